@@ -1,0 +1,87 @@
+// Every export of the module, and nothing else. The imports are in host.ts.
+// The contract is documented in docs/abi.md; C firmware and src/stack.ts implement it.
+//
+// Call order: configure(key, value)* -> init() -> { rxBuffer()/input(len, now), poll(now) }*
+// Times are u32 milliseconds from any origin (wrap-safe); poll returns ms until the
+// next deadline (-1 = none) so a board can sleep until then.
+
+import { Cfg, cfgSet } from "./config";
+import { Stat, STAT_NAMES, statsBase } from "./stats";
+import { poolSeal, poolUsed } from "./pool";
+import { ifaceInit, ifaceInput, ifacePoll, ifaceRxBuffer } from "./iface";
+
+export const ABI_VERSION: i32 = 1;
+
+/** Error codes returned (negated) by ABI calls; hosts map them to Node codes. */
+export const enum Err {
+  OK = 0,
+  EINVAL = 1,      // bad argument
+  ENOMEM = 2,      // pool exhausted / init failed
+  EBADF = 3,       // unknown or closed handle
+  EADDRINUSE = 4,
+  ECONNREFUSED = 5,
+  ECONNRESET = 6,
+  ETIMEDOUT = 7,
+  ENOTCONN = 8,
+  EISCONN = 9,
+  EPIPE = 10,      // write after shutdown
+  EAGAIN = 11,     // would block (no data / no space / nothing to accept)
+  EALREADY = 12,
+  EOPNOTSUPP = 13, // e.g. read on a listener
+  EHOSTUNREACH = 14,
+  ESTATE = 15,     // called before init / twice
+}
+
+/** Kinds passed to the host's event(sock, kind, arg) import. */
+export const enum EventKind {
+  Readable = 1,   // data (or FIN) can be read
+  Writable = 2,   // send buffer space freed
+  Connected = 3,  // active open completed
+  Accepted = 4,   // a listener has a connection to accept (sock = listener)
+  Closed = 5,     // connection fully closed (handle can be released)
+  Reset = 6,      // connection reset by peer (arg = error code)
+  Error = 7,      // connection failed (arg = error code: ECONNREFUSED, ETIMEDOUT...)
+  State = 8,      // state transition: arg = (from << 8) | to (TcpState numbers)
+}
+
+let initialized = false;
+
+/** Set one configuration value (see Cfg in config.ts). Before init only. */
+export function configure(key: i32, value: u32): i32 {
+  if (initialized) return -Err.ESTATE;
+  return cfgSet(key, value) ? 0 : -Err.EINVAL;
+}
+
+/** Reserve every pool and start the interface. Returns 0 or -Err. */
+export function init(): i32 {
+  if (initialized) return -Err.ESTATE;
+  if (!ifaceInit()) return -Err.ENOMEM;
+  poolSeal();
+  initialized = true;
+  return 0;
+}
+
+/** Address where the host places one incoming Ethernet frame (up to MTU + 14 bytes). */
+export function rxBuffer(): usize { return ifaceRxBuffer(); }
+
+/** Process the frame of `len` bytes at rxBuffer(). `now` in ms. */
+export function input(len: i32, now: u32): void {
+  if (!initialized) return;
+  ifaceInput(len, now);
+}
+
+/** Run timers at time `now`; returns ms until the next deadline, -1 if none. */
+export function poll(now: u32): i32 {
+  if (!initialized) return -1;
+  return ifacePoll(now);
+}
+
+/** Counters: statCount() u32 values at statsPtr(); names comma-separated in statNames() (a static UTF-16 string). */
+export function statsPtr(): usize { return statsBase(); }
+export function statCount(): i32 { return <i32>Stat.COUNT; }
+export function statNames(): usize { return changetype<usize>(STAT_NAMES); }
+
+/** Bytes of linear memory reserved by init (the pools). */
+export function poolBytes(): i32 { return <i32>poolUsed(); }
+
+export { Cfg };

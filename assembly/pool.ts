@@ -1,0 +1,29 @@
+// Fixed pools: every byte the stack uses is reserved once, by init(), from a bump
+// allocator over linear memory. Nothing is ever freed and nothing is allocated after
+// init, so a board's memory use is known before flashing. The module never uses
+// `new` (the release build links no allocator at all; test/abi.test.ts checks it).
+
+let top: usize = 0;
+let sealed = false;
+
+/** Reserve `size` bytes aligned to 16; grows linear memory exactly as needed. Returns 0 when sealed or out of memory. */
+export function poolAlloc(size: usize): usize {
+  if (sealed) return 0;
+  if (top == 0) top = (__heap_base + 15) & ~<usize>15;
+  let p = top;
+  let end = (p + size + 15) & ~<usize>15;
+  let have = (<usize>memory.size()) << 16;
+  if (end > have) {
+    let pages = <i32>((end - have + 0xffff) >> 16);
+    if (memory.grow(pages) < 0) return 0;
+  }
+  memory.fill(p, 0, end - p);
+  top = end;
+  return p;
+}
+
+/** After init: no further allocation. */
+export function poolSeal(): void { sealed = true; }
+
+/** Bytes reserved so far (for the footprint report). */
+export function poolUsed(): usize { return top == 0 ? 0 : top - ((__heap_base + 15) & ~<usize>15); }

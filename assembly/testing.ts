@@ -1,0 +1,4 @@
+// Test-only entry: the whole ABI plus internals that tests exercise directly.
+// Built as build/testing.wasm (SIMD) and build/testing.mcu.wasm (no SIMD); never shipped.
+export * from "./abi";
+export { sum16, sum16Scalar, checksum, pseudoSum, incrementalUpdate } from "./checksum";
