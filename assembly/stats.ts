@@ -6,7 +6,7 @@
 
 export const enum Stat {
   // --- link / ethernet ---
-  RxFrames, TxFrames, EthTruncated, EthNotForUs, EthUnknownType,
+  RxFrames, TxFrames, EthTruncated, EthNotForUs, EthUnknownType, EthTooLong,
   // --- arp ---
   ArpRx, ArpTruncated, ArpBadFormat, ArpRequestsRx, ArpRepliesRx, ArpRequestsTx, ArpRepliesTx,
   ArpQueueFull, ArpQueueTimeout, ArpCacheFull,
@@ -15,7 +15,7 @@ export const enum Stat {
   Ipv4Fragment, Ipv4NotForUs, Ipv4UnknownProto, Ipv4NoRoute, Ipv4BadSource,
   // --- icmp ---
   IcmpRx, IcmpTruncated, IcmpBadChecksum, IcmpEchoRequestsRx, IcmpEchoRepliesTx, IcmpEchoRepliesRx,
-  IcmpDestUnreachRx, IcmpDestUnreachTx, IcmpOtherRx,
+  IcmpDestUnreachRx, IcmpDestUnreachTx, IcmpOtherRx, IcmpRateLimited, IcmpEchoBroadcastIgnored,
   // --- udp ---
   UdpRx, UdpTruncated, UdpBadLength, UdpBadChecksum, UdpNoPort,
   // --- tcp (wire) ---
@@ -31,13 +31,13 @@ export const enum Stat {
 }
 
 export const STAT_NAMES =
-  "rx_frames,tx_frames,eth_truncated,eth_not_for_us,eth_unknown_type," +
+  "rx_frames,tx_frames,eth_truncated,eth_not_for_us,eth_unknown_type,eth_too_long," +
   "arp_rx,arp_truncated,arp_bad_format,arp_requests_rx,arp_replies_rx,arp_requests_tx,arp_replies_tx," +
   "arp_queue_full,arp_queue_timeout,arp_cache_full," +
   "ipv4_rx,ipv4_tx,ipv4_truncated,ipv4_bad_version,ipv4_bad_ihl,ipv4_bad_total_length,ipv4_bad_checksum," +
   "ipv4_fragment,ipv4_not_for_us,ipv4_unknown_proto,ipv4_no_route,ipv4_bad_source," +
   "icmp_rx,icmp_truncated,icmp_bad_checksum,icmp_echo_requests_rx,icmp_echo_replies_tx,icmp_echo_replies_rx," +
-  "icmp_dest_unreach_rx,icmp_dest_unreach_tx,icmp_other_rx," +
+  "icmp_dest_unreach_rx,icmp_dest_unreach_tx,icmp_other_rx,icmp_rate_limited,icmp_echo_broadcast_ignored," +
   "udp_rx,udp_truncated,udp_bad_length,udp_bad_checksum,udp_no_port," +
   "tcp_rx,tcp_tx,tcp_truncated,tcp_bad_offset,tcp_bad_checksum,tcp_bad_option," +
   "tcp_no_socket,tcp_rst_tx,tcp_rst_rx,tcp_bad_seq,tcp_bad_ack,tcp_challenge_ack,tcp_challenge_ack_limited," +
