@@ -8,7 +8,7 @@
 import { Cfg, cfgSet } from "./config";
 import { Stat, STAT_NAMES, statsBase } from "./stats";
 import { poolSeal, poolUsed } from "./pool";
-import { ifaceInit, ifaceInput, ifacePoll, ifaceRxBuffer } from "./iface";
+import { ifaceInit, ifaceInput, ifacePoll, ifaceRxBuffer, ifacePing } from "./iface";
 
 export const ABI_VERSION: i32 = 1;
 
@@ -45,6 +45,17 @@ export function input(len: i32, now: u32): void {
 export function poll(now: u32): i32 {
   if (!initialized) return -1;
   return ifacePoll(now);
+}
+
+/**
+ * Send an ICMP echo request to `dst` (host order) with identifier `id`, sequence `seq`
+ * and `len` data bytes (0, 1, 2, ...). Replies arrive as event(-1, EchoReply, seq).
+ * Returns 0, -EINVAL (bad length), -EHOSTUNREACH (no route, ARP queue full) or -ESTATE.
+ */
+export function ping(dst: u32, id: i32, seq: i32, len: i32): i32 {
+  if (!initialized) return -Err.ESTATE;
+  let r = ifacePing(dst, <u16>id, <u16>seq, len);
+  return r == 0 ? 0 : r == 1 ? -Err.EINVAL : -Err.EHOSTUNREACH;
 }
 
 /** Counters: statCount() u32 values at statsPtr(); names comma-separated in statNames() (a static UTF-16 string). */

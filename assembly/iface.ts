@@ -1,20 +1,462 @@
-// The interface: MAC/IPv4 configuration, ARP cache and pending queue, IPv4 in/out,
-// ICMP echo. (Skeleton: the foundation work fills this in.)
+// The interface: MAC/IPv4 configuration, ARP (RFC 826) cache and pending queue,
+// IPv4 input dispatch (ICMP, UDP, TCP) and output with next-hop choice, ICMP echo
+// (RFC 792) and port unreachable.
+//
+// Memory (all from poolAlloc at init, contiguous, in this order):
+//   rx buffer   MTU + 14 bytes: the host writes one frame here, input(len) reads it
+//   tx buffer   MTU + 14 bytes: every frame we build (upper layers write at + 34)
+//   ARP cache   ArpEntries entries
+//   ARP queue   ArpQueue slots, each a header + one whole frame awaiting resolution
 import { count, Stat } from "./stats";
 import { poolAlloc } from "./pool";
+import { cfg, Cfg } from "./config";
+import { hostTx, hostEvent } from "./host";
+import { EventKind } from "./errors";
+import { netifSetup } from "./netif";
+import {
+  ETH_HLEN, ETHERTYPE_ARP, ETHERTYPE_IPV4, MAC_BROADCAST, ethParse, ethEmit, ethDst, ethType,
+  macStore, macIsGroup,
+} from "./wire/ethernet";
+import { ARP_LEN, ARP_REQUEST, ARP_REPLY, arpParse, arpEmit, arpOper, arpSha, arpSpa, arpTpa } from "./wire/arp";
+import {
+  IPV4_HLEN, PROTO_ICMP, PROTO_TCP, PROTO_UDP, ipv4Parse, ipv4Emit, ipSrc, ipDst, ipProto, ipTotalLen,
+} from "./wire/ipv4";
+import {
+  ICMP_HLEN, ICMP_TYPE, ICMP_ECHO_REQUEST, ICMP_ECHO_REPLY, ICMP_DEST_UNREACH, UNREACH_PORT, UNREACH_PROTOCOL,
+  icmpParse, icmpType, icmpSeq, icmpFinish, icmpEmitEcho, icmpEmitUnreach,
+} from "./wire/icmp";
+import { udpParse } from "./wire/udp";
+
+// TCP is attached here when assembly/tcp/input.ts exists (see tcpInputHook/tcpPollHook below).
+
+/** Retransmit an unanswered ARP request after this long. */
+export const ARP_RETRY_MS: u32 = 1000;
+/** Requests sent before giving up on a neighbour (its queued frames are dropped). */
+export const ARP_MAX_TRIES: u32 = 3;
+/** A frame waits at most this long for resolution. */
+export const ARP_QUEUE_TIMEOUT_MS: u32 = ARP_RETRY_MS * ARP_MAX_TRIES;
+/** ICMP error rate limit: a bucket of this many messages, one token back every ICMP_REFILL_MS. */
+export const ICMP_BURST: u32 = 10;
+export const ICMP_REFILL_MS: u32 = 100;
+const DEFAULT_TTL: u8 = 64;
+
+const ARP_FREE: u32 = 0;
+const ARP_PENDING: u32 = 1;
+const ARP_RESOLVED: u32 = 2;
+
+@unmanaged class ArpEntry {
+  ip: u32;
+  deadline: u32;   // resolved: expiry; pending: next retransmission
+  mac: u64;
+  state: u32;
+  tries: u32;
+}
+
+@unmanaged class QueueSlot {
+  used: u32;
+  nextHop: u32;
+  since: u32;
+  len: i32;
+  seq: u32;        // arrival order, so a neighbour's frames leave in order
+  _pad0: u32;
+  _pad1: u32;
+  _pad2: u32;
+}
+// the frame follows the 32-byte header
 
 let rxBuf: usize = 0;
+let rxCap: i32 = 0;
+let txBuf: usize = 0;
+let arpTable: usize = 0;
+let arpCount: i32 = 0;
+let queue: usize = 0;
+let queueCount: i32 = 0;
+let slotSize: usize = 0;
+let queueSeq: u32 = 0;
+let regionEnd: usize = 0;
+
+let myMac: u64 = 0;
+let myIp: u32 = 0;
+let netmask: u32 = 0;
+let gateway: u32 = 0;
+let mtu: i32 = 1500;
+let arpTimeout: u32 = 60000;
+let ipIdNext: u16 = 1;
+let now: u32 = 0;
+let icmpTokens: u32 = ICMP_BURST;
+let icmpRefillAt: u32 = 0;
+
+@inline function before(a: u32, b: u32): bool { return <i32>(a - b) < 0; }
+
+// ---------------------------------------------------------------------------
+// TCP hooks. Replace the bodies with calls into ./tcp when tcp/input.ts exists.
+function tcpInputHook(src: u32, dst: u32, seg: usize, len: i32, t: u32): void {
+  count(Stat.Ipv4UnknownProto); // no TCP engine linked yet
+}
+function tcpPollHook(t: u32): i32 { return -1; }
+
+// ---------------------------------------------------------------------------
+// init
 
 export function ifaceInit(): bool {
-  rxBuf = poolAlloc(2048);
-  return rxBuf != 0;
+  mtu = <i32>cfg(Cfg.Mtu);
+  let prefix = cfg(Cfg.PrefixLen);
+  arpCount = <i32>cfg(Cfg.ArpEntries);
+  queueCount = <i32>cfg(Cfg.ArpQueue);
+  if (mtu < 576 || mtu > 9000 || prefix > 32 || arpCount < 1 || arpCount > 4096 || queueCount > 4096) return false;
+  myMac = (<u64>(cfg(Cfg.MacHi) & 0xffff) << 32) | <u64>cfg(Cfg.MacLo);
+  if (macIsGroup(myMac) || myMac == 0) return false;
+  myIp = cfg(Cfg.Ipv4Addr);
+  netmask = prefix == 0 ? 0 : <u32>(0xffffffff << (32 - prefix));
+  gateway = cfg(Cfg.Gateway);
+  arpTimeout = cfg(Cfg.ArpTimeoutMs);
+
+  rxCap = mtu + ETH_HLEN;
+  rxBuf = poolAlloc(<usize>rxCap);
+  txBuf = poolAlloc(<usize>rxCap);
+  arpTable = poolAlloc(<usize>arpCount * offsetof<ArpEntry>());
+  slotSize = (offsetof<QueueSlot>() + <usize>rxCap + 15) & ~<usize>15;
+  queue = queueCount > 0 ? poolAlloc(<usize>queueCount * slotSize) : 1;
+  if (rxBuf == 0 || txBuf == 0 || arpTable == 0 || queue == 0) return false;
+  regionEnd = queueCount > 0 ? queue + <usize>queueCount * slotSize : arpTable + <usize>arpCount * offsetof<ArpEntry>();
+  if (queueCount == 0) queue = 0;
+
+  netifSetup(txBuf + <usize>(ETH_HLEN + IPV4_HLEN), myIp, mtu, ipOutput);
+  // Gratuitous ARP (RFC 5227 §3 announcement): tell the segment who we are.
+  if (myIp != 0) sendArp(ARP_REQUEST, MAC_BROADCAST, 0, myIp);
+  return true;
 }
 
 export function ifaceRxBuffer(): usize { return rxBuf; }
+/** Largest frame input() accepts (MTU + 14). */
+export function ifaceRxCapacity(): i32 { return rxCap; }
+export function ifaceTxBuffer(): usize { return txBuf; }
+/** End of the interface's memory (rx buffer, tx buffer, ARP cache, ARP queue are below it). */
+export function ifaceRegionEnd(): usize { return regionEnd; }
 
-export function ifaceInput(len: i32, now: u32): void {
-  count(Stat.RxFrames);
+// ---------------------------------------------------------------------------
+// helpers
+
+function isBroadcast(a: u32): bool {
+  return a == 0xffffffff || (netmask != 0xffffffff && netmask != 0 && a == (myIp | ~netmask));
 }
 
-/** Run timers; returns ms until the next deadline, or -1 for none. */
-export function ifacePoll(now: u32): i32 { return -1; }
+function isBadSource(a: u32): bool {
+  return a == 0 || a >= 0xe0000000 || (a >> 24) == 127 || a == myIp || isBroadcast(a);
+}
+
+function transmit(frame: usize, len: i32): void {
+  count(Stat.TxFrames);
+  hostTx(frame, len);
+}
+
+function sendArp(op: u16, tha: u64, tpa: u32, spa: u32): void {
+  // Requests go to broadcast (with THA zero); replies straight to the asker.
+  let dstMac = op == ARP_REQUEST ? MAC_BROADCAST : tha;
+  ethEmit(txBuf, dstMac, myMac, ETHERTYPE_ARP);
+  arpEmit(txBuf + <usize>ETH_HLEN, op, myMac, spa, op == ARP_REQUEST ? 0 : tha, tpa);
+  count(op == ARP_REQUEST ? Stat.ArpRequestsTx : Stat.ArpRepliesTx);
+  // Minimum Ethernet payload is 46 bytes: pad so real NICs need not.
+  memory.fill(txBuf + <usize>(ETH_HLEN + ARP_LEN), 0, 46 - ARP_LEN);
+  transmit(txBuf, ETH_HLEN + 46);
+}
+
+@inline function arpEntry(i: i32): ArpEntry {
+  return changetype<ArpEntry>(arpTable + <usize>i * offsetof<ArpEntry>());
+}
+
+@inline function slot(i: i32): QueueSlot {
+  return changetype<QueueSlot>(queue + <usize>i * slotSize);
+}
+
+function arpFind(ip: u32): ArpEntry | null {
+  for (let i = 0; i < arpCount; i++) {
+    let e = arpEntry(i);
+    if (e.state != ARP_FREE && e.ip == ip) return e;
+  }
+  return null;
+}
+
+/** A free entry, or (counted) the one closest to expiry, resolved entries first. */
+function arpAllocate(): ArpEntry {
+  let victim: ArpEntry | null = null;
+  let victimPending = true;
+  for (let i = 0; i < arpCount; i++) {
+    let e = arpEntry(i);
+    if (e.state == ARP_FREE) return e;
+    let pending = e.state == ARP_PENDING;
+    if (victim == null || (victimPending && !pending) ||
+        (victimPending == pending && before(e.deadline, victim.deadline))) {
+      victim = e;
+      victimPending = pending;
+    }
+  }
+  count(Stat.ArpCacheFull);
+  return victim!;
+}
+
+/** Record ip -> mac as resolved and send whatever waited for it. */
+function arpResolve(e: ArpEntry, ip: u32, mac: u64): void {
+  e.ip = ip;
+  e.mac = mac;
+  e.state = ARP_RESOLVED;
+  e.tries = 0;
+  e.deadline = now + arpTimeout;
+  flushQueue(ip, mac);
+}
+
+/** Send, oldest first, every queued frame for next hop `ip`. */
+function flushQueue(ip: u32, mac: u64): void {
+  while (true) {
+    let best: QueueSlot | null = null;
+    for (let i = 0; i < queueCount; i++) {
+      let s = slot(i);
+      if (s.used != 0 && s.nextHop == ip && (best == null || before(s.seq, best.seq))) best = s;
+    }
+    if (best == null) return;
+    let frame = changetype<usize>(best) + offsetof<QueueSlot>();
+    macStore(frame, mac);
+    best.used = 0;
+    transmit(frame, best.len);
+  }
+}
+
+/** Drop (counted) queued frames for `ip`, or all frames older than the timeout when ip == 0. */
+function dropQueued(ip: u32): void {
+  for (let i = 0; i < queueCount; i++) {
+    let s = slot(i);
+    if (s.used == 0) continue;
+    if (ip != 0 ? s.nextHop == ip : !before(now, s.since + ARP_QUEUE_TIMEOUT_MS)) {
+      s.used = 0;
+      count(Stat.ArpQueueTimeout);
+    }
+  }
+}
+
+function enqueue(nextHop: u32, frame: usize, len: i32): bool {
+  for (let i = 0; i < queueCount; i++) {
+    let s = slot(i);
+    if (s.used == 0) {
+      s.used = 1;
+      s.nextHop = nextHop;
+      s.since = now;
+      s.len = len;
+      s.seq = queueSeq++;
+      memory.copy(changetype<usize>(s) + offsetof<QueueSlot>(), frame, <usize>len);
+      return true;
+    }
+  }
+  count(Stat.ArpQueueFull);
+  return false;
+}
+
+// ---------------------------------------------------------------------------
+// output
+
+/**
+ * Send `len` bytes of IP payload already at txBuf + 34 to `dst` (netif.ipSend).
+ * Returns false (counted) when there is no route or no room in the ARP queue.
+ */
+function ipOutput(dst: u32, proto: u8, len: i32): bool {
+  if (txBuf == 0 || len < 0 || len > mtu - IPV4_HLEN) return false;
+  if (myIp == 0 || dst == 0) { count(Stat.Ipv4NoRoute); return false; }
+  let bcast = isBroadcast(dst);
+  let hop = dst;
+  if (!bcast && (dst & netmask) != (myIp & netmask)) {
+    if (gateway == 0) { count(Stat.Ipv4NoRoute); return false; }
+    hop = gateway;
+  }
+  ipv4Emit(txBuf + <usize>ETH_HLEN, myIp, dst, proto, len, ipIdNext++, DEFAULT_TTL);
+  ethEmit(txBuf, MAC_BROADCAST, myMac, ETHERTYPE_IPV4);
+  count(Stat.Ipv4Tx);
+  let frameLen = ETH_HLEN + IPV4_HLEN + len;
+  if (bcast) { transmit(txBuf, frameLen); return true; }
+  let e = arpFind(hop);
+  if (e != null && e.state == ARP_RESOLVED && before(now, e.deadline)) {
+    macStore(txBuf, e.mac);
+    transmit(txBuf, frameLen);
+    return true;
+  }
+  let queued = enqueue(hop, txBuf, frameLen);
+  if (e == null || e.state != ARP_PENDING) {
+    if (e == null) e = arpAllocate();
+    e.ip = hop;
+    e.mac = 0;
+    e.state = ARP_PENDING;
+    e.tries = 1;
+    e.deadline = now + ARP_RETRY_MS;
+    sendArp(ARP_REQUEST, 0, hop, myIp); // overwrites txBuf: the frame is already queued
+  }
+  return queued;
+}
+
+/** Take one ICMP error token (simple bucket); false (counted) when rate-limited. */
+function icmpErrorAllowed(): bool {
+  if (!before(now, icmpRefillAt)) {
+    let add = (now - icmpRefillAt) / ICMP_REFILL_MS + 1;
+    icmpTokens = icmpTokens + add > ICMP_BURST ? ICMP_BURST : icmpTokens + add;
+    icmpRefillAt = now + ICMP_REFILL_MS;
+  }
+  if (icmpTokens == 0) { count(Stat.IcmpRateLimited); return false; }
+  icmpTokens--;
+  return true;
+}
+
+/** Destination unreachable to the sender of the IP packet at ip (header length hlen, payload plen). */
+function sendUnreach(ip: usize, hlen: i32, plen: i32, code: u8): void {
+  if (!icmpErrorAllowed()) return;
+  let quote = hlen + (plen < 8 ? plen : 8);
+  if (ICMP_HLEN + quote > mtu - IPV4_HLEN) return;
+  let len = icmpEmitUnreach(txBuf + <usize>(ETH_HLEN + IPV4_HLEN), code, ip, quote);
+  if (ipOutput(ipSrc(ip), PROTO_ICMP, len)) count(Stat.IcmpDestUnreachTx);
+}
+
+/** Send an ICMP echo request of `len` data bytes; 0, or 1 = bad length, 2 = cannot send. */
+export function ifacePing(dst: u32, id: u16, seq: u16, len: i32): i32 {
+  if (txBuf == 0 || len < 0 || len > mtu - IPV4_HLEN - ICMP_HLEN) return 1;
+  let p = txBuf + <usize>(ETH_HLEN + IPV4_HLEN);
+  for (let i = 0; i < len; i++) store<u8>(p + <usize>(ICMP_HLEN + i), <u8>i);
+  let n = icmpEmitEcho(p, ICMP_ECHO_REQUEST, id, seq, len);
+  return ipOutput(dst, PROTO_ICMP, n) ? 0 : 2;
+}
+
+// ---------------------------------------------------------------------------
+// input
+
+export function ifaceInput(len: i32, t: u32): void {
+  now = t;
+  count(Stat.RxFrames);
+  if (len > rxCap) { count(Stat.EthTooLong); return; }
+  if (ethParse(rxBuf, len) < 0) return;
+  let dst = ethDst(rxBuf);
+  if (dst != myMac && dst != MAC_BROADCAST) { count(Stat.EthNotForUs); return; }
+  let type = ethType(rxBuf);
+  let p = rxBuf + <usize>ETH_HLEN;
+  if (type == ETHERTYPE_ARP) arpInput(p, len - ETH_HLEN);
+  else if (type == ETHERTYPE_IPV4) ipInput(p, len - ETH_HLEN);
+  else count(Stat.EthUnknownType);
+}
+
+function arpInput(p: usize, len: i32): void {
+  if (arpParse(p, len) < 0) return;
+  count(Stat.ArpRx);
+  let op = arpOper(p);
+  count(op == ARP_REQUEST ? Stat.ArpRequestsRx : Stat.ArpRepliesRx);
+  let sha = arpSha(p);
+  let spa = arpSpa(p);
+  let tpa = arpTpa(p);
+  if (macIsGroup(sha) || sha == 0 || sha == myMac) { count(Stat.ArpBadFormat); return; }
+  // RFC 826 "packet reception": update an existing entry for the sender (merge flag)...
+  let merged = false;
+  if (spa != 0 && spa != myIp) {
+    let e = arpFind(spa);
+    if (e != null) { arpResolve(e, spa, sha); merged = true; }
+  }
+  if (myIp == 0 || tpa != myIp) return;
+  // ...and, when we are the target, add it if it was not there, then answer a request.
+  if (!merged && spa != 0 && spa != myIp && !isBadSource(spa)) arpResolve(arpAllocate(), spa, sha);
+  if (op == ARP_REQUEST) sendArp(ARP_REPLY, sha, spa, myIp);
+}
+
+function ipInput(p: usize, len: i32): void {
+  let hlen = ipv4Parse(p, len);
+  if (hlen < 0) return;
+  count(Stat.Ipv4Rx);
+  let src = ipSrc(p);
+  let dst = ipDst(p);
+  let bcast = isBroadcast(dst);
+  if (myIp == 0 || (dst != myIp && !bcast)) { count(Stat.Ipv4NotForUs); return; }
+  if (isBadSource(src)) { count(Stat.Ipv4BadSource); return; }
+  let pl = p + <usize>hlen;
+  let plen = ipTotalLen(p) - hlen;
+  let proto = ipProto(p);
+  if (proto == PROTO_ICMP) icmpInput(p, pl, plen, src, bcast);
+  else if (proto == PROTO_UDP) udpInput(p, hlen, pl, plen, src, dst, bcast);
+  else if (proto == PROTO_TCP) {
+    if (bcast) { count(Stat.Ipv4NotForUs); return; } // RFC 9293 §3.9.2.1: no TCP to broadcast
+    tcpInputHook(src, dst, pl, plen, now);
+  } else {
+    count(Stat.Ipv4UnknownProto);
+    if (!bcast) sendUnreach(p, hlen, plen, UNREACH_PROTOCOL);
+  }
+}
+
+function icmpInput(ip: usize, p: usize, len: i32, src: u32, bcast: bool): void {
+  if (icmpParse(p, len) < 0) return;
+  count(Stat.IcmpRx);
+  let type = icmpType(p);
+  if (type == ICMP_ECHO_REQUEST) {
+    count(Stat.IcmpEchoRequestsRx);
+    if (bcast) { count(Stat.IcmpEchoBroadcastIgnored); return; } // RFC 1122 §3.2.2.6 MAY ignore
+    // RFC 792: the reply carries the request's identifier, sequence number and data.
+    let out = txBuf + <usize>(ETH_HLEN + IPV4_HLEN);
+    memory.copy(out, p, <usize>len);
+    store<u8>(out + ICMP_TYPE, ICMP_ECHO_REPLY);
+    icmpFinish(out, len);
+    if (ipOutput(src, PROTO_ICMP, len)) count(Stat.IcmpEchoRepliesTx);
+  } else if (type == ICMP_ECHO_REPLY) {
+    count(Stat.IcmpEchoRepliesRx);
+    hostEvent(-1, EventKind.EchoReply, <i32>icmpSeq(p));
+  } else if (type == ICMP_DEST_UNREACH) {
+    count(Stat.IcmpDestUnreachRx);
+  } else {
+    count(Stat.IcmpOtherRx);
+  }
+}
+
+function udpInput(ip: usize, hlen: i32, p: usize, len: i32, src: u32, dst: u32, bcast: bool): void {
+  if (udpParse(p, len, src, dst) < 0) return;
+  count(Stat.UdpRx);
+  // No UDP sockets yet: every datagram finds no port.
+  count(Stat.UdpNoPort);
+  if (!bcast) sendUnreach(ip, hlen, len, UNREACH_PORT); // RFC 1122 §3.2.2.1
+}
+
+// ---------------------------------------------------------------------------
+// timers
+
+/** Run ARP timers (and TCP's); returns ms until the next deadline, or -1 for none. */
+export function ifacePoll(t: u32): i32 {
+  now = t;
+  let next: i32 = -1;
+  for (let i = 0; i < arpCount; i++) {
+    let e = arpEntry(i);
+    if (e.state == ARP_FREE) continue;
+    if (!before(now, e.deadline)) {
+      if (e.state == ARP_RESOLVED) { e.state = ARP_FREE; continue; }
+      if (e.tries >= ARP_MAX_TRIES) { dropQueued(e.ip); e.state = ARP_FREE; continue; }
+      e.tries++;
+      e.deadline = now + ARP_RETRY_MS;
+      sendArp(ARP_REQUEST, 0, e.ip, myIp);
+    }
+    next = earliest(next, <i32>(e.deadline - now));
+  }
+  dropQueued(0);
+  for (let i = 0; i < queueCount; i++) {
+    let s = slot(i);
+    if (s.used != 0) next = earliest(next, <i32>(s.since + ARP_QUEUE_TIMEOUT_MS - now));
+  }
+  return earliest(next, tcpPollHook(now));
+}
+
+@inline function earliest(a: i32, b: i32): i32 {
+  if (b < 0) return a;
+  if (a < 0) return b;
+  return a < b ? a : b;
+}
+
+// ---------------------------------------------------------------------------
+// test helpers (exported only through assembly/testing.ts)
+
+/** The resolved MAC for ip, or -1 when there is none. */
+export function arpLookup(ip: u32): i64 {
+  let e = arpFind(ip);
+  return e != null && e.state == ARP_RESOLVED ? <i64>e.mac : -1;
+}
+
+/** Frames waiting for ARP resolution. */
+export function arpQueued(): i32 {
+  let n = 0;
+  for (let i = 0; i < queueCount; i++) if (slot(i).used != 0) n++;
+  return n;
+}

@@ -2,3 +2,5 @@
 // Built as build/testing.wasm (SIMD) and build/testing.mcu.wasm (no SIMD); never shipped.
 export * from "./abi";
 export { sum16, sum16Scalar, checksum, pseudoSum, incrementalUpdate } from "./checksum";
+export { ifaceRxCapacity, ifaceTxBuffer, ifaceRegionEnd, arpLookup, arpQueued } from "./iface";
+export { statsBase } from "./stats";
