@@ -2,5 +2,6 @@
 // Built as build/testing.wasm (SIMD) and build/testing.mcu.wasm (no SIMD); never shipped.
 export * from "./abi";
 export { sum16, sum16Scalar, checksum, pseudoSum, incrementalUpdate } from "./checksum";
+export { dissect, dissectFieldCount, dissectFieldNames } from "./dissect";
 export { ifaceRxCapacity, ifaceTxBuffer, ifaceRegionEnd, arpLookup, arpQueued } from "./iface";
 export { statsBase } from "./stats";
