@@ -1,0 +1,69 @@
+/* The C application interface over the socket exports. See wt_app.h. */
+#include "wt_app.h"
+
+#include <string.h>
+
+static int32_t call(wt_fn fn, int32_t a, int32_t b, int32_t c) { return wt_call(fn, a, b, c); }
+
+int wt_tcp_open(void) { return call(WT_FN_TCP_OPEN, 0, 0, 0); }
+int wt_tcp_bind(int h, uint16_t port) { return call(WT_FN_TCP_BIND, h, port, 0); }
+int wt_tcp_listen(int h, int backlog) { return call(WT_FN_TCP_LISTEN, h, backlog, 0); }
+int wt_tcp_accept(int h) { return call(WT_FN_TCP_ACCEPT, h, 0, 0); }
+int wt_tcp_connect(int h, uint32_t ip, uint16_t port) { return call(WT_FN_TCP_CONNECT, h, (int32_t)ip, port); }
+int wt_tcp_shutdown(int h) { return call(WT_FN_TCP_SHUTDOWN, h, 0, 0); }
+int wt_tcp_close(int h) { return call(WT_FN_TCP_CLOSE, h, 0, 0); }
+int wt_tcp_abort(int h) { return call(WT_FN_TCP_ABORT, h, 0, 0); }
+int wt_tcp_state(int h) { return call(WT_FN_TCP_STATE, h, 0, 0); }
+int wt_tcp_set_option(int h, int opt, uint32_t value) { return call(WT_FN_TCP_SET_OPTION, h, opt, (int32_t)value); }
+
+static int32_t io_offset(void) { return call(WT_FN_IO_BUFFER, 0, 0, 0); }
+
+int wt_tcp_write_io(int h, uint32_t len) {
+  uint32_t cap;
+  if (!wt_io(&cap)) return -WT_ESTATE;
+  if (len > cap) len = cap;
+  return call(WT_FN_TCP_WRITE, h, io_offset(), (int32_t)len);
+}
+
+int wt_tcp_read_io(int h, uint32_t len) {
+  uint32_t cap;
+  if (!wt_io(&cap)) return -WT_ESTATE;
+  if (len > cap) len = cap;
+  return call(WT_FN_TCP_READ, h, io_offset(), (int32_t)len);
+}
+
+int wt_tcp_write(int h, const void *data, uint32_t len) {
+  uint32_t cap;
+  uint8_t *io = wt_io(&cap);
+  if (!io) return -WT_ESTATE;
+  uint32_t done = 0;
+  while (done < len) {
+    uint32_t n = len - done < cap ? len - done : cap;
+    memcpy(io, (const uint8_t *)data + done, n);
+    int r = call(WT_FN_TCP_WRITE, h, io_offset(), (int32_t)n);
+    if (r < 0) return done ? (int)done : r;
+    done += (uint32_t)r;
+    if ((uint32_t)r < n) break;
+    io = wt_io(&cap);
+  }
+  return (int)done;
+}
+
+int wt_tcp_read(int h, void *buf, uint32_t len) {
+  uint32_t cap;
+  uint8_t *io = wt_io(&cap);
+  if (!io) return -WT_ESTATE;
+  if (len > cap) len = cap;
+  int r = call(WT_FN_TCP_READ, h, io_offset(), (int32_t)len);
+  if (r > 0) memcpy(buf, wt_io(&cap), (uint32_t)r);
+  return r;
+}
+
+int wt_tcp_server(uint16_t port, int backlog) {
+  int h = wt_tcp_open();
+  if (h < 0) return h;
+  int r = wt_tcp_bind(h, port);
+  if (r == 0) r = wt_tcp_listen(h, backlog);
+  if (r < 0) { wt_tcp_close(h); return r; }
+  return h;
+}

@@ -1,0 +1,33 @@
+/* The C application interface: the module's socket ABI with C types. Handles are the
+ * module's; errors are negative WT_E* codes. Call only from the main loop's task (event
+ * handlers included), never from an interrupt. */
+#ifndef WT_APP_H
+#define WT_APP_H
+
+#include <stdint.h>
+#include "wt_core.h"
+
+int wt_tcp_open(void);
+int wt_tcp_bind(int h, uint16_t port);               /* port 0: random ephemeral */
+int wt_tcp_listen(int h, int backlog);
+int wt_tcp_accept(int h);                            /* new handle or -WT_EAGAIN */
+int wt_tcp_connect(int h, uint32_t ip, uint16_t port);
+int wt_tcp_shutdown(int h);                          /* FIN after queued data */
+int wt_tcp_close(int h);                             /* graceful; the stack releases h */
+int wt_tcp_abort(int h);                             /* RST */
+int wt_tcp_state(int h);                             /* WT_TCP_* */
+int wt_tcp_set_option(int h, int opt, uint32_t value);
+
+/* Copying I/O: bytes queued (0 when the send buffer is full) / bytes read (0 = EOF,
+ * -WT_EAGAIN = nothing yet). Both go through the module's I/O region. */
+int wt_tcp_write(int h, const void *data, uint32_t len);
+int wt_tcp_read(int h, void *buf, uint32_t len);
+
+/* Zero-copy I/O on the I/O region (wt_io): write its first len bytes / read into it. */
+int wt_tcp_write_io(int h, uint32_t len);
+int wt_tcp_read_io(int h, uint32_t len);
+
+/* Open, bind and listen in one call: the listening handle or -WT_E*. */
+int wt_tcp_server(uint16_t port, int backlog);
+
+#endif

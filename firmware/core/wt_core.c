@@ -1,0 +1,299 @@
+/* The portable core: imports, main loop, counters, console. See wt_core.h. */
+#include "wt_core.h"
+#include "wt_port.h"
+
+#include <string.h>
+
+const char *const wt_fn_name[WT_FN_COUNT] = {
+  "configure", "init", "rxBuffer", "input", "poll",
+  "statsPtr", "statCount", "statNames", "poolBytes",
+  "ioBuffer", "tcpOpen", "tcpBind", "tcpListen", "tcpAccept",
+  "tcpConnect", "tcpWrite", "tcpRead", "tcpShutdown", "tcpClose",
+  "tcpAbort", "tcpState", "tcpInfo", "tcpSetOption",
+};
+const uint8_t wt_fn_arity[WT_FN_COUNT] = {
+  2, 0, 0, 2, 1,
+  0, 0, 0, 0,
+  0, 0, 2, 2, 1,
+  3, 3, 3, 1, 1,
+  1, 1, 2, 3,
+};
+
+typedef struct { int32_t sock, kind, arg; } wt_event;
+
+static struct {
+  const wt_engine *eng;
+  uint32_t rx_off, rx_cap, mtu, io_cap;
+  int ready;
+  wt_event_fn on_event;
+  wt_event q[WT_EVENT_QUEUE];
+  uint32_t q_head, q_tail;  /* free-running; q_tail - q_head = queued */
+  int q_lost;
+} core;
+
+/* ---- linear memory ---- */
+
+uint8_t *wt_mem(uint32_t off, uint32_t len) {
+  uint32_t size = 0;
+  uint8_t *base = core.eng->memory(&size);
+  if (!base || off > size || len > size - off) return 0;
+  return base + off;
+}
+
+/* ---- calls ---- */
+
+int wt_has(wt_fn fn) { return core.eng && core.eng->has(fn); }
+
+int32_t wt_call(wt_fn fn, int32_t a, int32_t b, int32_t c) {
+  if (!wt_has(fn)) return -WT_EOPNOTSUPP;
+  return core.eng->call(fn, a, b, c);
+}
+
+const wt_engine *wt_engine_used(void) { return core.eng; }
+
+uint8_t *wt_io(uint32_t *cap) {
+  if (!core.ready || !wt_has(WT_FN_IO_BUFFER)) { *cap = 0; return 0; }
+  uint8_t *p = wt_mem((uint32_t)wt_call(WT_FN_IO_BUFFER, 0, 0, 0), core.io_cap);
+  *cap = p ? core.io_cap : 0;
+  return p;
+}
+
+int wt_core_start(const wt_engine *e, const uint8_t *wasm, uint32_t len) {
+  memset(&core, 0, sizeof core);
+  core.eng = e;
+  core.mtu = 1500;     /* defaults of assembly/config.ts */
+  core.io_cap = 65536;
+  if (e->start(wasm, len) != 0) { core.eng = 0; return -WT_EINVAL; }
+  static const wt_fn required[] = { WT_FN_CONFIGURE, WT_FN_INIT, WT_FN_RX_BUFFER, WT_FN_INPUT, WT_FN_POLL };
+  for (unsigned i = 0; i < sizeof required / sizeof required[0]; i++)
+    if (!e->has(required[i])) {
+      wt_logf("module lacks export %s\n", wt_fn_name[required[i]]);
+      core.eng = 0;
+      return -WT_EINVAL;
+    }
+  return 0;
+}
+
+int wt_configure(int key, uint32_t value) {
+  if (!core.eng) return -WT_ESTATE;
+  int32_t r = wt_call(WT_FN_CONFIGURE, key, (int32_t)value, 0);
+  if (r == 0 && key == WT_CFG_MTU) core.mtu = value;
+  if (r == 0 && key == WT_CFG_IO_BUF) core.io_cap = value;
+  return r;
+}
+
+int wt_init(void) {
+  if (!core.eng) return -WT_ESTATE;
+  int32_t r = wt_call(WT_FN_INIT, 0, 0, 0);
+  if (r != 0) return r;
+  core.rx_off = (uint32_t)wt_call(WT_FN_RX_BUFFER, 0, 0, 0);
+  core.rx_cap = core.mtu + 14;
+  if (!wt_mem(core.rx_off, core.rx_cap)) return -WT_ENOMEM;
+  core.ready = 1;
+  return 0;
+}
+
+/* ---- imports ---- */
+
+void wt_import_tx(uint32_t ptr, uint32_t len) {
+  const uint8_t *p = wt_mem(ptr, len);
+  if (!p) { wt_logf("tx: frame outside memory (%u+%u)\n", ptr, len); return; }
+  wt_mac_send(p, len);
+}
+
+void wt_import_entropy(uint32_t ptr, uint32_t len) {
+  uint8_t *p = wt_mem(ptr, len);
+  if (p) wt_port_entropy(p, len);
+}
+
+void wt_import_event(int32_t sock, int32_t kind, int32_t arg) {
+  if (core.q_tail - core.q_head >= WT_EVENT_QUEUE) { core.q_lost = 1; return; }
+  wt_event *ev = &core.q[core.q_tail++ % WT_EVENT_QUEUE];
+  ev->sock = sock; ev->kind = kind; ev->arg = arg;
+}
+
+/* Copy an AssemblyScript string (UTF-16, byte length at ptr - 4) as ASCII. */
+static void as_string(uint32_t ptr, char *out, uint32_t cap) {
+  out[0] = 0;
+  const uint8_t *hdr = ptr >= 4 ? wt_mem(ptr - 4, 4) : 0;
+  if (!hdr || cap == 0) return;
+  uint32_t bytes = (uint32_t)hdr[0] | (uint32_t)hdr[1] << 8 | (uint32_t)hdr[2] << 16 | (uint32_t)hdr[3] << 24;
+  const uint8_t *s = wt_mem(ptr, bytes);
+  if (!s) return;
+  uint32_t n = 0;
+  for (uint32_t i = 0; i + 1 < bytes && n + 1 < cap; i += 2) {
+    uint16_t c = (uint16_t)(s[i] | s[i + 1] << 8);
+    out[n++] = (c >= 32 && c < 127) ? (char)c : '?';
+  }
+  out[n] = 0;
+}
+
+void wt_import_abort(uint32_t msg, uint32_t file, uint32_t line, uint32_t col) {
+  char m[96], f[64];
+  as_string(msg, m, sizeof m);
+  as_string(file, f, sizeof f);
+  wt_logf("module abort: %s at %s:%u:%u\n", m, f, line, col);
+  wt_port_fatal("module abort");
+}
+
+/* ---- main loop ---- */
+
+void wt_set_event_handler(wt_event_fn fn) { core.on_event = fn; }
+
+/* Deliver queued events; returns how many. Handlers may call the module (queueing more). */
+static int dispatch(void) {
+  int n = 0;
+  while (core.q_head != core.q_tail || core.q_lost) {
+    if (core.q_head == core.q_tail) {
+      core.q_lost = 0;
+      if (core.on_event) core.on_event(-1, 0, 0);
+      n++;
+      continue;
+    }
+    wt_event ev = core.q[core.q_head++ % WT_EVENT_QUEUE];
+    if (core.on_event) core.on_event(ev.sock, ev.kind, ev.arg);
+    n++;
+  }
+  return n;
+}
+
+void wt_frame_input(const uint8_t *frame, uint32_t len, uint32_t now) {
+  if (!core.ready || len > core.rx_cap) return;
+  uint8_t *rx = wt_mem(core.rx_off, len);
+  if (!rx) return;
+  memcpy(rx, frame, len);
+  wt_call(WT_FN_INPUT, (int32_t)len, (int32_t)now, 0);
+  dispatch();
+}
+
+int32_t wt_step(void) {
+  if (!core.ready) return -1;
+  uint32_t now = wt_port_now_ms();
+  int frames = 0;
+  while (frames < WT_RX_BATCH) {
+    uint8_t *rx = wt_mem(core.rx_off, core.rx_cap);
+    int n = wt_mac_recv(rx, core.rx_cap);
+    if (n <= 0) break;
+    wt_call(WT_FN_INPUT, n, (int32_t)now, 0);
+    dispatch();
+    frames++;
+  }
+  /* Handlers may arm new timers (a write arms the retransmission timer): poll again
+   * until a turn delivers no event, so the deadline we sleep on is current. */
+  int32_t wait;
+  int guard = 8;
+  do {
+    wait = wt_call(WT_FN_POLL, (int32_t)now, 0, 0);
+  } while (dispatch() > 0 && --guard > 0);
+  if (frames == WT_RX_BATCH || guard == 0) return 0;
+  return wait;
+}
+
+void wt_run(volatile int *stop) {
+  while (!*stop) {
+    int32_t wait = wt_step();
+    if (wait != 0) wt_port_wait(wait);
+  }
+}
+
+/* ---- counters ---- */
+
+int wt_stat_count(void) {
+  int32_t n = wt_call(WT_FN_STAT_COUNT, 0, 0, 0);
+  return n < 0 ? 0 : n;
+}
+
+uint32_t wt_stat(int i, char *name, uint32_t cap) {
+  uint32_t base = (uint32_t)wt_call(WT_FN_STATS_PTR, 0, 0, 0);
+  const uint8_t *v = wt_mem(base + 4u * (uint32_t)i, 4);
+  if (name && cap) {
+    name[0] = 0;
+    uint32_t ptr = (uint32_t)wt_call(WT_FN_STAT_NAMES, 0, 0, 0);
+    const uint8_t *hdr = ptr >= 4 ? wt_mem(ptr - 4, 4) : 0;
+    uint32_t bytes = hdr ? (uint32_t)hdr[0] | (uint32_t)hdr[1] << 8 | (uint32_t)hdr[2] << 16 | (uint32_t)hdr[3] << 24 : 0;
+    const uint8_t *s = wt_mem(ptr, bytes);
+    int field = 0;
+    uint32_t n = 0;
+    for (uint32_t k = 0; s && k + 1 < bytes; k += 2) {
+      char c = (char)s[k];
+      if (c == ',') { if (field++ == i) break; continue; }
+      if (field == i && n + 1 < cap) name[n++] = c;
+    }
+    name[n] = 0;
+  }
+  return v ? (uint32_t)v[0] | (uint32_t)v[1] << 8 | (uint32_t)v[2] << 16 | (uint32_t)v[3] << 24 : 0;
+}
+
+void wt_print_stats(void) {
+  char name[48];
+  int n = wt_stat_count();
+  for (int i = 0; i < n; i++) {
+    uint32_t v = wt_stat(i, name, sizeof name);
+    if (v) wt_logf("  %s %u\n", name, v);
+  }
+}
+
+/* ---- console ---- */
+
+static uint32_t put_uint(char *buf, uint32_t cap, uint32_t n, uint32_t v, uint32_t base) {
+  char tmp[12];
+  uint32_t k = 0;
+  do { uint32_t d = v % base; tmp[k++] = (char)(d < 10 ? '0' + d : 'a' + d - 10); v /= base; } while (v);
+  while (k && n + 1 < cap) buf[n++] = tmp[--k];
+  return n;
+}
+
+uint32_t wt_vfmt(char *buf, uint32_t cap, const char *fmt, va_list ap) {
+  uint32_t n = 0;
+  if (cap == 0) return 0;
+  for (const char *p = fmt; *p && n + 1 < cap; p++) {
+    if (*p != '%') { buf[n++] = *p; continue; }
+    switch (*++p) {
+      case 's': { const char *s = va_arg(ap, const char *); while (s && *s && n + 1 < cap) buf[n++] = *s++; break; }
+      case 'u': n = put_uint(buf, cap, n, va_arg(ap, uint32_t), 10); break;
+      case 'x': n = put_uint(buf, cap, n, va_arg(ap, uint32_t), 16); break;
+      case 'd': {
+        int32_t v = va_arg(ap, int32_t);
+        if (v < 0) { buf[n++] = '-'; n = put_uint(buf, cap, n, 0u - (uint32_t)v, 10); }
+        else n = put_uint(buf, cap, n, (uint32_t)v, 10);
+        break;
+      }
+      case 'c': buf[n++] = (char)va_arg(ap, int); break;
+      case '%': buf[n++] = '%'; break;
+      default: p--; break;  /* unknown or trailing '%': print nothing for it */
+    }
+    if (!*p) break;
+  }
+  buf[n] = 0;
+  return n;
+}
+
+void wt_logf(const char *fmt, ...) {
+  char buf[160];
+  va_list ap;
+  va_start(ap, fmt);
+  wt_vfmt(buf, sizeof buf, fmt, ap);
+  va_end(ap);
+  wt_port_puts(buf);
+}
+
+int wt_parse_ipv4(const char *s, uint32_t *addr, uint32_t *prefix) {
+  uint32_t a = 0;
+  for (int i = 0; i < 4; i++) {
+    uint32_t part = 0, digits = 0;
+    while (*s >= '0' && *s <= '9' && digits < 4) { part = part * 10 + (uint32_t)(*s++ - '0'); digits++; }
+    if (digits == 0 || part > 255) return -1;
+    a = a << 8 | part;
+    if (i < 3 && *s++ != '.') return -1;
+  }
+  if (*s == '/') {
+    uint32_t len = 0, digits = 0;
+    s++;
+    while (*s >= '0' && *s <= '9' && digits < 3) { len = len * 10 + (uint32_t)(*s++ - '0'); digits++; }
+    if (digits == 0 || len > 32 || !prefix) return -1;
+    *prefix = len;
+  }
+  if (*s) return -1;
+  *addr = a;
+  return 0;
+}

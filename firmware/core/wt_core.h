@@ -1,0 +1,63 @@
+/* The portable core: owns the one module instance of the firmware, implements its
+ * imports, feeds it frames from the port's MAC and runs its timers. C99, integer-only. */
+#ifndef WT_CORE_H
+#define WT_CORE_H
+
+#include <stdint.h>
+#include "wt_abi.h"
+#include "wt_engine.h"
+#include <stdarg.h>
+
+#ifndef WT_RX_BATCH
+#define WT_RX_BATCH 64      /* frames fed per wt_step before timers run again */
+#endif
+#ifndef WT_EVENT_QUEUE
+#define WT_EVENT_QUEUE 64   /* events buffered between module calls and dispatch */
+#endif
+
+/* Called for each event after the module returns (never from inside the module, so the
+ * handler may call the module). sock = -1 and kind = 0 means events were lost: rescan. */
+typedef void (*wt_event_fn)(int32_t sock, int32_t kind, int32_t arg);
+
+/* Instantiate the module with engine e (wasm/len only for run-time loading engines). */
+int wt_core_start(const wt_engine *e, const uint8_t *wasm, uint32_t len);
+/* configure(key, value) before wt_init; returns 0 or -WT_E*. */
+int wt_configure(int key, uint32_t value);
+/* init(): reserve the module's pools. 0 or -WT_E*. */
+int wt_init(void);
+const wt_engine *wt_engine_used(void);
+
+/* Call an export; -WT_EOPNOTSUPP when this module does not export it. */
+int32_t wt_call(wt_fn fn, int32_t a, int32_t b, int32_t c);
+int wt_has(wt_fn fn);
+/* Pointer to len bytes at offset off of linear memory, or 0 when out of bounds. */
+uint8_t *wt_mem(uint32_t off, uint32_t len);
+
+/* The module's I/O region (Cfg.IoBuf bytes) that read/write payload goes through. */
+uint8_t *wt_io(uint32_t *cap);
+
+void wt_set_event_handler(wt_event_fn fn);
+/* Hand one received frame to the module (copying ports; wt_step reads the MAC itself). */
+void wt_frame_input(const uint8_t *frame, uint32_t len, uint32_t now);
+/* One turn of the main loop: feed waiting frames (zero-copy into the module's receive
+ * buffer), run timers, dispatch events. Returns ms until the next deadline, -1 if none,
+ * 0 if more frames may be waiting. */
+int32_t wt_step(void);
+/* The main loop: wt_step, then sleep in wt_port_wait until the deadline or a frame. */
+void wt_run(volatile int *stop);
+
+/* Counters: number, and value/name of counter i (name copied into buf). */
+int wt_stat_count(void);
+uint32_t wt_stat(int i, char *name, uint32_t cap);
+/* Print the non-zero counters on the console. */
+void wt_print_stats(void);
+
+/* Console helpers: printf subset (%s %d %u %x %c), integer-only. */
+void wt_logf(const char *fmt, ...);
+/* Format into buf (always NUL-terminated); returns the length written. */
+uint32_t wt_vfmt(char *buf, uint32_t cap, const char *fmt, va_list ap);
+
+/* Dotted quad to host-order address and prefix: "a.b.c.d[/len]". 0 on success. */
+int wt_parse_ipv4(const char *s, uint32_t *addr, uint32_t *prefix);
+
+#endif
