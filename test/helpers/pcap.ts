@@ -68,7 +68,7 @@ export function readPcap(bytes: Uint8Array): PcapFile {
       tsSec,
       tsUsec: nanos ? Math.floor(frac / 1000) : frac,
       origLen,
-      data: bytes.slice(off, off + inclLen),
+      data: new Uint8Array(bytes.subarray(off, off + inclLen)), // a plain copy, even from a Buffer
     });
     off += inclLen;
   }
