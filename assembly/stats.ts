@@ -30,21 +30,23 @@ export const enum Stat {
   COUNT,
 }
 
-export const STAT_NAMES =
-  "rx_frames,tx_frames,eth_truncated,eth_not_for_us,eth_unknown_type,eth_too_long," +
-  "arp_rx,arp_truncated,arp_bad_format,arp_requests_rx,arp_replies_rx,arp_requests_tx,arp_replies_tx," +
-  "arp_queue_full,arp_queue_timeout,arp_cache_full," +
-  "ipv4_rx,ipv4_tx,ipv4_truncated,ipv4_bad_version,ipv4_bad_ihl,ipv4_bad_total_length,ipv4_bad_checksum," +
-  "ipv4_fragment,ipv4_not_for_us,ipv4_unknown_proto,ipv4_no_route,ipv4_bad_source," +
-  "icmp_rx,icmp_truncated,icmp_bad_checksum,icmp_echo_requests_rx,icmp_echo_replies_tx,icmp_echo_replies_rx," +
-  "icmp_dest_unreach_rx,icmp_dest_unreach_tx,icmp_other_rx,icmp_rate_limited,icmp_echo_broadcast_ignored," +
-  "udp_rx,udp_truncated,udp_bad_length,udp_bad_checksum,udp_no_port," +
-  "tcp_rx,tcp_tx,tcp_truncated,tcp_bad_offset,tcp_bad_checksum,tcp_bad_option," +
-  "tcp_no_socket,tcp_rst_tx,tcp_rst_rx,tcp_bad_seq,tcp_bad_ack,tcp_challenge_ack,tcp_challenge_ack_limited," +
-  "tcp_syn_backlog_full,tcp_syn_cookies_tx,tcp_syn_cookies_ok,tcp_syn_cookies_bad,tcp_paws_drop," +
-  "tcp_retransmits,tcp_fast_retransmits,tcp_rto_timeouts,tcp_dup_acks,tcp_out_of_order,tcp_ofo_dropped," +
-  "tcp_zero_window_probes,tcp_keepalives_tx,tcp_delayed_acks,tcp_time_wait_full,tcp_conns_opened," +
-  "tcp_conns_closed,tcp_conns_aborted,tcp_rcv_buf_drop,tcp_sack_recoveries";
+// One literal continued with backslash-newline (NOT "a" + "b": that concatenates at run time
+// in the start function with the stub allocator, and poolAlloc then overwrites the result).
+export const STAT_NAMES = "\
+rx_frames,tx_frames,eth_truncated,eth_not_for_us,eth_unknown_type,eth_too_long,\
+arp_rx,arp_truncated,arp_bad_format,arp_requests_rx,arp_replies_rx,arp_requests_tx,arp_replies_tx,\
+arp_queue_full,arp_queue_timeout,arp_cache_full,\
+ipv4_rx,ipv4_tx,ipv4_truncated,ipv4_bad_version,ipv4_bad_ihl,ipv4_bad_total_length,ipv4_bad_checksum,\
+ipv4_fragment,ipv4_not_for_us,ipv4_unknown_proto,ipv4_no_route,ipv4_bad_source,\
+icmp_rx,icmp_truncated,icmp_bad_checksum,icmp_echo_requests_rx,icmp_echo_replies_tx,icmp_echo_replies_rx,\
+icmp_dest_unreach_rx,icmp_dest_unreach_tx,icmp_other_rx,icmp_rate_limited,icmp_echo_broadcast_ignored,\
+udp_rx,udp_truncated,udp_bad_length,udp_bad_checksum,udp_no_port,\
+tcp_rx,tcp_tx,tcp_truncated,tcp_bad_offset,tcp_bad_checksum,tcp_bad_option,\
+tcp_no_socket,tcp_rst_tx,tcp_rst_rx,tcp_bad_seq,tcp_bad_ack,tcp_challenge_ack,tcp_challenge_ack_limited,\
+tcp_syn_backlog_full,tcp_syn_cookies_tx,tcp_syn_cookies_ok,tcp_syn_cookies_bad,tcp_paws_drop,\
+tcp_retransmits,tcp_fast_retransmits,tcp_rto_timeouts,tcp_dup_acks,tcp_out_of_order,tcp_ofo_dropped,\
+tcp_zero_window_probes,tcp_keepalives_tx,tcp_delayed_acks,tcp_time_wait_full,tcp_conns_opened,\
+tcp_conns_closed,tcp_conns_aborted,tcp_rcv_buf_drop,tcp_sack_recoveries";
 
 // Static storage: no allocation.
 const counters: usize = memory.data(<i32>Stat.COUNT * 4, 16);
