@@ -26,6 +26,7 @@ import {
   icmpParse, icmpType, icmpSeq, icmpFinish, icmpEmitEcho, icmpEmitUnreach,
 } from "./wire/icmp";
 import { udpParse } from "./wire/udp";
+import { tcpInput, tcpPoll } from "./tcp/input";
 
 // TCP is attached here when assembly/tcp/input.ts exists (see tcpInputHook/tcpPollHook below).
 
@@ -89,11 +90,11 @@ let icmpRefillAt: u32 = 0;
 @inline function before(a: u32, b: u32): bool { return <i32>(a - b) < 0; }
 
 // ---------------------------------------------------------------------------
-// TCP hooks. Replace the bodies with calls into ./tcp when tcp/input.ts exists.
+// TCP hooks: the engine in ./tcp (tcpInput validates its own checksum).
 function tcpInputHook(src: u32, dst: u32, seg: usize, len: i32, t: u32): void {
-  count(Stat.Ipv4UnknownProto); // no TCP engine linked yet
+  tcpInput(src, dst, seg, len, t);
 }
-function tcpPollHook(t: u32): i32 { return -1; }
+function tcpPollHook(t: u32): i32 { return tcpPoll(t); }
 
 // ---------------------------------------------------------------------------
 // init
@@ -123,7 +124,7 @@ export function ifaceInit(): bool {
 
   netifSetup(txBuf + <usize>(ETH_HLEN + IPV4_HLEN), myIp, mtu, ipOutput);
   // Gratuitous ARP (RFC 5227 §3 announcement): tell the segment who we are.
-  if (myIp != 0) sendArp(ARP_REQUEST, MAC_BROADCAST, 0, myIp);
+  if (myIp != 0) sendArp(ARP_REQUEST, 0, myIp, myIp);
   return true;
 }
 

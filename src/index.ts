@@ -1,0 +1,7 @@
+// Public entry of the Node library.
+export * from "./stack.js";
+export { Prng } from "./prng.js";
+export { Sim, Link, EventQueue } from "./links/emulated.js";
+export type { LinkOptions, TapRecord, Tap, DropReason, HostOptions, SimOptions } from "./links/emulated.js";
+export { decodeFrame, tcpFlagString } from "./trace.js";
+export type { FrameSummary } from "./trace.js";

@@ -1,0 +1,376 @@
+// Loads the WebAssembly core (@assemblyscript/loader), owns time, wraps the ABI.
+//
+// A Stack never sleeps and never sets timers itself: after input() or any API call the
+// host calls poll(), which returns the next deadline; whoever drives the stack (the
+// emulated link's Sim, or RealtimeDriver below) schedules the next poll then.
+// See docs/abi.md for the contract this implements.
+
+import { readFileSync } from "node:fs";
+import { randomFillSync } from "node:crypto";
+import { instantiateSync } from "@assemblyscript/loader";
+import { Prng } from "./prng.js";
+
+export type BuildName = "node" | "mcu" | "debug" | "testing" | "testing-mcu";
+
+const BUILD_FILES: Record<BuildName, string> = {
+  node: "stack.wasm",
+  mcu: "stack.mcu.wasm",
+  debug: "stack.debug.wasm",
+  testing: "testing.wasm",
+  "testing-mcu": "testing.mcu.wasm",
+};
+
+/** Error codes (negated by ABI calls); mirrors Err in assembly/errors.ts. */
+export const ERR_NAMES: Record<number, string> = {
+  1: "EINVAL", 2: "ENOMEM", 3: "EBADF", 4: "EADDRINUSE", 5: "ECONNREFUSED", 6: "ECONNRESET",
+  7: "ETIMEDOUT", 8: "ENOTCONN", 9: "EISCONN", 10: "EPIPE", 11: "EAGAIN", 12: "EALREADY",
+  13: "EOPNOTSUPP", 14: "EHOSTUNREACH", 15: "ESTATE",
+};
+
+/** Event kinds passed to event(sock, kind, arg); mirrors EventKind in assembly/errors.ts. */
+export const EventKind = {
+  Readable: 1, Writable: 2, Connected: 3, Accepted: 4, Closed: 5, Reset: 6, Error: 7, State: 8,
+  EchoReply: 9,
+} as const;
+
+// ---------------------------------------------------------------------------
+// Time
+
+export interface Clock {
+  /** Milliseconds (may be fractional); the stack sees floor(now) as a wrapping u32. */
+  now(): number;
+}
+
+export class RealClock implements Clock {
+  private readonly origin = performance.now();
+  now(): number { return performance.now() - this.origin; }
+}
+
+/** A clock that only moves when told to (tests, the emulated link). */
+export class VirtualClock implements Clock {
+  private t: number;
+  constructor(start = 0) { this.t = start; }
+  now(): number { return this.t; }
+  set(t: number): void {
+    if (t < this.t) throw new Error(`virtual clock cannot go back (${t} < ${this.t})`);
+    this.t = t;
+  }
+  advance(ms: number): void { this.set(this.t + ms); }
+}
+
+// ---------------------------------------------------------------------------
+// Addresses
+
+/** "198.51.100.1" -> 0xC6336401 (host order, unsigned). */
+export function ipToU32(ip: string): number {
+  const parts = ip.split(".");
+  if (parts.length !== 4) throw new Error(`bad IPv4 address: ${ip}`);
+  let v = 0;
+  for (const p of parts) {
+    if (!/^\d{1,3}$/.test(p) || Number(p) > 255) throw new Error(`bad IPv4 address: ${ip}`);
+    v = v * 256 + Number(p);
+  }
+  return v >>> 0;
+}
+
+export function u32ToIp(v: number): string {
+  return `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;
+}
+
+/** "02:00:00:00:00:01" -> [hi16, lo32]. */
+export function parseMac(mac: string): [number, number] {
+  const parts = mac.split(/[:-]/);
+  if (parts.length !== 6 || parts.some((p) => !/^[0-9a-fA-F]{1,2}$/.test(p))) throw new Error(`bad MAC address: ${mac}`);
+  const b = parts.map((p) => parseInt(p, 16));
+  return [(b[0] << 8) | b[1], ((b[2] << 24) | (b[3] << 16) | (b[4] << 8) | b[5]) >>> 0];
+}
+
+export function formatMac(b: Uint8Array, off = 0): string {
+  const out: string[] = [];
+  for (let i = 0; i < 6; i++) out.push(b[off + i].toString(16).padStart(2, "0"));
+  return out.join(":");
+}
+
+// ---------------------------------------------------------------------------
+// Module cache: compile each .wasm once per process.
+
+const modules = new Map<string, WebAssembly.Module>();
+
+function wasmModule(path: string): WebAssembly.Module {
+  let m = modules.get(path);
+  if (!m) {
+    m = new WebAssembly.Module(readFileSync(path));
+    modules.set(path, m);
+  }
+  return m;
+}
+
+export function buildPath(build: BuildName = "node"): string {
+  return new URL(`../build/${BUILD_FILES[build]}`, import.meta.url).pathname;
+}
+
+// ---------------------------------------------------------------------------
+// The stack
+
+export interface StackOptions {
+  /** Which build to load (default "node" = build/stack.wasm). */
+  build?: BuildName;
+  /** Explicit path to a .wasm (overrides build). */
+  wasmPath?: string;
+  name?: string;
+  /** "02:00:00:00:00:01" */
+  mac?: string;
+  /** "198.51.100.1" */
+  ip?: string;
+  prefix?: number;
+  gateway?: string;
+  mtu?: number;
+  /** Any Cfg key by name (see assembly/config.ts), e.g. { ArpTimeoutMs: 1000 }. Applied last. */
+  config?: Record<string, number>;
+  /** Seed for the entropy import; without it, crypto.randomFillSync. Tests must pass one. */
+  seed?: number;
+  clock?: Clock;
+  /** Where transmitted frames go (a copy each). Can be set later with attach(). */
+  tx?: (frame: Uint8Array, stack: Stack) => void;
+  /** Call configure()/init() now (default true). */
+  init?: boolean;
+}
+
+export type EventListener = (sock: number, kind: number, arg: number) => void;
+
+/** Raw exports of the core (numbers only); testing builds add more. */
+export type CoreExports = Record<string, any> & {
+  memory: WebAssembly.Memory;
+  configure(key: number, value: number): number;
+  init(): number;
+  rxBuffer(): number;
+  input(len: number, now: number): void;
+  poll(now: number): number;
+  ping(dst: number, id: number, seq: number, len: number): number;
+  statsPtr(): number;
+  statCount(): number;
+  statNames(): number;
+  poolBytes(): number;
+};
+
+export class Stack {
+  readonly name: string;
+  readonly exports: CoreExports;
+  readonly memory: WebAssembly.Memory;
+  readonly clock: Clock;
+  /** Named config keys read from the module's exported Cfg enum. */
+  readonly cfgKeys: Record<string, number>;
+  /** Frames handed to tx while no driver was attached (they are dropped). */
+  txUnattached = 0;
+  /** Absolute time (ms) of the next deadline the core asked for, or Infinity. */
+  nextDeadline = Infinity;
+  /** Called when the stack needs poll() soon (after input, or when an API call changed state). */
+  waker: ((s: Stack) => void) | null = null;
+
+  private txFn: ((frame: Uint8Array, stack: Stack) => void) | null;
+  private listeners: EventListener[] = [];
+  private statNameList: string[] | null = null;
+  private rxPtr = 0;
+  private rxCap = 0;
+  private mtu = 1500;
+  private prng: Prng | null;
+
+  constructor(opts: StackOptions = {}) {
+    this.name = opts.name ?? opts.ip ?? "stack";
+    this.clock = opts.clock ?? new RealClock();
+    this.txFn = opts.tx ?? null;
+    this.prng = opts.seed !== undefined ? new Prng(opts.seed) : null;
+    const path = opts.wasmPath ?? buildPath(opts.build ?? "node");
+    const imports = {
+      env: {
+        tx: (ptr: number, len: number) => this.onTx(ptr, len),
+        entropy: (ptr: number, len: number) => this.onEntropy(ptr, len),
+        event: (sock: number, kind: number, arg: number) => this.onEvent(sock, kind, arg),
+        abort: (msg: number, file: number, line: number, col: number) => {
+          throw new Error(`wasm abort: ${this.readString(msg)} at ${this.readString(file)}:${line}:${col}`);
+        },
+      },
+    };
+    const { exports } = instantiateSync(wasmModule(path), imports);
+    this.exports = exports as unknown as CoreExports;
+    this.memory = this.exports.memory;
+    const raw = (exports as Record<string, unknown>);
+    this.cfgKeys = {};
+    for (const k of Object.keys(raw)) {
+      const m = /^Cfg\.(\w+)$/.exec(k);
+      if (m && m[1] !== "COUNT") this.cfgKeys[m[1]] = (raw[k] as WebAssembly.Global).valueOf() as number;
+    }
+    // The loader demangles "Cfg.X" into nested objects; read them there too.
+    const cfgObj = raw.Cfg as Record<string, unknown> | undefined;
+    if (cfgObj) {
+      for (const [k, v] of Object.entries(cfgObj)) {
+        if (k !== "COUNT") this.cfgKeys[k] = typeof v === "number" ? v : ((v as WebAssembly.Global).valueOf() as number);
+      }
+    }
+    this.applyConfig(opts);
+    if (opts.init !== false) this.init();
+  }
+
+  private applyConfig(opts: StackOptions): void {
+    if (opts.mac) {
+      const [hi, lo] = parseMac(opts.mac);
+      this.configure("MacHi", hi);
+      this.configure("MacLo", lo);
+    }
+    if (opts.ip) this.configure("Ipv4Addr", ipToU32(opts.ip));
+    if (opts.prefix !== undefined) this.configure("PrefixLen", opts.prefix);
+    if (opts.gateway) this.configure("Gateway", ipToU32(opts.gateway));
+    if (opts.mtu !== undefined) this.configure("Mtu", opts.mtu);
+    for (const [k, v] of Object.entries(opts.config ?? {})) this.configure(k, v);
+  }
+
+  /** Set a config key by name (before init). Throws on unknown keys or refusal. */
+  configure(key: string, value: number): void {
+    const id = this.cfgKeys[key];
+    if (id === undefined) throw new Error(`unknown config key ${key}`);
+    const r = this.exports.configure(id, value >>> 0);
+    if (r !== 0) throw new Error(`configure(${key}, ${value}) failed: ${ERR_NAMES[-r] ?? r}`);
+    if (key === "Mtu") this.mtu = value;
+  }
+
+  /** Reserve the pools and start the interface (sends a gratuitous ARP through tx). */
+  init(): void {
+    const r = this.exports.init();
+    if (r !== 0) throw new Error(`init failed: ${ERR_NAMES[-r] ?? r}`);
+    this.rxPtr = this.exports.rxBuffer();
+    this.rxCap = typeof this.exports.ifaceRxCapacity === "function"
+      ? this.exports.ifaceRxCapacity()
+      : this.mtu + 14;
+    this.wake();
+  }
+
+  /** Route transmitted frames to fn (a copy each). */
+  attach(fn: ((frame: Uint8Array, stack: Stack) => void) | null): void { this.txFn = fn; }
+
+  /** Listen to the core's events; returns a function that removes the listener. */
+  onEvents(fn: EventListener): () => void {
+    this.listeners.push(fn);
+    return () => { this.listeners = this.listeners.filter((l) => l !== fn); };
+  }
+
+  /** The stack's current time as the core sees it (u32 ms). */
+  nowMs(): number { return Math.floor(this.clock.now()) >>> 0; }
+
+  /** Deliver one received Ethernet frame. */
+  input(frame: Uint8Array): void {
+    const n = Math.min(frame.length, this.rxCap);
+    new Uint8Array(this.memory.buffer, this.rxPtr, n).set(n === frame.length ? frame : frame.subarray(0, n));
+    this.exports.input(frame.length, this.nowMs());
+    this.wake();
+  }
+
+  /** Run the core's timers now; returns ms until the next deadline (-1 = none) and records nextDeadline. */
+  poll(): number {
+    const now = this.clock.now();
+    const r = this.exports.poll(Math.floor(now) >>> 0);
+    this.nextDeadline = r < 0 ? Infinity : Math.floor(now) + r;
+    return r;
+  }
+
+  /** Ask the driver to poll soon (call after any API call that may have queued work). */
+  wake(): void { this.waker?.(this); }
+
+  /** Send an ICMP echo request; returns 0 or a negative Err. */
+  ping(dst: string, seq: number, opts: { id?: number; len?: number } = {}): number {
+    const r = this.exports.ping(ipToU32(dst), opts.id ?? 0x5757, seq, opts.len ?? 56);
+    this.wake();
+    return r;
+  }
+
+  /** Counter names, in order. */
+  statNames(): string[] {
+    if (!this.statNameList) this.statNameList = this.readString(this.exports.statNames()).split(",");
+    return this.statNameList;
+  }
+
+  /** Decode an AssemblyScript string (UTF-16; its byte length is the u32 before it). */
+  readString(ptr: number): string {
+    if (!ptr) return "";
+    const bytes = new DataView(this.memory.buffer).getUint32(ptr - 4, true);
+    return Buffer.from(new Uint8Array(this.memory.buffer, ptr, bytes)).toString("utf16le");
+  }
+
+  /** All counters as { name: value }. */
+  stats(): Record<string, number> {
+    const names = this.statNames();
+    const n = this.exports.statCount();
+    const view = new Uint32Array(this.memory.buffer, this.exports.statsPtr(), n);
+    const out: Record<string, number> = {};
+    for (let i = 0; i < n; i++) out[names[i] ?? `stat${i}`] = view[i];
+    return out;
+  }
+
+  /** One counter by name. */
+  stat(name: string): number {
+    const i = this.statNames().indexOf(name);
+    if (i < 0) throw new Error(`unknown counter ${name}`);
+    return new Uint32Array(this.memory.buffer, this.exports.statsPtr(), i + 1)[i];
+  }
+
+  /** A fresh view of linear memory (re-read after anything that may grow memory). */
+  bytes(ptr: number, len: number): Uint8Array { return new Uint8Array(this.memory.buffer, ptr, len); }
+
+  private onTx(ptr: number, len: number): void {
+    if (!this.txFn) { this.txUnattached++; return; }
+    this.txFn(new Uint8Array(this.memory.buffer, ptr, len).slice(), this);
+  }
+
+  private onEntropy(ptr: number, len: number): void {
+    const out = new Uint8Array(this.memory.buffer, ptr, len);
+    if (this.prng) this.prng.fill(out);
+    else randomFillSync(out);
+  }
+
+  private onEvent(sock: number, kind: number, arg: number): void {
+    for (const l of this.listeners) l(sock, kind, arg);
+  }
+}
+
+/** Create a stack (async for symmetry with hosts that compile asynchronously). */
+export async function loadStack(opts: StackOptions = {}): Promise<Stack> {
+  return new Stack(opts);
+}
+
+/**
+ * Drives stacks in real time: polls after each wake and at each deadline with setTimeout.
+ * (The emulated link's Sim drives stacks in virtual time instead.)
+ */
+export class RealtimeDriver {
+  private timers = new Map<Stack, NodeJS.Timeout>();
+  private pending = new Set<Stack>();
+
+  add(stack: Stack): void {
+    stack.waker = (s) => this.schedule(s);
+    this.schedule(stack);
+  }
+
+  remove(stack: Stack): void {
+    stack.waker = null;
+    const t = this.timers.get(stack);
+    if (t) clearTimeout(t);
+    this.timers.delete(stack);
+    this.pending.delete(stack);
+  }
+
+  private schedule(stack: Stack): void {
+    if (this.pending.has(stack)) return;
+    this.pending.add(stack);
+    setImmediate(() => {
+      this.pending.delete(stack);
+      if (stack.waker === null) return;
+      const r = stack.poll();
+      const old = this.timers.get(stack);
+      if (old) clearTimeout(old);
+      if (r >= 0) {
+        const t = setTimeout(() => this.schedule(stack), Math.max(r, 1));
+        t.unref();
+        this.timers.set(stack, t);
+      } else this.timers.delete(stack);
+    });
+  }
+}
