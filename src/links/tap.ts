@@ -1,0 +1,285 @@
+// A Linux TAP device as a link for a Stack, on the real clock.
+//
+//   const link = TapLink.open("wt0");          // or a template such as "wt%d"
+//   link.attach(stack);                         // stack answers frames from the kernel
+//   ...
+//   link.close();
+//
+// The native addon (native/tap.c) reads frames in batches: each event-loop wakeup
+// drains up to `batch` frames into one preallocated buffer and makes one JS call;
+// TapLink then feeds them to stack.input() one by one. Frames the stack transmits are
+// written to the TAP at once (one write() each).
+//
+// Impairments (loss, delay, jitter, reorder, duplicate, rate, dropIf) reuse the
+// emulated link's code: a Sim + Link from ./emulated.ts with two ports (the TAP and the
+// stack) whose virtual clock is pushed forward to the real clock, and whose event queue
+// is run by a timer. Without impairments frames take a direct path (no copies, no timers).
+
+import { createRequire } from "node:module";
+import { performance } from "node:perf_hooks";
+import { RealtimeDriver, Stack } from "../stack.js";
+import { Link, LinkOptions, Sim } from "./emulated.js";
+
+/** The functions native/tap.c exports. */
+export interface TapAddon {
+  open(name: string, device?: string): object;
+  name(h: object): string;
+  start(h: object, rx: Uint8Array, meta: Uint32Array, frameMax: number, cb: (count: number, err: number) => void): void;
+  stop(h: object): void;
+  write(h: object, src: ArrayBufferLike | ArrayBufferView, offset?: number, length?: number): number;
+  writeBatch(h: object, src: ArrayBufferLike | ArrayBufferView, meta: Uint32Array, count: number): number;
+  stats(h: object): number[];
+  close(h: object): void;
+}
+
+const ADDON_PATH = "../../native/build/Release/tap.node";
+let addon: TapAddon | null = null;
+let addonError: Error | null = null;
+
+/** Load the addon (once). Throws a clear error (code ERR_TAP_ADDON) when it was not built. */
+export function loadTapAddon(): TapAddon {
+  if (addon) return addon;
+  if (!addonError) {
+    try {
+      addon = createRequire(import.meta.url)(ADDON_PATH) as TapAddon;
+      return addon;
+    } catch (e) {
+      addonError = Object.assign(
+        new Error(`TAP support unavailable: the native addon did not load (${(e as Error).message}). ` +
+          "Build it with `npm rebuild` or `node-gyp rebuild -C native` (needs gcc, make, python3 and Node headers); " +
+          "emulated links do not need it."),
+        { code: "ERR_TAP_ADDON" });
+    }
+  }
+  throw addonError;
+}
+
+/** One observed frame (the shape of the emulated link's TapRecord, which pcap.ts accepts). */
+export interface TapLinkRecord {
+  /** ms on the link's clock (since open); add `epochMs` for wall-clock time. */
+  time: number;
+  /** Port that sent it: 0 = the TAP (kernel side), 1 = the stack. */
+  from: number;
+  fromName: string;
+  /** Only valid during the callback (it may be a view of a reused buffer). */
+  frame: Uint8Array;
+  dropped: boolean;
+  duplicate: boolean;
+}
+
+export type TapLinkOptions = Omit<LinkOptions, "seed"> & {
+  /** Seed for the impairments (default 1). */
+  seed?: number;
+  /** Frames read per wakeup at most (default 64). */
+  batch?: number;
+  /** Largest frame accepted from the TAP (default 65535 + 14). */
+  frameMax?: number;
+  /** Character device (default /dev/net/tun); for tests of the error path. */
+  device?: string;
+  /** Read errors (device gone...): reading stops and this is called. Default: kept in lastError. */
+  onError?: (err: Error) => void;
+};
+
+const IMPAIRMENTS = ["loss", "delayMs", "jitterMs", "reorder", "duplicate", "rateBps", "dropIf"] as const;
+
+/** A port of the internal emulated Link: the only Stack members Link uses are name, attach and input. */
+interface PortShim {
+  name: string;
+  attach(fn: (frame: Uint8Array) => void): void;
+  input(frame: Uint8Array): void;
+}
+
+export interface TapLinkStats {
+  wakeups: number;
+  framesIn: number;
+  framesOut: number;
+  writeErrors: number;
+  /** Largest number of frames delivered by one wakeup. */
+  maxBatch: number;
+}
+
+export class TapLink {
+  /** Actual interface name (templates like "wt%d" are resolved by the kernel). */
+  readonly name: string;
+  /** Wall-clock ms (Unix epoch) at the link's time 0. */
+  readonly epochMs: number;
+  /** Last read error; reading has stopped when set. */
+  lastError: Error | null = null;
+  maxBatch = 0;
+
+  private readonly addon: TapAddon;
+  private h: object | null;
+  private readonly origin = performance.now();
+  private readonly rx: Uint8Array;
+  private readonly meta: Uint32Array;
+  private readonly frameMax: number;
+  private readonly opts: TapLinkOptions;
+  private stack: Stack | null = null;
+  private driver: RealtimeDriver | null = null;
+  private observers: ((rec: TapLinkRecord) => void)[] = [];
+  // Impaired path only:
+  private sim: Sim | null = null;
+  private link: Link | null = null;
+  private fromTap: ((frame: Uint8Array) => void) | null = null;
+  private fromStack: ((frame: Uint8Array) => void) | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private timerAt = Infinity;
+
+  private constructor(tap: TapAddon, h: object, opts: TapLinkOptions) {
+    this.addon = tap;
+    this.h = h;
+    this.opts = opts;
+    this.name = tap.name(h);
+    this.epochMs = performance.timeOrigin + this.origin;
+    const batch = Math.max(1, opts.batch ?? 64);
+    this.frameMax = opts.frameMax ?? 65535 + 14;
+    this.rx = new Uint8Array(batch * 2048 + this.frameMax);
+    this.meta = new Uint32Array(batch);
+    if (IMPAIRMENTS.some((k) => opts[k])) this.setupImpairments();
+  }
+
+  /** Open (creating if needed) the TAP device `name`. Throws with err.code EPERM/EACCES/ENOENT/EINVAL/EBUSY. */
+  static open(name: string, opts: TapLinkOptions = {}): TapLink {
+    const tap = loadTapAddon();
+    return new TapLink(tap, tap.open(name, opts.device), opts);
+  }
+
+  /** ms on this link's clock. */
+  now(): number { return performance.now() - this.origin; }
+
+  get isOpen(): boolean { return this.h !== null; }
+
+  /**
+   * Connect a stack (one per TAP). Its transmitted frames go to the TAP; frames read
+   * from the TAP go to stack.input(). Unless the stack already has a driver
+   * (stack.waker set), a RealtimeDriver polls it at its deadlines.
+   */
+  attach(stack: Stack): void {
+    const h = this.handle();
+    if (this.stack) throw new Error(`${this.name}: a stack is already attached`);
+    this.stack = stack;
+    if (this.link) {
+      const port: PortShim = { name: stack.name, attach: (fn) => { this.fromStack = fn; }, input: (f) => stack.input(f) };
+      this.link.attach(port as unknown as Stack);
+      stack.attach((frame) => { this.syncClock(); this.fromStack!(frame); this.pump(); });
+    } else {
+      stack.attach((frame) => this.transmit(frame));
+    }
+    if (!stack.waker) {
+      this.driver = new RealtimeDriver();
+      this.driver.add(stack);
+    }
+    this.addon.start(h, this.rx, this.meta, this.frameMax, (n, err) => this.onFrames(n, err));
+  }
+
+  /**
+   * Observe every frame in both directions (dropped and duplicated ones flagged), like
+   * the emulated Link's tap(), so a PcapWriter attaches to either. Returns an unsubscribe function.
+   */
+  tap(fn: (rec: TapLinkRecord) => void): () => void {
+    this.observers.push(fn);
+    return () => { this.observers = this.observers.filter((o) => o !== fn); };
+  }
+
+  /** Write one frame to the TAP directly (bypassing stack and impairments). Returns bytes or -errno. */
+  write(frame: Uint8Array): number {
+    return this.addon.write(this.handle(), frame);
+  }
+
+  stats(): TapLinkStats {
+    const [wakeups, framesIn, framesOut, writeErrors] = this.h ? this.addon.stats(this.h) : [0, 0, 0, 0];
+    return { wakeups, framesIn, framesOut, writeErrors, maxBatch: this.maxBatch };
+  }
+
+  /** Stop reading, detach the stack and close the device (a non-persistent TAP disappears). */
+  close(): void {
+    if (!this.h) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    if (this.driver && this.stack) this.driver.remove(this.stack);
+    this.stack?.attach(null);
+    this.addon.close(this.h);
+    this.h = null;
+  }
+
+  // -------------------------------------------------------------------------
+
+  private handle(): object {
+    if (!this.h) throw Object.assign(new Error(`TAP ${this.name} is closed`), { code: "EBADF" });
+    return this.h;
+  }
+
+  private emit(from: number, frame: Uint8Array): void {
+    if (this.observers.length === 0) return;
+    const rec: TapLinkRecord = { time: this.now(), from, fromName: from === 0 ? `tap:${this.name}` : this.stack!.name,
+      frame, dropped: false, duplicate: false };
+    for (const o of this.observers) o(rec);
+  }
+
+  private transmit(frame: Uint8Array): void {
+    if (!this.h) return;
+    this.emit(1, frame);
+    this.addon.write(this.h, frame);
+  }
+
+  private onFrames(n: number, err: number): void {
+    if (n > this.maxBatch) this.maxBatch = n;
+    let off = 0;
+    for (let i = 0; i < n && this.h; i++) {
+      const len = this.meta[i];
+      const frame = this.rx.subarray(off, off + len);
+      off += len;
+      if (this.link) {
+        this.syncClock();
+        this.fromTap!(frame.slice());
+      } else {
+        this.emit(0, frame);
+        this.stack?.input(frame);
+      }
+    }
+    if (this.link) this.pump();
+    if (err < 0) {
+      this.lastError = Object.assign(new Error(`TAP ${this.name}: read failed (errno ${-err})`), { errno: err });
+      this.opts.onError?.(this.lastError);
+    }
+  }
+
+  private setupImpairments(): void {
+    const { batch, frameMax, device, onError, seed, ...linkOpts } = this.opts;
+    const sim = new Sim({ seed: seed ?? 1 });
+    this.sim = sim;
+    this.link = sim.link({ ...linkOpts, seed: seed ?? 1 });
+    const port: PortShim = {
+      name: `tap:${this.name}`,
+      attach: (fn) => { this.fromTap = fn; },
+      input: (f) => { if (this.h) this.addon.write(this.h, f); },
+    };
+    this.link.attach(port as unknown as Stack);
+    this.link.tap((rec) => {
+      if (this.observers.length === 0) return;
+      const r: TapLinkRecord = { time: rec.time, from: rec.from, fromName: rec.fromName, frame: rec.frame,
+        dropped: rec.dropped, duplicate: rec.duplicate };
+      for (const o of this.observers) o(r);
+    });
+  }
+
+  /** Move the Sim's virtual clock up to the real clock (never back). */
+  private syncClock(): void {
+    const c = this.sim!.clock;
+    const t = this.now();
+    if (t > c.now()) c.set(t);
+  }
+
+  /** Run due link events, then arm one timer for the next. */
+  private pump(): void {
+    const sim = this.sim!;
+    sim.run(Math.max(this.now(), sim.clock.now()));
+    const next = sim.events.peekTime();
+    if (next === Infinity || !this.h) return;
+    if (this.timer && next >= this.timerAt) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timerAt = next;
+    this.timer = setTimeout(() => { this.timer = null; this.timerAt = Infinity; this.pump(); },
+      Math.max(0, Math.ceil(next - this.now())));
+  }
+}
