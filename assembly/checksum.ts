@@ -28,52 +28,88 @@
   return s + <u64>(s < b);
 }
 
-/** Scalar sum of little-endian 16-bit words; returns the unfolded 64-bit one's-complement sum. */
+/**
+ * Scalar sum of little-endian 16-bit words; returns an unfolded 64-bit sum that is
+ * congruent (mod 0xFFFF) to the one's-complement sum. 32-bit words are added into
+ * 64-bit accumulators, which cannot overflow below 2^32 additions (16 GiB), so no
+ * carry handling is needed in the loop: four independent accumulators keep the
+ * adds in parallel and the loads are plain i64.load32_u.
+ */
 function sumScalarLE(ptr: usize, len: usize): u64 {
-  let acc: u64 = 0;
-  let acc2: u64 = 0;
-  // 16 bytes per iteration with two independent accumulators.
-  while (len >= 16) {
-    acc = add64(acc, load<u64>(ptr));
-    acc2 = add64(acc2, load<u64>(ptr, 8));
-    ptr += 16;
-    len -= 16;
+  let a: u64 = 0, b: u64 = 0, c: u64 = 0, d: u64 = 0;
+  while (len >= 32) {
+    a += <u64>load<u32>(ptr);
+    b += <u64>load<u32>(ptr, 4);
+    c += <u64>load<u32>(ptr, 8);
+    d += <u64>load<u32>(ptr, 12);
+    a += <u64>load<u32>(ptr, 16);
+    b += <u64>load<u32>(ptr, 20);
+    c += <u64>load<u32>(ptr, 24);
+    d += <u64>load<u32>(ptr, 28);
+    ptr += 32;
+    len -= 32;
   }
-  acc = add64(acc, acc2);
-  if (len >= 8) { acc = add64(acc, load<u64>(ptr)); ptr += 8; len -= 8; }
-  if (len >= 4) { acc = add64(acc, <u64>load<u32>(ptr)); ptr += 4; len -= 4; }
-  if (len >= 2) { acc = add64(acc, <u64>load<u16>(ptr)); ptr += 2; len -= 2; }
-  if (len) acc = add64(acc, <u64>load<u8>(ptr)); // odd byte: low byte of a LE word
-  return acc;
+  while (len >= 4) { a += <u64>load<u32>(ptr); ptr += 4; len -= 4; }
+  if (len >= 2) { b += <u64>load<u16>(ptr); ptr += 2; len -= 2; }
+  if (len) c += <u64>load<u8>(ptr); // odd byte: low byte of a LE word
+  // Each of a..d < 2^62 for any i32 length, so their sum cannot wrap.
+  return a + b + c + d;
 }
 
-/** SIMD sum of little-endian 16-bit words (only compiled when SIMD is enabled). */
+/** Pairwise sums of the 8 words of a 16-byte vector, each biased by -65536 (see sumSimdLE). */
+@inline function dot16(v: v128, flip: v128, ones: v128): v128 {
+  return i32x4.dot_i16x8_s(v128.xor(v, flip), ones);
+}
+
+/** Adds the 4 signed i32 lanes of `a` into a u64 (two's complement, exact). */
+@inline function lanes64(a: v128): u64 {
+  let w = i64x2.add(i64x2.extend_low_i32x4_s(a), i64x2.extend_high_i32x4_s(a));
+  return <u64>i64x2.extract_lane(w, 0) + <u64>i64x2.extract_lane(w, 1);
+}
+
+/**
+ * SIMD sum of little-endian 16-bit words (only compiled when SIMD is enabled).
+ * i32x4.dot_i16x8_s (one pmaddwd on x86) adds word pairs as SIGNED i16, so each word
+ * has its top bit flipped first: (w ^ 0x8000) as i16 = w - 32768, and a dot lane is
+ * w0 + w1 - 65536 exactly. Every 16 bytes give 4 lanes, so the exact unsigned sum
+ * is the signed total + (bytes / 16) * 4 * 65536 = signed total + (bytes << 14).
+ */
 function sumSimdLE(ptr: usize, len: usize): u64 {
   if (!ASC_FEATURE_SIMD) return sumScalarLE(ptr, len);
-  let total: u64 = 0;
-  while (len >= 64) {
-    // Each extadd lane is <= 0x1FFFE; 4 adds per iteration per accumulator, so an
-    // i32 lane cannot overflow within 4096 iterations (4096*4*0x1FFFE < 2^32).
-    let blocks = len >> 6;
-    if (blocks > 4096) blocks = 4096;
+  let ones = i16x8.splat(1);
+  let flip = i16x8.splat(<i16>0x8000);
+  let simdBytes = len & ~<usize>15;
+  let total: u64 = <u64>simdBytes << 14;
+  while (len >= 128) {
+    // A lane gets 4 dots in [-65536, 65534] per 128 bytes: |lane| <= 2^30 after 4096 rounds.
+    let rounds = len >> 7;
+    if (rounds > 4096) rounds = 4096;
     let a0 = i32x4.splat(0);
     let a1 = i32x4.splat(0);
-    for (let i: usize = 0; i < blocks; i++) {
-      a0 = i32x4.add(a0, i32x4.extadd_pairwise_i16x8_u(v128.load(ptr)));
-      a1 = i32x4.add(a1, i32x4.extadd_pairwise_i16x8_u(v128.load(ptr, 16)));
-      a0 = i32x4.add(a0, i32x4.extadd_pairwise_i16x8_u(v128.load(ptr, 32)));
-      a1 = i32x4.add(a1, i32x4.extadd_pairwise_i16x8_u(v128.load(ptr, 48)));
-      ptr += 64;
-    }
-    len -= blocks << 6;
-    // Widen: 4 lanes of two accumulators into u64.
-    let w = i64x2.add(
-      i64x2.add(i64x2.extend_low_i32x4_u(a0), i64x2.extend_high_i32x4_u(a0)),
-      i64x2.add(i64x2.extend_low_i32x4_u(a1), i64x2.extend_high_i32x4_u(a1)),
-    );
-    total += <u64>i64x2.extract_lane(w, 0) + <u64>i64x2.extract_lane(w, 1);
+    let end = ptr + (rounds << 7);
+    do {
+      // Independent dots, added as a tree: short dependency chains.
+      let x0 = i32x4.add(dot16(v128.load(ptr), flip, ones), dot16(v128.load(ptr, 16), flip, ones));
+      let x1 = i32x4.add(dot16(v128.load(ptr, 32), flip, ones), dot16(v128.load(ptr, 48), flip, ones));
+      let x2 = i32x4.add(dot16(v128.load(ptr, 64), flip, ones), dot16(v128.load(ptr, 80), flip, ones));
+      let x3 = i32x4.add(dot16(v128.load(ptr, 96), flip, ones), dot16(v128.load(ptr, 112), flip, ones));
+      a0 = i32x4.add(a0, i32x4.add(x0, x1));
+      a1 = i32x4.add(a1, i32x4.add(x2, x3));
+      ptr += 128;
+    } while (ptr < end);
+    len -= rounds << 7;
+    total += lanes64(a0) + lanes64(a1);
   }
-  return add64(total, sumScalarLE(ptr, len));
+  if (len >= 16) {
+    let a = i32x4.splat(0); // at most 7 dots: no overflow
+    do {
+      a = i32x4.add(a, dot16(v128.load(ptr), flip, ones));
+      ptr += 16;
+      len -= 16;
+    } while (len >= 16);
+    total += lanes64(a);
+  }
+  return total + sumScalarLE(ptr, len);
 }
 
 /**
