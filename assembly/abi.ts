@@ -27,6 +27,7 @@ export function configure(key: i32, value: u32): i32 {
 export function init(): i32 {
   if (initialized) return -Err.ESTATE;
   if (!ifaceInit()) return -Err.ENOMEM;
+  if (!socketsInit()) return -Err.ENOMEM;
   poolSeal();
   initialized = true;
   return 0;
@@ -67,3 +68,10 @@ export function statNames(): usize { return changetype<usize>(STAT_NAMES); }
 export function poolBytes(): i32 { return <i32>poolUsed(); }
 
 export { Cfg };
+
+// TCP sockets (assembly/sockets.ts; documented in docs/abi.md "TCP").
+import { socketsInit } from "./sockets";
+export {
+  tcpOpen, tcpBind, tcpListen, tcpAccept, tcpConnect, ioBuffer, tcpWrite, tcpRead, tcpShutdown, tcpClose,
+  tcpAbort, tcpState, tcpInfo, tcpSetOption, tcpSizes,
+} from "./sockets";

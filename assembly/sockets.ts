@@ -1,0 +1,382 @@
+// The TCP socket API behind the ABI: handles, bind/listen/accept/connect, read/write
+// through the host's I/O region, shutdown/close/abort, state and info. Every misuse
+// returns a negative Err; nothing traps.
+import { cfg, Cfg } from "./config";
+import { poolAlloc } from "./pool";
+import { count, Stat } from "./stats";
+import { Err, EventKind } from "./errors";
+import { localAddr } from "./netif";
+import {
+  F_ACKNOW, F_ACTIVE, F_BOUND, F_CHILD, F_FIN_QUEUED, F_FIN_RCVD, F_KEEPALIVE, F_NODELAY, F_T_KEEP,
+  F_USER_CLOSED, F_WR_FULL, Tcb, TcpState, hasFlag, handleOf, rcvCap, rcvRing, ringGet, ringPut,
+  setState, sndCap, sndRing, tcbAlloc, tcbAt, tcbCount, tcbEvent, tcbFree, tcbFromHandle, tcbIndex,
+  tcpNow, finSeq,
+} from "./tcp/tcb";
+import { TwEntry, twDuration, twPortUsed, twLookup } from "./tcp/timewait";
+import { sendRst, tcpOutput, updateRcvAdv, sendAck } from "./tcp/output";
+import { connClosed, moveToTimeWait } from "./tcp/close";
+import { prepareActive } from "./tcp/input";
+import { makeIsn, randomU32, tupleHash } from "./tcp/isn";
+import { tcpInit } from "./tcp/timers";
+
+export const OPT_NODELAY: i32 = 1;
+export const OPT_KEEPALIVE: i32 = 2;
+
+export const INFO_FIELDS: i32 = 19;
+const EPHEMERAL_MIN: u32 = 49152;
+const EPHEMERAL_NUM: u32 = 16384;
+
+let ioBuf: usize = 0;
+let ioLen: u32 = 0;
+let nextEphemeral: u32 = 0;
+
+/** Reserve the TCP pools and the host I/O region. Called once by init(). */
+export function socketsInit(): bool {
+  if (!tcpInit()) return false;
+  ioLen = cfg(Cfg.IoBuf);
+  if (ioLen == 0) return true;
+  ioBuf = poolAlloc(ioLen);
+  return ioBuf != 0;
+}
+
+/** Is [ptr, ptr + len) inside linear memory? */
+function validRange(ptr: usize, len: i32): bool {
+  if (len < 0) return false;
+  let end = ptr + <usize>len;
+  return end >= ptr && end <= (<usize>memory.size() << 16);
+}
+
+export function ioBuffer(): usize { return ioBuf; }
+
+function portInUse(port: u32): bool {
+  let n = tcbCount();
+  for (let i = 0; i < n; i++) {
+    let t = tcbAt(i);
+    if (t.flags != 0 && hasFlag(t, F_BOUND) && <u32>t.lport == port) return true;
+  }
+  return false;
+}
+
+/** Is this 4-tuple (or the port as a listener) taken? */
+function tupleInUse(lport: u32, raddr: u32, rport: u32): bool {
+  let n = tcbCount();
+  for (let i = 0; i < n; i++) {
+    let t = tcbAt(i);
+    if (t.flags == 0 || !hasFlag(t, F_BOUND) || <u32>t.lport != lport) continue;
+    if (t.state == <u8>TcpState.LISTEN) return true;
+    if (t.raddr == raddr && <u32>t.rport == rport && t.state != <u8>TcpState.CLOSED) return true;
+  }
+  return twLookup(raddr, lport, rport) != null;
+}
+
+export function tcpOpen(): i32 {
+  if (tcbCount() == 0) return -Err.ESTATE;
+  let t = tcbAlloc();
+  if (t == null) return -Err.ENOMEM;
+  return handleOf(t);
+}
+
+/** Bind a local port; 0 picks a random free ephemeral port (RFC 6056 §3.3.1). */
+export function tcpBind(h: i32, port: i32): i32 {
+  let t = tcbFromHandle(h);
+  if (t == null) return -Err.EBADF;
+  if (hasFlag(t, F_BOUND) || t.state != <u8>TcpState.CLOSED || hasFlag(t, F_ACTIVE)) return -Err.EINVAL;
+  if (port < 0 || port > 65535) return -Err.EINVAL;
+  let p = <u32>port;
+  if (p == 0) {
+    for (let i: u32 = 0; i < EPHEMERAL_NUM; i++) {
+      let c = EPHEMERAL_MIN + randomU32() % EPHEMERAL_NUM;
+      if (!portInUse(c) && !twPortUsed(c)) { p = c; break; }
+    }
+    if (p == 0) return -Err.EADDRINUSE;
+  } else if (portInUse(p)) {
+    return -Err.EADDRINUSE;
+  }
+  t.lport = <u16>p;
+  t.flags |= F_BOUND;
+  return 0;
+}
+
+export function tcpListen(h: i32, backlog: i32): i32 {
+  let t = tcbFromHandle(h);
+  if (t == null) return -Err.EBADF;
+  if (t.state == <u8>TcpState.LISTEN) { t.backlog = <u16>clampBacklog(backlog); return 0; }
+  if (t.state != <u8>TcpState.CLOSED || hasFlag(t, F_ACTIVE)) return -Err.EISCONN;
+  if (!hasFlag(t, F_BOUND)) {
+    let r = tcpBind(h, 0);
+    if (r < 0) return r;
+  }
+  t.backlog = <u16>clampBacklog(backlog);
+  setState(t, TcpState.LISTEN);
+  return 0;
+}
+
+function clampBacklog(b: i32): i32 {
+  if (b < 1) return 1;
+  if (b > 1024) return 1024;
+  return b;
+}
+
+/** The oldest established child of a listener, detached and handed to the user. */
+export function tcpAccept(h: i32): i32 {
+  let l = tcbFromHandle(h);
+  if (l == null) return -Err.EBADF;
+  if (l.state != <u8>TcpState.LISTEN) return -Err.EINVAL;
+  let idx = <i16>tcbIndex(l);
+  let best: Tcb | null = null;
+  let n = tcbCount();
+  for (let i = 0; i < n; i++) {
+    let t = tcbAt(i);
+    if (t.flags == 0 || !hasFlag(t, F_CHILD) || t.parent != idx) continue;
+    if (t.state == <u8>TcpState.SYN_RECEIVED || t.state == <u8>TcpState.CLOSED) continue;
+    if (best == null || <i32>(t.acceptOrder - best.acceptOrder) < 0) best = t;
+  }
+  if (best == null) return -Err.EAGAIN;
+  best.flags = (best.flags & ~F_CHILD) | F_BOUND;
+  best.parent = -1;
+  return handleOf(best);
+}
+
+/** Active open (RFC 9293 §3.10.1): SYN now, Connected (or Error) event later. */
+export function tcpConnect(h: i32, ip: u32, port: i32): i32 {
+  let t = tcbFromHandle(h);
+  if (t == null) return -Err.EBADF;
+  let st = t.state;
+  if (st == <u8>TcpState.SYN_SENT) return -Err.EALREADY;
+  if (st == <u8>TcpState.LISTEN) return -Err.EOPNOTSUPP;
+  if (st != <u8>TcpState.CLOSED || hasFlag(t, F_ACTIVE)) return -Err.EISCONN;
+  if (ip == 0 || ip == 0xffffffff || port <= 0 || port > 65535) return -Err.EINVAL;
+  let rport = <u32>port;
+  if (hasFlag(t, F_BOUND)) {
+    if (tupleInUse2(t, ip, rport)) return -Err.EADDRINUSE;
+  } else {
+    // RFC 6056 §3.3.3: offset = F(addresses, remote port, secret), then a shared counter.
+    let offset = tupleHash(localAddr, 0, ip, rport, 0x45504800);
+    let found: u32 = 0;
+    for (let i: u32 = 0; i < EPHEMERAL_NUM; i++) {
+      let c = EPHEMERAL_MIN + (offset + nextEphemeral) % EPHEMERAL_NUM;
+      nextEphemeral++;
+      if (!portInUse(c) && !tupleInUse(c, ip, rport)) { found = c; break; }
+    }
+    if (found == 0) return -Err.EADDRINUSE;
+    t.lport = <u16>found;
+    t.flags |= F_BOUND;
+  }
+  t.raddr = ip;
+  t.rport = <u16>rport;
+  t.flags |= F_ACTIVE;
+  prepareActive(t);
+  t.iss = makeIsn(localAddr, t.lport, ip, rport, tcpNow);
+  t.sndUna = t.iss; t.sndNxt = t.iss; t.sndMax = t.iss;
+  t.sndMss = 536;
+  setState(t, TcpState.SYN_SENT);
+  tcpOutput(t);
+  return 0;
+}
+
+/** A bound socket connecting: is its 4-tuple free? */
+function tupleInUse2(self: Tcb, ip: u32, rport: u32): bool {
+  let n = tcbCount();
+  for (let i = 0; i < n; i++) {
+    let t = tcbAt(i);
+    if (t == self || t.flags == 0 || <u32>t.lport != <u32>self.lport) continue;
+    if (t.raddr == ip && <u32>t.rport == rport && t.state != <u8>TcpState.CLOSED) return true;
+  }
+  return twLookup(ip, self.lport, rport) != null;
+}
+
+/** Queue up to `len` bytes from `ptr`; returns bytes queued (0 when the ring is full). */
+export function tcpWrite(h: i32, ptr: usize, len: i32): i32 {
+  let t = tcbFromHandle(h);
+  if (t == null) return -Err.EBADF;
+  if (!validRange(ptr, len)) return -Err.EINVAL;
+  let st = t.state;
+  if (st == <u8>TcpState.LISTEN) return -Err.EOPNOTSUPP;
+  if (hasFlag(t, F_FIN_QUEUED)) return -Err.EPIPE;
+  if (st == <u8>TcpState.CLOSED) return t.err != 0 ? -<i32>t.err : -Err.ENOTCONN;
+  if (st != <u8>TcpState.ESTABLISHED && st != <u8>TcpState.CLOSE_WAIT &&
+      st != <u8>TcpState.SYN_SENT && st != <u8>TcpState.SYN_RECEIVED) return -Err.EPIPE;
+  let free = sndCap - t.sndLen;
+  let n = <u32>len;
+  if (n > free) { n = free; t.flags |= F_WR_FULL; }
+  if (n == 0) return 0;
+  ringPut(sndRing(t), sndCap, t.sndStart + t.sndLen, ptr, n);
+  t.sndLen += n;
+  if (st == <u8>TcpState.ESTABLISHED || st == <u8>TcpState.CLOSE_WAIT) tcpOutput(t);
+  return <i32>n;
+}
+
+/** Read up to `len` bytes into `ptr`: bytes, 0 at EOF, -EAGAIN when nothing yet. */
+export function tcpRead(h: i32, ptr: usize, len: i32): i32 {
+  let t = tcbFromHandle(h);
+  if (t == null) return -Err.EBADF;
+  if (!validRange(ptr, len)) return -Err.EINVAL;
+  if (t.state == <u8>TcpState.LISTEN) return -Err.EOPNOTSUPP;
+  if (t.rcvLen == 0) {
+    if (hasFlag(t, F_FIN_RCVD)) return 0;
+    if (t.state == <u8>TcpState.CLOSED) return t.err != 0 ? -<i32>t.err : (hasFlag(t, F_ACTIVE) ? 0 : -Err.ENOTCONN);
+    if (t.state == <u8>TcpState.SYN_SENT || t.state == <u8>TcpState.SYN_RECEIVED) return -Err.EAGAIN;
+    return -Err.EAGAIN;
+  }
+  let n = <u32>len;
+  if (n > t.rcvLen) n = t.rcvLen;
+  if (n == 0) return 0;
+  ringGet(rcvRing(t), rcvCap, t.rcvStart, ptr, n);
+  t.rcvStart = (t.rcvStart + n) % rcvCap;
+  t.rcvLen -= n;
+  // window update once the edge may move by min(RcvBuf/2, MSS) (RFC 9293 §3.8.6.2.2)
+  let st = t.state;
+  if (st == <u8>TcpState.ESTABLISHED || st == <u8>TcpState.FIN_WAIT_1 || st == <u8>TcpState.FIN_WAIT_2) {
+    let before = t.rcvAdv;
+    updateRcvAdv(t);
+    if (t.rcvAdv != before) {
+      t.rcvAdv = before; // let emit() advertise it
+      sendAck(t);
+    }
+  }
+  return <i32>n;
+}
+
+/** Half-close: FIN after the queued data (RFC 9293 §3.10.4). */
+export function tcpShutdown(h: i32): i32 {
+  let t = tcbFromHandle(h);
+  if (t == null) return -Err.EBADF;
+  if (hasFlag(t, F_FIN_QUEUED)) return 0;
+  let st = t.state;
+  if (st == <u8>TcpState.ESTABLISHED || st == <u8>TcpState.SYN_RECEIVED) {
+    t.flags |= F_FIN_QUEUED;
+    setState(t, TcpState.FIN_WAIT_1);
+  } else if (st == <u8>TcpState.CLOSE_WAIT) {
+    t.flags |= F_FIN_QUEUED;
+    setState(t, TcpState.LAST_ACK);
+  } else {
+    return st == <u8>TcpState.LISTEN ? -Err.EOPNOTSUPP : -Err.ENOTCONN;
+  }
+  tcpOutput(t);
+  return 0;
+}
+
+function abortChildren(l: Tcb): void {
+  let idx = <i16>tcbIndex(l);
+  let n = tcbCount();
+  for (let i = 0; i < n; i++) {
+    let t = tcbAt(i);
+    if (t.flags == 0 || !hasFlag(t, F_CHILD) || t.parent != idx) continue;
+    sendRst(t);
+    count(Stat.TcpConnsAborted);
+    tcbFree(t);
+  }
+}
+
+/** Graceful close; the stack releases the handle at CLOSED or TIME-WAIT. */
+export function tcpClose(h: i32): i32 {
+  let t = tcbFromHandle(h);
+  if (t == null) return -Err.EBADF;
+  let st = t.state;
+  if (st == <u8>TcpState.CLOSED) { tcbFree(t); return 0; }
+  if (st == <u8>TcpState.LISTEN) {
+    abortChildren(t);
+    setState(t, TcpState.CLOSED);
+    tcbFree(t);
+    return 0;
+  }
+  t.flags |= F_USER_CLOSED;
+  if (st == <u8>TcpState.SYN_SENT) { connClosed(t, Err.OK); return 0; }
+  if (t.rcvLen > 0) { // unread data: reset rather than pretend it was delivered (RFC 2525 §2.17)
+    abortConn(t);
+    return 0;
+  }
+  if (st == <u8>TcpState.TIME_WAIT) { moveToTimeWait(t); return 0; }
+  if (st == <u8>TcpState.FIN_WAIT_2) {
+    t.keepDeadline = tcpNow + twDuration();
+    t.flags |= F_T_KEEP;
+    return 0;
+  }
+  tcpShutdown(h);
+  return 0;
+}
+
+function abortConn(t: Tcb): void {
+  let st = t.state;
+  if (st != <u8>TcpState.CLOSED && st != <u8>TcpState.LISTEN && st != <u8>TcpState.SYN_SENT &&
+      st != <u8>TcpState.TIME_WAIT) sendRst(t);
+  t.flags |= F_USER_CLOSED;
+  count(Stat.TcpConnsAborted);
+  connClosed(t, Err.OK);
+}
+
+/** Abort: RST to the peer, the handle is released. */
+export function tcpAbort(h: i32): i32 {
+  let t = tcbFromHandle(h);
+  if (t == null) return -Err.EBADF;
+  if (t.state == <u8>TcpState.LISTEN) { abortChildren(t); setState(t, TcpState.CLOSED); tcbFree(t); return 0; }
+  if (t.state == <u8>TcpState.CLOSED) { tcbFree(t); return 0; }
+  abortConn(t);
+  return 0;
+}
+
+export function tcpState(h: i32): i32 {
+  let t = tcbFromHandle(h);
+  if (t == null) return -Err.EBADF;
+  return <i32>t.state;
+}
+
+/** 19 u32 fields at `out` (see docs/abi.md). */
+export function tcpInfo(h: i32, out: usize): i32 {
+  let t = tcbFromHandle(h);
+  if (t == null) return -Err.EBADF;
+  if (!validRange(out, INFO_FIELDS * 4)) return -Err.EINVAL;
+  store<u32>(out, t.state);
+  store<u32>(out, t.lport, 4);
+  store<u32>(out, t.raddr, 8);
+  store<u32>(out, t.rport, 12);
+  store<u32>(out, t.sndUna, 16);
+  store<u32>(out, t.sndNxt, 20);
+  store<u32>(out, t.sndWnd, 24);
+  store<u32>(out, t.rcvNxt, 28);
+  store<u32>(out, t.rcvAdv - t.rcvNxt, 32);
+  store<u32>(out, t.cwnd, 36);
+  store<u32>(out, t.ssthresh, 40);
+  store<u32>(out, t.srtt8 >> 3, 44);
+  store<u32>(out, t.rttvar8 >> 3, 48);
+  store<u32>(out, t.rto, 52);
+  store<u32>(out, t.retransmits, 56);
+  store<u32>(out, t.sndLen, 60);
+  store<u32>(out, t.rcvLen, 64);
+  store<u32>(out, t.sndMss, 68);
+  store<u32>(out, t.err, 72);
+  return 0;
+}
+
+export function tcpSetOption(h: i32, opt: i32, value: i32): i32 {
+  let t = tcbFromHandle(h);
+  if (t == null) return -Err.EBADF;
+  if (opt == OPT_NODELAY) {
+    if (value != 0) t.flags |= F_NODELAY; else t.flags &= ~F_NODELAY;
+    if (t.state == <u8>TcpState.ESTABLISHED || t.state == <u8>TcpState.CLOSE_WAIT) tcpOutput(t);
+    return 0;
+  }
+  if (opt == OPT_KEEPALIVE) {
+    if (value != 0) {
+      t.flags |= F_KEEPALIVE;
+      if (t.state == <u8>TcpState.ESTABLISHED || t.state == <u8>TcpState.CLOSE_WAIT) {
+        t.keepDeadline = tcpNow + cfg(Cfg.KeepIdleMs);
+        t.keepProbes = 0;
+        t.flags |= F_T_KEEP;
+      }
+    } else {
+      t.flags &= ~F_KEEPALIVE;
+      if (t.state == <u8>TcpState.ESTABLISHED || t.state == <u8>TcpState.CLOSE_WAIT) t.flags &= ~F_T_KEEP;
+    }
+    return 0;
+  }
+  return -Err.EINVAL;
+}
+
+/** Bytes of one TCB and of one TIME-WAIT entry (u32 each at `out`). */
+export function tcpSizes(out: usize): i32 {
+  if (!validRange(out, 8)) return -Err.EINVAL;
+  store<u32>(out, <u32>offsetof<Tcb>());
+  store<u32>(out, <u32>offsetof<TwEntry>(), 4);
+  return 0;
+}

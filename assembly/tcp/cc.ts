@@ -1,0 +1,178 @@
+// Congestion control and RTT estimation: RFC 6298 (RTO), RFC 5681 (slow start,
+// congestion avoidance, fast retransmit), RFC 6582 (NewReno), RFC 6675 (SACK-based
+// loss recovery, simplified scoreboard of up to four SACKed ranges).
+import { cfg, Cfg } from "../config";
+import { count, Stat } from "../stats";
+import { TcpOptions, sackBlockPtr } from "../wire/tcp";
+import { seqGe, seqGt, seqLe, seqLt, seqMax } from "./seq";
+import { F_RECOVERY, F_SACK, F_SYN_RTX, Tcb, effMss, hasFlag } from "./tcb";
+import { pipe, sackedBase, sendAt, tcpOutput } from "./output";
+import { rangeEnd, rangeInsert, rangeNextStart, rangeSkip, rangeTrimBelow } from "./reassembly";
+
+/** Initial window (RFC 5681 §3.1); one segment after a retransmitted SYN. */
+export function ccInit(t: Tcb): void {
+  let mss = effMss(t);
+  let iw: u32;
+  if (hasFlag(t, F_SYN_RTX)) iw = mss;
+  else if (mss > 2190) iw = 2 * mss;
+  else if (mss > 1095) iw = 3 * mss;
+  else iw = 4 * mss;
+  t.cwnd = iw;
+  t.ssthresh = 0x7fffffff;
+  t.recover = t.sndUna;
+  t.highRxt = t.sndUna;
+}
+
+/** RFC 6298 §2: fold in one RTT sample (ms). srtt8 and rttvar8 hold 8x the values. */
+export function rttSample(t: Tcb, r: u32): void {
+  if (r > 0x7fffffff) return;
+  if (r == 0) r = 1;
+  if (t.srtt8 == 0) {
+    t.srtt8 = r << 3;
+    t.rttvar8 = r << 2;
+  } else {
+    let srtt = <i32>t.srtt8;
+    let err = <i32>(r << 3) - srtt;
+    let aerr = err < 0 ? -err : err;
+    t.rttvar8 = <u32>(<i32>t.rttvar8 + ((aerr - <i32>t.rttvar8) >> 2));
+    t.srtt8 = <u32>(srtt + (err >> 3));
+  }
+  let k = t.rttvar8 >> 1; // 4 * RTTVAR
+  if (k < 1) k = 1;       // clock granularity G = 1 ms
+  let rto = (t.srtt8 >> 3) + k;
+  let min = cfg(Cfg.RtoMinMs);
+  let max = cfg(Cfg.RtoMaxMs);
+  if (rto < min) rto = min;
+  if (rto > max) rto = max;
+  t.rto = rto;
+}
+
+/** RFC 2018 / RFC 6675: merge the segment's SACK blocks into the scoreboard. */
+export function sackUpdate(t: Tcb, o: TcpOptions): void {
+  if (!hasFlag(t, F_SACK)) return;
+  let base = sackedBase(t);
+  let n = <i32>t.sackedCount;
+  for (let i = 0; i < <i32>o.sackCount; i++) {
+    let b = sackBlockPtr(o, i);
+    let s = load<u32>(b);
+    let e = load<u32>(b, 4);
+    // ignore D-SACKs and blocks outside what we sent
+    if (!seqLt(s, e) || !seqGt(s, t.sndUna) || seqGt(e, t.sndMax)) continue;
+    let k = rangeInsert(base, n, 4, s, e);
+    if (k >= 0) n = k;
+  }
+  t.sackedCount = <u8>rangeTrimBelow(base, n, t.sndUna);
+}
+
+export function sackClear(t: Tcb): void { t.sackedCount = 0; }
+
+/** Bytes SACKed above sndUna (loss inference: RFC 6675 IsLost with DupThresh segments). */
+function sackedAbove(t: Tcb): u32 {
+  let n = <i32>t.sackedCount;
+  if (n == 0) return 0;
+  let base = sackedBase(t);
+  let total: u32 = 0;
+  for (let i = 0; i < n; i++) total += rangeEnd(base, i) - load<u32>(base + (<usize>i << 3));
+  return total;
+}
+
+/** RFC 6675 NextSeg + transmission loop: fill holes below the highest SACK while pipe < cwnd. */
+function sackRecoverySend(t: Tcb): void {
+  let mss = effMss(t);
+  let base = sackedBase(t);
+  for (let guard = 0; guard < 64; guard++) {
+    let p = pipe(t);
+    if (p + mss > t.cwnd) break;
+    let n = <i32>t.sackedCount;
+    if (n == 0) break;
+    let highSack = rangeEnd(base, n - 1);
+    let s = rangeSkip(base, n, seqMax(t.highRxt, t.sndUna));
+    if (!seqLt(s, highSack)) break; // no hole left: new data goes out through tcpOutput
+    let holeEnd = rangeNextStart(base, n, s, highSack);
+    let len = sendAt(t, s, holeEnd - s);
+    if (len == 0) break;
+    t.highRxt = s + len;
+  }
+  tcpOutput(t);
+}
+
+/** A cumulative ACK advanced sndUna by `acked` bytes. */
+export function ccOnAck(t: Tcb, acked: u32): void {
+  let mss = effMss(t);
+  if (hasFlag(t, F_RECOVERY)) {
+    if (seqGe(t.sndUna, t.recover)) {
+      // full acknowledgment (RFC 6582 §3.2 step 3)
+      let flight = t.sndMax - t.sndUna;
+      t.cwnd = t.ssthresh < flight + mss ? t.ssthresh : flight + mss;
+      if (t.cwnd < mss) t.cwnd = mss;
+      t.flags &= ~F_RECOVERY;
+      t.dupAcks = 0;
+      return;
+    }
+    // partial acknowledgment
+    if (hasFlag(t, F_SACK)) {
+      if (seqLt(t.highRxt, t.sndUna)) t.highRxt = t.sndUna;
+      sackRecoverySend(t);
+    } else {
+      sendAt(t, t.sndUna, mss);
+      t.cwnd = t.cwnd > acked ? t.cwnd - acked : 0;
+      t.cwnd += mss;
+    }
+    return;
+  }
+  t.dupAcks = 0;
+  if (t.cwnd <= t.ssthresh) {
+    t.cwnd += acked < mss ? acked : mss; // slow start, RFC 3465 L = 1 SMSS
+  } else {
+    let inc = (mss * mss) / t.cwnd;
+    t.cwnd += inc > 0 ? inc : 1;
+  }
+}
+
+/** A duplicate ACK (RFC 5681 §2 definition) or, with SACK, an ACK carrying new SACK information. */
+export function ccOnDupAck(t: Tcb): void {
+  count(Stat.TcpDupAcks);
+  let mss = effMss(t);
+  if (hasFlag(t, F_RECOVERY)) {
+    if (hasFlag(t, F_SACK)) sackRecoverySend(t);
+    else { t.cwnd += mss; tcpOutput(t); }
+    return;
+  }
+  if (t.dupAcks < 255) t.dupAcks++;
+  let lost = t.dupAcks >= 3 || (hasFlag(t, F_SACK) && sackedAbove(t) >= 3 * mss);
+  if (!lost) return;
+  // RFC 6582 §3.2 step 2: no new recovery until the ACK covers `recover`.
+  if (!seqGt(t.sndUna, t.recover) && t.recover != t.sndUna) return;
+  if (seqLe(t.sndMax, t.sndUna)) return;
+  let flight = t.sndMax - t.sndUna;
+  let half = flight >> 1;
+  t.ssthresh = half > 2 * mss ? half : 2 * mss;
+  t.recover = t.sndMax;
+  t.flags |= F_RECOVERY;
+  count(Stat.TcpFastRetransmits);
+  if (hasFlag(t, F_SACK) && t.sackedCount > 0) {
+    count(Stat.TcpSackRecoveries);
+    t.cwnd = t.ssthresh;
+    t.highRxt = t.sndUna;
+    sackRecoverySend(t);
+  } else {
+    sendAt(t, t.sndUna, mss);
+    t.highRxt = t.sndUna + mss;
+    t.cwnd = t.ssthresh + 3 * mss;
+    tcpOutput(t);
+  }
+}
+
+/** RTO expiry (RFC 5681 §3.1 eq. 4, RFC 6298 §5): collapse to one segment, go back to sndUna. */
+export function ccOnTimeout(t: Tcb): void {
+  let mss = effMss(t);
+  let flight = t.sndMax - t.sndUna;
+  let half = flight >> 1;
+  if (t.backoff <= 1) t.ssthresh = half > 2 * mss ? half : 2 * mss;
+  t.cwnd = mss;
+  t.flags &= ~F_RECOVERY;
+  t.recover = t.sndMax;
+  t.highRxt = t.sndUna;
+  t.dupAcks = 0;
+  if (t.backoff >= 2) sackClear(t); // the receiver may have reneged (RFC 2018 §8)
+}

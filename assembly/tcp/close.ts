@@ -1,0 +1,59 @@
+// Leaving a connection: CLOSED (with the error reported to the host) and TIME-WAIT
+// (kept in the TCB while the user still holds the handle, else moved to the compact table).
+import { count, Stat } from "../stats";
+import { Err, EventKind } from "../errors";
+import { seqGt } from "./seq";
+import {
+  F_ACKNOW, F_CHILD, F_PERSIST, F_T_KEEP, F_T_RTX, F_TS, F_USER_CLOSED, Tcb, TcpState, hasFlag, setState,
+  tcbEvent, tcbFree, tcpNow,
+} from "./tcb";
+import { TW_TS, TW_USED, twAlloc, twDuration } from "./timewait";
+
+/**
+ * The connection reached CLOSED. `err` (0 = none) is reported as a Reset (ECONNRESET)
+ * or Error event and kept for tcpInfo. The TCB is released when the user no longer
+ * holds it (closed, or an unaccepted child); otherwise it stays CLOSED until tcpClose.
+ */
+export function connClosed(t: Tcb, err: Err): void {
+  let from = t.state;
+  setState(t, TcpState.CLOSED);
+  t.flags &= ~(F_T_RTX | F_T_KEEP | F_ACKNOW);
+  if (err != Err.OK) {
+    t.err = <u8>err;
+    count(Stat.TcpConnsAborted);
+    tcbEvent(t, err == Err.ECONNRESET ? EventKind.Reset : EventKind.Error, <i32>err);
+  } else {
+    count(Stat.TcpConnsClosed);
+  }
+  if (from != <u8>TcpState.CLOSED) tcbEvent(t, EventKind.Closed, <i32>err);
+  if (hasFlag(t, F_USER_CLOSED) || hasFlag(t, F_CHILD)) tcbFree(t);
+}
+
+/** Enter TIME-WAIT: a closed-by-user connection moves into the compact table and frees its TCB. */
+export function enterTimeWait(t: Tcb): void {
+  setState(t, TcpState.TIME_WAIT);
+  t.flags &= ~(F_T_RTX | F_PERSIST);
+  if (hasFlag(t, F_USER_CLOSED) || hasFlag(t, F_CHILD)) {
+    moveToTimeWait(t);
+  } else {
+    t.keepDeadline = tcpNow + twDuration();
+    t.flags |= F_T_KEEP;
+  }
+}
+
+/** Hand a TIME-WAIT connection to the compact table and release its TCB. */
+export function moveToTimeWait(t: Tcb): void {
+  let e = twAlloc(tcpNow);
+  if (e != null) {
+    e.raddr = t.raddr; e.lport = t.lport; e.rport = t.rport;
+    e.sndNxt = t.sndNxt; e.rcvNxt = t.rcvNxt;
+    e.deadline = tcpNow + twDuration();
+    e.tsRecent = t.tsRecent; e.tsOffset = t.tsOffset;
+    let w = seqGt(t.rcvAdv, t.rcvNxt) ? (t.rcvAdv - t.rcvNxt) >> t.rcvWscale : 0;
+    e.wnd = <u16>(w > 0xffff ? 0xffff : w);
+    e.flags = TW_USED | (hasFlag(t, F_TS) ? TW_TS : 0);
+  }
+  tcbEvent(t, EventKind.Closed, 0);
+  tcbFree(t);
+}
+

@@ -1,0 +1,667 @@
+// Segment arrival (RFC 9293 §3.10.7): demultiplexing, LISTEN / SYN-SENT processing,
+// the acceptability test, RST/SYN/ACK checks in order (with RFC 5961 challenge ACKs),
+// data and FIN processing in every state, TIME-WAIT entries, RST to closed ports.
+import { cfg, Cfg, FEAT_SACK, FEAT_SYNCOOKIES, FEAT_TIMESTAMPS, FEAT_WSCALE } from "../config";
+import { count, Stat } from "../stats";
+import { Err, EventKind } from "../errors";
+import { ipMtu, localAddr } from "../netif";
+import {
+  TH_ACK, TH_FIN, TH_RST, TH_SYN, TcpOptions, tcpAck, tcpDport, tcpFlags, tcpParse, tcpSeq, tcpSport, tcpWnd,
+} from "../wire/tcp";
+import { seqGe, seqGt, seqLe, seqLt, timeGe } from "./seq";
+import {
+  F_ACKNOW, F_ACTIVE, F_CHILD, F_FIN_OOO, F_FIN_QUEUED, F_FIN_RCVD, F_KEEPALIVE, F_PERSIST, F_RTT, F_SACK,
+  F_T_KEEP, F_T_RTX, F_TS, F_USER_CLOSED, F_WR_FULL, F_WSCALE, Tcb, TcpState, finAcked, hasFlag,
+  nextAcceptOrder, rcvCap, rcvRing, ringPut, setNow, setState, sndCap, sndDataSeq, tcbAlloc, tcbAt,
+  tcbCount, tcbEvent, tcbFree, tcbIndex, tcpNow,
+} from "./tcb";
+import {
+  chooseRcvWscale, emit, oooBase, ourMss, restartRtx, scheduleAck, sendAck, sendRaw, sendRst, tcpOutput,
+  tsNow,
+} from "./output";
+import { ccInit, ccOnAck, ccOnDupAck, rttSample, sackUpdate } from "./cc";
+import { rangeInsert, rangeRemove, rangeStart, rangeEnd } from "./reassembly";
+import { TW_TS, TW_USED, TwEntry, twAlloc, twDuration, twFree, twLookup } from "./timewait";
+import { makeIsn, tupleHash } from "./isn";
+
+import { connClosed, enterTimeWait } from "./close";
+
+export { tcpPoll, tcpInit } from "./timers";
+
+const optsBuf: usize = memory.data(offsetof<TcpOptions>(), 8);
+
+// RFC 5961 §7: a stack-wide challenge-ACK budget per second.
+export const CHALLENGE_ACK_LIMIT: u32 = 10;
+let challengeWindow: u32 = 0;
+let challengeCount: u32 = 0;
+let challengeStarted = false;
+
+/** Send a challenge ACK if the budget allows (RFC 5961 §3.2, §4.2, §5.2). */
+function challengeAck(t: Tcb): void {
+  if (!challengeStarted || <i32>(tcpNow - challengeWindow) >= 1000) {
+    challengeStarted = true;
+    challengeWindow = tcpNow;
+    challengeCount = 0;
+  }
+  if (challengeCount >= CHALLENGE_ACK_LIMIT) { count(Stat.TcpChallengeAckLimited); return; }
+  challengeCount++;
+  count(Stat.TcpChallengeAck);
+  sendAck(t);
+}
+
+// --- lookup ---
+
+function findConn(raddr: u32, lport: u32, rport: u32): Tcb | null {
+  let n = tcbCount();
+  for (let i = 0; i < n; i++) {
+    let t = tcbAt(i);
+    if (t.flags == 0) continue;
+    let s = t.state;
+    if (s == <u8>TcpState.CLOSED || s == <u8>TcpState.LISTEN) continue;
+    if (<u32>t.lport == lport && <u32>t.rport == rport && t.raddr == raddr) return t;
+  }
+  return null;
+}
+
+function findListener(lport: u32): Tcb | null {
+  let n = tcbCount();
+  for (let i = 0; i < n; i++) {
+    let t = tcbAt(i);
+    if (t.flags != 0 && t.state == <u8>TcpState.LISTEN && <u32>t.lport == lport) return t;
+  }
+  return null;
+}
+
+/** Children of a listener: half-open (SYN-RECEIVED) or waiting in the accept queue. */
+function childCount(l: Tcb, halfOpenOnly: bool): i32 {
+  let idx = <i16>tcbIndex(l);
+  let c = 0;
+  let n = tcbCount();
+  for (let i = 0; i < n; i++) {
+    let t = tcbAt(i);
+    if (t.flags == 0 || !hasFlag(t, F_CHILD) || t.parent != idx) continue;
+    if (halfOpenOnly && t.state != <u8>TcpState.SYN_RECEIVED) continue;
+    if (!halfOpenOnly && t.state == <u8>TcpState.SYN_RECEIVED) continue;
+    c++;
+  }
+  return c;
+}
+
+// --- option negotiation ---
+
+function featureFlags(): u32 {
+  let f = cfg(Cfg.Features);
+  let flags: u32 = 0;
+  if (f & FEAT_TIMESTAMPS) flags |= F_TS;
+  if (f & FEAT_SACK) flags |= F_SACK;
+  if (f & FEAT_WSCALE) flags |= F_WSCALE;
+  return flags;
+}
+
+/** Offer our options on an active open (connect). */
+export function prepareActive(t: Tcb): void {
+  t.flags |= featureFlags();
+  t.rcvMss = ourMss(ipMtu);
+  t.rcvWscale = hasFlag(t, F_WSCALE) ? chooseRcvWscale() : 0;
+  t.tsOffset = tupleHash(localAddr, t.lport, t.raddr, t.rport, 0x54530000);
+}
+
+/** Apply the options of a received SYN: keep what both sides offered (RFC 7323, RFC 2018). */
+function applySynOptions(t: Tcb, o: TcpOptions, tsVal: u32): void {
+  let peer = o.mss != 0 ? o.mss : 536;
+  let mine = <u32>(ipMtu - 40);
+  t.sndMss = <u16>(peer < mine ? peer : mine);
+  if (t.sndMss < 64) t.sndMss = 64;
+  if (hasFlag(t, F_WSCALE) && o.wscale >= 0) {
+    t.sndWscale = <u8>(o.wscale > 14 ? 14 : o.wscale); // RFC 7323 §2.3: treat > 14 as 14
+  } else {
+    t.flags &= ~F_WSCALE;
+    t.sndWscale = 0;
+    t.rcvWscale = 0;
+  }
+  if (!o.sackPermitted) t.flags &= ~F_SACK;
+  if (hasFlag(t, F_TS) && o.tsPresent) t.tsRecent = tsVal;
+  else t.flags &= ~F_TS;
+}
+
+/** Shared by SYN-RECEIVED and cookie completion: the first window and congestion state. */
+function establish(t: Tcb, wnd: u32, seq: u32, ack: u32): void {
+  t.sndWnd = wnd << t.sndWscale;
+  t.maxSndWnd = t.sndWnd;
+  t.sndWl1 = seq;
+  t.sndWl2 = ack;
+  ccInit(t);
+  setState(t, TcpState.ESTABLISHED);
+}
+
+// --- SYN cookies (used when a listener's SYN backlog is full) ---
+// cookie = hash(4-tuple, counter)[31:10] | counter % 8 << 7 | sack << 6 | wscale (0-14, 15 none) << 2 | mss index
+const COOKIE_MSS: StaticArray<u16> = [536, 1220, 1440, 1460];
+
+function cookieMssIndex(mss: u32): u32 {
+  let i: u32 = 3;
+  while (i > 0 && <u32>unchecked(COOKIE_MSS[i]) > mss) i--;
+  return i;
+}
+
+function cookieMake(raddr: u32, lport: u32, rport: u32, irs: u32, o: TcpOptions): u32 {
+  let c = tcpNow >> 16; // ~65 s periods
+  let mss = o.mss != 0 ? o.mss : 536;
+  let ws: u32 = o.wscale >= 0 && (cfg(Cfg.Features) & FEAT_WSCALE) ? <u32>(o.wscale > 14 ? 14 : o.wscale) : 15;
+  let sack: u32 = o.sackPermitted && (cfg(Cfg.Features) & FEAT_SACK) ? 1 : 0;
+  let low = ((c & 7) << 7) | (sack << 6) | (ws << 2) | cookieMssIndex(mss);
+  let h = tupleHash(localAddr, lport, raddr, rport, irs ^ c);
+  return (h & 0xfffffc00) | low;
+}
+
+/** The counter period a cookie claims, if its hash checks out for this period or the previous one. */
+function cookieCheck(raddr: u32, lport: u32, rport: u32, irs: u32, cookie: u32): bool {
+  let now = tcpNow >> 16;
+  let cc = (cookie >> 7) & 7;
+  for (let back: u32 = 0; back < 2; back++) {
+    let c = now - back;
+    if ((c & 7) != cc) continue;
+    let h = tupleHash(localAddr, lport, raddr, rport, irs ^ c);
+    if ((h & 0xfffffc00) == (cookie & 0xfffffc00)) return true;
+  }
+  return false;
+}
+
+// --- LISTEN ---
+
+function newChild(l: Tcb, raddr: u32, lport: u32, rport: u32): Tcb | null {
+  let t = tcbAlloc();
+  if (t == null) return null;
+  t.parent = <i16>tcbIndex(l);
+  t.flags |= F_CHILD | featureFlags() | (l.flags & F_KEEPALIVE);
+  t.lport = <u16>lport; t.rport = <u16>rport; t.raddr = raddr;
+  t.rcvMss = ourMss(ipMtu);
+  t.rcvWscale = hasFlag(t, F_WSCALE) ? chooseRcvWscale() : 0;
+  t.tsOffset = tupleHash(localAddr, lport, raddr, rport, 0x54530000);
+  t.state = <u8>TcpState.LISTEN;
+  return t;
+}
+
+function listenInput(l: Tcb, raddr: u32, lport: u32, rport: u32, seq: u32, ack: u32, flags: u32, wnd: u32,
+                     o: TcpOptions, dlen: u32): void {
+  if (flags & TH_RST) return; // RFC 9293: an incoming RST to LISTEN is ignored
+  if (flags & TH_ACK) {
+    // an ACK to a listener: a SYN-cookie handshake completing, otherwise <SEQ=SEG.ACK><CTL=RST>
+    if ((flags & TH_SYN) == 0 && (cfg(Cfg.Features) & FEAT_SYNCOOKIES) &&
+        cookieCheck(raddr, lport, rport, seq - 1, ack - 1)) {
+      cookieComplete(l, raddr, lport, rport, seq, ack, flags, wnd, o, dlen);
+      return;
+    }
+    if ((flags & TH_SYN) == 0 && (cfg(Cfg.Features) & FEAT_SYNCOOKIES)) count(Stat.TcpSynCookiesBad);
+    sendRaw(raddr, lport, rport, ack, 0, TH_RST, 0, false, 0, 0);
+    return;
+  }
+  if ((flags & TH_SYN) == 0) return;
+  let synBacklog = <i32>cfg(Cfg.SynBacklog);
+  let full = childCount(l, true) >= synBacklog || childCount(l, false) >= <i32>l.backlog;
+  let t: Tcb | null = null;
+  if (!full) t = newChild(l, raddr, lport, rport);
+  if (t == null) {
+    if ((cfg(Cfg.Features) & FEAT_SYNCOOKIES) && childCount(l, false) < <i32>l.backlog) {
+      // Stateless SYN+ACK: the cookie is our ISN; options are encoded in it.
+      count(Stat.TcpSynCookiesTx);
+      let cookie = cookieMake(raddr, lport, rport, seq, o);
+      sendCookieSynAck(raddr, lport, rport, cookie, seq + 1, o);
+    } else {
+      count(Stat.TcpSynBacklogFull);
+    }
+    return;
+  }
+  t.irs = seq;
+  t.rcvNxt = seq + 1;
+  t.iss = makeIsn(localAddr, lport, raddr, rport, tcpNow);
+  t.sndUna = t.iss; t.sndNxt = t.iss; t.sndMax = t.iss;
+  applySynOptions(t, o, o.tsVal);
+  t.sndWnd = wnd; // SYN windows are never scaled
+  t.sndWl1 = seq; t.sndWl2 = t.iss;
+  t.rcvAdv = t.rcvNxt;
+  t.lastRcv = tcpNow;
+  setState(t, TcpState.SYN_RECEIVED);
+  tcpOutput(t); // SYN+ACK
+}
+
+function sendCookieSynAck(raddr: u32, lport: u32, rport: u32, iss: u32, ack: u32, o: TcpOptions): void {
+  // A minimal SYN+ACK: MSS, and the peer's offered options echoed when enabled.
+  let t = cookieScratch();
+  memory.fill(changetype<usize>(t), 0, offsetof<Tcb>());
+  t.raddr = raddr; t.lport = <u16>lport; t.rport = <u16>rport;
+  t.flags = featureFlags();
+  t.rcvMss = ourMss(ipMtu);
+  t.rcvWscale = hasFlag(t, F_WSCALE) ? chooseRcvWscale() : 0;
+  t.tsOffset = tupleHash(localAddr, lport, raddr, rport, 0x54530000);
+  applySynOptions(t, o, o.tsVal);
+  t.rcvNxt = ack;
+  t.rcvAdv = ack;
+  t.state = <u8>TcpState.SYN_RECEIVED;
+  t.iss = iss; t.sndNxt = iss; t.sndUna = iss; t.sndMax = iss;
+  emitSynAckNoTcb(t);
+}
+
+// A scratch TCB-shaped area (not in the pool) for stateless SYN+ACKs.
+const cookieTcb: usize = memory.data(512, 16);
+function cookieScratch(): Tcb { return changetype<Tcb>(cookieTcb); }
+
+function emitSynAckNoTcb(t: Tcb): void { emit(t, t.iss, 0, TH_SYN | TH_ACK); }
+
+function cookieComplete(l: Tcb, raddr: u32, lport: u32, rport: u32, seq: u32, ack: u32, flags: u32, wnd: u32,
+                        o: TcpOptions, dlen: u32): void {
+  let t = newChild(l, raddr, lport, rport);
+  if (t == null) { count(Stat.TcpSynBacklogFull); return; }
+  count(Stat.TcpSynCookiesOk);
+  let cookie = ack - 1;
+  let ws = (cookie >> 2) & 15;
+  t.irs = seq - 1;
+  t.rcvNxt = seq;
+  t.iss = cookie;
+  t.sndUna = cookie; t.sndNxt = ack; t.sndMax = ack;
+  let mssPeer = <u32>unchecked(COOKIE_MSS[cookie & 3]);
+  let mine = <u32>(ipMtu - 40);
+  t.sndMss = <u16>(mssPeer < mine ? mssPeer : mine);
+  if (ws == 15) { t.flags &= ~F_WSCALE; t.sndWscale = 0; t.rcvWscale = 0; } else t.sndWscale = <u8>ws;
+  if (((cookie >> 6) & 1) == 0) t.flags &= ~F_SACK;
+  if (o.tsPresent && hasFlag(t, F_TS)) t.tsRecent = o.tsVal; else t.flags &= ~F_TS;
+  t.rcvAdv = t.rcvNxt;
+  t.lastRcv = tcpNow;
+  t.state = <u8>TcpState.SYN_RECEIVED;
+  t.sndUna = ack;
+  establish(t, wnd, seq, ack);
+  t.acceptOrder = nextAcceptOrder();
+  tcbEvent(l, EventKind.Accepted, 0);
+  if (dlen > 0 || (flags & TH_FIN)) { t.flags |= F_ACKNOW; tcpOutput(t); }
+}
+
+// --- SYN-SENT (RFC 9293 §3.10.7.3) ---
+
+function synSentInput(t: Tcb, seq: u32, ack: u32, flags: u32, wnd: u32, o: TcpOptions): void {
+  let ackOk = false;
+  if (flags & TH_ACK) {
+    if (seqLe(ack, t.iss) || seqGt(ack, t.sndMax)) {
+      if ((flags & TH_RST) == 0) sendRaw(t.raddr, t.lport, t.rport, ack, 0, TH_RST, 0, false, 0, 0);
+      count(Stat.TcpBadAck);
+      return;
+    }
+    ackOk = true;
+  }
+  if (flags & TH_RST) {
+    count(Stat.TcpRstRx);
+    if (ackOk) connClosed(t, Err.ECONNREFUSED);
+    return;
+  }
+  if ((flags & TH_SYN) == 0) return;
+  t.irs = seq;
+  t.rcvNxt = seq + 1;
+  t.rcvAdv = t.rcvNxt;
+  applySynOptions(t, o, o.tsVal);
+  if (ackOk) {
+    t.sndUna = ack;
+    if (seqLt(t.sndNxt, ack)) t.sndNxt = ack;
+    t.flags &= ~F_T_RTX;
+    t.backoff = 0; t.retries = 0;
+    if (hasFlag(t, F_TS) && o.tsEcr != 0) rttSample(t, tsNow(t) - o.tsEcr);
+    else if (hasFlag(t, F_RTT)) rttSample(t, tcpNow - t.rttStart);
+    t.flags &= ~F_RTT;
+    establish(t, wnd, seq, ack);
+    tcbEvent(t, EventKind.Connected, 0);
+    t.flags |= F_ACKNOW;
+    tcpOutput(t);
+  } else {
+    // simultaneous open: SYN-RECEIVED, answer with SYN+ACK at our ISS
+    t.sndWnd = wnd;
+    t.sndWl1 = seq;
+    setState(t, TcpState.SYN_RECEIVED);
+    t.sndNxt = t.iss;
+    t.flags &= ~F_T_RTX;
+    tcpOutput(t);
+  }
+}
+
+// --- receive data ---
+
+/** Place in-window payload [seq, seq+len) in the receive ring; in order or as an out-of-order range. */
+function receiveData(t: Tcb, seq: u32, data: usize, len: u32): void {
+  let ring = rcvRing(t);
+  if (seq == t.rcvNxt) {
+    ringPut(ring, rcvCap, t.rcvStart + t.rcvLen, data, len);
+    t.rcvNxt += len;
+    t.rcvLen += len;
+    let filled = false;
+    let base = oooBase(t);
+    while (t.oooCount > 0 && seqLe(rangeStart(base, 0), t.rcvNxt)) {
+      let end = rangeEnd(base, 0);
+      if (seqGt(end, t.rcvNxt)) {
+        t.rcvLen += end - t.rcvNxt;
+        t.rcvNxt = end;
+      }
+      t.oooCount = <u16>rangeRemove(base, <i32>t.oooCount, 0);
+      filled = true;
+    }
+    if (filled || t.oooCount > 0) t.flags |= F_ACKNOW; // RFC 5681 §4.2: ACK at once when filling a hole
+    else scheduleAck(t);
+    tcbEvent(t, EventKind.Readable, <i32>t.rcvLen);
+    return;
+  }
+  // out of order: the bytes go straight to their place in the ring
+  count(Stat.TcpOutOfOrder);
+  let n = rangeInsert(oooBase(t), <i32>t.oooCount, 4, seq, seq + len);
+  if (n < 0) {
+    count(Stat.TcpOfoDropped);
+  } else {
+    ringPut(ring, rcvCap, t.rcvStart + t.rcvLen + (seq - t.rcvNxt), data, len);
+    t.oooCount = <u16>n;
+    t.oooRecent = seq;
+  }
+  t.flags |= F_ACKNOW; // duplicate ACK at once (RFC 5681 §4.2)
+}
+
+/** Consume the peer's FIN (it is next in sequence). */
+function consumeFin(t: Tcb): void {
+  t.rcvNxt += 1;
+  t.flags = (t.flags | F_FIN_RCVD | F_ACKNOW) & ~F_FIN_OOO;
+  tcbEvent(t, EventKind.Readable, <i32>t.rcvLen);
+  let s = t.state;
+  if (s == <u8>TcpState.SYN_RECEIVED || s == <u8>TcpState.ESTABLISHED) setState(t, TcpState.CLOSE_WAIT);
+  else if (s == <u8>TcpState.FIN_WAIT_1) {
+    if (finAcked(t)) { sendAck(t); enterTimeWait(t); }
+    else setState(t, TcpState.CLOSING);
+  } else if (s == <u8>TcpState.FIN_WAIT_2) { sendAck(t); enterTimeWait(t); }
+}
+
+// --- the synchronized states ---
+
+function connInput(t: Tcb, seq: u32, ack: u32, flags: u32, wnd: u32, o: TcpOptions, data: usize, dlen: u32): void {
+  let st = t.state;
+  let segLen = dlen + ((flags & TH_SYN) ? 1 : 0) + ((flags & TH_FIN) ? 1 : 0);
+
+  // TIME-WAIT held in the TCB: a retransmitted FIN restarts the 2*MSL timer.
+  if (st == <u8>TcpState.TIME_WAIT && (flags & (TH_FIN | TH_RST)) == TH_FIN) {
+    t.keepDeadline = tcpNow + twDuration();
+  }
+
+  // RFC 7323 §5.3 PAWS.
+  if (hasFlag(t, F_TS) && o.tsPresent && (flags & TH_RST) == 0 && seqLt(o.tsVal, t.tsRecent)) {
+    count(Stat.TcpPawsDrop);
+    sendAck(t);
+    return;
+  }
+
+  // SYN-RECEIVED: a retransmitted SYN means our SYN+ACK was lost.
+  if (st == <u8>TcpState.SYN_RECEIVED && (flags & (TH_SYN | TH_ACK | TH_RST)) == TH_SYN && seq == t.irs) {
+    t.sndNxt = t.iss;
+    tcpOutput(t);
+    return;
+  }
+
+  // 1. acceptability (RFC 9293 §3.10.7.4 first)
+  let wndR: u32 = seqGt(t.rcvAdv, t.rcvNxt) ? t.rcvAdv - t.rcvNxt : 0;
+  let ok: bool;
+  if (segLen == 0) {
+    ok = wndR == 0 ? seq == t.rcvNxt : (seqGe(seq, t.rcvNxt) && seqLt(seq, t.rcvNxt + wndR));
+  } else if (wndR == 0) {
+    ok = false;
+  } else {
+    let last = seq + segLen - 1;
+    ok = (seqGe(seq, t.rcvNxt) && seqLt(seq, t.rcvNxt + wndR)) ||
+         (seqGe(last, t.rcvNxt) && seqLt(last, t.rcvNxt + wndR));
+  }
+  // A zero window still takes valid ACKs and RSTs at rcvNxt (RFC 9293 §3.10.7.4 note).
+  let zeroWndAckOnly = !ok && wndR == 0 && seq == t.rcvNxt;
+  if (!ok && !zeroWndAckOnly) {
+    if ((flags & TH_RST) == 0) {
+      count(Stat.TcpBadSeq);
+      sendAck(t);
+    }
+    return;
+  }
+  if (zeroWndAckOnly) { dlen = 0; flags &= ~(TH_FIN | TH_SYN); if (segLen > 0) t.flags |= F_ACKNOW; }
+
+  // Update TS.Recent (RFC 7323 §4.3): SEG.SEQ <= Last.ACK.sent < SEG.SEQ + SEG.LEN (or = for empty).
+  if (hasFlag(t, F_TS) && o.tsPresent && seqLe(seq, t.lastAckSent) &&
+      (seqLt(t.lastAckSent, seq + segLen) || (segLen == 0 && seq == t.lastAckSent))) {
+    t.tsRecent = o.tsVal;
+  }
+
+  // 2. RST (RFC 5961 §3.2: only an exact match resets; in-window gets a challenge ACK)
+  if (flags & TH_RST) {
+    count(Stat.TcpRstRx);
+    if (seq != t.rcvNxt) { challengeAck(t); return; }
+    if (st == <u8>TcpState.SYN_RECEIVED) {
+      if (hasFlag(t, F_CHILD)) { connClosed(t, Err.OK); return; } // passive: back to LISTEN
+      connClosed(t, Err.ECONNREFUSED);
+      return;
+    }
+    if (st == <u8>TcpState.CLOSING || st == <u8>TcpState.LAST_ACK || st == <u8>TcpState.TIME_WAIT) {
+      connClosed(t, Err.OK);
+      return;
+    }
+    connClosed(t, Err.ECONNRESET);
+    return;
+  }
+
+  // 4. SYN in a synchronized state (RFC 5961 §4.2): challenge ACK, drop.
+  if (flags & TH_SYN) {
+    challengeAck(t);
+    return;
+  }
+
+  // 5. ACK
+  if ((flags & TH_ACK) == 0) return;
+  if (st == <u8>TcpState.SYN_RECEIVED) {
+    if (!(seqGt(ack, t.sndUna) && seqLe(ack, t.sndMax))) {
+      count(Stat.TcpBadAck);
+      sendRaw(t.raddr, t.lport, t.rport, ack, 0, TH_RST, 0, false, 0, 0);
+      return;
+    }
+    t.sndUna = ack; // our SYN is acknowledged
+    if (seqLt(t.sndNxt, ack)) t.sndNxt = ack;
+    t.flags &= ~F_T_RTX;
+    t.backoff = 0; t.retries = 0;
+    if (hasFlag(t, F_TS) && o.tsEcr != 0) rttSample(t, tsNow(t) - o.tsEcr);
+    establish(t, wnd, seq, ack);
+    if (hasFlag(t, F_CHILD)) {
+      t.acceptOrder = nextAcceptOrder();
+      tcbEvent(tcbAt(<i32>t.parent), EventKind.Accepted, 0);
+    } else {
+      tcbEvent(t, EventKind.Connected, 0);
+    }
+    st = t.state;
+  }
+
+  if (seqGt(ack, t.sndMax)) {
+    // RFC 9293: an ACK for something not yet sent: ACK, drop.
+    count(Stat.TcpBadAck);
+    sendAck(t);
+    return;
+  }
+  if (seqLt(ack, t.sndUna - t.maxSndWnd)) {
+    // RFC 5961 §5.2: too old to be believable.
+    count(Stat.TcpBadAck);
+    challengeAck(t);
+    return;
+  }
+
+  if (hasFlag(t, F_KEEPALIVE)) {
+    t.keepProbes = 0;
+    if (st == <u8>TcpState.ESTABLISHED || st == <u8>TcpState.CLOSE_WAIT) {
+      t.keepDeadline = tcpNow + cfg(Cfg.KeepIdleMs);
+      t.flags |= F_T_KEEP;
+    }
+  }
+  t.lastRcv = tcpNow;
+
+  let oldWnd = t.sndWnd;
+  let scaledWnd = wnd << t.sndWscale;
+  if (o.sackCount > 0) sackUpdate(t, o);
+  if (seqGt(ack, t.sndUna)) {
+    newAck(t, ack, o);
+  } else if (ack == t.sndUna && dlen == 0 && (flags & (TH_SYN | TH_FIN)) == 0 && scaledWnd == oldWnd &&
+             t.sndMax != t.sndUna) {
+    ccOnDupAck(t);
+  }
+  // window update (RFC 9293 §3.10.7.4, SND.WL1/SND.WL2 rule)
+  if (seqLt(t.sndWl1, seq) || (t.sndWl1 == seq && seqLe(t.sndWl2, ack))) {
+    t.sndWnd = scaledWnd;
+    t.sndWl1 = seq;
+    t.sndWl2 = ack;
+    if (scaledWnd > t.maxSndWnd) t.maxSndWnd = scaledWnd;
+    if (scaledWnd > 0 && hasFlag(t, F_PERSIST)) {
+      t.flags &= ~F_PERSIST;
+      if (t.sndNxt == t.sndUna) t.flags &= ~F_T_RTX;
+      t.backoff = 0;
+    } else if (scaledWnd == 0 && hasFlag(t, F_PERSIST)) {
+      t.retries = 0; // the peer answers our probes: keep probing (RFC 9293 §3.8.6.1)
+    }
+  }
+
+  st = t.state;
+  if (st == <u8>TcpState.FIN_WAIT_1 && finAcked(t)) {
+    setState(t, TcpState.FIN_WAIT_2);
+    if (hasFlag(t, F_USER_CLOSED)) { t.keepDeadline = tcpNow + twDuration(); t.flags |= F_T_KEEP; }
+  } else if (st == <u8>TcpState.CLOSING && finAcked(t)) {
+    enterTimeWait(t);
+    return;
+  } else if (st == <u8>TcpState.LAST_ACK && finAcked(t)) {
+    connClosed(t, Err.OK);
+    return;
+  } else if (st == <u8>TcpState.TIME_WAIT) {
+    if (flags & TH_FIN) sendAck(t);
+    return;
+  }
+  st = t.state;
+
+  // 7. segment text: trim to the window, then place it
+  let fin = (flags & TH_FIN) != 0;
+  if (dlen > 0 || fin) {
+    if (seqLt(seq, t.rcvNxt)) {
+      let d = t.rcvNxt - seq;
+      if (d > dlen) { // only old bytes (and an old FIN): acknowledge again
+        fin = false;
+        t.flags |= F_ACKNOW;
+        data += dlen; dlen = 0;
+      } else {
+        data += d; dlen -= d;
+      }
+      seq = t.rcvNxt;
+    }
+    let room: u32 = seqGt(t.rcvAdv, seq) ? t.rcvAdv - seq : 0;
+    if (dlen > room) { dlen = room; fin = false; count(Stat.TcpRcvBufDrop); t.flags |= F_ACKNOW; }
+  }
+  if (dlen > 0) {
+    if (st == <u8>TcpState.ESTABLISHED || st == <u8>TcpState.FIN_WAIT_1 || st == <u8>TcpState.FIN_WAIT_2) {
+      receiveData(t, seq, data, dlen);
+    } else {
+      t.flags |= F_ACKNOW; // CLOSE-WAIT, CLOSING, LAST-ACK: the peer already sent its FIN
+    }
+  }
+
+  // 8. FIN
+  if (fin && !hasFlag(t, F_FIN_RCVD)) {
+    let fs = seq + dlen;
+    if (fs == t.rcvNxt) consumeFin(t);
+    else { t.flags |= F_FIN_OOO | F_ACKNOW; t.finRcvSeq = fs; }
+  }
+  if (hasFlag(t, F_FIN_OOO) && t.finRcvSeq == t.rcvNxt && !hasFlag(t, F_FIN_RCVD)) consumeFin(t);
+  if (t.flags == 0) return; // released
+  if (t.state == <u8>TcpState.CLOSED) return;
+  tcpOutput(t);
+}
+
+/** A cumulative ACK advancing sndUna (RFC 9293 §3.10.7.4, RFC 6298, RFC 5681). */
+function newAck(t: Tcb, ack: u32, o: TcpOptions): void {
+  let dataSeq = sndDataSeq(t);
+  let dataAcked: u32 = seqGt(ack, dataSeq) ? ack - dataSeq : 0;
+  if (dataAcked > t.sndLen) dataAcked = t.sndLen;
+  let acked = ack - t.sndUna;
+  t.sndStart = (t.sndStart + dataAcked) % sndCap;
+  t.sndLen -= dataAcked;
+  t.sndUna = ack;
+  if (seqLt(t.sndNxt, ack)) t.sndNxt = ack;
+  if (seqLt(t.highRxt, ack)) t.highRxt = ack;
+  // RTT: timestamps (RFC 7323 §4.1) or one timed segment with Karn's rule (RFC 6298 §3)
+  if (hasFlag(t, F_TS) && o.tsPresent && o.tsEcr != 0) {
+    rttSample(t, tsNow(t) - o.tsEcr);
+  } else if (hasFlag(t, F_RTT) && seqGt(ack, t.rttSeq)) {
+    rttSample(t, tcpNow - t.rttStart);
+    t.flags &= ~F_RTT;
+  }
+  t.backoff = 0;
+  t.retries = 0;
+  if (t.sndUna == t.sndMax) t.flags &= ~F_T_RTX;
+  else restartRtx(t);
+  if (t.sackedCount > 0) sackUpdate(t, changetype<TcpOptions>(optsEmpty()));
+  ccOnAck(t, acked);
+  if (dataAcked > 0 && hasFlag(t, F_WR_FULL)) {
+    t.flags &= ~F_WR_FULL;
+    tcbEvent(t, EventKind.Writable, <i32>(sndCap - t.sndLen));
+  }
+}
+
+const emptyOpts: usize = memory.data(offsetof<TcpOptions>(), 8);
+function optsEmpty(): usize { return emptyOpts; }
+
+// --- TIME-WAIT table entries ---
+
+function twInput(e: TwEntry, raddr: u32, lport: u32, rport: u32, seq: u32, flags: u32, o: TcpOptions, segLen: u32): bool {
+  if (flags & TH_RST) {
+    // RFC 5961 §3.2 applied to TIME-WAIT: only an exact match ends it.
+    count(Stat.TcpRstRx);
+    if (seq == e.rcvNxt) twFree(e);
+    return true;
+  }
+  if ((flags & TH_SYN) && (flags & TH_ACK) == 0 && seqGt(seq, e.rcvNxt)) {
+    // RFC 9293 §3.10.7.4 / RFC 6191: a new SYN above the old sequence space may reopen.
+    twFree(e);
+    return false;
+  }
+  let ts = (e.flags & TW_TS) != 0;
+  if (ts && o.tsPresent && seqLt(o.tsVal, e.tsRecent)) { count(Stat.TcpPawsDrop); }
+  if (flags & TH_FIN) e.deadline = tcpNow + twDuration(); // lost last ACK: re-ACK, restart 2*MSL
+  sendRaw(raddr, lport, rport, e.sndNxt, e.rcvNxt, TH_ACK, <u32>e.wnd, ts, tcpNow + e.tsOffset, e.tsRecent);
+  return true;
+}
+
+/**
+ * Entry point from the interface: one IPv4 protocol-6 payload of `len` bytes at `seg`
+ * from `src` to `dst` (host order). Validates, then runs the state machine.
+ */
+export function tcpInput(src: u32, dst: u32, seg: usize, len: i32, now: u32): void {
+  setNow(now);
+  count(Stat.TcpRx);
+  let o = changetype<TcpOptions>(optsBuf);
+  let hlen = tcpParse(seg, len, src, dst, o);
+  if (hlen < 0) return;
+  let sport = tcpSport(seg);
+  let dport = tcpDport(seg);
+  let seq = tcpSeq(seg);
+  let ack = tcpAck(seg);
+  let flags = tcpFlags(seg);
+  let wnd = tcpWnd(seg);
+  let data = seg + <usize>hlen;
+  let dlen = <u32>(len - hlen);
+  if (sport == 0 || dport == 0) { count(Stat.TcpNoSocket); return; }
+
+  let t = findConn(src, dport, sport);
+  if (t != null) {
+    if (t.state == <u8>TcpState.SYN_SENT) synSentInput(t, seq, ack, flags, wnd, o);
+    else connInput(t, seq, ack, flags, wnd, o, data, dlen);
+    return;
+  }
+  let segLen = dlen + ((flags & TH_SYN) ? 1 : 0) + ((flags & TH_FIN) ? 1 : 0);
+  let e = twLookup(src, dport, sport);
+  if (e != null && twInput(e, src, dport, sport, seq, flags, o, segLen)) return;
+  let l = findListener(dport);
+  if (l != null) {
+    listenInput(l, src, dport, sport, seq, ack, flags, wnd, o, dlen);
+    return;
+  }
+  // CLOSED (RFC 9293 §3.10.7.1): answer anything but a RST with a RST.
+  count(Stat.TcpNoSocket);
+  if (flags & TH_RST) return;
+  if (flags & TH_ACK) sendRaw(src, dport, sport, ack, 0, TH_RST, 0, false, 0, 0);
+  else sendRaw(src, dport, sport, 0, seq + segLen, TH_RST | TH_ACK, 0, false, 0, 0);
+}
+

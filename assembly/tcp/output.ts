@@ -1,0 +1,314 @@
+// Segment construction and the send decision (RFC 9293 §3.8.6: Nagle, sender and
+// receiver SWS avoidance, zero-window probing; RFC 7323 / RFC 2018 options).
+// Segments are written at netif's ipTxPayload and handed to ipSend.
+import { ipTxPayload, ipSend, localAddr } from "../netif";
+import { cfg, Cfg } from "../config";
+import { count, Stat } from "../stats";
+import {
+  TH_ACK, TH_FIN, TH_PSH, TH_RST, TH_SYN, TCP_HDR_MIN, tcpEmitHeader, tcpOptMss, tcpOptSack,
+  tcpOptSackPerm, tcpOptTs, tcpOptWscale, tcpSetChecksum,
+} from "../wire/tcp";
+import { seqGt, seqLe, seqLt, seqMin } from "./seq";
+import {
+  F_ACKNOW, F_DELACK, F_FIN_QUEUED, F_NODELAY, F_PERSIST, F_RECOVERY, F_RTT, F_SACK, F_T_RTX, F_TS,
+  F_WSCALE, Tcb, TcpState, effMss, finSeq, hasFlag, rcvCap, rcvSpace, ringGet, sndCap, sndDataSeq, sndRing,
+  tcpNow,
+} from "./tcb";
+import { rangeBytesBelow, rangeEnd, rangeFind, rangeSkip, rangeStart } from "./reassembly";
+
+const sackScratch: usize = memory.data(4 * 8, 8);
+
+@inline export function oooBase(t: Tcb): usize { return changetype<usize>(t) + offsetof<Tcb>("ooo"); }
+@inline export function sackedBase(t: Tcb): usize { return changetype<usize>(t) + offsetof<Tcb>("sacked"); }
+
+/** TSval we send: the ms clock plus a per-connection random offset (RFC 7323 §5.4). */
+@inline export function tsNow(t: Tcb): u32 { return tcpNow + t.tsOffset; }
+
+/**
+ * Receiver SWS avoidance (RFC 9293 §3.8.6.2.2): move the advertised right edge only
+ * when it grows by at least min(RcvBuf / 2, MSS). Never shrinks it.
+ */
+export function updateRcvAdv(t: Tcb): void {
+  let space = rcvSpace(t);
+  let maxWnd: u32 = <u32>0xffff << t.rcvWscale;
+  if (space > maxWnd) space = maxWnd;
+  space = (space >> t.rcvWscale) << t.rcvWscale;
+  let edge = t.rcvNxt + space;
+  if (!seqGt(edge, t.rcvAdv)) return;
+  let threshold = rcvCap >> 1;
+  if (<u32>t.rcvMss < threshold) threshold = <u32>t.rcvMss;
+  let offered = t.rcvAdv - t.rcvNxt;
+  if (seqLe(t.rcvAdv, t.rcvNxt)) offered = 0;
+  if (edge - t.rcvAdv >= threshold || offered == 0 && space > 0 && space >= threshold || space == rcvCap) {
+    t.rcvAdv = edge;
+  }
+}
+
+/** The window we would advertise now minus the one last advertised (for window updates after reads). */
+export function windowGrowth(t: Tcb): u32 {
+  let space = rcvSpace(t);
+  let maxWnd: u32 = <u32>0xffff << t.rcvWscale;
+  if (space > maxWnd) space = maxWnd;
+  let edge = t.rcvNxt + space;
+  return seqGt(edge, t.rcvAdv) ? edge - t.rcvAdv : 0;
+}
+
+/** Build and send one segment of the connection: `len` payload bytes from the send ring at `seq`. */
+export function emit(t: Tcb, seq: u32, len: u32, flags: u32): void {
+  let p = ipTxPayload;
+  if (p == 0) return;
+  let o = p + TCP_HDR_MIN;
+  let olen = 0;
+  let syn = (flags & TH_SYN) != 0;
+  if (syn) {
+    olen += tcpOptMss(o, <u32>t.rcvMss);
+    if (hasFlag(t, F_WSCALE)) olen += tcpOptWscale(o + olen, t.rcvWscale);
+    if (hasFlag(t, F_SACK)) olen += tcpOptSackPerm(o + olen);
+    if (hasFlag(t, F_TS)) olen += tcpOptTs(o + olen, tsNow(t), (flags & TH_ACK) ? t.tsRecent : 0);
+  } else {
+    if (hasFlag(t, F_TS)) olen += tcpOptTs(o, tsNow(t), t.tsRecent);
+    if (hasFlag(t, F_SACK) && t.oooCount > 0 && (flags & TH_RST) == 0) {
+      let n = sackBlocks(t, hasFlag(t, F_TS) ? 3 : 4);
+      olen += tcpOptSack(o + olen, sackScratch, n);
+    }
+  }
+  let wnd: u32 = 0;
+  if ((flags & TH_RST) == 0) {
+    updateRcvAdv(t);
+    wnd = seqGt(t.rcvAdv, t.rcvNxt) ? t.rcvAdv - t.rcvNxt : 0;
+    if (!syn) wnd >>= t.rcvWscale;
+  }
+  let hdr = TCP_HDR_MIN + olen;
+  let ack = (flags & TH_ACK) ? t.rcvNxt : 0;
+  tcpEmitHeader(p, t.lport, t.rport, seq, ack, flags, wnd, hdr);
+  if (len > 0) {
+    ringGet(sndRing(t), sndCap, t.sndStart + (seq - sndDataSeq(t)), p + <usize>hdr, len);
+  }
+  tcpSetChecksum(p, hdr + <i32>len, localAddr, t.raddr);
+  if (flags & TH_ACK) {
+    t.lastAckSent = t.rcvNxt;
+    t.flags &= ~(F_ACKNOW | F_DELACK);
+  }
+  count(Stat.TcpTx);
+  ipSend(t.raddr, 6, hdr + <i32>len);
+}
+
+/** Fill sackScratch with up to `max` receive ranges, the most recent first (RFC 2018 §4). */
+function sackBlocks(t: Tcb, max: i32): i32 {
+  let base = oooBase(t);
+  let n = <i32>t.oooCount;
+  let first = rangeFind(base, n, t.oooRecent);
+  let k = 0;
+  if (first >= 0) {
+    store<u32>(sackScratch, rangeStart(base, first));
+    store<u32>(sackScratch, rangeEnd(base, first), 4);
+    k = 1;
+  }
+  for (let i = 0; i < n && k < max; i++) {
+    if (i == first) continue;
+    store<u32>(sackScratch + (<usize>k << 3), rangeStart(base, i));
+    store<u32>(sackScratch + (<usize>k << 3), rangeEnd(base, i), 4);
+    k++;
+  }
+  return k;
+}
+
+/** Segment without a connection (RST to a closed port, TIME-WAIT ACK). `tsVal` used when `ts`. */
+export function sendRaw(raddr: u32, lport: u32, rport: u32, seq: u32, ack: u32, flags: u32, wnd: u32,
+                        ts: bool, tsVal: u32, tsEcr: u32): void {
+  let p = ipTxPayload;
+  if (p == 0) return;
+  let olen = ts ? tcpOptTs(p + TCP_HDR_MIN, tsVal, tsEcr) : 0;
+  let hdr = TCP_HDR_MIN + olen;
+  tcpEmitHeader(p, lport, rport, seq, ack, flags, wnd, hdr);
+  tcpSetChecksum(p, hdr, localAddr, raddr);
+  count(Stat.TcpTx);
+  if (flags & TH_RST) count(Stat.TcpRstTx);
+  ipSend(raddr, 6, hdr);
+}
+
+/** RST for the connection (abort): <SEQ=SND.NXT><CTL=RST>. */
+export function sendRst(t: Tcb): void {
+  count(Stat.TcpRstTx);
+  emit(t, t.sndNxt, 0, TH_RST | TH_ACK);
+}
+
+/** An immediate bare ACK. */
+export function sendAck(t: Tcb): void {
+  emit(t, t.sndNxt, 0, TH_ACK);
+}
+
+/** The SYN (active) or SYN+ACK (passive / simultaneous open) at iss. */
+function sendSyn(t: Tcb): void {
+  let flags = TH_SYN;
+  if (t.state == <u8>TcpState.SYN_RECEIVED) flags |= TH_ACK;
+  emit(t, t.iss, 0, flags);
+  t.sndNxt = t.iss + 1;
+  if (seqGt(t.sndNxt, t.sndMax)) t.sndMax = t.sndNxt;
+  armRtx(t);
+}
+
+export function armRtx(t: Tcb): void {
+  if (hasFlag(t, F_T_RTX)) return;
+  let rto = t.rto;
+  let b = <u32>t.backoff;
+  let max = cfg(Cfg.RtoMaxMs);
+  while (b > 0 && rto < max) { rto <<= 1; b--; }
+  if (rto > max) rto = max;
+  t.rtxDeadline = tcpNow + rto;
+  t.flags |= F_T_RTX;
+}
+
+export function restartRtx(t: Tcb): void {
+  t.flags &= ~F_T_RTX;
+  armRtx(t);
+}
+
+/** SACK-aware estimate of bytes in flight (RFC 6675 §4 SetPipe, simplified). */
+export function pipe(t: Tcb): u32 {
+  let base = sackedBase(t);
+  let n = <i32>t.sackedCount;
+  if (!hasFlag(t, F_SACK) || n == 0) return t.sndNxt - t.sndUna;
+  let highSack = rangeEnd(base, n - 1);
+  let above: u32 = seqGt(t.sndNxt, highSack) ? t.sndNxt - highSack : 0;
+  let r = seqMin(t.highRxt, highSack);
+  let rx: u32 = 0;
+  if (seqGt(r, t.sndUna)) rx = (r - t.sndUna) - rangeBytesBelow(base, n, r);
+  return above + rx;
+}
+
+/** Retransmit up to one segment starting at `seq` (fast retransmit, SACK holes, RTO). */
+export function sendAt(t: Tcb, seq: u32, maxLen: u32): u32 {
+  let dataSeq = sndDataSeq(t);
+  let off = seq - dataSeq;
+  let len: u32 = off < t.sndLen ? t.sndLen - off : 0;
+  let mss = effMss(t);
+  if (len > mss) len = mss;
+  if (len > maxLen) len = maxLen;
+  let flags = TH_ACK;
+  if (hasFlag(t, F_FIN_QUEUED) && seq + len == finSeq(t) && seqLt(seq + len, t.sndMax)) flags |= TH_FIN;
+  if (len == 0 && (flags & TH_FIN) == 0) return 0;
+  if (seqLt(seq, t.sndMax)) { count(Stat.TcpRetransmits); t.retransmits++; }
+  emit(t, seq, len, flags | (len > 0 && off + len == t.sndLen ? TH_PSH : 0));
+  let end = seq + len + ((flags & TH_FIN) ? 1 : 0);
+  if (seqGt(end, t.sndMax)) t.sndMax = end;
+  armRtx(t);
+  return len;
+}
+
+/** Can this state carry new data or a FIN? */
+@inline function canSendData(s: u8): bool {
+  return s == <u8>TcpState.ESTABLISHED || s == <u8>TcpState.CLOSE_WAIT || s == <u8>TcpState.FIN_WAIT_1 ||
+    s == <u8>TcpState.CLOSING || s == <u8>TcpState.LAST_ACK;
+}
+
+/** Send whatever the windows, Nagle and SWS avoidance allow, plus a pending ACK. */
+export function tcpOutput(t: Tcb): void {
+  let st = t.state;
+  if (st == <u8>TcpState.SYN_SENT || st == <u8>TcpState.SYN_RECEIVED) {
+    if (t.sndNxt == t.iss) sendSyn(t);
+    else if (hasFlag(t, F_ACKNOW) && st == <u8>TcpState.SYN_RECEIVED) sendAck(t);
+    return;
+  }
+  if (st == <u8>TcpState.CLOSED || st == <u8>TcpState.LISTEN) return;
+  let sent = false;
+  if (canSendData(st)) {
+    let mss = effMss(t);
+    let sackN = <i32>t.sackedCount;
+    for (;;) {
+      if (sackN > 0 && seqLt(t.sndNxt, t.sndMax)) {
+        let skip = rangeSkip(sackedBase(t), sackN, t.sndNxt);
+        t.sndNxt = seqMin(skip, t.sndMax);
+      }
+      let dataSeq = sndDataSeq(t);
+      let off = t.sndNxt - dataSeq;
+      let unsent: u32 = off < t.sndLen ? t.sndLen - off : 0;
+      let finPending = hasFlag(t, F_FIN_QUEUED) && seqLe(t.sndNxt, finSeq(t));
+      let inflight = (hasFlag(t, F_RECOVERY) && hasFlag(t, F_SACK)) ? pipe(t) : t.sndNxt - t.sndUna;
+      let wnd = t.sndWnd < t.cwnd ? t.sndWnd : t.cwnd;
+      // retransmissions after an RTO are limited by cwnd only as far as the old window reached
+      let usable: u32 = wnd > inflight ? wnd - inflight : 0;
+      let rwndLeft: u32 = seqGt(t.sndUna + t.sndWnd, t.sndNxt) ? t.sndUna + t.sndWnd - t.sndNxt : 0;
+      if (usable > rwndLeft) usable = rwndLeft;
+      let len = unsent;
+      if (len > mss) len = mss;
+      if (len > usable) len = usable;
+      if (len == 0 && !(finPending && unsent == 0)) break;
+      if (len > 0 && len < mss) {
+        let last = len == unsent;
+        let idle = t.sndNxt == t.sndUna || hasFlag(t, F_NODELAY);
+        let ok = last && (idle || finPending);
+        if (!ok && len >= (t.maxSndWnd >> 1) && idle) ok = true; // sender SWS (RFC 9293 §3.8.6.2.1)
+        if (!ok) break;
+      }
+      let fin = finPending && len == unsent;
+      let flags = TH_ACK | (fin ? TH_FIN : 0) | (len > 0 && len == unsent ? TH_PSH : 0);
+      let seq = t.sndNxt;
+      let rexmit = seqLt(seq, t.sndMax);
+      if (rexmit) { count(Stat.TcpRetransmits); t.retransmits++; }
+      else if (!hasFlag(t, F_RTT) && !hasFlag(t, F_TS) && len > 0) {
+        t.rttSeq = seq; t.rttStart = tcpNow; t.flags |= F_RTT;
+      }
+      emit(t, seq, len, flags);
+      t.sndNxt = seq + len + (fin ? 1 : 0);
+      if (seqGt(t.sndNxt, t.sndMax)) t.sndMax = t.sndNxt;
+      armRtx(t);
+      sent = true;
+      if (fin) break;
+    }
+    // Zero window (or a window too small to use) with nothing in flight: persist timer.
+    let dataSeq2 = sndDataSeq(t);
+    let off2 = t.sndNxt - dataSeq2;
+    let unsent2: u32 = off2 < t.sndLen ? t.sndLen - off2 : 0;
+    if (unsent2 > 0 && t.sndNxt == t.sndUna && !hasFlag(t, F_T_RTX)) {
+      t.flags |= F_PERSIST;
+      armRtx(t);
+    }
+  }
+  if (!sent && hasFlag(t, F_ACKNOW)) sendAck(t);
+}
+
+/** Persist timer: force one byte past a zero (or unusably small) window (RFC 9293 §3.8.6.1). */
+export function sendProbe(t: Tcb): void {
+  count(Stat.TcpZeroWindowProbes);
+  let dataSeq = sndDataSeq(t);
+  let off = t.sndNxt - dataSeq;
+  let unsent: u32 = off < t.sndLen ? t.sndLen - off : 0;
+  let len: u32 = t.sndWnd > 0 ? t.sndWnd : 1;
+  if (len > unsent) len = unsent;
+  if (len > effMss(t)) len = effMss(t);
+  if (len == 0) { sendAck(t); return; }
+  let seq = t.sndNxt;
+  emit(t, seq, len, TH_ACK);
+  t.sndNxt = seq + len;
+  if (seqGt(t.sndNxt, t.sndMax)) t.sndMax = t.sndNxt;
+  armRtx(t);
+}
+
+/** Choose our receive window scale: the smallest shift that lets the ring be advertised. */
+export function chooseRcvWscale(): u8 {
+  let s: u8 = 0;
+  while (s < 14 && (rcvCap >> s) > 0xffff) s++;
+  return s;
+}
+
+/** Our MSS: configured, else from the MTU (RFC 9293 §3.7.1). */
+export function ourMss(mtu: i32): u16 {
+  let m = cfg(Cfg.Mss);
+  if (m == 0) m = <u32>(mtu - 40);
+  if (m > <u32>(mtu - 40)) m = <u32>(mtu - 40);
+  if (m < 64) m = 64;
+  return <u16>m;
+}
+
+/** Delayed ACK: ACK every second full-sized segment at once, otherwise within DelAckMs. */
+export function scheduleAck(t: Tcb): void {
+  let delay = cfg(Cfg.DelAckMs);
+  let full = <u32>t.rcvMss - (hasFlag(t, F_TS) ? 12 : 0);
+  if (delay == 0 || t.rcvNxt - t.lastAckSent >= (full << 1)) { t.flags |= F_ACKNOW; return; }
+  if (!hasFlag(t, F_DELACK)) {
+    t.flags |= F_DELACK;
+    t.delackDeadline = tcpNow + delay;
+  }
+}
+

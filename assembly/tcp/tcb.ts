@@ -1,0 +1,193 @@
+// The TCP connection block (RFC 9293 §3.3.1 names), its pool, send/receive rings and
+// the state-change / event plumbing. One TCB per socket handle (listeners included);
+// passive-open children live here too, linked to their listener.
+import { poolAlloc } from "../pool";
+import { cfg, Cfg } from "../config";
+import { hostEvent } from "../host";
+import { EventKind } from "../errors";
+import { count, Stat } from "../stats";
+
+export const enum TcpState {
+  CLOSED = 0, LISTEN = 1, SYN_SENT = 2, SYN_RECEIVED = 3, ESTABLISHED = 4, FIN_WAIT_1 = 5,
+  FIN_WAIT_2 = 6, CLOSE_WAIT = 7, CLOSING = 8, LAST_ACK = 9, TIME_WAIT = 10,
+}
+
+// --- TCB flags ---
+export const F_INUSE: u32 = 1 << 0;
+export const F_ACKNOW: u32 = 1 << 1;       // send an ACK at the next output
+export const F_DELACK: u32 = 1 << 2;       // delayed-ACK timer armed
+export const F_FIN_QUEUED: u32 = 1 << 3;   // user shut down the write side: FIN after queued data
+export const F_FIN_RCVD: u32 = 1 << 4;     // peer's FIN consumed (rcvNxt is past it)
+export const F_FIN_OOO: u32 = 1 << 5;      // peer's FIN seen out of order at finRcvSeq
+export const F_NODELAY: u32 = 1 << 6;
+export const F_KEEPALIVE: u32 = 1 << 7;
+export const F_TS: u32 = 1 << 8;           // timestamps negotiated
+export const F_SACK: u32 = 1 << 9;         // SACK permitted both ways
+export const F_WSCALE: u32 = 1 << 10;      // window scaling negotiated
+export const F_USER_CLOSED: u32 = 1 << 11; // tcpClose called: the stack owns the handle
+export const F_CHILD: u32 = 1 << 12;       // passive child not yet accepted
+export const F_RECOVERY: u32 = 1 << 13;    // fast recovery (NewReno / RFC 6675)
+export const F_RTT: u32 = 1 << 14;         // timing rttSeq (no timestamps)
+export const F_BOUND: u32 = 1 << 15;
+export const F_T_RTX: u32 = 1 << 16;       // retransmission / persist timer armed
+export const F_T_KEEP: u32 = 1 << 17;      // keepalive / FIN-WAIT-2 / TIME-WAIT timer armed
+export const F_PERSIST: u32 = 1 << 18;     // zero-window probing
+export const F_ACTIVE: u32 = 1 << 19;      // active open (connect)
+export const F_SYN_RTX: u32 = 1 << 20;     // SYN or SYN+ACK was retransmitted (RFC 6298 §5.7)
+export const F_WR_FULL: u32 = 1 << 21;     // a write found the ring full: report Writable later
+
+@unmanaged export class Tcb {
+  flags: u32;
+  state: u8; rcvWscale: u8; sndWscale: u8; backoff: u8;
+  dupAcks: u8; keepProbes: u8; err: u8; sackedCount: u8;
+  gen: u16; parent: i16;          // listener slot of a child, -1 otherwise
+  lport: u16; rport: u16;
+  sndMss: u16; rcvMss: u16;       // peer's MSS (send limit), ours (advertised)
+  backlog: u16; oooCount: u16;    // listener accept backlog; receive ranges in use
+  oooRecent: u32;                 // start of the latest out-of-order segment (first SACK block)
+  raddr: u32;
+  iss: u32; irs: u32;
+  sndUna: u32; sndNxt: u32; sndMax: u32; sndWnd: u32; maxSndWnd: u32;
+  sndWl1: u32; sndWl2: u32;
+  sndStart: u32; sndLen: u32;     // ring offset of the first unacked data byte, bytes queued
+  rcvNxt: u32; rcvAdv: u32;       // next expected, right edge advertised
+  rcvStart: u32; rcvLen: u32;     // ring offset of the first unread byte, readable bytes
+  finRcvSeq: u32;
+  cwnd: u32; ssthresh: u32; recover: u32; highRxt: u32;
+  srtt8: u32; rttvar8: u32; rto: u32; rttSeq: u32; rttStart: u32;
+  rtxDeadline: u32; delackDeadline: u32; keepDeadline: u32;
+  retransmits: u32; retries: u32;
+  tsRecent: u32; lastAckSent: u32; tsOffset: u32;
+  acceptOrder: u32; lastRcv: u32;
+  ooo: u64; ooo1: u64; ooo2: u64; ooo3: u64;     // receive: out-of-order [start, end) ranges (u32 pairs)
+  sacked: u64; sacked1: u64; sacked2: u64; sacked3: u64; // send: SACKed [start, end) ranges
+}
+
+export const OOO_MAX: i32 = 4;
+export const SACKED_MAX: i32 = 4;
+export const HANDLE_SHIFT: i32 = 10;
+export const MAX_SOCKETS: u32 = 1 << HANDLE_SHIFT;
+
+let tcbBase: usize = 0;
+let nTcb: i32 = 0;
+let sndRingBase: usize = 0;
+let rcvRingBase: usize = 0;
+export let sndCap: u32 = 0;
+export let rcvCap: u32 = 0;
+let acceptCounter: u32 = 0;
+
+/** Stack-wide "now" (ms): the time of the latest input or poll, for calls that carry no time. */
+export let tcpNow: u32 = 0;
+export function setNow(now: u32): void { tcpNow = now; }
+
+export function tcbPoolInit(): bool {
+  let n = cfg(Cfg.MaxSockets);
+  if (n == 0 || n > MAX_SOCKETS) return false;
+  sndCap = cfg(Cfg.SndBuf);
+  rcvCap = cfg(Cfg.RcvBuf);
+  if (sndCap < 64 || rcvCap < 64 || sndCap > 0x40000000 || rcvCap > 0x40000000) return false;
+  nTcb = <i32>n;
+  tcbBase = poolAlloc(<usize>n * offsetof<Tcb>());
+  sndRingBase = poolAlloc(<usize>n * <usize>sndCap);
+  rcvRingBase = poolAlloc(<usize>n * <usize>rcvCap);
+  return tcbBase != 0 && sndRingBase != 0 && rcvRingBase != 0;
+}
+
+@inline export function tcbCount(): i32 { return nTcb; }
+@inline export function tcbAt(i: i32): Tcb { return changetype<Tcb>(tcbBase + <usize>i * offsetof<Tcb>()); }
+@inline export function tcbIndex(t: Tcb): i32 { return <i32>((changetype<usize>(t) - tcbBase) / offsetof<Tcb>()); }
+@inline export function sndRing(t: Tcb): usize { return sndRingBase + <usize>tcbIndex(t) * <usize>sndCap; }
+@inline export function rcvRing(t: Tcb): usize { return rcvRingBase + <usize>tcbIndex(t) * <usize>rcvCap; }
+@inline export function handleOf(t: Tcb): i32 { return (<i32>t.gen << HANDLE_SHIFT) | tcbIndex(t); }
+@inline export function hasFlag(t: Tcb, f: u32): bool { return (t.flags & f) != 0; }
+
+/** The TCB for a user handle, or null when unknown/stale. */
+export function tcbFromHandle(h: i32): Tcb | null {
+  if (h <= 0 || tcbBase == 0) return null;
+  let i = h & ((1 << HANDLE_SHIFT) - 1);
+  if (i >= nTcb) return null;
+  let t = tcbAt(i);
+  if (!hasFlag(t, F_INUSE) || <i32>t.gen != (h >>> HANDLE_SHIFT)) return null;
+  return t;
+}
+
+/** Take a free TCB (zeroed, CLOSED, new generation), or null when the pool is exhausted. */
+export function tcbAlloc(): Tcb | null {
+  for (let i = 0; i < nTcb; i++) {
+    let t = tcbAt(i);
+    if (hasFlag(t, F_INUSE)) continue;
+    let gen = t.gen + 1;
+    if (gen > 0x7fff || gen == 0) gen = 1;
+    memory.fill(changetype<usize>(t), 0, offsetof<Tcb>());
+    t.gen = <u16>gen;
+    t.parent = -1;
+    t.flags = F_INUSE;
+    t.rto = cfg(Cfg.RtoInitialMs);
+    t.sndWscale = 0; t.rcvWscale = 0;
+    return t;
+  }
+  return null;
+}
+
+/** Return a TCB to the pool (its handle becomes stale). */
+export function tcbFree(t: Tcb): void {
+  t.flags = 0;
+  t.state = <u8>TcpState.CLOSED;
+}
+
+export function nextAcceptOrder(): u32 { return ++acceptCounter; }
+
+/** Emit an event for this TCB's handle. */
+export function tcbEvent(t: Tcb, kind: EventKind, arg: i32): void {
+  hostEvent(handleOf(t), <i32>kind, arg);
+}
+
+/** Change state, reporting (from << 8) | to. */
+export function setState(t: Tcb, to: TcpState): void {
+  let from = <i32>t.state;
+  if (from == <i32>to) return;
+  t.state = <u8>to;
+  if (to == TcpState.ESTABLISHED) count(Stat.TcpConnsOpened);
+  tcbEvent(t, EventKind.State, (from << 8) | <i32>to);
+}
+
+// --- rings: byte offsets wrap modulo the capacity ---
+
+/** Copy `len` bytes from `src` into a ring of `cap` bytes at offset `pos` (wraps). */
+export function ringPut(ring: usize, cap: u32, pos: u32, src: usize, len: u32): void {
+  pos = pos % cap;
+  let first = cap - pos;
+  if (first >= len) { memory.copy(ring + pos, src, len); return; }
+  memory.copy(ring + pos, src, first);
+  memory.copy(ring, src + first, len - first);
+}
+
+/** Copy `len` bytes out of a ring of `cap` bytes starting at offset `pos` into `dst`. */
+export function ringGet(ring: usize, cap: u32, pos: u32, dst: usize, len: u32): void {
+  pos = pos % cap;
+  let first = cap - pos;
+  if (first >= len) { memory.copy(dst, ring + pos, len); return; }
+  memory.copy(dst, ring + pos, first);
+  memory.copy(dst + first, ring, len - first);
+}
+
+/** Sequence number of the first byte held in the send ring (the SYN occupies iss). */
+@inline export function sndDataSeq(t: Tcb): u32 { return t.sndUna == t.iss ? t.iss + 1 : t.sndUna; }
+
+/** Sequence number our FIN occupies (valid once F_FIN_QUEUED). */
+@inline export function finSeq(t: Tcb): u32 { return sndDataSeq(t) + t.sndLen; }
+
+/** Our FIN has been sent and acknowledged. */
+export function finAcked(t: Tcb): bool {
+  return hasFlag(t, F_FIN_QUEUED) && t.sndUna == finSeq(t) + 1;
+}
+
+/** Scaled receive window we can offer right now (bytes free in the receive ring). */
+@inline export function rcvSpace(t: Tcb): u32 { return rcvCap - t.rcvLen; }
+
+/** Payload bytes per segment: the peer's MSS less our per-segment options. */
+@inline export function effMss(t: Tcb): u32 {
+  let m = <u32>t.sndMss;
+  if (hasFlag(t, F_TS)) m -= 12;
+  return m;
+}

@@ -1,0 +1,126 @@
+// TCP timers, driven by tcpPoll(now): retransmission (RFC 6298 with backoff and
+// retry limits), persist (zero-window probes), delayed ACK, keepalive (RFC 1122
+// §4.2.3.6), FIN-WAIT-2 and TIME-WAIT expiry. Also tcpInit, which sizes every pool.
+import { cfg, Cfg } from "../config";
+import { count, Stat } from "../stats";
+import { Err } from "../errors";
+import { TH_ACK } from "../wire/tcp";
+import { timeGe, timeUntil } from "./seq";
+import {
+  F_ACKNOW, F_CHILD, F_DELACK, F_PERSIST, F_RTT, F_SYN_RTX, F_T_KEEP, F_T_RTX, Tcb, TcpState, hasFlag,
+  setNow, tcbAt, tcbCount, tcbPoolInit,
+} from "./tcb";
+import { armRtx, emit, sendProbe, sendRst, tcpOutput } from "./output";
+import { ccOnTimeout } from "./cc";
+import { connClosed } from "./close";
+import { twInit, twPoll } from "./timewait";
+import { isnInit } from "./isn";
+
+/** Reserve the TCP pools (TCBs, send/receive rings, TIME-WAIT table) and seed the secret. */
+export function tcpInit(): bool {
+  if (!tcbPoolInit()) return false;
+  if (!twInit()) return false;
+  isnInit();
+  return true;
+}
+
+function onRtxTimeout(t: Tcb): void {
+  let st = t.state;
+  if (st == <u8>TcpState.SYN_SENT || st == <u8>TcpState.SYN_RECEIVED) {
+    t.retries++;
+    if (t.retries > cfg(Cfg.SynRetries)) {
+      count(Stat.TcpRtoTimeouts);
+      if (hasFlag(t, F_CHILD)) { connClosed(t, Err.OK); return; } // drop the half-open connection
+      connClosed(t, Err.ETIMEDOUT);
+      return;
+    }
+    count(Stat.TcpRetransmits);
+    t.retransmits++;
+    if (t.backoff < 30) t.backoff++;
+    t.flags = (t.flags | F_SYN_RTX) & ~F_RTT;
+    t.sndNxt = t.iss;
+    tcpOutput(t);
+    return;
+  }
+  if (hasFlag(t, F_PERSIST)) {
+    // zero-window probe; the peer answering keeps `retries` at 0
+    if (t.backoff < 30) t.backoff++;
+    t.retries++;
+    if (t.retries > cfg(Cfg.DataRetries)) { abortTimedOut(t); return; }
+    t.sndNxt = t.sndUna;
+    sendProbe(t);
+    return;
+  }
+  if (t.sndUna == t.sndMax) return; // nothing outstanding
+  t.retries++;
+  count(Stat.TcpRtoTimeouts);
+  if (t.retries > cfg(Cfg.DataRetries)) { abortTimedOut(t); return; }
+  if (t.backoff < 30) t.backoff++;
+  ccOnTimeout(t);
+  t.flags &= ~F_RTT; // Karn: never time a retransmission
+  t.sndNxt = t.sndUna;
+  tcpOutput(t);
+  armRtx(t);
+}
+
+function abortTimedOut(t: Tcb): void {
+  sendRst(t);
+  connClosed(t, Err.ETIMEDOUT);
+}
+
+function onKeepTimer(t: Tcb): void {
+  let st = t.state;
+  if (st == <u8>TcpState.TIME_WAIT) {
+    connClosed(t, Err.OK); // 2*MSL elapsed
+    return;
+  }
+  if (st == <u8>TcpState.FIN_WAIT_2) {
+    connClosed(t, Err.OK); // orphaned FIN-WAIT-2 gives up after 2*MSL
+    return;
+  }
+  if (st != <u8>TcpState.ESTABLISHED && st != <u8>TcpState.CLOSE_WAIT) return;
+  if (<u32>t.keepProbes >= cfg(Cfg.KeepCount)) { abortTimedOut(t); return; }
+  t.keepProbes++;
+  count(Stat.TcpKeepalivesTx);
+  emit(t, t.sndUna - 1, 0, TH_ACK); // RFC 1122: SEG.SEQ = SND.NXT - 1, no data
+  t.keepDeadline += cfg(Cfg.KeepIntvlMs);
+  if (!timeGe(t.keepDeadline, t.lastRcv)) t.keepDeadline = t.lastRcv;
+  t.flags |= F_T_KEEP;
+}
+
+@inline function nearer(next: i32, deadline: u32, now: u32): i32 {
+  let d = timeUntil(deadline, now);
+  return next < 0 || d < next ? d : next;
+}
+
+/** Run due TCP timers at `now`; ms until the next TCP deadline, or -1 when none. */
+export function tcpPoll(now: u32): i32 {
+  setNow(now);
+  let n = tcbCount();
+  let next = -1;
+  for (let i = 0; i < n; i++) {
+    let t = tcbAt(i);
+    if (t.flags == 0) continue;
+    if (hasFlag(t, F_T_RTX) && timeGe(now, t.rtxDeadline)) {
+      t.flags &= ~F_T_RTX;
+      onRtxTimeout(t);
+    }
+    if (t.flags == 0) continue;
+    if (hasFlag(t, F_DELACK) && timeGe(now, t.delackDeadline)) {
+      t.flags = (t.flags & ~F_DELACK) | F_ACKNOW;
+      count(Stat.TcpDelayedAcks);
+      tcpOutput(t);
+    }
+    if (hasFlag(t, F_T_KEEP) && timeGe(now, t.keepDeadline)) {
+      t.flags &= ~F_T_KEEP;
+      onKeepTimer(t);
+    }
+    if (t.flags == 0) continue;
+    if (hasFlag(t, F_T_RTX)) next = nearer(next, t.rtxDeadline, now);
+    if (hasFlag(t, F_DELACK)) next = nearer(next, t.delackDeadline, now);
+    if (hasFlag(t, F_T_KEEP)) next = nearer(next, t.keepDeadline, now);
+  }
+  let tw = twPoll(now);
+  if (tw >= 0 && (next < 0 || tw < next)) next = tw;
+  return next;
+}

@@ -1,0 +1,88 @@
+// TIME-WAIT (RFC 9293 §3.10.7.4): a small bounded table of compact entries, so a closed
+// connection waiting 2*MSL does not hold a full TCB. An entry re-ACKs a retransmitted FIN
+// and restarts its timer; when the table is full the oldest entry is recycled (counted).
+import { poolAlloc } from "../pool";
+import { cfg, Cfg } from "../config";
+import { count, Stat } from "../stats";
+import { timeGe, timeUntil } from "./seq";
+
+@unmanaged export class TwEntry {
+  raddr: u32;
+  lport: u16; rport: u16;
+  sndNxt: u32;    // our next sequence number (after our FIN)
+  rcvNxt: u32;    // after the peer's FIN
+  deadline: u32;
+  tsRecent: u32;
+  tsOffset: u32;
+  wnd: u16;       // window field to advertise (already scaled)
+  flags: u16;     // TW_USED | TW_TS
+}
+
+export const TW_USED: u16 = 1;
+export const TW_TS: u16 = 2;
+
+let base: usize = 0;
+let n: i32 = 0;
+
+export function twInit(): bool {
+  n = <i32>cfg(Cfg.TimeWaitEntries);
+  if (n == 0) return true;
+  base = poolAlloc(<usize>n * offsetof<TwEntry>());
+  return base != 0;
+}
+
+@inline function at(i: i32): TwEntry { return changetype<TwEntry>(base + <usize>i * offsetof<TwEntry>()); }
+
+export function twDuration(): u32 { return cfg(Cfg.MslMs) << 1; }
+
+/** A free entry (or the oldest, recycled and counted); null when the table has no entries at all. */
+export function twAlloc(now: u32): TwEntry | null {
+  let oldest = -1;
+  for (let i = 0; i < n; i++) {
+    let e = at(i);
+    if ((e.flags & TW_USED) == 0) return e;
+    if (oldest < 0 || !timeGe(e.deadline, at(oldest).deadline)) oldest = i;
+  }
+  count(Stat.TcpTimeWaitFull);
+  if (oldest < 0) return null;
+  return at(oldest);
+}
+
+export function twLookup(raddr: u32, lport: u32, rport: u32): TwEntry | null {
+  for (let i = 0; i < n; i++) {
+    let e = at(i);
+    if ((e.flags & TW_USED) != 0 && e.raddr == raddr && <u32>e.lport == lport && <u32>e.rport == rport) return e;
+  }
+  return null;
+}
+
+export function twFree(e: TwEntry): void { e.flags = 0; }
+
+/** Is a local port held by a TIME-WAIT entry? */
+export function twPortUsed(port: u32): bool {
+  for (let i = 0; i < n; i++) {
+    let e = at(i);
+    if ((e.flags & TW_USED) != 0 && <u32>e.lport == port) return true;
+  }
+  return false;
+}
+
+/** Expire entries; ms until the next expiry, or -1. */
+export function twPoll(now: u32): i32 {
+  let next = -1;
+  for (let i = 0; i < n; i++) {
+    let e = at(i);
+    if ((e.flags & TW_USED) == 0) continue;
+    if (timeGe(now, e.deadline)) { e.flags = 0; count(Stat.TcpConnsClosed); continue; }
+    let d = timeUntil(e.deadline, now);
+    if (next < 0 || d < next) next = d;
+  }
+  return next;
+}
+
+/** Entries in use (tests). */
+export function twCount(): i32 {
+  let c = 0;
+  for (let i = 0; i < n; i++) if ((at(i).flags & TW_USED) != 0) c++;
+  return c;
+}
