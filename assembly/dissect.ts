@@ -59,17 +59,19 @@ export const enum D {
   COUNT,
 }
 
-export const DISSECT_NAMES =
-  "layers,reject,frame_len," +
-  "eth_dst_hi,eth_dst_lo,eth_src_hi,eth_src_lo,eth_type," +
-  "arp_htype,arp_ptype,arp_hlen,arp_plen,arp_oper,arp_sha_hi,arp_sha_lo,arp_spa,arp_tha_hi,arp_tha_lo,arp_tpa," +
-  "ip_version,ip_ihl,ip_dscp,ip_ecn,ip_total_len,ip_id,ip_flags,ip_frag_offset,ip_ttl,ip_proto," +
-  "ip_csum,ip_csum_calc,ip_csum_valid,ip_src,ip_dst," +
-  "icmp_type,icmp_code,icmp_csum,icmp_csum_calc,icmp_csum_valid,icmp_id,icmp_seq," +
-  "udp_sport,udp_dport,udp_len,udp_csum,udp_csum_calc,udp_csum_valid," +
-  "tcp_sport,tcp_dport,tcp_seq,tcp_ack,tcp_data_off,tcp_flags,tcp_wnd,tcp_csum,tcp_csum_calc,tcp_csum_valid," +
-  "tcp_urp,tcp_payload_len,tcp_mss,tcp_wscale,tcp_sack_perm,tcp_ts_present,tcp_ts_val,tcp_ts_ecr,tcp_sack_count," +
-  "tcp_sack0_l,tcp_sack0_r,tcp_sack1_l,tcp_sack1_r,tcp_sack2_l,tcp_sack2_r,tcp_sack3_l,tcp_sack3_r";
+// One static literal (line continuations, no `+`): a concatenation would be computed at start-up
+// with the runtime allocator, in memory the pool later reuses.
+export const DISSECT_NAMES = "\
+layers,reject,frame_len,\
+eth_dst_hi,eth_dst_lo,eth_src_hi,eth_src_lo,eth_type,\
+arp_htype,arp_ptype,arp_hlen,arp_plen,arp_oper,arp_sha_hi,arp_sha_lo,arp_spa,arp_tha_hi,arp_tha_lo,arp_tpa,\
+ip_version,ip_ihl,ip_dscp,ip_ecn,ip_total_len,ip_id,ip_flags,ip_frag_offset,ip_ttl,ip_proto,\
+ip_csum,ip_csum_calc,ip_csum_valid,ip_src,ip_dst,\
+icmp_type,icmp_code,icmp_csum,icmp_csum_calc,icmp_csum_valid,icmp_id,icmp_seq,\
+udp_sport,udp_dport,udp_len,udp_csum,udp_csum_calc,udp_csum_valid,\
+tcp_sport,tcp_dport,tcp_seq,tcp_ack,tcp_data_off,tcp_flags,tcp_wnd,tcp_csum,tcp_csum_calc,tcp_csum_valid,\
+tcp_urp,tcp_payload_len,tcp_mss,tcp_wscale,tcp_sack_perm,tcp_ts_present,tcp_ts_val,tcp_ts_ecr,tcp_sack_count,\
+tcp_sack0_l,tcp_sack0_r,tcp_sack1_l,tcp_sack1_r,tcp_sack2_l,tcp_sack2_r,tcp_sack3_l,tcp_sack3_r";
 
 const opts: usize = memory.data(offsetof<TcpOptions>(), 8);
 
