@@ -59,6 +59,15 @@ export interface TapRecord {
 
 export type Tap = (rec: TapRecord) => void;
 
+/** Anything that can sit on a link: a Stack, or a test's frame recorder / injector. */
+export interface Endpoint {
+  readonly name: string;
+  /** A frame arrives from the link. */
+  input(frame: Uint8Array): void;
+  /** The link gives the endpoint the function it calls to transmit. */
+  attach(fn: ((frame: Uint8Array) => void) | null): void;
+}
+
 // ---------------------------------------------------------------------------
 // Event queue: a binary heap ordered by (time, insertion order).
 
@@ -116,7 +125,7 @@ function less(a: SimEvent, b: SimEvent): boolean {
 // Link
 
 interface PortState {
-  stack: Stack;
+  stack: Endpoint;
   busyUntil: number;    // end of serialization of the last accepted frame
   lastArrival: number;  // FIFO floor for jitter
 }
@@ -140,7 +149,7 @@ export class Link {
   set(opts: Partial<LinkOptions>): void { Object.assign(this.opts, opts); }
 
   /** Attach a stack to this link: its transmitted frames go to every other port. */
-  attach(stack: Stack): number {
+  attach(stack: Endpoint): number {
     const idx = this.ports.length;
     this.ports.push({ stack, busyUntil: 0, lastArrival: 0 });
     stack.attach((frame) => this.send(idx, frame));
