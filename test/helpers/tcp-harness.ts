@@ -1,0 +1,497 @@
+// A small deterministic harness for the TCP engine: instances of build/testing.wasm
+// (plain WebAssembly.instantiate) on one emulated Ethernet segment, a virtual clock with
+// an event queue, a hook to drop / inspect / rewrite frames, and a RawPeer that crafts
+// segments by hand (answering ARP for its own address) to test single rules.
+import { readFileSync } from "node:fs";
+
+export const Cfg = {
+  MacHi: 0, MacLo: 1, Ipv4Addr: 2, PrefixLen: 3, Gateway: 4, Mtu: 5, MaxSockets: 6, SndBuf: 7, RcvBuf: 8,
+  ArpEntries: 9, ArpQueue: 10, TimeWaitEntries: 11, MslMs: 12, RtoMinMs: 13, RtoMaxMs: 14, RtoInitialMs: 15,
+  DelAckMs: 16, SynBacklog: 17, KeepIdleMs: 18, KeepIntvlMs: 19, KeepCount: 20, ArpTimeoutMs: 21,
+  SynRetries: 22, DataRetries: 23, Features: 24, IoBuf: 25, Mss: 26,
+} as const;
+
+export const Err = {
+  EINVAL: 1, ENOMEM: 2, EBADF: 3, EADDRINUSE: 4, ECONNREFUSED: 5, ECONNRESET: 6, ETIMEDOUT: 7, ENOTCONN: 8,
+  EISCONN: 9, EPIPE: 10, EAGAIN: 11, EALREADY: 12, EOPNOTSUPP: 13, EHOSTUNREACH: 14, ESTATE: 15,
+} as const;
+
+export const Ev = { Readable: 1, Writable: 2, Connected: 3, Accepted: 4, Closed: 5, Reset: 6, Error: 7, State: 8 } as const;
+
+export const S = {
+  CLOSED: 0, LISTEN: 1, SYN_SENT: 2, SYN_RECEIVED: 3, ESTABLISHED: 4, FIN_WAIT_1: 5, FIN_WAIT_2: 6,
+  CLOSE_WAIT: 7, CLOSING: 8, LAST_ACK: 9, TIME_WAIT: 10,
+} as const;
+
+export const FIN = 0x01, SYN = 0x02, RST = 0x04, PSH = 0x08, ACK = 0x10;
+
+export function ip(s: string): number {
+  return s.split(".").reduce((a, b) => ((a << 8) | Number(b)) >>> 0, 0);
+}
+export function ipStr(n: number): string {
+  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join(".");
+}
+
+/** xorshift32: deterministic bytes for entropy and payloads. */
+export class Rng {
+  constructor(private s: number) { if (this.s === 0) this.s = 0x9e3779b9; }
+  next(): number {
+    let x = this.s;
+    x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
+    this.s = x;
+    return x;
+  }
+  /** [0, 1) */
+  float(): number { return this.next() / 4294967296; }
+  bytes(n: number): Uint8Array {
+    const b = new Uint8Array(n);
+    for (let i = 0; i < n; i++) b[i] = this.next() & 255;
+    return b;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Decoding (test side)
+
+export interface TcpOpts { mss?: number; wscale?: number; sackOk?: boolean; ts?: [number, number]; sack?: [number, number][] }
+export interface Seg {
+  src: number; dst: number; sport: number; dport: number; seq: number; ack: number; flags: number;
+  wnd: number; hlen: number; payload: Uint8Array; opts: TcpOpts; csumOk: boolean;
+}
+
+export function csum16(bytes: Uint8Array, initial = 0): number {
+  let s = initial;
+  for (let i = 0; i + 1 < bytes.length; i += 2) s += (bytes[i] << 8) | bytes[i + 1];
+  if (bytes.length & 1) s += bytes[bytes.length - 1] << 8;
+  while (s > 0xffff) s = (s & 0xffff) + (s >>> 16);
+  return s;
+}
+
+function pseudo(src: number, dst: number, len: number): number {
+  return (src >>> 16) + (src & 0xffff) + (dst >>> 16) + (dst & 0xffff) + 6 + len;
+}
+
+export function parseOpts(b: Uint8Array, from: number, to: number): TcpOpts {
+  const o: TcpOpts = {};
+  let i = from;
+  while (i < to) {
+    const k = b[i];
+    if (k === 0) break;
+    if (k === 1) { i++; continue; }
+    const l = b[i + 1];
+    if (l < 2) break;
+    const dv = new DataView(b.buffer, b.byteOffset + i, l);
+    if (k === 2) o.mss = dv.getUint16(2);
+    else if (k === 3) o.wscale = b[i + 2];
+    else if (k === 4) o.sackOk = true;
+    else if (k === 8) o.ts = [dv.getUint32(2), dv.getUint32(6)];
+    else if (k === 5) {
+      o.sack = [];
+      for (let j = 2; j + 8 <= l; j += 8) o.sack.push([dv.getUint32(j), dv.getUint32(j + 4)]);
+    }
+    i += l;
+  }
+  return o;
+}
+
+/** Decode an Ethernet frame carrying IPv4/TCP, or null. */
+export function decodeTcp(f: Uint8Array): Seg | null {
+  if (f.length < 14 + 20 + 20) return null;
+  const dv = new DataView(f.buffer, f.byteOffset, f.length);
+  if (dv.getUint16(12) !== 0x0800) return null;
+  const ihl = (f[14] & 15) * 4;
+  if (f[14 + 9] !== 6) return null;
+  const tot = dv.getUint16(16);
+  const src = dv.getUint32(26), dst = dv.getUint32(30);
+  const t = 14 + ihl;
+  const tlen = tot - ihl;
+  const seg = f.subarray(t, t + tlen);
+  const hlen = (f[t + 12] >> 4) * 4;
+  return {
+    src, dst, sport: dv.getUint16(t), dport: dv.getUint16(t + 2), seq: dv.getUint32(t + 4), ack: dv.getUint32(t + 8),
+    flags: f[t + 13], wnd: dv.getUint16(t + 14), hlen, payload: f.slice(t + hlen, t + tlen),
+    opts: parseOpts(f, t + 20, t + hlen), csumOk: csum16(seg, pseudo(src, dst, tlen)) === 0xffff,
+  };
+}
+
+export function flagStr(f: number): string {
+  const n: string[] = [];
+  if (f & FIN) n.push("FIN"); if (f & SYN) n.push("SYN"); if (f & RST) n.push("RST");
+  if (f & PSH) n.push("PSH"); if (f & ACK) n.push("ACK");
+  return n.join(",");
+}
+
+// ---------------------------------------------------------------------------
+// Encoding (crafted segments)
+
+export interface Craft {
+  sport: number; dport: number; seq: number; ack?: number; flags: number; wnd?: number;
+  payload?: Uint8Array; opts?: TcpOpts; rawOpts?: Uint8Array; badChecksum?: boolean; dataOffset?: number;
+}
+
+export function encodeOpts(o: TcpOpts): number[] {
+  const b: number[] = [];
+  if (o.mss !== undefined) b.push(2, 4, o.mss >> 8, o.mss & 255);
+  if (o.wscale !== undefined) b.push(1, 3, 3, o.wscale);
+  if (o.sackOk) b.push(1, 1, 4, 2);
+  if (o.ts) {
+    b.push(1, 1, 8, 10);
+    for (const v of o.ts) b.push(v >>> 24, (v >>> 16) & 255, (v >>> 8) & 255, v & 255);
+  }
+  if (o.sack && o.sack.length) {
+    b.push(1, 1, 5, 2 + 8 * o.sack.length);
+    for (const [s, e] of o.sack) for (const v of [s, e]) b.push(v >>> 24, (v >>> 16) & 255, (v >>> 8) & 255, v & 255);
+  }
+  return b;
+}
+
+export function buildTcp(src: number, dst: number, c: Craft): Uint8Array {
+  let ob = c.rawOpts ? Array.from(c.rawOpts) : encodeOpts(c.opts ?? {});
+  while (ob.length % 4) ob.push(0);
+  const hlen = 20 + ob.length;
+  const pl = c.payload ?? new Uint8Array(0);
+  const seg = new Uint8Array(hlen + pl.length);
+  const dv = new DataView(seg.buffer);
+  dv.setUint16(0, c.sport); dv.setUint16(2, c.dport); dv.setUint32(4, c.seq >>> 0); dv.setUint32(8, (c.ack ?? 0) >>> 0);
+  seg[12] = ((c.dataOffset ?? hlen / 4) & 15) << 4; seg[13] = c.flags; dv.setUint16(14, c.wnd ?? 65535);
+  seg.set(ob, 20); seg.set(pl, hlen);
+  let cs = (~csum16(seg, pseudo(src, dst, seg.length))) & 0xffff;
+  if (c.badChecksum) cs ^= 0x5555;
+  dv.setUint16(16, cs);
+  return seg;
+}
+
+export function buildFrame(dstMac: Uint8Array, srcMac: Uint8Array, src: number, dst: number, tcp: Uint8Array): Uint8Array {
+  const f = new Uint8Array(14 + 20 + tcp.length);
+  const dv = new DataView(f.buffer);
+  f.set(dstMac, 0); f.set(srcMac, 6); dv.setUint16(12, 0x0800);
+  f[14] = 0x45; dv.setUint16(16, 20 + tcp.length); dv.setUint16(18, 1); dv.setUint16(20, 0x4000);
+  f[22] = 64; f[23] = 6; dv.setUint32(26, src); dv.setUint32(30, dst);
+  dv.setUint16(24, (~csum16(f.subarray(14, 34))) & 0xffff);
+  f.set(tcp, 34);
+  return f;
+}
+
+// ---------------------------------------------------------------------------
+// Instances
+
+const wasmCache = new Map<string, WebAssembly.Module>();
+
+export interface HostOptions { ip: string; mac?: number; cfg?: Partial<Record<keyof typeof Cfg, number>>; seed?: number; build?: string }
+export interface EventRec { t: number; sock: number; kind: number; arg: number }
+
+interface Exports {
+  memory: WebAssembly.Memory;
+  configure(k: number, v: number): number; init(): number; rxBuffer(): number; input(len: number, now: number): void;
+  poll(now: number): number; statsPtr(): number; statCount(): number; statNames(): number;
+  tcpOpen(): number; tcpBind(h: number, p: number): number; tcpListen(h: number, b: number): number;
+  tcpAccept(h: number): number; tcpConnect(h: number, ip: number, port: number): number; ioBuffer(): number;
+  tcpWrite(h: number, p: number, l: number): number; tcpRead(h: number, p: number, l: number): number;
+  tcpShutdown(h: number): number; tcpClose(h: number): number; tcpAbort(h: number): number; tcpState(h: number): number;
+  tcpInfo(h: number, out: number): number; tcpSetOption(h: number, o: number, v: number): number; tcpSizes(out: number): number;
+  [k: string]: unknown;
+}
+
+export const INFO_NAMES = [
+  "state", "localPort", "remoteIp", "remotePort", "sndUna", "sndNxt", "sndWnd", "rcvNxt", "rcvWnd", "cwnd",
+  "ssthresh", "srtt", "rttvar", "rto", "retransmits", "sendQueued", "recvQueued", "mss", "lastError",
+] as const;
+export type Info = Record<(typeof INFO_NAMES)[number], number>;
+
+export class Host {
+  x!: Exports;
+  ip: number;
+  mac: Uint8Array;
+  events: EventRec[] = [];
+  deadline = Infinity;
+  private statIdx = new Map<string, number>();
+  private scratch = 0;
+
+  constructor(public net: Net, public name: string, public opts: HostOptions) {
+    this.ip = ip(opts.ip);
+    const m = opts.mac ?? (0x000000 + (this.ip & 0xff));
+    this.mac = new Uint8Array([0x02, 0x00, (m >>> 24) & 255, (m >>> 16) & 255, (m >>> 8) & 255, m & 255]);
+  }
+
+  async start(): Promise<void> {
+    const file = this.opts.build ?? "build/testing.wasm";
+    let mod = wasmCache.get(file);
+    if (!mod) { mod = await WebAssembly.compile(readFileSync(file)); wasmCache.set(file, mod); }
+    const rng = new Rng(this.opts.seed ?? (this.ip ^ 0x5eed));
+    const env = {
+      abort: (_m: number, _f: number, l: number, c: number) => { throw new Error(`${this.name}: abort at ${l}:${c}`); },
+      tx: (ptr: number, len: number) => {
+        const f = new Uint8Array(this.x.memory.buffer, ptr, len).slice();
+        this.net.transmit(this, f);
+      },
+      entropy: (ptr: number, len: number) => { new Uint8Array(this.x.memory.buffer, ptr, len).set(rng.bytes(len)); },
+      event: (sock: number, kind: number, arg: number) => { this.events.push({ t: this.net.now, sock, kind, arg }); },
+    };
+    const inst = await WebAssembly.instantiate(mod, { env });
+    this.x = inst.exports as unknown as Exports;
+    const c: Record<string, number> = {
+      MacHi: (this.mac[0] << 8) | this.mac[1],
+      MacLo: ((this.mac[2] << 24) | (this.mac[3] << 16) | (this.mac[4] << 8) | this.mac[5]) >>> 0,
+      Ipv4Addr: this.ip, PrefixLen: 24, ...this.opts.cfg,
+    };
+    for (const [k, v] of Object.entries(c)) {
+      if (this.x.configure(Cfg[k as keyof typeof Cfg], v >>> 0) !== 0) throw new Error(`configure ${k}`);
+    }
+    const r = this.x.init();
+    if (r !== 0) throw new Error(`init failed ${r}`);
+    const names = this.readUtf16(this.x.statNames()).split(",");
+    names.forEach((n, i) => this.statIdx.set(n, i));
+    this.scratch = this.x.memory.grow(1) * 65536; // a page of our own for info/sizes
+    this.poll();
+  }
+
+  private readUtf16(ptr: number): string {
+    const len = new Uint32Array(this.x.memory.buffer, ptr - 4, 1)[0];
+    return Buffer.from(new Uint8Array(this.x.memory.buffer, ptr, len)).toString("utf16le");
+  }
+
+  mem(): Uint8Array { return new Uint8Array(this.x.memory.buffer); }
+
+  stat(name: string): number {
+    const i = this.statIdx.get(name);
+    if (i === undefined) throw new Error(`no counter ${name}`);
+    return new Uint32Array(this.x.memory.buffer, this.x.statsPtr(), this.x.statCount())[i];
+  }
+
+  input(frame: Uint8Array): void {
+    const rx = this.x.rxBuffer();
+    this.mem().set(frame, rx);
+    this.x.input(frame.length, this.net.now >>> 0);
+    this.poll();
+  }
+
+  poll(): void {
+    const d = this.x.poll(this.net.now >>> 0);
+    this.deadline = d < 0 ? Infinity : this.net.now + d;
+  }
+
+  // --- socket API (after each call, refresh the deadline) ---
+  private after<T>(v: T): T { this.poll(); return v; }
+  open(): number { return this.after(this.x.tcpOpen()); }
+  bind(h: number, port: number): number { return this.after(this.x.tcpBind(h, port)); }
+  listen(h: number, backlog = 8): number { return this.after(this.x.tcpListen(h, backlog)); }
+  accept(h: number): number { return this.after(this.x.tcpAccept(h)); }
+  connect(h: number, to: string | number, port: number): number {
+    return this.after(this.x.tcpConnect(h, typeof to === "string" ? ip(to) : to, port));
+  }
+  write(h: number, data: Uint8Array): number {
+    const io = this.x.ioBuffer();
+    const n = Math.min(data.length, 65536);
+    this.mem().set(data.subarray(0, n), io);
+    return this.after(this.x.tcpWrite(h, io, n));
+  }
+  /** Bytes read, or a number (0 = EOF, negative = -Err). */
+  read(h: number, max = 65536): Uint8Array | number {
+    const io = this.x.ioBuffer();
+    const r = this.x.tcpRead(h, io, max);
+    this.poll();
+    if (r <= 0) return r;
+    return this.mem().slice(io, io + r);
+  }
+  shutdown(h: number): number { return this.after(this.x.tcpShutdown(h)); }
+  close(h: number): number { return this.after(this.x.tcpClose(h)); }
+  abort(h: number): number { return this.after(this.x.tcpAbort(h)); }
+  state(h: number): number { return this.x.tcpState(h); }
+  setOption(h: number, opt: number, v: number): number { return this.after(this.x.tcpSetOption(h, opt, v)); }
+  info(h: number): Info {
+    const r = this.x.tcpInfo(h, this.scratch);
+    if (r !== 0) throw new Error(`tcpInfo ${r}`);
+    const u = new Uint32Array(this.x.memory.buffer, this.scratch, INFO_NAMES.length);
+    const o = {} as Info;
+    INFO_NAMES.forEach((n, i) => { o[n] = u[i]; });
+    return o;
+  }
+  sizes(): { tcb: number; timeWait: number } {
+    this.x.tcpSizes(this.scratch);
+    const u = new Uint32Array(this.x.memory.buffer, this.scratch, 2);
+    return { tcb: u[0], timeWait: u[1] };
+  }
+  /** State transitions reported for a handle, as [from, to] pairs. */
+  transitions(h: number): [number, number][] {
+    return this.events.filter((e) => e.sock === h && e.kind === Ev.State).map((e) => [e.arg >> 8, e.arg & 255]);
+  }
+  hasEvent(h: number, kind: number, arg?: number): boolean {
+    return this.events.some((e) => e.sock === h && e.kind === kind && (arg === undefined || e.arg === arg));
+  }
+}
+
+/** A scripted peer: answers ARP, records TCP segments sent to it, sends crafted ones. */
+export class RawPeer {
+  ip: number;
+  mac: Uint8Array;
+  rx: Seg[] = [];
+  constructor(public net: Net, ipStr: string, mac = 0xfe) {
+    this.ip = ip(ipStr);
+    this.mac = new Uint8Array([0x02, 0x00, 0, 0, 0, mac]);
+  }
+  receive(f: Uint8Array, from: Host): void {
+    const dv = new DataView(f.buffer, f.byteOffset, f.length);
+    const type = dv.getUint16(12);
+    if (type === 0x0806 && dv.getUint16(20) === 1 && dv.getUint32(38) === this.ip) {
+      const r = new Uint8Array(42);
+      const rv = new DataView(r.buffer);
+      r.set(f.subarray(6, 12), 0); r.set(this.mac, 6); rv.setUint16(12, 0x0806);
+      rv.setUint16(14, 1); rv.setUint16(16, 0x0800); r[18] = 6; r[19] = 4; rv.setUint16(20, 2);
+      r.set(this.mac, 22); rv.setUint32(28, this.ip); r.set(f.subarray(22, 28), 32); rv.setUint32(38, dv.getUint32(28));
+      this.net.schedule(from, r);
+      return;
+    }
+    const s = decodeTcp(f);
+    if (s && s.dst === this.ip) this.rx.push(s);
+  }
+  /** Send a crafted segment to `to` (delivered after the link delay). */
+  send(to: Host, c: Craft): void {
+    this.net.schedule(to, buildFrame(to.mac, this.mac, this.ip, to.ip, buildTcp(this.ip, to.ip, c)));
+  }
+  /** Deliver a crafted segment now (synchronously). */
+  inject(to: Host, c: Craft): void {
+    to.input(buildFrame(to.mac, this.mac, this.ip, to.ip, buildTcp(this.ip, to.ip, c)));
+  }
+  last(): Seg { return this.rx[this.rx.length - 1]; }
+  take(): Seg[] { const r = this.rx; this.rx = []; return r; }
+}
+
+export interface Captured { t: number; from: string; seg: Seg | null; frame: Uint8Array; dropped: boolean }
+/** Return "drop" to lose the frame, a Uint8Array to replace it, or nothing to pass it. */
+export type Hook = (frame: Uint8Array, from: Host, seg: Seg | null) => "drop" | Uint8Array | void;
+
+export class Net {
+  now = 0;
+  delay = 1;
+  hosts: Host[] = [];
+  peers: RawPeer[] = [];
+  hook: Hook | null = null;
+  log: Captured[] = [];
+  logEnabled = true;
+  private q: { at: number; n: number; to: Host | RawPeer; f: Uint8Array }[] = [];
+  private n = 0;
+
+  async host(opts: HostOptions): Promise<Host> {
+    const h = new Host(this, `h${this.hosts.length}:${opts.ip}`, opts);
+    this.hosts.push(h);
+    await h.start();
+    return h;
+  }
+  peer(ipStr: string, mac?: number): RawPeer {
+    const p = new RawPeer(this, ipStr, mac);
+    this.peers.push(p);
+    return p;
+  }
+
+  /** Frames from a host go to every other station on the segment (they filter by MAC). */
+  transmit(from: Host, f: Uint8Array): void {
+    const seg = decodeTcp(f);
+    let frame = f;
+    let dropped = false;
+    if (this.hook) {
+      const r = this.hook(f, from, seg);
+      if (r === "drop") dropped = true;
+      else if (r instanceof Uint8Array) frame = r;
+    }
+    if (this.logEnabled) this.log.push({ t: this.now, from: from.name, seg: dropped ? seg : decodeTcp(frame), frame, dropped });
+    if (dropped) return;
+    for (const h of this.hosts) if (h !== from) this.schedule(h, frame);
+    for (const p of this.peers) this.schedule(p, frame);
+  }
+
+  schedule(to: Host | RawPeer, f: Uint8Array, delay = this.delay): void {
+    this.q.push({ at: this.now + delay, n: this.n++, to, f });
+  }
+
+  /** TCP segments seen on the wire (not dropped), optionally from one host. */
+  segs(from?: Host): Seg[] {
+    return this.log.filter((c) => !c.dropped && c.seg && (!from || c.from === from.name)).map((c) => c.seg!);
+  }
+
+  private nextAt(): number {
+    let t = Infinity;
+    for (const e of this.q) if (e.at < t) t = e.at;
+    for (const h of this.hosts) if (h.deadline < t) t = h.deadline;
+    return t;
+  }
+
+  /** Process everything due at the current time. */
+  private step(): void {
+    for (;;) {
+      let best = -1;
+      for (let i = 0; i < this.q.length; i++) {
+        const e = this.q[i];
+        if (e.at <= this.now && (best < 0 || e.at < this.q[best].at || (e.at === this.q[best].at && e.n < this.q[best].n))) best = i;
+      }
+      if (best < 0) break;
+      const e = this.q.splice(best, 1)[0];
+      if (e.to instanceof Host) e.to.input(e.f);
+      else {
+        const from = this.hosts.find((h) => h.mac.every((b, i) => b === e.f[6 + i]));
+        if (from) e.to.receive(e.f, from);
+      }
+    }
+    for (const h of this.hosts) if (h.deadline <= this.now) h.poll();
+  }
+
+  /** Run until `pred` holds (checked after each step) or `maxMs` of virtual time pass. */
+  runUntil(pred: () => boolean, maxMs = 60_000): boolean {
+    const end = this.now + maxMs;
+    for (;;) {
+      this.step();
+      if (pred()) return true;
+      const t = this.nextAt();
+      if (t === Infinity || t > end) { this.now = Math.max(this.now, Math.min(end, t === Infinity ? end : t)); return pred(); }
+      this.now = Math.max(this.now, t);
+    }
+  }
+
+  run(ms: number): void { this.runUntil(() => false, ms); }
+}
+
+/** Two hosts, A (198.51.100.1) and B (198.51.100.2), with ARP already resolved. */
+export async function pair(cfg: HostOptions["cfg"] = {}, cfgB?: HostOptions["cfg"]): Promise<{ net: Net; a: Host; b: Host }> {
+  const net = new Net();
+  const a = await net.host({ ip: "198.51.100.1", cfg });
+  const b = await net.host({ ip: "198.51.100.2", cfg: cfgB ?? cfg });
+  net.run(10); // gratuitous ARP settles
+  return { net, a, b };
+}
+
+/** A listener on B:port and a connected client on A; returns handles once established. */
+export async function connected(cfg: HostOptions["cfg"] = {}, port = 80, cfgB?: HostOptions["cfg"]) {
+  const { net, a, b } = await pair(cfg, cfgB);
+  const l = b.open();
+  b.bind(l, port);
+  b.listen(l, 8);
+  const c = a.open();
+  a.connect(c, "198.51.100.2", port);
+  let s = -1;
+  net.runUntil(() => { if (s < 0) { const r = b.accept(l); if (r > 0) s = r; } return s > 0 && a.state(c) === S.ESTABLISHED; }, 30_000);
+  if (s < 0) throw new Error("no connection");
+  return { net, a, b, l, c, s };
+}
+
+/** Move `data` from `from`/`fh` to `to`/`th`, reading everything; returns the bytes received. */
+export function transfer(net: Net, from: Host, fh: number, to: Host, th: number, data: Uint8Array, maxMs = 600_000): Uint8Array {
+  const chunks: Uint8Array[] = [];
+  let got = 0, sent = 0;
+  const pump = () => {
+    while (sent < data.length) {
+      const n = from.write(fh, data.subarray(sent, Math.min(data.length, sent + 65536)));
+      if (n <= 0) break;
+      sent += n;
+    }
+    for (;;) {
+      const r = to.read(th);
+      if (!(r instanceof Uint8Array)) break;
+      chunks.push(r); got += r.length;
+    }
+    return got >= data.length;
+  };
+  net.runUntil(pump, maxMs);
+  const out = new Uint8Array(got);
+  let o = 0;
+  for (const c of chunks) { out.set(c, o); o += c.length; }
+  return out;
+}
