@@ -211,8 +211,8 @@ void wt_services_on_event(int32_t sock, int32_t kind, int32_t arg) {
   if (!c) return;
   switch (kind) {
     case WT_EV_READABLE: case WT_EV_WRITABLE: case WT_EV_CONNECTED: step(c); break;
-    case WT_EV_CLOSED: c->h = -1; break;                 /* the stack released the handle */
-    case WT_EV_RESET: case WT_EV_ERROR: release(c, 0); break;
+    /* Reset/Error come before Closed; the handle stays ours until we close it. */
+    case WT_EV_CLOSED: case WT_EV_RESET: case WT_EV_ERROR: release(c, 0); break;
     default: break;
   }
 }

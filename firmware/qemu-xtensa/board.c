@@ -1,0 +1,279 @@
+/* wasm-tcpip on QEMU's xtfpga board with an lx106 core (-M lx60 -cpu lx106): the
+ * portable core, the stack translated by wasm2c, a driver for the board's OpenCores
+ * 10/100 Ethernet MAC (the MAC ESP-IDF drives under QEMU), a millisecond clock from
+ * the core's cycle counter and a 16550 UART console. Bare metal, polled, no interrupts.
+ *
+ * Boot parameters (QEMU -append): ip=A.B.C.D/LEN gw=A.B.C.D mac=XX:..:XX seed=HEX
+ * Console: prints "ready" once listening (echo 7, discard 9, HTTP 80); 's' on the UART
+ * prints the counters. */
+#include "wt_core.h"
+#include "wt_port.h"
+#include "wt_services.h"
+
+#include <stdint.h>
+#include <string.h>
+
+#define REG32(a) (*(volatile uint32_t *)(a))
+
+/* ---- board: xtfpga I/O region at 0xf0000000 (MMU-style map used with lx106) ---- */
+#define FPGA_CLOCK_HZ   0xfd020004u
+#define FPGA_RESET      0xfd020010u   /* write 0xdead: reset (QEMU -no-reboot: exit) */
+#define UART_BASE       0xfd050020u   /* 16550, registers 4 bytes apart */
+#define UART_RBR        (UART_BASE + 0x00)
+#define UART_THR        (UART_BASE + 0x00)
+#define UART_LSR        (UART_BASE + 0x14)
+#define LSR_DR          0x01u
+#define LSR_THRE        0x20u
+
+/* ---- OpenCores ethmac ---- */
+#define ETH_BASE        0xfd030000u
+#define ETH_MODER       (ETH_BASE + 0x00)
+#define ETH_INT_SOURCE  (ETH_BASE + 0x04)
+#define ETH_INT_MASK    (ETH_BASE + 0x08)
+#define ETH_PACKETLEN   (ETH_BASE + 0x18)
+#define ETH_TX_BD_NUM   (ETH_BASE + 0x20)
+#define ETH_MAC_ADDR0   (ETH_BASE + 0x40)
+#define ETH_MAC_ADDR1   (ETH_BASE + 0x44)
+#define ETH_BD(i)       (ETH_BASE + 0x400 + 8u * (i))   /* word 0: len|flags, word 1: buffer */
+
+#define MODER_RXEN 0x0001u
+#define MODER_TXEN 0x0002u
+#define MODER_FULLD 0x0400u
+#define MODER_RST  0x0800u
+#define MODER_CRCEN 0x2000u
+#define BD_READY   0x8000u   /* TX: ready to send; RX: empty (owned by the MAC) */
+#define BD_WRAP    0x2000u
+#define TXD_PAD    0x1000u
+#define TXD_CRC    0x0800u
+#define RXD_ERRORS 0x007fu   /* overrun, invalid symbol, dribble, too long, short, CRC, late collision */
+
+#ifndef ETH_TX_BDS
+#define ETH_TX_BDS 2
+#endif
+#ifndef ETH_RX_BDS
+#define ETH_RX_BDS 32
+#endif
+#define ETH_BUF 1536
+
+static uint8_t tx_buf[ETH_TX_BDS][ETH_BUF] __attribute__((aligned(16)));
+static uint8_t rx_buf[ETH_RX_BDS][ETH_BUF] __attribute__((aligned(16)));
+static unsigned tx_i, rx_i;
+static uint32_t rx_errors, tx_busy;
+
+static void eth_init(const uint8_t mac[6]) {
+  REG32(ETH_MODER) = MODER_RST;
+  REG32(ETH_MODER) = 0;
+  REG32(ETH_INT_MASK) = 0;
+  REG32(ETH_INT_SOURCE) = 0x7f;
+  REG32(ETH_TX_BD_NUM) = ETH_TX_BDS;
+  REG32(ETH_PACKETLEN) = 64u << 16 | ETH_BUF;
+  for (unsigned i = 0; i < ETH_TX_BDS; i++) {
+    REG32(ETH_BD(i) + 4) = (uint32_t)tx_buf[i];
+    REG32(ETH_BD(i)) = i == ETH_TX_BDS - 1 ? BD_WRAP : 0;
+  }
+  for (unsigned i = 0; i < ETH_RX_BDS; i++) {
+    REG32(ETH_BD(ETH_TX_BDS + i) + 4) = (uint32_t)rx_buf[i];
+    REG32(ETH_BD(ETH_TX_BDS + i)) = BD_READY | (i == ETH_RX_BDS - 1 ? BD_WRAP : 0);
+  }
+  REG32(ETH_MAC_ADDR0) = (uint32_t)mac[2] << 24 | (uint32_t)mac[3] << 16 | (uint32_t)mac[4] << 8 | mac[5];
+  REG32(ETH_MAC_ADDR1) = (uint32_t)mac[0] << 8 | mac[1];
+  tx_i = rx_i = 0;
+  REG32(ETH_MODER) = MODER_RXEN | MODER_TXEN | MODER_FULLD | MODER_CRCEN;
+}
+
+int wt_mac_send(const uint8_t *frame, uint32_t len) {
+  uint32_t bd = ETH_BD(tx_i);
+  if (len > ETH_BUF - 4) return -1;
+  for (uint32_t spins = 0; REG32(bd) & BD_READY; spins++)
+    if (spins > 1000000u) { tx_busy++; return -1; }
+  memcpy(tx_buf[tx_i], frame, len);
+  REG32(bd) = len << 16 | TXD_PAD | TXD_CRC | (tx_i == ETH_TX_BDS - 1 ? BD_WRAP : 0) | BD_READY;
+  tx_i = (tx_i + 1) % ETH_TX_BDS;
+  return 0;
+}
+
+int wt_mac_recv(uint8_t *buf, uint32_t cap) {
+  for (;;) {
+    uint32_t bd = ETH_BD(ETH_TX_BDS + rx_i);
+    uint32_t flags = REG32(bd);
+    if (flags & BD_READY) return 0;
+    uint32_t len = flags >> 16;
+    len = len >= 4 ? len - 4 : 0;   /* the MAC appends the FCS */
+    int ok = !(flags & RXD_ERRORS) && len > 0 && len <= cap;
+    if (ok) memcpy(buf, rx_buf[rx_i], len); else rx_errors++;
+    REG32(bd) = BD_READY | (rx_i == ETH_RX_BDS - 1 ? BD_WRAP : 0);
+    rx_i = (rx_i + 1) % ETH_RX_BDS;
+    if (ok) return (int)len;
+  }
+}
+
+/* ---- clock: CCOUNT at the frequency the FPGA register reports ---- */
+static uint32_t cc_per_ms, last_cc, now_ms, cc_rem;
+
+static inline uint32_t ccount(void) {
+  uint32_t v;
+  __asm__ volatile("rsr %0, ccount" : "=a"(v));
+  return v;
+}
+
+uint32_t wt_port_now_ms(void) {
+  uint32_t cc = ccount(), d = cc - last_cc;
+  last_cc = cc;
+  now_ms += d / cc_per_ms;
+  cc_rem += d % cc_per_ms;
+  if (cc_rem >= cc_per_ms) { cc_rem -= cc_per_ms; now_ms++; }
+  return now_ms;
+}
+
+/* ---- console ---- */
+void wt_port_puts(const char *s) {
+  for (; *s; s++) {
+    if (*s == '\n') { while (!(REG32(UART_LSR) & LSR_THRE)) {} REG32(UART_THR) = '\r'; }
+    while (!(REG32(UART_LSR) & LSR_THRE)) {}
+    REG32(UART_THR) = (uint8_t)*s;
+  }
+}
+
+static void console_poll(void) {
+  if (!(REG32(UART_LSR) & LSR_DR)) return;
+  if ((REG32(UART_RBR) & 0xff) == 's') {
+    wt_print_stats();
+    wt_logf("  eth_rx_errors %u\n  eth_tx_busy %u\n", rx_errors, tx_busy);
+  }
+}
+
+void wt_port_wait(int32_t ms) {
+  uint32_t start = ccount();
+  uint32_t limit = ms < 0 || ms > 60000 ? 60000u * cc_per_ms : (uint32_t)ms * cc_per_ms;
+  while (REG32(ETH_BD(ETH_TX_BDS + rx_i)) & BD_READY) {
+    if (ccount() - start >= limit) break;
+    console_poll();
+  }
+}
+
+/* ---- entropy: the boot seed (run.sh passes 128 random bits) stirred with CCOUNT ---- */
+static uint32_t seed[4];
+
+static uint32_t mix32(uint32_t x) {  /* a 32-bit integer finaliser (xorshift-multiply) */
+  x ^= x >> 16; x *= 0x7feb352du;
+  x ^= x >> 15; x *= 0x846ca68bu;
+  x ^= x >> 16;
+  return x;
+}
+
+void wt_port_entropy(uint8_t *buf, uint32_t len) {
+  for (uint32_t i = 0; i < len; i++) {
+    if ((i & 3) == 0) {
+      seed[0] = mix32(seed[0] ^ ccount()) + seed[1];
+      seed[1] = mix32(seed[1] + 0x9e3779b9u) ^ seed[2];
+      seed[2] = mix32(seed[2] ^ seed[3]);
+      seed[3] += seed[0] | 1;
+    }
+    buf[i] = (uint8_t)(seed[0] >> (8 * (i & 3)));
+  }
+}
+
+void wt_port_fatal(const char *why) {
+  wt_port_puts("fatal: ");
+  wt_port_puts(why);
+  wt_port_puts("\n");
+  REG32(FPGA_RESET) = 0xdead;
+  for (;;) {}
+}
+
+void board_exception(uint32_t cause, uint32_t pc, uint32_t vaddr) {
+  wt_logf("exception: cause %u at pc 0x%x (address 0x%x)\n", cause, pc, vaddr);
+  wt_port_fatal("cpu exception");
+}
+
+/* picolibc's abort() raises a signal. */
+int getpid(void) { return 1; }
+int kill(int pid, int sig) { (void)pid; (void)sig; wt_port_fatal("abort"); return -1; }
+void _exit(int code) { (void)code; wt_port_fatal("exit"); for (;;) {} }
+
+/* ---- boot parameters: QEMU's xtensa tag list, command line tag 0x1001 ---- */
+#define BP_TAG_COMMAND_LINE 0x1001
+#define BP_TAG_FIRST 0x7b0b
+#define BP_TAG_LAST 0x7e0b
+
+static const char *find_cmdline(const uint8_t *tags) {
+  if (!tags || ((uintptr_t)tags & 3) || *(const uint16_t *)tags != BP_TAG_FIRST) return "";
+  for (int n = 0; n < 16; n++) {
+    uint16_t tag = *(const uint16_t *)tags, size = *(const uint16_t *)(tags + 2);
+    if (tag == BP_TAG_LAST) break;
+    if (tag == BP_TAG_COMMAND_LINE) return (const char *)(tags + 4);
+    tags += 4 + ((size + 3u) & ~3u);
+  }
+  return "";
+}
+
+/* Value of key=... in the command line, copied into out; 0 if absent. */
+static int param(const char *cmd, const char *key, char *out, unsigned cap) {
+  unsigned klen = (unsigned)strlen(key);
+  for (const char *p = cmd; *p;) {
+    while (*p == ' ') p++;
+    if (!strncmp(p, key, klen) && p[klen] == '=') {
+      p += klen + 1;
+      unsigned n = 0;
+      while (*p && *p != ' ' && n + 1 < cap) out[n++] = *p++;
+      out[n] = 0;
+      return 1;
+    }
+    while (*p && *p != ' ') p++;
+  }
+  return 0;
+}
+
+static int hexval(char c) {
+  return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+static volatile int never_stop;
+
+void board_main(const uint8_t *tags) {
+  extern uint8_t __bss_start[], __bss_end[];
+  memset(__bss_start, 0, (size_t)(__bss_end - __bss_start));
+
+  uint32_t hz = REG32(FPGA_CLOCK_HZ);
+  cc_per_ms = hz >= 1000 ? hz / 1000 : 10000;
+  last_cc = ccount();
+
+  const char *cmd = find_cmdline(tags);
+  char v[48];
+  uint32_t ip = 0xc6336402u, prefix = 24, gw = 0;   /* 198.51.100.2/24 */
+  uint8_t mac[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x02 };
+  if (param(cmd, "ip", v, sizeof v) && wt_parse_ipv4(v, &ip, &prefix)) wt_logf("bad ip=%s\n", v);
+  if (param(cmd, "gw", v, sizeof v) && wt_parse_ipv4(v, &gw, 0)) wt_logf("bad gw=%s\n", v);
+  if (param(cmd, "mac", v, sizeof v) && strlen(v) == 17)
+    for (int i = 0; i < 6; i++) mac[i] = (uint8_t)(hexval(v[3 * i]) << 4 | hexval(v[3 * i + 1]));
+  if (param(cmd, "seed", v, sizeof v))
+    for (int i = 0; v[i] && i < 32; i++) seed[i / 8] = seed[i / 8] << 4 | (uint32_t)(hexval(v[i]) & 15);
+
+  wt_logf("wasm-tcpip qemu-xtensa (lx106, %u Hz)\n", hz);
+  eth_init(mac);
+
+  if (wt_core_start(&wt_engine_aot, 0, 0) != 0) wt_port_fatal("engine start");
+  const struct { int key; uint32_t value; } cfg[] = {
+    { WT_CFG_MAC_HI, (uint32_t)mac[0] << 8 | mac[1] },
+    { WT_CFG_MAC_LO, (uint32_t)mac[2] << 24 | (uint32_t)mac[3] << 16 | (uint32_t)mac[4] << 8 | mac[5] },
+    { WT_CFG_IPV4_ADDR, ip }, { WT_CFG_PREFIX_LEN, prefix }, { WT_CFG_GATEWAY, gw },
+    { WT_CFG_MAX_SOCKETS, 8 }, { WT_CFG_SND_BUF, 8192 }, { WT_CFG_RCV_BUF, 8192 },
+    { WT_CFG_IO_BUF, 2048 }, { WT_CFG_ARP_ENTRIES, 8 }, { WT_CFG_TIME_WAIT_ENTRIES, 16 },
+  };
+  for (unsigned i = 0; i < sizeof cfg / sizeof cfg[0]; i++)
+    if (wt_configure(cfg[i].key, cfg[i].value) != 0) wt_logf("configure(%d) refused\n", cfg[i].key);
+  int r = wt_init();
+  if (r != 0) { wt_logf("init() = %d\n", r); wt_port_fatal("init"); }
+  if (wt_has(WT_FN_TCP_OPEN)) {
+    r = wt_services_start(7, 9, 80);
+    if (r != 0) { wt_logf("services: %d\n", r); wt_port_fatal("services"); }
+  } else {
+    wt_logf("this module has no TCP exports: ICMP only\n");
+  }
+  uint32_t mem = 0;
+  wt_engine_used()->memory(&mem);
+  wt_logf("ip %u.%u.%u.%u/%u, pools %d bytes, linear memory %u bytes\nready\n",
+          ip >> 24, ip >> 16 & 255, ip >> 8 & 255, ip & 255, prefix,
+          wt_call(WT_FN_POOL_BYTES, 0, 0, 0), mem);
+  wt_run(&never_stop);
+}

@@ -1,0 +1,48 @@
+/* Reset entry and exception vectors for the lx106 core (call0 ABI, no MMU) on QEMU's
+ * xtfpga board. QEMU's -kernel boot stub jumps to _start with a2 = the boot-parameter
+ * tag list (command line from -append), which stays in a2 as board_main's argument. */
+
+    .section .vectors, "ax"
+    .align 4096
+    .global _vectors
+_vectors:
+    .org 0x10               /* debug exception */
+    j   exc_common
+    .org 0x20               /* NMI */
+    j   exc_common
+    .org 0x30               /* kernel exception */
+    j   exc_common
+    .org 0x50               /* user exception */
+    j   exc_common
+    .org 0x70               /* double exception */
+    j   exc_common
+
+    .section .text.start, "ax"
+    .literal_position
+    .literal lit_stack, __stack_top
+    .literal lit_vectors, _vectors
+    .literal lit_exc_stack, __exc_stack_top
+    .literal lit_main, board_main
+    .literal lit_exc, board_exception
+    .align 4
+    .global _start
+_start:
+    l32r    a1, lit_stack
+    l32r    a0, lit_vectors
+    wsr     a0, vecbase
+    movi    a0, 0x2f        /* PS: INTLEVEL 15 (no interrupts), UM, EXCM clear */
+    wsr     a0, ps
+    rsync
+    l32r    a0, lit_main
+    callx0  a0              /* board_main(tags): never returns */
+1:  j       1b
+
+    .align 4
+exc_common:
+    l32r    a1, lit_exc_stack
+    rsr     a2, exccause
+    rsr     a3, epc1
+    rsr     a4, excvaddr
+    l32r    a0, lit_exc
+    callx0  a0              /* board_exception(cause, pc, vaddr): resets the board */
+2:  j       2b
