@@ -154,7 +154,9 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   if (argc < 1 || napi_get_value_string_utf8(env, argv[0], name, sizeof name, &len) != napi_ok)
     return throw_errno(env, EINVAL, "tap: name must be a string");
   if (len == 0 || len >= IFNAMSIZ) return throw_errno(env, EINVAL, "tap: interface name must be 1..15 bytes");
-  if (argc > 1 && napi_get_value_string_utf8(env, argv[1], dev, sizeof dev, &len) != napi_ok)
+  napi_valuetype dt = napi_undefined;
+  if (argc > 1) napi_typeof(env, argv[1], &dt);
+  if (dt != napi_undefined && dt != napi_null && napi_get_value_string_utf8(env, argv[1], dev, sizeof dev, &len) != napi_ok)
     return throw_errno(env, EINVAL, "tap: device must be a string");
   int fd = open(dev, O_RDWR | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) { char w[300]; snprintf(w, sizeof w, "tap: open %s", dev); return throw_errno(env, errno, w); }

@@ -1,0 +1,256 @@
+// The Linux TAP driver (native/tap.c + src/links/tap.ts) against the real kernel.
+// Each test opens a TAP in our (root) namespace, moves the netdev into a namespace it
+// creates (test/helpers/netns.ts) where the kernel side is 198.51.100.1/24, and our
+// stack answers as 198.51.100.2/24 behind the TAP fd. Every namespace is deleted.
+import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { loadTapAddon, TapLink, TapLinkOptions } from "../src/links/tap.js";
+import { PcapWriter } from "../src/pcap.js";
+import { Stack } from "../src/stack.js";
+import { Netns, tapUnavailableReason } from "./helpers/netns.js";
+import { tsharkProblems, tsharkRows } from "./helpers/tshark.js";
+
+const reason = tapUnavailableReason();
+if (reason) console.warn(`test/tap.test.ts: SKIPPED: ${reason}`);
+
+const KERNEL_IP = "198.51.100.1";
+const OUR_IP = "198.51.100.2";
+const OUR_MAC = "02:00:00:00:00:02";
+const dir = mkdtempSync(join(tmpdir(), "wtcpip-tap-"));
+const cleanups: (() => void)[] = [];
+let tapSeq = 0;
+
+afterEach(() => { while (cleanups.length) { try { cleanups.pop()!(); } catch { /* keep cleaning */ } } });
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** A unique TAP name for this process (<= 15 bytes). */
+function tapName(): string { return `wt${process.pid % 100000}x${tapSeq++}`; }
+
+/** Namespace + TAP moved into it + kernel side configured; both torn down after the test. */
+function withNetns<T extends { name: string; close(): void }>(tap: T): { ns: Netns; tap: T } {
+  const ns = Netns.create();
+  cleanups.push(() => ns.delete());
+  cleanups.push(() => tap.close()); // runs first: the TAP disappears with its last fd
+  ns.adoptLink(tap.name, `${KERNEL_IP}/24`);
+  return { ns, tap };
+}
+
+function stackOn(link: TapLink): Stack {
+  const stack = new Stack({ name: "us", ip: OUR_IP, prefix: 24, mac: OUR_MAC, seed: 42, init: false });
+  link.attach(stack);
+  stack.init();
+  return stack;
+}
+
+/** An ARP request from us (198.51.100.2) asking for `target`. */
+function arpRequest(target: string): Uint8Array {
+  const f = new Uint8Array(60);
+  f.fill(0xff, 0, 6);
+  f.set([2, 0, 0, 0, 0, 2], 6);
+  f.set([0x08, 0x06, 0, 1, 0x08, 0x00, 6, 4, 0, 1], 12);
+  f.set([2, 0, 0, 0, 0, 2, 198, 51, 100, 2], 22);
+  f.set(target.split(".").map(Number), 38);
+  return f;
+}
+
+function waitFor(pred: () => boolean, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const t0 = Date.now();
+    const tick = () => {
+      if (pred()) resolve(true);
+      else if (Date.now() - t0 > ms) resolve(false);
+      else setTimeout(tick, 5);
+    };
+    tick();
+  });
+}
+
+function parsePing(out: string): { sent: number; received: number; dups: number; rttMin: number } {
+  const m = /(\d+) packets transmitted, (\d+) received(?:, \+(\d+) duplicates)?/.exec(out);
+  const r = /= ([\d.]+)\/([\d.]+)\/([\d.]+)/.exec(out);
+  return { sent: Number(m?.[1] ?? -1), received: Number(m?.[2] ?? -1), dups: Number(m?.[3] ?? 0), rttMin: Number(r?.[1] ?? NaN) };
+}
+
+describe.skipIf(reason !== null)("TAP addon", () => {
+  it("open fails clearly on a name that is too long or not a TAP device (EINVAL)", () => {
+    const tap = loadTapAddon();
+    expect(() => tap.open("x".repeat(16))).toThrow(expect.objectContaining({ code: "EINVAL", message: expect.stringMatching(/1\.\.15 bytes/) }));
+    expect(() => tap.open("")).toThrow(expect.objectContaining({ code: "EINVAL" }));
+    expect(() => tap.open("lo")).toThrow(expect.objectContaining({ code: "EINVAL", message: expect.stringMatching(/TUNSETIFF lo/) }));
+    expect(() => TapLink.open("lo")).toThrow(expect.objectContaining({ code: "EINVAL" }));
+  });
+
+  it("open fails clearly without TUN/TAP support (ENOENT)", () => {
+    expect(() => TapLink.open("wtnodev", { device: join(dir, "no-such-tun") }))
+      .toThrow(expect.objectContaining({ code: "ENOENT", message: expect.stringMatching(/no TUN\/TAP support/) }));
+  });
+
+  it("open fails clearly without permission (EACCES/EPERM as an unprivileged user)", () => {
+    const addonPath = createRequire(import.meta.url).resolve("../native/build/Release/tap.node");
+    const script = `try { require(${JSON.stringify(addonPath)}).open("wtperm0"); console.log("OPENED"); }` +
+      ` catch (e) { console.log(e.code + " " + e.message); }`;
+    const r = spawnSync(process.execPath, ["-e", script], { uid: 65534, gid: 65534, encoding: "utf8", timeout: 10_000 });
+    expect(r.stdout).toMatch(/^(EACCES|EPERM) tap: .*needs root or CAP_NET_ADMIN/);
+  });
+
+  it("a closed handle is refused with EBADF, and close is idempotent", () => {
+    const link = TapLink.open(tapName());
+    link.close();
+    link.close();
+    expect(() => link.write(new Uint8Array(60))).toThrow(expect.objectContaining({ code: "EBADF" }));
+    const tap = loadTapAddon();
+    const h = tap.open(tapName());
+    tap.close(h);
+    expect(() => tap.write(h, new Uint8Array(60))).toThrow(expect.objectContaining({ code: "EBADF" }));
+  });
+
+  it("drains a burst of frames in one wakeup and one JS call; the batch size bounds each call", async () => {
+    const tap = loadTapAddon();
+    for (const batch of [64, 16]) {
+      const h = tap.open(tapName());
+      const name = tap.name(h);
+      const { ns } = withNetns({ name, close: () => tap.close(h) });
+      // A static neighbour so the kernel sends at once, without ARP.
+      ns.execSync(["ip", "neigh", "replace", "198.51.100.3", "lladdr", "02:00:00:00:00:03", "dev", name, "nud", "permanent"]);
+      const rx = new Uint8Array(batch * 2048 + 65549);
+      const meta = new Uint32Array(batch);
+      const calls: number[][] = [];
+      const errs: number[] = [];
+      const payloads: string[] = [];
+      tap.start(h, rx, meta, 65549, (n, err) => {
+        if (err) errs.push(err);
+        calls.push(Array.from(meta.subarray(0, n)));
+        // Frames are packed back to back in rx (valid until the next call): read the payloads now.
+        let off = 0;
+        for (let i = 0; i < n; i++) { payloads.push(Buffer.from(rx.subarray(off + 42, off + meta[i])).toString()); off += meta[i]; }
+      });
+      // 50 UDP datagrams while our event loop is blocked: they wait in the TAP queue.
+      ns.execSync(["bash", "-c", "for i in $(seq 50); do echo -n datagram-$i > /dev/udp/198.51.100.3/9; done"]);
+      expect(await waitFor(() => calls.flat().length >= 50, 5000)).toBe(true);
+      expect(errs).toEqual([]);
+      const lens = calls.flat();
+      // Frames from a TAP are not padded to 60 bytes: Ethernet + IPv4 + UDP headers + payload.
+      expect(lens).toEqual(Array.from({ length: 50 }, (_, i) => 14 + 20 + 8 + `datagram-${i + 1}`.length));
+      const [wakeups, framesIn] = tap.stats(h);
+      expect(framesIn).toBe(lens.length);
+      if (batch === 64) {
+        expect(calls[0].length).toBe(50); // all 50 in the first call
+        expect(wakeups).toBe(calls.length);
+      } else {
+        expect(calls.slice(0, 3).map((c) => c.length)).toEqual([16, 16, 16]);
+        expect(Math.max(...calls.map((c) => c.length))).toBe(16);
+      }
+      expect(payloads).toEqual(Array.from({ length: 50 }, (_, i) => `datagram-${i + 1}`));
+      cleanups.splice(0).reverse().forEach((c) => c());
+    }
+  });
+
+  it("write and writeBatch reach the kernel: three ARP requests get three ARP replies", async () => {
+    const tap = loadTapAddon();
+    const h = tap.open(tapName());
+    withNetns({ name: tap.name(h), close: () => tap.close(h) });
+    const rx = new Uint8Array(64 * 2048 + 65549);
+    const meta = new Uint32Array(64);
+    const replies: Uint8Array[] = [];
+    tap.start(h, rx, meta, 65549, (n) => {
+      let off = 0;
+      for (let i = 0; i < n; i++) {
+        const f = rx.slice(off, off + meta[i]);
+        off += meta[i];
+        if (f[12] === 0x08 && f[13] === 0x06 && f[21] === 2) replies.push(f);
+      }
+    });
+    const req = arpRequest(KERNEL_IP);
+    expect(tap.write(h, req)).toBe(60);
+    // Two more from one packed buffer (offset/length into an ArrayBuffer, as from wasm memory).
+    const packed = new Uint8Array(120);
+    packed.set(req, 0);
+    packed.set(req, 60);
+    expect(tap.writeBatch(h, packed.buffer, new Uint32Array([60, 60]), 2)).toBe(2);
+    expect(() => tap.write(h, packed.buffer, 100, 60)).toThrow(/outside src/);
+    expect(await waitFor(() => replies.length >= 3, 5000)).toBe(true);
+    for (const r of replies) {
+      expect(Array.from(r.subarray(0, 6))).toEqual([2, 0, 0, 0, 0, 2]); // to us
+      expect(Array.from(r.subarray(28, 32))).toEqual([198, 51, 100, 1]); // sender = kernel side
+    }
+    expect(tap.stats(h)[2]).toBe(3); // frames written
+  });
+});
+
+describe.skipIf(reason !== null)("TapLink + Stack against the kernel", () => {
+  async function pingThrough(opts: TapLinkOptions, pingArgs: string[], pcapFile?: string) {
+    const link = TapLink.open(tapName(), opts);
+    const { ns } = withNetns(link);
+    let pcap: PcapWriter | null = null;
+    if (pcapFile) {
+      pcap = new PcapWriter(pcapFile);
+      pcap.attach(link, { includeDropped: false });
+    }
+    const records: { from: number; dropped: boolean; icmpType: number }[] = [];
+    link.tap((r) => records.push({ from: r.from, dropped: r.dropped,
+      icmpType: r.frame[12] === 8 && r.frame[13] === 0 && r.frame[23] === 1 ? r.frame[34] : -1 }));
+    const stack = stackOn(link);
+    const res = await ns.run(["ping", "-n", ...pingArgs, OUR_IP], 20_000);
+    pcap?.close();
+    return { link, stack, ns, res, ping: parsePing(res.stdout), records };
+  }
+
+  it("RFC 792 echo / RFC 826 ARP: the kernel pings our stack through the TAP and every echo is answered; tshark finds the capture clean", async () => {
+    const file = join(dir, "ping.pcap");
+    const { link, stack, res, ping } = await pingThrough({}, ["-c", "5", "-i", "0.05", "-W", "2"], file);
+    expect(res.code).toBe(0);
+    expect(ping).toMatchObject({ sent: 5, received: 5, dups: 0 });
+    expect(stack.stat("icmp_echo_requests_rx")).toBe(5);
+    expect(stack.stat("icmp_echo_replies_tx")).toBe(5);
+    expect(stack.stat("arp_requests_rx")).toBeGreaterThanOrEqual(1);
+    const st = link.stats();
+    expect(st.framesIn).toBeGreaterThanOrEqual(6); // ARP request + 5 echo requests
+    expect(st.framesOut).toBeGreaterThanOrEqual(6); // gratuitous ARP/ARP reply + 5 echo replies
+    expect(st.writeErrors).toBe(0);
+    expect(tsharkProblems(file)).toEqual([]);
+    const rows = tsharkRows(file, ["eth.src", "arp.opcode", "icmp.type", "icmp.seq", "ip.src"]);
+    expect(rows.filter((r) => r[2] === "8").map((r) => r[3])).toEqual(["1", "2", "3", "4", "5"]);
+    const replies = rows.filter((r) => r[2] === "0");
+    expect(replies.map((r) => r[3])).toEqual(["1", "2", "3", "4", "5"]);
+    expect(replies.every((r) => r[0] === OUR_MAC && r[4] === OUR_IP)).toBe(true);
+    expect(rows.some((r) => r[1] === "2" && r[0] === OUR_MAC)).toBe(true); // our ARP reply
+  });
+
+  it("impairment delayMs applies on the real clock in each direction (rtt >= 2 x delay)", async () => {
+    const { res, ping } = await pingThrough({ delayMs: 40 }, ["-c", "3", "-i", "0.05", "-W", "3"]);
+    expect(res.code).toBe(0);
+    expect(ping.received).toBe(3);
+    expect(ping.rttMin).toBeGreaterThanOrEqual(80);
+  });
+
+  it("impairment duplicate=1: each request reaches the stack twice and ping sees duplicates", async () => {
+    const { stack, ping } = await pingThrough({ duplicate: 1 }, ["-c", "3", "-i", "0.1", "-W", "2"]);
+    expect(ping.received).toBe(3);
+    expect(ping.dups).toBeGreaterThan(0);
+    expect(stack.stat("icmp_echo_requests_rx")).toBe(6);
+  });
+
+  it("impairment loss (seeded): exactly the echoes whose request and reply both survived are received", async () => {
+    const { link, ping, records } = await pingThrough({ loss: 0.3, seed: 7 }, ["-c", "20", "-i", "0.02", "-W", "1"]);
+    const dropped = records.filter((r) => r.dropped).length;
+    expect(dropped).toBeGreaterThan(0);
+    expect(ping.sent).toBe(20);
+    const repliesDelivered = records.filter((r) => r.from === 1 && !r.dropped && r.icmpType === 0).length;
+    expect(ping.received).toBe(repliesDelivered);
+    expect(ping.received).toBeLessThan(20);
+    expect(link.stats().framesIn).toBeGreaterThanOrEqual(20);
+  });
+
+  it("after close the device is gone from its namespace", async () => {
+    const link = TapLink.open(tapName());
+    const { ns } = withNetns(link);
+    expect(ns.execSync(["ip", "-o", "link", "show"])).toContain(link.name);
+    link.close();
+    expect(ns.execSync(["ip", "-o", "link", "show"])).not.toContain(link.name);
+    expect(execFileSync("ip", ["netns", "list"], { encoding: "utf8" })).toContain(ns.name);
+  });
+});
