@@ -5,3 +5,4 @@ export { sum16, sum16Scalar, checksum, pseudoSum, incrementalUpdate } from "./ch
 export { dissect, dissectFieldCount, dissectFieldNames } from "./dissect";
 export { ifaceRxCapacity, ifaceTxBuffer, ifaceRegionEnd, arpLookup, arpQueued } from "./iface";
 export { statsBase } from "./stats";
+export { udpEmit } from "./wire/udp";
