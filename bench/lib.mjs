@@ -34,24 +34,38 @@ export function stubImports() {
   return { env: { abort: trap("abort"), tx: trap("tx"), entropy: trap("entropy"), event: trap("event") } };
 }
 
-/**
- * Time `fn(iters)` (which does `iters` units of work): picks iters so one run lasts
- * about `runMs`, then returns the best (smallest) ns per unit over `reps` runs.
- */
-export function timeBest(fn, { runMs = 150, reps = 5 } = {}) {
+/** Iterations of `fn(iters)` (which does `iters` units of work) that take about `runMs`. */
+export function calibrate(fn, runMs = 150) {
   let iters = 1;
   for (;;) {
-    const t0 = process.hrtime.bigint();
-    fn(iters);
-    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-    if (ms >= runMs / 4) { iters = Math.max(1, Math.round(iters * runMs / ms)); break; }
+    const ms = timeOnce(fn, iters) * iters / 1e6;
+    if (ms >= runMs / 4) return Math.max(1, Math.round(iters * runMs / ms));
     iters *= ms < 1 ? 16 : 2;
   }
-  let best = Infinity;
+}
+
+/** Nanoseconds per unit of one run of `fn(iters)`. */
+export function timeOnce(fn, iters) {
+  const t0 = process.hrtime.bigint();
+  fn(iters);
+  return Number(process.hrtime.bigint() - t0) / iters;
+}
+
+/**
+ * Best (smallest) ns per unit of each case over `reps` rounds. The cases run
+ * interleaved, round after round, so a burst of load from elsewhere on the machine
+ * hits ours and the reference alike instead of skewing one ratio.
+ * `cases`: [{ key, fn(iters) -> ns per unit | undefined }]; a case may time itself
+ * (returning ns per unit, e.g. an external program) or be timed here.
+ */
+export function timeInterleaved(cases, { runMs = 150, reps = 5 } = {}) {
+  const iters = cases.map((c) => (c.calibrate ? c.calibrate(runMs) : calibrate(c.fn, runMs)));
+  const best = cases.map(() => Infinity);
   for (let r = 0; r < reps; r++) {
-    const t0 = process.hrtime.bigint();
-    fn(iters);
-    best = Math.min(best, Number(process.hrtime.bigint() - t0) / iters);
+    cases.forEach((c, i) => {
+      const ns = c.external ? c.fn(iters[i]) : timeOnce(c.fn, iters[i]);
+      best[i] = Math.min(best[i], ns);
+    });
   }
-  return best;
+  return Object.fromEntries(cases.map((c, i) => [c.key, best[i]]));
 }

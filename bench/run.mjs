@@ -3,6 +3,7 @@
 // export is an async function returning rows {name, ours, reference, unit, ratio}.
 // `node bench/run.mjs checksum` runs only modules whose file name contains "checksum".
 import { readdirSync } from "node:fs";
+import { cpus, loadavg } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { printTable } from "./table.mjs";
@@ -26,5 +27,7 @@ for (const f of files) {
   }
 }
 printTable(rows);
-console.log(`\n${files.length} bench modules, ${((Date.now() - t0) / 1000).toFixed(1)} s; node ${process.version}`);
+const load = loadavg().map((l) => l.toFixed(2)).join(" ");
+console.log(`\n${files.length} bench modules, ${((Date.now() - t0) / 1000).toFixed(1)} s; node ${process.version}; ` +
+  `${cpus().length} CPUs, load average ${load} (figures are only comparable on an idle machine)`);
 if (failed) process.exitCode = 1;
