@@ -10,7 +10,7 @@ import {
 } from "../wire/tcp";
 import { seqGe, seqGt, seqLe, seqLt, timeGe } from "./seq";
 import {
-  F_ACKNOW, F_ACTIVE, F_CHILD, F_FIN_OOO, F_FIN_QUEUED, F_FIN_RCVD, F_KEEPALIVE, F_PERSIST, F_RTT, F_SACK,
+  F_ACKNOW, F_ACTIVE, F_CHILD, F_FIN_ACKED, F_FIN_OOO, F_FIN_QUEUED, F_FIN_RCVD, F_KEEPALIVE, F_PERSIST, F_RTT, F_SACK,
   F_T_KEEP, F_T_RTX, F_TS, F_USER_CLOSED, F_WR_FULL, F_WSCALE, Tcb, TcpState, finAcked, hasFlag,
   nextAcceptOrder, rcvCap, rcvRing, ringPut, setNow, setState, sndCap, sndDataSeq, tcbAlloc, tcbAt,
   tcbCount, tcbEvent, tcbFree, tcbIndex, tcpNow,
@@ -518,7 +518,8 @@ function connInput(t: Tcb, seq: u32, ack: u32, flags: u32, wnd: u32, o: TcpOptio
   }
 
   st = t.state;
-  if (st == <u8>TcpState.FIN_WAIT_1 && finAcked(t)) {
+  if (st == <u8>TcpState.FIN_WAIT_1 && finAcked(t) && (flags & TH_FIN) == 0) {
+    // (with a FIN in the same segment, the FIN processing below goes straight to TIME-WAIT)
     setState(t, TcpState.FIN_WAIT_2);
     if (hasFlag(t, F_USER_CLOSED)) { t.keepDeadline = tcpNow + twDuration(); t.flags |= F_T_KEEP; }
   } else if (st == <u8>TcpState.CLOSING && finAcked(t)) {
@@ -576,6 +577,7 @@ function newAck(t: Tcb, ack: u32, o: TcpOptions): void {
   let dataAcked: u32 = seqGt(ack, dataSeq) ? ack - dataSeq : 0;
   if (dataAcked > t.sndLen) dataAcked = t.sndLen;
   let acked = ack - t.sndUna;
+  if (hasFlag(t, F_FIN_QUEUED) && seqGt(ack, dataSeq + t.sndLen)) t.flags |= F_FIN_ACKED;
   t.sndStart = (t.sndStart + dataAcked) % sndCap;
   t.sndLen -= dataAcked;
   t.sndUna = ack;

@@ -35,6 +35,7 @@ export const F_PERSIST: u32 = 1 << 18;     // zero-window probing
 export const F_ACTIVE: u32 = 1 << 19;      // active open (connect)
 export const F_SYN_RTX: u32 = 1 << 20;     // SYN or SYN+ACK was retransmitted (RFC 6298 §5.7)
 export const F_WR_FULL: u32 = 1 << 21;     // a write found the ring full: report Writable later
+export const F_FIN_ACKED: u32 = 1 << 22;   // our FIN has been acknowledged
 
 @unmanaged export class Tcb {
   flags: u32;
@@ -171,16 +172,17 @@ export function ringGet(ring: usize, cap: u32, pos: u32, dst: usize, len: u32): 
   memory.copy(dst + first, ring, len - first);
 }
 
-/** Sequence number of the first byte held in the send ring (the SYN occupies iss). */
-@inline export function sndDataSeq(t: Tcb): u32 { return t.sndUna == t.iss ? t.iss + 1 : t.sndUna; }
+/** Sequence number of the first byte held in the send ring (the SYN occupies iss, the FIN one past the data). */
+@inline export function sndDataSeq(t: Tcb): u32 {
+  if (t.sndUna == t.iss) return t.iss + 1;
+  return hasFlag(t, F_FIN_ACKED) ? t.sndUna - 1 : t.sndUna;
+}
 
 /** Sequence number our FIN occupies (valid once F_FIN_QUEUED). */
 @inline export function finSeq(t: Tcb): u32 { return sndDataSeq(t) + t.sndLen; }
 
 /** Our FIN has been sent and acknowledged. */
-export function finAcked(t: Tcb): bool {
-  return hasFlag(t, F_FIN_QUEUED) && t.sndUna == finSeq(t) + 1;
-}
+@inline export function finAcked(t: Tcb): bool { return hasFlag(t, F_FIN_ACKED); }
 
 /** Scaled receive window we can offer right now (bytes free in the receive ring). */
 @inline export function rcvSpace(t: Tcb): u32 { return rcvCap - t.rcvLen; }

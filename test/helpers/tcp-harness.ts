@@ -272,32 +272,34 @@ export class Host {
 
   // --- socket API (after each call, refresh the deadline) ---
   private after<T>(v: T): T { this.poll(); return v; }
-  open(): number { return this.after(this.x.tcpOpen()); }
-  bind(h: number, port: number): number { return this.after(this.x.tcpBind(h, port)); }
-  listen(h: number, backlog = 8): number { return this.after(this.x.tcpListen(h, backlog)); }
-  accept(h: number): number { return this.after(this.x.tcpAccept(h)); }
+  /** Tell the stack the time before a call that carries none (as a real host's loop does). */
+  private get x2(): Exports { this.x.poll(this.net.now >>> 0); return this.x; }
+  open(): number { return this.after(this.x2.tcpOpen()); }
+  bind(h: number, port: number): number { return this.after(this.x2.tcpBind(h, port)); }
+  listen(h: number, backlog = 8): number { return this.after(this.x2.tcpListen(h, backlog)); }
+  accept(h: number): number { return this.after(this.x2.tcpAccept(h)); }
   connect(h: number, to: string | number, port: number): number {
-    return this.after(this.x.tcpConnect(h, typeof to === "string" ? ip(to) : to, port));
+    return this.after(this.x2.tcpConnect(h, typeof to === "string" ? ip(to) : to, port));
   }
   write(h: number, data: Uint8Array): number {
     const io = this.x.ioBuffer();
     const n = Math.min(data.length, 65536);
     this.mem().set(data.subarray(0, n), io);
-    return this.after(this.x.tcpWrite(h, io, n));
+    return this.after(this.x2.tcpWrite(h, io, n));
   }
   /** Bytes read, or a number (0 = EOF, negative = -Err). */
   read(h: number, max = 65536): Uint8Array | number {
     const io = this.x.ioBuffer();
-    const r = this.x.tcpRead(h, io, max);
+    const r = this.x2.tcpRead(h, io, max);
     this.poll();
     if (r <= 0) return r;
     return this.mem().slice(io, io + r);
   }
-  shutdown(h: number): number { return this.after(this.x.tcpShutdown(h)); }
-  close(h: number): number { return this.after(this.x.tcpClose(h)); }
-  abort(h: number): number { return this.after(this.x.tcpAbort(h)); }
+  shutdown(h: number): number { return this.after(this.x2.tcpShutdown(h)); }
+  close(h: number): number { return this.after(this.x2.tcpClose(h)); }
+  abort(h: number): number { return this.after(this.x2.tcpAbort(h)); }
   state(h: number): number { return this.x.tcpState(h); }
-  setOption(h: number, opt: number, v: number): number { return this.after(this.x.tcpSetOption(h, opt, v)); }
+  setOption(h: number, opt: number, v: number): number { return this.after(this.x2.tcpSetOption(h, opt, v)); }
   info(h: number): Info {
     const r = this.x.tcpInfo(h, this.scratch);
     if (r !== 0) throw new Error(`tcpInfo ${r}`);
