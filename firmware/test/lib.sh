@@ -40,14 +40,16 @@ wait_ready() {  # wait_ready LOG PID: until the console says "ready" (10 s at mo
   grep -q '^ready' "$1"
 }
 
-# The checks every port must pass (issue 5): NAME prefix, echo/discard bytes, HTTP bytes.
-service_checks() {
+# The checks every port must pass (issue 5). NAMES must match test/firmware.test.ts.
+service_checks() {  # service_checks PREFIX ECHO_BYTES HTTP_BYTES
   local p=$1 eb=$2 hb=$3
-  check "$p: ping (RFC 792 echo reply)" nsx timeout 30 ping -c 3 -i 0.2 -W 2 "$fw_ip"
-  check "$p: echo $eb bytes with half-close (RFC 862)" nsx timeout 600 python3 "$client" echo "$fw_ip" 7 "$eb"
-  check "$p: discard $eb bytes (RFC 863)" nsx timeout 600 python3 "$client" discard "$fw_ip" 9 "$eb"
-  check "$p: curl /bytes/$hb SHA-256 equal" http_sha "$hb"
-  check "$p: curl /bytes/0 (empty body)" http_sha 0
-  check "$p: unknown path is 404" http_404
-  check "$p: closed port refused (RST, ECONNREFUSED)" nsx timeout 20 python3 "$client" refused "$fw_ip" 12345
+  check "$p: RFC 792: ping gets echo replies" nsx timeout 30 ping -c 3 -i 0.2 -W 2 "$fw_ip"
+  check "$p: RFC 862: echo returns every byte after the client's half-close" \
+    nsx timeout 600 python3 "$client" echo "$fw_ip" 7 "$eb"
+  check "$p: RFC 863: discard reads everything and closes" nsx timeout 600 python3 "$client" discard "$fw_ip" 9 "$eb"
+  check "$p: RFC 9110 §8.6: GET /bytes/N has Content-Length N and the SHA-256 of i mod 251" http_sha "$hb"
+  check "$p: RFC 9110 §8.6: GET /bytes/0 is an empty body" http_sha 0
+  check "$p: RFC 9110 §15.5.5: an unknown path is 404" http_404
+  check "$p: RFC 9293 §3.10.7.1: SYN to a closed port is refused with RST (ECONNREFUSED)" \
+    nsx timeout 20 python3 "$client" refused "$fw_ip" 12345
 }

@@ -37,10 +37,10 @@ for engine in $ENGINES; do
   timeout 900 "$bin" --tap "$tap" --ip "$fw_ip/24" --engine "$engine" --echo 7 --discard 9 --http 80 >"$log" 2>&1 &
   fw_pid=$!
   if ! wait_ready "$log" "$fw_pid"; then
-    echo "not ok - linux $engine: firmware starts"; sed 's/^/#   /' "$log"; failures=$((failures + 1))
+    echo "not ok - linux $engine: starts and prints ready"; sed 's/^/#   /' "$log"; failures=$((failures + 1))
     ip netns del "$ns"; fw_pid=; continue
   fi
-  echo "# $(head -n1 "$log")"
+  echo "ok - linux $engine: starts and prints ready # $(head -n1 "$log")"
   ip link set "$tap" netns "$ns" && ip -n "$ns" addr add 198.51.100.1/24 dev "$tap" && ip -n "$ns" link set "$tap" up
 
   service_checks "linux $engine" "${!eb}" "${!hb}"
@@ -48,8 +48,8 @@ for engine in $ENGINES; do
   kill -TERM "$fw_pid"
   wait "$fw_pid"; rc=$?
   fw_pid=
-  if [ $rc -eq 0 ] && grep -q '^stopping' "$log"; then echo "ok - linux $engine: stops cleanly on SIGTERM"
-  else echo "not ok - linux $engine: stops cleanly on SIGTERM (exit $rc)"; sed 's/^/#   /' "$log" | tail -n 30; failures=$((failures + 1)); fi
+  if [ $rc -eq 0 ] && grep -q '^stopping' "$log"; then echo "ok - linux $engine: stops cleanly on SIGTERM and prints its counters"
+  else echo "not ok - linux $engine: stops cleanly on SIGTERM and prints its counters (exit $rc)"; sed 's/^/#   /' "$log" | tail -n 30; failures=$((failures + 1)); fi
   grep -E '^  (rx_frames|tx_frames|tcp_retransmits|tcp_rto_timeouts|tcp_fast_retransmits|host_tx_dropped) ' "$log" | sed "s/^ */# linux $engine counter: /"
   ip netns del "$ns"
 done

@@ -31,10 +31,10 @@ ip -n "$ns" tuntap add mode tap name "$tap" && ip -n "$ns" addr add 198.51.100.1
 RUN_TIMEOUT=900 ip netns exec "$ns" "$run" --tap "$tap" --ip "$fw_ip/24" >"$log" 2>&1 </dev/null &
 fw_pid=$!
 if ! wait_ready "$log" "$fw_pid"; then
-  echo "not ok - qemu-xtensa: firmware boots"; sed 's/^/#   /' "$log"
+  echo "not ok - qemu-xtensa: boots and prints ready"; sed 's/^/#   /' "$log"
   exit 1
 fi
-echo "ok - qemu-xtensa: firmware boots # $(grep '^ip ' "$log")"
+echo "ok - qemu-xtensa: boots and prints ready # $(grep '^ip ' "$log")"
 
 service_checks "qemu-xtensa" "$ECHO_BYTES" "$HTTP_BYTES"
 

@@ -1,0 +1,103 @@
+// Firmware (issue 5): the same .wasm in C hosts, tested against the Linux kernel.
+// Builds the CI ports with `make -C firmware` and runs firmware/test/run-linux.sh (the
+// Linux TAP port with both engines: wasm2c AOT and the libwabt interpreter) and
+// firmware/test/run-qemu.sh (the lx106 image in qemu-system-xtensa on its OpenCores MAC).
+// Each script prints one "ok - NAME" / "not ok - NAME" line per check; each check is one
+// test here. Needs root, /dev/net/tun and the Debian toolchains (.ci/run installs them);
+// without them the tests are skipped with the reason printed, unless
+// WASM_TCPIP_REQUIRE_NET=1 (CI), which turns the skip into a failure.
+import { execFile, execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { beforeAll, describe, expect, it } from "vitest";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const fw = join(root, "firmware");
+const required = process.env.WASM_TCPIP_REQUIRE_NET === "1";
+
+function have(cmd: string): boolean {
+  try { execFileSync("sh", ["-c", `command -v ${cmd}`], { stdio: "ignore" }); return true; } catch { return false; }
+}
+
+function unavailable(tools: string[]): string | null {
+  if (process.platform !== "linux") return "needs Linux";
+  if (typeof process.getuid === "function" && process.getuid() !== 0) return "needs root (network namespaces, TAP)";
+  if (!existsSync("/dev/net/tun")) return "needs /dev/net/tun";
+  const missing = tools.filter((t) => !have(t));
+  return missing.length ? `needs ${missing.join(", ")} (apt-get install: see .ci/run)` : null;
+}
+
+/** Run a command; resolves with stdout+stderr whatever the exit code (the lines decide). */
+function run(cmd: string, args: string[], timeoutMs: number, env: Record<string, string> = {}): Promise<string> {
+  return new Promise((resolve) => {
+    execFile(cmd, args, { cwd: fw, timeout: timeoutMs, maxBuffer: 16 << 20, env: { ...process.env, ...env }, killSignal: "SIGTERM" },
+      (err, stdout, stderr) => resolve(`${stdout}${stderr}${err && !stdout.includes("# ") ? `\n${err.message}` : ""}`));
+  });
+}
+
+let built: Promise<string> | null = null;
+function build(): Promise<string> {
+  built ??= run("make", ["-s", "all"], 15 * 60_000);
+  return built;
+}
+
+/** The checks lib.sh's service_checks runs for every port. */
+const SERVICE_CHECKS = [
+  "RFC 792: ping gets echo replies",
+  "RFC 862: echo returns every byte after the client's half-close",
+  "RFC 863: discard reads everything and closes",
+  "RFC 9110 §8.6: GET /bytes/N has Content-Length N and the SHA-256 of i mod 251",
+  "RFC 9110 §8.6: GET /bytes/0 is an empty body",
+  "RFC 9110 §15.5.5: an unknown path is 404",
+  "RFC 9293 §3.10.7.1: SYN to a closed port is refused with RST (ECONNREFUSED)",
+];
+
+function expectOk(output: string, name: string): void {
+  const lines = output.split("\n");
+  const i = lines.findIndex((l) => l === `ok - ${name}` || l.startsWith(`ok - ${name} # `));
+  if (i < 0) {
+    const j = lines.findIndex((l) => l.startsWith(`not ok - ${name}`));
+    const context = j >= 0 ? lines.slice(j, j + 22).join("\n") : output.split("\n").slice(-40).join("\n");
+    expect.fail(`no "ok - ${name}" line; script output:\n${context}`);
+  }
+  const figure = lines[i].split(" # ")[1];
+  if (figure) console.log(`${name}: ${figure}`);
+}
+
+function portSuite(title: string, script: string, tools: string[], checks: string[], env: Record<string, string>): void {
+  const reason = unavailable(tools);
+  if (reason && !required) console.warn(`test/firmware.test.ts: SKIPPED ${title}: ${reason}`);
+  describe.skipIf(reason !== null && !required)(title, () => {
+    let output = "";
+    beforeAll(async () => {
+      if (reason) throw new Error(`${title}: ${reason}, and WASM_TCPIP_REQUIRE_NET=1 requires it`);
+      const log = await build();
+      if (!existsSync(join(fw, "linux/build/wasm-tcpip-linux")) || !existsSync(join(fw, "qemu-xtensa/build/wasm-tcpip-qemu.elf")))
+        throw new Error(`make -C firmware failed:\n${log}`);
+      output = await run(script, [], 20 * 60_000, env);
+    }, 30 * 60_000);
+    for (const name of checks) it(name, () => expectOk(output, name));
+  });
+}
+
+const linuxChecks = ["aot", "interp"].flatMap((e) => [
+  `linux ${e}: starts and prints ready`,
+  ...SERVICE_CHECKS.map((c) => `linux ${e}: ${c}`),
+  `linux ${e}: stops cleanly on SIGTERM and prints its counters`,
+]);
+portSuite("firmware/linux over a TAP, engines aot (wasm2c) and interp (libwabt)", "test/run-linux.sh",
+  ["make", "cc", "c++", "wasm2c", "python3", "curl", "ping"], linuxChecks, {
+    ECHO_BYTES_aot: String(32 << 20), HTTP_BYTES_aot: String(64 << 20),
+    ECHO_BYTES_interp: String(8 << 20), HTTP_BYTES_interp: String(8 << 20),
+  });
+
+const qemuChecks = [
+  "qemu-xtensa: boots and prints ready",
+  ...SERVICE_CHECKS.map((c) => `qemu-xtensa: ${c}`),
+  "qemu-xtensa: stops cleanly on SIGTERM",
+];
+portSuite("firmware/qemu-xtensa: lx106 in QEMU on its OpenCores Ethernet MAC", "test/run-qemu.sh",
+  ["make", "xtensa-lx106-elf-gcc", "qemu-system-xtensa", "wasm2c", "python3", "curl", "ping"], qemuChecks, {
+    ECHO_BYTES: String(8 << 20), HTTP_BYTES: String(8 << 20),
+  });
