@@ -254,3 +254,45 @@ describe.skipIf(reason !== null)("TapLink + Stack against the kernel", () => {
     expect(execFileSync("ip", ["netns", "list"], { encoding: "utf8" })).toContain(ns.name);
   });
 });
+
+describe.skipIf(reason !== null)("netns helper", () => {
+  const list = () => execFileSync("ip", ["netns", "list"], { encoding: "utf8" });
+
+  it("delete() removes the namespace and is idempotent", () => {
+    const ns = Netns.create();
+    expect(list()).toContain(ns.name);
+    expect(ns.execSync(["ip", "-o", "link", "show", "lo"])).toMatch(/UP/);
+    ns.delete();
+    ns.delete();
+    expect(list()).not.toContain(ns.name);
+    expect(ns.alive).toBe(false);
+  });
+
+  it("a namespace left behind by a test process that died is swept by the next create()", () => {
+    const dead = spawnSync("true").pid!; // exited: its pid is no longer alive
+    const stale = `wtcpip-${dead}-0`;
+    execFileSync("ip", ["netns", "add", stale]);
+    try {
+      const ns = Netns.create();
+      cleanups.push(() => ns.delete());
+      expect(list()).not.toContain(stale);
+    } finally {
+      try { execFileSync("ip", ["netns", "del", stale], { stdio: "ignore" }); } catch { /* swept */ }
+    }
+  });
+
+  it("run() never blocks the event loop and reports exit codes and timeouts", async () => {
+    const ns = Netns.create();
+    cleanups.push(() => ns.delete());
+    let ticks = 0;
+    const iv = setInterval(() => ticks++, 10);
+    const ok = await ns.run(["sh", "-c", "sleep 0.2; echo hi"]);
+    clearInterval(iv);
+    expect(ok).toMatchObject({ code: 0, stdout: "hi\n" });
+    expect(ticks).toBeGreaterThan(5);
+    expect((await ns.run(["sh", "-c", "exit 3"])).code).toBe(3);
+    const slow = await ns.run(["sleep", "5"], 200);
+    expect(slow.code).not.toBe(0);
+    expect(slow.stderr).toContain("timeout");
+  });
+});

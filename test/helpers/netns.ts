@@ -43,8 +43,8 @@ function pidAlive(pid: number): boolean {
   try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === "EPERM"; }
 }
 
-/** Remove namespaces left by test processes that died before cleaning up. */
-function sweepStale(): void {
+/** Remove namespaces left by test processes that died before cleaning up (SIGKILL, crash). */
+export function sweepStale(): void {
   let list = "";
   try { list = ipSync(["netns", "list"]); } catch { return; }
   for (const line of list.split("\n")) {
@@ -58,8 +58,9 @@ function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
   process.on("exit", () => { for (const n of [...live]) deleteSync(n); });
-  for (const sig of ["SIGINT", "SIGTERM"] as const) {
-    process.once(sig, () => { for (const n of [...live]) deleteSync(n); process.exit(130); });
+  // On a signal: clean up, then die of the same signal as if we had not been here.
+  for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+    process.once(sig, () => { for (const n of [...live]) deleteSync(n); process.kill(process.pid, sig); });
   }
 }
 
