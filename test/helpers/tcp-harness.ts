@@ -290,7 +290,7 @@ export class Host {
   /** Bytes read, or a number (0 = EOF, negative = -Err). */
   read(h: number, max = 65536): Uint8Array | number {
     const io = this.x.ioBuffer();
-    const r = this.x2.tcpRead(h, io, max);
+    const r = this.x2.tcpRead(h, io, Math.min(max, 65536));
     this.poll();
     if (r <= 0) return r;
     return this.mem().slice(io, io + r);
@@ -298,6 +298,16 @@ export class Host {
   shutdown(h: number): number { return this.after(this.x2.tcpShutdown(h)); }
   close(h: number): number { return this.after(this.x2.tcpClose(h)); }
   abort(h: number): number { return this.after(this.x2.tcpAbort(h)); }
+  /** Read everything available now; returns the bytes (possibly empty). */
+  drain(h: number): Uint8Array {
+    const parts: Uint8Array[] = [];
+    for (;;) {
+      const r = this.read(h);
+      if (!(r instanceof Uint8Array)) break;
+      parts.push(r);
+    }
+    return Buffer.concat(parts);
+  }
   state(h: number): number { return this.x.tcpState(h); }
   setOption(h: number, opt: number, v: number): number { return this.after(this.x2.tcpSetOption(h, opt, v)); }
   info(h: number): Info {
@@ -368,9 +378,13 @@ export class Net {
   hosts: Host[] = [];
   peers: RawPeer[] = [];
   hook: Hook | null = null;
+  /** Seeded impairments applied to host frames after the hook: loss, duplication, reordering (extra delay). */
+  impair: { loss?: number; dup?: number; reorder?: number; reorderMs?: number; rng: Rng } | null = null;
   log: Captured[] = [];
   logEnabled = true;
   private q: { at: number; n: number; to: Host | RawPeer; f: Uint8Array }[] = [];
+  /** Frames in flight (for tests that want an idle link). */
+  get queued(): number { return this.q.length; }
   private n = 0;
 
   async host(opts: HostOptions): Promise<Host> {
@@ -397,8 +411,18 @@ export class Net {
     }
     if (this.logEnabled) this.log.push({ t: this.now, from: from.name, seg: dropped ? seg : decodeTcp(frame), frame, dropped });
     if (dropped) return;
-    for (const h of this.hosts) if (h !== from) this.schedule(h, frame);
-    for (const p of this.peers) this.schedule(p, frame);
+    let copies = 1;
+    let delay = this.delay;
+    const im = this.impair;
+    if (im) {
+      if (im.loss && im.rng.float() < im.loss) return;
+      if (im.dup && im.rng.float() < im.dup) copies = 2;
+      if (im.reorder && im.rng.float() < im.reorder) delay += im.reorderMs ?? 5;
+    }
+    for (let k = 0; k < copies; k++) {
+      for (const h of this.hosts) if (h !== from) this.schedule(h, frame, delay + k);
+      for (const p of this.peers) this.schedule(p, frame, delay + k);
+    }
   }
 
   schedule(to: Host | RawPeer, f: Uint8Array, delay = this.delay): void {
@@ -456,7 +480,11 @@ export async function pair(cfg: HostOptions["cfg"] = {}, cfgB?: HostOptions["cfg
   const net = new Net();
   const a = await net.host({ ip: "198.51.100.1", cfg });
   const b = await net.host({ ip: "198.51.100.2", cfg: cfgB ?? cfg });
-  net.run(10); // gratuitous ARP settles
+  // resolve ARP both ways first (a ping each way), so handshakes measure only the link
+  (a.x.ping as (d: number, i: number, s: number, l: number) => number)(b.ip, 1, 1, 0);
+  (b.x.ping as (d: number, i: number, s: number, l: number) => number)(a.ip, 1, 1, 0);
+  net.run(10);
+  net.log = [];
   return { net, a, b };
 }
 
