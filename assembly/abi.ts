@@ -50,12 +50,12 @@ export function poll(now: u32): i32 {
 
 /**
  * Send an ICMP echo request to `dst` (host order) with identifier `id`, sequence `seq`
- * and `len` data bytes (0, 1, 2, ...). Replies arrive as event(-1, EchoReply, seq).
+ * and `len` data bytes (0, 1, 2, ...) at time `now`. Replies arrive as event(-1, EchoReply, seq).
  * Returns 0, -EINVAL (bad length), -EHOSTUNREACH (no route, ARP queue full) or -ESTATE.
  */
-export function ping(dst: u32, id: i32, seq: i32, len: i32): i32 {
+export function ping(dst: u32, id: i32, seq: i32, len: i32, now: u32): i32 {
   if (!initialized) return -Err.ESTATE;
-  let r = ifacePing(dst, <u16>id, <u16>seq, len);
+  let r = ifacePing(dst, <u16>id, <u16>seq, len, now);
   return r == 0 ? 0 : r == 1 ? -Err.EINVAL : -Err.EHOSTUNREACH;
 }
 

@@ -12,7 +12,7 @@ import { poolAlloc } from "./pool";
 import { cfg, Cfg } from "./config";
 import { hostTx, hostEvent } from "./host";
 import { EventKind } from "./errors";
-import { netifSetup } from "./netif";
+import { netifSetup, netNow } from "./netif";
 import {
   ETH_HLEN, ETHERTYPE_ARP, ETHERTYPE_IPV4, MAC_BROADCAST, ethParse, ethEmit, ethDst, ethType,
   macStore, macIsGroup,
@@ -86,6 +86,12 @@ let ipIdNext: u16 = 1;
 let now: u32 = 0;
 let icmpTokens: u32 = ICMP_BURST;
 let icmpRefillAt: u32 = 0;
+
+/** The time of the call in progress (input, poll, ping), shared with upper layers through netif. */
+@inline function setNow(t: u32): void {
+  now = t;
+  netNow = t;
+}
 
 @inline function before(a: u32, b: u32): bool { return <i32>(a - b) < 0; }
 
@@ -313,7 +319,8 @@ function sendUnreach(ip: usize, hlen: i32, plen: i32, code: u8): void {
 }
 
 /** Send an ICMP echo request of `len` data bytes; 0, or 1 = bad length, 2 = cannot send. */
-export function ifacePing(dst: u32, id: u16, seq: u16, len: i32): i32 {
+export function ifacePing(dst: u32, id: u16, seq: u16, len: i32, t: u32): i32 {
+  setNow(t);
   if (txBuf == 0 || len < 0 || len > mtu - IPV4_HLEN - ICMP_HLEN) return 1;
   let p = txBuf + <usize>(ETH_HLEN + IPV4_HLEN);
   for (let i = 0; i < len; i++) store<u8>(p + <usize>(ICMP_HLEN + i), <u8>i);
@@ -325,7 +332,7 @@ export function ifacePing(dst: u32, id: u16, seq: u16, len: i32): i32 {
 // input
 
 export function ifaceInput(len: i32, t: u32): void {
-  now = t;
+  setNow(t);
   count(Stat.RxFrames);
   if (len > rxCap) { count(Stat.EthTooLong); return; }
   if (ethParse(rxBuf, len) < 0) return;
@@ -418,7 +425,7 @@ function udpInput(ip: usize, hlen: i32, p: usize, len: i32, src: u32, dst: u32, 
 
 /** Run ARP timers (and TCP's); returns ms until the next deadline, or -1 for none. */
 export function ifacePoll(t: u32): i32 {
-  now = t;
+  setNow(t);
   let next: i32 = -1;
   for (let i = 0; i < arpCount; i++) {
     let e = arpEntry(i);

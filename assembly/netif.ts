@@ -6,6 +6,12 @@
 export let ipTxPayload: usize = 0;
 /** Our IPv4 address (host order). */
 export let localAddr: u32 = 0;
+/**
+ * Time (u32 ms) of the ABI call in progress: iface sets it on input, poll and ping, so an
+ * upper layer can read it in calls that carry no time. ABI calls into upper layers that
+ * start timers should take `now` and set it too (netNow = now).
+ */
+export let netNow: u32 = 0;
 /** IP MTU in bytes (payload limit = ipMtu - 20). */
 export let ipMtu: i32 = 1500;
 

@@ -146,7 +146,7 @@ export type CoreExports = Record<string, any> & {
   rxBuffer(): number;
   input(len: number, now: number): void;
   poll(now: number): number;
-  ping(dst: number, id: number, seq: number, len: number): number;
+  ping(dst: number, id: number, seq: number, len: number, now: number): number;
   statsPtr(): number;
   statCount(): number;
   statNames(): number;
@@ -277,7 +277,7 @@ export class Stack {
 
   /** Send an ICMP echo request; returns 0 or a negative Err. */
   ping(dst: string, seq: number, opts: { id?: number; len?: number } = {}): number {
-    const r = this.exports.ping(ipToU32(dst), opts.id ?? 0x5757, seq, opts.len ?? 56);
+    const r = this.exports.ping(ipToU32(dst), opts.id ?? 0x5757, seq, opts.len ?? 56, this.nowMs());
     this.wake();
     return r;
   }

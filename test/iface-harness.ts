@@ -22,7 +22,7 @@ export interface Harness {
 }
 
 export function harness(opts: StackOptions = {}): Harness {
-  const clock = new VirtualClock(0);
+  const clock = opts.clock instanceof VirtualClock ? opts.clock : new VirtualClock(0);
   const sent: Uint8Array[] = [];
   const events: [number, number, number][] = [];
   const s = new Stack({
