@@ -7,6 +7,7 @@
  * Console: prints "ready" once listening (echo 7, discard 9, HTTP 80); 's' on the UART
  * prints the counters. */
 #include "wt_core.h"
+#include "wt_mcu_config.h"
 #include "wt_port.h"
 #include "wt_services.h"
 
@@ -257,8 +258,9 @@ void board_main(const uint8_t *tags) {
     { WT_CFG_MAC_HI, (uint32_t)mac[0] << 8 | mac[1] },
     { WT_CFG_MAC_LO, (uint32_t)mac[2] << 24 | (uint32_t)mac[3] << 16 | (uint32_t)mac[4] << 8 | mac[5] },
     { WT_CFG_IPV4_ADDR, ip }, { WT_CFG_PREFIX_LEN, prefix }, { WT_CFG_GATEWAY, gw },
-    { WT_CFG_MAX_SOCKETS, 8 }, { WT_CFG_SND_BUF, 8192 }, { WT_CFG_RCV_BUF, 8192 },
-    { WT_CFG_IO_BUF, 2048 }, { WT_CFG_ARP_ENTRIES, 8 }, { WT_CFG_TIME_WAIT_ENTRIES, 16 },
+    { WT_CFG_MAX_SOCKETS, WT_MCU_MAX_SOCKETS }, { WT_CFG_SND_BUF, WT_MCU_SND_BUF },
+    { WT_CFG_RCV_BUF, WT_MCU_RCV_BUF }, { WT_CFG_IO_BUF, WT_MCU_IO_BUF },
+    { WT_CFG_ARP_ENTRIES, WT_MCU_ARP_ENTRIES }, { WT_CFG_TIME_WAIT_ENTRIES, WT_MCU_TIME_WAIT_ENTRIES },
   };
   for (unsigned i = 0; i < sizeof cfg / sizeof cfg[0]; i++)
     if (wt_configure(cfg[i].key, cfg[i].value) != 0) wt_logf("configure(%d) refused\n", cfg[i].key);

@@ -138,7 +138,7 @@ static void stack_task(void *arg) {
     { WT_CFG_IPV4_ADDR, ip }, { WT_CFG_PREFIX_LEN, prefix }, { WT_CFG_GATEWAY, gw },
     { WT_CFG_MAX_SOCKETS, CONFIG_WT_MAX_SOCKETS }, { WT_CFG_SND_BUF, CONFIG_WT_SND_BUF },
     { WT_CFG_RCV_BUF, CONFIG_WT_RCV_BUF }, { WT_CFG_IO_BUF, 1024 },
-    { WT_CFG_ARP_ENTRIES, 8 }, { WT_CFG_ARP_QUEUE, 4 }, { WT_CFG_TIME_WAIT_ENTRIES, 16 },
+    { WT_CFG_ARP_ENTRIES, 4 }, { WT_CFG_ARP_QUEUE, 4 }, { WT_CFG_TIME_WAIT_ENTRIES, 8 },
   };
   for (unsigned i = 0; i < sizeof cfg / sizeof cfg[0]; i++)
     if (wt_configure(cfg[i].key, cfg[i].value) != 0) printf("configure(%d) refused\n", cfg[i].key);
