@@ -6,3 +6,4 @@ export { dissect, dissectFieldCount, dissectFieldNames } from "./dissect";
 export { ifaceRxCapacity, ifaceTxBuffer, ifaceRegionEnd, arpLookup, arpQueued } from "./iface";
 export { statsBase } from "./stats";
 export { udpEmit } from "./wire/udp";
+export { tcpParseAt, tcpChecksumOk } from "./wire/tcp"; export { twCount } from "./tcp/timewait";

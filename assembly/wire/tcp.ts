@@ -206,3 +206,8 @@ export function tcpOptSack(p: usize, blocks: usize, n: i32): i32 {
   }
   return 4 + (n << 3);
 }
+
+/** Test entry: tcpParse with the options written to the TcpOptions at `out` (a raw pointer). */
+export function tcpParseAt(seg: usize, len: i32, src: u32, dst: u32, out: usize): i32 {
+  return tcpParse(seg, len, src, dst, changetype<TcpOptions>(out));
+}
