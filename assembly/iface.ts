@@ -28,8 +28,6 @@ import {
 import { udpParse } from "./wire/udp";
 import { tcpInput, tcpPoll } from "./tcp/input";
 
-// TCP is attached here when assembly/tcp/input.ts exists (see tcpInputHook/tcpPollHook below).
-
 /** Retransmit an unanswered ARP request after this long. */
 export const ARP_RETRY_MS: u32 = 1000;
 /** Requests sent before giving up on a neighbour (its queued frames are dropped). */
@@ -94,13 +92,6 @@ let icmpRefillAt: u32 = 0;
 }
 
 @inline function before(a: u32, b: u32): bool { return <i32>(a - b) < 0; }
-
-// ---------------------------------------------------------------------------
-// TCP hooks: the engine in ./tcp (tcpInput validates its own checksum).
-function tcpInputHook(src: u32, dst: u32, seg: usize, len: i32, t: u32): void {
-  tcpInput(src, dst, seg, len, t);
-}
-function tcpPollHook(t: u32): i32 { return tcpPoll(t); }
 
 // ---------------------------------------------------------------------------
 // init
@@ -382,7 +373,7 @@ function ipInput(p: usize, len: i32): void {
   else if (proto == PROTO_UDP) udpInput(p, hlen, pl, plen, src, dst, bcast);
   else if (proto == PROTO_TCP) {
     if (bcast) { count(Stat.Ipv4NotForUs); return; } // RFC 9293 §3.9.2.1: no TCP to broadcast
-    tcpInputHook(src, dst, pl, plen, now);
+    tcpInput(src, dst, pl, plen, now); // TCP validates its own checksum
   } else {
     count(Stat.Ipv4UnknownProto);
     if (!bcast) sendUnreach(p, hlen, plen, UNREACH_PROTOCOL);
@@ -444,7 +435,7 @@ export function ifacePoll(t: u32): i32 {
     let s = slot(i);
     if (s.used != 0) next = earliest(next, <i32>(s.since + ARP_QUEUE_TIMEOUT_MS - now));
   }
-  return earliest(next, tcpPollHook(now));
+  return earliest(next, tcpPoll(now));
 }
 
 @inline function earliest(a: i32, b: i32): i32 {
