@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { fileURLToPath } from "node:url";
 import { ROOT } from "./lib.mjs";
+import firmwareSizes from "../firmware/size.mjs";
 
 const MODULES = [
   ["stack.wasm (node, SIMD)", "build/stack.wasm"],
@@ -21,6 +22,7 @@ export default async function sizes() {
     rows.push({ name: `size ${name}, raw`, ours: raw.length, unit: "bytes" });
     rows.push({ name: `size ${name}, gzip -9`, ours: gz, reference: raw.length, unit: "bytes", ratio: gz / raw.length });
   }
+  rows.push(...(await firmwareSizes()));  // flash/RAM of the firmware images (firmware/size.mjs)
   return rows;
 }
 

@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 #ifndef WT_SVC_CONNS
-#define WT_SVC_CONNS 8        /* connections served at once (all services) */
+#define WT_SVC_CONNS 4        /* connections served at once (all services) */
 #endif
 #ifndef WT_SVC_BUF
 #define WT_SVC_BUF 1024       /* per connection: echo bytes not yet accepted, HTTP request/header */

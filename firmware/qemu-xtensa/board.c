@@ -52,7 +52,7 @@
 #define ETH_TX_BDS 2
 #endif
 #ifndef ETH_RX_BDS
-#define ETH_RX_BDS 32
+#define ETH_RX_BDS 8
 #endif
 #define ETH_BUF 1536
 

@@ -1,0 +1,127 @@
+// Footprint of the firmware (issue 5), for `npm run size` (bench/size.mjs appends these
+// rows): flash (.text + .rodata + .data) and RAM (.data + .bss + stack, plus the
+// module's linear memory) of the qemu-xtensa image (lx106) and of the rv32imc size build,
+// split into the translated stack, the wasm2c runtime, the portable core and the port
+// (board code, libc, libgcc), read from the linker maps. The linear memory is measured by
+// running the MCU module's init() with the default MCU configuration (core/wt_mcu_config.h).
+// Figures, not tests. Runs make for each image first (needs the cross compilers).
+import { execFileSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const FW = dirname(fileURLToPath(import.meta.url));
+const ROOT = join(FW, "..");
+
+const IMAGES = [
+  { label: "lx106 (qemu-xtensa)", dir: "qemu-xtensa", map: "qemu-xtensa/build/wasm-tcpip-qemu.map" },
+  { label: "rv32imc (size build)", dir: "rv32", map: "rv32/build/wasm-tcpip-rv32.map" },
+];
+const PARTS = ["stack", "runtime", "core", "port"];
+const PART_NAMES = {
+  stack: "translated stack", runtime: "wasm2c runtime", core: "portable core", port: "port+libc+libgcc",
+};
+
+function part(file) {
+  if (/(^|\/)stack\.o$/.test(file)) return "stack";
+  if (/wasm-rt-impl\.o$/.test(file)) return "runtime";
+  if (/(wt_core|wt_app|wt_services|engine_aot)\.o$/.test(file)) return "core";
+  return "port";
+}
+
+function kind(section) {
+  if (/^\.(debug|comment|xtensa\.info|riscv\.attributes|rela|toc|preserve|stab|gnu|tbss_space|line)/.test(section)) return null;
+  if (/^\.(t?data|sdata)/.test(section)) return "data";
+  if (/^\.(t?bss|sbss|stack)/.test(section)) return "bss";
+  return "code";  // .vectors .init .text .rodata .srodata ...
+}
+
+/** Sum input-section sizes by part and kind from a GNU ld map. */
+export function parseMap(text) {
+  const sums = Object.fromEntries(PARTS.map((p) => [p, { code: 0, data: 0, bss: 0 }]));
+  const lines = text.slice(text.indexOf("Linker script and memory map")).split("\n");
+  let out = null;
+  let pending = null;
+  for (const line of lines) {
+    const top = /^(\.\S+)(?:\s+0x[0-9a-f]+\s+0x([0-9a-f]+))?/.exec(line);
+    if (top) {
+      out = kind(top[1]);
+      pending = null;
+      // The stack region is reserved by the linker script, not by any input file: the port's.
+      if (top[1] === ".stack" && top[2]) sums.port.bss += parseInt(top[2], 16);
+      continue;
+    }
+    if (!out) continue;
+    const one = /^ (\.\S+|COMMON)\s+0x[0-9a-f]+\s+0x([0-9a-f]+)\s+(\S+)/.exec(line);
+    const name = /^ (\.\S+|COMMON)\s*$/.exec(line);
+    const cont = /^\s+0x[0-9a-f]+\s+0x([0-9a-f]+)\s+(\S+)/.exec(line);
+    if (one) sums[part(one[3])][out] += parseInt(one[2], 16);
+    else if (name) pending = name[1];
+    else if (pending && cont) { sums[part(cont[2])][out] += parseInt(cont[1], 16); pending = null; }
+  }
+  return sums;
+}
+
+function mcuConfig() {
+  const h = readFileSync(join(FW, "core/wt_mcu_config.h"), "utf8");
+  const v = (n) => Number(new RegExp(`#define WT_MCU_${n} (\\d+)`).exec(h)[1]);
+  return { MaxSockets: v("MAX_SOCKETS"), SndBuf: v("SND_BUF"), RcvBuf: v("RCV_BUF"), IoBuf: v("IO_BUF"),
+    ArpEntries: v("ARP_ENTRIES"), TimeWaitEntries: v("TIME_WAIT_ENTRIES") };
+}
+
+/** Run the MCU module's init() with the default MCU configuration: linear memory and pools. */
+async function linearMemory(cfg) {
+  const bytes = readFileSync(join(ROOT, "build/stack.mcu.wasm"));
+  const { instance } = await WebAssembly.instantiate(bytes, {
+    env: { tx() {}, entropy() {}, event() {}, abort() { throw new Error("module abort"); } },
+  });
+  const e = instance.exports;
+  const key = (n) => e[`Cfg.${n}`].value;
+  for (const [n, v] of Object.entries(cfg)) if (e.configure(key(n), v) !== 0) throw new Error(`configure ${n}`);
+  if (e.init() !== 0) throw new Error("init() failed with the MCU configuration");
+  return { memory: e.memory.buffer.byteLength, pools: e.poolBytes() };
+}
+
+export default async function firmwareSizes() {
+  const rows = [];
+  const statics = [];
+  for (const img of IMAGES) {
+    const map = join(FW, img.map);
+    try {  // incremental: rebuilds only what changed (the module, the core...)
+      execFileSync("make", ["-s", "-C", FW, img.dir], { stdio: ["ignore", "ignore", "pipe"], timeout: 600_000 });
+    } catch (err) {
+      rows.push({ name: `firmware ${img.label}: not built (make -C firmware ${img.dir}: ${String(err.stderr ?? err).split("\n")[0]})`, ours: NaN, unit: "bytes" });
+      continue;
+    }
+    const sums = parseMap(readFileSync(map, "utf8"));
+    let flash = 0, ram = 0;
+    for (const p of PARTS) {
+      const s = sums[p];
+      flash += s.code + s.data;
+      ram += s.data + s.bss;
+      const target = p === "stack" && img.label.startsWith("lx106") ? " (target <= 40 KiB)" : "";
+      rows.push({ name: `firmware ${img.label} flash: ${PART_NAMES[p]}${target}`, ours: s.code + s.data, unit: "bytes" });
+    }
+    rows.push({ name: `firmware ${img.label} flash: total`, ours: flash, unit: "bytes" });
+    for (const p of PARTS) rows.push({ name: `firmware ${img.label} static RAM: ${PART_NAMES[p]}`, ours: sums[p].data + sums[p].bss, unit: "bytes" });
+    rows.push({ name: `firmware ${img.label} static RAM: total (.data + .bss + stack)`, ours: ram, unit: "bytes" });
+    statics.push([img.label, ram]);
+  }
+  try {
+    const cfg = mcuConfig();
+    const { memory, pools } = await linearMemory(cfg);
+    const what = `${cfg.MaxSockets} blocks x ${cfg.SndBuf}/${cfg.RcvBuf} B`;
+    rows.push({ name: `firmware MCU config (${what}): module pools`, ours: pools, unit: "bytes" });
+    rows.push({ name: `firmware MCU config (${what}): linear memory (target: one 64 KiB page)`, ours: memory, reference: 65536, unit: "bytes", ratio: memory / 65536 });
+    for (const [label, ram] of statics)
+      rows.push({ name: `firmware ${label} RAM: static + linear memory`, ours: ram + memory, unit: "bytes" });
+  } catch (err) {
+    rows.push({ name: `firmware MCU config: ${err.message}`, ours: NaN, unit: "bytes" });
+  }
+  return rows;
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const { printTable } = await import("../bench/table.mjs");
+  printTable(await firmwareSizes());
+}
