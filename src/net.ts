@@ -1,0 +1,827 @@
+// A node:net-style API over the WebAssembly stack: createStack() -> NetStack, whose
+// createServer()/connect() give Server and Socket objects that behave like node:net's
+// (Socket is a stream.Duplex with backpressure; errors carry Node's codes).
+//
+//   const net = createStack({ ip: "198.51.100.2/24", link: { type: "tap", name: "wt0" } });
+//   net.createServer((s) => s.pipe(s)).listen(7);
+//   const c = net.connect({ host: "198.51.100.1", port: 8080 }, () => c.end("hi"));
+//
+// Payload crosses into the module through its I/O region (ioBuffer()): we copy into
+// linear memory and call tcpWrite/tcpRead with a pointer; no typed array ever goes
+// through loader bindings.
+//
+// The core's events arrive during a wasm call (input, poll). We only note them there
+// and act on them in a microtask, after the call has returned, so the core is never
+// re-entered from its own callback.
+//
+// Emulated links run in virtual time: drive them with `await net.until(pred, ms)`,
+// which runs the Sim one instant at a time and lets stream callbacks run between
+// instants (deterministic for a given seed). On a TAP the stack runs on the real clock.
+
+import { Duplex } from "node:stream";
+import { EventEmitter } from "node:events";
+import { constants as osConstants } from "node:os";
+import { BuildName, Clock, ERR_NAMES, EventKind, ipToU32, Stack, u32ToIp } from "./stack.js";
+import { Link, Sim } from "./links/emulated.js";
+import { TapLink, TapLinkOptions } from "./links/tap.js";
+import { PcapWriter } from "./pcap.js";
+
+/** RFC 9293 state names, indexed by the core's TcpState numbers. */
+export const TCP_STATE_NAMES = [
+  "CLOSED", "LISTEN", "SYN-SENT", "SYN-RECEIVED", "ESTABLISHED", "FIN-WAIT-1", "FIN-WAIT-2",
+  "CLOSE-WAIT", "CLOSING", "LAST-ACK", "TIME-WAIT",
+] as const;
+export type TcpStateName = typeof TCP_STATE_NAMES[number];
+
+const OPT_NODELAY = 1;
+const OPT_KEEPALIVE = 2;
+const INFO_FIELDS = 19;
+const E_EAGAIN = 11;
+const E_ENOTCONN = 8;
+
+// ---------------------------------------------------------------------------
+// Options
+
+export interface EmulatedDriver {
+  type: "emulated";
+  /** The Sim whose virtual clock drives this stack. */
+  sim: Sim;
+  /** The segment to attach to (e.g. sim.link({ delayMs: 1 })). */
+  link: Link;
+}
+
+export type TapDriver = { type: "tap" } & (
+  | ({ /** TAP device name (created if missing). */ name: string } & TapLinkOptions)
+  | { /** An already open TapLink. */ tap: TapLink }
+);
+
+export interface CreateStackOptions {
+  /** "198.51.100.2/24" or "198.51.100.2" (then `prefix`, default 24). */
+  ip: string;
+  prefix?: number;
+  /** Default 02:00:00:00:00:02. */
+  mac?: string;
+  gateway?: string;
+  mtu?: number;
+  /** Bytes per TCP send / receive ring (defaults 128 KiB each). */
+  sndBuf?: number;
+  rcvBuf?: number;
+  /** TCP connection blocks, listeners included (default 32). */
+  maxSockets?: number;
+  /** Any other core Cfg key by name (assembly/config.ts), applied last. */
+  config?: Record<string, number>;
+  /** Seed for the core's entropy (tests); default: crypto RNG. */
+  seed?: number;
+  build?: BuildName;
+  name?: string;
+  /** Where frames go: an emulated segment (virtual time) or a TAP device (real time). */
+  link: EmulatedDriver | TapDriver;
+  /** Write every frame in and out to this libpcap file. */
+  pcap?: string;
+  /** Clock for a TAP stack (default: the real clock). Ignored for emulated links (the Sim's clock). */
+  clock?: Clock;
+}
+
+// ---------------------------------------------------------------------------
+// Errors
+
+/** An Error shaped like node:net's: err.code is the Node code, err.errno the negative errno. */
+export interface NetError extends Error {
+  code: string;
+  errno: number;
+  syscall: string;
+  address?: string;
+  port?: number;
+}
+
+function errnoOf(code: string): number {
+  const n = (osConstants.errno as Record<string, number>)[code];
+  return n === undefined ? -1 : -n;
+}
+
+export function netError(code: string, syscall: string, address?: string, port?: number): NetError {
+  const where = address !== undefined ? ` ${address}${port !== undefined ? `:${port}` : ""}` : "";
+  const e = new Error(`${syscall} ${code}${where}`) as NetError;
+  e.code = code;
+  e.errno = errnoOf(code);
+  e.syscall = syscall;
+  if (address !== undefined) e.address = address;
+  if (port !== undefined) e.port = port;
+  return e;
+}
+
+function codeOf(err: number): string { return ERR_NAMES[err] ?? `E${err}`; }
+
+// ---------------------------------------------------------------------------
+// Virtual-time driving: a counter every core event bumps, so Sim runs stop after
+// the instant in which something happened and JavaScript can react.
+
+let activity = 0;
+const nextImmediate = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+/**
+ * Run a Sim until pred() holds or `maxMs` of virtual time have passed, letting
+ * microtasks, nextTicks and stream callbacks run between instants. Returns pred().
+ */
+export async function runSim(sim: Sim, pred: () => boolean, maxMs: number): Promise<boolean> {
+  const end = sim.now() + maxMs;
+  for (;;) {
+    await nextImmediate();
+    if (pred()) return true;
+    if (sim.now() >= end) return false;
+    const mark = activity;
+    sim.runUntil(() => activity !== mark || pred(), end);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Socket listing
+
+export interface SocketInfo {
+  handle: number;
+  state: TcpStateName;
+  localAddress: string;
+  localPort: number;
+  remoteAddress: string;
+  remotePort: number;
+  /** Bytes queued to send (unacknowledged + unsent). */
+  sendQ: number;
+  /** Bytes received, not yet read. */
+  recvQ: number;
+  cwnd: number;
+  ssthresh: number;
+  /** Smoothed RTT / RTT variance / retransmission timeout, ms. */
+  srtt: number;
+  rttvar: number;
+  rto: number;
+  mss: number;
+  sndWnd: number;
+  rcvWnd: number;
+  retransmits: number;
+  /** Last error (Node code) or "". */
+  error: string;
+}
+
+/** `ss -tan`-style text for a list of sockets. */
+export function formatSockets(list: SocketInfo[]): string {
+  const rows = [["State", "Recv-Q", "Send-Q", "Local Address:Port", "Peer Address:Port", "cwnd", "srtt", "rto"]];
+  for (const s of list) {
+    rows.push([s.state, String(s.recvQ), String(s.sendQ), `${s.localAddress}:${s.localPort}`,
+      s.state === "LISTEN" ? "0.0.0.0:*" : `${s.remoteAddress}:${s.remotePort}`,
+      s.state === "LISTEN" ? "" : String(s.cwnd), s.state === "LISTEN" ? "" : `${s.srtt}ms`,
+      s.state === "LISTEN" ? "" : `${s.rto}ms`]);
+  }
+  const w = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  return rows.map((r) => r.map((c, i) => c.padEnd(w[i])).join("  ").trimEnd()).join("\n");
+}
+
+// ---------------------------------------------------------------------------
+// The stack
+
+interface Pending { bits: number; err: number; free: number }
+
+export interface StateChange {
+  handle: number;
+  from: TcpStateName;
+  to: TcpStateName;
+  /** The stack's clock (ms) when it happened. */
+  time: number;
+}
+
+/** Bytes copied per tcpRead/tcpWrite call at most (bounded by the core's I/O region). */
+function ioChunk(ioLen: number): number { return Math.max(1, ioLen); }
+
+export class NetStack extends EventEmitter {
+  /** The underlying core wrapper (raw ABI, counters). */
+  readonly stack: Stack;
+  readonly address: string;
+  readonly prefix: number;
+  readonly sim: Sim | null;
+  readonly tap: TapLink | null;
+  readonly pcap: PcapWriter | null;
+  readonly sndBuf: number;
+  readonly rcvBuf: number;
+  /** Every state change seen (bounded: the last `historyLimit`). Tests read it; `state` events carry the same. */
+  readonly history: StateChange[] = [];
+  historyLimit = 10000;
+
+  /** @internal */ readonly ex: Record<string, (...a: number[]) => number>;
+  /** @internal */ readonly io: number;
+  /** @internal */ readonly ioLen: number;
+
+  private socks = new Map<number, Socket>();
+  private servers = new Map<number, Server>();
+  /** Handles the user closed that the core still holds (FIN handshake in progress), for sockets(). */
+  private closing = new Set<number>();
+  private pend = new Map<number, Pending>();
+  private stateQueue: StateChange[] = [];
+  private flushScheduled = false;
+  private detachPcap: (() => void) | null = null;
+  private ownsTap = false;
+  private closed = false;
+
+  constructor(opts: CreateStackOptions) {
+    super();
+    const [ipPart, lenPart] = opts.ip.split("/");
+    ipToU32(ipPart); // validates
+    const prefix = lenPart !== undefined ? Number(lenPart) : (opts.prefix ?? 24);
+    if (!Number.isInteger(prefix) || prefix < 0 || prefix > 32) throw new Error(`bad prefix length in ${opts.ip}`);
+    this.address = ipPart;
+    this.prefix = prefix;
+    this.sndBuf = opts.sndBuf ?? 128 * 1024;
+    this.rcvBuf = opts.rcvBuf ?? 128 * 1024;
+    const config: Record<string, number> = {
+      MaxSockets: opts.maxSockets ?? 32, SndBuf: this.sndBuf, RcvBuf: this.rcvBuf, ...(opts.config ?? {}),
+    };
+    const base = {
+      name: opts.name ?? ipPart, ip: ipPart, prefix, mac: opts.mac ?? "02:00:00:00:00:02",
+      gateway: opts.gateway, mtu: opts.mtu, seed: opts.seed, build: opts.build, config, init: false,
+    };
+    const drv = opts.link;
+    if (drv.type === "emulated") {
+      this.sim = drv.sim;
+      this.tap = null;
+      this.stack = drv.sim.addHost({ ...base, link: drv.link, init: false });
+      this.pcap = opts.pcap ? new PcapWriter(opts.pcap, { clockUs: () => drv.sim.now() * 1000 }) : null;
+      if (this.pcap) this.detachPcap = this.pcap.attach(drv.link, { epochMs: 0 });
+    } else {
+      this.sim = null;
+      this.stack = new Stack({ ...base, clock: opts.clock });
+      if ("tap" in drv) this.tap = drv.tap;
+      else {
+        const { type: _t, name, ...tapOpts } = drv;
+        this.tap = TapLink.open(name, tapOpts);
+        this.ownsTap = true;
+      }
+      this.pcap = opts.pcap ? new PcapWriter(opts.pcap) : null;
+      if (this.pcap) this.detachPcap = this.pcap.attach(this.tap);
+      this.tap.attach(this.stack);
+    }
+    this.stack.onEvents((h, kind, arg) => this.onEvent(h, kind, arg));
+    this.stack.init();
+    this.ex = this.stack.exports as unknown as Record<string, (...a: number[]) => number>;
+    this.io = this.ex.ioBuffer();
+    this.ioLen = config.IoBuf ?? 65536; // the core's default I/O region size
+    if (this.io === 0) throw new Error("the core has no I/O region (Cfg.IoBuf = 0)");
+  }
+
+  /** Current time on the stack's clock (ms). */
+  now(): number { return this.stack.clock.now(); }
+
+  /** A node:net-style server; `listener` is added as a 'connection' listener. */
+  createServer(listener?: (s: Socket) => void): Server;
+  createServer(opts: ServerOptions, listener?: (s: Socket) => void): Server;
+  createServer(a?: ServerOptions | ((s: Socket) => void), b?: (s: Socket) => void): Server {
+    const opts = typeof a === "object" ? a : {};
+    const listener = typeof a === "function" ? a : b;
+    const s = new Server(this, opts);
+    if (listener) s.on("connection", listener);
+    return s;
+  }
+
+  /** Open a connection (like net.connect). `cb` is added as a 'connect' listener. */
+  connect(opts: ConnectOptions, cb?: () => void): Socket;
+  connect(port: number, host?: string, cb?: () => void): Socket;
+  connect(a: ConnectOptions | number, b?: string | (() => void), c?: () => void): Socket {
+    const opts: ConnectOptions = typeof a === "number" ? { port: a, host: typeof b === "string" ? b : undefined } : a;
+    const cb = typeof b === "function" ? b : c;
+    const sock = new Socket(this, opts);
+    if (cb) sock.once("connect", cb);
+    sock.connect(opts);
+    return sock;
+  }
+
+  /** Every connection the host knows, like `ss -tan` (listeners, open and closing sockets). */
+  sockets(): SocketInfo[] {
+    const out: SocketInfo[] = [];
+    const handles = [...this.servers.keys(), ...this.socks.keys(), ...this.closing];
+    for (const h of handles) {
+      const i = this.info(h);
+      if (i) out.push(i);
+      else this.closing.delete(h);
+    }
+    return out;
+  }
+
+  /** The core's view of one handle, or null when the handle is gone. */
+  info(h: number): SocketInfo | null {
+    if (h <= 0) return null;
+    const r = this.ex.tcpInfo(h, this.io);
+    if (r < 0) return null;
+    const v = new Uint32Array(this.stack.memory.buffer, this.io, INFO_FIELDS);
+    return {
+      handle: h, state: TCP_STATE_NAMES[v[0]] ?? "CLOSED",
+      localAddress: this.address, localPort: v[1],
+      remoteAddress: v[2] ? u32ToIp(v[2]) : "0.0.0.0", remotePort: v[3],
+      sndWnd: v[6], rcvWnd: v[8], cwnd: v[9], ssthresh: v[10], srtt: v[11], rttvar: v[12], rto: v[13],
+      retransmits: v[14], sendQ: v[15], recvQ: v[16], mss: v[17], error: v[18] ? codeOf(v[18]) : "",
+    };
+  }
+
+  /** Counters of the core, by name. */
+  stats(): Record<string, number> { return this.stack.stats(); }
+  /** One counter by name. */
+  stat(name: string): number { return this.stack.stat(name); }
+
+  /**
+   * Wait until pred() holds: on an emulated link by running virtual time (at most
+   * `ms` of it), on a TAP by checking every few ms of real time (at most `ms`).
+   */
+  async until(pred: () => boolean, ms: number): Promise<boolean> {
+    if (this.sim) return runSim(this.sim, pred, ms);
+    const t0 = Date.now();
+    for (;;) {
+      if (pred()) return true;
+      if (Date.now() - t0 >= ms) return false;
+      await new Promise((r) => setTimeout(r, 2));
+    }
+  }
+
+  /**
+   * Graceful shutdown: stop listening, end() every connection, wait up to `graceMs`
+   * for them to close, reset the rest, then close the pcap and the TAP.
+   */
+  async shutdown(graceMs = 2000): Promise<void> {
+    for (const s of [...this.servers.values()]) s.close();
+    for (const s of [...this.socks.values()]) if (!s.destroyed) s.end();
+    await this.until(() => this.socks.size === 0, graceMs);
+    for (const s of [...this.socks.values()]) s.resetAndDestroy();
+    await this.until(() => false, 5); // let the resets leave
+    this.close();
+  }
+
+  /** Immediate teardown: reset everything, flush and close the pcap, close the TAP (if we opened it). */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const s of [...this.servers.values()]) s.close();
+    for (const s of [...this.socks.values()]) s.resetAndDestroy();
+    this.detachPcap?.();
+    this.pcap?.close();
+    if (this.tap && this.ownsTap) this.tap.close();
+    else if (this.tap) this.stack.attach(null);
+  }
+
+  // --- internal ----------------------------------------------------------
+
+  /** @internal */ wake(): void { this.stack.wake(); }
+  /** @internal */ track(h: number, s: Socket): void { this.socks.set(h, s); }
+  /** @internal */ trackServer(h: number, s: Server): void { this.servers.set(h, s); }
+  /** @internal */ untrackServer(h: number): void { this.servers.delete(h); }
+  /** @internal The user let go of handle h (tcpClose/tcpAbort called). */
+  release(h: number): void {
+    this.socks.delete(h);
+    if (this.ex.tcpState(h) >= 0) this.closing.add(h);
+  }
+  /** @internal */ get openSockets(): number { return this.socks.size; }
+
+  private onEvent(h: number, kind: number, arg: number): void {
+    activity++;
+    if (kind === EventKind.EchoReply) return;
+    if (kind === EventKind.State) {
+      const ch: StateChange = { handle: h, from: TCP_STATE_NAMES[(arg >> 8) & 0xff], to: TCP_STATE_NAMES[arg & 0xff], time: this.now() };
+      this.history.push(ch);
+      if (this.history.length > this.historyLimit) this.history.splice(0, this.history.length - this.historyLimit);
+      this.stateQueue.push(ch);
+    } else {
+      let p = this.pend.get(h);
+      if (!p) { p = { bits: 0, err: 0, free: -1 }; this.pend.set(h, p); }
+      p.bits |= 1 << kind;
+      if (kind === EventKind.Reset || kind === EventKind.Error) p.err = arg;
+      if (kind === EventKind.Writable) p.free = arg;
+    }
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      queueMicrotask(() => this.flush());
+    }
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    const states = this.stateQueue;
+    this.stateQueue = [];
+    for (const ch of states) {
+      if (this.closing.has(ch.handle) && ch.to === "CLOSED") this.closing.delete(ch.handle);
+      this.emit("state", ch);
+    }
+    const pend = this.pend;
+    this.pend = new Map();
+    for (const [h, p] of pend) {
+      const srv = this.servers.get(h);
+      if (srv) { if (p.bits & (1 << EventKind.Accepted)) srv.acceptAll(); continue; }
+      const sock = this.socks.get(h);
+      if (sock) sock.onCoreEvents(p.bits, p.err, p.free);
+      else if (p.bits & (1 << EventKind.Closed)) this.closing.delete(h);
+    }
+  }
+}
+
+/** Create a stack on an emulated segment or a TAP device. */
+export function createStack(opts: CreateStackOptions): NetStack { return new NetStack(opts); }
+
+// ---------------------------------------------------------------------------
+// Socket
+
+export interface ConnectOptions {
+  port: number;
+  host?: string;
+  /** Bind this local port first (default: an ephemeral port, RFC 6056). */
+  localPort?: number;
+  /** Keep the write side open after the peer's FIN (default false: end() automatically). */
+  allowHalfOpen?: boolean;
+  noDelay?: boolean;
+  keepAlive?: boolean;
+  readableHighWaterMark?: number;
+  writableHighWaterMark?: number;
+}
+
+interface SocketOptions {
+  allowHalfOpen?: boolean;
+  readableHighWaterMark?: number;
+  writableHighWaterMark?: number;
+}
+
+interface PendingWrite { buf: Uint8Array; off: number; cb: (err?: Error | null) => void }
+
+export class Socket extends Duplex {
+  readonly net: NetStack;
+  /** The core's handle (0 before connect, or after release). */
+  handle = 0;
+  connecting = false;
+  bytesRead = 0;
+  /** Bytes the core accepted into its send ring. */
+  bytesWritten = 0;
+  remoteAddress: string | undefined;
+  remotePort: number | undefined;
+  remoteFamily: string | undefined;
+  localAddress: string | undefined;
+  localPort: number | undefined;
+
+  private wantRead = false;
+  private pulling = false;
+  private eof = false;
+  private pendingWrite: PendingWrite | null = null;
+  private pendingFinal: ((err?: Error | null) => void) | null = null;
+  private freeHint = 0;
+  private resetOnDestroy = false;
+  private released = false;
+  private noDelay = false;
+  private keepAlive = false;
+
+  constructor(net: NetStack, opts: SocketOptions = {}) {
+    super({
+      allowHalfOpen: opts.allowHalfOpen ?? false,
+      readableHighWaterMark: opts.readableHighWaterMark ?? 64 * 1024,
+      writableHighWaterMark: opts.writableHighWaterMark ?? 16 * 1024,
+      decodeStrings: true,
+    });
+    this.net = net;
+    this.freeHint = net.sndBuf;
+  }
+
+  get pending(): boolean { return this.handle === 0 || this.connecting; }
+
+  get readyState(): string {
+    if (this.connecting) return "opening";
+    if (this.readable && this.writable) return "open";
+    if (this.readable && !this.writable) return "readOnly";
+    if (!this.readable && this.writable) return "writeOnly";
+    return "closed";
+  }
+
+  /** The core's state name for this connection ("CLOSED" once released). */
+  get tcpState(): TcpStateName {
+    return this.handle > 0 && !this.released ? (this.net.info(this.handle)?.state ?? "CLOSED") : "CLOSED";
+  }
+
+  /** Start an active open (use NetStack.connect). */
+  connect(opts: ConnectOptions): this {
+    const net = this.net;
+    const host = opts.host ?? "127.0.0.1";
+    const port = opts.port;
+    let ip: number;
+    try { ip = ipToU32(host); } catch {
+      process.nextTick(() => this.destroy(netError("EINVAL", "connect", host, port)));
+      return this;
+    }
+    const fail = (r: number, syscall: string) => {
+      if (h > 0) net.ex.tcpClose(h);
+      process.nextTick(() => this.destroy(netError(codeOf(-r), syscall, host, port)));
+      return this;
+    };
+    const h = net.ex.tcpOpen();
+    if (h < 0) return fail(h, "connect");
+    if (opts.localPort !== undefined) {
+      const r = net.ex.tcpBind(h, opts.localPort);
+      if (r < 0) return fail(r, "bind");
+    }
+    this.remoteAddress = host;
+    this.remotePort = port;
+    this.remoteFamily = "IPv4";
+    this.attachHandle(h);
+    this.connecting = true;
+    if (opts.noDelay) this.setNoDelay(true);
+    if (opts.keepAlive) this.setKeepAlive(true);
+    const r = net.ex.tcpConnect(h, ip, port);
+    net.wake();
+    if (r < 0) {
+      this.connecting = false;
+      process.nextTick(() => this.destroy(netError(codeOf(-r), "connect", host, port)));
+    }
+    return this;
+  }
+
+  /** @internal A handle from tcpAccept: already established. */
+  attachAccepted(h: number): void {
+    this.attachHandle(h);
+    const i = this.net.info(h);
+    if (i) { this.remoteAddress = i.remoteAddress; this.remotePort = i.remotePort; this.remoteFamily = "IPv4"; }
+  }
+
+  private attachHandle(h: number): void {
+    this.handle = h;
+    this.net.track(h, this);
+    const i = this.net.info(h);
+    this.localAddress = this.net.address;
+    this.localPort = i?.localPort;
+    if (this.noDelay) this.net.ex.tcpSetOption(h, OPT_NODELAY, 1);
+    if (this.keepAlive) this.net.ex.tcpSetOption(h, OPT_KEEPALIVE, 1);
+  }
+
+  address(): { address: string; family: string; port: number } | Record<string, never> {
+    if (this.localPort === undefined) return {};
+    return { address: this.localAddress ?? this.net.address, family: "IPv4", port: this.localPort };
+  }
+
+  /** Nagle off (true) or on (false). */
+  setNoDelay(noDelay = true): this {
+    this.noDelay = noDelay;
+    if (this.handle > 0 && !this.released) this.net.ex.tcpSetOption(this.handle, OPT_NODELAY, noDelay ? 1 : 0);
+    this.net.wake();
+    return this;
+  }
+
+  /** Keepalive probes on (idle time and interval are the stack's Cfg KeepIdleMs/KeepIntvlMs; initialDelay is ignored). */
+  setKeepAlive(enable = false, _initialDelay = 0): this {
+    this.keepAlive = enable;
+    if (this.handle > 0 && !this.released) this.net.ex.tcpSetOption(this.handle, OPT_KEEPALIVE, enable ? 1 : 0);
+    this.net.wake();
+    return this;
+  }
+
+  /** Abort the connection with a RST (like node:net's resetAndDestroy). */
+  resetAndDestroy(): this {
+    this.resetOnDestroy = true;
+    this.destroy();
+    return this;
+  }
+
+  ref(): this { return this; }
+  unref(): this { return this; }
+
+  // --- core events (from NetStack.flush) ---------------------------------
+
+  /** @internal */
+  onCoreEvents(bits: number, err: number, free: number): void {
+    if (this.destroyed) return;
+    if (bits & (1 << EventKind.Connected)) {
+      this.connecting = false;
+      const i = this.net.info(this.handle);
+      if (i) this.localPort = i.localPort;
+      // The core arms the keepalive timer only when the option is set on an established
+      // connection (see test/net-engine-bugs.test.ts): set it again now.
+      if (this.keepAlive) { this.net.ex.tcpSetOption(this.handle, OPT_KEEPALIVE, 1); this.net.wake(); }
+      this.emit("connect");
+      this.emit("ready");
+      if (this.pendingFinal) { const cb = this.pendingFinal; this.pendingFinal = null; this._final(cb); }
+    }
+    if (bits & ((1 << EventKind.Reset) | (1 << EventKind.Error))) {
+      const code = codeOf(err || 6);
+      this.destroy(netError(code, this.connecting ? "connect" : "read", this.remoteAddress, this.remotePort));
+      return;
+    }
+    if (bits & (1 << EventKind.Writable)) {
+      if (free >= 0) this.freeHint = free;
+      this.flushWrite();
+    }
+    if (bits & ((1 << EventKind.Readable) | (1 << EventKind.Closed))) this.pull();
+  }
+
+  // --- stream implementation ----------------------------------------------
+
+  override _read(): void {
+    this.wantRead = true;
+    if (!this.pulling) this.pull();
+  }
+
+  /** Move received bytes from the core into the stream while the consumer wants them. */
+  private pull(): void {
+    if (this.handle <= 0 || this.released || this.eof) return;
+    const net = this.net;
+    this.pulling = true;
+    let moved = false;
+    try {
+      while (this.wantRead && !this.destroyed) {
+        const n = net.ex.tcpRead(this.handle, net.io, ioChunk(net.ioLen));
+        if (n > 0) {
+          moved = true;
+          this.bytesRead += n;
+          const chunk = Buffer.from(new Uint8Array(net.stack.memory.buffer, net.io, n)); // copies
+          this.wantRead = this.push(chunk);
+        } else if (n === 0) {
+          this.eof = true;
+          this.wantRead = false;
+          this.push(null);
+        } else if (n === -E_EAGAIN || n === -E_ENOTCONN) {
+          break;
+        } else {
+          this.destroy(netError(codeOf(-n), "read", this.remoteAddress, this.remotePort));
+          break;
+        }
+      }
+    } finally {
+      this.pulling = false;
+    }
+    if (moved) net.wake(); // reading may have opened the window (an ACK went out)
+  }
+
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
+    this.pendingWrite = { buf: chunk, off: 0, cb };
+    this.flushWrite();
+  }
+
+  /** Copy as much of the pending write into the core's send ring as fits. */
+  private flushWrite(): void {
+    const w = this.pendingWrite;
+    if (!w || this.handle <= 0 || this.released) return;
+    const net = this.net;
+    const max = ioChunk(net.ioLen);
+    let err: Error | null = null;
+    while (w.off < w.buf.length) {
+      let want = Math.min(max, w.buf.length - w.off);
+      if (this.freeHint < want) {
+        const i = net.info(this.handle);
+        if (i) this.freeHint = Math.max(0, net.sndBuf - i.sendQ);
+      }
+      // Copy no more than (about) what fits; an empty ring hint still tries 1 byte so the
+      // core flags "wants Writable" and wakes us when space frees.
+      want = Math.max(1, Math.min(want, this.freeHint));
+      new Uint8Array(net.stack.memory.buffer, net.io, want).set(w.buf.subarray(w.off, w.off + want));
+      const n = net.ex.tcpWrite(this.handle, net.io, want);
+      if (n < 0) { err = netError(codeOf(-n), "write", this.remoteAddress, this.remotePort); break; }
+      w.off += n;
+      this.bytesWritten += n;
+      this.freeHint = Math.max(0, this.freeHint - n);
+      if (n < want) { this.freeHint = 0; break; } // ring full: the core sends Writable when space frees
+    }
+    net.wake();
+    if (err || w.off >= w.buf.length) {
+      this.pendingWrite = null;
+      w.cb(err);
+    }
+  }
+
+  override _final(cb: (err?: Error | null) => void): void {
+    if (this.connecting) { this.pendingFinal = cb; return; }
+    if (this.handle <= 0 || this.released) { cb(); return; }
+    const r = this.net.ex.tcpShutdown(this.handle);
+    this.net.wake();
+    if (r < 0 && r !== -E_ENOTCONN) cb(netError(codeOf(-r), "shutdown", this.remoteAddress, this.remotePort));
+    else cb();
+  }
+
+  override _destroy(err: Error | null, cb: (err: Error | null) => void): void {
+    const h = this.handle;
+    if (h > 0 && !this.released) {
+      this.released = true;
+      if (this.resetOnDestroy) this.net.ex.tcpAbort(h);
+      else this.net.ex.tcpClose(h);
+      this.net.release(h);
+      this.net.wake();
+    }
+    const w = this.pendingWrite;
+    this.pendingWrite = null;
+    if (w) w.cb(err ?? netError("EPIPE", "write", this.remoteAddress, this.remotePort));
+    this.connecting = false;
+    cb(err);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Server
+
+export interface ServerOptions {
+  /** Accepted sockets keep their write side open after the peer's FIN (default false). */
+  allowHalfOpen?: boolean;
+  noDelay?: boolean;
+  keepAlive?: boolean;
+}
+
+export interface ListenOptions { port?: number; host?: string; backlog?: number }
+
+export class Server extends EventEmitter {
+  readonly net: NetStack;
+  listening = false;
+  private handle = 0;
+  private port = 0;
+  private conns = new Set<Socket>();
+  private closingServer = false;
+  private opts: ServerOptions;
+
+  constructor(net: NetStack, opts: ServerOptions = {}) {
+    super();
+    this.net = net;
+    this.opts = opts;
+  }
+
+  /** listen(port?, host?, backlog?, cb?) or listen({ port, host, backlog }, cb?). Port 0 = ephemeral. */
+  listen(...args: unknown[]): this {
+    let cb: (() => void) | undefined;
+    if (typeof args[args.length - 1] === "function") cb = args.pop() as () => void;
+    let o: ListenOptions;
+    if (typeof args[0] === "object" && args[0] !== null) o = args[0] as ListenOptions;
+    else o = { port: args[0] as number | undefined, host: typeof args[1] === "string" ? args[1] : undefined,
+      backlog: typeof args[1] === "number" ? args[1] : (args[2] as number | undefined) };
+    if (cb) this.once("listening", cb);
+    const port = o.port ?? 0;
+    const net = this.net;
+    if (this.listening) throw Object.assign(new Error("Listen method has been called more than once without closing."), { code: "ERR_SERVER_ALREADY_LISTEN" });
+    if (!Number.isInteger(port) || port < 0 || port > 65535) {
+      throw Object.assign(new RangeError(`options.port should be >= 0 and < 65536. Received ${port}.`), { code: "ERR_SOCKET_BAD_PORT" });
+    }
+    if (o.host !== undefined && o.host !== "0.0.0.0" && o.host !== net.address) {
+      process.nextTick(() => this.emit("error", netError("EADDRNOTAVAIL", "listen", o.host, port)));
+      return this;
+    }
+    const h = net.ex.tcpOpen();
+    let r = h < 0 ? h : net.ex.tcpBind(h, port);
+    if (r >= 0) r = net.ex.tcpListen(h, o.backlog ?? 511);
+    if (r < 0) {
+      if (h > 0) net.ex.tcpClose(h);
+      process.nextTick(() => this.emit("error", netError(codeOf(-r), "listen", o.host ?? "0.0.0.0", port)));
+      return this;
+    }
+    this.handle = h;
+    this.port = net.info(h)?.localPort ?? port;
+    this.listening = true;
+    this.closingServer = false;
+    net.trackServer(h, this);
+    process.nextTick(() => this.emit("listening"));
+    return this;
+  }
+
+  address(): { address: string; family: string; port: number } | null {
+    return this.listening ? { address: this.net.address, family: "IPv4", port: this.port } : null;
+  }
+
+  /** Stop accepting; 'close' once every accepted connection has closed (like node:net). */
+  close(cb?: (err?: Error) => void): this {
+    if (!this.listening) {
+      if (cb) process.nextTick(() => cb(Object.assign(new Error("Server is not running."), { code: "ERR_SERVER_NOT_RUNNING" })));
+      return this;
+    }
+    if (cb) this.once("close", () => cb());
+    this.net.ex.tcpClose(this.handle);
+    this.net.untrackServer(this.handle);
+    this.net.wake();
+    this.handle = 0;
+    this.listening = false;
+    this.closingServer = true;
+    this.maybeClosed();
+    return this;
+  }
+
+  getConnections(cb: (err: Error | null, n: number) => void): this {
+    process.nextTick(() => cb(null, this.conns.size));
+    return this;
+  }
+
+  /** Accepted connections still open. */
+  get connections(): ReadonlySet<Socket> { return this.conns; }
+
+  ref(): this { return this; }
+  unref(): this { return this; }
+
+  /** @internal Take every established connection the listener holds. */
+  acceptAll(): void {
+    for (;;) {
+      if (!this.listening) return;
+      const c = this.net.ex.tcpAccept(this.handle);
+      if (c < 0) return;
+      const s = new Socket(this.net, { allowHalfOpen: this.opts.allowHalfOpen });
+      s.attachAccepted(c);
+      if (this.opts.noDelay) s.setNoDelay(true);
+      if (this.opts.keepAlive) s.setKeepAlive(true);
+      this.conns.add(s);
+      s.once("close", () => { this.conns.delete(s); this.maybeClosed(); });
+      this.emit("connection", s);
+    }
+  }
+
+  private maybeClosed(): void {
+    if (this.closingServer && this.conns.size === 0) {
+      this.closingServer = false;
+      process.nextTick(() => this.emit("close"));
+    }
+  }
+}
