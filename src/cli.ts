@@ -29,7 +29,8 @@ export function usage(): string {
     "",
     "options (demo):",
     "  --scenario NAME      run a named scenario instead of the ping demo",
-    "  --json               print one JSON document instead of text",
+    "  --json               machine-readable output: one JSON document (ping demo),",
+    "                       one JSON object per line (scenarios: state and segment events)",
     "  --seed N             seed for every PRNG (default 1)",
     "  -h, --help           this help",
   ];
