@@ -82,6 +82,7 @@ describe("RTO (RFC 6298)", () => {
     net.run(3);
     expect(h.state(s)).toBe(S.ESTABLISHED);
     expect(h.info(s).cwnd).toBe(1000);
+    expect(h.info(s).rto).toBe(3000); // RFC 6298 §5.7: RTO re-initialized to 3 s for data
   });
 });
 

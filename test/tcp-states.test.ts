@@ -273,6 +273,24 @@ describe("TCP connection termination", () => {
     expect(flagStr(c.p.last().flags)).toBe("RST");
   });
 
+  it("RFC 9293 §3.10.7.4 (RFC 6191): a new SYN above the old sequence space reopens a TIME-WAIT connection", async () => {
+    const { net, a, b, l, c, s } = await connected({ MslMs: 60_000 });
+    const port = a.info(c).localPort;
+    b.close(s); // the server closes first and ends in TIME-WAIT
+    net.run(10);
+    a.close(c);
+    net.run(10);
+    expect((b.x.twCount as () => number)()).toBe(1);
+    const p = net.peer("198.51.100.1", 0x01); // impersonate the client's address with a scripted peer
+    net.hosts.splice(net.hosts.indexOf(a), 1);
+    const lastSeq = net.segs(a).at(-1)!.seq;
+    p.send(b, { sport: port, dport: 80, seq: lastSeq + 100000, flags: SYN });
+    net.run(5);
+    expect(p.last().flags).toBe(SYN | ACK);
+    expect((b.x.twCount as () => number)()).toBe(0);
+    expect(b.state(l)).toBe(S.LISTEN);
+  });
+
   it("RFC 9293 §3.10.7.4: TIME-WAIT held by the user's handle expires to CLOSED after 2*MSL", async () => {
     const { net, a, b, c, s } = await connected({ MslMs: 500 });
     a.shutdown(c);

@@ -10,7 +10,7 @@ import {
 } from "../wire/tcp";
 import { seqGe, seqGt, seqLe, seqLt, timeGe } from "./seq";
 import {
-  F_ACKNOW, F_ACTIVE, F_CHILD, F_FIN_ACKED, F_FIN_OOO, F_FIN_QUEUED, F_FIN_RCVD, F_KEEPALIVE, F_PERSIST, F_RTT, F_SACK,
+  F_ACKNOW, F_ACTIVE, F_CHILD, F_FIN_ACKED, F_SYN_RTX, F_FIN_OOO, F_FIN_QUEUED, F_FIN_RCVD, F_KEEPALIVE, F_PERSIST, F_RTT, F_SACK,
   F_T_KEEP, F_T_RTX, F_TS, F_USER_CLOSED, F_WR_FULL, F_WSCALE, Tcb, TcpState, finAcked, hasFlag,
   nextAcceptOrder, rcvCap, rcvRing, ringPut, setNow, setState, sndCap, sndDataSeq, tcbAlloc, tcbAt,
   tcbCount, tcbEvent, tcbFree, tcbIndex, tcpNow,
@@ -131,6 +131,8 @@ function establish(t: Tcb, wnd: u32, seq: u32, ack: u32): void {
   t.sndWl1 = seq;
   t.sndWl2 = ack;
   ccInit(t);
+  // RFC 6298 §5.7: after a SYN (or SYN+ACK) timed out, data starts with an RTO of 3 s.
+  if (hasFlag(t, F_SYN_RTX) && t.srtt8 == 0 && t.rto < 3000) t.rto = 3000;
   setState(t, TcpState.ESTABLISHED);
 }
 
@@ -620,8 +622,9 @@ function twInput(e: TwEntry, raddr: u32, lport: u32, rport: u32, seq: u32, flags
     return false;
   }
   let ts = (e.flags & TW_TS) != 0;
-  if (ts && o.tsPresent && seqLt(o.tsVal, e.tsRecent)) { count(Stat.TcpPawsDrop); }
+  if (ts && o.tsPresent && seqLt(o.tsVal, e.tsRecent)) count(Stat.TcpPawsDrop);
   if (flags & TH_FIN) e.deadline = tcpNow + twDuration(); // lost last ACK: re-ACK, restart 2*MSL
+  else if (segLen == 0 && seq == e.rcvNxt) return true;  // a bare in-window ACK needs no answer
   sendRaw(raddr, lport, rport, e.sndNxt, e.rcvNxt, TH_ACK, <u32>e.wnd, ts, tcpNow + e.tsOffset, e.tsRecent);
   return true;
 }
