@@ -183,6 +183,7 @@ class World {
   private readonly lastSyn: Record<Side, string> = { client: "", server: "" };
   /** Bytes the application still wants to write on each side (written as space frees). */
   readonly pending: Record<Side, Uint8Array[]> = { client: [], server: [] };
+  readonly pumping: Record<Side, boolean> = { client: false, server: false };
   private readonly dropRules: { side: Side; match: (s: SegView, w: World) => boolean; nth: number[] | "all"; seen: number; why: string; until?: () => boolean }[] = [];
   private readonly handlers: Record<Side, ((sock: number, kind: number, arg: number) => void)[]> = { client: [], server: [] };
   private started = false;
@@ -372,7 +373,8 @@ function shutdown(w: World, side: Side): void {
 /** The application writes `data`; what does not fit now is written on Writable events. */
 function send(w: World, side: Side, data: Uint8Array): void {
   w.note(side, `application writes ${data.length} bytes`);
-  if (w.pending[side].length === 0) {
+  if (!w.pumping[side]) {
+    w.pumping[side] = true;
     w.on(side, (sock, kind) => { if (sock === w.conn[side] && kind === EventKind.Writable) pump(w, side); });
   }
   w.pending[side].push(data);
@@ -381,11 +383,12 @@ function send(w: World, side: Side, data: Uint8Array): void {
 
 function pump(w: World, side: Side): void {
   const q = w.pending[side];
-  while (q.length && q[0].length) {
+  while (q.length) {
     const n = w.tcp[side].write(w.conn[side], q[0]);
     if (n <= 0) break;
     q[0] = q[0].subarray(n);
     if (q[0].length) { w.note(side, `the send buffer is full: ${q[0].length} bytes wait for space`); break; }
+    q.shift();
   }
 }
 
