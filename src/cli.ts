@@ -8,6 +8,7 @@ import { Sim, TapRecord } from "./links/emulated.js";
 import { EventKind, Stack } from "./stack.js";
 import { decodeFrame, FrameSummary } from "./trace.js";
 import { scenarios, ScenarioContext } from "./scenarios.js";
+import { netCommand } from "./cli-net.js";
 
 export interface CliIo {
   out(line: string): void;
@@ -26,6 +27,8 @@ export function usage(): string {
     "",
     "commands:",
     "  demo                 two emulated hosts: ARP, then 3 pings each way; prints frames and counters",
+    "  up                   our stack on a TAP device serving echo/discard/HTTP (wasm-tcpip up --help)",
+    "  get URL              download over HTTP/1.1 through our stack on a TAP (wasm-tcpip get --help)",
     "",
     "options (demo):",
     "  --scenario NAME      run a named scenario instead of the ping demo",
@@ -75,6 +78,9 @@ function parseDemoArgs(args: string[]): DemoArgs {
 
 /** Run the CLI; resolves to the exit code. */
 export async function main(argv: string[], io: CliIo = consoleIo): Promise<number> {
+  if (argv[0] === "up" || argv[0] === "get") {
+    return netCommand(argv[0], argv.slice(1), { ...io, isTTY: io === consoleIo && process.stderr.isTTY === true });
+  }
   if (argv.includes("--help") || argv.includes("-h")) { io.out(usage()); return 0; }
   const [cmd, ...rest] = argv;
   try {

@@ -1,0 +1,354 @@
+// Small network services on top of src/net.ts, used by `wasm-tcpip up` and the tests:
+// echo (RFC 862), discard (RFC 863), and an HTTP/1.1 server (RFC 9112) with a status
+// page and /bytes/N; plus a minimal HTTP/1.1 client for `wasm-tcpip get`.
+
+import { NetStack, Server, Socket, formatSockets } from "./net.js";
+
+// ---------------------------------------------------------------------------
+// Echo and discard
+
+/**
+ * RFC 862 echo. Half-close aware: after the client's FIN we keep echoing what is still
+ * queued and send our FIN only when everything went back (pipe ends the write side
+ * when the read side ends).
+ */
+export function echoServer(net: NetStack, port = 7): Server {
+  return net.createServer({ allowHalfOpen: true }, (s) => {
+    s.on("error", () => { /* counted by the core; the socket closes */ });
+    s.pipe(s);
+  }).listen(port);
+}
+
+/** RFC 863 discard: read and throw away; close when the client closes. */
+export function discardServer(net: NetStack, port = 9): Server {
+  return net.createServer((s) => {
+    s.on("error", () => { /* the socket closes */ });
+    s.resume();
+  }).listen(port);
+}
+
+// ---------------------------------------------------------------------------
+// /bytes/N payload: byte i is (i mod 251)
+
+const PATTERN_PERIOD = 251;
+const PATTERN = (() => {
+  const b = Buffer.alloc(PATTERN_PERIOD * 261); // 65511 bytes: any window of 65260 starts in the first period
+  for (let i = 0; i < b.length; i++) b[i] = i % PATTERN_PERIOD;
+  return b;
+})();
+
+/** Bytes [offset, offset + len) of the /bytes/N pattern (len <= 65260). */
+export function patternSlice(offset: number, len: number): Buffer {
+  const start = offset % PATTERN_PERIOD;
+  return PATTERN.subarray(start, start + Math.min(len, PATTERN.length - PATTERN_PERIOD));
+}
+
+/** The whole /bytes/N body (for tests and small N). */
+export function patternBytes(n: number): Buffer {
+  const out = Buffer.alloc(n);
+  for (let off = 0; off < n;) {
+    const s = patternSlice(off, n - off);
+    s.copy(out, off);
+    off += s.length;
+  }
+  return out;
+}
+
+/** Write `n` pattern bytes to `s` with backpressure; resolves when all are queued (false if the socket died). */
+function writePattern(s: Socket, n: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    let off = 0;
+    const onClose = () => resolve(false);
+    s.once("close", onClose);
+    const pump = () => {
+      while (off < n) {
+        if (s.destroyed) return;
+        const chunk = patternSlice(off, Math.min(n - off, 65260));
+        off += chunk.length;
+        if (!s.write(chunk)) { s.once("drain", pump); return; }
+      }
+      s.off("close", onClose);
+      resolve(true);
+    };
+    pump();
+  });
+}
+
+// ---------------------------------------------------------------------------
+// HTTP/1.1 server
+
+export interface HttpServerOptions {
+  /** Largest /bytes/N served (default 1 GiB). */
+  maxBytes?: number;
+  /** Extra lines for the status page. */
+  status?: () => string;
+  /** Called once per request (method, path, status code). */
+  onRequest?: (method: string, path: string, status: number) => void;
+}
+
+const MAX_HEAD = 16 * 1024;
+
+interface Request { method: string; target: string; version: string; headers: Map<string, string> }
+
+/** Parse one request head (without the final CRLFCRLF); null when malformed. */
+function parseHead(head: string): Request | null {
+  const lines = head.split("\r\n");
+  const m = /^([A-Z]+) (\S+) HTTP\/(1\.[01])$/.exec(lines[0]);
+  if (!m) return null;
+  const headers = new Map<string, string>();
+  for (const l of lines.slice(1)) {
+    const i = l.indexOf(":");
+    if (i <= 0 || /\s/.test(l.slice(0, i))) return null;
+    const k = l.slice(0, i).toLowerCase();
+    const v = l.slice(i + 1).trim();
+    headers.set(k, headers.has(k) ? `${headers.get(k)}, ${v}` : v);
+  }
+  return { method: m[1], target: m[2], version: m[3], headers };
+}
+
+function wantsKeepAlive(r: Request): boolean {
+  const conn = (r.headers.get("connection") ?? "").toLowerCase().split(",").map((x) => x.trim());
+  if (r.version === "1.0") return conn.includes("keep-alive");
+  return !conn.includes("close");
+}
+
+const REASONS: Record<number, string> = {
+  200: "OK", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed", 413: "Content Too Large",
+  431: "Request Header Fields Too Large", 501: "Not Implemented",
+};
+
+/** The status page: counters that moved and the socket table. */
+export function statusPage(net: NetStack, extra = ""): string {
+  const stats = Object.entries(net.stats()).filter(([, v]) => v !== 0);
+  return [
+    `wasm-tcpip ${net.address}/${net.prefix}`,
+    `uptime ${(net.now() / 1000).toFixed(1)} s`,
+    "",
+    "sockets:",
+    formatSockets(net.sockets()),
+    "",
+    "counters:",
+    ...stats.map(([k, v]) => `  ${k.padEnd(28)} ${v}`),
+    ...(extra ? ["", extra] : []),
+    "",
+  ].join("\n");
+}
+
+/**
+ * HTTP/1.1: `GET /` status page, `GET /bytes/N` N bytes (byte i = i mod 251), HEAD of
+ * both. Persistent connections unless the client says close (or speaks HTTP/1.0 without
+ * keep-alive); requests on one connection are answered in order. Request bodies are
+ * refused (413) since no resource takes one.
+ */
+export function httpServer(net: NetStack, port = 80, opts: HttpServerOptions = {}): Server {
+  const maxBytes = opts.maxBytes ?? 1 << 30;
+  return net.createServer({ allowHalfOpen: true }, (s) => {
+    s.on("error", () => { /* connection gone */ });
+    let buf: Buffer = Buffer.alloc(0);
+    let busy = false;
+    let peerEnded = false;
+    const respond = async (r: Request | null, tooLarge: boolean): Promise<boolean> => {
+      let code = 200;
+      let body: Buffer | null = null;
+      let length = 0;
+      let type = "text/plain; charset=utf-8";
+      let keep = r !== null && wantsKeepAlive(r);
+      const path = r ? r.target.split("?")[0] : "";
+      const bytes = /^\/bytes\/(\d{1,12})$/.exec(path);
+      if (tooLarge) { code = 431; keep = false; }
+      else if (!r) { code = 400; keep = false; }
+      else if (r.headers.has("transfer-encoding") || Number(r.headers.get("content-length") ?? "0") > 0) { code = 413; keep = false; }
+      else if (r.method !== "GET" && r.method !== "HEAD") code = 405;
+      else if (path === "/") body = Buffer.from(statusPage(net, opts.status?.() ?? ""));
+      else if (bytes && Number(bytes[1]) <= maxBytes) { length = Number(bytes[1]); type = "application/octet-stream"; }
+      else code = 404;
+      if (code !== 200) body = Buffer.from(`${code} ${REASONS[code]}\n`);
+      if (body) length = body.length;
+      opts.onRequest?.(r?.method ?? "?", path, code);
+      const head = [`HTTP/1.1 ${code} ${REASONS[code]}`, `Content-Type: ${type}`, `Content-Length: ${length}`,
+        `Connection: ${keep ? "keep-alive" : "close"}`, "Server: wasm-tcpip"];
+      if (code === 405) head.push("Allow: GET, HEAD");
+      s.write(head.join("\r\n") + "\r\n\r\n");
+      if (r?.method !== "HEAD") {
+        if (body) s.write(body);
+        else if (!(await writePattern(s, length))) return false;
+      }
+      if (!keep) s.end();
+      return keep;
+    };
+    const serve = async () => {
+      if (busy) return;
+      busy = true;
+      try {
+        for (;;) {
+          const end = buf.indexOf("\r\n\r\n");
+          if (end < 0) {
+            if (buf.length > MAX_HEAD) { await respond(null, true); return; }
+            if (peerEnded) { s.end(); return; } // the client is done and nothing is pending
+            return;
+          }
+          const head = buf.subarray(0, end).toString("latin1");
+          buf = buf.subarray(end + 4);
+          if (!(await respond(parseHead(head), false))) return;
+        }
+      } finally {
+        busy = false;
+      }
+    };
+    s.on("data", (d: Buffer) => { buf = buf.length ? Buffer.concat([buf, d]) : d; void serve(); });
+    s.on("end", () => { peerEnded = true; void serve(); });
+  }).listen(port);
+}
+
+// ---------------------------------------------------------------------------
+// HTTP/1.1 client
+
+export interface HttpResponse {
+  status: number;
+  reason: string;
+  headers: Map<string, string>;
+}
+
+export interface GetOptions {
+  /** Called with each body chunk (the body is not kept when given). */
+  onData?: (chunk: Buffer) => void;
+  /** Called when the head arrived. */
+  onResponse?: (r: HttpResponse) => void;
+  /** Give up after this many ms of the stack's clock (default 60 s). */
+  timeoutMs?: number;
+}
+
+export interface GetResult extends HttpResponse { bytes: number; body: Buffer | null }
+
+/** Split "http://host[:port]/path" (IPv4 literal hosts only: the stack has no resolver). */
+export function parseHttpUrl(url: string): { host: string; port: number; path: string } {
+  const m = /^http:\/\/(\d{1,3}(?:\.\d{1,3}){3})(?::(\d{1,5}))?(\/[^\s#]*)?$/.exec(url);
+  if (!m) throw new Error(`unsupported URL ${url} (want http://A.B.C.D[:PORT]/PATH)`);
+  const port = m[2] ? Number(m[2]) : 80;
+  if (port < 1 || port > 65535) throw new Error(`bad port in ${url}`);
+  return { host: m[1], port, path: m[3] ?? "/" };
+}
+
+/**
+ * GET a URL through our stack (HTTP/1.1, Connection: close). The body is framed by
+ * Content-Length, chunked transfer coding, or the end of the connection.
+ */
+export function httpGet(net: NetStack, url: string, opts: GetOptions = {}): Promise<GetResult> {
+  const { host, port, path } = parseHttpUrl(url);
+  return new Promise((resolve, reject) => {
+    const sock = net.connect({ host, port }, () => {
+      sock.write(`GET ${path} HTTP/1.1\r\nHost: ${host}${port === 80 ? "" : `:${port}`}\r\n` +
+        "User-Agent: wasm-tcpip\r\nAccept: */*\r\nConnection: close\r\n\r\n");
+    });
+    let head: Buffer = Buffer.alloc(0);
+    let res: HttpResponse | null = null;
+    let length = -1;
+    let bytes = 0;
+    let chunked: ChunkDecoder | null = null;
+    let done = false;
+    const bodyParts: Buffer[] = [];
+    const timer = setTimeout(() => fail(new Error(`GET ${url}: timed out`)), opts.timeoutMs ?? 60_000);
+    timer.unref?.();
+    const finish = () => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      sock.end();
+      sock.resume();
+      resolve({ ...res!, bytes, body: opts.onData ? null : Buffer.concat(bodyParts) });
+    };
+    const fail = (e: Error) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      sock.destroy();
+      reject(e);
+    };
+    const body = (d: Buffer) => {
+      if (d.length === 0) return;
+      bytes += d.length;
+      if (opts.onData) opts.onData(d); else bodyParts.push(d);
+    };
+    const onBody = (d: Buffer) => {
+      if (chunked) {
+        const r = chunked.push(d, body);
+        if (r === "error") fail(new Error(`GET ${url}: bad chunked encoding`));
+        else if (r === "done") finish();
+        return;
+      }
+      if (length >= 0 && bytes + d.length > length) d = d.subarray(0, length - bytes);
+      body(d);
+      if (length >= 0 && bytes >= length) finish();
+    };
+    sock.on("data", (d: Buffer) => {
+      if (done) return;
+      if (res) { onBody(d); return; }
+      head = Buffer.concat([head, d]);
+      const end = head.indexOf("\r\n\r\n");
+      if (end < 0) {
+        if (head.length > MAX_HEAD) fail(new Error(`GET ${url}: response head too large`));
+        return;
+      }
+      const lines = head.subarray(0, end).toString("latin1").split("\r\n");
+      const m = /^HTTP\/1\.[01] (\d{3}) ?(.*)$/.exec(lines[0]);
+      if (!m) { fail(new Error(`GET ${url}: bad status line ${JSON.stringify(lines[0])}`)); return; }
+      const headers = new Map<string, string>();
+      for (const l of lines.slice(1)) {
+        const i = l.indexOf(":");
+        if (i > 0) headers.set(l.slice(0, i).trim().toLowerCase(), l.slice(i + 1).trim());
+      }
+      res = { status: Number(m[1]), reason: m[2], headers };
+      opts.onResponse?.(res);
+      if ((headers.get("transfer-encoding") ?? "").toLowerCase().includes("chunked")) chunked = new ChunkDecoder();
+      else if (headers.has("content-length")) length = Number(headers.get("content-length"));
+      const rest = head.subarray(end + 4);
+      head = Buffer.alloc(0);
+      if (length === 0) finish();
+      else onBody(rest);
+    });
+    sock.on("end", () => {
+      if (done) return;
+      if (!res) fail(new Error(`GET ${url}: connection closed before a response`));
+      else if (chunked || (length >= 0 && bytes < length)) fail(new Error(`GET ${url}: connection closed after ${bytes} body bytes`));
+      else finish();
+    });
+    sock.on("error", (e) => fail(e));
+  });
+}
+
+/** Chunked transfer coding (RFC 9112 §7.1), incremental. */
+class ChunkDecoder {
+  private buf: Buffer = Buffer.alloc(0);
+  private left = -1; // bytes left in the current chunk (+2 for its CRLF); -1 = expecting a size line
+  private trailer = false;
+
+  push(d: Buffer, out: (b: Buffer) => void): "more" | "done" | "error" {
+    this.buf = this.buf.length ? Buffer.concat([this.buf, d]) : d;
+    for (;;) {
+      if (this.trailer) {
+        const e = this.buf.indexOf("\r\n");
+        if (e < 0) return "more";
+        const line = this.buf.subarray(0, e);
+        this.buf = this.buf.subarray(e + 2);
+        if (line.length === 0) return "done";
+        continue;
+      }
+      if (this.left < 0) {
+        const e = this.buf.indexOf("\r\n");
+        if (e < 0) return this.buf.length > 1024 ? "error" : "more";
+        const size = parseInt(this.buf.subarray(0, e).toString("latin1").split(";")[0].trim(), 16);
+        this.buf = this.buf.subarray(e + 2);
+        if (!Number.isFinite(size) || size < 0) return "error";
+        if (size === 0) { this.trailer = true; continue; }
+        this.left = size + 2;
+      }
+      if (this.buf.length === 0) return "more";
+      const take = Math.min(this.left, this.buf.length);
+      const data = Math.min(take, Math.max(0, this.left - 2));
+      out(this.buf.subarray(0, data));
+      this.buf = this.buf.subarray(take);
+      this.left -= take;
+      if (this.left === 0) this.left = -1;
+    }
+  }
+}
