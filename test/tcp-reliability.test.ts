@@ -8,7 +8,7 @@ const bytes = (n: number, seed = 1) => new Rng(seed).bytes(n);
 
 describe("RTO (RFC 6298)", () => {
   it("RFC 6298 §2.2: the first RTT sample sets SRTT = R, RTTVAR = R/2, RTO = SRTT + 4*RTTVAR", async () => {
-    const { net, a, c } = await connected({ DelAckMs: 0 });
+    const { a, c } = await connected({ DelAckMs: 0 });
     // handshake RTT with 1 ms links is 2 ms: with RTO.min 200 the RTO is clamped
     expect(a.info(c).srtt).toBe(2);
     expect(a.info(c).rttvar).toBe(1);

@@ -1,7 +1,7 @@
 // The RFC 9293 state diagram, edge by edge, between two instances or against a scripted peer.
 import { describe, expect, it } from "vitest";
 import { ACK, Err, Ev, FIN, RST, S, SYN, connected, flagStr, pair } from "./helpers/tcp-harness";
-import { activeToPeer, hostAndPeer, peerSend, peerToListener, PEER_IP } from "./helpers/tcp-peer";
+import { activeToPeer, hostAndPeer, listenerAndPeer, peerSend, PEER_IP, synSentToPeer } from "./helpers/tcp-peer";
 
 const enc = (s: string) => new TextEncoder().encode(s);
 
@@ -69,11 +69,7 @@ describe("TCP connection establishment", () => {
   });
 
   it("RFC 9293 §3.10.7.3: SYN-SENT drops a SYN+ACK whose ACK is unacceptable and answers <SEQ=SEG.ACK><CTL=RST>", async () => {
-    const { net, h, p } = await hostAndPeer();
-    const s = h.open();
-    h.connect(s, PEER_IP, 7000);
-    net.run(3);
-    const syn = p.take()[0];
+    const { net, h, p, s, syn } = await synSentToPeer();
     p.send(h, { sport: 7000, dport: syn.sport, seq: 100, ack: syn.seq + 50, flags: SYN | ACK });
     net.run(3);
     expect(h.state(s)).toBe(S.SYN_SENT);
@@ -83,11 +79,7 @@ describe("TCP connection establishment", () => {
   });
 
   it("RFC 9293 §3.10.7.3: SYN-SENT ignores a RST whose ACK is unacceptable", async () => {
-    const { net, h, p } = await hostAndPeer();
-    const s = h.open();
-    h.connect(s, PEER_IP, 7000);
-    net.run(3);
-    const syn = p.take()[0];
+    const { net, h, p, s, syn } = await synSentToPeer();
     p.send(h, { sport: 7000, dport: syn.sport, seq: 0, ack: syn.seq + 9, flags: RST | ACK });
     net.run(3);
     expect(h.state(s)).toBe(S.SYN_SENT);
@@ -113,10 +105,7 @@ describe("TCP connection establishment", () => {
   });
 
   it("RFC 9293 §3.5: SYN-RECEIVED retransmits SYN+ACK when the final ACK never comes, then drops the half-open connection", async () => {
-    const { net, h, p } = await hostAndPeer({ SynRetries: 2, RtoInitialMs: 1000 });
-    const l = h.open();
-    h.bind(l, 80);
-    h.listen(l, 4);
+    const { net, h, p, l } = await listenerAndPeer({ SynRetries: 2, RtoInitialMs: 1000 });
     p.send(h, { sport: 40000, dport: 80, seq: 1, flags: SYN, opts: { mss: 1000 } });
     net.run(20_000);
     const sa = p.rx.filter((x) => x.flags === (SYN | ACK));
@@ -132,10 +121,7 @@ describe("TCP connection establishment", () => {
   });
 
   it("RFC 9293 §3.10.7.4: a retransmitted SYN in SYN-RECEIVED is answered with the same SYN+ACK", async () => {
-    const { net, h, p } = await hostAndPeer();
-    const l = h.open();
-    h.bind(l, 80);
-    h.listen(l, 4);
+    const { net, h, p } = await listenerAndPeer();
     p.send(h, { sport: 40000, dport: 80, seq: 1, flags: SYN });
     net.run(5);
     p.send(h, { sport: 40000, dport: 80, seq: 1, flags: SYN });
@@ -147,10 +133,7 @@ describe("TCP connection establishment", () => {
   });
 
   it("RFC 9293 §3.10.7.4: SYN-RECEIVED answers an unacceptable ACK with <SEQ=SEG.ACK><CTL=RST>", async () => {
-    const { net, h, p } = await hostAndPeer();
-    const l = h.open();
-    h.bind(l, 80);
-    h.listen(l, 4);
+    const { net, h, p, l } = await listenerAndPeer();
     p.send(h, { sport: 40000, dport: 80, seq: 1, flags: SYN });
     net.run(5);
     const sa = p.take()[0];
@@ -372,10 +355,7 @@ describe("TCP reset handling", () => {
   }, S.TIME_WAIT, 0));
 
   it("RFC 9293 §3.10.7.4: RST in SYN-RECEIVED (passive open) returns to LISTEN without an accept", async () => {
-    const { net, h, p } = await hostAndPeer();
-    const l = h.open();
-    h.bind(l, 80);
-    h.listen(l, 4);
+    const { net, h, p, l } = await listenerAndPeer();
     p.send(h, { sport: 40000, dport: 80, seq: 1, flags: SYN });
     net.run(5);
     p.send(h, { sport: 40000, dport: 80, seq: 2, flags: RST });
@@ -389,11 +369,7 @@ describe("TCP reset handling", () => {
   });
 
   it("RFC 9293 §3.10.7.4: RST in SYN-RECEIVED after a simultaneous open -> CLOSED with ECONNREFUSED", async () => {
-    const { net, h, p } = await hostAndPeer();
-    const s = h.open();
-    h.connect(s, PEER_IP, 7000);
-    net.run(3);
-    const syn = p.take()[0];
+    const { net, h, p, s, syn } = await synSentToPeer();
     p.send(h, { sport: 7000, dport: syn.sport, seq: 300, flags: SYN });
     net.run(3);
     expect(h.state(s)).toBe(S.SYN_RECEIVED);

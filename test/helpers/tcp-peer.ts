@@ -62,3 +62,22 @@ export function peerSend(c: PeerConn, flags: number, payload?: Uint8Array, extra
   });
   if (extra.seq === undefined) c.pseq = (c.pseq + (payload?.length ?? 0) + ((flags & SYN) ? 1 : 0) + ((flags & 1) ? 1 : 0)) >>> 0;
 }
+
+/** The host in SYN-SENT towards the peer; returns the SYN the peer saw. */
+export async function synSentToPeer(cfg: Record<string, number> = {}) {
+  const { net, h, p } = await hostAndPeer(cfg);
+  const s = h.open();
+  h.connect(s, PEER_IP, 7000);
+  net.run(3);
+  const syn = p.take()[0];
+  return { net, h, p, s, syn };
+}
+
+/** A host with a listener on `port`; the scripted peer is ready to send SYNs. */
+export async function listenerAndPeer(cfg: Record<string, number> = {}, port = 80, backlog = 4) {
+  const { net, h, p } = await hostAndPeer(cfg);
+  const l = h.open();
+  h.bind(l, port);
+  h.listen(l, backlog);
+  return { net, h, p, l };
+}
