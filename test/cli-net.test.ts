@@ -1,0 +1,79 @@
+// `wasm-tcpip up` / `wasm-tcpip get` argument handling (no network needed) and the
+// bin/wasm-tcpip launcher. Their network behaviour is tested against the kernel in
+// test/interop/cli.test.ts.
+import { describe, expect, it } from "vitest";
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { main } from "../src/cli.js";
+
+async function run(argv: string[]) {
+  const out: string[] = [], err: string[] = [];
+  const code = await main(argv, { out: (l) => out.push(l), err: (l) => err.push(l) });
+  return { code, out: out.join("\n"), err };
+}
+
+describe("CLI up/get: usage", () => {
+  it("`wasm-tcpip --help` lists up and get", async () => {
+    const r = await run(["--help"]);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^\s+up\s/m);
+    expect(r.out).toMatch(/^\s+get URL\s/m);
+  });
+
+  for (const cmd of ["up", "get"]) {
+    it(`\`wasm-tcpip ${cmd} --help\` prints its own usage and exits 0`, async () => {
+      const r = await run([cmd, "--help"]);
+      expect(r.code).toBe(0);
+      expect(r.err).toEqual([]);
+      expect(r.out.split("\n")[0]).toMatch(new RegExp(`^usage: wasm-tcpip ${cmd} `));
+      for (const f of ["--tap NAME", "--ip A.B.C.D/LEN", "--pcap FILE", "--loss P", "--delay MS", "--jitter MS", "--reorder P", "--duplicate P", "--seed N"]) {
+        expect(r.out).toContain(f);
+      }
+      if (cmd === "up") for (const f of ["--echo PORT", "--discard PORT", "--http PORT"]) expect(r.out).toContain(f);
+      else expect(r.out).toContain("-o, --output FILE");
+    });
+  }
+
+  const bad: [string[], RegExp][] = [
+    [["up", "--ip", "198.51.100.2/24"], /needs --tap/],
+    [["up", "--tap", "wt0"], /needs --ip/],
+    [["up", "--tap", "wt0", "--ip", "198.51.100.2"], /--ip wants A\.B\.C\.D\/LEN/],
+    [["up", "--tap", "wt0", "--ip", "198.51.100.300/24"], /--ip wants/],
+    [["up", "--tap", "wt0", "--ip", "198.51.100.2/33"], /--ip wants/],
+    [["up", "--tap", "wt0", "--ip", "198.51.100.2/24", "--echo", "70000"], /--echo wants a port/],
+    [["up", "--tap", "wt0", "--ip", "198.51.100.2/24", "--loss", "1.5"], /--loss wants a probability/],
+    [["up", "--tap", "wt0", "--ip", "198.51.100.2/24", "--mac", "zz"], /--mac wants/],
+    [["up", "--tap", "wt0", "--ip", "198.51.100.2/24", "--seed", "-1"], /--seed wants/],
+    [["up", "--tap", "wt0", "--ip", "198.51.100.2/24", "--bogus"], /unknown option --bogus/],
+    [["up", "--tap", "wt0", "--ip", "198.51.100.2/24", "-o", "x"], /unknown option -o for up/],
+    [["up", "--tap"], /--tap needs a value/],
+    [["get", "--tap", "wt0", "--ip", "198.51.100.2/24"], /get needs a URL/],
+    [["get", "https://example.com/", "--tap", "wt0", "--ip", "198.51.100.2/24"], /unsupported URL/],
+    [["get", "http://198.51.100.1/", "http://198.51.100.1/", "--tap", "wt0", "--ip", "198.51.100.2/24"], /unexpected argument/],
+    [["get", "http://198.51.100.1/", "--tap", "wt0", "--ip", "198.51.100.2/24", "--echo", "7"], /unknown option --echo for get/],
+  ];
+  for (const [argv, msg] of bad) {
+    it(`bad usage \`${argv.join(" ")}\`: one-line error, exit code 2`, async () => {
+      const r = await run(argv);
+      expect(r.code).toBe(2);
+      expect(r.err.length).toBe(1);
+      expect(r.err[0]).toMatch(/^error: /);
+      expect(r.err[0]).toMatch(msg);
+      expect(r.out).toBe("");
+    });
+  }
+});
+
+describe("bin/wasm-tcpip", () => {
+  it("runs dist/cli.js with node: `up --help` exits 0, a bad flag exits 2 with one stderr line", () => {
+    expect(existsSync(new URL("../dist/cli.js", import.meta.url)), "dist/cli.js missing: run `npm run tsbuild`").toBe(true);
+    const bin = new URL("../bin/wasm-tcpip", import.meta.url).pathname;
+    const help = spawnSync(process.execPath, [bin, "up", "--help"], { encoding: "utf8", timeout: 20_000 });
+    expect(help.status).toBe(0);
+    expect(help.stdout).toMatch(/^usage: wasm-tcpip up /);
+    const badFlag = spawnSync(process.execPath, [bin, "get", "--nope"], { encoding: "utf8", timeout: 20_000 });
+    expect(badFlag.status).toBe(2);
+    expect(badFlag.stderr.trim().split("\n")).toEqual(["error: unknown option --nope for get (see wasm-tcpip get --help)"]);
+    expect(badFlag.stdout).toBe("");
+  });
+});
