@@ -1,0 +1,175 @@
+// One bulk transfer between two emulated stacks (src/links/emulated.ts Sim, virtual clock):
+// the client (198.51.100.1) connects to the server (198.51.100.2:80), writes `bytes`
+// of seeded pseudo-random data and shuts down; the server reads everything, hashes
+// it, and shuts down at end of stream; the run ends when both connections are CLOSED.
+// Used by test/bulk.test.ts and test/property.test.ts.
+import { createHash } from "node:crypto";
+import { LinkOptions, Sim } from "../../src/links/emulated.js";
+import { Prng } from "../../src/prng.js";
+import { BuildName, ERR_NAMES, EventKind, Stack } from "../../src/stack.js";
+import { decodeFrame } from "../../src/trace.js";
+import { TcpApi, TCP_STATES, TCP_OPT_NODELAY } from "../../src/scenarios.js";
+
+export interface TransferOptions {
+  bytes: number;
+  /** Seed of the Sim (impairments, ISNs) and of the data. */
+  seed: number;
+  /** Impairments, applied to both directions. */
+  link?: LinkOptions;
+  /** Config for both stacks, then per side. */
+  config?: Record<string, number>;
+  client?: Record<string, number>;
+  server?: Record<string, number>;
+  build?: BuildName;
+  nodelay?: boolean;
+  /** Give up after this much virtual time (ms). */
+  limitMs?: number;
+  /** Bytes per application write (default 65536). */
+  chunk?: number;
+}
+
+export interface TransferResult {
+  sent: number;
+  received: number;
+  sentSha: string;
+  receivedSha: string;
+  /** Each side's connection state at the end (RFC 9293 name). */
+  final: { client: string; server: string };
+  /** State paths of both connections, and the virtual time (ms) each state was entered. */
+  path: { client: string[]; server: string[] };
+  times: { client: number[]; server: number[] };
+  errors: { client: string[]; server: string[] };
+  virtualMs: number;
+  wallMs: number;
+  frames: number;
+  /** Largest TCP payload and number of data segments sent by each side (first copies, drops included). */
+  maxPayload: { client: number; server: number };
+  dataSegments: { client: number; server: number };
+  lost: number;
+  duplicated: number;
+  stats: { client: Record<string, number>; server: Record<string, number> };
+}
+
+/** Deterministic data: `n` bytes from a seeded PRNG. */
+export function makeData(n: number, seed: number): Uint8Array {
+  const d = new Uint8Array(n);
+  new Prng(seed ^ 0x5a5a5a5a).fill(d);
+  return d;
+}
+
+const dataCache = new Map<string, { data: Uint8Array; sha: string }>();
+function dataFor(n: number, seed: number) {
+  const k = `${n}/${seed}`;
+  let d = dataCache.get(k);
+  if (!d) {
+    const data = makeData(n, seed);
+    d = { data, sha: createHash("sha256").update(data).digest("hex") };
+    if (n >= 1 << 20) dataCache.clear();
+    dataCache.set(k, d);
+  }
+  return d;
+}
+
+export function runTransfer(o: TransferOptions): TransferResult {
+  const t0 = performance.now();
+  const { data, sha } = dataFor(o.bytes, o.seed);
+  const sim = new Sim({ seed: o.seed });
+  const link = sim.link({ delayMs: 1, ...o.link });
+  const host = (name: "client" | "server", ip: string, mac: string, cfg?: Record<string, number>) =>
+    sim.addHost({ name, ip, mac, prefix: 24, link, build: o.build, config: { ...o.config, ...cfg } });
+  const stacks = {
+    client: host("client", "198.51.100.1", "02:00:00:00:00:01", o.client),
+    server: host("server", "198.51.100.2", "02:00:00:00:00:02", o.server),
+  };
+  const maxPayload = { client: 0, server: 0 }, dataSegments = { client: 0, server: 0 };
+  sim.tap((r) => {
+    if (r.duplicate) return;
+    const d = decodeFrame(r.frame);
+    if (d.proto !== "TCP" || d.len === 0) return;
+    const side = r.fromName as "client" | "server";
+    dataSegments[side]++;
+    if (d.len > maxPayload[side]) maxPayload[side] = d.len;
+  });
+  const api = { client: new TcpApi(stacks.client), server: new TcpApi(stacks.server) };
+  const conn = { client: -1, server: -1 };
+  const path = { client: [] as string[], server: [] as string[] };
+  const times = { client: [] as number[], server: [] as number[] };
+  const errors = { client: [] as string[], server: [] as string[] };
+  const hash = createHash("sha256");
+  let accepted = false, sent = 0, received = 0, clientShut = false, serverShut = false, clientEof = false;
+  const chunk = o.chunk ?? 65536;
+
+  const listener = api.server.open();
+  api.server.bind(listener, 80);
+  api.server.listen(listener, 4);
+
+  // application work runs as a Sim event after the core call that raised the event returns
+  let due = false;
+  const app = () => {
+    due = false;
+    if (!accepted) {
+      const h = api.server.accept(listener);
+      if (h > 0) {
+        accepted = true;
+        if (h !== conn.server) throw new Error(`accepted handle ${h} is not the child ${conn.server} whose states were seen`);
+      }
+    }
+    if (conn.client > 0) {
+      while (sent < data.length) {
+        const n = api.client.write(conn.client, data.subarray(sent, Math.min(data.length, sent + chunk)));
+        if (n <= 0) break;
+        sent += n;
+      }
+      if (sent === data.length && !clientShut && api.client.state(conn.client) === 4) {
+        clientShut = true;
+        api.client.shutdown(conn.client);
+      }
+      while (!clientEof) {
+        const r = api.client.read(conn.client);
+        if (r === 0) clientEof = true;
+        if (!(r instanceof Uint8Array)) break;
+        throw new Error(`client received ${r.length} unexpected bytes`);
+      }
+    }
+    if (conn.server > 0) {
+      for (;;) {
+        const r = api.server.read(conn.server);
+        if (r instanceof Uint8Array) { hash.update(r); received += r.length; continue; }
+        if (r === 0 && !serverShut) { serverShut = true; api.server.shutdown(conn.server); }
+        break;
+      }
+    }
+  };
+  for (const side of ["client", "server"] as const) {
+    stacks[side].onEvents((sock, kind, arg) => {
+      if (kind === EventKind.State && sock === conn[side]) { path[side].push(TCP_STATES[arg & 255]); times[side].push(sim.now()); }
+      if (kind === EventKind.State && side === "server" && conn.server < 0 && (arg >> 8) === 1) {
+        conn.server = sock; // the passive child, before accept (so its whole path is seen)
+        path.server.push(TCP_STATES[arg >> 8], TCP_STATES[arg & 255]);
+        times.server.push(sim.now(), sim.now());
+      }
+      if ((kind === EventKind.Error || kind === EventKind.Reset) && sock === conn[side]) errors[side].push(ERR_NAMES[arg] ?? String(arg));
+      if (!due) { due = true; sim.after(0, app); }
+    });
+  }
+  sim.at(1, () => {
+    conn.client = api.client.open();
+    path.client.push("CLOSED");
+    times.client.push(sim.now());
+    if (o.nodelay) api.client.setOption(conn.client, TCP_OPT_NODELAY, 1);
+    api.client.connect(conn.client, "198.51.100.2", 80);
+  });
+  const closed = (side: "client" | "server") => conn[side] > 0 && api[side].state(conn[side]) === 0;
+  sim.runUntil(() => closed("client") && closed("server"), o.limitMs ?? 3_600_000);
+  const state = (side: "client" | "server") => {
+    const s = conn[side] > 0 ? api[side].state(conn[side]) : -1;
+    return s < 0 ? `gone(${s})` : TCP_STATES[s];
+  };
+  return {
+    sent, received, sentSha: sha, receivedSha: hash.digest("hex"),
+    final: { client: state("client"), server: state("server") },
+    path, times, errors, virtualMs: sim.now(), wallMs: performance.now() - t0,
+    frames: link.sent, maxPayload, dataSegments, lost: link.dropped, duplicated: link.duplicated,
+    stats: { client: stacks.client.stats(), server: stacks.server.stats() },
+  };
+}
