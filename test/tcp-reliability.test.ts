@@ -86,6 +86,33 @@ describe("RTO (RFC 6298)", () => {
   });
 });
 
+describe("Retransmission of SYN-carried state and FIN", () => {
+  it("RFC 9293 §3.10.4: a lost FIN is retransmitted by the RTO and then acknowledged", async () => {
+    const { net, a, b, c, s } = await connected({ RtoMinMs: 200 });
+    let drops = 0;
+    net.hook = (_f, from, seg) => (from === a && seg && seg.flags & FIN && drops++ === 0 ? "drop" : undefined);
+    a.shutdown(c);
+    net.run(100);
+    expect(b.state(s)).toBe(S.ESTABLISHED);
+    net.run(400);
+    expect(b.state(s)).toBe(S.CLOSE_WAIT);
+    expect(a.state(c)).toBe(S.FIN_WAIT_2);
+    expect(drops).toBe(2);
+  });
+
+  it("RFC 9293 §3.10.2: data written in SYN-SENT is queued and sent once the connection is established", async () => {
+    const { net, a, b } = await (await import("./helpers/tcp-harness")).pair();
+    const l = b.open(); b.bind(l, 80); b.listen(l, 2);
+    const c = a.open();
+    a.connect(c, "198.51.100.2", 80);
+    expect(a.state(c)).toBe(S.SYN_SENT);
+    expect(a.write(c, new TextEncoder().encode("early"))).toBe(5);
+    net.run(10);
+    const s = b.accept(l);
+    expect(new TextDecoder().decode(b.drain(s))).toBe("early");
+  });
+});
+
 describe("Congestion control and loss recovery", () => {
   /** Drop the n-th (1-based) data segments sent by `from`, first transmission only. */
   const dropNth = (from: { name: string }, which: number[]) => {
