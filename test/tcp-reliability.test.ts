@@ -43,6 +43,15 @@ describe("RTO (RFC 6298)", () => {
     expect(a.stat("tcp_rto_timeouts")).toBeGreaterThanOrEqual(4);
   });
 
+  it("RFC 6298 §2.5: the backed-off RTO is capped at RtoMaxMs", async () => {
+    const { net, a, c } = await connected({ RtoMinMs: 200, RtoMaxMs: 1000, DataRetries: 20 });
+    net.hook = (_f, from, seg) => (from === a && seg && seg.payload.length > 0 ? "drop" : undefined);
+    a.write(c, bytes(100));
+    net.run(6000);
+    const tx = net.log.filter((x) => x.from === a.name && x.seg && x.seg.payload.length > 0).map((x) => x.t);
+    expect(tx.slice(1, 7).map((t, i) => t - tx[i])).toEqual([200, 400, 800, 1000, 1000, 1000]);
+  });
+
   it("RFC 6298 §3 (Karn): the ACK of a retransmitted segment gives no RTT sample (no timestamps)", async () => {
     const { net, a, b, c, s } = await connected({ Features: NO_OPTS, DelAckMs: 0 });
     expect(a.info(c).srtt).toBe(0); // no sample from the handshake without timestamps

@@ -188,6 +188,26 @@ describe("SYN backlog and SYN floods", () => {
     expect(p.rx.length).toBeGreaterThan(0);
   });
 
+  it("RFC 4987 §3.6: with the default pool a flood neither exhausts TCBs nor locks out real clients or outgoing connections", async () => {
+    const { net, a, b } = await connected({}); // defaults: MaxSockets 8, SynBacklog 8, cookies on
+    const l2 = b.open(); b.bind(l2, 8080); b.listen(l2, 4);
+    const p = net.peer("198.51.100.77", 0x77);
+    for (let i = 0; i < 500; i++) p.send(b, { sport: 10000 + i, dport: 8080, seq: i * 1000, flags: SYN });
+    net.run(5);
+    expect(b.stat("tcp_syn_cookies_tx")).toBeGreaterThan(480);
+    const cl = a.open();
+    a.connect(cl, "198.51.100.2", 8080);
+    net.run(10);
+    expect(a.state(cl)).toBe(S.ESTABLISHED);
+    expect(b.accept(l2)).toBeGreaterThan(0);
+    const out = b.open(); // and b can still open outgoing connections
+    expect(out).toBeGreaterThan(0);
+    const la = a.open(); a.bind(la, 9000); a.listen(la, 1);
+    b.connect(out, "198.51.100.1", 9000);
+    net.run(10);
+    expect(b.state(out)).toBe(S.ESTABLISHED);
+  });
+
   it("RFC 4987 §3.6: an ACK with a forged cookie is refused with a RST and counted", async () => {
     const { net, b, p } = await flood(8);
     p.take();

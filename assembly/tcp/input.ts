@@ -13,7 +13,7 @@ import {
   F_ACKNOW, F_ACTIVE, F_CHILD, F_FIN_ACKED, F_SYN_RTX, F_FIN_OOO, F_FIN_QUEUED, F_FIN_RCVD, F_KEEPALIVE, F_PERSIST, F_RTT, F_SACK,
   F_T_KEEP, F_T_RTX, F_TS, F_USER_CLOSED, F_WR_FULL, F_WSCALE, Tcb, TcpState, finAcked, hasFlag,
   nextAcceptOrder, rcvCap, rcvRing, ringPut, setNow, setState, sndCap, sndDataSeq, tcbAlloc, tcbAt,
-  tcbCount, tcbEvent, tcbFree, tcbIndex, tcpNow,
+  tcbCount, tcbEvent, tcbFree, tcbFreeCount, tcbIndex, tcpNow,
 } from "./tcb";
 import {
   chooseRcvWscale, emit, oooBase, ourMss, restartRtx, scheduleAck, sendAck, sendRaw, sendRst, tcpOutput,
@@ -200,7 +200,12 @@ function listenInput(l: Tcb, raddr: u32, lport: u32, rport: u32, seq: u32, ack: 
   }
   if ((flags & TH_SYN) == 0) return;
   let synBacklog = <i32>cfg(Cfg.SynBacklog);
-  let full = childCount(l, true) >= synBacklog || childCount(l, false) >= <i32>l.backlog;
+  // Half-open connections never take the last quarter of the pool: a flood of SYNs must
+  // not lock out real clients (they complete through cookies) or outgoing connections.
+  let reserve = tcbCount() >> 2;
+  if (reserve < 1) reserve = 1;
+  let full = childCount(l, true) >= synBacklog || childCount(l, false) >= <i32>l.backlog ||
+    tcbFreeCount() <= reserve;
   let t: Tcb | null = null;
   if (!full) t = newChild(l, raddr, lport, rport);
   if (t == null) {

@@ -130,6 +130,13 @@ export function tcbAlloc(): Tcb | null {
   return null;
 }
 
+/** TCBs not in use. */
+export function tcbFreeCount(): i32 {
+  let c = 0;
+  for (let i = 0; i < nTcb; i++) if (!hasFlag(tcbAt(i), F_INUSE)) c++;
+  return c;
+}
+
 /** Return a TCB to the pool (its handle becomes stale). */
 export function tcbFree(t: Tcb): void {
   t.flags = 0;
