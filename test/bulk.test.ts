@@ -54,7 +54,6 @@ describe("16 MiB bulk transfer, SHA-256 equal on both ends, both sides end CLOSE
     // the impairment really happened, at about the asked rate, and was repaired by retransmission
     expect(r.lost / r.frames).toBeGreaterThan(loss / 2);
     expect(r.lost / r.frames).toBeLessThan(loss * 2);
-    expect(r.stats.client.tcp_retransmits).toBeGreaterThanOrEqual(r.stats.server.tcp_out_of_order > 0 ? 1 : 0);
     expect(r.stats.client.tcp_retransmits).toBeGreaterThan(0);
   });
 

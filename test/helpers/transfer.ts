@@ -24,15 +24,25 @@ export interface TransferOptions {
   nodelay?: boolean;
   /** Give up after this much virtual time (ms). */
   limitMs?: number;
+  /** Bytes the server sends back after the client's end of stream (from CLOSE-WAIT); default 0. */
+  replyBytes?: number;
+  /** Impairment changes over time: at `atMs` of virtual time, set these link options. */
+  schedule?: { atMs: number; link: Partial<LinkOptions> }[];
   /** Bytes per application write (default 65536). */
   chunk?: number;
 }
 
 export interface TransferResult {
+  /** Client -> server stream. */
   sent: number;
   received: number;
   sentSha: string;
   receivedSha: string;
+  /** Server -> client stream (written in CLOSE-WAIT). */
+  replySent: number;
+  replyReceived: number;
+  replySha: string;
+  replyReceivedSha: string;
   /** Each side's connection state at the end (RFC 9293 name). */
   final: { client: string; server: string };
   /** State paths of both connections, and the virtual time (ms) each state was entered. */
@@ -56,6 +66,9 @@ export function makeData(n: number, seed: number): Uint8Array {
   new Prng(seed ^ 0x5a5a5a5a).fill(d);
   return d;
 }
+
+type Side = "client" | "server";
+const EMPTY_SHA = createHash("sha256").digest("hex");
 
 const dataCache = new Map<string, { data: Uint8Array; sha: string }>();
 function dataFor(n: number, seed: number) {
@@ -95,14 +108,43 @@ export function runTransfer(o: TransferOptions): TransferResult {
   const path = { client: [] as string[], server: [] as string[] };
   const times = { client: [] as number[], server: [] as number[] };
   const errors = { client: [] as string[], server: [] as string[] };
-  const hash = createHash("sha256");
-  let accepted = false, sent = 0, received = 0, clientShut = false, serverShut = false, clientEof = false;
+  // each side's outgoing stream (the server's reply starts at end of stream) and incoming hash
+  const reply = o.replyBytes ? dataFor(o.replyBytes, o.seed + 1) : { data: new Uint8Array(0), sha: EMPTY_SHA };
+  const out = {
+    client: { data, off: 0, ready: true, shut: false },
+    server: { data: reply.data, off: 0, ready: false, shut: false },
+  };
+  const inc = {
+    client: { hash: createHash("sha256"), n: 0, eof: false },
+    server: { hash: createHash("sha256"), n: 0, eof: false },
+  };
+  let accepted = false;
   const chunk = o.chunk ?? 65536;
 
   const listener = api.server.open();
   api.server.bind(listener, 80);
   api.server.listen(listener, 4);
 
+  const step = (side: Side) => {
+    const h = conn[side], t = api[side];
+    if (h <= 0 || (side === "server" && !accepted)) return;
+    const i = inc[side];
+    for (;;) {
+      const r = t.read(h);
+      if (r instanceof Uint8Array) { i.hash.update(r); i.n += r.length; continue; }
+      if (r === 0 && !i.eof) { i.eof = true; if (side === "server") out.server.ready = true; }
+      break;
+    }
+    const w = out[side];
+    if (!w.ready) return;
+    while (w.off < w.data.length) {
+      const n = t.write(h, w.data.subarray(w.off, Math.min(w.data.length, w.off + chunk)));
+      if (n <= 0) break;
+      w.off += n;
+    }
+    const st = t.state(h);
+    if (w.off === w.data.length && !w.shut && (st === 4 || st === 7)) { w.shut = true; t.shutdown(h); }
+  };
   // application work runs as a Sim event after the core call that raised the event returns
   let due = false;
   const app = () => {
@@ -114,31 +156,8 @@ export function runTransfer(o: TransferOptions): TransferResult {
         if (h !== conn.server) throw new Error(`accepted handle ${h} is not the child ${conn.server} whose states were seen`);
       }
     }
-    if (conn.client > 0) {
-      while (sent < data.length) {
-        const n = api.client.write(conn.client, data.subarray(sent, Math.min(data.length, sent + chunk)));
-        if (n <= 0) break;
-        sent += n;
-      }
-      if (sent === data.length && !clientShut && api.client.state(conn.client) === 4) {
-        clientShut = true;
-        api.client.shutdown(conn.client);
-      }
-      while (!clientEof) {
-        const r = api.client.read(conn.client);
-        if (r === 0) clientEof = true;
-        if (!(r instanceof Uint8Array)) break;
-        throw new Error(`client received ${r.length} unexpected bytes`);
-      }
-    }
-    if (conn.server > 0) {
-      for (;;) {
-        const r = api.server.read(conn.server);
-        if (r instanceof Uint8Array) { hash.update(r); received += r.length; continue; }
-        if (r === 0 && !serverShut) { serverShut = true; api.server.shutdown(conn.server); }
-        break;
-      }
-    }
+    step("client");
+    step("server");
   };
   for (const side of ["client", "server"] as const) {
     stacks[side].onEvents((sock, kind, arg) => {
@@ -159,6 +178,7 @@ export function runTransfer(o: TransferOptions): TransferResult {
     if (o.nodelay) api.client.setOption(conn.client, TCP_OPT_NODELAY, 1);
     api.client.connect(conn.client, "198.51.100.2", 80);
   });
+  for (const c of o.schedule ?? []) sim.at(c.atMs, () => link.set(c.link));
   const closed = (side: "client" | "server") => conn[side] > 0 && api[side].state(conn[side]) === 0;
   sim.runUntil(() => closed("client") && closed("server"), o.limitMs ?? 3_600_000);
   const state = (side: "client" | "server") => {
@@ -166,7 +186,8 @@ export function runTransfer(o: TransferOptions): TransferResult {
     return s < 0 ? `gone(${s})` : TCP_STATES[s];
   };
   return {
-    sent, received, sentSha: sha, receivedSha: hash.digest("hex"),
+    sent: out.client.off, received: inc.server.n, sentSha: sha, receivedSha: inc.server.hash.digest("hex"),
+    replySent: out.server.off, replyReceived: inc.client.n, replySha: reply.sha, replyReceivedSha: inc.client.hash.digest("hex"),
     final: { client: state("client"), server: state("server") },
     path, times, errors, virtualMs: sim.now(), wallMs: performance.now() - t0,
     frames: link.sent, maxPayload, dataSegments, lost: link.dropped, duplicated: link.duplicated,
