@@ -31,7 +31,8 @@
 typedef struct {
   int fd;
   int polling;
-  int poll_init;
+  int poll_init;   // uv_poll_init done and uv_close not yet called
+  int refs;        // the JS external + the poll handle until its close callback: free at 0
   uv_poll_t poll;
   napi_env env;
   napi_ref cb, rxbuf, meta, resource;
@@ -128,13 +129,18 @@ static void on_readable(uv_poll_t *h, int status, int events) {
   napi_close_handle_scope(env, scope);
 }
 
-static void on_poll_closed(uv_handle_t *h) { free(h->data); }
+static void release(tap_t *t) { if (--t->refs == 0) free(t); }
 
+static void on_poll_closed(uv_handle_t *h) { release(h->data); }
+
+// Close the poll handle BEFORE the fd: libuv keys epoll registrations by fd number, and a
+// stopped-but-open handle whose fd number is reused by a later open() would, when finally
+// closed, unregister the NEW device from epoll (reads would silently stop).
 static void tap_close(napi_env env, tap_t *t) {
   if (t->fd < 0) return;
-  if (t->polling) uv_poll_stop(&t->poll);
   t->polling = 0;
   drop_refs(t);
+  if (t->poll_init) { t->poll_init = 0; uv_close((uv_handle_t *)&t->poll, on_poll_closed); }
   close(t->fd);
   t->fd = -1;
 }
@@ -142,8 +148,7 @@ static void tap_close(napi_env env, tap_t *t) {
 static void finalize(napi_env env, void *data, void *hint) {
   tap_t *t = data;
   tap_close(env, t);
-  if (t->poll_init) uv_close((uv_handle_t *)&t->poll, on_poll_closed);
-  else free(t);
+  release(t);
 }
 
 static napi_value js_open(napi_env env, napi_callback_info info) {
@@ -171,7 +176,7 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   }
   tap_t *t = calloc(1, sizeof *t);
   if (!t) { close(fd); return throw_errno(env, ENOMEM, "tap"); }
-  t->fd = fd; t->env = env;
+  t->fd = fd; t->env = env; t->refs = 1;
   memcpy(t->name, ifr.ifr_name, IFNAMSIZ - 1);
   napi_value ext;
   if (napi_create_external(env, t, finalize, NULL, &ext) != napi_ok) { close(fd); free(t); return throw_errno(env, ENOMEM, "tap"); }
@@ -216,6 +221,7 @@ static napi_value js_start(napi_env env, napi_callback_info info) {
     if (r < 0) return throw_errno(env, -r, "tap: uv_poll_init");
     t->poll.data = t;
     t->poll_init = 1;
+    t->refs++;
   }
   int r = uv_poll_start(&t->poll, UV_READABLE, on_readable);
   if (r < 0) return throw_errno(env, -r, "tap: uv_poll_start");

@@ -8,6 +8,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import v8 from "node:v8";
+import { runInNewContext } from "node:vm";
 import { loadTapAddon, TapLink, TapLinkOptions } from "../src/links/tap.js";
 import { PcapWriter } from "../src/pcap.js";
 import { Stack } from "../src/stack.js";
@@ -147,6 +149,31 @@ describe.skipIf(reason !== null)("TAP addon", () => {
       expect(payloads).toEqual(Array.from({ length: 50 }, (_, i) => `datagram-${i + 1}`));
       cleanups.splice(0).reverse().forEach((c) => c());
     }
+  });
+
+  it("closing one device and opening the next (same fd number) keeps the new one readable after the old handle is collected", async () => {
+    const tap = loadTapAddon();
+    const rx = new Uint8Array(16 * 2048 + 65549);
+    const meta = new Uint32Array(16);
+    let collected = false;
+    const registry = new FinalizationRegistry(() => { collected = true; });
+    (() => {
+      const old = tap.open(tapName());
+      registry.register(old, "old");
+      tap.start(old, rx, meta, 65549, () => {});
+      tap.close(old);
+    })();
+    const h = tap.open(tapName());
+    withNetns({ name: tap.name(h), close: () => tap.close(h) });
+    let frames = 0;
+    tap.start(h, rx, meta, 65549, (n) => { frames += n; });
+    await new Promise((r) => setTimeout(r, 20)); // the new fd is registered with epoll
+    v8.setFlagsFromString("--expose-gc");
+    const gc = runInNewContext("gc") as () => void;
+    for (let i = 0; i < 50 && !collected; i++) { gc(); await new Promise((r) => setTimeout(r, 10)); }
+    expect(collected).toBe(true); // the old handle's finalizer has run
+    expect(tap.write(h, arpRequest(KERNEL_IP))).toBe(60);
+    expect(await waitFor(() => frames >= 1, 3000)).toBe(true);
   });
 
   it("write and writeBatch reach the kernel: three ARP requests get three ARP replies", async () => {
