@@ -204,6 +204,24 @@ describe("Options (RFC 9293 §3.7.1, RFC 7323)", () => {
     expect(c.h.info(c.sock).srtt).toBe(91);
   });
 
+  it("RFC 6691: SACK blocks count against the MSS — a full data segment never exceeds MSS + 40 bytes", async () => {
+    const c = await activeToPeer({ SndBuf: 65536 }, { mss: 1460, sackOk: true, ts: [1, 0] });
+    peerSend(c, ACK, new Uint8Array(100), { seq: c.pseq + 1000, opts: { ts: [2, 0] } }); // a hole: SACK due
+    c.net.run(3);
+    expect(c.p.take().at(-1)!.opts.sack).toBeTruthy();
+    c.h.write(c.sock, new Uint8Array(10)); // a small segment has room for the blocks
+    c.net.run(3);
+    expect(c.p.take().find((x) => x.payload.length === 10)!.opts.sack).toEqual([[c.pseq + 1000, c.pseq + 1100]]);
+    c.h.setOption(c.sock, 1, 1);
+    c.h.write(c.sock, new Uint8Array(5000));
+    c.net.run(3);
+    const d = c.p.take().filter((x) => x.payload.length > 0);
+    expect(d.length).toBeGreaterThan(1);
+    for (const x of d) expect(x.hlen + x.payload.length).toBeLessThanOrEqual(1460 + 20);
+    expect(d[0].payload.length).toBe(1448);
+    expect(c.h.stat("tcp_tx_too_big")).toBe(0);
+  });
+
   it("RFC 2018 §2: SACK-permitted is offered and honoured only when both SYNs carry it", async () => {
     const c = await activeToPeer({}, { mss: 1460 });
     expect(c.syn.opts.sackOk).toBe(true);
@@ -231,6 +249,18 @@ describe("Keepalive (RFC 1122 §4.2.3.6)", () => {
     expect(c.h.stat("tcp_keepalives_tx")).toBe(4);
     expect(c.h.state(c.sock)).toBe(S.CLOSED);
     expect(c.h.hasEvent(c.sock, Ev.Error, Err.ETIMEDOUT)).toBe(true);
+  });
+
+  it("RFC 1122 §4.2.3.6: KEEPALIVE set before connect arms once the connection is established", async () => {
+    const { net, h, p } = await hostAndPeer({ KeepIdleMs: 1000, KeepIntvlMs: 500, KeepCount: 3 });
+    const s = h.open();
+    expect(h.setOption(s, 2, 1)).toBe(0);
+    h.connect(s, PEER_IP, 7000);
+    net.run(3);
+    const syn = p.take()[0];
+    p.send(h, { sport: 7000, dport: syn.sport, seq: 10, ack: syn.seq + 1, flags: SYN | ACK, opts: { mss: 1460 } });
+    net.run(1500);
+    expect(h.stat("tcp_keepalives_tx")).toBe(1);
   });
 
   it("RFC 1122 §4.2.3.6: keepalive is off by default", async () => {

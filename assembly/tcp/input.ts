@@ -133,6 +133,12 @@ function establish(t: Tcb, wnd: u32, seq: u32, ack: u32): void {
   ccInit(t);
   // RFC 6298 §5.7: after a SYN (or SYN+ACK) timed out, data starts with an RTO of 3 s.
   if (hasFlag(t, F_SYN_RTX) && t.srtt8 == 0 && t.rto < 3000) t.rto = 3000;
+  t.lastRcv = tcpNow;
+  if (hasFlag(t, F_KEEPALIVE)) { // set before the open (RFC 1122 §4.2.3.6): idle from now
+    t.keepDeadline = tcpNow + cfg(Cfg.KeepIdleMs);
+    t.keepProbes = 0;
+    t.flags |= F_T_KEEP;
+  }
   setState(t, TcpState.ESTABLISHED);
 }
 

@@ -1,7 +1,7 @@
 // Segment construction and the send decision (RFC 9293 §3.8.6: Nagle, sender and
 // receiver SWS avoidance, zero-window probing; RFC 7323 / RFC 2018 options).
 // Segments are written at netif's ipTxPayload and handed to ipSend.
-import { ipTxPayload, ipSend, localAddr } from "../netif";
+import { ipMtu, ipTxPayload, ipSend, localAddr } from "../netif";
 import { cfg, Cfg } from "../config";
 import { count, Stat } from "../stats";
 import {
@@ -68,8 +68,12 @@ export function emit(t: Tcb, seq: u32, len: u32, flags: u32): void {
   } else {
     if (hasFlag(t, F_TS)) olen += tcpOptTs(o, tsNow(t), t.tsRecent);
     if (hasFlag(t, F_SACK) && t.oooCount > 0 && (flags & TH_RST) == 0) {
-      let n = sackBlocks(t, hasFlag(t, F_TS) ? 3 : 4);
-      olen += tcpOptSack(o + olen, sackScratch, n);
+      // Options count against the MSS (RFC 6691): only as many blocks as fit beside the payload.
+      let room = <i32>t.sndMss - olen - <i32>len - 4;
+      let fit = room >= 8 ? room >> 3 : 0;
+      let max = hasFlag(t, F_TS) ? 3 : 4;
+      if (fit < max) max = fit;
+      if (max > 0) olen += tcpOptSack(o + olen, sackScratch, sackBlocks(t, max));
     }
   }
   let wnd: u32 = 0;
@@ -79,6 +83,7 @@ export function emit(t: Tcb, seq: u32, len: u32, flags: u32): void {
     if (!syn) wnd >>= t.rcvWscale;
   }
   let hdr = TCP_HDR_MIN + olen;
+  if (hdr + <i32>len > ipMtu - 20) { count(Stat.TcpTxTooBig); return; } // never overrun the tx buffer
   let ack = (flags & TH_ACK) ? t.rcvNxt : 0;
   tcpEmitHeader(p, t.lport, t.rport, seq, ack, flags, wnd, hdr);
   if (len > 0) {
