@@ -265,11 +265,29 @@ describe.skipIf(reason !== null)("TapLink + Stack against the kernel", () => {
     const { link, ping, records } = await pingThrough({ loss: 0.3, seed: 7 }, ["-c", "20", "-i", "0.02", "-W", "1"]);
     const dropped = records.filter((r) => r.dropped).length;
     expect(dropped).toBeGreaterThan(0);
+    expect(link.stats().dropped).toBe(dropped);
     expect(ping.sent).toBe(20);
     const repliesDelivered = records.filter((r) => r.from === 1 && !r.dropped && r.icmpType === 0).length;
     expect(ping.received).toBe(repliesDelivered);
     expect(ping.received).toBeLessThan(20);
     expect(link.stats().framesIn).toBeGreaterThanOrEqual(20);
+  });
+
+  it("impairments switch on and off after attach with set() (loss 1 = every echo lost, loss 0 = none)", async () => {
+    const link = TapLink.open(tapName());
+    const { ns } = withNetns(link);
+    const stack = stackOn(link);
+    const warm = parsePing((await ns.run(["ping", "-n", "-c", "2", "-i", "0.05", "-W", "2", OUR_IP])).stdout);
+    expect(warm.received).toBe(2);
+    link.set({ loss: 1 });
+    const lost = parsePing((await ns.run(["ping", "-n", "-c", "3", "-i", "0.05", "-W", "1", OUR_IP])).stdout);
+    expect(lost).toMatchObject({ sent: 3, received: 0 });
+    expect(link.stats().dropped).toBeGreaterThanOrEqual(3);
+    const before = stack.stat("icmp_echo_requests_rx");
+    link.set({ loss: 0 });
+    const back = parsePing((await ns.run(["ping", "-n", "-c", "3", "-i", "0.05", "-W", "2", OUR_IP])).stdout);
+    expect(back.received).toBe(3);
+    expect(stack.stat("icmp_echo_requests_rx")).toBe(before + 3);
   });
 
   it("after close the device is gone from its namespace", async () => {

@@ -96,6 +96,9 @@ export interface TapLinkStats {
   writeErrors: number;
   /** Largest number of frames delivered by one wakeup. */
   maxBatch: number;
+  /** Frames the impairments dropped / duplicated (both directions). */
+  dropped: number;
+  duplicated: number;
 }
 
 export class TapLink {
@@ -158,13 +161,7 @@ export class TapLink {
     const h = this.handle();
     if (this.stack) throw new Error(`${this.name}: a stack is already attached`);
     this.stack = stack;
-    if (this.link) {
-      const port: PortShim = { name: stack.name, attach: (fn) => { this.fromStack = fn; }, input: (f) => stack.input(f) };
-      this.link.attach(port as unknown as Stack);
-      stack.attach((frame) => { this.syncClock(); this.fromStack!(frame); this.pump(); });
-    } else {
-      stack.attach((frame) => this.transmit(frame));
-    }
+    this.wireStack(stack);
     if (!stack.waker) {
       this.driver = new RealtimeDriver();
       this.driver.add(stack);
@@ -181,6 +178,18 @@ export class TapLink {
     return () => { this.observers = this.observers.filter((o) => o !== fn); };
   }
 
+  /**
+   * Change impairments on the fly (like the emulated Link's set()); a link opened
+   * without impairments switches to the impaired path (seeded with opts.seed) for good.
+   */
+  set(opts: Partial<LinkOptions>): void {
+    if (!this.link) {
+      this.setupImpairments();
+      if (this.stack) this.wireStack(this.stack);
+    }
+    this.link!.set(opts);
+  }
+
   /** Write one frame to the TAP directly (bypassing stack and impairments). Returns bytes or -errno. */
   write(frame: Uint8Array): number {
     return this.addon.write(this.handle(), frame);
@@ -188,7 +197,8 @@ export class TapLink {
 
   stats(): TapLinkStats {
     const [wakeups, framesIn, framesOut, writeErrors] = this.h ? this.addon.stats(this.h) : [0, 0, 0, 0];
-    return { wakeups, framesIn, framesOut, writeErrors, maxBatch: this.maxBatch };
+    return { wakeups, framesIn, framesOut, writeErrors, maxBatch: this.maxBatch,
+      dropped: this.link?.dropped ?? 0, duplicated: this.link?.duplicated ?? 0 };
   }
 
   /** Stop reading, detach the stack and close the device (a non-persistent TAP disappears). */
@@ -207,6 +217,16 @@ export class TapLink {
   private handle(): object {
     if (!this.h) throw Object.assign(new Error(`TAP ${this.name} is closed`), { code: "EBADF" });
     return this.h;
+  }
+
+  private wireStack(stack: Stack): void {
+    if (this.link) {
+      const port: PortShim = { name: stack.name, attach: (fn) => { this.fromStack = fn; }, input: (f) => stack.input(f) };
+      this.link.attach(port as unknown as Stack);
+      stack.attach((frame) => { this.syncClock(); this.fromStack!(frame); this.pump(); });
+    } else {
+      stack.attach((frame) => this.transmit(frame));
+    }
   }
 
   private emit(from: number, frame: Uint8Array): void {
