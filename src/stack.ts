@@ -169,6 +169,10 @@ export class Stack {
 
   private txFn: ((frame: Uint8Array, stack: Stack) => void) | null;
   private listeners: EventListener[] = [];
+  /** >0 while the core is calling out to us (tx/event): the core is mid-call and its rx buffer busy. */
+  private inCallback = 0;
+  /** Frames delivered re-entrantly (from inside a tx/event callback), processed once the core returns. */
+  private deferred: Uint8Array[] = [];
   private statNameList: string[] | null = null;
   private rxPtr = 0;
   private rxCap = 0;
@@ -258,6 +262,14 @@ export class Stack {
 
   /** Deliver one received Ethernet frame. */
   input(frame: Uint8Array): void {
+    if (this.inCallback > 0) {
+      // A driver answered a tx synchronously (e.g. a link that delivers at once): the core is
+      // still inside the call that transmitted, and writing rxBuffer now would overwrite the
+      // frame it may be parsing. Queue a copy; deliver it as soon as the core has returned.
+      this.deferred.push(frame.slice());
+      if (this.deferred.length === 1) queueMicrotask(() => this.drainDeferred());
+      return;
+    }
     const n = Math.min(frame.length, this.rxCap);
     new Uint8Array(this.memory.buffer, this.rxPtr, n).set(n === frame.length ? frame : frame.subarray(0, n));
     this.exports.input(frame.length, this.nowMs());
@@ -317,8 +329,17 @@ export class Stack {
 
   private onTx(ptr: number, len: number): void {
     if (!this.txFn) { this.txUnattached++; return; }
-    this.txFn(new Uint8Array(this.memory.buffer, ptr, len).slice(), this);
+    this.inCallback++;
+    try { this.txFn(new Uint8Array(this.memory.buffer, ptr, len).slice(), this); } finally { this.inCallback--; }
   }
+
+  /** Frames that arrived re-entrantly, in arrival order (each may defer more: they queue behind). */
+  private drainDeferred(): void {
+    while (this.deferred.length > 0 && this.inCallback === 0) this.input(this.deferred.shift()!);
+  }
+
+  /** Frames waiting because they arrived while the core was mid-call (normally 0). */
+  get deferredFrames(): number { return this.deferred.length; }
 
   private onEntropy(ptr: number, len: number): void {
     const out = new Uint8Array(this.memory.buffer, ptr, len);
@@ -327,7 +348,8 @@ export class Stack {
   }
 
   private onEvent(sock: number, kind: number, arg: number): void {
-    for (const l of this.listeners) l(sock, kind, arg);
+    this.inCallback++;
+    try { for (const l of this.listeners) l(sock, kind, arg); } finally { this.inCallback--; }
   }
 }
 

@@ -95,4 +95,24 @@ describe("Stack", () => {
     d.remove(a);
     d.remove(b);
   });
+
+  it("a frame delivered from inside a tx callback is deferred until the core returns, never overwriting the frame in progress", async () => {
+    // b answers a's frames synchronously, from inside a's tx: without the guard, b's reply is
+    // written into a's rx buffer while a is still processing the frame that made it transmit.
+    const a = await loadStack({ name: "a", ip: "198.51.100.1", mac: "02:00:00:00:00:01", seed: 1, clock: new VirtualClock(0) });
+    const b = await loadStack({ name: "b", ip: "198.51.100.2", mac: "02:00:00:00:00:02", seed: 2, clock: new VirtualClock(0) });
+    let deferredSeen = 0;
+    a.attach((f) => b.input(f));
+    b.attach((f) => { a.input(f); deferredSeen = Math.max(deferredSeen, a.deferredFrames); });
+    const replies: number[] = [];
+    a.onEvents((_s, kind, seq) => { if (kind === 9) replies.push(seq); });
+    for (let seq = 1; seq <= 3; seq++) {
+      expect(a.ping("198.51.100.2", seq)).toBe(0);
+      await new Promise((r) => setImmediate(r));
+    }
+    expect(deferredSeen).toBeGreaterThan(0);
+    expect(replies).toEqual([1, 2, 3]);
+    expect(a.deferredFrames).toBe(0);
+    expect(a.stat("icmp_bad_checksum") + a.stat("ipv4_bad_checksum")).toBe(0);
+  });
 });
