@@ -7,3 +7,4 @@ export { ifaceRxCapacity, ifaceTxBuffer, ifaceRegionEnd, arpLookup, arpQueued } 
 export { statsBase } from "./stats";
 export { udpEmit } from "./wire/udp";
 export { tcpParseAt, tcpChecksumOk } from "./wire/tcp"; export { twCount } from "./tcp/timewait";
+export { isnSetBias } from "./tcp/isn";

@@ -291,3 +291,46 @@ describe("Receive side (RFC 2018, RFC 9293 §3.10.7.4)", () => {
     expect(c.h.read(c.sock)).toBe(0);
   });
 });
+
+describe("Sequence space wrap (RFC 9293 §3.4)", () => {
+  it("RFC 9293 §3.4: our sequence numbers wrap modulo 2^32 mid-transfer (ISN just below 2^32), under loss", async () => {
+    const { pair: mkPair } = await import("./helpers/tcp-harness");
+    const { net, a, b } = await mkPair({ SndBuf: 65536, RcvBuf: 65536 });
+    const l = b.open(); b.bind(l, 80); b.listen(l, 2);
+    const setBias = a.x.isnSetBias as (x: number) => void;
+    // learn this tuple's ISN at this time, then bias it to 2^32 - 5000
+    let c = a.open(); a.bind(c, 4000); a.connect(c, "198.51.100.2", 80);
+    const iss0 = net.segs(a).at(-1)!.seq;
+    a.abort(c);
+    net.run(5);
+    b.drain(b.accept(l));
+    const t = net.now;
+    c = a.open(); a.bind(c, 4000);
+    setBias((0xffffec78 - iss0 - (t - net.log.find((x) => x.seg?.seq === iss0)!.t) * 250) >>> 0);
+    a.connect(c, "198.51.100.2", 80);
+    const iss = net.segs(a).at(-1)!.seq;
+    expect(iss).toBeGreaterThan(0xffff0000);
+    net.run(5);
+    const s = b.accept(l);
+    net.impair = { loss: 0.03, rng: new Rng(11) };
+    const data = bytes(300_000, 9);
+    const got = transfer(net, a, c, b, s, data, 60_000);
+    expect(Buffer.compare(Buffer.from(got), Buffer.from(data))).toBe(0);
+    expect(a.info(c).sndUna).toBeLessThan(iss); // wrapped
+    a.shutdown(c);
+    net.run(400);
+    expect(a.state(c)).toBe(S.FIN_WAIT_2);
+  });
+
+  it("RFC 9293 §3.4: the peer's sequence numbers wrap modulo 2^32 (peer ISN just below 2^32)", async () => {
+    const c = await activeToPeer({}, { mss: 1460 }, 0xfffffc00);
+    const data = bytes(5000, 3);
+    for (let off = 0; off < data.length; off += 1000) {
+      peerSend(c, ACK, data.subarray(off, off + 1000));
+      c.net.run(2);
+    }
+    expect(Buffer.compare(Buffer.from(c.h.drain(c.sock)), Buffer.from(data))).toBe(0);
+    c.net.run(300);
+    expect(c.p.last().ack).toBe((0xfffffc00 + 1 + 5000) >>> 0);
+  });
+});

@@ -10,7 +10,7 @@ import {
 } from "../wire/tcp";
 import { seqGe, seqGt, seqLe, seqLt, timeGe } from "./seq";
 import {
-  F_ACKNOW, F_ACTIVE, F_CHILD, F_FIN_ACKED, F_SYN_RTX, F_FIN_OOO, F_FIN_QUEUED, F_FIN_RCVD, F_KEEPALIVE, F_PERSIST, F_RTT, F_SACK,
+  F_ACKNOW, F_ACTIVE, F_CHILD, F_FIN_ACKED, F_SYN_ACKED, F_SYN_RTX, F_FIN_OOO, F_FIN_QUEUED, F_FIN_RCVD, F_KEEPALIVE, F_PERSIST, F_RTT, F_SACK,
   F_T_KEEP, F_T_RTX, F_TS, F_USER_CLOSED, F_WR_FULL, F_WSCALE, Tcb, TcpState, finAcked, hasFlag,
   nextAcceptOrder, rcvCap, rcvRing, ringPut, setNow, setState, sndCap, sndDataSeq, tcbAlloc, tcbAt,
   tcbCount, tcbEvent, tcbFree, tcbFreeCount, tcbIndex, tcpNow,
@@ -126,6 +126,7 @@ function applySynOptions(t: Tcb, o: TcpOptions, tsVal: u32): void {
 
 /** Shared by SYN-RECEIVED and cookie completion: the first window and congestion state. */
 function establish(t: Tcb, wnd: u32, seq: u32, ack: u32): void {
+  t.flags |= F_SYN_ACKED;
   t.sndWnd = wnd << t.sndWscale;
   t.maxSndWnd = t.sndWnd;
   t.sndWl1 = seq;

@@ -50,10 +50,15 @@ export function tupleHash(laddr: u32, lport: u32, raddr: u32, rport: u32, tweak:
   return <u32>(h ^ (h >> 32));
 }
 
+let isnBias: u32 = 0;
+
 /** RFC 6528: ISN = M + F(localip, localport, remoteip, remoteport, secretkey), M a 4 us clock. */
 export function makeIsn(laddr: u32, lport: u32, raddr: u32, rport: u32, nowMs: u32): u32 {
-  return tupleHash(laddr, lport, raddr, rport, 0x49534e00) + nowMs * 250;
+  return tupleHash(laddr, lport, raddr, rport, 0x49534e00) + nowMs * 250 + isnBias;
 }
+
+/** Test hook (exported only by assembly/testing.ts): shift every ISN, to place one near 2^32. */
+export function isnSetBias(b: u32): void { isnBias = b; }
 
 /** A keyed pseudo-random 32-bit value (never repeats the hash input). */
 export function randomU32(): u32 {

@@ -36,6 +36,7 @@ export const F_ACTIVE: u32 = 1 << 19;      // active open (connect)
 export const F_SYN_RTX: u32 = 1 << 20;     // SYN or SYN+ACK was retransmitted (RFC 6298 §5.7)
 export const F_WR_FULL: u32 = 1 << 21;     // a write found the ring full: report Writable later
 export const F_FIN_ACKED: u32 = 1 << 22;   // our FIN has been acknowledged
+export const F_SYN_ACKED: u32 = 1 << 23;   // our SYN has been acknowledged (sndUna is past iss)
 
 @unmanaged export class Tcb {
   flags: u32;
@@ -181,7 +182,7 @@ export function ringGet(ring: usize, cap: u32, pos: u32, dst: usize, len: u32): 
 
 /** Sequence number of the first byte held in the send ring (the SYN occupies iss, the FIN one past the data). */
 @inline export function sndDataSeq(t: Tcb): u32 {
-  if (t.sndUna == t.iss) return t.iss + 1;
+  if (!hasFlag(t, F_SYN_ACKED)) return t.iss + 1; // (not sndUna == iss: that recurs every 4 GiB)
   return hasFlag(t, F_FIN_ACKED) ? t.sndUna - 1 : t.sndUna;
 }
 
