@@ -5,7 +5,7 @@ import { cfg, Cfg } from "../config";
 import { count, Stat } from "../stats";
 import { TcpOptions, sackBlockPtr } from "../wire/tcp";
 import { seqGe, seqGt, seqLe, seqLt, seqMax } from "./seq";
-import { F_RECOVERY, F_SACK, F_SYN_RTX, Tcb, effMss, hasFlag } from "./tcb";
+import { F_RECOVERY, F_SACK, F_SYN_RTX, SACKED_MAX, Tcb, effMss, hasFlag } from "./tcb";
 import { pipe, sackedBase, sendAt, tcpOutput } from "./output";
 import { rangeEnd, rangeInsert, rangeNextStart, rangeSkip, rangeTrimBelow } from "./reassembly";
 
@@ -58,7 +58,7 @@ export function sackUpdate(t: Tcb, o: TcpOptions): void {
     let e = load<u32>(b, 4);
     // ignore D-SACKs and blocks outside what we sent
     if (!seqLt(s, e) || !seqGt(s, t.sndUna) || seqGt(e, t.sndMax)) continue;
-    let k = rangeInsert(base, n, 4, s, e);
+    let k = rangeInsert(base, n, SACKED_MAX, s, e);
     if (k >= 0) n = k;
   }
   t.sackedCount = <u8>rangeTrimBelow(base, n, t.sndUna);

@@ -11,7 +11,7 @@ import {
 import { seqGe, seqGt, seqLe, seqLt, timeGe } from "./seq";
 import {
   F_ACKNOW, F_ACTIVE, F_CHILD, F_FIN_ACKED, F_SYN_ACKED, F_SYN_RTX, F_FIN_OOO, F_FIN_QUEUED, F_FIN_RCVD, F_KEEPALIVE, F_PERSIST, F_RTT, F_SACK,
-  F_T_KEEP, F_T_RTX, F_TS, F_USER_CLOSED, F_WR_FULL, F_WSCALE, Tcb, TcpState, finAcked, hasFlag,
+  F_T_KEEP, F_T_RTX, F_TS, F_USER_CLOSED, F_WR_FULL, F_WSCALE, OOO_MAX, Tcb, TcpState, finAcked, hasFlag,
   nextAcceptOrder, rcvCap, rcvRing, ringPut, setNow, setState, sndCap, sndDataSeq, tcbAlloc, tcbAt,
   tcbCount, tcbEvent, tcbFree, tcbFreeCount, tcbIndex, tcpNow,
 } from "./tcb";
@@ -134,7 +134,6 @@ function establish(t: Tcb, wnd: u32, seq: u32, ack: u32): void {
   ccInit(t);
   // RFC 6298 §5.7: after a SYN (or SYN+ACK) timed out, data starts with an RTO of 3 s.
   if (hasFlag(t, F_SYN_RTX) && t.srtt8 == 0 && t.rto < 3000) t.rto = 3000;
-  t.lastRcv = tcpNow;
   if (hasFlag(t, F_KEEPALIVE)) { // set before the open (RFC 1122 §4.2.3.6): idle from now
     t.keepDeadline = tcpNow + cfg(Cfg.KeepIdleMs);
     t.keepProbes = 0;
@@ -234,7 +233,6 @@ function listenInput(l: Tcb, raddr: u32, lport: u32, rport: u32, seq: u32, ack: 
   t.sndWnd = wnd; // SYN windows are never scaled
   t.sndWl1 = seq; t.sndWl2 = t.iss;
   t.rcvAdv = t.rcvNxt;
-  t.lastRcv = tcpNow;
   setState(t, TcpState.SYN_RECEIVED);
   tcpOutput(t); // SYN+ACK
 }
@@ -280,7 +278,6 @@ function cookieComplete(l: Tcb, raddr: u32, lport: u32, rport: u32, seq: u32, ac
   if (((cookie >> 6) & 1) == 0) t.flags &= ~F_SACK;
   if (o.tsPresent && hasFlag(t, F_TS)) t.tsRecent = o.tsVal; else t.flags &= ~F_TS;
   t.rcvAdv = t.rcvNxt;
-  t.lastRcv = tcpNow;
   t.state = <u8>TcpState.SYN_RECEIVED;
   t.sndUna = ack;
   establish(t, wnd, seq, ack);
@@ -351,7 +348,7 @@ function receiveData(t: Tcb, seq: u32, data: usize, len: u32): void {
         t.rcvLen += end - t.rcvNxt;
         t.rcvNxt = end;
       }
-      t.oooCount = <u16>rangeRemove(base, <i32>t.oooCount, 0);
+      t.oooCount = <u8>rangeRemove(base, <i32>t.oooCount, 0);
       filled = true;
     }
     if (filled || t.oooCount > 0) t.flags |= F_ACKNOW; // RFC 5681 §4.2: ACK at once when filling a hole
@@ -361,12 +358,12 @@ function receiveData(t: Tcb, seq: u32, data: usize, len: u32): void {
   }
   // out of order: the bytes go straight to their place in the ring
   count(Stat.TcpOutOfOrder);
-  let n = rangeInsert(oooBase(t), <i32>t.oooCount, 4, seq, seq + len);
+  let n = rangeInsert(oooBase(t), <i32>t.oooCount, OOO_MAX, seq, seq + len);
   if (n < 0) {
     count(Stat.TcpOfoDropped);
   } else {
     ringPut(ring, rcvCap, t.rcvStart + t.rcvLen + (seq - t.rcvNxt), data, len);
-    t.oooCount = <u16>n;
+    t.oooCount = <u8>n;
     t.oooRecent = seq;
   }
   t.flags |= F_ACKNOW; // duplicate ACK at once (RFC 5681 §4.2)
@@ -505,7 +502,6 @@ function connInput(t: Tcb, seq: u32, ack: u32, flags: u32, wnd: u32, o: TcpOptio
       t.flags |= F_T_KEEP;
     }
   }
-  t.lastRcv = tcpNow;
 
   let oldWnd = t.sndWnd;
   let scaledWnd = wnd << t.sndWscale;

@@ -4,7 +4,7 @@
 // side's SACK scoreboard (RFC 2018 / RFC 6675).
 import { seqLt, seqLe, seqGt, seqGe, seqMax, seqMin } from "./seq";
 
-const scratch: usize = memory.data(8 * 8, 8);
+const scratch: usize = memory.data(16 * 8, 8); // room for OOO_MAX / SACKED_MAX + 1 ranges
 
 @inline export function rangeStart(base: usize, i: i32): u32 { return load<u32>(base + (<usize>i << 3)); }
 @inline export function rangeEnd(base: usize, i: i32): u32 { return load<u32>(base + (<usize>i << 3), 4); }

@@ -45,7 +45,7 @@ export const F_SYN_ACKED: u32 = 1 << 23;   // our SYN has been acknowledged (snd
   gen: u16; parent: i16;          // listener slot of a child, -1 otherwise
   lport: u16; rport: u16;
   sndMss: u16; rcvMss: u16;       // peer's MSS (send limit), ours (advertised)
-  backlog: u16; oooCount: u16;    // listener accept backlog; receive ranges in use
+  backlog: u16; oooCount: u8; retries: u8; // accept backlog; receive ranges in use; consecutive timeouts
   oooRecent: u32;                 // start of the latest out-of-order segment (first SACK block)
   raddr: u32;
   iss: u32; irs: u32;
@@ -58,14 +58,14 @@ export const F_SYN_ACKED: u32 = 1 << 23;   // our SYN has been acknowledged (snd
   cwnd: u32; ssthresh: u32; recover: u32; highRxt: u32;
   srtt8: u32; rttvar8: u32; rto: u32; rttSeq: u32; rttStart: u32;
   rtxDeadline: u32; delackDeadline: u32; keepDeadline: u32;
-  retransmits: u32; retries: u32;
+  retransmits: u32;
   tsRecent: u32; lastAckSent: u32; tsOffset: u32;
-  acceptOrder: u32; lastRcv: u32;
-  ooo: u64; ooo1: u64; ooo2: u64; ooo3: u64;     // receive: out-of-order [start, end) ranges (u32 pairs)
+  acceptOrder: u32;
+  ooo: u64; ooo1: u64; ooo2: u64; ooo3: u64; ooo4: u64; ooo5: u64; // receive: out-of-order [start, end) ranges
   sacked: u64; sacked1: u64; sacked2: u64; sacked3: u64; // send: SACKed [start, end) ranges
 }
 
-export const OOO_MAX: i32 = 4;
+export const OOO_MAX: i32 = 6;
 export const SACKED_MAX: i32 = 4;
 export const HANDLE_SHIFT: i32 = 10;
 export const MAX_SOCKETS: u32 = 1 << HANDLE_SHIFT;

@@ -27,7 +27,7 @@ export function tcpInit(): bool {
 function onRtxTimeout(t: Tcb): void {
   let st = t.state;
   if (st == <u8>TcpState.SYN_SENT || st == <u8>TcpState.SYN_RECEIVED) {
-    t.retries++;
+    if (t.retries < 255) t.retries++;
     if (t.retries > cfg(Cfg.SynRetries)) {
       count(Stat.TcpRtoTimeouts);
       if (hasFlag(t, F_CHILD)) { connClosed(t, Err.OK); return; } // drop the half-open connection
@@ -45,14 +45,14 @@ function onRtxTimeout(t: Tcb): void {
   if (hasFlag(t, F_PERSIST)) {
     // zero-window probe; the peer answering keeps `retries` at 0
     if (t.backoff < 30) t.backoff++;
-    t.retries++;
+    if (t.retries < 255) t.retries++;
     if (t.retries > cfg(Cfg.DataRetries)) { abortTimedOut(t); return; }
     t.sndNxt = t.sndUna;
     sendProbe(t);
     return;
   }
   if (t.sndUna == t.sndMax) return; // nothing outstanding
-  t.retries++;
+  if (t.retries < 255) t.retries++;
   count(Stat.TcpRtoTimeouts);
   if (t.retries > cfg(Cfg.DataRetries)) { abortTimedOut(t); return; }
   if (t.backoff < 30) t.backoff++;
@@ -84,7 +84,6 @@ function onKeepTimer(t: Tcb): void {
   count(Stat.TcpKeepalivesTx);
   emit(t, t.sndUna - 1, 0, TH_ACK); // RFC 1122: SEG.SEQ = SND.NXT - 1, no data
   t.keepDeadline += cfg(Cfg.KeepIntvlMs);
-  if (!timeGe(t.keepDeadline, t.lastRcv)) t.keepDeadline = t.lastRcv;
   t.flags |= F_T_KEEP;
 }
 
