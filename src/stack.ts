@@ -168,6 +168,7 @@ export class Stack {
   waker: ((s: Stack) => void) | null = null;
 
   private txFn: ((frame: Uint8Array, stack: Stack) => void) | null;
+  private txRawFn: ((ptr: number, len: number, stack: Stack) => void) | null = null;
   private listeners: EventListener[] = [];
   /** >0 while the core is calling out to us (tx/event): the core is mid-call and its rx buffer busy. */
   private inCallback = 0;
@@ -249,7 +250,14 @@ export class Stack {
   }
 
   /** Route transmitted frames to fn (a copy each). */
-  attach(fn: ((frame: Uint8Array, stack: Stack) => void) | null): void { this.txFn = fn; }
+  attach(fn: ((frame: Uint8Array, stack: Stack) => void) | null): void { this.txFn = fn; this.txRawFn = null; }
+
+  /**
+   * Route transmitted frames to fn as (ptr, len) in linear memory, without the copy attach()
+   * makes: the bytes are valid only during the call (copy them out of
+   * `new Uint8Array(stack.memory.buffer, ptr, len)`). Replaces attach()'s function and vice versa.
+   */
+  attachRaw(fn: (ptr: number, len: number, stack: Stack) => void): void { this.txRawFn = fn; this.txFn = null; }
 
   /** Listen to the core's events; returns a function that removes the listener. */
   onEvents(fn: EventListener): () => void {
@@ -328,6 +336,11 @@ export class Stack {
   bytes(ptr: number, len: number): Uint8Array { return new Uint8Array(this.memory.buffer, ptr, len); }
 
   private onTx(ptr: number, len: number): void {
+    if (this.txRawFn) {
+      this.inCallback++;
+      try { this.txRawFn(ptr, len, this); } finally { this.inCallback--; }
+      return;
+    }
     if (!this.txFn) { this.txUnattached++; return; }
     this.inCallback++;
     try { this.txFn(new Uint8Array(this.memory.buffer, ptr, len).slice(), this); } finally { this.inCallback--; }
