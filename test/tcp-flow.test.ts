@@ -155,6 +155,20 @@ describe("Options (RFC 9293 §3.7.1, RFC 7323)", () => {
     expect(c.h.info(c.sock).sndWnd).toBe(1000);
   });
 
+  it("RFC 7323 §2.2: the window of a SYN+ACK is never scaled; later windows are", async () => {
+    const c = await activeToPeer({ RcvBuf: 262144 }, { mss: 1460, wscale: 7 });
+    expect(c.h.info(c.sock).sndWnd).toBe(65535);
+    peerSend(c, ACK, undefined, { wnd: 1000 });
+    c.net.run(3);
+    expect(c.h.info(c.sock).sndWnd).toBe(1000 << 7);
+  });
+
+  it("RFC 7323 §2.2: the final ACK of a passive open is scaled", async () => {
+    const c = await peerToListener({ RcvBuf: 262144 }, { mss: 1460, wscale: 4 });
+    expect(c.syn.opts.wscale).toBe(3);
+    expect(c.h.info(c.sock).sndWnd).toBe(65535 << 4);
+  });
+
   it("RFC 7323 §2.3: a shift above 14 is treated as 14", async () => {
     const c = await activeToPeer({ SndBuf: 65536 }, { mss: 1460, wscale: 20 });
     peerSend(c, ACK, undefined, { wnd: 1 });

@@ -124,10 +124,13 @@ function applySynOptions(t: Tcb, o: TcpOptions, tsVal: u32): void {
   else t.flags &= ~F_TS;
 }
 
-/** Shared by SYN-RECEIVED and cookie completion: the first window and congestion state. */
+/**
+ * Shared by SYN-SENT, SYN-RECEIVED and cookie completion: the first window and congestion
+ * state. `wnd` is already scaled (the window of a SYN+ACK is never scaled: RFC 7323 §2.2).
+ */
 function establish(t: Tcb, wnd: u32, seq: u32, ack: u32): void {
   t.flags |= F_SYN_ACKED;
-  t.sndWnd = wnd << t.sndWscale;
+  t.sndWnd = wnd;
   t.maxSndWnd = t.sndWnd;
   t.sndWl1 = seq;
   t.sndWl2 = ack;
@@ -280,7 +283,7 @@ function cookieComplete(l: Tcb, raddr: u32, lport: u32, rport: u32, seq: u32, ac
   t.rcvAdv = t.rcvNxt;
   t.state = <u8>TcpState.SYN_RECEIVED;
   t.sndUna = ack;
-  establish(t, wnd, seq, ack);
+  establish(t, wnd << t.sndWscale, seq, ack);
   t.acceptOrder = nextAcceptOrder();
   tcbEvent(l, EventKind.Accepted, 0);
   if (dlen > 0 || (flags & TH_FIN)) { t.flags |= F_ACKNOW; tcpOutput(t); }
@@ -316,7 +319,7 @@ function synSentInput(t: Tcb, seq: u32, ack: u32, flags: u32, wnd: u32, o: TcpOp
     if (hasFlag(t, F_TS) && o.tsEcr != 0) rttSample(t, tsNow(t) - o.tsEcr);
     else if (hasFlag(t, F_RTT)) rttSample(t, tcpNow - t.rttStart);
     t.flags &= ~F_RTT;
-    establish(t, wnd, seq, ack);
+    establish(t, wnd, seq, ack); // a SYN+ACK's window is not scaled
     tcbEvent(t, EventKind.Connected, 0);
     t.flags |= F_ACKNOW;
     tcpOutput(t);
@@ -472,7 +475,7 @@ function connInput(t: Tcb, seq: u32, ack: u32, flags: u32, wnd: u32, o: TcpOptio
     t.flags &= ~F_T_RTX;
     t.backoff = 0; t.retries = 0;
     if (hasFlag(t, F_TS) && o.tsEcr != 0) rttSample(t, tsNow(t) - o.tsEcr);
-    establish(t, wnd, seq, ack);
+    establish(t, wnd << t.sndWscale, seq, ack);
     if (hasFlag(t, F_CHILD)) {
       t.acceptOrder = nextAcceptOrder();
       tcbEvent(tcbAt(<i32>t.parent), EventKind.Accepted, 0);
