@@ -121,6 +121,7 @@ export function ccOnAck(t: Tcb, acked: u32): void {
     return;
   }
   t.dupAcks = 0;
+  if (t.cwnd >= CWND_MAX) return; // an application-limited connection must not wrap cwnd
   if (t.cwnd <= t.ssthresh) {
     t.cwnd += acked < mss ? acked : mss; // slow start, RFC 3465 L = 1 SMSS
   } else {
@@ -128,6 +129,9 @@ export function ccOnAck(t: Tcb, acked: u32): void {
     t.cwnd += inc > 0 ? inc : 1;
   }
 }
+
+/** Upper bound for cwnd (far above any window we can use). */
+export const CWND_MAX: u32 = 1 << 30;
 
 /** A duplicate ACK (RFC 5681 §2 definition) or, with SACK, an ACK carrying new SACK information. */
 export function ccOnDupAck(t: Tcb): void {
