@@ -230,3 +230,42 @@ describe("TCP socket API behaviour", () => {
     expect(ACK).toBe(0x10);
   });
 });
+
+describe("TCP API fuzz", () => {
+  it("random call sequences with random arguments never trap (fast-check)", async () => {
+    const fc = (await import("fast-check")).default;
+    const { net, a, b } = await pair({ MaxSockets: 6, SndBuf: 2048, RcvBuf: 2048, TimeWaitEntries: 2 });
+    const l = b.open(); b.bind(l, 80); b.listen(l, 2);
+    const handles: number[] = [l];
+    const mem = () => a.x.memory.buffer.byteLength;
+    const arb = fc.array(fc.tuple(fc.integer({ min: 0, max: 15 }), fc.integer(), fc.integer(), fc.nat(200)), { maxLength: 60 });
+    fc.assert(fc.property(arb, (ops) => {
+      for (const [op, x, y, wait] of ops) {
+        const h = handles.length && (x & 1) ? handles[Math.abs(x) % handles.length] : x;
+        const host = y & 1 ? a : b;
+        const ptr = Math.abs(y) % (mem() + 100);
+        switch (op) {
+          case 0: { const r = host.open(); if (r > 0) handles.push(r); break; }
+          case 1: host.bind(h, y & 0xffff); break;
+          case 2: host.listen(h, y % 10); break;
+          case 3: { const r = host.accept(h); if (r > 0) handles.push(r); break; }
+          case 4: host.connect(h, (y & 1) ? "198.51.100.2" : "198.51.100.1", (x >>> 0) % 3 ? 80 : y & 0xffff); break;
+          case 5: host.x.tcpWrite(h, ptr, y % 5000); break;
+          case 6: host.x.tcpRead(h, ptr, y % 5000); break;
+          case 7: host.shutdown(h); break;
+          case 8: host.close(h); break;
+          case 9: host.abort(h); break;
+          case 10: host.x.tcpInfo(h, ptr); break;
+          case 11: host.setOption(h, y % 4, x); break;
+          case 12: host.x.tcpSizes(ptr); break;
+          case 13: host.state(h); break;
+          default: net.run(wait);
+        }
+      }
+      net.run(50);
+      return true;
+    }), { numRuns: 200 });
+    net.run(200_000); // every timer may fire; nothing traps
+    expect(a.stat("tcp_rx") + b.stat("tcp_rx")).toBeGreaterThan(0);
+  });
+});
