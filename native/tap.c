@@ -528,10 +528,19 @@ static int pure_ack(const txf_t *x) {
   return 1;
 }
 
-/** x[i] is a pure ACK that a later pure ACK of the same connection in x[i+1..n) supersedes. */
+/**
+ * x[i] is a pure ACK that a later pure ACK of the same connection in x[i+1..n) supersedes
+ * (strictly larger ack, nothing else of the connection in between), and not itself a
+ * duplicate of the connection's previous ACK in this batch (duplicate ACKs all count).
+ */
 static int ack_superseded(const txf_t *x, uint32_t i, uint32_t n) {
   if (!pure_ack(&x[i])) return 0;
   const uint8_t *ti = txf_th(&x[i]);
+  for (uint32_t j = i; j-- > 0;) {
+    if (!x[j].tcp || !same_flow(&x[i], &x[j])) continue;
+    if (pure_ack(&x[j]) && rd32(txf_th(&x[j]) + 8) == rd32(ti + 8)) return 0;
+    break;
+  }
   for (uint32_t j = i + 1; j < n; j++) {
     if (!x[j].tcp || !same_flow(&x[i], &x[j])) continue;
     const uint8_t *tj = txf_th(&x[j]);

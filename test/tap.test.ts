@@ -3,14 +3,16 @@
 // creates (test/helpers/netns.ts) where the kernel side is 198.51.100.1/24, and our
 // stack answers as 198.51.100.2/24 behind the TAP fd. Every namespace is deleted.
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import v8 from "node:v8";
 import { runInNewContext } from "node:vm";
-import { loadTapAddon, TapLink, TapLinkOptions } from "../src/links/tap.js";
+import { loadTapAddon, TapLink, TapLinkOptions, WB_GSO, WB_THIN_ACKS } from "../src/links/tap.js";
+import { createStack } from "../src/net.js";
 import { PcapWriter } from "../src/pcap.js";
 import { Stack } from "../src/stack.js";
 import { Netns, tapUnavailableReason } from "./helpers/netns.js";
@@ -298,6 +300,246 @@ describe.skipIf(reason !== null)("TapLink + Stack against the kernel", () => {
     expect(ns.execSync(["ip", "-o", "link", "show"])).not.toContain(link.name);
     expect(execFileSync("ip", ["netns", "list"], { encoding: "utf8" })).toContain(ns.name);
   });
+});
+
+// ---------------------------------------------------------------------------
+// Offload (virtio-net header, checksum + TSO): what the kernel sees and what the stack sees.
+
+/** RFC 1071 sum of bytes (big-endian 16-bit words, odd byte padded), not folded. */
+function sum16(b: Uint8Array, acc = 0): number {
+  for (let i = 0; i + 1 < b.length; i += 2) acc += (b[i] << 8) | b[i + 1];
+  if (b.length & 1) acc += b[b.length - 1] << 8;
+  return acc;
+}
+function fold(acc: number): number { while (acc > 0xffff) acc = (acc & 0xffff) + Math.floor(acc / 65536); return acc; }
+
+/** The UDP/TCP checksum of an IPv4 frame verifies (sum over pseudo-header + segment = 0xffff). */
+function l4ChecksumOk(f: Uint8Array): boolean {
+  const ihl = (f[14] & 15) * 4;
+  const len = ((f[16] << 8) | f[17]) - ihl;
+  const pseudo = new Uint8Array(12);
+  pseudo.set(f.subarray(26, 34), 0);
+  pseudo[9] = f[23];
+  pseudo[10] = len >> 8; pseudo[11] = len & 255;
+  return fold(sum16(f.subarray(14 + ihl, 14 + ihl + len), sum16(pseudo))) === 0xffff;
+}
+
+const ACK = 0x10, PSH = 0x08;
+
+/** A TCP segment 198.51.100.2:sport -> 198.51.100.1:9 to a MAC nobody has (the kernel only captures it). */
+function tcpFrame(o: { sport?: number; seq: number; ack: number; flags?: number; payload?: Uint8Array; sack?: [number, number] }): Uint8Array {
+  const opts = [1, 1, 8, 10, 0, 0, 0, 7, 0, 0, 0, 9]; // NOP NOP TS(7, 9)
+  if (o.sack) opts.push(1, 1, 5, 10, ...u32(o.sack[0]), ...u32(o.sack[1]));
+  const thl = 20 + opts.length, pl = o.payload ?? new Uint8Array(0);
+  const f = new Uint8Array(14 + 20 + thl + pl.length);
+  f.set([2, 0, 0, 0, 0, 0x99, 2, 0, 0, 0, 0, 2, 8, 0], 0);
+  const ipLen = 20 + thl + pl.length;
+  f.set([0x45, 0, ipLen >> 8, ipLen & 255, 0, 1, 0x40, 0, 64, 6, 0, 0, 198, 51, 100, 2, 198, 51, 100, 1], 14);
+  const ipc = 0xffff - fold(sum16(f.subarray(14, 34)));
+  f[24] = ipc >> 8; f[25] = ipc & 255;
+  const sport = o.sport ?? 40000;
+  f.set([sport >> 8, sport & 255, 0, 9, ...u32(o.seq), ...u32(o.ack), (thl / 4) << 4, o.flags ?? ACK, 0xff, 0xff, 0, 0, 0, 0, ...opts], 34);
+  f.set(pl, 34 + thl);
+  const tc = 0xffff - fold(sum16(f.subarray(34), sum16(new Uint8Array([198, 51, 100, 2, 198, 51, 100, 1, 0, 6, (thl + pl.length) >> 8, (thl + pl.length) & 255]))));
+  f[50] = tc >> 8; f[51] = tc & 255;
+  return f;
+}
+function u32(v: number): number[] { return [(v >>> 24) & 255, (v >>> 16) & 255, (v >>> 8) & 255, v & 255]; }
+
+interface Captured { len: number; ipLen: number; ipOk: boolean; sport: number; seq: number; ack: number; flags: number; payload: number; sha: string; sack: boolean }
+
+/** Python on the kernel side: capture TCP frames from 198.51.100.2 arriving on `dev` (AF_PACKET, before GRO/segmentation). */
+const PY_CAPTURE = `
+import socket, sys, json, struct, select, time, hashlib
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))
+s.bind((sys.argv[1], 0))
+want = int(sys.argv[2]); out = []; end = time.time() + 5
+print("ready", flush=True)
+while len(out) < want and time.time() < end:
+    if not select.select([s], [], [], 0.1)[0]: continue
+    f, addr = s.recvfrom(70000)
+    if len(f) < 54 or f[12:14] != b"\\x08\\x00" or f[23] != 6 or f[26:30] != bytes([198, 51, 100, 2]): continue
+    ihl = (f[14] & 15) * 4; th = 14 + ihl; thl = (f[th + 12] >> 4) * 4
+    ip_len = struct.unpack("!H", f[16:18])[0]
+    w = sum(struct.unpack("!10H", f[14:34])); w = (w & 0xffff) + (w >> 16); w = (w & 0xffff) + (w >> 16)
+    out.append({"len": len(f), "ipLen": ip_len, "ipOk": w == 0xffff, "sport": struct.unpack("!H", f[th:th + 2])[0],
+                "seq": struct.unpack("!I", f[th + 4:th + 8])[0], "ack": struct.unpack("!I", f[th + 8:th + 12])[0],
+                "flags": f[th + 13], "payload": ip_len - ihl - thl, "sha": hashlib.sha256(f[th + thl:14 + ip_len]).hexdigest(),
+                "sack": b"\\x05\\x0a" in f[th + 20:th + thl]})
+print(json.dumps(out), flush=True)
+`;
+
+/** Start the capture, run `send` once it is listening, resolve with what it saw. */
+async function captureWhile(ns: Netns, dev: string, want: number, send: () => void): Promise<Captured[]> {
+  const p = spawn("ip", ["netns", "exec", ns.name, "python3", "-u", "-c", PY_CAPTURE, dev, String(want)], { stdio: ["ignore", "pipe", "inherit"] });
+  let out = "";
+  const kill = setTimeout(() => p.kill(), 10_000);
+  await new Promise<void>((resolve, reject) => {
+    p.stdout.on("data", (d: Buffer) => {
+      const was = out;
+      out += d.toString();
+      if (!was.includes("ready\n") && out.includes("ready\n")) { send(); resolve(); }
+    });
+    p.on("exit", () => reject(new Error(`capture exited early: ${out}`)));
+  });
+  await new Promise((r) => p.on("exit", r));
+  clearTimeout(kill);
+  return JSON.parse(out.slice(out.indexOf("ready\n") + 6)) as Captured[];
+}
+
+function pack(frames: Uint8Array[]): { buf: Uint8Array; meta: Uint32Array } {
+  const buf = new Uint8Array(frames.reduce((n, f) => n + f.length, 0));
+  const meta = new Uint32Array(frames.length);
+  let off = 0;
+  frames.forEach((f, i) => { buf.set(f, off); off += f.length; meta[i] = f.length; });
+  return { buf, meta };
+}
+
+const sha = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
+/** Deterministic bulk data: byte i = (i * 7 + (i >> 11)) & 255 (no period the MSS could hide). */
+function bulk(n: number): Buffer {
+  const b = Buffer.alloc(n);
+  for (let i = 0; i < n; i++) b[i] = (i * 7 + (i >> 11)) & 255;
+  return b;
+}
+
+describe.skipIf(reason !== null)("TAP offload (virtio-net header: checksum + TSO)", () => {
+  it("writeBatch merges contiguous full-sized segments of one connection into one TSO super-frame; a gap or a new ack starts another", async () => {
+    const tap = loadTapAddon();
+    const h = tap.open(tapName(), undefined, true);
+    expect(tap.offload(h)).toBe(true);
+    const name = tap.name(h);
+    const { ns } = withNetns({ name, close: () => tap.close(h) });
+    const data = bulk(8000);
+    const S = 1_000_000, A = 5000;
+    const frames = [
+      tcpFrame({ seq: S, ack: A, payload: data.subarray(0, 1448) }),
+      tcpFrame({ seq: S + 1448, ack: A, payload: data.subarray(1448, 2896) }),
+      tcpFrame({ seq: S + 2896, ack: A, flags: ACK | PSH, payload: data.subarray(2896, 3896) }), // short, PSH: ends the run
+      tcpFrame({ seq: S + 3996, ack: A, payload: data.subarray(3896, 5344) }), // 100-byte gap: not contiguous
+      tcpFrame({ seq: S + 5444, ack: A + 1, payload: data.subarray(5344, 6792) }), // another ack
+    ];
+    const { buf, meta } = pack(frames);
+    let wrote = -1;
+    const got = await captureWhile(ns, name, 3, () => { wrote = tap.writeBatch(h, buf, meta, frames.length, WB_GSO); });
+    expect(wrote).toBe(5);
+    expect(got.map((c) => [c.seq - S, c.payload, c.flags, c.ack - A])).toEqual([
+      [0, 3896, ACK | PSH, 0], [3996, 1448, ACK, 0], [5444, 1448, ACK, 1]]);
+    expect(got[0].ipLen).toBe(20 + 32 + 3896); // one frame larger than the MTU: a super-frame
+    expect(got[0].sha).toBe(sha(data.subarray(0, 3896)));
+    expect(got.every((c) => c.ipOk)).toBe(true);
+    const st = tap.stats(h);
+    expect(st[2]).toBe(5); // frames written (segments)
+    expect(st[5]).toBe(1); // super-frames written
+  });
+
+  it("RFC 5681 §4.2 kept: WB_THIN_ACKS drops only a pure ACK that a later, larger ACK of the same connection supersedes (duplicate and SACK ACKs all leave)", async () => {
+    const tap = loadTapAddon();
+    const h = tap.open(tapName());
+    const name = tap.name(h);
+    const { ns } = withNetns({ name, close: () => tap.close(h) });
+    const S = 777;
+    const frames = [
+      tcpFrame({ seq: S, ack: 1000 }), // superseded by 2000: thinned
+      tcpFrame({ sport: 40001, seq: S, ack: 500 }), // another connection
+      tcpFrame({ seq: S, ack: 2000 }), // followed by an equal ack: kept
+      tcpFrame({ seq: S, ack: 2000 }), // duplicate ACK: kept
+      tcpFrame({ seq: S, ack: 3000 }), // followed by a SACK-bearing ACK: kept
+      tcpFrame({ seq: S, ack: 3000, sack: [4000, 5000] }), // SACK: kept
+      tcpFrame({ seq: S, ack: 6000 }),
+    ];
+    const { buf, meta } = pack(frames);
+    for (const [flags, expected] of [
+      [0, [1000, 500, 2000, 2000, 3000, 3000, 6000]],
+      [WB_THIN_ACKS, [500, 2000, 2000, 3000, 3000, 6000]],
+    ] as const) {
+      let wrote = -1;
+      const got = await captureWhile(ns, name, expected.length, () => { wrote = tap.writeBatch(h, buf, meta, frames.length, flags); });
+      expect(wrote).toBe(7); // written or thinned
+      expect(got.map((c) => c.ack)).toEqual(expected);
+      expect(got.filter((c) => c.sack).map((c) => c.ack)).toEqual([3000]);
+    }
+    expect(tap.stats(h)[7]).toBe(1); // ACKs thinned
+  });
+
+  it("RFC 1071 / RFC 768: datagrams the kernel leaves with a partial checksum (NEEDS_CSUM) reach JS with the checksum completed", async () => {
+    const tap = loadTapAddon();
+    const h = tap.open(tapName(), null, true);
+    const name = tap.name(h);
+    const { ns } = withNetns({ name, close: () => tap.close(h) });
+    ns.execSync(["ip", "neigh", "replace", "198.51.100.3", "lladdr", "02:00:00:00:00:03", "dev", name, "nud", "permanent"]);
+    const { segMax, hdrMax } = tap.limits;
+    expect(() => tap.start(h, new Uint8Array(70000), new Uint32Array(64), 65549, () => {})).toThrow(/offload/);
+    const rx = new Uint8Array(64 * 2048 + 65549 + segMax * hdrMax);
+    const meta = new Uint32Array(64 + segMax);
+    const frames: Uint8Array[] = [];
+    tap.start(h, rx, meta, 65549, (n) => {
+      let off = 0;
+      for (let i = 0; i < n; i++) { frames.push(rx.slice(off, off + meta[i])); off += meta[i]; }
+    });
+    ns.execSync(["bash", "-c", "for i in $(seq 20); do echo -n datagram-$i > /dev/udp/198.51.100.3/9; done"]);
+    expect(await waitFor(() => frames.length >= 20, 5000)).toBe(true);
+    const udp = frames.filter((f) => f[23] === 17);
+    expect(udp.length).toBe(20);
+    expect(udp.map((f) => Buffer.from(f.subarray(42)).toString())).toEqual(Array.from({ length: 20 }, (_, i) => `datagram-${i + 1}`));
+    expect(udp.every((f) => (f[40] | f[41]) !== 0 && l4ChecksumOk(f))).toBe(true);
+    expect(tap.stats(h)[6]).toBe(0); // nothing dropped as malformed
+  });
+
+  for (const offload of [true, false]) {
+    const mode = offload ? "offload" : "no offload";
+    it(`${mode}: 8 MiB kernel -> our stack arrives intact; every frame the stack sees is MTU-sized with valid checksums (tshark)`, async () => {
+      const data = bulk(8 << 20);
+      const file = join(dir, `bulk-in-${offload}.pcap`);
+      const dev = tapName();
+      const net = createStack({ ip: `${OUR_IP}/24`, mac: OUR_MAC, seed: 42, sndBuf: 256 << 10, rcvBuf: 256 << 10, pcap: file,
+        link: { type: "tap", name: dev, offload } });
+      cleanups.push(() => net.close());
+      const { ns } = withNetns({ name: dev, close: () => net.close() });
+      const hash = createHash("sha256");
+      let received = 0;
+      const done = new Promise<void>((resolve) => net.createServer((s) => {
+        s.on("data", (d: Buffer) => { hash.update(d); received += d.length; });
+        s.on("end", () => { s.end(); resolve(); });
+      }).listen(9));
+      const py = "import socket,sys\nd=sys.stdin.buffer.read()\ns=socket.create_connection(('198.51.100.2',9))\ns.sendall(d)\ns.shutdown(1)\nwhile s.recv(65536): pass\n";
+      const child = spawn("ip", ["netns", "exec", ns.name, "python3", "-c", py], { stdio: ["pipe", "inherit", "inherit"] });
+      child.stdin.end(data);
+      await done;
+      await new Promise((r) => child.on("exit", r));
+      expect(received).toBe(data.length);
+      expect(hash.digest("hex")).toBe(sha(data));
+      const st = net.tap!.stats();
+      expect(st.offload).toBe(offload);
+      if (offload) expect(st.gsoIn).toBeGreaterThan(0); // the kernel did hand us super-frames
+      else expect(st.gsoIn).toBe(0);
+      expect(st.rxBad).toBe(0);
+      net.close();
+      const big = tsharkRows(file, ["frame.len"]).filter((r) => Number(r[0]) > 1514);
+      expect(big).toEqual([]);
+      expect(tsharkProblems(file)).toEqual([]);
+    }, 60_000);
+
+    it(`${mode}: 8 MiB our stack -> kernel arrives intact${offload ? ", in TSO super-frames (far fewer writes than segments)" : ""}`, async () => {
+      const data = bulk(8 << 20);
+      const dev = tapName();
+      const net = createStack({ ip: `${OUR_IP}/24`, mac: OUR_MAC, seed: 42, sndBuf: 256 << 10, rcvBuf: 256 << 10,
+        link: { type: "tap", name: dev, offload } });
+      cleanups.push(() => net.close());
+      const { ns } = withNetns({ name: dev, close: () => net.close() });
+      net.createServer((s) => { s.on("error", () => {}); s.end(data); }).listen(80);
+      const py = "import socket,hashlib\ns=socket.create_connection(('198.51.100.2',80))\nh=hashlib.sha256();n=0\nwhile True:\n  d=s.recv(1<<20)\n  if not d: break\n  h.update(d);n+=len(d)\nprint(n,h.hexdigest())\n";
+      const r = await ns.run(["python3", "-c", py], 30_000);
+      expect(r.code).toBe(0);
+      expect(r.stdout.trim()).toBe(`${data.length} ${sha(data)}`);
+      const st = net.tap!.stats();
+      if (offload) {
+        expect(st.gsoOut).toBeGreaterThan(0);
+        expect(st.gsoOut * 4).toBeLessThan(st.framesOut); // most segments left merged
+      } else expect(st.gsoOut).toBe(0);
+      expect(st.writeErrors).toBe(0);
+    }, 60_000);
+  }
 });
 
 describe.skipIf(reason !== null)("netns helper", () => {
