@@ -189,6 +189,28 @@ describe("Congestion control and loss recovery", () => {
     expect(a.stat("tcp_retransmits")).toBe(3);
   });
 
+  it("RFC 6582 §3.2: with SACK negotiated but no SACK blocks received, partial ACKs still repair the next hole", async () => {
+    const { buildFrame, buildTcp } = await import("./helpers/tcp-harness");
+    const { net, a, b, c, s } = await connected({ DelAckMs: 0, SndBuf: 65536, RcvBuf: 65536 });
+    a.write(c, bytes(30 * 1448));
+    net.run(50);
+    b.drain(s);
+    const drop = dropNth(a, [2, 5]);
+    net.hook = (f, from, seg) => {
+      if (from === b && seg && seg.opts.sack) { // a receiver that never reports SACK blocks
+        return buildFrame(f.subarray(0, 6), f.subarray(6, 12), seg.src, seg.dst, buildTcp(seg.src, seg.dst, {
+          sport: seg.sport, dport: seg.dport, seq: seg.seq, ack: seg.ack, flags: seg.flags, wnd: seg.wnd, opts: { ts: seg.opts.ts },
+        }));
+      }
+      return drop(f, from, seg);
+    };
+    const data = bytes(12 * 1448, 4);
+    const got = transfer(net, a, c, b, s, data, 10_000);
+    expect(Buffer.compare(Buffer.from(got), Buffer.from(data))).toBe(0);
+    expect(a.stat("tcp_fast_retransmits")).toBe(1);
+    expect(a.stat("tcp_rto_timeouts")).toBe(0);
+  });
+
   it("RFC 5681 §3.1: an RTO collapses cwnd to one segment and sets ssthresh to half the flight", async () => {
     const { net, a, c } = await connected({ Features: NO_OPTS, DelAckMs: 0, SndBuf: 65536 });
     net.hook = (_f, from, seg) => (from === a && seg && seg.payload.length > 0 ? "drop" : undefined);

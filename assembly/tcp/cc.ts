@@ -110,7 +110,7 @@ export function ccOnAck(t: Tcb, acked: u32): void {
       return;
     }
     // partial acknowledgment
-    if (hasFlag(t, F_SACK)) {
+    if (hasFlag(t, F_SACK) && t.sackedCount > 0) {
       if (seqLt(t.highRxt, t.sndUna)) t.highRxt = t.sndUna;
       sackRecoverySend(t);
     } else {
@@ -138,8 +138,8 @@ export function ccOnDupAck(t: Tcb): void {
   count(Stat.TcpDupAcks);
   let mss = effMss(t);
   if (hasFlag(t, F_RECOVERY)) {
-    if (hasFlag(t, F_SACK)) sackRecoverySend(t);
-    else { t.cwnd += mss; tcpOutput(t); }
+    if (hasFlag(t, F_SACK) && t.sackedCount > 0) sackRecoverySend(t);
+    else { t.cwnd += mss; tcpOutput(t); } // NewReno (also when the peer sends no SACK blocks)
     return;
   }
   if (t.dupAcks < 255) t.dupAcks++;
