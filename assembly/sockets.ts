@@ -243,9 +243,12 @@ export function tcpShutdown(h: i32): i32 {
   if (t == null) return -Err.EBADF;
   if (hasFlag(t, F_FIN_QUEUED)) return 0;
   let st = t.state;
-  if (st == <u8>TcpState.ESTABLISHED || st == <u8>TcpState.SYN_RECEIVED) {
+  if (st == <u8>TcpState.ESTABLISHED) {
     t.flags |= F_FIN_QUEUED;
     setState(t, TcpState.FIN_WAIT_1);
+  } else if (st == <u8>TcpState.SYN_SENT || st == <u8>TcpState.SYN_RECEIVED) {
+    t.flags |= F_FIN_QUEUED; // RFC 9293 §3.10.4: queued until ESTABLISHED, then FIN-WAIT-1
+    return 0;
   } else if (st == <u8>TcpState.CLOSE_WAIT) {
     t.flags |= F_FIN_QUEUED;
     setState(t, TcpState.LAST_ACK);

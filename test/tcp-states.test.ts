@@ -170,6 +170,22 @@ describe("TCP connection termination", () => {
     expect(b.state(s)).toBe(-Err.EBADF);
   });
 
+  it("RFC 9293 §3.10.4: a shutdown in SYN-SENT is queued; the FIN follows the data once ESTABLISHED", async () => {
+    const { net, a, b } = await pair();
+    const l = b.open(); b.bind(l, 80); b.listen(l, 2);
+    const c = a.open();
+    a.connect(c, "198.51.100.2", 80);
+    expect(a.write(c, enc("bye"))).toBe(3);
+    expect(a.shutdown(c)).toBe(0);
+    expect(a.state(c)).toBe(S.SYN_SENT);
+    expect(a.write(c, enc("x"))).toBe(-Err.EPIPE);
+    net.run(20);
+    expect(a.transitions(c)).toEqual([[0, 2], [2, 4], [4, 5], [5, 6]]);
+    const s = b.accept(l);
+    expect(new TextDecoder().decode(b.drain(s))).toBe("bye");
+    expect(b.read(s)).toBe(0);
+  });
+
   it("RFC 9293 §3.6: half-close — CLOSE-WAIT may still send data, FIN-WAIT-2 still receives it", async () => {
     const { net, a, b, c, s } = await connected();
     expect(a.shutdown(c)).toBe(0);

@@ -143,6 +143,7 @@ function establish(t: Tcb, wnd: u32, seq: u32, ack: u32): void {
     t.flags |= F_T_KEEP;
   }
   setState(t, TcpState.ESTABLISHED);
+  if (hasFlag(t, F_FIN_QUEUED)) setState(t, TcpState.FIN_WAIT_1); // shut down before the open completed
 }
 
 // --- SYN cookies (used when a listener's SYN backlog is full) ---
