@@ -4,15 +4,40 @@
 // a full buffer) straight into a JS-owned buffer, then makes ONE JS call with the
 // frame count. Frames are packed back to back; meta[i] holds frame i's length.
 //
-//   open(name, device?)                 -> handle   (name may be a template "wt%d")
+//   open(name, device?, offload?)       -> handle   (name may be a template "wt%d")
 //   name(handle)                        -> actual interface name
+//   offload(handle)                     -> true when the device uses virtio-net headers
 //   start(handle, rxBuf, meta, frameMax, cb)  cb(count, err): err = 0 or -errno
 //   stop(handle)                        pause reading (start again with start)
 //   write(handle, src, offset, length)  -> bytes written or -errno (frame dropped)
-//   writeBatch(handle, src, meta, count)-> frames written (packed like rx)
-//   stats(handle)                       -> [wakeups, framesRead, framesWritten, writeErrors]
+//   writeBatch(handle, src, meta, count, flags?) -> frames written or thinned (packed like rx)
+//   stats(handle)                       -> [wakeups, framesRead, framesWritten, writeErrors,
+//                                           gsoIn, gsoOut, rxBad, acksThinned]
 //   close(handle)
+//   limits                              { segMax, hdrMax, vnetHdr }: buffer sizing for offload
 // Errors from open are thrown with err.code = "EPERM", "ENOENT", ... .
+//
+// Offload (open(..., true)): IFF_VNET_HDR + TUNSETOFFLOAD(CSUM|TSO4|TSO_ECN). Every frame on
+// the fd then carries a struct virtio_net_hdr, which lets one syscall move a 64 KiB TCP
+// super-frame each way (the syscall and the kernel's per-packet work dominate the cost):
+//  - rx: the kernel may hand us a TSO super-frame (GSO_TCPV4) or a frame whose checksum
+//    is only partial (NEEDS_CSUM). The driver splits super-frames into gso_size segments
+//    in place (what TSO would have sent: new IP length/id/checksum, seq, FIN/PSH on the
+//    last, CWR on the first) and completes every checksum, so the stack, observers and
+//    pcaps only ever see ordinary, fully checksummed frames of at most the MTU. With
+//    offload, start() needs meta >= limits.segMax entries and rxBuf >= frameMax +
+//    limits.segMax * limits.hdrMax bytes (one read may become that many frames).
+//  - tx: writeBatch with WB_GSO merges runs of consecutive full-sized segments of one
+//    connection (same headers, contiguous seq, same ack/window/options; PSH/FIN only on
+//    the last) into one GSO_TCPV4 write with a partial checksum (the kernel completes it
+//    if it ever segments); writev() gathers the payloads where they are, no copy.
+//    WB_THIN_ACKS (any mode) also drops a pure ACK that the next frame of the same
+//    connection in the same batch supersedes (a pure ACK, same seq, with a larger ack or
+//    the same ack and a larger window; only NOP/timestamp options): like the kernel,
+//    which ACKs a GRO super-frame once. Duplicate ACKs, SACK-bearing ACKs and anything
+//    with data or SYN/FIN/RST are never dropped.
+//  Kernel-side captures (tcpdump on the TAP) therefore show our super-frames with
+//  partial checksums; our own pcap (TapLink observers) shows the segments the stack sent.
 #ifndef NAPI_VERSION
 #define NAPI_VERSION 8
 #endif
@@ -169,6 +194,7 @@ static int tcp4_hdrs(const uint8_t *f, size_t len, int *ihl, int *thl) {
 /** NEEDS_CSUM: sum from csum_start to the end (the field holds the pseudo-header sum). */
 static int finish_csum(uint8_t *f, size_t len, const struct virtio_net_hdr *vh) {
   size_t start = vh->csum_start, at = start + vh->csum_offset;
+  if (len >= 34 && f[12] == 0x08 && f[13] == 0x00 && (size_t)14 + rd16(f + 16) < len) len = (size_t)14 + rd16(f + 16);  // IPv4: not the padding
   if (start >= len || at + 2 > len) return 0;
   put_csum(f + at, csum_fold(csum_add(0, f + start, len - start)));
   return 1;
@@ -529,9 +555,10 @@ static int pure_ack(const txf_t *x) {
 }
 
 /**
- * x[i] is a pure ACK that a later pure ACK of the same connection in x[i+1..n) supersedes
- * (strictly larger ack, nothing else of the connection in between), and not itself a
- * duplicate of the connection's previous ACK in this batch (duplicate ACKs all count).
+ * x[i] is a pure ACK that the next frame of the same connection in x[i+1..n) supersedes:
+ * a pure ACK with the same seq and a larger ack, or the same ack and a larger window (a
+ * window update); and x[i] is not itself a duplicate of the connection's previous ACK in
+ * this batch (duplicate ACKs all count: RFC 5681 §3.2).
  */
 static int ack_superseded(const txf_t *x, uint32_t i, uint32_t n) {
   if (!pure_ack(&x[i])) return 0;
@@ -545,8 +572,9 @@ static int ack_superseded(const txf_t *x, uint32_t i, uint32_t n) {
     if (!x[j].tcp || !same_flow(&x[i], &x[j])) continue;
     const uint8_t *tj = txf_th(&x[j]);
     if (!pure_ack(&x[j]) || rd32(tj + 4) != rd32(ti + 4)) return 0;  // something else of this flow came between
-    if ((int32_t)(rd32(tj + 8) - rd32(ti + 8)) > 0) return 1;      // strictly newer ack
-    return 0;                                                         // same ack: a duplicate ACK, keep it
+    int32_t newer = (int32_t)(rd32(tj + 8) - rd32(ti + 8));
+    if (newer > 0) return 1;                                          // strictly newer ack
+    return newer == 0 && rd16(tj + 14) > rd16(ti + 14);               // same ack, larger window: a window update
   }
   return 0;
 }
