@@ -1,8 +1,24 @@
 # Included by the ports' Makefiles: translate the MCU module with wasm2c and build the
 # portable core. The includer sets ROOT, CORE, B, CC, CFLAGS (our code) and GENFLAGS
 # (generated and runtime code), then links $(CORE_OBJS) with its own objects.
+#
+# The module goes through four steps before the C compiler (see README "Footprint"):
+#  1. wasm-metadce + wasm-opt -Oz (binaryen from node_modules): only the exports the core
+#     calls (W2C_KEEP) stay, with whatever they reach; W2C_MIN=0 translates the module as is.
+#  2. wasm2c (Debian's wabt 1.0.32).
+#  3. w2c-rewrite.sh: every linear-memory access calls the compact exact accessors of
+#     wt_w2c_mem.h (bounds checked; W2C_UNCHECKED=1 is an explicit memory-UNSAFE option).
+#  4. callgraph.mjs: if the module cannot recurse, wasm2c's call-depth counter is
+#     compiled out (stack_depth.h); a recursive module keeps it.
 WASM ?= $(ROOT)/build/stack.mcu.wasm
 RT   := /usr/share/wabt/wasm2c
+BINARYEN ?= $(ROOT)/node_modules/.bin
+W2C_MIN ?= 1
+W2C_UNCHECKED ?= 0
+W2C_KEEP := configure init rxBuffer input poll statsPtr statCount statNames poolBytes ioBuffer \
+            tcpOpen tcpBind tcpListen tcpAccept tcpConnect tcpWrite tcpRead tcpShutdown tcpClose \
+            tcpAbort tcpState tcpInfo tcpSetOption memory
+W2C_FEATURES := --mvp-features --enable-sign-ext --enable-bulk-memory --enable-bulk-memory-opt
 CORE_OBJS := $(B)/wt_core.o $(B)/wt_app.o $(B)/wt_services.o $(B)/engine_aot.o \
              $(B)/stack.o $(B)/wasm-rt-impl.o
 
@@ -12,13 +28,31 @@ $(B):
 # A copy of wasm-rt.h: cross compilers must not search /usr/include.
 $(B)/wasm-rt.h: /usr/include/wasm-rt.h | $(B)
 	cp $< $@
-$(B)/stack.c $(B)/stack.h: $(WASM) $(B)/wasm-rt.h | $(B)
-	wasm2c $(WASM) -n stack -o $(B)/stack.c
+# The options are part of the recipe: a changed W2C_MIN or W2C_UNCHECKED rebuilds.
+$(B)/w2c.opts: FORCE | $(B)
+	@echo "W2C_MIN=$(W2C_MIN) W2C_UNCHECKED=$(W2C_UNCHECKED)" | cmp -s - $@ || echo "W2C_MIN=$(W2C_MIN) W2C_UNCHECKED=$(W2C_UNCHECKED)" > $@
+$(B)/stack.aot.wasm: $(WASM) $(B)/w2c.opts $(CORE)/wasm2c.mk | $(B)
+ifeq ($(W2C_MIN),1)
+	printf '[%s]\n' "$$(for e in $(W2C_KEEP); do printf '{"name":"%s","root":true,"export":"%s"},' $$e $$e; done | sed 's/,$$//')" > $(B)/keep.json
+	$(BINARYEN)/wasm-metadce $(W2C_FEATURES) $(WASM) --graph-file $(B)/keep.json -o $@.tmp > /dev/null
+	$(BINARYEN)/wasm-opt $(W2C_FEATURES) -Oz $@.tmp -o $@
+	rm -f $@.tmp
+else
+	cp $(WASM) $@
+endif
+$(B)/stack.raw.c $(B)/stack.h: $(B)/stack.aot.wasm $(B)/wasm-rt.h | $(B)
+	wasm2c $(B)/stack.aot.wasm -n stack -o $(B)/stack.raw.c
+	mv $(B)/stack.raw.h $(B)/stack.h
+	sed -i 's/"stack\.raw\.h"/"stack.h"/' $(B)/stack.raw.c
+$(B)/stack.c: $(B)/stack.raw.c $(CORE)/w2c-rewrite.sh
+	sh $(CORE)/w2c-rewrite.sh $< > $@.tmp && mv $@.tmp $@
+$(B)/stack_depth.h: $(B)/stack.aot.wasm $(CORE)/callgraph.mjs
+	node $(CORE)/callgraph.mjs $< > $@.tmp && mv $@.tmp $@
 $(B)/aot_exports.h: $(B)/stack.h $(CORE)/aot-exports.sh
 	sh $(CORE)/aot-exports.sh $(B)/stack.h > $@
 
-$(B)/stack.o: $(B)/stack.c
-	$(CC) -std=c99 $(GENFLAGS) -c $< -o $@
+$(B)/stack.o: $(B)/stack.c $(B)/stack_depth.h $(CORE)/wt_w2c_mem.h $(B)/w2c.opts
+	$(CC) -std=c99 $(GENFLAGS) -I$(CORE) -include $(B)/stack_depth.h -DWT_W2C_UNCHECKED=$(W2C_UNCHECKED) -c $< -o $@
 # Traps call wt_trap_handler (no setjmp per call); see core/wt_trap.h.
 $(B)/wasm-rt-impl.o: $(RT)/wasm-rt-impl.c $(CORE)/wt_trap.h $(B)/wasm-rt.h
 	$(CC) -std=gnu99 $(GENFLAGS) -include $(CORE)/wt_trap.h -c $< -o $@
@@ -26,3 +60,6 @@ $(B)/engine_aot.o: $(CORE)/engine_aot.c $(B)/aot_exports.h $(B)/stack.h $(wildca
 	$(CC) $(CFLAGS) -c $< -o $@
 $(B)/%.o: $(CORE)/%.c $(wildcard $(CORE)/*.h) | $(B)
 	$(CC) $(CFLAGS) -c $< -o $@
+
+FORCE:
+.PHONY: FORCE
