@@ -94,7 +94,9 @@ portSuite("firmware/linux over a TAP, engines aot (wasm2c) and interp (libwabt)"
 
 const qemuChecks = [
   "qemu-xtensa: boots and prints ready",
+  "qemu-xtensa: idle, the core sleeps in WAITI instead of polling",
   ...SERVICE_CHECKS.map((c) => `qemu-xtensa: ${c}`),
+  "qemu-xtensa: a sleep ends on the CCOMPARE0 deadline (ARP retries with no frame in)",
   "qemu-xtensa: stops cleanly on SIGTERM",
 ];
 portSuite("firmware/qemu-xtensa: lx106 in QEMU on its OpenCores Ethernet MAC", "test/run-qemu.sh",

@@ -1,7 +1,10 @@
 /* wasm-tcpip on QEMU's xtfpga board with an lx106 core (-M lx60 -cpu lx106): the
  * portable core, the stack translated by wasm2c, a driver for the board's OpenCores
  * 10/100 Ethernet MAC (the MAC ESP-IDF drives under QEMU), a millisecond clock from
- * the core's cycle counter and a 16550 UART console. Bare metal, polled, no interrupts.
+ * the core's cycle counter and a 16550 UART console. Bare metal and polled, but idle
+ * waits sleep in WAITI until the MAC's receive interrupt (external interrupt 1 = core
+ * interrupt 1), the CCOMPARE0 timer (interrupt 6) at the module's next deadline, or a
+ * console key (UART, interrupt 0); start.S's handler only masks them again.
  *
  * Boot parameters (QEMU -append): ip=A.B.C.D/LEN gw=A.B.C.D mac=XX:..:XX seed=HEX
  * Console: prints "ready" once listening (echo 7, discard 9, HTTP 80); 's' on the UART
@@ -22,7 +25,9 @@
 #define UART_BASE       0xfd050020u   /* 16550, registers 4 bytes apart */
 #define UART_RBR        (UART_BASE + 0x00)
 #define UART_THR        (UART_BASE + 0x00)
+#define UART_IER        (UART_BASE + 0x04)
 #define UART_LSR        (UART_BASE + 0x14)
+#define IER_ERBFI       0x01u        /* interrupt when received data is available */
 #define LSR_DR          0x01u
 #define LSR_THRE        0x20u
 
@@ -44,9 +49,20 @@
 #define MODER_CRCEN 0x2000u
 #define BD_READY   0x8000u   /* TX: ready to send; RX: empty (owned by the MAC) */
 #define BD_WRAP    0x2000u
+#define RXD_IRQ    0x4000u   /* RX: raise INT_SOURCE.RXB when this descriptor is filled */
 #define TXD_PAD    0x1000u
 #define TXD_CRC    0x0800u
 #define RXD_ERRORS 0x007fu   /* overrun, invalid symbol, dribble, too long, short, CRC, late collision */
+#define INT_RXB    0x0004u   /* INT_SOURCE / INT_MASK: a frame was received */
+#define INT_RXE    0x0008u   /* ... received with an error */
+#define INT_BUSY   0x0010u   /* ... dropped: no empty receive descriptor */
+
+/* Core interrupts on the xtfpga board with the lx106 configuration (QEMU core-lx106):
+ * external interrupts 0 (UART) and 1 (ethmac) are core interrupts 0 and 1; CCOMPARE0 is 6.
+ * All are level 1. */
+#define IRQ_UART   (1u << 0)
+#define IRQ_ETH    (1u << 1)
+#define IRQ_TIMER  (1u << 6)
 
 #ifndef ETH_TX_BDS
 #define ETH_TX_BDS 2
@@ -60,6 +76,7 @@ static uint8_t tx_buf[ETH_TX_BDS][ETH_BUF] __attribute__((aligned(16)));
 static uint8_t rx_buf[ETH_RX_BDS][ETH_BUF] __attribute__((aligned(16)));
 static unsigned tx_i, rx_i;
 static uint32_t rx_errors, tx_busy;
+static uint32_t sleeps, wakeups_rx, wakeups_timer;  /* wt_port_wait */
 
 static void eth_init(const uint8_t mac[6]) {
   REG32(ETH_MODER) = MODER_RST;
@@ -74,7 +91,7 @@ static void eth_init(const uint8_t mac[6]) {
   }
   for (unsigned i = 0; i < ETH_RX_BDS; i++) {
     REG32(ETH_BD(ETH_TX_BDS + i) + 4) = (uint32_t)rx_buf[i];
-    REG32(ETH_BD(ETH_TX_BDS + i)) = BD_READY | (i == ETH_RX_BDS - 1 ? BD_WRAP : 0);
+    REG32(ETH_BD(ETH_TX_BDS + i)) = BD_READY | RXD_IRQ | (i == ETH_RX_BDS - 1 ? BD_WRAP : 0);
   }
   REG32(ETH_MAC_ADDR0) = (uint32_t)mac[2] << 24 | (uint32_t)mac[3] << 16 | (uint32_t)mac[4] << 8 | mac[5];
   REG32(ETH_MAC_ADDR1) = (uint32_t)mac[0] << 8 | mac[1];
@@ -102,7 +119,7 @@ int wt_mac_recv(uint8_t *buf, uint32_t cap) {
     len = len >= 4 ? len - 4 : 0;   /* the MAC appends the FCS */
     int ok = !(flags & RXD_ERRORS) && len > 0 && len <= cap;
     if (ok) memcpy(buf, rx_buf[rx_i], len); else rx_errors++;
-    REG32(bd) = BD_READY | (rx_i == ETH_RX_BDS - 1 ? BD_WRAP : 0);
+    REG32(bd) = BD_READY | RXD_IRQ | (rx_i == ETH_RX_BDS - 1 ? BD_WRAP : 0);
     rx_i = (rx_i + 1) % ETH_RX_BDS;
     if (ok) return (int)len;
   }
@@ -139,17 +156,40 @@ static void console_poll(void) {
   if (!(REG32(UART_LSR) & LSR_DR)) return;
   if ((REG32(UART_RBR) & 0xff) == 's') {
     wt_print_stats();
-    wt_logf("  eth_rx_errors %u\n  eth_tx_busy %u\n", rx_errors, tx_busy);
+    wt_logf("  eth_rx_errors %u\n  eth_tx_busy %u\n  sleeps %u\n  wakeups_rx %u\n  wakeups_timer %u\n",
+            rx_errors, tx_busy, sleeps, wakeups_rx, wakeups_timer);
   }
 }
 
+static inline int rx_pending(void) { return !(REG32(ETH_BD(ETH_TX_BDS + rx_i)) & BD_READY); }
+
+/* Sleep until a frame arrives, the deadline passes or a console key comes. The sources
+ * are armed before the last look at the receive ring, so a frame that lands in between
+ * leaves its (level) interrupt pending and WAITI returns at once: no lost wakeup. The
+ * handler in start.S clears INTENABLE; the sources are disarmed here afterwards. */
 void wt_port_wait(int32_t ms) {
-  uint32_t start = ccount();
-  uint32_t limit = ms < 0 || ms > 60000 ? 60000u * cc_per_ms : (uint32_t)ms * cc_per_ms;
-  while (REG32(ETH_BD(ETH_TX_BDS + rx_i)) & BD_READY) {
-    if (ccount() - start >= limit) break;
-    console_poll();
+  uint32_t cap = 0x40000000u / cc_per_ms;  /* keep deadline - now far below 2^31 cycles */
+  uint32_t limit = ms < 0 || (uint32_t)ms > cap ? cap : (uint32_t)ms;
+  if (limit == 0) return;
+  uint32_t deadline = ccount() + limit * cc_per_ms;
+  __asm__ volatile("wsr %0, ccompare0" :: "a"(deadline));  /* also clears a pending timer interrupt */
+  REG32(ETH_INT_SOURCE) = INT_RXB | INT_RXE | INT_BUSY;      /* write 1 to clear */
+  REG32(ETH_INT_MASK) = INT_RXB | INT_RXE | INT_BUSY;
+  REG32(UART_IER) = IER_ERBFI;
+  __asm__ volatile("wsr %0, intenable; rsync" :: "a"(IRQ_UART | IRQ_ETH | IRQ_TIMER));
+  if (!rx_pending() && !(REG32(UART_LSR) & LSR_DR) && (int32_t)(deadline - ccount()) > 0) {
+    sleeps++;
+    __asm__ volatile("waiti 0" ::: "memory");  /* PS.INTLEVEL 0 until an interrupt is taken */
   }
+  uint32_t ps;
+  __asm__ volatile("rsil %0, 15" : "=a"(ps) :: "memory");     /* back to no interrupts */
+  (void)ps;
+  __asm__ volatile("wsr %0, intenable; rsync" :: "a"(0));
+  REG32(ETH_INT_MASK) = 0;
+  REG32(UART_IER) = 0;
+  if (rx_pending()) wakeups_rx++;
+  else if ((int32_t)(deadline - ccount()) <= 0) wakeups_timer++;
+  console_poll();
 }
 
 /* ---- entropy: the boot seed (run.sh passes 128 random bits) stirred with CCOUNT ---- */

@@ -13,12 +13,14 @@ ns=wtqe$$
 tap=wtqe$$t
 fw_pid=
 log=$(mktemp /tmp/wasm-tcpip-qemu.XXXXXX)
+console=$(mktemp -u /tmp/wasm-tcpip-qemu-console.XXXXXX)  # a FIFO: QEMU's UART input
 . "$here/lib.sh"
 
 cleanup() {
   [ -n "$fw_pid" ] && kill -TERM "$fw_pid" 2>/dev/null && sleep 0.5
   ip netns del "$ns" 2>/dev/null
-  rm -f "$log" "$body"
+  exec 7>&- 2>/dev/null
+  rm -f "$log" "$body" "$console"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -28,15 +30,57 @@ ip netns add "$ns" || { echo "not ok - create namespace"; exit 1; }
 nsx sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
 ip -n "$ns" tuntap add mode tap name "$tap" && ip -n "$ns" addr add 198.51.100.1/24 dev "$tap" && ip -n "$ns" link set "$tap" up
 # Not through nsx (a function would fork a shell): $! must be the process that becomes QEMU.
-RUN_TIMEOUT=900 ip netns exec "$ns" "$run" --tap "$tap" --ip "$fw_ip/24" >"$log" 2>&1 </dev/null &
+mkfifo "$console"
+RUN_TIMEOUT=900 ip netns exec "$ns" "$run" --tap "$tap" --ip "$fw_ip/24" >"$log" 2>&1 <"$console" &
 fw_pid=$!
+exec 7>"$console"   # keep the console open (EOF would stop nothing, but keep it quiet)
 if ! wait_ready "$log" "$fw_pid"; then
   echo "not ok - qemu-xtensa: boots and prints ready"; sed 's/^/#   /' "$log"
   exit 1
 fi
 echo "ok - qemu-xtensa: boots and prints ready # $(grep '^ip ' "$log")"
 
+# Idle: the firmware sleeps in WAITI until a frame, its next deadline or a key; QEMU's
+# CPU time over 2 idle seconds stays far below the ~100% of a busy-polling loop.
+idle_cpu() {
+  local q t0 t1 hz
+  q=$(pgrep -P "$fw_pid" qemu-system-xte) || { echo "no QEMU process under $fw_pid"; return 1; }
+  hz=$(getconf CLK_TCK)
+  sleep 1
+  t0=$(awk '{print $14 + $15}' "/proc/$q/stat"); sleep 2; t1=$(awk '{print $14 + $15}' "/proc/$q/stat")
+  local pct=$(( (t1 - t0) * 100 / (2 * hz) ))
+  [ "$pct" -lt 20 ] || { echo "QEMU used ${pct}% of a core while the firmware was idle"; return 1; }
+  echo "QEMU used ${pct}% of a core over 2 idle seconds"
+}
+check "qemu-xtensa: idle, the core sleeps in WAITI instead of polling" idle_cpu
+
 service_checks "qemu-xtensa" "$ECHO_BYTES" "$HTTP_BYTES"
+
+# A sleep that only the CCOMPARE0 deadline can end: ping the firmware from a second
+# kernel address whose ARP requests the kernel ignores (arp_ignore=8; the kernel knows
+# the firmware's MAC statically, so it sends no ARP itself). The firmware queues its
+# reply and retries ARP every second on its own timer, with no frame coming in.
+timer_wakeup() {
+  local n0 n1 r0 r1
+  n() { awk -v k="$1" '$1 == k { v = $2 } END { print v + 0 }' "$log"; }
+  stats() { local c; c=$(grep -c wakeups_timer "$log"); printf s >&7
+    for _ in $(seq 50); do [ "$(grep -c wakeups_timer "$log")" -gt "$c" ] && return 0; sleep 0.1; done; return 1; }
+  nsx ip addr add 198.51.100.3/24 dev "$tap" || return 1
+  nsx ip neigh replace "$fw_ip" lladdr 02:00:00:00:00:02 dev "$tap" nud permanent || return 1
+  nsx sysctl -qw "net.ipv4.conf.$tap.arp_ignore=8" || return 1
+  stats || { echo "no counters on the console"; return 1; }
+  n0=$(n wakeups_timer); r0=$(n arp_requests_tx)
+  nsx timeout 5 ping -c 1 -W 1 -I 198.51.100.3 "$fw_ip" >/dev/null   # no reply expected: ARP unresolved
+  sleep 2.5
+  stats || { echo "no counters on the console"; return 1; }
+  n1=$(n wakeups_timer); r1=$(n arp_requests_tx)
+  nsx sysctl -qw "net.ipv4.conf.$tap.arp_ignore=0"
+  nsx ip addr del 198.51.100.3/24 dev "$tap"
+  [ $((r1 - r0)) -ge 2 ] && [ $((n1 - n0)) -ge 1 ] || {
+    echo "ARP requests sent $((r1 - r0)) (want >= 2), deadline wakeups $((n1 - n0)) (want >= 1)"; grep -E '^  ' "$log" | tail -n 20; return 1; }
+  echo "sleeps $(n sleeps), woken by a frame $(n wakeups_rx), by the deadline $(n wakeups_timer); ARP retries $((r1 - r0)) with no frame in"
+}
+check "qemu-xtensa: a sleep ends on the CCOMPARE0 deadline (ARP retries with no frame in)" timer_wakeup
 
 kill -TERM "$fw_pid"
 wait "$fw_pid"; rc=$?
