@@ -148,11 +148,12 @@ function establish(t: Tcb, wnd: u32, seq: u32, ack: u32): void {
 
 // --- SYN cookies (used when a listener's SYN backlog is full) ---
 // cookie = hash(4-tuple, counter)[31:10] | counter % 8 << 7 | sack << 6 | wscale (0-14, 15 none) << 2 | mss index
-const COOKIE_MSS: StaticArray<u16> = [536, 1220, 1440, 1460];
+const COOKIE_MSS: usize = memory.data<u16>([536, 1220, 1440, 1460]); // static data, no array object
+@inline function cookieMss(i: u32): u32 { return <u32>load<u16>(COOKIE_MSS + (<usize>(i & 3) << 1)); }
 
 function cookieMssIndex(mss: u32): u32 {
   let i: u32 = 3;
-  while (i > 0 && <u32>unchecked(COOKIE_MSS[i]) > mss) i--;
+  while (i > 0 && cookieMss(i) > mss) i--;
   return i;
 }
 
@@ -275,7 +276,7 @@ function cookieComplete(l: Tcb, raddr: u32, lport: u32, rport: u32, seq: u32, ac
   t.rcvNxt = seq;
   t.iss = cookie;
   t.sndUna = cookie; t.sndNxt = ack; t.sndMax = ack;
-  let mssPeer = <u32>unchecked(COOKIE_MSS[cookie & 3]);
+  let mssPeer = cookieMss(cookie);
   let mine = <u32>(ipMtu - 40);
   t.sndMss = <u16>(mssPeer < mine ? mssPeer : mine);
   if (ws == 15) { t.flags &= ~F_WSCALE; t.sndWscale = 0; t.rcvWscale = 0; } else t.sndWscale = <u8>ws;
