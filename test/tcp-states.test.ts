@@ -145,6 +145,29 @@ describe("TCP connection establishment", () => {
   });
 });
 
+describe("TCP CLOSE before establishment", () => {
+  it("RFC 9293 §3.10.4: CLOSE in LISTEN -> CLOSED; the port is free again", async () => {
+    const { a } = await pair();
+    const l = a.open(); a.bind(l, 80); a.listen(l, 2);
+    expect(a.close(l)).toBe(0);
+    expect(a.transitions(l)).toEqual([[S.CLOSED, S.LISTEN], [S.LISTEN, S.CLOSED]]);
+    const l2 = a.open();
+    expect(a.bind(l2, 80)).toBe(0);
+  });
+
+  it("RFC 9293 §3.10.4: CLOSE in SYN-SENT -> CLOSED without a RST; a late SYN+ACK is answered with a RST", async () => {
+    const { net, h, p, s, syn } = await synSentToPeer();
+    expect(h.close(s)).toBe(0);
+    expect(h.transitions(s).at(-1)).toEqual([S.SYN_SENT, S.CLOSED]);
+    net.run(3);
+    expect(p.rx.length).toBe(0);
+    p.send(h, { sport: 7000, dport: syn.sport, seq: 100, ack: syn.seq + 1, flags: SYN | ACK });
+    net.run(3);
+    expect(flagStr(p.last().flags)).toBe("RST");
+    expect(p.last().seq).toBe((syn.seq + 1) >>> 0);
+  });
+});
+
 describe("TCP connection termination", () => {
   it("RFC 9293 §3.6: four-way close; a FIN consumes one sequence number (ack = seq + 1); LAST-ACK -> CLOSED", async () => {
     const { net, a, b, c, s } = await connected();
