@@ -269,3 +269,22 @@ describe("TCP API fuzz", () => {
     expect(a.stat("tcp_rx") + b.stat("tcp_rx")).toBeGreaterThan(0);
   });
 });
+
+describe("TCP timers through poll()", () => {
+  // (poll also reports the interface's ARP-expiry deadline, ArpTimeoutMs away: > 10 s here)
+  const idle = (d: number) => d === -1 || d > 10_000;
+  it("poll has no TCP deadline for an idle connection and the retransmission deadline while data is outstanding", async () => {
+    const { net, a, b, c, s } = await connected({ DelAckMs: 0, RtoMinMs: 200, ArpTimeoutMs: 600_000 });
+    net.run(3000);
+    expect(idle(a.x.poll(net.now >>> 0))).toBe(true);
+    net.hook = () => "drop";
+    a.write(c, new TextEncoder().encode("x"));
+    const d = a.x.poll(net.now >>> 0);
+    expect(d).toBe(a.info(c).rto);
+    expect(idle(b.x.poll(net.now >>> 0))).toBe(true);
+    net.hook = null;
+    net.run(500);
+    expect(b.drain(s).length).toBe(1);
+    expect(idle(a.x.poll(net.now >>> 0))).toBe(true);
+  });
+});
