@@ -144,6 +144,17 @@ describe("Congestion control and loss recovery", () => {
     expect(a.info(c).cwnd).toBe(6 * 1460);
   });
 
+  it("RFC 3042: limited transmit lets a 3-segment window lose its first segment and still recover without an RTO", async () => {
+    const { net, a, b, c, s } = await connected({ Features: NO_OPTS, DelAckMs: 0, SndBuf: 65536, RcvBuf: 65536 });
+    expect(a.info(c).cwnd).toBe(3 * 1460);
+    net.hook = dropNth(a, [1]);
+    const data = bytes(8 * 1460, 6);
+    const got = transfer(net, a, c, b, s, data, 10_000);
+    expect(Buffer.compare(Buffer.from(got), Buffer.from(data))).toBe(0);
+    expect(a.stat("tcp_rto_timeouts")).toBe(0);
+    expect(a.stat("tcp_fast_retransmits")).toBe(1);
+  });
+
   it("RFC 5681 §3.2: three duplicate ACKs trigger a fast retransmit before the RTO", async () => {
     const { net, a, b, c, s } = await connected({ Features: NO_OPTS, DelAckMs: 0, SndBuf: 65536, RcvBuf: 65536 });
     a.write(c, bytes(20 * 1460)); // grow the window first

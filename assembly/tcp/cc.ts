@@ -144,7 +144,15 @@ export function ccOnDupAck(t: Tcb): void {
   }
   if (t.dupAcks < 255) t.dupAcks++;
   let lost = t.dupAcks >= 3 || (hasFlag(t, F_SACK) && sackedAbove(t) >= 3 * mss);
-  if (!lost) return;
+  if (!lost) {
+    // RFC 3042 limited transmit: each of the first two duplicate ACKs may clock out one new
+    // segment (outstanding data up to cwnd + 2*SMSS), so a small window still gets 3 dupacks.
+    let saved = t.cwnd;
+    t.cwnd = saved + <u32>t.dupAcks * mss;
+    tcpOutput(t);
+    t.cwnd = saved;
+    return;
+  }
   // RFC 6582 §3.2 step 2: no new recovery until the ACK covers `recover`.
   if (!seqGt(t.sndUna, t.recover) && t.recover != t.sndUna) return;
   if (seqLe(t.sndMax, t.sndUna)) return;
