@@ -15,6 +15,8 @@
 //                                           gsoIn, gsoOut, rxBad, acksThinned]
 //   close(handle)
 //   limits                              { segMax, hdrMax, vnetHdr }: buffer sizing for offload
+//   splitFrame(buf, len, gsoType, gsoSize, flags, csumStart, csumOffset, meta) -> frames
+//                                       (for tests: the rx path's split/checksum on a JS buffer)
 // Errors from open are thrown with err.code = "EPERM", "ENOENT", ... .
 //
 // Offload (open(..., true)): IFF_VNET_HDR + TUNSETOFFLOAD(CSUM|TSO4|TSO_ECN). Every frame on
@@ -162,7 +164,8 @@ static uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
 static uint32_t rd32(const uint8_t *p) { return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]; }
 static void wr16(uint8_t *p, uint16_t v) { p[0] = v >> 8; p[1] = (uint8_t)v; }
 static void wr32(uint8_t *p, uint32_t v) { p[0] = v >> 24; p[1] = (uint8_t)(v >> 16); p[2] = (uint8_t)(v >> 8); p[3] = (uint8_t)v; }
-static void put_csum(uint8_t *p, uint16_t folded) { uint16_t v = (uint16_t)~folded; if (!v) v = 0xffff; memcpy(p, &v, 2); }
+/** Store ~sum. A UDP checksum of 0 means "none", so UDP sends 0xffff instead (RFC 768); TCP keeps 0. */
+static void put_csum(uint8_t *p, uint16_t folded, int udp) { uint16_t v = (uint16_t)~folded; if (!v && udp) v = 0xffff; memcpy(p, &v, 2); }
 
 /** Sum of the TCP/UDP pseudo-header (RFC 9293 §3.1) for an IPv4 header at ip. */
 static uint64_t pseudo_sum(const uint8_t *ip, uint8_t proto, uint16_t l4len) {
@@ -194,9 +197,10 @@ static int tcp4_hdrs(const uint8_t *f, size_t len, int *ihl, int *thl) {
 /** NEEDS_CSUM: sum from csum_start to the end (the field holds the pseudo-header sum). */
 static int finish_csum(uint8_t *f, size_t len, const struct virtio_net_hdr *vh) {
   size_t start = vh->csum_start, at = start + vh->csum_offset;
-  if (len >= 34 && f[12] == 0x08 && f[13] == 0x00 && (size_t)14 + rd16(f + 16) < len) len = (size_t)14 + rd16(f + 16);  // IPv4: not the padding
+  int ip4 = len >= 34 && f[12] == 0x08 && f[13] == 0x00;
+  if (ip4 && (size_t)14 + rd16(f + 16) < len) len = (size_t)14 + rd16(f + 16);  // not the padding
   if (start >= len || at + 2 > len) return 0;
-  put_csum(f + at, csum_fold(csum_add(0, f + start, len - start)));
+  put_csum(f + at, csum_fold(csum_add(0, f + start, len - start)), ip4 && f[23] == 17);
   return 1;
 }
 
@@ -236,7 +240,7 @@ static size_t gso_split(uint8_t *f, size_t len, const struct virtio_net_hdr *vh,
     if (k != 0) fl &= (uint8_t)~0x80;         // CWR only on the first
     th[13] = fl;
     th[16] = th[17] = 0;
-    put_csum(th + 16, csum_fold(csum_add(pseudo_sum(ip, 6, (uint16_t)(thl + plen)), th, (size_t)thl + plen)));
+    put_csum(th + 16, csum_fold(csum_add(pseudo_sum(ip, 6, (uint16_t)(thl + plen)), th, (size_t)thl + plen)), 0);
     lens[k] = (uint32_t)(H + plen);
   }
   return segs;
@@ -644,6 +648,26 @@ static napi_value js_write_batch(napi_env env, napi_callback_info info) {
   return out;
 }
 
+// For tests: what rx does to one frame read with a virtio-net header, on a JS buffer.
+// splitFrame(buf, len, gsoType, gsoSize, flags, csumStart, csumOffset, meta) -> frames (0 = dropped)
+static napi_value js_split_frame(napi_env env, napi_callback_info info) {
+  size_t argc = 8; napi_value argv[8], out;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  uint8_t *p, *m; size_t cap, mlen; uint32_t v[6];
+  int ok = argc == 8 && get_bytes(env, argv[0], &p, &cap) && get_bytes(env, argv[7], &m, &mlen) && !((uintptr_t)m & 3);
+  for (int i = 0; ok && i < 6; i++) ok = napi_get_value_uint32(env, argv[1 + i], &v[i]) == napi_ok;
+  if (!ok || v[0] > cap) { napi_throw_error(env, "EINVAL", "tap.splitFrame(buf, len, gsoType, gsoSize, flags, csumStart, csumOffset, meta)"); return NULL; }
+  struct virtio_net_hdr vh = { .flags = (uint8_t)v[3], .gso_type = (uint8_t)v[1], .gso_size = (uint16_t)v[2],
+                               .csum_start = (uint16_t)v[4], .csum_offset = (uint16_t)v[5] };
+  size_t n;
+  if ((vh.gso_type & ~VIRTIO_NET_HDR_GSO_ECN) == VIRTIO_NET_HDR_GSO_TCPV4) n = gso_split(p, v[0], &vh, (uint32_t *)m, mlen / 4, cap);
+  else if (vh.gso_type != VIRTIO_NET_HDR_GSO_NONE || mlen < 4) n = 0;
+  else if ((vh.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) && !finish_csum(p, v[0], &vh)) n = 0;
+  else { ((uint32_t *)m)[0] = v[0]; n = 1; }
+  CHECK(napi_create_uint32(env, (uint32_t)n, &out));
+  return out;
+}
+
 static napi_value js_stats(napi_env env, napi_callback_info info) {
   size_t argc = 1; napi_value argv[1], arr, v;
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
@@ -670,7 +694,7 @@ static napi_value js_close(napi_env env, napi_callback_info info) {
 NAPI_MODULE_INIT() {
   struct { const char *name; napi_callback fn; } fns[] = {
     { "open", js_open }, { "name", js_name }, { "offload", js_offload }, { "start", js_start }, { "stop", js_stop },
-    { "write", js_write }, { "writeBatch", js_write_batch }, { "stats", js_stats }, { "close", js_close },
+    { "write", js_write }, { "writeBatch", js_write_batch }, { "splitFrame", js_split_frame }, { "stats", js_stats }, { "close", js_close },
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value f;

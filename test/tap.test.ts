@@ -545,6 +545,100 @@ describe.skipIf(reason !== null)("TAP offload (virtio-net header: checksum + TSO
   }
 });
 
+/** Whether the addon loads (the split tests need no device, no root). */
+const addonMissing = (() => { try { loadTapAddon(); return false; } catch { return true; } })();
+const GSO_TCPV4 = 1, NEEDS_CSUM = 1;
+
+describe.skipIf(addonMissing)("TAP offload rx: super-frame split and checksum completion (addon, no device)", () => {
+  const H = 14 + 20 + 32;
+  /** The frames splitFrame produced, copied out. */
+  function split(frame: Uint8Array, gsoSize: number, room = 16384): { n: number; segs: Uint8Array[] } {
+    const buf = new Uint8Array(Math.max(room, frame.length));
+    buf.set(frame);
+    const meta = new Uint32Array(64);
+    const n = loadTapAddon().splitFrame(buf, frame.length, GSO_TCPV4, gsoSize, NEEDS_CSUM, 34, 16, meta);
+    const segs: Uint8Array[] = [];
+    let off = 0;
+    for (let i = 0; i < n; i++) { segs.push(buf.slice(off, off + meta[i])); off += meta[i]; }
+    return { n, segs };
+  }
+  const be16 = (f: Uint8Array, o: number) => (f[o] << 8) | f[o + 1];
+  const be32 = (f: Uint8Array, o: number) => ((f[o] << 24) >>> 0) + (f[o + 1] << 16) + (f[o + 2] << 8) + f[o + 3];
+  const ipOk = (f: Uint8Array) => fold(sum16(f.subarray(14, 34))) === 0xffff;
+
+  it("RFC 9293 §3.1 / RFC 3168 §6.1.2: a TSO super-frame becomes gso_size segments: seq advances, IP length and id per segment, PSH and FIN only on the last, CWR only on the first, every checksum valid, bytes in order", () => {
+    const data = bulk(3 * 1448 + 500);
+    const S = 0xfffff000; // the sequence space wraps inside the super-frame
+    const CWR = 0x80, FIN = 0x01;
+    const { n, segs } = split(tcpFrame({ seq: S, ack: 42, flags: CWR | ACK | PSH | FIN, payload: data }), 1448);
+    expect(n).toBe(4);
+    expect(segs.map((f) => f.length)).toEqual([H + 1448, H + 1448, H + 1448, H + 500]);
+    expect(segs.map((f) => be16(f, 16))).toEqual([20 + 32 + 1448, 20 + 32 + 1448, 20 + 32 + 1448, 20 + 32 + 500]);
+    expect(segs.map((f) => be16(f, 18))).toEqual([1, 2, 3, 4]); // IP id: the super-frame's, then +1 each
+    expect(segs.map((f) => be32(f, 38))).toEqual([0, 1, 2, 3].map((i) => (S + i * 1448) >>> 0));
+    expect(segs.map((f) => be32(f, 42))).toEqual([42, 42, 42, 42]);
+    expect(segs.map((f) => f[47])).toEqual([CWR | ACK, ACK, ACK, ACK | PSH | FIN]);
+    expect(segs.every((f) => ipOk(f) && l4ChecksumOk(f))).toBe(true);
+    expect(Buffer.concat(segs.map((f) => f.subarray(H)))).toEqual(data);
+  });
+
+  it("RFC 9293 §3.1: a TCP checksum that computes to zero is sent as 0x0000 (0xffff is rejected by tshark); RFC 768: a UDP one as 0xffff", () => {
+    // Make segment 1's sum come out at 0xffff by choosing one 16-bit word of its payload.
+    const data = bulk(2 * 1448);
+    const frame = (d: Uint8Array) => tcpFrame({ seq: 1000, ack: 1, payload: d });
+    data[1448] = 0; data[1449] = 0;
+    const s0 = split(frame(data), 1448).segs[1];
+    s0[50] = s0[51] = 0; // that segment's checksum field, zeroed: its sum without the field
+    const len = s0.length - 34;
+    const partial = fold(sum16(s0.subarray(34), sum16(new Uint8Array([...s0.subarray(26, 34), 0, 6, len >> 8, len & 255]))));
+    const w = 0xffff - partial; // adding w makes the sum 0xffff, so ~sum = 0
+    data[1448] = w >> 8; data[1449] = w & 255;
+    const seg = split(frame(data), 1448).segs[1];
+    expect([seg[50], seg[51]]).toEqual([0, 0]);
+    expect(l4ChecksumOk(seg)).toBe(true);
+
+    // UDP 198.51.100.1:9 -> .2:9 with a partial checksum (the pseudo-header sum), completed by the addon.
+    const udp = (payload: Uint8Array) => {
+      const f = new Uint8Array(42 + payload.length);
+      f.set([2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 8, 0, 0x45, 0, 0, 28 + payload.length, 0, 1, 0x40, 0, 64, 17, 0, 0, 198, 51, 100, 1, 198, 51, 100, 2], 0);
+      const ipc = 0xffff - fold(sum16(f.subarray(14, 34)));
+      f[24] = ipc >> 8; f[25] = ipc & 255;
+      f.set([0, 9, 0, 9, 0, 8 + payload.length, 0, 0], 34);
+      f.set(payload, 42);
+      const ps = fold(sum16(new Uint8Array([198, 51, 100, 1, 198, 51, 100, 2, 0, 17, 0, 8 + payload.length])));
+      f[40] = ps >> 8; f[41] = ps & 255;
+      return f;
+    };
+    const finish = (f: Uint8Array) => loadTapAddon().splitFrame(f, f.length, 0, 0, NEEDS_CSUM, 34, 6, new Uint32Array(1));
+    const probe = udp(new Uint8Array([0, 0]));
+    expect(finish(probe)).toBe(1);
+    expect(l4ChecksumOk(probe)).toBe(true);
+    const have = be16(probe, 40); // = ~sum with payload word 0; choose the word so that ~sum = 0
+    const zero = udp(new Uint8Array([have >> 8, have & 255]));
+    expect(finish(zero)).toBe(1);
+    expect([zero[40], zero[41]]).toEqual([0xff, 0xff]);
+    expect(l4ChecksumOk(zero)).toBe(true);
+  });
+
+  it("malformed super-frames are dropped (0 frames), never read or written outside the buffer", () => {
+    const good = tcpFrame({ seq: 1, ack: 1, payload: bulk(3000) });
+    expect(split(good, 1448).n).toBe(3);
+    expect(split(good, 0).n).toBe(0); // gso_size 0
+    expect(split(good.subarray(0, 50), 1448).n).toBe(0); // truncated headers
+    const lying = good.slice();
+    lying[16] = 0xff; // IP total length beyond the frame
+    expect(split(lying, 1448).n).toBe(0);
+    const notTcp = good.slice();
+    notTcp[23] = 17;
+    expect(split(notTcp, 1448).n).toBe(0);
+    expect(split(good, 1448, good.length + 10).n).toBe(0); // the split needs 2 x 66 more bytes than that
+    expect(split(good, 16).n).toBe(0); // 188 segments: more than the meta has room for
+    const tap = loadTapAddon();
+    expect(tap.splitFrame(new Uint8Array(60), 60, 0, 0, NEEDS_CSUM, 34, 200, new Uint32Array(1))).toBe(0); // csum outside
+    expect(tap.splitFrame(new Uint8Array(60), 60, 3 /* UDP GSO */, 1000, 0, 0, 0, new Uint32Array(1))).toBe(0);
+  });
+});
+
 describe.skipIf(reason !== null)("netns helper", () => {
   const list = () => execFileSync("ip", ["netns", "list"], { encoding: "utf8" });
 

@@ -42,6 +42,8 @@ export interface TapAddon {
   /** [wakeups, framesIn, framesOut, writeErrors, gsoIn, gsoOut, rxBad, acksThinned] */
   stats(h: object): number[];
   close(h: object): void;
+  /** For tests: the offload rx path (split a GSO_TCPV4 super-frame / complete a partial checksum) on buf. */
+  splitFrame(buf: Uint8Array, len: number, gsoType: number, gsoSize: number, flags: number, csumStart: number, csumOffset: number, meta: Uint32Array): number;
   /** Offload-mode buffer sizing: meta >= segMax entries, rx >= frameMax + segMax * hdrMax bytes. */
   limits: { segMax: number; hdrMax: number; vnetHdr: number };
 }
