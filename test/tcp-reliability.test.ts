@@ -1,10 +1,13 @@
 // Retransmission, RTT estimation, congestion control and loss recovery.
 import { describe, expect, it } from "vitest";
-import { ACK, Err, Ev, FIN, Rng, S, connected, transfer } from "./helpers/tcp-harness";
+import { ACK, Err, Ev, FIN, Host, Net, Rng, S, connected, transfer } from "./helpers/tcp-harness";
 import { activeToPeer, peerSend } from "./helpers/tcp-peer";
 
 const NO_OPTS = 0; // Features: no timestamps, SACK, window scale or cookies
 const bytes = (n: number, seed = 1) => new Rng(seed).bytes(n);
+/** Move `data` from a/c to b/s and check it arrived byte for byte. */
+const expectIntact = (net: Net, a: Host, c: number, b: Host, s: number, data: Uint8Array, maxMs: number) =>
+  expect(Buffer.compare(Buffer.from(transfer(net, a, c, b, s, data, maxMs)), Buffer.from(data))).toBe(0);
 
 describe("RTO (RFC 6298)", () => {
   it("RFC 6298 §2.2: the first RTT sample sets SRTT = R, RTTVAR = R/2, RTO = SRTT + 4*RTTVAR", async () => {
@@ -149,8 +152,7 @@ describe("Congestion control and loss recovery", () => {
     expect(a.info(c).cwnd).toBe(3 * 1460);
     net.hook = dropNth(a, [1]);
     const data = bytes(8 * 1460, 6);
-    const got = transfer(net, a, c, b, s, data, 10_000);
-    expect(Buffer.compare(Buffer.from(got), Buffer.from(data))).toBe(0);
+    expectIntact(net, a, c, b, s, data, 10_000);
     expect(a.stat("tcp_rto_timeouts")).toBe(0);
     expect(a.stat("tcp_fast_retransmits")).toBe(1);
   });
@@ -179,8 +181,7 @@ describe("Congestion control and loss recovery", () => {
     b.drain(s);
     net.hook = dropNth(a, [2, 5]);
     const data = bytes(12 * 1460, 4);
-    const got = transfer(net, a, c, b, s, data, 10_000);
-    expect(Buffer.compare(Buffer.from(got), Buffer.from(data))).toBe(0);
+    expectIntact(net, a, c, b, s, data, 10_000);
     expect(a.stat("tcp_fast_retransmits")).toBe(1); // one recovery episode for both losses
     expect(a.stat("tcp_rto_timeouts")).toBe(0);
     expect(a.stat("tcp_retransmits")).toBe(2);
@@ -193,8 +194,7 @@ describe("Congestion control and loss recovery", () => {
     b.drain(s);
     net.hook = dropNth(a, [2, 4, 6]);
     const data = bytes(14 * 1448, 5);
-    const got = transfer(net, a, c, b, s, data, 10_000);
-    expect(Buffer.compare(Buffer.from(got), Buffer.from(data))).toBe(0);
+    expectIntact(net, a, c, b, s, data, 10_000);
     expect(a.stat("tcp_sack_recoveries")).toBe(1);
     expect(a.stat("tcp_rto_timeouts")).toBe(0);
     expect(a.stat("tcp_retransmits")).toBe(3);
@@ -216,8 +216,7 @@ describe("Congestion control and loss recovery", () => {
       return drop(f, from, seg);
     };
     const data = bytes(12 * 1448, 4);
-    const got = transfer(net, a, c, b, s, data, 10_000);
-    expect(Buffer.compare(Buffer.from(got), Buffer.from(data))).toBe(0);
+    expectIntact(net, a, c, b, s, data, 10_000);
     expect(a.stat("tcp_fast_retransmits")).toBe(1);
     expect(a.stat("tcp_rto_timeouts")).toBe(0);
   });
@@ -347,8 +346,7 @@ describe("Sequence space wrap (RFC 9293 §3.4)", () => {
     const s = b.accept(l);
     net.impair = { loss: 0.03, rng: new Rng(11) };
     const data = bytes(300_000, 9);
-    const got = transfer(net, a, c, b, s, data, 60_000);
-    expect(Buffer.compare(Buffer.from(got), Buffer.from(data))).toBe(0);
+    expectIntact(net, a, c, b, s, data, 60_000);
     expect(a.info(c).sndUna).toBeLessThan(iss); // wrapped
     a.shutdown(c);
     net.run(400);
