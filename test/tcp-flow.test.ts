@@ -185,6 +185,18 @@ describe("Options (RFC 9293 §3.7.1, RFC 7323)", () => {
     expect(ack.opts.ts![1]).toBe(1005);
   });
 
+  it("RFC 7323 §3.2: once timestamps are negotiated, a non-RST segment without them is dropped silently (a RST is not)", async () => {
+    const c = await activeToPeer({ DelAckMs: 0 }, { mss: 1460, ts: [1000, 0] });
+    peerSend(c, ACK, bytes(10));
+    c.net.run(3);
+    expect(c.h.info(c.sock).recvQueued).toBe(0);
+    expect(c.h.stat("tcp_no_timestamp")).toBe(1);
+    expect(c.p.take().length).toBe(0);
+    peerSend(c, 0x04, undefined, { seq: c.pseq - 10 });
+    c.net.run(3);
+    expect(c.h.state(c.sock)).toBe(S.CLOSED);
+  });
+
   it("RFC 7323 §5.3: PAWS drops a segment whose TSval is older than TS.Recent and ACKs it", async () => {
     const c = await activeToPeer({ DelAckMs: 0 }, { mss: 1460, ts: [50000, 0] });
     peerSend(c, ACK, bytes(10), { opts: { ts: [50010, 0] } });

@@ -57,7 +57,7 @@ describe("receive path under arbitrary segmentation", () => {
       let firstBad = -1;
       for (let i = 0; i < data.length; i++) if (all[i] !== data[i]) { firstBad = i; break; }
       expect(firstBad).toBe(-1);
-      peerSend(c, FIN | ACK, undefined, { seq: base + data.length });
+      peerSend(c, FIN | ACK, undefined, { seq: base + data.length, ...(opts.ts ? { opts: { ts: [ts++, 0] as [number, number] } } : {}) });
       c.net.run(3);
       expect(c.h.read(c.sock)).toBe(0);
     });

@@ -221,6 +221,25 @@ describe("Congestion control and loss recovery", () => {
     expect(a.stat("tcp_rto_timeouts")).toBe(0);
   });
 
+  it("RFC 6582 §3.2 step 3: a full acknowledgment sets cwnd = min(ssthresh, max(FlightSize, SMSS) + SMSS)", async () => {
+    const c = await activeToPeer({ DelAckMs: 0, SndBuf: 65536, Features: NO_OPTS }, { mss: 1460 });
+    c.h.write(c.sock, bytes(6 * 1460));
+    c.net.run(3);
+    let high = 0;
+    for (const x of c.p.take()) high = Math.max(high, x.seq + x.payload.length);
+    for (let i = 0; i < 4; i++) { // the first segment is "lost": duplicate ACKs
+      peerSend(c, ACK);
+      c.net.run(3);
+      for (const x of c.p.take()) high = Math.max(high, x.seq + x.payload.length);
+    }
+    expect(c.h.stat("tcp_fast_retransmits")).toBe(1);
+    peerSend(c, ACK, undefined, { ack: high >>> 0 }); // all acknowledged: FlightSize 0
+    c.net.run(3);
+    const i = c.h.info(c.sock);
+    expect(i.sndNxt - i.sndUna).toBe(0);
+    expect(i.cwnd).toBe(Math.min(i.ssthresh, 2 * 1460));
+  });
+
   it("RFC 5681 §3.1: an RTO collapses cwnd to one segment and sets ssthresh to half the flight", async () => {
     const { net, a, c } = await connected({ Features: NO_OPTS, DelAckMs: 0, SndBuf: 65536 });
     net.hook = (_f, from, seg) => (from === a && seg && seg.payload.length > 0 ? "drop" : undefined);

@@ -39,6 +39,18 @@ describe("TCP connection establishment", () => {
     expect(fl.filter((f) => f === "SYN,ACK").length).toBe(2);
   });
 
+  it("RFC 9293 §3.5 (Figure 8 line 6): in SYN-RECEIVED, the peer's SYN,ACK that acknowledges our SYN establishes at once", async () => {
+    const { net, h, p, s, syn } = await synSentToPeer();
+    p.send(h, { sport: 7000, dport: syn.sport, seq: 300, flags: SYN });
+    net.run(3);
+    expect(h.state(s)).toBe(S.SYN_RECEIVED);
+    p.send(h, { sport: 7000, dport: syn.sport, seq: 300, ack: syn.seq + 1, flags: SYN | ACK });
+    net.run(3);
+    expect(h.state(s)).toBe(S.ESTABLISHED);
+    expect(h.stat("tcp_bad_seq")).toBe(0);
+    expect(h.info(s).rcvNxt).toBe(301);
+  });
+
   it("RFC 9293 §3.10.7.1: a SYN to a closed port gets <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>; the connector sees ECONNREFUSED", async () => {
     const { net, a, b } = await pair();
     const c = a.open();

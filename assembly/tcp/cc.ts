@@ -103,8 +103,8 @@ export function ccOnAck(t: Tcb, acked: u32): void {
     if (seqGe(t.sndUna, t.recover)) {
       // full acknowledgment (RFC 6582 §3.2 step 3)
       let flight = t.sndMax - t.sndUna;
-      t.cwnd = t.ssthresh < flight + mss ? t.ssthresh : flight + mss;
-      if (t.cwnd < mss) t.cwnd = mss;
+      let deflated = (flight > mss ? flight : mss) + mss; // max(FlightSize, SMSS) + SMSS
+      t.cwnd = t.ssthresh < deflated ? t.ssthresh : deflated;
       t.flags &= ~F_RECOVERY;
       t.dupAcks = 0;
       return;

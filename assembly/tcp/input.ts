@@ -405,6 +405,20 @@ function connInput(t: Tcb, seq: u32, ack: u32, flags: u32, wnd: u32, o: TcpOptio
     return;
   }
 
+  // RFC 7323 §3.2: once negotiated, a non-RST segment without timestamps is dropped silently.
+  if (hasFlag(t, F_TS) && !o.tsPresent && (flags & TH_RST) == 0) {
+    count(Stat.TcpNoTimestamp);
+    return;
+  }
+
+  // RFC 9293 §3.5 Figure 8 line 6: after a simultaneous open, the peer's SYN,ACK repeats its
+  // SYN (a duplicate) and acknowledges ours: drop the SYN bit and take the rest.
+  if (st == <u8>TcpState.SYN_RECEIVED && (flags & (TH_SYN | TH_ACK | TH_RST)) == (TH_SYN | TH_ACK) && seq == t.irs) {
+    flags &= ~TH_SYN;
+    seq += 1;
+    segLen -= 1;
+  }
+
   // SYN-RECEIVED: a retransmitted SYN means our SYN+ACK was lost.
   if (st == <u8>TcpState.SYN_RECEIVED && (flags & (TH_SYN | TH_ACK | TH_RST)) == TH_SYN && seq == t.irs) {
     t.sndNxt = t.iss;

@@ -47,7 +47,8 @@ export async function peerToListener(cfg: Record<string, number> = {}, opts: Tcp
   net.run(3);
   const synack = p.rx.find((s) => (s.flags & (SYN | ACK)) === (SYN | ACK))!;
   p.take();
-  p.send(h, { sport: 40000, dport: port, seq: piss + 1, ack: synack.seq + 1, flags: ACK, wnd: 65535 });
+  const ts = opts.ts && synack.opts.ts ? { ts: [opts.ts[0] + 1, synack.opts.ts[0]] as [number, number] } : undefined;
+  p.send(h, { sport: 40000, dport: port, seq: piss + 1, ack: synack.seq + 1, flags: ACK, wnd: 65535, opts: ts });
   net.run(3);
   const sock = h.accept(l);
   if (sock <= 0) throw new Error(`accept ${sock}`);
