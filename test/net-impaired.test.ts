@@ -1,12 +1,11 @@
-// Engine behaviours the node:net layer (src/net.ts) found wrong, each as a minimal test
-// on the raw ABI (no net.ts workaround in the way). src/net.ts works around them; the
-// engine should fix them (assembly/tcp is owned by the TCP engineer).
+// Regression tests for engine bugs the node:net layer (src/net.ts) once found, each as a
+// minimal test on the raw ABI (no net.ts code in the way). Both are fixed in assembly/tcp.
 import { describe, expect, it } from "vitest";
 import { Sim } from "../src/links/emulated.js";
 
 const OPT_KEEPALIVE = 2;
 
-describe("engine bugs found through the net API", () => {
+describe("engine regressions found through the net API", () => {
   it("RFC 1122 §4.2.3.6: keepalive enabled before an active open probes once the connection is idle", () => {
     const sim = new Sim({ seed: 3 });
     const link = sim.link({ delayMs: 1 });
