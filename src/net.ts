@@ -219,6 +219,21 @@ export class NetStack extends EventEmitter {
   private detachPcap: (() => void) | null = null;
   private ownsTap = false;
   private closed = false;
+  /** Received bytes are copied out of linear memory into slices of a slab (one allocation per MiB, not per read). */
+  private slab: Buffer = Buffer.alloc(0);
+  private slabOff = 0;
+
+  /** @internal Copy `n` bytes at linear-memory offset `ptr` into a fresh Buffer (a slab slice; a slab is never reused). */
+  copyOut(ptr: number, n: number): Buffer {
+    if (this.slabOff + n > this.slab.length) {
+      this.slab = Buffer.allocUnsafeSlow(Math.max(n, 1 << 20));
+      this.slabOff = 0;
+    }
+    const chunk = this.slab.subarray(this.slabOff, this.slabOff + n);
+    chunk.set(new Uint8Array(this.stack.memory.buffer, ptr, n));
+    this.slabOff += (n + 7) & ~7;
+    return chunk;
+  }
 
   constructor(opts: CreateStackOptions) {
     super();
@@ -626,8 +641,7 @@ export class Socket extends Duplex {
         if (n > 0) {
           moved = true;
           this.bytesRead += n;
-          const chunk = Buffer.from(new Uint8Array(net.stack.memory.buffer, net.io, n)); // copies
-          this.wantRead = this.push(chunk);
+          this.wantRead = this.push(net.copyOut(net.io, n));
         } else if (n === 0) {
           this.eof = true;
           this.wantRead = false;
