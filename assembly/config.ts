@@ -29,7 +29,8 @@ export const enum Cfg {
   Features = 24,        // bit 0 timestamps, 1 SACK, 2 window scale, 3 SYN cookies (default all)
   IoBuf = 25,           // size of the host I/O scratch region used by read/write
   Mss = 26,             // 0 = derive from MTU (MTU - 40)
-  COUNT = 27,
+  RingPairs = 27,       // send+receive ring pairs for connections (listeners hold none); 0 = MaxSockets
+  COUNT = 28,
 }
 
 export const FEAT_TIMESTAMPS: u32 = 1;
@@ -68,6 +69,7 @@ function setDefaults(): void {
   store<u32>(values + (<usize>Cfg.Features << 2), 15);
   store<u32>(values + (<usize>Cfg.IoBuf << 2), 65536);
   store<u32>(values + (<usize>Cfg.Mss << 2), 0);
+  store<u32>(values + (<usize>Cfg.RingPairs << 2), 0);
   defaultsSet = true;
 }
 

@@ -9,7 +9,7 @@ import { localAddr } from "./netif";
 import {
   F_ACKNOW, F_ACTIVE, F_BOUND, F_CHILD, F_FIN_QUEUED, F_FIN_RCVD, F_KEEPALIVE, F_NODELAY, F_T_KEEP,
   F_USER_CLOSED, F_WR_FULL, Tcb, TcpState, hasFlag, handleOf, rcvCap, rcvRing, ringGet, ringPut,
-  setState, sndCap, sndRing, tcbAlloc, tcbAt, tcbCount, tcbEvent, tcbFree, tcbFromHandle, tcbIndex,
+  ringAttach, ringFreeCount, ringRelease, ringReleaseIfDone, setState, sndCap, sndRing, tcbAlloc, tcbAt, tcbCount, tcbEvent, tcbFree, tcbFromHandle, tcbIndex,
   tcpNow, finSeq,
 } from "./tcp/tcb";
 import { TwEntry, twDuration, twPortUsed, twLookup } from "./tcp/timewait";
@@ -107,6 +107,7 @@ export function tcpListen(h: i32, backlog: i32): i32 {
     if (r < 0) return r;
   }
   t.backlog = <u16>clampBacklog(backlog);
+  ringRelease(t); // listeners never hold rings (a closed, accepted socket might still)
   setState(t, TcpState.LISTEN);
   return 0;
 }
@@ -146,6 +147,7 @@ export function tcpConnect(h: i32, ip: u32, port: i32): i32 {
   if (st == <u8>TcpState.LISTEN) return -Err.EOPNOTSUPP;
   if (st != <u8>TcpState.CLOSED || hasFlag(t, F_ACTIVE)) return -Err.EISCONN;
   if (ip == 0 || ip == 0xffffffff || port <= 0 || port > 65535) return -Err.EINVAL;
+  if (t.ringSlot == 0 && ringFreeCount() == 0) return -Err.ENOMEM; // every ring pair is held by a connection
   let rport = <u32>port;
   if (hasFlag(t, F_BOUND)) {
     if (tupleInUse2(t, ip, rport)) return -Err.EADDRINUSE;
@@ -162,6 +164,7 @@ export function tcpConnect(h: i32, ip: u32, port: i32): i32 {
     t.lport = <u16>found;
     t.flags |= F_BOUND;
   }
+  ringAttach(t); // cannot fail: checked above
   t.raddr = ip;
   t.rport = <u16>rport;
   t.flags |= F_ACTIVE;
@@ -224,6 +227,7 @@ export function tcpRead(h: i32, ptr: usize, len: i32): i32 {
   ringGet(rcvRing(t), rcvCap, t.rcvStart, ptr, n);
   t.rcvStart = (t.rcvStart + n) % rcvCap;
   t.rcvLen -= n;
+  ringReleaseIfDone(t);
   // window update once the edge may move by min(RcvBuf/2, MSS) (RFC 9293 §3.8.6.2.2)
   let st = t.state;
   if (st == <u8>TcpState.ESTABLISHED || st == <u8>TcpState.FIN_WAIT_1 || st == <u8>TcpState.FIN_WAIT_2) {

@@ -26,6 +26,7 @@ export const enum Stat {
   TcpRetransmits, TcpFastRetransmits, TcpRtoTimeouts, TcpDupAcks, TcpOutOfOrder, TcpOfoDropped,
   TcpZeroWindowProbes, TcpKeepalivesTx, TcpDelayedAcks, TcpTimeWaitFull, TcpConnsOpened,
   TcpConnsClosed, TcpConnsAborted, TcpRcvBufDrop, TcpSackRecoveries, TcpTxTooBig, TcpNoTimestamp,
+  TcpNoRings,
   // --- end ---
   COUNT,
 }
@@ -46,7 +47,8 @@ tcp_no_socket,tcp_rst_tx,tcp_rst_rx,tcp_bad_seq,tcp_bad_ack,tcp_challenge_ack,tc
 tcp_syn_backlog_full,tcp_syn_cookies_tx,tcp_syn_cookies_ok,tcp_syn_cookies_bad,tcp_paws_drop,\
 tcp_retransmits,tcp_fast_retransmits,tcp_rto_timeouts,tcp_dup_acks,tcp_out_of_order,tcp_ofo_dropped,\
 tcp_zero_window_probes,tcp_keepalives_tx,tcp_delayed_acks,tcp_time_wait_full,tcp_conns_opened,\
-tcp_conns_closed,tcp_conns_aborted,tcp_rcv_buf_drop,tcp_sack_recoveries,tcp_tx_too_big,tcp_no_timestamp";
+tcp_conns_closed,tcp_conns_aborted,tcp_rcv_buf_drop,tcp_sack_recoveries,tcp_tx_too_big,tcp_no_timestamp,\
+tcp_no_rings";
 
 // Static storage: no allocation.
 const counters: usize = memory.data(<i32>Stat.COUNT * 4, 16);

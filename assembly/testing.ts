@@ -8,3 +8,4 @@ export { statsBase } from "./stats";
 export { udpEmit } from "./wire/udp";
 export { tcpParseAt, tcpChecksumOk } from "./wire/tcp"; export { twCount } from "./tcp/timewait";
 export { isnSetBias } from "./tcp/isn";
+export { ringFreeCount } from "./tcp/tcb";

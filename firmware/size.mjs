@@ -65,7 +65,7 @@ export function parseMap(text) {
 function mcuConfig() {
   const h = readFileSync(join(FW, "core/wt_mcu_config.h"), "utf8");
   const v = (n) => Number(new RegExp(`#define WT_MCU_${n} (\\d+)`).exec(h)[1]);
-  return { MaxSockets: v("MAX_SOCKETS"), SndBuf: v("SND_BUF"), RcvBuf: v("RCV_BUF"), IoBuf: v("IO_BUF"),
+  return { MaxSockets: v("MAX_SOCKETS"), RingPairs: v("RING_PAIRS"), SndBuf: v("SND_BUF"), RcvBuf: v("RCV_BUF"), IoBuf: v("IO_BUF"),
     ArpEntries: v("ARP_ENTRIES"), TimeWaitEntries: v("TIME_WAIT_ENTRIES") };
 }
 
@@ -110,7 +110,7 @@ export default async function firmwareSizes() {
   try {
     const cfg = mcuConfig();
     const { memory, pools } = await linearMemory(cfg);
-    const what = `${cfg.MaxSockets} blocks x ${cfg.SndBuf}/${cfg.RcvBuf} B`;
+    const what = `${cfg.MaxSockets} blocks, ${cfg.RingPairs} ring pairs x ${cfg.SndBuf}/${cfg.RcvBuf} B`;
     rows.push({ name: `firmware MCU config (${what}): module pools`, ours: pools, unit: "bytes" });
     rows.push({ name: `firmware MCU config (${what}): linear memory (target: one 64 KiB page)`, ours: memory, reference: 65536, unit: "bytes", ratio: memory / 65536 });
     for (const [label, ram] of statics)

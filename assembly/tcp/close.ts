@@ -5,7 +5,7 @@ import { Err, EventKind } from "../errors";
 import { seqGt } from "./seq";
 import {
   F_ACKNOW, F_CHILD, F_PERSIST, F_T_KEEP, F_T_RTX, F_TS, F_USER_CLOSED, Tcb, TcpState, hasFlag, setState,
-  tcbEvent, tcbFree, tcpNow,
+  ringReleaseIfDone, tcbEvent, tcbFree, tcpNow,
 } from "./tcb";
 import { TW_TS, TW_USED, twAlloc, twDuration } from "./timewait";
 
@@ -27,6 +27,7 @@ export function connClosed(t: Tcb, err: Err): void {
   }
   if (from != <u8>TcpState.CLOSED) tcbEvent(t, EventKind.Closed, <i32>err);
   if (hasFlag(t, F_USER_CLOSED) || hasFlag(t, F_CHILD)) tcbFree(t);
+  else ringReleaseIfDone(t); // the user keeps the handle; the rings go once it has read everything
 }
 
 /** Enter TIME-WAIT: a closed-by-user connection moves into the compact table and frees its TCB. */
@@ -38,6 +39,7 @@ export function enterTimeWait(t: Tcb): void {
   } else {
     t.keepDeadline = tcpNow + twDuration();
     t.flags |= F_T_KEEP;
+    ringReleaseIfDone(t);
   }
 }
 

@@ -12,7 +12,7 @@ import { seqGe, seqGt, seqLe, seqLt, timeGe } from "./seq";
 import {
   F_ACKNOW, F_ACTIVE, F_CHILD, F_FIN_ACKED, F_SYN_ACKED, F_SYN_RTX, F_FIN_OOO, F_FIN_QUEUED, F_FIN_RCVD, F_KEEPALIVE, F_PERSIST, F_RTT, F_SACK,
   F_T_KEEP, F_T_RTX, F_TS, F_USER_CLOSED, F_WR_FULL, F_WSCALE, OOO_MAX, Tcb, TcpState, finAcked, hasFlag,
-  nextAcceptOrder, rcvCap, rcvRing, ringPut, setNow, setState, sndCap, sndDataSeq, tcbAlloc, tcbAt,
+  nextAcceptOrder, rcvCap, rcvRing, ringAttach, ringCount, ringFreeCount, ringPut, setNow, setState, sndCap, sndDataSeq, tcbAlloc, tcbAt,
   tcbCount, tcbEvent, tcbFree, tcbFreeCount, tcbIndex, tcpNow,
 } from "./tcb";
 import {
@@ -182,9 +182,11 @@ function cookieCheck(raddr: u32, lport: u32, rport: u32, irs: u32, cookie: u32):
 
 // --- LISTEN ---
 
+/** A passive-open child holding a ring pair, or null (no free TCB or no free ring pair). */
 function newChild(l: Tcb, raddr: u32, lport: u32, rport: u32): Tcb | null {
   let t = tcbAlloc();
   if (t == null) return null;
+  if (!ringAttach(t)) { tcbFree(t); return null; }
   t.parent = <i16>tcbIndex(l);
   t.flags |= F_CHILD | featureFlags() | (l.flags & F_KEEPALIVE);
   t.lport = <u16>lport; t.rport = <u16>rport; t.raddr = raddr;
@@ -210,13 +212,16 @@ function listenInput(l: Tcb, raddr: u32, lport: u32, rport: u32, seq: u32, ack: 
     return;
   }
   if ((flags & TH_SYN) == 0) return;
+  let freeRings = ringFreeCount();
+  if (freeRings == 0) { count(Stat.TcpNoRings); return; } // no buffers for a connection: drop the SYN
   let synBacklog = <i32>cfg(Cfg.SynBacklog);
-  // Half-open connections never take the last quarter of the pool: a flood of SYNs must
-  // not lock out real clients (they complete through cookies) or outgoing connections.
+  // Half-open connections never take the last quarter of the pool (of TCBs, or of ring
+  // pairs): a flood of SYNs must not lock out real clients (they complete through cookies)
+  // or outgoing connections.
   let reserve = tcbCount() >> 2;
   if (reserve < 1) reserve = 1;
   let full = childCount(l, true) >= synBacklog || childCount(l, false) >= <i32>l.backlog ||
-    tcbFreeCount() <= reserve;
+    tcbFreeCount() <= reserve || freeRings <= (ringCount() >> 2);
   let t: Tcb | null = null;
   if (!full) t = newChild(l, raddr, lport, rport);
   if (t == null) {
@@ -268,7 +273,7 @@ function emitSynAckNoTcb(t: Tcb): void { emit(t, t.iss, 0, TH_SYN | TH_ACK); }
 function cookieComplete(l: Tcb, raddr: u32, lport: u32, rport: u32, seq: u32, ack: u32, flags: u32, wnd: u32,
                         o: TcpOptions, dlen: u32): void {
   let t = newChild(l, raddr, lport, rport);
-  if (t == null) { count(Stat.TcpSynBacklogFull); return; }
+  if (t == null) { count(ringFreeCount() == 0 ? Stat.TcpNoRings : Stat.TcpSynBacklogFull); return; }
   count(Stat.TcpSynCookiesOk);
   let cookie = ack - 1;
   let ws = (cookie >> 2) & 15;

@@ -1,6 +1,9 @@
 // The TCP connection block (RFC 9293 §3.3.1 names), its pool, send/receive rings and
 // the state-change / event plumbing. One TCB per socket handle (listeners included);
-// passive-open children live here too, linked to their listener.
+// passive-open children live here too, linked to their listener. Rings come from a
+// separate pool of Cfg.RingPairs send+receive pairs: a TCB holds one only while it is a
+// connection (from connect or the SYN that creates a child until it is freed, or until
+// CLOSED / TIME-WAIT with nothing left to read), so listeners cost no buffer memory.
 import { poolAlloc } from "../pool";
 import { cfg, Cfg } from "../config";
 import { hostEvent } from "../host";
@@ -46,6 +49,7 @@ export const F_SYN_ACKED: u32 = 1 << 23;   // our SYN has been acknowledged (snd
   lport: u16; rport: u16;
   sndMss: u16; rcvMss: u16;       // peer's MSS (send limit), ours (advertised)
   backlog: u16; oooCount: u8; retries: u8; // accept backlog; receive ranges in use; consecutive timeouts
+  ringSlot: u16; ringPad: u16;    // ring pair held: index + 1, 0 = none
   oooRecent: u32;                 // start of the latest out-of-order segment (first SACK block)
   raddr: u32;
   iss: u32; irs: u32;
@@ -74,6 +78,8 @@ let tcbBase: usize = 0;
 let nTcb: i32 = 0;
 let sndRingBase: usize = 0;
 let rcvRingBase: usize = 0;
+let ringUsed: usize = 0;        // one byte per ring pair: 1 = held by a TCB
+let nRings: i32 = 0;
 export let sndCap: u32 = 0;
 export let rcvCap: u32 = 0;
 let acceptCounter: u32 = 0;
@@ -88,18 +94,60 @@ export function tcbPoolInit(): bool {
   sndCap = cfg(Cfg.SndBuf);
   rcvCap = cfg(Cfg.RcvBuf);
   if (sndCap < 64 || rcvCap < 64 || sndCap > 0x40000000 || rcvCap > 0x40000000) return false;
+  let r = cfg(Cfg.RingPairs);
+  if (r == 0 || r > n) r = n; // more pairs than TCBs could never be used
   nTcb = <i32>n;
+  nRings = <i32>r;
   tcbBase = poolAlloc(<usize>n * offsetof<Tcb>());
-  sndRingBase = poolAlloc(<usize>n * <usize>sndCap);
-  rcvRingBase = poolAlloc(<usize>n * <usize>rcvCap);
-  return tcbBase != 0 && sndRingBase != 0 && rcvRingBase != 0;
+  ringUsed = poolAlloc(<usize>r);
+  sndRingBase = poolAlloc(<usize>r * <usize>sndCap);
+  rcvRingBase = poolAlloc(<usize>r * <usize>rcvCap);
+  return tcbBase != 0 && ringUsed != 0 && sndRingBase != 0 && rcvRingBase != 0;
 }
+
+// --- the ring-pair pool ---
+
+/** Give `t` a ring pair (kept if it already holds one). False when none is free. */
+export function ringAttach(t: Tcb): bool {
+  if (t.ringSlot != 0) return true;
+  for (let i = 0; i < nRings; i++) {
+    if (load<u8>(ringUsed + <usize>i) != 0) continue;
+    store<u8>(ringUsed + <usize>i, 1);
+    t.ringSlot = <u16>(i + 1);
+    t.sndStart = 0; t.sndLen = 0; t.rcvStart = 0; t.rcvLen = 0;
+    return true;
+  }
+  return false;
+}
+
+/** Return `t`'s ring pair to the pool; its queues are empty from now on. */
+export function ringRelease(t: Tcb): void {
+  if (t.ringSlot == 0) return;
+  store<u8>(ringUsed + <usize>(t.ringSlot - 1), 0);
+  t.ringSlot = 0;
+  t.sndLen = 0; t.rcvLen = 0;
+}
+
+/** A connection that is over (CLOSED or TIME-WAIT) gives its rings back once nothing is left to read. */
+export function ringReleaseIfDone(t: Tcb): void {
+  if (t.rcvLen == 0 && (t.state == <u8>TcpState.CLOSED || t.state == <u8>TcpState.TIME_WAIT)) ringRelease(t);
+}
+
+/** Ring pairs not held by any TCB. */
+export function ringFreeCount(): i32 {
+  let c = 0;
+  for (let i = 0; i < nRings; i++) if (load<u8>(ringUsed + <usize>i) == 0) c++;
+  return c;
+}
+
+@inline export function ringCount(): i32 { return nRings; }
 
 @inline export function tcbCount(): i32 { return nTcb; }
 @inline export function tcbAt(i: i32): Tcb { return changetype<Tcb>(tcbBase + <usize>i * offsetof<Tcb>()); }
 @inline export function tcbIndex(t: Tcb): i32 { return <i32>((changetype<usize>(t) - tcbBase) / offsetof<Tcb>()); }
-@inline export function sndRing(t: Tcb): usize { return sndRingBase + <usize>tcbIndex(t) * <usize>sndCap; }
-@inline export function rcvRing(t: Tcb): usize { return rcvRingBase + <usize>tcbIndex(t) * <usize>rcvCap; }
+// Only valid while t.ringSlot != 0: every path that queues bytes runs on a connection holding a pair.
+@inline export function sndRing(t: Tcb): usize { return sndRingBase + <usize>(t.ringSlot - 1) * <usize>sndCap; }
+@inline export function rcvRing(t: Tcb): usize { return rcvRingBase + <usize>(t.ringSlot - 1) * <usize>rcvCap; }
 @inline export function handleOf(t: Tcb): i32 { return (<i32>t.gen << HANDLE_SHIFT) | tcbIndex(t); }
 @inline export function hasFlag(t: Tcb, f: u32): bool { return (t.flags & f) != 0; }
 
@@ -140,6 +188,7 @@ export function tcbFreeCount(): i32 {
 
 /** Return a TCB to the pool (its handle becomes stale). */
 export function tcbFree(t: Tcb): void {
+  ringRelease(t);
   t.flags = 0;
   t.state = <u8>TcpState.CLOSED;
 }

@@ -20,6 +20,7 @@ int main(void) {
   static volatile int stop;
   if (wt_core_start(&wt_engine_aot, 0, 0) != 0) return 1;
   wt_configure(WT_CFG_MAX_SOCKETS, WT_MCU_MAX_SOCKETS);
+  wt_configure(WT_CFG_RING_PAIRS, WT_MCU_RING_PAIRS);
   wt_configure(WT_CFG_SND_BUF, WT_MCU_SND_BUF);
   wt_configure(WT_CFG_RCV_BUF, WT_MCU_RCV_BUF);
   wt_configure(WT_CFG_IO_BUF, WT_MCU_IO_BUF);

@@ -8,7 +8,7 @@ export const Cfg = {
   MacHi: 0, MacLo: 1, Ipv4Addr: 2, PrefixLen: 3, Gateway: 4, Mtu: 5, MaxSockets: 6, SndBuf: 7, RcvBuf: 8,
   ArpEntries: 9, ArpQueue: 10, TimeWaitEntries: 11, MslMs: 12, RtoMinMs: 13, RtoMaxMs: 14, RtoInitialMs: 15,
   DelAckMs: 16, SynBacklog: 17, KeepIdleMs: 18, KeepIntvlMs: 19, KeepCount: 20, ArpTimeoutMs: 21,
-  SynRetries: 22, DataRetries: 23, Features: 24, IoBuf: 25, Mss: 26,
+  SynRetries: 22, DataRetries: 23, Features: 24, IoBuf: 25, Mss: 26, RingPairs: 27,
 } as const;
 
 export const Err = {

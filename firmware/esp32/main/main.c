@@ -136,7 +136,8 @@ static void stack_task(void *arg) {
     { WT_CFG_MAC_HI, (uint32_t)mac[0] << 8 | mac[1] },
     { WT_CFG_MAC_LO, (uint32_t)mac[2] << 24 | (uint32_t)mac[3] << 16 | (uint32_t)mac[4] << 8 | mac[5] },
     { WT_CFG_IPV4_ADDR, ip }, { WT_CFG_PREFIX_LEN, prefix }, { WT_CFG_GATEWAY, gw },
-    { WT_CFG_MAX_SOCKETS, CONFIG_WT_MAX_SOCKETS }, { WT_CFG_SND_BUF, CONFIG_WT_SND_BUF },
+    { WT_CFG_MAX_SOCKETS, CONFIG_WT_MAX_SOCKETS }, { WT_CFG_RING_PAIRS, CONFIG_WT_RING_PAIRS },
+    { WT_CFG_SND_BUF, CONFIG_WT_SND_BUF },
     { WT_CFG_RCV_BUF, CONFIG_WT_RCV_BUF }, { WT_CFG_IO_BUF, 1024 },
     { WT_CFG_ARP_ENTRIES, 4 }, { WT_CFG_ARP_QUEUE, 4 }, { WT_CFG_TIME_WAIT_ENTRIES, 8 },
   };
