@@ -73,5 +73,5 @@ export { Cfg };
 import { socketsInit } from "./sockets";
 export {
   tcpOpen, tcpBind, tcpListen, tcpAccept, tcpConnect, ioBuffer, tcpWrite, tcpRead, tcpShutdown, tcpClose,
-  tcpAbort, tcpState, tcpInfo, tcpSetOption, tcpSizes,
+  tcpAbort, tcpState, tcpInfo, tcpSetOption, tcpSizes, tcpTimeWaitList,
 } from "./sockets";

@@ -10,9 +10,9 @@ import {
   F_ACKNOW, F_ACTIVE, F_BOUND, F_CHILD, F_FIN_QUEUED, F_FIN_RCVD, F_KEEPALIVE, F_NODELAY, F_T_KEEP,
   F_USER_CLOSED, F_WR_FULL, Tcb, TcpState, hasFlag, handleOf, rcvCap, rcvRing, ringGet, ringPut,
   ringAttach, ringFreeCount, ringRelease, ringReleaseIfDone, setState, sndCap, sndRing, tcbAlloc, tcbAt, tcbCount, tcbEvent, tcbFree, tcbFromHandle, tcbIndex,
-  tcpNow, finSeq,
+  tcpNow, finSeq, keepIdleMs,
 } from "./tcp/tcb";
-import { TwEntry, twDuration, twPortUsed, twLookup } from "./tcp/timewait";
+import { TwEntry, twDuration, twPortUsed, twLookup, twList } from "./tcp/timewait";
 import { sendRst, tcpOutput, updateRcvAdv, sendAck } from "./tcp/output";
 import { connClosed, moveToTimeWait } from "./tcp/close";
 import { prepareActive } from "./tcp/input";
@@ -21,6 +21,8 @@ import { tcpInit } from "./tcp/timers";
 
 export const OPT_NODELAY: i32 = 1;
 export const OPT_KEEPALIVE: i32 = 2;
+export const OPT_KEEPIDLE: i32 = 3;
+export const TW_ROW_FIELDS: i32 = 4;
 
 export const INFO_FIELDS: i32 = 19;
 const EPHEMERAL_MIN: u32 = 49152;
@@ -366,18 +368,38 @@ export function tcpSetOption(h: i32, opt: i32, value: i32): i32 {
   if (opt == OPT_KEEPALIVE) {
     if (value != 0) {
       t.flags |= F_KEEPALIVE;
-      if (t.state == <u8>TcpState.ESTABLISHED || t.state == <u8>TcpState.CLOSE_WAIT) {
-        t.keepDeadline = tcpNow + cfg(Cfg.KeepIdleMs);
-        t.keepProbes = 0;
-        t.flags |= F_T_KEEP;
-      }
+      armKeepalive(t);
     } else {
       t.flags &= ~F_KEEPALIVE;
       if (t.state == <u8>TcpState.ESTABLISHED || t.state == <u8>TcpState.CLOSE_WAIT) t.flags &= ~F_T_KEEP;
     }
     return 0;
   }
+  if (opt == OPT_KEEPIDLE) { // seconds (like TCP_KEEPIDLE); 0 = Cfg.KeepIdleMs
+    if (value < 0 || value > 0xffff) return -Err.EINVAL;
+    t.keepIdleS = <u16>value;
+    if (hasFlag(t, F_KEEPALIVE)) armKeepalive(t); // re-armed with the new idle time
+    return 0;
+  }
   return -Err.EINVAL;
+}
+
+/** Keepalive timer from tcpNow (the latest input or poll), on a synchronized connection (before that, the open arms it). */
+function armKeepalive(t: Tcb): void {
+  if (t.state != <u8>TcpState.ESTABLISHED && t.state != <u8>TcpState.CLOSE_WAIT) return;
+  t.keepDeadline = tcpNow + keepIdleMs(t);
+  t.keepProbes = 0;
+  t.flags |= F_T_KEEP;
+}
+
+/**
+ * The compact TIME-WAIT entries (not handles): up to `max` rows of 4 u32 at `out`
+ * (local port, remote IPv4, remote port, ms left of 2*MSL). Returns rows written.
+ */
+export function tcpTimeWaitList(out: usize, max: i32): i32 {
+  if (max < 0 || <u64>max * <u64>(TW_ROW_FIELDS * 4) > 0x7fffffff) return -Err.EINVAL;
+  if (!validRange(out, max * TW_ROW_FIELDS * 4)) return -Err.EINVAL;
+  return twList(out, max, tcpNow);
 }
 
 /** Bytes of one TCB and of one TIME-WAIT entry (u32 each at `out`). */

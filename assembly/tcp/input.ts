@@ -11,7 +11,7 @@ import {
 import { seqGe, seqGt, seqLe, seqLt, timeGe } from "./seq";
 import {
   F_ACKNOW, F_ACTIVE, F_CHILD, F_FIN_ACKED, F_SYN_ACKED, F_SYN_RTX, F_FIN_OOO, F_FIN_QUEUED, F_FIN_RCVD, F_KEEPALIVE, F_PERSIST, F_RTT, F_SACK,
-  F_T_KEEP, F_T_RTX, F_TS, F_USER_CLOSED, F_WR_FULL, F_WSCALE, OOO_MAX, Tcb, TcpState, finAcked, hasFlag,
+  F_T_KEEP, F_T_RTX, F_TS, F_USER_CLOSED, F_WR_FULL, F_WSCALE, OOO_MAX, Tcb, TcpState, finAcked, hasFlag, keepIdleMs,
   nextAcceptOrder, rcvCap, rcvRing, ringAttach, ringCount, ringFreeCount, ringPut, setNow, setState, sndCap, sndDataSeq, tcbAlloc, tcbAt,
   tcbCount, tcbEvent, tcbFree, tcbFreeCount, tcbIndex, tcpNow,
 } from "./tcb";
@@ -138,7 +138,7 @@ function establish(t: Tcb, wnd: u32, seq: u32, ack: u32): void {
   // RFC 6298 §5.7: after a SYN (or SYN+ACK) timed out, data starts with an RTO of 3 s.
   if (hasFlag(t, F_SYN_RTX) && t.srtt8 == 0 && t.rto < 3000) t.rto = 3000;
   if (hasFlag(t, F_KEEPALIVE)) { // set before the open (RFC 1122 §4.2.3.6): idle from now
-    t.keepDeadline = tcpNow + cfg(Cfg.KeepIdleMs);
+    t.keepDeadline = tcpNow + keepIdleMs(t);
     t.keepProbes = 0;
     t.flags |= F_T_KEEP;
   }
@@ -189,6 +189,7 @@ function newChild(l: Tcb, raddr: u32, lport: u32, rport: u32): Tcb | null {
   if (!ringAttach(t)) { tcbFree(t); return null; }
   t.parent = <i16>tcbIndex(l);
   t.flags |= F_CHILD | featureFlags() | (l.flags & F_KEEPALIVE);
+  t.keepIdleS = l.keepIdleS;
   t.lport = <u16>lport; t.rport = <u16>rport; t.raddr = raddr;
   t.rcvMss = ourMss(ipMtu);
   t.rcvWscale = hasFlag(t, F_WSCALE) ? chooseRcvWscale() : 0;
@@ -522,7 +523,7 @@ function connInput(t: Tcb, seq: u32, ack: u32, flags: u32, wnd: u32, o: TcpOptio
   if (hasFlag(t, F_KEEPALIVE)) {
     t.keepProbes = 0;
     if (st == <u8>TcpState.ESTABLISHED || st == <u8>TcpState.CLOSE_WAIT) {
-      t.keepDeadline = tcpNow + cfg(Cfg.KeepIdleMs);
+      t.keepDeadline = tcpNow + keepIdleMs(t);
       t.flags |= F_T_KEEP;
     }
   }

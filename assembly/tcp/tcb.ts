@@ -49,7 +49,7 @@ export const F_SYN_ACKED: u32 = 1 << 23;   // our SYN has been acknowledged (snd
   lport: u16; rport: u16;
   sndMss: u16; rcvMss: u16;       // peer's MSS (send limit), ours (advertised)
   backlog: u16; oooCount: u8; retries: u8; // accept backlog; receive ranges in use; consecutive timeouts
-  ringSlot: u16; ringPad: u16;    // ring pair held: index + 1, 0 = none
+  ringSlot: u16; keepIdleS: u16;  // ring pair held: index + 1, 0 = none; keepalive idle (s), 0 = Cfg.KeepIdleMs
   oooRecent: u32;                 // start of the latest out-of-order segment (first SACK block)
   raddr: u32;
   iss: u32; irs: u32;
@@ -87,6 +87,9 @@ let acceptCounter: u32 = 0;
 /** Stack-wide "now" (ms): the time of the latest input or poll, for calls that carry no time. */
 export let tcpNow: u32 = 0;
 export function setNow(now: u32): void { tcpNow = now; }
+
+/** Keepalive idle time of `t` (ms): its KEEPIDLE option, else Cfg.KeepIdleMs (RFC 1122 §4.2.3.6). */
+export function keepIdleMs(t: Tcb): u32 { return t.keepIdleS != 0 ? <u32>t.keepIdleS * 1000 : cfg(Cfg.KeepIdleMs); }
 
 export function tcbPoolInit(): bool {
   let n = cfg(Cfg.MaxSockets);

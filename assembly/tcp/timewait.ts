@@ -80,6 +80,22 @@ export function twPoll(now: u32): i32 {
   return next;
 }
 
+/** Write up to `max` rows (lport, raddr, rport, ms left) of 4 u32 at `out`; rows written. */
+export function twList(out: usize, max: i32, now: u32): i32 {
+  let k = 0;
+  for (let i = 0; i < n && k < max; i++) {
+    let e = at(i);
+    if ((e.flags & TW_USED) == 0) continue;
+    let row = out + (<usize>k << 4);
+    store<u32>(row, e.lport);
+    store<u32>(row, e.raddr, 4);
+    store<u32>(row, e.rport, 8);
+    store<u32>(row, <u32>timeUntil(e.deadline, now), 12);
+    k++;
+  }
+  return k;
+}
+
 /** Entries in use (tests). */
 export function twCount(): i32 {
   let c = 0;
