@@ -200,7 +200,7 @@ async function up(net: NetStack, a: NetArgs, io: NetCliIo): Promise<number> {
   io.out(`serving: ${services.length ? services.join(", ") : "(no services: ARP and ping only)"}`);
   io.out("ready (SIGINT or SIGTERM to stop)");
   const sig = await stop;
-  const open = net.sockets().filter((s) => s.state !== "LISTEN").length;
+  const open = net.sockets().filter((s) => s.state !== "LISTEN" && s.handle !== 0).length; // not compact TIME-WAIT rows
   io.out(`${sig}: closing ${open} connection(s)`);
   await net.shutdown(3000);
   const st = net.stats();

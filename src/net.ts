@@ -35,6 +35,9 @@ export type TcpStateName = typeof TCP_STATE_NAMES[number];
 
 const OPT_NODELAY = 1;
 const OPT_KEEPALIVE = 2;
+const OPT_KEEPIDLE = 3;
+/** u32 fields per row of tcpTimeWaitList: local port, remote IPv4, remote port, ms left. */
+const TW_ROW_FIELDS = 4;
 const INFO_FIELDS = 19;
 const E_EAGAIN = 11;
 const E_ENOTCONN = 8;
@@ -138,6 +141,7 @@ export async function runSim(sim: Sim, pred: () => boolean, maxMs: number): Prom
 // Socket listing
 
 export interface SocketInfo {
+  /** The core's handle; 0 for a compact TIME-WAIT entry (the handle is gone, the 4-tuple still waits). */
   handle: number;
   state: TcpStateName;
   localAddress: string;
@@ -160,16 +164,22 @@ export interface SocketInfo {
   retransmits: number;
   /** Last error (Node code) or "". */
   error: string;
+  /**
+   * TIME-WAIT rows from the compact table: ms left of 2*MSL (like `ss -o` timer:(timewait,...)),
+   * as of the core's latest input or poll (it may lag the clock by the time since).
+   */
+  timeWaitMs?: number;
 }
 
 /** `ss -tan`-style text for a list of sockets. */
 export function formatSockets(list: SocketInfo[]): string {
   const rows = [["State", "Recv-Q", "Send-Q", "Local Address:Port", "Peer Address:Port", "cwnd", "srtt", "rto"]];
   for (const s of list) {
+    const noConn = s.state === "LISTEN" || s.timeWaitMs !== undefined; // no congestion state to show
     rows.push([s.state, String(s.recvQ), String(s.sendQ), `${s.localAddress}:${s.localPort}`,
       s.state === "LISTEN" ? "0.0.0.0:*" : `${s.remoteAddress}:${s.remotePort}`,
-      s.state === "LISTEN" ? "" : String(s.cwnd), s.state === "LISTEN" ? "" : `${s.srtt}ms`,
-      s.state === "LISTEN" ? "" : `${s.rto}ms`]);
+      noConn ? "" : String(s.cwnd), noConn ? "" : `${s.srtt}ms`,
+      noConn ? (s.timeWaitMs !== undefined ? `timewait ${s.timeWaitMs}ms` : "") : `${s.rto}ms`]);
   }
   const w = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   return rows.map((r) => r.map((c, i) => c.padEnd(w[i])).join("  ").trimEnd()).join("\n");
@@ -306,7 +316,10 @@ export class NetStack extends EventEmitter {
     return sock;
   }
 
-  /** Every connection the host knows, like `ss -tan` (listeners, open and closing sockets). */
+  /**
+   * Every connection the host knows, like `ss -tan`: listeners, open and closing sockets,
+   * and the connections the core keeps only in its compact TIME-WAIT table (handle 0).
+   */
   sockets(): SocketInfo[] {
     const out: SocketInfo[] = [];
     const handles = [...this.servers.keys(), ...this.socks.keys(), ...this.closing];
@@ -315,7 +328,26 @@ export class NetStack extends EventEmitter {
       if (i) out.push(i);
       else this.closing.delete(h);
     }
-    return out;
+    return out.concat(this.timeWaitRows());
+  }
+
+  /** The core's compact TIME-WAIT entries (tcpTimeWaitList) as SocketInfo rows. */
+  private timeWaitRows(): SocketInfo[] {
+    const rowBytes = TW_ROW_FIELDS * 4;
+    const n = this.ex.tcpTimeWaitList(this.io, Math.floor(this.ioLen / rowBytes));
+    if (n <= 0) return [];
+    const v = new Uint32Array(this.stack.memory.buffer, this.io, n * TW_ROW_FIELDS);
+    const rows: SocketInfo[] = [];
+    for (let k = 0; k < n; k++) {
+      const r = k * TW_ROW_FIELDS;
+      rows.push({
+        handle: 0, state: "TIME-WAIT", localAddress: this.address, localPort: v[r],
+        remoteAddress: u32ToIp(v[r + 1]), remotePort: v[r + 2], timeWaitMs: v[r + 3],
+        sendQ: 0, recvQ: 0, cwnd: 0, ssthresh: 0, srtt: 0, rttvar: 0, rto: 0, mss: 0, sndWnd: 0, rcvWnd: 0,
+        retransmits: 0, error: "",
+      });
+    }
+    return rows;
   }
 
   /** The core's view of one handle, or null when the handle is gone. */
@@ -380,6 +412,22 @@ export class NetStack extends EventEmitter {
   // --- internal ----------------------------------------------------------
 
   /** @internal */ wake(): void { this.stack.wake(); }
+
+  /**
+   * @internal Run fn at time `t` of the stack's clock (virtual on an emulated link, where
+   * it runs after the instant, like core events); returns a cancel function.
+   */
+  timerAt(t: number, fn: () => void): () => void {
+    let live = true;
+    const run = () => { if (live) { live = false; fn(); } };
+    if (this.sim) {
+      this.sim.at(t, () => { if (!live) return; activity++; queueMicrotask(run); });
+      return () => { live = false; };
+    }
+    const timer = setTimeout(run, Math.max(0, t - this.now()));
+    timer.unref();
+    return () => { live = false; clearTimeout(timer); };
+  }
   /** @internal */ track(h: number, s: Socket): void { this.socks.set(h, s); }
   /** @internal */ trackServer(h: number, s: Server): void { this.servers.set(h, s); }
   /** @internal */ untrackServer(h: number): void { this.servers.delete(h); }
@@ -446,6 +494,10 @@ export interface ConnectOptions {
   allowHalfOpen?: boolean;
   noDelay?: boolean;
   keepAlive?: boolean;
+  /** Keepalive idle time in ms before the first probe (see Socket.setKeepAlive). */
+  keepAliveInitialDelay?: number;
+  /** Idle timeout in ms, set with socket.setTimeout() before connecting (like node:net). */
+  timeout?: number;
   readableHighWaterMark?: number;
   writableHighWaterMark?: number;
 }
@@ -482,6 +534,13 @@ export class Socket extends Duplex {
   private released = false;
   private noDelay = false;
   private keepAlive = false;
+  /** Keepalive idle time (s) for the core's KEEPIDLE option; 0 = the stack's Cfg KeepIdleMs. */
+  private keepIdleS = 0;
+  /** Idle timeout (ms) set by setTimeout(); undefined until set, 0 = disabled (node:net's socket.timeout). */
+  timeout: number | undefined = undefined;
+  /** Stack-clock time of the last read or write (or of setTimeout). */
+  private lastActive = 0;
+  private cancelIdle: (() => void) | null = null;
 
   constructor(net: NetStack, opts: SocketOptions = {}) {
     super({
@@ -536,7 +595,8 @@ export class Socket extends Duplex {
     this.attachHandle(h);
     this.connecting = true;
     if (opts.noDelay) this.setNoDelay(true);
-    if (opts.keepAlive) this.setKeepAlive(true);
+    if (opts.keepAlive) this.setKeepAlive(true, opts.keepAliveInitialDelay);
+    if (opts.timeout !== undefined) this.setTimeout(opts.timeout);
     const r = net.ex.tcpConnect(h, ip, port);
     net.wake();
     if (r < 0) {
@@ -560,7 +620,14 @@ export class Socket extends Duplex {
     this.localAddress = this.net.address;
     this.localPort = i?.localPort;
     if (this.noDelay) this.net.ex.tcpSetOption(h, OPT_NODELAY, 1);
-    if (this.keepAlive) this.net.ex.tcpSetOption(h, OPT_KEEPALIVE, 1);
+    this.applyKeepAlive();
+  }
+
+  /** Hand the keepalive settings to the core (idle time first, so arming uses it). */
+  private applyKeepAlive(): void {
+    if (this.handle <= 0 || this.released) return;
+    if (this.keepIdleS > 0) this.net.ex.tcpSetOption(this.handle, OPT_KEEPIDLE, this.keepIdleS);
+    if (this.keepAlive) this.net.ex.tcpSetOption(this.handle, OPT_KEEPALIVE, 1);
   }
 
   address(): { address: string; family: string; port: number } | Record<string, never> {
@@ -576,12 +643,68 @@ export class Socket extends Duplex {
     return this;
   }
 
-  /** Keepalive probes on (idle time and interval are the stack's Cfg KeepIdleMs/KeepIntvlMs; initialDelay is ignored). */
-  setKeepAlive(enable = false, _initialDelay = 0): this {
+  /**
+   * Keepalive probes on or off (RFC 1122 §4.2.3.6). `initialDelay` (ms) is the idle time
+   * before the first probe, kept in whole seconds like TCP_KEEPIDLE (at least 1 s, at most
+   * 65535 s); 0 leaves it unchanged (default: the stack's Cfg KeepIdleMs). The interval and
+   * count are the stack's Cfg KeepIntvlMs / KeepCount.
+   */
+  setKeepAlive(enable = false, initialDelay = 0): this {
     this.keepAlive = enable;
-    if (this.handle > 0 && !this.released) this.net.ex.tcpSetOption(this.handle, OPT_KEEPALIVE, enable ? 1 : 0);
+    if (initialDelay > 0) this.keepIdleS = Math.min(0xffff, Math.max(1, Math.floor(initialDelay / 1000)));
+    if (enable) this.applyKeepAlive();
+    else if (this.handle > 0 && !this.released) this.net.ex.tcpSetOption(this.handle, OPT_KEEPALIVE, 0);
     this.net.wake();
     return this;
+  }
+
+  /**
+   * Emit 'timeout' after `ms` of inactivity (no bytes read or written), once per idle
+   * period, on the stack's clock; the socket stays open (node:net semantics). 0 disables.
+   * `cb` is added as a one-time 'timeout' listener (removed when disabling with 0).
+   */
+  setTimeout(ms: number, cb?: () => void): this {
+    if (typeof ms !== "number" || Number.isNaN(ms)) {
+      throw Object.assign(new TypeError(`The "msecs" argument must be of type number. Received ${typeof ms}`), { code: "ERR_INVALID_ARG_TYPE" });
+    }
+    if (ms < 0 || !Number.isFinite(ms)) {
+      throw Object.assign(new RangeError(`The value of "msecs" is out of range. It must be a non-negative finite number. Received ${ms}`), { code: "ERR_OUT_OF_RANGE" });
+    }
+    if (cb !== undefined && typeof cb !== "function") {
+      throw Object.assign(new TypeError(`The "callback" argument must be of type function. Received ${typeof cb}`), { code: "ERR_INVALID_ARG_TYPE" });
+    }
+    if (this.destroyed) return this;
+    this.timeout = ms;
+    this.stopIdleTimer();
+    if (ms === 0) {
+      if (cb) this.removeListener("timeout", cb);
+      return this;
+    }
+    this.lastActive = this.net.now();
+    this.armIdleTimer();
+    if (cb) this.once("timeout", cb);
+    return this;
+  }
+
+  /** Bytes moved: the idle period starts again (re-armed if 'timeout' already fired for the last one). */
+  private touch(): void {
+    if (!this.timeout) return;
+    this.lastActive = this.net.now();
+    if (!this.cancelIdle) this.armIdleTimer();
+  }
+
+  private armIdleTimer(): void {
+    this.cancelIdle = this.net.timerAt(this.lastActive + this.timeout!, () => {
+      this.cancelIdle = null;
+      if (this.destroyed || !this.timeout) return;
+      if (this.net.now() < this.lastActive + this.timeout) this.armIdleTimer(); // active meanwhile
+      else this.emit("timeout");
+    });
+  }
+
+  private stopIdleTimer(): void {
+    this.cancelIdle?.();
+    this.cancelIdle = null;
   }
 
   /** Abort the connection with a RST (like node:net's resetAndDestroy). */
@@ -604,8 +727,9 @@ export class Socket extends Duplex {
       const i = this.net.info(this.handle);
       if (i) this.localPort = i.localPort;
       // The core arms the keepalive timer only when the option is set on an established
-      // connection (see test/net-engine-bugs.test.ts): set it again now.
-      if (this.keepAlive) { this.net.ex.tcpSetOption(this.handle, OPT_KEEPALIVE, 1); this.net.wake(); }
+      // connection (see test/net-impaired.test.ts): set it again now.
+      if (this.keepAlive) { this.applyKeepAlive(); this.net.wake(); }
+      this.touch();
       this.emit("connect");
       this.emit("ready");
       if (this.pendingFinal) { const cb = this.pendingFinal; this.pendingFinal = null; this._final(cb); }
@@ -641,6 +765,7 @@ export class Socket extends Duplex {
         if (n > 0) {
           moved = true;
           this.bytesRead += n;
+          this.touch();
           this.wantRead = this.push(net.copyOut(net.io, n));
         } else if (n === 0) {
           this.eof = true;
@@ -685,6 +810,7 @@ export class Socket extends Duplex {
       if (n < 0) { err = netError(codeOf(-n), "write", this.remoteAddress, this.remotePort); break; }
       w.off += n;
       this.bytesWritten += n;
+      if (n > 0) this.touch();
       this.freeHint = Math.max(0, this.freeHint - n);
       if (n < want) { this.freeHint = 0; break; } // ring full: the core sends Writable when space frees
     }
@@ -713,6 +839,7 @@ export class Socket extends Duplex {
       this.net.release(h);
       this.net.wake();
     }
+    this.stopIdleTimer();
     const w = this.pendingWrite;
     this.pendingWrite = null;
     if (w) w.cb(err ?? netError("EPIPE", "write", this.remoteAddress, this.remotePort));
@@ -729,6 +856,8 @@ export interface ServerOptions {
   allowHalfOpen?: boolean;
   noDelay?: boolean;
   keepAlive?: boolean;
+  /** Keepalive idle time in ms for accepted sockets (see Socket.setKeepAlive). */
+  keepAliveInitialDelay?: number;
 }
 
 export interface ListenOptions { port?: number; host?: string; backlog?: number }
@@ -825,7 +954,7 @@ export class Server extends EventEmitter {
       const s = new Socket(this.net, { allowHalfOpen: this.opts.allowHalfOpen });
       s.attachAccepted(c);
       if (this.opts.noDelay) s.setNoDelay(true);
-      if (this.opts.keepAlive) s.setKeepAlive(true);
+      if (this.opts.keepAlive) s.setKeepAlive(true, this.opts.keepAliveInitialDelay);
       this.conns.add(s);
       s.once("close", () => { this.conns.delete(s); this.maybeClosed(); });
       this.emit("connection", s);

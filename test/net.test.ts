@@ -345,3 +345,149 @@ describe("net: connections over the emulated link", () => {
     expect(await run()).toBe(await run());
   });
 });
+
+describe("net: idle timeout, keepalive idle time, TIME-WAIT listing", () => {
+  it("setTimeout: 'timeout' once per idle period on the virtual clock, the socket stays open; reads and writes restart the period; 0 disables", async () => {
+    const { a, b } = env();
+    let peer: Socket | null = null;
+    b.createServer((s) => { peer = s; s.resume(); }).listen(7);
+    const c = a.connect({ host: B_IP, port: 7 });
+    c.resume();
+    expect(c.timeout).toBeUndefined();
+    expect(await a.until(() => peer !== null && !c.connecting, 5_000)).toBe(true);
+    const fired: number[] = [];
+    const viaCb: number[] = [];
+    c.on("timeout", () => fired.push(a.now()));
+    const t0 = a.now();
+    c.setTimeout(1000, () => viaCb.push(a.now()));
+    expect(c.timeout).toBe(1000);
+    await a.until(() => false, 4_000); // idle: one timeout, not one per second
+    expect(fired).toEqual([t0 + 1000]);
+    expect(viaCb).toEqual([t0 + 1000]); // cb was a 'timeout' listener
+    expect(c.destroyed).toBe(false);
+    expect(c.tcpState).toBe("ESTABLISHED");
+    // writes are activity: the next timeout comes 1000 ms after the last write
+    let tw = 0;
+    for (let i = 0; i < 3; i++) { c.write("x"); tw = a.now(); await a.until(() => false, 600); }
+    expect(fired.length).toBe(1);
+    await a.until(() => fired.length === 2, 2_000);
+    expect(fired[1]).toBe(tw + 1000);
+    // reads are activity too: the peer sends every 600 ms, then stops
+    let tr = 0;
+    for (let i = 0; i < 3; i++) {
+      const before = c.bytesRead;
+      peer!.write("y");
+      await a.until(() => c.bytesRead > before, 100);
+      tr = a.now();
+      await a.until(() => false, 600 - (a.now() - tr));
+    }
+    expect(fired.length).toBe(2);
+    await a.until(() => fired.length === 3, 2_000);
+    expect(fired[2]).toBe(tr + 1000);
+    expect(viaCb.length).toBe(1); // cb was a one-time listener (node:net's once)
+    // 0 disables
+    c.setTimeout(0);
+    expect(c.timeout).toBe(0);
+    c.write("z");
+    await a.until(() => false, 5_000);
+    expect(fired.length).toBe(3);
+    expect(c.destroyed).toBe(false);
+    expect(() => c.setTimeout(-1)).toThrow(expect.objectContaining({ code: "ERR_OUT_OF_RANGE" }));
+  });
+
+  it("setTimeout before connecting (connect option `timeout`) counts from connect; a typical use ends the idle socket", async () => {
+    const { a, b } = env();
+    b.createServer((s) => s.resume()).listen(7);
+    let connectedAt = -1;
+    const c = a.connect({ host: B_IP, port: 7, timeout: 500 }, () => { connectedAt = a.now(); });
+    c.on("timeout", () => c.end());
+    const got = collect(c);
+    expect(c.timeout).toBe(500);
+    expect(await a.until(() => got.closed, 5_000)).toBe(true);
+    expect(connectedAt).toBeGreaterThan(0);
+    expect(got.error).toBeNull();
+    const fin = a.history.find((h) => h.handle === c.handle && h.to === "FIN-WAIT-1")!;
+    expect(fin.time).toBe(connectedAt + 500);
+  });
+
+  it("RFC 1122 §4.2.3.6: setKeepAlive(true, initialDelay) — the first probe follows initialDelay of idleness, not Cfg KeepIdleMs", async () => {
+    const firstProbe = async (initialDelay: number | undefined, when: "before" | "after") => {
+      const { a, b } = env({ delayMs: 1 }, { config: { KeepIdleMs: 60_000, KeepIntvlMs: 500, KeepCount: 3 } });
+      b.createServer((s) => s.resume()).listen(7);
+      let idleFrom = -1;
+      const c = a.connect({ host: B_IP, port: 7 }, () => { idleFrom = a.now(); }); // our last segment: the handshake's ACK
+      if (when === "before") c.setKeepAlive(true, initialDelay);
+      expect(await a.until(() => !c.connecting, 5_000)).toBe(true);
+      await a.until(() => false, 10); // connection idle
+      if (when === "after") c.setKeepAlive(true, initialDelay);
+      const probed = await a.until(() => a.stat("tcp_keepalives_tx") > 0, 20_000);
+      return probed ? a.now() - idleFrom : -1;
+    };
+    expect(await firstProbe(3000, "before")).toBe(3000);
+    expect(await firstProbe(2000, "after")).toBe(2000); // set 10 ms into the idle period: idle still counts from the last segment (as Linux's TCP_KEEPIDLE)
+    expect(await firstProbe(undefined, "before")).toBe(-1); // no initialDelay: Cfg KeepIdleMs (60 s) applies
+  });
+
+  it("RFC 1122 §4.2.3.6: server keepAliveInitialDelay reaches accepted sockets; the core's KEEPIDLE option rejects bad values", async () => {
+    const { a, b } = env({ delayMs: 1 }, { config: { KeepIdleMs: 60_000, KeepIntvlMs: 500, KeepCount: 3 } });
+    b.createServer({ keepAlive: true, keepAliveInitialDelay: 2500 }, (s) => s.resume()).listen(7); // whole seconds: 2 s
+    const c = a.connect({ host: B_IP, port: 7 });
+    expect(await a.until(() => !c.connecting, 5_000)).toBe(true);
+    await a.until(() => false, 10);
+    const idleFrom = a.now();
+    expect(await a.until(() => b.stat("tcp_keepalives_tx") > 0, 10_000)).toBe(true);
+    expect(a.now() - idleFrom).toBeLessThanOrEqual(2000);
+    expect(a.now() - idleFrom).toBeGreaterThan(1990);
+    expect(a.stat("tcp_keepalives_tx")).toBe(0);
+    const OPT_KEEPIDLE = 3;
+    expect(a.ex.tcpSetOption(c.handle, OPT_KEEPIDLE, -1)).toBe(-1); // -EINVAL
+    expect(a.ex.tcpSetOption(c.handle, OPT_KEEPIDLE, 0x10000)).toBe(-1);
+    expect(a.ex.tcpSetOption(c.handle, OPT_KEEPIDLE, 0)).toBe(0);
+  });
+
+  it("RFC 9293 §3.10.7.4: sockets() lists an actively closed connection as TIME-WAIT (compact table) until 2*MSL passes", async () => {
+    const msl = 1000;
+    const { a, b } = env({ delayMs: 1 }, { config: { MslMs: msl } });
+    b.createServer((s) => s.resume()).listen(7);
+    const c = a.connect({ host: B_IP, port: 7 });
+    const got = collect(c);
+    expect(await a.until(() => !c.connecting, 5_000)).toBe(true);
+    const lport = c.localPort!;
+    c.end(); // we close first: TIME-WAIT is on our side; the peer ends back (allowHalfOpen false)
+    expect(await a.until(() => got.closed, 5_000)).toBe(true);
+    const twAt = a.history.find((h) => h.handle === c.handle && h.to === "TIME-WAIT")!.time;
+    await a.until(() => false, 1);
+    const rows = a.sockets().filter((s) => s.state === "TIME-WAIT");
+    expect(rows.length).toBe(1);
+    expect(rows[0]).toMatchObject({ handle: 0, localAddress: A_IP, localPort: lport, remoteAddress: B_IP, remotePort: 7 });
+    // ms left as of the core's latest input/poll, which may lag the clock a little
+    expect(rows[0].timeWaitMs).toBeLessThanOrEqual(2 * msl);
+    expect(rows[0].timeWaitMs).toBeGreaterThanOrEqual(2 * msl - (a.now() - twAt));
+    expect(a.ex.tcpState(c.handle)).toBeLessThan(0); // the handle is gone: the row comes from the compact table
+    expect(formatSockets(a.sockets())).toMatch(new RegExp(`TIME-WAIT .*${A_IP}:${lport}\\s+${B_IP}:7\\s+timewait \\d+ms`));
+    expect(b.sockets().some((s) => s.state === "TIME-WAIT")).toBe(false); // the passive closer does not wait
+    await a.until(() => false, twAt + 2 * msl - 1 - a.now());
+    expect(a.sockets().find((s) => s.state === "TIME-WAIT")?.timeWaitMs).toBeGreaterThanOrEqual(1);
+    await a.until(() => false, 1);
+    expect(a.sockets().some((s) => s.state === "TIME-WAIT")).toBe(false);
+  });
+
+  it("tcpTimeWaitList is bounds-checked like tcpInfo: -EINVAL for a negative count or a range past memory, never a trap", async () => {
+    const { a, b } = env({ delayMs: 1 }, { config: { MslMs: 1000 } });
+    b.createServer((s) => s.resume()).listen(7);
+    const c = a.connect({ host: B_IP, port: 7 });
+    const got = collect(c);
+    expect(await a.until(() => !c.connecting, 5_000)).toBe(true);
+    c.end();
+    expect(await a.until(() => got.closed, 5_000)).toBe(true);
+    await a.until(() => false, 1);
+    const ex = a.ex;
+    const end = a.stack.memory.buffer.byteLength;
+    expect(ex.tcpTimeWaitList(a.io, -1)).toBe(-1);
+    expect(ex.tcpTimeWaitList(end - 8, 1)).toBe(-1);
+    expect(ex.tcpTimeWaitList(a.io, 0x7fffffff)).toBe(-1);
+    expect(ex.tcpTimeWaitList(end - 16, 1)).toBe(1); // exactly fits
+    expect(ex.tcpTimeWaitList(a.io, 0)).toBe(0);
+    expect(ex.tcpTimeWaitList(a.io, 4)).toBe(1);
+  });
+});
