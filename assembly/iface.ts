@@ -23,10 +23,11 @@ import {
 } from "./wire/ipv4";
 import {
   ICMP_HLEN, ICMP_TYPE, ICMP_ECHO_REQUEST, ICMP_ECHO_REPLY, ICMP_DEST_UNREACH, UNREACH_PORT, UNREACH_PROTOCOL,
-  icmpParse, icmpType, icmpSeq, icmpFinish, icmpEmitEcho, icmpEmitUnreach,
+  icmpParse, icmpType, icmpCode, icmpSeq, icmpFinish, icmpEmitEcho, icmpEmitUnreach,
 } from "./wire/icmp";
 import { udpParse } from "./wire/udp";
 import { tcpInput, tcpPoll } from "./tcp/input";
+import { tcpIcmpUnreach } from "./tcp/icmp";
 
 /** Retransmit an unanswered ARP request after this long. */
 export const ARP_RETRY_MS: u32 = 1000;
@@ -398,6 +399,7 @@ function icmpInput(ip: usize, p: usize, len: i32, src: u32, bcast: bool): void {
     hostEvent(-1, EventKind.EchoReply, <i32>icmpSeq(p));
   } else if (type == ICMP_DEST_UNREACH) {
     count(Stat.IcmpDestUnreachRx);
+    tcpIcmpUnreach(<u32>icmpCode(p), p + <usize>ICMP_HLEN, len - ICMP_HLEN); // RFC 1122 §4.2.3.9
   } else {
     count(Stat.IcmpOtherRx);
   }

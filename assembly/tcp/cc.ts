@@ -9,15 +9,17 @@ import { F_RECOVERY, F_SACK, F_SYN_RTX, SACKED_MAX, Tcb, effMss, hasFlag } from 
 import { pipe, sackedBase, sendAt, tcpOutput } from "./output";
 import { rangeEnd, rangeInsert, rangeNextStart, rangeSkip, rangeTrimBelow } from "./reassembly";
 
-/** Initial window (RFC 5681 §3.1); one segment after a retransmitted SYN. */
-export function ccInit(t: Tcb): void {
+/** Initial window IW (RFC 5681 §3.1); one segment after a retransmitted SYN. */
+function initialWindow(t: Tcb): u32 {
   let mss = effMss(t);
-  let iw: u32;
-  if (hasFlag(t, F_SYN_RTX)) iw = mss;
-  else if (mss > 2190) iw = 2 * mss;
-  else if (mss > 1095) iw = 3 * mss;
-  else iw = 4 * mss;
-  t.cwnd = iw;
+  if (hasFlag(t, F_SYN_RTX)) return mss;
+  if (mss > 2190) return 2 * mss;
+  if (mss > 1095) return 3 * mss;
+  return 4 * mss;
+}
+
+export function ccInit(t: Tcb): void {
+  t.cwnd = initialWindow(t);
   t.ssthresh = 0x7fffffff;
   t.recover = t.sndUna;
   t.highRxt = t.sndUna;
@@ -173,6 +175,18 @@ export function ccOnDupAck(t: Tcb): void {
     t.cwnd = t.ssthresh + 3 * mss;
     tcpOutput(t);
   }
+}
+
+/**
+ * RFC 5681 §4.1 restart after idle: new data is about to go out with nothing in flight and
+ * no data sent for more than one RTO, so the ACK clock is gone: cwnd = RW = min(IW, cwnd).
+ * (Idle time is unsigned: a pause longer than 24 days still counts as idle.)
+ */
+export function ccRestartAfterIdle(t: Tcb, now: u32): void {
+  if (t.sndUna != t.sndMax) return;
+  if (now - t.lastDataTx <= t.rto) return;
+  let rw = initialWindow(t);
+  if (t.cwnd > rw) t.cwnd = rw;
 }
 
 /** RTO expiry (RFC 5681 §3.1 eq. 4, RFC 6298 §5): collapse to one segment, go back to sndUna. */

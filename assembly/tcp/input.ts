@@ -51,7 +51,7 @@ function challengeAck(t: Tcb): void {
 
 // --- lookup ---
 
-function findConn(raddr: u32, lport: u32, rport: u32): Tcb | null {
+export function findConn(raddr: u32, lport: u32, rport: u32): Tcb | null {
   let n = tcbCount();
   for (let i = 0; i < n; i++) {
     let t = tcbAt(i);
@@ -627,6 +627,7 @@ function newAck(t: Tcb, ack: u32, o: TcpOptions): void {
   }
   t.backoff = 0;
   t.retries = 0;
+  t.err = 0; // something worked: forget a soft ICMP error (tcp/icmp.ts)
   if (t.sndUna == t.sndMax) t.flags &= ~F_T_RTX;
   else restartRtx(t);
   if (t.sackedCount > 0) sackUpdate(t, changetype<TcpOptions>(optsEmpty()));

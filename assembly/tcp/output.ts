@@ -15,6 +15,7 @@ import {
   tcpNow,
 } from "./tcb";
 import { rangeBytesBelow, rangeEnd, rangeFind, rangeSkip, rangeStart } from "./reassembly";
+import { ccRestartAfterIdle } from "./cc";
 
 const sackScratch: usize = memory.data(4 * 8, 8);
 
@@ -88,6 +89,7 @@ export function emit(t: Tcb, seq: u32, len: u32, flags: u32): void {
   tcpEmitHeader(p, t.lport, t.rport, seq, ack, flags, wnd, hdr);
   if (len > 0) {
     ringGet(sndRing(t), sndCap, t.sndStart + (seq - sndDataSeq(t)), p + <usize>hdr, len);
+    t.lastDataTx = tcpNow;
   }
   tcpSetChecksum(p, hdr + <i32>len, localAddr, t.raddr);
   if (flags & TH_ACK) {
@@ -220,6 +222,7 @@ export function tcpOutput(t: Tcb): void {
   if (canSendData(st)) {
     let mss = effMss(t);
     let sackN = <i32>t.sackedCount;
+    ccRestartAfterIdle(t, tcpNow); // RFC 5681 §4.1 (no-op unless idle with nothing in flight)
     for (;;) {
       if (sackN > 0 && seqLt(t.sndNxt, t.sndMax)) {
         let skip = rangeSkip(sackedBase(t), sackN, t.sndNxt);

@@ -65,6 +65,7 @@ export const F_SYN_ACKED: u32 = 1 << 23;   // our SYN has been acknowledged (snd
   retransmits: u32;
   tsRecent: u32; lastAckSent: u32; tsOffset: u32;
   acceptOrder: u32;
+  lastDataTx: u32;                // when data was last sent (RFC 5681 §4.1 restart after idle); fills padding
   ooo: u64; ooo1: u64; ooo2: u64; ooo3: u64; ooo4: u64; ooo5: u64; // receive: out-of-order [start, end) ranges
   sacked: u64; sacked1: u64; sacked2: u64; sacked3: u64; // send: SACKed [start, end) ranges
 }

@@ -31,7 +31,7 @@ function onRtxTimeout(t: Tcb): void {
     if (t.retries > cfg(Cfg.SynRetries)) {
       count(Stat.TcpRtoTimeouts);
       if (hasFlag(t, F_CHILD)) { connClosed(t, Err.OK); return; } // drop the half-open connection
-      connClosed(t, Err.ETIMEDOUT);
+      connClosed(t, timeoutError(t));
       return;
     }
     count(Stat.TcpRetransmits);
@@ -65,8 +65,11 @@ function onRtxTimeout(t: Tcb): void {
 
 function abortTimedOut(t: Tcb): void {
   sendRst(t);
-  connClosed(t, Err.ETIMEDOUT);
+  connClosed(t, timeoutError(t));
 }
+
+/** ETIMEDOUT, or the soft ICMP error recorded since the last progress (tcp/icmp.ts). */
+function timeoutError(t: Tcb): Err { return t.err != 0 ? <Err><i32>t.err : Err.ETIMEDOUT; }
 
 function onKeepTimer(t: Tcb): void {
   let st = t.state;

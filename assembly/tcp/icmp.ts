@@ -1,0 +1,55 @@
+// ICMP Destination Unreachable handed to TCP (RFC 1122 §4.2.3.9, RFC 5461), validated
+// against blind ICMP attacks (RFC 5927 §4.1, §5.2): the quoted IPv4 header and first 8 TCP
+// bytes must name one of our connections (our address and port, its address and port)
+// and the quoted sequence number must lie in [SND.UNA, SND.MAX) -- data we sent and that
+// is not yet acknowledged (sndMax is RFC 9293's SND.NXT; our sndNxt may have gone back
+// after a timeout). Anything else is dropped and counted (tcp_icmp_rejected).
+//
+// Accepted messages (tcp_icmp_accepted):
+//   codes 2 (protocol) and 3 (port) unreachable are hard errors: a connection in SYN-SENT
+//     is aborted with ECONNREFUSED; in any other state they are treated as soft (RFC 5461 §4).
+//   code 4 (fragmentation needed) is set aside: we do no path MTU discovery, so no effect.
+//   every other code (0 net, 1 host, 5 source route failed, ...) is soft: never aborts a
+//     connection (RFC 1122 MUST NOT), only recorded in t.err (tcpInfo lastError: EHOSTUNREACH,
+//     or ECONNREFUSED for a hard code after the handshake). If the connection later times out
+//     (SYN retries or data retries exhausted), that recorded error is reported instead of
+//     ETIMEDOUT, as Linux does; an acknowledgment of new data clears it.
+import { count, Stat } from "../stats";
+import { Err } from "../errors";
+import { localAddr } from "../netif";
+import { IPV4_HLEN, PROTO_TCP, ipDst, ipHeaderLen, ipProto, ipSrc, ipVersion } from "../wire/ipv4";
+import { UNREACH_FRAG_NEEDED, UNREACH_PORT, UNREACH_PROTOCOL } from "../wire/icmp";
+import { seqGe, seqLt } from "./seq";
+import { TcpState } from "./tcb";
+import { findConn } from "./input";
+import { connClosed } from "./close";
+
+/**
+ * A Destination Unreachable with `code`, quoting `qlen` bytes at `q` (the offending
+ * datagram's IPv4 header and at least 8 payload bytes). Quotes of other protocols are ignored.
+ */
+export function tcpIcmpUnreach(code: u32, q: usize, qlen: i32): void {
+  if (qlen < IPV4_HLEN || ipProto(q) != PROTO_TCP) return; // not about TCP
+  let ihl = ipHeaderLen(q);
+  if (ipVersion(q) != 4 || ihl < IPV4_HLEN || qlen < ihl + 8 || ipSrc(q) != localAddr) {
+    count(Stat.TcpIcmpRejected);
+    return;
+  }
+  let th = q + <usize>ihl;
+  let sport = <u32>bswap<u16>(load<u16>(th));
+  let dport = <u32>bswap<u16>(load<u16>(th, 2));
+  let seq = bswap<u32>(load<u32>(th, 4));
+  let t = findConn(ipDst(q), sport, dport);
+  if (t == null || !seqGe(seq, t.sndUna) || !seqLt(seq, t.sndMax)) {
+    count(Stat.TcpIcmpRejected);
+    return;
+  }
+  count(Stat.TcpIcmpAccepted);
+  if (code == <u32>UNREACH_FRAG_NEEDED) return;
+  let hard = code == <u32>UNREACH_PROTOCOL || code == <u32>UNREACH_PORT;
+  if (hard && t.state == <u8>TcpState.SYN_SENT) {
+    connClosed(t, Err.ECONNREFUSED);
+    return;
+  }
+  t.err = <u8>(hard ? Err.ECONNREFUSED : Err.EHOSTUNREACH);
+}
