@@ -5,5 +5,5 @@ export { Sim, Link, EventQueue } from "./links/emulated.js";
 export type { LinkOptions, TapRecord, Tap, DropReason, HostOptions, SimOptions } from "./links/emulated.js";
 export { decodeFrame, tcpFlagString } from "./trace.js";
 export type { FrameSummary } from "./trace.js";
-export { createStack, NetStack, Server, Socket, runSim, formatSockets, netError, TCP_STATE_NAMES } from "./net.js";
-export type { CreateStackOptions, ConnectOptions, ServerOptions, ListenOptions, SocketInfo, StateChange, NetError, TcpStateName, EmulatedDriver, TapDriver } from "./net.js";
+export { createStack, NetStack, Server, Socket, runSim, formatSockets, netError } from "./net.js";
+export type { CreateStackOptions, ConnectOptions, ServerOptions, ListenOptions, SocketInfo, StateChange, NetError, EmulatedDriver, TapDriver } from "./net.js";

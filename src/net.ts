@@ -21,24 +21,16 @@
 import { Duplex } from "node:stream";
 import { EventEmitter } from "node:events";
 import { constants as osConstants } from "node:os";
-import { BuildName, Clock, ERR_NAMES, EventKind, ipToU32, Stack, u32ToIp } from "./stack.js";
+import {
+  BuildName, Clock, ERR_NAMES, EventKind, ipToU32, Stack, TCP_INFO_NAMES, TCP_STATE_NAMES, TcpOpt, TcpStateName, u32ToIp,
+} from "./stack.js";
 import { Link, Sim } from "./links/emulated.js";
 import { TapLink, TapLinkOptions } from "./links/tap.js";
 import { PcapWriter } from "./pcap.js";
 
-/** RFC 9293 state names, indexed by the core's TcpState numbers. */
-export const TCP_STATE_NAMES = [
-  "CLOSED", "LISTEN", "SYN-SENT", "SYN-RECEIVED", "ESTABLISHED", "FIN-WAIT-1", "FIN-WAIT-2",
-  "CLOSE-WAIT", "CLOSING", "LAST-ACK", "TIME-WAIT",
-] as const;
-export type TcpStateName = typeof TCP_STATE_NAMES[number];
-
-const OPT_NODELAY = 1;
-const OPT_KEEPALIVE = 2;
-const OPT_KEEPIDLE = 3;
 /** u32 fields per row of tcpTimeWaitList: local port, remote IPv4, remote port, ms left. */
 const TW_ROW_FIELDS = 4;
-const INFO_FIELDS = 19;
+const INFO_FIELDS = TCP_INFO_NAMES.length;
 const E_EAGAIN = 11;
 const E_ENOTCONN = 8;
 
@@ -619,15 +611,15 @@ export class Socket extends Duplex {
     const i = this.net.info(h);
     this.localAddress = this.net.address;
     this.localPort = i?.localPort;
-    if (this.noDelay) this.net.ex.tcpSetOption(h, OPT_NODELAY, 1);
+    if (this.noDelay) this.net.ex.tcpSetOption(h, TcpOpt.NoDelay, 1);
     this.applyKeepAlive();
   }
 
   /** Hand the keepalive settings to the core (idle time first, so arming uses it). */
   private applyKeepAlive(): void {
     if (this.handle <= 0 || this.released) return;
-    if (this.keepIdleS > 0) this.net.ex.tcpSetOption(this.handle, OPT_KEEPIDLE, this.keepIdleS);
-    if (this.keepAlive) this.net.ex.tcpSetOption(this.handle, OPT_KEEPALIVE, 1);
+    if (this.keepIdleS > 0) this.net.ex.tcpSetOption(this.handle, TcpOpt.KeepIdle, this.keepIdleS);
+    if (this.keepAlive) this.net.ex.tcpSetOption(this.handle, TcpOpt.KeepAlive, 1);
   }
 
   address(): { address: string; family: string; port: number } | Record<string, never> {
@@ -638,7 +630,7 @@ export class Socket extends Duplex {
   /** Nagle off (true) or on (false). */
   setNoDelay(noDelay = true): this {
     this.noDelay = noDelay;
-    if (this.handle > 0 && !this.released) this.net.ex.tcpSetOption(this.handle, OPT_NODELAY, noDelay ? 1 : 0);
+    if (this.handle > 0 && !this.released) this.net.ex.tcpSetOption(this.handle, TcpOpt.NoDelay, noDelay ? 1 : 0);
     this.net.wake();
     return this;
   }
@@ -653,7 +645,7 @@ export class Socket extends Duplex {
     this.keepAlive = enable;
     if (initialDelay > 0) this.keepIdleS = Math.min(0xffff, Math.max(1, Math.floor(initialDelay / 1000)));
     if (enable) this.applyKeepAlive();
-    else if (this.handle > 0 && !this.released) this.net.ex.tcpSetOption(this.handle, OPT_KEEPALIVE, 0);
+    else if (this.handle > 0 && !this.released) this.net.ex.tcpSetOption(this.handle, TcpOpt.KeepAlive, 0);
     this.net.wake();
     return this;
   }

@@ -10,7 +10,7 @@
 // Plain text adds notes (what the applications do, errors they see, why a frame was dropped).
 
 import { Link, Sim, TapRecord } from "./links/emulated.js";
-import { ERR_NAMES, EventKind, ipToU32, Stack } from "./stack.js";
+import { ERR_NAMES, EventKind, ipToU32, Stack, TCP_INFO_NAMES, TCP_STATE_NAMES, TcpInfo, TcpOpt, TcpStateName } from "./stack.js";
 import { decodeFrame } from "./trace.js";
 
 export interface ScenarioContext {
@@ -31,16 +31,6 @@ export interface Scenario {
 
 // ---------------------------------------------------------------------------
 // A thin TCP socket API over a Stack's exports (numbers only; data through ioBuffer).
-
-/** RFC 9293 state names, indexed by the core's TcpState numbers. */
-export const TCP_STATES = [
-  "CLOSED", "LISTEN", "SYN-SENT", "SYN-RECEIVED", "ESTABLISHED", "FIN-WAIT-1", "FIN-WAIT-2",
-  "CLOSE-WAIT", "CLOSING", "LAST-ACK", "TIME-WAIT",
-] as const;
-export type TcpStateName = (typeof TCP_STATES)[number];
-
-export const TCP_OPT_NODELAY = 1;
-export const TCP_OPT_KEEPALIVE = 2;
 
 /**
  * The socket calls of one Stack. Every call first polls the core at the current time
@@ -93,9 +83,9 @@ export class TcpApi {
     const io = this.x.ioBuffer();
     const r = this.x.tcpInfo(h, io);
     if (r !== 0) throw new Error(`tcpInfo(${h}) = ${r}`);
-    const u = new Uint32Array(this.stack.memory.buffer, io, INFO_NAMES.length);
+    const u = new Uint32Array(this.stack.memory.buffer, io, TCP_INFO_NAMES.length);
     const o = {} as TcpInfo;
-    INFO_NAMES.forEach((n, i) => { o[n] = u[i]; });
+    TCP_INFO_NAMES.forEach((n, i) => { o[n] = u[i]; });
     return o;
   }
   /** Bytes of one connection block and one TIME-WAIT entry. */
@@ -107,11 +97,6 @@ export class TcpApi {
   }
 }
 
-export const INFO_NAMES = [
-  "state", "localPort", "remoteIp", "remotePort", "sndUna", "sndNxt", "sndWnd", "rcvNxt", "rcvWnd", "cwnd",
-  "ssthresh", "srtt", "rttvar", "rto", "retransmits", "sendQueued", "recvQueued", "mss", "lastError",
-] as const;
-export type TcpInfo = Record<(typeof INFO_NAMES)[number], number>;
 
 // ---------------------------------------------------------------------------
 // Records
@@ -223,7 +208,7 @@ class World {
 
   private onEvent(side: Side, sock: number, kind: number, arg: number): void {
     if (kind === EventKind.State) {
-      const from = TCP_STATES[arg >> 8], to = TCP_STATES[arg & 255];
+      const from = TCP_STATE_NAMES[arg >> 8], to = TCP_STATE_NAMES[arg & 255];
       if (this.started) this.records.push({ t: this.now(), event: "state", side, from, to });
     } else if ((kind === EventKind.Error || kind === EventKind.Reset) && sock === this.conn[side]) {
       const name = ERR_NAMES[arg] ?? `error ${arg}`;
@@ -589,7 +574,7 @@ const defs: Record<string, ScenarioDef> = {
       reader(w, "server", () => shutdown(w, "server"));
       reader(w, "client");
       dial(w, 0, SERVER_PORT, () => {
-        w.tcp.client.setOption(w.conn.client, TCP_OPT_NODELAY, 1);
+        w.tcp.client.setOption(w.conn.client, TcpOpt.NoDelay, 1);
         send(w, "client", data);
       });
       w.at(3000, () => shutdown(w, "client"));

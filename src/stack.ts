@@ -33,6 +33,23 @@ export const EventKind = {
   EchoReply: 9,
 } as const;
 
+/** RFC 9293 state names, indexed by the core's TcpState numbers. */
+export const TCP_STATE_NAMES = [
+  "CLOSED", "LISTEN", "SYN-SENT", "SYN-RECEIVED", "ESTABLISHED", "FIN-WAIT-1", "FIN-WAIT-2",
+  "CLOSE-WAIT", "CLOSING", "LAST-ACK", "TIME-WAIT",
+] as const;
+export type TcpStateName = typeof TCP_STATE_NAMES[number];
+
+/** tcpSetOption option numbers (see docs/abi.md). */
+export const TcpOpt = { NoDelay: 1, KeepAlive: 2, KeepIdle: 3 } as const;
+
+/** The u32 fields tcpInfo writes, in order (see docs/abi.md). */
+export const TCP_INFO_NAMES = [
+  "state", "localPort", "remoteIp", "remotePort", "sndUna", "sndNxt", "sndWnd", "rcvNxt", "rcvWnd", "cwnd",
+  "ssthresh", "srtt", "rttvar", "rto", "retransmits", "sendQueued", "recvQueued", "mss", "lastError",
+] as const;
+export type TcpInfo = Record<(typeof TCP_INFO_NAMES)[number], number>;
+
 // ---------------------------------------------------------------------------
 // Time
 

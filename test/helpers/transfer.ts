@@ -6,9 +6,9 @@
 import { createHash } from "node:crypto";
 import { LinkOptions, Sim } from "../../src/links/emulated.js";
 import { Prng } from "../../src/prng.js";
-import { BuildName, ERR_NAMES, EventKind, Stack } from "../../src/stack.js";
+import { BuildName, ERR_NAMES, EventKind, Stack, TCP_STATE_NAMES, TcpOpt } from "../../src/stack.js";
 import { decodeFrame } from "../../src/trace.js";
-import { TcpApi, TCP_STATES, TCP_OPT_NODELAY } from "../../src/scenarios.js";
+import { TcpApi } from "../../src/scenarios.js";
 
 export interface TransferOptions {
   bytes: number;
@@ -161,10 +161,10 @@ export function runTransfer(o: TransferOptions): TransferResult {
   };
   for (const side of ["client", "server"] as const) {
     stacks[side].onEvents((sock, kind, arg) => {
-      if (kind === EventKind.State && sock === conn[side]) { path[side].push(TCP_STATES[arg & 255]); times[side].push(sim.now()); }
+      if (kind === EventKind.State && sock === conn[side]) { path[side].push(TCP_STATE_NAMES[arg & 255]); times[side].push(sim.now()); }
       if (kind === EventKind.State && side === "server" && conn.server < 0 && (arg >> 8) === 1) {
         conn.server = sock; // the passive child, before accept (so its whole path is seen)
-        path.server.push(TCP_STATES[arg >> 8], TCP_STATES[arg & 255]);
+        path.server.push(TCP_STATE_NAMES[arg >> 8], TCP_STATE_NAMES[arg & 255]);
         times.server.push(sim.now(), sim.now());
       }
       if ((kind === EventKind.Error || kind === EventKind.Reset) && sock === conn[side]) errors[side].push(ERR_NAMES[arg] ?? String(arg));
@@ -175,7 +175,7 @@ export function runTransfer(o: TransferOptions): TransferResult {
     conn.client = api.client.open();
     path.client.push("CLOSED");
     times.client.push(sim.now());
-    if (o.nodelay) api.client.setOption(conn.client, TCP_OPT_NODELAY, 1);
+    if (o.nodelay) api.client.setOption(conn.client, TcpOpt.NoDelay, 1);
     api.client.connect(conn.client, "198.51.100.2", 80);
   });
   for (const c of o.schedule ?? []) sim.at(c.atMs, () => link.set(c.link));
@@ -183,7 +183,7 @@ export function runTransfer(o: TransferOptions): TransferResult {
   sim.runUntil(() => closed("client") && closed("server"), o.limitMs ?? 3_600_000);
   const state = (side: "client" | "server") => {
     const s = conn[side] > 0 ? api[side].state(conn[side]) : -1;
-    return s < 0 ? `gone(${s})` : TCP_STATES[s];
+    return s < 0 ? `gone(${s})` : TCP_STATE_NAMES[s];
   };
   return {
     sent: out.client.off, received: inc.server.n, sentSha: sha, receivedSha: inc.server.hash.digest("hex"),
