@@ -2,10 +2,9 @@
 // implemented rule that no other test would catch if the rule were removed. Each comment
 // says what the engine would do without the rule, i.e. why the test fails then.
 import { describe, expect, it } from "vitest";
-import { ACK, Err, FIN, PSH, RST, Rng, S, SYN, connected, transfer } from "./helpers/tcp-harness";
+import { ACK, Err, FIN, PSH, RST, S, SYN, connected, transfer, bytes, dropNth } from "./helpers/tcp-harness";
 import { activeToPeer, listenerAndPeer, peerSend, synSentToPeer } from "./helpers/tcp-peer";
 
-const bytes = (n: number, seed = 1) => new Rng(seed).bytes(n);
 const NO_OPTS = 0; // Features: no timestamps, SACK or window scale (NewReno, MSS 1460 payloads)
 
 describe("RFC 9293 §3.10.7.4 segment processing", () => {
@@ -161,16 +160,6 @@ describe("RFC 6298 retransmission timer", () => {
 });
 
 describe("RFC 5681 / RFC 6582 congestion window after recovery", () => {
-  /** Dropping the n-th data segment once (first transmission only). */
-  const dropNth = (name: string, which: number[]) => {
-    let k = 0;
-    const seen = new Set<number>();
-    return (_f: Uint8Array, h: { name: string }, seg: { seq: number; payload: Uint8Array } | null) => {
-      if (h.name !== name || !seg || seg.payload.length === 0 || seen.has(seg.seq)) return;
-      seen.add(seg.seq);
-      if (which.includes(++k)) return "drop" as const;
-    };
-  };
   /** A NewReno recovery episode (one lost segment); records the largest cwnd seen during it. */
   const recovered = async () => {
     const k = await connected({ Features: NO_OPTS, DelAckMs: 0, SndBuf: 65536, RcvBuf: 65536 });
@@ -178,7 +167,7 @@ describe("RFC 5681 / RFC 6582 congestion window after recovery", () => {
     a.write(c, bytes(30 * 1460));
     net.run(50);
     b.drain(s);
-    net.hook = dropNth(a.name, [3]);
+    net.hook = dropNth(a, [3]);
     let maxCwnd = 0;
     const data = bytes(16 * 1460, 7);
     const got: Uint8Array[] = [];

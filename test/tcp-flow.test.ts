@@ -1,10 +1,9 @@
 // Flow control and options: windows, SWS avoidance, zero-window probes, Nagle, delayed
 // ACK, MSS, window scale, timestamps + PAWS, keepalive.
 import { describe, expect, it } from "vitest";
-import { ACK, Err, Ev, PSH, Rng, S, SYN, Seg, connected } from "./helpers/tcp-harness";
+import { ACK, Err, Ev, PSH, S, SYN, Seg, connected, bytes } from "./helpers/tcp-harness";
 import { activeToPeer, hostAndPeer, peerSend, peerToListener, PEER_IP } from "./helpers/tcp-peer";
 
-const bytes = (n: number, seed = 1) => new Rng(seed).bytes(n);
 const dataSegs = (segs: Seg[]) => segs.filter((x) => x.payload.length > 0);
 
 describe("Windows (RFC 9293 §3.8.6)", () => {

@@ -1,10 +1,9 @@
 // Retransmission, RTT estimation, congestion control and loss recovery.
 import { describe, expect, it } from "vitest";
-import { ACK, Err, Ev, FIN, Host, Net, Rng, S, connected, transfer } from "./helpers/tcp-harness";
+import { ACK, Err, Ev, FIN, Host, Net, Rng, S, connected, transfer, bytes, dropNth } from "./helpers/tcp-harness";
 import { activeToPeer, peerSend } from "./helpers/tcp-peer";
 
 const NO_OPTS = 0; // Features: no timestamps, SACK, window scale or cookies
-const bytes = (n: number, seed = 1) => new Rng(seed).bytes(n);
 /** Move `data` from a/c to b/s and check it arrived byte for byte. */
 const expectIntact = (net: Net, a: Host, c: number, b: Host, s: number, data: Uint8Array, maxMs: number) =>
   expect(Buffer.compare(Buffer.from(transfer(net, a, c, b, s, data, maxMs)), Buffer.from(data))).toBe(0);
@@ -126,18 +125,6 @@ describe("Retransmission of SYN-carried state and FIN", () => {
 });
 
 describe("Congestion control and loss recovery", () => {
-  /** Drop the n-th (1-based) data segments sent by `from`, first transmission only. */
-  const dropNth = (from: { name: string }, which: number[]) => {
-    let k = 0;
-    const seen = new Set<number>();
-    return (_f: Uint8Array, h: { name: string }, seg: { seq: number; payload: Uint8Array } | null) => {
-      if (h.name !== from.name || !seg || seg.payload.length === 0 || seen.has(seg.seq)) return;
-      seen.add(seg.seq);
-      k++;
-      if (which.includes(k)) return "drop" as const;
-    };
-  };
-
   it("RFC 5681 §3.1: slow start grows cwnd by at most one SMSS per ACK from an initial window of 3 segments (SMSS 1460)", async () => {
     const { net, a, b, c, s } = await connected({ Features: NO_OPTS, DelAckMs: 0, SndBuf: 65536 });
     expect(a.info(c).cwnd).toBe(3 * 1460);

@@ -1,9 +1,8 @@
 // RFC 5961 (blind in-window attacks), RFC 6528 ISNs, RFC 6056 ports, SYN floods.
 import { describe, expect, it } from "vitest";
-import { ACK, Err, Ev, Net, RST, Rng, S, SYN, connected, flagStr, ip, transfer } from "./helpers/tcp-harness";
+import { ACK, Err, Ev, Net, RST, Rng, S, SYN, connected, flagStr, ip, transfer, bytes } from "./helpers/tcp-harness";
 import { activeToPeer, hostAndPeer, peerSend, PEER_IP } from "./helpers/tcp-peer";
 
-const bytes = (n: number, seed = 1) => new Rng(seed).bytes(n);
 
 describe("RFC 5961", () => {
   it("RFC 5961 §3.2: a RST exactly at RCV.NXT resets the connection", async () => {

@@ -50,6 +50,9 @@ export class Rng {
   }
 }
 
+/** `n` deterministic payload bytes. */
+export const bytes = (n: number, seed = 1): Uint8Array => new Rng(seed).bytes(n);
+
 // ---------------------------------------------------------------------------
 // Decoding (test side)
 
@@ -371,6 +374,17 @@ export class RawPeer {
 export interface Captured { t: number; from: string; seg: Seg | null; frame: Uint8Array; dropped: boolean }
 /** Return "drop" to lose the frame, a Uint8Array to replace it, or nothing to pass it. */
 export type Hook = (frame: Uint8Array, from: Host, seg: Seg | null) => "drop" | Uint8Array | void;
+
+/** A hook dropping the n-th (1-based) data segments `from` sends, first transmission only. */
+export function dropNth(from: { name: string }, which: number[]): Hook {
+  let k = 0;
+  const seen = new Set<number>();
+  return (_f, h, seg) => {
+    if (h.name !== from.name || !seg || seg.payload.length === 0 || seen.has(seg.seq)) return;
+    seen.add(seg.seq);
+    if (which.includes(++k)) return "drop";
+  };
+}
 
 export class Net {
   now = 0;
