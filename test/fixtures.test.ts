@@ -10,6 +10,8 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
 import { readPcap, writePcap, LINKTYPE_ETHERNET, type PcapFile } from "./helpers/pcap.js";
+import { inetChecksum, pseudo } from "./wire-build.js";
+import { ipToU32, parseMac } from "../src/stack.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const pcapBytes = readFileSync(`${root}test/fixtures/kernel.pcap`);
@@ -110,11 +112,6 @@ const list = (layer: Layer, key: string): string[] => {
   const v = layer[key];
   return v === undefined ? [] : Array.isArray(v) ? v : [v];
 };
-const mac = (s: string): [number, number] => {
-  const b = s.split(":").map((h) => parseInt(h, 16));
-  return [(b[0] << 8) | b[1], ((b[2] << 24) | (b[3] << 16) | (b[4] << 8) | b[5]) >>> 0];
-};
-const ipv4 = (s: string): number => s.split(".").reduce((a, o) => ((a << 8) | Number(o)) >>> 0, 0);
 
 const GOOD = "1"; // tshark's checksum status: 0 bad, 1 good, 2 unverified
 
@@ -123,8 +120,8 @@ function expectedPairs(t: Decoded, f: (n: string) => number): Array<[string, num
   const pairs: Array<[string, number, number]> = [];
   const eq = (field: string, theirs: number) => pairs.push([field, f(field), theirs]);
   const e = t.eth;
-  const [dHi, dLo] = mac(one(e, "eth.dst"));
-  const [sHi, sLo] = mac(one(e, "eth.src"));
+  const [dHi, dLo] = parseMac(one(e, "eth.dst"));
+  const [sHi, sLo] = parseMac(one(e, "eth.src"));
   eq("eth_dst_hi", dHi); eq("eth_dst_lo", dLo); eq("eth_src_hi", sHi); eq("eth_src_lo", sLo);
   eq("eth_type", num(e, "eth.type"));
   if (t.arp) {
@@ -132,10 +129,10 @@ function expectedPairs(t: Decoded, f: (n: string) => number): Array<[string, num
     eq("arp_htype", num(a, "arp.hw.type")); eq("arp_ptype", num(a, "arp.proto.type"));
     eq("arp_hlen", num(a, "arp.hw.size")); eq("arp_plen", num(a, "arp.proto.size"));
     eq("arp_oper", num(a, "arp.opcode"));
-    const [shaHi, shaLo] = mac(one(a, "arp.src.hw_mac"));
-    const [thaHi, thaLo] = mac(one(a, "arp.dst.hw_mac"));
-    eq("arp_sha_hi", shaHi); eq("arp_sha_lo", shaLo); eq("arp_spa", ipv4(one(a, "arp.src.proto_ipv4")));
-    eq("arp_tha_hi", thaHi); eq("arp_tha_lo", thaLo); eq("arp_tpa", ipv4(one(a, "arp.dst.proto_ipv4")));
+    const [shaHi, shaLo] = parseMac(one(a, "arp.src.hw_mac"));
+    const [thaHi, thaLo] = parseMac(one(a, "arp.dst.hw_mac"));
+    eq("arp_sha_hi", shaHi); eq("arp_sha_lo", shaLo); eq("arp_spa", ipToU32(one(a, "arp.src.proto_ipv4")));
+    eq("arp_tha_hi", thaHi); eq("arp_tha_lo", thaLo); eq("arp_tpa", ipToU32(one(a, "arp.dst.proto_ipv4")));
   }
   if (t.ip) {
     const i = t.ip;
@@ -150,7 +147,7 @@ function expectedPairs(t: Decoded, f: (n: string) => number): Array<[string, num
     eq("ip_proto", num(i, "ip.proto"));
     eq("ip_csum", num(i, "ip.checksum")); eq("ip_csum_calc", num(i, "ip.checksum_calculated"));
     eq("ip_csum_valid", one(i, "ip.checksum.status") === GOOD ? 1 : 0);
-    eq("ip_src", ipv4(one(i, "ip.src"))); eq("ip_dst", ipv4(one(i, "ip.dst")));
+    eq("ip_src", ipToU32(one(i, "ip.src"))); eq("ip_dst", ipToU32(one(i, "ip.dst")));
   }
   if (t.icmp) {
     const c = t.icmp;
@@ -209,24 +206,12 @@ function ipGeometry(frame: Uint8Array): { ip: number; l4: number; l4len: number 
   return { ip: 14, l4: 14 + ihl, l4len: total - ihl };
 }
 
-/** RFC 1071 checksum in plain JS (independent of the module), over byte arrays summed as one. */
-function inetChecksum(...parts: Uint8Array[]): number {
-  let sum = 0;
-  for (const p of parts) {
-    for (let i = 0; i < p.length; i += 2) sum += (p[i] << 8) | (i + 1 < p.length ? p[i + 1] : 0);
-  }
-  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
-  return ~sum & 0xffff;
-}
-
 /** Recompute the TCP checksum of an IPv4 frame in place (after a deliberate header mutation). */
 function fixTcpChecksum(frame: Uint8Array): void {
   const { l4, l4len } = ipGeometry(frame);
   frame[l4 + 16] = 0; frame[l4 + 17] = 0;
-  const pseudo = new Uint8Array(12);
-  pseudo.set(frame.subarray(26, 34), 0);
-  pseudo[9] = 6; pseudo[10] = l4len >> 8; pseudo[11] = l4len & 0xff;
-  const c = inetChecksum(pseudo, frame.subarray(l4, l4 + l4len));
+  const ip = (o: number) => [...frame.subarray(o, o + 4)].join(".");
+  const c = inetChecksum(frame.subarray(l4, l4 + l4len), pseudo(ip(26), ip(30), 6, l4len));
   frame[l4 + 16] = c >> 8; frame[l4 + 17] = c & 0xff;
 }
 

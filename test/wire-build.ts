@@ -2,7 +2,6 @@
 // Ethernet, ARP, IPv4, ICMP, UDP with correct checksums unless told otherwise.
 
 export const MAC_A = "02:00:00:00:00:01";
-export const MAC_B = "02:00:00:00:00:02";
 export const MAC_BCAST = "ff:ff:ff:ff:ff:ff";
 
 export function macBytes(mac: string): number[] {
@@ -71,7 +70,8 @@ export function icmpEcho(type: number, id: number, seq: number, data: number[] =
   return m;
 }
 
-function pseudo(src: string, dst: string, proto: number, len: number): number {
+/** Sum of the IPv4 pseudo-header (RFC 768 / RFC 9293 §3.1), the `initial` for inetChecksum. */
+export function pseudo(src: string, dst: string, proto: number, len: number): number {
   const s = ipBytes(src);
   const d = ipBytes(dst);
   return ((s[0] << 8) | s[1]) + ((s[2] << 8) | s[3]) + ((d[0] << 8) | d[1]) + ((d[2] << 8) | d[3]) + proto + len;
