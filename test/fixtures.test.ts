@@ -11,6 +11,7 @@ import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
 import { readPcap, writePcap, LINKTYPE_ETHERNET, type PcapFile } from "./helpers/pcap.js";
 import { inetChecksum, pseudo } from "./wire-build.js";
+import { asString } from "./helpers/tcp-harness.js";
 import { ipToU32, parseMac } from "../src/stack.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -59,17 +60,11 @@ class Dissector {
     expect(this.x.init()).toBe(0);
     const spare = this.x.memory.grow(1);
     this.out = spare * 65536;
-    const names = this.string(this.x.dissectFieldNames()).split(",");
+    const names = asString(this.x.memory, this.x.dissectFieldNames()).split(",");
     expect(names.length).toBe(this.x.dissectFieldCount());
     this.fields = new Map(names.map((n, i) => [n, i]));
-    this.statNames = this.string(this.x.statNames()).split(",");
+    this.statNames = asString(this.x.memory, this.x.statNames()).split(",");
     expect(this.statNames.length).toBe(this.x.statCount());
-  }
-
-  /** An AssemblyScript static string: UTF-16LE, byte length in the u32 before it. */
-  string(ptr: number): string {
-    const bytes = new DataView(this.x.memory.buffer).getUint32(ptr - 4, true);
-    return Buffer.from(new Uint8Array(this.x.memory.buffer, ptr, bytes)).toString("utf16le");
   }
 
   counters(): Map<string, number> {

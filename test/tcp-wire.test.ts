@@ -3,7 +3,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { ACK, SYN, buildTcp, flagStr, ip } from "./helpers/tcp-harness";
+import { ACK, SYN, asString, buildTcp, flagStr, ip } from "./helpers/tcp-harness";
 import { hostAndPeer } from "./helpers/tcp-peer";
 
 const SRC = ip("198.51.100.9"), DST = ip("198.51.100.2");
@@ -18,9 +18,7 @@ async function load(file: string) {
   const inst = await WebAssembly.instantiate(mod, { env: { abort: () => { throw new Error("abort"); }, tx: () => {}, entropy: () => {}, event: () => {} } });
   const x = inst.exports as unknown as X;
   const base = x.memory.grow(2) * 65536;
-  const namesPtr = x.statNames();
-  const nlen = new Uint32Array(x.memory.buffer, namesPtr - 4, 1)[0];
-  const names = Buffer.from(new Uint8Array(x.memory.buffer, namesPtr, nlen)).toString("utf16le").split(",");
+  const names = asString(x.memory, x.statNames()).split(",");
   const stat = (n: string) => new Uint32Array(x.memory.buffer, x.statsPtr(), x.statCount())[names.indexOf(n)];
   const OUT = base, SEG = base + 4096;
   /** Parse `seg` placed so that it ends exactly at the end of linear memory (any over-read would trap). */

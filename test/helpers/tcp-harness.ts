@@ -201,6 +201,12 @@ export const INFO_NAMES = [
 ] as const;
 export type Info = Record<(typeof INFO_NAMES)[number], number>;
 
+/** An AssemblyScript static string of a raw instance: UTF-16LE, byte length in the u32 before it. */
+export function asString(memory: WebAssembly.Memory, ptr: number): string {
+  const len = new Uint32Array(memory.buffer, ptr - 4, 1)[0];
+  return Buffer.from(new Uint8Array(memory.buffer, ptr, len)).toString("utf16le");
+}
+
 export class Host {
   x!: Exports;
   ip: number;
@@ -242,15 +248,10 @@ export class Host {
     }
     const r = this.x.init();
     if (r !== 0) throw new Error(`init failed ${r}`);
-    const names = this.readUtf16(this.x.statNames()).split(",");
+    const names = asString(this.x.memory, this.x.statNames()).split(",");
     names.forEach((n, i) => this.statIdx.set(n, i));
     this.scratch = this.x.memory.grow(1) * 65536; // a page of our own for info/sizes
     this.poll();
-  }
-
-  private readUtf16(ptr: number): string {
-    const len = new Uint32Array(this.x.memory.buffer, ptr - 4, 1)[0];
-    return Buffer.from(new Uint8Array(this.x.memory.buffer, ptr, len)).toString("utf16le");
   }
 
   mem(): Uint8Array { return new Uint8Array(this.x.memory.buffer); }
