@@ -3,6 +3,7 @@
 // an event queue, a hook to drop / inspect / rewrite frames, and a RawPeer that crafts
 // segments by hand (answering ARP for its own address) to test single rules.
 import { readFileSync } from "node:fs";
+import { ipToU32 } from "../../src/stack.js";
 
 export const Cfg = {
   MacHi: 0, MacLo: 1, Ipv4Addr: 2, PrefixLen: 3, Gateway: 4, Mtu: 5, MaxSockets: 6, SndBuf: 7, RcvBuf: 8,
@@ -25,12 +26,8 @@ export const S = {
 
 export const FIN = 0x01, SYN = 0x02, RST = 0x04, PSH = 0x08, ACK = 0x10;
 
-export function ip(s: string): number {
-  return s.split(".").reduce((a, b) => ((a << 8) | Number(b)) >>> 0, 0);
-}
-export function ipStr(n: number): string {
-  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join(".");
-}
+/** "198.51.100.1" -> host-order u32. */
+export const ip = ipToU32;
 
 /** xorshift32: deterministic bytes for entropy and payloads. */
 export class Rng {
