@@ -3,7 +3,7 @@
 // an event queue, a hook to drop / inspect / rewrite frames, and a RawPeer that crafts
 // segments by hand (answering ARP for its own address) to test single rules.
 import { readFileSync } from "node:fs";
-import { ipToU32 } from "../../src/stack.js";
+import { ipToU32, TCP_INFO_NAMES, type TcpInfo } from "../../src/stack.js";
 
 export const Cfg = {
   MacHi: 0, MacLo: 1, Ipv4Addr: 2, PrefixLen: 3, Gateway: 4, Mtu: 5, MaxSockets: 6, SndBuf: 7, RcvBuf: 8,
@@ -192,11 +192,8 @@ interface Exports {
   [k: string]: unknown;
 }
 
-export const INFO_NAMES = [
-  "state", "localPort", "remoteIp", "remotePort", "sndUna", "sndNxt", "sndWnd", "rcvNxt", "rcvWnd", "cwnd",
-  "ssthresh", "srtt", "rttvar", "rto", "retransmits", "sendQueued", "recvQueued", "mss", "lastError",
-] as const;
-export type Info = Record<(typeof INFO_NAMES)[number], number>;
+/** tcpInfo field names, in order (the ABI's, from src/stack.ts). */
+export { TCP_INFO_NAMES as INFO_NAMES };
 
 /** An AssemblyScript static string of a raw instance: UTF-16LE, byte length in the u32 before it. */
 export function asString(memory: WebAssembly.Memory, ptr: number): string {
@@ -311,12 +308,12 @@ export class Host {
   }
   state(h: number): number { return this.x.tcpState(h); }
   setOption(h: number, opt: number, v: number): number { return this.after(this.x2.tcpSetOption(h, opt, v)); }
-  info(h: number): Info {
+  info(h: number): TcpInfo {
     const r = this.x.tcpInfo(h, this.scratch);
     if (r !== 0) throw new Error(`tcpInfo ${r}`);
-    const u = new Uint32Array(this.x.memory.buffer, this.scratch, INFO_NAMES.length);
-    const o = {} as Info;
-    INFO_NAMES.forEach((n, i) => { o[n] = u[i]; });
+    const u = new Uint32Array(this.x.memory.buffer, this.scratch, TCP_INFO_NAMES.length);
+    const o = {} as TcpInfo;
+    TCP_INFO_NAMES.forEach((n, i) => { o[n] = u[i]; });
     return o;
   }
   sizes(): { tcb: number; timeWait: number } {
