@@ -16,6 +16,7 @@ import { createStack } from "../src/net.js";
 import { PcapWriter } from "../src/pcap.js";
 import { Stack } from "../src/stack.js";
 import { Netns, tapUnavailableReason } from "./helpers/netns.js";
+import { csum16 } from "./helpers/tcp-harness.js";
 import { tsharkProblems, tsharkRows } from "./helpers/tshark.js";
 
 const reason = tapUnavailableReason();
@@ -305,13 +306,6 @@ describe.skipIf(reason !== null)("TapLink + Stack against the kernel", () => {
 // ---------------------------------------------------------------------------
 // Offload (virtio-net header, checksum + TSO): what the kernel sees and what the stack sees.
 
-/** RFC 1071 sum of bytes (big-endian 16-bit words, odd byte padded), not folded. */
-function sum16(b: Uint8Array, acc = 0): number {
-  for (let i = 0; i + 1 < b.length; i += 2) acc += (b[i] << 8) | b[i + 1];
-  if (b.length & 1) acc += b[b.length - 1] << 8;
-  return acc;
-}
-function fold(acc: number): number { while (acc > 0xffff) acc = (acc & 0xffff) + Math.floor(acc / 65536); return acc; }
 
 /** The UDP/TCP checksum of an IPv4 frame verifies (sum over pseudo-header + segment = 0xffff). */
 function l4ChecksumOk(f: Uint8Array): boolean {
@@ -321,7 +315,7 @@ function l4ChecksumOk(f: Uint8Array): boolean {
   pseudo.set(f.subarray(26, 34), 0);
   pseudo[9] = f[23];
   pseudo[10] = len >> 8; pseudo[11] = len & 255;
-  return fold(sum16(f.subarray(14 + ihl, 14 + ihl + len), sum16(pseudo))) === 0xffff;
+  return csum16(f.subarray(14 + ihl, 14 + ihl + len), csum16(pseudo)) === 0xffff;
 }
 
 const ACK = 0x10, PSH = 0x08;
@@ -335,12 +329,12 @@ function tcpFrame(o: { sport?: number; seq: number; ack: number; wnd?: number; f
   f.set([2, 0, 0, 0, 0, 0x99, 2, 0, 0, 0, 0, 2, 8, 0], 0);
   const ipLen = 20 + thl + pl.length;
   f.set([0x45, 0, ipLen >> 8, ipLen & 255, 0, 1, 0x40, 0, 64, 6, 0, 0, 198, 51, 100, 2, 198, 51, 100, 1], 14);
-  const ipc = 0xffff - fold(sum16(f.subarray(14, 34)));
+  const ipc = 0xffff - csum16(f.subarray(14, 34));
   f[24] = ipc >> 8; f[25] = ipc & 255;
   const sport = o.sport ?? 40000, wnd = o.wnd ?? 0xffff;
   f.set([sport >> 8, sport & 255, 0, 9, ...u32(o.seq), ...u32(o.ack), (thl / 4) << 4, o.flags ?? ACK, wnd >> 8, wnd & 255, 0, 0, 0, 0, ...opts], 34);
   f.set(pl, 34 + thl);
-  const tc = 0xffff - fold(sum16(f.subarray(34), sum16(new Uint8Array([198, 51, 100, 2, 198, 51, 100, 1, 0, 6, (thl + pl.length) >> 8, (thl + pl.length) & 255]))));
+  const tc = 0xffff - csum16(f.subarray(34), csum16(new Uint8Array([198, 51, 100, 2, 198, 51, 100, 1, 0, 6, (thl + pl.length) >> 8, (thl + pl.length) & 255])));
   f[50] = tc >> 8; f[51] = tc & 255;
   return f;
 }
@@ -564,7 +558,7 @@ describe.skipIf(addonMissing)("TAP offload rx: super-frame split and checksum co
   }
   const be16 = (f: Uint8Array, o: number) => (f[o] << 8) | f[o + 1];
   const be32 = (f: Uint8Array, o: number) => ((f[o] << 24) >>> 0) + (f[o + 1] << 16) + (f[o + 2] << 8) + f[o + 3];
-  const ipOk = (f: Uint8Array) => fold(sum16(f.subarray(14, 34))) === 0xffff;
+  const ipOk = (f: Uint8Array) => csum16(f.subarray(14, 34)) === 0xffff;
 
   it("RFC 9293 §3.1 / RFC 3168 §6.1.2: a TSO super-frame becomes gso_size segments: seq advances, IP length and id per segment, PSH and FIN only on the last, CWR only on the first, every checksum valid, bytes in order", () => {
     const data = bulk(3 * 1448 + 500);
@@ -590,7 +584,7 @@ describe.skipIf(addonMissing)("TAP offload rx: super-frame split and checksum co
     const s0 = split(frame(data), 1448).segs[1];
     s0[50] = s0[51] = 0; // that segment's checksum field, zeroed: its sum without the field
     const len = s0.length - 34;
-    const partial = fold(sum16(s0.subarray(34), sum16(new Uint8Array([...s0.subarray(26, 34), 0, 6, len >> 8, len & 255]))));
+    const partial = csum16(s0.subarray(34), csum16(new Uint8Array([...s0.subarray(26, 34), 0, 6, len >> 8, len & 255])));
     const w = 0xffff - partial; // adding w makes the sum 0xffff, so ~sum = 0
     data[1448] = w >> 8; data[1449] = w & 255;
     const seg = split(frame(data), 1448).segs[1];
@@ -601,11 +595,11 @@ describe.skipIf(addonMissing)("TAP offload rx: super-frame split and checksum co
     const udp = (payload: Uint8Array) => {
       const f = new Uint8Array(42 + payload.length);
       f.set([2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 8, 0, 0x45, 0, 0, 28 + payload.length, 0, 1, 0x40, 0, 64, 17, 0, 0, 198, 51, 100, 1, 198, 51, 100, 2], 0);
-      const ipc = 0xffff - fold(sum16(f.subarray(14, 34)));
+      const ipc = 0xffff - csum16(f.subarray(14, 34));
       f[24] = ipc >> 8; f[25] = ipc & 255;
       f.set([0, 9, 0, 9, 0, 8 + payload.length, 0, 0], 34);
       f.set(payload, 42);
-      const ps = fold(sum16(new Uint8Array([198, 51, 100, 1, 198, 51, 100, 2, 0, 17, 0, 8 + payload.length])));
+      const ps = csum16(new Uint8Array([198, 51, 100, 1, 198, 51, 100, 2, 0, 17, 0, 8 + payload.length]));
       f[40] = ps >> 8; f[41] = ps & 255;
       return f;
     };
