@@ -3,7 +3,7 @@
 // behaviours against the Linux kernel over TAP.
 import { describe, expect, it } from "vitest";
 import { createHash } from "node:crypto";
-import { Sim, Link, LinkOptions, TapRecord } from "../src/links/emulated.js";
+import { Sim, Link, LinkOptions } from "../src/links/emulated.js";
 import { createStack, NetStack, Socket, NetError, formatSockets } from "../src/net.js";
 import { decodeFrame } from "../src/trace.js";
 
