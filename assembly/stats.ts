@@ -26,7 +26,7 @@ export const enum Stat {
   TcpRetransmits, TcpFastRetransmits, TcpRtoTimeouts, TcpDupAcks, TcpOutOfOrder, TcpOfoDropped,
   TcpZeroWindowProbes, TcpKeepalivesTx, TcpDelayedAcks, TcpTimeWaitFull, TcpConnsOpened,
   TcpConnsClosed, TcpConnsAborted, TcpRcvBufDrop, TcpSackRecoveries, TcpTxTooBig, TcpNoTimestamp,
-  TcpNoRings, TcpIcmpAccepted, TcpIcmpRejected,
+  TcpNoRings, TcpIcmpAccepted, TcpIcmpRejected, TcpZeroWindowDrop,
   // --- end ---
   COUNT,
 }
@@ -48,7 +48,7 @@ tcp_syn_backlog_full,tcp_syn_cookies_tx,tcp_syn_cookies_ok,tcp_syn_cookies_bad,t
 tcp_retransmits,tcp_fast_retransmits,tcp_rto_timeouts,tcp_dup_acks,tcp_out_of_order,tcp_ofo_dropped,\
 tcp_zero_window_probes,tcp_keepalives_tx,tcp_delayed_acks,tcp_time_wait_full,tcp_conns_opened,\
 tcp_conns_closed,tcp_conns_aborted,tcp_rcv_buf_drop,tcp_sack_recoveries,tcp_tx_too_big,tcp_no_timestamp,\
-tcp_no_rings,tcp_icmp_accepted,tcp_icmp_rejected";
+tcp_no_rings,tcp_icmp_accepted,tcp_icmp_rejected,tcp_zero_window_drop";
 
 // Static storage: no allocation.
 const counters: usize = memory.data(<i32>Stat.COUNT * 4, 16);

@@ -17,7 +17,7 @@ import {
 } from "./tcb";
 import {
   chooseRcvWscale, emit, oooBase, ourMss, restartRtx, scheduleAck, sendAck, sendRaw, sendRst, tcpOutput,
-  tsNow,
+  tsNow, updateRcvAdv,
 } from "./output";
 import { ccInit, ccOnAck, ccOnDupAck, rttSample, sackUpdate } from "./cc";
 import { rangeInsert, rangeRemove, rangeStart, rangeEnd } from "./reassembly";
@@ -199,13 +199,13 @@ function newChild(l: Tcb, raddr: u32, lport: u32, rport: u32): Tcb | null {
 }
 
 function listenInput(l: Tcb, raddr: u32, lport: u32, rport: u32, seq: u32, ack: u32, flags: u32, wnd: u32,
-                     o: TcpOptions, dlen: u32): void {
+                     o: TcpOptions, data: usize, dlen: u32): void {
   if (flags & TH_RST) return; // RFC 9293: an incoming RST to LISTEN is ignored
   if (flags & TH_ACK) {
     // an ACK to a listener: a SYN-cookie handshake completing, otherwise <SEQ=SEG.ACK><CTL=RST>
     if ((flags & TH_SYN) == 0 && (cfg(Cfg.Features) & FEAT_SYNCOOKIES) &&
         cookieCheck(raddr, lport, rport, seq - 1, ack - 1)) {
-      cookieComplete(l, raddr, lport, rport, seq, ack, flags, wnd, o, dlen);
+      cookieComplete(l, raddr, lport, rport, seq, ack, flags, wnd, o, data, dlen);
       return;
     }
     if ((flags & TH_SYN) == 0 && (cfg(Cfg.Features) & FEAT_SYNCOOKIES)) count(Stat.TcpSynCookiesBad);
@@ -271,8 +271,14 @@ function cookieScratch(): Tcb { return changetype<Tcb>(cookieTcb); }
 
 function emitSynAckNoTcb(t: Tcb): void { emit(t, t.iss, 0, TH_SYN | TH_ACK); }
 
+/**
+ * The ACK completing a SYN-cookie handshake: rebuild the child from the cookie, as the
+ * SYN-RECEIVED connection the stateless SYN+ACK stood for, then run the segment through the
+ * ordinary synchronized-state path so its ACK establishes the connection and its data and FIN
+ * are taken at once (RFC 4987 §3.6: a cookie connection behaves like any other).
+ */
 function cookieComplete(l: Tcb, raddr: u32, lport: u32, rport: u32, seq: u32, ack: u32, flags: u32, wnd: u32,
-                        o: TcpOptions, dlen: u32): void {
+                        o: TcpOptions, data: usize, dlen: u32): void {
   let t = newChild(l, raddr, lport, rport);
   if (t == null) { count(ringFreeCount() == 0 ? Stat.TcpNoRings : Stat.TcpSynBacklogFull); return; }
   count(Stat.TcpSynCookiesOk);
@@ -288,13 +294,15 @@ function cookieComplete(l: Tcb, raddr: u32, lport: u32, rport: u32, seq: u32, ac
   if (ws == 15) { t.flags &= ~F_WSCALE; t.sndWscale = 0; t.rcvWscale = 0; } else t.sndWscale = <u8>ws;
   if (((cookie >> 6) & 1) == 0) t.flags &= ~F_SACK;
   if (o.tsPresent && hasFlag(t, F_TS)) t.tsRecent = o.tsVal; else t.flags &= ~F_TS;
+  // The window the cookie SYN+ACK offered: the peer may fill it with its first segments.
   t.rcvAdv = t.rcvNxt;
+  updateRcvAdv(t);
+  t.lastAckSent = t.rcvNxt;
+  t.sndWnd = wnd; t.sndWl1 = seq - 1; t.sndWl2 = cookie;
   t.state = <u8>TcpState.SYN_RECEIVED;
-  t.sndUna = ack;
-  establish(t, wnd << t.sndWscale, seq, ack);
-  t.acceptOrder = nextAcceptOrder();
-  tcbEvent(l, EventKind.Accepted, 0);
-  if (dlen > 0 || (flags & TH_FIN)) { t.flags |= F_ACKNOW; tcpOutput(t); }
+  connInput(t, seq, ack, flags, wnd, o, data, dlen);
+  // The checks above leave no reason for the ACK to be refused; never keep a child that did.
+  if (t.flags != 0 && t.state == <u8>TcpState.SYN_RECEIVED) connClosed(t, Err.OK);
 }
 
 // --- SYN-SENT (RFC 9293 §3.10.7.3) ---
@@ -453,7 +461,10 @@ function connInput(t: Tcb, seq: u32, ack: u32, flags: u32, wnd: u32, o: TcpOptio
     }
     return;
   }
-  if (zeroWndAckOnly) { dlen = 0; flags &= ~(TH_FIN | TH_SYN); if (segLen > 0) t.flags |= F_ACKNOW; }
+  if (zeroWndAckOnly) {
+    if (segLen > 0) { count(Stat.TcpZeroWindowDrop); t.flags |= F_ACKNOW; } // probes, text sent into a closed window
+    dlen = 0; flags &= ~(TH_FIN | TH_SYN);
+  }
 
   // Update TS.Recent (RFC 7323 §4.3): SEG.SEQ <= Last.ACK.sent < SEG.SEQ + SEG.LEN (or = for empty).
   if (hasFlag(t, F_TS) && o.tsPresent && seqLe(seq, t.lastAckSent) &&
@@ -694,7 +705,7 @@ export function tcpInput(src: u32, dst: u32, seg: usize, len: i32, now: u32): vo
   if (e != null && twInput(e, src, dport, sport, seq, flags, o, segLen)) return;
   let l = findListener(dport);
   if (l != null) {
-    listenInput(l, src, dport, sport, seq, ack, flags, wnd, o, dlen);
+    listenInput(l, src, dport, sport, seq, ack, flags, wnd, o, data, dlen);
     return;
   }
   // CLOSED (RFC 9293 §3.10.7.1): answer anything but a RST with a RST.
