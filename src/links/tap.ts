@@ -66,8 +66,8 @@ export function loadTapAddon(): TapAddon {
     } catch (e) {
       addonError = Object.assign(
         new Error(`TAP support unavailable: the native addon did not load (${(e as Error).message}). ` +
-          "Build it with `npm rebuild` or `node-gyp rebuild -C native` (needs gcc, make, python3 and Node headers); " +
-          "emulated links do not need it."),
+          "Build it with `npm rebuild wasm-tcpip` in your project (or `npm run build:tap` in the package's directory; " +
+          "needs gcc, make, python3 and the Node headers); emulated links do not need it."),
         { code: "ERR_TAP_ADDON" });
     }
   }
