@@ -28,6 +28,7 @@ export function init(): i32 {
   if (initialized) return -Err.ESTATE;
   if (!ifaceInit()) return -Err.ENOMEM;
   if (!socketsInit()) return -Err.ENOMEM;
+  if (!udpInit()) return -Err.ENOMEM;
   poolSeal();
   initialized = true;
   return 0;
@@ -75,3 +76,7 @@ export {
   tcpOpen, tcpBind, tcpListen, tcpAccept, tcpConnect, ioBuffer, tcpWrite, tcpRead, tcpShutdown, tcpClose,
   tcpAbort, tcpState, tcpInfo, tcpSetOption, tcpSizes, tcpTimeWaitList,
 } from "./sockets";
+
+// UDP sockets (assembly/udp.ts; documented in docs/abi.md "UDP").
+import { udpInit } from "./udp";
+export { udpOpen, udpBind, udpConnect, udpSendTo, udpRecvFrom, udpClose, udpInfo } from "./udp";

@@ -30,7 +30,9 @@ export const enum Cfg {
   IoBuf = 25,           // size of the host I/O scratch region used by read/write
   Mss = 26,             // 0 = derive from MTU (MTU - 40)
   RingPairs = 27,       // send+receive ring pairs for connections (listeners hold none); 0 = MaxSockets
-  COUNT = 28,
+  UdpSockets = 28,      // UDP socket pool (0..1024)
+  UdpQueueBytes = 29,   // bytes of each UDP socket's receive queue (8-byte header per datagram)
+  COUNT = 30,
 }
 
 export const FEAT_TIMESTAMPS: u32 = 1;
@@ -70,6 +72,8 @@ function setDefaults(): void {
   store<u32>(values + (<usize>Cfg.IoBuf << 2), 65536);
   store<u32>(values + (<usize>Cfg.Mss << 2), 0);
   store<u32>(values + (<usize>Cfg.RingPairs << 2), 0);
+  store<u32>(values + (<usize>Cfg.UdpSockets << 2), 4);
+  store<u32>(values + (<usize>Cfg.UdpQueueBytes << 2), 2048);
   defaultsSet = true;
 }
 

@@ -19,6 +19,8 @@ export const enum Err {
   EOPNOTSUPP = 13, // e.g. read on a listener
   EHOSTUNREACH = 14,
   ESTATE = 15,     // called before init / twice
+  // 16 is left for EADDRNOTAVAIL (added on another branch)
+  EMSGSIZE = 17,   // datagram larger than one IP packet at the MTU
 }
 
 /** Kinds passed to the host's event(sock, kind, arg) import. */

@@ -26,6 +26,7 @@ import {
   icmpParse, icmpType, icmpCode, icmpSeq, icmpFinish, icmpEmitEcho, icmpEmitUnreach,
 } from "./wire/icmp";
 import { udpParse } from "./wire/udp";
+import { udpDeliver } from "./udp";
 import { tcpInput, tcpPoll } from "./tcp/input";
 import { tcpIcmpUnreach } from "./tcp/icmp";
 
@@ -408,7 +409,8 @@ function icmpInput(ip: usize, p: usize, len: i32, src: u32, bcast: bool): void {
 function udpInput(ip: usize, hlen: i32, p: usize, len: i32, src: u32, dst: u32, bcast: bool): void {
   if (udpParse(p, len, src, dst) < 0) return;
   count(Stat.UdpRx);
-  // No UDP sockets yet: every datagram finds no port.
+  // To the socket bound to the port (broadcast/multicast delivery: not yet).
+  if (!bcast && udpDeliver(p, src)) return;
   count(Stat.UdpNoPort);
   if (!bcast) sendUnreach(ip, hlen, len, UNREACH_PORT); // RFC 1122 §3.2.2.1
 }

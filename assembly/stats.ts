@@ -17,7 +17,7 @@ export const enum Stat {
   IcmpRx, IcmpTruncated, IcmpBadChecksum, IcmpEchoRequestsRx, IcmpEchoRepliesTx, IcmpEchoRepliesRx,
   IcmpDestUnreachRx, IcmpDestUnreachTx, IcmpOtherRx, IcmpRateLimited, IcmpEchoBroadcastIgnored,
   // --- udp ---
-  UdpRx, UdpTruncated, UdpBadLength, UdpBadChecksum, UdpNoPort,
+  UdpRx, UdpTruncated, UdpBadLength, UdpBadChecksum, UdpNoPort, UdpQueueFull, UdpTx,
   // --- tcp (wire) ---
   TcpRx, TcpTx, TcpTruncated, TcpBadOffset, TcpBadChecksum, TcpBadOption,
   // --- tcp (engine) ---
@@ -41,7 +41,7 @@ ipv4_rx,ipv4_tx,ipv4_truncated,ipv4_bad_version,ipv4_bad_ihl,ipv4_bad_total_leng
 ipv4_fragment,ipv4_not_for_us,ipv4_unknown_proto,ipv4_no_route,ipv4_bad_source,\
 icmp_rx,icmp_truncated,icmp_bad_checksum,icmp_echo_requests_rx,icmp_echo_replies_tx,icmp_echo_replies_rx,\
 icmp_dest_unreach_rx,icmp_dest_unreach_tx,icmp_other_rx,icmp_rate_limited,icmp_echo_broadcast_ignored,\
-udp_rx,udp_truncated,udp_bad_length,udp_bad_checksum,udp_no_port,\
+udp_rx,udp_truncated,udp_bad_length,udp_bad_checksum,udp_no_port,udp_queue_full,udp_tx,\
 tcp_rx,tcp_tx,tcp_truncated,tcp_bad_offset,tcp_bad_checksum,tcp_bad_option,\
 tcp_no_socket,tcp_rst_tx,tcp_rst_rx,tcp_bad_seq,tcp_bad_ack,tcp_challenge_ack,tcp_challenge_ack_limited,\
 tcp_syn_backlog_full,tcp_syn_cookies_tx,tcp_syn_cookies_ok,tcp_syn_cookies_bad,tcp_paws_drop,\

@@ -9,6 +9,7 @@ import { cfg, Cfg } from "../config";
 import { hostEvent } from "../host";
 import { EventKind } from "../errors";
 import { count, Stat } from "../stats";
+import { HandleKind, HANDLE_SLOT_BITS, HANDLE_SLOTS, handleEncode, handleGen, handleKind, handleNextGen, handleSlot } from "../handles";
 
 export const enum TcpState {
   CLOSED = 0, LISTEN = 1, SYN_SENT = 2, SYN_RECEIVED = 3, ESTABLISHED = 4, FIN_WAIT_1 = 5,
@@ -72,8 +73,8 @@ export const F_SYN_ACKED: u32 = 1 << 23;   // our SYN has been acknowledged (snd
 
 export const OOO_MAX: i32 = 6;
 export const SACKED_MAX: i32 = 4;
-export const HANDLE_SHIFT: i32 = 10;
-export const MAX_SOCKETS: u32 = 1 << HANDLE_SHIFT;
+export const HANDLE_SHIFT: i32 = HANDLE_SLOT_BITS; // handle encoding: assembly/handles.ts
+export const MAX_SOCKETS: u32 = HANDLE_SLOTS;
 
 let tcbBase: usize = 0;
 let nTcb: i32 = 0;
@@ -152,16 +153,16 @@ export function ringFreeCount(): i32 {
 // Only valid while t.ringSlot != 0: every path that queues bytes runs on a connection holding a pair.
 @inline export function sndRing(t: Tcb): usize { return sndRingBase + <usize>(t.ringSlot - 1) * <usize>sndCap; }
 @inline export function rcvRing(t: Tcb): usize { return rcvRingBase + <usize>(t.ringSlot - 1) * <usize>rcvCap; }
-@inline export function handleOf(t: Tcb): i32 { return (<i32>t.gen << HANDLE_SHIFT) | tcbIndex(t); }
+@inline export function handleOf(t: Tcb): i32 { return handleEncode(HandleKind.TCP, <i32>t.gen, tcbIndex(t)); }
 @inline export function hasFlag(t: Tcb, f: u32): bool { return (t.flags & f) != 0; }
 
 /** The TCB for a user handle, or null when unknown/stale. */
 export function tcbFromHandle(h: i32): Tcb | null {
-  if (h <= 0 || tcbBase == 0) return null;
-  let i = h & ((1 << HANDLE_SHIFT) - 1);
+  if (handleKind(h) != HandleKind.TCP || tcbBase == 0) return null;
+  let i = handleSlot(h);
   if (i >= nTcb) return null;
   let t = tcbAt(i);
-  if (!hasFlag(t, F_INUSE) || <i32>t.gen != (h >>> HANDLE_SHIFT)) return null;
+  if (!hasFlag(t, F_INUSE) || <i32>t.gen != handleGen(h)) return null;
   return t;
 }
 
@@ -170,8 +171,7 @@ export function tcbAlloc(): Tcb | null {
   for (let i = 0; i < nTcb; i++) {
     let t = tcbAt(i);
     if (hasFlag(t, F_INUSE)) continue;
-    let gen = t.gen + 1;
-    if (gen > 0x7fff || gen == 0) gen = 1;
+    let gen = handleNextGen(<i32>t.gen);
     memory.fill(changetype<usize>(t), 0, offsetof<Tcb>());
     t.gen = <u16>gen;
     t.parent = -1;
