@@ -24,7 +24,7 @@ const BUILD_FILES: Record<BuildName, string> = {
 export const ERR_NAMES: Record<number, string> = {
   1: "EINVAL", 2: "ENOMEM", 3: "EBADF", 4: "EADDRINUSE", 5: "ECONNREFUSED", 6: "ECONNRESET",
   7: "ETIMEDOUT", 8: "ENOTCONN", 9: "EISCONN", 10: "EPIPE", 11: "EAGAIN", 12: "EALREADY",
-  13: "EOPNOTSUPP", 14: "EHOSTUNREACH", 15: "ESTATE",
+  13: "EOPNOTSUPP", 14: "EHOSTUNREACH", 15: "ESTATE", 17: "EMSGSIZE",
 };
 
 /** Event kinds passed to event(sock, kind, arg); mirrors EventKind in assembly/errors.ts. */
@@ -32,6 +32,30 @@ export const EventKind = {
   Readable: 1, Writable: 2, Connected: 3, Accepted: 4, Closed: 5, Reset: 6, Error: 7, State: 8,
   EchoReply: 9,
 } as const;
+
+/**
+ * Socket handles carry their kind (assembly/handles.ts): kind << 25 | generation << 10 | slot.
+ * Events carry the full handle, so hosts route them by handle (a UDP and a TCP handle never collide).
+ */
+export const HandleKind = { TCP: 1, UDP: 2, RAW: 3, ICMP: 4 } as const;
+
+/** The kind of a socket handle (0 for -1 and other non-handles). */
+export function handleKind(h: number): number { return h > 0 ? h >>> 25 : 0; }
+
+/** One datagram read by Stack.udpRecvFrom. */
+export interface UdpDatagram {
+  /** The payload (truncated to the buffer given when `size` > data.length). */
+  data: Uint8Array;
+  /** Source address and port. */
+  address: string;
+  port: number;
+  /** The datagram's full payload length. */
+  size: number;
+}
+
+/** The u32 fields udpInfo writes, in order (see docs/abi.md). */
+export const UDP_INFO_NAMES = ["localPort", "remoteIp", "remotePort", "recvQueued", "recvDatagrams"] as const;
+export type UdpInfo = Record<(typeof UDP_INFO_NAMES)[number], number>;
 
 /** RFC 9293 state names, indexed by the core's TcpState numbers. */
 export const TCP_STATE_NAMES = [
@@ -168,6 +192,14 @@ export type CoreExports = Record<string, any> & {
   statCount(): number;
   statNames(): number;
   poolBytes(): number;
+  ioBuffer(): number;
+  udpOpen(): number;
+  udpBind(h: number, port: number): number;
+  udpConnect(h: number, ip: number, port: number): number;
+  udpSendTo(h: number, ip: number, port: number, ptr: number, len: number): number;
+  udpRecvFrom(h: number, ptr: number, max: number, out: number): number;
+  udpClose(h: number): number;
+  udpInfo(h: number, out: number): number;
 };
 
 export class Stack {
@@ -196,6 +228,7 @@ export class Stack {
   private rxCap = 0;
   private mtu = 1500;
   private prng: Prng | null;
+  private ioLen = 65536;
 
   constructor(opts: StackOptions = {}) {
     this.name = opts.name ?? opts.ip ?? "stack";
@@ -253,6 +286,7 @@ export class Stack {
     const r = this.exports.configure(id, value >>> 0);
     if (r !== 0) throw new Error(`configure(${key}, ${value}) failed: ${ERR_NAMES[-r] ?? r}`);
     if (key === "Mtu") this.mtu = value;
+    if (key === "IoBuf") this.ioLen = value;
   }
 
   /** Reserve the pools and start the interface (sends a gratuitous ARP through tx). */
@@ -317,6 +351,63 @@ export class Stack {
     const r = this.exports.ping(ipToU32(dst), opts.id ?? 0x5757, seq, opts.len ?? 56, this.nowMs());
     this.wake();
     return r;
+  }
+
+  // -------------------------------------------------------------------------
+  // UDP sockets (docs/abi.md "UDP"): each returns the core's result (a negative Err on failure).
+  // Payload passes through the host I/O region (ioBuffer(), Cfg.IoBuf bytes).
+
+  private ioRegion(): number {
+    const io = this.exports.ioBuffer() as number;
+    if (io === 0 || this.ioLen < 32) throw new Error("the core has no I/O region (Cfg.IoBuf = 0)");
+    return io;
+  }
+
+  /** A new UDP socket handle, or a negative Err. */
+  udpOpen(): number { return this.exports.udpOpen(); }
+
+  /** Bind a local port (0 = a random ephemeral one); returns the port bound or a negative Err. */
+  udpBind(h: number, port = 0): number { return this.exports.udpBind(h, port); }
+
+  /** Fix the peer (only its datagrams are delivered); ip null and port 0 dissolve it. 0 or a negative Err. */
+  udpConnect(h: number, ip: string | null, port: number): number {
+    return this.exports.udpConnect(h, ip === null ? 0 : ipToU32(ip), port);
+  }
+
+  /** Send one datagram (ip null and port 0: to the connected peer); bytes sent or a negative Err. */
+  udpSendTo(h: number, ip: string | null, port: number, data: Uint8Array): number {
+    if (data.length > this.ioLen) return -17; // EMSGSIZE: cannot even stage it
+    const io = this.ioRegion();
+    this.bytes(io, data.length).set(data);
+    const r = this.exports.udpSendTo(h, ip === null ? 0 : ipToU32(ip), port, io, data.length);
+    this.wake();
+    return r;
+  }
+
+  /** The oldest queued datagram (at most `max` bytes of it), or a negative Err (-EAGAIN: none). */
+  udpRecvFrom(h: number, max = this.ioLen - 16): UdpDatagram | number {
+    const io = this.ioRegion();
+    const cap = Math.max(0, Math.min(max, this.ioLen - 16));
+    const n = this.exports.udpRecvFrom(h, io + 16, cap, io);
+    if (n < 0) return n;
+    const v = new DataView(this.memory.buffer, io, 12);
+    return {
+      data: this.bytes(io + 16, n).slice(), address: u32ToIp(v.getUint32(0, true)), port: v.getUint32(4, true),
+      size: v.getUint32(8, true),
+    };
+  }
+
+  /** Release a UDP socket; 0 or a negative Err. */
+  udpClose(h: number): number { return this.exports.udpClose(h); }
+
+  /** Local port, peer and queue of a UDP socket, or null for a bad handle. */
+  udpInfo(h: number): UdpInfo | null {
+    const io = this.ioRegion();
+    if (this.exports.udpInfo(h, io) < 0) return null;
+    const v = new Uint32Array(this.memory.buffer, io, UDP_INFO_NAMES.length);
+    const out = {} as UdpInfo;
+    UDP_INFO_NAMES.forEach((k, i) => { out[k] = v[i]; });
+    return out;
   }
 
   /** Counter names, in order. */
