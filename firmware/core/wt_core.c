@@ -26,6 +26,7 @@ static struct {
   uint32_t rx_off, rx_cap, mtu, io_cap;
   int ready;
   wt_event_fn on_event;
+  wt_event_fn on_kind[WT_KIND_MAX + 1];  /* by handle kind; 0 = on_event */
   wt_event q[WT_EVENT_QUEUE];
   uint32_t q_head, q_tail;  /* free-running; q_tail - q_head = queued */
   int q_lost;
@@ -140,6 +141,17 @@ void wt_import_abort(uint32_t msg, uint32_t file, uint32_t line, uint32_t col) {
 
 void wt_set_event_handler(wt_event_fn fn) { core.on_event = fn; }
 
+void wt_set_kind_handler(int kind, wt_event_fn fn) {
+  if (kind > 0 && kind <= WT_KIND_MAX) core.on_kind[kind] = fn;
+}
+
+/* One event to the handler of its handle's kind, else the default one. */
+static void deliver(int32_t sock, int32_t kind, int32_t arg) {
+  int32_t k = WT_HANDLE_KIND(sock);
+  wt_event_fn fn = k <= WT_KIND_MAX && core.on_kind[k] ? core.on_kind[k] : core.on_event;
+  if (fn) fn(sock, kind, arg);
+}
+
 /* Deliver queued events; returns how many. Handlers may call the module (queueing more). */
 static int dispatch(void) {
   int n = 0;
@@ -147,11 +159,12 @@ static int dispatch(void) {
     if (core.q_head == core.q_tail) {
       core.q_lost = 0;
       if (core.on_event) core.on_event(-1, 0, 0);
+      for (int k = 1; k <= WT_KIND_MAX; k++) if (core.on_kind[k]) core.on_kind[k](-1, 0, 0);
       n++;
       continue;
     }
     wt_event ev = core.q[core.q_head++ % WT_EVENT_QUEUE];
-    if (core.on_event) core.on_event(ev.sock, ev.kind, ev.arg);
+    deliver(ev.sock, ev.kind, ev.arg);
     n++;
   }
   return n;

@@ -36,7 +36,16 @@ uint8_t *wt_mem(uint32_t off, uint32_t len);
 /* The module's I/O region (Cfg.IoBuf bytes) that read/write payload goes through. */
 uint8_t *wt_io(uint32_t *cap);
 
+/* Socket handles carry their kind (assembly/handles.ts): kind << 25 | generation << 10 | slot,
+ * a positive int32. Events carry the full handle; dispatch routes them by handle. */
+#define WT_HANDLE_KIND(h) ((h) > 0 ? (int32_t)((uint32_t)(h) >> 25) : 0)
+enum { WT_KIND_TCP = 1, WT_KIND_UDP = 2, WT_KIND_MAX = 4 };
+
+/* The default handler: events on handles of a kind without a handler of its own, and EchoReply. */
 void wt_set_event_handler(wt_event_fn fn);
+/* Events on handles of `kind` (WT_KIND_*) go to fn instead (0: back to the default); every
+ * handler also gets the "events were lost" call (-1, 0, 0). */
+void wt_set_kind_handler(int kind, wt_event_fn fn);
 /* Hand one received frame to the module (copying ports; wt_step reads the MAC itself). */
 void wt_frame_input(const uint8_t *frame, uint32_t len, uint32_t now);
 /* One turn of the main loop: feed waiting frames (zero-copy into the module's receive
