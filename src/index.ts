@@ -7,3 +7,5 @@ export { decodeFrame, tcpFlagString } from "./trace.js";
 export type { FrameSummary } from "./trace.js";
 export { createStack, NetStack, Server, Socket, runSim, formatSockets, netError } from "./net.js";
 export type { CreateStackOptions, ConnectOptions, ServerOptions, ListenOptions, SocketInfo, StateChange, NetError, EmulatedDriver, TapDriver } from "./net.js";
+export { Socket as DgramSocket, createSocket } from "./dgram.js";
+export type { RemoteInfo, AddressInfo as DgramAddressInfo, SocketOptions as DgramSocketOptions } from "./dgram.js";

@@ -27,6 +27,7 @@ import {
 import { Link, Sim } from "./links/emulated.js";
 import { TapLink, TapLinkOptions } from "./links/tap.js";
 import { PcapWriter } from "./pcap.js";
+import { createSocket as createDgramSocket, Socket as DgramSocket, type RemoteInfo, type SocketOptions as DgramOptions } from "./dgram.js";
 
 /** u32 fields per row of tcpTimeWaitList: local port, remote IPv4, remote port, ms left. */
 const TW_ROW_FIELDS = 4;
@@ -213,6 +214,7 @@ export class NetStack extends EventEmitter {
 
   private socks = new Map<number, Socket>();
   private servers = new Map<number, Server>();
+  private dgrams = new Map<number, DgramSocket>();
   /** Handles the user closed that the core still holds (FIN handshake in progress), for sockets(). */
   private closing = new Set<number>();
   private pend = new Map<number, Pending>();
@@ -294,6 +296,11 @@ export class NetStack extends EventEmitter {
     const s = new Server(this, opts);
     if (listener) s.on("connection", listener);
     return s;
+  }
+
+  /** A node:dgram-style UDP socket (src/dgram.ts); `onMessage` is added as a 'message' listener. */
+  createSocket(type: "udp4" | DgramOptions, onMessage?: (msg: Buffer, rinfo: RemoteInfo) => void): DgramSocket {
+    return createDgramSocket(this, type, onMessage);
   }
 
   /** Open a connection (like net.connect). `cb` is added as a 'connect' listener. */
@@ -395,6 +402,7 @@ export class NetStack extends EventEmitter {
     this.closed = true;
     for (const s of [...this.servers.values()]) s.close();
     for (const s of [...this.socks.values()]) s.resetAndDestroy();
+    for (const d of [...this.dgrams.values()]) d.close();
     this.detachPcap?.();
     this.pcap?.close();
     if (this.tap && this.ownsTap) this.tap.close();
@@ -422,6 +430,11 @@ export class NetStack extends EventEmitter {
   }
   /** @internal */ track(h: number, s: Socket): void { this.socks.set(h, s); }
   /** @internal */ trackServer(h: number, s: Server): void { this.servers.set(h, s); }
+  /** @internal A UDP socket's handle (null: forget it). */
+  trackDgram(h: number, s: DgramSocket | null): void { if (s) this.dgrams.set(h, s); else this.dgrams.delete(h); }
+  /** @internal */ makeError(code: string, syscall: string, address?: string, port?: number): NetError {
+    return netError(code, syscall, address, port);
+  }
   /** @internal */ untrackServer(h: number): void { this.servers.delete(h); }
   /** @internal The user let go of handle h (tcpClose/tcpAbort called). */
   release(h: number): void {
@@ -464,6 +477,8 @@ export class NetStack extends EventEmitter {
     for (const [h, p] of pend) {
       const srv = this.servers.get(h);
       if (srv) { if (p.bits & (1 << EventKind.Accepted)) srv.acceptAll(); continue; }
+      const dg = this.dgrams.get(h); // events route by handle: a UDP handle never names a TCP socket
+      if (dg) { if (p.bits & (1 << EventKind.Readable)) dg.onReadable(); continue; }
       const sock = this.socks.get(h);
       if (sock) sock.onCoreEvents(p.bits, p.err, p.free);
       else if (p.bits & (1 << EventKind.Closed)) this.closing.delete(h);

@@ -1,0 +1,168 @@
+// A minimal node:dgram-shaped UDP socket over the core's UDP calls (docs/abi.md "UDP"):
+// `net.createSocket("udp4")` gives a Socket with bind, send, connect/disconnect, address,
+// remoteAddress, close and the 'listening', 'message' (msg, rinfo), 'connect', 'close' and
+// 'error' events. Not yet: broadcast/multicast (setBroadcast, addMembership), IPv6, the
+// buffer-size options, ref/unref (no-ops here).
+//
+// The core raises Readable on the socket's handle; NetStack routes events by handle and
+// calls onReadable() after the core has returned, which drains every queued datagram.
+import { EventEmitter } from "node:events";
+import { ERR_NAMES, ipToU32, u32ToIp } from "./stack.js";
+import type { NetStack, NetError } from "./net.js";
+
+export interface RemoteInfo { address: string; family: "IPv4"; port: number; size: number }
+export interface AddressInfo { address: string; family: "IPv4"; port: number }
+export interface SocketOptions { type: "udp4" }
+type SendCb = (err: Error | null, bytes: number) => void;
+
+/** @internal The pieces of NetStack a datagram socket uses. */
+export interface DgramHost {
+  readonly address: string;
+  readonly io: number;
+  readonly ioLen: number;
+  readonly ex: Record<string, (...a: number[]) => number>;
+  readonly stack: NetStack["stack"];
+  copyOut(ptr: number, n: number): Buffer;
+  trackDgram(h: number, s: Socket | null): void;
+  makeError(code: string, syscall: string, address?: string, port?: number): NetError;
+}
+
+const E_EAGAIN = 11;
+
+export class Socket extends EventEmitter {
+  /** The core's handle (0 before bind and after close). */
+  handle = 0;
+  private port = 0;
+  private peer: AddressInfo | null = null;
+  private closed = false;
+
+  /** @internal */
+  constructor(private readonly net: DgramHost) { super(); }
+
+  /** bind([port][, address][, callback]) or bind({ port, address }, callback); 'listening' follows. */
+  bind(a?: number | { port?: number; address?: string } | (() => void), b?: string | (() => void), c?: () => void): this {
+    let port = 0;
+    let cb: (() => void) | undefined;
+    if (typeof a === "function") cb = a;
+    else if (typeof a === "object" && a !== null) { port = a.port ?? 0; cb = typeof b === "function" ? b : c; }
+    else { port = a ?? 0; cb = typeof b === "function" ? b : c; }
+    if (cb) this.once("listening", cb);
+    const r = this.doBind(port);
+    if (r < 0) process.nextTick(() => this.emit("error", this.err(r, "bind", "0.0.0.0", port)));
+    return this;
+  }
+
+  private doBind(port: number): number {
+    if (this.closed) return -3;
+    if (this.handle !== 0) return -1; // EINVAL: bound already (node throws ERR_SOCKET_ALREADY_BOUND)
+    const h = this.net.ex.udpOpen();
+    if (h < 0) return h;
+    const p = this.net.ex.udpBind(h, port);
+    if (p < 0) { this.net.ex.udpClose(h); return p; }
+    this.handle = h;
+    this.port = p;
+    this.net.trackDgram(h, this);
+    process.nextTick(() => this.emit("listening"));
+    return 0;
+  }
+
+  /** send(msg[, offset, length], port[, address][, callback]); address defaults to 127.0.0.1 in node: here it is required unless connected. */
+  send(msg: Uint8Array | string, ...args: unknown[]): void {
+    let data = typeof msg === "string" ? Buffer.from(msg) : msg;
+    let cb: SendCb | undefined;
+    if (typeof args[args.length - 1] === "function") cb = args.pop() as SendCb;
+    const nums = args.length >= 2 && typeof args[0] === "number" && typeof args[1] === "number";
+    if (nums && (this.peer !== null || args.length >= 3)) { // [offset, length] given
+      const off = args[0] as number;
+      data = data.subarray(off, off + (args[1] as number));
+      args = args.slice(2);
+    }
+    const port = typeof args[0] === "number" ? args[0] : 0;
+    const address = typeof args[1] === "string" ? args[1] : null;
+    const done = (r: number) => {
+      const e = r < 0 ? this.err(r, "send", address ?? this.peer?.address, port || this.peer?.port) : null;
+      process.nextTick(() => {
+        if (cb) cb(e, r < 0 ? 0 : r);
+        else if (e) this.emit("error", e);
+      });
+    };
+    if (this.closed) { done(-3); return; }
+    if (this.handle === 0) { const r = this.doBind(0); if (r < 0) { done(r); return; } }
+    if (data.length > this.net.ioLen) { done(-17); return; }
+    this.net.stack.bytes(this.net.io, data.length).set(data);
+    const ip = this.peer && port === 0 ? 0 : ipToU32(address ?? "127.0.0.1");
+    const r = this.net.ex.udpSendTo(this.handle, ip, this.peer && port === 0 ? 0 : port, this.net.io, data.length);
+    this.net.stack.wake();
+    done(r);
+  }
+
+  /** Fix the peer; 'connect' follows (only its datagrams are received). */
+  connect(port: number, address?: string | (() => void), cb?: () => void): void {
+    if (typeof address === "function") { cb = address; address = undefined; }
+    const host = address ?? "127.0.0.1";
+    if (cb) this.once("connect", cb);
+    if (this.handle === 0) { const r = this.doBind(0); if (r < 0) { process.nextTick(() => this.emit("error", this.err(r, "connect", host, port))); return; } }
+    const r = this.net.ex.udpConnect(this.handle, ipToU32(host), port);
+    if (r < 0) { process.nextTick(() => this.emit("error", this.err(r, "connect", host, port))); return; }
+    this.peer = { address: host, family: "IPv4", port };
+    process.nextTick(() => this.emit("connect"));
+  }
+
+  disconnect(): void {
+    if (this.handle !== 0) this.net.ex.udpConnect(this.handle, 0, 0);
+    this.peer = null;
+  }
+
+  remoteAddress(): AddressInfo {
+    if (!this.peer) throw Object.assign(new Error("Not connected"), { code: "ERR_SOCKET_DGRAM_NOT_CONNECTED" });
+    return { ...this.peer };
+  }
+
+  address(): AddressInfo {
+    if (this.handle === 0) throw Object.assign(new Error("getsockname EBADF"), { code: "EBADF" });
+    return { address: this.net.address, family: "IPv4", port: this.port };
+  }
+
+  close(cb?: () => void): this {
+    if (cb) this.once("close", cb);
+    if (this.closed) return this;
+    this.closed = true;
+    if (this.handle !== 0) {
+      this.net.ex.udpClose(this.handle);
+      this.net.trackDgram(this.handle, null);
+      this.handle = 0;
+    }
+    process.nextTick(() => this.emit("close"));
+    return this;
+  }
+
+  ref(): this { return this; }
+  unref(): this { return this; }
+
+  /** @internal The core raised Readable: deliver every queued datagram as 'message'. */
+  onReadable(): void {
+    const io = this.net.io;
+    const max = this.net.ioLen - 16;
+    while (this.handle !== 0) {
+      const n = this.net.ex.udpRecvFrom(this.handle, io + 16, max, io);
+      if (n === -E_EAGAIN) return;
+      if (n < 0) { this.emit("error", this.err(n, "recvmsg")); return; }
+      const v = new DataView(this.net.stack.memory.buffer, io, 12);
+      const rinfo: RemoteInfo = { address: u32ToIp(v.getUint32(0, true)), family: "IPv4", port: v.getUint32(4, true), size: n };
+      this.emit("message", this.net.copyOut(io + 16, n), rinfo);
+    }
+  }
+
+  private err(r: number, syscall: string, address?: string, port?: number): NetError {
+    return this.net.makeError(ERR_NAMES[-r] ?? `E${-r}`, syscall, address, port);
+  }
+}
+
+/** createSocket("udp4" | { type: "udp4" }[, onMessage]) on a NetStack. */
+export function createSocket(net: DgramHost, type: "udp4" | SocketOptions, onMessage?: (msg: Buffer, rinfo: RemoteInfo) => void): Socket {
+  const t = typeof type === "string" ? type : type?.type;
+  if (t !== "udp4") throw Object.assign(new TypeError(`Bad socket type specified. Valid types are: udp4 (got ${String(t)})`), { code: "ERR_SOCKET_BAD_TYPE" });
+  const s = new Socket(net);
+  if (onMessage) s.on("message", onMessage);
+  return s;
+}

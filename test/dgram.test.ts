@@ -1,0 +1,106 @@
+// The node:dgram-shaped socket (src/dgram.ts) over the emulated link in virtual time, and
+// event routing by handle: UDP and TCP sockets on one stack never receive each other's events.
+import { describe, expect, it } from "vitest";
+import { Sim } from "../src/links/emulated.js";
+import { createStack, type NetError } from "../src/net.js";
+import type { RemoteInfo } from "../src/dgram.js";
+
+const A_IP = "198.51.100.1";
+const B_IP = "198.51.100.2";
+
+function env(seed = 5) {
+  const sim = new Sim({ seed });
+  const link = sim.link({ delayMs: 1 });
+  const mk = (ip: string, mac: string, s: number) => createStack({ ip: `${ip}/24`, mac, seed: s, link: { type: "emulated", sim, link } });
+  return { sim, a: mk(A_IP, "02:00:00:00:00:01", seed * 3 + 1), b: mk(B_IP, "02:00:00:00:00:02", seed * 3 + 2) };
+}
+
+describe("node:dgram shape (RFC 768)", () => {
+  it("an echo server: bind, 'listening', send, 'message' with rinfo, reply to rinfo, close", async () => {
+    const { a, b } = env();
+    const server = b.createSocket("udp4");
+    server.on("message", (msg, rinfo: RemoteInfo) => server.send(Buffer.concat([Buffer.from("echo:"), msg]), rinfo.port, rinfo.address));
+    let listening = false;
+    server.bind(7, () => { listening = true; });
+    expect(await b.until(() => listening, 10)).toBe(true);
+    expect(server.address()).toEqual({ address: B_IP, family: "IPv4", port: 7 });
+
+    const got: [string, RemoteInfo][] = [];
+    const client = a.createSocket("udp4", (msg, rinfo) => got.push([msg.toString(), rinfo]));
+    let sent = -1;
+    client.send("hi there", 7, B_IP, (err, n) => { expect(err).toBeNull(); sent = n; });
+    expect(await a.until(() => got.length === 1, 100)).toBe(true);
+    expect(sent).toBe(8);
+    expect(got[0][0]).toBe("echo:hi there");
+    expect(got[0][1]).toEqual({ address: B_IP, family: "IPv4", port: 7, size: 13 });
+    const cport = client.address().port;
+    expect(cport).toBeGreaterThanOrEqual(49152);
+    // offset/length form
+    client.send(Buffer.from("xxabcxx"), 2, 3, 7, B_IP);
+    expect(await a.until(() => got.length === 2, 100)).toBe(true);
+    expect(got[1][0]).toBe("echo:abc");
+    let closed = false;
+    server.close(() => { closed = true; });
+    expect(await b.until(() => closed, 10)).toBe(true);
+    expect(server.handle).toBe(0);
+    client.close();
+  });
+
+  it("connect: send without an address goes to the peer; remoteAddress(); disconnect", async () => {
+    const { a, b } = env();
+    const server = b.createSocket("udp4");
+    const seen: RemoteInfo[] = [];
+    server.on("message", (_m, r) => seen.push(r));
+    server.bind(5000);
+    const c = a.createSocket("udp4");
+    let connected = false;
+    c.connect(5000, B_IP, () => { connected = true; });
+    expect(await a.until(() => connected, 10)).toBe(true);
+    expect(c.remoteAddress()).toEqual({ address: B_IP, family: "IPv4", port: 5000 });
+    c.send("one");
+    c.send(Buffer.from("--two--"), 2, 3);
+    expect(await b.until(() => seen.length === 2, 100)).toBe(true);
+    expect(seen.map((r) => r.size)).toEqual([3, 3]);
+    c.disconnect();
+    expect(() => c.remoteAddress()).toThrow();
+  });
+
+  it("errors carry Node codes: EADDRINUSE on bind, EMSGSIZE on send", async () => {
+    const { a } = env();
+    const s1 = a.createSocket("udp4");
+    s1.bind(53);
+    const s2 = a.createSocket("udp4");
+    let bindErr: NetError | null = null;
+    s2.on("error", (e: NetError) => { bindErr = e; });
+    s2.bind(53);
+    expect(await a.until(() => bindErr !== null, 10)).toBe(true);
+    expect(bindErr!.code).toBe("EADDRINUSE");
+    let sendErr: NetError | null = null;
+    s1.send(Buffer.alloc(1473), 9, B_IP, (e) => { sendErr = e as NetError; });
+    expect(await a.until(() => sendErr !== null, 10)).toBe(true);
+    expect(sendErr!.code).toBe("EMSGSIZE");
+    expect(() => a.createSocket("udp6" as "udp4")).toThrow(/udp4/);
+  });
+
+  it("events route by handle: a UDP socket and a TCP connection on the same stacks each get only their own", async () => {
+    const { a, b } = env();
+    const server = b.createServer((s) => s.pipe(s));
+    server.listen(7);
+    const udp = b.createSocket("udp4");
+    const msgs: string[] = [];
+    udp.on("message", (m) => msgs.push(m.toString()));
+    udp.bind(7);
+    const tcpData: string[] = [];
+    const conn = a.connect({ host: B_IP, port: 7 });
+    conn.on("data", (d: Buffer) => tcpData.push(d.toString()));
+    conn.write("tcp bytes");
+    const u = a.createSocket("udp4");
+    u.send("udp bytes", 7, B_IP);
+    expect(await a.until(() => tcpData.join("") === "tcp bytes" && msgs.length === 1, 500)).toBe(true);
+    expect(msgs).toEqual(["udp bytes"]);
+    conn.destroy();
+    u.close();
+    udp.close();
+    server.close();
+  });
+});
