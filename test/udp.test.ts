@@ -327,6 +327,45 @@ describe("UDP sockets (RFC 768)", () => {
     expect(x.udpRecvFrom(u, io, 16, end - 12)).toBe(1);
   });
 
+  it.each(["node", "mcu"] as const)("random call sequences with random arguments never trap (fast-check, %s build); queues stay within UdpQueueBytes", async (build) => {
+    const fc = (await import("fast-check")).default;
+    const { sim, a, b } = pair(build, { UdpSockets: 4, UdpQueueBytes: 300 });
+    const handles: number[] = [a.exports.tcpOpen()];
+    b.udpBind(b.udpOpen(), 1); // listeners the sequences do not know the handles of
+    a.udpBind(a.udpOpen(), 2);
+    const stacks = [a, b];
+    const mem = () => a.memory.buffer.byteLength;
+    const arb = fc.array(fc.tuple(fc.integer({ min: 0, max: 9 }), fc.integer(), fc.integer(), fc.nat(20)), { maxLength: 50 });
+    fc.assert(fc.property(arb, (ops) => {
+      for (const [op, x, y, wait] of ops) {
+        const h = handles.length && (x & 1) ? handles[Math.abs(x) % handles.length] : x;
+        const s = stacks[y & 1];
+        const x8 = s.exports;
+        const ptr = Math.abs(y) % (mem() + 100);
+        const peer = (y & 2) ? 0xc6336402 : (x & 4) ? 0xc6336401 : y;
+        switch (op) {
+          case 0: { const r = s.udpOpen(); if (r > 0) handles.push(r); break; }
+          case 1: x8.udpBind(h, (x & 8) ? 0 : (x & 16) ? 1 + (y & 3) : y & 0x1ffff); break;
+          case 2: x8.udpConnect(h, peer, (x & 2) ? 0 : (y >>> 3) & 0x1ffff); break;
+          case 3: x8.udpSendTo(h, peer, (x >>> 4) & 0xf, ptr, y % 2000); break;
+          case 4: x8.udpRecvFrom(h, ptr, y % 2000, Math.abs(x) % (mem() + 100)); break;
+          case 5: x8.udpClose(h); break;
+          case 6: x8.udpInfo(h, ptr); break;
+          case 7: x8.udpSendTo(h, (y & 1) ? 0xc6336401 : 0xc6336402, (y & 1) ? 2 : 1, x8.ioBuffer(), Math.abs(x) % 600); break; // to the other stack
+          default: sim.runFor(wait);
+        }
+      }
+      sim.runFor(10);
+      for (const st of stacks) for (const hh of handles) {
+        const i = st.udpInfo(hh);
+        if (i) expect(i.recvQueued).toBeLessThanOrEqual(300);
+      }
+      return true;
+    }), { numRuns: 150 });
+    expect(a.stat("udp_tx") + b.stat("udp_tx")).toBeGreaterThan(0);
+    expect(a.stat("udp_rx") + b.stat("udp_rx")).toBeGreaterThan(a.stat("udp_no_port") + b.stat("udp_no_port")); // some were delivered
+  });
+
   it("before init: udpOpen is -ESTATE", () => {
     const s = new Stack({ build: "testing", init: false, seed: 1 });
     expect(s.exports.udpOpen()).toBe(-15);
