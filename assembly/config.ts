@@ -30,7 +30,8 @@ export const enum Cfg {
   IoBuf = 25,           // size of the host I/O scratch region used by read/write
   Mss = 26,             // 0 = derive from MTU (MTU - 40)
   RingPairs = 27,       // send+receive ring pairs for connections (listeners hold none); 0 = MaxSockets
-  COUNT = 28,
+  McastGroups = 28,     // multicast filter entries (group MACs joined at once), 0..256
+  COUNT = 29,
 }
 
 export const FEAT_TIMESTAMPS: u32 = 1;
@@ -70,6 +71,7 @@ function setDefaults(): void {
   store<u32>(values + (<usize>Cfg.IoBuf << 2), 65536);
   store<u32>(values + (<usize>Cfg.Mss << 2), 0);
   store<u32>(values + (<usize>Cfg.RingPairs << 2), 0);
+  store<u32>(values + (<usize>Cfg.McastGroups << 2), 8);
   defaultsSet = true;
 }
 

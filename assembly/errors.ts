@@ -19,6 +19,7 @@ export const enum Err {
   EOPNOTSUPP = 13, // e.g. read on a listener
   EHOSTUNREACH = 14,
   ESTATE = 15,     // called before init / twice
+  EADDRNOTAVAIL = 16, // the local address went away (connections on it are aborted with this)
 }
 
 /** Kinds passed to the host's event(sock, kind, arg) import. */
@@ -32,4 +33,5 @@ export const enum EventKind {
   Error = 7,      // connection failed (arg = error code: ECONNREFUSED, ETIMEDOUT...)
   State = 8,      // state transition: arg = (from << 8) | to (TcpState numbers)
   EchoReply = 9,  // ICMP echo reply received (sock = -1, arg = sequence number)
+  AddressChanged = 10, // interface configuration changed (sock = -1, arg = IFACE_CHANGED_* bits)
 }
