@@ -31,7 +31,7 @@ import {
   ICMP_HLEN, ICMP_TYPE, ICMP_ECHO_REQUEST, ICMP_ECHO_REPLY, ICMP_DEST_UNREACH, UNREACH_PORT, UNREACH_PROTOCOL,
   icmpParse, icmpType, icmpCode, icmpSeq, icmpFinish, icmpEmitEcho, icmpEmitUnreach,
 } from "./wire/icmp";
-import { udpParse } from "./wire/udp";
+import { udpParse, udpEmit } from "./wire/udp";
 import { tcpInput, tcpPoll } from "./tcp/input";
 import { tcpIcmpUnreach } from "./tcp/icmp";
 import { tcpAddressGone } from "./tcp/ifdown";
@@ -715,6 +715,14 @@ export function ifacePoll(t: u32): i32 {
 export function arpLookup(ip: u32): i64 {
   let e = arpFind(ip);
   return e != null && e.state == ARP_RESOLVED ? <i64>e.mac : -1;
+}
+
+/** Send a UDP datagram of `len` bytes (0, 1, 2...) from our address (0.0.0.0 without one): true if sent or queued. */
+export function testUdpSend(dst: u32, sport: u16, dport: u16, len: i32): bool {
+  if (txBuf == 0 || len < 0 || len > mtu - IPV4_HLEN - 8) return false;
+  let p = txBuf + <usize>(ETH_HLEN + IPV4_HLEN);
+  for (let i = 0; i < len; i++) store<u8>(p + <usize>(8 + i), <u8>i);
+  return ipOutput(dst, PROTO_UDP, udpEmit(p, myIp, dst, sport, dport, len));
 }
 
 /** Frames waiting for ARP resolution. */
