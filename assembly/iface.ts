@@ -192,7 +192,8 @@ function announce(): void {
 }
 
 function isBroadcast(a: u32): bool {
-  return a == 0xffffffff || (netmask != 0xffffffff && netmask != 0 && a == (myIp | ~netmask));
+  // no subnet broadcast on /31 (RFC 3021: both addresses are hosts) or /32
+  return a == 0xffffffff || (netmask < 0xfffffffe && netmask != 0 && a == (myIp | ~netmask));
 }
 
 function isBadSource(a: u32): bool {
@@ -657,7 +658,7 @@ export function ifaceInfoWrite(out: usize): void {
   store<u32>(out, prefixLen, 4);
   store<u32>(out, netmask, 8);
   store<u32>(out, gateway, 12);
-  store<u32>(out, myIp == 0 ? 0xffffffff : (myIp | ~netmask), 16);
+  store<u32>(out, myIp == 0 || netmask >= 0xfffffffe ? 0xffffffff : (myIp | ~netmask), 16);
   store<u32>(out, <u32>mtu, 20);
   store<u32>(out, <u32>(myMac >> 32), 24);
   store<u32>(out, <u32>myMac, 28);

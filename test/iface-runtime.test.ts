@@ -469,3 +469,15 @@ describe("NetStack follows the interface", () => {
     net.close();
   });
 });
+
+describe("point-to-point prefixes", () => {
+  it("RFC 3021: on a /31 the other address is a host, not a subnet broadcast (its echo is answered)", () => {
+    const h = bare();
+    expect(h.s.setIpv4("10.0.0.0/31", "10.0.0.1")).toBe(0);
+    expect(h.s.ifaceInfo().broadcast).toBe("255.255.255.255");
+    h.rx(eth(MAC_A, PEER_MAC, 0x0806, arp(2, PEER_MAC, "10.0.0.1", MAC_A, "10.0.0.0")));
+    h.take();
+    h.rx(eth(MAC_A, PEER_MAC, 0x0800, ipv4({ src: "10.0.0.1", dst: "10.0.0.0", proto: 1 }, icmpEcho(8, 1, 1, [9]))));
+    expect(h.take().map((f) => [f.proto, f.src, f.dst])).toEqual([["ICMP", "10.0.0.0", "10.0.0.1"]]);
+  });
+});
