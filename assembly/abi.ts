@@ -8,7 +8,11 @@
 import { Cfg, cfgSet } from "./config";
 import { Stat, STAT_NAMES, statsBase } from "./stats";
 import { poolSeal, poolUsed } from "./pool";
-import { ifaceInit, ifaceInput, ifacePoll, ifaceRxBuffer, ifacePing } from "./iface";
+import {
+  ifaceInit, ifaceInput, ifacePoll, ifaceRxBuffer, ifacePing, ifaceInfoWrite, mcastJoin, mcastLeave, IFACE_INFO_FIELDS,
+  ifaceSetIpv4 as setIpv4, ifaceClearIpv4 as clearIpv4, ifaceSetDns as setDns, ifaceJoinGroup as joinGroup,
+  ifaceLeaveGroup as leaveGroup,
+} from "./iface";
 
 export const ABI_VERSION: i32 = 1;
 
@@ -69,6 +73,45 @@ export function statNames(): usize { return changetype<usize>(STAT_NAMES); }
 export function poolBytes(): i32 { return <i32>poolUsed(); }
 
 export { Cfg };
+
+// The interface at run time (docs/abi.md "Interface configuration at run time"). Each returns
+// 0 or -Err (-ESTATE before init) and raises event(-1, AddressChanged, bits) when something changed.
+
+/** Set the IPv4 address, prefix length and gateway (0 = none). */
+export function ifaceSetIpv4(addr: u32, prefixLen: i32, gateway: u32): i32 {
+  return initialized ? setIpv4(addr, prefixLen, gateway) : -Err.ESTATE;
+}
+
+/** Remove the IPv4 address (connections on it end with EADDRNOTAVAIL). */
+export function ifaceClearIpv4(): i32 { return initialized ? clearIpv4() : -Err.ESTATE; }
+
+/** DNS server `index` (0..2) = addr (0 clears it). */
+export function ifaceSetDns(index: i32, addr: u32): i32 { return initialized ? setDns(index, addr) : -Err.ESTATE; }
+
+/** Join / leave IPv4 multicast group `group` (its RFC 1112 MAC in the filter, reference-counted). */
+export function ifaceJoinGroup(group: u32): i32 { return initialized ? joinGroup(group) : -Err.ESTATE; }
+export function ifaceLeaveGroup(group: u32): i32 { return initialized ? leaveGroup(group) : -Err.ESTATE; }
+
+/** Accept frames to the group MAC hi16:lo32 (e.g. 33:33:xx for IPv6); reference-counted. */
+export function ifaceJoinMac(hi16: i32, lo32: u32): i32 {
+  if (!initialized) return -Err.ESTATE;
+  return mcastJoin((<u64>(<u32>hi16 & 0xffff) << 32) | <u64>lo32);
+}
+
+/** Drop one reference to the group MAC hi16:lo32. */
+export function ifaceLeaveMac(hi16: i32, lo32: u32): i32 {
+  if (!initialized) return -Err.ESTATE;
+  return mcastLeave((<u64>(<u32>hi16 & 0xffff) << 32) | <u64>lo32);
+}
+
+/** IFACE_INFO_FIELDS (16) u32 at `out` (layout in docs/abi.md); 0, -EINVAL (out of memory range), -ESTATE. */
+export function ifaceInfo(out: usize): i32 {
+  if (!initialized) return -Err.ESTATE;
+  let end = out + <usize>(IFACE_INFO_FIELDS * 4);
+  if (end < out || end > (<usize>memory.size() << 16)) return -Err.EINVAL;
+  ifaceInfoWrite(out);
+  return 0;
+}
 
 // TCP sockets (assembly/sockets.ts; documented in docs/abi.md "TCP").
 import { socketsInit } from "./sockets";

@@ -32,7 +32,8 @@ export const enum Cfg {
   RingPairs = 27,       // send+receive ring pairs for connections (listeners hold none); 0 = MaxSockets
   UdpSockets = 28,      // UDP socket pool (0..1024)
   UdpQueueBytes = 29,   // bytes of each UDP socket's receive queue (8-byte header per datagram)
-  COUNT = 30,
+  McastGroups = 30,     // multicast filter entries (group MACs joined at once), 0..256
+  COUNT = 31,
 }
 
 export const FEAT_TIMESTAMPS: u32 = 1;
@@ -74,6 +75,7 @@ function setDefaults(): void {
   store<u32>(values + (<usize>Cfg.RingPairs << 2), 0);
   store<u32>(values + (<usize>Cfg.UdpSockets << 2), 4);
   store<u32>(values + (<usize>Cfg.UdpQueueBytes << 2), 2048);
+  store<u32>(values + (<usize>Cfg.McastGroups << 2), 8);
   defaultsSet = true;
 }
 

@@ -19,7 +19,7 @@ export const enum Err {
   EOPNOTSUPP = 13, // e.g. read on a listener
   EHOSTUNREACH = 14,
   ESTATE = 15,     // called before init / twice
-  // 16 is left for EADDRNOTAVAIL (added on another branch)
+  EADDRNOTAVAIL = 16, // the local address went away (connections on it are aborted with this)
   EMSGSIZE = 17,   // datagram larger than one IP packet at the MTU
 }
 
@@ -34,4 +34,5 @@ export const enum EventKind {
   Error = 7,      // connection failed (arg = error code: ECONNREFUSED, ETIMEDOUT...)
   State = 8,      // state transition: arg = (from << 8) | to (TcpState numbers)
   EchoReply = 9,  // ICMP echo reply received (sock = -1, arg = sequence number)
+  AddressChanged = 10, // interface configuration changed (sock = -1, arg = IFACE_CHANGED_* bits)
 }

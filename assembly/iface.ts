@@ -7,12 +7,18 @@
 //   tx buffer   MTU + 14 bytes: every frame we build (upper layers write at + 34)
 //   ARP cache   ArpEntries entries
 //   ARP queue   ArpQueue slots, each a header + one whole frame awaiting resolution
+//   multicast   McastGroups entries (group MAC, reference count)
+//
+// The IPv4 address, prefix, gateway and DNS servers can change at run time
+// (ifaceSetIpv4 / ifaceClearIpv4 / ifaceSetDns): a DHCP client drives them. Without an
+// address the interface sends UDP only, from 0.0.0.0 to 255.255.255.255, and accepts
+// only UDP (broadcast, joined multicast, or unicast to our MAC: RFC 2131 §4.1).
 import { count, Stat } from "./stats";
 import { poolAlloc } from "./pool";
 import { cfg, Cfg } from "./config";
 import { hostTx, hostEvent } from "./host";
-import { EventKind } from "./errors";
-import { netifSetup, netNow } from "./netif";
+import { Err, EventKind } from "./errors";
+import { netifSetup, netifSetAddr, netNow } from "./netif";
 import {
   ETH_HLEN, ETHERTYPE_ARP, ETHERTYPE_IPV4, MAC_BROADCAST, ethParse, ethEmit, ethDst, ethType,
   macStore, macIsGroup,
@@ -25,10 +31,11 @@ import {
   ICMP_HLEN, ICMP_TYPE, ICMP_ECHO_REQUEST, ICMP_ECHO_REPLY, ICMP_DEST_UNREACH, UNREACH_PORT, UNREACH_PROTOCOL,
   icmpParse, icmpType, icmpCode, icmpSeq, icmpFinish, icmpEmitEcho, icmpEmitUnreach,
 } from "./wire/icmp";
-import { udpParse } from "./wire/udp";
+import { udpParse, udpEmit } from "./wire/udp";
 import { udpDeliver } from "./udp";
 import { tcpInput, tcpPoll } from "./tcp/input";
 import { tcpIcmpUnreach } from "./tcp/icmp";
+import { tcpAddressGone } from "./tcp/ifdown";
 
 /** Retransmit an unanswered ARP request after this long. */
 export const ARP_RETRY_MS: u32 = 1000;
@@ -65,6 +72,23 @@ const ARP_RESOLVED: u32 = 2;
 }
 // the frame follows the 32-byte header
 
+/** One multicast filter entry: a group MAC and how many joins hold it (0 = free). */
+@unmanaged class McastEntry {
+  mac: u64;
+  refs: u32;
+  _pad: u32;
+}
+
+/** DNS servers kept (ifaceSetDns index 0..DNS_MAX-1). */
+export const DNS_MAX: i32 = 3;
+/** u32 fields ifaceInfo writes (layout in docs/abi.md). */
+export const IFACE_INFO_FIELDS: i32 = 16;
+/** AddressChanged event arg bits: what changed. */
+export const IFACE_CHANGED_ADDR: i32 = 1;    // address or prefix (set or cleared)
+export const IFACE_CHANGED_GATEWAY: i32 = 2;
+export const IFACE_CHANGED_DNS: i32 = 4;
+export const MCAST_MAX: u32 = 256;
+
 let rxBuf: usize = 0;
 let rxCap: i32 = 0;
 let txBuf: usize = 0;
@@ -75,10 +99,15 @@ let queueCount: i32 = 0;
 let slotSize: usize = 0;
 let queueSeq: u32 = 0;
 let regionEnd: usize = 0;
+let mcastTable: usize = 0;
+let mcastCount: i32 = 0;
+const dnsServers: usize = memory.data(DNS_MAX * 4, 4);
+let configGen: u32 = 0;
 
 let myMac: u64 = 0;
 let myIp: u32 = 0;
 let netmask: u32 = 0;
+let prefixLen: u32 = 0;
 let gateway: u32 = 0;
 let mtu: i32 = 1500;
 let arpTimeout: u32 = 60000;
@@ -103,12 +132,19 @@ export function ifaceInit(): bool {
   let prefix = cfg(Cfg.PrefixLen);
   arpCount = <i32>cfg(Cfg.ArpEntries);
   queueCount = <i32>cfg(Cfg.ArpQueue);
-  if (mtu < 576 || mtu > 9000 || prefix > 32 || arpCount < 1 || arpCount > 4096 || queueCount > 4096) return false;
+  mcastCount = <i32>cfg(Cfg.McastGroups);
+  if (mtu < 576 || mtu > 9000 || prefix > 32 || arpCount < 1 || arpCount > 4096 || queueCount > 4096 ||
+      <u32>mcastCount > MCAST_MAX) return false;
   myMac = (<u64>(cfg(Cfg.MacHi) & 0xffff) << 32) | <u64>cfg(Cfg.MacLo);
   if (macIsGroup(myMac) || myMac == 0) return false;
   myIp = cfg(Cfg.Ipv4Addr);
-  netmask = prefix == 0 ? 0 : <u32>(0xffffffff << (32 - prefix));
-  gateway = cfg(Cfg.Gateway);
+  if (myIp != 0) {
+    prefixLen = prefix;
+    netmask = maskOf(prefix);
+    gateway = cfg(Cfg.Gateway);
+  } else {
+    prefixLen = 0; netmask = 0; gateway = 0; // no address: no subnet, no router
+  }
   arpTimeout = cfg(Cfg.ArpTimeoutMs);
 
   rxCap = mtu + ETH_HLEN;
@@ -120,10 +156,15 @@ export function ifaceInit(): bool {
   if (rxBuf == 0 || txBuf == 0 || arpTable == 0 || queue == 0) return false;
   regionEnd = queueCount > 0 ? queue + <usize>queueCount * slotSize : arpTable + <usize>arpCount * offsetof<ArpEntry>();
   if (queueCount == 0) queue = 0;
+  if (mcastCount > 0) {
+    mcastTable = poolAlloc(<usize>mcastCount * offsetof<McastEntry>());
+    if (mcastTable == 0) return false;
+    regionEnd = mcastTable + <usize>mcastCount * offsetof<McastEntry>();
+  }
 
   netifSetup(txBuf + <usize>(ETH_HLEN + IPV4_HLEN), myIp, mtu, ipOutput);
   // Gratuitous ARP (RFC 5227 §3 announcement): tell the segment who we are.
-  if (myIp != 0) sendArp(ARP_REQUEST, 0, myIp, myIp);
+  if (myIp != 0) announce();
   return true;
 }
 
@@ -137,8 +178,23 @@ export function ifaceRegionEnd(): usize { return regionEnd; }
 // ---------------------------------------------------------------------------
 // helpers
 
+@inline function maskOf(prefix: u32): u32 { return prefix == 0 ? 0 : <u32>(0xffffffff << (32 - prefix)); }
+
+/** 224.0.0.0/4 (RFC 1112 §4). */
+@inline function isMulticastIp(a: u32): bool { return (a >> 28) == 0xe; }
+
+/** RFC 1112 §6.4: 01:00:5e + the low 23 bits of the group address. */
+@inline function groupMac(group: u32): u64 { return 0x01005e000000 | <u64>(group & 0x7fffff); }
+
+/** RFC 5227 §2.3 announcement: an ARP request with sender = target = our address. */
+function announce(): void {
+  count(Stat.ArpAnnouncementsTx);
+  sendArp(ARP_REQUEST, 0, myIp, myIp);
+}
+
 function isBroadcast(a: u32): bool {
-  return a == 0xffffffff || (netmask != 0xffffffff && netmask != 0 && a == (myIp | ~netmask));
+  // no subnet broadcast on /31 (RFC 3021: both addresses are hosts) or /32
+  return a == 0xffffffff || (netmask < 0xfffffffe && netmask != 0 && a == (myIp | ~netmask));
 }
 
 function isBadSource(a: u32): bool {
@@ -259,8 +315,18 @@ function enqueue(nextHop: u32, frame: usize, len: i32): bool {
  */
 function ipOutput(dst: u32, proto: u8, len: i32): bool {
   if (txBuf == 0 || len < 0 || len > mtu - IPV4_HLEN) return false;
-  if (myIp == 0 || dst == 0) { count(Stat.Ipv4NoRoute); return false; }
+  if (dst == 0) { count(Stat.Ipv4NoRoute); return false; }
+  // No address yet: only UDP to the limited broadcast, from 0.0.0.0 (RFC 2131 §4.1, RFC 1122 §3.2.1.3).
+  if (myIp == 0 && (dst != 0xffffffff || proto != PROTO_UDP)) { count(Stat.Ipv4NoRoute); return false; }
   let bcast = isBroadcast(dst);
+  if (!bcast && isMulticastIp(dst)) {
+    // RFC 1112 §6.4: straight to the group's MAC, no ARP.
+    ipv4Emit(txBuf + <usize>ETH_HLEN, myIp, dst, proto, len, ipIdNext++, DEFAULT_TTL);
+    ethEmit(txBuf, groupMac(dst), myMac, ETHERTYPE_IPV4);
+    count(Stat.Ipv4Tx);
+    transmit(txBuf, ETH_HLEN + IPV4_HLEN + len);
+    return true;
+  }
   let hop = dst;
   if (!bcast && (dst & netmask) != (myIp & netmask)) {
     if (gateway == 0) { count(Stat.Ipv4NoRoute); return false; }
@@ -330,7 +396,10 @@ export function ifaceInput(len: i32, t: u32): void {
   if (len > rxCap) { count(Stat.EthTooLong); return; }
   if (ethParse(rxBuf, len) < 0) return;
   let dst = ethDst(rxBuf);
-  if (dst != myMac && dst != MAC_BROADCAST) { count(Stat.EthNotForUs); return; }
+  if (dst != myMac && dst != MAC_BROADCAST) {
+    if (!macIsGroup(dst)) { count(Stat.EthNotForUs); return; }
+    if (mcastFind(dst) == null) { count(Stat.EthMulticastNotJoined); return; } // RFC 1112 §6.4 filter
+  }
   let type = ethType(rxBuf);
   let p = rxBuf + <usize>ETH_HLEN;
   if (type == ETHERTYPE_ARP) arpInput(p, len - ETH_HLEN);
@@ -365,20 +434,31 @@ function ipInput(p: usize, len: i32): void {
   count(Stat.Ipv4Rx);
   let src = ipSrc(p);
   let dst = ipDst(p);
-  let bcast = isBroadcast(dst);
-  if (myIp == 0 || (dst != myIp && !bcast)) { count(Stat.Ipv4NotForUs); return; }
+  let proto = ipProto(p);
+  let mcast = isMulticastIp(dst);
+  // group = broadcast or multicast: never TCP, never an ICMP answer (RFC 1122 §3.3.6, §3.2.2).
+  let group = isBroadcast(dst) || mcast;
+  // RFC 1122 §3.3.6: a link-layer broadcast/multicast must carry an IP broadcast/multicast destination.
+  if (!group && macIsGroup(ethDst(rxBuf))) { count(Stat.Ipv4NotForUs); return; }
+  if (mcast) {
+    // RFC 1112 §6.4: only groups we joined (the group's MAC is in the filter).
+    if (mcastFind(groupMac(dst)) == null) { count(Stat.Ipv4MulticastNotJoined); return; }
+  } else if (myIp == 0) {
+    // RFC 2131 §4.1: before it has an address a client accepts broadcast and unicast to its
+    // MAC (the frame filter checked the MAC; the IP destination is the address on offer).
+  } else if (dst != myIp && !group) { count(Stat.Ipv4NotForUs); return; }
   if (isBadSource(src)) { count(Stat.Ipv4BadSource); return; }
+  if (myIp == 0 && proto != PROTO_UDP) { count(Stat.Ipv4Unconfigured); return; } // no ICMP, TCP... without an address
   let pl = p + <usize>hlen;
   let plen = ipTotalLen(p) - hlen;
-  let proto = ipProto(p);
-  if (proto == PROTO_ICMP) icmpInput(p, pl, plen, src, bcast);
-  else if (proto == PROTO_UDP) udpInput(p, hlen, pl, plen, src, dst, bcast);
+  if (proto == PROTO_ICMP) icmpInput(p, pl, plen, src, group);
+  else if (proto == PROTO_UDP) udpInput(p, hlen, pl, plen, src, dst, group || myIp == 0);
   else if (proto == PROTO_TCP) {
-    if (bcast) { count(Stat.Ipv4NotForUs); return; } // RFC 9293 §3.9.2.1: no TCP to broadcast
+    if (group) { count(Stat.Ipv4NotForUs); return; } // RFC 9293 §3.9.2.1, RFC 1122 §4.2.3.10: no TCP to broadcast/multicast
     tcpInput(src, dst, pl, plen, now); // TCP validates its own checksum
   } else {
     count(Stat.Ipv4UnknownProto);
-    if (!bcast) sendUnreach(p, hlen, plen, UNREACH_PROTOCOL);
+    if (!group) sendUnreach(p, hlen, plen, UNREACH_PROTOCOL);
   }
 }
 
@@ -406,6 +486,7 @@ function icmpInput(ip: usize, p: usize, len: i32, src: u32, bcast: bool): void {
   }
 }
 
+/** `bcast`: the datagram went to broadcast/multicast, or we have no address yet: never answer with ICMP. */
 function udpInput(ip: usize, hlen: i32, p: usize, len: i32, src: u32, dst: u32, bcast: bool): void {
   if (udpParse(p, len, src, dst) < 0) return;
   count(Stat.UdpRx);
@@ -413,6 +494,188 @@ function udpInput(ip: usize, hlen: i32, p: usize, len: i32, src: u32, dst: u32, 
   if (!bcast && udpDeliver(p, src)) return;
   count(Stat.UdpNoPort);
   if (!bcast) sendUnreach(ip, hlen, len, UNREACH_PORT); // RFC 1122 §3.2.2.1
+}
+
+// ---------------------------------------------------------------------------
+// run-time configuration (ABI: ifaceSetIpv4, ifaceClearIpv4, ifaceSetDns, ifaceInfo, joins)
+
+/** A host address we may take: not 0, loopback, multicast/class E or limited broadcast. */
+function validHost(a: u32): bool {
+  return a != 0 && (a >> 24) != 127 && (a >> 24) != 0 && a < 0xe0000000;
+}
+
+/** Forget neighbours that are no longer on-link (all of them without an address) and drop queued frames. */
+function arpPrune(dropAllQueued: bool): void {
+  for (let i = 0; i < queueCount; i++) {
+    let s = slot(i);
+    if (s.used == 0) continue;
+    if (dropAllQueued || myIp == 0 || ((s.nextHop & netmask) != (myIp & netmask))) {
+      s.used = 0;
+      count(Stat.IfaceQueueFlushed);
+    }
+  }
+  for (let i = 0; i < arpCount; i++) {
+    let e = arpEntry(i);
+    if (e.state == ARP_FREE) continue;
+    if (myIp == 0 || (e.ip & netmask) != (myIp & netmask) || e.ip == myIp) {
+      e.state = ARP_FREE;
+      // (queued frames for it went above: every frame queues for an on-link next hop)
+    }
+  }
+}
+
+function changed(bits: i32): void {
+  configGen++;
+  count(Stat.IfaceAddrChanges);
+  hostEvent(-1, EventKind.AddressChanged, bits);
+}
+
+/**
+ * Set the IPv4 address, prefix length and gateway (0 = none) at run time. Validates, aborts
+ * connections on a replaced address (EADDRNOTAVAIL), keeps the on-link ARP entries, announces
+ * a new address (RFC 5227 §2.3) and raises AddressChanged once. Returns 0 or -Err.
+ */
+export function ifaceSetIpv4(addr: u32, prefix: i32, gw: u32): i32 {
+  if (txBuf == 0) return -Err.ESTATE;
+  if (prefix < 0 || prefix > 32 || !validHost(addr)) return -Err.EINVAL;
+  let mask = maskOf(<u32>prefix);
+  // prefixes up to /30 reserve the all-zeros and all-ones host numbers (RFC 1122 §3.2.1.3; /31 is RFC 3021)
+  if (prefix <= 30 && prefix > 0 && ((addr & ~mask) == 0 || (addr | mask) == 0xffffffff)) return -Err.EINVAL;
+  if (gw != 0) {
+    if (!validHost(gw) || gw == addr || (gw & mask) != (addr & mask)) return -Err.EINVAL;
+    if (prefix <= 30 && prefix > 0 && ((gw & ~mask) == 0 || (gw | mask) == 0xffffffff)) return -Err.EINVAL;
+  }
+  let bits = 0;
+  if (addr != myIp || <u32>prefix != prefixLen) bits |= IFACE_CHANGED_ADDR;
+  if (gw != gateway) bits |= IFACE_CHANGED_GATEWAY;
+  if (bits == 0) return 0;
+  let old = myIp;
+  let newAddr = addr != old;
+  if (newAddr && old != 0) tcpAddressGone(old);
+  myIp = addr;
+  prefixLen = <u32>prefix;
+  netmask = mask;
+  gateway = gw;
+  netifSetAddr(addr);
+  arpPrune(newAddr); // queued frames carry the old source address: drop them
+  if (newAddr) announce();
+  changed(bits);
+  return 0;
+}
+
+/** Remove the IPv4 address (and prefix and gateway): connections on it are aborted (EADDRNOTAVAIL). */
+export function ifaceClearIpv4(): i32 {
+  if (txBuf == 0) return -Err.ESTATE;
+  if (myIp == 0) return 0;
+  let bits = IFACE_CHANGED_ADDR | (gateway != 0 ? IFACE_CHANGED_GATEWAY : 0);
+  tcpAddressGone(myIp);
+  myIp = 0;
+  prefixLen = 0;
+  netmask = 0;
+  gateway = 0;
+  netifSetAddr(0);
+  arpPrune(true);
+  changed(bits);
+  return 0;
+}
+
+/** DNS server `index` (0..DNS_MAX-1) = addr, 0 to clear it. */
+export function ifaceSetDns(index: i32, addr: u32): i32 {
+  if (txBuf == 0) return -Err.ESTATE;
+  if (index < 0 || index >= DNS_MAX) return -Err.EINVAL;
+  if (addr != 0 && (!validHost(addr) || addr == 0xffffffff)) return -Err.EINVAL;
+  let p = dnsServers + (<usize>index << 2);
+  if (load<u32>(p) == addr) return 0;
+  store<u32>(p, addr);
+  changed(IFACE_CHANGED_DNS);
+  return 0;
+}
+
+/** DNS server `index`, 0 when unset or out of range. */
+export function ifaceDns(index: i32): u32 {
+  return index < 0 || index >= DNS_MAX ? 0 : load<u32>(dnsServers + (<usize>index << 2));
+}
+
+@inline function mcastEntry(i: i32): McastEntry {
+  return changetype<McastEntry>(mcastTable + <usize>i * offsetof<McastEntry>());
+}
+
+function mcastFind(mac: u64): McastEntry | null {
+  for (let i = 0; i < mcastCount; i++) {
+    let e = mcastEntry(i);
+    if (e.refs != 0 && e.mac == mac) return e;
+  }
+  return null;
+}
+
+function mcastInUse(): i32 {
+  let n = 0;
+  for (let i = 0; i < mcastCount; i++) if (mcastEntry(i).refs != 0) n++;
+  return n;
+}
+
+/** Accept frames to group MAC `mac` (one more reference). 0, -EINVAL (not a group MAC, or broadcast), -ENOMEM (table full). */
+export function mcastJoin(mac: u64): i32 {
+  if (txBuf == 0) return -Err.ESTATE;
+  mac &= 0xffffffffffff;
+  if (!macIsGroup(mac) || mac == MAC_BROADCAST) return -Err.EINVAL;
+  let e = mcastFind(mac);
+  if (e != null) {
+    if (e.refs == 0xffffffff) return -Err.ENOMEM;
+    e.refs++;
+    return 0;
+  }
+  for (let i = 0; i < mcastCount; i++) {
+    let f = mcastEntry(i);
+    if (f.refs == 0) { f.mac = mac; f.refs = 1; return 0; }
+  }
+  return -Err.ENOMEM;
+}
+
+/** Drop one reference to group MAC `mac` (the filter forgets it at zero). 0, -EINVAL (not joined). */
+export function mcastLeave(mac: u64): i32 {
+  if (txBuf == 0) return -Err.ESTATE;
+  let e = mcastFind(mac & 0xffffffffffff);
+  if (e == null) return -Err.EINVAL;
+  e.refs--;
+  return 0;
+}
+
+/** Join IPv4 group `group` (224.0.0.0/4): its RFC 1112 §6.4 MAC joins the filter. */
+export function ifaceJoinGroup(group: u32): i32 {
+  if (txBuf == 0) return -Err.ESTATE;
+  if (!isMulticastIp(group)) return -Err.EINVAL;
+  return mcastJoin(groupMac(group));
+}
+
+export function ifaceLeaveGroup(group: u32): i32 {
+  if (txBuf == 0) return -Err.ESTATE;
+  if (!isMulticastIp(group)) return -Err.EINVAL;
+  return mcastLeave(groupMac(group));
+}
+
+/** Write IFACE_INFO_FIELDS u32 at `out` (caller checked the range). */
+export function ifaceInfoWrite(out: usize): void {
+  store<u32>(out, myIp);
+  store<u32>(out, prefixLen, 4);
+  store<u32>(out, netmask, 8);
+  store<u32>(out, gateway, 12);
+  store<u32>(out, myIp == 0 || netmask >= 0xfffffffe ? 0xffffffff : (myIp | ~netmask), 16);
+  store<u32>(out, <u32>mtu, 20);
+  store<u32>(out, <u32>(myMac >> 32), 24);
+  store<u32>(out, <u32>myMac, 28);
+  store<u32>(out, <u32>DNS_MAX, 32);
+  for (let i = 0; i < DNS_MAX; i++) store<u32>(out + <usize>(36 + 4 * i), load<u32>(dnsServers + (<usize>i << 2)));
+  store<u32>(out, <u32>mcastInUse(), 48);
+  store<u32>(out, <u32>mcastCount, 52);
+  store<u32>(out, configGen, 56);
+  store<u32>(out, <u32>arpInUse(), 60);
+}
+
+function arpInUse(): i32 {
+  let n = 0;
+  for (let i = 0; i < arpCount; i++) if (arpEntry(i).state != ARP_FREE) n++;
+  return n;
 }
 
 // ---------------------------------------------------------------------------
@@ -455,6 +718,14 @@ export function ifacePoll(t: u32): i32 {
 export function arpLookup(ip: u32): i64 {
   let e = arpFind(ip);
   return e != null && e.state == ARP_RESOLVED ? <i64>e.mac : -1;
+}
+
+/** Send a UDP datagram of `len` bytes (0, 1, 2...) from our address (0.0.0.0 without one): true if sent or queued. */
+export function testUdpSend(dst: u32, sport: u16, dport: u16, len: i32): bool {
+  if (txBuf == 0 || len < 0 || len > mtu - IPV4_HLEN - 8) return false;
+  let p = txBuf + <usize>(ETH_HLEN + IPV4_HLEN);
+  for (let i = 0; i < len; i++) store<u8>(p + <usize>(8 + i), <u8>i);
+  return ipOutput(dst, PROTO_UDP, udpEmit(p, myIp, dst, sport, dport, len));
 }
 
 /** Frames waiting for ARP resolution. */

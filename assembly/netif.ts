@@ -30,3 +30,6 @@ export function netifSetup(txPayload: usize, addr: u32, mtu: i32, send: (dst: u3
   ipMtu = mtu;
   ipSendFn = send;
 }
+
+/** Called by iface when the address is set or cleared at run time (0 = none). */
+export function netifSetAddr(addr: u32): void { localAddr = addr; }

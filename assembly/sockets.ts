@@ -149,6 +149,7 @@ export function tcpConnect(h: i32, ip: u32, port: i32): i32 {
   if (st == <u8>TcpState.LISTEN) return -Err.EOPNOTSUPP;
   if (st != <u8>TcpState.CLOSED || hasFlag(t, F_ACTIVE)) return -Err.EISCONN;
   if (ip == 0 || ip == 0xffffffff || port <= 0 || port > 65535) return -Err.EINVAL;
+  if (localAddr == 0) return -Err.EADDRNOTAVAIL; // no IPv4 address yet (or it was removed)
   if (t.ringSlot == 0 && ringFreeCount() == 0) return -Err.ENOMEM; // every ring pair is held by a connection
   let rport = <u32>port;
   if (hasFlag(t, F_BOUND)) {

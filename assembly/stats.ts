@@ -27,6 +27,9 @@ export const enum Stat {
   TcpZeroWindowProbes, TcpKeepalivesTx, TcpDelayedAcks, TcpTimeWaitFull, TcpConnsOpened,
   TcpConnsClosed, TcpConnsAborted, TcpRcvBufDrop, TcpSackRecoveries, TcpTxTooBig, TcpNoTimestamp,
   TcpNoRings, TcpIcmpAccepted, TcpIcmpRejected, TcpZeroWindowDrop,
+  // --- interface at run time (addresses, multicast filter) ---
+  EthMulticastNotJoined, Ipv4Unconfigured, Ipv4MulticastNotJoined, ArpAnnouncementsTx, IfaceAddrChanges,
+  IfaceQueueFlushed,
   // --- end ---
   COUNT,
 }
@@ -48,7 +51,9 @@ tcp_syn_backlog_full,tcp_syn_cookies_tx,tcp_syn_cookies_ok,tcp_syn_cookies_bad,t
 tcp_retransmits,tcp_fast_retransmits,tcp_rto_timeouts,tcp_dup_acks,tcp_out_of_order,tcp_ofo_dropped,\
 tcp_zero_window_probes,tcp_keepalives_tx,tcp_delayed_acks,tcp_time_wait_full,tcp_conns_opened,\
 tcp_conns_closed,tcp_conns_aborted,tcp_rcv_buf_drop,tcp_sack_recoveries,tcp_tx_too_big,tcp_no_timestamp,\
-tcp_no_rings,tcp_icmp_accepted,tcp_icmp_rejected,tcp_zero_window_drop";
+tcp_no_rings,tcp_icmp_accepted,tcp_icmp_rejected,tcp_zero_window_drop,\
+eth_multicast_not_joined,ipv4_unconfigured,ipv4_multicast_not_joined,arp_announcements_tx,iface_addr_changes,\
+iface_queue_flushed";
 
 // Static storage: no allocation.
 const counters: usize = memory.data(<i32>Stat.COUNT * 4, 16);

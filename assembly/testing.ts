@@ -3,7 +3,7 @@
 export * from "./abi";
 export { sum16, sum16Scalar, checksum, pseudoSum, incrementalUpdate } from "./checksum";
 export { dissect, dissectFieldCount, dissectFieldNames } from "./dissect";
-export { ifaceRxCapacity, ifaceTxBuffer, ifaceRegionEnd, arpLookup, arpQueued } from "./iface";
+export { ifaceRxCapacity, ifaceTxBuffer, ifaceRegionEnd, arpLookup, arpQueued, testUdpSend } from "./iface";
 export { statsBase } from "./stats";
 export { udpEmit } from "./wire/udp";
 export { tcpParseAt, tcpChecksumOk } from "./wire/tcp"; export { twCount } from "./tcp/timewait";

@@ -22,7 +22,7 @@ import { Duplex } from "node:stream";
 import { EventEmitter } from "node:events";
 import { constants as osConstants } from "node:os";
 import {
-  BuildName, Clock, ERR_NAMES, EventKind, ipToU32, Stack, TCP_INFO_NAMES, TCP_STATE_NAMES, TcpOpt, TcpStateName, u32ToIp,
+  BuildName, Clock, ERR_NAMES, EventKind, IfaceInfo, ipToU32, Stack, TCP_INFO_NAMES, TCP_STATE_NAMES, TcpOpt, TcpStateName, u32ToIp,
 } from "./stack.js";
 import { Link, Sim } from "./links/emulated.js";
 import { TapLink, TapLinkOptions } from "./links/tap.js";
@@ -197,8 +197,9 @@ function ioChunk(ioLen: number): number { return Math.max(1, ioLen); }
 export class NetStack extends EventEmitter {
   /** The underlying core wrapper (raw ABI, counters). */
   readonly stack: Stack;
-  readonly address: string;
-  readonly prefix: number;
+  /** Our IPv4 address ("0.0.0.0" when none); follows setIpv4/clearIpv4 (an 'address' event tells). */
+  address: string;
+  prefix: number;
   readonly sim: Sim | null;
   readonly tap: TapLink | null;
   readonly pcap: PcapWriter | null;
@@ -286,6 +287,31 @@ export class NetStack extends EventEmitter {
 
   /** Current time on the stack's clock (ms). */
   now(): number { return this.stack.clock.now(); }
+
+  /**
+   * Change the interface's address at run time ("a.b.c.d/len"); connections on a replaced
+   * address end with EADDRNOTAVAIL. Throws a NetError (EINVAL...) when the core refuses.
+   * An 'address' event (info, changed bits) follows.
+   */
+  setIpv4(cidr: string, gateway?: string): void {
+    const r = this.stack.setIpv4(cidr, gateway);
+    if (r !== 0) throw netError(codeOf(-r), "setIpv4", cidr);
+  }
+
+  /** Remove the address: connections on it end with EADDRNOTAVAIL, listeners stay. */
+  clearIpv4(): void {
+    const r = this.stack.clearIpv4();
+    if (r !== 0) throw netError(codeOf(-r), "clearIpv4");
+  }
+
+  /** Replace the DNS servers (at most 3). */
+  setDns(servers: string[]): void {
+    const r = this.stack.setDns(servers);
+    if (r !== 0) throw netError(codeOf(-r), "setDns");
+  }
+
+  /** The interface's configuration (address, prefix, gateway, DNS, multicast table use). */
+  ifaceInfo(): IfaceInfo { return this.stack.ifaceInfo(); }
 
   /** A node:net-style server; `listener` is added as a 'connection' listener. */
   createServer(listener?: (s: Socket) => void): Server;
@@ -446,6 +472,13 @@ export class NetStack extends EventEmitter {
   private onEvent(h: number, kind: number, arg: number): void {
     activity++;
     if (kind === EventKind.EchoReply) return;
+    if (kind === EventKind.AddressChanged) {
+      const info = this.stack.ifaceInfo();
+      this.address = info.address ?? "0.0.0.0";
+      this.prefix = info.prefix;
+      queueMicrotask(() => this.emit("address", info, arg));
+      return;
+    }
     if (kind === EventKind.State) {
       const ch: StateChange = { handle: h, from: TCP_STATE_NAMES[(arg >> 8) & 0xff], to: TCP_STATE_NAMES[arg & 0xff], time: this.now() };
       this.history.push(ch);

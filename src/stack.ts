@@ -24,13 +24,13 @@ const BUILD_FILES: Record<BuildName, string> = {
 export const ERR_NAMES: Record<number, string> = {
   1: "EINVAL", 2: "ENOMEM", 3: "EBADF", 4: "EADDRINUSE", 5: "ECONNREFUSED", 6: "ECONNRESET",
   7: "ETIMEDOUT", 8: "ENOTCONN", 9: "EISCONN", 10: "EPIPE", 11: "EAGAIN", 12: "EALREADY",
-  13: "EOPNOTSUPP", 14: "EHOSTUNREACH", 15: "ESTATE", 17: "EMSGSIZE",
+  13: "EOPNOTSUPP", 14: "EHOSTUNREACH", 15: "ESTATE", 16: "EADDRNOTAVAIL", 17: "EMSGSIZE",
 };
 
 /** Event kinds passed to event(sock, kind, arg); mirrors EventKind in assembly/errors.ts. */
 export const EventKind = {
   Readable: 1, Writable: 2, Connected: 3, Accepted: 4, Closed: 5, Reset: 6, Error: 7, State: 8,
-  EchoReply: 9,
+  EchoReply: 9, AddressChanged: 10,
 } as const;
 
 /**
@@ -56,6 +56,8 @@ export interface UdpDatagram {
 /** The u32 fields udpInfo writes, in order (see docs/abi.md). */
 export const UDP_INFO_NAMES = ["localPort", "remoteIp", "remotePort", "recvQueued", "recvDatagrams"] as const;
 export type UdpInfo = Record<(typeof UDP_INFO_NAMES)[number], number>;
+/** Bits of an AddressChanged event's arg: what changed (see docs/abi.md). */
+export const AddressChange = { Address: 1, Gateway: 2, Dns: 4 } as const;
 
 /** RFC 9293 state names, indexed by the core's TcpState numbers. */
 export const TCP_STATE_NAMES = [
@@ -73,6 +75,30 @@ export const TCP_INFO_NAMES = [
   "ssthresh", "srtt", "rttvar", "rto", "retransmits", "sendQueued", "recvQueued", "mss", "lastError",
 ] as const;
 export type TcpInfo = Record<(typeof TCP_INFO_NAMES)[number], number>;
+
+/** The u32 fields ifaceInfo writes, in order (see docs/abi.md); dns0..2 are the DNS servers. */
+export const IFACE_INFO_NAMES = [
+  "ipv4", "prefixLen", "netmask", "gateway", "broadcast", "mtu", "macHi", "macLo", "dnsMax", "dns0", "dns1", "dns2",
+  "mcastInUse", "mcastSize", "generation", "arpInUse",
+] as const;
+export type IfaceInfoRaw = Record<(typeof IFACE_INFO_NAMES)[number], number>;
+
+/** ifaceInfo decoded: addresses as dotted strings ("0.0.0.0" = none). */
+export interface IfaceInfo {
+  address: string | null;
+  prefix: number;
+  netmask: string;
+  gateway: string | null;
+  broadcast: string;
+  mtu: number;
+  mac: string;
+  dns: string[];
+  multicastGroups: number;
+  multicastSize: number;
+  /** Bumped by every configuration change (AddressChanged event). */
+  generation: number;
+  arpEntries: number;
+}
 
 // ---------------------------------------------------------------------------
 // Time
@@ -408,6 +434,71 @@ export class Stack {
     const out = {} as UdpInfo;
     UDP_INFO_NAMES.forEach((k, i) => { out[k] = v[i]; });
     return out;
+  }
+
+  // --- the interface at run time (docs/abi.md "Interface configuration at run time") ---
+
+  /** Set the address as "a.b.c.d/len" (len defaults to 24) and the gateway; 0 or a negative Err. */
+  setIpv4(cidr: string, gateway?: string): number {
+    const [ip, len] = cidr.split("/");
+    const prefix = len === undefined ? 24 : Number(len);
+    if (!Number.isInteger(prefix)) return -1;
+    const r = this.exports.ifaceSetIpv4(ipToU32(ip), prefix, gateway ? ipToU32(gateway) : 0);
+    this.wake();
+    return r;
+  }
+
+  /** Remove the address (connections on it end with EADDRNOTAVAIL); 0 or a negative Err. */
+  clearIpv4(): number {
+    const r = this.exports.ifaceClearIpv4();
+    this.wake();
+    return r;
+  }
+
+  /** Replace the DNS server list (at most ifaceInfo().dnsMax = 3); 0 or the first negative Err. */
+  setDns(servers: string[]): number {
+    const max = 3;
+    if (servers.length > max) return -1;
+    const addrs = servers.map(ipToU32);
+    for (let i = 0; i < max; i++) {
+      const r = this.exports.ifaceSetDns(i, addrs[i] ?? 0);
+      if (r !== 0) return r;
+    }
+    return 0;
+  }
+
+  /** Join / leave an IPv4 multicast group (RFC 1112: its 01:00:5e MAC enters the filter). */
+  joinGroup(group: string): number { return this.exports.ifaceJoinGroup(ipToU32(group)); }
+  leaveGroup(group: string): number { return this.exports.ifaceLeaveGroup(ipToU32(group)); }
+  /** Join / leave a raw group MAC ("33:33:00:00:00:01"). */
+  joinMac(mac: string): number { const [hi, lo] = parseMac(mac); return this.exports.ifaceJoinMac(hi, lo); }
+  leaveMac(mac: string): number { const [hi, lo] = parseMac(mac); return this.exports.ifaceLeaveMac(hi, lo); }
+
+  /** The raw ifaceInfo fields. Uses the core's I/O region (or, without one, the rx buffer). */
+  ifaceInfoRaw(): IfaceInfoRaw {
+    const io = typeof this.exports.ioBuffer === "function" ? this.exports.ioBuffer() : 0;
+    if (io === 0 && this.inCallback > 0) throw new Error("ifaceInfo inside a callback needs the I/O region (Cfg.IoBuf > 0)");
+    const out = io !== 0 ? io : this.rxPtr;
+    const r = this.exports.ifaceInfo(out);
+    if (r !== 0) throw new Error(`ifaceInfo failed: ${ERR_NAMES[-r] ?? r}`);
+    const v = new Uint32Array(this.memory.buffer, out, IFACE_INFO_NAMES.length);
+    const o = {} as IfaceInfoRaw;
+    IFACE_INFO_NAMES.forEach((n, i) => { o[n] = v[i]; });
+    return o;
+  }
+
+  /** The interface's configuration, decoded. */
+  ifaceInfo(): IfaceInfo {
+    const r = this.ifaceInfoRaw();
+    const mac = new Uint8Array(6);
+    new DataView(mac.buffer).setUint16(0, r.macHi);
+    new DataView(mac.buffer).setUint32(2, r.macLo);
+    return {
+      address: r.ipv4 === 0 ? null : u32ToIp(r.ipv4), prefix: r.prefixLen, netmask: u32ToIp(r.netmask),
+      gateway: r.gateway === 0 ? null : u32ToIp(r.gateway), broadcast: u32ToIp(r.broadcast), mtu: r.mtu,
+      mac: formatMac(mac), dns: [r.dns0, r.dns1, r.dns2].filter((d) => d !== 0).map(u32ToIp),
+      multicastGroups: r.mcastInUse, multicastSize: r.mcastSize, generation: r.generation, arpEntries: r.arpInUse,
+    };
   }
 
   /** Counter names, in order. */

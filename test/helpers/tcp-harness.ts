@@ -9,12 +9,12 @@ export const Cfg = {
   MacHi: 0, MacLo: 1, Ipv4Addr: 2, PrefixLen: 3, Gateway: 4, Mtu: 5, MaxSockets: 6, SndBuf: 7, RcvBuf: 8,
   ArpEntries: 9, ArpQueue: 10, TimeWaitEntries: 11, MslMs: 12, RtoMinMs: 13, RtoMaxMs: 14, RtoInitialMs: 15,
   DelAckMs: 16, SynBacklog: 17, KeepIdleMs: 18, KeepIntvlMs: 19, KeepCount: 20, ArpTimeoutMs: 21,
-  SynRetries: 22, DataRetries: 23, Features: 24, IoBuf: 25, Mss: 26, RingPairs: 27,
+  SynRetries: 22, DataRetries: 23, Features: 24, IoBuf: 25, Mss: 26, RingPairs: 27, UdpSockets: 28, UdpQueueBytes: 29, McastGroups: 30,
 } as const;
 
 export const Err = {
   EINVAL: 1, ENOMEM: 2, EBADF: 3, EADDRINUSE: 4, ECONNREFUSED: 5, ECONNRESET: 6, ETIMEDOUT: 7, ENOTCONN: 8,
-  EISCONN: 9, EPIPE: 10, EAGAIN: 11, EALREADY: 12, EOPNOTSUPP: 13, EHOSTUNREACH: 14, ESTATE: 15,
+  EISCONN: 9, EPIPE: 10, EAGAIN: 11, EALREADY: 12, EOPNOTSUPP: 13, EHOSTUNREACH: 14, ESTATE: 15, EADDRNOTAVAIL: 16, EMSGSIZE: 17,
 } as const;
 
 export const Ev = { Readable: 1, Writable: 2, Connected: 3, Accepted: 4, Closed: 5, Reset: 6, Error: 7, State: 8 } as const;
