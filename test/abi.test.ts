@@ -3,11 +3,11 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-// @ts-expect-error plain .mjs without types
+// @ts-ignore plain .mjs without types
 import * as abi from "../abi/abi.mjs";
-// @ts-expect-error plain .mjs without types
+// @ts-ignore plain .mjs without types
 import { generate, GENERATED } from "../abi/gen.mjs";
-// @ts-expect-error plain .mjs without types
+// @ts-ignore plain .mjs without types
 import { wasmSignatures } from "../abi/wasm-sig.mjs";
 
 const root = join(import.meta.dirname, "..");
