@@ -162,6 +162,9 @@ const asEnum = (name, list, doc, extra = []) => {
   return o.join("\n");
 };
 
+/** A long doc cut to its first clause, for one-line source comments. */
+const firstClause = (doc) => (doc.length > 90 && doc.indexOf(";") > 0 ? doc.slice(0, doc.indexOf(";")) : doc);
+
 function genAs() {
   const o = [];
   o.push(`// ${NOTE}`);
@@ -176,7 +179,7 @@ function genAs() {
   o.push("");
   o.push(asEnum("TcpState", states.map((s) => ({ name: s.name, value: s.value })), "TCP states (RFC 9293); tcpState() and State events carry these numbers."));
   o.push("");
-  o.push(asEnum("Cfg", cfg.map((c) => ({ name: c.name, value: c.key, doc: c.doc.length > 90 ? c.doc.slice(0, c.doc.indexOf(";") > 0 ? c.doc.indexOf(";") : 90) : c.doc })),
+  o.push(asEnum("Cfg", cfg.map((c) => ({ name: c.name, value: c.key, doc: firstClause(c.doc) })),
     "Configuration keys: configure(key, value) before init().", [`COUNT = ${cfg.length},`]));
   o.push("");
   o.push(asEnum("TcpOpt", opts.map((t) => ({ name: t.name, value: t.value })), "tcpSetOption option numbers."));

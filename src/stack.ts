@@ -9,7 +9,7 @@ import { readFileSync } from "node:fs";
 import { randomFillSync } from "node:crypto";
 import { instantiateSync } from "@assemblyscript/loader";
 import { Prng } from "./prng.js";
-import { Cfg, ERR_NAMES, type Exports } from "./abi.js";
+import { Cfg, ERR_NAMES, type Exports, type Imports } from "./abi.js";
 
 export type BuildName = "node" | "mcu" | "debug" | "testing" | "testing-mcu";
 
@@ -175,7 +175,7 @@ export class Stack {
         abort: (msg: number, file: number, line: number, col: number) => {
           throw new Error(`wasm abort: ${this.readString(msg)} at ${this.readString(file)}:${line}:${col}`);
         },
-      },
+      } satisfies Imports,
     };
     const { exports } = instantiateSync(wasmModule(path), imports);
     this.exports = exports as unknown as CoreExports;

@@ -4,7 +4,7 @@
 // segments by hand (answering ARP for its own address) to test single rules.
 import { readFileSync } from "node:fs";
 import { ipToU32 } from "../../src/stack.js";
-import { Cfg, EventKind, type Exports as AbiExports, TCP_INFO_NAMES, type TcpInfo, TcpState } from "../../src/abi.js";
+import { Cfg, EventKind, type Exports as AbiExports, type Imports, TCP_INFO_NAMES, type TcpInfo, TcpState } from "../../src/abi.js";
 
 // The ABI's numbers, from the generated binding (src/abi.ts), under the short names the tests use.
 export { Cfg, Err } from "../../src/abi.js";
@@ -207,7 +207,7 @@ export class Host {
       },
       entropy: (ptr: number, len: number) => { new Uint8Array(this.x.memory.buffer, ptr, len).set(rng.bytes(len)); },
       event: (sock: number, kind: number, arg: number) => { this.events.push({ t: this.net.now, sock, kind, arg }); },
-    };
+    } satisfies Imports;
     const inst = await WebAssembly.instantiate(mod, { env });
     this.x = inst.exports as unknown as Exports;
     const c: Record<string, number> = {
