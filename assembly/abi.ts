@@ -1,5 +1,6 @@
 // Every export of the module, and nothing else. The imports are in host.ts.
-// The contract is documented in docs/abi.md; C firmware and src/stack.ts implement it.
+// The contract is declared in abi/abi.mjs (names, signatures, numbers; test/abi.test.ts
+// checks this module's exports against it) and documented in docs/abi.md.
 //
 // Call order: configure(key, value)* -> init() -> { rxBuffer()/input(len, now), poll(now) }*
 // Times are u32 milliseconds from any origin (wrap-safe); poll returns ms until the
@@ -14,7 +15,8 @@ import {
   ifaceLeaveGroup as leaveGroup,
 } from "./iface";
 
-export const ABI_VERSION: i32 = 1;
+import { ABI_VERSION_NUMBER } from "./abi-consts";
+export const ABI_VERSION: i32 = ABI_VERSION_NUMBER; // declared in abi/abi.mjs
 
 import { Err, EventKind } from "./errors";
 export { Err, EventKind };

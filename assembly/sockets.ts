@@ -19,12 +19,15 @@ import { prepareActive } from "./tcp/input";
 import { makeIsn, randomU32, tupleHash } from "./tcp/isn";
 import { tcpInit } from "./tcp/timers";
 
-export const OPT_NODELAY: i32 = 1;
-export const OPT_KEEPALIVE: i32 = 2;
-export const OPT_KEEPIDLE: i32 = 3;
-export const TW_ROW_FIELDS: i32 = 4;
+import { TcpInfoField, TcpOpt, TimeWaitRowField } from "./abi-consts";
 
-export const INFO_FIELDS: i32 = 19;
+// Option numbers, the tcpInfo layout and the TIME-WAIT row size are declared in abi/abi.mjs.
+export const OPT_NODELAY: i32 = TcpOpt.NoDelay;
+export const OPT_KEEPALIVE: i32 = TcpOpt.KeepAlive;
+export const OPT_KEEPIDLE: i32 = TcpOpt.KeepIdle;
+export const TW_ROW_FIELDS: i32 = TimeWaitRowField.COUNT;
+
+export const INFO_FIELDS: i32 = TcpInfoField.COUNT;
 const EPHEMERAL_MIN: u32 = 49152;
 const EPHEMERAL_NUM: u32 = 16384;
 
@@ -331,30 +334,30 @@ export function tcpState(h: i32): i32 {
   return <i32>t.state;
 }
 
-/** 19 u32 fields at `out` (see docs/abi.md). */
+/** TcpInfoField.COUNT u32 fields at `out` (layout in abi/abi.mjs, docs/abi.md). */
 export function tcpInfo(h: i32, out: usize): i32 {
   let t = tcbFromHandle(h);
   if (t == null) return -Err.EBADF;
   if (!validRange(out, INFO_FIELDS * 4)) return -Err.EINVAL;
-  store<u32>(out, t.state);
-  store<u32>(out, t.lport, 4);
-  store<u32>(out, t.raddr, 8);
-  store<u32>(out, t.rport, 12);
-  store<u32>(out, t.sndUna, 16);
-  store<u32>(out, t.sndNxt, 20);
-  store<u32>(out, t.sndWnd, 24);
-  store<u32>(out, t.rcvNxt, 28);
-  store<u32>(out, t.rcvAdv - t.rcvNxt, 32);
-  store<u32>(out, t.cwnd, 36);
-  store<u32>(out, t.ssthresh, 40);
-  store<u32>(out, t.srtt8 >> 3, 44);
-  store<u32>(out, t.rttvar8 >> 3, 48);
-  store<u32>(out, t.rto, 52);
-  store<u32>(out, t.retransmits, 56);
-  store<u32>(out, t.sndLen, 60);
-  store<u32>(out, t.rcvLen, 64);
-  store<u32>(out, t.sndMss, 68);
-  store<u32>(out, t.err, 72);
+  store<u32>(out + ((<usize>TcpInfoField.state) << 2), t.state);
+  store<u32>(out + ((<usize>TcpInfoField.localPort) << 2), t.lport);
+  store<u32>(out + ((<usize>TcpInfoField.remoteIp) << 2), t.raddr);
+  store<u32>(out + ((<usize>TcpInfoField.remotePort) << 2), t.rport);
+  store<u32>(out + ((<usize>TcpInfoField.sndUna) << 2), t.sndUna);
+  store<u32>(out + ((<usize>TcpInfoField.sndNxt) << 2), t.sndNxt);
+  store<u32>(out + ((<usize>TcpInfoField.sndWnd) << 2), t.sndWnd);
+  store<u32>(out + ((<usize>TcpInfoField.rcvNxt) << 2), t.rcvNxt);
+  store<u32>(out + ((<usize>TcpInfoField.rcvWnd) << 2), t.rcvAdv - t.rcvNxt);
+  store<u32>(out + ((<usize>TcpInfoField.cwnd) << 2), t.cwnd);
+  store<u32>(out + ((<usize>TcpInfoField.ssthresh) << 2), t.ssthresh);
+  store<u32>(out + ((<usize>TcpInfoField.srtt) << 2), t.srtt8 >> 3);
+  store<u32>(out + ((<usize>TcpInfoField.rttvar) << 2), t.rttvar8 >> 3);
+  store<u32>(out + ((<usize>TcpInfoField.rto) << 2), t.rto);
+  store<u32>(out + ((<usize>TcpInfoField.retransmits) << 2), t.retransmits);
+  store<u32>(out + ((<usize>TcpInfoField.sendQueued) << 2), t.sndLen);
+  store<u32>(out + ((<usize>TcpInfoField.recvQueued) << 2), t.rcvLen);
+  store<u32>(out + ((<usize>TcpInfoField.mss) << 2), t.sndMss);
+  store<u32>(out + ((<usize>TcpInfoField.lastError) << 2), t.err);
   return 0;
 }
 

@@ -14,12 +14,13 @@ import net from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ROOT } from "./lib.mjs";
+import { Err } from "../abi/abi.mjs";
 
 const ROUNDS = 3;
 const ROUND_MS = Number(process.env.TCP_BENCH_MS ?? 700);
 const LWIP_PCB = 160; // bytes of lwIP's tcp_pcb on 32-bit targets (see /work/shared/MACHINE-NOTES.md)
 const ESTABLISHED = 4, CLOSED = 0;
-const EAGAIN = -11;
+const EAGAIN = -Err.find(([n]) => n === "EAGAIN")[1]; // from the ABI declaration
 
 // ---------------------------------------------------------------------------
 // Two instances and the link between them

@@ -9,6 +9,7 @@
 import { EventEmitter } from "node:events";
 import { ERR_NAMES, ipToU32, u32ToIp } from "./stack.js";
 import type { NetStack, NetError } from "./net.js";
+import type { Exports } from "./abi.js";
 
 export interface RemoteInfo { address: string; family: "IPv4"; port: number; size: number }
 export interface AddressInfo { address: string; family: "IPv4"; port: number }
@@ -20,7 +21,7 @@ export interface DgramHost {
   readonly address: string;
   readonly io: number;
   readonly ioLen: number;
-  readonly ex: Record<string, (...a: number[]) => number>;
+  readonly ex: Exports;
   readonly stack: NetStack["stack"];
   copyOut(ptr: number, n: number): Buffer;
   trackDgram(h: number, s: Socket | null): void;

@@ -21,19 +21,20 @@
 import { Duplex } from "node:stream";
 import { EventEmitter } from "node:events";
 import { constants as osConstants } from "node:os";
+import { BuildName, Clock, IfaceInfo, ipToU32, Stack, u32ToIp } from "./stack.js";
 import {
-  BuildName, Clock, ERR_NAMES, EventKind, IfaceInfo, ipToU32, Stack, TCP_INFO_NAMES, TCP_STATE_NAMES, TcpOpt, TcpStateName, u32ToIp,
-} from "./stack.js";
+  Err, ERR_NAMES, EventKind, type Exports, TCP_INFO_NAMES, TCP_STATE_NAMES, TcpOpt, type TcpStateName, TIME_WAIT_ROW_NAMES,
+} from "./abi.js";
 import { Link, Sim } from "./links/emulated.js";
 import { TapLink, TapLinkOptions } from "./links/tap.js";
 import { PcapWriter } from "./pcap.js";
 import { createSocket as createDgramSocket, Socket as DgramSocket, type RemoteInfo, type SocketOptions as DgramOptions } from "./dgram.js";
 
 /** u32 fields per row of tcpTimeWaitList: local port, remote IPv4, remote port, ms left. */
-const TW_ROW_FIELDS = 4;
+const TW_ROW_FIELDS = TIME_WAIT_ROW_NAMES.length;
 const INFO_FIELDS = TCP_INFO_NAMES.length;
-const E_EAGAIN = 11;
-const E_ENOTCONN = 8;
+const E_EAGAIN = Err.EAGAIN;
+const E_ENOTCONN = Err.ENOTCONN;
 
 // ---------------------------------------------------------------------------
 // Options
@@ -209,7 +210,7 @@ export class NetStack extends EventEmitter {
   readonly history: StateChange[] = [];
   historyLimit = 10000;
 
-  /** @internal */ readonly ex: Record<string, (...a: number[]) => number>;
+  /** @internal */ readonly ex: Exports;
   /** @internal */ readonly io: number;
   /** @internal */ readonly ioLen: number;
 
@@ -279,7 +280,7 @@ export class NetStack extends EventEmitter {
     }
     this.stack.onEvents((h, kind, arg) => this.onEvent(h, kind, arg));
     this.stack.init();
-    this.ex = this.stack.exports as unknown as Record<string, (...a: number[]) => number>;
+    this.ex = this.stack.exports;
     this.io = this.ex.ioBuffer();
     this.ioLen = config.IoBuf ?? 65536; // the core's default I/O region size
     if (this.io === 0) throw new Error("the core has no I/O region (Cfg.IoBuf = 0)");

@@ -10,7 +10,10 @@
 // Plain text adds notes (what the applications do, errors they see, why a frame was dropped).
 
 import { Link, Sim, TapRecord } from "./links/emulated.js";
-import { ERR_NAMES, EventKind, ipToU32, Stack, TCP_INFO_NAMES, TCP_STATE_NAMES, TcpInfo, TcpOpt, TcpStateName } from "./stack.js";
+import { ipToU32, Stack } from "./stack.js";
+import {
+  ERR_NAMES, EventKind, type Exports, TCP_INFO_NAMES, TCP_STATE_NAMES, type TcpInfo, TcpOpt, TcpState, type TcpStateName,
+} from "./abi.js";
 import { decodeFrame } from "./trace.js";
 
 export interface ScenarioContext {
@@ -37,25 +40,25 @@ export interface Scenario {
  * (calls carry no time of their own) and then wakes the stack's driver.
  */
 export class TcpApi {
-  private readonly x: Record<string, (...a: number[]) => number>;
+  private readonly x: Exports;
   constructor(readonly stack: Stack, readonly ioLen = 65536) {
-    this.x = stack.exports as unknown as Record<string, (...a: number[]) => number>;
+    this.x = stack.exports;
   }
-  private call(name: string, ...args: number[]): number {
+  private call(f: (x: Exports) => number): number {
     this.stack.poll();
-    const r = this.x[name](...args);
+    const r = f(this.x);
     this.stack.wake();
     return r;
   }
-  open(): number { return this.call("tcpOpen"); }
-  bind(h: number, port: number): number { return this.call("tcpBind", h, port); }
-  listen(h: number, backlog = 8): number { return this.call("tcpListen", h, backlog); }
-  accept(h: number): number { return this.call("tcpAccept", h); }
-  connect(h: number, ip: string, port: number): number { return this.call("tcpConnect", h, ipToU32(ip), port); }
-  shutdown(h: number): number { return this.call("tcpShutdown", h); }
-  close(h: number): number { return this.call("tcpClose", h); }
-  abort(h: number): number { return this.call("tcpAbort", h); }
-  setOption(h: number, opt: number, value: number): number { return this.call("tcpSetOption", h, opt, value); }
+  open(): number { return this.call((x) => x.tcpOpen()); }
+  bind(h: number, port: number): number { return this.call((x) => x.tcpBind(h, port)); }
+  listen(h: number, backlog = 8): number { return this.call((x) => x.tcpListen(h, backlog)); }
+  accept(h: number): number { return this.call((x) => x.tcpAccept(h)); }
+  connect(h: number, ip: string, port: number): number { return this.call((x) => x.tcpConnect(h, ipToU32(ip), port)); }
+  shutdown(h: number): number { return this.call((x) => x.tcpShutdown(h)); }
+  close(h: number): number { return this.call((x) => x.tcpClose(h)); }
+  abort(h: number): number { return this.call((x) => x.tcpAbort(h)); }
+  setOption(h: number, opt: number, value: number): number { return this.call((x) => x.tcpSetOption(h, opt, value)); }
   state(h: number): number { return this.x.tcpState(h); }
   /** Queue as much of `data` as fits; returns bytes queued or a negative Err. */
   write(h: number, data: Uint8Array): number {
@@ -64,7 +67,7 @@ export class TcpApi {
       const n = Math.min(data.length - done, this.ioLen);
       const io = this.x.ioBuffer();
       this.stack.bytes(io, n).set(data.subarray(done, done + n));
-      const r = this.call("tcpWrite", h, io, n);
+      const r = this.call((x) => x.tcpWrite(h, io, n));
       if (r < 0) return done > 0 ? done : r;
       done += r;
       if (r < n) break;
@@ -74,7 +77,7 @@ export class TcpApi {
   /** Bytes read (a copy), or a number: 0 = end of stream, negative = -Err (-EAGAIN: nothing yet). */
   read(h: number, max = this.ioLen): Uint8Array | number {
     const io = this.x.ioBuffer();
-    const r = this.call("tcpRead", h, io, Math.min(max, this.ioLen));
+    const r = this.call((x) => x.tcpRead(h, io, Math.min(max, this.ioLen)));
     if (r <= 0) return r;
     return this.stack.bytes(io, r).slice();
   }
@@ -282,7 +285,7 @@ class World {
   /** The side's connection is CLOSED (it had one and it ended). */
   closed(side: Side): boolean {
     const h = this.conn[side];
-    return h > 0 && this.tcp[side].state(h) === 0;
+    return h > 0 && this.tcp[side].state(h) === TcpState.CLOSED;
   }
 
   run(done: () => boolean, limitMs: number): boolean {
@@ -433,7 +436,7 @@ const defs: Record<string, ScenarioDef> = {
       dial(w, 0, SERVER_PORT, () => send(w, "client", text("hello, server")));
       reader(w, "client");
       w.on("client", (sock, kind) => {
-        if (sock === w.conn.client && kind === EventKind.Readable && w.received.client.length && w.tcp.client.state(sock) === 4) shutdown(w, "client");
+        if (sock === w.conn.client && kind === EventKind.Readable && w.received.client.length && w.tcp.client.state(sock) === TcpState.ESTABLISHED) shutdown(w, "client");
       });
       runToClosed(w);
       return [...expectPath(w, "client", ACTIVE_CLOSE), ...expectPath(w, "server", PASSIVE_CLOSE)];
@@ -524,7 +527,7 @@ const defs: Record<string, ScenarioDef> = {
       dial(w, 0);
       let gaveUp = false;
       w.on("server", (_sock, kind, arg) => {
-        if (kind === EventKind.State && arg === ((3 << 8) | 0) && !gaveUp) {
+        if (kind === EventKind.State && arg === ((TcpState.SYN_RECEIVED << 8) | TcpState.CLOSED) && !gaveUp) {
           gaveUp = true;
           w.note("server", "the half-open connection is dropped; the link is healed");
           // the client still believes it is connected: its next segment meets the listener
@@ -533,7 +536,7 @@ const defs: Record<string, ScenarioDef> = {
       });
       w.drop("client", "the client's ACK never arrives", (s) => !hasFlags(s, "SYN"), "all", () => gaveUp);
       // the server side never had a connection to accept: track the child by its events
-      w.on("server", (sock, kind, arg) => { if (kind === EventKind.State && arg === ((1 << 8) | 3)) w.conn.server = sock; });
+      w.on("server", (sock, kind, arg) => { if (kind === EventKind.State && arg === ((TcpState.LISTEN << 8) | TcpState.SYN_RECEIVED)) w.conn.server = sock; });
       w.run(() => gaveUp && w.closed("client"), 300_000);
       return [
         ...expectPath(w, "client", ["CLOSED", "SYN-SENT", "ESTABLISHED", "CLOSED"]),

@@ -9,6 +9,7 @@ import { readFileSync } from "node:fs";
 import { randomFillSync } from "node:crypto";
 import { instantiateSync } from "@assemblyscript/loader";
 import { Prng } from "./prng.js";
+import { Cfg, ERR_NAMES, type Exports, IFACE_INFO_NAMES, type IfaceInfoRaw, type Imports, UDP_INFO_NAMES, type UdpInfo } from "./abi.js";
 
 export type BuildName = "node" | "mcu" | "debug" | "testing" | "testing-mcu";
 
@@ -20,18 +21,10 @@ const BUILD_FILES: Record<BuildName, string> = {
   "testing-mcu": "testing.mcu.wasm",
 };
 
-/** Error codes (negated by ABI calls); mirrors Err in assembly/errors.ts. */
-export const ERR_NAMES: Record<number, string> = {
-  1: "EINVAL", 2: "ENOMEM", 3: "EBADF", 4: "EADDRINUSE", 5: "ECONNREFUSED", 6: "ECONNRESET",
-  7: "ETIMEDOUT", 8: "ENOTCONN", 9: "EISCONN", 10: "EPIPE", 11: "EAGAIN", 12: "EALREADY",
-  13: "EOPNOTSUPP", 14: "EHOSTUNREACH", 15: "ESTATE", 16: "EADDRNOTAVAIL", 17: "EMSGSIZE",
-};
-
-/** Event kinds passed to event(sock, kind, arg); mirrors EventKind in assembly/errors.ts. */
-export const EventKind = {
-  Readable: 1, Writable: 2, Connected: 3, Accepted: 4, Closed: 5, Reset: 6, Error: 7, State: 8,
-  EchoReply: 9, AddressChanged: 10,
-} as const;
+// The ABI's constants and export signatures come from the generated binding (src/abi.ts,
+// from abi/abi.mjs); these re-exports keep the names this module always offered.
+export { ERR_NAMES, EventKind, TCP_STATE_NAMES, TcpOpt, TCP_INFO_NAMES, UDP_INFO_NAMES, UDP_FROM_NAMES, IFACE_INFO_NAMES } from "./abi.js";
+export type { TcpInfo, TcpStateName, UdpInfo, IfaceInfoRaw } from "./abi.js";
 
 /**
  * Socket handles carry their kind (assembly/handles.ts): kind << 25 | generation << 10 | slot.
@@ -53,35 +46,8 @@ export interface UdpDatagram {
   size: number;
 }
 
-/** The u32 fields udpInfo writes, in order (see docs/abi.md). */
-export const UDP_INFO_NAMES = ["localPort", "remoteIp", "remotePort", "recvQueued", "recvDatagrams"] as const;
-export type UdpInfo = Record<(typeof UDP_INFO_NAMES)[number], number>;
 /** Bits of an AddressChanged event's arg: what changed (see docs/abi.md). */
 export const AddressChange = { Address: 1, Gateway: 2, Dns: 4 } as const;
-
-/** RFC 9293 state names, indexed by the core's TcpState numbers. */
-export const TCP_STATE_NAMES = [
-  "CLOSED", "LISTEN", "SYN-SENT", "SYN-RECEIVED", "ESTABLISHED", "FIN-WAIT-1", "FIN-WAIT-2",
-  "CLOSE-WAIT", "CLOSING", "LAST-ACK", "TIME-WAIT",
-] as const;
-export type TcpStateName = typeof TCP_STATE_NAMES[number];
-
-/** tcpSetOption option numbers (see docs/abi.md). */
-export const TcpOpt = { NoDelay: 1, KeepAlive: 2, KeepIdle: 3 } as const;
-
-/** The u32 fields tcpInfo writes, in order (see docs/abi.md). */
-export const TCP_INFO_NAMES = [
-  "state", "localPort", "remoteIp", "remotePort", "sndUna", "sndNxt", "sndWnd", "rcvNxt", "rcvWnd", "cwnd",
-  "ssthresh", "srtt", "rttvar", "rto", "retransmits", "sendQueued", "recvQueued", "mss", "lastError",
-] as const;
-export type TcpInfo = Record<(typeof TCP_INFO_NAMES)[number], number>;
-
-/** The u32 fields ifaceInfo writes, in order (see docs/abi.md); dns0..2 are the DNS servers. */
-export const IFACE_INFO_NAMES = [
-  "ipv4", "prefixLen", "netmask", "gateway", "broadcast", "mtu", "macHi", "macLo", "dnsMax", "dns0", "dns1", "dns2",
-  "mcastInUse", "mcastSize", "generation", "arpInUse",
-] as const;
-export type IfaceInfoRaw = Record<(typeof IFACE_INFO_NAMES)[number], number>;
 
 /** ifaceInfo decoded: addresses as dotted strings ("0.0.0.0" = none). */
 export interface IfaceInfo {
@@ -192,7 +158,7 @@ export interface StackOptions {
   prefix?: number;
   gateway?: string;
   mtu?: number;
-  /** Any Cfg key by name (see assembly/config.ts), e.g. { ArpTimeoutMs: 1000 }. Applied last. */
+  /** Any Cfg key by name (see Cfg in src/abi.ts), e.g. { ArpTimeoutMs: 1000 }. Applied last. */
   config?: Record<string, number>;
   /** Seed for the entropy import; without it, crypto.randomFillSync. Tests must pass one. */
   seed?: number;
@@ -205,35 +171,15 @@ export interface StackOptions {
 
 export type EventListener = (sock: number, kind: number, arg: number) => void;
 
-/** Raw exports of the core (numbers only); testing builds add more. */
-export type CoreExports = Record<string, any> & {
-  memory: WebAssembly.Memory;
-  configure(key: number, value: number): number;
-  init(): number;
-  rxBuffer(): number;
-  input(len: number, now: number): void;
-  poll(now: number): number;
-  ping(dst: number, id: number, seq: number, len: number, now: number): number;
-  statsPtr(): number;
-  statCount(): number;
-  statNames(): number;
-  poolBytes(): number;
-  ioBuffer(): number;
-  udpOpen(): number;
-  udpBind(h: number, port: number): number;
-  udpConnect(h: number, ip: number, port: number): number;
-  udpSendTo(h: number, ip: number, port: number, ptr: number, len: number): number;
-  udpRecvFrom(h: number, ptr: number, max: number, out: number): number;
-  udpClose(h: number): number;
-  udpInfo(h: number, out: number): number;
-};
+/** Raw exports of the core (numbers only; signatures from src/abi.ts); testing builds add more. */
+export type CoreExports = Exports & Record<string, any>;
 
 export class Stack {
   readonly name: string;
   readonly exports: CoreExports;
   readonly memory: WebAssembly.Memory;
   readonly clock: Clock;
-  /** Named config keys read from the module's exported Cfg enum. */
+  /** Named config keys (Cfg in src/abi.ts; test/abi.test.ts checks the module's exported Cfg.* agree). */
   readonly cfgKeys: Record<string, number>;
   /** Frames handed to tx while no driver was attached (they are dropped). */
   txUnattached = 0;
@@ -270,24 +216,12 @@ export class Stack {
         abort: (msg: number, file: number, line: number, col: number) => {
           throw new Error(`wasm abort: ${this.readString(msg)} at ${this.readString(file)}:${line}:${col}`);
         },
-      },
+      } satisfies Imports,
     };
     const { exports } = instantiateSync(wasmModule(path), imports);
     this.exports = exports as unknown as CoreExports;
     this.memory = this.exports.memory;
-    const raw = (exports as Record<string, unknown>);
-    this.cfgKeys = {};
-    for (const k of Object.keys(raw)) {
-      const m = /^Cfg\.(\w+)$/.exec(k);
-      if (m && m[1] !== "COUNT") this.cfgKeys[m[1]] = (raw[k] as WebAssembly.Global).valueOf() as number;
-    }
-    // The loader demangles "Cfg.X" into nested objects; read them there too.
-    const cfgObj = raw.Cfg as Record<string, unknown> | undefined;
-    if (cfgObj) {
-      for (const [k, v] of Object.entries(cfgObj)) {
-        if (k !== "COUNT") this.cfgKeys[k] = typeof v === "number" ? v : ((v as WebAssembly.Global).valueOf() as number);
-      }
-    }
+    this.cfgKeys = { ...Cfg };
     this.applyConfig(opts);
     if (opts.init !== false) this.init();
   }

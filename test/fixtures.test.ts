@@ -13,6 +13,7 @@ import { readPcap, writePcap, LINKTYPE_ETHERNET, type PcapFile } from "./helpers
 import { inetChecksum, pseudo } from "./wire-build.js";
 import { asString } from "./helpers/tcp-harness.js";
 import { ipToU32, parseMac } from "../src/stack.js";
+import type { Exports as AbiExports } from "../src/abi.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const pcapBytes = readFileSync(`${root}test/fixtures/kernel.pcap`);
@@ -26,16 +27,12 @@ const tshark: Decoded[] = JSON.parse(readFileSync(`${root}test/fixtures/kernel.j
 const L_ETH = 1, L_ARP = 2, L_IPV4 = 4, L_ICMP = 8, L_UDP = 16, L_TCP = 32;
 const ABSENT = 0xffffffff;
 
-interface Exports {
-  memory: WebAssembly.Memory;
+/** The ABI's exports (src/abi.ts) plus the dissector of the testing build. */
+type Exports = AbiExports & {
   dissect(ptr: number, len: number, out: number): number;
   dissectFieldCount(): number;
   dissectFieldNames(): number;
-  statsPtr(): number;
-  statCount(): number;
-  statNames(): number;
-  init(): number;
-}
+};
 
 /** A loaded test module with one spare page at the end of memory for frames and output. */
 class Dissector {

@@ -5,13 +5,12 @@ import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { ACK, SYN, asString, buildTcp, flagStr, ip } from "./helpers/tcp-harness";
 import { hostAndPeer } from "./helpers/tcp-peer";
+import type { Exports as AbiExports } from "../src/abi.js";
 
 const SRC = ip("198.51.100.9"), DST = ip("198.51.100.2");
 
-interface X {
-  memory: WebAssembly.Memory; tcpParseAt(seg: number, len: number, src: number, dst: number, out: number): number;
-  statsPtr(): number; statCount(): number; statNames(): number;
-}
+/** The ABI's exports (src/abi.ts) plus the testing build's TCP parser. */
+type X = AbiExports & { tcpParseAt(seg: number, len: number, src: number, dst: number, out: number): number };
 
 async function load(file: string) {
   const mod = await WebAssembly.compile(readFileSync(file));

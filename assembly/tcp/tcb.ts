@@ -11,10 +11,8 @@ import { EventKind } from "../errors";
 import { count, Stat } from "../stats";
 import { HandleKind, HANDLE_SLOT_BITS, HANDLE_SLOTS, handleEncode, handleGen, handleKind, handleNextGen, handleSlot } from "../handles";
 
-export const enum TcpState {
-  CLOSED = 0, LISTEN = 1, SYN_SENT = 2, SYN_RECEIVED = 3, ESTABLISHED = 4, FIN_WAIT_1 = 5,
-  FIN_WAIT_2 = 6, CLOSE_WAIT = 7, CLOSING = 8, LAST_ACK = 9, TIME_WAIT = 10,
-}
+import { TcpState } from "../abi-consts";
+export { TcpState }; // numbers declared in abi/abi.mjs
 
 // --- TCB flags ---
 export const F_INUSE: u32 = 1 << 0;

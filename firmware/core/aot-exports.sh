@@ -1,16 +1,20 @@
 #!/bin/sh
-# Usage: aot-exports.sh stack.h > aot_exports.h
-# Which optional functions the wasm2c-translated module exports (wabt 1.0.32 names them
-# Z_stackZ_<export>): WT_AOT_HAS_<name> 1 or 0; WT_AOT_HAS_tcpOpen needs the whole socket set.
+# Usage: aot-exports.sh wt_abi.h stack.h > aot_exports.h
+#        aot-exports.sh --names wt_abi.h      (the export names, for wasm2c.mk's keep list)
+# Which of the exports the C core calls (WT_ABI_FUNCTIONS in the generated wt_abi.h) the
+# wasm2c-translated module has (wabt 1.0.32 names them Z_stackZ_<export>): writes
+# WT_AOT_EXPORTS(X), the WT_ABI_FUNCTIONS entries present, for engine_aot.c's dispatch.
 set -eu
-h="$1"
-has() { if grep -q "Z_stackZ_$1(" "$h"; then echo 1; else echo 0; fi; }
-echo "/* Generated from $(basename "$h") by aot-exports.sh: do not edit. */"
-for f in poolBytes ioBuffer tcpInfo tcpSetOption; do
-  echo "#define WT_AOT_HAS_$f $(has $f)"
+list() { sed -n 's/^ *X(\(WT_FN_[A-Z0-9_]*\), *\([A-Za-z0-9_]*\), *\([0-9]*\), *\([01]\)).*/\1 \2 \3 \4/p' "$1"; }
+if [ "$1" = "--names" ]; then
+  list "$2" | while read -r id name arity res; do echo "$name"; done
+  exit 0
+fi
+abi="$1"
+h="$2"
+echo "/* Generated from $(basename "$abi") and $(basename "$h") by aot-exports.sh: do not edit. */"
+echo "#define WT_AOT_EXPORTS(X) \\"
+list "$abi" | while read -r id name arity res; do
+  if grep -q "Z_stackZ_$name(" "$h"; then echo "  X($id, $name, $arity, $res) \\"; fi
 done
-all=1
-for f in tcpOpen tcpBind tcpListen tcpAccept tcpConnect tcpWrite tcpRead tcpShutdown tcpClose tcpAbort tcpState; do
-  [ "$(has $f)" = 1 ] || all=0
-done
-echo "#define WT_AOT_HAS_tcpOpen $all"
+echo "  /* end */"

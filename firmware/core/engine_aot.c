@@ -1,6 +1,6 @@
 /* The ahead-of-time engine: the MCU module translated to C by wasm2c (wabt 1.0.32
  * naming: module "stack", imports from "env"). The build generates stack.{c,h} and
- * aot_exports.h (WT_AOT_HAS_<export> for each function the module exports). */
+ * aot_exports.h (WT_AOT_EXPORTS: the WT_ABI_FUNCTIONS entries the module exports). */
 #include "wt_engine.h"
 #include "wt_port.h"
 #include "wt_trap.h"
@@ -43,59 +43,30 @@ static int aot_start(const uint8_t *wasm, uint32_t len) {
   return 0;
 }
 
-#define S(x) (s32)(x)
+/* One case per export the translated module has: WT_AOT_EXPORTS (aot_exports.h, written by
+ * aot-exports.sh from wt_abi.h's WT_ABI_FUNCTIONS and the wasm2c header) lists exactly those. */
 #define E(name) Z_stackZ_##name
+#define AOT_ARGS_0 &inst
+#define AOT_ARGS_1 &inst, (u32)a
+#define AOT_ARGS_2 &inst, (u32)a, (u32)b
+#define AOT_ARGS_3 &inst, (u32)a, (u32)b, (u32)c
+#define AOT_RET_1(call) return (s32)(call)
+#define AOT_RET_0(call) call; return 0
+#define AOT_CASE(id, name, arity, res) case id: AOT_RET_##res(E(name)(AOT_ARGS_##arity));
+#define AOT_HAS(id, name, arity, res) case id: return 1;
 
 static int32_t aot_call(wt_fn fn, int32_t a, int32_t b, int32_t c) {
   (void)a; (void)b; (void)c;
   switch (fn) {
-    case WT_FN_CONFIGURE: return S(E(configure)(&inst, (u32)a, (u32)b));
-    case WT_FN_INIT: return S(E(init)(&inst));
-    case WT_FN_RX_BUFFER: return S(E(rxBuffer)(&inst));
-    case WT_FN_INPUT: E(input)(&inst, (u32)a, (u32)b); return 0;
-    case WT_FN_POLL: return S(E(poll)(&inst, (u32)a));
-    case WT_FN_STATS_PTR: return S(E(statsPtr)(&inst));
-    case WT_FN_STAT_COUNT: return S(E(statCount)(&inst));
-    case WT_FN_STAT_NAMES: return S(E(statNames)(&inst));
-#if WT_AOT_HAS_poolBytes
-    case WT_FN_POOL_BYTES: return S(E(poolBytes)(&inst));
-#endif
-#if WT_AOT_HAS_ioBuffer
-    case WT_FN_IO_BUFFER: return S(E(ioBuffer)(&inst));
-#endif
-#if WT_AOT_HAS_tcpOpen
-    case WT_FN_TCP_OPEN: return S(E(tcpOpen)(&inst));
-    case WT_FN_TCP_BIND: return S(E(tcpBind)(&inst, (u32)a, (u32)b));
-    case WT_FN_TCP_LISTEN: return S(E(tcpListen)(&inst, (u32)a, (u32)b));
-    case WT_FN_TCP_ACCEPT: return S(E(tcpAccept)(&inst, (u32)a));
-    case WT_FN_TCP_CONNECT: return S(E(tcpConnect)(&inst, (u32)a, (u32)b, (u32)c));
-    case WT_FN_TCP_WRITE: return S(E(tcpWrite)(&inst, (u32)a, (u32)b, (u32)c));
-    case WT_FN_TCP_READ: return S(E(tcpRead)(&inst, (u32)a, (u32)b, (u32)c));
-    case WT_FN_TCP_SHUTDOWN: return S(E(tcpShutdown)(&inst, (u32)a));
-    case WT_FN_TCP_CLOSE: return S(E(tcpClose)(&inst, (u32)a));
-    case WT_FN_TCP_ABORT: return S(E(tcpAbort)(&inst, (u32)a));
-    case WT_FN_TCP_STATE: return S(E(tcpState)(&inst, (u32)a));
-#endif
-#if WT_AOT_HAS_tcpInfo
-    case WT_FN_TCP_INFO: return S(E(tcpInfo)(&inst, (u32)a, (u32)b));
-#endif
-#if WT_AOT_HAS_tcpSetOption
-    case WT_FN_TCP_SET_OPTION: return S(E(tcpSetOption)(&inst, (u32)a, (u32)b, (u32)c));
-#endif
+    WT_AOT_EXPORTS(AOT_CASE)
     default: return -WT_EOPNOTSUPP;
   }
 }
 
 static int aot_has(wt_fn fn) {
   switch (fn) {
-    case WT_FN_CONFIGURE: case WT_FN_INIT: case WT_FN_RX_BUFFER: case WT_FN_INPUT:
-    case WT_FN_POLL: case WT_FN_STATS_PTR: case WT_FN_STAT_COUNT: case WT_FN_STAT_NAMES:
-      return 1;
-    case WT_FN_POOL_BYTES: return WT_AOT_HAS_poolBytes;
-    case WT_FN_IO_BUFFER: return WT_AOT_HAS_ioBuffer;
-    case WT_FN_TCP_INFO: return WT_AOT_HAS_tcpInfo;
-    case WT_FN_TCP_SET_OPTION: return WT_AOT_HAS_tcpSetOption;
-    default: return fn < WT_FN_COUNT && WT_AOT_HAS_tcpOpen;
+    WT_AOT_EXPORTS(AOT_HAS)
+    default: return 0;
   }
 }
 

@@ -15,9 +15,8 @@ RT   := /usr/share/wabt/wasm2c
 BINARYEN ?= $(ROOT)/node_modules/.bin
 W2C_MIN ?= 1
 W2C_UNCHECKED ?= 0
-W2C_KEEP := configure init rxBuffer input poll statsPtr statCount statNames poolBytes ioBuffer \
-            tcpOpen tcpBind tcpListen tcpAccept tcpConnect tcpWrite tcpRead tcpShutdown tcpClose \
-            tcpAbort tcpState tcpInfo tcpSetOption memory
+# The exports the core calls: WT_ABI_FUNCTIONS of the generated wt_abi.h (abi/abi.mjs).
+W2C_KEEP := $(shell sh $(CORE)/aot-exports.sh --names $(CORE)/wt_abi.h) memory
 W2C_FEATURES := --mvp-features --enable-sign-ext --enable-bulk-memory --enable-bulk-memory-opt
 CORE_OBJS := $(B)/wt_core.o $(B)/wt_app.o $(B)/wt_services.o $(B)/engine_aot.o \
              $(B)/stack.o $(B)/wasm-rt-impl.o
@@ -31,7 +30,7 @@ $(B)/wasm-rt.h: /usr/include/wasm-rt.h | $(B)
 # The options are part of the recipe: a changed W2C_MIN or W2C_UNCHECKED rebuilds.
 $(B)/w2c.opts: FORCE | $(B)
 	@echo "W2C_MIN=$(W2C_MIN) W2C_UNCHECKED=$(W2C_UNCHECKED)" | cmp -s - $@ || echo "W2C_MIN=$(W2C_MIN) W2C_UNCHECKED=$(W2C_UNCHECKED)" > $@
-$(B)/stack.aot.wasm: $(WASM) $(B)/w2c.opts $(CORE)/wasm2c.mk | $(B)
+$(B)/stack.aot.wasm: $(WASM) $(B)/w2c.opts $(CORE)/wasm2c.mk $(CORE)/wt_abi.h | $(B)
 ifeq ($(W2C_MIN),1)
 	printf '[%s]\n' "$$(for e in $(W2C_KEEP); do printf '{"name":"%s","root":true,"export":"%s"},' $$e $$e; done | sed 's/,$$//')" > $(B)/keep.json
 	$(BINARYEN)/wasm-metadce $(W2C_FEATURES) $(WASM) --graph-file $(B)/keep.json -o $@.tmp > /dev/null
@@ -48,8 +47,8 @@ $(B)/stack.c: $(B)/stack.raw.c $(CORE)/w2c-rewrite.sh
 	sh $(CORE)/w2c-rewrite.sh $< > $@.tmp && mv $@.tmp $@
 $(B)/stack_depth.h: $(B)/stack.aot.wasm $(CORE)/callgraph.mjs
 	node $(CORE)/callgraph.mjs $< > $@.tmp && mv $@.tmp $@
-$(B)/aot_exports.h: $(B)/stack.h $(CORE)/aot-exports.sh
-	sh $(CORE)/aot-exports.sh $(B)/stack.h > $@
+$(B)/aot_exports.h: $(B)/stack.h $(CORE)/aot-exports.sh $(CORE)/wt_abi.h
+	sh $(CORE)/aot-exports.sh $(CORE)/wt_abi.h $(B)/stack.h > $@
 
 $(B)/stack.o: $(B)/stack.c $(B)/stack_depth.h $(CORE)/wt_w2c_mem.h $(B)/w2c.opts
 	$(CC) -std=c99 $(GENFLAGS) -I$(CORE) -include $(B)/stack_depth.h -DWT_W2C_UNCHECKED=$(W2C_UNCHECKED) -c $< -o $@

@@ -4,20 +4,13 @@
 
 #include <string.h>
 
-const char *const wt_fn_name[WT_FN_COUNT] = {
-  "configure", "init", "rxBuffer", "input", "poll",
-  "statsPtr", "statCount", "statNames", "poolBytes",
-  "ioBuffer", "tcpOpen", "tcpBind", "tcpListen", "tcpAccept",
-  "tcpConnect", "tcpWrite", "tcpRead", "tcpShutdown", "tcpClose",
-  "tcpAbort", "tcpState", "tcpInfo", "tcpSetOption",
-};
-const uint8_t wt_fn_arity[WT_FN_COUNT] = {
-  2, 0, 0, 2, 1,
-  0, 0, 0, 0,
-  0, 0, 2, 2, 1,
-  3, 3, 3, 1, 1,
-  1, 1, 2, 3,
-};
+/* Built from the generated list in wt_abi.h (abi/abi.mjs): nothing to edit here per export. */
+#define WT_FN_NAME_(id, name, arity, res) #name,
+#define WT_FN_ARITY_(id, name, arity, res) arity,
+const char *const wt_fn_name[WT_FN_COUNT] = { WT_ABI_FUNCTIONS(WT_FN_NAME_) };
+const uint8_t wt_fn_arity[WT_FN_COUNT] = { WT_ABI_FUNCTIONS(WT_FN_ARITY_) };
+#undef WT_FN_NAME_
+#undef WT_FN_ARITY_
 
 typedef struct { int32_t sock, kind, arg; } wt_event;
 
@@ -62,8 +55,8 @@ uint8_t *wt_io(uint32_t *cap) {
 int wt_core_start(const wt_engine *e, const uint8_t *wasm, uint32_t len) {
   memset(&core, 0, sizeof core);
   core.eng = e;
-  core.mtu = 1500;     /* defaults of assembly/config.ts */
-  core.io_cap = 65536;
+  core.mtu = WT_CFG_MTU_DEFAULT;     /* the core's defaults (abi/abi.mjs) */
+  core.io_cap = WT_CFG_IO_BUF_DEFAULT;
   if (e->start(wasm, len) != 0) { core.eng = 0; return -WT_EINVAL; }
   static const wt_fn required[] = { WT_FN_CONFIGURE, WT_FN_INIT, WT_FN_RX_BUFFER, WT_FN_INPUT, WT_FN_POLL };
   for (unsigned i = 0; i < sizeof required / sizeof required[0]; i++)

@@ -3,26 +3,13 @@
 // an event queue, a hook to drop / inspect / rewrite frames, and a RawPeer that crafts
 // segments by hand (answering ARP for its own address) to test single rules.
 import { readFileSync } from "node:fs";
-import { ipToU32, TCP_INFO_NAMES, type TcpInfo } from "../../src/stack.js";
+import { ipToU32 } from "../../src/stack.js";
+import { Cfg, EventKind, type Exports as AbiExports, type Imports, TCP_INFO_NAMES, type TcpInfo, TcpState } from "../../src/abi.js";
 
-export const Cfg = {
-  MacHi: 0, MacLo: 1, Ipv4Addr: 2, PrefixLen: 3, Gateway: 4, Mtu: 5, MaxSockets: 6, SndBuf: 7, RcvBuf: 8,
-  ArpEntries: 9, ArpQueue: 10, TimeWaitEntries: 11, MslMs: 12, RtoMinMs: 13, RtoMaxMs: 14, RtoInitialMs: 15,
-  DelAckMs: 16, SynBacklog: 17, KeepIdleMs: 18, KeepIntvlMs: 19, KeepCount: 20, ArpTimeoutMs: 21,
-  SynRetries: 22, DataRetries: 23, Features: 24, IoBuf: 25, Mss: 26, RingPairs: 27, UdpSockets: 28, UdpQueueBytes: 29, McastGroups: 30,
-} as const;
-
-export const Err = {
-  EINVAL: 1, ENOMEM: 2, EBADF: 3, EADDRINUSE: 4, ECONNREFUSED: 5, ECONNRESET: 6, ETIMEDOUT: 7, ENOTCONN: 8,
-  EISCONN: 9, EPIPE: 10, EAGAIN: 11, EALREADY: 12, EOPNOTSUPP: 13, EHOSTUNREACH: 14, ESTATE: 15, EADDRNOTAVAIL: 16, EMSGSIZE: 17,
-} as const;
-
-export const Ev = { Readable: 1, Writable: 2, Connected: 3, Accepted: 4, Closed: 5, Reset: 6, Error: 7, State: 8 } as const;
-
-export const S = {
-  CLOSED: 0, LISTEN: 1, SYN_SENT: 2, SYN_RECEIVED: 3, ESTABLISHED: 4, FIN_WAIT_1: 5, FIN_WAIT_2: 6,
-  CLOSE_WAIT: 7, CLOSING: 8, LAST_ACK: 9, TIME_WAIT: 10,
-} as const;
+// The ABI's numbers, from the generated binding (src/abi.ts), under the short names the tests use.
+export { Cfg, Err } from "../../src/abi.js";
+export const Ev = EventKind;
+export const S = TcpState;
 
 export const FIN = 0x01, SYN = 0x02, RST = 0x04, PSH = 0x08, ACK = 0x10;
 
@@ -180,19 +167,10 @@ const wasmCache = new Map<string, WebAssembly.Module>();
 export interface HostOptions { ip: string; mac?: number; cfg?: Partial<Record<keyof typeof Cfg, number>>; seed?: number; build?: string }
 export interface EventRec { t: number; sock: number; kind: number; arg: number }
 
-interface Exports {
-  memory: WebAssembly.Memory;
-  configure(k: number, v: number): number; init(): number; rxBuffer(): number; input(len: number, now: number): void;
-  poll(now: number): number; statsPtr(): number; statCount(): number; statNames(): number;
-  tcpOpen(): number; tcpBind(h: number, p: number): number; tcpListen(h: number, b: number): number;
-  tcpAccept(h: number): number; tcpConnect(h: number, ip: number, port: number): number; ioBuffer(): number;
-  tcpWrite(h: number, p: number, l: number): number; tcpRead(h: number, p: number, l: number): number;
-  tcpShutdown(h: number): number; tcpClose(h: number): number; tcpAbort(h: number): number; tcpState(h: number): number;
-  tcpInfo(h: number, out: number): number; tcpSetOption(h: number, o: number, v: number): number; tcpSizes(out: number): number;
-  [k: string]: unknown;
-}
+/** The module's exports (src/abi.ts) plus whatever the testing build adds. */
+type Exports = AbiExports & { [k: string]: unknown };
 
-/** tcpInfo field names, in order (the ABI's, from src/stack.ts). */
+/** tcpInfo field names, in order (the ABI's, from src/abi.ts). */
 export { TCP_INFO_NAMES as INFO_NAMES };
 
 /** An AssemblyScript static string of a raw instance: UTF-16LE, byte length in the u32 before it. */
@@ -229,7 +207,7 @@ export class Host {
       },
       entropy: (ptr: number, len: number) => { new Uint8Array(this.x.memory.buffer, ptr, len).set(rng.bytes(len)); },
       event: (sock: number, kind: number, arg: number) => { this.events.push({ t: this.net.now, sock, kind, arg }); },
-    };
+    } satisfies Imports;
     const inst = await WebAssembly.instantiate(mod, { env });
     this.x = inst.exports as unknown as Exports;
     const c: Record<string, number> = {

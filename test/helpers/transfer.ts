@@ -6,7 +6,8 @@
 import { createHash } from "node:crypto";
 import { LinkOptions, Sim } from "../../src/links/emulated.js";
 import { Prng } from "../../src/prng.js";
-import { BuildName, ERR_NAMES, EventKind, TCP_STATE_NAMES, TcpOpt } from "../../src/stack.js";
+import type { BuildName } from "../../src/stack.js";
+import { ERR_NAMES, EventKind, TCP_STATE_NAMES, TcpOpt } from "../../src/abi.js";
 import { decodeFrame } from "../../src/trace.js";
 import { TcpApi } from "../../src/scenarios.js";
 

@@ -1,0 +1,400 @@
+// THE declaration of the module's ABI: the one place where imports, exports, error codes,
+// event kinds, TCP states, config keys (with defaults), tcpSetOption options and the
+// tcpInfo layout are written down. Plain data, no logic.
+//
+// `npm run gen:abi` (abi/gen.mjs) turns it into:
+//   src/abi.ts                 the TypeScript binding (constants, the Exports interface)
+//   assembly/abi-consts.ts     the AssemblyScript const enums (Err, EventKind, TcpState, Cfg,
+//                              TcpOpt, TcpInfoField) and the config defaults
+//   firmware/core/wt_abi.h     the C constants and the X-macro list of exports the C core calls
+//   docs/abi.md                the tables between <!-- BEGIN GENERATED abi:... --> markers
+// test/abi.test.ts fails when a generated file is stale or when build/*.wasm disagree with
+// this file (export names, arities, imports, exported enum values).
+//
+// Types are the AssemblyScript parameter types (i32, u32, usize); every one is a wasm i32.
+// Names are the AssemblyScript/TypeScript names; C names are derived (camelCase ->
+// WT_<PREFIX>_UPPER_SNAKE) unless an entry gives `c`.
+
+/** Bumped on any incompatible change (a number or a signature changes, an export goes). */
+export const ABI_VERSION = 1;
+
+/**
+ * Imports, module "env". Every host provides all of them even if a build does not import
+ * one (the optimizer drops unused imports). `debugOnly`: only the debug build imports it.
+ */
+export const imports = [
+  {
+    name: "tx", params: [["ptr", "usize"], ["len", "i32"]], result: null,
+    doc: "send one Ethernet frame of `len` bytes (no FCS) held at `ptr`. The bytes are only valid during the call: copy them or transmit synchronously.",
+  },
+  {
+    name: "entropy", params: [["ptr", "usize"], ["len", "i32"]], result: null,
+    doc: "fill `len` bytes at `ptr` from a random source (ISN secret, ephemeral ports). Tests use a seeded PRNG so runs are reproducible.",
+  },
+  {
+    name: "event", params: [["sock", "i32"], ["kind", "i32"], ["arg", "i32"]], result: null,
+    doc: "wake the host: something happened (see event kinds). Must not call back into the module.",
+  },
+  {
+    name: "abort", params: [["msg", "usize"], ["file", "usize"], ["line", "u32"], ["col", "u32"]], result: null,
+    debugOnly: true,
+    doc: "AssemblyScript's abort (only reachable in the debug build; release builds use `noAssert`). `msg`/`file` are strings (see \"Strings\"). Throw / reset.",
+  },
+];
+
+/**
+ * Exported functions, in the order of the docs tables. `section` picks the table in
+ * docs/abi.md (a new section needs a marker pair there, see "Adding an export").
+ * `firmware: true`: the C core calls it through wt_call (at most 3 parameters); it gets a
+ * WT_FN_* id, an entry in every engine's table and survives the AOT build's dead-code pass.
+ */
+export const functions = [
+  // --- core ---
+  {
+    name: "configure", section: "core", firmware: true, params: [["key", "i32"], ["value", "u32"]], result: "i32",
+    doc: "set a config key (below); 0, `-EINVAL` (unknown key), `-ESTATE` (after init)",
+  },
+  {
+    name: "init", section: "core", firmware: true, params: [], result: "i32",
+    doc: "reserve pools, start the interface; 0, `-ENOMEM` (a bad config value or out of memory), `-ESTATE` (twice)",
+  },
+  {
+    name: "rxBuffer", section: "core", firmware: true, params: [], result: "usize",
+    doc: "where the host writes one received frame (capacity MTU + 14 bytes)",
+  },
+  {
+    name: "input", section: "core", firmware: true, params: [["len", "i32"], ["now", "u32"]], result: null,
+    doc: "process the frame of `len` bytes at `rxBuffer()`. A `len` above MTU + 14 is dropped (`eth_too_long`); bad frames never trap, they are counted",
+  },
+  {
+    name: "poll", section: "core", firmware: true, params: [["now", "u32"]], result: "i32",
+    doc: "run ARP and TCP timers; ms until the next deadline, -1 for none",
+  },
+  {
+    name: "ping", section: "core", params: [["dst", "u32"], ["id", "i32"], ["seq", "i32"], ["len", "i32"], ["now", "u32"]], result: "i32",
+    doc: "send an ICMP echo request to `dst` (host order) with `len` data bytes (0, 1, 2, ... mod 256). 0, `-EINVAL` (len < 0 or > MTU - 28), `-EHOSTUNREACH` (no route, ARP queue full), `-ESTATE` (before init). A reply raises `event(-1, EchoReply, seq)`",
+  },
+  {
+    name: "statsPtr", section: "core", firmware: true, params: [], result: "usize",
+    doc: "address of `statCount()` u32 counters",
+  },
+  { name: "statCount", section: "core", firmware: true, params: [], result: "i32", doc: "number of counters" },
+  {
+    name: "statNames", section: "core", firmware: true, params: [], result: "usize",
+    doc: "a static string: the counter names, comma-separated, in counter order",
+  },
+  {
+    name: "poolBytes", section: "core", firmware: true, params: [], result: "i32",
+    doc: "bytes reserved by init (the memory footprint beyond static data)",
+  },
+
+  // --- tcp (assembly/sockets.ts) ---
+  {
+    name: "tcpOpen", section: "tcp", firmware: true, params: [], result: "i32",
+    doc: "a new CLOSED socket handle; `-ENOMEM` (pool full), `-ESTATE` (before init)",
+  },
+  {
+    name: "tcpBind", section: "tcp", firmware: true, params: [["h", "i32"], ["port", "i32"]], result: "i32",
+    doc: "local port; 0 = random free ephemeral port in 49152-65535 (RFC 6056 §3.3.1). `-EADDRINUSE`, `-EINVAL` (bound already, out of range, not CLOSED)",
+  },
+  {
+    name: "tcpListen", section: "tcp", firmware: true, params: [["h", "i32"], ["backlog", "i32"]], result: "i32",
+    doc: "LISTEN with an accept queue of `backlog` (1-1024); binds an ephemeral port if unbound. Half-open connections per listener are bounded by `SynBacklog`; past it SYN cookies (Features bit 3) or a counted drop (`tcp_syn_backlog_full`)",
+  },
+  {
+    name: "tcpAccept", section: "tcp", firmware: true, params: [["h", "i32"]], result: "i32",
+    doc: "the oldest established connection as a new handle, or `-EAGAIN`; `-EINVAL` on a non-listener",
+  },
+  {
+    name: "tcpConnect", section: "tcp", firmware: true, params: [["h", "i32"], ["ip", "u32"], ["port", "i32"]], result: "i32",
+    doc: "active open (SYN now). 0, then `Connected` or `Error(ECONNREFUSED/ETIMEDOUT)`. Unbound sockets get an RFC 6056 §3.3.3 port. `-EALREADY` (SYN-SENT), `-EISCONN`, `-EOPNOTSUPP` (listener), `-EINVAL` (ip 0/broadcast, port 0), `-ENOMEM` (every ring pair is held by a connection: no SYN sent, the socket stays CLOSED and may connect again later)",
+  },
+  {
+    name: "ioBuffer", section: "tcp", firmware: true, params: [], result: "usize",
+    doc: "address of the host I/O scratch region (`IoBuf` bytes, default 65536); the host writes payload here for `tcpWrite` and reads it after `tcpRead` (any in-memory pointer works)",
+  },
+  {
+    name: "tcpWrite", section: "tcp", firmware: true, params: [["h", "i32"], ["ptr", "usize"], ["len", "i32"]], result: "i32",
+    doc: "bytes queued (may be < len; 0 when the send ring is full, `Writable` follows when ACKs free space). Allowed in SYN-SENT/SYN-RECEIVED (sent once established), ESTABLISHED, CLOSE-WAIT. `-EPIPE` after shutdown/close, `-ENOTCONN` before connect, the connection's error (`-ECONNRESET`...) after it failed",
+  },
+  {
+    name: "tcpRead", section: "tcp", firmware: true, params: [["h", "i32"], ["ptr", "usize"], ["len", "i32"]], result: "i32",
+    doc: "bytes copied; 0 = EOF (peer's FIN received and all data read); `-EAGAIN` nothing yet; `-EOPNOTSUPP` on a listener; `-ECONNRESET`/... after a failure with nothing left",
+  },
+  {
+    name: "tcpShutdown", section: "tcp", firmware: true, params: [["h", "i32"]], result: "i32",
+    doc: "half-close the write side: FIN after queued data (ESTABLISHED -> FIN-WAIT-1, CLOSE-WAIT -> LAST-ACK; in SYN-SENT/SYN-RECEIVED the FIN waits for the handshake); idempotent; `-ENOTCONN` otherwise",
+  },
+  {
+    name: "tcpClose", section: "tcp", firmware: true, params: [["h", "i32"]], result: "i32",
+    doc: "graceful close; the stack releases the handle when the connection reaches CLOSED or TIME-WAIT (TIME-WAIT then lives in a compact table, not in a TCB). Closing with unread received data sends a RST instead (RFC 2525 §2.17). A listener's unaccepted connections are reset",
+  },
+  {
+    name: "tcpAbort", section: "tcp", firmware: true, params: [["h", "i32"]], result: "i32",
+    doc: "RST (in synchronized states) and release the handle at once",
+  },
+  {
+    name: "tcpState", section: "tcp", firmware: true, params: [["h", "i32"]], result: "i32",
+    doc: "TcpState number (table below)",
+  },
+  {
+    name: "tcpInfo", section: "tcp", firmware: true, params: [["h", "i32"], ["out", "usize"]], result: "i32",
+    doc: "the tcpInfo fields (table below), one u32 each, at `out`",
+  },
+  {
+    name: "tcpSetOption", section: "tcp", firmware: true, params: [["h", "i32"], ["opt", "i32"], ["value", "i32"]], result: "i32",
+    doc: "set a socket option (TcpOpt table below); `-EINVAL` for an unknown option or a value out of range",
+  },
+  {
+    name: "tcpSizes", section: "tcp", params: [["out", "usize"]], result: "i32",
+    doc: "two u32: bytes of one TCB (256, aligned) and of one TIME-WAIT entry (32)",
+  },
+  {
+    name: "tcpTimeWaitList", section: "tcp", params: [["out", "usize"], ["max", "i32"]], result: "i32",
+    doc: "the compact TIME-WAIT entries (connections whose handle is gone): up to `max` rows at `out` (the timeWaitRow fields below, u32 each); returns rows written (at most `TimeWaitEntries`). `-EINVAL` for `max` < 0 or the rows outside linear memory",
+  },
+  // --- the interface at run time (assembly/iface.ts) ---
+  {
+    name: "ifaceSetIpv4", section: "iface", params: [["addr", "u32"], ["prefixLen", "i32"], ["gateway", "u32"]], result: "i32",
+    doc: "set the address, prefix (0-32) and default router (0 = none). `-EINVAL`: prefix outside 0-32; `addr` 0, 0.x.x.x, 127.x.x.x, multicast or class E (255.255.255.255 included), or (prefix 1-30) the subnet's network or broadcast number; a gateway that is not such a valid host, is `addr`, or lies outside the prefix. Same values again: 0, nothing happens. A new address ends the connections on the old one (EADDRNOTAVAIL), drops frames queued for ARP (`iface_queue_flushed`), forgets ARP entries outside the new prefix and is announced at once (RFC 5227 §2.3: `arp_announcements_tx`). One `AddressChanged` event",
+  },
+  {
+    name: "ifaceClearIpv4", section: "iface", params: [], result: "i32",
+    doc: "remove the address, prefix and gateway; connections on it end (EADDRNOTAVAIL); the ARP cache and queue are emptied. No address already: 0, no event. DNS servers are kept",
+  },
+  {
+    name: "ifaceSetDns", section: "iface", params: [["index", "i32"], ["addr", "u32"]], result: "i32",
+    doc: "DNS server `index` (0-2) = `addr`; 0 clears the slot. `-EINVAL`: index outside 0-2, `addr` loopback, 0.x.x.x, multicast, class E or broadcast. One `AddressChanged` (bit 4) per call that changed a slot",
+  },
+  {
+    name: "ifaceJoinGroup", section: "iface", params: [["group", "u32"]], result: "i32",
+    doc: "accept IPv4 group `group` (224.0.0.0/4): its MAC 01:00:5e + low 23 bits (RFC 1112 §6.4) enters the filter or gains a reference. `-EINVAL` (not multicast), `-ENOMEM` (filter full)",
+  },
+  {
+    name: "ifaceLeaveGroup", section: "iface", params: [["group", "u32"]], result: "i32",
+    doc: "drop one reference; the entry goes at zero. `-EINVAL` (not multicast, or not joined)",
+  },
+  {
+    name: "ifaceJoinMac", section: "iface", params: [["hi16", "i32"], ["lo32", "u32"]], result: "i32",
+    doc: "the same for a raw group MAC `hi16:lo32` (e.g. 33:33:00:00:00:01 = `0x3333, 0x00000001` for IPv6). `-EINVAL`: not a group MAC or broadcast; `-ENOMEM` full",
+  },
+  {
+    name: "ifaceLeaveMac", section: "iface", params: [["hi16", "i32"], ["lo32", "u32"]], result: "i32",
+    doc: "drop one reference; `-EINVAL` when not joined",
+  },
+  {
+    name: "ifaceInfo", section: "iface", params: [["out", "usize"]], result: "i32",
+    doc: "the ifaceInfo fields (table below), one u32 each, at `out`; `-EINVAL` when they would lie outside linear memory",
+  },
+  // --- UDP sockets (assembly/udp.ts) ---
+  {
+    name: "udpOpen", section: "udp", params: [], result: "i32",
+    doc: "a new UDP socket handle; `-ENOMEM` when all `UdpSockets` are in use",
+  },
+  {
+    name: "udpBind", section: "udp", params: [["h", "i32"], ["port", "i32"]], result: "i32",
+    doc: "bind a local port; 0 = an ephemeral port in 49152-65535 from a random start (RFC 6056 §3.3.1). Returns the port bound (> 0). `-EADDRINUSE`, `-EINVAL` (already bound, port out of range)",
+  },
+  {
+    name: "udpConnect", section: "udp", params: [["h", "i32"], ["ip", "u32"], ["port", "i32"]], result: "i32",
+    doc: "fix the peer: only its datagrams are delivered, sends may omit the destination; binds an ephemeral port if unbound. `ip` 0 and `port` 0 dissolve the association. `-EINVAL` for a zero, broadcast or multicast peer or a bad port",
+  },
+  {
+    name: "udpSendTo", section: "udp", params: [["h", "i32"], ["ip", "u32"], ["port", "i32"], ["ptr", "usize"], ["len", "i32"]], result: "i32",
+    doc: "send one datagram of `len` bytes at `ptr` (`ip` 0 and `port` 0: to the connected peer); returns `len`. `-EMSGSIZE` (more than MTU - 28), `-EISCONN`, `-ENOTCONN`, `-EINVAL`, `-EHOSTUNREACH`",
+  },
+  {
+    name: "udpRecvFrom", section: "udp", params: [["h", "i32"], ["ptr", "usize"], ["max", "i32"], ["out", "usize"]], result: "i32",
+    doc: "copy the oldest datagram (at most `max` bytes) to `ptr` and the udpFrom fields (table below) to `out`; a longer datagram is truncated (its full length in `size`) and the rest discarded. `-EAGAIN` when none is queued; a refused call consumes nothing",
+  },
+  {
+    name: "udpClose", section: "udp", params: [["h", "i32"]], result: "i32",
+    doc: "release the socket and its queued datagrams",
+  },
+  {
+    name: "udpInfo", section: "udp", params: [["h", "i32"], ["out", "usize"]], result: "i32",
+    doc: "the udpInfo fields (table below), one u32 each, at `out`",
+  },
+];
+
+/** Exported non-function items besides the enum globals below. */
+export const otherExports = [
+  { name: "ABI_VERSION", kind: "global", type: "i32", doc: "the ABI version" },
+  { name: "memory", kind: "memory", doc: "linear memory; may grow only during `init`" },
+];
+
+/**
+ * These enums are also exported as i32 globals named `Enum.Member` (AssemblyScript's
+ * `export { Err }` in abi.ts), so hosts may read numbers by name; Cfg also exports COUNT.
+ */
+export const exportedEnums = ["Err", "EventKind", "Cfg"];
+
+/** Error codes, returned negated by ABI calls: [name, number, meaning]. */
+export const Err = [
+  ["OK", 0, "success"],
+  ["EINVAL", 1, "bad argument"],
+  ["ENOMEM", 2, "pool exhausted / init failed"],
+  ["EBADF", 3, "unknown or closed handle"],
+  ["EADDRINUSE", 4, "port in use"],
+  ["ECONNREFUSED", 5, "connection refused (RST to our SYN)"],
+  ["ECONNRESET", 6, "connection reset by peer"],
+  ["ETIMEDOUT", 7, "retransmissions exhausted"],
+  ["ENOTCONN", 8, "not connected"],
+  ["EISCONN", 9, "already connected"],
+  ["EPIPE", 10, "write after shutdown"],
+  ["EAGAIN", 11, "would block (no data / no space / nothing to accept)"],
+  ["EALREADY", 12, "connect already in progress"],
+  ["EOPNOTSUPP", 13, "not supported on this socket (e.g. read on a listener)"],
+  ["EHOSTUNREACH", 14, "no route to host"],
+  ["ESTATE", 15, "called before init / twice"],
+  ["EADDRNOTAVAIL", 16, "the local address went away (connections on it end with this); tcpConnect without an address"],
+  ["EMSGSIZE", 17, "a datagram larger than one IP packet at the MTU"],
+];
+
+/** Kinds passed to the host's event(sock, kind, arg): name, number, sock, arg, meaning. C prefix WT_EV_. */
+export const EventKind = [
+  { name: "Readable", value: 1, sock: "socket", arg: "bytes readable", doc: "data (or FIN) can be read" },
+  { name: "Writable", value: 2, sock: "socket", arg: "free send-ring bytes", doc: "send buffer space freed" },
+  { name: "Connected", value: 3, sock: "socket", arg: "-", doc: "active open completed" },
+  { name: "Accepted", value: 4, sock: "listener", arg: "-", doc: "a listener has a connection to accept" },
+  { name: "Closed", value: 5, sock: "socket", arg: "-", doc: "connection fully closed (handle can be released)" },
+  { name: "Reset", value: 6, sock: "socket", arg: "error code", doc: "connection reset by peer" },
+  { name: "Error", value: 7, sock: "socket", arg: "error code (ECONNREFUSED, ETIMEDOUT, ...)", doc: "connection failed" },
+  { name: "State", value: 8, sock: "socket", arg: "(from << 8) \\| to, TCP state numbers", doc: "state transition" },
+  { name: "EchoReply", value: 9, sock: "-1", arg: "ICMP sequence number of the reply", doc: "ICMP echo reply received" },
+  { name: "AddressChanged", value: 10, sock: "-1", arg: "what changed: 1 address/prefix, 2 gateway, 4 DNS", doc: "the interface's configuration changed (ifaceSetIpv4, ifaceClearIpv4, ifaceSetDns)" },
+];
+
+/** TCP states (RFC 9293): numbers returned by tcpState and carried by State events. C prefix WT_TCP_. */
+export const TcpState = [
+  ["CLOSED", 0, "CLOSED"],
+  ["LISTEN", 1, "LISTEN"],
+  ["SYN_SENT", 2, "SYN-SENT"],
+  ["SYN_RECEIVED", 3, "SYN-RECEIVED"],
+  ["ESTABLISHED", 4, "ESTABLISHED"],
+  ["FIN_WAIT_1", 5, "FIN-WAIT-1"],
+  ["FIN_WAIT_2", 6, "FIN-WAIT-2"],
+  ["CLOSE_WAIT", 7, "CLOSE-WAIT"],
+  ["CLOSING", 8, "CLOSING"],
+  ["LAST_ACK", 9, "LAST-ACK"],
+  ["TIME_WAIT", 10, "TIME-WAIT"],
+];
+
+/**
+ * Configuration keys for configure(key, value), before init. `default` is what the core
+ * uses when a key is never set. Keys are dense from 0 (Cfg.COUNT = the number of keys).
+ * Addresses are u32 in host order (198.51.100.2 = 0xC6336402). C prefix WT_CFG_.
+ */
+export const Cfg = [
+  { name: "MacHi", key: 0, default: 0x0200, hex: 4, doc: "first two MAC octets, big-endian (must not be a group address)" },
+  { name: "MacLo", key: 1, default: 0x00000001, hex: 8, doc: "last four MAC octets, big-endian" },
+  { name: "Ipv4Addr", key: 2, default: 0, doc: "our address (0 = unconfigured: no IP traffic)" },
+  { name: "PrefixLen", key: 3, default: 24, doc: "0..32" },
+  { name: "Gateway", key: 4, default: 0, doc: "default router (0 = none: off-link destinations are unreachable)" },
+  { name: "Mtu", key: 5, default: 1500, doc: "IP MTU, 576..9000 (frames up to MTU + 14 bytes)" },
+  { name: "MaxSockets", key: 6, default: 8, doc: "TCP connection blocks (listeners included), at most 1024" },
+  { name: "SndBuf", key: 7, default: 16384, doc: "bytes per TCP send ring" },
+  { name: "RcvBuf", key: 8, default: 16384, doc: "bytes per TCP receive ring" },
+  { name: "ArpEntries", key: 9, default: 16, doc: "ARP cache entries (1..4096)" },
+  { name: "ArpQueue", key: 10, default: 8, doc: "frames that may wait for ARP resolution, whole stack (0..4096)" },
+  { name: "TimeWaitEntries", key: 11, default: 64, doc: "compact TIME-WAIT entries" },
+  { name: "MslMs", key: 12, default: 30000, doc: "maximum segment lifetime; TIME-WAIT = 2 MSL" },
+  { name: "RtoMinMs", key: 13, default: 200, doc: "RFC 6298 minimum RTO" },
+  { name: "RtoMaxMs", key: 14, default: 60000, doc: "RFC 6298 maximum RTO" },
+  { name: "RtoInitialMs", key: 15, default: 1000, doc: "RFC 6298 initial RTO" },
+  { name: "DelAckMs", key: 16, default: 200, doc: "delayed-ACK limit (0 = ACK at once)" },
+  { name: "SynBacklog", key: 17, default: 8, doc: "half-open connections per listener" },
+  { name: "KeepIdleMs", key: 18, default: 7200000, doc: "keepalive: idle time before the first probe" },
+  { name: "KeepIntvlMs", key: 19, default: 75000, doc: "keepalive: interval between probes" },
+  { name: "KeepCount", key: 20, default: 9, doc: "keepalive: unanswered probes before ETIMEDOUT" },
+  { name: "ArpTimeoutMs", key: 21, default: 60000, doc: "lifetime of a resolved ARP entry" },
+  { name: "SynRetries", key: 22, default: 5, doc: "SYN and SYN+ACK retransmissions before giving up" },
+  { name: "DataRetries", key: 23, default: 12, doc: "data retransmissions before ETIMEDOUT" },
+  { name: "Features", key: 24, default: 15, doc: "bit 0 timestamps, 1 SACK, 2 window scale, 3 SYN cookies" },
+  { name: "IoBuf", key: 25, default: 65536, doc: "host I/O scratch region for socket read/write" },
+  { name: "Mss", key: 26, default: 0, doc: "0 = MTU - 40" },
+  {
+    name: "RingPairs", key: 27, default: 0,
+    doc: "send + receive ring pairs (`SndBuf` + `RcvBuf` each) = connections at once; 0 (or more than MaxSockets) = MaxSockets. Listeners and TIME-WAIT hold none; a connection takes a pair at `tcpConnect` or at the SYN that creates its passive child, and returns it when freed, or at CLOSED / TIME-WAIT once its unread data is read. None free: `tcpConnect` is `-ENOMEM`, an incoming SYN is dropped (`tcp_no_rings`)",
+  },
+  { name: "UdpSockets", key: 28, default: 4, doc: "UDP sockets (0..1024; 0 = no UDP: every datagram finds no port)" },
+  { name: "UdpQueueBytes", key: 29, default: 2048, doc: "bytes of each UDP socket's receive queue; a datagram takes 8 + its payload length; one that does not fit is dropped (`udp_queue_full`)" },
+  { name: "McastGroups", key: 30, default: 8, doc: "multicast filter entries (group MACs joined at once, each reference-counted), 0..256 (0 = no multicast reception)" },
+];
+
+/** tcpSetOption(h, opt, value) options. C prefix WT_TCP_OPT_. */
+export const TcpOpt = [
+  { name: "NoDelay", value: 1, c: "NODELAY", doc: "Nagle off when value != 0 (Nagle is on by default)" },
+  { name: "KeepAlive", value: 2, c: "KEEPALIVE", doc: "keepalive on when value != 0 (KeepIdleMs / KeepIntvlMs / KeepCount)" },
+  {
+    name: "KeepIdle", value: 3, c: "KEEPIDLE",
+    doc: "this socket's keepalive idle time in seconds, 1-65535, like Linux's TCP_KEEPIDLE; 0 = `KeepIdleMs`; kept in the TCB, inherited by a listener's children; with KEEPALIVE on, re-arms the timer from the latest `input`/`poll`. `-EINVAL` outside 0-65535",
+  },
+];
+
+/** The u32 fields tcpInfo(h, out) writes at out, in order. */
+export const tcpInfo = [
+  ["state", "TcpState number"],
+  ["localPort", "local port"],
+  ["remoteIp", "remote IPv4 address (host order)"],
+  ["remotePort", "remote port"],
+  ["sndUna", "oldest unacknowledged sequence number"],
+  ["sndNxt", "next sequence number to send"],
+  ["sndWnd", "peer's window (bytes, scaled)"],
+  ["rcvNxt", "next sequence number expected"],
+  ["rcvWnd", "window we advertised"],
+  ["cwnd", "congestion window (bytes)"],
+  ["ssthresh", "slow-start threshold (bytes)"],
+  ["srtt", "smoothed RTT (ms)"],
+  ["rttvar", "RTT variation (ms)"],
+  ["rto", "retransmission timeout (ms)"],
+  ["retransmits", "retransmissions"],
+  ["sendQueued", "bytes in the send ring"],
+  ["recvQueued", "bytes in the receive ring"],
+  ["mss", "peer's MSS (without options)"],
+  ["lastError", "the connection's error (Err), 0 = none"],
+];
+
+/** The u32 fields of one tcpTimeWaitList row, in order. */
+export const timeWaitRow = [
+  ["localPort", "local port"],
+  ["remoteIp", "remote IPv4 address (host order)"],
+  ["remotePort", "remote port"],
+  ["msLeft", "ms left of 2*MSL as of the latest input/poll"],
+];
+
+/** The u32 fields ifaceInfo(out) writes, in order. */
+export const ifaceInfo = [
+  ["ipv4", "our address, 0 = none"],
+  ["prefixLen", "0 without an address"],
+  ["netmask", "from prefixLen"],
+  ["gateway", "0 = none"],
+  ["broadcast", "the subnet's broadcast address (255.255.255.255 without an address, or on a /31 or /32)"],
+  ["mtu", "IP MTU"],
+  ["macHi", "our MAC, first two octets (as Cfg.MacHi)"],
+  ["macLo", "our MAC, last four octets (as Cfg.MacLo)"],
+  ["dnsMax", "DNS server slots (3)"],
+  ["dns0", "DNS server 0, 0 = unset"],
+  ["dns1", "DNS server 1, 0 = unset"],
+  ["dns2", "DNS server 2, 0 = unset"],
+  ["mcastInUse", "multicast filter entries in use"],
+  ["mcastSize", "McastGroups"],
+  ["generation", "configuration changes so far (one per AddressChanged)"],
+  ["arpInUse", "ARP cache entries in use (pending or resolved)"],
+];
+
+/** The u32 fields udpInfo(h, out) writes, in order. */
+export const udpInfo = [
+  ["localPort", "bound port, 0 = unbound"],
+  ["remoteIp", "connected peer (host order), 0 = none"],
+  ["remotePort", "connected peer's port, 0 = none"],
+  ["recvQueued", "payload bytes queued"],
+  ["recvDatagrams", "datagrams queued"],
+];
+
+/** The u32 fields udpRecvFrom writes at `out`, in order. */
+export const udpFrom = [
+  ["address", "source IPv4 address (host order)"],
+  ["port", "source port"],
+  ["size", "the datagram's full payload length (> the result when truncated)"],
+];

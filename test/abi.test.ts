@@ -1,0 +1,117 @@
+// Drift tests for the one ABI declaration (abi/abi.mjs): the generated files are current,
+// and the built modules, their imports and the C header agree with the declaration.
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+// @ts-ignore plain .mjs without types
+import * as abi from "../abi/abi.mjs";
+// @ts-ignore plain .mjs without types
+import { generate, GENERATED } from "../abi/gen.mjs";
+// @ts-ignore plain .mjs without types
+import { wasmSignatures } from "../abi/wasm-sig.mjs";
+
+const root = join(import.meta.dirname, "..");
+
+interface Fn { name: string; params: [string, string][]; result: string | null; firmware?: boolean; section: string }
+interface Imp { name: string; params: [string, string][]; result: string | null; debugOnly?: boolean }
+const fns = abi.functions as Fn[];
+const imports = abi.imports as Imp[];
+const sig = (params: unknown[], result: string | null) => `(${params.map(() => "i32").join(",")})->${result === null ? "" : "i32"}`;
+const wsig = (e: { params: string[]; results: string[] }) => `(${e.params.join(",")})->${e.results.join(",")}`;
+
+/** [name, number] of every enum member the module exports as a global "Enum.Member". */
+function enumGlobals(): [string, number][] {
+  const out: [string, number][] = [];
+  for (const e of abi.exportedEnums as string[]) {
+    const list = abi[e] as ([string, number, string?] | { name: string; value?: number; key?: number })[];
+    for (const m of list) {
+      if (Array.isArray(m)) out.push([`${e}.${m[0]}`, m[1]]);
+      else out.push([`${e}.${m.name}`, (m.value ?? m.key)!]);
+    }
+    if (e === "Cfg") out.push(["Cfg.COUNT", list.length]);
+  }
+  return out;
+}
+
+describe("ABI declaration (abi/abi.mjs)", () => {
+  it("generated files are current (else: run npm run gen:abi and commit)", () => {
+    const want = generate(root) as Record<string, string>;
+    expect(Object.keys(want).sort()).toEqual([...GENERATED].sort());
+    const stale = Object.keys(want).filter((p) => !existsSync(join(root, p)) || readFileSync(join(root, p), "utf8") !== want[p]);
+    expect(stale, `stale generated ABI files: ${stale.join(", ")}; run npm run gen:abi`).toEqual([]);
+  });
+
+  for (const build of ["stack.wasm", "stack.mcu.wasm", "stack.debug.wasm"]) {
+    describe(`build/${build}`, () => {
+      const bytes = readFileSync(join(root, "build", build));
+      const { imports: imps, exports: exps } = wasmSignatures(bytes);
+
+      it("exports exactly the declared functions, with the declared arities (all i32)", () => {
+        const have = Object.fromEntries(exps.filter((e: { kind: string }) => e.kind === "function").map((e: any) => [e.name, wsig(e)]));
+        const want = Object.fromEntries(fns.map((f) => [f.name, sig(f.params, f.result)]));
+        expect(have).toEqual(want);
+      });
+
+      it("exports exactly the declared globals and memory, with the declared values", () => {
+        const other = exps.filter((e: { kind: string }) => e.kind !== "function").map((e: any) => `${e.kind} ${e.name}`).sort();
+        const want = [
+          ...(abi.otherExports as { name: string; kind: string }[]).map((e) => `${e.kind} ${e.name}`),
+          ...enumGlobals().map(([n]) => `global ${n}`),
+        ].sort();
+        expect(other).toEqual(want);
+        const env = Object.fromEntries(imports.map((i) => [i.name, () => { throw new Error(`${i.name} called`); }]));
+        const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env });
+        const x = inst.exports as Record<string, WebAssembly.Global>;
+        expect(x.ABI_VERSION.value).toBe(abi.ABI_VERSION);
+        const values = Object.fromEntries(enumGlobals().map(([n]) => [n, x[n].value]));
+        expect(values).toEqual(Object.fromEntries(enumGlobals()));
+      });
+
+      it("imports only declared functions from env, with the declared arities", () => {
+        const want = Object.fromEntries(imports.map((i) => [i.name, sig(i.params, i.result)]));
+        for (const i of imps) {
+          expect(i.module).toBe("env");
+          expect(i.kind).toBe("function");
+          expect(wsig(i), `import ${i.name}`).toBe(want[i.name]);
+        }
+        const names = imps.map((i: { name: string }) => i.name);
+        for (const i of imports) if (!i.debugOnly) expect(names, `import ${i.name}`).toContain(i.name);
+        if (build === "stack.debug.wasm") expect(names).toContain("abort");
+      });
+    });
+  }
+
+  it("the testing builds carry every declared export (the TCP harness uses them)", () => {
+    for (const build of ["testing.wasm", "testing.mcu.wasm"]) {
+      const { exports: exps } = wasmSignatures(readFileSync(join(root, "build", build)));
+      const have = Object.fromEntries(exps.filter((e: { kind: string }) => e.kind === "function").map((e: any) => [e.name, wsig(e)]));
+      for (const f of fns) expect(have[f.name], `${build}: ${f.name}`).toBe(sig(f.params, f.result));
+    }
+  });
+
+  it("the C header's export list (WT_ABI_FUNCTIONS) and constants equal the declaration", () => {
+    const h = readFileSync(join(root, "firmware/core/wt_abi.h"), "utf8");
+    const list = [...h.matchAll(/^ *X\((WT_FN_\w+), (\w+), (\d+), ([01])\)/gm)].map((m) => [m[2], Number(m[3]), m[4] === "1"]);
+    expect(list).toEqual(fns.filter((f) => f.firmware).map((f) => [f.name, f.params.length, f.result !== null]));
+    const num = (name: string) => Number(new RegExp(`\\b${name} = (\\d+)`).exec(h)?.[1]);
+    for (const [n, v] of abi.Err as [string, number][]) expect(num(`WT_${n}`), n).toBe(v);
+    for (const e of abi.EventKind as { name: string; value: number }[]) {
+      expect(num(`WT_EV_${e.name.replace(/([a-z])([A-Z])/g, "$1_$2").toUpperCase()}`), e.name).toBe(e.value);
+    }
+    for (const [n, v] of abi.TcpState as [string, number][]) expect(num(`WT_TCP_${n}`), n).toBe(v);
+    for (const c of abi.Cfg as { name: string; key: number; default: number }[]) {
+      const cn = c.name.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase();
+      expect(num(`WT_CFG_${cn}`), c.name).toBe(c.key);
+      expect(Number(new RegExp(`#define WT_CFG_${cn}_DEFAULT (\\w+)u`).exec(h)?.[1]), `${c.name} default`).toBe(c.default);
+    }
+    expect(num("WT_TCP_INFO_COUNT")).toBe(abi.tcpInfo.length);
+  });
+
+  it("every firmware export takes at most 3 parameters (wt_call) and the other exports are listed in the header's comment", () => {
+    const h = readFileSync(join(root, "firmware/core/wt_abi.h"), "utf8");
+    for (const f of fns) {
+      if (f.firmware) expect(f.params.length).toBeLessThanOrEqual(3);
+      else expect(h).toContain(` *   ${f.name}(`);
+    }
+  });
+});
