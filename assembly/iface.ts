@@ -26,7 +26,7 @@ import {
   icmpParse, icmpType, icmpCode, icmpSeq, icmpFinish, icmpEmitEcho, icmpEmitUnreach,
 } from "./wire/icmp";
 import { udpParse } from "./wire/udp";
-import { tcpInput, tcpPoll } from "./tcp/input";
+import { tcpInput4, tcpPoll } from "./tcp/input";
 import { tcpIcmpUnreach } from "./tcp/icmp";
 
 /** Retransmit an unanswered ARP request after this long. */
@@ -120,7 +120,7 @@ export function ifaceInit(): bool {
   regionEnd = queueCount > 0 ? queue + <usize>queueCount * slotSize : arpTable + <usize>arpCount * offsetof<ArpEntry>();
   if (queueCount == 0) queue = 0;
 
-  netifSetup(txBuf + <usize>(ETH_HLEN + IPV4_HLEN), myIp, mtu, ipOutput);
+  netifSetup(txBuf + <usize>ETH_HLEN, myIp, mtu, ipOutput);
   // Gratuitous ARP (RFC 5227 §3 announcement): tell the segment who we are.
   if (myIp != 0) sendArp(ARP_REQUEST, 0, myIp, myIp);
   return true;
@@ -374,7 +374,7 @@ function ipInput(p: usize, len: i32): void {
   else if (proto == PROTO_UDP) udpInput(p, hlen, pl, plen, src, dst, bcast);
   else if (proto == PROTO_TCP) {
     if (bcast) { count(Stat.Ipv4NotForUs); return; } // RFC 9293 §3.9.2.1: no TCP to broadcast
-    tcpInput(src, dst, pl, plen, now); // TCP validates its own checksum
+    tcpInput4(src, dst, pl, plen); // TCP validates its own checksum
   } else {
     count(Stat.Ipv4UnknownProto);
     if (!bcast) sendUnreach(p, hlen, plen, UNREACH_PROTOCOL);
@@ -437,7 +437,7 @@ export function ifacePoll(t: u32): i32 {
     let s = slot(i);
     if (s.used != 0) next = earliest(next, <i32>(s.since + ARP_QUEUE_TIMEOUT_MS - now));
   }
-  return earliest(next, tcpPoll(now));
+  return earliest(next, tcpPoll());
 }
 
 @inline function earliest(a: i32, b: i32): i32 {
