@@ -151,7 +151,7 @@ export function pseudoSum(src: u32, dst: u32, proto: u32, len: u32): u32 {
  * next header `proto`. Same convention as pseudoSum (folded, network semantic, not complemented).
  */
 export function pseudoSum6(src: usize, dst: usize, proto: u32, len: u32): u32 {
-  let a = bswap16(fold64(sumScalarLE(src, 16) + sumScalarLE(dst, 16)));
+  let a = sum16(dst, 16, sum16(src, 16, 0));
   return fold64(<u64>a + <u64>(len >>> 16) + <u64>(len & 0xffff) + <u64>proto);
 }
 

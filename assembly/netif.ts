@@ -51,16 +51,13 @@ export function ipSendTo(dst: usize, proto: u8, len: i32): bool {
   return false; // IPv6 output plugs in here
 }
 
-/** Our address number `idx` (16 bytes; IPv4-mapped for IPv4). Index 0 is the IPv4 address. */
+/** Our address number `idx` (16 bytes; IPv4-mapped for IPv4; :: when unset). Index 0 is the IPv4 address. */
 @inline export function localAddrPtr(idx: i32): usize { return addrTable + (<usize>idx << 4); }
 
-/** Index of our address equal to the one at `a`, or -1 (an unset IPv4 address matches nothing). */
+/** Index of our address equal to the one at `a`, or -1. Unset entries are all-zero (::) and match nothing. */
 export function localAddrIndex(a: usize): i32 {
-  if (addrIsV4(a)) return localAddr != 0 && addrV4(a) == localAddr ? LADDR_V4 : -1;
-  for (let i = 1; i < LOCAL_ADDRS; i++) {
-    let p = localAddrPtr(i);
-    if (!addrIsV4(p) && !addrIsZero(p) && addrEq(p, a)) return i;
-  }
+  if (addrIsZero(a)) return -1;
+  for (let i = 0; i < LOCAL_ADDRS; i++) if (addrEq(localAddrPtr(i), a)) return i;
   return -1;
 }
 
@@ -73,7 +70,9 @@ export function localAddrFor(family: i32): i32 {
 /** The interface's IPv4 address changed (host order; 0 = none). */
 export function netifSetAddr4(addr: u32): void {
   localAddr = addr;
-  addrSetV4(localAddrPtr(LADDR_V4), addr);
+  let p = localAddrPtr(LADDR_V4);
+  if (addr != 0) addrSetV4(p, addr);
+  else memory.fill(p, 0, ADDR_BYTES); // unset: matches no address
 }
 
 /**

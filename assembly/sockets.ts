@@ -4,14 +4,14 @@
 import { cfg, Cfg } from "./config";
 import { poolAlloc } from "./pool";
 import { count, Stat } from "./stats";
-import { Err, EventKind } from "./errors";
+import { Err } from "./errors";
 import { localAddrFor, localAddrPtr, netNow } from "./netif";
 import { FAMILY_V4, addrCopy, addrEq, addrIsV4, addrSetV4, addrV4 } from "./ip/addr";
 import {
-  F_ACKNOW, F_ACTIVE, F_BOUND, F_CHILD, F_FIN_QUEUED, F_FIN_RCVD, F_KEEPALIVE, F_NODELAY, F_T_KEEP,
+  F_ACTIVE, F_BOUND, F_CHILD, F_FIN_QUEUED, F_FIN_RCVD, F_KEEPALIVE, F_NODELAY, F_T_KEEP,
   F_USER_CLOSED, F_WR_FULL, Tcb, TcpState, hasFlag, handleOf, raddrOf, rcvCap, rcvRing, ringGet, ringPut,
-  ringAttach, ringFreeCount, ringRelease, ringReleaseIfDone, setState, sndCap, sndRing, tcbAlloc, tcbAt, tcbCount, tcbEvent, tcbFree, tcbFromHandle, tcbIndex,
-  finSeq, keepIdleMs,
+  ringAttach, ringFreeCount, ringRelease, ringReleaseIfDone, setState, sndCap, sndRing, tcbAlloc, tcbAt, tcbCount, tcbFree, tcbFromHandle, tcbIndex,
+  keepIdleMs,
 } from "./tcp/tcb";
 import { TwEntry, twDuration, twPortUsed, twLookup, twList } from "./tcp/timewait";
 import { sendRst, tcpOutput, updateRcvAdv, sendAck } from "./tcp/output";

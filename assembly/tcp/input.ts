@@ -7,9 +7,9 @@ import { Err, EventKind } from "../errors";
 import { ipMtu, localAddrIndex, localAddrPtr, netNow } from "../netif";
 import { addrCopy, addrEq, addrFamily, addrSetV4, tcpMssFor } from "../ip/addr";
 import { TH_ACK, TH_FIN, TH_RST, TH_SYN, TcpOptions, TcpSeg, segDst, segSrc, tcpParseSeg } from "../wire/tcp";
-import { seqGe, seqGt, seqLe, seqLt, timeGe } from "./seq";
+import { seqGe, seqGt, seqLe, seqLt } from "./seq";
 import {
-  F_ACKNOW, F_ACTIVE, F_CHILD, F_FIN_ACKED, F_SYN_ACKED, F_SYN_RTX, F_FIN_OOO, F_FIN_QUEUED, F_FIN_RCVD, F_KEEPALIVE, F_PERSIST, F_RTT, F_SACK,
+  F_ACKNOW, F_CHILD, F_FIN_ACKED, F_SYN_ACKED, F_SYN_RTX, F_FIN_OOO, F_FIN_QUEUED, F_FIN_RCVD, F_KEEPALIVE, F_PERSIST, F_RTT, F_SACK,
   F_T_KEEP, F_T_RTX, F_TS, F_USER_CLOSED, F_WR_FULL, F_WSCALE, OOO_MAX, Tcb, TcpState, finAcked, hasFlag, keepIdleMs,
   nextAcceptOrder, raddrOf, rcvCap, rcvRing, ringAttach, ringCount, ringFreeCount, ringPut, setState, sndCap, sndDataSeq,
   tcbAlloc, tcbAt, tcbCount, tcbEvent, tcbFree, tcbFreeCount, tcbIndex,
