@@ -702,11 +702,21 @@ export function tcpInput4(src: u32, dst: u32, p: usize, len: i32): void {
 }
 
 /**
- * Entry point for any family: `s` has its endpoints set (16-byte addresses: an IPv6 layer
- * copies them from its header into the record at tcpSegRecord()); the segment is the `len`
- * bytes at `p`. Validates, fills the record once, then runs the state machine on it.
+ * Entry point for any family (an IPv6 layer calls this with pointers into its header): the
+ * segment of `len` bytes at `p` from `src` to `dst` (16-byte addresses, ip/addr.ts).
  */
-export function tcpInput(s: TcpSeg, p: usize, len: i32): void {
+export function tcpInputAddr(src: usize, dst: usize, p: usize, len: i32): void {
+  let s = changetype<TcpSeg>(segBuf);
+  addrCopy(segSrc(s), src);
+  addrCopy(segDst(s), dst);
+  tcpInput(s, p, len);
+}
+
+/**
+ * `s` has its endpoints set; the segment is the `len` bytes at `p`. Validates, fills the
+ * record once, then runs the state machine on it.
+ */
+function tcpInput(s: TcpSeg, p: usize, len: i32): void {
   count(Stat.TcpRx);
   if (!tcpParseSeg(p, len, s)) return;
   if (s.sport == 0 || s.dport == 0) { count(Stat.TcpNoSocket); return; }
@@ -734,6 +744,3 @@ export function tcpInput(s: TcpSeg, p: usize, len: i32): void {
   if (flags & TH_ACK) replyRst(s);
   else reply(s, 0, s.seq + segLen, TH_RST | TH_ACK, 0, false, 0, 0);
 }
-
-/** The record an IP layer fills (segSrc / segDst) before calling tcpInput. */
-export function tcpSegRecord(): TcpSeg { return changetype<TcpSeg>(segBuf); }
