@@ -147,7 +147,7 @@ export const functions = [
   },
   {
     name: "tcpSizes", section: "tcp", params: [["out", "usize"]], result: "i32",
-    doc: "two u32: bytes of one TCB (256, aligned) and of one TIME-WAIT entry (32)",
+    doc: "two u32: bytes of one TCB (256) and of one TIME-WAIT entry (44); both hold 16-byte, IPv6-capable remote addresses",
   },
   {
     name: "tcpTimeWaitList", section: "tcp", params: [["out", "usize"], ["max", "i32"]], result: "i32",

@@ -146,6 +146,16 @@ export function pseudoSum(src: u32, dst: u32, proto: u32, len: u32): u32 {
 }
 
 /**
+ * Sum of the IPv6 pseudo-header (RFC 8200 §8.1): the 16-byte source and destination addresses
+ * at `src` and `dst` (network order), the 32-bit upper-layer length, three zero bytes and the
+ * next header `proto`. Same convention as pseudoSum (folded, network semantic, not complemented).
+ */
+export function pseudoSum6(src: usize, dst: usize, proto: u32, len: u32): u32 {
+  let a = sum16(dst, 16, sum16(src, 16, 0));
+  return fold64(<u64>a + <u64>(len >>> 16) + <u64>(len & 0xffff) + <u64>proto);
+}
+
+/**
  * RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m'), for one 16-bit field changing from m to m'.
  * All values in network semantic (as read with a big-endian u16 load).
  */

@@ -20,7 +20,7 @@ import {
   ARP_HLEN, ARP_HTYPE, ARP_PLEN, ARP_PTYPE, ARP_SHA, ARP_THA, arpOper, arpParse, arpSpa, arpTpa,
 } from "./wire/arp";
 import {
-  IP_CSUM, IP_TOS, PROTO_ICMP, PROTO_TCP, PROTO_UDP, ipDst, ipFrag, ipHeaderLen, ipId, ipProto,
+  IP_CSUM, IP_TOS, PROTO_ICMP, PROTO_TCP, PROTO_UDP, ipDst, ipFrag, ipId, ipProto,
   ipSrc, ipTotalLen, ipTtl, ipv4Parse, ipVersion, IP_OFFSET_MASK,
 } from "./wire/ipv4";
 import { ICMP_CSUM, icmpCode, icmpId, icmpParse, icmpSeq, icmpType } from "./wire/icmp";

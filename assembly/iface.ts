@@ -18,7 +18,7 @@ import { poolAlloc } from "./pool";
 import { cfg, Cfg } from "./config";
 import { hostTx, hostEvent } from "./host";
 import { Err, EventKind } from "./errors";
-import { netifSetup, netifSetAddr, netNow } from "./netif";
+import { LADDR_V4, netifSetup, netifSetAddr4, netNow } from "./netif";
 import {
   ETH_HLEN, ETHERTYPE_ARP, ETHERTYPE_IPV4, MAC_BROADCAST, ethParse, ethEmit, ethDst, ethType,
   macStore, macIsGroup,
@@ -33,7 +33,7 @@ import {
 } from "./wire/icmp";
 import { udpParse, udpEmit } from "./wire/udp";
 import { udpDeliver } from "./udp";
-import { tcpInput, tcpPoll } from "./tcp/input";
+import { tcpInput4, tcpPoll } from "./tcp/input";
 import { tcpIcmpUnreach } from "./tcp/icmp";
 import { tcpAddressGone } from "./tcp/ifdown";
 
@@ -162,7 +162,7 @@ export function ifaceInit(): bool {
     regionEnd = mcastTable + <usize>mcastCount * offsetof<McastEntry>();
   }
 
-  netifSetup(txBuf + <usize>(ETH_HLEN + IPV4_HLEN), myIp, mtu, ipOutput);
+  netifSetup(txBuf + <usize>ETH_HLEN, myIp, mtu, ipOutput);
   // Gratuitous ARP (RFC 5227 §3 announcement): tell the segment who we are.
   if (myIp != 0) announce();
   return true;
@@ -455,7 +455,7 @@ function ipInput(p: usize, len: i32): void {
   else if (proto == PROTO_UDP) udpInput(p, hlen, pl, plen, src, dst, group || myIp == 0);
   else if (proto == PROTO_TCP) {
     if (group) { count(Stat.Ipv4NotForUs); return; } // RFC 9293 §3.9.2.1, RFC 1122 §4.2.3.10: no TCP to broadcast/multicast
-    tcpInput(src, dst, pl, plen, now); // TCP validates its own checksum
+    tcpInput4(src, dst, pl, plen); // TCP validates its own checksum
   } else {
     count(Stat.Ipv4UnknownProto);
     if (!group) sendUnreach(p, hlen, plen, UNREACH_PROTOCOL);
@@ -551,12 +551,12 @@ export function ifaceSetIpv4(addr: u32, prefix: i32, gw: u32): i32 {
   if (bits == 0) return 0;
   let old = myIp;
   let newAddr = addr != old;
-  if (newAddr && old != 0) tcpAddressGone(old);
+  if (newAddr && old != 0) tcpAddressGone(LADDR_V4);
   myIp = addr;
   prefixLen = <u32>prefix;
   netmask = mask;
   gateway = gw;
-  netifSetAddr(addr);
+  netifSetAddr4(addr);
   arpPrune(newAddr); // queued frames carry the old source address: drop them
   if (newAddr) announce();
   changed(bits);
@@ -568,12 +568,12 @@ export function ifaceClearIpv4(): i32 {
   if (txBuf == 0) return -Err.ESTATE;
   if (myIp == 0) return 0;
   let bits = IFACE_CHANGED_ADDR | (gateway != 0 ? IFACE_CHANGED_GATEWAY : 0);
-  tcpAddressGone(myIp);
+  tcpAddressGone(LADDR_V4);
   myIp = 0;
   prefixLen = 0;
   netmask = 0;
   gateway = 0;
-  netifSetAddr(0);
+  netifSetAddr4(0);
   arpPrune(true);
   changed(bits);
   return 0;
@@ -702,7 +702,7 @@ export function ifacePoll(t: u32): i32 {
     let s = slot(i);
     if (s.used != 0) next = earliest(next, <i32>(s.since + ARP_QUEUE_TIMEOUT_MS - now));
   }
-  return earliest(next, tcpPoll(now));
+  return earliest(next, tcpPoll());
 }
 
 @inline function earliest(a: i32, b: i32): i32 {

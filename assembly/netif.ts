@@ -1,35 +1,90 @@
-// The narrow surface the interface hands to upper layers (TCP, UDP) so that they can
-// emit IP datagrams without importing iface.ts (imports point down the data path).
-// iface.ts fills these in at init.
+// The narrow surface the interface hands to upper layers (TCP, UDP) so that they can emit IP
+// datagrams without importing iface.ts (imports point down the data path). iface.ts fills it in
+// at init (netifSetup) and whenever its address changes (netifSetAddr4).
+//
+// Family-neutral surface (addresses are 16 bytes, ip/addr.ts; what TCP uses):
+//   localAddrPtr(idx) / localAddrIndex(a)   the interface's address table (index 0: IPv4)
+//   ipTxPayloadFor(family)                  where a transport writes its datagram's payload
+//   ipSendTo(dst, proto, len)               send that payload (IPv4 today; IPv6 plugs in here)
+//   ipMtu, netNow                           the MTU and the one clock of the core
+// IPv4-only forms kept for IPv4-only users: ipTxPayload, localAddr, ipSend(dst: u32, ...).
+import { ADDR_BYTES, FAMILY_V4, addrEq, addrIsV4, addrIsZero, addrSetV4, addrV4, ipHeaderBytes } from "./ip/addr";
 
-/** Where an upper layer writes its IP payload before calling ipSend (tx frame + 14 + 20). */
-export let ipTxPayload: usize = 0;
-/** Our IPv4 address (host order). */
-export let localAddr: u32 = 0;
 /**
- * Time (u32 ms) of the ABI call in progress: iface sets it on input, poll and ping, so an
- * upper layer can read it in calls that carry no time. ABI calls into upper layers that
- * start timers should take `now` and set it too (netNow = now).
+ * The core's clock: time (u32 ms) of the latest ABI call that carries one (input, poll, ping);
+ * iface sets it. Calls that carry no time (socket calls) use it. Wrap-safe comparisons only.
  */
 export let netNow: u32 = 0;
-/** IP MTU in bytes (payload limit = ipMtu - 20). */
+/** IP MTU in bytes (payload limit = ipMtu - the family's IP header). */
 export let ipMtu: i32 = 1500;
+/** Where the IP header of an outgoing datagram starts in the tx frame (tx buffer + 14). */
+let txIpBase: usize = 0;
+/** IPv4 payload position (txIpBase + 20), for IPv4-only users. */
+export let ipTxPayload: usize = 0;
+/** Our IPv4 address (host order); also entry 0 of the address table. */
+export let localAddr: u32 = 0;
+
+/** Size of the address table: IPv4 today; IPv6 link-local and global addresses take the next entries. */
+export const LOCAL_ADDRS: i32 = 4;
+const addrTable: usize = memory.data(<i32>ADDR_BYTES * LOCAL_ADDRS, 16);
+/** The address table's IPv4 entry. */
+export const LADDR_V4: i32 = 0;
 
 function noSend(dst: u32, proto: u8, len: i32): bool { return false; }
 
 /** Set by iface at init: builds the IPv4 + Ethernet headers around the payload at ipTxPayload and sends it. */
 export let ipSendFn: (dst: u32, proto: u8, len: i32) => bool = noSend;
 
-/** Send `len` bytes of payload already written at ipTxPayload to `dst` as protocol `proto`. False when it cannot (counted). */
+/** Send `len` bytes of payload already written at ipTxPayload to IPv4 `dst` as protocol `proto`. False when it cannot (counted). */
 export function ipSend(dst: u32, proto: u8, len: i32): bool { return ipSendFn(dst, proto, len); }
 
-/** Called by iface at init. */
-export function netifSetup(txPayload: usize, addr: u32, mtu: i32, send: (dst: u32, proto: u8, len: i32) => bool): void {
-  ipTxPayload = txPayload;
-  localAddr = addr;
-  ipMtu = mtu;
-  ipSendFn = send;
+/** Where to write the payload of a datagram of `family` (after its IP header). 0 before init. */
+@inline export function ipTxPayloadFor(family: i32): usize {
+  return txIpBase == 0 ? 0 : txIpBase + <usize>ipHeaderBytes(family);
 }
 
-/** Called by iface when the address is set or cleared at run time (0 = none). */
-export function netifSetAddr(addr: u32): void { localAddr = addr; }
+/**
+ * Send `len` bytes already written at ipTxPayloadFor(family of dst) to the 16-byte address at
+ * `dst`. False when it cannot: counted by the IP layer, or IPv6 (no IPv6 layer yet).
+ */
+export function ipSendTo(dst: usize, proto: u8, len: i32): bool {
+  if (addrIsV4(dst)) return ipSendFn(addrV4(dst), proto, len);
+  return false; // IPv6 output plugs in here
+}
+
+/** Our address number `idx` (16 bytes; IPv4-mapped for IPv4; :: when unset). Index 0 is the IPv4 address. */
+@inline export function localAddrPtr(idx: i32): usize { return addrTable + (<usize>idx << 4); }
+
+/** Index of our address equal to the one at `a`, or -1. Unset entries are all-zero (::) and match nothing. */
+export function localAddrIndex(a: usize): i32 {
+  if (addrIsZero(a)) return -1;
+  for (let i = 0; i < LOCAL_ADDRS; i++) if (addrEq(localAddrPtr(i), a)) return i;
+  return -1;
+}
+
+/** Index of our address of `family` to use towards a new peer (IPv4: 0). -1 when there is none. */
+export function localAddrFor(family: i32): i32 {
+  if (family == FAMILY_V4) return localAddr != 0 ? LADDR_V4 : -1;
+  return -1; // IPv6: source address selection (RFC 6724) plugs in here
+}
+
+/** The interface's IPv4 address changed (host order; 0 = none). */
+export function netifSetAddr4(addr: u32): void {
+  localAddr = addr;
+  let p = localAddrPtr(LADDR_V4);
+  if (addr != 0) addrSetV4(p, addr);
+  else memory.fill(p, 0, ADDR_BYTES); // unset: matches no address
+}
+
+/**
+ * Called by iface at init. `ipBase`: where the IP header goes in the tx frame (the transport
+ * payload follows it: + 20 for IPv4, + 40 for IPv6); `send`: IPv4 output.
+ */
+export function netifSetup(ipBase: usize, addr: u32, mtu: i32, send: (dst: u32, proto: u8, len: i32) => bool): void {
+  txIpBase = ipBase;
+  ipTxPayload = ipBase + <usize>ipHeaderBytes(FAMILY_V4);
+  ipMtu = mtu;
+  ipSendFn = send;
+  netifSetAddr4(addr);
+}
+

@@ -1,7 +1,7 @@
 // Fixed pools: every byte the stack uses is reserved once, by init(), from a bump
 // allocator over linear memory. Nothing is ever freed and nothing is allocated after
 // init, so a board's memory use is known before flashing. The module never uses
-// `new` (the release build links no allocator at all; test/abi.test.ts checks it).
+// `new` (the release build links no allocator at all; test/build.test.ts checks it).
 
 let top: usize = 0;
 let sealed = false;

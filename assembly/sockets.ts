@@ -4,13 +4,14 @@
 import { cfg, Cfg } from "./config";
 import { poolAlloc } from "./pool";
 import { count, Stat } from "./stats";
-import { Err, EventKind } from "./errors";
-import { localAddr } from "./netif";
+import { Err } from "./errors";
+import { localAddrFor, localAddrPtr, netNow } from "./netif";
+import { FAMILY_V4, addrCopy, addrEq, addrIsV4, addrSetV4, addrV4 } from "./ip/addr";
 import {
-  F_ACKNOW, F_ACTIVE, F_BOUND, F_CHILD, F_FIN_QUEUED, F_FIN_RCVD, F_KEEPALIVE, F_NODELAY, F_T_KEEP,
-  F_USER_CLOSED, F_WR_FULL, Tcb, TcpState, hasFlag, handleOf, rcvCap, rcvRing, ringGet, ringPut,
-  ringAttach, ringFreeCount, ringRelease, ringReleaseIfDone, setState, sndCap, sndRing, tcbAlloc, tcbAt, tcbCount, tcbEvent, tcbFree, tcbFromHandle, tcbIndex,
-  tcpNow, finSeq, keepIdleMs,
+  F_ACTIVE, F_BOUND, F_CHILD, F_FIN_QUEUED, F_FIN_RCVD, F_KEEPALIVE, F_NODELAY, F_T_KEEP,
+  F_USER_CLOSED, F_WR_FULL, Tcb, TcpState, hasFlag, handleOf, raddrOf, rcvCap, rcvRing, ringGet, ringPut,
+  ringAttach, ringFreeCount, ringRelease, ringReleaseIfDone, setState, sndCap, sndRing, tcbAlloc, tcbAt, tcbCount, tcbFree, tcbFromHandle, tcbIndex,
+  keepIdleMs,
 } from "./tcp/tcb";
 import { TwEntry, twDuration, twPortUsed, twLookup, twList } from "./tcp/timewait";
 import { sendRst, tcpOutput, updateRcvAdv, sendAck } from "./tcp/output";
@@ -62,16 +63,19 @@ function portInUse(port: u32): bool {
   return false;
 }
 
+// The remote address of a connect in progress (16 bytes): the ABI takes IPv4, TCP any family.
+const connAddr: usize = memory.data(16, 16);
+
 /** Is this 4-tuple (or the port as a listener) taken? */
-function tupleInUse(lport: u32, raddr: u32, rport: u32): bool {
+function tupleInUse(laddr: i32, lport: u32, raddr: usize, rport: u32): bool {
   let n = tcbCount();
   for (let i = 0; i < n; i++) {
     let t = tcbAt(i);
     if (t.flags == 0 || !hasFlag(t, F_BOUND) || <u32>t.lport != lport) continue;
     if (t.state == <u8>TcpState.LISTEN) return true;
-    if (t.raddr == raddr && <u32>t.rport == rport && t.state != <u8>TcpState.CLOSED) return true;
+    if (addrEq(raddrOf(t), raddr) && <u32>t.rport == rport && <i32>t.laddr == laddr && t.state != <u8>TcpState.CLOSED) return true;
   }
-  return twLookup(raddr, lport, rport) != null;
+  return twLookup(laddr, lport, raddr, rport) != null;
 }
 
 export function tcpOpen(): i32 {
@@ -152,30 +156,35 @@ export function tcpConnect(h: i32, ip: u32, port: i32): i32 {
   if (st == <u8>TcpState.LISTEN) return -Err.EOPNOTSUPP;
   if (st != <u8>TcpState.CLOSED || hasFlag(t, F_ACTIVE)) return -Err.EISCONN;
   if (ip == 0 || ip == 0xffffffff || port <= 0 || port > 65535) return -Err.EINVAL;
-  if (localAddr == 0) return -Err.EADDRNOTAVAIL; // no IPv4 address yet (or it was removed)
+  let laddr = localAddrFor(FAMILY_V4);
+  if (laddr < 0) return -Err.EADDRNOTAVAIL; // no IPv4 address yet (or it was removed)
   if (t.ringSlot == 0 && ringFreeCount() == 0) return -Err.ENOMEM; // every ring pair is held by a connection
   let rport = <u32>port;
+  let ra = connAddr;
+  addrSetV4(ra, ip);
+  let la = localAddrPtr(laddr);
   if (hasFlag(t, F_BOUND)) {
-    if (tupleInUse2(t, ip, rport)) return -Err.EADDRINUSE;
+    if (tupleInUse2(t, laddr, ra, rport)) return -Err.EADDRINUSE;
   } else {
     // RFC 6056 §3.3.3: offset = F(addresses, remote port, secret), then a shared counter.
-    let offset = tupleHash(localAddr, 0, ip, rport, 0x45504800);
+    let offset = tupleHash(la, 0, ra, rport, 0x45504800);
     let found: u32 = 0;
     for (let i: u32 = 0; i < EPHEMERAL_NUM; i++) {
       let c = EPHEMERAL_MIN + (offset + nextEphemeral) % EPHEMERAL_NUM;
       nextEphemeral++;
-      if (!portInUse(c) && !tupleInUse(c, ip, rport)) { found = c; break; }
+      if (!portInUse(c) && !tupleInUse(laddr, c, ra, rport)) { found = c; break; }
     }
     if (found == 0) return -Err.EADDRINUSE;
     t.lport = <u16>found;
     t.flags |= F_BOUND;
   }
   ringAttach(t); // cannot fail: checked above
-  t.raddr = ip;
+  addrCopy(raddrOf(t), ra);
+  t.laddr = <u8>laddr;
   t.rport = <u16>rport;
   t.flags |= F_ACTIVE;
   prepareActive(t);
-  t.iss = makeIsn(localAddr, t.lport, ip, rport, tcpNow);
+  t.iss = makeIsn(la, t.lport, ra, rport, netNow);
   t.sndUna = t.iss; t.sndNxt = t.iss; t.sndMax = t.iss;
   t.sndMss = 536;
   setState(t, TcpState.SYN_SENT);
@@ -184,14 +193,14 @@ export function tcpConnect(h: i32, ip: u32, port: i32): i32 {
 }
 
 /** A bound socket connecting: is its 4-tuple free? */
-function tupleInUse2(self: Tcb, ip: u32, rport: u32): bool {
+function tupleInUse2(self: Tcb, laddr: i32, ra: usize, rport: u32): bool {
   let n = tcbCount();
   for (let i = 0; i < n; i++) {
     let t = tcbAt(i);
     if (t == self || t.flags == 0 || <u32>t.lport != <u32>self.lport) continue;
-    if (t.raddr == ip && <u32>t.rport == rport && t.state != <u8>TcpState.CLOSED) return true;
+    if (addrEq(raddrOf(t), ra) && <u32>t.rport == rport && <i32>t.laddr == laddr && t.state != <u8>TcpState.CLOSED) return true;
   }
-  return twLookup(ip, self.lport, rport) != null;
+  return twLookup(laddr, self.lport, ra, rport) != null;
 }
 
 /** Queue up to `len` bytes from `ptr`; returns bytes queued (0 when the ring is full). */
@@ -301,7 +310,7 @@ export function tcpClose(h: i32): i32 {
   }
   if (st == <u8>TcpState.TIME_WAIT) { moveToTimeWait(t); return 0; }
   if (st == <u8>TcpState.FIN_WAIT_2) {
-    t.keepDeadline = tcpNow + twDuration();
+    t.keepDeadline = netNow + twDuration();
     t.flags |= F_T_KEEP;
     return 0;
   }
@@ -341,7 +350,8 @@ export function tcpInfo(h: i32, out: usize): i32 {
   if (!validRange(out, INFO_FIELDS * 4)) return -Err.EINVAL;
   store<u32>(out + ((<usize>TcpInfoField.state) << 2), t.state);
   store<u32>(out + ((<usize>TcpInfoField.localPort) << 2), t.lport);
-  store<u32>(out + ((<usize>TcpInfoField.remoteIp) << 2), t.raddr);
+  let ra = raddrOf(t);
+  store<u32>(out + ((<usize>TcpInfoField.remoteIp) << 2), addrIsV4(ra) ? addrV4(ra) : 0); // the ABI's tcpInfo is IPv4 (0 for an IPv6 peer)
   store<u32>(out + ((<usize>TcpInfoField.remotePort) << 2), t.rport);
   store<u32>(out + ((<usize>TcpInfoField.sndUna) << 2), t.sndUna);
   store<u32>(out + ((<usize>TcpInfoField.sndNxt) << 2), t.sndNxt);
@@ -388,10 +398,10 @@ export function tcpSetOption(h: i32, opt: i32, value: i32): i32 {
   return -Err.EINVAL;
 }
 
-/** Keepalive timer from tcpNow (the latest input or poll), on a synchronized connection (before that, the open arms it). */
+/** Keepalive timer from netNow (the latest input or poll), on a synchronized connection (before that, the open arms it). */
 function armKeepalive(t: Tcb): void {
   if (t.state != <u8>TcpState.ESTABLISHED && t.state != <u8>TcpState.CLOSE_WAIT) return;
-  t.keepDeadline = tcpNow + keepIdleMs(t);
+  t.keepDeadline = netNow + keepIdleMs(t);
   t.keepProbes = 0;
   t.flags |= F_T_KEEP;
 }
@@ -403,7 +413,7 @@ function armKeepalive(t: Tcb): void {
 export function tcpTimeWaitList(out: usize, max: i32): i32 {
   if (max < 0 || <u64>max * <u64>(TW_ROW_FIELDS * 4) > 0x7fffffff) return -Err.EINVAL;
   if (!validRange(out, max * TW_ROW_FIELDS * 4)) return -Err.EINVAL;
-  return twList(out, max, tcpNow);
+  return twList(out, max);
 }
 
 /** Bytes of one TCB and of one TIME-WAIT entry (u32 each at `out`). */

@@ -2,7 +2,7 @@
 // (statsPtr/statCount/statNames) and tests assert on them.
 //
 // To add a counter: add it to the enum in its layer's section AND its name at the
-// same position in STAT_NAMES (test/stats.test.ts checks the two agree in count).
+// same position in STAT_NAMES (test/stack.test.ts checks the two agree in count).
 
 export const enum Stat {
   // --- link / ethernet ---
@@ -61,11 +61,6 @@ const counters: usize = memory.data(<i32>Stat.COUNT * 4, 16);
 @inline export function count(s: Stat): void {
   let p = counters + (<usize>s << 2);
   store<u32>(p, load<u32>(p) + 1);
-}
-
-@inline export function countN(s: Stat, n: u32): void {
-  let p = counters + (<usize>s << 2);
-  store<u32>(p, load<u32>(p) + n);
 }
 
 export function statsBase(): usize { return counters; }

@@ -1,11 +1,17 @@
 // Test-only entry: the whole ABI plus internals that tests exercise directly.
 // Built as build/testing.wasm (SIMD) and build/testing.mcu.wasm (no SIMD); never shipped.
 export * from "./abi";
-export { sum16, sum16Scalar, checksum, pseudoSum, incrementalUpdate } from "./checksum";
+export { sum16, sum16Scalar, checksum, pseudoSum, pseudoSum6, incrementalUpdate } from "./checksum";
 export { dissect, dissectFieldCount, dissectFieldNames } from "./dissect";
 export { ifaceRxCapacity, ifaceTxBuffer, ifaceRegionEnd, arpLookup, arpQueued, testUdpSend } from "./iface";
 export { statsBase } from "./stats";
 export { udpEmit } from "./wire/udp";
-export { tcpParseAt, tcpChecksumOk } from "./wire/tcp"; export { twCount } from "./tcp/timewait";
-export { isnSetBias } from "./tcp/isn";
+export { tcpParseAt, tcpParseAt6 } from "./wire/tcp";
+export { twCount } from "./tcp/timewait";
+import { tupleHash } from "./tcp/isn";
+
+/** tupleHash of 16-byte addresses at two pointers (tests: families never collide). */
+export function tupleHashAt(laddr: usize, lport: u32, raddr: usize, rport: u32, tweak: u32): u32 {
+  return tupleHash(laddr, lport, raddr, rport, tweak);
+}
 export { ringFreeCount } from "./tcp/tcb";

@@ -245,7 +245,7 @@ export interface Exports {
   tcpInfo(h: number, out: number): number;
   /** set a socket option (TcpOpt table below); `-EINVAL` for an unknown option or a value out of range */
   tcpSetOption(h: number, opt: number, value: number): number;
-  /** two u32: bytes of one TCB (256, aligned) and of one TIME-WAIT entry (32) */
+  /** two u32: bytes of one TCB (256) and of one TIME-WAIT entry (44); both hold 16-byte, IPv6-capable remote addresses */
   tcpSizes(out: number): number;
   /** the compact TIME-WAIT entries (connections whose handle is gone): up to `max` rows at `out` (the timeWaitRow fields below, u32 each); returns rows written (at most `TimeWaitEntries`). `-EINVAL` for `max` < 0 or the rows outside linear memory */
   tcpTimeWaitList(out: number, max: number): number;

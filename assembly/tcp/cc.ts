@@ -1,13 +1,28 @@
 // Congestion control and RTT estimation: RFC 6298 (RTO), RFC 5681 (slow start,
 // congestion avoidance, fast retransmit), RFC 6582 (NewReno), RFC 6675 (SACK-based
-// loss recovery, simplified scoreboard of up to four SACKed ranges).
+// loss recovery over the scoreboard in sack.ts). Window arithmetic only: the ACK handlers
+// return what should be sent (a CcSend) and output.ts (ccSend) sends it.
 import { cfg, Cfg } from "../config";
+import { netNow } from "../netif";
 import { count, Stat } from "../stats";
-import { TcpOptions, sackBlockPtr } from "../wire/tcp";
-import { seqGe, seqGt, seqLe, seqLt, seqMax } from "./seq";
-import { F_RECOVERY, F_SACK, F_SYN_RTX, SACKED_MAX, Tcb, effMss, hasFlag } from "./tcb";
-import { pipe, sackedBase, sendAt, tcpOutput } from "./output";
-import { rangeEnd, rangeInsert, rangeNextStart, rangeSkip, rangeTrimBelow } from "./reassembly";
+import { seqGe, seqGt, seqLe, seqLt } from "./seq";
+import { F_RECOVERY, F_SACK, F_SYN_RTX, Tcb, effMss, hasFlag } from "./tcb";
+import { sackClear, sackedAbove } from "./sack";
+
+/** What congestion control asks output.ts to send after an ACK (ccSend). */
+export const enum CcSend {
+  NONE = 0,
+  /** tcpOutput: whatever the windows allow. */
+  OUTPUT = 1,
+  /** RFC 6675 §5: retransmit SACK holes while pipe < cwnd, then tcpOutput. */
+  SACK_RECOVERY = 2,
+  /** RFC 6582: retransmit one segment at sndUna. */
+  RETRANSMIT = 3,
+  /** Retransmit one segment at sndUna, then tcpOutput. */
+  RETRANSMIT_OUTPUT = 4,
+  /** RFC 3042 limited transmit: tcpOutput with cwnd raised by dupAcks * SMSS for this call. */
+  LIMITED = 5,
+}
 
 /** Initial window IW (RFC 5681 §3.1); one segment after a retransmitted SYN. */
 function initialWindow(t: Tcb): u32 {
@@ -49,57 +64,8 @@ export function rttSample(t: Tcb, r: u32): void {
   t.rto = rto;
 }
 
-/** RFC 2018 / RFC 6675: merge the segment's SACK blocks into the scoreboard. */
-export function sackUpdate(t: Tcb, o: TcpOptions): void {
-  if (!hasFlag(t, F_SACK)) return;
-  let base = sackedBase(t);
-  let n = <i32>t.sackedCount;
-  for (let i = 0; i < <i32>o.sackCount; i++) {
-    let b = sackBlockPtr(o, i);
-    let s = load<u32>(b);
-    let e = load<u32>(b, 4);
-    // ignore D-SACKs and blocks outside what we sent
-    if (!seqLt(s, e) || !seqGt(s, t.sndUna) || seqGt(e, t.sndMax)) continue;
-    let k = rangeInsert(base, n, SACKED_MAX, s, e);
-    if (k >= 0) n = k;
-  }
-  t.sackedCount = <u8>rangeTrimBelow(base, n, t.sndUna);
-}
-
-export function sackClear(t: Tcb): void { t.sackedCount = 0; }
-
-/** Bytes SACKed above sndUna (loss inference: RFC 6675 IsLost with DupThresh segments). */
-function sackedAbove(t: Tcb): u32 {
-  let n = <i32>t.sackedCount;
-  if (n == 0) return 0;
-  let base = sackedBase(t);
-  let total: u32 = 0;
-  for (let i = 0; i < n; i++) total += rangeEnd(base, i) - load<u32>(base + (<usize>i << 3));
-  return total;
-}
-
-/** RFC 6675 NextSeg + transmission loop: fill holes below the highest SACK while pipe < cwnd. */
-function sackRecoverySend(t: Tcb): void {
-  let mss = effMss(t);
-  let base = sackedBase(t);
-  for (let guard = 0; guard < 64; guard++) {
-    let p = pipe(t);
-    if (p + mss > t.cwnd) break;
-    let n = <i32>t.sackedCount;
-    if (n == 0) break;
-    let highSack = rangeEnd(base, n - 1);
-    let s = rangeSkip(base, n, seqMax(t.highRxt, t.sndUna));
-    if (!seqLt(s, highSack)) break; // no hole left: new data goes out through tcpOutput
-    let holeEnd = rangeNextStart(base, n, s, highSack);
-    let len = sendAt(t, s, holeEnd - s);
-    if (len == 0) break;
-    t.highRxt = s + len;
-  }
-  tcpOutput(t);
-}
-
 /** A cumulative ACK advanced sndUna by `acked` bytes. */
-export function ccOnAck(t: Tcb, acked: u32): void {
+export function ccOnAck(t: Tcb, acked: u32): CcSend {
   let mss = effMss(t);
   if (hasFlag(t, F_RECOVERY)) {
     if (seqGe(t.sndUna, t.recover)) {
@@ -109,55 +75,48 @@ export function ccOnAck(t: Tcb, acked: u32): void {
       t.cwnd = t.ssthresh < deflated ? t.ssthresh : deflated;
       t.flags &= ~F_RECOVERY;
       t.dupAcks = 0;
-      return;
+      return CcSend.NONE;
     }
     // partial acknowledgment
     if (hasFlag(t, F_SACK) && t.sackedCount > 0) {
       if (seqLt(t.highRxt, t.sndUna)) t.highRxt = t.sndUna;
-      sackRecoverySend(t);
-    } else {
-      sendAt(t, t.sndUna, mss);
-      t.cwnd = t.cwnd > acked ? t.cwnd - acked : 0;
-      t.cwnd += mss;
+      return CcSend.SACK_RECOVERY;
     }
-    return;
+    t.cwnd = t.cwnd > acked ? t.cwnd - acked : 0; // deflate by the amount acked, add back one SMSS
+    t.cwnd += mss;
+    return CcSend.RETRANSMIT; // the first unacknowledged segment
   }
   t.dupAcks = 0;
-  if (t.cwnd >= CWND_MAX) return; // an application-limited connection must not wrap cwnd
+  if (t.cwnd >= CWND_MAX) return CcSend.NONE; // an application-limited connection must not wrap cwnd
   if (t.cwnd <= t.ssthresh) {
     t.cwnd += acked < mss ? acked : mss; // slow start, RFC 3465 L = 1 SMSS
   } else {
     let inc = (mss * mss) / t.cwnd;
     t.cwnd += inc > 0 ? inc : 1;
   }
+  return CcSend.NONE;
 }
 
 /** Upper bound for cwnd (far above any window we can use). */
 export const CWND_MAX: u32 = 1 << 30;
 
 /** A duplicate ACK (RFC 5681 §2 definition) or, with SACK, an ACK carrying new SACK information. */
-export function ccOnDupAck(t: Tcb): void {
+export function ccOnDupAck(t: Tcb): CcSend {
   count(Stat.TcpDupAcks);
   let mss = effMss(t);
   if (hasFlag(t, F_RECOVERY)) {
-    if (hasFlag(t, F_SACK) && t.sackedCount > 0) sackRecoverySend(t);
-    else { t.cwnd += mss; tcpOutput(t); } // NewReno (also when the peer sends no SACK blocks)
-    return;
+    if (hasFlag(t, F_SACK) && t.sackedCount > 0) return CcSend.SACK_RECOVERY;
+    t.cwnd += mss; // NewReno inflation (also when the peer sends no SACK blocks)
+    return CcSend.OUTPUT;
   }
   if (t.dupAcks < 255) t.dupAcks++;
   let lost = t.dupAcks >= 3 || (hasFlag(t, F_SACK) && sackedAbove(t) >= 3 * mss);
-  if (!lost) {
-    // RFC 3042 limited transmit: each of the first two duplicate ACKs may clock out one new
-    // segment (outstanding data up to cwnd + 2*SMSS), so a small window still gets 3 dupacks.
-    let saved = t.cwnd;
-    t.cwnd = saved + <u32>t.dupAcks * mss;
-    tcpOutput(t);
-    t.cwnd = saved;
-    return;
-  }
+  // RFC 3042 limited transmit: each of the first two duplicate ACKs may clock out one new
+  // segment (outstanding data up to cwnd + 2*SMSS), so a small window still gets 3 dupacks.
+  if (!lost) return CcSend.LIMITED;
   // RFC 6582 §3.2 step 2: no new recovery until the ACK covers `recover`.
-  if (!seqGt(t.sndUna, t.recover) && t.recover != t.sndUna) return;
-  if (seqLe(t.sndMax, t.sndUna)) return;
+  if (!seqGt(t.sndUna, t.recover) && t.recover != t.sndUna) return CcSend.NONE;
+  if (seqLe(t.sndMax, t.sndUna)) return CcSend.NONE;
   let flight = t.sndMax - t.sndUna;
   let half = flight >> 1;
   t.ssthresh = half > 2 * mss ? half : 2 * mss;
@@ -168,13 +127,11 @@ export function ccOnDupAck(t: Tcb): void {
     count(Stat.TcpSackRecoveries);
     t.cwnd = t.ssthresh;
     t.highRxt = t.sndUna;
-    sackRecoverySend(t);
-  } else {
-    sendAt(t, t.sndUna, mss);
-    t.highRxt = t.sndUna + mss;
-    t.cwnd = t.ssthresh + 3 * mss;
-    tcpOutput(t);
+    return CcSend.SACK_RECOVERY;
   }
+  t.highRxt = t.sndUna + mss;
+  t.cwnd = t.ssthresh + 3 * mss;
+  return CcSend.RETRANSMIT_OUTPUT; // fast retransmit, then what the inflated window allows
 }
 
 /**
@@ -182,9 +139,9 @@ export function ccOnDupAck(t: Tcb): void {
  * no data sent for more than one RTO, so the ACK clock is gone: cwnd = RW = min(IW, cwnd).
  * (Idle time is unsigned: a pause longer than 24 days still counts as idle.)
  */
-export function ccRestartAfterIdle(t: Tcb, now: u32): void {
+export function ccRestartAfterIdle(t: Tcb): void {
   if (t.sndUna != t.sndMax) return;
-  if (now - t.lastDataTx <= t.rto) return;
+  if (netNow - t.lastDataTx <= t.rto) return;
   let rw = initialWindow(t);
   if (t.cwnd > rw) t.cwnd = rw;
 }

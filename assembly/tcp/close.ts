@@ -2,12 +2,14 @@
 // (kept in the TCB while the user still holds the handle, else moved to the compact table).
 import { count, Stat } from "../stats";
 import { Err, EventKind } from "../errors";
+import { netNow } from "../netif";
+import { addrCopy } from "../ip/addr";
 import { seqGt } from "./seq";
 import {
-  F_ACKNOW, F_CHILD, F_PERSIST, F_T_KEEP, F_T_RTX, F_TS, F_USER_CLOSED, Tcb, TcpState, hasFlag, setState,
-  ringReleaseIfDone, tcbEvent, tcbFree, tcpNow,
+  F_ACKNOW, F_CHILD, F_PERSIST, F_T_KEEP, F_T_RTX, F_TS, F_USER_CLOSED, Tcb, TcpState, hasFlag, raddrOf, setState,
+  ringReleaseIfDone, tcbEvent, tcbFree,
 } from "./tcb";
-import { TW_TS, TW_USED, twAlloc, twDuration } from "./timewait";
+import { TW_TS, TW_USED, twAlloc, twDuration, twRaddr } from "./timewait";
 
 /**
  * The connection reached CLOSED. `err` (0 = none) is reported as a Reset (ECONNRESET)
@@ -37,7 +39,7 @@ export function enterTimeWait(t: Tcb): void {
   if (hasFlag(t, F_USER_CLOSED) || hasFlag(t, F_CHILD)) {
     moveToTimeWait(t);
   } else {
-    t.keepDeadline = tcpNow + twDuration();
+    t.keepDeadline = netNow + twDuration();
     t.flags |= F_T_KEEP;
     ringReleaseIfDone(t);
   }
@@ -45,11 +47,11 @@ export function enterTimeWait(t: Tcb): void {
 
 /** Hand a TIME-WAIT connection to the compact table and release its TCB. */
 export function moveToTimeWait(t: Tcb): void {
-  let e = twAlloc(tcpNow);
+  let e = twAlloc();
   if (e != null) {
-    e.raddr = t.raddr; e.lport = t.lport; e.rport = t.rport;
+    addrCopy(twRaddr(e), raddrOf(t)); e.laddr = t.laddr; e.lport = t.lport; e.rport = t.rport;
     e.sndNxt = t.sndNxt; e.rcvNxt = t.rcvNxt;
-    e.deadline = tcpNow + twDuration();
+    e.deadline = netNow + twDuration();
     e.tsRecent = t.tsRecent; e.tsOffset = t.tsOffset;
     let w = seqGt(t.rcvAdv, t.rcvNxt) ? (t.rcvAdv - t.rcvNxt) >> t.rcvWscale : 0;
     e.wnd = <u16>(w > 0xffff ? 0xffff : w);

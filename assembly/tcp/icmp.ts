@@ -14,9 +14,13 @@
 //     or ECONNREFUSED for a hard code after the handshake). If the connection later times out
 //     (SYN retries or data retries exhausted), that recorded error is reported instead of
 //     ETIMEDOUT, as Linux does; an acknowledgment of new data clears it.
+//
+// The check itself is family-neutral (tcpIcmpError on 16-byte addresses, ip/addr.ts); an
+// ICMPv6 layer calls it with its own code mapping. tcpIcmpUnreach adapts ICMPv4's quote.
 import { count, Stat } from "../stats";
 import { Err } from "../errors";
-import { localAddr } from "../netif";
+import { localAddrIndex } from "../netif";
+import { addrSetV4 } from "../ip/addr";
 import { IPV4_HLEN, PROTO_TCP, ipDst, ipHeaderLen, ipProto, ipSrc, ipVersion } from "../wire/ipv4";
 import { UNREACH_FRAG_NEEDED, UNREACH_PORT, UNREACH_PROTOCOL } from "../wire/icmp";
 import { seqGe, seqLt } from "./seq";
@@ -24,29 +28,51 @@ import { TcpState } from "./tcb";
 import { findConn } from "./input";
 import { connClosed } from "./close";
 
+/** What an ICMP error means to TCP (RFC 5461). */
+export const ICMP_SOFT: u32 = 0;        // never aborts: recorded as EHOSTUNREACH
+export const ICMP_HARD: u32 = 1;        // protocol / port unreachable: refuses a connection in SYN-SENT
+export const ICMP_TOO_BIG: u32 = 2;     // fragmentation needed / packet too big: no PMTUD, no effect
+
+const quoteSrc: usize = memory.data(16, 16);
+const quoteDst: usize = memory.data(16, 16);
+
 /**
- * A Destination Unreachable with `code`, quoting `qlen` bytes at `q` (the offending
+ * An ICMPv4 Destination Unreachable with `code`, quoting `qlen` bytes at `q` (the offending
  * datagram's IPv4 header and at least 8 payload bytes). Quotes of other protocols are ignored.
  */
 export function tcpIcmpUnreach(code: u32, q: usize, qlen: i32): void {
   if (qlen < IPV4_HLEN || ipProto(q) != PROTO_TCP) return; // not about TCP
   let ihl = ipHeaderLen(q);
-  if (ipVersion(q) != 4 || ihl < IPV4_HLEN || qlen < ihl + 8 || ipSrc(q) != localAddr) {
+  if (ipVersion(q) != 4 || ihl < IPV4_HLEN || qlen < ihl + 8) {
     count(Stat.TcpIcmpRejected);
     return;
   }
-  let th = q + <usize>ihl;
+  addrSetV4(quoteSrc, ipSrc(q));
+  addrSetV4(quoteDst, ipDst(q));
+  let kind = code == <u32>UNREACH_FRAG_NEEDED ? ICMP_TOO_BIG :
+    code == <u32>UNREACH_PROTOCOL || code == <u32>UNREACH_PORT ? ICMP_HARD : ICMP_SOFT;
+  tcpIcmpError(kind, quoteSrc, quoteDst, q + <usize>ihl);
+}
+
+/**
+ * An ICMP error of `kind` about a segment we sent from `src` to `dst` (16-byte addresses),
+ * whose first 8 TCP bytes are at `th`. Accepted only when it names one of our connections and
+ * quotes a sequence number in [SND.UNA, SND.MAX).
+ */
+export function tcpIcmpError(kind: u32, src: usize, dst: usize, th: usize): void {
+  let laddr = localAddrIndex(src);
+  if (laddr < 0) { count(Stat.TcpIcmpRejected); return; }
   let sport = <u32>bswap<u16>(load<u16>(th));
   let dport = <u32>bswap<u16>(load<u16>(th, 2));
   let seq = bswap<u32>(load<u32>(th, 4));
-  let t = findConn(ipDst(q), sport, dport);
+  let t = findConn(laddr, sport, dst, dport);
   if (t == null || !seqGe(seq, t.sndUna) || !seqLt(seq, t.sndMax)) {
     count(Stat.TcpIcmpRejected);
     return;
   }
   count(Stat.TcpIcmpAccepted);
-  if (code == <u32>UNREACH_FRAG_NEEDED) return;
-  let hard = code == <u32>UNREACH_PROTOCOL || code == <u32>UNREACH_PORT;
+  if (kind == ICMP_TOO_BIG) return;
+  let hard = kind == ICMP_HARD;
   if (hard && t.state == <u8>TcpState.SYN_SENT) {
     connClosed(t, Err.ECONNREFUSED);
     return;

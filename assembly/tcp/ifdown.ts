@@ -5,17 +5,14 @@ import { TcpState, tcbAt, tcbCount } from "./tcb";
 import { connClosed } from "./close";
 
 /**
- * Every connection whose local address is `addr` ends now: CLOSED with EADDRNOTAVAIL,
+ * Every connection whose local address is entry `idx` of the interface's address table
+ * (netif.ts) ends now: CLOSED with EADDRNOTAVAIL,
  * reported as an Error event (and kept for tcpInfo / read / write). No RST is sent: the
  * address is no longer ours to send from. Listeners (bound to the wildcard address) and
  * TIME-WAIT survive. Returns the number of connections aborted.
- *
- * Today a TCB carries no local address (the stack has one IPv4 address), so every
- * synchronized or opening connection uses `addr`; with dual-stack endpoints this compares
- * the TCB's local address with `addr`.
+ * Called before the entry changes or is cleared.
  */
-export function tcpAddressGone(addr: u32): i32 {
-  if (addr == 0) return 0;
+export function tcpAddressGone(idx: i32): i32 {
   let n = tcbCount();
   let aborted = 0;
   for (let i = 0; i < n; i++) {
@@ -23,6 +20,7 @@ export function tcpAddressGone(addr: u32): i32 {
     if (t.flags == 0) continue;
     let st = t.state;
     if (st == <u8>TcpState.CLOSED || st == <u8>TcpState.LISTEN || st == <u8>TcpState.TIME_WAIT) continue;
+    if (<i32>t.laddr != idx) continue;
     connClosed(t, Err.EADDRNOTAVAIL);
     aborted++;
   }

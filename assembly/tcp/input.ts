@@ -4,31 +4,32 @@
 import { cfg, Cfg, FEAT_SACK, FEAT_SYNCOOKIES, FEAT_TIMESTAMPS, FEAT_WSCALE } from "../config";
 import { count, Stat } from "../stats";
 import { Err, EventKind } from "../errors";
-import { ipMtu, localAddr } from "../netif";
+import { ipMtu, localAddrIndex, localAddrPtr, netNow } from "../netif";
+import { addrCopy, addrEq, addrFamily, addrSetV4, tcpMssFor } from "../ip/addr";
+import { TH_ACK, TH_FIN, TH_RST, TH_SYN, TcpOptions, TcpSeg, segDst, segSrc, tcpParseSeg } from "../wire/tcp";
+import { seqGe, seqGt, seqLe, seqLt } from "./seq";
 import {
-  TH_ACK, TH_FIN, TH_RST, TH_SYN, TcpOptions, tcpAck, tcpDport, tcpFlags, tcpParse, tcpSeq, tcpSport, tcpWnd,
-} from "../wire/tcp";
-import { seqGe, seqGt, seqLe, seqLt, timeGe } from "./seq";
-import {
-  F_ACKNOW, F_ACTIVE, F_CHILD, F_FIN_ACKED, F_SYN_ACKED, F_SYN_RTX, F_FIN_OOO, F_FIN_QUEUED, F_FIN_RCVD, F_KEEPALIVE, F_PERSIST, F_RTT, F_SACK,
+  F_ACKNOW, F_CHILD, F_FIN_ACKED, F_SYN_ACKED, F_SYN_RTX, F_FIN_OOO, F_FIN_QUEUED, F_FIN_RCVD, F_KEEPALIVE, F_PERSIST, F_RTT, F_SACK,
   F_T_KEEP, F_T_RTX, F_TS, F_USER_CLOSED, F_WR_FULL, F_WSCALE, OOO_MAX, Tcb, TcpState, finAcked, hasFlag, keepIdleMs,
-  nextAcceptOrder, rcvCap, rcvRing, ringAttach, ringCount, ringFreeCount, ringPut, setNow, setState, sndCap, sndDataSeq, tcbAlloc, tcbAt,
-  tcbCount, tcbEvent, tcbFree, tcbFreeCount, tcbIndex, tcpNow,
+  nextAcceptOrder, raddrOf, rcvCap, rcvRing, ringAttach, ringCount, ringFreeCount, ringPut, setState, sndCap, sndDataSeq,
+  tcbAlloc, tcbAt, tcbCount, tcbEvent, tcbFree, tcbFreeCount, tcbIndex,
 } from "./tcb";
 import {
-  chooseRcvWscale, emit, oooBase, ourMss, restartRtx, scheduleAck, sendAck, sendRaw, sendRst, tcpOutput,
+  ccSend, chooseRcvWscale, emit, oooBase, ourMss, reply, replyRst, restartRtx, scheduleAck, sendAck, tcpOutput,
   tsNow, updateRcvAdv,
 } from "./output";
-import { ccInit, ccOnAck, ccOnDupAck, rttSample, sackUpdate } from "./cc";
+import { ccInit, ccOnAck, ccOnDupAck, rttSample } from "./cc";
+import { sackTrim, sackUpdate } from "./sack";
 import { rangeInsert, rangeRemove, rangeStart, rangeEnd } from "./reassembly";
-import { TW_TS, TW_USED, TwEntry, twAlloc, twDuration, twFree, twLookup } from "./timewait";
+import { TW_TS, TwEntry, twDuration, twFree, twLookup } from "./timewait";
 import { makeIsn, tupleHash } from "./isn";
 
 import { connClosed, enterTimeWait } from "./close";
 
 export { tcpPoll, tcpInit } from "./timers";
 
-const optsBuf: usize = memory.data(offsetof<TcpOptions>(), 8);
+// The segment being processed: filled once by tcpInput, read by every handler below.
+const segBuf: usize = memory.data(offsetof<TcpSeg>(), 16);
 
 // RFC 5961 §7: a stack-wide challenge-ACK budget per second.
 export const CHALLENGE_ACK_LIMIT: u32 = 10;
@@ -38,9 +39,9 @@ let challengeStarted = false;
 
 /** Send a challenge ACK if the budget allows (RFC 5961 §3.2, §4.2, §5.2). */
 function challengeAck(t: Tcb): void {
-  if (!challengeStarted || <i32>(tcpNow - challengeWindow) >= 1000) {
+  if (!challengeStarted || <i32>(netNow - challengeWindow) >= 1000) {
     challengeStarted = true;
-    challengeWindow = tcpNow;
+    challengeWindow = netNow;
     challengeCount = 0;
   }
   if (challengeCount >= CHALLENGE_ACK_LIMIT) { count(Stat.TcpChallengeAckLimited); return; }
@@ -51,16 +52,22 @@ function challengeAck(t: Tcb): void {
 
 // --- lookup ---
 
-export function findConn(raddr: u32, lport: u32, rport: u32): Tcb | null {
+/** The connection of a 4-tuple: local address index and port, remote address (16 bytes) and port. */
+export function findConn(laddr: i32, lport: u32, raddr: usize, rport: u32): Tcb | null {
   let n = tcbCount();
   for (let i = 0; i < n; i++) {
     let t = tcbAt(i);
     if (t.flags == 0) continue;
     let s = t.state;
     if (s == <u8>TcpState.CLOSED || s == <u8>TcpState.LISTEN) continue;
-    if (<u32>t.lport == lport && <u32>t.rport == rport && t.raddr == raddr) return t;
+    if (<u32>t.lport == lport && <u32>t.rport == rport && <i32>t.laddr == laddr && addrEq(raddrOf(t), raddr)) return t;
   }
   return null;
+}
+
+/** Hash of the 4-tuple of `t` with `tweak` (RFC 6528 / RFC 7323 §5.4 uses pass distinct tweaks). */
+@inline function connHash(t: Tcb, tweak: u32): u32 {
+  return tupleHash(localAddrPtr(<i32>t.laddr), t.lport, raddrOf(t), t.rport, tweak);
 }
 
 function findListener(lport: u32): Tcb | null {
@@ -101,15 +108,15 @@ function featureFlags(): u32 {
 /** Offer our options on an active open (connect). */
 export function prepareActive(t: Tcb): void {
   t.flags |= featureFlags();
-  t.rcvMss = ourMss(ipMtu);
+  t.rcvMss = ourMss(addrFamily(raddrOf(t)));
   t.rcvWscale = hasFlag(t, F_WSCALE) ? chooseRcvWscale() : 0;
-  t.tsOffset = tupleHash(localAddr, t.lport, t.raddr, t.rport, 0x54530000);
+  t.tsOffset = connHash(t, 0x54530000);
 }
 
 /** Apply the options of a received SYN: keep what both sides offered (RFC 7323, RFC 2018). */
 function applySynOptions(t: Tcb, o: TcpOptions, tsVal: u32): void {
   let peer = o.mss != 0 ? o.mss : 536;
-  let mine = <u32>(ipMtu - 40);
+  let mine = <u32>tcpMssFor(ipMtu, addrFamily(raddrOf(t)));
   t.sndMss = <u16>(peer < mine ? peer : mine);
   if (t.sndMss < 64) t.sndMss = 64;
   if (hasFlag(t, F_WSCALE) && o.wscale >= 0) {
@@ -138,7 +145,7 @@ function establish(t: Tcb, wnd: u32, seq: u32, ack: u32): void {
   // RFC 6298 §5.7: after a SYN (or SYN+ACK) timed out, data starts with an RTO of 3 s.
   if (hasFlag(t, F_SYN_RTX) && t.srtt8 == 0 && t.rto < 3000) t.rto = 3000;
   if (hasFlag(t, F_KEEPALIVE)) { // set before the open (RFC 1122 §4.2.3.6): idle from now
-    t.keepDeadline = tcpNow + keepIdleMs(t);
+    t.keepDeadline = netNow + keepIdleMs(t);
     t.keepProbes = 0;
     t.flags |= F_T_KEEP;
   }
@@ -157,24 +164,26 @@ function cookieMssIndex(mss: u32): u32 {
   return i;
 }
 
-function cookieMake(raddr: u32, lport: u32, rport: u32, irs: u32, o: TcpOptions): u32 {
-  let c = tcpNow >> 16; // ~65 s periods
+/** The cookie (our ISN) for the SYN `s`, its options encoded (irs = the SYN's sequence number). */
+function cookieMake(s: TcpSeg, irs: u32): u32 {
+  let o = changetype<TcpOptions>(s);
+  let c = netNow >> 16; // ~65 s periods
   let mss = o.mss != 0 ? o.mss : 536;
   let ws: u32 = o.wscale >= 0 && (cfg(Cfg.Features) & FEAT_WSCALE) ? <u32>(o.wscale > 14 ? 14 : o.wscale) : 15;
   let sack: u32 = o.sackPermitted && (cfg(Cfg.Features) & FEAT_SACK) ? 1 : 0;
   let low = ((c & 7) << 7) | (sack << 6) | (ws << 2) | cookieMssIndex(mss);
-  let h = tupleHash(localAddr, lport, raddr, rport, irs ^ c);
+  let h = tupleHash(segDst(s), s.dport, segSrc(s), s.sport, irs ^ c);
   return (h & 0xfffffc00) | low;
 }
 
 /** The counter period a cookie claims, if its hash checks out for this period or the previous one. */
-function cookieCheck(raddr: u32, lport: u32, rport: u32, irs: u32, cookie: u32): bool {
-  let now = tcpNow >> 16;
+function cookieCheck(s: TcpSeg, irs: u32, cookie: u32): bool {
+  let now = netNow >> 16;
   let cc = (cookie >> 7) & 7;
   for (let back: u32 = 0; back < 2; back++) {
     let c = now - back;
     if ((c & 7) != cc) continue;
-    let h = tupleHash(localAddr, lport, raddr, rport, irs ^ c);
+    let h = tupleHash(segDst(s), s.dport, segSrc(s), s.sport, irs ^ c);
     if ((h & 0xfffffc00) == (cookie & 0xfffffc00)) return true;
   }
   return false;
@@ -182,34 +191,42 @@ function cookieCheck(raddr: u32, lport: u32, rport: u32, irs: u32, cookie: u32):
 
 // --- LISTEN ---
 
+/** Give `t` the endpoints of the received segment `s` (its destination is ours). */
+function setEndpoints(t: Tcb, s: TcpSeg): void {
+  t.laddr = <u8>localAddrIndex(segDst(s)); // tcpInput only passes segments for one of our addresses
+  t.lport = <u16>s.dport;
+  addrCopy(raddrOf(t), segSrc(s));
+  t.rport = <u16>s.sport;
+}
+
 /** A passive-open child holding a ring pair, or null (no free TCB or no free ring pair). */
-function newChild(l: Tcb, raddr: u32, lport: u32, rport: u32): Tcb | null {
+function newChild(l: Tcb, s: TcpSeg): Tcb | null {
   let t = tcbAlloc();
   if (t == null) return null;
   if (!ringAttach(t)) { tcbFree(t); return null; }
   t.parent = <i16>tcbIndex(l);
   t.flags |= F_CHILD | featureFlags() | (l.flags & F_KEEPALIVE);
   t.keepIdleS = l.keepIdleS;
-  t.lport = <u16>lport; t.rport = <u16>rport; t.raddr = raddr;
-  t.rcvMss = ourMss(ipMtu);
+  setEndpoints(t, s);
+  t.rcvMss = ourMss(addrFamily(raddrOf(t)));
   t.rcvWscale = hasFlag(t, F_WSCALE) ? chooseRcvWscale() : 0;
-  t.tsOffset = tupleHash(localAddr, lport, raddr, rport, 0x54530000);
+  t.tsOffset = connHash(t, 0x54530000);
   t.state = <u8>TcpState.LISTEN;
   return t;
 }
 
-function listenInput(l: Tcb, raddr: u32, lport: u32, rport: u32, seq: u32, ack: u32, flags: u32, wnd: u32,
-                     o: TcpOptions, data: usize, dlen: u32): void {
+function listenInput(l: Tcb, s: TcpSeg): void {
+  let flags = s.flags, seq = s.seq;
   if (flags & TH_RST) return; // RFC 9293: an incoming RST to LISTEN is ignored
   if (flags & TH_ACK) {
     // an ACK to a listener: a SYN-cookie handshake completing, otherwise <SEQ=SEG.ACK><CTL=RST>
     if ((flags & TH_SYN) == 0 && (cfg(Cfg.Features) & FEAT_SYNCOOKIES) &&
-        cookieCheck(raddr, lport, rport, seq - 1, ack - 1)) {
-      cookieComplete(l, raddr, lport, rport, seq, ack, flags, wnd, o, data, dlen);
+        cookieCheck(s, seq - 1, s.ack - 1)) {
+      cookieComplete(l, s);
       return;
     }
     if ((flags & TH_SYN) == 0 && (cfg(Cfg.Features) & FEAT_SYNCOOKIES)) count(Stat.TcpSynCookiesBad);
-    sendRaw(raddr, lport, rport, ack, 0, TH_RST, 0, false, 0, 0);
+    replyRst(s);
     return;
   }
   if ((flags & TH_SYN) == 0) return;
@@ -224,40 +241,38 @@ function listenInput(l: Tcb, raddr: u32, lport: u32, rport: u32, seq: u32, ack: 
   let full = childCount(l, true) >= synBacklog || childCount(l, false) >= <i32>l.backlog ||
     tcbFreeCount() <= reserve || freeRings <= (ringCount() >> 2);
   let t: Tcb | null = null;
-  if (!full) t = newChild(l, raddr, lport, rport);
+  if (!full) t = newChild(l, s);
   if (t == null) {
     if ((cfg(Cfg.Features) & FEAT_SYNCOOKIES) && childCount(l, false) < <i32>l.backlog) {
       // Stateless SYN+ACK: the cookie is our ISN; options are encoded in it.
       count(Stat.TcpSynCookiesTx);
-      let cookie = cookieMake(raddr, lport, rport, seq, o);
-      sendCookieSynAck(raddr, lport, rport, cookie, seq + 1, o);
+      sendCookieSynAck(s, cookieMake(s, seq), seq + 1);
     } else {
       count(Stat.TcpSynBacklogFull);
     }
     return;
   }
-  t.irs = seq;
   t.rcvNxt = seq + 1;
-  t.iss = makeIsn(localAddr, lport, raddr, rport, tcpNow);
+  t.iss = makeIsn(localAddrPtr(<i32>t.laddr), t.lport, raddrOf(t), t.rport, netNow);
   t.sndUna = t.iss; t.sndNxt = t.iss; t.sndMax = t.iss;
-  applySynOptions(t, o, o.tsVal);
-  t.sndWnd = wnd; // SYN windows are never scaled
+  applySynOptions(t, s, s.tsVal);
+  t.sndWnd = s.wnd; // SYN windows are never scaled
   t.sndWl1 = seq; t.sndWl2 = t.iss;
   t.rcvAdv = t.rcvNxt;
   setState(t, TcpState.SYN_RECEIVED);
   tcpOutput(t); // SYN+ACK
 }
 
-function sendCookieSynAck(raddr: u32, lport: u32, rport: u32, iss: u32, ack: u32, o: TcpOptions): void {
+function sendCookieSynAck(s: TcpSeg, iss: u32, ack: u32): void {
   // A minimal SYN+ACK: MSS, and the peer's offered options echoed when enabled.
   let t = cookieScratch();
   memory.fill(changetype<usize>(t), 0, offsetof<Tcb>());
-  t.raddr = raddr; t.lport = <u16>lport; t.rport = <u16>rport;
+  setEndpoints(t, s);
   t.flags = featureFlags();
-  t.rcvMss = ourMss(ipMtu);
+  t.rcvMss = ourMss(addrFamily(raddrOf(t)));
   t.rcvWscale = hasFlag(t, F_WSCALE) ? chooseRcvWscale() : 0;
-  t.tsOffset = tupleHash(localAddr, lport, raddr, rport, 0x54530000);
-  applySynOptions(t, o, o.tsVal);
+  t.tsOffset = connHash(t, 0x54530000);
+  applySynOptions(t, s, s.tsVal);
   t.rcvNxt = ack;
   t.rcvAdv = ack;
   t.state = <u8>TcpState.SYN_RECEIVED;
@@ -266,7 +281,7 @@ function sendCookieSynAck(raddr: u32, lport: u32, rport: u32, iss: u32, ack: u32
 }
 
 // A scratch TCB-shaped area (not in the pool) for stateless SYN+ACKs.
-const cookieTcb: usize = memory.data(512, 16);
+const cookieTcb: usize = memory.data(<i32>offsetof<Tcb>(), 16);
 function cookieScratch(): Tcb { return changetype<Tcb>(cookieTcb); }
 
 function emitSynAckNoTcb(t: Tcb): void { emit(t, t.iss, 0, TH_SYN | TH_ACK); }
@@ -277,41 +292,42 @@ function emitSynAckNoTcb(t: Tcb): void { emit(t, t.iss, 0, TH_SYN | TH_ACK); }
  * ordinary synchronized-state path so its ACK establishes the connection and its data and FIN
  * are taken at once (RFC 4987 §3.6: a cookie connection behaves like any other).
  */
-function cookieComplete(l: Tcb, raddr: u32, lport: u32, rport: u32, seq: u32, ack: u32, flags: u32, wnd: u32,
-                        o: TcpOptions, data: usize, dlen: u32): void {
-  let t = newChild(l, raddr, lport, rport);
+function cookieComplete(l: Tcb, s: TcpSeg): void {
+  let seq = s.seq, ack = s.ack;
+  let t = newChild(l, s);
   if (t == null) { count(ringFreeCount() == 0 ? Stat.TcpNoRings : Stat.TcpSynBacklogFull); return; }
   count(Stat.TcpSynCookiesOk);
   let cookie = ack - 1;
   let ws = (cookie >> 2) & 15;
-  t.irs = seq - 1;
-  t.rcvNxt = seq;
+  t.rcvNxt = seq; // (IRS = seq - 1)
   t.iss = cookie;
   t.sndUna = cookie; t.sndNxt = ack; t.sndMax = ack;
   let mssPeer = cookieMss(cookie);
-  let mine = <u32>(ipMtu - 40);
+  let mine = <u32>tcpMssFor(ipMtu, addrFamily(raddrOf(t)));
   t.sndMss = <u16>(mssPeer < mine ? mssPeer : mine);
   if (ws == 15) { t.flags &= ~F_WSCALE; t.sndWscale = 0; t.rcvWscale = 0; } else t.sndWscale = <u8>ws;
   if (((cookie >> 6) & 1) == 0) t.flags &= ~F_SACK;
-  if (o.tsPresent && hasFlag(t, F_TS)) t.tsRecent = o.tsVal; else t.flags &= ~F_TS;
+  if (s.tsPresent && hasFlag(t, F_TS)) t.tsRecent = s.tsVal; else t.flags &= ~F_TS;
   // The window the cookie SYN+ACK offered: the peer may fill it with its first segments.
   t.rcvAdv = t.rcvNxt;
   updateRcvAdv(t);
   t.lastAckSent = t.rcvNxt;
-  t.sndWnd = wnd; t.sndWl1 = seq - 1; t.sndWl2 = cookie;
+  t.sndWnd = s.wnd; t.sndWl1 = seq - 1; t.sndWl2 = cookie;
   t.state = <u8>TcpState.SYN_RECEIVED;
-  connInput(t, seq, ack, flags, wnd, o, data, dlen);
+  connInput(t, s);
   // The checks above leave no reason for the ACK to be refused; never keep a child that did.
   if (t.flags != 0 && t.state == <u8>TcpState.SYN_RECEIVED) connClosed(t, Err.OK);
 }
 
 // --- SYN-SENT (RFC 9293 §3.10.7.3) ---
 
-function synSentInput(t: Tcb, seq: u32, ack: u32, flags: u32, wnd: u32, o: TcpOptions): void {
+function synSentInput(t: Tcb, s: TcpSeg): void {
+  let seq = s.seq, ack = s.ack, flags = s.flags, wnd = s.wnd;
+  let o = changetype<TcpOptions>(s);
   let ackOk = false;
   if (flags & TH_ACK) {
     if (seqLe(ack, t.iss) || seqGt(ack, t.sndMax)) {
-      if ((flags & TH_RST) == 0) sendRaw(t.raddr, t.lport, t.rport, ack, 0, TH_RST, 0, false, 0, 0);
+      if ((flags & TH_RST) == 0) replyRst(s);
       count(Stat.TcpBadAck);
       return;
     }
@@ -323,8 +339,7 @@ function synSentInput(t: Tcb, seq: u32, ack: u32, flags: u32, wnd: u32, o: TcpOp
     return;
   }
   if ((flags & TH_SYN) == 0) return;
-  t.irs = seq;
-  t.rcvNxt = seq + 1;
+  t.rcvNxt = seq + 1; // (IRS = seq)
   t.rcvAdv = t.rcvNxt;
   applySynOptions(t, o, o.tsVal);
   if (ackOk) {
@@ -333,7 +348,7 @@ function synSentInput(t: Tcb, seq: u32, ack: u32, flags: u32, wnd: u32, o: TcpOp
     t.flags &= ~F_T_RTX;
     t.backoff = 0; t.retries = 0;
     if (hasFlag(t, F_TS) && o.tsEcr != 0) rttSample(t, tsNow(t) - o.tsEcr);
-    else if (hasFlag(t, F_RTT)) rttSample(t, tcpNow - t.rttStart);
+    else if (hasFlag(t, F_RTT)) rttSample(t, netNow - t.rttStart);
     t.flags &= ~F_RTT;
     establish(t, wnd, seq, ack); // a SYN+ACK's window is not scaled
     tcbEvent(t, EventKind.Connected, 0);
@@ -403,13 +418,15 @@ function consumeFin(t: Tcb): void {
 
 // --- the synchronized states ---
 
-function connInput(t: Tcb, seq: u32, ack: u32, flags: u32, wnd: u32, o: TcpOptions, data: usize, dlen: u32): void {
+function connInput(t: Tcb, s: TcpSeg): void {
+  let seq = s.seq, ack = s.ack, flags = s.flags, wnd = s.wnd, data = s.data, dlen = s.dlen;
+  let o = changetype<TcpOptions>(s);
   let st = t.state;
   let segLen = dlen + ((flags & TH_SYN) ? 1 : 0) + ((flags & TH_FIN) ? 1 : 0);
 
   // TIME-WAIT held in the TCB: a retransmitted FIN restarts the 2*MSL timer.
   if (st == <u8>TcpState.TIME_WAIT && (flags & (TH_FIN | TH_RST)) == TH_FIN) {
-    t.keepDeadline = tcpNow + twDuration();
+    t.keepDeadline = netNow + twDuration();
   }
 
   // RFC 7323 §5.3 PAWS.
@@ -427,14 +444,15 @@ function connInput(t: Tcb, seq: u32, ack: u32, flags: u32, wnd: u32, o: TcpOptio
 
   // RFC 9293 §3.5 Figure 8 line 6: after a simultaneous open, the peer's SYN,ACK repeats its
   // SYN (a duplicate) and acknowledges ours: drop the SYN bit and take the rest.
-  if (st == <u8>TcpState.SYN_RECEIVED && (flags & (TH_SYN | TH_ACK | TH_RST)) == (TH_SYN | TH_ACK) && seq == t.irs) {
+  if (st == <u8>TcpState.SYN_RECEIVED && (flags & (TH_SYN | TH_ACK | TH_RST)) == (TH_SYN | TH_ACK) && seq == t.rcvNxt - 1) {
     flags &= ~TH_SYN;
     seq += 1;
     segLen -= 1;
   }
 
-  // SYN-RECEIVED: a retransmitted SYN means our SYN+ACK was lost.
-  if (st == <u8>TcpState.SYN_RECEIVED && (flags & (TH_SYN | TH_ACK | TH_RST)) == TH_SYN && seq == t.irs) {
+  // SYN-RECEIVED: a retransmitted SYN means our SYN+ACK was lost. (In SYN-RECEIVED rcvNxt is
+  // always IRS + 1: no text or FIN is taken before the ACK that leaves the state.)
+  if (st == <u8>TcpState.SYN_RECEIVED && (flags & (TH_SYN | TH_ACK | TH_RST)) == TH_SYN && seq == t.rcvNxt - 1) {
     t.sndNxt = t.iss;
     tcpOutput(t);
     return;
@@ -500,7 +518,7 @@ function connInput(t: Tcb, seq: u32, ack: u32, flags: u32, wnd: u32, o: TcpOptio
   if (st == <u8>TcpState.SYN_RECEIVED) {
     if (!(seqGt(ack, t.sndUna) && seqLe(ack, t.sndMax))) {
       count(Stat.TcpBadAck);
-      sendRaw(t.raddr, t.lport, t.rport, ack, 0, TH_RST, 0, false, 0, 0);
+      replyRst(s);
       return;
     }
     t.sndUna = ack; // our SYN is acknowledged
@@ -534,7 +552,7 @@ function connInput(t: Tcb, seq: u32, ack: u32, flags: u32, wnd: u32, o: TcpOptio
   if (hasFlag(t, F_KEEPALIVE)) {
     t.keepProbes = 0;
     if (st == <u8>TcpState.ESTABLISHED || st == <u8>TcpState.CLOSE_WAIT) {
-      t.keepDeadline = tcpNow + keepIdleMs(t);
+      t.keepDeadline = netNow + keepIdleMs(t);
       t.flags |= F_T_KEEP;
     }
   }
@@ -546,7 +564,7 @@ function connInput(t: Tcb, seq: u32, ack: u32, flags: u32, wnd: u32, o: TcpOptio
     newAck(t, ack, o);
   } else if (ack == t.sndUna && dlen == 0 && (flags & (TH_SYN | TH_FIN)) == 0 && scaledWnd == oldWnd &&
              t.sndMax != t.sndUna) {
-    ccOnDupAck(t);
+    ccSend(t, ccOnDupAck(t));
   }
   // window update (RFC 9293 §3.10.7.4, SND.WL1/SND.WL2 rule)
   if (seqLt(t.sndWl1, seq) || (t.sndWl1 == seq && seqLe(t.sndWl2, ack))) {
@@ -567,7 +585,7 @@ function connInput(t: Tcb, seq: u32, ack: u32, flags: u32, wnd: u32, o: TcpOptio
   if (st == <u8>TcpState.FIN_WAIT_1 && finAcked(t) && (flags & TH_FIN) == 0) {
     // (with a FIN in the same segment, the FIN processing below goes straight to TIME-WAIT)
     setState(t, TcpState.FIN_WAIT_2);
-    if (hasFlag(t, F_USER_CLOSED)) { t.keepDeadline = tcpNow + twDuration(); t.flags |= F_T_KEEP; }
+    if (hasFlag(t, F_USER_CLOSED)) { t.keepDeadline = netNow + twDuration(); t.flags |= F_T_KEEP; }
   } else if (st == <u8>TcpState.CLOSING && finAcked(t)) {
     enterTimeWait(t);
     return;
@@ -633,7 +651,7 @@ function newAck(t: Tcb, ack: u32, o: TcpOptions): void {
   if (hasFlag(t, F_TS) && o.tsPresent && o.tsEcr != 0) {
     rttSample(t, tsNow(t) - o.tsEcr);
   } else if (hasFlag(t, F_RTT) && seqGt(ack, t.rttSeq)) {
-    rttSample(t, tcpNow - t.rttStart);
+    rttSample(t, netNow - t.rttStart);
     t.flags &= ~F_RTT;
   }
   t.backoff = 0;
@@ -641,20 +659,18 @@ function newAck(t: Tcb, ack: u32, o: TcpOptions): void {
   t.err = 0; // something worked: forget a soft ICMP error (tcp/icmp.ts)
   if (t.sndUna == t.sndMax) t.flags &= ~F_T_RTX;
   else restartRtx(t);
-  if (t.sackedCount > 0) sackUpdate(t, changetype<TcpOptions>(optsEmpty()));
-  ccOnAck(t, acked);
+  if (t.sackedCount > 0) sackTrim(t);
+  ccSend(t, ccOnAck(t, acked));
   if (dataAcked > 0 && hasFlag(t, F_WR_FULL)) {
     t.flags &= ~F_WR_FULL;
     tcbEvent(t, EventKind.Writable, <i32>(sndCap - t.sndLen));
   }
 }
 
-const emptyOpts: usize = memory.data(offsetof<TcpOptions>(), 8);
-function optsEmpty(): usize { return emptyOpts; }
-
 // --- TIME-WAIT table entries ---
 
-function twInput(e: TwEntry, raddr: u32, lport: u32, rport: u32, seq: u32, flags: u32, o: TcpOptions, segLen: u32): bool {
+function twInput(e: TwEntry, s: TcpSeg, segLen: u32): bool {
+  let seq = s.seq, flags = s.flags;
   if (flags & TH_RST) {
     // RFC 5961 §3.2 applied to TIME-WAIT: only an exact match ends it.
     count(Stat.TcpRstRx);
@@ -667,51 +683,64 @@ function twInput(e: TwEntry, raddr: u32, lport: u32, rport: u32, seq: u32, flags
     return false;
   }
   let ts = (e.flags & TW_TS) != 0;
-  if (ts && o.tsPresent && seqLt(o.tsVal, e.tsRecent)) count(Stat.TcpPawsDrop);
-  if (flags & TH_FIN) e.deadline = tcpNow + twDuration(); // lost last ACK: re-ACK, restart 2*MSL
+  if (ts && s.tsPresent && seqLt(s.tsVal, e.tsRecent)) count(Stat.TcpPawsDrop);
+  if (flags & TH_FIN) e.deadline = netNow + twDuration(); // lost last ACK: re-ACK, restart 2*MSL
   else if (segLen == 0 && seq == e.rcvNxt) return true;  // a bare in-window ACK needs no answer
-  sendRaw(raddr, lport, rport, e.sndNxt, e.rcvNxt, TH_ACK, <u32>e.wnd, ts, tcpNow + e.tsOffset, e.tsRecent);
+  reply(s, e.sndNxt, e.rcvNxt, TH_ACK, <u32>e.wnd, ts, netNow + e.tsOffset, e.tsRecent);
   return true;
 }
 
 /**
- * Entry point from the interface: one IPv4 protocol-6 payload of `len` bytes at `seg`
- * from `src` to `dst` (host order). Validates, then runs the state machine.
+ * Entry point from an IPv4 interface: the protocol-6 payload of `len` bytes at `p` from `src`
+ * to `dst` (host order). Fills the segment record's endpoints and runs tcpInput.
  */
-export function tcpInput(src: u32, dst: u32, seg: usize, len: i32, now: u32): void {
-  setNow(now);
-  count(Stat.TcpRx);
-  let o = changetype<TcpOptions>(optsBuf);
-  let hlen = tcpParse(seg, len, src, dst, o);
-  if (hlen < 0) return;
-  let sport = tcpSport(seg);
-  let dport = tcpDport(seg);
-  let seq = tcpSeq(seg);
-  let ack = tcpAck(seg);
-  let flags = tcpFlags(seg);
-  let wnd = tcpWnd(seg);
-  let data = seg + <usize>hlen;
-  let dlen = <u32>(len - hlen);
-  if (sport == 0 || dport == 0) { count(Stat.TcpNoSocket); return; }
+export function tcpInput4(src: u32, dst: u32, p: usize, len: i32): void {
+  let s = changetype<TcpSeg>(segBuf);
+  addrSetV4(segSrc(s), src);
+  addrSetV4(segDst(s), dst);
+  tcpInput(s, p, len);
+}
 
-  let t = findConn(src, dport, sport);
-  if (t != null) {
-    if (t.state == <u8>TcpState.SYN_SENT) synSentInput(t, seq, ack, flags, wnd, o);
-    else connInput(t, seq, ack, flags, wnd, o, data, dlen);
-    return;
+/**
+ * Entry point for any family (an IPv6 layer calls this with pointers into its header): the
+ * segment of `len` bytes at `p` from `src` to `dst` (16-byte addresses, ip/addr.ts).
+ */
+export function tcpInputAddr(src: usize, dst: usize, p: usize, len: i32): void {
+  let s = changetype<TcpSeg>(segBuf);
+  addrCopy(segSrc(s), src);
+  addrCopy(segDst(s), dst);
+  tcpInput(s, p, len);
+}
+
+/**
+ * `s` has its endpoints set; the segment is the `len` bytes at `p`. Validates, fills the
+ * record once, then runs the state machine on it.
+ */
+function tcpInput(s: TcpSeg, p: usize, len: i32): void {
+  count(Stat.TcpRx);
+  if (!tcpParseSeg(p, len, s)) return;
+  if (s.sport == 0 || s.dport == 0) { count(Stat.TcpNoSocket); return; }
+  let flags = s.flags;
+  let laddr = localAddrIndex(segDst(s));
+  if (laddr >= 0) {
+    let t = findConn(laddr, s.dport, segSrc(s), s.sport);
+    if (t != null) {
+      if (t.state == <u8>TcpState.SYN_SENT) synSentInput(t, s);
+      else connInput(t, s);
+      return;
+    }
   }
-  let segLen = dlen + ((flags & TH_SYN) ? 1 : 0) + ((flags & TH_FIN) ? 1 : 0);
-  let e = twLookup(src, dport, sport);
-  if (e != null && twInput(e, src, dport, sport, seq, flags, o, segLen)) return;
-  let l = findListener(dport);
+  let segLen = s.dlen + ((flags & TH_SYN) ? 1 : 0) + ((flags & TH_FIN) ? 1 : 0);
+  let e = laddr >= 0 ? twLookup(laddr, s.dport, segSrc(s), s.sport) : null;
+  if (e != null && twInput(e, s, segLen)) return;
+  let l = laddr >= 0 ? findListener(s.dport) : null;
   if (l != null) {
-    listenInput(l, src, dport, sport, seq, ack, flags, wnd, o, data, dlen);
+    listenInput(l, s);
     return;
   }
   // CLOSED (RFC 9293 §3.10.7.1): answer anything but a RST with a RST.
   count(Stat.TcpNoSocket);
   if (flags & TH_RST) return;
-  if (flags & TH_ACK) sendRaw(src, dport, sport, ack, 0, TH_RST, 0, false, 0, 0);
-  else sendRaw(src, dport, sport, 0, seq + segLen, TH_RST | TH_ACK, 0, false, 0, 0);
+  if (flags & TH_ACK) replyRst(s);
+  else reply(s, 0, s.seq + segLen, TH_RST | TH_ACK, 0, false, 0, 0);
 }
-

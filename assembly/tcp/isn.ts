@@ -42,23 +42,40 @@ export function sipHash(m0: u64, m1: u64): u64 {
   return v0 ^ v1 ^ v2 ^ v3;
 }
 
-/** Hash of a connection 4-tuple plus a 32-bit tweak (distinct uses pass distinct tweaks). */
-export function tupleHash(laddr: u32, lport: u32, raddr: u32, rport: u32, tweak: u32): u32 {
-  let m0 = (<u64>laddr << 32) | <u64>raddr;
-  let m1 = (<u64>((lport << 16) | (rport & 0xffff)) << 32) | <u64>tweak;
-  let h = sipHash(m0, m1);
+/** SipHash-2-4 of a 40-byte message at `m` (five little-endian words) with the secret key. */
+function sipHash40(m: usize): u64 {
+  let k0 = load<u64>(key);
+  let k1 = load<u64>(key, 8);
+  v0 = k0 ^ 0x736f6d6570736575;
+  v1 = k1 ^ 0x646f72616e646f6d;
+  v2 = k0 ^ 0x6c7967656e657261;
+  v3 = k1 ^ 0x7465646279746573;
+  for (let i: usize = 0; i < 40; i += 8) sipCompress(load<u64>(m + i));
+  sipCompress(<u64>40 << 56); // length byte, no tail
+  v2 ^= 0xff;
+  sipRound(); sipRound(); sipRound(); sipRound();
+  return v0 ^ v1 ^ v2 ^ v3;
+}
+
+const tupleMsg: usize = memory.data(40, 16);
+
+/**
+ * Hash of a connection 4-tuple plus a 32-bit tweak (distinct uses pass distinct tweaks).
+ * Addresses are 16 bytes (ip/addr.ts): an IPv4 peer and an IPv6 one never share an input.
+ */
+export function tupleHash(laddr: usize, lport: u32, raddr: usize, rport: u32, tweak: u32): u32 {
+  memory.copy(tupleMsg, laddr, 16);
+  memory.copy(tupleMsg + 16, raddr, 16);
+  store<u32>(tupleMsg, (lport << 16) | (rport & 0xffff), 32);
+  store<u32>(tupleMsg, tweak, 36);
+  let h = sipHash40(tupleMsg);
   return <u32>(h ^ (h >> 32));
 }
 
-let isnBias: u32 = 0;
-
 /** RFC 6528: ISN = M + F(localip, localport, remoteip, remoteport, secretkey), M a 4 us clock. */
-export function makeIsn(laddr: u32, lport: u32, raddr: u32, rport: u32, nowMs: u32): u32 {
-  return tupleHash(laddr, lport, raddr, rport, 0x49534e00) + nowMs * 250 + isnBias;
+export function makeIsn(laddr: usize, lport: u32, raddr: usize, rport: u32, nowMs: u32): u32 {
+  return tupleHash(laddr, lport, raddr, rport, 0x49534e00) + nowMs * 250;
 }
-
-/** Test hook (exported only by assembly/testing.ts): shift every ISN, to place one near 2^32. */
-export function isnSetBias(b: u32): void { isnBias = b; }
 
 /** A keyed pseudo-random 32-bit value (never repeats the hash input). */
 export function randomU32(): u32 {
@@ -66,3 +83,4 @@ export function randomU32(): u32 {
   let h = sipHash(counter, 0x52414e44);
   return <u32>(h ^ (h >> 32));
 }
+

@@ -1,29 +1,32 @@
 // Segment construction and the send decision (RFC 9293 §3.8.6: Nagle, sender and
 // receiver SWS avoidance, zero-window probing; RFC 7323 / RFC 2018 options).
-// Segments are written at netif's ipTxPayload and handed to ipSend.
-import { ipMtu, ipTxPayload, ipSend, localAddr } from "../netif";
+// Every segment leaves through xmit (header, checksum, IP send), written at netif's
+// ipTxPayloadFor(the peer's family); emit builds a connection's options and payload before it,
+// reply answers a received segment without a connection (RST, TIME-WAIT ACK). Congestion
+// control only does window arithmetic: what it asks for after an ACK is sent here (ccSend).
+import { ipMtu, ipSendTo, ipTxPayloadFor, localAddrPtr, netNow } from "../netif";
+import { addrFamily, ipHeaderBytes, tcpMssFor } from "../ip/addr";
 import { cfg, Cfg } from "../config";
 import { count, Stat } from "../stats";
 import {
-  TH_ACK, TH_FIN, TH_PSH, TH_RST, TH_SYN, TCP_HDR_MIN, tcpEmitHeader, tcpOptMss, tcpOptSack,
-  tcpOptSackPerm, tcpOptTs, tcpOptWscale, tcpSetChecksum,
+  TH_ACK, TH_FIN, TH_PSH, TH_RST, TH_SYN, TCP_HDR_MIN, TCP_PROTO, TcpSeg, segDst, segSrc, tcpEmitHeader, tcpOptMss,
+  tcpOptSack, tcpOptSackPerm, tcpOptTs, tcpOptWscale, tcpSetChecksum,
 } from "../wire/tcp";
-import { seqGt, seqLe, seqLt, seqMin } from "./seq";
+import { seqGt, seqLe, seqLt, seqMax, seqMin } from "./seq";
 import {
   F_ACKNOW, F_DELACK, F_FIN_QUEUED, F_NODELAY, F_PERSIST, F_RECOVERY, F_RTT, F_SACK, F_T_RTX, F_TS,
-  F_WSCALE, Tcb, TcpState, effMss, finSeq, hasFlag, rcvCap, rcvSpace, ringGet, sndCap, sndDataSeq, sndRing,
-  tcpNow,
+  F_WSCALE, Tcb, TcpState, effMss, finSeq, hasFlag, raddrOf, rcvCap, rcvSpace, ringGet, sndCap, sndDataSeq, sndRing,
 } from "./tcb";
-import { rangeBytesBelow, rangeEnd, rangeFind, rangeSkip, rangeStart } from "./reassembly";
-import { ccRestartAfterIdle } from "./cc";
+import { rangeEnd, rangeFind, rangeStart } from "./reassembly";
+import { pipe, sackHigh, sackHoleEnd, sackSkip } from "./sack";
+import { CcSend, ccRestartAfterIdle } from "./cc";
 
 const sackScratch: usize = memory.data(4 * 8, 8);
 
 @inline export function oooBase(t: Tcb): usize { return changetype<usize>(t) + offsetof<Tcb>("ooo"); }
-@inline export function sackedBase(t: Tcb): usize { return changetype<usize>(t) + offsetof<Tcb>("sacked"); }
 
 /** TSval we send: the ms clock plus a per-connection random offset (RFC 7323 §5.4). */
-@inline export function tsNow(t: Tcb): u32 { return tcpNow + t.tsOffset; }
+@inline export function tsNow(t: Tcb): u32 { return netNow + t.tsOffset; }
 
 /**
  * Receiver SWS avoidance (RFC 9293 §3.8.6.2.2): move the advertised right edge only
@@ -45,18 +48,25 @@ export function updateRcvAdv(t: Tcb): void {
   }
 }
 
-/** The window we would advertise now minus the one last advertised (for window updates after reads). */
-export function windowGrowth(t: Tcb): u32 {
-  let space = rcvSpace(t);
-  let maxWnd: u32 = <u32>0xffff << t.rcvWscale;
-  if (space > maxWnd) space = maxWnd;
-  let edge = t.rcvNxt + space;
-  return seqGt(edge, t.rcvAdv) ? edge - t.rcvAdv : 0;
+/**
+ * The one exit: write the fixed header in front of the `hdr - 20` option bytes and `len`
+ * payload bytes already at ipTxPayloadFor(family of raddr), checksum it with the
+ * pseudo-header of (laddr, raddr) and hand it to IP. Counts TcpTx (and TcpRstTx).
+ */
+function xmit(laddr: usize, raddr: usize, lport: u32, rport: u32, seq: u32, ack: u32, flags: u32, wnd: u32,
+              hdr: i32, len: u32): void {
+  let p = ipTxPayloadFor(addrFamily(raddr));
+  tcpEmitHeader(p, lport, rport, seq, ack, flags, wnd, hdr);
+  tcpSetChecksum(p, hdr + <i32>len, laddr, raddr);
+  count(Stat.TcpTx);
+  if (flags & TH_RST) count(Stat.TcpRstTx);
+  ipSendTo(raddr, TCP_PROTO, hdr + <i32>len);
 }
 
 /** Build and send one segment of the connection: `len` payload bytes from the send ring at `seq`. */
 export function emit(t: Tcb, seq: u32, len: u32, flags: u32): void {
-  let p = ipTxPayload;
+  let fam = addrFamily(raddrOf(t));
+  let p = ipTxPayloadFor(fam);
   if (p == 0) return;
   let o = p + TCP_HDR_MIN;
   let olen = 0;
@@ -84,20 +94,17 @@ export function emit(t: Tcb, seq: u32, len: u32, flags: u32): void {
     if (!syn) wnd >>= t.rcvWscale;
   }
   let hdr = TCP_HDR_MIN + olen;
-  if (hdr + <i32>len > ipMtu - 20) { count(Stat.TcpTxTooBig); return; } // never overrun the tx buffer
+  if (hdr + <i32>len > ipMtu - ipHeaderBytes(fam)) { count(Stat.TcpTxTooBig); return; } // never overrun the tx buffer
   let ack = (flags & TH_ACK) ? t.rcvNxt : 0;
-  tcpEmitHeader(p, t.lport, t.rport, seq, ack, flags, wnd, hdr);
   if (len > 0) {
     ringGet(sndRing(t), sndCap, t.sndStart + (seq - sndDataSeq(t)), p + <usize>hdr, len);
-    t.lastDataTx = tcpNow;
+    t.lastDataTx = netNow;
   }
-  tcpSetChecksum(p, hdr + <i32>len, localAddr, t.raddr);
   if (flags & TH_ACK) {
     t.lastAckSent = t.rcvNxt;
     t.flags &= ~(F_ACKNOW | F_DELACK);
   }
-  count(Stat.TcpTx);
-  ipSend(t.raddr, 6, hdr + <i32>len);
+  xmit(localAddrPtr(<i32>t.laddr), raddrOf(t), t.lport, t.rport, seq, ack, flags, wnd, hdr, len);
 }
 
 /** Fill sackScratch with up to `max` receive ranges, the most recent first (RFC 2018 §4). */
@@ -120,23 +127,22 @@ function sackBlocks(t: Tcb, max: i32): i32 {
   return k;
 }
 
-/** Segment without a connection (RST to a closed port, TIME-WAIT ACK). `tsVal` used when `ts`. */
-export function sendRaw(raddr: u32, lport: u32, rport: u32, seq: u32, ack: u32, flags: u32, wnd: u32,
-                        ts: bool, tsVal: u32, tsEcr: u32): void {
-  let p = ipTxPayload;
+/**
+ * A segment answering `s` without a connection (RST to a closed port or to a bad ACK, a
+ * TIME-WAIT ACK): from s's destination to its source. With `ts`, a timestamps option.
+ */
+export function reply(s: TcpSeg, seq: u32, ack: u32, flags: u32, wnd: u32, ts: bool, tsVal: u32, tsEcr: u32): void {
+  let p = ipTxPayloadFor(addrFamily(segSrc(s)));
   if (p == 0) return;
   let olen = ts ? tcpOptTs(p + TCP_HDR_MIN, tsVal, tsEcr) : 0;
-  let hdr = TCP_HDR_MIN + olen;
-  tcpEmitHeader(p, lport, rport, seq, ack, flags, wnd, hdr);
-  tcpSetChecksum(p, hdr, localAddr, raddr);
-  count(Stat.TcpTx);
-  if (flags & TH_RST) count(Stat.TcpRstTx);
-  ipSend(raddr, 6, hdr);
+  xmit(segDst(s), segSrc(s), s.dport, s.sport, seq, ack, flags, wnd, TCP_HDR_MIN + olen, 0);
 }
+
+/** <SEQ=SEG.ACK><CTL=RST>: the answer to an unacceptable ACK (RFC 9293 §3.10.7). */
+export function replyRst(s: TcpSeg): void { reply(s, s.ack, 0, TH_RST, 0, false, 0, 0); }
 
 /** RST for the connection (abort): <SEQ=SND.NXT><CTL=RST>. */
 export function sendRst(t: Tcb): void {
-  count(Stat.TcpRstTx);
   emit(t, t.sndNxt, 0, TH_RST | TH_ACK);
 }
 
@@ -162,26 +168,13 @@ export function armRtx(t: Tcb): void {
   let max = cfg(Cfg.RtoMaxMs);
   while (b > 0 && rto < max) { rto <<= 1; b--; }
   if (rto > max) rto = max;
-  t.rtxDeadline = tcpNow + rto;
+  t.rtxDeadline = netNow + rto;
   t.flags |= F_T_RTX;
 }
 
 export function restartRtx(t: Tcb): void {
   t.flags &= ~F_T_RTX;
   armRtx(t);
-}
-
-/** SACK-aware estimate of bytes in flight (RFC 6675 §4 SetPipe, simplified). */
-export function pipe(t: Tcb): u32 {
-  let base = sackedBase(t);
-  let n = <i32>t.sackedCount;
-  if (!hasFlag(t, F_SACK) || n == 0) return t.sndNxt - t.sndUna;
-  let highSack = rangeEnd(base, n - 1);
-  let above: u32 = seqGt(t.sndNxt, highSack) ? t.sndNxt - highSack : 0;
-  let r = seqMin(t.highRxt, highSack);
-  let rx: u32 = 0;
-  if (seqGt(r, t.sndUna)) rx = (r - t.sndUna) - rangeBytesBelow(base, n, r);
-  return above + rx;
 }
 
 /** Retransmit up to one segment starting at `seq` (fast retransmit, SACK holes, RTO). */
@@ -222,10 +215,10 @@ export function tcpOutput(t: Tcb): void {
   if (canSendData(st)) {
     let mss = effMss(t);
     let sackN = <i32>t.sackedCount;
-    ccRestartAfterIdle(t, tcpNow); // RFC 5681 §4.1 (no-op unless idle with nothing in flight)
+    ccRestartAfterIdle(t); // RFC 5681 §4.1 (no-op unless idle with nothing in flight)
     for (;;) {
       if (sackN > 0 && seqLt(t.sndNxt, t.sndMax)) {
-        let skip = rangeSkip(sackedBase(t), sackN, t.sndNxt);
+        let skip = sackSkip(t, t.sndNxt);
         t.sndNxt = seqMin(skip, t.sndMax);
       }
       let dataSeq = sndDataSeq(t);
@@ -255,7 +248,7 @@ export function tcpOutput(t: Tcb): void {
       let rexmit = seqLt(seq, t.sndMax);
       if (rexmit) { count(Stat.TcpRetransmits); t.retransmits++; }
       else if (!hasFlag(t, F_RTT) && !hasFlag(t, F_TS) && len > 0) {
-        t.rttSeq = seq; t.rttStart = tcpNow; t.flags |= F_RTT;
+        t.rttSeq = seq; t.rttStart = netNow; t.flags |= F_RTT;
       }
       emit(t, seq, len, flags);
       t.sndNxt = seq + len + (fin ? 1 : 0);
@@ -300,11 +293,12 @@ export function chooseRcvWscale(): u8 {
   return s;
 }
 
-/** Our MSS: configured, else from the MTU (RFC 9293 §3.7.1). */
-export function ourMss(mtu: i32): u16 {
+/** Our MSS towards a peer of `family`: configured, else from the MTU (RFC 9293 §3.7.1). */
+export function ourMss(family: i32): u16 {
+  let max = <u32>tcpMssFor(ipMtu, family);
   let m = cfg(Cfg.Mss);
-  if (m == 0) m = <u32>(mtu - 40);
-  if (m > <u32>(mtu - 40)) m = <u32>(mtu - 40);
+  if (m == 0) m = max;
+  if (m > max) m = max;
   if (m < 64) m = 64;
   return <u16>m;
 }
@@ -316,7 +310,39 @@ export function scheduleAck(t: Tcb): void {
   if (delay == 0 || t.rcvNxt - t.lastAckSent >= (full << 1)) { t.flags |= F_ACKNOW; return; }
   if (!hasFlag(t, F_DELACK)) {
     t.flags |= F_DELACK;
-    t.delackDeadline = tcpNow + delay;
+    t.delackDeadline = netNow + delay;
   }
 }
 
+
+/** RFC 6675 NextSeg + transmission loop: fill holes below the highest SACK while pipe < cwnd. */
+function sackRecoverySend(t: Tcb): void {
+  let mss = effMss(t);
+  for (let guard = 0; guard < 64; guard++) {
+    let p = pipe(t);
+    if (p + mss > t.cwnd) break;
+    if (t.sackedCount == 0) break;
+    let highSack = sackHigh(t);
+    let s = sackSkip(t, seqMax(t.highRxt, t.sndUna));
+    if (!seqLt(s, highSack)) break; // no hole left: new data goes out through tcpOutput
+    let len = sendAt(t, s, sackHoleEnd(t, s, highSack) - s);
+    if (len == 0) break;
+    t.highRxt = s + len;
+  }
+  tcpOutput(t);
+}
+
+/** Send what congestion control asked for after an ACK (cc.ts returns it, never sends). */
+export function ccSend(t: Tcb, what: CcSend): void {
+  if (what == CcSend.NONE) return;
+  if (what == CcSend.SACK_RECOVERY) { sackRecoverySend(t); return; }
+  if (what == CcSend.LIMITED) {
+    let saved = t.cwnd;
+    t.cwnd = saved + <u32>t.dupAcks * effMss(t);
+    tcpOutput(t);
+    t.cwnd = saved;
+    return;
+  }
+  if (what == CcSend.RETRANSMIT || what == CcSend.RETRANSMIT_OUTPUT) sendAt(t, t.sndUna, effMss(t));
+  if (what != CcSend.RETRANSMIT) tcpOutput(t);
+}

@@ -41,8 +41,10 @@ export const F_FIN_ACKED: u32 = 1 << 22;   // our FIN has been acknowledged
 export const F_SYN_ACKED: u32 = 1 << 23;   // our SYN has been acknowledged (sndUna is past iss)
 
 @unmanaged export class Tcb {
+  raddr: u64; raddr8: u64;        // remote address, 16 bytes (ip/addr.ts): use raddrOf(t)
   flags: u32;
-  state: u8; rcvWscale: u8; sndWscale: u8; backoff: u8;
+  state: u8; wscales: u8;         // window shifts: ours (rcvWscale) low nibble, the peer's (sndWscale) high
+  backoff: u8; laddr: u8;         // RTO backoff; local address: index into netif's address table
   dupAcks: u8; keepProbes: u8; err: u8; sackedCount: u8;
   gen: u16; parent: i16;          // listener slot of a child, -1 otherwise
   lport: u16; rport: u16;
@@ -50,8 +52,7 @@ export const F_SYN_ACKED: u32 = 1 << 23;   // our SYN has been acknowledged (snd
   backlog: u16; oooCount: u8; retries: u8; // accept backlog; receive ranges in use; consecutive timeouts
   ringSlot: u16; keepIdleS: u16;  // ring pair held: index + 1, 0 = none; keepalive idle (s), 0 = Cfg.KeepIdleMs
   oooRecent: u32;                 // start of the latest out-of-order segment (first SACK block)
-  raddr: u32;
-  iss: u32; irs: u32;
+  iss: u32;                       // (IRS is not kept: while SYN-RECEIVED it is rcvNxt - 1, later unused)
   sndUna: u32; sndNxt: u32; sndMax: u32; sndWnd: u32; maxSndWnd: u32;
   sndWl1: u32; sndWl2: u32;
   sndStart: u32; sndLen: u32;     // ring offset of the first unacked data byte, bytes queued
@@ -59,15 +60,30 @@ export const F_SYN_ACKED: u32 = 1 << 23;   // our SYN has been acknowledged (snd
   rcvStart: u32; rcvLen: u32;     // ring offset of the first unread byte, readable bytes
   finRcvSeq: u32;
   cwnd: u32; ssthresh: u32; recover: u32; highRxt: u32;
-  srtt8: u32; rttvar8: u32; rto: u32; rttSeq: u32; rttStart: u32;
+  srtt8: u32; rttvar8: u32; rto: u32;
   rtxDeadline: u32; delackDeadline: u32; keepDeadline: u32;
   retransmits: u32;
   tsRecent: u32; lastAckSent: u32; tsOffset: u32;
   acceptOrder: u32;
-  lastDataTx: u32;                // when data was last sent (RFC 5681 §4.1 restart after idle); fills padding
+  lastDataTx: u32;                // when data was last sent (RFC 5681 §4.1 restart after idle)
   ooo: u64; ooo1: u64; ooo2: u64; ooo3: u64; ooo4: u64; ooo5: u64; // receive: out-of-order [start, end) ranges
   sacked: u64; sacked1: u64; sacked2: u64; sacked3: u64; // send: SACKed [start, end) ranges
+
+  @inline get rcvWscale(): u8 { return this.wscales & 15; }
+  @inline set rcvWscale(v: u8) { this.wscales = (this.wscales & 0xf0) | (v & 15); }
+  @inline get sndWscale(): u8 { return this.wscales >> 4; }
+  @inline set sndWscale(v: u8) { this.wscales = (this.wscales & 15) | (v << 4); }
+  // RTT timing by one timed segment (F_RTT) is used only when timestamps were not negotiated,
+  // and timestamps (tsRecent, tsOffset) only when they were: the two pairs share storage.
+  // F_RTT is first set after the handshake has settled F_TS (tcpOutput, data only).
+  @inline get rttSeq(): u32 { return this.tsRecent; }
+  @inline set rttSeq(v: u32) { this.tsRecent = v; }
+  @inline get rttStart(): u32 { return this.tsOffset; }
+  @inline set rttStart(v: u32) { this.tsOffset = v; }
 }
+
+/** The remote address of `t` (16 bytes, ip/addr.ts). */
+@inline export function raddrOf(t: Tcb): usize { return changetype<usize>(t) + offsetof<Tcb>("raddr"); }
 
 export const OOO_MAX: i32 = 6;
 export const SACKED_MAX: i32 = 4;
@@ -83,10 +99,6 @@ let nRings: i32 = 0;
 export let sndCap: u32 = 0;
 export let rcvCap: u32 = 0;
 let acceptCounter: u32 = 0;
-
-/** Stack-wide "now" (ms): the time of the latest input or poll, for calls that carry no time. */
-export let tcpNow: u32 = 0;
-export function setNow(now: u32): void { tcpNow = now; }
 
 /** Keepalive idle time of `t` (ms): its KEEPIDLE option, else Cfg.KeepIdleMs (RFC 1122 §4.2.3.6). */
 export function keepIdleMs(t: Tcb): u32 { return t.keepIdleS != 0 ? <u32>t.keepIdleS * 1000 : cfg(Cfg.KeepIdleMs); }

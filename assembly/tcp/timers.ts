@@ -5,10 +5,11 @@ import { cfg, Cfg } from "../config";
 import { count, Stat } from "../stats";
 import { Err } from "../errors";
 import { TH_ACK } from "../wire/tcp";
+import { netNow } from "../netif";
 import { timeGe, timeUntil } from "./seq";
 import {
   F_ACKNOW, F_CHILD, F_DELACK, F_PERSIST, F_RTT, F_SYN_RTX, F_T_KEEP, F_T_RTX, Tcb, TcpState, hasFlag,
-  setNow, tcbAt, tcbCount, tcbPoolInit,
+  tcbAt, tcbCount, tcbPoolInit,
 } from "./tcb";
 import { armRtx, emit, sendProbe, sendRst, tcpOutput } from "./output";
 import { ccOnTimeout } from "./cc";
@@ -95,9 +96,9 @@ function onKeepTimer(t: Tcb): void {
   return next < 0 || d < next ? d : next;
 }
 
-/** Run due TCP timers at `now`; ms until the next TCP deadline, or -1 when none. */
-export function tcpPoll(now: u32): i32 {
-  setNow(now);
+/** Run due TCP timers at the core's clock (netNow); ms until the next TCP deadline, or -1 when none. */
+export function tcpPoll(): i32 {
+  let now = netNow;
   let n = tcbCount();
   let next = -1;
   for (let i = 0; i < n; i++) {
@@ -122,7 +123,7 @@ export function tcpPoll(now: u32): i32 {
     if (hasFlag(t, F_DELACK)) next = nearer(next, t.delackDeadline, now);
     if (hasFlag(t, F_T_KEEP)) next = nearer(next, t.keepDeadline, now);
   }
-  let tw = twPoll(now);
+  let tw = twPoll();
   if (tw >= 0 && (next < 0 || tw < next)) next = tw;
   return next;
 }

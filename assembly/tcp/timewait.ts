@@ -4,10 +4,12 @@
 import { poolAlloc } from "../pool";
 import { cfg, Cfg } from "../config";
 import { count, Stat } from "../stats";
+import { netNow } from "../netif";
+import { addrEq, addrIsV4, addrV4 } from "../ip/addr";
 import { timeGe, timeUntil } from "./seq";
 
 @unmanaged export class TwEntry {
-  raddr: u32;
+  raddr: u64; raddr8: u64;  // remote address, 16 bytes (ip/addr.ts): twRaddr(e)
   lport: u16; rport: u16;
   sndNxt: u32;    // our next sequence number (after our FIN)
   rcvNxt: u32;    // after the peer's FIN
@@ -15,11 +17,14 @@ import { timeGe, timeUntil } from "./seq";
   tsRecent: u32;
   tsOffset: u32;
   wnd: u16;       // window field to advertise (already scaled)
-  flags: u16;     // TW_USED | TW_TS
+  flags: u8;      // TW_USED | TW_TS
+  laddr: u8;      // local address: index into netif's address table
 }
 
-export const TW_USED: u16 = 1;
-export const TW_TS: u16 = 2;
+export const TW_USED: u8 = 1;
+export const TW_TS: u8 = 2;
+
+@inline export function twRaddr(e: TwEntry): usize { return changetype<usize>(e) + offsetof<TwEntry>("raddr"); }
 
 let base: usize = 0;
 let n: i32 = 0;
@@ -36,7 +41,7 @@ export function twInit(): bool {
 export function twDuration(): u32 { return cfg(Cfg.MslMs) << 1; }
 
 /** A free entry (or the oldest, recycled and counted); null when the table has no entries at all. */
-export function twAlloc(now: u32): TwEntry | null {
+export function twAlloc(): TwEntry | null {
   let oldest = -1;
   for (let i = 0; i < n; i++) {
     let e = at(i);
@@ -48,10 +53,12 @@ export function twAlloc(now: u32): TwEntry | null {
   return at(oldest);
 }
 
-export function twLookup(raddr: u32, lport: u32, rport: u32): TwEntry | null {
+/** The entry of a 4-tuple: local address index and port, remote address (16 bytes) and port. */
+export function twLookup(laddr: i32, lport: u32, raddr: usize, rport: u32): TwEntry | null {
   for (let i = 0; i < n; i++) {
     let e = at(i);
-    if ((e.flags & TW_USED) != 0 && e.raddr == raddr && <u32>e.lport == lport && <u32>e.rport == rport) return e;
+    if ((e.flags & TW_USED) != 0 && <u32>e.lport == lport && <u32>e.rport == rport && <i32>e.laddr == laddr &&
+        addrEq(twRaddr(e), raddr)) return e;
   }
   return null;
 }
@@ -68,7 +75,8 @@ export function twPortUsed(port: u32): bool {
 }
 
 /** Expire entries; ms until the next expiry, or -1. */
-export function twPoll(now: u32): i32 {
+export function twPoll(): i32 {
+  let now = netNow;
   let next = -1;
   for (let i = 0; i < n; i++) {
     let e = at(i);
@@ -80,15 +88,17 @@ export function twPoll(now: u32): i32 {
   return next;
 }
 
-/** Write up to `max` rows (lport, raddr, rport, ms left) of 4 u32 at `out`; rows written. */
-export function twList(out: usize, max: i32, now: u32): i32 {
+/** Write up to `max` rows (lport, IPv4 raddr (0 for IPv6), rport, ms left) of 4 u32 at `out`; rows written. */
+export function twList(out: usize, max: i32): i32 {
+  let now = netNow;
   let k = 0;
   for (let i = 0; i < n && k < max; i++) {
     let e = at(i);
     if ((e.flags & TW_USED) == 0) continue;
     let row = out + (<usize>k << 4);
     store<u32>(row, e.lport);
-    store<u32>(row, e.raddr, 4);
+    let ra = twRaddr(e);
+    store<u32>(row, addrIsV4(ra) ? addrV4(ra) : 0, 4);
     store<u32>(row, e.rport, 8);
     store<u32>(row, <u32>timeUntil(e.deadline, now), 12);
     k++;

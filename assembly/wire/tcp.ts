@@ -2,7 +2,8 @@
 // offsets, big-endian accessors over linear memory, a validating parse and emit helpers.
 // Knows no connection state.
 import { count, Stat } from "../stats";
-import { sum16, pseudoSum, finish } from "../checksum";
+import { sum16, finish } from "../checksum";
+import { addrSetV4, pseudoSumAddr } from "../ip/addr";
 
 export const TCP_PROTO: u8 = 6;
 
@@ -61,6 +62,23 @@ export const SACK_MAX: i32 = 4;
   return changetype<usize>(opts) + offsetof<TcpOptions>("sackStart0") + (<usize>i << 3);
 }
 
+/**
+ * One received segment, parsed once (tcpParseSeg) and handed up whole instead of positional
+ * arguments: its endpoints, header fields (host order), options (inherited) and a view of its
+ * payload in the rx buffer. Lives in static memory: never allocated, never copied.
+ */
+@unmanaged export class TcpSeg extends TcpOptions {
+  src: u64; src8: u64;  // remote address, 16 bytes (ip/addr.ts): segSrc(s); set before parsing
+  dst: u64; dst8: u64;  // local address, 16 bytes: segDst(s)
+  sport: u32; dport: u32;
+  seq: u32; ack: u32;
+  flags: u32; wnd: u32; // window as on the wire (not scaled)
+  data: usize; dlen: u32;
+}
+
+@inline export function segSrc(s: TcpSeg): usize { return changetype<usize>(s) + offsetof<TcpSeg>("src"); }
+@inline export function segDst(s: TcpSeg): usize { return changetype<usize>(s) + offsetof<TcpSeg>("dst"); }
+
 // --- accessors (host order in, network order on the wire) ---
 @inline export function tcpSport(p: usize): u32 { return <u32>bswap<u16>(load<u16>(p + TCP_SPORT)); }
 @inline export function tcpDport(p: usize): u32 { return <u32>bswap<u16>(load<u16>(p + TCP_DPORT)); }
@@ -87,15 +105,15 @@ export const SACK_MAX: i32 = 4;
 @inline function put16(p: usize, v: u32): void { store<u16>(p, bswap<u16>(<u16>v)); }
 @inline function put32(p: usize, v: u32): void { store<u32>(p, bswap<u32>(v)); }
 
-/** True when the segment's checksum (with the IPv4 pseudo-header) verifies. */
-export function tcpChecksumOk(seg: usize, len: i32, src: u32, dst: u32): bool {
-  return (sum16(seg, len, pseudoSum(src, dst, TCP_PROTO, <u32>len)) & 0xffff) == 0xffff;
+/** True when the segment's checksum verifies, with the pseudo-header of the 16-byte addresses `src` and `dst`. */
+export function tcpChecksumOk(seg: usize, len: i32, src: usize, dst: usize): bool {
+  return (sum16(seg, len, pseudoSumAddr(src, dst, TCP_PROTO, <u32>len)) & 0xffff) == 0xffff;
 }
 
-/** Compute and store the checksum of a `len`-byte segment at `seg` (checksum field zeroed first). */
-export function tcpSetChecksum(seg: usize, len: i32, src: u32, dst: u32): void {
+/** Compute and store the checksum of a `len`-byte segment at `seg` from `src` to `dst` (16-byte addresses). */
+export function tcpSetChecksum(seg: usize, len: i32, src: usize, dst: usize): void {
   store<u16>(seg + TCP_CSUM, 0);
-  setTcpCsum(seg, finish(sum16(seg, len, pseudoSum(src, dst, TCP_PROTO, <u32>len))));
+  setTcpCsum(seg, finish(sum16(seg, len, pseudoSumAddr(src, dst, TCP_PROTO, <u32>len))));
 }
 
 function clearOptions(o: TcpOptions): void {
@@ -144,17 +162,37 @@ export function tcpParseOptions(p: usize, end: usize, o: TcpOptions): bool {
 
 /**
  * Validate a TCP segment of `len` bytes (the IP payload) at `seg` from `src` to `dst`
- * (host order) and fill `opts`. Returns the header length, or -1 with one counter:
+ * (16-byte addresses) and fill `opts`. Returns the header length, or -1 with one counter:
  * TcpTruncated (< 20 bytes), TcpBadOffset (data offset < 5 words or beyond the segment),
  * TcpBadChecksum, TcpBadOption. Never reads outside [seg, seg + len).
  */
-export function tcpParse(seg: usize, len: i32, src: u32, dst: u32, opts: TcpOptions): i32 {
+export function tcpParseAddr(seg: usize, len: i32, src: usize, dst: usize, opts: TcpOptions): i32 {
   if (len < TCP_HDR_MIN) { count(Stat.TcpTruncated); return -1; }
   let off = tcpDataOffset(seg);
   if (off < TCP_HDR_MIN || off > len) { count(Stat.TcpBadOffset); return -1; }
   if (!tcpChecksumOk(seg, len, src, dst)) { count(Stat.TcpBadChecksum); return -1; }
   if (!tcpParseOptions(seg + TCP_HDR_MIN, seg + <usize>off, opts)) return -1;
   return off;
+}
+
+/** Parse the segment of `len` bytes at `p` into `s`, whose src and dst are already set. False when invalid (counted). */
+export function tcpParseSeg(p: usize, len: i32, s: TcpSeg): bool {
+  let hlen = tcpParseAddr(p, len, segSrc(s), segDst(s), s);
+  if (hlen < 0) return false;
+  s.sport = tcpSport(p); s.dport = tcpDport(p);
+  s.seq = tcpSeq(p); s.ack = tcpAck(p);
+  s.flags = tcpFlags(p); s.wnd = tcpWnd(p);
+  s.data = p + <usize>hlen; s.dlen = <u32>(len - hlen);
+  return true;
+}
+
+const v4Src: usize = memory.data(16, 16);
+const v4Dst: usize = memory.data(16, 16);
+
+/** tcpParseAddr between IPv4 addresses (host order): the dissector's form. */
+export function tcpParse(seg: usize, len: i32, src: u32, dst: u32, opts: TcpOptions): i32 {
+  addrSetV4(v4Src, src); addrSetV4(v4Dst, dst);
+  return tcpParseAddr(seg, len, v4Src, v4Dst, opts);
 }
 
 // --- emit ---
@@ -207,7 +245,12 @@ export function tcpOptSack(p: usize, blocks: usize, n: i32): i32 {
   return 4 + (n << 3);
 }
 
-/** Test entry: tcpParse with the options written to the TcpOptions at `out` (a raw pointer). */
+/** Test entry: tcpParse (IPv4) with the options written to the TcpOptions at `out` (a raw pointer). */
 export function tcpParseAt(seg: usize, len: i32, src: u32, dst: u32, out: usize): i32 {
   return tcpParse(seg, len, src, dst, changetype<TcpOptions>(out));
+}
+
+/** Test entry: tcpParseAddr with 16-byte addresses at `src` and `dst` (IPv6 or IPv4-mapped). */
+export function tcpParseAt6(seg: usize, len: i32, src: usize, dst: usize, out: usize): i32 {
+  return tcpParseAddr(seg, len, src, dst, changetype<TcpOptions>(out));
 }
