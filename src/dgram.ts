@@ -68,6 +68,10 @@ export class Socket extends EventEmitter {
   }
 
   /** send(msg[, offset, length], port[, address][, callback]); address defaults to 127.0.0.1 in node: here it is required unless connected. */
+  send(msg: Uint8Array | string, port: number, address?: string | SendCb, callback?: SendCb): void;
+  send(msg: Uint8Array | string, offset: number, length: number, port: number, address?: string | SendCb, callback?: SendCb): void;
+  send(msg: Uint8Array | string, callback?: SendCb): void;
+  send(msg: Uint8Array | string, offset: number, length: number, callback?: SendCb): void;
   send(msg: Uint8Array | string, ...args: unknown[]): void {
     let data = typeof msg === "string" ? Buffer.from(msg) : msg;
     let cb: SendCb | undefined;

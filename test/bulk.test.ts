@@ -3,7 +3,7 @@
 // byte stream), and both connections walk the close to CLOSED.
 // BULK_REPORT=1 prints a table of figures (frames, losses, virtual and wall time).
 import { afterAll, describe, expect, it } from "vitest";
-import { runTransfer, TransferOptions, TransferResult } from "./helpers/transfer";
+import { runTransfer, TransferOptions, TransferResult } from "./helpers/transfer.js";
 
 const MiB = 1 << 20;
 const BYTES = 16 * MiB;

@@ -5,8 +5,8 @@
 // prints the smallest schedule it found and the seed to replay it.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { LinkOptions } from "../src/links/emulated";
-import { runTransfer, TransferOptions } from "./helpers/transfer";
+import { LinkOptions } from "../src/links/emulated.js";
+import { runTransfer, TransferOptions } from "./helpers/transfer.js";
 
 const perMille = (max: number) => fc.integer({ min: 0, max }).map((n) => n / 1000);
 

@@ -1,7 +1,7 @@
 // The socket ABI: misuse returns -Err and never traps; info, sizes, events, handles.
 import { describe, expect, it } from "vitest";
-import { ACK, Err, Ev, INFO_NAMES, Net, Rng, S, connected, ip, pair, transfer } from "./helpers/tcp-harness";
-import { activeToPeer, hostAndPeer } from "./helpers/tcp-peer";
+import { ACK, Err, Ev, INFO_NAMES, Net, Rng, S, connected, ip, pair, transfer } from "./helpers/tcp-harness.js";
+import { activeToPeer, hostAndPeer } from "./helpers/tcp-peer.js";
 
 const enc = (s: string) => new TextEncoder().encode(s);
 

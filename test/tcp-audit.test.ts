@@ -2,8 +2,8 @@
 // implemented rule that no other test would catch if the rule were removed. Each comment
 // says what the engine would do without the rule, i.e. why the test fails then.
 import { describe, expect, it } from "vitest";
-import { ACK, Err, FIN, PSH, RST, S, SYN, connected, transfer, bytes, dropNth } from "./helpers/tcp-harness";
-import { activeToPeer, listenerAndPeer, peerSend, synSentToPeer } from "./helpers/tcp-peer";
+import { ACK, Err, FIN, PSH, RST, S, SYN, connected, transfer, bytes, dropNth } from "./helpers/tcp-harness.js";
+import { activeToPeer, listenerAndPeer, peerSend, synSentToPeer } from "./helpers/tcp-peer.js";
 
 const NO_OPTS = 0; // Features: no timestamps, SACK or window scale (NewReno, MSS 1460 payloads)
 

@@ -2,7 +2,7 @@
 // loss, reordering and duplication (deterministic: same seed, same run).
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { Host, Rng, connected, transfer } from "./helpers/tcp-harness";
+import { Host, Rng, connected, transfer } from "./helpers/tcp-harness.js";
 
 const sha = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
 const COUNTERS = ["tcp_retransmits", "tcp_fast_retransmits", "tcp_rto_timeouts", "tcp_sack_recoveries", "tcp_dup_acks", "tcp_out_of_order", "tcp_ofo_dropped", "tcp_bad_seq"];
@@ -35,7 +35,7 @@ describe("TCP bulk transfer", () => {
 
   it("RFC 9293 §3.4: both directions at once over an impaired link (MCU build)", async () => {
     const { net, a, b, c, s } = await (async () => {
-      const h = await import("./helpers/tcp-harness");
+      const h = await import("./helpers/tcp-harness.js");
       const n = new h.Net();
       const cfg = { SndBuf: 32768, RcvBuf: 32768 };
       const a = await n.host({ ip: "198.51.100.1", cfg, build: "build/testing.mcu.wasm" });

@@ -1,8 +1,8 @@
 // Flow control and options: windows, SWS avoidance, zero-window probes, Nagle, delayed
 // ACK, MSS, window scale, timestamps + PAWS, keepalive.
 import { describe, expect, it } from "vitest";
-import { ACK, Err, Ev, PSH, S, SYN, Seg, connected, bytes } from "./helpers/tcp-harness";
-import { activeToPeer, hostAndPeer, peerSend, peerToListener, PEER_IP } from "./helpers/tcp-peer";
+import { ACK, Err, Ev, PSH, S, SYN, Seg, connected, bytes } from "./helpers/tcp-harness.js";
+import { activeToPeer, hostAndPeer, peerSend, peerToListener, PEER_IP } from "./helpers/tcp-peer.js";
 
 const dataSegs = (segs: Seg[]) => segs.filter((x) => x.payload.length > 0);
 

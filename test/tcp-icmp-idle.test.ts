@@ -1,8 +1,8 @@
 // RFC 5681 §4.1 (restart after idle) and RFC 1122 §4.2.3.9 / RFC 5461 / RFC 5927
 // (ICMP Destination Unreachable handed to TCP, validated against blind attacks).
 import { describe, expect, it } from "vitest";
-import { ACK, Err, Ev, Host, RawPeer, S, connected, csum16, transfer, bytes } from "./helpers/tcp-harness";
-import { activeToPeer, peerSend, synSentToPeer } from "./helpers/tcp-peer";
+import { ACK, Err, Ev, Host, RawPeer, S, connected, csum16, transfer, bytes } from "./helpers/tcp-harness.js";
+import { activeToPeer, peerSend, synSentToPeer } from "./helpers/tcp-peer.js";
 
 
 // ---------------------------------------------------------------------------

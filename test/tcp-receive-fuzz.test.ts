@@ -2,8 +2,8 @@
 // overlaps and reorders segments within the advertised window (as a kernel sender may,
 // re-packetizing retransmissions); what the application reads must equal what was sent.
 import { describe, expect, it } from "vitest";
-import { ACK, FIN, Rng } from "./helpers/tcp-harness";
-import { activeToPeer, peerSend } from "./helpers/tcp-peer";
+import { ACK, FIN, Rng } from "./helpers/tcp-harness.js";
+import { activeToPeer, peerSend } from "./helpers/tcp-peer.js";
 
 describe("receive path under arbitrary segmentation", () => {
   for (const seed of [1, 2, 3, 4, 5, 6, 7, 8]) {

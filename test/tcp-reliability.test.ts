@@ -1,7 +1,7 @@
 // Retransmission, RTT estimation, congestion control and loss recovery.
 import { describe, expect, it } from "vitest";
-import { ACK, Err, Ev, FIN, Host, Net, Rng, S, SYN, connected, transfer, bytes, dropNth } from "./helpers/tcp-harness";
-import { activeToPeer, peerSend } from "./helpers/tcp-peer";
+import { ACK, Err, Ev, FIN, Host, Net, Rng, S, SYN, connected, transfer, bytes, dropNth } from "./helpers/tcp-harness.js";
+import { activeToPeer, peerSend } from "./helpers/tcp-peer.js";
 
 const NO_OPTS = 0; // Features: no timestamps, SACK, window scale or cookies
 /** Move `data` from a/c to b/s and check it arrived byte for byte. */
@@ -83,7 +83,7 @@ describe("RTO (RFC 6298)", () => {
   });
 
   it("RFC 6298 §5.7: after a retransmitted SYN the initial window is one segment (RFC 5681 §3.1)", async () => {
-    const { net, h, p } = await (await import("./helpers/tcp-peer")).hostAndPeer({ Features: NO_OPTS });
+    const { net, h, p } = await (await import("./helpers/tcp-peer.js")).hostAndPeer({ Features: NO_OPTS });
     const s = h.open();
     h.connect(s, "198.51.100.9", 7000);
     net.run(1500); // SYN lost once (the peer never answered the first)
@@ -112,7 +112,7 @@ describe("Retransmission of SYN-carried state and FIN", () => {
   });
 
   it("RFC 9293 §3.10.2: data written in SYN-SENT is queued and sent once the connection is established", async () => {
-    const { net, a, b } = await (await import("./helpers/tcp-harness")).pair();
+    const { net, a, b } = await (await import("./helpers/tcp-harness.js")).pair();
     const l = b.open(); b.bind(l, 80); b.listen(l, 2);
     const c = a.open();
     a.connect(c, "198.51.100.2", 80);
@@ -188,7 +188,7 @@ describe("Congestion control and loss recovery", () => {
   });
 
   it("RFC 6582 §3.2: with SACK negotiated but no SACK blocks received, partial ACKs still repair the next hole", async () => {
-    const { buildFrame, buildTcp } = await import("./helpers/tcp-harness");
+    const { buildFrame, buildTcp } = await import("./helpers/tcp-harness.js");
     const { net, a, b, c, s } = await connected({ DelAckMs: 0, SndBuf: 65536, RcvBuf: 65536 });
     a.write(c, bytes(30 * 1448));
     net.run(50);
@@ -332,7 +332,7 @@ describe("Receive side (RFC 2018, RFC 9293 §3.10.7.4)", () => {
 
 describe("Sequence space wrap (RFC 9293 §3.4)", () => {
   it("RFC 9293 §3.4: our sequence numbers wrap modulo 2^32 mid-transfer (ISN just below 2^32), under loss", async () => {
-    const { pair: mkPair } = await import("./helpers/tcp-harness");
+    const { pair: mkPair } = await import("./helpers/tcp-harness.js");
     const { net, a, b } = await mkPair({ SndBuf: 65536, RcvBuf: 65536 });
     const l = b.open(); b.bind(l, 80); b.listen(l, 2);
     // RFC 6528: ISN = M + F(tuple), M a 4 us clock (250 per ms). Learn this tuple's ISN at t0,

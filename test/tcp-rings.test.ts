@@ -2,8 +2,8 @@
 // blocks: listeners and TIME-WAIT hold none, a connection takes a pair at connect() or at the
 // SYN that creates its passive child, and gives it back when it is over.
 import { describe, expect, it } from "vitest";
-import { ACK, Err, Host, Net, RST, S, SYN, pair } from "./helpers/tcp-harness";
-import { HOST_IP, listenerAndPeer } from "./helpers/tcp-peer";
+import { ACK, Err, Host, Net, RST, S, SYN, pair } from "./helpers/tcp-harness.js";
+import { HOST_IP, listenerAndPeer } from "./helpers/tcp-peer.js";
 
 const SMALL = { MaxSockets: 8, SndBuf: 4096, RcvBuf: 4096, IoBuf: 4096 };
 const rings = (h: Host) => (h.x.ringFreeCount as () => number)();

@@ -1,7 +1,7 @@
 // RFC 5961 (blind in-window attacks), RFC 6528 ISNs, RFC 6056 ports, SYN floods.
 import { describe, expect, it } from "vitest";
-import { ACK, Err, Ev, Net, RST, Rng, S, SYN, connected, flagStr, ip, transfer, bytes } from "./helpers/tcp-harness";
-import { activeToPeer, hostAndPeer, peerSend, PEER_IP } from "./helpers/tcp-peer";
+import { ACK, Err, Ev, Net, RST, Rng, S, SYN, connected, flagStr, ip, transfer, bytes } from "./helpers/tcp-harness.js";
+import { activeToPeer, hostAndPeer, peerSend, PEER_IP } from "./helpers/tcp-peer.js";
 
 
 describe("RFC 5961", () => {

@@ -3,8 +3,8 @@
 // Every payload byte we put on the wire must equal the application's byte at that sequence
 // number, and the whole stream must eventually be acknowledged.
 import { describe, expect, it } from "vitest";
-import { ACK, FIN, Rng, S } from "./helpers/tcp-harness";
-import { activeToPeer, peerSend } from "./helpers/tcp-peer";
+import { ACK, FIN, Rng, S } from "./helpers/tcp-harness.js";
+import { activeToPeer, peerSend } from "./helpers/tcp-peer.js";
 
 describe("send path under an arbitrary receiver", () => {
   for (const seed of [1, 2, 3, 4, 5, 6]) {

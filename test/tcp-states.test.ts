@@ -1,7 +1,7 @@
 // The RFC 9293 state diagram, edge by edge, between two instances or against a scripted peer.
 import { describe, expect, it } from "vitest";
-import { ACK, Err, Ev, FIN, RST, S, SYN, connected, flagStr, pair } from "./helpers/tcp-harness";
-import { activeToPeer, hostAndPeer, listenerAndPeer, peerSend, PEER_IP, synSentToPeer } from "./helpers/tcp-peer";
+import { ACK, Err, Ev, FIN, RST, S, SYN, connected, flagStr, pair } from "./helpers/tcp-harness.js";
+import { activeToPeer, hostAndPeer, listenerAndPeer, peerSend, PEER_IP, synSentToPeer } from "./helpers/tcp-peer.js";
 
 const enc = (s: string) => new TextEncoder().encode(s);
 

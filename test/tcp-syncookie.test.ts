@@ -6,7 +6,7 @@
 // Every option mix the client can offer, several MSS values, both builds; from the wire
 // (a scripted peer) and through the node:net-style API (two stacks on the emulated link).
 import { describe, expect, it } from "vitest";
-import { ACK, FIN, Host, Net, PSH, RawPeer, S, SYN, Seg, TcpOpts, bytes } from "./helpers/tcp-harness";
+import { ACK, FIN, Host, Net, PSH, RawPeer, S, SYN, Seg, TcpOpts, bytes } from "./helpers/tcp-harness.js";
 import { Sim } from "../src/links/emulated.js";
 import { createStack, Socket } from "../src/net.js";
 

@@ -3,8 +3,8 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { ACK, SYN, asString, buildTcp, flagStr, ip } from "./helpers/tcp-harness";
-import { hostAndPeer } from "./helpers/tcp-peer";
+import { ACK, SYN, asString, buildTcp, flagStr, ip } from "./helpers/tcp-harness.js";
+import { hostAndPeer } from "./helpers/tcp-peer.js";
 import type { Exports as AbiExports } from "../src/abi.js";
 
 const SRC = ip("198.51.100.9"), DST = ip("198.51.100.2");

@@ -1,6 +1,6 @@
 // Scenario helpers on top of tcp-harness: a host connected to a scripted RawPeer,
 // with the peer's and the host's sequence numbers tracked for crafting segments.
-import { ACK, Host, Net, RawPeer, S, SYN, Seg, TcpOpts } from "./tcp-harness";
+import { ACK, Host, Net, RawPeer, S, SYN, Seg, TcpOpts } from "./tcp-harness.js";
 
 export const PEER_IP = "198.51.100.9";
 export const HOST_IP = "198.51.100.2";
