@@ -1,8 +1,19 @@
 // RFC 5961 (blind in-window attacks), RFC 6528 ISNs, RFC 6056 ports, SYN floods.
 import { describe, expect, it } from "vitest";
 import { ACK, Err, Ev, Net, RST, Rng, S, SYN, connected, flagStr, ip, transfer, bytes } from "./helpers/tcp-harness.js";
-import { activeToPeer, hostAndPeer, peerSend, PEER_IP } from "./helpers/tcp-peer.js";
+import { activeToPeer, hostAndPeer, peerSend, PEER_IP, type PeerConn } from "./helpers/tcp-peer.js";
 
+
+/** The peer sends `flags` at RCV.NXT + `off`: the connection survives and answers with exactly one ACK at RCV.NXT. */
+function expectChallengeAck(c: PeerConn, flags: number, off: number): void {
+  peerSend(c, flags, undefined, { seq: c.pseq + off });
+  c.net.run(3);
+  expect(c.h.state(c.sock)).toBe(S.ESTABLISHED);
+  const r = c.p.take();
+  expect(r.length).toBe(1);
+  expect(r[0].flags).toBe(ACK);
+  expect(r[0].ack).toBe(c.pseq);
+}
 
 describe("RFC 5961", () => {
   it("RFC 5961 §3.2: a RST exactly at RCV.NXT resets the connection", async () => {
@@ -15,13 +26,7 @@ describe("RFC 5961", () => {
 
   it("RFC 5961 §3.2: an in-window RST not at RCV.NXT gets a challenge ACK and the connection survives", async () => {
     const c = await activeToPeer();
-    peerSend(c, RST, undefined, { seq: c.pseq + 1000 });
-    c.net.run(3);
-    expect(c.h.state(c.sock)).toBe(S.ESTABLISHED);
-    const ch = c.p.take();
-    expect(ch.length).toBe(1);
-    expect(ch[0].flags).toBe(ACK);
-    expect(ch[0].ack).toBe(c.pseq);
+    expectChallengeAck(c, RST, 1000);
     expect(c.h.stat("tcp_challenge_ack")).toBe(1);
   });
 
@@ -35,14 +40,7 @@ describe("RFC 5961", () => {
 
   it("RFC 5961 §4.2: a SYN in a synchronized state gets a challenge ACK, never a reset", async () => {
     for (const off of [0, 100, 50_000_000]) {
-      const c = await activeToPeer();
-      peerSend(c, SYN, undefined, { seq: c.pseq + off });
-      c.net.run(3);
-      expect(c.h.state(c.sock)).toBe(S.ESTABLISHED);
-      const r = c.p.take();
-      expect(r.length).toBe(1);
-      expect(r[0].flags).toBe(ACK);
-      expect(r[0].ack).toBe(c.pseq);
+      expectChallengeAck(await activeToPeer(), SYN, off);
     }
   });
 

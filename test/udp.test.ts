@@ -4,14 +4,24 @@
 import { describe, expect, it } from "vitest";
 import { handleKind, HandleKind, Stack, type UdpDatagram } from "../src/stack.js";
 import { Sim } from "../src/links/emulated.js";
+import { Err, EventKind } from "../src/abi.js";
 import { harness, PEER, PEER_MAC, US } from "./iface-harness.js";
 import { arp, eth, inetChecksum, ipv4, MAC_A, MAC_BCAST, udp, udpChecksumOk } from "./wire-build.js";
 
-const EINVAL = -1, ENOMEM = -2, EBADF = -3, EADDRINUSE = -4, ENOTCONN = -8, EISCONN = -9, EAGAIN = -11;
-const EMSGSIZE = -17;
-const READABLE = 1;
+const EINVAL = -Err.EINVAL, ENOMEM = -Err.ENOMEM, EBADF = -Err.EBADF, EADDRINUSE = -Err.EADDRINUSE;
+const ENOTCONN = -Err.ENOTCONN, EISCONN = -Err.EISCONN, EAGAIN = -Err.EAGAIN, EMSGSIZE = -Err.EMSGSIZE;
+const READABLE = EventKind.Readable;
 
 const arpReply = (ip: string, mac: string) => eth(MAC_A, mac, 0x0806, arp(2, mac, ip, MAC_A, US));
+
+/** The interface harness with the peer's MAC resolved and a UDP socket bound to `port` (`bound`: udpBind's result). */
+function boundSocket(port: number) {
+  const h = harness();
+  h.rx(arpReply(PEER, PEER_MAC));
+  h.take();
+  const u = h.s.udpOpen();
+  return { h, u, bound: h.s.udpBind(u, port) };
+}
 /** A datagram from PEER:sport to US:dport. */
 const dgramFrom = (sport: number, dport: number, data: number[], o: Parameters<typeof udp>[5] = {}, src = PEER) =>
   eth(MAC_A, PEER_MAC, 0x0800, ipv4({ src, dst: US, proto: 17 }, udp(src, US, sport, dport, data, o)));
@@ -150,11 +160,7 @@ describe("UDP sockets (RFC 768)", () => {
   });
 
   it("RFC 768: datagrams we send carry a correct checksum over the pseudo-header", () => {
-    const h = harness();
-    h.rx(arpReply(PEER, PEER_MAC));
-    h.take();
-    const u = h.s.udpOpen();
-    h.s.udpBind(u, 4444);
+    const { h, u } = boundSocket(4444);
     for (const n of [0, 1, 2, 3, 17, 100]) {
       expect(h.s.udpSendTo(u, PEER, 5555, new Uint8Array(n).map((_, i) => i * 37))).toBe(n);
     }
@@ -167,11 +173,8 @@ describe("UDP sockets (RFC 768)", () => {
   });
 
   it("connect fixes the peer: only its datagrams are delivered, others get port unreachable; sendTo(0, 0) goes to the peer", () => {
-    const h = harness();
-    h.rx(arpReply(PEER, PEER_MAC));
-    h.take();
-    const u = h.s.udpOpen();
-    expect(h.s.udpBind(u, 6000)).toBe(6000);
+    const { h, u, bound } = boundSocket(6000);
+    expect(bound).toBe(6000);
     expect(h.s.udpConnect(u, PEER, 53)).toBe(0);
     expect(h.s.udpInfo(u)).toMatchObject({ localPort: 6000, remotePort: 53 });
     h.rx(dgramFrom(54, 6000, [1]));                         // wrong port
@@ -248,11 +251,7 @@ describe("UDP sockets (RFC 768)", () => {
   });
 
   it("RFC 768 / RFC 1122 §4.1.3.4: a bad checksum is dropped and counted, never delivered nor answered", () => {
-    const h = harness();
-    h.rx(arpReply(PEER, PEER_MAC));
-    h.take();
-    const u = h.s.udpOpen();
-    h.s.udpBind(u, 7);
+    const { h, u } = boundSocket(7);
     h.rx(dgramFrom(1, 7, [1, 2, 3], { checksum: "bad" }));
     h.rx(dgramFrom(1, 8, [1, 2, 3], { checksum: "bad" }));
     expect(h.s.udpRecvFrom(u)).toBe(EAGAIN);
@@ -262,11 +261,7 @@ describe("UDP sockets (RFC 768)", () => {
   });
 
   it("RFC 1122 §4.1.3.1: port unreachable is still sent when nothing is bound to the port (and after a close)", () => {
-    const h = harness();
-    h.rx(arpReply(PEER, PEER_MAC));
-    h.take();
-    const u = h.s.udpOpen();
-    h.s.udpBind(u, 7);
+    const { h, u } = boundSocket(7);
     h.rx(dgramFrom(1, 8, [1]));
     h.s.udpClose(u);
     h.rx(dgramFrom(1, 7, [1]));
