@@ -243,7 +243,11 @@ describe("TCP API fuzz", () => {
       for (const [op, x, y, wait] of ops) {
         const h = handles.length && (x & 1) ? handles[Math.abs(x) % handles.length] : x;
         const host = y & 1 ? a : b;
-        const ptr = Math.abs(y) % (mem() + 100);
+        // Anywhere from the first pool (the rx buffer) to past the end of memory. Not below it: that is
+        // the module's own static data (function objects, counter names), which no call can protect from
+        // a host that writes there through tcpRead/tcpInfo (a function object overwritten traps at its call).
+        const lo = host.x.rxBuffer();
+        const ptr = lo + Math.abs(y) % (mem() - lo + 100);
         switch (op) {
           case 0: { const r = host.open(); if (r > 0) handles.push(r); break; }
           case 1: host.bind(h, y & 0xffff); break;

@@ -65,7 +65,7 @@ export function findConn(laddr: i32, lport: u32, raddr: usize, rport: u32): Tcb 
   return null;
 }
 
-/** Hash of the 4-tuple of `t` with `tweak` (RFC 6528 / RFC 7323 §5.4 uses pass distinct tweaks). */
+/** Hash of the 4-tuple of `t` with `tweak` (each use, ISN or timestamp offset, has its own tweak). */
 @inline function connHash(t: Tcb, tweak: u32): u32 {
   return tupleHash(localAddrPtr(<i32>t.laddr), t.lport, raddrOf(t), t.rport, tweak);
 }
@@ -347,9 +347,8 @@ function synSentInput(t: Tcb, s: TcpSeg): void {
     if (seqLt(t.sndNxt, ack)) t.sndNxt = ack;
     t.flags &= ~F_T_RTX;
     t.backoff = 0; t.retries = 0;
+    // (only timestamps time a SYN: F_RTT times data, and is first set after the handshake)
     if (hasFlag(t, F_TS) && o.tsEcr != 0) rttSample(t, tsNow(t) - o.tsEcr);
-    else if (hasFlag(t, F_RTT)) rttSample(t, netNow - t.rttStart);
-    t.flags &= ~F_RTT;
     establish(t, wnd, seq, ack); // a SYN+ACK's window is not scaled
     tcbEvent(t, EventKind.Connected, 0);
     t.flags |= F_ACKNOW;
