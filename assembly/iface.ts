@@ -8,6 +8,7 @@
 //   ARP cache   ArpEntries entries
 //   ARP queue   ArpQueue slots, each a header + one whole frame awaiting resolution
 //   multicast   McastGroups entries (group MAC, reference count)
+//   reassembly  ReasmSlots datagrams in flight (ip/reasm4.ts); fragments on send: ip/frag4.ts
 //
 // The IPv4 address, prefix, gateway and DNS servers can change at run time
 // (ifaceSetIpv4 / ifaceClearIpv4 / ifaceSetDns): a DHCP client drives them. Without an
@@ -19,7 +20,7 @@ import { cfg, Cfg } from "./config";
 import { hostTx, hostEvent } from "./host";
 import { Err, EventKind } from "./errors";
 import { LADDR_V4, netifSetup, netifSetAddr4, netNow, ipNewId } from "./netif";
-import { reasm4Init, reasm4Input, reasm4Expire, reasm4NextDeadline } from "./ip/reasm4";
+import { reasm4Init, reasm4Input, reasm4Expire, reasm4NextDeadline, reasm4RegionEnd } from "./ip/reasm4";
 import { frag4Init, ip4SendGather } from "./ip/frag4";
 import {
   ETH_HLEN, ETHERTYPE_ARP, ETHERTYPE_IPV4, MAC_BROADCAST, ethParse, ethEmit, ethDst, ethType,
@@ -166,6 +167,7 @@ export function ifaceInit(): bool {
   }
 
   if (!reasm4Init() || !frag4Init()) return false;
+  if (reasm4RegionEnd() > regionEnd) regionEnd = reasm4RegionEnd();
   netifSetup(txBuf + <usize>ETH_HLEN, myIp, mtu, ipOutput, ipOutputFrag);
   // Gratuitous ARP (RFC 5227 §3 announcement): tell the segment who we are.
   if (myIp != 0) announce();
@@ -176,7 +178,7 @@ export function ifaceRxBuffer(): usize { return rxBuf; }
 /** Largest frame input() accepts (MTU + 14). */
 export function ifaceRxCapacity(): i32 { return rxCap; }
 export function ifaceTxBuffer(): usize { return txBuf; }
-/** End of the interface's memory (rx buffer, tx buffer, ARP cache, ARP queue are below it). */
+/** End of the interface's memory (rx buffer, tx buffer, ARP cache, ARP queue, multicast filter, reassembly slots are below it). */
 export function ifaceRegionEnd(): usize { return regionEnd; }
 
 // ---------------------------------------------------------------------------

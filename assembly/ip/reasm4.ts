@@ -226,6 +226,9 @@ export function reasm4NextDeadline(now: u32): i32 {
   return next;
 }
 
+/** End of the reassembly slots' memory (0 without slots). */
+export function reasm4RegionEnd(): usize { return nSlots == 0 ? 0 : base + <usize>nSlots * slotSize; }
+
 /** Datagrams in reassembly (tests). */
 export function reasm4InUse(): i32 {
   let n = 0;
