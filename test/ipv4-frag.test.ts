@@ -313,6 +313,19 @@ for (const [label, build] of BUILDS) {
       expect(sentIp(h)).toEqual([]);
     });
 
+    it("RFC 1812 §4.3.2.8 / RFC 1122 §3.2.2: Time Exceeded messages share the ICMP error limiter (a burst of 10, then icmp_rate_limited)", () => {
+      const h = setup(build, { ReasmSlots: 12 });
+      for (let i = 0; i < 12; i++) {
+        const d = udp(PEER, US, 1, PORT, pattern(2000, i));
+        h.rx(frags(17, d, split(d.length, 1024), 500 + i)[0]);
+      }
+      h.at(30000);
+      expect(h.stat("ipv4_reasm_timeout")).toBe(12);
+      expect(h.stat("ipv4_reasm_time_exceeded_tx")).toBe(10);
+      expect(h.stat("icmp_rate_limited")).toBe(2);
+      expect(sentIp(h).length).toBe(10);
+    });
+
     it("ReasmTimeoutMs sets the timeout; a late fragment starts a new datagram", () => {
       const h = setup(build, { ReasmTimeoutMs: 5000 });
       const u = udpSock(h);
