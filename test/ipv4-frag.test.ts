@@ -388,6 +388,15 @@ for (const [label, build] of BUILDS) {
       expect(referenceReassemble(sentIp(g), 1500).length).toBe(65515);
     });
 
+    it("a datagram to fragment whose bytes lie in the tx frame is -EINVAL (each fragment is copied there); one that fits may", () => {
+      const h = setup(build);
+      const x = h.s.exports as unknown as { ifaceTxBuffer(): number; udpSendTo(h: number, ip: number, port: number, ptr: number, len: number): number };
+      const u = h.s.udpOpen();
+      const peer = (198 << 24 | 51 << 16 | 100 << 8 | 2) >>> 0;
+      expect(x.udpSendTo(u, peer, 9, x.ifaceTxBuffer() + 100, 2000)).toBe(-1);
+      expect(x.udpSendTo(u, peer, 9, x.ifaceTxBuffer() + 100, 1000)).toBe(1000);
+    });
+
     it("two of our stacks: a fragmented 4000-byte UDP datagram crosses the link and reassembles", () => {
       const a = setup(build);
       const b = harness({ build, ip: PEER, mac: PEER_MAC, config: { UdpQueueBytes: 16384 } });
