@@ -201,7 +201,7 @@ export const functions = [
   },
   {
     name: "udpSendTo", section: "udp", params: [["h", "i32"], ["ip", "u32"], ["port", "i32"], ["ptr", "usize"], ["len", "i32"]], result: "i32",
-    doc: "send one datagram of `len` bytes at `ptr` (`ip` 0 and `port` 0: to the connected peer); returns `len`. `-EMSGSIZE` (more than MTU - 28), `-EISCONN`, `-ENOTCONN`, `-EINVAL`, `-EHOSTUNREACH`",
+    doc: "send one datagram of `len` bytes at `ptr` (`ip` 0 and `port` 0: to the connected peer); returns `len`. Longer than MTU - 28: sent as IPv4 fragments. `-EMSGSIZE` (more than FragMaxBytes - 8, or than MTU - 28 with FragMaxBytes 0), `-EISCONN`, `-ENOTCONN`, `-EINVAL`, `-EHOSTUNREACH`",
   },
   {
     name: "udpRecvFrom", section: "udp", params: [["h", "i32"], ["ptr", "usize"], ["max", "i32"], ["out", "usize"]], result: "i32",
@@ -320,6 +320,10 @@ export const Cfg = [
   { name: "UdpSockets", key: 28, default: 4, doc: "UDP sockets (0..1024; 0 = no UDP: every datagram finds no port)" },
   { name: "UdpQueueBytes", key: 29, default: 2048, doc: "bytes of each UDP socket's receive queue; a datagram takes 8 + its payload length; one that does not fit is dropped (`udp_queue_full`)" },
   { name: "McastGroups", key: 30, default: 8, doc: "multicast filter entries (group MACs joined at once, each reference-counted), 0..256 (0 = no multicast reception)" },
+  { name: "ReasmSlots", key: 31, default: 2, doc: "IPv4 datagrams reassembled at once (0..64; 0 = reassembly off: every fragment is dropped, `ipv4_frag_no_reasm`). A new datagram when all are busy evicts the oldest (`ipv4_reasm_evicted`)" },
+  { name: "ReasmMaxBytes", key: 32, default: 4096, doc: "largest reassembled IPv4 payload (bytes after the IP header; 8..65515, rounded up to 8); each slot reserves 64 + this + this / 64 bytes (record, IP header, one bit per 8-byte block). A fragment reaching past it drops its datagram (`ipv4_frag_too_big`)" },
+  { name: "ReasmTimeoutMs", key: 33, default: 30000, doc: "reassembly timeout from a datagram's first fragment to arrive (1..120000; Linux's 30 s, below RFC 1122 §3.3.2's suggested 60-120 s to free slots sooner); then `ipv4_reasm_timeout` and ICMP Time Exceeded code 1 if the offset-0 fragment had arrived" },
+  { name: "FragMaxBytes", key: 34, default: 65515, doc: "largest IPv4 payload (transport header included) sent as fragments when it exceeds MTU - 20 (UDP, ICMP echo; never TCP); 0 = no fragmentation (`-EMSGSIZE` past the MTU). At most 65515" },
 ];
 
 /** tcpSetOption(h, opt, value) options. C prefix WT_TCP_OPT_. */

@@ -88,7 +88,11 @@ export const enum Cfg {
   UdpSockets = 28, // UDP sockets (0..1024; 0 = no UDP: every datagram finds no port)
   UdpQueueBytes = 29, // bytes of each UDP socket's receive queue
   McastGroups = 30, // multicast filter entries (group MACs joined at once, each reference-counted), 0..256 (0 = no multicast reception)
-  COUNT = 31,
+  ReasmSlots = 31, // IPv4 datagrams reassembled at once (0..64
+  ReasmMaxBytes = 32, // largest reassembled IPv4 payload (bytes after the IP header
+  ReasmTimeoutMs = 33, // reassembly timeout from a datagram's first fragment to arrive (1..120000
+  FragMaxBytes = 34, // largest IPv4 payload (transport header included) sent as fragments when it exceeds MTU - 20 (UDP, ICMP echo
+  COUNT = 35,
 }
 
 /** tcpSetOption option numbers. */
@@ -203,4 +207,8 @@ export function cfgStoreDefaults(values: usize): void {
   store<u32>(values + (<usize>Cfg.UdpSockets << 2), 4);
   store<u32>(values + (<usize>Cfg.UdpQueueBytes << 2), 2048);
   store<u32>(values + (<usize>Cfg.McastGroups << 2), 8);
+  store<u32>(values + (<usize>Cfg.ReasmSlots << 2), 2);
+  store<u32>(values + (<usize>Cfg.ReasmMaxBytes << 2), 4096);
+  store<u32>(values + (<usize>Cfg.ReasmTimeoutMs << 2), 30000);
+  store<u32>(values + (<usize>Cfg.FragMaxBytes << 2), 65515);
 }

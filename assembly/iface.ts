@@ -8,6 +8,7 @@
 //   ARP cache   ArpEntries entries
 //   ARP queue   ArpQueue slots, each a header + one whole frame awaiting resolution
 //   multicast   McastGroups entries (group MAC, reference count)
+//   reassembly  ReasmSlots datagrams in flight (ip/reasm4.ts); fragments on send: ip/frag4.ts
 //
 // The IPv4 address, prefix, gateway and DNS servers can change at run time
 // (ifaceSetIpv4 / ifaceClearIpv4 / ifaceSetDns): a DHCP client drives them. Without an
@@ -18,18 +19,22 @@ import { poolAlloc } from "./pool";
 import { cfg, Cfg } from "./config";
 import { hostTx, hostEvent } from "./host";
 import { Err, EventKind } from "./errors";
-import { LADDR_V4, netifSetup, netifSetAddr4, netNow } from "./netif";
+import { LADDR_V4, netifSetup, netifSetAddr4, netNow, ipNewId } from "./netif";
+import { reasm4Init, reasm4Input, reasm4Expire, reasm4NextDeadline, reasm4RegionEnd } from "./ip/reasm4";
+import { frag4Init, ip4SendGather } from "./ip/frag4";
 import {
   ETH_HLEN, ETHERTYPE_ARP, ETHERTYPE_IPV4, MAC_BROADCAST, ethParse, ethEmit, ethDst, ethType,
   macStore, macIsGroup,
 } from "./wire/ethernet";
 import { ARP_LEN, ARP_REQUEST, ARP_REPLY, arpParse, arpEmit, arpOper, arpSha, arpSpa, arpTpa } from "./wire/arp";
 import {
-  IPV4_HLEN, PROTO_ICMP, PROTO_TCP, PROTO_UDP, ipv4Parse, ipv4Emit, ipSrc, ipDst, ipProto, ipTotalLen,
+  IPV4_HLEN, PROTO_ICMP, PROTO_TCP, PROTO_UDP, IP_FLAG_DF, IP_FLAG_MF, IP_OFFSET_MASK,
+  ipv4Parse, ipv4Emit, ipSrc, ipDst, ipProto, ipTotalLen, ipFrag,
 } from "./wire/ipv4";
 import {
   ICMP_HLEN, ICMP_TYPE, ICMP_ECHO_REQUEST, ICMP_ECHO_REPLY, ICMP_DEST_UNREACH, UNREACH_PORT, UNREACH_PROTOCOL,
-  icmpParse, icmpType, icmpCode, icmpSeq, icmpFinish, icmpEmitEcho, icmpEmitUnreach,
+  ICMP_TIME_EXCEEDED, TIME_EXCEEDED_REASSEMBLY,
+  icmpParse, icmpType, icmpCode, icmpSeq, icmpFinish, icmpEmitEcho, icmpEmitUnreach, icmpEmitError,
 } from "./wire/icmp";
 import { udpParse, udpEmit } from "./wire/udp";
 import { udpDeliver } from "./udp";
@@ -111,7 +116,6 @@ let prefixLen: u32 = 0;
 let gateway: u32 = 0;
 let mtu: i32 = 1500;
 let arpTimeout: u32 = 60000;
-let ipIdNext: u16 = 1;
 let now: u32 = 0;
 let icmpTokens: u32 = ICMP_BURST;
 let icmpRefillAt: u32 = 0;
@@ -162,7 +166,9 @@ export function ifaceInit(): bool {
     regionEnd = mcastTable + <usize>mcastCount * offsetof<McastEntry>();
   }
 
-  netifSetup(txBuf + <usize>ETH_HLEN, myIp, mtu, ipOutput);
+  if (!reasm4Init() || !frag4Init()) return false;
+  if (reasm4RegionEnd() > regionEnd) regionEnd = reasm4RegionEnd();
+  netifSetup(txBuf + <usize>ETH_HLEN, myIp, mtu, ipOutput, ipOutputFrag);
   // Gratuitous ARP (RFC 5227 §3 announcement): tell the segment who we are.
   if (myIp != 0) announce();
   return true;
@@ -172,7 +178,7 @@ export function ifaceRxBuffer(): usize { return rxBuf; }
 /** Largest frame input() accepts (MTU + 14). */
 export function ifaceRxCapacity(): i32 { return rxCap; }
 export function ifaceTxBuffer(): usize { return txBuf; }
-/** End of the interface's memory (rx buffer, tx buffer, ARP cache, ARP queue are below it). */
+/** End of the interface's memory (rx buffer, tx buffer, ARP cache, ARP queue, multicast filter, reassembly slots are below it). */
 export function ifaceRegionEnd(): usize { return regionEnd; }
 
 // ---------------------------------------------------------------------------
@@ -314,6 +320,11 @@ function enqueue(nextHop: u32, frame: usize, len: i32): bool {
  * Returns false (counted) when there is no route or no room in the ARP queue.
  */
 function ipOutput(dst: u32, proto: u8, len: i32): bool {
+  return ipOutputFrag(dst, proto, len, ipNewId(), IP_FLAG_DF);
+}
+
+/** ipOutput with the identification and the flags/fragment offset field given (one fragment: ip/frag4.ts). */
+function ipOutputFrag(dst: u32, proto: u8, len: i32, id: u16, frag: u16): bool {
   if (txBuf == 0 || len < 0 || len > mtu - IPV4_HLEN) return false;
   if (dst == 0) { count(Stat.Ipv4NoRoute); return false; }
   // No address yet: only UDP to the limited broadcast, from 0.0.0.0 (RFC 2131 §4.1, RFC 1122 §3.2.1.3).
@@ -321,7 +332,7 @@ function ipOutput(dst: u32, proto: u8, len: i32): bool {
   let bcast = isBroadcast(dst);
   if (!bcast && isMulticastIp(dst)) {
     // RFC 1112 §6.4: straight to the group's MAC, no ARP.
-    ipv4Emit(txBuf + <usize>ETH_HLEN, myIp, dst, proto, len, ipIdNext++, DEFAULT_TTL);
+    ipv4Emit(txBuf + <usize>ETH_HLEN, myIp, dst, proto, len, id, DEFAULT_TTL, frag);
     ethEmit(txBuf, groupMac(dst), myMac, ETHERTYPE_IPV4);
     count(Stat.Ipv4Tx);
     transmit(txBuf, ETH_HLEN + IPV4_HLEN + len);
@@ -332,7 +343,7 @@ function ipOutput(dst: u32, proto: u8, len: i32): bool {
     if (gateway == 0) { count(Stat.Ipv4NoRoute); return false; }
     hop = gateway;
   }
-  ipv4Emit(txBuf + <usize>ETH_HLEN, myIp, dst, proto, len, ipIdNext++, DEFAULT_TTL);
+  ipv4Emit(txBuf + <usize>ETH_HLEN, myIp, dst, proto, len, id, DEFAULT_TTL, frag);
   ethEmit(txBuf, MAC_BROADCAST, myMac, ETHERTYPE_IPV4);
   count(Stat.Ipv4Tx);
   let frameLen = ETH_HLEN + IPV4_HLEN + len;
@@ -375,6 +386,19 @@ function sendUnreach(ip: usize, hlen: i32, plen: i32, code: u8): void {
   if (ICMP_HLEN + quote > mtu - IPV4_HLEN) return;
   let len = icmpEmitUnreach(txBuf + <usize>(ETH_HLEN + IPV4_HLEN), code, ip, quote);
   if (ipOutput(ipSrc(ip), PROTO_ICMP, len)) count(Stat.IcmpDestUnreachTx);
+}
+
+/**
+ * RFC 792 / RFC 1122 §3.3.2: Time Exceeded code 1 for an expired reassembly whose offset-0
+ * fragment had arrived (ip: its 20-byte header, the first 8 payload bytes after it). Never for a
+ * broadcast/multicast destination or one that is no longer ours; rate-limited like every ICMP error.
+ */
+function sendReasmTimeExceeded(ip: usize): void {
+  let dst = ipDst(ip);
+  if (myIp == 0 || dst != myIp) return;
+  if (!icmpErrorAllowed()) return;
+  let len = icmpEmitError(txBuf + <usize>(ETH_HLEN + IPV4_HLEN), ICMP_TIME_EXCEEDED, TIME_EXCEEDED_REASSEMBLY, ip, IPV4_HLEN + 8);
+  if (ipOutput(ipSrc(ip), PROTO_ICMP, len)) count(Stat.Ipv4ReasmTimeExceededTx);
 }
 
 /** Send an ICMP echo request of `len` data bytes; 0, or 1 = bad length, 2 = cannot send. */
@@ -449,6 +473,12 @@ function ipInput(p: usize, len: i32): void {
   } else if (dst != myIp && !group) { count(Stat.Ipv4NotForUs); return; }
   if (isBadSource(src)) { count(Stat.Ipv4BadSource); return; }
   if (myIp == 0 && proto != PROTO_UDP) { count(Stat.Ipv4Unconfigured); return; } // no ICMP, TCP... without an address
+  if ((ipFrag(p) & (IP_FLAG_MF | IP_OFFSET_MASK)) != 0) {
+    // RFC 791 §3.2: a fragment; go on with the datagram once it is whole, as if it had arrived so
+    p = reasm4Input(p, hlen, now);
+    if (p == 0) return;
+    hlen = IPV4_HLEN;
+  }
   let pl = p + <usize>hlen;
   let plen = ipTotalLen(p) - hlen;
   if (proto == PROTO_ICMP) icmpInput(p, pl, plen, src, group);
@@ -470,6 +500,13 @@ function icmpInput(ip: usize, p: usize, len: i32, src: u32, bcast: bool): void {
     count(Stat.IcmpEchoRequestsRx);
     if (bcast) { count(Stat.IcmpEchoBroadcastIgnored); return; } // RFC 1122 §3.2.2.6 MAY ignore
     // RFC 792: the reply carries the request's identifier, sequence number and data.
+    if (len > mtu - IPV4_HLEN) {
+      // a reassembled request: answer in place (the reassembly buffer), in fragments
+      store<u8>(p + ICMP_TYPE, ICMP_ECHO_REPLY);
+      icmpFinish(p, len);
+      if (ip4SendGather(src, PROTO_ICMP, 0, 0, p, len)) count(Stat.IcmpEchoRepliesTx);
+      return;
+    }
     let out = txBuf + <usize>(ETH_HLEN + IPV4_HLEN);
     memory.copy(out, p, <usize>len);
     store<u8>(out + ICMP_TYPE, ICMP_ECHO_REPLY);
@@ -698,6 +735,8 @@ export function ifacePoll(t: u32): i32 {
     next = earliest(next, <i32>(e.deadline - now));
   }
   dropQueued(0);
+  for (let ip = reasm4Expire(now); ip != 0; ip = reasm4Expire(now)) sendReasmTimeExceeded(ip);
+  next = earliest(next, reasm4NextDeadline(now));
   for (let i = 0; i < queueCount; i++) {
     let s = slot(i);
     if (s.used != 0) next = earliest(next, <i32>(s.since + ARP_QUEUE_TIMEOUT_MS - now));

@@ -7,6 +7,7 @@
 //   ipTxPayloadFor(family)                  where a transport writes its datagram's payload
 //   ipSendTo(dst, proto, len)               send that payload (IPv4 today; IPv6 plugs in here)
 //   ipMtu, netNow                           the MTU and the one clock of the core
+//   ipSendFragFn, ipNewId                   one IPv4 fragment with a given id and flags (ip/frag4.ts)
 // IPv4-only forms kept for IPv4-only users: ipTxPayload, localAddr, ipSend(dst: u32, ...).
 import { ADDR_BYTES, FAMILY_V4, addrEq, addrIsV4, addrIsZero, addrSetV4, addrV4, ipHeaderBytes } from "./ip/addr";
 
@@ -34,6 +35,18 @@ function noSend(dst: u32, proto: u8, len: i32): bool { return false; }
 
 /** Set by iface at init: builds the IPv4 + Ethernet headers around the payload at ipTxPayload and sends it. */
 export let ipSendFn: (dst: u32, proto: u8, len: i32) => bool = noSend;
+
+function noSendFrag(dst: u32, proto: u8, len: i32, id: u16, frag: u16): bool { return false; }
+
+/**
+ * Set by iface at init: like ipSendFn, but with the IPv4 identification and flags/offset field
+ * given (ip/frag4.ts sends each fragment through it).
+ */
+export let ipSendFragFn: (dst: u32, proto: u8, len: i32, id: u16, frag: u16) => bool = noSendFrag;
+
+/** The IPv4 identification of the next datagram we emit (RFC 791; one counter for the interface). */
+let ipIdNext: u16 = 1;
+export function ipNewId(): u16 { return ipIdNext++; }
 
 /** Send `len` bytes of payload already written at ipTxPayload to IPv4 `dst` as protocol `proto`. False when it cannot (counted). */
 export function ipSend(dst: u32, proto: u8, len: i32): bool { return ipSendFn(dst, proto, len); }
@@ -80,11 +93,15 @@ export function netifSetAddr4(addr: u32): void {
  * Called by iface at init. `ipBase`: where the IP header goes in the tx frame (the transport
  * payload follows it: + 20 for IPv4, + 40 for IPv6); `send`: IPv4 output.
  */
-export function netifSetup(ipBase: usize, addr: u32, mtu: i32, send: (dst: u32, proto: u8, len: i32) => bool): void {
+export function netifSetup(
+  ipBase: usize, addr: u32, mtu: i32, send: (dst: u32, proto: u8, len: i32) => bool,
+  sendFrag: (dst: u32, proto: u8, len: i32, id: u16, frag: u16) => bool,
+): void {
   txIpBase = ipBase;
   ipTxPayload = ipBase + <usize>ipHeaderBytes(FAMILY_V4);
   ipMtu = mtu;
   ipSendFn = send;
+  ipSendFragFn = sendFrag;
   netifSetAddr4(addr);
 }
 

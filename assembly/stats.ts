@@ -12,7 +12,11 @@ export const enum Stat {
   ArpQueueFull, ArpQueueTimeout, ArpCacheFull,
   // --- ipv4 ---
   Ipv4Rx, Ipv4Tx, Ipv4Truncated, Ipv4BadVersion, Ipv4BadIhl, Ipv4BadTotalLength, Ipv4BadChecksum,
-  Ipv4Fragment, Ipv4NotForUs, Ipv4UnknownProto, Ipv4NoRoute, Ipv4BadSource,
+  Ipv4NotForUs, Ipv4UnknownProto, Ipv4NoRoute, Ipv4BadSource,
+  // --- ipv4 fragments ---
+  Ipv4FragRx, Ipv4FragNoReasm, Ipv4ReasmOk, Ipv4FragDuplicate, Ipv4FragOverlap, Ipv4FragTiny,
+  Ipv4FragTcpOffset1, Ipv4FragPast64k, Ipv4FragTooBig, Ipv4FragZeroLength, Ipv4FragMisaligned,
+  Ipv4FragBadLast, Ipv4ReasmEvicted, Ipv4ReasmTimeout, Ipv4ReasmTimeExceededTx, Ipv4FragTx,
   // --- icmp ---
   IcmpRx, IcmpTruncated, IcmpBadChecksum, IcmpEchoRequestsRx, IcmpEchoRepliesTx, IcmpEchoRepliesRx,
   IcmpDestUnreachRx, IcmpDestUnreachTx, IcmpOtherRx, IcmpRateLimited, IcmpEchoBroadcastIgnored,
@@ -41,7 +45,10 @@ rx_frames,tx_frames,eth_truncated,eth_not_for_us,eth_unknown_type,eth_too_long,\
 arp_rx,arp_truncated,arp_bad_format,arp_requests_rx,arp_replies_rx,arp_requests_tx,arp_replies_tx,\
 arp_queue_full,arp_queue_timeout,arp_cache_full,\
 ipv4_rx,ipv4_tx,ipv4_truncated,ipv4_bad_version,ipv4_bad_ihl,ipv4_bad_total_length,ipv4_bad_checksum,\
-ipv4_fragment,ipv4_not_for_us,ipv4_unknown_proto,ipv4_no_route,ipv4_bad_source,\
+ipv4_not_for_us,ipv4_unknown_proto,ipv4_no_route,ipv4_bad_source,\
+ipv4_frag_rx,ipv4_frag_no_reasm,ipv4_reasm_ok,ipv4_frag_duplicate,ipv4_frag_overlap,ipv4_frag_tiny,\
+ipv4_frag_tcp_offset1,ipv4_frag_past_64k,ipv4_frag_too_big,ipv4_frag_zero_length,ipv4_frag_misaligned,\
+ipv4_frag_bad_last,ipv4_reasm_evicted,ipv4_reasm_timeout,ipv4_reasm_time_exceeded_tx,ipv4_frag_tx,\
 icmp_rx,icmp_truncated,icmp_bad_checksum,icmp_echo_requests_rx,icmp_echo_replies_tx,icmp_echo_replies_rx,\
 icmp_dest_unreach_rx,icmp_dest_unreach_tx,icmp_other_rx,icmp_rate_limited,icmp_echo_broadcast_ignored,\
 udp_rx,udp_truncated,udp_bad_length,udp_bad_checksum,udp_no_port,udp_queue_full,udp_tx,\

@@ -8,9 +8,10 @@ import { poolAlloc } from "./pool";
 import { count, Stat } from "./stats";
 import { Err, EventKind } from "./errors";
 import { hostEvent } from "./host";
-import { ipSend, ipTxPayload, ipMtu, localAddr } from "./netif";
+import { ipTxPayload, ipMtu, localAddr } from "./netif";
 import { PROTO_UDP, IPV4_HLEN } from "./wire/ipv4";
-import { UDP_HLEN, udpEmit, udpLength, udpSrcPort, udpDstPort } from "./wire/udp";
+import { UDP_HLEN, udpEmitHeader, udpLength, udpSrcPort, udpDstPort } from "./wire/udp";
+import { ip4SendGather, ip4MaxPayload } from "./ip/frag4";
 import { HandleKind, HANDLE_SLOTS, handleEncode, handleGen, handleKind, handleNextGen, handleSlot } from "./handles";
 import { randomU32 } from "./tcp/isn"; // the stack's keyed PRNG (SipHash over the host's entropy)
 
@@ -18,6 +19,8 @@ const U_INUSE: u16 = 1;
 const U_BOUND: u16 = 2;
 const U_CONNECTED: u16 = 4;
 const REC_HLEN: u32 = 8;
+/** The header of the datagram being sent (its payload stays where the caller put it). */
+const txHeader: usize = memory.data(UDP_HLEN, 8);
 const EPHEMERAL_MIN: u32 = 49152;
 const EPHEMERAL_NUM: u32 = 16384;
 /** u32 fields udpRecvFrom writes at `out`, and udpInfo. */
@@ -157,8 +160,9 @@ export function udpConnect(h: i32, ip: u32, port: i32): i32 {
 
 /**
  * Send `len` bytes at `ptr` as one datagram to ip:port (ip 0 and port 0 on a connected
- * socket: to its peer). Binds an ephemeral port when unbound. Returns len, or -EMSGSIZE
- * (len > MTU - 28: no fragmentation), -EINVAL (bad pointer/peer), -EISCONN (a peer given on a
+ * socket: to its peer). Binds an ephemeral port when unbound. A datagram larger than the MTU
+ * goes as IPv4 fragments (ip/frag4.ts). Returns len, or -EMSGSIZE (8 + len > FragMaxBytes
+ * and > MTU - 20), -EINVAL (bad pointer/peer; a datagram to fragment that lies in the tx frame), -EISCONN (a peer given on a
  * connected socket), -ENOTCONN (no peer), -EHOSTUNREACH (no route, ARP queue full).
  */
 export function udpSendTo(h: i32, ip: u32, port: i32, ptr: usize, len: i32): i32 {
@@ -173,14 +177,18 @@ export function udpSendTo(h: i32, ip: u32, port: i32, ptr: usize, len: i32): i32
   } else if (badPeer(ip, port)) {
     return -Err.EINVAL;
   }
-  if (len > ipMtu - IPV4_HLEN - UDP_HLEN) return -Err.EMSGSIZE;
+  if (len > ip4MaxPayload() - UDP_HLEN) return -Err.EMSGSIZE;
+  if (len > ipMtu - IPV4_HLEN - UDP_HLEN) {
+    // fragments are copied from ptr one by one into the tx frame: ptr must not lie in it
+    let frame = ipTxPayload - <usize>(IPV4_HLEN + 14);
+    if (ptr < frame + <usize>(ipMtu + 14) && ptr + <usize>len > frame) return -Err.EINVAL;
+  }
   if ((s.flags & U_BOUND) == 0) {
     let r = udpBind(h, 0);
     if (r < 0) return r;
   }
-  memory.copy(ipTxPayload + <usize>UDP_HLEN, ptr, <usize>len);
-  let n = udpEmit(ipTxPayload, localAddr, ip, s.lport, <u16>port, len);
-  if (!ipSend(ip, PROTO_UDP, n)) return -Err.EHOSTUNREACH;
+  udpEmitHeader(txHeader, localAddr, ip, s.lport, <u16>port, ptr, len);
+  if (!ip4SendGather(ip, PROTO_UDP, txHeader, UDP_HLEN, ptr, len)) return -Err.EHOSTUNREACH;
   count(Stat.UdpTx);
   return len;
 }

@@ -115,10 +115,14 @@ export const Cfg = {
   UdpSockets: 28, // UDP sockets (0..1024; 0 = no UDP: every datagram finds no port)
   UdpQueueBytes: 29, // bytes of each UDP socket's receive queue; a datagram takes 8 + its payload length; one that does not fit is dropped (`udp_queue_full`)
   McastGroups: 30, // multicast filter entries (group MACs joined at once, each reference-counted), 0..256 (0 = no multicast reception)
+  ReasmSlots: 31, // IPv4 datagrams reassembled at once (0..64; 0 = reassembly off: every fragment is dropped, `ipv4_frag_no_reasm`). A new datagram when all are busy evicts the oldest (`ipv4_reasm_evicted`)
+  ReasmMaxBytes: 32, // largest reassembled IPv4 payload (bytes after the IP header; 8..65515, rounded up to 8); each slot reserves 64 + this + this / 64 bytes (record, IP header, one bit per 8-byte block). A fragment reaching past it drops its datagram (`ipv4_frag_too_big`)
+  ReasmTimeoutMs: 33, // reassembly timeout from a datagram's first fragment to arrive (1..120000; Linux's 30 s, below RFC 1122 §3.3.2's suggested 60-120 s to free slots sooner); then `ipv4_reasm_timeout` and ICMP Time Exceeded code 1 if the offset-0 fragment had arrived
+  FragMaxBytes: 34, // largest IPv4 payload (transport header included) sent as fragments when it exceeds MTU - 20 (UDP, ICMP echo; never TCP); 0 = no fragmentation (`-EMSGSIZE` past the MTU). At most 65515
 } as const;
 export type CfgName = keyof typeof Cfg;
 /** Number of config keys. */
-export const CFG_COUNT = 31;
+export const CFG_COUNT = 35;
 /** The value each key has when never set. */
 export const CFG_DEFAULTS: Readonly<Record<CfgName, number>> = {
   MacHi: 0x0200,
@@ -152,6 +156,10 @@ export const CFG_DEFAULTS: Readonly<Record<CfgName, number>> = {
   UdpSockets: 4,
   UdpQueueBytes: 2048,
   McastGroups: 8,
+  ReasmSlots: 2,
+  ReasmMaxBytes: 4096,
+  ReasmTimeoutMs: 30000,
+  FragMaxBytes: 65515,
 };
 
 /** tcpSetOption option numbers. */
@@ -271,7 +279,7 @@ export interface Exports {
   udpBind(h: number, port: number): number;
   /** fix the peer: only its datagrams are delivered, sends may omit the destination; binds an ephemeral port if unbound. `ip` 0 and `port` 0 dissolve the association. `-EINVAL` for a zero, broadcast or multicast peer or a bad port */
   udpConnect(h: number, ip: number, port: number): number;
-  /** send one datagram of `len` bytes at `ptr` (`ip` 0 and `port` 0: to the connected peer); returns `len`. `-EMSGSIZE` (more than MTU - 28), `-EISCONN`, `-ENOTCONN`, `-EINVAL`, `-EHOSTUNREACH` */
+  /** send one datagram of `len` bytes at `ptr` (`ip` 0 and `port` 0: to the connected peer); returns `len`. Longer than MTU - 28: sent as IPv4 fragments. `-EMSGSIZE` (more than FragMaxBytes - 8, or than MTU - 28 with FragMaxBytes 0), `-EISCONN`, `-ENOTCONN`, `-EINVAL`, `-EHOSTUNREACH` */
   udpSendTo(h: number, ip: number, port: number, ptr: number, len: number): number;
   /** copy the oldest datagram (at most `max` bytes) to `ptr` and the udpFrom fields (table below) to `out`; a longer datagram is truncated (its full length in `size`) and the rest discarded. `-EAGAIN` when none is queued; a refused call consumes nothing */
   udpRecvFrom(h: number, ptr: number, max: number, out: number): number;

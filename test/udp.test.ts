@@ -281,8 +281,8 @@ describe("UDP sockets (RFC 768)", () => {
     expect(h.take()).toHaveLength(0);
   });
 
-  it("RFC 791 / RFC 1122 §3.3.1: -EMSGSIZE past MTU - 28 bytes (we do not fragment); exactly MTU - 28 is sent", () => {
-    const h = harness({ mtu: 576 });
+  it("RFC 791 / RFC 1122 §3.3.1: with FragMaxBytes 0 (no fragmentation), -EMSGSIZE past MTU - 28 bytes; exactly MTU - 28 is sent", () => {
+    const h = harness({ mtu: 576, config: { FragMaxBytes: 0 } });
     h.rx(arpReply(PEER, PEER_MAC));
     h.take();
     const u = h.s.udpOpen();

@@ -82,9 +82,10 @@ describe("IPv4 (RFC 791)", () => {
   it("RFC 1122 §3.2.1.2: a bad header checksum is dropped (ipv4_bad_checksum)", () => {
     expect(counted(toUs(ipv4(ipo({ badChecksum: true }), echo)))).toEqual({ ipv4_bad_checksum: 1 });
   });
-  it("RFC 791 §3.2: fragments (MF set, or offset != 0) are dropped until reassembly exists (ipv4_fragment)", () => {
-    expect(counted(toUs(ipv4(ipo({ frag: 0x2000 }), echo)))).toEqual({ ipv4_fragment: 1 });
-    expect(counted(toUs(ipv4(ipo({ frag: 0x0010 }), echo)))).toEqual({ ipv4_fragment: 1 });
+  it("RFC 791 §3.2: fragments (MF set, or offset != 0) go to reassembly (ipv4_frag_rx; test/ipv4-frag.test.ts has the rules)", () => {
+    // 12 bytes with MF: not a multiple of 8, dropped; a last fragment at offset 128 waits for the rest
+    expect(counted(toUs(ipv4(ipo({ frag: 0x2000 }), echo)))).toEqual({ ipv4_rx: 1, ipv4_frag_rx: 1, ipv4_frag_misaligned: 1 });
+    expect(counted(toUs(ipv4(ipo({ frag: 0x0010 }), echo)))).toEqual({ ipv4_rx: 1, ipv4_frag_rx: 1 });
   });
   it("RFC 791 §3.1: trailing Ethernet padding beyond total length is ignored", () => {
     const h = harness();

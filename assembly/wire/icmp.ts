@@ -12,6 +12,9 @@ export const ICMP_SEQ: usize = 6;  // echo: sequence number
 export const ICMP_ECHO_REPLY: u8 = 0;
 export const ICMP_DEST_UNREACH: u8 = 3;
 export const ICMP_ECHO_REQUEST: u8 = 8;
+export const ICMP_TIME_EXCEEDED: u8 = 11;
+/** Time Exceeded code 1: fragment reassembly time exceeded (RFC 792). */
+export const TIME_EXCEEDED_REASSEMBLY: u8 = 1;
 
 export const UNREACH_NET: u8 = 0;
 export const UNREACH_HOST: u8 = 1;
@@ -53,7 +56,12 @@ export function icmpEmitEcho(p: usize, type: u8, id: u16, seq: u16, dataLen: i32
  * `quote` must not overlap p.
  */
 export function icmpEmitUnreach(p: usize, code: u8, quote: usize, quoteLen: i32): i32 {
-  store<u8>(p + ICMP_TYPE, ICMP_DEST_UNREACH);
+  return icmpEmitError(p, ICMP_DEST_UNREACH, code, quote, quoteLen);
+}
+
+/** An ICMP error of `type` (destination unreachable, time exceeded) quoting `quoteLen` bytes at `quote`. */
+export function icmpEmitError(p: usize, type: u8, code: u8, quote: usize, quoteLen: i32): i32 {
+  store<u8>(p + ICMP_TYPE, type);
   store<u8>(p + ICMP_CODE, code);
   store<u32>(p + 4, 0); // unused (next-hop MTU for code 4, left 0)
   memory.copy(p + <usize>ICMP_HLEN, quote, <usize>quoteLen);

@@ -35,6 +35,7 @@ export const PROTO_UDP: u8 = 17;
 
 /**
  * Validate an IPv4 packet of `len` bytes available at p (after the Ethernet header).
+ * Fragments pass (iface hands them to ip/reasm4.ts).
  * Returns the header length, or -1 (counted). On success the payload is
  * [p + hlen, p + ipTotalLen(p)), which lies within the `len` bytes.
  */
@@ -47,17 +48,16 @@ export function ipv4Parse(p: usize, len: i32): i32 {
   let total = ipTotalLen(p);
   if (total < hlen || total > len) { count(Stat.Ipv4BadTotalLength); return -1; }
   if (checksum(p, hlen) != 0) { count(Stat.Ipv4BadChecksum); return -1; }
-  if ((ipFrag(p) & (IP_FLAG_MF | IP_OFFSET_MASK)) != 0) { count(Stat.Ipv4Fragment); return -1; }
   return hlen;
 }
 
-/** Write a 20-byte IPv4 header (DF set, no options) with its checksum; returns 20. */
-export function ipv4Emit(p: usize, src: u32, dst: u32, proto: u8, payloadLen: i32, id: u16, ttl: u8): i32 {
+/** Write a 20-byte IPv4 header (no options; flags and fragment offset `frag`, normally DF) with its checksum; returns 20. */
+export function ipv4Emit(p: usize, src: u32, dst: u32, proto: u8, payloadLen: i32, id: u16, ttl: u8, frag: u16 = IP_FLAG_DF): i32 {
   store<u8>(p + IP_VIHL, 0x45);
   store<u8>(p + IP_TOS, 0);
   store<u16>(p + IP_TOTLEN, bswap<u16>(<u16>(payloadLen + IPV4_HLEN)));
   store<u16>(p + IP_ID, bswap<u16>(id));
-  store<u16>(p + IP_FRAG, bswap<u16>(IP_FLAG_DF));
+  store<u16>(p + IP_FRAG, bswap<u16>(frag));
   store<u8>(p + IP_TTL, ttl);
   store<u8>(p + IP_PROTO, proto);
   store<u16>(p + IP_CSUM, 0);

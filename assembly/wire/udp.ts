@@ -41,3 +41,20 @@ export function udpEmit(p: usize, src: u32, dst: u32, sport: u16, dport: u16, pa
   store<u16>(p + UDP_CSUM, bswap<u16>(c == 0 ? 0xffff : c)); // 0 would mean "no checksum"
   return ulen;
 }
+
+/**
+ * Write an 8-byte UDP header at h for `payloadLen` bytes held elsewhere (at `payload`), with
+ * the checksum over both (the header's even length makes the chained sum exact); returns the
+ * datagram length.
+ */
+export function udpEmitHeader(h: usize, src: u32, dst: u32, sport: u16, dport: u16, payload: usize, payloadLen: i32): i32 {
+  let ulen = UDP_HLEN + payloadLen;
+  store<u16>(h + UDP_SPORT, bswap<u16>(sport));
+  store<u16>(h + UDP_DPORT, bswap<u16>(dport));
+  store<u16>(h + UDP_LEN, bswap<u16>(<u16>ulen));
+  store<u16>(h + UDP_CSUM, 0);
+  let s = sum16(h, UDP_HLEN, pseudoSum(src, dst, PROTO_UDP, <u32>ulen));
+  let c = finish(sum16(payload, payloadLen, s));
+  store<u16>(h + UDP_CSUM, bswap<u16>(c == 0 ? 0xffff : c));
+  return ulen;
+}
