@@ -60,6 +60,7 @@ export const EventKind = {
   State: 8, // state transition
   EchoReply: 9, // ICMP echo reply received
   AddressChanged: 10, // the interface's configuration changed (ifaceSetIpv4, ifaceClearIpv4, ifaceSetDns)
+  DhcpState: 11, // the DHCP client changed state
 } as const;
 
 /** TCP states (RFC 9293), as returned by tcpState and carried by State events. */
@@ -115,10 +116,11 @@ export const Cfg = {
   UdpSockets: 28, // UDP sockets (0..1024; 0 = no UDP: every datagram finds no port)
   UdpQueueBytes: 29, // bytes of each UDP socket's receive queue; a datagram takes 8 + its payload length; one that does not fit is dropped (`udp_queue_full`)
   McastGroups: 30, // multicast filter entries (group MACs joined at once, each reference-counted), 0..256 (0 = no multicast reception)
+  DhcpFlags: 31, // DHCP client: bit 0 asks servers to broadcast replies (the BROADCAST flag), bit 1 skips RFC 5227 address conflict detection, bit 2 waits a random 1-10 s before the first DISCOVER (RFC 2131 §4.4.1 SHOULD; off by default so a lone board starts at once)
 } as const;
 export type CfgName = keyof typeof Cfg;
 /** Number of config keys. */
-export const CFG_COUNT = 31;
+export const CFG_COUNT = 32;
 /** The value each key has when never set. */
 export const CFG_DEFAULTS: Readonly<Record<CfgName, number>> = {
   MacHi: 0x0200,
@@ -152,6 +154,7 @@ export const CFG_DEFAULTS: Readonly<Record<CfgName, number>> = {
   UdpSockets: 4,
   UdpQueueBytes: 2048,
   McastGroups: 8,
+  DhcpFlags: 0,
 };
 
 /** tcpSetOption option numbers. */
@@ -185,6 +188,11 @@ export const UDP_FROM_NAMES = [
   "address", "port", "size",
 ] as const;
 export type UdpFrom = Record<(typeof UDP_FROM_NAMES)[number], number>;
+/** The u32 fields dhcpInfo writes, in order. */
+export const DHCP_INFO_NAMES = [
+  "state", "address", "prefixLen", "router", "serverId", "leaseSecs", "t1Left", "t2Left", "leaseLeft", "xid", "retries", "declines",
+] as const;
+export type DhcpInfoRaw = Record<(typeof DHCP_INFO_NAMES)[number], number>;
 
 /** Imports the module may ask for (module "env"); a host provides all of them. */
 export interface Imports {
@@ -279,6 +287,12 @@ export interface Exports {
   udpClose(h: number): number;
   /** the udpInfo fields (table below), one u32 each, at `out` */
   udpInfo(h: number, out: number): number;
+  /** start the RFC 2131 client on UDP port 68 (takes one of the `UdpSockets`): DISCOVER, or INIT-REBOOT with the address remembered from the last lease. 0, `-EALREADY` (running), `-ENOMEM` (no UDP socket free), `-EADDRINUSE` (port 68 bound), `-ESTATE` (before init) */
+  dhcpStart(): number;
+  /** stop the client and remove the leased address, router and DNS servers; `release` != 0 sends a DHCPRELEASE to the server first (and forgets the address), 0 keeps it for INIT-REBOOT. 0, `-ENOTCONN` (not running), `-ESTATE` (before init) */
+  dhcpStop(release: number): number;
+  /** the dhcpInfo fields (table below), one u32 each, at `out`; `-EINVAL` when they would lie outside linear memory, `-ESTATE` (before init) */
+  dhcpInfo(out: number): number;
 }
 
 /** Names of the exported functions, in declaration order. */
@@ -324,4 +338,7 @@ export const EXPORT_NAMES = [
   "udpRecvFrom",
   "udpClose",
   "udpInfo",
+  "dhcpStart",
+  "dhcpStop",
+  "dhcpInfo",
 ] as const satisfies readonly (keyof Exports)[];

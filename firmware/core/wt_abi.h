@@ -57,6 +57,9 @@
  *   udpRecvFrom(h, ptr, max, out)
  *   udpClose(h)
  *   udpInfo(h, out)
+ *   dhcpStart()
+ *   dhcpStop(release)
+ *   dhcpInfo(out)
  */
 
 /* The module's imports (module "env"; all i32, no results): X(name, arity). */
@@ -106,7 +109,8 @@ enum {
   WT_CFG_UDP_SOCKETS = 28,
   WT_CFG_UDP_QUEUE_BYTES = 29,
   WT_CFG_MCAST_GROUPS = 30,
-  WT_CFG_COUNT = 31
+  WT_CFG_DHCP_FLAGS = 31,
+  WT_CFG_COUNT = 32
 };
 
 /* The value of each key when never set. */
@@ -141,6 +145,7 @@ enum {
 #define WT_CFG_UDP_SOCKETS_DEFAULT 4u
 #define WT_CFG_UDP_QUEUE_BYTES_DEFAULT 2048u
 #define WT_CFG_MCAST_GROUPS_DEFAULT 8u
+#define WT_CFG_DHCP_FLAGS_DEFAULT 0u
 
 /* Error codes, returned negated (Err). */
 enum {
@@ -175,7 +180,8 @@ enum {
   WT_EV_ERROR = 7,
   WT_EV_STATE = 8,
   WT_EV_ECHO_REPLY = 9,
-  WT_EV_ADDRESS_CHANGED = 10
+  WT_EV_ADDRESS_CHANGED = 10,
+  WT_EV_DHCP_STATE = 11
 };
 
 /* TCP states (RFC 9293 names; numbers used by tcpState and State events). */
@@ -270,6 +276,23 @@ enum {
   WT_UDP_FROM_PORT = 1,
   WT_UDP_FROM_SIZE = 2,
   WT_UDP_FROM_COUNT = 3
+};
+
+/* Index of each u32 field dhcpInfo writes. */
+enum {
+  WT_DHCP_INFO_STATE = 0,
+  WT_DHCP_INFO_ADDRESS = 1,
+  WT_DHCP_INFO_PREFIX_LEN = 2,
+  WT_DHCP_INFO_ROUTER = 3,
+  WT_DHCP_INFO_SERVER_ID = 4,
+  WT_DHCP_INFO_LEASE_SECS = 5,
+  WT_DHCP_INFO_T1_LEFT = 6,
+  WT_DHCP_INFO_T2_LEFT = 7,
+  WT_DHCP_INFO_LEASE_LEFT = 8,
+  WT_DHCP_INFO_XID = 9,
+  WT_DHCP_INFO_RETRIES = 10,
+  WT_DHCP_INFO_DECLINES = 11,
+  WT_DHCP_INFO_COUNT = 12
 };
 
 /* Export names and arities, indexed by wt_fn (defined in wt_core.c from WT_ABI_FUNCTIONS). */
