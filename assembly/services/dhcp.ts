@@ -77,6 +77,8 @@ let state: i32 = DHCP_STOPPED;
 let rxBuf: usize = 0;
 let txBuf: usize = 0;
 const fromOut: usize = memory.data(12, 4);
+/** Option 55, the parameter request list: subnet mask, router, DNS, domain name, lease, T1, T2. */
+const PARAM_LIST: usize = memory.data<u8>([OPT_PARAM_LIST, 7, 1, 3, 6, 15, 51, 58, 59]);
 let mac: u64 = 0;
 
 let xid: u32 = 0;
@@ -152,12 +154,7 @@ function send(type: u8, ciaddr: u32, reqIp: u32, sid: u32, dst: u32): void {
     let mx = RX_CAP + 28;
     if (mx > ipMtu) mx = ipMtu;
     at = optU16(p, at, OPT_MAX_MSG_SIZE, <u16>mx);
-    // parameter request list 55: subnet mask, router, DNS, domain name, lease, T1, T2
-    store<u8>(p + <usize>at, OPT_PARAM_LIST);
-    store<u8>(p + <usize>at, 7, 1);
-    store<u8>(p + <usize>at, 1, 2); store<u8>(p + <usize>at, 3, 3); store<u8>(p + <usize>at, 6, 4);
-    store<u8>(p + <usize>at, 15, 5); store<u8>(p + <usize>at, 51, 6); store<u8>(p + <usize>at, 58, 7);
-    store<u8>(p + <usize>at, 59, 8);
+    memory.copy(p + <usize>at, PARAM_LIST, 9);
     at += 9;
   }
   let n = optEnd(p, at);
