@@ -179,7 +179,7 @@ for (const build of ["testing", "testing-mcu"] as const) {
       expect(c.h.stat("dhcp_tx")).toBe(2);
     });
 
-    it("RFC 5227 §2.1.1: three ARP probes with sender IP 0 (0-1 s, then 1-2 s apart), 2 s of silence, then the §2.3 announcement", () => {
+    it("RFC 5227 §2.1.1: three ARP probes with sender IP 0 (0-1 s, then 1-2 s apart), 2 s of silence, then two §2.3 announcements 2 s apart", () => {
       const c = client(build);
       c.dora();
       const probes = c.arps.filter((a) => a.spa === "0.0.0.0");
@@ -191,9 +191,12 @@ for (const build of ["testing", "testing-mcu"] as const) {
         expect(gap).toBeGreaterThanOrEqual(1000);
         expect(gap).toBeLessThanOrEqual(2000);
       }
+      c.run(c.h.clock.now() + 5_000);
       const ann = c.arps.filter((a) => a.spa === OFFER_IP && a.tpa === OFFER_IP);
-      expect(ann.length).toBeGreaterThanOrEqual(1);
+      expect(ann).toHaveLength(2); // ANNOUNCE_NUM 2, ANNOUNCE_INTERVAL 2 s
+      for (const a of ann) expect(a).toMatchObject({ op: "request", sha: MAC_A });
       expect(ann[0].t - probes[2].t).toBeGreaterThanOrEqual(2000);
+      expect(ann[1].t - ann[0].t).toBe(2000);
       expect(c.h.stat("dhcp_acd_probes_tx")).toBe(3);
     });
 

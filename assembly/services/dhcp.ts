@@ -20,7 +20,7 @@ import { poolAlloc } from "../pool";
 import { netNow, ipMtu } from "../netif";
 import { udpOpen, udpBind, udpClose, udpRecvFrom, udpSendToAny } from "../udp";
 import {
-  ifaceSetIpv4, ifaceClearIpv4, ifaceSetDns, ifaceAcdWatch, ifaceAcdConflicts, ifaceArpProbe, arpLookup,
+  ifaceSetIpv4, ifaceClearIpv4, ifaceSetDns, ifaceAcdWatch, ifaceAcdConflicts, ifaceArpProbe, ifaceArpAnnounce, arpLookup,
 } from "../iface";
 import { randomU32 } from "../tcp/isn"; // the stack's keyed PRNG (SipHash over the host's entropy)
 import {
@@ -65,6 +65,7 @@ const PROBE_NUM: u32 = 3;
 const PROBE_MIN_MS: u32 = 1000;
 const PROBE_MAX_MS: u32 = 2000;
 const ANNOUNCE_WAIT_MS: u32 = 2000;
+const ANNOUNCE_INTERVAL_MS: u32 = 2000;
 /** The longest wait handed to poll (the u32 clock must not wrap between two runs). */
 const MAX_WAIT_MS: u64 = 0x40000000;
 const INFINITE: u32 = 0xffffffff;
@@ -251,6 +252,8 @@ function bind(): void {
   haveAddr = true;
   remembered = offered;
   setState(DHCP_BOUND);
+  // RFC 5227 §2.3: ANNOUNCE_NUM 2 announcements ANNOUNCE_INTERVAL 2 s apart (ifaceSetIpv4 sent the first)
+  if (r == 0) armIn(ANNOUNCE_INTERVAL_MS);
 }
 
 function decline(): void {
@@ -324,6 +327,8 @@ function runTimers(): void {
     } else {
       bind(); // no conflict in ANNOUNCE_WAIT after the last probe: the address is ours
     }
+  } else if (state == DHCP_BOUND) {
+    ifaceArpAnnounce(); // the second announcement
   } else if (state == DHCP_RENEWING) {
     retries++; count(Stat.DhcpRetransmits);
     send(DHCPREQUEST, offered, 0, 0, server);
