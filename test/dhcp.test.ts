@@ -5,7 +5,9 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { Cfg, Err, EventKind } from "../src/abi.js";
-import { harness, type Harness } from "./iface-harness.js";
+import { harness } from "./iface-harness.js";
+import { createStack } from "../src/net.js";
+import { Sim } from "../src/links/emulated.js";
 import { arp, eth, ipv4, MAC_A, MAC_BCAST, macBytes, ipBytes, udp } from "./wire-build.js";
 
 const SERVER = "198.51.100.1";
@@ -537,3 +539,41 @@ for (const build of ["testing", "testing-mcu"] as const) {
     });
   });
 }
+
+describe("createStack({ ip: \"dhcp\" }) on the emulated link", () => {
+  it("starts without an address, runs DORA against a scripted server and emits 'dhcp' states and 'address' with the lease", async () => {
+    const sim = new Sim({ seed: 5 });
+    const link = sim.link({ delayMs: 1 });
+    let send: ((f: Uint8Array) => void) | null = null;
+    const seen: number[] = [];
+    link.attach({
+      name: "dhcp-server",
+      attach(fn) { send = fn; },
+      input(frame) {
+        const m = decode(frame, 0);
+        if (!m || !send) return;
+        seen.push(m.type);
+        if (m.type === DISCOVER) send(reply(OFFER, m.xid));
+        if (m.type === REQUEST) send(reply(ACK, m.xid, { lease: 3600 }));
+      },
+    });
+    const net = createStack({ ip: "dhcp", mac: MAC_A, link: { type: "emulated", sim, link }, seed: 9 });
+    const states: string[] = [];
+    const addrs: (string | null)[] = [];
+    net.on("dhcp", (st: string) => states.push(st));
+    net.on("address", (info: { address: string | null }) => addrs.push(info.address));
+    expect(net.address).toBe("0.0.0.0");
+    expect(await net.until(() => net.address === OFFER_IP, 30_000)).toBe(true);
+    await net.until(() => false, 10); // let queued events out
+    expect(net.ifaceInfo()).toMatchObject({ address: OFFER_IP, prefix: 24, gateway: SERVER, dns: DNS });
+    expect(net.dhcpInfo()).toMatchObject({ state: "BOUND", address: OFFER_IP, serverId: SERVER, leaseSecs: 3600 });
+    expect(seen).toEqual([DISCOVER, REQUEST]);
+    expect(states).toEqual(["INIT", "SELECTING", "REQUESTING", "CHECKING", "BOUND"]);
+    expect(addrs).toContain(OFFER_IP);
+    net.dhcpStop(true);
+    await net.until(() => false, 10);
+    expect(seen.at(-1)).toBe(RELEASE);
+    expect(net.address).toBe("0.0.0.0");
+    net.close();
+  });
+});
