@@ -217,15 +217,15 @@ export const functions = [
   },
   // --- DHCP client (assembly/services/dhcp.ts) ---
   {
-    name: "dhcpStart", section: "dhcp", params: [], result: "i32",
+    name: "dhcpStart", section: "dhcp", firmware: true, params: [], result: "i32",
     doc: "start the RFC 2131 client on UDP port 68 (takes one of the `UdpSockets`): DISCOVER, or INIT-REBOOT with the address remembered from the last lease. 0, `-EALREADY` (running), `-ENOMEM` (no UDP socket free), `-EADDRINUSE` (port 68 bound), `-ESTATE` (before init)",
   },
   {
-    name: "dhcpStop", section: "dhcp", params: [["release", "i32"]], result: "i32",
+    name: "dhcpStop", section: "dhcp", firmware: true, params: [["release", "i32"]], result: "i32",
     doc: "stop the client and remove the leased address, router and DNS servers; `release` != 0 sends a DHCPRELEASE to the server first (and forgets the address), 0 keeps it for INIT-REBOOT. 0, `-ENOTCONN` (not running), `-ESTATE` (before init)",
   },
   {
-    name: "dhcpInfo", section: "dhcp", params: [["out", "usize"]], result: "i32",
+    name: "dhcpInfo", section: "dhcp", firmware: true, params: [["out", "usize"]], result: "i32",
     doc: "the dhcpInfo fields (table below), one u32 each, at `out`; `-EINVAL` when they would lie outside linear memory, `-ESTATE` (before init)",
   },
 ];

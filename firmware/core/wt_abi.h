@@ -36,7 +36,10 @@
   X(WT_FN_TCP_ABORT, tcpAbort, 1, 1) \
   X(WT_FN_TCP_STATE, tcpState, 1, 1) \
   X(WT_FN_TCP_INFO, tcpInfo, 2, 1) \
-  X(WT_FN_TCP_SET_OPTION, tcpSetOption, 3, 1)
+  X(WT_FN_TCP_SET_OPTION, tcpSetOption, 3, 1) \
+  X(WT_FN_DHCP_START, dhcpStart, 0, 1) \
+  X(WT_FN_DHCP_STOP, dhcpStop, 1, 1) \
+  X(WT_FN_DHCP_INFO, dhcpInfo, 1, 1)
 
 /* Exports the C core does not call (more than 3 parameters, or Node/test only):
  *   ping(dst, id, seq, len, now)
@@ -57,9 +60,6 @@
  *   udpRecvFrom(h, ptr, max, out)
  *   udpClose(h)
  *   udpInfo(h, out)
- *   dhcpStart()
- *   dhcpStop(release)
- *   dhcpInfo(out)
  */
 
 /* The module's imports (module "env"; all i32, no results): X(name, arity). */
