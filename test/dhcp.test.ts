@@ -377,7 +377,7 @@ for (const build of ["testing", "testing-mcu"] as const) {
       expect(ds[1].t - reqs[4].t).toBeGreaterThanOrEqual(63_000);
     });
 
-    it("replies with another xid, another chaddr, op BOOTREQUEST, a source port other than 67 are dropped and counted", () => {
+    it("RFC 2131 §4.1 and §2: replies with another xid, another chaddr, op BOOTREQUEST, a source port other than 67 are dropped and counted", () => {
       const c = client(build);
       c.h.s.dhcpStart();
       c.collect();
@@ -396,7 +396,7 @@ for (const build of ["testing", "testing-mcu"] as const) {
       expect(c.info().state).toBe(ST.REQUESTING);
     });
 
-    it("malformed replies are dropped and counted: truncated header, bad cookie, option length past the end, no END, missing message type, option overload (52) refused, bad option lengths", () => {
+    it("RFC 2131 §3 / RFC 2132 §2-3: malformed replies are dropped and counted: truncated header, bad cookie, option length past the end, no END, missing message type, option overload (52) refused, bad option lengths", () => {
       const c = client(build);
       c.h.s.dhcpStart();
       c.collect();
@@ -433,7 +433,7 @@ for (const build of ["testing", "testing-mcu"] as const) {
       expect(c.info().state).toBe(ST.REQUESTING);
     });
 
-    it("an ACK without a lease time (option 51) is not used", () => {
+    it("RFC 2131 §4.3.1 Table 3: an ACK without a lease time (option 51) is not used", () => {
       const c = client(build);
       c.h.s.dhcpStart();
       c.collect();
@@ -483,7 +483,7 @@ for (const build of ["testing", "testing-mcu"] as const) {
       expect(c.last(RELEASE)).toMatchObject({ dstIp: SERVER, dstMac: SERVER_MAC });
     });
 
-    it("leases of 2^32-1 s (infinite) and 2^32-2 s: no overflow, no renewal, deadlines capped", () => {
+    it("RFC 2131 §3.3: leases of 2^32-1 s (infinite) and 2^32-2 s: no overflow, no renewal, deadlines capped", () => {
       const c = client(build);
       c.dora({ lease: 0xffffffff });
       expect(c.info()).toMatchObject({ state: ST.BOUND, leaseSecs: 0xffffffff, leaseLeft: 0xffffffff, t1Left: 0 });
