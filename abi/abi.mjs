@@ -215,6 +215,19 @@ export const functions = [
     name: "udpInfo", section: "udp", params: [["h", "i32"], ["out", "usize"]], result: "i32",
     doc: "the udpInfo fields (table below), one u32 each, at `out`",
   },
+  // --- DHCP client (assembly/services/dhcp.ts) ---
+  {
+    name: "dhcpStart", section: "dhcp", firmware: true, params: [], result: "i32",
+    doc: "start the RFC 2131 client on UDP port 68 (takes one of the `UdpSockets`): DISCOVER, or INIT-REBOOT with the address remembered from the last lease. 0, `-EALREADY` (running), `-ENOMEM` (no UDP socket free), `-EADDRINUSE` (port 68 bound), `-ESTATE` (before init)",
+  },
+  {
+    name: "dhcpStop", section: "dhcp", firmware: true, params: [["release", "i32"]], result: "i32",
+    doc: "stop the client and remove the leased address, router and DNS servers; `release` != 0 sends a DHCPRELEASE to the server first (and forgets the address), 0 keeps it for INIT-REBOOT. 0, `-ENOTCONN` (not running), `-ESTATE` (before init)",
+  },
+  {
+    name: "dhcpInfo", section: "dhcp", firmware: true, params: [["out", "usize"]], result: "i32",
+    doc: "the dhcpInfo fields (table below), one u32 each, at `out`; `-EINVAL` when they would lie outside linear memory, `-ESTATE` (before init)",
+  },
 ];
 
 /** Exported non-function items besides the enum globals below. */
@@ -263,6 +276,7 @@ export const EventKind = [
   { name: "State", value: 8, sock: "socket", arg: "(from << 8) \\| to, TCP state numbers", doc: "state transition" },
   { name: "EchoReply", value: 9, sock: "-1", arg: "ICMP sequence number of the reply", doc: "ICMP echo reply received" },
   { name: "AddressChanged", value: 10, sock: "-1", arg: "what changed: 1 address/prefix, 2 gateway, 4 DNS", doc: "the interface's configuration changed (ifaceSetIpv4, ifaceClearIpv4, ifaceSetDns)" },
+  { name: "DhcpState", value: 11, sock: "-1", arg: "the DHCP client's new state (dhcpInfo's state numbers)", doc: "the DHCP client changed state" },
 ];
 
 /** TCP states (RFC 9293): numbers returned by tcpState and carried by State events. C prefix WT_TCP_. */
@@ -324,6 +338,7 @@ export const Cfg = [
   { name: "ReasmMaxBytes", key: 32, default: 4096, doc: "largest reassembled IPv4 payload (bytes after the IP header; 8..65515, rounded up to 8); each slot reserves 64 + this + this / 64 bytes (record, IP header, one bit per 8-byte block). A fragment reaching past it drops its datagram (`ipv4_frag_too_big`)" },
   { name: "ReasmTimeoutMs", key: 33, default: 30000, doc: "reassembly timeout from a datagram's first fragment to arrive (1..120000; Linux's 30 s, below RFC 1122 §3.3.2's suggested 60-120 s to free slots sooner); then `ipv4_reasm_timeout` and ICMP Time Exceeded code 1 if the offset-0 fragment had arrived" },
   { name: "FragMaxBytes", key: 34, default: 65515, doc: "largest IPv4 payload (transport header included) sent as fragments when it exceeds MTU - 20 (UDP, ICMP echo; never TCP); 0 = no fragmentation (`-EMSGSIZE` past the MTU). At most 65515" },
+  { name: "DhcpFlags", key: 35, default: 0, doc: "DHCP client: bit 0 asks servers to broadcast replies (the BROADCAST flag), bit 1 skips RFC 5227 address conflict detection, bit 2 waits a random 1-10 s before the first DISCOVER (RFC 2131 §4.4.1 SHOULD; off by default so a lone board starts at once)" },
 ];
 
 /** tcpSetOption(h, opt, value) options. C prefix WT_TCP_OPT_. */
@@ -401,4 +416,20 @@ export const udpFrom = [
   ["address", "source IPv4 address (host order)"],
   ["port", "source port"],
   ["size", "the datagram's full payload length (> the result when truncated)"],
+];
+
+/** The u32 fields dhcpInfo(out) writes, in order. */
+export const dhcpInfo = [
+  ["state", "0 STOPPED, 1 INIT, 2 SELECTING, 3 REQUESTING, 4 CHECKING (RFC 5227 probes), 5 BOUND, 6 RENEWING, 7 REBINDING, 8 INIT-REBOOT, 9 REBOOTING"],
+  ["address", "the leased (or offered, or remembered) address, 0 = none"],
+  ["prefixLen", "from option 1 (subnet mask); 0 = none"],
+  ["router", "option 3's first router, 0 = none"],
+  ["serverId", "option 54 of the server holding the lease, 0 = none"],
+  ["leaseSecs", "option 51 of the lease (0xffffffff = infinite)"],
+  ["t1Left", "seconds until RENEWING (T1), 0 when not bound or past it"],
+  ["t2Left", "seconds until REBINDING (T2), 0 when not bound or past it"],
+  ["leaseLeft", "seconds until the lease expires, 0 when none (0xffffffff infinite)"],
+  ["xid", "transaction id of the current exchange"],
+  ["retries", "retransmissions in the current exchange"],
+  ["declines", "DHCPDECLINEs sent (RFC 5227 conflicts) since dhcpStart"],
 ];

@@ -33,6 +33,7 @@ const layouts = [
   { fields: abi.ifaceInfo, ts: "IFACE_INFO_NAMES", type: "IfaceInfoRaw", as: "IfaceInfoField", c: "WT_IFACE_INFO_", block: "iface-info", what: "ifaceInfo writes" },
   { fields: abi.udpInfo, ts: "UDP_INFO_NAMES", type: "UdpInfo", as: "UdpInfoField", c: "WT_UDP_INFO_", block: "udp-info", what: "udpInfo writes" },
   { fields: abi.udpFrom, ts: "UDP_FROM_NAMES", type: "UdpFrom", as: "UdpFromField", c: "WT_UDP_FROM_", block: "udp-from", what: "udpRecvFrom writes at `out`" },
+  { fields: abi.dhcpInfo, ts: "DHCP_INFO_NAMES", type: "DhcpInfoRaw", as: "DhcpInfoField", c: "WT_DHCP_INFO_", block: "dhcp-info", what: "dhcpInfo writes" },
 ].map((l) => ({ ...l, fields: l.fields.map(([name, doc]) => ({ name, doc })) }));
 const fns = abi.functions;
 const imports = abi.imports;

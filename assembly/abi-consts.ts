@@ -38,6 +38,7 @@ export const enum EventKind {
   State = 8, // state transition
   EchoReply = 9, // ICMP echo reply received
   AddressChanged = 10, // the interface's configuration changed (ifaceSetIpv4, ifaceClearIpv4, ifaceSetDns)
+  DhcpState = 11, // the DHCP client changed state
 }
 
 /** TCP states (RFC 9293); tcpState() and State events carry these numbers. */
@@ -92,7 +93,8 @@ export const enum Cfg {
   ReasmMaxBytes = 32, // largest reassembled IPv4 payload (bytes after the IP header
   ReasmTimeoutMs = 33, // reassembly timeout from a datagram's first fragment to arrive (1..120000
   FragMaxBytes = 34, // largest IPv4 payload (transport header included) sent as fragments when it exceeds MTU - 20 (UDP, ICMP echo
-  COUNT = 35,
+  DhcpFlags = 35, // DHCP client: bit 0 asks servers to broadcast replies (the BROADCAST flag), bit 1 skips RFC 5227 address conflict detection, bit 2 waits a random 1-10 s before the first DISCOVER (RFC 2131 §4.4.1 SHOULD
+  COUNT = 36,
 }
 
 /** tcpSetOption option numbers. */
@@ -174,6 +176,23 @@ export const enum UdpFromField {
   COUNT = 3,
 }
 
+/** Index of each u32 field dhcpInfo writes (byte offset = index * 4). */
+export const enum DhcpInfoField {
+  state = 0, // 0 STOPPED, 1 INIT, 2 SELECTING, 3 REQUESTING, 4 CHECKING (RFC 5227 probes), 5 BOUND, 6 RENEWING, 7 REBINDING, 8 INIT-REBOOT, 9 REBOOTING
+  address = 1, // the leased (or offered, or remembered) address, 0 = none
+  prefixLen = 2, // from option 1 (subnet mask); 0 = none
+  router = 3, // option 3's first router, 0 = none
+  serverId = 4, // option 54 of the server holding the lease, 0 = none
+  leaseSecs = 5, // option 51 of the lease (0xffffffff = infinite)
+  t1Left = 6, // seconds until RENEWING (T1), 0 when not bound or past it
+  t2Left = 7, // seconds until REBINDING (T2), 0 when not bound or past it
+  leaseLeft = 8, // seconds until the lease expires, 0 when none (0xffffffff infinite)
+  xid = 9, // transaction id of the current exchange
+  retries = 10, // retransmissions in the current exchange
+  declines = 11, // DHCPDECLINEs sent (RFC 5227 conflicts) since dhcpStart
+  COUNT = 12,
+}
+
 /** Store every key's default at `values` (Cfg.COUNT u32 slots). */
 export function cfgStoreDefaults(values: usize): void {
   store<u32>(values + (<usize>Cfg.MacHi << 2), 0x0200);
@@ -211,4 +230,5 @@ export function cfgStoreDefaults(values: usize): void {
   store<u32>(values + (<usize>Cfg.ReasmMaxBytes << 2), 4096);
   store<u32>(values + (<usize>Cfg.ReasmTimeoutMs << 2), 30000);
   store<u32>(values + (<usize>Cfg.FragMaxBytes << 2), 65515);
+  store<u32>(values + (<usize>Cfg.DhcpFlags << 2), 0);
 }

@@ -35,6 +35,7 @@ export function init(): i32 {
   if (!ifaceInit()) return -Err.ENOMEM;
   if (!socketsInit()) return -Err.ENOMEM;
   if (!udpInit()) return -Err.ENOMEM;
+  if (!dhcpInit()) return -Err.ENOMEM;
   poolSeal();
   initialized = true;
   return 0;
@@ -47,12 +48,16 @@ export function rxBuffer(): usize { return ifaceRxBuffer(); }
 export function input(len: i32, now: u32): void {
   if (!initialized) return;
   ifaceInput(len, now);
+  dhcpRun();
 }
 
 /** Run timers at time `now`; returns ms until the next deadline, -1 if none. */
 export function poll(now: u32): i32 {
   if (!initialized) return -1;
-  return ifacePoll(now);
+  let next = ifacePoll(now);
+  dhcpRun();
+  let d = dhcpDeadline();
+  return d < 0 ? next : next < 0 || d < next ? d : next;
 }
 
 /**
@@ -125,3 +130,21 @@ export {
 // UDP sockets (assembly/udp.ts; documented in docs/abi.md "UDP").
 import { udpInit } from "./udp";
 export { udpOpen, udpBind, udpConnect, udpSendTo, udpRecvFrom, udpClose, udpInfo } from "./udp";
+
+// The DHCP client (assembly/services/dhcp.ts; documented in docs/abi.md "DHCP client").
+import { dhcpInit, dhcpRun, dhcpDeadline, dhcpStart as startDhcp, dhcpStop as stopDhcp, dhcpInfoWrite, DHCP_INFO_FIELDS } from "./services/dhcp";
+
+/** Start the DHCP client (DISCOVER, or INIT-REBOOT with a remembered address). */
+export function dhcpStart(): i32 { return initialized ? startDhcp() : -Err.ESTATE; }
+
+/** Stop the client, removing the leased address; release != 0 sends DHCPRELEASE first. */
+export function dhcpStop(release: i32): i32 { return initialized ? stopDhcp(release) : -Err.ESTATE; }
+
+/** DHCP_INFO_FIELDS (12) u32 at `out` (layout in docs/abi.md); 0, -EINVAL, -ESTATE. */
+export function dhcpInfo(out: usize): i32 {
+  if (!initialized) return -Err.ESTATE;
+  let end = out + <usize>(DHCP_INFO_FIELDS * 4);
+  if (end < out || end > (<usize>memory.size() << 16)) return -Err.EINVAL;
+  dhcpInfoWrite(out);
+  return 0;
+}

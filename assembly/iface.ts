@@ -440,6 +440,9 @@ function arpInput(p: usize, len: i32): void {
   let spa = arpSpa(p);
   let tpa = arpTpa(p);
   if (macIsGroup(sha) || sha == 0 || sha == myMac) { count(Stat.ArpBadFormat); return; }
+  // RFC 5227 §2.1.1: while an address is being probed, an ARP from another MAC whose sender is
+  // that address, or a probe (sender 0) for it, is a conflict (the prober polls acdConflicts).
+  if (acdIp != 0 && (spa == acdIp || (spa == 0 && tpa == acdIp && op == ARP_REQUEST))) acdHits++;
   // RFC 826 "packet reception": update an existing entry for the sender (merge flag)...
   let merged = false;
   if (spa != 0 && spa != myIp) {
@@ -528,7 +531,8 @@ function udpInput(ip: usize, hlen: i32, p: usize, len: i32, src: u32, dst: u32, 
   if (udpParse(p, len, src, dst) < 0) return;
   count(Stat.UdpRx);
   // To the socket bound to the port (broadcast/multicast delivery: not yet).
-  if (!bcast && udpDeliver(p, src)) return;
+  // Without an address (the DHCP case, RFC 2131 §4.1) broadcast and unicast-to-our-MAC reach sockets.
+  if ((!bcast || myIp == 0) && udpDeliver(p, src)) return;
   count(Stat.UdpNoPort);
   if (!bcast) sendUnreach(ip, hlen, len, UNREACH_PORT); // RFC 1122 §3.2.2.1
 }
@@ -599,6 +603,22 @@ export function ifaceSetIpv4(addr: u32, prefix: i32, gw: u32): i32 {
   changed(bits);
   return 0;
 }
+
+// RFC 5227 address conflict detection, for a prober (services/dhcp.ts) that must not be imported here.
+let acdIp: u32 = 0;
+let acdHits: u32 = 0;
+
+/** Watch ARP for `ip` (0 = stop watching) and reset the conflict count. */
+export function ifaceAcdWatch(ip: u32): void { acdIp = ip; acdHits = 0; }
+
+/** Conflicting ARP packets seen for the watched address since ifaceAcdWatch. */
+export function ifaceAcdConflicts(): u32 { return acdHits; }
+
+/** RFC 5227 §2.1.1 probe: an ARP request for `ip` with sender IP 0 (and target MAC 0). */
+export function ifaceArpProbe(ip: u32): void { if (txBuf != 0) sendArp(ARP_REQUEST, 0, ip, 0); }
+
+/** RFC 5227 §2.3 announcement of our address (ifaceSetIpv4 sends the first one). */
+export function ifaceArpAnnounce(): void { if (txBuf != 0 && myIp != 0) announce(); }
 
 /** Remove the IPv4 address (and prefix and gateway): connections on it are aborted (EADDRNOTAVAIL). */
 export function ifaceClearIpv4(): i32 {

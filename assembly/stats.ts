@@ -22,6 +22,10 @@ export const enum Stat {
   IcmpDestUnreachRx, IcmpDestUnreachTx, IcmpOtherRx, IcmpRateLimited, IcmpEchoBroadcastIgnored,
   // --- udp ---
   UdpRx, UdpTruncated, UdpBadLength, UdpBadChecksum, UdpNoPort, UdpQueueFull, UdpTx,
+  // --- dhcp ---
+  DhcpTx, DhcpRx, DhcpTruncated, DhcpBadCookie, DhcpBadOption, DhcpOverload, DhcpNoMsgType, DhcpBadOp,
+  DhcpBadXid, DhcpBadChaddr, DhcpBadPort, DhcpUnexpected, DhcpBadOffer, DhcpOffersRx, DhcpAcksRx, DhcpNaksRx,
+  DhcpRetransmits, DhcpAcdProbesTx, DhcpAcdConflicts, DhcpDeclinesTx, DhcpReleasesTx, DhcpLeaseExpired,
   // --- tcp (wire) ---
   TcpRx, TcpTx, TcpTruncated, TcpBadOffset, TcpBadChecksum, TcpBadOption,
   // --- tcp (engine) ---
@@ -52,6 +56,9 @@ ipv4_frag_bad_last,ipv4_reasm_evicted,ipv4_reasm_timeout,ipv4_reasm_time_exceede
 icmp_rx,icmp_truncated,icmp_bad_checksum,icmp_echo_requests_rx,icmp_echo_replies_tx,icmp_echo_replies_rx,\
 icmp_dest_unreach_rx,icmp_dest_unreach_tx,icmp_other_rx,icmp_rate_limited,icmp_echo_broadcast_ignored,\
 udp_rx,udp_truncated,udp_bad_length,udp_bad_checksum,udp_no_port,udp_queue_full,udp_tx,\
+dhcp_tx,dhcp_rx,dhcp_truncated,dhcp_bad_cookie,dhcp_bad_option,dhcp_overload,dhcp_no_msg_type,dhcp_bad_op,\
+dhcp_bad_xid,dhcp_bad_chaddr,dhcp_bad_port,dhcp_unexpected,dhcp_bad_offer,dhcp_offers_rx,dhcp_acks_rx,dhcp_naks_rx,\
+dhcp_retransmits,dhcp_acd_probes_tx,dhcp_acd_conflicts,dhcp_declines_tx,dhcp_releases_tx,dhcp_lease_expired,\
 tcp_rx,tcp_tx,tcp_truncated,tcp_bad_offset,tcp_bad_checksum,tcp_bad_option,\
 tcp_no_socket,tcp_rst_tx,tcp_rst_rx,tcp_bad_seq,tcp_bad_ack,tcp_challenge_ack,tcp_challenge_ack_limited,\
 tcp_syn_backlog_full,tcp_syn_cookies_tx,tcp_syn_cookies_ok,tcp_syn_cookies_bad,tcp_paws_drop,\

@@ -177,6 +177,21 @@ export function udpSendTo(h: i32, ip: u32, port: i32, ptr: usize, len: i32): i32
   } else if (badPeer(ip, port)) {
     return -Err.EINVAL;
   }
+  return sendFrom(s, h, ip, port, ptr, len);
+}
+
+/**
+ * In-core services only (not an export): send like udpSendTo, to any destination including the
+ * limited broadcast 255.255.255.255 (a DHCP client's DISCOVER); the socket must not be connected.
+ */
+export function udpSendToAny(h: i32, ip: u32, port: i32, ptr: usize, len: i32): i32 {
+  let s = fromHandle(h);
+  if (s == null) return -Err.EBADF;
+  if (!validRange(ptr, len) || ip == 0 || port <= 0 || port > 65535 || (s.flags & U_CONNECTED) != 0) return -Err.EINVAL;
+  return sendFrom(s, h, ip, port, ptr, len);
+}
+
+function sendFrom(s: UdpSock, h: i32, ip: u32, port: i32, ptr: usize, len: i32): i32 {
   if (len > ip4MaxPayload() - UDP_HLEN) return -Err.EMSGSIZE;
   if (len > ipMtu - IPV4_HLEN - UDP_HLEN) {
     // fragments are copied from ptr one by one into the tx frame: ptr must not lie in it

@@ -60,6 +60,7 @@ export const EventKind = {
   State: 8, // state transition
   EchoReply: 9, // ICMP echo reply received
   AddressChanged: 10, // the interface's configuration changed (ifaceSetIpv4, ifaceClearIpv4, ifaceSetDns)
+  DhcpState: 11, // the DHCP client changed state
 } as const;
 
 /** TCP states (RFC 9293), as returned by tcpState and carried by State events. */
@@ -119,10 +120,11 @@ export const Cfg = {
   ReasmMaxBytes: 32, // largest reassembled IPv4 payload (bytes after the IP header; 8..65515, rounded up to 8); each slot reserves 64 + this + this / 64 bytes (record, IP header, one bit per 8-byte block). A fragment reaching past it drops its datagram (`ipv4_frag_too_big`)
   ReasmTimeoutMs: 33, // reassembly timeout from a datagram's first fragment to arrive (1..120000; Linux's 30 s, below RFC 1122 §3.3.2's suggested 60-120 s to free slots sooner); then `ipv4_reasm_timeout` and ICMP Time Exceeded code 1 if the offset-0 fragment had arrived
   FragMaxBytes: 34, // largest IPv4 payload (transport header included) sent as fragments when it exceeds MTU - 20 (UDP, ICMP echo; never TCP); 0 = no fragmentation (`-EMSGSIZE` past the MTU). At most 65515
+  DhcpFlags: 35, // DHCP client: bit 0 asks servers to broadcast replies (the BROADCAST flag), bit 1 skips RFC 5227 address conflict detection, bit 2 waits a random 1-10 s before the first DISCOVER (RFC 2131 §4.4.1 SHOULD; off by default so a lone board starts at once)
 } as const;
 export type CfgName = keyof typeof Cfg;
 /** Number of config keys. */
-export const CFG_COUNT = 35;
+export const CFG_COUNT = 36;
 /** The value each key has when never set. */
 export const CFG_DEFAULTS: Readonly<Record<CfgName, number>> = {
   MacHi: 0x0200,
@@ -160,6 +162,7 @@ export const CFG_DEFAULTS: Readonly<Record<CfgName, number>> = {
   ReasmMaxBytes: 4096,
   ReasmTimeoutMs: 30000,
   FragMaxBytes: 65515,
+  DhcpFlags: 0,
 };
 
 /** tcpSetOption option numbers. */
@@ -193,6 +196,11 @@ export const UDP_FROM_NAMES = [
   "address", "port", "size",
 ] as const;
 export type UdpFrom = Record<(typeof UDP_FROM_NAMES)[number], number>;
+/** The u32 fields dhcpInfo writes, in order. */
+export const DHCP_INFO_NAMES = [
+  "state", "address", "prefixLen", "router", "serverId", "leaseSecs", "t1Left", "t2Left", "leaseLeft", "xid", "retries", "declines",
+] as const;
+export type DhcpInfoRaw = Record<(typeof DHCP_INFO_NAMES)[number], number>;
 
 /** Imports the module may ask for (module "env"); a host provides all of them. */
 export interface Imports {
@@ -287,6 +295,12 @@ export interface Exports {
   udpClose(h: number): number;
   /** the udpInfo fields (table below), one u32 each, at `out` */
   udpInfo(h: number, out: number): number;
+  /** start the RFC 2131 client on UDP port 68 (takes one of the `UdpSockets`): DISCOVER, or INIT-REBOOT with the address remembered from the last lease. 0, `-EALREADY` (running), `-ENOMEM` (no UDP socket free), `-EADDRINUSE` (port 68 bound), `-ESTATE` (before init) */
+  dhcpStart(): number;
+  /** stop the client and remove the leased address, router and DNS servers; `release` != 0 sends a DHCPRELEASE to the server first (and forgets the address), 0 keeps it for INIT-REBOOT. 0, `-ENOTCONN` (not running), `-ESTATE` (before init) */
+  dhcpStop(release: number): number;
+  /** the dhcpInfo fields (table below), one u32 each, at `out`; `-EINVAL` when they would lie outside linear memory, `-ESTATE` (before init) */
+  dhcpInfo(out: number): number;
 }
 
 /** Names of the exported functions, in declaration order. */
@@ -332,4 +346,7 @@ export const EXPORT_NAMES = [
   "udpRecvFrom",
   "udpClose",
   "udpInfo",
+  "dhcpStart",
+  "dhcpStop",
+  "dhcpInfo",
 ] as const satisfies readonly (keyof Exports)[];

@@ -21,7 +21,7 @@
 import { Duplex } from "node:stream";
 import { EventEmitter } from "node:events";
 import { constants as osConstants } from "node:os";
-import { BuildName, Clock, IfaceInfo, ipToU32, Stack, u32ToIp } from "./stack.js";
+import { BuildName, Clock, DHCP_STATE_NAMES, IfaceInfo, ipToU32, Stack, u32ToIp } from "./stack.js";
 import {
   Err, ERR_NAMES, EventKind, type Exports, TCP_INFO_NAMES, TCP_STATE_NAMES, TcpOpt, type TcpStateName, TIME_WAIT_ROW_NAMES,
 } from "./abi.js";
@@ -53,7 +53,10 @@ export type TapDriver = { type: "tap" } & (
 );
 
 export interface CreateStackOptions {
-  /** "198.51.100.2/24" or "198.51.100.2" (then `prefix`, default 24). */
+  /**
+   * "198.51.100.2/24" or "198.51.100.2" (then `prefix`, default 24), or "dhcp": start without an
+   * address and run the core's DHCP client (RFC 2131); 'address' events follow the lease.
+   */
   ip: string;
   prefix?: number;
   /** Default 02:00:00:00:00:02. */
@@ -243,7 +246,8 @@ export class NetStack extends EventEmitter {
 
   constructor(opts: CreateStackOptions) {
     super();
-    const [ipPart, lenPart] = opts.ip.split("/");
+    const dhcp = opts.ip === "dhcp";
+    const [ipPart, lenPart] = dhcp ? ["0.0.0.0", "0"] : opts.ip.split("/");
     ipToU32(ipPart); // validates
     const prefix = lenPart !== undefined ? Number(lenPart) : (opts.prefix ?? 24);
     if (!Number.isInteger(prefix) || prefix < 0 || prefix > 32) throw new Error(`bad prefix length in ${opts.ip}`);
@@ -255,7 +259,7 @@ export class NetStack extends EventEmitter {
       MaxSockets: opts.maxSockets ?? 32, SndBuf: this.sndBuf, RcvBuf: this.rcvBuf, ...(opts.config ?? {}),
     };
     const base = {
-      name: opts.name ?? ipPart, ip: ipPart, prefix, mac: opts.mac ?? "02:00:00:00:00:02",
+      name: opts.name ?? (dhcp ? "dhcp" : ipPart), ip: dhcp ? undefined : ipPart, prefix, mac: opts.mac ?? "02:00:00:00:00:02",
       gateway: opts.gateway, mtu: opts.mtu, seed: opts.seed, build: opts.build, config, init: false,
     };
     const drv = opts.link;
@@ -284,7 +288,20 @@ export class NetStack extends EventEmitter {
     this.io = this.ex.ioBuffer();
     this.ioLen = config.IoBuf ?? 65536; // the core's default I/O region size
     if (this.io === 0) throw new Error("the core has no I/O region (Cfg.IoBuf = 0)");
+    if (dhcp) {
+      const r = this.stack.dhcpStart();
+      if (r !== 0) throw netError(codeOf(-r), "dhcpStart");
+    }
   }
+
+  /** Stop the DHCP client, removing the leased address; `release` (default) sends a DHCPRELEASE first. */
+  dhcpStop(release = true): void {
+    const r = this.stack.dhcpStop(release);
+    if (r !== 0) throw netError(codeOf(-r), "dhcpStop");
+  }
+
+  /** The DHCP client's state (docs/abi.md "DHCP client"); see also the 'dhcp' event (state name). */
+  dhcpInfo(): ReturnType<Stack["dhcpInfo"]> { return this.stack.dhcpInfo(); }
 
   /** Current time on the stack's clock (ms). */
   now(): number { return this.stack.clock.now(); }
@@ -473,6 +490,11 @@ export class NetStack extends EventEmitter {
   private onEvent(h: number, kind: number, arg: number): void {
     activity++;
     if (kind === EventKind.EchoReply) return;
+    if (kind === EventKind.DhcpState) {
+      const name = DHCP_STATE_NAMES[arg] ?? String(arg);
+      queueMicrotask(() => this.emit("dhcp", name));
+      return;
+    }
     if (kind === EventKind.AddressChanged) {
       const info = this.stack.ifaceInfo();
       this.address = info.address ?? "0.0.0.0";

@@ -9,7 +9,7 @@ import { readFileSync } from "node:fs";
 import { randomFillSync } from "node:crypto";
 import { instantiateSync } from "@assemblyscript/loader";
 import { Prng } from "./prng.js";
-import { Cfg, ERR_NAMES, type Exports, IFACE_INFO_NAMES, type IfaceInfoRaw, type Imports, UDP_INFO_NAMES, type UdpInfo } from "./abi.js";
+import { Cfg, DHCP_INFO_NAMES, type DhcpInfoRaw, ERR_NAMES, type Exports, IFACE_INFO_NAMES, type IfaceInfoRaw, type Imports, UDP_INFO_NAMES, type UdpInfo } from "./abi.js";
 
 export type BuildName = "node" | "mcu" | "debug" | "testing" | "testing-mcu";
 
@@ -24,7 +24,13 @@ const BUILD_FILES: Record<BuildName, string> = {
 // The ABI's constants and export signatures come from the generated binding (src/abi.ts,
 // from abi/abi.mjs); these re-exports keep the names this module always offered.
 export { ERR_NAMES, EventKind, TCP_STATE_NAMES, TcpOpt, TCP_INFO_NAMES, UDP_INFO_NAMES, UDP_FROM_NAMES, IFACE_INFO_NAMES } from "./abi.js";
-export type { TcpInfo, TcpStateName, UdpInfo, IfaceInfoRaw } from "./abi.js";
+export type { TcpInfo, TcpStateName, UdpInfo, IfaceInfoRaw, DhcpInfoRaw } from "./abi.js";
+export { DHCP_INFO_NAMES } from "./abi.js";
+
+/** The DHCP client's states (dhcpInfo().state, DhcpState events), by number (docs/abi.md "DHCP client"). */
+export const DHCP_STATE_NAMES = [
+  "STOPPED", "INIT", "SELECTING", "REQUESTING", "CHECKING", "BOUND", "RENEWING", "REBINDING", "INIT-REBOOT", "REBOOTING",
+] as const;
 
 /**
  * Socket handles carry their kind (assembly/handles.ts): kind << 25 | generation << 10 | slot.
@@ -433,6 +439,34 @@ export class Stack {
       mac: formatMac(mac), dns: [r.dns0, r.dns1, r.dns2].filter((d) => d !== 0).map(u32ToIp),
       multicastGroups: r.mcastInUse, multicastSize: r.mcastSize, generation: r.generation, arpEntries: r.arpInUse,
     };
+  }
+
+  /** Start the DHCP client (docs/abi.md "DHCP client"); 0 or a negative Err. */
+  dhcpStart(): number { const r = this.exports.dhcpStart(); this.wake(); return r; }
+
+  /** Stop the DHCP client and remove the leased address; `release` sends a DHCPRELEASE first. */
+  dhcpStop(release = true): number { const r = this.exports.dhcpStop(release ? 1 : 0); this.wake(); return r; }
+
+  /** The DHCP client's dhcpInfo fields (addresses as u32, host order). */
+  dhcpInfoRaw(): DhcpInfoRaw {
+    const io = typeof this.exports.ioBuffer === "function" ? this.exports.ioBuffer() : 0;
+    if (io === 0 && this.inCallback > 0) throw new Error("dhcpInfo inside a callback needs the I/O region (Cfg.IoBuf > 0)");
+    const out = io !== 0 ? io : this.rxPtr;
+    const r = this.exports.dhcpInfo(out);
+    if (r !== 0) throw new Error(`dhcpInfo failed: ${ERR_NAMES[-r] ?? r}`);
+    const v = new Uint32Array(this.memory.buffer, out, DHCP_INFO_NAMES.length);
+    const o = {} as DhcpInfoRaw;
+    DHCP_INFO_NAMES.forEach((n, i) => { o[n] = v[i]; });
+    return o;
+  }
+
+  /** dhcpInfo decoded: the state's name and dotted addresses (null = none). */
+  dhcpInfo(): Omit<DhcpInfoRaw, "state" | "address" | "router" | "serverId"> & {
+    state: string; address: string | null; router: string | null; serverId: string | null;
+  } {
+    const r = this.dhcpInfoRaw();
+    const ip = (v: number) => (v === 0 ? null : u32ToIp(v));
+    return { ...r, state: DHCP_STATE_NAMES[r.state] ?? String(r.state), address: ip(r.address), router: ip(r.router), serverId: ip(r.serverId) };
   }
 
   /** Counter names, in order. */

@@ -36,7 +36,10 @@
   X(WT_FN_TCP_ABORT, tcpAbort, 1, 1) \
   X(WT_FN_TCP_STATE, tcpState, 1, 1) \
   X(WT_FN_TCP_INFO, tcpInfo, 2, 1) \
-  X(WT_FN_TCP_SET_OPTION, tcpSetOption, 3, 1)
+  X(WT_FN_TCP_SET_OPTION, tcpSetOption, 3, 1) \
+  X(WT_FN_DHCP_START, dhcpStart, 0, 1) \
+  X(WT_FN_DHCP_STOP, dhcpStop, 1, 1) \
+  X(WT_FN_DHCP_INFO, dhcpInfo, 1, 1)
 
 /* Exports the C core does not call (more than 3 parameters, or Node/test only):
  *   ping(dst, id, seq, len, now)
@@ -110,7 +113,8 @@ enum {
   WT_CFG_REASM_MAX_BYTES = 32,
   WT_CFG_REASM_TIMEOUT_MS = 33,
   WT_CFG_FRAG_MAX_BYTES = 34,
-  WT_CFG_COUNT = 35
+  WT_CFG_DHCP_FLAGS = 35,
+  WT_CFG_COUNT = 36
 };
 
 /* The value of each key when never set. */
@@ -149,6 +153,7 @@ enum {
 #define WT_CFG_REASM_MAX_BYTES_DEFAULT 4096u
 #define WT_CFG_REASM_TIMEOUT_MS_DEFAULT 30000u
 #define WT_CFG_FRAG_MAX_BYTES_DEFAULT 65515u
+#define WT_CFG_DHCP_FLAGS_DEFAULT 0u
 
 /* Error codes, returned negated (Err). */
 enum {
@@ -183,7 +188,8 @@ enum {
   WT_EV_ERROR = 7,
   WT_EV_STATE = 8,
   WT_EV_ECHO_REPLY = 9,
-  WT_EV_ADDRESS_CHANGED = 10
+  WT_EV_ADDRESS_CHANGED = 10,
+  WT_EV_DHCP_STATE = 11
 };
 
 /* TCP states (RFC 9293 names; numbers used by tcpState and State events). */
@@ -278,6 +284,23 @@ enum {
   WT_UDP_FROM_PORT = 1,
   WT_UDP_FROM_SIZE = 2,
   WT_UDP_FROM_COUNT = 3
+};
+
+/* Index of each u32 field dhcpInfo writes. */
+enum {
+  WT_DHCP_INFO_STATE = 0,
+  WT_DHCP_INFO_ADDRESS = 1,
+  WT_DHCP_INFO_PREFIX_LEN = 2,
+  WT_DHCP_INFO_ROUTER = 3,
+  WT_DHCP_INFO_SERVER_ID = 4,
+  WT_DHCP_INFO_LEASE_SECS = 5,
+  WT_DHCP_INFO_T1_LEFT = 6,
+  WT_DHCP_INFO_T2_LEFT = 7,
+  WT_DHCP_INFO_LEASE_LEFT = 8,
+  WT_DHCP_INFO_XID = 9,
+  WT_DHCP_INFO_RETRIES = 10,
+  WT_DHCP_INFO_DECLINES = 11,
+  WT_DHCP_INFO_COUNT = 12
 };
 
 /* Export names and arities, indexed by wt_fn (defined in wt_core.c from WT_ABI_FUNCTIONS). */
