@@ -385,7 +385,8 @@ export function tcpSetOption(h: i32, opt: i32, value: i32): i32 {
       armKeepalive(t);
     } else {
       t.flags &= ~F_KEEPALIVE;
-      if (t.state == <u8>TcpState.ESTABLISHED || t.state == <u8>TcpState.CLOSE_WAIT) t.flags &= ~F_T_KEEP;
+      if (t.state == <u8>TcpState.ESTABLISHED || t.state == <u8>TcpState.CLOSE_WAIT ||
+          t.state == <u8>TcpState.FIN_WAIT_2) t.flags &= ~F_T_KEEP; // (user-held: not an orphan timer)
     }
     return 0;
   }
@@ -400,7 +401,8 @@ export function tcpSetOption(h: i32, opt: i32, value: i32): i32 {
 
 /** Keepalive timer from netNow (the latest input or poll), on a synchronized connection (before that, the open arms it). */
 function armKeepalive(t: Tcb): void {
-  if (t.state != <u8>TcpState.ESTABLISHED && t.state != <u8>TcpState.CLOSE_WAIT) return;
+  if (t.state != <u8>TcpState.ESTABLISHED && t.state != <u8>TcpState.CLOSE_WAIT &&
+      t.state != <u8>TcpState.FIN_WAIT_2) return; // (FIN-WAIT-2 here: the user holds it, RFC 1122 §4.2.3.6)
   t.keepDeadline = netNow + keepIdleMs(t);
   t.keepProbes = 0;
   t.flags |= F_T_KEEP;

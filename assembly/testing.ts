@@ -14,4 +14,4 @@ import { tupleHash } from "./tcp/isn";
 export function tupleHashAt(laddr: usize, lport: u32, raddr: usize, rport: u32, tweak: u32): u32 {
   return tupleHash(laddr, lport, raddr, rport, tweak);
 }
-export { ringFreeCount } from "./tcp/tcb";
+export { ringFreeCount, tcbFreeCount } from "./tcp/tcb";

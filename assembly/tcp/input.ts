@@ -423,11 +423,6 @@ function connInput(t: Tcb, s: TcpSeg): void {
   let st = t.state;
   let segLen = dlen + ((flags & TH_SYN) ? 1 : 0) + ((flags & TH_FIN) ? 1 : 0);
 
-  // TIME-WAIT held in the TCB: a retransmitted FIN restarts the 2*MSL timer.
-  if (st == <u8>TcpState.TIME_WAIT && (flags & (TH_FIN | TH_RST)) == TH_FIN) {
-    t.keepDeadline = netNow + twDuration();
-  }
-
   // RFC 7323 §5.3 PAWS.
   if (hasFlag(t, F_TS) && o.tsPresent && (flags & TH_RST) == 0 && seqLt(o.tsVal, t.tsRecent)) {
     count(Stat.TcpPawsDrop);
@@ -439,6 +434,12 @@ function connInput(t: Tcb, s: TcpSeg): void {
   if (hasFlag(t, F_TS) && !o.tsPresent && (flags & TH_RST) == 0) {
     count(Stat.TcpNoTimestamp);
     return;
+  }
+
+  // TIME-WAIT held in the TCB (RFC 9293 §3.10.7.4): only the peer's FIN again (seq + len ==
+  // RCV.NXT, past PAWS) restarts the 2*MSL timer; anything else is at most acknowledged below.
+  if (st == <u8>TcpState.TIME_WAIT && (flags & (TH_FIN | TH_RST | TH_SYN)) == TH_FIN && seq + segLen == t.rcvNxt) {
+    t.keepDeadline = netNow + twDuration();
   }
 
   // RFC 9293 §3.5 Figure 8 line 6: after a simultaneous open, the peer's SYN,ACK repeats its
@@ -550,7 +551,9 @@ function connInput(t: Tcb, s: TcpSeg): void {
 
   if (hasFlag(t, F_KEEPALIVE)) {
     t.keepProbes = 0;
-    if (st == <u8>TcpState.ESTABLISHED || st == <u8>TcpState.CLOSE_WAIT) {
+    // (a FIN-WAIT-2 connection the user still holds keeps its keepalive: RFC 1122 §4.2.3.6)
+    if (st == <u8>TcpState.ESTABLISHED || st == <u8>TcpState.CLOSE_WAIT ||
+        (st == <u8>TcpState.FIN_WAIT_2 && !hasFlag(t, F_USER_CLOSED))) {
       t.keepDeadline = netNow + keepIdleMs(t);
       t.flags |= F_T_KEEP;
     }
@@ -575,16 +578,18 @@ function connInput(t: Tcb, s: TcpSeg): void {
       t.flags &= ~F_PERSIST;
       if (t.sndNxt == t.sndUna) t.flags &= ~F_T_RTX;
       t.backoff = 0;
-    } else if (scaledWnd == 0 && hasFlag(t, F_PERSIST)) {
-      t.retries = 0; // the peer answers our probes: keep probing (RFC 9293 §3.8.6.1)
+    } else if (scaledWnd == 0 && hasFlag(t, F_PERSIST) && !hasFlag(t, F_USER_CLOSED)) {
+      // The peer answers our probes: keep probing while the user holds the connection
+      // (RFC 1122 §4.2.2.17, RFC 9293 §3.8.6.1); an orphan's probes stay bounded (timers.ts).
+      t.retries = 0;
     }
   }
 
   st = t.state;
   if (st == <u8>TcpState.FIN_WAIT_1 && finAcked(t) && (flags & TH_FIN) == 0) {
-    // (with a FIN in the same segment, the FIN processing below goes straight to TIME-WAIT)
-    setState(t, TcpState.FIN_WAIT_2);
-    if (hasFlag(t, F_USER_CLOSED)) { t.keepDeadline = netNow + twDuration(); t.flags |= F_T_KEEP; }
+    // (with a FIN in the same segment, the FIN processing below goes straight to TIME-WAIT
+    // when the FIN is in sequence; otherwise to FIN-WAIT-2 after it)
+    enterFinWait2(t);
   } else if (st == <u8>TcpState.CLOSING && finAcked(t)) {
     enterTimeWait(t);
     return;
@@ -630,8 +635,23 @@ function connInput(t: Tcb, s: TcpSeg): void {
   }
   if (hasFlag(t, F_FIN_OOO) && t.finRcvSeq == t.rcvNxt && !hasFlag(t, F_FIN_RCVD)) consumeFin(t);
   if (t.flags == 0) return; // released
+  // Our FIN acknowledged by a segment whose FIN could not be consumed (out of order, or
+  // trimmed): FIN-WAIT-2 now (RFC 9293 §3.10.7.4, fifth check), not FIN-WAIT-1 forever.
+  if (t.state == <u8>TcpState.FIN_WAIT_1 && finAcked(t)) enterFinWait2(t);
   if (t.state == <u8>TcpState.CLOSED) return;
   tcpOutput(t);
+}
+
+/**
+ * FIN-WAIT-1 -> FIN-WAIT-2 (our FIN acknowledged). An orphan (closed by the user) gets the
+ * FIN-WAIT-2 timeout; a connection the user holds has none, but keeps its keepalive
+ * (RFC 1122 §4.2.3.6): the timer armed in ESTABLISHED restarts idle from now.
+ */
+function enterFinWait2(t: Tcb): void {
+  setState(t, TcpState.FIN_WAIT_2);
+  if (hasFlag(t, F_USER_CLOSED)) { t.keepDeadline = netNow + twDuration(); t.flags |= F_T_KEEP; }
+  else if (hasFlag(t, F_KEEPALIVE)) { t.keepDeadline = netNow + keepIdleMs(t); t.keepProbes = 0; t.flags |= F_T_KEEP; }
+  else t.flags &= ~F_T_KEEP;
 }
 
 /** A cumulative ACK advancing sndUna (RFC 9293 §3.10.7.4, RFC 6298, RFC 5681). */
@@ -676,14 +696,20 @@ function twInput(e: TwEntry, s: TcpSeg, segLen: u32): bool {
     if (seq == e.rcvNxt) twFree(e);
     return true;
   }
-  if ((flags & TH_SYN) && (flags & TH_ACK) == 0 && seqGt(seq, e.rcvNxt)) {
-    // RFC 9293 §3.10.7.4 / RFC 6191: a new SYN above the old sequence space may reopen.
+  let ts = (e.flags & TW_TS) != 0;
+  let tsBoth = ts && s.tsPresent;
+  if ((flags & TH_SYN) && (flags & TH_ACK) == 0 &&
+      (tsBoth ? seqGt(s.tsVal, e.tsRecent) : seqGt(seq, e.rcvNxt))) {
+    // A new SYN may reopen: RFC 6191 §2 with timestamps on both sides (a newer TSval, whatever
+    // the sequence number), else RFC 9293 §3.10.7.4 / RFC 1122 §4.2.2.13 (above the old sequence space).
     twFree(e);
     return false;
   }
-  let ts = (e.flags & TW_TS) != 0;
-  if (ts && s.tsPresent && seqLt(s.tsVal, e.tsRecent)) count(Stat.TcpPawsDrop);
-  if (flags & TH_FIN) e.deadline = netNow + twDuration(); // lost last ACK: re-ACK, restart 2*MSL
+  let paws = tsBoth && seqLt(s.tsVal, e.tsRecent);
+  if (paws) count(Stat.TcpPawsDrop);
+  // RFC 9293 §3.10.7.4: only the peer's FIN again (lost last ACK: seq + len == RCV.NXT) restarts
+  // 2*MSL; any other segment (out of window, a SYN that may not reopen) is just acknowledged.
+  if ((flags & (TH_FIN | TH_SYN)) == TH_FIN && seq + segLen == e.rcvNxt && !paws) e.deadline = netNow + twDuration();
   else if (segLen == 0 && seq == e.rcvNxt) return true;  // a bare in-window ACK needs no answer
   reply(s, e.sndNxt, e.rcvNxt, TH_ACK, <u32>e.wnd, ts, netNow + e.tsOffset, e.tsRecent);
   return true;

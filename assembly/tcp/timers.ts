@@ -4,12 +4,12 @@
 import { cfg, Cfg } from "../config";
 import { count, Stat } from "../stats";
 import { Err } from "../errors";
-import { TH_ACK } from "../wire/tcp";
+import { TH_ACK, TH_FIN } from "../wire/tcp";
 import { netNow } from "../netif";
-import { timeGe, timeUntil } from "./seq";
+import { seqGt, timeGe, timeUntil } from "./seq";
 import {
-  F_ACKNOW, F_CHILD, F_DELACK, F_PERSIST, F_RTT, F_SYN_RTX, F_T_KEEP, F_T_RTX, Tcb, TcpState, hasFlag,
-  tcbAt, tcbCount, tcbPoolInit,
+  F_ACKNOW, F_CHILD, F_DELACK, F_FIN_QUEUED, F_KEEPALIVE, F_PERSIST, F_RTT, F_SYN_RTX, F_T_KEEP, F_T_RTX,
+  F_USER_CLOSED, Tcb, TcpState, finSeq, hasFlag, tcbAt, tcbCount, tcbPoolInit,
 } from "./tcb";
 import { armRtx, emit, sendProbe, sendRst, tcpOutput } from "./output";
 import { ccOnTimeout } from "./cc";
@@ -44,10 +44,21 @@ function onRtxTimeout(t: Tcb): void {
     return;
   }
   if (hasFlag(t, F_PERSIST)) {
-    // zero-window probe; the peer answering keeps `retries` at 0
+    // zero-window probe; the peer answering keeps `retries` at 0 while the user holds the
+    // connection (input.ts); after tcpClose, DataRetries unanswered or zero-window probes abort
     if (t.backoff < 30) t.backoff++;
     if (t.retries < 255) t.retries++;
     if (t.retries > cfg(Cfg.DataRetries)) { abortTimedOut(t); return; }
+    if (t.sndUna == finSeq(t) && hasFlag(t, F_FIN_QUEUED)) {
+      // All data acknowledged, only our FIN left: the FIN itself is the probe (it must not be
+      // taken back as unsent: nothing else would ever send it again).
+      count(Stat.TcpZeroWindowProbes);
+      emit(t, t.sndUna, 0, TH_ACK | TH_FIN);
+      t.sndNxt = t.sndUna + 1;
+      if (seqGt(t.sndNxt, t.sndMax)) t.sndMax = t.sndNxt;
+      armRtx(t);
+      return;
+    }
     t.sndNxt = t.sndUna;
     sendProbe(t);
     return;
@@ -78,11 +89,13 @@ function onKeepTimer(t: Tcb): void {
     connClosed(t, Err.OK); // 2*MSL elapsed
     return;
   }
-  if (st == <u8>TcpState.FIN_WAIT_2) {
+  if (st == <u8>TcpState.FIN_WAIT_2 && hasFlag(t, F_USER_CLOSED)) {
     connClosed(t, Err.OK); // orphaned FIN-WAIT-2 gives up after 2*MSL
     return;
   }
-  if (st != <u8>TcpState.ESTABLISHED && st != <u8>TcpState.CLOSE_WAIT) return;
+  // (a FIN-WAIT-2 connection the user holds has no timeout: this is its keepalive)
+  if (st != <u8>TcpState.ESTABLISHED && st != <u8>TcpState.CLOSE_WAIT && st != <u8>TcpState.FIN_WAIT_2) return;
+  if (!hasFlag(t, F_KEEPALIVE)) return;
   if (<u32>t.keepProbes >= cfg(Cfg.KeepCount)) { abortTimedOut(t); return; }
   t.keepProbes++;
   count(Stat.TcpKeepalivesTx);

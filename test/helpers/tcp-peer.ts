@@ -13,9 +13,10 @@ export interface PeerConn {
   syn: Seg;
 }
 
-export async function hostAndPeer(cfg: Record<string, number> = {}): Promise<{ net: Net; h: Host; p: RawPeer }> {
+/** `build`: the module file (default build/testing.wasm; build/testing.mcu.wasm for the MCU build). */
+export async function hostAndPeer(cfg: Record<string, number> = {}, build?: string): Promise<{ net: Net; h: Host; p: RawPeer }> {
   const net = new Net();
-  const h = await net.host({ ip: HOST_IP, cfg: cfg as never });
+  const h = await net.host({ ip: HOST_IP, cfg: cfg as never, build });
   const p = net.peer(PEER_IP);
   (h.x.ping as (d: number, i: number, s: number, l: number) => number)(p.ip, 1, 1, 0); // resolve ARP first
   net.run(5);
@@ -23,8 +24,8 @@ export async function hostAndPeer(cfg: Record<string, number> = {}): Promise<{ n
 }
 
 /** The host actively opens to the peer; the peer answers SYN+ACK (with `opts`); the host ACKs. */
-export async function activeToPeer(cfg: Record<string, number> = {}, opts: TcpOpts = { mss: 1460 }, piss = 5000): Promise<PeerConn> {
-  const { net, h, p } = await hostAndPeer(cfg);
+export async function activeToPeer(cfg: Record<string, number> = {}, opts: TcpOpts = { mss: 1460 }, piss = 5000, build?: string): Promise<PeerConn> {
+  const { net, h, p } = await hostAndPeer(cfg, build);
   const sock = h.open();
   h.connect(sock, PEER_IP, 7000);
   net.run(3);
@@ -38,8 +39,8 @@ export async function activeToPeer(cfg: Record<string, number> = {}, opts: TcpOp
 }
 
 /** The peer actively opens to a listener on the host; returns the accepted socket. */
-export async function peerToListener(cfg: Record<string, number> = {}, opts: TcpOpts = { mss: 1460 }, piss = 9000, port = 80): Promise<PeerConn> {
-  const { net, h, p } = await hostAndPeer(cfg);
+export async function peerToListener(cfg: Record<string, number> = {}, opts: TcpOpts = { mss: 1460 }, piss = 9000, port = 80, build?: string): Promise<PeerConn> {
+  const { net, h, p } = await hostAndPeer(cfg, build);
   const l = h.open();
   h.bind(l, port);
   h.listen(l, 4);
