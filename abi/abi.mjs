@@ -215,6 +215,19 @@ export const functions = [
     name: "udpInfo", section: "udp", params: [["h", "i32"], ["out", "usize"]], result: "i32",
     doc: "the udpInfo fields (table below), one u32 each, at `out`",
   },
+  // --- DNS stub resolver (assembly/services/dns.ts) ---
+  {
+    name: "dnsQuery", section: "dns", params: [["namePtr", "usize"], ["nameLen", "i32"]], result: "i32",
+    doc: "resolve the dotted name of `nameLen` ASCII bytes at `namePtr` (A records, class IN, recursion desired): a query handle; `DnsDone` follows (at once, from inside this call, on a cache hit). `-EINVAL` (empty name, a label empty or over 63 bytes, over 253 bytes, a byte other than letter/digit/`-`/`_`, or outside memory), `-ENOMEM` (`DnsQueries` in flight, or no UDP socket free), `-EHOSTUNREACH` (no DNS server set), `-ESTATE` (before init)",
+  },
+  {
+    name: "dnsResult", section: "dns", params: [["q", "i32"], ["out", "usize"], ["max", "i32"]], result: "i32",
+    doc: "a finished query's answer: the TTL in seconds (u32) at `out`, then up to `max` IPv4 addresses (u32, host order); returns how many addresses (>= 1) and releases the handle. `-EAGAIN` while in flight (the handle stays); the query's error, releasing the handle: `-ENOTFOUND` (NXDOMAIN), `-ENODATA` (no A record), `-ESERVFAIL`, `-EREFUSED`, `-ETRUNCATED` (TC=1: no TCP fallback), `-ETIMEDOUT`; `-EBADF`, `-EINVAL` (`max` < 0 or `out` outside memory)",
+  },
+  {
+    name: "dnsCancel", section: "dns", params: [["q", "i32"]], result: "i32",
+    doc: "forget a query (in flight or finished): its socket closes, no `DnsDone` follows; 0 or `-EBADF`",
+  },
 ];
 
 /** Exported non-function items besides the enum globals below. */
@@ -249,6 +262,11 @@ export const Err = [
   ["ESTATE", 15, "called before init / twice"],
   ["EADDRNOTAVAIL", 16, "the local address went away (connections on it end with this); tcpConnect without an address"],
   ["EMSGSIZE", 17, "a datagram larger than one IP packet at the MTU"],
+  ["ENOTFOUND", 18, "DNS: the name does not exist (NXDOMAIN, rcode 3)"],
+  ["ENODATA", 19, "DNS: the name exists but has no A record"],
+  ["ESERVFAIL", 20, "DNS: the server failed (SERVFAIL, rcode 2; also FORMERR / NOTIMP)"],
+  ["EREFUSED", 21, "DNS: the server refused (REFUSED, rcode 5)"],
+  ["ETRUNCATED", 22, "DNS: the reply was truncated (TC=1; no TCP fallback)"],
 ];
 
 /** Kinds passed to the host's event(sock, kind, arg): name, number, sock, arg, meaning. C prefix WT_EV_. */
@@ -263,6 +281,7 @@ export const EventKind = [
   { name: "State", value: 8, sock: "socket", arg: "(from << 8) \\| to, TCP state numbers", doc: "state transition" },
   { name: "EchoReply", value: 9, sock: "-1", arg: "ICMP sequence number of the reply", doc: "ICMP echo reply received" },
   { name: "AddressChanged", value: 10, sock: "-1", arg: "what changed: 1 address/prefix, 2 gateway, 4 DNS", doc: "the interface's configuration changed (ifaceSetIpv4, ifaceClearIpv4, ifaceSetDns)" },
+  { name: "DnsDone", value: 11, sock: "DNS query handle", arg: "addresses found (> 0) or -Err", doc: "a DNS query finished: read it with dnsResult" },
 ];
 
 /** TCP states (RFC 9293): numbers returned by tcpState and carried by State events. C prefix WT_TCP_. */
@@ -320,6 +339,11 @@ export const Cfg = [
   { name: "UdpSockets", key: 28, default: 4, doc: "UDP sockets (0..1024; 0 = no UDP: every datagram finds no port)" },
   { name: "UdpQueueBytes", key: 29, default: 2048, doc: "bytes of each UDP socket's receive queue; a datagram takes 8 + its payload length; one that does not fit is dropped (`udp_queue_full`)" },
   { name: "McastGroups", key: 30, default: 8, doc: "multicast filter entries (group MACs joined at once, each reference-counted), 0..256 (0 = no multicast reception)" },
+  { name: "DnsQueries", key: 31, default: 2, doc: "DNS queries in flight at once (0..64; 0 = no resolver); each holds one UDP socket from `UdpSockets` while in flight" },
+  { name: "DnsMaxAddrs", key: 32, default: 4, doc: "A records kept per answer (1..32)" },
+  { name: "DnsCacheEntries", key: 33, default: 4, doc: "cached answers (0..64; 0 = no cache); each lives for the answer's minimum TTL" },
+  { name: "DnsTimeoutMs", key: 34, default: 2000, doc: "first retransmission timeout of a DNS query (100..60000); doubled after each round through the servers" },
+  { name: "DnsTries", key: 35, default: 4, doc: "transmissions of a query in all, rotating through the servers (1..16), before ETIMEDOUT" },
 ];
 
 /** tcpSetOption(h, opt, value) options. C prefix WT_TCP_OPT_. */

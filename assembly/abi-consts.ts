@@ -24,6 +24,11 @@ export const enum Err {
   ESTATE = 15, // called before init / twice
   EADDRNOTAVAIL = 16, // the local address went away (connections on it end with this); tcpConnect without an address
   EMSGSIZE = 17, // a datagram larger than one IP packet at the MTU
+  ENOTFOUND = 18, // DNS: the name does not exist (NXDOMAIN, rcode 3)
+  ENODATA = 19, // DNS: the name exists but has no A record
+  ESERVFAIL = 20, // DNS: the server failed (SERVFAIL, rcode 2; also FORMERR / NOTIMP)
+  EREFUSED = 21, // DNS: the server refused (REFUSED, rcode 5)
+  ETRUNCATED = 22, // DNS: the reply was truncated (TC=1; no TCP fallback)
 }
 
 /** Kinds passed to the host's event(sock, kind, arg) import. */
@@ -38,6 +43,7 @@ export const enum EventKind {
   State = 8, // state transition
   EchoReply = 9, // ICMP echo reply received
   AddressChanged = 10, // the interface's configuration changed (ifaceSetIpv4, ifaceClearIpv4, ifaceSetDns)
+  DnsDone = 11, // a DNS query finished: read it with dnsResult
 }
 
 /** TCP states (RFC 9293); tcpState() and State events carry these numbers. */
@@ -88,7 +94,12 @@ export const enum Cfg {
   UdpSockets = 28, // UDP sockets (0..1024; 0 = no UDP: every datagram finds no port)
   UdpQueueBytes = 29, // bytes of each UDP socket's receive queue
   McastGroups = 30, // multicast filter entries (group MACs joined at once, each reference-counted), 0..256 (0 = no multicast reception)
-  COUNT = 31,
+  DnsQueries = 31, // DNS queries in flight at once (0..64
+  DnsMaxAddrs = 32, // A records kept per answer (1..32)
+  DnsCacheEntries = 33, // cached answers (0..64; 0 = no cache); each lives for the answer's minimum TTL
+  DnsTimeoutMs = 34, // first retransmission timeout of a DNS query (100..60000)
+  DnsTries = 35, // transmissions of a query in all, rotating through the servers (1..16), before ETIMEDOUT
+  COUNT = 36,
 }
 
 /** tcpSetOption option numbers. */
@@ -203,4 +214,9 @@ export function cfgStoreDefaults(values: usize): void {
   store<u32>(values + (<usize>Cfg.UdpSockets << 2), 4);
   store<u32>(values + (<usize>Cfg.UdpQueueBytes << 2), 2048);
   store<u32>(values + (<usize>Cfg.McastGroups << 2), 8);
+  store<u32>(values + (<usize>Cfg.DnsQueries << 2), 2);
+  store<u32>(values + (<usize>Cfg.DnsMaxAddrs << 2), 4);
+  store<u32>(values + (<usize>Cfg.DnsCacheEntries << 2), 4);
+  store<u32>(values + (<usize>Cfg.DnsTimeoutMs << 2), 2000);
+  store<u32>(values + (<usize>Cfg.DnsTries << 2), 4);
 }

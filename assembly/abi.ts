@@ -35,6 +35,7 @@ export function init(): i32 {
   if (!ifaceInit()) return -Err.ENOMEM;
   if (!socketsInit()) return -Err.ENOMEM;
   if (!udpInit()) return -Err.ENOMEM;
+  if (!dnsInit()) return -Err.ENOMEM;
   poolSeal();
   initialized = true;
   return 0;
@@ -47,12 +48,16 @@ export function rxBuffer(): usize { return ifaceRxBuffer(); }
 export function input(len: i32, now: u32): void {
   if (!initialized) return;
   ifaceInput(len, now);
+  dnsService(); // replies on the resolver's sockets are read at once
 }
 
 /** Run timers at time `now`; returns ms until the next deadline, -1 if none. */
 export function poll(now: u32): i32 {
   if (!initialized) return -1;
-  return ifacePoll(now);
+  let a = ifacePoll(now);
+  let b = dnsService();
+  if (b < 0) return a;
+  return a < 0 || b < a ? b : a;
 }
 
 /**
@@ -125,3 +130,7 @@ export {
 // UDP sockets (assembly/udp.ts; documented in docs/abi.md "UDP").
 import { udpInit } from "./udp";
 export { udpOpen, udpBind, udpConnect, udpSendTo, udpRecvFrom, udpClose, udpInfo } from "./udp";
+
+// The DNS stub resolver (assembly/services/dns.ts; documented in docs/abi.md "DNS stub resolver").
+import { dnsInit, dnsService } from "./services/dns";
+export { dnsQuery, dnsResult, dnsCancel } from "./services/dns";

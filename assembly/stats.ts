@@ -18,6 +18,10 @@ export const enum Stat {
   IcmpDestUnreachRx, IcmpDestUnreachTx, IcmpOtherRx, IcmpRateLimited, IcmpEchoBroadcastIgnored,
   // --- udp ---
   UdpRx, UdpTruncated, UdpBadLength, UdpBadChecksum, UdpNoPort, UdpQueueFull, UdpTx,
+  // --- dns ---
+  DnsQueriesTx, DnsRetransmits, DnsTimeouts, DnsRepliesRx, DnsRepliesAccepted, DnsCacheHits,
+  DnsWrongSource, DnsBadId, DnsBadQuestion, DnsNotReply, DnsMalformed, DnsTooLong, DnsPointerForward,
+  DnsPointerOutOfBounds, DnsPointerLoop, DnsLabelTooLong, DnsNameTooLong, DnsCnameTooDeep,
   // --- tcp (wire) ---
   TcpRx, TcpTx, TcpTruncated, TcpBadOffset, TcpBadChecksum, TcpBadOption,
   // --- tcp (engine) ---
@@ -45,6 +49,9 @@ ipv4_fragment,ipv4_not_for_us,ipv4_unknown_proto,ipv4_no_route,ipv4_bad_source,\
 icmp_rx,icmp_truncated,icmp_bad_checksum,icmp_echo_requests_rx,icmp_echo_replies_tx,icmp_echo_replies_rx,\
 icmp_dest_unreach_rx,icmp_dest_unreach_tx,icmp_other_rx,icmp_rate_limited,icmp_echo_broadcast_ignored,\
 udp_rx,udp_truncated,udp_bad_length,udp_bad_checksum,udp_no_port,udp_queue_full,udp_tx,\
+dns_queries_tx,dns_retransmits,dns_timeouts,dns_replies_rx,dns_replies_accepted,dns_cache_hits,\
+dns_wrong_source,dns_bad_id,dns_bad_question,dns_not_reply,dns_malformed,dns_too_long,dns_pointer_forward,\
+dns_pointer_out_of_bounds,dns_pointer_loop,dns_label_too_long,dns_name_too_long,dns_cname_too_deep,\
 tcp_rx,tcp_tx,tcp_truncated,tcp_bad_offset,tcp_bad_checksum,tcp_bad_option,\
 tcp_no_socket,tcp_rst_tx,tcp_rst_rx,tcp_bad_seq,tcp_bad_ack,tcp_challenge_ack,tcp_challenge_ack_limited,\
 tcp_syn_backlog_full,tcp_syn_cookies_tx,tcp_syn_cookies_ok,tcp_syn_cookies_bad,tcp_paws_drop,\

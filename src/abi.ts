@@ -25,6 +25,11 @@ export const Err = {
   ESTATE: 15, // called before init / twice
   EADDRNOTAVAIL: 16, // the local address went away (connections on it end with this); tcpConnect without an address
   EMSGSIZE: 17, // a datagram larger than one IP packet at the MTU
+  ENOTFOUND: 18, // DNS: the name does not exist (NXDOMAIN, rcode 3)
+  ENODATA: 19, // DNS: the name exists but has no A record
+  ESERVFAIL: 20, // DNS: the server failed (SERVFAIL, rcode 2; also FORMERR / NOTIMP)
+  EREFUSED: 21, // DNS: the server refused (REFUSED, rcode 5)
+  ETRUNCATED: 22, // DNS: the reply was truncated (TC=1; no TCP fallback)
 } as const;
 export type ErrName = keyof typeof Err;
 /** Err number -> name (OK excluded). */
@@ -46,6 +51,11 @@ export const ERR_NAMES: Readonly<Record<number, string>> = {
   15: "ESTATE",
   16: "EADDRNOTAVAIL",
   17: "EMSGSIZE",
+  18: "ENOTFOUND",
+  19: "ENODATA",
+  20: "ESERVFAIL",
+  21: "EREFUSED",
+  22: "ETRUNCATED",
 };
 
 /** Kinds passed to the event(sock, kind, arg) import. */
@@ -60,6 +70,7 @@ export const EventKind = {
   State: 8, // state transition
   EchoReply: 9, // ICMP echo reply received
   AddressChanged: 10, // the interface's configuration changed (ifaceSetIpv4, ifaceClearIpv4, ifaceSetDns)
+  DnsDone: 11, // a DNS query finished: read it with dnsResult
 } as const;
 
 /** TCP states (RFC 9293), as returned by tcpState and carried by State events. */
@@ -115,10 +126,15 @@ export const Cfg = {
   UdpSockets: 28, // UDP sockets (0..1024; 0 = no UDP: every datagram finds no port)
   UdpQueueBytes: 29, // bytes of each UDP socket's receive queue; a datagram takes 8 + its payload length; one that does not fit is dropped (`udp_queue_full`)
   McastGroups: 30, // multicast filter entries (group MACs joined at once, each reference-counted), 0..256 (0 = no multicast reception)
+  DnsQueries: 31, // DNS queries in flight at once (0..64; 0 = no resolver); each holds one UDP socket from `UdpSockets` while in flight
+  DnsMaxAddrs: 32, // A records kept per answer (1..32)
+  DnsCacheEntries: 33, // cached answers (0..64; 0 = no cache); each lives for the answer's minimum TTL
+  DnsTimeoutMs: 34, // first retransmission timeout of a DNS query (100..60000); doubled after each round through the servers
+  DnsTries: 35, // transmissions of a query in all, rotating through the servers (1..16), before ETIMEDOUT
 } as const;
 export type CfgName = keyof typeof Cfg;
 /** Number of config keys. */
-export const CFG_COUNT = 31;
+export const CFG_COUNT = 36;
 /** The value each key has when never set. */
 export const CFG_DEFAULTS: Readonly<Record<CfgName, number>> = {
   MacHi: 0x0200,
@@ -152,6 +168,11 @@ export const CFG_DEFAULTS: Readonly<Record<CfgName, number>> = {
   UdpSockets: 4,
   UdpQueueBytes: 2048,
   McastGroups: 8,
+  DnsQueries: 2,
+  DnsMaxAddrs: 4,
+  DnsCacheEntries: 4,
+  DnsTimeoutMs: 2000,
+  DnsTries: 4,
 };
 
 /** tcpSetOption option numbers. */
@@ -279,6 +300,12 @@ export interface Exports {
   udpClose(h: number): number;
   /** the udpInfo fields (table below), one u32 each, at `out` */
   udpInfo(h: number, out: number): number;
+  /** resolve the dotted name of `nameLen` ASCII bytes at `namePtr` (A records, class IN, recursion desired): a query handle; `DnsDone` follows (at once, from inside this call, on a cache hit). `-EINVAL` (empty name, a label empty or over 63 bytes, over 253 bytes, a byte other than letter/digit/`-`/`_`, or outside memory), `-ENOMEM` (`DnsQueries` in flight, or no UDP socket free), `-EHOSTUNREACH` (no DNS server set), `-ESTATE` (before init) */
+  dnsQuery(namePtr: number, nameLen: number): number;
+  /** a finished query's answer: the TTL in seconds (u32) at `out`, then up to `max` IPv4 addresses (u32, host order); returns how many addresses (>= 1) and releases the handle. `-EAGAIN` while in flight (the handle stays); the query's error, releasing the handle: `-ENOTFOUND` (NXDOMAIN), `-ENODATA` (no A record), `-ESERVFAIL`, `-EREFUSED`, `-ETRUNCATED` (TC=1: no TCP fallback), `-ETIMEDOUT`; `-EBADF`, `-EINVAL` (`max` < 0 or `out` outside memory) */
+  dnsResult(q: number, out: number, max: number): number;
+  /** forget a query (in flight or finished): its socket closes, no `DnsDone` follows; 0 or `-EBADF` */
+  dnsCancel(q: number): number;
 }
 
 /** Names of the exported functions, in declaration order. */
@@ -324,4 +351,7 @@ export const EXPORT_NAMES = [
   "udpRecvFrom",
   "udpClose",
   "udpInfo",
+  "dnsQuery",
+  "dnsResult",
+  "dnsCancel",
 ] as const satisfies readonly (keyof Exports)[];

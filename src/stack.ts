@@ -30,7 +30,7 @@ export type { TcpInfo, TcpStateName, UdpInfo, IfaceInfoRaw } from "./abi.js";
  * Socket handles carry their kind (assembly/handles.ts): kind << 25 | generation << 10 | slot.
  * Events carry the full handle, so hosts route them by handle (a UDP and a TCP handle never collide).
  */
-export const HandleKind = { TCP: 1, UDP: 2, RAW: 3, ICMP: 4 } as const;
+export const HandleKind = { TCP: 1, UDP: 2, RAW: 3, ICMP: 4, DNS: 5 } as const;
 
 /** The kind of a socket handle (0 for -1 and other non-handles). */
 export function handleKind(h: number): number { return h > 0 ? h >>> 25 : 0; }

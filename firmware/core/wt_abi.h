@@ -57,6 +57,9 @@
  *   udpRecvFrom(h, ptr, max, out)
  *   udpClose(h)
  *   udpInfo(h, out)
+ *   dnsQuery(namePtr, nameLen)
+ *   dnsResult(q, out, max)
+ *   dnsCancel(q)
  */
 
 /* The module's imports (module "env"; all i32, no results): X(name, arity). */
@@ -106,7 +109,12 @@ enum {
   WT_CFG_UDP_SOCKETS = 28,
   WT_CFG_UDP_QUEUE_BYTES = 29,
   WT_CFG_MCAST_GROUPS = 30,
-  WT_CFG_COUNT = 31
+  WT_CFG_DNS_QUERIES = 31,
+  WT_CFG_DNS_MAX_ADDRS = 32,
+  WT_CFG_DNS_CACHE_ENTRIES = 33,
+  WT_CFG_DNS_TIMEOUT_MS = 34,
+  WT_CFG_DNS_TRIES = 35,
+  WT_CFG_COUNT = 36
 };
 
 /* The value of each key when never set. */
@@ -141,6 +149,11 @@ enum {
 #define WT_CFG_UDP_SOCKETS_DEFAULT 4u
 #define WT_CFG_UDP_QUEUE_BYTES_DEFAULT 2048u
 #define WT_CFG_MCAST_GROUPS_DEFAULT 8u
+#define WT_CFG_DNS_QUERIES_DEFAULT 2u
+#define WT_CFG_DNS_MAX_ADDRS_DEFAULT 4u
+#define WT_CFG_DNS_CACHE_ENTRIES_DEFAULT 4u
+#define WT_CFG_DNS_TIMEOUT_MS_DEFAULT 2000u
+#define WT_CFG_DNS_TRIES_DEFAULT 4u
 
 /* Error codes, returned negated (Err). */
 enum {
@@ -161,7 +174,12 @@ enum {
   WT_EHOSTUNREACH = 14,
   WT_ESTATE = 15,
   WT_EADDRNOTAVAIL = 16,
-  WT_EMSGSIZE = 17
+  WT_EMSGSIZE = 17,
+  WT_ENOTFOUND = 18,
+  WT_ENODATA = 19,
+  WT_ESERVFAIL = 20,
+  WT_EREFUSED = 21,
+  WT_ETRUNCATED = 22
 };
 
 /* Kinds of the event(sock, kind, arg) import (EventKind). */
@@ -175,7 +193,8 @@ enum {
   WT_EV_ERROR = 7,
   WT_EV_STATE = 8,
   WT_EV_ECHO_REPLY = 9,
-  WT_EV_ADDRESS_CHANGED = 10
+  WT_EV_ADDRESS_CHANGED = 10,
+  WT_EV_DNS_DONE = 11
 };
 
 /* TCP states (RFC 9293 names; numbers used by tcpState and State events). */
