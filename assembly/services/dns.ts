@@ -219,8 +219,8 @@ export function dnsQuery(namePtr: usize, nameLen: i32): i32 {
 export function dnsResult(h: i32, out: usize, max: i32): i32 {
   let q = fromHandle(h);
   if (q == null) return -Err.EBADF;
-  if (q.state == Q_INFLIGHT) return -Err.EAGAIN;
   if (max < 0 || max > 0x10000 || !validRange(out, 4 + max * 4)) return -Err.EINVAL;
+  if (q.state == Q_INFLIGHT) return -Err.EAGAIN;
   let r = q.result;
   q.state = Q_FREE;
   if (r < 0) return r;
