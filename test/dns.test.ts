@@ -7,6 +7,8 @@ import { harness, Harness, US } from "./iface-harness.js";
 import { arp, eth, ipv4, MAC_A, udp } from "./wire-build.js";
 import { Err, EventKind } from "../src/abi.js";
 import { handleKind, HandleKind, type DnsAnswer } from "../src/stack.js";
+import { Sim } from "../src/links/emulated.js";
+import { createStack } from "../src/net.js";
 
 const S1 = "198.51.100.2", S2 = "198.51.100.3", S3 = "198.51.100.4";
 const macOf = (ip: string) => `02:00:00:00:00:${Number(ip.split(".")[3]).toString(16).padStart(2, "0")}`;
@@ -406,5 +408,75 @@ describe("RFC 5452 §9.2: ID and source port randomized", () => {
     let steps = 0;
     for (let i = 1; i < ids.length; i++) if (((ids[i] - ids[i - 1]) & 0xffff) === 1) steps++;
     expect(steps).toBeLessThan(5);
+  });
+});
+
+describe("Node host: node:dns-shaped lookup and connect by name (src/lookup.ts)", () => {
+  const A_IP = "198.51.100.1", B_IP = "198.51.100.2";
+  /** Two NetStacks on an emulated link; b runs a tiny scripted DNS server on port 53 and a TCP echo on 7. */
+  function env() {
+    const sim = new Sim({ seed: 5 });
+    const l = sim.link({ delayMs: 1 });
+    const mk = (ip: string, mac: string, seed: number) => createStack({ ip: `${ip}/24`, mac, seed, link: { type: "emulated", sim, link: l } });
+    const a = mk(A_IP, "02:00:00:00:00:01", 1), b = mk(B_IP, "02:00:00:00:00:02", 2);
+    const zone: Record<string, number | string[]> = { "device.test": [B_IP], "multi.test": ["198.51.100.78", "198.51.100.79"], "broken.test": 2 };
+    const srv = b.createSocket("udp4");
+    srv.bind(53);
+    srv.on("message", (msg, rinfo) => {
+      let o = 12; const labels: string[] = [];
+      while (msg[o] !== 0) { labels.push(msg.subarray(o + 1, o + 1 + msg[o]).toString("latin1")); o += msg[o] + 1; }
+      const question = Array.from(msg.subarray(12, o + 5));
+      const z = zone[labels.join(".").toLowerCase()];
+      const q: Query = { dst: B_IP, sport: rinfo.port, id: msg.readUInt16BE(0), flags: 0, qd: 1, question, raw: msg };
+      const reply = z === undefined ? message(q, { rcode: 3 }) : typeof z === "number" ? message(q, { rcode: z })
+        : message(q, { answers: z.map((ip) => A(PQ, ip, 60)) });
+      srv.send(Buffer.from(reply), rinfo.port, rinfo.address);
+    });
+    b.createServer((s) => s.pipe(s)).listen(7);
+    a.setDns([B_IP]);
+    return { a, b };
+  }
+
+  it("lookup, lookup { all: true }, promises.lookup; errors with node's codes (ENOTFOUND, ESERVFAIL); an IP literal is returned as is", async () => {
+    const { a } = env();
+    const got: unknown[] = [];
+    a.lookup("device.test", (err, address, family) => got.push([err, address, family]));
+    a.lookup("multi.test", { all: true }, (err, addrs) => got.push([err, addrs]));
+    a.lookup("198.51.100.9", (err, address, family) => got.push([err, address, family]));
+    let nx: NodeJS.ErrnoException | null = null, sf: NodeJS.ErrnoException | null = null;
+    a.lookup("nope.test", (err) => { nx = err; });
+    a.promises.lookup("broken.test").catch((e) => { sf = e; });
+    expect(await a.until(() => got.length === 3 && nx !== null && sf !== null, 10_000)).toBe(true);
+    expect(got).toContainEqual([null, B_IP, 4]);
+    expect(got).toContainEqual([null, [{ address: "198.51.100.78", family: 4 }, { address: "198.51.100.79", family: 4 }]]);
+    expect(got).toContainEqual([null, "198.51.100.9", 4]);
+    expect(nx!.code).toBe("ENOTFOUND");
+    expect((nx as unknown as { hostname: string }).hostname).toBe("nope.test");
+    expect(sf!.code).toBe("ESERVFAIL");
+    let p: unknown = null;
+    a.promises.lookup("device.test").then((x) => { p = x; });
+    expect(await a.until(() => p !== null, 1000)).toBe(true);
+    expect(p).toEqual({ address: B_IP, family: 4 }); // from the cache
+  });
+
+  it("more lookups than DnsQueries wait for a slot; connect({ host: name }) resolves through the core", async () => {
+    const { a } = env();
+    const got: string[] = [];
+    for (let i = 0; i < 5; i++) a.lookup("device.test", (err, address) => got.push(err ? err.code! : address));
+    const c = a.connect({ host: "device.test", port: 7 });
+    let echoed = "";
+    let looked: unknown[] = [];
+    c.on("lookup", (...args) => { looked = args; });
+    c.on("connect", () => c.end("hello"));
+    c.on("data", (d: Buffer) => { echoed += d.toString(); });
+    expect(await a.until(() => got.length === 5 && echoed === "hello", 10_000)).toBe(true);
+    expect(got).toEqual(Array(5).fill(B_IP));
+    expect(looked).toEqual([null, B_IP, 4, "device.test"]);
+    expect(c.remoteAddress).toBe(B_IP);
+    const bad = a.connect({ host: "nope.test", port: 7 });
+    let err: NodeJS.ErrnoException | null = null;
+    bad.on("error", (e) => { err = e; });
+    expect(await a.until(() => err !== null, 10_000)).toBe(true);
+    expect(err!.code).toBe("ENOTFOUND");
   });
 });
