@@ -237,6 +237,7 @@ describe("RFC 5452 §9.1: a reply must match server, port, ID and question", () 
 describe("RFC 1035 §4.1.4: compression pointers are checked (dropped, counted, never a trap)", () => {
   const bad: [string, (qlen: number) => number[][], string][] = [
     ["a pointer to itself (loop)", (ql) => [[0xc0, ql, ...u16(1), ...u16(1), ...u32(1), ...u16(4), 1, 2, 3, 4]], "dns_pointer_loop"],
+    ["a loop through backward pointers (a label, then a pointer back to it)", (ql) => [A([1, 0x61, 0xc0, ql], "198.51.100.1")], "dns_pointer_loop"],
     ["a forward pointer", (ql) => [[0xc0, ql + 4, ...u16(1), ...u16(1), ...u32(1), ...u16(4), 1, 2, 3, 4]], "dns_pointer_forward"],
     ["a two-pointer loop (the second points forward)", (ql) => [
       A([0xc0, ql + 16 + 2], "198.51.100.1"), // owner: pointer into the next record's owner pointer
@@ -325,6 +326,15 @@ describe("cache (RFC 1035 §7.4, RFC 2308)", () => {
     h.at(5000);
     const [q3] = start(h); // expired: asked again
     expect(done(h, q3)).toEqual([]);
+  });
+
+  it("RFC 2181 §8: a TTL with the top bit set counts as 0; a TTL-0 answer is not cached", () => {
+    const h = setup();
+    const [q, m] = start(h);
+    answer(h, m, message(m, { answers: [A(PQ, "198.51.100.77", 0x80000001)] }));
+    expect(ok(result(h, q))).toEqual({ ttl: 0, addresses: ["198.51.100.77"] });
+    start(h); // asked again
+    expect(h.stat("dns_cache_hits")).toBe(0);
   });
 
   it("DnsCacheEntries 0: no cache; negative answers (RFC 2308) are not cached", () => {
