@@ -311,6 +311,46 @@ describe("RFC 1035 §4.1.4: compression pointers are checked (dropped, counted, 
   }
 });
 
+describe("wire/dns.ts name codec (RFC 1035 §3.1, §4.1.4), called directly", () => {
+  for (const build of ["testing", "testing-mcu"] as const) {
+    it(`fuzz (${build}): dnsReadName on random messages and offsets stays in bounds: a result past the name's start and within the message, at most 255 bytes written`, () => {
+      const h = setup({}, [S1], build);
+      const x = h.s.exports;
+      const io = x.ioBuffer() as number;
+      const mem = () => new Uint8Array(x.memory.buffer);
+      fc.assert(fc.property(fc.uint8Array({ minLength: 1, maxLength: 400 }), fc.nat(), (msg, o) => {
+        const off = o % msg.length;
+        mem().set(msg, io);
+        mem().fill(0xee, io + 1024, io + 1024 + 300);
+        const r = x.dnsReadName(io, msg.length, off, io + 1024);
+        if (r >= 0) {
+          expect(r).toBeGreaterThan(off);
+          expect(r).toBeLessThanOrEqual(msg.length);
+        } else expect(r).toBeGreaterThanOrEqual(-6);
+        expect(mem()[io + 1024 + 255]).toBe(0xee); // never more than 255 bytes
+      }), { numRuns: 3000, seed: 11 });
+    });
+  }
+
+  it("dnsEncodeName then dnsReadName gives the name back, lower-cased (names compare case-insensitively, RFC 1035 §2.3.3)", () => {
+    const h = setup();
+    const x = h.s.exports;
+    const io = x.ioBuffer() as number;
+    const label = fc.stringMatching(/^[A-Za-z0-9_-]{1,63}$/);
+    fc.assert(fc.property(fc.array(label, { minLength: 1, maxLength: 6 }), (labels) => {
+      const name = labels.join(".");
+      const b = Buffer.from(name, "latin1");
+      new Uint8Array(x.memory.buffer).set(b, io);
+      const n = x.dnsEncodeName(io, b.length, io + 512);
+      if (b.length > 253) { expect(n).toBe(-1); return; }
+      expect(n).toBe(b.length + 2);
+      const r = x.dnsReadName(io + 512, n, 0, io + 1024);
+      expect(r).toBe(n);
+      expect(Array.from(new Uint8Array(x.memory.buffer, io + 1024, n))).toEqual(qname(name.toLowerCase()));
+    }), { numRuns: 500, seed: 12 });
+  });
+});
+
 describe("cache (RFC 1035 §7.4, RFC 2308)", () => {
   it("answers from the cache at once (DnsDone from inside dnsQuery, no frame) until the TTL expires in virtual time", () => {
     const h = setup();
@@ -466,7 +506,8 @@ describe("Node host: node:dns-shaped lookup and connect by name (src/lookup.ts)"
     let p: unknown = null;
     a.promises.lookup("device.test").then((x) => { p = x; });
     expect(await a.until(() => p !== null, 1000)).toBe(true);
-    expect(p).toEqual({ address: B_IP, family: 4 }); // from the cache
+    expect(p).toEqual({ address: B_IP, family: 4 });
+    expect(a.stack.stat("dns_cache_hits")).toBe(1); // from the cache
   });
 
   it("more lookups than DnsQueries wait for a slot; connect({ host: name }) resolves through the core", async () => {
