@@ -333,7 +333,7 @@ export class Stack {
   /** Start resolving `name` (A records): a query handle, or a negative Err. */
   dnsQuery(name: string): number {
     const io = this.ioRegion();
-    const b = Buffer.from(name, "latin1");
+    const b = Buffer.from(name, "utf8"); // non-ASCII bytes are refused by the core (-EINVAL)
     if (b.length > 1024) return -Err.EINVAL;
     new Uint8Array(this.memory.buffer, io, b.length).set(b);
     return this.exports.dnsQuery(io, b.length);
