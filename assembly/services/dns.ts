@@ -239,43 +239,47 @@ export function dnsCancel(h: i32): i32 {
   return 0;
 }
 
-/** Count a name decoding failure; always returns false (the reply is dropped). */
-function nameError(e: i32): bool {
-  if (e == DNS_EFORWARD) count(Stat.DnsPointerForward);
-  else if (e == DNS_EBOUNDS) count(Stat.DnsPointerOutOfBounds);
-  else if (e == DNS_ELOOP) count(Stat.DnsPointerLoop);
-  else if (e == DNS_ELABEL) count(Stat.DnsLabelTooLong);
-  else if (e == DNS_ETRUNC) count(Stat.DnsMalformed);
-  else count(Stat.DnsNameTooLong);
-  return false;
+/** The counter for a name decoding failure (a DNS_E* code). */
+function nameStat(e: i32): Stat {
+  if (e == DNS_EFORWARD) return Stat.DnsPointerForward;
+  if (e == DNS_EBOUNDS) return Stat.DnsPointerOutOfBounds;
+  if (e == DNS_ELOOP) return Stat.DnsPointerLoop;
+  if (e == DNS_ELABEL) return Stat.DnsLabelTooLong;
+  if (e == DNS_ETRUNC) return Stat.DnsMalformed;
+  return Stat.DnsNameTooLong;
+}
+
+/** The error a reply's header reports (0 for none): rcode first, then TC. */
+function replyError(m: usize): i32 {
+  let rcode = dnsRcode(m);
+  if (rcode == DNS_RCODE_NXDOMAIN) return -Err.ENOTFOUND;
+  if (rcode == DNS_RCODE_REFUSED) return -Err.EREFUSED;
+  if (rcode != DNS_RCODE_NOERROR) return -Err.ESERVFAIL;
+  if (dnsTc(m) != 0) return -Err.ETRUNCATED;
+  return 0;
 }
 
 /**
- * One datagram of `n` bytes at msgBuf from src:sport on q's socket. Returns true when it
- * ended the query; false when dropped (counted) or ignored.
+ * One datagram of `n` bytes at msgBuf from src:sport on q's socket. Returns 0 (never a DNS counter) when it ended
+ * the query, or the drop counter to increment (the query keeps waiting).
  */
-function reply(q: DnsQ, n: i32, src: u32, sport: u32): bool {
-  count(Stat.DnsRepliesRx);
-  if (src != q.server || sport != <u32>DNS_PORT) { count(Stat.DnsWrongSource); return false; }
-  if (n < DNS_HLEN) { count(Stat.DnsMalformed); return false; }
+function reply(q: DnsQ, n: i32, src: u32, sport: u32): Stat {
+  if (src != q.server || sport != <u32>DNS_PORT) return Stat.DnsWrongSource;
+  if (n < DNS_HLEN) return Stat.DnsMalformed;
   let m = msgBuf;
-  if (dnsQr(m) != 1 || dnsOpcode(m) != 0) { count(Stat.DnsNotReply); return false; }
-  if (dnsId(m) != q.id) { count(Stat.DnsBadId); return false; }
+  if (dnsQr(m) != 1 || dnsOpcode(m) != 0) return Stat.DnsNotReply;
+  if (dnsId(m) != q.id) return Stat.DnsBadId;
   // the question must be ours (RFC 5452 §9.1): name (any case), type, class
-  if (dnsQdcount(m) != 1) { count(Stat.DnsBadQuestion); return false; }
+  if (dnsQdcount(m) != 1) return Stat.DnsBadQuestion;
   let off = dnsReadName(m, n, DNS_HLEN, nameB);
-  if (off < 0) return nameError(off);
-  if (off + 4 > n) { count(Stat.DnsMalformed); return false; }
-  if (!dnsNameEq(nameB, qName(q)) || bswap<u16>(load<u16>(m + <usize>off)) != DNS_TYPE_A ||
-      bswap<u16>(load<u16>(m + <usize>off, 2)) != DNS_CLASS_IN) {
-    count(Stat.DnsBadQuestion); return false;
+  if (off < 0) return nameStat(off);
+  if (off + 4 > n) return Stat.DnsMalformed;
+  if (!dnsNameEq(nameB, qName(q)) || load<u32>(m + <usize>off) != bswap<u32>((<u32>DNS_TYPE_A << 16) | DNS_CLASS_IN)) {
+    return Stat.DnsBadQuestion;
   }
   off += 4;
-  let rcode = dnsRcode(m);
-  if (rcode == DNS_RCODE_NXDOMAIN) { count(Stat.DnsRepliesAccepted); finish(q, -Err.ENOTFOUND); return true; }
-  if (rcode == DNS_RCODE_REFUSED) { count(Stat.DnsRepliesAccepted); finish(q, -Err.EREFUSED); return true; }
-  if (rcode != DNS_RCODE_NOERROR) { count(Stat.DnsRepliesAccepted); finish(q, -Err.ESERVFAIL); return true; }
-  if (dnsTc(m) != 0) { count(Stat.DnsRepliesAccepted); finish(q, -Err.ETRUNCATED); return true; }
+  let err = replyError(m);
+  if (err != 0) { count(Stat.DnsRepliesAccepted); finish(q, err); return 0; }
   // Answer section: follow the CNAME chain from our name (nameA = the name sought), collect A records.
   let an = dnsAncount(m);
   memory.copy(nameA, qName(q), NAME_ROOM);
@@ -287,17 +291,17 @@ function reply(q: DnsQ, n: i32, src: u32, sport: u32): bool {
     let cname = false;
     for (let i = 0; i < an; i++) {
       p = dnsReadName(m, n, p, nameB);
-      if (p < 0) return nameError(p);
+      if (p < 0) return nameStat(p);
       p = dnsReadRr(m, n, p, rr);
-      if (p < 0) { count(Stat.DnsMalformed); return false; }
+      if (p < 0) return Stat.DnsMalformed;
       if (rr.klass != DNS_CLASS_IN || !dnsNameEq(nameB, nameA)) continue;
       if (rr.type == DNS_TYPE_A) {
-        if (rr.rdLen != 4) { count(Stat.DnsMalformed); return false; }
+        if (rr.rdLen != 4) return Stat.DnsMalformed;
         if (rr.ttl < ttl) ttl = rr.ttl;
         if (got < maxAddrs) { store<u32>(addrs + (<usize>got << 2), dnsReadA(m, rr.rdOff)); got++; }
       } else if (rr.type == DNS_TYPE_CNAME && !cname) {
         let e = dnsReadName(m, rr.rdOff + rr.rdLen, rr.rdOff, nameC); // the target lies within its RDATA
-        if (e < 0) return nameError(e);
+        if (e < 0) return nameStat(e);
         if (rr.ttl < ttl) ttl = rr.ttl;
         cname = true;
       }
@@ -308,11 +312,9 @@ function reply(q: DnsQ, n: i32, src: u32, sport: u32): bool {
   }
   count(Stat.DnsRepliesAccepted);
   q.ttl = ttl;
-  if (got == 0) { finish(q, -Err.ENODATA); return true; }
-  q.result = got;
-  cacheStore(q);
-  finish(q, got);
-  return true;
+  if (got > 0) { q.result = got; cacheStore(q); }
+  finish(q, got > 0 ? got : -Err.ENODATA);
+  return 0;
 }
 
 /** Read the query sockets and run the retransmission timers; ms until the next deadline, -1 for none. */
@@ -325,8 +327,10 @@ export function dnsService(): i32 {
     while (!done) {
       let n = udpRecvFrom(q.sock, msgBuf, DNS_UDP_MAX, fromBuf);
       if (n < 0) break;
-      if (load<u32>(fromBuf, 8) > <u32>DNS_UDP_MAX) { count(Stat.DnsRepliesRx); count(Stat.DnsTooLong); continue; }
-      done = reply(q, n, load<u32>(fromBuf), load<u32>(fromBuf, 4));
+      count(Stat.DnsRepliesRx);
+      let drop = load<u32>(fromBuf, 8) > <u32>DNS_UDP_MAX ? Stat.DnsTooLong : reply(q, n, load<u32>(fromBuf), load<u32>(fromBuf, 4));
+      if (drop == 0) done = true;
+      else count(drop);
     }
     if (done) continue;
     if (expired(q.deadline)) {
