@@ -228,6 +228,19 @@ export const functions = [
     name: "dhcpInfo", section: "dhcp", firmware: true, params: [["out", "usize"]], result: "i32",
     doc: "the dhcpInfo fields (table below), one u32 each, at `out`; `-EINVAL` when they would lie outside linear memory, `-ESTATE` (before init)",
   },
+  // --- DNS stub resolver (assembly/services/dns.ts) ---
+  {
+    name: "dnsQuery", section: "dns", params: [["namePtr", "usize"], ["nameLen", "i32"]], result: "i32",
+    doc: "resolve the dotted name of `nameLen` ASCII bytes at `namePtr` (A records, class IN, recursion desired): a query handle; `DnsDone` follows (at once, from inside this call, on a cache hit). `-EINVAL` (empty name, a label empty or over 63 bytes, over 253 bytes, a byte other than letter/digit/`-`/`_`, or outside memory), `-ENOMEM` (`DnsQueries` in flight, or no UDP socket free), `-EHOSTUNREACH` (no DNS server set), `-ESTATE` (before init)",
+  },
+  {
+    name: "dnsResult", section: "dns", params: [["q", "i32"], ["out", "usize"], ["max", "i32"]], result: "i32",
+    doc: "a finished query's answer: the TTL in seconds (u32) at `out`, then up to `max` IPv4 addresses (u32, host order); returns how many addresses (>= 1) and releases the handle. `-EAGAIN` while in flight (the handle stays); the query's error, releasing the handle: `-ENOTFOUND` (NXDOMAIN), `-ENODATA` (no A record), `-ESERVFAIL`, `-EREFUSED`, `-ETRUNCATED` (TC=1: no TCP fallback), `-ETIMEDOUT`; `-EBADF`, `-EINVAL` (`max` < 0 or `out` outside memory)",
+  },
+  {
+    name: "dnsCancel", section: "dns", params: [["q", "i32"]], result: "i32",
+    doc: "forget a query (in flight or finished): its socket closes, no `DnsDone` follows; 0 or `-EBADF`",
+  },
 ];
 
 /** Exported non-function items besides the enum globals below. */
@@ -262,6 +275,11 @@ export const Err = [
   ["ESTATE", 15, "called before init / twice"],
   ["EADDRNOTAVAIL", 16, "the local address went away (connections on it end with this); tcpConnect without an address"],
   ["EMSGSIZE", 17, "a datagram larger than one IP packet at the MTU"],
+  ["ENOTFOUND", 18, "DNS: the name does not exist (NXDOMAIN, rcode 3)"],
+  ["ENODATA", 19, "DNS: the name exists but has no A record"],
+  ["ESERVFAIL", 20, "DNS: the server failed (SERVFAIL, rcode 2; also FORMERR / NOTIMP)"],
+  ["EREFUSED", 21, "DNS: the server refused (REFUSED, rcode 5)"],
+  ["ETRUNCATED", 22, "DNS: the reply was truncated (TC=1; no TCP fallback)"],
 ];
 
 /** Kinds passed to the host's event(sock, kind, arg): name, number, sock, arg, meaning. C prefix WT_EV_. */
@@ -277,6 +295,7 @@ export const EventKind = [
   { name: "EchoReply", value: 9, sock: "-1", arg: "ICMP sequence number of the reply", doc: "ICMP echo reply received" },
   { name: "AddressChanged", value: 10, sock: "-1", arg: "what changed: 1 address/prefix, 2 gateway, 4 DNS", doc: "the interface's configuration changed (ifaceSetIpv4, ifaceClearIpv4, ifaceSetDns)" },
   { name: "DhcpState", value: 11, sock: "-1", arg: "the DHCP client's new state (dhcpInfo's state numbers)", doc: "the DHCP client changed state" },
+  { name: "DnsDone", value: 12, sock: "DNS query handle", arg: "addresses found (> 0) or -Err", doc: "a DNS query finished: read it with dnsResult" },
 ];
 
 /** TCP states (RFC 9293): numbers returned by tcpState and carried by State events. C prefix WT_TCP_. */
@@ -339,6 +358,11 @@ export const Cfg = [
   { name: "ReasmTimeoutMs", key: 33, default: 30000, doc: "reassembly timeout from a datagram's first fragment to arrive (1..120000; Linux's 30 s, below RFC 1122 §3.3.2's suggested 60-120 s to free slots sooner); then `ipv4_reasm_timeout` and ICMP Time Exceeded code 1 if the offset-0 fragment had arrived" },
   { name: "FragMaxBytes", key: 34, default: 65515, doc: "largest IPv4 payload (transport header included) sent as fragments when it exceeds MTU - 20 (UDP, ICMP echo; never TCP); 0 = no fragmentation (`-EMSGSIZE` past the MTU). At most 65515" },
   { name: "DhcpFlags", key: 35, default: 0, doc: "DHCP client: bit 0 asks servers to broadcast replies (the BROADCAST flag), bit 1 skips RFC 5227 address conflict detection, bit 2 waits a random 1-10 s before the first DISCOVER (RFC 2131 §4.4.1 SHOULD; off by default so a lone board starts at once)" },
+  { name: "DnsQueries", key: 36, default: 2, doc: "DNS queries in flight at once (0..64; 0 = no resolver); each holds one UDP socket from `UdpSockets` while in flight" },
+  { name: "DnsMaxAddrs", key: 37, default: 4, doc: "A records kept per answer (1..32)" },
+  { name: "DnsCacheEntries", key: 38, default: 4, doc: "cached answers (0..64; 0 = no cache); each lives for the answer's minimum TTL" },
+  { name: "DnsTimeoutMs", key: 39, default: 2000, doc: "first retransmission timeout of a DNS query (100..60000); doubled after each round through the servers" },
+  { name: "DnsTries", key: 40, default: 4, doc: "transmissions of a query in all, rotating through the servers (1..16), before ETIMEDOUT" },
 ];
 
 /** tcpSetOption(h, opt, value) options. C prefix WT_TCP_OPT_. */

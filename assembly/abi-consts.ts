@@ -24,6 +24,11 @@ export const enum Err {
   ESTATE = 15, // called before init / twice
   EADDRNOTAVAIL = 16, // the local address went away (connections on it end with this); tcpConnect without an address
   EMSGSIZE = 17, // a datagram larger than one IP packet at the MTU
+  ENOTFOUND = 18, // DNS: the name does not exist (NXDOMAIN, rcode 3)
+  ENODATA = 19, // DNS: the name exists but has no A record
+  ESERVFAIL = 20, // DNS: the server failed (SERVFAIL, rcode 2; also FORMERR / NOTIMP)
+  EREFUSED = 21, // DNS: the server refused (REFUSED, rcode 5)
+  ETRUNCATED = 22, // DNS: the reply was truncated (TC=1; no TCP fallback)
 }
 
 /** Kinds passed to the host's event(sock, kind, arg) import. */
@@ -39,6 +44,7 @@ export const enum EventKind {
   EchoReply = 9, // ICMP echo reply received
   AddressChanged = 10, // the interface's configuration changed (ifaceSetIpv4, ifaceClearIpv4, ifaceSetDns)
   DhcpState = 11, // the DHCP client changed state
+  DnsDone = 12, // a DNS query finished: read it with dnsResult
 }
 
 /** TCP states (RFC 9293); tcpState() and State events carry these numbers. */
@@ -94,7 +100,12 @@ export const enum Cfg {
   ReasmTimeoutMs = 33, // reassembly timeout from a datagram's first fragment to arrive (1..120000
   FragMaxBytes = 34, // largest IPv4 payload (transport header included) sent as fragments when it exceeds MTU - 20 (UDP, ICMP echo
   DhcpFlags = 35, // DHCP client: bit 0 asks servers to broadcast replies (the BROADCAST flag), bit 1 skips RFC 5227 address conflict detection, bit 2 waits a random 1-10 s before the first DISCOVER (RFC 2131 §4.4.1 SHOULD
-  COUNT = 36,
+  DnsQueries = 36, // DNS queries in flight at once (0..64
+  DnsMaxAddrs = 37, // A records kept per answer (1..32)
+  DnsCacheEntries = 38, // cached answers (0..64; 0 = no cache); each lives for the answer's minimum TTL
+  DnsTimeoutMs = 39, // first retransmission timeout of a DNS query (100..60000)
+  DnsTries = 40, // transmissions of a query in all, rotating through the servers (1..16), before ETIMEDOUT
+  COUNT = 41,
 }
 
 /** tcpSetOption option numbers. */
@@ -231,4 +242,9 @@ export function cfgStoreDefaults(values: usize): void {
   store<u32>(values + (<usize>Cfg.ReasmTimeoutMs << 2), 30000);
   store<u32>(values + (<usize>Cfg.FragMaxBytes << 2), 65515);
   store<u32>(values + (<usize>Cfg.DhcpFlags << 2), 0);
+  store<u32>(values + (<usize>Cfg.DnsQueries << 2), 2);
+  store<u32>(values + (<usize>Cfg.DnsMaxAddrs << 2), 4);
+  store<u32>(values + (<usize>Cfg.DnsCacheEntries << 2), 4);
+  store<u32>(values + (<usize>Cfg.DnsTimeoutMs << 2), 2000);
+  store<u32>(values + (<usize>Cfg.DnsTries << 2), 4);
 }

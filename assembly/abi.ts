@@ -36,6 +36,7 @@ export function init(): i32 {
   if (!socketsInit()) return -Err.ENOMEM;
   if (!udpInit()) return -Err.ENOMEM;
   if (!dhcpInit()) return -Err.ENOMEM;
+  if (!dnsInit()) return -Err.ENOMEM;
   poolSeal();
   initialized = true;
   return 0;
@@ -49,6 +50,7 @@ export function input(len: i32, now: u32): void {
   if (!initialized) return;
   ifaceInput(len, now);
   dhcpRun();
+  dnsService(); // replies on the resolver's sockets are read at once
 }
 
 /** Run timers at time `now`; returns ms until the next deadline, -1 if none. */
@@ -57,7 +59,10 @@ export function poll(now: u32): i32 {
   let next = ifacePoll(now);
   dhcpRun();
   let d = dhcpDeadline();
-  return d < 0 ? next : next < 0 || d < next ? d : next;
+  if (d >= 0 && (next < 0 || d < next)) next = d;
+  let q = dnsService();
+  if (q >= 0 && (next < 0 || q < next)) next = q;
+  return next;
 }
 
 /**
@@ -148,3 +153,6 @@ export function dhcpInfo(out: usize): i32 {
   dhcpInfoWrite(out);
   return 0;
 }
+// The DNS stub resolver (assembly/services/dns.ts; documented in docs/abi.md "DNS stub resolver").
+import { dnsInit, dnsService } from "./services/dns";
+export { dnsQuery, dnsResult, dnsCancel } from "./services/dns";

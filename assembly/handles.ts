@@ -1,14 +1,14 @@
-// The socket set's handle encoding (a leaf module: tcp/, udp.ts and hosts share it).
+// The socket set's handle encoding (a leaf module: tcp/, udp.ts, services/ and hosts share it).
 //
 //   bit 31      0 (handles are positive i32; negative results are -Err)
 //   bits 28-30  0 (reserved)
-//   bits 25-27  kind: TCP 1, UDP 2 (RAW 3, ICMP 4 reserved)
+//   bits 25-27  kind: TCP 1, UDP 2 (RAW 3, ICMP 4 reserved), DNS 5 (a resolver query)
 //   bits 10-24  generation of the slot, 1..0x7fff (bumped on every reuse)
 //   bits 0-9    slot in the kind's pool (pools hold at most 1024 entries)
 //
 // A handle of another kind, an unused slot or an old generation is -EBADF, never another socket.
 
-export const enum HandleKind { TCP = 1, UDP = 2, RAW = 3, ICMP = 4 }
+export const enum HandleKind { TCP = 1, UDP = 2, RAW = 3, ICMP = 4, DNS = 5 }
 
 export const HANDLE_SLOT_BITS: i32 = 10;
 export const HANDLE_SLOT_MASK: i32 = (1 << HANDLE_SLOT_BITS) - 1;

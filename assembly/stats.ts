@@ -26,6 +26,10 @@ export const enum Stat {
   DhcpTx, DhcpRx, DhcpTruncated, DhcpBadCookie, DhcpBadOption, DhcpOverload, DhcpNoMsgType, DhcpBadOp,
   DhcpBadXid, DhcpBadChaddr, DhcpBadPort, DhcpUnexpected, DhcpBadOffer, DhcpOffersRx, DhcpAcksRx, DhcpNaksRx,
   DhcpRetransmits, DhcpAcdProbesTx, DhcpAcdConflicts, DhcpDeclinesTx, DhcpReleasesTx, DhcpLeaseExpired,
+  // --- dns ---
+  DnsQueriesTx, DnsRetransmits, DnsTimeouts, DnsRepliesRx, DnsRepliesAccepted, DnsCacheHits,
+  DnsWrongSource, DnsBadId, DnsBadQuestion, DnsNotReply, DnsMalformed, DnsTooLong, DnsPointerForward,
+  DnsPointerOutOfBounds, DnsPointerLoop, DnsLabelTooLong, DnsNameTooLong, DnsCnameTooDeep,
   // --- tcp (wire) ---
   TcpRx, TcpTx, TcpTruncated, TcpBadOffset, TcpBadChecksum, TcpBadOption,
   // --- tcp (engine) ---
@@ -59,6 +63,9 @@ udp_rx,udp_truncated,udp_bad_length,udp_bad_checksum,udp_no_port,udp_queue_full,
 dhcp_tx,dhcp_rx,dhcp_truncated,dhcp_bad_cookie,dhcp_bad_option,dhcp_overload,dhcp_no_msg_type,dhcp_bad_op,\
 dhcp_bad_xid,dhcp_bad_chaddr,dhcp_bad_port,dhcp_unexpected,dhcp_bad_offer,dhcp_offers_rx,dhcp_acks_rx,dhcp_naks_rx,\
 dhcp_retransmits,dhcp_acd_probes_tx,dhcp_acd_conflicts,dhcp_declines_tx,dhcp_releases_tx,dhcp_lease_expired,\
+dns_queries_tx,dns_retransmits,dns_timeouts,dns_replies_rx,dns_replies_accepted,dns_cache_hits,\
+dns_wrong_source,dns_bad_id,dns_bad_question,dns_not_reply,dns_malformed,dns_too_long,dns_pointer_forward,\
+dns_pointer_out_of_bounds,dns_pointer_loop,dns_label_too_long,dns_name_too_long,dns_cname_too_deep,\
 tcp_rx,tcp_tx,tcp_truncated,tcp_bad_offset,tcp_bad_checksum,tcp_bad_option,\
 tcp_no_socket,tcp_rst_tx,tcp_rst_rx,tcp_bad_seq,tcp_bad_ack,tcp_challenge_ack,tcp_challenge_ack_limited,\
 tcp_syn_backlog_full,tcp_syn_cookies_tx,tcp_syn_cookies_ok,tcp_syn_cookies_bad,tcp_paws_drop,\

@@ -6,6 +6,7 @@ export { dissect, dissectFieldCount, dissectFieldNames } from "./dissect";
 export { ifaceRxCapacity, ifaceTxBuffer, ifaceRegionEnd, arpLookup, arpQueued, testUdpSend } from "./iface";
 export { statsBase } from "./stats";
 export { udpEmit } from "./wire/udp";
+export { dnsReadName, dnsEncodeName } from "./wire/dns";
 export { tcpParseAt, tcpParseAt6 } from "./wire/tcp";
 export { twCount } from "./tcp/timewait";
 import { tupleHash } from "./tcp/isn";

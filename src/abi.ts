@@ -25,6 +25,11 @@ export const Err = {
   ESTATE: 15, // called before init / twice
   EADDRNOTAVAIL: 16, // the local address went away (connections on it end with this); tcpConnect without an address
   EMSGSIZE: 17, // a datagram larger than one IP packet at the MTU
+  ENOTFOUND: 18, // DNS: the name does not exist (NXDOMAIN, rcode 3)
+  ENODATA: 19, // DNS: the name exists but has no A record
+  ESERVFAIL: 20, // DNS: the server failed (SERVFAIL, rcode 2; also FORMERR / NOTIMP)
+  EREFUSED: 21, // DNS: the server refused (REFUSED, rcode 5)
+  ETRUNCATED: 22, // DNS: the reply was truncated (TC=1; no TCP fallback)
 } as const;
 export type ErrName = keyof typeof Err;
 /** Err number -> name (OK excluded). */
@@ -46,6 +51,11 @@ export const ERR_NAMES: Readonly<Record<number, string>> = {
   15: "ESTATE",
   16: "EADDRNOTAVAIL",
   17: "EMSGSIZE",
+  18: "ENOTFOUND",
+  19: "ENODATA",
+  20: "ESERVFAIL",
+  21: "EREFUSED",
+  22: "ETRUNCATED",
 };
 
 /** Kinds passed to the event(sock, kind, arg) import. */
@@ -61,6 +71,7 @@ export const EventKind = {
   EchoReply: 9, // ICMP echo reply received
   AddressChanged: 10, // the interface's configuration changed (ifaceSetIpv4, ifaceClearIpv4, ifaceSetDns)
   DhcpState: 11, // the DHCP client changed state
+  DnsDone: 12, // a DNS query finished: read it with dnsResult
 } as const;
 
 /** TCP states (RFC 9293), as returned by tcpState and carried by State events. */
@@ -121,10 +132,15 @@ export const Cfg = {
   ReasmTimeoutMs: 33, // reassembly timeout from a datagram's first fragment to arrive (1..120000; Linux's 30 s, below RFC 1122 §3.3.2's suggested 60-120 s to free slots sooner); then `ipv4_reasm_timeout` and ICMP Time Exceeded code 1 if the offset-0 fragment had arrived
   FragMaxBytes: 34, // largest IPv4 payload (transport header included) sent as fragments when it exceeds MTU - 20 (UDP, ICMP echo; never TCP); 0 = no fragmentation (`-EMSGSIZE` past the MTU). At most 65515
   DhcpFlags: 35, // DHCP client: bit 0 asks servers to broadcast replies (the BROADCAST flag), bit 1 skips RFC 5227 address conflict detection, bit 2 waits a random 1-10 s before the first DISCOVER (RFC 2131 §4.4.1 SHOULD; off by default so a lone board starts at once)
+  DnsQueries: 36, // DNS queries in flight at once (0..64; 0 = no resolver); each holds one UDP socket from `UdpSockets` while in flight
+  DnsMaxAddrs: 37, // A records kept per answer (1..32)
+  DnsCacheEntries: 38, // cached answers (0..64; 0 = no cache); each lives for the answer's minimum TTL
+  DnsTimeoutMs: 39, // first retransmission timeout of a DNS query (100..60000); doubled after each round through the servers
+  DnsTries: 40, // transmissions of a query in all, rotating through the servers (1..16), before ETIMEDOUT
 } as const;
 export type CfgName = keyof typeof Cfg;
 /** Number of config keys. */
-export const CFG_COUNT = 36;
+export const CFG_COUNT = 41;
 /** The value each key has when never set. */
 export const CFG_DEFAULTS: Readonly<Record<CfgName, number>> = {
   MacHi: 0x0200,
@@ -163,6 +179,11 @@ export const CFG_DEFAULTS: Readonly<Record<CfgName, number>> = {
   ReasmTimeoutMs: 30000,
   FragMaxBytes: 65515,
   DhcpFlags: 0,
+  DnsQueries: 2,
+  DnsMaxAddrs: 4,
+  DnsCacheEntries: 4,
+  DnsTimeoutMs: 2000,
+  DnsTries: 4,
 };
 
 /** tcpSetOption option numbers. */
@@ -301,6 +322,12 @@ export interface Exports {
   dhcpStop(release: number): number;
   /** the dhcpInfo fields (table below), one u32 each, at `out`; `-EINVAL` when they would lie outside linear memory, `-ESTATE` (before init) */
   dhcpInfo(out: number): number;
+  /** resolve the dotted name of `nameLen` ASCII bytes at `namePtr` (A records, class IN, recursion desired): a query handle; `DnsDone` follows (at once, from inside this call, on a cache hit). `-EINVAL` (empty name, a label empty or over 63 bytes, over 253 bytes, a byte other than letter/digit/`-`/`_`, or outside memory), `-ENOMEM` (`DnsQueries` in flight, or no UDP socket free), `-EHOSTUNREACH` (no DNS server set), `-ESTATE` (before init) */
+  dnsQuery(namePtr: number, nameLen: number): number;
+  /** a finished query's answer: the TTL in seconds (u32) at `out`, then up to `max` IPv4 addresses (u32, host order); returns how many addresses (>= 1) and releases the handle. `-EAGAIN` while in flight (the handle stays); the query's error, releasing the handle: `-ENOTFOUND` (NXDOMAIN), `-ENODATA` (no A record), `-ESERVFAIL`, `-EREFUSED`, `-ETRUNCATED` (TC=1: no TCP fallback), `-ETIMEDOUT`; `-EBADF`, `-EINVAL` (`max` < 0 or `out` outside memory) */
+  dnsResult(q: number, out: number, max: number): number;
+  /** forget a query (in flight or finished): its socket closes, no `DnsDone` follows; 0 or `-EBADF` */
+  dnsCancel(q: number): number;
 }
 
 /** Names of the exported functions, in declaration order. */
@@ -349,4 +376,7 @@ export const EXPORT_NAMES = [
   "dhcpStart",
   "dhcpStop",
   "dhcpInfo",
+  "dnsQuery",
+  "dnsResult",
+  "dnsCancel",
 ] as const satisfies readonly (keyof Exports)[];

@@ -11,3 +11,5 @@ export { createStack, NetStack, Server, Socket, runSim, formatSockets, netError 
 export type { CreateStackOptions, ConnectOptions, ServerOptions, ListenOptions, SocketInfo, StateChange, NetError, EmulatedDriver, TapDriver } from "./net.js";
 export { Socket as DgramSocket, createSocket } from "./dgram.js";
 export type { RemoteInfo, AddressInfo as DgramAddressInfo, SocketOptions as DgramSocketOptions } from "./dgram.js";
+export { Lookup, lookupError } from "./lookup.js";
+export type { LookupOptions, LookupAddress, LookupOneCallback, LookupAllCallback } from "./lookup.js";

@@ -28,6 +28,7 @@ import {
 import { Link, Sim } from "./links/emulated.js";
 import { TapLink, TapLinkOptions } from "./links/tap.js";
 import { PcapWriter } from "./pcap.js";
+import { Lookup, type LookupAddress, type LookupAllCallback, type LookupOneCallback, type LookupOptions } from "./lookup.js";
 import { createSocket as createDgramSocket, Socket as DgramSocket, type RemoteInfo, type SocketOptions as DgramOptions } from "./dgram.js";
 
 /** u32 fields per row of tcpTimeWaitList: local port, remote IPv4, remote port, ms left. */
@@ -201,6 +202,8 @@ function ioChunk(ioLen: number): number { return Math.max(1, ioLen); }
 export class NetStack extends EventEmitter {
   /** The underlying core wrapper (raw ABI, counters). */
   readonly stack: Stack;
+  /** @internal The DNS lookups (src/lookup.ts). */
+  readonly resolver: Lookup;
   /** Our IPv4 address ("0.0.0.0" when none); follows setIpv4/clearIpv4 (an 'address' event tells). */
   address: string;
   prefix: number;
@@ -284,6 +287,7 @@ export class NetStack extends EventEmitter {
     }
     this.stack.onEvents((h, kind, arg) => this.onEvent(h, kind, arg));
     this.stack.init();
+    this.resolver = new Lookup(this.stack, () => this.wake());
     this.ex = this.stack.exports;
     this.io = this.ex.ioBuffer();
     this.ioLen = config.IoBuf ?? 65536; // the core's default I/O region size
@@ -326,6 +330,22 @@ export class NetStack extends EventEmitter {
   setDns(servers: string[]): void {
     const r = this.stack.setDns(servers);
     if (r !== 0) throw netError(codeOf(-r), "setDns");
+  }
+
+  /**
+   * node:dns lookup(hostname, [options], callback) through the core's resolver (the DNS servers
+   * set by setDns / DHCP). IPv4 only; `all: true` gives every address. See src/lookup.ts.
+   */
+  lookup(hostname: string, cb: LookupOneCallback): void;
+  lookup(hostname: string, opts: LookupOptions & { all: true }, cb: LookupAllCallback): void;
+  lookup(hostname: string, opts: LookupOptions | number, cb: LookupOneCallback): void;
+  lookup(hostname: string, a: LookupOptions | number | LookupOneCallback, b?: LookupOneCallback | LookupAllCallback): void {
+    this.resolver.lookup(hostname, a, b);
+  }
+
+  /** node:dns/promises-shaped: `await net.promises.lookup(name, { all: true })`. */
+  get promises(): { lookup(hostname: string, opts?: LookupOptions | number): Promise<LookupAddress | LookupAddress[]> } {
+    return { lookup: (hostname, opts) => this.resolver.lookupAsync(hostname, opts as LookupOptions) };
   }
 
   /** The interface's configuration (address, prefix, gateway, DNS, multicast table use). */
@@ -495,6 +515,7 @@ export class NetStack extends EventEmitter {
       queueMicrotask(() => this.emit("dhcp", name));
       return;
     }
+    if (kind === EventKind.DnsDone) { this.resolver.done(h); return; }
     if (kind === EventKind.AddressChanged) {
       const info = this.stack.ifaceInfo();
       this.address = info.address ?? "0.0.0.0";
@@ -638,7 +659,15 @@ export class Socket extends Duplex {
     const port = opts.port;
     let ip: number;
     try { ip = ipToU32(host); } catch {
-      process.nextTick(() => this.destroy(netError("EINVAL", "connect", host, port)));
+      // a name: resolve it (src/lookup.ts), then connect to the first address
+      this.connecting = true;
+      net.resolver.resolve4(host, (err, addrs) => {
+        if (this.destroyed) return;
+        this.connecting = false;
+        if (err) { this.destroy(err); return; }
+        this.emit("lookup", null, addrs[0], 4, host);
+        this.connect({ ...opts, host: addrs[0] });
+      });
       return this;
     }
     const fail = (r: number, syscall: string) => {

@@ -9,7 +9,7 @@ import { readFileSync } from "node:fs";
 import { randomFillSync } from "node:crypto";
 import { instantiateSync } from "@assemblyscript/loader";
 import { Prng } from "./prng.js";
-import { Cfg, DHCP_INFO_NAMES, type DhcpInfoRaw, ERR_NAMES, type Exports, IFACE_INFO_NAMES, type IfaceInfoRaw, type Imports, UDP_INFO_NAMES, type UdpInfo } from "./abi.js";
+import { Cfg, DHCP_INFO_NAMES, type DhcpInfoRaw, Err, ERR_NAMES, type Exports, IFACE_INFO_NAMES, type IfaceInfoRaw, type Imports, UDP_INFO_NAMES, type UdpInfo } from "./abi.js";
 
 export type BuildName = "node" | "mcu" | "debug" | "testing" | "testing-mcu";
 
@@ -36,10 +36,13 @@ export const DHCP_STATE_NAMES = [
  * Socket handles carry their kind (assembly/handles.ts): kind << 25 | generation << 10 | slot.
  * Events carry the full handle, so hosts route them by handle (a UDP and a TCP handle never collide).
  */
-export const HandleKind = { TCP: 1, UDP: 2, RAW: 3, ICMP: 4 } as const;
+export const HandleKind = { TCP: 1, UDP: 2, RAW: 3, ICMP: 4, DNS: 5 } as const;
 
 /** The kind of a socket handle (0 for -1 and other non-handles). */
 export function handleKind(h: number): number { return h > 0 ? h >>> 25 : 0; }
+
+/** A DNS answer read by Stack.dnsResult. */
+export interface DnsAnswer { ttl: number; addresses: string[] }
 
 /** One datagram read by Stack.udpRecvFrom. */
 export interface UdpDatagram {
@@ -328,6 +331,31 @@ export class Stack {
     if (io === 0 || this.ioLen < 32) throw new Error("the core has no I/O region (Cfg.IoBuf = 0)");
     return io;
   }
+
+  // -------------------------------------------------------------------------
+  // DNS stub resolver (docs/abi.md "DNS stub resolver"): the name and the answer pass through
+  // the I/O region. A DnsDone event (sock = the query handle) says when dnsResult has an answer.
+
+  /** Start resolving `name` (A records): a query handle, or a negative Err. */
+  dnsQuery(name: string): number {
+    const io = this.ioRegion();
+    const b = Buffer.from(name, "utf8"); // non-ASCII bytes are refused by the core (-EINVAL)
+    if (b.length > 1024) return -Err.EINVAL;
+    new Uint8Array(this.memory.buffer, io, b.length).set(b);
+    return this.exports.dnsQuery(io, b.length);
+  }
+
+  /** A finished query's addresses and TTL (the handle is released), or a negative Err (-EAGAIN: in flight). */
+  dnsResult(q: number, max = 32): DnsAnswer | number {
+    const io = this.ioRegion();
+    const n = this.exports.dnsResult(q, io, max);
+    if (n < 0) return n;
+    const v = new Uint32Array(this.memory.buffer, io, n + 1);
+    return { ttl: v[0], addresses: Array.from(v.subarray(1), (a) => u32ToIp(a)) };
+  }
+
+  /** Forget a query (no DnsDone follows); 0 or -EBADF. */
+  dnsCancel(q: number): number { return this.exports.dnsCancel(q); }
 
   /** A new UDP socket handle, or a negative Err. */
   udpOpen(): number { return this.exports.udpOpen(); }

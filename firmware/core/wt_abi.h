@@ -60,6 +60,9 @@
  *   udpRecvFrom(h, ptr, max, out)
  *   udpClose(h)
  *   udpInfo(h, out)
+ *   dnsQuery(namePtr, nameLen)
+ *   dnsResult(q, out, max)
+ *   dnsCancel(q)
  */
 
 /* The module's imports (module "env"; all i32, no results): X(name, arity). */
@@ -114,7 +117,12 @@ enum {
   WT_CFG_REASM_TIMEOUT_MS = 33,
   WT_CFG_FRAG_MAX_BYTES = 34,
   WT_CFG_DHCP_FLAGS = 35,
-  WT_CFG_COUNT = 36
+  WT_CFG_DNS_QUERIES = 36,
+  WT_CFG_DNS_MAX_ADDRS = 37,
+  WT_CFG_DNS_CACHE_ENTRIES = 38,
+  WT_CFG_DNS_TIMEOUT_MS = 39,
+  WT_CFG_DNS_TRIES = 40,
+  WT_CFG_COUNT = 41
 };
 
 /* The value of each key when never set. */
@@ -154,6 +162,11 @@ enum {
 #define WT_CFG_REASM_TIMEOUT_MS_DEFAULT 30000u
 #define WT_CFG_FRAG_MAX_BYTES_DEFAULT 65515u
 #define WT_CFG_DHCP_FLAGS_DEFAULT 0u
+#define WT_CFG_DNS_QUERIES_DEFAULT 2u
+#define WT_CFG_DNS_MAX_ADDRS_DEFAULT 4u
+#define WT_CFG_DNS_CACHE_ENTRIES_DEFAULT 4u
+#define WT_CFG_DNS_TIMEOUT_MS_DEFAULT 2000u
+#define WT_CFG_DNS_TRIES_DEFAULT 4u
 
 /* Error codes, returned negated (Err). */
 enum {
@@ -174,7 +187,12 @@ enum {
   WT_EHOSTUNREACH = 14,
   WT_ESTATE = 15,
   WT_EADDRNOTAVAIL = 16,
-  WT_EMSGSIZE = 17
+  WT_EMSGSIZE = 17,
+  WT_ENOTFOUND = 18,
+  WT_ENODATA = 19,
+  WT_ESERVFAIL = 20,
+  WT_EREFUSED = 21,
+  WT_ETRUNCATED = 22
 };
 
 /* Kinds of the event(sock, kind, arg) import (EventKind). */
@@ -189,7 +207,8 @@ enum {
   WT_EV_STATE = 8,
   WT_EV_ECHO_REPLY = 9,
   WT_EV_ADDRESS_CHANGED = 10,
-  WT_EV_DHCP_STATE = 11
+  WT_EV_DHCP_STATE = 11,
+  WT_EV_DNS_DONE = 12
 };
 
 /* TCP states (RFC 9293 names; numbers used by tcpState and State events). */

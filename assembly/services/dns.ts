@@ -1,0 +1,346 @@
+// The DNS stub resolver (RFC 1035 §7, RFC 1536, RFC 5452): A queries, class IN, RD=1, to the
+// interface's DNS servers (iface.ts ifaceDns), each query on its own UDP socket bound to a random
+// ephemeral port with a random 16-bit ID from the stack's keyed PRNG (RFC 5452 §9.2). A reply is
+// accepted only from the server queried, from port 53, to that socket, with that ID and the same
+// question (RFC 5452 §9.1); anything else is dropped and counted, and the query keeps waiting.
+//
+// Sits on UDP sockets and the interface's accessors like any application; abi.ts calls
+// dnsService() after every input and poll (it reads the query sockets and runs the timers).
+// Pools (queries, cache) are reserved by dnsInit at init; nothing is allocated later.
+//
+// Behaviour: retransmission after DnsTimeoutMs, rotating through the servers; the timeout doubles
+// after each full round (capped at 8x); DnsTries transmissions in all, then ETIMEDOUT. NXDOMAIN,
+// SERVFAIL (and FORMERR / NOTIMP), REFUSED end the query with ENOTFOUND / ESERVFAIL / EREFUSED
+// (no retry elsewhere); TC=1 ends it with ETRUNCATED (no TCP fallback). Positive answers are
+// cached for their minimum TTL (capped at one day); negative answers are not cached.
+import { cfg, Cfg } from "../config";
+import { poolAlloc } from "../pool";
+import { count, Stat } from "../stats";
+import { Err, EventKind } from "../errors";
+import { hostEvent } from "../host";
+import { netNow } from "../netif";
+import { ifaceDns } from "../iface";
+import { udpOpen, udpBind, udpSendTo, udpRecvFrom, udpClose } from "../udp";
+import { randomU32 } from "../tcp/isn";
+import { HandleKind, handleEncode, handleGen, handleKind, handleNextGen, handleSlot } from "../handles";
+import {
+  DNS_HLEN, DNS_PORT, DNS_UDP_MAX, DNS_TYPE_A, DNS_TYPE_CNAME, DNS_CLASS_IN, DNS_RCODE_NOERROR,
+  DNS_RCODE_NXDOMAIN, DNS_RCODE_REFUSED, DNS_ETRUNC, DNS_EFORWARD, DNS_EBOUNDS, DNS_ELOOP, DNS_ELABEL,
+  DnsRr, dnsEncodeName, dnsEmitQuery, dnsReadName, dnsNameEq, dnsNameLen, dnsReadRr, dnsReadA,
+  dnsId, dnsQr, dnsOpcode, dnsTc, dnsRcode, dnsQdcount, dnsAncount,
+} from "../wire/dns";
+
+const DNS_SERVERS: i32 = 3;
+/** CNAME links followed within one reply. */
+export const DNS_CNAME_MAX: i32 = 8;
+/** TTLs are capped here (seconds) so expiry times stay wrap-safe. */
+const TTL_CAP: u32 = 86400;
+const NAME_ROOM: usize = 256;
+
+const Q_FREE: u8 = 0;
+const Q_INFLIGHT: u8 = 1;
+const Q_DONE: u8 = 2;
+
+@unmanaged class DnsQ {
+  state: u8; tries: u8; pad: u16;
+  gen: u16; id: u16;
+  sock: i32;
+  server: u32;
+  deadline: u32;
+  result: i32;   // count of addresses or -Err once done
+  ttl: u32;      // seconds
+}
+const Q_HDR: usize = 32;
+
+@unmanaged class DnsC {
+  used: u32;
+  expires: u32;  // netNow ms
+  count: i32;
+  pad: u32;
+}
+const C_HDR: usize = 16;
+
+let ready = false;
+let nQ: i32 = 0;
+let nC: i32 = 0;
+let maxAddrs: i32 = 0;
+let qStride: usize = 0;
+let cStride: usize = 0;
+let qBase: usize = 0;
+let cBase: usize = 0;
+
+const msgBuf: usize = memory.data(DNS_UDP_MAX + 16, 16); // a query being built / a reply read
+const fromBuf: usize = memory.data(16, 4);
+const nameA: usize = memory.data(<i32>NAME_ROOM, 4);
+const nameB: usize = memory.data(<i32>NAME_ROOM, 4);
+const nameC: usize = memory.data(<i32>NAME_ROOM, 4);
+const rr: DnsRr = changetype<DnsRr>(memory.data(offsetof<DnsRr>(), 4));
+
+/** Reserve the query pool and the cache. Called once by init(). */
+export function dnsInit(): bool {
+  let q = cfg(Cfg.DnsQueries), m = cfg(Cfg.DnsMaxAddrs), c = cfg(Cfg.DnsCacheEntries);
+  let t = cfg(Cfg.DnsTimeoutMs), tries = cfg(Cfg.DnsTries);
+  if (q > 64 || m < 1 || m > 32 || c > 64 || t < 100 || t > 60000 || tries < 1 || tries > 16) return false;
+  nQ = <i32>q; nC = <i32>c; maxAddrs = <i32>m;
+  qStride = Q_HDR + NAME_ROOM + (<usize>m << 2);
+  cStride = C_HDR + NAME_ROOM + (<usize>m << 2);
+  ready = true;
+  if (nQ > 0) { qBase = poolAlloc(<usize>nQ * qStride); if (qBase == 0) return false; }
+  if (nC > 0) { cBase = poolAlloc(<usize>nC * cStride); if (cBase == 0) return false; }
+  return true;
+}
+
+@inline function qAt(i: i32): DnsQ { return changetype<DnsQ>(qBase + <usize>i * qStride); }
+@inline function qName(q: DnsQ): usize { return changetype<usize>(q) + Q_HDR; }
+@inline function qAddrs(q: DnsQ): usize { return changetype<usize>(q) + Q_HDR + NAME_ROOM; }
+@inline function qSlot(q: DnsQ): i32 { return <i32>((changetype<usize>(q) - qBase) / qStride); }
+@inline function qHandle(q: DnsQ): i32 { return handleEncode(HandleKind.DNS, <i32>q.gen, qSlot(q)); }
+@inline function cAt(i: i32): DnsC { return changetype<DnsC>(cBase + <usize>i * cStride); }
+@inline function cName(c: DnsC): usize { return changetype<usize>(c) + C_HDR; }
+@inline function cAddrs(c: DnsC): usize { return changetype<usize>(c) + C_HDR + NAME_ROOM; }
+@inline function expired(t: u32): bool { return <i32>(t - netNow) <= 0; }
+
+function fromHandle(h: i32): DnsQ | null {
+  if (handleKind(h) != HandleKind.DNS) return null;
+  let i = handleSlot(h);
+  if (i >= nQ) return null;
+  let q = qAt(i);
+  if (q.state == Q_FREE || <i32>q.gen != handleGen(h)) return null;
+  return q;
+}
+
+function validRange(ptr: usize, len: i32): bool {
+  if (len < 0) return false;
+  let end = ptr + <usize>len;
+  return end >= ptr && end <= (<usize>memory.size() << 16);
+}
+
+function serverCount(): i32 {
+  let n = 0;
+  for (let i = 0; i < DNS_SERVERS; i++) if (ifaceDns(i) != 0) n++;
+  return n;
+}
+
+/** The k-th set server (k < serverCount()). */
+function serverAt(k: i32): u32 {
+  for (let i = 0; i < DNS_SERVERS; i++) {
+    let a = ifaceDns(i);
+    if (a == 0) continue;
+    if (k == 0) return a;
+    k--;
+  }
+  return 0;
+}
+
+function finish(q: DnsQ, result: i32): void {
+  q.state = Q_DONE;
+  q.result = result;
+  if (q.sock > 0) { udpClose(q.sock); q.sock = 0; }
+  hostEvent(qHandle(q), <i32>EventKind.DnsDone, result);
+}
+
+/** Send (or resend) q to the next server with a fresh ID; arm its timer. */
+function transmit(q: DnsQ): void {
+  let n = serverCount();
+  if (n == 0) { finish(q, -Err.EHOSTUNREACH); return; }
+  let k = <i32>q.tries;
+  q.server = serverAt(k % n);
+  q.id = <u16>randomU32();
+  let round = k / n;
+  let timeout = cfg(Cfg.DnsTimeoutMs) << <u32>(round < 3 ? round : 3);
+  q.deadline = netNow + timeout;
+  q.tries++;
+  let len = dnsEmitQuery(msgBuf, q.id, qName(q), dnsNameLen(qName(q)), DNS_TYPE_A);
+  count(k == 0 ? Stat.DnsQueriesTx : Stat.DnsRetransmits);
+  udpSendTo(q.sock, q.server, <i32>DNS_PORT, msgBuf, len); // a failed send (ARP queue full) is retried on timeout
+}
+
+function cacheFind(name: usize): DnsC | null {
+  for (let i = 0; i < nC; i++) {
+    let c = cAt(i);
+    if (c.used == 0) continue;
+    if (expired(c.expires)) { c.used = 0; continue; }
+    if (dnsNameEq(cName(c), name)) return c;
+  }
+  return null;
+}
+
+function cacheStore(q: DnsQ): void {
+  if (nC == 0 || q.ttl == 0) return;
+  let victim: DnsC | null = null;
+  for (let i = 0; i < nC; i++) {
+    let c = cAt(i);
+    if (c.used == 0 || expired(c.expires) || dnsNameEq(cName(c), qName(q))) { victim = c; break; }
+    if (victim == null || <i32>(c.expires - victim.expires) < 0) victim = c;
+  }
+  let c = victim!;
+  c.used = 1;
+  c.expires = netNow + q.ttl * 1000;
+  c.count = q.result;
+  memory.copy(cName(c), qName(q), NAME_ROOM);
+  memory.copy(cAddrs(c), qAddrs(q), <usize>maxAddrs << 2);
+}
+
+/**
+ * Start resolving the dotted name at namePtr: a query handle (DnsDone follows), -EINVAL,
+ * -ENOMEM (no query slot or UDP socket), -EHOSTUNREACH (no server), -ESTATE (before init).
+ */
+export function dnsQuery(namePtr: usize, nameLen: i32): i32 {
+  if (!ready) return -Err.ESTATE;
+  if (!validRange(namePtr, nameLen)) return -Err.EINVAL;
+  if (dnsEncodeName(namePtr, nameLen, nameA) < 0) return -Err.EINVAL;
+  let q: DnsQ | null = null;
+  for (let i = 0; i < nQ; i++) if (qAt(i).state == Q_FREE) { q = qAt(i); break; }
+  if (q == null) return -Err.ENOMEM;
+  let gen = handleNextGen(<i32>q.gen);
+  memory.fill(changetype<usize>(q), 0, qStride);
+  q.gen = <u16>gen;
+  memory.copy(qName(q), nameA, NAME_ROOM);
+  let c = cacheFind(nameA);
+  if (c != null) {
+    count(Stat.DnsCacheHits);
+    memory.copy(qAddrs(q), cAddrs(c), <usize>maxAddrs << 2);
+    q.ttl = (c.expires - netNow) / 1000;
+    finish(q, c.count);
+    return qHandle(q);
+  }
+  if (serverCount() == 0) return -Err.EHOSTUNREACH;
+  let s = udpOpen();
+  if (s < 0) return -Err.ENOMEM;
+  let r = udpBind(s, 0); // a random ephemeral port (RFC 6056 §3.3.1, RFC 5452 §9.2)
+  if (r < 0) { udpClose(s); return r; }
+  q.sock = s;
+  q.state = Q_INFLIGHT;
+  transmit(q);
+  return qHandle(q);
+}
+
+/** A finished query's TTL (u32 at out) and up to max addresses after it; see docs/abi.md. */
+export function dnsResult(h: i32, out: usize, max: i32): i32 {
+  let q = fromHandle(h);
+  if (q == null) return -Err.EBADF;
+  if (max < 0 || max > 0x10000 || !validRange(out, 4 + max * 4)) return -Err.EINVAL;
+  if (q.state == Q_INFLIGHT) return -Err.EAGAIN;
+  let r = q.result;
+  q.state = Q_FREE;
+  if (r < 0) return r;
+  let n = r < max ? r : max;
+  store<u32>(out, q.ttl);
+  memory.copy(out + 4, qAddrs(q), <usize>n << 2);
+  return n;
+}
+
+/** Forget a query; no DnsDone follows. */
+export function dnsCancel(h: i32): i32 {
+  let q = fromHandle(h);
+  if (q == null) return -Err.EBADF;
+  if (q.sock > 0) { udpClose(q.sock); q.sock = 0; }
+  q.state = Q_FREE;
+  return 0;
+}
+
+/** The counter for a name decoding failure (a DNS_E* code). */
+function nameStat(e: i32): Stat {
+  if (e == DNS_EFORWARD) return Stat.DnsPointerForward;
+  if (e == DNS_EBOUNDS) return Stat.DnsPointerOutOfBounds;
+  if (e == DNS_ELOOP) return Stat.DnsPointerLoop;
+  if (e == DNS_ELABEL) return Stat.DnsLabelTooLong;
+  if (e == DNS_ETRUNC) return Stat.DnsMalformed;
+  return Stat.DnsNameTooLong;
+}
+
+/** The error a reply's header reports (0 for none): rcode first, then TC. */
+function replyError(m: usize): i32 {
+  let rcode = dnsRcode(m);
+  if (rcode == DNS_RCODE_NXDOMAIN) return -Err.ENOTFOUND;
+  if (rcode == DNS_RCODE_REFUSED) return -Err.EREFUSED;
+  if (rcode != DNS_RCODE_NOERROR) return -Err.ESERVFAIL;
+  if (dnsTc(m) != 0) return -Err.ETRUNCATED;
+  return 0;
+}
+
+/**
+ * One datagram of `n` bytes at msgBuf from src:sport on q's socket. Returns 0 (never a DNS counter) when it ended
+ * the query, or the drop counter to increment (the query keeps waiting).
+ */
+function reply(q: DnsQ, n: i32, src: u32, sport: u32): Stat {
+  if (src != q.server || sport != <u32>DNS_PORT) return Stat.DnsWrongSource;
+  if (n < DNS_HLEN) return Stat.DnsMalformed;
+  let m = msgBuf;
+  if (dnsQr(m) != 1 || dnsOpcode(m) != 0) return Stat.DnsNotReply;
+  if (dnsId(m) != q.id) return Stat.DnsBadId;
+  // the question must be ours (RFC 5452 §9.1): name (any case), type, class
+  if (dnsQdcount(m) != 1) return Stat.DnsBadQuestion;
+  let off = dnsReadName(m, n, DNS_HLEN, nameB);
+  if (off < 0) return nameStat(off);
+  if (off + 4 > n) return Stat.DnsMalformed;
+  if (!dnsNameEq(nameB, qName(q)) || load<u32>(m + <usize>off) != bswap<u32>((<u32>DNS_TYPE_A << 16) | DNS_CLASS_IN)) {
+    return Stat.DnsBadQuestion;
+  }
+  off += 4;
+  let err = replyError(m);
+  if (err != 0) { count(Stat.DnsRepliesAccepted); finish(q, err); return 0; }
+  // Answer section: follow the CNAME chain from our name (nameA = the name sought), collect A records.
+  let an = dnsAncount(m);
+  memory.copy(nameA, qName(q), NAME_ROOM);
+  let got = 0;
+  let ttl: u32 = TTL_CAP;
+  let addrs = qAddrs(q);
+  for (let pass = 0; pass <= DNS_CNAME_MAX; pass++) {
+    let p = off;
+    let cname = false;
+    for (let i = 0; i < an; i++) {
+      p = dnsReadName(m, n, p, nameB);
+      if (p < 0) return nameStat(p);
+      p = dnsReadRr(m, n, p, rr);
+      if (p < 0) return Stat.DnsMalformed;
+      if (rr.klass != DNS_CLASS_IN || !dnsNameEq(nameB, nameA)) continue;
+      if (rr.type == DNS_TYPE_A) {
+        if (rr.rdLen != 4) return Stat.DnsMalformed;
+        if (rr.ttl < ttl) ttl = rr.ttl;
+        if (got < maxAddrs) { store<u32>(addrs + (<usize>got << 2), dnsReadA(m, rr.rdOff)); got++; }
+      } else if (rr.type == DNS_TYPE_CNAME && !cname) {
+        let e = dnsReadName(m, rr.rdOff + rr.rdLen, rr.rdOff, nameC); // the target lies within its RDATA
+        if (e < 0) return nameStat(e);
+        if (rr.ttl < ttl) ttl = rr.ttl;
+        cname = true;
+      }
+    }
+    if (got > 0 || !cname) break;
+    if (pass == DNS_CNAME_MAX) { count(Stat.DnsCnameTooDeep); break; }
+    memory.copy(nameA, nameC, NAME_ROOM);
+  }
+  count(Stat.DnsRepliesAccepted);
+  q.ttl = ttl;
+  if (got > 0) { q.result = got; cacheStore(q); }
+  finish(q, got > 0 ? got : -Err.ENODATA);
+  return 0;
+}
+
+/** Read the query sockets and run the retransmission timers; ms until the next deadline, -1 for none. */
+export function dnsService(): i32 {
+  let next: i32 = -1;
+  for (let i = 0; i < nQ; i++) {
+    let q = qAt(i);
+    if (q.state != Q_INFLIGHT) continue;
+    let done = false;
+    while (!done) {
+      let n = udpRecvFrom(q.sock, msgBuf, DNS_UDP_MAX, fromBuf);
+      if (n < 0) break;
+      count(Stat.DnsRepliesRx);
+      let drop = load<u32>(fromBuf, 8) > <u32>DNS_UDP_MAX ? Stat.DnsTooLong : reply(q, n, load<u32>(fromBuf), load<u32>(fromBuf, 4));
+      if (drop == 0) done = true;
+      else count(drop);
+    }
+    if (done) continue;
+    if (expired(q.deadline)) {
+      if (<u32>q.tries >= cfg(Cfg.DnsTries)) { count(Stat.DnsTimeouts); finish(q, -Err.ETIMEDOUT); continue; }
+      transmit(q);
+      if (q.state != Q_INFLIGHT) continue;
+    }
+    let d = <i32>(q.deadline - netNow);
+    if (d < 0) d = 0;
+    if (next < 0 || d < next) next = d;
+  }
+  return next;
+}
