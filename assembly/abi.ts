@@ -35,6 +35,7 @@ export function init(): i32 {
   if (!ifaceInit()) return -Err.ENOMEM;
   if (!socketsInit()) return -Err.ENOMEM;
   if (!udpInit()) return -Err.ENOMEM;
+  if (!igmpInit()) return -Err.ENOMEM;
   poolSeal();
   initialized = true;
   return 0;
@@ -52,7 +53,9 @@ export function input(len: i32, now: u32): void {
 /** Run timers at time `now`; returns ms until the next deadline, -1 if none. */
 export function poll(now: u32): i32 {
   if (!initialized) return -1;
-  return ifacePoll(now);
+  let a = ifacePoll(now);
+  let b = sntpPoll(); // services poll their sockets (a reply queued by input is read here)
+  return b < 0 ? a : a < 0 || b < a ? b : a;
 }
 
 /**
@@ -124,4 +127,23 @@ export {
 
 // UDP sockets (assembly/udp.ts; documented in docs/abi.md "UDP").
 import { udpInit } from "./udp";
-export { udpOpen, udpBind, udpConnect, udpSendTo, udpRecvFrom, udpClose, udpInfo } from "./udp";
+export {
+  udpOpen, udpBind, udpConnect, udpSendTo, udpRecvFrom, udpClose, udpInfo, udpSetOption, udpJoinGroup, udpLeaveGroup,
+} from "./udp";
+import { igmpInit } from "./igmp";
+
+// SNTP client (assembly/services/sntp.ts; docs/abi.md "SNTP client").
+import { sntpPoll, sntpStart as sStart, sntpStop as sStop, sntpInfoWrite, SNTP_INFO_FIELDS } from "./services/sntp";
+
+/** Query NTP server `server` now and every `intervalS` seconds. 0 or -Err. */
+export function sntpStart(server: u32, intervalS: i32): i32 { return initialized ? sStart(server, intervalS) : -Err.ESTATE; }
+/** Stop the SNTP client. */
+export function sntpStop(): i32 { return initialized ? sStop() : -Err.ESTATE; }
+/** SNTP_INFO_FIELDS (14) u32 at `out`; 0, -EINVAL (out of memory range), -ESTATE. */
+export function sntpInfo(out: usize): i32 {
+  if (!initialized) return -Err.ESTATE;
+  let end = out + <usize>(SNTP_INFO_FIELDS * 4);
+  if (end < out || end > (<usize>memory.size() << 16)) return -Err.EINVAL;
+  sntpInfoWrite(out);
+  return 0;
+}

@@ -18,6 +18,14 @@ export const enum Stat {
   IcmpDestUnreachRx, IcmpDestUnreachTx, IcmpOtherRx, IcmpRateLimited, IcmpEchoBroadcastIgnored,
   // --- udp ---
   UdpRx, UdpTruncated, UdpBadLength, UdpBadChecksum, UdpNoPort, UdpQueueFull, UdpTx,
+  // --- udp-group (broadcast, multicast, ICMP errors to sockets) ---
+  UdpBroadcastFiltered, UdpBroadcastRefused, UdpMcastNoMember, UdpIcmpErrors, UdpIcmpBadQuote,
+  // --- igmp ---
+  IgmpRx, IgmpBadLength, IgmpBadChecksum, IgmpBadGroup, IgmpQueriesRx, IgmpReportsRx, IgmpReportsSuppressed,
+  IgmpReportsTx, IgmpLeavesTx, IgmpTableFull,
+  // --- sntp ---
+  SntpTx, SntpRx, SntpBadSource, SntpBadFormat, SntpBadOrigin, SntpUnsynchronized, SntpZeroTransmit,
+  SntpKiss, SntpTimeouts,
   // --- tcp (wire) ---
   TcpRx, TcpTx, TcpTruncated, TcpBadOffset, TcpBadChecksum, TcpBadOption,
   // --- tcp (engine) ---
@@ -45,6 +53,11 @@ ipv4_fragment,ipv4_not_for_us,ipv4_unknown_proto,ipv4_no_route,ipv4_bad_source,\
 icmp_rx,icmp_truncated,icmp_bad_checksum,icmp_echo_requests_rx,icmp_echo_replies_tx,icmp_echo_replies_rx,\
 icmp_dest_unreach_rx,icmp_dest_unreach_tx,icmp_other_rx,icmp_rate_limited,icmp_echo_broadcast_ignored,\
 udp_rx,udp_truncated,udp_bad_length,udp_bad_checksum,udp_no_port,udp_queue_full,udp_tx,\
+udp_broadcast_filtered,udp_broadcast_refused,udp_mcast_no_member,udp_icmp_errors,udp_icmp_bad_quote,\
+igmp_rx,igmp_bad_length,igmp_bad_checksum,igmp_bad_group,igmp_queries_rx,igmp_reports_rx,igmp_reports_suppressed,\
+igmp_reports_tx,igmp_leaves_tx,igmp_table_full,\
+sntp_tx,sntp_rx,sntp_bad_source,sntp_bad_format,sntp_bad_origin,sntp_unsynchronized,sntp_zero_transmit,\
+sntp_kiss,sntp_timeouts,\
 tcp_rx,tcp_tx,tcp_truncated,tcp_bad_offset,tcp_bad_checksum,tcp_bad_option,\
 tcp_no_socket,tcp_rst_tx,tcp_rst_rx,tcp_bad_seq,tcp_bad_ack,tcp_challenge_ack,tcp_challenge_ack_limited,\
 tcp_syn_backlog_full,tcp_syn_cookies_tx,tcp_syn_cookies_ok,tcp_syn_cookies_bad,tcp_paws_drop,\

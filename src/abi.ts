@@ -25,6 +25,7 @@ export const Err = {
   ESTATE: 15, // called before init / twice
   EADDRNOTAVAIL: 16, // the local address went away (connections on it end with this); tcpConnect without an address
   EMSGSIZE: 17, // a datagram larger than one IP packet at the MTU
+  EACCES: 18, // a broadcast destination without the socket's Broadcast option (like Linux's SO_BROADCAST)
 } as const;
 export type ErrName = keyof typeof Err;
 /** Err number -> name (OK excluded). */
@@ -46,6 +47,7 @@ export const ERR_NAMES: Readonly<Record<number, string>> = {
   15: "ESTATE",
   16: "EADDRNOTAVAIL",
   17: "EMSGSIZE",
+  18: "EACCES",
 };
 
 /** Kinds passed to the event(sock, kind, arg) import. */
@@ -60,6 +62,7 @@ export const EventKind = {
   State: 8, // state transition
   EchoReply: 9, // ICMP echo reply received
   AddressChanged: 10, // the interface's configuration changed (ifaceSetIpv4, ifaceClearIpv4, ifaceSetDns)
+  SntpSync: 11, // the SNTP client obtained the time (sntpInfo has it)
 } as const;
 
 /** TCP states (RFC 9293), as returned by tcpState and carried by State events. */
@@ -160,6 +163,10 @@ export const TcpOpt = {
   KeepAlive: 2, // keepalive on when value != 0 (KeepIdleMs / KeepIntvlMs / KeepCount)
   KeepIdle: 3, // this socket's keepalive idle time in seconds, 1-65535, like Linux's TCP_KEEPIDLE; 0 = `KeepIdleMs`; kept in the TCB, inherited by a listener's children; with KEEPALIVE on, re-arms the timer from the latest `input`/`poll`. `-EINVAL` outside 0-65535
 } as const;
+/** udpSetOption option numbers. */
+export const UdpOpt = {
+  Broadcast: 1, // like SO_BROADCAST: value != 0 lets the socket send to 255.255.255.255 or the subnet broadcast (else `-EACCES`) and receive datagrams sent to them (else they are not delivered to it). Off by default
+} as const;
 
 /** The u32 fields tcpInfo writes, in order. */
 export const TCP_INFO_NAMES = [
@@ -180,6 +187,11 @@ export const UDP_INFO_NAMES = [
   "localPort", "remoteIp", "remotePort", "recvQueued", "recvDatagrams",
 ] as const;
 export type UdpInfo = Record<(typeof UDP_INFO_NAMES)[number], number>;
+/** The u32 fields sntpInfo writes, in order. */
+export const SNTP_INFO_NAMES = [
+  "state", "server", "synced", "timeSec", "timeFrac", "offsetSec", "offsetUs", "delayUs", "stratum", "pollS", "kiss", "syncs", "requests", "nextMs",
+] as const;
+export type SntpInfoRaw = Record<(typeof SNTP_INFO_NAMES)[number], number>;
 /** The u32 fields udpRecvFrom writes at `out`, in order. */
 export const UDP_FROM_NAMES = [
   "address", "port", "size",
@@ -279,6 +291,18 @@ export interface Exports {
   udpClose(h: number): number;
   /** the udpInfo fields (table below), one u32 each, at `out` */
   udpInfo(h: number, out: number): number;
+  /** set a socket option (UdpOpt table below); 0, `-EINVAL` for an unknown option */
+  udpSetOption(h: number, opt: number, value: number): number;
+  /** this socket receives datagrams to IPv4 group `group` on its port; the interface filter gains a reference and IGMPv2 reports the group when it is new (RFC 2236 §3). `-EINVAL` (not multicast, 224.0.0.1 is always received, or joined already), `-ENOMEM` (the socket's `UDP_GROUPS` = 4 slots, the filter or the IGMP table full) */
+  udpJoinGroup(h: number, group: number): number;
+  /** leave `group`; the last leave on the interface sends an IGMPv2 Leave Group to 224.0.0.2. `-EINVAL` when not joined. `udpClose` leaves every group of the socket */
+  udpLeaveGroup(h: number, group: number): number;
+  /** query NTP server `server` (host order) now and then every `intervalS` seconds (16-86400; 0 = 1024). 0, `-EINVAL` (bad server or interval), `-ENOMEM` (no UDP socket free), `-ESTATE` (before init). Restarts a running client */
+  sntpStart(server: number, intervalS: number): number;
+  /** stop the client and close its socket (the learned time is kept). 0 */
+  sntpStop(): number;
+  /** the sntpInfo fields (table below), one u32 each, at `out`; `-EINVAL` outside linear memory */
+  sntpInfo(out: number): number;
 }
 
 /** Names of the exported functions, in declaration order. */
@@ -324,4 +348,10 @@ export const EXPORT_NAMES = [
   "udpRecvFrom",
   "udpClose",
   "udpInfo",
+  "udpSetOption",
+  "udpJoinGroup",
+  "udpLeaveGroup",
+  "sntpStart",
+  "sntpStop",
+  "sntpInfo",
 ] as const satisfies readonly (keyof Exports)[];

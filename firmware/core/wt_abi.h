@@ -57,6 +57,12 @@
  *   udpRecvFrom(h, ptr, max, out)
  *   udpClose(h)
  *   udpInfo(h, out)
+ *   udpSetOption(h, opt, value)
+ *   udpJoinGroup(h, group)
+ *   udpLeaveGroup(h, group)
+ *   sntpStart(server, intervalS)
+ *   sntpStop()
+ *   sntpInfo(out)
  */
 
 /* The module's imports (module "env"; all i32, no results): X(name, arity). */
@@ -161,7 +167,8 @@ enum {
   WT_EHOSTUNREACH = 14,
   WT_ESTATE = 15,
   WT_EADDRNOTAVAIL = 16,
-  WT_EMSGSIZE = 17
+  WT_EMSGSIZE = 17,
+  WT_EACCES = 18
 };
 
 /* Kinds of the event(sock, kind, arg) import (EventKind). */
@@ -175,7 +182,8 @@ enum {
   WT_EV_ERROR = 7,
   WT_EV_STATE = 8,
   WT_EV_ECHO_REPLY = 9,
-  WT_EV_ADDRESS_CHANGED = 10
+  WT_EV_ADDRESS_CHANGED = 10,
+  WT_EV_SNTP_SYNC = 11
 };
 
 /* TCP states (RFC 9293 names; numbers used by tcpState and State events). */
@@ -198,6 +206,11 @@ enum {
   WT_TCP_OPT_NODELAY = 1,
   WT_TCP_OPT_KEEPALIVE = 2,
   WT_TCP_OPT_KEEPIDLE = 3
+};
+
+/* udpSetOption options (UdpOpt). */
+enum {
+  WT_UDP_OPT_BROADCAST = 1
 };
 
 /* Index of each u32 field tcpInfo writes. */
@@ -262,6 +275,25 @@ enum {
   WT_UDP_INFO_RECV_QUEUED = 3,
   WT_UDP_INFO_RECV_DATAGRAMS = 4,
   WT_UDP_INFO_COUNT = 5
+};
+
+/* Index of each u32 field sntpInfo writes. */
+enum {
+  WT_SNTP_INFO_STATE = 0,
+  WT_SNTP_INFO_SERVER = 1,
+  WT_SNTP_INFO_SYNCED = 2,
+  WT_SNTP_INFO_TIME_SEC = 3,
+  WT_SNTP_INFO_TIME_FRAC = 4,
+  WT_SNTP_INFO_OFFSET_SEC = 5,
+  WT_SNTP_INFO_OFFSET_US = 6,
+  WT_SNTP_INFO_DELAY_US = 7,
+  WT_SNTP_INFO_STRATUM = 8,
+  WT_SNTP_INFO_POLL_S = 9,
+  WT_SNTP_INFO_KISS = 10,
+  WT_SNTP_INFO_SYNCS = 11,
+  WT_SNTP_INFO_REQUESTS = 12,
+  WT_SNTP_INFO_NEXT_MS = 13,
+  WT_SNTP_INFO_COUNT = 14
 };
 
 /* Index of each u32 field udpRecvFrom writes at `out`. */
