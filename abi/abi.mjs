@@ -362,6 +362,7 @@ export const TcpOpt = [
 /** udpSetOption(h, opt, value) options. C prefix WT_UDP_OPT_. */
 export const UdpOpt = [
   { name: "Broadcast", value: 1, c: "BROADCAST", doc: "like SO_BROADCAST: value != 0 lets the socket send to 255.255.255.255 or the subnet broadcast (else `-EACCES`) and receive datagrams sent to them (else they are not delivered to it). Off by default" },
+  { name: "ReuseAddr", value: 2, c: "REUSEADDR", doc: "like SO_REUSEADDR for UDP: value != 0 lets the socket bind a port other sockets with ReuseAddr hold (set before `udpBind`); broadcast and multicast datagrams go to each of them, a unicast one to the first bound. Off by default" },
 ];
 
 /** The u32 fields tcpInfo(h, out) writes at out, in order. */

@@ -103,6 +103,7 @@ export const enum TcpOpt {
 /** udpSetOption option numbers. */
 export const enum UdpOpt {
   Broadcast = 1,
+  ReuseAddr = 2,
 }
 
 /** Index of each u32 field tcpInfo writes (byte offset = index * 4). */

@@ -510,9 +510,7 @@ function udpInput(ip: usize, hlen: i32, p: usize, len: i32, src: u32, dst: u32, 
   // Unicast: the socket bound to the port. Broadcast / multicast: a copy to every socket of the
   // port that enabled Broadcast / joined the group (udpDeliver counts those nobody took).
   let cast = isMulticastIp(dst) ? CAST_MULTICAST : isBroadcast(dst) ? CAST_BROADCAST : CAST_UNICAST;
-  if (udpDeliver(p, src, dst, cast)) return;
-  if (cast != CAST_UNICAST) return;
-  count(Stat.UdpNoPort);
+  if (udpDeliver(p, src, dst, cast) || cast != CAST_UNICAST) return;
   if (!bcast) sendUnreach(ip, hlen, len, UNREACH_PORT); // RFC 1122 §3.2.2.1
 }
 

@@ -22,6 +22,7 @@ const U_INUSE: u16 = 1;
 const U_BOUND: u16 = 2;
 const U_CONNECTED: u16 = 4;
 const U_BROADCAST: u16 = 8;  // UdpOpt.Broadcast (SO_BROADCAST)
+const U_REUSE: u16 = 16;     // UdpOpt.ReuseAddr (SO_REUSEADDR)
 /** Groups one socket may join (udpJoinGroup). */
 export const UDP_GROUPS: i32 = 4;
 /** udpDeliver's `cast`: how the datagram was addressed. */
@@ -104,10 +105,11 @@ function ringCopy(ring: usize, pos: u32, mem: usize, len: u32, put: bool): void 
   else { memory.copy(mem, ring + pos, first); memory.copy(mem + first, ring, len - first); }
 }
 
-function portUsed(port: u32): bool {
+/** Is `port` taken for a socket with `reuse` (U_REUSE): by any socket, or by one without ReuseAddr? */
+function portUsed(port: u32, reuse: bool = false): bool {
   for (let i = 0; i < nSocks; i++) {
     let s = sockAt(i);
-    if ((s.flags & U_BOUND) != 0 && <u32>s.lport == port) return true;
+    if ((s.flags & U_BOUND) != 0 && <u32>s.lport == port && (!reuse || (s.flags & U_REUSE) == 0)) return true;
   }
   return false;
 }
@@ -143,7 +145,7 @@ export function udpBind(h: i32, port: i32): i32 {
       if (!portUsed(c)) { p = c; break; }
     }
     if (p == 0) return -Err.EADDRINUSE;
-  } else if (portUsed(p)) {
+  } else if (portUsed(p, (s.flags & U_REUSE) != 0)) {
     return -Err.EADDRINUSE;
   }
   s.lport = <u16>p;
@@ -253,6 +255,10 @@ export function udpSetOption(h: i32, opt: i32, value: i32): i32 {
     if (value != 0) s.flags |= U_BROADCAST; else s.flags &= ~U_BROADCAST;
     return 0;
   }
+  if (opt == UdpOpt.ReuseAddr) {
+    if (value != 0) s.flags |= U_REUSE; else s.flags &= ~U_REUSE;
+    return 0;
+  }
   return -Err.EINVAL;
 }
 
@@ -339,7 +345,8 @@ export function udpInfo(h: i32, out: usize): i32 {
  * every socket of the port with UdpOpt.Broadcast. Multicast (2): every socket of the port that
  * joined `dst` (224.0.0.1: every socket of the port). Each gets a copy (Readable, arg = payload
  * length), or the copy is dropped when its queue is full (udp_queue_full). False when no socket
- * takes it (counted here for broadcast/multicast; unicast: the caller answers port unreachable).
+ * takes it (counted: udp_no_port when no socket is bound to the port, else udp_broadcast_filtered
+ * or udp_mcast_no_member; unicast: the caller answers port unreachable).
  */
 export function udpDeliver(p: usize, src: u32, dst: u32, cast: i32): bool {
   let dport = <u32>udpDstPort(p);
@@ -347,9 +354,11 @@ export function udpDeliver(p: usize, src: u32, dst: u32, cast: i32): bool {
   let len = <u32>udpLength(p) - UDP_HLEN;
   let need = REC_HLEN + len;
   let taken = false;
+  let bound = false;
   for (let i = 0; i < nSocks; i++) {
     let s = sockAt(i);
     if ((s.flags & U_BOUND) == 0 || <u32>s.lport != dport) continue;
+    bound = true;
     if ((s.flags & U_CONNECTED) != 0 && (s.raddr != src || s.rport != sport)) continue;
     if (cast == CAST_BROADCAST && (s.flags & U_BROADCAST) == 0) continue;
     if (cast == CAST_MULTICAST && dst != IGMP_ALL_HOSTS && !hasGroup(s, dst)) continue;
@@ -364,7 +373,8 @@ export function udpDeliver(p: usize, src: u32, dst: u32, cast: i32): bool {
     hostEvent(handleOfSock(s), <i32>EventKind.Readable, <i32>len);
     if (cast == CAST_UNICAST) break;
   }
-  if (!taken && cast == CAST_BROADCAST) count(Stat.UdpBroadcastFiltered);
-  if (!taken && cast == CAST_MULTICAST) count(Stat.UdpMcastNoMember);
-  return taken;
+  if (taken) return true;
+  if (!bound || cast == CAST_UNICAST) count(Stat.UdpNoPort); // nobody on the port
+  else count(cast == CAST_BROADCAST ? Stat.UdpBroadcastFiltered : Stat.UdpMcastNoMember);
+  return false;
 }

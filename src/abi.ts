@@ -166,6 +166,7 @@ export const TcpOpt = {
 /** udpSetOption option numbers. */
 export const UdpOpt = {
   Broadcast: 1, // like SO_BROADCAST: value != 0 lets the socket send to 255.255.255.255 or the subnet broadcast (else `-EACCES`) and receive datagrams sent to them (else they are not delivered to it). Off by default
+  ReuseAddr: 2, // like SO_REUSEADDR for UDP: value != 0 lets the socket bind a port other sockets with ReuseAddr hold (set before `udpBind`); broadcast and multicast datagrams go to each of them, a unicast one to the first bound. Off by default
 } as const;
 
 /** The u32 fields tcpInfo writes, in order. */

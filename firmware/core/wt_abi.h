@@ -210,7 +210,8 @@ enum {
 
 /* udpSetOption options (UdpOpt). */
 enum {
-  WT_UDP_OPT_BROADCAST = 1
+  WT_UDP_OPT_BROADCAST = 1,
+  WT_UDP_OPT_REUSEADDR = 2
 };
 
 /* Index of each u32 field tcpInfo writes. */
