@@ -21,7 +21,7 @@ import { udpOpen, udpBind, udpSendTo, udpRecvFrom, udpClose } from "../udp";
 import { randomU32 } from "../tcp/isn";
 import {
   NTP_LEN, NTP_PORT, NTP_LI_UNSYNC, KISS_RATE, KISS_DENY, KISS_RSTR, ntpParse, ntpEmitRequest, ntpFromMs,
-  ntpDiffUs, ntpLi, ntpStratum, ntpRefId, ntpOriginate, ntpReceive, ntpTransmit,
+  ntpDiffUs, ntpOffsetDelay, ntpTheta, ntpDelta, ntpLi, ntpStratum, ntpRefId, ntpOriginate, ntpReceive, ntpTransmit,
 } from "../wire/ntp";
 
 export const SNTP_STOPPED: u32 = 0;
@@ -156,11 +156,9 @@ function input(len: i32): void {
   if (t3 == 0) { count(Stat.SntpZeroTransmit); return; }
   let t2 = ntpReceive(p);
   let t4 = sntpNow();
-  // RFC 5905 §8: θ = ((T2 - T1) + (T3 - T4)) / 2, δ = (T4 - T1) - (T3 - T2), modulo 2^64
-  let a = <i64>(t2 - t1);
-  let b = <i64>(t3 - t4);
-  let theta = (a >> 1) + (b >> 1) + ((a & b) & 1);
-  delay = <i64>(t4 - t1) - <i64>(t3 - t2);
+  ntpOffsetDelay(t1, t2, t3, t4); // RFC 5905 §8, modulo 2^64
+  let theta = ntpTheta;
+  delay = ntpDelta;
   offset = theta;
   base += <u64>theta;
   stratum = st;

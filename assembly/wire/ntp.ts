@@ -59,3 +59,21 @@ export function ntpDiffUs(d: i64): i64 {
   let us = (m >> 32) * 1000000 + (((m & 0xffffffff) * 1000000) >> 32);
   return neg ? -<i64>us : <i64>us;
 }
+
+/** Results of ntpOffsetDelay (static: no allocation). */
+export let ntpTheta: i64 = 0;
+export let ntpDelta: i64 = 0;
+
+/**
+ * RFC 5905 §8 on the four timestamps of one exchange (T1 our transmit, T2 the server's receive,
+ * T3 its transmit, T4 our receive), in 32.32 fixed point: offset θ = ((T2 - T1) + (T3 - T4)) / 2
+ * and round-trip delay δ = (T4 - T1) - (T3 - T2). Each difference is taken modulo 2^64 and read
+ * as signed, so timestamps on both sides of an era boundary (2036) give the right small values;
+ * the halving never overflows (floor((a + b) / 2) computed as a/2 + b/2 + carry).
+ */
+export function ntpOffsetDelay(t1: u64, t2: u64, t3: u64, t4: u64): void {
+  let a = <i64>(t2 - t1);
+  let b = <i64>(t3 - t4);
+  ntpTheta = (a >> 1) + (b >> 1) + ((a & b) & 1);
+  ntpDelta = <i64>(t4 - t1) - <i64>(t3 - t2);
+}
