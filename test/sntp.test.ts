@@ -232,6 +232,18 @@ for (const build of ["testing", "testing-mcu"] as const) {
       expect(b.h.stat("sntp_kiss")).toBe(1);
     });
 
+    it("RFC 5905 §7.4: a kiss-o'-death is believed only with our originate timestamp (a spoofed DENY is sntp_bad_origin)", () => {
+      const { h, req } = started(build);
+      h.rx(reply(req, { stratum: 0, refid: "DENY", origin: req.t1 + 1n }));
+      h.at(5);
+      expect(h.stat("sntp_bad_origin")).toBe(1);
+      expect(h.stat("sntp_kiss")).toBe(0);
+      expect(h.s.sntpInfo().stateName).toBe("waiting");
+      h.rx(reply(req, {}));
+      h.at(6);
+      expect(h.s.sntpInfo().synced).toBe(1);
+    });
+
     it("retries with backoff (1, 2, 4, 8 s) from fresh ports, then waits for the next poll", () => {
       const { h, req } = started(build, 64);
       const times: number[] = [];

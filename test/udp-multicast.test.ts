@@ -221,6 +221,37 @@ for (const build of ["testing", "testing-mcu"] as const) {
       expect(h.stat("igmp_queries_rx")).toBe(1);
     });
 
+    it("RFC 2236 §3: a query with a shorter Max Resp Time lowers a running timer; an IGMPv1 query (code 0) means 10 s (§4)", () => {
+      const h = harness({ build });
+      const u = h.s.udpOpen();
+      h.s.udpJoinGroup(u, GROUP);
+      h.at(20000);
+      h.take();
+      h.rx(igmp(0x11, 0, "0.0.0.0", "224.0.0.1")); // v1: up to 10 s
+      const first = h.at(20000);
+      expect(first).toBeGreaterThanOrEqual(0);
+      expect(first).toBeLessThan(10000);
+      h.rx(igmp(0x11, 1, "0.0.0.0", "224.0.0.1")); // 100 ms: the report must come within it
+      h.at(20100);
+      expect(igmpSent(h.take()).map((r) => r.group)).toEqual([GROUP]);
+      h.at(40000);
+      expect(igmpSent(h.take())).toHaveLength(0); // one report for both queries
+    });
+
+    it("RFC 1112 §4: datagrams to 224.0.0.1 reach every socket of the port while a group is joined", () => {
+      const h = harness({ build });
+      const a = h.s.udpOpen();
+      const b = h.s.udpOpen();
+      h.s.udpSetOption(a, UdpOpt.ReuseAddr, 1);
+      h.s.udpSetOption(b, UdpOpt.ReuseAddr, 1);
+      h.s.udpBind(a, 6000);
+      h.s.udpBind(b, 6000);
+      h.s.udpJoinGroup(a, GROUP);
+      h.rx(dgram("224.0.0.1", ALL_HOSTS_MAC, 7, 6000, [5]));
+      expect(dg(h.s.udpRecvFrom(a)).size).toBe(1);
+      expect(dg(h.s.udpRecvFrom(b)).size).toBe(1);
+    });
+
     it("RFC 2236 §3: a Group-Specific Query is answered only for its group", () => {
       const h = harness({ build, config: { McastGroups: 8 } });
       const u = h.s.udpOpen();
