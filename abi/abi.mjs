@@ -241,6 +241,31 @@ export const functions = [
     name: "dnsCancel", section: "dns", params: [["q", "i32"]], result: "i32",
     doc: "forget a query (in flight or finished): its socket closes, no `DnsDone` follows; 0 or `-EBADF`",
   },
+  {
+    name: "udpSetOption", section: "udp", params: [["h", "i32"], ["opt", "i32"], ["value", "i32"]], result: "i32",
+    doc: "set a socket option (UdpOpt table below); 0, `-EINVAL` for an unknown option",
+  },
+  {
+    name: "udpJoinGroup", section: "udp", params: [["h", "i32"], ["group", "u32"]], result: "i32",
+    doc: "this socket receives datagrams to IPv4 group `group` on its port; the interface filter gains a reference and IGMPv2 reports the group when it is new (RFC 2236 §3). `-EINVAL` (not multicast, 224.0.0.1 is always received, or joined already), `-ENOMEM` (the socket's `UDP_GROUPS` = 4 slots, the filter or the IGMP table full)",
+  },
+  {
+    name: "udpLeaveGroup", section: "udp", params: [["h", "i32"], ["group", "u32"]], result: "i32",
+    doc: "leave `group`; the last leave on the interface sends an IGMPv2 Leave Group to 224.0.0.2. `-EINVAL` when not joined. `udpClose` leaves every group of the socket",
+  },
+  // --- SNTP client (assembly/services/sntp.ts) ---
+  {
+    name: "sntpStart", section: "sntp", params: [["server", "u32"], ["intervalS", "i32"]], result: "i32",
+    doc: "query NTP server `server` (host order) now and then every `intervalS` seconds (16-86400; 0 = 1024). 0, `-EINVAL` (bad server or interval), `-ENOMEM` (no UDP socket free), `-ESTATE` (before init). Restarts a running client",
+  },
+  {
+    name: "sntpStop", section: "sntp", params: [], result: "i32",
+    doc: "stop the client and close its socket (the learned time is kept). 0",
+  },
+  {
+    name: "sntpInfo", section: "sntp", params: [["out", "usize"]], result: "i32",
+    doc: "the sntpInfo fields (table below), one u32 each, at `out`; `-EINVAL` outside linear memory",
+  },
 ];
 
 /** Exported non-function items besides the enum globals below. */
@@ -280,6 +305,7 @@ export const Err = [
   ["ESERVFAIL", 20, "DNS: the server failed (SERVFAIL, rcode 2; also FORMERR / NOTIMP)"],
   ["EREFUSED", 21, "DNS: the server refused (REFUSED, rcode 5)"],
   ["ETRUNCATED", 22, "DNS: the reply was truncated (TC=1; no TCP fallback)"],
+  ["EACCES", 23, "a broadcast destination without the socket's Broadcast option (like Linux's SO_BROADCAST)"],
 ];
 
 /** Kinds passed to the host's event(sock, kind, arg): name, number, sock, arg, meaning. C prefix WT_EV_. */
@@ -296,6 +322,7 @@ export const EventKind = [
   { name: "AddressChanged", value: 10, sock: "-1", arg: "what changed: 1 address/prefix, 2 gateway, 4 DNS", doc: "the interface's configuration changed (ifaceSetIpv4, ifaceClearIpv4, ifaceSetDns)" },
   { name: "DhcpState", value: 11, sock: "-1", arg: "the DHCP client's new state (dhcpInfo's state numbers)", doc: "the DHCP client changed state" },
   { name: "DnsDone", value: 12, sock: "DNS query handle", arg: "addresses found (> 0) or -Err", doc: "a DNS query finished: read it with dnsResult" },
+  { name: "SntpSync", value: 13, sock: "-1", arg: "the offset applied, ms (clamped to ±2^31-1)", doc: "the SNTP client obtained the time (sntpInfo has it)" },
 ];
 
 /** TCP states (RFC 9293): numbers returned by tcpState and carried by State events. C prefix WT_TCP_. */
@@ -373,6 +400,12 @@ export const TcpOpt = [
     name: "KeepIdle", value: 3, c: "KEEPIDLE",
     doc: "this socket's keepalive idle time in seconds, 1-65535, like Linux's TCP_KEEPIDLE; 0 = `KeepIdleMs`; kept in the TCB, inherited by a listener's children; with KEEPALIVE on, re-arms the timer from the latest `input`/`poll`. `-EINVAL` outside 0-65535",
   },
+];
+
+/** udpSetOption(h, opt, value) options. C prefix WT_UDP_OPT_. */
+export const UdpOpt = [
+  { name: "Broadcast", value: 1, c: "BROADCAST", doc: "like SO_BROADCAST: value != 0 lets the socket send to 255.255.255.255 or the subnet broadcast (else `-EACCES`) and receive datagrams sent to them (else they are not delivered to it). Off by default" },
+  { name: "ReuseAddr", value: 2, c: "REUSEADDR", doc: "like SO_REUSEADDR for UDP: value != 0 lets the socket bind a port other sockets with ReuseAddr hold (set before `udpBind`); broadcast and multicast datagrams go to each of them, a unicast one to the first bound. Off by default" },
 ];
 
 /** The u32 fields tcpInfo(h, out) writes at out, in order. */
@@ -456,4 +489,22 @@ export const dhcpInfo = [
   ["xid", "transaction id of the current exchange"],
   ["retries", "retransmissions in the current exchange"],
   ["declines", "DHCPDECLINEs sent (RFC 5227 conflicts) since dhcpStart"],
+];
+
+/** The u32 fields sntpInfo(out) writes, in order. NTP time = seconds since 1900 (era-relative, RFC 5905 §6) + 2^-32 fractions. */
+export const sntpInfo = [
+  ["state", "0 stopped, 1 waiting for a reply, 2 idle until the next poll, 3 denied (kiss-o'-death DENY/RSTR: stopped)"],
+  ["server", "the server queried (host order), 0 = none"],
+  ["synced", "1 once a reply was accepted (the time fields are valid)"],
+  ["timeSec", "our NTP time now (as of the latest input/poll): seconds, era-relative (values below 2^31 are era 1, after 2036)"],
+  ["timeFrac", "our NTP time now: fraction of a second in 2^-32 units"],
+  ["offsetSec", "the latest offset (RFC 5905 θ) whole seconds, signed (i32)"],
+  ["offsetUs", "the latest offset, the rest in microseconds, signed (i32), same sign as offsetSec"],
+  ["delayUs", "the latest round-trip delay (RFC 5905 δ) in microseconds, signed (i32)"],
+  ["stratum", "the server's stratum in the latest accepted reply"],
+  ["pollS", "the poll interval in seconds (doubled by a RATE kiss)"],
+  ["kiss", "the latest kiss code (4 ASCII characters, big-endian), 0 = none"],
+  ["syncs", "replies accepted"],
+  ["requests", "requests sent"],
+  ["nextMs", "ms until the next request or retry, as of the latest input/poll (0 when stopped)"],
 ];

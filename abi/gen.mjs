@@ -26,12 +26,14 @@ const states = abi.TcpState.map(([name, value, rfc]) => ({ name, value, rfc }));
 const events = abi.EventKind;
 const cfg = abi.Cfg;
 const opts = abi.TcpOpt;
+const udpOpts = abi.UdpOpt;
 const info = abi.tcpInfo.map(([name, doc]) => ({ name, doc }));
 const twRow = abi.timeWaitRow.map(([name, doc]) => ({ name, doc }));
 /** More u32 layouts written by exports: [declaration list, TS names constant, AS/TS type, C prefix, docs block, what writes it]. */
 const layouts = [
   { fields: abi.ifaceInfo, ts: "IFACE_INFO_NAMES", type: "IfaceInfoRaw", as: "IfaceInfoField", c: "WT_IFACE_INFO_", block: "iface-info", what: "ifaceInfo writes" },
   { fields: abi.udpInfo, ts: "UDP_INFO_NAMES", type: "UdpInfo", as: "UdpInfoField", c: "WT_UDP_INFO_", block: "udp-info", what: "udpInfo writes" },
+  { fields: abi.sntpInfo, ts: "SNTP_INFO_NAMES", type: "SntpInfoRaw", as: "SntpInfoField", c: "WT_SNTP_INFO_", block: "sntp-info", what: "sntpInfo writes" },
   { fields: abi.udpFrom, ts: "UDP_FROM_NAMES", type: "UdpFrom", as: "UdpFromField", c: "WT_UDP_FROM_", block: "udp-from", what: "udpRecvFrom writes at `out`" },
   { fields: abi.dhcpInfo, ts: "DHCP_INFO_NAMES", type: "DhcpInfoRaw", as: "DhcpInfoField", c: "WT_DHCP_INFO_", block: "dhcp-info", what: "dhcpInfo writes" },
 ].map((l) => ({ ...l, fields: l.fields.map(([name, doc]) => ({ name, doc })) }));
@@ -51,7 +53,7 @@ function unique(list, key, what) {
 }
 export function validate() {
   if (!Number.isInteger(abi.ABI_VERSION) || abi.ABI_VERSION < 1) fail("ABI_VERSION must be a positive integer");
-  for (const [list, what] of [[errs, "Err"], [states, "TcpState"], [events, "EventKind"], [opts, "TcpOpt"]]) {
+  for (const [list, what] of [[errs, "Err"], [states, "TcpState"], [events, "EventKind"], [opts, "TcpOpt"], [udpOpts, "UdpOpt"]]) {
     unique(list, "name", what);
     unique(list, "value", what);
     for (const e of list) if (!Number.isInteger(e.value) || e.value < 0) fail(`${what}.${e.name}: bad number`);
@@ -125,6 +127,8 @@ function genTs() {
   o.push("");
   o.push("/** tcpSetOption option numbers. */");
   o.push(`export const TcpOpt = ${tsObj(opts)};`);
+  o.push("/** udpSetOption option numbers. */");
+  o.push(`export const UdpOpt = ${tsObj(udpOpts)};`);
   o.push("");
   o.push("/** The u32 fields tcpInfo writes, in order. */");
   o.push("export const TCP_INFO_NAMES = [");
@@ -197,6 +201,8 @@ function genAs() {
     "Configuration keys: configure(key, value) before init().", [`COUNT = ${cfg.length},`]));
   o.push("");
   o.push(asEnum("TcpOpt", opts.map((t) => ({ name: t.name, value: t.value })), "tcpSetOption option numbers."));
+  o.push("");
+  o.push(asEnum("UdpOpt", udpOpts.map((t) => ({ name: t.name, value: t.value })), "udpSetOption option numbers."));
   o.push("");
   o.push(asEnum("TcpInfoField", info.map((f, i) => ({ name: f.name, value: i, doc: f.doc })),
     "Index of each u32 field tcpInfo writes (byte offset = index * 4).", [`COUNT = ${info.length},`]));
@@ -286,6 +292,8 @@ function genC() {
   o.push("");
   o.push(cEnum("tcpSetOption options (TcpOpt).", "WT_TCP_OPT_", opts));
   o.push("");
+  o.push(cEnum("udpSetOption options (UdpOpt).", "WT_UDP_OPT_", udpOpts));
+  o.push("");
   o.push(cEnum("Index of each u32 field tcpInfo writes.", "WT_TCP_INFO_", info.map((f, i) => ({ name: f.name, value: i })), undefined, [`WT_TCP_INFO_COUNT = ${info.length}`]));
   o.push("");
   o.push(cEnum("Index of each u32 field of a tcpTimeWaitList row.", "WT_TW_ROW_", twRow.map((f, i) => ({ name: f.name, value: i })), undefined, [`WT_TW_ROW_COUNT = ${twRow.length}`]));
@@ -337,6 +345,8 @@ function docBlocks() {
   b["tcp-states"] = ["| state | # |", "| --- | --- |", ...states.map((s) => `| ${s.rfc} | ${s.value} |`)];
   b["tcp-opt"] = ["| option | # | meaning |", "| --- | --- | --- |",
     ...opts.map((t) => `| ${t.c ?? t.name} (\`TcpOpt.${t.name}\`) | ${t.value} | ${cell(t.doc)} |`)];
+  b["udp-opt"] = ["| option | # | meaning |", "| --- | --- | --- |",
+    ...udpOpts.map((t) => `| ${t.c ?? t.name} (\`UdpOpt.${t.name}\`) | ${t.value} | ${cell(t.doc)} |`)];
   b["tcp-info"] = ["| # | offset | field | meaning |", "| --- | --- | --- | --- |",
     ...info.map((f, i) => `| ${i} | ${i * 4} | ${f.name} | ${cell(f.doc)} |`)];
   b["time-wait-row"] = ["| # | offset | field | meaning |", "| --- | --- | --- | --- |",

@@ -29,6 +29,7 @@ export const enum Err {
   ESERVFAIL = 20, // DNS: the server failed (SERVFAIL, rcode 2; also FORMERR / NOTIMP)
   EREFUSED = 21, // DNS: the server refused (REFUSED, rcode 5)
   ETRUNCATED = 22, // DNS: the reply was truncated (TC=1; no TCP fallback)
+  EACCES = 23, // a broadcast destination without the socket's Broadcast option (like Linux's SO_BROADCAST)
 }
 
 /** Kinds passed to the host's event(sock, kind, arg) import. */
@@ -45,6 +46,7 @@ export const enum EventKind {
   AddressChanged = 10, // the interface's configuration changed (ifaceSetIpv4, ifaceClearIpv4, ifaceSetDns)
   DhcpState = 11, // the DHCP client changed state
   DnsDone = 12, // a DNS query finished: read it with dnsResult
+  SntpSync = 13, // the SNTP client obtained the time (sntpInfo has it)
 }
 
 /** TCP states (RFC 9293); tcpState() and State events carry these numbers. */
@@ -115,6 +117,12 @@ export const enum TcpOpt {
   KeepIdle = 3,
 }
 
+/** udpSetOption option numbers. */
+export const enum UdpOpt {
+  Broadcast = 1,
+  ReuseAddr = 2,
+}
+
 /** Index of each u32 field tcpInfo writes (byte offset = index * 4). */
 export const enum TcpInfoField {
   state = 0, // TcpState number
@@ -177,6 +185,25 @@ export const enum UdpInfoField {
   recvQueued = 3, // payload bytes queued
   recvDatagrams = 4, // datagrams queued
   COUNT = 5,
+}
+
+/** Index of each u32 field sntpInfo writes (byte offset = index * 4). */
+export const enum SntpInfoField {
+  state = 0, // 0 stopped, 1 waiting for a reply, 2 idle until the next poll, 3 denied (kiss-o'-death DENY/RSTR: stopped)
+  server = 1, // the server queried (host order), 0 = none
+  synced = 2, // 1 once a reply was accepted (the time fields are valid)
+  timeSec = 3, // our NTP time now (as of the latest input/poll): seconds, era-relative (values below 2^31 are era 1, after 2036)
+  timeFrac = 4, // our NTP time now: fraction of a second in 2^-32 units
+  offsetSec = 5, // the latest offset (RFC 5905 θ) whole seconds, signed (i32)
+  offsetUs = 6, // the latest offset, the rest in microseconds, signed (i32), same sign as offsetSec
+  delayUs = 7, // the latest round-trip delay (RFC 5905 δ) in microseconds, signed (i32)
+  stratum = 8, // the server's stratum in the latest accepted reply
+  pollS = 9, // the poll interval in seconds (doubled by a RATE kiss)
+  kiss = 10, // the latest kiss code (4 ASCII characters, big-endian), 0 = none
+  syncs = 11, // replies accepted
+  requests = 12, // requests sent
+  nextMs = 13, // ms until the next request or retry, as of the latest input/poll (0 when stopped)
+  COUNT = 14,
 }
 
 /** Index of each u32 field udpRecvFrom writes at `out` (byte offset = index * 4). */

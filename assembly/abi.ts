@@ -37,6 +37,7 @@ export function init(): i32 {
   if (!udpInit()) return -Err.ENOMEM;
   if (!dhcpInit()) return -Err.ENOMEM;
   if (!dnsInit()) return -Err.ENOMEM;
+  if (!igmpInit()) return -Err.ENOMEM;
   poolSeal();
   initialized = true;
   return 0;
@@ -62,6 +63,8 @@ export function poll(now: u32): i32 {
   if (d >= 0 && (next < 0 || d < next)) next = d;
   let q = dnsService();
   if (q >= 0 && (next < 0 || q < next)) next = q;
+  let n = sntpPoll(); // services poll their sockets (a reply queued by input is read here)
+  if (n >= 0 && (next < 0 || n < next)) next = n;
   return next;
 }
 
@@ -134,7 +137,6 @@ export {
 
 // UDP sockets (assembly/udp.ts; documented in docs/abi.md "UDP").
 import { udpInit } from "./udp";
-export { udpOpen, udpBind, udpConnect, udpSendTo, udpRecvFrom, udpClose, udpInfo } from "./udp";
 
 // The DHCP client (assembly/services/dhcp.ts; documented in docs/abi.md "DHCP client").
 import { dhcpInit, dhcpRun, dhcpDeadline, dhcpStart as startDhcp, dhcpStop as stopDhcp, dhcpInfoWrite, DHCP_INFO_FIELDS } from "./services/dhcp";
@@ -156,3 +158,23 @@ export function dhcpInfo(out: usize): i32 {
 // The DNS stub resolver (assembly/services/dns.ts; documented in docs/abi.md "DNS stub resolver").
 import { dnsInit, dnsService } from "./services/dns";
 export { dnsQuery, dnsResult, dnsCancel } from "./services/dns";
+export {
+  udpOpen, udpBind, udpConnect, udpSendTo, udpRecvFrom, udpClose, udpInfo, udpSetOption, udpJoinGroup, udpLeaveGroup,
+} from "./udp";
+import { igmpInit } from "./igmp";
+
+// SNTP client (assembly/services/sntp.ts; docs/abi.md "SNTP client").
+import { sntpPoll, sntpStart as sStart, sntpStop as sStop, sntpInfoWrite, SNTP_INFO_FIELDS } from "./services/sntp";
+
+/** Query NTP server `server` now and every `intervalS` seconds. 0 or -Err. */
+export function sntpStart(server: u32, intervalS: i32): i32 { return initialized ? sStart(server, intervalS) : -Err.ESTATE; }
+/** Stop the SNTP client. */
+export function sntpStop(): i32 { return initialized ? sStop() : -Err.ESTATE; }
+/** SNTP_INFO_FIELDS (14) u32 at `out`; 0, -EINVAL (out of memory range), -ESTATE. */
+export function sntpInfo(out: usize): i32 {
+  if (!initialized) return -Err.ESTATE;
+  let end = out + <usize>(SNTP_INFO_FIELDS * 4);
+  if (end < out || end > (<usize>memory.size() << 16)) return -Err.EINVAL;
+  sntpInfoWrite(out);
+  return 0;
+}

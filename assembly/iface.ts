@@ -19,7 +19,7 @@ import { poolAlloc } from "./pool";
 import { cfg, Cfg } from "./config";
 import { hostTx, hostEvent } from "./host";
 import { Err, EventKind } from "./errors";
-import { LADDR_V4, netifSetup, netifSetAddr4, netNow, ipNewId } from "./netif";
+import { LADDR_V4, netifSetup, netifSetupGroups, netifSetAddr4, netNow, ipNewId } from "./netif";
 import { reasm4Init, reasm4Input, reasm4Expire, reasm4NextDeadline, reasm4RegionEnd } from "./ip/reasm4";
 import { frag4Init, ip4SendGather } from "./ip/frag4";
 import {
@@ -28,16 +28,18 @@ import {
 } from "./wire/ethernet";
 import { ARP_LEN, ARP_REQUEST, ARP_REPLY, arpParse, arpEmit, arpOper, arpSha, arpSpa, arpTpa } from "./wire/arp";
 import {
-  IPV4_HLEN, PROTO_ICMP, PROTO_TCP, PROTO_UDP, IP_FLAG_DF, IP_FLAG_MF, IP_OFFSET_MASK,
-  ipv4Parse, ipv4Emit, ipSrc, ipDst, ipProto, ipTotalLen, ipFrag,
+  IPV4_HLEN, PROTO_ICMP, PROTO_TCP, PROTO_UDP, IP_FLAG_DF, IP_FLAG_MF, IP_OFFSET_MASK, IP_RA_LEN,
+  ipv4Parse, ipv4Emit, ipv4EmitRouterAlert, ipSrc, ipDst, ipProto, ipTotalLen, ipFrag,
 } from "./wire/ipv4";
+import { PROTO_IGMP } from "./wire/igmp";
+import { igmpInput, igmpPoll } from "./igmp";
 import {
   ICMP_HLEN, ICMP_TYPE, ICMP_ECHO_REQUEST, ICMP_ECHO_REPLY, ICMP_DEST_UNREACH, UNREACH_PORT, UNREACH_PROTOCOL,
   ICMP_TIME_EXCEEDED, TIME_EXCEEDED_REASSEMBLY,
   icmpParse, icmpType, icmpCode, icmpSeq, icmpFinish, icmpEmitEcho, icmpEmitUnreach, icmpEmitError,
 } from "./wire/icmp";
 import { udpParse, udpEmit } from "./wire/udp";
-import { udpDeliver } from "./udp";
+import { udpDeliver, udpIcmpUnreach, CAST_UNICAST, CAST_BROADCAST, CAST_MULTICAST } from "./udp";
 import { tcpInput4, tcpPoll } from "./tcp/input";
 import { tcpIcmpUnreach } from "./tcp/icmp";
 import { tcpAddressGone } from "./tcp/ifdown";
@@ -52,6 +54,8 @@ export const ARP_QUEUE_TIMEOUT_MS: u32 = ARP_RETRY_MS * ARP_MAX_TRIES;
 export const ICMP_BURST: u32 = 10;
 export const ICMP_REFILL_MS: u32 = 100;
 const DEFAULT_TTL: u8 = 64;
+/** TTL of multicast datagrams we send: IP_MULTICAST_TTL's default (RFC 1112 §6.1), and IGMP's (RFC 2236 §2). */
+const MULTICAST_TTL: u8 = 1;
 
 const ARP_FREE: u32 = 0;
 const ARP_PENDING: u32 = 1;
@@ -169,6 +173,7 @@ export function ifaceInit(): bool {
   if (!reasm4Init() || !frag4Init()) return false;
   if (reasm4RegionEnd() > regionEnd) regionEnd = reasm4RegionEnd();
   netifSetup(txBuf + <usize>ETH_HLEN, myIp, mtu, ipOutput, ipOutputFrag);
+  netifSetupGroups(isBroadcast, ifaceJoinGroup, ifaceLeaveGroup);
   // Gratuitous ARP (RFC 5227 §3 announcement): tell the segment who we are.
   if (myIp != 0) announce();
   return true;
@@ -331,11 +336,20 @@ function ipOutputFrag(dst: u32, proto: u8, len: i32, id: u16, frag: u16): bool {
   if (myIp == 0 && (dst != 0xffffffff || proto != PROTO_UDP)) { count(Stat.Ipv4NoRoute); return false; }
   let bcast = isBroadcast(dst);
   if (!bcast && isMulticastIp(dst)) {
-    // RFC 1112 §6.4: straight to the group's MAC, no ARP.
-    ipv4Emit(txBuf + <usize>ETH_HLEN, myIp, dst, proto, len, id, DEFAULT_TTL, frag);
+    // RFC 1112 §6.4: straight to the group's MAC, no ARP; TTL 1 (§6.1); never looped back to us.
+    let ip = txBuf + <usize>ETH_HLEN;
+    let hl = IPV4_HLEN;
+    if (proto == PROTO_IGMP) {
+      // RFC 2236 §2: IGMPv2 messages carry the Router Alert option (the payload moves 4 bytes)
+      if (len > mtu - IPV4_HLEN - IP_RA_LEN) return false;
+      memory.copy(ip + <usize>(IPV4_HLEN + IP_RA_LEN), ip + <usize>IPV4_HLEN, <usize>len);
+      hl = ipv4EmitRouterAlert(ip, myIp, dst, proto, len, id, MULTICAST_TTL);
+    } else {
+      ipv4Emit(ip, myIp, dst, proto, len, id, MULTICAST_TTL, frag);
+    }
     ethEmit(txBuf, groupMac(dst), myMac, ETHERTYPE_IPV4);
     count(Stat.Ipv4Tx);
-    transmit(txBuf, ETH_HLEN + IPV4_HLEN + len);
+    transmit(txBuf, ETH_HLEN + hl + len);
     return true;
   }
   let hop = dst;
@@ -486,6 +500,7 @@ function ipInput(p: usize, len: i32): void {
   let plen = ipTotalLen(p) - hlen;
   if (proto == PROTO_ICMP) icmpInput(p, pl, plen, src, group);
   else if (proto == PROTO_UDP) udpInput(p, hlen, pl, plen, src, dst, group || myIp == 0);
+  else if (proto == PROTO_IGMP) igmpInput(pl, plen, src, dst); // RFC 2236 (to a joined group or 224.0.0.1)
   else if (proto == PROTO_TCP) {
     if (group) { count(Stat.Ipv4NotForUs); return; } // RFC 9293 §3.9.2.1, RFC 1122 §4.2.3.10: no TCP to broadcast/multicast
     tcpInput4(src, dst, pl, plen); // TCP validates its own checksum
@@ -521,6 +536,7 @@ function icmpInput(ip: usize, p: usize, len: i32, src: u32, bcast: bool): void {
   } else if (type == ICMP_DEST_UNREACH) {
     count(Stat.IcmpDestUnreachRx);
     tcpIcmpUnreach(<u32>icmpCode(p), p + <usize>ICMP_HLEN, len - ICMP_HLEN); // RFC 1122 §4.2.3.9
+    udpIcmpUnreach(<u32>icmpCode(p), p + <usize>ICMP_HLEN, len - ICMP_HLEN); // RFC 1122 §4.1.3.3
   } else {
     count(Stat.IcmpOtherRx);
   }
@@ -530,10 +546,10 @@ function icmpInput(ip: usize, p: usize, len: i32, src: u32, bcast: bool): void {
 function udpInput(ip: usize, hlen: i32, p: usize, len: i32, src: u32, dst: u32, bcast: bool): void {
   if (udpParse(p, len, src, dst) < 0) return;
   count(Stat.UdpRx);
-  // To the socket bound to the port (broadcast/multicast delivery: not yet).
-  // Without an address (the DHCP case, RFC 2131 §4.1) broadcast and unicast-to-our-MAC reach sockets.
-  if ((!bcast || myIp == 0) && udpDeliver(p, src)) return;
-  count(Stat.UdpNoPort);
+  // Unicast: the socket bound to the port. Broadcast / multicast: a copy to every socket of the
+  // port that enabled Broadcast / joined the group (udpDeliver counts those nobody took).
+  let cast = isMulticastIp(dst) ? CAST_MULTICAST : isBroadcast(dst) ? CAST_BROADCAST : CAST_UNICAST;
+  if (udpDeliver(p, src, dst, cast) || cast != CAST_UNICAST) return;
   if (!bcast) sendUnreach(ip, hlen, len, UNREACH_PORT); // RFC 1122 §3.2.2.1
 }
 
@@ -761,7 +777,7 @@ export function ifacePoll(t: u32): i32 {
     let s = slot(i);
     if (s.used != 0) next = earliest(next, <i32>(s.since + ARP_QUEUE_TIMEOUT_MS - now));
   }
-  return earliest(next, tcpPoll());
+  return earliest(earliest(next, tcpPoll()), igmpPoll());
 }
 
 @inline function earliest(a: i32, b: i32): i32 {

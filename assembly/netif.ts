@@ -105,3 +105,25 @@ export function netifSetup(
   netifSetAddr4(addr);
 }
 
+
+// Broadcast and multicast for UDP and IGMP (set by iface at init): whether an address is one of
+// our broadcast addresses (limited or subnet), and the interface's reference-counted group filter.
+function noBcast(a: u32): bool { return a == 0xffffffff; }
+function noGroup(g: u32): i32 { return -1; }
+let isBroadcastFn: (a: u32) => bool = noBcast;
+let groupJoinFn: (g: u32) => i32 = noGroup;
+let groupLeaveFn: (g: u32) => i32 = noGroup;
+
+/** Is `a` (host order) 255.255.255.255 or the subnet broadcast of our address? */
+export function ipIsBroadcast(a: u32): bool { return isBroadcastFn(a); }
+/** One more reference to IPv4 group `g` in the interface's filter: 0 or -Err (iface's ifaceJoinGroup). */
+export function ipGroupJoin(g: u32): i32 { return groupJoinFn(g); }
+/** One reference less: 0 or -Err (iface's ifaceLeaveGroup). */
+export function ipGroupLeave(g: u32): i32 { return groupLeaveFn(g); }
+
+/** Called by iface at init. */
+export function netifSetupGroups(isBcast: (a: u32) => bool, join: (g: u32) => i32, leave: (g: u32) => i32): void {
+  isBroadcastFn = isBcast;
+  groupJoinFn = join;
+  groupLeaveFn = leave;
+}

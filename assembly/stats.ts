@@ -30,6 +30,14 @@ export const enum Stat {
   DnsQueriesTx, DnsRetransmits, DnsTimeouts, DnsRepliesRx, DnsRepliesAccepted, DnsCacheHits,
   DnsWrongSource, DnsBadId, DnsBadQuestion, DnsNotReply, DnsMalformed, DnsTooLong, DnsPointerForward,
   DnsPointerOutOfBounds, DnsPointerLoop, DnsLabelTooLong, DnsNameTooLong, DnsCnameTooDeep,
+  // --- udp-group (broadcast, multicast, ICMP errors to sockets) ---
+  UdpBroadcastFiltered, UdpBroadcastRefused, UdpMcastNoMember, UdpIcmpErrors, UdpIcmpBadQuote,
+  // --- igmp ---
+  IgmpRx, IgmpBadLength, IgmpBadChecksum, IgmpBadGroup, IgmpQueriesRx, IgmpReportsRx, IgmpReportsSuppressed,
+  IgmpReportsTx, IgmpLeavesTx, IgmpTableFull,
+  // --- sntp ---
+  SntpTx, SntpRx, SntpBadSource, SntpBadFormat, SntpBadOrigin, SntpUnsynchronized, SntpZeroTransmit,
+  SntpKiss, SntpTimeouts,
   // --- tcp (wire) ---
   TcpRx, TcpTx, TcpTruncated, TcpBadOffset, TcpBadChecksum, TcpBadOption,
   // --- tcp (engine) ---
@@ -66,6 +74,11 @@ dhcp_retransmits,dhcp_acd_probes_tx,dhcp_acd_conflicts,dhcp_declines_tx,dhcp_rel
 dns_queries_tx,dns_retransmits,dns_timeouts,dns_replies_rx,dns_replies_accepted,dns_cache_hits,\
 dns_wrong_source,dns_bad_id,dns_bad_question,dns_not_reply,dns_malformed,dns_too_long,dns_pointer_forward,\
 dns_pointer_out_of_bounds,dns_pointer_loop,dns_label_too_long,dns_name_too_long,dns_cname_too_deep,\
+udp_broadcast_filtered,udp_broadcast_refused,udp_mcast_no_member,udp_icmp_errors,udp_icmp_bad_quote,\
+igmp_rx,igmp_bad_length,igmp_bad_checksum,igmp_bad_group,igmp_queries_rx,igmp_reports_rx,igmp_reports_suppressed,\
+igmp_reports_tx,igmp_leaves_tx,igmp_table_full,\
+sntp_tx,sntp_rx,sntp_bad_source,sntp_bad_format,sntp_bad_origin,sntp_unsynchronized,sntp_zero_transmit,\
+sntp_kiss,sntp_timeouts,\
 tcp_rx,tcp_tx,tcp_truncated,tcp_bad_offset,tcp_bad_checksum,tcp_bad_option,\
 tcp_no_socket,tcp_rst_tx,tcp_rst_rx,tcp_bad_seq,tcp_bad_ack,tcp_challenge_ack,tcp_challenge_ack_limited,\
 tcp_syn_backlog_full,tcp_syn_cookies_tx,tcp_syn_cookies_ok,tcp_syn_cookies_bad,tcp_paws_drop,\

@@ -7,9 +7,13 @@ import { cfg, Cfg } from "./config";
 import { poolAlloc } from "./pool";
 import { count, Stat } from "./stats";
 import { Err, EventKind } from "./errors";
+import { UdpOpt } from "./abi-consts";
 import { hostEvent } from "./host";
-import { ipTxPayload, ipMtu, localAddr } from "./netif";
-import { PROTO_UDP, IPV4_HLEN } from "./wire/ipv4";
+import { ipTxPayload, ipMtu, localAddr, ipIsBroadcast } from "./netif";
+import { PROTO_UDP, IPV4_HLEN, ipDst, ipHeaderLen, ipProto, ipSrc, ipVersion } from "./wire/ipv4";
+import { UNREACH_FRAG_NEEDED, UNREACH_PORT, UNREACH_PROTOCOL } from "./wire/icmp";
+import { IGMP_ALL_HOSTS } from "./wire/igmp";
+import { igmpJoin, igmpLeave } from "./igmp";
 import { UDP_HLEN, udpEmitHeader, udpLength, udpSrcPort, udpDstPort } from "./wire/udp";
 import { ip4SendGather, ip4MaxPayload } from "./ip/frag4";
 import { HandleKind, HANDLE_SLOTS, handleEncode, handleGen, handleKind, handleNextGen, handleSlot } from "./handles";
@@ -18,6 +22,14 @@ import { randomU32 } from "./tcp/isn"; // the stack's keyed PRNG (SipHash over t
 const U_INUSE: u16 = 1;
 const U_BOUND: u16 = 2;
 const U_CONNECTED: u16 = 4;
+const U_BROADCAST: u16 = 8;  // UdpOpt.Broadcast (SO_BROADCAST)
+const U_REUSE: u16 = 16;     // UdpOpt.ReuseAddr (SO_REUSEADDR)
+/** Groups one socket may join (udpJoinGroup). */
+export const UDP_GROUPS: i32 = 4;
+/** udpDeliver's `cast`: how the datagram was addressed. */
+export const CAST_UNICAST: i32 = 0;
+export const CAST_BROADCAST: i32 = 1;
+export const CAST_MULTICAST: i32 = 2;
 const REC_HLEN: u32 = 8;
 /** The header of the datagram being sent (its payload stays where the caller put it). */
 const txHeader: usize = memory.data(UDP_HLEN, 8);
@@ -34,6 +46,14 @@ export const UDP_INFO_FIELDS: i32 = 5;
   qStart: u32;   // ring offset of the oldest record
   qLen: u32;     // bytes of records queued
   qCount: u32;   // datagrams queued
+  err: u32;      // pending error from an ICMP message (Err), reported once by the next send/receive
+  g0: u32; g1: u32; g2: u32; g3: u32; // groups joined (UDP_GROUPS), 0 = free
+  _pad: u32;
+}
+@inline function groupAt(s: UdpSock, i: i32): usize { return changetype<usize>(s) + offsetof<UdpSock>("g0") + (<usize>i << 2); }
+function hasGroup(s: UdpSock, g: u32): bool {
+  for (let i = 0; i < UDP_GROUPS; i++) if (load<u32>(groupAt(s, i)) == g) return true;
+  return false;
 }
 
 let base: usize = 0;
@@ -88,10 +108,11 @@ function ringCopy(ring: usize, pos: u32, mem: usize, len: u32, put: bool): void 
   else { memory.copy(mem, ring + pos, first); memory.copy(mem + first, ring, len - first); }
 }
 
-function portUsed(port: u32): bool {
+/** Is `port` taken for a socket with `reuse` (U_REUSE): by any socket, or by one without ReuseAddr? */
+function portUsed(port: u32, reuse: bool = false): bool {
   for (let i = 0; i < nSocks; i++) {
     let s = sockAt(i);
-    if ((s.flags & U_BOUND) != 0 && <u32>s.lport == port) return true;
+    if ((s.flags & U_BOUND) != 0 && <u32>s.lport == port && (!reuse || (s.flags & U_REUSE) == 0)) return true;
   }
   return false;
 }
@@ -127,7 +148,7 @@ export function udpBind(h: i32, port: i32): i32 {
       if (!portUsed(c)) { p = c; break; }
     }
     if (p == 0) return -Err.EADDRINUSE;
-  } else if (portUsed(p)) {
+  } else if (portUsed(p, (s.flags & U_REUSE) != 0)) {
     return -Err.EADDRINUSE;
   }
   s.lport = <u16>p;
@@ -174,8 +195,11 @@ export function udpSendTo(h: i32, ip: u32, port: i32, ptr: usize, len: i32): i32
     ip = s.raddr; port = <i32>s.rport;
   } else if ((s.flags & U_CONNECTED) != 0) {
     return -Err.EISCONN;
-  } else if (badPeer(ip, port)) {
-    return -Err.EINVAL;
+  } else if (port <= 0 || port > 65535 || ip == 0 || (ip >= 0xf0000000 && ip != 0xffffffff)) {
+    return -Err.EINVAL; // class E is not a destination; multicast and broadcast are (below)
+  } else if (ipIsBroadcast(ip) && (s.flags & U_BROADCAST) == 0) {
+    count(Stat.UdpBroadcastRefused);
+    return -Err.EACCES; // like Linux without SO_BROADCAST
   }
   return sendFrom(s, h, ip, port, ptr, len);
 }
@@ -192,6 +216,7 @@ export function udpSendToAny(h: i32, ip: u32, port: i32, ptr: usize, len: i32): 
 }
 
 function sendFrom(s: UdpSock, h: i32, ip: u32, port: i32, ptr: usize, len: i32): i32 {
+  if (s.err != 0) { let e = s.err; s.err = 0; return -<i32>e; } // an ICMP error reported once (like Linux)
   if (len > ip4MaxPayload() - UDP_HLEN) return -Err.EMSGSIZE;
   if (len > ipMtu - IPV4_HLEN - UDP_HLEN) {
     // fragments are copied from ptr one by one into the tx frame: ptr must not lie in it
@@ -217,6 +242,7 @@ export function udpRecvFrom(h: i32, ptr: usize, max: i32, out: usize): i32 {
   let s = fromHandle(h);
   if (s == null) return -Err.EBADF;
   if (!validRange(ptr, max) || !validRange(out, UDP_FROM_FIELDS * 4)) return -Err.EINVAL;
+  if (s.err != 0) { let e = s.err; s.err = 0; return -<i32>e; }
   if (s.qCount == 0) return -Err.EAGAIN;
   let ring = ringOf(s);
   ringCopy(ring, s.qStart, out, REC_HLEN, false); // [src ip][sport u16][len u16]
@@ -236,8 +262,91 @@ export function udpRecvFrom(h: i32, ptr: usize, max: i32, out: usize): i32 {
 export function udpClose(h: i32): i32 {
   let s = fromHandle(h);
   if (s == null) return -Err.EBADF;
+  for (let i = 0; i < UDP_GROUPS; i++) {
+    let g = load<u32>(groupAt(s, i));
+    if (g != 0) { store<u32>(groupAt(s, i), 0); igmpLeave(g); }
+  }
   s.flags = 0;
   return 0;
+}
+
+/** Set option `opt` (UdpOpt) to `value`. 0, -EINVAL (unknown option). */
+export function udpSetOption(h: i32, opt: i32, value: i32): i32 {
+  let s = fromHandle(h);
+  if (s == null) return -Err.EBADF;
+  if (opt == UdpOpt.Broadcast) {
+    if (value != 0) s.flags |= U_BROADCAST; else s.flags &= ~U_BROADCAST;
+    return 0;
+  }
+  if (opt == UdpOpt.ReuseAddr) {
+    if (value != 0) s.flags |= U_REUSE; else s.flags &= ~U_REUSE;
+    return 0;
+  }
+  return -Err.EINVAL;
+}
+
+/**
+ * The socket receives datagrams to IPv4 group `group` on its port (RFC 1112); IGMP reports the
+ * group (igmp.ts). 0, -EINVAL (not multicast, 224.0.0.1, joined already), -ENOMEM (no slot).
+ */
+export function udpJoinGroup(h: i32, group: u32): i32 {
+  let s = fromHandle(h);
+  if (s == null) return -Err.EBADF;
+  if ((group >> 28) != 0xe || group == IGMP_ALL_HOSTS || hasGroup(s, group)) return -Err.EINVAL;
+  for (let i = 0; i < UDP_GROUPS; i++) {
+    if (load<u32>(groupAt(s, i)) != 0) continue;
+    let r = igmpJoin(group);
+    if (r < 0) return r;
+    store<u32>(groupAt(s, i), group);
+    return 0;
+  }
+  return -Err.ENOMEM;
+}
+
+/** Leave `group`: 0, -EINVAL when the socket did not join it. */
+export function udpLeaveGroup(h: i32, group: u32): i32 {
+  let s = fromHandle(h);
+  if (s == null) return -Err.EBADF;
+  if (group == 0) return -Err.EINVAL;
+  for (let i = 0; i < UDP_GROUPS; i++) {
+    if (load<u32>(groupAt(s, i)) != group) continue;
+    store<u32>(groupAt(s, i), 0);
+    return igmpLeave(group);
+  }
+  return -Err.EINVAL;
+}
+
+/**
+ * An ICMPv4 Destination Unreachable with `code` quoting `qlen` bytes at `q` (RFC 1122 §4.1.3.3):
+ * when the quote is a UDP datagram we sent (source = our address, source port = a socket's, and
+ * for a connected socket destination = its peer), a connected socket gets the error once
+ * (ECONNREFUSED for port/protocol unreachable, EHOSTUNREACH otherwise) and an Error event;
+ * an unconnected one only counts it. Fragmentation needed is ignored (no path MTU discovery).
+ */
+export function udpIcmpUnreach(code: u32, q: usize, qlen: i32): void {
+  if (qlen < IPV4_HLEN || ipProto(q) != PROTO_UDP) return; // not about UDP
+  let ihl = ipHeaderLen(q);
+  if (ipVersion(q) != 4 || ihl < IPV4_HLEN || qlen < ihl + UDP_HLEN || localAddr == 0 || ipSrc(q) != localAddr) {
+    count(Stat.UdpIcmpBadQuote);
+    return;
+  }
+  let u = q + <usize>ihl;
+  let sport = <u32>udpSrcPort(u);
+  let dst = ipDst(q);
+  let dport = udpDstPort(u);
+  for (let i = 0; i < nSocks; i++) {
+    let s = sockAt(i);
+    if ((s.flags & U_BOUND) == 0 || <u32>s.lport != sport) continue;
+    if ((s.flags & U_CONNECTED) == 0) { count(Stat.UdpIcmpErrors); return; } // Linux: only with IP_RECVERR
+    if (s.raddr != dst || s.rport != dport) break;
+    count(Stat.UdpIcmpErrors);
+    if (code == <u32>UNREACH_FRAG_NEEDED) return;
+    let e: u32 = code == <u32>UNREACH_PORT || code == <u32>UNREACH_PROTOCOL ? Err.ECONNREFUSED : Err.EHOSTUNREACH;
+    s.err = e;
+    hostEvent(handleOfSock(s), <i32>EventKind.Error, <i32>e);
+    return;
+  }
+  count(Stat.UdpIcmpBadQuote);
 }
 
 /** 5 u32 at `out`: local port (0 unbound), peer ip, peer port (0 unconnected), bytes queued, datagrams queued. */
@@ -254,30 +363,41 @@ export function udpInfo(h: i32, out: usize): i32 {
 }
 
 /**
- * Deliver a checked datagram (udpParse passed) from `src` to the socket bound to its
- * destination port (a connected one only from its peer): queued and Readable raised
- * (arg = payload length), or dropped when the queue is full (udp_queue_full).
- * False when no socket takes it (the caller answers port unreachable).
+ * Deliver a checked datagram (udpParse passed) from `src` to `dst`. Unicast (`cast` 0): the
+ * socket bound to its destination port (a connected one only from its peer). Broadcast (1):
+ * every socket of the port with UdpOpt.Broadcast. Multicast (2): every socket of the port that
+ * joined `dst` (224.0.0.1: every socket of the port). Each gets a copy (Readable, arg = payload
+ * length), or the copy is dropped when its queue is full (udp_queue_full). False when no socket
+ * takes it (counted: udp_no_port when no socket is bound to the port, else udp_broadcast_filtered
+ * or udp_mcast_no_member; unicast: the caller answers port unreachable).
  */
-export function udpDeliver(p: usize, src: u32): bool {
+export function udpDeliver(p: usize, src: u32, dst: u32, cast: i32): bool {
   let dport = <u32>udpDstPort(p);
   let sport = udpSrcPort(p);
+  let len = <u32>udpLength(p) - UDP_HLEN;
+  let need = REC_HLEN + len;
+  let taken = false;
+  let bound = false;
   for (let i = 0; i < nSocks; i++) {
     let s = sockAt(i);
     if ((s.flags & U_BOUND) == 0 || <u32>s.lport != dport) continue;
+    bound = true;
     if ((s.flags & U_CONNECTED) != 0 && (s.raddr != src || s.rport != sport)) continue;
-    let len = <u32>udpLength(p) - UDP_HLEN;
-    let need = REC_HLEN + len;
-    if (need > qCap - s.qLen) { count(Stat.UdpQueueFull); return true; }
+    if (cast == CAST_BROADCAST && (s.flags & U_BROADCAST) == 0) continue;
+    if (cast == CAST_MULTICAST && dst != IGMP_ALL_HOSTS && !hasGroup(s, dst)) continue;
+    taken = true;
+    if (need > qCap - s.qLen) { count(Stat.UdpQueueFull); if (cast == CAST_UNICAST) break; continue; }
     // the record header is built in place of the UDP header, then both parts go to the ring
     store<u32>(p, src);
     store<u32>(p, <u32>sport | (len << 16), 4);
-    let ring = ringOf(s);
-    ringCopy(ring, s.qStart + s.qLen, p, need, true);
+    ringCopy(ringOf(s), s.qStart + s.qLen, p, need, true);
     s.qLen += need;
     s.qCount++;
     hostEvent(handleOfSock(s), <i32>EventKind.Readable, <i32>len);
-    return true;
+    if (cast == CAST_UNICAST) break;
   }
+  if (taken) return true;
+  if (!bound || cast == CAST_UNICAST) count(Stat.UdpNoPort); // nobody on the port
+  else count(cast == CAST_BROADCAST ? Stat.UdpBroadcastFiltered : Stat.UdpMcastNoMember);
   return false;
 }

@@ -30,6 +30,7 @@ export const Err = {
   ESERVFAIL: 20, // DNS: the server failed (SERVFAIL, rcode 2; also FORMERR / NOTIMP)
   EREFUSED: 21, // DNS: the server refused (REFUSED, rcode 5)
   ETRUNCATED: 22, // DNS: the reply was truncated (TC=1; no TCP fallback)
+  EACCES: 23, // a broadcast destination without the socket's Broadcast option (like Linux's SO_BROADCAST)
 } as const;
 export type ErrName = keyof typeof Err;
 /** Err number -> name (OK excluded). */
@@ -56,6 +57,7 @@ export const ERR_NAMES: Readonly<Record<number, string>> = {
   20: "ESERVFAIL",
   21: "EREFUSED",
   22: "ETRUNCATED",
+  23: "EACCES",
 };
 
 /** Kinds passed to the event(sock, kind, arg) import. */
@@ -72,6 +74,7 @@ export const EventKind = {
   AddressChanged: 10, // the interface's configuration changed (ifaceSetIpv4, ifaceClearIpv4, ifaceSetDns)
   DhcpState: 11, // the DHCP client changed state
   DnsDone: 12, // a DNS query finished: read it with dnsResult
+  SntpSync: 13, // the SNTP client obtained the time (sntpInfo has it)
 } as const;
 
 /** TCP states (RFC 9293), as returned by tcpState and carried by State events. */
@@ -192,6 +195,11 @@ export const TcpOpt = {
   KeepAlive: 2, // keepalive on when value != 0 (KeepIdleMs / KeepIntvlMs / KeepCount)
   KeepIdle: 3, // this socket's keepalive idle time in seconds, 1-65535, like Linux's TCP_KEEPIDLE; 0 = `KeepIdleMs`; kept in the TCB, inherited by a listener's children; with KEEPALIVE on, re-arms the timer from the latest `input`/`poll`. `-EINVAL` outside 0-65535
 } as const;
+/** udpSetOption option numbers. */
+export const UdpOpt = {
+  Broadcast: 1, // like SO_BROADCAST: value != 0 lets the socket send to 255.255.255.255 or the subnet broadcast (else `-EACCES`) and receive datagrams sent to them (else they are not delivered to it). Off by default
+  ReuseAddr: 2, // like SO_REUSEADDR for UDP: value != 0 lets the socket bind a port other sockets with ReuseAddr hold (set before `udpBind`); broadcast and multicast datagrams go to each of them, a unicast one to the first bound. Off by default
+} as const;
 
 /** The u32 fields tcpInfo writes, in order. */
 export const TCP_INFO_NAMES = [
@@ -212,6 +220,11 @@ export const UDP_INFO_NAMES = [
   "localPort", "remoteIp", "remotePort", "recvQueued", "recvDatagrams",
 ] as const;
 export type UdpInfo = Record<(typeof UDP_INFO_NAMES)[number], number>;
+/** The u32 fields sntpInfo writes, in order. */
+export const SNTP_INFO_NAMES = [
+  "state", "server", "synced", "timeSec", "timeFrac", "offsetSec", "offsetUs", "delayUs", "stratum", "pollS", "kiss", "syncs", "requests", "nextMs",
+] as const;
+export type SntpInfoRaw = Record<(typeof SNTP_INFO_NAMES)[number], number>;
 /** The u32 fields udpRecvFrom writes at `out`, in order. */
 export const UDP_FROM_NAMES = [
   "address", "port", "size",
@@ -328,6 +341,18 @@ export interface Exports {
   dnsResult(q: number, out: number, max: number): number;
   /** forget a query (in flight or finished): its socket closes, no `DnsDone` follows; 0 or `-EBADF` */
   dnsCancel(q: number): number;
+  /** set a socket option (UdpOpt table below); 0, `-EINVAL` for an unknown option */
+  udpSetOption(h: number, opt: number, value: number): number;
+  /** this socket receives datagrams to IPv4 group `group` on its port; the interface filter gains a reference and IGMPv2 reports the group when it is new (RFC 2236 §3). `-EINVAL` (not multicast, 224.0.0.1 is always received, or joined already), `-ENOMEM` (the socket's `UDP_GROUPS` = 4 slots, the filter or the IGMP table full) */
+  udpJoinGroup(h: number, group: number): number;
+  /** leave `group`; the last leave on the interface sends an IGMPv2 Leave Group to 224.0.0.2. `-EINVAL` when not joined. `udpClose` leaves every group of the socket */
+  udpLeaveGroup(h: number, group: number): number;
+  /** query NTP server `server` (host order) now and then every `intervalS` seconds (16-86400; 0 = 1024). 0, `-EINVAL` (bad server or interval), `-ENOMEM` (no UDP socket free), `-ESTATE` (before init). Restarts a running client */
+  sntpStart(server: number, intervalS: number): number;
+  /** stop the client and close its socket (the learned time is kept). 0 */
+  sntpStop(): number;
+  /** the sntpInfo fields (table below), one u32 each, at `out`; `-EINVAL` outside linear memory */
+  sntpInfo(out: number): number;
 }
 
 /** Names of the exported functions, in declaration order. */
@@ -379,4 +404,10 @@ export const EXPORT_NAMES = [
   "dnsQuery",
   "dnsResult",
   "dnsCancel",
+  "udpSetOption",
+  "udpJoinGroup",
+  "udpLeaveGroup",
+  "sntpStart",
+  "sntpStop",
+  "sntpInfo",
 ] as const satisfies readonly (keyof Exports)[];

@@ -1,19 +1,21 @@
 // A minimal node:dgram-shaped UDP socket over the core's UDP calls (docs/abi.md "UDP"):
 // `net.createSocket("udp4")` gives a Socket with bind, send, connect/disconnect, address,
 // remoteAddress, close and the 'listening', 'message' (msg, rinfo), 'connect', 'close' and
-// 'error' events. Not yet: broadcast/multicast (setBroadcast, addMembership), IPv6, the
-// buffer-size options, ref/unref (no-ops here).
+// 'error' events, setBroadcast, addMembership/dropMembership (IGMPv2 in the core) and the
+// reuseAddr option. An ICMP error on a connected socket is an 'error' (ECONNREFUSED) like node's.
+// Not yet: setMulticastTTL/Loopback (TTL 1, no loopback), IPv6, the buffer-size options,
+// ref/unref (no-ops here).
 //
 // The core raises Readable on the socket's handle; NetStack routes events by handle and
 // calls onReadable() after the core has returned, which drains every queued datagram.
 import { EventEmitter } from "node:events";
-import { ERR_NAMES, ipToU32, u32ToIp } from "./stack.js";
+import { ERR_NAMES, ipToU32, u32ToIp, UdpOpt } from "./stack.js";
 import type { NetStack, NetError } from "./net.js";
 import type { Exports } from "./abi.js";
 
 export interface RemoteInfo { address: string; family: "IPv4"; port: number; size: number }
 export interface AddressInfo { address: string; family: "IPv4"; port: number }
-export interface SocketOptions { type: "udp4" }
+export interface SocketOptions { type: "udp4"; reuseAddr?: boolean }
 type SendCb = (err: Error | null, bytes: number) => void;
 
 /** @internal The pieces of NetStack a datagram socket uses. */
@@ -36,9 +38,39 @@ export class Socket extends EventEmitter {
   private port = 0;
   private peer: AddressInfo | null = null;
   private closed = false;
+  /** @internal set by createSocket from `reuseAddr`. */
+  reuseAddr = false;
 
   /** @internal */
   constructor(private readonly net: DgramHost) { super(); }
+
+  private need(syscall: string): void {
+    if (this.handle === 0) throw Object.assign(new Error(`${syscall} EBADF`), { code: "EBADF", syscall });
+  }
+
+  private check(r: number, syscall: string, address?: string): void {
+    if (r < 0) throw this.err(r, syscall, address);
+  }
+
+  /** Allow sending to and receiving broadcast datagrams (SO_BROADCAST); after bind, like node. */
+  setBroadcast(flag: boolean): void {
+    this.need("setBroadcast");
+    this.check(this.net.ex.udpSetOption(this.handle, UdpOpt.Broadcast, flag ? 1 : 0), "setBroadcast");
+  }
+
+  /** Join `group` (IGMPv2 reports it); the interface argument is ignored (one interface). After bind. */
+  addMembership(group: string, _iface?: string): void {
+    this.need("addMembership");
+    this.check(this.net.ex.udpJoinGroup(this.handle, ipToU32(group)), "addMembership", group);
+    this.net.stack.wake();
+  }
+
+  /** Leave `group`. */
+  dropMembership(group: string, _iface?: string): void {
+    this.need("dropMembership");
+    this.check(this.net.ex.udpLeaveGroup(this.handle, ipToU32(group)), "dropMembership", group);
+    this.net.stack.wake();
+  }
 
   /** bind([port][, address][, callback]) or bind({ port, address }, callback); 'listening' follows. */
   bind(a?: number | { port?: number; address?: string } | (() => void), b?: string | (() => void), c?: () => void): this {
@@ -58,6 +90,7 @@ export class Socket extends EventEmitter {
     if (this.handle !== 0) return -1; // EINVAL: bound already (node throws ERR_SOCKET_ALREADY_BOUND)
     const h = this.net.ex.udpOpen();
     if (h < 0) return h;
+    if (this.reuseAddr) this.net.ex.udpSetOption(h, UdpOpt.ReuseAddr, 1);
     const p = this.net.ex.udpBind(h, port);
     if (p < 0) { this.net.ex.udpClose(h); return p; }
     this.handle = h;
@@ -168,6 +201,7 @@ export function createSocket(net: DgramHost, type: "udp4" | SocketOptions, onMes
   const t = typeof type === "string" ? type : type?.type;
   if (t !== "udp4") throw Object.assign(new TypeError(`Bad socket type specified. Valid types are: udp4 (got ${String(t)})`), { code: "ERR_SOCKET_BAD_TYPE" });
   const s = new Socket(net);
+  if (typeof type === "object" && type.reuseAddr) s.reuseAddr = true;
   if (onMessage) s.on("message", onMessage);
   return s;
 }

@@ -555,7 +555,7 @@ export class NetStack extends EventEmitter {
       const srv = this.servers.get(h);
       if (srv) { if (p.bits & (1 << EventKind.Accepted)) srv.acceptAll(); continue; }
       const dg = this.dgrams.get(h); // events route by handle: a UDP handle never names a TCP socket
-      if (dg) { if (p.bits & (1 << EventKind.Readable)) dg.onReadable(); continue; }
+      if (dg) { if (p.bits & ((1 << EventKind.Readable) | (1 << EventKind.Error))) dg.onReadable(); continue; }
       const sock = this.socks.get(h);
       if (sock) sock.onCoreEvents(p.bits, p.err, p.free);
       else if (p.bits & (1 << EventKind.Closed)) this.closing.delete(h);

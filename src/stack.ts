@@ -9,7 +9,10 @@ import { readFileSync } from "node:fs";
 import { randomFillSync } from "node:crypto";
 import { instantiateSync } from "@assemblyscript/loader";
 import { Prng } from "./prng.js";
-import { Cfg, DHCP_INFO_NAMES, type DhcpInfoRaw, Err, ERR_NAMES, type Exports, IFACE_INFO_NAMES, type IfaceInfoRaw, type Imports, UDP_INFO_NAMES, type UdpInfo } from "./abi.js";
+import {
+  Cfg, DHCP_INFO_NAMES, type DhcpInfoRaw, Err, ERR_NAMES, type Exports, IFACE_INFO_NAMES, type IfaceInfoRaw, type Imports,
+  SNTP_INFO_NAMES, type SntpInfoRaw, UDP_INFO_NAMES, type UdpInfo,
+} from "./abi.js";
 
 export type BuildName = "node" | "mcu" | "debug" | "testing" | "testing-mcu";
 
@@ -23,14 +26,32 @@ const BUILD_FILES: Record<BuildName, string> = {
 
 // The ABI's constants and export signatures come from the generated binding (src/abi.ts,
 // from abi/abi.mjs); these re-exports keep the names this module always offered.
-export { ERR_NAMES, EventKind, TCP_STATE_NAMES, TcpOpt, TCP_INFO_NAMES, UDP_INFO_NAMES, UDP_FROM_NAMES, IFACE_INFO_NAMES } from "./abi.js";
-export type { TcpInfo, TcpStateName, UdpInfo, IfaceInfoRaw, DhcpInfoRaw } from "./abi.js";
+export { ERR_NAMES, EventKind, TCP_STATE_NAMES, TcpOpt, UdpOpt, SNTP_INFO_NAMES, TCP_INFO_NAMES, UDP_INFO_NAMES, UDP_FROM_NAMES, IFACE_INFO_NAMES } from "./abi.js";
+export type { TcpInfo, TcpStateName, UdpInfo, IfaceInfoRaw, SntpInfoRaw, DhcpInfoRaw } from "./abi.js";
 export { DHCP_INFO_NAMES } from "./abi.js";
 
 /** The DHCP client's states (dhcpInfo().state, DhcpState events), by number (docs/abi.md "DHCP client"). */
 export const DHCP_STATE_NAMES = [
   "STOPPED", "INIT", "SELECTING", "REQUESTING", "CHECKING", "BOUND", "RENEWING", "REBINDING", "INIT-REBOOT", "REBOOTING",
 ] as const;
+
+/** sntpInfo decoded (docs/abi.md "SNTP client"). */
+export interface SntpInfo extends SntpInfoRaw {
+  /** "stopped" | "waiting" | "idle" | "denied". */
+  stateName: string;
+  /** The learned time as of the latest input/poll, or null before the first accepted reply. */
+  time: Date | null;
+  /** The latest offset in milliseconds (fractional), signed. */
+  offsetMs: number;
+  /** The kiss code as text ("RATE"), or "" for none. */
+  kissCode: string;
+}
+
+/** NTP seconds + fraction (era-relative: values below 2^31 are after 2036, RFC 4330 §3) as Unix ms. */
+export function ntpToUnixMs(sec: number, frac: number): number {
+  const era = sec >= 0x80000000 ? 0 : 1;
+  return (sec + era * 0x100000000 - 2208988800) * 1000 + (frac / 0x100000000) * 1000;
+}
 
 /**
  * Socket handles carry their kind (assembly/handles.ts): kind << 25 | generation << 10 | slot.
@@ -402,6 +423,54 @@ export class Stack {
     const out = {} as UdpInfo;
     UDP_INFO_NAMES.forEach((k, i) => { out[k] = v[i]; });
     return out;
+  }
+
+  /** Set a UDP socket option (UdpOpt); 0 or a negative Err. */
+  udpSetOption(h: number, opt: number, value: number | boolean): number {
+    return this.exports.udpSetOption(h, opt, typeof value === "boolean" ? (value ? 1 : 0) : value);
+  }
+
+  /** The socket receives datagrams to `group` on its port (IGMPv2 reports it); 0 or a negative Err. */
+  udpJoinGroup(h: number, group: string): number {
+    const r = this.exports.udpJoinGroup(h, ipToU32(group));
+    this.wake();
+    return r;
+  }
+
+  /** Leave `group` (the last leave sends an IGMP Leave Group); 0 or a negative Err. */
+  udpLeaveGroup(h: number, group: string): number {
+    const r = this.exports.udpLeaveGroup(h, ipToU32(group));
+    this.wake();
+    return r;
+  }
+
+  // --- SNTP client (docs/abi.md "SNTP client") ---
+
+  /** Query NTP server `server` now and every `intervalS` seconds (0 = 1024); 0 or a negative Err. */
+  sntpStart(server: string, intervalS = 0): number {
+    const r = this.exports.sntpStart(ipToU32(server), intervalS);
+    this.wake();
+    return r;
+  }
+
+  /** Stop the SNTP client (the learned time is kept). */
+  sntpStop(): number { return this.exports.sntpStop(); }
+
+  /** The SNTP client's state and learned time. */
+  sntpInfo(): SntpInfo {
+    const io = this.ioRegion();
+    const r = this.exports.sntpInfo(io);
+    if (r !== 0) throw new Error(`sntpInfo failed: ${ERR_NAMES[-r] ?? r}`);
+    const v = new Uint32Array(this.memory.buffer, io, SNTP_INFO_NAMES.length);
+    const o = {} as SntpInfoRaw;
+    SNTP_INFO_NAMES.forEach((n, i) => { o[n] = v[i]; });
+    for (const k of ["offsetSec", "offsetUs", "delayUs"] as const) o[k] = o[k] | 0; // signed
+    const kiss = o.kiss === 0 ? "" : String.fromCharCode(o.kiss >>> 24, (o.kiss >>> 16) & 255, (o.kiss >>> 8) & 255, o.kiss & 255);
+    return {
+      ...o, stateName: ["stopped", "waiting", "idle", "denied"][o.state] ?? String(o.state),
+      time: o.synced ? new Date(ntpToUnixMs(o.timeSec, o.timeFrac)) : null,
+      offsetMs: o.offsetSec * 1000 + o.offsetUs / 1000, kissCode: kiss,
+    };
   }
 
   // --- the interface at run time (docs/abi.md "Interface configuration at run time") ---

@@ -104,3 +104,65 @@ describe("node:dgram shape (RFC 768)", () => {
     server.close();
   });
 });
+
+describe("node:dgram shape: broadcast, multicast, ICMP errors (issue 9)", () => {
+  it("setBroadcast: without it a send to 255.255.255.255 fails with EACCES; with it the peer's broadcast-enabled socket gets it", async () => {
+    const { a, b } = env();
+    const rx = b.createSocket({ type: "udp4", reuseAddr: true });
+    const got: string[] = [];
+    rx.on("message", (m) => got.push(m.toString()));
+    rx.bind(6700);
+    await b.until(() => rx.handle !== 0, 10);
+    rx.setBroadcast(true);
+    const tx = a.createSocket("udp4");
+    tx.bind(0);
+    await a.until(() => tx.handle !== 0, 10);
+    let err: Error | null = null;
+    tx.send("nope", 6700, "255.255.255.255", (e) => { err = e; });
+    await a.until(() => err !== null, 10);
+    expect((err as unknown as NetError).code).toBe("EACCES");
+    tx.setBroadcast(true);
+    tx.send("all", 6700, "255.255.255.255");
+    tx.send("subnet", 6700, "198.51.100.255");
+    expect(await b.until(() => got.length === 2, 100)).toBe(true);
+    expect(got).toEqual(["all", "subnet"]);
+    tx.close();
+    rx.close();
+  });
+
+  it("addMembership: two sockets on one port (reuseAddr) both get a datagram sent to the group; dropMembership stops it", async () => {
+    const { a, b } = env();
+    const got: string[] = [];
+    const socks = [0, 1].map((i) => {
+      const s = b.createSocket({ type: "udp4", reuseAddr: true }, (m) => got.push(`${i}:${m}`));
+      s.bind(6800);
+      return s;
+    });
+    await b.until(() => socks.every((s) => s.handle !== 0), 10);
+    for (const s of socks) s.addMembership("239.5.5.5");
+    expect(() => socks[0].addMembership("198.51.100.9")).toThrow(/EINVAL/);
+    const tx = a.createSocket("udp4");
+    tx.send("m1", 6800, "239.5.5.5");
+    expect(await b.until(() => got.length === 2, 100)).toBe(true);
+    expect(got.sort()).toEqual(["0:m1", "1:m1"]);
+    socks[1].dropMembership("239.5.5.5");
+    tx.send("m2", 6800, "239.5.5.5");
+    expect(await b.until(() => got.length === 3, 100)).toBe(true);
+    expect(got[2]).toBe("0:m2");
+    expect(b.stack.stat("igmp_reports_tx")).toBeGreaterThanOrEqual(1);
+    for (const s of [...socks, tx]) s.close();
+  });
+
+  it("RFC 1122 §4.1.3.3: a connected socket whose peer port is closed gets an 'error' ECONNREFUSED (the peer's port unreachable)", async () => {
+    const { a } = env();
+    const s = a.createSocket("udp4");
+    const errs: string[] = [];
+    s.on("error", (e: NetError) => errs.push(e.code));
+    s.connect(4999, B_IP);
+    await a.until(() => s.handle !== 0, 10);
+    s.send("anyone?");
+    expect(await a.until(() => errs.length === 1, 200)).toBe(true);
+    expect(errs).toEqual(["ECONNREFUSED"]);
+    s.close();
+  });
+});

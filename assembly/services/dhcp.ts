@@ -18,7 +18,8 @@ import { Err, EventKind } from "../errors";
 import { hostEvent } from "../host";
 import { poolAlloc } from "../pool";
 import { netNow, ipMtu } from "../netif";
-import { udpOpen, udpBind, udpClose, udpRecvFrom, udpSendToAny } from "../udp";
+import { udpOpen, udpBind, udpClose, udpRecvFrom, udpSendToAny, udpSetOption } from "../udp";
+import { UdpOpt } from "../abi-consts";
 import {
   ifaceSetIpv4, ifaceClearIpv4, ifaceSetDns, ifaceAcdWatch, ifaceAcdConflicts, ifaceArpProbe, ifaceArpAnnounce, arpLookup,
 } from "../iface";
@@ -449,6 +450,7 @@ export function dhcpStart(): i32 {
   if (h < 0) return h;
   let r = udpBind(h, DHCP_CLIENT_PORT);
   if (r < 0) { udpClose(h); return r; }
+  udpSetOption(h, UdpOpt.Broadcast, 1); // OFFER/ACK may be broadcast (RFC 2131 §4.1), and so are DISCOVER/REQUEST
   sock = h;
   declines = 0;
   timerOn = false;

@@ -66,3 +66,19 @@ export function ipv4Emit(p: usize, src: u32, dst: u32, proto: u8, payloadLen: i3
   store<u16>(p + IP_CSUM, bswap<u16>(checksum(p, IPV4_HLEN)));
   return IPV4_HLEN;
 }
+
+/** Bytes of the IP Router Alert option (RFC 2113): type 148, length 4, value 0. */
+export const IP_RA_LEN: i32 = 4;
+
+/**
+ * Write a 24-byte IPv4 header carrying the Router Alert option (RFC 2113; IGMPv2 needs it,
+ * RFC 2236 §2) before `payloadLen` bytes already at p + 24. Returns 24.
+ */
+export function ipv4EmitRouterAlert(p: usize, src: u32, dst: u32, proto: u8, payloadLen: i32, id: u16, ttl: u8): i32 {
+  ipv4Emit(p, src, dst, proto, payloadLen + IP_RA_LEN, id, ttl);
+  store<u8>(p + IP_VIHL, 0x46);
+  store<u32>(p + <usize>IPV4_HLEN, bswap<u32>(0x94040000));
+  store<u16>(p + IP_CSUM, 0);
+  store<u16>(p + IP_CSUM, bswap<u16>(checksum(p, IPV4_HLEN + IP_RA_LEN)));
+  return IPV4_HLEN + IP_RA_LEN;
+}

@@ -63,6 +63,12 @@
  *   dnsQuery(namePtr, nameLen)
  *   dnsResult(q, out, max)
  *   dnsCancel(q)
+ *   udpSetOption(h, opt, value)
+ *   udpJoinGroup(h, group)
+ *   udpLeaveGroup(h, group)
+ *   sntpStart(server, intervalS)
+ *   sntpStop()
+ *   sntpInfo(out)
  */
 
 /* The module's imports (module "env"; all i32, no results): X(name, arity). */
@@ -192,7 +198,8 @@ enum {
   WT_ENODATA = 19,
   WT_ESERVFAIL = 20,
   WT_EREFUSED = 21,
-  WT_ETRUNCATED = 22
+  WT_ETRUNCATED = 22,
+  WT_EACCES = 23
 };
 
 /* Kinds of the event(sock, kind, arg) import (EventKind). */
@@ -208,7 +215,8 @@ enum {
   WT_EV_ECHO_REPLY = 9,
   WT_EV_ADDRESS_CHANGED = 10,
   WT_EV_DHCP_STATE = 11,
-  WT_EV_DNS_DONE = 12
+  WT_EV_DNS_DONE = 12,
+  WT_EV_SNTP_SYNC = 13
 };
 
 /* TCP states (RFC 9293 names; numbers used by tcpState and State events). */
@@ -231,6 +239,12 @@ enum {
   WT_TCP_OPT_NODELAY = 1,
   WT_TCP_OPT_KEEPALIVE = 2,
   WT_TCP_OPT_KEEPIDLE = 3
+};
+
+/* udpSetOption options (UdpOpt). */
+enum {
+  WT_UDP_OPT_BROADCAST = 1,
+  WT_UDP_OPT_REUSEADDR = 2
 };
 
 /* Index of each u32 field tcpInfo writes. */
@@ -295,6 +309,25 @@ enum {
   WT_UDP_INFO_RECV_QUEUED = 3,
   WT_UDP_INFO_RECV_DATAGRAMS = 4,
   WT_UDP_INFO_COUNT = 5
+};
+
+/* Index of each u32 field sntpInfo writes. */
+enum {
+  WT_SNTP_INFO_STATE = 0,
+  WT_SNTP_INFO_SERVER = 1,
+  WT_SNTP_INFO_SYNCED = 2,
+  WT_SNTP_INFO_TIME_SEC = 3,
+  WT_SNTP_INFO_TIME_FRAC = 4,
+  WT_SNTP_INFO_OFFSET_SEC = 5,
+  WT_SNTP_INFO_OFFSET_US = 6,
+  WT_SNTP_INFO_DELAY_US = 7,
+  WT_SNTP_INFO_STRATUM = 8,
+  WT_SNTP_INFO_POLL_S = 9,
+  WT_SNTP_INFO_KISS = 10,
+  WT_SNTP_INFO_SYNCS = 11,
+  WT_SNTP_INFO_REQUESTS = 12,
+  WT_SNTP_INFO_NEXT_MS = 13,
+  WT_SNTP_INFO_COUNT = 14
 };
 
 /* Index of each u32 field udpRecvFrom writes at `out`. */
