@@ -63,10 +63,10 @@ export function parseMap(text) {
 }
 
 function mcuConfig() {
+  // every "#define WT_MCU_<KEY> value" line: KEY is the Cfg key in UPPER_SNAKE (MAX_SOCKETS = MaxSockets)
   const h = readFileSync(join(FW, "core/wt_mcu_config.h"), "utf8");
-  const v = (n) => Number(new RegExp(`#define WT_MCU_${n} (\\d+)`).exec(h)[1]);
-  return { MaxSockets: v("MAX_SOCKETS"), RingPairs: v("RING_PAIRS"), SndBuf: v("SND_BUF"), RcvBuf: v("RCV_BUF"), IoBuf: v("IO_BUF"),
-    ArpEntries: v("ARP_ENTRIES"), TimeWaitEntries: v("TIME_WAIT_ENTRIES") };
+  const camel = (k) => k.toLowerCase().split("_").map((w) => w[0].toUpperCase() + w.slice(1)).join("");
+  return Object.fromEntries([...h.matchAll(/^#define WT_MCU_([A-Z0-9_]+) (\d+)$/gm)].map((m) => [camel(m[1]), Number(m[2])]));
 }
 
 /** Run the MCU module's init() with the default MCU configuration: linear memory and pools. */

@@ -1,9 +1,14 @@
-/* The default MCU configuration (qemu-xtensa, the size report; the ESP32 Kconfig
- * defaults mirror it): three listeners (echo, discard, HTTP) hold only connection blocks
- * (listeners never hold buffers), and 4 ring pairs give 4 simultaneous connections of
- * 4 KiB send + 4 KiB receive buffers; the module's pools then fit its first 64 KiB page
- * of linear memory (a connection block costs ~0.3 KiB, a ring pair SND_BUF + RCV_BUF).
- * firmware/size.mjs reads these lines: keep one "#define NAME value" per line. */
+/* The default MCU configuration, in one place: the qemu-xtensa board and the rv32 size build
+ * apply it with WT_MCU_CONFIG (one wt_configure per line), firmware/size.mjs reads the
+ * "#define WT_MCU_<KEY> value" lines (KEY = the Cfg key in UPPER_SNAKE: MAX_SOCKETS = MaxSockets)
+ * to report the module's pools, and the ESP32 Kconfig defaults mirror it.
+ *
+ * Three listeners (echo, discard, HTTP) hold only connection blocks (listeners never hold
+ * buffers); 4 ring pairs give 4 simultaneous TCP connections of 4 KiB send + 4 KiB receive;
+ * 4 UDP sockets (DHCP, DNS queries, SNTP, an application) with 1 KiB queues; one 2 KiB IPv4
+ * reassembly slot; a 4-frame ARP queue. The module's pools then fit its first 64 KiB page of
+ * linear memory with its static data (a connection block costs ~0.3 KiB, a ring pair
+ * SND_BUF + RCV_BUF, an ARP queue slot ~1.5 KiB). Keep one "#define NAME value" per line. */
 #ifndef WT_MCU_CONFIG_H
 #define WT_MCU_CONFIG_H
 #define WT_MCU_MAX_SOCKETS 8
@@ -12,5 +17,31 @@
 #define WT_MCU_RCV_BUF 4096
 #define WT_MCU_IO_BUF 1024
 #define WT_MCU_ARP_ENTRIES 4
+#define WT_MCU_ARP_QUEUE 4
 #define WT_MCU_TIME_WAIT_ENTRIES 8
+#define WT_MCU_UDP_SOCKETS 4
+#define WT_MCU_UDP_QUEUE_BYTES 1024
+#define WT_MCU_MCAST_GROUPS 4
+#define WT_MCU_REASM_SLOTS 1
+#define WT_MCU_REASM_MAX_BYTES 2048
+#define WT_MCU_DNS_CACHE_ENTRIES 2
+
+/* Every key above as X(WT_CFG_ key, value): a port applies them with
+ *   #define WT_APPLY(key, value) wt_configure(key, value);
+ *   WT_MCU_CONFIG(WT_APPLY) */
+#define WT_MCU_CONFIG(X) \
+  X(WT_CFG_MAX_SOCKETS, WT_MCU_MAX_SOCKETS) \
+  X(WT_CFG_RING_PAIRS, WT_MCU_RING_PAIRS) \
+  X(WT_CFG_SND_BUF, WT_MCU_SND_BUF) \
+  X(WT_CFG_RCV_BUF, WT_MCU_RCV_BUF) \
+  X(WT_CFG_IO_BUF, WT_MCU_IO_BUF) \
+  X(WT_CFG_ARP_ENTRIES, WT_MCU_ARP_ENTRIES) \
+  X(WT_CFG_ARP_QUEUE, WT_MCU_ARP_QUEUE) \
+  X(WT_CFG_TIME_WAIT_ENTRIES, WT_MCU_TIME_WAIT_ENTRIES) \
+  X(WT_CFG_UDP_SOCKETS, WT_MCU_UDP_SOCKETS) \
+  X(WT_CFG_UDP_QUEUE_BYTES, WT_MCU_UDP_QUEUE_BYTES) \
+  X(WT_CFG_MCAST_GROUPS, WT_MCU_MCAST_GROUPS) \
+  X(WT_CFG_REASM_SLOTS, WT_MCU_REASM_SLOTS) \
+  X(WT_CFG_REASM_MAX_BYTES, WT_MCU_REASM_MAX_BYTES) \
+  X(WT_CFG_DNS_CACHE_ENTRIES, WT_MCU_DNS_CACHE_ENTRIES)
 #endif

@@ -298,10 +298,9 @@ void board_main(const uint8_t *tags) {
     { WT_CFG_MAC_HI, (uint32_t)mac[0] << 8 | mac[1] },
     { WT_CFG_MAC_LO, (uint32_t)mac[2] << 24 | (uint32_t)mac[3] << 16 | (uint32_t)mac[4] << 8 | mac[5] },
     { WT_CFG_IPV4_ADDR, ip }, { WT_CFG_PREFIX_LEN, prefix }, { WT_CFG_GATEWAY, gw },
-    { WT_CFG_MAX_SOCKETS, WT_MCU_MAX_SOCKETS }, { WT_CFG_RING_PAIRS, WT_MCU_RING_PAIRS },
-    { WT_CFG_SND_BUF, WT_MCU_SND_BUF },
-    { WT_CFG_RCV_BUF, WT_MCU_RCV_BUF }, { WT_CFG_IO_BUF, WT_MCU_IO_BUF },
-    { WT_CFG_ARP_ENTRIES, WT_MCU_ARP_ENTRIES }, { WT_CFG_TIME_WAIT_ENTRIES, WT_MCU_TIME_WAIT_ENTRIES },
+#define WT_CFG_ENTRY(key, value) { key, value },
+    WT_MCU_CONFIG(WT_CFG_ENTRY) /* the default MCU configuration (core/wt_mcu_config.h) */
+#undef WT_CFG_ENTRY
   };
   for (unsigned i = 0; i < sizeof cfg / sizeof cfg[0]; i++)
     if (wt_configure(cfg[i].key, cfg[i].value) != 0) wt_logf("configure(%d) refused\n", cfg[i].key);

@@ -19,11 +19,9 @@ void wt_port_fatal(const char *why) { (void)why; for (;;) {} }
 int main(void) {
   static volatile int stop;
   if (wt_core_start(&wt_engine_aot, 0, 0) != 0) return 1;
-  wt_configure(WT_CFG_MAX_SOCKETS, WT_MCU_MAX_SOCKETS);
-  wt_configure(WT_CFG_RING_PAIRS, WT_MCU_RING_PAIRS);
-  wt_configure(WT_CFG_SND_BUF, WT_MCU_SND_BUF);
-  wt_configure(WT_CFG_RCV_BUF, WT_MCU_RCV_BUF);
-  wt_configure(WT_CFG_IO_BUF, WT_MCU_IO_BUF);
+#define WT_APPLY(key, value) wt_configure(key, value);
+  WT_MCU_CONFIG(WT_APPLY)
+#undef WT_APPLY
   if (wt_init() != 0 || wt_services_start(7, 9, 80) != 0) return 1;
   wt_run(&stop);
   return 0;
