@@ -458,12 +458,7 @@ export class Stack {
 
   /** The SNTP client's state and learned time. */
   sntpInfo(): SntpInfo {
-    const io = this.ioRegion();
-    const r = this.exports.sntpInfo(io);
-    if (r !== 0) throw new Error(`sntpInfo failed: ${ERR_NAMES[-r] ?? r}`);
-    const v = new Uint32Array(this.memory.buffer, io, SNTP_INFO_NAMES.length);
-    const o = {} as SntpInfoRaw;
-    SNTP_INFO_NAMES.forEach((n, i) => { o[n] = v[i]; });
+    const o: SntpInfoRaw = this.readLayout("sntpInfo", (out) => this.exports.sntpInfo(out), SNTP_INFO_NAMES);
     for (const k of ["offsetSec", "offsetUs", "delayUs"] as const) o[k] = o[k] | 0; // signed
     const kiss = o.kiss === 0 ? "" : String.fromCharCode(o.kiss >>> 24, (o.kiss >>> 16) & 255, (o.kiss >>> 8) & 255, o.kiss & 255);
     return {
@@ -512,15 +507,21 @@ export class Stack {
   leaveMac(mac: string): number { const [hi, lo] = parseMac(mac); return this.exports.ifaceLeaveMac(hi, lo); }
 
   /** The raw ifaceInfo fields. Uses the core's I/O region (or, without one, the rx buffer). */
-  ifaceInfoRaw(): IfaceInfoRaw {
+  ifaceInfoRaw(): IfaceInfoRaw { return this.readLayout("ifaceInfo", (out) => this.exports.ifaceInfo(out), IFACE_INFO_NAMES); }
+
+  /**
+   * Call an export that writes the u32 fields `names` (a layout declared in abi/abi.mjs) at a
+   * pointer, and read them by name. Uses the core's I/O region (or, without one, the rx buffer).
+   */
+  private readLayout<K extends string>(what: string, call: (out: number) => number, names: readonly K[]): Record<K, number> {
     const io = typeof this.exports.ioBuffer === "function" ? this.exports.ioBuffer() : 0;
-    if (io === 0 && this.inCallback > 0) throw new Error("ifaceInfo inside a callback needs the I/O region (Cfg.IoBuf > 0)");
+    if (io === 0 && this.inCallback > 0) throw new Error(`${what} inside a callback needs the I/O region (Cfg.IoBuf > 0)`);
     const out = io !== 0 ? io : this.rxPtr;
-    const r = this.exports.ifaceInfo(out);
-    if (r !== 0) throw new Error(`ifaceInfo failed: ${ERR_NAMES[-r] ?? r}`);
-    const v = new Uint32Array(this.memory.buffer, out, IFACE_INFO_NAMES.length);
-    const o = {} as IfaceInfoRaw;
-    IFACE_INFO_NAMES.forEach((n, i) => { o[n] = v[i]; });
+    const r = call(out);
+    if (r !== 0) throw new Error(`${what} failed: ${ERR_NAMES[-r] ?? r}`);
+    const v = new Uint32Array(this.memory.buffer, out, names.length);
+    const o = {} as Record<K, number>;
+    names.forEach((n, i) => { o[n] = v[i]; });
     return o;
   }
 
@@ -545,17 +546,7 @@ export class Stack {
   dhcpStop(release = true): number { const r = this.exports.dhcpStop(release ? 1 : 0); this.wake(); return r; }
 
   /** The DHCP client's dhcpInfo fields (addresses as u32, host order). */
-  dhcpInfoRaw(): DhcpInfoRaw {
-    const io = typeof this.exports.ioBuffer === "function" ? this.exports.ioBuffer() : 0;
-    if (io === 0 && this.inCallback > 0) throw new Error("dhcpInfo inside a callback needs the I/O region (Cfg.IoBuf > 0)");
-    const out = io !== 0 ? io : this.rxPtr;
-    const r = this.exports.dhcpInfo(out);
-    if (r !== 0) throw new Error(`dhcpInfo failed: ${ERR_NAMES[-r] ?? r}`);
-    const v = new Uint32Array(this.memory.buffer, out, DHCP_INFO_NAMES.length);
-    const o = {} as DhcpInfoRaw;
-    DHCP_INFO_NAMES.forEach((n, i) => { o[n] = v[i]; });
-    return o;
-  }
+  dhcpInfoRaw(): DhcpInfoRaw { return this.readLayout("dhcpInfo", (out) => this.exports.dhcpInfo(out), DHCP_INFO_NAMES); }
 
   /** dhcpInfo decoded: the state's name and dotted addresses (null = none). */
   dhcpInfo(): Omit<DhcpInfoRaw, "state" | "address" | "router" | "serverId"> & {
