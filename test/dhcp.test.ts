@@ -91,6 +91,14 @@ function reply(type: number, xid: number, o: ReplyOpts = {}): Uint8Array {
 const arpFrom = (op: number, sha: string, spa: string, tpa: string) =>
   eth(op === 1 ? MAC_BCAST : MAC_A, sha, 0x0806, arp(op, sha, spa, op === 1 ? "00:00:00:00:00:00" : MAC_A, tpa));
 
+/** A started client that has sent its first DISCOVER (`d`), waiting in SELECTING. */
+function selecting(build: "testing" | "testing-mcu" = "testing", config: Partial<Record<keyof typeof Cfg, number>> = {}) {
+  const c = client(build, config);
+  c.h.s.dhcpStart();
+  c.collect();
+  return { c, d: c.last(DISCOVER) };
+}
+
 /** A client stack without an address, and a log of its DHCP messages and ARP frames. */
 function client(build: "testing" | "testing-mcu" = "testing", config: Partial<Record<keyof typeof Cfg, number>> = {}) {
   const h = harness({ build, ip: undefined, config } as never);
@@ -246,10 +254,7 @@ for (const build of ["testing", "testing-mcu"] as const) {
     });
 
     it("DhcpFlags bit 1 skips ACD (BOUND at the ACK); bit 0 sets the BROADCAST flag (RFC 2131 §4.1)", () => {
-      const c = client(build, { DhcpFlags: 3 });
-      c.h.s.dhcpStart();
-      c.collect();
-      const d = c.last(DISCOVER);
+      const { c, d } = selecting(build, { DhcpFlags: 3 });
       expect(d.flags).toBe(0x8000);
       c.rx(reply(OFFER, d.xid));
       expect(c.last(REQUEST).flags).toBe(0x8000);
@@ -320,10 +325,7 @@ for (const build of ["testing", "testing-mcu"] as const) {
     });
 
     it("RFC 2131 §3.1 step 5: a NAK to the REQUEST returns to INIT and DISCOVERs again with a new xid", () => {
-      const c = client(build);
-      c.h.s.dhcpStart();
-      c.collect();
-      const d = c.last(DISCOVER);
+      const { c, d } = selecting(build);
       c.rx(reply(OFFER, d.xid));
       c.rx(reply(NAK, d.xid));
       expect(c.h.stat("dhcp_naks_rx")).toBe(1);
@@ -361,10 +363,7 @@ for (const build of ["testing", "testing-mcu"] as const) {
     });
 
     it("RFC 2131 §4.1/§3.1: an unanswered REQUEST is retransmitted with backoff, then the client starts over with DISCOVER", () => {
-      const c = client(build);
-      c.h.s.dhcpStart();
-      c.collect();
-      const d = c.last(DISCOVER);
+      const { c, d } = selecting(build);
       c.rx(reply(OFFER, d.xid));
       c.run(c.h.clock.now() + 200_000);
       const reqs = c.msgs.filter((m) => m.type === REQUEST);
@@ -378,10 +377,7 @@ for (const build of ["testing", "testing-mcu"] as const) {
     });
 
     it("RFC 2131 §4.1 and §2: replies with another xid, another chaddr, op BOOTREQUEST, a source port other than 67 are dropped and counted", () => {
-      const c = client(build);
-      c.h.s.dhcpStart();
-      c.collect();
-      const d = c.last(DISCOVER);
+      const { c, d } = selecting(build);
       c.rx(reply(OFFER, d.xid ^ 1));
       c.rx(reply(OFFER, d.xid, { chaddr: OTHER_MAC }));
       c.rx(reply(OFFER, d.xid, { op: 1 }));
@@ -397,10 +393,7 @@ for (const build of ["testing", "testing-mcu"] as const) {
     });
 
     it("RFC 2131 §3 / RFC 2132 §2-3: malformed replies are dropped and counted: truncated header, bad cookie, option length past the end, no END, missing message type, option overload (52) refused, bad option lengths", () => {
-      const c = client(build);
-      c.h.s.dhcpStart();
-      c.collect();
-      const d = c.last(DISCOVER);
+      const { c, d } = selecting(build);
       const good = replyBody(OFFER, d.xid);
       c.rx(reply(OFFER, d.xid, { raw: good.slice(0, 200) }));
       expect(c.h.stat("dhcp_truncated")).toBe(1);
@@ -434,10 +427,7 @@ for (const build of ["testing", "testing-mcu"] as const) {
     });
 
     it("RFC 2131 §4.3.1 Table 3: an ACK without a lease time (option 51) is not used", () => {
-      const c = client(build);
-      c.h.s.dhcpStart();
-      c.collect();
-      const d = c.last(DISCOVER);
+      const { c, d } = selecting(build);
       c.rx(reply(OFFER, d.xid));
       c.rx(reply(ACK, d.xid, { noLease: true }));
       expect(c.h.stat("dhcp_bad_offer")).toBe(1);
@@ -518,10 +508,7 @@ for (const build of ["testing", "testing-mcu"] as const) {
     });
 
     it("never traps: random and mutated replies in every state (fast-check)", () => {
-      const c = client(build);
-      c.h.s.dhcpStart();
-      c.collect();
-      const d = c.last(DISCOVER);
+      const { c, d } = selecting(build);
       const base = replyBody(OFFER, d.xid);
       fc.assert(fc.property(
         fc.array(fc.tuple(fc.nat(base.length + 40), fc.integer({ min: 0, max: 255 })), { maxLength: 12 }),

@@ -15,6 +15,9 @@ type Piece = [off: number, len: number, mf: boolean];
 
 const arpReply = (ip: string, mac: string) => eth(MAC_A, mac, 0x0806, arp(2, mac, ip, MAC_A, US));
 
+/** Feed every frame to the harness. */
+function rxAll(h: { rx(f: Uint8Array): void }, fs: Iterable<Uint8Array>): void { for (const f of fs) h.rx(f); }
+
 function setup(build: "testing" | "testing-mcu", config: Record<string, number> = {}, mtu?: number): Harness {
   const h = harness({ build, config: { UdpQueueBytes: 16384, ...config }, ...(mtu ? { mtu } : {}) });
   h.rx(arpReply(PEER, PEER_MAC));
@@ -113,7 +116,7 @@ for (const [label, build] of BUILDS) {
         for (const size of [1480, 512, 8]) {
           const h = setup(build);
           const u = udpSock(h);
-          for (const f of frags(17, dgram, order(split(dgram.length, size)), 7)) h.rx(f);
+          rxAll(h, frags(17, dgram, order(split(dgram.length, size)), 7));
           expect(recvAll(h, u), `${name}, ${size}-byte pieces`).toEqual([data]);
           expect(h.stat("ipv4_reasm_ok")).toBe(1);
           expect(h.stat("ipv4_frag_rx")).toBe(Math.ceil(dgram.length / size));
@@ -136,7 +139,7 @@ for (const [label, build] of BUILDS) {
       const h = setup(build);
       const data = pattern(4000, 4);
       const req = icmpEcho(8, 0x77, 3, data);
-      for (const f of frags(1, req, shuffle(split(req.length, 1480), 3), 99)) h.rx(f);
+      rxAll(h, frags(1, req, shuffle(split(req.length, 1480), 3), 99));
       expect(h.stat("icmp_echo_replies_tx")).toBe(1);
       const out = sentIp(h);
       expect(out.every((f) => f.proto === 1 && f.dst === PEER && f.src === US)).toBe(true);
@@ -155,7 +158,7 @@ for (const [label, build] of BUILDS) {
       const seg = [0x12, 0x34, 0x00, 0x50, 0, 0, 0, 1, 0, 0, 0, 0, 0xa0, 0x02, 0xff, 0xff, 0, 0, 0, 0, ...new Array(20).fill(1)];
       const c = inetChecksum(seg, pseudo(PEER, US, 6, seg.length));
       seg[16] = c >> 8; seg[17] = c & 255;
-      for (const f of frags(6, seg, [[24, 16, false], [0, 24, true]], 3)) h.rx(f);
+      rxAll(h, frags(6, seg, [[24, 16, false], [0, 24, true]], 3));
       expect(h.stat("ipv4_reasm_ok")).toBe(1);
       expect(h.stat("tcp_rx")).toBe(1);
       expect(h.stat("tcp_rst_tx")).toBe(1);
@@ -165,10 +168,10 @@ for (const [label, build] of BUILDS) {
       const h = setup(build);
       const u = udpSock(h);
       const d = udp(PEER, US, 1, PORT, pattern(100));
-      for (const f of frags(17, d, [[0, 48, true], [40, 16, true]])) h.rx(f);
+      rxAll(h, frags(17, d, [[0, 48, true], [40, 16, true]]));
       expect(h.stat("ipv4_frag_overlap")).toBe(1);
       // the rest arrives: the datagram is gone (its first piece with it), so it never completes
-      for (const f of frags(17, d, [[48, 60, false]])) h.rx(f);
+      rxAll(h, frags(17, d, [[48, 60, false]]));
       expect(recvAll(h, u)).toEqual([]);
       expect(h.stat("ipv4_reasm_ok")).toBe(0);
     });
@@ -190,26 +193,26 @@ for (const [label, build] of BUILDS) {
 
     it("RFC 1858 §3: a first TCP fragment shorter than the 20-byte TCP header is dropped (ipv4_frag_tiny)", () => {
       const h = setup(build);
-      for (const f of frags(6, new Array(40).fill(0), [[0, 16, true]])) h.rx(f);
+      rxAll(h, frags(6, new Array(40).fill(0), [[0, 16, true]]));
       expect(h.stat("ipv4_frag_tiny")).toBe(1);
-      for (const f of frags(6, new Array(40).fill(0), [[0, 24, true]], 2)) h.rx(f);
+      rxAll(h, frags(6, new Array(40).fill(0), [[0, 24, true]], 2));
       expect(h.stat("ipv4_frag_tiny")).toBe(1);
     });
 
     it("RFC 1858 §4: a TCP fragment at offset 1 (8 bytes) is dropped (ipv4_frag_tcp_offset1); not for UDP", () => {
       const h = setup(build);
-      for (const f of frags(6, new Array(40).fill(0), [[8, 16, true]])) h.rx(f);
+      rxAll(h, frags(6, new Array(40).fill(0), [[8, 16, true]]));
       expect(h.stat("ipv4_frag_tcp_offset1")).toBe(1);
-      for (const f of frags(17, new Array(40).fill(0), [[8, 16, true]])) h.rx(f);
+      rxAll(h, frags(17, new Array(40).fill(0), [[8, 16, true]]));
       expect(h.stat("ipv4_frag_tcp_offset1")).toBe(1);
     });
 
     it("RFC 791 §3.1: a fragment whose offset + length pass 65535 with the header is dropped (ipv4_frag_past_64k)", () => {
       const h = setup(build, { ReasmMaxBytes: 65515 });
       const payload = new Array(65536 + 64).fill(0);
-      for (const f of frags(17, payload, [[65512, 8, false]])) h.rx(f); // 20 + 65520 = 65540
+      rxAll(h, frags(17, payload, [[65512, 8, false]])); // 20 + 65520 = 65540
       expect(h.stat("ipv4_frag_past_64k")).toBe(1);
-      for (const f of frags(17, payload, [[65504, 8, false]], 2)) h.rx(f); // 20 + 65512: fine
+      rxAll(h, frags(17, payload, [[65504, 8, false]], 2)); // 20 + 65512: fine
       expect(h.stat("ipv4_frag_past_64k")).toBe(1);
     });
 
@@ -224,15 +227,15 @@ for (const [label, build] of BUILDS) {
       expect(recvAll(h, u)).toEqual([]);
       // exactly ReasmMaxBytes fits
       const ok = udp(PEER, US, 1, PORT, pattern(2040));
-      for (const f of frags(17, ok, split(ok.length, 1024), 8)) h.rx(f);
+      rxAll(h, frags(17, ok, split(ok.length, 1024), 8));
       expect(recvAll(h, u)).toEqual([pattern(2040)]);
     });
 
     it("a zero-length non-last fragment is dropped (ipv4_frag_zero_length); a non-last one not a multiple of 8 (ipv4_frag_misaligned)", () => {
       const h = setup(build);
-      for (const f of frags(17, new Array(64).fill(0), [[16, 0, true]])) h.rx(f);
+      rxAll(h, frags(17, new Array(64).fill(0), [[16, 0, true]]));
       expect(h.stat("ipv4_frag_zero_length")).toBe(1);
-      for (const f of frags(17, new Array(64).fill(0), [[16, 12, true]])) h.rx(f);
+      rxAll(h, frags(17, new Array(64).fill(0), [[16, 12, true]]));
       expect(h.stat("ipv4_frag_misaligned")).toBe(1);
     });
 
@@ -273,7 +276,7 @@ for (const [label, build] of BUILDS) {
       const h = setup(build, { ReasmSlots: 0 });
       const u = udpSock(h);
       const d = udp(PEER, US, 1, PORT, pattern(2000));
-      for (const f of frags(17, d, split(d.length, 1024))) h.rx(f);
+      rxAll(h, frags(17, d, split(d.length, 1024)));
       expect(h.stat("ipv4_frag_no_reasm")).toBe(2);
       expect(recvAll(h, u)).toEqual([]);
     });
@@ -431,7 +434,7 @@ describe("IPv4 fragments: fuzz (fast-check)", () => {
           const pieces: Piece[] = extra.map(([o, l, mf]) => [o * 8, l, mf]);
           if (cover) pieces.push(...split(d.length, 8 * (1 + (seed % 185))));
           const thisId = id++ & 0xffff;
-          for (const f of frags(17, d, shuffle(pieces, seed), thisId)) h.rx(f);
+          rxAll(h, frags(17, d, shuffle(pieces, seed), thisId));
           h.at((id * 10) >>> 0);
           for (const got of recvAll(h, u)) { expect(got).toEqual(data); delivered++; }
         },
