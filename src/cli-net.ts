@@ -268,14 +268,18 @@ async function resolve(net: NetStack, a: NetArgs, deadline: number, io: NetCliIo
   let timer: NodeJS.Timeout | undefined;
   try {
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`resolve ${a.name}: timed out`)), Math.max(1, deadline - Date.now()));
+      timer = setTimeout(() => reject(Object.assign(new Error("timed out"), { code: "ETIMEOUT" })), Math.max(1, deadline - Date.now()));
     });
     const r = await Promise.race([net.promises.lookup(a.name!, { all: true }), timeout]) as { address: string }[];
     for (const x of r) io.out(x.address);
     return 0;
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
-    io.err(`error: ${err.code === "ENOTFOUND" ? `${a.name}: no such name (ENOTFOUND)` : err.message}`);
+    const why: Record<string, string> = {
+      ENOTFOUND: "no such name", ENODATA: "no IPv4 address", EREFUSED: "the server refused the query",
+      ESERVFAIL: "the server failed", ETIMEOUT: "no answer", EBADNAME: "not a valid name",
+    };
+    io.err(`error: resolve ${a.name}: ${err.code ? `${err.code} (${why[err.code] ?? err.message})` : err.message}`);
     return 1;
   } finally {
     clearTimeout(timer);
@@ -330,6 +334,8 @@ async function up(net: NetStack, a: NetArgs, io: NetCliIo): Promise<number> {
     `${imp.length ? ` impairments ${imp.join(" ")} seed=${a.seed ?? 1}` : ""}${a.pcap ? ` pcap ${a.pcap}` : ""}`);
   if (a.dhcp) {
     io.out("waiting for a DHCP lease");
+    let stopped = false;
+    void stop.then(() => { stopped = true; });
     if (await waitBound(net, 2 ** 31 - 1, stop)) {
       io.out(leaseLine(net));
       let was = "BOUND";
@@ -339,9 +345,11 @@ async function up(net: NetStack, a: NetArgs, io: NetCliIo): Promise<number> {
         was = state;
       });
     }
+    await new Promise((r) => setImmediate(r));
+    if (stopped) io.out("stopped before a lease");
   }
-  io.out(`serving: ${services.length ? services.join(", ") : "(no services: ARP and ping only)"}`);
-  io.out("ready (SIGINT or SIGTERM to stop)");
+  if (!a.dhcp || net.dhcpInfo().state === "BOUND") io.out(`serving: ${services.length ? services.join(", ") : "(no services: ARP and ping only)"}`);
+  if (!a.dhcp || net.dhcpInfo().state === "BOUND") io.out("ready (SIGINT or SIGTERM to stop)");
   const sig = await stop;
   const open = net.sockets().filter((s) => s.state !== "LISTEN" && s.handle !== 0).length; // not compact TIME-WAIT rows
   io.out(`${sig}: closing ${open} connection(s)`);
