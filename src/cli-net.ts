@@ -2,6 +2,7 @@
 // dispatches here). Bad usage: one line on stderr, exit code 2; a failure: one line, exit 1.
 
 import { closeSync, openSync, writeSync } from "node:fs";
+import { EventKind } from "./abi.js";
 import { createStack, NetStack } from "./net.js";
 import { discardServer, echoServer, httpGet, httpServer, parseHttpUrl } from "./services.js";
 import { ipToU32, parseMac } from "./stack.js";
@@ -288,13 +289,22 @@ async function resolve(net: NetStack, a: NetArgs, deadline: number, io: NetCliIo
 }
 
 async function time(net: NetStack, a: NetArgs, deadline: number, io: NetCliIo): Promise<number> {
+  // Resolve the server's (or router's) MAC first with one ping (up to 1 s; no reply is fine):
+  // the first request's transmit time would otherwise include the ARP exchange, and that
+  // asymmetry shows up as half of it in the offset.
+  await new Promise<void>((res) => {
+    const t = setTimeout(fin, Math.min(1000, Math.max(0, deadline - Date.now())));
+    const off = net.stack.onEvents((_h, kind) => { if (kind === EventKind.EchoReply) fin(); });
+    function fin() { clearTimeout(t); off(); res(); }
+    if (net.stack.ping(a.server!, 1) !== 0) fin();
+  });
   const r = net.stack.sntpStart(a.server!, 0);
   if (r !== 0) { io.err(`error: sntpStart ${a.server}: error ${r}`); net.close(); return 1; }
   try {
     for (;;) {
+      net.stack.poll(); // sntpInfo's time is the core's clock as of its latest poll: make that now
       const info = net.stack.sntpInfo();
       if (info.synced && info.time) {
-        // info.time is the core's clock as of its latest poll: read it against ours at once
         const offset = info.time.getTime() - Date.now();
         io.out(`${new Date(Date.now() + offset).toISOString()} server ${a.server} stratum ${info.stratum} ` +
           `offset ${offset >= 0 ? "+" : ""}${offset.toFixed(0)} ms delay ${(info.delayUs / 1000).toFixed(1)} ms`);
