@@ -344,8 +344,6 @@ async function up(net: NetStack, a: NetArgs, io: NetCliIo): Promise<number> {
     `${imp.length ? ` impairments ${imp.join(" ")} seed=${a.seed ?? 1}` : ""}${a.pcap ? ` pcap ${a.pcap}` : ""}`);
   if (a.dhcp) {
     io.out("waiting for a DHCP lease");
-    let stopped = false;
-    void stop.then(() => { stopped = true; });
     if (await waitBound(net, 2 ** 31 - 1, stop)) {
       io.out(leaseLine(net));
       let was = "BOUND";
@@ -354,9 +352,7 @@ async function up(net: NetStack, a: NetArgs, io: NetCliIo): Promise<number> {
         else if (state === "INIT" || state === "STOPPED") io.out(`lease lost (DHCP ${state})`);
         was = state;
       });
-    }
-    await new Promise((r) => setImmediate(r));
-    if (stopped) io.out("stopped before a lease");
+    } else io.out("stopped before a lease");
   }
   if (!a.dhcp || net.dhcpInfo().state === "BOUND") io.out(`serving: ${services.length ? services.join(", ") : "(no services: ARP and ping only)"}`);
   if (!a.dhcp || net.dhcpInfo().state === "BOUND") io.out("ready (SIGINT or SIGTERM to stop)");
