@@ -1,7 +1,8 @@
-// `wasm-tcpip up` and `wasm-tcpip get`: our stack on a real TAP device (src/cli.ts
-// dispatches here). Bad usage: one line on stderr, exit code 2.
+// `wasm-tcpip up`, `get`, `resolve` and `time`: our stack on a real TAP device (src/cli.ts
+// dispatches here). Bad usage: one line on stderr, exit code 2; a failure: one line, exit 1.
 
 import { closeSync, openSync, writeSync } from "node:fs";
+import { EventKind } from "./abi.js";
 import { createStack, NetStack } from "./net.js";
 import { discardServer, echoServer, httpGet, httpServer, parseHttpUrl } from "./services.js";
 import { ipToU32, parseMac } from "./stack.js";
@@ -22,7 +23,9 @@ class UsageError extends Error {}
 const COMMON_HELP = [
   "  --tap NAME           TAP device (created if missing; needs root and /dev/net/tun)",
   "  --ip A.B.C.D/LEN     our IPv4 address and prefix length",
-  "  --gw ADDR            default gateway",
+  "  --dhcp               take the address, router and DNS servers by DHCP instead of --ip",
+  "  --gw ADDR            default gateway (with --ip)",
+  "  --dns ADDR           DNS server (with --ip; repeatable, up to 3)",
   "  --mac MAC            our MAC address (default 02:00:00:00:00:02)",
   "  --pcap FILE          write every frame in and out (libpcap)",
   "  --snd-buf BYTES      TCP send ring per connection (default 262144)",
@@ -39,10 +42,11 @@ const COMMON_HELP = [
 
 export function upUsage(): string {
   return [
-    "usage: wasm-tcpip up --tap NAME --ip A.B.C.D/LEN [options]",
+    "usage: wasm-tcpip up --tap NAME (--ip A.B.C.D/LEN | --dhcp) [options]",
     "",
     "Bring our stack up on a TAP device and serve until SIGINT/SIGTERM, then close",
-    "connections gracefully and flush the pcap.",
+    "connections gracefully and flush the pcap. With --dhcp the lease is printed when",
+    "bound (and again on each renewal).",
     "",
     "services:",
     "  --echo PORT          RFC 862 echo (half-close aware)",
@@ -55,9 +59,10 @@ export function upUsage(): string {
 
 export function getUsage(): string {
   return [
-    "usage: wasm-tcpip get URL --tap NAME --ip A.B.C.D/LEN [-o FILE] [options]",
+    "usage: wasm-tcpip get URL --tap NAME (--ip A.B.C.D/LEN [--dns ADDR] | --dhcp) [-o FILE] [options]",
     "",
-    "Download URL (http://A.B.C.D[:PORT]/PATH) over HTTP/1.1 through our stack.",
+    "Download URL (http://HOST[:PORT]/PATH; HOST an IPv4 address or a name resolved",
+    "through our stack's DNS resolver) over HTTP/1.1 through our stack.",
     "The body goes to FILE (or stdout); a progress line goes to stderr on a terminal.",
     "",
     "options:",
@@ -67,7 +72,39 @@ export function getUsage(): string {
   ].join("\n");
 }
 
+export function resolveUsage(): string {
+  return [
+    "usage: wasm-tcpip resolve NAME --tap NAME (--ip A.B.C.D/LEN --dns ADDR | --dhcp) [options]",
+    "",
+    "Look NAME up (IPv4 A records) with our stack's DNS stub resolver: one address per",
+    "line on stdout, exit 0. A missing name (ENOTFOUND), no answer or a timeout: one line",
+    "on stderr, exit 1.",
+    "",
+    "options:",
+    "  --timeout S          give up after S seconds, DHCP included (default 20)",
+    ...COMMON_HELP,
+  ].join("\n");
+}
+
+export function timeUsage(): string {
+  return [
+    "usage: wasm-tcpip time SERVER --tap NAME (--ip A.B.C.D/LEN | --dhcp) [options]",
+    "",
+    "Ask the NTP server SERVER (an IPv4 address) for the time with our stack's SNTP client",
+    "(RFC 4330) and print the server's UTC time (ISO 8601) and its offset from this",
+    "machine's clock in ms. SERVER is required: the core does not take NTP servers from",
+    "DHCP (option 42) yet. A timeout: one line on stderr, exit 1.",
+    "",
+    "options:",
+    "  --timeout S          give up after S seconds, DHCP included (default 20)",
+    ...COMMON_HELP,
+  ].join("\n");
+}
+
+type Cmd = "up" | "get" | "resolve" | "time";
+
 interface NetArgs {
+  dhcp: boolean; dns: string[]; name?: string; server?: string;
   tap?: string; ip?: string; gw?: string; mac?: string; pcap?: string;
   echo?: number; discard?: number; http?: number; output?: string; url?: string; timeout: number;
   sndBuf: number; rcvBuf: number;
@@ -78,8 +115,8 @@ const PORT_FLAGS = ["--echo", "--discard", "--http"] as const;
 const PROB_FLAGS = ["--loss", "--reorder", "--duplicate"] as const;
 const MS_FLAGS = ["--delay", "--jitter"] as const;
 
-function parseArgs(cmd: "up" | "get", args: string[]): NetArgs {
-  const out: NetArgs = { timeout: 120, sndBuf: 256 * 1024, rcvBuf: 256 * 1024 };
+function parseArgs(cmd: Cmd, args: string[]): NetArgs {
+  const out: NetArgs = { dhcp: false, dns: [], timeout: cmd === "resolve" || cmd === "time" ? 20 : 120, sndBuf: 256 * 1024, rcvBuf: 256 * 1024 };
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     const eq = a.startsWith("--") ? a.indexOf("=") : -1;
@@ -107,6 +144,14 @@ function parseArgs(cmd: "up" | "get", args: string[]): NetArgs {
       const v = value();
       try { ipToU32(v); } catch { throw new UsageError(`--gw wants an IPv4 address, got ${v}`); }
       out.gw = v;
+    } else if (flag === "--dhcp") {
+      if (inline !== undefined) throw new UsageError("--dhcp takes no value");
+      out.dhcp = true;
+    } else if (flag === "--dns") {
+      const v = value();
+      try { ipToU32(v); } catch { throw new UsageError(`--dns wants an IPv4 address, got ${v}`); }
+      if (out.dns.length === 3) throw new UsageError("at most 3 --dns servers");
+      out.dns.push(v);
     } else if (flag === "--mac") {
       const v = value();
       try { parseMac(v); } catch { throw new UsageError(`--mac wants xx:xx:xx:xx:xx:xx, got ${v}`); }
@@ -125,13 +170,24 @@ function parseArgs(cmd: "up" | "get", args: string[]): NetArgs {
       if (!/^\d+$/.test(v)) throw new UsageError(`--seed wants a non-negative integer, got ${v}`);
       out.seed = Number(v);
     } else if (cmd === "get" && (flag === "-o" || flag === "--output")) out.output = value();
-    else if (cmd === "get" && flag === "--timeout") out.timeout = num(1, 86400, "seconds 1..86400");
+    else if (cmd !== "up" && flag === "--timeout") out.timeout = num(1, 86400, "seconds 1..86400");
     else if (a.startsWith("-")) throw new UsageError(`unknown option ${flag} for ${cmd} (see wasm-tcpip ${cmd} --help)`);
     else if (cmd === "get" && out.url === undefined) out.url = a;
-    else throw new UsageError(`unexpected argument ${a} (see wasm-tcpip ${cmd} --help)`);
+    else if (cmd === "resolve" && out.name === undefined) out.name = a;
+    else if (cmd === "time" && out.server === undefined) {
+      try { ipToU32(a); } catch { throw new UsageError(`time wants the server as an IPv4 address, got ${a}`); }
+      out.server = a;
+    } else throw new UsageError(`unexpected argument ${a} (see wasm-tcpip ${cmd} --help)`);
+  }
+  if (cmd === "resolve" && out.name === undefined) throw new UsageError("resolve needs a NAME");
+  if (cmd === "time" && out.server === undefined) {
+    throw new UsageError("time needs a SERVER (an IPv4 address): NTP servers from DHCP (option 42) are not supported yet");
   }
   if (!out.tap) throw new UsageError(`${cmd} needs --tap NAME`);
-  if (!out.ip) throw new UsageError(`${cmd} needs --ip A.B.C.D/LEN`);
+  if (out.dhcp && out.ip) throw new UsageError("--ip and --dhcp exclude each other");
+  if (out.dhcp && (out.gw || out.dns.length)) throw new UsageError("--gw and --dns go with --ip (DHCP gives the router and DNS servers)");
+  if (!out.ip && !out.dhcp) throw new UsageError(`${cmd} needs --ip A.B.C.D/LEN or --dhcp`);
+  if (cmd === "resolve" && out.ip && !out.dns.length) throw new UsageError("resolve with --ip needs --dns ADDR");
   if (cmd === "get") {
     if (out.url === undefined) throw new UsageError("get needs a URL");
     try { parseHttpUrl(out.url); } catch (e) { throw new UsageError((e as Error).message); }
@@ -141,11 +197,31 @@ function parseArgs(cmd: "up" | "get", args: string[]): NetArgs {
 
 function openStack(a: NetArgs): NetStack {
   return createStack({
-    ip: a.ip!, gateway: a.gw, mac: a.mac, pcap: a.pcap, sndBuf: a.sndBuf, rcvBuf: a.rcvBuf,
+    ip: a.dhcp ? "dhcp" : a.ip!, gateway: a.gw, mac: a.mac, pcap: a.pcap, sndBuf: a.sndBuf, rcvBuf: a.rcvBuf,
     link: {
       type: "tap", name: a.tap!, loss: a.loss, delayMs: a.delay, jitterMs: a.jitter, reorder: a.reorder,
       duplicate: a.duplicate, seed: a.seed,
     },
+  });
+}
+
+/** The lease as one line (dhcpInfo + the interface's DNS servers). */
+function leaseLine(net: NetStack): string {
+  const d = net.dhcpInfo();
+  const ifc = net.stack.ifaceInfo();
+  return `lease: ${d.address}/${d.prefixLen} router ${d.router ?? "none"} dns ${ifc.dns.length ? ifc.dns.join(",") : "none"} ` +
+    `lease ${d.leaseSecs} s server ${d.serverId ?? "?"}`;
+}
+
+/** Resolves true when the DHCP client is BOUND, false after `ms` or when `stop` settles first. */
+function waitBound(net: NetStack, ms: number, stop?: Promise<unknown>): Promise<boolean> {
+  if (net.dhcpInfo().state === "BOUND") return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const done = (v: boolean) => { clearTimeout(t); net.off("dhcp", on); resolve(v); };
+    const on = (state: string) => { if (state === "BOUND") done(true); };
+    const t = setTimeout(() => done(false), ms);
+    net.on("dhcp", on);
+    stop?.then(() => done(false));
   });
 }
 
@@ -159,20 +235,89 @@ function signalPromise(): Promise<string> {
 
 function mib(n: number): string { return (n / 1048576).toFixed(1); }
 
-/** Run `up` or `get`; resolves to the exit code. */
-export async function netCommand(cmd: "up" | "get", args: string[], io: NetCliIo): Promise<number> {
-  if (args.includes("--help") || args.includes("-h")) { io.out(cmd === "up" ? upUsage() : getUsage()); return 0; }
+const USAGE: Record<Cmd, () => string> = { up: upUsage, get: getUsage, resolve: resolveUsage, time: timeUsage };
+
+/** Run `up`, `get`, `resolve` or `time`; resolves to the exit code. */
+export async function netCommand(cmd: Cmd, args: string[], io: NetCliIo): Promise<number> {
+  if (args.includes("--help") || args.includes("-h")) { io.out(USAGE[cmd]()); return 0; }
   let a: NetArgs;
   try { a = parseArgs(cmd, args); } catch (e) {
     if (e instanceof UsageError) { io.err(`error: ${e.message}`); return 2; }
     throw e;
   }
   let net: NetStack;
-  try { net = openStack(a); } catch (e) {
+  try {
+    net = openStack(a);
+    if (a.dns.length) net.setDns(a.dns);
+  } catch (e) {
     io.err(`error: ${(e as Error).message}`);
     return 1;
   }
-  return cmd === "up" ? up(net, a, io) : get(net, a, io);
+  if (cmd === "up") return up(net, a, io);
+  const deadline = Date.now() + a.timeout * 1000;
+  if (a.dhcp && !(await waitBound(net, a.timeout * 1000))) {
+    io.err(`error: no DHCP lease within ${a.timeout} s`);
+    net.close();
+    return 1;
+  }
+  if (cmd === "get") return get(net, { ...a, timeout: Math.max(0.001, (deadline - Date.now()) / 1000) }, io);
+  if (cmd === "resolve") return resolve(net, a, deadline, io);
+  return time(net, a, deadline, io);
+}
+
+async function resolve(net: NetStack, a: NetArgs, deadline: number, io: NetCliIo): Promise<number> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(Object.assign(new Error("timed out"), { code: "ETIMEOUT" })), Math.max(1, deadline - Date.now()));
+    });
+    const r = await Promise.race([net.promises.lookup(a.name!, { all: true }), timeout]) as { address: string }[];
+    for (const x of r) io.out(x.address);
+    return 0;
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    const why: Record<string, string> = {
+      ENOTFOUND: "no such name", ENODATA: "no IPv4 address", EREFUSED: "the server refused the query",
+      ESERVFAIL: "the server failed", ETIMEOUT: "no answer", EBADNAME: "not a valid name",
+    };
+    io.err(`error: resolve ${a.name}: ${err.code ? `${err.code} (${why[err.code] ?? err.message})` : err.message}`);
+    return 1;
+  } finally {
+    clearTimeout(timer);
+    net.close();
+  }
+}
+
+async function time(net: NetStack, a: NetArgs, deadline: number, io: NetCliIo): Promise<number> {
+  // Resolve the server's (or router's) MAC first with one ping (up to 1 s; no reply is fine):
+  // the first request's transmit time would otherwise include the ARP exchange, and that
+  // asymmetry shows up as half of it in the offset.
+  await new Promise<void>((res) => {
+    const t = setTimeout(fin, Math.min(1000, Math.max(0, deadline - Date.now())));
+    const off = net.stack.onEvents((_h, kind) => { if (kind === EventKind.EchoReply) fin(); });
+    function fin() { clearTimeout(t); off(); res(); }
+    if (net.stack.ping(a.server!, 1) !== 0) fin();
+  });
+  const r = net.stack.sntpStart(a.server!, 0);
+  if (r !== 0) { io.err(`error: sntpStart ${a.server}: error ${r}`); net.close(); return 1; }
+  try {
+    for (;;) {
+      net.stack.poll(); // sntpInfo's time is the core's clock as of its latest poll: make that now
+      const info = net.stack.sntpInfo();
+      if (info.synced && info.time) {
+        const offset = info.time.getTime() - Date.now();
+        io.out(`${new Date(Date.now() + offset).toISOString()} server ${a.server} stratum ${info.stratum} ` +
+          `offset ${offset >= 0 ? "+" : ""}${offset.toFixed(0)} ms delay ${(info.delayUs / 1000).toFixed(1)} ms`);
+        return 0;
+      }
+      if (info.stateName === "denied") { io.err(`error: ${a.server} refused us (kiss code ${info.kissCode || "?"})`); return 1; }
+      if (Date.now() >= deadline) { io.err(`error: no NTP reply from ${a.server} within ${a.timeout} s`); return 1; }
+      await new Promise((res) => setTimeout(res, 10));
+    }
+  } finally {
+    net.stack.sntpStop();
+    net.close();
+  }
 }
 
 async function up(net: NetStack, a: NetArgs, io: NetCliIo): Promise<number> {
@@ -195,10 +340,22 @@ async function up(net: NetStack, a: NetArgs, io: NetCliIo): Promise<number> {
   }
   const imp = [["loss", a.loss], ["delay", a.delay], ["jitter", a.jitter], ["reorder", a.reorder], ["duplicate", a.duplicate]]
     .filter(([, v]) => v !== undefined && v !== 0).map(([k, v]) => `${k}=${v}`);
-  io.out(`wasm-tcpip up: ${net.tap!.name} ${a.ip} mac ${a.mac ?? "02:00:00:00:00:02"}${a.gw ? ` gw ${a.gw}` : ""}` +
+  io.out(`wasm-tcpip up: ${net.tap!.name} ${a.dhcp ? "dhcp" : a.ip} mac ${a.mac ?? "02:00:00:00:00:02"}${a.gw ? ` gw ${a.gw}` : ""}` +
     `${imp.length ? ` impairments ${imp.join(" ")} seed=${a.seed ?? 1}` : ""}${a.pcap ? ` pcap ${a.pcap}` : ""}`);
-  io.out(`serving: ${services.length ? services.join(", ") : "(no services: ARP and ping only)"}`);
-  io.out("ready (SIGINT or SIGTERM to stop)");
+  if (a.dhcp) {
+    io.out("waiting for a DHCP lease");
+    if (await waitBound(net, 2 ** 31 - 1, stop)) {
+      io.out(leaseLine(net));
+      let was = "BOUND";
+      net.on("dhcp", (state: string) => { // renewals, rebinding, a lost lease
+        if (state === "BOUND" && was !== "BOUND") io.out(leaseLine(net));
+        else if (state === "INIT" || state === "STOPPED") io.out(`lease lost (DHCP ${state})`);
+        was = state;
+      });
+    } else io.out("stopped before a lease");
+  }
+  if (!a.dhcp || net.dhcpInfo().state === "BOUND") io.out(`serving: ${services.length ? services.join(", ") : "(no services: ARP and ping only)"}`);
+  if (!a.dhcp || net.dhcpInfo().state === "BOUND") io.out("ready (SIGINT or SIGTERM to stop)");
   const sig = await stop;
   const open = net.sockets().filter((s) => s.state !== "LISTEN" && s.handle !== 0).length; // not compact TIME-WAIT rows
   io.out(`${sig}: closing ${open} connection(s)`);

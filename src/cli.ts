@@ -29,6 +29,8 @@ export function usage(): string {
     "  demo                 two emulated hosts: ARP, then 3 pings each way; prints frames and counters",
     "  up                   our stack on a TAP device serving echo/discard/HTTP (wasm-tcpip up --help)",
     "  get URL              download over HTTP/1.1 through our stack on a TAP (wasm-tcpip get --help)",
+    "  resolve NAME         DNS lookup through our stack on a TAP (wasm-tcpip resolve --help)",
+    "  time SERVER          SNTP query through our stack on a TAP (wasm-tcpip time --help)",
     "",
     "options (demo):",
     "  --scenario NAME      run a named scenario instead of the ping demo",
@@ -78,7 +80,7 @@ function parseDemoArgs(args: string[]): DemoArgs {
 
 /** Run the CLI; resolves to the exit code. */
 export async function main(argv: string[], io: CliIo = consoleIo): Promise<number> {
-  if (argv[0] === "up" || argv[0] === "get") {
+  if (argv[0] === "up" || argv[0] === "get" || argv[0] === "resolve" || argv[0] === "time") {
     return netCommand(argv[0], argv.slice(1), { ...io, isTTY: io === consoleIo && process.stderr.isTTY === true });
   }
   if (argv.includes("--help") || argv.includes("-h")) { io.out(usage()); return 0; }

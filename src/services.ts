@@ -220,10 +220,10 @@ export interface GetOptions {
 
 export interface GetResult extends HttpResponse { bytes: number; body: Buffer | null }
 
-/** Split "http://host[:port]/path" (IPv4 literal hosts only: the stack has no resolver). */
+/** Split "http://host[:port]/path"; host is an IPv4 literal or a name (net.connect resolves it). */
 export function parseHttpUrl(url: string): { host: string; port: number; path: string } {
-  const m = /^http:\/\/(\d{1,3}(?:\.\d{1,3}){3})(?::(\d{1,5}))?(\/[^\s#]*)?$/.exec(url);
-  if (!m) throw new Error(`unsupported URL ${url} (want http://A.B.C.D[:PORT]/PATH)`);
+  const m = /^http:\/\/([A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?)(?::(\d{1,5}))?(\/[^\s#]*)?$/.exec(url);
+  if (!m) throw new Error(`unsupported URL ${url} (want http://HOST[:PORT]/PATH)`);
   const port = m[2] ? Number(m[2]) : 80;
   if (port < 1 || port > 65535) throw new Error(`bad port in ${url}`);
   return { host: m[1], port, path: m[3] ?? "/" };

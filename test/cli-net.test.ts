@@ -1,4 +1,4 @@
-// `wasm-tcpip up` / `wasm-tcpip get` argument handling (no network needed) and the
+// `wasm-tcpip up` / `get` / `resolve` / `time` argument handling (no network needed) and the
 // bin/wasm-tcpip launcher. Their network behaviour is tested against the kernel in
 // test/interop/cli.test.ts.
 import { describe, expect, it } from "vitest";
@@ -18,25 +18,40 @@ describe("CLI up/get: usage", () => {
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/^\s+up\s/m);
     expect(r.out).toMatch(/^\s+get URL\s/m);
+    expect(r.out).toMatch(/^\s+resolve NAME\s/m);
+    expect(r.out).toMatch(/^\s+time SERVER\s/m);
   });
 
-  for (const cmd of ["up", "get"]) {
+  for (const cmd of ["up", "get", "resolve", "time"]) {
     it(`\`wasm-tcpip ${cmd} --help\` prints its own usage and exits 0`, async () => {
       const r = await run([cmd, "--help"]);
       expect(r.code).toBe(0);
       expect(r.err).toEqual([]);
       expect(r.out.split("\n")[0]).toMatch(new RegExp(`^usage: wasm-tcpip ${cmd} `));
-      for (const f of ["--tap NAME", "--ip A.B.C.D/LEN", "--pcap FILE", "--loss P", "--delay MS", "--jitter MS", "--reorder P", "--duplicate P", "--seed N"]) {
+      for (const f of ["--tap NAME", "--ip A.B.C.D/LEN", "--dhcp", "--dns ADDR", "--gw ADDR", "--pcap FILE", "--loss P", "--delay MS", "--jitter MS", "--reorder P", "--duplicate P", "--seed N"]) {
         expect(r.out).toContain(f);
       }
       if (cmd === "up") for (const f of ["--echo PORT", "--discard PORT", "--http PORT"]) expect(r.out).toContain(f);
-      else expect(r.out).toContain("-o, --output FILE");
+      else if (cmd === "get") expect(r.out).toContain("-o, --output FILE");
+      else expect(r.out).toContain("--timeout S");
+      if (cmd === "time") expect(r.out).toMatch(/DHCP\s+\(option 42\) yet/);
     });
   }
 
   const bad: [string[], RegExp][] = [
     [["up", "--ip", "198.51.100.2/24"], /needs --tap/],
-    [["up", "--tap", "wt0"], /needs --ip/],
+    [["up", "--tap", "wt0"], /needs --ip A\.B\.C\.D\/LEN or --dhcp/],
+    [["up", "--tap", "wt0", "--dhcp", "--ip", "198.51.100.2/24"], /--ip and --dhcp exclude each other/],
+    [["up", "--tap", "wt0", "--dhcp", "--dns", "198.51.100.1"], /--gw and --dns go with --ip/],
+    [["up", "--tap", "wt0", "--dhcp=1"], /--dhcp takes no value/],
+    [["up", "--tap", "wt0", "--ip", "198.51.100.2/24", "--dns", "x"], /--dns wants an IPv4 address/],
+    [["up", "--tap", "wt0", "--ip", "198.51.100.2/24", "--dns", "198.51.100.1", "--dns", "198.51.100.3", "--dns", "198.51.100.4", "--dns", "198.51.100.5"], /at most 3 --dns/],
+    [["resolve", "--tap", "wt0", "--dhcp"], /resolve needs a NAME/],
+    [["resolve", "device.test", "--tap", "wt0", "--ip", "198.51.100.2/24"], /resolve with --ip needs --dns/],
+    [["resolve", "a.test", "b.test", "--tap", "wt0", "--dhcp"], /unexpected argument b\.test/],
+    [["time", "--tap", "wt0", "--dhcp"], /time needs a SERVER .*option 42/],
+    [["time", "ntp.test", "--tap", "wt0", "--dhcp"], /time wants the server as an IPv4 address/],
+    [["time", "198.51.100.1", "--tap", "wt0", "--dhcp", "--http", "80"], /unknown option --http for time/],
     [["up", "--tap", "wt0", "--ip", "198.51.100.2"], /--ip wants A\.B\.C\.D\/LEN/],
     [["up", "--tap", "wt0", "--ip", "198.51.100.300/24"], /--ip wants/],
     [["up", "--tap", "wt0", "--ip", "198.51.100.2/33"], /--ip wants/],
@@ -49,6 +64,7 @@ describe("CLI up/get: usage", () => {
     [["up", "--tap"], /--tap needs a value/],
     [["get", "--tap", "wt0", "--ip", "198.51.100.2/24"], /get needs a URL/],
     [["get", "https://example.com/", "--tap", "wt0", "--ip", "198.51.100.2/24"], /unsupported URL/],
+    [["get", "http://bad_name/", "--tap", "wt0", "--ip", "198.51.100.2/24"], /unsupported URL/],
     [["get", "http://198.51.100.1/", "http://198.51.100.1/", "--tap", "wt0", "--ip", "198.51.100.2/24"], /unexpected argument/],
     [["get", "http://198.51.100.1/", "--tap", "wt0", "--ip", "198.51.100.2/24", "--echo", "7"], /unknown option --echo for get/],
   ];

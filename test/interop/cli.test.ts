@@ -7,8 +7,9 @@ import { createHash, randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { patternBytes } from "../../src/services.js";
+import { execFileSync } from "node:child_process";
 import {
-  gate, installCleanup, KERNEL_IP, kernelIngressLoss, namespace, NsProc, OUR_IP, pcapProblems, persistentTap,
+  defer, gate, installCleanup, KERNEL_IP, kernelIngressLoss, namespace, NsProc, OUR_IP, pcapProblems, persistentTap,
   PY_ECHO_CLIENT, python, ROOT, scratch,
 } from "./env.js";
 import { Netns } from "../helpers/netns.js";
@@ -101,4 +102,136 @@ describe.skipIf(skip)("CLI against the kernel", () => {
       expect(pcapProblems(pcap)).toEqual([]);
     }, 150_000);
   }
+});
+
+// ---------------------------------------------------------------------------
+// up --dhcp, resolve, time, get by name: dnsmasq (DHCP + DNS) and chronyd -x on the kernel side.
+
+function missingServers(): string | null {
+  const miss = ["dnsmasq", "chronyd"].filter((t) => {
+    try { execFileSync("sh", ["-c", `command -v ${t}`], { stdio: "ignore" }); return false; } catch { return true; }
+  });
+  return miss.length ? `needs ${miss.join(", ")} (apt-get install dnsmasq-base chrony: see .ci/run)` : null;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Wait until UDP `ports` are bound in the namespace (ss), so the first DISCOVER is not lost. */
+async function udpListening(ns: Netns, ports: number[], what: NsProc[]): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const out = (await ns.run(["ss", "-Hunl"], 5_000)).stdout;
+    if (ports.every((p) => new RegExp(`:${p}\\s`).test(out))) return;
+    for (const p of what) if (p.code !== null) throw new Error(`a server exited: ${p.errLines.join(" | ")}`);
+    await sleep(100);
+  }
+  throw new Error(`ports ${ports.join(",")} not bound: ${what.map((p) => p.errLines.join(" | ")).join(" / ")}`);
+}
+
+/**
+ * dnsmasq: DHCP 198.51.100.50-60 (2-minute leases), router and DNS 198.51.100.1, device.test ->
+ * 198.51.100.1; `--local=/test/` makes it answer NXDOMAIN for other *.test names (without it,
+ * --no-resolv with no upstream answers REFUSED). chronyd -x: local stratum 8 on 198.51.100.1:123.
+ */
+async function servers(ns: Netns, dev: string): Promise<void> {
+  const leases = scratch(`${dev}.leases`);
+  writeFileSync(leases, "");
+  const dnsmasq = new NsProc(ns, [
+    "dnsmasq", "--no-daemon", "--conf-file=/dev/null", `--interface=${dev}`, "--bind-interfaces", "--user=root",
+    `--pid-file=${scratch(`${dev}.dnsmasq.pid`)}`, "--dhcp-range=198.51.100.50,198.51.100.60,2m",
+    `--dhcp-option=option:router,${KERNEL_IP}`, `--dhcp-option=option:dns-server,${KERNEL_IP}`, `--dhcp-leasefile=${leases}`,
+    "--no-resolv", "--no-hosts", "--local=/test/", `--address=/device.test/${KERNEL_IP}`,
+  ], { timeoutMs: 90_000 });
+  defer(() => dnsmasq.kill("SIGKILL"));
+  const conf = scratch(`${dev}.chrony.conf`);
+  writeFileSync(conf, [
+    "local stratum 8", "allow 198.51.100.0/24", `bindaddress ${KERNEL_IP}`, "cmdport 0", "port 123",
+    `pidfile ${scratch(`${dev}.chronyd.pid`)}`, `driftfile ${scratch(`${dev}.chrony.drift`)}`, "",
+  ].join("\n"));
+  const chronyd = new NsProc(ns, ["chronyd", "-x", "-d", "-u", "root", "-f", conf], { timeoutMs: 90_000 });
+  defer(() => chronyd.kill("SIGKILL"));
+  await udpListening(ns, [67, 53, 123], [dnsmasq, chronyd]);
+}
+
+describe.skipIf(skip)("CLI with DHCP, DNS and SNTP (dnsmasq, chronyd -x)", () => {
+  const why = missingServers();
+  const check = (): boolean => {
+    if (!why) return true;
+    if (process.env.WASM_TCPIP_REQUIRE_NET === "1") throw new Error(`test/interop/cli.test.ts: ${why}`);
+    console.warn(`test/interop/cli.test.ts: SKIPPED (DHCP/DNS/SNTP part): ${why}`);
+    return false;
+  };
+
+  it("`up --dhcp` prints the lease from dnsmasq and answers ping at it; SIGTERM exits 0", async () => {
+    if (!check()) return;
+    const ns = namespace();
+    const dev = persistentTap(ns);
+    await servers(ns, dev);
+    const up = cli(ns, ["up", "--tap", dev, "--dhcp", "--http", "80"], 60_000);
+    await up.waitLine(/^ready/, 30_000);
+    expect(up.lines[0]).toBe(`wasm-tcpip up: ${dev} dhcp mac 02:00:00:00:00:02`);
+    const lease = up.lines.find((l) => l.startsWith("lease: "))!;
+    expect(lease).toMatch(/^lease: 198\.51\.100\.(5\d|60)\/24 router 198\.51\.100\.1 dns 198\.51\.100\.1 lease 120 s server 198\.51\.100\.1$/);
+    const addr = /^lease: ([\d.]+)\//.exec(lease)![1];
+    const ping = await ns.run(["ping", "-c", "3", "-i", "0.2", "-W", "2", addr], 10_000);
+    expect(ping.stdout).toMatch(/3 received, 0% packet loss/);
+    const status = await ns.run(["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", `http://${addr}/`], 10_000);
+    expect(status.stdout).toBe("200");
+    up.kill("SIGTERM");
+    expect(await up.exited).toBe(0);
+    expect(up.lines.at(-1)).toMatch(/^done: /);
+  }, 60_000);
+
+  it("`resolve device.test` (--dhcp and --ip/--dns) prints 198.51.100.1, exit 0; `resolve nothere.test` exits 1 with one stderr line", async () => {
+    if (!check()) return;
+    const ns = namespace();
+    const dev = persistentTap(ns);
+    await servers(ns, dev);
+    for (const how of [["--dhcp"], ["--ip", `${OUR_IP}/24`, "--dns", KERNEL_IP]]) {
+      const r = cli(ns, ["resolve", "device.test", "--tap", dev, ...how], 40_000);
+      expect(await r.exited).toBe(0);
+      expect(r.lines.filter((l) => l !== "")).toEqual([KERNEL_IP]);
+      expect(r.errLines.filter((l) => l !== "")).toEqual([]);
+    }
+    const miss = cli(ns, ["resolve", "nothere.test", "--tap", dev, "--ip", `${OUR_IP}/24`, "--dns", KERNEL_IP], 40_000);
+    expect(await miss.exited).toBe(1);
+    expect(miss.lines.filter((l) => l !== "")).toEqual([]);
+    expect(miss.errLines.filter((l) => l !== "")).toEqual(["error: resolve nothere.test: ENOTFOUND (no such name)"]);
+    // nobody answers at 198.51.100.9: a timeout, one line, exit 1
+    const dead = cli(ns, ["resolve", "device.test", "--tap", dev, "--ip", `${OUR_IP}/24`, "--dns", "198.51.100.9", "--timeout", "3"], 20_000);
+    expect(await dead.exited).toBe(1);
+    expect(dead.errLines.filter((l) => l !== "")).toHaveLength(1);
+    expect(dead.errLines[0]).toMatch(/^error: resolve device\.test: ETIMEOUT/);
+  }, 90_000);
+
+  it("`time 198.51.100.1` prints chronyd's time within a few seconds of the host clock; no reply: exit 1, one line", async () => {
+    if (!check()) return;
+    const ns = namespace();
+    const dev = persistentTap(ns);
+    await servers(ns, dev);
+    const t = cli(ns, ["time", KERNEL_IP, "--tap", dev, "--dhcp"], 40_000);
+    expect(await t.exited).toBe(0);
+    expect(t.lines).toHaveLength(1);
+    const m = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z) server 198\.51\.100\.1 stratum (\d+) offset ([+-]\d+) ms delay [\d.]+ ms$/.exec(t.lines[0]);
+    expect(m, t.lines[0]).not.toBeNull();
+    expect(Math.abs(Date.parse(m![1]) - Date.now())).toBeLessThan(5_000);
+    expect(Number(m![2])).toBe(8); // chronyd: local stratum 8
+    expect(Math.abs(Number(m![3]))).toBeLessThan(1_000); // chronyd -x serves the host clock
+    const none = cli(ns, ["time", "198.51.100.9", "--tap", dev, "--ip", `${OUR_IP}/24`, "--timeout", "3"], 20_000);
+    expect(await none.exited).toBe(1);
+    expect(none.errLines.filter((l) => l !== "")).toEqual(["error: no NTP reply from 198.51.100.9 within 3 s"]);
+  }, 90_000);
+
+  it("`get http://device.test:8000/...` resolves the name and downloads 16 MiB (--dhcp), SHA-256 equal", async () => {
+    if (!check()) return;
+    const ns = namespace();
+    const dev = persistentTap(ns);
+    await servers(ns, dev);
+    const { url, digest } = await fileServer(ns);
+    const byName = url.replace(KERNEL_IP, "device.test");
+    const out = scratch(`${dev}-byname.bin`);
+    const get = cli(ns, ["get", byName, "--tap", dev, "--dhcp", "-o", out, "--timeout", "100"], 120_000);
+    expect(await get.exited).toBe(0);
+    expect(get.errLines.at(-1)).toMatch(new RegExp(`^200 OK: ${16 << 20} bytes in [\\d.]+ s \\([\\d.]+ Mbit/s\\) -> `));
+    expect(sha(readFileSync(out))).toBe(digest);
+  }, 150_000);
 });
