@@ -8,20 +8,26 @@
 
 import { Cfg, cfgSet } from "./config";
 import { Stat, STAT_NAMES, statsBase } from "./stats";
-import { poolSeal, poolUsed } from "./pool";
+import { poolSeal, poolUsed, validRange } from "./pool";
 import {
-  ifaceInit, ifaceInput, ifacePoll, ifaceRxBuffer, ifacePing, ifaceInfoWrite, mcastJoin, mcastLeave, IFACE_INFO_FIELDS,
+  ifaceInit, ifaceInput, ifacePoll, ifaceRxBuffer, ifacePing, ifaceInfoWrite, mcastJoin, mcastLeave,
   ifaceSetIpv4 as setIpv4, ifaceClearIpv4 as clearIpv4, ifaceSetDns as setDns, ifaceJoinGroup as joinGroup,
   ifaceLeaveGroup as leaveGroup,
 } from "./iface";
 
-import { ABI_VERSION_NUMBER } from "./abi-consts";
+import { ABI_VERSION_NUMBER, DhcpInfoField, IfaceInfoField, SntpInfoField } from "./abi-consts";
 export const ABI_VERSION: i32 = ABI_VERSION_NUMBER; // declared in abi/abi.mjs
 
 import { Err, EventKind } from "./errors";
 export { Err, EventKind };
 
 let initialized = false;
+
+/** Before writing `fields` u32 at `out` for a host: -ESTATE before init, -EINVAL outside memory, else 0. */
+function layoutCheck(out: usize, fields: i32): i32 {
+  if (!initialized) return -Err.ESTATE;
+  return validRange(out, fields * 4) ? 0 : -Err.EINVAL;
+}
 
 /** Set one configuration value (see Cfg in config.ts). Before init only. */
 export function configure(key: i32, value: u32): i32 {
@@ -59,13 +65,14 @@ export function poll(now: u32): i32 {
   if (!initialized) return -1;
   let next = ifacePoll(now);
   dhcpRun();
-  let d = dhcpDeadline();
-  if (d >= 0 && (next < 0 || d < next)) next = d;
-  let q = dnsService();
-  if (q >= 0 && (next < 0 || q < next)) next = q;
-  let n = sntpPoll(); // services poll their sockets (a reply queued by input is read here)
-  if (n >= 0 && (next < 0 || n < next)) next = n;
-  return next;
+  next = sooner(next, dhcpDeadline());
+  next = sooner(next, dnsService());
+  return sooner(next, sntpPoll()); // services poll their sockets (a reply queued by input is read here)
+}
+
+/** The nearer of two "ms until the next deadline" values, -1 meaning none. */
+@inline function sooner(a: i32, b: i32): i32 {
+  return b < 0 ? a : a < 0 || b < a ? b : a;
 }
 
 /**
@@ -119,13 +126,11 @@ export function ifaceLeaveMac(hi16: i32, lo32: u32): i32 {
   return mcastLeave((<u64>(<u32>hi16 & 0xffff) << 32) | <u64>lo32);
 }
 
-/** IFACE_INFO_FIELDS (16) u32 at `out` (layout in docs/abi.md); 0, -EINVAL (out of memory range), -ESTATE. */
+/** The interface configuration: the ifaceInfo fields at `out`; 0, -EINVAL (outside memory), -ESTATE. */
 export function ifaceInfo(out: usize): i32 {
-  if (!initialized) return -Err.ESTATE;
-  let end = out + <usize>(IFACE_INFO_FIELDS * 4);
-  if (end < out || end > (<usize>memory.size() << 16)) return -Err.EINVAL;
-  ifaceInfoWrite(out);
-  return 0;
+  let r = layoutCheck(out, <i32>IfaceInfoField.COUNT);
+  if (r == 0) ifaceInfoWrite(out);
+  return r;
 }
 
 // TCP sockets (assembly/sockets.ts; documented in docs/abi.md "TCP").
@@ -135,11 +140,15 @@ export {
   tcpAbort, tcpState, tcpInfo, tcpSetOption, tcpSizes, tcpTimeWaitList,
 } from "./sockets";
 
-// UDP sockets (assembly/udp.ts; documented in docs/abi.md "UDP").
+// UDP sockets and IGMP (assembly/udp.ts, assembly/igmp.ts; documented in docs/abi.md "UDP").
 import { udpInit } from "./udp";
+import { igmpInit } from "./igmp";
+export {
+  udpOpen, udpBind, udpConnect, udpSendTo, udpRecvFrom, udpClose, udpInfo, udpSetOption, udpJoinGroup, udpLeaveGroup,
+} from "./udp";
 
 // The DHCP client (assembly/services/dhcp.ts; documented in docs/abi.md "DHCP client").
-import { dhcpInit, dhcpRun, dhcpDeadline, dhcpStart as startDhcp, dhcpStop as stopDhcp, dhcpInfoWrite, DHCP_INFO_FIELDS } from "./services/dhcp";
+import { dhcpInit, dhcpRun, dhcpDeadline, dhcpStart as startDhcp, dhcpStop as stopDhcp, dhcpInfoWrite } from "./services/dhcp";
 
 /** Start the DHCP client (DISCOVER, or INIT-REBOOT with a remembered address). */
 export function dhcpStart(): i32 { return initialized ? startDhcp() : -Err.ESTATE; }
@@ -147,34 +156,27 @@ export function dhcpStart(): i32 { return initialized ? startDhcp() : -Err.ESTAT
 /** Stop the client, removing the leased address; release != 0 sends DHCPRELEASE first. */
 export function dhcpStop(release: i32): i32 { return initialized ? stopDhcp(release) : -Err.ESTATE; }
 
-/** DHCP_INFO_FIELDS (12) u32 at `out` (layout in docs/abi.md); 0, -EINVAL, -ESTATE. */
+/** The DHCP client: the dhcpInfo fields at `out`; 0, -EINVAL (outside memory), -ESTATE. */
 export function dhcpInfo(out: usize): i32 {
-  if (!initialized) return -Err.ESTATE;
-  let end = out + <usize>(DHCP_INFO_FIELDS * 4);
-  if (end < out || end > (<usize>memory.size() << 16)) return -Err.EINVAL;
-  dhcpInfoWrite(out);
-  return 0;
+  let r = layoutCheck(out, <i32>DhcpInfoField.COUNT);
+  if (r == 0) dhcpInfoWrite(out);
+  return r;
 }
+
 // The DNS stub resolver (assembly/services/dns.ts; documented in docs/abi.md "DNS stub resolver").
 import { dnsInit, dnsService } from "./services/dns";
 export { dnsQuery, dnsResult, dnsCancel } from "./services/dns";
-export {
-  udpOpen, udpBind, udpConnect, udpSendTo, udpRecvFrom, udpClose, udpInfo, udpSetOption, udpJoinGroup, udpLeaveGroup,
-} from "./udp";
-import { igmpInit } from "./igmp";
 
 // SNTP client (assembly/services/sntp.ts; docs/abi.md "SNTP client").
-import { sntpPoll, sntpStart as sStart, sntpStop as sStop, sntpInfoWrite, SNTP_INFO_FIELDS } from "./services/sntp";
+import { sntpPoll, sntpStart as sStart, sntpStop as sStop, sntpInfoWrite } from "./services/sntp";
 
 /** Query NTP server `server` now and every `intervalS` seconds. 0 or -Err. */
 export function sntpStart(server: u32, intervalS: i32): i32 { return initialized ? sStart(server, intervalS) : -Err.ESTATE; }
 /** Stop the SNTP client. */
 export function sntpStop(): i32 { return initialized ? sStop() : -Err.ESTATE; }
-/** SNTP_INFO_FIELDS (14) u32 at `out`; 0, -EINVAL (out of memory range), -ESTATE. */
+/** The SNTP client: the sntpInfo fields at `out`; 0, -EINVAL (outside memory), -ESTATE. */
 export function sntpInfo(out: usize): i32 {
-  if (!initialized) return -Err.ESTATE;
-  let end = out + <usize>(SNTP_INFO_FIELDS * 4);
-  if (end < out || end > (<usize>memory.size() << 16)) return -Err.EINVAL;
-  sntpInfoWrite(out);
-  return 0;
+  let r = layoutCheck(out, <i32>SntpInfoField.COUNT);
+  if (r == 0) sntpInfoWrite(out);
+  return r;
 }

@@ -90,8 +90,6 @@ const ARP_RESOLVED: u32 = 2;
 
 /** DNS servers kept (ifaceSetDns index 0..DNS_MAX-1). */
 export const DNS_MAX: i32 = 3;
-/** u32 fields ifaceInfo writes (layout in docs/abi.md). */
-export const IFACE_INFO_FIELDS: i32 = 16;
 /** AddressChanged event arg bits: what changed. */
 export const IFACE_CHANGED_ADDR: i32 = 1;    // address or prefix (set or cleared)
 export const IFACE_CHANGED_GATEWAY: i32 = 2;
@@ -727,7 +725,7 @@ export function ifaceLeaveGroup(group: u32): i32 {
   return mcastLeave(groupMac(group));
 }
 
-/** Write IFACE_INFO_FIELDS u32 at `out` (caller checked the range). */
+/** Write the ifaceInfo fields (IfaceInfoField) at `out` (caller checked the range). */
 export function ifaceInfoWrite(out: usize): void {
   store<u32>(out, myIp);
   store<u32>(out, prefixLen, 4);

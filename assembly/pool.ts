@@ -27,3 +27,10 @@ export function poolSeal(): void { sealed = true; }
 
 /** Bytes reserved so far (for the footprint report). */
 export function poolUsed(): usize { return top == 0 ? 0 : top - ((__heap_base + 15) & ~<usize>15); }
+
+/** Is [ptr, ptr + len) inside linear memory? (every ABI call that takes a pointer checks it) */
+export function validRange(ptr: usize, len: i32): bool {
+  if (len < 0) return false;
+  let end = ptr + <usize>len;
+  return end >= ptr && end <= (<usize>memory.size() << 16);
+}

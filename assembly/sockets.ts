@@ -2,7 +2,7 @@
 // through the host's I/O region, shutdown/close/abort, state and info. Every misuse
 // returns a negative Err; nothing traps.
 import { cfg, Cfg } from "./config";
-import { poolAlloc } from "./pool";
+import { poolAlloc, validRange } from "./pool";
 import { count, Stat } from "./stats";
 import { Err } from "./errors";
 import { localAddrFor, localAddrPtr, netNow } from "./netif";
@@ -45,12 +45,6 @@ export function socketsInit(): bool {
   return ioBuf != 0;
 }
 
-/** Is [ptr, ptr + len) inside linear memory? */
-function validRange(ptr: usize, len: i32): bool {
-  if (len < 0) return false;
-  let end = ptr + <usize>len;
-  return end >= ptr && end <= (<usize>memory.size() << 16);
-}
 
 export function ioBuffer(): usize { return ioBuf; }
 

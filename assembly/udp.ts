@@ -4,10 +4,10 @@
 // datagram to udpDeliver; sending goes through netif's ipSend (this file never imports iface).
 // Every misuse returns a negative Err; nothing traps, nothing is allocated after init.
 import { cfg, Cfg } from "./config";
-import { poolAlloc } from "./pool";
+import { poolAlloc, validRange } from "./pool";
 import { count, Stat } from "./stats";
 import { Err, EventKind } from "./errors";
-import { UdpOpt } from "./abi-consts";
+import { UdpInfoField, UdpOpt } from "./abi-consts";
 import { hostEvent } from "./host";
 import { ipTxPayload, ipMtu, localAddr, ipIsBroadcast } from "./netif";
 import { PROTO_UDP, IPV4_HLEN, ipDst, ipHeaderLen, ipProto, ipSrc, ipVersion } from "./wire/ipv4";
@@ -37,7 +37,6 @@ const EPHEMERAL_MIN: u32 = 49152;
 const EPHEMERAL_NUM: u32 = 16384;
 /** u32 fields udpRecvFrom writes at `out`, and udpInfo. */
 export const UDP_FROM_FIELDS: i32 = 3;
-export const UDP_INFO_FIELDS: i32 = 5;
 
 @unmanaged class UdpSock {
   flags: u16; gen: u16;
@@ -92,12 +91,6 @@ function fromHandle(h: i32): UdpSock | null {
   return s;
 }
 
-/** Is [ptr, ptr + len) inside linear memory? */
-function validRange(ptr: usize, len: i32): bool {
-  if (len < 0) return false;
-  let end = ptr + <usize>len;
-  return end >= ptr && end <= (<usize>memory.size() << 16);
-}
 
 /** Copy between linear memory and the ring (wrapping at qCap): to the ring when `put`. */
 function ringCopy(ring: usize, pos: u32, mem: usize, len: u32, put: bool): void {
@@ -201,17 +194,6 @@ export function udpSendTo(h: i32, ip: u32, port: i32, ptr: usize, len: i32): i32
     count(Stat.UdpBroadcastRefused);
     return -Err.EACCES; // like Linux without SO_BROADCAST
   }
-  return sendFrom(s, h, ip, port, ptr, len);
-}
-
-/**
- * In-core services only (not an export): send like udpSendTo, to any destination including the
- * limited broadcast 255.255.255.255 (a DHCP client's DISCOVER); the socket must not be connected.
- */
-export function udpSendToAny(h: i32, ip: u32, port: i32, ptr: usize, len: i32): i32 {
-  let s = fromHandle(h);
-  if (s == null) return -Err.EBADF;
-  if (!validRange(ptr, len) || ip == 0 || port <= 0 || port > 65535 || (s.flags & U_CONNECTED) != 0) return -Err.EINVAL;
   return sendFrom(s, h, ip, port, ptr, len);
 }
 
@@ -353,7 +335,7 @@ export function udpIcmpUnreach(code: u32, q: usize, qlen: i32): void {
 export function udpInfo(h: i32, out: usize): i32 {
   let s = fromHandle(h);
   if (s == null) return -Err.EBADF;
-  if (!validRange(out, UDP_INFO_FIELDS * 4)) return -Err.EINVAL;
+  if (!validRange(out, <i32>UdpInfoField.COUNT * 4)) return -Err.EINVAL;
   store<u32>(out, s.lport);
   store<u32>(out, s.raddr, 4);
   store<u32>(out, s.rport, 8);

@@ -18,7 +18,7 @@ import { Err, EventKind } from "../errors";
 import { hostEvent } from "../host";
 import { poolAlloc } from "../pool";
 import { netNow, ipMtu } from "../netif";
-import { udpOpen, udpBind, udpClose, udpRecvFrom, udpSendToAny, udpSetOption } from "../udp";
+import { udpOpen, udpBind, udpClose, udpRecvFrom, udpSendTo, udpSetOption } from "../udp";
 import { UdpOpt } from "../abi-consts";
 import {
   ifaceSetIpv4, ifaceClearIpv4, ifaceSetDns, ifaceAcdWatch, ifaceAcdConflicts, ifaceArpProbe, ifaceArpAnnounce, arpLookup,
@@ -42,7 +42,6 @@ export const DHCP_REBINDING: i32 = 7;
 export const DHCP_INIT_REBOOT: i32 = 8;
 export const DHCP_REBOOTING: i32 = 9;
 
-export const DHCP_INFO_FIELDS: i32 = 12;
 export const DHCP_SERVER_PORT: i32 = 67;
 export const DHCP_CLIENT_PORT: i32 = 68;
 
@@ -160,7 +159,7 @@ function send(type: u8, ciaddr: u32, reqIp: u32, sid: u32, dst: u32): void {
     at += 9;
   }
   let n = optEnd(p, at);
-  if (udpSendToAny(sock, dst, DHCP_SERVER_PORT, p, n) > 0) count(Stat.DhcpTx);
+  if (udpSendTo(sock, dst, DHCP_SERVER_PORT, p, n) > 0) count(Stat.DhcpTx);
 }
 
 // --- entering states ---

@@ -14,12 +14,12 @@
 // (no retry elsewhere); TC=1 ends it with ETRUNCATED (no TCP fallback). Positive answers are
 // cached for their minimum TTL (capped at one day); negative answers are not cached.
 import { cfg, Cfg } from "../config";
-import { poolAlloc } from "../pool";
+import { poolAlloc, validRange } from "../pool";
 import { count, Stat } from "../stats";
 import { Err, EventKind } from "../errors";
 import { hostEvent } from "../host";
 import { netNow } from "../netif";
-import { ifaceDns } from "../iface";
+import { DNS_MAX, ifaceDns } from "../iface";
 import { udpOpen, udpBind, udpSendTo, udpRecvFrom, udpClose } from "../udp";
 import { randomU32 } from "../tcp/isn";
 import { HandleKind, handleEncode, handleGen, handleKind, handleNextGen, handleSlot } from "../handles";
@@ -30,7 +30,6 @@ import {
   dnsId, dnsQr, dnsOpcode, dnsTc, dnsRcode, dnsQdcount, dnsAncount,
 } from "../wire/dns";
 
-const DNS_SERVERS: i32 = 3;
 /** CNAME links followed within one reply. */
 export const DNS_CNAME_MAX: i32 = 8;
 /** TTLs are capped here (seconds) so expiry times stay wrap-safe. */
@@ -109,21 +108,16 @@ function fromHandle(h: i32): DnsQ | null {
   return q;
 }
 
-function validRange(ptr: usize, len: i32): bool {
-  if (len < 0) return false;
-  let end = ptr + <usize>len;
-  return end >= ptr && end <= (<usize>memory.size() << 16);
-}
 
 function serverCount(): i32 {
   let n = 0;
-  for (let i = 0; i < DNS_SERVERS; i++) if (ifaceDns(i) != 0) n++;
+  for (let i = 0; i < DNS_MAX; i++) if (ifaceDns(i) != 0) n++;
   return n;
 }
 
 /** The k-th set server (k < serverCount()). */
 function serverAt(k: i32): u32 {
-  for (let i = 0; i < DNS_SERVERS; i++) {
+  for (let i = 0; i < DNS_MAX; i++) {
     let a = ifaceDns(i);
     if (a == 0) continue;
     if (k == 0) return a;

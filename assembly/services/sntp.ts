@@ -28,8 +28,6 @@ export const SNTP_STOPPED: u32 = 0;
 export const SNTP_WAITING: u32 = 1;
 export const SNTP_IDLE: u32 = 2;
 export const SNTP_DENIED: u32 = 3;
-/** u32 fields sntpInfo writes (layout in abi/abi.mjs). */
-export const SNTP_INFO_FIELDS: i32 = 14;
 const RETRY_FIRST_MS: u32 = 1000;
 const MAX_TRIES: u32 = 5;                 // the request and 4 retries (1, 2, 4, 8 s)
 const DEFAULT_INTERVAL_S: u32 = 1024;
@@ -190,7 +188,7 @@ export function sntpPoll(): i32 {
   return d < 0 ? 0 : d;
 }
 
-/** SNTP_INFO_FIELDS u32 at `out` (the caller checked the range). */
+/** The sntpInfo fields (SntpInfoField) at `out` (the caller checked the range). */
 export function sntpInfoWrite(out: usize): void {
   let now = sntpNow();
   store<u32>(out, state);

@@ -28,15 +28,25 @@ function sipCompress(m: u64): void {
 
 /** SipHash-2-4 of the 16-byte message (m0, m1) with the module's secret key. */
 export function sipHash(m0: u64, m1: u64): u64 {
+  sipInit();
+  sipCompress(m0);
+  sipCompress(m1);
+  return sipFinish(16);
+}
+
+/** The state before the first word: the secret key mixed with SipHash's constants. */
+function sipInit(): void {
   let k0 = load<u64>(key);
   let k1 = load<u64>(key, 8);
   v0 = k0 ^ 0x736f6d6570736575;
   v1 = k1 ^ 0x646f72616e646f6d;
   v2 = k0 ^ 0x6c7967656e657261;
   v3 = k1 ^ 0x7465646279746573;
-  sipCompress(m0);
-  sipCompress(m1);
-  sipCompress(<u64>16 << 56); // length byte, no tail
+}
+
+/** The last block (the length byte; messages here have no tail) and finalization. */
+function sipFinish(len: u64): u64 {
+  sipCompress(len << 56);
   v2 ^= 0xff;
   sipRound(); sipRound(); sipRound(); sipRound();
   return v0 ^ v1 ^ v2 ^ v3;
@@ -44,17 +54,9 @@ export function sipHash(m0: u64, m1: u64): u64 {
 
 /** SipHash-2-4 of a 40-byte message at `m` (five little-endian words) with the secret key. */
 function sipHash40(m: usize): u64 {
-  let k0 = load<u64>(key);
-  let k1 = load<u64>(key, 8);
-  v0 = k0 ^ 0x736f6d6570736575;
-  v1 = k1 ^ 0x646f72616e646f6d;
-  v2 = k0 ^ 0x6c7967656e657261;
-  v3 = k1 ^ 0x7465646279746573;
+  sipInit();
   for (let i: usize = 0; i < 40; i += 8) sipCompress(load<u64>(m + i));
-  sipCompress(<u64>40 << 56); // length byte, no tail
-  v2 ^= 0xff;
-  sipRound(); sipRound(); sipRound(); sipRound();
-  return v0 ^ v1 ^ v2 ^ v3;
+  return sipFinish(40);
 }
 
 const tupleMsg: usize = memory.data(40, 16);
