@@ -11,7 +11,7 @@
 import { EventEmitter } from "node:events";
 import { ERR_NAMES, ipToU32, u32ToIp, UdpOpt } from "./stack.js";
 import type { NetStack, NetError } from "./net.js";
-import type { Exports } from "./abi.js";
+import { Err, type Exports } from "./abi.js";
 
 export interface RemoteInfo { address: string; family: "IPv4"; port: number; size: number }
 export interface AddressInfo { address: string; family: "IPv4"; port: number }
@@ -86,8 +86,8 @@ export class Socket extends EventEmitter {
   }
 
   private doBind(port: number): number {
-    if (this.closed) return -3;
-    if (this.handle !== 0) return -1; // EINVAL: bound already (node throws ERR_SOCKET_ALREADY_BOUND)
+    if (this.closed) return -Err.EBADF;
+    if (this.handle !== 0) return -Err.EINVAL; //: bound already (node throws ERR_SOCKET_ALREADY_BOUND)
     const h = this.net.ex.udpOpen();
     if (h < 0) return h;
     if (this.reuseAddr) this.net.ex.udpSetOption(h, UdpOpt.ReuseAddr, 1);

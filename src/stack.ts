@@ -391,7 +391,7 @@ export class Stack {
 
   /** Send one datagram (ip null and port 0: to the connected peer); bytes sent or a negative Err. */
   udpSendTo(h: number, ip: string | null, port: number, data: Uint8Array): number {
-    if (data.length > this.ioLen) return -17; // EMSGSIZE: cannot even stage it
+    if (data.length > this.ioLen) return -Err.EMSGSIZE; // cannot even stage it
     const io = this.ioRegion();
     this.bytes(io, data.length).set(data);
     const r = this.exports.udpSendTo(h, ip === null ? 0 : ipToU32(ip), port, io, data.length);
@@ -474,7 +474,7 @@ export class Stack {
   setIpv4(cidr: string, gateway?: string): number {
     const [ip, len] = cidr.split("/");
     const prefix = len === undefined ? 24 : Number(len);
-    if (!Number.isInteger(prefix)) return -1;
+    if (!Number.isInteger(prefix)) return -Err.EINVAL;
     const r = this.exports.ifaceSetIpv4(ipToU32(ip), prefix, gateway ? ipToU32(gateway) : 0);
     this.wake();
     return r;
@@ -489,8 +489,8 @@ export class Stack {
 
   /** Replace the DNS server list (at most ifaceInfo().dnsMax = 3); 0 or the first negative Err. */
   setDns(servers: string[]): number {
-    const max = 3;
-    if (servers.length > max) return -1;
+    const max = this.ifaceInfoRaw().dnsMax;
+    if (servers.length > max) return -Err.EINVAL;
     const addrs = servers.map(ipToU32);
     for (let i = 0; i < max; i++) {
       const r = this.exports.ifaceSetDns(i, addrs[i] ?? 0);
