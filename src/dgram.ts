@@ -87,7 +87,7 @@ export class Socket extends EventEmitter {
 
   private doBind(port: number): number {
     if (this.closed) return -Err.EBADF;
-    if (this.handle !== 0) return -Err.EINVAL; //: bound already (node throws ERR_SOCKET_ALREADY_BOUND)
+    if (this.handle !== 0) return -Err.EINVAL; // bound already (node throws ERR_SOCKET_ALREADY_BOUND)
     const h = this.net.ex.udpOpen();
     if (h < 0) return h;
     if (this.reuseAddr) this.net.ex.udpSetOption(h, UdpOpt.ReuseAddr, 1);
