@@ -464,8 +464,9 @@ export const udpInfo = [
   ["localPort", "bound port, 0 = unbound"],
   ["remoteIp", "connected peer (host order), 0 = none"],
   ["remotePort", "connected peer's port, 0 = none"],
-  ["recvQueued", "payload bytes queued"],
+  ["recvQueued", "queue bytes in use: 8 + the payload length per datagram queued (of `UdpQueueBytes`)"],
   ["recvDatagrams", "datagrams queued"],
+  ["drops", "datagrams for this socket dropped because its queue was full (its share of `udp_queue_full`)"],
 ];
 
 /** The u32 fields udpRecvFrom writes at `out`, in order. */

@@ -182,9 +182,10 @@ export const enum UdpInfoField {
   localPort = 0, // bound port, 0 = unbound
   remoteIp = 1, // connected peer (host order), 0 = none
   remotePort = 2, // connected peer's port, 0 = none
-  recvQueued = 3, // payload bytes queued
+  recvQueued = 3, // queue bytes in use: 8 + the payload length per datagram queued (of `UdpQueueBytes`)
   recvDatagrams = 4, // datagrams queued
-  COUNT = 5,
+  drops = 5, // datagrams for this socket dropped because its queue was full (its share of `udp_queue_full`)
+  COUNT = 6,
 }
 
 /** Index of each u32 field sntpInfo writes (byte offset = index * 4). */

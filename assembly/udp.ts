@@ -47,7 +47,7 @@ export const UDP_FROM_FIELDS: i32 = 3;
   qCount: u32;   // datagrams queued
   err: u32;      // pending error from an ICMP message (Err), reported once by the next send/receive
   g0: u32; g1: u32; g2: u32; g3: u32; // groups joined (UDP_GROUPS), 0 = free
-  _pad: u32;
+  drops: u32;   // datagrams dropped on a full queue (udpInfo)
 }
 @inline function groupAt(s: UdpSock, i: i32): usize { return changetype<usize>(s) + offsetof<UdpSock>("g0") + (<usize>i << 2); }
 function hasGroup(s: UdpSock, g: u32): bool {
@@ -331,7 +331,7 @@ export function udpIcmpUnreach(code: u32, q: usize, qlen: i32): void {
   count(Stat.UdpIcmpBadQuote);
 }
 
-/** 5 u32 at `out`: local port (0 unbound), peer ip, peer port (0 unconnected), bytes queued, datagrams queued. */
+/** 6 u32 at `out`: local port (0 unbound), peer ip, peer port (0 unconnected), bytes queued, datagrams queued, queue-full drops. */
 export function udpInfo(h: i32, out: usize): i32 {
   let s = fromHandle(h);
   if (s == null) return -Err.EBADF;
@@ -341,6 +341,7 @@ export function udpInfo(h: i32, out: usize): i32 {
   store<u32>(out, s.rport, 8);
   store<u32>(out, s.qLen, 12);
   store<u32>(out, s.qCount, 16);
+  store<u32>(out, s.drops, 20);
   return 0;
 }
 
@@ -368,7 +369,7 @@ export function udpDeliver(p: usize, src: u32, dst: u32, cast: i32): bool {
     if (cast == CAST_BROADCAST && (s.flags & U_BROADCAST) == 0) continue;
     if (cast == CAST_MULTICAST && dst != IGMP_ALL_HOSTS && !hasGroup(s, dst)) continue;
     taken = true;
-    if (need > qCap - s.qLen) { count(Stat.UdpQueueFull); if (cast == CAST_UNICAST) break; continue; }
+    if (need > qCap - s.qLen) { count(Stat.UdpQueueFull); s.drops++; if (cast == CAST_UNICAST) break; continue; }
     // the record header is built in place of the UDP header, then both parts go to the ring
     store<u32>(p, src);
     store<u32>(p, <u32>sport | (len << 16), 4);

@@ -217,7 +217,7 @@ export const IFACE_INFO_NAMES = [
 export type IfaceInfoRaw = Record<(typeof IFACE_INFO_NAMES)[number], number>;
 /** The u32 fields udpInfo writes, in order. */
 export const UDP_INFO_NAMES = [
-  "localPort", "remoteIp", "remotePort", "recvQueued", "recvDatagrams",
+  "localPort", "remoteIp", "remotePort", "recvQueued", "recvDatagrams", "drops",
 ] as const;
 export type UdpInfo = Record<(typeof UDP_INFO_NAMES)[number], number>;
 /** The u32 fields sntpInfo writes, in order. */

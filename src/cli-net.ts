@@ -4,7 +4,7 @@
 import { closeSync, openSync, writeSync } from "node:fs";
 import { EventKind } from "./abi.js";
 import { createStack, NetStack } from "./net.js";
-import { discardServer, echoServer, httpGet, httpServer, parseHttpUrl } from "./services.js";
+import { discardServer, echoServer, httpGet, httpServer, parseHttpUrl, udpEchoServer } from "./services.js";
 import { ipToU32, parseMac } from "./stack.js";
 
 export interface NetCliIo {
@@ -49,7 +49,7 @@ export function upUsage(): string {
     "bound (and again on each renewal).",
     "",
     "services:",
-    "  --echo PORT          RFC 862 echo (half-close aware)",
+    "  --echo PORT          RFC 862 echo on TCP (half-close aware) and UDP",
     "  --discard PORT       RFC 863 discard",
     "  --http PORT          HTTP/1.1: GET / status page, GET /bytes/N (byte i = i mod 251)",
     "options:",
@@ -325,11 +325,12 @@ async function up(net: NetStack, a: NetArgs, io: NetCliIo): Promise<number> {
   let requests = 0;
   const services: string[] = [];
   const failures: string[] = [];
-  const watch = (name: string, port: number, s: import("./net.js").Server) => {
-    s.on("error", (e: Error) => failures.push(`${name} on port ${port}: ${e.message}`));
-    services.push(`${name} tcp/${port}`);
+  const watch = (name: string, port: number, s: import("node:events").EventEmitter, proto = "tcp") => {
+    s.on("error", (e: Error) => failures.push(`${name} on ${proto} port ${port}: ${e.message}`));
+    services.push(`${name} ${proto}/${port}`);
   };
   if (a.echo !== undefined) watch("echo", a.echo, echoServer(net, a.echo));
+  if (a.echo !== undefined) watch("echo", a.echo, udpEchoServer(net, a.echo), "udp");
   if (a.discard !== undefined) watch("discard", a.discard, discardServer(net, a.discard));
   if (a.http !== undefined) watch("http", a.http, httpServer(net, a.http, { onRequest: () => { requests++; } }));
   await new Promise((r) => setImmediate(r));

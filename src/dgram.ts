@@ -15,6 +15,22 @@ import { Err, type Exports } from "./abi.js";
 
 export interface RemoteInfo { address: string; family: "IPv4"; port: number; size: number }
 export interface AddressInfo { address: string; family: "IPv4"; port: number }
+/** One row of NetStack.udpSockets() (like `ss -uan`). */
+export interface UdpSocketInfo {
+  handle: number;
+  localAddress: string;
+  localPort: number;
+  /** The connected peer (connect()), or null. */
+  remoteAddress: string | null;
+  remotePort: number;
+  /** Receive queue bytes in use: 8 + the payload length per datagram (UdpQueueBytes at most). */
+  recvQ: number;
+  /** Datagrams queued, not yet delivered as 'message'. */
+  datagrams: number;
+  /** Datagrams dropped because the queue was full (this socket's share of udp_queue_full). */
+  drops: number;
+}
+
 export interface SocketOptions { type: "udp4"; reuseAddr?: boolean }
 type SendCb = (err: Error | null, bytes: number) => void;
 

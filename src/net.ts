@@ -29,7 +29,7 @@ import { Link, Sim } from "./links/emulated.js";
 import { TapLink, TapLinkOptions } from "./links/tap.js";
 import { PcapWriter } from "./pcap.js";
 import { Lookup, type LookupAddress, type LookupAllCallback, type LookupOneCallback, type LookupOptions } from "./lookup.js";
-import { createSocket as createDgramSocket, Socket as DgramSocket, type RemoteInfo, type SocketOptions as DgramOptions } from "./dgram.js";
+import { createSocket as createDgramSocket, Socket as DgramSocket, type RemoteInfo, type SocketOptions as DgramOptions, type UdpSocketInfo } from "./dgram.js";
 
 /** u32 fields per row of tcpTimeWaitList: local port, remote IPv4, remote port, ms left. */
 const TW_ROW_FIELDS = TIME_WAIT_ROW_NAMES.length;
@@ -392,6 +392,24 @@ export class NetStack extends EventEmitter {
       else this.closing.delete(h);
     }
     return out.concat(this.timeWaitRows());
+  }
+
+  /**
+   * The bound node:dgram-style sockets, like `ss -uan` (the core's own DHCP/DNS/SNTP sockets are
+   * not listed: dhcpInfo() and the resolver report those).
+   */
+  udpSockets(): UdpSocketInfo[] {
+    const out: UdpSocketInfo[] = [];
+    for (const h of this.dgrams.keys()) {
+      const i = this.stack.udpInfo(h);
+      if (!i) continue;
+      out.push({
+        handle: h, localAddress: this.ifaceInfo().address ?? "0.0.0.0", localPort: i.localPort,
+        remoteAddress: i.remoteIp === 0 ? null : u32ToIp(i.remoteIp), remotePort: i.remotePort,
+        recvQ: i.recvQueued, datagrams: i.recvDatagrams, drops: i.drops,
+      });
+    }
+    return out;
   }
 
   /** The core's compact TIME-WAIT entries (tcpTimeWaitList) as SocketInfo rows. */

@@ -1,8 +1,9 @@
 // Small network services on top of src/net.ts, used by `wasm-tcpip up` and the tests:
-// echo (RFC 862), discard (RFC 863), and an HTTP/1.1 server (RFC 9112) with a status
+// echo (RFC 862, TCP and UDP), discard (RFC 863), and an HTTP/1.1 server (RFC 9112) with a status
 // page and /bytes/N; plus a minimal HTTP/1.1 client for `wasm-tcpip get`.
 
 import { NetStack, Server, Socket, formatSockets } from "./net.js";
+import type { Socket as DgramSocket, UdpSocketInfo } from "./dgram.js";
 
 // ---------------------------------------------------------------------------
 // Echo and discard
@@ -17,6 +18,16 @@ export function echoServer(net: NetStack, port = 7): Server {
     s.on("error", () => { /* counted by the core; the socket closes */ });
     s.pipe(s);
   }).listen(port);
+}
+
+/**
+ * RFC 862 echo over UDP: every datagram goes back to its sender unchanged. Bound on `port`
+ * (any address); 'listening' or 'error' (EADDRINUSE...) follows on the returned socket.
+ */
+export function udpEchoServer(net: NetStack, port = 7): DgramSocket {
+  const s = net.createSocket("udp4");
+  s.on("message", (msg, rinfo) => s.send(msg, rinfo.port, rinfo.address, () => { /* a failed send (no ARP answer...) is dropped like a lost datagram: the client retries */ }));
+  return s.bind(port);
 }
 
 /** RFC 863 discard: read and throw away; close when the client closes. */
@@ -117,15 +128,45 @@ const REASONS: Record<number, string> = {
   431: "Request Header Fields Too Large", 501: "Not Implemented",
 };
 
-/** The status page: counters that moved and the socket table. */
+/** `ss -uan`-style text for UDP sockets: UNCONN or ESTAB (connected), queue bytes and datagrams, drops on a full queue. */
+export function formatUdpSockets(list: UdpSocketInfo[]): string {
+  const rows = [["State", "Recv-Q", "Datagrams", "Drops", "Local Address:Port", "Peer Address:Port"]];
+  for (const s of list) {
+    rows.push([s.remoteAddress ? "ESTAB" : "UNCONN", String(s.recvQ), String(s.datagrams), String(s.drops),
+      `${s.localAddress}:${s.localPort}`, s.remoteAddress ? `${s.remoteAddress}:${s.remotePort}` : "0.0.0.0:*"]);
+  }
+  const w = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  return rows.map((r) => r.map((c, i) => c.padEnd(w[i])).join("  ").trimEnd()).join("\n");
+}
+
+/** The DHCP client's state and lease as one line (RFC 2131 state, address, server, seconds left). */
+export function formatDhcp(d: ReturnType<NetStack["dhcpInfo"]>): string {
+  if (d.state === "STOPPED") return "dhcp: STOPPED (static address)";
+  const secs = (n: number) => (n === 0xffffffff ? "infinite" : `${n} s`);
+  const parts = [`dhcp: ${d.state}`];
+  if (d.address) parts.push(`${d.address}/${d.prefixLen}`);
+  if (d.serverId) parts.push(`server ${d.serverId}`);
+  if (d.router) parts.push(`router ${d.router}`);
+  if (d.leaseSecs) parts.push(`lease ${secs(d.leaseSecs)}, ${secs(d.leaseLeft)} left (T1 in ${d.t1Left} s, T2 in ${d.t2Left} s)`);
+  if (d.retries) parts.push(`retries ${d.retries}`);
+  if (d.declines) parts.push(`declines ${d.declines}`);
+  return parts.join(" ");
+}
+
+/** The status page: address, DHCP lease, counters that moved, the TCP and UDP socket tables. */
 export function statusPage(net: NetStack, extra = ""): string {
   const stats = Object.entries(net.stats()).filter(([, v]) => v !== 0);
+  const ifc = net.ifaceInfo();
   return [
-    `wasm-tcpip ${net.address}/${net.prefix}`,
+    `wasm-tcpip ${ifc.address ? `${ifc.address}/${ifc.prefix}` : "(no address)"}`,
     `uptime ${(net.now() / 1000).toFixed(1)} s`,
+    formatDhcp(net.dhcpInfo()),
     "",
     "sockets:",
     formatSockets(net.sockets()),
+    "",
+    "udp sockets:",
+    formatUdpSockets(net.udpSockets()),
     "",
     "counters:",
     ...stats.map(([k, v]) => `  ${k.padEnd(28)} ${v}`),

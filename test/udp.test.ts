@@ -214,7 +214,7 @@ describe("UDP sockets (RFC 768)", () => {
     h.s.udpBind(u, 7);
     const d = (k: number) => dgramFrom(1000, 7, new Array(20).fill(k)); // 28-byte records
     h.rx(d(1)); h.rx(d(2)); h.rx(d(3));
-    expect(h.s.udpInfo(u)).toMatchObject({ recvQueued: 56, recvDatagrams: 2 });
+    expect(h.s.udpInfo(u)).toMatchObject({ recvQueued: 56, recvDatagrams: 2, drops: 1 });
     expect(h.stat("udp_queue_full")).toBe(1);
     expect(h.stat("udp_no_port")).toBe(0);
     expect(h.take()).toHaveLength(0);

@@ -308,7 +308,8 @@ enum {
   WT_UDP_INFO_REMOTE_PORT = 2,
   WT_UDP_INFO_RECV_QUEUED = 3,
   WT_UDP_INFO_RECV_DATAGRAMS = 4,
-  WT_UDP_INFO_COUNT = 5
+  WT_UDP_INFO_DROPS = 5,
+  WT_UDP_INFO_COUNT = 6
 };
 
 /* Index of each u32 field sntpInfo writes. */

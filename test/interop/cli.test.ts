@@ -42,6 +42,27 @@ async function fileServer(ns: Netns): Promise<{ url: string; digest: string }> {
   return { url: `http://${KERNEL_IP}:8000/blob.bin`, digest: sha(blob) };
 }
 
+/** Send each size (seeded random bytes) to host:port over UDP, up to 5 tries; print {size: echoed identical}. */
+const PY_UDP_ECHO_SIZES = String.raw`
+import socket, sys, json, random
+host, port, sizes = sys.argv[1], int(sys.argv[2]), [int(x) for x in sys.argv[3].split(",")]
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(1)
+res = {}
+for n in sizes:
+    data = random.Random(n).randbytes(n)
+    res[str(n)] = False
+    for attempt in range(5):
+        s.sendto(data, (host, port))
+        try:
+            got, addr = s.recvfrom(65536)
+        except socket.timeout:
+            continue
+        res[str(n)] = got == data and addr == (host, port)
+        break
+print(json.dumps(res))
+`;
+
 describe.skipIf(skip)("CLI against the kernel", () => {
   it("`wasm-tcpip up`: serves echo + HTTP to kernel clients, stops on SIGTERM with exit 0, pcap passes tshark", async () => {
     const ns = namespace();
@@ -50,7 +71,7 @@ describe.skipIf(skip)("CLI against the kernel", () => {
     const up = cli(ns, ["up", "--tap", dev, "--ip", `${OUR_IP}/24`, "--echo", "7", "--discard", "9", "--http", "80", "--pcap", pcap]);
     await up.waitLine(/^ready/, 20_000);
     expect(up.lines[0]).toBe(`wasm-tcpip up: ${dev} ${OUR_IP}/24 mac 02:00:00:00:00:02 pcap ${pcap}`);
-    expect(up.lines[1]).toBe("serving: echo tcp/7, discard tcp/9, http tcp/80");
+    expect(up.lines[1]).toBe("serving: echo tcp/7, echo udp/7, discard tcp/9, http tcp/80");
     const ping = await ns.run(["ping", "-c", "3", "-i", "0.1", OUR_IP], 10_000);
     expect(ping.stdout).toMatch(/3 received, 0% packet loss/);
     const curl = await ns.run(["sh", "-c", `curl -sS http://${OUR_IP}/bytes/1048576 | sha256sum`], 30_000);
@@ -61,6 +82,9 @@ describe.skipIf(skip)("CLI against the kernel", () => {
     expect(status.stdout).toMatch(/ESTABLISHED\s+\d+\s+\d+\s+198\.51\.100\.2:80\s+198\.51\.100\.1:\d+/);
     const echo = python(ns, PY_ECHO_CLIENT, [OUR_IP, 7, 1 << 20]);
     expect(JSON.parse(await echo.waitLine(/^\{/, 30_000))).toEqual({ sent: 1 << 20, received: 1 << 20, match: true });
+    // RFC 862 §"UDP Based Echo Service": the same port answers datagrams (one fragmented)
+    const udp = python(ns, PY_UDP_ECHO_SIZES, [OUR_IP, 7, "0,1,100,1472,4000"]);
+    expect(JSON.parse(await udp.waitLine(/^\{/, 30_000))).toEqual({ "0": true, "1": true, "100": true, "1472": true, "4000": true });
     up.kill("SIGTERM");
     expect(await up.exited).toBe(0);
     expect(up.lines.some((l) => /^SIGTERM: closing \d+ connection/.test(l))).toBe(true);
