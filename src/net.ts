@@ -69,7 +69,11 @@ export interface CreateStackOptions {
   rcvBuf?: number;
   /** TCP connection blocks, listeners included (default 32). */
   maxSockets?: number;
-  /** Any other core Cfg key by name (assembly/config.ts), applied last. */
+  /**
+   * Any other core Cfg key by name (assembly/config.ts), applied last. Node's defaults differ from
+   * the core's in UdpQueueBytes: 65536 per UDP socket (the core's 2048 suits an MCU), so a
+   * reassembled datagram up to ReasmMaxBytes fits.
+   */
   config?: Record<string, number>;
   /** Seed for the core's entropy (tests); default: crypto RNG. */
   seed?: number;
@@ -259,7 +263,7 @@ export class NetStack extends EventEmitter {
     this.sndBuf = opts.sndBuf ?? 128 * 1024;
     this.rcvBuf = opts.rcvBuf ?? 128 * 1024;
     const config: Record<string, number> = {
-      MaxSockets: opts.maxSockets ?? 32, SndBuf: this.sndBuf, RcvBuf: this.rcvBuf, ...(opts.config ?? {}),
+      MaxSockets: opts.maxSockets ?? 32, SndBuf: this.sndBuf, RcvBuf: this.rcvBuf, UdpQueueBytes: 65536, ...(opts.config ?? {}),
     };
     const base = {
       name: opts.name ?? (dhcp ? "dhcp" : ipPart), ip: dhcp ? undefined : ipPart, prefix, mac: opts.mac ?? "02:00:00:00:00:02",

@@ -155,6 +155,8 @@ export function formatDhcp(d: ReturnType<NetStack["dhcpInfo"]>): string {
 
 /** The status page: address, DHCP lease, counters that moved, the TCP and UDP socket tables. */
 export function statusPage(net: NetStack, extra = ""): string {
+  net.stack.poll(); // the core's lease clock (dhcpInfo's seconds left) is as of its latest poll: make that now
+  net.stack.wake();
   const stats = Object.entries(net.stats()).filter(([, v]) => v !== 0);
   const ifc = net.ifaceInfo();
   return [

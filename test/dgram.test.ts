@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { Sim } from "../src/links/emulated.js";
 import { createStack, type NetError } from "../src/net.js";
 import type { RemoteInfo } from "../src/dgram.js";
+import { formatUdpSockets, statusPage } from "../src/services.js";
 
 const A_IP = "198.51.100.1";
 const B_IP = "198.51.100.2";
@@ -164,5 +165,44 @@ describe("node:dgram shape: broadcast, multicast, ICMP errors (issue 9)", () => 
     expect(await a.until(() => errs.length === 1, 200)).toBe(true);
     expect(errs).toEqual(["ECONNREFUSED"]);
     s.close();
+  });
+
+  it("the ss -uan-style listing: UNCONN and ESTAB rows with queued bytes and datagrams, and drops on a full queue (udpInfo drops)", async () => {
+    const sim = new Sim({ seed: 7 });
+    const link = sim.link({ delayMs: 1 });
+    const a = createStack({ ip: `${A_IP}/24`, mac: "02:00:00:00:00:01", seed: 1, link: { type: "emulated", sim, link } });
+    const b = createStack({ ip: `${B_IP}/24`, mac: "02:00:00:00:00:02", seed: 2, link: { type: "emulated", sim, link }, config: { UdpQueueBytes: 64 } });
+    const got: string[] = [];
+    const srv = b.createSocket("udp4", (m) => got.push(m.toString()));
+    srv.bind(5000);
+    const conn = b.createSocket("udp4");
+    conn.connect(9999, A_IP);
+    await b.until(() => srv.handle !== 0 && conn.handle !== 0, 10);
+    const tx = a.createSocket("udp4");
+    tx.bind(4000);
+    await a.until(() => tx.handle !== 0, 10);
+    // five 20-byte datagrams (28-byte queue records) arrive before the host drains the queue
+    // (events are delivered after the core returns): two fit in 64 bytes, three are dropped
+    for (let i = 0; i < 5; i++) tx.send(`datagram number ${i}...`, 5000, B_IP);
+    sim.runUntil(() => b.stack.stat("udp_rx") >= 5, sim.now() + 100);
+    const rows = b.udpSockets();
+    expect(rows).toEqual([
+      { handle: srv.handle, localAddress: B_IP, localPort: 5000, remoteAddress: null, remotePort: 0, recvQ: 56, datagrams: 2, drops: 3 },
+      { handle: conn.handle, localAddress: B_IP, localPort: conn.address().port, remoteAddress: A_IP, remotePort: 9999, recvQ: 0, datagrams: 0, drops: 0 },
+    ]);
+    const text = formatUdpSockets(rows).split("\n");
+    expect(text[0]).toMatch(/^State\s+Recv-Q\s+Datagrams\s+Drops\s+Local Address:Port\s+Peer Address:Port$/);
+    expect(text[1]).toMatch(new RegExp(`^UNCONN\\s+56\\s+2\\s+3\\s+${B_IP}:5000\\s+0\\.0\\.0\\.0:\\*$`));
+    expect(text[2]).toMatch(new RegExp(`^ESTAB\\s+0\\s+0\\s+0\\s+${B_IP}:${conn.address().port}\\s+${A_IP}:9999$`));
+    expect(await b.until(() => got.length === 2, 10)).toBe(true); // the host drains: the queue empties, the drops stay
+    expect(b.udpSockets()[0]).toMatchObject({ recvQ: 0, datagrams: 0, drops: 3 });
+    expect(b.stack.stat("udp_queue_full")).toBe(3);
+    const page = statusPage(b);
+    expect(page).toMatch(new RegExp(`udp sockets:\\nState.*\\nUNCONN\\s+0\\s+0\\s+3\\s+${B_IP}:5000`));
+    expect(page).toContain("dhcp: STOPPED (static address)");
+    conn.close();
+    await b.until(() => false, 5);
+    expect(b.udpSockets().map((r) => r.localPort)).toEqual([5000]);
+    for (const s of [srv, tx]) s.close();
   });
 });

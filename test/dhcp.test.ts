@@ -7,6 +7,7 @@ import fc from "fast-check";
 import { Cfg, Err, EventKind } from "../src/abi.js";
 import { harness } from "./iface-harness.js";
 import { createStack } from "../src/net.js";
+import { statusPage } from "../src/services.js";
 import { Sim } from "../src/links/emulated.js";
 import { arp, eth, ipv4, MAC_A, MAC_BCAST, macBytes, ipBytes, udp } from "./wire-build.js";
 
@@ -561,6 +562,37 @@ describe("createStack({ ip: \"dhcp\" }) on the emulated link", () => {
     await net.until(() => false, 10);
     expect(seen.at(-1)).toBe(RELEASE);
     expect(net.address).toBe("0.0.0.0");
+    net.close();
+  });
+
+  it("the status page shows the DHCP state and lease (address, server, router, seconds left, T1/T2) and the leased address", async () => {
+    const sim = new Sim({ seed: 6 });
+    const link = sim.link({ delayMs: 1 });
+    let send: ((f: Uint8Array) => void) | null = null;
+    link.attach({
+      name: "dhcp-server",
+      attach(fn) { send = fn; },
+      input(frame) {
+        const m = decode(frame, 0);
+        if (m && send && m.type === DISCOVER) send(reply(OFFER, m.xid));
+        if (m && send && m.type === REQUEST) send(reply(ACK, m.xid, { lease: 3600 }));
+      },
+    });
+    const net = createStack({ ip: "dhcp", mac: MAC_A, link: { type: "emulated", sim, link }, seed: 9, config: { DhcpFlags: 2 } });
+    expect(statusPage(net)).toMatch(/^wasm-tcpip \(no address\)\nuptime [\d.]+ s\ndhcp: (INIT|SELECTING)\n/);
+    expect(await net.until(() => net.dhcpInfo().state === "BOUND", 30_000)).toBe(true);
+    const t0 = net.now();
+    await net.until(() => false, 100_000); // 100 s into the lease
+    const page = statusPage(net); // polls the core first: its lease clock is as of the latest poll
+    const d = net.dhcpInfo();
+    const left = 3600 - Math.round((net.now() - t0) / 1000);
+    expect(left).toBeLessThanOrEqual(3500);
+    expect(Math.abs(d.leaseLeft - left)).toBeLessThanOrEqual(1);
+    expect(page.split("\n")[0]).toBe(`wasm-tcpip ${OFFER_IP}/24`);
+    expect(page.split("\n")[2]).toBe(`dhcp: BOUND ${OFFER_IP}/24 server ${SERVER} router ${SERVER} ` +
+      `lease 3600 s, ${d.leaseLeft} s left (T1 in ${d.t1Left} s, T2 in ${d.t2Left} s)`);
+    expect(d.t1Left).toBe(d.leaseLeft - 1800); // T1 = 0.5 and T2 = 0.875 of the lease
+    expect(d.t2Left).toBe(d.leaseLeft - 450);
     net.close();
   });
 });

@@ -80,6 +80,8 @@ describe.skipIf(skip)("CLI against the kernel", () => {
     expect(status.stdout).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
     expect(status.stdout).toMatch(/LISTEN\s+0\s+0\s+198\.51\.100\.2:80/);
     expect(status.stdout).toMatch(/ESTABLISHED\s+\d+\s+\d+\s+198\.51\.100\.2:80\s+198\.51\.100\.1:\d+/);
+    expect(status.stdout).toMatch(/udp sockets:\nState\s+Recv-Q\s+Datagrams\s+Drops.*\nUNCONN\s+0\s+0\s+0\s+198\.51\.100\.2:7\s+0\.0\.0\.0:\*\n/);
+    expect(status.stdout).toContain("\ndhcp: STOPPED (static address)\n");
     const echo = python(ns, PY_ECHO_CLIENT, [OUR_IP, 7, 1 << 20]);
     expect(JSON.parse(await echo.waitLine(/^\{/, 30_000))).toEqual({ sent: 1 << 20, received: 1 << 20, match: true });
     // RFC 862 §"UDP Based Echo Service": the same port answers datagrams (one fragmented)
@@ -198,8 +200,17 @@ describe.skipIf(skip)("CLI with DHCP, DNS and SNTP (dnsmasq, chronyd -x)", () =>
     const addr = /^lease: ([\d.]+)\//.exec(lease)![1];
     const ping = await ns.run(["ping", "-c", "3", "-i", "0.2", "-W", "2", addr], 10_000);
     expect(ping.stdout).toMatch(/3 received, 0% packet loss/);
-    const status = await ns.run(["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", `http://${addr}/`], 10_000);
-    expect(status.stdout).toBe("200");
+    const status = await ns.run(["curl", "-sS", "-w", "\n%{http_code}", `http://${addr}/`], 10_000);
+    expect(status.stdout).toMatch(/\n200$/);
+    // the status page: the leased address, and the lease as dnsmasq gave it (120 s, T1 60 s, T2 105 s)
+    expect(status.stdout.split("\n")[0]).toBe(`wasm-tcpip ${addr}/24`);
+    const m = /^dhcp: BOUND ([\d.]+)\/24 server 198\.51\.100\.1 router 198\.51\.100\.1 lease 120 s, (\d+) s left \(T1 in (\d+) s, T2 in (\d+) s\)$/m
+      .exec(status.stdout);
+    expect(m?.[1]).toBe(addr);
+    const [left, t1, t2] = [Number(m![2]), Number(m![3]), Number(m![4])];
+    expect(left).toBeGreaterThan(90);
+    expect(left).toBeLessThanOrEqual(120);
+    expect([left - t1, left - t2]).toEqual([60, 15]);
     up.kill("SIGTERM");
     expect(await up.exited).toBe(0);
     expect(up.lines.at(-1)).toMatch(/^done: /);
