@@ -8,6 +8,7 @@
 //   - memory per connection: the TCB, a TIME-WAIT entry, and the pool bytes one more
 //     socket costs with 16 KiB buffers (reference: lwIP's tcp_pcb, 160 bytes on 32-bit)
 // Ours and the reference alternate round by round; each figure is the best round.
+// Fifo, Host, tick and IP_A/IP_B are exported for the other in-process benchmarks (bench/udp.mjs).
 import { randomFillSync } from "node:crypto";
 import { readFileSync } from "node:fs";
 import net from "node:net";
@@ -34,13 +35,13 @@ function module() {
 const t0 = performance.now();
 // The time the stacks see: read once per batch of work (tick()), not once per frame.
 let clock = 0;
-const tick = () => { clock = Math.floor(performance.now() - t0) >>> 0; return clock; };
+export const tick = () => { clock = Math.floor(performance.now() - t0) >>> 0; return clock; };
 const nowMs = () => clock;
 
 const SLOT = 2048;
 
 /** One direction of the link: a ring of preallocated frame slots. */
-class Fifo {
+export class Fifo {
   constructor(slots = 8192) {
     this.buf = new Uint8Array(slots * SLOT);
     this.len = new Uint32Array(slots);
@@ -67,7 +68,7 @@ class Fifo {
   }
 }
 
-class Host {
+export class Host {
   constructor(ip, mac, cfg, out) {
     this.out = out;
     const imports = {
@@ -105,7 +106,7 @@ class Host {
   pollIfDue() { if (clock >= this.deadline) this.poll(); }
 }
 
-const IP_A = 0xc6336401, IP_B = 0xc6336402; // 198.51.100.1, .2
+export const IP_A = 0xc6336401, IP_B = 0xc6336402; // 198.51.100.1, .2
 
 /** Two hosts, ARP resolved, a listener on B:80. */
 function pair(cfg) {
