@@ -71,6 +71,10 @@ export const functions = [
     doc: "run ARP and TCP timers; ms until the next deadline, -1 for none",
   },
   {
+    name: "clock", section: "core", firmware: true, params: [["now", "u32"]], result: null,
+    doc: "advance the core's clock to `now` (ms, the clock `input`/`poll` get) without running timers; an earlier `now` is ignored. Hosts call it before an API call made outside `input`/`poll`, so timers that call arms start from the true time (the Node `Stack` and the C `wt_call` do it for every call)",
+  },
+  {
     name: "ping", section: "core", params: [["dst", "u32"], ["id", "i32"], ["seq", "i32"], ["len", "i32"], ["now", "u32"]], result: "i32",
     doc: "send an ICMP echo request to `dst` (host order) with `len` data bytes (0, 1, 2, ... mod 256). 0, `-EINVAL` (len < 0 or > MTU - 28), `-EHOSTUNREACH` (no route, ARP queue full), `-ESTATE` (before init). A reply raises `event(-1, EchoReply, seq)`",
   },

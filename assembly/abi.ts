@@ -10,7 +10,7 @@ import { Cfg, cfgSet } from "./config";
 import { Stat, STAT_NAMES, statsBase } from "./stats";
 import { poolSeal, poolUsed, validRange } from "./pool";
 import {
-  ifaceInit, ifaceInput, ifacePoll, ifaceRxBuffer, ifacePing, ifaceInfoWrite, mcastJoin, mcastLeave,
+  ifaceInit, ifaceInput, ifaceClock, ifacePoll, ifaceRxBuffer, ifacePing, ifaceInfoWrite, mcastJoin, mcastLeave,
   ifaceSetIpv4 as setIpv4, ifaceClearIpv4 as clearIpv4, ifaceSetDns as setDns, ifaceJoinGroup as joinGroup,
   ifaceLeaveGroup as leaveGroup,
 } from "./iface";
@@ -68,6 +68,15 @@ export function poll(now: u32): i32 {
   next = sooner(next, dhcpDeadline());
   next = sooner(next, dnsService());
   return sooner(next, sntpPoll()); // services poll their sockets (a reply queued by input is read here)
+}
+
+/**
+ * Advance the clock to `now` without running timers (an earlier `now` is ignored). An API
+ * call made long after the last input/poll would otherwise arm its timers (RTO, ARP, DHCP
+ * retransmission) from the stale time, so they would fire at the very next poll.
+ */
+export function clock(now: u32): void {
+  if (initialized) ifaceClock(now);
 }
 
 /** The nearer of two "ms until the next deadline" values, -1 meaning none. */

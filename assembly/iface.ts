@@ -130,6 +130,11 @@ let icmpRefillAt: u32 = 0;
 
 @inline function before(a: u32, b: u32): bool { return <i32>(a - b) < 0; }
 
+/** The host's clock moved on outside input/poll (abi.ts clock): later times only. */
+export function ifaceClock(t: u32): void {
+  if (before(now, t)) setNow(t);
+}
+
 // ---------------------------------------------------------------------------
 // init
 

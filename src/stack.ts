@@ -249,11 +249,34 @@ export class Stack {
       } satisfies Imports,
     };
     const { exports } = instantiateSync(wasmModule(path), imports);
-    this.exports = exports as unknown as CoreExports;
+    this.exports = this.clocked(exports as unknown as CoreExports);
     this.memory = this.exports.memory;
     this.cfgKeys = { ...Cfg };
     this.applyConfig(opts);
     if (opts.init !== false) this.init();
+  }
+
+  /**
+   * The exports as the host calls them: every API call first brings the core's clock to now
+   * (`clock`), so the timers it arms (RTO, ARP, DHCP) start from the true time and not from the
+   * last input/poll, which may be long past after an idle spell. input/poll carry their own time.
+   */
+  private clocked(raw: CoreExports): CoreExports {
+    if (typeof raw.clock !== "function") return raw; // a module built before the clock export
+    const own = new Set(["input", "poll", "clock", "ping", "rxBuffer", "ioBuffer", "statsPtr", "statCount"]);
+    const out: Record<string, unknown> = {};
+    let fed = -1;
+    const sync = () => {
+      const t = this.nowMs();
+      if (t !== fed) { fed = t; raw.clock(t); }
+    };
+    for (const [name, v] of Object.entries(raw)) {
+      if (typeof v !== "function" || own.has(name)) { out[name] = v; continue; }
+      const f = v as (a?: number, b?: number, c?: number, d?: number, e?: number, g?: number) => number;
+      // Fixed arity (extra arguments are ignored by wasm): no rest-array allocation per call.
+      out[name] = (a?: number, b?: number, c?: number, d?: number, e?: number, g?: number) => { sync(); return f(a, b, c, d, e, g); };
+    }
+    return out as CoreExports;
   }
 
   private applyConfig(opts: StackOptions): void {

@@ -19,6 +19,7 @@
   X(WT_FN_RX_BUFFER, rxBuffer, 0, 1) \
   X(WT_FN_INPUT, input, 2, 0) \
   X(WT_FN_POLL, poll, 1, 1) \
+  X(WT_FN_CLOCK, clock, 1, 0) \
   X(WT_FN_STATS_PTR, statsPtr, 0, 1) \
   X(WT_FN_STAT_COUNT, statCount, 0, 1) \
   X(WT_FN_STAT_NAMES, statNames, 0, 1) \
