@@ -97,11 +97,12 @@ int wt_init(void) {
   core.rx_cap = core.mtu + 14;
   if (!wt_mem(core.rx_off, core.rx_cap)) return -WT_ENOMEM;
   core.ready = 1;
-  /* The module's clock is what input/poll last said: set it now, so exports called before
-   * the first wt_step (dhcpStart stamps its exchange, and the lease, with it) see the port's
-   * time and not 0. Events it raises wait for the first wt_step. */
-  wt_call(WT_FN_POLL, (int32_t)wt_port_now_ms(), 0, 0);
+  wt_clock_sync();  /* exports called before the first wt_step see the port's time, not 0 */
   return 0;
+}
+
+void wt_clock_sync(void) {
+  if (core.ready) wt_call(WT_FN_POLL, (int32_t)wt_port_now_ms(), 0, 0);
 }
 
 /* ---- imports ---- */

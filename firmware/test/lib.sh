@@ -105,8 +105,9 @@ lease_released() {  # lease_released LOG MAC ADDR: "released ADDR" logged and MA
   echo "dnsmasq still lists $2:"; cat "$dm_dir/leases"; return 1
 }
 
-stopped_released() {  # stopped_released RC LOG MAC ADDR: the port exited 0 and released its lease
+stopped_released() {  # stopped_released RC LOG MAC ADDR: the port exited 0, held its lease to the end, released it
   [ "$1" -eq 0 ] || { echo "exit $1"; tail -n 20 "$2"; return 1; }
+  ! grep -q '^lease lost' "$2" || { echo "the lease was lost during the run:"; grep '^lease lost' "$2"; return 1; }
   lease_released "$2" "$3" "$4"
 }
 
