@@ -11,7 +11,7 @@
  * through it); one 2 KiB IPv4 reassembly slot; a 3-frame ARP queue. The module's pools then
  * fit its first 64 KiB page of linear memory with its static data (a connection block costs
  * ~0.3 KiB, a ring pair SND_BUF + RCV_BUF, an ARP queue slot ~1.5 KiB; npm run size shows
- * the total, about 90 bytes below the page with this configuration). Keep one
+ * the total, 80-90 bytes below the page with this configuration). Keep one
  * "#define NAME value" per line. */
 #ifndef WT_MCU_CONFIG_H
 #define WT_MCU_CONFIG_H
