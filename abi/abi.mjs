@@ -45,7 +45,7 @@ export const imports = [
 /**
  * Exported functions, in the order of the docs tables. `section` picks the table in
  * docs/abi.md (a new section needs a marker pair there, see "Adding an export").
- * `firmware: true`: the C core calls it through wt_call (at most 3 parameters); it gets a
+ * `firmware: true`: the C core calls it (wt_call up to 3 parameters, wt_callv up to 5); it gets a
  * WT_FN_* id, an entry in every engine's table and survives the AOT build's dead-code pass.
  */
 export const functions = [
@@ -187,16 +187,16 @@ export const functions = [
     doc: "drop one reference; `-EINVAL` when not joined",
   },
   {
-    name: "ifaceInfo", section: "iface", params: [["out", "usize"]], result: "i32",
+    name: "ifaceInfo", section: "iface", firmware: true, params: [["out", "usize"]], result: "i32",
     doc: "the ifaceInfo fields (table below), one u32 each, at `out`; `-EINVAL` when they would lie outside linear memory",
   },
   // --- UDP sockets (assembly/udp.ts) ---
   {
-    name: "udpOpen", section: "udp", params: [], result: "i32",
+    name: "udpOpen", section: "udp", firmware: true, params: [], result: "i32",
     doc: "a new UDP socket handle; `-ENOMEM` when all `UdpSockets` are in use",
   },
   {
-    name: "udpBind", section: "udp", params: [["h", "i32"], ["port", "i32"]], result: "i32",
+    name: "udpBind", section: "udp", firmware: true, params: [["h", "i32"], ["port", "i32"]], result: "i32",
     doc: "bind a local port; 0 = an ephemeral port in 49152-65535 from a random start (RFC 6056 §3.3.1). Returns the port bound (> 0). `-EADDRINUSE`, `-EINVAL` (already bound, port out of range)",
   },
   {
@@ -204,15 +204,15 @@ export const functions = [
     doc: "fix the peer: only its datagrams are delivered, sends may omit the destination; binds an ephemeral port if unbound. `ip` 0 and `port` 0 dissolve the association. `-EINVAL` for a zero, broadcast or multicast peer or a bad port",
   },
   {
-    name: "udpSendTo", section: "udp", params: [["h", "i32"], ["ip", "u32"], ["port", "i32"], ["ptr", "usize"], ["len", "i32"]], result: "i32",
+    name: "udpSendTo", section: "udp", firmware: true, params: [["h", "i32"], ["ip", "u32"], ["port", "i32"], ["ptr", "usize"], ["len", "i32"]], result: "i32",
     doc: "send one datagram of `len` bytes at `ptr` (`ip` 0 and `port` 0: to the connected peer); returns `len`. Longer than MTU - 28: sent as IPv4 fragments. `-EMSGSIZE` (more than FragMaxBytes - 8, or than MTU - 28 with FragMaxBytes 0), `-EISCONN`, `-ENOTCONN`, `-EINVAL`, `-EHOSTUNREACH`",
   },
   {
-    name: "udpRecvFrom", section: "udp", params: [["h", "i32"], ["ptr", "usize"], ["max", "i32"], ["out", "usize"]], result: "i32",
+    name: "udpRecvFrom", section: "udp", firmware: true, params: [["h", "i32"], ["ptr", "usize"], ["max", "i32"], ["out", "usize"]], result: "i32",
     doc: "copy the oldest datagram (at most `max` bytes) to `ptr` and the udpFrom fields (table below) to `out`; a longer datagram is truncated (its full length in `size`) and the rest discarded. `-EAGAIN` when none is queued; a refused call consumes nothing",
   },
   {
-    name: "udpClose", section: "udp", params: [["h", "i32"]], result: "i32",
+    name: "udpClose", section: "udp", firmware: true, params: [["h", "i32"]], result: "i32",
     doc: "release the socket and its queued datagrams",
   },
   {

@@ -1,4 +1,5 @@
-// Firmware (issue 5): the same .wasm in C hosts, tested against the Linux kernel.
+// Firmware (issues 5 and 9): the same .wasm in C hosts, tested against the Linux kernel
+// and, for DHCP, dnsmasq (Debian dnsmasq-base) in the scripts' own namespaces.
 // Builds the CI ports with `make -C firmware` and runs firmware/test/run-linux.sh (the
 // Linux TAP port with both engines: wasm2c AOT and the libwabt interpreter) and
 // firmware/test/run-qemu.sh (the lx106 image in qemu-system-xtensa on its OpenCores MAC).
@@ -51,6 +52,14 @@ const SERVICE_CHECKS = [
   "RFC 9110 §8.6: GET /bytes/0 is an empty body",
   "RFC 9110 §15.5.5: an unknown path is 404",
   "RFC 9293 §3.10.7.1: SYN to a closed port is refused with RST (ECONNREFUSED)",
+  "RFC 862: UDP echo returns each datagram whole to its sender (0 to 1472 bytes, a burst of 4)",
+];
+
+/** The checks lib.sh's dhcp_checks runs for every port that took its address by DHCP (issue 9). */
+const DHCP_CHECKS = [
+  "RFC 2131: gets a lease from dnsmasq, logs it, and dnsmasq lists our MAC",
+  "RFC 9110 §8.6: GET /bytes/N at the leased address has the SHA-256 of i mod 251",
+  "RFC 862: UDP echo at the leased address (0 and 1472 bytes, a burst of 4)",
 ];
 
 function expectOk(output: string, name: string): void {
@@ -81,13 +90,19 @@ function portSuite(title: string, script: string, tools: string[], checks: strin
   });
 }
 
-const linuxChecks = ["aot", "interp"].flatMap((e) => [
-  `linux ${e}: starts and prints ready`,
-  ...SERVICE_CHECKS.map((c) => `linux ${e}: ${c}`),
-  `linux ${e}: stops cleanly on SIGTERM and prints its counters`,
-]);
+const linuxChecks = [
+  "linux: --dhcp and --ip together are refused with the usage (exit 2)",
+  ...["aot", "interp"].flatMap((e) => [
+    `linux ${e}: starts and prints ready`,
+    ...SERVICE_CHECKS.map((c) => `linux ${e}: ${c}`),
+    `linux ${e}: stops cleanly on SIGTERM and prints its counters`,
+    ...DHCP_CHECKS.map((c) => `linux ${e}: ${c}`),
+    `linux ${e}: RFC 862: a UDP datagram larger than the echo buffer is counted and logged, not echoed`,
+    `linux ${e}: RFC 2131 §4.4.6: SIGTERM sends DHCPRELEASE (exit 0; dnsmasq drops the lease)`,
+  ]),
+];
 portSuite("firmware/linux over a TAP, engines aot (wasm2c) and interp (libwabt)", "test/run-linux.sh",
-  ["make", "cc", "c++", "wasm2c", "python3", "curl", "ping"], linuxChecks, {
+  ["make", "cc", "c++", "wasm2c", "python3", "curl", "ping", "dnsmasq"], linuxChecks, {
     ECHO_BYTES_aot: String(32 << 20), HTTP_BYTES_aot: String(64 << 20),
     ECHO_BYTES_interp: String(8 << 20), HTTP_BYTES_interp: String(8 << 20),
   });
@@ -98,8 +113,10 @@ const qemuChecks = [
   ...SERVICE_CHECKS.map((c) => `qemu-xtensa: ${c}`),
   "qemu-xtensa: a sleep ends on the CCOMPARE0 deadline (ARP retries with no frame in)",
   "qemu-xtensa: stops cleanly on SIGTERM",
+  ...DHCP_CHECKS.map((c) => `qemu-xtensa: ${c}`),
+  "qemu-xtensa: RFC 2131 §4.4.6: 'q' on the console sends DHCPRELEASE (QEMU exits 0; dnsmasq drops the lease)",
 ];
 portSuite("firmware/qemu-xtensa: lx106 in QEMU on its OpenCores Ethernet MAC", "test/run-qemu.sh",
-  ["make", "xtensa-lx106-elf-gcc", "qemu-system-xtensa", "wasm2c", "python3", "curl", "ping"], qemuChecks, {
+  ["make", "xtensa-lx106-elf-gcc", "qemu-system-xtensa", "wasm2c", "python3", "curl", "ping", "dnsmasq"], qemuChecks, {
     ECHO_BYTES: String(8 << 20), HTTP_BYTES: String(8 << 20),
   });

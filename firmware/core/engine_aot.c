@@ -47,20 +47,27 @@ static int aot_start(const uint8_t *wasm, uint32_t len) {
  * aot-exports.sh from wt_abi.h's WT_ABI_FUNCTIONS and the wasm2c header) lists exactly those. */
 #define E(name) Z_stackZ_##name
 #define AOT_ARGS_0 &inst
-#define AOT_ARGS_1 &inst, (u32)a
-#define AOT_ARGS_2 &inst, (u32)a, (u32)b
-#define AOT_ARGS_3 &inst, (u32)a, (u32)b, (u32)c
+#define AOT_ARGS_1 AOT_ARGS_0, (u32)v[0]
+#define AOT_ARGS_2 AOT_ARGS_1, (u32)v[1]
+#define AOT_ARGS_3 AOT_ARGS_2, (u32)v[2]
+#define AOT_ARGS_4 AOT_ARGS_3, (u32)v[3]
+#define AOT_ARGS_5 AOT_ARGS_4, (u32)v[4]
 #define AOT_RET_1(call) return (s32)(call)
 #define AOT_RET_0(call) call; return 0
 #define AOT_CASE(id, name, arity, res) case id: AOT_RET_##res(E(name)(AOT_ARGS_##arity));
 #define AOT_HAS(id, name, arity, res) case id: return 1;
 
-static int32_t aot_call(wt_fn fn, int32_t a, int32_t b, int32_t c) {
-  (void)a; (void)b; (void)c;
+static int32_t aot_callv(wt_fn fn, const int32_t *v) {
+  (void)v;
   switch (fn) {
     WT_AOT_EXPORTS(AOT_CASE)
     default: return -WT_EOPNOTSUPP;
   }
+}
+
+static int32_t aot_call(wt_fn fn, int32_t a, int32_t b, int32_t c) {
+  const int32_t v[WT_MAX_ARITY] = { a, b, c, 0, 0 };
+  return aot_callv(fn, v);
 }
 
 static int aot_has(wt_fn fn) {
@@ -76,4 +83,4 @@ static uint8_t *aot_memory(uint32_t *size) {
   return inst.w2c_memory.data;
 }
 
-const wt_engine wt_engine_aot = { "aot", aot_start, aot_has, aot_call, aot_memory };
+const wt_engine wt_engine_aot = { "aot", aot_start, aot_has, aot_call, aot_memory, aot_callv };

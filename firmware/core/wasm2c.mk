@@ -18,7 +18,7 @@ W2C_UNCHECKED ?= 0
 # The exports the core calls: WT_ABI_FUNCTIONS of the generated wt_abi.h (abi/abi.mjs).
 W2C_KEEP := $(shell sh $(CORE)/aot-exports.sh --names $(CORE)/wt_abi.h) memory
 W2C_FEATURES := --mvp-features --enable-sign-ext --enable-bulk-memory --enable-bulk-memory-opt
-CORE_OBJS := $(B)/wt_core.o $(B)/wt_app.o $(B)/wt_services.o $(B)/engine_aot.o \
+CORE_OBJS := $(B)/wt_core.o $(B)/wt_app.o $(B)/wt_services.o $(B)/wt_dhcp.o $(B)/engine_aot.o \
              $(B)/stack.o $(B)/wasm-rt-impl.o
 
 $(B):

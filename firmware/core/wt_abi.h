@@ -38,11 +38,17 @@
   X(WT_FN_TCP_STATE, tcpState, 1, 1) \
   X(WT_FN_TCP_INFO, tcpInfo, 2, 1) \
   X(WT_FN_TCP_SET_OPTION, tcpSetOption, 3, 1) \
+  X(WT_FN_IFACE_INFO, ifaceInfo, 1, 1) \
+  X(WT_FN_UDP_OPEN, udpOpen, 0, 1) \
+  X(WT_FN_UDP_BIND, udpBind, 2, 1) \
+  X(WT_FN_UDP_SEND_TO, udpSendTo, 5, 1) \
+  X(WT_FN_UDP_RECV_FROM, udpRecvFrom, 4, 1) \
+  X(WT_FN_UDP_CLOSE, udpClose, 1, 1) \
   X(WT_FN_DHCP_START, dhcpStart, 0, 1) \
   X(WT_FN_DHCP_STOP, dhcpStop, 1, 1) \
   X(WT_FN_DHCP_INFO, dhcpInfo, 1, 1)
 
-/* Exports the C core does not call (more than 3 parameters, or Node/test only):
+/* Exports the C core does not call (Node/test only, or not needed by a firmware yet):
  *   ping(dst, id, seq, len, now)
  *   tcpSizes(out)
  *   tcpTimeWaitList(out, max)
@@ -53,13 +59,7 @@
  *   ifaceLeaveGroup(group)
  *   ifaceJoinMac(hi16, lo32)
  *   ifaceLeaveMac(hi16, lo32)
- *   ifaceInfo(out)
- *   udpOpen()
- *   udpBind(h, port)
  *   udpConnect(h, ip, port)
- *   udpSendTo(h, ip, port, ptr, len)
- *   udpRecvFrom(h, ptr, max, out)
- *   udpClose(h)
  *   udpInfo(h, out)
  *   dnsQuery(namePtr, nameLen)
  *   dnsResult(q, out, max)

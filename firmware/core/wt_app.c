@@ -67,3 +67,52 @@ int wt_tcp_server(uint16_t port, int backlog) {
   if (r < 0) { wt_tcp_close(h); return r; }
   return h;
 }
+
+/* ---- UDP ---- */
+
+int wt_udp_open(void) { return call(WT_FN_UDP_OPEN, 0, 0, 0); }
+int wt_udp_bind(int h, uint16_t port) { return call(WT_FN_UDP_BIND, h, port, 0); }
+int wt_udp_close(int h) { return call(WT_FN_UDP_CLOSE, h, 0, 0); }
+
+int wt_udp_server(uint16_t port) {
+  int h = wt_udp_open();
+  if (h < 0) return h;
+  int r = wt_udp_bind(h, port);
+  if (r < 0) { wt_udp_close(h); return r; }
+  return h;
+}
+
+/* The udpFrom fields go to the last WT_UDP_FROM_COUNT words of the I/O region. */
+#define FROM_BYTES (4u * WT_UDP_FROM_COUNT)
+
+uint32_t wt_udp_io_max(void) {
+  uint32_t cap;
+  return wt_io(&cap) && cap > FROM_BYTES ? cap - FROM_BYTES : 0;
+}
+
+static uint32_t le32(const uint8_t *p) {
+  return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+int wt_udp_recvfrom_io(int h, wt_udp_from *from) {
+  uint32_t max = wt_udp_io_max();
+  if (!max) return -WT_ESTATE;
+  int32_t io = io_offset();
+  const int32_t args[4] = { h, io, (int32_t)max, io + (int32_t)max };
+  int r = wt_callv(WT_FN_UDP_RECV_FROM, args);
+  if (r < 0) return r;
+  uint32_t cap;
+  const uint8_t *f = wt_io(&cap) + max;
+  from->addr = le32(f + 4 * WT_UDP_FROM_ADDRESS);
+  from->port = (uint16_t)le32(f + 4 * WT_UDP_FROM_PORT);
+  from->size = le32(f + 4 * WT_UDP_FROM_SIZE);
+  return r;
+}
+
+int wt_udp_sendto_io(int h, uint32_t addr, uint16_t port, uint32_t len) {
+  uint32_t cap;
+  if (!wt_io(&cap)) return -WT_ESTATE;
+  if (len > cap) return -WT_EMSGSIZE;
+  const int32_t args[5] = { h, (int32_t)addr, port, io_offset(), (int32_t)len };
+  return wt_callv(WT_FN_UDP_SEND_TO, args);
+}

@@ -30,4 +30,24 @@ int wt_tcp_read_io(int h, uint32_t len);
 /* Open, bind and listen in one call: the listening handle or -WT_E*. */
 int wt_tcp_server(uint16_t port, int backlog);
 
+/* UDP (docs/abi.md "UDP sockets"): a Readable event comes for every datagram queued;
+ * drain with wt_udp_recvfrom_io until -WT_EAGAIN. */
+int wt_udp_open(void);
+int wt_udp_bind(int h, uint16_t port);               /* the port bound, or -WT_E* */
+int wt_udp_close(int h);
+/* Open and bind in one call: the handle or -WT_E*. */
+int wt_udp_server(uint16_t port);
+
+/* Where a datagram came from (udpRecvFrom's udpFrom fields). */
+typedef struct { uint32_t addr; uint16_t port; uint32_t size; } wt_udp_from;
+
+/* Zero-copy datagrams on the I/O region (wt_io). Receive: the oldest datagram into the
+ * region's first wt_udp_io_max() bytes; returns the bytes copied (from->size > result:
+ * truncated, the rest is gone) or -WT_EAGAIN when none is queued. Send: the region's
+ * first len bytes to addr:port; returns len or -WT_E*. */
+int wt_udp_recvfrom_io(int h, wt_udp_from *from);
+int wt_udp_sendto_io(int h, uint32_t addr, uint16_t port, uint32_t len);
+/* The largest datagram wt_udp_recvfrom_io returns whole (the I/O region less udpFrom's 12 bytes). */
+uint32_t wt_udp_io_max(void);
+
 #endif

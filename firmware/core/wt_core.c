@@ -14,12 +14,15 @@ const uint8_t wt_fn_arity[WT_FN_COUNT] = { WT_ABI_FUNCTIONS(WT_FN_ARITY_) };
 
 typedef struct { int32_t sock, kind, arg; } wt_event;
 
+#define WT_IFACE_EVENTS 16  /* event kinds that can have an interface handler: 1 .. 15 */
+
 static struct {
   const wt_engine *eng;
   uint32_t rx_off, rx_cap, mtu, io_cap;
   int ready;
   wt_event_fn on_event;
   wt_event_fn on_kind[WT_KIND_MAX + 1];  /* by handle kind; 0 = on_event */
+  wt_event_fn on_iface[WT_IFACE_EVENTS]; /* sock -1 events by event kind; 0 = on_event */
   wt_event q[WT_EVENT_QUEUE];
   uint32_t q_head, q_tail;  /* free-running; q_tail - q_head = queued */
   int q_lost;
@@ -36,11 +39,21 @@ uint8_t *wt_mem(uint32_t off, uint32_t len) {
 
 /* ---- calls ---- */
 
-int wt_has(wt_fn fn) { return core.eng && core.eng->has(fn); }
+int wt_has(wt_fn fn) {
+  return core.eng && (unsigned)fn < WT_FN_COUNT && core.eng->has(fn) && (wt_fn_arity[fn] <= 3 || core.eng->callv);
+}
 
 int32_t wt_call(wt_fn fn, int32_t a, int32_t b, int32_t c) {
-  if (!wt_has(fn)) return -WT_EOPNOTSUPP;
+  if (!wt_has(fn) || wt_fn_arity[fn] > 3) return -WT_EOPNOTSUPP;
   return core.eng->call(fn, a, b, c);
+}
+
+int32_t wt_callv(wt_fn fn, const int32_t *args) {
+  if (!wt_has(fn)) return -WT_EOPNOTSUPP;
+  if (core.eng->callv) return core.eng->callv(fn, args);
+  int32_t v[3] = { 0, 0, 0 };
+  for (unsigned i = 0; i < wt_fn_arity[fn]; i++) v[i] = args[i];
+  return core.eng->call(fn, v[0], v[1], v[2]);
 }
 
 const wt_engine *wt_engine_used(void) { return core.eng; }
@@ -84,7 +97,12 @@ int wt_init(void) {
   core.rx_cap = core.mtu + 14;
   if (!wt_mem(core.rx_off, core.rx_cap)) return -WT_ENOMEM;
   core.ready = 1;
+  wt_clock_sync();  /* exports called before the first wt_step see the port's time, not 0 */
   return 0;
+}
+
+void wt_clock_sync(void) {
+  if (core.ready) wt_call(WT_FN_POLL, (int32_t)wt_port_now_ms(), 0, 0);
 }
 
 /* ---- imports ---- */
@@ -138,10 +156,18 @@ void wt_set_kind_handler(int kind, wt_event_fn fn) {
   if (kind > 0 && kind <= WT_KIND_MAX) core.on_kind[kind] = fn;
 }
 
-/* One event to the handler of its handle's kind, else the default one. */
+void wt_set_iface_handler(int ev, wt_event_fn fn) {
+  if (ev > 0 && ev < WT_IFACE_EVENTS) core.on_iface[ev] = fn;
+}
+
+/* One event to the handler of its handle's kind (or, on no handle, of its event kind),
+ * else the default one. */
 static void deliver(int32_t sock, int32_t kind, int32_t arg) {
   int32_t k = WT_HANDLE_KIND(sock);
-  wt_event_fn fn = k <= WT_KIND_MAX && core.on_kind[k] ? core.on_kind[k] : core.on_event;
+  wt_event_fn fn = 0;
+  if (sock < 0 && kind > 0 && kind < WT_IFACE_EVENTS) fn = core.on_iface[kind];
+  else if (k <= WT_KIND_MAX) fn = core.on_kind[k];
+  if (!fn) fn = core.on_event;
   if (fn) fn(sock, kind, arg);
 }
 
@@ -153,6 +179,7 @@ static int dispatch(void) {
       core.q_lost = 0;
       if (core.on_event) core.on_event(-1, 0, 0);
       for (int k = 1; k <= WT_KIND_MAX; k++) if (core.on_kind[k]) core.on_kind[k](-1, 0, 0);
+      for (int k = 1; k < WT_IFACE_EVENTS; k++) if (core.on_iface[k]) core.on_iface[k](-1, 0, 0);
       n++;
       continue;
     }

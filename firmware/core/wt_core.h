@@ -26,9 +26,18 @@ int wt_configure(int key, uint32_t value);
 /* init(): reserve the module's pools. 0 or -WT_E*. */
 int wt_init(void);
 const wt_engine *wt_engine_used(void);
+/* The module's clock is the `now` of the latest input/poll: stale after an idle sleep, 0
+ * before the first wt_step. Exports that stamp the time (dhcpStart counts the lease from
+ * its first message) need it current: this polls with the port's time (events it raises
+ * are dispatched by the next wt_step). wt_init and wt_dhcp_start call it. */
+void wt_clock_sync(void);
 
-/* Call an export; -WT_EOPNOTSUPP when this module does not export it. */
+/* Call an export of at most 3 parameters; -WT_EOPNOTSUPP when this module does not
+ * export it (or it takes more: use wt_callv). */
 int32_t wt_call(wt_fn fn, int32_t a, int32_t b, int32_t c);
+/* Call an export with args[0 .. wt_fn_arity[fn] - 1] (any arity up to WT_MAX_ARITY). */
+int32_t wt_callv(wt_fn fn, const int32_t *args);
+/* Non-zero when the module exports fn and the engine can call it. */
 int wt_has(wt_fn fn);
 /* Pointer to len bytes at offset off of linear memory, or 0 when out of bounds. */
 uint8_t *wt_mem(uint32_t off, uint32_t len);
@@ -46,6 +55,10 @@ void wt_set_event_handler(wt_event_fn fn);
 /* Events on handles of `kind` (WT_KIND_*) go to fn instead (0: back to the default); every
  * handler also gets the "events were lost" call (-1, 0, 0). */
 void wt_set_kind_handler(int kind, wt_event_fn fn);
+/* Events on no handle (sock -1: EchoReply, AddressChanged, DhcpState, SntpSync) of event
+ * kind `ev` (WT_EV_*) go to fn instead of the default handler (0: back); how wrappers of the
+ * core's services (wt_dhcp.c) take theirs. fn also gets the "events were lost" call. */
+void wt_set_iface_handler(int ev, wt_event_fn fn);
 /* Hand one received frame to the module (copying ports; wt_step reads the MAC itself). */
 void wt_frame_input(const uint8_t *frame, uint32_t len, uint32_t now);
 /* One turn of the main loop: feed waiting frames (zero-copy into the module's receive

@@ -18,7 +18,13 @@ typedef struct wt_engine {
   int32_t (*call)(wt_fn fn, int32_t a, int32_t b, int32_t c);
   /* Base and size in bytes of linear memory. Re-read after any call that may grow it. */
   uint8_t *(*memory)(uint32_t *size);
+  /* Call export fn with args[0 .. wt_fn_arity[fn] - 1] (up to WT_MAX_ARITY); needed for the
+   * exports with more than 3 parameters (udpSendTo, udpRecvFrom). Optional, last so an
+   * engine written before it still compiles: without it (0) those exports count as absent. */
+  int32_t (*callv)(wt_fn fn, const int32_t *args);
 } wt_engine;
+
+#define WT_MAX_ARITY 5
 
 /* The module's imports, implemented by the core (wt_core.c); engines forward to them.
  * Pointers are offsets in linear memory; the core bounds-checks every one. */

@@ -5,22 +5,26 @@
  *
  * Three listeners (echo, discard, HTTP) hold only connection blocks (listeners never hold
  * buffers); 4 ring pairs give 4 simultaneous TCP connections of 4 KiB send + 4 KiB receive;
- * 4 UDP sockets (DHCP, DNS queries, SNTP, an application) with 1 KiB queues; one 2 KiB IPv4
- * reassembly slot; a 4-frame ARP queue. The module's pools then fit its first 64 KiB page of
- * linear memory with its static data (a connection block costs ~0.3 KiB, a ring pair
- * SND_BUF + RCV_BUF, an ARP queue slot ~1.5 KiB). Keep one "#define NAME value" per line. */
+ * 4 UDP sockets (DHCP, UDP echo, DNS queries, SNTP or an application) whose 1480-byte
+ * queues take one full-size datagram (1472 bytes at MTU 1500, + 8); a 1484-byte I/O region
+ * (a 1472-byte datagram + udpFrom's 12 bytes: the UDP echo service receives and sends
+ * through it); one 2 KiB IPv4 reassembly slot; a 3-frame ARP queue. The module's pools then
+ * fit its first 64 KiB page of linear memory with its static data (a connection block costs
+ * ~0.3 KiB, a ring pair SND_BUF + RCV_BUF, an ARP queue slot ~1.5 KiB; npm run size shows
+ * the total, 80-90 bytes below the page with this configuration). Keep one
+ * "#define NAME value" per line. */
 #ifndef WT_MCU_CONFIG_H
 #define WT_MCU_CONFIG_H
 #define WT_MCU_MAX_SOCKETS 8
 #define WT_MCU_RING_PAIRS 4
 #define WT_MCU_SND_BUF 4096
 #define WT_MCU_RCV_BUF 4096
-#define WT_MCU_IO_BUF 1024
+#define WT_MCU_IO_BUF 1484
 #define WT_MCU_ARP_ENTRIES 4
-#define WT_MCU_ARP_QUEUE 4
+#define WT_MCU_ARP_QUEUE 3
 #define WT_MCU_TIME_WAIT_ENTRIES 8
 #define WT_MCU_UDP_SOCKETS 4
-#define WT_MCU_UDP_QUEUE_BYTES 1024
+#define WT_MCU_UDP_QUEUE_BYTES 1480
 #define WT_MCU_MCAST_GROUPS 4
 #define WT_MCU_REASM_SLOTS 1
 #define WT_MCU_REASM_MAX_BYTES 2048

@@ -1,6 +1,7 @@
-/* Echo, discard and HTTP /bytes/N over the C application interface. Event-driven: each
- * event for a connection runs its step function, which moves as much data as the module
- * takes and returns when it would block. See wt_services.h. */
+/* Echo (TCP and UDP), discard and HTTP /bytes/N over the C application interface.
+ * Event-driven: each event for a connection runs its step function, which moves as much
+ * data as the module takes and returns when it would block; a Readable event on the UDP
+ * echo socket drains its queue. See wt_services.h. */
 #include "wt_services.h"
 #include "wt_app.h"
 
@@ -22,6 +23,10 @@ typedef struct {
 
 static int32_t listener[SVC_COUNT] = { -1, -1, -1 };
 static conn conns[WT_SVC_CONNS];
+
+/* UDP echo (RFC 862 §"UDP Based Echo Service"): its socket and counters. */
+static int32_t udp_echo = -1;
+static uint32_t udp_echoed, udp_too_big, udp_send_errors;
 
 static conn *find(int32_t h) {
   for (int i = 0; i < WT_SVC_CONNS; i++) if (conns[i].h == h && h >= 0) return &conns[i];
@@ -196,9 +201,43 @@ static void accept_all(int svc) {
   }
 }
 
+/* 1, 2, 4, 8, ...: log the first of a kind of drop and then ever more rarely. */
+static int log_this(uint32_t n) { return (n & (n - 1)) == 0; }
+
+/* Send every queued datagram back to its sender. The datagram goes through the module's
+ * I/O region: received into it and sent from it, no copy here. */
+static void udp_echo_drain(void) {
+  wt_udp_from from;
+  for (;;) {
+    int r = wt_udp_recvfrom_io(udp_echo, &from);
+    if (r == -WT_EAGAIN) return;
+    if (r < 0) { wt_logf("udp echo: udpRecvFrom = %d\n", r); return; }
+    uint32_t a = from.addr;
+    if (from.size > (uint32_t)r) {  /* the rest of it is gone: echoing a part would be wrong */
+      if (log_this(++udp_too_big))
+        wt_logf("udp echo: %u-byte datagram from %u.%u.%u.%u:%u exceeds the %u-byte buffer, not echoed (%u so far)\n",
+                from.size, a >> 24, a >> 16 & 255, a >> 8 & 255, a & 255, from.port, wt_udp_io_max(), udp_too_big);
+      continue;
+    }
+    int w = wt_udp_sendto_io(udp_echo, a, from.port, (uint32_t)r);
+    if (w < 0) {
+      if (log_this(++udp_send_errors))
+        wt_logf("udp echo: reply of %d bytes to %u.%u.%u.%u:%u failed: %d (%u so far)\n",
+                r, a >> 24, a >> 16 & 255, a >> 8 & 255, a & 255, from.port, w, udp_send_errors);
+      continue;
+    }
+    udp_echoed++;
+  }
+}
+
 void wt_services_on_event(int32_t sock, int32_t kind, int32_t arg) {
   (void)arg;
+  if (sock >= 0 && sock == udp_echo) {
+    if (kind == WT_EV_READABLE) udp_echo_drain();
+    return;
+  }
   if (kind == 0) {  /* events were lost: look at everything */
+    if (udp_echo >= 0) udp_echo_drain();
     for (int s = 0; s < SVC_COUNT; s++) if (listener[s] >= 0) accept_all(s);
     for (int i = 0; i < WT_SVC_CONNS; i++) if (conns[i].h >= 0) step(&conns[i]);
     return;
@@ -228,7 +267,23 @@ int wt_services_start(uint16_t echo_port, uint16_t discard_port, uint16_t http_p
     if (h < 0) return h;
     listener[s] = h;
   }
+  udp_echo = -1;
+  if (echo_port) {
+    if (wt_has(WT_FN_UDP_OPEN) && wt_has(WT_FN_UDP_RECV_FROM) && wt_has(WT_FN_UDP_SEND_TO)) {
+      int h = wt_udp_server(echo_port);
+      if (h < 0) return h;
+      udp_echo = h;
+    } else {
+      wt_logf("udp echo: off (the module or the %s engine cannot call the UDP exports)\n", wt_engine_used()->name);
+    }
+  }
   return 0;
+}
+
+void wt_services_print_stats(void) {
+  if (udp_echo < 0) return;
+  wt_logf("  udp_echo_datagrams %u\n  udp_echo_too_big %u\n  udp_echo_send_errors %u\n",
+          udp_echoed, udp_too_big, udp_send_errors);
 }
 
 int wt_services_active(void) {

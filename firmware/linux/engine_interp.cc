@@ -112,9 +112,8 @@ int interp_start(const uint8_t *wasm, uint32_t len) {
 
 int interp_has(wt_fn fn) { return st && fn < WT_FN_COUNT && st->funcs[fn]; }
 
-int32_t interp_call(wt_fn fn, int32_t a, int32_t b, int32_t c) {
+int32_t interp_callv(wt_fn fn, const int32_t *args) {
   Values &p = st->params[fn];
-  const int32_t args[3] = { a, b, c };
   for (size_t i = 0; i < p.size(); i++) p[i] = Value::Make((u32)args[i]);
   st->results.clear();
   Trap::Ptr trap;
@@ -125,6 +124,11 @@ int32_t interp_call(wt_fn fn, int32_t a, int32_t b, int32_t c) {
   return st->results.empty() ? 0 : (int32_t)st->results[0].Get<u32>();
 }
 
+int32_t interp_call(wt_fn fn, int32_t a, int32_t b, int32_t c) {
+  const int32_t args[WT_MAX_ARITY] = { a, b, c, 0, 0 };
+  return interp_callv(fn, args);
+}
+
 uint8_t *interp_memory(uint32_t *size) {
   if (!st || !st->memory) { *size = 0; return nullptr; }
   *size = (uint32_t)st->memory->ByteSize();
@@ -133,4 +137,4 @@ uint8_t *interp_memory(uint32_t *size) {
 
 }  // namespace
 
-extern "C" const wt_engine wt_engine_interp = { "interp", interp_start, interp_has, interp_call, interp_memory };
+extern "C" const wt_engine wt_engine_interp = { "interp", interp_start, interp_has, interp_call, interp_memory, interp_callv };

@@ -1,13 +1,15 @@
 /* wasm-tcpip on Linux: the portable core over a TAP device, with the module either
  * translated ahead of time (wasm2c) or interpreted from the .wasm file (libwabt).
  *
- *   wasm-tcpip-linux --tap NAME --ip A.B.C.D/LEN [--gw ADDR] [--engine aot|interp]
+ *   wasm-tcpip-linux --tap NAME (--ip A.B.C.D/LEN [--gw ADDR] | --dhcp) [--engine aot|interp]
  *                    [--echo PORT] [--discard PORT] [--http PORT] [options]
  *
- * Prints "ready" once listening; SIGTERM/SIGINT stop it (counters printed), SIGUSR1
- * prints the counters. */
+ * Prints "ready" once listening (with --dhcp: once the first lease is bound, after its
+ * "bound ..." line); SIGTERM/SIGINT stop it (with --dhcp: DHCPRELEASE first; counters
+ * printed), SIGUSR1 prints the counters. */
 #define _GNU_SOURCE
 #include "wt_core.h"
+#include "wt_dhcp.h"
 #include "wt_port.h"
 #include "wt_services.h"
 
@@ -102,9 +104,13 @@ static void on_signal(int sig) {
 }
 
 static void usage(FILE *f) {
-  fputs("usage: wasm-tcpip-linux --tap NAME --ip A.B.C.D/LEN [--gw ADDR] [--engine aot|interp]\n"
+  fputs("usage: wasm-tcpip-linux --tap NAME (--ip A.B.C.D/LEN [--gw ADDR] | --dhcp) [--engine aot|interp]\n"
         "         [--echo PORT] [--discard PORT] [--http PORT] [--mac XX:XX:XX:XX:XX:XX]\n"
-        "         [--wasm FILE] [--mtu N] [--sockets N] [--sndbuf N] [--rcvbuf N] [--verbose]\n", f);
+        "         [--wasm FILE] [--mtu N] [--sockets N] [--sndbuf N] [--rcvbuf N] [--iobuf N] [--verbose]\n"
+        "  --dhcp  take the address, router and DNS servers by DHCP (RFC 2131) instead of --ip;\n"
+        "          services start once bound; SIGINT/SIGTERM release the lease\n"
+        "  --echo PORT  RFC 862 echo on TCP and UDP (UDP datagrams up to --iobuf - 12 bytes)\n"
+        "  --iobuf N    the module's I/O region (default 16384)\n", f);
 }
 
 static int parse_uint(const char *s, uint32_t max, uint32_t *out) {
@@ -153,7 +159,8 @@ static const char *default_wasm(void) {
 
 static int verbose;
 
-static int services_on;
+static int services_on, ready, exit_code;
+static uint32_t echo, discard, http;
 
 static void log_event(int32_t sock, int32_t kind, int32_t arg) {
   if (kind == WT_EV_STATE) wt_logf("event sock %d state %u -> %u\n", sock, (uint32_t)arg >> 8, (uint32_t)arg & 255);
@@ -161,23 +168,44 @@ static void log_event(int32_t sock, int32_t kind, int32_t arg) {
   if (services_on) wt_services_on_event(sock, kind, arg);
 }
 
+/* Listen on the service ports (if any), then print "ready". 0 or -WT_E*. */
+static int go_ready(void) {
+  if (echo || discard || http) {
+    if (!wt_has(WT_FN_TCP_OPEN)) { fprintf(stderr, "this module has no TCP exports: services unavailable\n"); return -WT_EOPNOTSUPP; }
+    int r = wt_services_start((uint16_t)echo, (uint16_t)discard, (uint16_t)http);
+    if (r) { fprintf(stderr, "services: %d\n", r); return r; }
+    services_on = 1;
+  }
+  if (verbose) wt_set_event_handler(log_event);
+  ready = 1;
+  wt_logf("ready\n");
+  return 0;
+}
+
+/* --dhcp: the lease on the console; the services start with the first one. */
+static void on_dhcp(wt_dhcp_event ev, const wt_dhcp_lease *lease) {
+  wt_dhcp_log(ev, lease, verbose);
+  if (ev == WT_DHCP_EV_BOUND && !ready && go_ready() != 0) { exit_code = 1; stop_flag = 1; }
+}
+
 int main(int argc, char **argv) {
   const char *tap = 0, *engine = "aot", *wasm_path = 0;
-  uint32_t ip = 0, prefix = 24, gw = 0, echo = 0, discard = 0, http = 0;
+  uint32_t ip = 0, prefix = 24, gw = 0;
   uint32_t mac_hi = 0x0200, mac_lo = 0x00000002, mtu = 1500, sockets = 16;
-  uint32_t sndbuf = 65536, rcvbuf = 65536;
-  int have_ip = 0;
+  uint32_t sndbuf = 65536, rcvbuf = 65536, iobuf = 16384;
+  int have_ip = 0, have_gw = 0, dhcp = 0;
 
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : 0;
     int bad = 0;
     if (!strcmp(a, "--help") || !strcmp(a, "-h")) { usage(stdout); return 0; }
     if (!strcmp(a, "--verbose")) { verbose = 1; continue; }
+    if (!strcmp(a, "--dhcp")) { dhcp = 1; continue; }
     if (!v) { fprintf(stderr, "missing value for %s\n", a); usage(stderr); return 2; }
     i++;
     if (!strcmp(a, "--tap")) tap = v;
     else if (!strcmp(a, "--ip")) { bad = wt_parse_ipv4(v, &ip, &prefix); have_ip = !bad; }
-    else if (!strcmp(a, "--gw")) bad = wt_parse_ipv4(v, &gw, 0);
+    else if (!strcmp(a, "--gw")) { bad = wt_parse_ipv4(v, &gw, 0); have_gw = 1; }
     else if (!strcmp(a, "--engine")) { engine = v; bad = strcmp(v, "aot") && strcmp(v, "interp"); }
     else if (!strcmp(a, "--echo")) bad = parse_uint(v, 65535, &echo);
     else if (!strcmp(a, "--discard")) bad = parse_uint(v, 65535, &discard);
@@ -188,10 +216,12 @@ int main(int argc, char **argv) {
     else if (!strcmp(a, "--sockets")) bad = parse_uint(v, 1024, &sockets);
     else if (!strcmp(a, "--sndbuf")) bad = parse_uint(v, 1u << 24, &sndbuf);
     else if (!strcmp(a, "--rcvbuf")) bad = parse_uint(v, 1u << 24, &rcvbuf);
+    else if (!strcmp(a, "--iobuf")) bad = parse_uint(v, 1u << 24, &iobuf) || iobuf < 64;
     else { fprintf(stderr, "unknown option %s\n", a); usage(stderr); return 2; }
     if (bad) { fprintf(stderr, "bad value for %s: %s\n", a, v); return 2; }
   }
-  if (!tap || !have_ip) { usage(stderr); return 2; }
+  if (dhcp && (have_ip || have_gw)) { fprintf(stderr, "--dhcp and --ip/--gw exclude each other\n"); usage(stderr); return 2; }
+  if (!tap || (!have_ip && !dhcp)) { usage(stderr); return 2; }
 
   const wt_engine *eng = !strcmp(engine, "interp") ? &wt_engine_interp : &wt_engine_aot;
   uint8_t *wasm = 0;
@@ -210,7 +240,7 @@ int main(int argc, char **argv) {
     { WT_CFG_MAC_HI, mac_hi }, { WT_CFG_MAC_LO, mac_lo }, { WT_CFG_IPV4_ADDR, ip },
     { WT_CFG_PREFIX_LEN, prefix }, { WT_CFG_GATEWAY, gw }, { WT_CFG_MTU, mtu },
     { WT_CFG_MAX_SOCKETS, sockets }, { WT_CFG_SND_BUF, sndbuf }, { WT_CFG_RCV_BUF, rcvbuf },
-    { WT_CFG_IO_BUF, 16384 },
+    { WT_CFG_IO_BUF, iobuf },
   };
   for (unsigned i = 0; i < sizeof cfg / sizeof cfg[0]; i++) {
     int r = wt_configure(cfg[i].key, cfg[i].value);
@@ -218,14 +248,6 @@ int main(int argc, char **argv) {
   }
   int r = wt_init();
   if (r) { fprintf(stderr, "init() = %d\n", r); return 1; }
-
-  if (echo || discard || http) {
-    if (!wt_has(WT_FN_TCP_OPEN)) { fprintf(stderr, "this module has no TCP exports: services unavailable\n"); return 1; }
-    r = wt_services_start((uint16_t)echo, (uint16_t)discard, (uint16_t)http);
-    if (r) { fprintf(stderr, "services: %d\n", r); return 1; }
-    services_on = 1;
-  }
-  if (verbose) wt_set_event_handler(log_event);
 
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
@@ -237,16 +259,25 @@ int main(int argc, char **argv) {
   int32_t pool = wt_call(WT_FN_POOL_BYTES, 0, 0, 0);
   uint32_t mem_size = 0;
   wt_engine_used()->memory(&mem_size);
-  wt_logf("wasm-tcpip-linux: engine %s, tap %s, ip %u.%u.%u.%u/%u, pools %d bytes, memory %u bytes\n",
-          eng->name, tap, ip >> 24, ip >> 16 & 255, ip >> 8 & 255, ip & 255, prefix, pool, mem_size);
-  wt_logf("ready\n");
+  if (dhcp) {
+    wt_logf("wasm-tcpip-linux: engine %s, tap %s, ip by dhcp, pools %d bytes, memory %u bytes\n",
+            eng->name, tap, pool, mem_size);
+    r = wt_dhcp_start(on_dhcp);
+    if (r) { fprintf(stderr, "dhcpStart() = %d\n", r); return 1; }
+  } else {
+    wt_logf("wasm-tcpip-linux: engine %s, tap %s, ip %u.%u.%u.%u/%u, pools %d bytes, memory %u bytes\n",
+            eng->name, tap, ip >> 24, ip >> 16 & 255, ip >> 8 & 255, ip & 255, prefix, pool, mem_size);
+    if (go_ready() != 0) return 1;
+  }
 
   wt_run(&stop_flag);
 
+  if (dhcp && (r = wt_dhcp_stop(1)) != 0) wt_logf("dhcpStop(1) = %d\n", r);  /* "released ..." */
   wt_logf("stopping; counters:\n");
   wt_print_stats();
+  wt_services_print_stats();
   if (tx_dropped) wt_logf("  host_tx_dropped %u\n", (uint32_t)tx_dropped);
   free(wasm);
   close(tap_fd);
-  return 0;
+  return exit_code;
 }

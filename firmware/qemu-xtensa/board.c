@@ -6,10 +6,13 @@
  * interrupt 1), the CCOMPARE0 timer (interrupt 6) at the module's next deadline, or a
  * console key (UART, interrupt 0); start.S's handler only masks them again.
  *
- * Boot parameters (QEMU -append): ip=A.B.C.D/LEN gw=A.B.C.D mac=XX:..:XX seed=HEX
- * Console: prints "ready" once listening (echo 7, discard 9, HTTP 80); 's' on the UART
- * prints the counters. */
+ * Boot parameters (QEMU -append): ip=A.B.C.D/LEN gw=A.B.C.D mac=XX:..:XX seed=HEX; without
+ * ip= the board takes its address by DHCP (the lease is logged: "bound A.B.C.D/LEN ...").
+ * Console: prints "ready" once listening (echo 7 on TCP and UDP, discard 9, HTTP 80; with
+ * DHCP once bound); 's' on the UART prints the counters, 'q' stops (DHCPRELEASE when a
+ * lease is held, the counters, then the board resets: QEMU -no-reboot exits). */
 #include "wt_core.h"
+#include "wt_dhcp.h"
 #include "wt_mcu_config.h"
 #include "wt_port.h"
 #include "wt_services.h"
@@ -152,13 +155,20 @@ void wt_port_puts(const char *s) {
   }
 }
 
+static volatile int stop_flag;   /* 'q' on the console */
+
+static void print_stats(void) {
+  wt_print_stats();
+  wt_services_print_stats();
+  wt_logf("  eth_rx_errors %u\n  eth_tx_busy %u\n  sleeps %u\n  wakeups_rx %u\n  wakeups_timer %u\n",
+          rx_errors, tx_busy, sleeps, wakeups_rx, wakeups_timer);
+}
+
 static void console_poll(void) {
   if (!(REG32(UART_LSR) & LSR_DR)) return;
-  if ((REG32(UART_RBR) & 0xff) == 's') {
-    wt_print_stats();
-    wt_logf("  eth_rx_errors %u\n  eth_tx_busy %u\n  sleeps %u\n  wakeups_rx %u\n  wakeups_timer %u\n",
-            rx_errors, tx_busy, sleeps, wakeups_rx, wakeups_timer);
-  }
+  uint32_t key = REG32(UART_RBR) & 0xff;
+  if (key == 's') print_stats();
+  if (key == 'q') stop_flag = 1;
 }
 
 static inline int rx_pending(void) { return !(REG32(ETH_BD(ETH_TX_BDS + rx_i)) & BD_READY); }
@@ -269,7 +279,24 @@ static int hexval(char c) {
   return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
 }
 
-static volatile int never_stop;
+static int ready;
+
+/* Listen on the service ports, then "ready" (at boot with ip=, at the first lease with DHCP). */
+static void board_ready(void) {
+  if (wt_has(WT_FN_TCP_OPEN)) {
+    int r = wt_services_start(7, 9, 80);
+    if (r != 0) { wt_logf("services: %d\n", r); wt_port_fatal("services"); }
+  } else {
+    wt_logf("this module has no TCP exports: ICMP only\n");
+  }
+  ready = 1;
+  wt_logf("ready\n");
+}
+
+static void on_dhcp(wt_dhcp_event ev, const wt_dhcp_lease *lease) {
+  wt_dhcp_log(ev, lease, 1);
+  if (ev == WT_DHCP_EV_BOUND && !ready) board_ready();
+}
 
 void board_main(const uint8_t *tags) {
   extern uint8_t __bss_start[], __bss_end[];
@@ -281,9 +308,10 @@ void board_main(const uint8_t *tags) {
 
   const char *cmd = find_cmdline(tags);
   char v[48];
-  uint32_t ip = 0xc6336402u, prefix = 24, gw = 0;   /* 198.51.100.2/24 */
+  uint32_t ip = 0, prefix = 24, gw = 0;
   uint8_t mac[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x02 };
-  if (param(cmd, "ip", v, sizeof v) && wt_parse_ipv4(v, &ip, &prefix)) wt_logf("bad ip=%s\n", v);
+  int dhcp = !param(cmd, "ip", v, sizeof v);
+  if (!dhcp && wt_parse_ipv4(v, &ip, &prefix)) { wt_logf("bad ip=%s: using DHCP\n", v); dhcp = 1; ip = 0; }
   if (param(cmd, "gw", v, sizeof v) && wt_parse_ipv4(v, &gw, 0)) wt_logf("bad gw=%s\n", v);
   if (param(cmd, "mac", v, sizeof v) && strlen(v) == 17)
     for (int i = 0; i < 6; i++) mac[i] = (uint8_t)(hexval(v[3 * i]) << 4 | hexval(v[3 * i + 1]));
@@ -306,16 +334,30 @@ void board_main(const uint8_t *tags) {
     if (wt_configure(cfg[i].key, cfg[i].value) != 0) wt_logf("configure(%d) refused\n", cfg[i].key);
   int r = wt_init();
   if (r != 0) { wt_logf("init() = %d\n", r); wt_port_fatal("init"); }
-  if (wt_has(WT_FN_TCP_OPEN)) {
-    r = wt_services_start(7, 9, 80);
-    if (r != 0) { wt_logf("services: %d\n", r); wt_port_fatal("services"); }
-  } else {
-    wt_logf("this module has no TCP exports: ICMP only\n");
-  }
   uint32_t mem = 0;
   wt_engine_used()->memory(&mem);
-  wt_logf("ip %u.%u.%u.%u/%u, pools %d bytes, linear memory %u bytes\nready\n",
-          ip >> 24, ip >> 16 & 255, ip >> 8 & 255, ip & 255, prefix,
-          wt_call(WT_FN_POOL_BYTES, 0, 0, 0), mem);
-  wt_run(&never_stop);
+  if (dhcp) {
+    wt_logf("ip by dhcp, pools %d bytes, linear memory %u bytes\n", wt_call(WT_FN_POOL_BYTES, 0, 0, 0), mem);
+    r = wt_dhcp_start(on_dhcp);
+    if (r != 0) { wt_logf("dhcpStart() = %d\n", r); wt_port_fatal("dhcp"); }
+  } else {
+    wt_logf("ip %u.%u.%u.%u/%u, pools %d bytes, linear memory %u bytes\n",
+            ip >> 24, ip >> 16 & 255, ip >> 8 & 255, ip & 255, prefix,
+            wt_call(WT_FN_POOL_BYTES, 0, 0, 0), mem);
+    board_ready();
+  }
+  wt_run(&stop_flag);
+
+  /* 'q': a clean stop. The DHCPRELEASE leaves through the MAC before the reset. */
+  if (dhcp && (r = wt_dhcp_stop(1)) != 0) wt_logf("dhcpStop(1) = %d\n", r);
+  for (uint32_t spins = 0; spins < 1000000u; spins++) {
+    int busy = 0;
+    for (unsigned i = 0; i < ETH_TX_BDS; i++) busy |= (int)(REG32(ETH_BD(i)) & BD_READY);
+    if (!busy) break;
+  }
+  wt_logf("stopping; counters:\n");
+  print_stats();
+  wt_logf("stopped\n");
+  REG32(FPGA_RESET) = 0xdead;
+  for (;;) {}
 }

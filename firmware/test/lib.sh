@@ -31,8 +31,8 @@ http_404() {
   [ "$code" = 404 ] || { echo "status $code"; return 1; }
 }
 
-wait_ready() {  # wait_ready LOG PID: until the console says "ready" (10 s at most)
-  for _ in $(seq 100); do
+wait_ready() {  # wait_ready LOG PID [SECONDS]: until the console says "ready" (10 s unless told)
+  for _ in $(seq $((${3:-10} * 10))); do
     grep -q '^ready' "$1" && return 0
     kill -0 "$2" 2>/dev/null || break
     sleep 0.1
@@ -52,4 +52,70 @@ service_checks() {  # service_checks PREFIX ECHO_BYTES HTTP_BYTES
   check "$p: RFC 9110 §15.5.5: an unknown path is 404" http_404
   check "$p: RFC 9293 §3.10.7.1: SYN to a closed port is refused with RST (ECONNREFUSED)" \
     nsx timeout 20 python3 "$client" refused "$fw_ip" 12345
+  check "$p: RFC 862: UDP echo returns each datagram whole to its sender (0 to 1472 bytes, a burst of 4)" \
+    nsx timeout 60 python3 "$client" udp-echo "$fw_ip" 7 0 1 18 512 1471 1472
+}
+
+# ---- DHCP (issue 9): dnsmasq (Debian dnsmasq-base) on the namespace side of a TAP ----
+dm_pid= dm_dir=
+
+# dnsmasq_start TAP: serve 198.51.100.50-99 (2-minute leases, the shortest dnsmasq allows;
+# router and DNS 198.51.100.1) on TAP in $ns; returns once it listens on port 67. Started
+# here, not through nsx, so $dm_pid is dnsmasq itself.
+dnsmasq_start() {
+  dm_dir=$(mktemp -d /tmp/wasm-tcpip-dnsmasq.XXXXXX)
+  : >"$dm_dir/leases"
+  ip netns exec "$ns" dnsmasq --no-daemon --conf-file=/dev/null --interface="$1" --bind-interfaces --port=0 \
+    --user=root --pid-file="$dm_dir/pid" --dhcp-range=198.51.100.50,198.51.100.99,255.255.255.0,2m \
+    --dhcp-option=option:router,198.51.100.1 --dhcp-option=option:dns-server,198.51.100.1 \
+    --dhcp-leasefile="$dm_dir/leases" --log-dhcp --log-facility="$dm_dir/log" 2>"$dm_dir/stderr" &
+  dm_pid=$!
+  for _ in $(seq 50); do
+    nsx ss -Hlun 'sport = :67' | grep -q . && return 0
+    kill -0 "$dm_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  echo "not ok - dnsmasq starts on $1"; sed 's/^/#   /' "$dm_dir/stderr"; failures=$((failures + 1))
+  return 1
+}
+
+dnsmasq_stop() {
+  [ -n "$dm_pid" ] && kill -TERM "$dm_pid" 2>/dev/null && wait "$dm_pid" 2>/dev/null
+  dm_pid=
+  [ -n "$dm_dir" ] && rm -rf "$dm_dir"
+  dm_dir=
+}
+
+leased_ip() {  # leased_ip LOG: the address of the console's first "bound A.B.C.D/LEN ..." line
+  awk '$1 == "bound" { split($2, a, "/"); print a[1]; exit }' "$1"
+}
+
+dhcp_lease() {  # dhcp_lease LOG MAC ADDR: the console logged the lease and dnsmasq's lease file has MAC at ADDR
+  [ -n "$3" ] || { echo "no \"bound\" line on the console"; tail -n 20 "$1"; return 1; }
+  grep -qi "^[0-9]* $2 $3 " "$dm_dir/leases" || { echo "dnsmasq's lease file lacks $2 at $3:"; cat "$dm_dir/leases"; return 1; }
+  echo "$(grep -m1 '^bound ' "$1" | tr -d '\r'); dnsmasq lists $2"
+}
+
+lease_released() {  # lease_released LOG MAC ADDR: "released ADDR" logged and MAC gone from the lease file (2 s)
+  tr -d '\r' <"$1" | grep -qx "released $3" || { echo "no \"released $3\" line"; tail -n 20 "$1"; return 1; }
+  for _ in $(seq 20); do
+    grep -qi " $2 " "$dm_dir/leases" || { echo "dnsmasq: $(grep -m1 DHCPRELEASE "$dm_dir/log" | sed 's/.*dnsmasq-dhcp\[[0-9]*\]: //')"; return 0; }
+    sleep 0.1
+  done
+  echo "dnsmasq still lists $2:"; cat "$dm_dir/leases"; return 1
+}
+
+stopped_released() {  # stopped_released RC LOG MAC ADDR: the port exited 0, held its lease to the end, released it
+  [ "$1" -eq 0 ] || { echo "exit $1"; tail -n 20 "$2"; return 1; }
+  ! grep -q '^lease lost' "$2" || { echo "the lease was lost during the run:"; grep '^lease lost' "$2"; return 1; }
+  lease_released "$2" "$3" "$4"
+}
+
+# The checks of a port that took its address by DHCP (issue 9); fw_ip is the leased one.
+dhcp_checks() {  # dhcp_checks PREFIX LOG MAC
+  local p=$1
+  check "$p: RFC 2131: gets a lease from dnsmasq, logs it, and dnsmasq lists our MAC" dhcp_lease "$2" "$3" "$fw_ip"
+  check "$p: RFC 9110 §8.6: GET /bytes/N at the leased address has the SHA-256 of i mod 251" http_sha 1048576
+  check "$p: RFC 862: UDP echo at the leased address (0 and 1472 bytes, a burst of 4)" \
+    nsx timeout 60 python3 "$client" udp-echo "$fw_ip" 7 0 1472
 }

@@ -2,8 +2,11 @@
 # Kernel tests of firmware/linux: for each engine, start wasm-tcpip-linux on a TAP, move
 # the TAP into a namespace this script creates (198.51.100.1/24 there, the firmware is
 # 198.51.100.2/24) and test from the kernel side (lib.sh): ping, echo with half-close
-# (RFC 862), discard (RFC 863), HTTP /bytes/N (SHA-256 compared), a closed port refused.
-# Needs root and /dev/net/tun. Every sending command runs under `ip netns exec`; the
+# (RFC 862), discard (RFC 863), HTTP /bytes/N (SHA-256 compared), a closed port refused,
+# UDP echo. Then the same binary with --dhcp on a TAP made in the namespace, dnsmasq on
+# its other side: the lease (console and dnsmasq's lease file), HTTP and UDP echo at the
+# leased address, an oversized UDP datagram counted, DHCPRELEASE on SIGTERM.
+# Needs root, /dev/net/tun and dnsmasq. Every sending command runs under `ip netns exec`; the
 # namespace is always deleted; everything is bounded by `timeout`.
 #
 # Environment: ENGINES (default "aot interp"), ECHO_BYTES_<engine>, HTTP_BYTES_<engine>.
@@ -22,11 +25,30 @@ log=$(mktemp /tmp/wasm-tcpip-fw.XXXXXX)
 
 cleanup() {
   [ -n "$fw_pid" ] && kill -TERM "$fw_pid" 2>/dev/null
+  dnsmasq_stop
   ip netns del "$ns" 2>/dev/null
   rm -f "$log" "$body"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+
+dhcp_ip_refused() {  # --dhcp and --ip exclude each other: usage, exit 2, nothing opened
+  local out rc
+  out=$("$bin" --tap "$tap" --dhcp --ip "$fw_ip/24" 2>&1); rc=$?
+  if [ $rc -eq 2 ] && grep -q -- '--dhcp and --ip/--gw exclude each other' <<<"$out" && grep -q '^usage:' <<<"$out"; then
+    echo "exit 2: $(head -n1 <<<"$out")"
+  else echo "exit $rc: $out"; return 1; fi
+}
+check "linux: --dhcp and --ip together are refused with the usage (exit 2)" dhcp_ip_refused
+
+# With --iobuf 1484 the UDP echo buffer is 1472 bytes: a 2000-byte datagram (it fits the
+# default 2048-byte UDP queue, so the module takes it) is counted and logged, not echoed.
+udp_too_big() {
+  nsx timeout 20 python3 "$client" udp-no-echo "$fw_ip" 7 2000 || return 1
+  grep -q '^udp echo: 2000-byte datagram from 198\.51\.100\.1:[0-9]* exceeds the 1472-byte buffer, not echoed (1 so far)$' "$log" \
+    || { echo "no \"udp echo: 2000-byte datagram ...\" line on the console"; tail -n 20 "$log"; return 1; }
+  grep -m1 '^udp echo: 2000' "$log"
+}
 
 for engine in $ENGINES; do
   echo "# linux, engine $engine"
@@ -51,6 +73,28 @@ for engine in $ENGINES; do
   if [ $rc -eq 0 ] && grep -q '^stopping' "$log"; then echo "ok - linux $engine: stops cleanly on SIGTERM and prints its counters"
   else echo "not ok - linux $engine: stops cleanly on SIGTERM and prints its counters (exit $rc)"; sed 's/^/#   /' "$log" | tail -n 30; failures=$((failures + 1)); fi
   grep -E '^  (rx_frames|tx_frames|tcp_retransmits|tcp_rto_timeouts|tcp_fast_retransmits|host_tx_dropped) ' "$log" | sed "s/^ */# linux $engine counter: /"
+
+  # --dhcp (issue 9): a persistent TAP made in the namespace (up, with dnsmasq listening on
+  # it) before the binary attaches to it, so the first DISCOVER finds the server.
+  dtap=${tap}d
+  mac=02:00:00:00:d1:$([ "$engine" = aot ] && echo 01 || echo 02)
+  ip -n "$ns" tuntap add mode tap name "$dtap" && ip -n "$ns" addr add 198.51.100.1/24 dev "$dtap" && ip -n "$ns" link set "$dtap" up
+  if dnsmasq_start "$dtap"; then
+    t0=$(date +%s%N)
+    timeout 300 ip netns exec "$ns" "$bin" --tap "$dtap" --dhcp --engine "$engine" --echo 7 --http 80 --mac "$mac" --iobuf 1484 >"$log" 2>&1 &
+    fw_pid=$!
+    wait_ready "$log" "$fw_pid" 40 && echo "# linux $engine --dhcp: ready (bound) $(( ($(date +%s%N) - t0) / 1000000 )) ms after start"
+    fw_ip=$(leased_ip "$log")
+    dhcp_checks "linux $engine" "$log" "$mac"
+    check "linux $engine: RFC 862: a UDP datagram larger than the echo buffer is counted and logged, not echoed" udp_too_big
+    kill -TERM "$fw_pid"
+    wait "$fw_pid"; rc=$?
+    fw_pid=
+    check "linux $engine: RFC 2131 §4.4.6: SIGTERM sends DHCPRELEASE (exit 0; dnsmasq drops the lease)" \
+      stopped_released "$rc" "$log" "$mac" "$fw_ip"
+    dnsmasq_stop
+    fw_ip=198.51.100.2
+  fi
   ip netns del "$ns"
 done
 

@@ -2,7 +2,10 @@
 # Kernel tests of firmware/qemu-xtensa: make a namespace with a TAP (198.51.100.1/24),
 # boot the lx106 image in qemu-system-xtensa on it (run.sh, under `ip netns exec` and
 # `timeout`; the firmware is 198.51.100.2/24) and run the same checks as the Linux port
-# (lib.sh). Needs root and /dev/net/tun; the namespace is always deleted.
+# (lib.sh). Then it boots again without --ip, dnsmasq on the namespace side: the lease
+# (console and dnsmasq's lease file), HTTP and UDP echo at the leased address, and
+# DHCPRELEASE when 'q' on the console stops the board. Needs root, /dev/net/tun and
+# dnsmasq; the namespace is always deleted.
 #
 # Environment: ECHO_BYTES (default 8 MiB), HTTP_BYTES (default 8 MiB).
 set -uo pipefail
@@ -18,6 +21,7 @@ console=$(mktemp -u /tmp/wasm-tcpip-qemu-console.XXXXXX)  # a FIFO: QEMU's UART 
 
 cleanup() {
   [ -n "$fw_pid" ] && kill -TERM "$fw_pid" 2>/dev/null && sleep 0.5
+  dnsmasq_stop
   ip netns del "$ns" 2>/dev/null
   exec 7>&- 2>/dev/null
   rm -f "$log" "$body" "$console"
@@ -89,6 +93,25 @@ if [ $rc -eq 0 ] && grep -q 'terminating on signal 15' "$log" && ! grep -q '^fat
   echo "ok - qemu-xtensa: stops cleanly on SIGTERM"
 else
   echo "not ok - qemu-xtensa: stops cleanly on SIGTERM (exit $rc)"; sed 's/^/#   /' "$log" | tail -n 30; failures=$((failures + 1))
+fi
+
+# DHCP (issue 9): the same image without ip= on the same TAP, dnsmasq on the namespace side.
+mac=02:00:00:00:d1:03
+if dnsmasq_start "$tap"; then
+  t0=$(date +%s%N)
+  RUN_TIMEOUT=300 ip netns exec "$ns" "$run" --tap "$tap" --mac "$mac" >"$log" 2>&1 <"$console" &
+  fw_pid=$!
+  wait_ready "$log" "$fw_pid" 40 && echo "# qemu-xtensa DHCP: ready (bound) $(( ($(date +%s%N) - t0) / 1000000 )) ms after start"
+  fw_ip=$(leased_ip "$log")
+  dhcp_checks "qemu-xtensa" "$log" "$mac"
+  printf q >&7   # a clean stop: DHCPRELEASE, the counters, then the board resets and QEMU exits
+  for _ in $(seq 100); do kill -0 "$fw_pid" 2>/dev/null || break; sleep 0.1; done
+  kill -0 "$fw_pid" 2>/dev/null && kill -TERM "$fw_pid"
+  wait "$fw_pid"; rc=$?
+  fw_pid=
+  check "qemu-xtensa: RFC 2131 §4.4.6: 'q' on the console sends DHCPRELEASE (QEMU exits 0; dnsmasq drops the lease)" \
+    stopped_released "$rc" "$log" "$mac" "$fw_ip"
+  dnsmasq_stop
 fi
 
 echo "# qemu-xtensa: $failures failed"
