@@ -43,13 +43,27 @@ int wt_has(wt_fn fn) {
   return core.eng && (unsigned)fn < WT_FN_COUNT && core.eng->has(fn) && (wt_fn_arity[fn] <= 3 || core.eng->callv);
 }
 
+/* Before an API call, bring the core's clock to the port's time (the `clock` export), so the
+ * timers the call arms (RTO, ARP, DHCP) start now and not at the last input/poll, which may be
+ * long past. input/poll carry their own time; the clock is fed at most once per millisecond. */
+static uint32_t clock_fed;
+static void clock_sync(wt_fn fn) {
+  if (!core.ready || fn == WT_FN_INPUT || fn == WT_FN_POLL || fn == WT_FN_CLOCK || !core.eng->has(WT_FN_CLOCK)) return;
+  uint32_t t = wt_port_now_ms();
+  if (t == clock_fed) return;
+  clock_fed = t;
+  core.eng->call(WT_FN_CLOCK, (int32_t)t, 0, 0);
+}
+
 int32_t wt_call(wt_fn fn, int32_t a, int32_t b, int32_t c) {
   if (!wt_has(fn) || wt_fn_arity[fn] > 3) return -WT_EOPNOTSUPP;
+  clock_sync(fn);
   return core.eng->call(fn, a, b, c);
 }
 
 int32_t wt_callv(wt_fn fn, const int32_t *args) {
   if (!wt_has(fn)) return -WT_EOPNOTSUPP;
+  clock_sync(fn);
   if (core.eng->callv) return core.eng->callv(fn, args);
   int32_t v[3] = { 0, 0, 0 };
   for (unsigned i = 0; i < wt_fn_arity[fn]; i++) v[i] = args[i];
@@ -97,12 +111,7 @@ int wt_init(void) {
   core.rx_cap = core.mtu + 14;
   if (!wt_mem(core.rx_off, core.rx_cap)) return -WT_ENOMEM;
   core.ready = 1;
-  wt_clock_sync();  /* exports called before the first wt_step see the port's time, not 0 */
   return 0;
-}
-
-void wt_clock_sync(void) {
-  if (core.ready) wt_call(WT_FN_POLL, (int32_t)wt_port_now_ms(), 0, 0);
 }
 
 /* ---- imports ---- */

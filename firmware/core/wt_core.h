@@ -26,11 +26,9 @@ int wt_configure(int key, uint32_t value);
 /* init(): reserve the module's pools. 0 or -WT_E*. */
 int wt_init(void);
 const wt_engine *wt_engine_used(void);
-/* The module's clock is the `now` of the latest input/poll: stale after an idle sleep, 0
- * before the first wt_step. Exports that stamp the time (dhcpStart counts the lease from
- * its first message) need it current: this polls with the port's time (events it raises
- * are dispatched by the next wt_step). wt_init and wt_dhcp_start call it. */
-void wt_clock_sync(void);
+/* The module's clock: input/poll pass the port's time; wt_call/wt_callv feed it (the `clock`
+ * export) before every other call, so an API call after an idle sleep arms its timers from
+ * now, not from the last poll. */
 
 /* Call an export of at most 3 parameters; -WT_EOPNOTSUPP when this module does not
  * export it (or it takes more: use wt_callv). */

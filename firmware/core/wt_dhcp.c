@@ -83,7 +83,6 @@ int wt_dhcp_start(wt_dhcp_fn fn) {
   d.stopping = 0;
   d.state = WT_DHCP_STOPPED;
   wt_set_iface_handler(WT_EV_DHCP_STATE, on_event);
-  wt_clock_sync();  /* the lease counts from the first message: stamp it with the time now */
   int r = wt_call(WT_FN_DHCP_START, 0, 0, 0);
   if (r < 0) wt_set_iface_handler(WT_EV_DHCP_STATE, 0);
   return r;
