@@ -392,7 +392,7 @@ for (const build of ["testing", "testing-mcu"] as const) {
 }
 
 describe("createStack({ ip: \"dhcp\" }) on the emulated link", () => {
-  it("starts without an address, runs DORA against a scripted server and emits 'dhcp' states and 'address' with the lease", async () => {
+  it("starts without an address, runs DORA against a scripted server and emits 'dhcp' states, 'bound' and 'address' with the lease", async () => {
     const sim = new Sim({ seed: 5 });
     const link = sim.link({ delayMs: 1 });
     let send: ((f: Uint8Array) => void) | null = null;
@@ -419,7 +419,7 @@ describe("createStack({ ip: \"dhcp\" }) on the emulated link", () => {
     expect(net.ifaceInfo()).toMatchObject({ address: OFFER_IP, prefix: 24, gateway: SERVER, dns: DNS });
     expect(net.dhcpInfo()).toMatchObject({ state: "BOUND", address: OFFER_IP, serverId: SERVER, leaseSecs: 3600 });
     expect(seen).toEqual([DISCOVER, REQUEST]);
-    expect(states).toEqual(["INIT", "SELECTING", "REQUESTING", "CHECKING", "BOUND"]);
+    expect(states).toEqual(["INIT", "SELECTING", "REQUESTING", "CHECKING", "BOUND", "bound"]); // state names, then the lease event
     expect(addrs).toContain(OFFER_IP);
     net.dhcpStop(true);
     await net.until(() => false, 10);
