@@ -6,12 +6,11 @@ import { describe, expect, it } from "vitest";
 import { createStack, type NetError, type NetStack } from "../src/net.js";
 import { Sim } from "../src/links/emulated.js";
 import type { DhcpLease } from "../src/dhcp.js";
-import { ACK, decode, DISCOVER, NAK, OFFER, OFFER_IP, reply, REQUEST, SERVER, SERVER_MAC, type ReplyOpts } from "./dhcp-script.js";
+import { ACK, DISCOVER, NAK, OFFER, OFFER_IP, reply, REQUEST, scriptedServer, SERVER, SERVER_MAC, type ReplyOpts } from "./dhcp-script.js";
 import { MAC_A } from "./wire-build.js";
 
 const NTP_SECS = 3_973_000_000; // the scripted NTP server's time (2025-11-24), seconds since 1900
 
-interface Seen { type: number; opts: Map<number, number[]>; t: number }
 type Script = (type: number, opts: Map<number, number[]>) => { type: number; o?: ReplyOpts } | null;
 
 /** A server stack with DHCP (answers per `script`), DNS and NTP servers, and a client built by `mk`. */
@@ -19,19 +18,9 @@ function env(script: Script, mk: (sim: Sim, link: ReturnType<Sim["link"]>) => Ne
   const sim = new Sim({ seed: 3 });
   const link = sim.link({ delayMs: 1 });
   const srv = createStack({ ip: `${SERVER}/24`, mac: SERVER_MAC, seed: 4, link: { type: "emulated", sim, link } });
-  const seen: Seen[] = [];
-  // DHCP as raw frames (a stack drops datagrams from 0.0.0.0, RFC 1122 §3.2.1.3), from the server's MAC and address
-  let send: ((f: Uint8Array) => void) | null = null;
-  link.attach({
-    name: "dhcp-server",
-    attach(fn) { send = fn; },
-    input(frame) {
-      const m = decode(frame, 0);
-      if (!m || !send) return;
-      seen.push({ type: m.type, opts: m.opts, t: sim.now() });
-      const r = script(m.type, m.opts);
-      if (r) send(reply(r.type, m.xid, r.o));
-    },
+  const seen = scriptedServer(link, () => sim.now(), (m) => {
+    const r = script(m.type, m.opts);
+    return r ? reply(r.type, m.xid, r.o) : null;
   });
   // DNS: device.test has two addresses; nodata.test none; broken.test SERVFAIL; closed.test REFUSED; the rest NXDOMAIN
   const dns = srv.createSocket("udp4");

@@ -4,6 +4,7 @@
 import { expect } from "vitest";
 import { Cfg, EventKind } from "../src/abi.js";
 import { harness } from "./iface-harness.js";
+import type { Link } from "../src/links/emulated.js";
 import { arp, eth, ipv4, MAC_A, MAC_BCAST, macBytes, ipBytes, udp } from "./wire-build.js";
 
 export const SERVER = "198.51.100.1";
@@ -145,3 +146,24 @@ export function client(build: "testing" | "testing-mcu" = "testing", config: Par
 }
 
 export const hex = (v: number) => v >>> 0;
+
+/**
+ * A DHCP server on an emulated link as raw frames (a stack drops datagrams from 0.0.0.0, RFC 1122
+ * §3.2.1.3): every client message is decoded (its time from `now`) and logged; `answer` may reply.
+ */
+export function scriptedServer(link: Link, now: () => number, answer: (m: Msg) => Uint8Array | null): Msg[] {
+  const seen: Msg[] = [];
+  let send: ((f: Uint8Array) => void) | null = null;
+  link.attach({
+    name: "dhcp-server",
+    attach(fn) { send = fn; },
+    input(frame) {
+      const m = decode(frame, now());
+      if (!m || !send) return;
+      seen.push(m);
+      const r = answer(m);
+      if (r) send(r);
+    },
+  });
+  return seen;
+}

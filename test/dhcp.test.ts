@@ -9,8 +9,8 @@ import { createStack } from "../src/net.js";
 import { Sim } from "../src/links/emulated.js";
 import { arp, eth, MAC_A, MAC_BCAST, macBytes, ipBytes } from "./wire-build.js";
 import {
-  ACK, arpFrom, client, decode, DECLINE, DISCOVER, DNS, hex, NAK, OFFER, OFFER_IP, OTHER_MAC, RELEASE, reply, replyBody, REQUEST,
-  selecting, SERVER, SERVER_MAC, ST,
+  ACK, arpFrom, client, DECLINE, DISCOVER, DNS, hex, NAK, OFFER, OFFER_IP, OTHER_MAC, RELEASE, reply, replyBody, REQUEST,
+  scriptedServer, selecting, SERVER, SERVER_MAC, ST,
 } from "./dhcp-script.js";
 
 for (const build of ["testing", "testing-mcu"] as const) {
@@ -395,19 +395,9 @@ describe("createStack({ ip: \"dhcp\" }) on the emulated link", () => {
   it("starts without an address, runs DORA against a scripted server and emits 'dhcp' states, 'bound' and 'address' with the lease", async () => {
     const sim = new Sim({ seed: 5 });
     const link = sim.link({ delayMs: 1 });
-    let send: ((f: Uint8Array) => void) | null = null;
-    const seen: number[] = [];
-    link.attach({
-      name: "dhcp-server",
-      attach(fn) { send = fn; },
-      input(frame) {
-        const m = decode(frame, 0);
-        if (!m || !send) return;
-        seen.push(m.type);
-        if (m.type === DISCOVER) send(reply(OFFER, m.xid));
-        if (m.type === REQUEST) send(reply(ACK, m.xid, { lease: 3600 }));
-      },
-    });
+    const msgs = scriptedServer(link, () => sim.now(), (m) =>
+      m.type === DISCOVER ? reply(OFFER, m.xid) : m.type === REQUEST ? reply(ACK, m.xid, { lease: 3600 }) : null);
+    const seen = () => msgs.map((m) => m.type);
     const net = createStack({ ip: "dhcp", mac: MAC_A, link: { type: "emulated", sim, link }, seed: 9 });
     const states: string[] = [];
     const addrs: (string | null)[] = [];
@@ -418,12 +408,12 @@ describe("createStack({ ip: \"dhcp\" }) on the emulated link", () => {
     await net.until(() => false, 10); // let queued events out
     expect(net.ifaceInfo()).toMatchObject({ address: OFFER_IP, prefix: 24, gateway: SERVER, dns: DNS });
     expect(net.dhcpInfo()).toMatchObject({ state: "BOUND", address: OFFER_IP, serverId: SERVER, leaseSecs: 3600 });
-    expect(seen).toEqual([DISCOVER, REQUEST]);
+    expect(seen()).toEqual([DISCOVER, REQUEST]);
     expect(states).toEqual(["INIT", "SELECTING", "REQUESTING", "CHECKING", "BOUND", "bound"]); // state names, then the lease event
     expect(addrs).toContain(OFFER_IP);
     net.dhcpStop(true);
     await net.until(() => false, 10);
-    expect(seen.at(-1)).toBe(RELEASE);
+    expect(seen().at(-1)).toBe(RELEASE);
     expect(net.address).toBe("0.0.0.0");
     net.close();
   });
