@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { Err } from "../src/abi.js";
 import { decodeFrame } from "../src/trace.js";
 import { eth, ipBytes, ipv4, MAC_A, macBytes, udp } from "./wire-build.js";
-import { ACK, arpFrom, client, DISCOVER, NAK, OFFER, OFFER_IP, reply, REQUEST, selecting, SERVER, ST } from "./dhcp-script.js";
+import { ACK, arpFrom, client, DISCOVER, NAK, OFFER, OFFER_IP, RELEASE, reply, REQUEST, selecting, ST } from "./dhcp-script.js";
 
 const NTP1 = "198.51.100.123";
 const NTP2 = "198.51.100.124";
@@ -33,7 +33,7 @@ function ntpReply(from: string, req: { sport: number; t1: bigint }): Uint8Array 
 
 for (const build of ["testing", "testing-mcu"] as const) {
   describe(`DHCP client configured by the host (${build})`, () => {
-    it("RFC 2132 §3.14: the host name goes in DISCOVER and REQUEST as option 12; none is sent by default", () => {
+    it("RFC 2132 §3.14 / RFC 2131 Table 5: the host name goes in DISCOVER and REQUEST as option 12 (not in RELEASE); none is sent by default", () => {
       const plain = selecting(build);
       expect(plain.d.opts.has(12)).toBe(false);
       const c = client(build);
@@ -43,7 +43,13 @@ for (const build of ["testing", "testing-mcu"] as const) {
       const d = c.last(DISCOVER);
       expect(d.opts.get(12)).toEqual([...enc("sensor-7")]);
       c.rx(reply(OFFER, d.xid));
-      expect(c.last(REQUEST).opts.get(12)).toEqual([...enc("sensor-7")]);
+      const req = c.last(REQUEST);
+      expect(req.opts.get(12)).toEqual([...enc("sensor-7")]);
+      c.rx(reply(ACK, req.xid));
+      c.run(c.h.clock.now() + 10_000);
+      expect(c.info().state).toBe(ST.BOUND);
+      c.h.s.dhcpStop(true);
+      expect(c.last(RELEASE).opts.has(12)).toBe(false); // RFC 2131 Table 5: MUST NOT in DHCPRELEASE
       const long = "a".repeat(63); // the longest label still fits the message
       const c2 = client(build);
       expect(c2.h.s.dhcpSetHostname(long)).toBe(0);
