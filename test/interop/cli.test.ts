@@ -162,17 +162,18 @@ describe.skipIf(skip)("CLI with DHCP, DNS and SNTP (dnsmasq, chronyd -x)", () =>
     return false;
   };
 
-  it("`up --dhcp` prints the lease from dnsmasq and answers ping at it; SIGTERM exits 0", async () => {
+  it("`up --dhcp --hostname wt-cli` prints the lease from dnsmasq (NTP server included), dnsmasq's lease file has the name; ping answers; SIGTERM exits 0", async () => {
     if (!check()) return;
     const ns = namespace();
     const dev = persistentTap(ns);
     await servers(ns, dev);
-    const up = cli(ns, ["up", "--tap", dev, "--dhcp", "--http", "80"], 60_000);
+    const up = cli(ns, ["up", "--tap", dev, "--dhcp", "--hostname", "wt-cli", "--http", "80"], 60_000);
     await up.waitLine(/^ready/, 30_000);
     expect(up.lines[0]).toBe(`wasm-tcpip up: ${dev} dhcp mac 02:00:00:00:00:02`);
     const lease = up.lines.find((l) => l.startsWith("lease: "))!;
     expect(lease).toMatch(/^lease: 198\.51\.100\.(5\d|60)\/24 router 198\.51\.100\.1 dns 198\.51\.100\.1 lease 120 s server 198\.51\.100\.1 ntp 198\.51\.100\.1$/);
     const addr = /^lease: ([\d.]+)\//.exec(lease)![1];
+    expect(readFileSync(scratch(`${dev}.leases`), "utf8")).toMatch(new RegExp(`02:00:00:00:00:02 ${addr.replace(/\./g, "\\.")} wt-cli `));
     const ping = await ns.run(["ping", "-c", "3", "-i", "0.2", "-W", "2", addr], 10_000);
     expect(ping.stdout).toMatch(/3 received, 0% packet loss/);
     const status = await ns.run(["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", `http://${addr}/`], 10_000);
