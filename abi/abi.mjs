@@ -222,7 +222,7 @@ export const functions = [
   // --- DHCP client (assembly/services/dhcp.ts) ---
   {
     name: "dhcpStart", section: "dhcp", firmware: true, params: [], result: "i32",
-    doc: "start the RFC 2131 client on UDP port 68 (takes one of the `UdpSockets`): DISCOVER, or INIT-REBOOT with the address remembered from the last lease. 0, `-EALREADY` (running), `-ENOMEM` (no UDP socket free), `-EADDRINUSE` (port 68 bound), `-ESTATE` (before init)",
+    doc: "start the RFC 2131 client on UDP port 68 (takes one of the `UdpSockets`): DISCOVER, or INIT-REBOOT (§3.2) with the address remembered from the last lease or set by `dhcpSetRequestAddress` (a NAK or no answer after 4 retransmissions: INIT). 0, `-EALREADY` (running), `-ENOMEM` (no UDP socket free), `-EADDRINUSE` (port 68 bound), `-ESTATE` (before init)",
   },
   {
     name: "dhcpStop", section: "dhcp", firmware: true, params: [["release", "i32"]], result: "i32",
@@ -231,6 +231,18 @@ export const functions = [
   {
     name: "dhcpInfo", section: "dhcp", firmware: true, params: [["out", "usize"]], result: "i32",
     doc: "the dhcpInfo fields (table below), one u32 each, at `out`; `-EINVAL` when they would lie outside linear memory, `-ESTATE` (before init)",
+  },
+  {
+    name: "dhcpSetHostname", section: "dhcp", firmware: true, params: [["ptr", "usize"], ["len", "i32"]], result: "i32",
+    doc: "the host name sent as option 12 in DISCOVER and REQUEST (RFC 2132 §3.14): `len` bytes at `ptr`, one RFC 1123 label (1-63 letters, digits and hyphens, no hyphen first or last); `len` 0 sends none (the default). 0, `-EINVAL` (a byte outside the label rules, longer than 63, outside memory), `-EALREADY` (the client is running: set it before `dhcpStart`), `-ESTATE` (before init)",
+  },
+  {
+    name: "dhcpSetClientId", section: "dhcp", firmware: true, params: [["ptr", "usize"], ["len", "i32"]], result: "i32",
+    doc: "the client identifier sent as option 61 (RFC 2132 §9.14): `len` (2-64) bytes at `ptr`, sent as given (the first is the type); `len` 0 restores the default, type 1 + the MAC. 0, `-EINVAL` (length, outside memory), `-EALREADY` (running), `-ESTATE` (before init)",
+  },
+  {
+    name: "dhcpSetRequestAddress", section: "dhcp", firmware: true, params: [["addr", "u32"]], result: "i32",
+    doc: "an address the host remembered (e.g. stored at its last boot): the next `dhcpStart` begins in INIT-REBOOT asking for it (RFC 2131 §3.2); 0 forgets it. 0, `-EINVAL` (0/8, loopback, multicast or above), `-EALREADY` (running), `-ESTATE` (before init)",
   },
   // --- DNS stub resolver (assembly/services/dns.ts) ---
   {
@@ -260,7 +272,7 @@ export const functions = [
   // --- SNTP client (assembly/services/sntp.ts) ---
   {
     name: "sntpStart", section: "sntp", params: [["server", "u32"], ["intervalS", "i32"]], result: "i32",
-    doc: "query NTP server `server` (host order) now and then every `intervalS` seconds (16-86400; 0 = 1024). 0, `-EINVAL` (bad server or interval), `-ENOMEM` (no UDP socket free), `-ESTATE` (before init). Restarts a running client",
+    doc: "query NTP server `server` (host order) now and then every `intervalS` seconds (16-86400; 0 = 1024). `server` 0: the NTP servers of the DHCP lease (option 42; the first, the next after each unanswered request, the list read again at every poll). 0, `-EINVAL` (bad server or interval), `-EADDRNOTAVAIL` (server 0 and no NTP server from DHCP), `-ENOMEM` (no UDP socket free), `-ESTATE` (before init). Restarts a running client",
   },
   {
     name: "sntpStop", section: "sntp", params: [], result: "i32",
@@ -494,6 +506,10 @@ export const dhcpInfo = [
   ["xid", "transaction id of the current exchange"],
   ["retries", "retransmissions in the current exchange"],
   ["declines", "DHCPDECLINEs sent (RFC 5227 conflicts) since dhcpStart"],
+  ["ntpCount", "NTP servers in the lease (option 42, at most 3 kept), 0 when not bound"],
+  ["ntp0", "NTP server 0, 0 = none"],
+  ["ntp1", "NTP server 1, 0 = none"],
+  ["ntp2", "NTP server 2, 0 = none"],
 ];
 
 /** The u32 fields sntpInfo(out) writes, in order. NTP time = seconds since 1900 (era-relative, RFC 5905 §6) + 2^-32 fractions. */

@@ -229,7 +229,11 @@ export const enum DhcpInfoField {
   xid = 9, // transaction id of the current exchange
   retries = 10, // retransmissions in the current exchange
   declines = 11, // DHCPDECLINEs sent (RFC 5227 conflicts) since dhcpStart
-  COUNT = 12,
+  ntpCount = 12, // NTP servers in the lease (option 42, at most 3 kept), 0 when not bound
+  ntp0 = 13, // NTP server 0, 0 = none
+  ntp1 = 14, // NTP server 1, 0 = none
+  ntp2 = 15, // NTP server 2, 0 = none
+  COUNT = 16,
 }
 
 /** Store every key's default at `values` (Cfg.COUNT u32 slots). */

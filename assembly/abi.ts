@@ -157,7 +157,19 @@ export {
 } from "./udp";
 
 // The DHCP client (assembly/services/dhcp.ts; documented in docs/abi.md "DHCP client").
-import { dhcpInit, dhcpRun, dhcpDeadline, dhcpStart as startDhcp, dhcpStop as stopDhcp, dhcpInfoWrite } from "./services/dhcp";
+import {
+  dhcpInit, dhcpRun, dhcpDeadline, dhcpStart as startDhcp, dhcpStop as stopDhcp, dhcpInfoWrite,
+  dhcpSetHostname as setHostname, dhcpSetClientId as setClientId, dhcpSetRequestAddress as setRequestAddress,
+} from "./services/dhcp";
+
+/** Option 12 for the next dhcpStart (`len` 0: none); 0, -EINVAL, -EALREADY (running), -ESTATE. */
+export function dhcpSetHostname(ptr: usize, len: i32): i32 { return initialized ? setHostname(ptr, len) : -Err.ESTATE; }
+
+/** Option 61 for the next dhcpStart (`len` 0: type 1 + MAC); 0, -EINVAL, -EALREADY, -ESTATE. */
+export function dhcpSetClientId(ptr: usize, len: i32): i32 { return initialized ? setClientId(ptr, len) : -Err.ESTATE; }
+
+/** The address the next dhcpStart asks for in INIT-REBOOT (0: none); 0, -EINVAL, -EALREADY, -ESTATE. */
+export function dhcpSetRequestAddress(addr: u32): i32 { return initialized ? setRequestAddress(addr) : -Err.ESTATE; }
 
 /** Start the DHCP client (DISCOVER, or INIT-REBOOT with a remembered address). */
 export function dhcpStart(): i32 { return initialized ? startDhcp() : -Err.ESTATE; }

@@ -232,7 +232,7 @@ export const UDP_FROM_NAMES = [
 export type UdpFrom = Record<(typeof UDP_FROM_NAMES)[number], number>;
 /** The u32 fields dhcpInfo writes, in order. */
 export const DHCP_INFO_NAMES = [
-  "state", "address", "prefixLen", "router", "serverId", "leaseSecs", "t1Left", "t2Left", "leaseLeft", "xid", "retries", "declines",
+  "state", "address", "prefixLen", "router", "serverId", "leaseSecs", "t1Left", "t2Left", "leaseLeft", "xid", "retries", "declines", "ntpCount", "ntp0", "ntp1", "ntp2",
 ] as const;
 export type DhcpInfoRaw = Record<(typeof DHCP_INFO_NAMES)[number], number>;
 
@@ -331,12 +331,18 @@ export interface Exports {
   udpClose(h: number): number;
   /** the udpInfo fields (table below), one u32 each, at `out` */
   udpInfo(h: number, out: number): number;
-  /** start the RFC 2131 client on UDP port 68 (takes one of the `UdpSockets`): DISCOVER, or INIT-REBOOT with the address remembered from the last lease. 0, `-EALREADY` (running), `-ENOMEM` (no UDP socket free), `-EADDRINUSE` (port 68 bound), `-ESTATE` (before init) */
+  /** start the RFC 2131 client on UDP port 68 (takes one of the `UdpSockets`): DISCOVER, or INIT-REBOOT (§3.2) with the address remembered from the last lease or set by `dhcpSetRequestAddress` (a NAK or no answer after 4 retransmissions: INIT). 0, `-EALREADY` (running), `-ENOMEM` (no UDP socket free), `-EADDRINUSE` (port 68 bound), `-ESTATE` (before init) */
   dhcpStart(): number;
   /** stop the client and remove the leased address, router and DNS servers; `release` != 0 sends a DHCPRELEASE to the server first (and forgets the address), 0 keeps it for INIT-REBOOT. 0, `-ENOTCONN` (not running), `-ESTATE` (before init) */
   dhcpStop(release: number): number;
   /** the dhcpInfo fields (table below), one u32 each, at `out`; `-EINVAL` when they would lie outside linear memory, `-ESTATE` (before init) */
   dhcpInfo(out: number): number;
+  /** the host name sent as option 12 in DISCOVER and REQUEST (RFC 2132 §3.14): `len` bytes at `ptr`, one RFC 1123 label (1-63 letters, digits and hyphens, no hyphen first or last); `len` 0 sends none (the default). 0, `-EINVAL` (a byte outside the label rules, longer than 63, outside memory), `-EALREADY` (the client is running: set it before `dhcpStart`), `-ESTATE` (before init) */
+  dhcpSetHostname(ptr: number, len: number): number;
+  /** the client identifier sent as option 61 (RFC 2132 §9.14): `len` (2-64) bytes at `ptr`, sent as given (the first is the type); `len` 0 restores the default, type 1 + the MAC. 0, `-EINVAL` (length, outside memory), `-EALREADY` (running), `-ESTATE` (before init) */
+  dhcpSetClientId(ptr: number, len: number): number;
+  /** an address the host remembered (e.g. stored at its last boot): the next `dhcpStart` begins in INIT-REBOOT asking for it (RFC 2131 §3.2); 0 forgets it. 0, `-EINVAL` (0/8, loopback, multicast or above), `-EALREADY` (running), `-ESTATE` (before init) */
+  dhcpSetRequestAddress(addr: number): number;
   /** resolve the dotted name of `nameLen` ASCII bytes at `namePtr` (A records, class IN, recursion desired): a query handle; `DnsDone` follows (at once, from inside this call, on a cache hit). `-EINVAL` (empty name, a label empty or over 63 bytes, over 253 bytes, a byte other than letter/digit/`-`/`_`, or outside memory), `-ENOMEM` (`DnsQueries` in flight, or no UDP socket free), `-EHOSTUNREACH` (no DNS server set), `-ESTATE` (before init) */
   dnsQuery(namePtr: number, nameLen: number): number;
   /** a finished query's answer: the TTL in seconds (u32) at `out`, then up to `max` IPv4 addresses (u32, host order); returns how many addresses (>= 1) and releases the handle. `-EAGAIN` while in flight (the handle stays); the query's error, releasing the handle: `-ENOTFOUND` (NXDOMAIN), `-ENODATA` (no A record), `-ESERVFAIL`, `-EREFUSED`, `-ETRUNCATED` (TC=1: no TCP fallback), `-ETIMEDOUT`; `-EBADF`, `-EINVAL` (`max` < 0 or `out` outside memory) */
@@ -349,7 +355,7 @@ export interface Exports {
   udpJoinGroup(h: number, group: number): number;
   /** leave `group`; the last leave on the interface sends an IGMPv2 Leave Group to 224.0.0.2. `-EINVAL` when not joined. `udpClose` leaves every group of the socket */
   udpLeaveGroup(h: number, group: number): number;
-  /** query NTP server `server` (host order) now and then every `intervalS` seconds (16-86400; 0 = 1024). 0, `-EINVAL` (bad server or interval), `-ENOMEM` (no UDP socket free), `-ESTATE` (before init). Restarts a running client */
+  /** query NTP server `server` (host order) now and then every `intervalS` seconds (16-86400; 0 = 1024). `server` 0: the NTP servers of the DHCP lease (option 42; the first, the next after each unanswered request, the list read again at every poll). 0, `-EINVAL` (bad server or interval), `-EADDRNOTAVAIL` (server 0 and no NTP server from DHCP), `-ENOMEM` (no UDP socket free), `-ESTATE` (before init). Restarts a running client */
   sntpStart(server: number, intervalS: number): number;
   /** stop the client and close its socket (the learned time is kept). 0 */
   sntpStop(): number;
@@ -404,6 +410,9 @@ export const EXPORT_NAMES = [
   "dhcpStart",
   "dhcpStop",
   "dhcpInfo",
+  "dhcpSetHostname",
+  "dhcpSetClientId",
+  "dhcpSetRequestAddress",
   "dnsQuery",
   "dnsResult",
   "dnsCancel",

@@ -4,8 +4,9 @@
 import { closeSync, openSync, writeSync } from "node:fs";
 import { EventKind } from "./abi.js";
 import { createStack, NetStack } from "./net.js";
+import type { DhcpLease } from "./dhcp.js";
 import { discardServer, echoServer, httpGet, httpServer, parseHttpUrl, udpEchoServer } from "./services.js";
-import { ipToU32, parseMac } from "./stack.js";
+import { ipToU32, parseMac, u32ToIp } from "./stack.js";
 
 export interface NetCliIo {
   out(line: string): void;
@@ -23,7 +24,8 @@ class UsageError extends Error {}
 const COMMON_HELP = [
   "  --tap NAME           TAP device (created if missing; needs root and /dev/net/tun)",
   "  --ip A.B.C.D/LEN     our IPv4 address and prefix length",
-  "  --dhcp               take the address, router and DNS servers by DHCP instead of --ip",
+  "  --dhcp               take the address, router, DNS and NTP servers by DHCP instead of --ip",
+  "  --hostname NAME      with --dhcp: our host name for the server (option 12; letters, digits, -)",
   "  --gw ADDR            default gateway (with --ip)",
   "  --dns ADDR           DNS server (with --ip; repeatable, up to 3)",
   "  --mac MAC            our MAC address (default 02:00:00:00:00:02)",
@@ -45,8 +47,8 @@ export function upUsage(): string {
     "usage: wasm-tcpip up --tap NAME (--ip A.B.C.D/LEN | --dhcp) [options]",
     "",
     "Bring our stack up on a TAP device and serve until SIGINT/SIGTERM, then close",
-    "connections gracefully and flush the pcap. With --dhcp the lease is printed when",
-    "bound (and again on each renewal).",
+    "connections gracefully and flush the pcap. With --dhcp the lease (address, router,",
+    "DNS and NTP servers) is printed when bound, again on each renewal, and its loss.",
     "",
     "services:",
     "  --echo PORT          RFC 862 echo on TCP (half-close aware) and UDP",
@@ -88,12 +90,12 @@ export function resolveUsage(): string {
 
 export function timeUsage(): string {
   return [
-    "usage: wasm-tcpip time SERVER --tap NAME (--ip A.B.C.D/LEN | --dhcp) [options]",
+    "usage: wasm-tcpip time [SERVER] --tap NAME (--ip A.B.C.D/LEN | --dhcp) [options]",
     "",
     "Ask the NTP server SERVER (an IPv4 address) for the time with our stack's SNTP client",
     "(RFC 4330) and print the server's UTC time (ISO 8601) and its offset from this",
-    "machine's clock in ms. SERVER is required: the core does not take NTP servers from",
-    "DHCP (option 42) yet. A timeout: one line on stderr, exit 1.",
+    "machine's clock in ms. Without SERVER (needs --dhcp) the NTP servers of the DHCP",
+    "lease (option 42) are asked. A timeout: one line on stderr, exit 1.",
     "",
     "options:",
     "  --timeout S          give up after S seconds, DHCP included (default 20)",
@@ -104,7 +106,7 @@ export function timeUsage(): string {
 type Cmd = "up" | "get" | "resolve" | "time";
 
 interface NetArgs {
-  dhcp: boolean; dns: string[]; name?: string; server?: string;
+  dhcp: boolean; dns: string[]; name?: string; server?: string; hostname?: string;
   tap?: string; ip?: string; gw?: string; mac?: string; pcap?: string;
   echo?: number; discard?: number; http?: number; output?: string; url?: string; timeout: number;
   sndBuf: number; rcvBuf: number;
@@ -147,6 +149,10 @@ function parseArgs(cmd: Cmd, args: string[]): NetArgs {
     } else if (flag === "--dhcp") {
       if (inline !== undefined) throw new UsageError("--dhcp takes no value");
       out.dhcp = true;
+    } else if (flag === "--hostname") {
+      const v = value();
+      if (!/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/.test(v)) throw new UsageError(`--hostname wants 1-63 letters, digits and inner hyphens, got ${v}`);
+      out.hostname = v;
     } else if (flag === "--dns") {
       const v = value();
       try { ipToU32(v); } catch { throw new UsageError(`--dns wants an IPv4 address, got ${v}`); }
@@ -180,9 +186,10 @@ function parseArgs(cmd: Cmd, args: string[]): NetArgs {
     } else throw new UsageError(`unexpected argument ${a} (see wasm-tcpip ${cmd} --help)`);
   }
   if (cmd === "resolve" && out.name === undefined) throw new UsageError("resolve needs a NAME");
-  if (cmd === "time" && out.server === undefined) {
-    throw new UsageError("time needs a SERVER (an IPv4 address): NTP servers from DHCP (option 42) are not supported yet");
+  if (cmd === "time" && out.server === undefined && out.ip) {
+    throw new UsageError("time with --ip needs a SERVER (an IPv4 address); without one, --dhcp's NTP servers are used");
   }
+  if (out.hostname !== undefined && !out.dhcp) throw new UsageError("--hostname goes with --dhcp");
   if (!out.tap) throw new UsageError(`${cmd} needs --tap NAME`);
   if (out.dhcp && out.ip) throw new UsageError("--ip and --dhcp exclude each other");
   if (out.dhcp && (out.gw || out.dns.length)) throw new UsageError("--gw and --dns go with --ip (DHCP gives the router and DNS servers)");
@@ -197,7 +204,7 @@ function parseArgs(cmd: Cmd, args: string[]): NetArgs {
 
 function openStack(a: NetArgs): NetStack {
   return createStack({
-    ip: a.dhcp ? "dhcp" : a.ip!, gateway: a.gw, mac: a.mac, pcap: a.pcap, sndBuf: a.sndBuf, rcvBuf: a.rcvBuf,
+    ...(a.dhcp ? { dhcp: a.hostname !== undefined ? { hostname: a.hostname } : true } : { ip: a.ip! }), gateway: a.gw, mac: a.mac, pcap: a.pcap, sndBuf: a.sndBuf, rcvBuf: a.rcvBuf,
     link: {
       type: "tap", name: a.tap!, loss: a.loss, delayMs: a.delay, jitterMs: a.jitter, reorder: a.reorder,
       duplicate: a.duplicate, seed: a.seed,
@@ -205,12 +212,11 @@ function openStack(a: NetArgs): NetStack {
   });
 }
 
-/** The lease as one line (dhcpInfo + the interface's DNS servers). */
-function leaseLine(net: NetStack): string {
-  const d = net.dhcpInfo();
-  const ifc = net.stack.ifaceInfo();
-  return `lease: ${d.address}/${d.prefixLen} router ${d.router ?? "none"} dns ${ifc.dns.length ? ifc.dns.join(",") : "none"} ` +
-    `lease ${d.leaseSecs} s server ${d.serverId ?? "?"}`;
+/** The lease as one line. */
+function leaseLine(l: DhcpLease): string {
+  const list = (x: string[]) => (x.length ? x.join(",") : "none");
+  return `lease: ${l.address}/${l.prefix} router ${l.router ?? "none"} dns ${list(l.dns)} lease ${l.leaseSeconds} s ` +
+    `server ${l.serverId ?? "?"} ntp ${list(l.ntp)}`;
 }
 
 /** Resolves true when the DHCP client is BOUND, false after `ms` or when `stop` settles first. */
@@ -289,6 +295,8 @@ async function resolve(net: NetStack, a: NetArgs, deadline: number, io: NetCliIo
 }
 
 async function time(net: NetStack, a: NetArgs, deadline: number, io: NetCliIo): Promise<number> {
+  const target = a.server ?? net.dhcpLease?.ntp[0]; // without SERVER: the lease's first NTP server
+  if (target === undefined) { io.err("error: the DHCP lease names no NTP server (option 42): give a SERVER"); net.close(); return 1; }
   // Resolve the server's (or router's) MAC first with one ping (up to 1 s; no reply is fine):
   // the first request's transmit time would otherwise include the ARP exchange, and that
   // asymmetry shows up as half of it in the offset.
@@ -296,22 +304,22 @@ async function time(net: NetStack, a: NetArgs, deadline: number, io: NetCliIo): 
     const t = setTimeout(fin, Math.min(1000, Math.max(0, deadline - Date.now())));
     const off = net.stack.onEvents((_h, kind) => { if (kind === EventKind.EchoReply) fin(); });
     function fin() { clearTimeout(t); off(); res(); }
-    if (net.stack.ping(a.server!, 1) !== 0) fin();
+    if (net.stack.ping(target, 1) !== 0) fin();
   });
-  const r = net.stack.sntpStart(a.server!, 0);
-  if (r !== 0) { io.err(`error: sntpStart ${a.server}: error ${r}`); net.close(); return 1; }
+  const r = net.stack.sntpStart(a.server ?? null, 0); // null: the core takes the lease's NTP servers in turn
+  if (r !== 0) { io.err(`error: sntpStart ${target}: error ${r}`); net.close(); return 1; }
   try {
     for (;;) {
       net.stack.poll(); // sntpInfo's time is the core's clock as of its latest poll: make that now
       const info = net.stack.sntpInfo();
       if (info.synced && info.time) {
         const offset = info.time.getTime() - Date.now();
-        io.out(`${new Date(Date.now() + offset).toISOString()} server ${a.server} stratum ${info.stratum} ` +
+        io.out(`${new Date(Date.now() + offset).toISOString()} server ${u32ToIp(info.server)} stratum ${info.stratum} ` +
           `offset ${offset >= 0 ? "+" : ""}${offset.toFixed(0)} ms delay ${(info.delayUs / 1000).toFixed(1)} ms`);
         return 0;
       }
-      if (info.stateName === "denied") { io.err(`error: ${a.server} refused us (kiss code ${info.kissCode || "?"})`); return 1; }
-      if (Date.now() >= deadline) { io.err(`error: no NTP reply from ${a.server} within ${a.timeout} s`); return 1; }
+      if (info.stateName === "denied") { io.err(`error: ${u32ToIp(info.server)} refused us (kiss code ${info.kissCode || "?"})`); return 1; }
+      if (Date.now() >= deadline) { io.err(`error: no NTP reply from ${a.server ?? `the DHCP NTP servers (${net.dhcpLease?.ntp.join(", ")})`} within ${a.timeout} s`); return 1; }
       await new Promise((res) => setTimeout(res, 10));
     }
   } finally {
@@ -346,12 +354,10 @@ async function up(net: NetStack, a: NetArgs, io: NetCliIo): Promise<number> {
   if (a.dhcp) {
     io.out("waiting for a DHCP lease");
     if (await waitBound(net, 2 ** 31 - 1, stop)) {
-      io.out(leaseLine(net));
-      let was = "BOUND";
-      net.on("dhcp", (state: string) => { // renewals, rebinding, a lost lease
-        if (state === "BOUND" && was !== "BOUND") io.out(leaseLine(net));
-        else if (state === "INIT" || state === "STOPPED") io.out(`lease lost (DHCP ${state})`);
-        was = state;
+      io.out(leaseLine(net.dhcpLease!));
+      net.on("dhcp", (event: string, lease?: DhcpLease) => { // renewals, a new lease, a lost lease
+        if (event === "renewed" || event === "bound") io.out(leaseLine(lease!));
+        else if (event === "lost") io.out(`lease lost: ${lease!.address} (expired or refused)`);
       });
     } else io.out("stopped before a lease");
   }

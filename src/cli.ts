@@ -30,7 +30,7 @@ export function usage(): string {
     "  up                   our stack on a TAP device serving echo/discard/HTTP (wasm-tcpip up --help)",
     "  get URL              download over HTTP/1.1 through our stack on a TAP (wasm-tcpip get --help)",
     "  resolve NAME         DNS lookup through our stack on a TAP (wasm-tcpip resolve --help)",
-    "  time SERVER          SNTP query through our stack on a TAP (wasm-tcpip time --help)",
+    "  time [SERVER]        SNTP query through our stack on a TAP (wasm-tcpip time --help)",
     "",
     "options (demo):",
     "  --scenario NAME      run a named scenario instead of the ping demo",

@@ -12,4 +12,6 @@ export type { CreateStackOptions, ConnectOptions, ServerOptions, ListenOptions, 
 export { Socket as DgramSocket, createSocket } from "./dgram.js";
 export type { RemoteInfo, AddressInfo as DgramAddressInfo, SocketOptions as DgramSocketOptions } from "./dgram.js";
 export { Lookup, lookupError } from "./lookup.js";
+export type { DhcpLease, DhcpLeaseEvent, DhcpOptions } from "./dhcp.js";
+export type { SntpResult, SntpQueryOptions } from "./sntp.js";
 export type { LookupOptions, LookupAddress, LookupOneCallback, LookupAllCallback } from "./lookup.js";

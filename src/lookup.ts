@@ -50,6 +50,18 @@ export class Lookup {
     this.start({ hostname, done });
   }
 
+  /** node:dns/promises resolve4: errors carry node's codes and syscall "queryA". */
+  resolve4Async(hostname: string): Promise<string[]> {
+    return new Promise((resolve, reject) => {
+      this.resolve4(hostname, (err, addrs) => {
+        if (!err) { resolve(addrs); return; }
+        err.syscall = "queryA";
+        err.message = `queryA ${err.code} ${hostname}`;
+        reject(err);
+      });
+    });
+  }
+
   private start(p: Pending): void {
     const q = this.stack.dnsQuery(p.hostname);
     if (q === -Err.ENOMEM && this.inflight.size > 0) { this.waiting.push(p); return; } // a slot frees later

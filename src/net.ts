@@ -29,6 +29,8 @@ import { Link, Sim } from "./links/emulated.js";
 import { TapLink, TapLinkOptions } from "./links/tap.js";
 import { PcapWriter } from "./pcap.js";
 import { Lookup, type LookupAddress, type LookupAllCallback, type LookupOneCallback, type LookupOptions } from "./lookup.js";
+import { configureDhcp, DhcpTracker, type DhcpLease, type DhcpOptions } from "./dhcp.js";
+import { SntpQueries, type SntpQueryOptions, type SntpResult } from "./sntp.js";
 import { createSocket as createDgramSocket, Socket as DgramSocket, type RemoteInfo, type SocketOptions as DgramOptions, type UdpSocketInfo } from "./dgram.js";
 
 /** u32 fields per row of tcpTimeWaitList: local port, remote IPv4, remote port, ms left. */
@@ -55,10 +57,15 @@ export type TapDriver = { type: "tap" } & (
 
 export interface CreateStackOptions {
   /**
-   * "198.51.100.2/24" or "198.51.100.2" (then `prefix`, default 24), or "dhcp": start without an
-   * address and run the core's DHCP client (RFC 2131); 'address' events follow the lease.
+   * "198.51.100.2/24" or "198.51.100.2" (then `prefix`, default 24); "dhcp" is the same as `dhcp: true`.
    */
-  ip: string;
+  ip?: string;
+  /**
+   * Start without an address and run the core's DHCP client (RFC 2131), optionally with a host
+   * name, client identifier and an address remembered from an earlier boot (src/dhcp.ts).
+   * 'dhcp' events ("bound" | "renewed" | "lost", lease) and 'address' events follow the lease.
+   */
+  dhcp?: boolean | DhcpOptions;
   prefix?: number;
   /** Default 02:00:00:00:00:02. */
   mac?: string;
@@ -208,6 +215,8 @@ export class NetStack extends EventEmitter {
   readonly stack: Stack;
   /** @internal The DNS lookups (src/lookup.ts). */
   readonly resolver: Lookup;
+  private readonly dhcpTracker: DhcpTracker;
+  private readonly sntpQueries: SntpQueries;
   /** Our IPv4 address ("0.0.0.0" when none); follows setIpv4/clearIpv4 (an 'address' event tells). */
   address: string;
   prefix: number;
@@ -253,11 +262,14 @@ export class NetStack extends EventEmitter {
 
   constructor(opts: CreateStackOptions) {
     super();
-    const dhcp = opts.ip === "dhcp";
-    const [ipPart, lenPart] = dhcp ? ["0.0.0.0", "0"] : opts.ip.split("/");
+    if (opts.dhcp && opts.ip !== undefined && opts.ip !== "dhcp") throw new Error("createStack: give either ip or dhcp, not both");
+    const dhcpOpts: DhcpOptions | null = opts.dhcp ? (opts.dhcp === true ? {} : opts.dhcp) : opts.ip === "dhcp" ? {} : null;
+    const dhcp = dhcpOpts !== null;
+    if (!dhcp && opts.ip === undefined) throw new Error("createStack: needs ip (\"a.b.c.d/len\") or dhcp");
+    const [ipPart, lenPart] = dhcp ? ["0.0.0.0", "0"] : opts.ip!.split("/");
     ipToU32(ipPart); // validates
     const prefix = lenPart !== undefined ? Number(lenPart) : (opts.prefix ?? 24);
-    if (!Number.isInteger(prefix) || prefix < 0 || prefix > 32) throw new Error(`bad prefix length in ${opts.ip}`);
+    if (!Number.isInteger(prefix) || prefix < 0 || prefix > 32) throw new Error(`bad prefix length in ${opts.ip ?? ""}`);
     this.address = ipPart;
     this.prefix = prefix;
     this.sndBuf = opts.sndBuf ?? 128 * 1024;
@@ -292,11 +304,15 @@ export class NetStack extends EventEmitter {
     this.stack.onEvents((h, kind, arg) => this.onEvent(h, kind, arg));
     this.stack.init();
     this.resolver = new Lookup(this.stack, () => this.wake());
+    this.dhcpTracker = new DhcpTracker(this.stack);
+    this.sntpQueries = new SntpQueries(this.stack, (t, fn) => this.timerAt(t, fn), (c, sys, addr) => netError(c, sys, addr));
     this.ex = this.stack.exports;
     this.io = this.ex.ioBuffer();
     this.ioLen = config.IoBuf ?? 65536; // the core's default I/O region size
     if (this.io === 0) throw new Error("the core has no I/O region (Cfg.IoBuf = 0)");
-    if (dhcp) {
+    if (dhcpOpts) {
+      const bad = configureDhcp(this.stack, dhcpOpts);
+      if (bad) throw netError(codeOf(-bad[1]), bad[0]);
       const r = this.stack.dhcpStart();
       if (r !== 0) throw netError(codeOf(-r), "dhcpStart");
     }
@@ -308,8 +324,20 @@ export class NetStack extends EventEmitter {
     if (r !== 0) throw netError(codeOf(-r), "dhcpStop");
   }
 
-  /** The DHCP client's state (docs/abi.md "DHCP client"); see also the 'dhcp' event (state name). */
+  /** The DHCP client's state (docs/abi.md "DHCP client"); see also the 'dhcp' events. */
   dhcpInfo(): ReturnType<Stack["dhcpInfo"]> { return this.stack.dhcpInfo(); }
+
+  /** The current DHCP lease (as in 'dhcp' events), null when none. */
+  get dhcpLease(): DhcpLease | null { return this.dhcpTracker.lease; }
+
+  /**
+   * One SNTP exchange (RFC 4330) with `server`, or without it with the DHCP lease's NTP servers
+   * (option 42; EADDRNOTAVAIL when there are none). Rejects with ETIMEDOUT after `timeoutMs`.
+   */
+  sntp(server?: string, opts?: SntpQueryOptions): Promise<SntpResult> { return this.sntpQueries.query(server, opts); }
+
+  /** node:dns/promises resolve4: the A records of `hostname` (errors ENOTFOUND, ENODATA, ESERVFAIL, ETIMEOUT, EREFUSED...). */
+  resolve4(hostname: string): Promise<string[]> { return this.resolver.resolve4Async(hostname); }
 
   /** Current time on the stack's clock (ms). */
   now(): number { return this.stack.clock.now(); }
@@ -534,9 +562,14 @@ export class NetStack extends EventEmitter {
     if (kind === EventKind.EchoReply) return;
     if (kind === EventKind.DhcpState) {
       const name = DHCP_STATE_NAMES[arg] ?? String(arg);
-      queueMicrotask(() => this.emit("dhcp", name));
+      const lease = this.dhcpTracker.onState(arg); // reads the lease now, as the core has it at this state
+      queueMicrotask(() => {
+        this.emit("dhcp", name);
+        if (lease) this.emit("dhcp", lease[0], lease[1]);
+      });
       return;
     }
+    if (kind === EventKind.SntpSync) { queueMicrotask(() => this.sntpQueries.synced()); return; }
     if (kind === EventKind.DnsDone) { this.resolver.done(h); return; }
     if (kind === EventKind.AddressChanged) {
       const info = this.stack.ifaceInfo();

@@ -469,9 +469,9 @@ export class Stack {
 
   // --- SNTP client (docs/abi.md "SNTP client") ---
 
-  /** Query NTP server `server` now and every `intervalS` seconds (0 = 1024); 0 or a negative Err. */
-  sntpStart(server: string, intervalS = 0): number {
-    const r = this.exports.sntpStart(ipToU32(server), intervalS);
+  /** Query NTP server `server` (null: the DHCP lease's NTP servers) now and every `intervalS` seconds (0 = 1024); 0 or a negative Err. */
+  sntpStart(server: string | null, intervalS = 0): number {
+    const r = this.exports.sntpStart(server === null ? 0 : ipToU32(server), intervalS);
     this.wake();
     return r;
   }
@@ -565,6 +565,29 @@ export class Stack {
   /** Start the DHCP client (docs/abi.md "DHCP client"); 0 or a negative Err. */
   dhcpStart(): number { const r = this.exports.dhcpStart(); this.wake(); return r; }
 
+  /** Option 12 for the next dhcpStart ("" = none); 0 or a negative Err (-EINVAL: not a 1-63 byte RFC 1123 label). */
+  dhcpSetHostname(name: string): number {
+    const b = Buffer.from(name, "utf8");
+    if (b.length > 255) return -Err.EINVAL;
+    return this.exports.dhcpSetHostname(this.putIo(b), b.length);
+  }
+
+  /** Option 61 for the next dhcpStart, sent as given (empty = the default: type 1 + the MAC); 0 or a negative Err. */
+  dhcpSetClientId(id: Uint8Array): number {
+    if (id.length > 255) return -Err.EINVAL;
+    return this.exports.dhcpSetClientId(this.putIo(id), id.length);
+  }
+
+  /** The address the next dhcpStart asks for first (RFC 2131 §3.2 INIT-REBOOT); null forgets it. */
+  dhcpSetRequestAddress(ip: string | null): number { return this.exports.dhcpSetRequestAddress(ip === null ? 0 : ipToU32(ip)); }
+
+  /** Copy `b` into the I/O region; its address. */
+  private putIo(b: Uint8Array): number {
+    const io = this.ioRegion();
+    new Uint8Array(this.memory.buffer, io, b.length).set(b);
+    return io;
+  }
+
   /** Stop the DHCP client and remove the leased address; `release` sends a DHCPRELEASE first. */
   dhcpStop(release = true): number { const r = this.exports.dhcpStop(release ? 1 : 0); this.wake(); return r; }
 
@@ -574,10 +597,15 @@ export class Stack {
   /** dhcpInfo decoded: the state's name and dotted addresses (null = none). */
   dhcpInfo(): Omit<DhcpInfoRaw, "state" | "address" | "router" | "serverId"> & {
     state: string; address: string | null; router: string | null; serverId: string | null;
+    /** The lease's NTP servers (option 42). */
+    ntp: string[];
   } {
     const r = this.dhcpInfoRaw();
     const ip = (v: number) => (v === 0 ? null : u32ToIp(v));
-    return { ...r, state: DHCP_STATE_NAMES[r.state] ?? String(r.state), address: ip(r.address), router: ip(r.router), serverId: ip(r.serverId) };
+    return {
+      ...r, state: DHCP_STATE_NAMES[r.state] ?? String(r.state), address: ip(r.address), router: ip(r.router), serverId: ip(r.serverId),
+      ntp: [r.ntp0, r.ntp1, r.ntp2].slice(0, r.ntpCount).map(u32ToIp),
+    };
   }
 
   /** Counter names, in order. */

@@ -19,7 +19,7 @@ describe("CLI up/get: usage", () => {
     expect(r.out).toMatch(/^\s+up\s/m);
     expect(r.out).toMatch(/^\s+get URL\s/m);
     expect(r.out).toMatch(/^\s+resolve NAME\s/m);
-    expect(r.out).toMatch(/^\s+time SERVER\s/m);
+    expect(r.out).toMatch(/^\s+time \[SERVER\]\s/m);
   });
 
   for (const cmd of ["up", "get", "resolve", "time"]) {
@@ -34,7 +34,8 @@ describe("CLI up/get: usage", () => {
       if (cmd === "up") for (const f of ["--echo PORT", "--discard PORT", "--http PORT"]) expect(r.out).toContain(f);
       else if (cmd === "get") expect(r.out).toContain("-o, --output FILE");
       else expect(r.out).toContain("--timeout S");
-      if (cmd === "time") expect(r.out).toMatch(/DHCP\s+\(option 42\) yet/);
+      if (cmd === "time") expect(r.out).toMatch(/Without SERVER \(needs --dhcp\) the NTP servers of the DHCP\s+lease \(option 42\)/);
+      expect(r.out).toContain("--hostname NAME");
     });
   }
 
@@ -49,7 +50,11 @@ describe("CLI up/get: usage", () => {
     [["resolve", "--tap", "wt0", "--dhcp"], /resolve needs a NAME/],
     [["resolve", "device.test", "--tap", "wt0", "--ip", "198.51.100.2/24"], /resolve with --ip needs --dns/],
     [["resolve", "a.test", "b.test", "--tap", "wt0", "--dhcp"], /unexpected argument b\.test/],
-    [["time", "--tap", "wt0", "--dhcp"], /time needs a SERVER .*option 42/],
+    [["time", "--tap", "wt0", "--ip", "198.51.100.2/24"], /time with --ip needs a SERVER/],
+    [["up", "--tap", "wt0", "--dhcp", "--hostname", "bad_name"], /--hostname wants 1-63 letters, digits and inner hyphens/],
+    [["up", "--tap", "wt0", "--dhcp", "--hostname", "-lead"], /--hostname wants/],
+    [["up", "--tap", "wt0", "--dhcp", "--hostname", "a".repeat(64)], /--hostname wants/],
+    [["up", "--tap", "wt0", "--ip", "198.51.100.2/24", "--hostname", "node"], /--hostname goes with --dhcp/],
     [["time", "ntp.test", "--tap", "wt0", "--dhcp"], /time wants the server as an IPv4 address/],
     [["time", "198.51.100.1", "--tap", "wt0", "--dhcp", "--http", "80"], /unknown option --http for time/],
     [["up", "--tap", "wt0", "--ip", "198.51.100.2"], /--ip wants A\.B\.C\.D\/LEN/],

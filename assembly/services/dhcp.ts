@@ -9,6 +9,10 @@
 //   a remembered address: INIT-REBOOT -> REBOOTING -(ACK)-> CHECKING;  NAK anywhere -> INIT
 //   CHECKING -(conflict)-> DECLINE, INIT (10 s, RFC 2131 §3.1.5);  dhcpStop -> STOPPED (RELEASE)
 //
+// Before dhcpStart the host may set a host name (option 12), a client identifier (option 61,
+// default type 1 + the MAC) and an address remembered from an earlier boot (INIT-REBOOT, §3.2).
+// Option 42's NTP servers go to services/ntplist.ts, where the SNTP client finds them.
+//
 // Times are netNow (u32 ms, wrap-safe). The lease clock is a u64 of elapsed ms advanced by
 // the u32 deltas between runs, so leases up to 2^32-1 s never overflow; the deadline returned
 // to poll is capped at 2^30 ms so a host polls well within the u32 wrap.
@@ -24,11 +28,13 @@ import {
   ifaceSetIpv4, ifaceClearIpv4, ifaceSetDns, ifaceAcdWatch, ifaceAcdConflicts, ifaceArpProbe, ifaceArpAnnounce, arpLookup,
 } from "../iface";
 import { randomU32 } from "../tcp/isn"; // the stack's keyed PRNG (SipHash over the host's entropy)
+import { validRange } from "../pool";
+import { ntpListSet } from "./ntplist";
 import {
   dhcpParse, dhcpOpts, dhcpEmit, dhcpOp, dhcpXid, dhcpHtype, dhcpHlen, dhcpChaddr, dhcpYiaddr,
-  optU16, optU32, optEnd, BOOTREPLY, HTYPE_ETHERNET, FLAG_BROADCAST,
+  optU16, optU32, optEnd, optBytes, BOOTREPLY, HTYPE_ETHERNET, FLAG_BROADCAST,
   DHCPDISCOVER, DHCPOFFER, DHCPREQUEST, DHCPDECLINE, DHCPACK, DHCPNAK, DHCPRELEASE,
-  OPT_REQUESTED_IP, OPT_SERVER_ID, OPT_PARAM_LIST, OPT_MAX_MSG_SIZE, OPT_CLIENT_ID, DHCP_FIXED,
+  OPT_REQUESTED_IP, OPT_SERVER_ID, OPT_PARAM_LIST, OPT_MAX_MSG_SIZE, OPT_CLIENT_ID, OPT_HOSTNAME, DHCP_FIXED,
 } from "../wire/dhcp";
 
 export const DHCP_STOPPED: i32 = 0;
@@ -71,15 +77,27 @@ const MAX_WAIT_MS: u64 = 0x40000000;
 const INFINITE: u32 = 0xffffffff;
 /** Receive buffer: DHCP messages up to this many bytes (longer ones are dropped, dhcp_truncated). */
 const RX_CAP: i32 = 1024;
-const TX_CAP: i32 = 320;
+/** 240 + type 3 + client id 2+64 + options 50, 54 (6 each) + 57 (4) + 55 (10) + host name 2+63 + END. */
+const TX_CAP: i32 = 416;
+/** RFC 1123 §2.1 label: 1..63 letters, digits and hyphens. */
+export const HOSTNAME_MAX: i32 = 63;
+/** RFC 2132 §9.14: at least 2 octets; our bound 64 (a type octet + a DUID or a MAC fits). */
+export const CLIENT_ID_MIN: i32 = 2;
+export const CLIENT_ID_MAX: i32 = 64;
 
 let sock: i32 = 0;
 let state: i32 = DHCP_STOPPED;
 let rxBuf: usize = 0;
 let txBuf: usize = 0;
 const fromOut: usize = memory.data(12, 4);
-/** Option 55, the parameter request list: subnet mask, router, DNS, domain name, lease, T1, T2. */
-const PARAM_LIST: usize = memory.data<u8>([OPT_PARAM_LIST, 7, 1, 3, 6, 15, 51, 58, 59]);
+/** Option 55, the parameter request list: subnet mask, router, DNS, domain name, NTP servers, lease, T1, T2. */
+const PARAM_LIST_LEN: i32 = 10;
+const PARAM_LIST: usize = memory.data<u8>([OPT_PARAM_LIST, 8, 1, 3, 6, 15, 42, 51, 58, 59]);
+/** The host's option 12 and option 61 values (set before dhcpStart; length 0 = none / the default). */
+const hostName: usize = memory.data(HOSTNAME_MAX, 1);
+let hostNameLen: i32 = 0;
+const clientId: usize = memory.data(CLIENT_ID_MAX, 1);
+let clientIdLen: i32 = 0;
 let mac: u64 = 0;
 
 let xid: u32 = 0;
@@ -97,6 +115,7 @@ let remembered: u32 = 0;  // INIT-REBOOT address (kept across dhcpStop(0))
 let prefix: i32 = 0;
 let router: u32 = 0;
 let dns0: u32 = 0; let dns1: u32 = 0; let dns2: u32 = 0;
+let ntpN: i32 = 0; let ntp0: u32 = 0; let ntp1: u32 = 0; let ntp2: u32 = 0;
 let leaseS: u32 = 0;
 let t1Ms: u64 = 0; let t2Ms: u64 = 0; let leaseMs: u64 = 0;
 let elapsed: u64 = 0;     // ms since the lease began
@@ -144,19 +163,24 @@ function send(type: u8, ciaddr: u32, reqIp: u32, sid: u32, dst: u32): void {
   // DECLINE and RELEASE carry secs 0 (Table 5)
   let at = dhcpEmit(p, type, xid, type == DHCPDECLINE || type == DHCPRELEASE ? 0 : <u16>secs,
     bcastFlag ? FLAG_BROADCAST : 0, ciaddr, mac);
-  // client identifier 61: hardware type 1 + the MAC (RFC 2132 §9.14)
-  let q = p + <usize>at;
-  store<u8>(q, OPT_CLIENT_ID); store<u8>(q, 7, 1); store<u8>(q, HTYPE_ETHERNET, 2);
-  for (let i = 0; i < 6; i++) store<u8>(q + <usize>(3 + i), <u8>(mac >> (40 - 8 * <u64>i)));
-  at += 9;
+  // client identifier 61: the host's, or hardware type 1 + the MAC (RFC 2132 §9.14)
+  if (clientIdLen > 0) at = optBytes(p, at, OPT_CLIENT_ID, clientId, clientIdLen);
+  else {
+    let q = p + <usize>at;
+    store<u8>(q, OPT_CLIENT_ID); store<u8>(q, 7, 1); store<u8>(q, HTYPE_ETHERNET, 2);
+    for (let i = 0; i < 6; i++) store<u8>(q + <usize>(3 + i), <u8>(mac >> (40 - 8 * <u64>i)));
+    at += 9;
+  }
   if (reqIp != 0) at = optU32(p, at, OPT_REQUESTED_IP, reqIp);
   if (sid != 0) at = optU32(p, at, OPT_SERVER_ID, sid);
   if (type == DHCPDISCOVER || type == DHCPREQUEST) {
     let mx = RX_CAP + 28;
     if (mx > ipMtu) mx = ipMtu;
     at = optU16(p, at, OPT_MAX_MSG_SIZE, <u16>mx);
-    memory.copy(p + <usize>at, PARAM_LIST, 9);
-    at += 9;
+    memory.copy(p + <usize>at, PARAM_LIST, <usize>PARAM_LIST_LEN);
+    at += PARAM_LIST_LEN;
+    // RFC 2132 §3.14 host name, in DISCOVER and REQUEST (so a server can register it in DNS)
+    if (hostNameLen > 0) at = optBytes(p, at, OPT_HOSTNAME, hostName, hostNameLen);
   }
   let n = optEnd(p, at);
   if (udpSendTo(sock, dst, DHCP_SERVER_PORT, p, n) > 0) count(Stat.DhcpTx);
@@ -196,6 +220,7 @@ function dropAddress(): void {
   if (haveAddr) {
     ifaceClearIpv4();
     ifaceSetDns(0, 0); ifaceSetDns(1, 0); ifaceSetDns(2, 0);
+    ntpListSet(0, 0, 0, 0);
     haveAddr = false;
   }
   ifaceAcdWatch(0);
@@ -222,6 +247,7 @@ function takeLease(addr: u32): bool {
   prefix = prefixOf(o.mask, o.hasMask, addr);
   router = o.router;
   dns0 = o.dns0; dns1 = o.dns1; dns2 = o.dns2;
+  ntpN = <i32>o.ntpCount; ntp0 = o.ntp0; ntp1 = o.ntp1; ntp2 = o.ntp2;
   leaseS = o.lease;
   leaseMs = <u64>o.lease * 1000;
   // RFC 2131 §4.4.5: T1 0.5 and T2 0.875 of the lease unless the server says, T1 <= T2 <= lease
@@ -249,6 +275,7 @@ function bind(): void {
   if (r < 0 && router != 0) { router = 0; r = ifaceSetIpv4(offered, prefix, 0); }
   if (r < 0) { count(Stat.DhcpBadOffer); decline(); return; }
   ifaceSetDns(0, dns0); ifaceSetDns(1, dns1); ifaceSetDns(2, dns2);
+  ntpListSet(ntpN, ntp0, ntp1, ntp2);
   haveAddr = true;
   remembered = offered;
   setState(DHCP_BOUND);
@@ -390,6 +417,7 @@ function receive(n: i32): void {
       if (y != old) { bind(); return; } // a different address: the old one's connections end
       ifaceSetIpv4(offered, prefix, router);
       ifaceSetDns(0, dns0); ifaceSetDns(1, dns1); ifaceSetDns(2, dns2);
+      ntpListSet(ntpN, ntp0, ntp1, ntp2);
       setState(DHCP_BOUND);
     } else {
       count(Stat.DhcpUnexpected);
@@ -441,6 +469,47 @@ export function dhcpDeadline(): i32 {
 }
 
 // --- the ABI calls ---
+
+/** An address a host may lease: not 0/8, loopback, multicast, reserved or broadcast. */
+function usable(a: u32): bool { return a != 0 && (a >> 24) != 0 && (a >> 24) != 127 && a < 0xe0000000; }
+
+/**
+ * Option 12 (RFC 2132 §3.14): `len` bytes at `ptr`, an RFC 1123 label (1..63 letters, digits,
+ * hyphens, not starting or ending with a hyphen); len 0 removes it. 0, -EINVAL, -EALREADY (running).
+ */
+export function dhcpSetHostname(ptr: usize, len: i32): i32 {
+  if (state != DHCP_STOPPED) return -Err.EALREADY;
+  if (len < 0 || len > HOSTNAME_MAX || !validRange(ptr, len)) return -Err.EINVAL;
+  for (let i = 0; i < len; i++) {
+    let c = <u32>load<u8>(ptr + <usize>i);
+    let alnum = (c - 0x30 < 10) || ((c | 0x20) - 0x61 < 26);
+    if (!alnum && !(c == 0x2d && i != 0 && i != len - 1)) return -Err.EINVAL;
+  }
+  memory.copy(hostName, ptr, <usize>len);
+  hostNameLen = len;
+  return 0;
+}
+
+/** Option 61 (RFC 2132 §9.14): `len` (2..64) opaque bytes; len 0 restores type 1 + the MAC. 0, -EINVAL, -EALREADY. */
+export function dhcpSetClientId(ptr: usize, len: i32): i32 {
+  if (state != DHCP_STOPPED) return -Err.EALREADY;
+  if (len != 0 && (len < CLIENT_ID_MIN || len > CLIENT_ID_MAX)) return -Err.EINVAL;
+  if (!validRange(ptr, len)) return -Err.EINVAL;
+  memory.copy(clientId, ptr, <usize>len);
+  clientIdLen = len;
+  return 0;
+}
+
+/**
+ * The address to ask for first (RFC 2131 §3.2 INIT-REBOOT, e.g. one the host stored at its last
+ * boot); 0 forgets it (the next start DISCOVERs). A NAK or no answer falls back to INIT. 0, -EINVAL, -EALREADY.
+ */
+export function dhcpSetRequestAddress(addr: u32): i32 {
+  if (state != DHCP_STOPPED) return -Err.EALREADY;
+  if (addr != 0 && !usable(addr)) return -Err.EINVAL;
+  remembered = addr;
+  return 0;
+}
 
 export function dhcpStart(): i32 {
   if (rxBuf == 0) return -Err.ESTATE;
@@ -496,4 +565,8 @@ export function dhcpInfoWrite(out: usize): void {
   store<u32>(out, xid, 36);
   store<u32>(out, retries, 40);
   store<u32>(out, declines, 44);
+  store<u32>(out, bound ? <u32>ntpN : 0, 48);
+  store<u32>(out, bound ? ntp0 : 0, 52);
+  store<u32>(out, bound ? ntp1 : 0, 56);
+  store<u32>(out, bound ? ntp2 : 0, 60);
 }

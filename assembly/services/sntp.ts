@@ -13,12 +13,15 @@
 // Offset θ and delay δ follow RFC 5905 §8 in 64-bit two's complement 32.32 fixed point: every
 // timestamp difference is taken modulo 2^64, so the 2036 era wrap needs no special case.
 // Unanswered requests are retried after 1, 2, 4 and 8 s (sntp_timeouts), then the next poll.
+// Server 0 means the NTP servers DHCP learned (option 42, services/ntplist.ts): the first, and
+// after each unanswered request the next in the list; every poll starts again from the first.
 import { count, Stat } from "../stats";
 import { Err, EventKind } from "../errors";
 import { hostEvent } from "../host";
 import { netNow } from "../netif";
 import { udpOpen, udpBind, udpSendTo, udpRecvFrom, udpClose } from "../udp";
 import { randomU32 } from "../tcp/isn";
+import { ntpListGet, ntpListCount } from "./ntplist";
 import {
   NTP_LEN, NTP_PORT, NTP_LI_UNSYNC, KISS_RATE, KISS_DENY, KISS_RSTR, ntpParse, ntpEmitRequest, ntpFromMs,
   ntpDiffUs, ntpOffsetDelay, ntpTheta, ntpDelta, ntpLi, ntpStratum, ntpRefId, ntpOriginate, ntpReceive, ntpTransmit,
@@ -41,6 +44,8 @@ const fromBuf: usize = memory.data(12, 4);
 
 let state: u32 = SNTP_STOPPED;
 let server: u32 = 0;
+let fromDhcp = false;       // sntpStart(0): servers from the DHCP list, `pick` the one in use
+let pick: i32 = 0;
 let sock: i32 = 0;
 let intervalS: u32 = DEFAULT_INTERVAL_S;
 let deadline: u32 = 0;
@@ -100,17 +105,29 @@ function schedule(ms: u32): void {
   deadline = netNow + ms;
 }
 
-/** Start (or restart) the client: query `srv` now, then every `interval` s. 0 or -Err. */
+/** With DHCP's servers: server `i` of the list (wrapping); false when the list is empty. */
+function pickServer(i: i32): bool {
+  let n = ntpListCount();
+  if (n == 0) return false;
+  pick = i % n;
+  server = ntpListGet(pick);
+  return true;
+}
+
+/** Start (or restart) the client: query `srv` (0: DHCP's NTP servers) now, then every `interval` s. 0 or -Err. */
 export function sntpStart(srv: u32, interval: i32): i32 {
-  if (srv == 0 || srv == 0xffffffff || srv >= 0xe0000000) return -Err.EINVAL;
+  if (srv == 0xffffffff || srv >= 0xe0000000) return -Err.EINVAL;
   if (interval == 0) interval = <i32>DEFAULT_INTERVAL_S;
   if (interval < <i32>MIN_INTERVAL_S || interval > 86400) return -Err.EINVAL;
+  if (srv == 0 && ntpListCount() == 0) return -Err.EADDRNOTAVAIL; // no NTP server from DHCP (yet)
   clock();
   closeSock();
   let h = udpOpen(); // check a socket is available now
   if (h < 0) return h;
   udpClose(h);
-  server = srv;
+  fromDhcp = srv == 0;
+  if (fromDhcp) pickServer(0);
+  else server = srv;
   intervalS = <u32>interval;
   kiss = 0;
   tries = 0;
@@ -180,9 +197,14 @@ export function sntpPoll(): i32 {
   }
   if (state == SNTP_STOPPED || state == SNTP_DENIED) return -1;
   if (!before(netNow, deadline)) {
-    if (state == SNTP_IDLE) { state = SNTP_WAITING; tries = 0; request(); }
-    else if (++tries < MAX_TRIES) { count(Stat.SntpTimeouts); request(); }
-    else { count(Stat.SntpTimeouts); schedule(intervalS * 1000); }
+    if (state == SNTP_IDLE) {
+      if (fromDhcp && !pickServer(0)) schedule(intervalS * 1000); // the lease (and its servers) went: wait
+      else { state = SNTP_WAITING; tries = 0; request(); }
+    } else if (++tries < MAX_TRIES) {
+      count(Stat.SntpTimeouts);
+      if (fromDhcp && !pickServer(pick + 1)) schedule(intervalS * 1000);
+      else request();
+    } else { count(Stat.SntpTimeouts); schedule(intervalS * 1000); }
   }
   let d = <i32>(deadline - netNow);
   return d < 0 ? 0 : d;

@@ -47,6 +47,7 @@ export const OPT_ROUTER: u8 = 3;
 export const OPT_DNS: u8 = 6;
 export const OPT_HOSTNAME: u8 = 12;
 export const OPT_DOMAIN: u8 = 15;
+export const OPT_NTP_SERVERS: u8 = 42;
 export const OPT_REQUESTED_IP: u8 = 50;
 export const OPT_LEASE_TIME: u8 = 51;
 export const OPT_OVERLOAD: u8 = 52;
@@ -80,6 +81,7 @@ export const OPT_END: u8 = 255;
   msgType: u8; hasMask: bool; hasLease: bool; dnsCount: u8;
   mask: u32; router: u32; serverId: u32; lease: u32; t1: u32; t2: u32;
   dns0: u32; dns1: u32; dns2: u32;
+  ntpCount: u32; ntp0: u32; ntp1: u32; ntp2: u32;
 }
 const optsData: usize = memory.data(offsetof<DhcpOptions>(), 8);
 export const dhcpOpts: DhcpOptions = changetype<DhcpOptions>(optsData);
@@ -121,16 +123,22 @@ export function dhcpParse(p: usize, len: i32): i32 {
       else if (code == OPT_LEASE_TIME) { o.lease = x; o.hasLease = true; }
       else if (code == OPT_T1) o.t1 = x;
       else o.t2 = x;
-    } else if (code == OPT_ROUTER || code == OPT_DNS) {
+    } else if (code == OPT_ROUTER || code == OPT_DNS || code == OPT_NTP_SERVERS) {
+      // lists of addresses (RFC 2132 §3.5, §3.8, §8.3): at least one, a multiple of 4; the first 3 kept
       if (l == 0 || (l & 3) != 0) { count(Stat.DhcpBadOption); return -1; }
+      let n = l >> 2;
+      if (n > 3) n = 3;
       if (code == OPT_ROUTER) o.router = be32(v);
-      else {
-        let n = l >> 2;
-        if (n > 3) n = 3;
+      else if (code == OPT_DNS) {
         o.dnsCount = <u8>n;
         o.dns0 = be32(v);
         if (n > 1) o.dns1 = be32(v + 4);
         if (n > 2) o.dns2 = be32(v + 8);
+      } else {
+        o.ntpCount = <u32>n;
+        o.ntp0 = be32(v);
+        if (n > 1) o.ntp1 = be32(v + 4);
+        if (n > 2) o.ntp2 = be32(v + 8);
       }
     }
     i += 2 + l;

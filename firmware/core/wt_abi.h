@@ -46,7 +46,10 @@
   X(WT_FN_UDP_CLOSE, udpClose, 1, 1) \
   X(WT_FN_DHCP_START, dhcpStart, 0, 1) \
   X(WT_FN_DHCP_STOP, dhcpStop, 1, 1) \
-  X(WT_FN_DHCP_INFO, dhcpInfo, 1, 1)
+  X(WT_FN_DHCP_INFO, dhcpInfo, 1, 1) \
+  X(WT_FN_DHCP_SET_HOSTNAME, dhcpSetHostname, 2, 1) \
+  X(WT_FN_DHCP_SET_CLIENT_ID, dhcpSetClientId, 2, 1) \
+  X(WT_FN_DHCP_SET_REQUEST_ADDRESS, dhcpSetRequestAddress, 1, 1)
 
 /* Exports the C core does not call (Node/test only, or not needed by a firmware yet):
  *   ping(dst, id, seq, len, now)
@@ -354,7 +357,11 @@ enum {
   WT_DHCP_INFO_XID = 9,
   WT_DHCP_INFO_RETRIES = 10,
   WT_DHCP_INFO_DECLINES = 11,
-  WT_DHCP_INFO_COUNT = 12
+  WT_DHCP_INFO_NTP_COUNT = 12,
+  WT_DHCP_INFO_NTP0 = 13,
+  WT_DHCP_INFO_NTP1 = 14,
+  WT_DHCP_INFO_NTP2 = 15,
+  WT_DHCP_INFO_COUNT = 16
 };
 
 /* Export names and arities, indexed by wt_fn (defined in wt_core.c from WT_ABI_FUNCTIONS). */

@@ -154,7 +154,7 @@ async function udpListening(ns: Netns, ports: number[], what: NsProc[]): Promise
 }
 
 /**
- * dnsmasq: DHCP 198.51.100.50-60 (2-minute leases), router and DNS 198.51.100.1, device.test ->
+ * dnsmasq: DHCP 198.51.100.50-60 (2-minute leases), router, DNS and NTP (option 42) 198.51.100.1, device.test ->
  * 198.51.100.1; `--local=/test/` makes it answer NXDOMAIN for other *.test names (without it,
  * --no-resolv with no upstream answers REFUSED). chronyd -x: local stratum 8 on 198.51.100.1:123.
  */
@@ -164,7 +164,8 @@ async function servers(ns: Netns, dev: string): Promise<void> {
   const dnsmasq = new NsProc(ns, [
     "dnsmasq", "--no-daemon", "--conf-file=/dev/null", `--interface=${dev}`, "--bind-interfaces", "--user=root",
     `--pid-file=${scratch(`${dev}.dnsmasq.pid`)}`, "--dhcp-range=198.51.100.50,198.51.100.60,2m",
-    `--dhcp-option=option:router,${KERNEL_IP}`, `--dhcp-option=option:dns-server,${KERNEL_IP}`, `--dhcp-leasefile=${leases}`,
+    `--dhcp-option=option:router,${KERNEL_IP}`, `--dhcp-option=option:dns-server,${KERNEL_IP}`, `--dhcp-option=42,${KERNEL_IP}`,
+    `--dhcp-leasefile=${leases}`,
     "--no-resolv", "--no-hosts", "--local=/test/", `--address=/device.test/${KERNEL_IP}`,
   ], { timeoutMs: 90_000 });
   defer(() => dnsmasq.kill("SIGKILL"));
@@ -187,17 +188,18 @@ describe.skipIf(skip)("CLI with DHCP, DNS and SNTP (dnsmasq, chronyd -x)", () =>
     return false;
   };
 
-  it("`up --dhcp` prints the lease from dnsmasq and answers ping at it; SIGTERM exits 0", async () => {
+  it("`up --dhcp --hostname wt-cli` prints the lease from dnsmasq (NTP server included), dnsmasq's lease file has the name; ping answers; SIGTERM exits 0", async () => {
     if (!check()) return;
     const ns = namespace();
     const dev = persistentTap(ns);
     await servers(ns, dev);
-    const up = cli(ns, ["up", "--tap", dev, "--dhcp", "--http", "80"], 60_000);
+    const up = cli(ns, ["up", "--tap", dev, "--dhcp", "--hostname", "wt-cli", "--http", "80"], 60_000);
     await up.waitLine(/^ready/, 30_000);
     expect(up.lines[0]).toBe(`wasm-tcpip up: ${dev} dhcp mac 02:00:00:00:00:02`);
     const lease = up.lines.find((l) => l.startsWith("lease: "))!;
-    expect(lease).toMatch(/^lease: 198\.51\.100\.(5\d|60)\/24 router 198\.51\.100\.1 dns 198\.51\.100\.1 lease 120 s server 198\.51\.100\.1$/);
+    expect(lease).toMatch(/^lease: 198\.51\.100\.(5\d|60)\/24 router 198\.51\.100\.1 dns 198\.51\.100\.1 lease 120 s server 198\.51\.100\.1 ntp 198\.51\.100\.1$/);
     const addr = /^lease: ([\d.]+)\//.exec(lease)![1];
+    expect(readFileSync(scratch(`${dev}.leases`), "utf8")).toMatch(new RegExp(`02:00:00:00:00:02 ${addr.replace(/\./g, "\\.")} wt-cli `));
     const ping = await ns.run(["ping", "-c", "3", "-i", "0.2", "-W", "2", addr], 10_000);
     expect(ping.stdout).toMatch(/3 received, 0% packet loss/);
     const status = await ns.run(["curl", "-sS", "-w", "\n%{http_code}", `http://${addr}/`], 10_000);
@@ -255,6 +257,22 @@ describe.skipIf(skip)("CLI with DHCP, DNS and SNTP (dnsmasq, chronyd -x)", () =>
     expect(await none.exited).toBe(1);
     expect(none.errLines.filter((l) => l !== "")).toEqual(["error: no NTP reply from 198.51.100.9 within 3 s"]);
   }, 90_000);
+
+  it("`time --dhcp` without a server asks the lease's NTP server (option 42: chronyd) and prints its time", async () => {
+    if (!check()) return;
+    const ns = namespace();
+    const dev = persistentTap(ns);
+    await servers(ns, dev);
+    const t = cli(ns, ["time", "--tap", dev, "--dhcp"], 40_000);
+    expect(await t.exited).toBe(0);
+    expect(t.errLines.filter((l) => l !== "")).toEqual([]);
+    expect(t.lines).toHaveLength(1);
+    const m = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z) server 198\.51\.100\.1 stratum (\d+) offset ([+-]\d+) ms delay [\d.]+ ms$/.exec(t.lines[0]);
+    expect(m, t.lines[0]).not.toBeNull();
+    expect(Math.abs(Date.parse(m![1]) - Date.now())).toBeLessThan(5_000);
+    expect(Number(m![2])).toBe(8);
+    expect(Math.abs(Number(m![3]))).toBeLessThan(1_000);
+  }, 60_000);
 
   it("`get http://device.test:8000/...` resolves the name and downloads 16 MiB (--dhcp), SHA-256 equal", async () => {
     if (!check()) return;
