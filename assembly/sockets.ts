@@ -386,18 +386,29 @@ export function tcpSetOption(h: i32, opt: i32, value: i32): i32 {
   }
   if (opt == OPT_KEEPIDLE) { // seconds (like TCP_KEEPIDLE); 0 = Cfg.KeepIdleMs
     if (value < 0 || value > 0xffff) return -Err.EINVAL;
+    const old = keepIdleMs(t);
     t.keepIdleS = <u16>value;
-    if (hasFlag(t, F_KEEPALIVE)) armKeepalive(t); // re-armed with the new idle time
+    // Idle still counts from the last segment received (Linux's TCP_KEEPIDLE does the same).
+    if (keepHeld(t) && t.keepProbes == 0) t.keepDeadline += keepIdleMs(t) - old;
+    if (hasFlag(t, F_KEEPALIVE)) armKeepalive(t);
     return 0;
   }
   return -Err.EINVAL;
 }
 
-/** Keepalive timer from netNow (the latest input or poll), on a synchronized connection (before that, the open arms it). */
+/** Synchronized and held by the user: keepDeadline is the idle reference (last received + idle). */
+function keepHeld(t: Tcb): bool {
+  return t.state == <u8>TcpState.ESTABLISHED || t.state == <u8>TcpState.CLOSE_WAIT ||
+    (t.state == <u8>TcpState.FIN_WAIT_2 && !hasFlag(t, F_USER_CLOSED));
+}
+
+/**
+ * Keepalive on a synchronized connection (before that, the open arms it): the first probe goes
+ * when nothing has been received for the idle time (RFC 1122 §4.2.3.6), at the earliest now.
+ */
 function armKeepalive(t: Tcb): void {
-  if (t.state != <u8>TcpState.ESTABLISHED && t.state != <u8>TcpState.CLOSE_WAIT &&
-      t.state != <u8>TcpState.FIN_WAIT_2) return; // (FIN-WAIT-2 here: the user holds it, RFC 1122 §4.2.3.6)
-  t.keepDeadline = netNow + keepIdleMs(t);
+  if (!keepHeld(t)) return;
+  if (<i32>(t.keepDeadline - netNow) < 0) t.keepDeadline = netNow;
   t.keepProbes = 0;
   t.flags |= F_T_KEEP;
 }

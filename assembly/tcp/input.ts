@@ -144,8 +144,11 @@ function establish(t: Tcb, wnd: u32, seq: u32, ack: u32): void {
   ccInit(t);
   // RFC 6298 §5.7: after a SYN (or SYN+ACK) timed out, data starts with an RTO of 3 s.
   if (hasFlag(t, F_SYN_RTX) && t.srtt8 == 0 && t.rto < 3000) t.rto = 3000;
-  if (hasFlag(t, F_KEEPALIVE)) { // set before the open (RFC 1122 §4.2.3.6): idle from now
-    t.keepDeadline = netNow + keepIdleMs(t);
+  // Idle counts from now (RFC 1122 §4.2.3.6). keepDeadline is kept as "last segment received +
+  // idle time" even while keepalive is off: enabling it or changing the idle time later starts
+  // from that reference (as Linux's TCP_KEEPIDLE does), not from the time of the call.
+  t.keepDeadline = netNow + keepIdleMs(t);
+  if (hasFlag(t, F_KEEPALIVE)) {
     t.keepProbes = 0;
     t.flags |= F_T_KEEP;
   }
@@ -549,14 +552,12 @@ function connInput(t: Tcb, s: TcpSeg): void {
     return;
   }
 
-  if (hasFlag(t, F_KEEPALIVE)) {
-    t.keepProbes = 0;
-    // (a FIN-WAIT-2 connection the user still holds keeps its keepalive: RFC 1122 §4.2.3.6)
-    if (st == <u8>TcpState.ESTABLISHED || st == <u8>TcpState.CLOSE_WAIT ||
-        (st == <u8>TcpState.FIN_WAIT_2 && !hasFlag(t, F_USER_CLOSED))) {
-      t.keepDeadline = netNow + keepIdleMs(t);
-      t.flags |= F_T_KEEP;
-    }
+  if (hasFlag(t, F_KEEPALIVE)) t.keepProbes = 0;
+  // (a FIN-WAIT-2 connection the user still holds keeps its keepalive: RFC 1122 §4.2.3.6)
+  if (st == <u8>TcpState.ESTABLISHED || st == <u8>TcpState.CLOSE_WAIT ||
+      (st == <u8>TcpState.FIN_WAIT_2 && !hasFlag(t, F_USER_CLOSED))) {
+    t.keepDeadline = netNow + keepIdleMs(t); // the idle reference, also while keepalive is off
+    if (hasFlag(t, F_KEEPALIVE)) t.flags |= F_T_KEEP;
   }
 
   let oldWnd = t.sndWnd;
@@ -650,8 +651,10 @@ function connInput(t: Tcb, s: TcpSeg): void {
 function enterFinWait2(t: Tcb): void {
   setState(t, TcpState.FIN_WAIT_2);
   if (hasFlag(t, F_USER_CLOSED)) { t.keepDeadline = netNow + twDuration(); t.flags |= F_T_KEEP; }
-  else if (hasFlag(t, F_KEEPALIVE)) { t.keepDeadline = netNow + keepIdleMs(t); t.keepProbes = 0; t.flags |= F_T_KEEP; }
-  else t.flags &= ~F_T_KEEP;
+  else {
+    t.keepDeadline = netNow + keepIdleMs(t); // the idle reference (armed only with keepalive on)
+    if (hasFlag(t, F_KEEPALIVE)) { t.keepProbes = 0; t.flags |= F_T_KEEP; } else t.flags &= ~F_T_KEEP;
+  }
 }
 
 /** A cumulative ACK advancing sndUna (RFC 9293 §3.10.7.4, RFC 6298, RFC 5681). */
