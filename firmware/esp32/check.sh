@@ -48,7 +48,7 @@ failures=0
 ok() { echo "ok - $*"; }
 notok() { echo "not ok - $*"; failures=$((failures + 1)); }
 work=$(mktemp -d /tmp/wt-esp32-check.XXXXXX)
-trap 'rm -rf "$work"' EXIT
+trap 'rm -rf "$work"; ip netns del "wtesp32r$$" 2>/dev/null' EXIT
 
 CC_X=${CC_X:-xtensa-lx106-elf-gcc}
 PRESETS=${PRESETS:-"ETHERNET_KIT WT32_ETH01 OLIMEX_POE CUSTOM QEMU"}
@@ -176,6 +176,24 @@ check_b() {
     notok "(b) build engine_wamr.c into the Linux port with WAMR"; sed 's/^/#   /' <<<"$out" | tail -n 20; return
   fi
   ok "(b) engine_wamr.c built unchanged into the Linux port (WAMR $(sed -n 's/^#define WAMR_VERSION_\(MAJOR\|MINOR\|PATCH\) \([0-9]*\)/\2/p' "$WAMR_DIR/core/version.h" | tr '\n' . | sed 's/\.$//'))"
+  # Issue 13, finding 4: WAMR 2.x only warns about an import it cannot link; the engine must
+  # refuse the module at start (an unknown name, or a known name with another signature).
+  local bin=$here/linux/build/wasm-tcpip-linux name wat
+  for name in unknown-name wrong-signature; do
+    case $name in
+      unknown-name) wat='(module (import "env" "tx" (func (param i32 i32))) (import "env" "gettime" (func (result i32))) (memory (export "memory") 1))' ;;
+      wrong-signature) wat='(module (import "env" "event" (func (param i32 i32))) (memory (export "memory") 1))' ;;
+    esac
+    echo "$wat" > "$work/$name.wat"
+    wat2wasm "$work/$name.wat" -o "$work/$name.wasm" || { notok "(b) wat2wasm $name"; continue; }
+    # The binary opens its TAP before the engine starts (and must fail): in a namespace of ours.
+    ip netns add "wtesp32r$$" || { notok "(b) create a namespace"; continue; }
+    out=$(ip netns exec "wtesp32r$$" timeout 10 "$bin" --tap wtesp32t --ip 198.51.100.2/24 --engine interp --wasm "$work/$name.wasm" 2>&1); rc=$?
+    ip netns del "wtesp32r$$"
+    if [ $rc -ne 0 ] && grep -q 'import this host does not provide' <<<"$out"; then
+      ok "(b) WAMR engine refuses a module with an import of $name # $(grep -m1 'wamr:' <<<"$out")"
+    else notok "(b) WAMR engine refuses a module with an import of $name (exit $rc)"; sed 's/^/#   /' <<<"$out"; fi
+  done
   # firmware/test/run-linux.sh's checks with this binary; its "interp" engine is WAMR here.
   WT_LINUX_BIN="$here/linux/build/wasm-tcpip-linux" ENGINES=interp \
     ECHO_BYTES_interp=${ECHO_BYTES:-8388608} HTTP_BYTES_interp=${HTTP_BYTES:-8388608} \
