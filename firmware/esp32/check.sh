@@ -156,7 +156,7 @@ check_a() {
         for f in "${files[@]}"; do
           local per=
           case $f in
-            */stack.c) per="-w -include $w2c/stack_depth.h -DWT_W2C_UNCHECKED=0 -DWT_W2C_OUTLINE=1" ;;
+            */stack.c) per="-w -include $w2c/stack_depth.h -DWT_W2C_UNCHECKED=0" ;;
             */wasm-rt-impl.c) per="-w -include $fw/core/wt_trap.h -isystem /usr/share/wabt/wasm2c -I$fw/qemu-xtensa/stubs" ;;
           esac
           # shellcheck disable=SC2086
