@@ -6,7 +6,7 @@
 #   (or WAMR_DIR=..., IDF_DIRS="dir1 dir2 ...", ETH_DRIVERS_DIR=... in the environment)
 #
 # (a) For each ESP-IDF tree (its version read from esp_idf_version.h) and each board preset
-#     (Kconfig "Board") with each engine: sdkconfig.h generated from the tree's real Kconfig
+#     (Kconfig "Board") with each engine (WAMR twice: module in its partition, or embedded): sdkconfig.h generated from the tree's real Kconfig
 #     files plus ours and sdkconfig.defaults (check/sdkconfig.py, Debian's python3-kconfiglib),
 #     then main.c, the engine (engine_aot.c with the wasm2c-translated stack and runtime, or
 #     engine_wamr.c against WAMR's wasm_export.h) and the portable core are type-checked
@@ -130,7 +130,8 @@ check_a() {
       -DWT_SVC_CONNS=4 -DWT_SVC_BUF=1024 -DWASM_RT_MEMCHECK_SIGNAL_HANDLER=0 -DWASM_RT_MAX_CALL_STACK_DEPTH=200
       -I$here/main -I$fw/core"
     local preset engine cfg out
-    for engine in AOT WAMR; do
+    # WAMR: the module in its partition (the default) or embedded in the application image.
+    for engine in AOT WAMR WAMR_EMBEDDED; do
       for preset in $PRESETS; do
         cfg=$work/cfg-$ver-$preset-$engine
         mkdir -p "$cfg"
@@ -138,7 +139,8 @@ check_a() {
         [ "$preset" = QEMU ] && defs+=(--defaults "$here/sdkconfig.defaults.qemu")
         if ! out=$(/usr/bin/python3 "$here/check/sdkconfig.py" --idf "$idf" --version "$ver" --out "$cfg/sdkconfig.h" \
              "${extra_k[@]}" --projbuild "$here/main/Kconfig.projbuild" "${defs[@]}" \
-             --set "CONFIG_WT_BOARD_$preset=y" --set "CONFIG_WT_ENGINE_$engine=y" 2>&1); then
+             --set "CONFIG_WT_BOARD_$preset=y" --set "CONFIG_WT_ENGINE_${engine%_EMBEDDED}=y" \
+             $([ $engine = WAMR_EMBEDDED ] && echo --set CONFIG_WT_WAMR_MODULE_PARTITION=n) 2>&1); then
           notok "(a) ESP-IDF $ver, $preset, $engine: sdkconfig"; sed 's/^/#   /' <<<"$out"; continue
         fi
         # main.c, then what this engine compiles (AOT: engine + translated stack + runtime).
@@ -146,7 +148,7 @@ check_a() {
         if [ "$preset" = ETHERNET_KIT ]; then
           files+=("$fw/core/wt_core.c" "$fw/core/wt_app.c" "$fw/core/wt_services.c")
           [ $engine = AOT ] && files+=("$fw/core/engine_aot.c" "$w2c/stack.c" /usr/share/wabt/wasm2c/wasm-rt-impl.c)
-          [ $engine = WAMR ] && files+=("$here/main/engine_wamr.c")
+          [ $engine != AOT ] && files+=("$here/main/engine_wamr.c")
         fi
         : > "$log"
         # The C library of this configuration: ESP-IDF 6 defaults to picolibc (Debian's
