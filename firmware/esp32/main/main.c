@@ -80,19 +80,18 @@ int wt_mac_recv(uint8_t *buf, uint32_t cap) {
 }
 
 /* Sleep on the queue until a frame or the deadline. Under sustained load wt_run calls this
- * with 0 and frames are always waiting, so the task would never block: the idle task would
+ * with 0 (or frames are already waiting), so the task would never block: the idle task would
  * starve and the task watchdog fire. Block for one tick at least every CONFIG_WT_YIELD_MS. */
 void wt_port_wait(int32_t ms) {
   static TickType_t last_block;
   rx_frame f;
-  TickType_t now = xTaskGetTickCount();
-  if (ms == 0) {
-    if (now - last_block < pdMS_TO_TICKS(CONFIG_WT_YIELD_MS)) return;
-    vTaskDelay(1);
-  } else {
+  if (ms != 0 && uxQueueMessagesWaiting(rx_queue) == 0) {
     xQueuePeek(rx_queue, &f, ms < 0 ? portMAX_DELAY : pdMS_TO_TICKS(ms) + 1);
+    last_block = xTaskGetTickCount();
+  } else if (xTaskGetTickCount() - last_block >= pdMS_TO_TICKS(CONFIG_WT_YIELD_MS)) {
+    vTaskDelay(1);
+    last_block = xTaskGetTickCount();
   }
-  last_block = xTaskGetTickCount();
 }
 
 /* ---- clock, entropy, console ---- */
