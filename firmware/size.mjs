@@ -9,6 +9,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { esp32Rows } from "./esp32/size-esp32.mjs";
 
 const FW = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(FW, "..");
@@ -105,7 +106,7 @@ export default async function firmwareSizes() {
     rows.push({ name: `firmware ${img.label} flash: total`, ours: flash, unit: "bytes" });
     for (const p of PARTS) rows.push({ name: `firmware ${img.label} static RAM: ${PART_NAMES[p]}`, ours: sums[p].data + sums[p].bss, unit: "bytes" });
     rows.push({ name: `firmware ${img.label} static RAM: total (.data + .bss + stack)`, ours: ram, unit: "bytes" });
-    statics.push([img.label, ram]);
+    statics.push([img.label, ram, sums]);
   }
   try {
     const cfg = mcuConfig();
@@ -115,6 +116,9 @@ export default async function firmwareSizes() {
     rows.push({ name: `firmware MCU config (${what}): linear memory (target: one 64 KiB page)`, ours: memory, reference: 65536, unit: "bytes", ratio: memory / 65536 });
     for (const [label, ram] of statics)
       rows.push({ name: `firmware ${label} RAM: static + linear memory`, ours: ram + memory, unit: "bytes" });
+    const lx106 = statics.find(([label]) => label.startsWith("lx106"))?.[2];
+    const ours = lx106 && ["stack", "runtime", "core"].reduce((s, p) => s + lx106[p].data + lx106[p].bss, 0);
+    rows.push(...esp32Rows({ memory, staticRam: ours }));
   } catch (err) {
     rows.push({ name: `firmware MCU config: ${err.message}`, ours: NaN, unit: "bytes" });
   }

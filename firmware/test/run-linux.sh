@@ -9,11 +9,11 @@
 # Needs root, /dev/net/tun and dnsmasq. Every sending command runs under `ip netns exec`; the
 # namespace is always deleted; everything is bounded by `timeout`.
 #
-# Environment: ENGINES (default "aot interp"), ECHO_BYTES_<engine>, HTTP_BYTES_<engine>.
+# Environment: ENGINES (default "aot interp"), ECHO_BYTES_<engine>, HTTP_BYTES_<engine>, WT_LINUX_BIN.
 # Output: one "ok - ..." or "not ok - ..." line per check; exit 1 if any failed.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-bin=$here/../linux/build/wasm-tcpip-linux
+bin=${WT_LINUX_BIN:-$here/../linux/build/wasm-tcpip-linux}  # WT_LINUX_BIN: esp32/check.sh (WAMR build)
 ENGINES=${ENGINES:-"aot interp"}
 : "${ECHO_BYTES_aot:=33554432}" "${HTTP_BYTES_aot:=67108864}"
 : "${ECHO_BYTES_interp:=8388608}" "${HTTP_BYTES_interp:=8388608}"
