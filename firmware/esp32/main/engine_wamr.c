@@ -125,6 +125,17 @@ static int wamr_start(const uint8_t *wasm, uint32_t len) {
 
 static int wamr_has(wt_fn fn) { return fn < WT_FN_COUNT && funcs[fn] != NULL; }
 
+/* Any arity up to WT_MAX_ARITY (udpSendTo takes 5): args[0 .. arity - 1]; argv holds the result. */
+static int32_t wamr_callv(wt_fn fn, const int32_t *args) {
+  uint32_t argv[WT_MAX_ARITY > 1 ? WT_MAX_ARITY : 1];
+  for (unsigned i = 0; i < wt_fn_arity[fn]; i++) argv[i] = (uint32_t)args[i];
+  if (!wasm_runtime_call_wasm(env, funcs[fn], wt_fn_arity[fn], argv)) {
+    printf("wasm trap in %s: %s\n", wt_fn_name[fn], wasm_runtime_get_exception(inst));
+    wt_port_fatal("wasm trap");
+  }
+  return wasm_func_get_result_count(funcs[fn], inst) ? (int32_t)argv[0] : 0;
+}
+
 static int32_t wamr_call(wt_fn fn, int32_t a, int32_t b, int32_t c) {
   uint32_t argv[3] = { (uint32_t)a, (uint32_t)b, (uint32_t)c };
   if (!wasm_runtime_call_wasm(env, funcs[fn], wt_fn_arity[fn], argv)) {
@@ -143,4 +154,4 @@ static uint8_t *wamr_memory(uint32_t *size) {
 
 /* The run-time loading engine of this port (wt_engine.h): "interp" in firmware/linux's
  * --engine option when built by firmware/esp32/linux. */
-const wt_engine wt_engine_interp = { "wamr", wamr_start, wamr_has, wamr_call, wamr_memory };
+const wt_engine wt_engine_interp = { "wamr", wamr_start, wamr_has, wamr_call, wamr_memory, wamr_callv };
