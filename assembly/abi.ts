@@ -7,7 +7,7 @@
 // next deadline (-1 = none) so a board can sleep until then.
 
 import { Cfg, cfgSet } from "./config";
-import { Stat, STAT_NAMES, statsBase } from "./stats";
+import { Stat, statsBase } from "./stats";
 import { poolSeal, poolUsed, validRange } from "./pool";
 import {
   ifaceInit, ifaceInput, ifacePoll, ifaceRxBuffer, ifacePing, ifaceInfoWrite, mcastJoin, mcastLeave,
@@ -86,10 +86,9 @@ export function ping(dst: u32, id: i32, seq: i32, len: i32, now: u32): i32 {
   return r == 0 ? 0 : r == 1 ? -Err.EINVAL : -Err.EHOSTUNREACH;
 }
 
-/** Counters: statCount() u32 values at statsPtr(); names comma-separated in statNames() (a static UTF-16 string). */
+/** Counters: statCount() u32 values at statsPtr(), in abi/abi.mjs's order (hosts hold the names). */
 export function statsPtr(): usize { return statsBase(); }
 export function statCount(): i32 { return <i32>Stat.COUNT; }
-export function statNames(): usize { return changetype<usize>(STAT_NAMES); }
 
 /** Bytes of linear memory reserved by init (the pools). */
 export function poolBytes(): i32 { return <i32>poolUsed(); }

@@ -9,6 +9,7 @@ import * as abi from "../abi/abi.mjs";
 import { generate, GENERATED } from "../abi/gen.mjs";
 // @ts-ignore plain .mjs without types
 import { wasmSignatures } from "../abi/wasm-sig.mjs";
+import { STAT_COUNT, STAT_NAMES } from "../src/abi.js";
 
 const root = join(import.meta.dirname, "..");
 
@@ -87,6 +88,26 @@ describe("ABI declaration (abi/abi.mjs)", () => {
       const have = Object.fromEntries(exps.filter((e: { kind: string }) => e.kind === "function").map((e: any) => [e.name, wsig(e)]));
       for (const f of fns) expect(have[f.name], `${build}: ${f.name}`).toBe(sig(f.params, f.result));
     }
+  });
+
+  it("every build counts exactly the declared counters (statCount = STAT_NAMES) and carries no counter names", () => {
+    const names = (abi.stats as { counters: [string, string][] }[]).flatMap((g) => g.counters.map(([n]) => n));
+    expect(STAT_NAMES).toEqual(names);
+    expect(STAT_COUNT).toBe(names.length);
+    const env = Object.fromEntries(imports.map((i) => [i.name, () => {}]));
+    for (const build of ["stack.wasm", "stack.mcu.wasm", "stack.debug.wasm", "testing.wasm", "testing.mcu.wasm"]) {
+      const bytes = readFileSync(join(root, "build", build));
+      const x = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env }).exports as { statCount(): number };
+      expect(x.statCount(), build).toBe(names.length);
+      // the names live in the hosts (src/abi.ts, wt_abi.h), not in the module: neither UTF-8 nor UTF-16
+      for (const n of ["ipv4_frag_past_64k", "tcp_syn_cookies_bad", "dns_pointer_out_of_bounds"]) {
+        expect(bytes.includes(Buffer.from(n, "utf8")), `${build}: ${n}`).toBe(false);
+        expect(bytes.includes(Buffer.from(n, "utf16le")), `${build}: ${n}`).toBe(false);
+      }
+    }
+    const h = readFileSync(join(root, "firmware/core/wt_abi.h"), "utf8");
+    expect(Number(/\bWT_STAT_COUNT = (\d+)/.exec(h)?.[1])).toBe(names.length);
+    expect([...h.matchAll(/^ *X\(WT_STAT_(\w+), (\w+)\)/gm)].map((m) => [m[1], m[2]])).toEqual(names.map((n) => [n.toUpperCase(), n]));
   });
 
   it("the C header's export list (WT_ABI_FUNCTIONS) and constants equal the declaration", () => {
