@@ -270,12 +270,6 @@ export const otherExports = [
   { name: "memory", kind: "memory", doc: "linear memory; may grow only during `init`" },
 ];
 
-/**
- * These enums are also exported as i32 globals named `Enum.Member` (AssemblyScript's
- * `export { Err }` in abi.ts), so hosts may read numbers by name; Cfg also exports COUNT.
- */
-export const exportedEnums = ["Err", "EventKind", "Cfg"];
-
 /** Error codes, returned negated by ABI calls: [name, number, meaning]. */
 export const Err = [
   ["OK", 0, "success"],

@@ -203,7 +203,7 @@ function genAs() {
   const o = [];
   o.push(`// ${NOTE}`);
   o.push("// The ABI's numbers for the core. errors.ts, config.ts, tcp/tcb.ts and sockets.ts re-export");
-  o.push("// or use these; abi.ts exports Err, EventKind and Cfg as globals. A leaf: imports nothing.");
+  o.push("// or use these. A leaf: imports nothing.");
   o.push("");
   o.push(`export const ABI_VERSION_NUMBER: i32 = ${abi.ABI_VERSION};`);
   o.push("");
@@ -234,13 +234,13 @@ function genAs() {
   o.push(asEnum("Stat", statList.map((c, i) => ({ name: statMember(c.name), value: i, doc: `${c.name}: ${c.doc.replace(/`/g, "")}` })),
     "Counters: index of each u32 at statsPtr() (stats.ts count() increments one).", [`COUNT = ${statList.length},`]));
   o.push("");
-  o.push("/** Store every key's default at `values` (Cfg.COUNT u32 slots). */");
-  o.push("export function cfgStoreDefaults(values: usize): void {");
+  o.push("/** Cfg.COUNT u32 slots in static data holding every key's default: config.ts's values (a data segment, no code). */");
+  o.push("export const CFG_VALUES: usize = memory.data<u32>([");
   for (const c of cfg) {
     const v = c.hex ? "0x" + c.default.toString(16).toUpperCase().padStart(c.hex, "0") : String(c.default);
-    o.push(`  store<u32>(values + (<usize>Cfg.${c.name} << 2), ${v});`);
+    o.push(`  ${v}, // ${c.name}`);
   }
-  o.push("}");
+  o.push("], 16);");
   o.push("");
   return o.join("\n");
 }
@@ -356,9 +356,6 @@ function docBlocks() {
       }
     }
     for (const f of fns.filter((x) => x.section === s)) rows.push(`| \`${f.name}\` | ${sig(f.params, f.result)} | ${cell(f.doc)} |`);
-    if (s === "core") {
-      rows.push(`| ${abi.exportedEnums.map((e) => `\`${e}.*\``).join(", ")} | globals i32 | the enums below, by name (hosts can read keys from here instead of hard-coding them) |`);
-    }
     b[`exports:${s}`] = rows;
   }
   const hexOf = (c) => (c.hex ? "0x" + c.default.toString(16).toUpperCase().padStart(c.hex, "0") : String(c.default));

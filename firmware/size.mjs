@@ -9,6 +9,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { Cfg } from "../abi/abi.mjs";
 
 const FW = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(FW, "..");
@@ -76,7 +77,7 @@ async function linearMemory(cfg) {
     env: { tx() {}, entropy() {}, event() {}, abort() { throw new Error("module abort"); } },
   });
   const e = instance.exports;
-  const key = (n) => e[`Cfg.${n}`].value;
+  const key = (n) => Cfg.find((c) => c.name === n).key;
   for (const [n, v] of Object.entries(cfg)) if (e.configure(key(n), v) !== 0) throw new Error(`configure ${n}`);
   if (e.init() !== 0) throw new Error("init() failed with the MCU configuration");
   return { memory: e.memory.buffer.byteLength, pools: e.poolBytes() };
