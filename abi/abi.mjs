@@ -296,6 +296,7 @@ export const Err = [
   ["EREFUSED", 21, "DNS: the server refused (REFUSED, rcode 5)"],
   ["ETRUNCATED", 22, "DNS: the reply was truncated (TC=1; no TCP fallback)"],
   ["EACCES", 23, "a broadcast destination without the socket's Broadcast option (like Linux's SO_BROADCAST)"],
+  ["ENOSYS", 24, "the feature was left out of this build (a compile-time switch: docs/abi.md \"Build-time features\")"],
 ];
 
 /** Kinds passed to the host's event(sock, kind, arg): name, number, sock, arg, meaning. C prefix WT_EV_. */

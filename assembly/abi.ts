@@ -9,6 +9,7 @@
 import { Cfg, cfgSet } from "./config";
 import { Stat, statsBase } from "./stats";
 import { poolSeal, poolUsed, validRange } from "./pool";
+import { FEAT_DHCP, FEAT_DNS, FEAT_IGMP, FEAT_SNTP } from "./features";
 import {
   ifaceInit, ifaceInput, ifacePoll, ifaceRxBuffer, ifacePing, ifaceInfoWrite, mcastJoin, mcastLeave,
   ifaceSetIpv4 as setIpv4, ifaceClearIpv4 as clearIpv4, ifaceSetDns as setDns, ifaceJoinGroup as joinGroup,
@@ -42,9 +43,9 @@ export function init(): i32 {
   if (!ifaceInit()) return -Err.ENOMEM;
   if (!socketsInit()) return -Err.ENOMEM;
   if (!udpInit()) return -Err.ENOMEM;
-  if (!dhcpInit()) return -Err.ENOMEM;
-  if (!dnsInit()) return -Err.ENOMEM;
-  if (!igmpInit()) return -Err.ENOMEM;
+  if (FEAT_DHCP && !dhcpInit()) return -Err.ENOMEM;
+  if (FEAT_DNS && !dnsInit()) return -Err.ENOMEM;
+  if (FEAT_IGMP && !igmpInit()) return -Err.ENOMEM;
   poolSeal();
   initialized = true;
   return 0;
@@ -57,18 +58,21 @@ export function rxBuffer(): usize { return ifaceRxBuffer(); }
 export function input(len: i32, now: u32): void {
   if (!initialized) return;
   ifaceInput(len, now);
-  dhcpRun();
-  dnsService(); // replies on the resolver's sockets are read at once
+  if (FEAT_DHCP) dhcpRun();
+  if (FEAT_DNS) dnsService(); // replies on the resolver's sockets are read at once
 }
 
 /** Run timers at time `now`; returns ms until the next deadline, -1 if none. */
 export function poll(now: u32): i32 {
   if (!initialized) return -1;
   let next = ifacePoll(now);
-  dhcpRun();
-  next = sooner(next, dhcpDeadline());
-  next = sooner(next, dnsService());
-  return sooner(next, sntpPoll()); // services poll their sockets (a reply queued by input is read here)
+  if (FEAT_DHCP) {
+    dhcpRun();
+    next = sooner(next, dhcpDeadline());
+  }
+  if (FEAT_DNS) next = sooner(next, dnsService());
+  if (FEAT_SNTP) next = sooner(next, sntpPoll()); // services poll their sockets (a reply queued by input is read here)
+  return next;
 }
 
 /** The nearer of two "ms until the next deadline" values, -1 meaning none. */
@@ -149,31 +153,39 @@ export {
 import { dhcpInit, dhcpRun, dhcpDeadline, dhcpStart as startDhcp, dhcpStop as stopDhcp, dhcpInfoWrite } from "./services/dhcp";
 
 /** Start the DHCP client (DISCOVER, or INIT-REBOOT with a remembered address). */
-export function dhcpStart(): i32 { return initialized ? startDhcp() : -Err.ESTATE; }
+export function dhcpStart(): i32 { return !FEAT_DHCP ? -Err.ENOSYS : initialized ? startDhcp() : -Err.ESTATE; }
 
 /** Stop the client, removing the leased address; release != 0 sends DHCPRELEASE first. */
-export function dhcpStop(release: i32): i32 { return initialized ? stopDhcp(release) : -Err.ESTATE; }
+export function dhcpStop(release: i32): i32 { return !FEAT_DHCP ? -Err.ENOSYS : initialized ? stopDhcp(release) : -Err.ESTATE; }
 
 /** The DHCP client: the dhcpInfo fields at `out`; 0, -EINVAL (outside memory), -ESTATE. */
 export function dhcpInfo(out: usize): i32 {
+  if (!FEAT_DHCP) return -Err.ENOSYS;
   let r = layoutCheck(out, <i32>DhcpInfoField.COUNT);
   if (r == 0) dhcpInfoWrite(out);
   return r;
 }
 
 // The DNS stub resolver (assembly/services/dns.ts; documented in docs/abi.md "DNS stub resolver").
-import { dnsInit, dnsService } from "./services/dns";
-export { dnsQuery, dnsResult, dnsCancel } from "./services/dns";
+import { dnsInit, dnsService, dnsQuery as dQuery, dnsResult as dResult, dnsCancel as dCancel } from "./services/dns";
+
+/** Resolve a name (A records); a query handle, or -Err (docs/abi.md "DNS stub resolver"). */
+export function dnsQuery(namePtr: usize, nameLen: i32): i32 { return FEAT_DNS ? dQuery(namePtr, nameLen) : -Err.ENOSYS; }
+/** A finished query's addresses at `out` (up to `max`), or -Err. */
+export function dnsResult(h: i32, out: usize, max: i32): i32 { return FEAT_DNS ? dResult(h, out, max) : -Err.ENOSYS; }
+/** Forget a query. */
+export function dnsCancel(h: i32): i32 { return FEAT_DNS ? dCancel(h) : -Err.ENOSYS; }
 
 // SNTP client (assembly/services/sntp.ts; docs/abi.md "SNTP client").
 import { sntpPoll, sntpStart as sStart, sntpStop as sStop, sntpInfoWrite } from "./services/sntp";
 
 /** Query NTP server `server` now and every `intervalS` seconds. 0 or -Err. */
-export function sntpStart(server: u32, intervalS: i32): i32 { return initialized ? sStart(server, intervalS) : -Err.ESTATE; }
+export function sntpStart(server: u32, intervalS: i32): i32 { return !FEAT_SNTP ? -Err.ENOSYS : initialized ? sStart(server, intervalS) : -Err.ESTATE; }
 /** Stop the SNTP client. */
-export function sntpStop(): i32 { return initialized ? sStop() : -Err.ESTATE; }
+export function sntpStop(): i32 { return !FEAT_SNTP ? -Err.ENOSYS : initialized ? sStop() : -Err.ESTATE; }
 /** The SNTP client: the sntpInfo fields at `out`; 0, -EINVAL (outside memory), -ESTATE. */
 export function sntpInfo(out: usize): i32 {
+  if (!FEAT_SNTP) return -Err.ENOSYS;
   let r = layoutCheck(out, <i32>SntpInfoField.COUNT);
   if (r == 0) sntpInfoWrite(out);
   return r;

@@ -31,6 +31,7 @@ export const Err = {
   EREFUSED: 21, // DNS: the server refused (REFUSED, rcode 5)
   ETRUNCATED: 22, // DNS: the reply was truncated (TC=1; no TCP fallback)
   EACCES: 23, // a broadcast destination without the socket's Broadcast option (like Linux's SO_BROADCAST)
+  ENOSYS: 24, // the feature was left out of this build (a compile-time switch: docs/abi.md "Build-time features")
 } as const;
 export type ErrName = keyof typeof Err;
 /** Err number -> name (OK excluded). */
@@ -58,6 +59,7 @@ export const ERR_NAMES: Readonly<Record<number, string>> = {
   21: "EREFUSED",
   22: "ETRUNCATED",
   23: "EACCES",
+  24: "ENOSYS",
 };
 
 /** Kinds passed to the event(sock, kind, arg) import. */

@@ -198,7 +198,8 @@ enum {
   WT_ESERVFAIL = 20,
   WT_EREFUSED = 21,
   WT_ETRUNCATED = 22,
-  WT_EACCES = 23
+  WT_EACCES = 23,
+  WT_ENOSYS = 24
 };
 
 /* Kinds of the event(sock, kind, arg) import (EventKind). */
