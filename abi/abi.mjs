@@ -16,7 +16,7 @@
 // WT_<PREFIX>_UPPER_SNAKE) unless an entry gives `c`.
 
 /** Bumped on any incompatible change (a number or a signature changes, an export goes). */
-export const ABI_VERSION = 1;
+export const ABI_VERSION = 2;
 
 /**
  * Imports, module "env". Every host provides all of them even if a build does not import
@@ -80,13 +80,9 @@ export const functions = [
   },
   {
     name: "statsPtr", section: "core", firmware: true, params: [], result: "usize",
-    doc: "address of `statCount()` u32 counters",
+    doc: "address of `statCount()` u32 counters, in the order of the counters table (names come from the generated `STAT_NAMES` / `WT_STATS`, not from the module)",
   },
   { name: "statCount", section: "core", firmware: true, params: [], result: "i32", doc: "number of counters" },
-  {
-    name: "statNames", section: "core", firmware: true, params: [], result: "usize",
-    doc: "a static string: the counter names, comma-separated, in counter order",
-  },
   {
     name: "poolBytes", section: "core", firmware: true, params: [], result: "i32",
     doc: "bytes reserved by init (the memory footprint beyond static data)",
@@ -290,12 +286,6 @@ export const otherExports = [
   { name: "memory", kind: "memory", doc: "linear memory; may grow only during `init`" },
 ];
 
-/**
- * These enums are also exported as i32 globals named `Enum.Member` (AssemblyScript's
- * `export { Err }` in abi.ts), so hosts may read numbers by name; Cfg also exports COUNT.
- */
-export const exportedEnums = ["Err", "EventKind", "Cfg"];
-
 /** Error codes, returned negated by ABI calls: [name, number, meaning]. */
 export const Err = [
   ["OK", 0, "success"],
@@ -322,6 +312,7 @@ export const Err = [
   ["EREFUSED", 21, "DNS: the server refused (REFUSED, rcode 5)"],
   ["ETRUNCATED", 22, "DNS: the reply was truncated (TC=1; no TCP fallback)"],
   ["EACCES", 23, "a broadcast destination without the socket's Broadcast option (like Linux's SO_BROADCAST)"],
+  ["ENOSYS", 24, "the feature was left out of this build (a compile-time switch: docs/abi.md \"Build-time features\")"],
 ];
 
 /** Kinds passed to the host's event(sock, kind, arg): name, number, sock, arg, meaning. C prefix WT_EV_. */
@@ -528,4 +519,213 @@ export const sntpInfo = [
   ["syncs", "replies accepted"],
   ["requests", "requests sent"],
   ["nextMs", "ms until the next request or retry, as of the latest input/poll (0 when stopped)"],
+];
+
+/**
+ * The counters (statsPtr / statCount): one u32 each, numbered in this order across the groups.
+ * The name is the one hosts show (snake_case); the AssemblyScript `Stat` member is its
+ * PascalCase form (ipv4_frag_past_64k -> Stat.Ipv4FragPast64k), the C one WT_STAT_<UPPER>.
+ * The module carries no names: hosts take them from the generated STAT_NAMES / WT_STATS.
+ * Append within a group freely (counter numbers are not part of ABI_VERSION's promise:
+ * hosts always index by the generated names of the same build).
+ */
+export const stats = [
+  { group: "link / ethernet", counters: [
+    ["rx_frames", "frames handed to `input`"],
+    ["tx_frames", "frames passed to `tx`"],
+    ["eth_truncated", "frame shorter than an Ethernet header"],
+    ["eth_not_for_us", "unicast frame to another MAC"],
+    ["eth_unknown_type", "EtherType neither ARP nor IPv4"],
+    ["eth_too_long", "`input` length above MTU + 14"],
+  ] },
+  { group: "arp", counters: [
+    ["arp_rx", "ARP packets received"],
+    ["arp_truncated", "ARP packet too short"],
+    ["arp_bad_format", "not Ethernet/IPv4 request or reply, or a group, zero or our own sender MAC"],
+    ["arp_requests_rx", "requests received"],
+    ["arp_replies_rx", "replies received"],
+    ["arp_requests_tx", "requests sent"],
+    ["arp_replies_tx", "replies sent"],
+    ["arp_queue_full", "frame dropped: no room in the queue waiting for resolution"],
+    ["arp_queue_timeout", "queued frame dropped: the address never resolved"],
+    ["arp_cache_full", "no cache entry free for a new neighbour"],
+  ] },
+  { group: "ipv4", counters: [
+    ["ipv4_rx", "IPv4 packets received"],
+    ["ipv4_tx", "IPv4 packets sent"],
+    ["ipv4_truncated", "shorter than 20 bytes"],
+    ["ipv4_bad_version", "version not 4"],
+    ["ipv4_bad_ihl", "header length below 20 or past the packet"],
+    ["ipv4_bad_total_length", "total length below the header or past the frame"],
+    ["ipv4_bad_checksum", "header checksum wrong"],
+    ["ipv4_not_for_us", "to another address, or a group address in a unicast frame"],
+    ["ipv4_unknown_proto", "protocol not ICMP, IGMP, TCP or UDP"],
+    ["ipv4_no_route", "send failed: no address, or off-link without a gateway"],
+    ["ipv4_bad_source", "source is broadcast, multicast, loopback or ours (RFC 1122 §3.2.1.3)"],
+  ] },
+  { group: "ipv4 fragments", counters: [
+    ["ipv4_frag_rx", "fragments received"],
+    ["ipv4_frag_no_reasm", "fragment dropped: reassembly off (`ReasmSlots` 0)"],
+    ["ipv4_reasm_ok", "datagrams reassembled"],
+    ["ipv4_frag_duplicate", "fragment on bytes already held, identical (ignored)"],
+    ["ipv4_frag_overlap", "overlapping fragment: whole datagram dropped"],
+    ["ipv4_frag_tiny", "first fragment shorter than the transport header (RFC 1858 §3)"],
+    ["ipv4_frag_tcp_offset1", "TCP fragment at offset 8 (RFC 1858 §4)"],
+    ["ipv4_frag_past_64k", "fragment ends past 65535 bytes"],
+    ["ipv4_frag_too_big", "fragment past `ReasmMaxBytes`: datagram dropped"],
+    ["ipv4_frag_zero_length", "non-last fragment without data"],
+    ["ipv4_frag_misaligned", "non-last fragment length not a multiple of 8"],
+    ["ipv4_frag_bad_last", "inconsistent end of datagram: datagram dropped"],
+    ["ipv4_reasm_evicted", "oldest datagram dropped for a new one (all slots busy)"],
+    ["ipv4_reasm_timeout", "datagram incomplete after `ReasmTimeoutMs`"],
+    ["ipv4_reasm_time_exceeded_tx", "ICMP Time Exceeded code 1 sent"],
+    ["ipv4_frag_tx", "fragments sent"],
+  ] },
+  { group: "icmp", counters: [
+    ["icmp_rx", "ICMP messages received"],
+    ["icmp_truncated", "shorter than 8 bytes"],
+    ["icmp_bad_checksum", "checksum wrong"],
+    ["icmp_echo_requests_rx", "echo requests received"],
+    ["icmp_echo_replies_tx", "echo replies sent"],
+    ["icmp_echo_replies_rx", "echo replies received (`ping`)"],
+    ["icmp_dest_unreach_rx", "Destination Unreachable received"],
+    ["icmp_dest_unreach_tx", "Destination Unreachable sent (port or protocol)"],
+    ["icmp_other_rx", "other ICMP types received (ignored)"],
+    ["icmp_rate_limited", "ICMP error not sent: rate limit"],
+    ["icmp_echo_broadcast_ignored", "echo request to broadcast/multicast ignored (RFC 1122 §3.2.2.6)"],
+  ] },
+  { group: "udp", counters: [
+    ["udp_rx", "UDP datagrams received"],
+    ["udp_truncated", "shorter than 8 bytes"],
+    ["udp_bad_length", "UDP length below 8 or past the IP payload"],
+    ["udp_bad_checksum", "checksum wrong"],
+    ["udp_no_port", "no socket on the port (port unreachable, rate-limited)"],
+    ["udp_queue_full", "datagram dropped: the socket's queue is full"],
+    ["udp_tx", "datagrams sent"],
+  ] },
+  { group: "dhcp", counters: [
+    ["dhcp_tx", "DHCP messages sent"],
+    ["dhcp_rx", "DHCP messages received"],
+    ["dhcp_truncated", "shorter than the fixed header, or larger than the receive buffer"],
+    ["dhcp_bad_cookie", "magic cookie wrong"],
+    ["dhcp_bad_option", "malformed option"],
+    ["dhcp_overload", "option 52 (overload) present: refused"],
+    ["dhcp_no_msg_type", "no option 53"],
+    ["dhcp_bad_op", "not a BOOTREPLY"],
+    ["dhcp_bad_xid", "transaction id not ours"],
+    ["dhcp_bad_chaddr", "hardware type, length or address not ours"],
+    ["dhcp_bad_port", "source port not 67"],
+    ["dhcp_unexpected", "message not expected in the current state"],
+    ["dhcp_bad_offer", "offer or ACK without a usable address or lease"],
+    ["dhcp_offers_rx", "DHCPOFFERs accepted"],
+    ["dhcp_acks_rx", "DHCPACKs accepted"],
+    ["dhcp_naks_rx", "DHCPNAKs accepted"],
+    ["dhcp_retransmits", "retransmissions (RFC 2131 §4.1 backoff)"],
+    ["dhcp_acd_probes_tx", "ARP probes sent (RFC 5227)"],
+    ["dhcp_acd_conflicts", "offered address in use by another host"],
+    ["dhcp_declines_tx", "DHCPDECLINEs sent"],
+    ["dhcp_releases_tx", "DHCPRELEASEs sent"],
+    ["dhcp_lease_expired", "leases that expired"],
+  ] },
+  { group: "dns", counters: [
+    ["dns_queries_tx", "queries sent (first transmissions)"],
+    ["dns_retransmits", "queries sent again"],
+    ["dns_timeouts", "queries that ended in ETIMEDOUT"],
+    ["dns_replies_rx", "datagrams received on query sockets"],
+    ["dns_replies_accepted", "replies that ended a query (answer or error)"],
+    ["dns_cache_hits", "queries answered from the cache"],
+    ["dns_wrong_source", "reply not from the server queried or not from port 53"],
+    ["dns_bad_id", "reply ID not the query's"],
+    ["dns_bad_question", "question not the query's"],
+    ["dns_not_reply", "QR not set or opcode not QUERY"],
+    ["dns_malformed", "message truncated or inconsistent"],
+    ["dns_too_long", "reply longer than 512 bytes"],
+    ["dns_pointer_forward", "compression pointer not pointing backwards"],
+    ["dns_pointer_out_of_bounds", "compression pointer past the message"],
+    ["dns_pointer_loop", "compression pointers form a loop"],
+    ["dns_label_too_long", "label over 63 bytes or a reserved label type"],
+    ["dns_name_too_long", "name over 255 bytes"],
+    ["dns_cname_too_deep", "CNAME chain longer than the bound"],
+  ] },
+  { group: "udp-group (broadcast, multicast, ICMP errors to sockets)", counters: [
+    ["udp_broadcast_filtered", "broadcast datagram with no socket that enabled Broadcast"],
+    ["udp_broadcast_refused", "send to a broadcast address without Broadcast (`-EACCES`)"],
+    ["udp_mcast_no_member", "multicast datagram with no socket in the group"],
+    ["udp_icmp_errors", "ICMP errors matching a UDP socket"],
+    ["udp_icmp_bad_quote", "ICMP error whose quote matches no UDP socket"],
+  ] },
+  { group: "igmp", counters: [
+    ["igmp_rx", "IGMP messages received"],
+    ["igmp_bad_length", "shorter than 8 bytes"],
+    ["igmp_bad_checksum", "checksum wrong"],
+    ["igmp_bad_group", "group not a multicast address"],
+    ["igmp_queries_rx", "membership queries received"],
+    ["igmp_reports_rx", "reports received"],
+    ["igmp_reports_suppressed", "our pending report cancelled by another host's (RFC 2236 §3)"],
+    ["igmp_reports_tx", "reports sent"],
+    ["igmp_leaves_tx", "leave messages sent"],
+    ["igmp_table_full", "join refused: no group entry free"],
+  ] },
+  { group: "sntp", counters: [
+    ["sntp_tx", "requests sent"],
+    ["sntp_rx", "replies received"],
+    ["sntp_bad_source", "reply not from the server and port 123"],
+    ["sntp_bad_format", "shorter than 48 bytes, not mode 4 (server) or version not 1-4"],
+    ["sntp_bad_origin", "origin timestamp not our request's (RFC 4330 §5)"],
+    ["sntp_unsynchronized", "leap indicator 3 or stratum above 15"],
+    ["sntp_zero_transmit", "transmit timestamp zero"],
+    ["sntp_kiss", "kiss-o'-death received"],
+    ["sntp_timeouts", "requests unanswered (retried)"],
+  ] },
+  { group: "tcp (wire)", counters: [
+    ["tcp_rx", "segments received"],
+    ["tcp_tx", "segments sent"],
+    ["tcp_truncated", "shorter than 20 bytes"],
+    ["tcp_bad_offset", "data offset below 20 or past the segment"],
+    ["tcp_bad_checksum", "checksum wrong"],
+    ["tcp_bad_option", "malformed option"],
+  ] },
+  { group: "tcp (engine)", counters: [
+    ["tcp_no_socket", "no connection or listener for the segment (answered with a RST unless it is one)"],
+    ["tcp_rst_tx", "RSTs sent"],
+    ["tcp_rst_rx", "acceptable RSTs received"],
+    ["tcp_bad_seq", "segment outside the receive window"],
+    ["tcp_bad_ack", "unacceptable ACK"],
+    ["tcp_challenge_ack", "challenge ACKs sent (RFC 5961)"],
+    ["tcp_challenge_ack_limited", "challenge ACK not sent: rate limit"],
+    ["tcp_syn_backlog_full", "SYN dropped: half-open backlog full, no cookies"],
+    ["tcp_syn_cookies_tx", "SYN cookies sent"],
+    ["tcp_syn_cookies_ok", "connections completed from a cookie"],
+    ["tcp_syn_cookies_bad", "ACK to a listener with an invalid cookie"],
+    ["tcp_paws_drop", "old timestamp (RFC 7323 PAWS)"],
+    ["tcp_retransmits", "segments retransmitted"],
+    ["tcp_fast_retransmits", "fast retransmits (RFC 5681)"],
+    ["tcp_rto_timeouts", "retransmission timeouts"],
+    ["tcp_dup_acks", "duplicate ACKs received"],
+    ["tcp_out_of_order", "segments queued out of order"],
+    ["tcp_ofo_dropped", "out-of-order segment dropped: no room"],
+    ["tcp_zero_window_probes", "zero-window probes sent"],
+    ["tcp_keepalives_tx", "keepalive probes sent"],
+    ["tcp_delayed_acks", "delayed ACKs sent by the timer"],
+    ["tcp_time_wait_full", "TIME-WAIT table full: the oldest entry reused"],
+    ["tcp_conns_opened", "connections reaching ESTABLISHED"],
+    ["tcp_conns_closed", "connections closed"],
+    ["tcp_conns_aborted", "connections aborted"],
+    ["tcp_rcv_buf_drop", "data past the receive ring dropped"],
+    ["tcp_sack_recoveries", "SACK-based recoveries (RFC 6675)"],
+    ["tcp_tx_too_big", "segment not sent: it would overrun the MTU"],
+    ["tcp_no_timestamp", "segment without timestamps once negotiated (RFC 7323 §3.2)"],
+    ["tcp_no_rings", "SYN dropped: no ring pair free"],
+    ["tcp_icmp_accepted", "ICMP errors applied to a connection"],
+    ["tcp_icmp_rejected", "ICMP errors whose quote fails validation"],
+    ["tcp_zero_window_drop", "data sent into a closed window dropped"],
+  ] },
+  { group: "interface at run time (addresses, multicast filter)", counters: [
+    ["eth_multicast_not_joined", "group MAC not in the multicast filter"],
+    ["ipv4_unconfigured", "non-UDP packet while we have no address"],
+    ["ipv4_multicast_not_joined", "IPv4 group not joined"],
+    ["arp_announcements_tx", "ARP announcements sent (RFC 5227)"],
+    ["iface_addr_changes", "address configuration changes"],
+    ["iface_queue_flushed", "queued frames dropped by an address change"],
+  ] },
 ];

@@ -39,6 +39,9 @@ const layouts = [
 ].map((l) => ({ ...l, fields: l.fields.map(([name, doc]) => ({ name, doc })) }));
 const fns = abi.functions;
 const imports = abi.imports;
+/** snake_case counter name -> its PascalCase Stat member (ipv4_frag_past_64k -> Ipv4FragPast64k). */
+export const statMember = (name) => name.split("_").map((w) => w[0].toUpperCase() + w.slice(1)).join("");
+const statList = abi.stats.flatMap((g) => g.counters.map(([name, doc]) => ({ name, doc, group: g.group })));
 
 // ---------------------------------------------------------------------------
 // Validation: the declaration must be self-consistent before anything is written.
@@ -74,6 +77,11 @@ export function validate() {
   unique(imports, "name", "import");
   unique(info, "name", "tcpInfo field");
   unique(twRow, "name", "timeWaitRow field");
+  unique(statList, "name", "counter");
+  for (const c of statList) {
+    if (!/^[a-z][a-z0-9]*(_[a-z0-9]+)*$/.test(c.name)) fail(`counter ${c.name}: names are snake_case`);
+    if (!c.doc) fail(`counter ${c.name}: doc missing`);
+  }
 }
 
 // ---------------------------------------------------------------------------
@@ -147,6 +155,14 @@ function genTs() {
     o.push(`export type ${l.type} = Record<(typeof ${l.ts})[number], number>;`);
   }
   o.push("");
+  o.push("/** The counters' names, indexed like the u32 values at statsPtr() (the module carries no names). */");
+  o.push("export const STAT_NAMES = [");
+  for (const c of statList) o.push(`  ${JSON.stringify(c.name)}, // ${c.doc.replace(/`/g, "")}`);
+  o.push("] as const;");
+  o.push("export type StatName = (typeof STAT_NAMES)[number];");
+  o.push(`/** Number of counters; the module's statCount() returns the same. */`);
+  o.push(`export const STAT_COUNT = ${statList.length};`);
+  o.push("");
   o.push("/** Imports the module may ask for (module \"env\"); a host provides all of them. */");
   o.push("export interface Imports {");
   for (const i of imports) o.push(`  ${i.name}(${i.params.map(([p]) => `${p}: number`).join(", ")}): void;`);
@@ -187,7 +203,7 @@ function genAs() {
   const o = [];
   o.push(`// ${NOTE}`);
   o.push("// The ABI's numbers for the core. errors.ts, config.ts, tcp/tcb.ts and sockets.ts re-export");
-  o.push("// or use these; abi.ts exports Err, EventKind and Cfg as globals. A leaf: imports nothing.");
+  o.push("// or use these. A leaf: imports nothing.");
   o.push("");
   o.push(`export const ABI_VERSION_NUMBER: i32 = ${abi.ABI_VERSION};`);
   o.push("");
@@ -215,13 +231,16 @@ function genAs() {
       `Index of each u32 field ${l.what} (byte offset = index * 4).`, [`COUNT = ${l.fields.length},`]));
     o.push("");
   }
-  o.push("/** Store every key's default at `values` (Cfg.COUNT u32 slots). */");
-  o.push("export function cfgStoreDefaults(values: usize): void {");
+  o.push(asEnum("Stat", statList.map((c, i) => ({ name: statMember(c.name), value: i, doc: `${c.name}: ${c.doc.replace(/`/g, "")}` })),
+    "Counters: index of each u32 at statsPtr() (stats.ts count() increments one).", [`COUNT = ${statList.length},`]));
+  o.push("");
+  o.push("/** Cfg.COUNT u32 slots in static data holding every key's default: config.ts's values (a data segment, no code). */");
+  o.push("export const CFG_VALUES: usize = memory.data<u32>([");
   for (const c of cfg) {
     const v = c.hex ? "0x" + c.default.toString(16).toUpperCase().padStart(c.hex, "0") : String(c.default);
-    o.push(`  store<u32>(values + (<usize>Cfg.${c.name} << 2), ${v});`);
+    o.push(`  ${v}, // ${c.name}`);
   }
-  o.push("}");
+  o.push("], 16);");
   o.push("");
   return o.join("\n");
 }
@@ -302,6 +321,13 @@ function genC() {
     o.push(cEnum(`Index of each u32 field ${l.what}.`, l.c, l.fields.map((f, i) => ({ name: f.name, value: i })), undefined, [`${l.c}COUNT = ${l.fields.length}`]));
     o.push("");
   }
+  o.push(cEnum("Counters: index of each u32 at statsPtr().", "WT_STAT_", statList.map((c, i) => ({ name: c.name, c: c.name.toUpperCase(), value: i })), undefined, [`WT_STAT_COUNT = ${statList.length}`]));
+  o.push("");
+  o.push("/* Every counter: X(id, name). The module carries no names; wt_core.c builds its name table from");
+  o.push(" * this list (define WT_NO_STAT_NAMES to leave the names out of the image). */");
+  o.push("#define WT_STATS(X) \\");
+  statList.forEach((c, i) => o.push(`  X(WT_STAT_${c.name.toUpperCase()}, ${c.name})${i < statList.length - 1 ? " \\" : ""}`));
+  o.push("");
   o.push("/* Export names and arities, indexed by wt_fn (defined in wt_core.c from WT_ABI_FUNCTIONS). */");
   o.push("extern const char *const wt_fn_name[WT_FN_COUNT];");
   o.push("extern const uint8_t wt_fn_arity[WT_FN_COUNT];");
@@ -330,9 +356,6 @@ function docBlocks() {
       }
     }
     for (const f of fns.filter((x) => x.section === s)) rows.push(`| \`${f.name}\` | ${sig(f.params, f.result)} | ${cell(f.doc)} |`);
-    if (s === "core") {
-      rows.push(`| ${abi.exportedEnums.map((e) => `\`${e}.*\``).join(", ")} | globals i32 | the enums below, by name (hosts can read keys from here instead of hard-coding them) |`);
-    }
     b[`exports:${s}`] = rows;
   }
   const hexOf = (c) => (c.hex ? "0x" + c.default.toString(16).toUpperCase().padStart(c.hex, "0") : String(c.default));
@@ -351,6 +374,8 @@ function docBlocks() {
     ...info.map((f, i) => `| ${i} | ${i * 4} | ${f.name} | ${cell(f.doc)} |`)];
   b["time-wait-row"] = ["| # | offset | field | meaning |", "| --- | --- | --- | --- |",
     ...twRow.map((f, i) => `| ${i} | ${i * 4} | ${f.name} | ${cell(f.doc)} |`)];
+  b.stats = ["| # | counter | group | meaning |", "| --- | --- | --- | --- |",
+    ...statList.map((c, i) => `| ${i} | \`${c.name}\` | ${c.group} | ${cell(c.doc)} |`)];
   for (const l of layouts) {
     b[l.block] = ["| # | offset | field | meaning |", "| --- | --- | --- | --- |",
       ...l.fields.map((f, i) => `| ${i} | ${i * 4} | ${f.name} | ${cell(f.doc)} |`)];

@@ -7,8 +7,9 @@
 // next deadline (-1 = none) so a board can sleep until then.
 
 import { Cfg, cfgSet } from "./config";
-import { Stat, STAT_NAMES, statsBase } from "./stats";
+import { Stat, statsBase } from "./stats";
 import { poolSeal, poolUsed, validRange } from "./pool";
+import { FEAT_DHCP, FEAT_DNS, FEAT_IGMP, FEAT_SNTP } from "./features";
 import {
   ifaceInit, ifaceInput, ifaceClock, ifacePoll, ifaceRxBuffer, ifacePing, ifaceInfoWrite, mcastJoin, mcastLeave,
   ifaceSetIpv4 as setIpv4, ifaceClearIpv4 as clearIpv4, ifaceSetDns as setDns, ifaceJoinGroup as joinGroup,
@@ -18,8 +19,9 @@ import {
 import { ABI_VERSION_NUMBER, DhcpInfoField, IfaceInfoField, SntpInfoField } from "./abi-consts";
 export const ABI_VERSION: i32 = ABI_VERSION_NUMBER; // declared in abi/abi.mjs
 
-import { Err, EventKind } from "./errors";
-export { Err, EventKind };
+// Err, EventKind and Cfg are not exported as globals (ABI_VERSION 2): every host has them from
+// its generated binding, and 80 named globals were 1.8 KB of the MCU module.
+import { Err } from "./errors";
 
 let initialized = false;
 
@@ -41,9 +43,9 @@ export function init(): i32 {
   if (!ifaceInit()) return -Err.ENOMEM;
   if (!socketsInit()) return -Err.ENOMEM;
   if (!udpInit()) return -Err.ENOMEM;
-  if (!dhcpInit()) return -Err.ENOMEM;
-  if (!dnsInit()) return -Err.ENOMEM;
-  if (!igmpInit()) return -Err.ENOMEM;
+  if (FEAT_DHCP && !dhcpInit()) return -Err.ENOMEM;
+  if (FEAT_DNS && !dnsInit()) return -Err.ENOMEM;
+  if (FEAT_IGMP && !igmpInit()) return -Err.ENOMEM;
   poolSeal();
   initialized = true;
   return 0;
@@ -56,18 +58,21 @@ export function rxBuffer(): usize { return ifaceRxBuffer(); }
 export function input(len: i32, now: u32): void {
   if (!initialized) return;
   ifaceInput(len, now);
-  dhcpRun();
-  dnsService(); // replies on the resolver's sockets are read at once
+  if (FEAT_DHCP) dhcpRun();
+  if (FEAT_DNS) dnsService(); // replies on the resolver's sockets are read at once
 }
 
 /** Run timers at time `now`; returns ms until the next deadline, -1 if none. */
 export function poll(now: u32): i32 {
   if (!initialized) return -1;
   let next = ifacePoll(now);
-  dhcpRun();
-  next = sooner(next, dhcpDeadline());
-  next = sooner(next, dnsService());
-  return sooner(next, sntpPoll()); // services poll their sockets (a reply queued by input is read here)
+  if (FEAT_DHCP) {
+    dhcpRun();
+    next = sooner(next, dhcpDeadline());
+  }
+  if (FEAT_DNS) next = sooner(next, dnsService());
+  if (FEAT_SNTP) next = sooner(next, sntpPoll()); // services poll their sockets (a reply queued by input is read here)
+  return next;
 }
 
 /**
@@ -95,15 +100,12 @@ export function ping(dst: u32, id: i32, seq: i32, len: i32, now: u32): i32 {
   return r == 0 ? 0 : r == 1 ? -Err.EINVAL : -Err.EHOSTUNREACH;
 }
 
-/** Counters: statCount() u32 values at statsPtr(); names comma-separated in statNames() (a static UTF-16 string). */
+/** Counters: statCount() u32 values at statsPtr(), in abi/abi.mjs's order (hosts hold the names). */
 export function statsPtr(): usize { return statsBase(); }
 export function statCount(): i32 { return <i32>Stat.COUNT; }
-export function statNames(): usize { return changetype<usize>(STAT_NAMES); }
 
 /** Bytes of linear memory reserved by init (the pools). */
 export function poolBytes(): i32 { return <i32>poolUsed(); }
-
-export { Cfg };
 
 // The interface at run time (docs/abi.md "Interface configuration at run time"). Each returns
 // 0 or -Err (-ESTATE before init) and raises event(-1, AddressChanged, bits) when something changed.
@@ -172,31 +174,39 @@ export function dhcpSetClientId(ptr: usize, len: i32): i32 { return initialized 
 export function dhcpSetRequestAddress(addr: u32): i32 { return initialized ? setRequestAddress(addr) : -Err.ESTATE; }
 
 /** Start the DHCP client (DISCOVER, or INIT-REBOOT with a remembered address). */
-export function dhcpStart(): i32 { return initialized ? startDhcp() : -Err.ESTATE; }
+export function dhcpStart(): i32 { return !FEAT_DHCP ? -Err.ENOSYS : initialized ? startDhcp() : -Err.ESTATE; }
 
 /** Stop the client, removing the leased address; release != 0 sends DHCPRELEASE first. */
-export function dhcpStop(release: i32): i32 { return initialized ? stopDhcp(release) : -Err.ESTATE; }
+export function dhcpStop(release: i32): i32 { return !FEAT_DHCP ? -Err.ENOSYS : initialized ? stopDhcp(release) : -Err.ESTATE; }
 
 /** The DHCP client: the dhcpInfo fields at `out`; 0, -EINVAL (outside memory), -ESTATE. */
 export function dhcpInfo(out: usize): i32 {
+  if (!FEAT_DHCP) return -Err.ENOSYS;
   let r = layoutCheck(out, <i32>DhcpInfoField.COUNT);
   if (r == 0) dhcpInfoWrite(out);
   return r;
 }
 
 // The DNS stub resolver (assembly/services/dns.ts; documented in docs/abi.md "DNS stub resolver").
-import { dnsInit, dnsService } from "./services/dns";
-export { dnsQuery, dnsResult, dnsCancel } from "./services/dns";
+import { dnsInit, dnsService, dnsQuery as dQuery, dnsResult as dResult, dnsCancel as dCancel } from "./services/dns";
+
+/** Resolve a name (A records); a query handle, or -Err (docs/abi.md "DNS stub resolver"). */
+export function dnsQuery(namePtr: usize, nameLen: i32): i32 { return FEAT_DNS ? dQuery(namePtr, nameLen) : -Err.ENOSYS; }
+/** A finished query's addresses at `out` (up to `max`), or -Err. */
+export function dnsResult(h: i32, out: usize, max: i32): i32 { return FEAT_DNS ? dResult(h, out, max) : -Err.ENOSYS; }
+/** Forget a query. */
+export function dnsCancel(h: i32): i32 { return FEAT_DNS ? dCancel(h) : -Err.ENOSYS; }
 
 // SNTP client (assembly/services/sntp.ts; docs/abi.md "SNTP client").
 import { sntpPoll, sntpStart as sStart, sntpStop as sStop, sntpInfoWrite } from "./services/sntp";
 
 /** Query NTP server `server` now and every `intervalS` seconds. 0 or -Err. */
-export function sntpStart(server: u32, intervalS: i32): i32 { return initialized ? sStart(server, intervalS) : -Err.ESTATE; }
+export function sntpStart(server: u32, intervalS: i32): i32 { return !FEAT_SNTP ? -Err.ENOSYS : initialized ? sStart(server, intervalS) : -Err.ESTATE; }
 /** Stop the SNTP client. */
-export function sntpStop(): i32 { return initialized ? sStop() : -Err.ESTATE; }
+export function sntpStop(): i32 { return !FEAT_SNTP ? -Err.ENOSYS : initialized ? sStop() : -Err.ESTATE; }
 /** The SNTP client: the sntpInfo fields at `out`; 0, -EINVAL (outside memory), -ESTATE. */
 export function sntpInfo(out: usize): i32 {
+  if (!FEAT_SNTP) return -Err.ENOSYS;
   let r = layoutCheck(out, <i32>SntpInfoField.COUNT);
   if (r == 0) sntpInfoWrite(out);
   return r;

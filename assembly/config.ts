@@ -2,7 +2,7 @@
 // Every value is an integer (the core has no floats). Defaults suit a small board.
 
 // Keys and defaults are declared once in abi/abi.mjs (generated into abi-consts.ts).
-import { Cfg, cfgStoreDefaults } from "./abi-consts";
+import { Cfg, CFG_VALUES } from "./abi-consts";
 export { Cfg };
 
 export const FEAT_TIMESTAMPS: u32 = 1;
@@ -10,22 +10,15 @@ export const FEAT_SACK: u32 = 2;
 export const FEAT_WSCALE: u32 = 4;
 export const FEAT_SYNCOOKIES: u32 = 8;
 
-const values: usize = memory.data(<i32>Cfg.COUNT * 4, 16);
-let defaultsSet = false;
-
-function setDefaults(): void {
-  cfgStoreDefaults(values);
-  defaultsSet = true;
-}
+// Static data that starts out holding the defaults (generated): no start-up code.
+const values: usize = CFG_VALUES;
 
 export function cfgSet(key: i32, value: u32): bool {
-  if (!defaultsSet) setDefaults();
   if (key < 0 || key >= <i32>Cfg.COUNT) return false;
   store<u32>(values + (<usize>key << 2), value);
   return true;
 }
 
 export function cfg(key: Cfg): u32 {
-  if (!defaultsSet) setDefaults();
   return load<u32>(values + (<usize>key << 2));
 }

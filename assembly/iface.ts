@@ -33,6 +33,7 @@ import {
 } from "./wire/ipv4";
 import { PROTO_IGMP } from "./wire/igmp";
 import { igmpInput, igmpPoll } from "./igmp";
+import { FEAT_FRAG, FEAT_IGMP } from "./features";
 import {
   ICMP_HLEN, ICMP_TYPE, ICMP_ECHO_REQUEST, ICMP_ECHO_REPLY, ICMP_DEST_UNREACH, UNREACH_PORT, UNREACH_PROTOCOL,
   ICMP_TIME_EXCEEDED, TIME_EXCEEDED_REASSEMBLY,
@@ -173,8 +174,10 @@ export function ifaceInit(): bool {
     regionEnd = mcastTable + <usize>mcastCount * offsetof<McastEntry>();
   }
 
-  if (!reasm4Init() || !frag4Init()) return false;
-  if (reasm4RegionEnd() > regionEnd) regionEnd = reasm4RegionEnd();
+  if (FEAT_FRAG) {
+    if (!reasm4Init() || !frag4Init()) return false;
+    if (reasm4RegionEnd() > regionEnd) regionEnd = reasm4RegionEnd();
+  }
   netifSetup(txBuf + <usize>ETH_HLEN, myIp, mtu, ipOutput, ipOutputFrag);
   netifSetupGroups(isBroadcast, ifaceJoinGroup, ifaceLeaveGroup);
   // Gratuitous ARP (RFC 5227 §3 announcement): tell the segment who we are.
@@ -495,6 +498,7 @@ function ipInput(p: usize, len: i32): void {
   if (myIp == 0 && proto != PROTO_UDP) { count(Stat.Ipv4Unconfigured); return; } // no ICMP, TCP... without an address
   if ((ipFrag(p) & (IP_FLAG_MF | IP_OFFSET_MASK)) != 0) {
     // RFC 791 §3.2: a fragment; go on with the datagram once it is whole, as if it had arrived so
+    if (!FEAT_FRAG) { count(Stat.Ipv4FragRx); count(Stat.Ipv4FragNoReasm); return; } // built without reassembly
     p = reasm4Input(p, hlen, now);
     if (p == 0) return;
     hlen = IPV4_HLEN;
@@ -503,7 +507,7 @@ function ipInput(p: usize, len: i32): void {
   let plen = ipTotalLen(p) - hlen;
   if (proto == PROTO_ICMP) icmpInput(p, pl, plen, src, group);
   else if (proto == PROTO_UDP) udpInput(p, hlen, pl, plen, src, dst, group || myIp == 0);
-  else if (proto == PROTO_IGMP) igmpInput(pl, plen, src, dst); // RFC 2236 (to a joined group or 224.0.0.1)
+  else if (FEAT_IGMP && proto == PROTO_IGMP) igmpInput(pl, plen, src, dst); // RFC 2236 (to a joined group or 224.0.0.1)
   else if (proto == PROTO_TCP) {
     if (group) { count(Stat.Ipv4NotForUs); return; } // RFC 9293 §3.9.2.1, RFC 1122 §4.2.3.10: no TCP to broadcast/multicast
     tcpInput4(src, dst, pl, plen); // TCP validates its own checksum
@@ -774,13 +778,16 @@ export function ifacePoll(t: u32): i32 {
     next = earliest(next, <i32>(e.deadline - now));
   }
   dropQueued(0);
-  for (let ip = reasm4Expire(now); ip != 0; ip = reasm4Expire(now)) sendReasmTimeExceeded(ip);
-  next = earliest(next, reasm4NextDeadline(now));
+  if (FEAT_FRAG) {
+    for (let ip = reasm4Expire(now); ip != 0; ip = reasm4Expire(now)) sendReasmTimeExceeded(ip);
+    next = earliest(next, reasm4NextDeadline(now));
+  }
   for (let i = 0; i < queueCount; i++) {
     let s = slot(i);
     if (s.used != 0) next = earliest(next, <i32>(s.since + ARP_QUEUE_TIMEOUT_MS - now));
   }
-  return earliest(earliest(next, tcpPoll()), igmpPoll());
+  next = earliest(next, tcpPoll());
+  return FEAT_IGMP ? earliest(next, igmpPoll()) : next;
 }
 
 @inline function earliest(a: i32, b: i32): i32 {

@@ -14,6 +14,7 @@ import { PROTO_UDP, IPV4_HLEN, ipDst, ipHeaderLen, ipProto, ipSrc, ipVersion } f
 import { UNREACH_FRAG_NEEDED, UNREACH_PORT, UNREACH_PROTOCOL } from "./wire/icmp";
 import { IGMP_ALL_HOSTS } from "./wire/igmp";
 import { igmpJoin, igmpLeave } from "./igmp";
+import { FEAT_IGMP } from "./features";
 import { UDP_HLEN, udpEmitHeader, udpLength, udpSrcPort, udpDstPort } from "./wire/udp";
 import { ip4SendGather, ip4MaxPayload } from "./ip/frag4";
 import { HandleKind, HANDLE_SLOTS, handleEncode, handleGen, handleKind, handleNextGen, handleSlot } from "./handles";
@@ -246,7 +247,7 @@ export function udpClose(h: i32): i32 {
   if (s == null) return -Err.EBADF;
   for (let i = 0; i < UDP_GROUPS; i++) {
     let g = load<u32>(groupAt(s, i));
-    if (g != 0) { store<u32>(groupAt(s, i), 0); igmpLeave(g); }
+    if (FEAT_IGMP && g != 0) { store<u32>(groupAt(s, i), 0); igmpLeave(g); }
   }
   s.flags = 0;
   return 0;
@@ -272,6 +273,7 @@ export function udpSetOption(h: i32, opt: i32, value: i32): i32 {
  * group (igmp.ts). 0, -EINVAL (not multicast, 224.0.0.1, joined already), -ENOMEM (no slot).
  */
 export function udpJoinGroup(h: i32, group: u32): i32 {
+  if (!FEAT_IGMP) return -Err.ENOSYS;
   let s = fromHandle(h);
   if (s == null) return -Err.EBADF;
   if ((group >> 28) != 0xe || group == IGMP_ALL_HOSTS || hasGroup(s, group)) return -Err.EINVAL;
@@ -287,6 +289,7 @@ export function udpJoinGroup(h: i32, group: u32): i32 {
 
 /** Leave `group`: 0, -EINVAL when the socket did not join it. */
 export function udpLeaveGroup(h: i32, group: u32): i32 {
+  if (!FEAT_IGMP) return -Err.ENOSYS;
   let s = fromHandle(h);
   if (s == null) return -Err.EBADF;
   if (group == 0) return -Err.EINVAL;

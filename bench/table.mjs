@@ -8,8 +8,11 @@ const fmt = (v) => {
 };
 
 export function printTable(rows) {
-  const head = ["benchmark", "ours", "reference", "unit", "ours/ref"];
-  const body = rows.map((r) => [r.name, fmt(r.ours), fmt(r.reference), r.unit ?? "", r.ratio === undefined ? "-" : fmt(r.ratio)]);
+  // Optional extra columns: a row's `cols` object ({ column name: value }), in first-seen order.
+  const extra = [...new Set(rows.flatMap((r) => Object.keys(r.cols ?? {})))];
+  const head = ["benchmark", "ours", "reference", "unit", "ours/ref", ...extra];
+  const body = rows.map((r) => [r.name, fmt(r.ours), fmt(r.reference), r.unit ?? "", r.ratio === undefined ? "-" : fmt(r.ratio),
+    ...extra.map((c) => fmt(r.cols?.[c]))]);
   const w = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
   const line = (cells) => cells.map((c, i) => (i === 0 || i === 3 ? c.padEnd(w[i]) : c.padStart(w[i]))).join("  ");
   console.log(line(head));

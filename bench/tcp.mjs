@@ -15,7 +15,10 @@ import net from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ROOT } from "./lib.mjs";
-import { Err } from "../abi/abi.mjs";
+import { Cfg, Err } from "../abi/abi.mjs";
+
+/** Config key numbers by name (the module exports none: abi/abi.mjs is the one source). */
+const CFG_KEY = Object.fromEntries(Cfg.map((c) => [c.name, c.key]));
 
 const ROUNDS = 3;
 const ROUND_MS = Number(process.env.TCP_BENCH_MS ?? 700);
@@ -80,7 +83,7 @@ export class Host {
       },
     };
     this.x = new WebAssembly.Instance(module(), imports).exports;
-    const key = (name) => this.x[`Cfg.${name}`].value;
+    const key = (name) => CFG_KEY[name];
     const set = (name, v) => { if (this.x.configure(key(name), v >>> 0) !== 0) throw new Error(`configure ${name}`); };
     set("MacHi", 0x0200); set("MacLo", mac); set("Ipv4Addr", ip); set("PrefixLen", 24);
     for (const [k, v] of Object.entries(cfg)) set(k, v);

@@ -10,6 +10,9 @@ import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { esp32Rows } from "./esp32/size-esp32.mjs";
+import { Cfg } from "../abi/abi.mjs";
+
+const CFG_DEFAULT = Object.fromEntries(Cfg.map((c) => [c.name, c.default]));
 
 const FW = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(FW, "..");
@@ -63,21 +66,21 @@ export function parseMap(text) {
   return sums;
 }
 
-function mcuConfig() {
+export function mcuConfig() {
   // every "#define WT_MCU_<KEY> value" line: KEY is the Cfg key in UPPER_SNAKE (MAX_SOCKETS = MaxSockets)
   const h = readFileSync(join(FW, "core/wt_mcu_config.h"), "utf8");
   const camel = (k) => k.toLowerCase().split("_").map((w) => w[0].toUpperCase() + w.slice(1)).join("");
   return Object.fromEntries([...h.matchAll(/^#define WT_MCU_([A-Z0-9_]+) (\d+)$/gm)].map((m) => [camel(m[1]), Number(m[2])]));
 }
 
-/** Run the MCU module's init() with the default MCU configuration: linear memory and pools. */
-async function linearMemory(cfg) {
-  const bytes = readFileSync(join(ROOT, "build/stack.mcu.wasm"));
+/** Run an MCU module's init() (default build/stack.mcu.wasm) with configuration `cfg`: linear memory and pools. */
+export async function linearMemory(cfg, file = join(ROOT, "build/stack.mcu.wasm")) {
+  const bytes = readFileSync(file);
   const { instance } = await WebAssembly.instantiate(bytes, {
     env: { tx() {}, entropy() {}, event() {}, abort() { throw new Error("module abort"); } },
   });
   const e = instance.exports;
-  const key = (n) => e[`Cfg.${n}`].value;
+  const key = (n) => Cfg.find((c) => c.name === n).key;
   for (const [n, v] of Object.entries(cfg)) if (e.configure(key(n), v) !== 0) throw new Error(`configure ${n}`);
   if (e.init() !== 0) throw new Error("init() failed with the MCU configuration");
   return { memory: e.memory.buffer.byteLength, pools: e.poolBytes() };
@@ -113,6 +116,25 @@ export default async function firmwareSizes() {
     const { memory, pools } = await linearMemory(cfg);
     const what = `${cfg.MaxSockets} blocks, ${cfg.RingPairs} ring pairs x ${cfg.SndBuf}/${cfg.RcvBuf} B`;
     rows.push({ name: `firmware MCU config (${what}): module pools`, ours: pools, unit: "bytes" });
+    // Each pool of the configuration: the pools minus those with its count set to 0; TCP (which
+    // cannot have 0 blocks), the rx/tx frames and the I/O scratch are the remainder.
+    let rest = pools;
+    for (const [label, zero] of [
+      [`${cfg.UdpSockets} UDP sockets x ${cfg.UdpQueueBytes} B queues`, { UdpSockets: 0 }],
+      [`DNS: ${cfg.DnsQueries ?? CFG_DEFAULT.DnsQueries} queries + ${cfg.DnsCacheEntries ?? CFG_DEFAULT.DnsCacheEntries} cache entries`, { DnsQueries: 0, DnsCacheEntries: 0 }],
+      [`IPv4 reassembly: ${cfg.ReasmSlots} slot(s) x ${cfg.ReasmMaxBytes} B`, { ReasmSlots: 0 }],
+      [`ARP queue: ${cfg.ArpQueue} frames`, { ArpQueue: 0 }],
+      [`multicast filter + IGMP: ${cfg.McastGroups} groups`, { McastGroups: 0 }],
+    ]) {
+      try {
+        const bytes = pools - (await linearMemory({ ...cfg, ...zero })).pools;
+        rest -= bytes;
+        rows.push({ name: `firmware MCU config pool: ${label}`, ours: bytes, unit: "bytes" });
+      } catch (err) {
+        rows.push({ name: `firmware MCU config pool: ${label}: ${err.message}`, ours: NaN, unit: "bytes" });
+      }
+    }
+    rows.push({ name: `firmware MCU config pool: TCP (${what}), ARP cache, frames, I/O scratch`, ours: rest, unit: "bytes" });
     rows.push({ name: `firmware MCU config (${what}): linear memory (target: one 64 KiB page)`, ours: memory, reference: 65536, unit: "bytes", ratio: memory / 65536 });
     for (const [label, ram] of statics)
       rows.push({ name: `firmware ${label} RAM: static + linear memory`, ours: ram + memory, unit: "bytes" });

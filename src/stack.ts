@@ -11,8 +11,11 @@ import { instantiateSync } from "@assemblyscript/loader";
 import { Prng } from "./prng.js";
 import {
   Cfg, DHCP_INFO_NAMES, type DhcpInfoRaw, Err, ERR_NAMES, type Exports, IFACE_INFO_NAMES, type IfaceInfoRaw, type Imports,
-  SNTP_INFO_NAMES, type SntpInfoRaw, UDP_INFO_NAMES, type UdpInfo,
+  SNTP_INFO_NAMES, type SntpInfoRaw, STAT_COUNT, STAT_NAMES, UDP_INFO_NAMES, type UdpInfo,
 } from "./abi.js";
+
+/** Counter name -> index at statsPtr(). */
+const STAT_INDEX: ReadonlyMap<string, number> = new Map(STAT_NAMES.map((n, i) => [n, i]));
 
 export type BuildName = "node" | "mcu" | "debug" | "testing" | "testing-mcu";
 
@@ -225,7 +228,6 @@ export class Stack {
   private inCallback = 0;
   /** Frames delivered re-entrantly (from inside a tx/event callback), processed once the core returns. */
   private deferred: Uint8Array[] = [];
-  private statNameList: string[] | null = null;
   private rxPtr = 0;
   private rxCap = 0;
   private mtu = 1500;
@@ -251,6 +253,9 @@ export class Stack {
     const { exports } = instantiateSync(wasmModule(path), imports);
     this.exports = this.clocked(exports as unknown as CoreExports);
     this.memory = this.exports.memory;
+    // The module carries no counter names: ours (STAT_NAMES) must describe the same counters.
+    const n = this.exports.statCount();
+    if (n !== STAT_COUNT) throw new Error(`${path}: ${n} counters, this host knows ${STAT_COUNT} (module and host built from different abi/abi.mjs)`);
     this.cfgKeys = { ...Cfg };
     this.applyConfig(opts);
     if (opts.init !== false) this.init();
@@ -608,11 +613,8 @@ export class Stack {
     };
   }
 
-  /** Counter names, in order. */
-  statNames(): string[] {
-    if (!this.statNameList) this.statNameList = this.readString(this.exports.statNames()).split(",");
-    return this.statNameList;
-  }
+  /** Counter names, in order (the generated STAT_NAMES: the module carries none). */
+  statNames(): readonly string[] { return STAT_NAMES; }
 
   /** Decode an AssemblyScript string (UTF-16; its byte length is the u32 before it). */
   readString(ptr: number): string {
@@ -623,7 +625,7 @@ export class Stack {
 
   /** All counters as { name: value }. */
   stats(): Record<string, number> {
-    const names = this.statNames();
+    const names = STAT_NAMES;
     const n = this.exports.statCount();
     const view = new Uint32Array(this.memory.buffer, this.exports.statsPtr(), n);
     const out: Record<string, number> = {};
@@ -633,7 +635,7 @@ export class Stack {
 
   /** One counter by name. */
   stat(name: string): number {
-    const i = this.statNames().indexOf(name);
+    const i = STAT_INDEX.get(name) ?? -1;
     if (i < 0) throw new Error(`unknown counter ${name}`);
     return new Uint32Array(this.memory.buffer, this.exports.statsPtr(), i + 1)[i];
   }

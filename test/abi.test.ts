@@ -9,6 +9,7 @@ import * as abi from "../abi/abi.mjs";
 import { generate, GENERATED } from "../abi/gen.mjs";
 // @ts-ignore plain .mjs without types
 import { wasmSignatures } from "../abi/wasm-sig.mjs";
+import { STAT_COUNT, STAT_NAMES } from "../src/abi.js";
 
 const root = join(import.meta.dirname, "..");
 
@@ -18,20 +19,6 @@ const fns = abi.functions as Fn[];
 const imports = abi.imports as Imp[];
 const sig = (params: unknown[], result: string | null) => `(${params.map(() => "i32").join(",")})->${result === null ? "" : "i32"}`;
 const wsig = (e: { params: string[]; results: string[] }) => `(${e.params.join(",")})->${e.results.join(",")}`;
-
-/** [name, number] of every enum member the module exports as a global "Enum.Member". */
-function enumGlobals(): [string, number][] {
-  const out: [string, number][] = [];
-  for (const e of abi.exportedEnums as string[]) {
-    const list = abi[e] as ([string, number, string?] | { name: string; value?: number; key?: number })[];
-    for (const m of list) {
-      if (Array.isArray(m)) out.push([`${e}.${m[0]}`, m[1]]);
-      else out.push([`${e}.${m.name}`, (m.value ?? m.key)!]);
-    }
-    if (e === "Cfg") out.push(["Cfg.COUNT", list.length]);
-  }
-  return out;
-}
 
 describe("ABI declaration (abi/abi.mjs)", () => {
   it("generated files are current (else: run npm run gen:abi and commit)", () => {
@@ -52,19 +39,14 @@ describe("ABI declaration (abi/abi.mjs)", () => {
         expect(have).toEqual(want);
       });
 
-      it("exports exactly the declared globals and memory, with the declared values", () => {
+      it("exports exactly the declared globals and memory (no enum globals: hosts have them generated), with the declared values", () => {
         const other = exps.filter((e: { kind: string }) => e.kind !== "function").map((e: any) => `${e.kind} ${e.name}`).sort();
-        const want = [
-          ...(abi.otherExports as { name: string; kind: string }[]).map((e) => `${e.kind} ${e.name}`),
-          ...enumGlobals().map(([n]) => `global ${n}`),
-        ].sort();
+        const want = (abi.otherExports as { name: string; kind: string }[]).map((e) => `${e.kind} ${e.name}`).sort();
         expect(other).toEqual(want);
         const env = Object.fromEntries(imports.map((i) => [i.name, () => { throw new Error(`${i.name} called`); }]));
         const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env });
         const x = inst.exports as Record<string, WebAssembly.Global>;
         expect(x.ABI_VERSION.value).toBe(abi.ABI_VERSION);
-        const values = Object.fromEntries(enumGlobals().map(([n]) => [n, x[n].value]));
-        expect(values).toEqual(Object.fromEntries(enumGlobals()));
       });
 
       it("imports only declared functions from env, with the declared arities", () => {
@@ -87,6 +69,26 @@ describe("ABI declaration (abi/abi.mjs)", () => {
       const have = Object.fromEntries(exps.filter((e: { kind: string }) => e.kind === "function").map((e: any) => [e.name, wsig(e)]));
       for (const f of fns) expect(have[f.name], `${build}: ${f.name}`).toBe(sig(f.params, f.result));
     }
+  });
+
+  it("every build counts exactly the declared counters (statCount = STAT_NAMES) and carries no counter names", () => {
+    const names = (abi.stats as { counters: [string, string][] }[]).flatMap((g) => g.counters.map(([n]) => n));
+    expect(STAT_NAMES).toEqual(names);
+    expect(STAT_COUNT).toBe(names.length);
+    const env = Object.fromEntries(imports.map((i) => [i.name, () => {}]));
+    for (const build of ["stack.wasm", "stack.mcu.wasm", "stack.debug.wasm", "testing.wasm", "testing.mcu.wasm"]) {
+      const bytes = readFileSync(join(root, "build", build));
+      const x = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env }).exports as { statCount(): number };
+      expect(x.statCount(), build).toBe(names.length);
+      // the names live in the hosts (src/abi.ts, wt_abi.h), not in the module: neither UTF-8 nor UTF-16
+      for (const n of ["ipv4_frag_past_64k", "tcp_syn_cookies_bad", "dns_pointer_out_of_bounds"]) {
+        expect(bytes.includes(Buffer.from(n, "utf8")), `${build}: ${n}`).toBe(false);
+        expect(bytes.includes(Buffer.from(n, "utf16le")), `${build}: ${n}`).toBe(false);
+      }
+    }
+    const h = readFileSync(join(root, "firmware/core/wt_abi.h"), "utf8");
+    expect(Number(/\bWT_STAT_COUNT = (\d+)/.exec(h)?.[1])).toBe(names.length);
+    expect([...h.matchAll(/^ *X\(WT_STAT_(\w+), (\w+)\)/gm)].map((m) => [m[1], m[2]])).toEqual(names.map((n) => [n.toUpperCase(), n]));
   });
 
   it("the C header's export list (WT_ABI_FUNCTIONS) and constants equal the declaration", () => {

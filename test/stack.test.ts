@@ -5,7 +5,7 @@ import { Sim } from "../src/links/emulated.js";
 import { harness } from "./iface-harness.js";
 
 describe("Stack", () => {
-  it("reads every counter name from the module (one per counter, unique, all zero at start)", () => {
+  it("names every counter from the generated STAT_NAMES (one per counter, unique, all zero at start)", () => {
     const s = new Stack({ ip: "198.51.100.1", seed: 1, clock: new VirtualClock() });
     const names = s.statNames();
     expect(names).toHaveLength(s.exports.statCount());

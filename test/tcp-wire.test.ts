@@ -3,9 +3,9 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { ACK, SYN, asString, buildTcp, flagStr, ip } from "./helpers/tcp-harness.js";
+import { ACK, SYN, buildTcp, flagStr, ip } from "./helpers/tcp-harness.js";
 import { hostAndPeer } from "./helpers/tcp-peer.js";
-import type { Exports as AbiExports } from "../src/abi.js";
+import { type Exports as AbiExports, STAT_NAMES } from "../src/abi.js";
 
 const SRC = ip("198.51.100.9"), DST = ip("198.51.100.2");
 
@@ -17,7 +17,7 @@ async function load(file: string) {
   const inst = await WebAssembly.instantiate(mod, { env: { abort: () => { throw new Error("abort"); }, tx: () => {}, entropy: () => {}, event: () => {} } });
   const x = inst.exports as unknown as X;
   const base = x.memory.grow(2) * 65536;
-  const names = asString(x.memory, x.statNames()).split(",");
+  const names: readonly string[] = STAT_NAMES;
   const stat = (n: string) => new Uint32Array(x.memory.buffer, x.statsPtr(), x.statCount())[names.indexOf(n)];
   const OUT = base, SEG = base + 4096;
   /** Parse `seg` placed so that it ends exactly at the end of linear memory (any over-read would trap). */

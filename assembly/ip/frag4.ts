@@ -12,6 +12,7 @@ import { cfg, Cfg } from "../config";
 import { count, Stat } from "../stats";
 import { ipMtu, ipTxPayload, ipSend, ipSendFragFn, ipNewId } from "../netif";
 import { IPV4_HLEN, IP_FLAG_MF } from "../wire/ipv4";
+import { FEAT_FRAG } from "../features";
 
 /** Largest IPv4 payload (65535 - a 20-byte header). */
 export const FRAG_MAX_BYTES: u32 = 65515;
@@ -57,7 +58,7 @@ export function ip4SendGather(dst: u32, proto: u8, head: usize, headLen: i32, bo
     memory.copy(ipTxPayload, head, <usize>headLen);
     return ipSend(dst, proto, total);
   }
-  if (total > fragMax) return false;
+  if (!FEAT_FRAG || total > fragMax) return false; // a build without fragmentation: as FragMaxBytes 0
   let chunk = room & ~7;
   let id = ipNewId();
   let off = 0;

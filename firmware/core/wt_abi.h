@@ -7,7 +7,7 @@
 
 #include <stdint.h>
 
-#define WT_ABI_VERSION 1
+#define WT_ABI_VERSION 2
 
 /* Every exported function the C core calls: X(id, name, arity, has_result). All parameters
  * and results are i32. The wt_fn ids, wt_fn_name / wt_fn_arity (wt_core.c), the AOT
@@ -22,7 +22,6 @@
   X(WT_FN_CLOCK, clock, 1, 0) \
   X(WT_FN_STATS_PTR, statsPtr, 0, 1) \
   X(WT_FN_STAT_COUNT, statCount, 0, 1) \
-  X(WT_FN_STAT_NAMES, statNames, 0, 1) \
   X(WT_FN_POOL_BYTES, poolBytes, 0, 1) \
   X(WT_FN_TCP_OPEN, tcpOpen, 0, 1) \
   X(WT_FN_TCP_BIND, tcpBind, 2, 1) \
@@ -203,7 +202,8 @@ enum {
   WT_ESERVFAIL = 20,
   WT_EREFUSED = 21,
   WT_ETRUNCATED = 22,
-  WT_EACCES = 23
+  WT_EACCES = 23,
+  WT_ENOSYS = 24
 };
 
 /* Kinds of the event(sock, kind, arg) import (EventKind). */
@@ -363,6 +363,355 @@ enum {
   WT_DHCP_INFO_NTP2 = 15,
   WT_DHCP_INFO_COUNT = 16
 };
+
+/* Counters: index of each u32 at statsPtr(). */
+enum {
+  WT_STAT_RX_FRAMES = 0,
+  WT_STAT_TX_FRAMES = 1,
+  WT_STAT_ETH_TRUNCATED = 2,
+  WT_STAT_ETH_NOT_FOR_US = 3,
+  WT_STAT_ETH_UNKNOWN_TYPE = 4,
+  WT_STAT_ETH_TOO_LONG = 5,
+  WT_STAT_ARP_RX = 6,
+  WT_STAT_ARP_TRUNCATED = 7,
+  WT_STAT_ARP_BAD_FORMAT = 8,
+  WT_STAT_ARP_REQUESTS_RX = 9,
+  WT_STAT_ARP_REPLIES_RX = 10,
+  WT_STAT_ARP_REQUESTS_TX = 11,
+  WT_STAT_ARP_REPLIES_TX = 12,
+  WT_STAT_ARP_QUEUE_FULL = 13,
+  WT_STAT_ARP_QUEUE_TIMEOUT = 14,
+  WT_STAT_ARP_CACHE_FULL = 15,
+  WT_STAT_IPV4_RX = 16,
+  WT_STAT_IPV4_TX = 17,
+  WT_STAT_IPV4_TRUNCATED = 18,
+  WT_STAT_IPV4_BAD_VERSION = 19,
+  WT_STAT_IPV4_BAD_IHL = 20,
+  WT_STAT_IPV4_BAD_TOTAL_LENGTH = 21,
+  WT_STAT_IPV4_BAD_CHECKSUM = 22,
+  WT_STAT_IPV4_NOT_FOR_US = 23,
+  WT_STAT_IPV4_UNKNOWN_PROTO = 24,
+  WT_STAT_IPV4_NO_ROUTE = 25,
+  WT_STAT_IPV4_BAD_SOURCE = 26,
+  WT_STAT_IPV4_FRAG_RX = 27,
+  WT_STAT_IPV4_FRAG_NO_REASM = 28,
+  WT_STAT_IPV4_REASM_OK = 29,
+  WT_STAT_IPV4_FRAG_DUPLICATE = 30,
+  WT_STAT_IPV4_FRAG_OVERLAP = 31,
+  WT_STAT_IPV4_FRAG_TINY = 32,
+  WT_STAT_IPV4_FRAG_TCP_OFFSET1 = 33,
+  WT_STAT_IPV4_FRAG_PAST_64K = 34,
+  WT_STAT_IPV4_FRAG_TOO_BIG = 35,
+  WT_STAT_IPV4_FRAG_ZERO_LENGTH = 36,
+  WT_STAT_IPV4_FRAG_MISALIGNED = 37,
+  WT_STAT_IPV4_FRAG_BAD_LAST = 38,
+  WT_STAT_IPV4_REASM_EVICTED = 39,
+  WT_STAT_IPV4_REASM_TIMEOUT = 40,
+  WT_STAT_IPV4_REASM_TIME_EXCEEDED_TX = 41,
+  WT_STAT_IPV4_FRAG_TX = 42,
+  WT_STAT_ICMP_RX = 43,
+  WT_STAT_ICMP_TRUNCATED = 44,
+  WT_STAT_ICMP_BAD_CHECKSUM = 45,
+  WT_STAT_ICMP_ECHO_REQUESTS_RX = 46,
+  WT_STAT_ICMP_ECHO_REPLIES_TX = 47,
+  WT_STAT_ICMP_ECHO_REPLIES_RX = 48,
+  WT_STAT_ICMP_DEST_UNREACH_RX = 49,
+  WT_STAT_ICMP_DEST_UNREACH_TX = 50,
+  WT_STAT_ICMP_OTHER_RX = 51,
+  WT_STAT_ICMP_RATE_LIMITED = 52,
+  WT_STAT_ICMP_ECHO_BROADCAST_IGNORED = 53,
+  WT_STAT_UDP_RX = 54,
+  WT_STAT_UDP_TRUNCATED = 55,
+  WT_STAT_UDP_BAD_LENGTH = 56,
+  WT_STAT_UDP_BAD_CHECKSUM = 57,
+  WT_STAT_UDP_NO_PORT = 58,
+  WT_STAT_UDP_QUEUE_FULL = 59,
+  WT_STAT_UDP_TX = 60,
+  WT_STAT_DHCP_TX = 61,
+  WT_STAT_DHCP_RX = 62,
+  WT_STAT_DHCP_TRUNCATED = 63,
+  WT_STAT_DHCP_BAD_COOKIE = 64,
+  WT_STAT_DHCP_BAD_OPTION = 65,
+  WT_STAT_DHCP_OVERLOAD = 66,
+  WT_STAT_DHCP_NO_MSG_TYPE = 67,
+  WT_STAT_DHCP_BAD_OP = 68,
+  WT_STAT_DHCP_BAD_XID = 69,
+  WT_STAT_DHCP_BAD_CHADDR = 70,
+  WT_STAT_DHCP_BAD_PORT = 71,
+  WT_STAT_DHCP_UNEXPECTED = 72,
+  WT_STAT_DHCP_BAD_OFFER = 73,
+  WT_STAT_DHCP_OFFERS_RX = 74,
+  WT_STAT_DHCP_ACKS_RX = 75,
+  WT_STAT_DHCP_NAKS_RX = 76,
+  WT_STAT_DHCP_RETRANSMITS = 77,
+  WT_STAT_DHCP_ACD_PROBES_TX = 78,
+  WT_STAT_DHCP_ACD_CONFLICTS = 79,
+  WT_STAT_DHCP_DECLINES_TX = 80,
+  WT_STAT_DHCP_RELEASES_TX = 81,
+  WT_STAT_DHCP_LEASE_EXPIRED = 82,
+  WT_STAT_DNS_QUERIES_TX = 83,
+  WT_STAT_DNS_RETRANSMITS = 84,
+  WT_STAT_DNS_TIMEOUTS = 85,
+  WT_STAT_DNS_REPLIES_RX = 86,
+  WT_STAT_DNS_REPLIES_ACCEPTED = 87,
+  WT_STAT_DNS_CACHE_HITS = 88,
+  WT_STAT_DNS_WRONG_SOURCE = 89,
+  WT_STAT_DNS_BAD_ID = 90,
+  WT_STAT_DNS_BAD_QUESTION = 91,
+  WT_STAT_DNS_NOT_REPLY = 92,
+  WT_STAT_DNS_MALFORMED = 93,
+  WT_STAT_DNS_TOO_LONG = 94,
+  WT_STAT_DNS_POINTER_FORWARD = 95,
+  WT_STAT_DNS_POINTER_OUT_OF_BOUNDS = 96,
+  WT_STAT_DNS_POINTER_LOOP = 97,
+  WT_STAT_DNS_LABEL_TOO_LONG = 98,
+  WT_STAT_DNS_NAME_TOO_LONG = 99,
+  WT_STAT_DNS_CNAME_TOO_DEEP = 100,
+  WT_STAT_UDP_BROADCAST_FILTERED = 101,
+  WT_STAT_UDP_BROADCAST_REFUSED = 102,
+  WT_STAT_UDP_MCAST_NO_MEMBER = 103,
+  WT_STAT_UDP_ICMP_ERRORS = 104,
+  WT_STAT_UDP_ICMP_BAD_QUOTE = 105,
+  WT_STAT_IGMP_RX = 106,
+  WT_STAT_IGMP_BAD_LENGTH = 107,
+  WT_STAT_IGMP_BAD_CHECKSUM = 108,
+  WT_STAT_IGMP_BAD_GROUP = 109,
+  WT_STAT_IGMP_QUERIES_RX = 110,
+  WT_STAT_IGMP_REPORTS_RX = 111,
+  WT_STAT_IGMP_REPORTS_SUPPRESSED = 112,
+  WT_STAT_IGMP_REPORTS_TX = 113,
+  WT_STAT_IGMP_LEAVES_TX = 114,
+  WT_STAT_IGMP_TABLE_FULL = 115,
+  WT_STAT_SNTP_TX = 116,
+  WT_STAT_SNTP_RX = 117,
+  WT_STAT_SNTP_BAD_SOURCE = 118,
+  WT_STAT_SNTP_BAD_FORMAT = 119,
+  WT_STAT_SNTP_BAD_ORIGIN = 120,
+  WT_STAT_SNTP_UNSYNCHRONIZED = 121,
+  WT_STAT_SNTP_ZERO_TRANSMIT = 122,
+  WT_STAT_SNTP_KISS = 123,
+  WT_STAT_SNTP_TIMEOUTS = 124,
+  WT_STAT_TCP_RX = 125,
+  WT_STAT_TCP_TX = 126,
+  WT_STAT_TCP_TRUNCATED = 127,
+  WT_STAT_TCP_BAD_OFFSET = 128,
+  WT_STAT_TCP_BAD_CHECKSUM = 129,
+  WT_STAT_TCP_BAD_OPTION = 130,
+  WT_STAT_TCP_NO_SOCKET = 131,
+  WT_STAT_TCP_RST_TX = 132,
+  WT_STAT_TCP_RST_RX = 133,
+  WT_STAT_TCP_BAD_SEQ = 134,
+  WT_STAT_TCP_BAD_ACK = 135,
+  WT_STAT_TCP_CHALLENGE_ACK = 136,
+  WT_STAT_TCP_CHALLENGE_ACK_LIMITED = 137,
+  WT_STAT_TCP_SYN_BACKLOG_FULL = 138,
+  WT_STAT_TCP_SYN_COOKIES_TX = 139,
+  WT_STAT_TCP_SYN_COOKIES_OK = 140,
+  WT_STAT_TCP_SYN_COOKIES_BAD = 141,
+  WT_STAT_TCP_PAWS_DROP = 142,
+  WT_STAT_TCP_RETRANSMITS = 143,
+  WT_STAT_TCP_FAST_RETRANSMITS = 144,
+  WT_STAT_TCP_RTO_TIMEOUTS = 145,
+  WT_STAT_TCP_DUP_ACKS = 146,
+  WT_STAT_TCP_OUT_OF_ORDER = 147,
+  WT_STAT_TCP_OFO_DROPPED = 148,
+  WT_STAT_TCP_ZERO_WINDOW_PROBES = 149,
+  WT_STAT_TCP_KEEPALIVES_TX = 150,
+  WT_STAT_TCP_DELAYED_ACKS = 151,
+  WT_STAT_TCP_TIME_WAIT_FULL = 152,
+  WT_STAT_TCP_CONNS_OPENED = 153,
+  WT_STAT_TCP_CONNS_CLOSED = 154,
+  WT_STAT_TCP_CONNS_ABORTED = 155,
+  WT_STAT_TCP_RCV_BUF_DROP = 156,
+  WT_STAT_TCP_SACK_RECOVERIES = 157,
+  WT_STAT_TCP_TX_TOO_BIG = 158,
+  WT_STAT_TCP_NO_TIMESTAMP = 159,
+  WT_STAT_TCP_NO_RINGS = 160,
+  WT_STAT_TCP_ICMP_ACCEPTED = 161,
+  WT_STAT_TCP_ICMP_REJECTED = 162,
+  WT_STAT_TCP_ZERO_WINDOW_DROP = 163,
+  WT_STAT_ETH_MULTICAST_NOT_JOINED = 164,
+  WT_STAT_IPV4_UNCONFIGURED = 165,
+  WT_STAT_IPV4_MULTICAST_NOT_JOINED = 166,
+  WT_STAT_ARP_ANNOUNCEMENTS_TX = 167,
+  WT_STAT_IFACE_ADDR_CHANGES = 168,
+  WT_STAT_IFACE_QUEUE_FLUSHED = 169,
+  WT_STAT_COUNT = 170
+};
+
+/* Every counter: X(id, name). The module carries no names; wt_core.c builds its name table from
+ * this list (define WT_NO_STAT_NAMES to leave the names out of the image). */
+#define WT_STATS(X) \
+  X(WT_STAT_RX_FRAMES, rx_frames) \
+  X(WT_STAT_TX_FRAMES, tx_frames) \
+  X(WT_STAT_ETH_TRUNCATED, eth_truncated) \
+  X(WT_STAT_ETH_NOT_FOR_US, eth_not_for_us) \
+  X(WT_STAT_ETH_UNKNOWN_TYPE, eth_unknown_type) \
+  X(WT_STAT_ETH_TOO_LONG, eth_too_long) \
+  X(WT_STAT_ARP_RX, arp_rx) \
+  X(WT_STAT_ARP_TRUNCATED, arp_truncated) \
+  X(WT_STAT_ARP_BAD_FORMAT, arp_bad_format) \
+  X(WT_STAT_ARP_REQUESTS_RX, arp_requests_rx) \
+  X(WT_STAT_ARP_REPLIES_RX, arp_replies_rx) \
+  X(WT_STAT_ARP_REQUESTS_TX, arp_requests_tx) \
+  X(WT_STAT_ARP_REPLIES_TX, arp_replies_tx) \
+  X(WT_STAT_ARP_QUEUE_FULL, arp_queue_full) \
+  X(WT_STAT_ARP_QUEUE_TIMEOUT, arp_queue_timeout) \
+  X(WT_STAT_ARP_CACHE_FULL, arp_cache_full) \
+  X(WT_STAT_IPV4_RX, ipv4_rx) \
+  X(WT_STAT_IPV4_TX, ipv4_tx) \
+  X(WT_STAT_IPV4_TRUNCATED, ipv4_truncated) \
+  X(WT_STAT_IPV4_BAD_VERSION, ipv4_bad_version) \
+  X(WT_STAT_IPV4_BAD_IHL, ipv4_bad_ihl) \
+  X(WT_STAT_IPV4_BAD_TOTAL_LENGTH, ipv4_bad_total_length) \
+  X(WT_STAT_IPV4_BAD_CHECKSUM, ipv4_bad_checksum) \
+  X(WT_STAT_IPV4_NOT_FOR_US, ipv4_not_for_us) \
+  X(WT_STAT_IPV4_UNKNOWN_PROTO, ipv4_unknown_proto) \
+  X(WT_STAT_IPV4_NO_ROUTE, ipv4_no_route) \
+  X(WT_STAT_IPV4_BAD_SOURCE, ipv4_bad_source) \
+  X(WT_STAT_IPV4_FRAG_RX, ipv4_frag_rx) \
+  X(WT_STAT_IPV4_FRAG_NO_REASM, ipv4_frag_no_reasm) \
+  X(WT_STAT_IPV4_REASM_OK, ipv4_reasm_ok) \
+  X(WT_STAT_IPV4_FRAG_DUPLICATE, ipv4_frag_duplicate) \
+  X(WT_STAT_IPV4_FRAG_OVERLAP, ipv4_frag_overlap) \
+  X(WT_STAT_IPV4_FRAG_TINY, ipv4_frag_tiny) \
+  X(WT_STAT_IPV4_FRAG_TCP_OFFSET1, ipv4_frag_tcp_offset1) \
+  X(WT_STAT_IPV4_FRAG_PAST_64K, ipv4_frag_past_64k) \
+  X(WT_STAT_IPV4_FRAG_TOO_BIG, ipv4_frag_too_big) \
+  X(WT_STAT_IPV4_FRAG_ZERO_LENGTH, ipv4_frag_zero_length) \
+  X(WT_STAT_IPV4_FRAG_MISALIGNED, ipv4_frag_misaligned) \
+  X(WT_STAT_IPV4_FRAG_BAD_LAST, ipv4_frag_bad_last) \
+  X(WT_STAT_IPV4_REASM_EVICTED, ipv4_reasm_evicted) \
+  X(WT_STAT_IPV4_REASM_TIMEOUT, ipv4_reasm_timeout) \
+  X(WT_STAT_IPV4_REASM_TIME_EXCEEDED_TX, ipv4_reasm_time_exceeded_tx) \
+  X(WT_STAT_IPV4_FRAG_TX, ipv4_frag_tx) \
+  X(WT_STAT_ICMP_RX, icmp_rx) \
+  X(WT_STAT_ICMP_TRUNCATED, icmp_truncated) \
+  X(WT_STAT_ICMP_BAD_CHECKSUM, icmp_bad_checksum) \
+  X(WT_STAT_ICMP_ECHO_REQUESTS_RX, icmp_echo_requests_rx) \
+  X(WT_STAT_ICMP_ECHO_REPLIES_TX, icmp_echo_replies_tx) \
+  X(WT_STAT_ICMP_ECHO_REPLIES_RX, icmp_echo_replies_rx) \
+  X(WT_STAT_ICMP_DEST_UNREACH_RX, icmp_dest_unreach_rx) \
+  X(WT_STAT_ICMP_DEST_UNREACH_TX, icmp_dest_unreach_tx) \
+  X(WT_STAT_ICMP_OTHER_RX, icmp_other_rx) \
+  X(WT_STAT_ICMP_RATE_LIMITED, icmp_rate_limited) \
+  X(WT_STAT_ICMP_ECHO_BROADCAST_IGNORED, icmp_echo_broadcast_ignored) \
+  X(WT_STAT_UDP_RX, udp_rx) \
+  X(WT_STAT_UDP_TRUNCATED, udp_truncated) \
+  X(WT_STAT_UDP_BAD_LENGTH, udp_bad_length) \
+  X(WT_STAT_UDP_BAD_CHECKSUM, udp_bad_checksum) \
+  X(WT_STAT_UDP_NO_PORT, udp_no_port) \
+  X(WT_STAT_UDP_QUEUE_FULL, udp_queue_full) \
+  X(WT_STAT_UDP_TX, udp_tx) \
+  X(WT_STAT_DHCP_TX, dhcp_tx) \
+  X(WT_STAT_DHCP_RX, dhcp_rx) \
+  X(WT_STAT_DHCP_TRUNCATED, dhcp_truncated) \
+  X(WT_STAT_DHCP_BAD_COOKIE, dhcp_bad_cookie) \
+  X(WT_STAT_DHCP_BAD_OPTION, dhcp_bad_option) \
+  X(WT_STAT_DHCP_OVERLOAD, dhcp_overload) \
+  X(WT_STAT_DHCP_NO_MSG_TYPE, dhcp_no_msg_type) \
+  X(WT_STAT_DHCP_BAD_OP, dhcp_bad_op) \
+  X(WT_STAT_DHCP_BAD_XID, dhcp_bad_xid) \
+  X(WT_STAT_DHCP_BAD_CHADDR, dhcp_bad_chaddr) \
+  X(WT_STAT_DHCP_BAD_PORT, dhcp_bad_port) \
+  X(WT_STAT_DHCP_UNEXPECTED, dhcp_unexpected) \
+  X(WT_STAT_DHCP_BAD_OFFER, dhcp_bad_offer) \
+  X(WT_STAT_DHCP_OFFERS_RX, dhcp_offers_rx) \
+  X(WT_STAT_DHCP_ACKS_RX, dhcp_acks_rx) \
+  X(WT_STAT_DHCP_NAKS_RX, dhcp_naks_rx) \
+  X(WT_STAT_DHCP_RETRANSMITS, dhcp_retransmits) \
+  X(WT_STAT_DHCP_ACD_PROBES_TX, dhcp_acd_probes_tx) \
+  X(WT_STAT_DHCP_ACD_CONFLICTS, dhcp_acd_conflicts) \
+  X(WT_STAT_DHCP_DECLINES_TX, dhcp_declines_tx) \
+  X(WT_STAT_DHCP_RELEASES_TX, dhcp_releases_tx) \
+  X(WT_STAT_DHCP_LEASE_EXPIRED, dhcp_lease_expired) \
+  X(WT_STAT_DNS_QUERIES_TX, dns_queries_tx) \
+  X(WT_STAT_DNS_RETRANSMITS, dns_retransmits) \
+  X(WT_STAT_DNS_TIMEOUTS, dns_timeouts) \
+  X(WT_STAT_DNS_REPLIES_RX, dns_replies_rx) \
+  X(WT_STAT_DNS_REPLIES_ACCEPTED, dns_replies_accepted) \
+  X(WT_STAT_DNS_CACHE_HITS, dns_cache_hits) \
+  X(WT_STAT_DNS_WRONG_SOURCE, dns_wrong_source) \
+  X(WT_STAT_DNS_BAD_ID, dns_bad_id) \
+  X(WT_STAT_DNS_BAD_QUESTION, dns_bad_question) \
+  X(WT_STAT_DNS_NOT_REPLY, dns_not_reply) \
+  X(WT_STAT_DNS_MALFORMED, dns_malformed) \
+  X(WT_STAT_DNS_TOO_LONG, dns_too_long) \
+  X(WT_STAT_DNS_POINTER_FORWARD, dns_pointer_forward) \
+  X(WT_STAT_DNS_POINTER_OUT_OF_BOUNDS, dns_pointer_out_of_bounds) \
+  X(WT_STAT_DNS_POINTER_LOOP, dns_pointer_loop) \
+  X(WT_STAT_DNS_LABEL_TOO_LONG, dns_label_too_long) \
+  X(WT_STAT_DNS_NAME_TOO_LONG, dns_name_too_long) \
+  X(WT_STAT_DNS_CNAME_TOO_DEEP, dns_cname_too_deep) \
+  X(WT_STAT_UDP_BROADCAST_FILTERED, udp_broadcast_filtered) \
+  X(WT_STAT_UDP_BROADCAST_REFUSED, udp_broadcast_refused) \
+  X(WT_STAT_UDP_MCAST_NO_MEMBER, udp_mcast_no_member) \
+  X(WT_STAT_UDP_ICMP_ERRORS, udp_icmp_errors) \
+  X(WT_STAT_UDP_ICMP_BAD_QUOTE, udp_icmp_bad_quote) \
+  X(WT_STAT_IGMP_RX, igmp_rx) \
+  X(WT_STAT_IGMP_BAD_LENGTH, igmp_bad_length) \
+  X(WT_STAT_IGMP_BAD_CHECKSUM, igmp_bad_checksum) \
+  X(WT_STAT_IGMP_BAD_GROUP, igmp_bad_group) \
+  X(WT_STAT_IGMP_QUERIES_RX, igmp_queries_rx) \
+  X(WT_STAT_IGMP_REPORTS_RX, igmp_reports_rx) \
+  X(WT_STAT_IGMP_REPORTS_SUPPRESSED, igmp_reports_suppressed) \
+  X(WT_STAT_IGMP_REPORTS_TX, igmp_reports_tx) \
+  X(WT_STAT_IGMP_LEAVES_TX, igmp_leaves_tx) \
+  X(WT_STAT_IGMP_TABLE_FULL, igmp_table_full) \
+  X(WT_STAT_SNTP_TX, sntp_tx) \
+  X(WT_STAT_SNTP_RX, sntp_rx) \
+  X(WT_STAT_SNTP_BAD_SOURCE, sntp_bad_source) \
+  X(WT_STAT_SNTP_BAD_FORMAT, sntp_bad_format) \
+  X(WT_STAT_SNTP_BAD_ORIGIN, sntp_bad_origin) \
+  X(WT_STAT_SNTP_UNSYNCHRONIZED, sntp_unsynchronized) \
+  X(WT_STAT_SNTP_ZERO_TRANSMIT, sntp_zero_transmit) \
+  X(WT_STAT_SNTP_KISS, sntp_kiss) \
+  X(WT_STAT_SNTP_TIMEOUTS, sntp_timeouts) \
+  X(WT_STAT_TCP_RX, tcp_rx) \
+  X(WT_STAT_TCP_TX, tcp_tx) \
+  X(WT_STAT_TCP_TRUNCATED, tcp_truncated) \
+  X(WT_STAT_TCP_BAD_OFFSET, tcp_bad_offset) \
+  X(WT_STAT_TCP_BAD_CHECKSUM, tcp_bad_checksum) \
+  X(WT_STAT_TCP_BAD_OPTION, tcp_bad_option) \
+  X(WT_STAT_TCP_NO_SOCKET, tcp_no_socket) \
+  X(WT_STAT_TCP_RST_TX, tcp_rst_tx) \
+  X(WT_STAT_TCP_RST_RX, tcp_rst_rx) \
+  X(WT_STAT_TCP_BAD_SEQ, tcp_bad_seq) \
+  X(WT_STAT_TCP_BAD_ACK, tcp_bad_ack) \
+  X(WT_STAT_TCP_CHALLENGE_ACK, tcp_challenge_ack) \
+  X(WT_STAT_TCP_CHALLENGE_ACK_LIMITED, tcp_challenge_ack_limited) \
+  X(WT_STAT_TCP_SYN_BACKLOG_FULL, tcp_syn_backlog_full) \
+  X(WT_STAT_TCP_SYN_COOKIES_TX, tcp_syn_cookies_tx) \
+  X(WT_STAT_TCP_SYN_COOKIES_OK, tcp_syn_cookies_ok) \
+  X(WT_STAT_TCP_SYN_COOKIES_BAD, tcp_syn_cookies_bad) \
+  X(WT_STAT_TCP_PAWS_DROP, tcp_paws_drop) \
+  X(WT_STAT_TCP_RETRANSMITS, tcp_retransmits) \
+  X(WT_STAT_TCP_FAST_RETRANSMITS, tcp_fast_retransmits) \
+  X(WT_STAT_TCP_RTO_TIMEOUTS, tcp_rto_timeouts) \
+  X(WT_STAT_TCP_DUP_ACKS, tcp_dup_acks) \
+  X(WT_STAT_TCP_OUT_OF_ORDER, tcp_out_of_order) \
+  X(WT_STAT_TCP_OFO_DROPPED, tcp_ofo_dropped) \
+  X(WT_STAT_TCP_ZERO_WINDOW_PROBES, tcp_zero_window_probes) \
+  X(WT_STAT_TCP_KEEPALIVES_TX, tcp_keepalives_tx) \
+  X(WT_STAT_TCP_DELAYED_ACKS, tcp_delayed_acks) \
+  X(WT_STAT_TCP_TIME_WAIT_FULL, tcp_time_wait_full) \
+  X(WT_STAT_TCP_CONNS_OPENED, tcp_conns_opened) \
+  X(WT_STAT_TCP_CONNS_CLOSED, tcp_conns_closed) \
+  X(WT_STAT_TCP_CONNS_ABORTED, tcp_conns_aborted) \
+  X(WT_STAT_TCP_RCV_BUF_DROP, tcp_rcv_buf_drop) \
+  X(WT_STAT_TCP_SACK_RECOVERIES, tcp_sack_recoveries) \
+  X(WT_STAT_TCP_TX_TOO_BIG, tcp_tx_too_big) \
+  X(WT_STAT_TCP_NO_TIMESTAMP, tcp_no_timestamp) \
+  X(WT_STAT_TCP_NO_RINGS, tcp_no_rings) \
+  X(WT_STAT_TCP_ICMP_ACCEPTED, tcp_icmp_accepted) \
+  X(WT_STAT_TCP_ICMP_REJECTED, tcp_icmp_rejected) \
+  X(WT_STAT_TCP_ZERO_WINDOW_DROP, tcp_zero_window_drop) \
+  X(WT_STAT_ETH_MULTICAST_NOT_JOINED, eth_multicast_not_joined) \
+  X(WT_STAT_IPV4_UNCONFIGURED, ipv4_unconfigured) \
+  X(WT_STAT_IPV4_MULTICAST_NOT_JOINED, ipv4_multicast_not_joined) \
+  X(WT_STAT_ARP_ANNOUNCEMENTS_TX, arp_announcements_tx) \
+  X(WT_STAT_IFACE_ADDR_CHANGES, iface_addr_changes) \
+  X(WT_STAT_IFACE_QUEUE_FLUSHED, iface_queue_flushed)
 
 /* Export names and arities, indexed by wt_fn (defined in wt_core.c from WT_ABI_FUNCTIONS). */
 extern const char *const wt_fn_name[WT_FN_COUNT];

@@ -92,6 +92,12 @@ int wt_core_start(const wt_engine *e, const uint8_t *wasm, uint32_t len) {
       core.eng = 0;
       return -WT_EINVAL;
     }
+  /* The module carries no counter names: WT_STATS (this build's wt_abi.h) must describe its counters. */
+  if (e->has(WT_FN_STAT_COUNT) && wt_call(WT_FN_STAT_COUNT, 0, 0, 0) != WT_STAT_COUNT) {
+    wt_logf("module has %d counters, wt_abi.h %d: rebuild both from abi/abi.mjs\n", wt_call(WT_FN_STAT_COUNT, 0, 0, 0), WT_STAT_COUNT);
+    core.eng = 0;
+    return -WT_EINVAL;
+  }
   return 0;
 }
 
@@ -245,23 +251,32 @@ int wt_stat_count(void) {
   return n < 0 ? 0 : n;
 }
 
+static uint32_t put_uint(char *buf, uint32_t cap, uint32_t n, uint32_t v, uint32_t base);
+
+#ifndef WT_NO_STAT_NAMES
+/* "rx_frames\0tx_frames\0...": every counter's name in counter order, from WT_STATS (the module has none). */
+#define WT_STAT_NAME_(id, name) #name "\0"
+static const char wt_stat_names[] = WT_STATS(WT_STAT_NAME_);
+#undef WT_STAT_NAME_
+#endif
+
 uint32_t wt_stat(int i, char *name, uint32_t cap) {
   uint32_t base = (uint32_t)wt_call(WT_FN_STATS_PTR, 0, 0, 0);
-  const uint8_t *v = wt_mem(base + 4u * (uint32_t)i, 4);
+  const uint8_t *v = i >= 0 ? wt_mem(base + 4u * (uint32_t)i, 4) : 0;
   if (name && cap) {
-    name[0] = 0;
-    uint32_t ptr = (uint32_t)wt_call(WT_FN_STAT_NAMES, 0, 0, 0);
-    const uint8_t *hdr = ptr >= 4 ? wt_mem(ptr - 4, 4) : 0;
-    uint32_t bytes = hdr ? (uint32_t)hdr[0] | (uint32_t)hdr[1] << 8 | (uint32_t)hdr[2] << 16 | (uint32_t)hdr[3] << 24 : 0;
-    const uint8_t *s = wt_mem(ptr, bytes);
-    int field = 0;
+#ifndef WT_NO_STAT_NAMES
+    const char *s = wt_stat_names;
+    for (int k = 0; k < i && k < WT_STAT_COUNT; k++) s += strlen(s) + 1;
+    if (i < 0 || i >= WT_STAT_COUNT) s = "";
     uint32_t n = 0;
-    for (uint32_t k = 0; s && k + 1 < bytes; k += 2) {
-      char c = (char)s[k];
-      if (c == ',') { if (field++ == i) break; continue; }
-      if (field == i && n + 1 < cap) name[n++] = c;
-    }
+    while (s[n] && n + 1 < cap) { name[n] = s[n]; n++; }
     name[n] = 0;
+#else
+    uint32_t n = 0;
+    const char *p = "stat";
+    while (*p && n + 1 < cap) name[n++] = *p++;
+    name[put_uint(name, cap, n, (uint32_t)i, 10)] = 0;
+#endif
   }
   return v ? (uint32_t)v[0] | (uint32_t)v[1] << 8 | (uint32_t)v[2] << 16 | (uint32_t)v[3] << 24 : 0;
 }

@@ -4,7 +4,7 @@
 // segments by hand (answering ARP for its own address) to test single rules.
 import { readFileSync } from "node:fs";
 import { ipToU32 } from "../../src/stack.js";
-import { Cfg, EventKind, type Exports as AbiExports, type Imports, TCP_INFO_NAMES, type TcpInfo, TcpState } from "../../src/abi.js";
+import { Cfg, EventKind, type Exports as AbiExports, type Imports, STAT_NAMES, TCP_INFO_NAMES, type TcpInfo, TcpState } from "../../src/abi.js";
 
 // The ABI's numbers, from the generated binding (src/abi.ts), under the short names the tests use.
 export { Cfg, Err } from "../../src/abi.js";
@@ -220,8 +220,8 @@ export class Host {
     }
     const r = this.x.init();
     if (r !== 0) throw new Error(`init failed ${r}`);
-    const names = asString(this.x.memory, this.x.statNames()).split(",");
-    names.forEach((n, i) => this.statIdx.set(n, i));
+    if (this.x.statCount() !== STAT_NAMES.length) throw new Error("module and src/abi.ts disagree on the counters");
+    STAT_NAMES.forEach((n, i) => this.statIdx.set(n, i));
     this.scratch = this.x.memory.grow(1) * 65536; // a page of our own for info/sizes
     this.poll();
   }

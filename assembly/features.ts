@@ -1,0 +1,22 @@
+// Build-time features: which protocols a build contains (docs/abi.md "Build-time features").
+// Each is on unless the build says `--use WT_<NAME>=0` to asc, e.g.
+//   asc assembly/abi.ts --target mcu --transform ./transforms/no-inline.mjs --use WT_SNTP=0
+// A feature that is off is compiled out (its code is tree-shaken, its pools not reserved); its
+// exports remain and return -ENOSYS, and what it would have received is dropped and counted as if
+// its pool were empty (see each line). A leaf: the guards live at the call sites (abi.ts, iface.ts,
+// udp.ts, ip/frag4.ts), not in the feature's own files.
+
+// @ts-ignore: isDefined and the WT_* constants are asc compile-time names (--use), unknown to tsc
+export const FEAT_SNTP: bool = isDefined(WT_SNTP) ? WT_SNTP != 0 : true;  // sntpStart/Stop/Info
+// @ts-ignore
+export const FEAT_DNS: bool = isDefined(WT_DNS) ? WT_DNS != 0 : true;     // dnsQuery/Result/Cancel
+// @ts-ignore
+export const FEAT_DHCP: bool = isDefined(WT_DHCP) ? WT_DHCP != 0 : true;  // dhcpStart/Stop/Info
+// IGMPv2 and multicast membership of UDP sockets (udpJoinGroup/udpLeaveGroup); IGMP messages are
+// then an unknown protocol. The interface's MAC filter (ifaceJoinGroup/ifaceJoinMac) stays.
+// @ts-ignore
+export const FEAT_IGMP: bool = isDefined(WT_IGMP) ? WT_IGMP != 0 : true;
+// IPv4 reassembly and fragmentation on send: as ReasmSlots = 0 and FragMaxBytes = 0 (fragments
+// dropped, ipv4_frag_no_reasm; a UDP datagram over the MTU is -EMSGSIZE).
+// @ts-ignore
+export const FEAT_FRAG: bool = isDefined(WT_FRAG) ? WT_FRAG != 0 : true;
