@@ -169,8 +169,8 @@ export interface SocketInfo {
   timeWaitMs?: number;
 }
 
-/** `ss -tan`-style text for a list of sockets. */
-export function formatSockets(list: SocketInfo[]): string {
+/** `ss -tan`-style text for a list of sockets; `brief`: only ss's five columns (no cwnd, srtt, rto). */
+export function formatSockets(list: SocketInfo[], opts: { brief?: boolean } = {}): string {
   const rows = [["State", "Recv-Q", "Send-Q", "Local Address:Port", "Peer Address:Port", "cwnd", "srtt", "rto"]];
   for (const s of list) {
     const noConn = s.state === "LISTEN" || s.timeWaitMs !== undefined; // no congestion state to show
@@ -179,6 +179,7 @@ export function formatSockets(list: SocketInfo[]): string {
       noConn ? "" : String(s.cwnd), noConn ? "" : `${s.srtt}ms`,
       noConn ? (s.timeWaitMs !== undefined ? `timewait ${s.timeWaitMs}ms` : "") : `${s.rto}ms`]);
   }
+  if (opts.brief) for (const r of rows) r.length = 5;
   const w = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   return rows.map((r) => r.map((c, i) => c.padEnd(w[i])).join("  ").trimEnd()).join("\n");
 }
