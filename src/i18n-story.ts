@@ -22,6 +22,7 @@ interface Words {
   intro: string[];
   relative: string;
   time: string;
+  colon: string;
   why: Record<SegmentWhy, string>;
   state: Record<TcpStateName, string>;
   catchTitle: string;
@@ -41,6 +42,7 @@ const en: Words = {
   ],
   relative: "seq and ack are relative to each side's initial sequence number (client ISN {ci}, server ISN {si}).",
   time: "time",
+  colon: ": ",
   why: {
     syn: "{a} opens: its SYN carries its initial sequence number, and the SYN itself uses up one sequence number.",
     synack: "{a} answers with SYN and ACK in one segment. ack={ack} is the SYN's seq + 1 because a SYN takes one number. Since SYN and ACK ride together, opening needs three segments, not four.",
@@ -94,23 +96,24 @@ const zh: Words = {
   ],
   relative: "seq 和 ack 都是相对于各自初始序号的值（客户端 ISN {ci}，服务器 ISN {si}）。",
   time: "时间",
+  colon: "：",
   why: {
-    syn: "{a} 发起连接：SYN 带着它的初始序号，SYN 本身也占用一个序号。",
-    synack: "{a} 用一个报文同时回 SYN 和 ACK。ack={ack} 等于对方 SYN 的 seq + 1，因为 SYN 占一个序号。SYN 和 ACK 合在一起发，所以建立连接只要三个报文，而不是四个。",
-    synackSimul: "{a} 确认 {b} 的 SYN，并再次发出自己的 SYN：双方同时发起了连接。",
-    hs3: "第三个报文：{a} 确认 {b} 的 SYN（ack = seq + 1）。它一到达，{b} 也进入 ESTABLISHED。",
-    data: "{a} 发出 {n} 字节数据；{b} 用 ack = seq + len = {end} 确认。",
-    dataAck: "{a} 确认收到的数据：ack={ack} 等于收到的 seq + len。",
-    dataHalfClosed: "{a} 在半关闭的连接上发出 {n} 字节：{b} -> {a} 方向已关闭，这个方向没有。FIN 只表示发送它的一方发完了。",
-    finFirst: "{a} 没有数据要发了：发 FIN。FIN 和 SYN 一样占一个序号。关闭的只是 {a} -> {b} 这个方向，{b} 还可以继续发。",
-    finSecond: "{a} 也发完了，发出自己的 FIN，然后在 LAST-ACK 等最后一个 ACK。",
-    finSimul: "{a} 在 {b} 的 FIN 还没被确认时也发出 FIN：双方同时关闭。",
-    ackFinPassive: "{a} 立即确认 FIN（ack={ack} = FIN 的 seq + 1），但还不关闭：它可能还有数据要发。所以关闭要四个报文：这个 ACK 和 {a} 自己的 FIN 分开发送。",
-    ackFinLast: "最后一个 ACK（ack={ack} = FIN 的 seq + 1）。{a} 在 TIME-WAIT 停留 2·MSL：如果这个 ACK 丢了，{b} 会重发 FIN，只有仍在 TIME-WAIT 的一方才能再次确认它。",
-    ackFinSimul: "{a} 确认 {b} 的 FIN（ack={ack} = seq + 1）。",
-    rst: "RST：{a} 没有这个报文所属的连接（或放弃了它），连接被重置。",
-    rtx: "重传：重传定时器到期前没有收到 ACK，{a} 再次发送同样的序号。",
-    lost: "在链路上丢失：{b} 收不到这个报文。",
+    syn: "{a}发起连接：SYN 带着它的初始序号，SYN 本身也占用一个序号。",
+    synack: "{a}用一个报文同时回 SYN 和 ACK。ack={ack} 等于对方 SYN 的 seq + 1，因为 SYN 占一个序号。SYN 和 ACK 合在一起发，所以建立连接只要三个报文，而不是四个。",
+    synackSimul: "{a}确认{b}的 SYN，并再次发出自己的 SYN：双方同时发起了连接。",
+    hs3: "第三个报文：{a}确认{b}的 SYN（ack = seq + 1）。它一到达，{b}也进入 ESTABLISHED。",
+    data: "{a}发出 {n} 字节数据；{b}用 ack = seq + len = {end} 确认。",
+    dataAck: "{a}确认收到的数据：ack={ack} 等于收到的 seq + len。",
+    dataHalfClosed: "{a}在半关闭的连接上发出 {n} 字节：{b} -> {a}方向已关闭，这个方向没有。FIN 只表示发送它的一方发完了。",
+    finFirst: "{a}没有数据要发了：发 FIN。FIN 和 SYN 一样占一个序号。关闭的只是{a} -> {b}这个方向，{b}还可以继续发。",
+    finSecond: "{a}也发完了，发出自己的 FIN，然后在 LAST-ACK 等最后一个 ACK。",
+    finSimul: "{a}在{b}的 FIN 还没被确认时也发出 FIN：双方同时关闭。",
+    ackFinPassive: "{a}立即确认 FIN（ack={ack} = FIN 的 seq + 1），但还不关闭：它可能还有数据要发。所以关闭要四个报文：这个 ACK 和{a}自己的 FIN 分开发送。",
+    ackFinLast: "最后一个 ACK（ack={ack} = FIN 的 seq + 1）。{a}在 TIME-WAIT 停留 2·MSL：如果这个 ACK 丢了，{b}会重发 FIN，只有仍在 TIME-WAIT 的一方才能再次确认它。",
+    ackFinSimul: "{a}确认{b}的 FIN（ack={ack} = seq + 1）。",
+    rst: "RST：{a}没有这个报文所属的连接（或放弃了它），连接被重置。",
+    rtx: "重传：重传定时器到期前没有收到 ACK，{a}再次发送同样的序号。",
+    lost: "在链路上丢失：{b}收不到这个报文。",
   },
   state: {
     "CLOSED": "没有连接",
@@ -161,6 +164,7 @@ export class Say {
   intro(): string[] { return this.w.intro; }
   relative(ci: number, si: number): string { return fill(this.w.relative, { ci, si }); }
   time(): string { return this.w.time; }
+  colon(): string { return this.w.colon; }
   why(k: SegmentWhy, vars: Record<string, string | number>): string {
     const s = fill(this.w.why[k], vars);
     return s.charAt(0).toUpperCase() + s.slice(1);

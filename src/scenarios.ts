@@ -24,6 +24,10 @@ export interface ScenarioContext {
   seed: number;
   /** Write one line to stdout. */
   out(line: string): void;
+  /** Tell a finished TCP scenario run as text (the CLI's story); default: one line per record. */
+  tell?(name: string, run: ScenarioRun): Promise<void> | void;
+  /** Called with every finished TCP scenario run (the CLI draws its pictures). */
+  onRun?(name: string, run: ScenarioRun): void;
 }
 
 export interface Scenario {
@@ -750,9 +754,11 @@ export const scenarios: Record<string, Scenario> = {};
 for (const [name, def] of Object.entries(defs)) {
   scenarios[name] = {
     description: def.description,
-    run: (ctx) => {
+    run: async (ctx) => {
       const r = runScenario(name, ctx.seed);
-      printRun(name, r, ctx);
+      ctx.onRun?.(name, r);
+      if (ctx.tell && !ctx.json) await ctx.tell(name, r);
+      else printRun(name, r, ctx);
       return r.ok ? 0 : 1;
     },
   };

@@ -148,7 +148,8 @@ export async function tellStory(name: string, run: ScenarioRun, print: (line: st
   for (const line of say.intro()) out(line);
   out(say.relative(l.isn.client, l.isn.server));
   out("");
-  out(c("bold", `${pad(say.time(), TIME_W)} ${pad(l.ends.client, STATE_W + 1 + MID_W)} ${l.ends.server}`));
+  const end = (side: Side) => l.ends[side].replace(/^\w+/, say.side(side));
+  out(c("bold", `${pad(say.time(), TIME_W)} ${pad(end("client"), STATE_W + 1 + MID_W)} ${end("server")}`));
   out(`${" ".repeat(TIME_W)} ${pad(l.initial.client, STATE_W)} ${" ".repeat(MID_W)} ${l.initial.server}`);
 
   const indent = " ".repeat(TIME_W + 1 + STATE_W + 1);
@@ -174,7 +175,7 @@ export async function tellStory(name: string, run: ScenarioRun, print: (line: st
     for (; aside < asides.length && asides[aside].before <= i; aside++) {
       const n = asides[aside];
       if (n.listing) { printListing(n.listing); continue; }
-      const who = n.side ? `${say.side(n.side)}: ` : "";
+      const who = n.side ? `${say.side(n.side)}${say.colon()}` : "";
       out(`${timeCell(n.t)} ${c("dim", `${who}${say.note(n.text)}`)}`);
     }
   };
