@@ -11,7 +11,7 @@ export const LANGS: readonly Lang[] = ["en", "zh"];
 
 /** Why a segment was sent, as the story explains it. */
 export type SegmentWhy =
-  | "dataHalfClosed" | "syn" | "synack" | "synackSimul" | "hs3" | "data" | "dataAck" | "finFirst" | "finSecond" | "finSimul"
+  | "dataHalfClosed" | "reAckFin" | "syn" | "synack" | "synackSimul" | "hs3" | "data" | "dataAck" | "finFirst" | "finSecond" | "finSimul"
   | "ackFinPassive" | "ackFinLast" | "ackFinSimul" | "rst" | "rtx" | "lost";
 
 /** Why a listing was taken (the state netstat can catch). */
@@ -50,6 +50,7 @@ const en: Words = {
     hs3: "The third segment: {a} acknowledges {b}'s SYN (ack = seq + 1). When it arrives, {b} is ESTABLISHED too.",
     data: "{n} bytes of data from {a}; {b} acknowledges them with ack = seq + len = {end}.",
     dataAck: "{a} acknowledges the data: ack={ack} is the seq + len of what arrived.",
+    reAckFin: "{a} is still in TIME-WAIT, so it can acknowledge the resent FIN again (ack={ack}): this is what TIME-WAIT waits for. Its 2·MSL starts over.",
     dataHalfClosed: "{n} bytes from {a} on a half-closed connection: the {b} -> {a} direction is closed, this one is not. A FIN only says its sender has finished.",
     finFirst: "{a} has nothing more to send: FIN. A FIN takes one sequence number, like a SYN. Only the {a} -> {b} direction closes; {b} may still send.",
     finSecond: "{a} has finished too and sends its own FIN; it waits in LAST-ACK for the final ACK.",
@@ -104,6 +105,7 @@ const zh: Words = {
     hs3: "第三个报文：{a}确认{b}的 SYN（ack = seq + 1）。它一到达，{b}也进入 ESTABLISHED。",
     data: "{a}发出 {n} 字节数据；{b}用 ack = seq + len = {end} 确认。",
     dataAck: "{a}确认收到的数据：ack={ack} 等于收到的 seq + len。",
+    reAckFin: "{a}还在 TIME-WAIT，所以能再次确认重发的 FIN（ack={ack}）：TIME-WAIT 等的就是这个。它的 2·MSL 重新开始计时。",
     dataHalfClosed: "{a}在半关闭的连接上发出 {n} 字节：{b} -> {a}方向已关闭，这个方向没有。FIN 只表示发送它的一方发完了。",
     finFirst: "{a}没有数据要发了：发 FIN。FIN 和 SYN 一样占一个序号。关闭的只是{a} -> {b}这个方向，{b}还可以继续发。",
     finSecond: "{a}也发完了，发出自己的 FIN，然后在 LAST-ACK 等最后一个 ACK。",

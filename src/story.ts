@@ -51,6 +51,7 @@ export function explainSegments(l: Ladder, say: Say): Map<number, SegmentExplana
     if (has(s, "RST")) whys.push("rst");
     else if (has(s, "SYN") && !has(s, "ACK")) { if (!s.retransmission) whys.push("syn"); synSent[a] = true; }
     else if (has(s, "SYN")) { if (!s.retransmission) whys.push(synSent[a] ? "synackSimul" : "synack"); synSent[a] = true; }
+    else if (s.retransmission) { /* the rtx line says it all */ }
     else {
       if (s.len > 0 && (state[a] === "CLOSE-WAIT" || state[b] === "FIN-WAIT-2")) whys.push("dataHalfClosed");
       else if (s.len > 0) once("data");
@@ -62,6 +63,7 @@ export function explainSegments(l: Ladder, say: Say): Map<number, SegmentExplana
       } else if (s.len === 0 && has(s, "ACK")) {
         if (synSent[b] && !synAcked[b] && ackN === 1 && !s.lost) { whys.push("hs3"); synAcked[b] = true; }
         else if (synSent[b] && !synAcked[b] && ackN === 1) whys.push("hs3");
+        else if (finEnd[b] !== undefined && ackN === finEnd[b] && state[a] === "TIME-WAIT") whys.push("reAckFin");
         else if (finEnd[b] !== undefined && ackN === finEnd[b] && !finAckedBy[b]) {
           if (finEnd[a] === undefined) whys.push("ackFinPassive");
           else whys.push(finAckedBy[a] ? "ackFinLast" : "ackFinSimul");
