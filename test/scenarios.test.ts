@@ -397,11 +397,12 @@ describe("cli demo --scenario", () => {
     expect(r.code).toBe(0);
     const text = r.out.join("\n");
     expect(text).toMatch(/^[ \d.ms]{9} TIME-WAIT +· waits 2·MSL \(60000 ms\)/m);
-    expect(text).toContain("Client is still in TIME-WAIT, so it can acknowledge the resent FIN again");
+    expect(prose).toContain("Client is still in TIME-WAIT, so it can acknowledge the resent FIN again");
     expect(text).toMatch(/── ACK seq=\d+ ack=\d+ len=0 ─+ ✕ *$/m);
-    expect(text).toContain("Lost on the link: server never sees this segment.");
+    const prose = text.replace(/\n {24}(?=\S)/g, " "); // explanations unwrapped
+    expect(prose).toContain("Lost on the link: server never sees this segment.");
     expect(text).toMatch(/◀─+ \(rtx\) FIN,ACK seq=\d+ ack=\d+ len=0 ──$/m);
-    expect(text).toContain("A retransmission: no ACK came back before the retransmission timer fired");
+    expect(prose).toContain("A retransmission: no ACK came back before the retransmission timer fired");
     expect(r.out.at(-1)).toBe("result: ok");
     expect(text).not.toContain("\x1b["); // no colour unless asked
   });
