@@ -396,10 +396,10 @@ describe("cli demo --scenario", () => {
     const r = await cli(["demo", "--scenario", "lost-last-ack"]);
     expect(r.code).toBe(0);
     const text = r.out.join("\n");
+    const prose = text.replace(/\n {24}(?=\S)/g, " "); // explanations unwrapped
     expect(text).toMatch(/^[ \d.ms]{9} TIME-WAIT +· waits 2·MSL \(60000 ms\)/m);
     expect(prose).toContain("Client is still in TIME-WAIT, so it can acknowledge the resent FIN again");
     expect(text).toMatch(/── ACK seq=\d+ ack=\d+ len=0 ─+ ✕ *$/m);
-    const prose = text.replace(/\n {24}(?=\S)/g, " "); // explanations unwrapped
     expect(prose).toContain("Lost on the link: server never sees this segment.");
     expect(text).toMatch(/◀─+ \(rtx\) FIN,ACK seq=\d+ ack=\d+ len=0 ──$/m);
     expect(prose).toContain("A retransmission: no ACK came back before the retransmission timer fired");
