@@ -168,8 +168,8 @@ export class Say {
   time(): string { return this.w.time; }
   colon(): string { return this.w.colon; }
   why(k: SegmentWhy, vars: Record<string, string | number>): string {
-    const s = fill(this.w.why[k], vars);
-    return s.charAt(0).toUpperCase() + s.slice(1);
+    // a sentence may start with a side's name
+    return fill(this.w.why[k], vars).replace(/(^|\. )(client|server)/g, (_, p: string, w: string) => p + w[0].toUpperCase() + w.slice(1));
   }
   state(s: TcpStateName, mslMs: number): string { return fill(this.w.state[s], { ms: 2 * mslMs }); }
   catchTitle(t: number): string { return fill(this.w.catchTitle, { t }); }

@@ -186,7 +186,9 @@ export function ladderFromPcap(bytes: Uint8Array, conn?: number, title = "captur
     isn[side] = (own.find((s) => has(s.d.flags!, "SYN")) ?? own[0])?.d.seq ?? 0;
   }
   const t0 = list[0].t;
-  const inf = new StateInference(firstSyn !== undefined);
+  const serverListens = list.some((x) => sideOf(x.d) === "server" && x.d.flags === "SYN,ACK") &&
+    !list.some((x) => sideOf(x.d) === "server" && x.d.flags === "SYN");
+  const inf = new StateInference(firstSyn !== undefined, serverListens);
   const items: LadderItem[] = [];
   const sndMax: Partial<Record<Side, number>> = {};
   list.forEach((s, index) => {
@@ -199,84 +201,131 @@ export function ladderFromPcap(bytes: Uint8Array, conn?: number, title = "captur
       if (max !== undefined && ((end - max) | 0) <= 0) retransmission = true;
       else sndMax[src] = end;
     }
-    items.push({
+    const { before, after } = inf.segment(src, flags, d.seq!, d.ack!, d.len);
+    const states = (cs: Change[]) => cs.map(([side, from, to]): LadderState => ({ kind: "state", t, side, from, to }));
+    items.push(...states(before), {
       kind: "segment", t, src, flags, seq: d.seq!, ack: d.ack!, len: d.len, ...relative(isn, src, d.seq!, d.ack!),
       lost: false, retransmission, index,
-    });
-    for (const [side, from, to] of inf.segment(src, flags, d.seq!, d.ack!, d.len)) items.push({ kind: "state", t, side, from, to });
+    }, ...states(after));
   });
+  const tEnd = items.length ? items[items.length - 1].t : 0;
+  items.push(...inf.finish().map(([side, from, to]): LadderState => ({ kind: "state", t: tEnd, side, from, to })));
   return {
     title, isn, items, inferred: true, initial: { ...inf.initial },
     ends: { client: `client ${clientEnd}`, server: `server ${serverEnd}` },
   };
 }
 
+/** A state change: side, from, to. */
+export type Change = [Side, TcpStateName, TcpStateName];
+
+interface Seg { src: Side; syn: boolean; fin: boolean; ack: boolean; rst: boolean; seq: number; ackNo: number; end: number }
+
 /**
- * RFC 9293's state machine driven by the segments both sides sent, seen from the wire. The
- * client starts CLOSED, the server LISTEN when the capture holds the SYN (else both start
- * ESTABLISHED: the capture began mid-connection).
+ * RFC 9293's state machine driven by the segments both sides sent, seen from one capture point.
+ * What a segment says about its sender applies when it is captured. What it does to its
+ * receiver is delivered in order per direction: a SYN or FIN only once the receiver's own next
+ * segment acknowledges it (until then it may still be in flight: FINs can cross), pure ACKs,
+ * data and RSTs at once when nothing is queued before them; whatever is left at the end of the
+ * capture is delivered then. The client starts CLOSED; the server LISTEN when it answers a SYN
+ * with SYN,ACK, else CLOSED (simultaneous open, refused); both ESTABLISHED when the capture holds
+ * no SYN (it began mid-connection).
  */
 export class StateInference {
   readonly initial: Record<Side, TcpStateName>;
   readonly state: Record<Side, TcpStateName>;
-  /** The sequence number just past each side's FIN, once it sent one. */
-  private finEnd: Partial<Record<Side, number>> = {};
+  /** The sequence number just past each side's SYN and FIN, once sent. */
   private synEnd: Partial<Record<Side, number>> = {};
+  private finEnd: Partial<Record<Side, number>> = {};
+  /** Segments on their way to each side, oldest first. */
+  private queue: Record<Side, Seg[]> = { client: [], server: [] };
 
-  constructor(sawSyn: boolean) {
-    this.initial = sawSyn ? { client: "CLOSED", server: "LISTEN" } : { client: "ESTABLISHED", server: "ESTABLISHED" };
+  constructor(sawSyn: boolean, serverListens = true) {
+    this.initial = sawSyn ? { client: "CLOSED", server: serverListens ? "LISTEN" : "CLOSED" } : { client: "ESTABLISHED", server: "ESTABLISHED" };
     this.state = { ...this.initial };
   }
 
-  /** Feed one segment sent by `src`; returns the state changes it causes, in order. */
-  segment(src: Side, flags: string, seq: number, ack: number, len: number): [Side, TcpStateName, TcpStateName][] {
+  /** Feed one segment sent by `src`: the changes before it (deliveries to src, src sending it) and after it (delivered to the peer). */
+  segment(src: Side, flags: string, seq: number, ack: number, len: number): { before: Change[]; after: Change[] } {
     const dst: Side = src === "client" ? "server" : "client";
-    const out: [Side, TcpStateName, TcpStateName][] = [];
-    const go = (side: Side, to: TcpStateName) => {
-      if (this.state[side] !== to) { out.push([side, this.state[side], to]); this.state[side] = to; }
+    const f = flags.split(",");
+    const seg: Seg = {
+      src, syn: f.includes("SYN"), fin: f.includes("FIN"), ack: f.includes("ACK"), rst: f.includes("RST"), seq, ackNo: ack,
+      end: (seq + len + (f.includes("SYN") ? 1 : 0) + (f.includes("FIN") ? 1 : 0)) >>> 0,
     };
-    const syn = has(flags, "SYN"), fin = has(flags, "FIN"), isAck = has(flags, "ACK");
-    if (has(flags, "RST")) {
-      if (this.state[dst] === "SYN-RECEIVED" && this.initial[dst] === "LISTEN") go(dst, "LISTEN");
-      else if (this.state[dst] !== "LISTEN") go(dst, "CLOSED");
-      if (this.state[src] !== "LISTEN") go(src, "CLOSED");
-      return out;
-    }
-    // what sending it says about the sender
-    if (syn) {
-      this.synEnd[src] = (seq + 1) >>> 0;
-      if (!isAck && this.state[src] === "CLOSED") go(src, "SYN-SENT");
-    }
-    if (fin) {
-      this.finEnd[src] = (seq + len + (syn ? 1 : 0) + 1) >>> 0;
-      const s = this.state[src];
-      if (s === "ESTABLISHED" || s === "SYN-RECEIVED") go(src, "FIN-WAIT-1");
-      else if (s === "CLOSE-WAIT") go(src, "LAST-ACK");
-    }
-    // what receiving it does to the receiver
-    const acksOwn = (x: number | undefined) => isAck && x !== undefined && ((ack - x) | 0) >= 0;
-    const r = this.state[dst];
-    if (syn && !isAck) {
-      if (r === "LISTEN" || r === "CLOSED") go(dst, "SYN-RECEIVED");
-      else if (r === "SYN-SENT") go(dst, "SYN-RECEIVED"); // simultaneous open
-    } else if (syn && isAck) {
-      if (r === "SYN-SENT" || r === "SYN-RECEIVED") go(dst, "ESTABLISHED");
-    } else if (acksOwn(this.synEnd[dst]) && this.state[dst] === "SYN-RECEIVED") {
-      go(dst, "ESTABLISHED");
-    }
-    const finAcked = acksOwn(this.finEnd[dst]);
-    const s2 = this.state[dst];
-    if (finAcked) {
-      if (s2 === "FIN-WAIT-1") go(dst, fin ? "TIME-WAIT" : "FIN-WAIT-2");
-      else if (s2 === "CLOSING") go(dst, "TIME-WAIT");
-      else if (s2 === "LAST-ACK") go(dst, "CLOSED");
-    }
-    if (fin) {
-      const s3 = this.state[dst];
-      if (s3 === "ESTABLISHED" || s3 === "SYN-RECEIVED") go(dst, "CLOSE-WAIT");
-      else if (s3 === "FIN-WAIT-1") go(dst, "CLOSING");
-      else if (s3 === "FIN-WAIT-2") go(dst, "TIME-WAIT");
+    const before: Change[] = [];
+    this.deliver(src, seg, before);
+    this.send(seg, before);
+    const after: Change[] = [];
+    this.queue[dst].push(seg);
+    this.deliver(dst, null, after);
+    return { before, after };
+  }
+
+  /** Deliver everything still queued (the end of the capture). */
+  finish(): Change[] {
+    const out: Change[] = [];
+    for (const side of ["client", "server"] as const) {
+      for (const q of this.queue[side].splice(0)) this.receive(side, q, out);
     }
     return out;
+  }
+
+  private go(side: Side, to: TcpStateName, out: Change[]): void {
+    if (this.state[side] !== to) { out.push([side, this.state[side], to]); this.state[side] = to; }
+  }
+
+  /** Deliver queued segments to `side`: SYN/FIN only when `sending` acknowledges them. */
+  private deliver(side: Side, sending: Seg | null, out: Change[]): void {
+    const q = this.queue[side];
+    while (q.length) {
+      const h = q[0];
+      if ((h.syn || h.fin) && !(sending?.ack && ((sending.ackNo - h.end) | 0) >= 0)) return;
+      q.shift();
+      this.receive(side, h, out);
+    }
+  }
+
+  /** What sending `s` says about its sender. */
+  private send(s: Seg, out: Change[]): void {
+    const me = s.src, st = this.state[me];
+    if (s.rst) { if (st !== "LISTEN" && st !== "CLOSED") this.go(me, "CLOSED", out); return; }
+    if (s.syn) {
+      this.synEnd[me] = (s.seq + 1) >>> 0;
+      if (!s.ack && st === "CLOSED") this.go(me, "SYN-SENT", out);
+    }
+    if (s.fin) {
+      this.finEnd[me] = s.end;
+      if (st === "ESTABLISHED" || st === "SYN-RECEIVED") this.go(me, "FIN-WAIT-1", out);
+      else if (st === "CLOSE-WAIT") this.go(me, "LAST-ACK", out);
+    }
+  }
+
+  /** What receiving `s` does to `me`. */
+  private receive(me: Side, s: Seg, out: Change[]): void {
+    const st = this.state[me];
+    const acks = (x: number | undefined) => s.ack && x !== undefined && ((s.ackNo - x) | 0) >= 0;
+    if (s.rst) {
+      if (st === "SYN-RECEIVED" && this.initial[me] === "LISTEN") this.go(me, "LISTEN", out);
+      else if (st !== "LISTEN") this.go(me, "CLOSED", out);
+      return;
+    }
+    if (s.syn && !s.ack) {
+      if (st === "LISTEN" || st === "SYN-SENT") this.go(me, "SYN-RECEIVED", out);
+    } else if (s.syn) {
+      if ((st === "SYN-SENT" || st === "SYN-RECEIVED") && acks(this.synEnd[me])) this.go(me, "ESTABLISHED", out);
+    } else if (st === "SYN-RECEIVED" && acks(this.synEnd[me])) this.go(me, "ESTABLISHED", out);
+    const st2 = this.state[me];
+    if (acks(this.finEnd[me])) {
+      if (st2 === "FIN-WAIT-1") this.go(me, s.fin ? "TIME-WAIT" : "FIN-WAIT-2", out);
+      else if (st2 === "CLOSING") this.go(me, "TIME-WAIT", out);
+      else if (st2 === "LAST-ACK") this.go(me, "CLOSED", out);
+    }
+    if (s.fin) {
+      const st3 = this.state[me];
+      if (st3 === "ESTABLISHED" || st3 === "SYN-RECEIVED") this.go(me, "CLOSE-WAIT", out);
+      else if (st3 === "FIN-WAIT-1") this.go(me, "CLOSING", out);
+      else if (st3 === "FIN-WAIT-2") this.go(me, "TIME-WAIT", out);
+    }
   }
 }

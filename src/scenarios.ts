@@ -698,11 +698,15 @@ const defs: Record<string, ScenarioDef> = {
 
 export const LOSS_RECOVERY_BYTES = 32768;
 
-/** Run a scenario by name and return everything it recorded. */
-export function runScenario(name: string, seed = 1): ScenarioRun {
+/**
+ * Run a scenario by name and return everything it recorded. `observe` gets the simulation once
+ * ARP is resolved, before the scenario starts (e.g. to attach a PcapWriter).
+ */
+export function runScenario(name: string, seed = 1, observe?: (sim: Sim) => void): ScenarioRun {
   const def = defs[name];
   if (!def) throw new Error(`unknown scenario ${name}`);
   const w = new World(seed, def.config ?? {});
+  observe?.(w.sim);
   return w.finish(def.script);
 }
 
