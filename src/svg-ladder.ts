@@ -24,8 +24,9 @@ const BOX_W = 124;
 export const esc = (s: string): string =>
   s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 
-const fmtMs = (t: number): string => `${Number.isInteger(t) ? t : t.toFixed(1)} ms`;
-const fmtGap = (ms: number): string => (ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : fmtMs(ms));
+/** Times to the microsecond (captures); whole ms print as such. */
+const fmtMs = (t: number): string => `${Number(t.toFixed(3))} ms`;
+const fmtGap = (ms: number): string => (ms >= 1000 ? `${(ms / 1000).toFixed(ms >= 10_000 ? 1 : 2)} s` : `${Math.round(ms)} ms`);
 
 /** The ladder as a standalone SVG document. */
 export function ladderSvg(l: Ladder): string {
@@ -44,7 +45,7 @@ export function ladderSvg(l: Ladder): string {
   };
   const timeAt = (t: number, cy: number) => {
     if (lastT !== undefined && t - lastT >= GAP_MS) {
-      body.push(`<text class="gap-label" x="${X.time}" y="${cy - ROW / 2 - 4}" text-anchor="end">⋮ +${fmtGap(t - lastT)}</text>`);
+      body.push(`<text class="gap-label" x="${X.time}" y="${cy - ROW / 2 - 4}" text-anchor="end">+${fmtGap(t - lastT)}</text>`);
       for (const x of [X.client, X.server]) body.push(`<line class="gap" x1="${x - 6}" y1="${cy - ROW / 2 - 12}" x2="${x + 6}" y2="${cy - ROW / 2 - 6}"/>`);
     }
     if (t !== lastT) labels.push(`<text class="time-label" x="${X.time}" y="${cy + 4}" text-anchor="end">${fmtMs(t)}</text>`);
@@ -80,7 +81,7 @@ export function ladderSvg(l: Ladder): string {
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="DejaVu Sans Mono, Menlo, Consolas, monospace" font-size="12">`,
     `<title>${esc(`TCP ladder: ${title}`)}</title>`,
-    "<defs><marker id=\"head\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" markerWidth=\"8\" markerHeight=\"8\" orient=\"auto-start-reverse\"><path d=\"M0 0L10 5L0 10z\" fill=\"#333\"/></marker></defs>",
+    "<defs><marker id=\"head\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" markerUnits=\"userSpaceOnUse\" markerWidth=\"11\" markerHeight=\"11\" orient=\"auto-start-reverse\"><path d=\"M0 0L10 5L0 10z\" fill=\"#333\"/></marker></defs>",
     "<style>",
     ".seg{stroke:#333;stroke-width:1.4}.seg.from-server{stroke:#7a4a00}.seg.lost{stroke:#c62828;stroke-dasharray:5 4}.seg.rtx{stroke:#6a1b9a;stroke-width:2}",
     ".cross{stroke:#c62828;stroke-width:2.5}.life{stroke:#9aa5b1;stroke-width:2}.tick{stroke:#c5ccd4}.dot{fill:#555}.gap{stroke:#9aa5b1;stroke-width:2}",
@@ -118,7 +119,7 @@ export function ladderHtml(l: Ladder, lang: Lang = "en", mslMs = CFG_DEFAULTS.Ms
     "<!doctype html>",
     `<html lang="${lang === "zh" ? "zh-CN" : "en"}"><head><meta charset="utf-8"><title>${esc(`TCP ladder: ${l.title}`)}</title>`,
     "<style>body{font-family:DejaVu Sans,Noto Sans CJK SC,sans-serif;margin:24px;max-width:900px}table{border-collapse:collapse;font-size:13px}",
-    "td{border-top:1px solid #ddd;padding:4px 8px;vertical-align:top}code{white-space:nowrap}</style></head><body>",
+    "td{border-top:1px solid #ddd;padding:4px 8px;vertical-align:top}td:nth-child(-n+4){white-space:nowrap}figure{margin:0}</style></head><body>",
     `<h1>${esc(l.title)}</h1>`,
     `<p>${esc(say.relative(l.isn.client, l.isn.server))}</p>`,
     `<figure>${ladderSvg(l).trim()}</figure>`,

@@ -45,9 +45,9 @@ export const FIGURE_EDGES: Edge[] = [
   { from: "ESTABLISHED", to: "CLOSE-WAIT", label: "rcv FIN / snd ACK", at: 0.5, dx: -8, dy: 18, anchor: "end" },
   { from: "FIN-WAIT-1", to: "FIN-WAIT-2", label: "rcv ACK of FIN", at: 0.5, dx: -8, anchor: "end" },
   { from: "FIN-WAIT-1", to: "CLOSING", label: "rcv FIN / snd ACK", at: 0.42, dx: 10, dy: -6, anchor: "start" },
-  { from: "FIN-WAIT-1", to: "TIME-WAIT", label: "rcv FIN,ACK / snd ACK", at: 0.8, dx: 10, dy: 2, anchor: "start" },
+  { from: "FIN-WAIT-1", to: "TIME-WAIT", label: "rcv FIN,ACK / snd ACK", at: 0.86, dx: 10, dy: 4, anchor: "start" },
   { from: "FIN-WAIT-2", to: "TIME-WAIT", label: "rcv FIN / snd ACK", at: 0.25, dx: -10, dy: 18, anchor: "end" },
-  { from: "CLOSING", to: "TIME-WAIT", label: "rcv ACK of FIN", at: 0.5, dx: 8, anchor: "start" },
+  { from: "CLOSING", to: "TIME-WAIT", label: "rcv ACK of FIN", at: 0.35, dx: 8, anchor: "start" },
   { from: "CLOSE-WAIT", to: "LAST-ACK", label: "CLOSE / snd FIN", at: 0.5, dx: 8, anchor: "start" },
   { from: "LAST-ACK", to: "CLOSED-END", label: "rcv ACK of FIN", at: 0.5, dx: 8, anchor: "start" },
   { from: "TIME-WAIT", to: "CLOSED-END", label: "2·MSL timeout", at: 0.5, dy: -8 },
@@ -107,24 +107,24 @@ export function statesSvg(l?: Ladder): string {
     const tag = who.length === 2 ? "both" : who[0];
     const cls = `edge${e.extra ? " extra" : ""}${tag ? ` taken ${tag}` : ""}`;
     const d = bend ? `M${r1(sx)} ${r1(sy)}Q${r1(cx)} ${r1(cy)} ${r1(ex)} ${r1(ey)}` : `M${r1(sx)} ${r1(sy)}L${r1(ex)} ${r1(ey)}`;
-    out.push(`<path class="${cls}" d="${d}" data-from="${e.from}" data-to="${e.to}" marker-end="url(#${tag ? `h-${tag}` : "h"})"${tag ? ` stroke="${colour[tag]}"` : ""}/>`);
+    out.push(`<path class="${cls}" d="${d}" data-from="${e.from}" data-to="${e.to}" marker-end="url(#${tag ? `h-${tag}` : "h"})"/>`);
     const t = e.at ?? 0.5;
     const px = bend ? (1 - t) ** 2 * sx + 2 * (1 - t) * t * cx + t * t * ex : sx + (ex - sx) * t;
     const py = bend ? (1 - t) ** 2 * sy + 2 * (1 - t) * t * cy + t * t * ey : sy + (ey - sy) * t;
-    labels.push(`<text class="edge-label${tag ? ` taken ${tag}` : ""}" x="${r1(px + (e.dx ?? 0))}" y="${r1(py + (e.dy ?? 0) + 4)}" text-anchor="${e.anchor ?? "middle"}"${tag ? ` fill="${colour[tag]}"` : ""}>${esc(e.label)}</text>`);
+    labels.push(`<text class="edge-label${tag ? ` taken ${tag}` : ""}" x="${r1(px + (e.dx ?? 0))}" y="${r1(py + (e.dy ?? 0) + 4)}" text-anchor="${e.anchor ?? "middle"}">${esc(e.label)}</text>`);
   }
   const visited = (n: Node) => (["client", "server"] as const).filter((s) => taken[s].some(([a, b]) => a === n || b === n));
   for (const [n, [x, y]] of Object.entries(POS) as [Node, [number, number]][]) {
     const v = visited(n);
     const tag = v.length === 2 ? "both" : v[0];
-    out.push(`<rect class="node${tag ? ` visited ${tag}` : ""}" x="${x - NODE_W / 2}" y="${y - NODE_H / 2}" width="${NODE_W}" height="${NODE_H}" rx="8"${tag ? ` stroke="${colour[tag]}"` : ""}/>`);
+    out.push(`<rect class="node${tag ? ` visited ${tag}` : ""}" x="${x - NODE_W / 2}" y="${y - NODE_H / 2}" width="${NODE_W}" height="${NODE_H}" rx="8"/>`);
     labels.push(`<text class="node-label" data-state="${n}" x="${x}" y="${y + 5}" text-anchor="middle">${n === "CLOSED-END" ? "CLOSED" : n}</text>`);
   }
   const legend: string[] = [];
   if (l) {
     let ly = HEIGHT - 34;
     for (const side of ["client", "server"] as const) {
-      legend.push(`<text class="legend" x="20" y="${ly}" fill="${colour[side]}">${esc(`${l.ends[side]}: ${statePath(l, side).join(" → ")}`)}</text>`);
+      legend.push(`<text class="legend ${side}" x="20" y="${ly}">${esc(`${side}: ${statePath(l, side).join(" → ")}`)}</text>`);
       ly += 18;
     }
   }
@@ -139,7 +139,9 @@ export function statesSvg(l?: Ladder): string {
     "<style>.edge{fill:none;stroke:#8a949e;stroke-width:1.3}.edge.extra{stroke-dasharray:6 4}.edge.taken{stroke-width:3.2}",
     ".edge-label{fill:#555;paint-order:stroke;stroke:#fff;stroke-width:4px;stroke-linejoin:round}.edge-label.taken{font-weight:bold}",
     ".node{fill:#f5f7fa;stroke:#8a949e;stroke-width:1.3}.node.visited{fill:#fff;stroke-width:3}.node-label{font-weight:bold;font-size:13px}",
-    ".title{font-size:16px;font-weight:bold}.legend{font-size:13px;font-weight:bold}</style>",
+    ".title{font-size:16px;font-weight:bold}.legend{font-size:13px;font-weight:bold}",
+    ...(["client", "server", "both"] as const).map((t) => `.edge.${t}{stroke:${colour[t]}}.edge-label.${t},.legend.${t}{fill:${colour[t]}}.node.${t}{stroke:${colour[t]}}`),
+    "</style>",
     `<rect width="${WIDTH}" height="${HEIGHT}" fill="#fff"/>`,
     `<text class="title" x="20" y="26">${esc(title)}</text>`,
     ...out,
