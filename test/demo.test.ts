@@ -92,6 +92,16 @@ describe("cli demo ping", () => {
   });
 });
 
+describe("the README's npm start output", () => {
+  it("is what `demo` prints now (the block under \"What `npm start` shows\")", async () => {
+    const { readFileSync } = await import("node:fs");
+    const readme = readFileSync("README.md", "utf8");
+    const block = /### What `npm start` shows[\s\S]*?```console\n([\s\S]*?)\n```/.exec(readme)![1];
+    const pasted = block.split("\n").filter((l) => !l.startsWith("> ")).join("\n").replace(/^\n+/, "");
+    expect(pasted).toBe((await run(["demo"])).out);
+  });
+});
+
 describe("npm start (compiled CLI)", () => {
   // tsc emits even when another file has a type error; only the run matters here.
   const build = async () => {
