@@ -27,6 +27,8 @@ interface Words {
   state: Record<TcpStateName, string>;
   catchTitle: string;
   catch: Record<CatchWhy, string>;
+  /** Why SYN-RECEIVED is visible in this run: the last ACK is on the wire, or it was lost. */
+  synRcvdHere: Record<"inFlight" | "lost", string>;
   notes: [RegExp, string][];
   step: string;
   ok: string;
@@ -81,6 +83,10 @@ const en: Words = {
     "FIN-WAIT-2": "A half-closed connection: netstat often shows FIN-WAIT-2 on the side that closed first, CLOSE-WAIT on the side whose application has not closed yet.",
     "CLOSE-WAIT": "A half-closed connection: netstat often shows FIN-WAIT-2 on the side that closed first, CLOSE-WAIT on the side whose application has not closed yet.",
     "TIME-WAIT": "TIME-WAIT is the state netstat shows most: every active close leaves one behind for 2·MSL.",
+  },
+  synRcvdHere: {
+    inFlight: "Here the virtual clock is stopped while that ACK is on the wire (--scenario lost-handshake-ack loses it).",
+    lost: "Here that ACK was lost: the server waits for its retransmission timer.",
   },
   notes: [],
   step: "(Enter: next step)",
@@ -137,6 +143,10 @@ const zh: Words = {
     "CLOSE-WAIT": "半关闭的连接：netstat 里先关闭的一方常显示 FIN-WAIT-2，应用程序还没关闭的一方显示 CLOSE-WAIT。",
     "TIME-WAIT": "TIME-WAIT 是 netstat 里最常见的状态：每次主动关闭都会留下一个，持续 2·MSL。",
   },
+  synRcvdHere: {
+    inFlight: "这里虚拟时钟停在那个 ACK 还在链路上的时刻（--scenario lost-handshake-ack 会让它丢失）。",
+    lost: "这里那个 ACK 丢了：服务器在等重传定时器。",
+  },
   notes: [
     [/^application connects (?:from port (\d+) )?to (\S+)$/, "应用程序发起连接 {2}"],
     [/^application accepts the connection$/, "应用程序接受连接"],
@@ -174,6 +184,7 @@ export class Say {
   state(s: TcpStateName, mslMs: number): string { return fill(this.w.state[s], { ms: 2 * mslMs }); }
   catchTitle(t: number): string { return fill(this.w.catchTitle, { t }); }
   catchWhy(s: CatchWhy): string { return this.w.catch[s]; }
+  synRcvdHere(lost: boolean): string { return this.w.synRcvdHere[lost ? "lost" : "inFlight"]; }
   /** An application note in this language (notes without a translation stay as they are). */
   note(text: string): string {
     for (const [re, tpl] of this.w.notes) {

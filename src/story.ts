@@ -184,7 +184,9 @@ export async function tellStory(name: string, run: ScenarioRun, print: (line: st
   const printListing = (x: Listing) => {
     out("");
     out(`${timeCell(x.t)} ${c("bold", `── ${say.catchTitle(x.t)} ──`)}`);
-    for (const w of wrap(say.catchWhy(x.state as CatchWhy), FULL_W - TIME_W - 1)) out(`${" ".repeat(TIME_W)} ${c("dim", w)}`);
+    let why = say.catchWhy(x.state as CatchWhy);
+    if (x.state === "SYN-RECEIVED") why += ` ${say.synRcvdHere(run.records.some((r, k) => k < x.before && r.event === "segment" && r.dropped))}`;
+    for (const w of wrap(why, FULL_W - TIME_W - 1)) out(`${" ".repeat(TIME_W)} ${c("dim", w)}`);
     for (const side of ["client", "server"] as const) {
       out(`${" ".repeat(TIME_W)} ${c(sideStyle[side], `${say.side(side)}$ ss -tan`)}`);
       const table = formatSockets(x.rows[side], { brief: true }).split("\n");
