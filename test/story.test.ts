@@ -2,7 +2,7 @@
 // `npm start` says at each step, the ss -tan listings, English and Chinese, colour and --step;
 // the states inferred from a capture (ours, a kernel capture, a Linux cooked capture) against
 // the states the core reported; the ladder and states commands.
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -145,7 +145,7 @@ describe("ladder from a capture: states inferred from the segments (RFC 9293 §3
     expect(segs[1]).toMatchObject({ flags: "SYN,ACK", relSeq: 0, relAck: 1 });
   });
 
-  it("reads Linux cooked captures (tcpdump -i any) to the same ladder", () => {
+  it("reads Linux cooked (tcpdump -i any: SLL, SLL2) and raw IP captures to the same ladder", () => {
     const eth = readPcap(readFileSync("test/fixtures/kernel.pcap"));
     const sll = eth.packets.map((p) => {
       const d = new Uint8Array(16 + p.data.length - 14);
@@ -157,6 +157,18 @@ describe("ladder from a capture: states inferred from the segments (RFC 9293 §3
     const a = ladderFromPcap(readFileSync("test/fixtures/kernel.pcap"));
     const b = ladderFromPcap(writePcap(sll, 113));
     expect(b.items).toEqual(a.items);
+    // LINKTYPE_LINUX_SLL2 (tcpdump -i any since libpcap 1.10): protocol first, 20-byte header
+    const sll2 = eth.packets.map((p) => {
+      const d = new Uint8Array(20 + p.data.length - 14);
+      d.set(p.data.subarray(12, 14), 0);      // protocol
+      d.set([0, 1, 0, 6], 8);                 // ARPHRD_ETHER, packet type, address length
+      d.set(p.data.subarray(14), 20);
+      return { tsSec: p.tsSec, tsUsec: p.tsUsec, data: d };
+    });
+    expect(ladderFromPcap(writePcap(sll2, 276)).items).toEqual(a.items);
+    // LINKTYPE_RAW: the IP packet alone (ARP frames dropped, as a raw capture has none)
+    const raw = eth.packets.filter((p) => p.data[12] === 0x08 && p.data[13] === 0x00).map((p) => ({ tsSec: p.tsSec, tsUsec: p.tsUsec, data: p.data.subarray(14) }));
+    expect(ladderFromPcap(writePcap(raw, 101)).items).toEqual(a.items);
   });
 
   it("a capture that starts mid-connection starts both sides ESTABLISHED", () => {
@@ -192,6 +204,23 @@ describe("ladder and states commands", () => {
     expect(readFileSync(html, "utf8")).toMatch(/^<!doctype html>[\s\S]*<svg[\s\S]*客户端/);
     const bad = await cli(["ladder", "test/fixtures/kernel.pcap", "-o", svg, "--conn", "3"]);
     expect([bad.code, bad.err]).toEqual([2, ["error: --conn 3: test/fixtures/kernel.pcap has 1 TCP connection(s)"]]);
+  });
+
+  it("a capture it cannot read is a one-line error, exit code 2: pcapng, truncated, no TCP, unknown link type", async () => {
+    const cases: [Uint8Array, RegExp][] = [
+      [new Uint8Array([0x0a, 0x0d, 0x0d, 0x0a, ...new Array(28).fill(0)]), /pcapng is not supported/],
+      [readFileSync("test/fixtures/kernel.pcap").subarray(0, 200), /runs past the end/],
+      [writePcap([]), /no TCP\/IPv4 segments/],
+      [writePcap([{ data: new Uint8Array(60) }], 147), /link type 147 is not supported/],
+    ];
+    for (const [bytes, msg] of cases) {
+      const f = join(tmp, "bad.pcap");
+      writeFileSync(f, bytes);
+      const r = await cli(["ladder", f, "-o", join(tmp, "bad.svg")]);
+      expect(r.code).toBe(2);
+      expect(r.err).toHaveLength(1);
+      expect(r.err[0]).toMatch(msg);
+    }
   });
 
   it("`demo --scenario NAME --svg F --html F` writes both pictures", async () => {
