@@ -31,6 +31,7 @@ interface Words {
   synRcvdHere: Record<"inFlight" | "lost", string>;
   notes: [RegExp, string][];
   step: string;
+  legend: string;
   ok: string;
   failed: string;
   timeWaitDone: string;
@@ -90,6 +91,7 @@ const en: Words = {
   },
   notes: [],
   step: "(Enter: next step)",
+  legend: "Time runs down the page. ✕: lost on the link. ↻: a retransmission. Hover a state for what it waits for.",
   ok: "result: ok",
   failed: "result: FAILED",
   timeWaitDone: "2·MSL later (virtual time) TIME-WAIT ends: {side} is CLOSED.",
@@ -156,6 +158,7 @@ const zh: Words = {
     [/^application shuts down its sending side \(FIN\)$/, "应用程序关闭自己的发送方向（FIN）"],
   ],
   step: "（回车：下一步）",
+  legend: "时间从上往下。✕：在链路上丢失。↻：重传。鼠标停在状态上可看它在等什么。",
   ok: "结果：正常",
   failed: "结果：失败",
   timeWaitDone: "2·MSL（虚拟时间）之后 TIME-WAIT 结束：{side} 进入 CLOSED。",
@@ -194,6 +197,7 @@ export class Say {
     return text;
   }
   step(): string { return this.w.step; }
+  legend(): string { return this.w.legend; }
   result(ok: boolean): string { return ok ? this.w.ok : this.w.failed; }
   timeWaitDone(side: "client" | "server"): string { return fill(this.w.timeWaitDone, { side: this.side(side) }); }
 }

@@ -122,7 +122,7 @@ export function ladderHtml(l: Ladder, lang: Lang = "en", mslMs = CFG_DEFAULTS.Ms
     "td{border-top:1px solid #ddd;padding:4px 8px;vertical-align:top}td:nth-child(-n+4){white-space:nowrap}figure{margin:0}</style></head><body>",
     `<h1>${esc(l.title)}</h1>`,
     `<p>${esc(say.relative(l.isn.client, l.isn.server))}</p>`,
-    `<figure>${ladderSvg(l).trim()}</figure>`,
+    `<figure>${ladderSvg(l).trim()}<figcaption>${esc(say.legend())}</figcaption></figure>`,
     ...states,
     `<table><tbody>${rows.join("")}</tbody></table>`,
     "</body></html>",
