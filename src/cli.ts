@@ -15,7 +15,7 @@ import { netCommand } from "./cli-net.js";
 import { readFileSync, writeFileSync } from "node:fs";
 import { LANGS, type Lang, Say } from "./i18n-story.js";
 import { tellStory } from "./story.js";
-import { type Ladder, ladderFromPcap, ladderFromRun, captureConnections, statePath } from "./ladder.js";
+import { type Ladder, ladderFromPcap, ladderFromRun, statePath } from "./ladder.js";
 import { ladderHtml, ladderSvg } from "./svg-ladder.js";
 import { statesSvg } from "./svg-states.js";
 
@@ -155,13 +155,8 @@ function readCapture(path: string): Uint8Array {
 function ladderOfCapture(path: string, conn: number | undefined): Ladder {
   const bytes = readCapture(path);
   try {
-    if (conn !== undefined) {
-      const n = captureConnections(bytes).conns.length;
-      if (conn < 1 || conn > n) throw new UsageError(`--conn ${conn}: ${path} has ${n} TCP connection(s)`);
-    }
     return ladderFromPcap(bytes, conn, path.split("/").pop() ?? path);
   } catch (e) {
-    if (e instanceof UsageError) throw e;
     throw new UsageError(`${path}: ${e instanceof Error ? e.message : String(e)}`);
   }
 }

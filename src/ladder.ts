@@ -138,10 +138,11 @@ function endpoint(d: FrameSummary, src: boolean): string {
 /** The TCP segments of a capture grouped by connection. */
 export function captureConnections(bytes: Uint8Array): { conns: CaptureConn[]; segs: Map<string, CapturedSeg[]> } {
   const f = readPcap(bytes);
-  if (![1, 101, 228, 113, 276, 0, 108].includes(f.linkType)) {
+  if (!(Object.values(LINKTYPE) as number[]).includes(f.linkType)) {
     throw new Error(`pcap: link type ${f.linkType} is not supported (Ethernet, raw IPv4, Linux cooked, loopback are)`);
   }
   const conns: CaptureConn[] = [];
+  const byKey = new Map<string, CaptureConn>();
   const segs = new Map<string, CapturedSeg[]>();
   let t0: number | undefined;
   for (const p of f.packets) {
@@ -152,9 +153,15 @@ export function captureConnections(bytes: Uint8Array): { conns: CaptureConn[]; s
     const a = endpoint(d, true), b = endpoint(d, false);
     const key = a < b ? `${a} ${b}` : `${b} ${a}`;
     let list = segs.get(key);
-    if (!list) { list = []; segs.set(key, list); conns.push({ key, a, b, segments: 0, hasSyn: false }); }
+    if (!list) {
+      list = [];
+      segs.set(key, list);
+      const conn = { key, a, b, segments: 0, hasSyn: false };
+      conns.push(conn);
+      byKey.set(key, conn);
+    }
     list.push({ t: (us - t0) / 1000, d });
-    const c = conns.find((x) => x.key === key)!;
+    const c = byKey.get(key)!;
     c.segments++;
     if (has(d.flags!, "SYN")) c.hasSyn = true;
   }

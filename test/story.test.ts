@@ -203,7 +203,7 @@ describe("ladder and states commands", () => {
     expect((await cli(["ladder", "test/fixtures/kernel.pcap", "-o", html, "--conn", "1", "--lang", "zh"])).code).toBe(0);
     expect(readFileSync(html, "utf8")).toMatch(/^<!doctype html>[\s\S]*<svg[\s\S]*客户端/);
     const bad = await cli(["ladder", "test/fixtures/kernel.pcap", "-o", svg, "--conn", "3"]);
-    expect([bad.code, bad.err]).toEqual([2, ["error: --conn 3: test/fixtures/kernel.pcap has 1 TCP connection(s)"]]);
+    expect([bad.code, bad.err]).toEqual([2, ["error: test/fixtures/kernel.pcap: --conn 3: the capture has 1 TCP connection(s)"]]);
   });
 
   it("a capture it cannot read is a one-line error, exit code 2: pcapng, truncated, no TCP, unknown link type", async () => {
