@@ -1,4 +1,4 @@
-// Named demo scenarios for `cli demo --scenario NAME [--json]`: deterministic TCP
+// Named demo scenarios for `cli demo [--scenario NAME] [--json]`: deterministic TCP
 // conversations between two emulated hosts (client 198.51.100.1, server 198.51.100.2)
 // that print each side's state transitions and every TCP segment crossing the link.
 // The link never loses frames at random here: each scenario scripts its drops
@@ -7,7 +7,10 @@
 // --json prints one object per line:
 //   {"t":ms,"event":"state","side":"client","from":"SYN-SENT","to":"ESTABLISHED"}
 //   {"t":ms,"event":"segment","src":"client","dst":"server","flags":"SYN,ACK","seq":n,"ack":n,"len":n,"dropped":false}
-// Plain text adds notes (what the applications do, errors they see, why a frame was dropped).
+// A run also records notes (what the applications do, errors they see, why a frame was
+// dropped) and `ss -tan` listings of both hosts a moment after either side enters a state
+// netstat can catch (SYN-RECEIVED, FIN-WAIT-2, CLOSE-WAIT, TIME-WAIT). The CLI tells a run as
+// a story (src/story.ts); without a teller, one text line per record.
 
 import { Link, Sim, TapRecord } from "./links/emulated.js";
 import { ipToU32, Stack } from "./stack.js";
