@@ -53,6 +53,11 @@ export function segmentLabel(s: LadderSegment): string {
   return `${s.flags || "-"} seq=${s.relSeq}${has(s.flags, "ACK") ? ` ack=${s.relAck}` : ""} len=${s.len}`;
 }
 
+/** A time on the ladder: to the microsecond (captures); whole ms print as such. */
+export const fmtMs = (t: number): string => `${Number(t.toFixed(3))} ms`;
+/** A gap between two times: ms below a second, else seconds. */
+export const fmtGap = (ms: number): string => (ms >= 1000 ? `${(ms / 1000).toFixed(ms >= 10_000 ? 1 : 2)} s` : `${Math.round(ms)} ms`);
+
 /** The state names each side went through, in order (its initial state first). */
 export function statePath(l: Ladder, side: Side): TcpStateName[] {
   return [l.initial[side], ...l.items.filter((x): x is LadderState => x.kind === "state" && x.side === side).map((x) => x.to)];

@@ -6,7 +6,7 @@
 
 import { CFG_DEFAULTS } from "./abi.js";
 import { Say, type CatchWhy, type Lang, type SegmentWhy } from "./i18n-story.js";
-import { type Ladder, type LadderSegment, ladderFromRun, segmentLabel } from "./ladder.js";
+import { fmtGap, fmtMs, type Ladder, type LadderSegment, ladderFromRun, segmentLabel } from "./ladder.js";
 import { formatSockets } from "./net.js";
 import type { Listing, ScenarioRun, Side } from "./scenarios.js";
 
@@ -120,9 +120,6 @@ export function wrap(text: string, width: number): string[] {
 const ANSI = { bold: "1", dim: "2", red: "31", green: "32", yellow: "33", blue: "34", magenta: "35", cyan: "36" } as const;
 type Style = keyof typeof ANSI;
 
-function fmtMs(t: number): string {
-  return `${Number.isInteger(t) ? t : t.toFixed(1)} ms`;
-}
 
 /** The arrow of one segment, exactly MID_W columns wide. */
 export function arrow(s: LadderSegment): string {
@@ -162,7 +159,7 @@ export async function tellStory(name: string, run: ScenarioRun, print: (line: st
   /** The time column: blank while the time stays the same; a gap of 100 ms or more gets its own line. */
   const timeCell = (t: number) => {
     const gap = t - lastT;
-    if (lastT >= 0 && gap >= 100) out(`${padStart("⋮", TIME_W)}  ${c("dim", `(+${fmtMs(gap)})`)}`);
+    if (lastT >= 0 && gap >= 100) out(`${padStart("⋮", TIME_W)}  ${c("dim", `(+${fmtGap(gap)})`)}`);
     const cell = t === lastT ? " ".repeat(TIME_W) : padStart(fmtMs(t), TIME_W);
     lastT = t;
     return cell;

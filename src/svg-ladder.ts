@@ -8,7 +8,7 @@
 
 import { CFG_DEFAULTS } from "./abi.js";
 import { Say, type Lang } from "./i18n-story.js";
-import { type Ladder, segmentLabel, statePath } from "./ladder.js";
+import { fmtGap, fmtMs, type Ladder, segmentLabel, statePath } from "./ladder.js";
 import { explainSegments } from "./story.js";
 import type { Side } from "./scenarios.js";
 
@@ -24,9 +24,6 @@ const BOX_W = 124;
 export const esc = (s: string): string =>
   s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 
-/** Times to the microsecond (captures); whole ms print as such. */
-const fmtMs = (t: number): string => `${Number(t.toFixed(3))} ms`;
-const fmtGap = (ms: number): string => (ms >= 1000 ? `${(ms / 1000).toFixed(ms >= 10_000 ? 1 : 2)} s` : `${Math.round(ms)} ms`);
 
 /** The ladder as a standalone SVG document. */
 export function ladderSvg(l: Ladder): string {
