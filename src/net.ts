@@ -180,8 +180,8 @@ export interface SocketInfo {
   timeWaitMs?: number;
 }
 
-/** `ss -tan`-style text for a list of sockets. */
-export function formatSockets(list: SocketInfo[]): string {
+/** `ss -tan`-style text for a list of sockets; `brief`: only ss's five columns (no cwnd, srtt, rto). */
+export function formatSockets(list: SocketInfo[], opts: { brief?: boolean } = {}): string {
   const rows = [["State", "Recv-Q", "Send-Q", "Local Address:Port", "Peer Address:Port", "cwnd", "srtt", "rto"]];
   for (const s of list) {
     const noConn = s.state === "LISTEN" || s.timeWaitMs !== undefined; // no congestion state to show
@@ -190,8 +190,43 @@ export function formatSockets(list: SocketInfo[]): string {
       noConn ? "" : String(s.cwnd), noConn ? "" : `${s.srtt}ms`,
       noConn ? (s.timeWaitMs !== undefined ? `timewait ${s.timeWaitMs}ms` : "") : `${s.rto}ms`]);
   }
+  if (opts.brief) for (const r of rows) r.length = 5;
   const w = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   return rows.map((r) => r.map((c, i) => c.padEnd(w[i])).join("  ").trimEnd()).join("\n");
+}
+
+/** The core's compact TIME-WAIT entries (tcpTimeWaitList, rows written at `io`) as SocketInfo rows. */
+export function coreTimeWaitRows(stack: Stack, io: number, ioLen: number, address: string): SocketInfo[] {
+  const rowBytes = TW_ROW_FIELDS * 4;
+  const n = stack.exports.tcpTimeWaitList(io, Math.floor(ioLen / rowBytes));
+  if (n <= 0) return [];
+  const v = new Uint32Array(stack.memory.buffer, io, n * TW_ROW_FIELDS);
+  const rows: SocketInfo[] = [];
+  for (let k = 0; k < n; k++) {
+    const r = k * TW_ROW_FIELDS;
+    rows.push({
+      handle: 0, state: "TIME-WAIT", localAddress: address, localPort: v[r],
+      remoteAddress: u32ToIp(v[r + 1]), remotePort: v[r + 2], timeWaitMs: v[r + 3],
+      sendQ: 0, recvQ: 0, cwnd: 0, ssthresh: 0, srtt: 0, rttvar: 0, rto: 0, mss: 0, sndWnd: 0, rcvWnd: 0,
+      retransmits: 0, error: "",
+    });
+  }
+  return rows;
+}
+
+/** The core's view of one handle (tcpInfo, written at `io`), or null when the handle is gone. */
+export function coreSocketInfo(stack: Stack, io: number, h: number, address: string): SocketInfo | null {
+  if (h <= 0) return null;
+  const r = stack.exports.tcpInfo(h, io);
+  if (r < 0) return null;
+  const v = new Uint32Array(stack.memory.buffer, io, INFO_FIELDS);
+  return {
+    handle: h, state: TCP_STATE_NAMES[v[0]] ?? "CLOSED",
+    localAddress: address, localPort: v[1],
+    remoteAddress: v[2] ? u32ToIp(v[2]) : "0.0.0.0", remotePort: v[3],
+    sndWnd: v[6], rcvWnd: v[8], cwnd: v[9], ssthresh: v[10], srtt: v[11], rttvar: v[12], rto: v[13],
+    retransmits: v[14], sendQ: v[15], recvQ: v[16], mss: v[17], error: v[18] ? codeOf(v[18]) : "",
+  };
 }
 
 // ---------------------------------------------------------------------------
@@ -445,38 +480,10 @@ export class NetStack extends EventEmitter {
   }
 
   /** The core's compact TIME-WAIT entries (tcpTimeWaitList) as SocketInfo rows. */
-  private timeWaitRows(): SocketInfo[] {
-    const rowBytes = TW_ROW_FIELDS * 4;
-    const n = this.ex.tcpTimeWaitList(this.io, Math.floor(this.ioLen / rowBytes));
-    if (n <= 0) return [];
-    const v = new Uint32Array(this.stack.memory.buffer, this.io, n * TW_ROW_FIELDS);
-    const rows: SocketInfo[] = [];
-    for (let k = 0; k < n; k++) {
-      const r = k * TW_ROW_FIELDS;
-      rows.push({
-        handle: 0, state: "TIME-WAIT", localAddress: this.address, localPort: v[r],
-        remoteAddress: u32ToIp(v[r + 1]), remotePort: v[r + 2], timeWaitMs: v[r + 3],
-        sendQ: 0, recvQ: 0, cwnd: 0, ssthresh: 0, srtt: 0, rttvar: 0, rto: 0, mss: 0, sndWnd: 0, rcvWnd: 0,
-        retransmits: 0, error: "",
-      });
-    }
-    return rows;
-  }
+  private timeWaitRows(): SocketInfo[] { return coreTimeWaitRows(this.stack, this.io, this.ioLen, this.address); }
 
   /** The core's view of one handle, or null when the handle is gone. */
-  info(h: number): SocketInfo | null {
-    if (h <= 0) return null;
-    const r = this.ex.tcpInfo(h, this.io);
-    if (r < 0) return null;
-    const v = new Uint32Array(this.stack.memory.buffer, this.io, INFO_FIELDS);
-    return {
-      handle: h, state: TCP_STATE_NAMES[v[0]] ?? "CLOSED",
-      localAddress: this.address, localPort: v[1],
-      remoteAddress: v[2] ? u32ToIp(v[2]) : "0.0.0.0", remotePort: v[3],
-      sndWnd: v[6], rcvWnd: v[8], cwnd: v[9], ssthresh: v[10], srtt: v[11], rttvar: v[12], rto: v[13],
-      retransmits: v[14], sendQ: v[15], recvQ: v[16], mss: v[17], error: v[18] ? codeOf(v[18]) : "",
-    };
-  }
+  info(h: number): SocketInfo | null { return coreSocketInfo(this.stack, this.io, h, this.address); }
 
   /** Counters of the core, by name. */
   stats(): Record<string, number> { return this.stack.stats(); }

@@ -1,4 +1,4 @@
-// Named demo scenarios for `cli demo --scenario NAME [--json]`: deterministic TCP
+// Named demo scenarios for `cli demo [--scenario NAME] [--json]`: deterministic TCP
 // conversations between two emulated hosts (client 198.51.100.1, server 198.51.100.2)
 // that print each side's state transitions and every TCP segment crossing the link.
 // The link never loses frames at random here: each scenario scripts its drops
@@ -7,7 +7,10 @@
 // --json prints one object per line:
 //   {"t":ms,"event":"state","side":"client","from":"SYN-SENT","to":"ESTABLISHED"}
 //   {"t":ms,"event":"segment","src":"client","dst":"server","flags":"SYN,ACK","seq":n,"ack":n,"len":n,"dropped":false}
-// Plain text adds notes (what the applications do, errors they see, why a frame was dropped).
+// A run also records notes (what the applications do, errors they see, why a frame was
+// dropped) and `ss -tan` listings of both hosts a moment after either side enters a state
+// netstat can catch (SYN-RECEIVED, FIN-WAIT-2, CLOSE-WAIT, TIME-WAIT). The CLI tells a run as
+// a story (src/story.ts); without a teller, one text line per record.
 
 import { Link, Sim, TapRecord } from "./links/emulated.js";
 import { ipToU32, Stack } from "./stack.js";
@@ -15,6 +18,7 @@ import {
   ERR_NAMES, EventKind, type Exports, TCP_INFO_NAMES, TCP_STATE_NAMES, type TcpInfo, TcpOpt, TcpState, type TcpStateName,
 } from "./abi.js";
 import { decodeFrame } from "./trace.js";
+import { coreSocketInfo, coreTimeWaitRows, type SocketInfo } from "./net.js";
 
 export interface ScenarioContext {
   /** Print machine-readable JSON instead of text (one JSON object per line). */
@@ -23,6 +27,10 @@ export interface ScenarioContext {
   seed: number;
   /** Write one line to stdout. */
   out(line: string): void;
+  /** Tell a finished TCP scenario run as text (the CLI's story); default: one line per record. */
+  tell?(name: string, run: ScenarioRun): Promise<void> | void;
+  /** Called with every finished TCP scenario run (the CLI draws its pictures). */
+  onRun?(name: string, run: ScenarioRun): void;
 }
 
 export interface Scenario {
@@ -113,6 +121,15 @@ export interface SegmentRecord {
   t: number; event: "segment"; src: Side; dst: Side; flags: string; seq: number; ack: number; len: number; dropped: boolean;
 }
 export type TraceRecord = StateRecord | SegmentRecord;
+/**
+ * An `ss -tan`-style listing of both hosts, taken at a moment netstat can catch `state` on `side`
+ * (SYN-RECEIVED, FIN-WAIT-2, CLOSE-WAIT, TIME-WAIT); `before` = index of the next record.
+ */
+export interface Listing { t: number; side: Side; state: TcpStateName; before: number; rows: Record<Side, SocketInfo[]> }
+/** States the seed says netstat can catch; a listing is taken CATCH_DELAY ms after one is entered if it still holds. */
+export const CATCHABLE: readonly TcpStateName[] = ["SYN-RECEIVED", "FIN-WAIT-2", "CLOSE-WAIT", "TIME-WAIT"];
+export const CATCH_DELAY = 1.5;
+
 /** Text-only remarks (application actions, errors); `before` = index of the next record. */
 export interface Note { t: number; side: Side | ""; text: string; before: number }
 
@@ -122,6 +139,10 @@ export interface ScenarioRun {
   problems: string[];
   records: TraceRecord[];
   notes: Note[];
+  /** `ss -tan` listings at the moments netstat can catch a state. */
+  listings: Listing[];
+  /** Each side's TCP port (from its first segment). */
+  ports: Record<Side, number | undefined>;
   /** Text-only remarks about a segment record (by index): why it was dropped, "retransmission". */
   remarks: Map<number, string[]>;
   /** Application-level errors each side saw (Error / Reset events), as names. */
@@ -157,6 +178,10 @@ class World {
   readonly tcp: Record<Side, TcpApi>;
   readonly records: TraceRecord[] = [];
   readonly notes: Note[] = [];
+  readonly listings: Listing[] = [];
+  readonly ports: Record<Side, number | undefined> = { client: undefined, server: undefined };
+  /** Every TCP handle each side's state events named (for the listings). */
+  private readonly handles: Record<Side, Set<number>> = { client: new Set(), server: new Set() };
   readonly remarks = new Map<number, string[]>();
   private pendingRemarks: string[] = [];
   readonly errors: Record<Side, string[]> = { client: [], server: [] };
@@ -212,13 +237,38 @@ class World {
   private onEvent(side: Side, sock: number, kind: number, arg: number): void {
     if (kind === EventKind.State) {
       const from = TCP_STATE_NAMES[arg >> 8], to = TCP_STATE_NAMES[arg & 255];
-      if (this.started) this.records.push({ t: this.now(), event: "state", side, from, to });
+      if (this.started) {
+        this.records.push({ t: this.now(), event: "state", side, from, to });
+        this.handles[side].add(sock);
+        if (CATCHABLE.includes(to)) this.sim.after(CATCH_DELAY, () => this.catchState(side, sock, to));
+      }
     } else if ((kind === EventKind.Error || kind === EventKind.Reset) && sock === this.conn[side]) {
       const name = ERR_NAMES[arg] ?? `error ${arg}`;
       this.errors[side].push(name);
       this.note(side, `${kind === EventKind.Reset ? "connection reset" : "connection failed"}: ${name}`);
     }
     for (const h of this.handlers[side]) this.sim.after(0, () => h(sock, kind, arg));
+  }
+
+  /** Both hosts' sockets, like `ss -tan` (CLOSED handles left out). */
+  sockets(side: Side): SocketInfo[] {
+    const st = this.stack[side], io = st.exports.ioBuffer(), ip = side === "client" ? CLIENT_IP : SERVER_IP;
+    const rows: SocketInfo[] = [];
+    for (const h of this.handles[side]) {
+      const i = coreSocketInfo(st, io, h, ip);
+      if (i && i.state !== "CLOSED") rows.push(i);
+    }
+    return rows.concat(coreTimeWaitRows(st, io, this.tcp[side].ioLen, ip));
+  }
+
+  /** Take a listing if `sock` on `side` is still in `state` and the listing differs from the last one. */
+  private catchState(side: Side, sock: number, state: TcpStateName): void {
+    const rows = { client: this.sockets("client"), server: this.sockets("server") };
+    if (!rows[side].some((r) => r.state === state && (r.handle === sock || r.handle === 0))) return;
+    const key = (x: Record<Side, SocketInfo[]>) => JSON.stringify([x.client.map((r) => r.state), x.server.map((r) => r.state)]);
+    const last = this.listings.at(-1);
+    if (last && key(last.rows) === key(rows)) return;
+    this.listings.push({ t: this.now(), side, state, before: this.records.length, rows });
   }
 
   private segView(frame: Uint8Array, side: Side): SegView | null {
@@ -254,6 +304,7 @@ class World {
       this.note(src, `${d.info}${r.dropped ? " (dropped)" : ""}`);
       return;
     }
+    if (this.ports[src] === undefined) this.ports[src] = decodeFrame(r.frame).srcPort;
     if (hasFlags(seg, "SYN")) this.iss[src] = seg.seq;
     if (hasFlags(seg, "FIN")) this.fin[src] = (seg.seq + seg.len) >>> 0;
     const end = (seg.seq + seg.len + (hasFlags(seg, "SYN") ? 1 : 0) + (hasFlags(seg, "FIN") ? 1 : 0)) >>> 0;
@@ -301,7 +352,7 @@ class World {
       client: Buffer.concat(this.received.client), server: Buffer.concat(this.received.server),
     };
     return {
-      ok: problems.length === 0, problems, records: this.records, notes: this.notes, remarks: this.remarks, errors: this.errors, received,
+      ok: problems.length === 0, problems, records: this.records, notes: this.notes, listings: this.listings, ports: this.ports, remarks: this.remarks, errors: this.errors, received,
       stats: { client: this.stack.client.stats(), server: this.stack.server.stats() },
     };
   }
@@ -421,6 +472,40 @@ interface ScenarioDef {
 }
 
 const defs: Record<string, ScenarioDef> = {
+  "walk-through": {
+    description: "npm start's story: handshake, a request and a reply, the client closes, the server sends its last bytes in CLOSE-WAIT, then closes; TIME-WAIT 2*MSL",
+    script: (w) => {
+      serve(w);
+      let replied = false;
+      reader(w, "server", () => {
+        // CLOSE-WAIT: the client is done, the server is not: it sends what it still has, then its FIN
+        w.sim.after(20, () => send(w, "server", text("bye")));
+        w.sim.after(40, () => shutdown(w, "server"));
+      });
+      w.on("server", (sock, kind) => {
+        if (sock === w.conn.server && kind === EventKind.Readable && !replied && w.received.server.length) {
+          replied = true;
+          send(w, "server", text("hello, client"));
+        }
+      });
+      dial(w, 0, SERVER_PORT, () => send(w, "client", text("hello, server")));
+      reader(w, "client");
+      let closing = false;
+      w.on("client", (sock, kind) => {
+        if (sock === w.conn.client && kind === EventKind.Readable && !closing && w.received.client.length) {
+          closing = true;
+          w.sim.after(10, () => shutdown(w, "client"));
+        }
+      });
+      runToClosed(w);
+      const got = Buffer.concat(w.received.client).toString();
+      return [
+        ...expectPath(w, "client", ACTIVE_CLOSE), ...expectPath(w, "server", PASSIVE_CLOSE),
+        ...(got === "hello, clientbye" ? [] : [`client read ${JSON.stringify(got)}, expected "hello, clientbye"`]),
+      ];
+    },
+  },
+
   "handshake-close": {
     description: "three-way handshake, one request and reply, four-way close (FIN takes one seq), TIME-WAIT 2*MSL",
     script: (w) => {
@@ -521,7 +606,26 @@ const defs: Record<string, ScenarioDef> = {
   },
 
   "lost-handshake-ack": {
-    description: "every client segment after its SYN is lost: SYN-RECEIVED retransmits SYN+ACK with backoff, then gives up",
+    description: "only the client's first ACK (the handshake's third segment) is lost: the server waits in SYN-RECEIVED, retransmits SYN+ACK, the client re-ACKs",
+    script: (w) => {
+      serve(w);
+      reader(w, "server", () => shutdown(w, "server"));
+      reader(w, "client");
+      dial(w, 0);
+      w.drop("client", "the handshake's third segment (the client's ACK)", isPureAck, [1]);
+      // the client stays quiet until the server has retransmitted (any segment of it would carry the ACK)
+      w.at(1500, () => shutdown(w, "client"));
+      runToClosed(w);
+      const synAcks = w.records.filter((r) => r.event === "segment" && r.src === "server" && r.flags === "SYN,ACK").length;
+      return [
+        ...expectPath(w, "client", ACTIVE_CLOSE), ...expectPath(w, "server", PASSIVE_CLOSE),
+        ...(synAcks === 2 ? [] : [`server sent SYN,ACK ${synAcks} times, expected 2 (one retransmission)`]),
+      ];
+    },
+  },
+
+  "syn-received-timeout": {
+    description: "every client segment after its SYN is lost: SYN-RECEIVED retransmits SYN+ACK with backoff, then gives up; the client's next segment gets a RST",
     script: (w) => {
       serve(w);
       dial(w, 0);
@@ -597,11 +701,15 @@ const defs: Record<string, ScenarioDef> = {
 
 export const LOSS_RECOVERY_BYTES = 32768;
 
-/** Run a scenario by name and return everything it recorded. */
-export function runScenario(name: string, seed = 1): ScenarioRun {
+/**
+ * Run a scenario by name and return everything it recorded. `observe` gets the simulation once
+ * ARP is resolved, before the scenario starts (e.g. to attach a PcapWriter).
+ */
+export function runScenario(name: string, seed = 1, observe?: (sim: Sim) => void): ScenarioRun {
   const def = defs[name];
   if (!def) throw new Error(`unknown scenario ${name}`);
   const w = new World(seed, def.config ?? {});
+  observe?.(w.sim);
   return w.finish(def.script);
 }
 
@@ -653,9 +761,11 @@ export const scenarios: Record<string, Scenario> = {};
 for (const [name, def] of Object.entries(defs)) {
   scenarios[name] = {
     description: def.description,
-    run: (ctx) => {
+    run: async (ctx) => {
       const r = runScenario(name, ctx.seed);
-      printRun(name, r, ctx);
+      ctx.onRun?.(name, r);
+      if (ctx.tell && !ctx.json) await ctx.tell(name, r);
+      else printRun(name, r, ctx);
       return r.ok ? 0 : 1;
     },
   };

@@ -48,10 +48,10 @@ const ACTIVE = ["CLOSED", "SYN-SENT", "ESTABLISHED", "FIN-WAIT-1", "FIN-WAIT-2",
 const PASSIVE = ["CLOSED", "LISTEN", "SYN-RECEIVED", "ESTABLISHED", "CLOSE-WAIT", "LAST-ACK", "CLOSED"];
 
 describe("scenario registry", () => {
-  it("has the nine scenarios of issue 3, each ending ok", () => {
+  it("has the scenarios of issues 3 and 11, each ending ok", () => {
     expect(TCP_SCENARIOS).toEqual([
-      "handshake-close", "half-close", "simultaneous-open", "simultaneous-close", "fin-ack-combined",
-      "lost-handshake-ack", "lost-last-ack", "refused", "loss-recovery",
+      "walk-through", "handshake-close", "half-close", "simultaneous-open", "simultaneous-close", "fin-ack-combined",
+      "lost-handshake-ack", "syn-received-timeout", "lost-last-ack", "refused", "loss-recovery",
     ]);
     for (const n of TCP_SCENARIOS) expect([n, run(n).problems]).toEqual([n, []]);
   });
@@ -193,9 +193,73 @@ describe("fin-ack-combined", () => {
   });
 });
 
+describe("walk-through (npm start)", () => {
+  it("RFC 9293 §3.3.2: the active closer and the passive one take Figure 5's paths; CLOSE-WAIT still sends, FIN-WAIT-2 receives", () => {
+    const r = run("walk-through");
+    expect(path(r, "client")).toEqual(ACTIVE);
+    expect(path(r, "server")).toEqual(PASSIVE);
+    expect(Buffer.from(r.received.client).toString()).toBe("hello, clientbye");
+    expect(Buffer.from(r.received.server).toString()).toBe("hello, server");
+    const cfin = segs(r, "client").find((s) => has(s, "FIN"))!;
+    const sfin = segs(r, "server").find((s) => has(s, "FIN"))!;
+    // the server's bare ACK of the FIN comes first, its last data later, its FIN last: four segments close
+    const sAck = ackOf(r, "server", cfin.seq + 1)!;
+    expect(sAck.flags).toBe("ACK");
+    const bye = segs(r, "server").find((s) => s.len === 3)!;
+    expect(sAck.t).toBeLessThan(bye.t);
+    expect(bye.t).toBeLessThan(sfin.t);
+    expect(stateAt(r.records, r.records.indexOf(bye))).toEqual({ client: "FIN-WAIT-2", server: "CLOSE-WAIT" });
+  });
+
+  it("takes ss -tan listings where netstat can catch SYN-RECEIVED (last ACK on the wire), FIN-WAIT-2 with CLOSE-WAIT, TIME-WAIT", () => {
+    const r = run("walk-through");
+    const states = r.listings.map((l) => [l.rows.client.map((x) => x.state), l.rows.server.map((x) => x.state)]);
+    expect(states).toEqual([
+      [["ESTABLISHED"], ["LISTEN", "SYN-RECEIVED"]],
+      [["FIN-WAIT-2"], ["LISTEN", "CLOSE-WAIT"]],
+      [["TIME-WAIT"], ["LISTEN"]],
+    ]);
+    const [syn, half, tw] = r.listings;
+    expect(syn.rows.server[1]).toMatchObject({ localPort: 80, remoteAddress: "198.51.100.1", remotePort: r.ports.client });
+    expect(syn.rows.client[0].sendQ).toBe(13); // the request is queued, unacknowledged
+    expect(half.rows.client[0]).toMatchObject({ localPort: r.ports.client, remotePort: 80 });
+    expect(tw.rows.client[0].remotePort).toBe(80);
+  });
+});
+
 describe("lost-handshake-ack", () => {
-  it("RFC 9293 §3.5 + RFC 6298 §5.5: SYN-RECEIVED retransmits the same SYN,ACK with doubling intervals", () => {
+  it("RFC 9293 §3.5 + RFC 6298 §5: only the handshake's ACK is lost; SYN-RECEIVED resends the same SYN,ACK after the initial RTO, the re-ACK completes the handshake", () => {
     const r = run("lost-handshake-ack");
+    expect(path(r, "client")).toEqual(ACTIVE);
+    expect(path(r, "server")).toEqual(PASSIVE);
+    const dropped = segs(r).filter((s) => s.dropped);
+    expect(dropped).toHaveLength(1);
+    const firstAck = segs(r, "client")[1];
+    expect(dropped[0]).toBe(firstAck);
+    expect(firstAck.flags).toBe("ACK");
+    const sa = segs(r, "server").filter((s) => s.flags === "SYN,ACK");
+    expect(sa).toHaveLength(2);
+    expect(sa[1].seq).toBe(sa[0].seq);
+    expect(sa[1].t - sa[0].t).toBe(RTO_INITIAL);
+    const reAck = segs(r, "client")[2];
+    expect(reAck).toMatchObject({ flags: "ACK", ack: u32(sa[0].seq + 1), dropped: false });
+    expect(entered(r, "server", "ESTABLISHED")).toBe(reAck.t + 1);
+    // the client was ESTABLISHED all along: its SYN,ACK arrived
+    expect(entered(r, "client", "ESTABLISHED")).toBe(sa[0].t + 1);
+  });
+
+  it("the ss -tan listing catches the server in SYN-RECEIVED while the client is ESTABLISHED", () => {
+    const r = run("lost-handshake-ack");
+    const l = r.listings.find((x) => x.state === "SYN-RECEIVED")!;
+    expect(l.rows.server.map((x) => x.state)).toEqual(["LISTEN", "SYN-RECEIVED"]);
+    expect(l.rows.client.map((x) => x.state)).toEqual(["ESTABLISHED"]);
+    expect(l.t).toBeLessThan(entered(r, "server", "ESTABLISHED"));
+  });
+});
+
+describe("syn-received-timeout", () => {
+  it("RFC 9293 §3.5 + RFC 6298 §5.5: SYN-RECEIVED retransmits the same SYN,ACK with doubling intervals", () => {
+    const r = run("syn-received-timeout");
     const sa = segs(r, "server").filter((s) => s.flags === "SYN,ACK");
     expect(sa.length).toBe(1 + SYN_RETRIES);
     expect(new Set(sa.map((s) => s.seq)).size).toBe(1);
@@ -208,7 +272,7 @@ describe("lost-handshake-ack", () => {
   });
 
   it("RFC 9293 §3.5: after the last retry times out the half-open connection is dropped (SYN-RECEIVED -> CLOSED)", () => {
-    const r = run("lost-handshake-ack");
+    const r = run("syn-received-timeout");
     expect(path(r, "server")).toEqual(["CLOSED", "LISTEN", "SYN-RECEIVED", "CLOSED"]);
     const last = segs(r, "server").filter((s) => s.flags === "SYN,ACK").at(-1)!;
     expect(states(r, "server").at(-1)!.t - last.t).toBe(RTO_INITIAL << SYN_RETRIES);
@@ -216,7 +280,7 @@ describe("lost-handshake-ack", () => {
   });
 
   it("RFC 9293 §3.10.7.2 + §3.5.2: the client's next segment meets the listener, gets <SEQ=SEG.ACK><CTL=RST>, ECONNRESET", () => {
-    const r = run("lost-handshake-ack");
+    const r = run("syn-received-timeout");
     const data = segs(r, "client").find((s) => s.len > 0)!;
     const rst = segs(r, "server").find((s) => has(s, "RST"))!;
     expect(data.dropped).toBe(false);
@@ -328,14 +392,19 @@ describe("cli demo --scenario", () => {
     }
   });
 
-  it("text output shows each transition and segment, marks drops and retransmissions, ends with the result", async () => {
+  it("text output is the story: each transition and segment, drops and retransmissions marked, ends with the result", async () => {
     const r = await cli(["demo", "--scenario", "lost-last-ack"]);
     expect(r.code).toBe(0);
     const text = r.out.join("\n");
-    expect(text).toContain("client  FIN-WAIT-2 -> TIME-WAIT");
-    expect(text).toMatch(/client > server  \[ACK\] +seq=\d+ ack=\d+ len=0  DROPPED \(the last ACK/);
-    expect(text).toMatch(/server > client  \[FIN,ACK\] +seq=\d+ ack=\d+ len=0 \(retransmission\)/);
+    const prose = text.replace(/\n {24}(?=\S)/g, " "); // explanations unwrapped
+    expect(text).toMatch(/^[ \d.ms]{9} TIME-WAIT +· waits 2·MSL \(60000 ms\)/m);
+    expect(prose).toContain("Client is still in TIME-WAIT, so it can acknowledge the resent FIN again");
+    expect(text).toMatch(/── ACK seq=\d+ ack=\d+ len=0 ─+ ✕ *$/m);
+    expect(prose).toContain("Lost on the link: server never sees this segment.");
+    expect(text).toMatch(/◀─+ \(rtx\) FIN,ACK seq=\d+ ack=\d+ len=0 ──$/m);
+    expect(prose).toContain("A retransmission: no ACK came back before the retransmission timer fired");
     expect(r.out.at(-1)).toBe("result: ok");
+    expect(text).not.toContain("\x1b["); // no colour unless asked
   });
 
   it("--help lists every scenario", async () => {
