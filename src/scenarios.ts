@@ -371,6 +371,17 @@ const SERVER_PORT = 80;
 const text = (s: string): Uint8Array => new TextEncoder().encode(s);
 
 /** Server: listen on port 80, accept one connection, then call onConn(handle). */
+/** The server answers the first data it reads with `reply`, once. */
+function replyOnce(w: World, reply: string): void {
+  let replied = false;
+  w.on("server", (sock, kind) => {
+    if (sock === w.conn.server && kind === EventKind.Readable && !replied && w.received.server.length) {
+      replied = true;
+      send(w, "server", text(reply));
+    }
+  });
+}
+
 function serve(w: World, onConn: (h: number) => void = () => {}): void {
   const t = w.tcp.server;
   const l = t.open();
@@ -476,18 +487,12 @@ const defs: Record<string, ScenarioDef> = {
     description: "npm start's story: handshake, a request and a reply, the client closes, the server sends its last bytes in CLOSE-WAIT, then closes; TIME-WAIT 2*MSL",
     script: (w) => {
       serve(w);
-      let replied = false;
       reader(w, "server", () => {
         // CLOSE-WAIT: the client is done, the server is not: it sends what it still has, then its FIN
         w.sim.after(20, () => send(w, "server", text("bye")));
         w.sim.after(40, () => shutdown(w, "server"));
       });
-      w.on("server", (sock, kind) => {
-        if (sock === w.conn.server && kind === EventKind.Readable && !replied && w.received.server.length) {
-          replied = true;
-          send(w, "server", text("hello, client"));
-        }
-      });
+      replyOnce(w, "hello, client");
       dial(w, 0, SERVER_PORT, () => send(w, "client", text("hello, server")));
       reader(w, "client");
       let closing = false;
@@ -511,13 +516,7 @@ const defs: Record<string, ScenarioDef> = {
     script: (w) => {
       serve(w);
       reader(w, "server", () => shutdown(w, "server"));
-      let replied = false;
-      w.on("server", (sock, kind) => {
-        if (sock === w.conn.server && kind === EventKind.Readable && !replied && w.received.server.length) {
-          replied = true;
-          send(w, "server", text("hello, client"));
-        }
-      });
+      replyOnce(w, "hello, client");
       dial(w, 0, SERVER_PORT, () => send(w, "client", text("hello, server")));
       reader(w, "client");
       w.on("client", (sock, kind) => {
