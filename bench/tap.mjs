@@ -1,13 +1,23 @@
-// Bulk TCP throughput between our stack (behind a Linux TAP, in this process) and the
-// kernel in a namespace this bench creates (kernel 198.51.100.1/24, us 198.51.100.2/24),
-// both directions, beside the kernel's own TCP throughput between two namespaces over
-// veth (iperf3, else a python socket pair) measured in the same run. Needs root,
-// /dev/net/tun, the TAP addon and dist/ (npm run build); otherwise prints why and skips.
-// Measured twice: with the TAP's offloads (virtio-net header: the kernel hands us 64 KiB
-// TSO super-frames, our segments leave merged; the default) and with plain frames (one
-// frame per syscall), so the table shows what the offload buys.
-import { execFile, execFileSync } from "node:child_process";
-import { existsSync } from "node:fs";
+// Bulk TCP throughput between a stack behind a Linux TAP and the kernel in a namespace this
+// bench creates (kernel 198.51.100.1/24, the stack 198.51.100.2/24), both directions, with
+// the same kernel-side clients for every stack (python3 sending to discard port 9, curl
+// fetching GET /bytes/N from port 80) and the same TAP setup (the stack's process makes the
+// TAP, the bench moves it into the namespace). Needs root, /dev/net/tun, the TAP addon and
+// dist/ (npm run build); otherwise prints why and skips. Stacks, each with 256 KiB buffers
+// (`wasm-tcpip up`'s default):
+//   - ours in this process (createStack, TapLink), with the TAP's offloads (virtio-net
+//     header: 64 KiB TSO super-frames in, merged segments out) beside the kernel's own TCP
+//     over veth (iperf3, else a python socket pair), and without them (one frame per
+//     syscall, as on a board's MAC) beside native lwIP;
+//   - native lwIP (bench/lwip: NO_SYS, raw API, poll/read loop, 256 KiB window), built from
+//     $LWIP_SRC by bench/lwip/build.sh; without LWIP_SRC its rows say how to get it;
+//   - the firmware Linux port (firmware/linux/build/wasm-tcpip-linux, engine aot: the MCU
+//     module translated by wasm2c, bounds checks kept; `make -C firmware`), beside native lwIP.
+// The stacks alternate round by round (TAP_BENCH_ROUNDS, default 2); each figure is the best
+// round. The extra columns give each process's CPU time (user + system) per full-size data
+// frame over the transfer: the cost per frame, wherever the time goes.
+import { execFile, execFileSync, spawn } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
@@ -15,6 +25,11 @@ import { ROOT } from "./lib.mjs";
 
 const run = promisify(execFile);
 const BYTES = 256 << 20;
+const BUF = 256 << 10;
+const ROUNDS = Math.max(1, Number(process.env.TAP_BENCH_ROUNDS ?? 2));
+const FRAMES = Math.ceil(BYTES / 1460); // full-size data frames per transfer (MSS 1460)
+const LWIP_BIN = join(ROOT, "bench", "out", "lwip-tap");
+const FW_BIN = join(ROOT, "firmware", "linux", "build", "wasm-tcpip-linux");
 const KERNEL_IP = "198.51.100.1";
 const OUR_IP = "198.51.100.2";
 
@@ -58,35 +73,8 @@ while c.recv(1 << 20): pass
 c.close()
 `;
 
-async function ours(offload) {
-  const { createStack } = await import(pathToFileURL(join(ROOT, "dist/net.js")).href);
-  const { discardServer, httpServer } = await import(pathToFileURL(join(ROOT, "dist/services.js")).href);
-  const ns = `wtcpip-bench-${process.pid}`;
-  const dev = `wb${process.pid % 100000}`;
-  let net = null;
-  try {
-    ip("netns", "add", ns);
-    net = createStack({ ip: `${OUR_IP}/24`, link: { type: "tap", name: dev, offload }, sndBuf: 1 << 20, rcvBuf: 1 << 20 });
-    ip("link", "set", dev, "netns", ns);
-    ip("netns", "exec", ns, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1");
-    ip("netns", "exec", ns, "ip", "addr", "add", `${KERNEL_IP}/24`, "dev", dev);
-    ip("netns", "exec", ns, "ip", "link", "set", dev, "up");
-    discardServer(net, 9);
-    httpServer(net, 80);
-    await nsRun(ns, ["ping", "-c", "1", "-W", "2", OUR_IP]);
-    const { stdout: up } = await nsRun(ns, ["python3", "-c", PY_SEND, OUR_IP, "9", String(BYTES)]);
-    const kernelToUs = (BYTES * 8) / Number(up) / 1e9;
-    const { stdout: down } = await nsRun(ns, ["curl", "-s", "-o", "/dev/null", "-w", "%{time_total}", `http://${OUR_IP}/bytes/${BYTES}`]);
-    const usToKernel = (BYTES * 8) / Number(down) / 1e9;
-    return { kernelToUs, usToKernel };
-  } finally {
-    try { net?.close(); } catch { /* closing */ }
-    try { ip("netns", "del", ns); } catch { /* gone */ }
-  }
-}
-
 async function vethReference() {
-  const a = `wtcpip-bva-${process.pid}`, b = `wtcpip-bvb-${process.pid}`;
+  const a = `wtl-va-${process.pid}`, b = `wtl-vb-${process.pid}`;
   try {
     ip("netns", "add", a);
     ip("netns", "add", b);
@@ -112,21 +100,144 @@ async function vethReference() {
   }
 }
 
+const TICK_NS = 1e9 / Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }));
+
+/** CPU time of a process so far, [user, system] in ns: ours from process.cpuUsage, others from /proc. */
+function cpuNs(pid) {
+  if (pid === process.pid) { const u = process.cpuUsage(); return [u.user * 1e3, u.system * 1e3]; }
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return [Number(f[11]) * TICK_NS, Number(f[12]) * TICK_NS]; // utime, stime (fields 14 and 15)
+}
+const perFrame = (a, b) => [(b[0] - a[0]) / FRAMES, (b[1] - a[1]) / FRAMES];
+
+/**
+ * One stack over a fresh TAP in a fresh namespace: `start(dev)` makes the TAP and serves
+ * discard on 9 and GET /bytes/N on 80, returning { pid, stop() }. Both directions measured,
+ * with the CPU time the stack's process spent per data frame.
+ */
+async function overTap(tag, start) {
+  const ns = `wtl-${tag}-${process.pid}`;
+  const dev = `wtl${tag}${process.pid % 10000}`;
+  let target = null;
+  try {
+    ip("netns", "add", ns);
+    target = await start(dev);
+    ip("link", "set", dev, "netns", ns);
+    ip("netns", "exec", ns, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1");
+    ip("netns", "exec", ns, "ip", "addr", "add", `${KERNEL_IP}/24`, "dev", dev);
+    ip("netns", "exec", ns, "ip", "link", "set", dev, "up");
+    await nsRun(ns, ["ping", "-c", "1", "-W", "2", OUR_IP]);
+    let c0 = cpuNs(target.pid);
+    const { stdout: up } = await nsRun(ns, ["python3", "-c", PY_SEND, OUR_IP, "9", String(BYTES)]);
+    const [inUser, inSys] = perFrame(c0, cpuNs(target.pid));
+    c0 = cpuNs(target.pid);
+    const { stdout: down } = await nsRun(ns, ["curl", "-s", "-o", "/dev/null", "-w", "%{time_total} %{size_download}", `http://${OUR_IP}/bytes/${BYTES}`]);
+    const [outUser, outSys] = perFrame(c0, cpuNs(target.pid));
+    const [secs, got] = down.split(" ").map(Number);
+    if (got !== BYTES) throw new Error(`${tag}: GET /bytes/${BYTES} returned ${got} bytes`);
+    return { kernelToUs: (BYTES * 8) / Number(up) / 1e9, usToKernel: (BYTES * 8) / secs / 1e9, inUser, inSys, outUser, outSys };
+  } finally {
+    try { await target?.stop(); } catch { /* stopping */ }
+    try { ip("netns", "del", ns); } catch { /* gone */ }
+  }
+}
+
+/** Our stack in this process. */
+function ours(offload) {
+  return overTap(offload ? "o" : "p", async (dev) => {
+    const { createStack } = await import(pathToFileURL(join(ROOT, "dist/net.js")).href);
+    const { discardServer, httpServer } = await import(pathToFileURL(join(ROOT, "dist/services.js")).href);
+    const net = createStack({ ip: `${OUR_IP}/24`, link: { type: "tap", name: dev, offload }, sndBuf: BUF, rcvBuf: BUF });
+    discardServer(net, 9);
+    httpServer(net, 80);
+    return { pid: process.pid, stop: async () => net.close() };
+  });
+}
+
+/** A program that makes the TAP, serves discard 9 and HTTP 80, prints "ready", and stops on SIGTERM. */
+function program(tag, bin, args) {
+  return overTap(tag, (dev) => new Promise((resolve, reject) => {
+    const child = spawn(bin, ["--tap", dev, "--ip", `${OUR_IP}/24`, "--discard", "9", "--http", "80", ...args],
+      { stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    const exited = new Promise((r) => child.once("exit", r));
+    const stop = async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+      const t = setTimeout(() => child.kill("SIGKILL"), 3000);
+      await exited;
+      clearTimeout(t);
+    };
+    const timer = setTimeout(() => { stop(); reject(new Error(`${bin} printed no "ready" in 10 s: ${out}`)); }, 10_000);
+    const onData = (d) => {
+      out += d;
+      if (/^ready$/m.test(out)) { clearTimeout(timer); resolve({ pid: child.pid, stop }); }
+    };
+    child.stdout.on("data", onData);
+    child.stderr.on("data", (d) => { out += d; });
+    child.once("exit", (code) => { clearTimeout(timer); reject(new Error(`${bin} exited (${code}) before "ready": ${out}`)); });
+    child.once("error", (e) => { clearTimeout(timer); reject(e); });
+  }));
+}
+
+/** Builds the native lwIP reference from $LWIP_SRC; null (with the reason) without it. */
+function lwipBuild() {
+  if (!process.env.LWIP_SRC) return { why: "native lwIP: set LWIP_SRC to an lwIP tree (git clone https://github.com/lwip-tcpip/lwip), see bench/lwip/build.sh" };
+  try {
+    execFileSync(join(ROOT, "bench", "lwip", "build.sh"), { env: { ...process.env, OUT: LWIP_BIN }, stdio: ["ignore", "pipe", "pipe"] });
+    return { bin: LWIP_BIN };
+  } catch (e) {
+    return { why: `native lwIP build failed: ${e.stderr ?? e.message}`.slice(0, 300) };
+  }
+}
+
+const best = (rounds, key, max = true) => rounds.reduce((b, r) => (max ? Math.max(b, r[key]) : Math.min(b, r[key])), max ? 0 : Infinity);
+const summary = (rounds) => rounds.length === 0 ? null : {
+  kernelToUs: best(rounds, "kernelToUs"), usToKernel: best(rounds, "usToKernel"),
+  inUser: best(rounds, "inUser", false), inSys: best(rounds, "inSys", false),
+  outUser: best(rounds, "outUser", false), outSys: best(rounds, "outSys", false),
+};
+
 export default async function tapBench() {
   const why = skipReason();
   if (why) {
     console.log(`bench tap: SKIPPED: ${why}`);
     return [];
   }
-  const o = await ours(true);
-  const plain = await ours(false);
+  const lwip = lwipBuild();
+  const fw = existsSync(FW_BIN) ? null : "firmware Linux port not built (make -C firmware)";
+  const runs = { off: [], plain: [], lwip: [], fw: [] };
+  for (let r = 0; r < ROUNDS; r++) {
+    runs.off.push(await ours(true));
+    runs.plain.push(await ours(false));
+    if (lwip.bin) runs.lwip.push(await program("l", lwip.bin, []));
+    if (!fw) runs.fw.push(await program("f", FW_BIN, ["--engine", "aot", "--sndbuf", String(BUF), "--rcvbuf", String(BUF)]));
+  }
   const ref = await vethReference();
-  const unit = `Gbit/s (ref: kernel<->kernel veth, ${ref.how})`;
-  const row = (name, v) => ({ name: `${name} (${BYTES >> 20} MiB)`, ours: v, reference: ref.gbps, unit, ratio: v / ref.gbps });
-  return [
-    row("TCP kernel -> our stack over TAP", o.kernelToUs),
-    row("TCP our stack -> kernel over TAP", o.usToKernel),
-    row("  same, kernel -> us, no TAP offload", plain.kernelToUs),
-    row("  same, us -> kernel, no TAP offload", plain.usToKernel),
+  const [o, plain, native, firm] = [runs.off, runs.plain, runs.lwip, runs.fw].map(summary);
+  const mib = `${BYTES >> 20} MiB`;
+  const vethUnit = `Gbit/s (ref: kernel<->kernel veth, ${ref.how})`;
+  const veth = (name, v) => ({ name: `${name} (${mib})`, ours: v, reference: ref.gbps, unit: vethUnit, ratio: v / ref.gbps });
+  // CPU time per data frame of the stack's process: user (the stack itself, its loop and the
+  // host around it) and system (its syscalls, which include the kernel's own TCP work on the
+  // frames it writes: a TAP write runs the kernel's receive path in the writer's context).
+  const cpu = (mine, theirs, dir) => ({
+    "user ns/frame": mine?.[`${dir}User`], "ref user": theirs?.[`${dir}User`],
+    "sys ns/frame": mine?.[`${dir}Sys`], "ref sys": theirs?.[`${dir}Sys`],
+  });
+  const vsLwip = (name, mine, key, cpuKey) => native
+    ? { name: `${name} (${mib})`, ours: mine?.[key], reference: native[key], unit: "Gbit/s (ref: native lwIP, same TAP)",
+        ratio: mine ? mine[key] / native[key] : undefined, cols: cpu(mine, native, cpuKey) }
+    : { name: `${name} (${mib}; ${lwip.why})`, ours: mine?.[key], unit: "Gbit/s", cols: cpu(mine, null, cpuKey) };
+  const rows = [
+    veth("TCP kernel -> our stack over TAP", o.kernelToUs),
+    veth("TCP our stack -> kernel over TAP", o.usToKernel),
+    vsLwip("TCP kernel -> us over TAP, no offloads", plain, "kernelToUs", "in"),
+    vsLwip("TCP us -> kernel over TAP, no offloads", plain, "usToKernel", "out"),
   ];
+  if (fw) rows.push({ name: `TCP firmware Linux port over TAP (${fw})`, unit: "Gbit/s" });
+  else rows.push(
+    vsLwip("TCP kernel -> firmware Linux port (aot) over TAP", firm, "kernelToUs", "in"),
+    vsLwip("TCP firmware Linux port (aot) -> kernel over TAP", firm, "usToKernel", "out"));
+  return rows;
 }
