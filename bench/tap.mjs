@@ -30,6 +30,7 @@ const ROUNDS = Math.max(1, Number(process.env.TAP_BENCH_ROUNDS ?? 2));
 const FRAMES = Math.ceil(BYTES / 1460); // full-size data frames per transfer (MSS 1460)
 const LWIP_BIN = join(ROOT, "bench", "out", "lwip-tap");
 const FW_BIN = join(ROOT, "firmware", "linux", "build", "wasm-tcpip-linux");
+const FW_ARGS = ["--engine", "aot", "--sndbuf", String(BUF), "--rcvbuf", String(BUF)];
 const KERNEL_IP = "198.51.100.1";
 const OUR_IP = "198.51.100.2";
 
@@ -116,10 +117,11 @@ const perFrame = (a, b) => [(b[0] - a[0]) / FRAMES, (b[1] - a[1]) / FRAMES];
  * discard on 9 and GET /bytes/N on 80, returning { pid, stop() }. Both directions measured,
  * with the CPU time the stack's process spent per data frame.
  */
-async function overTap(tag, start) {
+async function overTap(tag, start, dirs = ["in", "out"]) {
   const ns = `wtl-${tag}-${process.pid}`;
   const dev = `wtl${tag}${process.pid % 10000}`;
   let target = null;
+  const res = {};
   try {
     ip("netns", "add", ns);
     target = await start(dev);
@@ -129,16 +131,21 @@ async function overTap(tag, start) {
     ip("netns", "exec", ns, "ip", "link", "set", dev, "up");
     await nsRun(ns, ["ping", "-c", "1", "-W", "2", OUR_IP]);
     let c0 = cpuNs(target.pid);
-    const { stdout: up } = await nsRun(ns, ["python3", "-c", PY_SEND, OUR_IP, "9", String(BYTES)]);
-    const [inUser, inSys] = perFrame(c0, cpuNs(target.pid));
+    if (dirs.includes("in")) {
+      const { stdout: up } = await nsRun(ns, ["python3", "-c", PY_SEND, OUR_IP, "9", String(BYTES)]);
+      [res.inUser, res.inSys] = perFrame(c0, cpuNs(target.pid));
+      res.kernelToUs = (BYTES * 8) / Number(up) / 1e9;
+    }
+    if (!dirs.includes("out")) return res;
     c0 = cpuNs(target.pid);
     const { stdout: down } = await nsRun(ns, ["curl", "-s", "-o", "/dev/null", "-w", "%{time_total} %{size_download}", `http://${OUR_IP}/bytes/${BYTES}`]);
-    const [outUser, outSys] = perFrame(c0, cpuNs(target.pid));
+    [res.outUser, res.outSys] = perFrame(c0, cpuNs(target.pid));
     const [secs, got] = down.split(" ").map(Number);
     if (got !== BYTES) throw new Error(`${tag}: GET /bytes/${BYTES} returned ${got} bytes`);
-    return { kernelToUs: (BYTES * 8) / Number(up) / 1e9, usToKernel: (BYTES * 8) / secs / 1e9, inUser, inSys, outUser, outSys };
+    res.usToKernel = (BYTES * 8) / secs / 1e9;
+    return res;
   } finally {
-    try { await target?.stop(); } catch { /* stopping */ }
+    try { res.log = await target?.stop(); } catch { /* stopping */ }
     try { ip("netns", "del", ns); } catch { /* gone */ }
   }
 }
@@ -156,7 +163,7 @@ function ours(offload) {
 }
 
 /** A program that makes the TAP, serves discard 9 and HTTP 80, prints "ready", and stops on SIGTERM. */
-function program(tag, bin, args) {
+function program(tag, bin, args, dirs) {
   return overTap(tag, (dev) => new Promise((resolve, reject) => {
     const child = spawn(bin, ["--tap", dev, "--ip", `${OUR_IP}/24`, "--discard", "9", "--http", "80", ...args],
       { stdio: ["ignore", "pipe", "pipe"] });
@@ -167,6 +174,7 @@ function program(tag, bin, args) {
       const t = setTimeout(() => child.kill("SIGKILL"), 3000);
       await exited;
       clearTimeout(t);
+      return out;
     };
     const timer = setTimeout(() => { stop(); reject(new Error(`${bin} printed no "ready" in 10 s: ${out}`)); }, 10_000);
     const onData = (d) => {
@@ -177,7 +185,33 @@ function program(tag, bin, args) {
     child.stderr.on("data", (d) => { out += d; });
     child.once("exit", (code) => { clearTimeout(timer); reject(new Error(`${bin} exited (${code}) before "ready": ${out}`)); });
     child.once("error", (e) => { clearTimeout(timer); reject(e); });
-  }));
+  }), dirs);
+}
+
+/**
+ * The translated module's own time per data frame, each direction in its own process of the
+ * timed firmware copy (bench/fw: every call into the module timed, less the tx import's
+ * write() syscalls and the timing's own cost). Returns { in, out } with ns per frame, the
+ * export breakdown, and cycles per byte at the CPU's nominal clock.
+ */
+async function moduleTime(fwArgs) {
+  const bin = execFileSync(join(ROOT, "bench", "fw", "build.sh"), { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim();
+  const mhz = Number(/cpu MHz\s*:\s*([\d.]+)/.exec(readFileSync("/proc/cpuinfo", "utf8"))?.[1] ?? NaN);
+  const out = {};
+  for (const dir of ["in", "out"]) {
+    const r = await program("t", bin, fwArgs, [dir]);
+    const clock = Number(/^timed clock ([\d.]+)$/m.exec(r.log)?.[1] ?? 0);
+    const fns = [...r.log.matchAll(/^timed fn (\w+) (\d+) (\d+)$/gm)].map(([, name, calls, ns]) =>
+      ({ name, calls: Number(calls), ns: Number(ns) - Number(calls) * clock }));
+    if (fns.length === 0) throw new Error(`timed firmware printed no totals: ${r.log.slice(-300)}`);
+    const total = fns.reduce((a, f) => a + f.ns, 0);
+    out[dir] = {
+      nsPerFrame: total / FRAMES, cyclesPerByte: (total / FRAMES) * (mhz / 1e3) / 1460, mhz,
+      split: fns.filter((f) => f.ns / total > 0.01).sort((a, b) => b.ns - a.ns)
+        .map((f) => `${f.name} ${(f.ns / FRAMES).toFixed(0)} ns/frame (${(f.calls / FRAMES).toFixed(2)} calls)`).join(", "),
+    };
+  }
+  return out;
 }
 
 /** Builds the native lwIP reference from $LWIP_SRC; null (with the reason) without it. */
@@ -211,9 +245,10 @@ export default async function tapBench() {
     runs.off.push(await ours(true));
     runs.plain.push(await ours(false));
     if (lwip.bin) runs.lwip.push(await program("l", lwip.bin, []));
-    if (!fw) runs.fw.push(await program("f", FW_BIN, ["--engine", "aot", "--sndbuf", String(BUF), "--rcvbuf", String(BUF)]));
+    if (!fw) runs.fw.push(await program("f", FW_BIN, FW_ARGS));
   }
   const ref = await vethReference();
+  const mod = fw ? null : await moduleTime(FW_ARGS);
   const [o, plain, native, firm] = [runs.off, runs.plain, runs.lwip, runs.fw].map(summary);
   const mib = `${BYTES >> 20} MiB`;
   const vethUnit = `Gbit/s (ref: kernel<->kernel veth, ${ref.how})`;
@@ -239,5 +274,13 @@ export default async function tapBench() {
   else rows.push(
     vsLwip("TCP kernel -> firmware Linux port (aot) over TAP", firm, "kernelToUs", "in"),
     vsLwip("TCP firmware Linux port (aot) -> kernel over TAP", firm, "usToKernel", "out"));
+  if (mod) {
+    const modRow = (name, m) => ({ name, ours: m.nsPerFrame, unit: `ns per data frame in the module (${m.mhz.toFixed(0)} MHz)`,
+      cols: { "cycles/byte": m.cyclesPerByte } });
+    rows.push(
+      modRow("  translated module, receive path (kernel -> firmware)", mod.in),
+      modRow("  translated module, send path (firmware -> kernel)", mod.out));
+    console.log(`bench tap: module time, receive path: ${mod.in.split}\nbench tap: module time, send path: ${mod.out.split}`);
+  }
   return rows;
 }

@@ -20,6 +20,7 @@
 #define LWIP_IGMP                 0
 #define LWIP_RAW                  0
 #define LWIP_STATS                0
+#define LWIP_CHKSUM_ALGORITHM     3   /* the fastest of lwIP's own (32-bit words): a strong reference */
 #define LWIP_NETIF_TX_SINGLE_PBUF 1   /* each TCP segment goes out as one contiguous pbuf */
 
 #define MEM_ALIGNMENT             8
