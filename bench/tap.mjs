@@ -201,14 +201,22 @@ async function moduleTime(fwArgs) {
   for (const dir of ["in", "out"]) {
     const r = await program("t", bin, fwArgs, [dir]);
     const clock = Number(/^timed clock ([\d.]+)$/m.exec(r.log)?.[1] ?? 0);
-    const fns = [...r.log.matchAll(/^timed fn (\w+) (\d+) (\d+)$/gm)].map(([, name, calls, ns]) =>
-      ({ name, calls: Number(calls), ns: Number(ns) - Number(calls) * clock }));
+    // Per export: the mean of the calls that were not preempted, times all its calls; setup
+    // exports (configure, init: once per process) are not per-frame work.
+    const fns = [...r.log.matchAll(/^timed fn (\w+) (\d+) (\d+) (\d+)$/gm)]
+      .filter(([, name]) => name !== "init" && name !== "configure")
+      .map(([, name, kept, ns, skipped]) => {
+        const calls = Number(kept) + Number(skipped);
+        return { name, calls, skipped: Number(skipped), ns: Number(kept) ? (Number(ns) / Number(kept) - clock) * calls : 0 };
+      });
     if (fns.length === 0) throw new Error(`timed firmware printed no totals: ${r.log.slice(-300)}`);
     const total = fns.reduce((a, f) => a + f.ns, 0);
+    const skipped = fns.reduce((a, f) => a + f.skipped, 0);
     out[dir] = {
       nsPerFrame: total / FRAMES, cyclesPerByte: (total / FRAMES) * (mhz / 1e3) / 1460, mhz,
       split: fns.filter((f) => f.ns / total > 0.01).sort((a, b) => b.ns - a.ns)
-        .map((f) => `${f.name} ${(f.ns / FRAMES).toFixed(0)} ns/frame (${(f.calls / FRAMES).toFixed(2)} calls)`).join(", "),
+        .map((f) => `${f.name} ${(f.ns / FRAMES).toFixed(0)} ns/frame (${(f.calls / FRAMES).toFixed(2)} calls)`).join(", ") +
+        `; ${skipped} preempted calls left out`,
     };
   }
   return out;
