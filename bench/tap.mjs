@@ -207,7 +207,7 @@ async function moduleTime(fwArgs) {
       .filter(([, name]) => name !== "init" && name !== "configure")
       .map(([, name, kept, ns, skipped]) => {
         const calls = Number(kept) + Number(skipped);
-        return { name, calls, skipped: Number(skipped), ns: Number(kept) ? (Number(ns) / Number(kept) - clock) * calls : 0 };
+        return { name, calls, skipped: Number(skipped), ns: Number(kept) ? Math.max(0, Number(ns) / Number(kept) - clock) * calls : 0 };
       });
     if (fns.length === 0) throw new Error(`timed firmware printed no totals: ${r.log.slice(-300)}`);
     const total = fns.reduce((a, f) => a + f.ns, 0);
