@@ -14,8 +14,9 @@
 //   - the firmware Linux port (firmware/linux/build/wasm-tcpip-linux, engine aot: the MCU
 //     module translated by wasm2c, bounds checks kept; `make -C firmware`), beside native lwIP.
 // The stacks alternate round by round (TAP_BENCH_ROUNDS, default 2); each figure is the best
-// round. The extra columns give each process's CPU time (user + system) per full-size data
-// frame over the transfer: the cost per frame, wherever the time goes.
+// round. The extra columns give the stack's process CPU time per full-size data frame over
+// the transfer, user and system apart, ours and the reference's; the last two rows give the
+// translated module's own time per frame (bench/fw: a timed copy of the firmware port).
 import { execFile, execFileSync, spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
