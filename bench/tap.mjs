@@ -225,7 +225,7 @@ async function moduleTime(fwArgs) {
 
 /** Builds the native lwIP reference from $LWIP_SRC; null (with the reason) without it. */
 function lwipBuild() {
-  if (!process.env.LWIP_SRC) return { why: "native lwIP: set LWIP_SRC to an lwIP tree (git clone https://github.com/lwip-tcpip/lwip), see bench/lwip/build.sh" };
+  if (!process.env.LWIP_SRC) return { why: "no native lwIP: LWIP_SRC=<lwIP tree>, see bench/lwip/README.md" };
   try {
     execFileSync(join(ROOT, "bench", "lwip", "build.sh"), { env: { ...process.env, OUT: LWIP_BIN }, stdio: ["ignore", "pipe", "pipe"] });
     return { bin: LWIP_BIN };
