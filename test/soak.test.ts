@@ -19,9 +19,9 @@ const pools = (x: X) => ({ tcb: x.tcbFreeCount(), rings: x.ringFreeCount(), tw: 
 describe.each(BUILDS)("faults: soak (%s)", (_n, build) => {
   it("RFC 9293 §3.4 / §3.6 (soak): a simulated day of 1000 connections under loss, reordering, duplication and clock jumps across the u32 wrap ends with every pool at its initial free count", () => {
     const DAY = 86_400_000;
-    const start = 2 ** 32 - 30_000; // the u32 millisecond clock wraps 30 s in
+    const start = 2 ** 32 - 15; // the u32 millisecond clock wraps during the first handshakes
     const sim = new Sim({ seed: 16, start });
-    const link = sim.link({ delayMs: 1, loss: 0.03, reorder: 0.03, reorderDelayMs: 4, duplicate: 0.03 });
+    const link = sim.link({ delayMs: 1, loss: 0.05, reorder: 0.05, reorderDelayMs: 4, duplicate: 0.05 });
     const cfg = { MaxSockets: 12, MslMs: 2000, TimeWaitEntries: 16, SynBacklog: 4, SndBuf: 4096, RcvBuf: 4096 };
     const mk = (name: string, ip: string, mac: string): Stack =>
       sim.addHost({ name, ip, mac, prefix: 24, link, config: cfg, wasmPath: build });
@@ -38,6 +38,7 @@ describe.each(BUILDS)("faults: soak (%s)", (_n, build) => {
     interface Conn { h: number; sent: number; got: number; data: Uint8Array; closed: boolean }
     const clients: Conn[] = [];
     const server = new Map<number, boolean>(); // accepted handle -> closed
+    const errors: number[] = [];
     let opened = 0, ok = 0, failed = 0, corrupt = 0, jumps = 0;
     const TOTAL = 1000, BURST = 10, EVERY = DAY / (TOTAL / BURST); // 100 bursts, one every 14.4 min
     let nextBurst = sim.now();
@@ -70,32 +71,34 @@ describe.each(BUILDS)("faults: soak (%s)", (_n, build) => {
           c.got += r;
         }
         if (c.got === c.data.length) { ax.tcpClose(c.h); c.closed = true; ok++; }
-        else if (st === S.CLOSED || st < 0) { ax.tcpClose(c.h); c.closed = true; failed++; }
+        else if (st === S.CLOSED || st < 0) {
+          ax.tcpInfo(c.h, io(ax));
+          errors.push(new Uint32Array(ax.memory.buffer, io(ax), 19)[18]);
+          ax.tcpClose(c.h); c.closed = true; failed++;
+        }
       }
       a.wake(); b.wake();
     };
 
     let jumpRng = 7;
-    while (opened < TOTAL || clients.some((c) => !c.closed)) {
-      if (opened < TOTAL && sim.now() >= nextBurst) {
-        for (let k = 0; k < BURST; k++) {
-          const h = ax.tcpOpen();
-          expect(h).toBeGreaterThan(0);
-          expect(ax.tcpConnect(h, 0xc6336402, 7)).toBe(0);
-          clients.push({ h, sent: 0, got: 0, data: bytes(600 + ((opened * 37) % 3000), opened + 1), closed: false });
-          opened++;
-        }
-        nextBurst += EVERY;
-        a.wake();
+    const rnd = () => (jumpRng = (Math.imul(jumpRng, 1103515245) + 12345) >>> 0) >>> 8;
+    while (opened < TOTAL) {
+      for (let k = 0; k < BURST; k++) {
+        const h = ax.tcpOpen();
+        expect(h).toBeGreaterThan(0);
+        expect(ax.tcpConnect(h, 0xc6336402, 7)).toBe(0);
+        clients.push({ h, sent: 0, got: 0, data: bytes(600 + ((opened * 37) % 3000), opened + 1), closed: false });
+        opened++;
       }
-      // run to the next burst (the connections of this one finish long before), pumping the API
-      sim.runUntil(() => { pump(); return clients.every((c) => c.closed) && opened < TOTAL && sim.now() < nextBurst - 60_000; }, nextBurst);
-      // a clock jump: the host slept (0.5-60 s) with frames and timers pending
-      jumpRng = (Math.imul(jumpRng, 1103515245) + 12345) >>> 0;
-      if (jumpRng % 4 === 0 && opened < TOTAL) { sim.clock.advance(500 + (jumpRng >>> 8) % 59_500); jumps++; }
-      sim.runUntil(() => { pump(); return false; }, Math.min(nextBurst, sim.now() + 120_000));
-      if (opened >= TOTAL) sim.runUntil(() => { pump(); return clients.every((c) => c.closed); }, sim.now() + 3_600_000);
+      a.wake();
+      // mid-flight (handshakes, data, FINs and timers pending), half the time the clock jumps
+      // forward 0.5-60 s, as when the host sleeps
+      sim.runUntil(() => { pump(); return false; }, sim.now() + (rnd() % 40));
+      if (rnd() % 2 === 0) { sim.clock.advance(500 + (rnd() % 59_500)); jumps++; }
+      nextBurst += EVERY;
+      sim.runUntil(() => { pump(); return false; }, nextBurst);
     }
+    sim.runUntil(() => { pump(); return clients.every((c) => c.closed); }, sim.now() + 3_600_000);
     // everything closed: let TIME-WAIT, FIN-WAIT and retransmissions run out
     sim.runUntil(() => { pump(); return false; }, sim.now() + 600_000);
     const reached = sim.now() - start;
@@ -104,7 +107,15 @@ describe.each(BUILDS)("faults: soak (%s)", (_n, build) => {
     expect(jumps).toBeGreaterThan(10);
     expect(corrupt).toBe(0);
     expect(ok + failed).toBe(TOTAL);
-    expect(ok).toBeGreaterThanOrEqual(TOTAL * 0.97); // a connection may time out under loss, never hang
+    // Under 5 % reordering a few connections that completed through a SYN cookie (the burst of 10
+    // exceeds SynBacklog 4) lose their third flight's order: a later segment reaches the listener
+    // first, fails the cookie (its sequence number is not IRS+1) and gets the RST RFC 9293
+    // §3.10.7.2 requires for an ACK to LISTEN (Linux does the same). Those end in ECONNRESET,
+    // counted (tcp_syn_cookies_bad); nothing else may fail, and nothing hangs.
+    expect(errors.every((e) => e === Err.ECONNRESET)).toBe(true);
+    expect(failed).toBeLessThanOrEqual(TOTAL * 0.01);
+    expect(b.stat("tcp_syn_cookies_bad")).toBeGreaterThanOrEqual(failed);
+    expect(b.stat("tcp_syn_cookies_ok")).toBeGreaterThan(100);
     expect(link.dropped).toBeGreaterThan(100);
     expect(link.duplicated).toBeGreaterThan(100);
     for (const s of server.keys()) expect(bx.tcpState(s)).toBe(-Err.EBADF);
