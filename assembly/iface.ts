@@ -250,18 +250,25 @@ function arpFind(ip: u32): ArpEntry | null {
   return null;
 }
 
-/** A free entry, or (counted) the one closest to expiry, resolved entries first. */
+/** Eviction order: resolved and never used to send, then pending, then resolved in use. */
+@inline function arpRank(e: ArpEntry): u32 {
+  return e.state == ARP_PENDING ? 1 : e.tries == 0 ? 0 : 2;
+}
+
+/**
+ * A free entry, or (counted) the lowest-ranked one closest to expiry: a flood of frames to
+ * unresolvable (spoofed) neighbours evicts its own pending entries, never a neighbour in use.
+ */
 function arpAllocate(): ArpEntry {
   let victim: ArpEntry | null = null;
-  let victimPending = true;
+  let victimRank: u32 = 3;
   for (let i = 0; i < arpCount; i++) {
     let e = arpEntry(i);
     if (e.state == ARP_FREE) return e;
-    let pending = e.state == ARP_PENDING;
-    if (victim == null || (victimPending && !pending) ||
-        (victimPending == pending && before(e.deadline, victim.deadline))) {
+    let rank = arpRank(e);
+    if (rank < victimRank || (rank == victimRank && before(e.deadline, victim!.deadline))) {
       victim = e;
-      victimPending = pending;
+      victimRank = rank;
     }
   }
   count(Stat.ArpCacheFull);
