@@ -8,7 +8,7 @@
 // (test/tcp-security.test.ts RFC 5961), SYN floods and the cookie path (test/tcp-security.test.ts,
 // test/tcp-syncookie.test.ts), DNS compression loops (test/dns.test.ts).
 import { describe, expect, it } from "vitest";
-import { ACK, FIN, Host, Net, PSH, RST, RawPeer, S, SYN, bytes, buildTcp, csum16 } from "./helpers/tcp-harness.js";
+import { ACK, Host, Net, PSH, RST, RawPeer, S, SYN, bytes, buildTcp, csum16 } from "./helpers/tcp-harness.js";
 import { PeerConn, hostAndPeer, peerSend, peerToListener } from "./helpers/tcp-peer.js";
 
 const BUILDS = [["node", "build/testing.wasm"], ["mcu", "build/testing.mcu.wasm"]] as const;
@@ -293,7 +293,6 @@ describe.each(BUILDS)("attack suite: hostile peers on a connection (%s)", (_n, b
     peerSend(c, ACK | PSH, data);
     c.net.run(3);
     expect(Buffer.from(c.h.drain(c.sock)).equals(Buffer.from(data))).toBe(true);
-    void FIN;
     serves(c.net, c.h, c.p, c.listener);
   });
 });
@@ -326,13 +325,12 @@ describe.each(BUILDS)("attack suite: SYN flood (%s)", (_n, build) => {
 });
 
 describe.each(BUILDS)("attack suite: ARP (%s)", (_n, build) => {
-  const arp = (h: Host, srcMac: Uint8Array, op: number, spa: number, tpa: number) => {
+  const arp = (srcMac: Uint8Array, op: number, spa: number, tpa: number) => {
     const r = new Uint8Array(42);
     const v = new DataView(r.buffer);
     r.fill(0xff, 0, 6); r.set(srcMac, 6); v.setUint16(12, 0x0806);
     v.setUint16(14, 1); v.setUint16(16, 0x0800); r[18] = 6; r[19] = 4; v.setUint16(20, op);
     r.set(srcMac, 22); v.setUint32(28, spa); v.setUint32(38, tpa);
-    void h;
     return r;
   };
 
@@ -340,8 +338,8 @@ describe.each(BUILDS)("attack suite: ARP (%s)", (_n, build) => {
     const { net, h, p, l } = await server(build);
     const evil = new Uint8Array([0x02, 0xee, 0, 0, 0, 1]);
     const peerMac = (h.x.arpLookup as (ip: number) => bigint)(p.ip);
-    for (const op of [1, 2]) h.input(arp(h, evil, op, h.ip, h.ip));   // gratuitous: sender = target = our address
-    h.input(arp(h, evil, 1, h.ip, p.ip));                           // a request "from" our address
+    for (const op of [1, 2]) h.input(arp(evil, op, h.ip, h.ip));   // gratuitous: sender = target = our address
+    h.input(arp(evil, 1, h.ip, p.ip));                           // a request "from" our address
     expect(h.stat("arp_addr_conflict")).toBe(3);
     expect((h.x.arpLookup as (ip: number) => bigint)(h.ip)).toBe(-1n);
     expect((h.x.arpLookup as (ip: number) => bigint)(p.ip)).toBe(peerMac);
@@ -359,7 +357,7 @@ describe.each(BUILDS)("attack suite: ARP (%s)", (_n, build) => {
       const spa = (0xc6336400 | (x >>> 24)) >>> 0;        // 198.51.100.0/24, random hosts
       if (spa === p.ip || spa === h.ip || (spa & 255) === 0 || (spa & 255) === 255) continue;
       const mac = new Uint8Array([0x02, 0xaa, x & 255, (x >>> 8) & 255, (x >>> 16) & 255, 7]);
-      h.input(arp(h, mac, (i & 1) ? 1 : 2, spa, h.ip));
+      h.input(arp(mac, (i & 1) ? 1 : 2, spa, h.ip));
     }
     let resolved = 0;
     for (let k = 1; k < 255; k++) if ((h.x.arpLookup as (ip: number) => bigint)((0xc6336400 | k) >>> 0) !== -1n) resolved++;
