@@ -727,5 +727,6 @@ export const stats = [
     ["arp_announcements_tx", "ARP announcements sent (RFC 5227)"],
     ["iface_addr_changes", "address configuration changes"],
     ["iface_queue_flushed", "queued frames dropped by an address change"],
+    ["arp_addr_conflict", "ARP from another MAC claiming our address: ignored, never cached (RFC 5227 §2.4)"],
   ] },
 ];

@@ -409,7 +409,8 @@ export const enum Stat {
   ArpAnnouncementsTx = 167, // arp_announcements_tx: ARP announcements sent (RFC 5227)
   IfaceAddrChanges = 168, // iface_addr_changes: address configuration changes
   IfaceQueueFlushed = 169, // iface_queue_flushed: queued frames dropped by an address change
-  COUNT = 170,
+  ArpAddrConflict = 170, // arp_addr_conflict: ARP from another MAC claiming our address: ignored, never cached (RFC 5227 §2.4)
+  COUNT = 171,
 }
 
 /** Cfg.COUNT u32 slots in static data holding every key's default: config.ts's values (a data segment, no code). */

@@ -250,30 +250,55 @@ function arpFind(ip: u32): ArpEntry | null {
   return null;
 }
 
-/** A free entry, or (counted) the one closest to expiry, resolved entries first. */
+/** Eviction order: resolved and never used to send, then pending, then resolved in use. */
+@inline function arpRank(e: ArpEntry): u32 {
+  return e.state == ARP_PENDING ? 1 : e.tries == 0 ? 0 : 2;
+}
+
+/**
+ * A free entry, or (counted) the lowest-ranked one closest to expiry: a flood of frames to
+ * unresolvable (spoofed) neighbours evicts its own pending entries, never a neighbour in use.
+ */
 function arpAllocate(): ArpEntry {
   let victim: ArpEntry | null = null;
-  let victimPending = true;
+  let victimRank: u32 = 3;
   for (let i = 0; i < arpCount; i++) {
     let e = arpEntry(i);
     if (e.state == ARP_FREE) return e;
-    let pending = e.state == ARP_PENDING;
-    if (victim == null || (victimPending && !pending) ||
-        (victimPending == pending && before(e.deadline, victim.deadline))) {
+    let rank = arpRank(e);
+    if (rank < victimRank || (rank == victimRank && before(e.deadline, victim!.deadline))) {
       victim = e;
-      victimPending = pending;
+      victimRank = rank;
     }
   }
   count(Stat.ArpCacheFull);
   return victim!;
 }
 
+/**
+ * For a sender we never asked about (RFC 826 "add"): a free entry, else the resolved one closest
+ * to expiry that was never used to send (`tries` 0); null (counted) when every entry is in use,
+ * so a flood of ARP from random addresses cannot evict the neighbours we talk to.
+ */
+function arpAllocateIdle(): ArpEntry | null {
+  let victim: ArpEntry | null = null;
+  for (let i = 0; i < arpCount; i++) {
+    let e = arpEntry(i);
+    if (e.state == ARP_FREE) return e;
+    if (e.state == ARP_RESOLVED && e.tries == 0 && (victim == null || before(e.deadline, victim.deadline))) victim = e;
+  }
+  count(Stat.ArpCacheFull);
+  return victim;
+}
+
 /** Record ip -> mac as resolved and send whatever waited for it. */
 function arpResolve(e: ArpEntry, ip: u32, mac: u64): void {
+  // a resolved entry's `tries` marks it in use: one we asked for, or one a frame was sent through
+  let used = e.state == ARP_PENDING || (e.state == ARP_RESOLVED && e.tries != 0);
   e.ip = ip;
   e.mac = mac;
   e.state = ARP_RESOLVED;
-  e.tries = 0;
+  e.tries = used ? 1 : 0;
   e.deadline = now + arpTimeout;
   flushQueue(ip, mac);
 }
@@ -370,6 +395,7 @@ function ipOutputFrag(dst: u32, proto: u8, len: i32, id: u16, frag: u16): bool {
   if (bcast) { transmit(txBuf, frameLen); return true; }
   let e = arpFind(hop);
   if (e != null && e.state == ARP_RESOLVED && before(now, e.deadline)) {
+    e.tries = 1; // in use (arpAllocateIdle never evicts it)
     macStore(txBuf, e.mac);
     transmit(txBuf, frameLen);
     return true;
@@ -463,6 +489,9 @@ function arpInput(p: usize, len: i32): void {
   // RFC 5227 §2.1.1: while an address is being probed, an ARP from another MAC whose sender is
   // that address, or a probe (sender 0) for it, is a conflict (the prober polls acdConflicts).
   if (acdIp != 0 && (spa == acdIp || (spa == 0 && tpa == acdIp && op == ARP_REQUEST))) acdHits++;
+  // RFC 5227 §2.4: another MAC claiming our address (gratuitous or not) is a conflict: counted and
+  // never cached (a request for another target from it is not answered either).
+  if (myIp != 0 && spa == myIp) { count(Stat.ArpAddrConflict); return; }
   // RFC 826 "packet reception": update an existing entry for the sender (merge flag)...
   let merged = false;
   if (spa != 0 && spa != myIp) {
@@ -471,7 +500,10 @@ function arpInput(p: usize, len: i32): void {
   }
   if (myIp == 0 || tpa != myIp) return;
   // ...and, when we are the target, add it if it was not there, then answer a request.
-  if (!merged && spa != 0 && spa != myIp && !isBadSource(spa)) arpResolve(arpAllocate(), spa, sha);
+  if (!merged && spa != 0 && spa != myIp && !isBadSource(spa)) {
+    let e = arpAllocateIdle();
+    if (e != null) arpResolve(e, spa, sha);
+  }
   if (op == ARP_REQUEST) sendArp(ARP_REPLY, sha, spa, myIp);
 }
 

@@ -410,10 +410,11 @@ export const STAT_NAMES = [
   "arp_announcements_tx", // ARP announcements sent (RFC 5227)
   "iface_addr_changes", // address configuration changes
   "iface_queue_flushed", // queued frames dropped by an address change
+  "arp_addr_conflict", // ARP from another MAC claiming our address: ignored, never cached (RFC 5227 §2.4)
 ] as const;
 export type StatName = (typeof STAT_NAMES)[number];
 /** Number of counters; the module's statCount() returns the same. */
-export const STAT_COUNT = 170;
+export const STAT_COUNT = 171;
 
 /** Imports the module may ask for (module "env"); a host provides all of them. */
 export interface Imports {

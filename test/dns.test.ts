@@ -257,9 +257,9 @@ describe("RFC 1035 §4.1.4: compression pointers are checked (dropped, counted, 
     ["a CNAME target pointing past its RDATA", (ql) => [CNAME(PQ, [0xc0, ql + 12 + 2]), A(PQ, "198.51.100.1")], "dns_pointer_out_of_bounds"],
     ["a record running past the end", () => [[0xc0, 12, ...u16(1), ...u16(1), ...u32(1), ...u16(40), 1, 2, 3, 4]], "dns_malformed"],
   ];
-  for (const [what, recs, counter] of bad) {
-    it(`${what}: ${counter}`, () => {
-      const h = setup();
+  for (const build of ["testing", "testing-mcu"] as const) for (const [what, recs, counter] of bad) {
+    it(`${what}: ${counter}${build === "testing" ? "" : ` (${build})`}`, () => {
+      const h = setup({}, [S1], build);
       const [q, m] = start(h);
       const qlen = 12 + m.question.length;
       answer(h, m, message(m, { answers: recs(qlen) }));

@@ -476,10 +476,8 @@ function connInput(t: Tcb, s: TcpSeg): void {
   // A zero window still takes valid ACKs and RSTs at rcvNxt (RFC 9293 §3.10.7.4 note).
   let zeroWndAckOnly = !ok && wndR == 0 && seq == t.rcvNxt;
   if (!ok && !zeroWndAckOnly) {
-    if ((flags & TH_RST) == 0) {
-      count(Stat.TcpBadSeq);
-      sendAck(t);
-    }
+    count(Stat.TcpBadSeq); // an out-of-window RST too: dropped without an answer, but counted
+    if ((flags & TH_RST) == 0) sendAck(t);
     return;
   }
   if (zeroWndAckOnly) {

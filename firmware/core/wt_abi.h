@@ -536,7 +536,8 @@ enum {
   WT_STAT_ARP_ANNOUNCEMENTS_TX = 167,
   WT_STAT_IFACE_ADDR_CHANGES = 168,
   WT_STAT_IFACE_QUEUE_FLUSHED = 169,
-  WT_STAT_COUNT = 170
+  WT_STAT_ARP_ADDR_CONFLICT = 170,
+  WT_STAT_COUNT = 171
 };
 
 /* Every counter: X(id, name). The module carries no names; wt_core.c builds its name table from
@@ -711,7 +712,8 @@ enum {
   X(WT_STAT_IPV4_MULTICAST_NOT_JOINED, ipv4_multicast_not_joined) \
   X(WT_STAT_ARP_ANNOUNCEMENTS_TX, arp_announcements_tx) \
   X(WT_STAT_IFACE_ADDR_CHANGES, iface_addr_changes) \
-  X(WT_STAT_IFACE_QUEUE_FLUSHED, iface_queue_flushed)
+  X(WT_STAT_IFACE_QUEUE_FLUSHED, iface_queue_flushed) \
+  X(WT_STAT_ARP_ADDR_CONFLICT, arp_addr_conflict)
 
 /* Export names and arities, indexed by wt_fn (defined in wt_core.c from WT_ABI_FUNCTIONS). */
 extern const char *const wt_fn_name[WT_FN_COUNT];
