@@ -28,8 +28,11 @@ function pump(sock, chunk, done) {
   go();
 }
 
-/** Seconds to move TOTAL bytes between two of our stacks through the Socket API. */
-async function ours() {
+/**
+ * Seconds to move TOTAL bytes between two of our stacks through the Socket API. `probe`
+ * (profiling aid) is called with "start" and "end" around the timed part.
+ */
+export async function ours(probe) {
   const { createStack } = await import(dist("net.js"));
   const { Sim } = await import(dist("links/emulated.js"));
   const sim = new Sim({ seed: 1 });
@@ -44,12 +47,14 @@ async function ours() {
   const c = a.connect({ host: "198.51.100.2", port: 5001, noDelay: true });
   if (!(await a.until(() => !c.connecting && srvSock !== null, 10_000))) throw new Error("api bench: no connection");
   const chunk = Buffer.alloc(WRITE, 0x5a);
+  probe?.("start");
   const t0 = performance.now();
   let written = false;
   pump(c, chunk, () => { written = true; });
   // virtual time barely moves (no delay): the bound is generous
   if (!(await a.until(() => got >= TOTAL, 1e9))) throw new Error(`api bench: ${got} of ${TOTAL} bytes arrived`);
   const secs = (performance.now() - t0) / 1000;
+  probe?.("end");
   if (!written || got !== TOTAL) throw new Error(`api bench: ${got} bytes for ${TOTAL}`);
   a.close(); b.close();
   return secs;
