@@ -60,8 +60,8 @@ export async function ours(probe) {
   return secs;
 }
 
-/** Seconds to move TOTAL bytes over node:net loopback. */
-async function reference() {
+/** Seconds to move TOTAL bytes over node:net loopback (`probe` as for ours()). */
+export async function reference(probe) {
   let got = 0;
   let finish;
   const finished = new Promise((r) => { finish = r; });
@@ -73,10 +73,12 @@ async function reference() {
   const c = net.connect({ port: srv.address().port, host: "127.0.0.1", noDelay: true });
   await new Promise((r) => c.once("connect", r));
   const chunk = Buffer.alloc(WRITE, 0x5a);
+  probe?.("start");
   const t0 = performance.now();
   pump(c, chunk, () => {});
   await finished;
   const secs = (performance.now() - t0) / 1000;
+  probe?.("end");
   c.destroy(); srv.close();
   if (got !== TOTAL) throw new Error(`api bench (node:net): ${got} bytes for ${TOTAL}`);
   return secs;

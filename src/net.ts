@@ -279,29 +279,18 @@ export class NetStack extends EventEmitter {
   private detachPcap: (() => void) | null = null;
   private ownsTap = false;
   private closed = false;
-  /**
-   * Small reads are copied out of linear memory into slices of a slab (one allocation per
-   * 64 KiB, not per read); reads of 4 KiB and more get a Buffer of their own, which the
-   * allocator recycles once the consumer drops it (1 MiB slabs came from fresh pages each
-   * time: their page faults cost more than the copy, see bench/api.mjs).
-   */
+  /** Received bytes are copied out of linear memory into slices of a slab (one allocation per MiB, not per read). */
   private slab: Buffer = Buffer.alloc(0);
   private slabOff = 0;
 
-  /** @internal Copy `n` bytes at linear-memory offset `ptr` into a fresh Buffer (never reused by us). */
+  /** @internal Copy `n` bytes at linear-memory offset `ptr` into a fresh Buffer (a slab slice; a slab is never reused). */
   copyOut(ptr: number, n: number): Buffer {
-    const src = new Uint8Array(this.stack.memory.buffer, ptr, n);
-    if (n >= 4096) {
-      const b = Buffer.allocUnsafeSlow(n);
-      b.set(src);
-      return b;
-    }
     if (this.slabOff + n > this.slab.length) {
-      this.slab = Buffer.allocUnsafeSlow(65536);
+      this.slab = Buffer.allocUnsafeSlow(Math.max(n, 1 << 20));
       this.slabOff = 0;
     }
     const chunk = this.slab.subarray(this.slabOff, this.slabOff + n);
-    chunk.set(src);
+    chunk.set(new Uint8Array(this.stack.memory.buffer, ptr, n));
     this.slabOff += (n + 7) & ~7;
     return chunk;
   }
