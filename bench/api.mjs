@@ -3,13 +3,15 @@
 // link without delay, 64 MiB sent in 64 KiB writes with Nagle off, the receiver consuming
 // 'data' events; beside node:net over the kernel's loopback moving the same bytes the same
 // way in the same run. Ours and the reference alternate round by round; each figure is the
-// best round. `node bench/api.mjs` runs it alone (API_BENCH_MIB=N changes the size).
+// best round. `node bench/api.mjs` runs it alone (API_BENCH_MIB=N changes the size,
+// API_BENCH_ROUNDS=N the rounds). ours() and reference() take an optional probe called with
+// "start"/"end" around the timed part, for profiling only that (e.g. with node:inspector).
 import net from "node:net";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { ROOT } from "./lib.mjs";
 
-const ROUNDS = Number(process.env.API_BENCH_ROUNDS ?? 3);
+const ROUNDS = Number(process.env.API_BENCH_ROUNDS ?? 5);
 const TOTAL = Number(process.env.API_BENCH_MIB ?? 64) * 1024 * 1024;
 const WRITE = 64 * 1024;
 
