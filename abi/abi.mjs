@@ -122,6 +122,14 @@ export const functions = [
     doc: "bytes copied; 0 = EOF (peer's FIN received and all data read); `-EAGAIN` nothing yet; `-EOPNOTSUPP` on a listener; `-ECONNRESET`/... after a failure with nothing left",
   },
   {
+    name: "tcpPeek", section: "tcp", firmware: false, params: [["h", "i32"], ["out", "usize"]], result: "i32",
+    doc: "zero-copy receive: view the unread bytes in the receive ring in place. Writes u32 ptr, len, more at `out` (the first contiguous run, and the bytes after the ring wraps, which a second peek after `tcpConsume` shows) and returns len (> 0); otherwise as `tcpRead` (0 = EOF, `-EAGAIN`, ...); `-EINVAL` when `out` is outside memory. The view is valid until the next call into the module",
+  },
+  {
+    name: "tcpConsume", section: "tcp", firmware: false, params: [["h", "i32"], ["n", "i32"]], result: "i32",
+    doc: "mark the first `n` unread bytes read (after `tcpPeek`; the window update follows as for `tcpRead`): 0; `-EINVAL` when n < 0 or more than are unread; `-EOPNOTSUPP` on a listener",
+  },
+  {
     name: "tcpShutdown", section: "tcp", firmware: true, params: [["h", "i32"]], result: "i32",
     doc: "half-close the write side: FIN after queued data (ESTABLISHED -> FIN-WAIT-1, CLOSE-WAIT -> LAST-ACK; in SYN-SENT/SYN-RECEIVED the FIN waits for the handshake); idempotent; `-ENOTCONN` otherwise",
   },

@@ -218,22 +218,15 @@ export function tcpWrite(h: i32, ptr: usize, len: i32): i32 {
   return <i32>n;
 }
 
-/** Read up to `len` bytes into `ptr`: bytes, 0 at EOF, -EAGAIN when nothing yet. */
-export function tcpRead(h: i32, ptr: usize, len: i32): i32 {
-  let t = tcbFromHandle(h);
-  if (t == null) return -Err.EBADF;
-  if (!validRange(ptr, len)) return -Err.EINVAL;
-  if (t.state == <u8>TcpState.LISTEN) return -Err.EOPNOTSUPP;
-  if (t.rcvLen == 0) {
-    if (hasFlag(t, F_FIN_RCVD)) return 0;
-    if (t.state == <u8>TcpState.CLOSED) return t.err != 0 ? -<i32>t.err : (hasFlag(t, F_ACTIVE) ? 0 : -Err.ENOTCONN);
-    if (t.state == <u8>TcpState.SYN_SENT || t.state == <u8>TcpState.SYN_RECEIVED) return -Err.EAGAIN;
-    return -Err.EAGAIN;
-  }
-  let n = <u32>len;
-  if (n > t.rcvLen) n = t.rcvLen;
-  if (n == 0) return 0;
-  ringGet(rcvRing(t), rcvCap, t.rcvStart, ptr, n);
+/** Why nothing can be read from `t` now: 0 at EOF, or a negative Err (tcpRead's rules). */
+function readNothing(t: Tcb): i32 {
+  if (hasFlag(t, F_FIN_RCVD)) return 0;
+  if (t.state == <u8>TcpState.CLOSED) return t.err != 0 ? -<i32>t.err : (hasFlag(t, F_ACTIVE) ? 0 : -Err.ENOTCONN);
+  return -Err.EAGAIN;
+}
+
+/** Drop the first `n` (<= rcvLen) received bytes and advertise the window they free. */
+function rcvConsume(t: Tcb, n: u32): void {
   t.rcvStart = (t.rcvStart + n) % rcvCap;
   t.rcvLen -= n;
   ringReleaseIfDone(t);
@@ -247,7 +240,52 @@ export function tcpRead(h: i32, ptr: usize, len: i32): i32 {
       sendAck(t);
     }
   }
+}
+
+/** Read up to `len` bytes into `ptr`: bytes, 0 at EOF, -EAGAIN when nothing yet. */
+export function tcpRead(h: i32, ptr: usize, len: i32): i32 {
+  let t = tcbFromHandle(h);
+  if (t == null) return -Err.EBADF;
+  if (!validRange(ptr, len)) return -Err.EINVAL;
+  if (t.state == <u8>TcpState.LISTEN) return -Err.EOPNOTSUPP;
+  if (t.rcvLen == 0) return readNothing(t);
+  let n = <u32>len;
+  if (n > t.rcvLen) n = t.rcvLen;
+  if (n == 0) return 0;
+  ringGet(rcvRing(t), rcvCap, t.rcvStart, ptr, n);
+  rcvConsume(t, n);
   return <i32>n;
+}
+
+/**
+ * View received bytes in place (zero-copy receive): writes at `out` the address and length of
+ * the first contiguous run of unread bytes in the receive ring, and the bytes that follow it
+ * after the ring wraps (u32 each: ptr, len, more); returns len (> 0), or what tcpRead would
+ * (0 at EOF, -EAGAIN, ...). The view stays valid until the next call into the module.
+ */
+export function tcpPeek(h: i32, out: usize): i32 {
+  let t = tcbFromHandle(h);
+  if (t == null) return -Err.EBADF;
+  if (!validRange(out, 12)) return -Err.EINVAL;
+  if (t.state == <u8>TcpState.LISTEN) return -Err.EOPNOTSUPP;
+  if (t.rcvLen == 0) return readNothing(t);
+  let pos = t.rcvStart % rcvCap;
+  let n = rcvCap - pos;
+  if (n > t.rcvLen) n = t.rcvLen;
+  store<u32>(out, <u32>(rcvRing(t) + <usize>pos));
+  store<u32>(out, n, 4);
+  store<u32>(out, t.rcvLen - n, 8);
+  return <i32>n;
+}
+
+/** Mark the first `n` received bytes read (after tcpPeek): 0, or -EINVAL when n < 0 or more than are unread. */
+export function tcpConsume(h: i32, n: i32): i32 {
+  let t = tcbFromHandle(h);
+  if (t == null) return -Err.EBADF;
+  if (t.state == <u8>TcpState.LISTEN) return -Err.EOPNOTSUPP;
+  if (n < 0 || <u32>n > t.rcvLen) return -Err.EINVAL;
+  if (n > 0) rcvConsume(t, <u32>n);
+  return 0;
 }
 
 /** Half-close: FIN after the queued data (RFC 9293 §3.10.4). */

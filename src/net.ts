@@ -295,6 +295,35 @@ export class NetStack extends EventEmitter {
     return chunk;
   }
 
+  /** @internal The Buffer the latest readChunk() returned bytes in. */
+  lastChunk: Buffer | null = null;
+  private u32 = new Uint32Array(0);
+
+  /**
+   * @internal Read up to one I/O region's worth from handle h into a fresh Buffer (lastChunk):
+   * the byte count, or what tcpRead returns (0 = EOF, a negative Err). With tcpPeek/tcpConsume
+   * the bytes are copied straight out of the receive ring (one copy instead of ring -> I/O
+   * region -> Buffer).
+   */
+  readChunk(h: number): number {
+    const ex = this.ex;
+    if (typeof ex.tcpPeek !== "function") {
+      const n = ex.tcpRead(h, this.io, ioChunk(this.ioLen));
+      if (n > 0) this.lastChunk = this.copyOut(this.io, n);
+      return n;
+    }
+    let n = ex.tcpPeek(h, this.io);
+    if (n <= 0) return n;
+    const mem = this.stack.memory.buffer;
+    if (this.u32.buffer !== mem) this.u32 = new Uint32Array(mem);
+    const ptr = this.u32[this.io >>> 2];
+    n = Math.min(n, ioChunk(this.ioLen));
+    this.lastChunk = this.copyOut(ptr, n);
+    const r = ex.tcpConsume(h, n);
+    if (r < 0) throw new Error(`tcpConsume(${n}) after tcpPeek: ${codeOf(-r)}`); // cannot happen: n <= the peeked run
+    return n;
+  }
+
   constructor(opts: CreateStackOptions) {
     super();
     if (opts.dhcp && opts.ip !== undefined && opts.ip !== "dhcp") throw new Error("createStack: give either ip or dhcp, not both");
@@ -915,12 +944,13 @@ export class Socket extends Duplex {
     let moved = false;
     try {
       while (this.wantRead && !this.destroyed) {
-        const n = net.ex.tcpRead(this.handle, net.io, ioChunk(net.ioLen));
+        const n = net.readChunk(this.handle);
         if (n > 0) {
           moved = true;
           this.bytesRead += n;
           this.touch();
-          this.wantRead = this.push(net.copyOut(net.io, n));
+          this.wantRead = this.push(net.lastChunk!);
+          net.lastChunk = null;
         } else if (n === 0) {
           this.eof = true;
           this.wantRead = false;

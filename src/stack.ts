@@ -230,6 +230,8 @@ export class Stack {
   private deferred: Uint8Array[] = [];
   private rxPtr = 0;
   private rxCap = 0;
+  /** The whole of linear memory (renewed when memory grows). */
+  private rxView = new Uint8Array(0);
   private mtu = 1500;
   private prng: Prng | null;
   private ioLen = 65536;
@@ -337,19 +339,22 @@ export class Stack {
   /** The stack's current time as the core sees it (u32 ms). */
   nowMs(): number { return Math.floor(this.clock.now()) >>> 0; }
 
-  /** Deliver one received Ethernet frame. */
-  input(frame: Uint8Array): void {
+  /** Deliver one received Ethernet frame: the first `len` bytes of `frame` (default all; copied at once). */
+  input(frame: Uint8Array, len = frame.length): void {
+    if (len > frame.length) len = frame.length;
     if (this.inCallback > 0) {
       // A driver answered a tx synchronously (e.g. a link that delivers at once): the core is
       // still inside the call that transmitted, and writing rxBuffer now would overwrite the
       // frame it may be parsing. Queue a copy; deliver it as soon as the core has returned.
-      this.deferred.push(frame.slice());
+      this.deferred.push(frame.slice(0, len));
       if (this.deferred.length === 1) queueMicrotask(() => this.drainDeferred());
       return;
     }
-    const n = Math.min(frame.length, this.rxCap);
-    new Uint8Array(this.memory.buffer, this.rxPtr, n).set(n === frame.length ? frame : frame.subarray(0, n));
-    this.exports.input(frame.length, this.nowMs());
+    const n = Math.min(len, this.rxCap);
+    const mem = this.memory.buffer;
+    if (mem !== this.rxView.buffer) this.rxView = new Uint8Array(mem);
+    this.rxView.set(n === frame.length ? frame : frame.subarray(0, n), this.rxPtr);
+    this.exports.input(len, this.nowMs());
     this.wake();
   }
 

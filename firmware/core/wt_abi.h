@@ -52,6 +52,8 @@
 
 /* Exports the C core does not call (Node/test only, or not needed by a firmware yet):
  *   ping(dst, id, seq, len, now)
+ *   tcpPeek(h, out)
+ *   tcpConsume(h, n)
  *   tcpSizes(out)
  *   tcpTimeWaitList(out, max)
  *   ifaceSetIpv4(addr, prefixLen, gateway)

@@ -78,6 +78,8 @@ export class EventQueue {
   private seq = 0;
 
   get size(): number { return this.heap.length; }
+  /** The sequence number the latest push() took (-1 before any). */
+  get lastSeq(): number { return this.seq - 1; }
   peekTime(): number { return this.heap.length ? this.heap[0].t : Infinity; }
 
   push(t: number, fn: () => void): void {
@@ -124,8 +126,16 @@ function less(a: SimEvent, b: SimEvent): boolean {
 // ---------------------------------------------------------------------------
 // Link
 
+/** Frames a Link delivers in one queue event, in send order (pooled buffers, valid lengths). */
+interface Batch { at: number; seq: number; n: number; bufs: Uint8Array[]; lens: number[]; froms: number[]; run: () => void }
+const EMPTY = new Uint8Array(0);
+
 interface PortState {
   stack: Endpoint;
+  /** The endpoint is a Stack: frames reach it by Stack.input(buf, len) from pooled buffers. */
+  raw: Stack | null;
+  /** The view sendRaw read the last frame through (reused while the core sends from the same place). */
+  txView: Uint8Array | null;
   busyUntil: number;    // end of serialization of the last accepted frame
   lastArrival: number;  // FIFO floor for jitter
 }
@@ -135,6 +145,11 @@ export class Link {
   readonly ports: PortState[] = [];
   private taps: Tap[] = [];
   private rng: Prng;
+  /** Frame buffers free for sendRaw, by length (a frame is delivered as a whole buffer, never a subarray). */
+  private pool = new Map<number, Uint8Array[]>();
+  /** Delivery batches free for reuse, and the batch still open to more frames (the latest event queued). */
+  private batchPool: Batch[] = [];
+  private open: Batch | null = null;
   /** Frames sent / dropped / duplicated on this link. */
   sent = 0;
   dropped = 0;
@@ -151,9 +166,102 @@ export class Link {
   /** Attach a stack to this link: its transmitted frames go to every other port. */
   attach(stack: Endpoint): number {
     const idx = this.ports.length;
-    this.ports.push({ stack, busyUntil: 0, lastArrival: 0 });
-    stack.attach((frame) => this.send(idx, frame));
+    const raw = stack instanceof Stack ? stack : null;
+    this.ports.push({ stack, raw, txView: null, busyUntil: 0, lastArrival: 0 });
+    if (raw) raw.attachRaw((ptr, len) => this.sendRaw(idx, raw, ptr, len));
+    else stack.attach((frame) => this.send(idx, frame));
     return idx;
+  }
+
+  /**
+   * A Stack transmitted `len` bytes at `ptr` in its memory. Without observers or impairments
+   * that keep or duplicate frames (taps, dropIf, duplicate) and with only Stacks on the link,
+   * the bytes are copied into a pooled buffer and delivered in a batch (one queue event per
+   * run of frames with nothing else queued between them): no allocation per frame. Otherwise
+   * a fresh copy takes the general path.
+   */
+  private sendRaw(from: number, stack: Stack, ptr: number, len: number): void {
+    const o = this.opts;
+    if (this.taps.length > 0 || this.sim.tapCount > 0 || o.dropIf || o.duplicate || !this.allStacks()) {
+      this.send(from, new Uint8Array(stack.memory.buffer, ptr, len).slice());
+      return;
+    }
+    const now = this.sim.clock.now();
+    const port = this.ports[from];
+    this.sent++;
+    if (o.loss && this.rng.next() < o.loss) { this.dropped++; return; }
+    const at = this.arrival(port, now, len);
+    if (at < 0) { this.dropped++; return; }
+    let free = this.pool.get(len);
+    if (free === undefined) { free = []; this.pool.set(len, free); }
+    const buf = free.pop() ?? new Uint8Array(len);
+    // the core transmits most frames from the same place: reuse the view of the last one
+    const mem = stack.memory.buffer;
+    let v = port.txView;
+    if (v === null || v.buffer !== mem || v.byteOffset !== ptr || v.length !== len) v = port.txView = new Uint8Array(mem, ptr, len);
+    buf.set(v);
+    let b = this.open;
+    if (b === null || b.at !== at || this.sim.events.lastSeq !== b.seq) {
+      b = this.batchPool.pop() ?? this.newBatch();
+      b.at = at;
+      b.n = 0;
+      this.sim.events.push(at, b.run);
+      b.seq = this.sim.events.lastSeq;
+      this.open = b;
+    }
+    const k = b.n++;
+    b.bufs[k] = buf;
+    b.lens[k] = len;
+    b.froms[k] = from;
+  }
+
+  private newBatch(): Batch {
+    const b: Batch = { at: 0, seq: 0, n: 0, bufs: [], lens: [], froms: [], run: () => this.deliverBatch(b) };
+    return b;
+  }
+
+  private allStacks(): boolean {
+    for (const p of this.ports) if (p.raw === null) return false;
+    return true;
+  }
+
+  private deliverBatch(b: Batch): void {
+    if (this.open === b) this.open = null; // frames sent from here on queue behind
+    const ports = this.ports;
+    for (let k = 0; k < b.n; k++) {
+      const buf = b.bufs[k], len = b.lens[k], from = b.froms[k];
+      b.bufs[k] = EMPTY;
+      for (let i = 0; i < ports.length; i++) {
+        if (i === from) continue;
+        const p = ports[i];
+        if (p.raw) p.raw.input(buf, len);
+        else p.stack.input(buf.slice(0, len));
+      }
+      this.pool.get(len)!.push(buf);
+    }
+    b.n = 0;
+    this.batchPool.push(b);
+  }
+
+  /** Delivery time of a `len`-byte frame sent now from `port` (rate, delay, jitter, reordering), or -1: tail drop. */
+  private arrival(port: PortState, now: number, len: number): number {
+    const o = this.opts;
+    let departs = now;
+    if (o.rateBps && o.rateBps > 0) {
+      const start = Math.max(now, port.busyUntil);
+      if (o.queueBytes !== undefined && ((start - now) * o.rateBps) / 8000 > o.queueBytes) return -1;
+      departs = start + (len * 8000) / o.rateBps;
+      port.busyUntil = departs;
+    }
+    let at = departs + (o.delayMs ?? 0);
+    if (o.jitterMs) at += this.rng.next() * o.jitterMs;
+    const reordered = !!o.reorder && this.rng.next() < o.reorder;
+    if (reordered) at += o.reorderDelayMs ?? Math.max(1, 2 * (o.delayMs ?? 0));
+    else {
+      at = Math.max(at, port.lastArrival); // jitter alone never reorders
+      port.lastArrival = at;
+    }
+    return at;
   }
 
   /** Observe every frame (sent, dropped, duplicated); returns an unsubscribe function. */
@@ -175,21 +283,8 @@ export class Link {
     const rec: TapRecord = { time: now, link: this, from, fromName: port.stack.name, frame, dropped: false, duplicate: false };
     if (o.dropIf && o.dropIf(frame, from, now)) return this.drop(rec, "filter");
     if (o.loss && this.rng.next() < o.loss) return this.drop(rec, "loss");
-    let departs = now;
-    if (o.rateBps && o.rateBps > 0) {
-      const start = Math.max(now, port.busyUntil);
-      if (o.queueBytes !== undefined && ((start - now) * o.rateBps) / 8000 > o.queueBytes) return this.drop(rec, "queue");
-      departs = start + (frame.length * 8000) / o.rateBps;
-      port.busyUntil = departs;
-    }
-    let at = departs + (o.delayMs ?? 0);
-    if (o.jitterMs) at += this.rng.next() * o.jitterMs;
-    const reordered = !!o.reorder && this.rng.next() < o.reorder;
-    if (reordered) at += o.reorderDelayMs ?? Math.max(1, 2 * (o.delayMs ?? 0));
-    else {
-      at = Math.max(at, port.lastArrival); // jitter alone never reorders
-      port.lastArrival = at;
-    }
+    const at = this.arrival(port, now, frame.length);
+    if (at < 0) return this.drop(rec, "queue");
     rec.deliverAt = at;
     this.emit(rec);
     this.deliverAt(at, from, frame);
@@ -292,6 +387,8 @@ export class Sim {
 
   /** @internal */
   emitTap(rec: TapRecord): void { for (const t of this.taps) t(rec); }
+  /** @internal Observers of every link (a link with any keeps fresh copies of its frames). */
+  get tapCount(): number { return this.taps.length; }
 
   /** Run fn at absolute virtual time t (ms). */
   at(t: number, fn: () => void): void { this.events.push(Math.max(t, this.clock.now()), fn); }

@@ -1,0 +1,107 @@
+// The API path (issue 12): bulk TCP through the public node:net-style API (`createStack` +
+// `Socket` from src/net.ts, dist/ must be built): two stacks in one process on an emulated
+// link without delay, 64 MiB sent in 64 KiB writes with Nagle off, the receiver consuming
+// 'data' events; beside node:net over the kernel's loopback moving the same bytes the same
+// way in the same run. Ours and the reference alternate round by round; each figure is the
+// best round. `node bench/api.mjs` runs it alone (API_BENCH_MIB=N changes the size,
+// API_BENCH_ROUNDS=N the rounds). ours() and reference() take an optional probe called with
+// "start"/"end" around the timed part, for profiling only that (e.g. with node:inspector).
+import net from "node:net";
+import { join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { ROOT } from "./lib.mjs";
+
+const ROUNDS = Number(process.env.API_BENCH_ROUNDS ?? 5);
+const TOTAL = Number(process.env.API_BENCH_MIB ?? 64) * 1024 * 1024;
+const WRITE = 64 * 1024;
+
+const dist = (p) => pathToFileURL(join(ROOT, "dist", p)).href;
+
+/** Write TOTAL bytes to `sock` in WRITE-byte chunks, honouring backpressure. */
+function pump(sock, chunk, done) {
+  let left = TOTAL / WRITE;
+  const go = () => {
+    while (left > 0) {
+      left--;
+      if (!sock.write(chunk)) { sock.once("drain", go); return; }
+    }
+    done();
+  };
+  go();
+}
+
+/**
+ * Seconds to move TOTAL bytes between two of our stacks through the Socket API. `probe`
+ * (profiling aid) is called with "start" and "end" around the timed part.
+ */
+export async function ours(probe) {
+  const { createStack } = await import(dist("net.js"));
+  const { Sim } = await import(dist("links/emulated.js"));
+  const sim = new Sim({ seed: 1 });
+  const link = sim.link({});
+  const a = createStack({ ip: "198.51.100.1/24", mac: "02:00:00:00:00:01", seed: 1, link: { type: "emulated", sim, link } });
+  const b = createStack({ ip: "198.51.100.2/24", mac: "02:00:00:00:00:02", seed: 2, link: { type: "emulated", sim, link } });
+  let got = 0, srvSock = null;
+  b.createServer({ noDelay: true }, (s) => {
+    srvSock = s;
+    s.on("data", (d) => { got += d.length; });
+  }).listen(5001);
+  const c = a.connect({ host: "198.51.100.2", port: 5001, noDelay: true });
+  if (!(await a.until(() => !c.connecting && srvSock !== null, 10_000))) throw new Error("api bench: no connection");
+  const chunk = Buffer.alloc(WRITE, 0x5a);
+  probe?.("start");
+  const t0 = performance.now();
+  let written = false;
+  pump(c, chunk, () => { written = true; });
+  // virtual time barely moves (no delay): the bound is generous
+  if (!(await a.until(() => got >= TOTAL, 1e9))) throw new Error(`api bench: ${got} of ${TOTAL} bytes arrived`);
+  const secs = (performance.now() - t0) / 1000;
+  probe?.("end");
+  if (!written || got !== TOTAL) throw new Error(`api bench: ${got} bytes for ${TOTAL}`);
+  a.close(); b.close();
+  return secs;
+}
+
+/** Seconds to move TOTAL bytes over node:net loopback (`probe` as for ours()). */
+export async function reference(probe) {
+  let got = 0;
+  let finish;
+  const finished = new Promise((r) => { finish = r; });
+  const srv = net.createServer((s) => {
+    s.setNoDelay(true);
+    s.on("data", (d) => { got += d.length; if (got >= TOTAL) finish(); });
+  });
+  await new Promise((r) => srv.listen(0, "127.0.0.1", r));
+  const c = net.connect({ port: srv.address().port, host: "127.0.0.1", noDelay: true });
+  await new Promise((r) => c.once("connect", r));
+  const chunk = Buffer.alloc(WRITE, 0x5a);
+  probe?.("start");
+  const t0 = performance.now();
+  pump(c, chunk, () => {});
+  await finished;
+  const secs = (performance.now() - t0) / 1000;
+  probe?.("end");
+  c.destroy(); srv.close();
+  if (got !== TOTAL) throw new Error(`api bench (node:net): ${got} bytes for ${TOTAL}`);
+  return secs;
+}
+
+export default async function apiBench() {
+  let best = Infinity, bestRef = Infinity;
+  for (let r = 0; r < ROUNDS; r++) {
+    best = Math.min(best, await ours());
+    bestRef = Math.min(bestRef, await reference());
+  }
+  const gbps = (s) => (TOTAL * 8) / s / 1e9;
+  return [{
+    name: `TCP bulk through the API: createStack + Socket, 2 stacks, emulated link (no delay), ${TOTAL >> 20} MiB, 64 KiB writes, Nagle off vs node:net loopback [best of ${ROUNDS}]`,
+    ours: gbps(best), reference: gbps(bestRef), unit: "Gbit/s", ratio: gbps(best) / gbps(bestRef),
+  }];
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const { printTable } = await import("./table.mjs");
+  const { loadavg } = await import("node:os");
+  printTable(await apiBench());
+  console.log(`load average ${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
+}
