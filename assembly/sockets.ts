@@ -9,7 +9,7 @@ import { localAddrFor, localAddrPtr, netNow } from "./netif";
 import { FAMILY_V4, addrCopy, addrEq, addrIsV4, addrSetV4, addrV4 } from "./ip/addr";
 import {
   F_ACTIVE, F_BOUND, F_CHILD, F_FIN_QUEUED, F_FIN_RCVD, F_KEEPALIVE, F_NODELAY, F_T_KEEP,
-  F_USER_CLOSED, F_WR_FULL, Tcb, TcpState, hasFlag, handleOf, raddrOf, rcvCap, rcvRing, ringGet, ringPut,
+  F_USER_CLOSED, F_WR_FULL, Tcb, TcpState, hasFlag, setFlag, clearFlag, handleOf, raddrOf, rcvCap, rcvRing, ringGet, ringPut,
   ringAttach, ringFreeCount, ringRelease, ringReleaseIfDone, setState, sndCap, sndRing, tcbAlloc, tcbAt, tcbCount, tcbFree, tcbFromHandle, tcbIndex,
   keepIdleMs,
 } from "./tcp/tcb";
@@ -96,7 +96,7 @@ export function tcpBind(h: i32, port: i32): i32 {
     return -Err.EADDRINUSE;
   }
   t.lport = <u16>p;
-  t.flags |= F_BOUND;
+  setFlag(t, F_BOUND);
   return 0;
 }
 
@@ -170,13 +170,13 @@ export function tcpConnect(h: i32, ip: u32, port: i32): i32 {
     }
     if (found == 0) return -Err.EADDRINUSE;
     t.lport = <u16>found;
-    t.flags |= F_BOUND;
+    setFlag(t, F_BOUND);
   }
   ringAttach(t); // cannot fail: checked above
   addrCopy(raddrOf(t), ra);
   t.laddr = <u8>laddr;
   t.rport = <u16>rport;
-  t.flags |= F_ACTIVE;
+  setFlag(t, F_ACTIVE);
   prepareActive(t);
   t.iss = makeIsn(la, t.lport, ra, rport, netNow);
   t.sndUna = t.iss; t.sndNxt = t.iss; t.sndMax = t.iss;
@@ -210,7 +210,7 @@ export function tcpWrite(h: i32, ptr: usize, len: i32): i32 {
       st != <u8>TcpState.SYN_SENT && st != <u8>TcpState.SYN_RECEIVED) return -Err.EPIPE;
   let free = sndCap - t.sndLen;
   let n = <u32>len;
-  if (n > free) { n = free; t.flags |= F_WR_FULL; }
+  if (n > free) { n = free; setFlag(t, F_WR_FULL); }
   if (n == 0) return 0;
   ringPut(sndRing(t), sndCap, t.sndStart + t.sndLen, ptr, n);
   t.sndLen += n;
@@ -257,13 +257,13 @@ export function tcpShutdown(h: i32): i32 {
   if (hasFlag(t, F_FIN_QUEUED)) return 0;
   let st = t.state;
   if (st == <u8>TcpState.ESTABLISHED) {
-    t.flags |= F_FIN_QUEUED;
+    setFlag(t, F_FIN_QUEUED);
     setState(t, TcpState.FIN_WAIT_1);
   } else if (st == <u8>TcpState.SYN_SENT || st == <u8>TcpState.SYN_RECEIVED) {
-    t.flags |= F_FIN_QUEUED; // RFC 9293 §3.10.4: queued until ESTABLISHED, then FIN-WAIT-1
+    setFlag(t, F_FIN_QUEUED); // RFC 9293 §3.10.4: queued until ESTABLISHED, then FIN-WAIT-1
     return 0;
   } else if (st == <u8>TcpState.CLOSE_WAIT) {
-    t.flags |= F_FIN_QUEUED;
+    setFlag(t, F_FIN_QUEUED);
     setState(t, TcpState.LAST_ACK);
   } else {
     return st == <u8>TcpState.LISTEN ? -Err.EOPNOTSUPP : -Err.ENOTCONN;
@@ -296,7 +296,7 @@ export function tcpClose(h: i32): i32 {
     tcbFree(t);
     return 0;
   }
-  t.flags |= F_USER_CLOSED;
+  setFlag(t, F_USER_CLOSED);
   if (st == <u8>TcpState.SYN_SENT) { connClosed(t, Err.OK); return 0; }
   if (t.rcvLen > 0) { // unread data: reset rather than pretend it was delivered (RFC 2525 §2.17)
     abortConn(t);
@@ -305,7 +305,7 @@ export function tcpClose(h: i32): i32 {
   if (st == <u8>TcpState.TIME_WAIT) { moveToTimeWait(t); return 0; }
   if (st == <u8>TcpState.FIN_WAIT_2) {
     t.keepDeadline = netNow + twDuration();
-    t.flags |= F_T_KEEP;
+    setFlag(t, F_T_KEEP);
     return 0;
   }
   tcpShutdown(h);
@@ -316,7 +316,7 @@ function abortConn(t: Tcb): void {
   let st = t.state;
   if (st != <u8>TcpState.CLOSED && st != <u8>TcpState.LISTEN && st != <u8>TcpState.SYN_SENT &&
       st != <u8>TcpState.TIME_WAIT) sendRst(t);
-  t.flags |= F_USER_CLOSED;
+  setFlag(t, F_USER_CLOSED);
   count(Stat.TcpConnsAborted);
   connClosed(t, Err.OK);
 }
@@ -369,18 +369,18 @@ export function tcpSetOption(h: i32, opt: i32, value: i32): i32 {
   let t = tcbFromHandle(h);
   if (t == null) return -Err.EBADF;
   if (opt == OPT_NODELAY) {
-    if (value != 0) t.flags |= F_NODELAY; else t.flags &= ~F_NODELAY;
+    if (value != 0) setFlag(t, F_NODELAY); else clearFlag(t, F_NODELAY);
     if (t.state == <u8>TcpState.ESTABLISHED || t.state == <u8>TcpState.CLOSE_WAIT) tcpOutput(t);
     return 0;
   }
   if (opt == OPT_KEEPALIVE) {
     if (value != 0) {
-      t.flags |= F_KEEPALIVE;
+      setFlag(t, F_KEEPALIVE);
       armKeepalive(t);
     } else {
-      t.flags &= ~F_KEEPALIVE;
+      clearFlag(t, F_KEEPALIVE);
       if (t.state == <u8>TcpState.ESTABLISHED || t.state == <u8>TcpState.CLOSE_WAIT ||
-          t.state == <u8>TcpState.FIN_WAIT_2) t.flags &= ~F_T_KEEP; // (user-held: not an orphan timer)
+          t.state == <u8>TcpState.FIN_WAIT_2) clearFlag(t, F_T_KEEP); // (user-held: not an orphan timer)
     }
     return 0;
   }
@@ -410,7 +410,7 @@ function armKeepalive(t: Tcb): void {
   if (!keepHeld(t)) return;
   if (<i32>(t.keepDeadline - netNow) < 0) t.keepDeadline = netNow;
   t.keepProbes = 0;
-  t.flags |= F_T_KEEP;
+  setFlag(t, F_T_KEEP);
 }
 
 /**
