@@ -216,12 +216,18 @@ function startReboot(): void {
   armBackoff();
 }
 
+/** The lease's DNS servers (ifaceSetDns) and NTP servers (option 42) while we hold an address, none after. */
+function applyServers(): void {
+  let on = haveAddr;
+  ifaceSetDns(0, on ? dns0 : 0); ifaceSetDns(1, on ? dns1 : 0); ifaceSetDns(2, on ? dns2 : 0);
+  if (on) ntpListSet(ntpN, ntp0, ntp1, ntp2); else ntpListSet(0, 0, 0, 0);
+}
+
 function dropAddress(): void {
   if (haveAddr) {
     ifaceClearIpv4();
-    ifaceSetDns(0, 0); ifaceSetDns(1, 0); ifaceSetDns(2, 0);
-    ntpListSet(0, 0, 0, 0);
     haveAddr = false;
+    applyServers();
   }
   ifaceAcdWatch(0);
 }
@@ -274,9 +280,8 @@ function bind(): void {
   let r = ifaceSetIpv4(offered, prefix, router);
   if (r < 0 && router != 0) { router = 0; r = ifaceSetIpv4(offered, prefix, 0); }
   if (r < 0) { count(Stat.DhcpBadOffer); decline(); return; }
-  ifaceSetDns(0, dns0); ifaceSetDns(1, dns1); ifaceSetDns(2, dns2);
-  ntpListSet(ntpN, ntp0, ntp1, ntp2);
   haveAddr = true;
+  applyServers();
   remembered = offered;
   setState(DHCP_BOUND);
   // RFC 5227 §2.3: ANNOUNCE_NUM 2 announcements ANNOUNCE_INTERVAL 2 s apart (ifaceSetIpv4 sent the first)
@@ -416,8 +421,7 @@ function receive(n: i32): void {
       timerOn = false;
       if (y != old) { bind(); return; } // a different address: the old one's connections end
       ifaceSetIpv4(offered, prefix, router);
-      ifaceSetDns(0, dns0); ifaceSetDns(1, dns1); ifaceSetDns(2, dns2);
-      ntpListSet(ntpN, ntp0, ntp1, ntp2);
+      applyServers();
       setState(DHCP_BOUND);
     } else {
       count(Stat.DhcpUnexpected);

@@ -324,6 +324,16 @@ function cookieComplete(l: Tcb, s: TcpSeg): void {
 
 // --- SYN-SENT (RFC 9293 §3.10.7.3) ---
 
+/** Our SYN is acknowledged by `ack`: the send side moves on, the timer stops, timestamps (echo `tsEcr`) time the SYN
+ * (only timestamps do: F_RTT times data, and is first set after the handshake). */
+function synAcked(t: Tcb, ack: u32, tsEcr: u32): void {
+  t.sndUna = ack;
+  if (seqLt(t.sndNxt, ack)) t.sndNxt = ack;
+  clearFlag(t, F_T_RTX);
+  t.backoff = 0; t.retries = 0;
+  if (hasFlag(t, F_TS) && tsEcr != 0) rttSample(t, tsNow(t) - tsEcr);
+}
+
 function synSentInput(t: Tcb, s: TcpSeg): void {
   let seq = s.seq, ack = s.ack, flags = s.flags, wnd = s.wnd;
   let o = changetype<TcpOptions>(s);
@@ -346,12 +356,7 @@ function synSentInput(t: Tcb, s: TcpSeg): void {
   t.rcvAdv = t.rcvNxt;
   applySynOptions(t, o, o.tsVal);
   if (ackOk) {
-    t.sndUna = ack;
-    if (seqLt(t.sndNxt, ack)) t.sndNxt = ack;
-    clearFlag(t, F_T_RTX);
-    t.backoff = 0; t.retries = 0;
-    // (only timestamps time a SYN: F_RTT times data, and is first set after the handshake)
-    if (hasFlag(t, F_TS) && o.tsEcr != 0) rttSample(t, tsNow(t) - o.tsEcr);
+    synAcked(t, ack, o.tsEcr);
     establish(t, wnd, seq, ack); // a SYN+ACK's window is not scaled
     tcbEvent(t, EventKind.Connected, 0);
     setFlag(t, F_ACKNOW);
@@ -524,11 +529,7 @@ function connInput(t: Tcb, s: TcpSeg): void {
       replyRst(s);
       return;
     }
-    t.sndUna = ack; // our SYN is acknowledged
-    if (seqLt(t.sndNxt, ack)) t.sndNxt = ack;
-    clearFlag(t, F_T_RTX);
-    t.backoff = 0; t.retries = 0;
-    if (hasFlag(t, F_TS) && o.tsEcr != 0) rttSample(t, tsNow(t) - o.tsEcr);
+    synAcked(t, ack, o.tsEcr); // our SYN is acknowledged
     establish(t, wnd << t.sndWscale, seq, ack);
     if (hasFlag(t, F_CHILD)) {
       t.acceptOrder = nextAcceptOrder();

@@ -156,8 +156,13 @@ function sendSyn(t: Tcb): void {
   let flags = TH_SYN;
   if (t.state == <u8>TcpState.SYN_RECEIVED) flags |= TH_ACK;
   emit(t, t.iss, 0, flags);
-  t.sndNxt = t.iss + 1;
-  if (seqGt(t.sndNxt, t.sndMax)) t.sndMax = t.sndNxt;
+  advanceNxt(t, t.iss + 1);
+}
+
+/** After sending up to `nxt`: sndNxt = nxt, sndMax follows, the retransmission timer runs. */
+export function advanceNxt(t: Tcb, nxt: u32): void {
+  t.sndNxt = nxt;
+  if (seqGt(nxt, t.sndMax)) t.sndMax = nxt;
   armRtx(t);
 }
 
@@ -251,9 +256,7 @@ export function tcpOutput(t: Tcb): void {
         t.rttSeq = seq; t.rttStart = netNow; setFlag(t, F_RTT);
       }
       emit(t, seq, len, flags);
-      t.sndNxt = seq + len + (fin ? 1 : 0);
-      if (seqGt(t.sndNxt, t.sndMax)) t.sndMax = t.sndNxt;
-      armRtx(t);
+      advanceNxt(t, seq + len + (fin ? 1 : 0));
       sent = true;
       if (fin) break;
     }
@@ -281,9 +284,7 @@ export function sendProbe(t: Tcb): void {
   if (len == 0) { sendAck(t); return; }
   let seq = t.sndNxt;
   emit(t, seq, len, TH_ACK);
-  t.sndNxt = seq + len;
-  if (seqGt(t.sndNxt, t.sndMax)) t.sndMax = t.sndNxt;
-  armRtx(t);
+  advanceNxt(t, seq + len);
 }
 
 /** Choose our receive window scale: the smallest shift that lets the ring be advertised. */

@@ -6,12 +6,12 @@ import { count, Stat } from "../stats";
 import { Err } from "../errors";
 import { TH_ACK, TH_FIN } from "../wire/tcp";
 import { netNow } from "../netif";
-import { seqGt, timeGe, timeUntil } from "./seq";
+import { timeGe, timeUntil } from "./seq";
 import {
   F_ACKNOW, F_CHILD, F_DELACK, F_FIN_QUEUED, F_KEEPALIVE, F_PERSIST, F_RTT, F_SYN_RTX, F_T_KEEP, F_T_RTX,
   F_USER_CLOSED, Tcb, TcpState, finSeq, hasFlag, setFlag, clearFlag, tcbAt, tcbCount, tcbPoolInit,
 } from "./tcb";
-import { armRtx, emit, sendProbe, sendRst, tcpOutput } from "./output";
+import { advanceNxt, armRtx, emit, sendProbe, sendRst, tcpOutput } from "./output";
 import { ccOnTimeout } from "./cc";
 import { connClosed } from "./close";
 import { twInit, twPoll } from "./timewait";
@@ -54,9 +54,7 @@ function onRtxTimeout(t: Tcb): void {
       // taken back as unsent: nothing else would ever send it again).
       count(Stat.TcpZeroWindowProbes);
       emit(t, t.sndUna, 0, TH_ACK | TH_FIN);
-      t.sndNxt = t.sndUna + 1;
-      if (seqGt(t.sndNxt, t.sndMax)) t.sndMax = t.sndNxt;
-      armRtx(t);
+      advanceNxt(t, t.sndUna + 1);
       return;
     }
     t.sndNxt = t.sndUna;
