@@ -13,9 +13,9 @@ import {
   ringAttach, ringFreeCount, ringRelease, ringReleaseIfDone, setState, sndCap, sndRing, tcbAlloc, tcbAt, tcbCount, tcbFree, tcbFromHandle, tcbIndex,
   keepIdleMs,
 } from "./tcp/tcb";
-import { TwEntry, twDuration, twPortUsed, twLookup, twList } from "./tcp/timewait";
+import { TwEntry, twPortUsed, twLookup, twList } from "./tcp/timewait";
 import { sendRst, tcpOutput, updateRcvAdv, sendAck } from "./tcp/output";
-import { connClosed, moveToTimeWait } from "./tcp/close";
+import { armTwTimer, connClosed, moveToTimeWait } from "./tcp/close";
 import { prepareActive } from "./tcp/input";
 import { makeIsn, randomU32, tupleHash } from "./tcp/isn";
 import { tcpInit } from "./tcp/timers";
@@ -304,8 +304,7 @@ export function tcpClose(h: i32): i32 {
   }
   if (st == <u8>TcpState.TIME_WAIT) { moveToTimeWait(t); return 0; }
   if (st == <u8>TcpState.FIN_WAIT_2) {
-    t.keepDeadline = netNow + twDuration();
-    setFlag(t, F_T_KEEP);
+    armTwTimer(t);
     return 0;
   }
   tcpShutdown(h);

@@ -33,14 +33,19 @@ export function connClosed(t: Tcb, err: Err): void {
 }
 
 /** Enter TIME-WAIT: a closed-by-user connection moves into the compact table and frees its TCB. */
+/** The timer of an orphan FIN-WAIT-2 or a TIME-WAIT held in the TCB: 2 * MSL from now. */
+export function armTwTimer(t: Tcb): void {
+  t.keepDeadline = netNow + twDuration();
+  setFlag(t, F_T_KEEP);
+}
+
 export function enterTimeWait(t: Tcb): void {
   setState(t, TcpState.TIME_WAIT);
   clearFlag(t, (F_T_RTX | F_PERSIST));
   if (hasFlag(t, F_USER_CLOSED) || hasFlag(t, F_CHILD)) {
     moveToTimeWait(t);
   } else {
-    t.keepDeadline = netNow + twDuration();
-    setFlag(t, F_T_KEEP);
+    armTwTimer(t);
     ringReleaseIfDone(t);
   }
 }

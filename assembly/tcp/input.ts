@@ -24,7 +24,7 @@ import { rangeInsert, rangeRemove, rangeStart, rangeEnd } from "./reassembly";
 import { TW_TS, TwEntry, twDuration, twFree, twLookup } from "./timewait";
 import { makeIsn, tupleHash } from "./isn";
 
-import { connClosed, enterTimeWait } from "./close";
+import { armTwTimer, connClosed, enterTimeWait } from "./close";
 
 export { tcpPoll, tcpInit } from "./timers";
 
@@ -147,11 +147,7 @@ function establish(t: Tcb, wnd: u32, seq: u32, ack: u32): void {
   // Idle counts from now (RFC 1122 §4.2.3.6). keepDeadline is kept as "last segment received +
   // idle time" even while keepalive is off: enabling it or changing the idle time later starts
   // from that reference (as Linux's TCP_KEEPIDLE does), not from the time of the call.
-  t.keepDeadline = netNow + keepIdleMs(t);
-  if (hasFlag(t, F_KEEPALIVE)) {
-    t.keepProbes = 0;
-    setFlag(t, F_T_KEEP);
-  }
+  restartIdle(t);
   setState(t, TcpState.ESTABLISHED);
   if (hasFlag(t, F_FIN_QUEUED)) setState(t, TcpState.FIN_WAIT_1); // shut down before the open completed
 }
@@ -557,8 +553,7 @@ function connInput(t: Tcb, s: TcpSeg): void {
   // (a FIN-WAIT-2 connection the user still holds keeps its keepalive: RFC 1122 §4.2.3.6)
   if (st == <u8>TcpState.ESTABLISHED || st == <u8>TcpState.CLOSE_WAIT ||
       (st == <u8>TcpState.FIN_WAIT_2 && !hasFlag(t, F_USER_CLOSED))) {
-    t.keepDeadline = netNow + keepIdleMs(t); // the idle reference, also while keepalive is off
-    if (hasFlag(t, F_KEEPALIVE)) setFlag(t, F_T_KEEP);
+    restartIdle(t); // the idle reference, also while keepalive is off
   }
 
   let oldWnd = t.sndWnd;
@@ -651,11 +646,17 @@ function connInput(t: Tcb, s: TcpSeg): void {
  */
 function enterFinWait2(t: Tcb): void {
   setState(t, TcpState.FIN_WAIT_2);
-  if (hasFlag(t, F_USER_CLOSED)) { t.keepDeadline = netNow + twDuration(); setFlag(t, F_T_KEEP); }
-  else {
-    t.keepDeadline = netNow + keepIdleMs(t); // the idle reference (armed only with keepalive on)
-    if (hasFlag(t, F_KEEPALIVE)) { t.keepProbes = 0; setFlag(t, F_T_KEEP); } else clearFlag(t, F_T_KEEP);
-  }
+  if (hasFlag(t, F_USER_CLOSED)) armTwTimer(t);
+  else if (!restartIdle(t)) clearFlag(t, F_T_KEEP); // the idle reference (armed only with keepalive on)
+}
+
+/** keepDeadline = now + the idle time; with keepalive on, its timer armed from no probes: true. */
+function restartIdle(t: Tcb): bool {
+  t.keepDeadline = netNow + keepIdleMs(t);
+  if (!hasFlag(t, F_KEEPALIVE)) return false;
+  t.keepProbes = 0;
+  setFlag(t, F_T_KEEP);
+  return true;
 }
 
 /** A cumulative ACK advancing sndUna (RFC 9293 §3.10.7.4, RFC 6298, RFC 5681). */
