@@ -31,7 +31,7 @@ import { randomU32 } from "../tcp/isn"; // the stack's keyed PRNG (SipHash over 
 import { validRange } from "../pool";
 import { ntpListSet } from "./ntplist";
 import {
-  dhcpParse, dhcpOpts, dhcpEmit, dhcpOp, dhcpXid, dhcpHtype, dhcpHlen, dhcpChaddr, dhcpYiaddr,
+  DhcpOptions, dhcpParse, dhcpOpts, dhcpEmit, dhcpOp, dhcpXid, dhcpHtype, dhcpHlen, dhcpChaddr, dhcpYiaddr,
   optU16, optU32, optEnd, optBytes, BOOTREPLY, HTYPE_ETHERNET, FLAG_BROADCAST,
   DHCPDISCOVER, DHCPOFFER, DHCPREQUEST, DHCPDECLINE, DHCPACK, DHCPNAK, DHCPRELEASE,
   OPT_REQUESTED_IP, OPT_SERVER_ID, OPT_PARAM_LIST, OPT_MAX_MSG_SIZE, OPT_CLIENT_ID, OPT_HOSTNAME, DHCP_FIXED,
@@ -114,8 +114,11 @@ let server: u32 = 0;
 let remembered: u32 = 0;  // INIT-REBOOT address (kept across dhcpStop(0))
 let prefix: i32 = 0;
 let router: u32 = 0;
-let dns0: u32 = 0; let dns1: u32 = 0; let dns2: u32 = 0;
-let ntpN: i32 = 0; let ntp0: u32 = 0; let ntp1: u32 = 0; let ntp2: u32 = 0;
+// The lease's servers as dhcpParse lists them (DhcpOptions from dnsCount): u32 dnsCount, dns[3],
+// ntpCount, ntp[3] (unused entries 0); one block copied from the ACK, read by index.
+const SRV_BYTES: usize = 32;
+const servers: usize = memory.data(<i32>SRV_BYTES, 4);
+const NTP_AT: usize = offsetof<DhcpOptions>("ntpCount") - offsetof<DhcpOptions>("dnsCount"); // 16
 let leaseS: u32 = 0;
 let t1Ms: u64 = 0; let t2Ms: u64 = 0; let leaseMs: u64 = 0;
 let elapsed: u64 = 0;     // ms since the lease began
@@ -219,8 +222,9 @@ function startReboot(): void {
 /** The lease's DNS servers (ifaceSetDns) and NTP servers (option 42) while we hold an address, none after. */
 function applyServers(): void {
   let on = haveAddr;
-  ifaceSetDns(0, on ? dns0 : 0); ifaceSetDns(1, on ? dns1 : 0); ifaceSetDns(2, on ? dns2 : 0);
-  if (on) ntpListSet(ntpN, ntp0, ntp1, ntp2); else ntpListSet(0, 0, 0, 0);
+  for (let i = 0; i < 3; i++) ifaceSetDns(i, on ? load<u32>(servers + 4 + (<usize>i << 2)) : 0);
+  let ntp = servers + NTP_AT;
+  ntpListSet(on ? load<i32>(ntp) : 0, load<u32>(ntp, 4), load<u32>(ntp, 8), load<u32>(ntp, 12));
 }
 
 function dropAddress(): void {
@@ -252,8 +256,7 @@ function takeLease(addr: u32): bool {
   offered = addr;
   prefix = prefixOf(o.mask, o.hasMask, addr);
   router = o.router;
-  dns0 = o.dns0; dns1 = o.dns1; dns2 = o.dns2;
-  ntpN = <i32>o.ntpCount; ntp0 = o.ntp0; ntp1 = o.ntp1; ntp2 = o.ntp2;
+  memory.copy(servers, changetype<usize>(o) + offsetof<DhcpOptions>("dnsCount"), SRV_BYTES);
   leaseS = o.lease;
   leaseMs = <u64>o.lease * 1000;
   // RFC 2131 §4.4.5: T1 0.5 and T2 0.875 of the lease unless the server says, T1 <= T2 <= lease
@@ -569,8 +572,5 @@ export function dhcpInfoWrite(out: usize): void {
   store<u32>(out, xid, 36);
   store<u32>(out, retries, 40);
   store<u32>(out, declines, 44);
-  store<u32>(out, bound ? <u32>ntpN : 0, 48);
-  store<u32>(out, bound ? ntp0 : 0, 52);
-  store<u32>(out, bound ? ntp1 : 0, 56);
-  store<u32>(out, bound ? ntp2 : 0, 60);
+  for (let i: usize = 0; i < 16; i += 4) store<u32>(out + 48 + i, bound ? load<u32>(servers + NTP_AT + i) : 0); // ntpCount, ntp[3]
 }
