@@ -30,6 +30,7 @@ import {
 import { randomU32 } from "../tcp/isn"; // the stack's keyed PRNG (SipHash over the host's entropy)
 import { validRange } from "../pool";
 import { ntpListSet } from "./ntplist";
+import { macStore } from "../wire/ethernet";
 import {
   DhcpOptions, dhcpParse, dhcpOpts, dhcpEmit, dhcpOp, dhcpXid, dhcpHtype, dhcpHlen, dhcpChaddr, dhcpYiaddr,
   optU16, optU32, optEnd, optBytes, BOOTREPLY, HTYPE_ETHERNET, FLAG_BROADCAST,
@@ -171,7 +172,7 @@ function send(type: u8, ciaddr: u32, reqIp: u32, sid: u32, dst: u32): void {
   else {
     let q = p + <usize>at;
     store<u8>(q, OPT_CLIENT_ID); store<u8>(q, 7, 1); store<u8>(q, HTYPE_ETHERNET, 2);
-    for (let i = 0; i < 6; i++) store<u8>(q + <usize>(3 + i), <u8>(mac >> (40 - 8 * <u64>i)));
+    macStore(q + 3, mac);
     at += 9;
   }
   if (reqIp != 0) at = optU32(p, at, OPT_REQUESTED_IP, reqIp);

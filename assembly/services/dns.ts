@@ -126,10 +126,14 @@ function serverAt(k: i32): u32 {
   return 0;
 }
 
+function closeSock(q: DnsQ): void {
+  if (q.sock > 0) { udpClose(q.sock); q.sock = 0; }
+}
+
 function finish(q: DnsQ, result: i32): void {
   q.state = Q_DONE;
   q.result = result;
-  if (q.sock > 0) { udpClose(q.sock); q.sock = 0; }
+  closeSock(q);
   hostEvent(qHandle(q), <i32>EventKind.DnsDone, result);
 }
 
@@ -228,7 +232,7 @@ export function dnsResult(h: i32, out: usize, max: i32): i32 {
 export function dnsCancel(h: i32): i32 {
   let q = fromHandle(h);
   if (q == null) return -Err.EBADF;
-  if (q.sock > 0) { udpClose(q.sock); q.sock = 0; }
+  closeSock(q);
   q.state = Q_FREE;
   return 0;
 }
