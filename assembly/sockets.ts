@@ -336,31 +336,44 @@ export function tcpState(h: i32): i32 {
   return <i32>t.state;
 }
 
+// tcpInfo's fields in TcpInfoField order: [TCB offset, left shift (24: u8, 16: u16, 0: u32), extra right shift]
+const INFO_MAP: usize = memory.data<u8>([
+  <u8>offsetof<Tcb>("state"), 24, 0,      // state
+  <u8>offsetof<Tcb>("lport"), 16, 0,      // localPort
+  0, 0, 0,                                // remoteIp (below)
+  <u8>offsetof<Tcb>("rport"), 16, 0,      // remotePort
+  <u8>offsetof<Tcb>("sndUna"), 0, 0,
+  <u8>offsetof<Tcb>("sndNxt"), 0, 0,
+  <u8>offsetof<Tcb>("sndWnd"), 0, 0,
+  <u8>offsetof<Tcb>("rcvNxt"), 0, 0,
+  0, 0, 0,                                // rcvWnd (below)
+  <u8>offsetof<Tcb>("cwnd"), 0, 0,
+  <u8>offsetof<Tcb>("ssthresh"), 0, 0,
+  <u8>offsetof<Tcb>("srtt8"), 0, 3,       // srtt (ms)
+  <u8>offsetof<Tcb>("rttvar8"), 0, 3,     // rttvar (ms)
+  <u8>offsetof<Tcb>("rto"), 0, 0,
+  <u8>offsetof<Tcb>("retransmits"), 0, 0,
+  <u8>offsetof<Tcb>("sndLen"), 0, 0,      // sendQueued
+  <u8>offsetof<Tcb>("rcvLen"), 0, 0,      // recvQueued
+  <u8>offsetof<Tcb>("sndMss"), 16, 0,     // mss
+  <u8>offsetof<Tcb>("err"), 24, 0,        // lastError
+]);
+
 /** TcpInfoField.COUNT u32 fields at `out` (layout in abi/abi.mjs, docs/abi.md). */
 export function tcpInfo(h: i32, out: usize): i32 {
   let t = tcbFromHandle(h);
   if (t == null) return -Err.EBADF;
   if (!validRange(out, INFO_FIELDS * 4)) return -Err.EINVAL;
-  store<u32>(out + ((<usize>TcpInfoField.state) << 2), t.state);
-  store<u32>(out + ((<usize>TcpInfoField.localPort) << 2), t.lport);
+  // field i = (the u32 at offset o of the TCB << l) >> r, from INFO_MAP's [o, l, r] (little-endian
+  // loads: l = 24 keeps a u8, 16 a u16); the two computed fields are written after the loop
+  for (let i: usize = 0; i < <usize>INFO_FIELDS; i++) {
+    let e = INFO_MAP + i * 3;
+    let l = <u32>load<u8>(e, 1);
+    store<u32>(out + (i << 2), (load<u32>(changetype<usize>(t) + <usize>load<u8>(e)) << l) >> (l + <u32>load<u8>(e, 2)));
+  }
   let ra = raddrOf(t);
   store<u32>(out + ((<usize>TcpInfoField.remoteIp) << 2), addrIsV4(ra) ? addrV4(ra) : 0); // the ABI's tcpInfo is IPv4 (0 for an IPv6 peer)
-  store<u32>(out + ((<usize>TcpInfoField.remotePort) << 2), t.rport);
-  store<u32>(out + ((<usize>TcpInfoField.sndUna) << 2), t.sndUna);
-  store<u32>(out + ((<usize>TcpInfoField.sndNxt) << 2), t.sndNxt);
-  store<u32>(out + ((<usize>TcpInfoField.sndWnd) << 2), t.sndWnd);
-  store<u32>(out + ((<usize>TcpInfoField.rcvNxt) << 2), t.rcvNxt);
   store<u32>(out + ((<usize>TcpInfoField.rcvWnd) << 2), t.rcvAdv - t.rcvNxt);
-  store<u32>(out + ((<usize>TcpInfoField.cwnd) << 2), t.cwnd);
-  store<u32>(out + ((<usize>TcpInfoField.ssthresh) << 2), t.ssthresh);
-  store<u32>(out + ((<usize>TcpInfoField.srtt) << 2), t.srtt8 >> 3);
-  store<u32>(out + ((<usize>TcpInfoField.rttvar) << 2), t.rttvar8 >> 3);
-  store<u32>(out + ((<usize>TcpInfoField.rto) << 2), t.rto);
-  store<u32>(out + ((<usize>TcpInfoField.retransmits) << 2), t.retransmits);
-  store<u32>(out + ((<usize>TcpInfoField.sendQueued) << 2), t.sndLen);
-  store<u32>(out + ((<usize>TcpInfoField.recvQueued) << 2), t.rcvLen);
-  store<u32>(out + ((<usize>TcpInfoField.mss) << 2), t.sndMss);
-  store<u32>(out + ((<usize>TcpInfoField.lastError) << 2), t.err);
   return 0;
 }
 
