@@ -557,6 +557,9 @@ export function dhcpStop(release: i32): i32 {
   return 0;
 }
 
+/** Whole seconds from `e` to `ms` (lease-relative ms), 0 once past. */
+function secsLeft(ms: u64, e: u64): u32 { return ms > e ? <u32>((ms - e) / 1000) : 0; }
+
 export function dhcpInfoWrite(out: usize): void {
   let bound = state == DHCP_BOUND || state == DHCP_RENEWING || state == DHCP_REBINDING;
   let e = elapsed + <u64>(netNow - lastRun);
@@ -567,9 +570,9 @@ export function dhcpInfoWrite(out: usize): void {
   store<u32>(out, server, 16);
   store<u32>(out, bound ? leaseS : 0, 20);
   let inf = leaseS == INFINITE;
-  store<u32>(out, bound && !inf && t1Ms > e ? <u32>((t1Ms - e) / 1000) : 0, 24);
-  store<u32>(out, bound && !inf && t2Ms > e ? <u32>((t2Ms - e) / 1000) : 0, 28);
-  store<u32>(out, !bound ? 0 : inf ? INFINITE : leaseMs > e ? <u32>((leaseMs - e) / 1000) : 0, 32);
+  store<u32>(out, bound && !inf ? secsLeft(t1Ms, e) : 0, 24);
+  store<u32>(out, bound && !inf ? secsLeft(t2Ms, e) : 0, 28);
+  store<u32>(out, !bound ? 0 : inf ? INFINITE : secsLeft(leaseMs, e), 32);
   store<u32>(out, xid, 36);
   store<u32>(out, retries, 40);
   store<u32>(out, declines, 44);
