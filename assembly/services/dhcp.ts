@@ -25,7 +25,7 @@ import { netNow, ipMtu } from "../netif";
 import { udpOpen, udpBind, udpClose, udpRecvFrom, udpSendTo, udpSetOption } from "../udp";
 import { UdpOpt } from "../abi-consts";
 import {
-  ifaceSetIpv4, ifaceClearIpv4, ifaceSetDns, ifaceAcdWatch, ifaceAcdConflicts, ifaceArpProbe, ifaceArpAnnounce, arpLookup,
+  ifaceSetIpv4, ifaceClearIpv4, validHost, ifaceSetDns, ifaceAcdWatch, ifaceAcdConflicts, ifaceArpProbe, ifaceArpAnnounce, arpLookup,
 } from "../iface";
 import { randomU32 } from "../tcp/isn"; // the stack's keyed PRNG (SipHash over the host's entropy)
 import { validRange } from "../pool";
@@ -249,7 +249,7 @@ function prefixOf(mask: u32, has: bool, addr: u32): i32 {
 /** Take the ACK's parameters (dhcpOpts) for `addr`; false when the ACK is unusable. */
 function takeLease(addr: u32): bool {
   let o = dhcpOpts;
-  if (!o.hasLease || o.lease == 0 || addr == 0 || addr >= 0xe0000000 || (addr >> 24) == 127 || (addr >> 24) == 0) {
+  if (!o.hasLease || o.lease == 0 || !validHost(addr)) {
     count(Stat.DhcpBadOffer);
     return false;
   }
@@ -478,9 +478,6 @@ export function dhcpDeadline(): i32 {
 
 // --- the ABI calls ---
 
-/** An address a host may lease: not 0/8, loopback, multicast, reserved or broadcast. */
-function usable(a: u32): bool { return a != 0 && (a >> 24) != 0 && (a >> 24) != 127 && a < 0xe0000000; }
-
 /**
  * Option 12 (RFC 2132 §3.14): `len` bytes at `ptr`, an RFC 1123 label (1..63 letters, digits,
  * hyphens, not starting or ending with a hyphen); len 0 removes it. 0, -EINVAL, -EALREADY (running).
@@ -514,7 +511,7 @@ export function dhcpSetClientId(ptr: usize, len: i32): i32 {
  */
 export function dhcpSetRequestAddress(addr: u32): i32 {
   if (state != DHCP_STOPPED) return -Err.EALREADY;
-  if (addr != 0 && !usable(addr)) return -Err.EINVAL;
+  if (addr != 0 && !validHost(addr)) return -Err.EINVAL;
   remembered = addr;
   return 0;
 }
