@@ -557,25 +557,21 @@ function icmpInput(ip: usize, p: usize, len: i32, src: u32, bcast: bool): void {
     count(Stat.IcmpEchoRequestsRx);
     if (bcast) { count(Stat.IcmpEchoBroadcastIgnored); return; } // RFC 1122 §3.2.2.6 MAY ignore
     // RFC 792: the reply carries the request's identifier, sequence number and data.
-    if (len > mtu - IPV4_HLEN) {
-      // a reassembled request: answer in place (the reassembly buffer), in fragments
-      store<u8>(p + ICMP_TYPE, ICMP_ECHO_REPLY);
-      icmpFinish(p, len);
-      if (ip4SendGather(src, PROTO_ICMP, 0, 0, p, len)) count(Stat.IcmpEchoRepliesTx);
-      return;
-    }
-    let out = txBuf + <usize>(ETH_HLEN + IPV4_HLEN);
-    memory.copy(out, p, <usize>len);
+    // A reassembled request (over the MTU) is answered in place (the reassembly buffer), in fragments.
+    let big = len > mtu - IPV4_HLEN;
+    let out = big ? p : txBuf + <usize>(ETH_HLEN + IPV4_HLEN);
+    if (!big) memory.copy(out, p, <usize>len);
     store<u8>(out + ICMP_TYPE, ICMP_ECHO_REPLY);
     icmpFinish(out, len);
-    if (ipOutput(src, PROTO_ICMP, len)) count(Stat.IcmpEchoRepliesTx);
+    if (big ? ip4SendGather(src, PROTO_ICMP, 0, 0, p, len) : ipOutput(src, PROTO_ICMP, len)) count(Stat.IcmpEchoRepliesTx);
   } else if (type == ICMP_ECHO_REPLY) {
     count(Stat.IcmpEchoRepliesRx);
     hostEvent(-1, EventKind.EchoReply, <i32>icmpSeq(p));
   } else if (type == ICMP_DEST_UNREACH) {
     count(Stat.IcmpDestUnreachRx);
-    tcpIcmpUnreach(<u32>icmpCode(p), p + <usize>ICMP_HLEN, len - ICMP_HLEN); // RFC 1122 §4.2.3.9
-    udpIcmpUnreach(<u32>icmpCode(p), p + <usize>ICMP_HLEN, len - ICMP_HLEN); // RFC 1122 §4.1.3.3
+    let code = <u32>icmpCode(p), q = p + <usize>ICMP_HLEN, n = len - ICMP_HLEN;
+    tcpIcmpUnreach(code, q, n); // RFC 1122 §4.2.3.9
+    udpIcmpUnreach(code, q, n); // RFC 1122 §4.1.3.3
   } else {
     count(Stat.IcmpOtherRx);
   }
@@ -596,7 +592,7 @@ function udpInput(ip: usize, hlen: i32, p: usize, len: i32, src: u32, dst: u32, 
 // run-time configuration (ABI: ifaceSetIpv4, ifaceClearIpv4, ifaceSetDns, ifaceInfo, joins)
 
 /** A host address we may take: not 0, loopback, multicast/class E or limited broadcast. */
-function validHost(a: u32): bool {
+export function validHost(a: u32): bool {
   return a != 0 && (a >> 24) != 127 && (a >> 24) != 0 && a < 0xe0000000;
 }
 

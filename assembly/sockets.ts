@@ -9,13 +9,13 @@ import { localAddrFor, localAddrPtr, netNow } from "./netif";
 import { FAMILY_V4, addrCopy, addrEq, addrIsV4, addrSetV4, addrV4 } from "./ip/addr";
 import {
   F_ACTIVE, F_BOUND, F_CHILD, F_FIN_QUEUED, F_FIN_RCVD, F_KEEPALIVE, F_NODELAY, F_T_KEEP,
-  F_USER_CLOSED, F_WR_FULL, Tcb, TcpState, hasFlag, handleOf, raddrOf, rcvCap, rcvRing, ringGet, ringPut,
+  F_USER_CLOSED, F_WR_FULL, Tcb, TcpState, hasFlag, setFlag, clearFlag, handleOf, raddrOf, rcvCap, rcvRing, ringGet, ringPut,
   ringAttach, ringFreeCount, ringRelease, ringReleaseIfDone, setState, sndCap, sndRing, tcbAlloc, tcbAt, tcbCount, tcbFree, tcbFromHandle, tcbIndex,
   keepIdleMs,
 } from "./tcp/tcb";
-import { TwEntry, twDuration, twPortUsed, twLookup, twList } from "./tcp/timewait";
+import { TwEntry, twPortUsed, twLookup, twList } from "./tcp/timewait";
 import { sendRst, tcpOutput, updateRcvAdv, sendAck } from "./tcp/output";
-import { connClosed, moveToTimeWait } from "./tcp/close";
+import { armTwTimer, connClosed, moveToTimeWait } from "./tcp/close";
 import { prepareActive } from "./tcp/input";
 import { makeIsn, randomU32, tupleHash } from "./tcp/isn";
 import { tcpInit } from "./tcp/timers";
@@ -96,7 +96,7 @@ export function tcpBind(h: i32, port: i32): i32 {
     return -Err.EADDRINUSE;
   }
   t.lport = <u16>p;
-  t.flags |= F_BOUND;
+  setFlag(t, F_BOUND);
   return 0;
 }
 
@@ -170,13 +170,13 @@ export function tcpConnect(h: i32, ip: u32, port: i32): i32 {
     }
     if (found == 0) return -Err.EADDRINUSE;
     t.lport = <u16>found;
-    t.flags |= F_BOUND;
+    setFlag(t, F_BOUND);
   }
   ringAttach(t); // cannot fail: checked above
   addrCopy(raddrOf(t), ra);
   t.laddr = <u8>laddr;
   t.rport = <u16>rport;
-  t.flags |= F_ACTIVE;
+  setFlag(t, F_ACTIVE);
   prepareActive(t);
   t.iss = makeIsn(la, t.lport, ra, rport, netNow);
   t.sndUna = t.iss; t.sndNxt = t.iss; t.sndMax = t.iss;
@@ -210,7 +210,7 @@ export function tcpWrite(h: i32, ptr: usize, len: i32): i32 {
       st != <u8>TcpState.SYN_SENT && st != <u8>TcpState.SYN_RECEIVED) return -Err.EPIPE;
   let free = sndCap - t.sndLen;
   let n = <u32>len;
-  if (n > free) { n = free; t.flags |= F_WR_FULL; }
+  if (n > free) { n = free; setFlag(t, F_WR_FULL); }
   if (n == 0) return 0;
   ringPut(sndRing(t), sndCap, t.sndStart + t.sndLen, ptr, n);
   t.sndLen += n;
@@ -295,13 +295,13 @@ export function tcpShutdown(h: i32): i32 {
   if (hasFlag(t, F_FIN_QUEUED)) return 0;
   let st = t.state;
   if (st == <u8>TcpState.ESTABLISHED) {
-    t.flags |= F_FIN_QUEUED;
+    setFlag(t, F_FIN_QUEUED);
     setState(t, TcpState.FIN_WAIT_1);
   } else if (st == <u8>TcpState.SYN_SENT || st == <u8>TcpState.SYN_RECEIVED) {
-    t.flags |= F_FIN_QUEUED; // RFC 9293 §3.10.4: queued until ESTABLISHED, then FIN-WAIT-1
+    setFlag(t, F_FIN_QUEUED); // RFC 9293 §3.10.4: queued until ESTABLISHED, then FIN-WAIT-1
     return 0;
   } else if (st == <u8>TcpState.CLOSE_WAIT) {
-    t.flags |= F_FIN_QUEUED;
+    setFlag(t, F_FIN_QUEUED);
     setState(t, TcpState.LAST_ACK);
   } else {
     return st == <u8>TcpState.LISTEN ? -Err.EOPNOTSUPP : -Err.ENOTCONN;
@@ -334,7 +334,7 @@ export function tcpClose(h: i32): i32 {
     tcbFree(t);
     return 0;
   }
-  t.flags |= F_USER_CLOSED;
+  setFlag(t, F_USER_CLOSED);
   if (st == <u8>TcpState.SYN_SENT) { connClosed(t, Err.OK); return 0; }
   if (t.rcvLen > 0) { // unread data: reset rather than pretend it was delivered (RFC 2525 §2.17)
     abortConn(t);
@@ -342,8 +342,7 @@ export function tcpClose(h: i32): i32 {
   }
   if (st == <u8>TcpState.TIME_WAIT) { moveToTimeWait(t); return 0; }
   if (st == <u8>TcpState.FIN_WAIT_2) {
-    t.keepDeadline = netNow + twDuration();
-    t.flags |= F_T_KEEP;
+    armTwTimer(t);
     return 0;
   }
   tcpShutdown(h);
@@ -354,7 +353,7 @@ function abortConn(t: Tcb): void {
   let st = t.state;
   if (st != <u8>TcpState.CLOSED && st != <u8>TcpState.LISTEN && st != <u8>TcpState.SYN_SENT &&
       st != <u8>TcpState.TIME_WAIT) sendRst(t);
-  t.flags |= F_USER_CLOSED;
+  setFlag(t, F_USER_CLOSED);
   count(Stat.TcpConnsAborted);
   connClosed(t, Err.OK);
 }
@@ -375,31 +374,44 @@ export function tcpState(h: i32): i32 {
   return <i32>t.state;
 }
 
+// tcpInfo's fields in TcpInfoField order: [TCB offset, left shift (24: u8, 16: u16, 0: u32), extra right shift]
+const INFO_MAP: usize = memory.data<u8>([
+  <u8>offsetof<Tcb>("state"), 24, 0,      // state
+  <u8>offsetof<Tcb>("lport"), 16, 0,      // localPort
+  0, 0, 0,                                // remoteIp (below)
+  <u8>offsetof<Tcb>("rport"), 16, 0,      // remotePort
+  <u8>offsetof<Tcb>("sndUna"), 0, 0,
+  <u8>offsetof<Tcb>("sndNxt"), 0, 0,
+  <u8>offsetof<Tcb>("sndWnd"), 0, 0,
+  <u8>offsetof<Tcb>("rcvNxt"), 0, 0,
+  0, 0, 0,                                // rcvWnd (below)
+  <u8>offsetof<Tcb>("cwnd"), 0, 0,
+  <u8>offsetof<Tcb>("ssthresh"), 0, 0,
+  <u8>offsetof<Tcb>("srtt8"), 0, 3,       // srtt (ms)
+  <u8>offsetof<Tcb>("rttvar8"), 0, 3,     // rttvar (ms)
+  <u8>offsetof<Tcb>("rto"), 0, 0,
+  <u8>offsetof<Tcb>("retransmits"), 0, 0,
+  <u8>offsetof<Tcb>("sndLen"), 0, 0,      // sendQueued
+  <u8>offsetof<Tcb>("rcvLen"), 0, 0,      // recvQueued
+  <u8>offsetof<Tcb>("sndMss"), 16, 0,     // mss
+  <u8>offsetof<Tcb>("err"), 24, 0,        // lastError
+]);
+
 /** TcpInfoField.COUNT u32 fields at `out` (layout in abi/abi.mjs, docs/abi.md). */
 export function tcpInfo(h: i32, out: usize): i32 {
   let t = tcbFromHandle(h);
   if (t == null) return -Err.EBADF;
   if (!validRange(out, INFO_FIELDS * 4)) return -Err.EINVAL;
-  store<u32>(out + ((<usize>TcpInfoField.state) << 2), t.state);
-  store<u32>(out + ((<usize>TcpInfoField.localPort) << 2), t.lport);
+  // field i = (the u32 at offset o of the TCB << l) >> r, from INFO_MAP's [o, l, r] (little-endian
+  // loads: l = 24 keeps a u8, 16 a u16); the two computed fields are written after the loop
+  for (let i: usize = 0; i < <usize>INFO_FIELDS; i++) {
+    let e = INFO_MAP + i * 3;
+    let l = <u32>load<u8>(e, 1);
+    store<u32>(out + (i << 2), (load<u32>(changetype<usize>(t) + <usize>load<u8>(e)) << l) >> (l + <u32>load<u8>(e, 2)));
+  }
   let ra = raddrOf(t);
   store<u32>(out + ((<usize>TcpInfoField.remoteIp) << 2), addrIsV4(ra) ? addrV4(ra) : 0); // the ABI's tcpInfo is IPv4 (0 for an IPv6 peer)
-  store<u32>(out + ((<usize>TcpInfoField.remotePort) << 2), t.rport);
-  store<u32>(out + ((<usize>TcpInfoField.sndUna) << 2), t.sndUna);
-  store<u32>(out + ((<usize>TcpInfoField.sndNxt) << 2), t.sndNxt);
-  store<u32>(out + ((<usize>TcpInfoField.sndWnd) << 2), t.sndWnd);
-  store<u32>(out + ((<usize>TcpInfoField.rcvNxt) << 2), t.rcvNxt);
   store<u32>(out + ((<usize>TcpInfoField.rcvWnd) << 2), t.rcvAdv - t.rcvNxt);
-  store<u32>(out + ((<usize>TcpInfoField.cwnd) << 2), t.cwnd);
-  store<u32>(out + ((<usize>TcpInfoField.ssthresh) << 2), t.ssthresh);
-  store<u32>(out + ((<usize>TcpInfoField.srtt) << 2), t.srtt8 >> 3);
-  store<u32>(out + ((<usize>TcpInfoField.rttvar) << 2), t.rttvar8 >> 3);
-  store<u32>(out + ((<usize>TcpInfoField.rto) << 2), t.rto);
-  store<u32>(out + ((<usize>TcpInfoField.retransmits) << 2), t.retransmits);
-  store<u32>(out + ((<usize>TcpInfoField.sendQueued) << 2), t.sndLen);
-  store<u32>(out + ((<usize>TcpInfoField.recvQueued) << 2), t.rcvLen);
-  store<u32>(out + ((<usize>TcpInfoField.mss) << 2), t.sndMss);
-  store<u32>(out + ((<usize>TcpInfoField.lastError) << 2), t.err);
   return 0;
 }
 
@@ -407,18 +419,18 @@ export function tcpSetOption(h: i32, opt: i32, value: i32): i32 {
   let t = tcbFromHandle(h);
   if (t == null) return -Err.EBADF;
   if (opt == OPT_NODELAY) {
-    if (value != 0) t.flags |= F_NODELAY; else t.flags &= ~F_NODELAY;
+    if (value != 0) setFlag(t, F_NODELAY); else clearFlag(t, F_NODELAY);
     if (t.state == <u8>TcpState.ESTABLISHED || t.state == <u8>TcpState.CLOSE_WAIT) tcpOutput(t);
     return 0;
   }
   if (opt == OPT_KEEPALIVE) {
     if (value != 0) {
-      t.flags |= F_KEEPALIVE;
+      setFlag(t, F_KEEPALIVE);
       armKeepalive(t);
     } else {
-      t.flags &= ~F_KEEPALIVE;
+      clearFlag(t, F_KEEPALIVE);
       if (t.state == <u8>TcpState.ESTABLISHED || t.state == <u8>TcpState.CLOSE_WAIT ||
-          t.state == <u8>TcpState.FIN_WAIT_2) t.flags &= ~F_T_KEEP; // (user-held: not an orphan timer)
+          t.state == <u8>TcpState.FIN_WAIT_2) clearFlag(t, F_T_KEEP); // (user-held: not an orphan timer)
     }
     return 0;
   }
@@ -448,7 +460,7 @@ function armKeepalive(t: Tcb): void {
   if (!keepHeld(t)) return;
   if (<i32>(t.keepDeadline - netNow) < 0) t.keepDeadline = netNow;
   t.keepProbes = 0;
-  t.flags |= F_T_KEEP;
+  setFlag(t, F_T_KEEP);
 }
 
 /**

@@ -5,7 +5,8 @@
 // (`npm run size`) or as a bench module by run.mjs.
 //
 // The switch variants are compiled here with package.json's "asbuild:mcu" command line plus
-// `--use WT_<NAME>=0` into bench/out/ (rebuilt only when assembly/ or the build files changed);
+// `--use WT_<NAME>=0` into bench/out/ and given its wasm-opt -Oz post-pass (transforms/wasm-opt.mjs;
+// rebuilt only when assembly/ or the build files changed);
 // the full and seams-only modules are build/stack.mcu.wasm and build/stack.mcu-seams.wasm.
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
@@ -14,6 +15,7 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { fileURLToPath } from "node:url";
 import { ensureOut, OUT, ROOT } from "./lib.mjs";
+import { wasmOptOz } from "../transforms/wasm-opt.mjs";
 import firmwareSizes, { linearMemory, mcuConfig } from "../firmware/size.mjs";
 
 const MODULES = [
@@ -50,16 +52,17 @@ function sourcesMtime() {
   return t;
 }
 
-/** Compile the MCU module with `off` switches (asbuild:mcu's command line + --use WT_X=0). */
+/** Compile the MCU module with `off` switches (asbuild:mcu's asc command line + --use WT_X=0, then its post-pass). */
 async function buildVariant(off) {
   ensureOut();
   const out = join(OUT, `stack.mcu-no-${off.join("-").toLowerCase()}.wasm`);
   if (existsSync(out) && statSync(out).mtimeMs > sourcesMtime()) return out;
-  const [cmd, ...args] = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).scripts["asbuild:mcu"].split(/\s+/);
+  const [cmd, ...args] = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).scripts["asbuild:mcu"].split("&&")[0].trim().split(/\s+/);
   if (cmd !== "asc") throw new Error(`asbuild:mcu is not an asc command line: ${cmd}`);
   await promisify(execFile)(join(ROOT, "node_modules", ".bin", "asc"),
     [...args, ...off.flatMap((f) => ["--use", `WT_${f}=0`]), "-o", out, "-t", out.replace(/\.wasm$/, ".wat")],
     { cwd: ROOT, maxBuffer: 16 << 20 });
+  wasmOptOz(out, out.replace(/\.wasm$/, ".wat"));
   return out;
 }
 

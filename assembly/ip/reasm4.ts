@@ -112,6 +112,13 @@ function slotTake(now: u32): Slot {
   return victim;
 }
 
+/** The kept header of a datagram of `len` payload bytes: total length, then checksum. */
+function finishHeader(ip: usize, len: u32): void {
+  store<u16>(ip + IP_TOTLEN, bswap<u16>(<u16>(<u32>IPV4_HLEN + len)));
+  store<u16>(ip + IP_CSUM, 0);
+  store<u16>(ip + IP_CSUM, bswap<u16>(checksum(ip, IPV4_HLEN)));
+}
+
 /**
  * One fragment (MF set or a non-zero offset) of a datagram to us, validated by ipv4Parse
  * (header length `hlen`, total length within the frame). Returns 0 (kept, or dropped and
@@ -152,11 +159,8 @@ export function reasm4Input(p: usize, hlen: i32, now: u32): usize {
     memory.fill(bitmapOf(s), 0, <usize>(((maxBytes >> 3) + 7) >> 3));
   }
   // the end of the datagram, once known, is fixed
-  if (!mf) {
-    if ((s.flags & F_LAST) != 0 ? end != s.end : end < s.hi) { count(Stat.Ipv4FragBadLast); slotFree(s); return 0; }
-  } else if ((s.flags & F_LAST) != 0 && end > s.end) {
-    count(Stat.Ipv4FragBadLast); slotFree(s); return 0;
-  }
+  let last = (s.flags & F_LAST) != 0;
+  if (!mf ? (last ? end != s.end : end < s.hi) : last && end > s.end) { count(Stat.Ipv4FragBadLast); slotFree(s); return 0; }
   let b0 = off >> 3;
   let b1 = (end + 7) >> 3;
   let bm = bitmapOf(s);
@@ -183,15 +187,11 @@ export function reasm4Input(p: usize, hlen: i32, now: u32): usize {
     s.flags |= F_FIRST;
     memory.copy(ip, p, <usize>IPV4_HLEN);
     store<u8>(ip + IP_VIHL, 0x45);
-    store<u16>(ip + IP_TOTLEN, bswap<u16>(<u16>(<u32>IPV4_HLEN + len)));
-    store<u16>(ip + IP_CSUM, 0);
-    store<u16>(ip + IP_CSUM, bswap<u16>(checksum(ip, IPV4_HLEN)));
+    finishHeader(ip, len);
   }
   if ((s.flags & (F_FIRST | F_LAST)) != (F_FIRST | F_LAST) || s.have != s.end) return 0;
-  store<u16>(ip + IP_TOTLEN, bswap<u16>(<u16>(<u32>IPV4_HLEN + s.end)));
   store<u16>(ip + IP_FRAG, 0);
-  store<u16>(ip + IP_CSUM, 0);
-  store<u16>(ip + IP_CSUM, bswap<u16>(checksum(ip, IPV4_HLEN)));
+  finishHeader(ip, s.end);
   slotFree(s); // processed at once by the caller, before any other fragment can reuse it
   count(Stat.Ipv4ReasmOk);
   return ip;

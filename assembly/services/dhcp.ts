@@ -25,13 +25,14 @@ import { netNow, ipMtu } from "../netif";
 import { udpOpen, udpBind, udpClose, udpRecvFrom, udpSendTo, udpSetOption } from "../udp";
 import { UdpOpt } from "../abi-consts";
 import {
-  ifaceSetIpv4, ifaceClearIpv4, ifaceSetDns, ifaceAcdWatch, ifaceAcdConflicts, ifaceArpProbe, ifaceArpAnnounce, arpLookup,
+  ifaceSetIpv4, ifaceClearIpv4, validHost, ifaceSetDns, ifaceAcdWatch, ifaceAcdConflicts, ifaceArpProbe, ifaceArpAnnounce, arpLookup,
 } from "../iface";
 import { randomU32 } from "../tcp/isn"; // the stack's keyed PRNG (SipHash over the host's entropy)
 import { validRange } from "../pool";
 import { ntpListSet } from "./ntplist";
+import { macStore } from "../wire/ethernet";
 import {
-  dhcpParse, dhcpOpts, dhcpEmit, dhcpOp, dhcpXid, dhcpHtype, dhcpHlen, dhcpChaddr, dhcpYiaddr,
+  DhcpOptions, dhcpParse, dhcpOpts, dhcpEmit, dhcpOp, dhcpXid, dhcpHtype, dhcpHlen, dhcpChaddr, dhcpYiaddr,
   optU16, optU32, optEnd, optBytes, BOOTREPLY, HTYPE_ETHERNET, FLAG_BROADCAST,
   DHCPDISCOVER, DHCPOFFER, DHCPREQUEST, DHCPDECLINE, DHCPACK, DHCPNAK, DHCPRELEASE,
   OPT_REQUESTED_IP, OPT_SERVER_ID, OPT_PARAM_LIST, OPT_MAX_MSG_SIZE, OPT_CLIENT_ID, OPT_HOSTNAME, DHCP_FIXED,
@@ -114,8 +115,11 @@ let server: u32 = 0;
 let remembered: u32 = 0;  // INIT-REBOOT address (kept across dhcpStop(0))
 let prefix: i32 = 0;
 let router: u32 = 0;
-let dns0: u32 = 0; let dns1: u32 = 0; let dns2: u32 = 0;
-let ntpN: i32 = 0; let ntp0: u32 = 0; let ntp1: u32 = 0; let ntp2: u32 = 0;
+// The lease's servers as dhcpParse lists them (DhcpOptions from dnsCount): u32 dnsCount, dns[3],
+// ntpCount, ntp[3] (unused entries 0); one block copied from the ACK, read by index.
+const SRV_BYTES: usize = 32;
+const servers: usize = memory.data(<i32>SRV_BYTES, 4);
+const NTP_AT: usize = offsetof<DhcpOptions>("ntpCount") - offsetof<DhcpOptions>("dnsCount"); // 16
 let leaseS: u32 = 0;
 let t1Ms: u64 = 0; let t2Ms: u64 = 0; let leaseMs: u64 = 0;
 let elapsed: u64 = 0;     // ms since the lease began
@@ -168,7 +172,7 @@ function send(type: u8, ciaddr: u32, reqIp: u32, sid: u32, dst: u32): void {
   else {
     let q = p + <usize>at;
     store<u8>(q, OPT_CLIENT_ID); store<u8>(q, 7, 1); store<u8>(q, HTYPE_ETHERNET, 2);
-    for (let i = 0; i < 6; i++) store<u8>(q + <usize>(3 + i), <u8>(mac >> (40 - 8 * <u64>i)));
+    macStore(q + 3, mac);
     at += 9;
   }
   if (reqIp != 0) at = optU32(p, at, OPT_REQUESTED_IP, reqIp);
@@ -216,12 +220,19 @@ function startReboot(): void {
   armBackoff();
 }
 
+/** The lease's DNS servers (ifaceSetDns) and NTP servers (option 42) while we hold an address, none after. */
+function applyServers(): void {
+  let on = haveAddr;
+  for (let i = 0; i < 3; i++) ifaceSetDns(i, on ? load<u32>(servers + 4 + (<usize>i << 2)) : 0);
+  let ntp = servers + NTP_AT;
+  ntpListSet(on ? load<i32>(ntp) : 0, load<u32>(ntp, 4), load<u32>(ntp, 8), load<u32>(ntp, 12));
+}
+
 function dropAddress(): void {
   if (haveAddr) {
     ifaceClearIpv4();
-    ifaceSetDns(0, 0); ifaceSetDns(1, 0); ifaceSetDns(2, 0);
-    ntpListSet(0, 0, 0, 0);
     haveAddr = false;
+    applyServers();
   }
   ifaceAcdWatch(0);
 }
@@ -238,7 +249,7 @@ function prefixOf(mask: u32, has: bool, addr: u32): i32 {
 /** Take the ACK's parameters (dhcpOpts) for `addr`; false when the ACK is unusable. */
 function takeLease(addr: u32): bool {
   let o = dhcpOpts;
-  if (!o.hasLease || o.lease == 0 || addr == 0 || addr >= 0xe0000000 || (addr >> 24) == 127 || (addr >> 24) == 0) {
+  if (!o.hasLease || o.lease == 0 || !validHost(addr)) {
     count(Stat.DhcpBadOffer);
     return false;
   }
@@ -246,8 +257,7 @@ function takeLease(addr: u32): bool {
   offered = addr;
   prefix = prefixOf(o.mask, o.hasMask, addr);
   router = o.router;
-  dns0 = o.dns0; dns1 = o.dns1; dns2 = o.dns2;
-  ntpN = <i32>o.ntpCount; ntp0 = o.ntp0; ntp1 = o.ntp1; ntp2 = o.ntp2;
+  memory.copy(servers, changetype<usize>(o) + offsetof<DhcpOptions>("dnsCount"), SRV_BYTES);
   leaseS = o.lease;
   leaseMs = <u64>o.lease * 1000;
   // RFC 2131 §4.4.5: T1 0.5 and T2 0.875 of the lease unless the server says, T1 <= T2 <= lease
@@ -274,9 +284,8 @@ function bind(): void {
   let r = ifaceSetIpv4(offered, prefix, router);
   if (r < 0 && router != 0) { router = 0; r = ifaceSetIpv4(offered, prefix, 0); }
   if (r < 0) { count(Stat.DhcpBadOffer); decline(); return; }
-  ifaceSetDns(0, dns0); ifaceSetDns(1, dns1); ifaceSetDns(2, dns2);
-  ntpListSet(ntpN, ntp0, ntp1, ntp2);
   haveAddr = true;
+  applyServers();
   remembered = offered;
   setState(DHCP_BOUND);
   // RFC 5227 §2.3: ANNOUNCE_NUM 2 announcements ANNOUNCE_INTERVAL 2 s apart (ifaceSetIpv4 sent the first)
@@ -416,8 +425,7 @@ function receive(n: i32): void {
       timerOn = false;
       if (y != old) { bind(); return; } // a different address: the old one's connections end
       ifaceSetIpv4(offered, prefix, router);
-      ifaceSetDns(0, dns0); ifaceSetDns(1, dns1); ifaceSetDns(2, dns2);
-      ntpListSet(ntpN, ntp0, ntp1, ntp2);
+      applyServers();
       setState(DHCP_BOUND);
     } else {
       count(Stat.DhcpUnexpected);
@@ -470,9 +478,6 @@ export function dhcpDeadline(): i32 {
 
 // --- the ABI calls ---
 
-/** An address a host may lease: not 0/8, loopback, multicast, reserved or broadcast. */
-function usable(a: u32): bool { return a != 0 && (a >> 24) != 0 && (a >> 24) != 127 && a < 0xe0000000; }
-
 /**
  * Option 12 (RFC 2132 §3.14): `len` bytes at `ptr`, an RFC 1123 label (1..63 letters, digits,
  * hyphens, not starting or ending with a hyphen); len 0 removes it. 0, -EINVAL, -EALREADY (running).
@@ -506,7 +511,7 @@ export function dhcpSetClientId(ptr: usize, len: i32): i32 {
  */
 export function dhcpSetRequestAddress(addr: u32): i32 {
   if (state != DHCP_STOPPED) return -Err.EALREADY;
-  if (addr != 0 && !usable(addr)) return -Err.EINVAL;
+  if (addr != 0 && !validHost(addr)) return -Err.EINVAL;
   remembered = addr;
   return 0;
 }
@@ -549,6 +554,9 @@ export function dhcpStop(release: i32): i32 {
   return 0;
 }
 
+/** Whole seconds from `e` to `ms` (lease-relative ms), 0 once past. */
+function secsLeft(ms: u64, e: u64): u32 { return ms > e ? <u32>((ms - e) / 1000) : 0; }
+
 export function dhcpInfoWrite(out: usize): void {
   let bound = state == DHCP_BOUND || state == DHCP_RENEWING || state == DHCP_REBINDING;
   let e = elapsed + <u64>(netNow - lastRun);
@@ -559,14 +567,11 @@ export function dhcpInfoWrite(out: usize): void {
   store<u32>(out, server, 16);
   store<u32>(out, bound ? leaseS : 0, 20);
   let inf = leaseS == INFINITE;
-  store<u32>(out, bound && !inf && t1Ms > e ? <u32>((t1Ms - e) / 1000) : 0, 24);
-  store<u32>(out, bound && !inf && t2Ms > e ? <u32>((t2Ms - e) / 1000) : 0, 28);
-  store<u32>(out, !bound ? 0 : inf ? INFINITE : leaseMs > e ? <u32>((leaseMs - e) / 1000) : 0, 32);
+  store<u32>(out, bound && !inf ? secsLeft(t1Ms, e) : 0, 24);
+  store<u32>(out, bound && !inf ? secsLeft(t2Ms, e) : 0, 28);
+  store<u32>(out, !bound ? 0 : inf ? INFINITE : secsLeft(leaseMs, e), 32);
   store<u32>(out, xid, 36);
   store<u32>(out, retries, 40);
   store<u32>(out, declines, 44);
-  store<u32>(out, bound ? <u32>ntpN : 0, 48);
-  store<u32>(out, bound ? ntp0 : 0, 52);
-  store<u32>(out, bound ? ntp1 : 0, 56);
-  store<u32>(out, bound ? ntp2 : 0, 60);
+  for (let i: usize = 0; i < 16; i += 4) store<u32>(out + 48 + i, bound ? load<u32>(servers + NTP_AT + i) : 0); // ntpCount, ntp[3]
 }

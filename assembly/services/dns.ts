@@ -25,7 +25,7 @@ import { randomU32 } from "../tcp/isn";
 import { HandleKind, handleEncode, handleGen, handleKind, handleNextGen, handleSlot } from "../handles";
 import {
   DNS_HLEN, DNS_PORT, DNS_UDP_MAX, DNS_TYPE_A, DNS_TYPE_CNAME, DNS_CLASS_IN, DNS_RCODE_NOERROR,
-  DNS_RCODE_NXDOMAIN, DNS_RCODE_REFUSED, DNS_ETRUNC, DNS_EFORWARD, DNS_EBOUNDS, DNS_ELOOP, DNS_ELABEL,
+  DNS_RCODE_NXDOMAIN, DNS_RCODE_REFUSED, DNS_ETRUNC,
   DnsRr, dnsEncodeName, dnsEmitQuery, dnsReadName, dnsNameEq, dnsNameLen, dnsReadRr, dnsReadA,
   dnsId, dnsQr, dnsOpcode, dnsTc, dnsRcode, dnsQdcount, dnsAncount,
 } from "../wire/dns";
@@ -126,10 +126,14 @@ function serverAt(k: i32): u32 {
   return 0;
 }
 
+function closeSock(q: DnsQ): void {
+  if (q.sock > 0) { udpClose(q.sock); q.sock = 0; }
+}
+
 function finish(q: DnsQ, result: i32): void {
   q.state = Q_DONE;
   q.result = result;
-  if (q.sock > 0) { udpClose(q.sock); q.sock = 0; }
+  closeSock(q);
   hostEvent(qHandle(q), <i32>EventKind.DnsDone, result);
 }
 
@@ -228,20 +232,21 @@ export function dnsResult(h: i32, out: usize, max: i32): i32 {
 export function dnsCancel(h: i32): i32 {
   let q = fromHandle(h);
   if (q == null) return -Err.EBADF;
-  if (q.sock > 0) { udpClose(q.sock); q.sock = 0; }
+  closeSock(q);
   q.state = Q_FREE;
   return 0;
 }
 
 /** The counter for a name decoding failure (a DNS_E* code). */
 function nameStat(e: i32): Stat {
-  if (e == DNS_EFORWARD) return Stat.DnsPointerForward;
-  if (e == DNS_EBOUNDS) return Stat.DnsPointerOutOfBounds;
-  if (e == DNS_ELOOP) return Stat.DnsPointerLoop;
-  if (e == DNS_ELABEL) return Stat.DnsLabelTooLong;
-  if (e == DNS_ETRUNC) return Stat.DnsMalformed;
-  return Stat.DnsNameTooLong;
+  let k = <u32>(DNS_ETRUNC - e); // DNS_ETRUNC (-1) .. DNS_ENAME (-6): 0 .. 5
+  return k < 6 ? <Stat>load<u16>(NAME_STATS + (<usize>k << 1)) : Stat.DnsNameTooLong;
 }
+// by DNS_E* code, from DNS_ETRUNC down (wire/dns.ts)
+const NAME_STATS: usize = memory.data<u16>([
+  <u16>Stat.DnsMalformed, <u16>Stat.DnsPointerForward, <u16>Stat.DnsPointerOutOfBounds, <u16>Stat.DnsPointerLoop,
+  <u16>Stat.DnsLabelTooLong, <u16>Stat.DnsNameTooLong,
+]);
 
 /** The error a reply's header reports (0 for none): rcode first, then TC. */
 function replyError(m: usize): i32 {

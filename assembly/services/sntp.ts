@@ -210,6 +210,9 @@ export function sntpPoll(): i32 {
   return d < 0 ? 0 : d;
 }
 
+/** `v` limited to ±0x7fffffff. */
+function clamp32(v: i64): i32 { return v > 0x7fffffff ? 0x7fffffff : v < -0x7fffffff ? -0x7fffffff : <i32>v; }
+
 /** The sntpInfo fields (SntpInfoField) at `out` (the caller checked the range). */
 export function sntpInfoWrite(out: usize): void {
   let now = sntpNow();
@@ -220,10 +223,10 @@ export function sntpInfoWrite(out: usize): void {
   store<u32>(out, synced != 0 ? <u32>now : 0, 16);
   let us = ntpDiffUs(offset);
   let sec = us / 1000000;
-  store<i32>(out, sec > 0x7fffffff ? 0x7fffffff : sec < -0x7fffffff ? -0x7fffffff : <i32>sec, 20);
+  store<i32>(out, clamp32(sec), 20);
   store<i32>(out, <i32>(us % 1000000), 24);
   let dus = ntpDiffUs(delay);
-  store<i32>(out, dus > 0x7fffffff ? 0x7fffffff : dus < -0x7fffffff ? -0x7fffffff : <i32>dus, 28);
+  store<i32>(out, clamp32(dus), 28);
   store<u32>(out, stratum, 32);
   store<u32>(out, intervalS, 36);
   store<u32>(out, kiss, 40);

@@ -6,7 +6,7 @@ import { cfg, Cfg } from "../config";
 import { netNow } from "../netif";
 import { count, Stat } from "../stats";
 import { seqGe, seqGt, seqLe, seqLt } from "./seq";
-import { F_RECOVERY, F_SACK, F_SYN_RTX, Tcb, effMss, hasFlag } from "./tcb";
+import { F_RECOVERY, F_SACK, F_SYN_RTX, Tcb, effMss, hasFlag, setFlag, clearFlag } from "./tcb";
 import { sackClear, sackedAbove } from "./sack";
 
 /** What congestion control asks output.ts to send after an ACK (ccSend). */
@@ -73,7 +73,7 @@ export function ccOnAck(t: Tcb, acked: u32): CcSend {
       let flight = t.sndMax - t.sndUna;
       let deflated = (flight > mss ? flight : mss) + mss; // max(FlightSize, SMSS) + SMSS
       t.cwnd = t.ssthresh < deflated ? t.ssthresh : deflated;
-      t.flags &= ~F_RECOVERY;
+      clearFlag(t, F_RECOVERY);
       t.dupAcks = 0;
       return CcSend.NONE;
     }
@@ -121,7 +121,7 @@ export function ccOnDupAck(t: Tcb): CcSend {
   let half = flight >> 1;
   t.ssthresh = half > 2 * mss ? half : 2 * mss;
   t.recover = t.sndMax;
-  t.flags |= F_RECOVERY;
+  setFlag(t, F_RECOVERY);
   count(Stat.TcpFastRetransmits);
   if (hasFlag(t, F_SACK) && t.sackedCount > 0) {
     count(Stat.TcpSackRecoveries);
@@ -153,7 +153,7 @@ export function ccOnTimeout(t: Tcb): void {
   let half = flight >> 1;
   if (t.backoff <= 1) t.ssthresh = half > 2 * mss ? half : 2 * mss;
   t.cwnd = mss;
-  t.flags &= ~F_RECOVERY;
+  clearFlag(t, F_RECOVERY);
   t.recover = t.sndMax;
   t.highRxt = t.sndUna;
   t.dupAcks = 0;

@@ -6,7 +6,7 @@ import { netNow } from "../netif";
 import { addrCopy } from "../ip/addr";
 import { seqGt } from "./seq";
 import {
-  F_ACKNOW, F_CHILD, F_PERSIST, F_T_KEEP, F_T_RTX, F_TS, F_USER_CLOSED, Tcb, TcpState, hasFlag, raddrOf, setState,
+  F_ACKNOW, F_CHILD, F_PERSIST, F_T_KEEP, F_T_RTX, F_TS, F_USER_CLOSED, Tcb, TcpState, hasFlag, setFlag, clearFlag, raddrOf, setState,
   ringReleaseIfDone, tcbEvent, tcbFree,
 } from "./tcb";
 import { TW_TS, TW_USED, twAlloc, twDuration, twRaddr } from "./timewait";
@@ -19,7 +19,7 @@ import { TW_TS, TW_USED, twAlloc, twDuration, twRaddr } from "./timewait";
 export function connClosed(t: Tcb, err: Err): void {
   let from = t.state;
   setState(t, TcpState.CLOSED);
-  t.flags &= ~(F_T_RTX | F_T_KEEP | F_ACKNOW);
+  clearFlag(t, (F_T_RTX | F_T_KEEP | F_ACKNOW));
   if (err != Err.OK) {
     t.err = <u8>err;
     count(Stat.TcpConnsAborted);
@@ -33,14 +33,19 @@ export function connClosed(t: Tcb, err: Err): void {
 }
 
 /** Enter TIME-WAIT: a closed-by-user connection moves into the compact table and frees its TCB. */
+/** The timer of an orphan FIN-WAIT-2 or a TIME-WAIT held in the TCB: 2 * MSL from now. */
+export function armTwTimer(t: Tcb): void {
+  t.keepDeadline = netNow + twDuration();
+  setFlag(t, F_T_KEEP);
+}
+
 export function enterTimeWait(t: Tcb): void {
   setState(t, TcpState.TIME_WAIT);
-  t.flags &= ~(F_T_RTX | F_PERSIST);
+  clearFlag(t, (F_T_RTX | F_PERSIST));
   if (hasFlag(t, F_USER_CLOSED) || hasFlag(t, F_CHILD)) {
     moveToTimeWait(t);
   } else {
-    t.keepDeadline = netNow + twDuration();
-    t.flags |= F_T_KEEP;
+    armTwTimer(t);
     ringReleaseIfDone(t);
   }
 }

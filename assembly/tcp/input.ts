@@ -10,7 +10,7 @@ import { TH_ACK, TH_FIN, TH_RST, TH_SYN, TcpOptions, TcpSeg, segDst, segSrc, tcp
 import { seqGe, seqGt, seqLe, seqLt } from "./seq";
 import {
   F_ACKNOW, F_CHILD, F_FIN_ACKED, F_SYN_ACKED, F_SYN_RTX, F_FIN_OOO, F_FIN_QUEUED, F_FIN_RCVD, F_KEEPALIVE, F_PERSIST, F_RTT, F_SACK,
-  F_T_KEEP, F_T_RTX, F_TS, F_USER_CLOSED, F_WR_FULL, F_WSCALE, OOO_MAX, Tcb, TcpState, finAcked, hasFlag, keepIdleMs,
+  F_T_KEEP, F_T_RTX, F_TS, F_USER_CLOSED, F_WR_FULL, F_WSCALE, OOO_MAX, Tcb, TcpState, finAcked, hasFlag, setFlag, clearFlag, keepIdleMs,
   nextAcceptOrder, raddrOf, rcvCap, rcvRing, ringAttach, ringCount, ringFreeCount, ringPut, setState, sndCap, sndDataSeq,
   tcbAlloc, tcbAt, tcbCount, tcbEvent, tcbFree, tcbFreeCount, tcbIndex,
 } from "./tcb";
@@ -24,7 +24,7 @@ import { rangeInsert, rangeRemove, rangeStart, rangeEnd } from "./reassembly";
 import { TW_TS, TwEntry, twDuration, twFree, twLookup } from "./timewait";
 import { makeIsn, tupleHash } from "./isn";
 
-import { connClosed, enterTimeWait } from "./close";
+import { armTwTimer, connClosed, enterTimeWait } from "./close";
 
 export { tcpPoll, tcpInit } from "./timers";
 
@@ -107,7 +107,7 @@ function featureFlags(): u32 {
 
 /** Offer our options on an active open (connect). */
 export function prepareActive(t: Tcb): void {
-  t.flags |= featureFlags();
+  setFlag(t, featureFlags());
   t.rcvMss = ourMss(addrFamily(raddrOf(t)));
   t.rcvWscale = hasFlag(t, F_WSCALE) ? chooseRcvWscale() : 0;
   t.tsOffset = connHash(t, 0x54530000);
@@ -122,13 +122,13 @@ function applySynOptions(t: Tcb, o: TcpOptions, tsVal: u32): void {
   if (hasFlag(t, F_WSCALE) && o.wscale >= 0) {
     t.sndWscale = <u8>(o.wscale > 14 ? 14 : o.wscale); // RFC 7323 §2.3: treat > 14 as 14
   } else {
-    t.flags &= ~F_WSCALE;
+    clearFlag(t, F_WSCALE);
     t.sndWscale = 0;
     t.rcvWscale = 0;
   }
-  if (!o.sackPermitted) t.flags &= ~F_SACK;
+  if (!o.sackPermitted) clearFlag(t, F_SACK);
   if (hasFlag(t, F_TS) && o.tsPresent) t.tsRecent = tsVal;
-  else t.flags &= ~F_TS;
+  else clearFlag(t, F_TS);
 }
 
 /**
@@ -136,7 +136,7 @@ function applySynOptions(t: Tcb, o: TcpOptions, tsVal: u32): void {
  * state. `wnd` is already scaled (the window of a SYN+ACK is never scaled: RFC 7323 §2.2).
  */
 function establish(t: Tcb, wnd: u32, seq: u32, ack: u32): void {
-  t.flags |= F_SYN_ACKED;
+  setFlag(t, F_SYN_ACKED);
   t.sndWnd = wnd;
   t.maxSndWnd = t.sndWnd;
   t.sndWl1 = seq;
@@ -147,11 +147,7 @@ function establish(t: Tcb, wnd: u32, seq: u32, ack: u32): void {
   // Idle counts from now (RFC 1122 §4.2.3.6). keepDeadline is kept as "last segment received +
   // idle time" even while keepalive is off: enabling it or changing the idle time later starts
   // from that reference (as Linux's TCP_KEEPIDLE does), not from the time of the call.
-  t.keepDeadline = netNow + keepIdleMs(t);
-  if (hasFlag(t, F_KEEPALIVE)) {
-    t.keepProbes = 0;
-    t.flags |= F_T_KEEP;
-  }
+  restartIdle(t);
   setState(t, TcpState.ESTABLISHED);
   if (hasFlag(t, F_FIN_QUEUED)) setState(t, TcpState.FIN_WAIT_1); // shut down before the open completed
 }
@@ -208,7 +204,7 @@ function newChild(l: Tcb, s: TcpSeg): Tcb | null {
   if (t == null) return null;
   if (!ringAttach(t)) { tcbFree(t); return null; }
   t.parent = <i16>tcbIndex(l);
-  t.flags |= F_CHILD | featureFlags() | (l.flags & F_KEEPALIVE);
+  setFlag(t, F_CHILD | featureFlags() | (l.flags & F_KEEPALIVE));
   t.keepIdleS = l.keepIdleS;
   setEndpoints(t, s);
   t.rcvMss = ourMss(addrFamily(raddrOf(t)));
@@ -308,9 +304,9 @@ function cookieComplete(l: Tcb, s: TcpSeg): void {
   let mssPeer = cookieMss(cookie);
   let mine = <u32>tcpMssFor(ipMtu, addrFamily(raddrOf(t)));
   t.sndMss = <u16>(mssPeer < mine ? mssPeer : mine);
-  if (ws == 15) { t.flags &= ~F_WSCALE; t.sndWscale = 0; t.rcvWscale = 0; } else t.sndWscale = <u8>ws;
-  if (((cookie >> 6) & 1) == 0) t.flags &= ~F_SACK;
-  if (s.tsPresent && hasFlag(t, F_TS)) t.tsRecent = s.tsVal; else t.flags &= ~F_TS;
+  if (ws == 15) { clearFlag(t, F_WSCALE); t.sndWscale = 0; t.rcvWscale = 0; } else t.sndWscale = <u8>ws;
+  if (((cookie >> 6) & 1) == 0) clearFlag(t, F_SACK);
+  if (s.tsPresent && hasFlag(t, F_TS)) t.tsRecent = s.tsVal; else clearFlag(t, F_TS);
   // The window the cookie SYN+ACK offered: the peer may fill it with its first segments.
   t.rcvAdv = t.rcvNxt;
   updateRcvAdv(t);
@@ -323,6 +319,16 @@ function cookieComplete(l: Tcb, s: TcpSeg): void {
 }
 
 // --- SYN-SENT (RFC 9293 §3.10.7.3) ---
+
+/** Our SYN is acknowledged by `ack`: the send side moves on, the timer stops, timestamps (echo `tsEcr`) time the SYN
+ * (only timestamps do: F_RTT times data, and is first set after the handshake). */
+function synAcked(t: Tcb, ack: u32, tsEcr: u32): void {
+  t.sndUna = ack;
+  if (seqLt(t.sndNxt, ack)) t.sndNxt = ack;
+  clearFlag(t, F_T_RTX);
+  t.backoff = 0; t.retries = 0;
+  if (hasFlag(t, F_TS) && tsEcr != 0) rttSample(t, tsNow(t) - tsEcr);
+}
 
 function synSentInput(t: Tcb, s: TcpSeg): void {
   let seq = s.seq, ack = s.ack, flags = s.flags, wnd = s.wnd;
@@ -346,15 +352,10 @@ function synSentInput(t: Tcb, s: TcpSeg): void {
   t.rcvAdv = t.rcvNxt;
   applySynOptions(t, o, o.tsVal);
   if (ackOk) {
-    t.sndUna = ack;
-    if (seqLt(t.sndNxt, ack)) t.sndNxt = ack;
-    t.flags &= ~F_T_RTX;
-    t.backoff = 0; t.retries = 0;
-    // (only timestamps time a SYN: F_RTT times data, and is first set after the handshake)
-    if (hasFlag(t, F_TS) && o.tsEcr != 0) rttSample(t, tsNow(t) - o.tsEcr);
+    synAcked(t, ack, o.tsEcr);
     establish(t, wnd, seq, ack); // a SYN+ACK's window is not scaled
     tcbEvent(t, EventKind.Connected, 0);
-    t.flags |= F_ACKNOW;
+    setFlag(t, F_ACKNOW);
     tcpOutput(t);
   } else {
     // simultaneous open: SYN-RECEIVED, answer with SYN+ACK at our ISS
@@ -362,7 +363,7 @@ function synSentInput(t: Tcb, s: TcpSeg): void {
     t.sndWl1 = seq;
     setState(t, TcpState.SYN_RECEIVED);
     t.sndNxt = t.iss;
-    t.flags &= ~F_T_RTX;
+    clearFlag(t, F_T_RTX);
     tcpOutput(t);
   }
 }
@@ -387,7 +388,7 @@ function receiveData(t: Tcb, seq: u32, data: usize, len: u32): void {
       t.oooCount = <u8>rangeRemove(base, <i32>t.oooCount, 0);
       filled = true;
     }
-    if (filled || t.oooCount > 0) t.flags |= F_ACKNOW; // RFC 5681 §4.2: ACK at once when filling a hole
+    if (filled || t.oooCount > 0) setFlag(t, F_ACKNOW); // RFC 5681 §4.2: ACK at once when filling a hole
     else scheduleAck(t);
     tcbEvent(t, EventKind.Readable, <i32>t.rcvLen);
     return;
@@ -402,7 +403,7 @@ function receiveData(t: Tcb, seq: u32, data: usize, len: u32): void {
     t.oooCount = <u8>n;
     t.oooRecent = seq;
   }
-  t.flags |= F_ACKNOW; // duplicate ACK at once (RFC 5681 §4.2)
+  setFlag(t, F_ACKNOW); // duplicate ACK at once (RFC 5681 §4.2)
 }
 
 /** Consume the peer's FIN (it is next in sequence). */
@@ -481,7 +482,7 @@ function connInput(t: Tcb, s: TcpSeg): void {
     return;
   }
   if (zeroWndAckOnly) {
-    if (segLen > 0) { count(Stat.TcpZeroWindowDrop); t.flags |= F_ACKNOW; } // probes, text sent into a closed window
+    if (segLen > 0) { count(Stat.TcpZeroWindowDrop); setFlag(t, F_ACKNOW); } // probes, text sent into a closed window
     dlen = 0; flags &= ~(TH_FIN | TH_SYN);
   }
 
@@ -522,11 +523,7 @@ function connInput(t: Tcb, s: TcpSeg): void {
       replyRst(s);
       return;
     }
-    t.sndUna = ack; // our SYN is acknowledged
-    if (seqLt(t.sndNxt, ack)) t.sndNxt = ack;
-    t.flags &= ~F_T_RTX;
-    t.backoff = 0; t.retries = 0;
-    if (hasFlag(t, F_TS) && o.tsEcr != 0) rttSample(t, tsNow(t) - o.tsEcr);
+    synAcked(t, ack, o.tsEcr); // our SYN is acknowledged
     establish(t, wnd << t.sndWscale, seq, ack);
     if (hasFlag(t, F_CHILD)) {
       t.acceptOrder = nextAcceptOrder();
@@ -554,8 +551,7 @@ function connInput(t: Tcb, s: TcpSeg): void {
   // (a FIN-WAIT-2 connection the user still holds keeps its keepalive: RFC 1122 §4.2.3.6)
   if (st == <u8>TcpState.ESTABLISHED || st == <u8>TcpState.CLOSE_WAIT ||
       (st == <u8>TcpState.FIN_WAIT_2 && !hasFlag(t, F_USER_CLOSED))) {
-    t.keepDeadline = netNow + keepIdleMs(t); // the idle reference, also while keepalive is off
-    if (hasFlag(t, F_KEEPALIVE)) t.flags |= F_T_KEEP;
+    restartIdle(t); // the idle reference, also while keepalive is off
   }
 
   let oldWnd = t.sndWnd;
@@ -574,8 +570,8 @@ function connInput(t: Tcb, s: TcpSeg): void {
     t.sndWl2 = ack;
     if (scaledWnd > t.maxSndWnd) t.maxSndWnd = scaledWnd;
     if (scaledWnd > 0 && hasFlag(t, F_PERSIST)) {
-      t.flags &= ~F_PERSIST;
-      if (t.sndNxt == t.sndUna) t.flags &= ~F_T_RTX;
+      clearFlag(t, F_PERSIST);
+      if (t.sndNxt == t.sndUna) clearFlag(t, F_T_RTX);
       t.backoff = 0;
     } else if (scaledWnd == 0 && hasFlag(t, F_PERSIST) && !hasFlag(t, F_USER_CLOSED)) {
       // The peer answers our probes: keep probing while the user holds the connection
@@ -608,7 +604,7 @@ function connInput(t: Tcb, s: TcpSeg): void {
       let d = t.rcvNxt - seq;
       if (d > dlen) { // only old bytes (and an old FIN): acknowledge again
         fin = false;
-        t.flags |= F_ACKNOW;
+        setFlag(t, F_ACKNOW);
         data += dlen; dlen = 0;
       } else {
         data += d; dlen -= d;
@@ -616,13 +612,13 @@ function connInput(t: Tcb, s: TcpSeg): void {
       seq = t.rcvNxt;
     }
     let room: u32 = seqGt(t.rcvAdv, seq) ? t.rcvAdv - seq : 0;
-    if (dlen > room) { dlen = room; fin = false; count(Stat.TcpRcvBufDrop); t.flags |= F_ACKNOW; }
+    if (dlen > room) { dlen = room; fin = false; count(Stat.TcpRcvBufDrop); setFlag(t, F_ACKNOW); }
   }
   if (dlen > 0) {
     if (st == <u8>TcpState.ESTABLISHED || st == <u8>TcpState.FIN_WAIT_1 || st == <u8>TcpState.FIN_WAIT_2) {
       receiveData(t, seq, data, dlen);
     } else {
-      t.flags |= F_ACKNOW; // CLOSE-WAIT, CLOSING, LAST-ACK: the peer already sent its FIN
+      setFlag(t, F_ACKNOW); // CLOSE-WAIT, CLOSING, LAST-ACK: the peer already sent its FIN
     }
   }
 
@@ -630,7 +626,7 @@ function connInput(t: Tcb, s: TcpSeg): void {
   if (fin && !hasFlag(t, F_FIN_RCVD)) {
     let fs = seq + dlen;
     if (fs == t.rcvNxt) consumeFin(t);
-    else { t.flags |= F_FIN_OOO | F_ACKNOW; t.finRcvSeq = fs; }
+    else { setFlag(t, F_FIN_OOO | F_ACKNOW); t.finRcvSeq = fs; }
   }
   if (hasFlag(t, F_FIN_OOO) && t.finRcvSeq == t.rcvNxt && !hasFlag(t, F_FIN_RCVD)) consumeFin(t);
   if (t.flags == 0) return; // released
@@ -648,11 +644,17 @@ function connInput(t: Tcb, s: TcpSeg): void {
  */
 function enterFinWait2(t: Tcb): void {
   setState(t, TcpState.FIN_WAIT_2);
-  if (hasFlag(t, F_USER_CLOSED)) { t.keepDeadline = netNow + twDuration(); t.flags |= F_T_KEEP; }
-  else {
-    t.keepDeadline = netNow + keepIdleMs(t); // the idle reference (armed only with keepalive on)
-    if (hasFlag(t, F_KEEPALIVE)) { t.keepProbes = 0; t.flags |= F_T_KEEP; } else t.flags &= ~F_T_KEEP;
-  }
+  if (hasFlag(t, F_USER_CLOSED)) armTwTimer(t);
+  else if (!restartIdle(t)) clearFlag(t, F_T_KEEP); // the idle reference (armed only with keepalive on)
+}
+
+/** keepDeadline = now + the idle time; with keepalive on, its timer armed from no probes: true. */
+function restartIdle(t: Tcb): bool {
+  t.keepDeadline = netNow + keepIdleMs(t);
+  if (!hasFlag(t, F_KEEPALIVE)) return false;
+  t.keepProbes = 0;
+  setFlag(t, F_T_KEEP);
+  return true;
 }
 
 /** A cumulative ACK advancing sndUna (RFC 9293 §3.10.7.4, RFC 6298, RFC 5681). */
@@ -661,7 +663,7 @@ function newAck(t: Tcb, ack: u32, o: TcpOptions): void {
   let dataAcked: u32 = seqGt(ack, dataSeq) ? ack - dataSeq : 0;
   if (dataAcked > t.sndLen) dataAcked = t.sndLen;
   let acked = ack - t.sndUna;
-  if (hasFlag(t, F_FIN_QUEUED) && seqGt(ack, dataSeq + t.sndLen)) t.flags |= F_FIN_ACKED;
+  if (hasFlag(t, F_FIN_QUEUED) && seqGt(ack, dataSeq + t.sndLen)) setFlag(t, F_FIN_ACKED);
   t.sndStart = (t.sndStart + dataAcked) % sndCap;
   t.sndLen -= dataAcked;
   t.sndUna = ack;
@@ -672,17 +674,17 @@ function newAck(t: Tcb, ack: u32, o: TcpOptions): void {
     rttSample(t, tsNow(t) - o.tsEcr);
   } else if (hasFlag(t, F_RTT) && seqGt(ack, t.rttSeq)) {
     rttSample(t, netNow - t.rttStart);
-    t.flags &= ~F_RTT;
+    clearFlag(t, F_RTT);
   }
   t.backoff = 0;
   t.retries = 0;
   t.err = 0; // something worked: forget a soft ICMP error (tcp/icmp.ts)
-  if (t.sndUna == t.sndMax) t.flags &= ~F_T_RTX;
+  if (t.sndUna == t.sndMax) clearFlag(t, F_T_RTX);
   else restartRtx(t);
   if (t.sackedCount > 0) sackTrim(t);
   ccSend(t, ccOnAck(t, acked));
   if (dataAcked > 0 && hasFlag(t, F_WR_FULL)) {
-    t.flags &= ~F_WR_FULL;
+    clearFlag(t, F_WR_FULL);
     tcbEvent(t, EventKind.Writable, <i32>(sndCap - t.sndLen));
   }
 }

@@ -15,7 +15,7 @@ import {
 import { seqGt, seqLe, seqLt, seqMax, seqMin } from "./seq";
 import {
   F_ACKNOW, F_DELACK, F_FIN_QUEUED, F_NODELAY, F_PERSIST, F_RECOVERY, F_RTT, F_SACK, F_T_RTX, F_TS,
-  F_WSCALE, Tcb, TcpState, effMss, finSeq, hasFlag, raddrOf, rcvCap, rcvSpace, ringGet, sndCap, sndDataSeq, sndRing,
+  F_WSCALE, Tcb, TcpState, effMss, finSeq, hasFlag, setFlag, clearFlag, raddrOf, rcvCap, rcvSpace, ringGet, sndCap, sndDataSeq, sndRing,
 } from "./tcb";
 import { rangeEnd, rangeFind, rangeStart } from "./reassembly";
 import { pipe, sackHigh, sackHoleEnd, sackSkip } from "./sack";
@@ -102,7 +102,7 @@ export function emit(t: Tcb, seq: u32, len: u32, flags: u32): void {
   }
   if (flags & TH_ACK) {
     t.lastAckSent = t.rcvNxt;
-    t.flags &= ~(F_ACKNOW | F_DELACK);
+    clearFlag(t, (F_ACKNOW | F_DELACK));
   }
   xmit(localAddrPtr(<i32>t.laddr), raddrOf(t), t.lport, t.rport, seq, ack, flags, wnd, hdr, len);
 }
@@ -156,8 +156,13 @@ function sendSyn(t: Tcb): void {
   let flags = TH_SYN;
   if (t.state == <u8>TcpState.SYN_RECEIVED) flags |= TH_ACK;
   emit(t, t.iss, 0, flags);
-  t.sndNxt = t.iss + 1;
-  if (seqGt(t.sndNxt, t.sndMax)) t.sndMax = t.sndNxt;
+  advanceNxt(t, t.iss + 1);
+}
+
+/** After sending up to `nxt`: sndNxt = nxt, sndMax follows, the retransmission timer runs. */
+export function advanceNxt(t: Tcb, nxt: u32): void {
+  t.sndNxt = nxt;
+  if (seqGt(nxt, t.sndMax)) t.sndMax = nxt;
   armRtx(t);
 }
 
@@ -169,11 +174,11 @@ export function armRtx(t: Tcb): void {
   while (b > 0 && rto < max) { rto <<= 1; b--; }
   if (rto > max) rto = max;
   t.rtxDeadline = netNow + rto;
-  t.flags |= F_T_RTX;
+  setFlag(t, F_T_RTX);
 }
 
 export function restartRtx(t: Tcb): void {
-  t.flags &= ~F_T_RTX;
+  clearFlag(t, F_T_RTX);
   armRtx(t);
 }
 
@@ -248,12 +253,10 @@ export function tcpOutput(t: Tcb): void {
       let rexmit = seqLt(seq, t.sndMax);
       if (rexmit) { count(Stat.TcpRetransmits); t.retransmits++; }
       else if (!hasFlag(t, F_RTT) && !hasFlag(t, F_TS) && len > 0) {
-        t.rttSeq = seq; t.rttStart = netNow; t.flags |= F_RTT;
+        t.rttSeq = seq; t.rttStart = netNow; setFlag(t, F_RTT);
       }
       emit(t, seq, len, flags);
-      t.sndNxt = seq + len + (fin ? 1 : 0);
-      if (seqGt(t.sndNxt, t.sndMax)) t.sndMax = t.sndNxt;
-      armRtx(t);
+      advanceNxt(t, seq + len + (fin ? 1 : 0));
       sent = true;
       if (fin) break;
     }
@@ -262,7 +265,7 @@ export function tcpOutput(t: Tcb): void {
     let off2 = t.sndNxt - dataSeq2;
     let unsent2: u32 = off2 < t.sndLen ? t.sndLen - off2 : 0;
     if (unsent2 > 0 && t.sndNxt == t.sndUna && !hasFlag(t, F_T_RTX)) {
-      t.flags |= F_PERSIST;
+      setFlag(t, F_PERSIST);
       armRtx(t);
     }
   }
@@ -281,9 +284,7 @@ export function sendProbe(t: Tcb): void {
   if (len == 0) { sendAck(t); return; }
   let seq = t.sndNxt;
   emit(t, seq, len, TH_ACK);
-  t.sndNxt = seq + len;
-  if (seqGt(t.sndNxt, t.sndMax)) t.sndMax = t.sndNxt;
-  armRtx(t);
+  advanceNxt(t, seq + len);
 }
 
 /** Choose our receive window scale: the smallest shift that lets the ring be advertised. */
@@ -307,9 +308,9 @@ export function ourMss(family: i32): u16 {
 export function scheduleAck(t: Tcb): void {
   let delay = cfg(Cfg.DelAckMs);
   let full = <u32>t.rcvMss - (hasFlag(t, F_TS) ? 12 : 0);
-  if (delay == 0 || t.rcvNxt - t.lastAckSent >= (full << 1)) { t.flags |= F_ACKNOW; return; }
+  if (delay == 0 || t.rcvNxt - t.lastAckSent >= (full << 1)) { setFlag(t, F_ACKNOW); return; }
   if (!hasFlag(t, F_DELACK)) {
-    t.flags |= F_DELACK;
+    setFlag(t, F_DELACK);
     t.delackDeadline = netNow + delay;
   }
 }

@@ -6,12 +6,12 @@ import { count, Stat } from "../stats";
 import { Err } from "../errors";
 import { TH_ACK, TH_FIN } from "../wire/tcp";
 import { netNow } from "../netif";
-import { seqGt, timeGe, timeUntil } from "./seq";
+import { timeGe, timeUntil } from "./seq";
 import {
   F_ACKNOW, F_CHILD, F_DELACK, F_FIN_QUEUED, F_KEEPALIVE, F_PERSIST, F_RTT, F_SYN_RTX, F_T_KEEP, F_T_RTX,
-  F_USER_CLOSED, Tcb, TcpState, finSeq, hasFlag, tcbAt, tcbCount, tcbPoolInit,
+  F_USER_CLOSED, Tcb, TcpState, finSeq, hasFlag, setFlag, clearFlag, tcbAt, tcbCount, tcbPoolInit,
 } from "./tcb";
-import { armRtx, emit, sendProbe, sendRst, tcpOutput } from "./output";
+import { advanceNxt, armRtx, emit, sendProbe, sendRst, tcpOutput } from "./output";
 import { ccOnTimeout } from "./cc";
 import { connClosed } from "./close";
 import { twInit, twPoll } from "./timewait";
@@ -54,9 +54,7 @@ function onRtxTimeout(t: Tcb): void {
       // taken back as unsent: nothing else would ever send it again).
       count(Stat.TcpZeroWindowProbes);
       emit(t, t.sndUna, 0, TH_ACK | TH_FIN);
-      t.sndNxt = t.sndUna + 1;
-      if (seqGt(t.sndNxt, t.sndMax)) t.sndMax = t.sndNxt;
-      armRtx(t);
+      advanceNxt(t, t.sndUna + 1);
       return;
     }
     t.sndNxt = t.sndUna;
@@ -69,7 +67,7 @@ function onRtxTimeout(t: Tcb): void {
   if (t.retries > cfg(Cfg.DataRetries)) { abortTimedOut(t); return; }
   if (t.backoff < 30) t.backoff++;
   ccOnTimeout(t);
-  t.flags &= ~F_RTT; // Karn: never time a retransmission
+  clearFlag(t, F_RTT); // Karn: never time a retransmission
   t.sndNxt = t.sndUna;
   tcpOutput(t);
   armRtx(t);
@@ -101,7 +99,7 @@ function onKeepTimer(t: Tcb): void {
   count(Stat.TcpKeepalivesTx);
   emit(t, t.sndUna - 1, 0, TH_ACK); // RFC 1122: SEG.SEQ = SND.NXT - 1, no data
   t.keepDeadline += cfg(Cfg.KeepIntvlMs);
-  t.flags |= F_T_KEEP;
+  setFlag(t, F_T_KEEP);
 }
 
 @inline function nearer(next: i32, deadline: u32, now: u32): i32 {
@@ -118,7 +116,7 @@ export function tcpPoll(): i32 {
     let t = tcbAt(i);
     if (t.flags == 0) continue;
     if (hasFlag(t, F_T_RTX) && timeGe(now, t.rtxDeadline)) {
-      t.flags &= ~F_T_RTX;
+      clearFlag(t, F_T_RTX);
       onRtxTimeout(t);
     }
     if (t.flags == 0) continue;
@@ -128,7 +126,7 @@ export function tcpPoll(): i32 {
       tcpOutput(t);
     }
     if (hasFlag(t, F_T_KEEP) && timeGe(now, t.keepDeadline)) {
-      t.flags &= ~F_T_KEEP;
+      clearFlag(t, F_T_KEEP);
       onKeepTimer(t);
     }
     if (t.flags == 0) continue;

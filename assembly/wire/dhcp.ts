@@ -78,9 +78,9 @@ export const OPT_END: u8 = 255;
  * (and `has*` false); a zero-length or malformed known option makes the message invalid.
  */
 @unmanaged export class DhcpOptions {
-  msgType: u8; hasMask: bool; hasLease: bool; dnsCount: u8;
+  msgType: u8; hasMask: bool; hasLease: bool;
   mask: u32; router: u32; serverId: u32; lease: u32; t1: u32; t2: u32;
-  dns0: u32; dns1: u32; dns2: u32;
+  dnsCount: u32; dns0: u32; dns1: u32; dns2: u32; // a count, then the list: one loop fills either
   ntpCount: u32; ntp0: u32; ntp1: u32; ntp2: u32;
 }
 const optsData: usize = memory.data(offsetof<DhcpOptions>(), 8);
@@ -129,16 +129,10 @@ export function dhcpParse(p: usize, len: i32): i32 {
       let n = l >> 2;
       if (n > 3) n = 3;
       if (code == OPT_ROUTER) o.router = be32(v);
-      else if (code == OPT_DNS) {
-        o.dnsCount = <u8>n;
-        o.dns0 = be32(v);
-        if (n > 1) o.dns1 = be32(v + 4);
-        if (n > 2) o.dns2 = be32(v + 8);
-      } else {
-        o.ntpCount = <u32>n;
-        o.ntp0 = be32(v);
-        if (n > 1) o.ntp1 = be32(v + 4);
-        if (n > 2) o.ntp2 = be32(v + 8);
+      else {
+        let at = optsData + (code == OPT_DNS ? offsetof<DhcpOptions>("dnsCount") : offsetof<DhcpOptions>("ntpCount"));
+        store<u32>(at, <u32>n);
+        for (let k = 0; k < n; k++) store<u32>(at + 4 + (<usize>k << 2), be32(v + (<usize>k << 2)));
       }
     }
     i += 2 + l;
