@@ -8,6 +8,7 @@ fz_state S;
 uint32_t fz_cfg_sndbuf = 16384, fz_cfg_rcvbuf = 16384;
 uint32_t fz_tcb0, fz_ring0;
 int fz_boot_addr = 1;
+int fz_check_payload;
 
 static struct {
   Z_stack_instance_t live, saved;
@@ -53,6 +54,13 @@ void Z_envZ_tx(struct Z_env_instance_t *env, u32 ptr, u32 len) {
       S.flows[i].snd_hi = end;
     }
     if ((fl & 2) || (int32_t)(end - S.flows[i].snd_hi) > 0) S.flows[i].snd_hi = end;
+    /* Every byte transmitted (retransmissions and probes included) is the byte the
+     * application wrote at that sequence number (fz_wbyte: the actions harness writes it). */
+    if (fz_check_payload) {
+      uint32_t s0 = seq + ((fl & 2) ? 1 : 0);
+      for (uint32_t q = doff; q < l4len; q++)
+        if (l4[q] != fz_wbyte(s0 + (q - doff))) fz_fail("a transmitted byte differs from the byte written at its sequence number");
+    }
     if (fl & 2) S.flows[i].syn = 1;
     if (fl & 16) S.flows[i].rcv = ack;
   } else if (ip[9] == 17 && l4len >= 8) {

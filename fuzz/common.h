@@ -56,7 +56,11 @@ void fz_udp(uint32_t src, uint16_t sport, uint16_t dport, const uint8_t *data, u
 void fz_udp_to(uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport, const uint8_t *data, uint32_t len);
 void fz_l4(uint32_t dst, uint8_t proto, const uint8_t *l4, uint32_t len, int csum_off);
 void fz_ip_raw(const uint8_t *ip, uint32_t len);
-extern int fz_boot_addr; /* fz_boot configures 198.51.100.2 (1, the default) or no address */
+extern int fz_boot_addr;
+extern int fz_check_payload; /* check every transmitted TCP byte against fz_wbyte */
+/* The byte the application writes / the peer sends at sequence number s. */
+static inline uint8_t fz_wbyte(uint32_t s) { return (uint8_t)((s * 0x9E3779B1u) >> 24) ^ 0x5a; }
+static inline uint8_t fz_pbyte(uint32_t s) { return (uint8_t)((s * 2654435761u) >> 16); } /* fz_boot configures 198.51.100.2 (1, the default) or no address */
 void fz_advance(uint32_t ms);                               /* clock forward, timers run */
 int fz_flow(uint16_t pport, uint16_t lport);                /* flow index, -1 */
 uint32_t fz_rand(void);
