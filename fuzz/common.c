@@ -31,7 +31,7 @@ void Z_envZ_tx(struct Z_env_instance_t *env, u32 ptr, u32 len) {
   if ((uint64_t)ptr + len > I->w2c_memory.size) fz_fail("tx outside memory");
   const uint8_t *f = I->w2c_memory.data + ptr;
   S.tx_count++;
-  if (getenv("FZ_TRACE")) { fprintf(stderr, "tx %u:", len); for (uint32_t q = 14; q < len && q < 80; q++) fprintf(stderr, " %02x", f[q]); fprintf(stderr, "\n"); }
+  if (getenv("FZ_TRACE")) { fprintf(stderr, "tx %u:", len); for (uint32_t q = 14; q < len && q < (getenv("FZ_TRACE")[0] == 50 ? len : 80); q++) fprintf(stderr, " %02x", f[q]); fprintf(stderr, "\n"); }
   if (len < 34 || f[12] != 0x08 || f[13] != 0x00) return;
   const uint8_t *ip = f + 14;
   uint32_t ihl = (ip[0] & 15) * 4, tot = (uint32_t)ip[2] << 8 | ip[3];
