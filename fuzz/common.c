@@ -268,6 +268,8 @@ void fz_step_check(void) {
       fz_fail("a counter went backwards");
     }
   }
+  /* A pool never holds more free entries than it started with (a double free would). */
+  if (M(tcbFreeCount) > fz_tcb0 || M(ringFreeCount) > fz_ring0) fz_fail("a pool has more free entries than at init");
   for (int k = 0; k < S.nhandles; k++)
     if (S.closed_quiet[k] && !S.errored[k]) fz_fail("a held connection reached CLOSED without an error event");
   uint32_t out = M(ioBuffer);

@@ -28,7 +28,9 @@ int main(int argc, char **argv) {
         if (e->d_name[0] == '.') continue;
         char p[4096];
         snprintf(p, sizeof p, "%s/%s", argv[a], e->d_name);
-        if (one(p)) return 1;
+        struct stat fs;
+        if (stat(p, &fs) != 0) continue; /* removed meanwhile (a running campaign reduces its corpus) */
+        if (one(p)) { closedir(d); return 1; }
         count++;
       }
       closedir(d);
