@@ -125,7 +125,7 @@ for (const h of harnesses) {
     try { execFileSync(join(here, "build", `replay-${h}`), [regress], { stdio: "inherit" }); }
     catch { console.error(`fuzz: ${h}: a regression input fails`); failed = true; continue; }
   }
-  const args = [`-max_total_time=${seconds}`, "-print_final_stats=1", "-max_len=2048", "-timeout=10",
+  const args = [`-max_total_time=${seconds}`, "-print_final_stats=1", "-max_len=2048", "-timeout=30",
     `-artifact_prefix=${join(here, "build", `crash-${h}-`)}`, corpus, seedDir];
   if (jobs > 1) args.unshift(`-fork=${jobs}`, "-ignore_crashes=0");
   const t0 = Date.now();
