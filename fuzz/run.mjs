@@ -145,9 +145,10 @@ for (const h of harnesses) {
   if (out.code !== 0) {
     failed = true;
     console.error(out.err.split("\n").filter((l) => !/^#\d+\s+(NEW|REDUCE|pulse)/.test(l)).slice(-60).join("\n"));
-    console.error(`fuzz: ${h}: crash or invariant violation (exit ${out.code})`);
+    console.error(out.code === 72 ? `fuzz: ${h}: interrupted` : `fuzz: ${h}: crash or invariant violation (exit ${out.code})`);
   }
-  console.log(`fuzz ${h}: ${execs} executions in ${r.seconds} s (${r.execPerSec}/s), ${cov} edges, ${ft} features, corpus ${r.corpus}, ${r.ok ? "no crash" : "CRASH"}`);
+  const verdict = r.ok ? "no crash" : out.code === 72 ? "interrupted (no crash)" : "CRASH";
+  console.log(`fuzz ${h}: ${execs} executions in ${r.seconds} s (${r.execPerSec}/s), ${cov} edges, ${ft} features, corpus ${r.corpus}, ${verdict}`);
   appendFileSync(join(here, "build", "results.jsonl"), JSON.stringify({ date: new Date().toISOString(), ...r }) + "\n");
 }
 process.exit(failed ? 1 : 0);
