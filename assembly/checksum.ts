@@ -8,6 +8,7 @@
 // The v128 path is compiled in when the build enables SIMD (Node build); the MCU
 // build gets the scalar path only. ASC_FEATURE_SIMD is a compile-time constant, so
 // the unused path is removed entirely.
+import { swap16 } from "./wire/be";
 
 @inline function fold64(s: u64): u32 {
   s = (s & 0xffffffff) + (s >> 32);
@@ -132,6 +133,12 @@ export function sum16Scalar(ptr: usize, len: i32, initial: u32): u32 {
 /** The Internet checksum of a buffer: the complement of its sum (network semantic). */
 export function checksum(ptr: usize, len: i32): u16 {
   return <u16>(~sum16(ptr, len, 0) & 0xffff);
+}
+
+/** Zero the 16-bit checksum field at `ptr + at`, then fill it with the checksum of the `len` bytes at ptr. */
+export function checksumInto(ptr: usize, len: i32, at: usize): void {
+  store<u16>(ptr + at, 0);
+  store<u16>(ptr + at, swap16(checksum(ptr, len)));
 }
 
 /** Complement a folded sum into the value to store in a header. */

@@ -14,6 +14,7 @@
 // Checksums: *Csum is the value in the header, *CsumCalc the value our checksum module computes
 // for it (the field taken as zero, as tshark's checksum_calculated), *CsumValid = calc == stored
 // (UDP: 2 when the sender sent no checksum).
+import { swap16 } from "./wire/be";
 import { sum16, pseudoSum, finish } from "./checksum";
 import { ETH_DST, ETH_SRC, ETHERTYPE_ARP, ETHERTYPE_IPV4, ethParse, ethType, macLoad } from "./wire/ethernet";
 import {
@@ -83,7 +84,7 @@ const opts: usize = memory.data(offsetof<TcpOptions>(), 8);
   put(out, hi + 1, <u32>mac);
 }
 
-@inline function be16(p: usize): u32 { return <u32>bswap<u16>(load<u16>(p)); }
+@inline function be16(p: usize): u32 { return <u32>swap16(load<u16>(p)); }
 
 /**
  * Checksum our module computes for `len` bytes at p whose 16-bit checksum field sits at offset

@@ -26,10 +26,11 @@
 //   reasm4Expire hands iface the ones whose offset-0 fragment had arrived, for ICMP Time Exceeded.
 // The reassembled datagram gets the first fragment's 20-byte header (options are not kept),
 // with total length set, flags/offset 0 and a fresh checksum, immediately followed by its payload.
+import { swap16 } from "../wire/be";
 import { cfg, Cfg } from "../config";
 import { poolAlloc } from "../pool";
 import { count, Stat } from "../stats";
-import { checksum } from "../checksum";
+import { checksumInto } from "../checksum";
 import {
   IPV4_HLEN, IP_FLAG_MF, IP_OFFSET_MASK, IP_VIHL, IP_TOTLEN, IP_FRAG, IP_CSUM, PROTO_TCP,
   ipFrag, ipId, ipProto, ipSrc, ipDst, ipTotalLen,
@@ -114,9 +115,8 @@ function slotTake(now: u32): Slot {
 
 /** The kept header of a datagram of `len` payload bytes: total length, then checksum. */
 function finishHeader(ip: usize, len: u32): void {
-  store<u16>(ip + IP_TOTLEN, bswap<u16>(<u16>(<u32>IPV4_HLEN + len)));
-  store<u16>(ip + IP_CSUM, 0);
-  store<u16>(ip + IP_CSUM, bswap<u16>(checksum(ip, IPV4_HLEN)));
+  store<u16>(ip + IP_TOTLEN, swap16(<u16>(<u32>IPV4_HLEN + len)));
+  checksumInto(ip, IPV4_HLEN, IP_CSUM);
 }
 
 /**
@@ -142,7 +142,7 @@ export function reasm4Input(p: usize, hlen: i32, now: u32): usize {
   if (off == 0 && len < (proto == PROTO_TCP ? 20 : 8)) { count(Stat.Ipv4FragTiny); return 0; } // RFC 1858 §3
   let src = ipSrc(p);
   let dst = ipDst(p);
-  let id = ipId(p);
+  let id = <u16>ipId(p);
   let s = slotFind(src, dst, id, proto);
   if (end > maxBytes) {
     count(Stat.Ipv4FragTooBig);

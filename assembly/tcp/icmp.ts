@@ -17,6 +17,7 @@
 //
 // The check itself is family-neutral (tcpIcmpError on 16-byte addresses, ip/addr.ts); an
 // ICMPv6 layer calls it with its own code mapping. tcpIcmpUnreach adapts ICMPv4's quote.
+import { swap16 } from "../wire/be";
 import { count, Stat } from "../stats";
 import { Err } from "../errors";
 import { localAddrIndex } from "../netif";
@@ -62,8 +63,8 @@ export function tcpIcmpUnreach(code: u32, q: usize, qlen: i32): void {
 export function tcpIcmpError(kind: u32, src: usize, dst: usize, th: usize): void {
   let laddr = localAddrIndex(src);
   if (laddr < 0) { count(Stat.TcpIcmpRejected); return; }
-  let sport = <u32>bswap<u16>(load<u16>(th));
-  let dport = <u32>bswap<u16>(load<u16>(th, 2));
+  let sport = <u32>swap16(load<u16>(th));
+  let dport = <u32>swap16(load<u16>(th, 2));
   let seq = bswap<u32>(load<u32>(th, 4));
   let t = findConn(laddr, sport, dst, dport);
   if (t == null || !seqGe(seq, t.sndUna) || !seqLt(seq, t.sndMax)) {

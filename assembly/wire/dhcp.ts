@@ -4,6 +4,7 @@
 //
 //   0 op | 1 htype | 2 hlen | 3 hops | 4 xid (4) | 8 secs (2) | 10 flags (2) | 12 ciaddr | 16 yiaddr
 //   20 siaddr | 24 giaddr | 28 chaddr (16) | 44 sname (64) | 108 file (128) | 236 magic cookie | 240 options
+import { swap16 } from "./be";
 import { count, Stat } from "../stats";
 import { macLoad, macStore } from "./ethernet";
 
@@ -64,8 +65,8 @@ export const OPT_END: u8 = 255;
 @inline export function dhcpHtype(p: usize): u8 { return load<u8>(p + DHCP_HTYPE); }
 @inline export function dhcpHlen(p: usize): u8 { return load<u8>(p + DHCP_HLEN); }
 @inline export function dhcpXid(p: usize): u32 { return bswap<u32>(load<u32>(p + DHCP_XID)); }
-@inline export function dhcpSecs(p: usize): u16 { return bswap<u16>(load<u16>(p + DHCP_SECS)); }
-@inline export function dhcpFlags(p: usize): u16 { return bswap<u16>(load<u16>(p + DHCP_FLAGS)); }
+@inline export function dhcpSecs(p: usize): u16 { return swap16(load<u16>(p + DHCP_SECS)); }
+@inline export function dhcpFlags(p: usize): u16 { return swap16(load<u16>(p + DHCP_FLAGS)); }
 @inline export function dhcpCiaddr(p: usize): u32 { return bswap<u32>(load<u32>(p + DHCP_CIADDR)); }
 @inline export function dhcpYiaddr(p: usize): u32 { return bswap<u32>(load<u32>(p + DHCP_YIADDR)); }
 @inline export function dhcpSiaddr(p: usize): u32 { return bswap<u32>(load<u32>(p + DHCP_SIADDR)); }
@@ -148,12 +149,11 @@ export function dhcpParse(p: usize, len: i32): i32 {
  */
 export function dhcpEmit(p: usize, msgType: u8, xid: u32, secs: u16, flags: u16, ciaddr: u32, chaddr: u64): i32 {
   memory.fill(p, 0, <usize>DHCP_FIXED);
-  store<u8>(p + DHCP_OP, BOOTREQUEST);
-  store<u8>(p + DHCP_HTYPE, HTYPE_ETHERNET);
-  store<u8>(p + DHCP_HLEN, 6);
+  // op, htype, hlen (hops stays 0) in one store: bytes BOOTREQUEST, HTYPE_ETHERNET, 6.
+  store<u32>(p + DHCP_OP, <u32>BOOTREQUEST | <u32>HTYPE_ETHERNET << 8 | 6 << 16);
   store<u32>(p + DHCP_XID, bswap<u32>(xid));
-  store<u16>(p + DHCP_SECS, bswap<u16>(secs));
-  store<u16>(p + DHCP_FLAGS, bswap<u16>(flags));
+  store<u16>(p + DHCP_SECS, swap16(secs));
+  store<u16>(p + DHCP_FLAGS, swap16(flags));
   store<u32>(p + DHCP_CIADDR, bswap<u32>(ciaddr));
   macStore(p + DHCP_CHADDR, chaddr);
   store<u32>(p + DHCP_COOKIE, bswap<u32>(DHCP_MAGIC));
@@ -172,7 +172,7 @@ export function optU8(p: usize, at: i32, code: u8, v: u8): i32 {
 export function optU16(p: usize, at: i32, code: u8, v: u16): i32 {
   store<u8>(p + <usize>at, code);
   store<u8>(p + <usize>at, 2, 1);
-  store<u16>(p + <usize>at, bswap<u16>(v), 2);
+  store<u16>(p + <usize>at, swap16(v), 2);
   return at + 4;
 }
 

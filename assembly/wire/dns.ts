@@ -1,3 +1,4 @@
+import { swap16 } from "./be";
 // DNS messages (RFC 1035 §4): the header with its RFC field names, question and resource
 // record framing, name encoding from a dotted string, and a name decoder that follows
 // compression pointers (§4.1.4) safely. No state, no counters: failures are negative codes
@@ -38,11 +39,11 @@ export const DNS_ELABEL: i32 = -5;
 export const DNS_ENAME: i32 = -6;
 
 // --- header accessors (network order on the wire, host order here) ---
-@inline function be16(p: usize): u16 { return bswap<u16>(load<u16>(p)); }
-@inline function put16(p: usize, v: u16): void { store<u16>(p, bswap<u16>(v)); }
+@inline function be16(p: usize): u32 { return swap16(load<u16>(p)); }
+@inline function put16(p: usize, v: u16): void { store<u16>(p, swap16(v)); }
 @inline function be32(p: usize): u32 { return bswap<u32>(load<u32>(p)); }
 
-@inline export function dnsId(p: usize): u16 { return be16(p); }
+@inline export function dnsId(p: usize): u16 { return <u16>be16(p); }
 @inline export function dnsQr(p: usize): i32 { return <i32>(load<u8>(p, 2) >> 7); }
 @inline export function dnsOpcode(p: usize): i32 { return <i32>((load<u8>(p, 2) >> 3) & 0xf); }
 @inline export function dnsAa(p: usize): i32 { return <i32>((load<u8>(p, 2) >> 2) & 1); }
@@ -171,8 +172,8 @@ export function dnsNameEq(a: usize, b: usize): bool {
 export function dnsReadRr(msg: usize, len: i32, off: i32, rr: DnsRr): i32 {
   if (off < 0 || off + 10 > len) return DNS_ETRUNC;
   let p = msg + <usize>off;
-  rr.type = be16(p);
-  rr.klass = be16(p + 2);
+  rr.type = <u16>be16(p);
+  rr.klass = <u16>be16(p + 2);
   let ttl = be32(p + 4);
   rr.ttl = ttl > 0x7fffffff ? 0 : ttl; // RFC 2181 §8: a TTL with the top bit set counts as 0
   rr.rdLen = <i32>be16(p + 8);

@@ -1,6 +1,7 @@
 // Ethernet II framing (IEEE 802.3 with EtherType). MAC addresses are handled as
 // u64 values in host order holding the 48 bits big-endian (0x0200_0000_0001 is
 // 02:00:00:00:00:01), and stored/loaded from the wire with macStore/macLoad.
+import { swap16 } from "./be";
 import { count, Stat } from "../stats";
 
 export const ETH_HLEN: i32 = 14;
@@ -15,12 +16,12 @@ export const MAC_BROADCAST: u64 = 0xffffffffffff;
 
 /** Load a 48-bit MAC stored big-endian at p. */
 @inline export function macLoad(p: usize): u64 {
-  return (<u64>bswap<u16>(load<u16>(p)) << 32) | <u64>bswap<u32>(load<u32>(p, 2));
+  return (<u64>swap16(load<u16>(p)) << 32) | <u64>bswap<u32>(load<u32>(p, 2));
 }
 
 /** Store a 48-bit MAC big-endian at p. */
 @inline export function macStore(p: usize, mac: u64): void {
-  store<u16>(p, bswap<u16>(<u16>(mac >> 32)));
+  store<u16>(p, swap16(<u16>(mac >> 32)));
   store<u32>(p, bswap<u32>(<u32>mac), 2);
 }
 
@@ -29,7 +30,7 @@ export const MAC_BROADCAST: u64 = 0xffffffffffff;
 
 @inline export function ethDst(f: usize): u64 { return macLoad(f + ETH_DST); }
 @inline export function ethSrc(f: usize): u64 { return macLoad(f + ETH_SRC); }
-@inline export function ethType(f: usize): u16 { return bswap<u16>(load<u16>(f + ETH_TYPE)); }
+@inline export function ethType(f: usize): u32 { return swap16(load<u16>(f + ETH_TYPE)); }
 
 /** Validate an Ethernet frame of `len` bytes; returns the header length (14) or -1 (counted). */
 export function ethParse(f: usize, len: i32): i32 {
@@ -41,6 +42,6 @@ export function ethParse(f: usize, len: i32): i32 {
 export function ethEmit(f: usize, dst: u64, src: u64, type: u16): i32 {
   macStore(f + ETH_DST, dst);
   macStore(f + ETH_SRC, src);
-  store<u16>(f + ETH_TYPE, bswap<u16>(type));
+  store<u16>(f + ETH_TYPE, swap16(type));
   return ETH_HLEN;
 }

@@ -1,6 +1,7 @@
 // ICMP for IPv4 (RFC 792): echo request/reply and destination unreachable.
+import { swap16 } from "./be";
 import { count, Stat } from "../stats";
-import { checksum } from "../checksum";
+import { checksum, checksumInto } from "../checksum";
 
 export const ICMP_HLEN: i32 = 8;
 export const ICMP_TYPE: usize = 0;
@@ -24,8 +25,8 @@ export const UNREACH_FRAG_NEEDED: u8 = 4;
 
 @inline export function icmpType(p: usize): u8 { return load<u8>(p + ICMP_TYPE); }
 @inline export function icmpCode(p: usize): u8 { return load<u8>(p + ICMP_CODE); }
-@inline export function icmpId(p: usize): u16 { return bswap<u16>(load<u16>(p + ICMP_ID)); }
-@inline export function icmpSeq(p: usize): u16 { return bswap<u16>(load<u16>(p + ICMP_SEQ)); }
+@inline export function icmpId(p: usize): u32 { return swap16(load<u16>(p + ICMP_ID)); }
+@inline export function icmpSeq(p: usize): u32 { return swap16(load<u16>(p + ICMP_SEQ)); }
 
 /** Validate an ICMP message of `len` bytes (the IP payload); returns 8 or -1 (counted). */
 export function icmpParse(p: usize, len: i32): i32 {
@@ -36,16 +37,15 @@ export function icmpParse(p: usize, len: i32): i32 {
 
 /** Fill in the checksum of the ICMP message of `len` bytes at p (header and data already written). */
 export function icmpFinish(p: usize, len: i32): void {
-  store<u16>(p + ICMP_CSUM, 0);
-  store<u16>(p + ICMP_CSUM, bswap<u16>(checksum(p, len)));
+  checksumInto(p, len, ICMP_CSUM);
 }
 
 /** Write an echo header (request or reply) before `dataLen` bytes already at p + 8; returns the message length. */
 export function icmpEmitEcho(p: usize, type: u8, id: u16, seq: u16, dataLen: i32): i32 {
   store<u8>(p + ICMP_TYPE, type);
   store<u8>(p + ICMP_CODE, 0);
-  store<u16>(p + ICMP_ID, bswap<u16>(id));
-  store<u16>(p + ICMP_SEQ, bswap<u16>(seq));
+  store<u16>(p + ICMP_ID, swap16(id));
+  store<u16>(p + ICMP_SEQ, swap16(seq));
   icmpFinish(p, ICMP_HLEN + dataLen);
   return ICMP_HLEN + dataLen;
 }

@@ -1,7 +1,7 @@
 // IGMPv2 messages (RFC 2236 §2): 8 bytes, [type][max resp time][checksum][group address].
 // Accessors over bytes, a validating parse and an emit; no state.
 import { count, Stat } from "../stats";
-import { checksum } from "../checksum";
+import { checksum, checksumInto } from "../checksum";
 
 export const PROTO_IGMP: u8 = 2;
 export const IGMP_LEN: i32 = 8;
@@ -34,8 +34,7 @@ export function igmpParse(p: usize, len: i32): i32 {
 export function igmpEmit(p: usize, type: u8, maxResp: u8, group: u32): i32 {
   store<u8>(p, type);
   store<u8>(p, maxResp, 1);
-  store<u16>(p, 0, 2);
   store<u32>(p, bswap<u32>(group), 4);
-  store<u16>(p, bswap<u16>(checksum(p, IGMP_LEN)), 2);
+  checksumInto(p, IGMP_LEN, 2);
   return IGMP_LEN;
 }

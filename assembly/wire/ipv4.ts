@@ -1,6 +1,7 @@
 // IPv4 header (RFC 791). Options are accepted on input (skipped) and never emitted.
+import { swap16 } from "./be";
 import { count, Stat } from "../stats";
-import { checksum } from "../checksum";
+import { checksum, checksumInto } from "../checksum";
 
 export const IPV4_HLEN: i32 = 20;
 export const IP_VIHL: usize = 0;
@@ -25,9 +26,9 @@ export const PROTO_UDP: u8 = 17;
 @inline export function ipVersion(p: usize): u32 { return <u32>load<u8>(p + IP_VIHL) >> 4; }
 /** Header length in bytes. */
 @inline export function ipHeaderLen(p: usize): i32 { return <i32>(load<u8>(p + IP_VIHL) & 0xf) << 2; }
-@inline export function ipTotalLen(p: usize): i32 { return <i32>bswap<u16>(load<u16>(p + IP_TOTLEN)); }
-@inline export function ipId(p: usize): u16 { return bswap<u16>(load<u16>(p + IP_ID)); }
-@inline export function ipFrag(p: usize): u16 { return bswap<u16>(load<u16>(p + IP_FRAG)); }
+@inline export function ipTotalLen(p: usize): i32 { return <i32>swap16(load<u16>(p + IP_TOTLEN)); }
+@inline export function ipId(p: usize): u32 { return swap16(load<u16>(p + IP_ID)); }
+@inline export function ipFrag(p: usize): u32 { return swap16(load<u16>(p + IP_FRAG)); }
 @inline export function ipTtl(p: usize): u8 { return load<u8>(p + IP_TTL); }
 @inline export function ipProto(p: usize): u8 { return load<u8>(p + IP_PROTO); }
 @inline export function ipSrc(p: usize): u32 { return bswap<u32>(load<u32>(p + IP_SRC)); }
@@ -53,17 +54,15 @@ export function ipv4Parse(p: usize, len: i32): i32 {
 
 /** Write a 20-byte IPv4 header (no options; flags and fragment offset `frag`, normally DF) with its checksum; returns 20. */
 export function ipv4Emit(p: usize, src: u32, dst: u32, proto: u8, payloadLen: i32, id: u16, ttl: u8, frag: u16 = IP_FLAG_DF): i32 {
-  store<u8>(p + IP_VIHL, 0x45);
-  store<u8>(p + IP_TOS, 0);
-  store<u16>(p + IP_TOTLEN, bswap<u16>(<u16>(payloadLen + IPV4_HLEN)));
-  store<u16>(p + IP_ID, bswap<u16>(id));
-  store<u16>(p + IP_FRAG, bswap<u16>(frag));
+  store<u16>(p + IP_VIHL, 0x0045); // version 4, IHL 5; TOS 0
+  store<u16>(p + IP_TOTLEN, swap16(<u16>(payloadLen + IPV4_HLEN)));
+  store<u16>(p + IP_ID, swap16(id));
+  store<u16>(p + IP_FRAG, swap16(frag));
   store<u8>(p + IP_TTL, ttl);
   store<u8>(p + IP_PROTO, proto);
-  store<u16>(p + IP_CSUM, 0);
   store<u32>(p + IP_SRC, bswap<u32>(src));
   store<u32>(p + IP_DST, bswap<u32>(dst));
-  store<u16>(p + IP_CSUM, bswap<u16>(checksum(p, IPV4_HLEN)));
+  checksumInto(p, IPV4_HLEN, IP_CSUM);
   return IPV4_HLEN;
 }
 
@@ -78,7 +77,6 @@ export function ipv4EmitRouterAlert(p: usize, src: u32, dst: u32, proto: u8, pay
   ipv4Emit(p, src, dst, proto, payloadLen + IP_RA_LEN, id, ttl);
   store<u8>(p + IP_VIHL, 0x46);
   store<u32>(p + <usize>IPV4_HLEN, bswap<u32>(0x94040000));
-  store<u16>(p + IP_CSUM, 0);
-  store<u16>(p + IP_CSUM, bswap<u16>(checksum(p, IPV4_HLEN + IP_RA_LEN)));
+  checksumInto(p, IPV4_HLEN + IP_RA_LEN, IP_CSUM);
   return IPV4_HLEN + IP_RA_LEN;
 }

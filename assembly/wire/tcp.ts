@@ -1,6 +1,7 @@
 // TCP header (RFC 9293 §3.1) and options (RFC 9293 §3.2, RFC 7323, RFC 2018):
 // offsets, big-endian accessors over linear memory, a validating parse and emit helpers.
 // Knows no connection state.
+import { swap16 } from "./be";
 import { count, Stat } from "../stats";
 import { sum16, finish } from "../checksum";
 import { addrSetV4, pseudoSumAddr } from "../ip/addr";
@@ -80,29 +81,29 @@ export const SACK_MAX: i32 = 4;
 @inline export function segDst(s: TcpSeg): usize { return changetype<usize>(s) + offsetof<TcpSeg>("dst"); }
 
 // --- accessors (host order in, network order on the wire) ---
-@inline export function tcpSport(p: usize): u32 { return <u32>bswap<u16>(load<u16>(p + TCP_SPORT)); }
-@inline export function tcpDport(p: usize): u32 { return <u32>bswap<u16>(load<u16>(p + TCP_DPORT)); }
+@inline export function tcpSport(p: usize): u32 { return <u32>swap16(load<u16>(p + TCP_SPORT)); }
+@inline export function tcpDport(p: usize): u32 { return <u32>swap16(load<u16>(p + TCP_DPORT)); }
 @inline export function tcpSeq(p: usize): u32 { return bswap<u32>(load<u32>(p + TCP_SEQ)); }
 @inline export function tcpAck(p: usize): u32 { return bswap<u32>(load<u32>(p + TCP_ACK)); }
 @inline export function tcpDataOffset(p: usize): i32 { return (<i32>load<u8>(p + TCP_OFF) >> 4) << 2; }
 @inline export function tcpFlags(p: usize): u32 { return <u32>load<u8>(p + TCP_FLAGS); }
-@inline export function tcpWnd(p: usize): u32 { return <u32>bswap<u16>(load<u16>(p + TCP_WND)); }
-@inline export function tcpCsum(p: usize): u32 { return <u32>bswap<u16>(load<u16>(p + TCP_CSUM)); }
-@inline export function tcpUrp(p: usize): u32 { return <u32>bswap<u16>(load<u16>(p + TCP_URP)); }
+@inline export function tcpWnd(p: usize): u32 { return <u32>swap16(load<u16>(p + TCP_WND)); }
+@inline export function tcpCsum(p: usize): u32 { return <u32>swap16(load<u16>(p + TCP_CSUM)); }
+@inline export function tcpUrp(p: usize): u32 { return <u32>swap16(load<u16>(p + TCP_URP)); }
 
-@inline export function setTcpSport(p: usize, v: u32): void { store<u16>(p + TCP_SPORT, bswap<u16>(<u16>v)); }
-@inline export function setTcpDport(p: usize, v: u32): void { store<u16>(p + TCP_DPORT, bswap<u16>(<u16>v)); }
+@inline export function setTcpSport(p: usize, v: u32): void { store<u16>(p + TCP_SPORT, swap16(<u16>v)); }
+@inline export function setTcpDport(p: usize, v: u32): void { store<u16>(p + TCP_DPORT, swap16(<u16>v)); }
 @inline export function setTcpSeq(p: usize, v: u32): void { store<u32>(p + TCP_SEQ, bswap<u32>(v)); }
 @inline export function setTcpAck(p: usize, v: u32): void { store<u32>(p + TCP_ACK, bswap<u32>(v)); }
 @inline export function setTcpDataOffset(p: usize, bytes: i32): void { store<u8>(p + TCP_OFF, <u8>((bytes >> 2) << 4)); }
 @inline export function setTcpFlags(p: usize, v: u32): void { store<u8>(p + TCP_FLAGS, <u8>v); }
-@inline export function setTcpWnd(p: usize, v: u32): void { store<u16>(p + TCP_WND, bswap<u16>(<u16>v)); }
-@inline export function setTcpCsum(p: usize, v: u32): void { store<u16>(p + TCP_CSUM, bswap<u16>(<u16>v)); }
-@inline export function setTcpUrp(p: usize, v: u32): void { store<u16>(p + TCP_URP, bswap<u16>(<u16>v)); }
+@inline export function setTcpWnd(p: usize, v: u32): void { store<u16>(p + TCP_WND, swap16(<u16>v)); }
+@inline export function setTcpCsum(p: usize, v: u32): void { store<u16>(p + TCP_CSUM, swap16(<u16>v)); }
+@inline export function setTcpUrp(p: usize, v: u32): void { store<u16>(p + TCP_URP, swap16(<u16>v)); }
 
-@inline function be16(p: usize): u32 { return <u32>bswap<u16>(load<u16>(p)); }
+@inline function be16(p: usize): u32 { return <u32>swap16(load<u16>(p)); }
 @inline function be32(p: usize): u32 { return bswap<u32>(load<u32>(p)); }
-@inline function put16(p: usize, v: u32): void { store<u16>(p, bswap<u16>(<u16>v)); }
+@inline function put16(p: usize, v: u32): void { store<u16>(p, swap16(<u16>v)); }
 @inline function put32(p: usize, v: u32): void { store<u32>(p, bswap<u32>(v)); }
 
 /** True when the segment's checksum verifies, with the pseudo-header of the 16-byte addresses `src` and `dst`. */

@@ -1,4 +1,5 @@
 // UDP header (RFC 768).
+import { swap16 } from "./be";
 import { count, Stat } from "../stats";
 import { sum16, pseudoSum, finish } from "../checksum";
 import { PROTO_UDP } from "./ipv4";
@@ -9,10 +10,10 @@ export const UDP_DPORT: usize = 2;
 export const UDP_LEN: usize = 4;
 export const UDP_CSUM: usize = 6;
 
-@inline export function udpSrcPort(p: usize): u16 { return bswap<u16>(load<u16>(p + UDP_SPORT)); }
-@inline export function udpDstPort(p: usize): u16 { return bswap<u16>(load<u16>(p + UDP_DPORT)); }
-@inline export function udpLength(p: usize): i32 { return <i32>bswap<u16>(load<u16>(p + UDP_LEN)); }
-@inline export function udpChecksum(p: usize): u16 { return bswap<u16>(load<u16>(p + UDP_CSUM)); }
+@inline export function udpSrcPort(p: usize): u32 { return swap16(load<u16>(p + UDP_SPORT)); }
+@inline export function udpDstPort(p: usize): u32 { return swap16(load<u16>(p + UDP_DPORT)); }
+@inline export function udpLength(p: usize): i32 { return <i32>swap16(load<u16>(p + UDP_LEN)); }
+@inline export function udpChecksum(p: usize): u32 { return swap16(load<u16>(p + UDP_CSUM)); }
 
 /**
  * Validate a UDP datagram: `len` bytes of IP payload at p, src/dst in host order.
@@ -33,12 +34,12 @@ export function udpParse(p: usize, len: i32, src: u32, dst: u32): i32 {
 /** Write a UDP header before `payloadLen` bytes already at p + 8, with its checksum; returns the datagram length. */
 export function udpEmit(p: usize, src: u32, dst: u32, sport: u16, dport: u16, payloadLen: i32): i32 {
   let ulen = UDP_HLEN + payloadLen;
-  store<u16>(p + UDP_SPORT, bswap<u16>(sport));
-  store<u16>(p + UDP_DPORT, bswap<u16>(dport));
-  store<u16>(p + UDP_LEN, bswap<u16>(<u16>ulen));
+  store<u16>(p + UDP_SPORT, swap16(sport));
+  store<u16>(p + UDP_DPORT, swap16(dport));
+  store<u16>(p + UDP_LEN, swap16(<u16>ulen));
   store<u16>(p + UDP_CSUM, 0);
   let c = finish(sum16(p, ulen, pseudoSum(src, dst, PROTO_UDP, <u32>ulen)));
-  store<u16>(p + UDP_CSUM, bswap<u16>(c == 0 ? 0xffff : c)); // 0 would mean "no checksum"
+  store<u16>(p + UDP_CSUM, swap16(c == 0 ? 0xffff : c)); // 0 would mean "no checksum"
   return ulen;
 }
 
@@ -49,12 +50,12 @@ export function udpEmit(p: usize, src: u32, dst: u32, sport: u16, dport: u16, pa
  */
 export function udpEmitHeader(h: usize, src: u32, dst: u32, sport: u16, dport: u16, payload: usize, payloadLen: i32): i32 {
   let ulen = UDP_HLEN + payloadLen;
-  store<u16>(h + UDP_SPORT, bswap<u16>(sport));
-  store<u16>(h + UDP_DPORT, bswap<u16>(dport));
-  store<u16>(h + UDP_LEN, bswap<u16>(<u16>ulen));
+  store<u16>(h + UDP_SPORT, swap16(sport));
+  store<u16>(h + UDP_DPORT, swap16(dport));
+  store<u16>(h + UDP_LEN, swap16(<u16>ulen));
   store<u16>(h + UDP_CSUM, 0);
   let s = sum16(h, UDP_HLEN, pseudoSum(src, dst, PROTO_UDP, <u32>ulen));
   let c = finish(sum16(payload, payloadLen, s));
-  store<u16>(h + UDP_CSUM, bswap<u16>(c == 0 ? 0xffff : c));
+  store<u16>(h + UDP_CSUM, swap16(c == 0 ? 0xffff : c));
   return ulen;
 }
