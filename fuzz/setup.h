@@ -36,4 +36,12 @@ static inline void fz_peer_seg(int f, uint32_t seq, uint8_t flags, uint16_t win,
   fz_ts(o, S.now, 0);
   fz_tcp(S.flows[f].pport, S.flows[f].lport, seq, S.flows[f].snd_hi, flags, win, o, 12, d, n);
 }
+
+/* The small configuration both TCP harnesses start from (6 TCBs, 4 KiB rings, short timers). */
+#define FUZZ_CFG_SMALL \
+  WT_CFG_MAX_SOCKETS, 6, WT_CFG_SND_BUF, 4096, WT_CFG_RCV_BUF, 4096, WT_CFG_TIME_WAIT_ENTRIES, 4, \
+  WT_CFG_MSL_MS, 1000, WT_CFG_RTO_MAX_MS, 4000, WT_CFG_DATA_RETRIES, 4, WT_CFG_SYN_RETRIES, 2, \
+  WT_CFG_SYN_BACKLOG, 2, WT_CFG_KEEP_IDLE_MS, 10000, WT_CFG_KEEP_INTVL_MS, 1000, WT_CFG_KEEP_COUNT, 3, \
+  WT_CFG_ARP_ENTRIES, 4, WT_CFG_ARP_QUEUE, 2, WT_CFG_IO_BUF, 8192, WT_CFG_MSS, 536
+
 #endif

@@ -17,6 +17,7 @@
 #include "lwip/timeouts.h"
 #include "netif/ethernet.h"
 
+#include "../../firmware/linux/tap_open.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if.h>
@@ -212,16 +213,6 @@ static int listen_on(u16_t port, tcp_accept_fn fn) {
 
 /* ---- setup and the loop ---- */
 
-static int tap_open(const char *name) {
-  int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
-  if (fd < 0) { perror("open /dev/net/tun"); return -1; }
-  struct ifreq ifr;
-  memset(&ifr, 0, sizeof ifr);
-  ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
-  strncpy(ifr.ifr_name, name, IFNAMSIZ - 1);
-  if (ioctl(fd, TUNSETIFF, &ifr) < 0) { perror("TUNSETIFF"); close(fd); return -1; }
-  return fd;
-}
 
 static void on_signal(int sig) { (void)sig; stop_flag = 1; }
 

@@ -13,6 +13,7 @@
 #include "wt_port.h"
 #include "wt_services.h"
 
+#include "tap_open.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -88,16 +89,6 @@ void wt_port_fatal(const char *why) {
 
 /* ---- setup ---- */
 
-static int tap_open(const char *name) {
-  int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
-  if (fd < 0) { perror("open /dev/net/tun"); return -1; }
-  struct ifreq ifr;
-  memset(&ifr, 0, sizeof ifr);
-  ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
-  strncpy(ifr.ifr_name, name, IFNAMSIZ - 1);
-  if (ioctl(fd, TUNSETIFF, &ifr) < 0) { perror("TUNSETIFF"); close(fd); return -1; }
-  return fd;
-}
 
 static void on_signal(int sig) {
   if (sig == SIGUSR1) stats_flag = 1; else stop_flag = 1;
