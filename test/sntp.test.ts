@@ -124,6 +124,16 @@ for (const build of ["testing", "testing-mcu"] as const) {
       expect(i.offsetMs).toBeLessThan(0);
     });
 
+    it("RFC 5905 §8 / A.5.1.1: a round trip shorter than our 1 ms clock tick reports the clock's precision, never a negative delay", () => {
+      const { h, req } = started(build);
+      // T4 - T1 = 0 (same ms tick), the server held it 0.2 ms: δ = 0 - 0.2 ms < 0, floored to 1 ms
+      h.rx(reply(req, { t2: req.t1 + ms(1), t3: req.t1 + ms(1) + (200n * FRAC) / 1_000_000n }));
+      h.at(0);
+      const i = h.s.sntpInfo();
+      expect(i.delayUs).toBe(1000);
+      expect(Math.abs(i.offsetUs - 1100)).toBeLessThan(1000);
+    });
+
     it("RFC 5905 §8 arithmetic, exact, including the 2036 era wrap (T1 before, T2..T4 after 7 Feb 2036)", () => {
       const h = harness({ build });
       const x = h.s.exports as unknown as Record<string, (...a: unknown[]) => unknown>;

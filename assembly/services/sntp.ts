@@ -57,6 +57,8 @@ let lastNow: u32 = 0;
 let synced: u32 = 0;
 let offset: i64 = 0;
 let delay: i64 = 0;
+/** The local clock's precision in 32.32 fixed point: 1 ms (netNow ticks in ms). */
+const PRECISION: i64 = 4294968; // 2^32 / 1000, rounded up
 let stratum: u32 = 0;
 let kiss: u32 = 0;
 let syncs: u32 = 0;
@@ -173,7 +175,10 @@ function input(len: i32): void {
   let t4 = sntpNow();
   ntpOffsetDelay(t1, t2, t3, t4); // RFC 5905 §8, modulo 2^64
   let theta = ntpTheta;
-  delay = ntpDelta;
+  // RFC 5905 §8 / A.5.1.1: the delay is at least the local clock's precision. Our clock ticks in
+  // ms, so a fast server (its T3 - T2 measured finer than our T4 - T1) would otherwise give a
+  // negative round trip.
+  delay = ntpDelta < PRECISION ? PRECISION : ntpDelta;
   offset = theta;
   base += <u64>theta;
   stratum = st;
