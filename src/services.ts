@@ -225,8 +225,8 @@ export function httpServer(net: NetStack, port = 80, opts: HttpServerOptions = {
       try {
         for (;;) {
           const end = buf.indexOf("\r\n\r\n");
+          if (end > MAX_HEAD || (end < 0 && buf.length > MAX_HEAD)) { await respond(null, true); return; } // 431, whether or not the head ended
           if (end < 0) {
-            if (buf.length > MAX_HEAD) { await respond(null, true); return; }
             if (peerEnded) { s.end(); return; } // the client is done and nothing is pending
             return;
           }

@@ -53,6 +53,17 @@ const SERVICE_CHECKS = [
   "RFC 9110 §15.5.5: an unknown path is 404",
   "RFC 9293 §3.10.7.1: SYN to a closed port is refused with RST (ECONNREFUSED)",
   "RFC 862: UDP echo returns each datagram whole to its sender (0 to 1472 bytes, a burst of 4)",
+  // lib.sh http_spec_checks: the HTTP behaviour spec of docs/services.md
+  "RFC 9110 §9.3.2: HEAD has GET's head without the body",
+  "RFC 9112 §9.3: a persistent connection answers pipelined requests in order; Connection: close ends it",
+  "RFC 9112 §9.3: HTTP/1.0 without keep-alive closes after the response",
+  "RFC 9112 §9.6: the client's FIN after a response: the server closes too",
+  "RFC 9110 §15.5.6: another method is 405 with Allow: GET, HEAD, and the connection goes on",
+  "RFC 9110 §15.5.14: a request with a body is 413 and closes",
+  "RFC 9112 §3: a malformed request line is 400 and closes",
+  "RFC 9112 §2.2: a head ends with CRLF CRLF only (bare LF LF is no request)",
+  "RFC 6585 §5: a head over the server's limit is 431 and closes",
+  "the status page: GET / shows the address, uptime, TCP sockets and counters",
 ];
 
 /** The checks lib.sh's dhcp_checks runs for every port that took its address by DHCP (issue 9). */
@@ -74,15 +85,15 @@ function expectOk(output: string, name: string): void {
   if (figure) console.log(`${name}: ${figure}`);
 }
 
-function portSuite(title: string, script: string, tools: string[], checks: string[], env: Record<string, string>): void {
+function portSuite(title: string, script: string, tools: string[], checks: string[], env: Record<string, string>, firmware = true): void {
   const reason = unavailable(tools);
   if (reason && !required) console.warn(`test/firmware.test.ts: SKIPPED ${title}: ${reason}`);
   describe.skipIf(reason !== null && !required)(title, () => {
     let output = "";
     beforeAll(async () => {
       if (reason) throw new Error(`${title}: ${reason}, and WASM_TCPIP_REQUIRE_NET=1 requires it`);
-      const log = await build();
-      if (!existsSync(join(fw, "linux/build/wasm-tcpip-linux")) || !existsSync(join(fw, "qemu-xtensa/build/wasm-tcpip-qemu.elf")))
+      const log = firmware ? await build() : "";
+      if (firmware && !existsSync(join(fw, "linux/build/wasm-tcpip-linux")) || !existsSync(join(fw, "qemu-xtensa/build/wasm-tcpip-qemu.elf")))
         throw new Error(`make -C firmware failed:\n${log}`);
       output = await run(script, [], 20 * 60_000, env);
     }, 30 * 60_000);
@@ -120,3 +131,13 @@ portSuite("firmware/qemu-xtensa: lx106 in QEMU on its OpenCores Ethernet MAC", "
   ["make", "xtensa-lx106-elf-gcc", "qemu-system-xtensa", "wasm2c", "python3", "curl", "ping", "dnsmasq"], qemuChecks, {
     ECHO_BYTES: String(8 << 20), HTTP_BYTES: String(8 << 20),
   });
+
+// The same service checks (lib.sh service_checks, HTTP spec included) against the Node services
+// (src/services.ts via `wasm-tcpip up`): one behaviour spec, docs/services.md, two implementations.
+const nodeChecks = [
+  "node: starts and prints ready",
+  ...SERVICE_CHECKS.map((c) => `node: ${c}`),
+  "node: stops cleanly on SIGTERM",
+];
+portSuite("the Node services (wasm-tcpip up) over a TAP, with the firmware's check suite", "test/run-node.sh",
+  ["python3", "curl", "ping"], nodeChecks, { ECHO_BYTES: String(8 << 20), HTTP_BYTES: String(8 << 20) }, false);

@@ -4,7 +4,9 @@
  * echo socket drains its queue. See wt_services.h. */
 #include "wt_services.h"
 #include "wt_app.h"
+#include "wt_port.h"
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -15,9 +17,16 @@ typedef struct {
   uint8_t svc;
   uint8_t eof;        /* FIN received and everything read */
   uint8_t replying;   /* HTTP: request parsed, response under way */
-  uint32_t pend_off, pend_len;  /* bytes of buf still to write (echo leftovers, HTTP header) */
+  uint8_t keep;       /* HTTP: the connection persists after this response */
+  uint8_t body;       /* HTTP: BODY_* of this response */
+  uint8_t wait_page;  /* HTTP: GET / waits for the status page buffer */
+  uint8_t draining;   /* HTTP: FIN sent after a closing response; reading the rest until the client's FIN */
+  uint32_t pend_off, pend_len;  /* bytes of buf still to write (echo leftovers) */
   uint32_t req_len;   /* HTTP: request bytes gathered in buf */
-  uint32_t body_len, body_sent; /* HTTP: /bytes/N body */
+  uint32_t head_len;  /* HTTP: bytes of buf the current request's head takes */
+  uint32_t out_off, out_len;    /* HTTP: bytes of out still to write */
+  uint32_t body_len, body_sent; /* HTTP: the response body */
+  uint8_t out[WT_SVC_OUT];      /* HTTP: the response head (and an error's body) */
   uint8_t buf[WT_SVC_BUF];
 } conn;
 
@@ -38,27 +47,28 @@ static void release(conn *c, int abort_it) {
   c->h = -1;
 }
 
-/* Write the pending bytes of c->buf. 1 when all are out, 0 when the module is full, -1 on error. */
-static int flush(conn *c) {
+/* Write the pending bytes src[*off .. *off + *len). 1 when all are out, 0 when the module is
+ * full, -1 on error. */
+static int flush(conn *c, const uint8_t *src, uint32_t *off, uint32_t *len) {
   uint32_t cap;
-  while (c->pend_len) {
+  while (*len) {
     uint8_t *io = wt_io(&cap);
-    uint32_t n = c->pend_len < cap ? c->pend_len : cap;
-    memcpy(io, c->buf + c->pend_off, n);
+    uint32_t n = *len < cap ? *len : cap;
+    memcpy(io, src + *off, n);
     int w = wt_tcp_write_io(c->h, n);
     if (w < 0) return -1;
-    c->pend_off += (uint32_t)w;
-    c->pend_len -= (uint32_t)w;
+    *off += (uint32_t)w;
+    *len -= (uint32_t)w;
     if ((uint32_t)w < n) return 0;
   }
-  c->pend_off = 0;
+  *off = 0;
   return 1;
 }
 
 static void echo_step(conn *c) {
   uint32_t cap;
   for (;;) {
-    int f = flush(c);
+    int f = flush(c, c->buf, &c->pend_off, &c->pend_len);
     if (f < 0) { release(c, 1); return; }
     if (f == 0) return;
     if (c->eof) { release(c, 0); return; }   /* everything echoed: our FIN follows */
@@ -88,65 +98,241 @@ static void discard_step(conn *c) {
   }
 }
 
-/* ---- HTTP ---- */
+/* ---- HTTP: the behaviour spec in docs/services.md, the same as src/services.ts ----
+ * GET / is the status page, GET /bytes/N N bytes (byte i = i mod 251), HEAD of both; a
+ * request head ends with CRLF CRLF only; persistent connections unless the client says close
+ * (HTTP/1.0: unless it says keep-alive), pipelined requests answered in order; 400 for a
+ * malformed head, 405 (Allow: GET, HEAD) for another method, 413 for a request with a body,
+ * 431 for a head larger than WT_SVC_BUF, 404 otherwise; 400, 413 and 431 close. */
 
-static uint32_t append(uint8_t *dst, uint32_t n, const char *s) {
-  while (*s && n < WT_SVC_BUF) dst[n++] = (uint8_t)*s++;
+enum { BODY_NONE, BODY_PATTERN, BODY_PAGE };
+#define HTTP_MAX_BYTES (1u << 30)  /* the largest /bytes/N, as the Node server's default */
+
+static char page[WT_SVC_PAGE];     /* the status page being sent (one at a time) */
+static uint32_t page_len;
+static conn *page_owner;
+
+static uint32_t append(uint8_t *dst, uint32_t n, uint32_t cap, const char *s) {
+  while (*s && n < cap) dst[n++] = (uint8_t)*s++;
   return n;
 }
 
-static uint32_t append_uint(uint8_t *dst, uint32_t n, uint32_t v) {
+static uint32_t append_uint(uint8_t *dst, uint32_t n, uint32_t cap, uint32_t v) {
   char tmp[12];
   int k = 0;
   do { tmp[k++] = (char)('0' + v % 10); v /= 10; } while (v);
-  while (k && n < WT_SVC_BUF) dst[n++] = (uint8_t)tmp[--k];
+  while (k && n < cap) dst[n++] = (uint8_t)tmp[--k];
   return n;
 }
 
-/* Index just past the blank line ending the request head, or 0 if not complete yet. */
+/* Index just past the CRLF CRLF ending the request head, or 0 if not complete yet. */
 static uint32_t head_end(const uint8_t *b, uint32_t n) {
-  for (uint32_t i = 0; i + 1 < n; i++) {
-    if (b[i] == '\n' && b[i + 1] == '\n') return i + 2;
-    if (i + 3 < n && b[i] == '\r' && b[i + 1] == '\n' && b[i + 2] == '\r' && b[i + 3] == '\n') return i + 4;
-  }
+  for (uint32_t i = 0; i + 3 < n; i++)
+    if (b[i] == '\r' && b[i + 1] == '\n' && b[i + 2] == '\r' && b[i + 3] == '\n') return i + 4;
   return 0;
 }
 
-/* Parse "GET /bytes/N HTTP/1.x": 200 and N, 404 for another path, 400 when malformed. */
-static int parse_request(const uint8_t *b, uint32_t n, uint32_t *len) {
-  static const char get[] = "GET ", path[] = "/bytes/";
-  if (n < 4 || memcmp(b, get, 4) != 0) return 400;
-  uint32_t i = 4;
-  if (n - i < sizeof path - 1 || memcmp(b + i, path, sizeof path - 1) != 0) return 404;
-  i += sizeof path - 1;
-  uint32_t v = 0, digits = 0;
-  while (i < n && b[i] >= '0' && b[i] <= '9') {
-    uint32_t d = (uint32_t)(b[i++] - '0');
-    if (v > (0xffffffffu - d) / 10) return 400;
-    v = v * 10 + d;
-    digits++;
-  }
-  if (digits == 0 || i >= n || b[i] != ' ') return 404;
-  *len = v;
-  return 200;
+static int lower(int ch) { return ch >= 'A' && ch <= 'Z' ? ch + 32 : ch; }
+
+/* Does b[0 .. n) equal the lower-case word w, ignoring case? */
+static int word_is(const uint8_t *b, uint32_t n, const char *w) {
+  uint32_t i = 0;
+  for (; i < n && w[i]; i++) if (lower(b[i]) != w[i]) return 0;
+  return i == n && !w[i];
 }
 
-static void http_respond(conn *c, int status) {
-  uint8_t *b = c->buf;
-  uint32_t n = 0;
-  if (status == 200) {
-    n = append(b, n, "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: ");
-    n = append_uint(b, n, c->body_len);
-  } else {
-    n = append(b, n, status == 404 ? "HTTP/1.1 404 Not Found" : "HTTP/1.1 400 Bad Request");
-    n = append(b, n, "\r\nContent-Length: 0");
-    c->body_len = 0;
+static int is_ws(uint8_t ch) { return ch == ' ' || ch == '\t'; }
+
+typedef struct { int code, keep, head; uint32_t len; uint8_t body; } http_req;
+
+/* Parse the head b[0 .. n) (CRLF CRLF included) into r: the status code and what to send. */
+static void parse_request(const uint8_t *b, uint32_t n, http_req *r) {
+  uint32_t i = 0, m, t0, t1, e;
+  int v10, has_close = 0, has_keep = 0, has_body = 0;
+  r->code = 400; r->keep = 0; r->head = 0; r->len = 0; r->body = BODY_NONE;
+  while (i < n && b[i] >= 'A' && b[i] <= 'Z') i++;               /* method */
+  m = i;
+  if (m == 0 || i >= n || b[i] != ' ') return;
+  t0 = ++i;
+  while (i < n && b[i] > ' ' && b[i] < 127) i++;                  /* request-target */
+  t1 = i;
+  if (t1 == t0 || n - i < 11 || b[i] != ' ' || memcmp(b + i + 1, "HTTP/1.", 7) != 0 ||
+      (b[i + 8] != '0' && b[i + 8] != '1') || b[i + 9] != '\r' || b[i + 10] != '\n') return;
+  v10 = b[i + 8] == '0';
+  i += 11;
+  while (i + 2 <= n && !(b[i] == '\r' && b[i + 1] == '\n')) {     /* header fields */
+    uint32_t k = i, colon = 0;
+    while (k + 1 < n && !(b[k] == '\r' && b[k + 1] == '\n')) { if (!colon && b[k] == ':') colon = k; k++; }
+    if (!colon || colon == i) return;
+    for (uint32_t j = i; j < colon; j++) if (is_ws(b[j])) return;
+    uint32_t v = colon + 1;
+    if (word_is(b + i, colon - i, "connection")) {
+      while (v < k) {                                             /* comma-separated tokens */
+        while (v < k && (is_ws(b[v]) || b[v] == ',')) v++;
+        e = v;
+        while (e < k && b[e] != ',' && !is_ws(b[e])) e++;
+        if (word_is(b + v, e - v, "close")) has_close = 1;
+        if (word_is(b + v, e - v, "keep-alive")) has_keep = 1;
+        v = e;
+      }
+    } else if (word_is(b + i, colon - i, "content-length")) {
+      for (; v < k; v++) if (b[v] >= '1' && b[v] <= '9') has_body = 1;
+    } else if (word_is(b + i, colon - i, "transfer-encoding")) {
+      has_body = 1;
+    }
+    i = k + 2;
   }
-  n = append(b, n, "\r\nConnection: close\r\n\r\n");
-  c->pend_off = 0;
-  c->pend_len = n;
+  r->keep = v10 ? has_keep : !has_close;
+  r->head = m == 4 && memcmp(b, "HEAD", 4) == 0;
+  if (has_body) { r->code = 413; r->keep = 0; return; }
+  if (!r->head && !(m == 3 && memcmp(b, "GET", 3) == 0)) { r->code = 405; return; }
+  e = t0;
+  while (e < t1 && b[e] != '?') e++;                              /* the path: before any query */
+  if (e - t0 == 1 && b[t0] == '/') { r->code = 200; r->body = BODY_PAGE; return; }
+  r->code = 404;
+  if (e - t0 < 8 || memcmp(b + t0, "/bytes/", 7) != 0 || e - t0 - 7 > 12) return;
+  uint64_t len = 0;
+  for (uint32_t j = t0 + 7; j < e; j++) {
+    if (b[j] < '0' || b[j] > '9') return;
+    len = len * 10 + (uint32_t)(b[j] - '0');
+  }
+  if (len > HTTP_MAX_BYTES) return;
+  r->code = 200; r->body = BODY_PATTERN; r->len = (uint32_t)len;
+}
+
+static void pagef(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  if (page_len + 1 < sizeof page) page_len += wt_vfmt(page + page_len, (uint32_t)(sizeof page - page_len), fmt, ap);
+  va_end(ap);
+}
+
+/* Pad the page with spaces to column `col` of the current line. */
+static void pad_to(uint32_t line_start, uint32_t col) {
+  while (page_len - line_start < col && page_len + 2 < sizeof page) page[page_len++] = ' ';
+  page[page_len] = 0;
+}
+
+static void ip_str(char *out, uint32_t a) {
+  char *o = out;
+  for (int k = 3; k >= 0; k--) {
+    uint32_t v = a >> (8 * k) & 255, d = 100;
+    int started = 0;
+    while (d) { if (v / d || started || d == 1) { *o++ = (char)('0' + v / d % 10); started = 1; } d /= 10; }
+    if (k) *o++ = '.';
+  }
+  *o = 0;
+}
+
+static const char *const tcp_state_names[] = { "CLOSED", "LISTEN", "SYN-SENT", "SYN-RECEIVED", "ESTAB",
+  "FIN-WAIT-1", "FIN-WAIT-2", "CLOSE-WAIT", "CLOSING", "LAST-ACK", "TIME-WAIT" };
+
+/* One row of the sockets table for handle h (tcpInfo through the I/O region). */
+static void page_socket(int32_t h, const char *ip) {
+  uint32_t cap, off = (uint32_t)wt_call(WT_FN_IO_BUFFER, 0, 0, 0);
+  if (!wt_has(WT_FN_TCP_INFO) || wt_call(WT_FN_TCP_INFO, h, (int32_t)off, 0) != 0) return;
+  uint8_t *io = wt_io(&cap);
+  if (!io || cap < 4u * WT_TCP_INFO_COUNT) return;
+#define F(i) ((uint32_t)io[4 * (i)] | (uint32_t)io[4 * (i) + 1] << 8 | (uint32_t)io[4 * (i) + 2] << 16 | (uint32_t)io[4 * (i) + 3] << 24)
+  uint32_t st = F(WT_TCP_INFO_STATE), line = page_len;
+  char peer[16];
+  pagef("%s", st < sizeof tcp_state_names / sizeof tcp_state_names[0] ? tcp_state_names[st] : "?");
+  pad_to(line, 12); pagef("%u", F(WT_TCP_INFO_RECV_QUEUED));
+  pad_to(line, 20); pagef("%u", F(WT_TCP_INFO_SEND_QUEUED));
+  pad_to(line, 28); pagef("%s:%u", ip, F(WT_TCP_INFO_LOCAL_PORT));
+  pad_to(line, 50);
+  if (st == WT_TCP_LISTEN) pagef("0.0.0.0:*\n");
+  else { ip_str(peer, F(WT_TCP_INFO_REMOTE_IP)); pagef("%s:%u\n", peer, F(WT_TCP_INFO_REMOTE_PORT)); }
+#undef F
+}
+
+/* The status page (the same sections as src/services.ts statusPage): the address, the
+ * uptime, the services' TCP sockets and every counter that moved. */
+static void render_page(void) {
+  uint32_t cap, off = (uint32_t)wt_call(WT_FN_IO_BUFFER, 0, 0, 0), addr = 0, plen = 0, now = wt_port_now_ms();
+  char ip[16], name[48];
+  if (wt_has(WT_FN_IFACE_INFO) && wt_call(WT_FN_IFACE_INFO, (int32_t)off, 0, 0) == 0) {
+    uint8_t *io = wt_io(&cap);
+    if (io && cap >= 8) {
+      addr = (uint32_t)io[0] | (uint32_t)io[1] << 8 | (uint32_t)io[2] << 16 | (uint32_t)io[3] << 24;
+      plen = io[4];
+    }
+  }
+  ip_str(ip, addr);
+  page_len = 0;
+  if (addr) pagef("wasm-tcpip %s/%u\n", ip, plen); else pagef("wasm-tcpip (no address)\n");
+  pagef("uptime %u.%u s\n\nsockets:\nState       Recv-Q  Send-Q  Local Address:Port    Peer Address:Port\n", now / 1000, now / 100 % 10);
+  for (int s = 0; s < SVC_COUNT; s++) if (listener[s] >= 0) page_socket(listener[s], ip);
+  for (int i = 0; i < WT_SVC_CONNS; i++) if (conns[i].h >= 0) page_socket(conns[i].h, ip);
+  pagef("\ncounters:\n");
+  int n = wt_stat_count();
+  for (int i = 0; i < n; i++) {
+    uint32_t v = wt_stat(i, name, sizeof name), line = page_len;
+    if (!v) continue;
+    pagef("  %s", name);
+    pad_to(line, 31);
+    pagef("%u\n", v);
+  }
+  if (page_len + 2 >= sizeof page) {   /* cut at the last whole line */
+    while (page_len && page[page_len - 1] != '\n') page_len--;
+  }
+}
+
+static const char *reason(int code) {
+  switch (code) {
+    case 200: return "OK";
+    case 400: return "Bad Request";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 413: return "Content Too Large";
+    default: return "Request Header Fields Too Large";
+  }
+}
+
+/* Start the response to the request whose head is c->buf[0 .. head): its head (and an
+ * error's short body) into c->out. 0 when it must wait for the status page buffer. */
+static int http_begin(conn *c, uint32_t head, int too_large) {
+  http_req r;
+  if (too_large) { r.code = 431; r.keep = 0; r.head = 0; r.len = 0; r.body = BODY_NONE; }
+  else parse_request(c->buf, head, &r);
+  if (r.body == BODY_PAGE) {
+    if (page_owner && page_owner != c) { c->wait_page = 1; return 0; }
+    render_page();
+    page_owner = c;
+    r.len = page_len;
+  }
+  uint8_t *o = c->out;
+  uint32_t n = 0, cap = sizeof c->out;
+  const char *why = reason(r.code);
+  n = append(o, n, cap, "HTTP/1.1 ");
+  n = append_uint(o, n, cap, (uint32_t)r.code);
+  n = append(o, n, cap, " ");
+  n = append(o, n, cap, why);
+  n = append(o, n, cap, r.body == BODY_PATTERN ? "\r\nContent-Type: application/octet-stream\r\nContent-Length: "
+                                                : "\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ");
+  uint32_t err_len = 0;
+  if (r.code != 200) { const char *p = why; while (*p) p++; err_len = 4 + (uint32_t)(p - why) + 1; }
+  n = append_uint(o, n, cap, r.code != 200 ? err_len : r.len);
+  n = append(o, n, cap, r.keep ? "\r\nConnection: keep-alive\r\nServer: wasm-tcpip\r\n" : "\r\nConnection: close\r\nServer: wasm-tcpip\r\n");
+  if (r.code == 405) n = append(o, n, cap, "Allow: GET, HEAD\r\n");
+  n = append(o, n, cap, "\r\n");
+  if (r.code != 200 && !r.head) {
+    n = append_uint(o, n, cap, (uint32_t)r.code);
+    n = append(o, n, cap, " ");
+    n = append(o, n, cap, why);
+    n = append(o, n, cap, "\n");
+  }
+  c->out_off = 0;
+  c->out_len = n;
+  c->keep = (uint8_t)r.keep;
+  c->body = r.head ? BODY_NONE : r.body;
+  if (r.head && r.body == BODY_PAGE) page_owner = 0;
+  c->body_len = r.len;
   c->body_sent = 0;
+  c->head_len = too_large ? c->req_len : head;
+  c->wait_page = 0;
   c->replying = 1;
+  return 1;
 }
 
 /* The body bytes at offsets v, v + 1, ... (byte i = i mod 251) into io[0 .. n): one period by
@@ -163,33 +349,79 @@ static void fill_body(uint8_t *io, uint32_t n, uint32_t v) {
   }
 }
 
+static void step(conn *c);
+
+/* The status page buffer is free again: start a response that waited for it. */
+static void page_release(conn *c) {
+  if (page_owner != c) return;
+  page_owner = 0;
+  for (int i = 0; i < WT_SVC_CONNS; i++)
+    if (conns[i].h >= 0 && conns[i].wait_page && &conns[i] != c) { step(&conns[i]); return; }
+}
+
+/* Send the response body: 1 when all of it is out, 0 when the module is full, -1 on error. */
+static int http_body(conn *c) {
+  uint32_t cap;
+  while (c->body_sent < c->body_len && c->body != BODY_NONE) {
+    uint8_t *io = wt_io(&cap);
+    uint32_t n = c->body_len - c->body_sent < cap ? c->body_len - c->body_sent : cap;
+    if (c->body == BODY_PATTERN) fill_body(io, n, c->body_sent % 251);
+    else memcpy(io, page + c->body_sent, n);
+    int w = wt_tcp_write_io(c->h, n);
+    if (w < 0) return -1;
+    c->body_sent += (uint32_t)w;   /* bytes not taken are generated again next time */
+    if ((uint32_t)w < n) return 0;
+  }
+  return 1;
+}
+
+static void http_close(conn *c, int abort_it) {
+  page_release(c);
+  release(c, abort_it);
+}
+
 static void http_step(conn *c) {
   uint32_t cap;
-  uint8_t *io = wt_io(&cap);
-  if (!io) return;
-  while (!c->replying) {
-    uint32_t room = WT_SVC_BUF - c->req_len;
-    if (room == 0) { http_respond(c, 400); break; }
-    int r = wt_tcp_read_io(c->h, room < cap ? room : cap);
+  if (!wt_io(&cap)) return;
+  for (;;) {
+    if (c->draining) {   /* until the client's FIN, or 64 KiB more (then RST) */
+      int r = wt_tcp_read_io(c->h, cap);
+      if (r == -WT_EAGAIN) return;
+      if (r <= 0 || (c->body_sent += (uint32_t)r) > 65536) { http_close(c, r != 0); return; }
+      continue;
+    }
+    if (c->replying) {
+      int f = flush(c, c->out, &c->out_off, &c->out_len);
+      if (f == 0) return;
+      if (f > 0) f = http_body(c);
+      if (f < 0) { http_close(c, 1); return; }
+      if (f == 0) return;
+      if (c->body == BODY_PAGE) page_release(c);
+      c->replying = 0;
+      if (!c->keep) {   /* RFC 9112 §9.6 lingering close: FIN, then read what is left of the request */
+        page_release(c);
+        c->draining = 1;
+        c->body_sent = 0;
+        if (wt_tcp_shutdown(c->h) < 0) { http_close(c, 1); return; }
+        continue;
+      }
+      memmove(c->buf, c->buf + c->head_len, c->req_len - c->head_len);  /* pipelined requests */
+      c->req_len -= c->head_len;
+      continue;
+    }
+    uint32_t e = head_end(c->buf, c->req_len);
+    if (e || c->req_len == WT_SVC_BUF) {
+      if (!http_begin(c, e, e == 0)) return;
+      continue;
+    }
+    if (c->eof) { http_close(c, 0); return; }   /* the client is done and nothing is pending */
+    int r = wt_tcp_read_io(c->h, WT_SVC_BUF - c->req_len < cap ? WT_SVC_BUF - c->req_len : cap);
     if (r == -WT_EAGAIN) return;
-    if (r <= 0) { release(c, r < 0); return; }   /* peer left before a full request */
+    if (r < 0) { http_close(c, 1); return; }
+    if (r == 0) { c->eof = 1; continue; }
     memcpy(c->buf + c->req_len, wt_io(&cap), (uint32_t)r);
     c->req_len += (uint32_t)r;
-    if (head_end(c->buf, c->req_len)) http_respond(c, parse_request(c->buf, c->req_len, &c->body_len));
   }
-  int f = flush(c);
-  if (f < 0) { release(c, 1); return; }
-  if (f == 0) return;
-  while (c->body_sent < c->body_len) {
-    io = wt_io(&cap);
-    uint32_t n = c->body_len - c->body_sent < cap ? c->body_len - c->body_sent : cap;
-    fill_body(io, n, c->body_sent % 251);
-    int w = wt_tcp_write_io(c->h, n);
-    if (w < 0) { release(c, 1); return; }
-    c->body_sent += (uint32_t)w;   /* bytes not taken are generated again next time */
-    if ((uint32_t)w < n) return;
-  }
-  release(c, 0);
 }
 
 static void step(conn *c) {
@@ -207,7 +439,7 @@ static void accept_all(int svc) {
     conn *c = 0;
     for (int i = 0; i < WT_SVC_CONNS; i++) if (conns[i].h < 0) { c = &conns[i]; break; }
     if (!c) { wt_tcp_abort(h); continue; }   /* table full: refuse with RST */
-    memset(c, 0, offsetof(conn, buf));
+    memset(c, 0, offsetof(conn, out));
     c->h = h;
     c->svc = (uint8_t)svc;
     step(c);
@@ -264,7 +496,9 @@ void wt_services_on_event(int32_t sock, int32_t kind, int32_t arg) {
   switch (kind) {
     case WT_EV_READABLE: case WT_EV_WRITABLE: case WT_EV_CONNECTED: step(c); break;
     /* Reset/Error come before Closed; the handle stays ours until we close it. */
-    case WT_EV_CLOSED: case WT_EV_RESET: case WT_EV_ERROR: release(c, 0); break;
+    case WT_EV_CLOSED: case WT_EV_RESET: case WT_EV_ERROR:
+      if (c->svc == SVC_HTTP) http_close(c, 0); else release(c, 0);
+      break;
     default: break;
   }
 }

@@ -1,5 +1,6 @@
-/* The services every port runs, the same as the CLI's: echo (RFC 862: TCP, half-close
- * aware, and UDP), discard (RFC 863) and HTTP/1.1 GET /bytes/N (byte i = i mod 251). */
+/* The services every port runs, the same as the CLI's (docs/services.md is their one
+ * behaviour spec): echo (RFC 862: TCP, half-close aware, and UDP), discard (RFC 863) and
+ * HTTP/1.1 (GET / status page, GET /bytes/N with byte i = i mod 251, HEAD, keep-alive). */
 #ifndef WT_SERVICES_H
 #define WT_SERVICES_H
 
@@ -9,7 +10,13 @@
 #define WT_SVC_CONNS 4        /* connections served at once (all services) */
 #endif
 #ifndef WT_SVC_BUF
-#define WT_SVC_BUF 1024       /* per connection: echo bytes not yet accepted, HTTP request/header */
+#define WT_SVC_BUF 1024       /* per connection: echo bytes not yet accepted, HTTP request heads (431 beyond) */
+#endif
+#ifndef WT_SVC_OUT
+#define WT_SVC_OUT 224        /* per connection: an HTTP response head (with an error's short body) */
+#endif
+#ifndef WT_SVC_PAGE
+#define WT_SVC_PAGE 3072      /* the HTTP status page, rendered per GET / (one response at a time) */
 #endif
 
 /* Listen on the given ports (0 = service off) and install the core's event handler; the

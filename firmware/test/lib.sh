@@ -54,6 +54,27 @@ service_checks() {  # service_checks PREFIX ECHO_BYTES HTTP_BYTES
     nsx timeout 20 python3 "$client" refused "$fw_ip" 12345
   check "$p: RFC 862: UDP echo returns each datagram whole to its sender (0 to 1472 bytes, a burst of 4)" \
     nsx timeout 60 python3 "$client" udp-echo "$fw_ip" 7 0 1 18 512 1471 1472
+  http_spec_checks "$p"
+}
+
+# The HTTP behaviour spec (docs/services.md): the same cases for the Node services and the C
+# ones. NAMES must match HTTP_SPEC_CHECKS in test/firmware.test.ts.
+http_spec_checks() {  # http_spec_checks PREFIX
+  local p=$1 name kase
+  while IFS='|' read -r kase name; do
+    check "$p: $name" nsx timeout 60 python3 "$client" http "$fw_ip" 80 "$kase" </dev/null
+  done <<'EOF_SPEC'
+head|RFC 9110 §9.3.2: HEAD has GET's head without the body
+keepalive|RFC 9112 §9.3: a persistent connection answers pipelined requests in order; Connection: close ends it
+http10|RFC 9112 §9.3: HTTP/1.0 without keep-alive closes after the response
+close|RFC 9112 §9.6: the client's FIN after a response: the server closes too
+method|RFC 9110 §15.5.6: another method is 405 with Allow: GET, HEAD, and the connection goes on
+body|RFC 9110 §15.5.14: a request with a body is 413 and closes
+malformed|RFC 9112 §3: a malformed request line is 400 and closes
+bare-lf|RFC 9112 §2.2: a head ends with CRLF CRLF only (bare LF LF is no request)
+too-large|RFC 6585 §5: a head over the server's limit is 431 and closes
+status|the status page: GET / shows the address, uptime, TCP sockets and counters
+EOF_SPEC
 }
 
 # ---- DHCP (issue 9): dnsmasq (Debian dnsmasq-base) on the namespace side of a TAP ----
