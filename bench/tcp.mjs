@@ -8,7 +8,8 @@
 //   - memory per connection: the TCB, a TIME-WAIT entry, and the pool bytes one more
 //     socket costs with 16 KiB buffers (reference: lwIP's tcp_pcb, 160 bytes on 32-bit)
 // Ours and the reference alternate round by round; each figure is the best round.
-// Fifo, Host, tick and IP_A/IP_B are exported for the other in-process benchmarks (bench/udp.mjs).
+// Fifo, Host, tick, IP_A/IP_B, pair and connect are exported for the other in-process benchmarks
+// (bench/udp.mjs, bench/scale.mjs).
 import { randomFillSync } from "node:crypto";
 import { readFileSync } from "node:fs";
 import net from "node:net";
@@ -112,7 +113,7 @@ export class Host {
 export const IP_A = 0xc6336401, IP_B = 0xc6336402; // 198.51.100.1, .2
 
 /** Two hosts, ARP resolved, a listener on B:80. */
-function pair(cfg) {
+export function pair(cfg) {
   const ab = new Fifo(), ba = new Fifo();
   const a = new Host(IP_A, 1, cfg, ab);
   const b = new Host(IP_B, 2, cfg, ba);
@@ -127,7 +128,7 @@ function pair(cfg) {
 }
 
 /** Connect A to B:80; returns [client handle, server handle]. */
-function connect(p, nodelay) {
+export function connect(p, nodelay) {
   const { a, b, pump, l } = p;
   a.poll();
   const c = a.x.tcpOpen();

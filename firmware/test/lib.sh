@@ -4,8 +4,19 @@ client=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/tcp_client.py
 fw_ip=198.51.100.2
 failures=0
 body=$(mktemp /tmp/wasm-tcpip-body.XXXXXX)
+log=$(mktemp /tmp/wasm-tcpip-console.XXXXXX)  # the port's console
+fw_pid=                                       # the port's process
 
 nsx() { ip netns exec "$ns" "$@"; }
+
+# Every run-*.sh on exit: stop the port ($fw_pid), dnsmasq, delete the namespace and the
+# temporary files ($log, $body and any given).
+port_cleanup() {
+  [ -n "${fw_pid:-}" ] && kill -TERM "$fw_pid" 2>/dev/null && sleep 0.3
+  dnsmasq_stop
+  ip netns del "$ns" 2>/dev/null
+  rm -f "$log" "$body" "$@"
+}
 
 check() {  # check NAME COMMAND...: run it; "ok - NAME # last line" or "not ok" + output
   local name=$1 out rc
@@ -29,6 +40,18 @@ http_404() {
   local code
   code=$(nsx timeout 20 curl -s -o /dev/null -w '%{http_code}' "http://$fw_ip/nothing")
   [ "$code" = 404 ] || { echo "status $code"; return 1; }
+}
+
+# tap_to_ns TAP: move a TAP the port made in the root namespace into $ns (198.51.100.1/24 there), up.
+tap_to_ns() { ip link set "$1" netns "$ns" && ip -n "$ns" addr add 198.51.100.1/24 dev "$1" && ip -n "$ns" link set "$1" up; }
+
+# stop_port NAME [PATTERN]: SIGTERM the port ($fw_pid); "ok - NAME" when it exits 0 (and its
+# console $log has a line matching PATTERN), else "not ok - NAME" and the console's last lines.
+stop_port() {
+  local rc
+  kill -TERM "$fw_pid"; wait "$fw_pid"; rc=$?; fw_pid=
+  if [ $rc -eq 0 ] && { [ -z "${2:-}" ] || grep -q "$2" "$log"; }; then echo "ok - $1"
+  else echo "not ok - $1 (exit $rc)"; sed 's/^/#   /' "$log" | tail -n 30; failures=$((failures + 1)); fi
 }
 
 wait_ready() {  # wait_ready LOG PID [SECONDS]: until the console says "ready" (10 s unless told)

@@ -19,17 +19,9 @@ ENGINES=${ENGINES:-"aot interp"}
 : "${ECHO_BYTES_interp:=8388608}" "${HTTP_BYTES_interp:=8388608}"
 ns=wtfw$$
 tap=wtfw$$t
-fw_pid=
-log=$(mktemp /tmp/wasm-tcpip-fw.XXXXXX)
 . "$here/lib.sh"
 
-cleanup() {
-  [ -n "$fw_pid" ] && kill -TERM "$fw_pid" 2>/dev/null
-  dnsmasq_stop
-  ip netns del "$ns" 2>/dev/null
-  rm -f "$log" "$body"
-}
-trap cleanup EXIT
+trap port_cleanup EXIT
 trap 'exit 130' INT TERM
 
 dhcp_ip_refused() {  # --dhcp and --ip exclude each other: usage, exit 2, nothing opened
@@ -63,15 +55,11 @@ for engine in $ENGINES; do
     ip netns del "$ns"; fw_pid=; continue
   fi
   echo "ok - linux $engine: starts and prints ready # $(head -n1 "$log")"
-  ip link set "$tap" netns "$ns" && ip -n "$ns" addr add 198.51.100.1/24 dev "$tap" && ip -n "$ns" link set "$tap" up
+  tap_to_ns "$tap"
 
   service_checks "linux $engine" "${!eb}" "${!hb}"
 
-  kill -TERM "$fw_pid"
-  wait "$fw_pid"; rc=$?
-  fw_pid=
-  if [ $rc -eq 0 ] && grep -q '^stopping' "$log"; then echo "ok - linux $engine: stops cleanly on SIGTERM and prints its counters"
-  else echo "not ok - linux $engine: stops cleanly on SIGTERM and prints its counters (exit $rc)"; sed 's/^/#   /' "$log" | tail -n 30; failures=$((failures + 1)); fi
+  stop_port "linux $engine: stops cleanly on SIGTERM and prints its counters" '^stopping'
   grep -E '^  (rx_frames|tx_frames|tcp_retransmits|tcp_rto_timeouts|tcp_fast_retransmits|host_tx_dropped) ' "$log" | sed "s/^ */# linux $engine counter: /"
 
   # --dhcp (issue 9): a persistent TAP made in the namespace (up, with dnsmasq listening on

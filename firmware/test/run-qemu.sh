@@ -15,16 +15,12 @@ run=$here/../qemu-xtensa/run.sh
 ns=wtqe$$
 tap=wtqe$$t
 fw_pid=
-log=$(mktemp /tmp/wasm-tcpip-qemu.XXXXXX)
 console=$(mktemp -u /tmp/wasm-tcpip-qemu-console.XXXXXX)  # a FIFO: QEMU's UART input
 . "$here/lib.sh"
 
 cleanup() {
-  [ -n "$fw_pid" ] && kill -TERM "$fw_pid" 2>/dev/null && sleep 0.5
-  dnsmasq_stop
-  ip netns del "$ns" 2>/dev/null
+  port_cleanup "$console"
   exec 7>&- 2>/dev/null
-  rm -f "$log" "$body" "$console"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM

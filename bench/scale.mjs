@@ -1,0 +1,143 @@
+// Scale (issue 15): what one more connection costs the others. Two instances of the release
+// module joined by the in-process link of bench/tcp.mjs; N connections from A to B:80 open and
+// idle, then, with B holding N connections:
+//   - receive cost per 64-byte segment, round-robin over all N connections (B's input() only);
+//   - poll() cost with every connection idle;
+//   - one more connection opened and closed, per second;
+// each at N = 1, 100 and 1000 beside N = 1 from the same run (the reference column): the goal
+// is a ratio within 1.5 whatever N. N = 10,000 is printed as n/a while MaxSockets tops out at
+// 1023 (the 10-bit handle slot). And TIME-WAIT churn: connections opened and closed per second
+// by a client whose TIME-WAIT table (TimeWaitEntries) holds 64 vs 12,000 live entries.
+// Figures, not tests: `node bench/scale.mjs` or `npm run bench scale`.
+import { calibrate, timeOnce } from "./lib.mjs";
+import { connect, pair, tick } from "./tcp.mjs";
+import { fileURLToPath } from "node:url";
+
+const NS = [1, 100, 1000];
+const ROUND_MS = Number(process.env.SCALE_BENCH_MS ?? 250);
+const SMALL = { SndBuf: 2048, RcvBuf: 2048, IoBuf: 4096 };
+// Live TIME-WAIT entries before the large-table churn is timed: below the 16,384 ephemeral ports,
+// so connect still finds a free one (at 16,384 every connect scans them all and fails: issue 15).
+const TW_LIVE = Number(process.env.SCALE_TW_LIVE ?? 12000);
+
+/** A pair with `n` idle connections A -> B:80 (Nagle off); null when the stack refuses MaxSockets. */
+function withConnections(n, extra = {}) {
+  let p;
+  try {
+    p = pair({ ...SMALL, MaxSockets: n + 8, ...extra });
+  } catch {
+    return null;
+  }
+  const conns = [];
+  for (let i = 0; i < n; i++) conns.push(connect(p, true));
+  settle(p);
+  return { p, conns };
+}
+
+/** Deliver everything and run due timers until the link is quiet. */
+function settle(p) {
+  for (let i = 0; i < 50; i++) {
+    tick();
+    p.pump();
+    p.a.poll(); p.b.poll();
+    p.pump();
+    if (p.ab.size === 0 && p.ba.size === 0) return;
+  }
+}
+
+/**
+ * ns per 64-byte segment in B's input(), round after round over every connection: up to 16
+ * segments per connection and round (the 2 KiB window takes 32), about 1000 per round.
+ */
+function receiveCost({ p, conns }) {
+  const { a, b, ab, ba } = p;
+  const reps = Math.min(16, Math.ceil(1000 / conns.length));
+  let segs = 0, ns = 0;
+  const end = performance.now() + ROUND_MS;
+  while (performance.now() < end) {
+    tick();
+    for (let r = 0; r < reps; r++) for (const [c] of conns) a.x.tcpWrite(c, a.io, 64);
+    const k = ab.size;
+    const t = process.hrtime.bigint();
+    ab.deliver(b);
+    ns += Number(process.hrtime.bigint() - t);
+    segs += k;
+    for (const [, s] of conns) while (b.x.tcpRead(s, b.io, 4096) > 0);
+    ba.deliver(a);
+    a.pollIfDue(); b.pollIfDue();
+  }
+  return ns / Math.max(1, segs);
+}
+
+/** ns per poll() of B with every connection idle. */
+function pollCost({ p }) {
+  const { b } = p;
+  const now = tick();
+  const fn = (iters) => { for (let i = 0; i < iters; i++) b.x.poll(now); };
+  const iters = calibrate(fn, ROUND_MS / 3);
+  return Math.min(timeOnce(fn, iters), timeOnce(fn, iters));
+}
+
+/**
+ * Connections opened and closed per second beside the idle ones (A closes first, so each
+ * leaves a TIME-WAIT entry at A): for `ms`, or exactly `count` connections.
+ */
+function openClose({ p }, ms = ROUND_MS, count = Infinity) {
+  const { a, b, pump } = p;
+  let n = 0;
+  const t = performance.now();
+  while (performance.now() - t < ms && n < count) {
+    tick();
+    const [c, s] = connect(p, false);
+    a.x.tcpClose(c);
+    for (let i = 0; i < 100; i++) {
+      pump();
+      if (b.x.tcpRead(s, b.io, 4096) === 0) break;
+    }
+    b.x.tcpClose(s);
+    pump();
+    a.pollIfDue(); b.pollIfDue();
+    n++;
+  }
+  return n / ((performance.now() - t) / 1000);
+}
+
+/** Open+close per second with a TIME-WAIT table of `entries`, `live` entries in use first (2*MSL is 2 min). */
+function timeWaitChurn(entries, live) {
+  const w = withConnections(0, { TimeWaitEntries: entries });
+  if (!w) return NaN;
+  openClose(w, Infinity, live);
+  return openClose(w, ROUND_MS);
+}
+
+export default async function scaleBench() {
+  const rows = [];
+  const base = withConnections(1);
+  const ref = { rx: receiveCost(base), poll: pollCost(base), oc: openClose(base) };
+  for (const n of [...NS, 10000]) {
+    const w = n === 1 ? base : withConnections(n);
+    const label = `N = ${n}`;
+    if (!w) {
+      for (const what of ["receive per 64-byte segment (round-robin)", "poll() with every connection idle", "open+close of one more connection"])
+        rows.push({ name: `scale: ${what}, ${label} vs N = 1`, ours: NaN, reference: undefined, unit: "MaxSockets > 1023 refused" });
+      continue;
+    }
+    const rx = n === 1 ? ref.rx : receiveCost(w);
+    const poll = n === 1 ? ref.poll : pollCost(w);
+    const oc = n === 1 ? ref.oc : openClose(w);
+    rows.push(
+      { name: `scale: receive per 64-byte segment (round-robin), ${label} vs N = 1`, ours: rx, reference: ref.rx, unit: "ns", ratio: rx / ref.rx },
+      { name: `scale: poll() with every connection idle, ${label} vs N = 1`, ours: poll, reference: ref.poll, unit: "ns", ratio: poll / ref.poll },
+      { name: `scale: open+close of one more connection, ${label} vs N = 1`, ours: oc / 1e3, reference: ref.oc / 1e3, unit: "k conn/s", ratio: oc / ref.oc },
+    );
+  }
+  const small = timeWaitChurn(64, 64);
+  const large = timeWaitChurn(16384, TW_LIVE);
+  rows.push({ name: `scale: TIME-WAIT churn, open+close/s, ${TW_LIVE} live entries (16,384-entry table) vs 64`, ours: large / 1e3, reference: small / 1e3, unit: "k conn/s", ratio: large / small });
+  return rows;
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const { printTable } = await import("./table.mjs");
+  printTable(await scaleBench());
+}
