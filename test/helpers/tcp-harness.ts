@@ -1,10 +1,10 @@
 // A small deterministic harness for the TCP engine: instances of build/testing.wasm
-// (plain WebAssembly.instantiate) on one emulated Ethernet segment, a virtual clock with
+// (each a src/stack.ts Stack on the harness's virtual clock) on one emulated Ethernet segment, a virtual clock with
 // an event queue, a hook to drop / inspect / rewrite frames, and a RawPeer that crafts
 // segments by hand (answering ARP for its own address) to test single rules.
-import { readFileSync } from "node:fs";
-import { ipToU32 } from "../../src/stack.js";
-import { Cfg, EventKind, type Exports as AbiExports, type Imports, STAT_NAMES, TCP_INFO_NAMES, type TcpInfo, TcpState } from "../../src/abi.js";
+import { TcpApi } from "../../src/scenarios.js";
+import { formatMac, ipToU32, Stack, u32ToIp } from "../../src/stack.js";
+import { Cfg, EventKind, type Exports as AbiExports, STAT_NAMES, TCP_INFO_NAMES, type TcpInfo, TcpState } from "../../src/abi.js";
 
 // The ABI's numbers, from the generated binding (src/abi.ts), under the short names the tests use.
 export { Cfg, Err } from "../../src/abi.js";
@@ -162,8 +162,6 @@ export function buildFrame(dstMac: Uint8Array, srcMac: Uint8Array, src: number, 
 // ---------------------------------------------------------------------------
 // Instances
 
-const wasmCache = new Map<string, WebAssembly.Module>();
-
 export interface HostOptions { ip: string; mac?: number; cfg?: Partial<Record<keyof typeof Cfg, number>>; seed?: number; build?: string }
 export interface EventRec { t: number; sock: number; kind: number; arg: number }
 
@@ -186,7 +184,6 @@ export class Host {
   events: EventRec[] = [];
   deadline = Infinity;
   private statIdx = new Map<string, number>();
-  private scratch = 0;
 
   constructor(public net: Net, public name: string, public opts: HostOptions) {
     this.ip = ip(opts.ip);
@@ -194,35 +191,29 @@ export class Host {
     this.mac = new Uint8Array([0x02, 0x00, (m >>> 24) & 255, (m >>> 16) & 255, (m >>> 8) & 255, m & 255]);
   }
 
+  /** The one typed wrapper of the host (src/stack.ts): instantiation, config, entropy, events. */
+  stack!: Stack;
+  /** Its socket calls (src/scenarios.ts), shared with the scenarios. */
+  api!: TcpApi;
+
   async start(): Promise<void> {
-    const file = this.opts.build ?? "build/testing.wasm";
-    let mod = wasmCache.get(file);
-    if (!mod) { mod = await WebAssembly.compile(readFileSync(file)); wasmCache.set(file, mod); }
-    const rng = new Rng(this.opts.seed ?? (this.ip ^ 0x5eed));
-    const env = {
-      abort: (_m: number, _f: number, l: number, c: number) => { throw new Error(`${this.name}: abort at ${l}:${c}`); },
-      tx: (ptr: number, len: number) => {
-        const f = new Uint8Array(this.x.memory.buffer, ptr, len).slice();
-        this.net.transmit(this, f);
-      },
-      entropy: (ptr: number, len: number) => { new Uint8Array(this.x.memory.buffer, ptr, len).set(rng.bytes(len)); },
-      event: (sock: number, kind: number, arg: number) => { this.events.push({ t: this.net.now, sock, kind, arg }); },
-    } satisfies Imports;
-    const inst = await WebAssembly.instantiate(mod, { env });
-    this.x = inst.exports as unknown as Exports;
-    const c: Record<string, number> = {
-      MacHi: (this.mac[0] << 8) | this.mac[1],
-      MacLo: ((this.mac[2] << 24) | (this.mac[3] << 16) | (this.mac[4] << 8) | this.mac[5]) >>> 0,
-      Ipv4Addr: this.ip, PrefixLen: 24, ...this.opts.cfg,
-    };
-    for (const [k, v] of Object.entries(c)) {
-      if (this.x.configure(Cfg[k as keyof typeof Cfg], v >>> 0) !== 0) throw new Error(`configure ${k}`);
-    }
-    const r = this.x.init();
-    if (r !== 0) throw new Error(`init failed ${r}`);
-    if (this.x.statCount() !== STAT_NAMES.length) throw new Error("module and src/abi.ts disagree on the counters");
+    this.stack = new Stack({
+      wasmPath: this.opts.build ?? "build/testing.wasm",
+      name: this.name,
+      mac: formatMac(this.mac),
+      ip: this.opts.ip,
+      prefix: 24,
+      config: this.opts.cfg as Record<string, number> | undefined,
+      seed: this.opts.seed ?? (this.ip ^ 0x5eed),
+      clock: { now: () => this.net.now },
+      tx: (f) => this.net.transmit(this, f),
+      init: false,
+    });
+    this.x = this.stack.exports as Exports;
+    this.api = new TcpApi(this.stack, this.opts.cfg?.IoBuf ?? 65536);
+    this.stack.onEvents((sock, kind, arg) => { this.events.push({ t: this.net.now, sock, kind, arg }); });
+    this.stack.init();
     STAT_NAMES.forEach((n, i) => this.statIdx.set(n, i));
-    this.scratch = this.x.memory.grow(1) * 65536; // a page of our own for info/sizes
     this.poll();
   }
 
@@ -235,9 +226,7 @@ export class Host {
   }
 
   input(frame: Uint8Array): void {
-    const rx = this.x.rxBuffer();
-    this.mem().set(frame, rx);
-    this.x.input(frame.length, this.net.now >>> 0);
+    this.stack.input(frame);
     this.poll();
   }
 
@@ -246,34 +235,23 @@ export class Host {
     this.deadline = d < 0 ? Infinity : this.net.now + d;
   }
 
-  // --- socket API (after each call, refresh the deadline) ---
+  // --- socket API: src/scenarios.ts TcpApi (polls the core before each call); afterwards the
+  // harness refreshes its deadline ---
   private after<T>(v: T): T { this.poll(); return v; }
-  /** Tell the stack the time before a call that carries none (as a real host's loop does). */
-  private get x2(): Exports { this.x.poll(this.net.now >>> 0); return this.x; }
-  open(): number { return this.after(this.x2.tcpOpen()); }
-  bind(h: number, port: number): number { return this.after(this.x2.tcpBind(h, port)); }
-  listen(h: number, backlog = 8): number { return this.after(this.x2.tcpListen(h, backlog)); }
-  accept(h: number): number { return this.after(this.x2.tcpAccept(h)); }
+  open(): number { return this.after(this.api.open()); }
+  bind(h: number, port: number): number { return this.after(this.api.bind(h, port)); }
+  listen(h: number, backlog = 8): number { return this.after(this.api.listen(h, backlog)); }
+  accept(h: number): number { return this.after(this.api.accept(h)); }
   connect(h: number, to: string | number, port: number): number {
-    return this.after(this.x2.tcpConnect(h, typeof to === "string" ? ip(to) : to, port));
+    return this.after(this.api.connect(h, typeof to === "string" ? to : u32ToIp(to), port));
   }
-  write(h: number, data: Uint8Array): number {
-    const io = this.x.ioBuffer();
-    const n = Math.min(data.length, 65536);
-    this.mem().set(data.subarray(0, n), io);
-    return this.after(this.x2.tcpWrite(h, io, n));
-  }
+  /** Queue as much of `data` as the send ring takes; bytes queued or a negative Err. */
+  write(h: number, data: Uint8Array): number { return this.after(this.api.write(h, data)); }
   /** Bytes read, or a number (0 = EOF, negative = -Err). */
-  read(h: number, max = 65536): Uint8Array | number {
-    const io = this.x.ioBuffer();
-    const r = this.x2.tcpRead(h, io, Math.min(max, 65536));
-    this.poll();
-    if (r <= 0) return r;
-    return this.mem().slice(io, io + r);
-  }
-  shutdown(h: number): number { return this.after(this.x2.tcpShutdown(h)); }
-  close(h: number): number { return this.after(this.x2.tcpClose(h)); }
-  abort(h: number): number { return this.after(this.x2.tcpAbort(h)); }
+  read(h: number, max = 65536): Uint8Array | number { return this.after(this.api.read(h, max)); }
+  shutdown(h: number): number { return this.after(this.api.shutdown(h)); }
+  close(h: number): number { return this.after(this.api.close(h)); }
+  abort(h: number): number { return this.after(this.api.abort(h)); }
   /** Read everything available now; returns the bytes (possibly empty). */
   drain(h: number): Uint8Array {
     const parts: Uint8Array[] = [];
@@ -284,21 +262,10 @@ export class Host {
     }
     return Buffer.concat(parts);
   }
-  state(h: number): number { return this.x.tcpState(h); }
-  setOption(h: number, opt: number, v: number): number { return this.after(this.x2.tcpSetOption(h, opt, v)); }
-  info(h: number): TcpInfo {
-    const r = this.x.tcpInfo(h, this.scratch);
-    if (r !== 0) throw new Error(`tcpInfo ${r}`);
-    const u = new Uint32Array(this.x.memory.buffer, this.scratch, TCP_INFO_NAMES.length);
-    const o = {} as TcpInfo;
-    TCP_INFO_NAMES.forEach((n, i) => { o[n] = u[i]; });
-    return o;
-  }
-  sizes(): { tcb: number; timeWait: number } {
-    this.x.tcpSizes(this.scratch);
-    const u = new Uint32Array(this.x.memory.buffer, this.scratch, 2);
-    return { tcb: u[0], timeWait: u[1] };
-  }
+  state(h: number): number { return this.api.state(h); }
+  setOption(h: number, opt: number, v: number): number { return this.after(this.api.setOption(h, opt, v)); }
+  info(h: number): TcpInfo { return this.api.info(h); }
+  sizes(): { tcb: number; timeWait: number } { return this.api.sizes(); }
   /** State transitions reported for a handle, as [from, to] pairs. */
   transitions(h: number): [number, number][] {
     return this.events.filter((e) => e.sock === h && e.kind === Ev.State).map((e) => [e.arg >> 8, e.arg & 255]);
