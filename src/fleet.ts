@@ -8,9 +8,14 @@
 //
 //   const fleet = createFleet({ count: 1000, build: "mcu" });        // virtual time (see createFleet)
 
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Link, LinkOptions, Sim } from "./links/emulated.js";
 import { realtime, RealtimeOptions, RealtimeSim } from "./links/realtime.js";
 import { CreateStackOptions, createStack, NetStack } from "./net.js";
+import { BuildName, buildPath, Stack } from "./stack.js";
 
 export interface PairOptions extends LinkOptions {
   /** The Sim's seed (impairments and both stacks' seeds derive from it). Default 1. */
@@ -44,4 +49,138 @@ export function emulatedPair(opts: PairOptions = {}): Pair {
   const a = mk(1, aOpt), b = mk(2, bOpt);
   const rt = rtOpt === false ? null : realtime(sim, rtOpt === true || rtOpt === undefined ? {} : rtOpt);
   return { sim, link, rt, a, b, close: () => { a.close(); b.close(); rt?.stop(); } };
+}
+
+// ---------------------------------------------------------------------------
+// Fleets
+
+/** The MCU configuration (firmware/core/wt_mcu_config.h): the core's pools fit its first 64 KiB page. */
+export const MCU_CONFIG: Readonly<Record<string, number>> = {
+  MaxSockets: 8, RingPairs: 4, SndBuf: 4096, RcvBuf: 4096, IoBuf: 1484, ArpEntries: 4, ArpQueue: 3,
+  TimeWaitEntries: 8, UdpSockets: 4, UdpQueueBytes: 1480, McastGroups: 4, ReasmSlots: 1, ReasmMaxBytes: 2048,
+  DnsCacheEntries: 2,
+};
+
+export interface FleetOptions {
+  /** Devices to create. */
+  count: number;
+  /** The Sim to add them to (default: a new one with `seed`). */
+  sim?: Sim;
+  /** Seed of a new Sim (default 1); each device's seed derives from it. */
+  seed?: number;
+  /** Attach to this link (default: a new learning switch with `linkOptions`). */
+  link?: Link;
+  /** Options of the new switch (default { delayMs: 0.1 }; `learning` is forced on). */
+  linkOptions?: LinkOptions;
+  /** Core build (default "mcu"). */
+  build?: BuildName;
+  /** Or a module file (overrides build). */
+  wasmPath?: string;
+  /** Config keys (default MCU_CONFIG). */
+  config?: Record<string, number>;
+  /**
+   * Devices per VLAN (default 250): device i sits in VLAN floor(i / perVlan) + 1 at
+   * 198.51.100.(i % perVlan + 1)/24, so every VLAN is its own /24 and a broadcast reaches
+   * perVlan ports, not count. Give `address` to place devices yourself.
+   */
+  perVlan?: number;
+  /** Where device i goes (overrides perVlan). */
+  address?: (i: number) => { ip: string; prefix?: number; vlan?: number; gateway?: string };
+  /**
+   * Declare this maximum (64 KiB pages) in the module's memory (default 16: 1 MiB). With
+   * `node --disable-wasm-trap-handler` V8 then reserves only that much address space per
+   * device instead of ~10 GiB (see the README: fleets beyond ~12,700 devices per process).
+   * 0: load the module unchanged.
+   */
+  maxPages?: number;
+  /** Call init() on each device (default true: each sends its gratuitous ARP). */
+  init?: boolean;
+}
+
+export interface Fleet {
+  sim: Sim;
+  link: Link;
+  devices: Stack[];
+  /** Device i's address, MAC and VLAN. */
+  ip(i: number): string;
+  mac(i: number): string;
+  vlan(i: number): number;
+}
+
+/** MAC of fleet device i: 02:00 + (i + 1) as 32 bits (locally administered, unicast). */
+export function fleetMac(i: number): string {
+  const n = (i + 1) >>> 0;
+  return ["02", "00", ...[24, 16, 8, 0].map((s) => ((n >>> s) & 0xff).toString(16).padStart(2, "0"))].join(":");
+}
+
+/**
+ * K devices (bare Stacks: the raw ABI, pings, counters; wrap one with createStack's API by
+ * making it yourself if you need sockets) on one learning switch of a Sim, with seeds from the
+ * Sim's seed and addresses by VLAN (FleetOptions.perVlan). Virtual time: run it with
+ * sim.runFor(ms), or on the real clock with realtime(sim).
+ */
+export function createFleet(opts: FleetOptions): Fleet {
+  const sim = opts.sim ?? new Sim({ seed: opts.seed ?? 1 });
+  const link = opts.link ?? sim.switch({ delayMs: 0.1, ...(opts.linkOptions ?? {}) });
+  const build = opts.build ?? "mcu";
+  const config = opts.config ?? MCU_CONFIG;
+  const perVlan = opts.perVlan ?? 250;
+  if (!opts.address && (perVlan < 1 || perVlan > 254)) throw new Error("createFleet: perVlan must be 1..254 (one /24 per VLAN)");
+  type Place = { ip: string; prefix?: number; vlan?: number; gateway?: string };
+  const place: (i: number) => Place = opts.address ?? ((i: number) => ({ ip: `198.51.100.${(i % perVlan) + 1}`, prefix: 24, vlan: Math.floor(i / perVlan) + 1 }));
+  const maxPages = opts.maxPages ?? 16;
+  const wasmPath = maxPages > 0 ? cappedModule(opts.wasmPath ?? buildPath(build), maxPages) : opts.wasmPath;
+  const devices: Stack[] = [];
+  const vlans: number[] = [];
+  for (let i = 0; i < opts.count; i++) {
+    const a = place(i);
+    vlans.push(a.vlan ?? 1);
+    devices.push(sim.addHost({
+      name: `d${i}`, ip: a.ip, prefix: a.prefix ?? 24, gateway: a.gateway, mac: fleetMac(i), build, wasmPath, config,
+      link, vlan: a.vlan ?? 1, init: opts.init,
+    }));
+  }
+  return {
+    sim, link, devices,
+    ip: (i) => place(i).ip,
+    mac: fleetMac,
+    vlan: (i) => vlans[i],
+  };
+}
+
+/**
+ * The module at `path` with a declared memory maximum of `maxPages` (written once to the temp
+ * directory; the Stack loads it by path). Only the memory section's limits change.
+ */
+export function cappedModule(path: string, maxPages: number): string {
+  const bytes = readFileSync(path);
+  const out = join(tmpdir(), `wasm-tcpip-${createHash("sha256").update(bytes).digest("hex").slice(0, 16)}-max${maxPages}.wasm`);
+  if (existsSync(out)) return out;
+  const leb = (v: number): number[] => { const o: number[] = []; do { let b = v & 0x7f; v >>>= 7; if (v) b |= 0x80; o.push(b); } while (v); return o; };
+  const readLeb = (p: number): [number, number] => { let v = 0, s = 0, b; do { b = bytes[p++]; v |= (b & 0x7f) << s; s += 7; } while (b & 0x80); return [v >>> 0, p]; };
+  const parts: Buffer[] = [bytes.subarray(0, 8)];
+  let p = 8, found = false;
+  while (p < bytes.length) {
+    const id = bytes[p];
+    const [size, body] = readLeb(p + 1);
+    const end = body + size;
+    if (id === 5) {
+      let [count, q] = readLeb(body);
+      if (count !== 1) throw new Error(`${path}: ${count} memories`);
+      const flags = bytes[q++];
+      let min: number;
+      [min, q] = readLeb(q);
+      if (flags & 1) [, q] = readLeb(q);
+      if (min > maxPages) throw new Error(`${path}: the memory starts at ${min} pages, more than maxPages ${maxPages}`);
+      const payload = [1, flags | 1, ...leb(min), ...leb(maxPages), ...bytes.subarray(q, end)];
+      parts.push(Buffer.from([5, ...leb(payload.length), ...payload]));
+      found = true;
+    } else parts.push(bytes.subarray(p, end));
+    p = end;
+  }
+  if (!found) throw new Error(`${path}: no memory section`);
+  const tmp = `${out}.${process.pid}.tmp`;
+  writeFileSync(tmp, Buffer.concat(parts));
+  renameSync(tmp, out);
+  return out;
 }
