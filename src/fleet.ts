@@ -95,6 +95,8 @@ export interface FleetOptions {
   maxPages?: number;
   /** Call init() on each device (default true: each sends its gratuitous ARP). */
   init?: boolean;
+  /** Device i gets MAC fleetMac(macBase + i) (default 0; give each shard its own range). */
+  macBase?: number;
 }
 
 export interface Fleet {
@@ -130,20 +132,21 @@ export function createFleet(opts: FleetOptions): Fleet {
   const place: (i: number) => Place = opts.address ?? ((i: number) => ({ ip: `198.51.100.${(i % perVlan) + 1}`, prefix: 24, vlan: Math.floor(i / perVlan) + 1 }));
   const maxPages = opts.maxPages ?? 16;
   const wasmPath = maxPages > 0 ? cappedModule(opts.wasmPath ?? buildPath(build), maxPages) : opts.wasmPath;
+  const macBase = opts.macBase ?? 0;
   const devices: Stack[] = [];
   const vlans: number[] = [];
   for (let i = 0; i < opts.count; i++) {
     const a = place(i);
     vlans.push(a.vlan ?? 1);
     devices.push(sim.addHost({
-      name: `d${i}`, ip: a.ip, prefix: a.prefix ?? 24, gateway: a.gateway, mac: fleetMac(i), build, wasmPath, config,
+      name: `d${i}`, ip: a.ip, prefix: a.prefix ?? 24, gateway: a.gateway, mac: fleetMac(macBase + i), build, wasmPath, config,
       link, vlan: a.vlan ?? 1, init: opts.init,
     }));
   }
   return {
     sim, link, devices,
     ip: (i) => place(i).ip,
-    mac: fleetMac,
+    mac: (i) => fleetMac(macBase + i),
     vlan: (i) => vlans[i],
   };
 }
@@ -183,4 +186,44 @@ export function cappedModule(path: string, maxPages: number): string {
   writeFileSync(tmp, Buffer.concat(parts));
   renameSync(tmp, out);
   return out;
+}
+
+// ---------------------------------------------------------------------------
+// Shards: one fleet across worker threads or processes
+
+/** What a bridge sends frames through: a worker_threads MessagePort or Worker, or a child process (IPC). */
+export interface FramePort {
+  postMessage?(msg: unknown, transfer?: ArrayBuffer[]): void;
+  send?(msg: unknown): boolean;
+  on(ev: "message", fn: (msg: unknown) => void): unknown;
+  off?(ev: "message", fn: (msg: unknown) => void): unknown;
+}
+
+/**
+ * Join `link` (in this thread's Sim) to the link of another thread or process: the bridge is one
+ * port of the link (a hub or switch) whose frames go out through `port` and whose incoming
+ * frames enter the link as if sent from that port. Each side runs its own Sim; both must run on
+ * the real clock (realtime()), since their virtual clocks are not otherwise related. A fleet
+ * beyond one process's limit (see the README) is K shards of devices, each shard in a worker,
+ * bridged to one switch. Returns a function that detaches the listener.
+ */
+export function bridge(link: Link, port: FramePort, name = "bridge"): () => void {
+  let tx: ((frame: Uint8Array) => void) | null = null;
+  const ep = {
+    name,
+    input(frame: Uint8Array): void {
+      if (port.postMessage) {
+        const copy = frame.slice(); // the link may recycle its buffer: send our own, transferred
+        port.postMessage(copy, [copy.buffer]);
+      } else port.send!(Buffer.from(frame).toString("base64"));
+    },
+    attach(fn: ((frame: Uint8Array) => void) | null): void { tx = fn; },
+  };
+  link.attach(ep);
+  const onMsg = (msg: unknown): void => {
+    const frame = typeof msg === "string" ? new Uint8Array(Buffer.from(msg, "base64")) : msg instanceof Uint8Array ? msg : null;
+    if (frame !== null && frame.length >= 14 && tx) tx(frame);
+  };
+  port.on("message", onMsg);
+  return () => { port.off?.("message", onMsg); };
 }

@@ -181,6 +181,8 @@ export class Link {
   forwarded = 0;
   flooded = 0;
   filtered = 0;
+  /** Ports whose endpoint is not a Stack (frames to them are copies). */
+  private endpoints = 0;
   /** Learning switch: the forwarding database, per VLAN: MAC (48-bit number) -> port and time last seen. */
   private fdb = new Map<number, Map<number, FdbEntry>>();
 
@@ -197,6 +199,7 @@ export class Link {
     const idx = this.ports.length;
     const raw = stack instanceof Stack ? stack : null;
     this.ports.push({ stack, raw, txView: null, busyUntil: 0, lastArrival: 0, vlan: opts.vlan ?? 1 });
+    if (raw === null) this.endpoints++;
     if (raw) raw.attachRaw((ptr, len) => this.sendRaw(idx, raw, ptr, len));
     else stack.attach((frame) => this.send(idx, frame));
     return idx;
@@ -250,10 +253,7 @@ export class Link {
     return b;
   }
 
-  private allStacks(): boolean {
-    for (const p of this.ports) if (p.raw === null) return false;
-    return true;
-  }
+  private allStacks(): boolean { return this.endpoints === 0; }
 
   /** Move a port to another VLAN (learning switch): it then only exchanges frames with ports of that VLAN. */
   setVlan(port: number | Endpoint, vlan: number): void {
@@ -390,7 +390,9 @@ export class Link {
   }
 
   private deliverAt(at: number, from: number, frame: Uint8Array): void {
-    this.sim.events.push(at, () => this.fanOut(frame, frame.length, from, true));
+    const sim = this.sim;
+    sim.events.push(at, () => this.fanOut(frame, frame.length, from, true));
+    if (sim.driver !== null && !sim.running) sim.driver.kick(); // an endpoint sent from outside a run (a bridge)
   }
 }
 
