@@ -1,4 +1,4 @@
-// Loads the WebAssembly core (@assemblyscript/loader), owns time, wraps the ABI.
+// Loads the WebAssembly core (a plain WebAssembly.Instance), owns time, wraps the ABI.
 //
 // A Stack never sleeps and never sets timers itself: after input() or any API call the
 // host calls poll(), which returns the next deadline; whoever drives the stack (the

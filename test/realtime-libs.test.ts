@@ -25,7 +25,7 @@ function checkRun(p: Pair, link: { loss?: number }): void {
   if (link.loss) expect(p.link.dropped).toBeGreaterThan(0);
   else expect(p.link.dropped).toBe(0);
   expect(p.rt!.slices).toBeGreaterThan(0);
-  expect(p.rt!.longestSliceMs).toBeLessThan(100); // 4 ms budget; a loaded CI host can stretch one
+  expect(p.rt!.longestSliceMs).toBeLessThan(250); // 4 ms budget; a host shared by many processes preempts us for tens of ms
 }
 
 /** An http.Agent whose connections are sockets of stack `a`. */

@@ -90,7 +90,9 @@ describe("real-time Sim driver", () => {
     expect(h0.stat("icmp_echo_requests_rx")).toBe(req0 + 238); // broadcast requests count too
     expect(h0.stat("icmp_echo_broadcast_ignored")).toBe(bc0 + 119); // every broadcast reached host 0 once (RFC 1122 §3.2.2.6: not answered)
     expect(rt.slices).toBeGreaterThan(5);
-    expect(rt.longestSliceMs).toBeLessThan(60); // 2 ms budget, checked after every event; loaded hosts stretch it
-    expect(maxGap).toBeLessThan(150);
+    expect(rt.budgetStops).toBeGreaterThan(0); // the work was cut at the 2 ms budget and resumed after a yield
+    // wall-clock bounds, generous: a host shared by many processes preempts us for tens of ms
+    expect(rt.longestSliceMs).toBeLessThan(250);
+    expect(maxGap).toBeLessThan(400);
   }, 20_000);
 });

@@ -92,31 +92,28 @@ export interface Endpoint {
 
 interface SimEvent { t: number; seq: number; fn: () => void }
 
-export class EventQueue {
-  private heap: SimEvent[] = [];
-  private seq = 0;
+/** A binary min-heap of entries ordered by (t, seq): the event queue, and the Sim's deadline heap. */
+class TimeHeap<T extends { t: number; seq: number }> {
+  private h: T[] = [];
 
-  get size(): number { return this.heap.length; }
-  /** The sequence number the latest push() took (-1 before any). */
-  get lastSeq(): number { return this.seq - 1; }
-  peekTime(): number { return this.heap.length ? this.heap[0].t : Infinity; }
+  get size(): number { return this.h.length; }
+  peek(): T | undefined { return this.h[0]; }
 
-  push(t: number, fn: () => void): void {
-    const h = this.heap;
-    const ev = { t, seq: this.seq++, fn };
+  push(e: T): void {
+    const h = this.h;
     let i = h.length;
-    h.push(ev);
+    h.push(e);
     while (i > 0) {
       const p = (i - 1) >> 1;
-      if (!less(ev, h[p])) break;
+      if (!less(e, h[p])) break;
       h[i] = h[p];
       i = p;
     }
-    h[i] = ev;
+    h[i] = e;
   }
 
-  pop(): SimEvent | undefined {
-    const h = this.heap;
+  pop(): T | undefined {
+    const h = this.h;
     if (h.length === 0) return undefined;
     const top = h[0];
     const last = h.pop()!;
@@ -138,8 +135,22 @@ export class EventQueue {
   }
 }
 
-function less(a: SimEvent, b: SimEvent): boolean {
+function less(a: { t: number; seq: number }, b: { t: number; seq: number }): boolean {
   return a.t < b.t || (a.t === b.t && a.seq < b.seq);
+}
+
+export class EventQueue {
+  private heap = new TimeHeap<SimEvent>();
+  private seq = 0;
+
+  get size(): number { return this.heap.size; }
+  /** The sequence number the latest push() took (-1 before any). */
+  get lastSeq(): number { return this.seq - 1; }
+  peekTime(): number { const e = this.heap.peek(); return e === undefined ? Infinity : e.t; }
+
+  push(t: number, fn: () => void): void { this.heap.push({ t, seq: this.seq++, fn }); }
+
+  pop(): SimEvent | undefined { return this.heap.pop(); }
 }
 
 // ---------------------------------------------------------------------------
@@ -470,7 +481,7 @@ export class Sim {
   private order = new Map<Stack, number>();
   /** The deadline each stack has in the heap (a heap entry with another time is stale). */
   private queued = new Map<Stack, number>();
-  private dueHeap: Due[] = [];
+  private dueHeap = new TimeHeap<Due>();
   private dueSeq = 0;
   /** Liveness: objects (listening servers, open sockets) that keep a real-time Sim's process alive. */
   private holders = new Set<object>();
@@ -683,49 +694,17 @@ export class Sim {
     if (this.queued.get(s) === t) return;
     if (t === Infinity) { this.queued.delete(s); return; }
     this.queued.set(s, t);
-    const h = this.dueHeap;
-    const e: Due = { t, seq: this.dueSeq++, s };
-    let i = h.length;
-    h.push(e);
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (!dueLess(e, h[p])) break;
-      h[i] = h[p];
-      i = p;
-    }
-    h[i] = e;
+    this.dueHeap.push({ t, seq: this.dueSeq++, s });
   }
 
   /** The earliest live deadline (stale entries are dropped on the way). */
   private peekDue(): number {
-    const h = this.dueHeap;
-    while (h.length > 0) {
-      const e = h[0];
+    for (;;) {
+      const e = this.dueHeap.peek();
+      if (e === undefined) return Infinity;
       if (this.queued.get(e.s) === e.t && e.s.nextDeadline === e.t) return e.t;
-      this.popDue();
+      this.dueHeap.pop();
     }
-    return Infinity;
-  }
-
-  private popDue(): Due {
-    const h = this.dueHeap;
-    const top = h[0];
-    const last = h.pop()!;
-    if (h.length > 0) {
-      let i = 0;
-      const n = h.length;
-      for (;;) {
-        const l = 2 * i + 1;
-        if (l >= n) break;
-        const r = l + 1;
-        const c = r < n && dueLess(h[r], h[l]) ? r : l;
-        if (!dueLess(h[c], last)) break;
-        h[i] = h[c];
-        i = c;
-      }
-      h[i] = last;
-    }
-    return top;
   }
 
   /** Mark every stack whose deadline has come dirty, in the order the stacks joined. */
@@ -734,7 +713,7 @@ export class Sim {
     for (;;) {
       const t = this.peekDue();
       if (t > now) break;
-      const e = this.popDue();
+      const e = this.dueHeap.pop()!;
       this.queued.delete(e.s);
       (due ??= []).push(e.s);
     }
@@ -742,8 +721,4 @@ export class Sim {
     if (due.length > 1) due.sort((a, b) => this.order.get(a)! - this.order.get(b)!);
     for (const s of due) this.dirty.add(s);
   }
-}
-
-function dueLess(a: Due, b: Due): boolean {
-  return a.t < b.t || (a.t === b.t && a.seq < b.seq);
 }

@@ -40,6 +40,8 @@ export class RealtimeSim implements SimDriver {
   /** Slices run, and the longest one (ms of wall time): the event loop was never blocked longer. */
   slices = 0;
   longestSliceMs = 0;
+  /** Slices that stopped at the sliceMs budget with work left (the rest ran after a yield). */
+  budgetStops = 0;
   /** Virtual ms dropped because the stacks fell behind by more than maxLagMs. */
   lagDroppedMs = 0;
   private wall0: number;
@@ -132,6 +134,7 @@ export class RealtimeSim implements SimDriver {
     const took = performance.now() - t0;
     this.slices++;
     if (took > this.longestSliceMs) this.longestSliceMs = took;
+    if (r === "budget") this.budgetStops++;
     if (this.stopped) return;
     if (r !== "idle") { this.kick(); return; }
     this.arm();
