@@ -162,3 +162,18 @@ describe("Sim cost per instant", () => {
     expect(polls.flatMap((n, i) => (n > 0 ? [i] : []))).toEqual([7, 9]);
   });
 });
+
+describe("createFleet's module with a declared memory maximum (cappedModule)", () => {
+  it("declares maxPages, keeps everything else: the core works and cannot grow past the cap", () => {
+    const f = createFleet({ count: 2, maxPages: 4 });
+    f.sim.runFor(10);
+    f.devices[0].ping(f.ip(1), 1);
+    f.sim.runFor(50);
+    expect(f.devices[0].stat("icmp_echo_replies_rx")).toBe(1);
+    const mem = f.devices[0].memory;
+    const pages = mem.buffer.byteLength >> 16;
+    expect(() => mem.grow(4 - pages + 1)).toThrow(RangeError); // past the declared maximum
+    expect(mem.grow(4 - pages)).toBe(pages); // up to it is fine
+    expect(() => createFleet({ count: 1, maxPages: 0.5 })).toThrow(); // below the module's initial size
+  });
+});
