@@ -136,6 +136,7 @@ const nextImmediate = (): Promise<void> => new Promise((r) => setImmediate(r));
  * microtasks, nextTicks and stream callbacks run between instants. Returns pred().
  */
 export async function runSim(sim: Sim, pred: () => boolean, maxMs: number): Promise<boolean> {
+  if (sim.driver) return sim.driver.until(pred, maxMs); // a real-time Sim runs by itself: wait in real time
   const end = sim.now() + maxMs;
   for (;;) {
     await nextImmediate();
@@ -578,16 +579,20 @@ export class NetStack extends EventEmitter {
     timer.unref();
     return () => { live = false; clearTimeout(timer); };
   }
-  /** @internal */ track(h: number, s: Socket): void { this.socks.set(h, s); }
-  /** @internal */ trackServer(h: number, s: Server): void { this.servers.set(h, s); }
+  /** @internal */ track(h: number, s: Socket): void { this.socks.set(h, s); this.hold(s, true); }
+  /** @internal */ trackServer(h: number, s: Server): void { this.servers.set(h, s); this.hold(s, true); }
+  /** @internal Liveness (libuv-like): an open socket or listening server keeps a real-time Sim's process alive unless unref'd. */
+  hold(who: Socket | Server, on: boolean): void { this.sim?.hold(who, on && who.refed); }
   /** @internal A UDP socket's handle (null: forget it). */
   trackDgram(h: number, s: DgramSocket | null): void { if (s) this.dgrams.set(h, s); else this.dgrams.delete(h); }
   /** @internal */ makeError(code: string, syscall: string, address?: string, port?: number): NetError {
     return netError(code, syscall, address, port);
   }
-  /** @internal */ untrackServer(h: number): void { this.servers.delete(h); }
+  /** @internal */ untrackServer(h: number): void { const s = this.servers.get(h); if (s) this.hold(s, false); this.servers.delete(h); }
   /** @internal The user let go of handle h (tcpClose/tcpAbort called). */
   release(h: number): void {
+    const s = this.socks.get(h);
+    if (s) this.hold(s, false);
     this.socks.delete(h);
     if (this.ex.tcpState(h) >= 0) this.closing.add(h);
   }
@@ -897,8 +902,12 @@ export class Socket extends Duplex {
     return this;
   }
 
-  ref(): this { return this; }
-  unref(): this { return this; }
+  /** @internal Whether this socket, while open, keeps a real-time Sim's process alive (ref/unref). */
+  refed = true;
+  /** Keep the process alive while this socket is open (the default; on a real-time Sim). */
+  ref(): this { this.refed = true; if (this.handle > 0 && !this.released) this.net.hold(this, true); return this; }
+  /** Let the process exit even though this socket is open. */
+  unref(): this { this.refed = false; this.net.hold(this, false); return this; }
 
   // --- core events (from NetStack.flush) ---------------------------------
 
@@ -1126,8 +1135,12 @@ export class Server extends EventEmitter {
   /** Accepted connections still open. */
   get connections(): ReadonlySet<Socket> { return this.conns; }
 
-  ref(): this { return this; }
-  unref(): this { return this; }
+  /** @internal Whether this server, while listening, keeps a real-time Sim's process alive (ref/unref). */
+  refed = true;
+  /** Keep the process alive while listening (the default; on a real-time Sim). */
+  ref(): this { this.refed = true; if (this.listening) this.net.hold(this, true); return this; }
+  /** Let the process exit even though this server listens. */
+  unref(): this { this.refed = false; this.net.hold(this, false); return this; }
 
   /** @internal Take every established connection the listener holds. */
   acceptAll(): void {

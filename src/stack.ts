@@ -1,4 +1,4 @@
-// Loads the WebAssembly core (@assemblyscript/loader), owns time, wraps the ABI.
+// Loads the WebAssembly core (a plain WebAssembly.Instance), owns time, wraps the ABI.
 //
 // A Stack never sleeps and never sets timers itself: after input() or any API call the
 // host calls poll(), which returns the next deadline; whoever drives the stack (the
@@ -7,7 +7,6 @@
 
 import { readFileSync } from "node:fs";
 import { randomFillSync } from "node:crypto";
-import { instantiateSync } from "@assemblyscript/loader";
 import { Prng } from "./prng.js";
 import {
   Cfg, DHCP_INFO_NAMES, type DhcpInfoRaw, Err, ERR_NAMES, type Exports, IFACE_INFO_NAMES, type IfaceInfoRaw, type Imports,
@@ -252,7 +251,9 @@ export class Stack {
         },
       } satisfies Imports,
     };
-    const { exports } = instantiateSync(wasmModule(path), imports);
+    // A plain instance: the loader's instantiate adds ~30 KiB of JavaScript per instance (runtime
+    // helpers and demangled wrappers) that nothing here uses; a fleet of devices pays it K times.
+    const { exports } = new WebAssembly.Instance(wasmModule(path), imports as unknown as WebAssembly.Imports);
     this.exports = this.clocked(exports as unknown as CoreExports);
     this.memory = this.exports.memory;
     // The module carries no counter names: ours (STAT_NAMES) must describe the same counters.

@@ -10,8 +10,14 @@
 //   a.ping("198.51.100.2", 1);
 //   sim.runUntil(() => a.stat("icmp_echo_replies_rx") === 1, 1000);
 //
-// A link with more than two stacks is a hub: every frame reaches every other port.
+// A link with more than two stacks is a hub (every frame reaches every other port) unless it
+// is a learning switch (`sim.link({ learning: true })` or `sim.switch()`): it learns source MACs
+// per port, forwards unicast to the learned port, floods broadcast, multicast and unknown
+// unicast once to every other port of the same VLAN, and ages entries (agingMs).
 // Impairments apply per sending port (each direction has its own queue and rate).
+//
+// The Sim keeps its stacks' deadlines in a heap: a virtual instant costs in proportion to the
+// stacks with work at it, not to every stack. src/links/realtime.ts runs a Sim on the real clock.
 
 import { Prng } from "../prng.js";
 import { Stack, StackOptions, VirtualClock } from "../stack.js";
@@ -37,7 +43,20 @@ export interface LinkOptions {
   seed?: number;
   /** Programmable drop: return true to drop this frame (reason "filter"). */
   dropIf?: (frame: Uint8Array, from: number, time: number) => boolean;
+  /**
+   * A learning switch instead of a hub: learn each frame's source MAC on its port (per VLAN),
+   * forward unicast to the learned port only, flood broadcast/multicast/unknown unicast once to
+   * every other port of the sender's VLAN. Default false (a hub).
+   */
+  learning?: boolean;
+  /** With learning: a learned entry not refreshed for this long (ms) is forgotten (default 300000, IEEE 802.1D). */
+  agingMs?: number;
 }
+
+/** Where the switch sends a frame: a port index, FLOOD, or FILTER (the destination sits on the sender's own port). */
+const FLOOD = -1, FILTER = -2;
+
+interface FdbEntry { port: number; t: number }
 
 export type DropReason = "loss" | "queue" | "filter";
 
@@ -73,31 +92,28 @@ export interface Endpoint {
 
 interface SimEvent { t: number; seq: number; fn: () => void }
 
-export class EventQueue {
-  private heap: SimEvent[] = [];
-  private seq = 0;
+/** A binary min-heap of entries ordered by (t, seq): the event queue, and the Sim's deadline heap. */
+class TimeHeap<T extends { t: number; seq: number }> {
+  private h: T[] = [];
 
-  get size(): number { return this.heap.length; }
-  /** The sequence number the latest push() took (-1 before any). */
-  get lastSeq(): number { return this.seq - 1; }
-  peekTime(): number { return this.heap.length ? this.heap[0].t : Infinity; }
+  get size(): number { return this.h.length; }
+  peek(): T | undefined { return this.h[0]; }
 
-  push(t: number, fn: () => void): void {
-    const h = this.heap;
-    const ev = { t, seq: this.seq++, fn };
+  push(e: T): void {
+    const h = this.h;
     let i = h.length;
-    h.push(ev);
+    h.push(e);
     while (i > 0) {
       const p = (i - 1) >> 1;
-      if (!less(ev, h[p])) break;
+      if (!less(e, h[p])) break;
       h[i] = h[p];
       i = p;
     }
-    h[i] = ev;
+    h[i] = e;
   }
 
-  pop(): SimEvent | undefined {
-    const h = this.heap;
+  pop(): T | undefined {
+    const h = this.h;
     if (h.length === 0) return undefined;
     const top = h[0];
     const last = h.pop()!;
@@ -119,8 +135,22 @@ export class EventQueue {
   }
 }
 
-function less(a: SimEvent, b: SimEvent): boolean {
+function less(a: { t: number; seq: number }, b: { t: number; seq: number }): boolean {
   return a.t < b.t || (a.t === b.t && a.seq < b.seq);
+}
+
+export class EventQueue {
+  private heap = new TimeHeap<SimEvent>();
+  private seq = 0;
+
+  get size(): number { return this.heap.size; }
+  /** The sequence number the latest push() took (-1 before any). */
+  get lastSeq(): number { return this.seq - 1; }
+  peekTime(): number { const e = this.heap.peek(); return e === undefined ? Infinity : e.t; }
+
+  push(t: number, fn: () => void): void { this.heap.push({ t, seq: this.seq++, fn }); }
+
+  pop(): SimEvent | undefined { return this.heap.pop(); }
 }
 
 // ---------------------------------------------------------------------------
@@ -129,6 +159,8 @@ function less(a: SimEvent, b: SimEvent): boolean {
 /** Frames a Link delivers in one queue event, in send order (pooled buffers, valid lengths). */
 interface Batch { at: number; seq: number; n: number; bufs: Uint8Array[]; lens: number[]; froms: number[]; run: () => void }
 const EMPTY = new Uint8Array(0);
+/** Frame deliveries (frames x ports) one batch may carry at most. */
+const BATCH_WORK = 256;
 
 interface PortState {
   stack: Endpoint;
@@ -138,6 +170,8 @@ interface PortState {
   txView: Uint8Array | null;
   busyUntil: number;    // end of serialization of the last accepted frame
   lastArrival: number;  // FIFO floor for jitter
+  /** Port-based VLAN (learning switch only; default 1). */
+  vlan: number;
 }
 
 export class Link {
@@ -154,6 +188,14 @@ export class Link {
   sent = 0;
   dropped = 0;
   duplicated = 0;
+  /** Learning switch: frames forwarded to one port, frames flooded, frames filtered (destination on the sending port). */
+  forwarded = 0;
+  flooded = 0;
+  filtered = 0;
+  /** Ports whose endpoint is not a Stack (frames to them are copies). */
+  private endpoints = 0;
+  /** Learning switch: the forwarding database, per VLAN: MAC (48-bit number) -> port and time last seen. */
+  private fdb = new Map<number, Map<number, FdbEntry>>();
 
   constructor(private sim: Sim, opts: LinkOptions, seed: number) {
     this.opts = { ...opts };
@@ -164,10 +206,11 @@ export class Link {
   set(opts: Partial<LinkOptions>): void { Object.assign(this.opts, opts); }
 
   /** Attach a stack to this link: its transmitted frames go to every other port. */
-  attach(stack: Endpoint): number {
+  attach(stack: Endpoint, opts: { vlan?: number } = {}): number {
     const idx = this.ports.length;
     const raw = stack instanceof Stack ? stack : null;
-    this.ports.push({ stack, raw, txView: null, busyUntil: 0, lastArrival: 0 });
+    this.ports.push({ stack, raw, txView: null, busyUntil: 0, lastArrival: 0, vlan: opts.vlan ?? 1 });
+    if (raw === null) this.endpoints++;
     if (raw) raw.attachRaw((ptr, len) => this.sendRaw(idx, raw, ptr, len));
     else stack.attach((frame) => this.send(idx, frame));
     return idx;
@@ -201,7 +244,8 @@ export class Link {
     if (v === null || v.buffer !== mem || v.byteOffset !== ptr || v.length !== len) v = port.txView = new Uint8Array(mem, ptr, len);
     buf.set(v);
     let b = this.open;
-    if (b === null || b.at !== at || this.sim.events.lastSeq !== b.seq) {
+    // a batch is one queue event: bounded (frames x ports) so a real-time slice can stop between them
+    if (b === null || b.at !== at || this.sim.events.lastSeq !== b.seq || b.n * this.ports.length >= BATCH_WORK) {
       b = this.batchPool.pop() ?? this.newBatch();
       b.at = at;
       b.n = 0;
@@ -220,23 +264,77 @@ export class Link {
     return b;
   }
 
-  private allStacks(): boolean {
-    for (const p of this.ports) if (p.raw === null) return false;
-    return true;
+  private allStacks(): boolean { return this.endpoints === 0; }
+
+  /** Move a port to another VLAN (learning switch): it then only exchanges frames with ports of that VLAN. */
+  setVlan(port: number | Endpoint, vlan: number): void {
+    const i = typeof port === "number" ? port : this.ports.findIndex((p) => p.stack === port);
+    if (i < 0 || i >= this.ports.length) throw new Error("setVlan: no such port");
+    this.ports[i].vlan = vlan;
+    for (const t of this.fdb.values()) for (const [mac, e] of t) if (e.port === i) t.delete(mac);
+  }
+
+  /** Learning switch: the port learned for `mac` ("02:00:..") in `vlan`, or undefined (unknown or aged out). */
+  learned(mac: string, vlan = 1): number | undefined {
+    const hex = mac.split(":").map((x) => parseInt(x, 16));
+    const key = ((hex[0] << 8) | hex[1]) * 0x100000000 + (((hex[2] << 24) | (hex[3] << 16) | (hex[4] << 8) | hex[5]) >>> 0);
+    const e = this.fdb.get(vlan)?.get(key);
+    return e && this.sim.now() - e.t <= (this.opts.agingMs ?? 300000) ? e.port : undefined;
+  }
+
+  /** Learning switch: learn the frame's source on port `from`, and say where the frame goes. */
+  private forward(buf: Uint8Array, len: number, from: number): number {
+    if (len < 14) return FLOOD;
+    const vlan = this.ports[from].vlan;
+    let t = this.fdb.get(vlan);
+    if (t === undefined) { t = new Map(); this.fdb.set(vlan, t); }
+    const now = this.sim.now();
+    const src = ((buf[6] << 8) | buf[7]) * 0x100000000 + (((buf[8] << 24) | (buf[9] << 16) | (buf[10] << 8) | buf[11]) >>> 0);
+    if ((buf[6] & 1) === 0) { // a group address is never a source
+      const e = t.get(src);
+      if (e === undefined) t.set(src, { port: from, t: now });
+      else { e.port = from; e.t = now; }
+    }
+    if (buf[0] & 1) return FLOOD; // broadcast, multicast
+    const dst = ((buf[0] << 8) | buf[1]) * 0x100000000 + (((buf[2] << 24) | (buf[3] << 16) | (buf[4] << 8) | buf[5]) >>> 0);
+    const e = t.get(dst);
+    if (e === undefined) return FLOOD;
+    if (now - e.t > (this.opts.agingMs ?? 300000)) { t.delete(dst); return FLOOD; }
+    return e.port === from ? FILTER : e.port;
+  }
+
+  /** Hand a frame to every port it goes to (all others on a hub; the switch's choice otherwise). */
+  private fanOut(buf: Uint8Array, len: number, from: number, fresh: boolean): void {
+    const ports = this.ports;
+    let to = FLOOD;
+    if (this.opts.learning) {
+      to = this.forward(buf, len, from);
+      if (to === FILTER) { this.filtered++; return; }
+      if (to >= 0) {
+        this.forwarded++;
+        const p = ports[to];
+        if (p.raw) p.raw.input(buf, len);
+        else p.stack.input(fresh ? buf : buf.slice(0, len));
+        return;
+      }
+      this.flooded++;
+    }
+    const vlan = ports[from].vlan, learning = !!this.opts.learning;
+    for (let i = 0; i < ports.length; i++) {
+      if (i === from) continue;
+      const p = ports[i];
+      if (learning && p.vlan !== vlan) continue;
+      if (p.raw) p.raw.input(buf, len);
+      else p.stack.input(fresh ? buf : buf.slice(0, len));
+    }
   }
 
   private deliverBatch(b: Batch): void {
     if (this.open === b) this.open = null; // frames sent from here on queue behind
-    const ports = this.ports;
     for (let k = 0; k < b.n; k++) {
       const buf = b.bufs[k], len = b.lens[k], from = b.froms[k];
       b.bufs[k] = EMPTY;
-      for (let i = 0; i < ports.length; i++) {
-        if (i === from) continue;
-        const p = ports[i];
-        if (p.raw) p.raw.input(buf, len);
-        else p.stack.input(buf.slice(0, len));
-      }
+      this.fanOut(buf, len, from, false);
       this.pool.get(len)!.push(buf);
     }
     b.n = 0;
@@ -303,10 +401,9 @@ export class Link {
   }
 
   private deliverAt(at: number, from: number, frame: Uint8Array): void {
-    const ports = this.ports;
-    this.sim.events.push(at, () => {
-      for (let i = 0; i < ports.length; i++) if (i !== from) ports[i].stack.input(frame);
-    });
+    const sim = this.sim;
+    sim.events.push(at, () => this.fanOut(frame, frame.length, from, true));
+    if (sim.driver !== null && !sim.running) sim.driver.kick(); // an endpoint sent from outside a run (a bridge)
   }
 }
 
@@ -323,26 +420,78 @@ export interface HostOptions extends StackOptions {
   name: string;
   /** Attach to this link before init, so the gratuitous ARP is seen. */
   link?: Link;
+  /** The port's VLAN on a learning switch (default 1). */
+  vlan?: number;
 }
 
 /** Polls a stack may ask for at one instant before the Sim calls it a livelock. */
 const MAX_POLLS_PER_INSTANT = 10000;
+
+/**
+ * @internal What drives a Sim on the real clock (src/links/realtime.ts): told when a stack
+ * wants a poll, when liveness changes, and asked for the time the virtual clock may reach now.
+ */
+export interface SimDriver {
+  /** A stack was woken outside a run (an API call from a timer or an I/O callback). */
+  kick(): void;
+  /** The set of ref'd holders changed between empty and not. */
+  refChanged(): void;
+  /** The virtual time that corresponds to the real clock now. */
+  target(): number;
+  /** Wait in real time until pred() holds (net.until on a real-time Sim). */
+  until(pred: () => boolean, ms: number): Promise<boolean>;
+}
+
+/**
+ * The Sim's clock. With a real-time driver and outside a run, reading it first brings it up
+ * to the real clock (never past the next queued event or deadline), so API calls made from
+ * timers and I/O callbacks are stamped with the present, not with the last instant run.
+ */
+class SimClock extends VirtualClock {
+  sim: Sim | null = null;
+  override now(): number {
+    const sim = this.sim;
+    if (sim !== null && sim.driver !== null && !sim.running) sim.catchUp();
+    return super.now();
+  }
+  /** The time without catching up. */
+  raw(): number { return super.now(); }
+}
+
+/** Deadline heap entries: (time, stack), ordered by time then insertion. */
+interface Due { t: number; seq: number; s: Stack }
 
 export class Sim {
   readonly clock: VirtualClock;
   readonly events = new EventQueue();
   readonly stacks: Stack[] = [];
   readonly links: Link[] = [];
+  /** Core events seen from every stack (the real-time driver yields to JavaScript after an instant with any). */
+  activity = 0;
+  /** @internal The real-time driver, when one runs this Sim (src/links/realtime.ts). */
+  driver: SimDriver | null = null;
+  /** @internal A run is in progress (the clock moves only by it). */
+  running = false;
   private rng: Prng;
   private seed: number;
   private taps: Tap[] = [];
   private dirty = new Set<Stack>();
   private pollsAt = new Map<Stack, { t: number; n: number }>();
+  /** Stacks by the order they joined (due stacks are polled in this order, as when every stack was scanned). */
+  private order = new Map<Stack, number>();
+  /** The deadline each stack has in the heap (a heap entry with another time is stale). */
+  private queued = new Map<Stack, number>();
+  private dueHeap = new TimeHeap<Due>();
+  private dueSeq = 0;
+  /** Liveness: objects (listening servers, open sockets) that keep a real-time Sim's process alive. */
+  private holders = new Set<object>();
 
   constructor(opts: SimOptions = {}) {
     this.seed = opts.seed ?? 1;
     this.rng = new Prng(this.seed);
-    this.clock = new VirtualClock(opts.start ?? 0);
+    const clock = new SimClock(opts.start ?? 0);
+    clock.sim = this;
+    this.clock = clock;
   }
 
   now(): number { return this.clock.now(); }
@@ -354,11 +503,14 @@ export class Sim {
     return l;
   }
 
+  /** A new learning switch: a link with `learning: true` (see LinkOptions). */
+  switch(opts: LinkOptions = {}): Link { return this.link({ ...opts, learning: true }); }
+
   /** Create a stack on the Sim's clock with a seed derived from the Sim's. */
   addHost(opts: HostOptions): Stack {
     const s = new Stack({ seed: this.rng.nextU32(), ...opts, clock: this.clock, init: false });
     this.addStack(s);
-    if (opts.link) opts.link.attach(s);
+    if (opts.link) opts.link.attach(s, { vlan: opts.vlan });
     if (opts.init !== false) s.init();
     return s;
   }
@@ -366,9 +518,18 @@ export class Sim {
   /** Drive an existing stack (it must use this Sim's clock). */
   addStack(s: Stack): void {
     if (s.clock !== this.clock) throw new Error("stack must use the Sim's clock");
+    this.order.set(s, this.stacks.length);
     this.stacks.push(s);
-    s.waker = (st) => this.dirty.add(st);
+    s.waker = (st) => {
+      this.dirty.add(st);
+      if (this.driver !== null && !this.running) this.driver.kick();
+    };
+    s.onEvents(() => { this.activity++; });
+    // every poll (ours, or a host's own to refresh the core's clock) files the new deadline
+    const poll = s.poll;
+    s.poll = () => { const r = poll.call(s); this.fileDeadline(s); return r; };
     this.dirty.add(s);
+    if (this.driver !== null && !this.running) this.driver.kick();
   }
 
   /** Connect two stacks with a new link. */
@@ -391,10 +552,28 @@ export class Sim {
   get tapCount(): number { return this.taps.length; }
 
   /** Run fn at absolute virtual time t (ms). */
-  at(t: number, fn: () => void): void { this.events.push(Math.max(t, this.clock.now()), fn); }
+  at(t: number, fn: () => void): void {
+    this.events.push(Math.max(t, this.clock.now()), fn);
+    if (this.driver !== null && !this.running) this.driver.kick();
+  }
 
   /** Run fn after ms of virtual time. */
   after(ms: number, fn: () => void): void { this.at(this.clock.now() + ms, fn); }
+
+  /**
+   * Liveness (libuv-like, for a real-time Sim): `who` (a listening server, an open socket)
+   * does or does not keep the process alive. While no holder is left, the real-time driver's
+   * timer is unref'd and the process may exit.
+   */
+  hold(who: object, on: boolean): void {
+    const before = this.holders.size;
+    if (on) this.holders.add(who);
+    else this.holders.delete(who);
+    if ((before === 0) !== (this.holders.size === 0)) this.driver?.refChanged();
+  }
+
+  /** Holders keeping a real-time Sim's process alive. */
+  get refs(): number { return this.holders.size; }
 
   /** Run until virtual time `until` (ms); the clock ends at `until`. */
   run(until: number): void {
@@ -404,26 +583,86 @@ export class Sim {
   /** Run for `ms` more virtual milliseconds. */
   runFor(ms: number): void { this.run(this.clock.now() + ms); }
 
+  /** The time of the next queued event or stack deadline (Infinity: nothing). */
+  nextTime(): number {
+    const t = this.events.peekTime();
+    const d = this.peekDue();
+    return d < t ? d : t;
+  }
+
   /**
    * Run until pred() is true (checked after every instant) or virtual time `until`.
    * Returns whether pred became true. The clock stays where pred became true.
    */
   runUntil(pred: () => boolean, until = Infinity): boolean {
-    for (;;) {
-      this.servicePolls();
-      if (pred()) return true;
-      let t = this.events.peekTime();
-      for (const s of this.stacks) if (s.nextDeadline < t) t = s.nextDeadline;
-      if (t === Infinity || t > until) {
-        if (until !== Infinity && until > this.clock.now()) this.clock.set(until);
+    const was = this.running;
+    this.running = true;
+    try {
+      for (;;) {
         this.servicePolls();
-        return pred();
+        if (pred()) return true;
+        const t = this.nextTime();
+        if (t === Infinity || t > until) {
+          if (until !== Infinity && until > this.clock.now()) this.clock.set(until);
+          this.servicePolls();
+          return pred();
+        }
+        if (t > this.clock.now()) this.clock.set(t);
+        const now = this.clock.now();
+        while (this.events.peekTime() <= now) this.events.pop()!.fn();
+        this.takeDue(now);
       }
-      if (t > this.clock.now()) this.clock.set(t);
-      const now = this.clock.now();
-      while (this.events.peekTime() <= now) this.events.pop()!.fn();
-      for (const s of this.stacks) if (s.nextDeadline <= now) this.dirty.add(s);
+    } finally {
+      this.running = was;
     }
+  }
+
+  /**
+   * @internal One bounded slice of real-time running: run instants up to virtual time `until`,
+   * stopping after an instant with core events (JavaScript reacts before the next), or once
+   * performance.now() reaches `wallEnd` (checked every few polls/events, even inside an instant:
+   * what is left of it runs in the next slice). Returns "idle" (nothing left before `until`;
+   * the clock is at `until`), "activity" or "budget".
+   */
+  slice(until: number, wallEnd: number): "idle" | "activity" | "budget" {
+    const was = this.running;
+    this.running = true;
+    const mark = this.activity;
+    let n = 0;
+    try {
+      for (;;) {
+        for (const s of this.dirty) {
+          this.dirty.delete(s);
+          s.poll();
+          if (s.nextDeadline <= this.clock.now()) this.noteImmediate(s);
+          if (performance.now() >= wallEnd) return "budget";
+        }
+        if (this.activity !== mark) return "activity";
+        const t = this.nextTime();
+        if (t > until) {
+          if (until !== Infinity && until > this.clock.now()) this.clock.set(until);
+          return "idle";
+        }
+        if (t > this.clock.now()) this.clock.set(t);
+        const now = this.clock.now();
+        while (this.events.peekTime() <= now) {
+          this.events.pop()!.fn();
+          if (performance.now() >= wallEnd) return "budget";
+        }
+        this.takeDue(now);
+        if (performance.now() >= wallEnd) return "budget";
+      }
+    } finally {
+      this.running = was;
+    }
+  }
+
+  /** @internal (SimClock) Bring an idle real-time Sim's clock up to the real clock, not past its next event. */
+  catchUp(): void {
+    const target = this.driver!.target();
+    const next = this.nextTime();
+    const t = next < target ? next : target;
+    if (t > (this.clock as SimClock).raw()) this.clock.set(t);
   }
 
   /** Poll every stack that was woken or whose deadline has come, until none is left. */
@@ -445,5 +684,41 @@ export class Sim {
       if (++rec.n > MAX_POLLS_PER_INSTANT) throw new Error(`${s.name}: poll keeps returning 0 at t=${now} (livelock)`);
     } else this.pollsAt.set(s, { t: now, n: 1 });
     this.dirty.add(s);
+  }
+
+  // --- the deadline heap -------------------------------------------------
+
+  /** File s's deadline after a poll (once per distinct deadline; older entries become stale). */
+  private fileDeadline(s: Stack): void {
+    const t = s.nextDeadline;
+    if (this.queued.get(s) === t) return;
+    if (t === Infinity) { this.queued.delete(s); return; }
+    this.queued.set(s, t);
+    this.dueHeap.push({ t, seq: this.dueSeq++, s });
+  }
+
+  /** The earliest live deadline (stale entries are dropped on the way). */
+  private peekDue(): number {
+    for (;;) {
+      const e = this.dueHeap.peek();
+      if (e === undefined) return Infinity;
+      if (this.queued.get(e.s) === e.t && e.s.nextDeadline === e.t) return e.t;
+      this.dueHeap.pop();
+    }
+  }
+
+  /** Mark every stack whose deadline has come dirty, in the order the stacks joined. */
+  private takeDue(now: number): void {
+    let due: Stack[] | null = null;
+    for (;;) {
+      const t = this.peekDue();
+      if (t > now) break;
+      const e = this.dueHeap.pop()!;
+      this.queued.delete(e.s);
+      (due ??= []).push(e.s);
+    }
+    if (due === null) return;
+    if (due.length > 1) due.sort((a, b) => this.order.get(a)! - this.order.get(b)!);
+    for (const s of due) this.dirty.add(s);
   }
 }
