@@ -673,17 +673,33 @@ export interface ConnectOptions {
   keepAliveInitialDelay?: number;
   /** Idle timeout in ms, set with socket.setTimeout() before connecting (like node:net). */
   timeout?: number;
+  highWaterMark?: number;
   readableHighWaterMark?: number;
   writableHighWaterMark?: number;
 }
 
-interface SocketOptions {
+export interface SocketOptions {
   allowHalfOpen?: boolean;
+  /** Both sides' high-water mark (node:net's `highWaterMark`); the side-specific options win. */
+  highWaterMark?: number;
   readableHighWaterMark?: number;
   writableHighWaterMark?: number;
 }
 
 interface PendingWrite { buf: Uint8Array; off: number; cb: (err?: Error | null) => void }
+
+/** node:net's ERR_MISSING_ARGS / ERR_SOCKET_CLOSED_BEFORE_CONNECTION / EPIPE-after-FIN errors. */
+function codedError(code: string, message: string, ctor: ErrorConstructor = Error): Error & { code: string } {
+  return Object.assign(new ctor(message), { code });
+}
+
+/**
+ * Is this call coming from node's JSStreamSocket constructor? node:tls (and http2) take over a
+ * net.Socket's C++ handle; any other Duplex is wrapped in a JSStreamSocket, which pauses it first.
+ */
+function calledFromStreamWrap(): boolean {
+  return /\bnew JSStreamSocket\b/.test(new Error().stack ?? "");
+}
 
 export class Socket extends Duplex {
   readonly net: NetStack;
@@ -691,14 +707,16 @@ export class Socket extends Duplex {
   handle = 0;
   connecting = false;
   bytesRead = 0;
-  /** Bytes the core accepted into its send ring. */
-  bytesWritten = 0;
-  remoteAddress: string | undefined;
-  remotePort: number | undefined;
-  remoteFamily: string | undefined;
+  /** The Server that accepted this socket (null for a client socket), like node:net. */
+  server: Server | null = null;
   localAddress: string | undefined;
   localPort: number | undefined;
+  /** node:net's (for autoSelectFamily; we try only the first IPv4 address). */
+  autoSelectFamilyAttemptedAddresses: string[] = [];
 
+  /** Bytes handed to the core by _write (the rest of bytesWritten is still queued in the stream). */
+  private dispatched = 0;
+  private peer: { address: string; port: number } | null = null;
   private wantRead = false;
   private pulling = false;
   private eof = false;
@@ -716,21 +734,72 @@ export class Socket extends Duplex {
   /** Stack-clock time of the last read or write (or of setTimeout). */
   private lastActive = 0;
   private cancelIdle: (() => void) | null = null;
+  /** node's JSStreamSocket wraps us (node:tls over this socket): it ends our writable side itself. */
+  private wrapped = false;
 
   constructor(net: NetStack, opts: SocketOptions = {}) {
     super({
-      allowHalfOpen: opts.allowHalfOpen ?? false,
-      readableHighWaterMark: opts.readableHighWaterMark ?? 64 * 1024,
-      writableHighWaterMark: opts.writableHighWaterMark ?? 16 * 1024,
+      allowHalfOpen: Boolean(opts.allowHalfOpen),
+      readableHighWaterMark: opts.readableHighWaterMark ?? opts.highWaterMark ?? 64 * 1024,
+      writableHighWaterMark: opts.writableHighWaterMark ?? opts.highWaterMark ?? 16 * 1024,
       decodeStrings: true,
+      // 'close' carries hadError and comes after the handle is let go (see _destroy), like node:net.
+      emitClose: false,
+      autoDestroy: true,
     });
     this.net = net;
     this.freeHint = net.sndBuf;
+    this.on("end", this.onReadableEnd);
   }
+
+  /** After the peer's FIN with allowHalfOpen false: the Duplex ends our side; a later write is EPIPE (node:net). */
+  private onReadableEnd(): void {
+    if (this.allowHalfOpen) return;
+    if (this.wrapped) {
+      // node:tls over a net.Socket reads its handle and ends it after its last record (the
+      // TLSSocket inherits allowHalfOpen); do the same here instead of ending under it.
+      this.allowHalfOpen = true;
+      process.nextTick(() => { this.allowHalfOpen = false; });
+      return;
+    }
+    this.write = this.writeAfterFIN;
+  }
+
+  private writeAfterFIN(chunk: unknown, enc?: unknown, cb?: unknown): boolean {
+    if (!this.writableEnded) return Duplex.prototype.write.call(this, chunk, enc as BufferEncoding, cb as () => void);
+    const done = typeof enc === "function" ? enc : cb;
+    const er = codedError("EPIPE", "This socket has been ended by the other party");
+    if (typeof done === "function") process.nextTick(done as (e: Error) => void, er);
+    this.destroy(er);
+    return false;
+  }
+
+  override pause(): this {
+    if (!this.wrapped && calledFromStreamWrap()) this.wrapped = true;
+    return super.pause();
+  }
+
+  /** The peer's address: undefined until connected (node:net). */
+  get remoteAddress(): string | undefined { return this.connecting ? undefined : this.peer?.address; }
+  get remotePort(): number | undefined { return this.connecting ? undefined : this.peer?.port; }
+  get remoteFamily(): string | undefined { return this.connecting || !this.peer ? undefined : "IPv4"; }
+  get localFamily(): string | undefined { return this.localPort === undefined ? undefined : "IPv4"; }
+
+  /** Every byte handed to write()/end(), sent or still queued (node:net). */
+  get bytesWritten(): number {
+    let n = this.dispatched;
+    for (const el of (this as unknown as { writableBuffer: unknown }).writableBuffer as { chunk: Uint8Array | string; encoding: BufferEncoding }[]) {
+      n += typeof el.chunk === "string" ? Buffer.byteLength(el.chunk, el.encoding) : el.chunk.length;
+    }
+    return n;
+  }
+
+  /** Bytes queued in the stream, not yet taken by the core (node:net); undefined without a handle. */
+  get bufferSize(): number | undefined { return this.handle > 0 && !this.released ? this.writableLength : undefined; }
 
   get pending(): boolean { return this.handle === 0 || this.connecting; }
 
-  get readyState(): string {
+  get readyState(): "opening" | "open" | "readOnly" | "writeOnly" | "closed" {
     if (this.connecting) return "opening";
     if (this.readable && this.writable) return "open";
     if (this.readable && !this.writable) return "readOnly";
@@ -743,8 +812,57 @@ export class Socket extends Duplex {
     return this.handle > 0 && !this.released ? (this.net.info(this.handle)?.state ?? "CLOSED") : "CLOSED";
   }
 
-  /** Start an active open (use NetStack.connect). */
-  connect(opts: ConnectOptions): this {
+  /** end(), then destroy once the writable side finished (node:net). */
+  destroySoon(): void {
+    if (this.writable) this.end();
+    if (this.writableFinished) this.destroy();
+    else this.once("finish", () => this.destroy());
+  }
+
+  /**
+   * Start an active open: connect(options, cb?) or connect(port, host?, cb?), like node:net.
+   * A closed socket can connect again (a new connection, the stream reopened).
+   */
+  connect(opts: ConnectOptions, cb?: () => void): this;
+  connect(port: number, host?: string, cb?: () => void): this;
+  connect(port: number, cb?: () => void): this;
+  connect(path: string, cb?: () => void): this;
+  connect(a: ConnectOptions | number | string, b?: string | (() => void), c?: () => void): this {
+    if (typeof a === "string" && !/^\d+$/.test(a)) {
+      throw codedError("ERR_INVALID_ARG_VALUE", `IPC paths are not supported by this stack: ${a}`, TypeError);
+    }
+    const opts: ConnectOptions = typeof a === "object" && a !== null ? a
+      : { port: Number(a), host: typeof b === "string" ? b : undefined };
+    const cb = typeof b === "function" ? b : c;
+    if (cb) this.once("connect", cb);
+    if (opts.port === undefined || opts.port === null) {
+      throw codedError("ERR_MISSING_ARGS", 'The "options" or "port" or "path" argument must be specified', TypeError);
+    }
+    if (!Number.isInteger(opts.port) || opts.port < 0 || opts.port > 65535) {
+      throw codedError("ERR_SOCKET_BAD_PORT", `Port should be >= 0 and < 65536. Received ${opts.port}.`, RangeError);
+    }
+    if (this.write !== Socket.prototype.write) this.write = Socket.prototype.write;
+    if (this.destroyed) this.reopen();
+    return this.startConnect(opts);
+  }
+
+  /** A destroyed socket connecting again: forget the old connection, reopen the stream (node's _undestroy). */
+  private reopen(): void {
+    this.handle = 0;
+    this.released = false;
+    this.eof = false;
+    this.wantRead = false;
+    this.pendingWrite = null;
+    this.pendingFinal = null;
+    this.resetOnDestroy = false;
+    this.peer = null;
+    this.localAddress = undefined;
+    this.localPort = undefined;
+    this.freeHint = this.net.sndBuf;
+    (this as unknown as { _undestroy(): void })._undestroy();
+  }
+
+  private startConnect(opts: ConnectOptions): this {
     const net = this.net;
     const host = opts.host ?? "127.0.0.1";
     const port = opts.port;
@@ -757,24 +875,23 @@ export class Socket extends Duplex {
         this.connecting = false;
         if (err) { this.destroy(err); return; }
         this.emit("lookup", null, addrs[0], 4, host);
-        this.connect({ ...opts, host: addrs[0] });
+        this.startConnect({ ...opts, host: addrs[0] });
       });
       return this;
     }
-    const fail = (r: number, syscall: string) => {
+    const fail = (r: number, syscall: string, addr: string, p: number) => {
       if (h > 0) net.ex.tcpClose(h);
-      process.nextTick(() => this.destroy(netError(codeOf(-r), syscall, host, port)));
+      this.connecting = true; // node: a failed bind/connect destroys a socket that was connecting
+      process.nextTick(() => this.destroy(netError(codeOf(-r), syscall, addr, p)));
       return this;
     };
     const h = net.ex.tcpOpen();
-    if (h < 0) return fail(h, "connect");
+    if (h < 0) return fail(h, "connect", host, port);
     if (opts.localPort !== undefined) {
       const r = net.ex.tcpBind(h, opts.localPort);
-      if (r < 0) return fail(r, "bind");
+      if (r < 0) return fail(r, "bind", net.address, opts.localPort);
     }
-    this.remoteAddress = host;
-    this.remotePort = port;
-    this.remoteFamily = "IPv4";
+    this.peer = { address: host, port };
     this.attachHandle(h);
     this.connecting = true;
     if (opts.noDelay) this.setNoDelay(true);
@@ -782,18 +899,17 @@ export class Socket extends Duplex {
     if (opts.timeout !== undefined) this.setTimeout(opts.timeout);
     const r = net.ex.tcpConnect(h, ip, port);
     net.wake();
-    if (r < 0) {
-      this.connecting = false;
-      process.nextTick(() => this.destroy(netError(codeOf(-r), "connect", host, port)));
-    }
+    if (r < 0) process.nextTick(() => this.destroy(netError(codeOf(-r), "connect", host, port)));
     return this;
   }
 
-  /** @internal A handle from tcpAccept: already established. */
-  attachAccepted(h: number): void {
+  /** @internal A handle from tcpAccept: already established; reading starts now unless `paused` (pauseOnConnect). */
+  attachAccepted(h: number, paused = false): void {
     this.attachHandle(h);
     const i = this.net.info(h);
-    if (i) { this.remoteAddress = i.remoteAddress; this.remotePort = i.remotePort; this.remoteFamily = "IPv4"; }
+    if (i) this.peer = { address: i.remoteAddress, port: i.remotePort };
+    if (paused) (this as unknown as { readableFlowing: boolean }).readableFlowing = false;
+    else this.read(0);
   }
 
   private attachHandle(h: number): void {
@@ -915,11 +1031,18 @@ export class Socket extends Duplex {
       this.touch();
       this.emit("connect");
       this.emit("ready");
-      if (this.pendingFinal) { const cb = this.pendingFinal; this.pendingFinal = null; this._final(cb); }
+      const w = this.connectWrite;
+      this.connectWrite = null;
+      if (w && !this.destroyed) this.startWrite(w);
+      if (this.pendingFinal && !this.destroyed) { const cb = this.pendingFinal; this.pendingFinal = null; this._final(cb); }
+      // Start reading (node: the first read, or an immediate EOF), so a FIN is seen even unread.
+      if (!this.destroyed && !this.isPaused()) this.read(0);
     }
+    if (this.destroyed) return;
     if (bits & ((1 << EventKind.Reset) | (1 << EventKind.Error))) {
       const code = codeOf(err || 6);
-      this.destroy(netError(code, this.connecting ? "connect" : "read", this.remoteAddress, this.remotePort));
+      // node: a failed connect names the address ("connect ECONNREFUSED 1.2.3.4:80"), a read error does not
+      this.destroy(this.connecting ? netError(code, "connect", this.peer?.address, this.peer?.port) : netError(code, "read"));
       return;
     }
     if (bits & (1 << EventKind.Writable)) {
@@ -942,6 +1065,7 @@ export class Socket extends Duplex {
     const net = this.net;
     this.pulling = true;
     let moved = false;
+    let ended = false;
     try {
       while (this.wantRead && !this.destroyed) {
         const n = net.readChunk(this.handle);
@@ -955,10 +1079,11 @@ export class Socket extends Duplex {
           this.eof = true;
           this.wantRead = false;
           this.push(null);
+          ended = true;
         } else if (n === -E_EAGAIN || n === -E_ENOTCONN) {
           break;
         } else {
-          this.destroy(netError(codeOf(-n), "read", this.remoteAddress, this.remotePort));
+          this.destroy(netError(codeOf(-n), "read"));
           break;
         }
       }
@@ -966,10 +1091,36 @@ export class Socket extends Duplex {
       this.pulling = false;
     }
     if (moved) net.wake(); // reading may have opened the window (an ACK went out)
+    // node: push(null) then read(0), so 'end' comes even when nobody reads (nothing buffered)
+    if (ended && !this.destroyed) this.read(0);
   }
 
+  /** A write made while connecting: waits for 'connect' (node: ERR_SOCKET_CLOSED_BEFORE_CONNECTION if it closes first). */
+  private connectWrite: PendingWrite | null = null;
+
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
-    this.pendingWrite = { buf: chunk, off: 0, cb };
+    const w: PendingWrite = { buf: chunk, off: 0, cb };
+    if (this.connecting) {
+      this.connectWrite = w;
+      const onClose = () => {
+        if (this.connectWrite !== w) return;
+        this.connectWrite = null;
+        cb(codedError("ERR_SOCKET_CLOSED_BEFORE_CONNECTION", "Socket closed before the connection was established"));
+      };
+      this.once("close", onClose);
+      this.once("connect", () => this.off("close", onClose));
+      return;
+    }
+    if (this.handle <= 0 || this.released) {
+      cb(codedError("ERR_SOCKET_CLOSED", "Socket is closed"));
+      return;
+    }
+    this.startWrite(w);
+  }
+
+  private startWrite(w: PendingWrite): void {
+    this.dispatched += w.buf.length;
+    this.pendingWrite = w;
     this.flushWrite();
   }
 
@@ -991,9 +1142,8 @@ export class Socket extends Duplex {
       want = Math.max(1, Math.min(want, this.freeHint));
       new Uint8Array(net.stack.memory.buffer, net.io, want).set(w.buf.subarray(w.off, w.off + want));
       const n = net.ex.tcpWrite(this.handle, net.io, want);
-      if (n < 0) { err = netError(codeOf(-n), "write", this.remoteAddress, this.remotePort); break; }
+      if (n < 0) { err = netError(codeOf(-n), "write"); break; }
       w.off += n;
-      this.bytesWritten += n;
       if (n > 0) this.touch();
       this.freeHint = Math.max(0, this.freeHint - n);
       if (n < want) { this.freeHint = 0; break; } // ring full: the core sends Writable when space frees
@@ -1010,13 +1160,14 @@ export class Socket extends Duplex {
     if (this.handle <= 0 || this.released) { cb(); return; }
     const r = this.net.ex.tcpShutdown(this.handle);
     this.net.wake();
-    if (r < 0 && r !== -E_ENOTCONN) cb(netError(codeOf(-r), "shutdown", this.remoteAddress, this.remotePort));
+    if (r < 0 && r !== -E_ENOTCONN) cb(netError(codeOf(-r), "shutdown"));
     else cb();
   }
 
   override _destroy(err: Error | null, cb: (err: Error | null) => void): void {
     const h = this.handle;
-    if (h > 0 && !this.released) {
+    const hadHandle = h > 0 && !this.released;
+    if (hadHandle) {
       this.released = true;
       if (this.resetOnDestroy) this.net.ex.tcpAbort(h);
       else this.net.ex.tcpClose(h);
@@ -1026,9 +1177,13 @@ export class Socket extends Duplex {
     this.stopIdleTimer();
     const w = this.pendingWrite;
     this.pendingWrite = null;
-    if (w) w.cb(err ?? netError("EPIPE", "write", this.remoteAddress, this.remotePort));
+    if (w) w.cb(err ?? netError("EPIPE", "write"));
     this.connecting = false;
+    this.server?.onSocketDestroyed(this);
     cb(err);
+    // node:net: 'close' (hadError) once the handle is closed, after 'error'; without a handle, next tick, no argument
+    if (hadHandle) setImmediate(() => this.emit("close", err !== null && err !== undefined));
+    else process.nextTick(() => this.emit("close"));
   }
 }
 
@@ -1042,6 +1197,10 @@ export interface ServerOptions {
   keepAlive?: boolean;
   /** Keepalive idle time in ms for accepted sockets (see Socket.setKeepAlive). */
   keepAliveInitialDelay?: number;
+  /** Accepted sockets start paused: nothing is read until resume() (node:net). */
+  pauseOnConnect?: boolean;
+  /** High-water mark of accepted sockets' streams (node:net's highWaterMark). */
+  highWaterMark?: number;
 }
 
 export interface ListenOptions { port?: number; host?: string; backlog?: number }
@@ -1054,11 +1213,19 @@ export class Server extends EventEmitter {
   private conns = new Set<Socket>();
   private closingServer = false;
   private opts: ServerOptions;
+  /** Refuse (close) connections past this many open ones, with a 'drop' event (node:net); unset = no limit. */
+  maxConnections: number | undefined = undefined;
+  /** Accepted sockets start paused (node:net's option, also settable here). */
+  pauseOnConnect: boolean;
+  /** Accepted sockets keep their write side open after the peer's FIN. */
+  allowHalfOpen: boolean;
 
   constructor(net: NetStack, opts: ServerOptions = {}) {
     super();
     this.net = net;
     this.opts = opts;
+    this.pauseOnConnect = Boolean(opts.pauseOnConnect);
+    this.allowHalfOpen = Boolean(opts.allowHalfOpen);
   }
 
   /** listen(port?, host?, backlog?, cb?) or listen({ port, host, backlog }, cb?). Port 0 = ephemeral. */
@@ -1093,7 +1260,7 @@ export class Server extends EventEmitter {
     this.listening = true;
     this.closingServer = false;
     net.trackServer(h, this);
-    process.nextTick(() => this.emit("listening"));
+    process.nextTick(() => { if (this.handle === h) this.emit("listening"); }); // not after close() (node:net)
     return this;
   }
 
@@ -1124,7 +1291,7 @@ export class Server extends EventEmitter {
   }
 
   /** Accepted connections still open. */
-  get connections(): ReadonlySet<Socket> { return this.conns; }
+  get openConnections(): ReadonlySet<Socket> { return this.conns; }
 
   ref(): this { return this; }
   unref(): this { return this; }
@@ -1135,14 +1302,30 @@ export class Server extends EventEmitter {
       if (!this.listening) return;
       const c = this.net.ex.tcpAccept(this.handle);
       if (c < 0) return;
-      const s = new Socket(this.net, { allowHalfOpen: this.opts.allowHalfOpen });
-      s.attachAccepted(c);
+      if (this.maxConnections !== undefined && this.maxConnections > 0 && this.conns.size >= this.maxConnections) {
+        const i = this.net.info(c);
+        this.net.ex.tcpClose(c);
+        this.net.wake();
+        this.emit("drop", i ? {
+          localAddress: this.net.address, localPort: i.localPort, localFamily: "IPv4",
+          remoteAddress: i.remoteAddress, remotePort: i.remotePort, remoteFamily: "IPv4",
+        } : undefined);
+        continue;
+      }
+      const hwm = this.opts.highWaterMark;
+      const s = new Socket(this.net, { allowHalfOpen: this.allowHalfOpen, highWaterMark: hwm });
+      s.server = this;
+      this.conns.add(s);
+      s.attachAccepted(c, this.pauseOnConnect);
       if (this.opts.noDelay) s.setNoDelay(true);
       if (this.opts.keepAlive) s.setKeepAlive(true, this.opts.keepAliveInitialDelay);
-      this.conns.add(s);
-      s.once("close", () => { this.conns.delete(s); this.maybeClosed(); });
       this.emit("connection", s);
     }
+  }
+
+  /** @internal An accepted socket was destroyed (node: the server's count drops then, before the socket's 'close'). */
+  onSocketDestroyed(s: Socket): void {
+    if (this.conns.delete(s)) this.maybeClosed();
   }
 
   private maybeClosed(): void {
