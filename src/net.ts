@@ -19,7 +19,9 @@
 // instants (deterministic for a given seed). On a TAP the stack runs on the real clock.
 
 import { Duplex } from "node:stream";
+import type { SocketConnectOpts as NodeSocketConnectOpts } from "node:net";
 import { EventEmitter } from "node:events";
+import { inspect } from "node:util";
 import { constants as osConstants } from "node:os";
 import { BuildName, Clock, DHCP_STATE_NAMES, IfaceInfo, ipToU32, Stack, u32ToIp } from "./stack.js";
 import {
@@ -693,6 +695,16 @@ function codedError(code: string, message: string, ctor: ErrorConstructor = Erro
   return Object.assign(new ctor(message), { code });
 }
 
+/** How node's errors describe a received value ("type number (70000)", "an instance of Foo"...). */
+function received(v: unknown): string {
+  if (v === null || v === undefined) return String(v);
+  if (typeof v === "function") return `function ${v.name}`;
+  if (typeof v === "object") return v.constructor?.name ? `an instance of ${v.constructor.name}` : inspect(v, { depth: -1 });
+  let s = inspect(v, { colors: false });
+  if (s.length > 28) s = `${s.slice(0, 25)}...`;
+  return `type ${typeof v} (${s})`;
+}
+
 /**
  * Is this call coming from node's JSStreamSocket constructor? node:tls (and http2) take over a
  * net.Socket's C++ handle; any other Duplex is wrapped in a JSStreamSocket, which pauses it first.
@@ -721,7 +733,6 @@ export class Socket extends Duplex {
   private pulling = false;
   private eof = false;
   private pendingWrite: PendingWrite | null = null;
-  private pendingFinal: ((err?: Error | null) => void) | null = null;
   private freeHint = 0;
   private resetOnDestroy = false;
   private released = false;
@@ -787,7 +798,7 @@ export class Socket extends Duplex {
 
   /** Every byte handed to write()/end(), sent or still queued (node:net). */
   get bytesWritten(): number {
-    let n = this.dispatched;
+    let n = this.dispatched + (this.connectWrite?.buf.length ?? 0);
     for (const el of (this as unknown as { writableBuffer: unknown }).writableBuffer as { chunk: Uint8Array | string; encoding: BufferEncoding }[]) {
       n += typeof el.chunk === "string" ? Buffer.byteLength(el.chunk, el.encoding) : el.chunk.length;
     }
@@ -795,7 +806,10 @@ export class Socket extends Duplex {
   }
 
   /** Bytes queued in the stream, not yet taken by the core (node:net); undefined without a handle. */
-  get bufferSize(): number | undefined { return this.handle > 0 && !this.released ? this.writableLength : undefined; }
+  get bufferSize(): number {
+    // node:net gives undefined without a handle too, though @types/node says number
+    return this.handle > 0 && !this.released ? this.writableLength : undefined as unknown as number;
+  }
 
   get pending(): boolean { return this.handle === 0 || this.connecting; }
 
@@ -823,15 +837,15 @@ export class Socket extends Duplex {
    * Start an active open: connect(options, cb?) or connect(port, host?, cb?), like node:net.
    * A closed socket can connect again (a new connection, the stream reopened).
    */
-  connect(opts: ConnectOptions, cb?: () => void): this;
-  connect(port: number, host?: string, cb?: () => void): this;
-  connect(port: number, cb?: () => void): this;
-  connect(path: string, cb?: () => void): this;
-  connect(a: ConnectOptions | number | string, b?: string | (() => void), c?: () => void): this {
+  connect(opts: ConnectOptions | NodeSocketConnectOpts | number | string, hostOrCb?: string | (() => void), cb?: () => void): this;
+  connect(a: ConnectOptions | NodeSocketConnectOpts | number | string, b?: string | (() => void), c?: () => void): this {
+    if (typeof a === "object" && a !== null && "path" in a) {
+      throw codedError("ERR_INVALID_ARG_VALUE", `IPC paths are not supported by this stack: ${a.path}`, TypeError);
+    }
     if (typeof a === "string" && !/^\d+$/.test(a)) {
       throw codedError("ERR_INVALID_ARG_VALUE", `IPC paths are not supported by this stack: ${a}`, TypeError);
     }
-    const opts: ConnectOptions = typeof a === "object" && a !== null ? a
+    const opts: ConnectOptions = typeof a === "object" && a !== null ? a as ConnectOptions
       : { port: Number(a), host: typeof b === "string" ? b : undefined };
     const cb = typeof b === "function" ? b : c;
     if (cb) this.once("connect", cb);
@@ -839,7 +853,7 @@ export class Socket extends Duplex {
       throw codedError("ERR_MISSING_ARGS", 'The "options" or "port" or "path" argument must be specified', TypeError);
     }
     if (!Number.isInteger(opts.port) || opts.port < 0 || opts.port > 65535) {
-      throw codedError("ERR_SOCKET_BAD_PORT", `Port should be >= 0 and < 65536. Received ${opts.port}.`, RangeError);
+      throw codedError("ERR_SOCKET_BAD_PORT", `Port should be >= 0 and < 65536. Received ${received(opts.port)}.`, RangeError);
     }
     if (this.write !== Socket.prototype.write) this.write = Socket.prototype.write;
     if (this.destroyed) this.reopen();
@@ -853,7 +867,6 @@ export class Socket extends Duplex {
     this.eof = false;
     this.wantRead = false;
     this.pendingWrite = null;
-    this.pendingFinal = null;
     this.resetOnDestroy = false;
     this.peer = null;
     this.localAddress = undefined;
@@ -963,14 +976,14 @@ export class Socket extends Duplex {
    * `cb` is added as a one-time 'timeout' listener (removed when disabling with 0).
    */
   setTimeout(ms: number, cb?: () => void): this {
-    if (typeof ms !== "number" || Number.isNaN(ms)) {
-      throw Object.assign(new TypeError(`The "msecs" argument must be of type number. Received ${typeof ms}`), { code: "ERR_INVALID_ARG_TYPE" });
+    if (typeof ms !== "number") {
+      throw Object.assign(new TypeError(`The "msecs" argument must be of type number. Received ${received(ms)}`), { code: "ERR_INVALID_ARG_TYPE" });
     }
     if (ms < 0 || !Number.isFinite(ms)) {
       throw Object.assign(new RangeError(`The value of "msecs" is out of range. It must be a non-negative finite number. Received ${ms}`), { code: "ERR_OUT_OF_RANGE" });
     }
     if (cb !== undefined && typeof cb !== "function") {
-      throw Object.assign(new TypeError(`The "callback" argument must be of type function. Received ${typeof cb}`), { code: "ERR_INVALID_ARG_TYPE" });
+      throw Object.assign(new TypeError(`The "callback" argument must be of type function. Received ${received(cb)}`), { code: "ERR_INVALID_ARG_TYPE" });
     }
     if (this.destroyed) return this;
     this.timeout = ms;
@@ -1031,10 +1044,6 @@ export class Socket extends Duplex {
       this.touch();
       this.emit("connect");
       this.emit("ready");
-      const w = this.connectWrite;
-      this.connectWrite = null;
-      if (w && !this.destroyed) this.startWrite(w);
-      if (this.pendingFinal && !this.destroyed) { const cb = this.pendingFinal; this.pendingFinal = null; this._final(cb); }
       // Start reading (node: the first read, or an immediate EOF), so a FIN is seen even unread.
       if (!this.destroyed && !this.isPaused()) this.read(0);
     }
@@ -1101,14 +1110,19 @@ export class Socket extends Duplex {
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
     const w: PendingWrite = { buf: chunk, off: 0, cb };
     if (this.connecting) {
+      // node:net: the write waits for 'connect' (a listener, so it runs before 'ready'); if the
+      // socket closes first its callback gets ERR_SOCKET_CLOSED_BEFORE_CONNECTION
       this.connectWrite = w;
       const onClose = () => {
-        if (this.connectWrite !== w) return;
         this.connectWrite = null;
         cb(codedError("ERR_SOCKET_CLOSED_BEFORE_CONNECTION", "Socket closed before the connection was established"));
       };
       this.once("close", onClose);
-      this.once("connect", () => this.off("close", onClose));
+      this.once("connect", () => {
+        this.off("close", onClose);
+        this.connectWrite = null;
+        this._write(chunk, _enc, cb);
+      });
       return;
     }
     if (this.handle <= 0 || this.released) {
@@ -1156,12 +1170,14 @@ export class Socket extends Duplex {
   }
 
   override _final(cb: (err?: Error | null) => void): void {
-    if (this.connecting) { this.pendingFinal = cb; return; }
+    if (this.connecting) { this.once("connect", () => this._final(cb)); return; } // node:net
     if (this.handle <= 0 || this.released) { cb(); return; }
     const r = this.net.ex.tcpShutdown(this.handle);
     this.net.wake();
-    if (r < 0 && r !== -E_ENOTCONN) cb(netError(codeOf(-r), "shutdown"));
-    else cb();
+    // Like a shutdown request on node's handle, the end completes asynchronously: a destroy()
+    // right after end() comes first and there is no 'finish'.
+    if (r < 0 && r !== -E_ENOTCONN) process.nextTick(cb, netError(codeOf(-r), "shutdown"));
+    else process.nextTick(cb);
   }
 
   override _destroy(err: Error | null, cb: (err: Error | null) => void): void {
@@ -1211,10 +1227,9 @@ export class Server extends EventEmitter {
   private handle = 0;
   private port = 0;
   private conns = new Set<Socket>();
-  private closingServer = false;
   private opts: ServerOptions;
   /** Refuse (close) connections past this many open ones, with a 'drop' event (node:net); unset = no limit. */
-  maxConnections: number | undefined = undefined;
+  maxConnections: number = undefined as unknown as number; // unset like node:net (typed number by @types/node)
   /** Accepted sockets start paused (node:net's option, also settable here). */
   pauseOnConnect: boolean;
   /** Accepted sockets keep their write side open after the peer's FIN. */
@@ -1241,7 +1256,7 @@ export class Server extends EventEmitter {
     const net = this.net;
     if (this.listening) throw Object.assign(new Error("Listen method has been called more than once without closing."), { code: "ERR_SERVER_ALREADY_LISTEN" });
     if (!Number.isInteger(port) || port < 0 || port > 65535) {
-      throw Object.assign(new RangeError(`options.port should be >= 0 and < 65536. Received ${port}.`), { code: "ERR_SOCKET_BAD_PORT" });
+      throw Object.assign(new RangeError(`options.port should be >= 0 and < 65536. Received ${received(port)}.`), { code: "ERR_SOCKET_BAD_PORT" });
     }
     if (o.host !== undefined && o.host !== "0.0.0.0" && o.host !== net.address) {
       process.nextTick(() => this.emit("error", netError("EADDRNOTAVAIL", "listen", o.host, port)));
@@ -1258,7 +1273,6 @@ export class Server extends EventEmitter {
     this.handle = h;
     this.port = net.info(h)?.localPort ?? port;
     this.listening = true;
-    this.closingServer = false;
     net.trackServer(h, this);
     process.nextTick(() => { if (this.handle === h) this.emit("listening"); }); // not after close() (node:net)
     return this;
@@ -1270,17 +1284,18 @@ export class Server extends EventEmitter {
 
   /** Stop accepting; 'close' once every accepted connection has closed (like node:net). */
   close(cb?: (err?: Error) => void): this {
-    if (!this.listening) {
-      if (cb) process.nextTick(() => cb(Object.assign(new Error("Server is not running."), { code: "ERR_SERVER_NOT_RUNNING" })));
-      return this;
+    // node:net: a server not running still emits 'close' (when drained), and cb gets ERR_SERVER_NOT_RUNNING then
+    if (cb) {
+      if (!this.listening) this.once("close", () => cb(codedError("ERR_SERVER_NOT_RUNNING", "Server is not running.")));
+      else this.once("close", () => cb());
     }
-    if (cb) this.once("close", () => cb());
-    this.net.ex.tcpClose(this.handle);
-    this.net.untrackServer(this.handle);
-    this.net.wake();
-    this.handle = 0;
-    this.listening = false;
-    this.closingServer = true;
+    if (this.listening) {
+      this.net.ex.tcpClose(this.handle);
+      this.net.untrackServer(this.handle);
+      this.net.wake();
+      this.handle = 0;
+      this.listening = false;
+    }
     this.maybeClosed();
     return this;
   }
@@ -1292,6 +1307,15 @@ export class Server extends EventEmitter {
 
   /** Accepted connections still open. */
   get openConnections(): ReadonlySet<Socket> { return this.conns; }
+
+  /** How many accepted connections are open (node:net's deprecated `connections`). */
+  get connections(): number { return this.conns.size; }
+
+  /** `await using server`: close it (node:net). */
+  async [Symbol.asyncDispose](): Promise<void> {
+    if (!this.listening) return;
+    await new Promise<void>((resolve) => this.close(() => resolve()));
+  }
 
   ref(): this { return this; }
   unref(): this { return this; }
@@ -1328,10 +1352,9 @@ export class Server extends EventEmitter {
     if (this.conns.delete(s)) this.maybeClosed();
   }
 
+  /** node's _emitCloseIfDrained: 'close' when not listening and no accepted connection is open. */
   private maybeClosed(): void {
-    if (this.closingServer && this.conns.size === 0) {
-      this.closingServer = false;
-      process.nextTick(() => this.emit("close"));
-    }
+    if (this.listening || this.conns.size > 0) return;
+    process.nextTick(() => this.emit("close"));
   }
 }
