@@ -719,8 +719,10 @@ export class Socket extends Duplex {
   handle = 0;
   connecting = false;
   bytesRead = 0;
-  /** The Server that accepted this socket (null for a client socket), like node:net. */
-  server: Server | null = null;
+  /** The Server that accepted this socket (null for a client socket), like node:net; node:http sets its own. */
+  server: unknown = null;
+  /** @internal The Server counting this socket among its connections (node's _server). */
+  acceptedBy: Server | null = null;
   localAddress: string | undefined;
   localPort: number | undefined;
   /** node:net's (for autoSelectFamily; we try only the first IPv4 address). */
@@ -1195,7 +1197,7 @@ export class Socket extends Duplex {
     this.pendingWrite = null;
     if (w) w.cb(err ?? netError("EPIPE", "write"));
     this.connecting = false;
-    this.server?.onSocketDestroyed(this);
+    this.acceptedBy?.onSocketDestroyed(this);
     cb(err);
     // node:net: 'close' (hadError) once the handle is closed, after 'error'; without a handle, next tick, no argument
     if (hadHandle) setImmediate(() => this.emit("close", err !== null && err !== undefined));
@@ -1339,6 +1341,7 @@ export class Server extends EventEmitter {
       const hwm = this.opts.highWaterMark;
       const s = new Socket(this.net, { allowHalfOpen: this.allowHalfOpen, highWaterMark: hwm });
       s.server = this;
+      s.acceptedBy = this;
       this.conns.add(s);
       s.attachAccepted(c, this.pauseOnConnect);
       if (this.opts.noDelay) s.setNoDelay(true);
