@@ -21,7 +21,7 @@
 import { Duplex } from "node:stream";
 import type { SocketConnectOpts as NodeSocketConnectOpts } from "node:net";
 import { EventEmitter } from "node:events";
-import { inspect } from "node:util";
+import { getSystemErrorMap, inspect } from "node:util";
 import { constants as osConstants } from "node:os";
 import { BuildName, Clock, DHCP_STATE_NAMES, IfaceInfo, ipToU32, Stack, u32ToIp } from "./stack.js";
 import {
@@ -121,6 +121,17 @@ export function netError(code: string, syscall: string, address?: string, port?:
   e.syscall = syscall;
   if (address !== undefined) e.address = address;
   if (port !== undefined) e.port = port;
+  return e;
+}
+
+/**
+ * node's uvExceptionWithHostPort (listen, bind): "listen EADDRINUSE: address already in use 1.2.3.4:80",
+ * with libuv's text for the code.
+ */
+export function uvNetError(code: string, syscall: string, address: string, port: number): NetError {
+  const e = netError(code, syscall, address, port);
+  const text = getSystemErrorMap().get(e.errno)?.[1];
+  if (text) e.message = `${syscall} ${code}: ${text} ${address}:${port}`;
   return e;
 }
 
@@ -904,7 +915,12 @@ export class Socket extends Duplex {
     if (h < 0) return fail(h, "connect", host, port);
     if (opts.localPort !== undefined) {
       const r = net.ex.tcpBind(h, opts.localPort);
-      if (r < 0) return fail(r, "bind", net.address, opts.localPort);
+      if (r < 0) {
+        net.ex.tcpClose(h);
+        this.connecting = true;
+        process.nextTick(() => this.destroy(uvNetError(codeOf(-r), "bind", net.address, opts.localPort!)));
+        return this;
+      }
     }
     this.peer = { address: host, port };
     this.attachHandle(h);
@@ -1261,7 +1277,7 @@ export class Server extends EventEmitter {
       throw Object.assign(new RangeError(`options.port should be >= 0 and < 65536. Received ${received(port)}.`), { code: "ERR_SOCKET_BAD_PORT" });
     }
     if (o.host !== undefined && o.host !== "0.0.0.0" && o.host !== net.address) {
-      process.nextTick(() => this.emit("error", netError("EADDRNOTAVAIL", "listen", o.host, port)));
+      process.nextTick(() => this.emit("error", uvNetError("EADDRNOTAVAIL", "listen", String(o.host), port)));
       return this;
     }
     const h = net.ex.tcpOpen();
@@ -1269,7 +1285,7 @@ export class Server extends EventEmitter {
     if (r >= 0) r = net.ex.tcpListen(h, o.backlog ?? 511);
     if (r < 0) {
       if (h > 0) net.ex.tcpClose(h);
-      process.nextTick(() => this.emit("error", netError(codeOf(-r), "listen", o.host ?? "0.0.0.0", port)));
+      process.nextTick(() => this.emit("error", uvNetError(codeOf(-r), "listen", o.host ?? "0.0.0.0", port)));
       return this;
     }
     this.handle = h;

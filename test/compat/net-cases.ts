@@ -18,10 +18,26 @@ function listen(srv: AnyServer, f: Factory): Promise<number> {
 }
 
 function closeServer(srv: AnyServer): Promise<void> {
-  return new Promise((r) => srv.close(() => r()));
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error("server 'close' not in 10 s")), 10_000);
+    srv.close(() => { clearTimeout(t); resolve(); });
+  });
 }
 
-const closed = (s: AnySocket) => new Promise<void>((r) => { if (s.closed) r(); else s.once("close", () => r()); });
+/** The socket's 'close' (at most 10 s). */
+const closed = (s: AnySocket) => new Promise<void>((resolve, reject) => {
+  if (s.closed) { resolve(); return; }
+  const t = setTimeout(() => reject(new Error("no 'close' in 10 s")), 10_000);
+  s.once("close", () => { clearTimeout(t); resolve(); });
+});
+
+/** The next `ev` from `em`, or a rejection with the log so far after `ms`. */
+function next(em: { once(ev: string, fn: () => void): unknown }, ev: string, log: EventLog, ms = 3000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`no '${ev}' in ${ms} ms; log so far:\n${log.lines.join("\n")}`)), ms);
+    em.once(ev, () => { clearTimeout(t); resolve(); });
+  });
+}
 
 /** Run fn, log the thrown error's code and message (or "no throw"). */
 function logThrow(log: EventLog, tag: string, fn: () => unknown): void {
@@ -156,7 +172,7 @@ export const netCases: Case[] = [
       const c = f.connect({ port });
       watch(log, "client", c, hostsOf(f));
       log.push(`client connecting bufferSize=${c.bufferSize}`);
-      await new Promise<void>((r) => c.once("connect", () => r()));
+      await next(c, "connect", log);
       const big = Buffer.alloc(8 << 20, 7); // more than any send + receive buffer
       const order: number[] = [];
       const ok1 = c.write("a", () => order.push(1));
@@ -186,10 +202,10 @@ export const netCases: Case[] = [
       logThrow(log, "client setTimeout(-1)", () => c.setTimeout(-1));
       logThrow(log, "client setTimeout('1')", () => c.setTimeout("1" as unknown as number));
       logThrow(log, "client setTimeout(Infinity)", () => c.setTimeout(Infinity));
-      await new Promise<void>((r) => c.once("connect", () => r()));
+      await next(c, "connect", log);
       c.setTimeout(40, () => log.push("client timeout-cb"));
       log.push(`client timeout=${c.timeout}`);
-      await new Promise<void>((r) => c.once("timeout", () => r()));
+      await next(c, "timeout", log);
       log.push(`client after-timeout destroyed=${c.destroyed}`);
       c.setTimeout(0);
       log.push(`client timeout=${c.timeout}`);
@@ -222,7 +238,7 @@ export const netCases: Case[] = [
       log.push(`server address ${sa.address === f.serverHost} ${sa.family} ${sa.port === port}`);
       const c = f.connect({ port });
       log.push(`client connecting remoteAddress=${c.remoteAddress} remotePort=${c.remotePort} remoteFamily=${c.remoteFamily} pending=${c.pending} readyState=${c.readyState}`);
-      await new Promise<void>((r) => c.once("connect", () => r()));
+      await next(c, "connect", log);
       log.push(`client remote ${c.remoteAddress === f.serverHost} ${c.remotePort === port} ${c.remoteFamily} pending=${c.pending} readyState=${c.readyState}`);
       const a = c.address() as AddressInfo;
       log.push(`client local ${c.localAddress === f.clientHost} ${a.address === f.clientHost} ${a.family} ${a.port === c.localPort} ${typeof c.localPort}`);
@@ -413,6 +429,68 @@ export const netCases: Case[] = [
       watch(log, "soon", d, hostsOf(f));
       d.on("connect", () => { d.write("x"); d.destroySoon(); });
       await closed(d);
+      await closeServer(srv);
+    },
+  },
+  {
+    name: "listen on a port in use: 'error' EADDRINUSE with libuv's text and the address",
+    async run(f, log) {
+      const a = f.createServer();
+      const port = await listen(a, f);
+      const b = f.createServer();
+      b.on("error", (e: Error & { address?: string; port?: number }) => {
+        log.push(`server error ${normError(e, hostsOf(f))} address=${e.address === f.serverHost} port=${e.port === port}`);
+      });
+      b.on("listening", () => log.push("server listening"));
+      b.listen(port, f.serverHost);
+      await f.wait(20);
+      log.push(`server b.listening=${b.listening}`);
+      await closeServer(a);
+    },
+  },
+  {
+    name: "end(cb) runs at 'finish'; the timeout option of connect; setTimeout before connecting",
+    async run(f, log) {
+      const srv = f.createServer({ allowHalfOpen: true }, (s) => { s.resume(); s.on("end", () => s.end()); });
+      const port = await listen(srv, f);
+      const c = f.connect({ port, timeout: 30 });
+      watch(log, "client", c, hostsOf(f));
+      log.push(`client timeout=${c.timeout}`);
+      await next(c, "timeout", log);
+      c.end("x", () => log.push("client end-cb"));
+      const d = f.socket();
+      watch(log, "early", d, hostsOf(f));
+      d.setTimeout(30);
+      d.connect(port, f.serverHost);
+      await next(d, "timeout", log);
+      d.destroy();
+      await closed(d);
+      await f.wait(20);
+      c.destroy();
+      await closed(c);
+      await closeServer(srv);
+    },
+  },
+  {
+    name: "the server ends first, the client (allowHalfOpen) keeps writing, then ends",
+    async run(f, log) {
+      let srvSock: AnySocket | null = null;
+      const srv = f.createServer({ allowHalfOpen: true }, (s) => {
+        srvSock = s;
+        const w = watch(log, "server", s, hostsOf(f));
+        s.end("server goes first");
+        s.on("end", () => log.push(`server got=${Buffer.concat(w.chunks).toString()}`));
+      });
+      const port = await listen(srv, f);
+      const c = f.connect({ port, allowHalfOpen: true });
+      const w = watch(log, "client", c, hostsOf(f));
+      c.on("end", () => {
+        log.push(`client got=${Buffer.concat(w.chunks).toString()} writable=${c.writable} readyState=${c.readyState}`);
+        c.write("still talking");
+        setTimeout(() => c.end(" and done"), 10);
+      });
+      await closed(c);
+      await until(() => srvSock !== null && srvSock.closed, 2000, log);
       await closeServer(srv);
     },
   },
