@@ -721,7 +721,13 @@ function received(v: unknown): string {
  * net.Socket's C++ handle; any other Duplex is wrapped in a JSStreamSocket, which pauses it first.
  */
 function calledFromStreamWrap(): boolean {
-  return /\bnew JSStreamSocket\b/.test(new Error().stack ?? "");
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 8; // enough to see the constructor whatever the application set
+  try {
+    return /\bnew JSStreamSocket\b/.test(new Error().stack ?? "");
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
 }
 
 export class Socket extends Duplex {
@@ -799,7 +805,8 @@ export class Socket extends Duplex {
   }
 
   override pause(): this {
-    if (!this.wrapped && calledFromStreamWrap()) this.wrapped = true;
+    // JSStreamSocket pauses the stream before it listens for 'data': check only then (pause() is hot under pipe())
+    if (!this.wrapped && this.listenerCount("data") === 0 && calledFromStreamWrap()) this.wrapped = true;
     return super.pause();
   }
 
