@@ -119,6 +119,21 @@ describe("net: connections over the emulated link", () => {
     expect(got.ended).toBe(true);
   });
 
+  it("RFC 9293 §3.10.7.4: a socket nobody reads still takes the peer's FIN: 'end', auto-end, CLOSED — no connection left in CLOSE-WAIT (issue 14 item 3)", async () => {
+    const { a, b } = env();
+    let srv: Socket | null = null;
+    const ev: string[] = [];
+    b.createServer((s) => { srv = s; s.on("end", () => ev.push("end")); s.on("close", (e: boolean) => ev.push(`close(${e})`)); }).listen(5003);
+    const c = a.connect({ host: B_IP, port: 5003 }, () => c.end());
+    c.resume();
+    expect(await a.until(() => c.closed && srv !== null && srv.closed, 5_000)).toBe(true);
+    expect(ev).toEqual(["end", "close(false)"]);
+    await a.until(() => false, 100);
+    // the server's side closed passively (LAST-ACK -> CLOSED): nothing stays in CLOSE-WAIT or holds a connection block
+    expect(b.sockets().filter((x) => x.state !== "LISTEN")).toEqual([]);
+    expect(b.history.some((h) => h.from === "LAST-ACK" && h.to === "CLOSED")).toBe(true);
+  });
+
   it("backpressure: write() returns false when the send ring is full, 'drain' follows, nothing is lost", async () => {
     const sndBuf = 16384, rcvBuf = 16384;
     const { a, b } = env({ delayMs: 1 }, { sndBuf, rcvBuf });
