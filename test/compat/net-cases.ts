@@ -494,4 +494,73 @@ export const netCases: Case[] = [
       await closeServer(srv);
     },
   },
+  {
+    name: "write after destroy(): callback ERR_STREAM_DESTROYED, no 'error'",
+    async run(f, log) {
+      const srv = f.createServer({}, (s) => s.resume());
+      const port = await listen(srv, f);
+      const c = f.connect({ port });
+      watch(log, "client", c, hostsOf(f));
+      await next(c, "connect", log);
+      c.destroy();
+      const ok = c.write("late", (e) => log.push(`client write-cb ${e ? normError(e, []) : "ok"}`));
+      log.push(`client write returned ${ok}`);
+      await closed(c);
+      await f.wait(10);
+      await closeServer(srv);
+    },
+  },
+  {
+    name: "pause() before connecting: node does not start reading at 'connect'; resume() then gives data and end",
+    async run(f, log) {
+      const srv = f.createServer({}, (s) => { s.end("0123456789".repeat(100)); s.resume(); });
+      const port = await listen(srv, f);
+      const c = f.connect({ port, allowHalfOpen: true });
+      c.pause();
+      const w = watch(log, "client", c, hostsOf(f));
+      await next(c, "connect", log);
+      await f.wait(50);
+      log.push(`client paused readableLength=${c.readableLength} bytesRead=${c.bytesRead} got=${w.bytes}`);
+      c.resume();
+      await next(c, "end", log);
+      c.end();
+      await closed(c);
+      await closeServer(srv);
+    },
+  },
+  {
+    name: "end() while connecting: connect, then the FIN; a large UTF-8 string counts bytes; setEncoding joins split characters",
+    async run(f, log) {
+      const srv = f.createServer({}, (s) => s.pipe(s));
+      const port = await listen(srv, f);
+      const c = f.connect({ port });
+      c.setEncoding("utf8");
+      let text = "";
+      c.on("data", (d: string) => { text += d; });
+      watch(log, "client", c, hostsOf(f), { data: false });
+      const big = "\u00e9\u4e2d\u{1f600}".repeat(30000); // 2 + 3 + 4 bytes each
+      c.end(big);
+      log.push(`client connecting=${c.connecting} bytesWritten=${c.bytesWritten}`);
+      await closed(c);
+      log.push(`client same=${text === big} bytesRead=${c.bytesRead} bytesWritten=${c.bytesWritten}`);
+      await closeServer(srv);
+    },
+  },
+  {
+    name: "setTimeout then destroy: no 'timeout'; getConnections drops to 0 after the client leaves",
+    async run(f, log) {
+      const srv = f.createServer({}, (s) => s.resume());
+      const port = await listen(srv, f);
+      const c = f.connect({ port });
+      watch(log, "client", c, hostsOf(f));
+      await next(c, "connect", log);
+      c.setTimeout(20);
+      c.destroy();
+      await closed(c);
+      await f.wait(60);
+      await f.wait(20);
+      await new Promise<void>((r) => srv.getConnections((e, n) => { log.push(`server getConnections ${e} ${n}`); r(); }));
+      await closeServer(srv);
+    },
+  },
 ];
