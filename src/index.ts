@@ -11,8 +11,8 @@ export { bridge, cappedModule, createFleet, emulatedPair, fleetMac, MCU_CONFIG }
 export type { Fleet, FleetOptions, FramePort, Pair, PairOptions } from "./fleet.js";
 export { decodeFrame, tcpFlagString } from "./trace.js";
 export type { FrameSummary } from "./trace.js";
-export { createStack, NetStack, Server, Socket, runSim, formatSockets, netError } from "./net.js";
-export type { CreateStackOptions, ConnectOptions, ServerOptions, ListenOptions, SocketInfo, StateChange, NetError, EmulatedDriver, TapDriver } from "./net.js";
+export { createStack, NetStack, Server, Socket, runSim, formatSockets, netError, uvNetError } from "./net.js";
+export type { CreateStackOptions, ConnectOptions, ServerOptions, ListenOptions, SocketOptions, SocketInfo, StateChange, NetError, EmulatedDriver, TapDriver } from "./net.js";
 export { Socket as DgramSocket, createSocket } from "./dgram.js";
 export type { RemoteInfo, AddressInfo as DgramAddressInfo, SocketOptions as DgramSocketOptions } from "./dgram.js";
 export { Lookup, lookupError } from "./lookup.js";

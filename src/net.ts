@@ -19,7 +19,9 @@
 // instants (deterministic for a given seed). On a TAP the stack runs on the real clock.
 
 import { Duplex } from "node:stream";
+import type { SocketConnectOpts as NodeSocketConnectOpts } from "node:net";
 import { EventEmitter } from "node:events";
+import { getSystemErrorMap, inspect } from "node:util";
 import { constants as osConstants } from "node:os";
 import { BuildName, Clock, DHCP_STATE_NAMES, IfaceInfo, ipToU32, Stack, u32ToIp } from "./stack.js";
 import {
@@ -119,6 +121,17 @@ export function netError(code: string, syscall: string, address?: string, port?:
   e.syscall = syscall;
   if (address !== undefined) e.address = address;
   if (port !== undefined) e.port = port;
+  return e;
+}
+
+/**
+ * node's uvExceptionWithHostPort (listen, bind): "listen EADDRINUSE: address already in use 1.2.3.4:80",
+ * with libuv's text for the code.
+ */
+export function uvNetError(code: string, syscall: string, address: string, port: number): NetError {
+  const e = netError(code, syscall, address, port);
+  const text = getSystemErrorMap().get(e.errno)?.[1];
+  if (text) e.message = `${syscall} ${code}: ${text} ${address}:${port}`;
   return e;
 }
 
@@ -678,17 +691,49 @@ export interface ConnectOptions {
   keepAliveInitialDelay?: number;
   /** Idle timeout in ms, set with socket.setTimeout() before connecting (like node:net). */
   timeout?: number;
+  highWaterMark?: number;
   readableHighWaterMark?: number;
   writableHighWaterMark?: number;
 }
 
-interface SocketOptions {
+export interface SocketOptions {
   allowHalfOpen?: boolean;
+  /** Both sides' high-water mark (node:net's `highWaterMark`); the side-specific options win. */
+  highWaterMark?: number;
   readableHighWaterMark?: number;
   writableHighWaterMark?: number;
 }
 
 interface PendingWrite { buf: Uint8Array; off: number; cb: (err?: Error | null) => void }
+
+/** node:net's ERR_MISSING_ARGS / ERR_SOCKET_CLOSED_BEFORE_CONNECTION / EPIPE-after-FIN errors. */
+function codedError(code: string, message: string, ctor: ErrorConstructor = Error): Error & { code: string } {
+  return Object.assign(new ctor(message), { code });
+}
+
+/** How node's errors describe a received value ("type number (70000)", "an instance of Foo"...). */
+function received(v: unknown): string {
+  if (v === null || v === undefined) return String(v);
+  if (typeof v === "function") return `function ${v.name}`;
+  if (typeof v === "object") return v.constructor?.name ? `an instance of ${v.constructor.name}` : inspect(v, { depth: -1 });
+  let s = inspect(v, { colors: false });
+  if (s.length > 28) s = `${s.slice(0, 25)}...`;
+  return `type ${typeof v} (${s})`;
+}
+
+/**
+ * Is this call coming from node's JSStreamSocket constructor? node:tls (and http2) take over a
+ * net.Socket's C++ handle; any other Duplex is wrapped in a JSStreamSocket, which pauses it first.
+ */
+function calledFromStreamWrap(): boolean {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 8; // enough to see the constructor whatever the application set
+  try {
+    return /\bnew JSStreamSocket\b/.test(new Error().stack ?? "");
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
 
 export class Socket extends Duplex {
   readonly net: NetStack;
@@ -696,19 +741,22 @@ export class Socket extends Duplex {
   handle = 0;
   connecting = false;
   bytesRead = 0;
-  /** Bytes the core accepted into its send ring. */
-  bytesWritten = 0;
-  remoteAddress: string | undefined;
-  remotePort: number | undefined;
-  remoteFamily: string | undefined;
+  /** The Server that accepted this socket (null for a client socket), like node:net; node:http sets its own. */
+  server: unknown = null;
+  /** @internal The Server counting this socket among its connections (node's _server). */
+  acceptedBy: Server | null = null;
   localAddress: string | undefined;
   localPort: number | undefined;
+  /** node:net's (for autoSelectFamily; we try only the first IPv4 address). */
+  autoSelectFamilyAttemptedAddresses: string[] = [];
 
+  /** Bytes handed to the core by _write (the rest of bytesWritten is still queued in the stream). */
+  private dispatched = 0;
+  private peer: { address: string; port: number } | null = null;
   private wantRead = false;
   private pulling = false;
   private eof = false;
   private pendingWrite: PendingWrite | null = null;
-  private pendingFinal: ((err?: Error | null) => void) | null = null;
   private freeHint = 0;
   private resetOnDestroy = false;
   private released = false;
@@ -721,21 +769,76 @@ export class Socket extends Duplex {
   /** Stack-clock time of the last read or write (or of setTimeout). */
   private lastActive = 0;
   private cancelIdle: (() => void) | null = null;
+  /** node's JSStreamSocket wraps us (node:tls over this socket): it ends our writable side itself. */
+  private wrapped = false;
 
   constructor(net: NetStack, opts: SocketOptions = {}) {
     super({
-      allowHalfOpen: opts.allowHalfOpen ?? false,
-      readableHighWaterMark: opts.readableHighWaterMark ?? 64 * 1024,
-      writableHighWaterMark: opts.writableHighWaterMark ?? 16 * 1024,
+      allowHalfOpen: Boolean(opts.allowHalfOpen),
+      readableHighWaterMark: opts.readableHighWaterMark ?? opts.highWaterMark ?? 64 * 1024,
+      writableHighWaterMark: opts.writableHighWaterMark ?? opts.highWaterMark ?? 16 * 1024,
       decodeStrings: true,
+      // 'close' carries hadError and comes after the handle is let go (see _destroy), like node:net.
+      emitClose: false,
+      autoDestroy: true,
     });
     this.net = net;
     this.freeHint = net.sndBuf;
+    this.on("end", this.onReadableEnd);
+  }
+
+  /** After the peer's FIN with allowHalfOpen false: the Duplex ends our side; a later write is EPIPE (node:net). */
+  private onReadableEnd(): void {
+    if (this.allowHalfOpen) return;
+    if (this.wrapped) {
+      // node:tls over a net.Socket reads its handle and ends it after its last record (the
+      // TLSSocket inherits allowHalfOpen); do the same here instead of ending under it.
+      this.allowHalfOpen = true;
+      process.nextTick(() => { this.allowHalfOpen = false; });
+      return;
+    }
+    this.write = this.writeAfterFIN;
+  }
+
+  private writeAfterFIN(chunk: unknown, enc?: unknown, cb?: unknown): boolean {
+    if (!this.writableEnded) return Duplex.prototype.write.call(this, chunk, enc as BufferEncoding, cb as () => void);
+    const done = typeof enc === "function" ? enc : cb;
+    const er = codedError("EPIPE", "This socket has been ended by the other party");
+    if (typeof done === "function") process.nextTick(done as (e: Error) => void, er);
+    this.destroy(er);
+    return false;
+  }
+
+  override pause(): this {
+    // JSStreamSocket pauses the stream before it listens for 'data': check only then (pause() is hot under pipe())
+    if (!this.wrapped && this.listenerCount("data") === 0 && calledFromStreamWrap()) this.wrapped = true;
+    return super.pause();
+  }
+
+  /** The peer's address: undefined until connected (node:net). */
+  get remoteAddress(): string | undefined { return this.connecting ? undefined : this.peer?.address; }
+  get remotePort(): number | undefined { return this.connecting ? undefined : this.peer?.port; }
+  get remoteFamily(): string | undefined { return this.connecting || !this.peer ? undefined : "IPv4"; }
+  get localFamily(): string | undefined { return this.localPort === undefined ? undefined : "IPv4"; }
+
+  /** Every byte handed to write()/end(), sent or still queued (node:net). */
+  get bytesWritten(): number {
+    let n = this.dispatched + (this.connectWrite?.buf.length ?? 0);
+    for (const el of (this as unknown as { writableBuffer: unknown }).writableBuffer as { chunk: Uint8Array | string; encoding: BufferEncoding }[]) {
+      n += typeof el.chunk === "string" ? Buffer.byteLength(el.chunk, el.encoding) : el.chunk.length;
+    }
+    return n;
+  }
+
+  /** Bytes queued in the stream, not yet taken by the core (node:net); undefined without a handle. */
+  get bufferSize(): number {
+    // node:net gives undefined without a handle too, though @types/node says number
+    return this.handle > 0 && !this.released ? this.writableLength : undefined as unknown as number;
   }
 
   get pending(): boolean { return this.handle === 0 || this.connecting; }
 
-  get readyState(): string {
+  get readyState(): "opening" | "open" | "readOnly" | "writeOnly" | "closed" {
     if (this.connecting) return "opening";
     if (this.readable && this.writable) return "open";
     if (this.readable && !this.writable) return "readOnly";
@@ -748,8 +851,56 @@ export class Socket extends Duplex {
     return this.handle > 0 && !this.released ? (this.net.info(this.handle)?.state ?? "CLOSED") : "CLOSED";
   }
 
-  /** Start an active open (use NetStack.connect). */
-  connect(opts: ConnectOptions): this {
+  /** end(), then destroy once the writable side finished (node:net). */
+  destroySoon(): void {
+    if (this.writable) this.end();
+    if (this.writableFinished) this.destroy();
+    else this.once("finish", () => this.destroy());
+  }
+
+  /**
+   * Start an active open: connect(options, cb?) or connect(port, host?, cb?), like node:net.
+   * A closed socket can connect again (a new connection, the stream reopened).
+   */
+  connect(opts: ConnectOptions | NodeSocketConnectOpts | number | string, hostOrCb?: string | (() => void), cb?: () => void): this;
+  connect(a: ConnectOptions | NodeSocketConnectOpts | number | string, b?: string | (() => void), c?: () => void): this {
+    if (typeof a === "object" && a !== null && "path" in a) {
+      throw codedError("ERR_INVALID_ARG_VALUE", `IPC paths are not supported by this stack: ${a.path}`, TypeError);
+    }
+    if (typeof a === "string" && !/^\d+$/.test(a)) {
+      throw codedError("ERR_INVALID_ARG_VALUE", `IPC paths are not supported by this stack: ${a}`, TypeError);
+    }
+    const opts: ConnectOptions = typeof a === "object" && a !== null ? a as ConnectOptions
+      : { port: Number(a), host: typeof b === "string" ? b : undefined };
+    const cb = typeof b === "function" ? b : c;
+    if (cb) this.once("connect", cb);
+    if (opts.port === undefined || opts.port === null) {
+      throw codedError("ERR_MISSING_ARGS", 'The "options" or "port" or "path" argument must be specified', TypeError);
+    }
+    if (!Number.isInteger(opts.port) || opts.port < 0 || opts.port > 65535) {
+      throw codedError("ERR_SOCKET_BAD_PORT", `Port should be >= 0 and < 65536. Received ${received(opts.port)}.`, RangeError);
+    }
+    if (this.write !== Socket.prototype.write) this.write = Socket.prototype.write;
+    if (this.destroyed) this.reopen();
+    return this.startConnect(opts);
+  }
+
+  /** A destroyed socket connecting again: forget the old connection, reopen the stream (node's _undestroy). */
+  private reopen(): void {
+    this.handle = 0;
+    this.released = false;
+    this.eof = false;
+    this.wantRead = false;
+    this.pendingWrite = null;
+    this.resetOnDestroy = false;
+    this.peer = null;
+    this.localAddress = undefined;
+    this.localPort = undefined;
+    this.freeHint = this.net.sndBuf;
+    (this as unknown as { _undestroy(): void })._undestroy();
+  }
+
+  private startConnect(opts: ConnectOptions): this {
     const net = this.net;
     const host = opts.host ?? "127.0.0.1";
     const port = opts.port;
@@ -762,24 +913,28 @@ export class Socket extends Duplex {
         this.connecting = false;
         if (err) { this.destroy(err); return; }
         this.emit("lookup", null, addrs[0], 4, host);
-        this.connect({ ...opts, host: addrs[0] });
+        this.startConnect({ ...opts, host: addrs[0] });
       });
       return this;
     }
-    const fail = (r: number, syscall: string) => {
+    const fail = (r: number, syscall: string, addr: string, p: number) => {
       if (h > 0) net.ex.tcpClose(h);
-      process.nextTick(() => this.destroy(netError(codeOf(-r), syscall, host, port)));
+      this.connecting = true; // node: a failed bind/connect destroys a socket that was connecting
+      process.nextTick(() => this.destroy(netError(codeOf(-r), syscall, addr, p)));
       return this;
     };
     const h = net.ex.tcpOpen();
-    if (h < 0) return fail(h, "connect");
+    if (h < 0) return fail(h, "connect", host, port);
     if (opts.localPort !== undefined) {
       const r = net.ex.tcpBind(h, opts.localPort);
-      if (r < 0) return fail(r, "bind");
+      if (r < 0) {
+        net.ex.tcpClose(h);
+        this.connecting = true;
+        process.nextTick(() => this.destroy(uvNetError(codeOf(-r), "bind", net.address, opts.localPort!)));
+        return this;
+      }
     }
-    this.remoteAddress = host;
-    this.remotePort = port;
-    this.remoteFamily = "IPv4";
+    this.peer = { address: host, port };
     this.attachHandle(h);
     this.connecting = true;
     if (opts.noDelay) this.setNoDelay(true);
@@ -787,18 +942,17 @@ export class Socket extends Duplex {
     if (opts.timeout !== undefined) this.setTimeout(opts.timeout);
     const r = net.ex.tcpConnect(h, ip, port);
     net.wake();
-    if (r < 0) {
-      this.connecting = false;
-      process.nextTick(() => this.destroy(netError(codeOf(-r), "connect", host, port)));
-    }
+    if (r < 0) process.nextTick(() => this.destroy(netError(codeOf(-r), "connect", host, port)));
     return this;
   }
 
-  /** @internal A handle from tcpAccept: already established. */
-  attachAccepted(h: number): void {
+  /** @internal A handle from tcpAccept: already established; reading starts now unless `paused` (pauseOnConnect). */
+  attachAccepted(h: number, paused = false): void {
     this.attachHandle(h);
     const i = this.net.info(h);
-    if (i) { this.remoteAddress = i.remoteAddress; this.remotePort = i.remotePort; this.remoteFamily = "IPv4"; }
+    if (i) this.peer = { address: i.remoteAddress, port: i.remotePort };
+    if (paused) (this as unknown as { readableFlowing: boolean }).readableFlowing = false;
+    else this.read(0);
   }
 
   private attachHandle(h: number): void {
@@ -852,14 +1006,14 @@ export class Socket extends Duplex {
    * `cb` is added as a one-time 'timeout' listener (removed when disabling with 0).
    */
   setTimeout(ms: number, cb?: () => void): this {
-    if (typeof ms !== "number" || Number.isNaN(ms)) {
-      throw Object.assign(new TypeError(`The "msecs" argument must be of type number. Received ${typeof ms}`), { code: "ERR_INVALID_ARG_TYPE" });
+    if (typeof ms !== "number") {
+      throw Object.assign(new TypeError(`The "msecs" argument must be of type number. Received ${received(ms)}`), { code: "ERR_INVALID_ARG_TYPE" });
     }
     if (ms < 0 || !Number.isFinite(ms)) {
       throw Object.assign(new RangeError(`The value of "msecs" is out of range. It must be a non-negative finite number. Received ${ms}`), { code: "ERR_OUT_OF_RANGE" });
     }
     if (cb !== undefined && typeof cb !== "function") {
-      throw Object.assign(new TypeError(`The "callback" argument must be of type function. Received ${typeof cb}`), { code: "ERR_INVALID_ARG_TYPE" });
+      throw Object.assign(new TypeError(`The "callback" argument must be of type function. Received ${received(cb)}`), { code: "ERR_INVALID_ARG_TYPE" });
     }
     if (this.destroyed) return this;
     this.timeout = ms;
@@ -924,11 +1078,14 @@ export class Socket extends Duplex {
       this.touch();
       this.emit("connect");
       this.emit("ready");
-      if (this.pendingFinal) { const cb = this.pendingFinal; this.pendingFinal = null; this._final(cb); }
+      // Start reading (node: the first read, or an immediate EOF), so a FIN is seen even unread.
+      if (!this.destroyed && !this.isPaused()) this.read(0);
     }
+    if (this.destroyed) return;
     if (bits & ((1 << EventKind.Reset) | (1 << EventKind.Error))) {
       const code = codeOf(err || 6);
-      this.destroy(netError(code, this.connecting ? "connect" : "read", this.remoteAddress, this.remotePort));
+      // node: a failed connect names the address ("connect ECONNREFUSED 1.2.3.4:80"), a read error does not
+      this.destroy(this.connecting ? netError(code, "connect", this.peer?.address, this.peer?.port) : netError(code, "read"));
       return;
     }
     if (bits & (1 << EventKind.Writable)) {
@@ -951,6 +1108,7 @@ export class Socket extends Duplex {
     const net = this.net;
     this.pulling = true;
     let moved = false;
+    let ended = false;
     try {
       while (this.wantRead && !this.destroyed) {
         const n = net.readChunk(this.handle);
@@ -964,10 +1122,11 @@ export class Socket extends Duplex {
           this.eof = true;
           this.wantRead = false;
           this.push(null);
+          ended = true;
         } else if (n === -E_EAGAIN || n === -E_ENOTCONN) {
           break;
         } else {
-          this.destroy(netError(codeOf(-n), "read", this.remoteAddress, this.remotePort));
+          this.destroy(netError(codeOf(-n), "read"));
           break;
         }
       }
@@ -975,10 +1134,41 @@ export class Socket extends Duplex {
       this.pulling = false;
     }
     if (moved) net.wake(); // reading may have opened the window (an ACK went out)
+    // node: push(null) then read(0), so 'end' comes even when nobody reads (nothing buffered)
+    if (ended && !this.destroyed) this.read(0);
   }
 
+  /** A write made while connecting: waits for 'connect' (node: ERR_SOCKET_CLOSED_BEFORE_CONNECTION if it closes first). */
+  private connectWrite: PendingWrite | null = null;
+
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
-    this.pendingWrite = { buf: chunk, off: 0, cb };
+    const w: PendingWrite = { buf: chunk, off: 0, cb };
+    if (this.connecting) {
+      // node:net: the write waits for 'connect' (a listener, so it runs before 'ready'); if the
+      // socket closes first its callback gets ERR_SOCKET_CLOSED_BEFORE_CONNECTION
+      this.connectWrite = w;
+      const onClose = () => {
+        this.connectWrite = null;
+        cb(codedError("ERR_SOCKET_CLOSED_BEFORE_CONNECTION", "Socket closed before the connection was established"));
+      };
+      this.once("close", onClose);
+      this.once("connect", () => {
+        this.off("close", onClose);
+        this.connectWrite = null;
+        this._write(chunk, _enc, cb);
+      });
+      return;
+    }
+    if (this.handle <= 0 || this.released) {
+      cb(codedError("ERR_SOCKET_CLOSED", "Socket is closed"));
+      return;
+    }
+    this.startWrite(w);
+  }
+
+  private startWrite(w: PendingWrite): void {
+    this.dispatched += w.buf.length;
+    this.pendingWrite = w;
     this.flushWrite();
   }
 
@@ -1000,9 +1190,8 @@ export class Socket extends Duplex {
       want = Math.max(1, Math.min(want, this.freeHint));
       new Uint8Array(net.stack.memory.buffer, net.io, want).set(w.buf.subarray(w.off, w.off + want));
       const n = net.ex.tcpWrite(this.handle, net.io, want);
-      if (n < 0) { err = netError(codeOf(-n), "write", this.remoteAddress, this.remotePort); break; }
+      if (n < 0) { err = netError(codeOf(-n), "write"); break; }
       w.off += n;
-      this.bytesWritten += n;
       if (n > 0) this.touch();
       this.freeHint = Math.max(0, this.freeHint - n);
       if (n < want) { this.freeHint = 0; break; } // ring full: the core sends Writable when space frees
@@ -1015,17 +1204,20 @@ export class Socket extends Duplex {
   }
 
   override _final(cb: (err?: Error | null) => void): void {
-    if (this.connecting) { this.pendingFinal = cb; return; }
+    if (this.connecting) { this.once("connect", () => this._final(cb)); return; } // node:net
     if (this.handle <= 0 || this.released) { cb(); return; }
     const r = this.net.ex.tcpShutdown(this.handle);
     this.net.wake();
-    if (r < 0 && r !== -E_ENOTCONN) cb(netError(codeOf(-r), "shutdown", this.remoteAddress, this.remotePort));
-    else cb();
+    // Like a shutdown request on node's handle, the end completes asynchronously: a destroy()
+    // right after end() comes first and there is no 'finish'.
+    if (r < 0 && r !== -E_ENOTCONN) process.nextTick(cb, netError(codeOf(-r), "shutdown"));
+    else process.nextTick(cb);
   }
 
   override _destroy(err: Error | null, cb: (err: Error | null) => void): void {
     const h = this.handle;
-    if (h > 0 && !this.released) {
+    const hadHandle = h > 0 && !this.released;
+    if (hadHandle) {
       this.released = true;
       if (this.resetOnDestroy) this.net.ex.tcpAbort(h);
       else this.net.ex.tcpClose(h);
@@ -1035,9 +1227,13 @@ export class Socket extends Duplex {
     this.stopIdleTimer();
     const w = this.pendingWrite;
     this.pendingWrite = null;
-    if (w) w.cb(err ?? netError("EPIPE", "write", this.remoteAddress, this.remotePort));
+    if (w) w.cb(err ?? netError("EPIPE", "write"));
     this.connecting = false;
+    this.acceptedBy?.onSocketDestroyed(this);
     cb(err);
+    // node:net: 'close' (hadError) once the handle is closed, after 'error'; without a handle, next tick, no argument
+    if (hadHandle) setImmediate(() => this.emit("close", err !== null && err !== undefined));
+    else process.nextTick(() => this.emit("close"));
   }
 }
 
@@ -1051,6 +1247,10 @@ export interface ServerOptions {
   keepAlive?: boolean;
   /** Keepalive idle time in ms for accepted sockets (see Socket.setKeepAlive). */
   keepAliveInitialDelay?: number;
+  /** Accepted sockets start paused: nothing is read until resume() (node:net). */
+  pauseOnConnect?: boolean;
+  /** High-water mark of accepted sockets' streams (node:net's highWaterMark). */
+  highWaterMark?: number;
 }
 
 export interface ListenOptions { port?: number; host?: string; backlog?: number }
@@ -1061,13 +1261,20 @@ export class Server extends EventEmitter {
   private handle = 0;
   private port = 0;
   private conns = new Set<Socket>();
-  private closingServer = false;
   private opts: ServerOptions;
+  /** Refuse (close) connections past this many open ones, with a 'drop' event (node:net); unset = no limit. */
+  maxConnections: number = undefined as unknown as number; // unset like node:net (typed number by @types/node)
+  /** Accepted sockets start paused (node:net's option, also settable here). */
+  pauseOnConnect: boolean;
+  /** Accepted sockets keep their write side open after the peer's FIN. */
+  allowHalfOpen: boolean;
 
   constructor(net: NetStack, opts: ServerOptions = {}) {
     super();
     this.net = net;
     this.opts = opts;
+    this.pauseOnConnect = Boolean(opts.pauseOnConnect);
+    this.allowHalfOpen = Boolean(opts.allowHalfOpen);
   }
 
   /** listen(port?, host?, backlog?, cb?) or listen({ port, host, backlog }, cb?). Port 0 = ephemeral. */
@@ -1083,10 +1290,10 @@ export class Server extends EventEmitter {
     const net = this.net;
     if (this.listening) throw Object.assign(new Error("Listen method has been called more than once without closing."), { code: "ERR_SERVER_ALREADY_LISTEN" });
     if (!Number.isInteger(port) || port < 0 || port > 65535) {
-      throw Object.assign(new RangeError(`options.port should be >= 0 and < 65536. Received ${port}.`), { code: "ERR_SOCKET_BAD_PORT" });
+      throw Object.assign(new RangeError(`options.port should be >= 0 and < 65536. Received ${received(port)}.`), { code: "ERR_SOCKET_BAD_PORT" });
     }
     if (o.host !== undefined && o.host !== "0.0.0.0" && o.host !== net.address) {
-      process.nextTick(() => this.emit("error", netError("EADDRNOTAVAIL", "listen", o.host, port)));
+      process.nextTick(() => this.emit("error", uvNetError("EADDRNOTAVAIL", "listen", String(o.host), port)));
       return this;
     }
     const h = net.ex.tcpOpen();
@@ -1094,15 +1301,14 @@ export class Server extends EventEmitter {
     if (r >= 0) r = net.ex.tcpListen(h, o.backlog ?? 511);
     if (r < 0) {
       if (h > 0) net.ex.tcpClose(h);
-      process.nextTick(() => this.emit("error", netError(codeOf(-r), "listen", o.host ?? "0.0.0.0", port)));
+      process.nextTick(() => this.emit("error", uvNetError(codeOf(-r), "listen", o.host ?? "0.0.0.0", port)));
       return this;
     }
     this.handle = h;
     this.port = net.info(h)?.localPort ?? port;
     this.listening = true;
-    this.closingServer = false;
     net.trackServer(h, this);
-    process.nextTick(() => this.emit("listening"));
+    process.nextTick(() => { if (this.handle === h) this.emit("listening"); }); // not after close() (node:net)
     return this;
   }
 
@@ -1112,17 +1318,18 @@ export class Server extends EventEmitter {
 
   /** Stop accepting; 'close' once every accepted connection has closed (like node:net). */
   close(cb?: (err?: Error) => void): this {
-    if (!this.listening) {
-      if (cb) process.nextTick(() => cb(Object.assign(new Error("Server is not running."), { code: "ERR_SERVER_NOT_RUNNING" })));
-      return this;
+    // node:net: a server not running still emits 'close' (when drained), and cb gets ERR_SERVER_NOT_RUNNING then
+    if (cb) {
+      if (!this.listening) this.once("close", () => cb(codedError("ERR_SERVER_NOT_RUNNING", "Server is not running.")));
+      else this.once("close", () => cb());
     }
-    if (cb) this.once("close", () => cb());
-    this.net.ex.tcpClose(this.handle);
-    this.net.untrackServer(this.handle);
-    this.net.wake();
-    this.handle = 0;
-    this.listening = false;
-    this.closingServer = true;
+    if (this.listening) {
+      this.net.ex.tcpClose(this.handle);
+      this.net.untrackServer(this.handle);
+      this.net.wake();
+      this.handle = 0;
+      this.listening = false;
+    }
     this.maybeClosed();
     return this;
   }
@@ -1133,7 +1340,16 @@ export class Server extends EventEmitter {
   }
 
   /** Accepted connections still open. */
-  get connections(): ReadonlySet<Socket> { return this.conns; }
+  get openConnections(): ReadonlySet<Socket> { return this.conns; }
+
+  /** How many accepted connections are open (node:net's deprecated `connections`). */
+  get connections(): number { return this.conns.size; }
+
+  /** `await using server`: close it (node:net). */
+  async [Symbol.asyncDispose](): Promise<void> {
+    if (!this.listening) return;
+    await new Promise<void>((resolve) => this.close(() => resolve()));
+  }
 
   /** @internal Whether this server, while listening, keeps a real-time Sim's process alive (ref/unref). */
   refed = true;
@@ -1148,20 +1364,36 @@ export class Server extends EventEmitter {
       if (!this.listening) return;
       const c = this.net.ex.tcpAccept(this.handle);
       if (c < 0) return;
-      const s = new Socket(this.net, { allowHalfOpen: this.opts.allowHalfOpen });
-      s.attachAccepted(c);
+      if (this.maxConnections !== undefined && this.maxConnections > 0 && this.conns.size >= this.maxConnections) {
+        const i = this.net.info(c);
+        this.net.ex.tcpClose(c);
+        this.net.wake();
+        this.emit("drop", i ? {
+          localAddress: this.net.address, localPort: i.localPort, localFamily: "IPv4",
+          remoteAddress: i.remoteAddress, remotePort: i.remotePort, remoteFamily: "IPv4",
+        } : undefined);
+        continue;
+      }
+      const hwm = this.opts.highWaterMark;
+      const s = new Socket(this.net, { allowHalfOpen: this.allowHalfOpen, highWaterMark: hwm });
+      s.server = this;
+      s.acceptedBy = this;
+      this.conns.add(s);
+      s.attachAccepted(c, this.pauseOnConnect);
       if (this.opts.noDelay) s.setNoDelay(true);
       if (this.opts.keepAlive) s.setKeepAlive(true, this.opts.keepAliveInitialDelay);
-      this.conns.add(s);
-      s.once("close", () => { this.conns.delete(s); this.maybeClosed(); });
       this.emit("connection", s);
     }
   }
 
+  /** @internal An accepted socket was destroyed (node: the server's count drops then, before the socket's 'close'). */
+  onSocketDestroyed(s: Socket): void {
+    if (this.conns.delete(s)) this.maybeClosed();
+  }
+
+  /** node's _emitCloseIfDrained: 'close' when not listening and no accepted connection is open. */
   private maybeClosed(): void {
-    if (this.closingServer && this.conns.size === 0) {
-      this.closingServer = false;
-      process.nextTick(() => this.emit("close"));
-    }
+    if (this.listening || this.conns.size > 0) return;
+    process.nextTick(() => this.emit("close"));
   }
 }
