@@ -14,7 +14,10 @@
 // is a learning switch (`sim.link({ learning: true })` or `sim.switch()`): it learns source MACs
 // per port, forwards unicast to the learned port, floods broadcast, multicast and unknown
 // unicast once to every other port of the same VLAN, and ages entries (agingMs).
-// Impairments apply per sending port (each direction has its own queue and rate).
+// Impairments apply per sending port (each direction has its own queue and rate). A link's
+// `hook` may drop, rewrite, delay or duplicate single frames (scripted faults); endpoints that
+// are not Stacks (a test's recorder or crafted peer) sit on ports too, `link.deliver` injects a
+// frame to one port, `link.detach` unplugs one, and taps capture every frame.
 //
 // The Sim keeps its stacks' deadlines in a heap: a virtual instant costs in proportion to the
 // stacks with work at it, not to every stack. src/links/realtime.ts runs a Sim on the real clock.
