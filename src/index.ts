@@ -4,7 +4,7 @@ export { ABI_VERSION, Cfg, CFG_DEFAULTS, Err, TcpState, TIME_WAIT_ROW_NAMES } fr
 export type { CfgName, ErrName, Exports, Imports } from "./abi.js";
 export { Prng } from "./prng.js";
 export { Sim, Link, EventQueue } from "./links/emulated.js";
-export type { LinkOptions, TapRecord, Tap, DropReason, HostOptions, SimOptions } from "./links/emulated.js";
+export type { LinkOptions, TapRecord, Tap, DropReason, FrameVerdict, HostOptions, SimOptions } from "./links/emulated.js";
 export { realtime, RealtimeSim } from "./links/realtime.js";
 export type { RealtimeOptions } from "./links/realtime.js";
 export { bridge, cappedModule, createFleet, emulatedPair, fleetMac, MCU_CONFIG } from "./fleet.js";

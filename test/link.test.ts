@@ -1,6 +1,6 @@
 // The emulated link: deterministic for a seed, and each impairment does what it says.
 import { describe, expect, it } from "vitest";
-import { Endpoint, EventQueue, LinkOptions, Sim, TapRecord } from "../src/links/emulated.js";
+import { Endpoint, EventQueue, FrameVerdict, LinkOptions, Sim, TapRecord } from "../src/links/emulated.js";
 import { decodeFrame } from "../src/trace.js";
 import { createStack } from "../src/net.js";
 
@@ -111,6 +111,81 @@ describe("emulated link", () => {
   it("dropIf: a programmable filter drops exactly the chosen frames", () => {
     const { b } = pair({ dropIf: (f) => f[1] % 3 === 0 }, 30);
     expect(b.received.map((r) => r.id)).toEqual(Array.from({ length: 30 }, (_, i) => i).filter((i) => i % 3 !== 0));
+  });
+
+  it("hook: drops (reason filter), rewrites, delays and duplicates exactly the frames it chooses", () => {
+    const verdicts: Record<number, FrameVerdict> = {
+      1: "drop",
+      2: Uint8Array.of(0, 102, 9),
+      3: { delays: [5] },
+      4: { delays: [0, 1] },
+      5: { delays: [] },
+    };
+    const { b, taps, link } = pair({ delayMs: 1, hook: (f, from) => (from === 0 ? verdicts[f[1]] : undefined) }, 7, 10);
+    expect(b.received).toEqual([
+      { t: 1, id: 0 }, { t: 21, id: 102 }, { t: 36, id: 3 }, { t: 41, id: 4 }, { t: 42, id: 4 }, { t: 61, id: 6 },
+    ]);
+    expect(taps.filter((r) => r.dropped).map((r) => `${r.frame[1]}:${r.reason}`)).toEqual(["1:filter", "5:loss"]);
+    expect(taps.find((r) => r.frame[1] === 102)!.frame.length).toBe(3); // the tap sees the frame sent
+    expect(taps.filter((r) => r.duplicate).map((r) => r.deliverAt)).toEqual([42]);
+    expect([link.sent, link.dropped, link.duplicated]).toEqual([7, 2, 1]);
+  });
+
+  it("sendTimePorts: a port attached while a frame is in flight does not get it (default: it does)", () => {
+    for (const sendTimePorts of [false, true]) {
+      const sim = new Sim();
+      const link = sim.link({ delayMs: 5, sendTimePorts });
+      const a = new Port("a", sim), b = new Port("b", sim), late = new Port("late", sim);
+      link.attach(a);
+      link.attach(b);
+      a.tx(1);
+      sim.run(2);
+      link.attach(late);
+      a.tx(2);
+      sim.run(20);
+      expect(b.received).toEqual([{ t: 5, id: 1 }, { t: 7, id: 2 }]);
+      expect(late.received).toEqual(sendTimePorts ? [{ t: 7, id: 2 }] : [{ t: 5, id: 1 }, { t: 7, id: 2 }]);
+    }
+  });
+
+  it("deliver: one port gets a frame after the delay, past the hook and the taps; detach unplugs a port", () => {
+    const sim = new Sim();
+    const link = sim.link({ delayMs: 2, hook: () => "drop" });
+    const a = new Port("a", sim), b = new Port("b", sim), c = new Port("c", sim);
+    for (const p of [a, b, c]) link.attach(p);
+    const taps: TapRecord[] = [];
+    link.tap((r) => taps.push(r));
+    link.deliver(b, Uint8Array.of(0, 1));
+    link.deliver(2, Uint8Array.of(0, 2), 7);
+    link.deliver(c, Uint8Array.of(0, 3), 9);
+    sim.run(5);
+    link.detach(c); // the frame still in flight to c is lost with it
+    b.tx(4); // hooked: dropped
+    c.tx(5); // an unplugged port sends nothing
+    sim.run(20);
+    expect(a.received).toEqual([]);
+    expect(b.received).toEqual([{ t: 2, id: 1 }]);
+    expect(c.received).toEqual([]);
+    expect(taps.map((r) => `${r.fromName}:${r.reason}`)).toEqual(["b:filter", "c:detached"]);
+    expect(() => link.deliver(new Port("x", sim), Uint8Array.of(0))).toThrow(/no such port/);
+  });
+
+  it("Sim.removeStack: a removed stack is polled no more (its timers stop), the others run on", () => {
+    const sim = new Sim({ seed: 5 });
+    const link = sim.link({ delayMs: 1 });
+    const a = sim.addHost({ name: "a", ip: "198.51.100.1", mac: "02:00:00:00:00:01", link });
+    const b = sim.addHost({ name: "b", ip: "198.51.100.2", mac: "02:00:00:00:00:02", link });
+    sim.runFor(10);
+    link.detach(a);
+    sim.removeStack(a);
+    expect(sim.stacks).toEqual([b]);
+    a.ping("198.51.100.9", 1); // an ARP request a would retry while polled
+    b.ping("198.51.100.9", 1);
+    const arps = (name: string) => { let n = 0; link.tap((r) => { if (r.fromName === name) n++; }); return () => n; };
+    const fromA = arps("a"), fromB = arps("b");
+    sim.runFor(10_000);
+    expect(fromA()).toBe(0);
+    expect(fromB()).toBeGreaterThan(1); // b's ARP retries ran on
   });
 
   it("a link with three ports is a hub: each frame reaches every other port", () => {

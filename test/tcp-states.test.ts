@@ -316,7 +316,7 @@ describe("TCP connection termination", () => {
     net.run(10);
     expect((b.x.twCount as () => number)()).toBe(1);
     const p = net.peer("198.51.100.1", 0x01); // impersonate the client's address with a scripted peer
-    net.hosts.splice(net.hosts.indexOf(a), 1);
+    net.remove(a);
     const lastSeq = net.segs(a).at(-1)!.seq;
     p.send(b, { sport: port, dport: 80, seq: lastSeq + 100000, flags: SYN });
     net.run(5);

@@ -14,7 +14,10 @@
 // is a learning switch (`sim.link({ learning: true })` or `sim.switch()`): it learns source MACs
 // per port, forwards unicast to the learned port, floods broadcast, multicast and unknown
 // unicast once to every other port of the same VLAN, and ages entries (agingMs).
-// Impairments apply per sending port (each direction has its own queue and rate).
+// Impairments apply per sending port (each direction has its own queue and rate). A link's
+// `hook` may drop, rewrite, delay or duplicate single frames (scripted faults); endpoints that
+// are not Stacks (a test's recorder or crafted peer) sit on ports too, `link.deliver` injects a
+// frame to one port, `link.detach` unplugs one, and taps capture every frame.
 //
 // The Sim keeps its stacks' deadlines in a heap: a virtual instant costs in proportion to the
 // stacks with work at it, not to every stack. src/links/realtime.ts runs a Sim on the real clock.
@@ -44,6 +47,18 @@ export interface LinkOptions {
   /** Programmable drop: return true to drop this frame (reason "filter"). */
   dropIf?: (frame: Uint8Array, from: number, time: number) => boolean;
   /**
+   * Programmable per-frame filter / rewrite / impairment, after dropIf and before the built-in
+   * impairments: return "drop" to lose the frame (reason "filter"), a Uint8Array to send that
+   * frame instead, a FrameVerdict to also choose how many copies arrive and how late, or nothing
+   * to pass the frame unchanged. `from` is the sending port.
+   */
+  hook?: (frame: Uint8Array, from: number, time: number) => FrameVerdict;
+  /**
+   * Deliver each frame to the ports attached when it was sent (a station plugged in while a frame
+   * is in flight does not get it). Default false: to the ports attached when it arrives.
+   */
+  sendTimePorts?: boolean;
+  /**
    * A learning switch instead of a hub: learn each frame's source MAC on its port (per VLAN),
    * forward unicast to the learned port only, flood broadcast/multicast/unknown unicast once to
    * every other port of the sender's VLAN. Default false (a hub).
@@ -58,7 +73,15 @@ const FLOOD = -1, FILTER = -2;
 
 interface FdbEntry { port: number; t: number }
 
-export type DropReason = "loss" | "queue" | "filter";
+export type DropReason = "loss" | "queue" | "filter" | "detached";
+
+/**
+ * What a link's hook decides for one frame: "drop", a replacement frame, or `{ frame, delays }`:
+ * the frame to send (default the original) and one copy per entry of `delays`, each arriving that
+ * many ms after the link's own arrival time ([] loses it, reason "loss"; [0, 1] duplicates it with
+ * the copy 1 ms behind); undefined: pass the frame unchanged.
+ */
+export type FrameVerdict = "drop" | Uint8Array | { frame?: Uint8Array; delays: number[] } | undefined | void;
 
 export interface TapRecord {
   /** Virtual time (ms) the frame was sent. */
@@ -172,6 +195,8 @@ interface PortState {
   lastArrival: number;  // FIFO floor for jitter
   /** Port-based VLAN (learning switch only; default 1). */
   vlan: number;
+  /** Unplugged (Link.detach): receives nothing; what it sends is dropped (reason "detached"). */
+  detached: boolean;
 }
 
 export class Link {
@@ -209,7 +234,7 @@ export class Link {
   attach(stack: Endpoint, opts: { vlan?: number } = {}): number {
     const idx = this.ports.length;
     const raw = stack instanceof Stack ? stack : null;
-    this.ports.push({ stack, raw, txView: null, busyUntil: 0, lastArrival: 0, vlan: opts.vlan ?? 1 });
+    this.ports.push({ stack, raw, txView: null, busyUntil: 0, lastArrival: 0, vlan: opts.vlan ?? 1, detached: false });
     if (raw === null) this.endpoints++;
     if (raw) raw.attachRaw((ptr, len) => this.sendRaw(idx, raw, ptr, len));
     else stack.attach((frame) => this.send(idx, frame));
@@ -225,7 +250,7 @@ export class Link {
    */
   private sendRaw(from: number, stack: Stack, ptr: number, len: number): void {
     const o = this.opts;
-    if (this.taps.length > 0 || this.sim.tapCount > 0 || o.dropIf || o.duplicate || !this.allStacks()) {
+    if (this.taps.length > 0 || this.sim.tapCount > 0 || o.dropIf || o.hook || o.duplicate || o.sendTimePorts || !this.allStacks() || this.ports[from].detached) {
       this.send(from, new Uint8Array(stack.memory.buffer, ptr, len).slice());
       return;
     }
@@ -266,10 +291,36 @@ export class Link {
 
   private allStacks(): boolean { return this.endpoints === 0; }
 
+  private portOf(port: number | Endpoint, what: string): number {
+    const i = typeof port === "number" ? port : this.ports.findIndex((p) => p.stack === port || p.raw === port);
+    if (i < 0 || i >= this.ports.length) throw new Error(`${what}: no such port`);
+    return i;
+  }
+
+  /**
+   * Unplug a port: from now on it receives nothing (frames in flight to it included) and what it
+   * sends is dropped (reason "detached"). Port numbers of the others do not change.
+   */
+  detach(port: number | Endpoint): void { this.ports[this.portOf(port, "detach")].detached = true; }
+
+  /**
+   * Deliver `frame` to one port after `delayMs` (default the link's delay), past the hook, the
+   * impairments and the taps: a scripted injection, e.g. a test's crafted frame or reply.
+   */
+  deliver(to: number | Endpoint, frame: Uint8Array, delayMs = this.opts.delayMs ?? 0): void {
+    const p = this.ports[this.portOf(to, "deliver")];
+    const sim = this.sim;
+    sim.events.push(sim.clock.now() + delayMs, () => {
+      if (p.detached) return;
+      if (p.raw) p.raw.input(frame);
+      else p.stack.input(frame);
+    });
+    if (sim.driver !== null && !sim.running) sim.driver.kick();
+  }
+
   /** Move a port to another VLAN (learning switch): it then only exchanges frames with ports of that VLAN. */
   setVlan(port: number | Endpoint, vlan: number): void {
-    const i = typeof port === "number" ? port : this.ports.findIndex((p) => p.stack === port);
-    if (i < 0 || i >= this.ports.length) throw new Error("setVlan: no such port");
+    const i = this.portOf(port, "setVlan");
     this.ports[i].vlan = vlan;
     for (const t of this.fdb.values()) for (const [mac, e] of t) if (e.port === i) t.delete(mac);
   }
@@ -304,7 +355,7 @@ export class Link {
   }
 
   /** Hand a frame to every port it goes to (all others on a hub; the switch's choice otherwise). */
-  private fanOut(buf: Uint8Array, len: number, from: number, fresh: boolean): void {
+  private fanOut(buf: Uint8Array, len: number, from: number, fresh: boolean, nports = this.ports.length): void {
     const ports = this.ports;
     let to = FLOOD;
     if (this.opts.learning) {
@@ -313,6 +364,7 @@ export class Link {
       if (to >= 0) {
         this.forwarded++;
         const p = ports[to];
+        if (to >= nports || p.detached) return;
         if (p.raw) p.raw.input(buf, len);
         else p.stack.input(fresh ? buf : buf.slice(0, len));
         return;
@@ -320,10 +372,10 @@ export class Link {
       this.flooded++;
     }
     const vlan = ports[from].vlan, learning = !!this.opts.learning;
-    for (let i = 0; i < ports.length; i++) {
+    for (let i = 0; i < nports; i++) {
       if (i === from) continue;
       const p = ports[i];
-      if (learning && p.vlan !== vlan) continue;
+      if (p.detached || (learning && p.vlan !== vlan)) continue;
       if (p.raw) p.raw.input(buf, len);
       else p.stack.input(fresh ? buf : buf.slice(0, len));
     }
@@ -379,17 +431,37 @@ export class Link {
     const port = this.ports[from];
     this.sent++;
     const rec: TapRecord = { time: now, link: this, from, fromName: port.stack.name, frame, dropped: false, duplicate: false };
+    if (port.detached) return this.drop(rec, "detached");
     if (o.dropIf && o.dropIf(frame, from, now)) return this.drop(rec, "filter");
+    let delays: number[] | null = null;
+    if (o.hook) {
+      const v = o.hook(frame, from, now);
+      if (v === "drop") return this.drop(rec, "filter");
+      if (v instanceof Uint8Array) rec.frame = frame = v;
+      else if (v) {
+        if (v.frame) rec.frame = frame = v.frame;
+        if (v.delays.length === 0) return this.drop(rec, "loss");
+        delays = v.delays;
+      }
+    }
     if (o.loss && this.rng.next() < o.loss) return this.drop(rec, "loss");
     const at = this.arrival(port, now, frame.length);
     if (at < 0) return this.drop(rec, "queue");
-    rec.deliverAt = at;
+    const nports = o.sendTimePorts ? this.ports.length : -1;
+    rec.deliverAt = at + (delays ? delays[0] : 0);
     this.emit(rec);
-    this.deliverAt(at, from, frame);
+    this.deliverAt(rec.deliverAt, from, frame, nports);
+    if (delays) {
+      for (let k = 1; k < delays.length; k++) {
+        this.duplicated++;
+        this.emit({ ...rec, deliverAt: at + delays[k], duplicate: true });
+        this.deliverAt(at + delays[k], from, frame, nports);
+      }
+    }
     if (o.duplicate && this.rng.next() < o.duplicate) {
       this.duplicated++;
       this.emit({ ...rec, duplicate: true });
-      this.deliverAt(at, from, frame);
+      this.deliverAt(rec.deliverAt, from, frame, nports);
     }
   }
 
@@ -400,9 +472,10 @@ export class Link {
     this.emit(rec);
   }
 
-  private deliverAt(at: number, from: number, frame: Uint8Array): void {
+  /** Queue the delivery of `frame` at `at` to the ports it goes to (the first `nports` only when >= 0). */
+  private deliverAt(at: number, from: number, frame: Uint8Array, nports: number): void {
     const sim = this.sim;
-    sim.events.push(at, () => this.fanOut(frame, frame.length, from, true));
+    sim.events.push(at, nports < 0 ? () => this.fanOut(frame, frame.length, from, true) : () => this.fanOut(frame, frame.length, from, true, nports));
     if (sim.driver !== null && !sim.running) sim.driver.kick(); // an endpoint sent from outside a run (a bridge)
   }
 }
@@ -483,6 +556,8 @@ export class Sim {
   private queued = new Map<Stack, number>();
   private dueHeap = new TimeHeap<Due>();
   private dueSeq = 0;
+  /** Stacks that have joined (their order numbers). */
+  private joined = 0;
   /** Liveness: objects (listening servers, open sockets) that keep a real-time Sim's process alive. */
   private holders = new Set<object>();
 
@@ -518,7 +593,7 @@ export class Sim {
   /** Drive an existing stack (it must use this Sim's clock). */
   addStack(s: Stack): void {
     if (s.clock !== this.clock) throw new Error("stack must use the Sim's clock");
-    this.order.set(s, this.stacks.length);
+    this.order.set(s, this.joined++);
     this.stacks.push(s);
     s.waker = (st) => {
       this.dirty.add(st);
@@ -530,6 +605,22 @@ export class Sim {
     s.poll = () => { const r = poll.call(s); this.fileDeadline(s); return r; };
     this.dirty.add(s);
     if (this.driver !== null && !this.running) this.driver.kick();
+  }
+
+  /**
+   * Stop driving a stack (it keeps its ports: detach them from their links to unplug it too):
+   * no more polls at its deadlines or when woken.
+   */
+  removeStack(s: Stack): void {
+    const i = this.stacks.indexOf(s);
+    if (i < 0) return;
+    this.stacks.splice(i, 1);
+    this.order.delete(s);
+    this.queued.delete(s);
+    this.dirty.delete(s);
+    this.pollsAt.delete(s);
+    s.waker = null;
+    delete (s as { poll?: unknown }).poll; // the prototype's poll again
   }
 
   /** Connect two stacks with a new link. */

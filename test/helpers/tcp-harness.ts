@@ -1,7 +1,9 @@
 // A small deterministic harness for the TCP engine: instances of build/testing.wasm
-// (each a src/stack.ts Stack on the harness's virtual clock) on one emulated Ethernet segment, a virtual clock with
-// an event queue, a hook to drop / inspect / rewrite frames, and a RawPeer that crafts
-// segments by hand (answering ARP for its own address) to test single rules.
+// (each a src/stack.ts Stack) on one segment of the emulator (src/links/emulated.ts: a Sim's
+// link, its virtual clock and event queue), a hook to drop / inspect / rewrite frames, seeded
+// impairments, a capture of every frame, and a RawPeer that crafts segments by hand (answering
+// ARP for its own address) to test single rules.
+import { Link, Sim, type TapRecord } from "../../src/links/emulated.js";
 import { TcpApi } from "../../src/scenarios.js";
 import { formatMac, ipToU32, Stack, u32ToIp } from "../../src/stack.js";
 import { Cfg, EventKind, type Exports as AbiExports, STAT_NAMES, TCP_INFO_NAMES, type TcpInfo, TcpState } from "../../src/abi.js";
@@ -177,13 +179,15 @@ export function asString(memory: WebAssembly.Memory, ptr: number): string {
   return Buffer.from(new Uint8Array(memory.buffer, ptr, len)).toString("utf16le");
 }
 
+/** A station of the harness: a Stack on the Sim's link (an endpoint that polls after every input and call). */
 export class Host {
   x!: Exports;
   ip: number;
   mac: Uint8Array;
   events: EventRec[] = [];
-  deadline = Infinity;
   private statIdx = new Map<string, number>();
+  /** The link's transmit function (Endpoint.attach). */
+  private send: ((frame: Uint8Array) => void) | null = null;
 
   constructor(public net: Net, public name: string, public opts: HostOptions) {
     this.ip = ip(opts.ip);
@@ -205,17 +209,25 @@ export class Host {
       prefix: 24,
       config: this.opts.cfg as Record<string, number> | undefined,
       seed: this.opts.seed ?? (this.ip ^ 0x5eed),
-      clock: { now: () => this.net.now },
-      tx: (f) => this.net.transmit(this, f),
+      clock: this.net.sim.clock,
+      tx: (f) => this.send?.(f),
       init: false,
     });
     this.x = this.stack.exports as Exports;
     this.api = new TcpApi(this.stack, this.opts.cfg?.IoBuf ?? 65536);
     this.stack.onEvents((sock, kind, arg) => { this.events.push({ t: this.net.now, sock, kind, arg }); });
+    this.net.link.attach(this);
+    this.net.sim.addStack(this.stack);
     this.stack.init();
     STAT_NAMES.forEach((n, i) => this.statIdx.set(n, i));
     this.poll();
   }
+
+  /** Endpoint: the link hands over its transmit function. */
+  attach(fn: ((frame: Uint8Array) => void) | null): void { this.send = fn; }
+
+  /** The time of the next poll the core asked for (Infinity: none). */
+  get deadline(): number { return this.stack.nextDeadline; }
 
   mem(): Uint8Array { return new Uint8Array(this.x.memory.buffer); }
 
@@ -230,10 +242,7 @@ export class Host {
     this.poll();
   }
 
-  poll(): void {
-    const d = this.x.poll(this.net.now >>> 0);
-    this.deadline = d < 0 ? Infinity : this.net.now + d;
-  }
+  poll(): void { this.stack.poll(); }
 
   // --- socket API: src/scenarios.ts TcpApi (polls the core before each call); afterwards the
   // harness refreshes its deadline ---
@@ -275,14 +284,23 @@ export class Host {
   }
 }
 
-/** A scripted peer: answers ARP, records TCP segments sent to it, sends crafted ones. */
+/** A scripted peer (an endpoint of the link, not a Stack): answers ARP, records TCP segments sent to it, sends crafted ones. */
 export class RawPeer {
   ip: number;
   mac: Uint8Array;
   rx: Seg[] = [];
+  readonly name: string;
   constructor(public net: Net, ipStr: string, mac = 0xfe) {
     this.ip = ip(ipStr);
     this.mac = new Uint8Array([0x02, 0x00, 0, 0, 0, mac]);
+    this.name = `peer:${ipStr}`;
+  }
+  /** Endpoint: it sends by scheduling frames to one host (Net.schedule), not through the link's fan-out. */
+  attach(): void {}
+  /** Endpoint: a frame from the link, taken from the host whose MAC sent it (others are ignored). */
+  input(f: Uint8Array): void {
+    const from = this.net.hosts.find((h) => h.mac.every((b, i) => b === f[6 + i]));
+    if (from) this.receive(f, from);
   }
   receive(f: Uint8Array, from: Host): void {
     const dv = new DataView(f.buffer, f.byteOffset, f.length);
@@ -326,9 +344,17 @@ export function dropNth(from: { name: string }, which: number[]): Hook {
   };
 }
 
+/**
+ * One Ethernet segment of the Sim (src/links/emulated.ts): the Sim's clock and event queue
+ * carry every frame; the link's hook runs the harness's `hook` and then its seeded `impair`ments
+ * (the harness's own Rng: draws per frame in send order), and a tap on the link keeps the `log`.
+ * Every host frame goes to every other station present when it is sent, `delay` ms later
+ * (same-time frames in send order); hosts are polled at their deadlines after the frames of
+ * that instant, in the order they joined.
+ */
 export class Net {
-  now = 0;
-  delay = 1;
+  readonly sim = new Sim();
+  readonly link: Link;
   hosts: Host[] = [];
   peers: RawPeer[] = [];
   hook: Hook | null = null;
@@ -336,10 +362,20 @@ export class Net {
   impair: { loss?: number; dup?: number; reorder?: number; reorderMs?: number; rng: Rng } | null = null;
   log: Captured[] = [];
   logEnabled = true;
-  private q: { at: number; n: number; to: Host | RawPeer; f: Uint8Array }[] = [];
+
+  constructor() {
+    this.link = this.sim.link({ delayMs: 1, sendTimePorts: true, hook: (f, port) => this.verdict(f, this.link.ports[port].stack as Host) });
+    this.link.tap((r) => this.capture(r));
+  }
+
+  /** Virtual time (ms); setting it jumps the clock forward (the next run polls what came due). */
+  get now(): number { return this.sim.now(); }
+  set now(t: number) { this.sim.clock.set(t); }
+  /** One-way delay of the segment (ms). */
+  get delay(): number { return this.link.opts.delayMs ?? 0; }
+  set delay(ms: number) { this.link.set({ delayMs: ms }); }
   /** Frames in flight (for tests that want an idle link). */
-  get queued(): number { return this.q.length; }
-  private n = 0;
+  get queued(): number { return this.sim.events.size; }
 
   async host(opts: HostOptions): Promise<Host> {
     const h = new Host(this, `h${this.hosts.length}:${opts.ip}`, opts);
@@ -350,80 +386,56 @@ export class Net {
   peer(ipStr: string, mac?: number): RawPeer {
     const p = new RawPeer(this, ipStr, mac);
     this.peers.push(p);
+    this.link.attach(p);
     return p;
   }
 
-  /** Frames from a host go to every other station on the segment (they filter by MAC). */
-  transmit(from: Host, f: Uint8Array): void {
-    const seg = decodeTcp(f);
-    let frame = f;
-    let dropped = false;
-    if (this.hook) {
-      const r = this.hook(f, from, seg);
-      if (r === "drop") dropped = true;
-      else if (r instanceof Uint8Array) frame = r;
-    }
-    if (this.logEnabled) this.log.push({ t: this.now, from: from.name, seg: dropped ? seg : decodeTcp(frame), frame, dropped });
-    if (dropped) return;
-    let copies = 1;
-    let delay = this.delay;
-    const im = this.impair;
-    if (im) {
-      if (im.loss && im.rng.float() < im.loss) return;
-      if (im.dup && im.rng.float() < im.dup) copies = 2;
-      if (im.reorder && im.rng.float() < im.reorder) delay += im.reorderMs ?? 5;
-    }
-    for (let k = 0; k < copies; k++) {
-      for (const h of this.hosts) if (h !== from) this.schedule(h, frame, delay + k);
-      for (const p of this.peers) this.schedule(p, frame, delay + k);
-    }
+  /** Take a host off the segment: it receives nothing more, and is no longer polled. */
+  remove(h: Host): void {
+    this.hosts.splice(this.hosts.indexOf(h), 1);
+    this.link.detach(h);
+    this.sim.removeStack(h.stack);
   }
 
-  schedule(to: Host | RawPeer, f: Uint8Array, delay = this.delay): void {
-    this.q.push({ at: this.now + delay, n: this.n++, to, f });
+  /** The link's hook: the test's hook, then the impairments (what they decide is the frame's fate). */
+  private verdict(f: Uint8Array, from: Host): "drop" | { frame: Uint8Array; delays: number[] } {
+    let frame = f;
+    if (this.hook) {
+      const r = this.hook(f, from, decodeTcp(f));
+      if (r === "drop") return "drop";
+      if (r instanceof Uint8Array) frame = r;
+    }
+    let copies = 1;
+    let extra = 0;
+    const im = this.impair;
+    if (im) {
+      if (im.loss && im.rng.float() < im.loss) return { frame, delays: [] };
+      if (im.dup && im.rng.float() < im.dup) copies = 2;
+      if (im.reorder && im.rng.float() < im.reorder) extra = im.reorderMs ?? 5;
+    }
+    return { frame, delays: copies === 2 ? [extra, extra + 1] : [extra] };
   }
+
+  /** The capture: one record per frame a host sends (impairment losses count as sent; hook drops as dropped). */
+  private capture(r: TapRecord): void {
+    if (!this.logEnabled || r.duplicate) return;
+    const dropped = r.reason === "filter";
+    this.log.push({ t: r.time, from: r.fromName, seg: decodeTcp(r.frame), frame: r.frame, dropped });
+  }
+
+  /** Deliver `f` to one station after `delay` ms (past the hook, impairments and capture). */
+  schedule(to: Host | RawPeer, f: Uint8Array, delay = this.delay): void { this.link.deliver(to, f, delay); }
 
   /** TCP segments seen on the wire (not dropped), optionally from one host. */
   segs(from?: Host): Seg[] {
     return this.log.filter((c) => !c.dropped && c.seg && (!from || c.from === from.name)).map((c) => c.seg!);
   }
 
-  private nextAt(): number {
-    let t = Infinity;
-    for (const e of this.q) if (e.at < t) t = e.at;
-    for (const h of this.hosts) if (h.deadline < t) t = h.deadline;
-    return t;
-  }
-
-  /** Process everything due at the current time. */
-  private step(): void {
-    for (;;) {
-      let best = -1;
-      for (let i = 0; i < this.q.length; i++) {
-        const e = this.q[i];
-        if (e.at <= this.now && (best < 0 || e.at < this.q[best].at || (e.at === this.q[best].at && e.n < this.q[best].n))) best = i;
-      }
-      if (best < 0) break;
-      const e = this.q.splice(best, 1)[0];
-      if (e.to instanceof Host) e.to.input(e.f);
-      else {
-        const from = this.hosts.find((h) => h.mac.every((b, i) => b === e.f[6 + i]));
-        if (from) e.to.receive(e.f, from);
-      }
-    }
-    for (const h of this.hosts) if (h.deadline <= this.now) h.poll();
-  }
-
-  /** Run until `pred` holds (checked after each step) or `maxMs` of virtual time pass. */
+  /** Run until `pred` holds (checked after each instant) or `maxMs` of virtual time pass. */
   runUntil(pred: () => boolean, maxMs = 60_000): boolean {
     const end = this.now + maxMs;
-    for (;;) {
-      this.step();
-      if (pred()) return true;
-      const t = this.nextAt();
-      if (t === Infinity || t > end) { this.now = Math.max(this.now, Math.min(end, t === Infinity ? end : t)); return pred(); }
-      this.now = Math.max(this.now, t);
-    }
+    this.sim.run(this.now); // first what is due now (after a jump of the clock)
+    return this.sim.runUntil(pred, end);
   }
 
   run(ms: number): void { this.runUntil(() => false, ms); }
