@@ -16,7 +16,7 @@ import {
 import { TwEntry, twPortUsed, twLookup, twList } from "./tcp/timewait";
 import { sendRst, tcpOutput, updateRcvAdv, sendAck } from "./tcp/output";
 import { armTwTimer, connClosed, moveToTimeWait } from "./tcp/close";
-import { prepareActive } from "./tcp/input";
+import { findConn, prepareActive } from "./tcp/input";
 import { makeIsn, randomU32, tupleHash } from "./tcp/isn";
 import { tcpInit } from "./tcp/timers";
 
@@ -60,16 +60,9 @@ function portInUse(port: u32): bool {
 // The remote address of a connect in progress (16 bytes): the ABI takes IPv4, TCP any family.
 const connAddr: usize = memory.data(16, 16);
 
-/** Is this 4-tuple (or the port as a listener) taken? */
+/** Is this 4-tuple taken, by a connection (any state but CLOSED and LISTEN) or a TIME-WAIT entry? */
 function tupleInUse(laddr: i32, lport: u32, raddr: usize, rport: u32): bool {
-  let n = tcbCount();
-  for (let i = 0; i < n; i++) {
-    let t = tcbAt(i);
-    if (t.flags == 0 || !hasFlag(t, F_BOUND) || <u32>t.lport != lport) continue;
-    if (t.state == <u8>TcpState.LISTEN) return true;
-    if (addrEq(raddrOf(t), raddr) && <u32>t.rport == rport && <i32>t.laddr == laddr && t.state != <u8>TcpState.CLOSED) return true;
-  }
-  return twLookup(laddr, lport, raddr, rport) != null;
+  return findConn(laddr, lport, raddr, rport) != null || twLookup(laddr, lport, raddr, rport) != null;
 }
 
 export function tcpOpen(): i32 {
@@ -158,7 +151,7 @@ export function tcpConnect(h: i32, ip: u32, port: i32): i32 {
   addrSetV4(ra, ip);
   let la = localAddrPtr(laddr);
   if (hasFlag(t, F_BOUND)) {
-    if (tupleInUse2(t, laddr, ra, rport)) return -Err.EADDRINUSE;
+    if (tupleInUse(laddr, t.lport, ra, rport)) return -Err.EADDRINUSE; // (t itself is CLOSED: not a match)
   } else {
     // RFC 6056 §3.3.3: offset = F(addresses, remote port, secret), then a shared counter.
     let offset = tupleHash(la, 0, ra, rport, 0x45504800);
@@ -184,17 +177,6 @@ export function tcpConnect(h: i32, ip: u32, port: i32): i32 {
   setState(t, TcpState.SYN_SENT);
   tcpOutput(t);
   return 0;
-}
-
-/** A bound socket connecting: is its 4-tuple free? */
-function tupleInUse2(self: Tcb, laddr: i32, ra: usize, rport: u32): bool {
-  let n = tcbCount();
-  for (let i = 0; i < n; i++) {
-    let t = tcbAt(i);
-    if (t == self || t.flags == 0 || <u32>t.lport != <u32>self.lport) continue;
-    if (addrEq(raddrOf(t), ra) && <u32>t.rport == rport && <i32>t.laddr == laddr && t.state != <u8>TcpState.CLOSED) return true;
-  }
-  return twLookup(laddr, self.lport, ra, rport) != null;
 }
 
 /** Queue up to `len` bytes from `ptr`; returns bytes queued (0 when the ring is full). */

@@ -11,7 +11,7 @@ import { seqGe, seqGt, seqLe, seqLt } from "./seq";
 import {
   F_ACKNOW, F_CHILD, F_FIN_ACKED, F_SYN_ACKED, F_SYN_RTX, F_FIN_OOO, F_FIN_QUEUED, F_FIN_RCVD, F_KEEPALIVE, F_PERSIST, F_RTT, F_SACK,
   F_T_KEEP, F_T_RTX, F_TS, F_USER_CLOSED, F_WR_FULL, F_WSCALE, OOO_MAX, Tcb, TcpState, finAcked, hasFlag, setFlag, clearFlag, keepIdleMs,
-  nextAcceptOrder, raddrOf, rcvCap, rcvRing, ringAttach, ringCount, ringFreeCount, ringPut, setState, sndCap, sndDataSeq,
+  nextAcceptOrder, raddrOf, rcvCap, rcvWnd, rcvRing, ringAttach, ringCount, ringFreeCount, ringPut, setState, sndCap, sndDataSeq,
   tcbAlloc, tcbAt, tcbCount, tcbEvent, tcbFree, tcbFreeCount, tcbIndex,
 } from "./tcb";
 import {
@@ -463,25 +463,17 @@ function connInput(t: Tcb, s: TcpSeg): void {
   }
 
   // 1. acceptability (RFC 9293 §3.10.7.4 first)
-  let wndR: u32 = seqGt(t.rcvAdv, t.rcvNxt) ? t.rcvAdv - t.rcvNxt : 0;
-  let ok: bool;
-  if (segLen == 0) {
-    ok = wndR == 0 ? seq == t.rcvNxt : (seqGe(seq, t.rcvNxt) && seqLt(seq, t.rcvNxt + wndR));
-  } else if (wndR == 0) {
-    ok = false;
-  } else {
-    let last = seq + segLen - 1;
-    ok = (seqGe(seq, t.rcvNxt) && seqLt(seq, t.rcvNxt + wndR)) ||
-         (seqGe(last, t.rcvNxt) && seqLt(last, t.rcvNxt + wndR));
-  }
-  // A zero window still takes valid ACKs and RSTs at rcvNxt (RFC 9293 §3.10.7.4 note).
-  let zeroWndAckOnly = !ok && wndR == 0 && seq == t.rcvNxt;
-  if (!ok && !zeroWndAckOnly) {
-    count(Stat.TcpBadSeq); // an out-of-window RST too: dropped without an answer, but counted
-    if ((flags & TH_RST) == 0) sendAck(t);
-    return;
-  }
-  if (zeroWndAckOnly) {
+  // RCV.NXT =< x < RCV.NXT + RCV.WND is (x - RCV.NXT) < RCV.WND unsigned (the window is below 2^31).
+  let wndR = rcvWnd(t);
+  let d = seq - t.rcvNxt;
+  if (!(d < wndR || (segLen > 0 && d + segLen - 1 < wndR))) {
+    // A zero window still takes valid ACKs and RSTs at rcvNxt (RFC 9293 §3.10.7.4 note); an empty
+    // segment at rcvNxt is acceptable then (nothing to strip below).
+    if (wndR != 0 || d != 0) {
+      count(Stat.TcpBadSeq); // an out-of-window RST too: dropped without an answer, but counted
+      if ((flags & TH_RST) == 0) sendAck(t);
+      return;
+    }
     if (segLen > 0) { count(Stat.TcpZeroWindowDrop); setFlag(t, F_ACKNOW); } // probes, text sent into a closed window
     dlen = 0; flags &= ~(TH_FIN | TH_SYN);
   }

@@ -15,7 +15,7 @@ import {
 import { seqGt, seqLe, seqLt, seqMax, seqMin } from "./seq";
 import {
   F_ACKNOW, F_DELACK, F_FIN_QUEUED, F_NODELAY, F_PERSIST, F_RECOVERY, F_RTT, F_SACK, F_T_RTX, F_TS,
-  F_WSCALE, Tcb, TcpState, effMss, finSeq, hasFlag, setFlag, clearFlag, raddrOf, rcvCap, rcvSpace, ringGet, sndCap, sndDataSeq, sndRing,
+  F_WSCALE, Tcb, TcpState, effMss, finSeq, hasFlag, setFlag, clearFlag, raddrOf, rcvCap, rcvSpace, rcvWnd, ringGet, sndCap, sndDataSeq, sndRing,
 } from "./tcb";
 import { rangeEnd, rangeFind, rangeStart } from "./reassembly";
 import { pipe, sackHigh, sackHoleEnd, sackSkip } from "./sack";
@@ -90,7 +90,7 @@ export function emit(t: Tcb, seq: u32, len: u32, flags: u32): void {
   let wnd: u32 = 0;
   if ((flags & TH_RST) == 0) {
     updateRcvAdv(t);
-    wnd = seqGt(t.rcvAdv, t.rcvNxt) ? t.rcvAdv - t.rcvNxt : 0;
+    wnd = rcvWnd(t);
     if (!syn) wnd >>= t.rcvWscale;
   }
   let hdr = TCP_HDR_MIN + olen;

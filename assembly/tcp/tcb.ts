@@ -4,7 +4,7 @@
 // separate pool of Cfg.RingPairs send+receive pairs: a TCB holds one only while it is a
 // connection (from connect or the SYN that creates a child until it is freed, or until
 // CLOSED / TIME-WAIT with nothing left to read), so listeners cost no buffer memory.
-import { poolAlloc } from "../pool";
+import { poolAlloc, ringCopy } from "../pool";
 import { cfg, Cfg } from "../config";
 import { hostEvent } from "../host";
 import { EventKind } from "../errors";
@@ -229,22 +229,10 @@ export function setState(t: Tcb, to: TcpState): void {
 // --- rings: byte offsets wrap modulo the capacity ---
 
 /** Copy `len` bytes from `src` into a ring of `cap` bytes at offset `pos` (wraps). */
-export function ringPut(ring: usize, cap: u32, pos: u32, src: usize, len: u32): void {
-  pos = pos % cap;
-  let first = cap - pos;
-  if (first >= len) { memory.copy(ring + pos, src, len); return; }
-  memory.copy(ring + pos, src, first);
-  memory.copy(ring, src + first, len - first);
-}
+@inline export function ringPut(ring: usize, cap: u32, pos: u32, src: usize, len: u32): void { ringCopy(ring, cap, pos, src, len, true); }
 
 /** Copy `len` bytes out of a ring of `cap` bytes starting at offset `pos` into `dst`. */
-export function ringGet(ring: usize, cap: u32, pos: u32, dst: usize, len: u32): void {
-  pos = pos % cap;
-  let first = cap - pos;
-  if (first >= len) { memory.copy(dst, ring + pos, len); return; }
-  memory.copy(dst, ring + pos, first);
-  memory.copy(dst + first, ring, len - first);
-}
+@inline export function ringGet(ring: usize, cap: u32, pos: u32, dst: usize, len: u32): void { ringCopy(ring, cap, pos, dst, len, false); }
 
 /** Sequence number of the first byte held in the send ring (the SYN occupies iss, the FIN one past the data). */
 @inline export function sndDataSeq(t: Tcb): u32 {
@@ -257,6 +245,9 @@ export function ringGet(ring: usize, cap: u32, pos: u32, dst: usize, len: u32): 
 
 /** Our FIN has been sent and acknowledged. */
 @inline export function finAcked(t: Tcb): bool { return hasFlag(t, F_FIN_ACKED); }
+
+/** The receive window advertised and still open: RCV.ADV - RCV.NXT, 0 when the edge is behind (below 2^31). */
+@inline export function rcvWnd(t: Tcb): u32 { return <i32>(t.rcvAdv - t.rcvNxt) > 0 ? t.rcvAdv - t.rcvNxt : 0; }
 
 /** Scaled receive window we can offer right now (bytes free in the receive ring). */
 @inline export function rcvSpace(t: Tcb): u32 { return rcvCap - t.rcvLen; }
