@@ -11,7 +11,7 @@ import {
   F_ACTIVE, F_BOUND, F_CHILD, F_FIN_QUEUED, F_FIN_RCVD, F_KEEPALIVE, F_NODELAY, F_T_KEEP,
   F_USER_CLOSED, F_WR_FULL, Tcb, TcpState, hasFlag, setFlag, clearFlag, handleOf, raddrOf, rcvCap, rcvRing, ringGet, ringPut,
   ringAttach, ringFreeCount, ringRelease, ringReleaseIfDone, setState, sndCap, sndRing, tcbAlloc, tcbAt, tcbCount, tcbFree, tcbFromHandle, tcbIndex,
-  keepIdleMs,
+  keepHeld, keepIdleMs,
 } from "./tcp/tcb";
 import { TwEntry, twPortUsed, twLookup, twList } from "./tcp/timewait";
 import { sendRst, tcpOutput, updateRcvAdv, sendAck } from "./tcp/output";
@@ -304,18 +304,25 @@ function abortChildren(l: Tcb): void {
   }
 }
 
+/** A CLOSED socket or a listener (its half-open and unaccepted children reset) is freed at once: true. */
+function freeIdle(t: Tcb): bool {
+  let st = t.state;
+  if (st == <u8>TcpState.LISTEN) {
+    abortChildren(t);
+    setState(t, TcpState.CLOSED);
+  } else if (st != <u8>TcpState.CLOSED) {
+    return false;
+  }
+  tcbFree(t);
+  return true;
+}
+
 /** Graceful close; the stack releases the handle at CLOSED or TIME-WAIT. */
 export function tcpClose(h: i32): i32 {
   let t = tcbFromHandle(h);
   if (t == null) return -Err.EBADF;
+  if (freeIdle(t)) return 0;
   let st = t.state;
-  if (st == <u8>TcpState.CLOSED) { tcbFree(t); return 0; }
-  if (st == <u8>TcpState.LISTEN) {
-    abortChildren(t);
-    setState(t, TcpState.CLOSED);
-    tcbFree(t);
-    return 0;
-  }
   setFlag(t, F_USER_CLOSED);
   if (st == <u8>TcpState.SYN_SENT) { connClosed(t, Err.OK); return 0; }
   if (t.rcvLen > 0) { // unread data: reset rather than pretend it was delivered (RFC 2525 §2.17)
@@ -344,9 +351,7 @@ function abortConn(t: Tcb): void {
 export function tcpAbort(h: i32): i32 {
   let t = tcbFromHandle(h);
   if (t == null) return -Err.EBADF;
-  if (t.state == <u8>TcpState.LISTEN) { abortChildren(t); setState(t, TcpState.CLOSED); tcbFree(t); return 0; }
-  if (t.state == <u8>TcpState.CLOSED) { tcbFree(t); return 0; }
-  abortConn(t);
+  if (!freeIdle(t)) abortConn(t);
   return 0;
 }
 
@@ -411,8 +416,7 @@ export function tcpSetOption(h: i32, opt: i32, value: i32): i32 {
       armKeepalive(t);
     } else {
       clearFlag(t, F_KEEPALIVE);
-      if (t.state == <u8>TcpState.ESTABLISHED || t.state == <u8>TcpState.CLOSE_WAIT ||
-          t.state == <u8>TcpState.FIN_WAIT_2) clearFlag(t, F_T_KEEP); // (user-held: not an orphan timer)
+      if (keepHeld(t)) clearFlag(t, F_T_KEEP); // (user-held: not an orphan timer)
     }
     return 0;
   }
@@ -426,12 +430,6 @@ export function tcpSetOption(h: i32, opt: i32, value: i32): i32 {
     return 0;
   }
   return -Err.EINVAL;
-}
-
-/** Synchronized and held by the user: keepDeadline is the idle reference (last received + idle). */
-function keepHeld(t: Tcb): bool {
-  return t.state == <u8>TcpState.ESTABLISHED || t.state == <u8>TcpState.CLOSE_WAIT ||
-    (t.state == <u8>TcpState.FIN_WAIT_2 && !hasFlag(t, F_USER_CLOSED));
 }
 
 /**

@@ -17,7 +17,7 @@ import { igmpJoin, igmpLeave } from "./igmp";
 import { FEAT_IGMP } from "./features";
 import { UDP_HLEN, udpEmitHeader, udpLength, udpSrcPort, udpDstPort } from "./wire/udp";
 import { ip4SendGather, ip4MaxPayload } from "./ip/frag4";
-import { HandleKind, HANDLE_SLOTS, handleEncode, handleGen, handleKind, handleNextGen, handleSlot } from "./handles";
+import { HandleKind, HANDLE_SLOTS, handleEncode, handleEntry, handleNextGen } from "./handles";
 import { randomU32 } from "./tcp/isn"; // the stack's keyed PRNG (SipHash over the host's entropy)
 
 const U_INUSE: u16 = 1;
@@ -84,12 +84,8 @@ export function udpInit(): bool {
 }
 
 function fromHandle(h: i32): UdpSock | null {
-  if (handleKind(h) != HandleKind.UDP) return null;
-  let i = handleSlot(h);
-  if (i >= nSocks) return null;
-  let s = sockAt(i);
-  if ((s.flags & U_INUSE) == 0 || <i32>s.gen != handleGen(h)) return null;
-  return s;
+  let s = changetype<UdpSock>(handleEntry(h, HandleKind.UDP, base, nSocks, offsetof<UdpSock>(), offsetof<UdpSock>("gen")));
+  return s != null && (s.flags & U_INUSE) != 0 ? s : null;
 }
 
 

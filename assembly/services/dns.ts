@@ -22,7 +22,7 @@ import { netNow } from "../netif";
 import { DNS_MAX, ifaceDns } from "../iface";
 import { udpOpen, udpBind, udpSendTo, udpRecvFrom, udpClose } from "../udp";
 import { randomU32 } from "../tcp/isn";
-import { HandleKind, handleEncode, handleGen, handleKind, handleNextGen, handleSlot } from "../handles";
+import { HandleKind, handleEncode, handleEntry, handleNextGen } from "../handles";
 import {
   DNS_HLEN, DNS_PORT, DNS_UDP_MAX, DNS_TYPE_A, DNS_TYPE_CNAME, DNS_CLASS_IN, DNS_RCODE_NOERROR,
   DNS_RCODE_NXDOMAIN, DNS_RCODE_REFUSED, DNS_ETRUNC,
@@ -100,12 +100,8 @@ export function dnsInit(): bool {
 @inline function expired(t: u32): bool { return <i32>(t - netNow) <= 0; }
 
 function fromHandle(h: i32): DnsQ | null {
-  if (handleKind(h) != HandleKind.DNS) return null;
-  let i = handleSlot(h);
-  if (i >= nQ) return null;
-  let q = qAt(i);
-  if (q.state == Q_FREE || <i32>q.gen != handleGen(h)) return null;
-  return q;
+  let q = changetype<DnsQ>(handleEntry(h, HandleKind.DNS, qBase, nQ, qStride, offsetof<DnsQ>("gen")));
+  return q != null && q.state != Q_FREE ? q : null;
 }
 
 

@@ -10,7 +10,7 @@ import { TH_ACK, TH_FIN, TH_RST, TH_SYN, TcpOptions, TcpSeg, segDst, segSrc, tcp
 import { seqGe, seqGt, seqLe, seqLt } from "./seq";
 import {
   F_ACKNOW, F_CHILD, F_FIN_ACKED, F_SYN_ACKED, F_SYN_RTX, F_FIN_OOO, F_FIN_QUEUED, F_FIN_RCVD, F_KEEPALIVE, F_PERSIST, F_RTT, F_SACK,
-  F_T_KEEP, F_T_RTX, F_TS, F_USER_CLOSED, F_WR_FULL, F_WSCALE, OOO_MAX, Tcb, TcpState, finAcked, hasFlag, setFlag, clearFlag, keepIdleMs,
+  F_T_KEEP, F_T_RTX, F_TS, F_USER_CLOSED, F_WR_FULL, F_WSCALE, OOO_MAX, Tcb, TcpState, finAcked, hasFlag, setFlag, clearFlag, keepHeld, keepIdleMs,
   nextAcceptOrder, raddrOf, rcvCap, rcvWnd, rcvRing, ringAttach, ringCount, ringFreeCount, ringPut, setState, sndCap, sndDataSeq,
   tcbAlloc, tcbAt, tcbCount, tcbEvent, tcbFree, tcbFreeCount, tcbIndex,
 } from "./tcb";
@@ -105,7 +105,7 @@ function featureFlags(): u32 {
   return flags;
 }
 
-/** Offer our options on an active open (connect). */
+/** Offer our options: on an active open (connect), a passive child, a cookie SYN+ACK (the endpoints are set). */
 export function prepareActive(t: Tcb): void {
   setFlag(t, featureFlags());
   t.rcvMss = ourMss(addrFamily(raddrOf(t)));
@@ -204,14 +204,23 @@ function newChild(l: Tcb, s: TcpSeg): Tcb | null {
   if (t == null) return null;
   if (!ringAttach(t)) { tcbFree(t); return null; }
   t.parent = <i16>tcbIndex(l);
-  setFlag(t, F_CHILD | featureFlags() | (l.flags & F_KEEPALIVE));
+  setFlag(t, F_CHILD | (l.flags & F_KEEPALIVE));
   t.keepIdleS = l.keepIdleS;
   setEndpoints(t, s);
-  t.rcvMss = ourMss(addrFamily(raddrOf(t)));
-  t.rcvWscale = hasFlag(t, F_WSCALE) ? chooseRcvWscale() : 0;
-  t.tsOffset = connHash(t, 0x54530000);
+  prepareActive(t);
   t.state = <u8>TcpState.LISTEN;
   return t;
+}
+
+/** SYN-RECEIVED state for the SYN `s` (IRS = its sequence number) with our ISS `iss`. */
+function synReceived(t: Tcb, s: TcpSeg, iss: u32): void {
+  let seq = s.seq;
+  t.rcvNxt = seq + 1;
+  t.rcvAdv = seq + 1;
+  t.iss = iss; t.sndUna = iss; t.sndNxt = iss; t.sndMax = iss;
+  applySynOptions(t, s, s.tsVal);
+  t.sndWnd = s.wnd; // SYN windows are never scaled
+  t.sndWl1 = seq; t.sndWl2 = iss;
 }
 
 function listenInput(l: Tcb, s: TcpSeg): void {
@@ -245,37 +254,25 @@ function listenInput(l: Tcb, s: TcpSeg): void {
     if ((cfg(Cfg.Features) & FEAT_SYNCOOKIES) && childCount(l, false) < <i32>l.backlog) {
       // Stateless SYN+ACK: the cookie is our ISN; options are encoded in it.
       count(Stat.TcpSynCookiesTx);
-      sendCookieSynAck(s, cookieMake(s, seq), seq + 1);
+      sendCookieSynAck(s, cookieMake(s, seq));
     } else {
       count(Stat.TcpSynBacklogFull);
     }
     return;
   }
-  t.rcvNxt = seq + 1;
-  t.iss = makeIsn(localAddrPtr(<i32>t.laddr), t.lport, raddrOf(t), t.rport, netNow);
-  t.sndUna = t.iss; t.sndNxt = t.iss; t.sndMax = t.iss;
-  applySynOptions(t, s, s.tsVal);
-  t.sndWnd = s.wnd; // SYN windows are never scaled
-  t.sndWl1 = seq; t.sndWl2 = t.iss;
-  t.rcvAdv = t.rcvNxt;
+  synReceived(t, s, makeIsn(localAddrPtr(<i32>t.laddr), t.lport, raddrOf(t), t.rport, netNow));
   setState(t, TcpState.SYN_RECEIVED);
   tcpOutput(t); // SYN+ACK
 }
 
-function sendCookieSynAck(s: TcpSeg, iss: u32, ack: u32): void {
+function sendCookieSynAck(s: TcpSeg, iss: u32): void {
   // A minimal SYN+ACK: MSS, and the peer's offered options echoed when enabled.
   let t = cookieScratch();
   memory.fill(changetype<usize>(t), 0, offsetof<Tcb>());
   setEndpoints(t, s);
-  t.flags = featureFlags();
-  t.rcvMss = ourMss(addrFamily(raddrOf(t)));
-  t.rcvWscale = hasFlag(t, F_WSCALE) ? chooseRcvWscale() : 0;
-  t.tsOffset = connHash(t, 0x54530000);
-  applySynOptions(t, s, s.tsVal);
-  t.rcvNxt = ack;
-  t.rcvAdv = ack;
+  prepareActive(t);
+  synReceived(t, s, iss);
   t.state = <u8>TcpState.SYN_RECEIVED;
-  t.iss = iss; t.sndNxt = iss; t.sndUna = iss; t.sndMax = iss;
   emitSynAckNoTcb(t);
 }
 
@@ -427,17 +424,11 @@ function connInput(t: Tcb, s: TcpSeg): void {
   let st = t.state;
   let segLen = dlen + ((flags & TH_SYN) ? 1 : 0) + ((flags & TH_FIN) ? 1 : 0);
 
-  // RFC 7323 §5.3 PAWS.
-  if (hasFlag(t, F_TS) && o.tsPresent && (flags & TH_RST) == 0 && seqLt(o.tsVal, t.tsRecent)) {
-    count(Stat.TcpPawsDrop);
-    sendAck(t);
-    return;
-  }
-
-  // RFC 7323 §3.2: once negotiated, a non-RST segment without timestamps is dropped silently.
-  if (hasFlag(t, F_TS) && !o.tsPresent && (flags & TH_RST) == 0) {
-    count(Stat.TcpNoTimestamp);
-    return;
+  if (hasFlag(t, F_TS) && (flags & TH_RST) == 0) {
+    // RFC 7323 §3.2: once negotiated, a non-RST segment without timestamps is dropped silently.
+    if (!o.tsPresent) { count(Stat.TcpNoTimestamp); return; }
+    // RFC 7323 §5.3 PAWS.
+    if (seqLt(o.tsVal, t.tsRecent)) { count(Stat.TcpPawsDrop); sendAck(t); return; }
   }
 
   // TIME-WAIT held in the TCB (RFC 9293 §3.10.7.4): only the peer's FIN again (seq + len ==
@@ -446,20 +437,21 @@ function connInput(t: Tcb, s: TcpSeg): void {
     t.keepDeadline = netNow + twDuration();
   }
 
-  // RFC 9293 §3.5 Figure 8 line 6: after a simultaneous open, the peer's SYN,ACK repeats its
-  // SYN (a duplicate) and acknowledges ours: drop the SYN bit and take the rest.
-  if (st == <u8>TcpState.SYN_RECEIVED && (flags & (TH_SYN | TH_ACK | TH_RST)) == (TH_SYN | TH_ACK) && seq == t.rcvNxt - 1) {
-    flags &= ~TH_SYN;
-    seq += 1;
-    segLen -= 1;
-  }
-
-  // SYN-RECEIVED: a retransmitted SYN means our SYN+ACK was lost. (In SYN-RECEIVED rcvNxt is
-  // always IRS + 1: no text or FIN is taken before the ACK that leaves the state.)
-  if (st == <u8>TcpState.SYN_RECEIVED && (flags & (TH_SYN | TH_ACK | TH_RST)) == TH_SYN && seq == t.rcvNxt - 1) {
-    t.sndNxt = t.iss;
-    tcpOutput(t);
-    return;
+  if (st == <u8>TcpState.SYN_RECEIVED && seq == t.rcvNxt - 1) {
+    let sar = flags & (TH_SYN | TH_ACK | TH_RST);
+    if (sar == (TH_SYN | TH_ACK)) {
+      // RFC 9293 §3.5 Figure 8 line 6: after a simultaneous open, the peer's SYN,ACK repeats its
+      // SYN (a duplicate) and acknowledges ours: drop the SYN bit and take the rest.
+      flags &= ~TH_SYN;
+      seq += 1;
+      segLen -= 1;
+    } else if (sar == TH_SYN) {
+      // A retransmitted SYN means our SYN+ACK was lost. (In SYN-RECEIVED rcvNxt is always
+      // IRS + 1: no text or FIN is taken before the ACK that leaves the state.)
+      t.sndNxt = t.iss;
+      tcpOutput(t);
+      return;
+    }
   }
 
   // 1. acceptability (RFC 9293 §3.10.7.4 first)
@@ -478,9 +470,9 @@ function connInput(t: Tcb, s: TcpSeg): void {
     dlen = 0; flags &= ~(TH_FIN | TH_SYN);
   }
 
-  // Update TS.Recent (RFC 7323 §4.3): SEG.SEQ <= Last.ACK.sent < SEG.SEQ + SEG.LEN (or = for empty).
-  if (hasFlag(t, F_TS) && o.tsPresent && seqLe(seq, t.lastAckSent) &&
-      (seqLt(t.lastAckSent, seq + segLen) || (segLen == 0 && seq == t.lastAckSent))) {
+  // Update TS.Recent (RFC 7323 §4.3): SEG.SEQ <= Last.ACK.sent < SEG.SEQ + SEG.LEN (or = for
+  // empty): Last.ACK.sent - SEG.SEQ below max(SEG.LEN, 1), unsigned.
+  if (hasFlag(t, F_TS) && o.tsPresent && t.lastAckSent - seq < (segLen != 0 ? segLen : 1)) {
     t.tsRecent = o.tsVal;
   }
 
@@ -488,16 +480,10 @@ function connInput(t: Tcb, s: TcpSeg): void {
   if (flags & TH_RST) {
     count(Stat.TcpRstRx);
     if (seq != t.rcvNxt) { challengeAck(t); return; }
-    if (st == <u8>TcpState.SYN_RECEIVED) {
-      if (hasFlag(t, F_CHILD)) { connClosed(t, Err.OK); return; } // passive: back to LISTEN
-      connClosed(t, Err.ECONNREFUSED);
-      return;
-    }
-    if (st == <u8>TcpState.CLOSING || st == <u8>TcpState.LAST_ACK || st == <u8>TcpState.TIME_WAIT) {
-      connClosed(t, Err.OK);
-      return;
-    }
-    connClosed(t, Err.ECONNRESET);
+    let err = Err.ECONNRESET;
+    if (st == <u8>TcpState.SYN_RECEIVED) err = hasFlag(t, F_CHILD) ? Err.OK : Err.ECONNREFUSED; // passive: back to LISTEN
+    else if (st >= <u8>TcpState.CLOSING) err = Err.OK; // CLOSING, LAST-ACK, TIME-WAIT
+    connClosed(t, err);
     return;
   }
 
@@ -541,10 +527,7 @@ function connInput(t: Tcb, s: TcpSeg): void {
 
   if (hasFlag(t, F_KEEPALIVE)) t.keepProbes = 0;
   // (a FIN-WAIT-2 connection the user still holds keeps its keepalive: RFC 1122 §4.2.3.6)
-  if (st == <u8>TcpState.ESTABLISHED || st == <u8>TcpState.CLOSE_WAIT ||
-      (st == <u8>TcpState.FIN_WAIT_2 && !hasFlag(t, F_USER_CLOSED))) {
-    restartIdle(t); // the idle reference, also while keepalive is off
-  }
+  if (keepHeld(t)) restartIdle(t); // the idle reference, also while keepalive is off
 
   let oldWnd = t.sndWnd;
   let scaledWnd = wnd << t.sndWscale;
@@ -573,17 +556,14 @@ function connInput(t: Tcb, s: TcpSeg): void {
   }
 
   st = t.state;
-  if (st == <u8>TcpState.FIN_WAIT_1 && finAcked(t) && (flags & TH_FIN) == 0) {
+  if (finAcked(t)) {
     // (with a FIN in the same segment, the FIN processing below goes straight to TIME-WAIT
     // when the FIN is in sequence; otherwise to FIN-WAIT-2 after it)
-    enterFinWait2(t);
-  } else if (st == <u8>TcpState.CLOSING && finAcked(t)) {
-    enterTimeWait(t);
-    return;
-  } else if (st == <u8>TcpState.LAST_ACK && finAcked(t)) {
-    connClosed(t, Err.OK);
-    return;
-  } else if (st == <u8>TcpState.TIME_WAIT) {
+    if (st == <u8>TcpState.FIN_WAIT_1 && (flags & TH_FIN) == 0) enterFinWait2(t);
+    else if (st == <u8>TcpState.CLOSING) { enterTimeWait(t); return; }
+    else if (st == <u8>TcpState.LAST_ACK) { connClosed(t, Err.OK); return; }
+  }
+  if (st == <u8>TcpState.TIME_WAIT) {
     if (flags & TH_FIN) sendAck(t);
     return;
   }
@@ -607,7 +587,7 @@ function connInput(t: Tcb, s: TcpSeg): void {
     if (dlen > room) { dlen = room; fin = false; count(Stat.TcpRcvBufDrop); setFlag(t, F_ACKNOW); }
   }
   if (dlen > 0) {
-    if (st == <u8>TcpState.ESTABLISHED || st == <u8>TcpState.FIN_WAIT_1 || st == <u8>TcpState.FIN_WAIT_2) {
+    if (<u32>(st - TcpState.ESTABLISHED) < 3) { // ESTABLISHED, FIN-WAIT-1, FIN-WAIT-2
       receiveData(t, seq, data, dlen);
     } else {
       setFlag(t, F_ACKNOW); // CLOSE-WAIT, CLOSING, LAST-ACK: the peer already sent its FIN

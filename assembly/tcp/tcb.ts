@@ -9,7 +9,7 @@ import { cfg, Cfg } from "../config";
 import { hostEvent } from "../host";
 import { EventKind } from "../errors";
 import { count, Stat } from "../stats";
-import { HandleKind, HANDLE_SLOT_BITS, HANDLE_SLOTS, handleEncode, handleGen, handleKind, handleNextGen, handleSlot } from "../handles";
+import { HandleKind, HANDLE_SLOT_BITS, HANDLE_SLOTS, handleEncode, handleEntry, handleNextGen } from "../handles";
 
 import { TcpState } from "../abi-consts";
 export { TcpState }; // numbers declared in abi/abi.mjs
@@ -103,6 +103,12 @@ let acceptCounter: u32 = 0;
 /** Keepalive idle time of `t` (ms): its KEEPIDLE option, else Cfg.KeepIdleMs (RFC 1122 §4.2.3.6). */
 export function keepIdleMs(t: Tcb): u32 { return t.keepIdleS != 0 ? <u32>t.keepIdleS * 1000 : cfg(Cfg.KeepIdleMs); }
 
+/** Synchronized and held by the user: keepDeadline is the idle reference (last received + idle). */
+export function keepHeld(t: Tcb): bool {
+  let s = t.state;
+  return s == <u8>TcpState.ESTABLISHED || s == <u8>TcpState.CLOSE_WAIT || (s == <u8>TcpState.FIN_WAIT_2 && !hasFlag(t, F_USER_CLOSED));
+}
+
 export function tcbPoolInit(): bool {
   let n = cfg(Cfg.MaxSockets);
   if (n == 0 || n > MAX_SOCKETS) return false;
@@ -171,12 +177,8 @@ export function ringFreeCount(): i32 {
 
 /** The TCB for a user handle, or null when unknown/stale. */
 export function tcbFromHandle(h: i32): Tcb | null {
-  if (handleKind(h) != HandleKind.TCP || tcbBase == 0) return null;
-  let i = handleSlot(h);
-  if (i >= nTcb) return null;
-  let t = tcbAt(i);
-  if (!hasFlag(t, F_INUSE) || <i32>t.gen != handleGen(h)) return null;
-  return t;
+  let t = changetype<Tcb>(handleEntry(h, HandleKind.TCP, tcbBase, nTcb, offsetof<Tcb>(), offsetof<Tcb>("gen")));
+  return t != null && hasFlag(t, F_INUSE) ? t : null;
 }
 
 /** Take a free TCB (zeroed, CLOSED, new generation), or null when the pool is exhausted. */

@@ -9,7 +9,7 @@ import { netNow } from "../netif";
 import { timeGe, timeUntil } from "./seq";
 import {
   F_ACKNOW, F_CHILD, F_DELACK, F_FIN_QUEUED, F_KEEPALIVE, F_PERSIST, F_RTT, F_SYN_RTX, F_T_KEEP, F_T_RTX,
-  F_USER_CLOSED, Tcb, TcpState, finSeq, hasFlag, setFlag, clearFlag, tcbAt, tcbCount, tcbPoolInit,
+  F_USER_CLOSED, Tcb, TcpState, finSeq, keepHeld, hasFlag, setFlag, clearFlag, tcbAt, tcbCount, tcbPoolInit,
 } from "./tcb";
 import { advanceNxt, armRtx, emit, sendProbe, sendRst, tcpOutput } from "./output";
 import { ccOnTimeout } from "./cc";
@@ -92,8 +92,7 @@ function onKeepTimer(t: Tcb): void {
     return;
   }
   // (a FIN-WAIT-2 connection the user holds has no timeout: this is its keepalive)
-  if (st != <u8>TcpState.ESTABLISHED && st != <u8>TcpState.CLOSE_WAIT && st != <u8>TcpState.FIN_WAIT_2) return;
-  if (!hasFlag(t, F_KEEPALIVE)) return;
+  if (!keepHeld(t) || !hasFlag(t, F_KEEPALIVE)) return;
   if (<u32>t.keepProbes >= cfg(Cfg.KeepCount)) { abortTimedOut(t); return; }
   t.keepProbes++;
   count(Stat.TcpKeepalivesTx);
