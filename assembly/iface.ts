@@ -19,7 +19,7 @@ import { poolAlloc } from "./pool";
 import { cfg, Cfg } from "./config";
 import { hostTx, hostEvent } from "./host";
 import { Err, EventKind } from "./errors";
-import { LADDR_V4, netifSetup, netifSetupGroups, netifSetAddr4, netNow, ipNewId } from "./netif";
+import { LADDR_V4, netifSetup, netifSetupGroups, netifSetAddr4, netNow, ipNewId, nearer, sooner } from "./netif";
 import { reasm4Init, reasm4Input, reasm4Expire, reasm4NextDeadline, reasm4RegionEnd } from "./ip/reasm4";
 import { frag4Init, ip4SendGather } from "./ip/frag4";
 import {
@@ -106,7 +106,6 @@ let queue: usize = 0;
 let queueCount: i32 = 0;
 let slotSize: usize = 0;
 let queueSeq: u32 = 0;
-let regionEnd: usize = 0;
 let mcastTable: usize = 0;
 let mcastCount: i32 = 0;
 const dnsServers: usize = memory.data(DNS_MAX * 4, 4);
@@ -166,18 +165,13 @@ export function ifaceInit(): bool {
   slotSize = (offsetof<QueueSlot>() + <usize>rxCap + 15) & ~<usize>15;
   queue = queueCount > 0 ? poolAlloc(<usize>queueCount * slotSize) : 1;
   if (rxBuf == 0 || txBuf == 0 || arpTable == 0 || queue == 0) return false;
-  regionEnd = queueCount > 0 ? queue + <usize>queueCount * slotSize : arpTable + <usize>arpCount * offsetof<ArpEntry>();
   if (queueCount == 0) queue = 0;
   if (mcastCount > 0) {
     mcastTable = poolAlloc(<usize>mcastCount * offsetof<McastEntry>());
     if (mcastTable == 0) return false;
-    regionEnd = mcastTable + <usize>mcastCount * offsetof<McastEntry>();
   }
 
-  if (FEAT_FRAG) {
-    if (!reasm4Init() || !frag4Init()) return false;
-    if (reasm4RegionEnd() > regionEnd) regionEnd = reasm4RegionEnd();
-  }
+  if (FEAT_FRAG && (!reasm4Init() || !frag4Init())) return false;
   netifSetup(txBuf + <usize>ETH_HLEN, myIp, mtu, ipOutput, ipOutputFrag);
   netifSetupGroups(isBroadcast, ifaceJoinGroup, ifaceLeaveGroup);
   // Gratuitous ARP (RFC 5227 §3 announcement): tell the segment who we are.
@@ -190,7 +184,12 @@ export function ifaceRxBuffer(): usize { return rxBuf; }
 export function ifaceRxCapacity(): i32 { return rxCap; }
 export function ifaceTxBuffer(): usize { return txBuf; }
 /** End of the interface's memory (rx buffer, tx buffer, ARP cache, ARP queue, multicast filter, reassembly slots are below it). */
-export function ifaceRegionEnd(): usize { return regionEnd; }
+export function ifaceRegionEnd(): usize {
+  let end = queueCount > 0 ? queue + <usize>queueCount * slotSize : arpTable + <usize>arpCount * offsetof<ArpEntry>();
+  if (mcastCount > 0) end = mcastTable + <usize>mcastCount * offsetof<McastEntry>();
+  if (FEAT_FRAG && reasm4RegionEnd() > end) end = reasm4RegionEnd();
+  return end;
+}
 
 // ---------------------------------------------------------------------------
 // helpers
@@ -803,25 +802,19 @@ export function ifacePoll(t: u32): i32 {
       e.deadline = now + ARP_RETRY_MS;
       sendArp(ARP_REQUEST, 0, e.ip, myIp);
     }
-    next = earliest(next, <i32>(e.deadline - now));
+    next = nearer(next, e.deadline);
   }
   dropQueued(0);
   if (FEAT_FRAG) {
     for (let ip = reasm4Expire(now); ip != 0; ip = reasm4Expire(now)) sendReasmTimeExceeded(ip);
-    next = earliest(next, reasm4NextDeadline(now));
+    next = sooner(next, reasm4NextDeadline());
   }
   for (let i = 0; i < queueCount; i++) {
     let s = slot(i);
-    if (s.used != 0) next = earliest(next, <i32>(s.since + ARP_QUEUE_TIMEOUT_MS - now));
+    if (s.used != 0) next = nearer(next, s.since + ARP_QUEUE_TIMEOUT_MS);
   }
-  next = earliest(next, tcpPoll());
-  return FEAT_IGMP ? earliest(next, igmpPoll()) : next;
-}
-
-@inline function earliest(a: i32, b: i32): i32 {
-  if (b < 0) return a;
-  if (a < 0) return b;
-  return a < b ? a : b;
+  next = sooner(next, tcpPoll());
+  return FEAT_IGMP ? sooner(next, igmpPoll()) : next;
 }
 
 // ---------------------------------------------------------------------------

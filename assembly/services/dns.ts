@@ -18,7 +18,7 @@ import { poolAlloc, validRange } from "../pool";
 import { count, Stat } from "../stats";
 import { Err, EventKind } from "../errors";
 import { hostEvent } from "../host";
-import { netNow } from "../netif";
+import { nearer, netNow } from "../netif";
 import { DNS_MAX, ifaceDns } from "../iface";
 import { udpOpen, udpBind, udpSendTo, udpRecvFrom, udpClose } from "../udp";
 import { randomU32 } from "../tcp/isn";
@@ -333,9 +333,7 @@ export function dnsService(): i32 {
       transmit(q);
       if (q.state != Q_INFLIGHT) continue;
     }
-    let d = <i32>(q.deadline - netNow);
-    if (d < 0) d = 0;
-    if (next < 0 || d < next) next = d;
+    next = nearer(next, q.deadline);
   }
   return next;
 }
