@@ -727,6 +727,7 @@ export const stats = [
     ["tcp_icmp_accepted", "ICMP errors applied to a connection"],
     ["tcp_icmp_rejected", "ICMP errors whose quote fails validation"],
     ["tcp_zero_window_drop", "data sent into a closed window dropped"],
+    ["tcp_rst_data_after_close", "new data after tcpClose (FIN-WAIT-1/2): answered with RST, connection freed (RFC 2525 §2.17)"],
   ] },
   { group: "interface at run time (addresses, multicast filter)", counters: [
     ["eth_multicast_not_joined", "group MAC not in the multicast filter"],

@@ -404,6 +404,7 @@ export const STAT_NAMES = [
   "tcp_icmp_accepted", // ICMP errors applied to a connection
   "tcp_icmp_rejected", // ICMP errors whose quote fails validation
   "tcp_zero_window_drop", // data sent into a closed window dropped
+  "tcp_rst_data_after_close", // new data after tcpClose (FIN-WAIT-1/2): answered with RST, connection freed (RFC 2525 §2.17)
   "eth_multicast_not_joined", // group MAC not in the multicast filter
   "ipv4_unconfigured", // non-UDP packet while we have no address
   "ipv4_multicast_not_joined", // IPv4 group not joined
@@ -414,7 +415,7 @@ export const STAT_NAMES = [
 ] as const;
 export type StatName = (typeof STAT_NAMES)[number];
 /** Number of counters; the module's statCount() returns the same. */
-export const STAT_COUNT = 171;
+export const STAT_COUNT = 172;
 
 /** Imports the module may ask for (module "env"); a host provides all of them. */
 export interface Imports {

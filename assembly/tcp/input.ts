@@ -569,6 +569,19 @@ function connInput(t: Tcb, s: TcpSeg): void {
   }
   st = t.state;
 
+  // New data after the application closed (tcpClose: the handle is released; not a half-close,
+  // tcpShutdown, which still reads): nobody will read it, so answer with RST and free the
+  // connection (RFC 1122 §4.2.2.13, RFC 2525 §2.17; Linux's tcp_rcv_state_process does the same
+  // in FIN-WAIT-1/2). The text as it arrived counts, also when a zero window stripped it above.
+  if (hasFlag(t, F_USER_CLOSED) && (st == <u8>TcpState.FIN_WAIT_1 || st == <u8>TcpState.FIN_WAIT_2) &&
+      s.dlen > 0 && seqGt(s.seq + s.dlen, t.rcvNxt)) {
+    count(Stat.TcpRstDataAfterClose);
+    count(Stat.TcpConnsAborted);
+    replyRst(s); // <SEQ=SEG.ACK><CTL=RST>: exactly what the peer expects next
+    connClosed(t, Err.OK);
+    return;
+  }
+
   // 7. segment text: trim to the window, then place it
   let fin = (flags & TH_FIN) != 0;
   if (dlen > 0 || fin) {
