@@ -257,34 +257,22 @@ function arpFind(ip: u32): ArpEntry | null {
 /**
  * A free entry, or (counted) the lowest-ranked one closest to expiry: a flood of frames to
  * unresolvable (spoofed) neighbours evicts its own pending entries, never a neighbour in use.
+ * `idle`: for a sender we never asked about (RFC 826 "add"), only a resolved entry never used to
+ * send (rank 0) may go; null (counted) when every entry is in use, so a flood of ARP from random
+ * addresses cannot evict the neighbours we talk to.
  */
-function arpAllocate(): ArpEntry {
+function arpAllocate(idle: bool): ArpEntry | null {
   let victim: ArpEntry | null = null;
   let victimRank: u32 = 3;
   for (let i = 0; i < arpCount; i++) {
     let e = arpEntry(i);
     if (e.state == ARP_FREE) return e;
     let rank = arpRank(e);
+    if (idle && rank != 0) continue;
     if (rank < victimRank || (rank == victimRank && before(e.deadline, victim!.deadline))) {
       victim = e;
       victimRank = rank;
     }
-  }
-  count(Stat.ArpCacheFull);
-  return victim!;
-}
-
-/**
- * For a sender we never asked about (RFC 826 "add"): a free entry, else the resolved one closest
- * to expiry that was never used to send (`tries` 0); null (counted) when every entry is in use,
- * so a flood of ARP from random addresses cannot evict the neighbours we talk to.
- */
-function arpAllocateIdle(): ArpEntry | null {
-  let victim: ArpEntry | null = null;
-  for (let i = 0; i < arpCount; i++) {
-    let e = arpEntry(i);
-    if (e.state == ARP_FREE) return e;
-    if (e.state == ARP_RESOLVED && e.tries == 0 && (victim == null || before(e.deadline, victim.deadline))) victim = e;
   }
   count(Stat.ArpCacheFull);
   return victim;
@@ -365,33 +353,27 @@ function ipOutputFrag(dst: u32, proto: u8, len: i32, id: u16, frag: u16): bool {
   // No address yet: only UDP to the limited broadcast, from 0.0.0.0 (RFC 2131 §4.1, RFC 1122 §3.2.1.3).
   if (myIp == 0 && (dst != 0xffffffff || proto != PROTO_UDP)) { count(Stat.Ipv4NoRoute); return false; }
   let bcast = isBroadcast(dst);
-  if (!bcast && isMulticastIp(dst)) {
-    // RFC 1112 §6.4: straight to the group's MAC, no ARP; TTL 1 (§6.1); never looped back to us.
-    let ip = txBuf + <usize>ETH_HLEN;
-    let hl = IPV4_HLEN;
-    if (proto == PROTO_IGMP) {
-      // RFC 2236 §2: IGMPv2 messages carry the Router Alert option (the payload moves 4 bytes)
-      if (len > mtu - IPV4_HLEN - IP_RA_LEN) return false;
-      memory.copy(ip + <usize>(IPV4_HLEN + IP_RA_LEN), ip + <usize>IPV4_HLEN, <usize>len);
-      hl = ipv4EmitRouterAlert(ip, myIp, dst, proto, len, id, MULTICAST_TTL);
-    } else {
-      ipv4Emit(ip, myIp, dst, proto, len, id, MULTICAST_TTL, frag);
-    }
-    ethEmit(txBuf, groupMac(dst), myMac, ETHERTYPE_IPV4);
-    count(Stat.Ipv4Tx);
-    transmit(txBuf, ETH_HLEN + hl + len);
-    return true;
-  }
+  // Multicast (RFC 1112 §6.4): straight to the group's MAC, no ARP; TTL 1 (§6.1); never looped back to us.
+  let mcast = !bcast && isMulticastIp(dst);
+  let ip = txBuf + <usize>ETH_HLEN;
+  let hl = IPV4_HLEN;
   let hop = dst;
-  if (!bcast && (dst & netmask) != (myIp & netmask)) {
-    if (gateway == 0) { count(Stat.Ipv4NoRoute); return false; }
-    hop = gateway;
+  if (mcast && proto == PROTO_IGMP) {
+    // RFC 2236 §2: IGMPv2 messages carry the Router Alert option (the payload moves 4 bytes)
+    if (len > mtu - IPV4_HLEN - IP_RA_LEN) return false;
+    memory.copy(ip + <usize>(IPV4_HLEN + IP_RA_LEN), ip + <usize>IPV4_HLEN, <usize>len);
+    hl = ipv4EmitRouterAlert(ip, myIp, dst, proto, len, id, MULTICAST_TTL);
+  } else {
+    if (!bcast && !mcast && (dst & netmask) != (myIp & netmask)) {
+      if (gateway == 0) { count(Stat.Ipv4NoRoute); return false; }
+      hop = gateway;
+    }
+    ipv4Emit(ip, myIp, dst, proto, len, id, mcast ? MULTICAST_TTL : DEFAULT_TTL, frag);
   }
-  ipv4Emit(txBuf + <usize>ETH_HLEN, myIp, dst, proto, len, id, DEFAULT_TTL, frag);
-  ethEmit(txBuf, MAC_BROADCAST, myMac, ETHERTYPE_IPV4);
+  ethEmit(txBuf, mcast ? groupMac(dst) : MAC_BROADCAST, myMac, ETHERTYPE_IPV4);
   count(Stat.Ipv4Tx);
-  let frameLen = ETH_HLEN + IPV4_HLEN + len;
-  if (bcast) { transmit(txBuf, frameLen); return true; }
+  let frameLen = ETH_HLEN + hl + len;
+  if (bcast || mcast) { transmit(txBuf, frameLen); return true; }
   let e = arpFind(hop);
   if (e != null && e.state == ARP_RESOLVED && before(now, e.deadline)) {
     e.tries = 1; // in use (arpAllocateIdle never evicts it)
@@ -401,7 +383,7 @@ function ipOutputFrag(dst: u32, proto: u8, len: i32, id: u16, frag: u16): bool {
   }
   let queued = enqueue(hop, txBuf, frameLen);
   if (e == null || e.state != ARP_PENDING) {
-    if (e == null) e = arpAllocate();
+    if (e == null) e = arpAllocate(false)!;
     e.ip = hop;
     e.mac = 0;
     e.state = ARP_PENDING;
@@ -500,7 +482,7 @@ function arpInput(p: usize, len: i32): void {
   if (myIp == 0 || tpa != myIp) return;
   // ...and, when we are the target, add it if it was not there, then answer a request.
   if (!merged && spa != 0 && spa != myIp && !isBadSource(spa)) {
-    let e = arpAllocateIdle();
+    let e = arpAllocate(true);
     if (e != null) arpResolve(e, spa, sha);
   }
   if (op == ARP_REQUEST) sendArp(ARP_REPLY, sha, spa, myIp);
@@ -595,6 +577,11 @@ export function validHost(a: u32): bool {
   return a != 0 && (a >> 24) != 127 && (a >> 24) != 0 && a < 0xe0000000;
 }
 
+/** Prefixes up to /30 reserve the all-zeros and all-ones host numbers (RFC 1122 §3.2.1.3; /31 is RFC 3021). */
+function reservedHost(a: u32, mask: u32, prefix: i32): bool {
+  return prefix <= 30 && prefix > 0 && ((a & ~mask) == 0 || (a | mask) == 0xffffffff);
+}
+
 /** Forget neighbours that are no longer on-link (all of them without an address) and drop queued frames. */
 function arpPrune(dropAllQueued: bool): void {
   for (let i = 0; i < queueCount; i++) {
@@ -630,12 +617,8 @@ export function ifaceSetIpv4(addr: u32, prefix: i32, gw: u32): i32 {
   if (txBuf == 0) return -Err.ESTATE;
   if (prefix < 0 || prefix > 32 || !validHost(addr)) return -Err.EINVAL;
   let mask = maskOf(<u32>prefix);
-  // prefixes up to /30 reserve the all-zeros and all-ones host numbers (RFC 1122 §3.2.1.3; /31 is RFC 3021)
-  if (prefix <= 30 && prefix > 0 && ((addr & ~mask) == 0 || (addr | mask) == 0xffffffff)) return -Err.EINVAL;
-  if (gw != 0) {
-    if (!validHost(gw) || gw == addr || (gw & mask) != (addr & mask)) return -Err.EINVAL;
-    if (prefix <= 30 && prefix > 0 && ((gw & ~mask) == 0 || (gw | mask) == 0xffffffff)) return -Err.EINVAL;
-  }
+  if (reservedHost(addr, mask, prefix)) return -Err.EINVAL;
+  if (gw != 0 && (!validHost(gw) || gw == addr || (gw & mask) != (addr & mask) || reservedHost(gw, mask, prefix))) return -Err.EINVAL;
   let bits = 0;
   if (addr != myIp || <u32>prefix != prefixLen) bits |= IFACE_CHANGED_ADDR;
   if (gw != gateway) bits |= IFACE_CHANGED_GATEWAY;
@@ -750,13 +733,11 @@ export function mcastLeave(mac: u64): i32 {
 
 /** Join IPv4 group `group` (224.0.0.0/4): its RFC 1112 §6.4 MAC joins the filter. */
 export function ifaceJoinGroup(group: u32): i32 {
-  if (txBuf == 0) return -Err.ESTATE;
   if (!isMulticastIp(group)) return -Err.EINVAL;
   return mcastJoin(groupMac(group));
 }
 
 export function ifaceLeaveGroup(group: u32): i32 {
-  if (txBuf == 0) return -Err.ESTATE;
   if (!isMulticastIp(group)) return -Err.EINVAL;
   return mcastLeave(groupMac(group));
 }

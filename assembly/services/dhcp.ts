@@ -171,7 +171,7 @@ function send(type: u8, ciaddr: u32, reqIp: u32, sid: u32, dst: u32): void {
   if (clientIdLen > 0) at = optBytes(p, at, OPT_CLIENT_ID, clientId, clientIdLen);
   else {
     let q = p + <usize>at;
-    store<u8>(q, OPT_CLIENT_ID); store<u8>(q, 7, 1); store<u8>(q, HTYPE_ETHERNET, 2);
+    store<u32>(q, <u32>OPT_CLIENT_ID | 7 << 8 | <u32>HTYPE_ETHERNET << 16); // (its last byte: the MAC's first, below)
     macStore(q + 3, mac);
     at += 9;
   }

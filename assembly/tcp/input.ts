@@ -171,9 +171,11 @@ function cookieMake(s: TcpSeg, irs: u32): u32 {
   let ws: u32 = o.wscale >= 0 && (cfg(Cfg.Features) & FEAT_WSCALE) ? <u32>(o.wscale > 14 ? 14 : o.wscale) : 15;
   let sack: u32 = o.sackPermitted && (cfg(Cfg.Features) & FEAT_SACK) ? 1 : 0;
   let low = ((c & 7) << 7) | (sack << 6) | (ws << 2) | cookieMssIndex(mss);
-  let h = tupleHash(segDst(s), s.dport, segSrc(s), s.sport, irs ^ c);
-  return (h & 0xfffffc00) | low;
+  return (cookieHash(s, irs, c) & 0xfffffc00) | low;
 }
+
+/** The keyed hash of the SYN's 4-tuple, its sequence number and the counter period `c`. */
+function cookieHash(s: TcpSeg, irs: u32, c: u32): u32 { return tupleHash(segDst(s), s.dport, segSrc(s), s.sport, irs ^ c); }
 
 /** The counter period a cookie claims, if its hash checks out for this period or the previous one. */
 function cookieCheck(s: TcpSeg, irs: u32, cookie: u32): bool {
@@ -182,8 +184,7 @@ function cookieCheck(s: TcpSeg, irs: u32, cookie: u32): bool {
   for (let back: u32 = 0; back < 2; back++) {
     let c = now - back;
     if ((c & 7) != cc) continue;
-    let h = tupleHash(segDst(s), s.dport, segSrc(s), s.sport, irs ^ c);
-    if ((h & 0xfffffc00) == (cookie & 0xfffffc00)) return true;
+    if (((cookieHash(s, irs, c) ^ cookie) & 0xfffffc00) == 0) return true;
   }
   return false;
 }

@@ -15,28 +15,30 @@ import { TcpState } from "../abi-consts";
 export { TcpState }; // numbers declared in abi/abi.mjs
 
 // --- TCB flags ---
-export const F_INUSE: u32 = 1 << 0;
+// (bit numbers by use: the flags tested and set most often take the low bits, whose constants
+// encode in one byte (bits 0-5) or two (6-12) in the module)
+export const F_TS: u32 = 1 << 0;           // timestamps negotiated
 export const F_ACKNOW: u32 = 1 << 1;       // send an ACK at the next output
-export const F_DELACK: u32 = 1 << 2;       // delayed-ACK timer armed
-export const F_FIN_QUEUED: u32 = 1 << 3;   // user shut down the write side: FIN after queued data
-export const F_FIN_RCVD: u32 = 1 << 4;     // peer's FIN consumed (rcvNxt is past it)
-export const F_FIN_OOO: u32 = 1 << 5;      // peer's FIN seen out of order at finRcvSeq
-export const F_NODELAY: u32 = 1 << 6;
-export const F_KEEPALIVE: u32 = 1 << 7;
-export const F_TS: u32 = 1 << 8;           // timestamps negotiated
-export const F_SACK: u32 = 1 << 9;         // SACK permitted both ways
-export const F_WSCALE: u32 = 1 << 10;      // window scaling negotiated
-export const F_USER_CLOSED: u32 = 1 << 11; // tcpClose called: the stack owns the handle
-export const F_CHILD: u32 = 1 << 12;       // passive child not yet accepted
-export const F_RECOVERY: u32 = 1 << 13;    // fast recovery (NewReno / RFC 6675)
-export const F_RTT: u32 = 1 << 14;         // timing rttSeq (no timestamps)
-export const F_BOUND: u32 = 1 << 15;
-export const F_T_RTX: u32 = 1 << 16;       // retransmission / persist timer armed
-export const F_T_KEEP: u32 = 1 << 17;      // keepalive / FIN-WAIT-2 / TIME-WAIT timer armed
-export const F_PERSIST: u32 = 1 << 18;     // zero-window probing
-export const F_ACTIVE: u32 = 1 << 19;      // active open (connect)
-export const F_SYN_RTX: u32 = 1 << 20;     // SYN or SYN+ACK was retransmitted (RFC 6298 §5.7)
-export const F_WR_FULL: u32 = 1 << 21;     // a write found the ring full: report Writable later
+export const F_T_RTX: u32 = 1 << 2;       // retransmission / persist timer armed
+export const F_SACK: u32 = 1 << 3;         // SACK permitted both ways
+export const F_FIN_QUEUED: u32 = 1 << 4;   // user shut down the write side: FIN after queued data
+export const F_T_KEEP: u32 = 1 << 5;      // keepalive / FIN-WAIT-2 / TIME-WAIT timer armed
+export const F_CHILD: u32 = 1 << 6;       // passive child not yet accepted
+export const F_USER_CLOSED: u32 = 1 << 7; // tcpClose called: the stack owns the handle
+export const F_RTT: u32 = 1 << 8;         // timing rttSeq (no timestamps)
+export const F_PERSIST: u32 = 1 << 9;     // zero-window probing
+export const F_KEEPALIVE: u32 = 1 << 10;
+export const F_WSCALE: u32 = 1 << 11;      // window scaling negotiated
+export const F_RECOVERY: u32 = 1 << 12;    // fast recovery (NewReno / RFC 6675)
+export const F_DELACK: u32 = 1 << 13;       // delayed-ACK timer armed
+export const F_BOUND: u32 = 1 << 14;
+export const F_SYN_RTX: u32 = 1 << 15;     // SYN or SYN+ACK was retransmitted (RFC 6298 §5.7)
+export const F_FIN_RCVD: u32 = 1 << 16;     // peer's FIN consumed (rcvNxt is past it)
+export const F_ACTIVE: u32 = 1 << 17;      // active open (connect)
+export const F_WR_FULL: u32 = 1 << 18;     // a write found the ring full: report Writable later
+export const F_NODELAY: u32 = 1 << 19;
+export const F_INUSE: u32 = 1 << 20;
+export const F_FIN_OOO: u32 = 1 << 21;      // peer's FIN seen out of order at finRcvSeq
 export const F_FIN_ACKED: u32 = 1 << 22;   // our FIN has been acknowledged
 export const F_SYN_ACKED: u32 = 1 << 23;   // our SYN has been acknowledged (sndUna is past iss)
 
