@@ -348,7 +348,7 @@ function ipOutput(dst: u32, proto: u8, len: i32): bool {
 
 /** ipOutput with the identification and the flags/fragment offset field given (one fragment: ip/frag4.ts). */
 function ipOutputFrag(dst: u32, proto: u8, len: i32, id: u16, frag: u16): bool {
-  if (txBuf == 0 || len < 0 || len > mtu - IPV4_HLEN) return false;
+  if (txBuf == 0 || <u32>len > <u32>(mtu - IPV4_HLEN)) return false; // (mtu >= 576; a negative len is a huge u32)
   if (dst == 0) { count(Stat.Ipv4NoRoute); return false; }
   // No address yet: only UDP to the limited broadcast, from 0.0.0.0 (RFC 2131 §4.1, RFC 1122 §3.2.1.3).
   if (myIp == 0 && (dst != 0xffffffff || proto != PROTO_UDP)) { count(Stat.Ipv4NoRoute); return false; }
@@ -431,7 +431,7 @@ function sendReasmTimeExceeded(ip: usize): void {
 /** Send an ICMP echo request of `len` data bytes; 0, or 1 = bad length, 2 = cannot send. */
 export function ifacePing(dst: u32, id: u16, seq: u16, len: i32, t: u32): i32 {
   setNow(t);
-  if (txBuf == 0 || len < 0 || len > mtu - IPV4_HLEN - ICMP_HLEN) return 1;
+  if (txBuf == 0 || <u32>len > <u32>(mtu - IPV4_HLEN - ICMP_HLEN)) return 1;
   let p = txBuf + <usize>(ETH_HLEN + IPV4_HLEN);
   for (let i = 0; i < len; i++) store<u8>(p + <usize>(ICMP_HLEN + i), <u8>i);
   let n = icmpEmitEcho(p, ICMP_ECHO_REQUEST, id, seq, len);
@@ -615,7 +615,7 @@ function changed(bits: i32): void {
  */
 export function ifaceSetIpv4(addr: u32, prefix: i32, gw: u32): i32 {
   if (txBuf == 0) return -Err.ESTATE;
-  if (prefix < 0 || prefix > 32 || !validHost(addr)) return -Err.EINVAL;
+  if (<u32>prefix > 32 || !validHost(addr)) return -Err.EINVAL;
   let mask = maskOf(<u32>prefix);
   if (reservedHost(addr, mask, prefix)) return -Err.EINVAL;
   if (gw != 0 && (!validHost(gw) || gw == addr || (gw & mask) != (addr & mask) || reservedHost(gw, mask, prefix))) return -Err.EINVAL;

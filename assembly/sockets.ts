@@ -77,7 +77,7 @@ export function tcpBind(h: i32, port: i32): i32 {
   let t = tcbFromHandle(h);
   if (t == null) return -Err.EBADF;
   if (hasFlag(t, F_BOUND) || t.state != <u8>TcpState.CLOSED || hasFlag(t, F_ACTIVE)) return -Err.EINVAL;
-  if (port < 0 || port > 65535) return -Err.EINVAL;
+  if (<u32>port > 65535) return -Err.EINVAL;
   let p = <u32>port;
   if (p == 0) {
     for (let i: u32 = 0; i < EPHEMERAL_NUM; i++) {
@@ -421,7 +421,7 @@ export function tcpSetOption(h: i32, opt: i32, value: i32): i32 {
     return 0;
   }
   if (opt == OPT_KEEPIDLE) { // seconds (like TCP_KEEPIDLE); 0 = Cfg.KeepIdleMs
-    if (value < 0 || value > 0xffff) return -Err.EINVAL;
+    if (<u32>value > 0xffff) return -Err.EINVAL;
     const old = keepIdleMs(t);
     t.keepIdleS = <u16>value;
     // Idle still counts from the last segment received (Linux's TCP_KEEPIDLE does the same).
@@ -448,8 +448,8 @@ function armKeepalive(t: Tcb): void {
  * (local port, remote IPv4, remote port, ms left of 2*MSL). Returns rows written.
  */
 export function tcpTimeWaitList(out: usize, max: i32): i32 {
-  if (max < 0 || <u64>max * <u64>(TW_ROW_FIELDS * 4) > 0x7fffffff) return -Err.EINVAL;
-  if (!validRange(out, max * TW_ROW_FIELDS * 4)) return -Err.EINVAL;
+  // (a negative max is a huge u32; max rows of TW_ROW_FIELDS u32 fit an i32 length)
+  if (<u32>max > <u32>(0x7fffffff / (TW_ROW_FIELDS * 4)) || !validRange(out, max * TW_ROW_FIELDS * 4)) return -Err.EINVAL;
   return twList(out, max);
 }
 

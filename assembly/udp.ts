@@ -121,7 +121,7 @@ export function udpOpen(): i32 {
 export function udpBind(h: i32, port: i32): i32 {
   let s = fromHandle(h);
   if (s == null) return -Err.EBADF;
-  if ((s.flags & U_BOUND) != 0 || port < 0 || port > 65535) return -Err.EINVAL;
+  if ((s.flags & U_BOUND) != 0 || <u32>port > 65535) return -Err.EINVAL;
   let p = <u32>port;
   if (p == 0) {
     let start = randomU32();

@@ -481,7 +481,7 @@ export function dhcpDeadline(): i32 {
  */
 export function dhcpSetHostname(ptr: usize, len: i32): i32 {
   if (state != DHCP_STOPPED) return -Err.EALREADY;
-  if (len < 0 || len > HOSTNAME_MAX || !validRange(ptr, len)) return -Err.EINVAL;
+  if (<u32>len > <u32>HOSTNAME_MAX || !validRange(ptr, len)) return -Err.EINVAL;
   for (let i = 0; i < len; i++) {
     let c = <u32>load<u8>(ptr + <usize>i);
     let alnum = (c - 0x30 < 10) || ((c | 0x20) - 0x61 < 26);

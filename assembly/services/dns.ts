@@ -213,7 +213,7 @@ export function dnsQuery(namePtr: usize, nameLen: i32): i32 {
 export function dnsResult(h: i32, out: usize, max: i32): i32 {
   let q = fromHandle(h);
   if (q == null) return -Err.EBADF;
-  if (max < 0 || max > 0x10000 || !validRange(out, 4 + max * 4)) return -Err.EINVAL;
+  if (<u32>max > 0x10000 || !validRange(out, 4 + max * 4)) return -Err.EINVAL; // (negative: a huge u32)
   if (q.state == Q_INFLIGHT) return -Err.EAGAIN;
   let r = q.result;
   q.state = Q_FREE;
