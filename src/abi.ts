@@ -470,7 +470,7 @@ export interface Exports {
   tcpConsume(h: number, n: number): number;
   /** half-close the write side: FIN after queued data (ESTABLISHED -> FIN-WAIT-1, CLOSE-WAIT -> LAST-ACK; in SYN-SENT/SYN-RECEIVED the FIN waits for the handshake); idempotent; `-ENOTCONN` otherwise */
   tcpShutdown(h: number): number;
-  /** graceful close; the stack releases the handle when the connection reaches CLOSED or TIME-WAIT (TIME-WAIT then lives in a compact table, not in a TCB). Closing with unread received data sends a RST instead (RFC 2525 §2.17). A listener's unaccepted connections are reset */
+  /** graceful close; the stack releases the handle when the connection reaches CLOSED or TIME-WAIT (TIME-WAIT then lives in a compact table, not in a TCB). Closing with unread received data sends a RST instead (RFC 2525 §2.17), and so does new data arriving after the close (FIN-WAIT-1/2: RST, the connection is freed, `tcp_rst_data_after_close`); `tcpShutdown` keeps receiving. A listener's unaccepted connections are reset */
   tcpClose(h: number): number;
   /** RST (in synchronized states) and release the handle at once */
   tcpAbort(h: number): number;
