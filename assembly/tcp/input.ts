@@ -79,14 +79,14 @@ function findListener(lport: u32): Tcb | null {
   return null;
 }
 
-/** Children of a listener: half-open (SYN-RECEIVED) or waiting in the accept queue. */
-function childCount(l: Tcb, halfOpenOnly: bool): i32 {
-  let idx = <i16>tcbIndex(l);
+/** Children of a listener (of every listener when `l` is null): half-open (SYN-RECEIVED) or waiting in the accept queue. */
+function childCount(l: Tcb | null, halfOpenOnly: bool): i32 {
+  let idx = l != null ? <i16>tcbIndex(l) : -1;
   let c = 0;
   let n = tcbCount();
   for (let i = 0; i < n; i++) {
     let t = tcbAt(i);
-    if (t.flags == 0 || !hasFlag(t, F_CHILD) || t.parent != idx) continue;
+    if (t.flags == 0 || !hasFlag(t, F_CHILD) || (idx >= 0 && t.parent != idx)) continue;
     if (halfOpenOnly && t.state != <u8>TcpState.SYN_RECEIVED) continue;
     if (!halfOpenOnly && t.state == <u8>TcpState.SYN_RECEIVED) continue;
     c++;
@@ -242,13 +242,16 @@ function listenInput(l: Tcb, s: TcpSeg): void {
   let freeRings = ringFreeCount();
   if (freeRings == 0) { count(Stat.TcpNoRings); return; } // no buffers for a connection: drop the SYN
   let synBacklog = <i32>cfg(Cfg.SynBacklog);
-  // Half-open connections never take the last quarter of the pool (of TCBs, or of ring
-  // pairs): a flood of SYNs must not lock out real clients (they complete through cookies)
-  // or outgoing connections.
+  // SYN cookies only under pressure (issue 15): the listener's half-open backlog is full, or SYNs
+  // pile up. Half-open connections never take the last quarter of the pool (of TCBs, or of ring
+  // pairs) while other connections are half-open: a burst or flood of SYNs must not lock out
+  // real clients (they complete through cookies) or outgoing connections. A SYN arriving with
+  // nothing half-open (one client at a time, the routine case of a small configuration) takes
+  // the normal path, down to the last free TCB and ring pair.
   let reserve = tcbCount() >> 2;
   if (reserve < 1) reserve = 1;
   let full = childCount(l, true) >= synBacklog || childCount(l, false) >= <i32>l.backlog ||
-    tcbFreeCount() <= reserve || freeRings <= (ringCount() >> 2);
+    (childCount(null, true) > 0 && (tcbFreeCount() <= reserve || freeRings <= (ringCount() >> 2)));
   let t: Tcb | null = null;
   if (!full) t = newChild(l, s);
   if (t == null) {
