@@ -16,7 +16,7 @@ const counters: usize = memory.data(<i32>Stat.COUNT * 4, 16);
 // inlined for this: transforms/no-inline.mjs). The Node build inlines all of it.
 const COUNT_BIAS: i32 = 99;
 @inline export function count(s: Stat): void { countAt(<i32>s - COUNT_BIAS); }
-export function countAt(b: i32): void {
+@inline export function countAt(b: i32): void {
   let p = counters + (<usize>(b + COUNT_BIAS) << 2);
   store<u32>(p, load<u32>(p) + 1);
 }
