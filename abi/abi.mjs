@@ -135,7 +135,7 @@ export const functions = [
   },
   {
     name: "tcpClose", section: "tcp", firmware: true, params: [["h", "i32"]], result: "i32",
-    doc: "graceful close; the stack releases the handle when the connection reaches CLOSED or TIME-WAIT (TIME-WAIT then lives in a compact table, not in a TCB). Closing with unread received data sends a RST instead (RFC 2525 §2.17). A listener's unaccepted connections are reset",
+    doc: "graceful close; the stack releases the handle when the connection reaches CLOSED or TIME-WAIT (TIME-WAIT then lives in a compact table, not in a TCB). Closing with unread received data sends a RST instead (RFC 2525 §2.17), and so does new data arriving after the close (FIN-WAIT-1/2: RST, the connection is freed, `tcp_rst_data_after_close`); `tcpShutdown` keeps receiving. A listener's unaccepted connections are reset",
   },
   {
     name: "tcpAbort", section: "tcp", firmware: true, params: [["h", "i32"]], result: "i32",
@@ -727,6 +727,7 @@ export const stats = [
     ["tcp_icmp_accepted", "ICMP errors applied to a connection"],
     ["tcp_icmp_rejected", "ICMP errors whose quote fails validation"],
     ["tcp_zero_window_drop", "data sent into a closed window dropped"],
+    ["tcp_rst_data_after_close", "new data after tcpClose (FIN-WAIT-1/2): answered with RST, connection freed (RFC 2525 §2.17)"],
   ] },
   { group: "interface at run time (addresses, multicast filter)", counters: [
     ["eth_multicast_not_joined", "group MAC not in the multicast filter"],

@@ -403,14 +403,15 @@ export const enum Stat {
   TcpIcmpAccepted = 161, // tcp_icmp_accepted: ICMP errors applied to a connection
   TcpIcmpRejected = 162, // tcp_icmp_rejected: ICMP errors whose quote fails validation
   TcpZeroWindowDrop = 163, // tcp_zero_window_drop: data sent into a closed window dropped
-  EthMulticastNotJoined = 164, // eth_multicast_not_joined: group MAC not in the multicast filter
-  Ipv4Unconfigured = 165, // ipv4_unconfigured: non-UDP packet while we have no address
-  Ipv4MulticastNotJoined = 166, // ipv4_multicast_not_joined: IPv4 group not joined
-  ArpAnnouncementsTx = 167, // arp_announcements_tx: ARP announcements sent (RFC 5227)
-  IfaceAddrChanges = 168, // iface_addr_changes: address configuration changes
-  IfaceQueueFlushed = 169, // iface_queue_flushed: queued frames dropped by an address change
-  ArpAddrConflict = 170, // arp_addr_conflict: ARP from another MAC claiming our address: ignored, never cached (RFC 5227 §2.4)
-  COUNT = 171,
+  TcpRstDataAfterClose = 164, // tcp_rst_data_after_close: new data after tcpClose (FIN-WAIT-1/2): answered with RST, connection freed (RFC 2525 §2.17)
+  EthMulticastNotJoined = 165, // eth_multicast_not_joined: group MAC not in the multicast filter
+  Ipv4Unconfigured = 166, // ipv4_unconfigured: non-UDP packet while we have no address
+  Ipv4MulticastNotJoined = 167, // ipv4_multicast_not_joined: IPv4 group not joined
+  ArpAnnouncementsTx = 168, // arp_announcements_tx: ARP announcements sent (RFC 5227)
+  IfaceAddrChanges = 169, // iface_addr_changes: address configuration changes
+  IfaceQueueFlushed = 170, // iface_queue_flushed: queued frames dropped by an address change
+  ArpAddrConflict = 171, // arp_addr_conflict: ARP from another MAC claiming our address: ignored, never cached (RFC 5227 §2.4)
+  COUNT = 172,
 }
 
 /** Cfg.COUNT u32 slots in static data holding every key's default: config.ts's values (a data segment, no code). */

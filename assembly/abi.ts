@@ -8,6 +8,7 @@
 
 import { Cfg, cfgSet } from "./config";
 import { Stat, statsBase } from "./stats";
+import { sooner } from "./netif";
 import { poolSeal, poolUsed, validRange } from "./pool";
 import { FEAT_DHCP, FEAT_DNS, FEAT_IGMP, FEAT_SNTP } from "./features";
 import {
@@ -84,10 +85,6 @@ export function clock(now: u32): void {
   if (initialized) ifaceClock(now);
 }
 
-/** The nearer of two "ms until the next deadline" values, -1 meaning none. */
-@inline function sooner(a: i32, b: i32): i32 {
-  return b < 0 ? a : a < 0 || b < a ? b : a;
-}
 
 /**
  * Send an ICMP echo request to `dst` (host order) with identifier `id`, sequence `seq`

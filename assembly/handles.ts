@@ -26,3 +26,15 @@ export const HANDLE_SLOTS: u32 = 1 << HANDLE_SLOT_BITS;
 @inline export function handleSlot(h: i32): i32 { return h & HANDLE_SLOT_MASK; }
 /** The generation after `g` (1..0x7fff, never 0). */
 @inline export function handleNextGen(g: i32): i32 { return g >= HANDLE_GEN_MAX || g < 0 ? 1 : g + 1; }
+
+/**
+ * The entry `h` names in a pool of `n` entries of `stride` bytes at `base` whose u16 generation
+ * is at offset `genOff`: its address when `h` is of `kind`, its slot is in the pool and the
+ * generations match; 0 otherwise. (Whether the entry is in use is the caller's check.)
+ */
+export function handleEntry(h: i32, kind: HandleKind, base: usize, n: i32, stride: usize, genOff: usize): usize {
+  let i = handleSlot(h);
+  if (handleKind(h) != kind || i >= n) return 0;
+  let p = base + <usize>i * stride;
+  return <i32>load<u16>(p + genOff) == handleGen(h) ? p : 0;
+}

@@ -19,7 +19,7 @@ import { poolAlloc } from "./pool";
 import { cfg, Cfg } from "./config";
 import { hostTx, hostEvent } from "./host";
 import { Err, EventKind } from "./errors";
-import { LADDR_V4, netifSetup, netifSetupGroups, netifSetAddr4, netNow, ipNewId } from "./netif";
+import { LADDR_V4, netifSetup, netifSetupGroups, netifSetAddr4, netNow, ipNewId, nearer, sooner } from "./netif";
 import { reasm4Init, reasm4Input, reasm4Expire, reasm4NextDeadline, reasm4RegionEnd } from "./ip/reasm4";
 import { frag4Init, ip4SendGather } from "./ip/frag4";
 import {
@@ -106,7 +106,6 @@ let queue: usize = 0;
 let queueCount: i32 = 0;
 let slotSize: usize = 0;
 let queueSeq: u32 = 0;
-let regionEnd: usize = 0;
 let mcastTable: usize = 0;
 let mcastCount: i32 = 0;
 const dnsServers: usize = memory.data(DNS_MAX * 4, 4);
@@ -166,18 +165,13 @@ export function ifaceInit(): bool {
   slotSize = (offsetof<QueueSlot>() + <usize>rxCap + 15) & ~<usize>15;
   queue = queueCount > 0 ? poolAlloc(<usize>queueCount * slotSize) : 1;
   if (rxBuf == 0 || txBuf == 0 || arpTable == 0 || queue == 0) return false;
-  regionEnd = queueCount > 0 ? queue + <usize>queueCount * slotSize : arpTable + <usize>arpCount * offsetof<ArpEntry>();
   if (queueCount == 0) queue = 0;
   if (mcastCount > 0) {
     mcastTable = poolAlloc(<usize>mcastCount * offsetof<McastEntry>());
     if (mcastTable == 0) return false;
-    regionEnd = mcastTable + <usize>mcastCount * offsetof<McastEntry>();
   }
 
-  if (FEAT_FRAG) {
-    if (!reasm4Init() || !frag4Init()) return false;
-    if (reasm4RegionEnd() > regionEnd) regionEnd = reasm4RegionEnd();
-  }
+  if (FEAT_FRAG && (!reasm4Init() || !frag4Init())) return false;
   netifSetup(txBuf + <usize>ETH_HLEN, myIp, mtu, ipOutput, ipOutputFrag);
   netifSetupGroups(isBroadcast, ifaceJoinGroup, ifaceLeaveGroup);
   // Gratuitous ARP (RFC 5227 §3 announcement): tell the segment who we are.
@@ -190,7 +184,12 @@ export function ifaceRxBuffer(): usize { return rxBuf; }
 export function ifaceRxCapacity(): i32 { return rxCap; }
 export function ifaceTxBuffer(): usize { return txBuf; }
 /** End of the interface's memory (rx buffer, tx buffer, ARP cache, ARP queue, multicast filter, reassembly slots are below it). */
-export function ifaceRegionEnd(): usize { return regionEnd; }
+export function ifaceRegionEnd(): usize {
+  let end = queueCount > 0 ? queue + <usize>queueCount * slotSize : arpTable + <usize>arpCount * offsetof<ArpEntry>();
+  if (mcastCount > 0) end = mcastTable + <usize>mcastCount * offsetof<McastEntry>();
+  if (FEAT_FRAG && reasm4RegionEnd() > end) end = reasm4RegionEnd();
+  return end;
+}
 
 // ---------------------------------------------------------------------------
 // helpers
@@ -258,34 +257,22 @@ function arpFind(ip: u32): ArpEntry | null {
 /**
  * A free entry, or (counted) the lowest-ranked one closest to expiry: a flood of frames to
  * unresolvable (spoofed) neighbours evicts its own pending entries, never a neighbour in use.
+ * `idle`: for a sender we never asked about (RFC 826 "add"), only a resolved entry never used to
+ * send (rank 0) may go; null (counted) when every entry is in use, so a flood of ARP from random
+ * addresses cannot evict the neighbours we talk to.
  */
-function arpAllocate(): ArpEntry {
+function arpAllocate(idle: bool): ArpEntry | null {
   let victim: ArpEntry | null = null;
   let victimRank: u32 = 3;
   for (let i = 0; i < arpCount; i++) {
     let e = arpEntry(i);
     if (e.state == ARP_FREE) return e;
     let rank = arpRank(e);
+    if (idle && rank != 0) continue;
     if (rank < victimRank || (rank == victimRank && before(e.deadline, victim!.deadline))) {
       victim = e;
       victimRank = rank;
     }
-  }
-  count(Stat.ArpCacheFull);
-  return victim!;
-}
-
-/**
- * For a sender we never asked about (RFC 826 "add"): a free entry, else the resolved one closest
- * to expiry that was never used to send (`tries` 0); null (counted) when every entry is in use,
- * so a flood of ARP from random addresses cannot evict the neighbours we talk to.
- */
-function arpAllocateIdle(): ArpEntry | null {
-  let victim: ArpEntry | null = null;
-  for (let i = 0; i < arpCount; i++) {
-    let e = arpEntry(i);
-    if (e.state == ARP_FREE) return e;
-    if (e.state == ARP_RESOLVED && e.tries == 0 && (victim == null || before(e.deadline, victim.deadline))) victim = e;
   }
   count(Stat.ArpCacheFull);
   return victim;
@@ -361,38 +348,32 @@ function ipOutput(dst: u32, proto: u8, len: i32): bool {
 
 /** ipOutput with the identification and the flags/fragment offset field given (one fragment: ip/frag4.ts). */
 function ipOutputFrag(dst: u32, proto: u8, len: i32, id: u16, frag: u16): bool {
-  if (txBuf == 0 || len < 0 || len > mtu - IPV4_HLEN) return false;
+  if (txBuf == 0 || <u32>len > <u32>(mtu - IPV4_HLEN)) return false; // (mtu >= 576; a negative len is a huge u32)
   if (dst == 0) { count(Stat.Ipv4NoRoute); return false; }
   // No address yet: only UDP to the limited broadcast, from 0.0.0.0 (RFC 2131 §4.1, RFC 1122 §3.2.1.3).
   if (myIp == 0 && (dst != 0xffffffff || proto != PROTO_UDP)) { count(Stat.Ipv4NoRoute); return false; }
   let bcast = isBroadcast(dst);
-  if (!bcast && isMulticastIp(dst)) {
-    // RFC 1112 §6.4: straight to the group's MAC, no ARP; TTL 1 (§6.1); never looped back to us.
-    let ip = txBuf + <usize>ETH_HLEN;
-    let hl = IPV4_HLEN;
-    if (proto == PROTO_IGMP) {
-      // RFC 2236 §2: IGMPv2 messages carry the Router Alert option (the payload moves 4 bytes)
-      if (len > mtu - IPV4_HLEN - IP_RA_LEN) return false;
-      memory.copy(ip + <usize>(IPV4_HLEN + IP_RA_LEN), ip + <usize>IPV4_HLEN, <usize>len);
-      hl = ipv4EmitRouterAlert(ip, myIp, dst, proto, len, id, MULTICAST_TTL);
-    } else {
-      ipv4Emit(ip, myIp, dst, proto, len, id, MULTICAST_TTL, frag);
-    }
-    ethEmit(txBuf, groupMac(dst), myMac, ETHERTYPE_IPV4);
-    count(Stat.Ipv4Tx);
-    transmit(txBuf, ETH_HLEN + hl + len);
-    return true;
-  }
+  // Multicast (RFC 1112 §6.4): straight to the group's MAC, no ARP; TTL 1 (§6.1); never looped back to us.
+  let mcast = !bcast && isMulticastIp(dst);
+  let ip = txBuf + <usize>ETH_HLEN;
+  let hl = IPV4_HLEN;
   let hop = dst;
-  if (!bcast && (dst & netmask) != (myIp & netmask)) {
-    if (gateway == 0) { count(Stat.Ipv4NoRoute); return false; }
-    hop = gateway;
+  if (mcast && proto == PROTO_IGMP) {
+    // RFC 2236 §2: IGMPv2 messages carry the Router Alert option (the payload moves 4 bytes)
+    if (len > mtu - IPV4_HLEN - IP_RA_LEN) return false;
+    memory.copy(ip + <usize>(IPV4_HLEN + IP_RA_LEN), ip + <usize>IPV4_HLEN, <usize>len);
+    hl = ipv4EmitRouterAlert(ip, myIp, dst, proto, len, id, MULTICAST_TTL);
+  } else {
+    if (!bcast && !mcast && (dst & netmask) != (myIp & netmask)) {
+      if (gateway == 0) { count(Stat.Ipv4NoRoute); return false; }
+      hop = gateway;
+    }
+    ipv4Emit(ip, myIp, dst, proto, len, id, mcast ? MULTICAST_TTL : DEFAULT_TTL, frag);
   }
-  ipv4Emit(txBuf + <usize>ETH_HLEN, myIp, dst, proto, len, id, DEFAULT_TTL, frag);
-  ethEmit(txBuf, MAC_BROADCAST, myMac, ETHERTYPE_IPV4);
+  ethEmit(txBuf, mcast ? groupMac(dst) : MAC_BROADCAST, myMac, ETHERTYPE_IPV4);
   count(Stat.Ipv4Tx);
-  let frameLen = ETH_HLEN + IPV4_HLEN + len;
-  if (bcast) { transmit(txBuf, frameLen); return true; }
+  let frameLen = ETH_HLEN + hl + len;
+  if (bcast || mcast) { transmit(txBuf, frameLen); return true; }
   let e = arpFind(hop);
   if (e != null && e.state == ARP_RESOLVED && before(now, e.deadline)) {
     e.tries = 1; // in use (arpAllocateIdle never evicts it)
@@ -402,7 +383,7 @@ function ipOutputFrag(dst: u32, proto: u8, len: i32, id: u16, frag: u16): bool {
   }
   let queued = enqueue(hop, txBuf, frameLen);
   if (e == null || e.state != ARP_PENDING) {
-    if (e == null) e = arpAllocate();
+    if (e == null) e = arpAllocate(false)!;
     e.ip = hop;
     e.mac = 0;
     e.state = ARP_PENDING;
@@ -450,7 +431,7 @@ function sendReasmTimeExceeded(ip: usize): void {
 /** Send an ICMP echo request of `len` data bytes; 0, or 1 = bad length, 2 = cannot send. */
 export function ifacePing(dst: u32, id: u16, seq: u16, len: i32, t: u32): i32 {
   setNow(t);
-  if (txBuf == 0 || len < 0 || len > mtu - IPV4_HLEN - ICMP_HLEN) return 1;
+  if (txBuf == 0 || <u32>len > <u32>(mtu - IPV4_HLEN - ICMP_HLEN)) return 1;
   let p = txBuf + <usize>(ETH_HLEN + IPV4_HLEN);
   for (let i = 0; i < len; i++) store<u8>(p + <usize>(ICMP_HLEN + i), <u8>i);
   let n = icmpEmitEcho(p, ICMP_ECHO_REQUEST, id, seq, len);
@@ -501,7 +482,7 @@ function arpInput(p: usize, len: i32): void {
   if (myIp == 0 || tpa != myIp) return;
   // ...and, when we are the target, add it if it was not there, then answer a request.
   if (!merged && spa != 0 && spa != myIp && !isBadSource(spa)) {
-    let e = arpAllocateIdle();
+    let e = arpAllocate(true);
     if (e != null) arpResolve(e, spa, sha);
   }
   if (op == ARP_REQUEST) sendArp(ARP_REPLY, sha, spa, myIp);
@@ -596,6 +577,11 @@ export function validHost(a: u32): bool {
   return a != 0 && (a >> 24) != 127 && (a >> 24) != 0 && a < 0xe0000000;
 }
 
+/** Prefixes up to /30 reserve the all-zeros and all-ones host numbers (RFC 1122 §3.2.1.3; /31 is RFC 3021). */
+function reservedHost(a: u32, mask: u32, prefix: i32): bool {
+  return prefix <= 30 && prefix > 0 && ((a & ~mask) == 0 || (a | mask) == 0xffffffff);
+}
+
 /** Forget neighbours that are no longer on-link (all of them without an address) and drop queued frames. */
 function arpPrune(dropAllQueued: bool): void {
   for (let i = 0; i < queueCount; i++) {
@@ -629,14 +615,10 @@ function changed(bits: i32): void {
  */
 export function ifaceSetIpv4(addr: u32, prefix: i32, gw: u32): i32 {
   if (txBuf == 0) return -Err.ESTATE;
-  if (prefix < 0 || prefix > 32 || !validHost(addr)) return -Err.EINVAL;
+  if (<u32>prefix > 32 || !validHost(addr)) return -Err.EINVAL;
   let mask = maskOf(<u32>prefix);
-  // prefixes up to /30 reserve the all-zeros and all-ones host numbers (RFC 1122 §3.2.1.3; /31 is RFC 3021)
-  if (prefix <= 30 && prefix > 0 && ((addr & ~mask) == 0 || (addr | mask) == 0xffffffff)) return -Err.EINVAL;
-  if (gw != 0) {
-    if (!validHost(gw) || gw == addr || (gw & mask) != (addr & mask)) return -Err.EINVAL;
-    if (prefix <= 30 && prefix > 0 && ((gw & ~mask) == 0 || (gw | mask) == 0xffffffff)) return -Err.EINVAL;
-  }
+  if (reservedHost(addr, mask, prefix)) return -Err.EINVAL;
+  if (gw != 0 && (!validHost(gw) || gw == addr || (gw & mask) != (addr & mask) || reservedHost(gw, mask, prefix))) return -Err.EINVAL;
   let bits = 0;
   if (addr != myIp || <u32>prefix != prefixLen) bits |= IFACE_CHANGED_ADDR;
   if (gw != gateway) bits |= IFACE_CHANGED_GATEWAY;
@@ -751,13 +733,11 @@ export function mcastLeave(mac: u64): i32 {
 
 /** Join IPv4 group `group` (224.0.0.0/4): its RFC 1112 §6.4 MAC joins the filter. */
 export function ifaceJoinGroup(group: u32): i32 {
-  if (txBuf == 0) return -Err.ESTATE;
   if (!isMulticastIp(group)) return -Err.EINVAL;
   return mcastJoin(groupMac(group));
 }
 
 export function ifaceLeaveGroup(group: u32): i32 {
-  if (txBuf == 0) return -Err.ESTATE;
   if (!isMulticastIp(group)) return -Err.EINVAL;
   return mcastLeave(groupMac(group));
 }
@@ -803,25 +783,19 @@ export function ifacePoll(t: u32): i32 {
       e.deadline = now + ARP_RETRY_MS;
       sendArp(ARP_REQUEST, 0, e.ip, myIp);
     }
-    next = earliest(next, <i32>(e.deadline - now));
+    next = nearer(next, e.deadline);
   }
   dropQueued(0);
   if (FEAT_FRAG) {
     for (let ip = reasm4Expire(now); ip != 0; ip = reasm4Expire(now)) sendReasmTimeExceeded(ip);
-    next = earliest(next, reasm4NextDeadline(now));
+    next = sooner(next, reasm4NextDeadline());
   }
   for (let i = 0; i < queueCount; i++) {
     let s = slot(i);
-    if (s.used != 0) next = earliest(next, <i32>(s.since + ARP_QUEUE_TIMEOUT_MS - now));
+    if (s.used != 0) next = nearer(next, s.since + ARP_QUEUE_TIMEOUT_MS);
   }
-  next = earliest(next, tcpPoll());
-  return FEAT_IGMP ? earliest(next, igmpPoll()) : next;
-}
-
-@inline function earliest(a: i32, b: i32): i32 {
-  if (b < 0) return a;
-  if (a < 0) return b;
-  return a < b ? a : b;
+  next = sooner(next, tcpPoll());
+  return FEAT_IGMP ? sooner(next, igmpPoll()) : next;
 }
 
 // ---------------------------------------------------------------------------

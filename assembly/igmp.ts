@@ -12,7 +12,7 @@ import { cfg, Cfg } from "./config";
 import { poolAlloc } from "./pool";
 import { count, Stat } from "./stats";
 import { Err } from "./errors";
-import { ipSend, ipTxPayload, localAddr, netNow, ipGroupJoin, ipGroupLeave } from "./netif";
+import { ipSend, ipTxPayload, localAddr, nearer, netNow, ipGroupJoin, ipGroupLeave } from "./netif";
 import {
   PROTO_IGMP, IGMP_QUERY, IGMP_V1_REPORT, IGMP_V2_REPORT, IGMP_LEAVE, IGMP_ALL_HOSTS, IGMP_ALL_ROUTERS,
   igmpParse, igmpEmit, igmpType, igmpMaxResp, igmpGroup,
@@ -155,8 +155,7 @@ export function igmpPoll(): i32 {
     let e = entry(i);
     if (e.refs == 0 || (e.flags & F_TIMER) == 0) continue;
     if (!before(netNow, e.deadline)) { e.flags &= ~F_TIMER; report(e); continue; }
-    let d = <i32>(e.deadline - netNow);
-    if (next < 0 || d < next) next = d;
+    next = nearer(next, e.deadline);
   }
   return next;
 }

@@ -16,6 +16,14 @@ import { ADDR_BYTES, FAMILY_V4, addrEq, addrIsV4, addrIsZero, addrSetV4, addrV4,
  * iface sets it. Calls that carry no time (socket calls) use it. Wrap-safe comparisons only.
  */
 export let netNow: u32 = 0;
+
+/** The nearer of two "ms until the next deadline" values, -1 meaning none (what poll returns). */
+@inline export function sooner(a: i32, b: i32): i32 { return b < 0 ? a : a < 0 || b < a ? b : a; }
+/** `next` (ms, -1 = none) lowered to the ms from netNow until `deadline` (0 once it is due). */
+@inline export function nearer(next: i32, deadline: u32): i32 {
+  let d = <i32>(deadline - netNow);
+  return sooner(next, d < 0 ? 0 : d);
+}
 /** IP MTU in bytes (payload limit = ipMtu - the family's IP header). */
 export let ipMtu: i32 = 1500;
 /** Where the IP header of an outgoing datagram starts in the tx frame (tx buffer + 14). */

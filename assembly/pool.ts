@@ -34,3 +34,16 @@ export function validRange(ptr: usize, len: i32): bool {
   let end = ptr + <usize>len;
   return end >= ptr && end <= (<usize>memory.size() << 16);
 }
+
+/**
+ * Copy `len` (<= cap) bytes between `mem` and a ring of `cap` bytes starting at offset `pos`
+ * (wrapping at the end): into the ring when `put`, out of it otherwise. TCP's and UDP's rings.
+ */
+export function ringCopy(ring: usize, cap: u32, pos: u32, mem: usize, len: u32, put: bool): void {
+  pos %= cap;
+  let first = cap - pos;
+  if (first > len) first = len;
+  let r = ring + pos, m2 = mem + first;
+  memory.copy(put ? r : mem, put ? mem : r, first);
+  memory.copy(put ? ring : m2, put ? m2 : ring, len - first);
+}

@@ -11,12 +11,12 @@ import {
   F_ACTIVE, F_BOUND, F_CHILD, F_FIN_QUEUED, F_FIN_RCVD, F_KEEPALIVE, F_NODELAY, F_T_KEEP,
   F_USER_CLOSED, F_WR_FULL, Tcb, TcpState, hasFlag, setFlag, clearFlag, handleOf, raddrOf, rcvCap, rcvRing, ringGet, ringPut,
   ringAttach, ringFreeCount, ringRelease, ringReleaseIfDone, setState, sndCap, sndRing, tcbAlloc, tcbAt, tcbCount, tcbFree, tcbFromHandle, tcbIndex,
-  keepIdleMs,
+  keepHeld, keepIdleMs,
 } from "./tcp/tcb";
 import { TwEntry, twPortUsed, twLookup, twList } from "./tcp/timewait";
 import { sendRst, tcpOutput, updateRcvAdv, sendAck } from "./tcp/output";
 import { armTwTimer, connClosed, moveToTimeWait } from "./tcp/close";
-import { prepareActive } from "./tcp/input";
+import { findConn, prepareActive } from "./tcp/input";
 import { makeIsn, randomU32, tupleHash } from "./tcp/isn";
 import { tcpInit } from "./tcp/timers";
 
@@ -60,16 +60,9 @@ function portInUse(port: u32): bool {
 // The remote address of a connect in progress (16 bytes): the ABI takes IPv4, TCP any family.
 const connAddr: usize = memory.data(16, 16);
 
-/** Is this 4-tuple (or the port as a listener) taken? */
+/** Is this 4-tuple taken, by a connection (any state but CLOSED and LISTEN) or a TIME-WAIT entry? */
 function tupleInUse(laddr: i32, lport: u32, raddr: usize, rport: u32): bool {
-  let n = tcbCount();
-  for (let i = 0; i < n; i++) {
-    let t = tcbAt(i);
-    if (t.flags == 0 || !hasFlag(t, F_BOUND) || <u32>t.lport != lport) continue;
-    if (t.state == <u8>TcpState.LISTEN) return true;
-    if (addrEq(raddrOf(t), raddr) && <u32>t.rport == rport && <i32>t.laddr == laddr && t.state != <u8>TcpState.CLOSED) return true;
-  }
-  return twLookup(laddr, lport, raddr, rport) != null;
+  return findConn(laddr, lport, raddr, rport) != null || twLookup(laddr, lport, raddr, rport) != null;
 }
 
 export function tcpOpen(): i32 {
@@ -84,7 +77,7 @@ export function tcpBind(h: i32, port: i32): i32 {
   let t = tcbFromHandle(h);
   if (t == null) return -Err.EBADF;
   if (hasFlag(t, F_BOUND) || t.state != <u8>TcpState.CLOSED || hasFlag(t, F_ACTIVE)) return -Err.EINVAL;
-  if (port < 0 || port > 65535) return -Err.EINVAL;
+  if (<u32>port > 65535) return -Err.EINVAL;
   let p = <u32>port;
   if (p == 0) {
     for (let i: u32 = 0; i < EPHEMERAL_NUM; i++) {
@@ -158,7 +151,7 @@ export function tcpConnect(h: i32, ip: u32, port: i32): i32 {
   addrSetV4(ra, ip);
   let la = localAddrPtr(laddr);
   if (hasFlag(t, F_BOUND)) {
-    if (tupleInUse2(t, laddr, ra, rport)) return -Err.EADDRINUSE;
+    if (tupleInUse(laddr, t.lport, ra, rport)) return -Err.EADDRINUSE; // (t itself is CLOSED: not a match)
   } else {
     // RFC 6056 §3.3.3: offset = F(addresses, remote port, secret), then a shared counter.
     let offset = tupleHash(la, 0, ra, rport, 0x45504800);
@@ -184,17 +177,6 @@ export function tcpConnect(h: i32, ip: u32, port: i32): i32 {
   setState(t, TcpState.SYN_SENT);
   tcpOutput(t);
   return 0;
-}
-
-/** A bound socket connecting: is its 4-tuple free? */
-function tupleInUse2(self: Tcb, laddr: i32, ra: usize, rport: u32): bool {
-  let n = tcbCount();
-  for (let i = 0; i < n; i++) {
-    let t = tcbAt(i);
-    if (t == self || t.flags == 0 || <u32>t.lport != <u32>self.lport) continue;
-    if (addrEq(raddrOf(t), ra) && <u32>t.rport == rport && <i32>t.laddr == laddr && t.state != <u8>TcpState.CLOSED) return true;
-  }
-  return twLookup(laddr, self.lport, ra, rport) != null;
 }
 
 /** Queue up to `len` bytes from `ptr`; returns bytes queued (0 when the ring is full). */
@@ -322,18 +304,25 @@ function abortChildren(l: Tcb): void {
   }
 }
 
+/** A CLOSED socket or a listener (its half-open and unaccepted children reset) is freed at once: true. */
+function freeIdle(t: Tcb): bool {
+  let st = t.state;
+  if (st == <u8>TcpState.LISTEN) {
+    abortChildren(t);
+    setState(t, TcpState.CLOSED);
+  } else if (st != <u8>TcpState.CLOSED) {
+    return false;
+  }
+  tcbFree(t);
+  return true;
+}
+
 /** Graceful close; the stack releases the handle at CLOSED or TIME-WAIT. */
 export function tcpClose(h: i32): i32 {
   let t = tcbFromHandle(h);
   if (t == null) return -Err.EBADF;
+  if (freeIdle(t)) return 0;
   let st = t.state;
-  if (st == <u8>TcpState.CLOSED) { tcbFree(t); return 0; }
-  if (st == <u8>TcpState.LISTEN) {
-    abortChildren(t);
-    setState(t, TcpState.CLOSED);
-    tcbFree(t);
-    return 0;
-  }
   setFlag(t, F_USER_CLOSED);
   if (st == <u8>TcpState.SYN_SENT) { connClosed(t, Err.OK); return 0; }
   if (t.rcvLen > 0) { // unread data: reset rather than pretend it was delivered (RFC 2525 §2.17)
@@ -362,9 +351,7 @@ function abortConn(t: Tcb): void {
 export function tcpAbort(h: i32): i32 {
   let t = tcbFromHandle(h);
   if (t == null) return -Err.EBADF;
-  if (t.state == <u8>TcpState.LISTEN) { abortChildren(t); setState(t, TcpState.CLOSED); tcbFree(t); return 0; }
-  if (t.state == <u8>TcpState.CLOSED) { tcbFree(t); return 0; }
-  abortConn(t);
+  if (!freeIdle(t)) abortConn(t);
   return 0;
 }
 
@@ -429,13 +416,12 @@ export function tcpSetOption(h: i32, opt: i32, value: i32): i32 {
       armKeepalive(t);
     } else {
       clearFlag(t, F_KEEPALIVE);
-      if (t.state == <u8>TcpState.ESTABLISHED || t.state == <u8>TcpState.CLOSE_WAIT ||
-          t.state == <u8>TcpState.FIN_WAIT_2) clearFlag(t, F_T_KEEP); // (user-held: not an orphan timer)
+      if (keepHeld(t)) clearFlag(t, F_T_KEEP); // (user-held: not an orphan timer)
     }
     return 0;
   }
   if (opt == OPT_KEEPIDLE) { // seconds (like TCP_KEEPIDLE); 0 = Cfg.KeepIdleMs
-    if (value < 0 || value > 0xffff) return -Err.EINVAL;
+    if (<u32>value > 0xffff) return -Err.EINVAL;
     const old = keepIdleMs(t);
     t.keepIdleS = <u16>value;
     // Idle still counts from the last segment received (Linux's TCP_KEEPIDLE does the same).
@@ -444,12 +430,6 @@ export function tcpSetOption(h: i32, opt: i32, value: i32): i32 {
     return 0;
   }
   return -Err.EINVAL;
-}
-
-/** Synchronized and held by the user: keepDeadline is the idle reference (last received + idle). */
-function keepHeld(t: Tcb): bool {
-  return t.state == <u8>TcpState.ESTABLISHED || t.state == <u8>TcpState.CLOSE_WAIT ||
-    (t.state == <u8>TcpState.FIN_WAIT_2 && !hasFlag(t, F_USER_CLOSED));
 }
 
 /**
@@ -468,8 +448,8 @@ function armKeepalive(t: Tcb): void {
  * (local port, remote IPv4, remote port, ms left of 2*MSL). Returns rows written.
  */
 export function tcpTimeWaitList(out: usize, max: i32): i32 {
-  if (max < 0 || <u64>max * <u64>(TW_ROW_FIELDS * 4) > 0x7fffffff) return -Err.EINVAL;
-  if (!validRange(out, max * TW_ROW_FIELDS * 4)) return -Err.EINVAL;
+  // (a negative max is a huge u32; max rows of TW_ROW_FIELDS u32 fit an i32 length)
+  if (<u32>max > <u32>(0x7fffffff / (TW_ROW_FIELDS * 4)) || !validRange(out, max * TW_ROW_FIELDS * 4)) return -Err.EINVAL;
   return twList(out, max);
 }
 

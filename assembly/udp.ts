@@ -4,7 +4,7 @@
 // datagram to udpDeliver; sending goes through netif's ipSend (this file never imports iface).
 // Every misuse returns a negative Err; nothing traps, nothing is allocated after init.
 import { cfg, Cfg } from "./config";
-import { poolAlloc, validRange } from "./pool";
+import { poolAlloc, ringCopy, validRange } from "./pool";
 import { count, Stat } from "./stats";
 import { Err, EventKind } from "./errors";
 import { UdpInfoField, UdpOpt } from "./abi-consts";
@@ -17,7 +17,7 @@ import { igmpJoin, igmpLeave } from "./igmp";
 import { FEAT_IGMP } from "./features";
 import { UDP_HLEN, udpEmitHeader, udpLength, udpSrcPort, udpDstPort } from "./wire/udp";
 import { ip4SendGather, ip4MaxPayload } from "./ip/frag4";
-import { HandleKind, HANDLE_SLOTS, handleEncode, handleGen, handleKind, handleNextGen, handleSlot } from "./handles";
+import { HandleKind, HANDLE_SLOTS, handleEncode, handleEntry, handleNextGen } from "./handles";
 import { randomU32 } from "./tcp/isn"; // the stack's keyed PRNG (SipHash over the host's entropy)
 
 const U_INUSE: u16 = 1;
@@ -84,23 +84,11 @@ export function udpInit(): bool {
 }
 
 function fromHandle(h: i32): UdpSock | null {
-  if (handleKind(h) != HandleKind.UDP) return null;
-  let i = handleSlot(h);
-  if (i >= nSocks) return null;
-  let s = sockAt(i);
-  if ((s.flags & U_INUSE) == 0 || <i32>s.gen != handleGen(h)) return null;
-  return s;
+  let s = changetype<UdpSock>(handleEntry(h, HandleKind.UDP, base, nSocks, offsetof<UdpSock>(), offsetof<UdpSock>("gen")));
+  return s != null && (s.flags & U_INUSE) != 0 ? s : null;
 }
 
 
-/** Copy between linear memory and the ring (wrapping at qCap): to the ring when `put`. */
-function ringCopy(ring: usize, pos: u32, mem: usize, len: u32, put: bool): void {
-  pos %= qCap;
-  let first = qCap - pos;
-  if (first > len) first = len;
-  if (put) { memory.copy(ring + pos, mem, first); memory.copy(ring, mem + first, len - first); }
-  else { memory.copy(mem, ring + pos, first); memory.copy(mem + first, ring, len - first); }
-}
 
 /** Is `port` taken for a socket with `reuse` (U_REUSE): by any socket, or by one without ReuseAddr? */
 function portUsed(port: u32, reuse: bool = false): bool {
@@ -133,7 +121,7 @@ export function udpOpen(): i32 {
 export function udpBind(h: i32, port: i32): i32 {
   let s = fromHandle(h);
   if (s == null) return -Err.EBADF;
-  if ((s.flags & U_BOUND) != 0 || port < 0 || port > 65535) return -Err.EINVAL;
+  if ((s.flags & U_BOUND) != 0 || <u32>port > 65535) return -Err.EINVAL;
   let p = <u32>port;
   if (p == 0) {
     let start = randomU32();
@@ -228,13 +216,13 @@ export function udpRecvFrom(h: i32, ptr: usize, max: i32, out: usize): i32 {
   if (s.err != 0) { let e = s.err; s.err = 0; return -<i32>e; }
   if (s.qCount == 0) return -Err.EAGAIN;
   let ring = ringOf(s);
-  ringCopy(ring, s.qStart, out, REC_HLEN, false); // [src ip][sport u16][len u16]
+  ringCopy(ring, qCap, s.qStart, out, REC_HLEN, false); // [src ip][sport u16][len u16]
   let w = load<u32>(out, 4);
   let len = w >>> 16;
   store<u32>(out, w & 0xffff, 4);
   store<u32>(out, len, 8);
   let n = len < <u32>max ? len : <u32>max;
-  ringCopy(ring, s.qStart + REC_HLEN, ptr, n, false);
+  ringCopy(ring, qCap, s.qStart + REC_HLEN, ptr, n, false);
   s.qStart = (s.qStart + REC_HLEN + len) % qCap;
   s.qLen -= REC_HLEN + len;
   s.qCount--;
@@ -376,7 +364,7 @@ export function udpDeliver(p: usize, src: u32, dst: u32, cast: i32): bool {
     // the record header is built in place of the UDP header, then both parts go to the ring
     store<u32>(p, src);
     store<u32>(p, <u32>sport | (len << 16), 4);
-    ringCopy(ringOf(s), s.qStart + s.qLen, p, need, true);
+    ringCopy(ringOf(s), qCap, s.qStart + s.qLen, p, need, true);
     s.qLen += need;
     s.qCount++;
     hostEvent(handleOfSock(s), <i32>EventKind.Readable, <i32>len);

@@ -404,6 +404,7 @@ export const STAT_NAMES = [
   "tcp_icmp_accepted", // ICMP errors applied to a connection
   "tcp_icmp_rejected", // ICMP errors whose quote fails validation
   "tcp_zero_window_drop", // data sent into a closed window dropped
+  "tcp_rst_data_after_close", // new data after tcpClose (FIN-WAIT-1/2): answered with RST, connection freed (RFC 2525 §2.17)
   "eth_multicast_not_joined", // group MAC not in the multicast filter
   "ipv4_unconfigured", // non-UDP packet while we have no address
   "ipv4_multicast_not_joined", // IPv4 group not joined
@@ -414,7 +415,7 @@ export const STAT_NAMES = [
 ] as const;
 export type StatName = (typeof STAT_NAMES)[number];
 /** Number of counters; the module's statCount() returns the same. */
-export const STAT_COUNT = 171;
+export const STAT_COUNT = 172;
 
 /** Imports the module may ask for (module "env"); a host provides all of them. */
 export interface Imports {
@@ -469,7 +470,7 @@ export interface Exports {
   tcpConsume(h: number, n: number): number;
   /** half-close the write side: FIN after queued data (ESTABLISHED -> FIN-WAIT-1, CLOSE-WAIT -> LAST-ACK; in SYN-SENT/SYN-RECEIVED the FIN waits for the handshake); idempotent; `-ENOTCONN` otherwise */
   tcpShutdown(h: number): number;
-  /** graceful close; the stack releases the handle when the connection reaches CLOSED or TIME-WAIT (TIME-WAIT then lives in a compact table, not in a TCB). Closing with unread received data sends a RST instead (RFC 2525 §2.17). A listener's unaccepted connections are reset */
+  /** graceful close; the stack releases the handle when the connection reaches CLOSED or TIME-WAIT (TIME-WAIT then lives in a compact table, not in a TCB). Closing with unread received data sends a RST instead (RFC 2525 §2.17), and so does new data arriving after the close (FIN-WAIT-1/2: RST, the connection is freed, `tcp_rst_data_after_close`); `tcpShutdown` keeps receiving. A listener's unaccepted connections are reset */
   tcpClose(h: number): number;
   /** RST (in synchronized states) and release the handle at once */
   tcpAbort(h: number): number;

@@ -125,7 +125,7 @@ describe("RFC 4987 §3.6 SYN cookies: the first data segment is delivered at onc
 });
 
 describe("RFC 4987 §3.6 SYN cookies through the API", () => {
-  it("connections that complete through cookies (MaxSockets 4: the TCB reserve) echo their first write at once", async () => {
+  it("connections that complete through cookies (MaxSockets 4: three SYNs at once meet the TCB reserve) echo their first write at once", async () => {
     const sim = new Sim({ seed: 3 });
     const link = sim.link({ delayMs: 1 });
     const a = createStack({ ip: "198.51.100.1/24", mac: "02:00:00:00:00:01", seed: 1, link: { type: "emulated", sim, link } });

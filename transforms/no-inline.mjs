@@ -7,6 +7,9 @@
 import { Transform } from "assemblyscript/transform";
 
 const KEEP_TINY = process.env.WT_KEEP_TINY === "1";
+// Kept inline in every build: wrappers whose inlining shrinks each call site (stats.ts `count`
+// folds its counter's bias into the call's constant, which then encodes in one byte).
+const KEEP = new Set(["count"]);
 const isInline = (d) => d && d.name && d.name.text === "inline";
 
 /** A function body of one statement (or an expression-bodied arrow). */
@@ -21,7 +24,8 @@ const nested = (s) => !!s && (s.ifTrue !== undefined || s.body !== undefined || 
 
 function strip(node, counts) {
   if (!node || typeof node !== "object") return;
-  if (node.signature && Array.isArray(node.decorators) && node.decorators.some(isInline) && !(KEEP_TINY && tiny(node))) {
+  if (node.signature && Array.isArray(node.decorators) && node.decorators.some(isInline) && !(KEEP_TINY && tiny(node)) &&
+      !KEEP.has(node.name?.text)) {
     node.decorators = node.decorators.filter((d) => !isInline(d));
     if (node.decorators.length === 0) node.decorators = null;
     counts.n++;

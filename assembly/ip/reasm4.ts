@@ -31,6 +31,7 @@ import { cfg, Cfg } from "../config";
 import { poolAlloc } from "../pool";
 import { count, Stat } from "../stats";
 import { checksumInto } from "../checksum";
+import { nearer } from "../netif";
 import {
   IPV4_HLEN, IP_FLAG_MF, IP_OFFSET_MASK, IP_VIHL, IP_TOTLEN, IP_FRAG, IP_CSUM, PROTO_TCP,
   ipFrag, ipId, ipProto, ipSrc, ipDst, ipTotalLen,
@@ -214,14 +215,11 @@ export function reasm4Expire(now: u32): usize {
 }
 
 /** ms until the earliest reassembly deadline, -1 when none is pending. */
-export function reasm4NextDeadline(now: u32): i32 {
+export function reasm4NextDeadline(): i32 {
   let next: i32 = -1;
   for (let i = 0; i < nSlots; i++) {
     let s = slotAt(i);
-    if (s.used == 0) continue;
-    let d = <i32>(s.deadline - now);
-    if (d < 0) d = 0;
-    if (next < 0 || d < next) next = d;
+    if (s.used != 0) next = nearer(next, s.deadline);
   }
   return next;
 }

@@ -171,7 +171,7 @@ function send(type: u8, ciaddr: u32, reqIp: u32, sid: u32, dst: u32): void {
   if (clientIdLen > 0) at = optBytes(p, at, OPT_CLIENT_ID, clientId, clientIdLen);
   else {
     let q = p + <usize>at;
-    store<u8>(q, OPT_CLIENT_ID); store<u8>(q, 7, 1); store<u8>(q, HTYPE_ETHERNET, 2);
+    store<u32>(q, <u32>OPT_CLIENT_ID | 7 << 8 | <u32>HTYPE_ETHERNET << 16); // (its last byte: the MAC's first, below)
     macStore(q + 3, mac);
     at += 9;
   }
@@ -190,16 +190,44 @@ function send(type: u8, ciaddr: u32, reqIp: u32, sid: u32, dst: u32): void {
   if (udpSendTo(sock, dst, DHCP_SERVER_PORT, p, n) > 0) count(Stat.DhcpTx);
 }
 
+/** BOUND, RENEWING or REBINDING: we hold a lease. */
+@inline function leased(): bool { return <u32>(state - DHCP_BOUND) < 3; }
+
+/**
+ * (Re)send the message of the current state and arm its retransmission: DISCOVER (SELECTING);
+ * REQUEST for the offer (REQUESTING, with the server id) or the remembered address (REBOOTING),
+ * broadcast, on the §4.1 backoff; REQUEST from the leased address (RENEWING: unicast to the
+ * server until T2; REBINDING: broadcast until expiry), §4.4.5 timing.
+ */
+function transmit(): void {
+  let st = state;
+  if (st == DHCP_SELECTING) {
+    send(DHCPDISCOVER, 0, 0, 0, 0xffffffff);
+  } else if (st >= DHCP_RENEWING && st <= DHCP_REBINDING) {
+    let renewing = st == DHCP_RENEWING;
+    send(DHCPREQUEST, offered, 0, 0, renewing ? server : 0xffffffff);
+    armRenew(renewing ? t2Ms : leaseMs);
+    return;
+  } else {
+    send(DHCPREQUEST, 0, offered, st == DHCP_REQUESTING ? server : 0, 0xffffffff);
+  }
+  armBackoff();
+}
+
+/** A new exchange (fresh xid, secs from now) in state `st`, its first message sent. */
+function begin(st: i32): void {
+  newExchange();
+  acqStart = netNow;
+  setState(st);
+  transmit();
+}
+
 // --- entering states ---
 
 function startDiscover(): void {
-  newExchange();
-  acqStart = netNow;
   offered = 0;
   server = 0;
-  setState(DHCP_SELECTING);
-  send(DHCPDISCOVER, 0, 0, 0, 0xffffffff);
-  armBackoff();
+  begin(DHCP_SELECTING);
 }
 
 /** INIT; DISCOVER after `wait` ms (0: at once). */
@@ -211,13 +239,9 @@ function toInit(wait: u32): void {
 
 function startReboot(): void {
   setState(DHCP_INIT_REBOOT);
-  newExchange();
-  acqStart = netNow;
   offered = remembered;
   server = 0;
-  setState(DHCP_REBOOTING);
-  send(DHCPREQUEST, 0, offered, 0, 0xffffffff);
-  armBackoff();
+  begin(DHCP_REBOOTING);
 }
 
 /** The lease's DNS servers (ifaceSetDns) and NTP servers (option 42) while we hold an address, none after. */
@@ -313,7 +337,7 @@ function restart(): void {
 
 function runTimers(): void {
   let now = netNow;
-  if (state == DHCP_BOUND || state == DHCP_RENEWING || state == DHCP_REBINDING) {
+  if (leased()) {
     elapsed += <u64>(now - lastRun);
     lastRun = now;
     if (leaseS != INFINITE) {
@@ -322,39 +346,16 @@ function runTimers(): void {
         restart(); // the address goes (connections end with EADDRNOTAVAIL), DISCOVER again
         return;
       }
-      if (state != DHCP_REBINDING && elapsed >= t2Ms) {
-        // RFC 2131 §4.4.5: T2 -> REBINDING, REQUEST broadcast to any server
-        setState(DHCP_REBINDING);
-        newExchange();
-        acqStart = now;
-        send(DHCPREQUEST, offered, 0, 0, 0xffffffff);
-        armRenew(leaseMs);
-        return;
-      }
-      if (state == DHCP_BOUND && elapsed >= t1Ms) {
-        // T1 -> RENEWING, REQUEST unicast to the server that gave the lease
-        setState(DHCP_RENEWING);
-        newExchange();
-        acqStart = now;
-        send(DHCPREQUEST, offered, 0, 0, server);
-        armRenew(t2Ms);
-        return;
-      }
+      // RFC 2131 §4.4.5: T2 -> REBINDING, REQUEST broadcast to any server
+      if (state != DHCP_REBINDING && elapsed >= t2Ms) { begin(DHCP_REBINDING); return; }
+      // T1 -> RENEWING, REQUEST unicast to the server that gave the lease
+      if (state == DHCP_BOUND && elapsed >= t1Ms) { begin(DHCP_RENEWING); return; }
     }
   }
   if (!timerOn || before(now, timerAt)) return;
   timerOn = false;
   if (state == DHCP_INIT) { startDiscover(); return; }
-  if (state == DHCP_SELECTING) {
-    retries++; count(Stat.DhcpRetransmits);
-    send(DHCPDISCOVER, 0, 0, 0, 0xffffffff);
-    armBackoff();
-  } else if (state == DHCP_REQUESTING || state == DHCP_REBOOTING) {
-    if (retries >= REQUEST_RETRIES) { restart(); return; } // no answer: start over with DISCOVER
-    retries++; count(Stat.DhcpRetransmits);
-    send(DHCPREQUEST, 0, offered, state == DHCP_REQUESTING ? server : 0, 0xffffffff);
-    armBackoff();
-  } else if (state == DHCP_CHECKING) {
+  if (state == DHCP_CHECKING) {
     if (probes < PROBE_NUM) {
       ifaceArpProbe(offered);
       count(Stat.DhcpAcdProbesTx);
@@ -365,14 +366,11 @@ function runTimers(): void {
     }
   } else if (state == DHCP_BOUND) {
     ifaceArpAnnounce(); // the second announcement
-  } else if (state == DHCP_RENEWING) {
+  } else { // SELECTING, REQUESTING, REBOOTING, RENEWING, REBINDING (STOPPED never runs; INIT-REBOOT is left at once)
+    // no answer to REQUEST/INIT-REBOOT: start over with DISCOVER
+    if ((state == DHCP_REQUESTING || state == DHCP_REBOOTING) && retries >= REQUEST_RETRIES) { restart(); return; }
     retries++; count(Stat.DhcpRetransmits);
-    send(DHCPREQUEST, offered, 0, 0, server);
-    armRenew(t2Ms);
-  } else if (state == DHCP_REBINDING) {
-    retries++; count(Stat.DhcpRetransmits);
-    send(DHCPREQUEST, offered, 0, 0, 0xffffffff);
-    armRenew(leaseMs);
+    transmit();
   }
 }
 
@@ -409,8 +407,7 @@ function receive(n: i32): void {
     server = sid;
     retries = 0;
     setState(DHCP_REQUESTING);
-    send(DHCPREQUEST, 0, offered, server, 0xffffffff);
-    armBackoff();
+    transmit();
   } else if (type == DHCPACK) {
     count(Stat.DhcpAcksRx);
     if (state == DHCP_REQUESTING || state == DHCP_REBOOTING) {
@@ -467,7 +464,7 @@ export function dhcpDeadline(): i32 {
     let d = <i32>(timerAt - netNow);
     best = d <= 0 ? 0 : <u64>d;
   }
-  if ((state == DHCP_BOUND || state == DHCP_RENEWING || state == DHCP_REBINDING) && leaseS != INFINITE) {
+  if (leased() && leaseS != INFINITE) {
     let next = state == DHCP_BOUND ? t1Ms : state == DHCP_RENEWING ? t2Ms : leaseMs;
     let e = elapsed + <u64>(netNow - lastRun);
     let d: u64 = next > e ? next - e : 0;
@@ -484,7 +481,7 @@ export function dhcpDeadline(): i32 {
  */
 export function dhcpSetHostname(ptr: usize, len: i32): i32 {
   if (state != DHCP_STOPPED) return -Err.EALREADY;
-  if (len < 0 || len > HOSTNAME_MAX || !validRange(ptr, len)) return -Err.EINVAL;
+  if (<u32>len > <u32>HOSTNAME_MAX || !validRange(ptr, len)) return -Err.EINVAL;
   for (let i = 0; i < len; i++) {
     let c = <u32>load<u8>(ptr + <usize>i);
     let alnum = (c - 0x30 < 10) || ((c | 0x20) - 0x61 < 26);
@@ -537,7 +534,7 @@ export function dhcpStart(): i32 {
 export function dhcpStop(release: i32): i32 {
   if (rxBuf == 0) return -Err.ESTATE;
   if (state == DHCP_STOPPED) return -Err.ENOTCONN;
-  let bound = state == DHCP_BOUND || state == DHCP_RENEWING || state == DHCP_REBINDING;
+  let bound = leased();
   if (bound && release != 0) {
     // RFC 2131 §4.4.6: unicast to the server (broadcast when its MAC is not known: the frame
     // would wait for ARP and be dropped with the address)
@@ -558,7 +555,7 @@ export function dhcpStop(release: i32): i32 {
 function secsLeft(ms: u64, e: u64): u32 { return ms > e ? <u32>((ms - e) / 1000) : 0; }
 
 export function dhcpInfoWrite(out: usize): void {
-  let bound = state == DHCP_BOUND || state == DHCP_RENEWING || state == DHCP_REBINDING;
+  let bound = leased();
   let e = elapsed + <u64>(netNow - lastRun);
   store<u32>(out, <u32>state);
   store<u32>(out, state == DHCP_STOPPED ? remembered : offered, 4);

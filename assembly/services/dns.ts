@@ -18,11 +18,11 @@ import { poolAlloc, validRange } from "../pool";
 import { count, Stat } from "../stats";
 import { Err, EventKind } from "../errors";
 import { hostEvent } from "../host";
-import { netNow } from "../netif";
+import { nearer, netNow } from "../netif";
 import { DNS_MAX, ifaceDns } from "../iface";
 import { udpOpen, udpBind, udpSendTo, udpRecvFrom, udpClose } from "../udp";
 import { randomU32 } from "../tcp/isn";
-import { HandleKind, handleEncode, handleGen, handleKind, handleNextGen, handleSlot } from "../handles";
+import { HandleKind, handleEncode, handleEntry, handleNextGen } from "../handles";
 import {
   DNS_HLEN, DNS_PORT, DNS_UDP_MAX, DNS_TYPE_A, DNS_TYPE_CNAME, DNS_CLASS_IN, DNS_RCODE_NOERROR,
   DNS_RCODE_NXDOMAIN, DNS_RCODE_REFUSED, DNS_ETRUNC,
@@ -100,12 +100,8 @@ export function dnsInit(): bool {
 @inline function expired(t: u32): bool { return <i32>(t - netNow) <= 0; }
 
 function fromHandle(h: i32): DnsQ | null {
-  if (handleKind(h) != HandleKind.DNS) return null;
-  let i = handleSlot(h);
-  if (i >= nQ) return null;
-  let q = qAt(i);
-  if (q.state == Q_FREE || <i32>q.gen != handleGen(h)) return null;
-  return q;
+  let q = changetype<DnsQ>(handleEntry(h, HandleKind.DNS, qBase, nQ, qStride, offsetof<DnsQ>("gen")));
+  return q != null && q.state != Q_FREE ? q : null;
 }
 
 
@@ -217,7 +213,7 @@ export function dnsQuery(namePtr: usize, nameLen: i32): i32 {
 export function dnsResult(h: i32, out: usize, max: i32): i32 {
   let q = fromHandle(h);
   if (q == null) return -Err.EBADF;
-  if (max < 0 || max > 0x10000 || !validRange(out, 4 + max * 4)) return -Err.EINVAL;
+  if (<u32>max > 0x10000 || !validRange(out, 4 + max * 4)) return -Err.EINVAL; // (negative: a huge u32)
   if (q.state == Q_INFLIGHT) return -Err.EAGAIN;
   let r = q.result;
   q.state = Q_FREE;
@@ -337,9 +333,7 @@ export function dnsService(): i32 {
       transmit(q);
       if (q.state != Q_INFLIGHT) continue;
     }
-    let d = <i32>(q.deadline - netNow);
-    if (d < 0) d = 0;
-    if (next < 0 || d < next) next = d;
+    next = nearer(next, q.deadline);
   }
   return next;
 }

@@ -18,7 +18,7 @@
 import { count, Stat } from "../stats";
 import { Err, EventKind } from "../errors";
 import { hostEvent } from "../host";
-import { netNow } from "../netif";
+import { nearer, netNow } from "../netif";
 import { udpOpen, udpBind, udpSendTo, udpRecvFrom, udpClose } from "../udp";
 import { randomU32 } from "../tcp/isn";
 import { ntpListGet, ntpListCount } from "./ntplist";
@@ -211,8 +211,7 @@ export function sntpPoll(): i32 {
       else request();
     } else { count(Stat.SntpTimeouts); schedule(intervalS * 1000); }
   }
-  let d = <i32>(deadline - netNow);
-  return d < 0 ? 0 : d;
+  return nearer(-1, deadline);
 }
 
 /** `v` limited to ±0x7fffffff. */

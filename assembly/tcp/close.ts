@@ -4,9 +4,8 @@ import { count, Stat } from "../stats";
 import { Err, EventKind } from "../errors";
 import { netNow } from "../netif";
 import { addrCopy } from "../ip/addr";
-import { seqGt } from "./seq";
 import {
-  F_ACKNOW, F_CHILD, F_PERSIST, F_T_KEEP, F_T_RTX, F_TS, F_USER_CLOSED, Tcb, TcpState, hasFlag, setFlag, clearFlag, raddrOf, setState,
+  F_ACKNOW, F_CHILD, F_PERSIST, F_T_KEEP, F_T_RTX, F_TS, F_USER_CLOSED, Tcb, TcpState, hasFlag, setFlag, clearFlag, raddrOf, rcvWnd, setState,
   ringReleaseIfDone, tcbEvent, tcbFree,
 } from "./tcb";
 import { TW_TS, TW_USED, twAlloc, twDuration, twRaddr } from "./timewait";
@@ -58,7 +57,7 @@ export function moveToTimeWait(t: Tcb): void {
     e.sndNxt = t.sndNxt; e.rcvNxt = t.rcvNxt;
     e.deadline = netNow + twDuration();
     e.tsRecent = t.tsRecent; e.tsOffset = t.tsOffset;
-    let w = seqGt(t.rcvAdv, t.rcvNxt) ? (t.rcvAdv - t.rcvNxt) >> t.rcvWscale : 0;
+    let w = rcvWnd(t) >> t.rcvWscale;
     e.wnd = <u16>(w > 0xffff ? 0xffff : w);
     e.flags = TW_USED | (hasFlag(t, F_TS) ? TW_TS : 0);
   }

@@ -10,8 +10,8 @@ import { TH_ACK, TH_FIN, TH_RST, TH_SYN, TcpOptions, TcpSeg, segDst, segSrc, tcp
 import { seqGe, seqGt, seqLe, seqLt } from "./seq";
 import {
   F_ACKNOW, F_CHILD, F_FIN_ACKED, F_SYN_ACKED, F_SYN_RTX, F_FIN_OOO, F_FIN_QUEUED, F_FIN_RCVD, F_KEEPALIVE, F_PERSIST, F_RTT, F_SACK,
-  F_T_KEEP, F_T_RTX, F_TS, F_USER_CLOSED, F_WR_FULL, F_WSCALE, OOO_MAX, Tcb, TcpState, finAcked, hasFlag, setFlag, clearFlag, keepIdleMs,
-  nextAcceptOrder, raddrOf, rcvCap, rcvRing, ringAttach, ringCount, ringFreeCount, ringPut, setState, sndCap, sndDataSeq,
+  F_T_KEEP, F_T_RTX, F_TS, F_USER_CLOSED, F_WR_FULL, F_WSCALE, OOO_MAX, Tcb, TcpState, finAcked, hasFlag, setFlag, clearFlag, keepHeld, keepIdleMs,
+  nextAcceptOrder, raddrOf, rcvCap, rcvWnd, rcvRing, ringAttach, ringCount, ringFreeCount, ringPut, setState, sndCap, sndDataSeq,
   tcbAlloc, tcbAt, tcbCount, tcbEvent, tcbFree, tcbFreeCount, tcbIndex,
 } from "./tcb";
 import {
@@ -79,14 +79,14 @@ function findListener(lport: u32): Tcb | null {
   return null;
 }
 
-/** Children of a listener: half-open (SYN-RECEIVED) or waiting in the accept queue. */
-function childCount(l: Tcb, halfOpenOnly: bool): i32 {
-  let idx = <i16>tcbIndex(l);
+/** Children of a listener (of every listener when `l` is null): half-open (SYN-RECEIVED) or waiting in the accept queue. */
+function childCount(l: Tcb | null, halfOpenOnly: bool): i32 {
+  let idx = l != null ? <i16>tcbIndex(l) : -1;
   let c = 0;
   let n = tcbCount();
   for (let i = 0; i < n; i++) {
     let t = tcbAt(i);
-    if (t.flags == 0 || !hasFlag(t, F_CHILD) || t.parent != idx) continue;
+    if (t.flags == 0 || !hasFlag(t, F_CHILD) || (idx >= 0 && t.parent != idx)) continue;
     if (halfOpenOnly && t.state != <u8>TcpState.SYN_RECEIVED) continue;
     if (!halfOpenOnly && t.state == <u8>TcpState.SYN_RECEIVED) continue;
     c++;
@@ -105,7 +105,7 @@ function featureFlags(): u32 {
   return flags;
 }
 
-/** Offer our options on an active open (connect). */
+/** Offer our options: on an active open (connect), a passive child, a cookie SYN+ACK (the endpoints are set). */
 export function prepareActive(t: Tcb): void {
   setFlag(t, featureFlags());
   t.rcvMss = ourMss(addrFamily(raddrOf(t)));
@@ -171,9 +171,11 @@ function cookieMake(s: TcpSeg, irs: u32): u32 {
   let ws: u32 = o.wscale >= 0 && (cfg(Cfg.Features) & FEAT_WSCALE) ? <u32>(o.wscale > 14 ? 14 : o.wscale) : 15;
   let sack: u32 = o.sackPermitted && (cfg(Cfg.Features) & FEAT_SACK) ? 1 : 0;
   let low = ((c & 7) << 7) | (sack << 6) | (ws << 2) | cookieMssIndex(mss);
-  let h = tupleHash(segDst(s), s.dport, segSrc(s), s.sport, irs ^ c);
-  return (h & 0xfffffc00) | low;
+  return (cookieHash(s, irs, c) & 0xfffffc00) | low;
 }
+
+/** The keyed hash of the SYN's 4-tuple, its sequence number and the counter period `c`. */
+function cookieHash(s: TcpSeg, irs: u32, c: u32): u32 { return tupleHash(segDst(s), s.dport, segSrc(s), s.sport, irs ^ c); }
 
 /** The counter period a cookie claims, if its hash checks out for this period or the previous one. */
 function cookieCheck(s: TcpSeg, irs: u32, cookie: u32): bool {
@@ -182,8 +184,7 @@ function cookieCheck(s: TcpSeg, irs: u32, cookie: u32): bool {
   for (let back: u32 = 0; back < 2; back++) {
     let c = now - back;
     if ((c & 7) != cc) continue;
-    let h = tupleHash(segDst(s), s.dport, segSrc(s), s.sport, irs ^ c);
-    if ((h & 0xfffffc00) == (cookie & 0xfffffc00)) return true;
+    if (((cookieHash(s, irs, c) ^ cookie) & 0xfffffc00) == 0) return true;
   }
   return false;
 }
@@ -204,14 +205,23 @@ function newChild(l: Tcb, s: TcpSeg): Tcb | null {
   if (t == null) return null;
   if (!ringAttach(t)) { tcbFree(t); return null; }
   t.parent = <i16>tcbIndex(l);
-  setFlag(t, F_CHILD | featureFlags() | (l.flags & F_KEEPALIVE));
+  setFlag(t, F_CHILD | (l.flags & F_KEEPALIVE));
   t.keepIdleS = l.keepIdleS;
   setEndpoints(t, s);
-  t.rcvMss = ourMss(addrFamily(raddrOf(t)));
-  t.rcvWscale = hasFlag(t, F_WSCALE) ? chooseRcvWscale() : 0;
-  t.tsOffset = connHash(t, 0x54530000);
+  prepareActive(t);
   t.state = <u8>TcpState.LISTEN;
   return t;
+}
+
+/** SYN-RECEIVED state for the SYN `s` (IRS = its sequence number) with our ISS `iss`. */
+function synReceived(t: Tcb, s: TcpSeg, iss: u32): void {
+  let seq = s.seq;
+  t.rcvNxt = seq + 1;
+  t.rcvAdv = seq + 1;
+  t.iss = iss; t.sndUna = iss; t.sndNxt = iss; t.sndMax = iss;
+  applySynOptions(t, s, s.tsVal);
+  t.sndWnd = s.wnd; // SYN windows are never scaled
+  t.sndWl1 = seq; t.sndWl2 = iss;
 }
 
 function listenInput(l: Tcb, s: TcpSeg): void {
@@ -232,50 +242,41 @@ function listenInput(l: Tcb, s: TcpSeg): void {
   let freeRings = ringFreeCount();
   if (freeRings == 0) { count(Stat.TcpNoRings); return; } // no buffers for a connection: drop the SYN
   let synBacklog = <i32>cfg(Cfg.SynBacklog);
-  // Half-open connections never take the last quarter of the pool (of TCBs, or of ring
-  // pairs): a flood of SYNs must not lock out real clients (they complete through cookies)
-  // or outgoing connections.
+  // SYN cookies only under pressure (issue 15): the listener's half-open backlog is full, or SYNs
+  // pile up. Half-open connections never take the last quarter of the pool (of TCBs, or of ring
+  // pairs) while other connections are half-open: a burst or flood of SYNs must not lock out
+  // real clients (they complete through cookies) or outgoing connections. A SYN arriving with
+  // nothing half-open (one client at a time, the routine case of a small configuration) takes
+  // the normal path, down to the last free TCB and ring pair.
   let reserve = tcbCount() >> 2;
   if (reserve < 1) reserve = 1;
   let full = childCount(l, true) >= synBacklog || childCount(l, false) >= <i32>l.backlog ||
-    tcbFreeCount() <= reserve || freeRings <= (ringCount() >> 2);
+    (childCount(null, true) > 0 && (tcbFreeCount() <= reserve || freeRings <= (ringCount() >> 2)));
   let t: Tcb | null = null;
   if (!full) t = newChild(l, s);
   if (t == null) {
     if ((cfg(Cfg.Features) & FEAT_SYNCOOKIES) && childCount(l, false) < <i32>l.backlog) {
       // Stateless SYN+ACK: the cookie is our ISN; options are encoded in it.
       count(Stat.TcpSynCookiesTx);
-      sendCookieSynAck(s, cookieMake(s, seq), seq + 1);
+      sendCookieSynAck(s, cookieMake(s, seq));
     } else {
       count(Stat.TcpSynBacklogFull);
     }
     return;
   }
-  t.rcvNxt = seq + 1;
-  t.iss = makeIsn(localAddrPtr(<i32>t.laddr), t.lport, raddrOf(t), t.rport, netNow);
-  t.sndUna = t.iss; t.sndNxt = t.iss; t.sndMax = t.iss;
-  applySynOptions(t, s, s.tsVal);
-  t.sndWnd = s.wnd; // SYN windows are never scaled
-  t.sndWl1 = seq; t.sndWl2 = t.iss;
-  t.rcvAdv = t.rcvNxt;
+  synReceived(t, s, makeIsn(localAddrPtr(<i32>t.laddr), t.lport, raddrOf(t), t.rport, netNow));
   setState(t, TcpState.SYN_RECEIVED);
   tcpOutput(t); // SYN+ACK
 }
 
-function sendCookieSynAck(s: TcpSeg, iss: u32, ack: u32): void {
+function sendCookieSynAck(s: TcpSeg, iss: u32): void {
   // A minimal SYN+ACK: MSS, and the peer's offered options echoed when enabled.
   let t = cookieScratch();
   memory.fill(changetype<usize>(t), 0, offsetof<Tcb>());
   setEndpoints(t, s);
-  t.flags = featureFlags();
-  t.rcvMss = ourMss(addrFamily(raddrOf(t)));
-  t.rcvWscale = hasFlag(t, F_WSCALE) ? chooseRcvWscale() : 0;
-  t.tsOffset = connHash(t, 0x54530000);
-  applySynOptions(t, s, s.tsVal);
-  t.rcvNxt = ack;
-  t.rcvAdv = ack;
+  prepareActive(t);
+  synReceived(t, s, iss);
   t.state = <u8>TcpState.SYN_RECEIVED;
-  t.iss = iss; t.sndNxt = iss; t.sndUna = iss; t.sndMax = iss;
   emitSynAckNoTcb(t);
 }
 
@@ -427,17 +428,11 @@ function connInput(t: Tcb, s: TcpSeg): void {
   let st = t.state;
   let segLen = dlen + ((flags & TH_SYN) ? 1 : 0) + ((flags & TH_FIN) ? 1 : 0);
 
-  // RFC 7323 §5.3 PAWS.
-  if (hasFlag(t, F_TS) && o.tsPresent && (flags & TH_RST) == 0 && seqLt(o.tsVal, t.tsRecent)) {
-    count(Stat.TcpPawsDrop);
-    sendAck(t);
-    return;
-  }
-
-  // RFC 7323 §3.2: once negotiated, a non-RST segment without timestamps is dropped silently.
-  if (hasFlag(t, F_TS) && !o.tsPresent && (flags & TH_RST) == 0) {
-    count(Stat.TcpNoTimestamp);
-    return;
+  if (hasFlag(t, F_TS) && (flags & TH_RST) == 0) {
+    // RFC 7323 §3.2: once negotiated, a non-RST segment without timestamps is dropped silently.
+    if (!o.tsPresent) { count(Stat.TcpNoTimestamp); return; }
+    // RFC 7323 §5.3 PAWS.
+    if (seqLt(o.tsVal, t.tsRecent)) { count(Stat.TcpPawsDrop); sendAck(t); return; }
   }
 
   // TIME-WAIT held in the TCB (RFC 9293 §3.10.7.4): only the peer's FIN again (seq + len ==
@@ -446,49 +441,42 @@ function connInput(t: Tcb, s: TcpSeg): void {
     t.keepDeadline = netNow + twDuration();
   }
 
-  // RFC 9293 §3.5 Figure 8 line 6: after a simultaneous open, the peer's SYN,ACK repeats its
-  // SYN (a duplicate) and acknowledges ours: drop the SYN bit and take the rest.
-  if (st == <u8>TcpState.SYN_RECEIVED && (flags & (TH_SYN | TH_ACK | TH_RST)) == (TH_SYN | TH_ACK) && seq == t.rcvNxt - 1) {
-    flags &= ~TH_SYN;
-    seq += 1;
-    segLen -= 1;
-  }
-
-  // SYN-RECEIVED: a retransmitted SYN means our SYN+ACK was lost. (In SYN-RECEIVED rcvNxt is
-  // always IRS + 1: no text or FIN is taken before the ACK that leaves the state.)
-  if (st == <u8>TcpState.SYN_RECEIVED && (flags & (TH_SYN | TH_ACK | TH_RST)) == TH_SYN && seq == t.rcvNxt - 1) {
-    t.sndNxt = t.iss;
-    tcpOutput(t);
-    return;
+  if (st == <u8>TcpState.SYN_RECEIVED && seq == t.rcvNxt - 1) {
+    let sar = flags & (TH_SYN | TH_ACK | TH_RST);
+    if (sar == (TH_SYN | TH_ACK)) {
+      // RFC 9293 §3.5 Figure 8 line 6: after a simultaneous open, the peer's SYN,ACK repeats its
+      // SYN (a duplicate) and acknowledges ours: drop the SYN bit and take the rest.
+      flags &= ~TH_SYN;
+      seq += 1;
+      segLen -= 1;
+    } else if (sar == TH_SYN) {
+      // A retransmitted SYN means our SYN+ACK was lost. (In SYN-RECEIVED rcvNxt is always
+      // IRS + 1: no text or FIN is taken before the ACK that leaves the state.)
+      t.sndNxt = t.iss;
+      tcpOutput(t);
+      return;
+    }
   }
 
   // 1. acceptability (RFC 9293 §3.10.7.4 first)
-  let wndR: u32 = seqGt(t.rcvAdv, t.rcvNxt) ? t.rcvAdv - t.rcvNxt : 0;
-  let ok: bool;
-  if (segLen == 0) {
-    ok = wndR == 0 ? seq == t.rcvNxt : (seqGe(seq, t.rcvNxt) && seqLt(seq, t.rcvNxt + wndR));
-  } else if (wndR == 0) {
-    ok = false;
-  } else {
-    let last = seq + segLen - 1;
-    ok = (seqGe(seq, t.rcvNxt) && seqLt(seq, t.rcvNxt + wndR)) ||
-         (seqGe(last, t.rcvNxt) && seqLt(last, t.rcvNxt + wndR));
-  }
-  // A zero window still takes valid ACKs and RSTs at rcvNxt (RFC 9293 §3.10.7.4 note).
-  let zeroWndAckOnly = !ok && wndR == 0 && seq == t.rcvNxt;
-  if (!ok && !zeroWndAckOnly) {
-    count(Stat.TcpBadSeq); // an out-of-window RST too: dropped without an answer, but counted
-    if ((flags & TH_RST) == 0) sendAck(t);
-    return;
-  }
-  if (zeroWndAckOnly) {
+  // RCV.NXT =< x < RCV.NXT + RCV.WND is (x - RCV.NXT) < RCV.WND unsigned (the window is below 2^31).
+  let wndR = rcvWnd(t);
+  let d = seq - t.rcvNxt;
+  if (!(d < wndR || (segLen > 0 && d + segLen - 1 < wndR))) {
+    // A zero window still takes valid ACKs and RSTs at rcvNxt (RFC 9293 §3.10.7.4 note); an empty
+    // segment at rcvNxt is acceptable then (nothing to strip below).
+    if (wndR != 0 || d != 0) {
+      count(Stat.TcpBadSeq); // an out-of-window RST too: dropped without an answer, but counted
+      if ((flags & TH_RST) == 0) sendAck(t);
+      return;
+    }
     if (segLen > 0) { count(Stat.TcpZeroWindowDrop); setFlag(t, F_ACKNOW); } // probes, text sent into a closed window
     dlen = 0; flags &= ~(TH_FIN | TH_SYN);
   }
 
-  // Update TS.Recent (RFC 7323 §4.3): SEG.SEQ <= Last.ACK.sent < SEG.SEQ + SEG.LEN (or = for empty).
-  if (hasFlag(t, F_TS) && o.tsPresent && seqLe(seq, t.lastAckSent) &&
-      (seqLt(t.lastAckSent, seq + segLen) || (segLen == 0 && seq == t.lastAckSent))) {
+  // Update TS.Recent (RFC 7323 §4.3): SEG.SEQ <= Last.ACK.sent < SEG.SEQ + SEG.LEN (or = for
+  // empty): Last.ACK.sent - SEG.SEQ below max(SEG.LEN, 1), unsigned.
+  if (hasFlag(t, F_TS) && o.tsPresent && t.lastAckSent - seq < (segLen != 0 ? segLen : 1)) {
     t.tsRecent = o.tsVal;
   }
 
@@ -496,16 +484,10 @@ function connInput(t: Tcb, s: TcpSeg): void {
   if (flags & TH_RST) {
     count(Stat.TcpRstRx);
     if (seq != t.rcvNxt) { challengeAck(t); return; }
-    if (st == <u8>TcpState.SYN_RECEIVED) {
-      if (hasFlag(t, F_CHILD)) { connClosed(t, Err.OK); return; } // passive: back to LISTEN
-      connClosed(t, Err.ECONNREFUSED);
-      return;
-    }
-    if (st == <u8>TcpState.CLOSING || st == <u8>TcpState.LAST_ACK || st == <u8>TcpState.TIME_WAIT) {
-      connClosed(t, Err.OK);
-      return;
-    }
-    connClosed(t, Err.ECONNRESET);
+    let err = Err.ECONNRESET;
+    if (st == <u8>TcpState.SYN_RECEIVED) err = hasFlag(t, F_CHILD) ? Err.OK : Err.ECONNREFUSED; // passive: back to LISTEN
+    else if (st >= <u8>TcpState.CLOSING) err = Err.OK; // CLOSING, LAST-ACK, TIME-WAIT
+    connClosed(t, err);
     return;
   }
 
@@ -549,10 +531,7 @@ function connInput(t: Tcb, s: TcpSeg): void {
 
   if (hasFlag(t, F_KEEPALIVE)) t.keepProbes = 0;
   // (a FIN-WAIT-2 connection the user still holds keeps its keepalive: RFC 1122 §4.2.3.6)
-  if (st == <u8>TcpState.ESTABLISHED || st == <u8>TcpState.CLOSE_WAIT ||
-      (st == <u8>TcpState.FIN_WAIT_2 && !hasFlag(t, F_USER_CLOSED))) {
-    restartIdle(t); // the idle reference, also while keepalive is off
-  }
+  if (keepHeld(t)) restartIdle(t); // the idle reference, also while keepalive is off
 
   let oldWnd = t.sndWnd;
   let scaledWnd = wnd << t.sndWscale;
@@ -581,21 +560,31 @@ function connInput(t: Tcb, s: TcpSeg): void {
   }
 
   st = t.state;
-  if (st == <u8>TcpState.FIN_WAIT_1 && finAcked(t) && (flags & TH_FIN) == 0) {
+  if (finAcked(t)) {
     // (with a FIN in the same segment, the FIN processing below goes straight to TIME-WAIT
     // when the FIN is in sequence; otherwise to FIN-WAIT-2 after it)
-    enterFinWait2(t);
-  } else if (st == <u8>TcpState.CLOSING && finAcked(t)) {
-    enterTimeWait(t);
-    return;
-  } else if (st == <u8>TcpState.LAST_ACK && finAcked(t)) {
-    connClosed(t, Err.OK);
-    return;
-  } else if (st == <u8>TcpState.TIME_WAIT) {
+    if (st == <u8>TcpState.FIN_WAIT_1 && (flags & TH_FIN) == 0) enterFinWait2(t);
+    else if (st == <u8>TcpState.CLOSING) { enterTimeWait(t); return; }
+    else if (st == <u8>TcpState.LAST_ACK) { connClosed(t, Err.OK); return; }
+  }
+  if (st == <u8>TcpState.TIME_WAIT) {
     if (flags & TH_FIN) sendAck(t);
     return;
   }
   st = t.state;
+
+  // New data after the application closed (tcpClose: the handle is released; not a half-close,
+  // tcpShutdown, which still reads): nobody will read it, so answer with RST and free the
+  // connection (RFC 1122 §4.2.2.13, RFC 2525 §2.17; Linux's tcp_rcv_state_process does the same
+  // in FIN-WAIT-1/2). The text as it arrived counts, also when a zero window stripped it above.
+  if (hasFlag(t, F_USER_CLOSED) && (st == <u8>TcpState.FIN_WAIT_1 || st == <u8>TcpState.FIN_WAIT_2) &&
+      s.dlen > 0 && seqGt(s.seq + s.dlen, t.rcvNxt)) {
+    count(Stat.TcpRstDataAfterClose);
+    count(Stat.TcpConnsAborted);
+    replyRst(s); // <SEQ=SEG.ACK><CTL=RST>: exactly what the peer expects next
+    connClosed(t, Err.OK);
+    return;
+  }
 
   // 7. segment text: trim to the window, then place it
   let fin = (flags & TH_FIN) != 0;
@@ -615,7 +604,7 @@ function connInput(t: Tcb, s: TcpSeg): void {
     if (dlen > room) { dlen = room; fin = false; count(Stat.TcpRcvBufDrop); setFlag(t, F_ACKNOW); }
   }
   if (dlen > 0) {
-    if (st == <u8>TcpState.ESTABLISHED || st == <u8>TcpState.FIN_WAIT_1 || st == <u8>TcpState.FIN_WAIT_2) {
+    if (<u32>(st - TcpState.ESTABLISHED) < 3) { // ESTABLISHED, FIN-WAIT-1, FIN-WAIT-2
       receiveData(t, seq, data, dlen);
     } else {
       setFlag(t, F_ACKNOW); // CLOSE-WAIT, CLOSING, LAST-ACK: the peer already sent its FIN

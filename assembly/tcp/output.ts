@@ -15,7 +15,7 @@ import {
 import { seqGt, seqLe, seqLt, seqMax, seqMin } from "./seq";
 import {
   F_ACKNOW, F_DELACK, F_FIN_QUEUED, F_NODELAY, F_PERSIST, F_RECOVERY, F_RTT, F_SACK, F_T_RTX, F_TS,
-  F_WSCALE, Tcb, TcpState, effMss, finSeq, hasFlag, setFlag, clearFlag, raddrOf, rcvCap, rcvSpace, ringGet, sndCap, sndDataSeq, sndRing,
+  F_WSCALE, Tcb, TcpState, effMss, finSeq, hasFlag, setFlag, clearFlag, raddrOf, rcvCap, rcvSpace, rcvWnd, ringGet, sndCap, sndDataSeq, sndRing,
 } from "./tcb";
 import { rangeEnd, rangeFind, rangeStart } from "./reassembly";
 import { pipe, sackHigh, sackHoleEnd, sackSkip } from "./sack";
@@ -90,7 +90,7 @@ export function emit(t: Tcb, seq: u32, len: u32, flags: u32): void {
   let wnd: u32 = 0;
   if ((flags & TH_RST) == 0) {
     updateRcvAdv(t);
-    wnd = seqGt(t.rcvAdv, t.rcvNxt) ? t.rcvAdv - t.rcvNxt : 0;
+    wnd = rcvWnd(t);
     if (!syn) wnd >>= t.rcvWscale;
   }
   let hdr = TCP_HDR_MIN + olen;
@@ -182,11 +182,16 @@ export function restartRtx(t: Tcb): void {
   armRtx(t);
 }
 
+/** Queued bytes from `seq` to the end of the send ring (0 when seq is at or past it). */
+@inline function unsentFrom(t: Tcb, seq: u32): u32 {
+  let off = seq - sndDataSeq(t);
+  return off < t.sndLen ? t.sndLen - off : 0;
+}
+
 /** Retransmit up to one segment starting at `seq` (fast retransmit, SACK holes, RTO). */
 export function sendAt(t: Tcb, seq: u32, maxLen: u32): u32 {
-  let dataSeq = sndDataSeq(t);
-  let off = seq - dataSeq;
-  let len: u32 = off < t.sndLen ? t.sndLen - off : 0;
+  let unsent = unsentFrom(t, seq);
+  let len = unsent;
   let mss = effMss(t);
   if (len > mss) len = mss;
   if (len > maxLen) len = maxLen;
@@ -194,7 +199,7 @@ export function sendAt(t: Tcb, seq: u32, maxLen: u32): u32 {
   if (hasFlag(t, F_FIN_QUEUED) && seq + len == finSeq(t) && seqLt(seq + len, t.sndMax)) flags |= TH_FIN;
   if (len == 0 && (flags & TH_FIN) == 0) return 0;
   if (seqLt(seq, t.sndMax)) { count(Stat.TcpRetransmits); t.retransmits++; }
-  emit(t, seq, len, flags | (len > 0 && off + len == t.sndLen ? TH_PSH : 0));
+  emit(t, seq, len, flags | (len > 0 && len == unsent ? TH_PSH : 0));
   let end = seq + len + ((flags & TH_FIN) ? 1 : 0);
   if (seqGt(end, t.sndMax)) t.sndMax = end;
   armRtx(t);
@@ -226,9 +231,7 @@ export function tcpOutput(t: Tcb): void {
         let skip = sackSkip(t, t.sndNxt);
         t.sndNxt = seqMin(skip, t.sndMax);
       }
-      let dataSeq = sndDataSeq(t);
-      let off = t.sndNxt - dataSeq;
-      let unsent: u32 = off < t.sndLen ? t.sndLen - off : 0;
+      let unsent = unsentFrom(t, t.sndNxt);
       let finPending = hasFlag(t, F_FIN_QUEUED) && seqLe(t.sndNxt, finSeq(t));
       let inflight = (hasFlag(t, F_RECOVERY) && hasFlag(t, F_SACK)) ? pipe(t) : t.sndNxt - t.sndUna;
       let wnd = t.sndWnd < t.cwnd ? t.sndWnd : t.cwnd;
@@ -261,10 +264,7 @@ export function tcpOutput(t: Tcb): void {
       if (fin) break;
     }
     // Zero window (or a window too small to use) with nothing in flight: persist timer.
-    let dataSeq2 = sndDataSeq(t);
-    let off2 = t.sndNxt - dataSeq2;
-    let unsent2: u32 = off2 < t.sndLen ? t.sndLen - off2 : 0;
-    if (unsent2 > 0 && t.sndNxt == t.sndUna && !hasFlag(t, F_T_RTX)) {
+    if (unsentFrom(t, t.sndNxt) > 0 && t.sndNxt == t.sndUna && !hasFlag(t, F_T_RTX)) {
       setFlag(t, F_PERSIST);
       armRtx(t);
     }
@@ -275,9 +275,7 @@ export function tcpOutput(t: Tcb): void {
 /** Persist timer: force one byte past a zero (or unusably small) window (RFC 9293 §3.8.6.1). */
 export function sendProbe(t: Tcb): void {
   count(Stat.TcpZeroWindowProbes);
-  let dataSeq = sndDataSeq(t);
-  let off = t.sndNxt - dataSeq;
-  let unsent: u32 = off < t.sndLen ? t.sndLen - off : 0;
+  let unsent = unsentFrom(t, t.sndNxt);
   let len: u32 = t.sndWnd > 0 ? t.sndWnd : 1;
   if (len > unsent) len = unsent;
   if (len > effMss(t)) len = effMss(t);

@@ -53,10 +53,8 @@ export function rangeTrimBelow(base: usize, n: i32, lo: u32): i32 {
 
 /** If `x` lies inside a range, the end of that range; else `x`. */
 export function rangeSkip(base: usize, n: i32, x: u32): u32 {
-  for (let i = 0; i < n; i++) {
-    if (seqLe(rangeStart(base, i), x) && seqLt(x, rangeEnd(base, i))) return rangeEnd(base, i);
-  }
-  return x;
+  let i = rangeFind(base, n, x);
+  return i >= 0 ? rangeEnd(base, i) : x;
 }
 
 /** Start of the first range at or after `x`, or `dflt` when none. */

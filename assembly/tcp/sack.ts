@@ -22,7 +22,8 @@ export function sackUpdate(t: Tcb, o: TcpOptions): void {
     let k = rangeInsert(base, n, SACKED_MAX, s, e);
     if (k >= 0) n = k;
   }
-  t.sackedCount = <u8>rangeTrimBelow(base, n, t.sndUna);
+  t.sackedCount = <u8>n;
+  sackTrim(t);
 }
 
 /** sndUna advanced: forget the ranges it now covers. */
@@ -35,12 +36,8 @@ export function sackClear(t: Tcb): void { t.sackedCount = 0; }
 
 /** Bytes SACKed above sndUna (loss inference: RFC 6675 IsLost with DupThresh segments). */
 export function sackedAbove(t: Tcb): u32 {
-  let n = <i32>t.sackedCount;
-  if (n == 0) return 0;
-  let base = sackedBase(t);
-  let total: u32 = 0;
-  for (let i = 0; i < n; i++) total += rangeEnd(base, i) - rangeStart(base, i);
-  return total;
+  // every range lies within (sndUna, sndMax] (sackUpdate keeps no other): all of them count
+  return rangeBytesBelow(sackedBase(t), <i32>t.sackedCount, t.sndMax);
 }
 
 /** SACK-aware estimate of bytes in flight (RFC 6675 §4 SetPipe, simplified). */

@@ -4,39 +4,41 @@
 // separate pool of Cfg.RingPairs send+receive pairs: a TCB holds one only while it is a
 // connection (from connect or the SYN that creates a child until it is freed, or until
 // CLOSED / TIME-WAIT with nothing left to read), so listeners cost no buffer memory.
-import { poolAlloc } from "../pool";
+import { poolAlloc, ringCopy } from "../pool";
 import { cfg, Cfg } from "../config";
 import { hostEvent } from "../host";
 import { EventKind } from "../errors";
 import { count, Stat } from "../stats";
-import { HandleKind, HANDLE_SLOT_BITS, HANDLE_SLOTS, handleEncode, handleGen, handleKind, handleNextGen, handleSlot } from "../handles";
+import { HandleKind, HANDLE_SLOT_BITS, HANDLE_SLOTS, handleEncode, handleEntry, handleNextGen } from "../handles";
 
 import { TcpState } from "../abi-consts";
 export { TcpState }; // numbers declared in abi/abi.mjs
 
 // --- TCB flags ---
-export const F_INUSE: u32 = 1 << 0;
+// (bit numbers by use: the flags tested and set most often take the low bits, whose constants
+// encode in one byte (bits 0-5) or two (6-12) in the module)
+export const F_TS: u32 = 1 << 0;           // timestamps negotiated
 export const F_ACKNOW: u32 = 1 << 1;       // send an ACK at the next output
-export const F_DELACK: u32 = 1 << 2;       // delayed-ACK timer armed
-export const F_FIN_QUEUED: u32 = 1 << 3;   // user shut down the write side: FIN after queued data
-export const F_FIN_RCVD: u32 = 1 << 4;     // peer's FIN consumed (rcvNxt is past it)
-export const F_FIN_OOO: u32 = 1 << 5;      // peer's FIN seen out of order at finRcvSeq
-export const F_NODELAY: u32 = 1 << 6;
-export const F_KEEPALIVE: u32 = 1 << 7;
-export const F_TS: u32 = 1 << 8;           // timestamps negotiated
-export const F_SACK: u32 = 1 << 9;         // SACK permitted both ways
-export const F_WSCALE: u32 = 1 << 10;      // window scaling negotiated
-export const F_USER_CLOSED: u32 = 1 << 11; // tcpClose called: the stack owns the handle
-export const F_CHILD: u32 = 1 << 12;       // passive child not yet accepted
-export const F_RECOVERY: u32 = 1 << 13;    // fast recovery (NewReno / RFC 6675)
-export const F_RTT: u32 = 1 << 14;         // timing rttSeq (no timestamps)
-export const F_BOUND: u32 = 1 << 15;
-export const F_T_RTX: u32 = 1 << 16;       // retransmission / persist timer armed
-export const F_T_KEEP: u32 = 1 << 17;      // keepalive / FIN-WAIT-2 / TIME-WAIT timer armed
-export const F_PERSIST: u32 = 1 << 18;     // zero-window probing
-export const F_ACTIVE: u32 = 1 << 19;      // active open (connect)
-export const F_SYN_RTX: u32 = 1 << 20;     // SYN or SYN+ACK was retransmitted (RFC 6298 §5.7)
-export const F_WR_FULL: u32 = 1 << 21;     // a write found the ring full: report Writable later
+export const F_T_RTX: u32 = 1 << 2;       // retransmission / persist timer armed
+export const F_SACK: u32 = 1 << 3;         // SACK permitted both ways
+export const F_FIN_QUEUED: u32 = 1 << 4;   // user shut down the write side: FIN after queued data
+export const F_T_KEEP: u32 = 1 << 5;      // keepalive / FIN-WAIT-2 / TIME-WAIT timer armed
+export const F_CHILD: u32 = 1 << 6;       // passive child not yet accepted
+export const F_USER_CLOSED: u32 = 1 << 7; // tcpClose called: the stack owns the handle
+export const F_RTT: u32 = 1 << 8;         // timing rttSeq (no timestamps)
+export const F_PERSIST: u32 = 1 << 9;     // zero-window probing
+export const F_KEEPALIVE: u32 = 1 << 10;
+export const F_WSCALE: u32 = 1 << 11;      // window scaling negotiated
+export const F_RECOVERY: u32 = 1 << 12;    // fast recovery (NewReno / RFC 6675)
+export const F_DELACK: u32 = 1 << 13;       // delayed-ACK timer armed
+export const F_BOUND: u32 = 1 << 14;
+export const F_SYN_RTX: u32 = 1 << 15;     // SYN or SYN+ACK was retransmitted (RFC 6298 §5.7)
+export const F_FIN_RCVD: u32 = 1 << 16;     // peer's FIN consumed (rcvNxt is past it)
+export const F_ACTIVE: u32 = 1 << 17;      // active open (connect)
+export const F_WR_FULL: u32 = 1 << 18;     // a write found the ring full: report Writable later
+export const F_NODELAY: u32 = 1 << 19;
+export const F_INUSE: u32 = 1 << 20;
+export const F_FIN_OOO: u32 = 1 << 21;      // peer's FIN seen out of order at finRcvSeq
 export const F_FIN_ACKED: u32 = 1 << 22;   // our FIN has been acknowledged
 export const F_SYN_ACKED: u32 = 1 << 23;   // our SYN has been acknowledged (sndUna is past iss)
 
@@ -102,6 +104,12 @@ let acceptCounter: u32 = 0;
 
 /** Keepalive idle time of `t` (ms): its KEEPIDLE option, else Cfg.KeepIdleMs (RFC 1122 §4.2.3.6). */
 export function keepIdleMs(t: Tcb): u32 { return t.keepIdleS != 0 ? <u32>t.keepIdleS * 1000 : cfg(Cfg.KeepIdleMs); }
+
+/** Synchronized and held by the user: keepDeadline is the idle reference (last received + idle). */
+export function keepHeld(t: Tcb): bool {
+  let s = t.state;
+  return s == <u8>TcpState.ESTABLISHED || s == <u8>TcpState.CLOSE_WAIT || (s == <u8>TcpState.FIN_WAIT_2 && !hasFlag(t, F_USER_CLOSED));
+}
 
 export function tcbPoolInit(): bool {
   let n = cfg(Cfg.MaxSockets);
@@ -171,12 +179,8 @@ export function ringFreeCount(): i32 {
 
 /** The TCB for a user handle, or null when unknown/stale. */
 export function tcbFromHandle(h: i32): Tcb | null {
-  if (handleKind(h) != HandleKind.TCP || tcbBase == 0) return null;
-  let i = handleSlot(h);
-  if (i >= nTcb) return null;
-  let t = tcbAt(i);
-  if (!hasFlag(t, F_INUSE) || <i32>t.gen != handleGen(h)) return null;
-  return t;
+  let t = changetype<Tcb>(handleEntry(h, HandleKind.TCP, tcbBase, nTcb, offsetof<Tcb>(), offsetof<Tcb>("gen")));
+  return t != null && hasFlag(t, F_INUSE) ? t : null;
 }
 
 /** Take a free TCB (zeroed, CLOSED, new generation), or null when the pool is exhausted. */
@@ -229,22 +233,10 @@ export function setState(t: Tcb, to: TcpState): void {
 // --- rings: byte offsets wrap modulo the capacity ---
 
 /** Copy `len` bytes from `src` into a ring of `cap` bytes at offset `pos` (wraps). */
-export function ringPut(ring: usize, cap: u32, pos: u32, src: usize, len: u32): void {
-  pos = pos % cap;
-  let first = cap - pos;
-  if (first >= len) { memory.copy(ring + pos, src, len); return; }
-  memory.copy(ring + pos, src, first);
-  memory.copy(ring, src + first, len - first);
-}
+@inline export function ringPut(ring: usize, cap: u32, pos: u32, src: usize, len: u32): void { ringCopy(ring, cap, pos, src, len, true); }
 
 /** Copy `len` bytes out of a ring of `cap` bytes starting at offset `pos` into `dst`. */
-export function ringGet(ring: usize, cap: u32, pos: u32, dst: usize, len: u32): void {
-  pos = pos % cap;
-  let first = cap - pos;
-  if (first >= len) { memory.copy(dst, ring + pos, len); return; }
-  memory.copy(dst, ring + pos, first);
-  memory.copy(dst + first, ring, len - first);
-}
+@inline export function ringGet(ring: usize, cap: u32, pos: u32, dst: usize, len: u32): void { ringCopy(ring, cap, pos, dst, len, false); }
 
 /** Sequence number of the first byte held in the send ring (the SYN occupies iss, the FIN one past the data). */
 @inline export function sndDataSeq(t: Tcb): u32 {
@@ -257,6 +249,9 @@ export function ringGet(ring: usize, cap: u32, pos: u32, dst: usize, len: u32): 
 
 /** Our FIN has been sent and acknowledged. */
 @inline export function finAcked(t: Tcb): bool { return hasFlag(t, F_FIN_ACKED); }
+
+/** The receive window advertised and still open: RCV.ADV - RCV.NXT, 0 when the edge is behind (below 2^31). */
+@inline export function rcvWnd(t: Tcb): u32 { return <i32>(t.rcvAdv - t.rcvNxt) > 0 ? t.rcvAdv - t.rcvNxt : 0; }
 
 /** Scaled receive window we can offer right now (bytes free in the receive ring). */
 @inline export function rcvSpace(t: Tcb): u32 { return rcvCap - t.rcvLen; }

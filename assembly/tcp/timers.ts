@@ -5,11 +5,11 @@ import { cfg, Cfg } from "../config";
 import { count, Stat } from "../stats";
 import { Err } from "../errors";
 import { TH_ACK, TH_FIN } from "../wire/tcp";
-import { netNow } from "../netif";
-import { timeGe, timeUntil } from "./seq";
+import { nearer, netNow, sooner } from "../netif";
+import { timeGe } from "./seq";
 import {
   F_ACKNOW, F_CHILD, F_DELACK, F_FIN_QUEUED, F_KEEPALIVE, F_PERSIST, F_RTT, F_SYN_RTX, F_T_KEEP, F_T_RTX,
-  F_USER_CLOSED, Tcb, TcpState, finSeq, hasFlag, setFlag, clearFlag, tcbAt, tcbCount, tcbPoolInit,
+  F_USER_CLOSED, Tcb, TcpState, finSeq, keepHeld, hasFlag, setFlag, clearFlag, tcbAt, tcbCount, tcbPoolInit,
 } from "./tcb";
 import { advanceNxt, armRtx, emit, sendProbe, sendRst, tcpOutput } from "./output";
 import { ccOnTimeout } from "./cc";
@@ -25,11 +25,17 @@ export function tcpInit(): bool {
   return true;
 }
 
+/** One more timeout: the RTO backoff and the consecutive-timeout count go up (capped); returns the count. */
+function timedOut(t: Tcb): u32 {
+  if (t.backoff < 30) t.backoff++;
+  if (t.retries < 255) t.retries++;
+  return t.retries;
+}
+
 function onRtxTimeout(t: Tcb): void {
   let st = t.state;
   if (st == <u8>TcpState.SYN_SENT || st == <u8>TcpState.SYN_RECEIVED) {
-    if (t.retries < 255) t.retries++;
-    if (t.retries > cfg(Cfg.SynRetries)) {
+    if (timedOut(t) > cfg(Cfg.SynRetries)) {
       count(Stat.TcpRtoTimeouts);
       if (hasFlag(t, F_CHILD)) { connClosed(t, Err.OK); return; } // drop the half-open connection
       connClosed(t, timeoutError(t));
@@ -37,7 +43,6 @@ function onRtxTimeout(t: Tcb): void {
     }
     count(Stat.TcpRetransmits);
     t.retransmits++;
-    if (t.backoff < 30) t.backoff++;
     t.flags = (t.flags | F_SYN_RTX) & ~F_RTT;
     t.sndNxt = t.iss;
     tcpOutput(t);
@@ -46,9 +51,7 @@ function onRtxTimeout(t: Tcb): void {
   if (hasFlag(t, F_PERSIST)) {
     // zero-window probe; the peer answering keeps `retries` at 0 while the user holds the
     // connection (input.ts); after tcpClose, DataRetries unanswered or zero-window probes abort
-    if (t.backoff < 30) t.backoff++;
-    if (t.retries < 255) t.retries++;
-    if (t.retries > cfg(Cfg.DataRetries)) { abortTimedOut(t); return; }
+    if (timedOut(t) > cfg(Cfg.DataRetries)) { abortTimedOut(t); return; }
     if (t.sndUna == finSeq(t) && hasFlag(t, F_FIN_QUEUED)) {
       // All data acknowledged, only our FIN left: the FIN itself is the probe (it must not be
       // taken back as unsent: nothing else would ever send it again).
@@ -62,10 +65,8 @@ function onRtxTimeout(t: Tcb): void {
     return;
   }
   if (t.sndUna == t.sndMax) return; // nothing outstanding
-  if (t.retries < 255) t.retries++;
   count(Stat.TcpRtoTimeouts);
-  if (t.retries > cfg(Cfg.DataRetries)) { abortTimedOut(t); return; }
-  if (t.backoff < 30) t.backoff++;
+  if (timedOut(t) > cfg(Cfg.DataRetries)) { abortTimedOut(t); return; }
   ccOnTimeout(t);
   clearFlag(t, F_RTT); // Karn: never time a retransmission
   t.sndNxt = t.sndUna;
@@ -92,8 +93,7 @@ function onKeepTimer(t: Tcb): void {
     return;
   }
   // (a FIN-WAIT-2 connection the user holds has no timeout: this is its keepalive)
-  if (st != <u8>TcpState.ESTABLISHED && st != <u8>TcpState.CLOSE_WAIT && st != <u8>TcpState.FIN_WAIT_2) return;
-  if (!hasFlag(t, F_KEEPALIVE)) return;
+  if (!keepHeld(t) || !hasFlag(t, F_KEEPALIVE)) return;
   if (<u32>t.keepProbes >= cfg(Cfg.KeepCount)) { abortTimedOut(t); return; }
   t.keepProbes++;
   count(Stat.TcpKeepalivesTx);
@@ -102,10 +102,6 @@ function onKeepTimer(t: Tcb): void {
   setFlag(t, F_T_KEEP);
 }
 
-@inline function nearer(next: i32, deadline: u32, now: u32): i32 {
-  let d = timeUntil(deadline, now);
-  return next < 0 || d < next ? d : next;
-}
 
 /** Run due TCP timers at the core's clock (netNow); ms until the next TCP deadline, or -1 when none. */
 export function tcpPoll(): i32 {
@@ -130,11 +126,9 @@ export function tcpPoll(): i32 {
       onKeepTimer(t);
     }
     if (t.flags == 0) continue;
-    if (hasFlag(t, F_T_RTX)) next = nearer(next, t.rtxDeadline, now);
-    if (hasFlag(t, F_DELACK)) next = nearer(next, t.delackDeadline, now);
-    if (hasFlag(t, F_T_KEEP)) next = nearer(next, t.keepDeadline, now);
+    if (hasFlag(t, F_T_RTX)) next = nearer(next, t.rtxDeadline);
+    if (hasFlag(t, F_DELACK)) next = nearer(next, t.delackDeadline);
+    if (hasFlag(t, F_T_KEEP)) next = nearer(next, t.keepDeadline);
   }
-  let tw = twPoll();
-  if (tw >= 0 && (next < 0 || tw < next)) next = tw;
-  return next;
+  return sooner(next, twPoll());
 }

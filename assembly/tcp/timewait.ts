@@ -4,7 +4,7 @@
 import { poolAlloc } from "../pool";
 import { cfg, Cfg } from "../config";
 import { count, Stat } from "../stats";
-import { netNow } from "../netif";
+import { nearer, netNow } from "../netif";
 import { addrEq, addrIsV4, addrV4 } from "../ip/addr";
 import { timeGe, timeUntil } from "./seq";
 
@@ -82,8 +82,7 @@ export function twPoll(): i32 {
     let e = at(i);
     if ((e.flags & TW_USED) == 0) continue;
     if (timeGe(now, e.deadline)) { e.flags = 0; count(Stat.TcpConnsClosed); continue; }
-    let d = timeUntil(e.deadline, now);
-    if (next < 0 || d < next) next = d;
+    next = nearer(next, e.deadline);
   }
   return next;
 }

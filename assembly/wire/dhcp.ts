@@ -162,32 +162,31 @@ export function dhcpEmit(p: usize, msgType: u8, xid: u32, secs: u16, flags: u16,
 
 /** Append option `code` with a one-octet value at p + at; returns the new end. */
 export function optU8(p: usize, at: i32, code: u8, v: u8): i32 {
-  store<u8>(p + <usize>at, code);
-  store<u8>(p + <usize>at, 1, 1);
+  optHead(p, at, code, 1);
   store<u8>(p + <usize>at, v, 2);
   return at + 3;
 }
 
+/** An option's code and length octets at p + at. */
+@inline function optHead(p: usize, at: i32, code: u8, len: u32): void { store<u16>(p + <usize>at, <u16>(<u32>code | (len << 8))); }
+
 /** Append option `code` with a 16-bit value. */
 export function optU16(p: usize, at: i32, code: u8, v: u16): i32 {
-  store<u8>(p + <usize>at, code);
-  store<u8>(p + <usize>at, 2, 1);
+  optHead(p, at, code, 2);
   store<u16>(p + <usize>at, swap16(v), 2);
   return at + 4;
 }
 
 /** Append option `code` with a 32-bit value (an address in host order). */
 export function optU32(p: usize, at: i32, code: u8, v: u32): i32 {
-  store<u8>(p + <usize>at, code);
-  store<u8>(p + <usize>at, 4, 1);
+  optHead(p, at, code, 4);
   store<u32>(p + <usize>at, bswap<u32>(v), 2);
   return at + 6;
 }
 
 /** Append option `code` with `n` bytes from `src` (n <= 255). */
 export function optBytes(p: usize, at: i32, code: u8, src: usize, n: i32): i32 {
-  store<u8>(p + <usize>at, code);
-  store<u8>(p + <usize>at, <u8>n, 1);
+  optHead(p, at, code, <u32>n);
   memory.copy(p + <usize>(at + 2), src, <usize>n);
   return at + 2 + n;
 }

@@ -211,34 +211,38 @@ export function tcpEmitHeader(p: usize, sport: u32, dport: u32, seq: u32, ack: u
   store<u16>(p + TCP_URP, 0);
 }
 
+// Each option's first four bytes are written as one little-endian u32 (wasm memory is little-endian):
+// optWord(a, b, c, d) holds the bytes a, b, c, d in that order.
+@inline function optWord(a: u32, b: u32, c: u32, d: u32): u32 { return a | (b << 8) | (c << 16) | (d << 24); }
+
 /** MSS option (4 bytes). Returns bytes written. */
 export function tcpOptMss(p: usize, mss: u32): i32 {
-  store<u8>(p, <u8>OPT_MSS); store<u8>(p + 1, 4); put16(p + 2, mss);
+  store<u32>(p, optWord(OPT_MSS, 4, (mss >> 8) & 0xff, mss & 0xff));
   return 4;
 }
 
 /** NOP + window scale option (4 bytes). */
 export function tcpOptWscale(p: usize, shift: u32): i32 {
-  store<u8>(p, <u8>OPT_NOP); store<u8>(p + 1, <u8>OPT_WSCALE); store<u8>(p + 2, 3); store<u8>(p + 3, <u8>shift);
+  store<u32>(p, optWord(OPT_NOP, OPT_WSCALE, 3, shift & 0xff));
   return 4;
 }
 
 /** NOP NOP + SACK-permitted (4 bytes). */
 export function tcpOptSackPerm(p: usize): i32 {
-  store<u8>(p, <u8>OPT_NOP); store<u8>(p + 1, <u8>OPT_NOP); store<u8>(p + 2, <u8>OPT_SACK_PERM); store<u8>(p + 3, 2);
+  store<u32>(p, optWord(OPT_NOP, OPT_NOP, OPT_SACK_PERM, 2));
   return 4;
 }
 
 /** NOP NOP + timestamps (12 bytes). */
 export function tcpOptTs(p: usize, val: u32, ecr: u32): i32 {
-  store<u8>(p, <u8>OPT_NOP); store<u8>(p + 1, <u8>OPT_NOP); store<u8>(p + 2, <u8>OPT_TS); store<u8>(p + 3, 10);
+  store<u32>(p, optWord(OPT_NOP, OPT_NOP, OPT_TS, 10));
   put32(p + 4, val); put32(p + 8, ecr);
   return 12;
 }
 
 /** NOP NOP + SACK with `n` blocks read as (start, end) u32 pairs from `blocks` (4 + 8n bytes). */
 export function tcpOptSack(p: usize, blocks: usize, n: i32): i32 {
-  store<u8>(p, <u8>OPT_NOP); store<u8>(p + 1, <u8>OPT_NOP); store<u8>(p + 2, <u8>OPT_SACK); store<u8>(p + 3, <u8>(2 + (n << 3)));
+  store<u32>(p, optWord(OPT_NOP, OPT_NOP, OPT_SACK, <u32>(2 + (n << 3))));
   for (let i = 0; i < n; i++) {
     put32(p + 4 + (<usize>i << 3), load<u32>(blocks + (<usize>i << 3)));
     put32(p + 8 + (<usize>i << 3), load<u32>(blocks + (<usize>i << 3), 4));
