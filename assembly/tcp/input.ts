@@ -550,7 +550,9 @@ function connInput(t: Tcb, s: TcpSeg): void {
     if (scaledWnd > t.maxSndWnd) t.maxSndWnd = scaledWnd;
     if (scaledWnd > 0 && hasFlag(t, F_PERSIST)) {
       clearFlag(t, F_PERSIST);
-      if (t.sndNxt == t.sndUna) clearFlag(t, F_T_RTX);
+      // the persist timer stops only if nothing is outstanding: data sent before the window closed
+      // (SND.NXT was pulled back to SND.UNA to probe) keeps its retransmission timer (RFC 6298 §5.2)
+      if (t.sndMax == t.sndUna) clearFlag(t, F_T_RTX);
       t.backoff = 0;
     } else if (scaledWnd == 0 && hasFlag(t, F_PERSIST) && !hasFlag(t, F_USER_CLOSED)) {
       // The peer answers our probes: keep probing while the user holds the connection

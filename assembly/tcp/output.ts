@@ -263,10 +263,13 @@ export function tcpOutput(t: Tcb): void {
       sent = true;
       if (fin) break;
     }
-    // Zero window (or a window too small to use) with nothing in flight: persist timer.
-    if (unsentFrom(t, t.sndNxt) > 0 && t.sndNxt == t.sndUna && !hasFlag(t, F_T_RTX)) {
-      setFlag(t, F_PERSIST);
-      armRtx(t);
+    if (!hasFlag(t, F_T_RTX)) {
+      // Zero window (or a window too small to use) with nothing in flight: persist timer.
+      let persist = unsentFrom(t, t.sndNxt) > 0 && t.sndNxt == t.sndUna;
+      if (persist) setFlag(t, F_PERSIST);
+      // Data outstanding (up to SND.MAX) always has a retransmission timer (RFC 6298 §5.1):
+      // SND.NXT may have moved without a send (over SACKed data) after a timer was stopped.
+      if (persist || t.sndUna != t.sndMax) armRtx(t);
     }
   }
   if (!sent && hasFlag(t, F_ACKNOW)) sendAck(t);
