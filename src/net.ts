@@ -381,9 +381,10 @@ export class NetStack extends EventEmitter {
     }
     this.stack.onEvents((h, kind, arg) => this.onEvent(h, kind, arg));
     this.stack.init();
-    this.resolver = new Lookup(this.stack, () => this.wake());
+    this.resolver = new Lookup(this.stack, () => this.wake(), (who, on) => this.holdRaw(who, on));
     this.dhcpTracker = new DhcpTracker(this.stack);
-    this.sntpQueries = new SntpQueries(this.stack, (t, fn) => this.timerAt(t, fn), (c, sys, addr) => netError(c, sys, addr));
+    this.sntpQueries = new SntpQueries(this.stack, (t, fn) => this.timerAt(t, fn), (c, sys, addr) => netError(c, sys, addr),
+      (who, on) => this.holdRaw(who, on));
     this.ex = this.stack.exports;
     this.io = this.ex.ioBuffer();
     this.ioLen = config.IoBuf ?? 65536; // the core's default I/O region size
@@ -571,6 +572,8 @@ export class NetStack extends EventEmitter {
     this.pcap?.close();
     if (this.tap && this.ownsTap) this.tap.close();
     else if (this.tap) this.stack.attach(null);
+    this.holders.clear();
+    if (this.keep !== null) { clearInterval(this.keep); this.keep = null; }
   }
 
   // --- internal ----------------------------------------------------------
@@ -595,7 +598,24 @@ export class NetStack extends EventEmitter {
   /** @internal */ track(h: number, s: Socket): void { this.socks.set(h, s); this.hold(s, true); }
   /** @internal */ trackServer(h: number, s: Server): void { this.servers.set(h, s); this.hold(s, true); }
   /** @internal Liveness (libuv-like): an open socket or listening server keeps a real-time Sim's process alive unless unref'd. */
-  hold(who: Socket | Server, on: boolean): void { this.sim?.hold(who, on && who.refed); }
+  hold(who: Socket | Server, on: boolean): void {
+    // libuv: a connect request keeps the loop alive even when its socket is unref'd
+    this.holdRaw(who, on && (who.refed || (who instanceof Socket && who.connecting)));
+  }
+  /**
+   * @internal Liveness of anything (a socket, a server, a datagram socket, an outstanding DNS or
+   * SNTP query): on a real-time Sim it holds the Sim; on a TAP link (whose reader and timers do not
+   * hold the event loop) a ref'd interval does while anything is held.
+   */
+  holdRaw(who: object, on: boolean): void {
+    if (this.sim) { this.sim.hold(who, on); return; }
+    if (on) this.holders.add(who);
+    else this.holders.delete(who);
+    if (this.holders.size > 0 && this.keep === null) this.keep = setInterval(() => {}, 1 << 30);
+    else if (this.holders.size === 0 && this.keep !== null) { clearInterval(this.keep); this.keep = null; }
+  }
+  private holders = new Set<object>();
+  private keep: NodeJS.Timeout | null = null;
   /** @internal A UDP socket's handle (null: forget it). */
   trackDgram(h: number, s: DgramSocket | null): void { if (s) this.dgrams.set(h, s); else this.dgrams.delete(h); }
   /** @internal */ makeError(code: string, syscall: string, address?: string, port?: number): NetError {
@@ -935,8 +955,8 @@ export class Socket extends Duplex {
       }
     }
     this.peer = { address: host, port };
+    this.connecting = true; // before attachHandle: a connect request holds the process even unref'd
     this.attachHandle(h);
-    this.connecting = true;
     if (opts.noDelay) this.setNoDelay(true);
     if (opts.keepAlive) this.setKeepAlive(true, opts.keepAliveInitialDelay);
     if (opts.timeout !== undefined) this.setTimeout(opts.timeout);
@@ -1070,6 +1090,7 @@ export class Socket extends Duplex {
     if (this.destroyed) return;
     if (bits & (1 << EventKind.Connected)) {
       this.connecting = false;
+      if (!this.refed) this.net.hold(this, false); // the connect request no longer holds an unref'd socket
       const i = this.net.info(this.handle);
       if (i) this.localPort = i.localPort;
       // The core arms the keepalive timer only when the option is set on an established
