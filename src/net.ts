@@ -1081,7 +1081,7 @@ export class Socket extends Duplex {
   /** Keep the process alive while this socket is open (the default; on a real-time Sim). */
   ref(): this { this.refed = true; if (this.handle > 0 && !this.released) this.net.hold(this, true); return this; }
   /** Let the process exit even though this socket is open. */
-  unref(): this { this.refed = false; this.net.hold(this, false); return this; }
+  unref(): this { this.refed = false; this.net.hold(this, this.handle > 0 && !this.released); return this; }
 
   // --- core events (from NetStack.flush) ---------------------------------
 
