@@ -1225,8 +1225,9 @@ export class Socket extends Duplex {
   }
 
   override _final(cb: (err?: Error | null) => void): void {
-    if (this.connecting) { this.once("connect", () => this._final(cb)); return; } // node:net
-    if (this.handle <= 0 || this.released) { cb(); return; }
+    // node:net: a pending socket (connecting, or never connected) ends once it connects
+    if (this.connecting || this.handle <= 0) { this.once("connect", () => this._final(cb)); return; }
+    if (this.released) { cb(); return; }
     const r = this.net.ex.tcpShutdown(this.handle);
     this.net.wake();
     // Like a shutdown request on node's handle, the end completes asynchronously: a destroy()
