@@ -716,7 +716,18 @@ export interface ConnectOptions {
   writableHighWaterMark?: number;
 }
 
+/**
+ * node:net's `onread`: received bytes are copied into `buffer` (or a buffer the function returns,
+ * asked again after each callback) and handed to `callback(nread, buffer)` instead of 'data'
+ * events; a callback returning false stops reading until resume() (node's readStop).
+ */
+export interface OnReadOptions {
+  buffer: Uint8Array | (() => Uint8Array);
+  callback: (nread: number, buf: Uint8Array) => boolean | void;
+}
+
 export interface SocketOptions {
+  onread?: OnReadOptions;
   allowHalfOpen?: boolean;
   /** Both sides' high-water mark (node:net's `highWaterMark`); the side-specific options win. */
   highWaterMark?: number;
@@ -803,6 +814,13 @@ export class Socket extends Duplex {
       autoDestroy: true,
     });
     this.net = net;
+    // like node:net, an onread without a Uint8Array (or function) buffer and a callback is ignored
+    const o = opts.onread as Partial<OnReadOptions> | undefined | null;
+    if (o && typeof o === "object" && (o.buffer instanceof Uint8Array || typeof o.buffer === "function") && typeof o.callback === "function") {
+      const gen = typeof o.buffer === "function" ? o.buffer : null;
+      const first = gen ? gen() : o.buffer as Uint8Array;
+      this.onread = { buf: first, gen, cb: o.callback };
+    }
     this.freeHint = net.sndBuf;
     this.on("end", this.onReadableEnd);
   }
@@ -829,10 +847,27 @@ export class Socket extends Duplex {
     return false;
   }
 
+  /** node:net's onread mode (see OnReadOptions): the current buffer, its generator, the callback. */
+  private onread: { buf: Uint8Array; gen: (() => Uint8Array) | null; cb: OnReadOptions["callback"] } | null = null;
+  /** onread: the callback returned false (node's readStop); resume() reads again. */
+  private onreadStopped = false;
+  /** onread: bytes taken from the core that did not fit the user's buffer yet. */
+  private onreadRest: Buffer | null = null;
+
   override pause(): this {
     // JSStreamSocket pauses the stream before it listens for 'data': check only then (pause() is hot under pipe())
     if (!this.wrapped && this.listenerCount("data") === 0 && calledFromStreamWrap()) this.wrapped = true;
+    if (this.onread && !this.connecting && this.handle > 0) this.onreadStopped = true; // node: readStop
     return super.pause();
+  }
+
+  override resume(): this {
+    super.resume();
+    if (this.onread && this.onreadStopped && !this.connecting && this.handle > 0) {
+      this.onreadStopped = false;
+      queueMicrotask(() => this.pull());
+    }
+    return this;
   }
 
   /** The peer's address: undefined until connected (node:net). */
@@ -913,6 +948,8 @@ export class Socket extends Duplex {
     this.wantRead = false;
     this.pendingWrite = null;
     this.resetOnDestroy = false;
+    this.onreadStopped = false;
+    this.onreadRest = null;
     this.peer = null;
     this.localAddress = undefined;
     this.localPort = undefined;
@@ -1126,6 +1163,7 @@ export class Socket extends Duplex {
   /** Move received bytes from the core into the stream while the consumer wants them. */
   private pull(): void {
     if (this.handle <= 0 || this.released || this.eof) return;
+    if (this.onread) { this.pullInto(); return; }
     const net = this.net;
     this.pulling = true;
     let moved = false;
@@ -1156,6 +1194,44 @@ export class Socket extends Duplex {
     }
     if (moved) net.wake(); // reading may have opened the window (an ACK went out)
     // node: push(null) then read(0), so 'end' comes even when nobody reads (nothing buffered)
+    if (ended && !this.destroyed) this.read(0);
+  }
+
+  /** onread mode: copy received bytes into the user's buffer, one callback per buffer-full, until it returns false. */
+  private pullInto(): void {
+    const o = this.onread!;
+    const net = this.net;
+    if (this.pulling) return;
+    this.pulling = true;
+    let moved = false;
+    let ended = false;
+    try {
+      while (!this.onreadStopped && !this.destroyed) {
+        let chunk = this.onreadRest;
+        this.onreadRest = null;
+        if (chunk === null) {
+          const n = net.readChunk(this.handle);
+          if (n === 0) { this.eof = true; this.push(null); ended = true; break; }
+          if (n === -E_EAGAIN || n === -E_ENOTCONN) break;
+          if (n < 0) { this.destroy(netError(codeOf(-n), "read")); break; }
+          moved = true;
+          this.bytesRead += n;
+          this.touch();
+          chunk = net.lastChunk!;
+          net.lastChunk = null;
+        }
+        const k = Math.min(chunk.length, o.buf.length);
+        if (k === 0) { this.onreadRest = chunk; break; } // an empty user buffer: nothing can be delivered
+        o.buf.set(chunk.subarray(0, k));
+        if (k < chunk.length) this.onreadRest = chunk.subarray(k);
+        const buf = o.buf;
+        if (o.gen) { const next = o.gen(); if (next instanceof Uint8Array) o.buf = next; }
+        if (o.cb.call(this, k, buf) === false) this.onreadStopped = true;
+      }
+    } finally {
+      this.pulling = false;
+    }
+    if (moved) net.wake();
     if (ended && !this.destroyed) this.read(0);
   }
 

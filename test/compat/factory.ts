@@ -18,6 +18,7 @@ export interface ConnectArgs {
   noDelay?: boolean;
   keepAlive?: boolean;
   timeout?: number;
+  onread?: { buffer: Uint8Array | (() => Uint8Array); callback: (n: number, buf: Uint8Array) => boolean };
 }
 
 export interface ServerArgs {
@@ -108,7 +109,7 @@ export function oursFactory(linkDelayMs = 0.2, loss = 0, seed = 11): Factory {
       return srv;
     },
     connect(args, cb) {
-      const s: Socket = new Socket(client, { allowHalfOpen: args.allowHalfOpen, highWaterMark: args.highWaterMark });
+      const s: Socket = new Socket(client, { allowHalfOpen: args.allowHalfOpen, highWaterMark: args.highWaterMark, onread: args.onread });
       return s.connect({ host: SERVER_IP, ...args }, cb);
     },
     socket(opts) { return new Socket(client, opts); },

@@ -740,4 +740,49 @@ export const netCases: Case[] = [
       await closeServer(srv);
     },
   },
+  {
+    name: "onread with a static buffer: no 'data', callbacks fill the buffer; false stops reading until resume() (test-net-onread-static-buffer)",
+    async run(f, log) {
+      const srv = f.createServer({}, (s) => {
+        s.write("a".repeat(10));
+        setTimeout(() => s.write("b".repeat(30)), 50);
+        setTimeout(() => s.end("c"), 100);
+      });
+      const port = await listen(srv, f);
+      const buf = Buffer.alloc(16);
+      let got = "";
+      let calls = 0;
+      let sameBuf = true;
+      let maxN = 0;
+      const c = f.connect({ port, onread: { buffer: buf, callback(n, b) {
+        calls++;
+        sameBuf &&= b === buf;
+        maxN = Math.max(maxN, n);
+        got += String(b.subarray(0, n));
+        if (calls === 1) { log.push(`client first ${got} stop`); return false; }
+        return true;
+      } } });
+      c.on("data", () => log.push("client data!"));
+      c.on("end", () => log.push(`client end bytesRead=${c.bytesRead} got=${got}`));
+      await until(() => calls === 1, 2000, log);
+      await f.wait(250);
+      log.push(`client stopped got=${got} flowing=${c.readableFlowing}`);
+      c.resume();
+      await closed(c);
+      log.push(`client closed sameBuf=${sameBuf} maxN<=16 ${maxN <= 16}`);
+      let genCalls = 0;
+      const bufs = [Buffer.alloc(4), Buffer.alloc(4)];
+      let got2 = "";
+      const c2 = f.connect({ port, onread: { buffer: () => bufs[genCalls++ % 2], callback(n, b) { got2 += String(b.subarray(0, n)); return true; } } });
+      c2.on("end", () => log.push(`c2 end got=${got2} generator-used=${genCalls > 1}`));
+      await closed(c2);
+      // an onread without a valid buffer is ignored (node 20 neither throws nor uses it): 'data' events
+      const c3 = f.connect({ port, onread: { buffer: 42 as unknown as Uint8Array, callback: () => true } });
+      let got3 = "";
+      c3.on("data", (d: Buffer) => { got3 += d; });
+      await closed(c3);
+      log.push(`bad got=${got3}`);
+      await closeServer(srv);
+    },
+  },
 ];
