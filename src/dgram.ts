@@ -3,8 +3,8 @@
 // remoteAddress, close and the 'listening', 'message' (msg, rinfo), 'connect', 'close' and
 // 'error' events, setBroadcast, addMembership/dropMembership (IGMPv2 in the core) and the
 // reuseAddr option. An ICMP error on a connected socket is an 'error' (ECONNREFUSED) like node's.
-// Not yet: setMulticastTTL/Loopback (TTL 1, no loopback), IPv6, the buffer-size options,
-// ref/unref (no-ops here).
+// A bound socket keeps the process alive (on a real-time Sim or a TAP) unless unref()'d, as node's.
+// Not yet: setMulticastTTL/Loopback (TTL 1, no loopback), IPv6, the buffer-size options.
 //
 // The core raises Readable on the socket's handle; NetStack routes events by handle and
 // calls onReadable() after the core has returned, which drains every queued datagram.
@@ -43,6 +43,7 @@ export interface DgramHost {
   readonly stack: NetStack["stack"];
   copyOut(ptr: number, n: number): Buffer;
   trackDgram(h: number, s: Socket | null): void;
+  holdRaw(who: object, on: boolean): void;
   makeError(code: string, syscall: string, address?: string, port?: number): NetError;
 }
 
@@ -112,6 +113,7 @@ export class Socket extends EventEmitter {
     this.handle = h;
     this.port = p;
     this.net.trackDgram(h, this);
+    this.net.holdRaw(this, this.refed);
     process.nextTick(() => this.emit("listening"));
     return 0;
   }
@@ -184,14 +186,18 @@ export class Socket extends EventEmitter {
     if (this.handle !== 0) {
       this.net.ex.udpClose(this.handle);
       this.net.trackDgram(this.handle, null);
+      this.net.holdRaw(this, false);
       this.handle = 0;
     }
     process.nextTick(() => this.emit("close"));
     return this;
   }
 
-  ref(): this { return this; }
-  unref(): this { return this; }
+  /** Keep the process alive while this socket is bound (the default, as node:dgram; on a real-time Sim or a TAP). */
+  ref(): this { this.refed = true; this.net.holdRaw(this, this.handle !== 0); return this; }
+  /** Let the process exit even though this socket is bound. */
+  unref(): this { this.refed = false; this.net.holdRaw(this, false); return this; }
+  private refed = true;
 
   /** @internal The core raised Readable: deliver every queued datagram as 'message'. */
   onReadable(): void {

@@ -42,7 +42,8 @@ export class Lookup {
   private inflight = new Map<number, Pending>();
   private waiting: Pending[] = [];
 
-  constructor(private stack: Stack, private wake: () => void) {}
+  /** `hold`: liveness (like node's getaddrinfo/c-ares requests, an outstanding query keeps the process alive). */
+  constructor(private stack: Stack, private wake: () => void, private hold: (who: object, on: boolean) => void = () => {}) {}
 
   /** Resolve to IPv4 addresses (all the core returned). */
   resolve4(hostname: string, done: (err: NodeJS.ErrnoException | null, addrs: string[]) => void): void {
@@ -64,8 +65,12 @@ export class Lookup {
 
   private start(p: Pending): void {
     const q = this.stack.dnsQuery(p.hostname);
+    this.hold(p, true);
     if (q === -Err.ENOMEM && this.inflight.size > 0) { this.waiting.push(p); return; } // a slot frees later
-    if (q < 0) { process.nextTick(() => p.done(lookupError(CODES[-q] ?? `E${-q}`, p.hostname), [])); return; }
+    if (q < 0) {
+      process.nextTick(() => { this.hold(p, false); p.done(lookupError(CODES[-q] ?? `E${-q}`, p.hostname), []); });
+      return;
+    }
     this.inflight.set(q, p);
     this.wake();
   }
@@ -76,6 +81,7 @@ export class Lookup {
       const p = this.inflight.get(q);
       if (!p) return;
       this.inflight.delete(q);
+      this.hold(p, false);
       const r = this.stack.dnsResult(q);
       if (typeof r === "number") p.done(lookupError(CODES[-r] ?? `E${-r}`, p.hostname), []);
       else p.done(null, r.addresses);

@@ -381,9 +381,10 @@ export class NetStack extends EventEmitter {
     }
     this.stack.onEvents((h, kind, arg) => this.onEvent(h, kind, arg));
     this.stack.init();
-    this.resolver = new Lookup(this.stack, () => this.wake());
+    this.resolver = new Lookup(this.stack, () => this.wake(), (who, on) => this.holdRaw(who, on));
     this.dhcpTracker = new DhcpTracker(this.stack);
-    this.sntpQueries = new SntpQueries(this.stack, (t, fn) => this.timerAt(t, fn), (c, sys, addr) => netError(c, sys, addr));
+    this.sntpQueries = new SntpQueries(this.stack, (t, fn) => this.timerAt(t, fn), (c, sys, addr) => netError(c, sys, addr),
+      (who, on) => this.holdRaw(who, on));
     this.ex = this.stack.exports;
     this.io = this.ex.ioBuffer();
     this.ioLen = config.IoBuf ?? 65536; // the core's default I/O region size
@@ -571,6 +572,8 @@ export class NetStack extends EventEmitter {
     this.pcap?.close();
     if (this.tap && this.ownsTap) this.tap.close();
     else if (this.tap) this.stack.attach(null);
+    this.holders.clear();
+    if (this.keep !== null) { clearInterval(this.keep); this.keep = null; }
   }
 
   // --- internal ----------------------------------------------------------
@@ -595,7 +598,24 @@ export class NetStack extends EventEmitter {
   /** @internal */ track(h: number, s: Socket): void { this.socks.set(h, s); this.hold(s, true); }
   /** @internal */ trackServer(h: number, s: Server): void { this.servers.set(h, s); this.hold(s, true); }
   /** @internal Liveness (libuv-like): an open socket or listening server keeps a real-time Sim's process alive unless unref'd. */
-  hold(who: Socket | Server, on: boolean): void { this.sim?.hold(who, on && who.refed); }
+  hold(who: Socket | Server, on: boolean): void {
+    // libuv: a connect request keeps the loop alive even when its socket is unref'd
+    this.holdRaw(who, on && (who.refed || (who instanceof Socket && who.connecting)));
+  }
+  /**
+   * @internal Liveness of anything (a socket, a server, a datagram socket, an outstanding DNS or
+   * SNTP query): on a real-time Sim it holds the Sim; on a TAP link (whose reader and timers do not
+   * hold the event loop) a ref'd interval does while anything is held.
+   */
+  holdRaw(who: object, on: boolean): void {
+    if (this.sim) { this.sim.hold(who, on); return; }
+    if (on) this.holders.add(who);
+    else this.holders.delete(who);
+    if (this.holders.size > 0 && this.keep === null) this.keep = setInterval(() => {}, 1 << 30);
+    else if (this.holders.size === 0 && this.keep !== null) { clearInterval(this.keep); this.keep = null; }
+  }
+  private holders = new Set<object>();
+  private keep: NodeJS.Timeout | null = null;
   /** @internal A UDP socket's handle (null: forget it). */
   trackDgram(h: number, s: DgramSocket | null): void { if (s) this.dgrams.set(h, s); else this.dgrams.delete(h); }
   /** @internal */ makeError(code: string, syscall: string, address?: string, port?: number): NetError {
@@ -696,7 +716,18 @@ export interface ConnectOptions {
   writableHighWaterMark?: number;
 }
 
+/**
+ * node:net's `onread`: received bytes are copied into `buffer` (or a buffer the function returns,
+ * asked again after each callback) and handed to `callback(nread, buffer)` instead of 'data'
+ * events; a callback returning false stops reading until resume() (node's readStop).
+ */
+export interface OnReadOptions {
+  buffer: Uint8Array | (() => Uint8Array);
+  callback: (nread: number, buf: Uint8Array) => boolean | void;
+}
+
 export interface SocketOptions {
+  onread?: OnReadOptions;
   allowHalfOpen?: boolean;
   /** Both sides' high-water mark (node:net's `highWaterMark`); the side-specific options win. */
   highWaterMark?: number;
@@ -783,6 +814,13 @@ export class Socket extends Duplex {
       autoDestroy: true,
     });
     this.net = net;
+    // like node:net, an onread without a Uint8Array (or function) buffer and a callback is ignored
+    const o = opts.onread as Partial<OnReadOptions> | undefined | null;
+    if (o && typeof o === "object" && (o.buffer instanceof Uint8Array || typeof o.buffer === "function") && typeof o.callback === "function") {
+      const gen = typeof o.buffer === "function" ? o.buffer : null;
+      const first = gen ? gen() : o.buffer as Uint8Array;
+      this.onread = { buf: first, gen, cb: o.callback };
+    }
     this.freeHint = net.sndBuf;
     this.on("end", this.onReadableEnd);
   }
@@ -809,10 +847,27 @@ export class Socket extends Duplex {
     return false;
   }
 
+  /** node:net's onread mode (see OnReadOptions): the current buffer, its generator, the callback. */
+  private onread: { buf: Uint8Array; gen: (() => Uint8Array) | null; cb: OnReadOptions["callback"] } | null = null;
+  /** onread: the callback returned false (node's readStop); resume() reads again. */
+  private onreadStopped = false;
+  /** onread: bytes taken from the core that did not fit the user's buffer yet. */
+  private onreadRest: Buffer | null = null;
+
   override pause(): this {
     // JSStreamSocket pauses the stream before it listens for 'data': check only then (pause() is hot under pipe())
     if (!this.wrapped && this.listenerCount("data") === 0 && calledFromStreamWrap()) this.wrapped = true;
+    if (this.onread && !this.connecting && this.handle > 0) this.onreadStopped = true; // node: readStop
     return super.pause();
+  }
+
+  override resume(): this {
+    super.resume();
+    if (this.onread && this.onreadStopped && !this.connecting && this.handle > 0) {
+      this.onreadStopped = false;
+      queueMicrotask(() => this.pull());
+    }
+    return this;
   }
 
   /** The peer's address: undefined until connected (node:net). */
@@ -893,6 +948,8 @@ export class Socket extends Duplex {
     this.wantRead = false;
     this.pendingWrite = null;
     this.resetOnDestroy = false;
+    this.onreadStopped = false;
+    this.onreadRest = null;
     this.peer = null;
     this.localAddress = undefined;
     this.localPort = undefined;
@@ -935,8 +992,8 @@ export class Socket extends Duplex {
       }
     }
     this.peer = { address: host, port };
+    this.connecting = true; // before attachHandle: a connect request holds the process even unref'd
     this.attachHandle(h);
-    this.connecting = true;
     if (opts.noDelay) this.setNoDelay(true);
     if (opts.keepAlive) this.setKeepAlive(true, opts.keepAliveInitialDelay);
     if (opts.timeout !== undefined) this.setTimeout(opts.timeout);
@@ -1061,7 +1118,7 @@ export class Socket extends Duplex {
   /** Keep the process alive while this socket is open (the default; on a real-time Sim). */
   ref(): this { this.refed = true; if (this.handle > 0 && !this.released) this.net.hold(this, true); return this; }
   /** Let the process exit even though this socket is open. */
-  unref(): this { this.refed = false; this.net.hold(this, false); return this; }
+  unref(): this { this.refed = false; this.net.hold(this, this.handle > 0 && !this.released); return this; }
 
   // --- core events (from NetStack.flush) ---------------------------------
 
@@ -1070,6 +1127,7 @@ export class Socket extends Duplex {
     if (this.destroyed) return;
     if (bits & (1 << EventKind.Connected)) {
       this.connecting = false;
+      if (!this.refed) this.net.hold(this, false); // the connect request no longer holds an unref'd socket
       const i = this.net.info(this.handle);
       if (i) this.localPort = i.localPort;
       // The core arms the keepalive timer only when the option is set on an established
@@ -1105,6 +1163,7 @@ export class Socket extends Duplex {
   /** Move received bytes from the core into the stream while the consumer wants them. */
   private pull(): void {
     if (this.handle <= 0 || this.released || this.eof) return;
+    if (this.onread) { this.pullInto(); return; }
     const net = this.net;
     this.pulling = true;
     let moved = false;
@@ -1135,6 +1194,44 @@ export class Socket extends Duplex {
     }
     if (moved) net.wake(); // reading may have opened the window (an ACK went out)
     // node: push(null) then read(0), so 'end' comes even when nobody reads (nothing buffered)
+    if (ended && !this.destroyed) this.read(0);
+  }
+
+  /** onread mode: copy received bytes into the user's buffer, one callback per buffer-full, until it returns false. */
+  private pullInto(): void {
+    const o = this.onread!;
+    const net = this.net;
+    if (this.pulling) return;
+    this.pulling = true;
+    let moved = false;
+    let ended = false;
+    try {
+      while (!this.onreadStopped && !this.destroyed) {
+        let chunk = this.onreadRest;
+        this.onreadRest = null;
+        if (chunk === null) {
+          const n = net.readChunk(this.handle);
+          if (n === 0) { this.eof = true; this.push(null); ended = true; break; }
+          if (n === -E_EAGAIN || n === -E_ENOTCONN) break;
+          if (n < 0) { this.destroy(netError(codeOf(-n), "read")); break; }
+          moved = true;
+          this.bytesRead += n;
+          this.touch();
+          chunk = net.lastChunk!;
+          net.lastChunk = null;
+        }
+        const k = Math.min(chunk.length, o.buf.length);
+        if (k === 0) { this.onreadRest = chunk; break; } // an empty user buffer: nothing can be delivered
+        o.buf.set(chunk.subarray(0, k));
+        if (k < chunk.length) this.onreadRest = chunk.subarray(k);
+        const buf = o.buf;
+        if (o.gen) { const next = o.gen(); if (next instanceof Uint8Array) o.buf = next; }
+        if (o.cb.call(this, k, buf) === false) this.onreadStopped = true;
+      }
+    } finally {
+      this.pulling = false;
+    }
+    if (moved) net.wake();
     if (ended && !this.destroyed) this.read(0);
   }
 
@@ -1204,8 +1301,9 @@ export class Socket extends Duplex {
   }
 
   override _final(cb: (err?: Error | null) => void): void {
-    if (this.connecting) { this.once("connect", () => this._final(cb)); return; } // node:net
-    if (this.handle <= 0 || this.released) { cb(); return; }
+    // node:net: a pending socket (connecting, or never connected) ends once it connects
+    if (this.connecting || this.handle <= 0) { this.once("connect", () => this._final(cb)); return; }
+    if (this.released) { cb(); return; }
     const r = this.net.ex.tcpShutdown(this.handle);
     this.net.wake();
     // Like a shutdown request on node's handle, the end completes asynchronously: a destroy()

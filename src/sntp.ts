@@ -29,7 +29,9 @@ export class SntpQueries {
   private chain: Promise<unknown> = Promise.resolve();
   private waiter: (() => void) | null = null;
 
-  constructor(private stack: Stack, private timerAt: TimerAt, private makeError: MakeError) {}
+  /** `hold`: liveness (an outstanding query keeps the process alive, like a ref'd node:dgram socket). */
+  constructor(private stack: Stack, private timerAt: TimerAt, private makeError: MakeError,
+    private hold: (who: object, on: boolean) => void = () => {}) {}
 
   /** @internal An SntpSync event (called after the core's call returned). */
   synced(): void {
@@ -45,7 +47,9 @@ export class SntpQueries {
   }
 
   private once(server: string | undefined, timeoutMs: number): Promise<SntpResult> {
-    return new Promise((resolve, reject) => {
+    const token = {};
+    this.hold(token, true);
+    const p = new Promise<SntpResult>((resolve, reject) => {
       let r: number;
       try { r = this.stack.sntpStart(server ?? null, 0); } catch { r = -Err.EINVAL; }
       if (r < 0) {
@@ -71,5 +75,8 @@ export class SntpQueries {
         });
       };
     });
+    const free = () => this.hold(token, false);
+    p.then(free, free);
+    return p;
   }
 }

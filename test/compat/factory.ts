@@ -3,6 +3,7 @@
 // once against a Factory and runs in both; the runs must log the same events.
 import * as nodeNet from "node:net";
 import { Sim } from "../../src/links/emulated.js";
+import { realtime } from "../../src/links/realtime.js";
 import { createStack, type NetStack, Socket, type Server } from "../../src/net.js";
 
 /** What a case needs from a socket / server (node:net's shape; both worlds provide it). */
@@ -17,6 +18,7 @@ export interface ConnectArgs {
   noDelay?: boolean;
   keepAlive?: boolean;
   timeout?: number;
+  onread?: { buffer: Uint8Array | (() => Uint8Array); callback: (n: number, buf: Uint8Array) => boolean };
 }
 
 export interface ServerArgs {
@@ -82,33 +84,6 @@ export function nodeFactory(): Factory {
   };
 }
 
-/**
- * Runs a Sim in step with the wall clock (virtual ms = real ms since start), from timers and
- * immediates, so asynchronous code (TLS, HTTP) can use it like a real network. A small adapter:
- * the real-time Sim driver (src/links/realtime.ts, another branch) can replace it.
- */
-export class SimPump {
-  private running = true;
-  private readonly t0 = performance.now();
-  private readonly v0: number;
-  constructor(private readonly sim: Sim) {
-    this.v0 = sim.now();
-    this.step();
-  }
-
-  private step = (): void => {
-    if (!this.running) return;
-    const target = this.v0 + (performance.now() - this.t0);
-    this.sim.runUntil(() => false, Math.max(target, this.sim.now()));
-    // Frames in flight or a stack to poll soon: come back right away; else after a timer tick.
-    const soon = this.sim.events.peekTime() <= this.sim.now() + 1;
-    if (soon) setImmediate(this.step);
-    else setTimeout(this.step, 1);
-  };
-
-  stop(): void { this.running = false; }
-}
-
 /** Two of our stacks on one emulated segment (client 198.51.100.1, server 198.51.100.2). */
 export function oursFactory(linkDelayMs = 0.2, loss = 0, seed = 11): Factory {
   const sim = new Sim({ seed });
@@ -118,7 +93,10 @@ export function oursFactory(linkDelayMs = 0.2, loss = 0, seed = 11): Factory {
   });
   const client = mk(CLIENT_IP, "02:00:00:00:00:01", seed * 3 + 1);
   const server = mk(SERVER_IP, "02:00:00:00:00:02", seed * 3 + 2);
-  const pump = new SimPump(sim);
+  // The product's real-time driver (src/links/realtime.ts) runs the Sim on the wall clock, so
+  // timers, TLS and HTTP run over it as over a real network (every case needs real time: node's
+  // side of a case is real time, and a case's waits and timeouts are the same code in both).
+  const rt = realtime(sim);
   const servers = new Set<Server>();
   let nextClosed = 40000;
   return {
@@ -131,7 +109,7 @@ export function oursFactory(linkDelayMs = 0.2, loss = 0, seed = 11): Factory {
       return srv;
     },
     connect(args, cb) {
-      const s: Socket = new Socket(client, { allowHalfOpen: args.allowHalfOpen, highWaterMark: args.highWaterMark });
+      const s: Socket = new Socket(client, { allowHalfOpen: args.allowHalfOpen, highWaterMark: args.highWaterMark, onread: args.onread });
       return s.connect({ host: SERVER_IP, ...args }, cb);
     },
     socket(opts) { return new Socket(client, opts); },
@@ -142,7 +120,7 @@ export function oursFactory(linkDelayMs = 0.2, loss = 0, seed = 11): Factory {
       client.close();
       server.close();
       await sleep(5);
-      pump.stop();
+      rt.stop();
     },
   };
 }

@@ -563,4 +563,226 @@ export const netCases: Case[] = [
       await closeServer(srv);
     },
   },
+  {
+    name: "end() right after connect(): the connection opens, the server sees the FIN, the client closes (test-net-socket-end-before-connect)",
+    async run(f, log) {
+      const srv = f.createServer({}, (s) => watch(log, "server", s, hostsOf(f)));
+      const port = await listen(srv, f);
+      const c = f.connect({ port });
+      watch(log, "client", c, hostsOf(f));
+      c.end();
+      log.push(`client after-end connecting=${c.connecting} writable=${c.writable} pending=${c.pending}`);
+      await closed(c);
+      await f.wait(50);
+      await closeServer(srv);
+    },
+  },
+  {
+    name: "destroy() right after connect(): no 'connect', no 'error', 'close' once (test-net-connect-after-destroy)",
+    async run(f, log) {
+      const c = f.connect({ port: await f.closedPort() });
+      watch(log, "client", c, hostsOf(f));
+      c.destroy();
+      log.push(`client destroyed=${c.destroyed} connecting=${c.connecting} readyState=${c.readyState}`);
+      await closed(c);
+      await f.wait(100);
+      log.push("client done");
+    },
+  },
+  {
+    name: "destroy() twice, and again in the 'error' handler: one 'error', one 'close' (test-net-socket-destroy-twice)",
+    async run(f, log) {
+      const c = f.connect({ port: await f.closedPort() });
+      watch(log, "client", c, hostsOf(f));
+      c.on("error", () => { c.destroy(); c.destroy(); });
+      await closed(c);
+      c.destroy();
+      await f.wait(30);
+      log.push(`client destroyed=${c.destroyed} closed=${c.closed}`);
+    },
+  },
+  {
+    name: "end(cb) on a socket that never connected: not writable, readOnly; node 20 waits for a 'connect' that never comes (test-net-end-without-connect)",
+    async run(f, log) {
+      const s = f.socket();
+      watch(log, "sock", s, hostsOf(f));
+      s.end((e?: Error | null) => log.push(`sock end-cb writable=${s.writable} ${e ? normError(e, []) : e}`));
+      log.push(`sock after-end writable=${s.writable} destroyed=${s.destroyed} readyState=${s.readyState} pending=${s.pending} connecting=${s.connecting}`);
+      await f.wait(100);
+      log.push(`sock later destroyed=${s.destroyed} readyState=${s.readyState}`);
+      s.destroy();
+      await closed(s);
+    },
+  },
+  {
+    name: "write after the socket closed: callback ERR_STREAM_DESTROYED, no 'error' (test-net-write-after-close)",
+    async run(f, log) {
+      let ss: AnySocket | null = null;
+      const srv = f.createServer({}, (s) => { ss = s; s.resume(); s.on("error", (e) => log.push(`server error ${normError(e, hostsOf(f))}`)); });
+      const port = await listen(srv, f);
+      const c = f.connect({ port });
+      watch(log, "client", c, hostsOf(f));
+      await next(c, "connect", log);
+      await until(() => ss !== null, 2000, log);
+      const server = ss as AnySocket | null as AnySocket;
+      c.end();
+      await closed(server);
+      await new Promise<void>((r) => server.write("test", (e) => { log.push(`server write-cb ${e ? normError(e, []) : e}`); r(); }));
+      await closed(c);
+      await f.wait(20);
+      await closeServer(srv);
+    },
+  },
+  {
+    name: "server.close() then the server destroys its connections: each socket's 'close' before the server's (test-net-server-close)",
+    async run(f, log) {
+      const conns: AnySocket[] = [];
+      const srv = f.createServer({}, (s) => {
+        conns.push(s);
+        s.on("close", () => log.push("order socket close"));
+      });
+      const port = await listen(srv, f);
+      const c1 = f.connect({ port });
+      const c2 = f.connect({ port });
+      c1.on("error", () => {}); c2.on("error", () => {});
+      watch(log, "c1", c1, hostsOf(f));
+      await until(() => conns.length === 2, 2000, log);
+      srv.close(() => log.push("order server close"));
+      for (const s of conns) s.destroy();
+      await closed(c1);
+      await closed(c2);
+      await until(() => log.lines.includes("order server close"), 2000, log);
+    },
+  },
+  {
+    name: "maxConnections: closing a connection makes room for the next (test-net-server-max-connections-close-makes-more-available)",
+    async run(f, log) {
+      const held: AnySocket[] = [];
+      let n = 0;
+      const srv = f.createServer({}, (s) => { held.push(s); const k = ++n; s.on("data", (d) => log.push(`server got ${k} ${d}`)); });
+      srv.maxConnections = 1;
+      srv.on("drop", () => log.push("server drop"));
+      const port = await listen(srv, f);
+      const c1 = f.connect({ port });
+      c1.write("one");
+      await until(() => log.lines.includes("server got 1 one"), 2000, log);
+      const c2 = f.connect({ port });
+      watch(log, "c2", c2, hostsOf(f));
+      await closed(c2);
+      c1.destroy();
+      await until(() => held[0].closed, 2000, log);
+      await new Promise<void>((r) => srv.getConnections((_e, k) => { log.push(`server connections ${k}`); r(); }));
+      const c3 = f.connect({ port });
+      c3.write("three");
+      await until(() => held.length === 2, 2000, log);
+      await until(() => log.lines.some((l) => l.startsWith("server got 2")), 2000, log);
+      c3.destroy();
+      await closeServer(srv);
+    },
+  },
+  {
+    name: "bytesRead while reading, at 'end' and after 'close' on both ends (test-net-bytes-read)",
+    async run(f, log) {
+      const big = Buffer.alloc(300_000, 7);
+      let ss: AnySocket | null = null;
+      const srv = f.createServer({}, (s) => {
+        ss = s;
+        let seen = 0;
+        s.on("data", (d: Buffer) => { seen += d.length; if (s.bytesRead !== seen) log.push(`server mismatch ${s.bytesRead} ${seen}`); });
+        s.on("end", () => { log.push(`server end bytesRead=${s.bytesRead}`); s.end(big); });
+      });
+      const port = await listen(srv, f);
+      const c = f.connect({ port });
+      let got = 0;
+      c.on("data", (d: Buffer) => { got += d.length; if (c.bytesRead !== got) log.push(`client mismatch ${c.bytesRead} ${got}`); });
+      c.on("end", () => log.push(`client end bytesRead=${c.bytesRead}`));
+      c.end(big.subarray(0, 123_457));
+      await closed(c);
+      await until(() => ss !== null && (ss as AnySocket).closed, 2000, log);
+      log.push(`client after-close bytesRead=${c.bytesRead} bytesWritten=${c.bytesWritten}`);
+      log.push(`server after-close bytesRead=${ss!.bytesRead} bytesWritten=${ss!.bytesWritten}`);
+      await closeServer(srv);
+    },
+  },
+  {
+    name: "ping-pong: 100 request/reply rounds with setEncoding, then end; counts and states (test-net-pingpong)",
+    async run(f, log) {
+      const N = 100;
+      const srv = f.createServer({}, (s) => {
+        s.setEncoding("utf8");
+        let pings = 0;
+        let buf = "";
+        s.on("data", (d: string) => {
+          buf += d;
+          while (buf.startsWith("PING")) { buf = buf.slice(4); pings++; if (s.writable) s.write("PONG"); }
+        });
+        s.on("end", () => { log.push(`server end pings=${pings} readyState=${s.readyState}`); s.end(); });
+        s.on("close", (e) => log.push(`server close(${e})`));
+      });
+      const port = await listen(srv, f);
+      const c = f.connect({ port });
+      c.setEncoding("utf8");
+      let pongs = 0;
+      let buf = "";
+      c.on("connect", () => { log.push(`client connect readyState=${c.readyState}`); c.write("PING"); });
+      c.on("data", (d: string) => {
+        buf += d;
+        while (buf.startsWith("PONG")) {
+          buf = buf.slice(4);
+          if (++pongs < N) c.write("PING");
+          else { c.end(); log.push(`client ended readyState=${c.readyState}`); }
+        }
+      });
+      c.on("end", () => log.push(`client end pongs=${pongs}`));
+      c.on("close", (e) => log.push(`client close(${e}) pongs=${pongs}`));
+      await closed(c);
+      await f.wait(20);
+      await closeServer(srv);
+    },
+  },
+  {
+    name: "onread with a static buffer: no 'data', callbacks fill the buffer; false stops reading until resume() (test-net-onread-static-buffer)",
+    async run(f, log) {
+      const srv = f.createServer({}, (s) => {
+        s.write("a".repeat(10));
+        setTimeout(() => s.write("b".repeat(30)), 50);
+        setTimeout(() => s.end("c"), 100);
+      });
+      const port = await listen(srv, f);
+      const buf = Buffer.alloc(16);
+      let got = "";
+      let calls = 0;
+      let sameBuf = true;
+      let maxN = 0;
+      const c = f.connect({ port, onread: { buffer: buf, callback(n, b) {
+        calls++;
+        sameBuf &&= b === buf;
+        maxN = Math.max(maxN, n);
+        got += String(b.subarray(0, n));
+        if (calls === 1) { log.push(`client first ${got} stop`); return false; }
+        return true;
+      } } });
+      c.on("data", () => log.push("client data!"));
+      c.on("end", () => log.push(`client end bytesRead=${c.bytesRead} got=${got}`));
+      await until(() => calls === 1, 2000, log);
+      await f.wait(250);
+      log.push(`client stopped got=${got} flowing=${c.readableFlowing}`);
+      c.resume();
+      await closed(c);
+      log.push(`client closed sameBuf=${sameBuf} maxN<=16 ${maxN <= 16}`);
+      let genCalls = 0;
+      const bufs = [Buffer.alloc(4), Buffer.alloc(4)];
+      let got2 = "";
+      const c2 = f.connect({ port, onread: { buffer: () => bufs[genCalls++ % 2], callback(n, b) { got2 += String(b.subarray(0, n)); return true; } } });
+      c2.on("end", () => log.push(`c2 end got=${got2} generator-used=${genCalls > 1}`));
+      await closed(c2);
+      // an onread without a valid buffer is ignored (node 20 neither throws nor uses it): 'data' events
+      const c3 = f.connect({ port, onread: { buffer: 42 as unknown as Uint8Array, callback: () => true } });
+      let got3 = "";
+      c3.on("data", (d: Buffer) => { got3 += d; });
+      await closed(c3);
+      log.push(`bad got=${got3}`);
+      await closeServer(srv);
+    },
+  },
 ];
