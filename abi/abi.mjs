@@ -122,12 +122,20 @@ export const functions = [
     doc: "bytes copied; 0 = EOF (peer's FIN received and all data read); `-EAGAIN` nothing yet; `-EOPNOTSUPP` on a listener; `-ECONNRESET`/... after a failure with nothing left",
   },
   {
-    name: "tcpPeek", section: "tcp", firmware: false, params: [["h", "i32"], ["out", "usize"]], result: "i32",
-    doc: "zero-copy receive: view the unread bytes in the receive ring in place. Writes u32 ptr, len, more at `out` (the first contiguous run, and the bytes after the ring wraps, which a second peek after `tcpConsume` shows) and returns len (> 0); otherwise as `tcpRead` (0 = EOF, `-EAGAIN`, ...); `-EINVAL` when `out` is outside memory. The view is valid until the next call into the module",
+    name: "tcpPeek", section: "tcp", firmware: true, params: [["h", "i32"], ["out", "usize"]], result: "i32",
+    doc: "zero-copy receive: view the unread bytes in the receive ring in place. Writes u32 ptr, len, more at `out` (the first contiguous run, and the bytes after the ring wraps, which a second peek after `tcpConsume` shows) and returns len (> 0); otherwise as `tcpRead` (0 = EOF, `-EAGAIN`, ...); `-EINVAL` when `out` is outside memory. The view stays valid until a call that may consume or free the socket's data (`tcpConsume`, `tcpRead`, `tcpClose`, `tcpAbort`, `input`, `poll`); `tcpReserve`/`tcpCommit` leave it valid (an echo copies ring to ring)",
   },
   {
-    name: "tcpConsume", section: "tcp", firmware: false, params: [["h", "i32"], ["n", "i32"]], result: "i32",
+    name: "tcpConsume", section: "tcp", firmware: true, params: [["h", "i32"], ["n", "i32"]], result: "i32",
     doc: "mark the first `n` unread bytes read (after `tcpPeek`; the window update follows as for `tcpRead`): 0; `-EINVAL` when n < 0 or more than are unread; `-EOPNOTSUPP` on a listener",
+  },
+  {
+    name: "tcpReserve", section: "tcp", firmware: true, params: [["h", "i32"], ["out", "usize"]], result: "i32",
+    doc: "zero-copy send: writes at `out` the u32 address of the free space at the send ring's tail and returns how many bytes of it are contiguous (the rest of the free space follows at the ring's start: reserve again after `tcpCommit`). 0 when the ring is full (`Writable` follows when ACKs free space). Errors as `tcpWrite` (`-EPIPE`, `-ENOTCONN`, the connection's error, ...); `-EINVAL` when `out` is outside memory. Write the bytes there, then `tcpCommit`, before a call that may free the socket (`tcpClose`, `tcpAbort`, `input`, `poll`)",
+  },
+  {
+    name: "tcpCommit", section: "tcp", firmware: true, params: [["h", "i32"], ["n", "i32"]], result: "i32",
+    doc: "make the first `n` bytes of the space `tcpReserve` showed sendable: exactly what `tcpWrite` of those bytes does (the same state rules, Nagle/cork and output). 0; `-EINVAL` when n < 0 or more than the contiguous free space; errors as `tcpWrite`",
   },
   {
     name: "tcpShutdown", section: "tcp", firmware: true, params: [["h", "i32"]], result: "i32",

@@ -145,7 +145,7 @@ export function ifaceInfo(out: usize): i32 {
 import { socketsInit } from "./sockets";
 export {
   tcpOpen, tcpBind, tcpListen, tcpAccept, tcpConnect, ioBuffer, tcpWrite, tcpRead, tcpShutdown, tcpClose,
-  tcpAbort, tcpState, tcpInfo, tcpSetOption, tcpSizes, tcpTimeWaitList, tcpPeek, tcpConsume,
+  tcpAbort, tcpState, tcpInfo, tcpSetOption, tcpSizes, tcpTimeWaitList, tcpPeek, tcpConsume, tcpReserve, tcpCommit,
 } from "./sockets";
 
 // UDP sockets and IGMP (assembly/udp.ts, assembly/igmp.ts; documented in docs/abi.md "UDP").

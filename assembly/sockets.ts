@@ -179,25 +179,75 @@ export function tcpConnect(h: i32, ip: u32, port: i32): i32 {
   return 0;
 }
 
-/** Queue up to `len` bytes from `ptr`; returns bytes queued (0 when the ring is full). */
-export function tcpWrite(h: i32, ptr: usize, len: i32): i32 {
-  let t = tcbFromHandle(h);
-  if (t == null) return -Err.EBADF;
-  if (!validRange(ptr, len)) return -Err.EINVAL;
+/** Why `t` cannot take bytes to send now: 0, or tcpWrite's error. */
+function sendCheck(t: Tcb): i32 {
   let st = t.state;
   if (st == <u8>TcpState.LISTEN) return -Err.EOPNOTSUPP;
   if (hasFlag(t, F_FIN_QUEUED)) return -Err.EPIPE;
   if (st == <u8>TcpState.CLOSED) return t.err != 0 ? -<i32>t.err : -Err.ENOTCONN;
   if (st != <u8>TcpState.ESTABLISHED && st != <u8>TcpState.CLOSE_WAIT &&
       st != <u8>TcpState.SYN_SENT && st != <u8>TcpState.SYN_RECEIVED) return -Err.EPIPE;
+  return 0;
+}
+
+/** Ring offset of the send ring's tail (where the next queued byte goes). */
+function sndTail(t: Tcb): u32 { return (t.sndStart + t.sndLen) % sndCap; }
+
+/** The send path's one end: `n` more bytes at the ring's tail become sendable; output as the state allows. */
+function sndCommit(t: Tcb, n: u32): i32 {
+  t.sndLen += n;
+  if (t.state == <u8>TcpState.ESTABLISHED || t.state == <u8>TcpState.CLOSE_WAIT) tcpOutput(t);
+  return <i32>n;
+}
+
+/** Queue up to `len` bytes from `ptr`; returns bytes queued (0 when the ring is full). */
+export function tcpWrite(h: i32, ptr: usize, len: i32): i32 {
+  let t = tcbFromHandle(h);
+  if (t == null) return -Err.EBADF;
+  if (!validRange(ptr, len)) return -Err.EINVAL;
+  let e = sendCheck(t);
+  if (e < 0) return e;
   let free = sndCap - t.sndLen;
   let n = <u32>len;
   if (n > free) { n = free; setFlag(t, F_WR_FULL); }
   if (n == 0) return 0;
-  ringPut(sndRing(t), sndCap, t.sndStart + t.sndLen, ptr, n);
-  t.sndLen += n;
-  if (st == <u8>TcpState.ESTABLISHED || st == <u8>TcpState.CLOSE_WAIT) tcpOutput(t);
+  ringPut(sndRing(t), sndCap, sndTail(t), ptr, n);
+  return sndCommit(t, n);
+}
+
+/**
+ * Zero-copy send, first half: the u32 address of the send ring's free space at `out`;
+ * returns its contiguous length (0 when full: Writable follows), or tcpWrite's error.
+ */
+export function tcpReserve(h: i32, out: usize): i32 {
+  let t = tcbFromHandle(h);
+  if (t == null) return -Err.EBADF;
+  if (!validRange(out, 4)) return -Err.EINVAL;
+  let e = sendCheck(t);
+  if (e < 0) return e;
+  let pos = sndTail(t);
+  store<u32>(out, <u32>(sndRing(t) + <usize>pos));
+  let n = sndContig(t, pos);
+  if (n == 0) setFlag(t, F_WR_FULL);
   return <i32>n;
+}
+
+/** Free send-ring bytes contiguous from ring offset `pos` (the tail). */
+function sndContig(t: Tcb, pos: u32): u32 {
+  let n = sndCap - pos;
+  let free = sndCap - t.sndLen;
+  return n < free ? n : free;
+}
+
+/** Zero-copy send, second half: the first `n` reserved bytes become sendable, as tcpWrite would make them. */
+export function tcpCommit(h: i32, n: i32): i32 {
+  let t = tcbFromHandle(h);
+  if (t == null) return -Err.EBADF;
+  let e = sendCheck(t);
+  if (e < 0) return e;
+  if (n < 0 || <u32>n > sndContig(t, sndTail(t))) return -Err.EINVAL;
+  if (n > 0) sndCommit(t, <u32>n);
+  return 0;
 }
 
 /** Why nothing can be read from `t` now: 0 at EOF, or a negative Err (tcpRead's rules). */

@@ -464,10 +464,14 @@ export interface Exports {
   tcpWrite(h: number, ptr: number, len: number): number;
   /** bytes copied; 0 = EOF (peer's FIN received and all data read); `-EAGAIN` nothing yet; `-EOPNOTSUPP` on a listener; `-ECONNRESET`/... after a failure with nothing left */
   tcpRead(h: number, ptr: number, len: number): number;
-  /** zero-copy receive: view the unread bytes in the receive ring in place. Writes u32 ptr, len, more at `out` (the first contiguous run, and the bytes after the ring wraps, which a second peek after `tcpConsume` shows) and returns len (> 0); otherwise as `tcpRead` (0 = EOF, `-EAGAIN`, ...); `-EINVAL` when `out` is outside memory. The view is valid until the next call into the module */
+  /** zero-copy receive: view the unread bytes in the receive ring in place. Writes u32 ptr, len, more at `out` (the first contiguous run, and the bytes after the ring wraps, which a second peek after `tcpConsume` shows) and returns len (> 0); otherwise as `tcpRead` (0 = EOF, `-EAGAIN`, ...); `-EINVAL` when `out` is outside memory. The view stays valid until a call that may consume or free the socket's data (`tcpConsume`, `tcpRead`, `tcpClose`, `tcpAbort`, `input`, `poll`); `tcpReserve`/`tcpCommit` leave it valid (an echo copies ring to ring) */
   tcpPeek(h: number, out: number): number;
   /** mark the first `n` unread bytes read (after `tcpPeek`; the window update follows as for `tcpRead`): 0; `-EINVAL` when n < 0 or more than are unread; `-EOPNOTSUPP` on a listener */
   tcpConsume(h: number, n: number): number;
+  /** zero-copy send: writes at `out` the u32 address of the free space at the send ring's tail and returns how many bytes of it are contiguous (the rest of the free space follows at the ring's start: reserve again after `tcpCommit`). 0 when the ring is full (`Writable` follows when ACKs free space). Errors as `tcpWrite` (`-EPIPE`, `-ENOTCONN`, the connection's error, ...); `-EINVAL` when `out` is outside memory. Write the bytes there, then `tcpCommit`, before a call that may free the socket (`tcpClose`, `tcpAbort`, `input`, `poll`) */
+  tcpReserve(h: number, out: number): number;
+  /** make the first `n` bytes of the space `tcpReserve` showed sendable: exactly what `tcpWrite` of those bytes does (the same state rules, Nagle/cork and output). 0; `-EINVAL` when n < 0 or more than the contiguous free space; errors as `tcpWrite` */
+  tcpCommit(h: number, n: number): number;
   /** half-close the write side: FIN after queued data (ESTABLISHED -> FIN-WAIT-1, CLOSE-WAIT -> LAST-ACK; in SYN-SENT/SYN-RECEIVED the FIN waits for the handshake); idempotent; `-ENOTCONN` otherwise */
   tcpShutdown(h: number): number;
   /** graceful close; the stack releases the handle when the connection reaches CLOSED or TIME-WAIT (TIME-WAIT then lives in a compact table, not in a TCB). Closing with unread received data sends a RST instead (RFC 2525 §2.17), and so does new data arriving after the close (FIN-WAIT-1/2: RST, the connection is freed, `tcp_rst_data_after_close`); `tcpShutdown` keeps receiving. A listener's unaccepted connections are reset */
@@ -568,6 +572,8 @@ export const EXPORT_NAMES = [
   "tcpRead",
   "tcpPeek",
   "tcpConsume",
+  "tcpReserve",
+  "tcpCommit",
   "tcpShutdown",
   "tcpClose",
   "tcpAbort",

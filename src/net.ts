@@ -256,6 +256,9 @@ export interface StateChange {
   time: number;
 }
 
+/** Receive slab size (see NetStack.copyOut). */
+const SLAB = 64 * 1024;
+
 /** Bytes copied per tcpRead/tcpWrite call at most (bounded by the core's I/O region). */
 function ioChunk(ioLen: number): number { return Math.max(1, ioLen); }
 
@@ -293,25 +296,47 @@ export class NetStack extends EventEmitter {
   private detachPcap: (() => void) | null = null;
   private ownsTap = false;
   private closed = false;
-  /** Received bytes are copied out of linear memory into slices of a slab (one allocation per MiB, not per read). */
+  /**
+   * Received bytes are copied out of linear memory into fresh memory the application then owns
+   * (a Buffer it holds is never written again). Small reads share a slab (one allocation per
+   * SLAB bytes, not per read); a read of SLAB / 4 or more gets a Buffer of its own. Slabs stay
+   * below glibc's mmap threshold (128 KiB), so the allocator recycles freed ones instead of
+   * mapping (and the kernel faulting in and zeroing) fresh pages for every slab: with 1 MiB slabs
+   * that page-fault work was a third of the API path's time.
+   */
   private slab: Buffer = Buffer.alloc(0);
   private slabOff = 0;
 
-  /** @internal Copy `n` bytes at linear-memory offset `ptr` into a fresh Buffer (a slab slice; a slab is never reused). */
+  /** @internal Copy `n` bytes at linear-memory offset `ptr` into a fresh Buffer. */
   copyOut(ptr: number, n: number): Buffer {
+    const src = this.mem8().subarray(ptr, ptr + n);
+    if (n >= SLAB >> 2) {
+      const own = Buffer.allocUnsafeSlow(n);
+      own.set(src);
+      return own;
+    }
     if (this.slabOff + n > this.slab.length) {
-      this.slab = Buffer.allocUnsafeSlow(Math.max(n, 1 << 20));
+      this.slab = Buffer.allocUnsafeSlow(SLAB);
       this.slabOff = 0;
     }
     const chunk = this.slab.subarray(this.slabOff, this.slabOff + n);
-    chunk.set(new Uint8Array(this.stack.memory.buffer, ptr, n));
+    chunk.set(src);
     this.slabOff += (n + 7) & ~7;
     return chunk;
   }
 
   /** @internal The Buffer the latest readChunk() returned bytes in. */
   lastChunk: Buffer | null = null;
+  /** Views of the whole of linear memory (renewed if it ever grows). */
+  private u8 = new Uint8Array(0);
   private u32 = new Uint32Array(0);
+
+  /** Linear memory as bytes (u32 alongside); the views are made again only if memory grew. */
+  private mem8(): Uint8Array {
+    const mem = this.stack.memory.buffer;
+    if (this.u8.buffer !== mem) { this.u8 = new Uint8Array(mem); this.u32 = new Uint32Array(mem); }
+    return this.u8;
+  }
 
   /**
    * @internal Read up to one I/O region's worth from handle h into a fresh Buffer (lastChunk):
@@ -328,14 +353,40 @@ export class NetStack extends EventEmitter {
     }
     let n = ex.tcpPeek(h, this.io);
     if (n <= 0) return n;
-    const mem = this.stack.memory.buffer;
-    if (this.u32.buffer !== mem) this.u32 = new Uint32Array(mem);
+    this.mem8();
     const ptr = this.u32[this.io >>> 2];
     n = Math.min(n, ioChunk(this.ioLen));
     this.lastChunk = this.copyOut(ptr, n);
     const r = ex.tcpConsume(h, n);
     if (r < 0) throw new Error(`tcpConsume(${n}) after tcpPeek: ${codeOf(-r)}`); // cannot happen: n <= the peeked run
     return n;
+  }
+
+  /**
+   * @internal Queue up to `len` bytes of `buf` from `off` on handle h: the bytes queued (0 when
+   * the send ring is full: a Writable event follows), or what tcpWrite returns (a negative Err).
+   * With tcpReserve/tcpCommit the bytes are copied straight into the send ring (one copy instead
+   * of Buffer -> I/O region -> ring); a ring that wraps takes two runs.
+   */
+  writeChunk(h: number, buf: Uint8Array, off: number, len: number): number {
+    const ex = this.ex;
+    if (typeof ex.tcpReserve !== "function") {
+      const n = Math.min(len, ioChunk(this.ioLen));
+      new Uint8Array(this.stack.memory.buffer, this.io, n).set(buf.subarray(off, off + n));
+      return ex.tcpWrite(h, this.io, n);
+    }
+    let done = 0;
+    while (done < len) {
+      const run = ex.tcpReserve(h, this.io);
+      if (run <= 0) return done > 0 ? done : run; // a full ring: the core flagged "wants Writable"
+      const n = Math.min(run, len - done);
+      const at = off + done;
+      this.mem8().set(at === 0 && n === buf.length ? buf : buf.subarray(at, at + n), this.u32[this.io >>> 2]);
+      const r = ex.tcpCommit(h, n);
+      if (r < 0) return done > 0 ? done : r; // (not after a reserve that succeeded: same checks)
+      done += n;
+    }
+    return done;
   }
 
   constructor(opts: CreateStackOptions) {
@@ -1285,8 +1336,7 @@ export class Socket extends Duplex {
       // Copy no more than (about) what fits; an empty ring hint still tries 1 byte so the
       // core flags "wants Writable" and wakes us when space frees.
       want = Math.max(1, Math.min(want, this.freeHint));
-      new Uint8Array(net.stack.memory.buffer, net.io, want).set(w.buf.subarray(w.off, w.off + want));
-      const n = net.ex.tcpWrite(this.handle, net.io, want);
+      const n = net.writeChunk(this.handle, w.buf, w.off, want);
       if (n < 0) { err = netError(codeOf(-n), "write"); break; }
       w.off += n;
       if (n > 0) this.touch();

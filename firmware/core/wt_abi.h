@@ -31,6 +31,10 @@
   X(WT_FN_IO_BUFFER, ioBuffer, 0, 1) \
   X(WT_FN_TCP_WRITE, tcpWrite, 3, 1) \
   X(WT_FN_TCP_READ, tcpRead, 3, 1) \
+  X(WT_FN_TCP_PEEK, tcpPeek, 2, 1) \
+  X(WT_FN_TCP_CONSUME, tcpConsume, 2, 1) \
+  X(WT_FN_TCP_RESERVE, tcpReserve, 2, 1) \
+  X(WT_FN_TCP_COMMIT, tcpCommit, 2, 1) \
   X(WT_FN_TCP_SHUTDOWN, tcpShutdown, 1, 1) \
   X(WT_FN_TCP_CLOSE, tcpClose, 1, 1) \
   X(WT_FN_TCP_ABORT, tcpAbort, 1, 1) \
@@ -52,8 +56,6 @@
 
 /* Exports the C core does not call (Node/test only, or not needed by a firmware yet):
  *   ping(dst, id, seq, len, now)
- *   tcpPeek(h, out)
- *   tcpConsume(h, n)
  *   tcpSizes(out)
  *   tcpTimeWaitList(out, max)
  *   ifaceSetIpv4(addr, prefixLen, gateway)

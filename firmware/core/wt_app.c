@@ -16,7 +16,7 @@ int wt_tcp_abort(int h) { return call(WT_FN_TCP_ABORT, h, 0, 0); }
 int wt_tcp_state(int h) { return call(WT_FN_TCP_STATE, h, 0, 0); }
 int wt_tcp_set_option(int h, int opt, uint32_t value) { return call(WT_FN_TCP_SET_OPTION, h, opt, (int32_t)value); }
 
-static int32_t io_offset(void) { return call(WT_FN_IO_BUFFER, 0, 0, 0); }
+static int32_t io_offset(void) { return (int32_t)wt_io_offset(); }
 
 int wt_tcp_write_io(int h, uint32_t len) {
   uint32_t cap;
@@ -59,6 +59,43 @@ int wt_tcp_read(int h, void *buf, uint32_t len) {
   return r;
 }
 
+static uint32_t le32(const uint8_t *p) {
+  return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* ---- zero-copy TCP: views into the rings, their words written at the I/O region's start ---- */
+
+int wt_tcp_zero_copy(void) {
+  return wt_has(WT_FN_TCP_PEEK) && wt_has(WT_FN_TCP_CONSUME) && wt_has(WT_FN_TCP_RESERVE) && wt_has(WT_FN_TCP_COMMIT);
+}
+
+/* Call fn(h, io) and turn the word(s) it wrote there into a view of linear memory. */
+static int ring_view(wt_fn fn, int h, uint8_t **p, uint32_t *more) {
+  uint32_t io = wt_io_offset();
+  if (!io) return -WT_ESTATE;
+  int r = call(fn, h, (int32_t)io, 0);
+  if (r <= 0) return r;
+  const uint8_t *w = wt_mem(io, 12);
+  uint8_t *v = w ? wt_mem(le32(w), (uint32_t)r) : 0;
+  if (!v) return -WT_EINVAL;  /* cannot happen: the module's rings are in its memory */
+  *p = v;
+  if (more) *more = le32(w + 8);
+  return r;
+}
+
+int wt_tcp_peek(int h, const uint8_t **data, uint32_t *more) {
+  uint8_t *p = 0;
+  int r = ring_view(WT_FN_TCP_PEEK, h, &p, more);
+  if (r > 0) *data = p;
+  return r;
+}
+
+int wt_tcp_consume(int h, uint32_t n) { return call(WT_FN_TCP_CONSUME, h, (int32_t)n, 0); }
+
+int wt_tcp_reserve(int h, uint8_t **space) { return ring_view(WT_FN_TCP_RESERVE, h, space, 0); }
+
+int wt_tcp_commit(int h, uint32_t n) { return call(WT_FN_TCP_COMMIT, h, (int32_t)n, 0); }
+
 int wt_tcp_server(uint16_t port, int backlog) {
   int h = wt_tcp_open();
   if (h < 0) return h;
@@ -88,10 +125,6 @@ int wt_udp_server(uint16_t port) {
 uint32_t wt_udp_io_max(void) {
   uint32_t cap;
   return wt_io(&cap) && cap > FROM_BYTES ? cap - FROM_BYTES : 0;
-}
-
-static uint32_t le32(const uint8_t *p) {
-  return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
 int wt_udp_recvfrom_io(int h, wt_udp_from *from) {

@@ -27,6 +27,20 @@ int wt_tcp_read(int h, void *buf, uint32_t len);
 int wt_tcp_write_io(int h, uint32_t len);
 int wt_tcp_read_io(int h, uint32_t len);
 
+/* Zero-copy I/O in the socket's rings (docs/abi.md tcpPeek/tcpConsume, tcpReserve/tcpCommit);
+ * each is -WT_EOPNOTSUPP when the module or engine lacks the export (wt_tcp_zero_copy() says
+ * whether all four are there). Peek: *data views the first contiguous unread bytes, returns
+ * their count (> 0; *more: the bytes after the ring wraps), else as wt_tcp_read (0 = EOF,
+ * -WT_EAGAIN). Consume: the first n unread bytes are read. The view holds until a consume,
+ * read, close, abort or the next frame/poll. Reserve: *space is the free space at the send
+ * ring's tail, returns its contiguous length (0 = full: Writable follows); write there, then
+ * commit n of them (as wt_tcp_write would send them) before the next frame/poll. */
+int wt_tcp_zero_copy(void);
+int wt_tcp_peek(int h, const uint8_t **data, uint32_t *more);
+int wt_tcp_consume(int h, uint32_t n);
+int wt_tcp_reserve(int h, uint8_t **space);
+int wt_tcp_commit(int h, uint32_t n);
+
 /* Open, bind and listen in one call: the listening handle or -WT_E*. */
 int wt_tcp_server(uint16_t port, int backlog);
 

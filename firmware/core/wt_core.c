@@ -19,6 +19,7 @@ typedef struct { int32_t sock, kind, arg; } wt_event;
 static struct {
   const wt_engine *eng;
   uint32_t rx_off, rx_cap, mtu, io_cap;
+  uint32_t io_off;           /* the I/O region (ioBuffer: constant after init), 0 = none */
   int ready;
   wt_event_fn on_event;
   wt_event_fn on_kind[WT_KIND_MAX + 1];  /* by handle kind; 0 = on_event */
@@ -73,11 +74,12 @@ int32_t wt_callv(wt_fn fn, const int32_t *args) {
 const wt_engine *wt_engine_used(void) { return core.eng; }
 
 uint8_t *wt_io(uint32_t *cap) {
-  if (!core.ready || !wt_has(WT_FN_IO_BUFFER)) { *cap = 0; return 0; }
-  uint8_t *p = wt_mem((uint32_t)wt_call(WT_FN_IO_BUFFER, 0, 0, 0), core.io_cap);
+  uint8_t *p = core.ready && core.io_off ? wt_mem(core.io_off, core.io_cap) : 0;
   *cap = p ? core.io_cap : 0;
   return p;
 }
+
+uint32_t wt_io_offset(void) { return core.ready ? core.io_off : 0; }
 
 int wt_core_start(const wt_engine *e, const uint8_t *wasm, uint32_t len) {
   memset(&core, 0, sizeof core);
@@ -116,6 +118,7 @@ int wt_init(void) {
   core.rx_off = (uint32_t)wt_call(WT_FN_RX_BUFFER, 0, 0, 0);
   core.rx_cap = core.mtu + 14;
   if (!wt_mem(core.rx_off, core.rx_cap)) return -WT_ENOMEM;
+  core.io_off = wt_has(WT_FN_IO_BUFFER) ? (uint32_t)wt_call(WT_FN_IO_BUFFER, 0, 0, 0) : 0;
   core.ready = 1;
   return 0;
 }

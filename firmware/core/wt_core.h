@@ -40,8 +40,10 @@ int wt_has(wt_fn fn);
 /* Pointer to len bytes at offset off of linear memory, or 0 when out of bounds. */
 uint8_t *wt_mem(uint32_t off, uint32_t len);
 
-/* The module's I/O region (Cfg.IoBuf bytes) that read/write payload goes through. */
+/* The module's I/O region (Cfg.IoBuf bytes) that read/write payload goes through (its offset
+ * in linear memory: 0 = none); both are fixed at wt_init. */
 uint8_t *wt_io(uint32_t *cap);
+uint32_t wt_io_offset(void);
 
 /* Socket handles carry their kind (assembly/handles.ts): kind << 25 | generation << 10 | slot,
  * a positive int32. Events carry the full handle; dispatch routes them by handle. */

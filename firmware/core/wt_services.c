@@ -32,6 +32,7 @@ typedef struct {
 
 static int32_t listener[SVC_COUNT] = { -1, -1, -1 };
 static conn conns[WT_SVC_CONNS];
+static int zc;  /* the module has tcpPeek/tcpConsume/tcpReserve/tcpCommit for us: work in its rings */
 
 /* UDP echo (RFC 862 §"UDP Based Echo Service"): its socket and counters. */
 static int32_t udp_echo = -1;
@@ -65,8 +66,29 @@ static int flush(conn *c, const uint8_t *src, uint32_t *off, uint32_t *len) {
   return 1;
 }
 
+/* Echo in the rings: the received bytes are copied once, from the receive ring straight into the
+ * send ring, and consumed only once the send ring took them (a full send ring leaves them unread:
+ * the window closes and the peer waits, no buffer of ours in between). */
+static void echo_rings(conn *c) {
+  for (;;) {
+    const uint8_t *src;
+    uint8_t *dst;
+    int r = wt_tcp_peek(c->h, &src, 0);
+    if (r == -WT_EAGAIN) return;
+    if (r < 0) { release(c, 1); return; }
+    if (r == 0) { release(c, 0); return; }   /* EOF with everything echoed: our FIN follows */
+    int w = wt_tcp_reserve(c->h, &dst);
+    if (w < 0) { release(c, 1); return; }
+    if (w == 0) return;                       /* send ring full: Writable brings us back */
+    uint32_t n = (uint32_t)(r < w ? r : w);
+    memcpy(dst, src, n);
+    if (wt_tcp_commit(c->h, n) < 0 || wt_tcp_consume(c->h, n) < 0) { release(c, 1); return; }
+  }
+}
+
 static void echo_step(conn *c) {
   uint32_t cap;
+  if (zc) { echo_rings(c); return; }
   for (;;) {
     int f = flush(c, c->buf, &c->pend_off, &c->pend_len);
     if (f < 0) { release(c, 1); return; }
@@ -88,13 +110,28 @@ static void echo_step(conn *c) {
   }
 }
 
-static void discard_step(conn *c) {
+/* Discard what is readable. A Readable event comes for the bytes that arrived since the last one
+ * and one of its own for the FIN, so a pass that empties the ring is enough: no call that only
+ * finds it empty (one per frame in a bulk transfer). `drain` (a new connection, whose events came
+ * before we had it, or lost events) goes on until the module says EAGAIN or EOF. */
+static void discard_step(conn *c, int drain) {
   uint32_t cap;
-  if (!wt_io(&cap)) return;
+  if (!zc && !wt_io(&cap)) return;
   for (;;) {
-    int r = wt_tcp_read_io(c->h, cap);
+    int r, emptied;
+    if (zc) {
+      const uint8_t *p;
+      uint32_t more = 0;
+      r = wt_tcp_peek(c->h, &p, &more);
+      if (r > 0 && wt_tcp_consume(c->h, (uint32_t)r + more) < 0) r = -WT_EINVAL;
+      emptied = 1;
+    } else {
+      r = wt_tcp_read_io(c->h, cap);
+      emptied = r < (int)cap;
+    }
     if (r == -WT_EAGAIN) return;
     if (r <= 0) { release(c, r < 0); return; }
+    if (emptied && !drain) return;
   }
 }
 
@@ -349,24 +386,42 @@ static void fill_body(uint8_t *io, uint32_t n, uint32_t v) {
   }
 }
 
-static void step(conn *c);
+static void http_step(conn *c);
 
 /* The status page buffer is free again: start a response that waited for it. */
 static void page_release(conn *c) {
   if (page_owner != c) return;
   page_owner = 0;
   for (int i = 0; i < WT_SVC_CONNS; i++)
-    if (conns[i].h >= 0 && conns[i].wait_page && &conns[i] != c) { step(&conns[i]); return; }
+    if (conns[i].h >= 0 && conns[i].wait_page && &conns[i] != c) { http_step(&conns[i]); return; }
 }
 
-/* Send the response body: 1 when all of it is out, 0 when the module is full, -1 on error. */
+/* Body bytes [body_sent, body_sent + n) of c's response into dst. */
+static void body_fill(const conn *c, uint8_t *dst, uint32_t n) {
+  if (c->body == BODY_PATTERN) fill_body(dst, n, c->body_sent % 251);
+  else memcpy(dst, page + c->body_sent, n);
+}
+
+/* Send the response body: 1 when all of it is out, 0 when the module is full, -1 on error.
+ * With the zero-copy exports the bytes are generated straight into the send ring. */
 static int http_body(conn *c) {
   uint32_t cap;
   while (c->body_sent < c->body_len && c->body != BODY_NONE) {
+    uint32_t left = c->body_len - c->body_sent, n;
+    if (zc) {
+      uint8_t *dst;
+      int w = wt_tcp_reserve(c->h, &dst);
+      if (w < 0) return -1;
+      if (w == 0) return 0;                         /* full: Writable brings us back */
+      n = left < (uint32_t)w ? left : (uint32_t)w;
+      body_fill(c, dst, n);
+      if (wt_tcp_commit(c->h, n) < 0) return -1;
+      c->body_sent += n;
+      continue;
+    }
     uint8_t *io = wt_io(&cap);
-    uint32_t n = c->body_len - c->body_sent < cap ? c->body_len - c->body_sent : cap;
-    if (c->body == BODY_PATTERN) fill_body(io, n, c->body_sent % 251);
-    else memcpy(io, page + c->body_sent, n);
+    n = left < cap ? left : cap;
+    body_fill(c, io, n);
     int w = wt_tcp_write_io(c->h, n);
     if (w < 0) return -1;
     c->body_sent += (uint32_t)w;   /* bytes not taken are generated again next time */
@@ -424,10 +479,11 @@ static void http_step(conn *c) {
   }
 }
 
-static void step(conn *c) {
+/* `drain`: events for c may have been missed (just accepted, or lost): do not rely on them. */
+static void step(conn *c, int drain) {
   switch (c->svc) {
     case SVC_ECHO: echo_step(c); break;
-    case SVC_DISCARD: discard_step(c); break;
+    case SVC_DISCARD: discard_step(c, drain); break;
     default: http_step(c); break;
   }
 }
@@ -442,7 +498,7 @@ static void accept_all(int svc) {
     memset(c, 0, offsetof(conn, out));
     c->h = h;
     c->svc = (uint8_t)svc;
-    step(c);
+    step(c, 1);
   }
 }
 
@@ -484,7 +540,7 @@ void wt_services_on_event(int32_t sock, int32_t kind, int32_t arg) {
   if (kind == 0) {  /* events were lost: look at everything */
     if (udp_echo >= 0) udp_echo_drain();
     for (int s = 0; s < SVC_COUNT; s++) if (listener[s] >= 0) accept_all(s);
-    for (int i = 0; i < WT_SVC_CONNS; i++) if (conns[i].h >= 0) step(&conns[i]);
+    for (int i = 0; i < WT_SVC_CONNS; i++) if (conns[i].h >= 0) step(&conns[i], 1);
     return;
   }
   if (kind == WT_EV_ACCEPTED) {
@@ -494,7 +550,7 @@ void wt_services_on_event(int32_t sock, int32_t kind, int32_t arg) {
   conn *c = find(sock);
   if (!c) return;
   switch (kind) {
-    case WT_EV_READABLE: case WT_EV_WRITABLE: case WT_EV_CONNECTED: step(c); break;
+    case WT_EV_READABLE: case WT_EV_WRITABLE: case WT_EV_CONNECTED: step(c, 0); break;
     /* Reset/Error come before Closed; the handle stays ours until we close it. */
     case WT_EV_CLOSED: case WT_EV_RESET: case WT_EV_ERROR:
       if (c->svc == SVC_HTTP) http_close(c, 0); else release(c, 0);
@@ -506,6 +562,7 @@ void wt_services_on_event(int32_t sock, int32_t kind, int32_t arg) {
 int wt_services_start(uint16_t echo_port, uint16_t discard_port, uint16_t http_port) {
   const uint16_t ports[SVC_COUNT] = { echo_port, discard_port, http_port };
   for (int i = 0; i < WT_SVC_CONNS; i++) conns[i].h = -1;
+  zc = wt_tcp_zero_copy();
   wt_set_event_handler(wt_services_on_event);
   for (int s = 0; s < SVC_COUNT; s++) {
     listener[s] = -1;
