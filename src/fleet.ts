@@ -177,7 +177,9 @@ export function createFleet(opts: FleetOptions): Fleet {
       const onVlan = Object.create(link, { attach: { value: (ep: Parameters<Link["attach"]>[0]) => link.attach(ep, { vlan: v }) } }) as Link;
       const net = createStack({
         ip: "198.51.100.1/24", mac: `02:fe:00:00:${((v >> 8) & 0xff).toString(16).padStart(2, "0")}:${(v & 0xff).toString(16).padStart(2, "0")}`,
-        name: `dhcp${v}`, seed: ((opts.seed ?? 1) * 7919 + v) >>> 0, sndBuf: 4096, rcvBuf: 4096, maxSockets: 4, link: { type: "emulated", sim, link: onVlan },
+        name: `dhcp${v}`, seed: ((opts.seed ?? 1) * 7919 + v) >>> 0, sndBuf: 4096, rcvBuf: 4096, maxSockets: 4,
+        config: { UdpQueueBytes: Math.max(65536, perVlan * 1024) }, // every device's DISCOVER may arrive in one instant
+        link: { type: "emulated", sim, link: onVlan },
       });
       serverStacks.push(net);
       servers.push(new DhcpServer(net, { pool: ["198.51.100.2", "198.51.100.254"], leaseSeconds: dhcp.leaseSeconds ?? 3600, seed: (dhcp.seed ?? opts.seed ?? 1) + v }));
