@@ -507,7 +507,10 @@ function ipInput(p: usize, len: i32): void {
     // RFC 2131 §4.1: before it has an address a client accepts broadcast and unicast to its
     // MAC (the frame filter checked the MAC; the IP destination is the address on offer).
   } else if (dst != myIp && !group) { count(Stat.Ipv4NotForUs); return; }
-  if (isBadSource(src)) { count(Stat.Ipv4BadSource); return; }
+  // RFC 1122 §3.2.1.3: 0.0.0.0 is a source only while a host learns its address (a DHCP/BOOTP
+  // client's broadcast, RFC 2131 §4.1): accepted for UDP to the limited broadcast, so a server
+  // on this stack can hear it; every other bad source is dropped.
+  if (isBadSource(src) && !(src == 0 && proto == PROTO_UDP && dst == 0xffffffff)) { count(Stat.Ipv4BadSource); return; }
   if (myIp == 0 && proto != PROTO_UDP) { count(Stat.Ipv4Unconfigured); return; } // no ICMP, TCP... without an address
   if ((ipFrag(p) & (IP_FLAG_MF | IP_OFFSET_MASK)) != 0) {
     // RFC 791 §3.2: a fragment; go on with the datagram once it is whole, as if it had arrived so

@@ -12,6 +12,9 @@
 // each memory's declared maximum, 1 MiB, instead of ~10 GiB of address space); without it a
 // process holds at most ~12,700 instances (128 TiB / 10 GiB). `node bench/fleet.mjs` runs it
 // alone; FLEET_K=100,1000 picks the sizes.
+// DHCP bring-up (createFleet({ dhcp: true }), src/dhcp-server.ts) at K = 100 and 1000: virtual
+// seconds until every device is bound (with RFC 5227 probes, and without: DhcpFlags bit 1) and
+// the wall time, beside the static-address bring-up (createFleet + ARP) of the same run.
 import { execFileSync } from "node:child_process";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { join } from "node:path";
@@ -26,6 +29,16 @@ async function child(K, mode) {
   globalThis.gc?.();
   const rss0 = process.memoryUsage.rss();
   const t0 = performance.now();
+  if (mode === "dhcp" || mode === "dhcp-noacd" || mode === "static") {
+    if (mode === "static") {
+      const f = createFleet({ count: K, seed: 1 });
+      f.sim.runFor(100);
+      return { K, wall: (performance.now() - t0) / 1000, virtual: f.sim.now() / 1000, bound: K };
+    }
+    const f = createFleet({ count: K, seed: 1, dhcp: mode === "dhcp" ? true : { acd: false } });
+    const ok = await f.runUntilBound(600_000);
+    return { K, wall: (performance.now() - t0) / 1000, virtual: f.sim.now() / 1000, bound: f.boundCount(), ok };
+  }
   const hub = mode === "hub";
   const f = createFleet({ count: K, seed: 1, linkOptions: hub ? { learning: false } : {}, perVlan: hub ? Math.min(K, 250) : 250 });
   f.sim.runFor(100);
@@ -71,7 +84,7 @@ function run(K, mode) {
 }
 
 export default async function fleetBench() {
-  const sizes = (process.env.FLEET_K ?? "100,1000,10000").split(",").map(Number);
+  const sizes = (process.env.FLEET_K ?? "100,1000,10000").split(",").filter(Boolean).map(Number);
   const rows = [];
   const hub100 = sizes.includes(100) ? run(100, "hub") : null;
   for (const K of sizes) {
@@ -85,6 +98,17 @@ export default async function fleetBench() {
       name: `fleet K=${K} simulated s per s, 1 ping/s/device`, ours: r.simPerSec, reference: ref,
       unit: K === 100 ? "sim s/s (ref: a hub)" : "sim s/s (ref: real time)", ratio: r.simPerSec / ref,
     });
+  }
+  for (const K of (process.env.FLEET_DHCP_K ?? "100,1000").split(",").filter(Boolean).map(Number)) {
+    const st = run(K, "static");
+    for (const mode of ["dhcp", "dhcp-noacd"]) {
+      const r = run(K, mode);
+      const what = mode === "dhcp" ? "DHCP + RFC 5227 probes" : "DHCP, no ACD";
+      if (r.error || st.error) { rows.push({ name: `fleet K=${K} ${what} bring-up: failed (${r.error ?? st.error})`, unit: "" }); continue; }
+      if (!r.ok) rows.push({ name: `fleet K=${K} ${what}: only ${r.bound} of ${K} bound`, unit: "" });
+      rows.push({ name: `fleet K=${K} ${what}: virtual time to all bound`, ours: r.virtual * 1000, unit: "virtual ms" });
+      rows.push({ name: `fleet K=${K} ${what}: wall time to all bound`, ours: r.wall, reference: st.wall, unit: "s (ref: static bring-up)", ratio: r.wall / st.wall });
+    }
   }
   if (sizes.includes(1000)) {
     const r = run(1000, "realtime");

@@ -14,8 +14,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Link, LinkOptions, Sim } from "./links/emulated.js";
 import { realtime, RealtimeOptions, RealtimeSim } from "./links/realtime.js";
-import { CreateStackOptions, createStack, NetStack } from "./net.js";
+import { CreateStackOptions, createStack, NetStack, runSim } from "./net.js";
 import { BuildName, buildPath, Stack } from "./stack.js";
+import { DhcpServer } from "./dhcp-server.js";
+import { EventKind } from "./abi.js";
 
 export interface PairOptions extends LinkOptions {
   /** The Sim's seed (impairments and both stacks' seeds derive from it). Default 1. */
@@ -97,6 +99,22 @@ export interface FleetOptions {
   init?: boolean;
   /** Device i gets MAC fleetMac(macBase + i) (default 0; give each shard its own range). */
   macBase?: number;
+  /**
+   * Addresses by DHCP (src/dhcp-server.ts) instead of static ones: per VLAN one server stack at
+   * 198.51.100.1/24 (also the router and DNS option) with the pool .2-.254, and every device runs
+   * the core's DHCP client (RFC 5227 probes first unless `acd: false`). Wait with
+   * await fleet.runUntilBound(ms); fleet.ip(i) is then device i's leased address. Needs perVlan <= 253.
+   */
+  dhcp?: boolean | FleetDhcpOptions;
+}
+
+export interface FleetDhcpOptions {
+  /** Lease time in seconds (default 3600). */
+  leaseSeconds?: number;
+  /** RFC 5227 address conflict detection before using a lease (default true; false sets DhcpFlags bit 1, ~7 s faster). */
+  acd?: boolean;
+  /** Seed of each server's address order (default: the fleet's seed + the VLAN). */
+  seed?: number;
 }
 
 export interface Fleet {
@@ -107,6 +125,17 @@ export interface Fleet {
   ip(i: number): string;
   mac(i: number): string;
   vlan(i: number): number;
+  /** With `dhcp`: the server stacks and their DHCP servers, one per VLAN (index VLAN - 1); else empty. */
+  serverStacks: NetStack[];
+  servers: DhcpServer[];
+  /** With `dhcp`: how many devices hold a lease (are BOUND, RENEWING or REBINDING) now. */
+  boundCount(): number;
+  /**
+   * With `dhcp`: run the Sim (runSim: the servers' sockets read between instants, so a bare
+   * sim.runFor does not serve them; realtime(sim) does) until every device holds a lease or
+   * `maxMs` of virtual time passed; whether all did.
+   */
+  runUntilBound(maxMs: number): Promise<boolean>;
 }
 
 /** MAC of fleet device i: 02:00 + (i + 1) as 32 bits (locally administered, unicast). */
@@ -125,8 +154,12 @@ export function createFleet(opts: FleetOptions): Fleet {
   const sim = opts.sim ?? new Sim({ seed: opts.seed ?? 1 });
   const link = opts.link ?? sim.switch({ delayMs: 0.1, ...(opts.linkOptions ?? {}) });
   const build = opts.build ?? "mcu";
-  const config = opts.config ?? MCU_CONFIG;
+  const dhcp = opts.dhcp ? (opts.dhcp === true ? {} : opts.dhcp) : null;
+  const config0 = opts.config ?? MCU_CONFIG;
+  const config = dhcp && dhcp.acd === false ? { ...config0, DhcpFlags: (config0.DhcpFlags ?? 0) | 2 } : config0;
   const perVlan = opts.perVlan ?? 250;
+  if (dhcp && opts.address) throw new Error("createFleet: give either address or dhcp");
+  if (dhcp && perVlan > 253) throw new Error("createFleet: with dhcp, perVlan must be 1..253 (.1 is the server)");
   if (!opts.address && (perVlan < 1 || perVlan > 254)) throw new Error("createFleet: perVlan must be 1..254 (one /24 per VLAN)");
   type Place = { ip: string; prefix?: number; vlan?: number; gateway?: string };
   const place: (i: number) => Place = opts.address ?? ((i: number) => ({ ip: `198.51.100.${(i % perVlan) + 1}`, prefix: 24, vlan: Math.floor(i / perVlan) + 1 }));
@@ -135,19 +168,47 @@ export function createFleet(opts: FleetOptions): Fleet {
   const macBase = opts.macBase ?? 0;
   const devices: Stack[] = [];
   const vlans: number[] = [];
+  const serverStacks: NetStack[] = [];
+  const servers: DhcpServer[] = [];
+  if (dhcp) {
+    const nVlans = Math.ceil(opts.count / perVlan);
+    for (let v = 1; v <= nVlans; v++) {
+      // a NetStack on this VLAN's ports: createStack attaches to the link it is given, so give it a view that attaches with the VLAN
+      const onVlan = Object.create(link, { attach: { value: (ep: Parameters<Link["attach"]>[0]) => link.attach(ep, { vlan: v }) } }) as Link;
+      const net = createStack({
+        ip: "198.51.100.1/24", mac: `02:fe:00:00:${((v >> 8) & 0xff).toString(16).padStart(2, "0")}:${(v & 0xff).toString(16).padStart(2, "0")}`,
+        name: `dhcp${v}`, seed: ((opts.seed ?? 1) * 7919 + v) >>> 0, sndBuf: 4096, rcvBuf: 4096, maxSockets: 4,
+        config: { UdpQueueBytes: Math.max(65536, perVlan * 1024) }, // every device's DISCOVER may arrive in one instant
+        link: { type: "emulated", sim, link: onVlan },
+      });
+      serverStacks.push(net);
+      servers.push(new DhcpServer(net, { pool: ["198.51.100.2", "198.51.100.254"], leaseSeconds: dhcp.leaseSeconds ?? 3600, seed: (dhcp.seed ?? opts.seed ?? 1) + v }));
+    }
+  }
+  const held = new Set<number>(); // devices whose client holds a lease (from DhcpState events)
   for (let i = 0; i < opts.count; i++) {
-    const a = place(i);
+    const a = dhcp ? { ip: undefined, prefix: 0, vlan: Math.floor(i / perVlan) + 1, gateway: undefined } : place(i);
     vlans.push(a.vlan ?? 1);
-    devices.push(sim.addHost({
+    const d = sim.addHost({
       name: `d${i}`, ip: a.ip, prefix: a.prefix ?? 24, gateway: a.gateway, mac: fleetMac(macBase + i), build, wasmPath, config,
       link, vlan: a.vlan ?? 1, init: opts.init,
-    }));
+    });
+    if (dhcp) {
+      d.onEvents((_h, kind, arg) => { if (kind === EventKind.DhcpState) { if (arg >= 5 && arg <= 7) held.add(i); else held.delete(i); } });
+      if (opts.init !== false) {
+        const r = d.dhcpStart();
+        if (r !== 0) throw new Error(`createFleet: device ${i}: dhcpStart ${r}`);
+      }
+    }
+    devices.push(d);
   }
   return {
-    sim, link, devices,
-    ip: (i) => place(i).ip,
+    sim, link, devices, serverStacks, servers,
+    ip: (i) => (dhcp ? devices[i].ifaceInfo().address ?? "0.0.0.0" : place(i).ip),
     mac: (i) => fleetMac(macBase + i),
     vlan: (i) => vlans[i],
+    boundCount: () => held.size,
+    runUntilBound: (maxMs) => runSim(sim, () => held.size === opts.count, maxMs),
   };
 }
 

@@ -8,7 +8,9 @@ export type { LinkOptions, TapRecord, Tap, DropReason, FrameVerdict, HostOptions
 export { realtime, RealtimeSim } from "./links/realtime.js";
 export type { RealtimeOptions } from "./links/realtime.js";
 export { bridge, cappedModule, createFleet, emulatedPair, fleetMac, MCU_CONFIG } from "./fleet.js";
-export type { Fleet, FleetOptions, FramePort, Pair, PairOptions } from "./fleet.js";
+export type { Fleet, FleetDhcpOptions, FleetOptions, FramePort, Pair, PairOptions } from "./fleet.js";
+export { DhcpServer } from "./dhcp-server.js";
+export type { DhcpServerLease, DhcpServerOptions, DhcpServerStats, DhcpLeaseState } from "./dhcp-server.js";
 export { decodeFrame, tcpFlagString } from "./trace.js";
 export type { FrameSummary } from "./trace.js";
 export { createStack, NetStack, Server, Socket, runSim, formatSockets, netError, uvNetError } from "./net.js";

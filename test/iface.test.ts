@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { harness, PEER, PEER_MAC, US } from "./iface-harness.js";
 import { arp, eth, icmpEcho, inetChecksum, ipv4, MAC_A, MAC_BCAST, udp } from "./wire-build.js";
 import { ipToU32 } from "../src/stack.js";
+import { UdpOpt } from "../src/abi.js";
 
 const EHOSTUNREACH = -14;
 const EINVAL = -1;
@@ -314,6 +315,22 @@ describe("frames not for us", () => {
     h.take();
     for (const src of ["255.255.255.255", "198.51.100.255", "224.0.0.1", "127.0.0.1", US]) h.rx(echoFrom(src, 1));
     expect(h.stat("ipv4_bad_source")).toBe(5);
+    expect(h.take()).toHaveLength(0);
+  });
+
+  it("RFC 1122 §3.2.1.3: source 0.0.0.0 only for UDP to the limited broadcast (a DHCP client learning its address, RFC 2131 §4.1)", () => {
+    const h = harness();
+    const u = h.s.udpOpen();
+    expect(h.s.udpBind(u, 67)).toBe(67);
+    expect(h.s.udpSetOption(u, UdpOpt.Broadcast, true)).toBe(0); // a socket takes broadcasts only when asked
+    h.take();
+    h.rx(eth(MAC_BCAST, PEER_MAC, 0x0800, ipv4({ src: "0.0.0.0", dst: "255.255.255.255", proto: 17 }, udp("0.0.0.0", "255.255.255.255", 68, 67, [7, 8]))));
+    const d = h.s.udpRecvFrom(u);
+    expect(typeof d === "number" ? d : { address: d.address, port: d.port, data: [...d.data] }).toEqual({ address: "0.0.0.0", port: 68, data: [7, 8] });
+    h.rx(eth(MAC_BCAST, PEER_MAC, 0x0800, ipv4({ src: "0.0.0.0", dst: "198.51.100.255", proto: 17 }, udp("0.0.0.0", "198.51.100.255", 68, 67, [7])))); // subnet broadcast
+    h.rx(eth(MAC_A, PEER_MAC, 0x0800, ipv4({ src: "0.0.0.0", dst: US, proto: 17 }, udp("0.0.0.0", US, 68, 67, [7])))); // unicast
+    h.rx(echoFrom("0.0.0.0", 1, { dst: "255.255.255.255", dstMac: MAC_BCAST })); // not UDP
+    expect(h.stat("ipv4_bad_source")).toBe(3);
     expect(h.take()).toHaveLength(0);
   });
 
