@@ -17,7 +17,9 @@ export function poolAlloc(size: usize): usize {
     let pages = <i32>((end - have + 0xffff) >> 16);
     if (memory.grow(pages) < 0) return 0;
   }
-  memory.fill(p, 0, end - p);
+  // No fill: bytes past __heap_base start zeroed (the module's initial pages, memory.grow's) and
+  // `top` only moves forward, so a block is never handed out twice. Filling would make every pool
+  // page resident at init (an idle fleet device would cost its whole pool in RSS).
   top = end;
   return p;
 }
