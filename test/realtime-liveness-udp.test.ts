@@ -3,25 +3,16 @@
 // and so do an outstanding lookup / resolve4 (node's getaddrinfo and c-ares requests), a socket
 // whose host name is still being resolved, and an outstanding sntp() query. Each case runs in a
 // child node process (against dist/, built by `npm run tsbuild`) and checks when it exits.
-import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { type ChildRun, runModule } from "./helpers/child.js";
 
 const FLEET = new URL("../dist/fleet.js", import.meta.url).href;
 
-interface Run { code: number | null; out: string; killed: boolean }
+type Run = ChildRun;
 
 function runChild(body: string, limitMs: number): Promise<Run> {
-  const src = `import { emulatedPair } from ${JSON.stringify(FLEET)};\nglobalThis.t0 = performance.now();\n${body}\n`;
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ["--input-type=module", "-e", src], { stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    child.stdout.on("data", (d) => { out += d; });
-    child.stderr.on("data", (d) => { out += d; });
-    let killed = false;
-    const timer = setTimeout(() => { killed = true; child.kill("SIGKILL"); }, limitMs);
-    child.on("exit", (code) => { clearTimeout(timer); resolve({ code, out, killed }); });
-  });
+  return runModule(`import { emulatedPair } from ${JSON.stringify(FLEET)};\nglobalThis.t0 = performance.now();\n${body}\n`, limitMs);
 }
 
 const ELAPSED = "Math.round(performance.now() - globalThis.t0)";

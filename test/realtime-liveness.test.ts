@@ -2,27 +2,17 @@
 // socket keep the process alive, ref()/unref() change that, and with nothing held the driver's
 // timer is unref'd so the process exits by itself. Each case runs a small script in a child
 // node process (against dist/, built by `npm run tsbuild`) and checks when it exits.
-import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { type ChildRun, runModule } from "./helpers/child.js";
 
 const FLEET = new URL("../dist/fleet.js", import.meta.url).href;
 
-interface Run { code: number | null; ms: number; out: string; killed: boolean }
+type Run = ChildRun;
 
 /** Run `body` (an ES module; `emulatedPair` in scope) in a child; kill it after `limitMs`. */
 function runChild(body: string, limitMs: number): Promise<Run> {
-  const src = `import { emulatedPair } from ${JSON.stringify(FLEET)};\n${body}\n`;
-  return new Promise((resolve) => {
-    const t0 = Date.now();
-    const child = spawn(process.execPath, ["--input-type=module", "-e", src], { stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    child.stdout.on("data", (d) => { out += d; });
-    child.stderr.on("data", (d) => { out += d; });
-    let killed = false;
-    const timer = setTimeout(() => { killed = true; child.kill("SIGKILL"); }, limitMs);
-    child.on("exit", (code) => { clearTimeout(timer); resolve({ code, ms: Date.now() - t0, out, killed }); });
-  });
+  return runModule(`import { emulatedPair } from ${JSON.stringify(FLEET)};\n${body}\n`, limitMs);
 }
 
 // A child's own start-up (node + loading the module) takes a few hundred ms on a loaded host:

@@ -2,8 +2,8 @@
 // process with node:net / node:dgram over loopback and with our stacks on a real-time Sim
 // (dist/fleet.js emulatedPair, built by `npm run tsbuild`); both must log the same lines and
 // either both exit by themselves or both still run at the time limit.
-import { spawn } from "node:child_process";
 import { describe, expect, it } from "vitest";
+import { runModule } from "../helpers/child.js";
 
 const FLEET = new URL("../../dist/fleet.js", import.meta.url).href;
 
@@ -16,17 +16,10 @@ const PRELUDE = {
 
 interface Run { lines: string[]; exited: boolean }
 
-function runChild(kind: keyof typeof PRELUDE, body: string, limitMs: number): Promise<Run> {
+async function runChild(kind: keyof typeof PRELUDE, body: string, limitMs: number): Promise<Run> {
   const src = `${PRELUDE[kind]}\nconst log = (...a) => console.log(a.join(" "));\nprocess.on("exit", () => log("exit"));\n${body}\n`;
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ["--input-type=module", "-e", src], { stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    child.stdout.on("data", (d) => { out += d; });
-    child.stderr.on("data", (d) => { out += d; });
-    let killed = false;
-    const timer = setTimeout(() => { killed = true; child.kill("SIGKILL"); }, limitMs);
-    child.on("exit", () => { clearTimeout(timer); resolve({ lines: out.trim().split("\n").filter(Boolean), exited: !killed }); });
-  });
+  const r = await runModule(src, limitMs);
+  return { lines: r.out.trim().split("\n").filter(Boolean), exited: !r.killed };
 }
 
 interface Case { name: string; body: string; exits: boolean }
