@@ -44,6 +44,16 @@ function logThrow(log: EventLog, tag: string, fn: () => unknown): void {
   try { fn(); log.push(`${tag} no throw`); } catch (e) { log.push(`${tag} throws ${normError(e, [])}`); }
 }
 
+/** A server that reads and discards, and a watched client connected to it. */
+async function sinkClient(f: Factory, log: EventLog): Promise<{ srv: AnyServer; c: AnySocket }> {
+  const srv = f.createServer({}, (s) => s.resume());
+  const port = await listen(srv, f);
+  const c = f.connect({ port });
+  watch(log, "client", c, hostsOf(f));
+  await next(c, "connect", log);
+  return { srv, c };
+}
+
 export const netCases: Case[] = [
   {
     name: "echo: connect, ready, data, end, finish, close(false) on both ends; byte counters",
@@ -497,11 +507,7 @@ export const netCases: Case[] = [
   {
     name: "write after destroy(): callback ERR_STREAM_DESTROYED, no 'error'",
     async run(f, log) {
-      const srv = f.createServer({}, (s) => s.resume());
-      const port = await listen(srv, f);
-      const c = f.connect({ port });
-      watch(log, "client", c, hostsOf(f));
-      await next(c, "connect", log);
+      const { srv, c } = await sinkClient(f, log);
       c.destroy();
       const ok = c.write("late", (e) => log.push(`client write-cb ${e ? normError(e, []) : "ok"}`));
       log.push(`client write returned ${ok}`);
@@ -549,11 +555,7 @@ export const netCases: Case[] = [
   {
     name: "setTimeout then destroy: no 'timeout'; getConnections drops to 0 after the client leaves",
     async run(f, log) {
-      const srv = f.createServer({}, (s) => s.resume());
-      const port = await listen(srv, f);
-      const c = f.connect({ port });
-      watch(log, "client", c, hostsOf(f));
-      await next(c, "connect", log);
+      const { srv, c } = await sinkClient(f, log);
       c.setTimeout(20);
       c.destroy();
       await closed(c);
