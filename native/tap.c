@@ -435,6 +435,9 @@ static napi_value js_start(napi_env env, napi_callback_info info) {
     if (r < 0) return throw_errno(env, -r, "tap: uv_poll_init");
     t->poll.data = t;
     t->poll_init = 1;
+    // Like a node:net socket's handle, the device alone does not keep the process alive:
+    // sockets, servers and lookups on the stack hold it (src/net.ts holdRaw).
+    uv_unref((uv_handle_t *)&t->poll);
     t->refs++;
   }
   int r = uv_poll_start(&t->poll, UV_READABLE, on_readable);

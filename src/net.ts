@@ -1317,6 +1317,8 @@ export class Socket extends Duplex {
   private startWrite(w: PendingWrite): void {
     this.dispatched += w.buf.length;
     this.pendingWrite = w;
+    // libuv: a write request in flight keeps the loop alive even when its socket is unref'd
+    this.net.holdRaw(w, true);
     this.flushWrite();
   }
 
@@ -1346,6 +1348,7 @@ export class Socket extends Duplex {
     net.wake();
     if (err || w.off >= w.buf.length) {
       this.pendingWrite = null;
+      net.holdRaw(w, false);
       w.cb(err);
     }
   }
@@ -1375,7 +1378,7 @@ export class Socket extends Duplex {
     this.stopIdleTimer();
     const w = this.pendingWrite;
     this.pendingWrite = null;
-    if (w) w.cb(err ?? netError("EPIPE", "write"));
+    if (w) { this.net.holdRaw(w, false); w.cb(err ?? netError("EPIPE", "write")); }
     this.connecting = false;
     this.acceptedBy?.onSocketDestroyed(this);
     cb(err);

@@ -23,6 +23,9 @@
 // emulated link's code: a Sim + Link from ./emulated.ts with two ports (the TAP and the
 // stack) whose virtual clock is pushed forward to the real clock, and whose event queue
 // is run by a timer. Without impairments frames take a direct path (no copies, no timers).
+//
+// Liveness is libuv's: the device's watcher (uv_poll, unref'd in native/tap.c) and the link's
+// timers do not keep the process alive; sockets, servers and lookups on the stack do (net.ts holdRaw).
 
 import { createRequire } from "node:module";
 import { performance } from "node:perf_hooks";
@@ -397,5 +400,6 @@ export class TapLink {
     this.timerAt = next;
     this.timer = setTimeout(() => { this.timer = null; this.timerAt = Infinity; this.pump(); },
       Math.max(0, Math.ceil(next - this.now())));
+    this.timer.unref(); // the link does not hold the process (sockets on the stack do)
   }
 }

@@ -22,7 +22,7 @@ async function runChild(kind: keyof typeof PRELUDE, body: string, limitMs: numbe
   return { lines: r.out.trim().split("\n").filter(Boolean), exited: !r.killed };
 }
 
-interface Case { name: string; body: string; exits: boolean }
+interface Case { name: string; body: string; exits: boolean; limitMs?: number }
 
 // A listening server (unref'd unless `ref`) and one connection to it; `then(c, s)` runs once
 // both ends have their socket.
@@ -58,6 +58,10 @@ const cases: Case[] = [
       setTimeout(() => { log("end"); c.end(); }, 300); c.resume(); }`, true) },
   { name: "server.close() with an open connection and no end: stays", exits: false,
     body: PAIR(`(c, s) => { srv.close(() => log("server close")); log("closing"); }`, true) },
+  { name: "a write in flight holds the process although both ends are unref'd, until it is flushed (libuv write requests are ref'd)", exits: true, limitMs: 8000,
+    body: PAIR(`(c, s) => { s.unref(); c.unref(); log("connected");
+      c.write(Buffer.alloc(24 << 20), () => log("written"));
+      setTimeout(() => { log("reading"); s.resume(); }, 300).unref(); }`) },
   { name: "a bound UDP socket keeps the process alive (node:dgram)", exits: false,
     body: `const u = udp(); u.bind(0, () => log("bound"));` },
   { name: "a bound UDP socket unref()'d: exits; close() after a while also exits", exits: true,
@@ -68,7 +72,7 @@ const cases: Case[] = [
 describe("compat: liveness (ref/unref) — node:net/dgram and our stacks exit or stay alike (child processes)", () => {
   for (const c of cases) {
     it(c.name, async () => {
-      const limit = 2500;
+      const limit = c.limitMs ?? 2500;
       const [oracle, ours] = await Promise.all([runChild("node", c.body, limit), runChild("ours", c.body, limit)]);
       expect(oracle.exited, oracle.lines.join("\n")).toBe(c.exits);
       expect(ours.lines).toEqual(oracle.lines);
