@@ -72,7 +72,7 @@ export const functions = [
   },
   {
     name: "clock", section: "core", firmware: true, params: [["now", "u32"]], result: null,
-    doc: "advance the core's clock to `now` (ms, the clock `input`/`poll` get) without running timers; an earlier `now` is ignored. Hosts call it before an API call made outside `input`/`poll`, so timers that call arms start from the true time (the Node `Stack` and the C `wt_call` do it for every call)",
+    doc: "advance the core's clock to `now` (ms, the clock `input`/`poll` get) without running timers; an earlier `now` is ignored; before `init` too. Hosts call it before an API call made outside `input`/`poll`, so timers that call arms start from the true time (the Node `Stack` and the C `wt_call` do it for every call)",
   },
   {
     name: "ping", section: "core", params: [["dst", "u32"], ["id", "i32"], ["seq", "i32"], ["len", "i32"], ["now", "u32"]], result: "i32",

@@ -79,10 +79,12 @@ export function poll(now: u32): i32 {
 /**
  * Advance the clock to `now` without running timers (an earlier `now` is ignored). An API
  * call made long after the last input/poll would otherwise arm its timers (RTO, ARP, DHCP
- * retransmission) from the stale time, so they would fire at the very next poll.
+ * retransmission) from the stale time, so they would fire at the very next poll. Before init
+ * too: a host that syncs once per millisecond (src/stack.ts) may do it on a config call before
+ * init, and the DHCP client started after init at that millisecond must not see time 0.
  */
 export function clock(now: u32): void {
-  if (initialized) ifaceClock(now);
+  ifaceClock(now);
 }
 
 

@@ -438,7 +438,7 @@ export interface Exports {
   input(len: number, now: number): void;
   /** run ARP and TCP timers; ms until the next deadline, -1 for none */
   poll(now: number): number;
-  /** advance the core's clock to `now` (ms, the clock `input`/`poll` get) without running timers; an earlier `now` is ignored. Hosts call it before an API call made outside `input`/`poll`, so timers that call arms start from the true time (the Node `Stack` and the C `wt_call` do it for every call) */
+  /** advance the core's clock to `now` (ms, the clock `input`/`poll` get) without running timers; an earlier `now` is ignored; before `init` too. Hosts call it before an API call made outside `input`/`poll`, so timers that call arms start from the true time (the Node `Stack` and the C `wt_call` do it for every call) */
   clock(now: number): void;
   /** send an ICMP echo request to `dst` (host order) with `len` data bytes (0, 1, 2, ... mod 256). 0, `-EINVAL` (len < 0 or > MTU - 28), `-EHOSTUNREACH` (no route, ARP queue full), `-ESTATE` (before init). A reply raises `event(-1, EchoReply, seq)` */
   ping(dst: number, id: number, seq: number, len: number, now: number): number;

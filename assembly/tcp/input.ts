@@ -462,16 +462,21 @@ function connInput(t: Tcb, s: TcpSeg): void {
   // RCV.NXT =< x < RCV.NXT + RCV.WND is (x - RCV.NXT) < RCV.WND unsigned (the window is below 2^31).
   let wndR = rcvWnd(t);
   let d = seq - t.rcvNxt;
+  let wseq = seq; // SEG.SEQ for the SND.WL1 rule
   if (!(d < wndR || (segLen > 0 && d + segLen - 1 < wndR))) {
-    // A zero window still takes valid ACKs and RSTs at rcvNxt (RFC 9293 §3.10.7.4 note); an empty
-    // segment at rcvNxt is acceptable then (nothing to strip below).
-    if (wndR != 0 || d != 0) {
+    // A zero window accepts no segment, but takes valid ACKs (RFC 9293 §3.10.7.4): any sequence
+    // number (a probe at RCV.NXT - 1, text beyond the window), its text and FIN stripped; RSTs
+    // and SYNs only at RCV.NXT. Both ends' windows closed, each one's data carries the ACK
+    // that frees the other's ring: dropping those would deadlock.
+    if (wndR != 0 || (d != 0 && (flags & (TH_RST | TH_SYN)) != 0)) {
       count(Stat.TcpBadSeq); // an out-of-window RST too: dropped without an answer, but counted
       if ((flags & TH_RST) == 0) sendAck(t);
       return;
     }
-    if (segLen > 0) { count(Stat.TcpZeroWindowDrop); setFlag(t, F_ACKNOW); } // probes, text sent into a closed window
+    if (segLen > 0) count(Stat.TcpZeroWindowDrop); // probes, text sent into a closed window
+    if ((segLen | d) != 0) setFlag(t, F_ACKNOW); // (not an empty ACK at RCV.NXT)
     dlen = 0; flags &= ~(TH_FIN | TH_SYN);
+    if (<i32>d > 0) wseq = t.rcvNxt; // beyond the window: a SND.WL1 ahead of RCV.NXT would block later updates
   }
 
   // Update TS.Recent (RFC 7323 §4.3): SEG.SEQ <= Last.ACK.sent < SEG.SEQ + SEG.LEN (or = for
@@ -543,9 +548,9 @@ function connInput(t: Tcb, s: TcpSeg): void {
     ccSend(t, ccOnDupAck(t));
   }
   // window update (RFC 9293 §3.10.7.4, SND.WL1/SND.WL2 rule)
-  if (seqLt(t.sndWl1, seq) || (t.sndWl1 == seq && seqLe(t.sndWl2, ack))) {
+  if (seqLt(t.sndWl1, wseq) || (t.sndWl1 == wseq && seqLe(t.sndWl2, ack))) {
     t.sndWnd = scaledWnd;
-    t.sndWl1 = seq;
+    t.sndWl1 = wseq;
     t.sndWl2 = ack;
     if (scaledWnd > t.maxSndWnd) t.maxSndWnd = scaledWnd;
     if (scaledWnd > 0 && hasFlag(t, F_PERSIST)) {
