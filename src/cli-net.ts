@@ -347,6 +347,9 @@ async function up(net: NetStack, a: NetArgs, io: NetCliIo): Promise<number> {
     net.close();
     return 1;
   }
+  // `up` serves (ARP, ping, the services) until a signal, like a daemon: a ref'd handle keeps the
+  // process alive even with no service listening (the TAP device itself does not hold it, as in node).
+  const daemon = setInterval(() => { /* held until the signal */ }, 1 << 30);
   const imp = [["loss", a.loss], ["delay", a.delay], ["jitter", a.jitter], ["reorder", a.reorder], ["duplicate", a.duplicate]]
     .filter(([, v]) => v !== undefined && v !== 0).map(([k, v]) => `${k}=${v}`);
   io.out(`wasm-tcpip up: ${net.tap!.name} ${a.dhcp ? "dhcp" : a.ip} mac ${a.mac ?? "02:00:00:00:00:02"}${a.gw ? ` gw ${a.gw}` : ""}` +
@@ -364,6 +367,7 @@ async function up(net: NetStack, a: NetArgs, io: NetCliIo): Promise<number> {
   if (!a.dhcp || net.dhcpInfo().state === "BOUND") io.out(`serving: ${services.length ? services.join(", ") : "(no services: ARP and ping only)"}`);
   if (!a.dhcp || net.dhcpInfo().state === "BOUND") io.out("ready (SIGINT or SIGTERM to stop)");
   const sig = await stop;
+  clearInterval(daemon);
   const open = net.sockets().filter((s) => s.state !== "LISTEN" && s.handle !== 0).length; // not compact TIME-WAIT rows
   io.out(`${sig}: closing ${open} connection(s)`);
   await net.shutdown(3000);
