@@ -52,13 +52,18 @@ describe.skipIf(reason !== null && !required)("TAP stack liveness (libuv-like re
     expect(exitAt(r), r.out).toBeLessThan(500);
   }, 15_000);
 
+  /** The child exited by itself (exit 0 unless told), at lo <= t < hi ms after its start. */
+  const exitedBetween = (r: ChildRun, lo: number, hi: number) => {
+    expect(r.killed, r.out).toBe(false);
+    expect(exitAt(r), r.out).toBeGreaterThanOrEqual(lo);
+    expect(exitAt(r), r.out).toBeLessThan(hi);
+  };
+
   it("a listening server keeps the process alive until server.close()", async () => {
     const r = await runChild(`const srv = net.createServer().listen(80, () => console.log("listening"));
       setTimeout(() => { console.log("closing"); srv.close(); }, 800).unref();`, 10_000);
-    expect(r.killed, r.out).toBe(false);
     expect(r.out).toMatch(/listening\nclosing\nexit/);
-    expect(exitAt(r), r.out).toBeGreaterThanOrEqual(800);
-    expect(exitAt(r), r.out).toBeLessThan(1500);
+    exitedBetween(r, 800, 1500);
   }, 15_000);
 
   it("a ref'd listening server never lets the process exit by itself", async () => {
@@ -79,10 +84,8 @@ describe.skipIf(reason !== null && !required)("TAP stack liveness (libuv-like re
     const r = await runChild(`const u = net.createSocket("udp4").bind(5353, () => console.log("bound"));
       net.createSocket("udp4").bind(5354).unref();
       setTimeout(() => { console.log("closing"); u.close(); }, 600).unref();`, 10_000);
-    expect(r.killed, r.out).toBe(false);
     expect(r.out).toMatch(/bound\nclosing\nexit/);
-    expect(exitAt(r), r.out).toBeGreaterThanOrEqual(600);
-    expect(exitAt(r), r.out).toBeLessThan(1300);
+    exitedBetween(r, 600, 1300);
   }, 15_000);
 
   it("stack.close() releases everything (a server, a connecting socket, a bound UDP socket)", async () => {
@@ -90,9 +93,7 @@ describe.skipIf(reason !== null && !required)("TAP stack liveness (libuv-like re
       net.connect(9, "198.51.100.1").on("error", (e) => console.log("connect", e.code));
       net.createSocket("udp4").bind(5353);
       setTimeout(() => { console.log("closing"); net.close(); }, 600).unref();`, 10_000);
-    expect(r.killed, r.out).toBe(false);
     expect(r.out).toMatch(/closing/);
-    expect(exitAt(r), r.out).toBeGreaterThanOrEqual(600);
-    expect(exitAt(r), r.out).toBeLessThan(1300);
+    exitedBetween(r, 600, 1300);
   }, 15_000);
 });

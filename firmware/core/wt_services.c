@@ -454,7 +454,6 @@ static void http_step(conn *c) {
       if (c->body == BODY_PAGE) page_release(c);
       c->replying = 0;
       if (!c->keep) {   /* RFC 9112 §9.6 lingering close: FIN, then read what is left of the request */
-        page_release(c);
         c->draining = 1;
         c->body_sent = 0;
         if (wt_tcp_shutdown(c->h) < 0) { http_close(c, 1); return; }
