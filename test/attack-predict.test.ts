@@ -6,6 +6,7 @@
 // of differences). Both builds.
 import { describe, expect, it } from "vitest";
 import { SYN, decodeTcp } from "./helpers/tcp-harness.js";
+import { decodeFrame } from "../src/trace.js";
 import { PEER_IP, hostAndPeer } from "./helpers/tcp-peer.js";
 
 const BUILDS = [["node", "build/testing.wasm"], ["mcu", "build/testing.mcu.wasm"]] as const;
@@ -106,11 +107,11 @@ describe.each(BUILDS)("attack suite: predictability over 10,000 samples (%s)", (
       const q = (h.x.dnsQuery as (p: number, l: number) => number)(io, name.length);
       expect(q).toBeGreaterThan(0);
       h.poll();
-      const f = net.log.map((c) => c.frame).find((fr) => fr[23] === 17 && ((fr[36] << 8) | fr[37]) === 53);
+      const f = net.log.map((c) => decodeFrame(c.frame)).find((d) => d.proto === "UDP" && d.dstPort === 53);
       expect(f).toBeDefined();
       net.log = [];
-      sports.push((f![34] << 8) | f![35]);
-      ids.push((f![42] << 8) | f![43]);
+      sports.push(f!.srcPort!);
+      ids.push((f!.payload![0] << 8) | f!.payload![1]);
       expect((h.x.dnsCancel as (q: number) => number)(q)).toBe(0);
     }
     expectUnpredictable(ids, 16);
@@ -124,10 +125,11 @@ describe.each(BUILDS)("attack suite: predictability over 10,000 samples (%s)", (
     for (let i = 0; i < N; i++) {
       expect((h.x.dhcpStart as () => number)()).toBe(0);
       h.poll();
-      const f = net.log.map((c) => c.frame).find((fr) => fr[23] === 17 && ((fr[36] << 8) | fr[37]) === 67);
+      const f = net.log.map((c) => decodeFrame(c.frame)).find((d) => d.proto === "UDP" && d.dstPort === 67);
       expect(f).toBeDefined();
       net.log = [];
-      xids.push(((f![42 + 4] << 24) | (f![42 + 5] << 16) | (f![42 + 6] << 8) | f![42 + 7]) >>> 0);
+      const m = f!.payload!;
+      xids.push(((m[4] << 24) | (m[5] << 16) | (m[6] << 8) | m[7]) >>> 0);
       (h.x.dhcpStop as (r: number) => number)(0);
     }
     expectUnpredictable(xids, 32);

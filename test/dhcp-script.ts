@@ -5,6 +5,7 @@ import { expect } from "vitest";
 import { Cfg, EventKind } from "../src/abi.js";
 import { harness } from "./iface-harness.js";
 import type { Link } from "../src/links/emulated.js";
+import { decodeFrame } from "../src/trace.js";
 import { arp, eth, ipv4, MAC_A, MAC_BCAST, macBytes, ipBytes, udp } from "./wire-build.js";
 
 export const SERVER = "198.51.100.1";
@@ -23,14 +24,12 @@ export interface Msg {
 export const ipStr = (b: number[] | Uint8Array, o = 0) => `${b[o]}.${b[o + 1]}.${b[o + 2]}.${b[o + 3]}`;
 export const be32 = (n: number) => [(n >>> 24) & 255, (n >>> 16) & 255, (n >>> 8) & 255, n & 255];
 
-/** Decode a frame we sent as a DHCP client message, or null. */
-export function decode(raw: Uint8Array, t: number): Msg | null {
-  if (raw.length < 42 || raw[12] !== 8 || raw[13] !== 0 || raw[23] !== 17) return null;
-  const ihl = (raw[14] & 15) * 4;
-  const u = 14 + ihl;
-  const sport = (raw[u] << 8) | raw[u + 1], dport = (raw[u + 2] << 8) | raw[u + 3];
-  if (dport !== 67) return null;
-  const d = raw.subarray(u + 8);
+/** Decode a frame carrying a DHCP message to UDP port `port` (67: a client's, 68: a server's), or null. */
+export function decode(raw: Uint8Array, t: number, port = 67): Msg | null {
+  const f = decodeFrame(raw);
+  if (f.proto !== "UDP" || f.dstPort !== port || !f.payload) return null;
+  const d = f.payload;
+  if (d.length < 240) return null;
   const opts = new Map<number, number[]>();
   let i = 240;
   while (i < d.length && d[i] !== 255) {
@@ -42,8 +41,7 @@ export function decode(raw: Uint8Array, t: number): Msg | null {
   return {
     t, type: opts.get(53)?.[0] ?? 0, xid: dv.getUint32(4), secs: dv.getUint16(8), flags: dv.getUint16(10),
     ciaddr: ipStr(d, 12), chaddr: [...d.subarray(28, 34)].map((x) => x.toString(16).padStart(2, "0")).join(":"),
-    opts, srcIp: ipStr(raw, 26), dstIp: ipStr(raw, 30), dstMac: [...raw.subarray(0, 6)].map((x) => x.toString(16).padStart(2, "0")).join(":"),
-    sport, dport, len: d.length,
+    opts, srcIp: f.src!, dstIp: f.dst!, dstMac: f.dstMac, sport: f.srcPort!, dport: f.dstPort!, len: d.length,
   };
 }
 
@@ -107,8 +105,9 @@ export function client(build: "testing" | "testing-mcu" = "testing", config: Par
     for (; seen < h.sent.length; seen++) {
       const raw = h.sent[seen];
       const t = h.clock.now();
-      if (raw[12] === 8 && raw[13] === 6) {
-        arps.push({ t, op: raw[21] === 1 ? "request" : "reply", sha: [...raw.subarray(22, 28)].map((x) => x.toString(16).padStart(2, "0")).join(":"), spa: ipStr(raw, 28), tpa: ipStr(raw, 38) });
+      const a = decodeFrame(raw);
+      if (a.proto === "ARP") {
+        arps.push({ t, op: a.arpOp ?? "?", sha: a.arpSha!, spa: a.src!, tpa: a.dst! });
       } else {
         const m = decode(raw, t);
         if (m) msgs.push(m);

@@ -33,15 +33,8 @@ function env(o: Partial<DhcpServerOptions> = {}, drop?: () => boolean) {
 function watch(link: Link, sim: Sim, log: Msg[]): void {
   link.attach({
     name: "watch", attach() {}, input(frame) {
-      const m = decode(frame, sim.now());
-      if (m) { log.push(m); return; }
-      if (frame.length < 42 || frame[23] !== 17) return;
-      const u = 14 + (frame[14] & 15) * 4;
-      if (((frame[u + 2] << 8) | frame[u + 3]) !== 68) return;
-      const copy = Uint8Array.from(frame);
-      copy[u + 2] = 0; copy[u + 3] = 67; // decode() only takes port 67
-      const r = decode(copy, sim.now());
-      if (r) log.push({ ...r, dport: 68 });
+      const m = decode(frame, sim.now()) ?? decode(frame, sim.now(), 68);
+      if (m) log.push(m);
     },
   });
 }

@@ -55,21 +55,17 @@ function setup(config: Record<string, number> = {}, servers = [S1], build: "test
 function queries(h: Harness): Query[] {
   const out: Query[] = [];
   for (const f of h.take()) {
-    const b = f.raw;
-    const type = (b[12] << 8) | b[13];
-    if (type === 0x0806 && b[21] === 1) {
-      const tpa = Array.from(b.subarray(38, 42)).join(".");
+    if (f.proto === "ARP" && f.arpOp === "request") {
+      const tpa = f.dst!;
       h.rx(eth(MAC_A, macOf(tpa), 0x0806, arp(2, macOf(tpa), tpa, MAC_A, US)));
       out.push(...queries(h));
       continue;
     }
-    if (type !== 0x0800 || b[23] !== 17) continue;
-    const dport = (b[36] << 8) | b[37];
-    if (dport !== 53) continue;
-    const d = b.subarray(42);
+    if (f.proto !== "UDP" || f.dstPort !== 53) continue;
+    const d = f.payload!;
     out.push({
-      dst: Array.from(b.subarray(30, 34)).join("."), sport: (b[34] << 8) | b[35], id: (d[0] << 8) | d[1],
-      flags: (d[2] << 8) | d[3], qd: (d[4] << 8) | d[5], question: Array.from(d.subarray(12)), raw: b,
+      dst: f.dst!, sport: f.srcPort!, id: (d[0] << 8) | d[1],
+      flags: (d[2] << 8) | d[3], qd: (d[4] << 8) | d[5], question: Array.from(d.subarray(12)), raw: f.raw,
     });
   }
   return out;

@@ -4,6 +4,7 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { harness, Harness, PEER, PEER_MAC, US } from "./iface-harness.js";
+import { decodeFrame } from "../src/trace.js";
 import { arp, eth, icmpEcho, inetChecksum, ipv4, MAC_A, pseudo, udp } from "./wire-build.js";
 
 const EMSGSIZE = -17;
@@ -68,15 +69,13 @@ function recvAll(h: Harness, u: number): number[][] {
 interface IpFrame { id: number; df: boolean; mf: boolean; off: number; proto: number; src: string; dst: string; payload: Uint8Array; frameLen: number }
 
 function parseIp(raw: Uint8Array): IpFrame {
-  const ip = raw.subarray(14);
-  expect(raw[12] * 256 + raw[13]).toBe(0x0800);
-  const hlen = (ip[0] & 15) * 4;
-  expect(inetChecksum(ip.subarray(0, hlen))).toBe(0);
-  const total = ip[2] * 256 + ip[3];
-  const frag = ip[6] * 256 + ip[7];
+  const d = decodeFrame(raw);
+  expect(d.ethertype).toBe(0x0800);
+  const ip = d.ip!;
+  expect(ip.sumOk).toBe(true);
   return {
-    id: ip[4] * 256 + ip[5], df: (frag & 0x4000) !== 0, mf: (frag & MF) !== 0, off: (frag & 0x1fff) * 8, proto: ip[9],
-    src: [...ip.subarray(12, 16)].join("."), dst: [...ip.subarray(16, 20)].join("."), payload: ip.slice(hlen, total), frameLen: raw.length,
+    id: ip.id, df: ip.df, mf: ip.mf, off: ip.fragOffset, proto: ip.proto,
+    src: d.src!, dst: d.dst!, payload: raw.slice(14 + ip.hlen, 14 + ip.total), frameLen: raw.length,
   };
 }
 

@@ -37,9 +37,7 @@ function reply(req: Request, o: {
 /** NTP requests among the frames sent. */
 function requests(h: Harness): Request[] {
   return h.take().filter((f) => f.proto === "UDP" && f.dstPort === 123).map((f) => {
-    const ip = f.raw.subarray(14);
-    const u = ip.subarray((ip[0] & 15) * 4);
-    const n = u.subarray(8);
+    const n = f.payload!;
     expect(n.length).toBe(48);
     expect(n[0]).toBe(0x23); // LI 0, VN 4, mode 3 (RFC 4330 §5)
     return { sport: f.srcPort!, t1: new DataView(n.buffer, n.byteOffset).getBigUint64(40), raw: f.raw };

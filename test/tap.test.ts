@@ -17,6 +17,7 @@ import { PcapWriter } from "../src/pcap.js";
 import { Stack } from "../src/stack.js";
 import { Netns, tapUnavailableReason } from "./helpers/netns.js";
 import { csum16 } from "./helpers/tcp-harness.js";
+import { decodeFrame } from "../src/trace.js";
 import { tsharkProblems, tsharkRows } from "./helpers/tshark.js";
 
 const reason = tapUnavailableReason();
@@ -191,7 +192,7 @@ describe.skipIf(reason !== null)("TAP addon", () => {
       for (let i = 0; i < n; i++) {
         const f = rx.slice(off, off + meta[i]);
         off += meta[i];
-        if (f[12] === 0x08 && f[13] === 0x06 && f[21] === 2) replies.push(f);
+        if (decodeFrame(f).arpOp === "reply") replies.push(f);
       }
     });
     const req = arpRequest(KERNEL_IP);
@@ -222,7 +223,7 @@ describe.skipIf(reason !== null)("TapLink + Stack against the kernel", () => {
     }
     const records: { from: number; dropped: boolean; icmpType: number }[] = [];
     link.tap((r) => records.push({ from: r.from, dropped: r.dropped,
-      icmpType: r.frame[12] === 8 && r.frame[13] === 0 && r.frame[23] === 1 ? r.frame[34] : -1 }));
+      icmpType: decodeFrame(r.frame).icmpType ?? -1 }));
     const stack = stackOn(link);
     const res = await ns.run(["ping", "-n", ...pingArgs, OUR_IP], 20_000);
     pcap?.close();
@@ -308,15 +309,7 @@ describe.skipIf(reason !== null)("TapLink + Stack against the kernel", () => {
 
 
 /** The UDP/TCP checksum of an IPv4 frame verifies (sum over pseudo-header + segment = 0xffff). */
-function l4ChecksumOk(f: Uint8Array): boolean {
-  const ihl = (f[14] & 15) * 4;
-  const len = ((f[16] << 8) | f[17]) - ihl;
-  const pseudo = new Uint8Array(12);
-  pseudo.set(f.subarray(26, 34), 0);
-  pseudo[9] = f[23];
-  pseudo[10] = len >> 8; pseudo[11] = len & 255;
-  return csum16(f.subarray(14 + ihl, 14 + ihl + len), csum16(pseudo)) === 0xffff;
-}
+const l4ChecksumOk = (f: Uint8Array): boolean => decodeFrame(f).l4SumOk === true;
 
 const ACK = 0x10, PSH = 0x08;
 
@@ -476,9 +469,9 @@ describe.skipIf(reason !== null)("TAP offload (virtio-net header: checksum + TSO
     });
     ns.execSync(["bash", "-c", "for i in $(seq 20); do echo -n datagram-$i > /dev/udp/198.51.100.3/9; done"]);
     expect(await waitFor(() => frames.length >= 20, 5000)).toBe(true);
-    const udp = frames.filter((f) => f[23] === 17);
+    const udp = frames.filter((f) => decodeFrame(f).proto === "UDP");
     expect(udp.length).toBe(20);
-    expect(udp.map((f) => Buffer.from(f.subarray(42)).toString())).toEqual(Array.from({ length: 20 }, (_, i) => `datagram-${i + 1}`));
+    expect(udp.map((f) => Buffer.from(decodeFrame(f).payload!).toString())).toEqual(Array.from({ length: 20 }, (_, i) => `datagram-${i + 1}`));
     expect(udp.every((f) => (f[40] | f[41]) !== 0 && l4ChecksumOk(f))).toBe(true);
     expect(tap.stats(h)[6]).toBe(0); // nothing dropped as malformed
   });
@@ -556,9 +549,7 @@ describe.skipIf(addonMissing)("TAP offload rx: super-frame split and checksum co
     for (let i = 0; i < n; i++) { segs.push(buf.slice(off, off + meta[i])); off += meta[i]; }
     return { n, segs };
   }
-  const be16 = (f: Uint8Array, o: number) => (f[o] << 8) | f[o + 1];
-  const be32 = (f: Uint8Array, o: number) => ((f[o] << 24) >>> 0) + (f[o + 1] << 16) + (f[o + 2] << 8) + f[o + 3];
-  const ipOk = (f: Uint8Array) => csum16(f.subarray(14, 34)) === 0xffff;
+  const ipOk = (f: Uint8Array) => decodeFrame(f).ip?.sumOk === true;
 
   it("RFC 9293 §3.1 / RFC 3168 §6.1.2: a TSO super-frame becomes gso_size segments: seq advances, IP length and id per segment, PSH and FIN only on the last, CWR only on the first, every checksum valid, bytes in order", () => {
     const data = bulk(3 * 1448 + 500);
@@ -567,11 +558,12 @@ describe.skipIf(addonMissing)("TAP offload rx: super-frame split and checksum co
     const { n, segs } = split(tcpFrame({ seq: S, ack: 42, flags: CWR | ACK | PSH | FIN, payload: data }), 1448);
     expect(n).toBe(4);
     expect(segs.map((f) => f.length)).toEqual([H + 1448, H + 1448, H + 1448, H + 500]);
-    expect(segs.map((f) => be16(f, 16))).toEqual([20 + 32 + 1448, 20 + 32 + 1448, 20 + 32 + 1448, 20 + 32 + 500]);
-    expect(segs.map((f) => be16(f, 18))).toEqual([1, 2, 3, 4]); // IP id: the super-frame's, then +1 each
-    expect(segs.map((f) => be32(f, 38))).toEqual([0, 1, 2, 3].map((i) => (S + i * 1448) >>> 0));
-    expect(segs.map((f) => be32(f, 42))).toEqual([42, 42, 42, 42]);
-    expect(segs.map((f) => f[47])).toEqual([CWR | ACK, ACK, ACK, ACK | PSH | FIN]);
+    const d = segs.map((f) => decodeFrame(f));
+    expect(d.map((x) => x.ip!.total)).toEqual([20 + 32 + 1448, 20 + 32 + 1448, 20 + 32 + 1448, 20 + 32 + 500]);
+    expect(d.map((x) => x.ip!.id)).toEqual([1, 2, 3, 4]); // IP id: the super-frame's, then +1 each
+    expect(d.map((x) => x.seq)).toEqual([0, 1, 2, 3].map((i) => (S + i * 1448) >>> 0));
+    expect(d.map((x) => x.ack)).toEqual([42, 42, 42, 42]);
+    expect(d.map((x) => x.tcpFlags)).toEqual([CWR | ACK, ACK, ACK, ACK | PSH | FIN]);
     expect(segs.every((f) => ipOk(f) && l4ChecksumOk(f))).toBe(true);
     expect(Buffer.concat(segs.map((f) => f.subarray(H)))).toEqual(data);
   });
@@ -607,7 +599,7 @@ describe.skipIf(addonMissing)("TAP offload rx: super-frame split and checksum co
     const probe = udp(new Uint8Array([0, 0]));
     expect(finish(probe)).toBe(1);
     expect(l4ChecksumOk(probe)).toBe(true);
-    const have = be16(probe, 40); // = ~sum with payload word 0; choose the word so that ~sum = 0
+    const have = (probe[40] << 8) | probe[41]; // the checksum field = ~sum with payload word 0; choose the word so that ~sum = 0
     const zero = udp(new Uint8Array([have >> 8, have & 255]));
     expect(finish(zero)).toBe(1);
     expect([zero[40], zero[41]]).toEqual([0xff, 0xff]);

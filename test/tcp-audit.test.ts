@@ -3,7 +3,7 @@
 // says what the engine would do without the rule, i.e. why the test fails then.
 import { describe, expect, it } from "vitest";
 import { ACK, Err, FIN, PSH, RST, S, SYN, connected, transfer, bytes, dropNth } from "./helpers/tcp-harness.js";
-import { activeToPeer, listenerAndPeer, peerSend, synSentToPeer } from "./helpers/tcp-peer.js";
+import { activeToPeer, hostFin, listenerAndPeer, peerFinAck, peerSend, synSentToPeer } from "./helpers/tcp-peer.js";
 
 const NO_OPTS = 0; // Features: no timestamps, SACK or window scale (NewReno, MSS 1460 payloads)
 
@@ -84,11 +84,7 @@ describe("TIME-WAIT and FIN-WAIT-2 without a user handle", () => {
   /** The host closes first; the peer ACKs and FINs: the host's connection is a TIME-WAIT table entry. */
   const toTimeWaitEntry = async () => {
     const c = await activeToPeer({ MslMs: 60_000 });
-    c.h.close(c.sock);
-    c.net.run(3);
-    const fin = c.p.take().find((x) => x.flags & FIN)!;
-    peerSend(c, FIN | ACK, undefined, { ack: fin.seq + 1 });
-    c.net.run(3);
+    peerFinAck(c, hostFin(c));
     expect((c.h.x.twCount as () => number)()).toBe(1);
     c.p.take();
     return c;

@@ -5,7 +5,7 @@
 // initial free counts.
 import { describe, expect, it } from "vitest";
 import { ACK, Err, Ev, FIN, Host, RST, S, SYN, Seg, flagStr } from "./helpers/tcp-harness.js";
-import { PeerConn, activeToPeer, hostAndPeer, peerSend, peerToListener } from "./helpers/tcp-peer.js";
+import { PeerConn, activeToPeer, hostAndPeer, hostFin, peerFinAck, peerSend, peerToListener } from "./helpers/tcp-peer.js";
 
 const BUILDS = ["build/testing.wasm", "build/testing.mcu.wasm"];
 const one = new Uint8Array([0x61]);
@@ -165,11 +165,8 @@ describe.each(BUILDS)("issue 16 (%s)", (build) => {
     const cfg = { MslMs: 1000 };
     for (const held of [false, true]) {
       const c = await activeToPeer(cfg, { mss: 1460 }, 5000, build);
-      if (held) c.h.shutdown(c.sock); else c.h.close(c.sock);
-      c.net.run(3);
-      const fin = finOf(c.p.take())!;
-      peerSend(c, FIN | ACK, undefined, { ack: fin.seq + 1 });
-      c.net.run(3);
+      const fin = hostFin(c, held ? "shutdown" : "close");
+      peerFinAck(c, fin);
       if (held) expect(c.h.state(c.sock)).toBe(S.TIME_WAIT);
       else expect(free(c.h).tw).toBe(1);
       c.p.take();
@@ -224,11 +221,7 @@ describe.each(BUILDS)("issue 16 (%s)", (build) => {
   it("RFC 1122 §4.2.2.13: without timestamps the TIME-WAIT reuse rule stays the sequence number (a lower one is refused)", async () => {
     const cfg = { MslMs: 60_000 };
     const c = await peerToListener(cfg, { mss: 1460 }, 9000, 80, build);
-    c.h.close(c.sock);
-    c.net.run(3);
-    const fin = finOf(c.p.take())!;
-    peerSend(c, FIN | ACK, undefined, { ack: fin.seq + 1 });
-    c.net.run(3);
+    peerFinAck(c, hostFin(c));
     expect(free(c.h).tw).toBe(1);
     c.p.take();
     c.p.send(c.h, { sport: c.pport, dport: c.hport, seq: (c.pseq - 100000) >>> 0, flags: SYN, wnd: 65535, opts: { mss: 1460 } });

@@ -1,7 +1,7 @@
 // The RFC 9293 state diagram, edge by edge, between two instances or against a scripted peer.
 import { describe, expect, it } from "vitest";
 import { ACK, Err, Ev, FIN, RST, S, SYN, connected, flagStr, pair } from "./helpers/tcp-harness.js";
-import { activeToPeer, hostAndPeer, listenerAndPeer, peerSend, PEER_IP, synSentToPeer } from "./helpers/tcp-peer.js";
+import { activeToPeer, hostAndPeer, hostFin, listenerAndPeer, peerFinAck, peerSend, PEER_IP, synSentToPeer } from "./helpers/tcp-peer.js";
 
 const enc = (s: string) => new TextEncoder().encode(s);
 
@@ -280,11 +280,8 @@ describe("TCP connection termination", () => {
 
   it("RFC 9293 §3.10.7.4: TIME-WAIT lasts 2*MSL, re-ACKs a retransmitted FIN and restarts its timer", async () => {
     const c = await activeToPeer({ MslMs: 1000 });
-    c.h.close(c.sock);
-    c.net.run(3);
-    const fin = c.p.take().find((x) => x.flags & FIN)!;
-    peerSend(c, FIN | ACK, undefined, { ack: fin.seq + 1 });
-    c.net.run(3);
+    const fin = hostFin(c);
+    peerFinAck(c, fin);
     expect(c.h.hasEvent(c.sock, Ev.State, (S.FIN_WAIT_1 << 8) | S.TIME_WAIT)).toBe(true);
     expect(c.h.state(c.sock)).toBe(-Err.EBADF); // closed by the user: moved to the TIME-WAIT table
     c.p.take();

@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import { Err, EventKind, UdpOpt } from "../src/abi.js";
 import type { UdpDatagram } from "../src/stack.js";
 import { harness, PEER, PEER_MAC, US } from "./iface-harness.js";
+import { decodeFrame } from "../src/trace.js";
 import { eth, inetChecksum, ipBytes, ipv4, MAC_A, MAC_BCAST, udp } from "./wire-build.js";
 
 const GROUP = "239.1.2.3";
@@ -35,16 +36,23 @@ function igmp(type: number, maxResp: number, group: string, dst: string, o: { ba
 
 /** IGMP frames among `frames`, decoded: type, group, IP destination, TTL, router alert present, checksum ok. */
 function igmpSent(frames: { raw: Uint8Array }[]) {
-  return frames.filter((f) => f.raw[12] === 8 && f.raw[13] === 0 && f.raw[14 + 9] === 2).map((f) => {
-    const ip = f.raw.subarray(14);
-    const ihl = (ip[0] & 15) * 4;
-    const m = ip.subarray(ihl, ihl + 8);
+  return frames.map((f) => decodeFrame(f.raw)).filter((d) => d.ip?.proto === 2 && d.ip.fragOffset === 0).map((d) => {
+    const m = d.payload!.subarray(0, 8);
+    const o = d.ip!.options;
     return {
-      type: m[0], group: [...m.subarray(4, 8)].join("."), dst: [...ip.subarray(16, 20)].join("."), ttl: ip[8],
-      routerAlert: ihl === 24 && ip[20] === 0x94 && ip[21] === 4, ipOk: inetChecksum(ip.subarray(0, ihl)) === 0,
-      igmpOk: inetChecksum(m) === 0, dstMac: [...f.raw.subarray(0, 6)].map((b) => b.toString(16).padStart(2, "0")).join(":"),
+      type: m[0], group: [...m.subarray(4, 8)].join("."), dst: d.dst!, ttl: d.ip!.ttl,
+      routerAlert: o.length === 4 && o[0] === 0x94 && o[1] === 4, ipOk: d.ip!.sumOk, igmpOk: inetChecksum(m) === 0, dstMac: d.dstMac,
     };
   });
+}
+
+/** A socket joined to `groups`, after its unsolicited reports (RFC 2236 §3: repeated within 10 s) are sent and taken. */
+function settledMember(h: ReturnType<typeof harness>, ...groups: string[]): number {
+  const u = h.s.udpOpen();
+  for (const g of groups) h.s.udpJoinGroup(u, g);
+  h.at(20000);
+  h.take();
+  return u;
 }
 
 for (const build of ["testing", "testing-mcu"] as const) {
@@ -205,11 +213,7 @@ for (const build of ["testing", "testing-mcu"] as const) {
 
     it("RFC 2236 §3: a General Query is answered for each group after a random delay within Max Resp Time; 224.0.0.1 never reported (§6)", () => {
       const h = harness({ build, config: { McastGroups: 8 } });
-      const u = h.s.udpOpen();
-      h.s.udpJoinGroup(u, GROUP);
-      h.s.udpJoinGroup(u, "239.9.9.9");
-      h.at(20000); // both unsolicited repeats done
-      h.take();
+      const u = settledMember(h, GROUP, "239.9.9.9");
       h.rx(igmp(0x11, 20, "0.0.0.0", "224.0.0.1")); // Max Resp Time 2 s
       expect(igmpSent(h.take())).toHaveLength(0); // not at once
       const seen: string[] = [];
@@ -223,10 +227,7 @@ for (const build of ["testing", "testing-mcu"] as const) {
 
     it("RFC 2236 §3: a query with a shorter Max Resp Time lowers a running timer; an IGMPv1 query (code 0) means 10 s (§4)", () => {
       const h = harness({ build });
-      const u = h.s.udpOpen();
-      h.s.udpJoinGroup(u, GROUP);
-      h.at(20000);
-      h.take();
+      const u = settledMember(h, GROUP);
       h.rx(igmp(0x11, 0, "0.0.0.0", "224.0.0.1")); // v1: up to 10 s
       const first = h.at(20000);
       expect(first).toBeGreaterThanOrEqual(0);
@@ -254,11 +255,7 @@ for (const build of ["testing", "testing-mcu"] as const) {
 
     it("RFC 2236 §3: a Group-Specific Query is answered only for its group", () => {
       const h = harness({ build, config: { McastGroups: 8 } });
-      const u = h.s.udpOpen();
-      h.s.udpJoinGroup(u, GROUP);
-      h.s.udpJoinGroup(u, "239.9.9.9");
-      h.at(20000);
-      h.take();
+      const u = settledMember(h, GROUP, "239.9.9.9");
       h.rx(igmp(0x11, 10, GROUP, GROUP));
       h.at(21001);
       expect(igmpSent(h.take()).map((r) => r.group)).toEqual([GROUP]);
@@ -266,10 +263,7 @@ for (const build of ["testing", "testing-mcu"] as const) {
 
     it("RFC 2236 §3: another host's report for the group heard before our timer fires suppresses ours, and we no longer send the Leave", () => {
       const h = harness({ build });
-      const u = h.s.udpOpen();
-      h.s.udpJoinGroup(u, GROUP);
-      h.at(20000);
-      h.take();
+      const u = settledMember(h, GROUP);
       h.rx(igmp(0x11, 100, "0.0.0.0", "224.0.0.1")); // 10 s
       h.rx(igmp(0x16, 0, GROUP, GROUP, { src: "198.51.100.3" }));
       h.at(31000);
@@ -282,10 +276,7 @@ for (const build of ["testing", "testing-mcu"] as const) {
 
     it("RFC 2236 §2.3: a bad checksum, a short message or a non-multicast group is dropped and counted", () => {
       const h = harness({ build });
-      const u = h.s.udpOpen();
-      h.s.udpJoinGroup(u, GROUP);
-      h.at(20000);
-      h.take();
+      const u = settledMember(h, GROUP);
       h.rx(igmp(0x11, 10, "0.0.0.0", "224.0.0.1", { bad: true }));
       h.rx(igmp(0x11, 10, "0.0.0.0", "224.0.0.1", { len: 6 }));
       h.rx(igmp(0x11, 10, "198.51.100.7", "224.0.0.1"));

@@ -1,6 +1,8 @@
 // Test-side frame builders (independent of the AssemblyScript code under test):
 // Ethernet, ARP, IPv4, ICMP, UDP with correct checksums unless told otherwise.
 
+import { onesSum } from "../src/trace.js";
+
 export const MAC_A = "02:00:00:00:00:01";
 export const MAC_BCAST = "ff:ff:ff:ff:ff:ff";
 
@@ -14,10 +16,7 @@ export function ipBytes(ip: string): number[] {
 
 /** RFC 1071 checksum of bytes (returns the value to store). */
 export function inetChecksum(b: Uint8Array | number[], initial = 0): number {
-  let s = initial;
-  for (let i = 0; i < b.length; i += 2) s += (b[i] << 8) | (i + 1 < b.length ? b[i + 1] : 0);
-  while (s > 0xffff) s = (s & 0xffff) + (s >>> 16);
-  return ~s & 0xffff;
+  return ~onesSum(b, initial) & 0xffff;
 }
 
 function be16(v: number): number[] { return [(v >> 8) & 255, v & 255]; }
@@ -98,12 +97,3 @@ export function udp(src: string, dst: string, sport: number, dport: number, data
   return m;
 }
 
-/** Verify the UDP checksum of a datagram inside an IPv4 packet (bytes from the IP header on). */
-export function udpChecksumOk(ip: Uint8Array): boolean {
-  const hlen = (ip[0] & 15) * 4;
-  const total = (ip[2] << 8) | ip[3];
-  const seg = ip.subarray(hlen, total);
-  const src = [...ip.subarray(12, 16)].join(".");
-  const dst = [...ip.subarray(16, 20)].join(".");
-  return inetChecksum(seg, pseudo(src, dst, 17, seg.length)) === 0;
-}

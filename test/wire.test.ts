@@ -4,8 +4,9 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { harness, PEER, PEER_MAC, US } from "./iface-harness.js";
-import { arp, eth, icmpEcho, inetChecksum, ipv4, IpOpts, MAC_A, MAC_BCAST, pseudo, udp, udpChecksumOk } from "./wire-build.js";
+import { arp, eth, icmpEcho, inetChecksum, ipv4, IpOpts, MAC_A, MAC_BCAST, pseudo, udp } from "./wire-build.js";
 import { ipToU32 } from "../src/stack.js";
+import { decodeFrame } from "../src/trace.js";
 
 const ipo = (o: Partial<IpOpts> = {}): IpOpts => ({ src: PEER, dst: US, proto: 1, ...o });
 const toUs = (payload: number[]) => eth(MAC_A, PEER_MAC, 0x0800, payload);
@@ -154,7 +155,7 @@ describe("UDP (RFC 768)", () => {
     expect(x.udpEmit(p, ipToU32(US), ipToU32(PEER), 7, 9, data.length)).toBe(13);
     const seg = [...h.s.bytes(p, 13)];
     expect(seg.slice(0, 6)).toEqual([0, 7, 0, 9, 0, 13]);
-    expect(udpChecksumOk(Uint8Array.from(ipv4({ src: US, dst: PEER, proto: 17 }, seg)))).toBe(true);
+    expect(decodeFrame(eth(MAC_A, MAC_A, 0x0800, ipv4({ src: US, dst: PEER, proto: 17 }, seg))).l4SumOk).toBe(true);
   });
   it("RFC 768: a computed checksum of zero is transmitted as all ones", () => {
     const h = harness();

@@ -17,6 +17,19 @@ function listen(srv: AnyServer, f: Factory): Promise<number> {
   return new Promise((r) => srv.listen(0, f.serverHost, () => r(portOf(srv))));
 }
 
+/** A client from `f` connecting to `port` on the server host, its events logged under `tag`. */
+function dial(f: Factory, log: EventLog, tag: string, port: number): AnySocket {
+  const c = f.connect({ port });
+  watch(log, tag, c, hostsOf(f));
+  return c;
+}
+
+/** A server from `f` listening on an ephemeral port of the server host. */
+async function serve(f: Factory, ...args: Parameters<Factory["createServer"]>): Promise<{ srv: AnyServer; port: number }> {
+  const srv = f.createServer(...args);
+  return { srv, port: await listen(srv, f) };
+}
+
 function closeServer(srv: AnyServer): Promise<void> {
   return new Promise((resolve, reject) => {
     const t = setTimeout(() => reject(new Error("server 'close' not in 10 s")), 10_000);
@@ -46,10 +59,8 @@ function logThrow(log: EventLog, tag: string, fn: () => unknown): void {
 
 /** A server that reads and discards, and a watched client connected to it. */
 async function sinkClient(f: Factory, log: EventLog): Promise<{ srv: AnyServer; c: AnySocket }> {
-  const srv = f.createServer({}, (s) => s.resume());
-  const port = await listen(srv, f);
-  const c = f.connect({ port });
-  watch(log, "client", c, hostsOf(f));
+  const { srv, port } = await serve(f, {}, (s) => s.resume());
+  const c = dial(f, log, "client", port);
   await next(c, "connect", log);
   return { srv, c };
 }
@@ -59,8 +70,7 @@ export const netCases: Case[] = [
     name: "echo: connect, ready, data, end, finish, close(false) on both ends; byte counters",
     async run(f, log) {
       let srvSock: AnySocket | null = null;
-      const srv = f.createServer({}, (s) => { srvSock = s; watch(log, "server", s, hostsOf(f)); s.pipe(s); });
-      const port = await listen(srv, f);
+      const { srv, port } = await serve(f, {}, (s) => { srvSock = s; watch(log, "server", s, hostsOf(f)); s.pipe(s); });
       const c = f.connect({ port });
       const w = watch(log, "client", c, hostsOf(f));
       c.end("hello, world \u00e9\u00e9"); // multibyte: counters are bytes
@@ -118,8 +128,7 @@ export const netCases: Case[] = [
         s.on("close", (e: boolean) => log.push(`server close(${e})`));
       });
       const port = await listen(srv, f);
-      const c = f.connect({ port });
-      watch(log, "client", c, hostsOf(f));
+      const c = dial(f, log, "client", port);
       c.on("connect", () => c.end());
       await closed(c);
       await until(() => srvSock !== null && srvSock.closed, 2000, log);
@@ -130,8 +139,7 @@ export const netCases: Case[] = [
     name: "unread data holds back 'end' until the application reads",
     async run(f, log) {
       let srvSock: AnySocket | null = null;
-      const srv = f.createServer({}, (s) => { srvSock = s; s.on("end", () => log.push("server end")); });
-      const port = await listen(srv, f);
+      const { srv, port } = await serve(f, {}, (s) => { srvSock = s; s.on("end", () => log.push("server end")); });
       const c = f.connect({ port, allowHalfOpen: true });
       watch(log, "client", c, hostsOf(f));
       c.on("connect", () => c.end("ten bytes!"));
@@ -147,14 +155,11 @@ export const netCases: Case[] = [
   {
     name: "destroy(err): 'error' then 'close(true)'; destroy(): 'close(false)' only",
     async run(f, log) {
-      const srv = f.createServer({}, (s) => { s.resume(); });
-      const port = await listen(srv, f);
-      const c1 = f.connect({ port });
-      watch(log, "c1", c1, hostsOf(f));
+      const { srv, port } = await serve(f, {}, (s) => { s.resume(); });
+      const c1 = dial(f, log, "c1", port);
       c1.on("connect", () => c1.destroy(Object.assign(new Error("boom"), { code: "EBOOM" })));
       await closed(c1);
-      const c2 = f.connect({ port });
-      watch(log, "c2", c2, hostsOf(f));
+      const c2 = dial(f, log, "c2", port);
       c2.on("connect", () => c2.destroy());
       await closed(c2);
       log.push(`c1 destroyed=${c1.destroyed} readyState=${c1.readyState}`);
@@ -164,10 +169,8 @@ export const netCases: Case[] = [
   {
     name: "end() then destroy() at once: no 'finish' promise, 'close(false)'",
     async run(f, log) {
-      const srv = f.createServer({}, (s) => { s.resume(); });
-      const port = await listen(srv, f);
-      const c = f.connect({ port });
-      watch(log, "client", c, hostsOf(f));
+      const { srv, port } = await serve(f, {}, (s) => { s.resume(); });
+      const c = dial(f, log, "client", port);
       c.on("connect", () => { c.end("x"); c.destroy(); log.push(`client after destroy writable=${c.writable}`); });
       await closed(c);
       await closeServer(srv);
@@ -177,10 +180,8 @@ export const netCases: Case[] = [
     name: "write callbacks in order, backpressure: write() false, bufferSize, 'drain', bytesWritten counts queued bytes",
     async run(f, log) {
       let srvSock: AnySocket | null = null;
-      const srv = f.createServer({ pauseOnConnect: true }, (s) => { srvSock = s; });
-      const port = await listen(srv, f);
-      const c = f.connect({ port });
-      watch(log, "client", c, hostsOf(f));
+      const { srv, port } = await serve(f, { pauseOnConnect: true }, (s) => { srvSock = s; });
+      const c = dial(f, log, "client", port);
       log.push(`client connecting bufferSize=${c.bufferSize}`);
       await next(c, "connect", log);
       const big = Buffer.alloc(8 << 20, 7); // more than any send + receive buffer
@@ -204,10 +205,8 @@ export const netCases: Case[] = [
   {
     name: "setTimeout: 'timeout' on idle, socket stays open; 0 disables; argument errors",
     async run(f, log) {
-      const srv = f.createServer({}, (s) => { s.resume(); });
-      const port = await listen(srv, f);
-      const c = f.connect({ port });
-      watch(log, "client", c, hostsOf(f));
+      const { srv, port } = await serve(f, {}, (s) => { s.resume(); });
+      const c = dial(f, log, "client", port);
       logThrow(log, "client setTimeout(NaN)", () => c.setTimeout(NaN));
       logThrow(log, "client setTimeout(-1)", () => c.setTimeout(-1));
       logThrow(log, "client setTimeout('1')", () => c.setTimeout("1" as unknown as number));
@@ -228,8 +227,7 @@ export const netCases: Case[] = [
   {
     name: "setKeepAlive / setNoDelay return the socket and change nothing observable",
     async run(f, log) {
-      const srv = f.createServer({}, (s) => s.pipe(s));
-      const port = await listen(srv, f);
+      const { srv, port } = await serve(f, {}, (s) => s.pipe(s));
       const c = f.connect({ port, keepAlive: true, noDelay: true });
       watch(log, "client", c, hostsOf(f));
       log.push(`client chain=${c.setKeepAlive(true, 1000) === c && c.setNoDelay(true) === c && c.setNoDelay(false) === c}`);
@@ -242,8 +240,7 @@ export const netCases: Case[] = [
     name: "addresses: remote* undefined while connecting, set after; address(); server.address()",
     async run(f, log) {
       let srvSock: AnySocket | null = null;
-      const srv = f.createServer({}, (s) => { srvSock = s; s.resume(); });
-      const port = await listen(srv, f);
+      const { srv, port } = await serve(f, {}, (s) => { srvSock = s; s.resume(); });
       const sa = srv.address() as AddressInfo;
       log.push(`server address ${sa.address === f.serverHost} ${sa.family} ${sa.port === port}`);
       const c = f.connect({ port });
@@ -266,10 +263,8 @@ export const netCases: Case[] = [
       const c = f.connect({ port: dead });
       watch(log, "refused", c, hostsOf(f));
       await closed(c);
-      const srv = f.createServer({}, (s) => { s.on("data", () => (s as { resetAndDestroy(): void }).resetAndDestroy()); });
-      const port = await listen(srv, f);
-      const c2 = f.connect({ port });
-      watch(log, "reset", c2, hostsOf(f));
+      const { srv, port } = await serve(f, {}, (s) => { s.on("data", () => (s as { resetAndDestroy(): void }).resetAndDestroy()); });
+      const c2 = dial(f, log, "reset", port);
       c2.on("connect", () => c2.write("x"));
       await closed(c2);
       await closeServer(srv);
@@ -279,10 +274,8 @@ export const netCases: Case[] = [
     name: "resetAndDestroy on our side: the peer sees ECONNRESET, we close(false)",
     async run(f, log) {
       let srvSock: AnySocket | null = null;
-      const srv = f.createServer({}, (s) => { srvSock = s; watch(log, "server", s, hostsOf(f)); });
-      const port = await listen(srv, f);
-      const c = f.connect({ port });
-      watch(log, "client", c, hostsOf(f));
+      const { srv, port } = await serve(f, {}, (s) => { srvSock = s; watch(log, "server", s, hostsOf(f)); });
+      const c = dial(f, log, "client", port);
       c.on("connect", () => { setTimeout(() => c.resetAndDestroy(), 20); });
       await closed(c);
       await until(() => srvSock !== null && srvSock.closed, 2000, log);
@@ -296,8 +289,7 @@ export const netCases: Case[] = [
       const srv = f.createServer({}, (s) => { conns.push(s); s.resume(); });
       srv.on("close", () => log.push("server close"));
       const port = await listen(srv, f);
-      const c = f.connect({ port });
-      watch(log, "client", c, hostsOf(f));
+      const c = dial(f, log, "client", port);
       await until(() => conns.length === 1, 2000, log);
       await new Promise<void>((r) => srv.getConnections((e, n) => { log.push(`server getConnections ${e} ${n}`); r(); }));
       srv.close((e) => log.push(`server close-cb ${e}`));
@@ -327,8 +319,7 @@ export const netCases: Case[] = [
     name: "reconnecting a closed socket: the same Socket connects again",
     async run(f, log) {
       let accepted = 0;
-      const srv = f.createServer({}, (s) => { accepted++; s.end("hi " + accepted); });
-      const port = await listen(srv, f);
+      const { srv, port } = await serve(f, {}, (s) => { accepted++; s.end("hi " + accepted); });
       const c = f.socket();
       watch(log, "client", c, hostsOf(f));
       let rounds = 0;
@@ -361,8 +352,7 @@ export const netCases: Case[] = [
       const port = await listen(srv, f);
       const c1 = f.connect({ port });
       await until(() => held.length === 1, 2000, log);
-      const c2 = f.connect({ port });
-      watch(log, "c2", c2, hostsOf(f));
+      const c2 = dial(f, log, "c2", port);
       await closed(c2);
       log.push(`server held=${held.length}`);
       c1.destroy();
@@ -393,8 +383,7 @@ export const netCases: Case[] = [
   {
     name: "writes while connecting: sent after 'connect'; destroyed first: ERR_SOCKET_CLOSED_BEFORE_CONNECTION",
     async run(f, log) {
-      const srv = f.createServer({}, (s) => s.pipe(s));
-      const port = await listen(srv, f);
+      const { srv, port } = await serve(f, {}, (s) => s.pipe(s));
       const c = f.connect({ port });
       const w = watch(log, "client", c, hostsOf(f));
       c.write("early", (e) => log.push(`client write-cb ${e ? normError(e, []) : "ok"}`));
@@ -402,8 +391,7 @@ export const netCases: Case[] = [
       c.end();
       await closed(c);
       log.push(`client got=${Buffer.concat(w.chunks).toString()}`);
-      const d = f.connect({ port });
-      watch(log, "doomed", d, hostsOf(f));
+      const d = dial(f, log, "doomed", port);
       d.write("never", (e) => log.push(`doomed write-cb ${e ? normError(e, []) : "ok"}`));
       d.destroy();
       await closed(d);
@@ -426,17 +414,14 @@ export const netCases: Case[] = [
   {
     name: "write after end() is ERR_STREAM_WRITE_AFTER_END; destroySoon ends then destroys",
     async run(f, log) {
-      const srv = f.createServer({}, (s) => s.resume());
-      const port = await listen(srv, f);
-      const c = f.connect({ port });
-      watch(log, "client", c, hostsOf(f));
+      const { srv, port } = await serve(f, {}, (s) => s.resume());
+      const c = dial(f, log, "client", port);
       c.on("connect", () => {
         c.end("bye");
         c.write("more", (e) => log.push(`client write-cb ${e ? normError(e, []) : "ok"}`));
       });
       await closed(c);
-      const d = f.connect({ port });
-      watch(log, "soon", d, hostsOf(f));
+      const d = dial(f, log, "soon", port);
       d.on("connect", () => { d.write("x"); d.destroySoon(); });
       await closed(d);
       await closeServer(srv);
@@ -461,8 +446,7 @@ export const netCases: Case[] = [
   {
     name: "end(cb) runs at 'finish'; the timeout option of connect; setTimeout before connecting",
     async run(f, log) {
-      const srv = f.createServer({ allowHalfOpen: true }, (s) => { s.resume(); s.on("end", () => s.end()); });
-      const port = await listen(srv, f);
+      const { srv, port } = await serve(f, { allowHalfOpen: true }, (s) => { s.resume(); s.on("end", () => s.end()); });
       const c = f.connect({ port, timeout: 30 });
       watch(log, "client", c, hostsOf(f));
       log.push(`client timeout=${c.timeout}`);
@@ -519,8 +503,7 @@ export const netCases: Case[] = [
   {
     name: "pause() before connecting: node does not start reading at 'connect'; resume() then gives data and end",
     async run(f, log) {
-      const srv = f.createServer({}, (s) => { s.end("0123456789".repeat(100)); s.resume(); });
-      const port = await listen(srv, f);
+      const { srv, port } = await serve(f, {}, (s) => { s.end("0123456789".repeat(100)); s.resume(); });
       const c = f.connect({ port, allowHalfOpen: true });
       c.pause();
       const w = watch(log, "client", c, hostsOf(f));
@@ -537,8 +520,7 @@ export const netCases: Case[] = [
   {
     name: "end() while connecting: connect, then the FIN; a large UTF-8 string counts bytes; setEncoding joins split characters",
     async run(f, log) {
-      const srv = f.createServer({}, (s) => s.pipe(s));
-      const port = await listen(srv, f);
+      const { srv, port } = await serve(f, {}, (s) => s.pipe(s));
       const c = f.connect({ port });
       c.setEncoding("utf8");
       let text = "";
@@ -568,10 +550,8 @@ export const netCases: Case[] = [
   {
     name: "end() right after connect(): the connection opens, the server sees the FIN, the client closes (test-net-socket-end-before-connect)",
     async run(f, log) {
-      const srv = f.createServer({}, (s) => watch(log, "server", s, hostsOf(f)));
-      const port = await listen(srv, f);
-      const c = f.connect({ port });
-      watch(log, "client", c, hostsOf(f));
+      const { srv, port } = await serve(f, {}, (s) => watch(log, "server", s, hostsOf(f)));
+      const c = dial(f, log, "client", port);
       c.end();
       log.push(`client after-end connecting=${c.connecting} writable=${c.writable} pending=${c.pending}`);
       await closed(c);
@@ -620,10 +600,8 @@ export const netCases: Case[] = [
     name: "write after the socket closed: callback ERR_STREAM_DESTROYED, no 'error' (test-net-write-after-close)",
     async run(f, log) {
       let ss: AnySocket | null = null;
-      const srv = f.createServer({}, (s) => { ss = s; s.resume(); s.on("error", (e) => log.push(`server error ${normError(e, hostsOf(f))}`)); });
-      const port = await listen(srv, f);
-      const c = f.connect({ port });
-      watch(log, "client", c, hostsOf(f));
+      const { srv, port } = await serve(f, {}, (s) => { ss = s; s.resume(); s.on("error", (e) => log.push(`server error ${normError(e, hostsOf(f))}`)); });
+      const c = dial(f, log, "client", port);
       await next(c, "connect", log);
       await until(() => ss !== null, 2000, log);
       const server = ss as AnySocket | null as AnySocket;
@@ -668,8 +646,7 @@ export const netCases: Case[] = [
       const c1 = f.connect({ port });
       c1.write("one");
       await until(() => log.lines.includes("server got 1 one"), 2000, log);
-      const c2 = f.connect({ port });
-      watch(log, "c2", c2, hostsOf(f));
+      const c2 = dial(f, log, "c2", port);
       await closed(c2);
       c1.destroy();
       await until(() => held[0].closed, 2000, log);

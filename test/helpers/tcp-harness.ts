@@ -6,6 +6,7 @@
 import { Link, Sim, type TapRecord } from "../../src/links/emulated.js";
 import { TcpApi } from "../../src/scenarios.js";
 import { formatMac, ipToU32, Stack, u32ToIp } from "../../src/stack.js";
+import { decodeFrame, onesSum, pseudoSum, type TcpOpts } from "../../src/trace.js";
 import { Cfg, EventKind, type Exports as AbiExports, STAT_NAMES, TCP_INFO_NAMES, type TcpInfo, TcpState } from "../../src/abi.js";
 
 // The ABI's numbers, from the generated binding (src/abi.ts), under the short names the tests use.
@@ -42,64 +43,24 @@ export const bytes = (n: number, seed = 1): Uint8Array => new Rng(seed).bytes(n)
 // ---------------------------------------------------------------------------
 // Decoding (test side)
 
-export interface TcpOpts { mss?: number; wscale?: number; sackOk?: boolean; ts?: [number, number]; sack?: [number, number][] }
+export type { TcpOpts };
 export interface Seg {
   src: number; dst: number; sport: number; dport: number; seq: number; ack: number; flags: number;
   wnd: number; hlen: number; payload: Uint8Array; opts: TcpOpts; csumOk: boolean;
 }
 
-export function csum16(bytes: Uint8Array, initial = 0): number {
-  let s = initial;
-  for (let i = 0; i + 1 < bytes.length; i += 2) s += (bytes[i] << 8) | bytes[i + 1];
-  if (bytes.length & 1) s += bytes[bytes.length - 1] << 8;
-  while (s > 0xffff) s = (s & 0xffff) + (s >>> 16);
-  return s;
-}
+/** The folded ones'-complement sum (src/trace.ts: the one decoder's checksum). */
+export const csum16 = onesSum;
 
-function pseudo(src: number, dst: number, len: number): number {
-  return (src >>> 16) + (src & 0xffff) + (dst >>> 16) + (dst & 0xffff) + 6 + len;
-}
+function pseudo(src: number, dst: number, len: number): number { return pseudoSum(src, dst, 6, len); }
 
-export function parseOpts(b: Uint8Array, from: number, to: number): TcpOpts {
-  const o: TcpOpts = {};
-  let i = from;
-  while (i < to) {
-    const k = b[i];
-    if (k === 0) break;
-    if (k === 1) { i++; continue; }
-    const l = b[i + 1];
-    if (l < 2) break;
-    const dv = new DataView(b.buffer, b.byteOffset + i, l);
-    if (k === 2) o.mss = dv.getUint16(2);
-    else if (k === 3) o.wscale = b[i + 2];
-    else if (k === 4) o.sackOk = true;
-    else if (k === 8) o.ts = [dv.getUint32(2), dv.getUint32(6)];
-    else if (k === 5) {
-      o.sack = [];
-      for (let j = 2; j + 8 <= l; j += 8) o.sack.push([dv.getUint32(j), dv.getUint32(j + 4)]);
-    }
-    i += l;
-  }
-  return o;
-}
-
-/** Decode an Ethernet frame carrying IPv4/TCP, or null. */
+/** Decode an Ethernet frame carrying IPv4/TCP (through src/trace.ts decodeFrame), or null. */
 export function decodeTcp(f: Uint8Array): Seg | null {
-  if (f.length < 14 + 20 + 20) return null;
-  const dv = new DataView(f.buffer, f.byteOffset, f.length);
-  if (dv.getUint16(12) !== 0x0800) return null;
-  const ihl = (f[14] & 15) * 4;
-  if (f[14 + 9] !== 6) return null;
-  const tot = dv.getUint16(16);
-  const src = dv.getUint32(26), dst = dv.getUint32(30);
-  const t = 14 + ihl;
-  const tlen = tot - ihl;
-  const seg = f.subarray(t, t + tlen);
-  const hlen = (f[t + 12] >> 4) * 4;
+  const d = decodeFrame(f);
+  if (d.proto !== "TCP" || d.bad || !d.ip || !d.payload) return null;
   return {
-    src, dst, sport: dv.getUint16(t), dport: dv.getUint16(t + 2), seq: dv.getUint32(t + 4), ack: dv.getUint32(t + 8),
-    flags: f[t + 13], wnd: dv.getUint16(t + 14), hlen, payload: f.slice(t + hlen, t + tlen),
-    opts: parseOpts(f, t + 20, t + hlen), csumOk: csum16(seg, pseudo(src, dst, tlen)) === 0xffff,
+    src: d.ip.src32, dst: d.ip.dst32, sport: d.srcPort!, dport: d.dstPort!, seq: d.seq!, ack: d.ack!,
+    flags: d.tcpFlags! & 0xff, wnd: d.win!, hlen: d.tcpHlen!, payload: d.payload.slice(), opts: d.tcpOpts!, csumOk: d.l4SumOk!,
   };
 }
 

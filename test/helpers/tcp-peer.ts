@@ -1,6 +1,6 @@
 // Scenario helpers on top of tcp-harness: a host connected to a scripted RawPeer,
 // with the peer's and the host's sequence numbers tracked for crafting segments.
-import { ACK, Host, Net, RawPeer, S, SYN, Seg, TcpOpts } from "./tcp-harness.js";
+import { ACK, FIN, Host, Net, RawPeer, S, SYN, Seg, TcpOpts } from "./tcp-harness.js";
 
 export const PEER_IP = "198.51.100.9";
 export const HOST_IP = "198.51.100.2";
@@ -63,6 +63,21 @@ export function peerSend(c: PeerConn, flags: number, payload?: Uint8Array, extra
     wnd: extra.wnd ?? 65535, opts: extra.opts,
   });
   if (extra.seq === undefined) c.pseq = (c.pseq + (payload?.length ?? 0) + ((flags & SYN) ? 1 : 0) + ((flags & 1) ? 1 : 0)) >>> 0;
+}
+
+/** The host closes first (`close`, or `shutdown` keeping the handle): returns the FIN the peer saw (its inbox is emptied). */
+export function hostFin(c: PeerConn, how: "close" | "shutdown" = "close"): Seg {
+  if (how === "close") c.h.close(c.sock); else c.h.shutdown(c.sock);
+  c.net.run(3);
+  const fin = c.p.take().find((x) => x.flags & FIN);
+  if (!fin) throw new Error("the host sent no FIN");
+  return fin;
+}
+
+/** The peer acknowledges the host's `fin` with its own FIN (the host goes to TIME-WAIT). */
+export function peerFinAck(c: PeerConn, fin: Seg): void {
+  peerSend(c, FIN | ACK, undefined, { ack: fin.seq + 1 });
+  c.net.run(3);
 }
 
 /** The host in SYN-SENT towards the peer; returns the SYN the peer saw. */
