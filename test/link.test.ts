@@ -35,6 +35,16 @@ function pair(opts: LinkOptions, n: number, gapMs = 1, len = 100, seed = 1) {
   return { sim, link, a, b, taps };
 }
 
+/** A Sim (seed 3) with one 10 ms link, host "a" (198.51.100.1) on it, and every frame's time, sender and summary in `seen`. */
+function tracedHostA() {
+  const sim = new Sim({ seed: 3 });
+  const link = sim.link({ delayMs: 10 });
+  const seen: string[] = [];
+  sim.tap((r) => seen.push(`${r.time} ${r.fromName} ${decodeFrame(r.frame).info}`));
+  const a = sim.addHost({ name: "a", ip: "198.51.100.1", mac: "02:00:00:00:00:01", link });
+  return { sim, link, seen, a };
+}
+
 describe("EventQueue", () => {
   it("pops in time order, and in insertion order for equal times", () => {
     const q = new EventQueue();
@@ -200,11 +210,7 @@ describe("emulated link", () => {
   });
 
   it("drives stacks in virtual time: ARP then ping across a 10 ms link, with a tap seeing every frame", () => {
-    const sim = new Sim({ seed: 3 });
-    const link = sim.link({ delayMs: 10 });
-    const seen: string[] = [];
-    sim.tap((r) => seen.push(`${r.time} ${r.fromName} ${decodeFrame(r.frame).info}`));
-    const a = sim.addHost({ name: "a", ip: "198.51.100.1", mac: "02:00:00:00:00:01", link });
+    const { sim, link, seen, a } = tracedHostA();
     sim.addHost({ name: "b", ip: "198.51.100.2", mac: "02:00:00:00:00:02", link });
     sim.runFor(100);
     seen.length = 0;
@@ -222,11 +228,7 @@ describe("emulated link", () => {
   });
 
   it("RFC 826 merge: a pending resolution completes from the neighbour's own gratuitous ARP", () => {
-    const sim = new Sim({ seed: 3 });
-    const link = sim.link({ delayMs: 10 });
-    const seen: string[] = [];
-    sim.tap((r) => seen.push(`${r.time} ${r.fromName} ${decodeFrame(r.frame).info}`));
-    const a = sim.addHost({ name: "a", ip: "198.51.100.1", mac: "02:00:00:00:00:01", link });
+    const { sim, link, seen, a } = tracedHostA();
     a.ping("198.51.100.2", 1); // queued: who-has at t=0
     sim.addHost({ name: "b", ip: "198.51.100.2", mac: "02:00:00:00:00:02", link }); // announces at t=0
     sim.run(50);

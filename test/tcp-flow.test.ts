@@ -6,14 +6,19 @@ import { activeToPeer, hostAndPeer, peerSend, peerToListener, PEER_IP } from "./
 
 const dataSegs = (segs: Seg[]) => segs.filter((x) => x.payload.length > 0);
 
+/** MSS 1000, the peer's window `wnd`: the host writes `n` bytes; returns the data segments it sent at once. */
+async function writeIntoWindow(wnd: number, n: number) {
+  const c = await activeToPeer({ SndBuf: 65536 }, { mss: 1000 });
+  peerSend(c, ACK, undefined, { wnd });
+  c.net.run(3);
+  c.h.write(c.sock, bytes(n));
+  c.net.run(3);
+  return { c, d: dataSegs(c.p.take()) };
+}
+
 describe("Windows (RFC 9293 §3.8.6)", () => {
   it("RFC 9293 §3.8.6: the sender never sends beyond the peer's advertised window", async () => {
-    const c = await activeToPeer({ SndBuf: 65536 }, { mss: 1000 });
-    peerSend(c, ACK, undefined, { wnd: 3000 });
-    c.net.run(3);
-    c.h.write(c.sock, bytes(10000));
-    c.net.run(3);
-    const d = dataSegs(c.p.take());
+    const { c, d } = await writeIntoWindow(3000, 10000);
     expect(d.map((x) => x.payload.length)).toEqual([1000, 1000, 1000]);
     peerSend(c, ACK, undefined, { ack: d[0].seq + 1000, wnd: 3000 });
     c.net.run(3);
@@ -53,12 +58,7 @@ describe("Windows (RFC 9293 §3.8.6)", () => {
   });
 
   it("RFC 9293 §3.8.6.2.1: sender SWS avoidance — no tiny segment into a tiny window while data is in flight", async () => {
-    const c = await activeToPeer({ SndBuf: 65536 }, { mss: 1000 });
-    peerSend(c, ACK, undefined, { wnd: 2100 });
-    c.net.run(3);
-    c.h.write(c.sock, bytes(5000));
-    c.net.run(3);
-    const d = dataSegs(c.p.take());
+    const { c, d } = await writeIntoWindow(2100, 5000);
     expect(d.map((x) => x.payload.length)).toEqual([1000, 1000]); // the 100-byte sliver waits
   });
 });

@@ -39,9 +39,7 @@ describe.each(BUILDS)("issue 16 (%s)", (build) => {
   it("RFC 9293 §3.10.7.4: in FIN-WAIT-1, a FIN+ACK acknowledging our FIN but out of order moves to FIN-WAIT-2 (then TIME-WAIT once the gap fills)", async () => {
     const cfg = { MslMs: 1000 };
     const c = await activeToPeer(cfg, { mss: 1460 }, 5000, build);
-    c.h.shutdown(c.sock);
-    c.net.run(3);
-    const fin = finOf(c.p.take())!;
+    const fin = hostFin(c, "shutdown");
     expect(c.h.state(c.sock)).toBe(S.FIN_WAIT_1);
     // the peer's FIN one past RCV.NXT (a byte is missing), acknowledging our FIN
     peerSend(c, FIN | ACK, undefined, { seq: c.pseq + 1, ack: fin.seq + 1 });
@@ -62,9 +60,7 @@ describe.each(BUILDS)("issue 16 (%s)", (build) => {
   it("RFC 9293 §3.10.7.4 (orphan): after close, the out-of-order FIN+ACK leaves FIN-WAIT-2 to its timeout and the TCB is released", async () => {
     const cfg = { MslMs: 1000 };
     const c = await activeToPeer(cfg, { mss: 1460 }, 5000, build);
-    c.h.close(c.sock);
-    c.net.run(3);
-    const fin = finOf(c.p.take())!;
+    const fin = hostFin(c);
     peerSend(c, FIN | ACK, undefined, { seq: c.pseq + 1, ack: fin.seq + 1 });
     c.net.run(3);
     c.net.run(2100); // the orphan FIN-WAIT-2 timeout (2*MSL)
@@ -81,9 +77,7 @@ describe.each(BUILDS)("issue 16 (%s)", (build) => {
     c.p.take();
     peerSend(c, ACK, undefined, { ack: c.pack + 1, wnd: 0 }); // byte taken, window still 0
     c.net.run(3);
-    c.h.shutdown(c.sock);
-    c.net.run(3);
-    const fin = finOf(c.p.take())!;
+    const fin = hostFin(c, "shutdown");
     expect(fin.seq).toBe((c.pack + 1) >>> 0);
     // the peer keeps answering with a zero window, far more often than DataRetries
     for (let i = 0; i < 12; i++) {
@@ -112,9 +106,7 @@ describe.each(BUILDS)("issue 16 (%s)", (build) => {
     peerSend(c, ACK, undefined, { ack: c.pack + 1, wnd: 0 });
     c.net.run(3);
     const aborted = c.h.stat("tcp_conns_aborted");
-    c.h.close(c.sock);
-    c.net.run(3);
-    const fin = finOf(c.p.take())!;
+    const fin = hostFin(c);
     let rst: Seg | undefined;
     for (let i = 0; i < 20 && !rst; i++) {
       c.net.runUntil(() => c.p.rx.length > 0, 10_000);
@@ -131,9 +123,7 @@ describe.each(BUILDS)("issue 16 (%s)", (build) => {
     const cfg = { KeepIdleMs: 10_000, KeepIntvlMs: 1000, KeepCount: 3, MslMs: 1000 };
     const c = await activeToPeer(cfg, { mss: 1460 }, 5000, build);
     expect(c.h.setOption(c.sock, 2, 1)).toBe(0);
-    c.h.shutdown(c.sock);
-    c.net.run(3);
-    const fin = finOf(c.p.take())!;
+    const fin = hostFin(c, "shutdown");
     peerSend(c, ACK, undefined, { ack: fin.seq + 1 });
     c.net.run(3);
     expect(c.h.state(c.sock)).toBe(S.FIN_WAIT_2);

@@ -158,6 +158,8 @@ async function udpListening(ns: Netns, ports: number[], what: NsProc[]): Promise
  * 198.51.100.1; `--local=/test/` makes it answer NXDOMAIN for other *.test names (without it,
  * --no-resolv with no upstream answers REFUSED). chronyd -x: local stratum 8 on 198.51.100.1:123.
  */
+const nonEmpty = (l: string) => l !== "";
+
 async function servers(ns: Netns, dev: string): Promise<void> {
   const leases = scratch(`${dev}.leases`);
   writeFileSync(leases, "");
@@ -187,12 +189,19 @@ describe.skipIf(skip)("CLI with DHCP, DNS and SNTP (dnsmasq, chronyd -x)", () =>
     console.warn(`test/interop/cli.test.ts: SKIPPED (DHCP/DNS/SNTP part): ${why}`);
     return false;
   };
-
-  it("`up --dhcp --hostname wt-cli` prints the lease from dnsmasq (NTP server included), dnsmasq's lease file has the name; ping answers; SIGTERM exits 0", async () => {
-    if (!check()) return;
+  /** A namespace with a persistent TAP and dnsmasq + chronyd on it (null when the servers are missing). */
+  const withServers = async (): Promise<{ ns: Netns; dev: string } | null> => {
+    if (!check()) return null;
     const ns = namespace();
     const dev = persistentTap(ns);
     await servers(ns, dev);
+    return { ns, dev };
+  };
+
+  it("`up --dhcp --hostname wt-cli` prints the lease from dnsmasq (NTP server included), dnsmasq's lease file has the name; ping answers; SIGTERM exits 0", async () => {
+    const env = await withServers();
+    if (!env) return;
+    const { ns, dev } = env;
     const up = cli(ns, ["up", "--tap", dev, "--dhcp", "--hostname", "wt-cli", "--http", "80"], 60_000);
     await up.waitLine(/^ready/, 30_000);
     expect(up.lines[0]).toBe(`wasm-tcpip up: ${dev} dhcp mac 02:00:00:00:00:02`);
@@ -219,32 +228,30 @@ describe.skipIf(skip)("CLI with DHCP, DNS and SNTP (dnsmasq, chronyd -x)", () =>
   }, 60_000);
 
   it("`resolve device.test` (--dhcp and --ip/--dns) prints 198.51.100.1, exit 0; `resolve nothere.test` exits 1 with one stderr line", async () => {
-    if (!check()) return;
-    const ns = namespace();
-    const dev = persistentTap(ns);
-    await servers(ns, dev);
+    const env = await withServers();
+    if (!env) return;
+    const { ns, dev } = env;
     for (const how of [["--dhcp"], ["--ip", `${OUR_IP}/24`, "--dns", KERNEL_IP]]) {
       const r = cli(ns, ["resolve", "device.test", "--tap", dev, ...how], 40_000);
       expect(await r.exited).toBe(0);
-      expect(r.lines.filter((l) => l !== "")).toEqual([KERNEL_IP]);
-      expect(r.errLines.filter((l) => l !== "")).toEqual([]);
+      expect(r.lines.filter(nonEmpty)).toEqual([KERNEL_IP]);
+      expect(r.errLines.filter(nonEmpty)).toEqual([]);
     }
     const miss = cli(ns, ["resolve", "nothere.test", "--tap", dev, "--ip", `${OUR_IP}/24`, "--dns", KERNEL_IP], 40_000);
     expect(await miss.exited).toBe(1);
-    expect(miss.lines.filter((l) => l !== "")).toEqual([]);
-    expect(miss.errLines.filter((l) => l !== "")).toEqual(["error: resolve nothere.test: ENOTFOUND (no such name)"]);
+    expect(miss.lines.filter(nonEmpty)).toEqual([]);
+    expect(miss.errLines.filter(nonEmpty)).toEqual(["error: resolve nothere.test: ENOTFOUND (no such name)"]);
     // nobody answers at 198.51.100.9: a timeout, one line, exit 1
     const dead = cli(ns, ["resolve", "device.test", "--tap", dev, "--ip", `${OUR_IP}/24`, "--dns", "198.51.100.9", "--timeout", "3"], 20_000);
     expect(await dead.exited).toBe(1);
-    expect(dead.errLines.filter((l) => l !== "")).toHaveLength(1);
+    expect(dead.errLines.filter(nonEmpty)).toHaveLength(1);
     expect(dead.errLines[0]).toMatch(/^error: resolve device\.test: ETIMEOUT/);
   }, 90_000);
 
   it("`time 198.51.100.1` prints chronyd's time within a few seconds of the host clock; no reply: exit 1, one line", async () => {
-    if (!check()) return;
-    const ns = namespace();
-    const dev = persistentTap(ns);
-    await servers(ns, dev);
+    const env = await withServers();
+    if (!env) return;
+    const { ns, dev } = env;
     const t = cli(ns, ["time", KERNEL_IP, "--tap", dev, "--dhcp"], 40_000);
     expect(await t.exited).toBe(0);
     expect(t.lines).toHaveLength(1);
@@ -255,17 +262,16 @@ describe.skipIf(skip)("CLI with DHCP, DNS and SNTP (dnsmasq, chronyd -x)", () =>
     expect(Math.abs(Number(m![3]))).toBeLessThan(1_000); // chronyd -x serves the host clock
     const none = cli(ns, ["time", "198.51.100.9", "--tap", dev, "--ip", `${OUR_IP}/24`, "--timeout", "3"], 20_000);
     expect(await none.exited).toBe(1);
-    expect(none.errLines.filter((l) => l !== "")).toEqual(["error: no NTP reply from 198.51.100.9 within 3 s"]);
+    expect(none.errLines.filter(nonEmpty)).toEqual(["error: no NTP reply from 198.51.100.9 within 3 s"]);
   }, 90_000);
 
   it("`time --dhcp` without a server asks the lease's NTP server (option 42: chronyd) and prints its time", async () => {
-    if (!check()) return;
-    const ns = namespace();
-    const dev = persistentTap(ns);
-    await servers(ns, dev);
+    const env = await withServers();
+    if (!env) return;
+    const { ns, dev } = env;
     const t = cli(ns, ["time", "--tap", dev, "--dhcp"], 40_000);
     expect(await t.exited).toBe(0);
-    expect(t.errLines.filter((l) => l !== "")).toEqual([]);
+    expect(t.errLines.filter(nonEmpty)).toEqual([]);
     expect(t.lines).toHaveLength(1);
     const m = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z) server 198\.51\.100\.1 stratum (\d+) offset ([+-]\d+) ms delay [\d.]+ ms$/.exec(t.lines[0]);
     expect(m, t.lines[0]).not.toBeNull();
@@ -275,10 +281,9 @@ describe.skipIf(skip)("CLI with DHCP, DNS and SNTP (dnsmasq, chronyd -x)", () =>
   }, 60_000);
 
   it("`get http://device.test:8000/...` resolves the name and downloads 16 MiB (--dhcp), SHA-256 equal", async () => {
-    if (!check()) return;
-    const ns = namespace();
-    const dev = persistentTap(ns);
-    await servers(ns, dev);
+    const env = await withServers();
+    if (!env) return;
+    const { ns, dev } = env;
     const { url, digest } = await fileServer(ns);
     const byName = url.replace(KERNEL_IP, "device.test");
     const out = scratch(`${dev}-byname.bin`);
