@@ -16,6 +16,8 @@ export function tupleHashAt(laddr: usize, lport: u32, raddr: usize, rport: u32, 
   return tupleHash(laddr, lport, raddr, rport, tweak);
 }
 export { ringFreeCount, tcbFreeCount } from "./tcp/tcb";
+export { udpFreeCount } from "./udp";
+export { dnsFreeCount } from "./services/dns";
 import { ntpOffsetDelay, ntpTheta, ntpDelta, ntpFromMs } from "./wire/ntp";
 /** RFC 5905 offset and delay of four 32.32 timestamps: two i64 at `out` (θ, δ). */
 export function testNtpOffsetDelay(t1: u64, t2: u64, t3: u64, t4: u64, out: usize): void {

@@ -90,6 +90,13 @@ function fromHandle(h: i32): UdpSock | null {
 
 
 
+/** Free sockets in the pool (a scan: for the fuzz harnesses' pool invariants, not a hot path). */
+export function udpFreeCount(): i32 {
+  let n = 0;
+  for (let i = 0; i < nSocks; i++) if ((sockAt(i).flags & U_INUSE) == 0) n++;
+  return n;
+}
+
 /** Is `port` taken for a socket with `reuse` (U_REUSE): by any socket, or by one without ReuseAddr? */
 function portUsed(port: u32, reuse: bool = false): bool {
   for (let i = 0; i < nSocks; i++) {

@@ -6,7 +6,7 @@
 Z_stack_instance_t *I;
 fz_state S;
 uint32_t fz_cfg_sndbuf = 16384, fz_cfg_rcvbuf = 16384;
-uint32_t fz_tcb0, fz_ring0;
+uint32_t fz_tcb0, fz_ring0, fz_udp0, fz_dns0;
 int fz_boot_addr = 1;
 int fz_check_payload;
 
@@ -15,7 +15,7 @@ static struct {
   uint8_t *mem;
   uint64_t size;
   fz_state st;
-  uint32_t tcb0, ring0, sndbuf, rcvbuf;
+  uint32_t tcb0, ring0, udp0, dns0, sndbuf, rcvbuf;
   int booted;
 } snaps[FZ_MAX_SNAPS];
 static int cur = -1;
@@ -269,7 +269,8 @@ void fz_step_check(void) {
     }
   }
   /* A pool never holds more free entries than it started with (a double free would). */
-  if (M(tcbFreeCount) > fz_tcb0 || M(ringFreeCount) > fz_ring0) fz_fail("a pool has more free entries than at init");
+  if (M(tcbFreeCount) > fz_tcb0 || M(ringFreeCount) > fz_ring0 || M(udpFreeCount) > fz_udp0 || M(dnsFreeCount) > fz_dns0)
+    fz_fail("a pool has more free entries than at init");
   for (int k = 0; k < S.nhandles; k++)
     if (S.closed_quiet[k] && !S.errored[k]) fz_fail("a held connection reached CLOSED without an error event");
   uint32_t out = M(ioBuffer);
@@ -303,9 +304,10 @@ void fz_final_check(void) {
   /* The peer falls silent: retransmissions, persist, FIN-WAIT-2 and TIME-WAIT must end. */
   fz_advance(3600u * 1000u);
   uint32_t tcb = M(tcbFreeCount), ring = M(ringFreeCount), tw = M(twCount);
-  if (tcb != fz_tcb0 || ring != fz_ring0 || tw != 0) {
-    fprintf(stderr, "after an hour of silence: tcb free %u/%u ring free %u/%u time-wait %u\n",
-            tcb, fz_tcb0, ring, fz_ring0, tw);
+  uint32_t udp = M(udpFreeCount), dns = M(dnsFreeCount);
+  if (tcb != fz_tcb0 || ring != fz_ring0 || tw != 0 || udp != fz_udp0 || dns != fz_dns0) {
+    fprintf(stderr, "after an hour of silence: tcb free %u/%u ring free %u/%u time-wait %u udp free %u/%u dns free %u/%u\n",
+            tcb, fz_tcb0, ring, fz_ring0, tw, udp, fz_udp0, dns, fz_dns0);
     uint32_t out = M(ioBuffer);
     for (int k = 0; k < S.nseen; k++) {
       if ((int32_t)M(tcpInfo, S.seen[k], out) < 0) continue;
@@ -342,12 +344,14 @@ void fz_boot(int k, const uint32_t *cfg) {
   if ((int32_t)M(init) != 0) fz_fail("init failed");
   fz_tcb0 = M(tcbFreeCount);
   fz_ring0 = M(ringFreeCount);
+  fz_udp0 = M(udpFreeCount);
+  fz_dns0 = M(dnsFreeCount);
   /* The peer asks for our MAC: the stack answers and learns the peer's (RFC 826). */
   static const uint8_t arp[42] = { 2, 0, 0, 0, 0xfe, 2, 2, 0, 0, 0, 0xfe, 1, 8, 6, 0, 1, 8, 0, 6, 4, 0, 1,
                                    2, 0, 0, 0, 0xfe, 1, 198, 51, 100, 1, 0, 0, 0, 0, 0, 0, 198, 51, 100, 2 };
   fz_frame(arp, sizeof arp);
   snaps[k].booted = 1;
-  snaps[k].tcb0 = fz_tcb0; snaps[k].ring0 = fz_ring0;
+  snaps[k].tcb0 = fz_tcb0; snaps[k].ring0 = fz_ring0; snaps[k].udp0 = fz_udp0; snaps[k].dns0 = fz_dns0;
   snaps[k].sndbuf = fz_cfg_sndbuf; snaps[k].rcvbuf = fz_cfg_rcvbuf;
 }
 /* Copy the globals of src into dst; dst keeps its own memory and table (the table's funcrefs
@@ -373,7 +377,7 @@ void fz_save(int k) {
     }
     memcpy(snaps[k].live.w2c_memory.data, I->w2c_memory.data, I->w2c_memory.size);
     copy_inst(&snaps[k].live, I);
-    snaps[k].tcb0 = fz_tcb0; snaps[k].ring0 = fz_ring0;
+    snaps[k].tcb0 = fz_tcb0; snaps[k].ring0 = fz_ring0; snaps[k].udp0 = fz_udp0; snaps[k].dns0 = fz_dns0;
     snaps[k].sndbuf = fz_cfg_sndbuf; snaps[k].rcvbuf = fz_cfg_rcvbuf;
     I = &snaps[k].live;
     cur = k;
@@ -392,7 +396,7 @@ void fz_restore(int k) {
   copy_inst(I, &snaps[k].saved);
   memcpy(I->w2c_memory.data, snaps[k].mem, snaps[k].size);
   S = snaps[k].st;
-  fz_tcb0 = snaps[k].tcb0; fz_ring0 = snaps[k].ring0;
+  fz_tcb0 = snaps[k].tcb0; fz_ring0 = snaps[k].ring0; fz_udp0 = snaps[k].udp0; fz_dns0 = snaps[k].dns0;
   fz_cfg_sndbuf = snaps[k].sndbuf; fz_cfg_rcvbuf = snaps[k].rcvbuf;
 }
 int fz_same_slot(int k) { return k == cur; }

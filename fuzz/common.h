@@ -73,5 +73,5 @@ void fz_fail(const char *what);
 void fz_step_begin(void);
 void fz_step_check(void);
 void fz_final_check(void); /* close every handle, let time pass, every pool back to initial */
-extern uint32_t fz_tcb0, fz_ring0, fz_polls;
+extern uint32_t fz_tcb0, fz_ring0, fz_udp0, fz_dns0, fz_polls;
 #endif

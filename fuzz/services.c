@@ -14,7 +14,7 @@ static const uint32_t cfg[] = {
   WT_CFG_MAX_SOCKETS, 2, WT_CFG_SND_BUF, 1024, WT_CFG_RCV_BUF, 1024, WT_CFG_UDP_SOCKETS, 3,
   WT_CFG_DNS_QUERIES, 2, WT_CFG_DNS_CACHE_ENTRIES, 2, WT_CFG_DNS_MAX_ADDRS, 4, WT_CFG_IO_BUF, 2048,
   WT_CFG_REASM_SLOTS, 1, WT_CFG_REASM_MAX_BYTES, 1024, 0xffffffffu };
-static int32_t dnsq;
+static int32_t dnsq, dnsq0; /* the query in flight; the one in snapshot 1 */
 
 static void arp_reply(uint32_t ip) {
   uint8_t a[42] = { 2, 0, 0, 0, 0xfe, 2, 2, 0, 0, 0, 0xfe, 5, 8, 6, 0, 1, 8, 0, 6, 4, 0, 2,
@@ -37,6 +37,7 @@ static void setup(void) {
   memcpy(I->w2c_memory.data + fz_io(), name, sizeof name - 1);
   dnsq = (int32_t)M(dnsQuery, fz_io(), sizeof name - 1);
   if (dnsq < 0) fz_fail("setup: dnsQuery");
+  dnsq0 = dnsq;
   arp_reply(FZ_DNS_IP);
   fz_advance(10);
   if (!S.udp_sport[1]) fz_fail("setup: no DNS query");
@@ -56,6 +57,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n) {
   if (n < 1) return 0;
   int k = d[0] % 3;
   fz_restore(k);
+  dnsq = dnsq0; /* the restored memory holds the setup's query, whatever the last input asked */
   size_t i = 1;
   for (int recs = 0; i + 3 <= n && recs < 32; recs++) {
     uint8_t ctl = d[i];

@@ -224,6 +224,13 @@ export function dnsResult(h: i32, out: usize, max: i32): i32 {
   return n;
 }
 
+/** Free query slots (a scan: for the fuzz harnesses' pool invariants, not a hot path). */
+export function dnsFreeCount(): i32 {
+  let n = 0;
+  for (let i = 0; i < nQ; i++) if (qAt(i).state == Q_FREE) n++;
+  return n;
+}
+
 /** Forget a query; no DnsDone follows. */
 export function dnsCancel(h: i32): i32 {
   let q = fromHandle(h);
