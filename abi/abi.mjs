@@ -444,7 +444,7 @@ export const Cfg = [
   { name: "DnsCacheEntries", key: 38, default: 4, doc: "cached answers (0..64; 0 = no cache); each lives for the answer's minimum TTL" },
   { name: "DnsTimeoutMs", key: 39, default: 2000, doc: "first retransmission timeout of a DNS query (100..60000); doubled after each round through the servers" },
   { name: "DnsTries", key: 40, default: 4, doc: "transmissions of a query in all, rotating through the servers (1..16), before ETIMEDOUT" },
-  { name: "Ip6Enable", key: 41, default: 1, doc: "IPv6 on (1) or off (0: 0x86DD frames dropped, `ipv6_disabled`; the `ip6*` exports `-ENOSYS`). Builds with `--use WT_IPV6=0` have none" },
+  { name: "Ip6Enable", key: 41, default: 0, doc: "IPv6 on (1) or off (0, the default until the hosts' CLI and API carry it: 0x86DD frames are an unknown EtherType, no IPv6 pools, the `ip6*` exports `-ENOSYS`). Builds with `--use WT_IPV6=0` have no IPv6 at all" },
   { name: "Ip6Flags", key: 42, default: 0, doc: "IPv6: bit 0 interface identifiers by EUI-64 from the MAC (RFC 4291 App. A) instead of RFC 7217 stable hashes, bit 1 no SLAAC (prefix A flags ignored), bit 2 no router solicitations" },
   { name: "Ip6DadTransmits", key: 43, default: 1, doc: "RFC 4862 DupAddrDetectTransmits (0..10; 0 = addresses usable at once, no DAD)" },
   { name: "Ip6Addrs", key: 44, default: 4, doc: "IPv6 address table entries (1..7: link-local, SLAAC and static addresses)" },
@@ -829,7 +829,6 @@ export const stats = [
   { group: "ipv6", counters: [
     ["ipv6_rx", "IPv6 packets received"],
     ["ipv6_tx", "IPv6 packets sent"],
-    ["ipv6_disabled", "IPv6 frame while IPv6 is off (`Ip6Enable` 0)"],
     ["ipv6_truncated", "shorter than 40 bytes"],
     ["ipv6_bad_version", "version not 6"],
     ["ipv6_bad_length", "payload length past the frame"],

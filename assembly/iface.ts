@@ -35,7 +35,7 @@ import { PROTO_IGMP } from "./wire/igmp";
 import { igmpInput, igmpPoll } from "./igmp";
 import { FEAT_FRAG, FEAT_IGMP, FEAT_IPV6 } from "./features";
 import { ETHERTYPE_IPV6 } from "./wire/ipv6";
-import { ip6Init, ip6Input, ip6Poll, ip6RegionEnd } from "./ip/ipv6";
+import { ip6Init, ip6Enabled, ip6Input, ip6Poll, ip6RegionEnd } from "./ip/ipv6";
 import {
   ICMP_HLEN, ICMP_TYPE, ICMP_ECHO_REQUEST, ICMP_ECHO_REPLY, ICMP_DEST_UNREACH, UNREACH_PORT, UNREACH_PROTOCOL,
   ICMP_TIME_EXCEEDED, TIME_EXCEEDED_REASSEMBLY,
@@ -459,7 +459,7 @@ export function ifaceInput(len: i32, t: u32): void {
   let p = rxBuf + <usize>ETH_HLEN;
   if (type == ETHERTYPE_ARP) arpInput(p, len - ETH_HLEN);
   else if (type == ETHERTYPE_IPV4) ipInput(p, len - ETH_HLEN);
-  else if (FEAT_IPV6 && type == ETHERTYPE_IPV6) ip6Input(p, len - ETH_HLEN, macIsGroup(dst), ethSrc(rxBuf));
+  else if (FEAT_IPV6 && type == ETHERTYPE_IPV6 && ip6Enabled()) ip6Input(p, len - ETH_HLEN, macIsGroup(dst), ethSrc(rxBuf));
   else count(Stat.EthUnknownType);
 }
 

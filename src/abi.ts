@@ -144,7 +144,7 @@ export const Cfg = {
   DnsCacheEntries: 38, // cached answers (0..64; 0 = no cache); each lives for the answer's minimum TTL
   DnsTimeoutMs: 39, // first retransmission timeout of a DNS query (100..60000); doubled after each round through the servers
   DnsTries: 40, // transmissions of a query in all, rotating through the servers (1..16), before ETIMEDOUT
-  Ip6Enable: 41, // IPv6 on (1) or off (0: 0x86DD frames dropped, `ipv6_disabled`; the `ip6*` exports `-ENOSYS`). Builds with `--use WT_IPV6=0` have none
+  Ip6Enable: 41, // IPv6 on (1) or off (0, the default until the hosts' CLI and API carry it: 0x86DD frames are an unknown EtherType, no IPv6 pools, the `ip6*` exports `-ENOSYS`). Builds with `--use WT_IPV6=0` have no IPv6 at all
   Ip6Flags: 42, // IPv6: bit 0 interface identifiers by EUI-64 from the MAC (RFC 4291 App. A) instead of RFC 7217 stable hashes, bit 1 no SLAAC (prefix A flags ignored), bit 2 no router solicitations
   Ip6DadTransmits: 43, // RFC 4862 DupAddrDetectTransmits (0..10; 0 = addresses usable at once, no DAD)
   Ip6Addrs: 44, // IPv6 address table entries (1..7: link-local, SLAAC and static addresses)
@@ -198,7 +198,7 @@ export const CFG_DEFAULTS: Readonly<Record<CfgName, number>> = {
   DnsCacheEntries: 4,
   DnsTimeoutMs: 2000,
   DnsTries: 4,
-  Ip6Enable: 1,
+  Ip6Enable: 0,
   Ip6Flags: 0,
   Ip6DadTransmits: 1,
   Ip6Addrs: 4,
@@ -445,7 +445,6 @@ export const STAT_NAMES = [
   "arp_addr_conflict", // ARP from another MAC claiming our address: ignored, never cached (RFC 5227 §2.4)
   "ipv6_rx", // IPv6 packets received
   "ipv6_tx", // IPv6 packets sent
-  "ipv6_disabled", // IPv6 frame while IPv6 is off (Ip6Enable 0)
   "ipv6_truncated", // shorter than 40 bytes
   "ipv6_bad_version", // version not 6
   "ipv6_bad_length", // payload length past the frame
@@ -519,7 +518,7 @@ export const STAT_NAMES = [
 ] as const;
 export type StatName = (typeof STAT_NAMES)[number];
 /** Number of counters; the module's statCount() returns the same. */
-export const STAT_COUNT = 245;
+export const STAT_COUNT = 244;
 
 /** Imports the module may ask for (module "env"); a host provides all of them. */
 export interface Imports {

@@ -8,6 +8,7 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { Cfg } from "../src/abi.js";
 
 const NODE = "build/stack.wasm";
 const MCU = "build/stack.mcu.wasm";
@@ -87,7 +88,7 @@ describe("MCU modules with and without IPv6 (WT_IPV6, issue 10)", () => {
   it(`${MCU6} with the firmware's default configuration still fits one 64 KiB page of linear memory`, async () => {
     // @ts-expect-error: a plain .mjs module without types
     const { linearMemory, mcuConfig } = await import("../firmware/size.mjs");
-    const { memory } = await linearMemory(mcuConfig(), MCU6);
+    const { memory } = await linearMemory({ ...mcuConfig(), Ip6Enable: 1 }, MCU6);
     expect(memory).toBe(65536);
   });
 
@@ -97,6 +98,7 @@ describe("MCU modules with and without IPv6 (WT_IPV6, issue 10)", () => {
         env: { tx() {}, entropy() {}, event() {}, abort() { throw new Error("abort"); } },
       });
       const x = instance.exports as Record<string, any>;
+      if (file === MCU6) expect(x.configure(Cfg.Ip6Enable, 1)).toBe(0);
       expect(x.init()).toBe(0);
       return x.ip6Info(x.ioBuffer());
     };

@@ -239,11 +239,13 @@ describe("ICMPv6 errors (RFC 4443 §2.4, §3)", () => {
   });
 });
 
-describe("IPv6 off (Ip6Enable 0)", () => {
-  it("drops every IPv6 frame (ipv6_disabled) and the ip6* calls say ENOSYS", () => {
+describe("IPv6 off (Ip6Enable 0, the default)", () => {
+  it("(the default) sends nothing, treats 0x86DD as an unknown EtherType, and the ip6* calls say ENOSYS", () => {
     const h = h6({ Ip6Enable: 0 });
+    h.at(5000);
+    expect(h.out()).toHaveLength(0);
     h.rx(Uint8Array.from([...macBytes(OUR_MAC), ...macBytes(PEER_MAC), 0x86, 0xdd, ...new Array(40).fill(0)]));
-    expect(h.stat("ipv6_disabled")).toBe(1);
+    expect(h.stat("eth_unknown_type")).toBe(1);
     expect(h.out()).toHaveLength(0);
     expect(h.s.exports.ip6Info(h.s.exports.ioBuffer())).toBe(-24);
   });

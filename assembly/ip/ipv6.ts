@@ -37,7 +37,7 @@ import {
   ICMP6_ECHO_REPLY, MLD_QUERY, MLD1_REPORT, MLD1_DONE, MLD2_REPORT, ND_RS, ND_RA, ND_NS, ND_NA, ND_REDIRECT,
   UNREACH6_PORT, PARAM6_HEADER, PARAM6_NEXT_HEADER, PARAM6_OPTION, NDOPT_SLLA, NDOPT_TLLA, NA_ROUTER, NA_SOLICITED,
   NA_OVERRIDE, icmp6Parse, icmp6Finish, icmp6Type, icmp6Code, be16At, be32At, ndOptions, ndOpts, ndPrefixAt, ndMac,
-  ndHas, NDOPTS_PREFIX_MAX,
+  ndHas, NDOPTS_PREFIX_MAX, NdOpts, ndOptsAt,
 } from "../wire/icmp6";
 import { mldReportEmit, MLD_ALL_ROUTERS_V2 } from "./mld";
 
@@ -117,12 +117,15 @@ export const IP6F_NO_RS: u32 = 4;      // send no router solicitations
 const ROUTERS: i32 = 2;
 const PREFIXES: i32 = 4;
 const PMTUS: i32 = 4;
-const routers: usize = memory.data(ROUTERS * 24, 8);
-const prefixes: usize = memory.data(PREFIXES * 32, 8);
-const pmtus: usize = memory.data(PMTUS * 24, 8);
+// The small tables and scratch live in the pool (one block reserved at init, inside the
+// interface's region), so that input and timers write nowhere but pools and counters.
+const SMALL_BYTES: usize = <usize>(ROUTERS * 24 + PREFIXES * 32 + PMTUS * 24 + 32);
+let routers: usize = 0;
+let prefixes: usize = 0;
+let pmtus: usize = 0;
 /** 16-byte scratch addresses. */
-const tmpA: usize = memory.data(16, 8);
-const tmpB: usize = memory.data(16, 8);
+let tmpA: usize = 0;
+let tmpB: usize = 0;
 const allNodes: usize = memory.data<u8>([0xff, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
 const allRouters: usize = memory.data<u8>([0xff, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2]);
 const unspecified: usize = memory.data(16, 8);
@@ -201,10 +204,17 @@ export function ip6Init(tx: usize, mac: u64, mtu: i32, join: (mac: u64) => i32, 
   secret = cfg(Cfg.Ip6Secret);
   txBuf = tx; myMac = mac; ifMtu = mtu; linkMtu = mtu;
   joinMac = join; leaveMac = leave;
+  let small = poolAlloc(SMALL_BYTES + offsetof<NdOpts>());
   addrs = poolAlloc(<usize>addrCount * offsetof<A6>());
   nbs = poolAlloc(<usize>nbCount * offsetof<Nb>());
   slotSize = (offsetof<Q6>() + <usize>(mtu + ETH_HLEN) + 15) & ~<usize>15;
-  if (addrs == 0 || nbs == 0) return false;
+  if (small == 0 || addrs == 0 || nbs == 0) return false;
+  routers = small;
+  prefixes = routers + <usize>(ROUTERS * 24);
+  pmtus = prefixes + <usize>(PREFIXES * 32);
+  tmpA = pmtus + <usize>(PMTUS * 24);
+  tmpB = tmpA + 16;
+  ndOptsAt(tmpB + 16);
   if (queueCount > 0) {
     queue = poolAlloc(<usize>queueCount * slotSize);
     if (queue == 0) return false;
@@ -817,9 +827,11 @@ function mldAddRecord(p: usize, n: i32, g: usize, change: bool): bool {
 // ---------------------------------------------------------------------------
 // input
 
+/** Is IPv6 on (Cfg.Ip6Enable)? Off, iface treats 0x86DD as an unknown EtherType. */
+export function ip6Enabled(): bool { return enabled; }
+
 /** An IPv6 packet of `len` bytes at p (after Ethernet); `linkGroup`: sent to a group MAC. */
 export function ip6Input(p: usize, len: i32, linkGroup: bool, srcMac: u64): void {
-  if (!enabled) { count(Stat.Ipv6Disabled); return; }
   tick();
   let plen = ipv6Parse(p, len);
   if (plen < 0) return;

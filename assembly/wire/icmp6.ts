@@ -79,7 +79,9 @@ export function icmp6Finish(src: usize, dst: usize, p: usize, len: i32): void {
   prefix0: usize; prefix1: usize; prefix2: usize; prefix3: usize;
 }
 export const NDOPTS_PREFIX_MAX: i32 = 4;
-export const ndOpts = changetype<NdOpts>(memory.data(offsetof<NdOpts>(), 8));
+/** The record ndOptions fills: its memory is the IPv6 layer's (ndOptsAt, at init). */
+export let ndOpts: NdOpts = changetype<NdOpts>(0);
+export function ndOptsAt(p: usize): void { ndOpts = changetype<NdOpts>(p); }
 
 /** Prefix option `i` (0..prefixes-1, < NDOPTS_PREFIX_MAX): pointer to its 32 bytes. */
 export function ndPrefixAt(i: i32): usize {

@@ -52,7 +52,7 @@ describe.skipIf(skip)("IPv6 interop: the kernel and radvd", () => {
     const ns = namespace6();
     const dev = tapName();
     const pcap = scratch(`${dev}-v6.pcap`);
-    const net = createStack({ ip: `${OUR_IP}/24`, mac: OUR_MAC, seed: 42, pcap, link: { type: "tap", name: dev } });
+    const net = createStack({ ip: `${OUR_IP}/24`, mac: OUR_MAC, seed: 42, pcap, link: { type: "tap", name: dev }, config: { Ip6Enable: 1 } });
     defer(() => net.close());
     ip(["link", "set", dev, "netns", ns.name]);
     ns.execSync(["sysctl", "-qw", "net.ipv6.conf.all.forwarding=1"]); // radvd advertises only as a router
