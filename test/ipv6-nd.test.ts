@@ -417,6 +417,22 @@ describe("MLDv2 (RFC 3810)", () => {
     expect(Array.from(r[0].payload.subarray(12, 28))).toEqual([0xff, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0xff, 0, 0, 1]);
   });
 
+  it("RFC 3810 §6.1: removing an address leaves its solicited-node group with a CHANGE_TO_INCLUDE report (no sources)", () => {
+    const h = h6({ Ip6Flags: EUI64 | NO_RS });
+    h.ready(false);
+    h.s.ip6AddrAdd("2001:db8:5::77/64");
+    h.at(2000); h.at(3000);
+    h.out();
+    expect(h.s.ip6AddrDel("2001:db8:5::77")).toBe(0);
+    const r = h.out().filter((o) => o.type === 143);
+    expect(r).toHaveLength(1);
+    expect(r[0].src).toBe(LL);
+    expect(r[0].payload[7]).toBe(1);
+    expect(Array.from(r[0].payload.subarray(8, 12))).toEqual([3, 0, 0, 0]);
+    expect(Array.from(r[0].payload.subarray(12, 28))).toEqual([0xff, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0xff, 0, 0, 0x77]);
+    expect(icmp6ChecksumOk(r[0])).toBe(true);
+  });
+
   it("RFC 3810 §6.2: a query with hop limit 2 is dropped", () => {
     const h = h6({ Ip6Flags: EUI64 | NO_RS });
     h.ready(false);

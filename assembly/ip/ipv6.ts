@@ -344,13 +344,28 @@ function addrUsable(i: i32): void {
   if (e.origin == A6_LINK_LOCAL && rsLeft > 0) rsAt = netNow;
 }
 
+/**
+ * Address i leaves its solicited-node group: the MAC filter drops a reference and, when no other
+ * address shares the group, an MLDv2 state change report says so (RFC 3810 §6.1: a
+ * CHANGE_TO_INCLUDE_MODE record with no sources; sent once, not [Robustness] times).
+ */
+function groupLeave(i: i32): void {
+  let e = addr(i);
+  a6SolicitedNode(tmpB, ptrOf(e));
+  leaveMac(a6GroupMac(tmpB));
+  e.mldLeft = 0;
+  if (groupShared(i)) return;
+  let p = icmpOut();
+  mldAddRecord(p, 0, tmpB, MLD_TO_INCLUDE);
+  mldEmit(p, 1);
+}
+
 /** Another node has address i (RFC 4862 §5.4.5): never used; RFC 7217 §6 tries another identifier. */
 function dadFailed(i: i32): void {
   let e = addr(i);
   count(Stat.Ip6DadConflicts);
   hostEvent(-1, EventKind.Ip6DadFailed, i);
-  a6SolicitedNode(tmpB, ptrOf(e));
-  leaveMac(a6GroupMac(tmpB));
+  groupLeave(i);
   if (e.stable != 0 && e.dadCount < IDGEN_RETRIES) {
     e.dadCount++;
     e.a1 = iid(e.a0, e.dadCount);
@@ -370,7 +385,7 @@ function addrRemove(i: i32): void {
     tcpAddressGone(LADDR_V6_FIRST + i);
     netifSetAddr6(LADDR_V6_FIRST + i, 0);
   }
-  if (e.state != A6_DUPLICATE) { a6SolicitedNode(tmpB, ptrOf(e)); leaveMac(a6GroupMac(tmpB)); }
+  if (e.state != A6_DUPLICATE) groupLeave(i);
   e.state = A6_FREE;
   e.mldLeft = 0;
   addrEvent(i, A6_FREE);
@@ -790,11 +805,6 @@ function mldSoon(): void {
 
 /** Our reportable groups: the solicited-node group of each address (except duplicates), once each. */
 function mldSend(changes: bool): void {
-  let src = unspecified; // RFC 3810 §5.2.13 / RFC 3590: :: until a link-local address is usable
-  for (let i = 0; i < addrCount; i++) {
-    let e = addr(i);
-    if (e.origin == A6_LINK_LOCAL && usable(e.state)) src = ptrOf(e);
-  }
   let p = icmpOut();
   let n = 0;
   for (let i = 0; i < addrCount; i++) {
@@ -805,21 +815,35 @@ function mldSend(changes: bool): void {
     let dup = false; // two addresses may share a group (one record for it)
     for (let j = 0; j < n; j++) if (addrEq(p + <usize>(20 + 20 * j), tmpA)) dup = true;
     if (dup) continue;
-    if (!mldAddRecord(p, n, tmpA, changes)) break;
+    if (!mldAddRecord(p, n, tmpA, changes ? MLD_TO_EXCLUDE : MLD_IS_EXCLUDE)) break;
     n++;
   }
-  if (n == 0) return;
+  if (n != 0) mldEmit(p, n);
+}
+
+/** Send the report of `n` records at p + 16 from our link-local address (:: until it is usable: RFC 3590). */
+function mldEmit(p: usize, n: i32): void {
+  let src = unspecified;
+  for (let i = 0; i < addrCount; i++) {
+    let e = addr(i);
+    if (e.origin == A6_LINK_LOCAL && usable(e.state)) src = ptrOf(e);
+  }
   let len = mldReportEmit(p, n);
   icmp6Finish(src, MLD_ALL_ROUTERS_V2, p + 8, len - 8);
   count(Stat.MldReportsTx);
   emit(src, MLD_ALL_ROUTERS_V2, NH_HOPOPTS, len, 1);
 }
 
-/** Record n (type CHANGE_TO_EXCLUDE = 4 for a join, MODE_IS_EXCLUDE = 2 answering a query) for group g. */
-function mldAddRecord(p: usize, n: i32, g: usize, change: bool): bool {
+// MLDv2 record types (RFC 3810 §5.2.12)
+const MLD_IS_EXCLUDE: u32 = 2;
+const MLD_TO_INCLUDE: u32 = 3;
+const MLD_TO_EXCLUDE: u32 = 4;
+
+/** Record n of `type` (TO_EXCLUDE for a join, IS_EXCLUDE answering a query, TO_INCLUDE leaving) for group g. */
+function mldAddRecord(p: usize, n: i32, g: usize, type: u32): bool {
   let r = p + <usize>(8 + 8 + 20 * n);
   if (8 + 8 + 20 * (n + 1) > linkMtu - IPV6_HLEN) return false;
-  store<u32>(r, change ? 4 : 2); // type, aux len 0, sources 0
+  store<u32>(r, type); // type, aux len 0, sources 0
   addrCopy(r + 4, g);
   return true;
 }
