@@ -3,11 +3,13 @@
 // has 2001:db8:1::1/64 and its own link-local address; radvd advertises 2001:db8:1::/64
 // (A and L flags). Our stack forms its link-local address (RFC 7217) and a SLAAC address
 // from the advertisement (RFC 4862), each after DAD, and the kernel pings both with
-// `ping -6 -c 3`. Documentation addresses (2001:db8::/32) and link-local only.
+// `ping -6 -c 3`; our ip6Ping reaches the kernel's addresses; a static address the kernel holds
+// fails our DAD. Documentation addresses (2001:db8::/32) and link-local only.
 import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { createStack } from "../../src/net.js";
+import { EventKind } from "../../src/stack.js";
 import type { Netns } from "../helpers/netns.js";
 import { defer, gate, installCleanup, NsProc, OUR_IP, OUR_MAC, pcapProblems, scratch, tapName } from "./env.js";
 
@@ -48,7 +50,7 @@ const until = async (pred: () => boolean, ms: number) => {
 };
 
 describe.skipIf(skip)("IPv6 interop: the kernel and radvd", () => {
-  it("RFC 4862 / RFC 4861 / RFC 4443: SLAAC from radvd's 2001:db8:1::/64, then kernel ping -6 to our link-local and SLAAC addresses", async () => {
+  it("RFC 4862 / RFC 4861 / RFC 4443: SLAAC from radvd's 2001:db8:1::/64, kernel ping -6 to our link-local and SLAAC addresses, our ping to the kernel, DAD against the kernel", async () => {
     const ns = namespace6();
     const dev = tapName();
     const pcap = scratch(`${dev}-v6.pcap`);
@@ -93,6 +95,21 @@ describe.skipIf(skip)("IPv6 interop: the kernel and radvd", () => {
     expect(ns.execSync(["ip", "-6", "neigh", "show", "dev", dev])).toContain(OUR_MAC);
     // and we have the kernel (the router) in ours
     expect(s.ip6Neighbors().some((n) => n.isRouter)).toBe(true);
+    // our output path: echo requests to the kernel's global (on-link by the RA's L flag) and link-local addresses
+    const replies: number[] = [];
+    const off = s.onEvents((_sock, kind, arg) => { if (kind === EventKind.EchoReply) replies.push(arg); });
+    defer(off);
+    const kernelLL = /inet6 (fe80::[0-9a-f:]+)\//.exec(ns.execSync(["ip", "-6", "addr", "show", "dev", dev]))![1];
+    expect(s.ip6Ping("2001:db8:1::1", 101)).toBe(0);
+    expect(s.ip6Ping(kernelLL, 102)).toBe(0);
+    expect(await until(() => replies.includes(101) && replies.includes(102), 5_000), `replies ${replies}`).toBe(true);
+    // RFC 4862 §5.4.5: a static address the kernel already holds fails DAD (the kernel defends it) and is never used
+    ns.execSync(["ip", "-6", "addr", "add", "2001:db8:1::5/64", "dev", dev]);
+    const idx = s.ip6AddrAdd("2001:db8:1::5/64");
+    expect(idx).toBeGreaterThanOrEqual(0);
+    expect(await until(() => s.ip6Addresses().find((a) => a.index === idx)?.state === "duplicate", 5_000),
+      JSON.stringify(s.ip6Addresses())).toBe(true);
+    expect(s.stat("ip6_dad_conflicts")).toBe(1);
     radvd.kill("SIGKILL");
     net.close();
     expect(pcapProblems(pcap)).toEqual([]);
