@@ -281,6 +281,35 @@ export const functions = [
     name: "udpLeaveGroup", section: "udp", params: [["h", "i32"], ["group", "u32"]], result: "i32",
     doc: "leave `group`; the last leave on the interface sends an IGMPv2 Leave Group to 224.0.0.2. `-EINVAL` when not joined. `udpClose` leaves every group of the socket",
   },
+  // --- IPv6 (assembly/ip/ipv6.ts) ---
+  {
+    name: "ip6AddrAdd", section: "ipv6", params: [["addr", "usize"], ["prefixLen", "i32"]], result: "i32",
+    doc: "add the static address of 16 bytes at `addr` with its on-link prefix length (1-128): tentative until DAD passes (`Ip6AddrState` events). Its index (>= 0); `-EINVAL` (::, multicast, loopback, IPv4-mapped, prefix), `-EADDRINUSE` (ours already), `-ENOMEM` (table full), `-ENOSYS` (IPv6 off)",
+  },
+  {
+    name: "ip6AddrDel", section: "ipv6", params: [["addr", "usize"]], result: "i32",
+    doc: "remove our address equal to the 16 bytes at `addr` (any origin); connections on it end (EADDRNOTAVAIL). 0, `-EINVAL` (not ours)",
+  },
+  {
+    name: "ip6AddrInfo", section: "ipv6", params: [["index", "i32"], ["out", "usize"]], result: "i32",
+    doc: "address table entry `index` (0..Ip6Addrs-1): the ip6AddrInfo fields at `out`. `-EINVAL` (index or memory)",
+  },
+  {
+    name: "ip6NeighborInfo", section: "ipv6", params: [["index", "i32"], ["out", "usize"]], result: "i32",
+    doc: "neighbor cache entry `index` (0..Ip6Neighbors-1): the ip6NeighborInfo fields at `out`. `-EINVAL` (index or memory)",
+  },
+  {
+    name: "ip6Info", section: "ipv6", params: [["out", "usize"]], result: "i32",
+    doc: "the IPv6 layer's parameters (ip6Info fields) at `out`",
+  },
+  {
+    name: "ip6Ping", section: "ipv6", params: [["dst", "usize"], ["id", "i32"], ["seq", "i32"], ["len", "i32"]], result: "i32",
+    doc: "ICMPv6 echo request to the 16 bytes at `dst` with `len` data bytes (0, 1, 2, ...); a reply raises `EchoReply` like `ping`. 0, `-EINVAL`, `-EADDRNOTAVAIL` (no usable source address), `-EHOSTUNREACH`",
+  },
+  {
+    name: "ip6PathMtu", section: "ipv6", params: [["dst", "usize"]], result: "i32",
+    doc: "the path MTU towards the 16 bytes at `dst`: the lowest Packet Too Big received for it in the last 10 minutes (RFC 8201, never below 1280), else the link MTU (an RA's MTU option lowers it)",
+  },
   // --- SNTP client (assembly/services/sntp.ts) ---
   {
     name: "sntpStart", section: "sntp", params: [["server", "u32"], ["intervalS", "i32"]], result: "i32",
@@ -346,6 +375,8 @@ export const EventKind = [
   { name: "DhcpState", value: 11, sock: "-1", arg: "the DHCP client's new state (dhcpInfo's state numbers)", doc: "the DHCP client changed state" },
   { name: "DnsDone", value: 12, sock: "DNS query handle", arg: "addresses found (> 0) or -Err", doc: "a DNS query finished: read it with dnsResult" },
   { name: "SntpSync", value: 13, sock: "-1", arg: "the offset applied, ms (clamped to ±2^31-1)", doc: "the SNTP client obtained the time (sntpInfo has it)" },
+  { name: "Ip6AddrState", value: 14, sock: "-1", arg: "(index << 8) \\| state: ip6AddrInfo's index and new state (0 free, 1 tentative, 2 preferred, 3 deprecated, 4 duplicate)", doc: "an IPv6 address changed state (DAD, lifetimes, ip6AddrAdd/Del)" },
+  { name: "Ip6DadFailed", value: 15, sock: "-1", arg: "the address's index", doc: "duplicate address detection found the address in use (RFC 4862 §5.4.5): it is never used; an RFC 7217 address retries with the next DAD counter (up to 3)" },
 ];
 
 /** TCP states (RFC 9293): numbers returned by tcpState and carried by State events. C prefix WT_TCP_. */
@@ -413,6 +444,13 @@ export const Cfg = [
   { name: "DnsCacheEntries", key: 38, default: 4, doc: "cached answers (0..64; 0 = no cache); each lives for the answer's minimum TTL" },
   { name: "DnsTimeoutMs", key: 39, default: 2000, doc: "first retransmission timeout of a DNS query (100..60000); doubled after each round through the servers" },
   { name: "DnsTries", key: 40, default: 4, doc: "transmissions of a query in all, rotating through the servers (1..16), before ETIMEDOUT" },
+  { name: "Ip6Enable", key: 41, default: 0, doc: "IPv6 on (1) or off (0, the default until the hosts' CLI and API carry it: 0x86DD frames are an unknown EtherType, no IPv6 pools, the `ip6*` exports `-ENOSYS`). Builds with `--use WT_IPV6=0` have no IPv6 at all" },
+  { name: "Ip6Flags", key: 42, default: 0, doc: "IPv6: bit 0 interface identifiers by EUI-64 from the MAC (RFC 4291 App. A) instead of RFC 7217 stable hashes, bit 1 no SLAAC (prefix A flags ignored), bit 2 no router solicitations" },
+  { name: "Ip6DadTransmits", key: 43, default: 1, doc: "RFC 4862 DupAddrDetectTransmits (0..10; 0 = addresses usable at once, no DAD)" },
+  { name: "Ip6Addrs", key: 44, default: 4, doc: "IPv6 address table entries (1..7: link-local, SLAAC and static addresses)" },
+  { name: "Ip6Neighbors", key: 45, default: 8, doc: "IPv6 neighbor cache entries (1..256)" },
+  { name: "Ip6Queue", key: 46, default: 2, doc: "frames that may wait for IPv6 address resolution, whole stack (0..64; MTU + 30 bytes each); at most 3 per neighbor, the oldest replaced" },
+  { name: "Ip6Secret", key: 47, default: 0, doc: "mixed into the RFC 7217 interface identifier hash (with the module's entropy key)" },
 ];
 
 /** tcpSetOption(h, opt, value) options. C prefix WT_TCP_OPT_. */
@@ -480,6 +518,48 @@ export const ifaceInfo = [
   ["mcastSize", "McastGroups"],
   ["generation", "configuration changes so far (one per AddressChanged)"],
   ["arpInUse", "ARP cache entries in use (pending or resolved)"],
+];
+
+/** The u32 fields ip6AddrInfo(index, out) writes, in order. */
+export const ip6AddrInfo = [
+  ["state", "0 free, 1 tentative (DAD running), 2 preferred, 3 deprecated, 4 duplicate (never used)"],
+  ["origin", "1 link-local, 2 SLAAC (router advertisement), 3 static (ip6AddrAdd)"],
+  ["prefixLen", "prefix length"],
+  ["validLeft", "seconds of valid lifetime left (0xffffffff infinite)"],
+  ["preferredLeft", "seconds of preferred lifetime left (0xffffffff infinite)"],
+  ["dadCount", "RFC 7217 DAD counter (identifiers tried after a conflict)"],
+  ["addr0", "address bytes 0-3 (big-endian u32)"],
+  ["addr1", "address bytes 4-7"],
+  ["addr2", "address bytes 8-11"],
+  ["addr3", "address bytes 12-15"],
+];
+
+/** The u32 fields ip6NeighborInfo(index, out) writes, in order. */
+export const ip6NeighborInfo = [
+  ["state", "RFC 4861 §7.3.2: 0 free, 1 INCOMPLETE, 2 REACHABLE, 3 STALE, 4 DELAY, 5 PROBE"],
+  ["macHi", "link-layer address, first two octets"],
+  ["macLo", "link-layer address, last four octets"],
+  ["isRouter", "1 when the neighbor is a router"],
+  ["probes", "solicitations sent in INCOMPLETE / PROBE"],
+  ["queued", "frames waiting for its resolution"],
+  ["addr0", "address bytes 0-3 (big-endian u32)"],
+  ["addr1", "address bytes 4-7"],
+  ["addr2", "address bytes 8-11"],
+  ["addr3", "address bytes 12-15"],
+];
+
+/** The u32 fields ip6Info(out) writes, in order. */
+export const ip6Info = [
+  ["addrSlots", "Ip6Addrs"],
+  ["neighborSlots", "Ip6Neighbors"],
+  ["linkMtu", "the IPv6 link MTU (an RA's MTU option may lower the interface MTU)"],
+  ["hopLimit", "CurHopLimit (64, or an RA's)"],
+  ["baseReachableMs", "BaseReachableTime"],
+  ["reachableMs", "ReachableTime (random 0.5-1.5 x the base, RFC 4861 §6.3.2)"],
+  ["retransMs", "RetransTimer"],
+  ["routers", "default routers with a lifetime left"],
+  ["prefixes", "on-link prefixes from RAs with a lifetime left"],
+  ["rsLeft", "router solicitations still to send"],
 ];
 
 /** The u32 fields udpInfo(h, out) writes, in order. */
@@ -745,5 +825,83 @@ export const stats = [
     ["iface_addr_changes", "address configuration changes"],
     ["iface_queue_flushed", "queued frames dropped by an address change"],
     ["arp_addr_conflict", "ARP from another MAC claiming our address: ignored, never cached (RFC 5227 §2.4)"],
+  ] },
+  { group: "ipv6", counters: [
+    ["ipv6_rx", "IPv6 packets received"],
+    ["ipv6_tx", "IPv6 packets sent"],
+    ["ipv6_truncated", "shorter than 40 bytes"],
+    ["ipv6_bad_version", "version not 6"],
+    ["ipv6_bad_length", "payload length past the frame"],
+    ["ipv6_bad_source", "source multicast, loopback or IPv4-mapped (or a loopback destination) (RFC 4291)"],
+    ["ipv6_not_for_us", "destination not one of our addresses or groups, unicast in a group frame, or not NS/NA to a tentative address"],
+    ["ipv6_ext_truncated", "extension header past the payload"],
+    ["ipv6_ext_chain_too_long", "more than 8 extension headers"],
+    ["ipv6_hbh_not_first", "Hop-by-Hop header not first (RFC 8200 §4.1): parameter problem"],
+    ["ipv6_bad_option", "option past its header"],
+    ["ipv6_unknown_option", "unrecognized option (RFC 8200 §4.2 action bits)"],
+    ["ipv6_rh0", "routing header type 0 with segments left (RFC 5095): parameter problem"],
+    ["ipv6_routing_rejected", "other routing header with segments left (a host does not forward): parameter problem"],
+    ["ipv6_frag_rx", "fragments received"],
+    ["ipv6_frag_no_reasm", "fragment dropped: no IPv6 reassembly yet"],
+    ["ipv6_atomic_fragments", "atomic fragments processed as whole packets (RFC 6946)"],
+    ["ipv6_no_next_header", "next header 59"],
+    ["ipv6_unknown_next_header", "unrecognized next header: parameter problem code 1"],
+    ["ipv6_udp_no_port", "UDP over IPv6 (no IPv6 UDP sockets yet): port unreachable"],
+    ["ipv6_no_route", "send failed: off-link without a default router"],
+    ["ipv6_no_source", "send failed: no usable source address"],
+    ["ipv6_too_big", "send failed: payload over the link MTU"],
+  ] },
+  { group: "icmpv6", counters: [
+    ["icmp6_rx", "ICMPv6 messages received"],
+    ["icmp6_truncated", "shorter than its type needs"],
+    ["icmp6_bad_checksum", "checksum wrong"],
+    ["icmp6_echo_requests_rx", "echo requests received"],
+    ["icmp6_echo_replies_tx", "echo replies sent"],
+    ["icmp6_echo_replies_rx", "echo replies received"],
+    ["icmp6_errors_rx", "error messages received (destination unreachable, time exceeded, parameter problem, unknown)"],
+    ["icmp6_packet_too_big_rx", "Packet Too Big received"],
+    ["icmp6_bad_quote", "Packet Too Big not quoting a packet of ours"],
+    ["icmp6_unknown_type", "unknown informational message (RFC 4443 §2.4 (b))"],
+    ["icmp6_errors_tx", "errors sent"],
+    ["icmp6_errors_suppressed", "error not sent: group destination, :: or multicast source, or about an ICMPv6 error (RFC 4443 §2.4 (e))"],
+    ["icmp6_rate_limited", "error not sent: rate limit (RFC 4443 §2.4 (f))"],
+  ] },
+  { group: "nd", counters: [
+    ["nd_bad_hop_limit", "ND message with hop limit not 255 (RFC 4861 §6.1, §7.1)"],
+    ["nd_bad_code", "ND message with code not 0"],
+    ["nd_truncated", "ND message shorter than its fixed part"],
+    ["nd_bad_option", "option of length 0 or past the message"],
+    ["nd_bad_target", "NS/NA target multicast"],
+    ["nd_bad_dad_ns", "NS from :: not to a solicited-node group, or with a source link-layer option"],
+    ["nd_bad_na", "NA to a group with the Solicited flag"],
+    ["nd_ra_bad_source", "RA not from a link-local address"],
+    ["nd_ns_rx", "valid NS received"],
+    ["nd_na_rx", "valid NA received"],
+    ["nd_ra_rx", "valid RA received"],
+    ["nd_ns_tx", "NS sent"],
+    ["nd_na_tx", "NA sent"],
+    ["nd_rs_tx", "RS sent"],
+    ["nd_rs_ignored", "RS received (a host ignores them)"],
+    ["nd_redirect_ignored", "valid redirect received (not acted on)"],
+    ["nd_not_for_us", "NS for a target that is not ours"],
+    ["nd_na_unsolicited", "NA for a neighbor not in the cache (discarded)"],
+    ["nd_addr_conflict", "NA from another node for an address we use"],
+    ["nd_cache_full", "neighbor entry evicted for a new one"],
+    ["nd_queue_full", "frame dropped: no room waiting for resolution"],
+    ["nd_queue_dropped", "queued frame dropped: resolution failed or entry evicted"],
+    ["nd_resolution_failed", "neighbor unreachable after its solicitations"],
+    ["nd_router_list_full", "RA from a new router with the default router list full"],
+    ["nd_prefix_list_full", "on-link prefix not kept: list full"],
+    ["nd_prefix_ignored", "prefix information ignored (link-local, preferred > valid, not /64 for SLAAC)"],
+    ["nd_bad_mtu", "RA MTU option outside 1280..interface MTU"],
+    ["ip6_dad_ns_tx", "DAD probes sent"],
+    ["ip6_dad_conflicts", "DAD found an address in use (RFC 4862 §5.4.5)"],
+    ["ip6_slaac_addrs", "addresses formed from RA prefixes"],
+    ["ip6_addr_expired", "addresses removed at the end of their valid lifetime"],
+    ["ip6_addr_table_full", "address not formed: table full"],
+    ["mld_reports_tx", "MLDv2 reports sent"],
+    ["mld_queries_rx", "MLD queries received"],
+    ["mld_bad_query", "MLD query too short, not from link-local, or hop limit not 1"],
+    ["mld_other_rx", "MLD reports and dones of other nodes (ignored)"],
   ] },
 ];

@@ -48,6 +48,8 @@ export const enum EventKind {
   DhcpState = 11, // the DHCP client changed state
   DnsDone = 12, // a DNS query finished: read it with dnsResult
   SntpSync = 13, // the SNTP client obtained the time (sntpInfo has it)
+  Ip6AddrState = 14, // an IPv6 address changed state (DAD, lifetimes, ip6AddrAdd/Del)
+  Ip6DadFailed = 15, // duplicate address detection found the address in use (RFC 4862 §5.4.5): it is never used; an RFC 7217 address retries with the next DAD counter (up to 3)
 }
 
 /** TCP states (RFC 9293); tcpState() and State events carry these numbers. */
@@ -108,7 +110,14 @@ export const enum Cfg {
   DnsCacheEntries = 38, // cached answers (0..64; 0 = no cache); each lives for the answer's minimum TTL
   DnsTimeoutMs = 39, // first retransmission timeout of a DNS query (100..60000)
   DnsTries = 40, // transmissions of a query in all, rotating through the servers (1..16), before ETIMEDOUT
-  COUNT = 41,
+  Ip6Enable = 41, // IPv6 on (1) or off (0, the default until the hosts' CLI and API carry it: 0x86DD frames are an unknown EtherType, no IPv6 pools, the `ip6*` exports `-ENOSYS`). Builds with `--use WT_IPV6=0` have no IPv6 at all
+  Ip6Flags = 42, // IPv6: bit 0 interface identifiers by EUI-64 from the MAC (RFC 4291 App. A) instead of RFC 7217 stable hashes, bit 1 no SLAAC (prefix A flags ignored), bit 2 no router solicitations
+  Ip6DadTransmits = 43, // RFC 4862 DupAddrDetectTransmits (0..10; 0 = addresses usable at once, no DAD)
+  Ip6Addrs = 44, // IPv6 address table entries (1..7: link-local, SLAAC and static addresses)
+  Ip6Neighbors = 45, // IPv6 neighbor cache entries (1..256)
+  Ip6Queue = 46, // frames that may wait for IPv6 address resolution, whole stack (0..64
+  Ip6Secret = 47, // mixed into the RFC 7217 interface identifier hash (with the module's entropy key)
+  COUNT = 48,
 }
 
 /** tcpSetOption option numbers. */
@@ -214,6 +223,51 @@ export const enum UdpFromField {
   port = 1, // source port
   size = 2, // the datagram's full payload length (> the result when truncated)
   COUNT = 3,
+}
+
+/** Index of each u32 field ip6AddrInfo writes (byte offset = index * 4). */
+export const enum Ip6AddrInfoField {
+  state = 0, // 0 free, 1 tentative (DAD running), 2 preferred, 3 deprecated, 4 duplicate (never used)
+  origin = 1, // 1 link-local, 2 SLAAC (router advertisement), 3 static (ip6AddrAdd)
+  prefixLen = 2, // prefix length
+  validLeft = 3, // seconds of valid lifetime left (0xffffffff infinite)
+  preferredLeft = 4, // seconds of preferred lifetime left (0xffffffff infinite)
+  dadCount = 5, // RFC 7217 DAD counter (identifiers tried after a conflict)
+  addr0 = 6, // address bytes 0-3 (big-endian u32)
+  addr1 = 7, // address bytes 4-7
+  addr2 = 8, // address bytes 8-11
+  addr3 = 9, // address bytes 12-15
+  COUNT = 10,
+}
+
+/** Index of each u32 field ip6NeighborInfo writes (byte offset = index * 4). */
+export const enum Ip6NeighborInfoField {
+  state = 0, // RFC 4861 §7.3.2: 0 free, 1 INCOMPLETE, 2 REACHABLE, 3 STALE, 4 DELAY, 5 PROBE
+  macHi = 1, // link-layer address, first two octets
+  macLo = 2, // link-layer address, last four octets
+  isRouter = 3, // 1 when the neighbor is a router
+  probes = 4, // solicitations sent in INCOMPLETE / PROBE
+  queued = 5, // frames waiting for its resolution
+  addr0 = 6, // address bytes 0-3 (big-endian u32)
+  addr1 = 7, // address bytes 4-7
+  addr2 = 8, // address bytes 8-11
+  addr3 = 9, // address bytes 12-15
+  COUNT = 10,
+}
+
+/** Index of each u32 field ip6Info writes (byte offset = index * 4). */
+export const enum Ip6InfoField {
+  addrSlots = 0, // Ip6Addrs
+  neighborSlots = 1, // Ip6Neighbors
+  linkMtu = 2, // the IPv6 link MTU (an RA's MTU option may lower the interface MTU)
+  hopLimit = 3, // CurHopLimit (64, or an RA's)
+  baseReachableMs = 4, // BaseReachableTime
+  reachableMs = 5, // ReachableTime (random 0.5-1.5 x the base, RFC 4861 §6.3.2)
+  retransMs = 6, // RetransTimer
+  routers = 7, // default routers with a lifetime left
+  prefixes = 8, // on-link prefixes from RAs with a lifetime left
+  rsLeft = 9, // router solicitations still to send
+  COUNT = 10,
 }
 
 /** Index of each u32 field dhcpInfo writes (byte offset = index * 4). */
@@ -411,7 +465,79 @@ export const enum Stat {
   IfaceAddrChanges = 169, // iface_addr_changes: address configuration changes
   IfaceQueueFlushed = 170, // iface_queue_flushed: queued frames dropped by an address change
   ArpAddrConflict = 171, // arp_addr_conflict: ARP from another MAC claiming our address: ignored, never cached (RFC 5227 §2.4)
-  COUNT = 172,
+  Ipv6Rx = 172, // ipv6_rx: IPv6 packets received
+  Ipv6Tx = 173, // ipv6_tx: IPv6 packets sent
+  Ipv6Truncated = 174, // ipv6_truncated: shorter than 40 bytes
+  Ipv6BadVersion = 175, // ipv6_bad_version: version not 6
+  Ipv6BadLength = 176, // ipv6_bad_length: payload length past the frame
+  Ipv6BadSource = 177, // ipv6_bad_source: source multicast, loopback or IPv4-mapped (or a loopback destination) (RFC 4291)
+  Ipv6NotForUs = 178, // ipv6_not_for_us: destination not one of our addresses or groups, unicast in a group frame, or not NS/NA to a tentative address
+  Ipv6ExtTruncated = 179, // ipv6_ext_truncated: extension header past the payload
+  Ipv6ExtChainTooLong = 180, // ipv6_ext_chain_too_long: more than 8 extension headers
+  Ipv6HbhNotFirst = 181, // ipv6_hbh_not_first: Hop-by-Hop header not first (RFC 8200 §4.1): parameter problem
+  Ipv6BadOption = 182, // ipv6_bad_option: option past its header
+  Ipv6UnknownOption = 183, // ipv6_unknown_option: unrecognized option (RFC 8200 §4.2 action bits)
+  Ipv6Rh0 = 184, // ipv6_rh0: routing header type 0 with segments left (RFC 5095): parameter problem
+  Ipv6RoutingRejected = 185, // ipv6_routing_rejected: other routing header with segments left (a host does not forward): parameter problem
+  Ipv6FragRx = 186, // ipv6_frag_rx: fragments received
+  Ipv6FragNoReasm = 187, // ipv6_frag_no_reasm: fragment dropped: no IPv6 reassembly yet
+  Ipv6AtomicFragments = 188, // ipv6_atomic_fragments: atomic fragments processed as whole packets (RFC 6946)
+  Ipv6NoNextHeader = 189, // ipv6_no_next_header: next header 59
+  Ipv6UnknownNextHeader = 190, // ipv6_unknown_next_header: unrecognized next header: parameter problem code 1
+  Ipv6UdpNoPort = 191, // ipv6_udp_no_port: UDP over IPv6 (no IPv6 UDP sockets yet): port unreachable
+  Ipv6NoRoute = 192, // ipv6_no_route: send failed: off-link without a default router
+  Ipv6NoSource = 193, // ipv6_no_source: send failed: no usable source address
+  Ipv6TooBig = 194, // ipv6_too_big: send failed: payload over the link MTU
+  Icmp6Rx = 195, // icmp6_rx: ICMPv6 messages received
+  Icmp6Truncated = 196, // icmp6_truncated: shorter than its type needs
+  Icmp6BadChecksum = 197, // icmp6_bad_checksum: checksum wrong
+  Icmp6EchoRequestsRx = 198, // icmp6_echo_requests_rx: echo requests received
+  Icmp6EchoRepliesTx = 199, // icmp6_echo_replies_tx: echo replies sent
+  Icmp6EchoRepliesRx = 200, // icmp6_echo_replies_rx: echo replies received
+  Icmp6ErrorsRx = 201, // icmp6_errors_rx: error messages received (destination unreachable, time exceeded, parameter problem, unknown)
+  Icmp6PacketTooBigRx = 202, // icmp6_packet_too_big_rx: Packet Too Big received
+  Icmp6BadQuote = 203, // icmp6_bad_quote: Packet Too Big not quoting a packet of ours
+  Icmp6UnknownType = 204, // icmp6_unknown_type: unknown informational message (RFC 4443 §2.4 (b))
+  Icmp6ErrorsTx = 205, // icmp6_errors_tx: errors sent
+  Icmp6ErrorsSuppressed = 206, // icmp6_errors_suppressed: error not sent: group destination, :: or multicast source, or about an ICMPv6 error (RFC 4443 §2.4 (e))
+  Icmp6RateLimited = 207, // icmp6_rate_limited: error not sent: rate limit (RFC 4443 §2.4 (f))
+  NdBadHopLimit = 208, // nd_bad_hop_limit: ND message with hop limit not 255 (RFC 4861 §6.1, §7.1)
+  NdBadCode = 209, // nd_bad_code: ND message with code not 0
+  NdTruncated = 210, // nd_truncated: ND message shorter than its fixed part
+  NdBadOption = 211, // nd_bad_option: option of length 0 or past the message
+  NdBadTarget = 212, // nd_bad_target: NS/NA target multicast
+  NdBadDadNs = 213, // nd_bad_dad_ns: NS from :: not to a solicited-node group, or with a source link-layer option
+  NdBadNa = 214, // nd_bad_na: NA to a group with the Solicited flag
+  NdRaBadSource = 215, // nd_ra_bad_source: RA not from a link-local address
+  NdNsRx = 216, // nd_ns_rx: valid NS received
+  NdNaRx = 217, // nd_na_rx: valid NA received
+  NdRaRx = 218, // nd_ra_rx: valid RA received
+  NdNsTx = 219, // nd_ns_tx: NS sent
+  NdNaTx = 220, // nd_na_tx: NA sent
+  NdRsTx = 221, // nd_rs_tx: RS sent
+  NdRsIgnored = 222, // nd_rs_ignored: RS received (a host ignores them)
+  NdRedirectIgnored = 223, // nd_redirect_ignored: valid redirect received (not acted on)
+  NdNotForUs = 224, // nd_not_for_us: NS for a target that is not ours
+  NdNaUnsolicited = 225, // nd_na_unsolicited: NA for a neighbor not in the cache (discarded)
+  NdAddrConflict = 226, // nd_addr_conflict: NA from another node for an address we use
+  NdCacheFull = 227, // nd_cache_full: neighbor entry evicted for a new one
+  NdQueueFull = 228, // nd_queue_full: frame dropped: no room waiting for resolution
+  NdQueueDropped = 229, // nd_queue_dropped: queued frame dropped: resolution failed or entry evicted
+  NdResolutionFailed = 230, // nd_resolution_failed: neighbor unreachable after its solicitations
+  NdRouterListFull = 231, // nd_router_list_full: RA from a new router with the default router list full
+  NdPrefixListFull = 232, // nd_prefix_list_full: on-link prefix not kept: list full
+  NdPrefixIgnored = 233, // nd_prefix_ignored: prefix information ignored (link-local, preferred > valid, not /64 for SLAAC)
+  NdBadMtu = 234, // nd_bad_mtu: RA MTU option outside 1280..interface MTU
+  Ip6DadNsTx = 235, // ip6_dad_ns_tx: DAD probes sent
+  Ip6DadConflicts = 236, // ip6_dad_conflicts: DAD found an address in use (RFC 4862 §5.4.5)
+  Ip6SlaacAddrs = 237, // ip6_slaac_addrs: addresses formed from RA prefixes
+  Ip6AddrExpired = 238, // ip6_addr_expired: addresses removed at the end of their valid lifetime
+  Ip6AddrTableFull = 239, // ip6_addr_table_full: address not formed: table full
+  MldReportsTx = 240, // mld_reports_tx: MLDv2 reports sent
+  MldQueriesRx = 241, // mld_queries_rx: MLD queries received
+  MldBadQuery = 242, // mld_bad_query: MLD query too short, not from link-local, or hop limit not 1
+  MldOtherRx = 243, // mld_other_rx: MLD reports and dones of other nodes (ignored)
+  COUNT = 244,
 }
 
 /** Cfg.COUNT u32 slots in static data holding every key's default: config.ts's values (a data segment, no code). */
@@ -457,4 +583,11 @@ export const CFG_VALUES: usize = memory.data<u32>([
   4, // DnsCacheEntries
   2000, // DnsTimeoutMs
   4, // DnsTries
+  0, // Ip6Enable
+  0, // Ip6Flags
+  1, // Ip6DadTransmits
+  4, // Ip6Addrs
+  8, // Ip6Neighbors
+  2, // Ip6Queue
+  0, // Ip6Secret
 ], 16);

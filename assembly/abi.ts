@@ -10,14 +10,16 @@ import { Cfg, cfgSet } from "./config";
 import { Stat, statsBase } from "./stats";
 import { sooner } from "./netif";
 import { poolSeal, poolUsed, validRange } from "./pool";
-import { FEAT_DHCP, FEAT_DNS, FEAT_IGMP, FEAT_SNTP } from "./features";
+import { FEAT_DHCP, FEAT_DNS, FEAT_IGMP, FEAT_IPV6, FEAT_SNTP } from "./features";
 import {
   ifaceInit, ifaceInput, ifaceClock, ifacePoll, ifaceRxBuffer, ifacePing, ifaceInfoWrite, mcastJoin, mcastLeave,
   ifaceSetIpv4 as setIpv4, ifaceClearIpv4 as clearIpv4, ifaceSetDns as setDns, ifaceJoinGroup as joinGroup,
   ifaceLeaveGroup as leaveGroup,
 } from "./iface";
 
-import { ABI_VERSION_NUMBER, DhcpInfoField, IfaceInfoField, SntpInfoField } from "./abi-consts";
+import {
+  ABI_VERSION_NUMBER, DhcpInfoField, IfaceInfoField, SntpInfoField, Ip6AddrInfoField, Ip6NeighborInfoField, Ip6InfoField,
+} from "./abi-consts";
 export const ABI_VERSION: i32 = ABI_VERSION_NUMBER; // declared in abi/abi.mjs
 
 // Err, EventKind and Cfg are not exported as globals (ABI_VERSION 2): every host has them from
@@ -49,6 +51,7 @@ export function init(): i32 {
   if (FEAT_IGMP && !igmpInit()) return -Err.ENOMEM;
   poolSeal();
   initialized = true;
+  if (FEAT_IPV6) ip6Start(); // after socketsInit: the keyed hash (RFC 7217 identifiers) is ready
   return 0;
 }
 
@@ -209,4 +212,56 @@ export function sntpInfo(out: usize): i32 {
   let r = layoutCheck(out, <i32>SntpInfoField.COUNT);
   if (r == 0) sntpInfoWrite(out);
   return r;
+}
+
+// IPv6 (assembly/ip/ipv6.ts; docs/abi.md "IPv6"). Addresses are 16 bytes at a pointer.
+import {
+  ip6Start, ip6AddrAdd as a6Add, ip6AddrDel as a6Del, ip6AddrInfoWrite, ip6NeighborInfoWrite, ip6InfoWrite,
+  ip6Ping as a6Ping, ip6PathMtu as a6Pmtu,
+} from "./ip/ipv6";
+
+/** -ENOSYS (built without IPv6), -ESTATE, -EINVAL when 16 bytes at `a` are outside memory, else 0. */
+function addr6Check(a: usize): i32 {
+  if (!FEAT_IPV6) return -Err.ENOSYS;
+  if (!initialized) return -Err.ESTATE;
+  return validRange(a, 16) ? 0 : -Err.EINVAL;
+}
+
+/** Add a static IPv6 address (16 bytes at `addr`) with its prefix length: its index or -Err. */
+export function ip6AddrAdd(addr: usize, prefixLen: i32): i32 {
+  let r = addr6Check(addr);
+  return r != 0 ? r : a6Add(addr, prefixLen);
+}
+/** Remove our IPv6 address equal to the 16 bytes at `addr`. */
+export function ip6AddrDel(addr: usize): i32 {
+  let r = addr6Check(addr);
+  return r != 0 ? r : a6Del(addr);
+}
+/** Address table entry `index`: the ip6AddrInfo fields at `out`. */
+export function ip6AddrInfo(index: i32, out: usize): i32 {
+  if (!FEAT_IPV6) return -Err.ENOSYS;
+  let r = layoutCheck(out, <i32>Ip6AddrInfoField.COUNT);
+  return r != 0 ? r : ip6AddrInfoWrite(index, out);
+}
+/** Neighbor cache entry `index`: the ip6NeighborInfo fields at `out`. */
+export function ip6NeighborInfo(index: i32, out: usize): i32 {
+  if (!FEAT_IPV6) return -Err.ENOSYS;
+  let r = layoutCheck(out, <i32>Ip6NeighborInfoField.COUNT);
+  return r != 0 ? r : ip6NeighborInfoWrite(index, out);
+}
+/** The IPv6 layer's parameters: the ip6Info fields at `out`. */
+export function ip6Info(out: usize): i32 {
+  if (!FEAT_IPV6) return -Err.ENOSYS;
+  let r = layoutCheck(out, <i32>Ip6InfoField.COUNT);
+  return r != 0 ? r : ip6InfoWrite(out);
+}
+/** ICMPv6 echo request to the 16 bytes at `dst`. */
+export function ip6Ping(dst: usize, id: i32, seq: i32, len: i32): i32 {
+  let r = addr6Check(dst);
+  return r != 0 ? r : a6Ping(dst, <u16>id, <u16>seq, len);
+}
+/** Path MTU towards the 16 bytes at `dst`. */
+export function ip6PathMtu(dst: usize): i32 {
+  let r = addr6Check(dst);
+  return r != 0 ? r : a6Pmtu(dst);
 }

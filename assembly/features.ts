@@ -20,3 +20,6 @@ export const FEAT_IGMP: bool = isDefined(WT_IGMP) ? WT_IGMP != 0 : true;
 // dropped, ipv4_frag_no_reasm; a UDP datagram over the MTU is -EMSGSIZE).
 // @ts-ignore
 export const FEAT_FRAG: bool = isDefined(WT_FRAG) ? WT_FRAG != 0 : true;
+// IPv6 (ip/ipv6.ts: addresses, ND, ICMPv6, MLD): 0x86DD frames are then an unknown EtherType.
+// @ts-ignore
+export const FEAT_IPV6: bool = isDefined(WT_IPV6) ? WT_IPV6 != 0 : true;

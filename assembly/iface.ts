@@ -23,7 +23,7 @@ import { LADDR_V4, netifSetup, netifSetupGroups, netifSetAddr4, netNow, ipNewId,
 import { reasm4Init, reasm4Input, reasm4Expire, reasm4NextDeadline, reasm4RegionEnd } from "./ip/reasm4";
 import { frag4Init, ip4SendGather } from "./ip/frag4";
 import {
-  ETH_HLEN, ETHERTYPE_ARP, ETHERTYPE_IPV4, MAC_BROADCAST, ethParse, ethEmit, ethDst, ethType,
+  ETH_HLEN, ETHERTYPE_ARP, ETHERTYPE_IPV4, MAC_BROADCAST, ethParse, ethEmit, ethDst, ethSrc, ethType,
   macStore, macIsGroup,
 } from "./wire/ethernet";
 import { ARP_LEN, ARP_REQUEST, ARP_REPLY, arpParse, arpEmit, arpOper, arpSha, arpSpa, arpTpa } from "./wire/arp";
@@ -33,7 +33,9 @@ import {
 } from "./wire/ipv4";
 import { PROTO_IGMP } from "./wire/igmp";
 import { igmpInput, igmpPoll } from "./igmp";
-import { FEAT_FRAG, FEAT_IGMP } from "./features";
+import { FEAT_FRAG, FEAT_IGMP, FEAT_IPV6 } from "./features";
+import { ETHERTYPE_IPV6 } from "./wire/ipv6";
+import { ip6Init, ip6Enabled, ip6Input, ip6Poll, ip6RegionEnd } from "./ip/ipv6";
 import {
   ICMP_HLEN, ICMP_TYPE, ICMP_ECHO_REQUEST, ICMP_ECHO_REPLY, ICMP_DEST_UNREACH, UNREACH_PORT, UNREACH_PROTOCOL,
   ICMP_TIME_EXCEEDED, TIME_EXCEEDED_REASSEMBLY,
@@ -172,6 +174,7 @@ export function ifaceInit(): bool {
   }
 
   if (FEAT_FRAG && (!reasm4Init() || !frag4Init())) return false;
+  if (FEAT_IPV6 && !ip6Init(txBuf, myMac, mtu, mcastJoin, mcastLeave)) return false;
   netifSetup(txBuf + <usize>ETH_HLEN, myIp, mtu, ipOutput, ipOutputFrag);
   netifSetupGroups(isBroadcast, ifaceJoinGroup, ifaceLeaveGroup);
   // Gratuitous ARP (RFC 5227 §3 announcement): tell the segment who we are.
@@ -188,6 +191,7 @@ export function ifaceRegionEnd(): usize {
   let end = queueCount > 0 ? queue + <usize>queueCount * slotSize : arpTable + <usize>arpCount * offsetof<ArpEntry>();
   if (mcastCount > 0) end = mcastTable + <usize>mcastCount * offsetof<McastEntry>();
   if (FEAT_FRAG && reasm4RegionEnd() > end) end = reasm4RegionEnd();
+  if (FEAT_IPV6 && ip6RegionEnd() > end) end = ip6RegionEnd();
   return end;
 }
 
@@ -455,6 +459,7 @@ export function ifaceInput(len: i32, t: u32): void {
   let p = rxBuf + <usize>ETH_HLEN;
   if (type == ETHERTYPE_ARP) arpInput(p, len - ETH_HLEN);
   else if (type == ETHERTYPE_IPV4) ipInput(p, len - ETH_HLEN);
+  else if (FEAT_IPV6 && type == ETHERTYPE_IPV6 && ip6Enabled()) ip6Input(p, len - ETH_HLEN, macIsGroup(dst), ethSrc(rxBuf));
   else count(Stat.EthUnknownType);
 }
 
@@ -798,6 +803,7 @@ export function ifacePoll(t: u32): i32 {
     if (s.used != 0) next = nearer(next, s.since + ARP_QUEUE_TIMEOUT_MS);
   }
   next = sooner(next, tcpPoll());
+  if (FEAT_IPV6) next = sooner(next, ip6Poll());
   return FEAT_IGMP ? sooner(next, igmpPoll()) : next;
 }
 

@@ -33,8 +33,10 @@ export let ipTxPayload: usize = 0;
 /** Our IPv4 address (host order); also entry 0 of the address table. */
 export let localAddr: u32 = 0;
 
-/** Size of the address table: IPv4 today; IPv6 link-local and global addresses take the next entries. */
-export const LOCAL_ADDRS: i32 = 4;
+/** Size of the address table: entry 0 IPv4, entries 1.. the IPv6 addresses (ip/ipv6.ts, at most LOCAL_ADDRS - 1). */
+export const LOCAL_ADDRS: i32 = 8;
+/** The table entry of IPv6 address number `i` of ip/ipv6.ts's address table. */
+export const LADDR_V6_FIRST: i32 = 1;
 const addrTable: usize = memory.data(<i32>ADDR_BYTES * LOCAL_ADDRS, 16);
 /** The address table's IPv4 entry. */
 export const LADDR_V4: i32 = 0;
@@ -70,8 +72,26 @@ export function ipSend(dst: u32, proto: u8, len: i32): bool { return ipSendFn(ds
  */
 export function ipSendTo(dst: usize, proto: u8, len: i32): bool {
   if (addrIsV4(dst)) return ipSendFn(addrV4(dst), proto, len);
-  return false; // IPv6 output plugs in here
+  return ip6SendFn(0, dst, proto, len); // the source: RFC 6724 selection (ip/ipv6.ts)
 }
+
+/**
+ * Send `len` bytes already written at ipTxPayloadFor(FAMILY_V6) from our IPv6 address at `src`
+ * (a transport whose checksum covers the source) to `dst`. False when it cannot (counted).
+ */
+export function ipSendFrom6(src: usize, dst: usize, proto: u8, len: i32): bool { return ip6SendFn(src, dst, proto, len); }
+
+function noSend6(src: usize, dst: usize, proto: u8, len: i32): bool { return false; }
+function noSelect6(dst: usize): i32 { return -1; }
+/** Set by ip/ipv6.ts at init (WT_IPV6 builds): IPv6 output and RFC 6724 source selection. */
+let ip6SendFn: (src: usize, dst: usize, proto: u8, len: i32) => bool = noSend6;
+let ip6SelectFn: (dst: usize) => i32 = noSelect6;
+export function netifSetup6(send: (src: usize, dst: usize, proto: u8, len: i32) => bool, select: (dst: usize) => i32): void {
+  ip6SendFn = send;
+  ip6SelectFn = select;
+}
+/** Index of our address to use as the source towards IPv6 `dst` (RFC 6724), -1 when none. */
+export function localAddrFor6(dst: usize): i32 { return ip6SelectFn(dst); }
 
 /** Our address number `idx` (16 bytes; IPv4-mapped for IPv4; :: when unset). Index 0 is the IPv4 address. */
 @inline export function localAddrPtr(idx: i32): usize { return addrTable + (<usize>idx << 4); }
@@ -86,7 +106,14 @@ export function localAddrIndex(a: usize): i32 {
 /** Index of our address of `family` to use towards a new peer (IPv4: 0). -1 when there is none. */
 export function localAddrFor(family: i32): i32 {
   if (family == FAMILY_V4) return localAddr != 0 ? LADDR_V4 : -1;
-  return -1; // IPv6: source address selection (RFC 6724) plugs in here
+  return ip6SelectFn(0); // IPv6: a preferred global address, else the link-local one
+}
+
+/** Table entry `idx` (>= 1) = the IPv6 address at `a` (0: unset, matching nothing). */
+export function netifSetAddr6(idx: i32, a: usize): void {
+  let p = localAddrPtr(idx);
+  if (a != 0) memory.copy(p, a, ADDR_BYTES);
+  else memory.fill(p, 0, ADDR_BYTES);
 }
 
 /** The interface's IPv4 address changed (host order; 0 = none). */

@@ -20,7 +20,8 @@ import firmwareSizes, { linearMemory, mcuConfig } from "../firmware/size.mjs";
 
 const MODULES = [
   ["stack.wasm (node, SIMD)", "build/stack.wasm"],
-  ["stack.mcu.wasm (MCU, no SIMD)", "build/stack.mcu.wasm"],
+  ["stack.mcu.wasm (MCU, no SIMD, IPv4 only: --use WT_IPV6=0)", "build/stack.mcu.wasm"],
+  ["stack.mcu6.wasm (MCU + IPv6, budget 56 KiB: npm run asbuild:mcu6)", "build/stack.mcu6.wasm"],
 ];
 
 const KIB40 = 40 * 1024;

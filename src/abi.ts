@@ -77,6 +77,8 @@ export const EventKind = {
   DhcpState: 11, // the DHCP client changed state
   DnsDone: 12, // a DNS query finished: read it with dnsResult
   SntpSync: 13, // the SNTP client obtained the time (sntpInfo has it)
+  Ip6AddrState: 14, // an IPv6 address changed state (DAD, lifetimes, ip6AddrAdd/Del)
+  Ip6DadFailed: 15, // duplicate address detection found the address in use (RFC 4862 §5.4.5): it is never used; an RFC 7217 address retries with the next DAD counter (up to 3)
 } as const;
 
 /** TCP states (RFC 9293), as returned by tcpState and carried by State events. */
@@ -142,10 +144,17 @@ export const Cfg = {
   DnsCacheEntries: 38, // cached answers (0..64; 0 = no cache); each lives for the answer's minimum TTL
   DnsTimeoutMs: 39, // first retransmission timeout of a DNS query (100..60000); doubled after each round through the servers
   DnsTries: 40, // transmissions of a query in all, rotating through the servers (1..16), before ETIMEDOUT
+  Ip6Enable: 41, // IPv6 on (1) or off (0, the default until the hosts' CLI and API carry it: 0x86DD frames are an unknown EtherType, no IPv6 pools, the `ip6*` exports `-ENOSYS`). Builds with `--use WT_IPV6=0` have no IPv6 at all
+  Ip6Flags: 42, // IPv6: bit 0 interface identifiers by EUI-64 from the MAC (RFC 4291 App. A) instead of RFC 7217 stable hashes, bit 1 no SLAAC (prefix A flags ignored), bit 2 no router solicitations
+  Ip6DadTransmits: 43, // RFC 4862 DupAddrDetectTransmits (0..10; 0 = addresses usable at once, no DAD)
+  Ip6Addrs: 44, // IPv6 address table entries (1..7: link-local, SLAAC and static addresses)
+  Ip6Neighbors: 45, // IPv6 neighbor cache entries (1..256)
+  Ip6Queue: 46, // frames that may wait for IPv6 address resolution, whole stack (0..64; MTU + 30 bytes each); at most 3 per neighbor, the oldest replaced
+  Ip6Secret: 47, // mixed into the RFC 7217 interface identifier hash (with the module's entropy key)
 } as const;
 export type CfgName = keyof typeof Cfg;
 /** Number of config keys. */
-export const CFG_COUNT = 41;
+export const CFG_COUNT = 48;
 /** The value each key has when never set. */
 export const CFG_DEFAULTS: Readonly<Record<CfgName, number>> = {
   MacHi: 0x0200,
@@ -189,6 +198,13 @@ export const CFG_DEFAULTS: Readonly<Record<CfgName, number>> = {
   DnsCacheEntries: 4,
   DnsTimeoutMs: 2000,
   DnsTries: 4,
+  Ip6Enable: 0,
+  Ip6Flags: 0,
+  Ip6DadTransmits: 1,
+  Ip6Addrs: 4,
+  Ip6Neighbors: 8,
+  Ip6Queue: 2,
+  Ip6Secret: 0,
 };
 
 /** tcpSetOption option numbers. */
@@ -232,6 +248,21 @@ export const UDP_FROM_NAMES = [
   "address", "port", "size",
 ] as const;
 export type UdpFrom = Record<(typeof UDP_FROM_NAMES)[number], number>;
+/** The u32 fields ip6AddrInfo writes, in order. */
+export const IP6_ADDR_INFO_NAMES = [
+  "state", "origin", "prefixLen", "validLeft", "preferredLeft", "dadCount", "addr0", "addr1", "addr2", "addr3",
+] as const;
+export type Ip6AddrInfoRaw = Record<(typeof IP6_ADDR_INFO_NAMES)[number], number>;
+/** The u32 fields ip6NeighborInfo writes, in order. */
+export const IP6_NEIGHBOR_INFO_NAMES = [
+  "state", "macHi", "macLo", "isRouter", "probes", "queued", "addr0", "addr1", "addr2", "addr3",
+] as const;
+export type Ip6NeighborInfoRaw = Record<(typeof IP6_NEIGHBOR_INFO_NAMES)[number], number>;
+/** The u32 fields ip6Info writes, in order. */
+export const IP6_INFO_NAMES = [
+  "addrSlots", "neighborSlots", "linkMtu", "hopLimit", "baseReachableMs", "reachableMs", "retransMs", "routers", "prefixes", "rsLeft",
+] as const;
+export type Ip6InfoRaw = Record<(typeof IP6_INFO_NAMES)[number], number>;
 /** The u32 fields dhcpInfo writes, in order. */
 export const DHCP_INFO_NAMES = [
   "state", "address", "prefixLen", "router", "serverId", "leaseSecs", "t1Left", "t2Left", "leaseLeft", "xid", "retries", "declines", "ntpCount", "ntp0", "ntp1", "ntp2",
@@ -412,10 +443,82 @@ export const STAT_NAMES = [
   "iface_addr_changes", // address configuration changes
   "iface_queue_flushed", // queued frames dropped by an address change
   "arp_addr_conflict", // ARP from another MAC claiming our address: ignored, never cached (RFC 5227 §2.4)
+  "ipv6_rx", // IPv6 packets received
+  "ipv6_tx", // IPv6 packets sent
+  "ipv6_truncated", // shorter than 40 bytes
+  "ipv6_bad_version", // version not 6
+  "ipv6_bad_length", // payload length past the frame
+  "ipv6_bad_source", // source multicast, loopback or IPv4-mapped (or a loopback destination) (RFC 4291)
+  "ipv6_not_for_us", // destination not one of our addresses or groups, unicast in a group frame, or not NS/NA to a tentative address
+  "ipv6_ext_truncated", // extension header past the payload
+  "ipv6_ext_chain_too_long", // more than 8 extension headers
+  "ipv6_hbh_not_first", // Hop-by-Hop header not first (RFC 8200 §4.1): parameter problem
+  "ipv6_bad_option", // option past its header
+  "ipv6_unknown_option", // unrecognized option (RFC 8200 §4.2 action bits)
+  "ipv6_rh0", // routing header type 0 with segments left (RFC 5095): parameter problem
+  "ipv6_routing_rejected", // other routing header with segments left (a host does not forward): parameter problem
+  "ipv6_frag_rx", // fragments received
+  "ipv6_frag_no_reasm", // fragment dropped: no IPv6 reassembly yet
+  "ipv6_atomic_fragments", // atomic fragments processed as whole packets (RFC 6946)
+  "ipv6_no_next_header", // next header 59
+  "ipv6_unknown_next_header", // unrecognized next header: parameter problem code 1
+  "ipv6_udp_no_port", // UDP over IPv6 (no IPv6 UDP sockets yet): port unreachable
+  "ipv6_no_route", // send failed: off-link without a default router
+  "ipv6_no_source", // send failed: no usable source address
+  "ipv6_too_big", // send failed: payload over the link MTU
+  "icmp6_rx", // ICMPv6 messages received
+  "icmp6_truncated", // shorter than its type needs
+  "icmp6_bad_checksum", // checksum wrong
+  "icmp6_echo_requests_rx", // echo requests received
+  "icmp6_echo_replies_tx", // echo replies sent
+  "icmp6_echo_replies_rx", // echo replies received
+  "icmp6_errors_rx", // error messages received (destination unreachable, time exceeded, parameter problem, unknown)
+  "icmp6_packet_too_big_rx", // Packet Too Big received
+  "icmp6_bad_quote", // Packet Too Big not quoting a packet of ours
+  "icmp6_unknown_type", // unknown informational message (RFC 4443 §2.4 (b))
+  "icmp6_errors_tx", // errors sent
+  "icmp6_errors_suppressed", // error not sent: group destination, :: or multicast source, or about an ICMPv6 error (RFC 4443 §2.4 (e))
+  "icmp6_rate_limited", // error not sent: rate limit (RFC 4443 §2.4 (f))
+  "nd_bad_hop_limit", // ND message with hop limit not 255 (RFC 4861 §6.1, §7.1)
+  "nd_bad_code", // ND message with code not 0
+  "nd_truncated", // ND message shorter than its fixed part
+  "nd_bad_option", // option of length 0 or past the message
+  "nd_bad_target", // NS/NA target multicast
+  "nd_bad_dad_ns", // NS from :: not to a solicited-node group, or with a source link-layer option
+  "nd_bad_na", // NA to a group with the Solicited flag
+  "nd_ra_bad_source", // RA not from a link-local address
+  "nd_ns_rx", // valid NS received
+  "nd_na_rx", // valid NA received
+  "nd_ra_rx", // valid RA received
+  "nd_ns_tx", // NS sent
+  "nd_na_tx", // NA sent
+  "nd_rs_tx", // RS sent
+  "nd_rs_ignored", // RS received (a host ignores them)
+  "nd_redirect_ignored", // valid redirect received (not acted on)
+  "nd_not_for_us", // NS for a target that is not ours
+  "nd_na_unsolicited", // NA for a neighbor not in the cache (discarded)
+  "nd_addr_conflict", // NA from another node for an address we use
+  "nd_cache_full", // neighbor entry evicted for a new one
+  "nd_queue_full", // frame dropped: no room waiting for resolution
+  "nd_queue_dropped", // queued frame dropped: resolution failed or entry evicted
+  "nd_resolution_failed", // neighbor unreachable after its solicitations
+  "nd_router_list_full", // RA from a new router with the default router list full
+  "nd_prefix_list_full", // on-link prefix not kept: list full
+  "nd_prefix_ignored", // prefix information ignored (link-local, preferred > valid, not /64 for SLAAC)
+  "nd_bad_mtu", // RA MTU option outside 1280..interface MTU
+  "ip6_dad_ns_tx", // DAD probes sent
+  "ip6_dad_conflicts", // DAD found an address in use (RFC 4862 §5.4.5)
+  "ip6_slaac_addrs", // addresses formed from RA prefixes
+  "ip6_addr_expired", // addresses removed at the end of their valid lifetime
+  "ip6_addr_table_full", // address not formed: table full
+  "mld_reports_tx", // MLDv2 reports sent
+  "mld_queries_rx", // MLD queries received
+  "mld_bad_query", // MLD query too short, not from link-local, or hop limit not 1
+  "mld_other_rx", // MLD reports and dones of other nodes (ignored)
 ] as const;
 export type StatName = (typeof STAT_NAMES)[number];
 /** Number of counters; the module's statCount() returns the same. */
-export const STAT_COUNT = 172;
+export const STAT_COUNT = 244;
 
 /** Imports the module may ask for (module "env"); a host provides all of them. */
 export interface Imports {
@@ -542,6 +645,20 @@ export interface Exports {
   udpJoinGroup(h: number, group: number): number;
   /** leave `group`; the last leave on the interface sends an IGMPv2 Leave Group to 224.0.0.2. `-EINVAL` when not joined. `udpClose` leaves every group of the socket */
   udpLeaveGroup(h: number, group: number): number;
+  /** add the static address of 16 bytes at `addr` with its on-link prefix length (1-128): tentative until DAD passes (`Ip6AddrState` events). Its index (>= 0); `-EINVAL` (::, multicast, loopback, IPv4-mapped, prefix), `-EADDRINUSE` (ours already), `-ENOMEM` (table full), `-ENOSYS` (IPv6 off) */
+  ip6AddrAdd(addr: number, prefixLen: number): number;
+  /** remove our address equal to the 16 bytes at `addr` (any origin); connections on it end (EADDRNOTAVAIL). 0, `-EINVAL` (not ours) */
+  ip6AddrDel(addr: number): number;
+  /** address table entry `index` (0..Ip6Addrs-1): the ip6AddrInfo fields at `out`. `-EINVAL` (index or memory) */
+  ip6AddrInfo(index: number, out: number): number;
+  /** neighbor cache entry `index` (0..Ip6Neighbors-1): the ip6NeighborInfo fields at `out`. `-EINVAL` (index or memory) */
+  ip6NeighborInfo(index: number, out: number): number;
+  /** the IPv6 layer's parameters (ip6Info fields) at `out` */
+  ip6Info(out: number): number;
+  /** ICMPv6 echo request to the 16 bytes at `dst` with `len` data bytes (0, 1, 2, ...); a reply raises `EchoReply` like `ping`. 0, `-EINVAL`, `-EADDRNOTAVAIL` (no usable source address), `-EHOSTUNREACH` */
+  ip6Ping(dst: number, id: number, seq: number, len: number): number;
+  /** the path MTU towards the 16 bytes at `dst`: the lowest Packet Too Big received for it in the last 10 minutes (RFC 8201, never below 1280), else the link MTU (an RA's MTU option lowers it) */
+  ip6PathMtu(dst: number): number;
   /** query NTP server `server` (host order) now and then every `intervalS` seconds (16-86400; 0 = 1024). `server` 0: the NTP servers of the DHCP lease (option 42; the first, the next after each unanswered request, the list read again at every poll). 0, `-EINVAL` (bad server or interval), `-EADDRNOTAVAIL` (server 0 and no NTP server from DHCP), `-ENOMEM` (no UDP socket free), `-ESTATE` (before init). Restarts a running client */
   sntpStart(server: number, intervalS: number): number;
   /** stop the client and close its socket (the learned time is kept). 0 */
@@ -609,6 +726,13 @@ export const EXPORT_NAMES = [
   "udpSetOption",
   "udpJoinGroup",
   "udpLeaveGroup",
+  "ip6AddrAdd",
+  "ip6AddrDel",
+  "ip6AddrInfo",
+  "ip6NeighborInfo",
+  "ip6Info",
+  "ip6Ping",
+  "ip6PathMtu",
   "sntpStart",
   "sntpStop",
   "sntpInfo",

@@ -10,7 +10,7 @@ import { randomFillSync } from "node:crypto";
 import { Prng } from "./prng.js";
 import {
   Cfg, DHCP_INFO_NAMES, type DhcpInfoRaw, Err, ERR_NAMES, type Exports, IFACE_INFO_NAMES, type IfaceInfoRaw, type Imports,
-  SNTP_INFO_NAMES, type SntpInfoRaw, STAT_COUNT, STAT_NAMES, UDP_INFO_NAMES, type UdpInfo,
+  SNTP_INFO_NAMES, type SntpInfoRaw, IP6_ADDR_INFO_NAMES, IP6_NEIGHBOR_INFO_NAMES, IP6_INFO_NAMES, type Ip6InfoRaw, STAT_COUNT, STAT_NAMES, UDP_INFO_NAMES, type UdpInfo,
 } from "./abi.js";
 
 /** Counter name -> index at statsPtr(). */
@@ -30,7 +30,8 @@ const BUILD_FILES: Record<BuildName, string> = {
 // from abi/abi.mjs); these re-exports keep the names this module always offered.
 export { ERR_NAMES, EventKind, TCP_STATE_NAMES, TcpOpt, UdpOpt, SNTP_INFO_NAMES, TCP_INFO_NAMES, UDP_INFO_NAMES, UDP_FROM_NAMES, IFACE_INFO_NAMES } from "./abi.js";
 export type { TcpInfo, TcpStateName, UdpInfo, IfaceInfoRaw, SntpInfoRaw, DhcpInfoRaw } from "./abi.js";
-export { DHCP_INFO_NAMES } from "./abi.js";
+export { DHCP_INFO_NAMES, IP6_ADDR_INFO_NAMES, IP6_NEIGHBOR_INFO_NAMES, IP6_INFO_NAMES } from "./abi.js";
+export type { Ip6InfoRaw } from "./abi.js";
 
 /** The DHCP client's states (dhcpInfo().state, DhcpState events), by number (docs/abi.md "DHCP client"). */
 export const DHCP_STATE_NAMES = [
@@ -169,6 +170,66 @@ function wasmModule(path: string): WebAssembly.Module {
   }
   return m;
 }
+
+
+/** The 16 bytes of an IPv6 address in text form ("2001:db8::1", "fe80::1"; no zone, no embedded IPv4). */
+export function ip6ToBytes(ip: string): Uint8Array {
+  const halves = ip.split("::");
+  if (halves.length > 2) throw new Error(`bad IPv6 address ${ip}`);
+  const words = (h: string) => (h === "" ? [] : h.split(":").map((w) => {
+    if (!/^[0-9a-fA-F]{1,4}$/.test(w)) throw new Error(`bad IPv6 address ${ip}`);
+    return parseInt(w, 16);
+  }));
+  const head = words(halves[0]);
+  const tail = halves.length === 2 ? words(halves[1]) : [];
+  const fill = 8 - head.length - tail.length;
+  if (fill < 0 || (halves.length === 1 && fill !== 0) || (halves.length === 2 && fill < 1)) throw new Error(`bad IPv6 address ${ip}`);
+  const all = [...head, ...new Array(halves.length === 2 ? fill : 0).fill(0), ...tail];
+  const b = new Uint8Array(16);
+  all.forEach((w, i) => { b[2 * i] = w >> 8; b[2 * i + 1] = w & 255; });
+  return b;
+}
+
+/** RFC 5952 text of 16 address bytes (lower case, the longest run of two or more zero words as ::). */
+export function bytesToIp6(b: Uint8Array, off = 0): string {
+  const w = Array.from({ length: 8 }, (_, i) => (b[off + 2 * i] << 8) | b[off + 2 * i + 1]);
+  let best = -1, bestLen = 1;
+  for (let i = 0; i < 8;) {
+    if (w[i] !== 0) { i++; continue; }
+    let j = i;
+    while (j < 8 && w[j] === 0) j++;
+    if (j - i > bestLen) { best = i; bestLen = j - i; }
+    i = j;
+  }
+  const hex = (a: number[]) => a.map((x) => x.toString(16)).join(":");
+  return best < 0 ? hex(w) : `${hex(w.slice(0, best))}::${hex(w.slice(best + bestLen))}`;
+}
+
+/** One IPv6 address of the interface (ip6AddrInfo decoded). */
+export interface Ip6Address {
+  index: number;
+  address: string;
+  prefix: number;
+  state: "tentative" | "preferred" | "deprecated" | "duplicate";
+  origin: "link-local" | "slaac" | "static";
+  validLeft: number;
+  preferredLeft: number;
+  dadCount: number;
+}
+
+/** One IPv6 neighbor cache entry (ip6NeighborInfo decoded). */
+export interface Ip6Neighbor {
+  index: number;
+  address: string;
+  mac: string;
+  state: "INCOMPLETE" | "REACHABLE" | "STALE" | "DELAY" | "PROBE";
+  isRouter: boolean;
+  probes: number;
+  queued: number;
+}
+
+export const IP6_ADDR_STATES = ["free", "tentative", "preferred", "deprecated", "duplicate"] as const;
+export const IP6_NEIGHBOR_STATES = ["free", "INCOMPLETE", "REACHABLE", "STALE", "DELAY", "PROBE"] as const;
 
 export function buildPath(build: BuildName = "node"): string {
   return new URL(`../build/${BUILD_FILES[build]}`, import.meta.url).pathname;
@@ -591,6 +652,70 @@ export class Stack {
 
   /** The address the next dhcpStart asks for first (RFC 2131 §3.2 INIT-REBOOT); null forgets it. */
   dhcpSetRequestAddress(ip: string | null): number { return this.exports.dhcpSetRequestAddress(ip === null ? 0 : ipToU32(ip)); }
+
+  /** Add a static IPv6 address "2001:db8::1/64": its index, or a negative Err. */
+  ip6AddrAdd(cidr: string): number {
+    const [a, len] = cidr.split("/");
+    const r = this.exports.ip6AddrAdd(this.putIo(ip6ToBytes(a)), len === undefined ? 128 : Number(len));
+    this.wake();
+    return r;
+  }
+
+  /** Remove our IPv6 address `a`; 0 or a negative Err. */
+  ip6AddrDel(a: string): number { return this.exports.ip6AddrDel(this.putIo(ip6ToBytes(a))); }
+
+  /** The IPv6 address table (entries in use). */
+  ip6Addresses(): Ip6Address[] {
+    const out: Ip6Address[] = [];
+    const n = this.ip6Info().addrSlots;
+    for (let i = 0; i < n; i++) {
+      const r = this.readLayout("ip6AddrInfo", (o) => this.exports.ip6AddrInfo(i, o), IP6_ADDR_INFO_NAMES);
+      if (r.state === 0) continue;
+      const b = new Uint8Array(16);
+      const dv = new DataView(b.buffer);
+      [r.addr0, r.addr1, r.addr2, r.addr3].forEach((w, k) => dv.setUint32(4 * k, w));
+      out.push({
+        index: i, address: bytesToIp6(b), prefix: r.prefixLen, state: IP6_ADDR_STATES[r.state] as Ip6Address["state"],
+        origin: (["", "link-local", "slaac", "static"] as const)[r.origin] as Ip6Address["origin"],
+        validLeft: r.validLeft, preferredLeft: r.preferredLeft, dadCount: r.dadCount,
+      });
+    }
+    return out;
+  }
+
+  /** The IPv6 neighbor cache (entries in use). */
+  ip6Neighbors(): Ip6Neighbor[] {
+    const out: Ip6Neighbor[] = [];
+    const n = this.ip6Info().neighborSlots;
+    for (let i = 0; i < n; i++) {
+      const r = this.readLayout("ip6NeighborInfo", (o) => this.exports.ip6NeighborInfo(i, o), IP6_NEIGHBOR_INFO_NAMES);
+      if (r.state === 0) continue;
+      const b = new Uint8Array(16);
+      const dv = new DataView(b.buffer);
+      [r.addr0, r.addr1, r.addr2, r.addr3].forEach((w, k) => dv.setUint32(4 * k, w));
+      const mac = new Uint8Array(6);
+      new DataView(mac.buffer).setUint16(0, r.macHi);
+      new DataView(mac.buffer).setUint32(2, r.macLo);
+      out.push({
+        index: i, address: bytesToIp6(b), mac: formatMac(mac), state: IP6_NEIGHBOR_STATES[r.state] as Ip6Neighbor["state"],
+        isRouter: r.isRouter !== 0, probes: r.probes, queued: r.queued,
+      });
+    }
+    return out;
+  }
+
+  /** The IPv6 layer's parameters (ip6Info). */
+  ip6Info(): Ip6InfoRaw { return this.readLayout("ip6Info", (o) => this.exports.ip6Info(o), IP6_INFO_NAMES); }
+
+  /** ICMPv6 echo request to `dst`; 0 or a negative Err (replies: EchoReply events). */
+  ip6Ping(dst: string, seq: number, opts: { id?: number; len?: number } = {}): number {
+    const r = this.exports.ip6Ping(this.putIo(ip6ToBytes(dst)), opts.id ?? 1, seq, opts.len ?? 0);
+    this.wake();
+    return r;
+  }
+
+  /** Path MTU towards `dst`. */
+  ip6PathMtu(dst: string): number { return this.exports.ip6PathMtu(this.putIo(ip6ToBytes(dst))); }
 
   /** Copy `b` into the I/O region; its address. */
   private putIo(b: Uint8Array): number {

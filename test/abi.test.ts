@@ -98,7 +98,7 @@ describe("ABI declaration (abi/abi.mjs)", () => {
     const num = (name: string) => Number(new RegExp(`\\b${name} = (\\d+)`).exec(h)?.[1]);
     for (const [n, v] of abi.Err as [string, number][]) expect(num(`WT_${n}`), n).toBe(v);
     for (const e of abi.EventKind as { name: string; value: number }[]) {
-      expect(num(`WT_EV_${e.name.replace(/([a-z])([A-Z])/g, "$1_$2").toUpperCase()}`), e.name).toBe(e.value);
+      expect(num(`WT_EV_${e.name.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase()}`), e.name).toBe(e.value);
     }
     for (const [n, v] of abi.TcpState as [string, number][]) expect(num(`WT_TCP_${n}`), n).toBe(v);
     for (const c of abi.Cfg as { name: string; key: number; default: number }[]) {

@@ -8,6 +8,7 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { Cfg } from "../src/abi.js";
 
 const NODE = "build/stack.wasm";
 const MCU = "build/stack.mcu.wasm";
@@ -72,5 +73,36 @@ describe("release builds", () => {
   it("the test builds follow the same split: testing.mcu.wasm SIMD-free, testing.wasm with SIMD", () => {
     expect(wasm2wat("build/testing.mcu.wasm", "--disable-simd").status).toBe(0);
     expect(wasm2wat("build/testing.wasm", "--disable-simd").status).not.toBe(0);
+  });
+});
+
+describe("MCU modules with and without IPv6 (WT_IPV6, issue 10)", () => {
+  const MCU6 = "build/stack.mcu6.wasm";
+
+  it(`${MCU} (IPv4 only, --use WT_IPV6=0) stays within 40,960 bytes; ${MCU6} (IPv6 on) within 56 KiB (57,344 bytes)`, () => {
+    expect(readFileSync(MCU).length).toBeLessThanOrEqual(40960);
+    expect(readFileSync(MCU6).length).toBeLessThanOrEqual(57344);
+    expect(readFileSync(MCU6).length).toBeGreaterThan(readFileSync(MCU).length); // the IPv6 layer really is in it
+  });
+
+  it(`${MCU6} with the firmware's default configuration still fits one 64 KiB page of linear memory`, async () => {
+    // @ts-expect-error: a plain .mjs module without types
+    const { linearMemory, mcuConfig } = await import("../firmware/size.mjs");
+    const { memory } = await linearMemory({ ...mcuConfig(), Ip6Enable: 1 }, MCU6);
+    expect(memory).toBe(65536);
+  });
+
+  it(`${MCU} answers the ip6* exports with -ENOSYS, ${MCU6} does not`, async () => {
+    const run = async (file: string) => {
+      const { instance } = await WebAssembly.instantiate(readFileSync(file), {
+        env: { tx() {}, entropy() {}, event() {}, abort() { throw new Error("abort"); } },
+      });
+      const x = instance.exports as Record<string, any>;
+      if (file === MCU6) expect(x.configure(Cfg.Ip6Enable, 1)).toBe(0);
+      expect(x.init()).toBe(0);
+      return x.ip6Info(x.ioBuffer());
+    };
+    expect(await run(MCU)).toBe(-24); // -ENOSYS
+    expect(await run(MCU6)).toBe(0);
   });
 });

@@ -73,6 +73,13 @@
  *   udpSetOption(h, opt, value)
  *   udpJoinGroup(h, group)
  *   udpLeaveGroup(h, group)
+ *   ip6AddrAdd(addr, prefixLen)
+ *   ip6AddrDel(addr)
+ *   ip6AddrInfo(index, out)
+ *   ip6NeighborInfo(index, out)
+ *   ip6Info(out)
+ *   ip6Ping(dst, id, seq, len)
+ *   ip6PathMtu(dst)
  *   sntpStart(server, intervalS)
  *   sntpStop()
  *   sntpInfo(out)
@@ -135,7 +142,14 @@ enum {
   WT_CFG_DNS_CACHE_ENTRIES = 38,
   WT_CFG_DNS_TIMEOUT_MS = 39,
   WT_CFG_DNS_TRIES = 40,
-  WT_CFG_COUNT = 41
+  WT_CFG_IP6_ENABLE = 41,
+  WT_CFG_IP6_FLAGS = 42,
+  WT_CFG_IP6_DAD_TRANSMITS = 43,
+  WT_CFG_IP6_ADDRS = 44,
+  WT_CFG_IP6_NEIGHBORS = 45,
+  WT_CFG_IP6_QUEUE = 46,
+  WT_CFG_IP6_SECRET = 47,
+  WT_CFG_COUNT = 48
 };
 
 /* The value of each key when never set. */
@@ -180,6 +194,13 @@ enum {
 #define WT_CFG_DNS_CACHE_ENTRIES_DEFAULT 4u
 #define WT_CFG_DNS_TIMEOUT_MS_DEFAULT 2000u
 #define WT_CFG_DNS_TRIES_DEFAULT 4u
+#define WT_CFG_IP6_ENABLE_DEFAULT 0u
+#define WT_CFG_IP6_FLAGS_DEFAULT 0u
+#define WT_CFG_IP6_DAD_TRANSMITS_DEFAULT 1u
+#define WT_CFG_IP6_ADDRS_DEFAULT 4u
+#define WT_CFG_IP6_NEIGHBORS_DEFAULT 8u
+#define WT_CFG_IP6_QUEUE_DEFAULT 2u
+#define WT_CFG_IP6_SECRET_DEFAULT 0u
 
 /* Error codes, returned negated (Err). */
 enum {
@@ -224,7 +245,9 @@ enum {
   WT_EV_ADDRESS_CHANGED = 10,
   WT_EV_DHCP_STATE = 11,
   WT_EV_DNS_DONE = 12,
-  WT_EV_SNTP_SYNC = 13
+  WT_EV_SNTP_SYNC = 13,
+  WT_EV_IP6_ADDR_STATE = 14,
+  WT_EV_IP6_DAD_FAILED = 15
 };
 
 /* TCP states (RFC 9293 names; numbers used by tcpState and State events). */
@@ -345,6 +368,51 @@ enum {
   WT_UDP_FROM_PORT = 1,
   WT_UDP_FROM_SIZE = 2,
   WT_UDP_FROM_COUNT = 3
+};
+
+/* Index of each u32 field ip6AddrInfo writes. */
+enum {
+  WT_IP6_ADDR_INFO_STATE = 0,
+  WT_IP6_ADDR_INFO_ORIGIN = 1,
+  WT_IP6_ADDR_INFO_PREFIX_LEN = 2,
+  WT_IP6_ADDR_INFO_VALID_LEFT = 3,
+  WT_IP6_ADDR_INFO_PREFERRED_LEFT = 4,
+  WT_IP6_ADDR_INFO_DAD_COUNT = 5,
+  WT_IP6_ADDR_INFO_ADDR0 = 6,
+  WT_IP6_ADDR_INFO_ADDR1 = 7,
+  WT_IP6_ADDR_INFO_ADDR2 = 8,
+  WT_IP6_ADDR_INFO_ADDR3 = 9,
+  WT_IP6_ADDR_INFO_COUNT = 10
+};
+
+/* Index of each u32 field ip6NeighborInfo writes. */
+enum {
+  WT_IP6_NEIGHBOR_INFO_STATE = 0,
+  WT_IP6_NEIGHBOR_INFO_MAC_HI = 1,
+  WT_IP6_NEIGHBOR_INFO_MAC_LO = 2,
+  WT_IP6_NEIGHBOR_INFO_IS_ROUTER = 3,
+  WT_IP6_NEIGHBOR_INFO_PROBES = 4,
+  WT_IP6_NEIGHBOR_INFO_QUEUED = 5,
+  WT_IP6_NEIGHBOR_INFO_ADDR0 = 6,
+  WT_IP6_NEIGHBOR_INFO_ADDR1 = 7,
+  WT_IP6_NEIGHBOR_INFO_ADDR2 = 8,
+  WT_IP6_NEIGHBOR_INFO_ADDR3 = 9,
+  WT_IP6_NEIGHBOR_INFO_COUNT = 10
+};
+
+/* Index of each u32 field ip6Info writes. */
+enum {
+  WT_IP6_INFO_ADDR_SLOTS = 0,
+  WT_IP6_INFO_NEIGHBOR_SLOTS = 1,
+  WT_IP6_INFO_LINK_MTU = 2,
+  WT_IP6_INFO_HOP_LIMIT = 3,
+  WT_IP6_INFO_BASE_REACHABLE_MS = 4,
+  WT_IP6_INFO_REACHABLE_MS = 5,
+  WT_IP6_INFO_RETRANS_MS = 6,
+  WT_IP6_INFO_ROUTERS = 7,
+  WT_IP6_INFO_PREFIXES = 8,
+  WT_IP6_INFO_RS_LEFT = 9,
+  WT_IP6_INFO_COUNT = 10
 };
 
 /* Index of each u32 field dhcpInfo writes. */
@@ -542,7 +610,79 @@ enum {
   WT_STAT_IFACE_ADDR_CHANGES = 169,
   WT_STAT_IFACE_QUEUE_FLUSHED = 170,
   WT_STAT_ARP_ADDR_CONFLICT = 171,
-  WT_STAT_COUNT = 172
+  WT_STAT_IPV6_RX = 172,
+  WT_STAT_IPV6_TX = 173,
+  WT_STAT_IPV6_TRUNCATED = 174,
+  WT_STAT_IPV6_BAD_VERSION = 175,
+  WT_STAT_IPV6_BAD_LENGTH = 176,
+  WT_STAT_IPV6_BAD_SOURCE = 177,
+  WT_STAT_IPV6_NOT_FOR_US = 178,
+  WT_STAT_IPV6_EXT_TRUNCATED = 179,
+  WT_STAT_IPV6_EXT_CHAIN_TOO_LONG = 180,
+  WT_STAT_IPV6_HBH_NOT_FIRST = 181,
+  WT_STAT_IPV6_BAD_OPTION = 182,
+  WT_STAT_IPV6_UNKNOWN_OPTION = 183,
+  WT_STAT_IPV6_RH0 = 184,
+  WT_STAT_IPV6_ROUTING_REJECTED = 185,
+  WT_STAT_IPV6_FRAG_RX = 186,
+  WT_STAT_IPV6_FRAG_NO_REASM = 187,
+  WT_STAT_IPV6_ATOMIC_FRAGMENTS = 188,
+  WT_STAT_IPV6_NO_NEXT_HEADER = 189,
+  WT_STAT_IPV6_UNKNOWN_NEXT_HEADER = 190,
+  WT_STAT_IPV6_UDP_NO_PORT = 191,
+  WT_STAT_IPV6_NO_ROUTE = 192,
+  WT_STAT_IPV6_NO_SOURCE = 193,
+  WT_STAT_IPV6_TOO_BIG = 194,
+  WT_STAT_ICMP6_RX = 195,
+  WT_STAT_ICMP6_TRUNCATED = 196,
+  WT_STAT_ICMP6_BAD_CHECKSUM = 197,
+  WT_STAT_ICMP6_ECHO_REQUESTS_RX = 198,
+  WT_STAT_ICMP6_ECHO_REPLIES_TX = 199,
+  WT_STAT_ICMP6_ECHO_REPLIES_RX = 200,
+  WT_STAT_ICMP6_ERRORS_RX = 201,
+  WT_STAT_ICMP6_PACKET_TOO_BIG_RX = 202,
+  WT_STAT_ICMP6_BAD_QUOTE = 203,
+  WT_STAT_ICMP6_UNKNOWN_TYPE = 204,
+  WT_STAT_ICMP6_ERRORS_TX = 205,
+  WT_STAT_ICMP6_ERRORS_SUPPRESSED = 206,
+  WT_STAT_ICMP6_RATE_LIMITED = 207,
+  WT_STAT_ND_BAD_HOP_LIMIT = 208,
+  WT_STAT_ND_BAD_CODE = 209,
+  WT_STAT_ND_TRUNCATED = 210,
+  WT_STAT_ND_BAD_OPTION = 211,
+  WT_STAT_ND_BAD_TARGET = 212,
+  WT_STAT_ND_BAD_DAD_NS = 213,
+  WT_STAT_ND_BAD_NA = 214,
+  WT_STAT_ND_RA_BAD_SOURCE = 215,
+  WT_STAT_ND_NS_RX = 216,
+  WT_STAT_ND_NA_RX = 217,
+  WT_STAT_ND_RA_RX = 218,
+  WT_STAT_ND_NS_TX = 219,
+  WT_STAT_ND_NA_TX = 220,
+  WT_STAT_ND_RS_TX = 221,
+  WT_STAT_ND_RS_IGNORED = 222,
+  WT_STAT_ND_REDIRECT_IGNORED = 223,
+  WT_STAT_ND_NOT_FOR_US = 224,
+  WT_STAT_ND_NA_UNSOLICITED = 225,
+  WT_STAT_ND_ADDR_CONFLICT = 226,
+  WT_STAT_ND_CACHE_FULL = 227,
+  WT_STAT_ND_QUEUE_FULL = 228,
+  WT_STAT_ND_QUEUE_DROPPED = 229,
+  WT_STAT_ND_RESOLUTION_FAILED = 230,
+  WT_STAT_ND_ROUTER_LIST_FULL = 231,
+  WT_STAT_ND_PREFIX_LIST_FULL = 232,
+  WT_STAT_ND_PREFIX_IGNORED = 233,
+  WT_STAT_ND_BAD_MTU = 234,
+  WT_STAT_IP6_DAD_NS_TX = 235,
+  WT_STAT_IP6_DAD_CONFLICTS = 236,
+  WT_STAT_IP6_SLAAC_ADDRS = 237,
+  WT_STAT_IP6_ADDR_EXPIRED = 238,
+  WT_STAT_IP6_ADDR_TABLE_FULL = 239,
+  WT_STAT_MLD_REPORTS_TX = 240,
+  WT_STAT_MLD_QUERIES_RX = 241,
+  WT_STAT_MLD_BAD_QUERY = 242,
+  WT_STAT_MLD_OTHER_RX = 243,
+  WT_STAT_COUNT = 244
 };
 
 /* Every counter: X(id, name). The module carries no names; wt_core.c builds its name table from
@@ -719,7 +859,79 @@ enum {
   X(WT_STAT_ARP_ANNOUNCEMENTS_TX, arp_announcements_tx) \
   X(WT_STAT_IFACE_ADDR_CHANGES, iface_addr_changes) \
   X(WT_STAT_IFACE_QUEUE_FLUSHED, iface_queue_flushed) \
-  X(WT_STAT_ARP_ADDR_CONFLICT, arp_addr_conflict)
+  X(WT_STAT_ARP_ADDR_CONFLICT, arp_addr_conflict) \
+  X(WT_STAT_IPV6_RX, ipv6_rx) \
+  X(WT_STAT_IPV6_TX, ipv6_tx) \
+  X(WT_STAT_IPV6_TRUNCATED, ipv6_truncated) \
+  X(WT_STAT_IPV6_BAD_VERSION, ipv6_bad_version) \
+  X(WT_STAT_IPV6_BAD_LENGTH, ipv6_bad_length) \
+  X(WT_STAT_IPV6_BAD_SOURCE, ipv6_bad_source) \
+  X(WT_STAT_IPV6_NOT_FOR_US, ipv6_not_for_us) \
+  X(WT_STAT_IPV6_EXT_TRUNCATED, ipv6_ext_truncated) \
+  X(WT_STAT_IPV6_EXT_CHAIN_TOO_LONG, ipv6_ext_chain_too_long) \
+  X(WT_STAT_IPV6_HBH_NOT_FIRST, ipv6_hbh_not_first) \
+  X(WT_STAT_IPV6_BAD_OPTION, ipv6_bad_option) \
+  X(WT_STAT_IPV6_UNKNOWN_OPTION, ipv6_unknown_option) \
+  X(WT_STAT_IPV6_RH0, ipv6_rh0) \
+  X(WT_STAT_IPV6_ROUTING_REJECTED, ipv6_routing_rejected) \
+  X(WT_STAT_IPV6_FRAG_RX, ipv6_frag_rx) \
+  X(WT_STAT_IPV6_FRAG_NO_REASM, ipv6_frag_no_reasm) \
+  X(WT_STAT_IPV6_ATOMIC_FRAGMENTS, ipv6_atomic_fragments) \
+  X(WT_STAT_IPV6_NO_NEXT_HEADER, ipv6_no_next_header) \
+  X(WT_STAT_IPV6_UNKNOWN_NEXT_HEADER, ipv6_unknown_next_header) \
+  X(WT_STAT_IPV6_UDP_NO_PORT, ipv6_udp_no_port) \
+  X(WT_STAT_IPV6_NO_ROUTE, ipv6_no_route) \
+  X(WT_STAT_IPV6_NO_SOURCE, ipv6_no_source) \
+  X(WT_STAT_IPV6_TOO_BIG, ipv6_too_big) \
+  X(WT_STAT_ICMP6_RX, icmp6_rx) \
+  X(WT_STAT_ICMP6_TRUNCATED, icmp6_truncated) \
+  X(WT_STAT_ICMP6_BAD_CHECKSUM, icmp6_bad_checksum) \
+  X(WT_STAT_ICMP6_ECHO_REQUESTS_RX, icmp6_echo_requests_rx) \
+  X(WT_STAT_ICMP6_ECHO_REPLIES_TX, icmp6_echo_replies_tx) \
+  X(WT_STAT_ICMP6_ECHO_REPLIES_RX, icmp6_echo_replies_rx) \
+  X(WT_STAT_ICMP6_ERRORS_RX, icmp6_errors_rx) \
+  X(WT_STAT_ICMP6_PACKET_TOO_BIG_RX, icmp6_packet_too_big_rx) \
+  X(WT_STAT_ICMP6_BAD_QUOTE, icmp6_bad_quote) \
+  X(WT_STAT_ICMP6_UNKNOWN_TYPE, icmp6_unknown_type) \
+  X(WT_STAT_ICMP6_ERRORS_TX, icmp6_errors_tx) \
+  X(WT_STAT_ICMP6_ERRORS_SUPPRESSED, icmp6_errors_suppressed) \
+  X(WT_STAT_ICMP6_RATE_LIMITED, icmp6_rate_limited) \
+  X(WT_STAT_ND_BAD_HOP_LIMIT, nd_bad_hop_limit) \
+  X(WT_STAT_ND_BAD_CODE, nd_bad_code) \
+  X(WT_STAT_ND_TRUNCATED, nd_truncated) \
+  X(WT_STAT_ND_BAD_OPTION, nd_bad_option) \
+  X(WT_STAT_ND_BAD_TARGET, nd_bad_target) \
+  X(WT_STAT_ND_BAD_DAD_NS, nd_bad_dad_ns) \
+  X(WT_STAT_ND_BAD_NA, nd_bad_na) \
+  X(WT_STAT_ND_RA_BAD_SOURCE, nd_ra_bad_source) \
+  X(WT_STAT_ND_NS_RX, nd_ns_rx) \
+  X(WT_STAT_ND_NA_RX, nd_na_rx) \
+  X(WT_STAT_ND_RA_RX, nd_ra_rx) \
+  X(WT_STAT_ND_NS_TX, nd_ns_tx) \
+  X(WT_STAT_ND_NA_TX, nd_na_tx) \
+  X(WT_STAT_ND_RS_TX, nd_rs_tx) \
+  X(WT_STAT_ND_RS_IGNORED, nd_rs_ignored) \
+  X(WT_STAT_ND_REDIRECT_IGNORED, nd_redirect_ignored) \
+  X(WT_STAT_ND_NOT_FOR_US, nd_not_for_us) \
+  X(WT_STAT_ND_NA_UNSOLICITED, nd_na_unsolicited) \
+  X(WT_STAT_ND_ADDR_CONFLICT, nd_addr_conflict) \
+  X(WT_STAT_ND_CACHE_FULL, nd_cache_full) \
+  X(WT_STAT_ND_QUEUE_FULL, nd_queue_full) \
+  X(WT_STAT_ND_QUEUE_DROPPED, nd_queue_dropped) \
+  X(WT_STAT_ND_RESOLUTION_FAILED, nd_resolution_failed) \
+  X(WT_STAT_ND_ROUTER_LIST_FULL, nd_router_list_full) \
+  X(WT_STAT_ND_PREFIX_LIST_FULL, nd_prefix_list_full) \
+  X(WT_STAT_ND_PREFIX_IGNORED, nd_prefix_ignored) \
+  X(WT_STAT_ND_BAD_MTU, nd_bad_mtu) \
+  X(WT_STAT_IP6_DAD_NS_TX, ip6_dad_ns_tx) \
+  X(WT_STAT_IP6_DAD_CONFLICTS, ip6_dad_conflicts) \
+  X(WT_STAT_IP6_SLAAC_ADDRS, ip6_slaac_addrs) \
+  X(WT_STAT_IP6_ADDR_EXPIRED, ip6_addr_expired) \
+  X(WT_STAT_IP6_ADDR_TABLE_FULL, ip6_addr_table_full) \
+  X(WT_STAT_MLD_REPORTS_TX, mld_reports_tx) \
+  X(WT_STAT_MLD_QUERIES_RX, mld_queries_rx) \
+  X(WT_STAT_MLD_BAD_QUERY, mld_bad_query) \
+  X(WT_STAT_MLD_OTHER_RX, mld_other_rx)
 
 /* Export names and arities, indexed by wt_fn (defined in wt_core.c from WT_ABI_FUNCTIONS). */
 extern const char *const wt_fn_name[WT_FN_COUNT];
