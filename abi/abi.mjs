@@ -425,6 +425,13 @@ export const TcpOpt = [
   },
 ];
 
+/**
+ * Socket handles (assembly/handles.ts): a positive i32, kind << kindShift | generation << genShift | slot.
+ * Kind: TCP 1, UDP 2 (RAW 3, ICMP 4 reserved), DNS 5. The slot indexes the kind's pool (at most
+ * 2^slotBits - 1 entries); the generation (1..2^genBits - 1) is bumped on every reuse of a slot.
+ */
+export const handleLayout = { kindShift: 28, genShift: 16, genBits: 12, slotBits: 16 };
+
 /** udpSetOption(h, opt, value) options. C prefix WT_UDP_OPT_. */
 export const UdpOpt = [
   { name: "Broadcast", value: 1, c: "BROADCAST", doc: "like SO_BROADCAST: value != 0 lets the socket send to 255.255.255.255 or the subnet broadcast (else `-EACCES`) and receive datagrams sent to them (else they are not delivered to it). Off by default" },

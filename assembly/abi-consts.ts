@@ -124,6 +124,12 @@ export const enum UdpOpt {
   ReuseAddr = 2,
 }
 
+/** Socket handle layout: kind << HANDLE_KIND_SHIFT | generation << HANDLE_GEN_SHIFT | slot. */
+export const HANDLE_KIND_SHIFT: i32 = 28;
+export const HANDLE_GEN_SHIFT: i32 = 16;
+export const HANDLE_GEN_BITS: i32 = 12;
+export const HANDLE_SLOT_BITS: i32 = 16;
+
 /** Index of each u32 field tcpInfo writes (byte offset = index * 4). */
 export const enum TcpInfoField {
   state = 0, // TcpState number

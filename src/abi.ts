@@ -202,6 +202,8 @@ export const UdpOpt = {
   Broadcast: 1, // like SO_BROADCAST: value != 0 lets the socket send to 255.255.255.255 or the subnet broadcast (else `-EACCES`) and receive datagrams sent to them (else they are not delivered to it). Off by default
   ReuseAddr: 2, // like SO_REUSEADDR for UDP: value != 0 lets the socket bind a port other sockets with ReuseAddr hold (set before `udpBind`); broadcast and multicast datagrams go to each of them, a unicast one to the first bound. Off by default
 } as const;
+/** Socket handle layout: kind << kindShift | generation << genShift | slot. */
+export const HANDLE_LAYOUT = {kindShift: 28, genShift: 16, genBits: 12, slotBits: 16} as const;
 
 /** The u32 fields tcpInfo writes, in order. */
 export const TCP_INFO_NAMES = [

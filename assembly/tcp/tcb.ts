@@ -9,7 +9,7 @@ import { cfg, Cfg } from "../config";
 import { hostEvent } from "../host";
 import { EventKind } from "../errors";
 import { count, Stat } from "../stats";
-import { HandleKind, HANDLE_SLOT_BITS, HANDLE_SLOTS, handleEncode, handleEntry, handleNextGen } from "../handles";
+import { HandleKind, HANDLE_SLOTS, handleEncode, handleEntry, handleNextGen } from "../handles";
 
 import { TcpState } from "../abi-consts";
 export { TcpState }; // numbers declared in abi/abi.mjs
@@ -89,7 +89,6 @@ export const F_SYN_ACKED: u32 = 1 << 23;   // our SYN has been acknowledged (snd
 
 export const OOO_MAX: i32 = 6;
 export const SACKED_MAX: i32 = 4;
-export const HANDLE_SHIFT: i32 = HANDLE_SLOT_BITS; // handle encoding: assembly/handles.ts
 export const MAX_SOCKETS: u32 = HANDLE_SLOTS;
 
 let tcbBase: usize = 0;
