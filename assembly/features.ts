@@ -20,3 +20,9 @@ export const FEAT_IGMP: bool = isDefined(WT_IGMP) ? WT_IGMP != 0 : true;
 // dropped, ipv4_frag_no_reasm; a UDP datagram over the MTU is -EMSGSIZE).
 // @ts-ignore
 export const FEAT_FRAG: bool = isDefined(WT_FRAG) ? WT_FRAG != 0 : true;
+// O(1) TCP lookups and timers (issue 15, assembly/tcp/index.ts): a 4-tuple hash for connections and
+// TIME-WAIT entries, listeners by port, free lists and kept counts, bound-port counts, a timer heap.
+// Off in the MCU builds (`--use WT_SCALE=0`), where the pools hold a few entries and a scan of them
+// costs less code and memory than the tables: the same behaviour either way.
+// @ts-ignore
+export const FEAT_SCALE: bool = isDefined(WT_SCALE) ? WT_SCALE != 0 : true;

@@ -107,12 +107,12 @@ export const Cfg = {
   PrefixLen: 3, // 0..32
   Gateway: 4, // default router (0 = none: off-link destinations are unreachable)
   Mtu: 5, // IP MTU, 576..9000 (frames up to MTU + 14 bytes)
-  MaxSockets: 6, // TCP connection blocks (listeners included), at most 1024
+  MaxSockets: 6, // TCP connection blocks (listeners included), at most 65535 (the handle's 16-bit slot)
   SndBuf: 7, // bytes per TCP send ring
   RcvBuf: 8, // bytes per TCP receive ring
   ArpEntries: 9, // ARP cache entries (1..4096)
   ArpQueue: 10, // frames that may wait for ARP resolution, whole stack (0..4096)
-  TimeWaitEntries: 11, // compact TIME-WAIT entries
+  TimeWaitEntries: 11, // compact TIME-WAIT entries (at most 65535 in builds with the O(1) lookups)
   MslMs: 12, // maximum segment lifetime; TIME-WAIT = 2 MSL
   RtoMinMs: 13, // RFC 6298 minimum RTO
   RtoMaxMs: 14, // RFC 6298 maximum RTO
