@@ -12,6 +12,8 @@
 import { calibrate, timeOnce } from "./lib.mjs";
 import { IP_B, connect, pair, tick } from "./tcp.mjs";
 import { Err } from "../abi/abi.mjs";
+
+const EADDRNOTAVAIL = Err.find(([name]) => name === "EADDRNOTAVAIL")[1];
 import { fileURLToPath } from "node:url";
 
 const NS = [1, 100, 1000, 10000];
@@ -25,7 +27,8 @@ const TW_LIVE = Number(process.env.SCALE_TW_LIVE ?? 12000);
 function withConnections(n, extra = {}) {
   let p;
   try {
-    p = pair({ ...SMALL, MaxSockets: n + 8, ...extra });
+    // (one poll may send a delayed ACK on every connection at once: room for them all)
+    p = pair({ ...SMALL, MaxSockets: n + 8, ...extra }, Math.max(8192, 2 * n + 64));
   } catch {
     return null;
   }
@@ -108,7 +111,8 @@ function timeWaitChurn(entries, live) {
   const w = withConnections(0, { TimeWaitEntries: entries });
   if (!w) return NaN;
   openClose(w, Infinity, live);
-  return openClose(w, ROUND_MS);
+  // (at most up to the 16,384 ephemeral ports: past them connect is refused, timed apart)
+  return openClose(w, ROUND_MS, 16384 - live);
 }
 
 /** ns per connect refused with every ephemeral port held by one of 16,384 TIME-WAIT entries. */
@@ -119,7 +123,7 @@ function exhaustedConnect() {
   const { a } = w.p;
   const h = a.x.tcpOpen();
   const fn = (iters) => {
-    for (let i = 0; i < iters; i++) if (a.x.tcpConnect(h, IP_B, 80) !== -Err.EADDRNOTAVAIL) throw new Error("connect not refused");
+    for (let i = 0; i < iters; i++) if (a.x.tcpConnect(h, IP_B, 80) !== -EADDRNOTAVAIL) throw new Error("connect not refused");
   };
   const iters = calibrate(fn, ROUND_MS / 3);
   return timeOnce(fn, iters);

@@ -112,9 +112,9 @@ export class Host {
 
 export const IP_A = 0xc6336401, IP_B = 0xc6336402; // 198.51.100.1, .2
 
-/** Two hosts, ARP resolved, a listener on B:80. */
-export function pair(cfg) {
-  const ab = new Fifo(), ba = new Fifo();
+/** Two hosts, ARP resolved, a listener on B:80; `slots` frames fit in each direction of the link. */
+export function pair(cfg, slots = 8192) {
+  const ab = new Fifo(slots), ba = new Fifo(slots);
   const a = new Host(IP_A, 1, cfg, ab);
   const b = new Host(IP_B, 2, cfg, ba);
   const pump = () => { let n; do { n = ab.deliver(b) + ba.deliver(a); } while (n > 0); };
