@@ -47,7 +47,8 @@ const SLOT = 2048;
 /** One direction of the link: a ring of preallocated frame slots. */
 export class Fifo {
   constructor(slots = 8192) {
-    this.buf = new Uint8Array(slots * SLOT);
+    // written once now: a fresh page's first touch (a page fault) must not be timed as a frame's cost
+    this.buf = new Uint8Array(slots * SLOT).fill(1);
     this.len = new Uint32Array(slots);
     this.slots = slots;
     this.head = 0;
