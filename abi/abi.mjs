@@ -406,12 +406,12 @@ export const Cfg = [
   { name: "PrefixLen", key: 3, default: 24, doc: "0..32" },
   { name: "Gateway", key: 4, default: 0, doc: "default router (0 = none: off-link destinations are unreachable)" },
   { name: "Mtu", key: 5, default: 1500, doc: "IP MTU, 576..9000 (frames up to MTU + 14 bytes)" },
-  { name: "MaxSockets", key: 6, default: 8, doc: "TCP connection blocks (listeners included), at most 1024" },
+  { name: "MaxSockets", key: 6, default: 8, doc: "TCP connection blocks (listeners included), at most 65535 (the handle's 16-bit slot)" },
   { name: "SndBuf", key: 7, default: 16384, doc: "bytes per TCP send ring" },
   { name: "RcvBuf", key: 8, default: 16384, doc: "bytes per TCP receive ring" },
   { name: "ArpEntries", key: 9, default: 16, doc: "ARP cache entries (1..4096)" },
   { name: "ArpQueue", key: 10, default: 8, doc: "frames that may wait for ARP resolution, whole stack (0..4096)" },
-  { name: "TimeWaitEntries", key: 11, default: 64, doc: "compact TIME-WAIT entries" },
+  { name: "TimeWaitEntries", key: 11, default: 64, doc: "compact TIME-WAIT entries (at most 65535 in builds with the O(1) lookups)" },
   { name: "MslMs", key: 12, default: 30000, doc: "maximum segment lifetime; TIME-WAIT = 2 MSL" },
   { name: "RtoMinMs", key: 13, default: 200, doc: "RFC 6298 minimum RTO" },
   { name: "RtoMaxMs", key: 14, default: 60000, doc: "RFC 6298 maximum RTO" },
@@ -462,6 +462,13 @@ export const TcpOpt = [
     doc: "this socket's keepalive idle time in seconds, 1-65535, like Linux's TCP_KEEPIDLE; 0 = `KeepIdleMs`; kept in the TCB, inherited by a listener's children; with KEEPALIVE on, re-arms the timer from the latest `input`/`poll`. `-EINVAL` outside 0-65535",
   },
 ];
+
+/**
+ * Socket handles (assembly/handles.ts): a positive i32, kind << kindShift | generation << genShift | slot.
+ * Kind: TCP 1, UDP 2 (RAW 3, ICMP 4 reserved), DNS 5. The slot indexes the kind's pool (at most
+ * 2^slotBits - 1 entries); the generation (1..2^genBits - 1) is bumped on every reuse of a slot.
+ */
+export const handleLayout = { kindShift: 28, genShift: 16, genBits: 12, slotBits: 16 };
 
 /** udpSetOption(h, opt, value) options. C prefix WT_UDP_OPT_. */
 export const UdpOpt = [

@@ -140,6 +140,8 @@ function genTs() {
   o.push(`export const TcpOpt = ${tsObj(opts)};`);
   o.push("/** udpSetOption option numbers. */");
   o.push(`export const UdpOpt = ${tsObj(udpOpts)};`);
+  o.push("/** Socket handle layout: kind << kindShift | generation << genShift | slot. */");
+  o.push(`export const HANDLE_LAYOUT = ${JSON.stringify(abi.handleLayout).replace(/"/g, "").replace(/,/g, ", ").replace(/:/g, ": ")} as const;`);
   o.push("");
   o.push("/** The u32 fields tcpInfo writes, in order. */");
   o.push("export const TCP_INFO_NAMES = [");
@@ -222,6 +224,12 @@ function genAs() {
   o.push(asEnum("TcpOpt", opts.map((t) => ({ name: t.name, value: t.value })), "tcpSetOption option numbers."));
   o.push("");
   o.push(asEnum("UdpOpt", udpOpts.map((t) => ({ name: t.name, value: t.value })), "udpSetOption option numbers."));
+  o.push("");
+  o.push("/** Socket handle layout: kind << HANDLE_KIND_SHIFT | generation << HANDLE_GEN_SHIFT | slot. */");
+  o.push(`export const HANDLE_KIND_SHIFT: i32 = ${abi.handleLayout.kindShift};`);
+  o.push(`export const HANDLE_GEN_SHIFT: i32 = ${abi.handleLayout.genShift};`);
+  o.push(`export const HANDLE_GEN_BITS: i32 = ${abi.handleLayout.genBits};`);
+  o.push(`export const HANDLE_SLOT_BITS: i32 = ${abi.handleLayout.slotBits};`);
   o.push("");
   o.push(asEnum("TcpInfoField", info.map((f, i) => ({ name: f.name, value: i, doc: f.doc })),
     "Index of each u32 field tcpInfo writes (byte offset = index * 4).", [`COUNT = ${info.length},`]));
@@ -315,6 +323,11 @@ function genC() {
   o.push(cEnum("tcpSetOption options (TcpOpt).", "WT_TCP_OPT_", opts));
   o.push("");
   o.push(cEnum("udpSetOption options (UdpOpt).", "WT_UDP_OPT_", udpOpts));
+  o.push("");
+  o.push("/* Socket handle layout: kind << WT_HANDLE_KIND_SHIFT | generation << WT_HANDLE_GEN_SHIFT | slot. */");
+  o.push(`#define WT_HANDLE_KIND_SHIFT ${abi.handleLayout.kindShift}`);
+  o.push(`#define WT_HANDLE_GEN_SHIFT ${abi.handleLayout.genShift}`);
+  o.push(`#define WT_HANDLE_SLOT_BITS ${abi.handleLayout.slotBits}`);
   o.push("");
   o.push(cEnum("Index of each u32 field tcpInfo writes.", "WT_TCP_INFO_", info.map((f, i) => ({ name: f.name, value: i })), undefined, [`WT_TCP_INFO_COUNT = ${info.length}`]));
   o.push("");

@@ -75,12 +75,12 @@ export const enum Cfg {
   PrefixLen = 3, // 0..32
   Gateway = 4, // default router (0 = none: off-link destinations are unreachable)
   Mtu = 5, // IP MTU, 576..9000 (frames up to MTU + 14 bytes)
-  MaxSockets = 6, // TCP connection blocks (listeners included), at most 1024
+  MaxSockets = 6, // TCP connection blocks (listeners included), at most 65535 (the handle's 16-bit slot)
   SndBuf = 7, // bytes per TCP send ring
   RcvBuf = 8, // bytes per TCP receive ring
   ArpEntries = 9, // ARP cache entries (1..4096)
   ArpQueue = 10, // frames that may wait for ARP resolution, whole stack (0..4096)
-  TimeWaitEntries = 11, // compact TIME-WAIT entries
+  TimeWaitEntries = 11, // compact TIME-WAIT entries (at most 65535 in builds with the O(1) lookups)
   MslMs = 12, // maximum segment lifetime; TIME-WAIT = 2 MSL
   RtoMinMs = 13, // RFC 6298 minimum RTO
   RtoMaxMs = 14, // RFC 6298 maximum RTO
@@ -132,6 +132,12 @@ export const enum UdpOpt {
   Broadcast = 1,
   ReuseAddr = 2,
 }
+
+/** Socket handle layout: kind << HANDLE_KIND_SHIFT | generation << HANDLE_GEN_SHIFT | slot. */
+export const HANDLE_KIND_SHIFT: i32 = 28;
+export const HANDLE_GEN_SHIFT: i32 = 16;
+export const HANDLE_GEN_BITS: i32 = 12;
+export const HANDLE_SLOT_BITS: i32 = 16;
 
 /** Index of each u32 field tcpInfo writes (byte offset = index * 4). */
 export const enum TcpInfoField {

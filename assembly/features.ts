@@ -23,3 +23,9 @@ export const FEAT_FRAG: bool = isDefined(WT_FRAG) ? WT_FRAG != 0 : true;
 // IPv6 (ip/ipv6.ts: addresses, ND, ICMPv6, MLD): 0x86DD frames are then an unknown EtherType.
 // @ts-ignore
 export const FEAT_IPV6: bool = isDefined(WT_IPV6) ? WT_IPV6 != 0 : true;
+// O(1) TCP lookups and timers (issue 15, assembly/tcp/index.ts): a 4-tuple hash for connections and
+// TIME-WAIT entries, listeners by port, free lists and kept counts, bound-port counts, a timer heap.
+// Off in the MCU builds (`--use WT_SCALE=0`), where the pools hold a few entries and a scan of them
+// costs less code and memory than the tables: the same behaviour either way.
+// @ts-ignore
+export const FEAT_SCALE: bool = isDefined(WT_SCALE) ? WT_SCALE != 0 : true;

@@ -11,8 +11,10 @@ import {
   F_ACTIVE, F_BOUND, F_CHILD, F_FIN_QUEUED, F_FIN_RCVD, F_KEEPALIVE, F_NODELAY, F_T_KEEP,
   F_USER_CLOSED, F_WR_FULL, Tcb, TcpState, hasFlag, setFlag, clearFlag, handleOf, raddrOf, rcvCap, rcvRing, ringGet, ringPut,
   ringAttach, ringFreeCount, ringRelease, ringReleaseIfDone, setState, sndCap, sndRing, tcbAlloc, tcbAt, tcbCount, tcbFree, tcbFromHandle, tcbIndex,
-  keepHeld, keepIdleMs,
+  keepHeld, keepIdleMs, bindPort, childSync, connIndexed, listenerIndexed, timerArmed,
 } from "./tcp/tcb";
+import { FEAT_SCALE } from "./features";
+import { acceptHead, ephemeralBusy, portBoundCount } from "./tcp/index";
 import { TwEntry, twPortUsed, twLookup, twList } from "./tcp/timewait";
 import { sendRst, tcpOutput, updateRcvAdv, sendAck } from "./tcp/output";
 import { armTwTimer, connClosed, moveToTimeWait } from "./tcp/close";
@@ -49,6 +51,7 @@ export function socketsInit(): bool {
 export function ioBuffer(): usize { return ioBuf; }
 
 function portInUse(port: u32): bool {
+  if (FEAT_SCALE) return portBoundCount(port) != 0;
   let n = tcbCount();
   for (let i = 0; i < n; i++) {
     let t = tcbAt(i);
@@ -80,16 +83,20 @@ export function tcpBind(h: i32, port: i32): i32 {
   if (<u32>port > 65535) return -Err.EINVAL;
   let p = <u32>port;
   if (p == 0) {
+    // (scale build: every ephemeral port bound or in TIME-WAIT fails at once, without a search)
+    if (FEAT_SCALE && ephemeralBusy() >= <i32>EPHEMERAL_NUM) return -Err.EADDRINUSE;
+    // RFC 6056 §3.3.1 (Algorithm 1): a random first candidate, then the next ones in turn, so a
+    // free port is found whenever there is one
+    let r = randomU32();
     for (let i: u32 = 0; i < EPHEMERAL_NUM; i++) {
-      let c = EPHEMERAL_MIN + randomU32() % EPHEMERAL_NUM;
+      let c = EPHEMERAL_MIN + (r + i) % EPHEMERAL_NUM;
       if (!portInUse(c) && !twPortUsed(c)) { p = c; break; }
     }
     if (p == 0) return -Err.EADDRINUSE;
   } else if (portInUse(p)) {
     return -Err.EADDRINUSE;
   }
-  t.lport = <u16>p;
-  setFlag(t, F_BOUND);
+  bindPort(t, p);
   return 0;
 }
 
@@ -105,6 +112,7 @@ export function tcpListen(h: i32, backlog: i32): i32 {
   t.backlog = <u16>clampBacklog(backlog);
   ringRelease(t); // listeners never hold rings (a closed, accepted socket might still)
   setState(t, TcpState.LISTEN);
+  listenerIndexed(t);
   return 0;
 }
 
@@ -122,6 +130,11 @@ export function tcpAccept(h: i32): i32 {
   let idx = <i16>tcbIndex(l);
   let best: Tcb | null = null;
   let n = tcbCount();
+  if (FEAT_SCALE) { // the accept queue (tcp/index.ts) holds the queued children oldest first
+    let i = acceptHead(idx);
+    if (i >= 0) best = tcbAt(i);
+    n = 0;
+  }
   for (let i = 0; i < n; i++) {
     let t = tcbAt(i);
     if (t.flags == 0 || !hasFlag(t, F_CHILD) || t.parent != idx) continue;
@@ -129,7 +142,9 @@ export function tcpAccept(h: i32): i32 {
     if (best == null || <i32>(t.acceptOrder - best.acceptOrder) < 0) best = t;
   }
   if (best == null) return -Err.EAGAIN;
-  best.flags = (best.flags & ~F_CHILD) | F_BOUND;
+  clearFlag(best, F_CHILD);
+  childSync(best);
+  bindPort(best, best.lport);
   best.parent = -1;
   return handleOf(best);
 }
@@ -156,19 +171,21 @@ export function tcpConnect(h: i32, ip: u32, port: i32): i32 {
     // RFC 6056 §3.3.3: offset = F(addresses, remote port, secret), then a shared counter.
     let offset = tupleHash(la, 0, ra, rport, 0x45504800);
     let found: u32 = 0;
+    // Scale build: every ephemeral port bound, or bound or in TIME-WAIT, is EADDRNOTAVAIL at once.
+    if (FEAT_SCALE && ephemeralBusy() >= <i32>EPHEMERAL_NUM) return -Err.EADDRNOTAVAIL;
     for (let i: u32 = 0; i < EPHEMERAL_NUM; i++) {
       let c = EPHEMERAL_MIN + (offset + nextEphemeral) % EPHEMERAL_NUM;
       nextEphemeral++;
       if (!portInUse(c) && !tupleInUse(laddr, c, ra, rport)) { found = c; break; }
     }
-    if (found == 0) return -Err.EADDRINUSE;
-    t.lport = <u16>found;
-    setFlag(t, F_BOUND);
+    if (found == 0) return -Err.EADDRNOTAVAIL;
+    bindPort(t, found);
   }
   ringAttach(t); // cannot fail: checked above
   addrCopy(raddrOf(t), ra);
   t.laddr = <u8>laddr;
   t.rport = <u16>rport;
+  connIndexed(t);
   setFlag(t, F_ACTIVE);
   prepareActive(t);
   t.iss = makeIsn(la, t.lport, ra, rport, netNow);
@@ -476,6 +493,7 @@ export function tcpSetOption(h: i32, opt: i32, value: i32): i32 {
     t.keepIdleS = <u16>value;
     // Idle still counts from the last segment received (Linux's TCP_KEEPIDLE does the same).
     if (keepHeld(t) && t.keepProbes == 0) t.keepDeadline += keepIdleMs(t) - old;
+    if (hasFlag(t, F_T_KEEP)) timerArmed(t, t.keepDeadline);
     if (hasFlag(t, F_KEEPALIVE)) armKeepalive(t);
     return 0;
   }
@@ -491,6 +509,7 @@ function armKeepalive(t: Tcb): void {
   if (<i32>(t.keepDeadline - netNow) < 0) t.keepDeadline = netNow;
   t.keepProbes = 0;
   setFlag(t, F_T_KEEP);
+  timerArmed(t, t.keepDeadline);
 }
 
 /**

@@ -27,3 +27,11 @@ export function testNtpOffsetDelay(t1: u64, t2: u64, t3: u64, t4: u64, out: usiz
 }
 /** ms as NTP 32.32. */
 export function testNtpFromMs(ms: u64): u64 { return ntpFromMs(ms); }
+import { FEAT_SCALE } from "./features";
+import { scaleBucketCap, timerCount } from "./tcp/index";
+/** 1 when the build has the O(1) TCP lookups and the timer heap (features.ts FEAT_SCALE). */
+export function scaleBuild(): i32 { return FEAT_SCALE ? 1 : 0; }
+/** Before init: at most `n` buckets per lookup table (1 puts every entry in one chain: collisions). */
+export function scaleTestBuckets(n: u32): void { scaleBucketCap(n); }
+/** TCBs in the timer heap (scale build). */
+export function scaleTimers(): i32 { return FEAT_SCALE ? timerCount() : -1; }

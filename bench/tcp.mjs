@@ -47,7 +47,8 @@ const SLOT = 2048;
 /** One direction of the link: a ring of preallocated frame slots. */
 export class Fifo {
   constructor(slots = 8192) {
-    this.buf = new Uint8Array(slots * SLOT);
+    // written once now: a fresh page's first touch (a page fault) must not be timed as a frame's cost
+    this.buf = new Uint8Array(slots * SLOT).fill(1);
     this.len = new Uint32Array(slots);
     this.slots = slots;
     this.head = 0;
@@ -112,9 +113,9 @@ export class Host {
 
 export const IP_A = 0xc6336401, IP_B = 0xc6336402; // 198.51.100.1, .2
 
-/** Two hosts, ARP resolved, a listener on B:80. */
-export function pair(cfg) {
-  const ab = new Fifo(), ba = new Fifo();
+/** Two hosts, ARP resolved, a listener on B:80; `slots` frames fit in each direction of the link. */
+export function pair(cfg, slots = 8192) {
+  const ab = new Fifo(slots), ba = new Fifo(slots);
   const a = new Host(IP_A, 1, cfg, ab);
   const b = new Host(IP_B, 2, cfg, ba);
   const pump = () => { let n; do { n = ab.deliver(b) + ba.deliver(a); } while (n > 0); };

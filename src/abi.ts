@@ -109,12 +109,12 @@ export const Cfg = {
   PrefixLen: 3, // 0..32
   Gateway: 4, // default router (0 = none: off-link destinations are unreachable)
   Mtu: 5, // IP MTU, 576..9000 (frames up to MTU + 14 bytes)
-  MaxSockets: 6, // TCP connection blocks (listeners included), at most 1024
+  MaxSockets: 6, // TCP connection blocks (listeners included), at most 65535 (the handle's 16-bit slot)
   SndBuf: 7, // bytes per TCP send ring
   RcvBuf: 8, // bytes per TCP receive ring
   ArpEntries: 9, // ARP cache entries (1..4096)
   ArpQueue: 10, // frames that may wait for ARP resolution, whole stack (0..4096)
-  TimeWaitEntries: 11, // compact TIME-WAIT entries
+  TimeWaitEntries: 11, // compact TIME-WAIT entries (at most 65535 in builds with the O(1) lookups)
   MslMs: 12, // maximum segment lifetime; TIME-WAIT = 2 MSL
   RtoMinMs: 13, // RFC 6298 minimum RTO
   RtoMaxMs: 14, // RFC 6298 maximum RTO
@@ -218,6 +218,8 @@ export const UdpOpt = {
   Broadcast: 1, // like SO_BROADCAST: value != 0 lets the socket send to 255.255.255.255 or the subnet broadcast (else `-EACCES`) and receive datagrams sent to them (else they are not delivered to it). Off by default
   ReuseAddr: 2, // like SO_REUSEADDR for UDP: value != 0 lets the socket bind a port other sockets with ReuseAddr hold (set before `udpBind`); broadcast and multicast datagrams go to each of them, a unicast one to the first bound. Off by default
 } as const;
+/** Socket handle layout: kind << kindShift | generation << genShift | slot. */
+export const HANDLE_LAYOUT = {kindShift: 28, genShift: 16, genBits: 12, slotBits: 16} as const;
 
 /** The u32 fields tcpInfo writes, in order. */
 export const TCP_INFO_NAMES = [

@@ -9,7 +9,7 @@ import { readFileSync } from "node:fs";
 import { randomFillSync } from "node:crypto";
 import { Prng } from "./prng.js";
 import {
-  Cfg, DHCP_INFO_NAMES, type DhcpInfoRaw, Err, ERR_NAMES, type Exports, IFACE_INFO_NAMES, type IfaceInfoRaw, type Imports,
+  Cfg, DHCP_INFO_NAMES, HANDLE_LAYOUT, type DhcpInfoRaw, Err, ERR_NAMES, type Exports, IFACE_INFO_NAMES, type IfaceInfoRaw, type Imports,
   SNTP_INFO_NAMES, type SntpInfoRaw, IP6_ADDR_INFO_NAMES, IP6_NEIGHBOR_INFO_NAMES, IP6_INFO_NAMES, type Ip6InfoRaw, STAT_COUNT, STAT_NAMES, UDP_INFO_NAMES, type UdpInfo,
 } from "./abi.js";
 
@@ -57,13 +57,13 @@ export function ntpToUnixMs(sec: number, frac: number): number {
 }
 
 /**
- * Socket handles carry their kind (assembly/handles.ts): kind << 25 | generation << 10 | slot.
+ * Socket handles carry their kind (abi/abi.mjs handleLayout): kind << 28 | generation << 16 | slot.
  * Events carry the full handle, so hosts route them by handle (a UDP and a TCP handle never collide).
  */
 export const HandleKind = { TCP: 1, UDP: 2, RAW: 3, ICMP: 4, DNS: 5 } as const;
 
 /** The kind of a socket handle (0 for -1 and other non-handles). */
-export function handleKind(h: number): number { return h > 0 ? h >>> 25 : 0; }
+export function handleKind(h: number): number { return h > 0 ? h >>> HANDLE_LAYOUT.kindShift : 0; }
 
 /** A DNS answer read by Stack.dnsResult. */
 export interface DnsAnswer { ttl: number; addresses: string[] }

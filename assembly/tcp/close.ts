@@ -5,10 +5,10 @@ import { Err, EventKind } from "../errors";
 import { netNow } from "../netif";
 import { addrCopy } from "../ip/addr";
 import {
-  F_ACKNOW, F_CHILD, F_PERSIST, F_T_KEEP, F_T_RTX, F_TS, F_USER_CLOSED, Tcb, TcpState, hasFlag, setFlag, clearFlag, raddrOf, rcvWnd, setState,
+  F_ACKNOW, F_CHILD, F_PERSIST, F_T_KEEP, F_T_RTX, F_TS, F_USER_CLOSED, Tcb, TcpState, hasFlag, setFlag, clearFlag, raddrOf, rcvWnd, setState, timerArmed,
   ringReleaseIfDone, tcbEvent, tcbFree,
 } from "./tcb";
-import { TW_TS, TW_USED, twAlloc, twDuration, twRaddr } from "./timewait";
+import { TW_TS, TW_USED, twAlloc, twDuration, twIndexed, twRaddr } from "./timewait";
 
 /**
  * The connection reached CLOSED. `err` (0 = none) is reported as a Reset (ECONNRESET)
@@ -36,6 +36,7 @@ export function connClosed(t: Tcb, err: Err): void {
 export function armTwTimer(t: Tcb): void {
   t.keepDeadline = netNow + twDuration();
   setFlag(t, F_T_KEEP);
+  timerArmed(t, t.keepDeadline);
 }
 
 export function enterTimeWait(t: Tcb): void {
@@ -60,6 +61,7 @@ export function moveToTimeWait(t: Tcb): void {
     let w = rcvWnd(t) >> t.rcvWscale;
     e.wnd = <u16>(w > 0xffff ? 0xffff : w);
     e.flags = TW_USED | (hasFlag(t, F_TS) ? TW_TS : 0);
+    twIndexed(e);
   }
   tcbEvent(t, EventKind.Closed, 0);
   tcbFree(t);

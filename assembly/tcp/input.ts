@@ -12,8 +12,10 @@ import {
   F_ACKNOW, F_CHILD, F_FIN_ACKED, F_SYN_ACKED, F_SYN_RTX, F_FIN_OOO, F_FIN_QUEUED, F_FIN_RCVD, F_KEEPALIVE, F_PERSIST, F_RTT, F_SACK,
   F_T_KEEP, F_T_RTX, F_TS, F_USER_CLOSED, F_WR_FULL, F_WSCALE, OOO_MAX, Tcb, TcpState, finAcked, hasFlag, setFlag, clearFlag, keepHeld, keepIdleMs,
   nextAcceptOrder, raddrOf, rcvCap, rcvWnd, rcvRing, ringAttach, ringCount, ringFreeCount, ringPut, setState, sndCap, sndDataSeq,
-  tcbAlloc, tcbAt, tcbCount, tcbEvent, tcbFree, tcbFreeCount, tcbIndex,
+  tcbAlloc, tcbAt, tcbCount, tcbEvent, tcbFree, tcbFreeCount, tcbIndex, childSync, connIndexed, timerArmed,
 } from "./tcb";
+import { FEAT_SCALE } from "../features";
+import { chainHead, chainNext, childCountOf, conns, listeners, portKey, tupleKey } from "./index";
 import {
   ccSend, chooseRcvWscale, emit, oooBase, ourMss, reply, replyRst, restartRtx, scheduleAck, sendAck, tcpOutput,
   tsNow, updateRcvAdv,
@@ -21,7 +23,7 @@ import {
 import { ccInit, ccOnAck, ccOnDupAck, rttSample } from "./cc";
 import { sackTrim, sackUpdate } from "./sack";
 import { rangeInsert, rangeRemove, rangeStart, rangeEnd } from "./reassembly";
-import { TW_TS, TwEntry, twDuration, twFree, twLookup } from "./timewait";
+import { TW_TS, TwEntry, twDuration, twFree, twLookup, twRestart } from "./timewait";
 import { makeIsn, tupleHash } from "./isn";
 
 import { armTwTimer, connClosed, enterTimeWait } from "./close";
@@ -55,7 +57,9 @@ function challengeAck(t: Tcb): void {
 /** The connection of a 4-tuple: local address index and port, remote address (16 bytes) and port. */
 export function findConn(laddr: i32, lport: u32, raddr: usize, rport: u32): Tcb | null {
   let n = tcbCount();
-  for (let i = 0; i < n; i++) {
+  let i = 0;
+  if (FEAT_SCALE) i = chainHead(conns, tupleKey(laddr, lport, raddr, rport));
+  for (; i >= 0 && i < n; i = FEAT_SCALE ? chainNext(conns, i) : i + 1) {
     let t = tcbAt(i);
     if (t.flags == 0) continue;
     let s = t.state;
@@ -72,7 +76,9 @@ export function findConn(laddr: i32, lport: u32, raddr: usize, rport: u32): Tcb 
 
 function findListener(lport: u32): Tcb | null {
   let n = tcbCount();
-  for (let i = 0; i < n; i++) {
+  let i = 0;
+  if (FEAT_SCALE) i = chainHead(listeners, portKey(lport));
+  for (; i >= 0 && i < n; i = FEAT_SCALE ? chainNext(listeners, i) : i + 1) {
     let t = tcbAt(i);
     if (t.flags != 0 && t.state == <u8>TcpState.LISTEN && <u32>t.lport == lport) return t;
   }
@@ -82,6 +88,7 @@ function findListener(lport: u32): Tcb | null {
 /** Children of a listener (of every listener when `l` is null): half-open (SYN-RECEIVED) or waiting in the accept queue. */
 function childCount(l: Tcb | null, halfOpenOnly: bool): i32 {
   let idx = l != null ? <i16>tcbIndex(l) : -1;
+  if (FEAT_SCALE) return childCountOf(idx, halfOpenOnly);
   let c = 0;
   let n = tcbCount();
   for (let i = 0; i < n; i++) {
@@ -208,6 +215,7 @@ function newChild(l: Tcb, s: TcpSeg): Tcb | null {
   setFlag(t, F_CHILD | (l.flags & F_KEEPALIVE));
   t.keepIdleS = l.keepIdleS;
   setEndpoints(t, s);
+  connIndexed(t);
   prepareActive(t);
   t.state = <u8>TcpState.LISTEN;
   return t;
@@ -314,6 +322,7 @@ function cookieComplete(l: Tcb, s: TcpSeg): void {
   t.lastAckSent = t.rcvNxt;
   t.sndWnd = s.wnd; t.sndWl1 = seq - 1; t.sndWl2 = cookie;
   t.state = <u8>TcpState.SYN_RECEIVED;
+  childSync(t);
   connInput(t, s);
   // The checks above leave no reason for the ACK to be refused; never keep a child that did.
   if (t.flags != 0 && t.state == <u8>TcpState.SYN_RECEIVED) connClosed(t, Err.OK);
@@ -439,6 +448,7 @@ function connInput(t: Tcb, s: TcpSeg): void {
   // RCV.NXT, past PAWS) restarts the 2*MSL timer; anything else is at most acknowledged below.
   if (st == <u8>TcpState.TIME_WAIT && (flags & (TH_FIN | TH_RST | TH_SYN)) == TH_FIN && seq + segLen == t.rcvNxt) {
     t.keepDeadline = netNow + twDuration();
+    timerArmed(t, t.keepDeadline);
   }
 
   if (st == <u8>TcpState.SYN_RECEIVED && seq == t.rcvNxt - 1) {
@@ -650,6 +660,7 @@ function restartIdle(t: Tcb): bool {
   if (!hasFlag(t, F_KEEPALIVE)) return false;
   t.keepProbes = 0;
   setFlag(t, F_T_KEEP);
+  timerArmed(t, t.keepDeadline);
   return true;
 }
 
@@ -708,7 +719,7 @@ function twInput(e: TwEntry, s: TcpSeg, segLen: u32): bool {
   if (paws) count(Stat.TcpPawsDrop);
   // RFC 9293 §3.10.7.4: only the peer's FIN again (lost last ACK: seq + len == RCV.NXT) restarts
   // 2*MSL; any other segment (out of window, a SYN that may not reopen) is just acknowledged.
-  if ((flags & (TH_FIN | TH_SYN)) == TH_FIN && seq + segLen == e.rcvNxt && !paws) e.deadline = netNow + twDuration();
+  if ((flags & (TH_FIN | TH_SYN)) == TH_FIN && seq + segLen == e.rcvNxt && !paws) twRestart(e);
   else if (segLen == 0 && seq == e.rcvNxt) return true;  // a bare in-window ACK needs no answer
   reply(s, e.sndNxt, e.rcvNxt, TH_ACK, <u32>e.wnd, ts, netNow + e.tsOffset, e.tsRecent);
   return true;

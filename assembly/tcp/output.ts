@@ -15,7 +15,7 @@ import {
 import { seqGt, seqLe, seqLt, seqMax, seqMin } from "./seq";
 import {
   F_ACKNOW, F_DELACK, F_FIN_QUEUED, F_NODELAY, F_PERSIST, F_RECOVERY, F_RTT, F_SACK, F_T_RTX, F_TS,
-  F_WSCALE, Tcb, TcpState, effMss, finSeq, hasFlag, setFlag, clearFlag, raddrOf, rcvCap, rcvSpace, rcvWnd, ringGet, sndCap, sndDataSeq, sndRing,
+  F_WSCALE, Tcb, TcpState, effMss, finSeq, hasFlag, setFlag, clearFlag, raddrOf, rcvCap, rcvSpace, rcvWnd, ringGet, sndCap, sndDataSeq, sndRing, timerArmed,
 } from "./tcb";
 import { rangeEnd, rangeFind, rangeStart } from "./reassembly";
 import { pipe, sackHigh, sackHoleEnd, sackSkip } from "./sack";
@@ -175,6 +175,7 @@ export function armRtx(t: Tcb): void {
   if (rto > max) rto = max;
   t.rtxDeadline = netNow + rto;
   setFlag(t, F_T_RTX);
+  timerArmed(t, t.rtxDeadline);
 }
 
 export function restartRtx(t: Tcb): void {
@@ -313,6 +314,7 @@ export function scheduleAck(t: Tcb): void {
   if (!hasFlag(t, F_DELACK)) {
     setFlag(t, F_DELACK);
     t.delackDeadline = netNow + delay;
+    timerArmed(t, t.delackDeadline);
   }
 }
 

@@ -9,7 +9,12 @@ import { cfg, Cfg } from "../config";
 import { hostEvent } from "../host";
 import { EventKind } from "../errors";
 import { count, Stat } from "../stats";
-import { HandleKind, HANDLE_SLOT_BITS, HANDLE_SLOTS, handleEncode, handleEntry, handleNextGen } from "../handles";
+import { HandleKind, HANDLE_SLOTS, handleEncode, handleEntry, handleNextGen } from "../handles";
+import { FEAT_SCALE } from "../features";
+import {
+  CHILD_HALF, CHILD_NONE, CHILD_QUEUED, childSet, conns, listeners, portBound, portKey, portUnbound, slotGive,
+  slotTake, slotsFree, tcbSlots, chainAdd, chainRemove, timerNote, timerSet, tupleKey,
+} from "./index";
 
 import { TcpState } from "../abi-consts";
 export { TcpState }; // numbers declared in abi/abi.mjs
@@ -89,14 +94,16 @@ export const F_SYN_ACKED: u32 = 1 << 23;   // our SYN has been acknowledged (snd
 
 export const OOO_MAX: i32 = 6;
 export const SACKED_MAX: i32 = 4;
-export const HANDLE_SHIFT: i32 = HANDLE_SLOT_BITS; // handle encoding: assembly/handles.ts
 export const MAX_SOCKETS: u32 = HANDLE_SLOTS;
 
 let tcbBase: usize = 0;
 let nTcb: i32 = 0;
 let sndRingBase: usize = 0;
 let rcvRingBase: usize = 0;
-let ringUsed: usize = 0;        // one byte per ring pair: 1 = held by a TCB
+let ringUsed: usize = 0;        // one byte per ring pair: 1 = held by a TCB (scans: !FEAT_SCALE)
+let ringFreeHead: u32 = 0;      // FEAT_SCALE: first freed pair + 1, 0 = none
+let ringFresh: i32 = 0;         // FEAT_SCALE: pairs never held yet start here
+let ringHeld: i32 = 0;          // FEAT_SCALE: pairs held
 let nRings: i32 = 0;
 export let sndCap: u32 = 0;
 export let rcvCap: u32 = 0;
@@ -121,11 +128,12 @@ export function tcbPoolInit(): bool {
   if (r == 0 || r > n) r = n; // more pairs than TCBs could never be used
   nTcb = <i32>n;
   nRings = <i32>r;
+  ringFreeHead = 0; ringFresh = 0; ringHeld = 0;
   tcbBase = poolAlloc(<usize>n * offsetof<Tcb>());
-  ringUsed = poolAlloc(<usize>r);
+  if (!FEAT_SCALE) ringUsed = poolAlloc(<usize>r);
   sndRingBase = poolAlloc(<usize>r * <usize>sndCap);
   rcvRingBase = poolAlloc(<usize>r * <usize>rcvCap);
-  return tcbBase != 0 && ringUsed != 0 && sndRingBase != 0 && rcvRingBase != 0;
+  return tcbBase != 0 && (FEAT_SCALE || ringUsed != 0) && sndRingBase != 0 && rcvRingBase != 0;
 }
 
 // --- the ring-pair pool ---
@@ -133,6 +141,18 @@ export function tcbPoolInit(): bool {
 /** Give `t` a ring pair (kept if it already holds one). False when none is free. */
 export function ringAttach(t: Tcb): bool {
   if (t.ringSlot != 0) return true;
+  if (FEAT_SCALE) {
+    // Free pairs: never used ones in order (ringFresh), then a list threaded through the first
+    // word of each free pair's send ring (no memory of its own).
+    let i: i32;
+    if (ringFreeHead != 0) { i = <i32>ringFreeHead - 1; ringFreeHead = load<u32>(sndRingBase + <usize>i * <usize>sndCap); }
+    else if (ringFresh < nRings) i = ringFresh++;
+    else return false;
+    ringHeld++;
+    t.ringSlot = <u16>(i + 1);
+    t.sndStart = 0; t.sndLen = 0; t.rcvStart = 0; t.rcvLen = 0;
+    return true;
+  }
   for (let i = 0; i < nRings; i++) {
     if (load<u8>(ringUsed + <usize>i) != 0) continue;
     store<u8>(ringUsed + <usize>i, 1);
@@ -146,7 +166,11 @@ export function ringAttach(t: Tcb): bool {
 /** Return `t`'s ring pair to the pool; its queues are empty from now on. */
 export function ringRelease(t: Tcb): void {
   if (t.ringSlot == 0) return;
-  store<u8>(ringUsed + <usize>(t.ringSlot - 1), 0);
+  if (FEAT_SCALE) {
+    store<u32>(sndRing(t), ringFreeHead);
+    ringFreeHead = <u32>t.ringSlot;
+    ringHeld--;
+  } else store<u8>(ringUsed + <usize>(t.ringSlot - 1), 0);
   t.ringSlot = 0;
   t.sndLen = 0; t.rcvLen = 0;
 }
@@ -158,6 +182,7 @@ export function ringReleaseIfDone(t: Tcb): void {
 
 /** Ring pairs not held by any TCB. */
 export function ringFreeCount(): i32 {
+  if (FEAT_SCALE) return nRings - ringHeld;
   let c = 0;
   for (let i = 0; i < nRings; i++) if (load<u8>(ringUsed + <usize>i) == 0) c++;
   return c;
@@ -186,6 +211,10 @@ export function tcbFromHandle(h: i32): Tcb | null {
 /** Take a free TCB (zeroed, CLOSED, new generation), or null when the pool is exhausted. */
 export function tcbAlloc(): Tcb | null {
   for (let i = 0; i < nTcb; i++) {
+    if (FEAT_SCALE) {
+      i = slotTake(tcbSlots);
+      if (i < 0) break;
+    }
     let t = tcbAt(i);
     if (hasFlag(t, F_INUSE)) continue;
     let gen = handleNextGen(<i32>t.gen);
@@ -202,6 +231,7 @@ export function tcbAlloc(): Tcb | null {
 
 /** TCBs not in use. */
 export function tcbFreeCount(): i32 {
+  if (FEAT_SCALE) return slotsFree(tcbSlots);
   let c = 0;
   for (let i = 0; i < nTcb; i++) if (!hasFlag(tcbAt(i), F_INUSE)) c++;
   return c;
@@ -209,9 +239,56 @@ export function tcbFreeCount(): i32 {
 
 /** Return a TCB to the pool (its handle becomes stale). */
 export function tcbFree(t: Tcb): void {
+  if (FEAT_SCALE) {
+    if (t.flags == 0) return; // (freed already)
+    let i = tcbIndex(t);
+    chainRemove(conns, i);
+    chainRemove(listeners, i);
+    childSet(i, CHILD_NONE, 0);
+    timerSet(i, -1);
+    if (hasFlag(t, F_BOUND)) portUnbound(t.lport);
+    slotGive(tcbSlots, i);
+  }
   ringRelease(t);
   t.flags = 0;
   t.state = <u8>TcpState.CLOSED;
+}
+
+// --- the scale build's indexes (FEAT_SCALE, tcp/index.ts); the others scan the pool ---
+
+/** `t` (of the pool) is bound to local port `p`: F_BOUND, counted by port. */
+export function bindPort(t: Tcb, p: u32): void {
+  t.lport = <u16>p;
+  setFlag(t, F_BOUND);
+  if (FEAT_SCALE) portBound(p);
+}
+
+/** `t` has its 4-tuple: the connection hash finds it from now on (until tcbFree). */
+export function connIndexed(t: Tcb): void {
+  if (FEAT_SCALE) chainAdd(conns, tcbIndex(t), tupleKey(<i32>t.laddr, t.lport, raddrOf(t), t.rport));
+}
+
+/** `t` listens: found by its port from now on (until tcbFree). */
+export function listenerIndexed(t: Tcb): void {
+  if (FEAT_SCALE) chainAdd(listeners, tcbIndex(t), portKey(t.lport));
+}
+
+/** `t`'s child flags or state changed: the per-listener counts and accept queue follow. */
+export function childSync(t: Tcb): void {
+  if (!FEAT_SCALE) return;
+  let cls = CHILD_NONE;
+  let s = t.state;
+  if (t.flags != 0 && hasFlag(t, F_CHILD) && s != <u8>TcpState.LISTEN && s != <u8>TcpState.CLOSED) {
+    cls = s == <u8>TcpState.SYN_RECEIVED ? CHILD_HALF : CHILD_QUEUED;
+  }
+  childSet(tcbIndex(t), cls, <i32>t.parent);
+}
+
+/** A timer of `t` runs out at `deadline` (armed or moved): the timer heap learns of it. */
+export function timerArmed(t: Tcb, deadline: u32): void {
+  if (!FEAT_SCALE) return;
+  let i = tcbIndex(t);
+  if (<u32>i < <u32>nTcb) timerNote(i, deadline); // (not the SYN-cookie scratch TCB)
 }
 
 export function nextAcceptOrder(): u32 { return ++acceptCounter; }
@@ -226,6 +303,7 @@ export function setState(t: Tcb, to: TcpState): void {
   let from = <i32>t.state;
   if (from == <i32>to) return;
   t.state = <u8>to;
+  childSync(t);
   if (to == TcpState.ESTABLISHED) count(Stat.TcpConnsOpened);
   tcbEvent(t, EventKind.State, (from << 8) | <i32>to);
 }

@@ -14,14 +14,22 @@ import {
 import { advanceNxt, armRtx, emit, sendProbe, sendRst, tcpOutput } from "./output";
 import { ccOnTimeout } from "./cc";
 import { connClosed } from "./close";
-import { twInit, twPoll } from "./timewait";
-import { isnInit } from "./isn";
+import { twCapacity, twInit, twPoll } from "./timewait";
+import { isnInit, sipHash } from "./isn";
+import { FEAT_SCALE } from "../features";
+import { dueAt, dueSet, scaleInit, scaleSeed, timerCount, timerSet, timerTop, timerTopKey } from "./index";
 
 /** Reserve the TCP pools (TCBs, send/receive rings, TIME-WAIT table) and seed the secret. */
 export function tcpInit(): bool {
   if (!tcbPoolInit()) return false;
   if (!twInit()) return false;
   isnInit();
+  if (FEAT_SCALE) {
+    // keyed by the stack's secret without drawing from randomU32: both builds then draw the
+    // same ephemeral ports and ISNs from the same seed (test/tcp-scale.test.ts compares them)
+    scaleSeed(<u32>sipHash(0x5343414c45, 0x54424c53));
+    if (!scaleInit(tcbCount(), twCapacity())) return false;
+  }
   return true;
 }
 
@@ -103,28 +111,69 @@ function onKeepTimer(t: Tcb): void {
 }
 
 
+/** The earliest deadline of `t`'s armed timers, -1 when none. */
+function earliest(t: Tcb): i64 {
+  if (t.flags == 0) return -1;
+  let d: i64 = -1;
+  if (hasFlag(t, F_T_RTX)) d = t.rtxDeadline;
+  if (hasFlag(t, F_DELACK) && (d < 0 || <i32>(t.delackDeadline - <u32>d) < 0)) d = t.delackDeadline;
+  if (hasFlag(t, F_T_KEEP) && (d < 0 || <i32>(t.keepDeadline - <u32>d) < 0)) d = t.keepDeadline;
+  return d;
+}
+
+/**
+ * Scale build: the TCBs whose heap key is due run their timers (each once per poll, as the scan
+ * does), then take their key back from their flags; the heap's top is made exact (keys may be
+ * early: an armed timer only ever lowers a key), so the next deadline returned is exact.
+ */
+function tcpPollHeap(): i32 {
+  let now = netNow;
+  let k = 0;
+  while (timerCount() > 0 && timeGe(now, timerTopKey())) {
+    let i = timerTop();
+    timerSet(i, -1);
+    dueSet(k++, i);
+  }
+  for (let j = 0; j < k; j++) runTimers(tcbAt(dueAt(j)), now);
+  for (let j = 0; j < k; j++) { let i = dueAt(j); timerSet(i, earliest(tcbAt(i))); }
+  while (timerCount() > 0) {
+    let i = timerTop();
+    let d = earliest(tcbAt(i));
+    if (d == <i64>timerTopKey()) break;
+    timerSet(i, d);
+  }
+  let next = timerCount() > 0 ? nearer(-1, timerTopKey()) : -1;
+  return sooner(next, twPoll());
+}
+
+/** Run `t`'s due timers (retransmission or persist, delayed ACK, keepalive / FIN-WAIT-2 / TIME-WAIT). */
+function runTimers(t: Tcb, now: u32): void {
+  if (t.flags == 0) return;
+  if (hasFlag(t, F_T_RTX) && timeGe(now, t.rtxDeadline)) {
+    clearFlag(t, F_T_RTX);
+    onRtxTimeout(t);
+  }
+  if (t.flags == 0) return;
+  if (hasFlag(t, F_DELACK) && timeGe(now, t.delackDeadline)) {
+    t.flags = (t.flags & ~F_DELACK) | F_ACKNOW;
+    count(Stat.TcpDelayedAcks);
+    tcpOutput(t);
+  }
+  if (hasFlag(t, F_T_KEEP) && timeGe(now, t.keepDeadline)) {
+    clearFlag(t, F_T_KEEP);
+    onKeepTimer(t);
+  }
+}
+
 /** Run due TCP timers at the core's clock (netNow); ms until the next TCP deadline, or -1 when none. */
 export function tcpPoll(): i32 {
+  if (FEAT_SCALE) return tcpPollHeap();
   let now = netNow;
   let n = tcbCount();
   let next = -1;
   for (let i = 0; i < n; i++) {
     let t = tcbAt(i);
-    if (t.flags == 0) continue;
-    if (hasFlag(t, F_T_RTX) && timeGe(now, t.rtxDeadline)) {
-      clearFlag(t, F_T_RTX);
-      onRtxTimeout(t);
-    }
-    if (t.flags == 0) continue;
-    if (hasFlag(t, F_DELACK) && timeGe(now, t.delackDeadline)) {
-      t.flags = (t.flags & ~F_DELACK) | F_ACKNOW;
-      count(Stat.TcpDelayedAcks);
-      tcpOutput(t);
-    }
-    if (hasFlag(t, F_T_KEEP) && timeGe(now, t.keepDeadline)) {
-      clearFlag(t, F_T_KEEP);
-      onKeepTimer(t);
-    }
+    runTimers(t, now);
     if (t.flags == 0) continue;
     if (hasFlag(t, F_T_RTX)) next = nearer(next, t.rtxDeadline);
     if (hasFlag(t, F_DELACK)) next = nearer(next, t.delackDeadline);

@@ -278,6 +278,11 @@ enum {
   WT_UDP_OPT_REUSEADDR = 2
 };
 
+/* Socket handle layout: kind << WT_HANDLE_KIND_SHIFT | generation << WT_HANDLE_GEN_SHIFT | slot. */
+#define WT_HANDLE_KIND_SHIFT 28
+#define WT_HANDLE_GEN_SHIFT 16
+#define WT_HANDLE_SLOT_BITS 16
+
 /* Index of each u32 field tcpInfo writes. */
 enum {
   WT_TCP_INFO_STATE = 0,

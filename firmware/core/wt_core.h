@@ -45,9 +45,9 @@ uint8_t *wt_mem(uint32_t off, uint32_t len);
 uint8_t *wt_io(uint32_t *cap);
 uint32_t wt_io_offset(void);
 
-/* Socket handles carry their kind (assembly/handles.ts): kind << 25 | generation << 10 | slot,
+/* Socket handles carry their kind (abi/abi.mjs handleLayout): kind << 28 | generation << 16 | slot,
  * a positive int32. Events carry the full handle; dispatch routes them by handle. */
-#define WT_HANDLE_KIND(h) ((h) > 0 ? (int32_t)((uint32_t)(h) >> 25) : 0)
+#define WT_HANDLE_KIND(h) ((h) > 0 ? (int32_t)((uint32_t)(h) >> WT_HANDLE_KIND_SHIFT) : 0)
 enum { WT_KIND_TCP = 1, WT_KIND_UDP = 2, WT_KIND_MAX = 4 };
 
 /* The default handler: events on handles of a kind without a handler of its own, and EchoReply. */

@@ -125,7 +125,11 @@ export function buildFrame(dstMac: Uint8Array, srcMac: Uint8Array, src: number, 
 // ---------------------------------------------------------------------------
 // Instances
 
-export interface HostOptions { ip: string; mac?: number; cfg?: Partial<Record<keyof typeof Cfg, number>>; seed?: number; build?: string }
+export interface HostOptions {
+  ip: string; mac?: number; cfg?: Partial<Record<keyof typeof Cfg, number>>; seed?: number; build?: string;
+  /** Called with the module's exports after instantiation and configuration, before init. */
+  beforeInit?: (x: Exports) => void;
+}
 export interface EventRec { t: number; sock: number; kind: number; arg: number }
 
 /** The module's exports (src/abi.ts) plus whatever the testing build adds. */
@@ -179,6 +183,7 @@ export class Host {
     this.stack.onEvents((sock, kind, arg) => { this.events.push({ t: this.net.now, sock, kind, arg }); });
     this.net.link.attach(this);
     this.net.sim.addStack(this.stack);
+    this.opts.beforeInit?.(this.x);
     this.stack.init();
     STAT_NAMES.forEach((n, i) => this.statIdx.set(n, i));
     this.poll();
