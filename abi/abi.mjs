@@ -431,7 +431,7 @@ export const Cfg = [
     name: "RingPairs", key: 27, default: 0,
     doc: "send + receive ring pairs (`SndBuf` + `RcvBuf` each) = connections at once; 0 (or more than MaxSockets) = MaxSockets. Listeners and TIME-WAIT hold none; a connection takes a pair at `tcpConnect` or at the SYN that creates its passive child, and returns it when freed, or at CLOSED / TIME-WAIT once its unread data is read. None free: `tcpConnect` is `-ENOMEM`, an incoming SYN is dropped (`tcp_no_rings`)",
   },
-  { name: "UdpSockets", key: 28, default: 4, doc: "UDP sockets (0..1024; 0 = no UDP: every datagram finds no port)" },
+  { name: "UdpSockets", key: 28, default: 4, doc: "UDP sockets (0..65535, the handle's 16-bit slot; 0 = no UDP: every datagram finds no port)" },
   { name: "UdpQueueBytes", key: 29, default: 2048, doc: "bytes of each UDP socket's receive queue; a datagram takes 8 + its payload length; one that does not fit is dropped (`udp_queue_full`)" },
   { name: "McastGroups", key: 30, default: 8, doc: "multicast filter entries (group MACs joined at once, each reference-counted), 0..256 (0 = no multicast reception)" },
   { name: "ReasmSlots", key: 31, default: 2, doc: "IPv4 datagrams reassembled at once (0..64; 0 = reassembly off: every fragment is dropped, `ipv4_frag_no_reasm`). A new datagram when all are busy evicts the oldest (`ipv4_reasm_evicted`)" },

@@ -97,7 +97,7 @@ export const enum Cfg {
   IoBuf = 25, // host I/O scratch region for socket read/write
   Mss = 26, // 0 = MTU - 40
   RingPairs = 27, // send + receive ring pairs (`SndBuf` + `RcvBuf` each) = connections at once
-  UdpSockets = 28, // UDP sockets (0..1024; 0 = no UDP: every datagram finds no port)
+  UdpSockets = 28, // UDP sockets (0..65535, the handle's 16-bit slot; 0 = no UDP: every datagram finds no port)
   UdpQueueBytes = 29, // bytes of each UDP socket's receive queue
   McastGroups = 30, // multicast filter entries (group MACs joined at once, each reference-counted), 0..256 (0 = no multicast reception)
   ReasmSlots = 31, // IPv4 datagrams reassembled at once (0..64

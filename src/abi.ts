@@ -131,7 +131,7 @@ export const Cfg = {
   IoBuf: 25, // host I/O scratch region for socket read/write
   Mss: 26, // 0 = MTU - 40
   RingPairs: 27, // send + receive ring pairs (`SndBuf` + `RcvBuf` each) = connections at once; 0 (or more than MaxSockets) = MaxSockets. Listeners and TIME-WAIT hold none; a connection takes a pair at `tcpConnect` or at the SYN that creates its passive child, and returns it when freed, or at CLOSED / TIME-WAIT once its unread data is read. None free: `tcpConnect` is `-ENOMEM`, an incoming SYN is dropped (`tcp_no_rings`)
-  UdpSockets: 28, // UDP sockets (0..1024; 0 = no UDP: every datagram finds no port)
+  UdpSockets: 28, // UDP sockets (0..65535, the handle's 16-bit slot; 0 = no UDP: every datagram finds no port)
   UdpQueueBytes: 29, // bytes of each UDP socket's receive queue; a datagram takes 8 + its payload length; one that does not fit is dropped (`udp_queue_full`)
   McastGroups: 30, // multicast filter entries (group MACs joined at once, each reference-counted), 0..256 (0 = no multicast reception)
   ReasmSlots: 31, // IPv4 datagrams reassembled at once (0..64; 0 = reassembly off: every fragment is dropped, `ipv4_frag_no_reasm`). A new datagram when all are busy evicts the oldest (`ipv4_reasm_evicted`)
