@@ -191,6 +191,14 @@ export function ip6ToBytes(ip: string): Uint8Array {
 }
 
 /** RFC 5952 text of 16 address bytes (lower case, the longest run of two or more zero words as ::). */
+/** An IPv6 address from the four big-endian u32 words an info layout carries. */
+export function ip6FromWords(...w: number[]): string {
+  const b = new Uint8Array(16);
+  const dv = new DataView(b.buffer);
+  w.forEach((x, k) => dv.setUint32(4 * k, x));
+  return bytesToIp6(b);
+}
+
 export function bytesToIp6(b: Uint8Array, off = 0): string {
   const w = Array.from({ length: 8 }, (_, i) => (b[off + 2 * i] << 8) | b[off + 2 * i + 1]);
   let best = -1, bestLen = 1;
@@ -666,43 +674,37 @@ export class Stack {
 
   /** The IPv6 address table (entries in use). */
   ip6Addresses(): Ip6Address[] {
-    const out: Ip6Address[] = [];
-    const n = this.ip6Info().addrSlots;
+    return this.usedSlots(this.ip6Info().addrSlots, "ip6AddrInfo", (i, o) => this.exports.ip6AddrInfo(i, o), IP6_ADDR_INFO_NAMES, (r, i) => ({
+      index: i, address: ip6FromWords(r.addr0, r.addr1, r.addr2, r.addr3), prefix: r.prefixLen, state: IP6_ADDR_STATES[r.state] as Ip6Address["state"],
+      origin: (["", "link-local", "slaac", "static"] as const)[r.origin] as Ip6Address["origin"],
+      validLeft: r.validLeft, preferredLeft: r.preferredLeft, dadCount: r.dadCount,
+    }));
+  }
+
+  /** The records of slots 0..n-1 of an info table whose `state` is not 0 (free), mapped by `f`. */
+  private usedSlots<K extends string, T>(n: number, what: string, call: (i: number, out: number) => number,
+    names: readonly K[], f: (r: Record<K, number>, i: number) => T): T[] {
+    const out: T[] = [];
     for (let i = 0; i < n; i++) {
-      const r = this.readLayout("ip6AddrInfo", (o) => this.exports.ip6AddrInfo(i, o), IP6_ADDR_INFO_NAMES);
-      if (r.state === 0) continue;
-      const b = new Uint8Array(16);
-      const dv = new DataView(b.buffer);
-      [r.addr0, r.addr1, r.addr2, r.addr3].forEach((w, k) => dv.setUint32(4 * k, w));
-      out.push({
-        index: i, address: bytesToIp6(b), prefix: r.prefixLen, state: IP6_ADDR_STATES[r.state] as Ip6Address["state"],
-        origin: (["", "link-local", "slaac", "static"] as const)[r.origin] as Ip6Address["origin"],
-        validLeft: r.validLeft, preferredLeft: r.preferredLeft, dadCount: r.dadCount,
-      });
+      const r = this.readLayout(what, (o) => call(i, o), names);
+      if ((r as Record<string, number>).state !== 0) out.push(f(r, i));
     }
     return out;
   }
 
   /** The IPv6 neighbor cache (entries in use). */
   ip6Neighbors(): Ip6Neighbor[] {
-    const out: Ip6Neighbor[] = [];
-    const n = this.ip6Info().neighborSlots;
-    for (let i = 0; i < n; i++) {
-      const r = this.readLayout("ip6NeighborInfo", (o) => this.exports.ip6NeighborInfo(i, o), IP6_NEIGHBOR_INFO_NAMES);
-      if (r.state === 0) continue;
-      const b = new Uint8Array(16);
-      const dv = new DataView(b.buffer);
-      [r.addr0, r.addr1, r.addr2, r.addr3].forEach((w, k) => dv.setUint32(4 * k, w));
+    return this.usedSlots(this.ip6Info().neighborSlots, "ip6NeighborInfo", (i, o) => this.exports.ip6NeighborInfo(i, o), IP6_NEIGHBOR_INFO_NAMES, (r, i) => {
       const mac = new Uint8Array(6);
       new DataView(mac.buffer).setUint16(0, r.macHi);
       new DataView(mac.buffer).setUint32(2, r.macLo);
-      out.push({
-        index: i, address: bytesToIp6(b), mac: formatMac(mac), state: IP6_NEIGHBOR_STATES[r.state] as Ip6Neighbor["state"],
+      return {
+        index: i, address: ip6FromWords(r.addr0, r.addr1, r.addr2, r.addr3), mac: formatMac(mac), state: IP6_NEIGHBOR_STATES[r.state] as Ip6Neighbor["state"],
         isRouter: r.isRouter !== 0, probes: r.probes, queued: r.queued,
-      });
-    }
-    return out;
+      };
+    });
   }
+
 
   /** The IPv6 layer's parameters (ip6Info). */
   ip6Info(): Ip6InfoRaw { return this.readLayout("ip6Info", (o) => this.exports.ip6Info(o), IP6_INFO_NAMES); }

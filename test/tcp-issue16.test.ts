@@ -36,6 +36,19 @@ async function expectAllReleased(c: PeerConn, cfg: Record<string, number>, build
 const finOf = (segs: Seg[]) => segs.find((x) => x.flags & FIN);
 
 describe.each(BUILDS)("issue 16 (%s)", (build) => {
+  /** Connected; the peer's window 0; one byte written, sent as a zero-window probe, taken by the peer with the window still 0. */
+  const zeroWindowAfterProbe = async (cfg: Record<string, number>) => {
+    const c = await activeToPeer(cfg, { mss: 1460 }, 5000, build);
+    peerSend(c, ACK, undefined, { wnd: 0 });
+    c.net.run(3);
+    c.h.write(c.sock, one);
+    expect(c.net.runUntil(() => c.p.rx.some((x) => x.payload.length === 1), 10_000)).toBe(true); // the probe
+    c.p.take();
+    peerSend(c, ACK, undefined, { ack: c.pack + 1, wnd: 0 }); // byte taken, window still 0
+    c.net.run(3);
+    return c;
+  };
+
   it("RFC 9293 §3.10.7.4: in FIN-WAIT-1, a FIN+ACK acknowledging our FIN but out of order moves to FIN-WAIT-2 (then TIME-WAIT once the gap fills)", async () => {
     const cfg = { MslMs: 1000 };
     const c = await activeToPeer(cfg, { mss: 1460 }, 5000, build);
@@ -69,14 +82,7 @@ describe.each(BUILDS)("issue 16 (%s)", (build) => {
 
   it("RFC 9293 §3.8.6.1 + RFC 1122 §4.2.2.17: with a zero window and only a FIN left, the persist timer probes with the FIN itself for as long as the user holds the connection", async () => {
     const cfg = { DataRetries: 3, RtoMinMs: 200, RtoMaxMs: 2000 };
-    const c = await activeToPeer(cfg, { mss: 1460 }, 5000, build);
-    peerSend(c, ACK, undefined, { wnd: 0 });
-    c.net.run(3);
-    c.h.write(c.sock, one);
-    expect(c.net.runUntil(() => c.p.rx.some((x) => x.payload.length === 1), 10_000)).toBe(true); // the probe
-    c.p.take();
-    peerSend(c, ACK, undefined, { ack: c.pack + 1, wnd: 0 }); // byte taken, window still 0
-    c.net.run(3);
+    const c = await zeroWindowAfterProbe(cfg);
     const fin = hostFin(c, "shutdown");
     expect(fin.seq).toBe((c.pack + 1) >>> 0);
     // the peer keeps answering with a zero window, far more often than DataRetries
@@ -97,14 +103,7 @@ describe.each(BUILDS)("issue 16 (%s)", (build) => {
 
   it("RFC 9293 §3.8.6.1 (orphan): after close, a peer answering every FIN probe with a zero window cannot hold the connection: DataRetries probes, then RST", async () => {
     const cfg = { DataRetries: 3, RtoMinMs: 200, RtoMaxMs: 2000 };
-    const c = await activeToPeer(cfg, { mss: 1460 }, 5000, build);
-    peerSend(c, ACK, undefined, { wnd: 0 });
-    c.net.run(3);
-    c.h.write(c.sock, one);
-    c.net.runUntil(() => c.p.rx.some((x) => x.payload.length === 1), 10_000);
-    c.p.take();
-    peerSend(c, ACK, undefined, { ack: c.pack + 1, wnd: 0 });
-    c.net.run(3);
+    const c = await zeroWindowAfterProbe(cfg);
     const aborted = c.h.stat("tcp_conns_aborted");
     const fin = hostFin(c);
     let rst: Seg | undefined;
