@@ -16,7 +16,8 @@
 enum { C_LISTEN, C_ESTAB, C_CLOSE_WAIT, C_FIN_WAIT_1, C_FIN_WAIT_2, C_SYN_SENT, C_SYN_RCVD, C_DATA, C_TIME_WAIT, NCLASS };
 static const uint32_t cfg[] = {
   FUZZ_CFG_SMALL,
-  WT_CFG_REASM_SLOTS, 2, WT_CFG_REASM_MAX_BYTES, 2048, WT_CFG_UDP_SOCKETS, 2, 0xffffffffu };
+  WT_CFG_REASM_SLOTS, 2, WT_CFG_REASM_MAX_BYTES, 2048, WT_CFG_UDP_SOCKETS, 2,
+  WT_CFG_IP6_ENABLE, 1, 0xffffffffu }; /* IPv6 on: its receive path is fuzzed too (seeds in run.mjs) */
 static int flow_of[NCLASS];
 #define PEER_ISS 0x10000000u
 
