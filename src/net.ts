@@ -363,6 +363,21 @@ export class NetStack extends EventEmitter {
   }
 
   /**
+   * @internal Drop up to one I/O region's worth of received bytes on handle h without copying
+   * them anywhere (a consumer that would throw them away): the byte count, or what tcpRead
+   * returns (0 = EOF, a negative Err).
+   */
+  skipChunk(h: number): number {
+    const ex = this.ex;
+    if (typeof ex.tcpPeek !== "function") return ex.tcpRead(h, this.io, ioChunk(this.ioLen));
+    const n = ex.tcpPeek(h, this.io);
+    if (n <= 0) return n;
+    const r = ex.tcpConsume(h, n);
+    if (r < 0) throw new Error(`tcpConsume(${n}) after tcpPeek: ${codeOf(-r)}`); // cannot happen: n is the peeked run
+    return n;
+  }
+
+  /**
    * @internal Queue up to `len` bytes of `buf` from `off` on handle h: the bytes queued (0 when
    * the send ring is full: a Writable event follows), or what tcpWrite returns (a negative Err).
    * With tcpReserve/tcpCommit the bytes are copied straight into the send ring (one copy instead
@@ -1221,11 +1236,13 @@ export class Socket extends Duplex {
     let ended = false;
     try {
       while (this.wantRead && !this.destroyed) {
-        const n = net.readChunk(this.handle);
+        const sink = this.discards();
+        const n = sink ? net.skipChunk(this.handle) : net.readChunk(this.handle);
         if (n > 0) {
           moved = true;
           this.bytesRead += n;
           this.touch();
+          if (sink) continue;
           this.wantRead = this.push(net.lastChunk!);
           net.lastChunk = null;
         } else if (n === 0) {
@@ -1246,6 +1263,17 @@ export class Socket extends Duplex {
     if (moved) net.wake(); // reading may have opened the window (an ACK went out)
     // node: push(null) then read(0), so 'end' comes even when nobody reads (nothing buffered)
     if (ended && !this.destroyed) this.read(0);
+  }
+
+  /**
+   * Received bytes would reach nobody: the stream flows (resume() without a 'data' listener, as
+   * a discard sink does), nothing is buffered, and no 'data' or 'readable' listener, pipe or
+   * stream wrapper would see them; node:net emits them to no one. They are then consumed in the
+   * ring without being copied into a Buffer first.
+   */
+  private discards(): boolean {
+    return this.readableFlowing === true && this.readableLength === 0 && !this.wrapped &&
+      this.listenerCount("data") === 0 && this.listenerCount("readable") === 0;
   }
 
   /** onread mode: copy received bytes into the user's buffer, one callback per buffer-full, until it returns false. */
