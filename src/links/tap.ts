@@ -6,7 +6,7 @@
 //   link.close();
 //
 // The native addon (native/tap.c) reads frames in batches: each event-loop wakeup
-// drains up to `batch` frames into one preallocated buffer and makes one JS call;
+// drains up to `batch` frames (default 256) into one preallocated buffer and makes one JS call;
 // TapLink then feeds them to stack.input() one by one. Frames the stack transmits are
 // copied straight from linear memory into a staging buffer and written with one
 // writeBatch() call per microtask checkpoint (i.e. once per event-loop callback).
@@ -93,7 +93,11 @@ export interface TapLinkRecord {
 export type TapLinkOptions = Omit<LinkOptions, "seed"> & {
   /** Seed for the impairments (default 1). */
   seed?: number;
-  /** Frames read per wakeup at most (default 64). */
+  /**
+   * Frames read per wakeup at most (default 256: more than a 256 KiB window of full-sized
+   * segments, so one wakeup drains what the kernel queued; each wakeup costs a JS call, a
+   * microtask checkpoint, a write batch and a poll).
+   */
   batch?: number;
   /** Largest frame accepted from the TAP (default 65535 + 14). */
   frameMax?: number;
@@ -187,7 +191,7 @@ export class TapLink {
     this.opts = opts;
     this.name = tap.name(h);
     this.epochMs = performance.timeOrigin + this.origin;
-    const batch = Math.max(1, opts.batch ?? 64);
+    const batch = Math.max(1, opts.batch ?? 256);
     this.frameMax = opts.frameMax ?? 65535 + 14;
     const offload = tap.offload(h);
     // Offload: one read may split into limits.segMax frames of limits.hdrMax more bytes each.
