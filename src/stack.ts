@@ -348,7 +348,7 @@ export class Stack {
       // still inside the call that transmitted, and writing rxBuffer now would overwrite the
       // frame it may be parsing. Queue a copy; deliver it as soon as the core has returned.
       this.deferred.push(frame.slice(0, len));
-      if (this.deferred.length === 1) queueMicrotask(() => this.drainDeferred());
+      if (this.deferred.length === 1) queueMicrotask(this.drainLater);
       return;
     }
     const n = Math.min(len, this.rxCap);
@@ -659,6 +659,9 @@ export class Stack {
     this.inCallback++;
     try { this.txFn(new Uint8Array(this.memory.buffer, ptr, len).slice(), this); } finally { this.inCallback--; }
   }
+
+  /** drainDeferred() for queueMicrotask, made once (an arrow in input() would cost a context per frame). */
+  private readonly drainLater = (): void => this.drainDeferred();
 
   /** Frames that arrived re-entrantly, in arrival order (each may defer more: they queue behind). */
   private drainDeferred(): void {
