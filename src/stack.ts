@@ -352,8 +352,8 @@ export class Stack {
       return;
     }
     const n = Math.min(len, this.rxCap);
-    const mem = this.memory.buffer;
-    if (mem !== this.rxView.buffer) this.rxView = new Uint8Array(mem);
+    // a view of a buffer that growth detached has length 0 (cheaper than the buffer getter per frame)
+    if (this.rxView.length === 0) this.rxView = new Uint8Array(this.memory.buffer);
     this.rxView.set(n === frame.length ? frame : frame.subarray(0, n), this.rxPtr);
     this.exports.input(len, this.nowMs());
     this.wake();
