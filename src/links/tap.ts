@@ -173,6 +173,8 @@ export class TapLink {
   private txOff = 0;
   private txCount = 0;
   private txQueued = false;
+  /** The view stage() read the last frame through. */
+  private txView: Uint8Array | null = null;
   private flushes = 0;
   private stack: Stack | null = null;
   private driver: RealtimeDriver | null = null;
@@ -300,7 +302,7 @@ export class TapLink {
       this.link.attach(port as unknown as Stack);
       stack.attach((frame) => { this.syncClock(); this.fromStack!(frame); this.pump(); });
     } else {
-      stack.attachRaw((ptr, len) => this.stage(stack.memory.buffer, ptr, len));
+      stack.attachRaw((ptr, len) => this.stage(stack, ptr, len));
     }
   }
 
@@ -312,25 +314,32 @@ export class TapLink {
   }
 
   /** Copy one transmitted frame out of linear memory into the staging buffer. */
-  private stage(mem: ArrayBufferLike, ptr: number, len: number): void {
+  private stage(stack: Stack, ptr: number, len: number): void {
     if (!this.h) return;
     if (this.txOff + len > this.txBuf.length || this.txCount === this.txMeta.length) this.flushTx();
+    // the core sends most frames from the same place: reuse the view of the last one (no
+    // allocation per frame; a view of a buffer that memory growth detached has length 0)
+    let v = this.txView;
+    if (v === null || v.length !== len || v.byteOffset !== ptr) v = this.txView = new Uint8Array(stack.memory.buffer, ptr, len);
     if (len > this.txBuf.length) { // cannot happen with frameMax-sized staging; never drop silently
-      const frame = new Uint8Array(mem, ptr, len).slice();
+      const frame = v.slice();
       this.emit(1, frame);
       this.addon.write(this.h, frame);
       return;
     }
     const off = this.txOff;
-    this.txBuf.set(new Uint8Array(mem, ptr, len), off);
+    this.txBuf.set(v, off);
     this.txOff = off + len;
     this.txMeta[this.txCount++] = len;
     if (this.observers.length) this.emit(1, this.txBuf.subarray(off, off + len));
     if (!this.txQueued) {
       this.txQueued = true;
-      queueMicrotask(() => this.flushTx());
+      queueMicrotask(this.flushLater);
     }
   }
+
+  /** flushTx() for queueMicrotask, made once (an arrow in stage() would cost V8 a context per frame). */
+  private readonly flushLater = (): void => this.flushTx();
 
   /** Write every staged frame (one writeBatch call: merged super-frames, thinned ACKs). */
   private flushTx(): void {
