@@ -20,7 +20,7 @@
 import { execFile, execFileSync, spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { pathToFileURL } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { ROOT } from "./lib.mjs";
 
@@ -28,6 +28,11 @@ const run = promisify(execFile);
 const BYTES = 256 << 20;
 const BUF = 256 << 10;
 const ROUNDS = Math.max(1, Number(process.env.TAP_BENCH_ROUNDS ?? 2));
+// TAP_BENCH_ONLY=plain,lwip (any of offload, plain, lwip, fw, veth, module) runs only those stacks,
+// TAP_BENCH_DIRS=in (or out) only that direction: single rows while working on one path.
+const ONLY = process.env.TAP_BENCH_ONLY ? new Set(process.env.TAP_BENCH_ONLY.split(",")) : null;
+const want = (k) => ONLY === null || ONLY.has(k);
+const DIRS = process.env.TAP_BENCH_DIRS ? process.env.TAP_BENCH_DIRS.split(",") : ["in", "out"];
 const FRAMES = Math.ceil(BYTES / 1460); // full-size data frames per transfer (MSS 1460)
 const LWIP_BIN = join(ROOT, "bench", "out", "lwip-tap");
 const FW_BIN = join(ROOT, "firmware", "linux", "build", "wasm-tcpip-linux");
@@ -118,7 +123,7 @@ const perFrame = (a, b) => [(b[0] - a[0]) / FRAMES, (b[1] - a[1]) / FRAMES];
  * discard on 9 and GET /bytes/N on 80, returning { pid, stop() }. Both directions measured,
  * with the CPU time the stack's process spent per data frame.
  */
-async function overTap(tag, start, dirs = ["in", "out"]) {
+async function overTap(tag, start, dirs = DIRS) {
   const ns = `wtl-${tag}-${process.pid}`;
   const dev = `wtl${tag}${process.pid % 10000}`;
   let target = null;
@@ -247,17 +252,17 @@ export default async function tapBench() {
     console.log(`bench tap: SKIPPED: ${why}`);
     return [];
   }
-  const lwip = lwipBuild();
-  const fw = existsSync(FW_BIN) ? null : "firmware Linux port not built (make -C firmware)";
+  const lwip = want("lwip") ? lwipBuild() : { why: "not run (TAP_BENCH_ONLY)" };
+  const fw = !want("fw") ? "not run (TAP_BENCH_ONLY)" : existsSync(FW_BIN) ? null : "firmware Linux port not built (make -C firmware)";
   const runs = { off: [], plain: [], lwip: [], fw: [] };
   for (let r = 0; r < ROUNDS; r++) {
-    runs.off.push(await ours(true));
-    runs.plain.push(await ours(false));
+    if (want("offload")) runs.off.push(await ours(true));
+    if (want("plain")) runs.plain.push(await ours(false));
     if (lwip.bin) runs.lwip.push(await program("l", lwip.bin, []));
     if (!fw) runs.fw.push(await program("f", FW_BIN, FW_ARGS));
   }
-  const ref = await vethReference();
-  const mod = fw ? null : await moduleTime(FW_ARGS);
+  const ref = want("veth") ? await vethReference() : { gbps: NaN, how: "not run (TAP_BENCH_ONLY)" };
+  const mod = fw || !want("module") ? null : await moduleTime(FW_ARGS);
   const [o, plain, native, firm] = [runs.off, runs.plain, runs.lwip, runs.fw].map(summary);
   const mib = `${BYTES >> 20} MiB`;
   const vethUnit = `Gbit/s (ref: kernel<->kernel veth, ${ref.how})`;
@@ -273,12 +278,13 @@ export default async function tapBench() {
     ? { name: `${name} (${mib})`, ours: mine?.[key], reference: native[key], unit: "Gbit/s (ref: native lwIP, same TAP)",
         ratio: mine ? mine[key] / native[key] : undefined, cols: cpu(mine, native, cpuKey) }
     : { name: `${name} (${mib}; ${lwip.why})`, ours: mine?.[key], unit: "Gbit/s", cols: cpu(mine, null, cpuKey) };
-  const rows = [
-    veth("TCP kernel -> our stack over TAP", o.kernelToUs),
-    veth("TCP our stack -> kernel over TAP", o.usToKernel),
-    vsLwip("TCP kernel -> us over TAP, no offloads", plain, "kernelToUs", "in"),
-    vsLwip("TCP us -> kernel over TAP, no offloads", plain, "usToKernel", "out"),
-  ];
+  const rows = [];
+  if (o) rows.push(veth("TCP kernel -> our stack over TAP", o.kernelToUs), veth("TCP our stack -> kernel over TAP", o.usToKernel));
+  if (plain) {
+    rows.push(
+      vsLwip("TCP kernel -> us over TAP, no offloads", plain, "kernelToUs", "in"),
+      vsLwip("TCP us -> kernel over TAP, no offloads", plain, "usToKernel", "out"));
+  }
   if (fw) rows.push({ name: `TCP firmware Linux port over TAP (${fw})`, unit: "Gbit/s" });
   else rows.push(
     vsLwip("TCP kernel -> firmware Linux port (aot) over TAP", firm, "kernelToUs", "in"),
@@ -292,4 +298,11 @@ export default async function tapBench() {
     console.log(`bench tap: module time, receive path: ${mod.in.split}\nbench tap: module time, send path: ${mod.out.split}`);
   }
   return rows;
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const { printTable } = await import("./table.mjs");
+  const { loadavg } = await import("node:os");
+  printTable(await tapBench());
+  console.log(`load average ${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
 }

@@ -417,12 +417,12 @@ export class Stack {
       // still inside the call that transmitted, and writing rxBuffer now would overwrite the
       // frame it may be parsing. Queue a copy; deliver it as soon as the core has returned.
       this.deferred.push(frame.slice(0, len));
-      if (this.deferred.length === 1) queueMicrotask(() => this.drainDeferred());
+      if (this.deferred.length === 1) queueMicrotask(this.drainLater);
       return;
     }
     const n = Math.min(len, this.rxCap);
-    const mem = this.memory.buffer;
-    if (mem !== this.rxView.buffer) this.rxView = new Uint8Array(mem);
+    // a view of a buffer that growth detached has length 0 (cheaper than the buffer getter per frame)
+    if (this.rxView.length === 0) this.rxView = new Uint8Array(this.memory.buffer);
     this.rxView.set(n === frame.length ? frame : frame.subarray(0, n), this.rxPtr);
     this.exports.input(len, this.nowMs());
     this.wake();
@@ -787,6 +787,9 @@ export class Stack {
     try { this.txFn(new Uint8Array(this.memory.buffer, ptr, len).slice(), this); } finally { this.inCallback--; }
   }
 
+  /** drainDeferred() for queueMicrotask, made once (an arrow in input() would cost a context per frame). */
+  private readonly drainLater = (): void => this.drainDeferred();
+
   /** Frames that arrived re-entrantly, in arrival order (each may defer more: they queue behind). */
   private drainDeferred(): void {
     while (this.deferred.length > 0 && this.inCallback === 0) this.input(this.deferred.shift()!);
@@ -817,36 +820,62 @@ export async function loadStack(opts: StackOptions = {}): Promise<Stack> {
  * (The emulated link's Sim drives stacks in virtual time instead.)
  */
 export class RealtimeDriver {
-  private timers = new Map<Stack, NodeJS.Timeout>();
-  private pending = new Set<Stack>();
+  private slots = new Map<Stack, DriverSlot>();
 
   add(stack: Stack): void {
-    stack.waker = (s) => this.schedule(s);
-    this.schedule(stack);
+    const slot: DriverSlot = { pending: false, timer: null, due: Infinity, run: () => this.run(stack, slot), fire: () => this.fire(stack, slot) };
+    this.slots.set(stack, slot);
+    stack.waker = () => this.schedule(slot);
+    this.schedule(slot);
   }
 
   remove(stack: Stack): void {
     stack.waker = null;
-    const t = this.timers.get(stack);
-    if (t) clearTimeout(t);
-    this.timers.delete(stack);
-    this.pending.delete(stack);
+    const slot = this.slots.get(stack);
+    if (slot?.timer) clearTimeout(slot.timer);
+    this.slots.delete(stack);
   }
 
-  private schedule(stack: Stack): void {
-    if (this.pending.has(stack)) return;
-    this.pending.add(stack);
-    setImmediate(() => {
-      this.pending.delete(stack);
-      if (stack.waker === null) return;
-      const r = stack.poll();
-      const old = this.timers.get(stack);
-      if (old) clearTimeout(old);
-      if (r >= 0) {
-        const t = setTimeout(() => this.schedule(stack), Math.max(r, 1));
-        t.unref();
-        this.timers.set(stack, t);
-      } else this.timers.delete(stack);
-    });
+  /** One poll per event-loop turn however many wakes came (no allocation per wake). */
+  private schedule(slot: DriverSlot): void {
+    if (slot.pending) return;
+    slot.pending = true;
+    setImmediate(slot.run);
   }
+
+  private run(stack: Stack, slot: DriverSlot): void {
+    slot.pending = false;
+    if (stack.waker === null) return;
+    const r = stack.poll();
+    if (r < 0) {
+      if (slot.timer) clearTimeout(slot.timer);
+      slot.timer = null;
+      slot.due = Infinity;
+      return;
+    }
+    // Keep an armed timer that fires no later than needed (an early poll just re-arms): most
+    // polls leave the deadline where it was or later, and re-arming each time costs a timer.
+    const due = performance.now() + Math.max(r, 1);
+    if (slot.timer !== null && slot.due <= due) return;
+    if (slot.timer) clearTimeout(slot.timer);
+    slot.due = due;
+    slot.timer = setTimeout(slot.fire, Math.max(r, 1));
+    slot.timer.unref();
+  }
+
+  private fire(stack: Stack, slot: DriverSlot): void {
+    slot.timer = null;
+    slot.due = Infinity;
+    if (stack.waker !== null) this.schedule(slot);
+  }
+}
+
+/** RealtimeDriver's state per stack. */
+interface DriverSlot {
+  pending: boolean;
+  timer: NodeJS.Timeout | null;
+  /** performance.now() at which the armed timer fires. */
+  due: number;
+  run: () => void;
+  fire: () => void;
 }

@@ -85,4 +85,31 @@ describe("net: one copy each way between Buffers and the rings", () => {
       }
     }
   });
+
+  it("a flowing socket nobody listens to (resume() alone) drains the ring without copying; a 'data' listener added later sees what follows", async () => {
+    const { a, b } = env(16 * 1024, 8 * 1024);
+    let srv: Socket | null = null;
+    b.createServer((s: Socket) => { srv = s; s.resume(); }).listen(9);
+    const copies = { n: 0 };
+    const readChunk = b.readChunk.bind(b); // the copying read (skipChunk drops bytes in place)
+    b.readChunk = (h: number) => { copies.n++; return readChunk(h); };
+    const first = payload(200_000, 31); // 25 receive rings' worth: only drained reads let it through
+    const c = a.connect({ host: B_IP, port: 9 });
+    expect(await a.until(() => srv !== null, 10_000)).toBe(true);
+    copies.n = 0; // (accepting reads once, before the handler resumes the socket)
+    let written = false;
+    c.write(first, () => { written = true; });
+    expect(await a.until(() => written && srv !== null && srv.bytesRead === first.length, 60_000)).toBe(true);
+    expect(copies.n).toBe(0);
+    const got: Buffer[] = [];
+    let ended = false;
+    srv!.on("data", (d: Buffer) => got.push(d));
+    srv!.on("end", () => { ended = true; });
+    const second = payload(30_000, 32);
+    c.end(second);
+    expect(await a.until(() => ended, 60_000)).toBe(true);
+    expect(Buffer.concat(got).equals(second)).toBe(true);
+    expect(copies.n).toBeGreaterThan(0);
+    expect(srv!.bytesRead).toBe(first.length + second.length);
+  });
 });

@@ -263,10 +263,10 @@ export class Link {
     let free = this.pool.get(len);
     if (free === undefined) { free = []; this.pool.set(len, free); }
     const buf = free.pop() ?? new Uint8Array(len);
-    // the core transmits most frames from the same place: reuse the view of the last one
-    const mem = stack.memory.buffer;
+    // the core transmits most frames from the same place: reuse the view of the last one (a view
+    // of a buffer that memory growth detached has length 0)
     let v = port.txView;
-    if (v === null || v.buffer !== mem || v.byteOffset !== ptr || v.length !== len) v = port.txView = new Uint8Array(mem, ptr, len);
+    if (v === null || v.length !== len || v.byteOffset !== ptr) v = port.txView = new Uint8Array(stack.memory.buffer, ptr, len);
     buf.set(v);
     let b = this.open;
     // a batch is one queue event: bounded (frames x ports) so a real-time slice can stop between them

@@ -6,7 +6,7 @@
 //   link.close();
 //
 // The native addon (native/tap.c) reads frames in batches: each event-loop wakeup
-// drains up to `batch` frames into one preallocated buffer and makes one JS call;
+// drains up to `batch` frames (default 256) into one preallocated buffer and makes one JS call;
 // TapLink then feeds them to stack.input() one by one. Frames the stack transmits are
 // copied straight from linear memory into a staging buffer and written with one
 // writeBatch() call per microtask checkpoint (i.e. once per event-loop callback).
@@ -93,7 +93,11 @@ export interface TapLinkRecord {
 export type TapLinkOptions = Omit<LinkOptions, "seed"> & {
   /** Seed for the impairments (default 1). */
   seed?: number;
-  /** Frames read per wakeup at most (default 64). */
+  /**
+   * Frames read per wakeup at most (default 256: more than a 256 KiB window of full-sized
+   * segments, so one wakeup drains what the kernel queued; each wakeup costs a JS call, a
+   * microtask checkpoint, a write batch and a poll).
+   */
   batch?: number;
   /** Largest frame accepted from the TAP (default 65535 + 14). */
   frameMax?: number;
@@ -169,6 +173,8 @@ export class TapLink {
   private txOff = 0;
   private txCount = 0;
   private txQueued = false;
+  /** The view stage() read the last frame through. */
+  private txView: Uint8Array | null = null;
   private flushes = 0;
   private stack: Stack | null = null;
   private driver: RealtimeDriver | null = null;
@@ -187,7 +193,7 @@ export class TapLink {
     this.opts = opts;
     this.name = tap.name(h);
     this.epochMs = performance.timeOrigin + this.origin;
-    const batch = Math.max(1, opts.batch ?? 64);
+    const batch = Math.max(1, opts.batch ?? 256);
     this.frameMax = opts.frameMax ?? 65535 + 14;
     const offload = tap.offload(h);
     // Offload: one read may split into limits.segMax frames of limits.hdrMax more bytes each.
@@ -296,7 +302,7 @@ export class TapLink {
       this.link.attach(port as unknown as Stack);
       stack.attach((frame) => { this.syncClock(); this.fromStack!(frame); this.pump(); });
     } else {
-      stack.attachRaw((ptr, len) => this.stage(stack.memory.buffer, ptr, len));
+      stack.attachRaw((ptr, len) => this.stage(stack, ptr, len));
     }
   }
 
@@ -308,25 +314,32 @@ export class TapLink {
   }
 
   /** Copy one transmitted frame out of linear memory into the staging buffer. */
-  private stage(mem: ArrayBufferLike, ptr: number, len: number): void {
+  private stage(stack: Stack, ptr: number, len: number): void {
     if (!this.h) return;
     if (this.txOff + len > this.txBuf.length || this.txCount === this.txMeta.length) this.flushTx();
+    // the core sends most frames from the same place: reuse the view of the last one (no
+    // allocation per frame; a view of a buffer that memory growth detached has length 0)
+    let v = this.txView;
+    if (v === null || v.length !== len || v.byteOffset !== ptr) v = this.txView = new Uint8Array(stack.memory.buffer, ptr, len);
     if (len > this.txBuf.length) { // cannot happen with frameMax-sized staging; never drop silently
-      const frame = new Uint8Array(mem, ptr, len).slice();
+      const frame = v.slice();
       this.emit(1, frame);
       this.addon.write(this.h, frame);
       return;
     }
     const off = this.txOff;
-    this.txBuf.set(new Uint8Array(mem, ptr, len), off);
+    this.txBuf.set(v, off);
     this.txOff = off + len;
     this.txMeta[this.txCount++] = len;
     if (this.observers.length) this.emit(1, this.txBuf.subarray(off, off + len));
     if (!this.txQueued) {
       this.txQueued = true;
-      queueMicrotask(() => this.flushTx());
+      queueMicrotask(this.flushLater);
     }
   }
+
+  /** flushTx() for queueMicrotask, made once (an arrow in stage() would cost V8 a context per frame). */
+  private readonly flushLater = (): void => this.flushTx();
 
   /** Write every staged frame (one writeBatch call: merged super-frames, thinned ACKs). */
   private flushTx(): void {
