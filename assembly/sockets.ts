@@ -13,7 +13,7 @@ import {
   ringAttach, ringFreeCount, ringRelease, ringReleaseIfDone, setState, sndCap, sndRing, tcbAlloc, tcbAt, tcbCount, tcbFree, tcbFromHandle, tcbIndex,
   keepHeld, keepIdleMs, bindPort, childSync, connIndexed, listenerIndexed, timerArmed,
 } from "./tcp/tcb";
-import { FEAT_SCALE } from "./features";
+import { FEAT_IPV6, FEAT_SCALE } from "./features";
 import { acceptHead, ephemeralBusy, portBoundCount } from "./tcp/index";
 import { TwEntry, twPortUsed, twLookup, twList } from "./tcp/timewait";
 import { sendRst, tcpOutput, updateRcvAdv, sendAck } from "./tcp/output";
@@ -173,7 +173,7 @@ function connectTo(h: i32, ra: usize, port: i32): i32 {
   if (st == <u8>TcpState.SYN_SENT) return -Err.EALREADY;
   if (st == <u8>TcpState.LISTEN) return -Err.EOPNOTSUPP;
   if (st != <u8>TcpState.CLOSED || hasFlag(t, F_ACTIVE)) return -Err.EISCONN;
-  let v4 = addrIsV4(ra);
+  let v4 = !FEAT_IPV6 || addrIsV4(ra);
   if (v4 && (addrV4(ra) == 0 || addrV4(ra) == 0xffffffff) || port <= 0 || port > 65535) return -Err.EINVAL;
   let laddr = v4 ? localAddrFor(FAMILY_V4) : localAddrFor6(ra);
   if (laddr < 0) return -Err.EADDRNOTAVAIL; // no address of the family yet (or it was removed)

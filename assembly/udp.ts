@@ -247,21 +247,21 @@ function recv(h: i32, ptr: usize, max: i32, out: usize, wide: bool): i32 {
   if (s.err != 0) { let e = s.err; s.err = 0; return -<i32>e; }
   if (s.qCount == 0) return -Err.EAGAIN;
   let ring = ringOf(s);
-  ringCopy(ring, qCap, s.qStart, recHdr, REC_HLEN, false); // [src ip][sport u16][len u16]
-  let ip = load<u32>(recHdr);
-  let w = load<u32>(recHdr, 4);
+  ringCopy(ring, qCap, s.qStart, out, REC_HLEN, false); // [src ip][sport u16][len u16]
+  let ip = load<u32>(out);
+  let w = load<u32>(out, 4);
   let len = w >>> 16;
   let hl = REC_HLEN;
   if (FEAT_IPV6 && ip == V6_MARK) hl += 16; // an IPv6 source follows (udpInput6)
-  if (!FEAT_IPV6 || !wide) {
-    store<u32>(out, hl != REC_HLEN ? 0 : ip); // (the IPv4 form reports 0 for an IPv6 source)
-    store<u32>(out, w & 0xffff, 4);
-    store<u32>(out, len, 8);
-  } else {
-    if (hl != REC_HLEN) ringCopy(ring, qCap, s.qStart + REC_HLEN, out, 16, false);
-    else addrSetV4(out, ip);
+  if (FEAT_IPV6 && wide) {
     store<u32>(out, w & 0xffff, 16);
     store<u32>(out, len, 20);
+    if (hl != REC_HLEN) ringCopy(ring, qCap, s.qStart + REC_HLEN, out, 16, false);
+    else addrSetV4(out, ip);
+  } else {
+    if (FEAT_IPV6 && hl != REC_HLEN) store<u32>(out, 0); // (the IPv4 form reports 0 for an IPv6 source)
+    store<u32>(out, w & 0xffff, 4);
+    store<u32>(out, len, 8);
   }
   let n = len < <u32>max ? len : <u32>max;
   ringCopy(ring, qCap, s.qStart + hl, ptr, n, false);

@@ -23,6 +23,7 @@ import { Err } from "../errors";
 import { localAddrIndex } from "../netif";
 import { addrFamily, addrSetV4, tcpMssFor } from "../ip/addr";
 import { sendAt } from "./output";
+import { FEAT_IPV6 } from "../features";
 import { IPV4_HLEN, PROTO_TCP, ipDst, ipHeaderLen, ipProto, ipSrc, ipVersion } from "../wire/ipv4";
 import { UNREACH_FRAG_NEEDED, UNREACH_PORT, UNREACH_PROTOCOL } from "../wire/icmp";
 import { seqGe, seqLt } from "./seq";
@@ -74,6 +75,7 @@ export function tcpIcmpError(kind: u32, src: usize, dst: usize, th: usize, mtu: 
   }
   count(Stat.TcpIcmpAccepted);
   if (kind == ICMP_TOO_BIG) {
+    if (!FEAT_IPV6) return;
     // IPv6 Packet Too Big (`mtu`: the path MTU IPv6 recorded): RFC 8201 §5.2 / RFC 9293 §3.7.2, the
     // MSS drops to fit it and the first unacknowledged segment is sent again at the new size
     let mss = tcpMssFor(mtu, addrFamily(dst));
