@@ -9,7 +9,7 @@ import { count, Stat } from "./stats";
 import { Err, EventKind } from "./errors";
 import { UdpInfoField, UdpOpt } from "./abi-consts";
 import { hostEvent } from "./host";
-import { ipTxPayload, ipMtu, localAddr, ipIsBroadcast, ipTxPayloadFor, ipSendFrom6, localAddrFor6, localAddrPtr, pathMtu } from "./netif";
+import { ipTxPayload, ipMtu, localAddr, ipIsBroadcast, ipTxPayloadFor, ipSendFrom6, localAddrFor6, localAddrIndex, localAddrPtr, pathMtu } from "./netif";
 import { FAMILY_V6, addrEq, addrIsV4, addrIsZero, addrSetV4, addrV4 } from "./ip/addr";
 import { pseudoSum6, sum16, finish } from "./checksum";
 import { PROTO_UDP, IPV4_HLEN, ipDst, ipHeaderLen, ipProto, ipSrc, ipVersion } from "./wire/ipv4";
@@ -527,4 +527,28 @@ export function udpInput6(src: usize, dst: usize, u: usize, n: i32, mcast: bool)
     return true;
   }
   return false;
+}
+
+/**
+ * An ICMPv6 error quoting a UDP datagram we sent from `src` to `dst` (16 bytes each; its UDP
+ * header at `uh`): like udpIcmpUnreach, a socket connected to that peer gets the error once
+ * (`hard`, port unreachable: ECONNREFUSED; else EHOSTUNREACH) and an Error event; an unconnected
+ * one only counts it (RFC 4443 §3.1, RFC 1122 §4.1.3.3).
+ */
+export function udpIcmp6Error(hard: bool, src: usize, dst: usize, uh: usize): void {
+  if (localAddrIndex(src) < 0) { count(Stat.UdpIcmpBadQuote); return; } // not a datagram of ours
+  let sport = <u32>udpSrcPort(uh);
+  let dport = udpDstPort(uh);
+  for (let i = 0; i < nSocks; i++) {
+    let s = sockAt(i);
+    if ((s.flags & U_BOUND) == 0 || <u32>s.lport != sport) continue;
+    if ((s.flags & U_CONNECTED) == 0) { count(Stat.UdpIcmpErrors); return; }
+    if ((s.flags & U_PEER6) == 0 || !addrEq(peer6(s), dst) || s.rport != dport) break;
+    count(Stat.UdpIcmpErrors);
+    let e: u32 = hard ? Err.ECONNREFUSED : Err.EHOSTUNREACH;
+    s.err = e;
+    hostEvent(handleOfSock(s), <i32>EventKind.Error, <i32>e);
+    return;
+  }
+  count(Stat.UdpIcmpBadQuote);
 }

@@ -84,7 +84,57 @@ function udpSend6(h: Host, s: number, addr: string, port: number, data: Uint8Arr
   return r;
 }
 
+/** A TCP segment over IPv6 with its RFC 8200 §8.1 checksum (20-byte header, no options). */
+function tcp6(src: string, dst: string, sport: number, dport: number, seq: number, ack: number, flags: number): number[] {
+  const seg = [sport >> 8, sport & 255, dport >> 8, dport & 255, ...u32be(seq >>> 0), ...u32be(ack >>> 0), 0x50, flags, 0xff, 0xff, 0, 0, 0, 0];
+  const b = [...ip6ToBytes(src), ...ip6ToBytes(dst), ...u32be(seg.length), 0, 0, 0, 6, ...seg];
+  let x = 0;
+  for (let i = 0; i < b.length; i += 2) x += (b[i] << 8) | b[i + 1];
+  while (x > 0xffff) x = (x & 0xffff) + (x >>> 16);
+  const c = ~x & 0xffff;
+  seg[16] = c >> 8; seg[17] = c & 255;
+  return seg;
+}
+
 describe.each(BUILDS)("TCP over IPv6 between two stacks (%s build)", (_name, build) => {
+  it("RFC 5961 §3.2 over IPv6: an in-window RST that is not exactly RCV.NXT draws a challenge ACK and the connection stays; the exact one resets it", async () => {
+    const { net, a, b } = await pair6(build);
+    const l = listen(b, 80);
+    const c = connect6(a, LL_B, 80);
+    net.run(20);
+    const s = b.accept(l);
+    const rport = b.info(s).localPort;
+    const aport = a.info(c).localPort;
+    const nxt = a.info(c).rcvNxt;
+    const before = a.stat("tcp_challenge_ack");
+    net.schedule(a, frame6(MAC_B, MAC_A, { src: LL_B, dst: LL_A, nh: 6, hops: 64 }, tcp6(LL_B, LL_A, rport, aport, nxt + 100, 0, 0x04)));
+    net.run(5);
+    expect(a.stat("tcp_challenge_ack")).toBe(before + 1);
+    expect(a.state(c)).toBe(S.ESTABLISHED);
+    net.schedule(a, frame6(MAC_B, MAC_A, { src: LL_B, dst: LL_A, nh: 6, hops: 64 }, tcp6(LL_B, LL_A, rport, aport, nxt, 0, 0x04)));
+    net.run(5);
+    expect(a.hasEvent(c, Ev.Reset, Err.ECONNRESET)).toBe(true);
+  });
+
+  it("RFC 5461 §4 / RFC 4443 §3.1 over IPv6: port unreachable quoting our SYN refuses the connection (ECONNREFUSED); one quoting an unknown connection is rejected (RFC 5927 §4.1)", async () => {
+    const { net, a } = await pair6(build);
+    let syn: Uint8Array | null = null;
+    net.hook = (f, from) => { if (from === a && tcp6Flags(f) === 0x02) { syn = f; return "drop"; } return undefined; };
+    const c = connect6(a, LL_B, 80);
+    net.run(5);
+    expect(syn).not.toBeNull();
+    const quote = Array.from(syn!.subarray(14));
+    const bad = quote.slice(); bad[40] ^= 1; // another source port: no such connection
+    const rejected = a.stat("tcp_icmp_rejected");
+    net.schedule(a, frame6(MAC_B, MAC_A, { src: LL_B, dst: LL_A, nh: 58, hops: 64 }, icmp6(LL_B, LL_A, 1, 4, [0, 0, 0, 0, ...bad])));
+    net.run(2);
+    expect(a.stat("tcp_icmp_rejected")).toBe(rejected + 1);
+    expect(a.state(c)).toBe(S.SYN_SENT);
+    net.schedule(a, frame6(MAC_B, MAC_A, { src: LL_B, dst: LL_A, nh: 58, hops: 64 }, icmp6(LL_B, LL_A, 1, 4, [0, 0, 0, 0, ...quote])));
+    net.run(2);
+    expect(a.hasEvent(c, Ev.Error, Err.ECONNREFUSED)).toBe(true);
+  });
+
   it("RFC 9293 §3.5 over RFC 8200 §8.1, link-local: handshake, data both ways, half-close, TIME-WAIT at the active closer; MSS = MTU - 60 (RFC 8200 §8.3)", async () => {
     const { net, a, b } = await pair6(build);
     const l = listen(b, 80);
@@ -262,7 +312,7 @@ describe.each(BUILDS)("UDP over IPv6 between two stacks (%s build)", (_name, bui
     // what we send never carries 0: RFC 8200 §8.1 (checked by the receiver's acceptance above)
   });
 
-  it("RFC 4443 §3.1: a datagram to a port nobody is bound to is answered with port unreachable (code 4); connected sockets only talk to their peer", async () => {
+  it("RFC 4443 §3.1: a datagram to a port nobody is bound to is answered with port unreachable (code 4), which a connected sender sees as ECONNREFUSED; connected sockets only talk to their peer", async () => {
     const { net, a, b } = await pair6(build);
     const sb = b.x.udpOpen();
     expect(udpSend6(b, sb, LL_A, 7777, bytes(8))).toBe(8);
@@ -286,6 +336,13 @@ describe.each(BUILDS)("UDP over IPv6 between two stacks (%s build)", (_name, bui
     net.run(10);
     expect(udpRecv6(b, sb2)).toMatchObject({ from: LL_A, port: 5001, size: 3 });
     expect(udpSend6(a, sa, LL_B, 9000, bytes(3))).toBe(-Err.EISCONN);
+    // RFC 4443 §3.1 back to the sender: a connected socket whose peer port is closed gets ECONNREFUSED once
+    b.x.udpClose(sb2);
+    expect(udpSend6(a, sa, "::", 0, bytes(3))).toBe(3);
+    net.run(10);
+    expect(a.hasEvent(sa, Ev.Error, Err.ECONNREFUSED)).toBe(true);
+    expect(udpRecv6(a, sa)).toBe(-Err.ECONNREFUSED);
+    expect(udpRecv6(a, sa)).toBe(-Err.EAGAIN);
     // no IPv6 fragmentation on send: over the path MTU - 48 is EMSGSIZE
     expect(udpSend6(b, sb, LL_A, 5001, bytes(1453))).toBe(-Err.EMSGSIZE);
     expect(udpSend6(b, sb, LL_A, 5001, bytes(1452))).toBe(1452);

@@ -25,7 +25,7 @@ import { addrIsZero, addrEq, addrCopy, addrIsV4 } from "./addr";
 import { sipHash, randomU32 } from "../tcp/isn";
 import { tcpAddressGone } from "../tcp/ifdown";
 import { tcpInputAddr } from "../tcp/input";
-import { udpInput6 } from "../udp";
+import { udpInput6, udpIcmp6Error } from "../udp";
 import { tcpIcmpError, ICMP_SOFT, ICMP_HARD, ICMP_TOO_BIG } from "../tcp/icmp";
 import { ETH_HLEN, ethEmit, macStore } from "../wire/ethernet";
 import {
@@ -1119,9 +1119,10 @@ function icmp6Error(p: usize, len: i32, type: u8): void {
   count(Stat.Icmp6ErrorsRx);
   if (len < ICMP6_HLEN + IPV6_HLEN + 8) return;
   let q = p + <usize>ICMP6_HLEN;
-  if (load<u8>(q + 6) != NH_TCP) return;
   let code = icmp6Code(p);
   let hard = (type == ICMP6_DEST_UNREACH && code == UNREACH6_PORT) || (type == ICMP6_PARAM_PROBLEM && code == PARAM6_NEXT_HEADER);
+  if (load<u8>(q + 6) == NH_UDP) { udpIcmp6Error(hard, q + 8, q + 24, q + <usize>IPV6_HLEN); return; }
+  if (load<u8>(q + 6) != NH_TCP) return;
   tcpIcmpError(hard ? ICMP_HARD : ICMP_SOFT, q + 8, q + 24, q + <usize>IPV6_HLEN);
 }
 
