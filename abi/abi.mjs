@@ -310,6 +310,26 @@ export const functions = [
     name: "ip6PathMtu", section: "ipv6", params: [["dst", "usize"]], result: "i32",
     doc: "the path MTU towards the 16 bytes at `dst`: the lowest Packet Too Big received for it in the last 10 minutes (RFC 8201, never below 1280), else the link MTU (an RA's MTU option lowers it)",
   },
+  {
+    name: "tcpConnect6", section: "ipv6", params: [["h", "i32"], ["addr", "usize"], ["port", "i32"]], result: "i32",
+    doc: "`tcpConnect` to the 16 bytes at `addr`: an IPv6 address (the source by RFC 6724: link-local towards a link-local peer, else a global one), or an IPv4-mapped one (::ffff:a.b.c.d, as `tcpConnect`). `-EINVAL` (::, multicast, port), `-EADDRNOTAVAIL` (no usable IPv6 address), else as `tcpConnect`",
+  },
+  {
+    name: "tcpAddrs", section: "ipv6", params: [["h", "i32"], ["out", "usize"]], result: "i32",
+    doc: "the connection's local address (16 bytes at `out`) and remote address (16 bytes at `out + 16`), IPv4 ones IPv4-mapped; :: for a socket that has none (unconnected, listener)",
+  },
+  {
+    name: "udpConnect6", section: "ipv6", params: [["h", "i32"], ["addr", "usize"], ["port", "i32"]], result: "i32",
+    doc: "`udpConnect` with the 16-byte address at `addr` (IPv4-mapped: as `udpConnect`; :: and port 0 dissolve the association)",
+  },
+  {
+    name: "udpSendTo6", section: "ipv6", params: [["h", "i32"], ["addr", "usize"], ["port", "i32"], ["ptr", "usize"], ["len", "i32"]], result: "i32",
+    doc: "`udpSendTo` with the 16-byte address at `addr` (IPv4-mapped: as `udpSendTo`; :: and port 0: the connected peer). Over IPv6 the checksum is mandatory (RFC 8200 §8.1) and nothing is fragmented: `-EMSGSIZE` past the path MTU - 48; `-EADDRNOTAVAIL` (no usable source)",
+  },
+  {
+    name: "udpRecvFrom6", section: "ipv6", params: [["h", "i32"], ["ptr", "usize"], ["max", "i32"], ["out", "usize"]], result: "i32",
+    doc: "`udpRecvFrom` writing 24 bytes at `out`: the source address (16 bytes, IPv4 ones IPv4-mapped), its port (u32), the datagram's full length (u32). (`udpRecvFrom` reports address 0 for an IPv6 source.) Sockets receive both families unless `UdpOpt.Family` limits them; an IPv6 datagram takes 24 + its length of the queue",
+  },
   // --- SNTP client (assembly/services/sntp.ts) ---
   {
     name: "sntpStart", section: "sntp", params: [["server", "u32"], ["intervalS", "i32"]], result: "i32",
@@ -474,6 +494,7 @@ export const handleLayout = { kindShift: 28, genShift: 16, genBits: 12, slotBits
 export const UdpOpt = [
   { name: "Broadcast", value: 1, c: "BROADCAST", doc: "like SO_BROADCAST: value != 0 lets the socket send to 255.255.255.255 or the subnet broadcast (else `-EACCES`) and receive datagrams sent to them (else they are not delivered to it). Off by default" },
   { name: "ReuseAddr", value: 2, c: "REUSEADDR", doc: "like SO_REUSEADDR for UDP: value != 0 lets the socket bind a port other sockets with ReuseAddr hold (set before `udpBind`); broadcast and multicast datagrams go to each of them, a unicast one to the first bound. Off by default" },
+  { name: "Family", value: 3, c: "FAMILY", doc: "which datagrams the socket receives: 0 both IPv4 and IPv6 (the default: dual-stack), 4 IPv4 only (a Node `udp4` socket), 6 IPv6 only (like IPV6_V6ONLY). `-EINVAL` for other values; builds without IPv6 do not know the option" },
 ];
 
 /** The u32 fields tcpInfo(h, out) writes at out, in order. */
@@ -853,7 +874,7 @@ export const stats = [
     ["ipv6_atomic_fragments", "atomic fragments processed as whole packets (RFC 6946)"],
     ["ipv6_no_next_header", "next header 59"],
     ["ipv6_unknown_next_header", "unrecognized next header: parameter problem code 1"],
-    ["ipv6_udp_no_port", "UDP over IPv6 (no IPv6 UDP sockets yet): port unreachable"],
+    ["ipv6_udp_no_port", "UDP over IPv6 that no socket takes: port unreachable (RFC 4443 §3.1, rate-limited)"],
     ["ipv6_no_route", "send failed: off-link without a default router"],
     ["ipv6_no_source", "send failed: no usable source address"],
     ["ipv6_too_big", "send failed: payload over the link MTU"],
@@ -910,5 +931,12 @@ export const stats = [
     ["mld_queries_rx", "MLD queries received"],
     ["mld_bad_query", "MLD query too short, not from link-local, or hop limit not 1"],
     ["mld_other_rx", "MLD reports and dones of other nodes (ignored)"],
+  ] },
+  { group: "transport over IPv6", counters: [
+    ["tcp_pmtu_lowered", "Packet Too Big lowered a connection's MSS (RFC 8201 §5.2)"],
+    ["udp6_rx", "UDP datagrams over IPv6 received"],
+    ["udp6_zero_checksum", "UDP over IPv6 with checksum 0 dropped (RFC 8200 §8.1)"],
+    ["udp6_bad_checksum", "UDP over IPv6 with a wrong checksum"],
+    ["udp6_bad_length", "UDP over IPv6: length below 8 or not the payload's"],
   ] },
 ];

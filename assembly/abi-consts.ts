@@ -131,6 +131,7 @@ export const enum TcpOpt {
 export const enum UdpOpt {
   Broadcast = 1,
   ReuseAddr = 2,
+  Family = 3,
 }
 
 /** Socket handle layout: kind << HANDLE_KIND_SHIFT | generation << HANDLE_GEN_SHIFT | slot. */
@@ -490,7 +491,7 @@ export const enum Stat {
   Ipv6AtomicFragments = 188, // ipv6_atomic_fragments: atomic fragments processed as whole packets (RFC 6946)
   Ipv6NoNextHeader = 189, // ipv6_no_next_header: next header 59
   Ipv6UnknownNextHeader = 190, // ipv6_unknown_next_header: unrecognized next header: parameter problem code 1
-  Ipv6UdpNoPort = 191, // ipv6_udp_no_port: UDP over IPv6 (no IPv6 UDP sockets yet): port unreachable
+  Ipv6UdpNoPort = 191, // ipv6_udp_no_port: UDP over IPv6 that no socket takes: port unreachable (RFC 4443 §3.1, rate-limited)
   Ipv6NoRoute = 192, // ipv6_no_route: send failed: off-link without a default router
   Ipv6NoSource = 193, // ipv6_no_source: send failed: no usable source address
   Ipv6TooBig = 194, // ipv6_too_big: send failed: payload over the link MTU
@@ -543,7 +544,12 @@ export const enum Stat {
   MldQueriesRx = 241, // mld_queries_rx: MLD queries received
   MldBadQuery = 242, // mld_bad_query: MLD query too short, not from link-local, or hop limit not 1
   MldOtherRx = 243, // mld_other_rx: MLD reports and dones of other nodes (ignored)
-  COUNT = 244,
+  TcpPmtuLowered = 244, // tcp_pmtu_lowered: Packet Too Big lowered a connection's MSS (RFC 8201 §5.2)
+  Udp6Rx = 245, // udp6_rx: UDP datagrams over IPv6 received
+  Udp6ZeroChecksum = 246, // udp6_zero_checksum: UDP over IPv6 with checksum 0 dropped (RFC 8200 §8.1)
+  Udp6BadChecksum = 247, // udp6_bad_checksum: UDP over IPv6 with a wrong checksum
+  Udp6BadLength = 248, // udp6_bad_length: UDP over IPv6: length below 8 or not the payload's
+  COUNT = 249,
 }
 
 /** Cfg.COUNT u32 slots in static data holding every key's default: config.ts's values (a data segment, no code). */

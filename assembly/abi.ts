@@ -219,6 +219,8 @@ import {
   ip6Start, ip6AddrAdd as a6Add, ip6AddrDel as a6Del, ip6AddrInfoWrite, ip6NeighborInfoWrite, ip6InfoWrite,
   ip6Ping as a6Ping, ip6PathMtu as a6Pmtu,
 } from "./ip/ipv6";
+import { tcpConnect6 as tConnect6, tcpAddrs as tAddrs } from "./sockets";
+import { udpConnect6 as uConnect6, udpSendTo6 as uSendTo6, udpRecvFrom6 as uRecvFrom6 } from "./udp";
 
 /** -ENOSYS (built without IPv6), -ESTATE, -EINVAL when 16 bytes at `a` are outside memory, else 0. */
 function addr6Check(a: usize): i32 {
@@ -259,6 +261,31 @@ export function ip6Info(out: usize): i32 {
 export function ip6Ping(dst: usize, id: i32, seq: i32, len: i32): i32 {
   let r = addr6Check(dst);
   return r != 0 ? r : a6Ping(dst, <u16>id, <u16>seq, len);
+}
+/** Active open to the 16 bytes at `addr` (IPv6 or IPv4-mapped). */
+export function tcpConnect6(h: i32, addr: usize, port: i32): i32 {
+  let r = addr6Check(addr);
+  return r != 0 ? r : tConnect6(h, addr, port);
+}
+/** A connection's local and remote addresses, 16 bytes each at `out`. */
+export function tcpAddrs(h: i32, out: usize): i32 {
+  if (!FEAT_IPV6) return -Err.ENOSYS;
+  return tAddrs(h, out);
+}
+/** udpConnect with a 16-byte address. */
+export function udpConnect6(h: i32, addr: usize, port: i32): i32 {
+  let r = addr6Check(addr);
+  return r != 0 ? r : uConnect6(h, addr, port);
+}
+/** udpSendTo with a 16-byte address. */
+export function udpSendTo6(h: i32, addr: usize, port: i32, ptr: usize, len: i32): i32 {
+  let r = addr6Check(addr);
+  return r != 0 ? r : uSendTo6(h, addr, port, ptr, len);
+}
+/** udpRecvFrom with the 16-byte source: 24 bytes at `out`. */
+export function udpRecvFrom6(h: i32, ptr: usize, max: i32, out: usize): i32 {
+  if (!FEAT_IPV6) return -Err.ENOSYS;
+  return uRecvFrom6(h, ptr, max, out);
 }
 /** Path MTU towards the 16 bytes at `dst`. */
 export function ip6PathMtu(dst: usize): i32 {

@@ -83,13 +83,18 @@ export function ipSendFrom6(src: usize, dst: usize, proto: u8, len: i32): bool {
 
 function noSend6(src: usize, dst: usize, proto: u8, len: i32): bool { return false; }
 function noSelect6(dst: usize): i32 { return -1; }
+function noPmtu6(dst: usize): i32 { return ipMtu; }
 /** Set by ip/ipv6.ts at init (WT_IPV6 builds): IPv6 output and RFC 6724 source selection. */
 let ip6SendFn: (src: usize, dst: usize, proto: u8, len: i32) => bool = noSend6;
 let ip6SelectFn: (dst: usize) => i32 = noSelect6;
-export function netifSetup6(send: (src: usize, dst: usize, proto: u8, len: i32) => bool, select: (dst: usize) => i32): void {
+let ip6PmtuFn: (dst: usize) => i32 = noPmtu6;
+export function netifSetup6(send: (src: usize, dst: usize, proto: u8, len: i32) => bool, select: (dst: usize) => i32, pmtu: (dst: usize) => i32): void {
   ip6SendFn = send;
   ip6SelectFn = select;
+  ip6PmtuFn = pmtu;
 }
+/** The IP MTU towards the 16-byte address at `dst`: the link MTU for IPv4, IPv6's path MTU record (RFC 8201) else. */
+export function pathMtu(dst: usize): i32 { return addrIsV4(dst) ? ipMtu : ip6PmtuFn(dst); }
 /** Index of our address to use as the source towards IPv6 `dst` (RFC 6724), -1 when none. */
 export function localAddrFor6(dst: usize): i32 { return ip6SelectFn(dst); }
 

@@ -5,15 +5,15 @@ import { cfg, Cfg } from "./config";
 import { poolAlloc, validRange } from "./pool";
 import { count, Stat } from "./stats";
 import { Err } from "./errors";
-import { localAddrFor, localAddrPtr, netNow } from "./netif";
-import { FAMILY_V4, addrCopy, addrEq, addrIsV4, addrSetV4, addrV4 } from "./ip/addr";
+import { localAddrFor, localAddrFor6, localAddrPtr, netNow } from "./netif";
+import { FAMILY_V4, addrCopy, addrEq, addrIsV4, addrIsZero, addrSetV4, addrV4 } from "./ip/addr";
 import {
   F_ACTIVE, F_BOUND, F_CHILD, F_FIN_QUEUED, F_FIN_RCVD, F_KEEPALIVE, F_NODELAY, F_T_KEEP,
   F_USER_CLOSED, F_WR_FULL, Tcb, TcpState, hasFlag, setFlag, clearFlag, handleOf, raddrOf, rcvCap, rcvRing, ringGet, ringPut,
   ringAttach, ringFreeCount, ringRelease, ringReleaseIfDone, setState, sndCap, sndRing, tcbAlloc, tcbAt, tcbCount, tcbFree, tcbFromHandle, tcbIndex,
   keepHeld, keepIdleMs, bindPort, childSync, connIndexed, listenerIndexed, timerArmed,
 } from "./tcp/tcb";
-import { FEAT_SCALE } from "./features";
+import { FEAT_IPV6, FEAT_SCALE } from "./features";
 import { acceptHead, ephemeralBusy, portBoundCount } from "./tcp/index";
 import { TwEntry, twPortUsed, twLookup, twList } from "./tcp/timewait";
 import { sendRst, tcpOutput, updateRcvAdv, sendAck } from "./tcp/output";
@@ -151,19 +151,34 @@ export function tcpAccept(h: i32): i32 {
 
 /** Active open (RFC 9293 §3.10.1): SYN now, Connected (or Error) event later. */
 export function tcpConnect(h: i32, ip: u32, port: i32): i32 {
+  addrSetV4(connAddr, ip);
+  return connectTo(h, connAddr, port);
+}
+
+/**
+ * Active open to the 16-byte address at `a` (IPv6, or IPv4-mapped: as tcpConnect). The source
+ * is chosen by RFC 6724 (link-local towards a link-local peer).
+ */
+export function tcpConnect6(h: i32, a: usize, port: i32): i32 {
+  if (addrIsV4(a)) return tcpConnect(h, addrV4(a), port);
+  if (addrIsZero(a) || load<u8>(a) == 0xff) return -Err.EINVAL; // ::, multicast (RFC 9293 §3.9.1.1: unicast only)
+  memory.copy(connAddr, a, 16);
+  return connectTo(h, connAddr, port);
+}
+
+function connectTo(h: i32, ra: usize, port: i32): i32 {
   let t = tcbFromHandle(h);
   if (t == null) return -Err.EBADF;
   let st = t.state;
   if (st == <u8>TcpState.SYN_SENT) return -Err.EALREADY;
   if (st == <u8>TcpState.LISTEN) return -Err.EOPNOTSUPP;
   if (st != <u8>TcpState.CLOSED || hasFlag(t, F_ACTIVE)) return -Err.EISCONN;
-  if (ip == 0 || ip == 0xffffffff || port <= 0 || port > 65535) return -Err.EINVAL;
-  let laddr = localAddrFor(FAMILY_V4);
-  if (laddr < 0) return -Err.EADDRNOTAVAIL; // no IPv4 address yet (or it was removed)
+  let v4 = !FEAT_IPV6 || addrIsV4(ra);
+  if (v4 && (addrV4(ra) == 0 || addrV4(ra) == 0xffffffff) || port <= 0 || port > 65535) return -Err.EINVAL;
+  let laddr = v4 ? localAddrFor(FAMILY_V4) : localAddrFor6(ra);
+  if (laddr < 0) return -Err.EADDRNOTAVAIL; // no address of the family yet (or it was removed)
   if (t.ringSlot == 0 && ringFreeCount() == 0) return -Err.ENOMEM; // every ring pair is held by a connection
   let rport = <u32>port;
-  let ra = connAddr;
-  addrSetV4(ra, ip);
   let la = localAddrPtr(laddr);
   if (hasFlag(t, F_BOUND)) {
     if (tupleInUse(laddr, t.lport, ra, rport)) return -Err.EADDRINUSE; // (t itself is CLOSED: not a match)
@@ -520,6 +535,21 @@ export function tcpTimeWaitList(out: usize, max: i32): i32 {
   // (a negative max is a huge u32; max rows of TW_ROW_FIELDS u32 fit an i32 length)
   if (<u32>max > <u32>(0x7fffffff / (TW_ROW_FIELDS * 4)) || !validRange(out, max * TW_ROW_FIELDS * 4)) return -Err.EINVAL;
   return twList(out, max);
+}
+
+/**
+ * The connection's addresses, 16 bytes each (IPv4 as ::ffff:a.b.c.d): local at `out`, remote at
+ * `out + 16` (:: when not set). For IPv6 peers, whose address tcpInfo cannot carry.
+ */
+export function tcpAddrs(h: i32, out: usize): i32 {
+  let t = tcbFromHandle(h);
+  if (t == null) return -Err.EBADF;
+  if (!validRange(out, 32)) return -Err.EINVAL;
+  let st = t.state;
+  let set = st != <u8>TcpState.CLOSED && st != <u8>TcpState.LISTEN || hasFlag(t, F_ACTIVE);
+  if (set) addrCopy(out, localAddrPtr(<i32>t.laddr)); else memory.fill(out, 0, 16);
+  if (set) addrCopy(out + 16, raddrOf(t)); else memory.fill(out + 16, 0, 16);
+  return 0;
 }
 
 /** Bytes of one TCB and of one TIME-WAIT entry (u32 each at `out`). */

@@ -9,12 +9,14 @@ import { count, Stat } from "./stats";
 import { Err, EventKind } from "./errors";
 import { UdpInfoField, UdpOpt } from "./abi-consts";
 import { hostEvent } from "./host";
-import { ipTxPayload, ipMtu, localAddr, ipIsBroadcast } from "./netif";
+import { ipTxPayload, ipMtu, localAddr, ipIsBroadcast, ipTxPayloadFor, ipSendFrom6, localAddrFor6, localAddrIndex, localAddrPtr, pathMtu } from "./netif";
+import { FAMILY_V6, addrEq, addrIsV4, addrIsZero, addrSetV4, addrV4 } from "./ip/addr";
+import { pseudoSum6, sum16, finish } from "./checksum";
 import { PROTO_UDP, IPV4_HLEN, ipDst, ipHeaderLen, ipProto, ipSrc, ipVersion } from "./wire/ipv4";
 import { UNREACH_FRAG_NEEDED, UNREACH_PORT, UNREACH_PROTOCOL } from "./wire/icmp";
 import { IGMP_ALL_HOSTS } from "./wire/igmp";
 import { igmpJoin, igmpLeave } from "./igmp";
-import { FEAT_IGMP } from "./features";
+import { FEAT_IGMP, FEAT_IPV6 } from "./features";
 import { UDP_HLEN, udpEmitHeader, udpLength, udpSrcPort, udpDstPort } from "./wire/udp";
 import { ip4SendGather, ip4MaxPayload } from "./ip/frag4";
 import { HandleKind, HANDLE_SLOTS, handleEncode, handleEntry, handleNextGen } from "./handles";
@@ -25,6 +27,14 @@ const U_BOUND: u16 = 2;
 const U_CONNECTED: u16 = 4;
 const U_BROADCAST: u16 = 8;  // UdpOpt.Broadcast (SO_BROADCAST)
 const U_REUSE: u16 = 16;     // UdpOpt.ReuseAddr (SO_REUSEADDR)
+const U_PEER6: u16 = 32;     // connected to an IPv6 peer (r6a, r6b; raddr holds V6_MARK)
+const U_ONLY4: u16 = 64;     // UdpOpt.Family 4: IPv4 datagrams only
+const U_ONLY6: u16 = 128;    // UdpOpt.Family 6: IPv6 datagrams only (IPV6_V6ONLY)
+/** The source field of an IPv6 datagram's record (255.255.255.255 is never an IPv4 source): 16 address bytes follow the header. */
+const V6_MARK: u32 = 0xffffffff;
+/** udpRecvFrom6's `out`: 16 address bytes, port u32, size u32. */
+export const UDP_FROM6_BYTES: i32 = 24;
+const recHdr: usize = memory.data(24, 8);
 /** Groups one socket may join (udpJoinGroup). */
 export const UDP_GROUPS: i32 = 4;
 /** udpDeliver's `cast`: how the datagram was addressed. */
@@ -49,6 +59,7 @@ export const UDP_FROM_FIELDS: i32 = 3;
   err: u32;      // pending error from an ICMP message (Err), reported once by the next send/receive
   g0: u32; g1: u32; g2: u32; g3: u32; // groups joined (UDP_GROUPS), 0 = free
   drops: u32;   // datagrams dropped on a full queue (udpInfo)
+  r6a: u64; r6b: u64; // the IPv6 peer of a U_PEER6 socket
 }
 @inline function groupAt(s: UdpSock, i: i32): usize { return changetype<usize>(s) + offsetof<UdpSock>("g0") + (<usize>i << 2); }
 function hasGroup(s: UdpSock, g: u32): bool {
@@ -156,7 +167,7 @@ export function udpBind(h: i32, port: i32): i32 {
 export function udpConnect(h: i32, ip: u32, port: i32): i32 {
   let s = fromHandle(h);
   if (s == null) return -Err.EBADF;
-  if (ip == 0 && port == 0) { s.flags &= ~U_CONNECTED; s.raddr = 0; s.rport = 0; return 0; }
+  if (ip == 0 && port == 0) { s.flags &= ~(U_CONNECTED | U_PEER6); s.raddr = 0; s.rport = 0; return 0; }
   if (badPeer(ip, port)) return -Err.EINVAL;
   if ((s.flags & U_BOUND) == 0) {
     let r = udpBind(h, 0);
@@ -164,7 +175,7 @@ export function udpConnect(h: i32, ip: u32, port: i32): i32 {
   }
   s.raddr = ip;
   s.rport = <u16>port;
-  s.flags |= U_CONNECTED;
+  s.flags = (s.flags | U_CONNECTED) & ~U_PEER6;
   return 0;
 }
 
@@ -181,6 +192,7 @@ export function udpSendTo(h: i32, ip: u32, port: i32, ptr: usize, len: i32): i32
   if (!validRange(ptr, len)) return -Err.EINVAL;
   if (ip == 0 && port == 0) {
     if ((s.flags & U_CONNECTED) == 0) return -Err.ENOTCONN;
+    if (FEAT_IPV6 && (s.flags & U_PEER6) != 0) return send6(s, h, peer6(s), <i32>s.rport, ptr, len);
     ip = s.raddr; port = <i32>s.rport;
   } else if ((s.flags & U_CONNECTED) != 0) {
     return -Err.EISCONN;
@@ -217,21 +229,44 @@ function sendFrom(s: UdpSock, h: i32, ip: u32, port: i32, ptr: usize, len: i32):
  * longer than `max` is truncated (out[2] > result) and its rest discarded. -EAGAIN when empty.
  */
 export function udpRecvFrom(h: i32, ptr: usize, max: i32, out: usize): i32 {
+  return recv(h, ptr, max, out, false);
+}
+
+/**
+ * udpRecvFrom with the source as 16 bytes (IPv4 as ::ffff:a.b.c.d) at `out`, then the port and
+ * the datagram's full length (u32 each): UDP_FROM6_BYTES at `out`.
+ */
+export function udpRecvFrom6(h: i32, ptr: usize, max: i32, out: usize): i32 {
+  return recv(h, ptr, max, out, true);
+}
+
+function recv(h: i32, ptr: usize, max: i32, out: usize, wide: bool): i32 {
   let s = fromHandle(h);
   if (s == null) return -Err.EBADF;
-  if (!validRange(ptr, max) || !validRange(out, UDP_FROM_FIELDS * 4)) return -Err.EINVAL;
+  if (!validRange(ptr, max) || !validRange(out, wide ? UDP_FROM6_BYTES : UDP_FROM_FIELDS * 4)) return -Err.EINVAL;
   if (s.err != 0) { let e = s.err; s.err = 0; return -<i32>e; }
   if (s.qCount == 0) return -Err.EAGAIN;
   let ring = ringOf(s);
   ringCopy(ring, qCap, s.qStart, out, REC_HLEN, false); // [src ip][sport u16][len u16]
+  let ip = load<u32>(out);
   let w = load<u32>(out, 4);
   let len = w >>> 16;
-  store<u32>(out, w & 0xffff, 4);
-  store<u32>(out, len, 8);
+  let hl = REC_HLEN;
+  if (FEAT_IPV6 && ip == V6_MARK) hl += 16; // an IPv6 source follows (udpInput6)
+  if (FEAT_IPV6 && wide) {
+    store<u32>(out, w & 0xffff, 16);
+    store<u32>(out, len, 20);
+    if (hl != REC_HLEN) ringCopy(ring, qCap, s.qStart + REC_HLEN, out, 16, false);
+    else addrSetV4(out, ip);
+  } else {
+    if (FEAT_IPV6 && hl != REC_HLEN) store<u32>(out, 0); // (the IPv4 form reports 0 for an IPv6 source)
+    store<u32>(out, w & 0xffff, 4);
+    store<u32>(out, len, 8);
+  }
   let n = len < <u32>max ? len : <u32>max;
-  ringCopy(ring, qCap, s.qStart + REC_HLEN, ptr, n, false);
-  s.qStart = (s.qStart + REC_HLEN + len) % qCap;
-  s.qLen -= REC_HLEN + len;
+  ringCopy(ring, qCap, s.qStart + hl, ptr, n, false);
+  s.qStart = (s.qStart + hl + len) % qCap;
+  s.qLen -= hl + len;
   s.qCount--;
   return <i32>n;
 }
@@ -258,6 +293,11 @@ export function udpSetOption(h: i32, opt: i32, value: i32): i32 {
   }
   if (opt == UdpOpt.ReuseAddr) {
     if (value != 0) s.flags |= U_REUSE; else s.flags &= ~U_REUSE;
+    return 0;
+  }
+  if (FEAT_IPV6 && opt == UdpOpt.Family) {
+    if (value != 0 && value != 4 && value != 6) return -Err.EINVAL;
+    s.flags = (s.flags & ~(U_ONLY4 | U_ONLY6)) | (value == 4 ? U_ONLY4 : value == 6 ? U_ONLY6 : 0);
     return 0;
   }
   return -Err.EINVAL;
@@ -335,7 +375,7 @@ export function udpInfo(h: i32, out: usize): i32 {
   if (s == null) return -Err.EBADF;
   if (!validRange(out, <i32>UdpInfoField.COUNT * 4)) return -Err.EINVAL;
   store<u32>(out, s.lport);
-  store<u32>(out, s.raddr, 4);
+  store<u32>(out, FEAT_IPV6 && (s.flags & U_PEER6) != 0 ? 0 : s.raddr, 4);
   store<u32>(out, s.rport, 8);
   store<u32>(out, s.qLen, 12);
   store<u32>(out, s.qCount, 16);
@@ -364,6 +404,7 @@ export function udpDeliver(p: usize, src: u32, dst: u32, cast: i32): bool {
     if ((s.flags & U_BOUND) == 0 || <u32>s.lport != dport) continue;
     bound = true;
     if ((s.flags & U_CONNECTED) != 0 && (s.raddr != src || s.rport != sport)) continue;
+    if (FEAT_IPV6 && (s.flags & U_ONLY6) != 0) continue;
     if (cast == CAST_BROADCAST && (s.flags & U_BROADCAST) == 0) continue;
     if (cast == CAST_MULTICAST && dst != IGMP_ALL_HOSTS && !hasGroup(s, dst)) continue;
     taken = true;
@@ -381,4 +422,133 @@ export function udpDeliver(p: usize, src: u32, dst: u32, cast: i32): bool {
   if (!bound || cast == CAST_UNICAST) count(Stat.UdpNoPort); // nobody on the port
   else count(cast == CAST_BROADCAST ? Stat.UdpBroadcastFiltered : Stat.UdpMcastNoMember);
   return false;
+}
+
+// ---------------------------------------------------------------------------
+// UDP over IPv6 (FEAT_IPV6 builds; ip/ipv6.ts calls udpInput6). Sockets are dual-stack unless
+// UdpOpt.Family says otherwise; an IPv6 datagram's record carries its 16-byte source.
+
+@inline function peer6(s: UdpSock): usize { return changetype<usize>(s) + offsetof<UdpSock>("r6a"); }
+
+/** udpConnect to the 16-byte address at `a` (IPv4-mapped: udpConnect; :: and port 0 dissolve). */
+export function udpConnect6(h: i32, a: usize, port: i32): i32 {
+  if (addrIsV4(a)) return udpConnect(h, addrV4(a), port);
+  if (addrIsZero(a) && port == 0) return udpConnect(h, 0, 0);
+  let s = fromHandle(h);
+  if (s == null) return -Err.EBADF;
+  if (addrIsZero(a) || port <= 0 || port > 65535) return -Err.EINVAL;
+  if ((s.flags & U_BOUND) == 0) {
+    let r = udpBind(h, 0);
+    if (r < 0) return r;
+  }
+  memory.copy(peer6(s), a, 16);
+  s.raddr = V6_MARK; // matches no IPv4 source
+  s.rport = <u16>port;
+  s.flags |= U_CONNECTED | U_PEER6;
+  return 0;
+}
+
+/** udpSendTo with a 16-byte destination (IPv4-mapped: udpSendTo; :: and port 0: the connected peer). */
+export function udpSendTo6(h: i32, a: usize, port: i32, ptr: usize, len: i32): i32 {
+  if (addrIsV4(a)) return udpSendTo(h, addrV4(a), port, ptr, len);
+  if (addrIsZero(a) && port == 0) return udpSendTo(h, 0, 0, ptr, len);
+  let s = fromHandle(h);
+  if (s == null) return -Err.EBADF;
+  if (!validRange(ptr, len)) return -Err.EINVAL;
+  if ((s.flags & U_CONNECTED) != 0) return -Err.EISCONN;
+  if (addrIsZero(a) || port <= 0 || port > 65535) return -Err.EINVAL;
+  return send6(s, h, a, port, ptr, len);
+}
+
+const dst6: usize = memory.data(16, 8);
+
+/**
+ * One datagram to IPv6 `a`: the source by RFC 6724, the checksum over RFC 8200 §8.1's
+ * pseudo-header, never 0 (§8.1: a computed 0 is sent as 0xffff). No IPv6 fragmentation: more
+ * than the path MTU - 48 is -EMSGSIZE.
+ */
+function send6(s: UdpSock, h: i32, a: usize, port: i32, ptr: usize, len: i32): i32 {
+  if (s.err != 0) { let e = s.err; s.err = 0; return -<i32>e; }
+  memory.copy(dst6, a, 16); // (a may lie in memory the payload copy overwrites)
+  if (len > pathMtu(dst6) - 48) return -Err.EMSGSIZE;
+  if ((s.flags & U_BOUND) == 0) {
+    let r = udpBind(h, 0);
+    if (r < 0) return r;
+  }
+  let si = localAddrFor6(dst6);
+  if (si < 0) return -Err.EADDRNOTAVAIL;
+  let src = localAddrPtr(si);
+  let u = ipTxPayloadFor(FAMILY_V6);
+  if (u == 0) return -Err.ESTATE;
+  memory.copy(u + <usize>UDP_HLEN, ptr, len);
+  let ulen = UDP_HLEN + len;
+  store<u16>(u, bswap<u16>(s.lport));
+  store<u16>(u, bswap<u16>(<u16>port), 2);
+  store<u16>(u, bswap<u16>(<u16>ulen), 4);
+  store<u16>(u, 0, 6);
+  let c = finish(sum16(u, ulen, pseudoSum6(src, dst6, PROTO_UDP, <u32>ulen)));
+  store<u16>(u, bswap<u16>(c == 0 ? 0xffff : c), 6);
+  if (!ipSendFrom6(src, dst6, PROTO_UDP, ulen)) return -Err.EHOSTUNREACH;
+  count(Stat.UdpTx);
+  return len;
+}
+
+/**
+ * A UDP datagram over IPv6 (`n` bytes at `u`) from `src` to `dst` (16 bytes each; `mcast`: a
+ * group destination). Drops (counted) a short or overlong length, a zero checksum (RFC 8200
+ * §8.1: mandatory over IPv6) and a wrong one. False when no socket is bound to the port: the
+ * caller answers port unreachable (RFC 4443 §3.1).
+ */
+export function udpInput6(src: usize, dst: usize, u: usize, n: i32, mcast: bool): bool {
+  count(Stat.Udp6Rx);
+  let ulen = n >= UDP_HLEN ? udpLength(u) : 0;
+  if (ulen < UDP_HLEN || ulen > n) { count(Stat.Udp6BadLength); return true; }
+  if (load<u16>(u, 6) == 0) { count(Stat.Udp6ZeroChecksum); return true; }
+  if (sum16(u, ulen, pseudoSum6(src, dst, PROTO_UDP, <u32>ulen)) != 0xffff) { count(Stat.Udp6BadChecksum); return true; }
+  if (mcast) { count(Stat.UdpMcastNoMember); return true; } // no IPv6 group sockets yet
+  let dport = <u32>udpDstPort(u);
+  let sport = udpSrcPort(u);
+  let len = <u32>ulen - UDP_HLEN;
+  let need = REC_HLEN + 16 + len;
+  for (let i = 0; i < nSocks; i++) {
+    let s = sockAt(i);
+    if ((s.flags & U_BOUND) == 0 || <u32>s.lport != dport || (s.flags & U_ONLY4) != 0) continue;
+    if ((s.flags & U_CONNECTED) != 0 && ((s.flags & U_PEER6) == 0 || !addrEq(peer6(s), src) || s.rport != sport)) continue;
+    if (need > qCap - s.qLen) { count(Stat.UdpQueueFull); s.drops++; return true; }
+    store<u32>(recHdr, V6_MARK);
+    store<u32>(recHdr, <u32>sport | (len << 16), 4);
+    memory.copy(recHdr + REC_HLEN, src, 16);
+    let at = s.qStart + s.qLen;
+    ringCopy(ringOf(s), qCap, at, recHdr, REC_HLEN + 16, true);
+    ringCopy(ringOf(s), qCap, at + REC_HLEN + 16, u + <usize>UDP_HLEN, len, true);
+    s.qLen += need;
+    s.qCount++;
+    hostEvent(handleOfSock(s), <i32>EventKind.Readable, <i32>len);
+    return true;
+  }
+  return false;
+}
+
+/**
+ * An ICMPv6 error quoting a UDP datagram we sent from `src` to `dst` (16 bytes each; its UDP
+ * header at `uh`): like udpIcmpUnreach, a socket connected to that peer gets the error once
+ * (`hard`, port unreachable: ECONNREFUSED; else EHOSTUNREACH) and an Error event; an unconnected
+ * one only counts it (RFC 4443 §3.1, RFC 1122 §4.1.3.3).
+ */
+export function udpIcmp6Error(hard: bool, src: usize, dst: usize, uh: usize): void {
+  if (localAddrIndex(src) < 0) { count(Stat.UdpIcmpBadQuote); return; } // not a datagram of ours
+  let sport = <u32>udpSrcPort(uh);
+  let dport = udpDstPort(uh);
+  for (let i = 0; i < nSocks; i++) {
+    let s = sockAt(i);
+    if ((s.flags & U_BOUND) == 0 || <u32>s.lport != sport) continue;
+    if ((s.flags & U_CONNECTED) == 0) { count(Stat.UdpIcmpErrors); return; }
+    if ((s.flags & U_PEER6) == 0 || !addrEq(peer6(s), dst) || s.rport != dport) break;
+    count(Stat.UdpIcmpErrors);
+    let e: u32 = hard ? Err.ECONNREFUSED : Err.EHOSTUNREACH;
+    s.err = e;
+    hostEvent(handleOfSock(s), <i32>EventKind.Error, <i32>e);
+    return;
+  }
+  count(Stat.UdpIcmpBadQuote);
 }

@@ -217,6 +217,7 @@ export const TcpOpt = {
 export const UdpOpt = {
   Broadcast: 1, // like SO_BROADCAST: value != 0 lets the socket send to 255.255.255.255 or the subnet broadcast (else `-EACCES`) and receive datagrams sent to them (else they are not delivered to it). Off by default
   ReuseAddr: 2, // like SO_REUSEADDR for UDP: value != 0 lets the socket bind a port other sockets with ReuseAddr hold (set before `udpBind`); broadcast and multicast datagrams go to each of them, a unicast one to the first bound. Off by default
+  Family: 3, // which datagrams the socket receives: 0 both IPv4 and IPv6 (the default: dual-stack), 4 IPv4 only (a Node `udp4` socket), 6 IPv6 only (like IPV6_V6ONLY). `-EINVAL` for other values; builds without IPv6 do not know the option
 } as const;
 /** Socket handle layout: kind << kindShift | generation << genShift | slot. */
 export const HANDLE_LAYOUT = {kindShift: 28, genShift: 16, genBits: 12, slotBits: 16} as const;
@@ -464,7 +465,7 @@ export const STAT_NAMES = [
   "ipv6_atomic_fragments", // atomic fragments processed as whole packets (RFC 6946)
   "ipv6_no_next_header", // next header 59
   "ipv6_unknown_next_header", // unrecognized next header: parameter problem code 1
-  "ipv6_udp_no_port", // UDP over IPv6 (no IPv6 UDP sockets yet): port unreachable
+  "ipv6_udp_no_port", // UDP over IPv6 that no socket takes: port unreachable (RFC 4443 §3.1, rate-limited)
   "ipv6_no_route", // send failed: off-link without a default router
   "ipv6_no_source", // send failed: no usable source address
   "ipv6_too_big", // send failed: payload over the link MTU
@@ -517,10 +518,15 @@ export const STAT_NAMES = [
   "mld_queries_rx", // MLD queries received
   "mld_bad_query", // MLD query too short, not from link-local, or hop limit not 1
   "mld_other_rx", // MLD reports and dones of other nodes (ignored)
+  "tcp_pmtu_lowered", // Packet Too Big lowered a connection's MSS (RFC 8201 §5.2)
+  "udp6_rx", // UDP datagrams over IPv6 received
+  "udp6_zero_checksum", // UDP over IPv6 with checksum 0 dropped (RFC 8200 §8.1)
+  "udp6_bad_checksum", // UDP over IPv6 with a wrong checksum
+  "udp6_bad_length", // UDP over IPv6: length below 8 or not the payload's
 ] as const;
 export type StatName = (typeof STAT_NAMES)[number];
 /** Number of counters; the module's statCount() returns the same. */
-export const STAT_COUNT = 244;
+export const STAT_COUNT = 249;
 
 /** Imports the module may ask for (module "env"); a host provides all of them. */
 export interface Imports {
@@ -661,6 +667,16 @@ export interface Exports {
   ip6Ping(dst: number, id: number, seq: number, len: number): number;
   /** the path MTU towards the 16 bytes at `dst`: the lowest Packet Too Big received for it in the last 10 minutes (RFC 8201, never below 1280), else the link MTU (an RA's MTU option lowers it) */
   ip6PathMtu(dst: number): number;
+  /** `tcpConnect` to the 16 bytes at `addr`: an IPv6 address (the source by RFC 6724: link-local towards a link-local peer, else a global one), or an IPv4-mapped one (::ffff:a.b.c.d, as `tcpConnect`). `-EINVAL` (::, multicast, port), `-EADDRNOTAVAIL` (no usable IPv6 address), else as `tcpConnect` */
+  tcpConnect6(h: number, addr: number, port: number): number;
+  /** the connection's local address (16 bytes at `out`) and remote address (16 bytes at `out + 16`), IPv4 ones IPv4-mapped; :: for a socket that has none (unconnected, listener) */
+  tcpAddrs(h: number, out: number): number;
+  /** `udpConnect` with the 16-byte address at `addr` (IPv4-mapped: as `udpConnect`; :: and port 0 dissolve the association) */
+  udpConnect6(h: number, addr: number, port: number): number;
+  /** `udpSendTo` with the 16-byte address at `addr` (IPv4-mapped: as `udpSendTo`; :: and port 0: the connected peer). Over IPv6 the checksum is mandatory (RFC 8200 §8.1) and nothing is fragmented: `-EMSGSIZE` past the path MTU - 48; `-EADDRNOTAVAIL` (no usable source) */
+  udpSendTo6(h: number, addr: number, port: number, ptr: number, len: number): number;
+  /** `udpRecvFrom` writing 24 bytes at `out`: the source address (16 bytes, IPv4 ones IPv4-mapped), its port (u32), the datagram's full length (u32). (`udpRecvFrom` reports address 0 for an IPv6 source.) Sockets receive both families unless `UdpOpt.Family` limits them; an IPv6 datagram takes 24 + its length of the queue */
+  udpRecvFrom6(h: number, ptr: number, max: number, out: number): number;
   /** query NTP server `server` (host order) now and then every `intervalS` seconds (16-86400; 0 = 1024). `server` 0: the NTP servers of the DHCP lease (option 42; the first, the next after each unanswered request, the list read again at every poll). 0, `-EINVAL` (bad server or interval), `-EADDRNOTAVAIL` (server 0 and no NTP server from DHCP), `-ENOMEM` (no UDP socket free), `-ESTATE` (before init). Restarts a running client */
   sntpStart(server: number, intervalS: number): number;
   /** stop the client and close its socket (the learned time is kept). 0 */
@@ -735,6 +751,11 @@ export const EXPORT_NAMES = [
   "ip6Info",
   "ip6Ping",
   "ip6PathMtu",
+  "tcpConnect6",
+  "tcpAddrs",
+  "udpConnect6",
+  "udpSendTo6",
+  "udpRecvFrom6",
   "sntpStart",
   "sntpStop",
   "sntpInfo",

@@ -9,12 +9,12 @@
 // The core raises Readable on the socket's handle; NetStack routes events by handle and
 // calls onReadable() after the core has returned, which drains every queued datagram.
 import { EventEmitter } from "node:events";
-import { ERR_NAMES, ipToU32, u32ToIp, UdpOpt } from "./stack.js";
+import { bytesToIp6, ERR_NAMES, ip6ToBytes, ipToU32, u32ToIp, UdpOpt } from "./stack.js";
 import type { NetStack, NetError } from "./net.js";
 import { Err, type Exports } from "./abi.js";
 
-export interface RemoteInfo { address: string; family: "IPv4"; port: number; size: number }
-export interface AddressInfo { address: string; family: "IPv4"; port: number }
+export interface RemoteInfo { address: string; family: "IPv4" | "IPv6"; port: number; size: number }
+export interface AddressInfo { address: string; family: "IPv4" | "IPv6"; port: number }
 /** One row of NetStack.udpSockets() (like `ss -uan`). */
 export interface UdpSocketInfo {
   handle: number;
@@ -31,12 +31,21 @@ export interface UdpSocketInfo {
   drops: number;
 }
 
-export interface SocketOptions { type: "udp4"; reuseAddr?: boolean }
+/** `udp6` sockets are dual-stack (IPv4 peers keep their dotted addresses, family IPv4) unless `ipv6Only`. */
+export interface SocketOptions { type: "udp4" | "udp6"; reuseAddr?: boolean; ipv6Only?: boolean }
+
+/** An IPv6 literal without brackets or a zone, or null when `a` is not one. */
+function ip6Literal(a: string): string | null {
+  if (!a.includes(":")) return null;
+  const v = a.replace(/^\[|\]$/g, "").replace(/%.*$/, "");
+  try { ip6ToBytes(v); return v; } catch { return null; }
+}
 type SendCb = (err: Error | null, bytes: number) => void;
 
 /** @internal The pieces of NetStack a datagram socket uses. */
 export interface DgramHost {
   readonly address: string;
+  readonly ipv6: boolean;
   readonly io: number;
   readonly ioLen: number;
   readonly ex: Exports;
@@ -57,6 +66,10 @@ export class Socket extends EventEmitter {
   private closed = false;
   /** @internal set by createSocket from `reuseAddr`. */
   reuseAddr = false;
+  /** @internal set by createSocket: "udp6" (with `ipv6Only`: 6 = IPv6 datagrams only) or "udp4". */
+  family: 4 | 6 = 4;
+  /** @internal */
+  ipv6Only = false;
 
   /** @internal */
   constructor(private readonly net: DgramHost) { super(); }
@@ -108,6 +121,8 @@ export class Socket extends EventEmitter {
     const h = this.net.ex.udpOpen();
     if (h < 0) return h;
     if (this.reuseAddr) this.net.ex.udpSetOption(h, UdpOpt.ReuseAddr, 1);
+    // the core's sockets are dual-stack: a udp4 one on an IPv6 stack takes IPv4 only
+    if (this.net.ipv6 && (this.family === 4 || this.ipv6Only)) this.net.ex.udpSetOption(h, UdpOpt.Family, this.family === 4 ? 4 : 6);
     const p = this.net.ex.udpBind(h, port);
     if (p < 0) { this.net.ex.udpClose(h); return p; }
     this.handle = h;
@@ -144,10 +159,19 @@ export class Socket extends EventEmitter {
     };
     if (this.closed) { done(-3); return; }
     if (this.handle === 0) { const r = this.doBind(0); if (r < 0) { done(r); return; } }
-    if (data.length > this.net.ioLen) { done(-17); return; }
+    if (data.length > this.net.ioLen - 24) { done(-17); return; }
     this.net.stack.bytes(this.net.io, data.length).set(data);
-    const ip = this.peer && port === 0 ? 0 : ipToU32(address ?? "127.0.0.1");
-    const r = this.net.ex.udpSendTo(this.handle, ip, this.peer && port === 0 ? 0 : port, this.net.io, data.length);
+    const v6 = this.peer && port === 0 ? null : ip6Literal(address ?? "");
+    let r: number;
+    if (v6 !== null) {
+      if (this.family !== 6) { done(-Err.EINVAL); return; } // an IPv6 destination on a udp4 socket
+      const at = this.net.io + ((data.length + 7) & ~7);
+      this.net.stack.bytes(at, 16).set(ip6ToBytes(v6));
+      r = this.net.ex.udpSendTo6(this.handle, at, port, this.net.io, data.length);
+    } else {
+      const ip = this.peer && port === 0 ? 0 : ipToU32(address ?? "127.0.0.1");
+      r = this.net.ex.udpSendTo(this.handle, ip, this.peer && port === 0 ? 0 : port, this.net.io, data.length);
+    }
     this.net.stack.wake();
     done(r);
   }
@@ -158,9 +182,12 @@ export class Socket extends EventEmitter {
     const host = address ?? "127.0.0.1";
     if (cb) this.once("connect", cb);
     if (this.handle === 0) { const r = this.doBind(0); if (r < 0) { process.nextTick(() => this.emit("error", this.err(r, "connect", host, port))); return; } }
-    const r = this.net.ex.udpConnect(this.handle, ipToU32(host), port);
+    const v6 = this.family === 6 ? ip6Literal(host) : null;
+    const r = v6 !== null
+      ? this.net.ex.udpConnect6(this.handle, this.net.stack.putIo(ip6ToBytes(v6)), port)
+      : this.net.ex.udpConnect(this.handle, ipToU32(host), port);
     if (r < 0) { process.nextTick(() => this.emit("error", this.err(r, "connect", host, port))); return; }
-    this.peer = { address: host, family: "IPv4", port };
+    this.peer = v6 !== null ? { address: v6, family: "IPv6", port } : { address: host, family: "IPv4", port };
     process.nextTick(() => this.emit("connect"));
   }
 
@@ -176,7 +203,7 @@ export class Socket extends EventEmitter {
 
   address(): AddressInfo {
     if (this.handle === 0) throw Object.assign(new Error("getsockname EBADF"), { code: "EBADF" });
-    return { address: this.net.address, family: "IPv4", port: this.port };
+    return this.family === 6 ? { address: "::", family: "IPv6", port: this.port } : { address: this.net.address, family: "IPv4", port: this.port };
   }
 
   close(cb?: () => void): this {
@@ -202,14 +229,25 @@ export class Socket extends EventEmitter {
   /** @internal The core raised Readable: deliver every queued datagram as 'message'. */
   onReadable(): void {
     const io = this.net.io;
-    const max = this.net.ioLen - 16;
+    const max = this.net.ioLen - 32;
+    const wide = this.net.ipv6 && this.family === 6; // udpRecvFrom6: the 16-byte source
     while (this.handle !== 0) {
-      const n = this.net.ex.udpRecvFrom(this.handle, io + 16, max, io);
+      const n = wide ? this.net.ex.udpRecvFrom6(this.handle, io + 32, max, io) : this.net.ex.udpRecvFrom(this.handle, io + 32, max, io);
       if (n === -E_EAGAIN) return;
       if (n < 0) { this.emit("error", this.err(n, "recvmsg")); return; }
-      const v = new DataView(this.net.stack.memory.buffer, io, 12);
-      const rinfo: RemoteInfo = { address: u32ToIp(v.getUint32(0, true)), family: "IPv4", port: v.getUint32(4, true), size: n };
-      this.emit("message", this.net.copyOut(io + 16, n), rinfo);
+      let rinfo: RemoteInfo;
+      if (wide) {
+        const b = this.net.stack.bytes(io, 24);
+        const v = new DataView(b.buffer, b.byteOffset, 24);
+        const mapped = b.subarray(0, 10).every((x) => x === 0) && b[10] === 0xff && b[11] === 0xff;
+        rinfo = mapped
+          ? { address: `${b[12]}.${b[13]}.${b[14]}.${b[15]}`, family: "IPv4", port: v.getUint32(16, true), size: n }
+          : { address: bytesToIp6(b, 0), family: "IPv6", port: v.getUint32(16, true), size: n };
+      } else {
+        const v = new DataView(this.net.stack.memory.buffer, io, 12);
+        rinfo = { address: u32ToIp(v.getUint32(0, true)), family: "IPv4", port: v.getUint32(4, true), size: n };
+      }
+      this.emit("message", this.net.copyOut(io + 32, n), rinfo);
     }
   }
 
@@ -218,11 +256,13 @@ export class Socket extends EventEmitter {
   }
 }
 
-/** createSocket("udp4" | { type: "udp4" }[, onMessage]) on a NetStack. */
-export function createSocket(net: DgramHost, type: "udp4" | SocketOptions, onMessage?: (msg: Buffer, rinfo: RemoteInfo) => void): Socket {
+/** createSocket("udp4" | "udp6" | { type }[, onMessage]) on a NetStack ("udp6" needs createStack's `ipv6`). */
+export function createSocket(net: DgramHost, type: "udp4" | "udp6" | SocketOptions, onMessage?: (msg: Buffer, rinfo: RemoteInfo) => void): Socket {
   const t = typeof type === "string" ? type : type?.type;
-  if (t !== "udp4") throw Object.assign(new TypeError(`Bad socket type specified. Valid types are: udp4 (got ${String(t)})`), { code: "ERR_SOCKET_BAD_TYPE" });
+  if (t !== "udp4" && t !== "udp6") throw Object.assign(new TypeError(`Bad socket type specified. Valid types are: udp4, udp6 (got ${String(t)})`), { code: "ERR_SOCKET_BAD_TYPE" });
   const s = new Socket(net);
+  if (t === "udp6") s.family = 6;
+  if (typeof type === "object" && type.ipv6Only) s.ipv6Only = true;
   if (typeof type === "object" && type.reuseAddr) s.reuseAddr = true;
   if (onMessage) s.on("message", onMessage);
   return s;

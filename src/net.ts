@@ -23,7 +23,7 @@ import type { SocketConnectOpts as NodeSocketConnectOpts } from "node:net";
 import { EventEmitter } from "node:events";
 import { getSystemErrorMap, inspect } from "node:util";
 import { constants as osConstants } from "node:os";
-import { BuildName, Clock, DHCP_STATE_NAMES, IfaceInfo, ipToU32, Stack, u32ToIp } from "./stack.js";
+import { BuildName, bytesToIp6, Clock, DHCP_STATE_NAMES, IfaceInfo, ip6ToBytes, ipToU32, Stack, u32ToIp } from "./stack.js";
 import {
   Err, ERR_NAMES, EventKind, type Exports, TCP_INFO_NAMES, TCP_STATE_NAMES, TcpOpt, type TcpStateName, TIME_WAIT_ROW_NAMES,
 } from "./abi.js";
@@ -94,6 +94,33 @@ export interface CreateStackOptions {
   pcap?: string;
   /** Clock for a TAP stack (default: the real clock). Ignored for emulated links (the Sim's clock). */
   clock?: Clock;
+  /**
+   * IPv6 (off by default): `true` or options. The link-local address forms at once (RFC 4862;
+   * `eui64` for EUI-64 identifiers instead of RFC 7217 ones), SLAAC from router advertisements,
+   * and `addresses` ("2001:db8::2/64") are added as static ones. `dad: false` skips duplicate
+   * address detection (addresses usable at once; otherwise they wait about a second).
+   * Sockets are dual-stack: connect({ host: "2001:db8::1" }), listen(port, "::"), createSocket("udp6").
+   */
+  ipv6?: boolean | Ipv6Options;
+}
+
+export interface Ipv6Options { eui64?: boolean; addresses?: string[]; dad?: boolean }
+
+/** "IPv6" for an address text with a colon, else "IPv4". */
+function familyOf(a: string | undefined | null): "IPv4" | "IPv6" { return a && a.includes(":") ? "IPv6" : "IPv4"; }
+
+/** An IPv6 literal without brackets or a zone ("[fe80::1%eth0]" -> "fe80::1"), or null when `h` is not one. */
+function ip6Literal(h: string): string | null {
+  if (!h.includes(":")) return null;
+  const a = h.replace(/^\[|\]$/g, "").replace(/%.*$/, "");
+  try { ip6ToBytes(a); return a; } catch { return null; }
+}
+
+/** 16 address bytes as text: IPv4-mapped ones dotted (their family stays IPv4), others RFC 5952. */
+function addrText(b: Uint8Array, off: number): string {
+  let mapped = b[off + 10] === 0xff && b[off + 11] === 0xff;
+  for (let i = 0; i < 10 && mapped; i++) if (b[off + i] !== 0) mapped = false;
+  return mapped ? `${b[off + 12]}.${b[off + 13]}.${b[off + 14]}.${b[off + 15]}` : bytesToIp6(b, off);
 }
 
 // ---------------------------------------------------------------------------
@@ -283,6 +310,8 @@ export class NetStack extends EventEmitter {
   readonly pcap: PcapWriter | null;
   readonly sndBuf: number;
   readonly rcvBuf: number;
+  /** IPv6 on (createStack's `ipv6`). */
+  readonly ipv6: boolean;
   /** Every state change seen (bounded: the last `historyLimit`). Tests read it; `state` events carry the same. */
   readonly history: StateChange[] = [];
   historyLimit = 10000;
@@ -447,8 +476,11 @@ export class NetStack extends EventEmitter {
     this.prefix = prefix;
     this.sndBuf = opts.sndBuf ?? 128 * 1024;
     this.rcvBuf = opts.rcvBuf ?? 128 * 1024;
+    const v6: Ipv6Options | null = opts.ipv6 ? (opts.ipv6 === true ? {} : opts.ipv6) : null;
+    this.ipv6 = v6 !== null;
+    const v6Config: Record<string, number> = v6 ? { Ip6Enable: 1, Ip6Flags: v6.eui64 ? 1 : 0, ...(v6.dad === false ? { Ip6DadTransmits: 0 } : {}) } : {};
     const config: Record<string, number> = {
-      MaxSockets: opts.maxSockets ?? 32, SndBuf: this.sndBuf, RcvBuf: this.rcvBuf, UdpQueueBytes: 65536, ...(opts.config ?? {}),
+      MaxSockets: opts.maxSockets ?? 32, SndBuf: this.sndBuf, RcvBuf: this.rcvBuf, UdpQueueBytes: 65536, ...v6Config, ...(opts.config ?? {}),
     };
     const base = {
       name: opts.name ?? (dhcp ? "dhcp" : ipPart), ip: dhcp ? undefined : ipPart, prefix, mac: opts.mac ?? "02:00:00:00:00:02",
@@ -484,6 +516,10 @@ export class NetStack extends EventEmitter {
     this.io = this.ex.ioBuffer();
     this.ioLen = config.IoBuf ?? 65536; // the core's default I/O region size
     if (this.io === 0) throw new Error("the core has no I/O region (Cfg.IoBuf = 0)");
+    for (const a of v6?.addresses ?? []) {
+      const r = this.stack.ip6AddrAdd(a);
+      if (r < 0) throw netError(codeOf(-r), "ip6AddrAdd", a);
+    }
     if (dhcpOpts) {
       const bad = configureDhcp(this.stack, dhcpOpts);
       if (bad) throw netError(codeOf(-bad[1]), bad[0]);
@@ -569,7 +605,7 @@ export class NetStack extends EventEmitter {
   }
 
   /** A node:dgram-style UDP socket (src/dgram.ts); `onMessage` is added as a 'message' listener. */
-  createSocket(type: "udp4" | DgramOptions, onMessage?: (msg: Buffer, rinfo: RemoteInfo) => void): DgramSocket {
+  createSocket(type: "udp4" | "udp6" | DgramOptions, onMessage?: (msg: Buffer, rinfo: RemoteInfo) => void): DgramSocket {
     return createDgramSocket(this, type, onMessage);
   }
 
@@ -622,7 +658,22 @@ export class NetStack extends EventEmitter {
   private timeWaitRows(): SocketInfo[] { return coreTimeWaitRows(this.stack, this.io, this.ioLen, this.address); }
 
   /** The core's view of one handle, or null when the handle is gone. */
-  info(h: number): SocketInfo | null { return coreSocketInfo(this.stack, this.io, h, this.address); }
+  info(h: number): SocketInfo | null {
+    const i = coreSocketInfo(this.stack, this.io, h, this.address);
+    if (i && this.ipv6 && i.remoteAddress === "0.0.0.0" && i.state !== "LISTEN") { // an IPv6 peer: tcpInfo carries IPv4 only
+      const a = this.addrs(h);
+      if (a) { i.localAddress = a[0]; i.remoteAddress = a[1]; }
+    }
+    return i;
+  }
+
+  /** @internal A connection's [local, remote] addresses (tcpAddrs; IPv4 dotted), null when the core has none. */
+  addrs(h: number): [string, string] | null {
+    if (typeof this.ex.tcpAddrs !== "function" || this.ex.tcpAddrs(h, this.io) < 0) return null;
+    const m = this.mem8();
+    if (m.subarray(this.io, this.io + 16).every((x) => x === 0)) return null;
+    return [addrText(m, this.io), addrText(m, this.io + 16)];
+  }
 
   /** Counters of the core, by name. */
   stats(): Record<string, number> { return this.stack.stats(); }
@@ -980,8 +1031,8 @@ export class Socket extends Duplex {
   /** The peer's address: undefined until connected (node:net). */
   get remoteAddress(): string | undefined { return this.connecting ? undefined : this.peer?.address; }
   get remotePort(): number | undefined { return this.connecting ? undefined : this.peer?.port; }
-  get remoteFamily(): string | undefined { return this.connecting || !this.peer ? undefined : "IPv4"; }
-  get localFamily(): string | undefined { return this.localPort === undefined ? undefined : "IPv4"; }
+  get remoteFamily(): string | undefined { return this.connecting || !this.peer ? undefined : familyOf(this.peer.address); }
+  get localFamily(): string | undefined { return this.localPort === undefined ? undefined : familyOf(this.localAddress); }
 
   /** Every byte handed to write()/end(), sent or still queued (node:net). */
   get bytesWritten(): number {
@@ -1066,10 +1117,12 @@ export class Socket extends Duplex {
 
   private startConnect(opts: ConnectOptions): this {
     const net = this.net;
-    const host = opts.host ?? "127.0.0.1";
+    let host = opts.host ?? "127.0.0.1";
     const port = opts.port;
-    let ip: number;
-    try { ip = ipToU32(host); } catch {
+    let ip = 0;
+    const v6 = ip6Literal(host);
+    if (v6 !== null) host = v6;
+    else try { ip = ipToU32(host); } catch {
       // a name: resolve it (src/lookup.ts), then connect to the first address
       this.connecting = true;
       net.resolver.resolve4(host, (err, addrs) => {
@@ -1104,7 +1157,8 @@ export class Socket extends Duplex {
     if (opts.noDelay) this.setNoDelay(true);
     if (opts.keepAlive) this.setKeepAlive(true, opts.keepAliveInitialDelay);
     if (opts.timeout !== undefined) this.setTimeout(opts.timeout);
-    const r = net.ex.tcpConnect(h, ip, port);
+    const r = v6 !== null ? net.ex.tcpConnect6(h, net.stack.putIo(ip6ToBytes(v6)), port) : net.ex.tcpConnect(h, ip, port);
+    if (v6 !== null && r === 0) this.localAddress = net.addrs(h)?.[0] ?? this.localAddress; // RFC 6724's choice
     net.wake();
     if (r < 0) process.nextTick(() => this.destroy(netError(codeOf(-r), "connect", host, port)));
     return this;
@@ -1114,7 +1168,7 @@ export class Socket extends Duplex {
   attachAccepted(h: number, paused = false): void {
     this.attachHandle(h);
     const i = this.net.info(h);
-    if (i) this.peer = { address: i.remoteAddress, port: i.remotePort };
+    if (i) { this.peer = { address: i.remoteAddress, port: i.remotePort }; this.localAddress = i.localAddress; }
     if (paused) (this as unknown as { readableFlowing: boolean }).readableFlowing = false;
     else this.read(0);
   }
@@ -1138,7 +1192,8 @@ export class Socket extends Duplex {
 
   address(): { address: string; family: string; port: number } | Record<string, never> {
     if (this.localPort === undefined) return {};
-    return { address: this.localAddress ?? this.net.address, family: "IPv4", port: this.localPort };
+    const a = this.localAddress ?? this.net.address;
+    return { address: a, family: familyOf(a), port: this.localPort };
   }
 
   /** Nagle off (true) or on (false). */
@@ -1495,6 +1550,8 @@ export class Server extends EventEmitter {
   listening = false;
   private handle = 0;
   private port = 0;
+  /** Listening on "::" (IPv4 and IPv6), else IPv4 only. */
+  private dual = false;
   private conns = new Set<Socket>();
   private opts: ServerOptions;
   /** Refuse (close) connections past this many open ones, with a 'drop' event (node:net); unset = no limit. */
@@ -1527,7 +1584,9 @@ export class Server extends EventEmitter {
     if (!Number.isInteger(port) || port < 0 || port > 65535) {
       throw Object.assign(new RangeError(`options.port should be >= 0 and < 65536. Received ${received(port)}.`), { code: "ERR_SOCKET_BAD_PORT" });
     }
-    if (o.host !== undefined && o.host !== "0.0.0.0" && o.host !== net.address) {
+    // "::" (and no host on an IPv6 stack): dual-stack, as node:net; "0.0.0.0" or our IPv4 address: IPv4 only
+    this.dual = o.host === "::" || (o.host === undefined && net.ipv6);
+    if (o.host !== undefined && o.host !== "0.0.0.0" && o.host !== net.address && o.host !== "::") {
       process.nextTick(() => this.emit("error", uvNetError("EADDRNOTAVAIL", "listen", String(o.host), port)));
       return this;
     }
@@ -1548,7 +1607,8 @@ export class Server extends EventEmitter {
   }
 
   address(): { address: string; family: string; port: number } | null {
-    return this.listening ? { address: this.net.address, family: "IPv4", port: this.port } : null;
+    if (!this.listening) return null;
+    return this.dual ? { address: "::", family: "IPv6", port: this.port } : { address: this.net.address, family: "IPv4", port: this.port };
   }
 
   /** Stop accepting; 'close' once every accepted connection has closed (like node:net). */
@@ -1599,13 +1659,18 @@ export class Server extends EventEmitter {
       if (!this.listening) return;
       const c = this.net.ex.tcpAccept(this.handle);
       if (c < 0) return;
+      if (!this.dual && this.net.ipv6 && familyOf(this.net.info(c)?.remoteAddress) === "IPv6") {
+        this.net.ex.tcpAbort(c); // an IPv4-only server: the core's listeners are dual-stack, so refuse it here (RST)
+        this.net.wake();
+        continue;
+      }
       if (this.maxConnections !== undefined && this.maxConnections > 0 && this.conns.size >= this.maxConnections) {
         const i = this.net.info(c);
         this.net.ex.tcpClose(c);
         this.net.wake();
         this.emit("drop", i ? {
-          localAddress: this.net.address, localPort: i.localPort, localFamily: "IPv4",
-          remoteAddress: i.remoteAddress, remotePort: i.remotePort, remoteFamily: "IPv4",
+          localAddress: i.localAddress, localPort: i.localPort, localFamily: familyOf(i.localAddress),
+          remoteAddress: i.remoteAddress, remotePort: i.remotePort, remoteFamily: familyOf(i.remoteAddress),
         } : undefined);
         continue;
       }

@@ -719,8 +719,8 @@ export class Stack {
   /** Path MTU towards `dst`. */
   ip6PathMtu(dst: string): number { return this.exports.ip6PathMtu(this.putIo(ip6ToBytes(dst))); }
 
-  /** Copy `b` into the I/O region; its address. */
-  private putIo(b: Uint8Array): number {
+  /** Copy `b` into the I/O region; its address (for calls taking a 16-byte address: IPv6 sockets). */
+  putIo(b: Uint8Array): number {
     const io = this.ioRegion();
     new Uint8Array(this.memory.buffer, io, b.length).set(b);
     return io;

@@ -2,7 +2,7 @@
 // the extension-header walk (RFC 8200 §3, §4, RFC 5095, RFC 6946), ICMPv6 echo and errors with
 // their suppression rules and rate limit (RFC 4443), Packet Too Big (RFC 8201).
 import { describe, expect, it } from "vitest";
-import { EventKind } from "../src/stack.js";
+import { EventKind, ip6ToBytes } from "../src/stack.js";
 import { macBytes } from "./wire-build.js";
 import { frame6, icmp6, icmp6ChecksumOk, u16be, u32be, type Out6 } from "./ipv6-wire.js";
 import { EUI64, h6, LL, NO_RS, OUR_MAC, PEER, PEER_MAC } from "./ipv6-harness.js";
@@ -29,6 +29,15 @@ function setup() {
     h.rx(frame6(PEER_MAC, OUR_MAC, { src: o.src ?? PEER, dst: o.dst ?? LL, nh, hops: 64, plen: o.plen, version: o.version }, payload));
   const icmpOut = (type: number) => h.out().filter((f) => f.upper === 58 && f.type === type);
   return { h, send, icmpOut };
+}
+
+/** The ones'-complement sum (folded) of the RFC 8200 §8.1 pseudo-header with next header 17 and `u`. */
+function icmp6ChecksumFor17(src: string, dst: string, u: number[]): number {
+  const b = [...ip6ToBytes(src), ...ip6ToBytes(dst), ...u32be(u.length), 0, 0, 0, 17, ...u];
+  let s = 0;
+  for (let i = 0; i < b.length; i += 2) s += (b[i] << 8) | (i + 1 < b.length ? b[i + 1] : 0);
+  while (s > 0xffff) s = (s & 0xffff) + (s >>> 16);
+  return s;
 }
 
 /** The parameter problem's pointer (RFC 4443 §3.4) and the start of its quote. */
@@ -192,9 +201,13 @@ describe("IPv6 header and extension headers (RFC 8200)", () => {
 });
 
 describe("ICMPv6 errors (RFC 4443 §2.4, §3)", () => {
-  it("RFC 4443 §3.1: UDP to our address (no IPv6 UDP socket) is answered with port unreachable (code 4)", () => {
+  it("RFC 4443 §3.1: UDP to our address (no socket on the port) is answered with port unreachable (code 4)", () => {
     const { send, icmpOut } = setup();
-    send(17, [0x30, 0x39, 0x1f, 0x90, 0, 12, 0, 0, 1, 2, 3, 4]);
+    // a valid checksum (RFC 8200 §8.1: a zero one is dropped): ICMPv6's pseudo-header sum with next header 17, not 58
+    const u = [0x30, 0x39, 0x1f, 0x90, 0, 12, 0, 0, 1, 2, 3, 4];
+    const c = 0xffff - icmp6ChecksumFor17(PEER, LL, u);
+    u[6] = c >> 8; u[7] = c & 255;
+    send(17, u);
     const e = icmpOut(1);
     expect(e).toHaveLength(1);
     expect(e[0].code).toBe(4);

@@ -25,6 +25,7 @@ import { addrIsZero, addrEq, addrCopy, addrIsV4 } from "./addr";
 import { sipHash, randomU32 } from "../tcp/isn";
 import { tcpAddressGone } from "../tcp/ifdown";
 import { tcpInputAddr } from "../tcp/input";
+import { udpInput6, udpIcmp6Error } from "../udp";
 import { tcpIcmpError, ICMP_SOFT, ICMP_HARD, ICMP_TOO_BIG } from "../tcp/icmp";
 import { ETH_HLEN, ethEmit, macStore } from "../wire/ethernet";
 import {
@@ -219,7 +220,7 @@ export function ip6Init(tx: usize, mac: u64, mtu: i32, join: (mac: u64) => i32, 
     queue = poolAlloc(<usize>queueCount * slotSize);
     if (queue == 0) return false;
   }
-  netifSetup6(ip6Output, ip6Select);
+  netifSetup6(ip6Output, ip6Select, ip6PathMtu);
   return true;
 }
 
@@ -918,9 +919,9 @@ export function ip6Input(p: usize, len: i32, linkGroup: bool, srcMac: u64): void
     return;
   }
   if (nh == NH_UDP) {
-    // no IPv6 UDP sockets yet: RFC 4443 §3.1 port unreachable (the hook UDP will take)
-    count(Stat.Ipv6UdpNoPort);
-    if (n >= 8) ip6PortUnreachable(p, plen, mcast || linkGroup);
+    if (udpInput6(src, dst, pl, n, mcast || linkGroup)) return;
+    count(Stat.Ipv6UdpNoPort); // RFC 4443 §3.1 port unreachable (never for a group destination)
+    ip6PortUnreachable(p, plen, mcast || linkGroup);
     return;
   }
   count(Stat.Ipv6UnknownNextHeader);
@@ -1110,7 +1111,7 @@ function packetTooBig(p: usize, len: i32): void {
   m.a0 = load<u64>(qdst); m.a1 = load<u64>(qdst, 8);
   m.mtu = mtu;
   m.until = netNow + PMTU_TIMEOUT_MS;
-  if (load<u8>(q + 6) == NH_TCP && len >= ICMP6_HLEN + IPV6_HLEN + 8) tcpIcmpError(ICMP_TOO_BIG, qsrc, qdst, q + <usize>IPV6_HLEN);
+  if (load<u8>(q + 6) == NH_TCP && len >= ICMP6_HLEN + IPV6_HLEN + 8) tcpIcmpError(ICMP_TOO_BIG, qsrc, qdst, q + <usize>IPV6_HLEN, <i32>mtu);
 }
 
 /** Destination unreachable, time exceeded, parameter problem: handed to TCP (RFC 5461 mapping). */
@@ -1118,9 +1119,10 @@ function icmp6Error(p: usize, len: i32, type: u8): void {
   count(Stat.Icmp6ErrorsRx);
   if (len < ICMP6_HLEN + IPV6_HLEN + 8) return;
   let q = p + <usize>ICMP6_HLEN;
-  if (load<u8>(q + 6) != NH_TCP) return;
   let code = icmp6Code(p);
   let hard = (type == ICMP6_DEST_UNREACH && code == UNREACH6_PORT) || (type == ICMP6_PARAM_PROBLEM && code == PARAM6_NEXT_HEADER);
+  if (load<u8>(q + 6) == NH_UDP) { udpIcmp6Error(hard, q + 8, q + 24, q + <usize>IPV6_HLEN); return; }
+  if (load<u8>(q + 6) != NH_TCP) return;
   tcpIcmpError(hard ? ICMP_HARD : ICMP_SOFT, q + 8, q + 24, q + <usize>IPV6_HLEN);
 }
 

@@ -21,7 +21,9 @@ import { swap16 } from "../wire/be";
 import { count, Stat } from "../stats";
 import { Err } from "../errors";
 import { localAddrIndex } from "../netif";
-import { addrSetV4 } from "../ip/addr";
+import { addrFamily, addrSetV4, tcpMssFor } from "../ip/addr";
+import { sendAt } from "./output";
+import { FEAT_IPV6 } from "../features";
 import { IPV4_HLEN, PROTO_TCP, ipDst, ipHeaderLen, ipProto, ipSrc, ipVersion } from "../wire/ipv4";
 import { UNREACH_FRAG_NEEDED, UNREACH_PORT, UNREACH_PROTOCOL } from "../wire/icmp";
 import { seqGe, seqLt } from "./seq";
@@ -60,7 +62,7 @@ export function tcpIcmpUnreach(code: u32, q: usize, qlen: i32): void {
  * whose first 8 TCP bytes are at `th`. Accepted only when it names one of our connections and
  * quotes a sequence number in [SND.UNA, SND.MAX).
  */
-export function tcpIcmpError(kind: u32, src: usize, dst: usize, th: usize): void {
+export function tcpIcmpError(kind: u32, src: usize, dst: usize, th: usize, mtu: i32 = 0): void {
   let laddr = localAddrIndex(src);
   if (laddr < 0) { count(Stat.TcpIcmpRejected); return; }
   let sport = <u32>swap16(load<u16>(th));
@@ -72,7 +74,18 @@ export function tcpIcmpError(kind: u32, src: usize, dst: usize, th: usize): void
     return;
   }
   count(Stat.TcpIcmpAccepted);
-  if (kind == ICMP_TOO_BIG) return;
+  if (kind == ICMP_TOO_BIG) {
+    if (!FEAT_IPV6) return;
+    // IPv6 Packet Too Big (`mtu`: the path MTU IPv6 recorded): RFC 8201 §5.2 / RFC 9293 §3.7.2, the
+    // MSS drops to fit it and the first unacknowledged segment is sent again at the new size
+    let mss = tcpMssFor(mtu, addrFamily(dst));
+    if (mtu > 0 && mss < <i32>t.sndMss && mss >= 64) {
+      t.sndMss = <u16>mss;
+      count(Stat.TcpPmtuLowered);
+      if (t.state >= <u8>TcpState.ESTABLISHED && t.sndUna != t.sndMax) sendAt(t, t.sndUna, <u32>mss);
+    }
+    return;
+  }
   let hard = kind == ICMP_HARD;
   if (hard && t.state == <u8>TcpState.SYN_SENT) {
     connClosed(t, Err.ECONNREFUSED);

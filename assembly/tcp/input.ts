@@ -4,8 +4,8 @@
 import { cfg, Cfg, FEAT_SACK, FEAT_SYNCOOKIES, FEAT_TIMESTAMPS, FEAT_WSCALE } from "../config";
 import { count, Stat } from "../stats";
 import { Err, EventKind } from "../errors";
-import { ipMtu, localAddrIndex, localAddrPtr, netNow } from "../netif";
-import { addrCopy, addrEq, addrFamily, addrSetV4, tcpMssFor } from "../ip/addr";
+import { ipMtu, localAddrIndex, localAddrPtr, netNow, pathMtu } from "../netif";
+import { FAMILY_V4, addrCopy, addrEq, addrFamily, addrSetV4, tcpMssFor } from "../ip/addr";
 import { TH_ACK, TH_FIN, TH_RST, TH_SYN, TcpOptions, TcpSeg, segDst, segSrc, tcpParseSeg } from "../wire/tcp";
 import { seqGe, seqGt, seqLe, seqLt } from "./seq";
 import {
@@ -14,7 +14,7 @@ import {
   nextAcceptOrder, raddrOf, rcvCap, rcvWnd, rcvRing, ringAttach, ringCount, ringFreeCount, ringPut, setState, sndCap, sndDataSeq,
   tcbAlloc, tcbAt, tcbCount, tcbEvent, tcbFree, tcbFreeCount, tcbIndex, childSync, connIndexed, timerArmed,
 } from "./tcb";
-import { FEAT_SCALE } from "../features";
+import { FEAT_IPV6, FEAT_SCALE } from "../features";
 import { chainHead, chainNext, childCountOf, conns, listeners, portKey, tupleKey } from "./index";
 import {
   ccSend, chooseRcvWscale, emit, oooBase, ourMss, reply, replyRst, restartRtx, scheduleAck, sendAck, tcpOutput,
@@ -122,8 +122,10 @@ export function prepareActive(t: Tcb): void {
 
 /** Apply the options of a received SYN: keep what both sides offered (RFC 7323, RFC 2018). */
 function applySynOptions(t: Tcb, o: TcpOptions, tsVal: u32): void {
-  let peer = o.mss != 0 ? o.mss : 536;
-  let mine = <u32>tcpMssFor(ipMtu, addrFamily(raddrOf(t)));
+  // no MSS option: RFC 9293 §3.7.1's default, 536 for IPv4 and 1220 for IPv6 (RFC 8200 §8.3)
+  let fam = FEAT_IPV6 ? addrFamily(raddrOf(t)) : FAMILY_V4;
+  let peer = o.mss != 0 ? o.mss : fam == FAMILY_V4 ? 536 : 1220;
+  let mine = <u32>tcpMssFor(FEAT_IPV6 ? pathMtu(raddrOf(t)) : ipMtu, fam); // an IPv6 path MTU record lowers it (RFC 8201)
   t.sndMss = <u16>(peer < mine ? peer : mine);
   if (t.sndMss < 64) t.sndMss = 64;
   if (hasFlag(t, F_WSCALE) && o.wscale >= 0) {
@@ -311,7 +313,7 @@ function cookieComplete(l: Tcb, s: TcpSeg): void {
   t.iss = cookie;
   t.sndUna = cookie; t.sndNxt = ack; t.sndMax = ack;
   let mssPeer = cookieMss(cookie);
-  let mine = <u32>tcpMssFor(ipMtu, addrFamily(raddrOf(t)));
+  let mine = <u32>tcpMssFor(FEAT_IPV6 ? pathMtu(raddrOf(t)) : ipMtu, addrFamily(raddrOf(t)));
   t.sndMss = <u16>(mssPeer < mine ? mssPeer : mine);
   if (ws == 15) { clearFlag(t, F_WSCALE); t.sndWscale = 0; t.rcvWscale = 0; } else t.sndWscale = <u8>ws;
   if (((cookie >> 6) & 1) == 0) clearFlag(t, F_SACK);

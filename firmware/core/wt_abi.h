@@ -80,6 +80,11 @@
  *   ip6Info(out)
  *   ip6Ping(dst, id, seq, len)
  *   ip6PathMtu(dst)
+ *   tcpConnect6(h, addr, port)
+ *   tcpAddrs(h, out)
+ *   udpConnect6(h, addr, port)
+ *   udpSendTo6(h, addr, port, ptr, len)
+ *   udpRecvFrom6(h, ptr, max, out)
  *   sntpStart(server, intervalS)
  *   sntpStop()
  *   sntpInfo(out)
@@ -275,7 +280,8 @@ enum {
 /* udpSetOption options (UdpOpt). */
 enum {
   WT_UDP_OPT_BROADCAST = 1,
-  WT_UDP_OPT_REUSEADDR = 2
+  WT_UDP_OPT_REUSEADDR = 2,
+  WT_UDP_OPT_FAMILY = 3
 };
 
 /* Socket handle layout: kind << WT_HANDLE_KIND_SHIFT | generation << WT_HANDLE_GEN_SHIFT | slot. */
@@ -687,7 +693,12 @@ enum {
   WT_STAT_MLD_QUERIES_RX = 241,
   WT_STAT_MLD_BAD_QUERY = 242,
   WT_STAT_MLD_OTHER_RX = 243,
-  WT_STAT_COUNT = 244
+  WT_STAT_TCP_PMTU_LOWERED = 244,
+  WT_STAT_UDP6_RX = 245,
+  WT_STAT_UDP6_ZERO_CHECKSUM = 246,
+  WT_STAT_UDP6_BAD_CHECKSUM = 247,
+  WT_STAT_UDP6_BAD_LENGTH = 248,
+  WT_STAT_COUNT = 249
 };
 
 /* Every counter: X(id, name). The module carries no names; wt_core.c builds its name table from
@@ -936,7 +947,12 @@ enum {
   X(WT_STAT_MLD_REPORTS_TX, mld_reports_tx) \
   X(WT_STAT_MLD_QUERIES_RX, mld_queries_rx) \
   X(WT_STAT_MLD_BAD_QUERY, mld_bad_query) \
-  X(WT_STAT_MLD_OTHER_RX, mld_other_rx)
+  X(WT_STAT_MLD_OTHER_RX, mld_other_rx) \
+  X(WT_STAT_TCP_PMTU_LOWERED, tcp_pmtu_lowered) \
+  X(WT_STAT_UDP6_RX, udp6_rx) \
+  X(WT_STAT_UDP6_ZERO_CHECKSUM, udp6_zero_checksum) \
+  X(WT_STAT_UDP6_BAD_CHECKSUM, udp6_bad_checksum) \
+  X(WT_STAT_UDP6_BAD_LENGTH, udp6_bad_length)
 
 /* Export names and arities, indexed by wt_fn (defined in wt_core.c from WT_ABI_FUNCTIONS). */
 extern const char *const wt_fn_name[WT_FN_COUNT];
