@@ -65,6 +65,7 @@ static void seg(int f, uint8_t flags, int32_t dseq, int32_t dack, uint16_t win, 
 }
 static void check_read(int32_t h, uint32_t max) {
   uint32_t out = fz_io();
+  if (max > fz_cfg_iobuf - 128) max = fz_cfg_iobuf - 128; /* what is read lands inside the I/O region */
   if ((int32_t)M(tcpInfo, h, out) < 0) { M(tcpRead, h, out, max); return; }
   uint32_t f[WT_TCP_INFO_COUNT];
   memcpy(f, I->w2c_memory.data + out, sizeof f);
@@ -92,6 +93,7 @@ static void do_write(int32_t h, uint32_t len) {
   uint32_t s = f[WT_TCP_INFO_SND_UNA] + f[WT_TCP_INFO_SEND_QUEUED] + ((st == 2 || st == 3) ? 1 : 0);
   if (st == 0 || st == 1) s = 0;
   if (len > 4000) len = 4000;
+  if (len > fz_cfg_iobuf - 128) len = fz_cfg_iobuf - 128; /* the payload stays inside the I/O region */
   for (uint32_t i = 0; i < len; i++) I->w2c_memory.data[out + 128 + i] = fz_wbyte(s + i);
   uint32_t freeb = fz_cfg_sndbuf - f[WT_TCP_INFO_SEND_QUEUED];
   fz_step_begin();

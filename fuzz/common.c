@@ -5,7 +5,7 @@
 
 Z_stack_instance_t *I;
 fz_state S;
-uint32_t fz_cfg_sndbuf = 16384, fz_cfg_rcvbuf = 16384;
+uint32_t fz_cfg_sndbuf = 16384, fz_cfg_rcvbuf = 16384, fz_cfg_iobuf = 0;
 uint32_t fz_tcb0, fz_ring0, fz_udp0, fz_dns0;
 int fz_boot_addr = 1;
 int fz_check_payload;
@@ -15,7 +15,7 @@ static struct {
   uint8_t *mem;
   uint64_t size;
   fz_state st;
-  uint32_t tcb0, ring0, udp0, dns0, sndbuf, rcvbuf;
+  uint32_t tcb0, ring0, udp0, dns0, sndbuf, rcvbuf, iobuf;
   int booted;
 } snaps[FZ_MAX_SNAPS];
 static int cur = -1;
@@ -335,10 +335,12 @@ void fz_boot(int k, const uint32_t *cfg) {
   M(configure, WT_CFG_MAC_LO, 0x0000fe02);
   if (fz_boot_addr) M(configure, WT_CFG_IPV4_ADDR, FZ_STACK_IP);
   fz_cfg_sndbuf = WT_CFG_SND_BUF_DEFAULT;
+  fz_cfg_iobuf = WT_CFG_IO_BUF_DEFAULT;
   fz_cfg_rcvbuf = WT_CFG_RCV_BUF_DEFAULT;
   for (; cfg && cfg[0] != 0xffffffffu; cfg += 2) {
     if ((int32_t)M(configure, cfg[0], cfg[1]) != 0) fz_fail("configure refused a harness key");
     if (cfg[0] == WT_CFG_SND_BUF) fz_cfg_sndbuf = cfg[1];
+    if (cfg[0] == WT_CFG_IO_BUF) fz_cfg_iobuf = cfg[1];
     if (cfg[0] == WT_CFG_RCV_BUF) fz_cfg_rcvbuf = cfg[1];
   }
   if ((int32_t)M(init) != 0) fz_fail("init failed");
@@ -352,7 +354,7 @@ void fz_boot(int k, const uint32_t *cfg) {
   fz_frame(arp, sizeof arp);
   snaps[k].booted = 1;
   snaps[k].tcb0 = fz_tcb0; snaps[k].ring0 = fz_ring0; snaps[k].udp0 = fz_udp0; snaps[k].dns0 = fz_dns0;
-  snaps[k].sndbuf = fz_cfg_sndbuf; snaps[k].rcvbuf = fz_cfg_rcvbuf;
+  snaps[k].sndbuf = fz_cfg_sndbuf; snaps[k].rcvbuf = fz_cfg_rcvbuf; snaps[k].iobuf = fz_cfg_iobuf;
 }
 /* Copy the globals of src into dst; dst keeps its own memory and table (the table's funcrefs
  * point at their own instance: sharing it would run calls through another instance). */
@@ -378,7 +380,7 @@ void fz_save(int k) {
     memcpy(snaps[k].live.w2c_memory.data, I->w2c_memory.data, I->w2c_memory.size);
     copy_inst(&snaps[k].live, I);
     snaps[k].tcb0 = fz_tcb0; snaps[k].ring0 = fz_ring0; snaps[k].udp0 = fz_udp0; snaps[k].dns0 = fz_dns0;
-    snaps[k].sndbuf = fz_cfg_sndbuf; snaps[k].rcvbuf = fz_cfg_rcvbuf;
+    snaps[k].sndbuf = fz_cfg_sndbuf; snaps[k].rcvbuf = fz_cfg_rcvbuf; snaps[k].iobuf = fz_cfg_iobuf;
     I = &snaps[k].live;
     cur = k;
   }
@@ -397,6 +399,6 @@ void fz_restore(int k) {
   memcpy(I->w2c_memory.data, snaps[k].mem, snaps[k].size);
   S = snaps[k].st;
   fz_tcb0 = snaps[k].tcb0; fz_ring0 = snaps[k].ring0; fz_udp0 = snaps[k].udp0; fz_dns0 = snaps[k].dns0;
-  fz_cfg_sndbuf = snaps[k].sndbuf; fz_cfg_rcvbuf = snaps[k].rcvbuf;
+  fz_cfg_sndbuf = snaps[k].sndbuf; fz_cfg_rcvbuf = snaps[k].rcvbuf; fz_cfg_iobuf = snaps[k].iobuf;
 }
 int fz_same_slot(int k) { return k == cur; }

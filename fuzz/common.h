@@ -38,7 +38,7 @@ typedef struct {
 
 extern Z_stack_instance_t *I;
 extern fz_state S;
-extern uint32_t fz_cfg_sndbuf, fz_cfg_rcvbuf;
+extern uint32_t fz_cfg_sndbuf, fz_cfg_rcvbuf, fz_cfg_iobuf; /* the I/O region (fz_io()) holds fz_cfg_iobuf bytes */
 #define M(name, ...) Z_stackZ_##name(I, ##__VA_ARGS__)
 static inline uint32_t fz_io(void) { return Z_stackZ_ioBuffer(I); }
 
