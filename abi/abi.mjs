@@ -451,6 +451,7 @@ export const Cfg = [
   { name: "Ip6Neighbors", key: 45, default: 8, doc: "IPv6 neighbor cache entries (1..256)" },
   { name: "Ip6Queue", key: 46, default: 2, doc: "frames that may wait for IPv6 address resolution, whole stack (0..64; MTU + 30 bytes each); at most 3 per neighbor, the oldest replaced" },
   { name: "Ip6Secret", key: 47, default: 0, doc: "mixed into the RFC 7217 interface identifier hash (with the module's entropy key)" },
+  { name: "Reasm6Slots", key: 48, default: 2, doc: "IPv6 packets reassembled at once (0..64; 0 = reassembly off: every fragment but an atomic one is dropped, `ipv6_frag_no_reasm`); each slot reserves 144 + `ReasmMaxBytes` + `ReasmMaxBytes` / 64 bytes (only with `Ip6Enable`). The fragmentable part of a packet may be `ReasmMaxBytes` long; a new packet when all are busy evicts the oldest (`ipv6_reasm_evicted`). Timeout 60 s (RFC 8200 §4.5)" },
 ];
 
 /** tcpSetOption(h, opt, value) options. C prefix WT_TCP_OPT_. */
@@ -849,7 +850,7 @@ export const stats = [
     ["ipv6_rh0", "routing header type 0 with segments left (RFC 5095): parameter problem"],
     ["ipv6_routing_rejected", "other routing header with segments left (a host does not forward): parameter problem"],
     ["ipv6_frag_rx", "fragments received"],
-    ["ipv6_frag_no_reasm", "fragment dropped: no IPv6 reassembly yet"],
+    ["ipv6_frag_no_reasm", "fragment dropped: reassembly off (`Reasm6Slots` 0, or a build without WT_FRAG)"],
     ["ipv6_atomic_fragments", "atomic fragments processed as whole packets (RFC 6946)"],
     ["ipv6_no_next_header", "next header 59"],
     ["ipv6_unknown_next_header", "unrecognized next header: parameter problem code 1"],
@@ -910,5 +911,22 @@ export const stats = [
     ["mld_queries_rx", "MLD queries received"],
     ["mld_bad_query", "MLD query too short, not from link-local, or hop limit not 1"],
     ["mld_other_rx", "MLD reports and dones of other nodes (ignored)"],
+  ] },
+  { group: "ipv6 fragments (RFC 8200 §4.5)", counters: [
+    ["ipv6_reasm_ok", "packets reassembled and processed"],
+    ["ipv6_frag_misaligned", "non-last fragment not a multiple of 8 bytes: parameter problem code 0 at the payload length"],
+    ["ipv6_frag_zero_length", "non-last fragment with no data: dropped"],
+    ["ipv6_frag_past_64k", "fragment reaching past a 65,535-byte payload: parameter problem code 0 at the fragment offset"],
+    ["ipv6_frag_incomplete_chain", "first fragment without the whole header chain (RFC 7112): parameter problem code 3"],
+    ["ipv6_frag_too_big", "fragment past `ReasmMaxBytes`: packet dropped"],
+    ["ipv6_frag_overlap", "fragment overlapping received data (RFC 5722): packet abandoned silently"],
+    ["ipv6_frag_abandoned", "fragment of a packet abandoned for overlap (RFC 5722): dropped silently until its timeout"],
+    ["ipv6_frag_duplicate", "exact duplicate of received bytes: ignored"],
+    ["ipv6_frag_bad_last", "fragment contradicting the packet's known end: packet dropped"],
+    ["ipv6_frag_nested", "fragment header inside a reassembled packet: dropped"],
+    ["ipv6_frag_to_tentative", "fragment to a tentative address: dropped"],
+    ["ipv6_reasm_evicted", "incomplete packet evicted for a new one (all slots busy)"],
+    ["ipv6_reasm_timeout", "packet incomplete 60 s after its first fragment: Time Exceeded code 1 if the offset-0 fragment arrived"],
+    ["ipv6_frag_tx", "fragments sent (a packet over the path MTU)"],
   ] },
 ];

@@ -117,7 +117,8 @@ export const enum Cfg {
   Ip6Neighbors = 45, // IPv6 neighbor cache entries (1..256)
   Ip6Queue = 46, // frames that may wait for IPv6 address resolution, whole stack (0..64
   Ip6Secret = 47, // mixed into the RFC 7217 interface identifier hash (with the module's entropy key)
-  COUNT = 48,
+  Reasm6Slots = 48, // IPv6 packets reassembled at once (0..64
+  COUNT = 49,
 }
 
 /** tcpSetOption option numbers. */
@@ -486,7 +487,7 @@ export const enum Stat {
   Ipv6Rh0 = 184, // ipv6_rh0: routing header type 0 with segments left (RFC 5095): parameter problem
   Ipv6RoutingRejected = 185, // ipv6_routing_rejected: other routing header with segments left (a host does not forward): parameter problem
   Ipv6FragRx = 186, // ipv6_frag_rx: fragments received
-  Ipv6FragNoReasm = 187, // ipv6_frag_no_reasm: fragment dropped: no IPv6 reassembly yet
+  Ipv6FragNoReasm = 187, // ipv6_frag_no_reasm: fragment dropped: reassembly off (Reasm6Slots 0, or a build without WT_FRAG)
   Ipv6AtomicFragments = 188, // ipv6_atomic_fragments: atomic fragments processed as whole packets (RFC 6946)
   Ipv6NoNextHeader = 189, // ipv6_no_next_header: next header 59
   Ipv6UnknownNextHeader = 190, // ipv6_unknown_next_header: unrecognized next header: parameter problem code 1
@@ -543,7 +544,22 @@ export const enum Stat {
   MldQueriesRx = 241, // mld_queries_rx: MLD queries received
   MldBadQuery = 242, // mld_bad_query: MLD query too short, not from link-local, or hop limit not 1
   MldOtherRx = 243, // mld_other_rx: MLD reports and dones of other nodes (ignored)
-  COUNT = 244,
+  Ipv6ReasmOk = 244, // ipv6_reasm_ok: packets reassembled and processed
+  Ipv6FragMisaligned = 245, // ipv6_frag_misaligned: non-last fragment not a multiple of 8 bytes: parameter problem code 0 at the payload length
+  Ipv6FragZeroLength = 246, // ipv6_frag_zero_length: non-last fragment with no data: dropped
+  Ipv6FragPast64k = 247, // ipv6_frag_past_64k: fragment reaching past a 65,535-byte payload: parameter problem code 0 at the fragment offset
+  Ipv6FragIncompleteChain = 248, // ipv6_frag_incomplete_chain: first fragment without the whole header chain (RFC 7112): parameter problem code 3
+  Ipv6FragTooBig = 249, // ipv6_frag_too_big: fragment past ReasmMaxBytes: packet dropped
+  Ipv6FragOverlap = 250, // ipv6_frag_overlap: fragment overlapping received data (RFC 5722): packet abandoned silently
+  Ipv6FragAbandoned = 251, // ipv6_frag_abandoned: fragment of a packet abandoned for overlap (RFC 5722): dropped silently until its timeout
+  Ipv6FragDuplicate = 252, // ipv6_frag_duplicate: exact duplicate of received bytes: ignored
+  Ipv6FragBadLast = 253, // ipv6_frag_bad_last: fragment contradicting the packet's known end: packet dropped
+  Ipv6FragNested = 254, // ipv6_frag_nested: fragment header inside a reassembled packet: dropped
+  Ipv6FragToTentative = 255, // ipv6_frag_to_tentative: fragment to a tentative address: dropped
+  Ipv6ReasmEvicted = 256, // ipv6_reasm_evicted: incomplete packet evicted for a new one (all slots busy)
+  Ipv6ReasmTimeout = 257, // ipv6_reasm_timeout: packet incomplete 60 s after its first fragment: Time Exceeded code 1 if the offset-0 fragment arrived
+  Ipv6FragTx = 258, // ipv6_frag_tx: fragments sent (a packet over the path MTU)
+  COUNT = 259,
 }
 
 /** Cfg.COUNT u32 slots in static data holding every key's default: config.ts's values (a data segment, no code). */
@@ -596,4 +612,5 @@ export const CFG_VALUES: usize = memory.data<u32>([
   8, // Ip6Neighbors
   2, // Ip6Queue
   0, // Ip6Secret
+  2, // Reasm6Slots
 ], 16);

@@ -151,10 +151,11 @@ export const Cfg = {
   Ip6Neighbors: 45, // IPv6 neighbor cache entries (1..256)
   Ip6Queue: 46, // frames that may wait for IPv6 address resolution, whole stack (0..64; MTU + 30 bytes each); at most 3 per neighbor, the oldest replaced
   Ip6Secret: 47, // mixed into the RFC 7217 interface identifier hash (with the module's entropy key)
+  Reasm6Slots: 48, // IPv6 packets reassembled at once (0..64; 0 = reassembly off: every fragment but an atomic one is dropped, `ipv6_frag_no_reasm`); each slot reserves 144 + `ReasmMaxBytes` + `ReasmMaxBytes` / 64 bytes (only with `Ip6Enable`). The fragmentable part of a packet may be `ReasmMaxBytes` long; a new packet when all are busy evicts the oldest (`ipv6_reasm_evicted`). Timeout 60 s (RFC 8200 §4.5)
 } as const;
 export type CfgName = keyof typeof Cfg;
 /** Number of config keys. */
-export const CFG_COUNT = 48;
+export const CFG_COUNT = 49;
 /** The value each key has when never set. */
 export const CFG_DEFAULTS: Readonly<Record<CfgName, number>> = {
   MacHi: 0x0200,
@@ -205,6 +206,7 @@ export const CFG_DEFAULTS: Readonly<Record<CfgName, number>> = {
   Ip6Neighbors: 8,
   Ip6Queue: 2,
   Ip6Secret: 0,
+  Reasm6Slots: 2,
 };
 
 /** tcpSetOption option numbers. */
@@ -460,7 +462,7 @@ export const STAT_NAMES = [
   "ipv6_rh0", // routing header type 0 with segments left (RFC 5095): parameter problem
   "ipv6_routing_rejected", // other routing header with segments left (a host does not forward): parameter problem
   "ipv6_frag_rx", // fragments received
-  "ipv6_frag_no_reasm", // fragment dropped: no IPv6 reassembly yet
+  "ipv6_frag_no_reasm", // fragment dropped: reassembly off (Reasm6Slots 0, or a build without WT_FRAG)
   "ipv6_atomic_fragments", // atomic fragments processed as whole packets (RFC 6946)
   "ipv6_no_next_header", // next header 59
   "ipv6_unknown_next_header", // unrecognized next header: parameter problem code 1
@@ -517,10 +519,25 @@ export const STAT_NAMES = [
   "mld_queries_rx", // MLD queries received
   "mld_bad_query", // MLD query too short, not from link-local, or hop limit not 1
   "mld_other_rx", // MLD reports and dones of other nodes (ignored)
+  "ipv6_reasm_ok", // packets reassembled and processed
+  "ipv6_frag_misaligned", // non-last fragment not a multiple of 8 bytes: parameter problem code 0 at the payload length
+  "ipv6_frag_zero_length", // non-last fragment with no data: dropped
+  "ipv6_frag_past_64k", // fragment reaching past a 65,535-byte payload: parameter problem code 0 at the fragment offset
+  "ipv6_frag_incomplete_chain", // first fragment without the whole header chain (RFC 7112): parameter problem code 3
+  "ipv6_frag_too_big", // fragment past ReasmMaxBytes: packet dropped
+  "ipv6_frag_overlap", // fragment overlapping received data (RFC 5722): packet abandoned silently
+  "ipv6_frag_abandoned", // fragment of a packet abandoned for overlap (RFC 5722): dropped silently until its timeout
+  "ipv6_frag_duplicate", // exact duplicate of received bytes: ignored
+  "ipv6_frag_bad_last", // fragment contradicting the packet's known end: packet dropped
+  "ipv6_frag_nested", // fragment header inside a reassembled packet: dropped
+  "ipv6_frag_to_tentative", // fragment to a tentative address: dropped
+  "ipv6_reasm_evicted", // incomplete packet evicted for a new one (all slots busy)
+  "ipv6_reasm_timeout", // packet incomplete 60 s after its first fragment: Time Exceeded code 1 if the offset-0 fragment arrived
+  "ipv6_frag_tx", // fragments sent (a packet over the path MTU)
 ] as const;
 export type StatName = (typeof STAT_NAMES)[number];
 /** Number of counters; the module's statCount() returns the same. */
-export const STAT_COUNT = 244;
+export const STAT_COUNT = 259;
 
 /** Imports the module may ask for (module "env"); a host provides all of them. */
 export interface Imports {

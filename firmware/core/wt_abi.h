@@ -149,7 +149,8 @@ enum {
   WT_CFG_IP6_NEIGHBORS = 45,
   WT_CFG_IP6_QUEUE = 46,
   WT_CFG_IP6_SECRET = 47,
-  WT_CFG_COUNT = 48
+  WT_CFG_REASM6_SLOTS = 48,
+  WT_CFG_COUNT = 49
 };
 
 /* The value of each key when never set. */
@@ -201,6 +202,7 @@ enum {
 #define WT_CFG_IP6_NEIGHBORS_DEFAULT 8u
 #define WT_CFG_IP6_QUEUE_DEFAULT 2u
 #define WT_CFG_IP6_SECRET_DEFAULT 0u
+#define WT_CFG_REASM6_SLOTS_DEFAULT 2u
 
 /* Error codes, returned negated (Err). */
 enum {
@@ -687,7 +689,22 @@ enum {
   WT_STAT_MLD_QUERIES_RX = 241,
   WT_STAT_MLD_BAD_QUERY = 242,
   WT_STAT_MLD_OTHER_RX = 243,
-  WT_STAT_COUNT = 244
+  WT_STAT_IPV6_REASM_OK = 244,
+  WT_STAT_IPV6_FRAG_MISALIGNED = 245,
+  WT_STAT_IPV6_FRAG_ZERO_LENGTH = 246,
+  WT_STAT_IPV6_FRAG_PAST_64K = 247,
+  WT_STAT_IPV6_FRAG_INCOMPLETE_CHAIN = 248,
+  WT_STAT_IPV6_FRAG_TOO_BIG = 249,
+  WT_STAT_IPV6_FRAG_OVERLAP = 250,
+  WT_STAT_IPV6_FRAG_ABANDONED = 251,
+  WT_STAT_IPV6_FRAG_DUPLICATE = 252,
+  WT_STAT_IPV6_FRAG_BAD_LAST = 253,
+  WT_STAT_IPV6_FRAG_NESTED = 254,
+  WT_STAT_IPV6_FRAG_TO_TENTATIVE = 255,
+  WT_STAT_IPV6_REASM_EVICTED = 256,
+  WT_STAT_IPV6_REASM_TIMEOUT = 257,
+  WT_STAT_IPV6_FRAG_TX = 258,
+  WT_STAT_COUNT = 259
 };
 
 /* Every counter: X(id, name). The module carries no names; wt_core.c builds its name table from
@@ -936,7 +953,22 @@ enum {
   X(WT_STAT_MLD_REPORTS_TX, mld_reports_tx) \
   X(WT_STAT_MLD_QUERIES_RX, mld_queries_rx) \
   X(WT_STAT_MLD_BAD_QUERY, mld_bad_query) \
-  X(WT_STAT_MLD_OTHER_RX, mld_other_rx)
+  X(WT_STAT_MLD_OTHER_RX, mld_other_rx) \
+  X(WT_STAT_IPV6_REASM_OK, ipv6_reasm_ok) \
+  X(WT_STAT_IPV6_FRAG_MISALIGNED, ipv6_frag_misaligned) \
+  X(WT_STAT_IPV6_FRAG_ZERO_LENGTH, ipv6_frag_zero_length) \
+  X(WT_STAT_IPV6_FRAG_PAST_64K, ipv6_frag_past_64k) \
+  X(WT_STAT_IPV6_FRAG_INCOMPLETE_CHAIN, ipv6_frag_incomplete_chain) \
+  X(WT_STAT_IPV6_FRAG_TOO_BIG, ipv6_frag_too_big) \
+  X(WT_STAT_IPV6_FRAG_OVERLAP, ipv6_frag_overlap) \
+  X(WT_STAT_IPV6_FRAG_ABANDONED, ipv6_frag_abandoned) \
+  X(WT_STAT_IPV6_FRAG_DUPLICATE, ipv6_frag_duplicate) \
+  X(WT_STAT_IPV6_FRAG_BAD_LAST, ipv6_frag_bad_last) \
+  X(WT_STAT_IPV6_FRAG_NESTED, ipv6_frag_nested) \
+  X(WT_STAT_IPV6_FRAG_TO_TENTATIVE, ipv6_frag_to_tentative) \
+  X(WT_STAT_IPV6_REASM_EVICTED, ipv6_reasm_evicted) \
+  X(WT_STAT_IPV6_REASM_TIMEOUT, ipv6_reasm_timeout) \
+  X(WT_STAT_IPV6_FRAG_TX, ipv6_frag_tx)
 
 /* Export names and arities, indexed by wt_fn (defined in wt_core.c from WT_ABI_FUNCTIONS). */
 extern const char *const wt_fn_name[WT_FN_COUNT];
