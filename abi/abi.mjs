@@ -307,6 +307,10 @@ export const functions = [
     doc: "ICMPv6 echo request to the 16 bytes at `dst` with `len` data bytes (0, 1, 2, ...); a reply raises `EchoReply` like `ping`. 0, `-EINVAL`, `-EADDRNOTAVAIL` (no usable source address), `-EHOSTUNREACH`",
   },
   {
+    name: "ip6DnsServerInfo", section: "ipv6", params: [["index", "i32"], ["out", "usize"]], result: "i32",
+    doc: "recursive DNS server entry `index` (0..ip6Info.dnsServerSlots-1) learned from router advertisements' RDNSS options (RFC 8106): the ip6DnsServerInfo fields at `out`. `-EINVAL` (index or memory)",
+  },
+  {
     name: "ip6PathMtu", section: "ipv6", params: [["dst", "usize"]], result: "i32",
     doc: "the path MTU towards the 16 bytes at `dst`: the lowest Packet Too Big received for it in the last 10 minutes (RFC 8201, never below 1280), else the link MTU (an RA's MTU option lowers it)",
   },
@@ -568,6 +572,17 @@ export const ip6Info = [
   ["routers", "default routers with a lifetime left"],
   ["prefixes", "on-link prefixes from RAs with a lifetime left"],
   ["rsLeft", "router solicitations still to send"],
+  ["dnsServerSlots", "RDNSS table entries (ip6DnsServerInfo indexes)"],
+];
+
+/** The u32 fields ip6DnsServerInfo(index, out) writes, in order. */
+export const ip6DnsServerInfo = [
+  ["state", "0 free (or expired), 1 in use"],
+  ["lifetimeLeft", "seconds of the RDNSS lifetime left (0xffffffff infinite)"],
+  ["addr0", "address bytes 0-3 (big-endian u32)"],
+  ["addr1", "address bytes 4-7"],
+  ["addr2", "address bytes 8-11"],
+  ["addr3", "address bytes 12-15"],
 ];
 
 /** The u32 fields udpInfo(h, out) writes, in order. */
@@ -928,5 +943,10 @@ export const stats = [
     ["ipv6_reasm_evicted", "incomplete packet evicted for a new one (all slots busy)"],
     ["ipv6_reasm_timeout", "packet incomplete 60 s after its first fragment: Time Exceeded code 1 if the offset-0 fragment arrived"],
     ["ipv6_frag_tx", "fragments sent (a packet over the path MTU)"],
+  ] },
+  { group: "rdnss (RFC 8106)", counters: [
+    ["nd_rdnss_rx", "RDNSS options received in valid RAs"],
+    ["nd_rdnss_bad", "RDNSS option shorter than 24 bytes or with a bad address: ignored (RFC 8106 §5.1)"],
+    ["nd_rdnss_replaced", "RDNSS table full: the entry expiring first replaced (RFC 8106 §5.3.1)"],
   ] },
 ];

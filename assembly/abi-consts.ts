@@ -262,6 +262,17 @@ export const enum Ip6NeighborInfoField {
   COUNT = 10,
 }
 
+/** Index of each u32 field ip6DnsServerInfo writes (byte offset = index * 4). */
+export const enum Ip6DnsServerInfoField {
+  state = 0, // 0 free (or expired), 1 in use
+  lifetimeLeft = 1, // seconds of the RDNSS lifetime left (0xffffffff infinite)
+  addr0 = 2, // address bytes 0-3 (big-endian u32)
+  addr1 = 3, // address bytes 4-7
+  addr2 = 4, // address bytes 8-11
+  addr3 = 5, // address bytes 12-15
+  COUNT = 6,
+}
+
 /** Index of each u32 field ip6Info writes (byte offset = index * 4). */
 export const enum Ip6InfoField {
   addrSlots = 0, // Ip6Addrs
@@ -274,7 +285,8 @@ export const enum Ip6InfoField {
   routers = 7, // default routers with a lifetime left
   prefixes = 8, // on-link prefixes from RAs with a lifetime left
   rsLeft = 9, // router solicitations still to send
-  COUNT = 10,
+  dnsServerSlots = 10, // RDNSS table entries (ip6DnsServerInfo indexes)
+  COUNT = 11,
 }
 
 /** Index of each u32 field dhcpInfo writes (byte offset = index * 4). */
@@ -559,7 +571,10 @@ export const enum Stat {
   Ipv6ReasmEvicted = 256, // ipv6_reasm_evicted: incomplete packet evicted for a new one (all slots busy)
   Ipv6ReasmTimeout = 257, // ipv6_reasm_timeout: packet incomplete 60 s after its first fragment: Time Exceeded code 1 if the offset-0 fragment arrived
   Ipv6FragTx = 258, // ipv6_frag_tx: fragments sent (a packet over the path MTU)
-  COUNT = 259,
+  NdRdnssRx = 259, // nd_rdnss_rx: RDNSS options received in valid RAs
+  NdRdnssBad = 260, // nd_rdnss_bad: RDNSS option shorter than 24 bytes or with a bad address: ignored (RFC 8106 §5.1)
+  NdRdnssReplaced = 261, // nd_rdnss_replaced: RDNSS table full: the entry expiring first replaced (RFC 8106 §5.3.1)
+  COUNT = 262,
 }
 
 /** Cfg.COUNT u32 slots in static data holding every key's default: config.ts's values (a data segment, no code). */

@@ -18,7 +18,7 @@ import {
 } from "./iface";
 
 import {
-  ABI_VERSION_NUMBER, DhcpInfoField, IfaceInfoField, SntpInfoField, Ip6AddrInfoField, Ip6NeighborInfoField, Ip6InfoField,
+  ABI_VERSION_NUMBER, DhcpInfoField, IfaceInfoField, SntpInfoField, Ip6AddrInfoField, Ip6NeighborInfoField, Ip6InfoField, Ip6DnsServerInfoField,
 } from "./abi-consts";
 export const ABI_VERSION: i32 = ABI_VERSION_NUMBER; // declared in abi/abi.mjs
 
@@ -216,7 +216,7 @@ export function sntpInfo(out: usize): i32 {
 
 // IPv6 (assembly/ip/ipv6.ts; docs/abi.md "IPv6"). Addresses are 16 bytes at a pointer.
 import {
-  ip6Start, ip6AddrAdd as a6Add, ip6AddrDel as a6Del, ip6AddrInfoWrite, ip6NeighborInfoWrite, ip6InfoWrite,
+  ip6Start, ip6AddrAdd as a6Add, ip6AddrDel as a6Del, ip6AddrInfoWrite, ip6NeighborInfoWrite, ip6InfoWrite, ip6DnsServerInfoWrite,
   ip6Ping as a6Ping, ip6PathMtu as a6Pmtu,
 } from "./ip/ipv6";
 
@@ -248,6 +248,12 @@ export function ip6NeighborInfo(index: i32, out: usize): i32 {
   if (!FEAT_IPV6) return -Err.ENOSYS;
   let r = layoutCheck(out, <i32>Ip6NeighborInfoField.COUNT);
   return r != 0 ? r : ip6NeighborInfoWrite(index, out);
+}
+/** RDNSS entry `index` (RFC 8106): the ip6DnsServerInfo fields at `out`. */
+export function ip6DnsServerInfo(index: i32, out: usize): i32 {
+  if (!FEAT_IPV6) return -Err.ENOSYS;
+  let r = layoutCheck(out, <i32>Ip6DnsServerInfoField.COUNT);
+  return r != 0 ? r : ip6DnsServerInfoWrite(index, out);
 }
 /** The IPv6 layer's parameters: the ip6Info fields at `out`. */
 export function ip6Info(out: usize): i32 {

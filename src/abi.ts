@@ -262,9 +262,14 @@ export const IP6_NEIGHBOR_INFO_NAMES = [
   "state", "macHi", "macLo", "isRouter", "probes", "queued", "addr0", "addr1", "addr2", "addr3",
 ] as const;
 export type Ip6NeighborInfoRaw = Record<(typeof IP6_NEIGHBOR_INFO_NAMES)[number], number>;
+/** The u32 fields ip6DnsServerInfo writes, in order. */
+export const IP6_DNS_SERVER_INFO_NAMES = [
+  "state", "lifetimeLeft", "addr0", "addr1", "addr2", "addr3",
+] as const;
+export type Ip6DnsServerInfoRaw = Record<(typeof IP6_DNS_SERVER_INFO_NAMES)[number], number>;
 /** The u32 fields ip6Info writes, in order. */
 export const IP6_INFO_NAMES = [
-  "addrSlots", "neighborSlots", "linkMtu", "hopLimit", "baseReachableMs", "reachableMs", "retransMs", "routers", "prefixes", "rsLeft",
+  "addrSlots", "neighborSlots", "linkMtu", "hopLimit", "baseReachableMs", "reachableMs", "retransMs", "routers", "prefixes", "rsLeft", "dnsServerSlots",
 ] as const;
 export type Ip6InfoRaw = Record<(typeof IP6_INFO_NAMES)[number], number>;
 /** The u32 fields dhcpInfo writes, in order. */
@@ -534,10 +539,13 @@ export const STAT_NAMES = [
   "ipv6_reasm_evicted", // incomplete packet evicted for a new one (all slots busy)
   "ipv6_reasm_timeout", // packet incomplete 60 s after its first fragment: Time Exceeded code 1 if the offset-0 fragment arrived
   "ipv6_frag_tx", // fragments sent (a packet over the path MTU)
+  "nd_rdnss_rx", // RDNSS options received in valid RAs
+  "nd_rdnss_bad", // RDNSS option shorter than 24 bytes or with a bad address: ignored (RFC 8106 §5.1)
+  "nd_rdnss_replaced", // RDNSS table full: the entry expiring first replaced (RFC 8106 §5.3.1)
 ] as const;
 export type StatName = (typeof STAT_NAMES)[number];
 /** Number of counters; the module's statCount() returns the same. */
-export const STAT_COUNT = 259;
+export const STAT_COUNT = 262;
 
 /** Imports the module may ask for (module "env"); a host provides all of them. */
 export interface Imports {
@@ -676,6 +684,8 @@ export interface Exports {
   ip6Info(out: number): number;
   /** ICMPv6 echo request to the 16 bytes at `dst` with `len` data bytes (0, 1, 2, ...); a reply raises `EchoReply` like `ping`. 0, `-EINVAL`, `-EADDRNOTAVAIL` (no usable source address), `-EHOSTUNREACH` */
   ip6Ping(dst: number, id: number, seq: number, len: number): number;
+  /** recursive DNS server entry `index` (0..ip6Info.dnsServerSlots-1) learned from router advertisements' RDNSS options (RFC 8106): the ip6DnsServerInfo fields at `out`. `-EINVAL` (index or memory) */
+  ip6DnsServerInfo(index: number, out: number): number;
   /** the path MTU towards the 16 bytes at `dst`: the lowest Packet Too Big received for it in the last 10 minutes (RFC 8201, never below 1280), else the link MTU (an RA's MTU option lowers it) */
   ip6PathMtu(dst: number): number;
   /** query NTP server `server` (host order) now and then every `intervalS` seconds (16-86400; 0 = 1024). `server` 0: the NTP servers of the DHCP lease (option 42; the first, the next after each unanswered request, the list read again at every poll). 0, `-EINVAL` (bad server or interval), `-EADDRNOTAVAIL` (server 0 and no NTP server from DHCP), `-ENOMEM` (no UDP socket free), `-ESTATE` (before init). Restarts a running client */
@@ -751,6 +761,7 @@ export const EXPORT_NAMES = [
   "ip6NeighborInfo",
   "ip6Info",
   "ip6Ping",
+  "ip6DnsServerInfo",
   "ip6PathMtu",
   "sntpStart",
   "sntpStop",

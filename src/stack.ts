@@ -10,7 +10,7 @@ import { randomFillSync } from "node:crypto";
 import { Prng } from "./prng.js";
 import {
   Cfg, DHCP_INFO_NAMES, HANDLE_LAYOUT, type DhcpInfoRaw, Err, ERR_NAMES, type Exports, IFACE_INFO_NAMES, type IfaceInfoRaw, type Imports,
-  SNTP_INFO_NAMES, type SntpInfoRaw, IP6_ADDR_INFO_NAMES, IP6_NEIGHBOR_INFO_NAMES, IP6_INFO_NAMES, type Ip6InfoRaw, STAT_COUNT, STAT_NAMES, UDP_INFO_NAMES, type UdpInfo,
+  SNTP_INFO_NAMES, type SntpInfoRaw, IP6_ADDR_INFO_NAMES, IP6_NEIGHBOR_INFO_NAMES, IP6_INFO_NAMES, IP6_DNS_SERVER_INFO_NAMES, type Ip6InfoRaw, STAT_COUNT, STAT_NAMES, UDP_INFO_NAMES, type UdpInfo,
 } from "./abi.js";
 
 /** Counter name -> index at statsPtr(). */
@@ -226,6 +226,13 @@ export interface Ip6Address {
 }
 
 /** One IPv6 neighbor cache entry (ip6NeighborInfo decoded). */
+/** An IPv6 recursive DNS server from a router advertisement's RDNSS option (RFC 8106). */
+export interface Ip6DnsServer {
+  address: string;
+  /** Seconds of its lifetime left (0xffffffff: infinite). */
+  lifetimeLeft: number;
+}
+
 export interface Ip6Neighbor {
   index: number;
   address: string;
@@ -690,6 +697,13 @@ export class Stack {
       if ((r as Record<string, number>).state !== 0) out.push(f(r, i));
     }
     return out;
+  }
+
+  /** IPv6 DNS servers learned from RDNSS options (RFC 8106), live entries only. */
+  ip6DnsServers(): Ip6DnsServer[] {
+    return this.usedSlots(this.ip6Info().dnsServerSlots, "ip6DnsServerInfo", (i, o) => this.exports.ip6DnsServerInfo(i, o), IP6_DNS_SERVER_INFO_NAMES, (r) => ({
+      address: ip6FromWords(r.addr0, r.addr1, r.addr2, r.addr3), lifetimeLeft: r.lifetimeLeft,
+    }));
   }
 
   /** The IPv6 neighbor cache (entries in use). */

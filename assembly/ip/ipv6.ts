@@ -124,12 +124,16 @@ export const IP6F_NO_RS: u32 = 4;      // send no router solicitations
 const ROUTERS: i32 = 2;
 const PREFIXES: i32 = 4;
 const PMTUS: i32 = 4;
+/** RFC 8106 §5.3.1: at least three recursive DNS servers kept (entries like Rtr: address, until). */
+const RDNSS_N: i32 = 3;
+const NDOPT_RDNSS: u8 = 25;
 // The small tables and scratch live in the pool (one block reserved at init, inside the
 // interface's region), so that input and timers write nowhere but pools and counters.
-const SMALL_BYTES: usize = <usize>(ROUTERS * 24 + PREFIXES * 32 + PMTUS * 24 + 32);
+const SMALL_BYTES: usize = <usize>(ROUTERS * 24 + PREFIXES * 32 + PMTUS * 24 + RDNSS_N * 24 + 32);
 let routers: usize = 0;
 let prefixes: usize = 0;
 let pmtus: usize = 0;
+let rdnss: usize = 0;
 /** 16-byte scratch addresses. */
 let tmpA: usize = 0;
 let tmpB: usize = 0;
@@ -189,6 +193,7 @@ function tick(): void {
 @inline function slot(i: i32): Q6 { return changetype<Q6>(queue + <usize>i * slotSize); }
 @inline function rtr(i: i32): Rtr { return changetype<Rtr>(routers + <usize>i * 24); }
 @inline function pfx(i: i32): Pfx { return changetype<Pfx>(prefixes + <usize>i * 32); }
+@inline function dns(i: i32): Rtr { return changetype<Rtr>(rdnss + <usize>i * 24); }
 @inline function pmtu(i: i32): Pmtu { return changetype<Pmtu>(pmtus + <usize>i * 24); }
 @inline function ptrOf<T>(x: T): usize { return changetype<usize>(x); }
 
@@ -221,7 +226,8 @@ export function ip6Init(tx: usize, mac: u64, mtu: i32, join: (mac: u64) => i32, 
   routers = small;
   prefixes = routers + <usize>(ROUTERS * 24);
   pmtus = prefixes + <usize>(PREFIXES * 32);
-  tmpA = pmtus + <usize>(PMTUS * 24);
+  rdnss = pmtus + <usize>(PMTUS * 24);
+  tmpA = rdnss + <usize>(RDNSS_N * 24);
   tmpB = tmpA + 16;
   ndOptsAt(tmpB + 16);
   if (queueCount > 0) {
@@ -482,7 +488,36 @@ export function ip6InfoWrite(out: usize): i32 {
   for (let i = 0; i < PREFIXES; i++) if (pfx(i).until > clk) np++;
   store<u32>(out, np, 32);
   store<u32>(out, <u32>rsLeft, 36);
+  store<u32>(out, <u32>RDNSS_N, 40);
   return 0;
+}
+
+/** ABI ip6DnsServerInfo: RDNSS entry `i` at `out` (Ip6DnsServerInfoField); -EINVAL past the table. */
+export function ip6DnsServerInfoWrite(i: i32, out: usize): i32 {
+  if (!enabled) return -Err.ENOSYS;
+  if (i < 0 || i >= RDNSS_N) return -Err.EINVAL;
+  tick();
+  let d = dns(i);
+  let live = d.until > clk;
+  store<u32>(out, live ? 1 : 0);
+  store<u32>(out, live ? secsLeft(d.until) : 0, 4);
+  for (let k = 0; k < 4; k++) store<u32>(out + <usize>(8 + 4 * k), live ? bswap<u32>(load<u32>(ptrOf(d) + <usize>(4 * k))) : 0);
+  return 0;
+}
+
+/**
+ * ip6DnsServer: the address of RDNSS entry `n` in use (counting live entries only) copied to
+ * `out` (16 bytes); false past the last. For the resolver once UDP runs over IPv6.
+ */
+export function ip6DnsServer(n: i32, out: usize): bool {
+  if (!enabled) return false;
+  tick();
+  for (let i = 0; i < RDNSS_N; i++) {
+    let d = dns(i);
+    if (d.until <= clk) continue;
+    if (n-- == 0) { addrCopy(out, ptrOf(d)); return true; }
+  }
+  return false;
 }
 
 /** ABI ip6PathMtu: the path MTU towards the 16 bytes at `dst` (the link MTU without a record). */
@@ -1384,6 +1419,37 @@ function ndRa(ip: usize, p: usize, len: i32): void {
   let np = <i32>ndOpts.prefixes;
   if (np > NDOPTS_PREFIX_MAX) np = NDOPTS_PREFIX_MAX;
   for (let i = 0; i < np; i++) prefixInfo(ndPrefixAt(i));
+  // RDNSS options (RFC 8106 §5.1): the options were validated by ndOptions (lengths within the message)
+  for (let o = 16; o < len; o += <i32>load<u8>(p + <usize>o, 1) << 3) {
+    if (load<u8>(p + <usize>o) == NDOPT_RDNSS) rdnssOption(p + <usize>o, <i32>load<u8>(p + <usize>o, 1));
+  }
+}
+
+/** One RDNSS option at o (`units` 8-byte units): its servers' lifetimes (RFC 8106 §5.3.1). */
+function rdnssOption(o: usize, units: i32): void {
+  if (units < 3 || (units & 1) == 0) { count(Stat.NdRdnssBad); return; } // §5.1: 3 + 2 per extra address
+  count(Stat.NdRdnssRx);
+  let life = be32At(o + 4);
+  let until: u64 = life == 0xffffffff ? INF : clk + <u64>life * 1000;
+  for (let a = o + 8; a < o + (<usize>units << 3); a += 16) {
+    if (addrIsZero(a) || a6IsMulticast(a) || a6IsLoopback(a)) { count(Stat.NdRdnssBad); continue; }
+    let k = -1, free = -1, soonest = -1;
+    for (let i = 0; i < RDNSS_N; i++) {
+      let d = dns(i);
+      if (d.until <= clk) { if (free < 0) free = i; continue; }
+      if (addrEq(ptrOf(d), a)) k = i;
+      if (soonest < 0 || d.until < dns(soonest).until) soonest = i;
+    }
+    if (k < 0) {
+      if (life == 0) continue;                 // §5.3.1: a zero lifetime for an unknown server: nothing to do
+      if (free >= 0) k = free;
+      else if (until > dns(soonest).until) { k = soonest; count(Stat.NdRdnssReplaced); }
+      else continue;
+    }
+    let d = dns(k);
+    d.a0 = load<u64>(a); d.a1 = load<u64>(a, 8);
+    d.until = until;                          // a zero lifetime removes it now
+  }
 }
 
 /** One Prefix Information option (32 bytes at o): the on-link list (L) and SLAAC (A). */

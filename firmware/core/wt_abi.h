@@ -79,6 +79,7 @@
  *   ip6NeighborInfo(index, out)
  *   ip6Info(out)
  *   ip6Ping(dst, id, seq, len)
+ *   ip6DnsServerInfo(index, out)
  *   ip6PathMtu(dst)
  *   sntpStart(server, intervalS)
  *   sntpStop()
@@ -407,6 +408,17 @@ enum {
   WT_IP6_NEIGHBOR_INFO_COUNT = 10
 };
 
+/* Index of each u32 field ip6DnsServerInfo writes. */
+enum {
+  WT_IP6_DNS_SERVER_INFO_STATE = 0,
+  WT_IP6_DNS_SERVER_INFO_LIFETIME_LEFT = 1,
+  WT_IP6_DNS_SERVER_INFO_ADDR0 = 2,
+  WT_IP6_DNS_SERVER_INFO_ADDR1 = 3,
+  WT_IP6_DNS_SERVER_INFO_ADDR2 = 4,
+  WT_IP6_DNS_SERVER_INFO_ADDR3 = 5,
+  WT_IP6_DNS_SERVER_INFO_COUNT = 6
+};
+
 /* Index of each u32 field ip6Info writes. */
 enum {
   WT_IP6_INFO_ADDR_SLOTS = 0,
@@ -419,7 +431,8 @@ enum {
   WT_IP6_INFO_ROUTERS = 7,
   WT_IP6_INFO_PREFIXES = 8,
   WT_IP6_INFO_RS_LEFT = 9,
-  WT_IP6_INFO_COUNT = 10
+  WT_IP6_INFO_DNS_SERVER_SLOTS = 10,
+  WT_IP6_INFO_COUNT = 11
 };
 
 /* Index of each u32 field dhcpInfo writes. */
@@ -704,7 +717,10 @@ enum {
   WT_STAT_IPV6_REASM_EVICTED = 256,
   WT_STAT_IPV6_REASM_TIMEOUT = 257,
   WT_STAT_IPV6_FRAG_TX = 258,
-  WT_STAT_COUNT = 259
+  WT_STAT_ND_RDNSS_RX = 259,
+  WT_STAT_ND_RDNSS_BAD = 260,
+  WT_STAT_ND_RDNSS_REPLACED = 261,
+  WT_STAT_COUNT = 262
 };
 
 /* Every counter: X(id, name). The module carries no names; wt_core.c builds its name table from
@@ -968,7 +984,10 @@ enum {
   X(WT_STAT_IPV6_FRAG_TO_TENTATIVE, ipv6_frag_to_tentative) \
   X(WT_STAT_IPV6_REASM_EVICTED, ipv6_reasm_evicted) \
   X(WT_STAT_IPV6_REASM_TIMEOUT, ipv6_reasm_timeout) \
-  X(WT_STAT_IPV6_FRAG_TX, ipv6_frag_tx)
+  X(WT_STAT_IPV6_FRAG_TX, ipv6_frag_tx) \
+  X(WT_STAT_ND_RDNSS_RX, nd_rdnss_rx) \
+  X(WT_STAT_ND_RDNSS_BAD, nd_rdnss_bad) \
+  X(WT_STAT_ND_RDNSS_REPLACED, nd_rdnss_replaced)
 
 /* Export names and arities, indexed by wt_fn (defined in wt_core.c from WT_ABI_FUNCTIONS). */
 extern const char *const wt_fn_name[WT_FN_COUNT];
