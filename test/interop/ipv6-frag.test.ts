@@ -3,8 +3,10 @@
 // 2001:db8:1::1/64; our stack holds 2001:db8:1::2/64 (static). The kernel pings us with
 // `ping -6 -s 3000` (3008-byte ICMPv6 messages: the kernel fragments the requests at MTU 1500,
 // we reassemble them, answer in fragments, and the kernel reassembles the replies, RFC 8200 §4.5).
-// Documentation addresses (2001:db8::/32) and link-local only.
+// A second case runs radvd (Debian `radvd`) with an RDNSS option (RFC 8106): our stack learns the
+// server with its lifetime. Documentation addresses (2001:db8::/32) and link-local only.
 import { execFileSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { createStack } from "../../src/net.js";
 import type { Netns } from "../helpers/netns.js";
@@ -12,6 +14,8 @@ import { defer, gate, installCleanup, NsProc, OUR_IP, OUR_MAC, pcapProblems, scr
 
 const FILE = "test/interop/ipv6-frag.test.ts";
 const skip = gate(FILE);
+const hasRadvd = (() => { try { execFileSync("sh", ["-c", "command -v radvd"], { stdio: "ignore" }); return true; } catch { return false; } })();
+if (!skip && !hasRadvd && process.env.WASM_TCPIP_REQUIRE_NET === "1") throw new Error(`${FILE}: needs radvd (apt-get install radvd: see .ci/run)`);
 installCleanup();
 
 let nsSeq = 0;
@@ -72,5 +76,39 @@ describe.skipIf(skip)("IPv6 fragments interop: the kernel", () => {
     expect(Number(/Ip6ReasmOKs\s+(\d+)/.exec(snmp)![1])).toBeGreaterThanOrEqual(5);
     net.close();
     expect(pcapProblems(pcap)).toEqual([]);
+  }, 60_000);
+
+  it.skipIf(!hasRadvd)("RFC 8106: radvd's RDNSS option (2001:db8:1::1, lifetime 600 s) is learned by our stack", async () => {
+    const ns = namespace6();
+    const dev = tapName();
+    const net = createStack({ ip: `${OUR_IP}/24`, mac: OUR_MAC, seed: 44, link: { type: "tap", name: dev }, config: { Ip6Enable: 1 } });
+    defer(() => net.close());
+    ip(["link", "set", dev, "netns", ns.name]);
+    ns.execSync(["sysctl", "-qw", "net.ipv6.conf.all.forwarding=1"]); // radvd advertises only as a router
+    ns.execSync(["sysctl", "-qw", `net.ipv6.conf.${dev}.accept_dad=0`]);
+    ns.execSync(["ip", "-6", "addr", "add", "2001:db8:1::1/64", "dev", dev]);
+    ns.execSync(["ip", "link", "set", dev, "up"]);
+    const conf = scratch(`${dev}-radvd.conf`);
+    writeFileSync(conf, [
+      `interface ${dev} {`,
+      "  AdvSendAdvert on;",
+      "  MinRtrAdvInterval 3;",
+      "  MaxRtrAdvInterval 4;",
+      "  prefix 2001:db8:1::/64 { AdvOnLink on; AdvAutonomous on; };",
+      "  RDNSS 2001:db8:1::1 { AdvRDNSSLifetime 600; };",
+      "};",
+      "",
+    ].join("\n"));
+    const radvd = new NsProc(ns, ["radvd", "-n", "-C", conf, "-p", scratch(`${dev}-radvd.pid`), "-m", "stderr"], { timeoutMs: 60_000 });
+    defer(() => radvd.kill("SIGKILL"));
+    const s = net.stack;
+    const learned = await until(() => s.ip6DnsServers().length > 0, 20_000);
+    expect(learned, `radvd: ${radvd.errLines.join(" | ")}`).toBe(true);
+    const d = s.ip6DnsServers();
+    expect(d.map((x) => x.address)).toEqual(["2001:db8:1::1"]);
+    expect(d[0].lifetimeLeft).toBeGreaterThan(590);
+    expect(d[0].lifetimeLeft).toBeLessThanOrEqual(600);
+    expect(s.stat("nd_rdnss_rx")).toBeGreaterThan(0);
+    radvd.kill("SIGKILL");
   }, 60_000);
 });
