@@ -263,11 +263,15 @@ export const functions = [
   },
   {
     name: "dnsResult", section: "dns", params: [["q", "i32"], ["out", "usize"], ["max", "i32"]], result: "i32",
-    doc: "a finished query's answer: the TTL in seconds (u32) at `out`, then up to `max` IPv4 addresses (u32, host order); returns how many addresses (>= 1) and releases the handle. `-EAGAIN` while in flight (the handle stays); the query's error, releasing the handle: `-ENOTFOUND` (NXDOMAIN), `-ENODATA` (no A record), `-ESERVFAIL`, `-EREFUSED`, `-ETRUNCATED` (TC=1: no TCP fallback), `-ETIMEDOUT`; `-EBADF`, `-EINVAL` (`max` < 0 or `out` outside memory)",
+    doc: "a finished query's answer: the TTL in seconds (u32) at `out`, then up to `max` addresses: IPv4 ones (u32, host order) for an A query, 16-byte IPv6 ones (network order) for an AAAA query (`dnsQueryFamily` 6); returns how many addresses (>= 1) and releases the handle. `-EAGAIN` while in flight (the handle stays); the query's error, releasing the handle: `-ENOTFOUND` (NXDOMAIN), `-ENODATA` (no record of the type asked), `-ESERVFAIL`, `-EREFUSED`, `-ETRUNCATED` (TC=1: no TCP fallback), `-ETIMEDOUT`; `-EBADF`, `-EINVAL` (`max` < 0 or `out` outside memory)",
   },
   {
     name: "dnsCancel", section: "dns", params: [["q", "i32"]], result: "i32",
     doc: "forget a query (in flight or finished): its socket closes, no `DnsDone` follows; 0 or `-EBADF`",
+  },
+  {
+    name: "dnsQueryFamily", section: "dns", params: [["namePtr", "usize"], ["nameLen", "i32"], ["family", "i32"]], result: "i32",
+    doc: "`dnsQuery` for `family` 4 (A records) or 6 (AAAA records, RFC 3596, builds with IPv6 only: `dnsResult` then writes 16-byte addresses; an answer keeps max(`DnsMaxAddrs` x 4, 16) / 16 of them). Both families: two queries (the hosts' lookup does so). `-EINVAL` for another family; the servers are the IPv4 ones until UDP runs over IPv6",
   },
   {
     name: "udpSetOption", section: "udp", params: [["h", "i32"], ["opt", "i32"], ["value", "i32"]], result: "i32",

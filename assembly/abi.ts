@@ -190,10 +190,11 @@ export function dhcpInfo(out: usize): i32 {
 }
 
 // The DNS stub resolver (assembly/services/dns.ts; documented in docs/abi.md "DNS stub resolver").
-import { dnsInit, dnsService, dnsQuery as dQuery, dnsResult as dResult, dnsCancel as dCancel } from "./services/dns";
+import { dnsInit, dnsService, dnsQueryFamily as dQueryF, dnsQuery as dQuery, dnsResult as dResult, dnsCancel as dCancel } from "./services/dns";
 
 /** Resolve a name (A records); a query handle, or -Err (docs/abi.md "DNS stub resolver"). */
 export function dnsQuery(namePtr: usize, nameLen: i32): i32 { return FEAT_DNS ? dQuery(namePtr, nameLen) : -Err.ENOSYS; }
+export function dnsQueryFamily(namePtr: usize, nameLen: i32, family: i32): i32 { return FEAT_DNS ? dQueryF(namePtr, nameLen, family) : -Err.ENOSYS; }
 /** A finished query's addresses at `out` (up to `max`), or -Err. */
 export function dnsResult(h: i32, out: usize, max: i32): i32 { return FEAT_DNS ? dResult(h, out, max) : -Err.ENOSYS; }
 /** Forget a query. */

@@ -662,10 +662,12 @@ export interface Exports {
   dhcpSetRequestAddress(addr: number): number;
   /** resolve the dotted name of `nameLen` ASCII bytes at `namePtr` (A records, class IN, recursion desired): a query handle; `DnsDone` follows (at once, from inside this call, on a cache hit). `-EINVAL` (empty name, a label empty or over 63 bytes, over 253 bytes, a byte other than letter/digit/`-`/`_`, or outside memory), `-ENOMEM` (`DnsQueries` in flight, or no UDP socket free), `-EHOSTUNREACH` (no DNS server set), `-ESTATE` (before init) */
   dnsQuery(namePtr: number, nameLen: number): number;
-  /** a finished query's answer: the TTL in seconds (u32) at `out`, then up to `max` IPv4 addresses (u32, host order); returns how many addresses (>= 1) and releases the handle. `-EAGAIN` while in flight (the handle stays); the query's error, releasing the handle: `-ENOTFOUND` (NXDOMAIN), `-ENODATA` (no A record), `-ESERVFAIL`, `-EREFUSED`, `-ETRUNCATED` (TC=1: no TCP fallback), `-ETIMEDOUT`; `-EBADF`, `-EINVAL` (`max` < 0 or `out` outside memory) */
+  /** a finished query's answer: the TTL in seconds (u32) at `out`, then up to `max` addresses: IPv4 ones (u32, host order) for an A query, 16-byte IPv6 ones (network order) for an AAAA query (`dnsQueryFamily` 6); returns how many addresses (>= 1) and releases the handle. `-EAGAIN` while in flight (the handle stays); the query's error, releasing the handle: `-ENOTFOUND` (NXDOMAIN), `-ENODATA` (no record of the type asked), `-ESERVFAIL`, `-EREFUSED`, `-ETRUNCATED` (TC=1: no TCP fallback), `-ETIMEDOUT`; `-EBADF`, `-EINVAL` (`max` < 0 or `out` outside memory) */
   dnsResult(q: number, out: number, max: number): number;
   /** forget a query (in flight or finished): its socket closes, no `DnsDone` follows; 0 or `-EBADF` */
   dnsCancel(q: number): number;
+  /** `dnsQuery` for `family` 4 (A records) or 6 (AAAA records, RFC 3596, builds with IPv6 only: `dnsResult` then writes 16-byte addresses; an answer keeps max(`DnsMaxAddrs` x 4, 16) / 16 of them). Both families: two queries (the hosts' lookup does so). `-EINVAL` for another family; the servers are the IPv4 ones until UDP runs over IPv6 */
+  dnsQueryFamily(namePtr: number, nameLen: number, family: number): number;
   /** set a socket option (UdpOpt table below); 0, `-EINVAL` for an unknown option */
   udpSetOption(h: number, opt: number, value: number): number;
   /** this socket receives datagrams to IPv4 group `group` on its port; the interface filter gains a reference and IGMPv2 reports the group when it is new (RFC 2236 §3). `-EINVAL` (not multicast, 224.0.0.1 is always received, or joined already), `-ENOMEM` (the socket's `UDP_GROUPS` = 4 slots, the filter or the IGMP table full) */
@@ -752,6 +754,7 @@ export const EXPORT_NAMES = [
   "dnsQuery",
   "dnsResult",
   "dnsCancel",
+  "dnsQueryFamily",
   "udpSetOption",
   "udpJoinGroup",
   "udpLeaveGroup",

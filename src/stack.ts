@@ -467,22 +467,27 @@ export class Stack {
   // DNS stub resolver (docs/abi.md "DNS stub resolver"): the name and the answer pass through
   // the I/O region. A DnsDone event (sock = the query handle) says when dnsResult has an answer.
 
-  /** Start resolving `name` (A records): a query handle, or a negative Err. */
-  dnsQuery(name: string): number {
+  /** Start resolving `name` (family 4: A records, 6: AAAA records): a query handle, or a negative Err. */
+  dnsQuery(name: string, family: 4 | 6 = 4): number {
     const io = this.ioRegion();
     const b = Buffer.from(name, "utf8"); // non-ASCII bytes are refused by the core (-EINVAL)
     if (b.length > 1024) return -Err.EINVAL;
     new Uint8Array(this.memory.buffer, io, b.length).set(b);
-    return this.exports.dnsQuery(io, b.length);
+    return family === 4 ? this.exports.dnsQuery(io, b.length) : this.exports.dnsQueryFamily(io, b.length, family);
   }
 
-  /** A finished query's addresses and TTL (the handle is released), or a negative Err (-EAGAIN: in flight). */
-  dnsResult(q: number, max = 32): DnsAnswer | number {
+  /** A finished query's addresses and TTL (the handle is released), or a negative Err (-EAGAIN: in flight). `family`: the query's. */
+  dnsResult(q: number, max = 32, family: 4 | 6 = 4): DnsAnswer | number {
     const io = this.ioRegion();
     const n = this.exports.dnsResult(q, io, max);
     if (n < 0) return n;
+    const ttl = new Uint32Array(this.memory.buffer, io, 1)[0];
+    if (family === 6) {
+      const b = new Uint8Array(this.memory.buffer, io + 4, 16 * n);
+      return { ttl, addresses: Array.from({ length: n }, (_, i) => bytesToIp6(b, 16 * i)) };
+    }
     const v = new Uint32Array(this.memory.buffer, io, n + 1);
-    return { ttl: v[0], addresses: Array.from(v.subarray(1), (a) => u32ToIp(a)) };
+    return { ttl, addresses: Array.from(v.subarray(1), (a) => u32ToIp(a)) };
   }
 
   /** Forget a query (no DnsDone follows); 0 or -EBADF. */

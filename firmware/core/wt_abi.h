@@ -70,6 +70,7 @@
  *   dnsQuery(namePtr, nameLen)
  *   dnsResult(q, out, max)
  *   dnsCancel(q)
+ *   dnsQueryFamily(namePtr, nameLen, family)
  *   udpSetOption(h, opt, value)
  *   udpJoinGroup(h, group)
  *   udpLeaveGroup(h, group)
