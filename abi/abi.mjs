@@ -263,11 +263,15 @@ export const functions = [
   },
   {
     name: "dnsResult", section: "dns", params: [["q", "i32"], ["out", "usize"], ["max", "i32"]], result: "i32",
-    doc: "a finished query's answer: the TTL in seconds (u32) at `out`, then up to `max` IPv4 addresses (u32, host order); returns how many addresses (>= 1) and releases the handle. `-EAGAIN` while in flight (the handle stays); the query's error, releasing the handle: `-ENOTFOUND` (NXDOMAIN), `-ENODATA` (no A record), `-ESERVFAIL`, `-EREFUSED`, `-ETRUNCATED` (TC=1: no TCP fallback), `-ETIMEDOUT`; `-EBADF`, `-EINVAL` (`max` < 0 or `out` outside memory)",
+    doc: "a finished query's answer: the TTL in seconds (u32) at `out`, then up to `max` addresses: IPv4 ones (u32, host order) for an A query, 16-byte IPv6 ones (network order) for an AAAA query (`dnsQueryFamily` 6); returns how many addresses (>= 1) and releases the handle. `-EAGAIN` while in flight (the handle stays); the query's error, releasing the handle: `-ENOTFOUND` (NXDOMAIN), `-ENODATA` (no record of the type asked), `-ESERVFAIL`, `-EREFUSED`, `-ETRUNCATED` (TC=1: no TCP fallback), `-ETIMEDOUT`; `-EBADF`, `-EINVAL` (`max` < 0 or `out` outside memory)",
   },
   {
     name: "dnsCancel", section: "dns", params: [["q", "i32"]], result: "i32",
     doc: "forget a query (in flight or finished): its socket closes, no `DnsDone` follows; 0 or `-EBADF`",
+  },
+  {
+    name: "dnsQueryFamily", section: "dns", params: [["namePtr", "usize"], ["nameLen", "i32"], ["family", "i32"]], result: "i32",
+    doc: "`dnsQuery` for `family` 4 (A records) or 6 (AAAA records, RFC 3596, builds with IPv6 only: `dnsResult` then writes 16-byte addresses; an answer keeps max(`DnsMaxAddrs` x 4, 16) / 16 of them). Both families: two queries (the hosts' lookup does so). `-EINVAL` for another family; the servers are the IPv4 ones until UDP runs over IPv6",
   },
   {
     name: "udpSetOption", section: "udp", params: [["h", "i32"], ["opt", "i32"], ["value", "i32"]], result: "i32",
@@ -305,6 +309,10 @@ export const functions = [
   {
     name: "ip6Ping", section: "ipv6", params: [["dst", "usize"], ["id", "i32"], ["seq", "i32"], ["len", "i32"]], result: "i32",
     doc: "ICMPv6 echo request to the 16 bytes at `dst` with `len` data bytes (0, 1, 2, ...); a reply raises `EchoReply` like `ping`. 0, `-EINVAL`, `-EADDRNOTAVAIL` (no usable source address), `-EHOSTUNREACH`",
+  },
+  {
+    name: "ip6DnsServerInfo", section: "ipv6", params: [["index", "i32"], ["out", "usize"]], result: "i32",
+    doc: "recursive DNS server entry `index` (0..ip6Info.dnsServerSlots-1) learned from router advertisements' RDNSS options (RFC 8106): the ip6DnsServerInfo fields at `out`. `-EINVAL` (index or memory)",
   },
   {
     name: "ip6PathMtu", section: "ipv6", params: [["dst", "usize"]], result: "i32",
@@ -471,6 +479,7 @@ export const Cfg = [
   { name: "Ip6Neighbors", key: 45, default: 8, doc: "IPv6 neighbor cache entries (1..256)" },
   { name: "Ip6Queue", key: 46, default: 2, doc: "frames that may wait for IPv6 address resolution, whole stack (0..64; MTU + 30 bytes each); at most 3 per neighbor, the oldest replaced" },
   { name: "Ip6Secret", key: 47, default: 0, doc: "mixed into the RFC 7217 interface identifier hash (with the module's entropy key)" },
+  { name: "Reasm6Slots", key: 48, default: 2, doc: "IPv6 packets reassembled at once (0..64; 0 = reassembly off: every fragment but an atomic one is dropped, `ipv6_frag_no_reasm`); each slot reserves 144 + `ReasmMaxBytes` + `ReasmMaxBytes` / 64 bytes (only with `Ip6Enable`). The fragmentable part of a packet may be `ReasmMaxBytes` long; a new packet when all are busy evicts the oldest (`ipv6_reasm_evicted`). Timeout 60 s (RFC 8200 §4.5)" },
 ];
 
 /** tcpSetOption(h, opt, value) options. C prefix WT_TCP_OPT_. */
@@ -588,6 +597,17 @@ export const ip6Info = [
   ["routers", "default routers with a lifetime left"],
   ["prefixes", "on-link prefixes from RAs with a lifetime left"],
   ["rsLeft", "router solicitations still to send"],
+  ["dnsServerSlots", "RDNSS table entries (ip6DnsServerInfo indexes)"],
+];
+
+/** The u32 fields ip6DnsServerInfo(index, out) writes, in order. */
+export const ip6DnsServerInfo = [
+  ["state", "0 free (or expired), 1 in use"],
+  ["lifetimeLeft", "seconds of the RDNSS lifetime left (0xffffffff infinite)"],
+  ["addr0", "address bytes 0-3 (big-endian u32)"],
+  ["addr1", "address bytes 4-7"],
+  ["addr2", "address bytes 8-11"],
+  ["addr3", "address bytes 12-15"],
 ];
 
 /** The u32 fields udpInfo(h, out) writes, in order. */
@@ -870,7 +890,7 @@ export const stats = [
     ["ipv6_rh0", "routing header type 0 with segments left (RFC 5095): parameter problem"],
     ["ipv6_routing_rejected", "other routing header with segments left (a host does not forward): parameter problem"],
     ["ipv6_frag_rx", "fragments received"],
-    ["ipv6_frag_no_reasm", "fragment dropped: no IPv6 reassembly yet"],
+    ["ipv6_frag_no_reasm", "fragment dropped: reassembly off (`Reasm6Slots` 0, or a build without WT_FRAG)"],
     ["ipv6_atomic_fragments", "atomic fragments processed as whole packets (RFC 6946)"],
     ["ipv6_no_next_header", "next header 59"],
     ["ipv6_unknown_next_header", "unrecognized next header: parameter problem code 1"],
@@ -938,5 +958,27 @@ export const stats = [
     ["udp6_zero_checksum", "UDP over IPv6 with checksum 0 dropped (RFC 8200 §8.1)"],
     ["udp6_bad_checksum", "UDP over IPv6 with a wrong checksum"],
     ["udp6_bad_length", "UDP over IPv6: length below 8 or not the payload's"],
+  ] },
+  { group: "ipv6 fragments (RFC 8200 §4.5)", counters: [
+    ["ipv6_reasm_ok", "packets reassembled and processed"],
+    ["ipv6_frag_misaligned", "non-last fragment not a multiple of 8 bytes: parameter problem code 0 at the payload length"],
+    ["ipv6_frag_zero_length", "non-last fragment with no data: dropped"],
+    ["ipv6_frag_past_64k", "fragment reaching past a 65,535-byte payload: parameter problem code 0 at the fragment offset"],
+    ["ipv6_frag_incomplete_chain", "first fragment without the whole header chain (RFC 7112): parameter problem code 3"],
+    ["ipv6_frag_too_big", "fragment past `ReasmMaxBytes`: packet dropped"],
+    ["ipv6_frag_overlap", "fragment overlapping received data (RFC 5722): packet abandoned silently"],
+    ["ipv6_frag_abandoned", "fragment of a packet abandoned for overlap (RFC 5722): dropped silently until its timeout"],
+    ["ipv6_frag_duplicate", "exact duplicate of received bytes: ignored"],
+    ["ipv6_frag_bad_last", "fragment contradicting the packet's known end: packet dropped"],
+    ["ipv6_frag_nested", "fragment header inside a reassembled packet: dropped"],
+    ["ipv6_frag_to_tentative", "fragment to a tentative address: dropped"],
+    ["ipv6_reasm_evicted", "incomplete packet evicted for a new one (all slots busy)"],
+    ["ipv6_reasm_timeout", "packet incomplete 60 s after its first fragment: Time Exceeded code 1 if the offset-0 fragment arrived"],
+    ["ipv6_frag_tx", "fragments sent (a packet over the path MTU)"],
+  ] },
+  { group: "rdnss (RFC 8106)", counters: [
+    ["nd_rdnss_rx", "RDNSS options received in valid RAs"],
+    ["nd_rdnss_bad", "RDNSS option shorter than 24 bytes or with a bad address: ignored (RFC 8106 §5.1)"],
+    ["nd_rdnss_replaced", "RDNSS table full: the entry expiring first replaced (RFC 8106 §5.3.1)"],
   ] },
 ];

@@ -37,6 +37,7 @@ const layouts = [
   { fields: abi.udpFrom, ts: "UDP_FROM_NAMES", type: "UdpFrom", as: "UdpFromField", c: "WT_UDP_FROM_", block: "udp-from", what: "udpRecvFrom writes at `out`" },
   { fields: abi.ip6AddrInfo, ts: "IP6_ADDR_INFO_NAMES", type: "Ip6AddrInfoRaw", as: "Ip6AddrInfoField", c: "WT_IP6_ADDR_INFO_", block: "ip6-addr-info", what: "ip6AddrInfo writes" },
   { fields: abi.ip6NeighborInfo, ts: "IP6_NEIGHBOR_INFO_NAMES", type: "Ip6NeighborInfoRaw", as: "Ip6NeighborInfoField", c: "WT_IP6_NEIGHBOR_INFO_", block: "ip6-neighbor-info", what: "ip6NeighborInfo writes" },
+  { fields: abi.ip6DnsServerInfo, ts: "IP6_DNS_SERVER_INFO_NAMES", type: "Ip6DnsServerInfoRaw", as: "Ip6DnsServerInfoField", c: "WT_IP6_DNS_SERVER_INFO_", block: "ip6-dns-server-info", what: "ip6DnsServerInfo writes" },
   { fields: abi.ip6Info, ts: "IP6_INFO_NAMES", type: "Ip6InfoRaw", as: "Ip6InfoField", c: "WT_IP6_INFO_", block: "ip6-info", what: "ip6Info writes" },
   { fields: abi.dhcpInfo, ts: "DHCP_INFO_NAMES", type: "DhcpInfoRaw", as: "DhcpInfoField", c: "WT_DHCP_INFO_", block: "dhcp-info", what: "dhcpInfo writes" },
 ].map((l) => ({ ...l, fields: l.fields.map(([name, doc]) => ({ name, doc })) }));

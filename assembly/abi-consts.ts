@@ -117,7 +117,8 @@ export const enum Cfg {
   Ip6Neighbors = 45, // IPv6 neighbor cache entries (1..256)
   Ip6Queue = 46, // frames that may wait for IPv6 address resolution, whole stack (0..64
   Ip6Secret = 47, // mixed into the RFC 7217 interface identifier hash (with the module's entropy key)
-  COUNT = 48,
+  Reasm6Slots = 48, // IPv6 packets reassembled at once (0..64
+  COUNT = 49,
 }
 
 /** tcpSetOption option numbers. */
@@ -262,6 +263,17 @@ export const enum Ip6NeighborInfoField {
   COUNT = 10,
 }
 
+/** Index of each u32 field ip6DnsServerInfo writes (byte offset = index * 4). */
+export const enum Ip6DnsServerInfoField {
+  state = 0, // 0 free (or expired), 1 in use
+  lifetimeLeft = 1, // seconds of the RDNSS lifetime left (0xffffffff infinite)
+  addr0 = 2, // address bytes 0-3 (big-endian u32)
+  addr1 = 3, // address bytes 4-7
+  addr2 = 4, // address bytes 8-11
+  addr3 = 5, // address bytes 12-15
+  COUNT = 6,
+}
+
 /** Index of each u32 field ip6Info writes (byte offset = index * 4). */
 export const enum Ip6InfoField {
   addrSlots = 0, // Ip6Addrs
@@ -274,7 +286,8 @@ export const enum Ip6InfoField {
   routers = 7, // default routers with a lifetime left
   prefixes = 8, // on-link prefixes from RAs with a lifetime left
   rsLeft = 9, // router solicitations still to send
-  COUNT = 10,
+  dnsServerSlots = 10, // RDNSS table entries (ip6DnsServerInfo indexes)
+  COUNT = 11,
 }
 
 /** Index of each u32 field dhcpInfo writes (byte offset = index * 4). */
@@ -487,7 +500,7 @@ export const enum Stat {
   Ipv6Rh0 = 184, // ipv6_rh0: routing header type 0 with segments left (RFC 5095): parameter problem
   Ipv6RoutingRejected = 185, // ipv6_routing_rejected: other routing header with segments left (a host does not forward): parameter problem
   Ipv6FragRx = 186, // ipv6_frag_rx: fragments received
-  Ipv6FragNoReasm = 187, // ipv6_frag_no_reasm: fragment dropped: no IPv6 reassembly yet
+  Ipv6FragNoReasm = 187, // ipv6_frag_no_reasm: fragment dropped: reassembly off (Reasm6Slots 0, or a build without WT_FRAG)
   Ipv6AtomicFragments = 188, // ipv6_atomic_fragments: atomic fragments processed as whole packets (RFC 6946)
   Ipv6NoNextHeader = 189, // ipv6_no_next_header: next header 59
   Ipv6UnknownNextHeader = 190, // ipv6_unknown_next_header: unrecognized next header: parameter problem code 1
@@ -549,7 +562,25 @@ export const enum Stat {
   Udp6ZeroChecksum = 246, // udp6_zero_checksum: UDP over IPv6 with checksum 0 dropped (RFC 8200 §8.1)
   Udp6BadChecksum = 247, // udp6_bad_checksum: UDP over IPv6 with a wrong checksum
   Udp6BadLength = 248, // udp6_bad_length: UDP over IPv6: length below 8 or not the payload's
-  COUNT = 249,
+  Ipv6ReasmOk = 249, // ipv6_reasm_ok: packets reassembled and processed
+  Ipv6FragMisaligned = 250, // ipv6_frag_misaligned: non-last fragment not a multiple of 8 bytes: parameter problem code 0 at the payload length
+  Ipv6FragZeroLength = 251, // ipv6_frag_zero_length: non-last fragment with no data: dropped
+  Ipv6FragPast64k = 252, // ipv6_frag_past_64k: fragment reaching past a 65,535-byte payload: parameter problem code 0 at the fragment offset
+  Ipv6FragIncompleteChain = 253, // ipv6_frag_incomplete_chain: first fragment without the whole header chain (RFC 7112): parameter problem code 3
+  Ipv6FragTooBig = 254, // ipv6_frag_too_big: fragment past ReasmMaxBytes: packet dropped
+  Ipv6FragOverlap = 255, // ipv6_frag_overlap: fragment overlapping received data (RFC 5722): packet abandoned silently
+  Ipv6FragAbandoned = 256, // ipv6_frag_abandoned: fragment of a packet abandoned for overlap (RFC 5722): dropped silently until its timeout
+  Ipv6FragDuplicate = 257, // ipv6_frag_duplicate: exact duplicate of received bytes: ignored
+  Ipv6FragBadLast = 258, // ipv6_frag_bad_last: fragment contradicting the packet's known end: packet dropped
+  Ipv6FragNested = 259, // ipv6_frag_nested: fragment header inside a reassembled packet: dropped
+  Ipv6FragToTentative = 260, // ipv6_frag_to_tentative: fragment to a tentative address: dropped
+  Ipv6ReasmEvicted = 261, // ipv6_reasm_evicted: incomplete packet evicted for a new one (all slots busy)
+  Ipv6ReasmTimeout = 262, // ipv6_reasm_timeout: packet incomplete 60 s after its first fragment: Time Exceeded code 1 if the offset-0 fragment arrived
+  Ipv6FragTx = 263, // ipv6_frag_tx: fragments sent (a packet over the path MTU)
+  NdRdnssRx = 264, // nd_rdnss_rx: RDNSS options received in valid RAs
+  NdRdnssBad = 265, // nd_rdnss_bad: RDNSS option shorter than 24 bytes or with a bad address: ignored (RFC 8106 §5.1)
+  NdRdnssReplaced = 266, // nd_rdnss_replaced: RDNSS table full: the entry expiring first replaced (RFC 8106 §5.3.1)
+  COUNT = 267,
 }
 
 /** Cfg.COUNT u32 slots in static data holding every key's default: config.ts's values (a data segment, no code). */
@@ -602,4 +633,5 @@ export const CFG_VALUES: usize = memory.data<u32>([
   8, // Ip6Neighbors
   2, // Ip6Queue
   0, // Ip6Secret
+  2, // Reasm6Slots
 ], 16);

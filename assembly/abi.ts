@@ -18,7 +18,7 @@ import {
 } from "./iface";
 
 import {
-  ABI_VERSION_NUMBER, DhcpInfoField, IfaceInfoField, SntpInfoField, Ip6AddrInfoField, Ip6NeighborInfoField, Ip6InfoField,
+  ABI_VERSION_NUMBER, DhcpInfoField, IfaceInfoField, SntpInfoField, Ip6AddrInfoField, Ip6NeighborInfoField, Ip6InfoField, Ip6DnsServerInfoField,
 } from "./abi-consts";
 export const ABI_VERSION: i32 = ABI_VERSION_NUMBER; // declared in abi/abi.mjs
 
@@ -190,10 +190,11 @@ export function dhcpInfo(out: usize): i32 {
 }
 
 // The DNS stub resolver (assembly/services/dns.ts; documented in docs/abi.md "DNS stub resolver").
-import { dnsInit, dnsService, dnsQuery as dQuery, dnsResult as dResult, dnsCancel as dCancel } from "./services/dns";
+import { dnsInit, dnsService, dnsQueryFamily as dQueryF, dnsQuery as dQuery, dnsResult as dResult, dnsCancel as dCancel } from "./services/dns";
 
 /** Resolve a name (A records); a query handle, or -Err (docs/abi.md "DNS stub resolver"). */
 export function dnsQuery(namePtr: usize, nameLen: i32): i32 { return FEAT_DNS ? dQuery(namePtr, nameLen) : -Err.ENOSYS; }
+export function dnsQueryFamily(namePtr: usize, nameLen: i32, family: i32): i32 { return FEAT_DNS ? dQueryF(namePtr, nameLen, family) : -Err.ENOSYS; }
 /** A finished query's addresses at `out` (up to `max`), or -Err. */
 export function dnsResult(h: i32, out: usize, max: i32): i32 { return FEAT_DNS ? dResult(h, out, max) : -Err.ENOSYS; }
 /** Forget a query. */
@@ -216,7 +217,7 @@ export function sntpInfo(out: usize): i32 {
 
 // IPv6 (assembly/ip/ipv6.ts; docs/abi.md "IPv6"). Addresses are 16 bytes at a pointer.
 import {
-  ip6Start, ip6AddrAdd as a6Add, ip6AddrDel as a6Del, ip6AddrInfoWrite, ip6NeighborInfoWrite, ip6InfoWrite,
+  ip6Start, ip6AddrAdd as a6Add, ip6AddrDel as a6Del, ip6AddrInfoWrite, ip6NeighborInfoWrite, ip6InfoWrite, ip6DnsServerInfoWrite,
   ip6Ping as a6Ping, ip6PathMtu as a6Pmtu,
 } from "./ip/ipv6";
 import { tcpConnect6 as tConnect6, tcpAddrs as tAddrs } from "./sockets";
@@ -250,6 +251,12 @@ export function ip6NeighborInfo(index: i32, out: usize): i32 {
   if (!FEAT_IPV6) return -Err.ENOSYS;
   let r = layoutCheck(out, <i32>Ip6NeighborInfoField.COUNT);
   return r != 0 ? r : ip6NeighborInfoWrite(index, out);
+}
+/** RDNSS entry `index` (RFC 8106): the ip6DnsServerInfo fields at `out`. */
+export function ip6DnsServerInfo(index: i32, out: usize): i32 {
+  if (!FEAT_IPV6) return -Err.ENOSYS;
+  let r = layoutCheck(out, <i32>Ip6DnsServerInfoField.COUNT);
+  return r != 0 ? r : ip6DnsServerInfoWrite(index, out);
 }
 /** The IPv6 layer's parameters: the ip6Info fields at `out`. */
 export function ip6Info(out: usize): i32 {

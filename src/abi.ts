@@ -151,10 +151,11 @@ export const Cfg = {
   Ip6Neighbors: 45, // IPv6 neighbor cache entries (1..256)
   Ip6Queue: 46, // frames that may wait for IPv6 address resolution, whole stack (0..64; MTU + 30 bytes each); at most 3 per neighbor, the oldest replaced
   Ip6Secret: 47, // mixed into the RFC 7217 interface identifier hash (with the module's entropy key)
+  Reasm6Slots: 48, // IPv6 packets reassembled at once (0..64; 0 = reassembly off: every fragment but an atomic one is dropped, `ipv6_frag_no_reasm`); each slot reserves 144 + `ReasmMaxBytes` + `ReasmMaxBytes` / 64 bytes (only with `Ip6Enable`). The fragmentable part of a packet may be `ReasmMaxBytes` long; a new packet when all are busy evicts the oldest (`ipv6_reasm_evicted`). Timeout 60 s (RFC 8200 §4.5)
 } as const;
 export type CfgName = keyof typeof Cfg;
 /** Number of config keys. */
-export const CFG_COUNT = 48;
+export const CFG_COUNT = 49;
 /** The value each key has when never set. */
 export const CFG_DEFAULTS: Readonly<Record<CfgName, number>> = {
   MacHi: 0x0200,
@@ -205,6 +206,7 @@ export const CFG_DEFAULTS: Readonly<Record<CfgName, number>> = {
   Ip6Neighbors: 8,
   Ip6Queue: 2,
   Ip6Secret: 0,
+  Reasm6Slots: 2,
 };
 
 /** tcpSetOption option numbers. */
@@ -261,9 +263,14 @@ export const IP6_NEIGHBOR_INFO_NAMES = [
   "state", "macHi", "macLo", "isRouter", "probes", "queued", "addr0", "addr1", "addr2", "addr3",
 ] as const;
 export type Ip6NeighborInfoRaw = Record<(typeof IP6_NEIGHBOR_INFO_NAMES)[number], number>;
+/** The u32 fields ip6DnsServerInfo writes, in order. */
+export const IP6_DNS_SERVER_INFO_NAMES = [
+  "state", "lifetimeLeft", "addr0", "addr1", "addr2", "addr3",
+] as const;
+export type Ip6DnsServerInfoRaw = Record<(typeof IP6_DNS_SERVER_INFO_NAMES)[number], number>;
 /** The u32 fields ip6Info writes, in order. */
 export const IP6_INFO_NAMES = [
-  "addrSlots", "neighborSlots", "linkMtu", "hopLimit", "baseReachableMs", "reachableMs", "retransMs", "routers", "prefixes", "rsLeft",
+  "addrSlots", "neighborSlots", "linkMtu", "hopLimit", "baseReachableMs", "reachableMs", "retransMs", "routers", "prefixes", "rsLeft", "dnsServerSlots",
 ] as const;
 export type Ip6InfoRaw = Record<(typeof IP6_INFO_NAMES)[number], number>;
 /** The u32 fields dhcpInfo writes, in order. */
@@ -461,7 +468,7 @@ export const STAT_NAMES = [
   "ipv6_rh0", // routing header type 0 with segments left (RFC 5095): parameter problem
   "ipv6_routing_rejected", // other routing header with segments left (a host does not forward): parameter problem
   "ipv6_frag_rx", // fragments received
-  "ipv6_frag_no_reasm", // fragment dropped: no IPv6 reassembly yet
+  "ipv6_frag_no_reasm", // fragment dropped: reassembly off (Reasm6Slots 0, or a build without WT_FRAG)
   "ipv6_atomic_fragments", // atomic fragments processed as whole packets (RFC 6946)
   "ipv6_no_next_header", // next header 59
   "ipv6_unknown_next_header", // unrecognized next header: parameter problem code 1
@@ -523,10 +530,28 @@ export const STAT_NAMES = [
   "udp6_zero_checksum", // UDP over IPv6 with checksum 0 dropped (RFC 8200 §8.1)
   "udp6_bad_checksum", // UDP over IPv6 with a wrong checksum
   "udp6_bad_length", // UDP over IPv6: length below 8 or not the payload's
+  "ipv6_reasm_ok", // packets reassembled and processed
+  "ipv6_frag_misaligned", // non-last fragment not a multiple of 8 bytes: parameter problem code 0 at the payload length
+  "ipv6_frag_zero_length", // non-last fragment with no data: dropped
+  "ipv6_frag_past_64k", // fragment reaching past a 65,535-byte payload: parameter problem code 0 at the fragment offset
+  "ipv6_frag_incomplete_chain", // first fragment without the whole header chain (RFC 7112): parameter problem code 3
+  "ipv6_frag_too_big", // fragment past ReasmMaxBytes: packet dropped
+  "ipv6_frag_overlap", // fragment overlapping received data (RFC 5722): packet abandoned silently
+  "ipv6_frag_abandoned", // fragment of a packet abandoned for overlap (RFC 5722): dropped silently until its timeout
+  "ipv6_frag_duplicate", // exact duplicate of received bytes: ignored
+  "ipv6_frag_bad_last", // fragment contradicting the packet's known end: packet dropped
+  "ipv6_frag_nested", // fragment header inside a reassembled packet: dropped
+  "ipv6_frag_to_tentative", // fragment to a tentative address: dropped
+  "ipv6_reasm_evicted", // incomplete packet evicted for a new one (all slots busy)
+  "ipv6_reasm_timeout", // packet incomplete 60 s after its first fragment: Time Exceeded code 1 if the offset-0 fragment arrived
+  "ipv6_frag_tx", // fragments sent (a packet over the path MTU)
+  "nd_rdnss_rx", // RDNSS options received in valid RAs
+  "nd_rdnss_bad", // RDNSS option shorter than 24 bytes or with a bad address: ignored (RFC 8106 §5.1)
+  "nd_rdnss_replaced", // RDNSS table full: the entry expiring first replaced (RFC 8106 §5.3.1)
 ] as const;
 export type StatName = (typeof STAT_NAMES)[number];
 /** Number of counters; the module's statCount() returns the same. */
-export const STAT_COUNT = 249;
+export const STAT_COUNT = 267;
 
 /** Imports the module may ask for (module "env"); a host provides all of them. */
 export interface Imports {
@@ -643,10 +668,12 @@ export interface Exports {
   dhcpSetRequestAddress(addr: number): number;
   /** resolve the dotted name of `nameLen` ASCII bytes at `namePtr` (A records, class IN, recursion desired): a query handle; `DnsDone` follows (at once, from inside this call, on a cache hit). `-EINVAL` (empty name, a label empty or over 63 bytes, over 253 bytes, a byte other than letter/digit/`-`/`_`, or outside memory), `-ENOMEM` (`DnsQueries` in flight, or no UDP socket free), `-EHOSTUNREACH` (no DNS server set), `-ESTATE` (before init) */
   dnsQuery(namePtr: number, nameLen: number): number;
-  /** a finished query's answer: the TTL in seconds (u32) at `out`, then up to `max` IPv4 addresses (u32, host order); returns how many addresses (>= 1) and releases the handle. `-EAGAIN` while in flight (the handle stays); the query's error, releasing the handle: `-ENOTFOUND` (NXDOMAIN), `-ENODATA` (no A record), `-ESERVFAIL`, `-EREFUSED`, `-ETRUNCATED` (TC=1: no TCP fallback), `-ETIMEDOUT`; `-EBADF`, `-EINVAL` (`max` < 0 or `out` outside memory) */
+  /** a finished query's answer: the TTL in seconds (u32) at `out`, then up to `max` addresses: IPv4 ones (u32, host order) for an A query, 16-byte IPv6 ones (network order) for an AAAA query (`dnsQueryFamily` 6); returns how many addresses (>= 1) and releases the handle. `-EAGAIN` while in flight (the handle stays); the query's error, releasing the handle: `-ENOTFOUND` (NXDOMAIN), `-ENODATA` (no record of the type asked), `-ESERVFAIL`, `-EREFUSED`, `-ETRUNCATED` (TC=1: no TCP fallback), `-ETIMEDOUT`; `-EBADF`, `-EINVAL` (`max` < 0 or `out` outside memory) */
   dnsResult(q: number, out: number, max: number): number;
   /** forget a query (in flight or finished): its socket closes, no `DnsDone` follows; 0 or `-EBADF` */
   dnsCancel(q: number): number;
+  /** `dnsQuery` for `family` 4 (A records) or 6 (AAAA records, RFC 3596, builds with IPv6 only: `dnsResult` then writes 16-byte addresses; an answer keeps max(`DnsMaxAddrs` x 4, 16) / 16 of them). Both families: two queries (the hosts' lookup does so). `-EINVAL` for another family; the servers are the IPv4 ones until UDP runs over IPv6 */
+  dnsQueryFamily(namePtr: number, nameLen: number, family: number): number;
   /** set a socket option (UdpOpt table below); 0, `-EINVAL` for an unknown option */
   udpSetOption(h: number, opt: number, value: number): number;
   /** this socket receives datagrams to IPv4 group `group` on its port; the interface filter gains a reference and IGMPv2 reports the group when it is new (RFC 2236 §3). `-EINVAL` (not multicast, 224.0.0.1 is always received, or joined already), `-ENOMEM` (the socket's `UDP_GROUPS` = 4 slots, the filter or the IGMP table full) */
@@ -665,6 +692,8 @@ export interface Exports {
   ip6Info(out: number): number;
   /** ICMPv6 echo request to the 16 bytes at `dst` with `len` data bytes (0, 1, 2, ...); a reply raises `EchoReply` like `ping`. 0, `-EINVAL`, `-EADDRNOTAVAIL` (no usable source address), `-EHOSTUNREACH` */
   ip6Ping(dst: number, id: number, seq: number, len: number): number;
+  /** recursive DNS server entry `index` (0..ip6Info.dnsServerSlots-1) learned from router advertisements' RDNSS options (RFC 8106): the ip6DnsServerInfo fields at `out`. `-EINVAL` (index or memory) */
+  ip6DnsServerInfo(index: number, out: number): number;
   /** the path MTU towards the 16 bytes at `dst`: the lowest Packet Too Big received for it in the last 10 minutes (RFC 8201, never below 1280), else the link MTU (an RA's MTU option lowers it) */
   ip6PathMtu(dst: number): number;
   /** `tcpConnect` to the 16 bytes at `addr`: an IPv6 address (the source by RFC 6724: link-local towards a link-local peer, else a global one), or an IPv4-mapped one (::ffff:a.b.c.d, as `tcpConnect`). `-EINVAL` (::, multicast, port), `-EADDRNOTAVAIL` (no usable IPv6 address), else as `tcpConnect` */
@@ -741,6 +770,7 @@ export const EXPORT_NAMES = [
   "dnsQuery",
   "dnsResult",
   "dnsCancel",
+  "dnsQueryFamily",
   "udpSetOption",
   "udpJoinGroup",
   "udpLeaveGroup",
@@ -750,6 +780,7 @@ export const EXPORT_NAMES = [
   "ip6NeighborInfo",
   "ip6Info",
   "ip6Ping",
+  "ip6DnsServerInfo",
   "ip6PathMtu",
   "tcpConnect6",
   "tcpAddrs",

@@ -1,5 +1,6 @@
 // node:dns-shaped name lookup over the core's stub resolver (dnsQuery / dnsResult / DnsDone,
-// docs/abi.md "DNS stub resolver"). IPv4 only for now (family 4 / 0; family 6 is EAI_FAMILY).
+// docs/abi.md "DNS stub resolver"): family 4 (A), 6 (AAAA, RFC 3596) or 0 (both: two queries,
+// IPv4 addresses first unless `order: "ipv6first"`).
 //
 //   net.lookup("device.test", (err, address, family) => ...)
 //   net.lookup("device.test", { all: true }, (err, addresses) => ...)
@@ -9,7 +10,7 @@
 // EREFUSED, ETIMEOUT, EBADRESP (a truncated reply: no TCP fallback), EBADNAME (not a valid name).
 // The core's DnsDone event arrives inside a wasm call; the result is read in a microtask.
 import { Err } from "./abi.js";
-import { ipToU32, Stack } from "./stack.js";
+import { ip6ToBytes, ipToU32, Stack } from "./stack.js";
 
 export interface LookupOptions { family?: number | "IPv4" | "IPv6"; all?: boolean; hints?: number; verbatim?: boolean; order?: string }
 export interface LookupAddress { address: string; family: number }
@@ -35,7 +36,12 @@ function isIpv4(s: string): boolean {
   try { ipToU32(s); return true; } catch { return false; }
 }
 
-interface Pending { hostname: string; done: (err: NodeJS.ErrnoException | null, addrs: string[]) => void }
+function isIpv6(s: string): boolean {
+  if (!s.includes(":")) return false;
+  try { ip6ToBytes(s); return true; } catch { return false; }
+}
+
+interface Pending { hostname: string; family: 4 | 6; done: (err: NodeJS.ErrnoException | null, addrs: string[]) => void }
 
 /** Lookups over one Stack; NetStack owns one and routes DnsDone events to done(). */
 export class Lookup {
@@ -48,7 +54,25 @@ export class Lookup {
   /** Resolve to IPv4 addresses (all the core returned). */
   resolve4(hostname: string, done: (err: NodeJS.ErrnoException | null, addrs: string[]) => void): void {
     if (isIpv4(hostname)) { process.nextTick(() => done(null, [hostname])); return; }
-    this.start({ hostname, done });
+    this.start({ hostname, family: 4, done });
+  }
+
+  /** Resolve to IPv6 addresses (AAAA records, all the core returned). */
+  resolve6(hostname: string, done: (err: NodeJS.ErrnoException | null, addrs: string[]) => void): void {
+    if (isIpv6(hostname)) { process.nextTick(() => done(null, [hostname])); return; }
+    this.start({ hostname, family: 6, done });
+  }
+
+  /** node:dns/promises resolve6: errors carry node's codes and syscall "queryAaaa". */
+  resolve6Async(hostname: string): Promise<string[]> {
+    return new Promise((resolve, reject) => {
+      this.resolve6(hostname, (err, addrs) => {
+        if (!err) { resolve(addrs); return; }
+        err.syscall = "queryAaaa";
+        err.message = `queryAaaa ${err.code} ${hostname}`;
+        reject(err);
+      });
+    });
   }
 
   /** node:dns/promises resolve4: errors carry node's codes and syscall "queryA". */
@@ -64,7 +88,7 @@ export class Lookup {
   }
 
   private start(p: Pending): void {
-    const q = this.stack.dnsQuery(p.hostname);
+    const q = this.stack.dnsQuery(p.hostname, p.family);
     this.hold(p, true);
     if (q === -Err.ENOMEM && this.inflight.size > 0) { this.waiting.push(p); return; } // a slot frees later
     if (q < 0) {
@@ -82,7 +106,7 @@ export class Lookup {
       if (!p) return;
       this.inflight.delete(q);
       this.hold(p, false);
-      const r = this.stack.dnsResult(q);
+      const r = this.stack.dnsResult(q, 32, p.family);
       if (typeof r === "number") p.done(lookupError(CODES[-r] ?? `E${-r}`, p.hostname), []);
       else p.done(null, r.addresses);
       const w = this.waiting.splice(0);
@@ -96,14 +120,35 @@ export class Lookup {
     const opts: LookupOptions = typeof a === "number" ? { family: a } : typeof a === "object" && a ? a : {};
     if (typeof cb !== "function") throw new TypeError("lookup: callback must be a function");
     const fam = opts.family === "IPv4" ? 4 : opts.family === "IPv6" ? 6 : (opts.family ?? 0);
-    if (fam === 6) {
+    if (fam !== 0 && fam !== 4 && fam !== 6) {
       process.nextTick(() => (opts.all ? cb(lookupError("EAI_FAMILY", hostname), []) : cb(lookupError("EAI_FAMILY", hostname), undefined, 0)));
       return;
     }
-    this.resolve4(hostname, (err, addrs) => {
-      if (opts.all) cb(err, err ? [] : addrs.map((address) => ({ address, family: 4 })));
-      else cb(err, err ? undefined : addrs[0], err ? 0 : 4);
-    });
+    const finish = (err: NodeJS.ErrnoException | null, list: LookupAddress[]) => {
+      if (opts.all) cb(err, err ? [] : list);
+      else cb(err, err ? undefined : list[0].address, err ? 0 : list[0].family);
+    };
+    const tag = (family: number) => (addrs: string[]) => addrs.map((address) => ({ address, family }));
+    if (isIpv4(hostname) || isIpv6(hostname)) { // a literal: itself, when its family is acceptable
+      const f = isIpv4(hostname) ? 4 : 6;
+      process.nextTick(() => (fam === 0 || fam === f ? finish(null, [{ address: hostname, family: f }]) : finish(lookupError("ENOTFOUND", hostname), [])));
+      return;
+    }
+    if (fam === 4) { this.resolve4(hostname, (err, a) => finish(err, tag(4)(a))); return; }
+    if (fam === 6) { this.resolve6(hostname, (err, a) => finish(err, tag(6)(a))); return; }
+    // both families: two queries; an error only when neither found an address (the A query's error first)
+    let left = 2;
+    const got: { 4: LookupAddress[]; 6: LookupAddress[] } = { 4: [], 6: [] };
+    const errs: { 4: NodeJS.ErrnoException | null; 6: NodeJS.ErrnoException | null } = { 4: null, 6: null };
+    const one = (family: 4 | 6) => (err: NodeJS.ErrnoException | null, addrs: string[]) => {
+      errs[family] = err;
+      if (!err) got[family] = tag(family)(addrs);
+      if (--left > 0) return;
+      const list = opts.order === "ipv6first" ? [...got[6], ...got[4]] : [...got[4], ...got[6]];
+      finish(list.length > 0 ? null : (errs[4] ?? errs[6]), list);
+    };
+    this.resolve4(hostname, one(4));
+    this.resolve6(hostname, one(6));
   }
 
   /** node:dns/promises lookup. */

@@ -10,7 +10,7 @@ import { randomFillSync } from "node:crypto";
 import { Prng } from "./prng.js";
 import {
   Cfg, DHCP_INFO_NAMES, HANDLE_LAYOUT, type DhcpInfoRaw, Err, ERR_NAMES, type Exports, IFACE_INFO_NAMES, type IfaceInfoRaw, type Imports,
-  SNTP_INFO_NAMES, type SntpInfoRaw, IP6_ADDR_INFO_NAMES, IP6_NEIGHBOR_INFO_NAMES, IP6_INFO_NAMES, type Ip6InfoRaw, STAT_COUNT, STAT_NAMES, UDP_INFO_NAMES, type UdpInfo,
+  SNTP_INFO_NAMES, type SntpInfoRaw, IP6_ADDR_INFO_NAMES, IP6_NEIGHBOR_INFO_NAMES, IP6_INFO_NAMES, IP6_DNS_SERVER_INFO_NAMES, type Ip6InfoRaw, STAT_COUNT, STAT_NAMES, UDP_INFO_NAMES, type UdpInfo,
 } from "./abi.js";
 
 /** Counter name -> index at statsPtr(). */
@@ -226,6 +226,13 @@ export interface Ip6Address {
 }
 
 /** One IPv6 neighbor cache entry (ip6NeighborInfo decoded). */
+/** An IPv6 recursive DNS server from a router advertisement's RDNSS option (RFC 8106). */
+export interface Ip6DnsServer {
+  address: string;
+  /** Seconds of its lifetime left (0xffffffff: infinite). */
+  lifetimeLeft: number;
+}
+
 export interface Ip6Neighbor {
   index: number;
   address: string;
@@ -460,22 +467,27 @@ export class Stack {
   // DNS stub resolver (docs/abi.md "DNS stub resolver"): the name and the answer pass through
   // the I/O region. A DnsDone event (sock = the query handle) says when dnsResult has an answer.
 
-  /** Start resolving `name` (A records): a query handle, or a negative Err. */
-  dnsQuery(name: string): number {
+  /** Start resolving `name` (family 4: A records, 6: AAAA records): a query handle, or a negative Err. */
+  dnsQuery(name: string, family: 4 | 6 = 4): number {
     const io = this.ioRegion();
     const b = Buffer.from(name, "utf8"); // non-ASCII bytes are refused by the core (-EINVAL)
     if (b.length > 1024) return -Err.EINVAL;
     new Uint8Array(this.memory.buffer, io, b.length).set(b);
-    return this.exports.dnsQuery(io, b.length);
+    return family === 4 ? this.exports.dnsQuery(io, b.length) : this.exports.dnsQueryFamily(io, b.length, family);
   }
 
-  /** A finished query's addresses and TTL (the handle is released), or a negative Err (-EAGAIN: in flight). */
-  dnsResult(q: number, max = 32): DnsAnswer | number {
+  /** A finished query's addresses and TTL (the handle is released), or a negative Err (-EAGAIN: in flight). `family`: the query's. */
+  dnsResult(q: number, max = 32, family: 4 | 6 = 4): DnsAnswer | number {
     const io = this.ioRegion();
     const n = this.exports.dnsResult(q, io, max);
     if (n < 0) return n;
+    const ttl = new Uint32Array(this.memory.buffer, io, 1)[0];
+    if (family === 6) {
+      const b = new Uint8Array(this.memory.buffer, io + 4, 16 * n);
+      return { ttl, addresses: Array.from({ length: n }, (_, i) => bytesToIp6(b, 16 * i)) };
+    }
     const v = new Uint32Array(this.memory.buffer, io, n + 1);
-    return { ttl: v[0], addresses: Array.from(v.subarray(1), (a) => u32ToIp(a)) };
+    return { ttl, addresses: Array.from(v.subarray(1), (a) => u32ToIp(a)) };
   }
 
   /** Forget a query (no DnsDone follows); 0 or -EBADF. */
@@ -690,6 +702,13 @@ export class Stack {
       if ((r as Record<string, number>).state !== 0) out.push(f(r, i));
     }
     return out;
+  }
+
+  /** IPv6 DNS servers learned from RDNSS options (RFC 8106), live entries only. */
+  ip6DnsServers(): Ip6DnsServer[] {
+    return this.usedSlots(this.ip6Info().dnsServerSlots, "ip6DnsServerInfo", (i, o) => this.exports.ip6DnsServerInfo(i, o), IP6_DNS_SERVER_INFO_NAMES, (r) => ({
+      address: ip6FromWords(r.addr0, r.addr1, r.addr2, r.addr3), lifetimeLeft: r.lifetimeLeft,
+    }));
   }
 
   /** The IPv6 neighbor cache (entries in use). */

@@ -16,6 +16,7 @@
 // (preferred or deprecated); a tentative or duplicate address is not there, so TCP never
 // matches it (RFC 4862 §5.4: a tentative address is not assigned).
 import { count, Stat } from "../stats";
+import { swap16 } from "../wire/be";
 import { poolAlloc } from "../pool";
 import { cfg, Cfg } from "../config";
 import { hostTx, hostEvent } from "../host";
@@ -41,6 +42,8 @@ import {
   ndHas, NDOPTS_PREFIX_MAX, NdOpts, ndOptsAt,
 } from "../wire/icmp6";
 import { mldReportEmit, MLD_ALL_ROUTERS_V2 } from "./mld";
+import { reasm6Init, reasm6On, reasm6Input, reasm6Expire, reasm6NextDeadline, reasm6RegionEnd, reasm6Len } from "./reasm6";
+import { FEAT_FRAG } from "../features";
 
 // ---------------------------------------------------------------------------
 // constants (RFC 4861 §10, RFC 4862 §5, RFC 3810 §9)
@@ -68,6 +71,10 @@ const ICMP6_REFILL_MS: u32 = 100;
 const PMTU_TIMEOUT_MS: u32 = 600000;
 const DEFAULT_HOPS: u8 = 64;
 const INF: u64 = 0xffffffffffffffff;
+/** RFC 8200 §4.5 / RFC 7112 §5: parameter problem code 3, first fragment without the whole header chain. */
+const PARAM6_INCOMPLETE_CHAIN: u8 = 3;
+/** RFC 4443 §3.3 Time Exceeded code 1: fragment reassembly time exceeded. */
+const TIME6_REASSEMBLY: u8 = 1;
 
 // Address states (ip6AddrInfo's state): RFC 4862 §2
 export const A6_FREE: u8 = 0;
@@ -118,15 +125,21 @@ export const IP6F_NO_RS: u32 = 4;      // send no router solicitations
 const ROUTERS: i32 = 2;
 const PREFIXES: i32 = 4;
 const PMTUS: i32 = 4;
+/** RFC 8106 §5.3.1: at least three recursive DNS servers kept (entries like Rtr: address, until). */
+const RDNSS_N: i32 = 3;
+const NDOPT_RDNSS: u8 = 25;
 // The small tables and scratch live in the pool (one block reserved at init, inside the
 // interface's region), so that input and timers write nowhere but pools and counters.
-const SMALL_BYTES: usize = <usize>(ROUTERS * 24 + PREFIXES * 32 + PMTUS * 24 + 32);
+const SMALL_BYTES: usize = <usize>(ROUTERS * 24 + PREFIXES * 32 + PMTUS * 24 + RDNSS_N * 24 + 32);
 let routers: usize = 0;
 let prefixes: usize = 0;
 let pmtus: usize = 0;
+let rdnss: usize = 0;
 /** 16-byte scratch addresses. */
 let tmpA: usize = 0;
 let tmpB: usize = 0;
+/** ip6SendGather's copy of the destination (the scratch addresses are rewritten by resolution). */
+let fragDst: usize = 0;
 const allNodes: usize = memory.data<u8>([0xff, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
 const allRouters: usize = memory.data<u8>([0xff, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2]);
 const unspecified: usize = memory.data(16, 8);
@@ -181,6 +194,7 @@ function tick(): void {
 @inline function slot(i: i32): Q6 { return changetype<Q6>(queue + <usize>i * slotSize); }
 @inline function rtr(i: i32): Rtr { return changetype<Rtr>(routers + <usize>i * 24); }
 @inline function pfx(i: i32): Pfx { return changetype<Pfx>(prefixes + <usize>i * 32); }
+@inline function dns(i: i32): Rtr { return changetype<Rtr>(rdnss + <usize>i * 24); }
 @inline function pmtu(i: i32): Pmtu { return changetype<Pmtu>(pmtus + <usize>i * 24); }
 @inline function ptrOf<T>(x: T): usize { return changetype<usize>(x); }
 
@@ -213,12 +227,17 @@ export function ip6Init(tx: usize, mac: u64, mtu: i32, join: (mac: u64) => i32, 
   routers = small;
   prefixes = routers + <usize>(ROUTERS * 24);
   pmtus = prefixes + <usize>(PREFIXES * 32);
-  tmpA = pmtus + <usize>(PMTUS * 24);
+  rdnss = pmtus + <usize>(PMTUS * 24);
+  tmpA = rdnss + <usize>(RDNSS_N * 24);
   tmpB = tmpA + 16;
   ndOptsAt(tmpB + 16);
   if (queueCount > 0) {
     queue = poolAlloc(<usize>queueCount * slotSize);
     if (queue == 0) return false;
+  }
+  if (FEAT_FRAG) {
+    fragDst = poolAlloc(16);
+    if (fragDst == 0 || !reasm6Init()) return false;
   }
   netifSetup6(ip6Output, ip6Select, ip6PathMtu);
   return true;
@@ -227,7 +246,10 @@ export function ip6Init(tx: usize, mac: u64, mtu: i32, join: (mac: u64) => i32, 
 /** End of IPv6's pools (0 when off). */
 export function ip6RegionEnd(): usize {
   if (!enabled) return 0;
-  return queueCount > 0 ? queue + <usize>queueCount * slotSize : nbs + <usize>nbCount * offsetof<Nb>();
+  let end = queueCount > 0 ? queue + <usize>queueCount * slotSize : nbs + <usize>nbCount * offsetof<Nb>();
+  if (FEAT_FRAG && reasm6RegionEnd() > end) end = reasm6RegionEnd();
+  if (FEAT_FRAG && fragDst + 16 > end) end = fragDst + 16;
+  return end;
 }
 
 /**
@@ -467,7 +489,36 @@ export function ip6InfoWrite(out: usize): i32 {
   for (let i = 0; i < PREFIXES; i++) if (pfx(i).until > clk) np++;
   store<u32>(out, np, 32);
   store<u32>(out, <u32>rsLeft, 36);
+  store<u32>(out, <u32>RDNSS_N, 40);
   return 0;
+}
+
+/** ABI ip6DnsServerInfo: RDNSS entry `i` at `out` (Ip6DnsServerInfoField); -EINVAL past the table. */
+export function ip6DnsServerInfoWrite(i: i32, out: usize): i32 {
+  if (!enabled) return -Err.ENOSYS;
+  if (i < 0 || i >= RDNSS_N) return -Err.EINVAL;
+  tick();
+  let d = dns(i);
+  let live = d.until > clk;
+  store<u32>(out, live ? 1 : 0);
+  store<u32>(out, live ? secsLeft(d.until) : 0, 4);
+  for (let k = 0; k < 4; k++) store<u32>(out + <usize>(8 + 4 * k), live ? bswap<u32>(load<u32>(ptrOf(d) + <usize>(4 * k))) : 0);
+  return 0;
+}
+
+/**
+ * ip6DnsServer: the address of RDNSS entry `n` in use (counting live entries only) copied to
+ * `out` (16 bytes); false past the last. For the resolver once UDP runs over IPv6.
+ */
+export function ip6DnsServer(n: i32, out: usize): bool {
+  if (!enabled) return false;
+  tick();
+  for (let i = 0; i < RDNSS_N; i++) {
+    let d = dns(i);
+    if (d.until <= clk) continue;
+    if (n-- == 0) { addrCopy(out, ptrOf(d)); return true; }
+  }
+  return false;
 }
 
 /** ABI ip6PathMtu: the path MTU towards the 16 bytes at `dst` (the link MTU without a record). */
@@ -529,6 +580,64 @@ export function ip6Output(src: usize, dst: usize, nh: u8, len: i32): bool {
     src = ptrOf(addr(idx - LADDR_V6_FIRST));
   }
   return emit(src, dst, nh, len, a6IsMulticast(dst) ? 1 : curHops);
+}
+
+/** Copy bytes [off, off + n) of head (headLen bytes) followed by body to `out`. */
+function gather(out: usize, head: usize, headLen: i32, body: usize, off: i32, n: i32): void {
+  let h = 0;
+  if (off < headLen) {
+    h = headLen - off < n ? headLen - off : n;
+    memory.copy(out, head + <usize>off, <usize>h);
+  }
+  if (n > h) memory.copy(out + <usize>h, body + <usize>(off + h - headLen), <usize>(n - h));
+}
+
+/**
+ * Send head (headLen bytes, e.g. a transport header with its checksum done) followed by body
+ * (bodyLen bytes) as the payload of one IPv6 packet next header `nh` from `src` (16 bytes; 0 =
+ * select by RFC 6724) to `dst`: whole when it fits the path MTU (ip6PathMtu), else as fragments
+ * (RFC 8200 §4.5: each fragmentable part but the last a multiple of 8 bytes, M set on all but
+ * the last, one random identification, RFC 7739). head and body may lie in the tx frame's
+ * payload area (at tx + 54) only when the whole fits. False (counted) when there is no source or
+ * route, the payload is over 65,527 bytes (or the path MTU without WT_FRAG), or a fragment could
+ * not be sent (fragments already sent are not recalled).
+ */
+export function ip6SendGather(src: usize, dst: usize, nh: u8, head: usize, headLen: i32, body: usize, bodyLen: i32): bool {
+  if (!enabled || txBuf == 0) return false;
+  tick();
+  if (src == 0) {
+    let idx = ip6Select(dst);
+    if (idx < 0) { count(Stat.Ipv6NoSource); return false; }
+    src = ptrOf(addr(idx - LADDR_V6_FIRST));
+  }
+  let hops: u8 = a6IsMulticast(dst) ? 1 : curHops;
+  let total = headLen + bodyLen;
+  let pay = icmpOut();
+  let mtu = a6IsMulticast(dst) ? linkMtu : ip6PathMtu(dst);
+  if (total <= mtu - IPV6_HLEN) {
+    if (bodyLen > 0) memory.copy(pay + <usize>headLen, body, <usize>bodyLen); // body first: it may overlap the frame
+    memory.copy(pay, head, <usize>headLen);
+    return emit(src, dst, nh, total, hops);
+  }
+  if (!FEAT_FRAG || total > 65535 - 8) { count(Stat.Ipv6TooBig); return false; }
+  addrCopy(fragDst, dst);
+  let chunk = (mtu - IPV6_HLEN - 8) & ~7;
+  let id = randomU32();
+  let off = 0;
+  while (off < total) {
+    let n = total - off;
+    let more = n > chunk;
+    if (more) n = chunk;
+    store<u8>(pay, nh);
+    store<u8>(pay, 0, 1);
+    store<u16>(pay, <u16>swap16(<u32>(off | (more ? 1 : 0))), 2);
+    store<u32>(pay, id, 4);
+    gather(pay + 8, head, headLen, body, off, n);
+    if (!emit(src, fragDst, NH_FRAGMENT, 8 + n, hops)) return false;
+    count(Stat.Ipv6FragTx);
+    off += n;
+  }
+  return true;
 }
 
 /** Build the header and frame around the payload at tx + 54 and send it (resolving the next hop). */
@@ -873,6 +982,15 @@ export function ip6Input(p: usize, len: i32, linkGroup: bool, srcMac: u64): void
     if (i < 0 || linkGroup) { count(Stat.Ipv6NotForUs); return; }
     tentative = !usable(addr(i).state); // RFC 4862 §5.4: only NS/NA reach a tentative address
   }
+  ip6Chain(p, plen, mcast, linkGroup, tentative, srcMac, false);
+}
+
+/**
+ * The extension header chain and the upper layer of the packet at p (payload length plen, its
+ * addresses checked); `whole`: a reassembled packet (no fragment header may follow).
+ */
+function ip6Chain(p: usize, plen: i32, mcast: bool, linkGroup: bool, tentative: bool, srcMac: u64, whole: bool): void {
+  let src = p + 8;
   // RFC 8200 §4: the extension header chain, bounded; §4.1: Hop-by-Hop only first
   let nh = load<u8>(p + 6);
   let off = IPV6_HLEN;
@@ -900,8 +1018,8 @@ export function ip6Input(p: usize, len: i32, linkGroup: bool, srcMac: u64): void
         return;
       }
     } else {
-      // fragments: no reassembly yet; an atomic fragment (offset 0, M 0) is a whole packet (RFC 6946 §4)
-      if ((be16At(h + 2) & 0xfff9) != 0) { count(Stat.Ipv6FragRx); count(Stat.Ipv6FragNoReasm); return; }
+      // an atomic fragment (offset 0, M 0) is a whole packet (RFC 6946 §4); others are reassembled
+      if ((be16At(h + 2) & 0xfff9) != 0) { fragment(p, plen, off, mcast, linkGroup, tentative, srcMac, whole); return; }
       count(Stat.Ipv6AtomicFragments);
     }
     nhOff = off;
@@ -910,6 +1028,7 @@ export function ip6Input(p: usize, len: i32, linkGroup: bool, srcMac: u64): void
   }
   let pl = p + <usize>off;
   let n = end - off;
+  let dst = p + 24;
   if (nh == NH_ICMPV6) { icmp6Input(p, pl, n, mcast, linkGroup, tentative, srcMac); return; }
   if (tentative) { count(Stat.Ipv6NotForUs); return; }
   if (nh == NH_NONE) { count(Stat.Ipv6NoNextHeader); return; }
@@ -926,6 +1045,58 @@ export function ip6Input(p: usize, len: i32, linkGroup: bool, srcMac: u64): void
   }
   count(Stat.Ipv6UnknownNextHeader);
   paramProblem(p, plen, PARAM6_NEXT_HEADER, nhOff, false, mcast || linkGroup);
+}
+
+/**
+ * A fragment (RFC 8200 §4.5): its fragment header at p + fh. Its own rules (each answered as
+ * §4.5 says), then reassembly (ip/reasm6.ts); a completed packet goes through the chain again.
+ */
+function fragment(p: usize, plen: i32, fh: i32, mcast: bool, linkGroup: bool, tentative: bool, srcMac: u64, whole: bool): void {
+  count(Stat.Ipv6FragRx);
+  if (!FEAT_FRAG || !reasm6On()) { count(Stat.Ipv6FragNoReasm); return; }
+  if (whole) { count(Stat.Ipv6FragNested); return; }
+  if (tentative) { count(Stat.Ipv6FragToTentative); return; }
+  let group = mcast || linkGroup;
+  let h = p + <usize>fh;
+  let fo = <i32>be16At(h + 2);
+  let off = fo & 0xfff8;
+  let len = IPV6_HLEN + plen - fh - 8;
+  if ((fo & 1) != 0) {
+    if (len == 0) { count(Stat.Ipv6FragZeroLength); return; }
+    // a non-last fragment not a multiple of 8: code 0 pointing to the Payload Length
+    if ((len & 7) != 0) { count(Stat.Ipv6FragMisaligned); paramProblem(p, plen, PARAM6_HEADER, 4, false, group); return; }
+  }
+  // the reassembled payload would pass 65,535 bytes: code 0 pointing to the Fragment Offset
+  if (fh - IPV6_HLEN + 8 + off + len > 65535) { count(Stat.Ipv6FragPast64k); paramProblem(p, plen, PARAM6_HEADER, fh + 2, false, group); return; }
+  // RFC 7112 §5: the first fragment carries every header up to and including the upper-layer header
+  if (off == 0 && !chainComplete(load<u8>(h), h + 8, len)) {
+    count(Stat.Ipv6FragIncompleteChain);
+    paramProblem(p, plen, PARAM6_INCOMPLETE_CHAIN, 0, false, group);
+    return;
+  }
+  let r = reasm6Input(p, fh, plen, netNow);
+  if (r != 0) ip6Chain(r, reasm6Len, mcast, linkGroup, false, srcMac, true);
+}
+
+/** Do the `len` bytes at d hold the extension headers from `nh` on and the upper-layer header? */
+function chainComplete(nh: u8, d: usize, len: i32): bool {
+  let o = 0;
+  for (let n = 0; nh == NH_HOPOPTS || nh == NH_DSTOPTS || nh == NH_ROUTING || nh == NH_FRAGMENT; n++) {
+    if (n >= IP6_EXT_MAX || len - o < 8) return false;
+    let x = d + <usize>o;
+    o += nh == NH_FRAGMENT ? 8 : (<i32>load<u8>(x, 1) + 1) << 3;
+    nh = load<u8>(x);
+  }
+  let need = nh == NH_TCP ? 20 : nh == NH_UDP ? 8 : nh == NH_ICMPV6 ? 4 : 0;
+  return len - o >= need;
+}
+
+/** Time Exceeded code 1 for each packet that expired with its first fragment (RFC 8200 §4.5). */
+function reasmExpire(): i32 {
+  for (let q = reasm6Expire(netNow); q != 0; q = reasm6Expire(netNow)) {
+    sendError(q, reasm6Len, ICMP6_TIME_EXCEEDED, TIME6_REASSEMBLY, 0, false, a6IsMulticast(q + 24));
+  }
+  return reasm6NextDeadline();
 }
 
 /** Options of a Hop-by-Hop or Destination Options header at p + off (RFC 8200 §4.2). */
@@ -979,6 +1150,7 @@ function isIcmp6Error(ip: usize, plen: i32): bool {
   for (let n = 0; n < IP6_EXT_MAX && (nh == NH_HOPOPTS || nh == NH_DSTOPTS || nh == NH_ROUTING || nh == NH_FRAGMENT); n++) {
     if (end - off < 8) return false;
     let h = ip + <usize>off;
+    if (nh == NH_FRAGMENT && (be16At(h + 2) & 0xfff8) != 0) return false; // a later fragment: no ICMPv6 header in it
     off += nh == NH_FRAGMENT ? 8 : (<i32>load<u8>(h, 1) + 1) << 3;
     nh = load<u8>(h);
   }
@@ -1065,12 +1237,21 @@ function echoRequest(ip: usize, p: usize, len: i32, mcast: bool): void {
     if (s < 0) { count(Stat.Ipv6NoSource); return; }
     me = ptrOf(addr(s - LADDR_V6_FIRST));
   }
+  if (FEAT_FRAG && len > ip6PathMtu(src) - IPV6_HLEN) {
+    // RFC 8200 §4.5: a reply over the path MTU (e.g. to a reassembled request) goes in fragments,
+    // built in place in the request (the tx frame holds each fragment in turn)
+    store<u8>(p, ICMP6_ECHO_REPLY);
+    addrCopy(tmpB, src);
+    icmp6Finish(me, tmpB, p, len);
+    if (ip6SendGather(me, tmpB, NH_ICMPV6, p, len, 0, 0)) count(Stat.Icmp6EchoRepliesTx);
+    return;
+  }
   let o = icmpOut();
   memory.copy(o, p, <usize>len);
   store<u8>(o, ICMP6_ECHO_REPLY);
   addrCopy(tmpB, src);
   icmp6Finish(me, tmpB, o, len);
-  if (emit(me, tmpB, NH_ICMPV6, len, curHops)) count(Stat.Icmp6EchoRepliesTx);
+  if (ip6SendGather(me, tmpB, NH_ICMPV6, o, len, 0, 0)) count(Stat.Icmp6EchoRepliesTx);
 }
 
 /** ABI ip6Ping: echo request to the 16 bytes at `dst` with `len` data bytes; 0, 1 bad length, 2 cannot send. */
@@ -1240,6 +1421,37 @@ function ndRa(ip: usize, p: usize, len: i32): void {
   let np = <i32>ndOpts.prefixes;
   if (np > NDOPTS_PREFIX_MAX) np = NDOPTS_PREFIX_MAX;
   for (let i = 0; i < np; i++) prefixInfo(ndPrefixAt(i));
+  // RDNSS options (RFC 8106 §5.1): the options were validated by ndOptions (lengths within the message)
+  for (let o = 16; o < len; o += <i32>load<u8>(p + <usize>o, 1) << 3) {
+    if (load<u8>(p + <usize>o) == NDOPT_RDNSS) rdnssOption(p + <usize>o, <i32>load<u8>(p + <usize>o, 1));
+  }
+}
+
+/** One RDNSS option at o (`units` 8-byte units): its servers' lifetimes (RFC 8106 §5.3.1). */
+function rdnssOption(o: usize, units: i32): void {
+  if (units < 3 || (units & 1) == 0) { count(Stat.NdRdnssBad); return; } // §5.1: 3 + 2 per extra address
+  count(Stat.NdRdnssRx);
+  let life = be32At(o + 4);
+  let until: u64 = life == 0xffffffff ? INF : clk + <u64>life * 1000;
+  for (let a = o + 8; a < o + (<usize>units << 3); a += 16) {
+    if (addrIsZero(a) || a6IsMulticast(a) || a6IsLoopback(a)) { count(Stat.NdRdnssBad); continue; }
+    let k = -1, free = -1, soonest = -1;
+    for (let i = 0; i < RDNSS_N; i++) {
+      let d = dns(i);
+      if (d.until <= clk) { if (free < 0) free = i; continue; }
+      if (addrEq(ptrOf(d), a)) k = i;
+      if (soonest < 0 || d.until < dns(soonest).until) soonest = i;
+    }
+    if (k < 0) {
+      if (life == 0) continue;                 // §5.3.1: a zero lifetime for an unknown server: nothing to do
+      if (free >= 0) k = free;
+      else if (until > dns(soonest).until) { k = soonest; count(Stat.NdRdnssReplaced); }
+      else continue;
+    }
+    let d = dns(k);
+    d.a0 = load<u64>(a); d.a1 = load<u64>(a, 8);
+    d.until = until;                          // a zero lifetime removes it now
+  }
 }
 
 /** One Prefix Information option (32 bytes at o): the on-link list (L) and SLAAC (A). */
@@ -1363,6 +1575,7 @@ export function ip6Poll(): i32 {
     if (!before(netNow, mldQueryAt)) { mldQueryDue = false; mldSend(false); }
     else next = nearer(next, mldQueryAt);
   }
+  if (FEAT_FRAG) next = nearer6(next, reasmExpire());
   // default routers and on-link prefixes time out on their own (checked where used)
   for (let i = 0; i < ROUTERS; i++) { let r = rtr(i); if (r.until > clk && r.until != INF) next = msUntil(next, r.until); }
   return next;
@@ -1376,6 +1589,8 @@ function rsReady(): bool {
   }
   return true;
 }
+
+@inline function nearer6(next: i32, ms: i32): i32 { return ms >= 0 && (next < 0 || ms < next) ? ms : next; }
 
 function msUntil(next: i32, until: u64): i32 {
   let d: u64 = until <= clk ? 0 : until - clk;

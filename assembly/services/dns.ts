@@ -1,4 +1,4 @@
-// The DNS stub resolver (RFC 1035 §7, RFC 1536, RFC 5452): A queries, class IN, RD=1, to the
+// The DNS stub resolver (RFC 1035 §7, RFC 1536, RFC 5452): A or AAAA (RFC 3596) queries, class IN, RD=1, to the
 // interface's DNS servers (iface.ts ifaceDns), each query on its own UDP socket bound to a random
 // ephemeral port with a random 16-bit ID from the stack's keyed PRNG (RFC 5452 §9.2). A reply is
 // accepted only from the server queried, from port 53, to that socket, with that ID and the same
@@ -13,6 +13,10 @@
 // SERVFAIL (and FORMERR / NOTIMP), REFUSED end the query with ENOTFOUND / ESERVFAIL / EREFUSED
 // (no retry elsewhere); TC=1 ends it with ETRUNCATED (no TCP fallback). Positive answers are
 // cached for their minimum TTL (capped at one day); negative answers are not cached.
+// Addresses: each query and cache entry has max(DnsMaxAddrs x 4, 16) bytes of room: an A answer
+// keeps DnsMaxAddrs addresses (4 bytes each), an AAAA answer room / 16 (16 bytes each, network order).
+// The servers are IPv4 ones (iface's list) until UDP runs over IPv6; RDNSS servers (ip6DnsServer)
+// then join the rotation.
 import { cfg, Cfg } from "../config";
 import { poolAlloc, validRange } from "../pool";
 import { count, Stat } from "../stats";
@@ -22,9 +26,10 @@ import { nearer, netNow } from "../netif";
 import { DNS_MAX, ifaceDns } from "../iface";
 import { udpOpen, udpBind, udpSendTo, udpRecvFrom, udpClose } from "../udp";
 import { randomU32 } from "../tcp/isn";
+import { FEAT_IPV6 } from "../features";
 import { HandleKind, handleEncode, handleEntry, handleNextGen } from "../handles";
 import {
-  DNS_HLEN, DNS_PORT, DNS_UDP_MAX, DNS_TYPE_A, DNS_TYPE_CNAME, DNS_CLASS_IN, DNS_RCODE_NOERROR,
+  DNS_HLEN, DNS_PORT, DNS_UDP_MAX, DNS_TYPE_A, DNS_TYPE_AAAA, DNS_TYPE_CNAME, DNS_CLASS_IN, DNS_RCODE_NOERROR,
   DNS_RCODE_NXDOMAIN, DNS_RCODE_REFUSED, DNS_ETRUNC,
   DnsRr, dnsEncodeName, dnsEmitQuery, dnsReadName, dnsNameEq, dnsNameLen, dnsReadRr, dnsReadA,
   dnsId, dnsQr, dnsOpcode, dnsTc, dnsRcode, dnsQdcount, dnsAncount,
@@ -41,7 +46,7 @@ const Q_INFLIGHT: u8 = 1;
 const Q_DONE: u8 = 2;
 
 @unmanaged class DnsQ {
-  state: u8; tries: u8; pad: u16;
+  state: u8; tries: u8; qtype: u16;  // DNS_TYPE_A or DNS_TYPE_AAAA
   gen: u16; id: u16;
   sock: i32;
   server: u32;
@@ -55,7 +60,7 @@ const Q_HDR: usize = 32;
   used: u32;
   expires: u32;  // netNow ms
   count: i32;
-  pad: u32;
+  qtype: u32;
 }
 const C_HDR: usize = 16;
 
@@ -63,6 +68,7 @@ let ready = false;
 let nQ: i32 = 0;
 let nC: i32 = 0;
 let maxAddrs: i32 = 0;
+let room: usize = 0;     // address bytes per query / cache entry
 let qStride: usize = 0;
 let cStride: usize = 0;
 let qBase: usize = 0;
@@ -81,8 +87,9 @@ export function dnsInit(): bool {
   let t = cfg(Cfg.DnsTimeoutMs), tries = cfg(Cfg.DnsTries);
   if (q > 64 || m < 1 || m > 32 || c > 64 || t < 100 || t > 60000 || tries < 1 || tries > 16) return false;
   nQ = <i32>q; nC = <i32>c; maxAddrs = <i32>m;
-  qStride = Q_HDR + NAME_ROOM + (<usize>m << 2);
-  cStride = C_HDR + NAME_ROOM + (<usize>m << 2);
+  room = m < 4 ? 16 : <usize>m << 2;
+  qStride = Q_HDR + NAME_ROOM + room;
+  cStride = C_HDR + NAME_ROOM + room;
   ready = true;
   if (nQ > 0) { qBase = poolAlloc(<usize>nQ * qStride); if (qBase == 0) return false; }
   if (nC > 0) { cBase = poolAlloc(<usize>nC * cStride); if (cBase == 0) return false; }
@@ -144,17 +151,17 @@ function transmit(q: DnsQ): void {
   let timeout = cfg(Cfg.DnsTimeoutMs) << <u32>(round < 3 ? round : 3);
   q.deadline = netNow + timeout;
   q.tries++;
-  let len = dnsEmitQuery(msgBuf, q.id, qName(q), dnsNameLen(qName(q)), DNS_TYPE_A);
+  let len = dnsEmitQuery(msgBuf, q.id, qName(q), dnsNameLen(qName(q)), q.qtype);
   count(k == 0 ? Stat.DnsQueriesTx : Stat.DnsRetransmits);
   udpSendTo(q.sock, q.server, <i32>DNS_PORT, msgBuf, len); // a failed send (ARP queue full) is retried on timeout
 }
 
-function cacheFind(name: usize): DnsC | null {
+function cacheFind(name: usize, qtype: u16): DnsC | null {
   for (let i = 0; i < nC; i++) {
     let c = cAt(i);
     if (c.used == 0) continue;
     if (expired(c.expires)) { c.used = 0; continue; }
-    if (dnsNameEq(cName(c), name)) return c;
+    if (c.qtype == <u32>qtype && dnsNameEq(cName(c), name)) return c;
   }
   return null;
 }
@@ -164,23 +171,29 @@ function cacheStore(q: DnsQ): void {
   let victim: DnsC | null = null;
   for (let i = 0; i < nC; i++) {
     let c = cAt(i);
-    if (c.used == 0 || expired(c.expires) || dnsNameEq(cName(c), qName(q))) { victim = c; break; }
+    if (c.used == 0 || expired(c.expires) || (c.qtype == <u32>q.qtype && dnsNameEq(cName(c), qName(q)))) { victim = c; break; }
     if (victim == null || <i32>(c.expires - victim.expires) < 0) victim = c;
   }
   let c = victim!;
   c.used = 1;
   c.expires = netNow + q.ttl * 1000;
   c.count = q.result;
+  c.qtype = q.qtype;
   memory.copy(cName(c), qName(q), NAME_ROOM);
-  memory.copy(cAddrs(c), qAddrs(q), <usize>maxAddrs << 2);
+  memory.copy(cAddrs(c), qAddrs(q), room);
 }
 
 /**
  * Start resolving the dotted name at namePtr: a query handle (DnsDone follows), -EINVAL,
  * -ENOMEM (no query slot or UDP socket), -EHOSTUNREACH (no server), -ESTATE (before init).
  */
-export function dnsQuery(namePtr: usize, nameLen: i32): i32 {
+export function dnsQuery(namePtr: usize, nameLen: i32): i32 { return dnsQueryFamily(namePtr, nameLen, 4); }
+
+/** dnsQuery for `family` 4 (A records) or 6 (AAAA records, RFC 3596); other families -EINVAL. */
+export function dnsQueryFamily(namePtr: usize, nameLen: i32, family: i32): i32 {
   if (!ready) return -Err.ESTATE;
+  if (family != 4 && (family != 6 || !FEAT_IPV6)) return -Err.EINVAL; // AAAA: in builds with IPv6
+  let qtype = family == 4 ? DNS_TYPE_A : DNS_TYPE_AAAA;
   if (!validRange(namePtr, nameLen)) return -Err.EINVAL;
   if (dnsEncodeName(namePtr, nameLen, nameA) < 0) return -Err.EINVAL;
   let q: DnsQ | null = null;
@@ -189,11 +202,12 @@ export function dnsQuery(namePtr: usize, nameLen: i32): i32 {
   let gen = handleNextGen(<i32>q.gen);
   memory.fill(changetype<usize>(q), 0, qStride);
   q.gen = <u16>gen;
+  q.qtype = qtype;
   memory.copy(qName(q), nameA, NAME_ROOM);
-  let c = cacheFind(nameA);
+  let c = cacheFind(nameA, qtype);
   if (c != null) {
     count(Stat.DnsCacheHits);
-    memory.copy(qAddrs(q), cAddrs(c), <usize>maxAddrs << 2);
+    memory.copy(qAddrs(q), cAddrs(c), room);
     q.ttl = (c.expires - netNow) / 1000;
     finish(q, c.count);
     return qHandle(q);
@@ -209,18 +223,22 @@ export function dnsQuery(namePtr: usize, nameLen: i32): i32 {
   return qHandle(q);
 }
 
-/** A finished query's TTL (u32 at out) and up to max addresses after it; see docs/abi.md. */
+/**
+ * A finished query's TTL (u32 at out) and up to max addresses after it (4 bytes each for an A
+ * query, 16 for an AAAA one); see docs/abi.md.
+ */
 export function dnsResult(h: i32, out: usize, max: i32): i32 {
   let q = fromHandle(h);
   if (q == null) return -Err.EBADF;
-  if (<u32>max > 0x10000 || !validRange(out, 4 + max * 4)) return -Err.EINVAL; // (negative: a huge u32)
+  let size = FEAT_IPV6 && q.qtype == DNS_TYPE_AAAA ? 16 : 4;
+  if (<u32>max > 0x10000 || !validRange(out, 4 + max * size)) return -Err.EINVAL; // (negative: a huge u32)
   if (q.state == Q_INFLIGHT) return -Err.EAGAIN;
   let r = q.result;
   q.state = Q_FREE;
   if (r < 0) return r;
   let n = r < max ? r : max;
   store<u32>(out, q.ttl);
-  memory.copy(out + 4, qAddrs(q), <usize>n << 2);
+  memory.copy(out + 4, qAddrs(q), <usize>(n * size));
   return n;
 }
 
@@ -276,7 +294,7 @@ function reply(q: DnsQ, n: i32, src: u32, sport: u32): Stat {
   let off = dnsReadName(m, n, DNS_HLEN, nameB);
   if (off < 0) return nameStat(off);
   if (off + 4 > n) return Stat.DnsMalformed;
-  if (!dnsNameEq(nameB, qName(q)) || load<u32>(m + <usize>off) != bswap<u32>((<u32>DNS_TYPE_A << 16) | DNS_CLASS_IN)) {
+  if (!dnsNameEq(nameB, qName(q)) || load<u32>(m + <usize>off) != bswap<u32>((<u32>q.qtype << 16) | DNS_CLASS_IN)) {
     return Stat.DnsBadQuestion;
   }
   off += 4;
@@ -288,6 +306,9 @@ function reply(q: DnsQ, n: i32, src: u32, sport: u32): Stat {
   let got = 0;
   let ttl: u32 = TTL_CAP;
   let addrs = qAddrs(q);
+  let v6 = FEAT_IPV6 && q.qtype == DNS_TYPE_AAAA;
+  let size = v6 ? 16 : 4;
+  let keep = v6 ? <i32>(room >> 4) : maxAddrs;
   for (let pass = 0; pass <= DNS_CNAME_MAX; pass++) {
     let p = off;
     let cname = false;
@@ -297,10 +318,14 @@ function reply(q: DnsQ, n: i32, src: u32, sport: u32): Stat {
       p = dnsReadRr(m, n, p, rr);
       if (p < 0) return Stat.DnsMalformed;
       if (rr.klass != DNS_CLASS_IN || !dnsNameEq(nameB, nameA)) continue;
-      if (rr.type == DNS_TYPE_A) {
-        if (rr.rdLen != 4) return Stat.DnsMalformed;
+      if (rr.type == q.qtype) {
+        if (rr.rdLen != size) return Stat.DnsMalformed; // RFC 1035 §3.4.1: 4 bytes; RFC 3596 §2.2: 16
         if (rr.ttl < ttl) ttl = rr.ttl;
-        if (got < maxAddrs) { store<u32>(addrs + (<usize>got << 2), dnsReadA(m, rr.rdOff)); got++; }
+        if (got < keep) {
+          if (!v6) store<u32>(addrs + (<usize>got << 2), dnsReadA(m, rr.rdOff));
+          else memory.copy(addrs + (<usize>got << 4), m + <usize>rr.rdOff, 16);
+          got++;
+        }
       } else if (rr.type == DNS_TYPE_CNAME && !cname) {
         let e = dnsReadName(m, rr.rdOff + rr.rdLen, rr.rdOff, nameC); // the target lies within its RDATA
         if (e < 0) return nameStat(e);

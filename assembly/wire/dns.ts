@@ -22,6 +22,7 @@ export const DNS_MAX_JUMPS: i32 = 16;
 
 export const DNS_TYPE_A: u16 = 1;
 export const DNS_TYPE_CNAME: u16 = 5;
+export const DNS_TYPE_AAAA: u16 = 28; // RFC 3596 §2.1
 export const DNS_CLASS_IN: u16 = 1;
 
 export const DNS_RCODE_NOERROR: i32 = 0;

@@ -70,6 +70,7 @@
  *   dnsQuery(namePtr, nameLen)
  *   dnsResult(q, out, max)
  *   dnsCancel(q)
+ *   dnsQueryFamily(namePtr, nameLen, family)
  *   udpSetOption(h, opt, value)
  *   udpJoinGroup(h, group)
  *   udpLeaveGroup(h, group)
@@ -79,6 +80,7 @@
  *   ip6NeighborInfo(index, out)
  *   ip6Info(out)
  *   ip6Ping(dst, id, seq, len)
+ *   ip6DnsServerInfo(index, out)
  *   ip6PathMtu(dst)
  *   tcpConnect6(h, addr, port)
  *   tcpAddrs(h, out)
@@ -154,7 +156,8 @@ enum {
   WT_CFG_IP6_NEIGHBORS = 45,
   WT_CFG_IP6_QUEUE = 46,
   WT_CFG_IP6_SECRET = 47,
-  WT_CFG_COUNT = 48
+  WT_CFG_REASM6_SLOTS = 48,
+  WT_CFG_COUNT = 49
 };
 
 /* The value of each key when never set. */
@@ -206,6 +209,7 @@ enum {
 #define WT_CFG_IP6_NEIGHBORS_DEFAULT 8u
 #define WT_CFG_IP6_QUEUE_DEFAULT 2u
 #define WT_CFG_IP6_SECRET_DEFAULT 0u
+#define WT_CFG_REASM6_SLOTS_DEFAULT 2u
 
 /* Error codes, returned negated (Err). */
 enum {
@@ -411,6 +415,17 @@ enum {
   WT_IP6_NEIGHBOR_INFO_COUNT = 10
 };
 
+/* Index of each u32 field ip6DnsServerInfo writes. */
+enum {
+  WT_IP6_DNS_SERVER_INFO_STATE = 0,
+  WT_IP6_DNS_SERVER_INFO_LIFETIME_LEFT = 1,
+  WT_IP6_DNS_SERVER_INFO_ADDR0 = 2,
+  WT_IP6_DNS_SERVER_INFO_ADDR1 = 3,
+  WT_IP6_DNS_SERVER_INFO_ADDR2 = 4,
+  WT_IP6_DNS_SERVER_INFO_ADDR3 = 5,
+  WT_IP6_DNS_SERVER_INFO_COUNT = 6
+};
+
 /* Index of each u32 field ip6Info writes. */
 enum {
   WT_IP6_INFO_ADDR_SLOTS = 0,
@@ -423,7 +438,8 @@ enum {
   WT_IP6_INFO_ROUTERS = 7,
   WT_IP6_INFO_PREFIXES = 8,
   WT_IP6_INFO_RS_LEFT = 9,
-  WT_IP6_INFO_COUNT = 10
+  WT_IP6_INFO_DNS_SERVER_SLOTS = 10,
+  WT_IP6_INFO_COUNT = 11
 };
 
 /* Index of each u32 field dhcpInfo writes. */
@@ -698,7 +714,25 @@ enum {
   WT_STAT_UDP6_ZERO_CHECKSUM = 246,
   WT_STAT_UDP6_BAD_CHECKSUM = 247,
   WT_STAT_UDP6_BAD_LENGTH = 248,
-  WT_STAT_COUNT = 249
+  WT_STAT_IPV6_REASM_OK = 249,
+  WT_STAT_IPV6_FRAG_MISALIGNED = 250,
+  WT_STAT_IPV6_FRAG_ZERO_LENGTH = 251,
+  WT_STAT_IPV6_FRAG_PAST_64K = 252,
+  WT_STAT_IPV6_FRAG_INCOMPLETE_CHAIN = 253,
+  WT_STAT_IPV6_FRAG_TOO_BIG = 254,
+  WT_STAT_IPV6_FRAG_OVERLAP = 255,
+  WT_STAT_IPV6_FRAG_ABANDONED = 256,
+  WT_STAT_IPV6_FRAG_DUPLICATE = 257,
+  WT_STAT_IPV6_FRAG_BAD_LAST = 258,
+  WT_STAT_IPV6_FRAG_NESTED = 259,
+  WT_STAT_IPV6_FRAG_TO_TENTATIVE = 260,
+  WT_STAT_IPV6_REASM_EVICTED = 261,
+  WT_STAT_IPV6_REASM_TIMEOUT = 262,
+  WT_STAT_IPV6_FRAG_TX = 263,
+  WT_STAT_ND_RDNSS_RX = 264,
+  WT_STAT_ND_RDNSS_BAD = 265,
+  WT_STAT_ND_RDNSS_REPLACED = 266,
+  WT_STAT_COUNT = 267
 };
 
 /* Every counter: X(id, name). The module carries no names; wt_core.c builds its name table from
@@ -952,7 +986,25 @@ enum {
   X(WT_STAT_UDP6_RX, udp6_rx) \
   X(WT_STAT_UDP6_ZERO_CHECKSUM, udp6_zero_checksum) \
   X(WT_STAT_UDP6_BAD_CHECKSUM, udp6_bad_checksum) \
-  X(WT_STAT_UDP6_BAD_LENGTH, udp6_bad_length)
+  X(WT_STAT_UDP6_BAD_LENGTH, udp6_bad_length) \
+  X(WT_STAT_IPV6_REASM_OK, ipv6_reasm_ok) \
+  X(WT_STAT_IPV6_FRAG_MISALIGNED, ipv6_frag_misaligned) \
+  X(WT_STAT_IPV6_FRAG_ZERO_LENGTH, ipv6_frag_zero_length) \
+  X(WT_STAT_IPV6_FRAG_PAST_64K, ipv6_frag_past_64k) \
+  X(WT_STAT_IPV6_FRAG_INCOMPLETE_CHAIN, ipv6_frag_incomplete_chain) \
+  X(WT_STAT_IPV6_FRAG_TOO_BIG, ipv6_frag_too_big) \
+  X(WT_STAT_IPV6_FRAG_OVERLAP, ipv6_frag_overlap) \
+  X(WT_STAT_IPV6_FRAG_ABANDONED, ipv6_frag_abandoned) \
+  X(WT_STAT_IPV6_FRAG_DUPLICATE, ipv6_frag_duplicate) \
+  X(WT_STAT_IPV6_FRAG_BAD_LAST, ipv6_frag_bad_last) \
+  X(WT_STAT_IPV6_FRAG_NESTED, ipv6_frag_nested) \
+  X(WT_STAT_IPV6_FRAG_TO_TENTATIVE, ipv6_frag_to_tentative) \
+  X(WT_STAT_IPV6_REASM_EVICTED, ipv6_reasm_evicted) \
+  X(WT_STAT_IPV6_REASM_TIMEOUT, ipv6_reasm_timeout) \
+  X(WT_STAT_IPV6_FRAG_TX, ipv6_frag_tx) \
+  X(WT_STAT_ND_RDNSS_RX, nd_rdnss_rx) \
+  X(WT_STAT_ND_RDNSS_BAD, nd_rdnss_bad) \
+  X(WT_STAT_ND_RDNSS_REPLACED, nd_rdnss_replaced)
 
 /* Export names and arities, indexed by wt_fn (defined in wt_core.c from WT_ABI_FUNCTIONS). */
 extern const char *const wt_fn_name[WT_FN_COUNT];

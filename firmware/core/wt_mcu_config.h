@@ -29,6 +29,9 @@
 #define WT_MCU_REASM_SLOTS 1
 #define WT_MCU_REASM_MAX_BYTES 2048
 #define WT_MCU_DNS_CACHE_ENTRIES 2
+/* IPv6 reassembly slots (with Ip6Enable on an IPv6 build): none, so the IPv6 module's pools
+ * still fit the first page; a board that needs IPv6 fragments sets 1 (ReasmMaxBytes each). */
+#define WT_MCU_REASM6_SLOTS 0
 
 /* Every key above as X(WT_CFG_ key, value): a port applies them with
  *   #define WT_APPLY(key, value) wt_configure(key, value);
@@ -47,5 +50,6 @@
   X(WT_CFG_MCAST_GROUPS, WT_MCU_MCAST_GROUPS) \
   X(WT_CFG_REASM_SLOTS, WT_MCU_REASM_SLOTS) \
   X(WT_CFG_REASM_MAX_BYTES, WT_MCU_REASM_MAX_BYTES) \
-  X(WT_CFG_DNS_CACHE_ENTRIES, WT_MCU_DNS_CACHE_ENTRIES)
+  X(WT_CFG_DNS_CACHE_ENTRIES, WT_MCU_DNS_CACHE_ENTRIES) \
+  X(WT_CFG_REASM6_SLOTS, WT_MCU_REASM6_SLOTS)
 #endif
