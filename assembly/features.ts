@@ -20,6 +20,12 @@ export const FEAT_IGMP: bool = isDefined(WT_IGMP) ? WT_IGMP != 0 : true;
 // dropped, ipv4_frag_no_reasm; a UDP datagram over the MTU is -EMSGSIZE).
 // @ts-ignore
 export const FEAT_FRAG: bool = isDefined(WT_FRAG) ? WT_FRAG != 0 : true;
+// IPv6 reassembly and fragmentation on send (ip/reasm6.ts; RFC 8200 §4.5): follows WT_FRAG unless
+// `--use WT_FRAG6=0` leaves it out alone (the mcu6 build, whose firmware configuration reserves no
+// reassembly slots for IPv6 anyway): fragments are then dropped (ipv6_frag_no_reasm) and a packet
+// over the path MTU is not sent (ipv6_too_big).
+// @ts-ignore
+export const FEAT_FRAG6: bool = isDefined(WT_FRAG6) ? WT_FRAG6 != 0 : FEAT_FRAG;
 // IPv6 (ip/ipv6.ts: addresses, ND, ICMPv6, MLD): 0x86DD frames are then an unknown EtherType.
 // @ts-ignore
 export const FEAT_IPV6: bool = isDefined(WT_IPV6) ? WT_IPV6 != 0 : true;

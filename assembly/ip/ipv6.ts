@@ -43,7 +43,7 @@ import {
 } from "../wire/icmp6";
 import { mldReportEmit, MLD_ALL_ROUTERS_V2 } from "./mld";
 import { reasm6Init, reasm6On, reasm6Input, reasm6Expire, reasm6NextDeadline, reasm6RegionEnd, reasm6Len } from "./reasm6";
-import { FEAT_FRAG } from "../features";
+import { FEAT_FRAG6 } from "../features";
 
 // ---------------------------------------------------------------------------
 // constants (RFC 4861 §10, RFC 4862 §5, RFC 3810 §9)
@@ -235,7 +235,7 @@ export function ip6Init(tx: usize, mac: u64, mtu: i32, join: (mac: u64) => i32, 
     queue = poolAlloc(<usize>queueCount * slotSize);
     if (queue == 0) return false;
   }
-  if (FEAT_FRAG) {
+  if (FEAT_FRAG6) {
     fragDst = poolAlloc(16);
     if (fragDst == 0 || !reasm6Init()) return false;
   }
@@ -247,8 +247,8 @@ export function ip6Init(tx: usize, mac: u64, mtu: i32, join: (mac: u64) => i32, 
 export function ip6RegionEnd(): usize {
   if (!enabled) return 0;
   let end = queueCount > 0 ? queue + <usize>queueCount * slotSize : nbs + <usize>nbCount * offsetof<Nb>();
-  if (FEAT_FRAG && reasm6RegionEnd() > end) end = reasm6RegionEnd();
-  if (FEAT_FRAG && fragDst + 16 > end) end = fragDst + 16;
+  if (FEAT_FRAG6 && reasm6RegionEnd() > end) end = reasm6RegionEnd();
+  if (FEAT_FRAG6 && fragDst + 16 > end) end = fragDst + 16;
   return end;
 }
 
@@ -619,7 +619,7 @@ export function ip6SendGather(src: usize, dst: usize, nh: u8, head: usize, headL
     memory.copy(pay, head, <usize>headLen);
     return emit(src, dst, nh, total, hops);
   }
-  if (!FEAT_FRAG || total > 65535 - 8) { count(Stat.Ipv6TooBig); return false; }
+  if (!FEAT_FRAG6 || total > 65535 - 8) { count(Stat.Ipv6TooBig); return false; }
   addrCopy(fragDst, dst);
   let chunk = (mtu - IPV6_HLEN - 8) & ~7;
   let id = randomU32();
@@ -1053,7 +1053,7 @@ function ip6Chain(p: usize, plen: i32, mcast: bool, linkGroup: bool, tentative: 
  */
 function fragment(p: usize, plen: i32, fh: i32, mcast: bool, linkGroup: bool, tentative: bool, srcMac: u64, whole: bool): void {
   count(Stat.Ipv6FragRx);
-  if (!FEAT_FRAG || !reasm6On()) { count(Stat.Ipv6FragNoReasm); return; }
+  if (!FEAT_FRAG6 || !reasm6On()) { count(Stat.Ipv6FragNoReasm); return; }
   if (whole) { count(Stat.Ipv6FragNested); return; }
   if (tentative) { count(Stat.Ipv6FragToTentative); return; }
   let group = mcast || linkGroup;
@@ -1237,7 +1237,7 @@ function echoRequest(ip: usize, p: usize, len: i32, mcast: bool): void {
     if (s < 0) { count(Stat.Ipv6NoSource); return; }
     me = ptrOf(addr(s - LADDR_V6_FIRST));
   }
-  if (FEAT_FRAG && len > ip6PathMtu(src) - IPV6_HLEN) {
+  if (FEAT_FRAG6 && len > ip6PathMtu(src) - IPV6_HLEN) {
     // RFC 8200 §4.5: a reply over the path MTU (e.g. to a reassembled request) goes in fragments,
     // built in place in the request (the tx frame holds each fragment in turn)
     store<u8>(p, ICMP6_ECHO_REPLY);
@@ -1575,7 +1575,7 @@ export function ip6Poll(): i32 {
     if (!before(netNow, mldQueryAt)) { mldQueryDue = false; mldSend(false); }
     else next = nearer(next, mldQueryAt);
   }
-  if (FEAT_FRAG) next = nearer6(next, reasmExpire());
+  if (FEAT_FRAG6) next = nearer6(next, reasmExpire());
   // default routers and on-link prefixes time out on their own (checked where used)
   for (let i = 0; i < ROUTERS; i++) { let r = rtr(i); if (r.until > clk && r.until != INF) next = msUntil(next, r.until); }
   return next;
