@@ -64,24 +64,19 @@ export class Lookup {
   }
 
   /** node:dns/promises resolve6: errors carry node's codes and syscall "queryAaaa". */
-  resolve6Async(hostname: string): Promise<string[]> {
-    return new Promise((resolve, reject) => {
-      this.resolve6(hostname, (err, addrs) => {
-        if (!err) { resolve(addrs); return; }
-        err.syscall = "queryAaaa";
-        err.message = `queryAaaa ${err.code} ${hostname}`;
-        reject(err);
-      });
-    });
-  }
+  resolve6Async(hostname: string): Promise<string[]> { return this.promised("queryAaaa", hostname, (cb) => this.resolve6(hostname, cb)); }
 
   /** node:dns/promises resolve4: errors carry node's codes and syscall "queryA". */
-  resolve4Async(hostname: string): Promise<string[]> {
+  resolve4Async(hostname: string): Promise<string[]> { return this.promised("queryA", hostname, (cb) => this.resolve4(hostname, cb)); }
+
+  /** A callback resolver as a Promise whose error names `syscall` as node:dns/promises does. */
+  private promised(syscall: string, hostname: string,
+    run: (cb: (err: NodeJS.ErrnoException | null, addrs: string[]) => void) => void): Promise<string[]> {
     return new Promise((resolve, reject) => {
-      this.resolve4(hostname, (err, addrs) => {
+      run((err, addrs) => {
         if (!err) { resolve(addrs); return; }
-        err.syscall = "queryA";
-        err.message = `queryA ${err.code} ${hostname}`;
+        err.syscall = syscall;
+        err.message = `${syscall} ${err.code} ${hostname}`;
         reject(err);
       });
     });

@@ -4,7 +4,7 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { harness, Harness, US } from "./iface-harness.js";
-import { arp, eth, ipv4, MAC_A, udp } from "./wire-build.js";
+import { arp, eth, ipv4, MAC_A, qname, rr, u16, u32, udp } from "./wire-build.js";
 import { Err, EventKind } from "../src/abi.js";
 import { handleKind, HandleKind, type DnsAnswer } from "../src/stack.js";
 import { Sim } from "../src/links/emulated.js";
@@ -14,18 +14,7 @@ const S1 = "198.51.100.2", S2 = "198.51.100.3", S3 = "198.51.100.4";
 const macOf = (ip: string) => `02:00:00:00:00:${Number(ip.split(".")[3]).toString(16).padStart(2, "0")}`;
 
 // --- a DNS message builder ---
-function qname(name: string): number[] {
-  const out: number[] = [];
-  for (const l of name.split(".").filter((x) => x.length > 0)) out.push(l.length, ...Buffer.from(l, "latin1"));
-  out.push(0);
-  return out;
-}
-const u16 = (v: number) => [(v >> 8) & 0xff, v & 0xff];
-const u32 = (v: number) => [(v >>> 24) & 0xff, (v >> 16) & 0xff, (v >> 8) & 0xff, v & 0xff];
 const ipb = (ip: string) => ip.split(".").map(Number);
-/** A resource record: owner (wire bytes), type, class IN, ttl, rdata. */
-const rr = (owner: number[], type: number, ttl: number, rdata: number[], cls = 1) =>
-  [...owner, ...u16(type), ...u16(cls), ...u32(ttl), ...u16(rdata.length), ...rdata];
 const A = (owner: number[], ip: string, ttl = 300) => rr(owner, 1, ttl, ipb(ip));
 const CNAME = (owner: number[], target: number[], ttl = 300) => rr(owner, 5, ttl, target);
 /** Pointer to the question's name (offset 12). */

@@ -3,7 +3,7 @@
 // virtual clock; the host's lookup(name, { family }) / resolve6 over them.
 import { describe, expect, it } from "vitest";
 import { harness, Harness, US } from "./iface-harness.js";
-import { arp, eth, ipv4, MAC_A, udp } from "./wire-build.js";
+import { arp, eth, ipv4, MAC_A, qname, rr, u16, u32, udp } from "./wire-build.js";
 import { Err, EventKind } from "../src/abi.js";
 import { ip6ToBytes, type DnsAnswer } from "../src/stack.js";
 import { Lookup, type LookupAddress } from "../src/lookup.js";
@@ -12,15 +12,6 @@ const BUILDS = ["testing", "testing-mcu"] as const;
 const S1 = "198.51.100.2";
 const S1_MAC = "02:00:00:00:00:02";
 
-function qname(name: string): number[] {
-  const out: number[] = [];
-  for (const l of name.split(".").filter((x) => x.length > 0)) out.push(l.length, ...Buffer.from(l, "latin1"));
-  out.push(0);
-  return out;
-}
-const u16 = (v: number) => [(v >> 8) & 0xff, v & 0xff];
-const u32 = (v: number) => [(v >>> 24) & 0xff, (v >> 16) & 0xff, (v >> 8) & 0xff, v & 0xff];
-const rr = (owner: number[], type: number, ttl: number, rdata: number[]) => [...owner, ...u16(type), ...u16(1), ...u32(ttl), ...u16(rdata.length), ...rdata];
 const AAAA = (owner: number[], a: string, ttl = 300) => rr(owner, 28, ttl, Array.from(ip6ToBytes(a)));
 const A = (owner: number[], ip: string, ttl = 300) => rr(owner, 1, ttl, ip.split(".").map(Number));
 const PQ = [0xc0, 12];

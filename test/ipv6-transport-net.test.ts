@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import { Sim } from "../src/links/emulated.js";
 import { createStack, type NetStack, type Socket } from "../src/net.js";
 import type { RemoteInfo } from "../src/dgram.js";
+import { collect } from "./helpers/collect.js";
 
 const A_IP = "198.51.100.1", B_IP = "198.51.100.2";
 const A6 = "2001:db8::1", B6 = "2001:db8::2";
@@ -20,15 +21,6 @@ function env(ipv6 = true) {
   return { sim, a: mk(A_IP, A6, "02:00:00:00:00:01", 1), b: mk(B_IP, B6, "02:00:00:00:00:02", 2) };
 }
 
-function collect(s: Socket) {
-  const st = { chunks: [] as Buffer[], ended: false, closed: false, error: null as Error | null,
-    get data() { return Buffer.concat(this.chunks); } };
-  s.on("data", (d: Buffer) => st.chunks.push(d));
-  s.on("end", () => { st.ended = true; });
-  s.on("close", () => { st.closed = true; });
-  s.on("error", (e: Error) => { st.error = e; });
-  return st;
-}
 
 async function echoOver(a: NetStack, b: NetStack, host: string, listenHost?: string) {
   let peer: { address?: string; family?: string } = {};

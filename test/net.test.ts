@@ -6,6 +6,7 @@ import { createHash } from "node:crypto";
 import { Sim, Link, LinkOptions } from "../src/links/emulated.js";
 import { createStack, NetStack, Socket, NetError, formatSockets } from "../src/net.js";
 import { decodeFrame } from "../src/trace.js";
+import { collect } from "./helpers/collect.js";
 
 const A_IP = "198.51.100.1";
 const B_IP = "198.51.100.2";
@@ -31,16 +32,6 @@ function payload(n: number, seed = 1): Buffer {
 
 const sha = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
 
-/** Collect everything a socket reads; `done` once it ended or closed. */
-function collect(s: Socket) {
-  const st = { chunks: [] as Buffer[], ended: false, closed: false, error: null as NetError | null,
-    get data() { return Buffer.concat(this.chunks); } };
-  s.on("data", (d: Buffer) => st.chunks.push(d));
-  s.on("end", () => { st.ended = true; });
-  s.on("close", () => { st.closed = true; });
-  s.on("error", (e: NetError) => { st.error = e; });
-  return st;
-}
 
 describe("net: connections over the emulated link", () => {
   it("echo round trip: 1 MiB through an echo server comes back byte-identical", async () => {

@@ -21,6 +21,20 @@ export function inetChecksum(b: Uint8Array | number[], initial = 0): number {
 
 function be16(v: number): number[] { return [(v >> 8) & 255, v & 255]; }
 
+// --- DNS messages (RFC 1035 §4.1) ---
+/** A name as labels in wire form, ending in the root label. */
+export function qname(name: string): number[] {
+  const out: number[] = [];
+  for (const l of name.split(".").filter((x) => x.length > 0)) out.push(l.length, ...Buffer.from(l, "latin1"));
+  out.push(0);
+  return out;
+}
+export const u16 = be16;
+export const u32 = (v: number) => [(v >>> 24) & 0xff, (v >> 16) & 0xff, (v >> 8) & 0xff, v & 0xff];
+/** A resource record: owner (wire bytes), type, class (IN), ttl, rdata. */
+export const rr = (owner: number[], type: number, ttl: number, rdata: number[], cls = 1) =>
+  [...owner, ...u16(type), ...u16(cls), ...u32(ttl), ...u16(rdata.length), ...rdata];
+
 export function eth(dst: string, src: string, type: number, payload: Uint8Array | number[]): Uint8Array {
   return Uint8Array.from([...macBytes(dst), ...macBytes(src), ...be16(type), ...payload]);
 }

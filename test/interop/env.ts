@@ -7,7 +7,7 @@
 // tests are skipped with the reason printed, unless WASM_TCPIP_REQUIRE_NET=1 (CI):
 // then a missing capability fails the suite.
 import { ChildProcess, execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll } from "vitest";
@@ -82,6 +82,71 @@ export function namespace(): Netns {
   const ns = Netns.create();
   defer(() => ns.delete());
   return ns;
+}
+
+/**
+ * A namespace named <prefix><pid>-<n> (deleted after the test), shaped like helpers/netns.ts's Netns
+ * with `execSync` and `run` (for tests that run beside others and need names of their own).
+ */
+export function namespaceNamed(prefix: string): Netns {
+  const name = `${prefix}${process.pid}-${nsSeq++}`;
+  ip(["netns", "add", name]);
+  defer(() => { try { ip(["netns", "del", name]); } catch { /* gone */ } });
+  const execSync = (cmd: string[]) => ip(["netns", "exec", name, ...cmd]);
+  execSync(["ip", "link", "set", "lo", "up"]);
+  const run = (cmd: string[], timeoutMs: number) => new Promise<{ stdout: string; code: number }>((resolve) => {
+    const p = new NsProc({ name } as unknown as Netns, cmd, { timeoutMs });
+    p.exited.then((code) => resolve({ stdout: p.lines.join("\n"), code }));
+  });
+  return { name, execSync, run } as unknown as Netns;
+}
+let nsSeq = 0;
+
+/** A namespace named by `prefix` (namespaceNamed), a fresh TAP name and a pcap path for it. */
+export function namespaceAndTap(prefix: string): { ns: Netns; dev: string; pcap: string } {
+  const ns = namespaceNamed(prefix);
+  const dev = tapName();
+  return { ns, dev, pcap: scratch(`${dev}-${prefix}.pcap`) };
+}
+
+/** `ip ARGS...` in this (the root) namespace: its stdout. */
+export const ip = (args: string[]): string => execFileSync("ip", args, { timeout: 10_000, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+
+/** Polls `pred` every 100 ms: true once it holds, false after `ms`. */
+export async function until(pred: () => boolean, ms: number): Promise<boolean> {
+  const t0 = Date.now();
+  while (!pred()) {
+    if (Date.now() - t0 > ms) return false;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return true;
+}
+
+/**
+ * The kernel side of `dev` (moved into `ns`) as an IPv6 router: 2001:db8:1::1/64, forwarding on (radvd
+ * advertises only as a router), no DAD for its own address, and radvd advertising every 3-4 s
+ * `prefix` (a radvd.conf prefix block) plus `extra` lines. Killed after the test.
+ */
+export function radvdRouter(ns: Netns, dev: string, prefix: string, extra: string[] = []): NsProc {
+  ip(["link", "set", dev, "netns", ns.name]);
+  ns.execSync(["sysctl", "-qw", "net.ipv6.conf.all.forwarding=1"]);
+  ns.execSync(["sysctl", "-qw", `net.ipv6.conf.${dev}.accept_dad=0`]);
+  ns.execSync(["ip", "-6", "addr", "add", "2001:db8:1::1/64", "dev", dev]);
+  ns.execSync(["ip", "link", "set", dev, "up"]);
+  const conf = scratch(`${dev}-radvd.conf`);
+  writeFileSync(conf, [`interface ${dev} {`, "  AdvSendAdvert on;", "  MinRtrAdvInterval 3;", "  MaxRtrAdvInterval 4;",
+    `  ${prefix}`, ...extra.map((l) => `  ${l}`), "};", ""].join("\n"));
+  const radvd = new NsProc(ns, ["radvd", "-n", "-C", conf, "-p", scratch(`${dev}-radvd.pid`), "-m", "stderr"], { timeoutMs: 60_000 });
+  defer(() => radvd.kill("SIGKILL"));
+  return radvd;
+}
+
+/** Whether radvd (Debian `radvd`) is installed; with WASM_TCPIP_REQUIRE_NET=1 its absence is an error. */
+export function radvdPresent(file: string): boolean {
+  try { execFileSync("sh", ["-c", "command -v radvd"], { stdio: "ignore" }); return true; } catch { /* missing */ }
+  if (process.env.WASM_TCPIP_REQUIRE_NET === "1") throw new Error(`${file}: needs radvd (apt-get install radvd: see .ci/run)`);
+  console.warn(`${file}: SKIPPED: needs radvd (apt-get install radvd)`);
+  return false;
 }
 
 export interface World { ns: Netns; net: NetStack; dev: string; pcap: string }

@@ -5,50 +5,19 @@
 // we reassemble them, answer in fragments, and the kernel reassembles the replies, RFC 8200 §4.5).
 // A second case runs radvd (Debian `radvd`) with an RDNSS option (RFC 8106): our stack learns the
 // server with its lifetime. Documentation addresses (2001:db8::/32) and link-local only.
-import { execFileSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { createStack } from "../../src/net.js";
 import type { Netns } from "../helpers/netns.js";
-import { defer, gate, installCleanup, NsProc, OUR_IP, OUR_MAC, pcapProblems, scratch, tapName } from "./env.js";
+import { defer, gate, installCleanup, ip, namespaceAndTap, OUR_IP, OUR_MAC, pcapProblems, radvdPresent, radvdRouter, until } from "./env.js";
 
 const FILE = "test/interop/ipv6-frag.test.ts";
 const skip = gate(FILE);
-const hasRadvd = (() => { try { execFileSync("sh", ["-c", "command -v radvd"], { stdio: "ignore" }); return true; } catch { return false; } })();
-if (!skip && !hasRadvd && process.env.WASM_TCPIP_REQUIRE_NET === "1") throw new Error(`${FILE}: needs radvd (apt-get install radvd: see .ci/run)`);
+const hasRadvd = !skip && radvdPresent(FILE);
 installCleanup();
-
-let nsSeq = 0;
-const ip = (args: string[]) => execFileSync("ip", args, { timeout: 10_000, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
-
-/** A namespace named v6n<pid>-<n> (deleted after the test). */
-function namespace6(): Netns {
-  const name = `v6n${process.pid}-${nsSeq++}`;
-  ip(["netns", "add", name]);
-  defer(() => { try { ip(["netns", "del", name]); } catch { /* gone */ } });
-  const execSync = (cmd: string[]) => ip(["netns", "exec", name, ...cmd]);
-  execSync(["ip", "link", "set", "lo", "up"]);
-  const run = (cmd: string[], timeoutMs: number) => new Promise<{ stdout: string; code: number }>((resolve) => {
-    const p = new NsProc({ name } as unknown as Netns, cmd, { timeoutMs });
-    p.exited.then((code) => resolve({ stdout: p.lines.join("\n"), code }));
-  });
-  return { name, execSync, run } as unknown as Netns;
-}
-
-const until = async (pred: () => boolean, ms: number) => {
-  const t0 = Date.now();
-  while (!pred()) {
-    if (Date.now() - t0 > ms) return false;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return true;
-};
 
 describe.skipIf(skip)("IPv6 fragments interop: the kernel", () => {
   it("RFC 8200 §4.5: kernel `ping -6 -s 3000` to our global and link-local addresses is reassembled by us and answered in fragments the kernel reassembles", async () => {
-    const ns = namespace6();
-    const dev = tapName();
-    const pcap = scratch(`${dev}-v6frag.pcap`);
+    const { ns, dev, pcap } = namespaceAndTap("v6n");
     const net = createStack({
       ip: `${OUR_IP}/24`, mac: OUR_MAC, seed: 43, pcap, link: { type: "tap", name: dev },
       config: { Ip6Enable: 1, Ip6Flags: 4 /* no router solicitations */ },
@@ -79,28 +48,10 @@ describe.skipIf(skip)("IPv6 fragments interop: the kernel", () => {
   }, 60_000);
 
   it.skipIf(!hasRadvd)("RFC 8106: radvd's RDNSS option (2001:db8:1::1, lifetime 600 s) is learned by our stack", async () => {
-    const ns = namespace6();
-    const dev = tapName();
+    const { ns, dev } = namespaceAndTap("v6n");
     const net = createStack({ ip: `${OUR_IP}/24`, mac: OUR_MAC, seed: 44, link: { type: "tap", name: dev }, config: { Ip6Enable: 1 } });
     defer(() => net.close());
-    ip(["link", "set", dev, "netns", ns.name]);
-    ns.execSync(["sysctl", "-qw", "net.ipv6.conf.all.forwarding=1"]); // radvd advertises only as a router
-    ns.execSync(["sysctl", "-qw", `net.ipv6.conf.${dev}.accept_dad=0`]);
-    ns.execSync(["ip", "-6", "addr", "add", "2001:db8:1::1/64", "dev", dev]);
-    ns.execSync(["ip", "link", "set", dev, "up"]);
-    const conf = scratch(`${dev}-radvd.conf`);
-    writeFileSync(conf, [
-      `interface ${dev} {`,
-      "  AdvSendAdvert on;",
-      "  MinRtrAdvInterval 3;",
-      "  MaxRtrAdvInterval 4;",
-      "  prefix 2001:db8:1::/64 { AdvOnLink on; AdvAutonomous on; };",
-      "  RDNSS 2001:db8:1::1 { AdvRDNSSLifetime 600; };",
-      "};",
-      "",
-    ].join("\n"));
-    const radvd = new NsProc(ns, ["radvd", "-n", "-C", conf, "-p", scratch(`${dev}-radvd.pid`), "-m", "stderr"], { timeoutMs: 60_000 });
-    defer(() => radvd.kill("SIGKILL"));
+    const radvd = radvdRouter(ns, dev, "prefix 2001:db8:1::/64 { AdvOnLink on; AdvAutonomous on; };", ["RDNSS 2001:db8:1::1 { AdvRDNSSLifetime 600; };"]);
     const s = net.stack;
     const learned = await until(() => s.ip6DnsServers().length > 0, 20_000);
     expect(learned, `radvd: ${radvd.errLines.join(" | ")}`).toBe(true);

@@ -3,36 +3,14 @@
 // behind a TAP whose kernel side holds 2001:db8:2::1/64; ours is 2001:db8:2::2/64 (after DAD).
 // The kernel connects to our dual-stack echo server, we connect to a kernel echo server, and a
 // kernel UDP socket exchanges a datagram with our udp6 socket. Documentation addresses only.
-import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { createStack, type Socket } from "../../src/net.js";
 import type { Netns } from "../helpers/netns.js";
-import { defer, gate, installCleanup, NsProc, OUR_IP, OUR_MAC, pcapProblems, scratch, tapName } from "./env.js";
+import { defer, gate, installCleanup, ip, namespaceAndTap, NsProc, OUR_IP, OUR_MAC, pcapProblems, until } from "./env.js";
 
 const FILE = "test/interop/ipv6-transport.test.ts";
 const skip = gate(FILE);
 installCleanup();
-
-let nsSeq = 0;
-const ip = (args: string[]) => execFileSync("ip", args, { timeout: 10_000, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
-
-function namespace(): Netns {
-  const name = `v6t${process.pid}-${nsSeq++}`;
-  ip(["netns", "add", name]);
-  defer(() => { try { ip(["netns", "del", name]); } catch { /* gone */ } });
-  const execSync = (cmd: string[]) => ip(["netns", "exec", name, ...cmd]);
-  execSync(["ip", "link", "set", "lo", "up"]);
-  return { name, execSync } as unknown as Netns;
-}
-
-const until = async (pred: () => boolean, ms: number) => {
-  const t0 = Date.now();
-  while (!pred()) {
-    if (Date.now() - t0 > ms) return false;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return true;
-};
 
 const KERNEL = "2001:db8:2::1", OURS = "2001:db8:2::2";
 
@@ -68,9 +46,7 @@ print("udp", d.decode(), a[0], a[1], flush=True)
 
 describe.skipIf(skip)("IPv6 transport interop: the kernel's TCP and UDP", () => {
   it("RFC 9293 / RFC 768 over RFC 8200: kernel client -> our dual-stack echo server and udp6 socket; our client -> kernel echo server", async () => {
-    const ns = namespace();
-    const dev = tapName();
-    const pcap = scratch(`${dev}-v6t.pcap`);
+    const { ns, dev, pcap } = namespaceAndTap("v6t");
     const net = createStack({ ip: `${OUR_IP}/24`, mac: OUR_MAC, seed: 43, pcap, link: { type: "tap", name: dev }, ipv6: { addresses: [`${OURS}/64`] } });
     defer(() => net.close());
     ip(["link", "set", dev, "netns", ns.name]);

@@ -5,74 +5,22 @@
 // from the advertisement (RFC 4862), each after DAD, and the kernel pings both with
 // `ping -6 -c 3`; our ip6Ping reaches the kernel's addresses; a static address the kernel holds
 // fails our DAD. Documentation addresses (2001:db8::/32) and link-local only.
-import { execFileSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { createStack } from "../../src/net.js";
 import { EventKind } from "../../src/stack.js";
 import type { Netns } from "../helpers/netns.js";
-import { defer, gate, installCleanup, NsProc, OUR_IP, OUR_MAC, pcapProblems, scratch, tapName } from "./env.js";
+import { defer, gate, installCleanup, namespaceAndTap, OUR_IP, OUR_MAC, pcapProblems, radvdPresent, radvdRouter, until } from "./env.js";
 
 const FILE = "test/interop/ipv6.test.ts";
-let skip = gate(FILE);
-const hasRadvd = (() => { try { execFileSync("sh", ["-c", "command -v radvd"], { stdio: "ignore" }); return true; } catch { return false; } })();
-if (!skip && !hasRadvd) {
-  if (process.env.WASM_TCPIP_REQUIRE_NET === "1") throw new Error(`${FILE}: needs radvd (apt-get install radvd: see .ci/run)`);
-  console.warn(`${FILE}: SKIPPED: needs radvd (apt-get install radvd)`);
-  skip = true;
-}
+const skip = gate(FILE) || !radvdPresent(FILE);
 installCleanup();
-
-let nsSeq = 0;
-const ip = (args: string[]) => execFileSync("ip", args, { timeout: 10_000, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
-
-/** A namespace named v6h<pid>-<n> (deleted after the test), shaped like helpers/netns.ts's Netns. */
-function namespace6(): Netns {
-  const name = `v6h${process.pid}-${nsSeq++}`;
-  ip(["netns", "add", name]);
-  defer(() => { try { ip(["netns", "del", name]); } catch { /* gone */ } });
-  const execSync = (cmd: string[]) => ip(["netns", "exec", name, ...cmd]);
-  execSync(["ip", "link", "set", "lo", "up"]);
-  const run = (cmd: string[], timeoutMs: number) => new Promise<{ stdout: string; code: number }>((resolve) => {
-    const p = new NsProc({ name } as unknown as Netns, cmd, { timeoutMs });
-    p.exited.then((code) => resolve({ stdout: p.lines.join("\n"), code }));
-  });
-  return { name, execSync, run } as unknown as Netns;
-}
-
-const until = async (pred: () => boolean, ms: number) => {
-  const t0 = Date.now();
-  while (!pred()) {
-    if (Date.now() - t0 > ms) return false;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return true;
-};
 
 describe.skipIf(skip)("IPv6 interop: the kernel and radvd", () => {
   it("RFC 4862 / RFC 4861 / RFC 4443: SLAAC from radvd's 2001:db8:1::/64, kernel ping -6 to our link-local and SLAAC addresses, our ping to the kernel, DAD against the kernel", async () => {
-    const ns = namespace6();
-    const dev = tapName();
-    const pcap = scratch(`${dev}-v6.pcap`);
+    const { ns, dev, pcap } = namespaceAndTap("v6h");
     const net = createStack({ ip: `${OUR_IP}/24`, mac: OUR_MAC, seed: 42, pcap, link: { type: "tap", name: dev }, config: { Ip6Enable: 1 } });
     defer(() => net.close());
-    ip(["link", "set", dev, "netns", ns.name]);
-    ns.execSync(["sysctl", "-qw", "net.ipv6.conf.all.forwarding=1"]); // radvd advertises only as a router
-    ns.execSync(["sysctl", "-qw", `net.ipv6.conf.${dev}.accept_dad=0`]);
-    ns.execSync(["ip", "-6", "addr", "add", "2001:db8:1::1/64", "dev", dev]);
-    ns.execSync(["ip", "link", "set", dev, "up"]);
-    const conf = scratch(`${dev}-radvd.conf`);
-    writeFileSync(conf, [
-      `interface ${dev} {`,
-      "  AdvSendAdvert on;",
-      "  MinRtrAdvInterval 3;",
-      "  MaxRtrAdvInterval 4;",
-      "  prefix 2001:db8:1::/64 { AdvOnLink on; AdvAutonomous on; AdvValidLifetime 3600; AdvPreferredLifetime 1800; };",
-      "};",
-      "",
-    ].join("\n"));
-    const radvd = new NsProc(ns, ["radvd", "-n", "-C", conf, "-p", scratch(`${dev}-radvd.pid`), "-m", "stderr"], { timeoutMs: 60_000 });
-    defer(() => radvd.kill("SIGKILL"));
+    const radvd = radvdRouter(ns, dev, "prefix 2001:db8:1::/64 { AdvOnLink on; AdvAutonomous on; AdvValidLifetime 3600; AdvPreferredLifetime 1800; };");
 
     const s = net.stack;
     const ready = await until(() => s.ip6Addresses().filter((a) => a.state === "preferred").length >= 2, 20_000);
