@@ -46,6 +46,8 @@ import { udpDeliver, udpIcmpUnreach, CAST_UNICAST, CAST_BROADCAST, CAST_MULTICAS
 import { tcpInput4, tcpPoll } from "./tcp/input";
 import { tcpIcmpUnreach } from "./tcp/icmp";
 import { tcpAddressGone } from "./tcp/ifdown";
+import { FEAT_SCALE } from "./features";
+import { Bits, Chain, addrKey, bitIs, bitPut, bitsInit, bitsNextClear, chainAdd, chainHead, chainInit, chainNext, chainRemove } from "./tcp/index";
 
 /** Retransmit an unanswered ARP request after this long. */
 export const ARP_RETRY_MS: u32 = 1000;
@@ -104,6 +106,12 @@ let rxCap: i32 = 0;
 let txBuf: usize = 0;
 let arpTable: usize = 0;
 let arpCount: i32 = 0;
+// Scale build (FEAT_SCALE): entries in use hashed by address (a keyed hash: tcp/index.ts) and a
+// bitmap of the entries in use, whose first clear bit is the free entry a scan would find first.
+// Only a full cache still scans (the eviction choice: O(ArpEntries) per new neighbour then), as
+// does poll (the entries' timers).
+const arpChain = changetype<Chain>(memory.data(offsetof<Chain>(), 8));
+const arpBits = changetype<Bits>(memory.data(offsetof<Bits>(), 8));
 let queue: usize = 0;
 let queueCount: i32 = 0;
 let slotSize: usize = 0;
@@ -164,6 +172,7 @@ export function ifaceInit(): bool {
   rxBuf = poolAlloc(<usize>rxCap);
   txBuf = poolAlloc(<usize>rxCap);
   arpTable = poolAlloc(<usize>arpCount * offsetof<ArpEntry>());
+  if (FEAT_SCALE && (!chainInit(arpChain, arpCount) || !bitsInit(arpBits, <u32>arpCount))) return false;
   slotSize = (offsetof<QueueSlot>() + <usize>rxCap + 15) & ~<usize>15;
   queue = queueCount > 0 ? poolAlloc(<usize>queueCount * slotSize) : 1;
   if (rxBuf == 0 || txBuf == 0 || arpTable == 0 || queue == 0) return false;
@@ -246,11 +255,26 @@ function sendArp(op: u16, tha: u64, tpa: u32, spa: u32): void {
 }
 
 function arpFind(ip: u32): ArpEntry | null {
-  for (let i = 0; i < arpCount; i++) {
+  let i = 0;
+  if (FEAT_SCALE) i = chainHead(arpChain, addrKey(ip));
+  for (; i >= 0 && i < arpCount; i = FEAT_SCALE ? chainNext(arpChain, i) : i + 1) {
     let e = arpEntry(i);
     if (e.state != ARP_FREE && e.ip == ip) return e;
   }
   return null;
+}
+
+/** Scale build: `e` (now in use) is found by its address. */
+function arpIndexed(e: ArpEntry): void {
+  let i = <i32>((changetype<usize>(e) - arpTable) / offsetof<ArpEntry>());
+  chainAdd(arpChain, i, addrKey(e.ip)); // (moved when it held another address)
+  if (!bitIs(arpBits, <u32>i)) bitPut(arpBits, <u32>i, true);
+}
+
+/** Entry `i` becomes free. */
+function arpRelease(i: i32): void {
+  arpEntry(i).state = ARP_FREE;
+  if (FEAT_SCALE) { chainRemove(arpChain, i); bitPut(arpBits, <u32>i, false); }
 }
 
 /** Eviction order: resolved and never used to send, then pending, then resolved in use. */
@@ -266,6 +290,7 @@ function arpFind(ip: u32): ArpEntry | null {
  * addresses cannot evict the neighbours we talk to.
  */
 function arpAllocate(idle: bool): ArpEntry | null {
+  if (FEAT_SCALE && arpBits.used < arpCount) return arpEntry(bitsNextClear(arpBits, 0)); // the first free one
   let victim: ArpEntry | null = null;
   let victimRank: u32 = 3;
   for (let i = 0; i < arpCount; i++) {
@@ -291,6 +316,7 @@ function arpResolve(e: ArpEntry, ip: u32, mac: u64): void {
   e.state = ARP_RESOLVED;
   e.tries = used ? 1 : 0;
   e.deadline = now + arpTimeout;
+  if (FEAT_SCALE) arpIndexed(e);
   flushQueue(ip, mac);
 }
 
@@ -393,6 +419,7 @@ function ipOutputFrag(dst: u32, proto: u8, len: i32, id: u16, frag: u16): bool {
     e.state = ARP_PENDING;
     e.tries = 1;
     e.deadline = now + ARP_RETRY_MS;
+    if (FEAT_SCALE) arpIndexed(e);
     sendArp(ARP_REQUEST, 0, hop, myIp); // overwrites txBuf: the frame is already queued
   }
   return queued;
@@ -604,7 +631,7 @@ function arpPrune(dropAllQueued: bool): void {
     let e = arpEntry(i);
     if (e.state == ARP_FREE) continue;
     if (myIp == 0 || (e.ip & netmask) != (myIp & netmask) || e.ip == myIp) {
-      e.state = ARP_FREE;
+      if (FEAT_SCALE) arpRelease(i); else e.state = ARP_FREE;
       // (queued frames for it went above: every frame queues for an on-link next hop)
     }
   }
@@ -769,6 +796,7 @@ export function ifaceInfoWrite(out: usize): void {
 }
 
 function arpInUse(): i32 {
+  if (FEAT_SCALE) return arpBits.used;
   let n = 0;
   for (let i = 0; i < arpCount; i++) if (arpEntry(i).state != ARP_FREE) n++;
   return n;
@@ -785,8 +813,8 @@ export function ifacePoll(t: u32): i32 {
     let e = arpEntry(i);
     if (e.state == ARP_FREE) continue;
     if (!before(now, e.deadline)) {
-      if (e.state == ARP_RESOLVED) { e.state = ARP_FREE; continue; }
-      if (e.tries >= ARP_MAX_TRIES) { dropQueued(e.ip); e.state = ARP_FREE; continue; }
+      if (e.state == ARP_RESOLVED) { if (FEAT_SCALE) arpRelease(i); else e.state = ARP_FREE; continue; }
+      if (e.tries >= ARP_MAX_TRIES) { dropQueued(e.ip); if (FEAT_SCALE) arpRelease(i); else e.state = ARP_FREE; continue; }
       e.tries++;
       e.deadline = now + ARP_RETRY_MS;
       sendArp(ARP_REQUEST, 0, e.ip, myIp);

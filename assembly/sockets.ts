@@ -14,7 +14,7 @@ import {
   keepHeld, keepIdleMs, bindPort, childSync, connIndexed, listenerIndexed, timerArmed,
 } from "./tcp/tcb";
 import { FEAT_IPV6, FEAT_SCALE } from "./features";
-import { acceptHead, ephemeralBusy, portBoundCount } from "./tcp/index";
+import { acceptHead, ephemeralFreeFrom, portBoundCount } from "./tcp/index";
 import { TwEntry, twPortUsed, twLookup, twList } from "./tcp/timewait";
 import { sendRst, tcpOutput, updateRcvAdv, sendAck } from "./tcp/output";
 import { armTwTimer, connClosed, moveToTimeWait } from "./tcp/close";
@@ -83,14 +83,18 @@ export function tcpBind(h: i32, port: i32): i32 {
   if (<u32>port > 65535) return -Err.EINVAL;
   let p = <u32>port;
   if (p == 0) {
-    // (scale build: every ephemeral port bound or in TIME-WAIT fails at once, without a search)
-    if (FEAT_SCALE && ephemeralBusy() >= <i32>EPHEMERAL_NUM) return -Err.EADDRINUSE;
     // RFC 6056 §3.3.1 (Algorithm 1): a random first candidate, then the next ones in turn, so a
-    // free port is found whenever there is one
+    // free port is found whenever there is one (scale build: the next free one straight from the
+    // busy-port bitmap, tcp/index.ts; every port taken is -EADDRINUSE at once)
     let r = randomU32();
-    for (let i: u32 = 0; i < EPHEMERAL_NUM; i++) {
-      let c = EPHEMERAL_MIN + (r + i) % EPHEMERAL_NUM;
-      if (!portInUse(c) && !twPortUsed(c)) { p = c; break; }
+    if (FEAT_SCALE) {
+      let c = ephemeralFreeFrom(r % EPHEMERAL_NUM);
+      if (c >= 0) p = EPHEMERAL_MIN + <u32>c;
+    } else {
+      for (let i: u32 = 0; i < EPHEMERAL_NUM; i++) {
+        let c = EPHEMERAL_MIN + (r + i) % EPHEMERAL_NUM;
+        if (!portInUse(c) && !twPortUsed(c)) { p = c; break; }
+      }
     }
     if (p == 0) return -Err.EADDRINUSE;
   } else if (portInUse(p)) {
@@ -183,15 +187,25 @@ function connectTo(h: i32, ra: usize, port: i32): i32 {
   if (hasFlag(t, F_BOUND)) {
     if (tupleInUse(laddr, t.lport, ra, rport)) return -Err.EADDRINUSE; // (t itself is CLOSED: not a match)
   } else {
-    // RFC 6056 §3.3.3: offset = F(addresses, remote port, secret), then a shared counter.
+    // RFC 6056 §3.3.3 (Algorithm 3): offset = F(addresses, remote port, secret), then a shared
+    // counter; a candidate is taken when no TCB is bound to it and no TIME-WAIT entry holds it
+    // (whatever its peer), so every port bound or in TIME-WAIT is EADDRNOTAVAIL at once. The scale
+    // build finds the port the candidates would stop at in the busy-port bitmap (tcp/index.ts)
+    // without trying them, and moves the counter past it as the search would have.
     let offset = tupleHash(la, 0, ra, rport, 0x45504800);
     let found: u32 = 0;
-    // Scale build: every ephemeral port bound, or bound or in TIME-WAIT, is EADDRNOTAVAIL at once.
-    if (FEAT_SCALE && ephemeralBusy() >= <i32>EPHEMERAL_NUM) return -Err.EADDRNOTAVAIL;
-    for (let i: u32 = 0; i < EPHEMERAL_NUM; i++) {
-      let c = EPHEMERAL_MIN + (offset + nextEphemeral) % EPHEMERAL_NUM;
-      nextEphemeral++;
-      if (!portInUse(c) && !tupleInUse(laddr, c, ra, rport)) { found = c; break; }
+    if (FEAT_SCALE) {
+      let start = (offset + nextEphemeral) % EPHEMERAL_NUM;
+      let c = ephemeralFreeFrom(start);
+      if (c < 0) return -Err.EADDRNOTAVAIL;
+      nextEphemeral += ((<u32>c - start) & (EPHEMERAL_NUM - 1)) + 1;
+      found = EPHEMERAL_MIN + <u32>c;
+    } else {
+      for (let i: u32 = 0; i < EPHEMERAL_NUM; i++) {
+        let c = EPHEMERAL_MIN + (offset + nextEphemeral) % EPHEMERAL_NUM;
+        nextEphemeral++;
+        if (!portInUse(c) && !twPortUsed(c)) { found = c; break; }
+      }
     }
     if (found == 0) return -Err.EADDRNOTAVAIL;
     bindPort(t, found);

@@ -37,13 +37,16 @@ export function tupleKey(laddr: i32, lport: u32, raddr: usize, rport: u32): u32 
 
 @inline export function portKey(port: u32): u32 { return mix32(secret ^ port ^ 0x9e370000); }
 
+/** Keyed hash of an IPv4 address (the interface's ARP cache, iface.ts). */
+export function addrKey(a: u32): u32 { return mix32(mix32(secret ^ a) ^ 0x41525000); }
+
 // --- chained hash tables over a pool's indexes ---
 
 @unmanaged export class Chain { buckets: usize; next: usize; where: usize; mask: u32; }
 
 @inline function u32At(base: usize, i: u32): usize { return base + (<usize>i << 2); }
 
-function chainInit(c: Chain, n: i32): bool {
+export function chainInit(c: Chain, n: i32): bool {
   let nb: u32 = 1;
   while (nb < <u32>n && (bucketCap == 0 || nb < bucketCap)) nb <<= 1;
   c.mask = nb - 1;
@@ -119,12 +122,68 @@ export function slotGive(s: Slots, i: i32): void {
 export const tcbSlots = changetype<Slots>(memory.data(offsetof<Slots>(), 8));
 export const twSlots = changetype<Slots>(memory.data(offsetof<Slots>(), 8));
 
+// --- two-level bitmaps: the next clear bit at or after a position (cyclic) in O(n / 1024) word
+// tests (a summary bit per full word), for the busy ephemeral ports and the ARP cache's entries ---
+
+@unmanaged export class Bits { words: usize; sum: usize; nw: u32; used: i32; }
+
+/** Reserve `n` bits, all clear (the bits past `n` in the last word, and their summary bits, set). */
+export function bitsInit(b: Bits, n: u32): bool {
+  let nw = (n + 31) >> 5, ns = (nw + 31) >> 5;
+  b.nw = nw; b.used = 0;
+  b.words = poolAlloc(<usize>nw << 2);
+  b.sum = poolAlloc(<usize>ns << 2);
+  if (b.words == 0 || b.sum == 0) return false; // (pool memory starts zeroed)
+  if ((n & 31) != 0) store<u32>(u32At(b.words, nw - 1), 0xffffffff << (n & 31));
+  if ((nw & 31) != 0) store<u32>(u32At(b.sum, ns - 1), 0xffffffff << (nw & 31));
+  return true;
+}
+
+@inline export function bitIs(b: Bits, i: u32): bool { return (load<u32>(u32At(b.words, i >> 5)) & (1 << (i & 31))) != 0; }
+
+/** Set (`v`) or clear bit `i`, which must hold the other value. */
+export function bitPut(b: Bits, i: u32, v: bool): void {
+  let w = i >> 5, wp = u32At(b.words, w), sp = u32At(b.sum, w >> 5);
+  let x = load<u32>(wp);
+  if (v) {
+    x |= 1 << (i & 31); b.used++;
+    if (x == 0xffffffff) store<u32>(sp, load<u32>(sp) | (1 << (w & 31)));
+  } else {
+    x &= ~(1 << (i & 31)); b.used--;
+    store<u32>(sp, load<u32>(sp) & ~(1 << (w & 31)));
+  }
+  store<u32>(wp, x);
+}
+
+/** The first word at or after `w` with a clear bit, -1 when none. */
+function bitsWordFrom(b: Bits, w: u32): i32 {
+  let ns = (b.nw + 31) >> 5;
+  for (let j = w >> 5; j < ns; j++) {
+    let x = ~load<u32>(u32At(b.sum, j));
+    if (j == w >> 5) x &= 0xffffffff << (w & 31);
+    if (x != 0) return <i32>((j << 5) + ctz(x));
+  }
+  return -1;
+}
+
+/** The first clear bit at or after `from`, wrapping round to 0; -1 when every bit is set. */
+export function bitsNextClear(b: Bits, from: u32): i32 {
+  let w = from >> 5;
+  let x = ~load<u32>(u32At(b.words, w)) & (0xffffffff << (from & 31));
+  if (x != 0) return <i32>((w << 5) + ctz(x));
+  let r = w + 1 < b.nw ? bitsWordFrom(b, w + 1) : -1;
+  if (r < 0) r = bitsWordFrom(b, 0); // (may be word w itself: a clear bit below `from`)
+  if (r < 0) return -1;
+  return (r << 5) + <i32>ctz(~load<u32>(u32At(b.words, <u32>r)));
+}
+
 // --- per-port counts: TCBs bound (F_BOUND) in the low half, TIME-WAIT entries in the high half ---
 
 const EPH_MIN: u32 = 49152;
 let portCounts: usize = 0;
 let ephBound: i32 = 0;  // ephemeral ports with a bound TCB
 let ephBusy: i32 = 0;   // ephemeral ports with a bound TCB or a TIME-WAIT entry
+const ephBits = changetype<Bits>(memory.data(offsetof<Bits>(), 8)); // ephemeral port - EPH_MIN: bound or TIME-WAIT
 
 function portAdd(port: u32, d: u32): void {
   let p = u32At(portCounts, port & 0xffff);
@@ -133,7 +192,10 @@ function portAdd(port: u32, d: u32): void {
   store<u32>(p, v);
   if (port < EPH_MIN) return;
   ephBound += <i32>((v & 0xffff) != 0) - <i32>((old & 0xffff) != 0);
-  ephBusy += <i32>(v != 0) - <i32>(old != 0);
+  if ((v != 0) != (old != 0)) {
+    ephBusy += <i32>(v != 0) - <i32>(old != 0);
+    bitPut(ephBits, port - EPH_MIN, v != 0);
+  }
 }
 export function portBound(port: u32): void { portAdd(port, 1); }
 export function portUnbound(port: u32): void { portAdd(port, 0xffffffff); }
@@ -144,6 +206,12 @@ export function portTwRemove(port: u32): void { portAdd(port, 0xffff0000); }
 /** Ephemeral ports (49152-65535) bound by a TCB; and bound or held by TIME-WAIT. */
 @inline export function ephemeralBound(): i32 { return ephBound; }
 @inline export function ephemeralBusy(): i32 { return ephBusy; }
+/**
+ * RFC 6056 candidates without a scan: the first ephemeral port, from number `start` (0-16383)
+ * on and wrapping round, that no TCB is bound to and no TIME-WAIT entry holds (the port a
+ * search of candidates start, start + 1, ... would stop at). Its number (0-16383), -1 when none.
+ */
+export function ephemeralFreeFrom(start: u32): i32 { return bitsNextClear(ephBits, start); }
 
 // --- children of listeners: half-open (SYN-RECEIVED) and queued (established, not accepted) ---
 
@@ -281,6 +349,7 @@ export function scaleInit(nTcb: i32, nTw: i32): bool {
   qPrev = poolAlloc(n); qNext = poolAlloc(n); qHead = poolAlloc(n); qTail = poolAlloc(n);
   hKey = poolAlloc(n); hIdx = poolAlloc(n); hPos = poolAlloc(n); dueList = poolAlloc(n);
   hSize = 0; halfAll = 0; ephBound = 0; ephBusy = 0;
+  if (!bitsInit(ephBits, 65536 - EPH_MIN)) return false;
   if (!chainInit(conns, nTcb) || !chainInit(listeners, nTcb) || !slotsInit(tcbSlots, nTcb)) return false;
   if (nTw > 0 && (!chainInit(twTuples, nTw) || !slotsInit(twSlots, nTw))) return false;
   return portCounts != 0 && childCls != 0 && childPar != 0 && halfCnt != 0 && queuedCnt != 0 && qPrev != 0 && qNext != 0 &&
