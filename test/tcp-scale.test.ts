@@ -248,6 +248,31 @@ describe("issue 15: ephemeral ports exhausted", () => {
   }, 60_000);
 });
 
+describe("issue 15: ephemeral ports without a scan", () => {
+  /** 8,192 ports bound explicitly (all but every 50th of 49152-57343), then connects and bind(0)s: the local ports. */
+  async function ports(build: string) {
+    const { net, h } = await setup({ MaxSockets: 8_600, SndBuf: 64, RcvBuf: 64, RingPairs: 300 }, build);
+    net.logEnabled = false;
+    for (let k = 0; k < 8192; k++) if (k % 50 !== 0) { const s = h.open(); expect(h.bind(s, 49152 + k)).toBe(0); }
+    const out: number[] = [];
+    for (let i = 0; i < 300; i++) {
+      const s = h.open();
+      if (i % 3 === 2) expect(h.bind(s, 0)).toBe(0);
+      else expect(h.connect(s, PEER_IP, 7000 + (i % 4))).toBe(0);
+      out.push(h.info(s).localPort);
+    }
+    return out;
+  }
+
+  it("RFC 6056 §3.3.1 and §3.3.3: the scale build's busy-port bitmap picks the very ports the MCU build's candidate search does, skipping long runs of bound ports", async () => {
+    const node = await ports(NODE);
+    expect(new Set(node).size).toBe(300);
+    for (const p of node) expect(p >= 57344 || (p - 49152) % 50 === 0).toBe(true); // only free ports
+    expect(node.filter((p) => p < 57344).length).toBeGreaterThan(0); // some found among the bound runs
+    expect(await ports(MCU)).toEqual(node);
+  }, 60_000);
+});
+
 describe("issue 15: a TIME-WAIT table of 16,384 entries", () => {
   it("RFC 9293 §3.10.7.4: 16,384 active closes fill the table; each entry answers its FIN; connect is -EADDRNOTAVAIL at once; 2*MSL later all have expired and connect works", async () => {
     const MSL = 600_000;
