@@ -8,9 +8,13 @@
 // goal is a ratio within 1.5 whatever N. And TIME-WAIT: connections opened and closed per second
 // by a client whose TIME-WAIT table (TimeWaitEntries) holds 64 vs 12,000 live entries (of 16,384),
 // and the cost of a connect refused (-EADDRNOTAVAIL) when 16,384 entries hold every ephemeral port.
-// Figures, not tests: `node bench/scale.mjs` or `npm run bench scale`.
-import { calibrate, timeOnce } from "./lib.mjs";
-import { IP_B, connect, pair, tick } from "./tcp.mjs";
+// And the ARP cache: a frame sent to one of K resolved neighbours in turn (the cache lookup of
+// every IP output: an ICMP echo request), and an ARP request from one of K cached neighbours
+// (found and refreshed, answered), at K = 100 and 1000 beside K = 1, interleaved round by round.
+// Figures, not tests: `node bench/scale.mjs` or `npm run bench scale` (`node bench/scale.mjs arp`:
+// the ARP rows alone).
+import { calibrate, timeInterleaved, timeOnce } from "./lib.mjs";
+import { Host, IP_A, IP_B, connect, pair, tick } from "./tcp.mjs";
 import { fileURLToPath } from "node:url";
 
 const NS = [1, 100, 1000, 10000];
@@ -128,6 +132,62 @@ function exhaustedConnect() {
   return timeOnce(fn, iters);
 }
 
+const ARP_KS = (process.env.SCALE_ARP_KS ?? "1,100,1000").split(",").map(Number);
+
+/**
+ * A stack (198.51.100.1/20: up to 2,800 neighbours from 198.51.100.2 on, in-process only; SCALE_ARP_KS=1,1000,2500 tries more) with `k`
+ * neighbours resolved, and a function sending an ARP request from neighbour `i` to it.
+ */
+function arpStation(k) {
+  let frames = 0;
+  const h = new Host(IP_A, 1, { PrefixLen: 20, ArpEntries: 4096, ArpQueue: 8, MaxSockets: 1 }, { push: () => { frames++; } });
+  const ipOf = (i) => (0xc6336402 + i) >>> 0; // 198.51.100.2 on
+  const frame = new Uint8Array(60);
+  const arpFrom = (i, op) => {
+    const dv = new DataView(frame.buffer);
+    frame.set([0x02, 0, 0, 0, 0, 1], 0);                       // to us
+    frame.set([0x02, 0xaa, 0, 0, (i >> 8) & 255, i & 255], 6);   // from the neighbour
+    dv.setUint16(12, 0x0806);
+    dv.setUint16(14, 1); dv.setUint16(16, 0x0800); frame[18] = 6; frame[19] = 4; dv.setUint16(20, op);
+    frame.set(frame.subarray(6, 12), 22); dv.setUint32(28, ipOf(i));
+    frame.fill(0, 32, 38); dv.setUint32(38, IP_A);
+    h.input(frame, 0, 60);
+  };
+  tick();
+  for (let i = 0; i < k; i++) { h.x.ping(ipOf(i), 1, 1, 0, tick()); arpFrom(i, 2); }
+  if (h.x.ifaceInfo(h.io) !== 0 || new Uint32Array(h.x.memory.buffer, h.io, 16)[15] !== k) throw new Error("ARP neighbours not resolved");
+  return { h, ipOf, arpFrom, sent: () => frames };
+}
+
+/** ARP rows: ns per frame sent to K neighbours in turn, and per ARP request from them, K vs 1. */
+export function arpRows() {
+  const st = ARP_KS.map((k) => ({ k, ...arpStation(k) }));
+  const cases = [];
+  for (const s of st) {
+    let i = 0;
+    cases.push({
+      key: `send${s.k}`,
+      fn: (iters) => { const now = tick(); for (let n = 0; n < iters; n++) { s.h.x.ping(s.ipOf(i), 1, 1, 0, now); if (++i === s.k) i = 0; } },
+    });
+    let j = 0;
+    cases.push({ key: `arp${s.k}`, fn: (iters) => { tick(); for (let n = 0; n < iters; n++) { s.arpFrom(j, 1); if (++j === s.k) j = 0; } } });
+  }
+  const t = timeInterleaved(cases, { runMs: ROUND_MS / 2, reps: 7 });
+  for (const s of st) {
+    const before = s.sent();
+    s.h.x.ping(s.ipOf(s.k - 1), 1, 1, 0, tick());
+    if (s.sent() !== before + 1) throw new Error("ping to a cached neighbour did not go out at once");
+  }
+  const rows = [];
+  for (const k of ARP_KS) {
+    rows.push({ name: `scale: ARP lookup, a frame to one of K resolved neighbours in turn, K = ${k} vs K = 1`, ours: t[`send${k}`], reference: t.send1, unit: "ns", ratio: t[`send${k}`] / t.send1 });
+  }
+  for (const k of ARP_KS) {
+    rows.push({ name: `scale: ARP resolve, a request from one of K cached neighbours in turn (refreshed, answered), K = ${k} vs K = 1`, ours: t[`arp${k}`], reference: t.arp1, unit: "ns", ratio: t[`arp${k}`] / t.arp1 });
+  }
+  return rows;
+}
+
 export default async function scaleBench() {
   const rows = [];
   const base = withConnections(1);
@@ -155,10 +215,11 @@ export default async function scaleBench() {
   const large = timeWaitChurn(16384, TW_LIVE);
   rows.push({ name: `scale: TIME-WAIT churn, open+close/s, ${TW_LIVE} live entries (16,384-entry table) vs 64`, ours: large / 1e3, reference: small / 1e3, unit: "k conn/s", ratio: large / small });
   rows.push({ name: "scale: connect refused (EADDRNOTAVAIL; before: EADDRINUSE), 16,384 TIME-WAIT entries hold every ephemeral port", ours: exhaustedConnect(), reference: undefined, unit: "ns" });
+  rows.push(...arpRows());
   return rows;
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const { printTable } = await import("./table.mjs");
-  printTable(await scaleBench());
+  printTable(process.argv[2] === "arp" ? arpRows() : await scaleBench());
 }
