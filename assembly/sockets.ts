@@ -14,7 +14,7 @@ import {
   keepHeld, keepIdleMs, bindPort, childSync, connIndexed, listenerIndexed, timerArmed,
 } from "./tcp/tcb";
 import { FEAT_IPV6, FEAT_SCALE } from "./features";
-import { acceptHead, ephemeralFreeFrom, portBoundCount } from "./tcp/index";
+import { acceptHead, childAny, ephemeralFreeFrom, portBoundCount } from "./tcp/index";
 import { TwEntry, twPortUsed, twLookup, twList } from "./tcp/timewait";
 import { sendRst, tcpOutput, updateRcvAdv, sendAck } from "./tcp/output";
 import { armTwTimer, connClosed, moveToTimeWait } from "./tcp/close";
@@ -390,6 +390,15 @@ export function tcpShutdown(h: i32): i32 {
 
 function abortChildren(l: Tcb): void {
   let idx = <i16>tcbIndex(l);
+  if (FEAT_SCALE) { // the listener's list of children (tcp/index.ts): O(children); each freed leaves it
+    for (let i = childAny(idx); i >= 0; i = childAny(idx)) {
+      let t = tcbAt(i);
+      sendRst(t);
+      count(Stat.TcpConnsAborted);
+      tcbFree(t);
+    }
+    return;
+  }
   let n = tcbCount();
   for (let i = 0; i < n; i++) {
     let t = tcbAt(i);

@@ -224,12 +224,35 @@ let halfCnt: usize = 0;     // u32 per TCB (listener): half-open children
 let queuedCnt: usize = 0;   // u32 per TCB (listener): queued children
 let halfAll: i32 = 0;
 
+// every child of each listener (half-open or queued), in a doubly linked list: a listener's close
+// resets its children without a search
+let cPrev: usize = 0;   // u32 per TCB: index + 1
+let cNext: usize = 0;
+let cHead: usize = 0;   // u32 per TCB (listener): index + 1 of a child
+
+function childLink(l: i32, i: i32): void {
+  let h = load<u32>(u32At(cHead, l));
+  store<u32>(u32At(cPrev, i), 0);
+  store<u32>(u32At(cNext, i), h);
+  if (h != 0) store<u32>(u32At(cPrev, h - 1), <u32>i + 1);
+  store<u32>(u32At(cHead, l), <u32>i + 1);
+}
+function childUnlink(l: i32, i: i32): void {
+  let p = load<u32>(u32At(cPrev, i)), n = load<u32>(u32At(cNext, i));
+  if (p != 0) store<u32>(u32At(cNext, p - 1), n); else store<u32>(u32At(cHead, l), n);
+  if (n != 0) store<u32>(u32At(cPrev, n - 1), p);
+}
+/** A child of listener `l` (half-open or queued), -1 when it has none. */
+@inline export function childAny(l: i32): i32 { return <i32>load<u32>(u32At(cHead, l)) - 1; }
+
 /** TCB `i` is now of class `cls` (CHILD_*) under listener `parent`: the counts follow. */
 export function childSet(i: i32, cls: u8, parent: i32): void {
   let cp = childCls + <usize>i;
   let old = load<u8>(cp);
   let op = <i32>load<u32>(u32At(childPar, i));
   if (old == cls && (cls == CHILD_NONE || op == parent)) return;
+  if (old != CHILD_NONE) childUnlink(op, i);
+  if (cls != CHILD_NONE) childLink(parent, i);
   if (old == CHILD_HALF) { halfAll--; store<u32>(u32At(halfCnt, op), load<u32>(u32At(halfCnt, op)) - 1); }
   else if (old == CHILD_QUEUED) { store<u32>(u32At(queuedCnt, op), load<u32>(u32At(queuedCnt, op)) - 1); acceptUnlink(op, i); }
   store<u8>(cp, cls);
@@ -267,6 +290,38 @@ export function acceptUnlink(l: i32, i: i32): void {
 /** The oldest child in `l`'s accept queue, -1 when empty. */
 @inline export function acceptHead(l: i32): i32 { return <i32>load<u32>(u32At(qHead, l)) - 1; }
 @inline export function acceptNext(i: i32): i32 { return <i32>load<u32>(u32At(qNext, i)) - 1; }
+
+// --- connections by local address (an index of netif's table): a removed address ends its
+// connections without a search (tcp/ifdown.ts) ---
+
+const ADDRS: i32 = 8; // netif.ts LOCAL_ADDRS
+let aPrev: usize = 0;   // u32 per TCB: index + 1
+let aNext: usize = 0;
+let aWhere: usize = 0;  // u32 per TCB: address index + 1, 0 = in no list
+const aHead: usize = memory.data(ADDRS * 4, 4); // u32 per address: index + 1
+
+/** TCB `i` now uses local address `a` (moved if it was listed under another). */
+export function byAddrAdd(i: i32, a: i32): void {
+  byAddrRemove(i);
+  if (<u32>a >= <u32>ADDRS) return;
+  let hp = aHead + (<usize>a << 2);
+  let h = load<u32>(hp);
+  store<u32>(u32At(aPrev, i), 0);
+  store<u32>(u32At(aNext, i), h);
+  if (h != 0) store<u32>(u32At(aPrev, h - 1), <u32>i + 1);
+  store<u32>(hp, <u32>i + 1);
+  store<u32>(u32At(aWhere, i), <u32>a + 1);
+}
+export function byAddrRemove(i: i32): void {
+  let w = load<u32>(u32At(aWhere, i));
+  if (w == 0) return;
+  store<u32>(u32At(aWhere, i), 0);
+  let p = load<u32>(u32At(aPrev, i)), n = load<u32>(u32At(aNext, i));
+  if (p != 0) store<u32>(u32At(aNext, p - 1), n); else store<u32>(aHead + (<usize>(w - 1) << 2), n);
+  if (n != 0) store<u32>(u32At(aPrev, n - 1), p);
+}
+/** A TCB listed under local address `a`, -1 when none. */
+export function byAddrAny(a: i32): i32 { return <u32>a < <u32>ADDRS ? <i32>load<u32>(aHead + (<usize>a << 2)) - 1 : -1; }
 
 // --- the timer heap: (deadline, TCB index) pairs, earliest first, with a back-index ---
 
@@ -348,6 +403,10 @@ export function scaleInit(nTcb: i32, nTw: i32): bool {
   childPar = poolAlloc(n); halfCnt = poolAlloc(n); queuedCnt = poolAlloc(n);
   qPrev = poolAlloc(n); qNext = poolAlloc(n); qHead = poolAlloc(n); qTail = poolAlloc(n);
   hKey = poolAlloc(n); hIdx = poolAlloc(n); hPos = poolAlloc(n); dueList = poolAlloc(n);
+  cPrev = poolAlloc(n); cNext = poolAlloc(n); cHead = poolAlloc(n);
+  aPrev = poolAlloc(n); aNext = poolAlloc(n); aWhere = poolAlloc(n);
+  memory.fill(aHead, 0, <usize>ADDRS << 2);
+  if (cPrev == 0 || cNext == 0 || cHead == 0 || aPrev == 0 || aNext == 0 || aWhere == 0) return false;
   hSize = 0; halfAll = 0; ephBound = 0; ephBusy = 0;
   if (!bitsInit(ephBits, 65536 - EPH_MIN)) return false;
   if (!chainInit(conns, nTcb) || !chainInit(listeners, nTcb) || !slotsInit(tcbSlots, nTcb)) return false;

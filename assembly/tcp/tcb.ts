@@ -13,7 +13,7 @@ import { HandleKind, HANDLE_SLOTS, handleEncode, handleEntry, handleNextGen } fr
 import { FEAT_SCALE } from "../features";
 import {
   CHILD_HALF, CHILD_NONE, CHILD_QUEUED, childSet, conns, listeners, portBound, portKey, portUnbound, slotGive,
-  slotTake, slotsFree, tcbSlots, chainAdd, chainRemove, timerNote, timerSet, tupleKey,
+  slotTake, slotsFree, tcbSlots, chainAdd, chainRemove, timerNote, timerSet, tupleKey, byAddrAdd, byAddrRemove,
 } from "./index";
 
 import { TcpState } from "../abi-consts";
@@ -243,6 +243,7 @@ export function tcbFree(t: Tcb): void {
     if (t.flags == 0) return; // (freed already)
     let i = tcbIndex(t);
     chainRemove(conns, i);
+    byAddrRemove(i);
     chainRemove(listeners, i);
     childSet(i, CHILD_NONE, 0);
     timerSet(i, -1);
@@ -265,7 +266,10 @@ export function bindPort(t: Tcb, p: u32): void {
 
 /** `t` has its 4-tuple: the connection hash finds it from now on (until tcbFree). */
 export function connIndexed(t: Tcb): void {
-  if (FEAT_SCALE) chainAdd(conns, tcbIndex(t), tupleKey(<i32>t.laddr, t.lport, raddrOf(t), t.rport));
+  if (!FEAT_SCALE) return;
+  let i = tcbIndex(t);
+  chainAdd(conns, i, tupleKey(<i32>t.laddr, t.lport, raddrOf(t), t.rport));
+  byAddrAdd(i, <i32>t.laddr);
 }
 
 /** `t` listens: found by its port from now on (until tcbFree). */

@@ -172,7 +172,9 @@ export function twPoll(): i32 {
 export function twList(out: usize, max: i32): i32 {
   let now = netNow;
   let k = 0;
-  for (let i = 0; i < n && k < max; i++) {
+  // (scale build: the entries in use, in their deadline list, oldest first: O(rows), not O(table))
+  let i = FEAT_SCALE ? ageHead : 0;
+  for (; (FEAT_SCALE ? i >= 0 : i < n) && k < max; i = FEAT_SCALE ? <i32>load<u32>(ageNext + (<usize>i << 2)) - 1 : i + 1) {
     let e = at(i);
     if ((e.flags & TW_USED) == 0) continue;
     let row = out + (<usize>k << 4);
