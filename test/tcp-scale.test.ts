@@ -273,6 +273,45 @@ describe("issue 15: ephemeral ports without a scan", () => {
   }, 60_000);
 });
 
+describe.each(BUILDS)("issue 15: a listener's close and a removed address reach only their connections (%s)", (_n, build) => {
+  it("RFC 9293 §3.10.4: closing a listener resets its 150 half-open and 50 queued children, not its 200 accepted connections; removing the address then ends those 200 (EADDRNOTAVAIL) and nothing else", async () => {
+    const { net, h, ps } = await setup({ MaxSockets: 900, SndBuf: 64, RcvBuf: 64, SynBacklog: 200, IoBuf: 4096 }, build);
+    net.logEnabled = false;
+    const l = h.open(); h.bind(l, 80); h.listen(l, 1024);
+    const { socks } = openPassive(net, h, ps, l, 200, 100);
+    const p = ps[0];
+    for (let i = 0; i < 200; i++) p.send(h, { sport: 20_000 + i, dport: 80, seq: 1000 * i, flags: SYN, opts: { mss: 1460 }, wnd: 65535 });
+    net.run(3);
+    for (const sa of p.take().filter(isSynAck)) {
+      if (sa.dport >= 20_150) p.send(h, { sport: sa.dport, dport: 80, seq: 1000 * (sa.dport - 20_000) + 1, ack: sa.seq + 1, flags: ACK, wnd: 65535 });
+    }
+    net.run(3);
+    p.take();
+    // a second listener must survive the first one's close
+    const l2 = h.open(); h.bind(l2, 81); h.listen(l2, 8);
+    const aborted = h.stat("tcp_conns_aborted");
+    expect(h.close(l)).toBe(0);
+    net.run(1);
+    const rsts = p.take().filter((x) => (x.flags & 4) !== 0);
+    expect(rsts.length).toBe(200);
+    expect(new Set(rsts.map((x) => x.dport)).size).toBe(200);
+    for (const r of rsts) expect(r.dport >= 20_000 && r.dport < 20_200).toBe(true);
+    expect(h.stat("tcp_conns_aborted")).toBe(aborted + 200);
+    for (const s of socks) expect(h.state(s)).toBe(S.ESTABLISHED);
+    expect(h.state(l2)).toBe(S.LISTEN);
+    // the address goes: its 200 connections end at once, the listener stays
+    expect((h.x.ifaceClearIpv4 as () => number)()).toBe(0);
+    for (const s of socks) {
+      expect(h.state(s)).toBe(S.CLOSED);
+      expect(h.info(s).lastError).toBe(Err.EADDRNOTAVAIL);
+    }
+    expect(h.state(l2)).toBe(S.LISTEN);
+    expect(h.stat("tcp_conns_aborted")).toBe(aborted + 400);
+    for (const s of socks) expect(h.close(s)).toBe(0);
+    expect(tcbFree(h)).toBe(900 - 1);
+  }, 60_000);
+});
+
 describe("issue 15: a TIME-WAIT table of 16,384 entries", () => {
   it("RFC 9293 §3.10.7.4: 16,384 active closes fill the table; each entry answers its FIN; connect is -EADDRNOTAVAIL at once; 2*MSL later all have expired and connect works", async () => {
     const MSL = 600_000;
