@@ -188,6 +188,20 @@ export function arpRows() {
   return rows;
 }
 
+/** The receive rows alone (`node bench/scale.mjs rx`): N = 1 and each N, alternating, best of 3. */
+function receiveRows() {
+  const base = withConnections(1);
+  receiveCost(base);
+  const rows = [];
+  for (const n of NS.filter((x) => x > 1)) {
+    const w = withConnections(n);
+    let ref = Infinity, rx = Infinity;
+    for (let r = 0; r < 3; r++) { ref = Math.min(ref, receiveCost(base)); rx = Math.min(rx, receiveCost(w)); }
+    rows.push({ name: `scale: receive per 64-byte segment (round-robin), N = ${n} vs N = 1`, ours: rx, reference: ref, unit: "ns", ratio: rx / ref });
+  }
+  return rows;
+}
+
 export default async function scaleBench() {
   const rows = [];
   const base = withConnections(1);
@@ -221,5 +235,6 @@ export default async function scaleBench() {
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const { printTable } = await import("./table.mjs");
-  printTable(process.argv[2] === "arp" ? arpRows() : await scaleBench());
+  const only = { arp: arpRows, rx: receiveRows }[process.argv[2]];
+  printTable(only ? only() : await scaleBench());
 }

@@ -327,7 +327,8 @@ export function byAddrAny(a: i32): i32 { return <u32>a < <u32>ADDRS ? <i32>load<
 
 let hKey: usize = 0;    // u32 per heap position
 let hIdx: usize = 0;    // u32 per heap position: the TCB index
-let hPos: usize = 0;    // u32 per TCB: heap position + 1, 0 = not in the heap
+let hPos: usize = 0;    // 8 bytes per TCB: heap position + 1 (0 = not in the heap), then its key:
+                        // a segment that arms a later timer reads one cache line, not the heap's
 let hSize: i32 = 0;
 let dueList: usize = 0; // u32 per TCB: indexes popped by one poll
 
@@ -336,7 +337,9 @@ let dueList: usize = 0; // u32 per TCB: indexes popped by one poll
 function hPlace(pos: i32, key: u32, idx: u32): void {
   store<u32>(u32At(hKey, pos), key);
   store<u32>(u32At(hIdx, pos), idx);
-  store<u32>(u32At(hPos, idx), <u32>pos + 1);
+  let pk = hPos + (<usize>idx << 3);
+  store<u32>(pk, <u32>pos + 1);
+  store<u32>(pk, key, 4);
 }
 
 function hSift(pos: i32, key: u32, idx: u32): void {
@@ -366,17 +369,18 @@ function hSift(pos: i32, key: u32, idx: u32): void {
 
 /** TCB `i` has a timer due at `deadline`: its heap key moves earlier (or it enters the heap). */
 export function timerNote(i: i32, deadline: u32): void {
-  let p = load<u32>(u32At(hPos, i));
+  let pk = hPos + (<usize>i << 3);
+  let p = load<u32>(pk);
   if (p == 0) { hSift(hSize++, deadline, <u32>i); return; }
-  if (before(deadline, load<u32>(u32At(hKey, p - 1)))) hSift(<i32>p - 1, deadline, <u32>i);
+  if (before(deadline, load<u32>(pk, 4))) hSift(<i32>p - 1, deadline, <u32>i);
 }
 
 /** TCB `i`'s key becomes exactly `deadline` (-1: it leaves the heap). */
 export function timerSet(i: i32, deadline: i64): void {
-  let p = <i32>load<u32>(u32At(hPos, i));
+  let p = <i32>load<u32>(hPos + (<usize>i << 3));
   if (deadline < 0) {
     if (p == 0) return;
-    store<u32>(u32At(hPos, i), 0);
+    store<u32>(hPos + (<usize>i << 3), 0);
     let last = --hSize;
     if (p - 1 == last) return;
     hSift(p - 1, load<u32>(u32At(hKey, last)), load<u32>(u32At(hIdx, last)));
@@ -402,7 +406,7 @@ export function scaleInit(nTcb: i32, nTw: i32): bool {
   childCls = poolAlloc(<usize>nTcb);
   childPar = poolAlloc(n); halfCnt = poolAlloc(n); queuedCnt = poolAlloc(n);
   qPrev = poolAlloc(n); qNext = poolAlloc(n); qHead = poolAlloc(n); qTail = poolAlloc(n);
-  hKey = poolAlloc(n); hIdx = poolAlloc(n); hPos = poolAlloc(n); dueList = poolAlloc(n);
+  hKey = poolAlloc(n); hIdx = poolAlloc(n); hPos = poolAlloc(n << 1); dueList = poolAlloc(n);
   cPrev = poolAlloc(n); cNext = poolAlloc(n); cHead = poolAlloc(n);
   aPrev = poolAlloc(n); aNext = poolAlloc(n); aWhere = poolAlloc(n);
   memory.fill(aHead, 0, <usize>ADDRS << 2);
