@@ -315,6 +315,10 @@ export const functions = [
     doc: "recursive DNS server entry `index` (0..ip6Info.dnsServerSlots-1) learned from router advertisements' RDNSS options (RFC 8106): the ip6DnsServerInfo fields at `out`. `-EINVAL` (index or memory)",
   },
   {
+    name: "ip6SetDns", section: "ipv6", params: [["index", "i32"], ["addr", "usize"]], result: "i32",
+    doc: "IPv6 DNS server `index` (0..2) = the 16 bytes at `addr` (:: clears it); raises `AddressChanged` (arg 4) when it changes. The resolver's rotation: the `ifaceSetDns` IPv4 servers, then these, then the RDNSS ones not among them. 0, `-EINVAL` (index, multicast, loopback, IPv4-mapped: use `ifaceSetDns`), `-ENOSYS` (IPv6 off)",
+  },
+  {
     name: "ip6PathMtu", section: "ipv6", params: [["dst", "usize"]], result: "i32",
     doc: "the path MTU towards the 16 bytes at `dst`: the lowest Packet Too Big received for it in the last 10 minutes (RFC 8201, never below 1280), else the link MTU (an RA's MTU option lowers it)",
   },

@@ -16,9 +16,11 @@ import { PROTO_UDP, IPV4_HLEN, ipDst, ipHeaderLen, ipProto, ipSrc, ipVersion } f
 import { UNREACH_FRAG_NEEDED, UNREACH_PORT, UNREACH_PROTOCOL } from "./wire/icmp";
 import { IGMP_ALL_HOSTS } from "./wire/igmp";
 import { igmpJoin, igmpLeave } from "./igmp";
-import { FEAT_IGMP, FEAT_IPV6 } from "./features";
+import { FEAT_FRAG6, FEAT_IGMP, FEAT_IPV6 } from "./features";
 import { UDP_HLEN, udpEmitHeader, udpLength, udpSrcPort, udpDstPort } from "./wire/udp";
 import { ip4SendGather, ip4MaxPayload } from "./ip/frag4";
+import { ip6SendGather } from "./ip/ipv6";
+import { IPV6_HLEN } from "./wire/ipv6";
 import { HandleKind, HANDLE_SLOTS, handleEncode, handleEntry, handleNextGen } from "./handles";
 import { randomU32 } from "./tcp/isn"; // the stack's keyed PRNG (SipHash over the host's entropy)
 
@@ -464,13 +466,21 @@ const dst6: usize = memory.data(16, 8);
 
 /**
  * One datagram to IPv6 `a`: the source by RFC 6724, the checksum over RFC 8200 §8.1's
- * pseudo-header, never 0 (§8.1: a computed 0 is sent as 0xffff). No IPv6 fragmentation: more
- * than the path MTU - 48 is -EMSGSIZE.
+ * pseudo-header, never 0 (§8.1: a computed 0 is sent as 0xffff). More than the path MTU - 48
+ * bytes goes as IPv6 fragments (RFC 8200 §4.5, ip/ipv6.ts ip6SendGather: the header and the
+ * caller's buffer gathered into each fragment) up to 65,519 bytes (the 65,535-byte payload less
+ * the fragment and UDP headers), -EMSGSIZE past that; without WT_FRAG6, -EMSGSIZE past the path MTU - 48.
  */
 function send6(s: UdpSock, h: i32, a: usize, port: i32, ptr: usize, len: i32): i32 {
   if (s.err != 0) { let e = s.err; s.err = 0; return -<i32>e; }
   memory.copy(dst6, a, 16); // (a may lie in memory the payload copy overwrites)
-  if (len > pathMtu(dst6) - 48) return -Err.EMSGSIZE;
+  let whole = len <= pathMtu(dst6) - 48;
+  if (!whole) {
+    if (!FEAT_FRAG6 || len > 65535 - 8 - UDP_HLEN) return -Err.EMSGSIZE;
+    // fragments are copied from ptr one by one into the tx frame: ptr must not lie in it
+    let frame = ipTxPayloadFor(FAMILY_V6) - <usize>(IPV6_HLEN + 14);
+    if (ptr < frame + <usize>(ipMtu + 14) && ptr + <usize>len > frame) return -Err.EINVAL;
+  }
   if ((s.flags & U_BOUND) == 0) {
     let r = udpBind(h, 0);
     if (r < 0) return r;
@@ -480,17 +490,27 @@ function send6(s: UdpSock, h: i32, a: usize, port: i32, ptr: usize, len: i32): i
   let src = localAddrPtr(si);
   let u = ipTxPayloadFor(FAMILY_V6);
   if (u == 0) return -Err.ESTATE;
-  memory.copy(u + <usize>UDP_HLEN, ptr, len);
   let ulen = UDP_HLEN + len;
-  store<u16>(u, bswap<u16>(s.lport));
+  if (FEAT_FRAG6 && !whole) {
+    udpHeader6(txHeader, src, s.lport, port, ulen, sum16(ptr, len, 0));
+    if (!ip6SendGather(src, dst6, PROTO_UDP, txHeader, UDP_HLEN, ptr, len)) return -Err.EHOSTUNREACH;
+  } else {
+    memory.copy(u + <usize>UDP_HLEN, ptr, len);
+    udpHeader6(u, src, s.lport, port, ulen, sum16(u + <usize>UDP_HLEN, len, 0));
+    if (!ipSendFrom6(src, dst6, PROTO_UDP, ulen)) return -Err.EHOSTUNREACH;
+  }
+  count(Stat.UdpTx);
+  return len;
+}
+
+/** The UDP header at `u` towards dst6 whose payload sums to `paySum` (sum16 of the payload, even-length header first). */
+function udpHeader6(u: usize, src: usize, sport: u16, port: i32, ulen: i32, paySum: u32): void {
+  store<u16>(u, bswap<u16>(sport));
   store<u16>(u, bswap<u16>(<u16>port), 2);
   store<u16>(u, bswap<u16>(<u16>ulen), 4);
   store<u16>(u, 0, 6);
-  let c = finish(sum16(u, ulen, pseudoSum6(src, dst6, PROTO_UDP, <u32>ulen)));
+  let c = finish(sum16(u, UDP_HLEN, pseudoSum6(src, dst6, PROTO_UDP, <u32>ulen) + paySum));
   store<u16>(u, bswap<u16>(c == 0 ? 0xffff : c), 6);
-  if (!ipSendFrom6(src, dst6, PROTO_UDP, ulen)) return -Err.EHOSTUNREACH;
-  count(Stat.UdpTx);
-  return len;
 }
 
 /**

@@ -694,6 +694,8 @@ export interface Exports {
   ip6Ping(dst: number, id: number, seq: number, len: number): number;
   /** recursive DNS server entry `index` (0..ip6Info.dnsServerSlots-1) learned from router advertisements' RDNSS options (RFC 8106): the ip6DnsServerInfo fields at `out`. `-EINVAL` (index or memory) */
   ip6DnsServerInfo(index: number, out: number): number;
+  /** IPv6 DNS server `index` (0..2) = the 16 bytes at `addr` (:: clears it); raises `AddressChanged` (arg 4) when it changes. The resolver's rotation: the `ifaceSetDns` IPv4 servers, then these, then the RDNSS ones not among them. 0, `-EINVAL` (index, multicast, loopback, IPv4-mapped: use `ifaceSetDns`), `-ENOSYS` (IPv6 off) */
+  ip6SetDns(index: number, addr: number): number;
   /** the path MTU towards the 16 bytes at `dst`: the lowest Packet Too Big received for it in the last 10 minutes (RFC 8201, never below 1280), else the link MTU (an RA's MTU option lowers it) */
   ip6PathMtu(dst: number): number;
   /** `tcpConnect` to the 16 bytes at `addr`: an IPv6 address (the source by RFC 6724: link-local towards a link-local peer, else a global one), or an IPv4-mapped one (::ffff:a.b.c.d, as `tcpConnect`). `-EINVAL` (::, multicast, port), `-EADDRNOTAVAIL` (no usable IPv6 address), else as `tcpConnect` */
@@ -781,6 +783,7 @@ export const EXPORT_NAMES = [
   "ip6Info",
   "ip6Ping",
   "ip6DnsServerInfo",
+  "ip6SetDns",
   "ip6PathMtu",
   "tcpConnect6",
   "tcpAddrs",

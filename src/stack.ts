@@ -602,14 +602,23 @@ export class Stack {
     return r;
   }
 
-  /** Replace the DNS server list (at most ifaceInfo().dnsMax = 3); 0 or the first negative Err. */
+  /**
+   * Replace the DNS server list: at most ifaceInfo().dnsMax = 3 IPv4 addresses (ifaceSetDns) and
+   * 3 IPv6 ones (ip6SetDns; the resolver asks the IPv4 ones first, then the IPv6 ones, then RDNSS
+   * servers). 0 or the first negative Err (-ENOSYS for an IPv6 server without IPv6).
+   */
   setDns(servers: string[]): number {
     const max = this.ifaceInfoRaw().dnsMax;
-    if (servers.length > max) return -Err.EINVAL;
-    const addrs = servers.map(ipToU32);
+    const v6 = servers.filter((a) => a.includes(":"));
+    const addrs = servers.filter((a) => !a.includes(":")).map(ipToU32);
+    if (addrs.length > max || v6.length > 3) return -Err.EINVAL;
     for (let i = 0; i < max; i++) {
       const r = this.exports.ifaceSetDns(i, addrs[i] ?? 0);
       if (r !== 0) return r;
+    }
+    for (let i = 0; i < 3; i++) {
+      const r = this.exports.ip6SetDns(i, this.putIo(ip6ToBytes(v6[i] ?? "::")));
+      if (r !== 0 && (v6.length > 0 || r !== -Err.ENOSYS)) return r; // (without IPv6, clearing is a no-op)
     }
     return 0;
   }

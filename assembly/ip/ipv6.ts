@@ -128,13 +128,16 @@ const PMTUS: i32 = 4;
 /** RFC 8106 §5.3.1: at least three recursive DNS servers kept (entries like Rtr: address, until). */
 const RDNSS_N: i32 = 3;
 const NDOPT_RDNSS: u8 = 25;
+/** IPv6 DNS servers the host sets (ip6SetDns), like iface's DNS_MAX IPv4 ones; :: = unset. */
+export const DNS6_STATIC: i32 = 3;
 // The small tables and scratch live in the pool (one block reserved at init, inside the
 // interface's region), so that input and timers write nowhere but pools and counters.
-const SMALL_BYTES: usize = <usize>(ROUTERS * 24 + PREFIXES * 32 + PMTUS * 24 + RDNSS_N * 24 + 32);
+const SMALL_BYTES: usize = <usize>(ROUTERS * 24 + PREFIXES * 32 + PMTUS * 24 + RDNSS_N * 24 + DNS6_STATIC * 16 + 32);
 let routers: usize = 0;
 let prefixes: usize = 0;
 let pmtus: usize = 0;
 let rdnss: usize = 0;
+let dnsStatic: usize = 0;
 /** 16-byte scratch addresses. */
 let tmpA: usize = 0;
 let tmpB: usize = 0;
@@ -228,7 +231,8 @@ export function ip6Init(tx: usize, mac: u64, mtu: i32, join: (mac: u64) => i32, 
   prefixes = routers + <usize>(ROUTERS * 24);
   pmtus = prefixes + <usize>(PREFIXES * 32);
   rdnss = pmtus + <usize>(PMTUS * 24);
-  tmpA = rdnss + <usize>(RDNSS_N * 24);
+  dnsStatic = rdnss + <usize>(RDNSS_N * 24);
+  tmpA = dnsStatic + <usize>(DNS6_STATIC * 16);
   tmpB = tmpA + 16;
   ndOptsAt(tmpB + 16);
   if (queueCount > 0) {
@@ -507,17 +511,42 @@ export function ip6DnsServerInfoWrite(i: i32, out: usize): i32 {
 }
 
 /**
- * ip6DnsServer: the address of RDNSS entry `n` in use (counting live entries only) copied to
- * `out` (16 bytes); false past the last. For the resolver once UDP runs over IPv6.
+ * ABI ip6SetDns: IPv6 DNS server `index` (0..DNS6_STATIC-1) = the 16 bytes at `a` (:: clears it).
+ * The resolver asks these after iface's IPv4 servers and before the RDNSS ones. 0, -EINVAL
+ * (index; a multicast, loopback or IPv4-mapped address: IPv4 servers go through ifaceSetDns).
+ */
+export function ip6SetDns(index: i32, a: usize): i32 {
+  if (!enabled) return -Err.ENOSYS;
+  if (<u32>index >= <u32>DNS6_STATIC || a6IsMulticast(a) || a6IsLoopback(a) || (addrIsV4(a) && !addrIsZero(a))) return -Err.EINVAL;
+  let p = dnsStatic + (<usize>index << 4);
+  if (addrEq(p, a)) return 0;
+  addrCopy(p, a);
+  hostEvent(-1, <i32>EventKind.AddressChanged, 4); // the DNS bit (iface.ts IFACE_CHANGED_DNS)
+  return 0;
+}
+
+/**
+ * ip6DnsServer: IPv6 DNS server number `n` copied to `out` (16 bytes): the ones set by ip6SetDns
+ * first, then the live RDNSS entries (RFC 8106) that are not among them; false past the last.
+ * The resolver's rotation (services/dns.ts).
  */
 export function ip6DnsServer(n: i32, out: usize): bool {
   if (!enabled) return false;
   tick();
+  for (let i = 0; i < DNS6_STATIC; i++) {
+    let p = dnsStatic + (<usize>i << 4);
+    if (!addrIsZero(p) && n-- == 0) { addrCopy(out, p); return true; }
+  }
   for (let i = 0; i < RDNSS_N; i++) {
     let d = dns(i);
-    if (d.until <= clk) continue;
+    if (d.until <= clk || staticDns(ptrOf(d))) continue;
     if (n-- == 0) { addrCopy(out, ptrOf(d)); return true; }
   }
+  return false;
+}
+
+function staticDns(a: usize): bool {
+  for (let i = 0; i < DNS6_STATIC; i++) if (addrEq(dnsStatic + (<usize>i << 4), a)) return true;
   return false;
 }
 

@@ -81,6 +81,7 @@
  *   ip6Info(out)
  *   ip6Ping(dst, id, seq, len)
  *   ip6DnsServerInfo(index, out)
+ *   ip6SetDns(index, addr)
  *   ip6PathMtu(dst)
  *   tcpConnect6(h, addr, port)
  *   tcpAddrs(h, out)
