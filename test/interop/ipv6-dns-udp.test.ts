@@ -1,0 +1,126 @@
+// DNS and large UDP datagrams over IPv6 against real software, in a namespace this test creates
+// (named core6<pid>-<n>): our stack (src/net.ts in this process) behind a TAP whose kernel side
+// has 2001:db8:1::1/64 and no IPv4 address; our stack holds 2001:db8:1::2/64 (static).
+// - dnsmasq (Debian dnsmasq-base), bound only to the TAP, answers the A and AAAA queries our
+//   resolver sends to its IPv6 address (the only DNS server we have).
+// - A python3 UDP socket on [2001:db8:1::1]:7000 receives a 3000-byte datagram we send in
+//   fragments (RFC 8200 §4.5; the kernel reassembles it) and echoes it, fragmented by the kernel,
+//   which we reassemble.
+// Documentation addresses (2001:db8::/32) and link-local only.
+import { describe, expect, it } from "vitest";
+import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { createStack } from "../../src/net.js";
+import type { Netns } from "../helpers/netns.js";
+import { defer, gate, installCleanup, ip, namespaceAndTap, NsProc, OUR_IP, OUR_MAC, pcapProblems, python, until } from "./env.js";
+
+const FILE = "test/interop/ipv6-dns-udp.test.ts";
+const required = process.env.WASM_TCPIP_REQUIRE_NET === "1";
+const haveDnsmasq = (() => { try { execFileSync("sh", ["-c", "command -v dnsmasq"], { stdio: "ignore" }); return true; } catch { return false; } })();
+const skip = gate(FILE);
+if (!skip && !haveDnsmasq) {
+  if (required) throw new Error(`${FILE}: needs dnsmasq (apt-get install dnsmasq-base), and WASM_TCPIP_REQUIRE_NET=1 requires it`);
+  console.warn(`${FILE}: SKIPPED (dnsmasq case): needs dnsmasq (apt-get install dnsmasq-base)`);
+}
+installCleanup();
+
+const KERNEL6 = "2001:db8:1::1";
+const OUR6 = "2001:db8:1::2";
+
+/** Our stack behind a TAP moved into a fresh namespace whose side is KERNEL6/64; OUR6 preferred. */
+async function world6(seed: number) {
+  const { ns, dev, pcap } = namespaceAndTap("core6");
+  const net = createStack({
+    ip: `${OUR_IP}/24`, mac: OUR_MAC, seed, pcap, link: { type: "tap", name: dev },
+    config: { Ip6Enable: 1, Ip6Flags: 4 /* no router solicitations */, UdpQueueBytes: 16384 },
+  });
+  defer(() => net.close());
+  ip(["link", "set", dev, "netns", ns.name]);
+  ns.execSync(["sysctl", "-qw", `net.ipv6.conf.${dev}.accept_dad=0`]);
+  ns.execSync(["ip", "-6", "addr", "add", `${KERNEL6}/64`, "dev", dev]);
+  ns.execSync(["ip", "link", "set", dev, "up"]);
+  expect(net.stack.ip6AddrAdd(`${OUR6}/64`)).toBeGreaterThanOrEqual(0);
+  const ready = await until(() => net.stack.ip6Addresses().some((a) => a.address === OUR6 && a.state === "preferred"), 10_000);
+  expect(ready, JSON.stringify(net.stack.ip6Addresses())).toBe(true);
+  return { ns, dev, pcap, net };
+}
+
+/** dnsmasq as a DNS server only, bound to `dev` (its IPv6 address); resolves once it logs "started". */
+async function dnsmasq(ns: Netns, dev: string): Promise<NsProc> {
+  const p = new NsProc(ns, [
+    "dnsmasq", "--no-daemon", "--conf-file=/dev/null", `--interface=${dev}`, "--bind-interfaces", "--port=53",
+    "--no-resolv", "--no-hosts", "--pid-file=", "--log-queries", "--log-facility=-", "--local=/test/",
+    "--host-record=dual.test,198.51.100.77,2001:db8:1::77", "--host-record=six.test,2001:db8:1::66",
+  ], { timeoutMs: 60_000 });
+  const t0 = Date.now();
+  while (!p.errLines.some((l) => /started/.test(l))) {
+    if (p.code !== null) throw new Error(`dnsmasq exited (${p.code}): ${p.errLines.join("\n")}`);
+    if (Date.now() - t0 > 10_000) throw new Error(`dnsmasq did not start: ${p.errLines.join("\n")}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return p;
+}
+
+/** An IPv6 UDP echo server: one JSON line (length, SHA-256, source) per datagram, then the datagram back. */
+const PY_UDP6_ECHO = String.raw`
+import socket, sys, json, hashlib
+s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+s.bind((sys.argv[1], int(sys.argv[2])))
+s.settimeout(30)
+print("ready", flush=True)
+for _ in range(int(sys.argv[3])):
+    d, a = s.recvfrom(65535)
+    print(json.dumps({"len": len(d), "sha": hashlib.sha256(d).hexdigest(), "from": a[0], "port": a[1]}), flush=True)
+    s.sendto(d, a)
+`;
+
+describe.skipIf(skip)("IPv6 DNS and UDP interop: dnsmasq and the kernel", () => {
+  it.skipIf(!haveDnsmasq)("RFC 1035 / RFC 3596 over IPv6: dnsmasq on 2001:db8:1::1, our only DNS server, answers our A and AAAA queries sent over IPv6", async () => {
+    const { ns, dev, pcap, net } = await world6(61);
+    const dm = await dnsmasq(ns, dev);
+    net.setDns([KERNEL6]);
+    expect(net.stack.ifaceInfo().dns).toEqual([]); // no IPv4 server
+    expect(await net.promises.lookup("dual.test", { all: true })).toEqual([
+      { address: "198.51.100.77", family: 4 }, { address: "2001:db8:1::77", family: 6 },
+    ]);
+    expect(await net.promises.lookup("six.test", { family: 6 })).toEqual({ address: "2001:db8:1::66", family: 6 });
+    const nx = await net.promises.lookup("none.test", { family: 6 }).catch((e) => e);
+    expect(nx.code).toBe("ENOTFOUND");
+    // dnsmasq saw the queries come from our IPv6 address
+    expect(dm.errLines.filter((l) => /query\[A\] dual\.test from 2001:db8:1::2/.test(l)).length).toBe(1);
+    expect(dm.errLines.filter((l) => /query\[AAAA\] dual\.test from 2001:db8:1::2/.test(l)).length).toBe(1);
+    expect(net.stack.stat("dns_replies_accepted")).toBe(4);
+    expect(net.stack.stat("dns_wrong_source")).toBe(0);
+    dm.kill("SIGKILL");
+    net.close();
+    expect(pcapProblems(pcap)).toEqual([]);
+  }, 60_000);
+
+  it("RFC 8200 §4.5: a 3000-byte UDP datagram from us arrives whole at a kernel socket (the kernel reassembles our fragments) and its echo, fragmented by the kernel, reaches us whole", async () => {
+    const { ns, pcap, net } = await world6(62);
+    const srv = python(ns, PY_UDP6_ECHO, [KERNEL6, 7000, 2], 40_000);
+    await srv.waitLine(/^ready$/);
+    const sock = net.createSocket("udp6");
+    const got: Buffer[] = [];
+    sock.on("message", (m) => got.push(Buffer.from(m)));
+    await new Promise<void>((r) => sock.bind(7001, r));
+    // a small datagram first: neighbor resolution done before the fragments go out
+    sock.send(Buffer.from("hi"), 7000, KERNEL6);
+    expect(await until(() => got.length === 1, 10_000)).toBe(true);
+    const data = Buffer.from(Array.from({ length: 3000 }, (_, i) => (i * 31 + 7) & 255));
+    const fragsBefore = net.stack.stat("ipv6_frag_tx");
+    sock.send(data, 7000, KERNEL6);
+    const line = JSON.parse(await srv.waitLine(/"len": 3000/, 10_000));
+    expect(line).toMatchObject({ len: 3000, sha: createHash("sha256").update(data).digest("hex"), from: OUR6, port: 7001 });
+    expect(await until(() => got.length === 2, 10_000)).toBe(true);
+    expect(got[1].equals(data)).toBe(true);
+    expect(net.stack.stat("ipv6_frag_tx") - fragsBefore).toBe(3); // 3008 bytes: 1448 + 1448 + 112
+    expect(net.stack.stat("ipv6_reasm_ok")).toBe(1);
+    const snmp = ns.execSync(["cat", "/proc/net/snmp6"]);
+    expect(Number(/Ip6ReasmOKs\s+(\d+)/.exec(snmp)![1])).toBe(1);
+    expect(Number(/Ip6FragCreates\s+(\d+)/.exec(snmp)![1])).toBeGreaterThanOrEqual(3);
+    sock.close();
+    net.close();
+    expect(pcapProblems(pcap)).toEqual([]);
+  }, 60_000);
+});
