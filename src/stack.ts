@@ -10,7 +10,7 @@ import { randomFillSync } from "node:crypto";
 import { Prng } from "./prng.js";
 import {
   Cfg, DHCP_INFO_NAMES, HANDLE_LAYOUT, type DhcpInfoRaw, Err, ERR_NAMES, type Exports, IFACE_INFO_NAMES, type IfaceInfoRaw, type Imports,
-  SNTP_INFO_NAMES, type SntpInfoRaw, IP6_ADDR_INFO_NAMES, IP6_NEIGHBOR_INFO_NAMES, IP6_INFO_NAMES, IP6_DNS_SERVER_INFO_NAMES, type Ip6InfoRaw, STAT_COUNT, STAT_NAMES, UDP_INFO_NAMES, type UdpInfo,
+  SNTP_INFO_NAMES, type SntpInfoRaw, IP6_ADDR_INFO_NAMES, IP6_NEIGHBOR_INFO_NAMES, IP6_INFO_NAMES, IP6_DNS_SERVER_INFO_NAMES, type Ip6InfoRaw, STAT_COUNT, STAT_NAMES, UDP_INFO_NAMES, type UdpInfo, UdpOpt,
 } from "./abi.js";
 
 /** Counter name -> index at statsPtr(). */
@@ -545,16 +545,21 @@ export class Stack {
     return this.exports.udpSetOption(h, opt, typeof value === "boolean" ? (value ? 1 : 0) : value);
   }
 
-  /** The socket receives datagrams to `group` on its port (IGMPv2 reports it); 0 or a negative Err. */
+  /**
+   * The socket receives datagrams to `group` on its port (IGMPv2 reports it; an IPv6 group through
+   * UdpOpt.JoinGroup6, MLDv2 reports it); 0 or a negative Err.
+   */
   udpJoinGroup(h: number, group: string): number {
-    const r = this.exports.udpJoinGroup(h, ipToU32(group));
+    const r = group.includes(":") ? this.exports.udpSetOption(h, UdpOpt.JoinGroup6, this.putIo(ip6ToBytes(group)))
+      : this.exports.udpJoinGroup(h, ipToU32(group));
     this.wake();
     return r;
   }
 
   /** Leave `group` (the last leave sends an IGMP Leave Group); 0 or a negative Err. */
   udpLeaveGroup(h: number, group: string): number {
-    const r = this.exports.udpLeaveGroup(h, ipToU32(group));
+    const r = group.includes(":") ? this.exports.udpSetOption(h, UdpOpt.LeaveGroup6, this.putIo(ip6ToBytes(group)))
+      : this.exports.udpLeaveGroup(h, ipToU32(group));
     this.wake();
     return r;
   }

@@ -5,7 +5,7 @@
 // and a virtual clock; a scripted server answers from the test.
 import { describe, expect, it } from "vitest";
 import { harness } from "./iface-harness.js";
-import { frame6, icmp6, nsBody, optLla, parse6, raBody, solicitedNode, u32be, type Out6 } from "./ipv6-wire.js";
+import { frame6, icmp6, nsBody, optLla, parse6, raBody, solicitedNode, u32be, udp6, type Out6 } from "./ipv6-wire.js";
 import { eth, ipv4, qname, rr, u16, udp } from "./wire-build.js";
 import { EUI64, LL, NO_RS, OUR_MAC, PEER, PEER_MAC, ROUTER, ROUTER_MAC } from "./ipv6-harness.js";
 import { Err, EventKind } from "../src/abi.js";
@@ -18,19 +18,6 @@ const AAAA = (a: string, ttl = 300) => rr(PQ, 28, ttl, Array.from(ip6ToBytes(a))
 const A = (ip: string, ttl = 300) => rr(PQ, 1, ttl, ip.split(".").map(Number));
 /** An RDNSS option (RFC 8106 §5.1). */
 const rdnss = (lifetime: number, addrs: string[]) => [25, 1 + 2 * addrs.length, 0, 0, ...u32be(lifetime), ...addrs.flatMap((a) => Array.from(ip6ToBytes(a)))];
-
-/** A UDP datagram over IPv6 with its RFC 8200 §8.1 checksum. */
-function udp6(src: string, dst: string, sport: number, dport: number, data: number[]): number[] {
-  const len = 8 + data.length;
-  const d = [...u16(sport), ...u16(dport), ...u16(len), 0, 0, ...data];
-  const pseudo = [...ip6ToBytes(src), ...ip6ToBytes(dst), ...u32be(len), 0, 0, 0, 17];
-  let s = 0;
-  for (const b of [pseudo, d]) for (let i = 0; i < b.length; i += 2) s += (b[i] << 8) | (i + 1 < b.length ? b[i + 1] : 0);
-  while (s > 0xffff) s = (s & 0xffff) + (s >>> 16);
-  const c = ~s & 0xffff || 0xffff;
-  d[6] = c >> 8; d[7] = c & 255;
-  return d;
-}
 
 interface Q6 { f: Out6; server: string; sport: number; id: number; question: number[] }
 
