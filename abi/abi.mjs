@@ -271,7 +271,7 @@ export const functions = [
   },
   {
     name: "dnsQueryFamily", section: "dns", params: [["namePtr", "usize"], ["nameLen", "i32"], ["family", "i32"]], result: "i32",
-    doc: "`dnsQuery` for `family` 4 (A records) or 6 (AAAA records, RFC 3596, builds with IPv6 only: `dnsResult` then writes 16-byte addresses; an answer keeps max(`DnsMaxAddrs` x 4, 16) / 16 of them). Both families: two queries (the hosts' lookup does so). `-EINVAL` for another family; the servers are the IPv4 ones until UDP runs over IPv6",
+    doc: "`dnsQuery` for `family` 4 (A records) or 6 (AAAA records, RFC 3596, builds with IPv6 only: `dnsResult` then writes 16-byte addresses; an answer keeps max(`DnsMaxAddrs` x 4, 16) / 16 of them). Both families: two queries (the hosts' lookup does so). `-EINVAL` for another family. Servers: the `ifaceSetDns` IPv4 ones, then (builds with IPv6) the `ip6SetDns` ones and the RDNSS ones, queried over UDP over IPv6 with the same checks",
   },
   {
     name: "udpSetOption", section: "udp", params: [["h", "i32"], ["opt", "i32"], ["value", "i32"]], result: "i32",

@@ -674,7 +674,7 @@ export interface Exports {
   dnsResult(q: number, out: number, max: number): number;
   /** forget a query (in flight or finished): its socket closes, no `DnsDone` follows; 0 or `-EBADF` */
   dnsCancel(q: number): number;
-  /** `dnsQuery` for `family` 4 (A records) or 6 (AAAA records, RFC 3596, builds with IPv6 only: `dnsResult` then writes 16-byte addresses; an answer keeps max(`DnsMaxAddrs` x 4, 16) / 16 of them). Both families: two queries (the hosts' lookup does so). `-EINVAL` for another family; the servers are the IPv4 ones until UDP runs over IPv6 */
+  /** `dnsQuery` for `family` 4 (A records) or 6 (AAAA records, RFC 3596, builds with IPv6 only: `dnsResult` then writes 16-byte addresses; an answer keeps max(`DnsMaxAddrs` x 4, 16) / 16 of them). Both families: two queries (the hosts' lookup does so). `-EINVAL` for another family. Servers: the `ifaceSetDns` IPv4 ones, then (builds with IPv6) the `ip6SetDns` ones and the RDNSS ones, queried over UDP over IPv6 with the same checks */
   dnsQueryFamily(namePtr: number, nameLen: number, family: number): number;
   /** set a socket option (UdpOpt table below); 0, `-EINVAL` for an unknown option */
   udpSetOption(h: number, opt: number, value: number): number;
