@@ -11,8 +11,7 @@ import { describe, expect, it } from "vitest";
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { createStack } from "../../src/net.js";
-import type { Netns } from "../helpers/netns.js";
-import { defer, gate, installCleanup, ip, namespaceAndTap, NsProc, OUR_IP, OUR_MAC, pcapProblems, python, until } from "./env.js";
+import { defer, dnsmasqServer, gate, installCleanup, ip, namespaceAndTap, OUR_IP, OUR_MAC, pcapProblems, python, until } from "./env.js";
 
 const FILE = "test/interop/ipv6-dns-udp.test.ts";
 const required = process.env.WASM_TCPIP_REQUIRE_NET === "1";
@@ -45,22 +44,6 @@ async function world6(seed: number) {
   return { ns, dev, pcap, net };
 }
 
-/** dnsmasq as a DNS server only, bound to `dev` (its IPv6 address); resolves once it logs "started". */
-async function dnsmasq(ns: Netns, dev: string): Promise<NsProc> {
-  const p = new NsProc(ns, [
-    "dnsmasq", "--no-daemon", "--conf-file=/dev/null", `--interface=${dev}`, "--bind-interfaces", "--port=53",
-    "--no-resolv", "--no-hosts", "--pid-file=", "--log-queries", "--log-facility=-", "--local=/test/",
-    "--host-record=dual.test,198.51.100.77,2001:db8:1::77", "--host-record=six.test,2001:db8:1::66",
-  ], { timeoutMs: 60_000 });
-  const t0 = Date.now();
-  while (!p.errLines.some((l) => /started/.test(l))) {
-    if (p.code !== null) throw new Error(`dnsmasq exited (${p.code}): ${p.errLines.join("\n")}`);
-    if (Date.now() - t0 > 10_000) throw new Error(`dnsmasq did not start: ${p.errLines.join("\n")}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return p;
-}
-
 /** An IPv6 UDP echo server: one JSON line (length, SHA-256, source) per datagram, then the datagram back. */
 const PY_UDP6_ECHO = String.raw`
 import socket, sys, json, hashlib
@@ -77,7 +60,7 @@ for _ in range(int(sys.argv[3])):
 describe.skipIf(skip)("IPv6 DNS and UDP interop: dnsmasq and the kernel", () => {
   it.skipIf(!haveDnsmasq)("RFC 1035 / RFC 3596 over IPv6: dnsmasq on 2001:db8:1::1, our only DNS server, answers our A and AAAA queries sent over IPv6", async () => {
     const { ns, dev, pcap, net } = await world6(61);
-    const dm = await dnsmasq(ns, dev);
+    const dm = await dnsmasqServer(ns, dev, ["--host-record=dual.test,198.51.100.77,2001:db8:1::77", "--host-record=six.test,2001:db8:1::66"]);
     net.setDns([KERNEL6]);
     expect(net.stack.ifaceInfo().dns).toEqual([]); // no IPv4 server
     expect(await net.promises.lookup("dual.test", { all: true })).toEqual([
