@@ -6,11 +6,15 @@
 // - A python3 UDP socket on [2001:db8:1::1]:7000 receives a 3000-byte datagram we send in
 //   fragments (RFC 8200 §4.5; the kernel reassembles it) and echoes it, fragmented by the kernel,
 //   which we reassemble.
-// Documentation addresses (2001:db8::/32) and link-local only.
+// - UDP in IPv6 groups: a kernel socket's datagrams to ff12::1234, which our socket joined
+//   (UdpOpt.JoinGroup6, reported by MLDv2), reach us; ours to ff12::5678, which the kernel
+//   socket joined (IPV6_JOIN_GROUP), reach it.
+// Documentation addresses (2001:db8::/32), link-local and link-scope groups only.
 import { describe, expect, it } from "vitest";
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { createStack } from "../../src/net.js";
+import { bytesToIp6, ip6ToBytes } from "../../src/stack.js";
 import { defer, dnsmasqServer, gate, installCleanup, ip, namespaceAndTap, OUR_IP, OUR_MAC, pcapProblems, python, until } from "./env.js";
 
 const FILE = "test/interop/ipv6-dns-udp.test.ts";
@@ -55,6 +59,27 @@ for _ in range(int(sys.argv[3])):
     d, a = s.recvfrom(65535)
     print(json.dumps({"len": len(d), "sha": hashlib.sha256(d).hexdigest(), "from": a[0], "port": a[1]}), flush=True)
     s.sendto(d, a)
+`;
+
+/** Joins ff12::5678 on port 5001 of `dev`, then sends "ping N" to [ff12::1234]:5000 every 200 ms until a datagram arrives on the group. */
+const PY_MCAST6 = String.raw`
+import socket, struct, sys, json
+idx = socket.if_nametoindex(sys.argv[1])
+r = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+r.bind(("::", 5001))
+r.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_JOIN_GROUP, socket.inet_pton(socket.AF_INET6, "ff12::5678") + struct.pack("@I", idx))
+r.settimeout(0.2)
+w = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+w.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_IF, idx)
+w.bind(("::", 7002))
+for i in range(100):
+    w.sendto(b"ping %d" % i, ("ff12::1234", 5000, 0, idx))
+    try:
+        d, a = r.recvfrom(2048)
+    except socket.timeout:
+        continue
+    print(json.dumps({"data": d.decode(), "from": a[0].split("%")[0]}), flush=True)
+    break
 `;
 
 describe.skipIf(skip)("IPv6 DNS and UDP interop: dnsmasq and the kernel", () => {
@@ -103,6 +128,36 @@ describe.skipIf(skip)("IPv6 DNS and UDP interop: dnsmasq and the kernel", () => 
     expect(Number(/Ip6ReasmOKs\s+(\d+)/.exec(snmp)![1])).toBe(1);
     expect(Number(/Ip6FragCreates\s+(\d+)/.exec(snmp)![1])).toBeGreaterThanOrEqual(3);
     sock.close();
+    net.close();
+    expect(pcapProblems(pcap)).toEqual([]);
+  }, 60_000);
+
+  it("RFC 3810 / RFC 4291 §2.7: a kernel socket's datagrams to a group our socket joined reach it; ours to a group the kernel socket joined reach the kernel", async () => {
+    const { ns, dev, pcap, net } = await world6(63);
+    const s = net.stack;
+    const sock = s.udpOpen();
+    expect(s.udpBind(sock, 5000)).toBe(5000);
+    expect(s.udpJoinGroup(sock, "ff12::1234")).toBe(0);
+    const py = python(ns, PY_MCAST6, [dev], 40_000);
+    const got: { data: string; from: string }[] = [];
+    const io = s.putIo(new Uint8Array(24));
+    const poll = () => {
+      const n = s.exports.udpRecvFrom6(sock, io + 64, 512, io);
+      if (n > 0) got.push({ data: Buffer.from(new Uint8Array(s.exports.memory.buffer, io + 64, n)).toString(), from: bytesToIp6(new Uint8Array(s.exports.memory.buffer), io) });
+      return got.length > 0;
+    };
+    expect(await until(poll, 20_000)).toBe(true);
+    expect(got[0].data).toMatch(/^ping \d+$/);
+    expect(got[0].from).toMatch(/^fe80::/); // the kernel's link-local address
+    const at = s.putIo(Uint8Array.from([...ip6ToBytes("ff12::5678"), ...Buffer.from("pong from core6")]));
+    expect(s.exports.udpSendTo6(sock, at, 5001, at + 16, 15)).toBe(15);
+    s.wake();
+    const line = JSON.parse(await py.waitLine(/"data"/, 10_000));
+    const ll = s.ip6Addresses().find((a) => a.origin === "link-local")!.address;
+    expect(line).toEqual({ data: "pong from core6", from: ll });
+    expect(s.stat("mld_reports_tx")).toBeGreaterThanOrEqual(2); // the group's state change reports (and the solicited-node groups')
+    expect(s.udpLeaveGroup(sock, "ff12::1234")).toBe(0);
+    s.udpClose(sock);
     net.close();
     expect(pcapProblems(pcap)).toEqual([]);
   }, 60_000);
