@@ -271,7 +271,7 @@ export const functions = [
   },
   {
     name: "dnsQueryFamily", section: "dns", params: [["namePtr", "usize"], ["nameLen", "i32"], ["family", "i32"]], result: "i32",
-    doc: "`dnsQuery` for `family` 4 (A records) or 6 (AAAA records, RFC 3596, builds with IPv6 only: `dnsResult` then writes 16-byte addresses; an answer keeps max(`DnsMaxAddrs` x 4, 16) / 16 of them). Both families: two queries (the hosts' lookup does so). `-EINVAL` for another family; the servers are the IPv4 ones until UDP runs over IPv6",
+    doc: "`dnsQuery` for `family` 4 (A records) or 6 (AAAA records, RFC 3596, builds with IPv6 only: `dnsResult` then writes 16-byte addresses; an answer keeps max(`DnsMaxAddrs` x 4, 16) / 16 of them). Both families: two queries (the hosts' lookup does so). `-EINVAL` for another family. Servers: the `ifaceSetDns` IPv4 ones, then (builds with IPv6) the `ip6SetDns` ones and the RDNSS ones, queried over UDP over IPv6 with the same checks",
   },
   {
     name: "udpSetOption", section: "udp", params: [["h", "i32"], ["opt", "i32"], ["value", "i32"]], result: "i32",
@@ -315,6 +315,10 @@ export const functions = [
     doc: "recursive DNS server entry `index` (0..ip6Info.dnsServerSlots-1) learned from router advertisements' RDNSS options (RFC 8106): the ip6DnsServerInfo fields at `out`. `-EINVAL` (index or memory)",
   },
   {
+    name: "ip6SetDns", section: "ipv6", params: [["index", "i32"], ["addr", "usize"]], result: "i32",
+    doc: "IPv6 DNS server `index` (0..2) = the 16 bytes at `addr` (:: clears it); raises `AddressChanged` (arg 4) when it changes. The resolver's rotation: the `ifaceSetDns` IPv4 servers, then these, then the RDNSS ones not among them. 0, `-EINVAL` (index, multicast, loopback, IPv4-mapped: use `ifaceSetDns`), `-ENOSYS` (IPv6 off)",
+  },
+  {
     name: "ip6PathMtu", section: "ipv6", params: [["dst", "usize"]], result: "i32",
     doc: "the path MTU towards the 16 bytes at `dst`: the lowest Packet Too Big received for it in the last 10 minutes (RFC 8201, never below 1280), else the link MTU (an RA's MTU option lowers it)",
   },
@@ -332,7 +336,7 @@ export const functions = [
   },
   {
     name: "udpSendTo6", section: "ipv6", params: [["h", "i32"], ["addr", "usize"], ["port", "i32"], ["ptr", "usize"], ["len", "i32"]], result: "i32",
-    doc: "`udpSendTo` with the 16-byte address at `addr` (IPv4-mapped: as `udpSendTo`; :: and port 0: the connected peer). Over IPv6 the checksum is mandatory (RFC 8200 §8.1) and nothing is fragmented: `-EMSGSIZE` past the path MTU - 48; `-EADDRNOTAVAIL` (no usable source)",
+    doc: "`udpSendTo` with the 16-byte address at `addr` (IPv4-mapped: as `udpSendTo`; :: and port 0: the connected peer). Over IPv6 the checksum is mandatory (RFC 8200 §8.1); a datagram over the path MTU - 48 goes as IPv6 fragments (RFC 8200 §4.5) up to 65,519 bytes, `-EMSGSIZE` past that (past the path MTU - 48 in builds without WT_FRAG6); `-EINVAL` also when a datagram to fragment lies in the tx frame; `-EADDRNOTAVAIL` (no usable source)",
   },
   {
     name: "udpRecvFrom6", section: "ipv6", params: [["h", "i32"], ["ptr", "usize"], ["max", "i32"], ["out", "usize"]], result: "i32",
@@ -504,6 +508,8 @@ export const UdpOpt = [
   { name: "Broadcast", value: 1, c: "BROADCAST", doc: "like SO_BROADCAST: value != 0 lets the socket send to 255.255.255.255 or the subnet broadcast (else `-EACCES`) and receive datagrams sent to them (else they are not delivered to it). Off by default" },
   { name: "ReuseAddr", value: 2, c: "REUSEADDR", doc: "like SO_REUSEADDR for UDP: value != 0 lets the socket bind a port other sockets with ReuseAddr hold (set before `udpBind`); broadcast and multicast datagrams go to each of them, a unicast one to the first bound. Off by default" },
   { name: "Family", value: 3, c: "FAMILY", doc: "which datagrams the socket receives: 0 both IPv4 and IPv6 (the default: dual-stack), 4 IPv4 only (a Node `udp4` socket), 6 IPv6 only (like IPV6_V6ONLY). `-EINVAL` for other values; builds without IPv6 do not know the option" },
+  { name: "JoinGroup6", value: 4, c: "JOIN_GROUP6", doc: "like IPV6_JOIN_GROUP: value is a pointer to a 16-byte IPv6 multicast group; the socket receives datagrams to it on its port (it shares the `UDP_GROUPS` = 4 slots with `udpJoinGroup`); a group new to the interface enters the MAC filter and is reported by MLDv2 (RFC 3810 §6.1). `-EINVAL` (not multicast, ff02::1 which every socket receives, joined already, memory), `-ENOMEM` (the socket's slots or the interface's 4 IPv6 groups full); builds without IPv6 do not know the option" },
+  { name: "LeaveGroup6", value: 5, c: "LEAVE_GROUP6", doc: "like IPV6_LEAVE_GROUP: value is a pointer to a group the socket joined (else `-EINVAL`); the interface's last member leaves the MAC filter and reports it once (MLDv2 TO_INCLUDE with no sources). `udpClose` leaves every group of the socket" },
 ];
 
 /** The u32 fields tcpInfo(h, out) writes at out, in order. */

@@ -133,6 +133,8 @@ export const enum UdpOpt {
   Broadcast = 1,
   ReuseAddr = 2,
   Family = 3,
+  JoinGroup6 = 4,
+  LeaveGroup6 = 5,
 }
 
 /** Socket handle layout: kind << HANDLE_KIND_SHIFT | generation << HANDLE_GEN_SHIFT | slot. */

@@ -218,7 +218,7 @@ export function sntpInfo(out: usize): i32 {
 // IPv6 (assembly/ip/ipv6.ts; docs/abi.md "IPv6"). Addresses are 16 bytes at a pointer.
 import {
   ip6Start, ip6AddrAdd as a6Add, ip6AddrDel as a6Del, ip6AddrInfoWrite, ip6NeighborInfoWrite, ip6InfoWrite, ip6DnsServerInfoWrite,
-  ip6Ping as a6Ping, ip6PathMtu as a6Pmtu,
+  ip6Ping as a6Ping, ip6PathMtu as a6Pmtu, ip6SetDns as a6SetDns,
 } from "./ip/ipv6";
 import { tcpConnect6 as tConnect6, tcpAddrs as tAddrs } from "./sockets";
 import { udpConnect6 as uConnect6, udpSendTo6 as uSendTo6, udpRecvFrom6 as uRecvFrom6 } from "./udp";
@@ -293,6 +293,11 @@ export function udpSendTo6(h: i32, addr: usize, port: i32, ptr: usize, len: i32)
 export function udpRecvFrom6(h: i32, ptr: usize, max: i32, out: usize): i32 {
   if (!FEAT_IPV6) return -Err.ENOSYS;
   return uRecvFrom6(h, ptr, max, out);
+}
+/** IPv6 DNS server `index` = the 16 bytes at `addr` (:: clears it). */
+export function ip6SetDns(index: i32, addr: usize): i32 {
+  let r = addr6Check(addr);
+  return r != 0 ? r : a6SetDns(index, addr);
 }
 /** Path MTU towards the 16 bytes at `dst`. */
 export function ip6PathMtu(dst: usize): i32 {

@@ -3,6 +3,9 @@
 // records [source ip u32][source port u16][length u16][payload]. iface.ts hands every valid
 // datagram to udpDeliver; sending goes through netif's ipSend (this file never imports iface).
 // Every misuse returns a negative Err; nothing traps, nothing is allocated after init.
+// Over IPv6 (builds with WT_IPV6) ip/ipv6.ts calls udpInput6; a datagram over the path MTU goes
+// as fragments through ip6SendGather (WT_FRAG6), and a socket's group slots may hold IPv6 groups
+// (UdpOpt.JoinGroup6: the index + 1 of ip/ipv6.ts's group table, which reports them by MLDv2).
 import { cfg, Cfg } from "./config";
 import { poolAlloc, ringCopy, validRange } from "./pool";
 import { count, Stat } from "./stats";
@@ -16,9 +19,11 @@ import { PROTO_UDP, IPV4_HLEN, ipDst, ipHeaderLen, ipProto, ipSrc, ipVersion } f
 import { UNREACH_FRAG_NEEDED, UNREACH_PORT, UNREACH_PROTOCOL } from "./wire/icmp";
 import { IGMP_ALL_HOSTS } from "./wire/igmp";
 import { igmpJoin, igmpLeave } from "./igmp";
-import { FEAT_IGMP, FEAT_IPV6 } from "./features";
+import { FEAT_FRAG6, FEAT_IGMP, FEAT_IPV6 } from "./features";
 import { UDP_HLEN, udpEmitHeader, udpLength, udpSrcPort, udpDstPort } from "./wire/udp";
 import { ip4SendGather, ip4MaxPayload } from "./ip/frag4";
+import { ip6SendGather, ip6GroupIndex, ip6GroupJoin, ip6GroupLeave, GROUPS6 } from "./ip/ipv6";
+import { IPV6_HLEN, a6IsAllNodes } from "./wire/ipv6";
 import { HandleKind, HANDLE_SLOTS, handleEncode, handleEntry, handleNextGen } from "./handles";
 import { randomU32 } from "./tcp/isn"; // the stack's keyed PRNG (SipHash over the host's entropy)
 
@@ -277,6 +282,7 @@ export function udpClose(h: i32): i32 {
   if (s == null) return -Err.EBADF;
   for (let i = 0; i < UDP_GROUPS; i++) {
     let g = load<u32>(groupAt(s, i));
+    if (FEAT_IPV6 && g != 0 && g <= <u32>GROUPS6) { store<u32>(groupAt(s, i), 0); ip6GroupLeave(<i32>g - 1); continue; }
     if (FEAT_IGMP && g != 0) { store<u32>(groupAt(s, i), 0); igmpLeave(g); }
   }
   s.flags = 0;
@@ -295,6 +301,7 @@ export function udpSetOption(h: i32, opt: i32, value: i32): i32 {
     if (value != 0) s.flags |= U_REUSE; else s.flags &= ~U_REUSE;
     return 0;
   }
+  if (FEAT_IPV6 && (opt == UdpOpt.JoinGroup6 || opt == UdpOpt.LeaveGroup6)) return group6(s, opt == UdpOpt.JoinGroup6, <usize>value);
   if (FEAT_IPV6 && opt == UdpOpt.Family) {
     if (value != 0 && value != 4 && value != 6) return -Err.EINVAL;
     s.flags = (s.flags & ~(U_ONLY4 | U_ONLY6)) | (value == 4 ? U_ONLY4 : value == 6 ? U_ONLY6 : 0);
@@ -327,7 +334,7 @@ export function udpLeaveGroup(h: i32, group: u32): i32 {
   if (!FEAT_IGMP) return -Err.ENOSYS;
   let s = fromHandle(h);
   if (s == null) return -Err.EBADF;
-  if (group == 0) return -Err.EINVAL;
+  if (group == 0 || (FEAT_IPV6 && group <= <u32>GROUPS6)) return -Err.EINVAL; // (small values: IPv6 entries, group6)
   for (let i = 0; i < UDP_GROUPS; i++) {
     if (load<u32>(groupAt(s, i)) != group) continue;
     store<u32>(groupAt(s, i), 0);
@@ -464,13 +471,21 @@ const dst6: usize = memory.data(16, 8);
 
 /**
  * One datagram to IPv6 `a`: the source by RFC 6724, the checksum over RFC 8200 §8.1's
- * pseudo-header, never 0 (§8.1: a computed 0 is sent as 0xffff). No IPv6 fragmentation: more
- * than the path MTU - 48 is -EMSGSIZE.
+ * pseudo-header, never 0 (§8.1: a computed 0 is sent as 0xffff). More than the path MTU - 48
+ * bytes goes as IPv6 fragments (RFC 8200 §4.5, ip/ipv6.ts ip6SendGather: the header and the
+ * caller's buffer gathered into each fragment) up to 65,519 bytes (the 65,535-byte payload less
+ * the fragment and UDP headers), -EMSGSIZE past that; without WT_FRAG6, -EMSGSIZE past the path MTU - 48.
  */
 function send6(s: UdpSock, h: i32, a: usize, port: i32, ptr: usize, len: i32): i32 {
   if (s.err != 0) { let e = s.err; s.err = 0; return -<i32>e; }
   memory.copy(dst6, a, 16); // (a may lie in memory the payload copy overwrites)
-  if (len > pathMtu(dst6) - 48) return -Err.EMSGSIZE;
+  let whole = len <= pathMtu(dst6) - 48;
+  if (!whole) {
+    if (!FEAT_FRAG6 || len > 65535 - 8 - UDP_HLEN) return -Err.EMSGSIZE;
+    // fragments are copied from ptr one by one into the tx frame: ptr must not lie in it
+    let frame = ipTxPayloadFor(FAMILY_V6) - <usize>(IPV6_HLEN + 14);
+    if (ptr < frame + <usize>(ipMtu + 14) && ptr + <usize>len > frame) return -Err.EINVAL;
+  }
   if ((s.flags & U_BOUND) == 0) {
     let r = udpBind(h, 0);
     if (r < 0) return r;
@@ -480,17 +495,27 @@ function send6(s: UdpSock, h: i32, a: usize, port: i32, ptr: usize, len: i32): i
   let src = localAddrPtr(si);
   let u = ipTxPayloadFor(FAMILY_V6);
   if (u == 0) return -Err.ESTATE;
-  memory.copy(u + <usize>UDP_HLEN, ptr, len);
   let ulen = UDP_HLEN + len;
-  store<u16>(u, bswap<u16>(s.lport));
+  if (FEAT_FRAG6 && !whole) {
+    udpHeader6(txHeader, src, s.lport, port, ulen, sum16(ptr, len, 0));
+    if (!ip6SendGather(src, dst6, PROTO_UDP, txHeader, UDP_HLEN, ptr, len)) return -Err.EHOSTUNREACH;
+  } else {
+    memory.copy(u + <usize>UDP_HLEN, ptr, len);
+    udpHeader6(u, src, s.lport, port, ulen, sum16(u + <usize>UDP_HLEN, len, 0));
+    if (!ipSendFrom6(src, dst6, PROTO_UDP, ulen)) return -Err.EHOSTUNREACH;
+  }
+  count(Stat.UdpTx);
+  return len;
+}
+
+/** The UDP header at `u` towards dst6 whose payload sums to `paySum` (sum16 of the payload, even-length header first). */
+function udpHeader6(u: usize, src: usize, sport: u16, port: i32, ulen: i32, paySum: u32): void {
+  store<u16>(u, bswap<u16>(sport));
   store<u16>(u, bswap<u16>(<u16>port), 2);
   store<u16>(u, bswap<u16>(<u16>ulen), 4);
   store<u16>(u, 0, 6);
-  let c = finish(sum16(u, ulen, pseudoSum6(src, dst6, PROTO_UDP, <u32>ulen)));
+  let c = finish(sum16(u, UDP_HLEN, pseudoSum6(src, dst6, PROTO_UDP, <u32>ulen) + paySum));
   store<u16>(u, bswap<u16>(c == 0 ? 0xffff : c), 6);
-  if (!ipSendFrom6(src, dst6, PROTO_UDP, ulen)) return -Err.EHOSTUNREACH;
-  count(Stat.UdpTx);
-  return len;
 }
 
 /**
@@ -505,16 +530,23 @@ export function udpInput6(src: usize, dst: usize, u: usize, n: i32, mcast: bool)
   if (ulen < UDP_HLEN || ulen > n) { count(Stat.Udp6BadLength); return true; }
   if (load<u16>(u, 6) == 0) { count(Stat.Udp6ZeroChecksum); return true; }
   if (sum16(u, ulen, pseudoSum6(src, dst, PROTO_UDP, <u32>ulen)) != 0xffff) { count(Stat.Udp6BadChecksum); return true; }
-  if (mcast) { count(Stat.UdpMcastNoMember); return true; } // no IPv6 group sockets yet
   let dport = <u32>udpDstPort(u);
   let sport = udpSrcPort(u);
   let len = <u32>ulen - UDP_HLEN;
   let need = REC_HLEN + 16 + len;
+  // a group: every socket of the port that joined it (ff02::1: every socket of the port)
+  let k: u32 = mcast ? <u32>(ip6GroupIndex(dst) + 1) : 0;
+  let all = mcast && a6IsAllNodes(dst);
+  let bound = false;
+  let taken = false;
   for (let i = 0; i < nSocks; i++) {
     let s = sockAt(i);
     if ((s.flags & U_BOUND) == 0 || <u32>s.lport != dport || (s.flags & U_ONLY4) != 0) continue;
+    bound = true;
     if ((s.flags & U_CONNECTED) != 0 && ((s.flags & U_PEER6) == 0 || !addrEq(peer6(s), src) || s.rport != sport)) continue;
-    if (need > qCap - s.qLen) { count(Stat.UdpQueueFull); s.drops++; return true; }
+    if (mcast && !all && (k == 0 || !hasGroup(s, k))) continue;
+    taken = true;
+    if (need > qCap - s.qLen) { count(Stat.UdpQueueFull); s.drops++; if (!mcast) return true; continue; }
     store<u32>(recHdr, V6_MARK);
     store<u32>(recHdr, <u32>sport | (len << 16), 4);
     memory.copy(recHdr + REC_HLEN, src, 16);
@@ -524,9 +556,36 @@ export function udpInput6(src: usize, dst: usize, u: usize, n: i32, mcast: bool)
     s.qLen += need;
     s.qCount++;
     hostEvent(handleOfSock(s), <i32>EventKind.Readable, <i32>len);
-    return true;
+    if (!mcast) return true;
   }
-  return false;
+  if (!mcast) return false;
+  if (!taken) count(bound ? Stat.UdpMcastNoMember : Stat.UdpNoPort); // (never answered: RFC 4443 §2.4 (e.3))
+  return true;
+}
+
+/**
+ * UdpOpt.JoinGroup6 / LeaveGroup6 with the 16 bytes at `a`: a socket's group slot holds the
+ * interface's IPv6 group entry + 1 (ip/ipv6.ts; IPv4 groups are >= 224.0.0.0, never that small).
+ */
+function group6(s: UdpSock, join: bool, a: usize): i32 {
+  if (!validRange(a, 16)) return -Err.EINVAL;
+  let k = ip6GroupIndex(a) + 1;
+  let have = k != 0 && hasGroup(s, <u32>k);
+  if (!join) {
+    if (!have) return -Err.EINVAL;
+    for (let i = 0; i < UDP_GROUPS; i++) if (load<u32>(groupAt(s, i)) == <u32>k) store<u32>(groupAt(s, i), 0);
+    ip6GroupLeave(k - 1);
+    return 0;
+  }
+  if (have) return -Err.EINVAL;
+  for (let i = 0; i < UDP_GROUPS; i++) {
+    if (load<u32>(groupAt(s, i)) != 0) continue;
+    let r = ip6GroupJoin(a);
+    if (r < 0) return r;
+    store<u32>(groupAt(s, i), <u32>r + 1);
+    return 0;
+  }
+  return -Err.ENOMEM;
 }
 
 /**

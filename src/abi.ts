@@ -220,6 +220,8 @@ export const UdpOpt = {
   Broadcast: 1, // like SO_BROADCAST: value != 0 lets the socket send to 255.255.255.255 or the subnet broadcast (else `-EACCES`) and receive datagrams sent to them (else they are not delivered to it). Off by default
   ReuseAddr: 2, // like SO_REUSEADDR for UDP: value != 0 lets the socket bind a port other sockets with ReuseAddr hold (set before `udpBind`); broadcast and multicast datagrams go to each of them, a unicast one to the first bound. Off by default
   Family: 3, // which datagrams the socket receives: 0 both IPv4 and IPv6 (the default: dual-stack), 4 IPv4 only (a Node `udp4` socket), 6 IPv6 only (like IPV6_V6ONLY). `-EINVAL` for other values; builds without IPv6 do not know the option
+  JoinGroup6: 4, // like IPV6_JOIN_GROUP: value is a pointer to a 16-byte IPv6 multicast group; the socket receives datagrams to it on its port (it shares the `UDP_GROUPS` = 4 slots with `udpJoinGroup`); a group new to the interface enters the MAC filter and is reported by MLDv2 (RFC 3810 §6.1). `-EINVAL` (not multicast, ff02::1 which every socket receives, joined already, memory), `-ENOMEM` (the socket's slots or the interface's 4 IPv6 groups full); builds without IPv6 do not know the option
+  LeaveGroup6: 5, // like IPV6_LEAVE_GROUP: value is a pointer to a group the socket joined (else `-EINVAL`); the interface's last member leaves the MAC filter and reports it once (MLDv2 TO_INCLUDE with no sources). `udpClose` leaves every group of the socket
 } as const;
 /** Socket handle layout: kind << kindShift | generation << genShift | slot. */
 export const HANDLE_LAYOUT = {kindShift: 28, genShift: 16, genBits: 12, slotBits: 16} as const;
@@ -672,7 +674,7 @@ export interface Exports {
   dnsResult(q: number, out: number, max: number): number;
   /** forget a query (in flight or finished): its socket closes, no `DnsDone` follows; 0 or `-EBADF` */
   dnsCancel(q: number): number;
-  /** `dnsQuery` for `family` 4 (A records) or 6 (AAAA records, RFC 3596, builds with IPv6 only: `dnsResult` then writes 16-byte addresses; an answer keeps max(`DnsMaxAddrs` x 4, 16) / 16 of them). Both families: two queries (the hosts' lookup does so). `-EINVAL` for another family; the servers are the IPv4 ones until UDP runs over IPv6 */
+  /** `dnsQuery` for `family` 4 (A records) or 6 (AAAA records, RFC 3596, builds with IPv6 only: `dnsResult` then writes 16-byte addresses; an answer keeps max(`DnsMaxAddrs` x 4, 16) / 16 of them). Both families: two queries (the hosts' lookup does so). `-EINVAL` for another family. Servers: the `ifaceSetDns` IPv4 ones, then (builds with IPv6) the `ip6SetDns` ones and the RDNSS ones, queried over UDP over IPv6 with the same checks */
   dnsQueryFamily(namePtr: number, nameLen: number, family: number): number;
   /** set a socket option (UdpOpt table below); 0, `-EINVAL` for an unknown option */
   udpSetOption(h: number, opt: number, value: number): number;
@@ -694,6 +696,8 @@ export interface Exports {
   ip6Ping(dst: number, id: number, seq: number, len: number): number;
   /** recursive DNS server entry `index` (0..ip6Info.dnsServerSlots-1) learned from router advertisements' RDNSS options (RFC 8106): the ip6DnsServerInfo fields at `out`. `-EINVAL` (index or memory) */
   ip6DnsServerInfo(index: number, out: number): number;
+  /** IPv6 DNS server `index` (0..2) = the 16 bytes at `addr` (:: clears it); raises `AddressChanged` (arg 4) when it changes. The resolver's rotation: the `ifaceSetDns` IPv4 servers, then these, then the RDNSS ones not among them. 0, `-EINVAL` (index, multicast, loopback, IPv4-mapped: use `ifaceSetDns`), `-ENOSYS` (IPv6 off) */
+  ip6SetDns(index: number, addr: number): number;
   /** the path MTU towards the 16 bytes at `dst`: the lowest Packet Too Big received for it in the last 10 minutes (RFC 8201, never below 1280), else the link MTU (an RA's MTU option lowers it) */
   ip6PathMtu(dst: number): number;
   /** `tcpConnect` to the 16 bytes at `addr`: an IPv6 address (the source by RFC 6724: link-local towards a link-local peer, else a global one), or an IPv4-mapped one (::ffff:a.b.c.d, as `tcpConnect`). `-EINVAL` (::, multicast, port), `-EADDRNOTAVAIL` (no usable IPv6 address), else as `tcpConnect` */
@@ -702,7 +706,7 @@ export interface Exports {
   tcpAddrs(h: number, out: number): number;
   /** `udpConnect` with the 16-byte address at `addr` (IPv4-mapped: as `udpConnect`; :: and port 0 dissolve the association) */
   udpConnect6(h: number, addr: number, port: number): number;
-  /** `udpSendTo` with the 16-byte address at `addr` (IPv4-mapped: as `udpSendTo`; :: and port 0: the connected peer). Over IPv6 the checksum is mandatory (RFC 8200 §8.1) and nothing is fragmented: `-EMSGSIZE` past the path MTU - 48; `-EADDRNOTAVAIL` (no usable source) */
+  /** `udpSendTo` with the 16-byte address at `addr` (IPv4-mapped: as `udpSendTo`; :: and port 0: the connected peer). Over IPv6 the checksum is mandatory (RFC 8200 §8.1); a datagram over the path MTU - 48 goes as IPv6 fragments (RFC 8200 §4.5) up to 65,519 bytes, `-EMSGSIZE` past that (past the path MTU - 48 in builds without WT_FRAG6); `-EINVAL` also when a datagram to fragment lies in the tx frame; `-EADDRNOTAVAIL` (no usable source) */
   udpSendTo6(h: number, addr: number, port: number, ptr: number, len: number): number;
   /** `udpRecvFrom` writing 24 bytes at `out`: the source address (16 bytes, IPv4 ones IPv4-mapped), its port (u32), the datagram's full length (u32). (`udpRecvFrom` reports address 0 for an IPv6 source.) Sockets receive both families unless `UdpOpt.Family` limits them; an IPv6 datagram takes 24 + its length of the queue */
   udpRecvFrom6(h: number, ptr: number, max: number, out: number): number;
@@ -781,6 +785,7 @@ export const EXPORT_NAMES = [
   "ip6Info",
   "ip6Ping",
   "ip6DnsServerInfo",
+  "ip6SetDns",
   "ip6PathMtu",
   "tcpConnect6",
   "tcpAddrs",

@@ -10,7 +10,7 @@ import { randomFillSync } from "node:crypto";
 import { Prng } from "./prng.js";
 import {
   Cfg, DHCP_INFO_NAMES, HANDLE_LAYOUT, type DhcpInfoRaw, Err, ERR_NAMES, type Exports, IFACE_INFO_NAMES, type IfaceInfoRaw, type Imports,
-  SNTP_INFO_NAMES, type SntpInfoRaw, IP6_ADDR_INFO_NAMES, IP6_NEIGHBOR_INFO_NAMES, IP6_INFO_NAMES, IP6_DNS_SERVER_INFO_NAMES, type Ip6InfoRaw, STAT_COUNT, STAT_NAMES, UDP_INFO_NAMES, type UdpInfo,
+  SNTP_INFO_NAMES, type SntpInfoRaw, IP6_ADDR_INFO_NAMES, IP6_NEIGHBOR_INFO_NAMES, IP6_INFO_NAMES, IP6_DNS_SERVER_INFO_NAMES, type Ip6InfoRaw, STAT_COUNT, STAT_NAMES, UDP_INFO_NAMES, type UdpInfo, UdpOpt,
 } from "./abi.js";
 
 /** Counter name -> index at statsPtr(). */
@@ -545,16 +545,21 @@ export class Stack {
     return this.exports.udpSetOption(h, opt, typeof value === "boolean" ? (value ? 1 : 0) : value);
   }
 
-  /** The socket receives datagrams to `group` on its port (IGMPv2 reports it); 0 or a negative Err. */
+  /**
+   * The socket receives datagrams to `group` on its port (IGMPv2 reports it; an IPv6 group through
+   * UdpOpt.JoinGroup6, MLDv2 reports it); 0 or a negative Err.
+   */
   udpJoinGroup(h: number, group: string): number {
-    const r = this.exports.udpJoinGroup(h, ipToU32(group));
+    const r = group.includes(":") ? this.exports.udpSetOption(h, UdpOpt.JoinGroup6, this.putIo(ip6ToBytes(group)))
+      : this.exports.udpJoinGroup(h, ipToU32(group));
     this.wake();
     return r;
   }
 
   /** Leave `group` (the last leave sends an IGMP Leave Group); 0 or a negative Err. */
   udpLeaveGroup(h: number, group: string): number {
-    const r = this.exports.udpLeaveGroup(h, ipToU32(group));
+    const r = group.includes(":") ? this.exports.udpSetOption(h, UdpOpt.LeaveGroup6, this.putIo(ip6ToBytes(group)))
+      : this.exports.udpLeaveGroup(h, ipToU32(group));
     this.wake();
     return r;
   }
@@ -602,14 +607,23 @@ export class Stack {
     return r;
   }
 
-  /** Replace the DNS server list (at most ifaceInfo().dnsMax = 3); 0 or the first negative Err. */
+  /**
+   * Replace the DNS server list: at most ifaceInfo().dnsMax = 3 IPv4 addresses (ifaceSetDns) and
+   * 3 IPv6 ones (ip6SetDns; the resolver asks the IPv4 ones first, then the IPv6 ones, then RDNSS
+   * servers). 0 or the first negative Err (-ENOSYS for an IPv6 server without IPv6).
+   */
   setDns(servers: string[]): number {
     const max = this.ifaceInfoRaw().dnsMax;
-    if (servers.length > max) return -Err.EINVAL;
-    const addrs = servers.map(ipToU32);
+    const v6 = servers.filter((a) => a.includes(":"));
+    const addrs = servers.filter((a) => !a.includes(":")).map(ipToU32);
+    if (addrs.length > max || v6.length > 3) return -Err.EINVAL;
     for (let i = 0; i < max; i++) {
       const r = this.exports.ifaceSetDns(i, addrs[i] ?? 0);
       if (r !== 0) return r;
+    }
+    for (let i = 0; i < 3; i++) {
+      const r = this.exports.ip6SetDns(i, this.putIo(ip6ToBytes(v6[i] ?? "::")));
+      if (r !== 0 && (v6.length > 0 || r !== -Err.ENOSYS)) return r; // (without IPv6, clearing is a no-op)
     }
     return 0;
   }

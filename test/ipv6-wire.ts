@@ -30,6 +30,18 @@ export function icmp6Checksum(src: string, dst: string, msg: number[]): number {
   return ~s & 0xffff;
 }
 
+/** A UDP datagram over IPv6 from `sport` to `dport` with its RFC 8200 §8.1 checksum (never 0). */
+export function udp6(src: string, dst: string, sport: number, dport: number, data: number[]): number[] {
+  const len = 8 + data.length;
+  const d = [...u16be(sport), ...u16be(dport), ...u16be(len), 0, 0, ...data];
+  let s = sum(ip6ToBytes(src)) + sum(ip6ToBytes(dst)) + (len >>> 16) + (len & 0xffff) + 17;
+  s = sum(d, s);
+  while (s > 0xffff) s = (s & 0xffff) + (s >>> 16);
+  const c = ~s & 0xffff || 0xffff;
+  d[6] = c >> 8; d[7] = c & 255;
+  return d;
+}
+
 /** An ICMPv6 message with its checksum (`badChecksum` flips it). */
 export function icmp6(src: string, dst: string, type: number, code: number, body: number[], badChecksum = false): number[] {
   const m = [type, code, 0, 0, ...body];

@@ -121,6 +121,8 @@ export const IP6F_NO_RS: u32 = 4;      // send no router solicitations
 @unmanaged class Rtr { a0: u64; a1: u64; until: u64; }
 @unmanaged class Pfx { a0: u64; a1: u64; until: u64; plen: u32; _p: u32; }
 @unmanaged class Pmtu { a0: u64; a1: u64; mtu: u32; until: u32; }
+/** A group joined for UDP sockets: the address, the sockets' references, reports left to send (RFC 3810 §6.1). */
+@unmanaged class G6 { a0: u64; a1: u64; refs: u32; mldLeft: u32; }
 
 const ROUTERS: i32 = 2;
 const PREFIXES: i32 = 4;
@@ -128,13 +130,19 @@ const PMTUS: i32 = 4;
 /** RFC 8106 §5.3.1: at least three recursive DNS servers kept (entries like Rtr: address, until). */
 const RDNSS_N: i32 = 3;
 const NDOPT_RDNSS: u8 = 25;
+/** IPv6 DNS servers the host sets (ip6SetDns), like iface's DNS_MAX IPv4 ones; :: = unset. */
+export const DNS6_STATIC: i32 = 3;
+/** Groups UDP sockets may have joined at once (udp.ts, UdpOpt.JoinGroup6), shared by reference count. */
+export const GROUPS6: i32 = 4;
 // The small tables and scratch live in the pool (one block reserved at init, inside the
 // interface's region), so that input and timers write nowhere but pools and counters.
-const SMALL_BYTES: usize = <usize>(ROUTERS * 24 + PREFIXES * 32 + PMTUS * 24 + RDNSS_N * 24 + 32);
+const SMALL_BYTES: usize = <usize>(ROUTERS * 24 + PREFIXES * 32 + PMTUS * 24 + RDNSS_N * 24 + DNS6_STATIC * 16 + GROUPS6 * 24 + 32);
 let routers: usize = 0;
 let prefixes: usize = 0;
 let pmtus: usize = 0;
 let rdnss: usize = 0;
+let dnsStatic: usize = 0;
+let groups: usize = 0;
 /** 16-byte scratch addresses. */
 let tmpA: usize = 0;
 let tmpB: usize = 0;
@@ -195,6 +203,7 @@ function tick(): void {
 @inline function rtr(i: i32): Rtr { return changetype<Rtr>(routers + <usize>i * 24); }
 @inline function pfx(i: i32): Pfx { return changetype<Pfx>(prefixes + <usize>i * 32); }
 @inline function dns(i: i32): Rtr { return changetype<Rtr>(rdnss + <usize>i * 24); }
+@inline function group(i: i32): G6 { return changetype<G6>(groups + <usize>i * 24); }
 @inline function pmtu(i: i32): Pmtu { return changetype<Pmtu>(pmtus + <usize>i * 24); }
 @inline function ptrOf<T>(x: T): usize { return changetype<usize>(x); }
 
@@ -228,7 +237,9 @@ export function ip6Init(tx: usize, mac: u64, mtu: i32, join: (mac: u64) => i32, 
   prefixes = routers + <usize>(ROUTERS * 24);
   pmtus = prefixes + <usize>(PREFIXES * 32);
   rdnss = pmtus + <usize>(PMTUS * 24);
-  tmpA = rdnss + <usize>(RDNSS_N * 24);
+  dnsStatic = rdnss + <usize>(RDNSS_N * 24);
+  groups = dnsStatic + <usize>(DNS6_STATIC * 16);
+  tmpA = groups + <usize>(GROUPS6 * 24);
   tmpB = tmpA + 16;
   ndOptsAt(tmpB + 16);
   if (queueCount > 0) {
@@ -507,17 +518,42 @@ export function ip6DnsServerInfoWrite(i: i32, out: usize): i32 {
 }
 
 /**
- * ip6DnsServer: the address of RDNSS entry `n` in use (counting live entries only) copied to
- * `out` (16 bytes); false past the last. For the resolver once UDP runs over IPv6.
+ * ABI ip6SetDns: IPv6 DNS server `index` (0..DNS6_STATIC-1) = the 16 bytes at `a` (:: clears it).
+ * The resolver asks these after iface's IPv4 servers and before the RDNSS ones. 0, -EINVAL
+ * (index; a multicast, loopback or IPv4-mapped address: IPv4 servers go through ifaceSetDns).
+ */
+export function ip6SetDns(index: i32, a: usize): i32 {
+  if (!enabled) return -Err.ENOSYS;
+  if (<u32>index >= <u32>DNS6_STATIC || a6IsMulticast(a) || a6IsLoopback(a) || (addrIsV4(a) && !addrIsZero(a))) return -Err.EINVAL;
+  let p = dnsStatic + (<usize>index << 4);
+  if (addrEq(p, a)) return 0;
+  addrCopy(p, a);
+  hostEvent(-1, <i32>EventKind.AddressChanged, 4); // the DNS bit (iface.ts IFACE_CHANGED_DNS)
+  return 0;
+}
+
+/**
+ * ip6DnsServer: IPv6 DNS server number `n` copied to `out` (16 bytes): the ones set by ip6SetDns
+ * first, then the live RDNSS entries (RFC 8106) that are not among them; false past the last.
+ * The resolver's rotation (services/dns.ts).
  */
 export function ip6DnsServer(n: i32, out: usize): bool {
   if (!enabled) return false;
   tick();
+  for (let i = 0; i < DNS6_STATIC; i++) {
+    let p = dnsStatic + (<usize>i << 4);
+    if (!addrIsZero(p) && n-- == 0) { addrCopy(out, p); return true; }
+  }
   for (let i = 0; i < RDNSS_N; i++) {
     let d = dns(i);
-    if (d.until <= clk) continue;
+    if (d.until <= clk || staticDns(ptrOf(d))) continue;
     if (n-- == 0) { addrCopy(out, ptrOf(d)); return true; }
   }
+  return false;
+}
+
+function staticDns(a: usize): bool {
+  for (let i = 0; i < DNS6_STATIC; i++) if (addrEq(dnsStatic + (<usize>i << 4), a)) return true;
   return false;
 }
 
@@ -907,6 +943,62 @@ function sendRs(): void {
 }
 
 // ---------------------------------------------------------------------------
+// Groups joined for UDP sockets (udp.ts): the MAC filter and MLDv2 (RFC 3810 §6.1)
+
+/** RFC 3810 §6: no reports for link-local all-nodes (never joined here) nor for interface-local (scope 1) or reserved (scope 0) groups. */
+function reported(g: usize): bool { return (load<u8>(g, 1) & 0xf) > 1; }
+
+/** The group table entry holding the 16 bytes at `g`, or -1. */
+export function ip6GroupIndex(g: usize): i32 {
+  if (groups == 0) return -1;
+  for (let i = 0; i < GROUPS6; i++) {
+    let e = group(i);
+    if (e.refs != 0 && addrEq(ptrOf(e), g)) return i;
+  }
+  return -1;
+}
+
+/**
+ * A socket joins IPv6 group `g` (16 bytes): a reference to its table entry; a new entry enters
+ * the MAC filter (RFC 2464 §7) and is reported (RFC 3810 §6.1: [Robustness Variable] state
+ * change reports, TO_EXCLUDE with no sources). The entry's index, -EINVAL (not multicast,
+ * ff02::1, which every node receives), -ENOMEM (table or MAC filter full), -ENOSYS (IPv6 off).
+ */
+export function ip6GroupJoin(g: usize): i32 {
+  if (!enabled) return -Err.ENOSYS;
+  if (!a6IsMulticast(g) || a6IsAllNodes(g)) return -Err.EINVAL;
+  let k = ip6GroupIndex(g);
+  if (k >= 0) { group(k).refs++; return k; }
+  for (let i = 0; i < GROUPS6; i++) {
+    let e = group(i);
+    if (e.refs != 0) continue;
+    if (joinMac(a6GroupMac(g)) < 0) return -Err.ENOMEM;
+    addrCopy(ptrOf(e), g);
+    e.refs = 1;
+    e.mldLeft = reported(g) ? <u32>MLD_ROBUSTNESS : 0;
+    if (e.mldLeft != 0) mldSoon();
+    return i;
+  }
+  return -Err.ENOMEM;
+}
+
+/** Drop a reference to group entry `k`; the last one leaves the MAC filter and reports TO_INCLUDE {} once (RFC 3810 §6.1). */
+export function ip6GroupLeave(k: i32): void {
+  if (groups == 0 || <u32>k >= <u32>GROUPS6) return;
+  let e = group(k);
+  if (e.refs == 0 || --e.refs != 0) return;
+  leaveMac(a6GroupMac(ptrOf(e)));
+  e.mldLeft = 0;
+  if (!reported(ptrOf(e))) return;
+  let p = icmpOut();
+  mldAddRecord(p, 0, ptrOf(e), MLD_TO_INCLUDE);
+  mldEmit(p, 1);
+}
+
+/** The 16 bytes of group entry `k` (valid while referenced). */
+export function ip6GroupAddr(k: i32): usize { return ptrOf(group(k)); }
+
+// ---------------------------------------------------------------------------
 // MLDv2 (RFC 3810)
 
 function mldSoon(): void {
@@ -926,6 +1018,13 @@ function mldSend(changes: bool): void {
     for (let j = 0; j < n; j++) if (addrEq(p + <usize>(20 + 20 * j), tmpA)) dup = true;
     if (dup) continue;
     if (!mldAddRecord(p, n, tmpA, changes ? MLD_TO_EXCLUDE : MLD_IS_EXCLUDE)) break;
+    n++;
+  }
+  for (let i = 0; i < GROUPS6; i++) {
+    let g = group(i);
+    if (g.refs == 0 || !reported(ptrOf(g))) continue;
+    if (changes) { if (g.mldLeft == 0) continue; g.mldLeft--; }
+    if (!mldAddRecord(p, n, ptrOf(g), changes ? MLD_TO_EXCLUDE : MLD_IS_EXCLUDE)) break;
     n++;
   }
   if (n != 0) mldEmit(p, n);
@@ -1123,7 +1222,7 @@ function options(p: usize, plen: i32, off: i32, hl: i32, group: bool): bool {
 
 /** Is ff.. `a` one we receive: all-nodes, or the solicited-node group of one of our addresses? */
 function groupJoined(a: usize): bool {
-  if (a6IsAllNodes(a)) return true;
+  if (a6IsAllNodes(a) || ip6GroupIndex(a) >= 0) return true;
   for (let i = 0; i < addrCount; i++) {
     let e = addr(i);
     if (e.state != A6_FREE && e.state != A6_DUPLICATE && a6IsSolicitedFor(a, ptrOf(e))) return true;
@@ -1568,6 +1667,7 @@ export function ip6Poll(): i32 {
     mldSend(true);
     mldPending = false;
     for (let i = 0; i < addrCount; i++) if (addr(i).mldLeft != 0) mldPending = true;
+    for (let i = 0; i < GROUPS6; i++) if (group(i).mldLeft != 0) mldPending = true;
     if (mldPending) mldAt = netNow + MLD_URI_MS;
   }
   if (mldPending) next = nearer(next, mldAt);

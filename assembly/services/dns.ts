@@ -15,8 +15,10 @@
 // cached for their minimum TTL (capped at one day); negative answers are not cached.
 // Addresses: each query and cache entry has max(DnsMaxAddrs x 4, 16) bytes of room: an A answer
 // keeps DnsMaxAddrs addresses (4 bytes each), an AAAA answer room / 16 (16 bytes each, network order).
-// The servers are IPv4 ones (iface's list) until UDP runs over IPv6; RDNSS servers (ip6DnsServer)
-// then join the rotation.
+// Servers, in rotation order: iface's IPv4 list (ifaceSetDns), then in builds with IPv6 the IPv6
+// ones (ip/ipv6.ts ip6DnsServer: those set by ip6SetDns, then RFC 8106 RDNSS ones). In those
+// builds a query keeps its server as 16 bytes (IPv4-mapped for IPv4) and reads replies with
+// udpRecvFrom6, so the source check covers both families; IPv4-only builds keep the u32 form.
 import { cfg, Cfg } from "../config";
 import { poolAlloc, validRange } from "../pool";
 import { count, Stat } from "../stats";
@@ -24,7 +26,9 @@ import { Err, EventKind } from "../errors";
 import { hostEvent } from "../host";
 import { nearer, netNow } from "../netif";
 import { DNS_MAX, ifaceDns } from "../iface";
-import { udpOpen, udpBind, udpSendTo, udpRecvFrom, udpClose } from "../udp";
+import { udpOpen, udpBind, udpSendTo, udpRecvFrom, udpClose, udpSendTo6, udpRecvFrom6, UDP_FROM6_BYTES } from "../udp";
+import { ip6DnsServer } from "../ip/ipv6";
+import { addrEq, addrSetV4 } from "../ip/addr";
 import { randomU32 } from "../tcp/isn";
 import { FEAT_IPV6 } from "../features";
 import { HandleKind, handleEncode, handleEntry, handleNextGen } from "../handles";
@@ -54,7 +58,9 @@ const Q_DONE: u8 = 2;
   result: i32;   // count of addresses or -Err once done
   ttl: u32;      // seconds
 }
-const Q_HDR: usize = 32;
+/** With IPv6: the server queried, 16 bytes (IPv4-mapped for IPv4), after the fields above. */
+const Q_HDR: usize = FEAT_IPV6 ? 48 : 32;
+@inline function qServer(q: DnsQ): usize { return changetype<usize>(q) + 32; }
 
 @unmanaged class DnsC {
   used: u32;
@@ -76,6 +82,8 @@ let cBase: usize = 0;
 
 const msgBuf: usize = memory.data(DNS_UDP_MAX + 16, 16); // a query being built / a reply read
 const fromBuf: usize = memory.data(16, 4);
+/** udpRecvFrom6's source, port and size (builds with IPv6). */
+const from6: usize = memory.data(UDP_FROM6_BYTES, 8);
 const nameA: usize = memory.data(<i32>NAME_ROOM, 4);
 const nameB: usize = memory.data(<i32>NAME_ROOM, 4);
 const nameC: usize = memory.data(<i32>NAME_ROOM, 4);
@@ -112,10 +120,25 @@ function fromHandle(h: i32): DnsQ | null {
 }
 
 
-function serverCount(): i32 {
+/** The IPv4 servers set (iface's list). */
+function count4(): i32 {
   let n = 0;
   for (let i = 0; i < DNS_MAX; i++) if (ifaceDns(i) != 0) n++;
   return n;
+}
+
+function serverCount(): i32 {
+  if (!FEAT_IPV6) return count4();
+  let n = 0;
+  while (ip6DnsServer(n, from6)) n++;
+  return count4() + n;
+}
+
+/** With IPv6: server k (k < serverCount()) as 16 bytes at out: the IPv4 ones mapped, then ip6DnsServer's. */
+function serverAt6(k: i32, out: usize): void {
+  let n4 = count4();
+  if (k < n4) addrSetV4(out, serverAt(k));
+  else ip6DnsServer(k - n4, out);
 }
 
 /** The k-th set server (k < serverCount()). */
@@ -145,7 +168,8 @@ function transmit(q: DnsQ): void {
   let n = serverCount();
   if (n == 0) { finish(q, -Err.EHOSTUNREACH); return; }
   let k = <i32>q.tries;
-  q.server = serverAt(k % n);
+  if (FEAT_IPV6) serverAt6(k % n, qServer(q));
+  else q.server = serverAt(k % n);
   q.id = <u16>randomU32();
   let round = k / n;
   let timeout = cfg(Cfg.DnsTimeoutMs) << <u32>(round < 3 ? round : 3);
@@ -153,7 +177,9 @@ function transmit(q: DnsQ): void {
   q.tries++;
   let len = dnsEmitQuery(msgBuf, q.id, qName(q), dnsNameLen(qName(q)), q.qtype);
   count(k == 0 ? Stat.DnsQueriesTx : Stat.DnsRetransmits);
-  udpSendTo(q.sock, q.server, <i32>DNS_PORT, msgBuf, len); // a failed send (ARP queue full) is retried on timeout
+  // a failed send (ARP/ND queue full, no source address) is retried on timeout
+  if (FEAT_IPV6) udpSendTo6(q.sock, qServer(q), <i32>DNS_PORT, msgBuf, len);
+  else udpSendTo(q.sock, q.server, <i32>DNS_PORT, msgBuf, len);
 }
 
 function cacheFind(name: usize, qtype: u16): DnsC | null {
@@ -284,7 +310,8 @@ function replyError(m: usize): i32 {
  * the query, or the drop counter to increment (the query keeps waiting).
  */
 function reply(q: DnsQ, n: i32, src: u32, sport: u32): Stat {
-  if (src != q.server || sport != <u32>DNS_PORT) return Stat.DnsWrongSource;
+  // RFC 5452 §9.1: from the address queried (with IPv6 the 16 bytes at from6) and port 53
+  if ((FEAT_IPV6 ? !addrEq(from6, qServer(q)) : src != q.server) || sport != <u32>DNS_PORT) return Stat.DnsWrongSource;
   if (n < DNS_HLEN) return Stat.DnsMalformed;
   let m = msgBuf;
   if (dnsQr(m) != 1 || dnsOpcode(m) != 0) return Stat.DnsNotReply;
@@ -352,10 +379,18 @@ export function dnsService(): i32 {
     if (q.state != Q_INFLIGHT) continue;
     let done = false;
     while (!done) {
-      let n = udpRecvFrom(q.sock, msgBuf, DNS_UDP_MAX, fromBuf);
-      if (n < 0) break;
-      count(Stat.DnsRepliesRx);
-      let drop = load<u32>(fromBuf, 8) > <u32>DNS_UDP_MAX ? Stat.DnsTooLong : reply(q, n, load<u32>(fromBuf), load<u32>(fromBuf, 4));
+      let drop: Stat;
+      if (FEAT_IPV6) {
+        let n = udpRecvFrom6(q.sock, msgBuf, DNS_UDP_MAX, from6);
+        if (n < 0) break;
+        count(Stat.DnsRepliesRx);
+        drop = load<u32>(from6, 20) > <u32>DNS_UDP_MAX ? Stat.DnsTooLong : reply(q, n, 0, load<u32>(from6, 16));
+      } else {
+        let n = udpRecvFrom(q.sock, msgBuf, DNS_UDP_MAX, fromBuf);
+        if (n < 0) break;
+        count(Stat.DnsRepliesRx);
+        drop = load<u32>(fromBuf, 8) > <u32>DNS_UDP_MAX ? Stat.DnsTooLong : reply(q, n, load<u32>(fromBuf), load<u32>(fromBuf, 4));
+      }
       if (drop == 0) done = true;
       else count(drop);
     }

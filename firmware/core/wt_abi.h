@@ -81,6 +81,7 @@
  *   ip6Info(out)
  *   ip6Ping(dst, id, seq, len)
  *   ip6DnsServerInfo(index, out)
+ *   ip6SetDns(index, addr)
  *   ip6PathMtu(dst)
  *   tcpConnect6(h, addr, port)
  *   tcpAddrs(h, out)
@@ -285,7 +286,9 @@ enum {
 enum {
   WT_UDP_OPT_BROADCAST = 1,
   WT_UDP_OPT_REUSEADDR = 2,
-  WT_UDP_OPT_FAMILY = 3
+  WT_UDP_OPT_FAMILY = 3,
+  WT_UDP_OPT_JOIN_GROUP6 = 4,
+  WT_UDP_OPT_LEAVE_GROUP6 = 5
 };
 
 /* Socket handle layout: kind << WT_HANDLE_KIND_SHIFT | generation << WT_HANDLE_GEN_SHIFT | slot. */

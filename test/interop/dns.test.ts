@@ -5,7 +5,7 @@
 // also needs dnsmasq (Debian dnsmasq-base, see .ci/run).
 import { describe, expect, it } from "vitest";
 import { execFileSync } from "node:child_process";
-import { defer, gate, installCleanup, KERNEL_IP, NsProc, pcapProblems, python, world, World } from "./env.js";
+import { dnsmasqServer, gate, installCleanup, KERNEL_IP, NsProc, pcapProblems, python, world, World } from "./env.js";
 
 const required = process.env.WASM_TCPIP_REQUIRE_NET === "1";
 const haveDnsmasq = (() => { try { execFileSync("sh", ["-c", "command -v dnsmasq"], { stdio: "ignore" }); return true; } catch { return false; } })();
@@ -17,22 +17,12 @@ if (!skip && !haveDnsmasq) {
 }
 installCleanup();
 
-/** dnsmasq as a DNS server only, on the TAP's kernel side; resolves once it logs "started". */
-async function dnsmasq(w: World): Promise<NsProc> {
-  const p = new NsProc(w.ns, [
-    "dnsmasq", "--no-daemon", "--conf-file=/dev/null", `--interface=${w.dev}`, "--bind-interfaces", "--port=53",
-    "--no-resolv", "--no-hosts", "--pid-file=", "--log-queries", "--log-facility=-", "--local=/test/",
+/** dnsmasq as a DNS server only, on the TAP's kernel side (env.ts dnsmasqServer). */
+function dnsmasq(w: World): Promise<NsProc> {
+  return dnsmasqServer(w.ns, w.dev, [
     "--address=/device.test/198.51.100.77", "--host-record=kernel.test,198.51.100.1",
     "--cname=alias.test,kernel.test", "--host-record=multi.test,198.51.100.78",
-  ], { timeoutMs: 60_000 });
-  const t0 = Date.now();
-  while (!p.errLines.some((l) => /started/.test(l))) {
-    if (p.code !== null) throw new Error(`dnsmasq exited (${p.code}): ${p.errLines.join("\n")}`);
-    if (Date.now() - t0 > 10_000) throw new Error(`dnsmasq did not start: ${p.errLines.join("\n")}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  defer(() => p.kill("SIGKILL"));
-  return p;
+  ]);
 }
 
 const PY_HELLO_SERVER = String.raw`

@@ -257,6 +257,25 @@ export class NsProc {
   }
 }
 
+/**
+ * dnsmasq as a DNS server only (no DHCP, no upstream, no /etc/hosts; answers for *.test from
+ * `records`, e.g. "--host-record=x.test,198.51.100.7"), bound to `dev` in `ns`; resolves once it
+ * logs "started" (its log, queries included, is the process's stderr: errLines). Killed after the test.
+ */
+export async function dnsmasqServer(ns: Netns, dev: string, records: string[]): Promise<NsProc> {
+  const p = new NsProc(ns, [
+    "dnsmasq", "--no-daemon", "--conf-file=/dev/null", `--interface=${dev}`, "--bind-interfaces", "--port=53",
+    "--no-resolv", "--no-hosts", "--pid-file=", "--log-queries", "--log-facility=-", "--local=/test/", ...records,
+  ], { timeoutMs: 60_000 });
+  const t0 = Date.now();
+  while (!p.errLines.some((l) => /started/.test(l))) {
+    if (p.code !== null) throw new Error(`dnsmasq exited (${p.code}): ${p.errLines.join("\n")}`);
+    if (Date.now() - t0 > 10_000) throw new Error(`dnsmasq did not start: ${p.errLines.join("\n")}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return p;
+}
+
 /** `python3 -c SCRIPT args...` in the namespace. */
 export function python(ns: Netns, script: string, args: (string | number)[], timeoutMs = 60_000): NsProc {
   return new NsProc(ns, ["python3", "-u", "-c", script, ...args.map(String)], { timeoutMs });
