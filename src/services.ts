@@ -318,7 +318,7 @@ export interface GetResult extends HttpResponse { bytes: number; body: Buffer | 
  * interface). `host` comes back without brackets.
  */
 export function parseHttpUrl(url: string): { host: string; port: number; path: string } {
-  const m = /^http:\/\/(?:([A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?)|\[([0-9A-Fa-f:.]+)(?:%25[A-Za-z0-9._~-]+)?\])(?::(\d{1,5}))?(\/[^\s#]*)?$/.exec(url);
+  const m = /^http:\/\/(?:([A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?)|\[([^\]%\s/]+)(?:%25[A-Za-z0-9._~-]+)?\])(?::(\d{1,5}))?(\/[^\s#]*)?$/.exec(url);
   if (!m) throw new Error(`unsupported URL ${url} (want http://HOST[:PORT]/PATH, an IPv6 HOST in brackets)`);
   if (m[2] !== undefined) {
     try { ip6ToBytes(m[2]); } catch { throw new Error(`bad IPv6 address [${m[2]}] in ${url}`); }
