@@ -490,7 +490,9 @@ async function get(net: NetStack, a: NetArgs, io: NetCliIo): Promise<number> {
     return res.status >= 200 && res.status < 300 ? 0 : 1;
   } catch (e) {
     draw(true);
-    io.err(`error: ${(e as Error).message}`);
+    const err = e as NodeJS.ErrnoException;
+    const noServer = err.syscall === "getaddrinfo" && err.code === "ECONNREFUSED" && net.ifaceInfo().dns.length === 0;
+    io.err(`error: ${err.message}${noServer ? " (no DNS server: give --dns, or take one by --dhcp or from an IPv6 router's RDNSS)" : ""}`);
     await net.shutdown(200);
     return 1;
   } finally {
