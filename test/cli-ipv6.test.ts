@@ -6,14 +6,19 @@
 // through RDNSS (RFC 8106), and the fallback to the other family when a connect is refused.
 // The kernel side of the same features: test/interop/ipv6-cli.test.ts.
 import { describe, expect, it } from "vitest";
+import { readFileSync } from "node:fs";
 import { Sim, type Endpoint, type Link } from "../src/links/emulated.js";
 import { createStack, NetStack } from "../src/net.js";
 import { cliStackOptions, parseArgs, watchIp6 } from "../src/cli-net.js";
 import { main } from "../src/cli.js";
 import { connectFirst, httpGet, httpServer, parseHttpUrl, statusPage } from "../src/services.js";
-import { decodeFrame } from "../src/trace.js";
+import { decodeFrame, onesSum, pseudoSum6 } from "../src/trace.js";
+import { readPcap } from "../src/pcap.js";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { ip6ToBytes } from "../src/stack.js";
-import { frame6, icmp6, optLla, optPrefix, raBody, u32be } from "./ipv6-wire.js";
+import { frame6, icmp6, naBody, nsBody, optLla, optPrefix, raBody, u16be, u32be } from "./ipv6-wire.js";
 
 async function run(argv: string[]) {
   const out: string[] = [], err: string[] = [];
@@ -182,7 +187,9 @@ describe("CLI IPv6 over the emulated link", () => {
   });
 
   it("status page over IPv6 (GET http://[2001:db8::1]/): every address with origin, state and lifetimes, the neighbor cache, RDNSS, the IPv6 connection bracketed", async () => {
-    const { srv, cli } = world(["--ip6", "2001:db8::2/64"], "2001:db8::53");
+    const dir = mkdtempSync(join(tmpdir(), "cli6-"));
+    const pcap = join(dir, "cli.pcap");
+    const { srv, cli } = world(["--ip6", "2001:db8::2/64", "--pcap", pcap], "2001:db8::53");
     httpServer(srv, 80);
     const ready = (n: NetStack) => n.stack.ip6Addresses().filter((a) => a.state === "preferred").length === 3;
     expect(await srv.until(() => ready(srv) && ready(cli), 10_000)).toBe(true);
@@ -206,6 +213,15 @@ describe("CLI IPv6 over the emulated link", () => {
     expect(page).toMatch(/\nLISTEN\s+0\s+0\s+198\.51\.100\.1:80/);
     srv.close();
     cli.close();
+    // the client's pcap: every IPv6 frame decodes whole with a good checksum (ND, MLD, RA, TCP)
+    const frames = readPcap(readFileSync(pcap)).packets.map((p) => decodeFrame(p.data)).filter((d) => d.ethertype === 0x86dd);
+    rmSync(dir, { recursive: true, force: true });
+    expect(frames.filter((d) => d.bad || d.l4SumOk !== true).map((d) => d.info)).toEqual([]);
+    const kinds = new Set(frames.map((d) => d.info.split(" ").slice(0, 3).join(" ")));
+    for (const k of ["ICMPv6 router solicitation", "ICMPv6 router advertisement", "ICMPv6 neighbor solicitation", "ICMPv6 neighbor advertisement", "ICMPv6 MLDv2 report"]) {
+      expect([...kinds].some((x) => x.startsWith(k)), `${k} in ${[...kinds].join(", ")}`).toBe(true);
+    }
+    expect(frames.some((d) => /^TCP \[2001:db8::2\]:\d+ > \[2001:db8::1\]:80 \[SYN\] /.test(d.info))).toBe(true);
   });
 
   it("RFC 3596 + RFC 6724 §6: get by a name with A and AAAA records: IPv6 first once a global address of ours is preferred (SLAAC)", async () => {
@@ -245,5 +261,63 @@ describe("CLI IPv6 over the emulated link", () => {
     v4.close();
     srv.close();
     cli.close();
+  });
+});
+
+describe("trace.ts: IPv6 frames (summary lines for the CLI, pcaps and ladders)", () => {
+  const A = "2001:db8::1", B = "2001:db8::2", MA = "02:00:00:00:00:01", MB = "02:00:00:00:00:02";
+  /** A TCP or UDP segment over IPv6 with its RFC 8200 §8.1 checksum (`sum`: override the field). */
+  const l4 = (proto: 6 | 17, body: number[], sum?: number) => {
+    const seg = [...body];
+    const at = proto === 6 ? 16 : 6;
+    const c = sum ?? (~onesSum(seg, pseudoSum6(ip6ToBytes(A), ip6ToBytes(B), proto, seg.length)) & 0xffff);
+    seg[at] = c >> 8; seg[at + 1] = c & 255;
+    return frame6(MA, MB, { src: A, dst: B, nh: proto }, seg);
+  };
+
+  it("ICMPv6 (RFC 4443, RFC 4861): echo, NS with its target, NA flags, RA, packet too big; a bad checksum is flagged", () => {
+    const echo = decodeFrame(frame6(MA, MB, { src: A, dst: B, nh: 58 }, icmp6(A, B, 128, 0, [0, 7, 0, 3, 1, 2, 3])));
+    expect(echo).toMatchObject({ proto: "ICMPv6", icmpType: 128, icmpId: 7, icmpSeq: 3, len: 3, l4SumOk: true, ttl: 64 });
+    expect(echo.info).toBe("ICMPv6 echo request 2001:db8::1 > 2001:db8::2 id=7 seq=3 len=3");
+    const ns = decodeFrame(frame6(MA, MB, { src: "::", dst: "ff02::1:ff00:2", nh: 58, hops: 255 }, icmp6("::", "ff02::1:ff00:2", 135, 0, nsBody(B))));
+    expect(ns.info).toBe("ICMPv6 neighbor solicitation :: > ff02::1:ff00:2 who-has 2001:db8::2");
+    expect(ns.ndTarget).toBe(B);
+    const na = decodeFrame(frame6(MA, MB, { src: B, dst: A, nh: 58, hops: 255 }, icmp6(B, A, 136, 0, naBody(B, 0xe0, optLla(2, MB)))));
+    expect(na.info).toBe("ICMPv6 neighbor advertisement 2001:db8::2 > 2001:db8::1 2001:db8::2 [RSO]");
+    const ra = decodeFrame(frame6(MA, MB, { src: "fe80::1", dst: "ff02::1", nh: 58, hops: 255 }, icmp6("fe80::1", "ff02::1", 134, 0, raBody({ lifetime: 1800, flags: 0x40 }))));
+    expect(ra.info).toBe("ICMPv6 router advertisement fe80::1 > ff02::1 hoplimit=64 lifetime=1800s O");
+    const ptb = decodeFrame(frame6(MA, MB, { src: A, dst: B, nh: 58 }, icmp6(A, B, 2, 0, [...u32be(1280), 0x60, 0, 0, 0])));
+    expect(ptb.info).toBe("ICMPv6 packet too big 2001:db8::1 > 2001:db8::2 mtu=1280");
+    const bad = decodeFrame(frame6(MA, MB, { src: A, dst: B, nh: 58 }, icmp6(A, B, 128, 0, [0, 1, 0, 1], true)));
+    expect(bad.l4SumOk).toBe(false);
+  });
+
+  it("RFC 8200 §8.1: TCP and UDP over IPv6 with bracketed addresses, the pseudo-header checksum verified; UDP checksum 0 is not valid over IPv6", () => {
+    const syn = [...u16be(1234), ...u16be(80), ...u32be(1000), ...u32be(0), 0x60, 0x02, ...u16be(65535), 0, 0, 0, 0, 2, 4, ...u16be(1440)];
+    const t = decodeFrame(l4(6, syn));
+    expect(t).toMatchObject({ proto: "TCP", src: A, dst: B, srcPort: 1234, dstPort: 80, flags: "SYN", l4SumOk: true, options: ["mss=1440"] });
+    expect(t.info).toBe("TCP [2001:db8::1]:1234 > [2001:db8::2]:80 [SYN] seq=1000 win=65535 len=0 <mss=1440>");
+    expect(t.ip6).toMatchObject({ payloadLen: 24, hopLimit: 64, nextHeader: 6, proto: 6, extHeaders: [] });
+    expect(decodeFrame(l4(6, syn, 0x1234)).l4SumOk).toBe(false);
+    const dgram = [...u16be(5353), ...u16be(53), ...u16be(11), 0, 0, 1, 2, 3];
+    const u = decodeFrame(l4(17, dgram));
+    expect(u.info).toBe("UDP [2001:db8::1]:5353 > [2001:db8::2]:53 len=3");
+    expect(u.l4SumOk).toBe(true);
+    expect(decodeFrame(l4(17, dgram, 0)).l4SumOk).toBe(false);
+  });
+
+  it("RFC 8200 §4: extension headers are walked (hop-by-hop, fragment); a fragment is summarized, a truncated chain is reported, never thrown", () => {
+    const mld = icmp6("fe80::1", "ff02::16", 143, 0, [0, 0, 0, 0]);
+    const hbh = decodeFrame(frame6(MA, MB, { src: "fe80::1", dst: "ff02::16", nh: 0, hops: 1 }, [58, 0, 5, 2, 0, 0, 1, 0, ...mld]));
+    expect(hbh.ip6!.extHeaders).toEqual([0]);
+    expect(hbh.info).toBe("ICMPv6 MLDv2 report fe80::1 > ff02::16 records=0");
+    const frag = decodeFrame(frame6(MA, MB, { src: A, dst: B, nh: 44 }, [17, 0, 0, 1, ...u32be(0xabc), ...new Array(16).fill(0)]));
+    expect(frag.ip6!.frag).toEqual({ id: 0xabc, offset: 0, more: true });
+    expect(frag.info).toBe("IPv6 fragment 2001:db8::1 > 2001:db8::2 id=2748 off=0+ proto 17 len 16");
+    const cut = decodeFrame(frame6(MA, MB, { src: A, dst: B, nh: 60 }, [6, 3, 0, 0]));
+    expect(cut.bad).toBe("truncated ipv6 extension header");
+    const lying = decodeFrame(frame6(MA, MB, { src: A, dst: B, nh: 58, plen: 400 }, [128, 0, 0, 0]));
+    expect(lying.bad).toBe("bad ipv6 header");
+    expect(decodeFrame(frame6(MA, MB, { src: A, dst: B, nh: 58 }, []).subarray(0, 40)).bad).toBe("truncated ipv6");
   });
 });
