@@ -287,9 +287,13 @@ export function secsLeft(n: number): string { return n === 0xffffffff ? "forever
  */
 export function watchIp6(net: NetStack, out: (line: string) => void): () => void {
   const known = new Map<number, string>(); // index -> "addr/len (origin)", for the line when it is removed
+  const last = new Map<number, number>(); // index -> the state last printed (a router advertisement refreshing lifetimes repeats it)
   const line = (index: number, state: number) => {
+    if (last.get(index) === state) return;
+    last.set(index, state);
     if (state === 0) { // freed: its slot no longer tells the address
       const was = known.get(index);
+      last.delete(index);
       if (was !== undefined) { known.delete(index); out(`ipv6: ${was} removed`); }
       return;
     }
@@ -458,7 +462,7 @@ async function get(net: NetStack, a: NetArgs, io: NetCliIo): Promise<number> {
     try { fd = openSync(a.output, "w"); } catch (e) { io.err(`error: ${(e as Error).message}`); net.close(); return 1; }
   }
   const raw = io.raw ?? ((c: Uint8Array) => { process.stdout.write(c); });
-  const t0 = performance.now();
+  let t0 = performance.now(); // from the connection (IPv6 may first wait for its addresses: not part of the transfer)
   let total = -1;
   let got = 0;
   let lastDraw = 0;
@@ -475,6 +479,7 @@ async function get(net: NetStack, a: NetArgs, io: NetCliIo): Promise<number> {
   try {
     const res = await httpGet(net, url, {
       timeoutMs: a.timeout * 1000,
+      onConnect: () => { t0 = performance.now(); },
       onResponse: (r) => { total = r.headers.has("content-length") ? Number(r.headers.get("content-length")) : -1; },
       onData: (c) => {
         got += c.length;

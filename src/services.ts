@@ -304,6 +304,8 @@ export interface HttpResponse {
 export interface GetOptions {
   /** Called with each body chunk (the body is not kept when given). */
   onData?: (chunk: Buffer) => void;
+  /** Called when the connection is established (before the request goes out). */
+  onConnect?: () => void;
   /** Called when the head arrived. */
   onResponse?: (r: HttpResponse) => void;
   /** Give up after this many ms of the stack's clock (default 60 s). */
@@ -417,6 +419,7 @@ export async function httpGet(net: NetStack, url: string, opts: GetOptions = {})
   } finally {
     clearTimeout(ttimer);
   }
+  opts.onConnect?.();
   sock.write(`GET ${path} HTTP/1.1\r\nHost: ${bracket(host)}${port === 80 ? "" : `:${port}`}\r\n` +
     "User-Agent: wasm-tcpip\r\nAccept: */*\r\nConnection: close\r\n\r\n");
   return new Promise((resolve, reject) => {
