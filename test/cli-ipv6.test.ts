@@ -242,6 +242,21 @@ describe("CLI IPv6 over the emulated link", () => {
     cli.close();
   });
 
+  it("status page: a TIME-WAIT entry of an IPv6 peer is not shown as the IPv4 peer 0.0.0.0 (the core's compact rows keep IPv4 peers only)", async () => {
+    const { sim, srv, cli } = world(["--ip6", "2001:db8::2/64"]);
+    httpServer(srv, 80);
+    const pages: string[] = [];
+    for (let i = 0; i < 2; i++) { // the first GET's connection waits in TIME-WAIT at the server (it closed first) during the second
+      let done = false;
+      void httpGet(cli, "http://[2001:db8::1]/").then((r) => { pages.push(r.body!.toString()); done = true; }, (e) => { pages.push(String(e)); done = true; });
+      expect(await drive(sim, () => done, 10_000)).toBe(true);
+    }
+    expect(pages[1]).toMatch(/\nTIME-WAIT\s+0\s+0\s+\*:80\s+\(ipv6\):\d+\s+timewait \d+ms\n/);
+    expect(pages[1]).not.toMatch(/TIME-WAIT.*0\.0\.0\.0/);
+    srv.close();
+    cli.close();
+  });
+
   it("a refused IPv6 connect falls back to the next address, IPv4 (another host listening there)", async () => {
     const { sim, link, srv, cli } = world(["--ip6", "2001:db8::2/64"]);
     const v4 = cliStack(sim, link, ["--ip", "198.51.100.3/24", "--mac", "02:00:00:00:00:03", "--no-ip6"], 13);
