@@ -3,10 +3,10 @@
 
 import { closeSync, openSync, writeSync } from "node:fs";
 import { EventKind } from "./abi.js";
-import { createStack, NetStack } from "./net.js";
+import { createStack, type CreateStackOptions, NetStack } from "./net.js";
 import type { DhcpLease } from "./dhcp.js";
-import { discardServer, echoServer, httpGet, httpServer, parseHttpUrl, udpEchoServer } from "./services.js";
-import { ipToU32, parseMac, u32ToIp } from "./stack.js";
+import { discardServer, echoServer, httpGet, httpServer, ip6Settle, parseHttpUrl, udpEchoServer } from "./services.js";
+import { ip6ToBytes, ipToU32, parseMac, u32ToIp } from "./stack.js";
 
 export interface NetCliIo {
   out(line: string): void;
@@ -19,7 +19,7 @@ export interface NetCliIo {
   stopSignal?: Promise<string>;
 }
 
-class UsageError extends Error {}
+export class UsageError extends Error {}
 
 const COMMON_HELP = [
   "  --tap NAME           TAP device (created if missing; needs root and /dev/net/tun)",
@@ -28,6 +28,10 @@ const COMMON_HELP = [
   "  --hostname NAME      with --dhcp: our host name for the server (option 12; letters, digits, -)",
   "  --gw ADDR            default gateway (with --ip)",
   "  --dns ADDR           DNS server (with --ip; repeatable, up to 3)",
+  "  --ip6 ADDR/LEN       a static IPv6 address with its on-link prefix length (repeatable);",
+  "                       IPv6 is on by default: a link-local address (RFC 7217) and SLAAC",
+  "                       addresses from router advertisements, each after DAD; RDNSS servers",
+  "  --no-ip6             IPv6 off (IPv4 only)",
   "  --mac MAC            our MAC address (default 02:00:00:00:00:02)",
   "  --pcap FILE          write every frame in and out (libpcap)",
   "  --snd-buf BYTES      TCP send ring per connection (default 262144)",
@@ -49,11 +53,14 @@ export function upUsage(): string {
     "Bring our stack up on a TAP device and serve until SIGINT/SIGTERM, then close",
     "connections gracefully and flush the pcap. With --dhcp the lease (address, router,",
     "DNS and NTP servers) is printed when bound, again on each renewal, and its loss.",
+    "Each IPv6 address is printed when it becomes preferred (after DAD), or duplicate.",
+    "The services listen on IPv4 and IPv6 (every address).",
     "",
     "services:",
     "  --echo PORT          RFC 862 echo on TCP (half-close aware) and UDP",
     "  --discard PORT       RFC 863 discard",
-    "  --http PORT          HTTP/1.1: GET / status page, GET /bytes/N (byte i = i mod 251)",
+    "  --http PORT          HTTP/1.1: GET / status page (addresses, IPv6 neighbors, sockets,",
+    "                       counters), GET /bytes/N (byte i = i mod 251)",
     "options:",
     ...COMMON_HELP,
   ].join("\n");
@@ -63,8 +70,10 @@ export function getUsage(): string {
   return [
     "usage: wasm-tcpip get URL --tap NAME (--ip A.B.C.D/LEN [--dns ADDR] | --dhcp) [-o FILE] [options]",
     "",
-    "Download URL (http://HOST[:PORT]/PATH; HOST an IPv4 address or a name resolved",
-    "through our stack's DNS resolver) over HTTP/1.1 through our stack.",
+    "Download URL (http://HOST[:PORT]/PATH; HOST an IPv4 address, a bracketed IPv6 address",
+    "as http://[2001:db8::1]:8000/, or a name resolved through our stack's DNS resolver: A and",
+    "AAAA records, the family our stack can reach first, the other one if connecting fails)",
+    "over HTTP/1.1 through our stack.",
     "The body goes to FILE (or stdout); a progress line goes to stderr on a terminal.",
     "",
     "options:",
@@ -76,11 +85,12 @@ export function getUsage(): string {
 
 export function resolveUsage(): string {
   return [
-    "usage: wasm-tcpip resolve NAME --tap NAME (--ip A.B.C.D/LEN --dns ADDR | --dhcp) [options]",
+    "usage: wasm-tcpip resolve NAME --tap NAME (--ip A.B.C.D/LEN [--dns ADDR] | --dhcp) [options]",
     "",
-    "Look NAME up (IPv4 A records) with our stack's DNS stub resolver: one address per",
-    "line on stdout, exit 0. A missing name (ENOTFOUND), no answer or a timeout: one line",
-    "on stderr, exit 1.",
+    "Look NAME up (A records, and AAAA records unless --no-ip6) with our stack's DNS stub",
+    "resolver: one address per line on stdout (IPv4 first), exit 0. A missing name (ENOTFOUND),",
+    "no answer or a timeout: one line on stderr, exit 1.",
+    "With --ip and no --dns, the DNS servers come from IPv6 router advertisements (RDNSS).",
     "",
     "options:",
     "  --timeout S          give up after S seconds, DHCP included (default 20)",
@@ -103,11 +113,13 @@ export function timeUsage(): string {
   ].join("\n");
 }
 
-type Cmd = "up" | "get" | "resolve" | "time";
+export type Cmd = "up" | "get" | "resolve" | "time";
 
-interface NetArgs {
+export interface NetArgs {
   dhcp: boolean; dns: string[]; name?: string; server?: string; hostname?: string;
   tap?: string; ip?: string; gw?: string; mac?: string; pcap?: string;
+  /** IPv6 on (default; --no-ip6 turns it off) and the static --ip6 addresses. */
+  ip6: boolean; ip6Addrs: string[];
   echo?: number; discard?: number; http?: number; output?: string; url?: string; timeout: number;
   sndBuf: number; rcvBuf: number;
   loss?: number; delay?: number; jitter?: number; reorder?: number; duplicate?: number; seed?: number;
@@ -117,8 +129,9 @@ const PORT_FLAGS = ["--echo", "--discard", "--http"] as const;
 const PROB_FLAGS = ["--loss", "--reorder", "--duplicate"] as const;
 const MS_FLAGS = ["--delay", "--jitter"] as const;
 
-function parseArgs(cmd: Cmd, args: string[]): NetArgs {
-  const out: NetArgs = { dhcp: false, dns: [], timeout: cmd === "resolve" || cmd === "time" ? 20 : 120, sndBuf: 256 * 1024, rcvBuf: 256 * 1024 };
+/** A command's arguments, checked (UsageError: bad usage). */
+export function parseArgs(cmd: Cmd, args: string[]): NetArgs {
+  const out: NetArgs = { dhcp: false, dns: [], ip6: true, ip6Addrs: [], timeout: cmd === "resolve" || cmd === "time" ? 20 : 120, sndBuf: 256 * 1024, rcvBuf: 256 * 1024 };
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     const eq = a.startsWith("--") ? a.indexOf("=") : -1;
@@ -142,6 +155,14 @@ function parseArgs(cmd: Cmd, args: string[]): NetArgs {
       if (!m || Number(m[2]) > 32) throw new UsageError(`--ip wants A.B.C.D/LEN, got ${v}`);
       try { ipToU32(m[1]); } catch { throw new UsageError(`--ip wants A.B.C.D/LEN, got ${v}`); }
       out.ip = v;
+    } else if (flag === "--ip6") {
+      const v = value();
+      if (!parseIp6Cidr(v)) throw new UsageError(`--ip6 wants an IPv6 ADDR/LEN (LEN 1..128), got ${v}`);
+      if (out.ip6Addrs.length === 7) throw new UsageError("at most 7 --ip6 addresses");
+      out.ip6Addrs.push(v);
+    } else if (flag === "--no-ip6") {
+      if (inline !== undefined) throw new UsageError("--no-ip6 takes no value");
+      out.ip6 = false;
     } else if (flag === "--gw") {
       const v = value();
       try { ipToU32(v); } catch { throw new UsageError(`--gw wants an IPv4 address, got ${v}`); }
@@ -189,22 +210,40 @@ function parseArgs(cmd: Cmd, args: string[]): NetArgs {
   if (cmd === "time" && out.server === undefined && out.ip) {
     throw new UsageError("time with --ip needs a SERVER (an IPv4 address); without one, --dhcp's NTP servers are used");
   }
+  if (!out.ip6 && out.ip6Addrs.length) throw new UsageError("--ip6 and --no-ip6 exclude each other");
   if (out.hostname !== undefined && !out.dhcp) throw new UsageError("--hostname goes with --dhcp");
   if (!out.tap) throw new UsageError(`${cmd} needs --tap NAME`);
   if (out.dhcp && out.ip) throw new UsageError("--ip and --dhcp exclude each other");
   if (out.dhcp && (out.gw || out.dns.length)) throw new UsageError("--gw and --dns go with --ip (DHCP gives the router and DNS servers)");
   if (!out.ip && !out.dhcp) throw new UsageError(`${cmd} needs --ip A.B.C.D/LEN or --dhcp`);
-  if (cmd === "resolve" && out.ip && !out.dns.length) throw new UsageError("resolve with --ip needs --dns ADDR");
+  if (cmd === "resolve" && out.ip && !out.dns.length && !out.ip6) throw new UsageError("resolve with --ip and --no-ip6 needs --dns ADDR");
   if (cmd === "get") {
     if (out.url === undefined) throw new UsageError("get needs a URL");
-    try { parseHttpUrl(out.url); } catch (e) { throw new UsageError((e as Error).message); }
+    let host: string;
+    try { host = parseHttpUrl(out.url).host; } catch (e) { throw new UsageError((e as Error).message); }
+    if (!out.ip6 && host.includes(":")) throw new UsageError(`${out.url}: an IPv6 address with --no-ip6`);
   }
   return out;
 }
 
+/** "2001:db8::2/64": a unicast-looking IPv6 address and a prefix length 1..128 (the core checks the rest). */
+function parseIp6Cidr(v: string): boolean {
+  const m = /^([0-9A-Fa-f:.]+)\/(\d{1,3})$/.exec(v);
+  if (!m || !m[1].includes(":") || Number(m[2]) < 1 || Number(m[2]) > 128) return false;
+  try { ip6ToBytes(m[1]); return true; } catch { return false; }
+}
+
+/** The createStack options of a command line (all but the link). IPv6 is on unless --no-ip6 (createStack's own default is off). */
+export function cliStackOptions(a: NetArgs): Omit<CreateStackOptions, "link"> {
+  return {
+    ipv6: a.ip6 ? { addresses: a.ip6Addrs } : false, config: a.ip6 ? { Ip6Addrs: 7 } : undefined, // link-local, SLAAC and --ip6 addresses
+    ...(a.dhcp ? { dhcp: a.hostname !== undefined ? { hostname: a.hostname } : true } : { ip: a.ip! }), gateway: a.gw, mac: a.mac, pcap: a.pcap, sndBuf: a.sndBuf, rcvBuf: a.rcvBuf,
+  };
+}
+
 function openStack(a: NetArgs): NetStack {
   return createStack({
-    ...(a.dhcp ? { dhcp: a.hostname !== undefined ? { hostname: a.hostname } : true } : { ip: a.ip! }), gateway: a.gw, mac: a.mac, pcap: a.pcap, sndBuf: a.sndBuf, rcvBuf: a.rcvBuf,
+    ...cliStackOptions(a),
     link: {
       type: "tap", name: a.tap!, loss: a.loss, delayMs: a.delay, jitterMs: a.jitter, reorder: a.reorder,
       duplicate: a.duplicate, seed: a.seed,
@@ -236,6 +275,40 @@ function signalPromise(): Promise<string> {
     const on = (sig: string) => { process.off("SIGINT", on); process.off("SIGTERM", on); resolve(sig); };
     process.on("SIGINT", on);
     process.on("SIGTERM", on);
+  });
+}
+
+/** Seconds left as text ("forever" for 0xffffffff). */
+export function secsLeft(n: number): string { return n === 0xffffffff ? "forever" : `${n} s`; }
+
+/**
+ * Print each IPv6 address of `net` when it becomes preferred (after DAD), deprecated, duplicate or
+ * removed (Ip6AddrState events), and those already preferred now. Returns a function that stops.
+ */
+export function watchIp6(net: NetStack, out: (line: string) => void): () => void {
+  const known = new Map<number, string>(); // index -> "addr/len (origin)", for the line when it is removed
+  const last = new Map<number, number>(); // index -> the state last printed (a router advertisement refreshing lifetimes repeats it)
+  const line = (index: number, state: number) => {
+    if (last.get(index) === state) return;
+    last.set(index, state);
+    if (state === 0) { // freed: its slot no longer tells the address
+      const was = known.get(index);
+      last.delete(index);
+      if (was !== undefined) { known.delete(index); out(`ipv6: ${was} removed`); }
+      return;
+    }
+    const x = net.stack.ip6Addresses().find((e) => e.index === index);
+    if (!x || state === 1) return; // tentative: printed once DAD is done
+    const what = `${x.address}/${x.prefix} (${x.origin})`;
+    known.set(index, what);
+    const life = x.origin === "slaac" ? `, valid ${secsLeft(x.validLeft)}, preferred ${secsLeft(x.preferredLeft)}` : "";
+    const name = ["", "", "preferred", "deprecated", "duplicate: DAD found it in use, never used"][state] ?? `state ${state}`;
+    out(`ipv6: ${x.address}/${x.prefix} ${name} (${x.origin}${life})`);
+  };
+  for (const x of net.stack.ip6Addresses()) if (x.state === "preferred") line(x.index, 2);
+  // events arrive inside a call into the core: read the table after it returns
+  return net.stack.onEvents((_h, kind, arg) => {
+    if (kind === EventKind.Ip6AddrState) queueMicrotask(() => line(arg >>> 8, arg & 0xff));
   });
 }
 
@@ -277,13 +350,15 @@ async function resolve(net: NetStack, a: NetArgs, deadline: number, io: NetCliIo
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(Object.assign(new Error("timed out"), { code: "ETIMEOUT" })), Math.max(1, deadline - Date.now()));
     });
-    const r = await Promise.race([net.promises.lookup(a.name!, { all: true }), timeout]) as { address: string }[];
+    // no DNS server given (nor by DHCP): wait for one from a router advertisement (RDNSS)
+    if (a.ip6 && net.ifaceInfo().dns.length === 0) await Promise.race([ip6Settle(net, a.name!, Math.max(1, deadline - Date.now())), timeout]);
+    const r = await Promise.race([net.promises.lookup(a.name!, { all: true, family: a.ip6 ? 0 : 4 }), timeout]) as { address: string }[];
     for (const x of r) io.out(x.address);
     return 0;
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     const why: Record<string, string> = {
-      ENOTFOUND: "no such name", ENODATA: "no IPv4 address", EREFUSED: "the server refused the query",
+      ENOTFOUND: "no such name", ENODATA: a.ip6 ? "no address" : "no IPv4 address", EREFUSED: "the server refused the query",
       ESERVFAIL: "the server failed", ETIMEOUT: "no answer", EBADNAME: "not a valid name",
     };
     io.err(`error: resolve ${a.name}: ${err.code ? `${err.code} (${why[err.code] ?? err.message})` : err.message}`);
@@ -354,6 +429,7 @@ async function up(net: NetStack, a: NetArgs, io: NetCliIo): Promise<number> {
     .filter(([, v]) => v !== undefined && v !== 0).map(([k, v]) => `${k}=${v}`);
   io.out(`wasm-tcpip up: ${net.tap!.name} ${a.dhcp ? "dhcp" : a.ip} mac ${a.mac ?? "02:00:00:00:00:02"}${a.gw ? ` gw ${a.gw}` : ""}` +
     `${imp.length ? ` impairments ${imp.join(" ")} seed=${a.seed ?? 1}` : ""}${a.pcap ? ` pcap ${a.pcap}` : ""}`);
+  const stopIp6 = a.ip6 ? watchIp6(net, io.out) : () => {};
   if (a.dhcp) {
     io.out("waiting for a DHCP lease");
     if (await waitBound(net, 2 ** 31 - 1, stop)) {
@@ -367,6 +443,7 @@ async function up(net: NetStack, a: NetArgs, io: NetCliIo): Promise<number> {
   if (!a.dhcp || net.dhcpInfo().state === "BOUND") io.out(`serving: ${services.length ? services.join(", ") : "(no services: ARP and ping only)"}`);
   if (!a.dhcp || net.dhcpInfo().state === "BOUND") io.out("ready (SIGINT or SIGTERM to stop)");
   const sig = await stop;
+  stopIp6();
   clearInterval(daemon);
   const open = net.sockets().filter((s) => s.state !== "LISTEN" && s.handle !== 0).length; // not compact TIME-WAIT rows
   io.out(`${sig}: closing ${open} connection(s)`);
@@ -385,7 +462,7 @@ async function get(net: NetStack, a: NetArgs, io: NetCliIo): Promise<number> {
     try { fd = openSync(a.output, "w"); } catch (e) { io.err(`error: ${(e as Error).message}`); net.close(); return 1; }
   }
   const raw = io.raw ?? ((c: Uint8Array) => { process.stdout.write(c); });
-  const t0 = performance.now();
+  let t0 = performance.now(); // from the connection (IPv6 may first wait for its addresses: not part of the transfer)
   let total = -1;
   let got = 0;
   let lastDraw = 0;
@@ -402,6 +479,7 @@ async function get(net: NetStack, a: NetArgs, io: NetCliIo): Promise<number> {
   try {
     const res = await httpGet(net, url, {
       timeoutMs: a.timeout * 1000,
+      onConnect: () => { t0 = performance.now(); },
       onResponse: (r) => { total = r.headers.has("content-length") ? Number(r.headers.get("content-length")) : -1; },
       onData: (c) => {
         got += c.length;
@@ -417,7 +495,9 @@ async function get(net: NetStack, a: NetArgs, io: NetCliIo): Promise<number> {
     return res.status >= 200 && res.status < 300 ? 0 : 1;
   } catch (e) {
     draw(true);
-    io.err(`error: ${(e as Error).message}`);
+    const err = e as NodeJS.ErrnoException;
+    const noServer = err.syscall === "getaddrinfo" && err.code === "ECONNREFUSED" && net.ifaceInfo().dns.length === 0;
+    io.err(`error: ${err.message}${noServer ? " (no DNS server: give --dns, or take one by --dhcp or from an IPv6 router's RDNSS)" : ""}`);
     await net.shutdown(200);
     return 1;
   } finally {

@@ -1,9 +1,12 @@
 // Small network services on top of src/net.ts, used by `wasm-tcpip up` and the tests:
 // echo (RFC 862, TCP and UDP), discard (RFC 863), and an HTTP/1.1 server (RFC 9112) with a status
-// page and /bytes/N; plus a minimal HTTP/1.1 client for `wasm-tcpip get`.
+// page and /bytes/N; plus a minimal HTTP/1.1 client for `wasm-tcpip get`. On a stack with IPv6
+// every service listens on IPv4 and IPv6 (node:net's "::" dual-stack listener, a udp6 socket).
 
-import { NetStack, Server, Socket, formatSockets } from "./net.js";
+import { NetStack, Server, Socket, SocketInfo, formatSockets } from "./net.js";
 import type { Socket as DgramSocket, UdpSocketInfo } from "./dgram.js";
+import type { LookupAddress } from "./lookup.js";
+import { ip6ToBytes } from "./stack.js";
 
 // ---------------------------------------------------------------------------
 // Echo and discard
@@ -25,7 +28,7 @@ export function echoServer(net: NetStack, port = 7): Server {
  * (any address); 'listening' or 'error' (EADDRINUSE...) follows on the returned socket.
  */
 export function udpEchoServer(net: NetStack, port = 7): DgramSocket {
-  const s = net.createSocket("udp4");
+  const s = net.createSocket(net.ipv6 ? "udp6" : "udp4"); // udp6: dual-stack, IPv4 peers keep their dotted addresses
   s.on("message", (msg, rinfo) => s.send(msg, rinfo.port, rinfo.address, () => { /* a failed send (no ARP answer...) is dropped like a lost datagram: the client retries */ }));
   return s.bind(port);
 }
@@ -133,7 +136,7 @@ export function formatUdpSockets(list: UdpSocketInfo[]): string {
   const rows = [["State", "Recv-Q", "Datagrams", "Drops", "Local Address:Port", "Peer Address:Port"]];
   for (const s of list) {
     rows.push([s.remoteAddress ? "ESTAB" : "UNCONN", String(s.recvQ), String(s.datagrams), String(s.drops),
-      `${s.localAddress}:${s.localPort}`, s.remoteAddress ? `${s.remoteAddress}:${s.remotePort}` : "0.0.0.0:*"]);
+      `${bracket(s.localAddress)}:${s.localPort}`, s.remoteAddress ? `${bracket(s.remoteAddress)}:${s.remotePort}` : "0.0.0.0:*"]);
   }
   const w = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   return rows.map((r) => r.map((c, i) => c.padEnd(w[i])).join("  ").trimEnd()).join("\n");
@@ -153,7 +156,58 @@ export function formatDhcp(d: ReturnType<NetStack["dhcpInfo"]>): string {
   return parts.join(" ");
 }
 
-/** The status page: address, DHCP lease, counters that moved, the TCP and UDP socket tables. */
+/** An IPv6 address in brackets (before a ":port"), others as they are. */
+function bracket(a: string): string { return a.includes(":") ? `[${a}]` : a; }
+
+/** Seconds left as text ("forever" for 0xffffffff). */
+function left(n: number): string { return n === 0xffffffff ? "forever" : `${n} s`; }
+
+/** Rows as columns padded to the widest cell (the first row is the heading). */
+function table(rows: string[][]): string[] {
+  const w = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  return rows.map((r) => r.map((c, i) => c.padEnd(w[i])).join("  ").trimEnd());
+}
+
+/**
+ * The IPv6 part of the status page: the layer's parameters, every address with its origin,
+ * state (RFC 4862: tentative, preferred, deprecated; duplicate when DAD failed) and lifetimes
+ * left, the neighbor cache (RFC 4861 §7.3.2 NUD states, router flag) and the RDNSS servers.
+ */
+export function formatIpv6(net: NetStack): string[] {
+  if (!net.ipv6) return ["ipv6: off"];
+  const st = net.stack;
+  const i = st.ip6Info();
+  const addrs = st.ip6Addresses();
+  const neigh = st.ip6Neighbors();
+  const dns = st.ip6DnsServers();
+  return [
+    `ipv6: on, link MTU ${i.linkMtu}, hop limit ${i.hopLimit}, ${i.routers} default router(s), ${i.prefixes} on-link prefix(es), ` +
+      `reachable time ${i.reachableMs} ms`,
+    "",
+    "ipv6 addresses:",
+    ...table([["Address", "Origin", "State", "Valid", "Preferred"],
+      ...addrs.map((a) => [`${a.address}/${a.prefix}`, a.origin, a.state, left(a.validLeft), left(a.preferredLeft)])]),
+    "",
+    "ipv6 neighbors:",
+    ...table([["Address", "MAC", "State", "Router", "Probes", "Queued"],
+      ...neigh.map((n) => [n.address, n.state === "INCOMPLETE" ? "(incomplete)" : n.mac, n.state, n.isRouter ? "yes" : "no", String(n.probes), String(n.queued)])]),
+    "",
+    `ipv6 dns servers (RDNSS): ${dns.length ? dns.map((d) => `${d.address} (${left(d.lifetimeLeft)} left)`).join(", ") : "none"}`,
+  ];
+}
+
+/**
+ * Socket rows with IPv6 addresses bracketed (so "addr:port" reads as ss prints it). The core's
+ * compact TIME-WAIT rows carry an IPv4 peer only (tcpTimeWaitList): an IPv6 peer's row has
+ * 0.0.0.0 there, shown as "(ipv6)" with the local address unknown ("*").
+ */
+function bracketRows(list: SocketInfo[], ipv6: boolean): SocketInfo[] {
+  return list.map((r) => (ipv6 && r.timeWaitMs !== undefined && r.remoteAddress === "0.0.0.0"
+    ? { ...r, localAddress: "*", remoteAddress: "(ipv6)" }
+    : { ...r, localAddress: bracket(r.localAddress), remoteAddress: bracket(r.remoteAddress) }));
+}
+
+/** The status page: addresses, DHCP lease, IPv6 addresses and neighbors, counters that moved, the TCP and UDP socket tables. */
 export function statusPage(net: NetStack, extra = ""): string {
   net.stack.poll(); // the core's lease clock (dhcpInfo's seconds left) is as of its latest poll: make that now
   net.stack.wake();
@@ -163,9 +217,10 @@ export function statusPage(net: NetStack, extra = ""): string {
     `wasm-tcpip ${ifc.address ? `${ifc.address}/${ifc.prefix}` : "(no address)"}`,
     `uptime ${(net.now() / 1000).toFixed(1)} s`,
     formatDhcp(net.dhcpInfo()),
+    ...formatIpv6(net),
     "",
     "sockets:",
-    formatSockets(net.sockets()),
+    formatSockets(bracketRows(net.sockets(), net.ipv6)),
     "",
     "udp sockets:",
     formatUdpSockets(net.udpSockets()),
@@ -255,6 +310,8 @@ export interface HttpResponse {
 export interface GetOptions {
   /** Called with each body chunk (the body is not kept when given). */
   onData?: (chunk: Buffer) => void;
+  /** Called when the connection is established (before the request goes out). */
+  onConnect?: () => void;
   /** Called when the head arrived. */
   onResponse?: (r: HttpResponse) => void;
   /** Give up after this many ms of the stack's clock (default 60 s). */
@@ -263,26 +320,115 @@ export interface GetOptions {
 
 export interface GetResult extends HttpResponse { bytes: number; body: Buffer | null }
 
-/** Split "http://host[:port]/path"; host is an IPv4 literal or a name (net.connect resolves it). */
+/**
+ * Split "http://host[:port]/path"; host is an IPv4 literal, a name, or an IPv6 literal in brackets
+ * (RFC 3986 §3.2.2: "http://[2001:db8::1]:8000/"; a zone, RFC 6874 "%25...", is dropped: one
+ * interface). `host` comes back without brackets.
+ */
 export function parseHttpUrl(url: string): { host: string; port: number; path: string } {
-  const m = /^http:\/\/([A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?)(?::(\d{1,5}))?(\/[^\s#]*)?$/.exec(url);
-  if (!m) throw new Error(`unsupported URL ${url} (want http://HOST[:PORT]/PATH)`);
-  const port = m[2] ? Number(m[2]) : 80;
+  const m = /^http:\/\/(?:([A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?)|\[([^\]%\s/]+)(?:%25[A-Za-z0-9._~-]+)?\])(?::(\d{1,5}))?(\/[^\s#]*)?$/.exec(url);
+  if (!m) throw new Error(`unsupported URL ${url} (want http://HOST[:PORT]/PATH, an IPv6 HOST in brackets)`);
+  if (m[2] !== undefined) {
+    try { ip6ToBytes(m[2]); } catch { throw new Error(`bad IPv6 address [${m[2]}] in ${url}`); }
+  }
+  const port = m[3] ? Number(m[3]) : 80;
   if (port < 1 || port > 65535) throw new Error(`bad port in ${url}`);
-  return { host: m[1], port, path: m[3] ?? "/" };
+  return { host: m[1] ?? m[2], port, path: m[4] ?? "/" };
+}
+
+/**
+ * The addresses to try for `host`, best first: a literal itself; for a name its A and AAAA
+ * records (AAAA only with IPv6 on), those of the family the stack can reach first (RFC 6724 §6
+ * prefers IPv6 when both can: a global IPv6 address usable; IPv4 needs an address), the other
+ * family after them as a fallback.
+ */
+export async function addressesFor(net: NetStack, host: string, waitMs = 10_000): Promise<string[]> {
+  if (net.ipv6) await ip6Settle(net, host, waitMs);
+  return new Promise((resolve, reject) => {
+    net.lookup(host, { all: true, family: net.ipv6 ? 0 : 4 }, (err: NodeJS.ErrnoException | null, list: LookupAddress[]) => {
+      if (err) { reject(err); return; }
+      const v6 = list.filter((x) => x.family === 6).map((x) => x.address);
+      const v4 = list.filter((x) => x.family === 4).map((x) => x.address);
+      const v4ok = (net.ifaceInfo().address ?? "0.0.0.0") !== "0.0.0.0";
+      const v6ok = net.ipv6 && net.stack.ip6Addresses().some((a) => a.origin !== "link-local" && (a.state === "preferred" || a.state === "deprecated"));
+      resolve(v6ok || !v4ok ? [...v6, ...v4] : [...v4, ...v6]);
+    });
+  });
+}
+
+/** A usable (preferred or deprecated) IPv6 address of ours: link-local, or of a wider scope. */
+function haveIp6(net: NetStack, linkLocal: boolean): boolean {
+  return net.stack.ip6Addresses().some((a) => (a.origin === "link-local") === linkLocal && (a.state === "preferred" || a.state === "deprecated"));
+}
+
+/**
+ * Right after start IPv6 is still configuring (DAD about a second, SLAAC and RDNSS after the first
+ * router advertisement). Wait, at most `ms`, for what reaching `host` needs: for an IPv6 literal a
+ * source address of its scope; for a name without any DNS server (none given, no DHCP) an RDNSS
+ * server and an address to ask it from; for a name otherwise nothing more than DAD on addresses
+ * already formed. Returns at once when nothing is pending.
+ */
+export async function ip6Settle(net: NetStack, host: string, ms: number): Promise<void> {
+  const st = net.stack;
+  const tentative = () => st.ip6Addresses().some((a) => a.state === "tentative");
+  if (host.includes(":")) {
+    const ll = /^fe[89ab]/i.test(host);
+    await net.until(() => haveIp6(net, ll), ms);
+    return;
+  }
+  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(host)) return;
+  if (net.ifaceInfo().dns.length === 0) {
+    await net.until(() => st.ip6DnsServers().length > 0 && (haveIp6(net, false) || haveIp6(net, true)) && !tentative(), ms);
+    return;
+  }
+  await net.until(() => !tentative(), Math.min(ms, 3000));
+}
+
+/**
+ * Connect to the first of `addrs` that answers: a refused or unreachable address (or one silent for
+ * `attemptMs` while others remain) gives way to the next. Rejects with the last error.
+ */
+export function connectFirst(net: NetStack, addrs: string[], port: number, attemptMs = 3000): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    let k = 0;
+    const next = (lastErr?: Error) => {
+      if (k >= addrs.length) { reject(lastErr ?? new Error("no address to connect to")); return; }
+      const addr = addrs[k++];
+      const last = k === addrs.length;
+      const sock = net.connect({ host: addr, port });
+      const timer = last ? undefined : setTimeout(() => { cleanup(); sock.destroy(); next(Object.assign(new Error(`connect ETIMEDOUT ${addr}:${port}`), { code: "ETIMEDOUT" })); }, attemptMs);
+      const onErr = (e: Error) => { cleanup(); next(e); };
+      const onConnect = () => { cleanup(); resolve(sock); };
+      const cleanup = () => { clearTimeout(timer); sock.off("error", onErr); sock.off("connect", onConnect); };
+      sock.once("error", onErr);
+      sock.once("connect", onConnect);
+    };
+    next();
+  });
 }
 
 /**
  * GET a URL through our stack (HTTP/1.1, Connection: close). The body is framed by
  * Content-Length, chunked transfer coding, or the end of the connection.
  */
-export function httpGet(net: NetStack, url: string, opts: GetOptions = {}): Promise<GetResult> {
+export async function httpGet(net: NetStack, url: string, opts: GetOptions = {}): Promise<GetResult> {
   const { host, port, path } = parseHttpUrl(url);
+  const t0 = Date.now();
+  const timeoutMs = opts.timeoutMs ?? 60_000;
+  const timedOut = () => new Error(`GET ${url}: timed out`);
+  let ttimer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => { ttimer = setTimeout(() => reject(timedOut()), timeoutMs); });
+  let sock: Socket;
+  try {
+    const addrs = await Promise.race([addressesFor(net, host), deadline]);
+    sock = await Promise.race([connectFirst(net, addrs, port), deadline]);
+  } finally {
+    clearTimeout(ttimer);
+  }
+  opts.onConnect?.();
+  sock.write(`GET ${path} HTTP/1.1\r\nHost: ${bracket(host)}${port === 80 ? "" : `:${port}`}\r\n` +
+    "User-Agent: wasm-tcpip\r\nAccept: */*\r\nConnection: close\r\n\r\n");
   return new Promise((resolve, reject) => {
-    const sock = net.connect({ host, port }, () => {
-      sock.write(`GET ${path} HTTP/1.1\r\nHost: ${host}${port === 80 ? "" : `:${port}`}\r\n` +
-        "User-Agent: wasm-tcpip\r\nAccept: */*\r\nConnection: close\r\n\r\n");
-    });
     let head: Buffer = Buffer.alloc(0);
     let res: HttpResponse | null = null;
     let length = -1;
@@ -290,7 +436,7 @@ export function httpGet(net: NetStack, url: string, opts: GetOptions = {}): Prom
     let chunked: ChunkDecoder | null = null;
     let done = false;
     const bodyParts: Buffer[] = [];
-    const timer = setTimeout(() => fail(new Error(`GET ${url}: timed out`)), opts.timeoutMs ?? 60_000);
+    const timer = setTimeout(() => fail(timedOut()), Math.max(1, timeoutMs - (Date.now() - t0)));
     timer.unref?.();
     const finish = () => {
       if (done) return;

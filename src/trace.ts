@@ -1,21 +1,24 @@
 // The one frame decoder on the TypeScript side, for printing (CLI, ladders, pcaps) and for test
-// assertions: Ethernet / ARP / IPv4 / ICMP / UDP / TCP, as a one-line summary plus structured views
-// (IPv4 header fields, TCP flags and options, checksums verified, the payload as a view into the
-// frame). Never throws: a frame too short for a header is reported with `bad` set.
+// assertions: Ethernet / ARP / IPv4 / IPv6 (extension headers walked) / ICMP / ICMPv6 (NDP, MLD) /
+// UDP / TCP over either family, as a one-line summary plus structured views (IP header fields, TCP
+// flags and options, checksums verified, the payload as a view into the frame). Never throws: a
+// frame too short for a header is reported with `bad` set. IPv6 addresses print RFC 5952-style, in
+// brackets next to a port ("[2001:db8::1]:80").
 
-import { formatMac, u32ToIp } from "./stack.js";
+import { bytesToIp6, formatMac, u32ToIp } from "./stack.js";
 
 export interface FrameSummary {
-  /** The innermost protocol decoded: "ETH", "ARP", "IPv4", "ICMP", "UDP" or "TCP". */
+  /** The innermost protocol decoded: "ETH", "ARP", "IPv4", "IPv6", "ICMP", "ICMPv6", "UDP" or "TCP". */
   proto: string;
   srcMac: string;
   dstMac: string;
   ethertype: number;
-  /** IPv4 (or ARP sender/target protocol) addresses. */
+  /** IPv4 or IPv6 (or ARP sender/target protocol) addresses. */
   src?: string;
   dst?: string;
   srcPort?: number;
   dstPort?: number;
+  /** IPv4 TTL or IPv6 hop limit. */
   ttl?: number;
   ipId?: number;
   /** TCP flags, in the order FIN,SYN,RST,PSH,ACK (then URG,ECE,CWR), comma-separated. */
@@ -36,6 +39,10 @@ export interface FrameSummary {
   icmpSeq?: number;
   /** The IPv4 header (set for every IPv4 frame whose header is well formed, fragments included). */
   ip?: Ipv4Header;
+  /** The IPv6 header and its extension headers (set for every IPv6 frame whose fixed header is well formed). */
+  ip6?: Ipv6Header;
+  /** ICMPv6 neighbor discovery: the target address of an NS/NA/redirect. */
+  ndTarget?: string;
   /** TCP flag bits (FIN 0x01 ... CWR 0x80, NS 0x100), header length and parsed options. */
   tcpFlags?: number;
   tcpHlen?: number;
@@ -62,6 +69,19 @@ export interface Ipv4Header {
   sumOk: boolean;
 }
 
+export interface Ipv6Header {
+  /** Payload length (bytes after the fixed 40-byte header), traffic class, flow label, hop limit. */
+  payloadLen: number; tclass: number; flowLabel: number; hopLimit: number;
+  /** The fixed header's Next Header, then the extension headers walked (their protocol numbers, in order). */
+  nextHeader: number; extHeaders: number[];
+  /** The upper-layer protocol after the extension headers (59: none). */
+  proto: number;
+  /** A fragment header's fields (RFC 8200 §4.5), when there is one. */
+  frag?: { id: number; offset: number; more: boolean };
+  /** Source and destination, 16 bytes each (views into the frame). */
+  src: Uint8Array; dst: Uint8Array;
+}
+
 /** TCP options, parsed (what a test asserts on). */
 export interface TcpOpts { mss?: number; wscale?: number; sackOk?: boolean; ts?: [number, number]; sack?: [number, number][] }
 
@@ -78,6 +98,13 @@ export function onesSum(b: ArrayLike<number>, initial = 0): number {
 /** The IPv4 pseudo-header sum (RFC 793 §3.1 / RFC 768) for protocol `proto` and an L4 length. */
 export function pseudoSum(src32: number, dst32: number, proto: number, len: number): number {
   return (src32 >>> 16) + (src32 & 0xffff) + (dst32 >>> 16) + (dst32 & 0xffff) + proto + len;
+}
+
+/** The IPv6 pseudo-header sum (RFC 8200 §8.1) for next header `proto` and an upper-layer length. */
+export function pseudoSum6(src: Uint8Array, dst: Uint8Array, proto: number, len: number): number {
+  let s = proto + (len >>> 16) + (len & 0xffff);
+  for (let i = 0; i < 16; i += 2) s += ((src[i] << 8) | src[i + 1]) + ((dst[i] << 8) | dst[i + 1]);
+  return s;
 }
 
 const TCP_FLAG_NAMES: [number, string][] = [
@@ -149,6 +176,7 @@ export function decodeFrame(frame: Uint8Array): FrameSummary {
     } else s.info = `ARP op ${op}`;
     return s;
   }
+  if (s.ethertype === 0x86dd) return decodeIpv6(s, b, dv, p);
   if (s.ethertype !== 0x0800) {
     s.info = `ethertype 0x${s.ethertype.toString(16).padStart(4, "0")} ${s.srcMac} > ${s.dstMac}`;
     return s;
@@ -194,41 +222,136 @@ export function decodeFrame(frame: Uint8Array): FrameSummary {
     } else s.info = `ICMP ${s.src} > ${s.dst} type=${s.icmpType} code=${s.icmpCode}`;
     return s;
   }
-  if (proto === 17 || proto === 6) {
-    s.proto = proto === 17 ? "UDP" : "TCP";
-    if (l4len < (proto === 17 ? 8 : 20)) return bad(s, `truncated ${s.proto.toLowerCase()}`);
-    s.srcPort = dv.getUint16(l4);
-    s.dstPort = dv.getUint16(l4 + 2);
-    const segSum = onesSum(b.subarray(l4, l4 + l4len), pseudoSum(src32, dst32, proto, l4len));
-    s.l4SumOk = segSum === 0xffff || (proto === 17 && dv.getUint16(l4 + 6) === 0);
-  }
+  if (proto === 17 || proto === 6) return transport(s, b, dv, proto, l4, l4len, pseudoSum(src32, dst32, proto, l4len), hostPort(s.src, s.dst));
+  s.info = `IPv4 ${s.src} > ${s.dst} proto ${proto} len ${l4len}`;
+  return s;
+}
+
+/** "a:port" for IPv4, "[a]:port" for IPv6. */
+function hostPort(src: string, dst: string): (a: string, port: number) => string {
+  return src.includes(":") || dst.includes(":") ? (a, port) => `[${a}]:${port}` : (a, port) => `${a}:${port}`;
+}
+
+/** UDP or TCP at `l4` (either family; `pseudo` is the family's pseudo-header sum). */
+function transport(s: FrameSummary, b: Uint8Array, dv: DataView, proto: number, l4: number, l4len: number, pseudo: number,
+  hp: (a: string, port: number) => string): FrameSummary {
+  s.proto = proto === 17 ? "UDP" : "TCP";
+  if (l4len < (proto === 17 ? 8 : 20)) return bad(s, `truncated ${s.proto.toLowerCase()}`);
+  s.srcPort = dv.getUint16(l4);
+  s.dstPort = dv.getUint16(l4 + 2);
+  const segSum = onesSum(b.subarray(l4, l4 + l4len), pseudo);
+  // UDP checksum 0: none, allowed over IPv4 only (RFC 8200 §8.1)
+  s.l4SumOk = segSum === 0xffff || (proto === 17 && dv.getUint16(l4 + 6) === 0 && s.ip6 === undefined);
+  const from = hp(s.src!, s.srcPort), to = hp(s.dst!, s.dstPort);
   if (proto === 17) {
     const ulen = dv.getUint16(l4 + 4);
     s.len = Math.max(0, ulen - 8);
     s.payload = b.subarray(l4 + 8, l4 + Math.max(8, Math.min(ulen, l4len)));
-    s.info = `UDP ${s.src}:${s.srcPort} > ${s.dst}:${s.dstPort} len=${s.len}`;
+    s.info = `UDP ${from} > ${to} len=${s.len}`;
     return s;
   }
-  if (proto === 6) {
-    s.seq = dv.getUint32(l4 + 4);
-    s.ack = dv.getUint32(l4 + 8);
-    const off = (b[l4 + 12] >> 4) * 4;
-    s.tcpFlags = b[l4 + 13] | ((b[l4 + 12] & 1) << 8);
-    s.flags = tcpFlagString(s.tcpFlags);
-    s.win = dv.getUint16(l4 + 14);
-    s.tcpHlen = off;
-    if (off < 20 || off > l4len) return bad(s, "bad tcp offset");
-    const o = tcpOptions(b, l4 + 20, l4 + off);
-    s.options = o.names;
-    s.tcpOpts = o.opts;
-    s.len = l4len - off;
-    s.payload = b.subarray(l4 + off, l4 + l4len);
-    const ack = s.flags.includes("ACK") ? ` ack=${s.ack}` : "";
-    const opts = s.options.length ? ` <${s.options.join(",")}>` : "";
-    s.info = `TCP ${s.src}:${s.srcPort} > ${s.dst}:${s.dstPort} [${s.flags}] seq=${s.seq}${ack} win=${s.win} len=${s.len}${opts}`;
+  s.seq = dv.getUint32(l4 + 4);
+  s.ack = dv.getUint32(l4 + 8);
+  const off = (b[l4 + 12] >> 4) * 4;
+  s.tcpFlags = b[l4 + 13] | ((b[l4 + 12] & 1) << 8);
+  s.flags = tcpFlagString(s.tcpFlags);
+  s.win = dv.getUint16(l4 + 14);
+  s.tcpHlen = off;
+  if (off < 20 || off > l4len) return bad(s, "bad tcp offset");
+  const o = tcpOptions(b, l4 + 20, l4 + off);
+  s.options = o.names;
+  s.tcpOpts = o.opts;
+  s.len = l4len - off;
+  s.payload = b.subarray(l4 + off, l4 + l4len);
+  const ack = s.flags.includes("ACK") ? ` ack=${s.ack}` : "";
+  const opts = s.options.length ? ` <${s.options.join(",")}>` : "";
+  s.info = `TCP ${from} > ${to} [${s.flags}] seq=${s.seq}${ack} win=${s.win} len=${s.len}${opts}`;
+  return s;
+}
+
+/** Extension headers (RFC 8200 §4): hop-by-hop, routing, fragment, destination options. */
+const EXT_HOP = 0, EXT_ROUTING = 43, EXT_FRAG = 44, EXT_DSTOPTS = 60, NO_NEXT = 59;
+const MAX_EXT = 8; // a longer chain is reported, not walked
+
+const ICMP6_NAMES: Record<number, string> = {
+  1: "unreachable", 2: "packet too big", 3: "time exceeded", 4: "parameter problem", 128: "echo request", 129: "echo reply",
+  130: "MLD query", 131: "MLD report", 132: "MLD done", 133: "router solicitation", 134: "router advertisement",
+  135: "neighbor solicitation", 136: "neighbor advertisement", 137: "redirect", 143: "MLDv2 report",
+};
+
+/** An IPv6 packet at `p` (RFC 8200): fixed header, extension-header chain, then ICMPv6, UDP or TCP. */
+function decodeIpv6(s: FrameSummary, b: Uint8Array, dv: DataView, p: number): FrameSummary {
+  s.proto = "IPv6";
+  if (b.length < p + 40) return bad(s, "truncated ipv6");
+  const vtf = dv.getUint32(p);
+  const payloadLen = dv.getUint16(p + 4);
+  const src = b.subarray(p + 8, p + 24), dst = b.subarray(p + 24, p + 40);
+  s.src = bytesToIp6(b, p + 8);
+  s.dst = bytesToIp6(b, p + 24);
+  s.ttl = b[p + 7];
+  if ((vtf >>> 28) !== 6 || p + 40 + payloadLen > b.length) return bad(s, "bad ipv6 header");
+  const h: Ipv6Header = {
+    payloadLen, tclass: (vtf >>> 20) & 0xff, flowLabel: vtf & 0xfffff, hopLimit: b[p + 7], nextHeader: b[p + 6], extHeaders: [],
+    proto: b[p + 6], src, dst,
+  };
+  s.ip6 = h;
+  const end = p + 40 + payloadLen;
+  let nh = b[p + 6];
+  let o = p + 40;
+  while (nh === EXT_HOP || nh === EXT_ROUTING || nh === EXT_FRAG || nh === EXT_DSTOPTS) {
+    if (h.extHeaders.length === MAX_EXT) return bad(s, "ipv6 extension header chain too long");
+    if (o + 8 > end) return bad(s, "truncated ipv6 extension header");
+    const len = nh === EXT_FRAG ? 8 : (b[o + 1] + 1) * 8;
+    if (o + len > end) return bad(s, "truncated ipv6 extension header");
+    h.extHeaders.push(nh);
+    if (nh === EXT_FRAG) {
+      const fo = dv.getUint16(o + 2);
+      h.frag = { id: dv.getUint32(o + 4), offset: fo & 0xfff8, more: (fo & 1) !== 0 };
+    }
+    nh = b[o];
+    o += len;
+  }
+  h.proto = nh;
+  const l4len = end - o;
+  s.len = l4len;
+  s.payload = b.subarray(o, end);
+  if (h.frag && (h.frag.offset !== 0 || h.frag.more)) {
+    s.info = `IPv6 fragment ${s.src} > ${s.dst} id=${h.frag.id} off=${h.frag.offset}${h.frag.more ? "+" : ""} proto ${nh} len ${l4len}`;
     return s;
   }
-  s.info = `IPv4 ${s.src} > ${s.dst} proto ${proto} len ${l4len}`;
+  if (nh === 17 || nh === 6) return transport(s, b, dv, nh, o, l4len, pseudoSum6(src, dst, nh, l4len), hostPort(s.src, s.dst));
+  if (nh === 58) {
+    s.proto = "ICMPv6";
+    if (l4len < 4) return bad(s, "truncated icmpv6");
+    const t = b[o];
+    s.icmpType = t;
+    s.icmpCode = b[o + 1];
+    s.l4SumOk = onesSum(b.subarray(o, end), pseudoSum6(src, dst, 58, l4len)) === 0xffff;
+    const body = l4len >= 8 ? o + 8 : end;
+    s.payload = b.subarray(body, end);
+    s.len = end - body;
+    const name = ICMP6_NAMES[t] ?? `type=${t}`;
+    let detail = "";
+    if ((t === 128 || t === 129) && l4len >= 8) {
+      s.icmpId = dv.getUint16(o + 4);
+      s.icmpSeq = dv.getUint16(o + 6);
+      detail = ` id=${s.icmpId} seq=${s.icmpSeq} len=${s.len}`;
+    } else if ((t === 135 || t === 136 || t === 137) && l4len >= 24) {
+      s.ndTarget = bytesToIp6(b, o + 8);
+      const f = b[o + 4];
+      const flags = t === 136 ? [[0x80, "R"], [0x40, "S"], [0x20, "O"]].filter(([bit]) => f & (bit as number)).map(([, n]) => n).join("") : "";
+      detail = ` ${t === 136 ? "" : "who-has "}${s.ndTarget}${flags ? ` [${flags}]` : ""}`;
+      s.payload = b.subarray(o + 24, end);
+      s.len = end - o - 24;
+    } else if (t === 134 && l4len >= 16) {
+      detail = ` hoplimit=${b[o + 4]} lifetime=${dv.getUint16(o + 6)}s${b[o + 5] & 0x80 ? " M" : ""}${b[o + 5] & 0x40 ? " O" : ""}`;
+    } else if (t === 2 && l4len >= 8) detail = ` mtu=${dv.getUint32(o + 4)}`;
+    else if (t === 143 && l4len >= 8) detail = ` records=${dv.getUint16(o + 6)}`;
+    else if (t <= 4) detail = ` code=${s.icmpCode}`;
+    s.info = `ICMPv6 ${name} ${s.src} > ${s.dst}${detail}`;
+    return s;
+  }
+  s.info = nh === NO_NEXT ? `IPv6 ${s.src} > ${s.dst} no next header` : `IPv6 ${s.src} > ${s.dst} proto ${nh} len ${l4len}`;
   return s;
 }
 

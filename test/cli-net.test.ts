@@ -48,7 +48,7 @@ describe("CLI up/get: usage", () => {
     [["up", "--tap", "wt0", "--ip", "198.51.100.2/24", "--dns", "x"], /--dns wants an IPv4 address/],
     [["up", "--tap", "wt0", "--ip", "198.51.100.2/24", "--dns", "198.51.100.1", "--dns", "198.51.100.3", "--dns", "198.51.100.4", "--dns", "198.51.100.5"], /at most 3 --dns/],
     [["resolve", "--tap", "wt0", "--dhcp"], /resolve needs a NAME/],
-    [["resolve", "device.test", "--tap", "wt0", "--ip", "198.51.100.2/24"], /resolve with --ip needs --dns/],
+    [["resolve", "device.test", "--tap", "wt0", "--ip", "198.51.100.2/24", "--no-ip6"], /resolve with --ip and --no-ip6 needs --dns/],
     [["resolve", "a.test", "b.test", "--tap", "wt0", "--dhcp"], /unexpected argument b\.test/],
     [["time", "--tap", "wt0", "--ip", "198.51.100.2/24"], /time with --ip needs a SERVER/],
     [["up", "--tap", "wt0", "--dhcp", "--hostname", "bad_name"], /--hostname wants 1-63 letters, digits and inner hyphens/],
