@@ -29,7 +29,7 @@ const PART_NAMES = {
 function part(file) {
   if (/(^|\/)stack\.o$/.test(file)) return "stack";
   if (/wasm-rt-impl\.o$/.test(file)) return "runtime";
-  if (/(wt_core|wt_app|wt_services|engine_aot)\.o$/.test(file)) return "core";
+  if (/(wt_core|wt_app|wt_services|wt_dhcp|wt_ip6|engine_aot)\.o$/.test(file)) return "core";
   return "port";
 }
 

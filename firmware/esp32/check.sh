@@ -146,7 +146,7 @@ check_a() {
         # main.c, then what this engine compiles (AOT: engine + translated stack + runtime).
         local files=("$here/main/main.c") f bad=0 log=$cfg/log
         if [ "$preset" = ETHERNET_KIT ]; then
-          files+=("$fw/core/wt_core.c" "$fw/core/wt_app.c" "$fw/core/wt_services.c")
+          files+=("$fw/core/wt_core.c" "$fw/core/wt_app.c" "$fw/core/wt_services.c" "$fw/core/wt_ip6.c")
           [ $engine = AOT ] && files+=("$fw/core/engine_aot.c" "$w2c/stack.c" /usr/share/wabt/wasm2c/wasm-rt-impl.c)
           [ $engine != AOT ] && files+=("$here/main/engine_wamr.c")
         fi

@@ -8,11 +8,14 @@
  *
  * Boot parameters (QEMU -append): ip=A.B.C.D/LEN gw=A.B.C.D mac=XX:..:XX seed=HEX; without
  * ip= the board takes its address by DHCP (the lease is logged: "bound A.B.C.D/LEN ...").
+ * IPv6 is on with the dual-stack module (the default build; ip6=0 turns it off): the
+ * link-local and SLAAC addresses are logged as they change state ("ip6 preferred ...").
  * Console: prints "ready" once listening (echo 7 on TCP and UDP, discard 9, HTTP 80; with
  * DHCP once bound); 's' on the UART prints the counters, 'q' stops (DHCPRELEASE when a
  * lease is held, the counters, then the board resets: QEMU -no-reboot exits). */
 #include "wt_core.h"
 #include "wt_dhcp.h"
+#include "wt_ip6.h"
 #include "wt_mcu_config.h"
 #include "wt_port.h"
 #include "wt_services.h"
@@ -332,10 +335,13 @@ void board_main(const uint8_t *tags) {
   };
   for (unsigned i = 0; i < sizeof cfg / sizeof cfg[0]; i++)
     if (wt_configure(cfg[i].key, cfg[i].value) != 0) wt_logf("configure(%d) refused\n", cfg[i].key);
+  int ip6 = !(param(cmd, "ip6", v, sizeof v) && !strcmp(v, "0"));
+  if (!ip6) wt_configure(WT_CFG_IP6_ENABLE, 0);
   int r = wt_init();
   if (r != 0) { wt_logf("init() = %d\n", r); wt_port_fatal("init"); }
   uint32_t mem = 0;
   wt_engine_used()->memory(&mem);
+  if (ip6 && wt_ip6_start(0) != 0) wt_logf("ip6: not in this module (IPv4 only)\n");
   if (dhcp) {
     wt_logf("ip by dhcp, pools %d bytes, linear memory %u bytes\n", wt_call(WT_FN_POOL_BYTES, 0, 0, 0), mem);
     r = wt_dhcp_start(on_dhcp);
