@@ -197,7 +197,7 @@ check_b() {
     else notok "(b) WAMR engine refuses a module with an import of $name (exit $rc)"; sed 's/^/#   /' <<<"$out"; fi
   done
   # firmware/test/run-linux.sh's checks with this binary; its "interp" engine is WAMR here.
-  WT_LINUX_BIN="$here/linux/build/wasm-tcpip-linux" ENGINES=interp \
+  WT_LINUX_BIN="$here/linux/build/wasm-tcpip-linux" ENGINES=interp IP6=0 \
     ECHO_BYTES_interp=${ECHO_BYTES:-8388608} HTTP_BYTES_interp=${HTTP_BYTES:-8388608} \
     "$fw/test/run-linux.sh" 2>&1 | sed 's/linux interp/linux WAMR (engine_wamr.c)/' | tee "$work/b.log"
   grep -q '^# linux: 0 failed' "$work/b.log" || failures=$((failures + 1))

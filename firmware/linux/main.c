@@ -143,10 +143,10 @@ static uint8_t *read_file(const char *path, uint32_t *len) {
   return buf;
 }
 
-/* Default module for the interpreter: the build's module (stack.mcu6.wasm, or stack.mcu.wasm
- * with make IPV6=0) next to the executable. */
+/* Default module for the interpreter: the build's module next to the executable (linux/Makefile
+ * names it: stack.mcu6.wasm, or stack.mcu.wasm with make IPV6=0; esp32/linux's build: the latter). */
 #ifndef WT_MODULE_FILE
-#define WT_MODULE_FILE "stack.mcu6.wasm"
+#define WT_MODULE_FILE "stack.mcu.wasm"
 #endif
 static const char *default_wasm(void) {
   static char path[PATH_MAX];

@@ -46,6 +46,8 @@
 #define ETH_TX_BD_NUM   (ETH_BASE + 0x20)
 #define ETH_MAC_ADDR0   (ETH_BASE + 0x40)
 #define ETH_MAC_ADDR1   (ETH_BASE + 0x44)
+#define ETH_HASH0       (ETH_BASE + 0x48)   /* multicast hash filter: bit (CRC32(dst) >> 26) */
+#define ETH_HASH1       (ETH_BASE + 0x4c)
 #define ETH_BD(i)       (ETH_BASE + 0x400 + 8u * (i))   /* word 0: len|flags, word 1: buffer */
 
 #define MODER_RXEN 0x0001u
@@ -101,6 +103,12 @@ static void eth_init(const uint8_t mac[6]) {
   }
   REG32(ETH_MAC_ADDR0) = (uint32_t)mac[2] << 24 | (uint32_t)mac[3] << 16 | (uint32_t)mac[4] << 8 | mac[5];
   REG32(ETH_MAC_ADDR1) = (uint32_t)mac[0] << 8 | mac[1];
+  /* Every multicast frame passes the MAC (all 64 hash bits): the core keeps its own filter of the
+   * groups it joined (IPv6 all-nodes, the solicited-node groups of its addresses, IGMP groups) and
+   * drops the rest. With no bit set, the MAC drops the kernel's neighbor solicitations to the
+   * solicited-node group and no address but the link-local one (learned from our own ND) resolves. */
+  REG32(ETH_HASH0) = 0xffffffffu;
+  REG32(ETH_HASH1) = 0xffffffffu;
   tx_i = rx_i = 0;
   REG32(ETH_MODER) = MODER_RXEN | MODER_TXEN | MODER_FULLD | MODER_CRCEN;
 }

@@ -259,6 +259,7 @@ ip6_no_reasm() {
 }
 
 # The IPv6 checks of a port (issue 10) with IPv6 on, radvd running on TAP in $ns; LOG is its console.
+# IP6_HTTP_BYTES (default 8 MiB) and IP6_ECHO_BYTES (1 MiB) size the transfers.
 # NAMES must match IP6_CHECKS in test/firmware.test.ts.
 ip6_checks() {  # ip6_checks PREFIX LOG TAP
   local p=$1 log6=$2 t=$3
@@ -271,10 +272,10 @@ ip6_checks() {  # ip6_checks PREFIX LOG TAP
   check "$p: RFC 8200 §4.5: a 3000-byte ping -6 arrives fragmented; without reassembly in this build each fragment is dropped and counted, no reply" ip6_no_reasm
   check "$p: RFC 9110 §8.6 over IPv6: curl -g -6 GET /bytes/N at the SLAAC address has the SHA-256 of i mod 251" \
     http_sha_at "[$fw_gua]" "${IP6_HTTP_BYTES:-8388608}" -g -6
-  check "$p: RFC 9110 §8.6 over IPv6: GET /bytes/N at the link-local address (zone $t) has the SHA-256" \
+  check "$p: RFC 9110 §8.6 over IPv6: GET /bytes/N at the link-local address (with its zone) has the SHA-256" \
     http_sha_at "[${fw_ll}%25$t]" 1048576 -g -6
   check "$p: RFC 862 over IPv6: echo returns every byte after the client's half-close" \
-    nsx timeout 120 python3 "$client" echo "$fw_gua" 7 1048576
+    nsx timeout 120 python3 "$client" echo "$fw_gua" 7 "${IP6_ECHO_BYTES:-1048576}"
   check "$p: RFC 862 over IPv6: UDP echo returns each datagram whole (0 to 1452 bytes, a burst of 4)" \
     nsx timeout 60 python3 "$client" udp-echo "$fw_gua" 7 0 1 18 512 1452
   check "$p: RFC 9293 §3.10.7.1 over IPv6: SYN to a closed port is refused with RST" \
