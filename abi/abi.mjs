@@ -295,7 +295,7 @@ export const functions = [
     doc: "remove our address equal to the 16 bytes at `addr` (any origin); connections on it end (EADDRNOTAVAIL). 0, `-EINVAL` (not ours)",
   },
   {
-    name: "ip6AddrInfo", section: "ipv6", params: [["index", "i32"], ["out", "usize"]], result: "i32",
+    name: "ip6AddrInfo", section: "ipv6", firmware: true, params: [["index", "i32"], ["out", "usize"]], result: "i32",
     doc: "address table entry `index` (0..Ip6Addrs-1): the ip6AddrInfo fields at `out`. `-EINVAL` (index or memory)",
   },
   {
@@ -327,7 +327,7 @@ export const functions = [
     doc: "`tcpConnect` to the 16 bytes at `addr`: an IPv6 address (the source by RFC 6724: link-local towards a link-local peer, else a global one), or an IPv4-mapped one (::ffff:a.b.c.d, as `tcpConnect`). `-EINVAL` (::, multicast, port), `-EADDRNOTAVAIL` (no usable IPv6 address), else as `tcpConnect`",
   },
   {
-    name: "tcpAddrs", section: "ipv6", params: [["h", "i32"], ["out", "usize"]], result: "i32",
+    name: "tcpAddrs", section: "ipv6", firmware: true, params: [["h", "i32"], ["out", "usize"]], result: "i32",
     doc: "the connection's local address (16 bytes at `out`) and remote address (16 bytes at `out + 16`), IPv4 ones IPv4-mapped; :: for a socket that has none (unconnected, listener)",
   },
   {
@@ -335,11 +335,11 @@ export const functions = [
     doc: "`udpConnect` with the 16-byte address at `addr` (IPv4-mapped: as `udpConnect`; :: and port 0 dissolve the association)",
   },
   {
-    name: "udpSendTo6", section: "ipv6", params: [["h", "i32"], ["addr", "usize"], ["port", "i32"], ["ptr", "usize"], ["len", "i32"]], result: "i32",
+    name: "udpSendTo6", section: "ipv6", firmware: true, params: [["h", "i32"], ["addr", "usize"], ["port", "i32"], ["ptr", "usize"], ["len", "i32"]], result: "i32",
     doc: "`udpSendTo` with the 16-byte address at `addr` (IPv4-mapped: as `udpSendTo`; :: and port 0: the connected peer). Over IPv6 the checksum is mandatory (RFC 8200 §8.1); a datagram over the path MTU - 48 goes as IPv6 fragments (RFC 8200 §4.5) up to 65,519 bytes, `-EMSGSIZE` past that (past the path MTU - 48 in builds without WT_FRAG6); `-EINVAL` also when a datagram to fragment lies in the tx frame; `-EADDRNOTAVAIL` (no usable source)",
   },
   {
-    name: "udpRecvFrom6", section: "ipv6", params: [["h", "i32"], ["ptr", "usize"], ["max", "i32"], ["out", "usize"]], result: "i32",
+    name: "udpRecvFrom6", section: "ipv6", firmware: true, params: [["h", "i32"], ["ptr", "usize"], ["max", "i32"], ["out", "usize"]], result: "i32",
     doc: "`udpRecvFrom` writing 24 bytes at `out`: the source address (16 bytes, IPv4 ones IPv4-mapped), its port (u32), the datagram's full length (u32). (`udpRecvFrom` reports address 0 for an IPv6 source.) Sockets receive both families unless `UdpOpt.Family` limits them; an IPv6 datagram takes 24 + its length of the queue",
   },
   // --- SNTP client (assembly/services/sntp.ts) ---

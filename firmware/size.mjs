@@ -2,8 +2,10 @@
 // rows): flash (.text + .rodata + .data) and RAM (.data + .bss + stack, plus the
 // module's linear memory) of the qemu-xtensa image (lx106) and of the rv32imc size build,
 // split into the translated stack, the wasm2c runtime, the portable core and the port
-// (board code, libc, libgcc), read from the linker maps. The linear memory is measured by
-// running the MCU module's init() with the default MCU configuration (core/wt_mcu_config.h).
+// (board code, libc, libgcc), read from the linker maps. The images are built with the
+// dual-stack module (build/stack.mcu6.wasm, the default) and the lx106 one also with the
+// IPv4-only module (make IPV6=0, in qemu-xtensa/build/ipv4). The linear memory is measured by
+// running the dual-stack module's init() with the default MCU configuration (core/wt_mcu_config.h).
 // Figures, not tests. Runs make for each image first (needs the cross compilers).
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
@@ -19,8 +21,11 @@ const ROOT = join(FW, "..");
 
 const IMAGES = [
   { label: "lx106 (qemu-xtensa)", dir: "qemu-xtensa", map: "qemu-xtensa/build/wasm-tcpip-qemu.map" },
+  { label: "lx106 IPv4-only (qemu-xtensa, IPV6=0)", dir: "qemu-xtensa", map: "qemu-xtensa/build/ipv4/wasm-tcpip-qemu.map",
+    make: ["IPV6=0", "B=build/ipv4"] },
   { label: "rv32imc (size build)", dir: "rv32", map: "rv32/build/wasm-tcpip-rv32.map" },
 ];
+const MCU6 = join(ROOT, "build/stack.mcu6.wasm");
 const PARTS = ["stack", "runtime", "core", "port"];
 const PART_NAMES = {
   stack: "translated stack", runtime: "wasm2c runtime", core: "portable core", port: "port+libc+libgcc",
@@ -29,7 +34,7 @@ const PART_NAMES = {
 function part(file) {
   if (/(^|\/)stack\.o$/.test(file)) return "stack";
   if (/wasm-rt-impl\.o$/.test(file)) return "runtime";
-  if (/(wt_core|wt_app|wt_services|engine_aot)\.o$/.test(file)) return "core";
+  if (/(wt_core|wt_app|wt_services|wt_dhcp|wt_ip6|engine_aot)\.o$/.test(file)) return "core";
   return "port";
 }
 
@@ -92,7 +97,7 @@ export default async function firmwareSizes() {
   for (const img of IMAGES) {
     const map = join(FW, img.map);
     try {  // incremental: rebuilds only what changed (the module, the core...)
-      execFileSync("make", ["-s", "-C", FW, img.dir], { stdio: ["ignore", "ignore", "pipe"], timeout: 600_000 });
+      execFileSync("make", ["-s", "-C", FW, img.dir, ...(img.make ?? [])], { stdio: ["ignore", "ignore", "pipe"], timeout: 600_000 });
     } catch (err) {
       rows.push({ name: `firmware ${img.label}: not built (make -C firmware ${img.dir}: ${String(err.stderr ?? err).split("\n")[0]})`, ours: NaN, unit: "bytes" });
       continue;
@@ -103,7 +108,7 @@ export default async function firmwareSizes() {
       const s = sums[p];
       flash += s.code + s.data;
       ram += s.data + s.bss;
-      const target = p === "stack" && img.label.startsWith("lx106") ? " (target <= 40 KiB)" : "";
+      const target = p === "stack" && img.label.startsWith("lx106 IPv4") ? " (target <= 40 KiB)" : "";
       rows.push({ name: `firmware ${img.label} flash: ${PART_NAMES[p]}${target}`, ours: s.code + s.data, unit: "bytes" });
     }
     rows.push({ name: `firmware ${img.label} flash: total`, ours: flash, unit: "bytes" });
@@ -113,7 +118,7 @@ export default async function firmwareSizes() {
   }
   try {
     const cfg = mcuConfig();
-    const { memory, pools } = await linearMemory(cfg);
+    const { memory, pools } = await linearMemory(cfg, MCU6);
     const what = `${cfg.MaxSockets} blocks, ${cfg.RingPairs} ring pairs x ${cfg.SndBuf}/${cfg.RcvBuf} B`;
     rows.push({ name: `firmware MCU config (${what}): module pools`, ours: pools, unit: "bytes" });
     // Each pool of the configuration: the pools minus those with its count set to 0; TCP (which
@@ -125,9 +130,10 @@ export default async function firmwareSizes() {
       [`IPv4 reassembly: ${cfg.ReasmSlots} slot(s) x ${cfg.ReasmMaxBytes} B`, { ReasmSlots: 0 }],
       [`ARP queue: ${cfg.ArpQueue} frames`, { ArpQueue: 0 }],
       [`multicast filter + IGMP: ${cfg.McastGroups} groups`, { McastGroups: 0 }],
+      [`IPv6: ${cfg.Ip6Addrs} addresses, ${cfg.Ip6Neighbors} neighbors, ${cfg.Ip6Queue} queued frames`, { Ip6Enable: 0 }],
     ]) {
       try {
-        const bytes = pools - (await linearMemory({ ...cfg, ...zero })).pools;
+        const bytes = pools - (await linearMemory({ ...cfg, ...zero }, MCU6)).pools;
         rest -= bytes;
         rows.push({ name: `firmware MCU config pool: ${label}`, ours: bytes, unit: "bytes" });
       } catch (err) {

@@ -1,5 +1,6 @@
-// Firmware (issues 5 and 9): the same .wasm in C hosts, tested against the Linux kernel
-// and, for DHCP, dnsmasq (Debian dnsmasq-base) in the scripts' own namespaces.
+// Firmware (issues 5, 9 and 10): the same .wasm in C hosts, tested against the Linux kernel
+// and, for DHCP, dnsmasq (Debian dnsmasq-base), for IPv6, radvd (Debian radvd) in the
+// scripts' own namespaces. The ports run the dual-stack module (build/stack.mcu6.wasm).
 // Builds the CI ports with `make -C firmware` and runs firmware/test/run-linux.sh (the
 // Linux TAP port with both engines: wasm2c AOT and the libwabt interpreter) and
 // firmware/test/run-qemu.sh (the lx106 image in qemu-system-xtensa on its OpenCores MAC).
@@ -73,6 +74,21 @@ const DHCP_CHECKS = [
   "RFC 862: UDP echo at the leased address (0 and 1472 bytes, a burst of 4)",
 ];
 
+/** The checks lib.sh's ip6_checks runs for every port with IPv6 (issue 10), radvd advertising 2001:db8:1::/64. */
+const IP6_CHECKS = [
+  "RFC 4862: the link-local and SLAAC (radvd's 2001:db8:1::/64) addresses become preferred and are logged",
+  "RFC 4443 §4.2: ping -6 to the link-local address gets echo replies",
+  "RFC 4443 §4.2: ping -6 to the SLAAC address gets echo replies",
+  "RFC 4443 §4.2: a 1452-byte ping -6 (a full 1500-byte packet) gets replies",
+  "RFC 8200 §4.5: a 3000-byte ping -6 arrives fragmented; without reassembly in this build each fragment is dropped and counted, no reply",
+  "RFC 9110 §8.6 over IPv6: curl -g -6 GET /bytes/N at the SLAAC address has the SHA-256 of i mod 251",
+  "RFC 9110 §8.6 over IPv6: GET /bytes/N at the link-local address (with its zone) has the SHA-256",
+  "RFC 862 over IPv6: echo returns every byte after the client's half-close",
+  "RFC 862 over IPv6: UDP echo returns each datagram whole (0 to 1452 bytes, a burst of 4)",
+  "RFC 9293 §3.10.7.1 over IPv6: SYN to a closed port is refused with RST",
+  "the status page over IPv6 lists both addresses (preferred) and the IPv6 connection",
+];
+
 function expectOk(output: string, name: string): void {
   const lines = output.split("\n");
   const i = lines.findIndex((l) => l === `ok - ${name}` || l.startsWith(`ok - ${name} # `));
@@ -110,10 +126,12 @@ const linuxChecks = [
     ...DHCP_CHECKS.map((c) => `linux ${e}: ${c}`),
     `linux ${e}: RFC 862: a UDP datagram larger than the echo buffer is counted and logged, not echoed`,
     `linux ${e}: RFC 2131 §4.4.6: SIGTERM sends DHCPRELEASE (exit 0; dnsmasq drops the lease)`,
+    `linux ${e}: IPv6: starts and prints ready`,
+    ...IP6_CHECKS.map((c) => `linux ${e}: ${c}`),
   ]),
 ];
 portSuite("firmware/linux over a TAP, engines aot (wasm2c) and interp (libwabt)", "test/run-linux.sh",
-  ["make", "cc", "c++", "wasm2c", "python3", "curl", "ping", "dnsmasq"], linuxChecks, {
+  ["make", "cc", "c++", "wasm2c", "python3", "curl", "ping", "dnsmasq", "radvd"], linuxChecks, {
     ECHO_BYTES_aot: String(32 << 20), HTTP_BYTES_aot: String(64 << 20),
     ECHO_BYTES_interp: String(8 << 20), HTTP_BYTES_interp: String(8 << 20),
   });
@@ -126,10 +144,12 @@ const qemuChecks = [
   "qemu-xtensa: stops cleanly on SIGTERM",
   ...DHCP_CHECKS.map((c) => `qemu-xtensa: ${c}`),
   "qemu-xtensa: RFC 2131 §4.4.6: 'q' on the console sends DHCPRELEASE (QEMU exits 0; dnsmasq drops the lease)",
+  "qemu-xtensa: IPv6: boots and prints ready",
+  ...IP6_CHECKS.map((c) => `qemu-xtensa: ${c}`),
 ];
 portSuite("firmware/qemu-xtensa: lx106 in QEMU on its OpenCores Ethernet MAC", "test/run-qemu.sh",
-  ["make", "xtensa-lx106-elf-gcc", "qemu-system-xtensa", "wasm2c", "python3", "curl", "ping", "dnsmasq"], qemuChecks, {
-    ECHO_BYTES: String(8 << 20), HTTP_BYTES: String(8 << 20),
+  ["make", "xtensa-lx106-elf-gcc", "qemu-system-xtensa", "wasm2c", "python3", "curl", "ping", "dnsmasq", "radvd"], qemuChecks, {
+    ECHO_BYTES: String(8 << 20), HTTP_BYTES: String(8 << 20), IP6_HTTP_BYTES: String(2 << 20), IP6_ECHO_BYTES: String(1 << 20),
   });
 
 // The same service checks (lib.sh service_checks, HTTP spec included) against the Node services

@@ -10,7 +10,9 @@
 #     wt_w2c_mem.h (bounds checked; W2C_UNCHECKED=1 is an explicit memory-UNSAFE option).
 #  4. callgraph.mjs: if the module cannot recurse, wasm2c's call-depth counter is
 #     compiled out (stack_depth.h); a recursive module keeps it.
-WASM ?= $(ROOT)/build/stack.mcu.wasm
+# The module: IPV6=1 (set by firmware/Makefile and the linux, qemu-xtensa and rv32 Makefiles by
+# default) the dual-stack build/stack.mcu6.wasm, else the IPv4-only build/stack.mcu.wasm.
+WASM ?= $(ROOT)/build/stack.mcu$(if $(filter 1,$(IPV6)),6).wasm
 RT   := /usr/share/wabt/wasm2c
 BINARYEN ?= $(ROOT)/node_modules/.bin
 W2C_MIN ?= 1
@@ -18,7 +20,7 @@ W2C_UNCHECKED ?= 0
 # The exports the core calls: WT_ABI_FUNCTIONS of the generated wt_abi.h (abi/abi.mjs).
 W2C_KEEP := $(shell sh $(CORE)/aot-exports.sh --names $(CORE)/wt_abi.h) memory
 W2C_FEATURES := --mvp-features --enable-sign-ext --enable-bulk-memory --enable-bulk-memory-opt
-CORE_OBJS := $(B)/wt_core.o $(B)/wt_app.o $(B)/wt_services.o $(B)/wt_dhcp.o $(B)/engine_aot.o \
+CORE_OBJS := $(B)/wt_core.o $(B)/wt_app.o $(B)/wt_services.o $(B)/wt_dhcp.o $(B)/wt_ip6.o $(B)/engine_aot.o \
              $(B)/stack.o $(B)/wasm-rt-impl.o
 
 $(B):
@@ -27,9 +29,10 @@ $(B):
 # A copy of wasm-rt.h: cross compilers must not search /usr/include.
 $(B)/wasm-rt.h: /usr/include/wasm-rt.h | $(B)
 	cp $< $@
-# The options are part of the recipe: a changed W2C_MIN or W2C_UNCHECKED rebuilds.
+# The options are part of the recipe: a changed W2C_MIN, W2C_UNCHECKED or module rebuilds.
+W2C_OPTS := W2C_MIN=$(W2C_MIN) W2C_UNCHECKED=$(W2C_UNCHECKED) WASM=$(notdir $(WASM))
 $(B)/w2c.opts: FORCE | $(B)
-	@echo "W2C_MIN=$(W2C_MIN) W2C_UNCHECKED=$(W2C_UNCHECKED)" | cmp -s - $@ || echo "W2C_MIN=$(W2C_MIN) W2C_UNCHECKED=$(W2C_UNCHECKED)" > $@
+	@echo "$(W2C_OPTS)" | cmp -s - $@ || echo "$(W2C_OPTS)" > $@
 $(B)/stack.aot.wasm: $(WASM) $(B)/w2c.opts $(CORE)/wasm2c.mk $(CORE)/wt_abi.h | $(B)
 ifeq ($(W2C_MIN),1)
 	printf '[%s]\n' "$$(for e in $(W2C_KEEP); do printf '{"name":"%s","root":true,"export":"%s"},' $$e $$e; done | sed 's/,$$//')" > $(B)/keep.json
@@ -52,9 +55,10 @@ $(B)/aot_exports.h: $(B)/stack.h $(CORE)/aot-exports.sh $(CORE)/wt_abi.h
 
 $(B)/stack.o: $(B)/stack.c $(B)/stack_depth.h $(CORE)/wt_w2c_mem.h $(B)/w2c.opts
 	$(CC) -std=c99 $(GENFLAGS) -I$(CORE) -include $(B)/stack_depth.h -DWT_W2C_UNCHECKED=$(W2C_UNCHECKED) -c $< -o $@
-# Traps call wt_trap_handler (no setjmp per call); see core/wt_trap.h.
-$(B)/wasm-rt-impl.o: $(RT)/wasm-rt-impl.c $(CORE)/wt_trap.h $(B)/wasm-rt.h
-	$(CC) -std=gnu99 $(GENFLAGS) -include $(CORE)/wt_trap.h -c $< -o $@
+# Traps call wt_trap_handler (no setjmp per call); see core/wt_trap.h. The runtime sees the same
+# stack_depth.h as stack.o: a recursive module's counter (wasm_rt_call_stack_depth) lives here.
+$(B)/wasm-rt-impl.o: $(RT)/wasm-rt-impl.c $(CORE)/wt_trap.h $(B)/wasm-rt.h $(B)/stack_depth.h
+	$(CC) -std=gnu99 $(GENFLAGS) -include $(B)/stack_depth.h -include $(CORE)/wt_trap.h -c $< -o $@
 $(B)/engine_aot.o: $(CORE)/engine_aot.c $(B)/aot_exports.h $(B)/stack.h $(wildcard $(CORE)/*.h)
 	$(CC) $(CFLAGS) -c $< -o $@
 $(B)/%.o: $(CORE)/%.c $(wildcard $(CORE)/*.h) | $(B)

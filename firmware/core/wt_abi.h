@@ -52,7 +52,11 @@
   X(WT_FN_DHCP_INFO, dhcpInfo, 1, 1) \
   X(WT_FN_DHCP_SET_HOSTNAME, dhcpSetHostname, 2, 1) \
   X(WT_FN_DHCP_SET_CLIENT_ID, dhcpSetClientId, 2, 1) \
-  X(WT_FN_DHCP_SET_REQUEST_ADDRESS, dhcpSetRequestAddress, 1, 1)
+  X(WT_FN_DHCP_SET_REQUEST_ADDRESS, dhcpSetRequestAddress, 1, 1) \
+  X(WT_FN_IP6_ADDR_INFO, ip6AddrInfo, 2, 1) \
+  X(WT_FN_TCP_ADDRS, tcpAddrs, 2, 1) \
+  X(WT_FN_UDP_SEND_TO6, udpSendTo6, 5, 1) \
+  X(WT_FN_UDP_RECV_FROM6, udpRecvFrom6, 4, 1)
 
 /* Exports the C core does not call (Node/test only, or not needed by a firmware yet):
  *   ping(dst, id, seq, len, now)
@@ -76,7 +80,6 @@
  *   udpLeaveGroup(h, group)
  *   ip6AddrAdd(addr, prefixLen)
  *   ip6AddrDel(addr)
- *   ip6AddrInfo(index, out)
  *   ip6NeighborInfo(index, out)
  *   ip6Info(out)
  *   ip6Ping(dst, id, seq, len)
@@ -84,10 +87,7 @@
  *   ip6SetDns(index, addr)
  *   ip6PathMtu(dst)
  *   tcpConnect6(h, addr, port)
- *   tcpAddrs(h, out)
  *   udpConnect6(h, addr, port)
- *   udpSendTo6(h, addr, port, ptr, len)
- *   udpRecvFrom6(h, ptr, max, out)
  *   sntpStart(server, intervalS)
  *   sntpStop()
  *   sntpInfo(out)

@@ -149,3 +149,38 @@ int wt_udp_sendto_io(int h, uint32_t addr, uint16_t port, uint32_t len) {
   const int32_t args[5] = { h, (int32_t)addr, port, io_offset(), (int32_t)len };
   return wt_callv(WT_FN_UDP_SEND_TO, args);
 }
+
+/* udpRecvFrom6's fields (docs/abi.md "udpRecvFrom6"): the source address (16 bytes), its port
+ * (u32), the datagram's full length (u32), at the last FROM6_BYTES of the I/O region. */
+#define FROM6_BYTES 24u
+#define FROM6_PORT 16u
+#define FROM6_SIZE 20u
+
+uint32_t wt_udp_io_max6(void) {
+  uint32_t cap;
+  return wt_io(&cap) && cap > FROM6_BYTES ? cap - FROM6_BYTES : 0;
+}
+
+int wt_udp_recvfrom6_io(int h, wt_udp_from6 *from) {
+  uint32_t max = wt_udp_io_max6(), cap;
+  if (!max) return -WT_ESTATE;
+  int32_t io = io_offset();
+  const int32_t args[4] = { h, io, (int32_t)max, io + (int32_t)max };
+  int r = wt_callv(WT_FN_UDP_RECV_FROM6, args);
+  if (r < 0) return r;
+  const uint8_t *f = wt_io(&cap) + max;
+  memcpy(from->addr, f, 16);
+  from->port = (uint16_t)le32(f + FROM6_PORT);
+  from->size = le32(f + FROM6_SIZE);
+  return r;
+}
+
+int wt_udp_sendto6_io(int h, const uint8_t addr[16], uint16_t port, uint32_t len) {
+  uint32_t max = wt_udp_io_max6(), cap;
+  if (!max) return -WT_ESTATE;
+  if (len > max) return -WT_EMSGSIZE;
+  uint8_t *a = wt_io(&cap) + max;   /* the address goes where udpRecvFrom6 put the source */
+  if (a != addr) memmove(a, addr, 16);
+  const int32_t args[5] = { h, io_offset() + (int32_t)max, port, io_offset(), (int32_t)len };
+  return wt_callv(WT_FN_UDP_SEND_TO6, args);
+}

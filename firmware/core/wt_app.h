@@ -64,4 +64,13 @@ int wt_udp_sendto_io(int h, uint32_t addr, uint16_t port, uint32_t len);
 /* The largest datagram wt_udp_recvfrom_io returns whole (the I/O region less udpFrom's 12 bytes). */
 uint32_t wt_udp_io_max(void);
 
+/* The same for both families (udpRecvFrom6 / udpSendTo6; a module with IPv6 on): addresses are
+ * 16 bytes in network order, IPv4 ones IPv4-mapped (::ffff:a.b.c.d). The 24 bytes of udpRecvFrom6's
+ * fields (docs/abi.md: address, port, full length) take the region's end, so wt_udp_io_max6() is
+ * the region less 24 bytes. */
+typedef struct { uint8_t addr[16]; uint16_t port; uint32_t size; } wt_udp_from6;
+int wt_udp_recvfrom6_io(int h, wt_udp_from6 *from);
+int wt_udp_sendto6_io(int h, const uint8_t addr[16], uint16_t port, uint32_t len);
+uint32_t wt_udp_io_max6(void);
+
 #endif

@@ -4,6 +4,7 @@
  * echo socket drains its queue. See wt_services.h. */
 #include "wt_services.h"
 #include "wt_app.h"
+#include "wt_ip6.h"
 #include "wt_port.h"
 
 #include <stdarg.h>
@@ -36,6 +37,7 @@ static int zc;  /* the module has tcpPeek/tcpConsume/tcpReserve/tcpCommit for us
 
 /* UDP echo (RFC 862 §"UDP Based Echo Service"): its socket and counters. */
 static int32_t udp_echo = -1;
+static int udp6;    /* echo through udpRecvFrom6/udpSendTo6 (IPv6 on) */
 static uint32_t udp_echoed, udp_too_big, udp_send_errors;
 
 static conn *find(int32_t h) {
@@ -244,8 +246,10 @@ static void pagef(const char *fmt, ...) {
   va_end(ap);
 }
 
-/* Pad the page with spaces to column `col` of the current line. */
+/* Pad the page with spaces to column `col` of the current line (at least one space when the
+ * line is already past it: a long IPv6 address). */
 static void pad_to(uint32_t line_start, uint32_t col) {
+  if (page_len - line_start >= col && page_len + 2 < sizeof page) page[page_len++] = ' ';
   while (page_len - line_start < col && page_len + 2 < sizeof page) page[page_len++] = ' ';
   page[page_len] = 0;
 }
@@ -261,26 +265,57 @@ static void ip_str(char *out, uint32_t a) {
   *o = 0;
 }
 
+/* An address of either family as text: a.b.c.d for IPv4(-mapped) ones, [v6] otherwise (out: 48 bytes). */
+static const char *peer_str(const uint8_t a[16], char *out) {
+  static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+  if (memcmp(a, mapped, 12) == 0) { wt_ip6_str(a, out); return out + 7; }  /* past "::ffff:" */
+  out[0] = '[';
+  uint32_t n = wt_ip6_str(a, out + 1);
+  out[n + 1] = ']';
+  out[n + 2] = 0;
+  return out;
+}
+
 static const char *const tcp_state_names[] = { "CLOSED", "LISTEN", "SYN-SENT", "SYN-RECEIVED", "ESTAB",
   "FIN-WAIT-1", "FIN-WAIT-2", "CLOSE-WAIT", "CLOSING", "LAST-ACK", "TIME-WAIT" };
 
-/* One row of the sockets table for handle h (tcpInfo through the I/O region). */
+/* One row of the sockets table for handle h (tcpInfo, then tcpAddrs with IPv6 on, through the
+ * I/O region): IPv4 peers as a.b.c.d:port, IPv6 ones as [addr]:port. */
 static void page_socket(int32_t h, const char *ip) {
   uint32_t cap, off = (uint32_t)wt_call(WT_FN_IO_BUFFER, 0, 0, 0);
   if (!wt_has(WT_FN_TCP_INFO) || wt_call(WT_FN_TCP_INFO, h, (int32_t)off, 0) != 0) return;
   uint8_t *io = wt_io(&cap);
   if (!io || cap < 4u * WT_TCP_INFO_COUNT) return;
 #define F(i) ((uint32_t)io[4 * (i)] | (uint32_t)io[4 * (i) + 1] << 8 | (uint32_t)io[4 * (i) + 2] << 16 | (uint32_t)io[4 * (i) + 3] << 24)
-  uint32_t st = F(WT_TCP_INFO_STATE), line = page_len;
-  char peer[16];
-  pagef("%s", st < sizeof tcp_state_names / sizeof tcp_state_names[0] ? tcp_state_names[st] : "?");
-  pad_to(line, 12); pagef("%u", F(WT_TCP_INFO_RECV_QUEUED));
-  pad_to(line, 20); pagef("%u", F(WT_TCP_INFO_SEND_QUEUED));
-  pad_to(line, 28); pagef("%s:%u", ip, F(WT_TCP_INFO_LOCAL_PORT));
-  pad_to(line, 50);
-  if (st == WT_TCP_LISTEN) pagef("0.0.0.0:*\n");
-  else { ip_str(peer, F(WT_TCP_INFO_REMOTE_IP)); pagef("%s:%u\n", peer, F(WT_TCP_INFO_REMOTE_PORT)); }
+  uint32_t st = F(WT_TCP_INFO_STATE), line = page_len, rq = F(WT_TCP_INFO_RECV_QUEUED), sq = F(WT_TCP_INFO_SEND_QUEUED);
+  uint32_t lport = F(WT_TCP_INFO_LOCAL_PORT), rport = F(WT_TCP_INFO_REMOTE_PORT), rip = F(WT_TCP_INFO_REMOTE_IP);
 #undef F
+  char local[48], peer[48];
+  uint8_t addrs[32];
+  int six = wt_ip6_on() && st != WT_TCP_LISTEN && wt_has(WT_FN_TCP_ADDRS) &&
+            wt_call(WT_FN_TCP_ADDRS, h, (int32_t)off, 0) == 0 && (io = wt_io(&cap)) && cap >= 32;
+  if (six) memcpy(addrs, io, 32);
+  pagef("%s", st < sizeof tcp_state_names / sizeof tcp_state_names[0] ? tcp_state_names[st] : "?");
+  pad_to(line, 12); pagef("%u", rq);
+  pad_to(line, 20); pagef("%u", sq);
+  pad_to(line, 28);
+  if (st == WT_TCP_LISTEN && wt_ip6_on()) pagef("*:%u", lport);   /* dual-stack: every address */
+  else pagef("%s:%u", six ? peer_str(addrs, local) : ip, lport);
+  pad_to(line, 50);
+  if (st == WT_TCP_LISTEN) pagef(wt_ip6_on() ? "*:*\n" : "0.0.0.0:*\n");
+  else if (six) pagef("%s:%u\n", peer_str(addrs + 16, peer), rport);
+  else { ip_str(peer, rip); pagef("%s:%u\n", peer, rport); }
+}
+
+/* The IPv6 addresses (with IPv6 on), one line each: "ip6 ADDR/LEN STATE ORIGIN". */
+static void page_ip6(void) {
+  wt_ip6_addr a;
+  char text[WT_IP6_STR];
+  for (int i = 0; wt_ip6_on() && i < 8 && wt_ip6_addr_get(i, &a) == 0; i++) {
+    if (a.state == WT_IP6_FREE) continue;
+    wt_ip6_str(a.addr, text);
+    pagef("ip6 %s/%u %s %s\n", text, a.prefix_len, wt_ip6_state_name(a.state), wt_ip6_origin_name(a.origin));
+  }
 }
 
 /* The status page (the same sections as src/services.ts statusPage): the address, the
@@ -298,6 +333,7 @@ static void render_page(void) {
   ip_str(ip, addr);
   page_len = 0;
   if (addr) pagef("wasm-tcpip %s/%u\n", ip, plen); else pagef("wasm-tcpip (no address)\n");
+  page_ip6();
   pagef("uptime %u.%u s\n\nsockets:\nState       Recv-Q  Send-Q  Local Address:Port    Peer Address:Port\n", now / 1000, now / 100 % 10);
   for (int s = 0; s < SVC_COUNT; s++) if (listener[s] >= 0) page_socket(listener[s], ip);
   for (int i = 0; i < WT_SVC_CONNS; i++) if (conns[i].h >= 0) page_socket(conns[i].h, ip);
@@ -505,25 +541,41 @@ static void accept_all(int svc) {
 static int log_this(uint32_t n) { return (n & (n - 1)) == 0; }
 
 /* Send every queued datagram back to its sender. The datagram goes through the module's
- * I/O region: received into it and sent from it, no copy here. */
+ * I/O region: received into it and sent from it, no copy here. With IPv6 on, through
+ * udpRecvFrom6/udpSendTo6: one socket echoes both families. */
 static void udp_echo_drain(void) {
-  wt_udp_from from;
+  char text[48];
   for (;;) {
-    int r = wt_udp_recvfrom_io(udp_echo, &from);
-    if (r == -WT_EAGAIN) return;
-    if (r < 0) { wt_logf("udp echo: udpRecvFrom = %d\n", r); return; }
-    uint32_t a = from.addr;
-    if (from.size > (uint32_t)r) {  /* the rest of it is gone: echoing a part would be wrong */
+    uint32_t size, max, port;
+    const char *who;
+    int r, w;
+    if (udp6) {
+      wt_udp_from6 from;
+      r = wt_udp_recvfrom6_io(udp_echo, &from);
+      if (r < 0) { if (r != -WT_EAGAIN) wt_logf("udp echo: udpRecvFrom6 = %d\n", r); return; }
+      size = from.size; port = from.port; max = wt_udp_io_max6();
+      who = peer_str(from.addr, text);
+      /* the rest of a truncated datagram is gone: echoing a part would be wrong */
+      w = size > (uint32_t)r ? 0 : wt_udp_sendto6_io(udp_echo, from.addr, from.port, (uint32_t)r);
+    } else {
+      wt_udp_from from;
+      r = wt_udp_recvfrom_io(udp_echo, &from);
+      if (r < 0) { if (r != -WT_EAGAIN) wt_logf("udp echo: udpRecvFrom = %d\n", r); return; }
+      uint32_t a = from.addr;
+      size = from.size; port = from.port; max = wt_udp_io_max();
+      ip_str(text, a);
+      who = text;
+      w = size > (uint32_t)r ? 0 : wt_udp_sendto_io(udp_echo, a, from.port, (uint32_t)r);
+    }
+    if (size > (uint32_t)r) {
       if (log_this(++udp_too_big))
-        wt_logf("udp echo: %u-byte datagram from %u.%u.%u.%u:%u exceeds the %u-byte buffer, not echoed (%u so far)\n",
-                from.size, a >> 24, a >> 16 & 255, a >> 8 & 255, a & 255, from.port, wt_udp_io_max(), udp_too_big);
+        wt_logf("udp echo: %u-byte datagram from %s:%u exceeds the %u-byte buffer, not echoed (%u so far)\n",
+                size, who, port, max, udp_too_big);
       continue;
     }
-    int w = wt_udp_sendto_io(udp_echo, a, from.port, (uint32_t)r);
     if (w < 0) {
       if (log_this(++udp_send_errors))
-        wt_logf("udp echo: reply of %d bytes to %u.%u.%u.%u:%u failed: %d (%u so far)\n",
-                r, a >> 24, a >> 16 & 255, a >> 8 & 255, a & 255, from.port, w, udp_send_errors);
+        wt_logf("udp echo: reply of %d bytes to %s:%u failed: %d (%u so far)\n", r, who, port, w, udp_send_errors);
       continue;
     }
     udp_echoed++;
@@ -576,6 +628,7 @@ int wt_services_start(uint16_t echo_port, uint16_t discard_port, uint16_t http_p
       int h = wt_udp_server(echo_port);
       if (h < 0) return h;
       udp_echo = h;
+      udp6 = wt_ip6_on() && wt_has(WT_FN_UDP_RECV_FROM6) && wt_has(WT_FN_UDP_SEND_TO6);
     } else {
       wt_logf("udp echo: off (the module or the %s engine cannot call the UDP exports)\n", wt_engine_used()->name);
     }

@@ -146,7 +146,7 @@ check_a() {
         # main.c, then what this engine compiles (AOT: engine + translated stack + runtime).
         local files=("$here/main/main.c") f bad=0 log=$cfg/log
         if [ "$preset" = ETHERNET_KIT ]; then
-          files+=("$fw/core/wt_core.c" "$fw/core/wt_app.c" "$fw/core/wt_services.c")
+          files+=("$fw/core/wt_core.c" "$fw/core/wt_app.c" "$fw/core/wt_services.c" "$fw/core/wt_ip6.c")
           [ $engine = AOT ] && files+=("$fw/core/engine_aot.c" "$w2c/stack.c" /usr/share/wabt/wasm2c/wasm-rt-impl.c)
           [ $engine != AOT ] && files+=("$here/main/engine_wamr.c")
         fi
@@ -197,7 +197,7 @@ check_b() {
     else notok "(b) WAMR engine refuses a module with an import of $name (exit $rc)"; sed 's/^/#   /' <<<"$out"; fi
   done
   # firmware/test/run-linux.sh's checks with this binary; its "interp" engine is WAMR here.
-  WT_LINUX_BIN="$here/linux/build/wasm-tcpip-linux" ENGINES=interp \
+  WT_LINUX_BIN="$here/linux/build/wasm-tcpip-linux" ENGINES=interp IP6=0 \
     ECHO_BYTES_interp=${ECHO_BYTES:-8388608} HTTP_BYTES_interp=${HTTP_BYTES:-8388608} \
     "$fw/test/run-linux.sh" 2>&1 | sed 's/linux interp/linux WAMR (engine_wamr.c)/' | tee "$work/b.log"
   grep -q '^# linux: 0 failed' "$work/b.log" || failures=$((failures + 1))

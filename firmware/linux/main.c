@@ -2,7 +2,11 @@
  * translated ahead of time (wasm2c) or interpreted from the .wasm file (libwabt).
  *
  *   wasm-tcpip-linux --tap NAME (--ip A.B.C.D/LEN [--gw ADDR] | --dhcp) [--engine aot|interp]
- *                    [--echo PORT] [--discard PORT] [--http PORT] [options]
+ *                    [--echo PORT] [--discard PORT] [--http PORT] [--no-ip6] [options]
+ *
+ * IPv6 is on with the dual-stack module (the default build): the link-local address and the
+ * SLAAC ones from router advertisements are logged as they change state ("ip6 preferred
+ * fe80::.../64 (link-local)"); --no-ip6 runs IPv4 only.
  *
  * Prints "ready" once listening (with --dhcp: once the first lease is bound, after its
  * "bound ..." line); SIGTERM/SIGINT stop it (with --dhcp: DHCPRELEASE first; counters
@@ -10,6 +14,7 @@
 #define _GNU_SOURCE
 #include "wt_core.h"
 #include "wt_dhcp.h"
+#include "wt_ip6.h"
 #include "wt_port.h"
 #include "wt_services.h"
 
@@ -97,11 +102,12 @@ static void on_signal(int sig) {
 static void usage(FILE *f) {
   fputs("usage: wasm-tcpip-linux --tap NAME (--ip A.B.C.D/LEN [--gw ADDR] | --dhcp) [--engine aot|interp]\n"
         "         [--echo PORT] [--discard PORT] [--http PORT] [--mac XX:XX:XX:XX:XX:XX]\n"
-        "         [--wasm FILE] [--mtu N] [--sockets N] [--sndbuf N] [--rcvbuf N] [--iobuf N] [--verbose]\n"
+        "         [--wasm FILE] [--mtu N] [--sockets N] [--sndbuf N] [--rcvbuf N] [--iobuf N] [--no-ip6] [--verbose]\n"
         "  --dhcp  take the address, router and DNS servers by DHCP (RFC 2131) instead of --ip;\n"
         "          services start once bound; SIGINT/SIGTERM release the lease\n"
-        "  --echo PORT  RFC 862 echo on TCP and UDP (UDP datagrams up to --iobuf - 12 bytes)\n"
-        "  --iobuf N    the module's I/O region (default 16384)\n", f);
+        "  --echo PORT  RFC 862 echo on TCP and UDP (UDP datagrams up to --iobuf - 24 bytes; IPv4-only: - 12)\n"
+        "  --iobuf N    the module's I/O region (default 16384)\n"
+        "  --no-ip6     IPv4 only (IPv6, with link-local and SLAAC addresses, is on when the module has it)\n", f);
 }
 
 static int parse_uint(const char *s, uint32_t max, uint32_t *out) {
@@ -137,14 +143,18 @@ static uint8_t *read_file(const char *path, uint32_t *len) {
   return buf;
 }
 
-/* Default module for the interpreter: stack.mcu.wasm next to the executable. */
+/* Default module for the interpreter: the build's module next to the executable (linux/Makefile
+ * names it: stack.mcu6.wasm, or stack.mcu.wasm with make IPV6=0; esp32/linux's build: the latter). */
+#ifndef WT_MODULE_FILE
+#define WT_MODULE_FILE "stack.mcu.wasm"
+#endif
 static const char *default_wasm(void) {
   static char path[PATH_MAX];
   ssize_t n = readlink("/proc/self/exe", path, sizeof path - 32);
-  if (n <= 0) return "stack.mcu.wasm";
+  if (n <= 0) return WT_MODULE_FILE;
   path[n] = 0;
   char *slash = strrchr(path, '/');
-  strcpy(slash ? slash + 1 : path, "stack.mcu.wasm");
+  strcpy(slash ? slash + 1 : path, WT_MODULE_FILE);
   return path;
 }
 
@@ -179,12 +189,18 @@ static void on_dhcp(wt_dhcp_event ev, const wt_dhcp_lease *lease) {
   if (ev == WT_DHCP_EV_BOUND && !ready && go_ready() != 0) { exit_code = 1; stop_flag = 1; }
 }
 
+/* IPv6's console lines (the link-local address is tentative already: DAD runs from init; its
+ * line comes once it is preferred). */
+static void start_ip6(int on) {
+  if (on && wt_ip6_start(verbose) != 0) wt_logf("ip6: not in this module (IPv4 only)\n");
+}
+
 int main(int argc, char **argv) {
   const char *tap = 0, *engine = "aot", *wasm_path = 0;
   uint32_t ip = 0, prefix = 24, gw = 0;
   uint32_t mac_hi = 0x0200, mac_lo = 0x00000002, mtu = 1500, sockets = 16;
   uint32_t sndbuf = 65536, rcvbuf = 65536, iobuf = 16384;
-  int have_ip = 0, have_gw = 0, dhcp = 0;
+  int have_ip = 0, have_gw = 0, dhcp = 0, ip6 = 1;
 
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : 0;
@@ -192,6 +208,7 @@ int main(int argc, char **argv) {
     if (!strcmp(a, "--help") || !strcmp(a, "-h")) { usage(stdout); return 0; }
     if (!strcmp(a, "--verbose")) { verbose = 1; continue; }
     if (!strcmp(a, "--dhcp")) { dhcp = 1; continue; }
+    if (!strcmp(a, "--no-ip6")) { ip6 = 0; continue; }
     if (!v) { fprintf(stderr, "missing value for %s\n", a); usage(stderr); return 2; }
     i++;
     if (!strcmp(a, "--tap")) tap = v;
@@ -232,6 +249,9 @@ int main(int argc, char **argv) {
     { WT_CFG_PREFIX_LEN, prefix }, { WT_CFG_GATEWAY, gw }, { WT_CFG_MTU, mtu },
     { WT_CFG_MAX_SOCKETS, sockets }, { WT_CFG_SND_BUF, sndbuf }, { WT_CFG_RCV_BUF, rcvbuf },
     { WT_CFG_IO_BUF, iobuf },
+    /* IPv6 (a module without it accepts and ignores these): the core's default tables, no
+     * reassembly slots (the mcu6 module has no IPv6 reassembly: WT_FRAG6=0). */
+    { WT_CFG_IP6_ENABLE, (uint32_t)ip6 }, { WT_CFG_REASM6_SLOTS, 0 },
   };
   for (unsigned i = 0; i < sizeof cfg / sizeof cfg[0]; i++) {
     int r = wt_configure(cfg[i].key, cfg[i].value);
@@ -253,11 +273,13 @@ int main(int argc, char **argv) {
   if (dhcp) {
     wt_logf("wasm-tcpip-linux: engine %s, tap %s, ip by dhcp, pools %d bytes, memory %u bytes\n",
             eng->name, tap, pool, mem_size);
+    start_ip6(ip6);
     r = wt_dhcp_start(on_dhcp);
     if (r) { fprintf(stderr, "dhcpStart() = %d\n", r); return 1; }
   } else {
     wt_logf("wasm-tcpip-linux: engine %s, tap %s, ip %u.%u.%u.%u/%u, pools %d bytes, memory %u bytes\n",
             eng->name, tap, ip >> 24, ip >> 16 & 255, ip >> 8 & 255, ip & 255, prefix, pool, mem_size);
+    start_ip6(ip6);
     if (go_ready() != 0) return 1;
   }
 

@@ -8,11 +8,14 @@
  *
  * Boot parameters (QEMU -append): ip=A.B.C.D/LEN gw=A.B.C.D mac=XX:..:XX seed=HEX; without
  * ip= the board takes its address by DHCP (the lease is logged: "bound A.B.C.D/LEN ...").
+ * IPv6 is on with the dual-stack module (the default build; ip6=0 turns it off): the
+ * link-local and SLAAC addresses are logged as they change state ("ip6 preferred ...").
  * Console: prints "ready" once listening (echo 7 on TCP and UDP, discard 9, HTTP 80; with
  * DHCP once bound); 's' on the UART prints the counters, 'q' stops (DHCPRELEASE when a
  * lease is held, the counters, then the board resets: QEMU -no-reboot exits). */
 #include "wt_core.h"
 #include "wt_dhcp.h"
+#include "wt_ip6.h"
 #include "wt_mcu_config.h"
 #include "wt_port.h"
 #include "wt_services.h"
@@ -43,6 +46,8 @@
 #define ETH_TX_BD_NUM   (ETH_BASE + 0x20)
 #define ETH_MAC_ADDR0   (ETH_BASE + 0x40)
 #define ETH_MAC_ADDR1   (ETH_BASE + 0x44)
+#define ETH_HASH0       (ETH_BASE + 0x48)   /* multicast hash filter: bit (CRC32(dst) >> 26) */
+#define ETH_HASH1       (ETH_BASE + 0x4c)
 #define ETH_BD(i)       (ETH_BASE + 0x400 + 8u * (i))   /* word 0: len|flags, word 1: buffer */
 
 #define MODER_RXEN 0x0001u
@@ -98,6 +103,12 @@ static void eth_init(const uint8_t mac[6]) {
   }
   REG32(ETH_MAC_ADDR0) = (uint32_t)mac[2] << 24 | (uint32_t)mac[3] << 16 | (uint32_t)mac[4] << 8 | mac[5];
   REG32(ETH_MAC_ADDR1) = (uint32_t)mac[0] << 8 | mac[1];
+  /* Every multicast frame passes the MAC (all 64 hash bits): the core keeps its own filter of the
+   * groups it joined (IPv6 all-nodes, the solicited-node groups of its addresses, IGMP groups) and
+   * drops the rest. With no bit set, the MAC drops the kernel's neighbor solicitations to the
+   * solicited-node group and no address but the link-local one (learned from our own ND) resolves. */
+  REG32(ETH_HASH0) = 0xffffffffu;
+  REG32(ETH_HASH1) = 0xffffffffu;
   tx_i = rx_i = 0;
   REG32(ETH_MODER) = MODER_RXEN | MODER_TXEN | MODER_FULLD | MODER_CRCEN;
 }
@@ -332,10 +343,13 @@ void board_main(const uint8_t *tags) {
   };
   for (unsigned i = 0; i < sizeof cfg / sizeof cfg[0]; i++)
     if (wt_configure(cfg[i].key, cfg[i].value) != 0) wt_logf("configure(%d) refused\n", cfg[i].key);
+  int ip6 = !(param(cmd, "ip6", v, sizeof v) && !strcmp(v, "0"));
+  if (!ip6) wt_configure(WT_CFG_IP6_ENABLE, 0);
   int r = wt_init();
   if (r != 0) { wt_logf("init() = %d\n", r); wt_port_fatal("init"); }
   uint32_t mem = 0;
   wt_engine_used()->memory(&mem);
+  if (ip6 && wt_ip6_start(0) != 0) wt_logf("ip6: not in this module (IPv4 only)\n");
   if (dhcp) {
     wt_logf("ip by dhcp, pools %d bytes, linear memory %u bytes\n", wt_call(WT_FN_POOL_BYTES, 0, 0, 0), mem);
     r = wt_dhcp_start(on_dhcp);

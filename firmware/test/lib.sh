@@ -14,6 +14,7 @@ nsx() { ip netns exec "$ns" "$@"; }
 port_cleanup() {
   [ -n "${fw_pid:-}" ] && kill -TERM "$fw_pid" 2>/dev/null && sleep 0.3
   dnsmasq_stop
+  radvd_stop
   ip netns del "$ns" 2>/dev/null
   rm -f "$log" "$body" "$@"
 }
@@ -34,6 +35,17 @@ http_sha() {  # http_sha N: GET /bytes/N with curl; the body's length and SHA-25
   [ "$size" = "$n" ] || { echo "got $size bytes, want $n"; return 1; }
   [ "$(sha256sum < "$body" | cut -d' ' -f1)" = "$want" ] || { echo "SHA-256 differs"; return 1; }
   echo "$n bytes, SHA-256 equal, $(( ${got##* } * 8 / 1000000 )) Mbit/s"
+}
+
+http_sha_at() {  # http_sha_at HOST N [CURL OPTIONS]: http_sha at HOST (a.b.c.d or [v6], with -g -6)
+  local host=$1 n=$2 want got size
+  shift 2
+  want=$(python3 "$client" bytes-sha "$n")
+  got=$(nsx timeout 300 curl -sS --fail "$@" -o "$body" -w '%{size_download} %{speed_download}' "http://$host/bytes/$n") || return 1
+  size=${got%% *}
+  [ "$size" = "$n" ] || { echo "got $size bytes, want $n"; return 1; }
+  [ "$(sha256sum < "$body" | cut -d' ' -f1)" = "$want" ] || { echo "SHA-256 differs"; return 1; }
+  echo "$n bytes from $host, SHA-256 equal, $(( ${got##* } * 8 / 1000000 )) Mbit/s"
 }
 
 http_404() {
@@ -162,4 +174,111 @@ dhcp_checks() {  # dhcp_checks PREFIX LOG MAC
   check "$p: RFC 9110 §8.6: GET /bytes/N at the leased address has the SHA-256 of i mod 251" http_sha 1048576
   check "$p: RFC 862: UDP echo at the leased address (0 and 1472 bytes, a burst of 4)" \
     nsx timeout 60 python3 "$client" udp-echo "$fw_ip" 7 0 1472
+}
+
+# ---- IPv6 (issue 10): radvd (Debian radvd) on the namespace side of the port's TAP ----
+# The namespace ($ns, named fw6...) keeps IPv6 on; its side of TAP is 2001:db8:1::1/64 (and its
+# link-local address), radvd advertises 2001:db8:1::/64 (on-link, autonomous) every 3-4 s.
+ra_pid= ra_dir=
+ip6_prefix=2001:db8:1:
+fw_ll= fw_gua=
+
+# radvd_start TAP: IPv6 on TAP in $ns (no DAD on our side), radvd on it; returns once it runs.
+# Started here, not through nsx, so $ra_pid is radvd itself.
+radvd_start() {
+  ra_dir=$(mktemp -d /tmp/wasm-tcpip-radvd.XXXXXX)
+  nsx sysctl -qw net.ipv6.conf.all.disable_ipv6=0 net.ipv6.conf.default.disable_ipv6=0 net.ipv6.conf.all.forwarding=1 \
+    "net.ipv6.conf.$1.disable_ipv6=0" "net.ipv6.conf.$1.accept_dad=0" || return 1
+  nsx ip -6 addr add 2001:db8:1::1/64 dev "$1" nodad || return 1
+  printf 'interface %s {\n  AdvSendAdvert on;\n  MinRtrAdvInterval 3;\n  MaxRtrAdvInterval 4;\n  prefix 2001:db8:1::/64 {\n    AdvOnLink on;\n    AdvAutonomous on;\n  };\n};\n' "$1" >"$ra_dir/conf"
+  ip netns exec "$ns" radvd -n -C "$ra_dir/conf" -p "$ra_dir/pid" -m logfile -l "$ra_dir/log" 2>"$ra_dir/stderr" &
+  ra_pid=$!
+  sleep 0.5
+  kill -0 "$ra_pid" 2>/dev/null && return 0
+  echo "not ok - radvd starts on $1"; sed 's/^/#   /' "$ra_dir/stderr" "$ra_dir/log" 2>/dev/null; failures=$((failures + 1))
+  ra_pid=
+  return 1
+}
+
+radvd_stop() {
+  [ -n "$ra_pid" ] && kill -TERM "$ra_pid" 2>/dev/null && wait "$ra_pid" 2>/dev/null
+  ra_pid=
+  [ -n "$ra_dir" ] && rm -rf "$ra_dir"
+  ra_dir=
+}
+
+# ip6_logged LOG ORIGIN [PREFIX]: the address of the console's first "ip6 preferred ADDR/LEN (ORIGIN)"
+# line (starting with PREFIX).
+ip6_logged() {
+  tr -d '\r' <"$1" | awk -v o="($2)" -v p="${3:-}" '$1 == "ip6" && $2 == "preferred" && $4 == o && index($3, p) == 1 { split($3, a, "/"); print a[1]; exit }'
+}
+
+# wait_ip6 LOG [SECONDS]: until the console has logged a preferred link-local and a preferred SLAAC
+# address in 2001:db8:1::/64 (20 s unless told); sets fw_ll and fw_gua.
+wait_ip6() {
+  for _ in $(seq $((${2:-20} * 10))); do
+    fw_ll=$(ip6_logged "$1" link-local fe80:) fw_gua=$(ip6_logged "$1" slaac "$ip6_prefix")
+    [ -n "$fw_ll" ] && [ -n "$fw_gua" ] && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+ip6_addrs_logged() {  # ip6_addrs_logged LOG: wait_ip6 found both lines
+  [ -n "$fw_ll" ] && [ -n "$fw_gua" ] || { echo "link-local '${fw_ll}', SLAAC '${fw_gua}' after 20 s:"; tail -n 20 "$1"; return 1; }
+  echo "link-local $fw_ll, SLAAC $fw_gua"
+}
+
+# The status page over IPv6 lists both addresses as preferred, and this very connection from
+# 2001:db8:1::1 as an ESTAB row.
+ip6_status_page() {
+  local page
+  page=$(nsx timeout 20 curl -sS --fail -g -6 "http://[$fw_gua]/") || return 1
+  grep -qx "ip6 $fw_ll/64 preferred link-local" <<<"$page" || { echo "no \"ip6 $fw_ll/64 preferred link-local\" line:"; head -n 8 <<<"$page"; return 1; }
+  grep -qx "ip6 $fw_gua/64 preferred slaac" <<<"$page" || { echo "no \"ip6 $fw_gua/64 preferred slaac\" line:"; head -n 8 <<<"$page"; return 1; }
+  grep -Eq "^ESTAB .*\[$fw_gua\]:80 +\[2001:db8:1::1\]:[0-9]+$" <<<"$page" || { echo "no ESTAB row [$fw_gua]:80 <- [2001:db8:1::1]:"; grep -A6 '^sockets:' <<<"$page"; return 1; }
+  echo "$(grep -c '^ip6 ' <<<"$page") ip6 lines; $(grep -m1 '^ESTAB' <<<"$page" | tr -s ' ')"
+}
+
+counter_at() {  # counter_at NAME: the counter NAME on the status page at [fw_gua] (0 if not listed)
+  nsx timeout 20 curl -sS --fail -g -6 "http://[$fw_gua]/" | awk -v k="$1" '$1 == k { v = $2 } END { print v + 0 }'
+}
+
+# RFC 8200 §4.5 without reassembly (the mcu6 module: WT_FRAG6=0, Reasm6Slots 0): the kernel sends a
+# 3000-byte echo request as 3 fragments; the firmware drops each one and counts it
+# (ipv6_frag_no_reasm), sends nothing back (no reply, no ICMPv6 error), and answers the next ping.
+ip6_no_reasm() {
+  local c0 c1 out
+  c0=$(counter_at ipv6_frag_no_reasm)
+  if out=$(nsx timeout 20 ping -6 -c 2 -i 0.5 -W 2 -s 3000 "$fw_gua" 2>&1); then echo "the 3000-byte ping got replies:"; echo "$out"; return 1; fi
+  grep -q ' 0 received' <<<"$out" || { echo "$out"; return 1; }
+  c1=$(counter_at ipv6_frag_no_reasm)
+  [ $((c1 - c0)) -ge 6 ] || { echo "ipv6_frag_no_reasm went $c0 -> $c1 (want 6 more: 2 pings x 3 fragments)"; return 1; }
+  nsx timeout 20 ping -6 -c 1 -W 2 "$fw_gua" >/dev/null || { echo "no reply to a plain ping after the fragments"; return 1; }
+  echo "no reply to 2 x 3000 bytes (fragmented by the kernel); ipv6_frag_no_reasm $c0 -> $c1; the next ping answered"
+}
+
+# The IPv6 checks of a port (issue 10) with IPv6 on, radvd running on TAP in $ns; LOG is its console.
+# IP6_HTTP_BYTES (default 8 MiB) and IP6_ECHO_BYTES (1 MiB) size the transfers.
+# NAMES must match IP6_CHECKS in test/firmware.test.ts.
+ip6_checks() {  # ip6_checks PREFIX LOG TAP
+  local p=$1 log6=$2 t=$3
+  wait_ip6 "$log6"
+  check "$p: RFC 4862: the link-local and SLAAC (radvd's 2001:db8:1::/64) addresses become preferred and are logged" ip6_addrs_logged "$log6"
+  [ -n "$fw_ll" ] && [ -n "$fw_gua" ] || return 0
+  check "$p: RFC 4443 §4.2: ping -6 to the link-local address gets echo replies" nsx timeout 30 ping -6 -c 3 -i 0.2 -W 2 "$fw_ll%$t"
+  check "$p: RFC 4443 §4.2: ping -6 to the SLAAC address gets echo replies" nsx timeout 30 ping -6 -c 3 -i 0.2 -W 2 "$fw_gua"
+  check "$p: RFC 4443 §4.2: a 1452-byte ping -6 (a full 1500-byte packet) gets replies" nsx timeout 30 ping -6 -c 2 -i 0.2 -W 2 -s 1452 "$fw_gua"
+  check "$p: RFC 8200 §4.5: a 3000-byte ping -6 arrives fragmented; without reassembly in this build each fragment is dropped and counted, no reply" ip6_no_reasm
+  check "$p: RFC 9110 §8.6 over IPv6: curl -g -6 GET /bytes/N at the SLAAC address has the SHA-256 of i mod 251" \
+    http_sha_at "[$fw_gua]" "${IP6_HTTP_BYTES:-8388608}" -g -6
+  check "$p: RFC 9110 §8.6 over IPv6: GET /bytes/N at the link-local address (with its zone) has the SHA-256" \
+    http_sha_at "[${fw_ll}%25$t]" 1048576 -g -6
+  check "$p: RFC 862 over IPv6: echo returns every byte after the client's half-close" \
+    nsx timeout 120 python3 "$client" echo "$fw_gua" 7 "${IP6_ECHO_BYTES:-1048576}"
+  check "$p: RFC 862 over IPv6: UDP echo returns each datagram whole (0 to 1452 bytes, a burst of 4)" \
+    nsx timeout 60 python3 "$client" udp-echo "$fw_gua" 7 0 1 18 512 1452
+  check "$p: RFC 9293 §3.10.7.1 over IPv6: SYN to a closed port is refused with RST" \
+    nsx timeout 20 python3 "$client" refused "$fw_gua" 12345
+  check "$p: the status page over IPv6 lists both addresses (preferred) and the IPv6 connection" ip6_status_page
 }

@@ -4,10 +4,15 @@
 # `timeout`; the firmware is 198.51.100.2/24) and run the same checks as the Linux port
 # (lib.sh). Then it boots again without --ip, dnsmasq on the namespace side: the lease
 # (console and dnsmasq's lease file), HTTP and UDP echo at the leased address, and
-# DHCPRELEASE when 'q' on the console stops the board. Needs root, /dev/net/tun and
-# dnsmasq; the namespace is always deleted.
+# DHCPRELEASE when 'q' on the console stops the board. Then (IPv6, issue 10) it boots on a
+# TAP in a namespace named fw6q..., radvd advertising 2001:db8:1::/64 there: the
+# link-local and SLAAC addresses logged, ping -6 to both, curl -g -6 /bytes/N (SHA-256),
+# echo, UDP echo, a refused port, the status page, a 3000-byte ping -6 dropped and counted
+# (no IPv6 reassembly in the mcu6 module). Needs root, /dev/net/tun, dnsmasq and radvd; the
+# namespaces are always deleted.
 #
-# Environment: ECHO_BYTES (default 8 MiB), HTTP_BYTES (default 8 MiB).
+# Environment: ECHO_BYTES (default 8 MiB), HTTP_BYTES (default 8 MiB), IP6_HTTP_BYTES (default
+# 2 MiB), IP6_ECHO_BYTES (default 1 MiB).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 run=$here/../qemu-xtensa/run.sh
@@ -108,6 +113,30 @@ if dnsmasq_start "$tap"; then
   check "qemu-xtensa: RFC 2131 §4.4.6: 'q' on the console sends DHCPRELEASE (QEMU exits 0; dnsmasq drops the lease)" \
     stopped_released "$rc" "$log" "$mac" "$fw_ip"
   dnsmasq_stop
+fi
+
+# IPv6 (issue 10): a namespace of its own with IPv6 on, radvd on the TAP before the board boots.
+ip netns del "$ns"
+ns=fw6q$$ tap=fw6q$$t fw_ip=198.51.100.2
+if ip netns add "$ns" && ip -n "$ns" tuntap add mode tap name "$tap" && ip -n "$ns" addr add 198.51.100.1/24 dev "$tap" &&
+   radvd_start "$tap" && ip -n "$ns" link set "$tap" up; then
+  RUN_TIMEOUT=300 ip netns exec "$ns" "$run" --tap "$tap" --ip "$fw_ip/24" >"$log" 2>&1 <"$console" &
+  fw_pid=$!
+  if wait_ready "$log" "$fw_pid"; then
+    echo "ok - qemu-xtensa: IPv6: boots and prints ready # $(tr -d '\r' <"$log" | grep '^ip ')"
+    IP6_HTTP_BYTES=${IP6_HTTP_BYTES:-2097152} ip6_checks "qemu-xtensa" "$log" "$tap"
+  else
+    echo "not ok - qemu-xtensa: IPv6: boots and prints ready"; sed 's/^/#   /' "$log" | tail -n 20; failures=$((failures + 1))
+  fi
+  printf q >&7   # the counters, then the board resets and QEMU exits
+  for _ in $(seq 100); do kill -0 "$fw_pid" 2>/dev/null || break; sleep 0.1; done
+  kill -0 "$fw_pid" 2>/dev/null && kill -TERM "$fw_pid"
+  wait "$fw_pid"
+  fw_pid=
+  tr -d '\r' <"$log" | grep -E '^  (ipv6_rx|ipv6_tx|ipv6_frag_no_reasm|icmp6_echo_replies_tx) ' | sed 's/^ */# qemu-xtensa IPv6 counter: /'
+  radvd_stop
+else
+  echo "not ok - qemu-xtensa: IPv6 namespace with radvd"; failures=$((failures + 1))
 fi
 
 echo "# qemu-xtensa: $failures failed"

@@ -6,7 +6,7 @@
   tcp_client.py discard HOST PORT BYTES  send BYTES, close, expect the peer to close too (RFC 863)
   tcp_client.py refused HOST PORT        exit 0 when the connection is refused (RST)
   tcp_client.py bytes-sha N              SHA-256 of the /bytes/N body (byte i = i mod 251)
-  tcp_client.py udp-echo HOST PORT SIZE...  one datagram of each SIZE (seeded pseudo-random), each
+  tcp_client.py udp-echo HOST PORT SIZE...  (HOST a.b.c.d or an IPv6 address) one datagram of each SIZE (seeded pseudo-random), each
                                          must come back whole from HOST:PORT (RFC 862 over UDP);
                                          then a burst of 4 sent back to back, all echoed
   tcp_client.py udp-no-echo HOST PORT SIZE  a datagram of SIZE gets no reply (within 1 s), and a
@@ -117,10 +117,19 @@ def bytes_sha(n):
 UDP_WAIT = 3.0  # a local link: a reply later than this is a lost one
 
 
-def udp_socket():
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+def udp_socket(host="0.0.0.0"):
+    s = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_DGRAM)
     s.settimeout(UDP_WAIT)
     return s
+
+
+def same_peer(src, host, port):
+    """recvfrom's source (AF_INET6: a 4-tuple, any spelling of the address) is host:port."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        return src[1] == port and socket.inet_pton(family, src[0].split("%")[0]) == socket.inet_pton(family, host.split("%")[0])
+    except OSError:
+        return False
 
 
 def udp_reply(s, host, port, want, what):
@@ -129,7 +138,7 @@ def udp_reply(s, host, port, want, what):
         got, src = s.recvfrom(65535)
     except socket.timeout:
         return f"{what}: no reply within {UDP_WAIT} s"
-    if src != (host, port):
+    if not same_peer(src, host, port):
         return f"{what}: reply from {src[0]}:{src[1]}, want {host}:{port}"
     if got != want:
         return f"{what}: reply of {len(got)} bytes differs from the {len(want)} sent"
@@ -138,7 +147,7 @@ def udp_reply(s, host, port, want, what):
 
 def udp_echo(host, port, sizes):
     rng = random.Random(768)
-    s = udp_socket()
+    s = udp_socket(host)
     t0 = time.monotonic()
     for n in sizes:
         data = rng.randbytes(n)
@@ -157,7 +166,7 @@ def udp_echo(host, port, sizes):
         except socket.timeout:
             print(f"udp-echo: burst: {i} of {len(burst)} replies")
             return 1
-        if src != (host, port) or got not in burst:
+        if not same_peer(src, host, port) or got not in burst:
             print(f"udp-echo: burst: unexpected reply of {len(got)} bytes from {src}")
             return 1
         burst.remove(got)
@@ -167,7 +176,7 @@ def udp_echo(host, port, sizes):
 
 
 def udp_no_echo(host, port, n):
-    s = udp_socket()
+    s = udp_socket(host)
     s.sendto(random.Random(769).randbytes(n), (host, port))
     s.settimeout(1.0)
     try:
