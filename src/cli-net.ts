@@ -5,7 +5,7 @@ import { closeSync, openSync, writeSync } from "node:fs";
 import { EventKind } from "./abi.js";
 import { createStack, type CreateStackOptions, NetStack } from "./net.js";
 import type { DhcpLease } from "./dhcp.js";
-import { discardServer, echoServer, httpGet, httpServer, ip6Settle, parseHttpUrl, udpEchoServer } from "./services.js";
+import { discardServer, echoServer, httpGet, httpServer, ip6Settle, parseHttpUrl, secsLeft, udpEchoServer } from "./services.js";
 import { ip6ToBytes, ipToU32, parseMac, u32ToIp } from "./stack.js";
 
 export interface NetCliIo {
@@ -277,9 +277,6 @@ function signalPromise(): Promise<string> {
     process.on("SIGTERM", on);
   });
 }
-
-/** Seconds left as text ("forever" for 0xffffffff). */
-export function secsLeft(n: number): string { return n === 0xffffffff ? "forever" : `${n} s`; }
 
 /**
  * Print each IPv6 address of `net` when it becomes preferred (after DAD), deprecated, duplicate or
