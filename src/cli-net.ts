@@ -493,7 +493,8 @@ async function get(net: NetStack, a: NetArgs, io: NetCliIo): Promise<number> {
   } catch (e) {
     draw(true);
     const err = e as NodeJS.ErrnoException;
-    const noServer = err.syscall === "getaddrinfo" && err.code === "ECONNREFUSED" && net.ifaceInfo().dns.length === 0;
+    const noServer = err.syscall === "getaddrinfo" && err.code === "ECONNREFUSED" && net.ifaceInfo().dns.length === 0 &&
+      (!net.ipv6 || net.stack.ip6DnsServers().length === 0);
     io.err(`error: ${err.message}${noServer ? " (no DNS server: give --dns, or take one by --dhcp or from an IPv6 router's RDNSS)" : ""}`);
     await net.shutdown(200);
     return 1;
