@@ -5,7 +5,7 @@ import { closeSync, openSync, writeSync } from "node:fs";
 import { EventKind } from "./abi.js";
 import { createStack, type CreateStackOptions, NetStack } from "./net.js";
 import type { DhcpLease } from "./dhcp.js";
-import { discardServer, echoServer, httpGet, httpServer, ip6Settle, parseHttpUrl, udpEchoServer } from "./services.js";
+import { discardServer, echoServer, httpGet, httpServer, ip6Settle, parseHttpUrl, secsLeft, udpEchoServer } from "./services.js";
 import { ip6ToBytes, ipToU32, parseMac, u32ToIp } from "./stack.js";
 
 export interface NetCliIo {
@@ -278,9 +278,6 @@ function signalPromise(): Promise<string> {
   });
 }
 
-/** Seconds left as text ("forever" for 0xffffffff). */
-export function secsLeft(n: number): string { return n === 0xffffffff ? "forever" : `${n} s`; }
-
 /**
  * Print each IPv6 address of `net` when it becomes preferred (after DAD), deprecated, duplicate or
  * removed (Ip6AddrState events), and those already preferred now. Returns a function that stops.
@@ -496,7 +493,8 @@ async function get(net: NetStack, a: NetArgs, io: NetCliIo): Promise<number> {
   } catch (e) {
     draw(true);
     const err = e as NodeJS.ErrnoException;
-    const noServer = err.syscall === "getaddrinfo" && err.code === "ECONNREFUSED" && net.ifaceInfo().dns.length === 0;
+    const noServer = err.syscall === "getaddrinfo" && err.code === "ECONNREFUSED" && net.ifaceInfo().dns.length === 0 &&
+      (!net.ipv6 || net.stack.ip6DnsServers().length === 0);
     io.err(`error: ${err.message}${noServer ? " (no DNS server: give --dns, or take one by --dhcp or from an IPv6 router's RDNSS)" : ""}`);
     await net.shutdown(200);
     return 1;

@@ -138,8 +138,7 @@ export function formatUdpSockets(list: UdpSocketInfo[]): string {
     rows.push([s.remoteAddress ? "ESTAB" : "UNCONN", String(s.recvQ), String(s.datagrams), String(s.drops),
       `${bracket(s.localAddress)}:${s.localPort}`, s.remoteAddress ? `${bracket(s.remoteAddress)}:${s.remotePort}` : "0.0.0.0:*"]);
   }
-  const w = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  return rows.map((r) => r.map((c, i) => c.padEnd(w[i])).join("  ").trimEnd()).join("\n");
+  return table(rows).join("\n");
 }
 
 /** The DHCP client's state and lease as one line (RFC 2131 state, address, server, seconds left). */
@@ -160,7 +159,7 @@ export function formatDhcp(d: ReturnType<NetStack["dhcpInfo"]>): string {
 function bracket(a: string): string { return a.includes(":") ? `[${a}]` : a; }
 
 /** Seconds left as text ("forever" for 0xffffffff). */
-function left(n: number): string { return n === 0xffffffff ? "forever" : `${n} s`; }
+export function secsLeft(n: number): string { return n === 0xffffffff ? "forever" : `${n} s`; }
 
 /** Rows as columns padded to the widest cell (the first row is the heading). */
 function table(rows: string[][]): string[] {
@@ -186,13 +185,13 @@ export function formatIpv6(net: NetStack): string[] {
     "",
     "ipv6 addresses:",
     ...table([["Address", "Origin", "State", "Valid", "Preferred"],
-      ...addrs.map((a) => [`${a.address}/${a.prefix}`, a.origin, a.state, left(a.validLeft), left(a.preferredLeft)])]),
+      ...addrs.map((a) => [`${a.address}/${a.prefix}`, a.origin, a.state, secsLeft(a.validLeft), secsLeft(a.preferredLeft)])]),
     "",
     "ipv6 neighbors:",
     ...table([["Address", "MAC", "State", "Router", "Probes", "Queued"],
       ...neigh.map((n) => [n.address, n.state === "INCOMPLETE" ? "(incomplete)" : n.mac, n.state, n.isRouter ? "yes" : "no", String(n.probes), String(n.queued)])]),
     "",
-    `ipv6 dns servers (RDNSS): ${dns.length ? dns.map((d) => `${d.address} (${left(d.lifetimeLeft)} left)`).join(", ") : "none"}`,
+    `ipv6 dns servers (RDNSS): ${dns.length ? dns.map((d) => `${d.address} (${secsLeft(d.lifetimeLeft)} left)`).join(", ") : "none"}`,
   ];
 }
 
