@@ -4,7 +4,7 @@
 // datagram to udpDeliver; sending goes through netif's ipSend (this file never imports iface).
 // Every misuse returns a negative Err; nothing traps, nothing is allocated after init.
 // Over IPv6 (builds with WT_IPV6) ip/ipv6.ts calls udpInput6; a datagram over the path MTU goes
-// as fragments through ip6SendGather (WT_FRAG6), and a socket's group slots may hold IPv6 groups
+// as fragments through ip/ipv6.ts's ip6SendGather (WT_FRAG6; reached through ip/ip6ops.ts), and a socket's group slots may hold IPv6 groups
 // (UdpOpt.JoinGroup6: the index + 1 of ip/ipv6.ts's group table, which reports them by MLDv2).
 import { cfg, Cfg } from "./config";
 import { poolAlloc, ringCopy, validRange } from "./pool";
@@ -22,7 +22,7 @@ import { igmpJoin, igmpLeave } from "./igmp";
 import { FEAT_FRAG6, FEAT_IGMP, FEAT_IPV6 } from "./features";
 import { UDP_HLEN, udpEmitHeader, udpLength, udpSrcPort, udpDstPort } from "./wire/udp";
 import { ip4SendGather, ip4MaxPayload } from "./ip/frag4";
-import { ip6SendGather, ip6GroupIndex, ip6GroupJoin, ip6GroupLeave, GROUPS6 } from "./ip/ipv6";
+import { ip6Gather, ip6GroupIdx, ip6GroupRef, ip6GroupUnref, GROUPS6 } from "./ip/ip6ops";
 import { IPV6_HLEN, a6IsAllNodes } from "./wire/ipv6";
 import { HandleKind, HANDLE_SLOTS, handleEncode, handleEntry, handleNextGen } from "./handles";
 import { randomU32 } from "./tcp/isn"; // the stack's keyed PRNG (SipHash over the host's entropy)
@@ -282,7 +282,7 @@ export function udpClose(h: i32): i32 {
   if (s == null) return -Err.EBADF;
   for (let i = 0; i < UDP_GROUPS; i++) {
     let g = load<u32>(groupAt(s, i));
-    if (FEAT_IPV6 && g != 0 && g <= <u32>GROUPS6) { store<u32>(groupAt(s, i), 0); ip6GroupLeave(<i32>g - 1); continue; }
+    if (FEAT_IPV6 && g != 0 && g <= <u32>GROUPS6) { store<u32>(groupAt(s, i), 0); ip6GroupUnref(<i32>g - 1); continue; }
     if (FEAT_IGMP && g != 0) { store<u32>(groupAt(s, i), 0); igmpLeave(g); }
   }
   s.flags = 0;
@@ -498,7 +498,7 @@ function send6(s: UdpSock, h: i32, a: usize, port: i32, ptr: usize, len: i32): i
   let ulen = UDP_HLEN + len;
   if (FEAT_FRAG6 && !whole) {
     udpHeader6(txHeader, src, s.lport, port, ulen, sum16(ptr, len, 0));
-    if (!ip6SendGather(src, dst6, PROTO_UDP, txHeader, UDP_HLEN, ptr, len)) return -Err.EHOSTUNREACH;
+    if (!ip6Gather(src, dst6, PROTO_UDP, txHeader, UDP_HLEN, ptr, len)) return -Err.EHOSTUNREACH;
   } else {
     memory.copy(u + <usize>UDP_HLEN, ptr, len);
     udpHeader6(u, src, s.lport, port, ulen, sum16(u + <usize>UDP_HLEN, len, 0));
@@ -535,7 +535,7 @@ export function udpInput6(src: usize, dst: usize, u: usize, n: i32, mcast: bool)
   let len = <u32>ulen - UDP_HLEN;
   let need = REC_HLEN + 16 + len;
   // a group: every socket of the port that joined it (ff02::1: every socket of the port)
-  let k: u32 = mcast ? <u32>(ip6GroupIndex(dst) + 1) : 0;
+  let k: u32 = mcast ? <u32>(ip6GroupIdx(dst) + 1) : 0;
   let all = mcast && a6IsAllNodes(dst);
   let bound = false;
   let taken = false;
@@ -569,18 +569,18 @@ export function udpInput6(src: usize, dst: usize, u: usize, n: i32, mcast: bool)
  */
 function group6(s: UdpSock, join: bool, a: usize): i32 {
   if (!validRange(a, 16)) return -Err.EINVAL;
-  let k = ip6GroupIndex(a) + 1;
+  let k = ip6GroupIdx(a) + 1;
   let have = k != 0 && hasGroup(s, <u32>k);
   if (!join) {
     if (!have) return -Err.EINVAL;
     for (let i = 0; i < UDP_GROUPS; i++) if (load<u32>(groupAt(s, i)) == <u32>k) store<u32>(groupAt(s, i), 0);
-    ip6GroupLeave(k - 1);
+    ip6GroupUnref(k - 1);
     return 0;
   }
   if (have) return -Err.EINVAL;
   for (let i = 0; i < UDP_GROUPS; i++) {
     if (load<u32>(groupAt(s, i)) != 0) continue;
-    let r = ip6GroupJoin(a);
+    let r = ip6GroupRef(a);
     if (r < 0) return r;
     store<u32>(groupAt(s, i), <u32>r + 1);
     return 0;

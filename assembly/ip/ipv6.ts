@@ -44,6 +44,7 @@ import {
 import { mldReportEmit, MLD_ALL_ROUTERS_V2 } from "./mld";
 import { reasm6Init, reasm6On, reasm6Input, reasm6Expire, reasm6NextDeadline, reasm6RegionEnd, reasm6Len } from "./reasm6";
 import { FEAT_FRAG6 } from "../features";
+import { GROUPS6, GROUP_INDEX, GROUP_JOIN, ip6OpsSetup } from "./ip6ops";
 
 // ---------------------------------------------------------------------------
 // constants (RFC 4861 §10, RFC 4862 §5, RFC 3810 §9)
@@ -132,8 +133,6 @@ const RDNSS_N: i32 = 3;
 const NDOPT_RDNSS: u8 = 25;
 /** IPv6 DNS servers the host sets (ip6SetDns), like iface's DNS_MAX IPv4 ones; :: = unset. */
 export const DNS6_STATIC: i32 = 3;
-/** Groups UDP sockets may have joined at once (udp.ts, UdpOpt.JoinGroup6), shared by reference count. */
-export const GROUPS6: i32 = 4;
 // The small tables and scratch live in the pool (one block reserved at init, inside the
 // interface's region), so that input and timers write nowhere but pools and counters.
 const SMALL_BYTES: usize = <usize>(ROUTERS * 24 + PREFIXES * 32 + PMTUS * 24 + RDNSS_N * 24 + DNS6_STATIC * 16 + GROUPS6 * 24 + 32);
@@ -251,6 +250,7 @@ export function ip6Init(tx: usize, mac: u64, mtu: i32, join: (mac: u64) => i32, 
     if (fragDst == 0 || !reasm6Init()) return false;
   }
   netifSetup6(ip6Output, ip6Select, ip6PathMtu);
+  ip6OpsSetup(ip6SendGather, groupOp);
   return true;
 }
 
@@ -995,8 +995,13 @@ export function ip6GroupLeave(k: i32): void {
   mldEmit(p, 1);
 }
 
-/** The 16 bytes of group entry `k` (valid while referenced). */
-export function ip6GroupAddr(k: i32): usize { return ptrOf(group(k)); }
+/** ip/ip6ops.ts's group operations for udp.ts: GROUP_INDEX / GROUP_JOIN of the 16 bytes at `arg`, GROUP_LEAVE of entry `arg`. */
+function groupOp(op: i32, arg: usize): i32 {
+  if (op == GROUP_INDEX) return ip6GroupIndex(arg);
+  if (op == GROUP_JOIN) return ip6GroupJoin(arg);
+  ip6GroupLeave(<i32>arg);
+  return 0;
+}
 
 // ---------------------------------------------------------------------------
 // MLDv2 (RFC 3810)
