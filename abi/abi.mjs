@@ -107,7 +107,7 @@ export const functions = [
   },
   {
     name: "tcpConnect", section: "tcp", firmware: true, params: [["h", "i32"], ["ip", "u32"], ["port", "i32"]], result: "i32",
-    doc: "active open (SYN now). 0, then `Connected` or `Error(ECONNREFUSED/ETIMEDOUT)`. Unbound sockets get an RFC 6056 §3.3.3 port. `-EALREADY` (SYN-SENT), `-EISCONN`, `-EOPNOTSUPP` (listener), `-EINVAL` (ip 0/broadcast, port 0), `-ENOMEM` (every ring pair is held by a connection: no SYN sent, the socket stays CLOSED and may connect again later)",
+    doc: "active open (SYN now). 0, then `Connected` or `Error(ECONNREFUSED/ETIMEDOUT)`. Unbound sockets get an RFC 6056 §3.3.3 port. `-EALREADY` (SYN-SENT), `-EISCONN`, `-EOPNOTSUPP` (listener), `-EINVAL` (ip 0/broadcast, port 0), `-ENOMEM` (every ring pair is held by a connection: no SYN sent, the socket stays CLOSED and may connect again later), `-EADDRNOTAVAIL` (no local address; or, unbound, every ephemeral port bound or held by a TIME-WAIT entry: a port in TIME-WAIT is not chosen whatever its peer; at once, without a search)",
   },
   {
     name: "ioBuffer", section: "tcp", firmware: true, params: [], result: "usize",

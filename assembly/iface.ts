@@ -111,7 +111,8 @@ let arpCount: i32 = 0;
 // Only a full cache still scans (the eviction choice: O(ArpEntries) per new neighbour then), as
 // does poll (the entries' timers).
 const arpChain = changetype<Chain>(memory.data(offsetof<Chain>(), 8));
-const arpBits = changetype<Bits>(memory.data(offsetof<Bits>(), 8));
+// (its header, whose count changes at run time, lies in the interface's region like the rest)
+let arpBits = changetype<Bits>(0);
 let queue: usize = 0;
 let queueCount: i32 = 0;
 let slotSize: usize = 0;
@@ -172,7 +173,10 @@ export function ifaceInit(): bool {
   rxBuf = poolAlloc(<usize>rxCap);
   txBuf = poolAlloc(<usize>rxCap);
   arpTable = poolAlloc(<usize>arpCount * offsetof<ArpEntry>());
-  if (FEAT_SCALE && (!chainInit(arpChain, arpCount) || !bitsInit(arpBits, <u32>arpCount))) return false;
+  if (FEAT_SCALE) {
+    arpBits = changetype<Bits>(poolAlloc(offsetof<Bits>()));
+    if (changetype<usize>(arpBits) == 0 || !chainInit(arpChain, arpCount) || !bitsInit(arpBits, <u32>arpCount)) return false;
+  }
   slotSize = (offsetof<QueueSlot>() + <usize>rxCap + 15) & ~<usize>15;
   queue = queueCount > 0 ? poolAlloc(<usize>queueCount * slotSize) : 1;
   if (rxBuf == 0 || txBuf == 0 || arpTable == 0 || queue == 0) return false;

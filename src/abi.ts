@@ -594,7 +594,7 @@ export interface Exports {
   tcpListen(h: number, backlog: number): number;
   /** the oldest established connection as a new handle, or `-EAGAIN`; `-EINVAL` on a non-listener */
   tcpAccept(h: number): number;
-  /** active open (SYN now). 0, then `Connected` or `Error(ECONNREFUSED/ETIMEDOUT)`. Unbound sockets get an RFC 6056 §3.3.3 port. `-EALREADY` (SYN-SENT), `-EISCONN`, `-EOPNOTSUPP` (listener), `-EINVAL` (ip 0/broadcast, port 0), `-ENOMEM` (every ring pair is held by a connection: no SYN sent, the socket stays CLOSED and may connect again later) */
+  /** active open (SYN now). 0, then `Connected` or `Error(ECONNREFUSED/ETIMEDOUT)`. Unbound sockets get an RFC 6056 §3.3.3 port. `-EALREADY` (SYN-SENT), `-EISCONN`, `-EOPNOTSUPP` (listener), `-EINVAL` (ip 0/broadcast, port 0), `-ENOMEM` (every ring pair is held by a connection: no SYN sent, the socket stays CLOSED and may connect again later), `-EADDRNOTAVAIL` (no local address; or, unbound, every ephemeral port bound or held by a TIME-WAIT entry: a port in TIME-WAIT is not chosen whatever its peer; at once, without a search) */
   tcpConnect(h: number, ip: number, port: number): number;
   /** address of the host I/O scratch region (`IoBuf` bytes, default 65536); the host writes payload here for `tcpWrite` and reads it after `tcpRead` (any in-memory pointer works) */
   ioBuffer(): number;
