@@ -376,7 +376,7 @@ export async function ip6Settle(net: NetStack, host: string, ms: number): Promis
     return;
   }
   if (/^\d{1,3}(\.\d{1,3}){3}$/.test(host)) return;
-  if (net.ifaceInfo().dns.length === 0) {
+  if (net.getServers().length === 0) {
     await net.until(() => st.ip6DnsServers().length > 0 && (haveIp6(net, false) || haveIp6(net, true)) && !tentative(), ms);
     return;
   }

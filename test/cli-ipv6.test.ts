@@ -18,6 +18,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ip6ToBytes } from "../src/stack.js";
+import { dnsServer } from "./helpers/dns-server.js";
 import { frame6, icmp6, naBody, nsBody, optLla, optPrefix, raBody, u16be, u32be } from "./ipv6-wire.js";
 
 async function run(argv: string[]) {
@@ -58,24 +59,6 @@ function cliStack(sim: Sim, link: Link, args: string[], seed: number): NetStack 
   const net = createStack({ ...cliStackOptions(a), seed, link: { type: "emulated", sim, link } });
   if (a.dns.length) net.setDns(a.dns); // as netCommand does
   return net;
-}
-
-/** A minimal DNS server (RFC 1035 §4.1) on `net` port 53: `name` has A `v4` and AAAA `v6`; other names NXDOMAIN. */
-function dnsServer(net: NetStack, name: string, v4: string, v6: string): void {
-  const s = net.createSocket("udp6");
-  s.on("message", (q, rinfo) => {
-    let o = 12;
-    const labels: string[] = [];
-    while (q[o] !== 0) { labels.push(q.subarray(o + 1, o + 1 + q[o]).toString("latin1")); o += q[o] + 1; }
-    const qtype = q.readUInt16BE(o + 1);
-    const question = q.subarray(12, o + 5);
-    const hit = labels.join(".").toLowerCase() === name;
-    const rdata = qtype === 1 ? v4.split(".").map(Number) : qtype === 28 ? Array.from(ip6ToBytes(v6)) : null;
-    const answer = hit && rdata ? [0xc0, 12, 0, qtype, 0, 1, ...u32be(60), 0, rdata.length, ...rdata] : [];
-    const head = [q[0], q[1], 0x81, hit ? 0x80 : 0x83, 0, 1, 0, answer.length ? 1 : 0, 0, 0, 0, 0];
-    s.send(Buffer.concat([Buffer.from(head), question, Buffer.from(answer)]), rinfo.port, rinfo.address);
-  });
-  s.bind(53);
 }
 
 /**
@@ -229,7 +212,7 @@ describe("CLI IPv6 over the emulated link", () => {
     const slaac = () => srv.stack.ip6Addresses().find((a) => a.origin === "slaac" && a.state === "preferred")?.address;
     expect(await drive(sim, () => slaac() !== undefined, 10_000)).toBe(true);
     const srv6 = slaac()!; // on-link for the client too (the RA's prefix); 2001:db8::1 is not: it would go through the router
-    dnsServer(srv, "www.test", "198.51.100.1", srv6);
+    dnsServer(srv, { "www.test": { a: "198.51.100.1", aaaa: srv6 } });
     httpServer(srv, 80);
     let page = "";
     let err: Error | null = null;
