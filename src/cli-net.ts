@@ -177,8 +177,8 @@ export function parseArgs(cmd: Cmd, args: string[]): NetArgs {
     } else if (flag === "--dns") {
       const v = value();
       const six = v.includes(":");
-      try { if (six) ip6ToBytes(v); else ipToU32(v); } catch { throw new UsageError(`--dns wants an IPv4 or IPv6 address, got ${v}`); }
-      if (out.dns.filter((d) => d.includes(":") === six).length === 3) throw new UsageError(`at most 3 IPv${six ? 6 : 4} --dns servers`);
+      try { if (six) ip6ToBytes(v); else ipToU32(v); } catch { throw new UsageError(`--dns wants an IPv4 address or an IPv6 one, got ${v}`); }
+      if (out.dns.filter((d) => d.includes(":") === six).length === 3) throw new UsageError(`at most 3 --dns servers per family (IPv${six ? 6 : 4})`);
       out.dns.push(v);
     } else if (flag === "--mac") {
       const v = value();

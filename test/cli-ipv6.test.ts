@@ -11,7 +11,7 @@ import { Sim, type Endpoint, type Link } from "../src/links/emulated.js";
 import { createStack, NetStack } from "../src/net.js";
 import { cliStackOptions, parseArgs, watchIp6 } from "../src/cli-net.js";
 import { main } from "../src/cli.js";
-import { connectFirst, httpGet, httpServer, parseHttpUrl, statusPage } from "../src/services.js";
+import { connectFirst, httpGet, httpServer, ip6Settle, parseHttpUrl, statusPage } from "../src/services.js";
 import { decodeFrame, onesSum, pseudoSum6 } from "../src/trace.js";
 import { readPcap } from "../src/pcap.js";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -118,6 +118,9 @@ describe("CLI IPv6: URLs and options", () => {
     [["get", "http://[2001:db8::1]:8000/", "--tap", "t", "--ip", "198.51.100.2/24", "--no-ip6"], /an IPv6 address with --no-ip6/],
     [["get", "http://[2001:db8::x]/", "--tap", "t", "--ip", "198.51.100.2/24"], /bad IPv6 address/],
     [["resolve", "device.test", "--tap", "t", "--ip", "198.51.100.2/24", "--no-ip6"], /resolve with --ip and --no-ip6 needs --dns ADDR/],
+    [["resolve", "device.test", "--tap", "t", "--ip", "198.51.100.2/24", "--no-ip6", "--dns", "2001:db8::53"], /an IPv6 --dns server with --no-ip6$/],
+    [["up", "--tap", "t", "--ip", "198.51.100.2/24", "--dns", "2001:db8::zz"], /--dns wants an IPv4 address or an IPv6 one, got 2001:db8::zz$/],
+    [["up", "--tap", "t", "--ip", "198.51.100.2/24", ...["1", "2", "3", "4"].flatMap((k) => ["--dns", `2001:db8::${k}`])], /at most 3 --dns servers per family \(IPv6\)$/],
   ];
   for (const [argv, msg] of bad) {
     it(`bad usage \`${argv.join(" ")}\`: one line, exit 2`, async () => {
@@ -221,6 +224,28 @@ describe("CLI IPv6 over the emulated link", () => {
     expect(err).toBeNull();
     expect(page).toContain(`[${srv6}]:80`);
     expect(page).toMatch(/\nESTABLISHED\s+\d+\s+\d+\s+\[2001:db8:1:0:[0-9a-f:]+\]:80\s+\[2001:db8:1:0:[0-9a-f:]+\]:\d+/); // from our SLAAC address
+    srv.close();
+    cli.close();
+  });
+
+  it("--dns takes IPv6 servers (the core's ip6SetDns): resolve asks the IPv6 one only, and does not wait for RDNSS", async () => {
+    const { sim, srv, cli } = world(["--ip6", "2001:db8::2/64", "--dns", "2001:db8::1", "--dns", "198.51.100.9"]);
+    expect(parseArgs("up", ["--tap", "t", "--ip", "198.51.100.2/24", "--dns", "2001:db8::1", "--dns", "198.51.100.9"]).dns).toEqual(["2001:db8::1", "198.51.100.9"]);
+    expect(cli.getServers()).toEqual(["198.51.100.9", "2001:db8::1"]);
+    cli.setDns(["2001:db8::1"]); // the IPv6 server alone (198.51.100.9 would be asked first and time out)
+    const questions = dnsServer(srv, { "www.test": { a: "198.51.100.1", aaaa: "2001:db8::1" } });
+    const ready = (n: NetStack) => n.stack.ip6Addresses().some((a) => a.origin === "static" && a.state === "preferred");
+    expect(await drive(sim, () => ready(srv) && ready(cli), 10_000)).toBe(true);
+    const t0 = sim.now();
+    let settled = false;
+    void ip6Settle(cli, "www.test", 10_000).then(() => { settled = true; });
+    expect(await drive(sim, () => settled, 10_000)).toBe(true);
+    expect(sim.now() - t0).toBeLessThan(100); // no RDNSS awaited: a server was given
+    let list: unknown = null;
+    void cli.promises.lookup("www.test", { all: true }).then((x) => { list = x; }, (e) => { list = e; });
+    expect(await drive(sim, () => list !== null, 10_000)).toBe(true);
+    expect(list).toEqual([{ address: "198.51.100.1", family: 4 }, { address: "2001:db8::1", family: 6 }]);
+    expect(questions.map((q) => q.family)).toEqual(["IPv6", "IPv6"]);
     srv.close();
     cli.close();
   });

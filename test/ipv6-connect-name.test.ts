@@ -5,7 +5,7 @@
 // autoSelectFamilyAttemptTimeout ms. Two stacks on the emulated link, virtual clock.
 import { describe, expect, it } from "vitest";
 import { Sim } from "../src/links/emulated.js";
-import { createStack, type NetStack, type Socket } from "../src/net.js";
+import { createStack, type ConnectOptions, type NetStack, type Socket } from "../src/net.js";
 import { collect } from "./helpers/collect.js";
 import { dnsServer, type DnsRecords } from "./helpers/dns-server.js";
 
@@ -27,7 +27,7 @@ function env(records: DnsRecords, dns = [B6]) {
 }
 
 /** Connect `a` to `opts`, record the attempt events, wait until connected or closed. */
-async function attempt(a: NetStack, opts: Parameters<NetStack["connect"]>[0]) {
+async function attempt(a: NetStack, opts: ConnectOptions) {
   const c = a.connect(opts);
   const events: string[] = [];
   c.on("lookup", (err: Error | null, address: string, family: number) => events.push(err ? `lookup error` : `lookup ${address} ${family}`));
