@@ -5,12 +5,18 @@
 // side is python3 sockets (AF_INET6). Documentation addresses only; every test bounds its time.
 import { describe, expect, it } from "vitest";
 import { createHash } from "node:crypto";
+import { execFileSync } from "node:child_process";
 import { createStack, type NetStack, type Socket } from "../../src/net.js";
 import type { Netns } from "../helpers/netns.js";
-import { defer, gate, installCleanup, ip, namespaceAndTap, NsProc, OUR_IP, OUR_MAC, pcapProblems, PY_ECHO_CLIENT, python, until } from "./env.js";
+import { defer, dnsmasqServer, gate, installCleanup, ip, KERNEL_IP, namespaceAndTap, NsProc, OUR_IP, OUR_MAC, pcapProblems, PY_ECHO_CLIENT, python, until } from "./env.js";
 
 const FILE = "test/interop/ipv6-tcp-kernel.test.ts";
 const skip = gate(FILE);
+const haveDnsmasq = (() => { try { execFileSync("sh", ["-c", "command -v dnsmasq"], { stdio: "ignore" }); return true; } catch { return false; } })();
+if (!skip && !haveDnsmasq) {
+  if (process.env.WASM_TCPIP_REQUIRE_NET === "1") throw new Error(`${FILE}: needs dnsmasq (apt-get install dnsmasq-base), and WASM_TCPIP_REQUIRE_NET=1 requires it`);
+  console.warn(`${FILE}: SKIPPED (the by-name case): needs dnsmasq (apt-get install dnsmasq-base)`);
+}
 installCleanup();
 
 const KERNEL = "2001:db8:6::1", OURS = "2001:db8:6::2";
@@ -48,7 +54,7 @@ print(r, flush=True)
 `;
 
 /** A namespace and TAP: the kernel at KERNEL/64 (no DAD), our stack at OURS/64, preferred. */
-async function setup(opts: { pcap?: boolean } = {}): Promise<{ ns: Netns; net: NetStack; pcap: string }> {
+async function setup(opts: { pcap?: boolean } = {}): Promise<{ ns: Netns; net: NetStack; pcap: string; dev: string }> {
   const { ns, dev, pcap } = namespaceAndTap("h6");
   const net = createStack({ ip: `${OUR_IP}/24`, mac: OUR_MAC, seed: 61, pcap: opts.pcap ? pcap : undefined, link: { type: "tap", name: dev },
     ipv6: { addresses: [`${OURS}/64`] }, sndBuf: 512 * 1024, rcvBuf: 512 * 1024 });
@@ -58,7 +64,7 @@ async function setup(opts: { pcap?: boolean } = {}): Promise<{ ns: Netns; net: N
   ns.execSync(["ip", "-6", "addr", "add", `${KERNEL}/64`, "dev", dev, "nodad"]);
   ns.execSync(["ip", "link", "set", dev, "up"]);
   expect(await until(() => net.stack.ip6Addresses().some((a) => a.address === OURS && a.state === "preferred"), 10_000)).toBe(true);
-  return { ns, net, pcap };
+  return { ns, net, pcap, dev };
 }
 
 /**
@@ -149,6 +155,37 @@ describe.skipIf(skip)("TCP over IPv6 against the kernel", () => {
     expect(k.lines).toEqual(["ECONNREFUSED"]);
     net.close();
     expect(pcapProblems(pcap)).toEqual([]);
+  }, 60_000);
+
+  it.skipIf(!haveDnsmasq)("connect({ host: NAME }) with dnsmasq as our only DNS server over IPv6: the AAAA address first (RFC 6724), refused by the kernel, then the A address (autoSelectFamily)", async () => {
+    const { ns, net, dev } = await setup();
+    ns.execSync(["ip", "addr", "add", `${KERNEL_IP}/24`, "dev", dev]);
+    await dnsmasqServer(ns, dev, [`--host-record=dual.test,${KERNEL_IP},${KERNEL}`]);
+    net.setServers([`[${KERNEL}]:53`]);
+    expect(net.getServers()).toEqual([KERNEL]);
+    const srv = python(ns, String.raw`
+import socket
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("${KERNEL_IP}", 8002)); s.listen(1); print("ready", flush=True)
+c, a = s.accept(); c.sendall(b"hello over IPv4"); c.close()
+`, [], 30_000);
+    await srv.waitLine(/^ready$/);
+    const events: string[] = [];
+    const chunks: Buffer[] = [];
+    let closed = false;
+    let err: Error | null = null;
+    const c = net.connect({ host: "dual.test", port: 8002 });
+    c.on("connectionAttempt", (a: string) => events.push(`attempt ${a}`));
+    c.on("connectionAttemptFailed", (a: string, _p: number, _f: number, e: NodeJS.ErrnoException) => events.push(`failed ${a} ${e.code}`));
+    c.on("data", (d: Buffer) => chunks.push(d));
+    c.on("close", () => { closed = true; });
+    c.on("error", (e: Error) => { err = e; });
+    expect(await until(() => closed, 15_000)).toBe(true);
+    expect(err).toBeNull();
+    expect(events).toEqual([`attempt ${KERNEL}`, `failed ${KERNEL} ECONNREFUSED`, `attempt ${KERNEL_IP}`]);
+    expect(Buffer.concat(chunks).toString()).toBe("hello over IPv4");
+    expect(c.autoSelectFamilyAttemptedAddresses).toEqual([`${KERNEL}:8002`, `${KERNEL_IP}:8002`]);
+    expect(await srv.exited).toBe(0);
   }, 60_000);
 
   it("under nftables loss (2% of IPv6 TCP segments dropped at random each way): 4 MiB each direction, SHA-256 equal, bounded time", async () => {
