@@ -554,6 +554,8 @@ export class NetStack extends EventEmitter {
 
   /** node:dns/promises resolve4: the A records of `hostname` (errors ENOTFOUND, ENODATA, ESERVFAIL, ETIMEOUT, EREFUSED...). */
   resolve4(hostname: string): Promise<string[]> { return this.resolver.resolve4Async(hostname); }
+  /** node:dns/promises resolve6: the AAAA records of `hostname` (RFC 3596; same errors as resolve4). */
+  resolve6(hostname: string): Promise<string[]> { return this.resolver.resolve6Async(hostname); }
 
   /** Current time on the stack's clock (ms). */
   now(): number { return this.stack.clock.now(); }

@@ -51,6 +51,10 @@ describe("DNS servers over IPv6 (node:dns setServers / getServers)", () => {
     expect(await a.until(() => all !== null, 10_000)).toBe(true);
     expect(all).toEqual([{ address: B_IP, family: 4 }, { address: B6, family: 6 }]);
     expect(questions.map((q) => `${q.name} ${q.qtype} ${q.family}`).sort()).toEqual(["www.test 1 IPv6", "www.test 28 IPv6"]);
+    let six: unknown = null;
+    void a.resolve6("www.test").then((x) => { six = x; }, (e) => { six = e; });
+    expect(await a.until(() => six !== null, 10_000)).toBe(true);
+    expect(six).toEqual([B6]);
   });
 
   it("both families: getServers lists IPv4 then IPv6; bad addresses and other ports refused like node (TypeErrors); setServers([]) clears both", () => {
