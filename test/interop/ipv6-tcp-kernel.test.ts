@@ -1,14 +1,18 @@
 // TCP over IPv6 against the Linux kernel (issue 10): echo with half-close both ways, refused ports
-// both ways, and transfers under nftables loss in both directions with SHA-256 checked. Our
+// both ways, transfers under nftables loss in both directions with SHA-256 checked, and names:
+// connect({ host: NAME }) through dnsmasq as an IPv6 DNS server falling back from a refused AAAA
+// address to the A one (autoSelectFamily), and the CLI's `resolve --dns IPV6-SERVER`. Our
 // stack (src/net.ts, in this process) behind a TAP whose kernel side, moved into a namespace this
 // test creates (named h6<pid>-<n>), holds 2001:db8:6::1/64; ours is 2001:db8:6::2/64. The kernel
 // side is python3 sockets (AF_INET6). Documentation addresses only; every test bounds its time.
 import { describe, expect, it } from "vitest";
 import { createHash } from "node:crypto";
 import { execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { createStack, type NetStack, type Socket } from "../../src/net.js";
 import type { Netns } from "../helpers/netns.js";
-import { defer, dnsmasqServer, gate, installCleanup, ip, KERNEL_IP, namespaceAndTap, NsProc, OUR_IP, OUR_MAC, pcapProblems, PY_ECHO_CLIENT, python, until } from "./env.js";
+import { defer, dnsmasqServer, gate, installCleanup, ip, KERNEL_IP, namespaceAndTap, NsProc, OUR_IP, ROOT, OUR_MAC, pcapProblems, PY_ECHO_CLIENT, python, until } from "./env.js";
 
 const FILE = "test/interop/ipv6-tcp-kernel.test.ts";
 const skip = gate(FILE);
@@ -186,6 +190,22 @@ c, a = s.accept(); c.sendall(b"hello over IPv4"); c.close()
     expect(Buffer.concat(chunks).toString()).toBe("hello over IPv4");
     expect(c.autoSelectFamilyAttemptedAddresses).toEqual([`${KERNEL}:8002`, `${KERNEL_IP}:8002`]);
     expect(await srv.exited).toBe(0);
+  }, 60_000);
+
+  it.skipIf(!haveDnsmasq)("CLI `resolve NAME --dns 2001:db8:6::1`: an IPv6 DNS server given on the command line (no router, no RDNSS) answers A and AAAA over IPv6", async () => {
+    if (!existsSync(join(ROOT, "dist/cli.js"))) throw new Error("dist/cli.js missing: run `npm run tsbuild`");
+    const { ns, dev } = namespaceAndTap("h6");
+    ns.execSync(["ip", "tuntap", "add", "dev", dev, "mode", "tap"]);
+    defer(() => { try { ns.execSync(["ip", "link", "del", dev]); } catch { /* gone with the namespace */ } });
+    ns.execSync(["sysctl", "-qw", `net.ipv6.conf.${dev}.accept_dad=0`]);
+    ns.execSync(["ip", "-6", "addr", "add", `${KERNEL}/64`, "dev", dev, "nodad"]);
+    ns.execSync(["ip", "link", "set", dev, "up"]);
+    const dm = await dnsmasqServer(ns, dev, [`--host-record=dual.test,198.51.100.77,2001:db8:6::77`]);
+    const res = new NsProc(ns, [process.execPath, join(ROOT, "bin/wasm-tcpip"), "resolve", "dual.test", "--tap", dev, "--ip", `${OUR_IP}/24`,
+      "--ip6", `${OURS}/64`, "--dns", KERNEL, "--timeout", "20"], { cwd: ROOT, timeoutMs: 40_000 });
+    expect(await res.exited, res.errLines.join("\n")).toBe(0);
+    expect(res.lines.filter((l) => l.trim() !== "")).toEqual(["198.51.100.77", "2001:db8:6::77"]);
+    expect(dm.errLines.filter((l) => new RegExp(`query\\[(A|AAAA)\\] dual\\.test from ${OURS}$`).test(l)).length).toBe(2);
   }, 60_000);
 
   it("under nftables loss (2% of IPv6 TCP segments dropped at random each way): 4 MiB each direction, SHA-256 equal, bounded time", async () => {
