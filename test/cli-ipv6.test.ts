@@ -11,7 +11,7 @@ import { Sim, type Endpoint, type Link } from "../src/links/emulated.js";
 import { createStack, NetStack } from "../src/net.js";
 import { cliStackOptions, parseArgs, watchIp6 } from "../src/cli-net.js";
 import { main } from "../src/cli.js";
-import { connectFirst, httpGet, httpServer, ip6Settle, parseHttpUrl, statusPage } from "../src/services.js";
+import { connectFirst, formatIpv6, httpGet, httpServer, ip6Settle, parseHttpUrl, statusPage } from "../src/services.js";
 import { decodeFrame, onesSum, pseudoSum6 } from "../src/trace.js";
 import { readPcap } from "../src/pcap.js";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -232,6 +232,8 @@ describe("CLI IPv6 over the emulated link", () => {
     const { sim, srv, cli } = world(["--ip6", "2001:db8::2/64", "--dns", "2001:db8::1", "--dns", "198.51.100.9"]);
     expect(parseArgs("up", ["--tap", "t", "--ip", "198.51.100.2/24", "--dns", "2001:db8::1", "--dns", "198.51.100.9"]).dns).toEqual(["2001:db8::1", "198.51.100.9"]);
     expect(cli.getServers()).toEqual(["198.51.100.9", "2001:db8::1"]);
+    expect(formatIpv6(cli)).toContain("ipv6 dns servers (set): 2001:db8::1");
+    expect(formatIpv6(srv).some((l) => l.startsWith("ipv6 dns servers (set)"))).toBe(false);
     cli.setDns(["2001:db8::1"]); // the IPv6 server alone (198.51.100.9 would be asked first and time out)
     const questions = dnsServer(srv, { "www.test": { a: "198.51.100.1", aaaa: "2001:db8::1" } });
     const ready = (n: NetStack) => n.stack.ip6Addresses().some((a) => a.origin === "static" && a.state === "preferred");
