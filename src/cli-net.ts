@@ -27,7 +27,7 @@ const COMMON_HELP = [
   "  --dhcp               take the address, router, DNS and NTP servers by DHCP instead of --ip",
   "  --hostname NAME      with --dhcp: our host name for the server (option 12; letters, digits, -)",
   "  --gw ADDR            default gateway (with --ip)",
-  "  --dns ADDR           DNS server (with --ip; repeatable, up to 3)",
+  "  --dns ADDR           DNS server, IPv4 or IPv6 (with --ip; repeatable, up to 3 of each)",
   "  --ip6 ADDR/LEN       a static IPv6 address with its on-link prefix length (repeatable);",
   "                       IPv6 is on by default: a link-local address (RFC 7217) and SLAAC",
   "                       addresses from router advertisements, each after DAD; RDNSS servers",
@@ -176,8 +176,9 @@ export function parseArgs(cmd: Cmd, args: string[]): NetArgs {
       out.hostname = v;
     } else if (flag === "--dns") {
       const v = value();
-      try { ipToU32(v); } catch { throw new UsageError(`--dns wants an IPv4 address, got ${v}`); }
-      if (out.dns.length === 3) throw new UsageError("at most 3 --dns servers");
+      const six = v.includes(":");
+      try { if (six) ip6ToBytes(v); else ipToU32(v); } catch { throw new UsageError(`--dns wants an IPv4 address or an IPv6 one, got ${v}`); }
+      if (out.dns.filter((d) => d.includes(":") === six).length === 3) throw new UsageError(`at most 3 --dns servers per family (IPv${six ? 6 : 4})`);
       out.dns.push(v);
     } else if (flag === "--mac") {
       const v = value();
@@ -211,6 +212,7 @@ export function parseArgs(cmd: Cmd, args: string[]): NetArgs {
     throw new UsageError("time with --ip needs a SERVER (an IPv4 address); without one, --dhcp's NTP servers are used");
   }
   if (!out.ip6 && out.ip6Addrs.length) throw new UsageError("--ip6 and --no-ip6 exclude each other");
+  if (!out.ip6 && out.dns.some((d) => d.includes(":"))) throw new UsageError("an IPv6 --dns server with --no-ip6");
   if (out.hostname !== undefined && !out.dhcp) throw new UsageError("--hostname goes with --dhcp");
   if (!out.tap) throw new UsageError(`${cmd} needs --tap NAME`);
   if (out.dhcp && out.ip) throw new UsageError("--ip and --dhcp exclude each other");
@@ -348,7 +350,7 @@ async function resolve(net: NetStack, a: NetArgs, deadline: number, io: NetCliIo
       timer = setTimeout(() => reject(Object.assign(new Error("timed out"), { code: "ETIMEOUT" })), Math.max(1, deadline - Date.now()));
     });
     // no DNS server given (nor by DHCP): wait for one from a router advertisement (RDNSS)
-    if (a.ip6 && net.ifaceInfo().dns.length === 0) await Promise.race([ip6Settle(net, a.name!, Math.max(1, deadline - Date.now())), timeout]);
+    if (a.ip6 && net.getServers().length === 0) await Promise.race([ip6Settle(net, a.name!, Math.max(1, deadline - Date.now())), timeout]);
     const r = await Promise.race([net.promises.lookup(a.name!, { all: true, family: a.ip6 ? 0 : 4 }), timeout]) as { address: string }[];
     for (const x of r) io.out(x.address);
     return 0;
@@ -493,7 +495,7 @@ async function get(net: NetStack, a: NetArgs, io: NetCliIo): Promise<number> {
   } catch (e) {
     draw(true);
     const err = e as NodeJS.ErrnoException;
-    const noServer = err.syscall === "getaddrinfo" && err.code === "ECONNREFUSED" && net.ifaceInfo().dns.length === 0 &&
+    const noServer = err.syscall === "getaddrinfo" && err.code === "ECONNREFUSED" && net.getServers().length === 0 &&
       (!net.ipv6 || net.stack.ip6DnsServers().length === 0);
     io.err(`error: ${err.message}${noServer ? " (no DNS server: give --dns, or take one by --dhcp or from an IPv6 router's RDNSS)" : ""}`);
     await net.shutdown(200);

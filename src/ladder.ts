@@ -101,20 +101,30 @@ export function ladderFromRun(name: string, run: ScenarioRun): Ladder {
 // ---------------------------------------------------------------------------
 // Captures
 
-/** Link types of classic pcap files we can read TCP/IPv4 from. */
-const LINKTYPE = { ETHERNET: 1, RAW: 101, IPV4: 228, LINUX_SLL: 113, LINUX_SLL2: 276, NULL: 0, LOOP: 108 } as const;
+/** Link types of classic pcap files we can read TCP over IPv4 and IPv6 from. */
+const LINKTYPE = { ETHERNET: 1, RAW: 101, IPV4: 228, IPV6: 229, LINUX_SLL: 113, LINUX_SLL2: 276, NULL: 0, LOOP: 108 } as const;
+const ETH_IPV4 = 0x0800, ETH_IPV6 = 0x86dd;
+/** BSD loopback (DLT_NULL / DLT_LOOP) address families of IPv6: Linux, NetBSD/OpenBSD, FreeBSD, macOS. */
+const AF_INET6 = [10, 24, 28, 30];
 
-/** The IPv4 packet inside a captured frame of `linkType` (null: not IPv4 or a link type we do not read). */
-function ipv4Of(linkType: number, d: Uint8Array): Uint8Array | null {
+/** The ethertype of an IP packet by its version nibble (0: neither 4 nor 6). */
+const byVersion = (d: Uint8Array): number => (d.length === 0 ? 0 : d[0] >> 4 === 4 ? ETH_IPV4 : d[0] >> 4 === 6 ? ETH_IPV6 : 0);
+
+/** The IPv4 or IPv6 packet inside a captured frame of `linkType`, with its ethertype (null: neither, or a link type we do not read). */
+function ipOf(linkType: number, d: Uint8Array): { type: number; ip: Uint8Array } | null {
   const dv = new DataView(d.buffer, d.byteOffset, d.byteLength);
+  const ip = (type: number, at: number) => (type === ETH_IPV4 || type === ETH_IPV6 ? { type, ip: d.subarray(at) } : null);
   switch (linkType) {
-    case LINKTYPE.RAW: case LINKTYPE.IPV4: return d.length > 0 && d[0] >> 4 === 4 ? d : null;
-    case LINKTYPE.LINUX_SLL: return d.length >= 16 && dv.getUint16(14) === 0x0800 ? d.subarray(16) : null;
-    case LINKTYPE.LINUX_SLL2: return d.length >= 20 && dv.getUint16(0) === 0x0800 ? d.subarray(20) : null;
+    case LINKTYPE.RAW: return ip(byVersion(d), 0);
+    case LINKTYPE.IPV4: return ip(byVersion(d) === ETH_IPV4 ? ETH_IPV4 : 0, 0);
+    case LINKTYPE.IPV6: return ip(byVersion(d) === ETH_IPV6 ? ETH_IPV6 : 0, 0);
+    case LINKTYPE.LINUX_SLL: return d.length >= 16 ? ip(dv.getUint16(14), 16) : null;
+    case LINKTYPE.LINUX_SLL2: return d.length >= 20 ? ip(dv.getUint16(0), 20) : null;
     case LINKTYPE.NULL: case LINKTYPE.LOOP: {
       if (d.length < 4) return null;
-      const fam = dv.getUint32(0, true) === 2 || dv.getUint32(0, false) === 2;
-      return fam ? d.subarray(4) : null;
+      const le = dv.getUint32(0, true), be = dv.getUint32(0, false);
+      if (le === 2 || be === 2) return ip(ETH_IPV4, 4);
+      return AF_INET6.includes(le) || AF_INET6.includes(be) ? ip(ETH_IPV6, 4) : null;
     }
     default: return null;
   }
@@ -123,11 +133,12 @@ function ipv4Of(linkType: number, d: Uint8Array): Uint8Array | null {
 /** Decode a captured frame of any supported link type as an Ethernet frame (trace.ts decodes it). */
 function decodeCaptured(linkType: number, data: Uint8Array): FrameSummary | null {
   if (linkType === LINKTYPE.ETHERNET) return decodeFrame(data);
-  const ip = ipv4Of(linkType, data);
-  if (!ip) return null;
-  const frame = new Uint8Array(14 + ip.length);
-  frame[12] = 0x08; // ethertype IPv4; the MACs stay zero
-  frame.set(ip, 14);
+  const p = ipOf(linkType, data);
+  if (!p) return null;
+  const frame = new Uint8Array(14 + p.ip.length);
+  frame[12] = p.type >> 8; // the ethertype; the MACs stay zero
+  frame[13] = p.type & 0xff;
+  frame.set(p.ip, 14);
   return decodeFrame(frame);
 }
 
@@ -136,15 +147,17 @@ interface CapturedSeg { t: number; d: FrameSummary }
 /** One TCP connection of a capture (4-tuple), in order of first appearance. */
 export interface CaptureConn { key: string; a: string; b: string; segments: number; hasSyn: boolean }
 
+/** "198.51.100.1:80", or an IPv6 endpoint bracketed: "[2001:db8::1]:80" (RFC 3986 §3.2.2). */
 function endpoint(d: FrameSummary, src: boolean): string {
-  return src ? `${d.src}:${d.srcPort}` : `${d.dst}:${d.dstPort}`;
+  const [a, p] = src ? [d.src!, d.srcPort] : [d.dst!, d.dstPort];
+  return a.includes(":") ? `[${a}]:${p}` : `${a}:${p}`;
 }
 
 /** The TCP segments of a capture grouped by connection. */
 export function captureConnections(bytes: Uint8Array): { conns: CaptureConn[]; segs: Map<string, CapturedSeg[]> } {
   const f = readPcap(bytes);
   if (!(Object.values(LINKTYPE) as number[]).includes(f.linkType)) {
-    throw new Error(`pcap: link type ${f.linkType} is not supported (Ethernet, raw IPv4, Linux cooked, loopback are)`);
+    throw new Error(`pcap: link type ${f.linkType} is not supported (Ethernet, raw IP, Linux cooked, loopback are)`);
   }
   const conns: CaptureConn[] = [];
   const byKey = new Map<string, CaptureConn>();
@@ -181,7 +194,7 @@ export function captureConnections(bytes: Uint8Array): { conns: CaptureConn[]; s
  */
 export function ladderFromPcap(bytes: Uint8Array, conn?: number, title = "capture"): Ladder {
   const { conns, segs } = captureConnections(bytes);
-  if (!conns.length) throw new Error("pcap: no TCP/IPv4 segments in the capture");
+  if (!conns.length) throw new Error("pcap: no TCP/IPv4 segments (nor TCP/IPv6) in the capture");
   let c: CaptureConn;
   if (conn !== undefined) {
     if (!Number.isInteger(conn) || conn < 1 || conn > conns.length) throw new Error(`--conn ${conn}: the capture has ${conns.length} TCP connection(s)`);

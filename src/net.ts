@@ -110,6 +110,8 @@ export interface Ipv6Options { eui64?: boolean; addresses?: string[]; dad?: bool
 function familyOf(a: string | undefined | null): "IPv4" | "IPv6" { return a && a.includes(":") ? "IPv6" : "IPv4"; }
 
 /** An IPv6 literal without brackets or a zone ("[fe80::1%eth0]" -> "fe80::1"), or null when `h` is not one. */
+function okIpv4(a: string): boolean { try { ipToU32(a); return true; } catch { return false; } }
+
 function ip6Literal(h: string): string | null {
   if (!h.includes(":")) return null;
   const a = h.replace(/^\[|\]$/g, "").replace(/%.*$/, "");
@@ -300,6 +302,10 @@ export class NetStack extends EventEmitter {
   readonly stack: Stack;
   /** @internal The DNS lookups (src/lookup.ts). */
   readonly resolver: Lookup;
+  /** The IPv6 DNS servers given to setDns (the core keeps them; ip6DnsServers lists RDNSS ones only). */
+  private dns6: string[] = [];
+  private autoSelect = true;
+  private autoSelectMs = 250;
   private readonly dhcpTracker: DhcpTracker;
   private readonly sntpQueries: SntpQueries;
   /** Our IPv4 address ("0.0.0.0" when none); follows setIpv4/clearIpv4 (an 'address' event tells). */
@@ -548,6 +554,8 @@ export class NetStack extends EventEmitter {
 
   /** node:dns/promises resolve4: the A records of `hostname` (errors ENOTFOUND, ENODATA, ESERVFAIL, ETIMEOUT, EREFUSED...). */
   resolve4(hostname: string): Promise<string[]> { return this.resolver.resolve4Async(hostname); }
+  /** node:dns/promises resolve6: the AAAA records of `hostname` (RFC 3596; same errors as resolve4). */
+  resolve6(hostname: string): Promise<string[]> { return this.resolver.resolve6Async(hostname); }
 
   /** Current time on the stack's clock (ms). */
   now(): number { return this.stack.clock.now(); }
@@ -568,15 +576,68 @@ export class NetStack extends EventEmitter {
     if (r !== 0) throw netError(codeOf(-r), "clearIpv4");
   }
 
-  /** Replace the DNS servers (at most 3). */
+  /**
+   * Replace the DNS servers: at most 3 IPv4 and 3 IPv6 addresses (the resolver asks the IPv4 ones,
+   * then the IPv6 ones, then RDNSS-learned ones). ENOSYS for an IPv6 server without IPv6, EINVAL
+   * for too many or a multicast/loopback one.
+   */
   setDns(servers: string[]): void {
+    const before = this.getServers();
     const r = this.stack.setDns(servers);
-    if (r !== 0) throw netError(codeOf(-r), "setDns");
+    if (r !== 0) {
+      this.stack.setDns(before); // the core took part of the list: put the old one back
+      throw netError(codeOf(-r), "setDns");
+    }
+    this.dns6 = servers.filter((a) => a.includes(":")).map((a) => bytesToIp6(ip6ToBytes(a)));
   }
 
   /**
+   * node:dns setServers: "198.51.100.1", "198.51.100.1:53", "2001:db8::53", "[2001:db8::53]" or
+   * "[2001:db8::53]:53" (the core asks port 53 only: another port is ERR_INVALID_ARG_VALUE; a bad
+   * address ERR_INVALID_IP_ADDRESS, both TypeErrors as in node). Then as setDns.
+   */
+  setServers(servers: string[]): void {
+    const addrs = servers.map((x) => {
+      const m = /^\[([^\]]+)\](?::(\d+))?$/.exec(x) ?? /^(\d{1,3}(?:\.\d{1,3}){3})(?::(\d+))?$/.exec(x) ?? [x, x, undefined];
+      const addr = m[1];
+      if (addr.includes(":") ? ip6Literal(addr) !== addr : !/^\d{1,3}(\.\d{1,3}){3}$/.test(addr) || !okIpv4(addr)) {
+        throw codedError("ERR_INVALID_IP_ADDRESS", `Invalid IP address: ${x}`, TypeError);
+      }
+      if (m[2] !== undefined && Number(m[2]) !== 53) {
+        throw codedError("ERR_INVALID_ARG_VALUE", `DNS servers are asked on port 53 only by this stack: ${x}`, TypeError);
+      }
+      return addr;
+    });
+    this.setDns(addrs);
+  }
+
+  /** node:net's: connect() to a name tries its addresses in turn unless its options say otherwise. */
+  getDefaultAutoSelectFamily(): boolean { return this.autoSelect; }
+  setDefaultAutoSelectFamily(v: boolean): void { this.autoSelect = Boolean(v); }
+  /** node:net's: ms an attempt gets before the next address is tried (values below 10 are 10). */
+  getDefaultAutoSelectFamilyAttemptTimeout(): number { return this.autoSelectMs; }
+  setDefaultAutoSelectFamilyAttemptTimeout(ms: number): void {
+    if (!Number.isInteger(ms) || ms < 1) throw codedError("ERR_OUT_OF_RANGE", `The value of "value" is out of range. It must be >= 1 && <= 4294967295. Received ${received(ms)}`, RangeError);
+    this.autoSelectMs = Math.max(10, ms);
+  }
+
+  /**
+   * @internal RFC 6724 §6 between families: IPv6 addresses first when a usable global IPv6
+   * address of ours exists (or we have no IPv4 address), else IPv4 first; order kept within each.
+   */
+  preferFamily(list: LookupAddress[]): LookupAddress[] {
+    const v4 = list.filter((x) => x.family === 4), v6 = list.filter((x) => x.family === 6);
+    const v6ok = this.ipv6 && this.stack.ip6Addresses().some((a) => a.origin !== "link-local" && (a.state === "preferred" || a.state === "deprecated"));
+    return v6ok || this.address === "0.0.0.0" ? [...v6, ...v4] : [...v4, ...v6];
+  }
+
+  /** node:dns getServers: the IPv4 servers (set, or by DHCP) then the IPv6 ones set (RDNSS ones: stack.ip6DnsServers()). */
+  getServers(): string[] { return [...this.stack.ifaceInfo().dns, ...(this.ipv6 ? this.dns6 : [])]; }
+
+  /**
    * node:dns lookup(hostname, [options], callback) through the core's resolver (the DNS servers
-   * set by setDns / DHCP). IPv4 only; `all: true` gives every address. See src/lookup.ts.
+   * set by setDns / DHCP, then RDNSS ones): `family` 4 (A), 6 (AAAA) or 0 (both, the default);
+   * `all: true` gives every address. See src/lookup.ts.
    */
   lookup(hostname: string, cb: LookupOneCallback): void;
   lookup(hostname: string, opts: LookupOptions & { all: true }, cb: LookupAllCallback): void;
@@ -872,6 +933,16 @@ export interface ConnectOptions {
   highWaterMark?: number;
   readableHighWaterMark?: number;
   writableHighWaterMark?: number;
+  /** A name's address family: 4 (A records), 6 (AAAA) or 0 (both, the default); literals ignore it. */
+  family?: number;
+  /**
+   * With family 0 and a name with several addresses: try them in turn, families alternating (the
+   * one RFC 6724 prefers first), the next when one is refused, unreachable or silent for
+   * `autoSelectFamilyAttemptTimeout` ms (node:net's; default NetStack.getDefaultAutoSelectFamily(), true).
+   */
+  autoSelectFamily?: boolean;
+  /** ms before the next address is tried (default 250, at least 10; node:net's). */
+  autoSelectFamilyAttemptTimeout?: number;
 }
 
 /**
@@ -936,8 +1007,10 @@ export class Socket extends Duplex {
   acceptedBy: Server | null = null;
   localAddress: string | undefined;
   localPort: number | undefined;
-  /** node:net's (for autoSelectFamily; we try only the first IPv4 address). */
+  /** node:net's: "address:port" of each attempt when connecting to a name tries several (autoSelectFamily). */
   autoSelectFamilyAttemptedAddresses: string[] = [];
+  /** The addresses still to try (autoSelectFamily), the errors so far and the attempt timer. */
+  private attempts: { addrs: LookupAddress[]; k: number; port: number; ms: number; errors: Error[]; cancel: (() => void) | null; opts: ConnectOptions } | null = null;
 
   /** Bytes handed to the core by _write (the rest of bytesWritten is still queued in the stream). */
   private dispatched = 0;
@@ -1123,21 +1196,13 @@ export class Socket extends Duplex {
     const v6 = ip6Literal(host);
     if (v6 !== null) host = v6;
     else try { ip = ipToU32(host); } catch {
-      // a name: resolve it (src/lookup.ts), then connect to the first address
-      this.connecting = true;
-      net.resolver.resolve4(host, (err, addrs) => {
-        if (this.destroyed) return;
-        this.connecting = false;
-        if (err) { this.destroy(err); return; }
-        this.emit("lookup", null, addrs[0], 4, host);
-        this.startConnect({ ...opts, host: addrs[0] });
-      });
+      this.resolveAndConnect(host, opts);
       return this;
     }
     const fail = (r: number, syscall: string, addr: string, p: number) => {
       if (h > 0) net.ex.tcpClose(h);
       this.connecting = true; // node: a failed bind/connect destroys a socket that was connecting
-      process.nextTick(() => this.destroy(netError(codeOf(-r), syscall, addr, p)));
+      process.nextTick(() => this.connectFailed(netError(codeOf(-r), syscall, addr, p)));
       return this;
     };
     const h = net.ex.tcpOpen();
@@ -1147,7 +1212,7 @@ export class Socket extends Duplex {
       if (r < 0) {
         net.ex.tcpClose(h);
         this.connecting = true;
-        process.nextTick(() => this.destroy(uvNetError(codeOf(-r), "bind", net.address, opts.localPort!)));
+        process.nextTick(() => this.connectFailed(uvNetError(codeOf(-r), "bind", net.address, opts.localPort!)));
         return this;
       }
     }
@@ -1160,8 +1225,110 @@ export class Socket extends Duplex {
     const r = v6 !== null ? net.ex.tcpConnect6(h, net.stack.putIo(ip6ToBytes(v6)), port) : net.ex.tcpConnect(h, ip, port);
     if (v6 !== null && r === 0) this.localAddress = net.addrs(h)?.[0] ?? this.localAddress; // RFC 6724's choice
     net.wake();
-    if (r < 0) process.nextTick(() => this.destroy(netError(codeOf(-r), "connect", host, port)));
+    if (r < 0) process.nextTick(() => this.connectFailed(netError(codeOf(-r), "connect", host, port)));
     return this;
+  }
+
+  /**
+   * A name: look it up (src/lookup.ts) for `family` (4, 6, or 0: both), 'lookup' events for its
+   * addresses, then connect to the first (RFC 6724's family first), or with autoSelectFamily and
+   * family 0 to each in turn, families alternating (node:net's autoSelectFamily).
+   */
+  private resolveAndConnect(host: string, opts: ConnectOptions): void {
+    const net = this.net;
+    const family = opts.family ?? 0;
+    if (family !== 0 && family !== 4 && family !== 6) {
+      throw codedError("ERR_INVALID_ARG_VALUE", `The property 'options.family' must be one of: 0, 4, 6. Received ${received(family)}`, TypeError);
+    }
+    const auto = opts.autoSelectFamily ?? net.getDefaultAutoSelectFamily();
+    const ms = opts.autoSelectFamilyAttemptTimeout === undefined ? net.getDefaultAutoSelectFamilyAttemptTimeout() : Math.max(10, opts.autoSelectFamilyAttemptTimeout);
+    this.connecting = true;
+    net.resolver.lookup(host, { all: true, family: family === 0 && !net.ipv6 ? 4 : family }, ((err: NodeJS.ErrnoException | null, list: LookupAddress[]) => {
+      if (this.destroyed || !this.connecting) return;
+      if (err) {
+        this.emit("lookup", err, undefined, undefined, host);
+        this.connecting = false;
+        this.destroy(err);
+        return;
+      }
+      const addrs = net.preferFamily(list).filter((x, i, all) => all.findIndex((y) => y.address === x.address) === i);
+      if (!auto || family !== 0 || addrs.length === 1) {
+        this.emit("lookup", null, addrs[0].address, addrs[0].family, host);
+        if (this.destroyed) return;
+        this.connecting = false;
+        this.startConnect({ ...opts, host: addrs[0].address });
+        return;
+      }
+      for (const x of addrs) {
+        this.emit("lookup", null, x.address, x.family, host);
+        if (this.destroyed) return;
+      }
+      const first = addrs.filter((x) => x.family === addrs[0].family), other = addrs.filter((x) => x.family !== addrs[0].family);
+      const order: LookupAddress[] = [];
+      for (let i = 0; i < Math.max(first.length, other.length); i++) {
+        if (i < first.length) order.push(first[i]);
+        if (i < other.length) order.push(other[i]);
+      }
+      this.autoSelectFamilyAttemptedAddresses = [];
+      this.attempts = { addrs: order, k: 0, port: opts.port, ms, errors: [], cancel: null, opts };
+      this.nextAttempt();
+    }) as LookupAllCallback);
+  }
+
+  /**
+   * node:net's autoSelectFamily: connect to the next address ('connectionAttempt'), armed with the
+   * attempt timeout unless it is the last; when none is left, destroy with every attempt's error
+   * (an AggregateError whose code is the first one's).
+   */
+  private nextAttempt(): void {
+    const m = this.attempts!;
+    m.cancel?.();
+    m.cancel = null;
+    this.dropAttempt();
+    if (m.k === m.addrs.length) {
+      this.attempts = null;
+      const e = Object.assign(new AggregateError(m.errors, m.errors.map((x) => x.message).join("; ")), { code: (m.errors[0] as NodeJS.ErrnoException | undefined)?.code ?? "ETIMEDOUT" });
+      this.connecting = true;
+      this.destroy(e);
+      return;
+    }
+    const cur = m.addrs[m.k++];
+    this.autoSelectFamilyAttemptedAddresses.push(`${cur.address}:${m.port}`);
+    this.emit("connectionAttempt", cur.address, m.port, cur.family);
+    if (this.destroyed) return;
+    this.startConnect({ ...m.opts, host: cur.address });
+    if (m.k < m.addrs.length && this.attempts === m && !this.destroyed) {
+      m.cancel = this.net.timerAt(this.net.now() + m.ms, () => {
+        m.cancel = null;
+        if (this.attempts !== m || this.destroyed) return;
+        m.errors.push(netError("ETIMEDOUT", "connect", cur.address, m.port));
+        this.emit("connectionAttemptTimeout", cur.address, m.port, cur.family);
+        this.nextAttempt();
+      });
+    }
+  }
+
+  /** Let go of a failed or abandoned attempt's handle (the socket stays, connecting). */
+  private dropAttempt(): void {
+    const h = this.handle;
+    if (h <= 0 || this.released) return;
+    this.net.ex.tcpAbort(h);
+    this.net.release(h);
+    this.net.wake();
+    this.handle = 0;
+    this.peer = null;
+    this.localPort = undefined;
+    this.localAddress = undefined;
+  }
+
+  /** A connect (or its bind) failed: the next address when trying several, else the socket's error. */
+  private connectFailed(err: Error): void {
+    const m = this.attempts;
+    if (!m || this.destroyed) { if (!this.destroyed) this.destroy(err); return; }
+    const cur = m.addrs[m.k - 1];
+    m.errors.push(err);
+    this.emit("connectionAttemptFailed", cur.address, m.port, cur.family, err);
+    if (!this.destroyed) this.nextAttempt();
   }
 
   /** @internal A handle from tcpAccept: already established; reading starts now unless `paused` (pauseOnConnect). */
@@ -1288,6 +1455,7 @@ export class Socket extends Duplex {
   onCoreEvents(bits: number, err: number, free: number): void {
     if (this.destroyed) return;
     if (bits & (1 << EventKind.Connected)) {
+      if (this.attempts) { this.attempts.cancel?.(); this.attempts = null; }
       this.connecting = false;
       if (!this.refed) this.net.hold(this, false); // the connect request no longer holds an unref'd socket
       const i = this.net.info(this.handle);
@@ -1304,6 +1472,7 @@ export class Socket extends Duplex {
     if (this.destroyed) return;
     if (bits & ((1 << EventKind.Reset) | (1 << EventKind.Error))) {
       const code = codeOf(err || 6);
+      if (this.connecting && this.attempts) { this.connectFailed(netError(code, "connect", this.peer?.address, this.peer?.port)); return; }
       // node: a failed connect names the address ("connect ECONNREFUSED 1.2.3.4:80"), a read error does not
       this.destroy(this.connecting ? netError(code, "connect", this.peer?.address, this.peer?.port) : netError(code, "read"));
       return;
@@ -1515,6 +1684,7 @@ export class Socket extends Duplex {
       this.net.wake();
     }
     this.stopIdleTimer();
+    if (this.attempts) { this.attempts.cancel?.(); this.attempts = null; }
     const w = this.pendingWrite;
     this.pendingWrite = null;
     if (w) { this.net.holdRaw(w, false); w.cb(err ?? netError("EPIPE", "write")); }

@@ -170,7 +170,8 @@ function table(rows: string[][]): string[] {
 /**
  * The IPv6 part of the status page: the layer's parameters, every address with its origin,
  * state (RFC 4862: tentative, preferred, deprecated; duplicate when DAD failed) and lifetimes
- * left, the neighbor cache (RFC 4861 §7.3.2 NUD states, router flag) and the RDNSS servers.
+ * left, the neighbor cache (RFC 4861 §7.3.2 NUD states, router flag), the IPv6 DNS servers given
+ * (--dns, setDns; a line only when there are some) and the RDNSS ones.
  */
 export function formatIpv6(net: NetStack): string[] {
   if (!net.ipv6) return ["ipv6: off"];
@@ -179,6 +180,7 @@ export function formatIpv6(net: NetStack): string[] {
   const addrs = st.ip6Addresses();
   const neigh = st.ip6Neighbors();
   const dns = st.ip6DnsServers();
+  const given = net.getServers().filter((a) => a.includes(":"));
   return [
     `ipv6: on, link MTU ${i.linkMtu}, hop limit ${i.hopLimit}, ${i.routers} default router(s), ${i.prefixes} on-link prefix(es), ` +
       `reachable time ${i.reachableMs} ms`,
@@ -191,6 +193,7 @@ export function formatIpv6(net: NetStack): string[] {
     ...table([["Address", "MAC", "State", "Router", "Probes", "Queued"],
       ...neigh.map((n) => [n.address, n.state === "INCOMPLETE" ? "(incomplete)" : n.mac, n.state, n.isRouter ? "yes" : "no", String(n.probes), String(n.queued)])]),
     "",
+    ...(given.length ? [`ipv6 dns servers (set): ${given.join(", ")}`] : []),
     `ipv6 dns servers (RDNSS): ${dns.length ? dns.map((d) => `${d.address} (${secsLeft(d.lifetimeLeft)} left)`).join(", ") : "none"}`,
   ];
 }
@@ -376,7 +379,7 @@ export async function ip6Settle(net: NetStack, host: string, ms: number): Promis
     return;
   }
   if (/^\d{1,3}(\.\d{1,3}){3}$/.test(host)) return;
-  if (net.ifaceInfo().dns.length === 0) {
+  if (net.getServers().length === 0) {
     await net.until(() => st.ip6DnsServers().length > 0 && (haveIp6(net, false) || haveIp6(net, true)) && !tentative(), ms);
     return;
   }

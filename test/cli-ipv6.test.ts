@@ -11,13 +11,14 @@ import { Sim, type Endpoint, type Link } from "../src/links/emulated.js";
 import { createStack, NetStack } from "../src/net.js";
 import { cliStackOptions, parseArgs, watchIp6 } from "../src/cli-net.js";
 import { main } from "../src/cli.js";
-import { connectFirst, httpGet, httpServer, parseHttpUrl, statusPage } from "../src/services.js";
+import { connectFirst, formatIpv6, httpGet, httpServer, ip6Settle, parseHttpUrl, statusPage } from "../src/services.js";
 import { decodeFrame, onesSum, pseudoSum6 } from "../src/trace.js";
 import { readPcap } from "../src/pcap.js";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ip6ToBytes } from "../src/stack.js";
+import { dnsServer } from "./helpers/dns-server.js";
 import { frame6, icmp6, naBody, nsBody, optLla, optPrefix, raBody, u16be, u32be } from "./ipv6-wire.js";
 
 async function run(argv: string[]) {
@@ -58,24 +59,6 @@ function cliStack(sim: Sim, link: Link, args: string[], seed: number): NetStack 
   const net = createStack({ ...cliStackOptions(a), seed, link: { type: "emulated", sim, link } });
   if (a.dns.length) net.setDns(a.dns); // as netCommand does
   return net;
-}
-
-/** A minimal DNS server (RFC 1035 §4.1) on `net` port 53: `name` has A `v4` and AAAA `v6`; other names NXDOMAIN. */
-function dnsServer(net: NetStack, name: string, v4: string, v6: string): void {
-  const s = net.createSocket("udp6");
-  s.on("message", (q, rinfo) => {
-    let o = 12;
-    const labels: string[] = [];
-    while (q[o] !== 0) { labels.push(q.subarray(o + 1, o + 1 + q[o]).toString("latin1")); o += q[o] + 1; }
-    const qtype = q.readUInt16BE(o + 1);
-    const question = q.subarray(12, o + 5);
-    const hit = labels.join(".").toLowerCase() === name;
-    const rdata = qtype === 1 ? v4.split(".").map(Number) : qtype === 28 ? Array.from(ip6ToBytes(v6)) : null;
-    const answer = hit && rdata ? [0xc0, 12, 0, qtype, 0, 1, ...u32be(60), 0, rdata.length, ...rdata] : [];
-    const head = [q[0], q[1], 0x81, hit ? 0x80 : 0x83, 0, 1, 0, answer.length ? 1 : 0, 0, 0, 0, 0];
-    s.send(Buffer.concat([Buffer.from(head), question, Buffer.from(answer)]), rinfo.port, rinfo.address);
-  });
-  s.bind(53);
 }
 
 /**
@@ -135,6 +118,9 @@ describe("CLI IPv6: URLs and options", () => {
     [["get", "http://[2001:db8::1]:8000/", "--tap", "t", "--ip", "198.51.100.2/24", "--no-ip6"], /an IPv6 address with --no-ip6/],
     [["get", "http://[2001:db8::x]/", "--tap", "t", "--ip", "198.51.100.2/24"], /bad IPv6 address/],
     [["resolve", "device.test", "--tap", "t", "--ip", "198.51.100.2/24", "--no-ip6"], /resolve with --ip and --no-ip6 needs --dns ADDR/],
+    [["resolve", "device.test", "--tap", "t", "--ip", "198.51.100.2/24", "--no-ip6", "--dns", "2001:db8::53"], /an IPv6 --dns server with --no-ip6$/],
+    [["up", "--tap", "t", "--ip", "198.51.100.2/24", "--dns", "2001:db8::zz"], /--dns wants an IPv4 address or an IPv6 one, got 2001:db8::zz$/],
+    [["up", "--tap", "t", "--ip", "198.51.100.2/24", ...["1", "2", "3", "4"].flatMap((k) => ["--dns", `2001:db8::${k}`])], /at most 3 --dns servers per family \(IPv6\)$/],
   ];
   for (const [argv, msg] of bad) {
     it(`bad usage \`${argv.join(" ")}\`: one line, exit 2`, async () => {
@@ -229,7 +215,7 @@ describe("CLI IPv6 over the emulated link", () => {
     const slaac = () => srv.stack.ip6Addresses().find((a) => a.origin === "slaac" && a.state === "preferred")?.address;
     expect(await drive(sim, () => slaac() !== undefined, 10_000)).toBe(true);
     const srv6 = slaac()!; // on-link for the client too (the RA's prefix); 2001:db8::1 is not: it would go through the router
-    dnsServer(srv, "www.test", "198.51.100.1", srv6);
+    dnsServer(srv, { "www.test": { a: "198.51.100.1", aaaa: srv6 } });
     httpServer(srv, 80);
     let page = "";
     let err: Error | null = null;
@@ -238,6 +224,30 @@ describe("CLI IPv6 over the emulated link", () => {
     expect(err).toBeNull();
     expect(page).toContain(`[${srv6}]:80`);
     expect(page).toMatch(/\nESTABLISHED\s+\d+\s+\d+\s+\[2001:db8:1:0:[0-9a-f:]+\]:80\s+\[2001:db8:1:0:[0-9a-f:]+\]:\d+/); // from our SLAAC address
+    srv.close();
+    cli.close();
+  });
+
+  it("--dns takes IPv6 servers (the core's ip6SetDns): resolve asks the IPv6 one only, and does not wait for RDNSS", async () => {
+    const { sim, srv, cli } = world(["--ip6", "2001:db8::2/64", "--dns", "2001:db8::1", "--dns", "198.51.100.9"]);
+    expect(parseArgs("up", ["--tap", "t", "--ip", "198.51.100.2/24", "--dns", "2001:db8::1", "--dns", "198.51.100.9"]).dns).toEqual(["2001:db8::1", "198.51.100.9"]);
+    expect(cli.getServers()).toEqual(["198.51.100.9", "2001:db8::1"]);
+    expect(formatIpv6(cli)).toContain("ipv6 dns servers (set): 2001:db8::1");
+    expect(formatIpv6(srv).some((l) => l.startsWith("ipv6 dns servers (set)"))).toBe(false);
+    cli.setDns(["2001:db8::1"]); // the IPv6 server alone (198.51.100.9 would be asked first and time out)
+    const questions = dnsServer(srv, { "www.test": { a: "198.51.100.1", aaaa: "2001:db8::1" } });
+    const ready = (n: NetStack) => n.stack.ip6Addresses().some((a) => a.origin === "static" && a.state === "preferred");
+    expect(await drive(sim, () => ready(srv) && ready(cli), 10_000)).toBe(true);
+    const t0 = sim.now();
+    let settled = false;
+    void ip6Settle(cli, "www.test", 10_000).then(() => { settled = true; });
+    expect(await drive(sim, () => settled, 10_000)).toBe(true);
+    expect(sim.now() - t0).toBeLessThan(100); // no RDNSS awaited: a server was given
+    let list: unknown = null;
+    void cli.promises.lookup("www.test", { all: true }).then((x) => { list = x; }, (e) => { list = e; });
+    expect(await drive(sim, () => list !== null, 10_000)).toBe(true);
+    expect(list).toEqual([{ address: "198.51.100.1", family: 4 }, { address: "2001:db8::1", family: 6 }]);
+    expect(questions.map((q) => q.family)).toEqual(["IPv6", "IPv6"]);
     srv.close();
     cli.close();
   });
