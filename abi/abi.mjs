@@ -340,7 +340,7 @@ export const functions = [
   },
   {
     name: "udpRecvFrom6", section: "ipv6", firmware: true, params: [["h", "i32"], ["ptr", "usize"], ["max", "i32"], ["out", "usize"]], result: "i32",
-    doc: "`udpRecvFrom` writing 24 bytes at `out`: the source address (16 bytes, IPv4 ones IPv4-mapped), its port (u32), the datagram's full length (u32). (`udpRecvFrom` reports address 0 for an IPv6 source.) Sockets receive both families unless `UdpOpt.Family` limits them; an IPv6 datagram takes 24 + its length of the queue",
+    doc: "`udpRecvFrom` writing the udpFrom6 fields (24 bytes, table below) at `out`: the source address (16 bytes, IPv4 ones IPv4-mapped), its port (u32), the datagram's full length (u32). (`udpRecvFrom` reports address 0 for an IPv6 source.) Sockets receive both families unless `UdpOpt.Family` limits them; an IPv6 datagram takes 24 + its length of the queue",
   },
   // --- SNTP client (assembly/services/sntp.ts) ---
   {
@@ -627,6 +627,16 @@ export const udpInfo = [
 ];
 
 /** The u32 fields udpRecvFrom writes at `out`, in order. */
+/** The u32 fields udpRecvFrom6(h, ptr, max, out) writes at `out`, in order (24 bytes). */
+export const udpFrom6 = [
+  ["addr0", "source address bytes 0-3 (the 16 bytes in network order; IPv4 sources IPv4-mapped)"],
+  ["addr1", "source address bytes 4-7"],
+  ["addr2", "source address bytes 8-11"],
+  ["addr3", "source address bytes 12-15"],
+  ["port", "source port"],
+  ["size", "the datagram's full payload length (> the result when truncated)"],
+];
+
 export const udpFrom = [
   ["address", "source IPv4 address (host order)"],
   ["port", "source port"],

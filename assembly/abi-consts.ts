@@ -235,6 +235,17 @@ export const enum UdpFromField {
   COUNT = 3,
 }
 
+/** Index of each u32 field udpRecvFrom6 writes at `out` (byte offset = index * 4). */
+export const enum UdpFrom6Field {
+  addr0 = 0, // source address bytes 0-3 (the 16 bytes in network order; IPv4 sources IPv4-mapped)
+  addr1 = 1, // source address bytes 4-7
+  addr2 = 2, // source address bytes 8-11
+  addr3 = 3, // source address bytes 12-15
+  port = 4, // source port
+  size = 5, // the datagram's full payload length (> the result when truncated)
+  COUNT = 6,
+}
+
 /** Index of each u32 field ip6AddrInfo writes (byte offset = index * 4). */
 export const enum Ip6AddrInfoField {
   state = 0, // 0 free, 1 tentative (DAD running), 2 preferred, 3 deprecated, 4 duplicate (never used)

@@ -255,6 +255,11 @@ export const UDP_FROM_NAMES = [
   "address", "port", "size",
 ] as const;
 export type UdpFrom = Record<(typeof UDP_FROM_NAMES)[number], number>;
+/** The u32 fields udpRecvFrom6 writes at `out`, in order. */
+export const UDP_FROM6_NAMES = [
+  "addr0", "addr1", "addr2", "addr3", "port", "size",
+] as const;
+export type UdpFrom6 = Record<(typeof UDP_FROM6_NAMES)[number], number>;
 /** The u32 fields ip6AddrInfo writes, in order. */
 export const IP6_ADDR_INFO_NAMES = [
   "state", "origin", "prefixLen", "validLeft", "preferredLeft", "dadCount", "addr0", "addr1", "addr2", "addr3",
@@ -708,7 +713,7 @@ export interface Exports {
   udpConnect6(h: number, addr: number, port: number): number;
   /** `udpSendTo` with the 16-byte address at `addr` (IPv4-mapped: as `udpSendTo`; :: and port 0: the connected peer). Over IPv6 the checksum is mandatory (RFC 8200 §8.1); a datagram over the path MTU - 48 goes as IPv6 fragments (RFC 8200 §4.5) up to 65,519 bytes, `-EMSGSIZE` past that (past the path MTU - 48 in builds without WT_FRAG6); `-EINVAL` also when a datagram to fragment lies in the tx frame; `-EADDRNOTAVAIL` (no usable source) */
   udpSendTo6(h: number, addr: number, port: number, ptr: number, len: number): number;
-  /** `udpRecvFrom` writing 24 bytes at `out`: the source address (16 bytes, IPv4 ones IPv4-mapped), its port (u32), the datagram's full length (u32). (`udpRecvFrom` reports address 0 for an IPv6 source.) Sockets receive both families unless `UdpOpt.Family` limits them; an IPv6 datagram takes 24 + its length of the queue */
+  /** `udpRecvFrom` writing the udpFrom6 fields (24 bytes, table below) at `out`: the source address (16 bytes, IPv4 ones IPv4-mapped), its port (u32), the datagram's full length (u32). (`udpRecvFrom` reports address 0 for an IPv6 source.) Sockets receive both families unless `UdpOpt.Family` limits them; an IPv6 datagram takes 24 + its length of the queue */
   udpRecvFrom6(h: number, ptr: number, max: number, out: number): number;
   /** query NTP server `server` (host order) now and then every `intervalS` seconds (16-86400; 0 = 1024). `server` 0: the NTP servers of the DHCP lease (option 42; the first, the next after each unanswered request, the list read again at every poll). 0, `-EINVAL` (bad server or interval), `-EADDRNOTAVAIL` (server 0 and no NTP server from DHCP), `-ENOMEM` (no UDP socket free), `-ESTATE` (before init). Restarts a running client */
   sntpStart(server: number, intervalS: number): number;

@@ -679,15 +679,10 @@ export function ip6SendGather(src: usize, dst: usize, nh: u8, head: usize, headL
 /** Build the header and frame around the payload at tx + 54 and send it (resolving the next hop). */
 function emit(src: usize, dst: usize, nh: u8, len: i32, hops: u8): bool {
   if (<u32>len > <u32>(linkMtu - IPV6_HLEN)) { count(Stat.Ipv6TooBig); return false; }
+  if (a6IsMulticast(dst)) { emitMulticast(src, dst, nh, len, hops); return true; }
   let ip = txBuf + <usize>ETH_HLEN;
   ipv6Emit(ip, src, dst, nh, len, hops);
   let frameLen = ETH_HLEN + IPV6_HLEN + len;
-  if (a6IsMulticast(dst)) {
-    ethEmit(txBuf, a6GroupMac(dst), myMac, ETHERTYPE_IPV6);
-    count(Stat.Ipv6Tx);
-    transmit(txBuf, frameLen);
-    return true;
-  }
   // RFC 4861 §5.2 next-hop determination: on-link destinations directly, else the default router
   let hop = ip + 24;
   if (!onLink(hop)) {
@@ -719,6 +714,18 @@ function emit(src: usize, dst: usize, nh: u8, len: i32, hops: u8): bool {
   let e = nb(n);
   if (e.probes == 0) nbSolicit(n); // §7.2.2: the first multicast NS now (overwrites tx: the frame is queued)
   return queued;
+}
+
+/**
+ * Send to multicast `dst` (no neighbor resolution: the group's MAC, RFC 2464 §7). A leaf below
+ * emit: the NS that resolution sends comes here, so emit -> nbSolicit -> sendNs never reaches
+ * emit again (no call cycle: wasm2c needs no call-depth counter for the MCU module).
+ */
+function emitMulticast(src: usize, dst: usize, nh: u8, len: i32, hops: u8): void {
+  ipv6Emit(txBuf + <usize>ETH_HLEN, src, dst, nh, len, hops);
+  ethEmit(txBuf, a6GroupMac(dst), myMac, ETHERTYPE_IPV6);
+  count(Stat.Ipv6Tx);
+  transmit(txBuf, ETH_HLEN + IPV6_HLEN + len);
 }
 
 function transmit(f: usize, len: i32): void {
@@ -899,11 +906,12 @@ function nsWrite(target: usize, src: usize): i32 {
   return 32;
 }
 
+/** NS to the solicited-node group `dst` (always multicast: emitMulticast, not emit). */
 function nsBuild(target: usize, src: usize, dst: usize): void {
   let len = nsWrite(target, src);
   icmp6Finish(src, dst, icmpOut(), len);
   count(Stat.NdNsTx);
-  emit(src, dst, NH_ICMPV6, len, 255);
+  emitMulticast(src, dst, NH_ICMPV6, len, 255);
 }
 
 /** NA for our address `target` to `dst` (ff02::1 answering DAD), with TLLA (§7.2.4). */

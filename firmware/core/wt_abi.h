@@ -388,6 +388,17 @@ enum {
   WT_UDP_FROM_COUNT = 3
 };
 
+/* Index of each u32 field udpRecvFrom6 writes at `out`. */
+enum {
+  WT_UDP_FROM6_ADDR0 = 0,
+  WT_UDP_FROM6_ADDR1 = 1,
+  WT_UDP_FROM6_ADDR2 = 2,
+  WT_UDP_FROM6_ADDR3 = 3,
+  WT_UDP_FROM6_PORT = 4,
+  WT_UDP_FROM6_SIZE = 5,
+  WT_UDP_FROM6_COUNT = 6
+};
+
 /* Index of each u32 field ip6AddrInfo writes. */
 enum {
   WT_IP6_ADDR_INFO_STATE = 0,
