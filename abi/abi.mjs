@@ -409,6 +409,7 @@ export const EventKind = [
   { name: "SntpSync", value: 13, sock: "-1", arg: "the offset applied, ms (clamped to ±2^31-1)", doc: "the SNTP client obtained the time (sntpInfo has it)" },
   { name: "Ip6AddrState", value: 14, sock: "-1", arg: "(index << 8) \\| state: ip6AddrInfo's index and new state (0 free, 1 tentative, 2 preferred, 3 deprecated, 4 duplicate)", doc: "an IPv6 address changed state (DAD, lifetimes, ip6AddrAdd/Del)" },
   { name: "Ip6DadFailed", value: 15, sock: "-1", arg: "the address's index", doc: "duplicate address detection found the address in use (RFC 4862 §5.4.5): it is never used; an RFC 7217 address retries with the next DAD counter (up to 3)" },
+  { name: "McastFilter", value: 16, sock: "-1 - (octets 0-1 of the group MAC \\| 0x10000 when dropped): -257 / -65793 (01:00, IPv4), -13108 / -78644 (33:33, IPv6)", arg: "octets 2-5 of the group MAC (big-endian u32)", doc: "the interface's multicast filter gained (or dropped) one reference to a group MAC, for a hardware filter (e.g. a hash of the MAC); raised by the IGMP table (its groups and 224.0.0.1) and the IPv6 tables (ff02::1, solicited-node groups, socket groups). Builds without IPv6 (the IPv4-only MCU module) raise none" },
 ];
 
 /** TCP states (RFC 9293): numbers returned by tcpState and carried by State events. C prefix WT_TCP_. */

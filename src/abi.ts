@@ -79,6 +79,7 @@ export const EventKind = {
   SntpSync: 13, // the SNTP client obtained the time (sntpInfo has it)
   Ip6AddrState: 14, // an IPv6 address changed state (DAD, lifetimes, ip6AddrAdd/Del)
   Ip6DadFailed: 15, // duplicate address detection found the address in use (RFC 4862 §5.4.5): it is never used; an RFC 7217 address retries with the next DAD counter (up to 3)
+  McastFilter: 16, // the interface's multicast filter gained (or dropped) one reference to a group MAC, for a hardware filter (e.g. a hash of the MAC); raised by the IGMP table (its groups and 224.0.0.1) and the IPv6 tables (ff02::1, solicited-node groups, socket groups). Builds without IPv6 (the IPv4-only MCU module) raise none
 } as const;
 
 /** TCP states (RFC 9293), as returned by tcpState and carried by State events. */

@@ -45,6 +45,7 @@ import { mldReportEmit, MLD_ALL_ROUTERS_V2 } from "./mld";
 import { reasm6Init, reasm6On, reasm6Input, reasm6Expire, reasm6NextDeadline, reasm6RegionEnd, reasm6Len } from "./reasm6";
 import { FEAT_FRAG6 } from "../features";
 import { GROUPS6, GROUP_INDEX, GROUP_JOIN, ip6OpsSetup } from "./ip6ops";
+import { mcastEvent } from "../igmp";
 
 // ---------------------------------------------------------------------------
 // constants (RFC 4861 §10, RFC 4862 §5, RFC 3810 §9)
@@ -271,7 +272,7 @@ export function ip6Start(): void {
   if (!enabled || started) return;
   started = true;
   tick();
-  joinMac(a6GroupMac(allNodes)); // RFC 4861 §7.2.1 / RFC 4291 §2.8: ff02::1
+  filterJoin(a6GroupMac(allNodes)); // RFC 4861 §7.2.1 / RFC 4291 §2.8: ff02::1
   reachable = randomReachable();
   store<u64>(tmpA, 0x80fe); // fe80::/64
   store<u64>(tmpA, 0, 8);
@@ -343,12 +344,23 @@ function groupShared(i: i32): bool {
   return false;
 }
 
+/** A reference to group MAC `mac` in the interface's filter, with its McastFilter event (igmp.ts). */
+function filterJoin(mac: u64): i32 {
+  let r = joinMac(mac);
+  if (r >= 0) mcastEvent(<u32>(mac >> 32), <u32>mac, true);
+  return r;
+}
+
+function filterLeave(mac: u64): void {
+  if (leaveMac(mac) >= 0) mcastEvent(<u32>(mac >> 32), <u32>mac, false);
+}
+
 /** Join address i's solicited-node group (MAC filter + MLDv2 report: RFC 4862 §5.4.2) and send DAD. */
 function addrStartDad(i: i32): void {
   let e = addr(i);
   a6SolicitedNode(tmpB, ptrOf(e));
   let fresh = !groupShared(i);
-  joinMac(a6GroupMac(tmpB));
+  filterJoin(a6GroupMac(tmpB));
   e.state = A6_TENTATIVE;
   addrEvent(i, A6_TENTATIVE);
   if (fresh) { e.mldLeft = MLD_ROBUSTNESS; mldSoon(); }
@@ -386,7 +398,7 @@ function addrUsable(i: i32): void {
 function groupLeave(i: i32): void {
   let e = addr(i);
   a6SolicitedNode(tmpB, ptrOf(e));
-  leaveMac(a6GroupMac(tmpB));
+  filterLeave(a6GroupMac(tmpB));
   e.mldLeft = 0;
   if (groupShared(i)) return;
   let p = icmpOut();
@@ -980,7 +992,7 @@ export function ip6GroupJoin(g: usize): i32 {
   for (let i = 0; i < GROUPS6; i++) {
     let e = group(i);
     if (e.refs != 0) continue;
-    if (joinMac(a6GroupMac(g)) < 0) return -Err.ENOMEM;
+    if (filterJoin(a6GroupMac(g)) < 0) return -Err.ENOMEM;
     addrCopy(ptrOf(e), g);
     e.refs = 1;
     e.mldLeft = reported(g) ? <u32>MLD_ROBUSTNESS : 0;
@@ -995,7 +1007,7 @@ export function ip6GroupLeave(k: i32): void {
   if (groups == 0 || <u32>k >= <u32>GROUPS6) return;
   let e = group(k);
   if (e.refs == 0 || --e.refs != 0) return;
-  leaveMac(a6GroupMac(ptrOf(e)));
+  filterLeave(a6GroupMac(ptrOf(e)));
   e.mldLeft = 0;
   if (!reported(ptrOf(e))) return;
   let p = icmpOut();

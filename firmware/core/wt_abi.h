@@ -257,7 +257,8 @@ enum {
   WT_EV_DNS_DONE = 12,
   WT_EV_SNTP_SYNC = 13,
   WT_EV_IP6_ADDR_STATE = 14,
-  WT_EV_IP6_DAD_FAILED = 15
+  WT_EV_IP6_DAD_FAILED = 15,
+  WT_EV_MCAST_FILTER = 16
 };
 
 /* TCP states (RFC 9293 names; numbers used by tcpState and State events). */
