@@ -336,7 +336,7 @@ export const functions = [
   },
   {
     name: "udpSendTo6", section: "ipv6", firmware: true, params: [["h", "i32"], ["addr", "usize"], ["port", "i32"], ["ptr", "usize"], ["len", "i32"]], result: "i32",
-    doc: "`udpSendTo` with the 16-byte address at `addr` (IPv4-mapped: as `udpSendTo`; :: and port 0: the connected peer). Over IPv6 the checksum is mandatory (RFC 8200 §8.1); a datagram over the path MTU - 48 goes as IPv6 fragments (RFC 8200 §4.5) up to 65,519 bytes, `-EMSGSIZE` past that (past the path MTU - 48 in builds without WT_FRAG6); `-EINVAL` also when a datagram to fragment lies in the tx frame; `-EADDRNOTAVAIL` (no usable source)",
+    doc: "`udpSendTo` with the 16-byte address at `addr` (IPv4-mapped: as `udpSendTo`; :: and port 0: the connected peer). Over IPv6 the checksum is mandatory (RFC 8200 §8.1); a datagram over the path MTU - 48 goes as IPv6 fragments (RFC 8200 §4.5) up to 65,519 bytes (`-EAGAIN`, nothing sent, when its next hop is unresolved and the queue cannot hold every fragment: address resolution starts, a retry once it is done passes; counted `ipv6_frag_no_queue`), `-EMSGSIZE` past that (past the path MTU - 48 in builds without WT_FRAG6); `-EINVAL` also when a datagram to fragment lies in the tx frame; `-EADDRNOTAVAIL` (no usable source)",
   },
   {
     name: "udpRecvFrom6", section: "ipv6", firmware: true, params: [["h", "i32"], ["ptr", "usize"], ["max", "i32"], ["out", "usize"]], result: "i32",
@@ -997,5 +997,8 @@ export const stats = [
     ["nd_rdnss_rx", "RDNSS options received in valid RAs"],
     ["nd_rdnss_bad", "RDNSS option shorter than 24 bytes or with a bad address: ignored (RFC 8106 §5.1)"],
     ["nd_rdnss_replaced", "RDNSS table full: the entry expiring first replaced (RFC 8106 §5.3.1)"],
+  ] },
+  { group: "ipv6 fragments waiting for resolution", counters: [
+    ["ipv6_frag_no_queue", "fragmented datagram refused whole (-EAGAIN): its fragments would not all fit the queue of an unresolved next hop (Ip6Queue, at most 3 per neighbor); resolution started"],
   ] },
 ];

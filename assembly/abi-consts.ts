@@ -594,7 +594,8 @@ export const enum Stat {
   NdRdnssRx = 264, // nd_rdnss_rx: RDNSS options received in valid RAs
   NdRdnssBad = 265, // nd_rdnss_bad: RDNSS option shorter than 24 bytes or with a bad address: ignored (RFC 8106 §5.1)
   NdRdnssReplaced = 266, // nd_rdnss_replaced: RDNSS table full: the entry expiring first replaced (RFC 8106 §5.3.1)
-  COUNT = 267,
+  Ipv6FragNoQueue = 267, // ipv6_frag_no_queue: fragmented datagram refused whole (-EAGAIN): its fragments would not all fit the queue of an unresolved next hop (Ip6Queue, at most 3 per neighbor); resolution started
+  COUNT = 268,
 }
 
 /** Cfg.COUNT u32 slots in static data holding every key's default: config.ts's values (a data segment, no code). */

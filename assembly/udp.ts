@@ -499,7 +499,8 @@ function send6(s: UdpSock, h: i32, a: usize, port: i32, ptr: usize, len: i32): i
   let ulen = UDP_HLEN + len;
   if (FEAT_FRAG6 && !whole) {
     udpHeader6(txHeader, src, s.lport, port, ulen, sum16(ptr, len, 0));
-    if (!ip6Gather(src, dst6, PROTO_UDP, txHeader, UDP_HLEN, ptr, len)) return -Err.EHOSTUNREACH;
+    let r = ip6Gather(src, dst6, PROTO_UDP, txHeader, UDP_HLEN, ptr, len);
+    if (r < 0) return r;
   } else {
     memory.copy(u + <usize>UDP_HLEN, ptr, len);
     udpHeader6(u, src, s.lport, port, ulen, sum16(u + <usize>UDP_HLEN, len, 0));

@@ -251,7 +251,7 @@ export function ip6Init(tx: usize, mac: u64, mtu: i32, join: (mac: u64) => i32, 
     if (fragDst == 0 || !reasm6Init()) return false;
   }
   netifSetup6(ip6Output, ip6Select, ip6PathMtu);
-  ip6OpsSetup(ip6SendGather, groupOp);
+  ip6OpsSetup(gatherOp, groupOp);
   return true;
 }
 
@@ -670,6 +670,7 @@ export function ip6SendGather(src: usize, dst: usize, nh: u8, head: usize, headL
   if (!FEAT_FRAG6 || total > 65535 - 8) { count(Stat.Ipv6TooBig); return false; }
   addrCopy(fragDst, dst);
   let chunk = (mtu - IPV6_HLEN - 8) & ~7;
+  if (!a6IsMulticast(dst) && !queueRoom(dst, (total + chunk - 1) / chunk)) return false;
   let id = randomU32();
   let off = 0;
   while (off < total) {
@@ -688,6 +689,61 @@ export function ip6SendGather(src: usize, dst: usize, nh: u8, head: usize, headL
   return true;
 }
 
+/** ip6SendGather for ip/ip6ops.ts: 0, -EAGAIN (refused by queueRoom), -EHOSTUNREACH. */
+function gatherOp(src: usize, dst: usize, nh: u8, head: usize, headLen: i32, body: usize, bodyLen: i32): i32 {
+  noRoom = false;
+  if (ip6SendGather(src, dst, nh, head, headLen, body, bodyLen)) return 0;
+  return noRoom ? -Err.EAGAIN : -Err.EHOSTUNREACH;
+}
+
+/** Set when queueRoom refused a datagram (gatherOp's -EAGAIN). */
+let noRoom = false;
+
+/**
+ * The `n` fragments of one datagram to unicast `dst` either all wait for its next hop's address
+ * resolution or none is sent: a fragment replaced in the queue (RFC 4861 §7.2.2) would lose the
+ * whole datagram silently. False (counted, noRoom) when the queue (Ip6Queue slots, at most 3 per
+ * neighbor) cannot hold them; resolution starts anyway so that a retry can pass.
+ */
+function queueRoom(dst: usize, n: i32): bool {
+  if (!nextHop(dst)) return true; // emit counts the missing route
+  let i = nbFind(tmpA);
+  if (i >= 0 && nb(i).state != NB_INCOMPLETE) return true;
+  let free = 0;
+  for (let k = 0; k < queueCount; k++) if (slot(k).used == 0) free++;
+  let held = i >= 0 ? <i32>queuedFor(i) : 0;
+  if (n <= free && held + n <= 3) return true;
+  count(Stat.Ipv6FragNoQueue);
+  noRoom = true;
+  if (i < 0) i = nbPending();
+  if (nb(i).probes == 0) nbSolicit(i);
+  return false;
+}
+
+/** RFC 4861 §5.2 next-hop determination into tmpA: on-link destinations directly, else the default router; false (counted) without one. */
+function nextHop(dst: usize): bool {
+  let hop = dst;
+  if (!onLink(hop)) {
+    let r = defaultRouter();
+    if (r < 0) { count(Stat.Ipv6NoRoute); return false; }
+    hop = ptrOf(rtr(r));
+  }
+  addrCopy(tmpA, hop);
+  return true;
+}
+
+/** A new INCOMPLETE neighbor entry for tmpA (no solicitation sent yet). */
+function nbPending(): i32 {
+  let n = nbAllocate();
+  let e = nb(n);
+  e.a0 = load<u64>(tmpA); e.a1 = load<u64>(tmpA, 8);
+  e.mac = 0; e.router = 0;
+  e.state = NB_INCOMPLETE;
+  e.probes = 0;
+  e.deadline = netNow;
+  return n;
+}
+
 /** Build the header and frame around the payload at tx + 54 and send it (resolving the next hop). */
 function emit(src: usize, dst: usize, nh: u8, len: i32, hops: u8): bool {
   if (<u32>len > <u32>(linkMtu - IPV6_HLEN)) { count(Stat.Ipv6TooBig); return false; }
@@ -695,14 +751,7 @@ function emit(src: usize, dst: usize, nh: u8, len: i32, hops: u8): bool {
   let ip = txBuf + <usize>ETH_HLEN;
   ipv6Emit(ip, src, dst, nh, len, hops);
   let frameLen = ETH_HLEN + IPV6_HLEN + len;
-  // RFC 4861 §5.2 next-hop determination: on-link destinations directly, else the default router
-  let hop = ip + 24;
-  if (!onLink(hop)) {
-    let r = defaultRouter();
-    if (r < 0) { count(Stat.Ipv6NoRoute); return false; }
-    hop = ptrOf(rtr(r));
-  }
-  addrCopy(tmpA, hop);
+  if (!nextHop(ip + 24)) return false;
   ethEmit(txBuf, 0, myMac, ETHERTYPE_IPV6);
   count(Stat.Ipv6Tx);
   let n = nbFind(tmpA);
@@ -713,15 +762,7 @@ function emit(src: usize, dst: usize, nh: u8, len: i32, hops: u8): bool {
     transmit(txBuf, frameLen);
     return true;
   }
-  if (n < 0) {
-    n = nbAllocate();
-    let e = nb(n);
-    e.a0 = load<u64>(tmpA); e.a1 = load<u64>(tmpA, 8);
-    e.mac = 0; e.router = 0;
-    e.state = NB_INCOMPLETE;
-    e.probes = 0;
-    e.deadline = netNow;
-  }
+  if (n < 0) n = nbPending();
   let queued = enqueue(n, txBuf, frameLen);
   let e = nb(n);
   if (e.probes == 0) nbSolicit(n); // §7.2.2: the first multicast NS now (overwrites tx: the frame is queued)

@@ -747,7 +747,8 @@ enum {
   WT_STAT_ND_RDNSS_RX = 264,
   WT_STAT_ND_RDNSS_BAD = 265,
   WT_STAT_ND_RDNSS_REPLACED = 266,
-  WT_STAT_COUNT = 267
+  WT_STAT_IPV6_FRAG_NO_QUEUE = 267,
+  WT_STAT_COUNT = 268
 };
 
 /* Every counter: X(id, name). The module carries no names; wt_core.c builds its name table from
@@ -1019,7 +1020,8 @@ enum {
   X(WT_STAT_IPV6_FRAG_TX, ipv6_frag_tx) \
   X(WT_STAT_ND_RDNSS_RX, nd_rdnss_rx) \
   X(WT_STAT_ND_RDNSS_BAD, nd_rdnss_bad) \
-  X(WT_STAT_ND_RDNSS_REPLACED, nd_rdnss_replaced)
+  X(WT_STAT_ND_RDNSS_REPLACED, nd_rdnss_replaced) \
+  X(WT_STAT_IPV6_FRAG_NO_QUEUE, ipv6_frag_no_queue)
 
 /* Export names and arities, indexed by wt_fn (defined in wt_core.c from WT_ABI_FUNCTIONS). */
 extern const char *const wt_fn_name[WT_FN_COUNT];

@@ -148,13 +148,18 @@ static void hash_program(void) {
 static void on_mcast(int32_t sock, int32_t kind, int32_t arg) {
   if (hash_mode < 0) return;
   uint32_t u = (uint32_t)(-1 - sock), a = (uint32_t)arg;
-  if (kind != WT_EV_MCAST_FILTER || sock >= 0) { hash_mode = -1; hash_program(); return; }
+  if (kind != WT_EV_MCAST_FILTER || sock >= 0) {
+    hash_mode = -1;
+    hash_program();
+    wt_logf("multicast hash filter: events lost, every multicast frame passes\n");
+    return;
+  }
   const uint8_t m[6] = { (uint8_t)(u >> 8), (uint8_t)u, (uint8_t)(a >> 24), (uint8_t)(a >> 16), (uint8_t)(a >> 8), (uint8_t)a };
   unsigned i = eth_hash(m);
   if (u & 0x10000u) { if (hash_refs[i]) hash_refs[i]--; }
   else if (hash_refs[i] == 255) hash_mode = -1;  /* (never with McastGroups <= 256) */
   else hash_refs[i]++;
-  if (hash_mode == 0) hash_mode = 1;
+  if (hash_mode == 0) { hash_mode = 1; wt_logf("multicast hash filter: from the core's McastFilter events\n"); }
   hash_program();
 }
 
