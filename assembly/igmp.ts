@@ -6,7 +6,8 @@
 //
 // Imports point down: udp.ts (joins) and iface.ts (input, poll) call this file; it sends through
 // netif (ipSend: iface adds TTL 1 and the Router Alert option to every IGMP datagram) and keeps
-// the interface's filter reference-counted through netif's ipGroupJoin/ipGroupLeave.
+// the interface's filter reference-counted through netif's ipGroupJoin/ipGroupLeave, each reference
+// gained or dropped announced by a McastFilter event (builds with IPv6; ip/ipv6.ts does the same).
 // Table: Cfg.McastGroups entries from the pool at init; nothing allocated later.
 import { cfg, Cfg } from "./config";
 import { poolAlloc } from "./pool";
