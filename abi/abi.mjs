@@ -336,11 +336,11 @@ export const functions = [
   },
   {
     name: "udpSendTo6", section: "ipv6", firmware: true, params: [["h", "i32"], ["addr", "usize"], ["port", "i32"], ["ptr", "usize"], ["len", "i32"]], result: "i32",
-    doc: "`udpSendTo` with the 16-byte address at `addr` (IPv4-mapped: as `udpSendTo`; :: and port 0: the connected peer). Over IPv6 the checksum is mandatory (RFC 8200 §8.1); a datagram over the path MTU - 48 goes as IPv6 fragments (RFC 8200 §4.5) up to 65,519 bytes, `-EMSGSIZE` past that (past the path MTU - 48 in builds without WT_FRAG6); `-EINVAL` also when a datagram to fragment lies in the tx frame; `-EADDRNOTAVAIL` (no usable source)",
+    doc: "`udpSendTo` with the 16-byte address at `addr` (IPv4-mapped: as `udpSendTo`; :: and port 0: the connected peer). Over IPv6 the checksum is mandatory (RFC 8200 §8.1); a datagram over the path MTU - 48 goes as IPv6 fragments (RFC 8200 §4.5) up to 65,519 bytes (`-EAGAIN`, nothing sent, when its next hop is unresolved and the queue cannot hold every fragment: address resolution starts, a retry once it is done passes; counted `ipv6_frag_no_queue`), `-EMSGSIZE` past that (past the path MTU - 48 in builds without WT_FRAG6); `-EINVAL` also when a datagram to fragment lies in the tx frame; `-EADDRNOTAVAIL` (no usable source)",
   },
   {
     name: "udpRecvFrom6", section: "ipv6", firmware: true, params: [["h", "i32"], ["ptr", "usize"], ["max", "i32"], ["out", "usize"]], result: "i32",
-    doc: "`udpRecvFrom` writing 24 bytes at `out`: the source address (16 bytes, IPv4 ones IPv4-mapped), its port (u32), the datagram's full length (u32). (`udpRecvFrom` reports address 0 for an IPv6 source.) Sockets receive both families unless `UdpOpt.Family` limits them; an IPv6 datagram takes 24 + its length of the queue",
+    doc: "`udpRecvFrom` writing the udpFrom6 fields (24 bytes, table below) at `out`: the source address (16 bytes, IPv4 ones IPv4-mapped), its port (u32), the datagram's full length (u32). (`udpRecvFrom` reports address 0 for an IPv6 source.) Sockets receive both families unless `UdpOpt.Family` limits them; an IPv6 datagram takes 24 + its length of the queue",
   },
   // --- SNTP client (assembly/services/sntp.ts) ---
   {
@@ -409,6 +409,7 @@ export const EventKind = [
   { name: "SntpSync", value: 13, sock: "-1", arg: "the offset applied, ms (clamped to ±2^31-1)", doc: "the SNTP client obtained the time (sntpInfo has it)" },
   { name: "Ip6AddrState", value: 14, sock: "-1", arg: "(index << 8) \\| state: ip6AddrInfo's index and new state (0 free, 1 tentative, 2 preferred, 3 deprecated, 4 duplicate)", doc: "an IPv6 address changed state (DAD, lifetimes, ip6AddrAdd/Del)" },
   { name: "Ip6DadFailed", value: 15, sock: "-1", arg: "the address's index", doc: "duplicate address detection found the address in use (RFC 4862 §5.4.5): it is never used; an RFC 7217 address retries with the next DAD counter (up to 3)" },
+  { name: "McastFilter", value: 16, sock: "-1 - (octets 0-1 of the group MAC \\| 0x10000 when dropped): -257 / -65793 (01:00, IPv4), -13108 / -78644 (33:33, IPv6)", arg: "octets 2-5 of the group MAC (big-endian u32)", doc: "the interface's multicast filter gained (or dropped) one reference to a group MAC, for a hardware filter (e.g. a hash of the MAC); raised by the IGMP table (its groups and 224.0.0.1) and the IPv6 tables (ff02::1, solicited-node groups, socket groups). Builds without IPv6 (the IPv4-only MCU module) raise none" },
 ];
 
 /** TCP states (RFC 9293): numbers returned by tcpState and carried by State events. C prefix WT_TCP_. */
@@ -627,6 +628,16 @@ export const udpInfo = [
 ];
 
 /** The u32 fields udpRecvFrom writes at `out`, in order. */
+/** The u32 fields udpRecvFrom6(h, ptr, max, out) writes at `out`, in order (24 bytes). */
+export const udpFrom6 = [
+  ["addr0", "source address bytes 0-3 (the 16 bytes in network order; IPv4 sources IPv4-mapped)"],
+  ["addr1", "source address bytes 4-7"],
+  ["addr2", "source address bytes 8-11"],
+  ["addr3", "source address bytes 12-15"],
+  ["port", "source port"],
+  ["size", "the datagram's full payload length (> the result when truncated)"],
+];
+
 export const udpFrom = [
   ["address", "source IPv4 address (host order)"],
   ["port", "source port"],
@@ -986,5 +997,8 @@ export const stats = [
     ["nd_rdnss_rx", "RDNSS options received in valid RAs"],
     ["nd_rdnss_bad", "RDNSS option shorter than 24 bytes or with a bad address: ignored (RFC 8106 §5.1)"],
     ["nd_rdnss_replaced", "RDNSS table full: the entry expiring first replaced (RFC 8106 §5.3.1)"],
+  ] },
+  { group: "ipv6 fragments waiting for resolution", counters: [
+    ["ipv6_frag_no_queue", "fragmented datagram refused whole (-EAGAIN): its fragments would not all fit the queue of an unresolved next hop (Ip6Queue, at most 3 per neighbor); resolution started"],
   ] },
 ];

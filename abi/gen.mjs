@@ -35,6 +35,7 @@ const layouts = [
   { fields: abi.udpInfo, ts: "UDP_INFO_NAMES", type: "UdpInfo", as: "UdpInfoField", c: "WT_UDP_INFO_", block: "udp-info", what: "udpInfo writes" },
   { fields: abi.sntpInfo, ts: "SNTP_INFO_NAMES", type: "SntpInfoRaw", as: "SntpInfoField", c: "WT_SNTP_INFO_", block: "sntp-info", what: "sntpInfo writes" },
   { fields: abi.udpFrom, ts: "UDP_FROM_NAMES", type: "UdpFrom", as: "UdpFromField", c: "WT_UDP_FROM_", block: "udp-from", what: "udpRecvFrom writes at `out`" },
+  { fields: abi.udpFrom6, ts: "UDP_FROM6_NAMES", type: "UdpFrom6", as: "UdpFrom6Field", c: "WT_UDP_FROM6_", block: "udp-from6", what: "udpRecvFrom6 writes at `out`" },
   { fields: abi.ip6AddrInfo, ts: "IP6_ADDR_INFO_NAMES", type: "Ip6AddrInfoRaw", as: "Ip6AddrInfoField", c: "WT_IP6_ADDR_INFO_", block: "ip6-addr-info", what: "ip6AddrInfo writes" },
   { fields: abi.ip6NeighborInfo, ts: "IP6_NEIGHBOR_INFO_NAMES", type: "Ip6NeighborInfoRaw", as: "Ip6NeighborInfoField", c: "WT_IP6_NEIGHBOR_INFO_", block: "ip6-neighbor-info", what: "ip6NeighborInfo writes" },
   { fields: abi.ip6DnsServerInfo, ts: "IP6_DNS_SERVER_INFO_NAMES", type: "Ip6DnsServerInfoRaw", as: "Ip6DnsServerInfoField", c: "WT_IP6_DNS_SERVER_INFO_", block: "ip6-dns-server-info", what: "ip6DnsServerInfo writes" },

@@ -50,6 +50,7 @@ export const enum EventKind {
   SntpSync = 13, // the SNTP client obtained the time (sntpInfo has it)
   Ip6AddrState = 14, // an IPv6 address changed state (DAD, lifetimes, ip6AddrAdd/Del)
   Ip6DadFailed = 15, // duplicate address detection found the address in use (RFC 4862 §5.4.5): it is never used; an RFC 7217 address retries with the next DAD counter (up to 3)
+  McastFilter = 16, // the interface's multicast filter gained (or dropped) one reference to a group MAC, for a hardware filter (e.g. a hash of the MAC); raised by the IGMP table (its groups and 224.0.0.1) and the IPv6 tables (ff02::1, solicited-node groups, socket groups). Builds without IPv6 (the IPv4-only MCU module) raise none
 }
 
 /** TCP states (RFC 9293); tcpState() and State events carry these numbers. */
@@ -233,6 +234,17 @@ export const enum UdpFromField {
   port = 1, // source port
   size = 2, // the datagram's full payload length (> the result when truncated)
   COUNT = 3,
+}
+
+/** Index of each u32 field udpRecvFrom6 writes at `out` (byte offset = index * 4). */
+export const enum UdpFrom6Field {
+  addr0 = 0, // source address bytes 0-3 (the 16 bytes in network order; IPv4 sources IPv4-mapped)
+  addr1 = 1, // source address bytes 4-7
+  addr2 = 2, // source address bytes 8-11
+  addr3 = 3, // source address bytes 12-15
+  port = 4, // source port
+  size = 5, // the datagram's full payload length (> the result when truncated)
+  COUNT = 6,
 }
 
 /** Index of each u32 field ip6AddrInfo writes (byte offset = index * 4). */
@@ -582,7 +594,8 @@ export const enum Stat {
   NdRdnssRx = 264, // nd_rdnss_rx: RDNSS options received in valid RAs
   NdRdnssBad = 265, // nd_rdnss_bad: RDNSS option shorter than 24 bytes or with a bad address: ignored (RFC 8106 §5.1)
   NdRdnssReplaced = 266, // nd_rdnss_replaced: RDNSS table full: the entry expiring first replaced (RFC 8106 §5.3.1)
-  COUNT = 267,
+  Ipv6FragNoQueue = 267, // ipv6_frag_no_queue: fragmented datagram refused whole (-EAGAIN): its fragments would not all fit the queue of an unresolved next hop (Ip6Queue, at most 3 per neighbor); resolution started
+  COUNT = 268,
 }
 
 /** Cfg.COUNT u32 slots in static data holding every key's default: config.ts's values (a data segment, no code). */

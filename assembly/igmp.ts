@@ -6,12 +6,15 @@
 //
 // Imports point down: udp.ts (joins) and iface.ts (input, poll) call this file; it sends through
 // netif (ipSend: iface adds TTL 1 and the Router Alert option to every IGMP datagram) and keeps
-// the interface's filter reference-counted through netif's ipGroupJoin/ipGroupLeave.
+// the interface's filter reference-counted through netif's ipGroupJoin/ipGroupLeave, each reference
+// gained or dropped announced by a McastFilter event (builds with IPv6; ip/ipv6.ts does the same).
 // Table: Cfg.McastGroups entries from the pool at init; nothing allocated later.
 import { cfg, Cfg } from "./config";
 import { poolAlloc } from "./pool";
 import { count, Stat } from "./stats";
-import { Err } from "./errors";
+import { Err, EventKind } from "./errors";
+import { hostEvent } from "./host";
+import { FEAT_IPV6 } from "./features";
 import { ipSend, ipTxPayload, localAddr, nearer, netNow, ipGroupJoin, ipGroupLeave } from "./netif";
 import {
   PROTO_IGMP, IGMP_QUERY, IGMP_V1_REPORT, IGMP_V2_REPORT, IGMP_LEAVE, IGMP_ALL_HOSTS, IGMP_ALL_ROUTERS,
@@ -37,6 +40,28 @@ const F_LAST: u32 = 2;    // we sent the latest report heard for the group (RFC 
 let table: usize = 0;
 let size: i32 = 0;
 let active: i32 = 0; // groups with members: while > 0 the filter holds 224.0.0.1 (queries arrive there)
+
+/** McastFilter events: builds with IPv6 (the IPv4-only MCU module has no room for them). */
+const MCAST_EVENTS: bool = FEAT_IPV6;
+
+/**
+ * EventKind.McastFilter: the interface's MAC filter gained (`added`) or dropped one reference to
+ * the group MAC hi16:lo32 (octets 0-1, 2-5), so that a board can program a hardware filter.
+ */
+export function mcastEvent(hi16: u32, lo32: u32, added: bool): void {
+  if (MCAST_EVENTS) hostEvent(-1 - <i32>(hi16 | (added ? 0 : 0x10000)), EventKind.McastFilter, <i32>lo32);
+}
+
+/** IPv4 group g's filter reference (RFC 1112 §6.4 MAC 01:00:5e + its low 23 bits), with its event. */
+function filterJoin(g: u32): i32 {
+  let r = ipGroupJoin(g);
+  if (r >= 0) mcastEvent(0x0100, 0x5e000000 | (g & 0x7fffff), true);
+  return r;
+}
+
+function filterLeave(g: u32): void {
+  if (ipGroupLeave(g) >= 0) mcastEvent(0x0100, 0x5e000000 | (g & 0x7fffff), false);
+}
 
 /** Reserve the table (Cfg.McastGroups entries). Called once by init(). */
 export function igmpInit(): bool {
@@ -86,12 +111,12 @@ export function igmpJoin(g: u32): i32 {
     if (e == null) { count(Stat.IgmpTableFull); return -Err.ENOMEM; }
   }
   if (e.refs == 0 && active == 0) {
-    let r = ipGroupJoin(IGMP_ALL_HOSTS); // RFC 1112 §4: all hosts belong to 224.0.0.1
+    let r = filterJoin(IGMP_ALL_HOSTS); // RFC 1112 §4: all hosts belong to 224.0.0.1
     if (r < 0) return r;
   }
-  let r = ipGroupJoin(g);
+  let r = filterJoin(g);
   if (r < 0) {
-    if (e.refs == 0 && active == 0) ipGroupLeave(IGMP_ALL_HOSTS);
+    if (e.refs == 0 && active == 0) filterLeave(IGMP_ALL_HOSTS);
     return r;
   }
   if (e.refs++ == 0) {
@@ -108,12 +133,12 @@ export function igmpJoin(g: u32): i32 {
 export function igmpLeave(g: u32): i32 {
   let e = find(g);
   if (e == null) return -Err.EINVAL;
-  ipGroupLeave(g);
+  filterLeave(g);
   if (--e.refs == 0) {
     if ((e.flags & F_LAST) != 0) send(IGMP_LEAVE, g, IGMP_ALL_ROUTERS);
     e.flags = 0;
     e.group = 0;
-    if (--active == 0) ipGroupLeave(IGMP_ALL_HOSTS);
+    if (--active == 0) filterLeave(IGMP_ALL_HOSTS);
   }
   return 0;
 }

@@ -10,7 +10,7 @@ import { cfg, Cfg } from "./config";
 import { poolAlloc, ringCopy, validRange } from "./pool";
 import { count, Stat } from "./stats";
 import { Err, EventKind } from "./errors";
-import { UdpInfoField, UdpOpt } from "./abi-consts";
+import { UdpInfoField, UdpOpt, UdpFrom6Field } from "./abi-consts";
 import { hostEvent } from "./host";
 import { ipTxPayload, ipMtu, localAddr, ipIsBroadcast, ipTxPayloadFor, ipSendFrom6, localAddrFor6, localAddrIndex, localAddrPtr, pathMtu } from "./netif";
 import { FAMILY_V6, addrEq, addrIsV4, addrIsZero, addrSetV4, addrV4 } from "./ip/addr";
@@ -37,8 +37,8 @@ const U_ONLY4: u16 = 64;     // UdpOpt.Family 4: IPv4 datagrams only
 const U_ONLY6: u16 = 128;    // UdpOpt.Family 6: IPv6 datagrams only (IPV6_V6ONLY)
 /** The source field of an IPv6 datagram's record (255.255.255.255 is never an IPv4 source): 16 address bytes follow the header. */
 const V6_MARK: u32 = 0xffffffff;
-/** udpRecvFrom6's `out`: 16 address bytes, port u32, size u32. */
-export const UDP_FROM6_BYTES: i32 = 24;
+/** udpRecvFrom6's `out` (abi.mjs udpFrom6): 16 address bytes, port u32, size u32. */
+export const UDP_FROM6_BYTES: i32 = UdpFrom6Field.COUNT * 4;
 const recHdr: usize = memory.data(24, 8);
 /** Groups one socket may join (udpJoinGroup). */
 export const UDP_GROUPS: i32 = 4;
@@ -259,10 +259,11 @@ function recv(h: i32, ptr: usize, max: i32, out: usize, wide: bool): i32 {
   let hl = REC_HLEN;
   if (FEAT_IPV6 && ip == V6_MARK) hl += 16; // an IPv6 source follows (udpInput6)
   if (FEAT_IPV6 && wide) {
-    store<u32>(out, w & 0xffff, 16);
-    store<u32>(out, len, 20);
-    if (hl != REC_HLEN) ringCopy(ring, qCap, s.qStart + REC_HLEN, out, 16, false);
-    else addrSetV4(out, ip);
+    store<u32>(out, w & 0xffff, UdpFrom6Field.port * 4);
+    store<u32>(out, len, UdpFrom6Field.size * 4);
+    let a = out + <usize>(UdpFrom6Field.addr0 * 4);
+    if (hl != REC_HLEN) ringCopy(ring, qCap, s.qStart + REC_HLEN, a, 16, false);
+    else addrSetV4(a, ip);
   } else {
     if (FEAT_IPV6 && hl != REC_HLEN) store<u32>(out, 0); // (the IPv4 form reports 0 for an IPv6 source)
     store<u32>(out, w & 0xffff, 4);
@@ -498,7 +499,8 @@ function send6(s: UdpSock, h: i32, a: usize, port: i32, ptr: usize, len: i32): i
   let ulen = UDP_HLEN + len;
   if (FEAT_FRAG6 && !whole) {
     udpHeader6(txHeader, src, s.lport, port, ulen, sum16(ptr, len, 0));
-    if (!ip6Gather(src, dst6, PROTO_UDP, txHeader, UDP_HLEN, ptr, len)) return -Err.EHOSTUNREACH;
+    let r = ip6Gather(src, dst6, PROTO_UDP, txHeader, UDP_HLEN, ptr, len);
+    if (r < 0) return r;
   } else {
     memory.copy(u + <usize>UDP_HLEN, ptr, len);
     udpHeader6(u, src, s.lport, port, ulen, sum16(u + <usize>UDP_HLEN, len, 0));

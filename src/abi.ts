@@ -79,6 +79,7 @@ export const EventKind = {
   SntpSync: 13, // the SNTP client obtained the time (sntpInfo has it)
   Ip6AddrState: 14, // an IPv6 address changed state (DAD, lifetimes, ip6AddrAdd/Del)
   Ip6DadFailed: 15, // duplicate address detection found the address in use (RFC 4862 §5.4.5): it is never used; an RFC 7217 address retries with the next DAD counter (up to 3)
+  McastFilter: 16, // the interface's multicast filter gained (or dropped) one reference to a group MAC, for a hardware filter (e.g. a hash of the MAC); raised by the IGMP table (its groups and 224.0.0.1) and the IPv6 tables (ff02::1, solicited-node groups, socket groups). Builds without IPv6 (the IPv4-only MCU module) raise none
 } as const;
 
 /** TCP states (RFC 9293), as returned by tcpState and carried by State events. */
@@ -255,6 +256,11 @@ export const UDP_FROM_NAMES = [
   "address", "port", "size",
 ] as const;
 export type UdpFrom = Record<(typeof UDP_FROM_NAMES)[number], number>;
+/** The u32 fields udpRecvFrom6 writes at `out`, in order. */
+export const UDP_FROM6_NAMES = [
+  "addr0", "addr1", "addr2", "addr3", "port", "size",
+] as const;
+export type UdpFrom6 = Record<(typeof UDP_FROM6_NAMES)[number], number>;
 /** The u32 fields ip6AddrInfo writes, in order. */
 export const IP6_ADDR_INFO_NAMES = [
   "state", "origin", "prefixLen", "validLeft", "preferredLeft", "dadCount", "addr0", "addr1", "addr2", "addr3",
@@ -550,10 +556,11 @@ export const STAT_NAMES = [
   "nd_rdnss_rx", // RDNSS options received in valid RAs
   "nd_rdnss_bad", // RDNSS option shorter than 24 bytes or with a bad address: ignored (RFC 8106 §5.1)
   "nd_rdnss_replaced", // RDNSS table full: the entry expiring first replaced (RFC 8106 §5.3.1)
+  "ipv6_frag_no_queue", // fragmented datagram refused whole (-EAGAIN): its fragments would not all fit the queue of an unresolved next hop (Ip6Queue, at most 3 per neighbor); resolution started
 ] as const;
 export type StatName = (typeof STAT_NAMES)[number];
 /** Number of counters; the module's statCount() returns the same. */
-export const STAT_COUNT = 267;
+export const STAT_COUNT = 268;
 
 /** Imports the module may ask for (module "env"); a host provides all of them. */
 export interface Imports {
@@ -706,9 +713,9 @@ export interface Exports {
   tcpAddrs(h: number, out: number): number;
   /** `udpConnect` with the 16-byte address at `addr` (IPv4-mapped: as `udpConnect`; :: and port 0 dissolve the association) */
   udpConnect6(h: number, addr: number, port: number): number;
-  /** `udpSendTo` with the 16-byte address at `addr` (IPv4-mapped: as `udpSendTo`; :: and port 0: the connected peer). Over IPv6 the checksum is mandatory (RFC 8200 §8.1); a datagram over the path MTU - 48 goes as IPv6 fragments (RFC 8200 §4.5) up to 65,519 bytes, `-EMSGSIZE` past that (past the path MTU - 48 in builds without WT_FRAG6); `-EINVAL` also when a datagram to fragment lies in the tx frame; `-EADDRNOTAVAIL` (no usable source) */
+  /** `udpSendTo` with the 16-byte address at `addr` (IPv4-mapped: as `udpSendTo`; :: and port 0: the connected peer). Over IPv6 the checksum is mandatory (RFC 8200 §8.1); a datagram over the path MTU - 48 goes as IPv6 fragments (RFC 8200 §4.5) up to 65,519 bytes (`-EAGAIN`, nothing sent, when its next hop is unresolved and the queue cannot hold every fragment: address resolution starts, a retry once it is done passes; counted `ipv6_frag_no_queue`), `-EMSGSIZE` past that (past the path MTU - 48 in builds without WT_FRAG6); `-EINVAL` also when a datagram to fragment lies in the tx frame; `-EADDRNOTAVAIL` (no usable source) */
   udpSendTo6(h: number, addr: number, port: number, ptr: number, len: number): number;
-  /** `udpRecvFrom` writing 24 bytes at `out`: the source address (16 bytes, IPv4 ones IPv4-mapped), its port (u32), the datagram's full length (u32). (`udpRecvFrom` reports address 0 for an IPv6 source.) Sockets receive both families unless `UdpOpt.Family` limits them; an IPv6 datagram takes 24 + its length of the queue */
+  /** `udpRecvFrom` writing the udpFrom6 fields (24 bytes, table below) at `out`: the source address (16 bytes, IPv4 ones IPv4-mapped), its port (u32), the datagram's full length (u32). (`udpRecvFrom` reports address 0 for an IPv6 source.) Sockets receive both families unless `UdpOpt.Family` limits them; an IPv6 datagram takes 24 + its length of the queue */
   udpRecvFrom6(h: number, ptr: number, max: number, out: number): number;
   /** query NTP server `server` (host order) now and then every `intervalS` seconds (16-86400; 0 = 1024). `server` 0: the NTP servers of the DHCP lease (option 42; the first, the next after each unanswered request, the list read again at every poll). 0, `-EINVAL` (bad server or interval), `-EADDRNOTAVAIL` (server 0 and no NTP server from DHCP), `-ENOMEM` (no UDP socket free), `-ESTATE` (before init). Restarts a running client */
   sntpStart(server: number, intervalS: number): number;

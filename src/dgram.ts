@@ -11,7 +11,12 @@
 import { EventEmitter } from "node:events";
 import { bytesToIp6, ERR_NAMES, ip6ToBytes, ipToU32, u32ToIp, UdpOpt } from "./stack.js";
 import type { NetStack, NetError } from "./net.js";
-import { Err, type Exports } from "./abi.js";
+import { Err, UDP_FROM6_NAMES, type Exports } from "./abi.js";
+
+/** udpRecvFrom6's `out` (abi/abi.mjs udpFrom6): its size and the byte offsets of the address and the port. */
+const FROM6_BYTES = UDP_FROM6_NAMES.length * 4;
+const FROM6_ADDR = UDP_FROM6_NAMES.indexOf("addr0") * 4;
+const FROM6_PORT = UDP_FROM6_NAMES.indexOf("port") * 4;
 
 export interface RemoteInfo { address: string; family: "IPv4" | "IPv6"; port: number; size: number }
 export interface AddressInfo { address: string; family: "IPv4" | "IPv6"; port: number }
@@ -88,18 +93,32 @@ export class Socket extends EventEmitter {
     this.check(this.net.ex.udpSetOption(this.handle, UdpOpt.Broadcast, flag ? 1 : 0), "setBroadcast");
   }
 
-  /** Join `group` (IGMPv2 reports it); the interface argument is ignored (one interface). After bind. */
-  addMembership(group: string, _iface?: string): void {
+  /**
+   * Join `group`, like node's addMembership(multicastAddress[, multicastInterface]): an IPv4
+   * group (IGMPv2 reports it) or, on a udp6 socket, an IPv6 one (MLDv2 reports it; "[...]" and a
+   * "%zone" are accepted). `multicastInterface` is optional and, with one interface, only
+   * checked to be an address of the socket's kind. EINVAL for an IPv6 group on a udp4 socket or a
+   * group that is no multicast address. After bind.
+   */
+  addMembership(group: string, multicastInterface?: string): void {
     this.need("addMembership");
-    this.check(this.net.ex.udpJoinGroup(this.handle, ipToU32(group)), "addMembership", group);
-    this.net.stack.wake();
+    this.check(this.membership(group, multicastInterface, true), "addMembership", group);
   }
 
-  /** Leave `group`. */
-  dropMembership(group: string, _iface?: string): void {
+  /** Leave `group` (as addMembership; the last leave sends an IGMP Leave / MLDv2 TO_INCLUDE {}). */
+  dropMembership(group: string, multicastInterface?: string): void {
     this.need("dropMembership");
-    this.check(this.net.ex.udpLeaveGroup(this.handle, ipToU32(group)), "dropMembership", group);
-    this.net.stack.wake();
+    this.check(this.membership(group, multicastInterface, false), "dropMembership", group);
+  }
+
+  private membership(group: string, multicastInterface: string | undefined, join: boolean): number {
+    if (typeof group !== "string") return -Err.EINVAL;
+    const v6 = ip6Literal(group);
+    if (v6 !== null && this.family !== 6) return -Err.EINVAL; // node: an IPv6 group on a udp4 socket
+    if (v6 === null && !/^\d{1,3}(\.\d{1,3}){3}$/.test(group)) return -Err.EINVAL;
+    if (multicastInterface !== undefined && ip6Literal(multicastInterface) === null && !/^\d{1,3}(\.\d{1,3}){3}$/.test(multicastInterface)) return -Err.EINVAL;
+    const g = v6 ?? group;
+    return join ? this.net.stack.udpJoinGroup(this.handle, g) : this.net.stack.udpLeaveGroup(this.handle, g);
   }
 
   /** bind([port][, address][, callback]) or bind({ port, address }, callback); 'listening' follows. */
@@ -237,12 +256,13 @@ export class Socket extends EventEmitter {
       if (n < 0) { this.emit("error", this.err(n, "recvmsg")); return; }
       let rinfo: RemoteInfo;
       if (wide) {
-        const b = this.net.stack.bytes(io, 24);
-        const v = new DataView(b.buffer, b.byteOffset, 24);
+        const f = this.net.stack.bytes(io, FROM6_BYTES);
+        const b = f.subarray(FROM6_ADDR, FROM6_ADDR + 16);
+        const sport = new DataView(f.buffer, f.byteOffset, FROM6_BYTES).getUint32(FROM6_PORT, true);
         const mapped = b.subarray(0, 10).every((x) => x === 0) && b[10] === 0xff && b[11] === 0xff;
         rinfo = mapped
-          ? { address: `${b[12]}.${b[13]}.${b[14]}.${b[15]}`, family: "IPv4", port: v.getUint32(16, true), size: n }
-          : { address: bytesToIp6(b, 0), family: "IPv6", port: v.getUint32(16, true), size: n };
+          ? { address: `${b[12]}.${b[13]}.${b[14]}.${b[15]}`, family: "IPv4", port: sport, size: n }
+          : { address: bytesToIp6(b, 0), family: "IPv6", port: sport, size: n };
       } else {
         const v = new DataView(this.net.stack.memory.buffer, io, 12);
         rinfo = { address: u32ToIp(v.getUint32(0, true)), family: "IPv4", port: v.getUint32(4, true), size: n };

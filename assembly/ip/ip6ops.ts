@@ -7,7 +7,7 @@ import { Err } from "../errors";
 /** IPv6 groups UDP sockets may have joined at once, interface-wide (ip/ipv6.ts's group table). */
 export const GROUPS6: i32 = 4;
 
-type Gather = (src: usize, dst: usize, nh: u8, head: usize, headLen: i32, body: usize, bodyLen: i32) => bool;
+type Gather = (src: usize, dst: usize, nh: u8, head: usize, headLen: i32, body: usize, bodyLen: i32) => i32;
 let gatherFn: Gather | null = null;
 /** The group table's operations behind one reference (each costs static data in the MCU build). */
 let groupFn: ((op: i32, arg: usize) => i32) | null = null;
@@ -19,10 +19,10 @@ export function ip6OpsSetup(gather: Gather, group: (op: i32, arg: usize) => i32)
   gatherFn = gather; groupFn = group;
 }
 
-/** ip6SendGather: head + body as one IPv6 packet, in fragments over the path MTU (RFC 8200 §4.5). */
-export function ip6Gather(src: usize, dst: usize, nh: u8, head: usize, headLen: i32, body: usize, bodyLen: i32): bool {
+/** ip6SendGather: head + body as one IPv6 packet, in fragments over the path MTU (RFC 8200 §4.5): 0, -EAGAIN (the fragments cannot all wait for resolution), -EHOSTUNREACH. */
+export function ip6Gather(src: usize, dst: usize, nh: u8, head: usize, headLen: i32, body: usize, bodyLen: i32): i32 {
   let f = gatherFn;
-  return f != null && f(src, dst, nh, head, headLen, body, bodyLen);
+  return f != null ? f(src, dst, nh, head, headLen, body, bodyLen) : -Err.EHOSTUNREACH;
 }
 /** ip6GroupIndex: the group table entry of the 16 bytes at g, or -1. */
 export function ip6GroupIdx(g: usize): i32 { let f = groupFn; return f != null ? f(GROUP_INDEX, g) : -1; }

@@ -45,6 +45,7 @@ import { mldReportEmit, MLD_ALL_ROUTERS_V2 } from "./mld";
 import { reasm6Init, reasm6On, reasm6Input, reasm6Expire, reasm6NextDeadline, reasm6RegionEnd, reasm6Len } from "./reasm6";
 import { FEAT_FRAG6 } from "../features";
 import { GROUPS6, GROUP_INDEX, GROUP_JOIN, ip6OpsSetup } from "./ip6ops";
+import { mcastEvent } from "../igmp";
 
 // ---------------------------------------------------------------------------
 // constants (RFC 4861 §10, RFC 4862 §5, RFC 3810 §9)
@@ -250,7 +251,7 @@ export function ip6Init(tx: usize, mac: u64, mtu: i32, join: (mac: u64) => i32, 
     if (fragDst == 0 || !reasm6Init()) return false;
   }
   netifSetup6(ip6Output, ip6Select, ip6PathMtu);
-  ip6OpsSetup(ip6SendGather, groupOp);
+  ip6OpsSetup(gatherOp, groupOp);
   return true;
 }
 
@@ -271,7 +272,7 @@ export function ip6Start(): void {
   if (!enabled || started) return;
   started = true;
   tick();
-  joinMac(a6GroupMac(allNodes)); // RFC 4861 §7.2.1 / RFC 4291 §2.8: ff02::1
+  filterJoin(a6GroupMac(allNodes)); // RFC 4861 §7.2.1 / RFC 4291 §2.8: ff02::1
   reachable = randomReachable();
   store<u64>(tmpA, 0x80fe); // fe80::/64
   store<u64>(tmpA, 0, 8);
@@ -343,12 +344,23 @@ function groupShared(i: i32): bool {
   return false;
 }
 
+/** A reference to group MAC `mac` in the interface's filter, with its McastFilter event (igmp.ts). */
+function filterJoin(mac: u64): i32 {
+  let r = joinMac(mac);
+  if (r >= 0) mcastEvent(<u32>(mac >> 32), <u32>mac, true);
+  return r;
+}
+
+function filterLeave(mac: u64): void {
+  if (leaveMac(mac) >= 0) mcastEvent(<u32>(mac >> 32), <u32>mac, false);
+}
+
 /** Join address i's solicited-node group (MAC filter + MLDv2 report: RFC 4862 §5.4.2) and send DAD. */
 function addrStartDad(i: i32): void {
   let e = addr(i);
   a6SolicitedNode(tmpB, ptrOf(e));
   let fresh = !groupShared(i);
-  joinMac(a6GroupMac(tmpB));
+  filterJoin(a6GroupMac(tmpB));
   e.state = A6_TENTATIVE;
   addrEvent(i, A6_TENTATIVE);
   if (fresh) { e.mldLeft = MLD_ROBUSTNESS; mldSoon(); }
@@ -386,7 +398,7 @@ function addrUsable(i: i32): void {
 function groupLeave(i: i32): void {
   let e = addr(i);
   a6SolicitedNode(tmpB, ptrOf(e));
-  leaveMac(a6GroupMac(tmpB));
+  filterLeave(a6GroupMac(tmpB));
   e.mldLeft = 0;
   if (groupShared(i)) return;
   let p = icmpOut();
@@ -658,6 +670,7 @@ export function ip6SendGather(src: usize, dst: usize, nh: u8, head: usize, headL
   if (!FEAT_FRAG6 || total > 65535 - 8) { count(Stat.Ipv6TooBig); return false; }
   addrCopy(fragDst, dst);
   let chunk = (mtu - IPV6_HLEN - 8) & ~7;
+  if (!a6IsMulticast(dst) && !queueRoom(dst, (total + chunk - 1) / chunk)) return false;
   let id = randomU32();
   let off = 0;
   while (off < total) {
@@ -676,26 +689,69 @@ export function ip6SendGather(src: usize, dst: usize, nh: u8, head: usize, headL
   return true;
 }
 
-/** Build the header and frame around the payload at tx + 54 and send it (resolving the next hop). */
-function emit(src: usize, dst: usize, nh: u8, len: i32, hops: u8): bool {
-  if (<u32>len > <u32>(linkMtu - IPV6_HLEN)) { count(Stat.Ipv6TooBig); return false; }
-  let ip = txBuf + <usize>ETH_HLEN;
-  ipv6Emit(ip, src, dst, nh, len, hops);
-  let frameLen = ETH_HLEN + IPV6_HLEN + len;
-  if (a6IsMulticast(dst)) {
-    ethEmit(txBuf, a6GroupMac(dst), myMac, ETHERTYPE_IPV6);
-    count(Stat.Ipv6Tx);
-    transmit(txBuf, frameLen);
-    return true;
-  }
-  // RFC 4861 §5.2 next-hop determination: on-link destinations directly, else the default router
-  let hop = ip + 24;
+/** ip6SendGather for ip/ip6ops.ts: 0, -EAGAIN (refused by queueRoom), -EHOSTUNREACH. */
+function gatherOp(src: usize, dst: usize, nh: u8, head: usize, headLen: i32, body: usize, bodyLen: i32): i32 {
+  noRoom = false;
+  if (ip6SendGather(src, dst, nh, head, headLen, body, bodyLen)) return 0;
+  return noRoom ? -Err.EAGAIN : -Err.EHOSTUNREACH;
+}
+
+/** Set when queueRoom refused a datagram (gatherOp's -EAGAIN). */
+let noRoom = false;
+
+/**
+ * The `n` fragments of one datagram to unicast `dst` either all wait for its next hop's address
+ * resolution or none is sent: a fragment replaced in the queue (RFC 4861 §7.2.2) would lose the
+ * whole datagram silently. False (counted, noRoom) when the queue (Ip6Queue slots, at most 3 per
+ * neighbor) cannot hold them; resolution starts anyway so that a retry can pass.
+ */
+function queueRoom(dst: usize, n: i32): bool {
+  if (!nextHop(dst)) return true; // emit counts the missing route
+  let i = nbFind(tmpA);
+  if (i >= 0 && nb(i).state != NB_INCOMPLETE) return true;
+  let free = 0;
+  for (let k = 0; k < queueCount; k++) if (slot(k).used == 0) free++;
+  let held = i >= 0 ? <i32>queuedFor(i) : 0;
+  if (n <= free && held + n <= 3) return true;
+  count(Stat.Ipv6FragNoQueue);
+  noRoom = true;
+  if (i < 0) i = nbPending();
+  if (nb(i).probes == 0) nbSolicit(i);
+  return false;
+}
+
+/** RFC 4861 §5.2 next-hop determination into tmpA: on-link destinations directly, else the default router; false (counted) without one. */
+function nextHop(dst: usize): bool {
+  let hop = dst;
   if (!onLink(hop)) {
     let r = defaultRouter();
     if (r < 0) { count(Stat.Ipv6NoRoute); return false; }
     hop = ptrOf(rtr(r));
   }
   addrCopy(tmpA, hop);
+  return true;
+}
+
+/** A new INCOMPLETE neighbor entry for tmpA (no solicitation sent yet). */
+function nbPending(): i32 {
+  let n = nbAllocate();
+  let e = nb(n);
+  e.a0 = load<u64>(tmpA); e.a1 = load<u64>(tmpA, 8);
+  e.mac = 0; e.router = 0;
+  e.state = NB_INCOMPLETE;
+  e.probes = 0;
+  e.deadline = netNow;
+  return n;
+}
+
+/** Build the header and frame around the payload at tx + 54 and send it (resolving the next hop). */
+function emit(src: usize, dst: usize, nh: u8, len: i32, hops: u8): bool {
+  if (<u32>len > <u32>(linkMtu - IPV6_HLEN)) { count(Stat.Ipv6TooBig); return false; }
+  if (a6IsMulticast(dst)) { emitMulticast(src, dst, nh, len, hops); return true; }
+  let ip = txBuf + <usize>ETH_HLEN;
+  ipv6Emit(ip, src, dst, nh, len, hops);
+  let frameLen = ETH_HLEN + IPV6_HLEN + len;
+  if (!nextHop(ip + 24)) return false;
   ethEmit(txBuf, 0, myMac, ETHERTYPE_IPV6);
   count(Stat.Ipv6Tx);
   let n = nbFind(tmpA);
@@ -706,19 +762,23 @@ function emit(src: usize, dst: usize, nh: u8, len: i32, hops: u8): bool {
     transmit(txBuf, frameLen);
     return true;
   }
-  if (n < 0) {
-    n = nbAllocate();
-    let e = nb(n);
-    e.a0 = load<u64>(tmpA); e.a1 = load<u64>(tmpA, 8);
-    e.mac = 0; e.router = 0;
-    e.state = NB_INCOMPLETE;
-    e.probes = 0;
-    e.deadline = netNow;
-  }
+  if (n < 0) n = nbPending();
   let queued = enqueue(n, txBuf, frameLen);
   let e = nb(n);
   if (e.probes == 0) nbSolicit(n); // §7.2.2: the first multicast NS now (overwrites tx: the frame is queued)
   return queued;
+}
+
+/**
+ * Send to multicast `dst` (no neighbor resolution: the group's MAC, RFC 2464 §7). A leaf below
+ * emit: the NS that resolution sends comes here, so emit -> nbSolicit -> sendNs never reaches
+ * emit again (no call cycle: wasm2c needs no call-depth counter for the MCU module).
+ */
+function emitMulticast(src: usize, dst: usize, nh: u8, len: i32, hops: u8): void {
+  ipv6Emit(txBuf + <usize>ETH_HLEN, src, dst, nh, len, hops);
+  ethEmit(txBuf, a6GroupMac(dst), myMac, ETHERTYPE_IPV6);
+  count(Stat.Ipv6Tx);
+  transmit(txBuf, ETH_HLEN + IPV6_HLEN + len);
 }
 
 function transmit(f: usize, len: i32): void {
@@ -899,11 +959,12 @@ function nsWrite(target: usize, src: usize): i32 {
   return 32;
 }
 
+/** NS to the solicited-node group `dst` (always multicast: emitMulticast, not emit). */
 function nsBuild(target: usize, src: usize, dst: usize): void {
   let len = nsWrite(target, src);
   icmp6Finish(src, dst, icmpOut(), len);
   count(Stat.NdNsTx);
-  emit(src, dst, NH_ICMPV6, len, 255);
+  emitMulticast(src, dst, NH_ICMPV6, len, 255);
 }
 
 /** NA for our address `target` to `dst` (ff02::1 answering DAD), with TLLA (§7.2.4). */
@@ -972,7 +1033,7 @@ export function ip6GroupJoin(g: usize): i32 {
   for (let i = 0; i < GROUPS6; i++) {
     let e = group(i);
     if (e.refs != 0) continue;
-    if (joinMac(a6GroupMac(g)) < 0) return -Err.ENOMEM;
+    if (filterJoin(a6GroupMac(g)) < 0) return -Err.ENOMEM;
     addrCopy(ptrOf(e), g);
     e.refs = 1;
     e.mldLeft = reported(g) ? <u32>MLD_ROBUSTNESS : 0;
@@ -987,7 +1048,7 @@ export function ip6GroupLeave(k: i32): void {
   if (groups == 0 || <u32>k >= <u32>GROUPS6) return;
   let e = group(k);
   if (e.refs == 0 || --e.refs != 0) return;
-  leaveMac(a6GroupMac(ptrOf(e)));
+  filterLeave(a6GroupMac(ptrOf(e)));
   e.mldLeft = 0;
   if (!reported(ptrOf(e))) return;
   let p = icmpOut();

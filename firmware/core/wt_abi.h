@@ -257,7 +257,8 @@ enum {
   WT_EV_DNS_DONE = 12,
   WT_EV_SNTP_SYNC = 13,
   WT_EV_IP6_ADDR_STATE = 14,
-  WT_EV_IP6_DAD_FAILED = 15
+  WT_EV_IP6_DAD_FAILED = 15,
+  WT_EV_MCAST_FILTER = 16
 };
 
 /* TCP states (RFC 9293 names; numbers used by tcpState and State events). */
@@ -386,6 +387,17 @@ enum {
   WT_UDP_FROM_PORT = 1,
   WT_UDP_FROM_SIZE = 2,
   WT_UDP_FROM_COUNT = 3
+};
+
+/* Index of each u32 field udpRecvFrom6 writes at `out`. */
+enum {
+  WT_UDP_FROM6_ADDR0 = 0,
+  WT_UDP_FROM6_ADDR1 = 1,
+  WT_UDP_FROM6_ADDR2 = 2,
+  WT_UDP_FROM6_ADDR3 = 3,
+  WT_UDP_FROM6_PORT = 4,
+  WT_UDP_FROM6_SIZE = 5,
+  WT_UDP_FROM6_COUNT = 6
 };
 
 /* Index of each u32 field ip6AddrInfo writes. */
@@ -735,7 +747,8 @@ enum {
   WT_STAT_ND_RDNSS_RX = 264,
   WT_STAT_ND_RDNSS_BAD = 265,
   WT_STAT_ND_RDNSS_REPLACED = 266,
-  WT_STAT_COUNT = 267
+  WT_STAT_IPV6_FRAG_NO_QUEUE = 267,
+  WT_STAT_COUNT = 268
 };
 
 /* Every counter: X(id, name). The module carries no names; wt_core.c builds its name table from
@@ -1007,7 +1020,8 @@ enum {
   X(WT_STAT_IPV6_FRAG_TX, ipv6_frag_tx) \
   X(WT_STAT_ND_RDNSS_RX, nd_rdnss_rx) \
   X(WT_STAT_ND_RDNSS_BAD, nd_rdnss_bad) \
-  X(WT_STAT_ND_RDNSS_REPLACED, nd_rdnss_replaced)
+  X(WT_STAT_ND_RDNSS_REPLACED, nd_rdnss_replaced) \
+  X(WT_STAT_IPV6_FRAG_NO_QUEUE, ipv6_frag_no_queue)
 
 /* Export names and arities, indexed by wt_fn (defined in wt_core.c from WT_ABI_FUNCTIONS). */
 extern const char *const wt_fn_name[WT_FN_COUNT];

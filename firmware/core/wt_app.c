@@ -150,11 +150,11 @@ int wt_udp_sendto_io(int h, uint32_t addr, uint16_t port, uint32_t len) {
   return wt_callv(WT_FN_UDP_SEND_TO, args);
 }
 
-/* udpRecvFrom6's fields (docs/abi.md "udpRecvFrom6"): the source address (16 bytes), its port
- * (u32), the datagram's full length (u32), at the last FROM6_BYTES of the I/O region. */
-#define FROM6_BYTES 24u
-#define FROM6_PORT 16u
-#define FROM6_SIZE 20u
+/* udpRecvFrom6's fields (abi/abi.mjs udpFrom6, WT_UDP_FROM6_*): the source address (16 bytes),
+ * its port (u32), the datagram's full length (u32), at the last FROM6_BYTES of the I/O region. */
+#define FROM6_BYTES (4u * WT_UDP_FROM6_COUNT)
+#define FROM6_PORT (4u * WT_UDP_FROM6_PORT)
+#define FROM6_SIZE (4u * WT_UDP_FROM6_SIZE)
 
 uint32_t wt_udp_io_max6(void) {
   uint32_t cap;
@@ -169,7 +169,7 @@ int wt_udp_recvfrom6_io(int h, wt_udp_from6 *from) {
   int r = wt_callv(WT_FN_UDP_RECV_FROM6, args);
   if (r < 0) return r;
   const uint8_t *f = wt_io(&cap) + max;
-  memcpy(from->addr, f, 16);
+  memcpy(from->addr, f + 4u * WT_UDP_FROM6_ADDR0, 16);
   from->port = (uint16_t)le32(f + FROM6_PORT);
   from->size = le32(f + FROM6_SIZE);
   return r;

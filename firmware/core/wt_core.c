@@ -14,7 +14,7 @@ const uint8_t wt_fn_arity[WT_FN_COUNT] = { WT_ABI_FUNCTIONS(WT_FN_ARITY_) };
 
 typedef struct { int32_t sock, kind, arg; } wt_event;
 
-#define WT_IFACE_EVENTS 16  /* event kinds that can have an interface handler: 1 .. 15 */
+#define WT_IFACE_EVENTS 17  /* event kinds that can have an interface handler: 1 .. 16 */
 
 static struct {
   const wt_engine *eng;

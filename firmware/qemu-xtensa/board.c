@@ -103,14 +103,64 @@ static void eth_init(const uint8_t mac[6]) {
   }
   REG32(ETH_MAC_ADDR0) = (uint32_t)mac[2] << 24 | (uint32_t)mac[3] << 16 | (uint32_t)mac[4] << 8 | mac[5];
   REG32(ETH_MAC_ADDR1) = (uint32_t)mac[0] << 8 | mac[1];
-  /* Every multicast frame passes the MAC (all 64 hash bits): the core keeps its own filter of the
-   * groups it joined (IPv6 all-nodes, the solicited-node groups of its addresses, IGMP groups) and
-   * drops the rest. With no bit set, the MAC drops the kernel's neighbor solicitations to the
-   * solicited-node group and no address but the link-local one (learned from our own ND) resolves. */
+  /* Every multicast frame passes the MAC (all 64 hash bits) until the core's McastFilter events
+   * say which groups it holds (hash_program). */
   REG32(ETH_HASH0) = 0xffffffffu;
   REG32(ETH_HASH1) = 0xffffffffu;
   tx_i = rx_i = 0;
   REG32(ETH_MODER) = MODER_RXEN | MODER_TXEN | MODER_FULLD | MODER_CRCEN;
+}
+
+/* The MAC's multicast hash filter, programmed from the core's McastFilter events: a frame to a
+ * group MAC passes when bit CRC32(MAC) >> 26 of HASH1:HASH0 is set (the Ethernet CRC, register
+ * shifted left, data bits least significant first, no final inversion; as QEMU's opencores_eth).
+ * hash_refs counts the filter references whose MAC has each bit, so a bit clears only when no
+ * joined group needs it. Until the first event (an IPv4-only module raises none) every multicast
+ * frame passes; after lost events (queue overflow) too, for good: the core still filters in
+ * software. With no bit set the MAC would drop the kernel's neighbor solicitations to our
+ * solicited-node groups. */
+static uint8_t hash_refs[64];
+static int hash_mode;   /* 0 all multicast (no event yet), 1 from the events, -1 events lost */
+
+static unsigned eth_hash(const uint8_t m[6]) {
+  uint32_t crc = 0xffffffffu;
+  for (int i = 0; i < 6; i++)
+    for (int b = 0; b < 8; b++) {
+      uint32_t in = ((crc >> 31) ^ ((uint32_t)m[i] >> b)) & 1u;
+      crc <<= 1;
+      if (in) crc ^= 0x04c11db7u;
+    }
+  return crc >> 26;
+}
+
+static void hash_program(void) {
+  uint32_t h[2] = { 0xffffffffu, 0xffffffffu };
+  if (hash_mode == 1) {
+    h[0] = h[1] = 0;
+    for (unsigned i = 0; i < 64; i++) if (hash_refs[i]) h[i / 32] |= 1u << (i % 32);
+  }
+  REG32(ETH_HASH0) = h[0];
+  REG32(ETH_HASH1) = h[1];
+}
+
+/* McastFilter: sock = -1 - (MAC octets 0-1 | 0x10000 when the reference was dropped), arg = octets
+ * 2-5 (docs/abi.md); kind 0: events were lost. */
+static void on_mcast(int32_t sock, int32_t kind, int32_t arg) {
+  if (hash_mode < 0) return;
+  uint32_t u = (uint32_t)(-1 - sock), a = (uint32_t)arg;
+  if (kind != WT_EV_MCAST_FILTER || sock >= 0) {
+    hash_mode = -1;
+    hash_program();
+    wt_logf("multicast hash filter: events lost, every multicast frame passes\n");
+    return;
+  }
+  const uint8_t m[6] = { (uint8_t)(u >> 8), (uint8_t)u, (uint8_t)(a >> 24), (uint8_t)(a >> 16), (uint8_t)(a >> 8), (uint8_t)a };
+  unsigned i = eth_hash(m);
+  if (u & 0x10000u) { if (hash_refs[i]) hash_refs[i]--; }
+  else if (hash_refs[i] == 255) hash_mode = -1;  /* (never with McastGroups <= 256) */
+  else hash_refs[i]++;
+  if (hash_mode == 0) { hash_mode = 1; wt_logf("multicast hash filter: from the core's McastFilter events\n"); }
+  hash_program();
 }
 
 int wt_mac_send(const uint8_t *frame, uint32_t len) {
@@ -333,6 +383,7 @@ void board_main(const uint8_t *tags) {
   eth_init(mac);
 
   if (wt_core_start(&wt_engine_aot, 0, 0) != 0) wt_port_fatal("engine start");
+  wt_set_iface_handler(WT_EV_MCAST_FILTER, on_mcast);  /* before init: it joins ff02::1 */
   const struct { int key; uint32_t value; } cfg[] = {
     { WT_CFG_MAC_HI, (uint32_t)mac[0] << 8 | mac[1] },
     { WT_CFG_MAC_LO, (uint32_t)mac[2] << 24 | (uint32_t)mac[3] << 16 | (uint32_t)mac[4] << 8 | mac[5] },

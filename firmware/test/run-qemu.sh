@@ -8,7 +8,8 @@
 # TAP in a namespace named fw6q..., radvd advertising 2001:db8:1::/64 there: the
 # link-local and SLAAC addresses logged, ping -6 to both, curl -g -6 /bytes/N (SHA-256),
 # echo, UDP echo, a refused port, the status page, a 3000-byte ping -6 dropped and counted
-# (no IPv6 reassembly in the mcu6 module). Needs root, /dev/net/tun, dnsmasq and radvd; the
+# (no IPv6 reassembly in the mcu6 module), the MAC's multicast hash filter programmed from
+# the McastFilter events. Needs root, /dev/net/tun, dnsmasq and radvd; the
 # namespaces are always deleted.
 #
 # Environment: ECHO_BYTES (default 8 MiB), HTTP_BYTES (default 8 MiB), IP6_HTTP_BYTES (default
@@ -125,6 +126,13 @@ if ip netns add "$ns" && ip -n "$ns" tuntap add mode tap name "$tap" && ip -n "$
   if wait_ready "$log" "$fw_pid"; then
     echo "ok - qemu-xtensa: IPv6: boots and prints ready # $(tr -d '\r' <"$log" | grep '^ip ')"
     IP6_HTTP_BYTES=${IP6_HTTP_BYTES:-2097152} ip6_checks "qemu-xtensa" "$log" "$tap"
+    # the kernel's NS to the SLAAC address's solicited-node group passed the MAC's hash filter,
+    # which the board programs from the core's McastFilter events (board.c hash_program)
+    if tr -d '\r' <"$log" | grep -qx "multicast hash filter: from the core's McastFilter events"; then
+      echo "ok - qemu-xtensa: IPv6: the MAC's multicast hash filter follows the core's McastFilter events (the SLAAC checks pass through it)"
+    else
+      echo "not ok - qemu-xtensa: IPv6: no \"multicast hash filter: from the core's McastFilter events\" on the console"; failures=$((failures + 1))
+    fi
   else
     echo "not ok - qemu-xtensa: IPv6: boots and prints ready"; sed 's/^/#   /' "$log" | tail -n 20; failures=$((failures + 1))
   fi
