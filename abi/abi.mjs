@@ -167,7 +167,7 @@ export const functions = [
   },
   {
     name: "tcpTimeWaitList", section: "tcp", params: [["out", "usize"], ["max", "i32"]], result: "i32",
-    doc: "the compact TIME-WAIT entries (connections whose handle is gone): up to `max` rows at `out` (the timeWaitRow fields below, u32 each); returns rows written (at most `TimeWaitEntries`). `-EINVAL` for `max` < 0 or the rows outside linear memory",
+    doc: "the compact TIME-WAIT entries (connections whose handle is gone): up to `max` rows of 48 bytes at `out` (the timeWaitRow fields below: ports, ms left, family, then the local and remote addresses, 16 bytes each), the entries in use only (the scale build walks its deadline list, oldest first); returns rows written (at most `TimeWaitEntries`). `-EINVAL` for `max` < 0 or the rows outside linear memory",
   },
   // --- the interface at run time (assembly/iface.ts) ---
   {
@@ -536,12 +536,18 @@ export const tcpInfo = [
   ["lastError", "the connection's error (Err), 0 = none"],
 ];
 
-/** The u32 fields of one tcpTimeWaitList row, in order. */
+/**
+ * The fields of one tcpTimeWaitList row, in order: [name, doc, u32 words (default 1)]. The
+ * addresses are 16 bytes in network byte order (4 words: read them as bytes), IPv4 held
+ * IPv4-mapped (::ffff:a.b.c.d) as tcpAddrs writes them; `family` says which.
+ */
 export const timeWaitRow = [
   ["localPort", "local port"],
-  ["remoteIp", "remote IPv4 address (host order)"],
   ["remotePort", "remote port"],
   ["msLeft", "ms left of 2*MSL as of the latest input/poll"],
+  ["family", "4 (IPv4: the addresses are ::ffff:a.b.c.d) or 6"],
+  ["localAddr", "local address, 16 bytes in network byte order", 4],
+  ["remoteAddr", "remote address, 16 bytes in network byte order", 4],
 ];
 
 /** The u32 fields ifaceInfo(out) writes, in order. */

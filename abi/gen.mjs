@@ -28,7 +28,10 @@ const cfg = abi.Cfg;
 const opts = abi.TcpOpt;
 const udpOpts = abi.UdpOpt;
 const info = abi.tcpInfo.map(([name, doc]) => ({ name, doc }));
-const twRow = abi.timeWaitRow.map(([name, doc]) => ({ name, doc }));
+/** tcpTimeWaitList row fields: `at` is the u32 index of each (a 16-byte address takes 4 words). */
+const twRow = [];
+for (const [name, doc, words = 1] of abi.timeWaitRow) twRow.push({ name, doc, words, at: twRow.reduce((a, f) => a + f.words, 0) });
+const twWords = twRow.reduce((a, f) => a + f.words, 0);
 /** More u32 layouts written by exports: [declaration list, TS names constant, AS/TS type, C prefix, docs block, what writes it]. */
 const layouts = [
   { fields: abi.ifaceInfo, ts: "IFACE_INFO_NAMES", type: "IfaceInfoRaw", as: "IfaceInfoField", c: "WT_IFACE_INFO_", block: "iface-info", what: "ifaceInfo writes" },
@@ -150,10 +153,14 @@ function genTs() {
   o.push(`  ${info.map((f) => JSON.stringify(f.name)).join(", ")},`);
   o.push("] as const;");
   o.push("export type TcpInfo = Record<(typeof TCP_INFO_NAMES)[number], number>;");
-  o.push("/** The u32 fields of one tcpTimeWaitList row, in order. */");
+  o.push("/** The fields of one tcpTimeWaitList row, in order (see TIME_WAIT_ROW for where each starts). */");
   o.push("export const TIME_WAIT_ROW_NAMES = [");
   o.push(`  ${twRow.map((f) => JSON.stringify(f.name)).join(", ")},`);
   o.push("] as const;");
+  o.push("/** u32 index of each field of a tcpTimeWaitList row (the 16-byte addresses take 4 u32 each). */");
+  o.push(`export const TIME_WAIT_ROW = { ${twRow.map((f) => `${f.name}: ${f.at}`).join(", ")} } as const;`);
+  o.push("/** u32 words of one tcpTimeWaitList row. */");
+  o.push(`export const TIME_WAIT_ROW_WORDS = ${twWords};`);
   for (const l of layouts) {
     o.push(`/** The u32 fields ${l.what}, in order. */`);
     o.push(`export const ${l.ts} = [`);
@@ -236,8 +243,8 @@ function genAs() {
   o.push(asEnum("TcpInfoField", info.map((f, i) => ({ name: f.name, value: i, doc: f.doc })),
     "Index of each u32 field tcpInfo writes (byte offset = index * 4).", [`COUNT = ${info.length},`]));
   o.push("");
-  o.push(asEnum("TimeWaitRowField", twRow.map((f, i) => ({ name: f.name, value: i, doc: f.doc })),
-    "Index of each u32 field of a tcpTimeWaitList row.", [`COUNT = ${twRow.length},`]));
+  o.push(asEnum("TimeWaitRowField", twRow.map((f) => ({ name: f.name, value: f.at, doc: f.doc })),
+    "u32 index of each field of a tcpTimeWaitList row (a 16-byte address takes 4); COUNT = u32 words of a row.", [`COUNT = ${twWords},`]));
   o.push("");
   for (const l of layouts) {
     o.push(asEnum(l.as, l.fields.map((f, i) => ({ name: f.name, value: i, doc: f.doc })),
@@ -333,7 +340,7 @@ function genC() {
   o.push("");
   o.push(cEnum("Index of each u32 field tcpInfo writes.", "WT_TCP_INFO_", info.map((f, i) => ({ name: f.name, value: i })), undefined, [`WT_TCP_INFO_COUNT = ${info.length}`]));
   o.push("");
-  o.push(cEnum("Index of each u32 field of a tcpTimeWaitList row.", "WT_TW_ROW_", twRow.map((f, i) => ({ name: f.name, value: i })), undefined, [`WT_TW_ROW_COUNT = ${twRow.length}`]));
+  o.push(cEnum("u32 index of each field of a tcpTimeWaitList row (a 16-byte address takes 4, read as bytes); COUNT = u32 words of a row.", "WT_TW_ROW_", twRow.map((f) => ({ name: f.name, value: f.at })), undefined, [`WT_TW_ROW_COUNT = ${twWords}`]));
   o.push("");
   for (const l of layouts) {
     o.push(cEnum(`Index of each u32 field ${l.what}.`, l.c, l.fields.map((f, i) => ({ name: f.name, value: i })), undefined, [`${l.c}COUNT = ${l.fields.length}`]));
@@ -391,7 +398,7 @@ function docBlocks() {
   b["tcp-info"] = ["| # | offset | field | meaning |", "| --- | --- | --- | --- |",
     ...info.map((f, i) => `| ${i} | ${i * 4} | ${f.name} | ${cell(f.doc)} |`)];
   b["time-wait-row"] = ["| # | offset | field | meaning |", "| --- | --- | --- | --- |",
-    ...twRow.map((f, i) => `| ${i} | ${i * 4} | ${f.name} | ${cell(f.doc)} |`)];
+    ...twRow.map((f) => `| ${f.at} | ${f.at * 4} | ${f.name} | ${cell(f.doc)} |`)];
   b.stats = ["| # | counter | group | meaning |", "| --- | --- | --- | --- |",
     ...statList.map((c, i) => `| ${i} | \`${c.name}\` | ${c.group} | ${cell(c.doc)} |`)];
   for (const l of layouts) {

@@ -168,13 +168,15 @@ export const enum TcpInfoField {
   COUNT = 19,
 }
 
-/** Index of each u32 field of a tcpTimeWaitList row. */
+/** u32 index of each field of a tcpTimeWaitList row (a 16-byte address takes 4); COUNT = u32 words of a row. */
 export const enum TimeWaitRowField {
   localPort = 0, // local port
-  remoteIp = 1, // remote IPv4 address (host order)
-  remotePort = 2, // remote port
-  msLeft = 3, // ms left of 2*MSL as of the latest input/poll
-  COUNT = 4,
+  remotePort = 1, // remote port
+  msLeft = 2, // ms left of 2*MSL as of the latest input/poll
+  family = 3, // 4 (IPv4: the addresses are ::ffff:a.b.c.d) or 6
+  localAddr = 4, // local address, 16 bytes in network byte order
+  remoteAddr = 8, // remote address, 16 bytes in network byte order
+  COUNT = 12,
 }
 
 /** Index of each u32 field ifaceInfo writes (byte offset = index * 4). */

@@ -551,8 +551,8 @@ function armKeepalive(t: Tcb): void {
 }
 
 /**
- * The compact TIME-WAIT entries (not handles): up to `max` rows of 4 u32 at `out`
- * (local port, remote IPv4, remote port, ms left of 2*MSL). Returns rows written.
+ * The compact TIME-WAIT entries (not handles): up to `max` rows of TW_ROW_FIELDS u32 at `out`
+ * (ports, ms left of 2*MSL, family, local and remote address: TimeWaitRowField). Returns rows written.
  */
 export function tcpTimeWaitList(out: usize, max: i32): i32 {
   // (a negative max is a huge u32; max rows of TW_ROW_FIELDS u32 fit an i32 length)

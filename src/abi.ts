@@ -232,10 +232,14 @@ export const TCP_INFO_NAMES = [
   "state", "localPort", "remoteIp", "remotePort", "sndUna", "sndNxt", "sndWnd", "rcvNxt", "rcvWnd", "cwnd", "ssthresh", "srtt", "rttvar", "rto", "retransmits", "sendQueued", "recvQueued", "mss", "lastError",
 ] as const;
 export type TcpInfo = Record<(typeof TCP_INFO_NAMES)[number], number>;
-/** The u32 fields of one tcpTimeWaitList row, in order. */
+/** The fields of one tcpTimeWaitList row, in order (see TIME_WAIT_ROW for where each starts). */
 export const TIME_WAIT_ROW_NAMES = [
-  "localPort", "remoteIp", "remotePort", "msLeft",
+  "localPort", "remotePort", "msLeft", "family", "localAddr", "remoteAddr",
 ] as const;
+/** u32 index of each field of a tcpTimeWaitList row (the 16-byte addresses take 4 u32 each). */
+export const TIME_WAIT_ROW = { localPort: 0, remotePort: 1, msLeft: 2, family: 3, localAddr: 4, remoteAddr: 8 } as const;
+/** u32 words of one tcpTimeWaitList row. */
+export const TIME_WAIT_ROW_WORDS = 12;
 /** The u32 fields ifaceInfo writes, in order. */
 export const IFACE_INFO_NAMES = [
   "ipv4", "prefixLen", "netmask", "gateway", "broadcast", "mtu", "macHi", "macLo", "dnsMax", "dns0", "dns1", "dns2", "mcastInUse", "mcastSize", "generation", "arpInUse",
@@ -631,7 +635,7 @@ export interface Exports {
   tcpSetOption(h: number, opt: number, value: number): number;
   /** two u32: bytes of one TCB (256) and of one TIME-WAIT entry (44); both hold 16-byte, IPv6-capable remote addresses */
   tcpSizes(out: number): number;
-  /** the compact TIME-WAIT entries (connections whose handle is gone): up to `max` rows at `out` (the timeWaitRow fields below, u32 each); returns rows written (at most `TimeWaitEntries`). `-EINVAL` for `max` < 0 or the rows outside linear memory */
+  /** the compact TIME-WAIT entries (connections whose handle is gone): up to `max` rows of 48 bytes at `out` (the timeWaitRow fields below: ports, ms left, family, then the local and remote addresses, 16 bytes each), the entries in use only (the scale build walks its deadline list, oldest first); returns rows written (at most `TimeWaitEntries`). `-EINVAL` for `max` < 0 or the rows outside linear memory */
   tcpTimeWaitList(out: number, max: number): number;
   /** set the address, prefix (0-32) and default router (0 = none). `-EINVAL`: prefix outside 0-32; `addr` 0, 0.x.x.x, 127.x.x.x, multicast or class E (255.255.255.255 included), or (prefix 1-30) the subnet's network or broadcast number; a gateway that is not such a valid host, is `addr`, or lies outside the prefix. Same values again: 0, nothing happens. A new address ends the connections on the old one (EADDRNOTAVAIL), drops frames queued for ARP (`iface_queue_flushed`), forgets ARP entries outside the new prefix and is announced at once (RFC 5227 §2.3: `arp_announcements_tx`). One `AddressChanged` event */
   ifaceSetIpv4(addr: number, prefixLen: number, gateway: number): number;

@@ -1,6 +1,6 @@
 // Public entry of the Node library.
 export * from "./stack.js";
-export { ABI_VERSION, Cfg, CFG_DEFAULTS, Err, TcpState, TIME_WAIT_ROW_NAMES } from "./abi.js";
+export { ABI_VERSION, Cfg, CFG_DEFAULTS, Err, TcpState, TIME_WAIT_ROW, TIME_WAIT_ROW_NAMES, TIME_WAIT_ROW_WORDS } from "./abi.js";
 export type { CfgName, ErrName, Exports, Imports } from "./abi.js";
 export { Prng } from "./prng.js";
 export { Sim, Link, EventQueue } from "./links/emulated.js";

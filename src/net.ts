@@ -25,7 +25,7 @@ import { getSystemErrorMap, inspect } from "node:util";
 import { constants as osConstants } from "node:os";
 import { BuildName, bytesToIp6, Clock, DHCP_STATE_NAMES, IfaceInfo, ip6ToBytes, ipToU32, Stack, u32ToIp } from "./stack.js";
 import {
-  Err, ERR_NAMES, EventKind, type Exports, TCP_INFO_NAMES, TCP_STATE_NAMES, TcpOpt, type TcpStateName, TIME_WAIT_ROW_NAMES,
+  Err, ERR_NAMES, EventKind, type Exports, TCP_INFO_NAMES, TCP_STATE_NAMES, TcpOpt, type TcpStateName, TIME_WAIT_ROW, TIME_WAIT_ROW_WORDS,
 } from "./abi.js";
 import { Link, Sim } from "./links/emulated.js";
 import { TapLink, TapLinkOptions } from "./links/tap.js";
@@ -35,8 +35,6 @@ import { configureDhcp, DhcpTracker, type DhcpLease, type DhcpOptions } from "./
 import { SntpQueries, type SntpQueryOptions, type SntpResult } from "./sntp.js";
 import { createSocket as createDgramSocket, Socket as DgramSocket, type RemoteInfo, type SocketOptions as DgramOptions, type UdpSocketInfo } from "./dgram.js";
 
-/** u32 fields per row of tcpTimeWaitList: local port, remote IPv4, remote port, ms left. */
-const TW_ROW_FIELDS = TIME_WAIT_ROW_NAMES.length;
 const INFO_FIELDS = TCP_INFO_NAMES.length;
 const E_EAGAIN = Err.EAGAIN;
 const E_ENOTCONN = Err.ENOTCONN;
@@ -221,6 +219,8 @@ export interface SocketInfo {
    * as of the core's latest input or poll (it may lag the clock by the time since).
    */
   timeWaitMs?: number;
+  /** The addresses' family ("IPv4" or "IPv6"); set on the TIME-WAIT rows from the compact table. */
+  family?: "IPv4" | "IPv6";
 }
 
 /** `ss -tan`-style text for a list of sockets; `brief`: only ss's five columns (no cwnd, srtt, rto). */
@@ -238,18 +238,24 @@ export function formatSockets(list: SocketInfo[], opts: { brief?: boolean } = {}
   return rows.map((r) => r.map((c, i) => c.padEnd(w[i])).join("  ").trimEnd()).join("\n");
 }
 
-/** The core's compact TIME-WAIT entries (tcpTimeWaitList, rows written at `io`) as SocketInfo rows. */
-export function coreTimeWaitRows(stack: Stack, io: number, ioLen: number, address: string): SocketInfo[] {
-  const rowBytes = TW_ROW_FIELDS * 4;
+/**
+ * The core's compact TIME-WAIT entries (tcpTimeWaitList, rows written at `io`) as SocketInfo rows:
+ * the row's own local and remote addresses (IPv4 dotted, IPv6 as node prints them) and family.
+ */
+export function coreTimeWaitRows(stack: Stack, io: number, ioLen: number): SocketInfo[] {
+  const rowBytes = TIME_WAIT_ROW_WORDS * 4;
   const n = stack.exports.tcpTimeWaitList(io, Math.floor(ioLen / rowBytes));
   if (n <= 0) return [];
-  const v = new Uint32Array(stack.memory.buffer, io, n * TW_ROW_FIELDS);
+  const v = new Uint32Array(stack.memory.buffer, io, n * TIME_WAIT_ROW_WORDS);
+  const b = new Uint8Array(stack.memory.buffer, io, n * rowBytes);
   const rows: SocketInfo[] = [];
   for (let k = 0; k < n; k++) {
-    const r = k * TW_ROW_FIELDS;
+    const r = k * TIME_WAIT_ROW_WORDS;
     rows.push({
-      handle: 0, state: "TIME-WAIT", localAddress: address, localPort: v[r],
-      remoteAddress: u32ToIp(v[r + 1]), remotePort: v[r + 2], timeWaitMs: v[r + 3],
+      handle: 0, state: "TIME-WAIT", family: v[r + TIME_WAIT_ROW.family] === 6 ? "IPv6" : "IPv4",
+      localAddress: addrText(b, (r + TIME_WAIT_ROW.localAddr) * 4), localPort: v[r + TIME_WAIT_ROW.localPort],
+      remoteAddress: addrText(b, (r + TIME_WAIT_ROW.remoteAddr) * 4), remotePort: v[r + TIME_WAIT_ROW.remotePort],
+      timeWaitMs: v[r + TIME_WAIT_ROW.msLeft],
       sendQ: 0, recvQ: 0, cwnd: 0, ssthresh: 0, srtt: 0, rttvar: 0, rto: 0, mss: 0, sndWnd: 0, rcvWnd: 0,
       retransmits: 0, error: "",
     });
@@ -716,7 +722,7 @@ export class NetStack extends EventEmitter {
   }
 
   /** The core's compact TIME-WAIT entries (tcpTimeWaitList) as SocketInfo rows. */
-  private timeWaitRows(): SocketInfo[] { return coreTimeWaitRows(this.stack, this.io, this.ioLen, this.address); }
+  private timeWaitRows(): SocketInfo[] { return coreTimeWaitRows(this.stack, this.io, this.ioLen); }
 
   /** The core's view of one handle, or null when the handle is gone. */
   info(h: number): SocketInfo | null {

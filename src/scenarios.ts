@@ -258,7 +258,7 @@ class World {
       const i = coreSocketInfo(st, io, h, ip);
       if (i && i.state !== "CLOSED") rows.push(i);
     }
-    return rows.concat(coreTimeWaitRows(st, io, this.tcp[side].ioLen, ip));
+    return rows.concat(coreTimeWaitRows(st, io, this.tcp[side].ioLen));
   }
 
   /** Take a listing if `sock` on `side` is still in `state` and the listing differs from the last one. */

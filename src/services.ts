@@ -198,15 +198,9 @@ export function formatIpv6(net: NetStack): string[] {
   ];
 }
 
-/**
- * Socket rows with IPv6 addresses bracketed (so "addr:port" reads as ss prints it). The core's
- * compact TIME-WAIT rows carry an IPv4 peer only (tcpTimeWaitList): an IPv6 peer's row has
- * 0.0.0.0 there, shown as "(ipv6)" with the local address unknown ("*").
- */
-function bracketRows(list: SocketInfo[], ipv6: boolean): SocketInfo[] {
-  return list.map((r) => (ipv6 && r.timeWaitMs !== undefined && r.remoteAddress === "0.0.0.0"
-    ? { ...r, localAddress: "*", remoteAddress: "(ipv6)" }
-    : { ...r, localAddress: bracket(r.localAddress), remoteAddress: bracket(r.remoteAddress) }));
+/** Socket rows with IPv6 addresses bracketed (so "addr:port" reads as ss prints it), TIME-WAIT rows included. */
+function bracketRows(list: SocketInfo[]): SocketInfo[] {
+  return list.map((r) => ({ ...r, localAddress: bracket(r.localAddress), remoteAddress: bracket(r.remoteAddress) }));
 }
 
 /** The status page: addresses, DHCP lease, IPv6 addresses and neighbors, counters that moved, the TCP and UDP socket tables. */
@@ -222,7 +216,7 @@ export function statusPage(net: NetStack, extra = ""): string {
     ...formatIpv6(net),
     "",
     "sockets:",
-    formatSockets(bracketRows(net.sockets(), net.ipv6)),
+    formatSockets(bracketRows(net.sockets())),
     "",
     "udp sockets:",
     formatUdpSockets(net.udpSockets()),

@@ -4,10 +4,11 @@
 import { poolAlloc } from "../pool";
 import { cfg, Cfg } from "../config";
 import { count, Stat } from "../stats";
-import { nearer, netNow } from "../netif";
-import { addrEq, addrIsV4, addrV4 } from "../ip/addr";
+import { localAddrPtr, nearer, netNow } from "../netif";
+import { addrCopy, addrEq, addrFamily, FAMILY_V4 } from "../ip/addr";
+import { TimeWaitRowField } from "../abi-consts";
 import { timeGe, timeUntil } from "./seq";
-import { FEAT_SCALE } from "../features";
+import { FEAT_IPV6, FEAT_SCALE } from "../features";
 import { chainAdd, chainHead, chainNext, chainRemove, portTwAdd, portTwCount, portTwRemove, slotGive, slotTake, tupleKey, twSlots, twTuples } from "./index";
 
 @unmanaged export class TwEntry {
@@ -148,12 +149,11 @@ export function twPortUsed(port: u32): bool {
 
 /** Expire entries; ms until the next expiry, or -1. */
 export function twPoll(): i32 {
-  let now = netNow;
   let next = -1;
   if (FEAT_SCALE) {
     while (ageHead >= 0) {
       let e = at(ageHead);
-      if (!timeGe(now, e.deadline)) return nearer(next, e.deadline);
+      if (!timeGe(netNow, e.deadline)) return nearer(next, e.deadline);
       twFree(e);
       count(Stat.TcpConnsClosed);
     }
@@ -162,27 +162,32 @@ export function twPoll(): i32 {
   for (let i = 0; i < n; i++) {
     let e = at(i);
     if ((e.flags & TW_USED) == 0) continue;
-    if (timeGe(now, e.deadline)) { e.flags = 0; count(Stat.TcpConnsClosed); continue; }
+    if (timeGe(netNow, e.deadline)) { twFree(e); count(Stat.TcpConnsClosed); continue; }
     next = nearer(next, e.deadline);
   }
   return next;
 }
 
-/** Write up to `max` rows (lport, IPv4 raddr (0 for IPv6), rport, ms left) of 4 u32 at `out`; rows written. */
+/**
+ * Write up to `max` rows of TimeWaitRowField.COUNT u32 at `out` (local port, remote port, ms left,
+ * family, local and remote address of 16 bytes); rows written.
+ */
 export function twList(out: usize, max: i32): i32 {
-  let now = netNow;
   let k = 0;
+  let row = out;
   // (scale build: the entries in use, in their deadline list, oldest first: O(rows), not O(table))
   let i = FEAT_SCALE ? ageHead : 0;
   for (; (FEAT_SCALE ? i >= 0 : i < n) && k < max; i = FEAT_SCALE ? <i32>load<u32>(ageNext + (<usize>i << 2)) - 1 : i + 1) {
     let e = at(i);
     if ((e.flags & TW_USED) == 0) continue;
-    let row = out + (<usize>k << 4);
-    store<u32>(row, e.lport);
     let ra = twRaddr(e);
-    store<u32>(row, addrIsV4(ra) ? addrV4(ra) : 0, 4);
-    store<u32>(row, e.rport, 8);
-    store<u32>(row, <u32>timeUntil(e.deadline, now), 12);
+    store<u32>(row, e.lport);
+    store<u32>(row, e.rport, TimeWaitRowField.remotePort << 2);
+    store<u32>(row, <u32>timeUntil(e.deadline, netNow), TimeWaitRowField.msLeft << 2);
+    store<u32>(row, FEAT_IPV6 ? addrFamily(ra) : FAMILY_V4, TimeWaitRowField.family << 2);
+    addrCopy(row + (TimeWaitRowField.localAddr << 2), localAddrPtr(<i32>e.laddr));
+    addrCopy(row + (TimeWaitRowField.remoteAddr << 2), ra);
+    row += TimeWaitRowField.COUNT << 2;
     k++;
   }
   return k;

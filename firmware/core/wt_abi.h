@@ -321,13 +321,15 @@ enum {
   WT_TCP_INFO_COUNT = 19
 };
 
-/* Index of each u32 field of a tcpTimeWaitList row. */
+/* u32 index of each field of a tcpTimeWaitList row (a 16-byte address takes 4, read as bytes); COUNT = u32 words of a row. */
 enum {
   WT_TW_ROW_LOCAL_PORT = 0,
-  WT_TW_ROW_REMOTE_IP = 1,
-  WT_TW_ROW_REMOTE_PORT = 2,
-  WT_TW_ROW_MS_LEFT = 3,
-  WT_TW_ROW_COUNT = 4
+  WT_TW_ROW_REMOTE_PORT = 1,
+  WT_TW_ROW_MS_LEFT = 2,
+  WT_TW_ROW_FAMILY = 3,
+  WT_TW_ROW_LOCAL_ADDR = 4,
+  WT_TW_ROW_REMOTE_ADDR = 8,
+  WT_TW_ROW_COUNT = 12
 };
 
 /* Index of each u32 field ifaceInfo writes. */
