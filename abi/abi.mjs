@@ -16,7 +16,7 @@
 // WT_<PREFIX>_UPPER_SNAKE) unless an entry gives `c`.
 
 /** Bumped on any incompatible change (a number or a signature changes, an export goes). */
-export const ABI_VERSION = 2;
+export const ABI_VERSION = 3; // 3: tcpTimeWaitList rows carry the family and 16-byte addresses (48 bytes)
 
 /**
  * Imports, module "env". Every host provides all of them even if a build does not import

@@ -2,7 +2,7 @@
 // The ABI's numbers for the core. errors.ts, config.ts, tcp/tcb.ts and sockets.ts re-export
 // or use these. A leaf: imports nothing.
 
-export const ABI_VERSION_NUMBER: i32 = 2;
+export const ABI_VERSION_NUMBER: i32 = 3;
 
 /** Error codes returned (negated) by ABI calls; hosts map them to Node codes. */
 export const enum Err {

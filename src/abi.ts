@@ -3,7 +3,7 @@
 // docs/abi.md describes the contract.
 
 /** Bumped on incompatible changes; the module exports the same number as the global ABI_VERSION. */
-export const ABI_VERSION = 2;
+export const ABI_VERSION = 3;
 
 /** Error codes, returned negated by ABI calls. */
 export const Err = {

@@ -7,7 +7,7 @@
 
 #include <stdint.h>
 
-#define WT_ABI_VERSION 2
+#define WT_ABI_VERSION 3
 
 /* Every exported function the C core calls: X(id, name, arity, has_result). All parameters
  * and results are i32. The wt_fn ids, wt_fn_name / wt_fn_arity (wt_core.c), the AOT
