@@ -1,7 +1,8 @@
 #!/bin/sh
 # Links a timed copy of the firmware Linux port (bench/fw/timed.c wraps the wasm2c engine) from
 # the objects `make -C firmware/linux` left in firmware/linux/build, into $OUT (default
-# bench/out/wasm-tcpip-linux-timed). Used by bench/tap.mjs for the module's ns per frame.
+# bench/out/wasm-tcpip-linux-timed). Used by bench/tap.mjs for the module's ns per frame. Every
+# firmware/core object (wt_*.o) the port built is linked, so a new core file needs no change here.
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
 B=$HERE/../../firmware/linux/build
@@ -10,7 +11,7 @@ OUT=${OUT:-$HERE/../out/wasm-tcpip-linux-timed}
 mkdir -p "$(dirname "$OUT")"
 objcopy --redefine-sym wt_engine_aot=wt_engine_timed --redefine-sym wt_mac_send=wt_mac_send_real "$B/main.o" "$OUT.main.o"
 ${CC:-cc} -std=gnu99 -O2 -Wall -Wextra -I"$HERE/../../firmware/core" -I"$B" -c "$HERE/timed.c" -o "$OUT.timed.o"
-${CXX:-c++} -o "$OUT" "$OUT.main.o" "$OUT.timed.o" "$B/wt_core.o" "$B/wt_app.o" "$B/wt_services.o" "$B/wt_dhcp.o" \
+${CXX:-c++} -o "$OUT" "$OUT.main.o" "$OUT.timed.o" "$B"/wt_*.o \
   "$B/engine_aot.o" "$B/stack.o" "$B/wasm-rt-impl.o" "$B/engine_interp.o" -lwabt -lpthread
 rm -f "$OUT.main.o" "$OUT.timed.o"
 echo "$OUT"
