@@ -141,6 +141,22 @@ let icmpRefillAt: u32 = 0;
 
 @inline function before(a: u32, b: u32): bool { return <i32>(a - b) < 0; }
 
+// The scale build's ARP timers (issue 15: poll costs O(timers due)): arpDueAt is the earliest entry
+// deadline (arpDueSet: some entry has one), so poll walks the cache only once that instant is due (a
+// walk that finds nothing due changes nothing: skipping it is the same behaviour, and poll returns the
+// same next deadline). A deadline set outside the walk lowers it; when the entry holding the earliest
+// deadline is moved later or freed, arpDueDirty makes the next poll walk and recompute it.
+let arpDueAt: u32 = 0;
+let arpDueSet = false;
+let arpDueDirty = false;
+@inline function arpNoteDue(d: u32): void {
+  if (FEAT_SCALE && (!arpDueSet || before(d, arpDueAt))) { arpDueAt = d; arpDueSet = true; }
+}
+/** Entry `e`'s deadline is about to change or it is freed (scale build). */
+@inline function arpTouch(e: ArpEntry): void {
+  if (FEAT_SCALE && e.state != ARP_FREE && arpDueSet && e.deadline == arpDueAt) arpDueDirty = true;
+}
+
 /** The host's clock moved on outside input/poll (abi.ts clock): later times only. */
 export function ifaceClock(t: u32): void {
   if (before(now, t)) setNow(t);
@@ -153,6 +169,8 @@ export function ifaceInit(): bool {
   mtu = <i32>cfg(Cfg.Mtu);
   let prefix = cfg(Cfg.PrefixLen);
   arpCount = <i32>cfg(Cfg.ArpEntries);
+  arpDueSet = false;
+  arpDueDirty = false;
   queueCount = <i32>cfg(Cfg.ArpQueue);
   mcastCount = <i32>cfg(Cfg.McastGroups);
   if (mtu < 576 || mtu > 9000 || prefix > 32 || arpCount < 1 || arpCount > 4096 || queueCount > 4096 ||
@@ -277,6 +295,7 @@ function arpIndexed(e: ArpEntry): void {
 
 /** Entry `i` becomes free. */
 function arpRelease(i: i32): void {
+  arpTouch(arpEntry(i));
   arpEntry(i).state = ARP_FREE;
   if (FEAT_SCALE) { chainRemove(arpChain, i); bitPut(arpBits, <u32>i, false); }
 }
@@ -315,12 +334,13 @@ function arpAllocate(idle: bool): ArpEntry | null {
 function arpResolve(e: ArpEntry, ip: u32, mac: u64): void {
   // a resolved entry's `tries` marks it in use: one we asked for, or one a frame was sent through
   let used = e.state == ARP_PENDING || (e.state == ARP_RESOLVED && e.tries != 0);
+  if (FEAT_SCALE) arpTouch(e);
   e.ip = ip;
   e.mac = mac;
   e.state = ARP_RESOLVED;
   e.tries = used ? 1 : 0;
   e.deadline = now + arpTimeout;
-  if (FEAT_SCALE) arpIndexed(e);
+  if (FEAT_SCALE) { arpIndexed(e); arpNoteDue(e.deadline); }
   flushQueue(ip, mac);
 }
 
@@ -418,12 +438,13 @@ function ipOutputFrag(dst: u32, proto: u8, len: i32, id: u16, frag: u16): bool {
   let queued = enqueue(hop, txBuf, frameLen);
   if (e == null || e.state != ARP_PENDING) {
     if (e == null) e = arpAllocate(false)!;
+    if (FEAT_SCALE) arpTouch(e);
     e.ip = hop;
     e.mac = 0;
     e.state = ARP_PENDING;
     e.tries = 1;
     e.deadline = now + ARP_RETRY_MS;
-    if (FEAT_SCALE) arpIndexed(e);
+    if (FEAT_SCALE) { arpIndexed(e); arpNoteDue(e.deadline); }
     sendArp(ARP_REQUEST, 0, hop, myIp); // overwrites txBuf: the frame is already queued
   }
   return queued;
@@ -813,17 +834,25 @@ function arpInUse(): i32 {
 export function ifacePoll(t: u32): i32 {
   setNow(t);
   let next: i32 = -1;
-  for (let i = 0; i < arpCount; i++) {
-    let e = arpEntry(i);
-    if (e.state == ARP_FREE) continue;
-    if (!before(now, e.deadline)) {
-      if (e.state == ARP_RESOLVED) { if (FEAT_SCALE) arpRelease(i); else e.state = ARP_FREE; continue; }
-      if (e.tries >= ARP_MAX_TRIES) { dropQueued(e.ip); if (FEAT_SCALE) arpRelease(i); else e.state = ARP_FREE; continue; }
-      e.tries++;
-      e.deadline = now + ARP_RETRY_MS;
-      sendArp(ARP_REQUEST, 0, e.ip, myIp);
+  if (FEAT_SCALE && !arpDueDirty && (!arpDueSet || before(now, arpDueAt))) {
+    if (arpDueSet) next = nearer(next, arpDueAt);
+  } else {
+    let due = false;
+    let at: u32 = 0;
+    for (let i = 0; i < arpCount; i++) {
+      let e = arpEntry(i);
+      if (e.state == ARP_FREE) continue;
+      if (!before(now, e.deadline)) {
+        if (e.state == ARP_RESOLVED) { if (FEAT_SCALE) arpRelease(i); else e.state = ARP_FREE; continue; }
+        if (e.tries >= ARP_MAX_TRIES) { dropQueued(e.ip); if (FEAT_SCALE) arpRelease(i); else e.state = ARP_FREE; continue; }
+        e.tries++;
+        e.deadline = now + ARP_RETRY_MS;
+        sendArp(ARP_REQUEST, 0, e.ip, myIp);
+      }
+      if (FEAT_SCALE && (!due || before(e.deadline, at))) { at = e.deadline; due = true; }
+      next = nearer(next, e.deadline);
     }
-    next = nearer(next, e.deadline);
+    if (FEAT_SCALE) { arpDueSet = due; arpDueAt = at; arpDueDirty = false; }
   }
   dropQueued(0);
   if (FEAT_FRAG) {

@@ -159,7 +159,7 @@ function arpStation(k) {
   return { h, ipOf, arpFrom, sent: () => frames };
 }
 
-/** ARP rows: ns per frame sent to K neighbours in turn, and per ARP request from them, K vs 1. */
+/** ARP rows: ns per frame sent to K neighbours in turn, per ARP request from them, and per poll() with them cached, K vs 1. */
 export function arpRows() {
   const st = ARP_KS.map((k) => ({ k, ...arpStation(k) }));
   const cases = [];
@@ -171,6 +171,7 @@ export function arpRows() {
     });
     let j = 0;
     cases.push({ key: `arp${s.k}`, fn: (iters) => { tick(); for (let n = 0; n < iters; n++) { s.arpFrom(j, 1); if (++j === s.k) j = 0; } } });
+    cases.push({ key: `poll${s.k}`, fn: (iters) => { const now = tick(); for (let n = 0; n < iters; n++) s.h.x.poll(now); } });
   }
   const t = timeInterleaved(cases, { runMs: ROUND_MS / 2, reps: 7 });
   for (const s of st) {
@@ -184,6 +185,9 @@ export function arpRows() {
   }
   for (const k of ARP_KS) {
     rows.push({ name: `scale: ARP resolve, a request from one of K cached neighbours in turn (refreshed, answered), K = ${k} vs K = 1`, ours: t[`arp${k}`], reference: t.arp1, unit: "ns", ratio: t[`arp${k}`] / t.arp1 });
+  }
+  for (const k of ARP_KS) {
+    rows.push({ name: `scale: poll() with K resolved neighbours cached and no ARP timer due, K = ${k} vs K = 1`, ours: t[`poll${k}`], reference: t.poll1, unit: "ns", ratio: t[`poll${k}`] / t.poll1 });
   }
   return rows;
 }
