@@ -3,39 +3,19 @@
 // the resolution or the datagram is refused whole with EAGAIN and counted (ipv6_frag_no_queue),
 // never sent in part. Both testing builds (WT_FRAG6), the emulated link and a virtual clock.
 import { describe, expect, it } from "vitest";
-import { ip6ToBytes } from "../src/stack.js";
-import { Err, Net, bytes, type Host } from "./helpers/tcp-harness.js";
+import { Err, bytes, type Host } from "./helpers/tcp-harness.js";
+import { B6, udp6Pair, udp6Recv, udp6Send } from "./ipv6-harness.js";
 
 const BUILDS = [["node", "build/testing.wasm"], ["mcu", "build/testing.mcu.wasm"]] as const;
-const A6 = "2001:db8::1", B6 = "2001:db8::2";
 
-async function unresolvedPair(build: string, queue: number) {
-  const net = new Net();
-  const cfg = { Ip6Enable: 1, Ip6Flags: 1 | 4, Ip6DadTransmits: 0, UdpQueueBytes: 16384, Ip6Queue: queue };
-  const a = await net.host({ ip: "198.51.100.1", cfg, build });
-  const b = await net.host({ ip: "198.51.100.2", cfg, build });
-  expect(a.stack.ip6AddrAdd(`${A6}/64`)).toBeGreaterThanOrEqual(0);
-  expect(b.stack.ip6AddrAdd(`${B6}/64`)).toBeGreaterThanOrEqual(0);
-  net.run(50);
-  const sa = a.x.udpOpen(), sb = b.x.udpOpen();
-  expect(a.x.udpBind(sa, 5000)).toBe(5000);
-  expect(b.x.udpBind(sb, 6000)).toBe(6000);
-  return { net, a, b, sa, sb };
-}
+const unresolvedPair = (build: string, queue: number) => udp6Pair(build, { UdpQueueBytes: 16384, Ip6Queue: queue });
 
-function sendTo(h: Host, s: number, addr: string, port: number, n: number): number {
-  const at = h.stack.putIo(ip6ToBytes(addr));
-  new Uint8Array(h.x.memory.buffer, at + 16, n).set(bytes(n, 3));
-  const r = h.x.udpSendTo6(s, at, port, at + 16, n);
-  h.poll();
-  return r;
-}
+const sendTo = (h: Host, s: number, addr: string, port: number, n: number): number => udp6Send(h, s, addr, port, bytes(n, 3));
 
 /** The lengths of the datagrams queued on socket s. */
 function received(h: Host, s: number): number[] {
   const out: number[] = [];
-  const at = h.stack.putIo(new Uint8Array(24));
-  for (let r; (r = h.x.udpRecvFrom6(s, at + 32, 65536 - 32, at)) >= 0;) out.push(r);
+  for (let r; typeof (r = udp6Recv(h, s)) !== "number";) out.push(r.data.length);
   return out;
 }
 

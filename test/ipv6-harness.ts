@@ -1,4 +1,6 @@
 // The IPv6 tests' harness: one stack (testing build) on a virtual clock, IPv6 frames in and out.
+import { bytesToIp6, ip6ToBytes } from "../src/stack.js";
+import { Net, type Host } from "./helpers/tcp-harness.js";
 import { harness } from "./iface-harness.js";
 import { frame6, icmp6, nsBody, optLla, parse6, solicitedNode, u16be, type Ip6Opts, type Out6 } from "./ipv6-wire.js";
 
@@ -33,4 +35,43 @@ export function h6(config: Record<string, number> = {}) {
   };
   const addrs = () => h.s.ip6Addresses();
   return { ...h, out, icmp, echo, ready, addrs };
+}
+
+/** Addresses of the two-host IPv6 UDP rig. */
+export const A6 = "2001:db8::1", B6 = "2001:db8::2";
+
+/**
+ * Two stacks of `build` on the emulated link (virtual clock), each with a global address (A6, B6;
+ * no DAD, EUI-64 identifiers, no RS) and a UDP socket bound to 5000 (a) and 6000 (b). `cfg` adds
+ * or overrides config keys. Neighbors are not resolved yet.
+ */
+export async function udp6Pair(build: string, cfg: Record<string, number> = {}) {
+  const net = new Net();
+  const c = { Ip6Enable: 1, Ip6Flags: EUI64 | NO_RS, Ip6DadTransmits: 0, ...cfg };
+  const a = await net.host({ ip: "198.51.100.1", cfg: c, build });
+  const b = await net.host({ ip: "198.51.100.2", cfg: c, build });
+  if (a.stack.ip6AddrAdd(`${A6}/64`) < 0 || b.stack.ip6AddrAdd(`${B6}/64`) < 0) throw new Error("ip6AddrAdd failed");
+  net.run(50);
+  const sa = a.x.udpOpen(), sb = b.x.udpOpen();
+  if (a.x.udpBind(sa, 5000) !== 5000 || b.x.udpBind(sb, 6000) !== 6000) throw new Error("udpBind failed");
+  return { net, a, b, sa, sb };
+}
+
+/** udpSendTo6 with the address at the I/O region and the payload right after it, then a poll. */
+export function udp6Send(h: Host, s: number, addr: string, port: number, data: Uint8Array): number {
+  const at = h.stack.putIo(ip6ToBytes(addr));
+  new Uint8Array(h.x.memory.buffer, at + 16, data.length).set(data);
+  const r = h.x.udpSendTo6(s, at, port, at + 16, data.length);
+  h.poll();
+  return r;
+}
+
+/** One datagram from socket s (udpRecvFrom6), or the negative error. */
+export function udp6Recv(h: Host, s: number): { data: Uint8Array; from: string; port: number; size: number } | number {
+  const out = h.stack.putIo(new Uint8Array(24));
+  const r = h.x.udpRecvFrom6(s, out + 32, 65536 - 32, out);
+  if (r < 0) return r;
+  const m = new Uint8Array(h.x.memory.buffer);
+  const dv = new DataView(h.x.memory.buffer);
+  return { data: m.slice(out + 32, out + 32 + r), from: bytesToIp6(m, out), port: dv.getUint32(out + 16, true), size: dv.getUint32(out + 20, true) };
 }

@@ -5,48 +5,22 @@
 // keeps refusing with EMSGSIZE.
 import { describe, expect, it } from "vitest";
 import { bytesToIp6, ip6ToBytes } from "../src/stack.js";
-import { Err, Net, bytes, type Host } from "./helpers/tcp-harness.js";
+import { Err, bytes, type Host, type Net } from "./helpers/tcp-harness.js";
+import { A6, B6, udp6Pair, udp6Recv as recv, udp6Send as send } from "./ipv6-harness.js";
 import { frame6, icmp6, u32be } from "./ipv6-wire.js";
 
 const BUILDS = [["node", "build/testing.wasm"], ["mcu", "build/testing.mcu.wasm"]] as const;
-const A6 = "2001:db8::1", B6 = "2001:db8::2";
 
 async function pair6(build: string) {
-  const net = new Net();
-  const c = { Ip6Enable: 1, Ip6Flags: 1 | 4, Ip6DadTransmits: 0, UdpQueueBytes: 8192 };
-  const a = await net.host({ ip: "198.51.100.1", cfg: c, build });
-  const b = await net.host({ ip: "198.51.100.2", cfg: c, build });
-  expect(a.stack.ip6AddrAdd(`${A6}/64`)).toBeGreaterThanOrEqual(0);
-  expect(b.stack.ip6AddrAdd(`${B6}/64`)).toBeGreaterThanOrEqual(0);
-  net.run(50);
-  const sa = a.x.udpOpen(), sb = b.x.udpOpen();
-  expect(a.x.udpBind(sa, 5000)).toBe(5000);
-  expect(b.x.udpBind(sb, 6000)).toBe(6000);
+  const r = await udp6Pair(build, { UdpQueueBytes: 8192 });
+  const { net, a, b, sa, sb } = r;
   // a first small datagram each way resolves the neighbors
   expect(send(a, sa, B6, 6000, bytes(1))).toBe(1);
   expect(send(b, sb, A6, 5000, bytes(1))).toBe(1);
   net.run(20);
   recv(a, sa); recv(b, sb);
   net.log = [];
-  return { net, a, b, sa, sb };
-}
-
-/** udpSendTo6 with the address at the I/O region and the payload right after it. */
-function send(h: Host, s: number, addr: string, port: number, data: Uint8Array): number {
-  const at = h.stack.putIo(ip6ToBytes(addr));
-  new Uint8Array(h.x.memory.buffer, at + 16, data.length).set(data);
-  const r = h.x.udpSendTo6(s, at, port, at + 16, data.length);
-  h.poll();
   return r;
-}
-
-function recv(h: Host, s: number): { data: Uint8Array; from: string; port: number; size: number } | number {
-  const out = h.stack.putIo(new Uint8Array(24));
-  const r = h.x.udpRecvFrom6(s, out + 32, 65536 - 32, out);
-  if (r < 0) return r;
-  const m = new Uint8Array(h.x.memory.buffer);
-  const dv = new DataView(h.x.memory.buffer);
-  return { data: m.slice(out + 32, out + 32 + r), from: bytesToIp6(m, out), port: dv.getUint32(out + 16, true), size: dv.getUint32(out + 20, true) };
 }
 
 interface Piece { offset: number; more: boolean; id: number; next: number; data: Uint8Array; frameLen: number; src: string; dst: string }

@@ -131,16 +131,23 @@ dnsmasq_start() {
     kill -0 "$dm_pid" 2>/dev/null || break
     sleep 0.1
   done
-  echo "not ok - dnsmasq starts on $1"; sed 's/^/#   /' "$dm_dir/stderr"; failures=$((failures + 1))
+  daemon_failed "dnsmasq starts on $1" "$dm_dir/stderr"
+}
+
+# daemon_failed WHAT FILE...: a failed "not ok - WHAT" with FILEs' lines as diagnostics; returns 1.
+daemon_failed() {
+  echo "not ok - $1"; shift; sed 's/^/#   /' "$@" 2>/dev/null; failures=$((failures + 1))
   return 1
 }
 
-dnsmasq_stop() {
-  [ -n "$dm_pid" ] && kill -TERM "$dm_pid" 2>/dev/null && wait "$dm_pid" 2>/dev/null
-  dm_pid=
-  [ -n "$dm_dir" ] && rm -rf "$dm_dir"
-  dm_dir=
+# daemon_stop PID DIR: TERM the daemon we started (if any), reap it, remove its directory.
+daemon_stop() {
+  [ -n "$1" ] && kill -TERM "$1" 2>/dev/null && wait "$1" 2>/dev/null
+  [ -n "$2" ] && rm -rf "$2"
+  return 0
 }
+
+dnsmasq_stop() { daemon_stop "$dm_pid" "$dm_dir"; dm_pid= dm_dir=; }
 
 leased_ip() {  # leased_ip LOG: the address of the console's first "bound A.B.C.D/LEN ..." line
   awk '$1 == "bound" { split($2, a, "/"); print a[1]; exit }' "$1"
@@ -195,17 +202,11 @@ radvd_start() {
   ra_pid=$!
   sleep 0.5
   kill -0 "$ra_pid" 2>/dev/null && return 0
-  echo "not ok - radvd starts on $1"; sed 's/^/#   /' "$ra_dir/stderr" "$ra_dir/log" 2>/dev/null; failures=$((failures + 1))
   ra_pid=
-  return 1
+  daemon_failed "radvd starts on $1" "$ra_dir/stderr" "$ra_dir/log"
 }
 
-radvd_stop() {
-  [ -n "$ra_pid" ] && kill -TERM "$ra_pid" 2>/dev/null && wait "$ra_pid" 2>/dev/null
-  ra_pid=
-  [ -n "$ra_dir" ] && rm -rf "$ra_dir"
-  ra_dir=
-}
+radvd_stop() { daemon_stop "$ra_pid" "$ra_dir"; ra_pid= ra_dir=; }
 
 # ip6_logged LOG ORIGIN [PREFIX]: the address of the console's first "ip6 preferred ADDR/LEN (ORIGIN)"
 # line (starting with PREFIX).
