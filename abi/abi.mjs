@@ -449,7 +449,7 @@ export const Cfg = [
   { name: "RtoMinMs", key: 13, default: 200, doc: "RFC 6298 minimum RTO" },
   { name: "RtoMaxMs", key: 14, default: 60000, doc: "RFC 6298 maximum RTO" },
   { name: "RtoInitialMs", key: 15, default: 1000, doc: "RFC 6298 initial RTO" },
-  { name: "DelAckMs", key: 16, default: 200, doc: "delayed-ACK limit (0 = ACK at once)" },
+  { name: "DelAckMs", key: 16, default: 40, doc: "delayed-ACK limit (0 = ACK at once; RFC 5681 §4.2: under 500 ms). 40 like Linux's minimum: well under the 200 ms minimum RTO of senders (ours, Linux), so a held ACK never races their retransmission timer" },
   { name: "SynBacklog", key: 17, default: 8, doc: "half-open connections per listener" },
   { name: "KeepIdleMs", key: 18, default: 7200000, doc: "keepalive: idle time before the first probe" },
   { name: "KeepIntvlMs", key: 19, default: 75000, doc: "keepalive: interval between probes" },

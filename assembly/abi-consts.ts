@@ -86,7 +86,7 @@ export const enum Cfg {
   RtoMinMs = 13, // RFC 6298 minimum RTO
   RtoMaxMs = 14, // RFC 6298 maximum RTO
   RtoInitialMs = 15, // RFC 6298 initial RTO
-  DelAckMs = 16, // delayed-ACK limit (0 = ACK at once)
+  DelAckMs = 16, // delayed-ACK limit (0 = ACK at once
   SynBacklog = 17, // half-open connections per listener
   KeepIdleMs = 18, // keepalive: idle time before the first probe
   KeepIntvlMs = 19, // keepalive: interval between probes
@@ -618,7 +618,7 @@ export const CFG_VALUES: usize = memory.data<u32>([
   200, // RtoMinMs
   60000, // RtoMaxMs
   1000, // RtoInitialMs
-  200, // DelAckMs
+  40, // DelAckMs
   8, // SynBacklog
   7200000, // KeepIdleMs
   75000, // KeepIntvlMs

@@ -308,14 +308,18 @@ function rcvConsume(t: Tcb, n: u32): void {
   t.rcvStart = (t.rcvStart + n) % rcvCap;
   t.rcvLen -= n;
   ringReleaseIfDone(t);
-  // window update once the edge may move by min(RcvBuf/2, MSS) (RFC 9293 §3.8.6.2.2)
+  // The edge may move once by min(RcvBuf/2, MSS) (receiver SWS avoidance, RFC 9293 §3.8.6.2.2);
+  // a pure window update is sent only when the window offered at least doubles (a closed or
+  // nearly used-up window reopening), as Linux does: while data flows, the ACKs it draws carry
+  // the new edge, so an application reading each segment as it lands costs no extra ACK per segment.
   let st = t.state;
   if (st == <u8>TcpState.ESTABLISHED || st == <u8>TcpState.FIN_WAIT_1 || st == <u8>TcpState.FIN_WAIT_2) {
     let before = t.rcvAdv;
     updateRcvAdv(t);
-    if (t.rcvAdv != before) {
-      t.rcvAdv = before; // let emit() advertise it
-      sendAck(t);
+    let edge = t.rcvAdv;
+    if (edge != before) {
+      t.rcvAdv = before; // let emit() advertise it (an offered window <= 0 counts as 0)
+      if (<i32>(edge - t.rcvNxt) >= <i32>(before - t.rcvNxt) << 1) sendAck(t);
     }
   }
 }

@@ -120,7 +120,7 @@ export const Cfg = {
   RtoMinMs: 13, // RFC 6298 minimum RTO
   RtoMaxMs: 14, // RFC 6298 maximum RTO
   RtoInitialMs: 15, // RFC 6298 initial RTO
-  DelAckMs: 16, // delayed-ACK limit (0 = ACK at once)
+  DelAckMs: 16, // delayed-ACK limit (0 = ACK at once; RFC 5681 §4.2: under 500 ms). 40 like Linux's minimum: well under the 200 ms minimum RTO of senders (ours, Linux), so a held ACK never races their retransmission timer
   SynBacklog: 17, // half-open connections per listener
   KeepIdleMs: 18, // keepalive: idle time before the first probe
   KeepIntvlMs: 19, // keepalive: interval between probes
@@ -175,7 +175,7 @@ export const CFG_DEFAULTS: Readonly<Record<CfgName, number>> = {
   RtoMinMs: 200,
   RtoMaxMs: 60000,
   RtoInitialMs: 1000,
-  DelAckMs: 200,
+  DelAckMs: 40,
   SynBacklog: 8,
   KeepIdleMs: 7200000,
   KeepIntvlMs: 75000,

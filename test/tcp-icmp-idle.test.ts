@@ -47,7 +47,7 @@ describe("RFC 5681 §4.1 restart after idle", () => {
     const c = await connected();
     const { net, a, b } = c;
     transfer(net, a, c.c, b, c.s, bytes(300_000));
-    net.run(20);
+    net.run(60); // past the peer's delayed ACK (DelAckMs 40) of the last segment, well under the RTO
     const before = a.info(c.c);
     expect(before.sndUna).toBe(before.sndNxt);
     expect(before.cwnd).toBeGreaterThan(4 * before.mss);

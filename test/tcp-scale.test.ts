@@ -158,6 +158,7 @@ describe("issue 15: lookups under hash collisions", () => {
     }
     net.run(3);
     for (let i = 1; i < 300; i += 3) expect(untag(h.read(socks[data.indexOf(i)]) as Uint8Array)).toBe(1000 + i);
+    net.run(50); // the delayed ACKs of that data (DelAckMs) join the transcript
     // a SYN to the second listener, and one to a port nobody listens on
     ps[1].send(h, { sport: 9999, dport: 81, seq: 1, flags: SYN, opts: { mss: 1460 } });
     ps[1].send(h, { sport: 9999, dport: 82, seq: 1, flags: SYN, opts: { mss: 1460 } });
@@ -171,7 +172,7 @@ describe("issue 15: lookups under hash collisions", () => {
   it("every lookup table in one chain (1 bucket) gives the very same transcript as the full-size tables", async () => {
     const one = await transcript(1);
     const full = await transcript(0);
-    expect(one.length).toBeGreaterThan(900);
+    expect(one.length).toBeGreaterThan(700); // 766 segments: every phase above is in it
     expect(one).toEqual(full);
   }, 60_000);
 });

@@ -407,11 +407,11 @@ export class Net {
   run(ms: number): void { this.runUntil(() => false, ms); }
 }
 
-/** Two hosts, A (198.51.100.1) and B (198.51.100.2), with ARP already resolved. */
-export async function pair(cfg: HostOptions["cfg"] = {}, cfgB?: HostOptions["cfg"]): Promise<{ net: Net; a: Host; b: Host }> {
+/** Two hosts, A (198.51.100.1) and B (198.51.100.2), with ARP already resolved (`build`: their module, default the testing build). */
+export async function pair(cfg: HostOptions["cfg"] = {}, cfgB?: HostOptions["cfg"], build?: string): Promise<{ net: Net; a: Host; b: Host }> {
   const net = new Net();
-  const a = await net.host({ ip: "198.51.100.1", cfg });
-  const b = await net.host({ ip: "198.51.100.2", cfg: cfgB ?? cfg });
+  const a = await net.host({ ip: "198.51.100.1", cfg, build });
+  const b = await net.host({ ip: "198.51.100.2", cfg: cfgB ?? cfg, build });
   // resolve ARP both ways first (a ping each way), so handshakes measure only the link
   (a.x.ping as (d: number, i: number, s: number, l: number) => number)(b.ip, 1, 1, 0);
   (b.x.ping as (d: number, i: number, s: number, l: number) => number)(a.ip, 1, 1, 0);
@@ -421,8 +421,8 @@ export async function pair(cfg: HostOptions["cfg"] = {}, cfgB?: HostOptions["cfg
 }
 
 /** A listener on B:port and a connected client on A; returns handles once established. */
-export async function connected(cfg: HostOptions["cfg"] = {}, port = 80, cfgB?: HostOptions["cfg"]) {
-  const { net, a, b } = await pair(cfg, cfgB);
+export async function connected(cfg: HostOptions["cfg"] = {}, port = 80, cfgB?: HostOptions["cfg"], build?: string) {
+  const { net, a, b } = await pair(cfg, cfgB, build);
   const l = b.open();
   b.bind(l, port);
   b.listen(l, 8);
