@@ -313,6 +313,9 @@ export class Stack {
   /** Frames links placed in the core's staging region (null before init or without one). */
   private staging: StagingRing | null = null;
   private stagingBytes = 0;
+  private stagingClaimed = false;
+  private inited = false;
+  private initHooks: (() => void)[] = [];
 
   constructor(opts: StackOptions = {}) {
     this.name = opts.name ?? opts.ip ?? "stack";
@@ -401,6 +404,8 @@ export class Stack {
     if (typeof this.exports.rxStaging === "function") {
       this.staging = new StagingRing(this.exports.rxStaging(), this.stagingBytes);
     }
+    this.inited = true;
+    for (const fn of this.initHooks.splice(0)) fn();
     this.rxCap = typeof this.exports.ifaceRxCapacity === "function"
       ? this.exports.ifaceRxCapacity()
       : this.mtu + 14;
@@ -445,6 +450,46 @@ export class Stack {
     this.wake();
   }
 
+  /** Run `fn` once the stack is initialized (now if it is). Drivers attached before init use it. */
+  afterInit(fn: () => void): void {
+    if (this.inited) fn();
+    else this.initHooks.push(fn);
+  }
+
+  /** init() has run. */
+  get isInitialized(): boolean { return this.inited; }
+
+  /** Bytes of the staging region this stack asks for (before init; see StackOptions.rxStaging). */
+  get stagingSize(): number { return this.stagingBytes; }
+
+  /**
+   * Give the whole staging region to one driver (e.g. a TAP reading batches straight into it):
+   * its address and size, or null (no region, not initialized, or claimed already). stageFrame
+   * then refuses every frame (links fall back to pooled copies).
+   */
+  claimStaging(): { base: number; size: number } | null {
+    const st = this.staging;
+    if (st === null || st.size === 0 || this.stagingClaimed || st.held > 0) return null;
+    this.stagingClaimed = true;
+    return { base: st.base, size: st.size };
+  }
+
+  /**
+   * The core processes the `len`-byte frame at `ptr` in place (it must lie in the staging region:
+   * claimStaging). As input(): deferred (copied) when it arrives while the core is mid-call.
+   */
+  inputInPlace(ptr: number, len: number): void {
+    if (this.inCallback > 0) {
+      if (this.rxView.length === 0) this.rxView = new Uint8Array(this.memory.buffer);
+      this.deferred.push(this.rxView.slice(ptr, ptr + len));
+      if (this.deferred.length === 1) queueMicrotask(this.drainLater);
+      return;
+    }
+    const r = this.exports.inputAt(ptr, len, this.nowMs());
+    if (r !== 0) throw new Error(`inputAt(${ptr}, ${len}): ${ERR_NAMES[-r] ?? r}`);
+    this.wake();
+  }
+
   /**
    * Copy one received frame (`frame`, e.g. a view of another stack's memory) into the staging
    * region: a slot for inputStaged/releaseStaged, or -1 when there is no region or no room (then
@@ -452,7 +497,7 @@ export class Stack {
    */
   stageFrame(frame: Uint8Array): number {
     const st = this.staging;
-    if (st === null || st.size === 0) return -1;
+    if (st === null || st.size === 0 || this.stagingClaimed) return -1;
     const slot = st.alloc(frame.length);
     if (slot < 0) return -1;
     if (this.rxView.length === 0) this.rxView = new Uint8Array(this.memory.buffer);
