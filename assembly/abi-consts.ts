@@ -120,7 +120,9 @@ export const enum Cfg {
   Ip6Secret = 47, // mixed into the RFC 7217 interface identifier hash (with the module's entropy key)
   Reasm6Slots = 48, // IPv6 packets reassembled at once (0..64
   RxStaging = 49, // bytes of the host staging region for `inputAt` (0..16 MiB
-  COUNT = 50,
+  CsumOffload = 50, // TCP/UDP checksum offload, like a NIC's or Linux's loopback (bits
+  LinkTrusted = 51, // 1 = the host marks the link as trusted: every frame handed to `input`/`inputAt` comes from a sender in the same host that never put it on a wire (Linux's CHECKSUM_UNNECESSARY on lo and veth)
+  COUNT = 52,
 }
 
 /** tcpSetOption option numbers. */
@@ -654,4 +656,6 @@ export const CFG_VALUES: usize = memory.data<u32>([
   0, // Ip6Secret
   2, // Reasm6Slots
   0, // RxStaging
+  0, // CsumOffload
+  0, // LinkTrusted
 ], 16);

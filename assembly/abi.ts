@@ -10,7 +10,7 @@ import { Cfg, cfg, cfgSet } from "./config";
 import { Stat, count, statsBase } from "./stats";
 import { sooner } from "./netif";
 import { poolAlloc, poolSeal, poolUsed, validRange } from "./pool";
-import { FEAT_DHCP, FEAT_DNS, FEAT_IGMP, FEAT_IPV6, FEAT_SNTP } from "./features";
+import { FEAT_DHCP, FEAT_DNS, FEAT_IGMP, FEAT_IPV6, FEAT_SCALE, FEAT_SNTP } from "./features";
 import {
   ifaceInit, ifaceInput, ifaceInputAt, ifaceClock, ifacePoll, ifaceRxBuffer, ifacePing, ifaceInfoWrite, mcastJoin, mcastLeave,
   ifaceSetIpv4 as setIpv4, ifaceClearIpv4 as clearIpv4, ifaceSetDns as setDns, ifaceJoinGroup as joinGroup,
@@ -74,6 +74,7 @@ let stagingEnd: usize = 0;
 const STAGING_MAX: u32 = 16 << 20;
 
 function stagingInit(): bool {
+  if (!FEAT_SCALE) return true; // the MCU builds: no region (rxStaging() 0, inputAt -ENOSYS), no bytes
   let n = cfg(Cfg.RxStaging);
   if (n == 0) return true;
   if (n > STAGING_MAX) return false;
@@ -84,10 +85,11 @@ function stagingInit(): bool {
 }
 
 /** Address of the staging region (0 = none). */
-export function rxStaging(): usize { return stagingBase; }
+export function rxStaging(): usize { return FEAT_SCALE ? stagingBase : 0; }
 
 /** Process the frame of `len` bytes at `ptr`, which must lie inside the staging region. 0 or -Err. */
 export function inputAt(ptr: usize, len: i32, now: u32): i32 {
+  if (!FEAT_SCALE) return -Err.ENOSYS;
   if (!initialized) return -Err.ESTATE;
   // never trust the host: the whole frame inside [stagingBase, stagingEnd), no wrap-around
   if (len < 0 || stagingBase == 0 || ptr < stagingBase || ptr > stagingEnd || <usize>len > stagingEnd - ptr) {

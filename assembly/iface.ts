@@ -503,11 +503,12 @@ let rxFrame: usize = 0;
 export function ifaceInput(len: i32, t: u32): void { ifaceInputAt(rxBuf, len, t); }
 
 /** Process the frame of `len` bytes at `frame` (rxBuf, or a staged frame the caller checked lies in memory). */
-export function ifaceInputAt(frame: usize, len: i32, t: u32): void {
+export function ifaceInputAt(at: usize, len: i32, t: u32): void {
+  let frame = FEAT_SCALE ? at : rxBuf; // (the MCU builds have no staging region: always rxBuf)
   setNow(t);
   count(Stat.RxFrames);
   if (len > rxCap) { count(Stat.EthTooLong); return; }
-  rxFrame = frame;
+  if (FEAT_SCALE) rxFrame = frame;
   if (ethParse(frame, len) < 0) return;
   let dst = ethDst(frame);
   if (dst != myMac && dst != MAC_BROADCAST) {
@@ -563,7 +564,7 @@ function ipInput(p: usize, len: i32): void {
   // group = broadcast or multicast: never TCP, never an ICMP answer (RFC 1122 §3.3.6, §3.2.2).
   let group = isBroadcast(dst) || mcast;
   // RFC 1122 §3.3.6: a link-layer broadcast/multicast must carry an IP broadcast/multicast destination.
-  if (!group && macIsGroup(ethDst(rxFrame))) { count(Stat.Ipv4NotForUs); return; }
+  if (!group && macIsGroup(ethDst(FEAT_SCALE ? rxFrame : rxBuf))) { count(Stat.Ipv4NotForUs); return; }
   if (mcast) {
     // RFC 1112 §6.4: only groups we joined (the group's MAC is in the filter).
     if (mcastFind(groupMac(dst)) == null) { count(Stat.Ipv4MulticastNotJoined); return; }

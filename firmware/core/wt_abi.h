@@ -161,7 +161,9 @@ enum {
   WT_CFG_IP6_SECRET = 47,
   WT_CFG_REASM6_SLOTS = 48,
   WT_CFG_RX_STAGING = 49,
-  WT_CFG_COUNT = 50
+  WT_CFG_CSUM_OFFLOAD = 50,
+  WT_CFG_LINK_TRUSTED = 51,
+  WT_CFG_COUNT = 52
 };
 
 /* The value of each key when never set. */
@@ -215,6 +217,8 @@ enum {
 #define WT_CFG_IP6_SECRET_DEFAULT 0u
 #define WT_CFG_REASM6_SLOTS_DEFAULT 2u
 #define WT_CFG_RX_STAGING_DEFAULT 0u
+#define WT_CFG_CSUM_OFFLOAD_DEFAULT 0u
+#define WT_CFG_LINK_TRUSTED_DEFAULT 0u
 
 /* Error codes, returned negated (Err). */
 enum {

@@ -66,6 +66,16 @@ export interface LinkOptions {
   learning?: boolean;
   /** With learning: a learned entry not refreshed for this long (ms) is forgotten (default 300000, IEEE 802.1D). */
   agingMs?: number;
+  /**
+   * A loopback-like link, as Linux's lo and veth between namespaces: every Stack attached gets a
+   * 9000-byte MTU (jumbo frames) and checksum offload (Cfg.CsumOffload 3: TCP and UDP-over-IPv4
+   * checksums neither computed on send nor verified on receive; Cfg.LinkTrusted 1: the link is
+   * marked trusted, frames never leave the process). Stacks must be attached before init()
+   * (Sim.addHost and createStack do). Set at creation only; frames on it carry TCP checksums of 0,
+   * so a pcap of it shows them as bad. Default false: MTU as configured, every checksum computed
+   * and verified.
+   */
+  loopbackLike?: boolean;
 }
 
 /** Where the switch sends a frame: a port index, FLOOD, or FILTER (the destination sits on the sender's own port). */
@@ -187,6 +197,8 @@ interface Batch {
   run: () => void;
 }
 const EMPTY = new Uint8Array(0);
+/** The MTU of a loopbackLike link's stacks (jumbo frames, as veth/virtio commonly run). */
+export const LOOPBACK_LIKE_MTU = 9000;
 /** Frame deliveries (frames x ports) one batch may carry at most. */
 const BATCH_WORK = 256;
 
@@ -241,6 +253,12 @@ export class Link {
   attach(stack: Endpoint, opts: { vlan?: number } = {}): number {
     const idx = this.ports.length;
     const raw = stack instanceof Stack ? stack : null;
+    if (raw && this.opts.loopbackLike) {
+      if (raw.isInitialized) throw new Error("a loopback-like link configures its stacks (MTU, checksum offload): attach before init()");
+      raw.configure("Mtu", LOOPBACK_LIKE_MTU);
+      raw.configure("CsumOffload", 3);
+      raw.configure("LinkTrusted", 1);
+    }
     this.ports.push({ stack, raw, txView: null, busyUntil: 0, lastArrival: 0, vlan: opts.vlan ?? 1, detached: false });
     if (raw === null) this.endpoints++;
     if (raw) raw.attachRaw((ptr, len) => this.sendRaw(idx, raw, ptr, len));
