@@ -324,7 +324,7 @@ export class Stack {
   private stagingBytes = 0;
   private stagingClaimed = false;
   private inited = false;
-  private initHooks: (() => void)[] = [];
+  private initHooks: (() => void)[] | null = null; // (made on first use: fleets hold thousands of Stacks)
 
   constructor(opts: StackOptions = {}) {
     this.name = opts.name ?? opts.ip ?? "stack";
@@ -410,11 +410,13 @@ export class Stack {
     const r = this.exports.init();
     if (r !== 0) throw new Error(`init failed: ${ERR_NAMES[-r] ?? r}`);
     this.rxPtr = this.exports.rxBuffer();
-    if (typeof this.exports.rxStaging === "function") {
-      this.staging = new StagingRing(this.exports.rxStaging(), this.stagingBytes);
-    }
+    // the host's records of the region only when there is one (a fleet's stacks have none)
+    const stagingBase = typeof this.exports.rxStaging === "function" ? this.exports.rxStaging() : 0;
+    if (stagingBase !== 0 && this.stagingBytes > 0) this.staging = new StagingRing(stagingBase, this.stagingBytes);
     this.inited = true;
-    for (const fn of this.initHooks.splice(0)) fn();
+    const hooks = this.initHooks;
+    this.initHooks = null;
+    for (const fn of hooks ?? []) fn();
     this.rxCap = typeof this.exports.ifaceRxCapacity === "function"
       ? this.exports.ifaceRxCapacity()
       : this.mtu + 14;
@@ -462,7 +464,7 @@ export class Stack {
   /** Run `fn` once the stack is initialized (now if it is). Drivers attached before init use it. */
   afterInit(fn: () => void): void {
     if (this.inited) fn();
-    else this.initHooks.push(fn);
+    else (this.initHooks ??= []).push(fn);
   }
 
   /** init() has run. */
