@@ -67,6 +67,14 @@ export const functions = [
     doc: "process the frame of `len` bytes at `rxBuffer()`. A `len` above MTU + 14 is dropped (`eth_too_long`); bad frames never trap, they are counted",
   },
   {
+    name: "rxStaging", section: "core", params: [], result: "usize",
+    doc: "address of the host staging region (`RxStaging` bytes; 0 when none): the host keeps received frames there (its own layout, e.g. frames in flight on a link or a batch of reads) and hands each to `inputAt` without copying it again",
+  },
+  {
+    name: "inputAt", section: "core", params: [["ptr", "usize"], ["len", "i32"], ["now", "u32"]], result: "i32",
+    doc: "process the frame of `len` bytes at `ptr` inside the staging region (as `input`; the frame is read during the call only). 0; `-EINVAL` when `len` < 0 or [ptr, ptr + len) is not inside the staging region (counted, `rx_bad_frame_ref`); `-ESTATE` before `init`; `-ENOSYS` in builds without WT_SCALE (the MCU builds, where `rxStaging` is 0)",
+  },
+  {
     name: "poll", section: "core", firmware: true, params: [["now", "u32"]], result: "i32",
     doc: "run ARP and TCP timers; ms until the next deadline, -1 for none",
   },
@@ -485,6 +493,9 @@ export const Cfg = [
   { name: "Ip6Queue", key: 46, default: 2, doc: "frames that may wait for IPv6 address resolution, whole stack (0..64; MTU + 30 bytes each); at most 3 per neighbor, the oldest replaced" },
   { name: "Ip6Secret", key: 47, default: 0, doc: "mixed into the RFC 7217 interface identifier hash (with the module's entropy key)" },
   { name: "Reasm6Slots", key: 48, default: 2, doc: "IPv6 packets reassembled at once (0..64; 0 = reassembly off: every fragment but an atomic one is dropped, `ipv6_frag_no_reasm`); each slot reserves 144 + `ReasmMaxBytes` + `ReasmMaxBytes` / 64 bytes (only with `Ip6Enable`). The fragmentable part of a packet may be `ReasmMaxBytes` long; a new packet when all are busy evicts the oldest (`ipv6_reasm_evicted`). Timeout 60 s (RFC 8200 §4.5)" },
+  { name: "RxStaging", key: 49, default: 0, doc: "bytes of the host staging region for `inputAt` (0..16 MiB; 0 = none: only `input` from `rxBuffer`). Taken from the pool at init; ignored by builds without WT_SCALE (the MCU builds)" },
+  { name: "CsumOffload", key: 50, default: 0, doc: "TCP/UDP checksum offload, like a NIC's or Linux's loopback (bits; default 0 = compute and verify every checksum): 1 = TX: TCP checksums (both families) and UDP-over-IPv4 checksums are left 0 for the link to fill in (a receiver that verifies drops such TCP segments, `tcp_bad_checksum`; UDP 0 means \"no checksum\", RFC 768, and is accepted); 2 = RX: received TCP checksums (both families) and UDP-over-IPv4 checksums are not verified, only while `LinkTrusted` is 1. IPv4 header, ICMP, IGMP, UDP-over-IPv6 checksums are always computed and verified. Builds without WT_SCALE (the MCU builds) ignore it: they always compute and verify" },
+  { name: "LinkTrusted", key: 51, default: 0, doc: "1 = the host marks the link as trusted: every frame handed to `input`/`inputAt` comes from a sender in the same host that never put it on a wire (Linux's CHECKSUM_UNNECESSARY on lo and veth); `CsumOffload` bit 2 takes effect only then. Never set it for a TAP or any real device" },
 ];
 
 /** tcpSetOption(h, opt, value) options. C prefix WT_TCP_OPT_. */
@@ -704,6 +715,7 @@ export const stats = [
     ["eth_not_for_us", "unicast frame to another MAC"],
     ["eth_unknown_type", "EtherType neither ARP nor IPv4"],
     ["eth_too_long", "`input` length above MTU + 14"],
+    ["rx_bad_frame_ref", "`inputAt` refused: a negative length or a frame not inside the staging region (nothing processed)"],
   ] },
   { group: "arp", counters: [
     ["arp_rx", "ARP packets received"],

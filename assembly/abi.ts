@@ -6,13 +6,13 @@
 // Times are u32 milliseconds from any origin (wrap-safe); poll returns ms until the
 // next deadline (-1 = none) so a board can sleep until then.
 
-import { Cfg, cfgSet } from "./config";
-import { Stat, statsBase } from "./stats";
+import { Cfg, cfg, cfgSet } from "./config";
+import { Stat, count, statsBase } from "./stats";
 import { sooner } from "./netif";
-import { poolSeal, poolUsed, validRange } from "./pool";
-import { FEAT_DHCP, FEAT_DNS, FEAT_IGMP, FEAT_IPV6, FEAT_SNTP } from "./features";
+import { poolAlloc, poolSeal, poolUsed, validRange } from "./pool";
+import { FEAT_DHCP, FEAT_DNS, FEAT_IGMP, FEAT_IPV6, FEAT_SCALE, FEAT_SNTP } from "./features";
 import {
-  ifaceInit, ifaceInput, ifaceClock, ifacePoll, ifaceRxBuffer, ifacePing, ifaceInfoWrite, mcastJoin, mcastLeave,
+  ifaceInit, ifaceInput, ifaceInputAt, ifaceClock, ifacePoll, ifaceRxBuffer, ifacePing, ifaceInfoWrite, mcastJoin, mcastLeave,
   ifaceSetIpv4 as setIpv4, ifaceClearIpv4 as clearIpv4, ifaceSetDns as setDns, ifaceJoinGroup as joinGroup,
   ifaceLeaveGroup as leaveGroup,
 } from "./iface";
@@ -44,6 +44,7 @@ export function configure(key: i32, value: u32): i32 {
 export function init(): i32 {
   if (initialized) return -Err.ESTATE;
   if (!ifaceInit()) return -Err.ENOMEM;
+  if (!stagingInit()) return -Err.ENOMEM;
   if (!socketsInit()) return -Err.ENOMEM;
   if (!udpInit()) return -Err.ENOMEM;
   if (FEAT_DHCP && !dhcpInit()) return -Err.ENOMEM;
@@ -64,6 +65,41 @@ export function input(len: i32, now: u32): void {
   ifaceInput(len, now);
   if (FEAT_DHCP) dhcpRun();
   if (FEAT_DNS) dnsService(); // replies on the resolver's sockets are read at once
+}
+
+// The host staging region (Cfg.RxStaging): frames the host placed there are processed in place by
+// inputAt, so a host keeps each received frame once (a link's frames in flight, a batch of reads).
+let stagingBase: usize = 0;
+let stagingEnd: usize = 0;
+const STAGING_MAX: u32 = 16 << 20;
+
+function stagingInit(): bool {
+  if (!FEAT_SCALE) return true; // the MCU builds: no region (rxStaging() 0, inputAt -ENOSYS), no bytes
+  let n = cfg(Cfg.RxStaging);
+  if (n == 0) return true;
+  if (n > STAGING_MAX) return false;
+  stagingBase = poolAlloc(<usize>n);
+  if (stagingBase == 0) return false;
+  stagingEnd = stagingBase + <usize>n;
+  return true;
+}
+
+/** Address of the staging region (0 = none). */
+export function rxStaging(): usize { return FEAT_SCALE ? stagingBase : 0; }
+
+/** Process the frame of `len` bytes at `ptr`, which must lie inside the staging region. 0 or -Err. */
+export function inputAt(ptr: usize, len: i32, now: u32): i32 {
+  if (!FEAT_SCALE) return -Err.ENOSYS;
+  if (!initialized) return -Err.ESTATE;
+  // never trust the host: the whole frame inside [stagingBase, stagingEnd), no wrap-around
+  if (len < 0 || stagingBase == 0 || ptr < stagingBase || ptr > stagingEnd || <usize>len > stagingEnd - ptr) {
+    count(Stat.RxBadFrameRef);
+    return -Err.EINVAL;
+  }
+  ifaceInputAt(ptr, len, now);
+  if (FEAT_DHCP) dhcpRun();
+  if (FEAT_DNS) dnsService();
+  return 0;
 }
 
 /** Run timers at time `now`; returns ms until the next deadline, -1 if none. */

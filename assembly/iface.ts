@@ -497,21 +497,29 @@ export function ifacePing(dst: u32, id: u16, seq: u16, len: i32, t: u32): i32 {
 // ---------------------------------------------------------------------------
 // input
 
-export function ifaceInput(len: i32, t: u32): void {
+/** The frame being processed: rxBuf, or a frame in the host's staging region (abi.ts inputAt). */
+let rxFrame: usize = 0;
+
+export function ifaceInput(len: i32, t: u32): void { ifaceInputAt(rxBuf, len, t); }
+
+/** Process the frame of `len` bytes at `frame` (rxBuf, or a staged frame the caller checked lies in memory). */
+export function ifaceInputAt(at: usize, len: i32, t: u32): void {
+  let frame = FEAT_SCALE ? at : rxBuf; // (the MCU builds have no staging region: always rxBuf)
   setNow(t);
   count(Stat.RxFrames);
   if (len > rxCap) { count(Stat.EthTooLong); return; }
-  if (ethParse(rxBuf, len) < 0) return;
-  let dst = ethDst(rxBuf);
+  if (FEAT_SCALE) rxFrame = frame;
+  if (ethParse(frame, len) < 0) return;
+  let dst = ethDst(frame);
   if (dst != myMac && dst != MAC_BROADCAST) {
     if (!macIsGroup(dst)) { count(Stat.EthNotForUs); return; }
     if (mcastFind(dst) == null) { count(Stat.EthMulticastNotJoined); return; } // RFC 1112 §6.4 filter
   }
-  let type = ethType(rxBuf);
-  let p = rxBuf + <usize>ETH_HLEN;
+  let type = ethType(frame);
+  let p = frame + <usize>ETH_HLEN;
   if (type == ETHERTYPE_ARP) arpInput(p, len - ETH_HLEN);
   else if (type == ETHERTYPE_IPV4) ipInput(p, len - ETH_HLEN);
-  else if (FEAT_IPV6 && type == ETHERTYPE_IPV6 && ip6Enabled()) ip6Input(p, len - ETH_HLEN, macIsGroup(dst), ethSrc(rxBuf));
+  else if (FEAT_IPV6 && type == ETHERTYPE_IPV6 && ip6Enabled()) ip6Input(p, len - ETH_HLEN, macIsGroup(dst), ethSrc(frame));
   else count(Stat.EthUnknownType);
 }
 
@@ -556,7 +564,7 @@ function ipInput(p: usize, len: i32): void {
   // group = broadcast or multicast: never TCP, never an ICMP answer (RFC 1122 §3.3.6, §3.2.2).
   let group = isBroadcast(dst) || mcast;
   // RFC 1122 §3.3.6: a link-layer broadcast/multicast must carry an IP broadcast/multicast destination.
-  if (!group && macIsGroup(ethDst(rxBuf))) { count(Stat.Ipv4NotForUs); return; }
+  if (!group && macIsGroup(ethDst(FEAT_SCALE ? rxFrame : rxBuf))) { count(Stat.Ipv4NotForUs); return; }
   if (mcast) {
     // RFC 1112 §6.4: only groups we joined (the group's MAC is in the filter).
     if (mcastFind(groupMac(dst)) == null) { count(Stat.Ipv4MulticastNotJoined); return; }

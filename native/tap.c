@@ -8,6 +8,12 @@
 //   name(handle)                        -> actual interface name
 //   offload(handle)                     -> true when the device uses virtio-net headers
 //   start(handle, rxBuf, meta, frameMax, cb)  cb(count, err): err = 0 or -errno
+//   start(handle, memory, meta, frameMax, cb, base, size)
+//                                       the same, reading into bytes [base, base + size) of a
+//                                       WebAssembly.Memory (a stack's staging region: frames
+//                                       land where the core reads them). Its buffer is looked up
+//                                       at each wakeup (growth detaches the old one) and the range
+//                                       checked against it.
 //   stop(handle)                        pause reading (start again with start)
 //   write(handle, src, offset, length)  -> bytes written or -errno (frame dropped)
 //   writeBatch(handle, src, meta, count, flags?) -> frames written or thinned (packed like rx)
@@ -68,6 +74,8 @@ typedef struct {
   napi_ref cb, rxbuf, meta, resource;
   napi_async_context ctx;
   uint8_t *rx; size_t rxcap;
+  int mem;                  // rxbuf is a WebAssembly.Memory: rx = its buffer + mem_base at each wakeup
+  size_t mem_base, mem_size;
   uint32_t *mp; size_t mcap;
   size_t frame_max;
   int vnet;        // frames on the fd carry a struct virtio_net_hdr
@@ -281,6 +289,21 @@ static void on_readable(uv_poll_t *h, int status, int events) {
   int err = status < 0 ? status : 0;
   size_t off = 0, n = 0;
   t->wakeups++;
+  napi_env env = t->env;
+  napi_handle_scope scope;
+  napi_open_handle_scope(env, &scope);
+  if (t->mem && !err) {
+    // the memory's current buffer (growth replaces it); the region must lie inside it
+    napi_value m, buf; void *data = NULL; size_t blen = 0;
+    if (napi_get_reference_value(env, t->rxbuf, &m) != napi_ok || napi_get_named_property(env, m, "buffer", &buf) != napi_ok
+        || napi_get_arraybuffer_info(env, buf, &data, &blen) != napi_ok || data == NULL
+        || t->mem_base > blen || t->mem_size > blen - t->mem_base) {
+      err = -EFAULT;
+    } else {
+      t->rx = (uint8_t *)data + t->mem_base;
+      t->rxcap = t->mem_size;
+    }
+  }
   if (t->vnet) {
     // Each read may become up to SEG_MAX frames of up to HDR_MAX more bytes each.
     while (!err && n + SEG_MAX <= t->mcap && t->rxcap - off >= t->frame_max + SEG_MAX * HDR_MAX) {
@@ -307,11 +330,8 @@ static void on_readable(uv_poll_t *h, int status, int events) {
     }
   }
   t->frames_in += n;
-  if (n == 0 && !err) return;
+  if (n == 0 && !err) { napi_close_handle_scope(env, scope); return; }
   if (err) { uv_poll_stop(&t->poll); t->polling = 0; }
-  napi_env env = t->env;
-  napi_handle_scope scope;
-  napi_open_handle_scope(env, &scope);
   napi_value cb, res, argv[2], ret;
   napi_get_reference_value(env, t->cb, &cb);
   napi_get_reference_value(env, t->resource, &res);
@@ -401,11 +421,24 @@ static napi_value js_offload(napi_env env, napi_callback_info info) {
 }
 
 static napi_value js_start(napi_env env, napi_callback_info info) {
-  size_t argc = 5; napi_value argv[5];
+  size_t argc = 7; napi_value argv[7];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  tap_t *t = argc == 5 ? get_tap(env, argv[0]) : NULL; if (!t) return NULL;
+  tap_t *t = argc == 5 || argc == 7 ? get_tap(env, argv[0]) : NULL; if (!t) return NULL;
   uint8_t *rx, *mp; size_t rxcap, mlen; uint32_t fmax; napi_valuetype ty;
-  if (!get_bytes(env, argv[1], &rx, &rxcap) || !get_bytes(env, argv[2], &mp, &mlen)
+  int mem = argc == 7;
+  uint32_t base = 0, size = 0;
+  if (mem) {
+    // a WebAssembly.Memory and a range of it, checked against its buffer now and at every wakeup
+    napi_value buf; void *data = NULL; size_t blen = 0;
+    if (napi_get_value_uint32(env, argv[5], &base) != napi_ok || napi_get_value_uint32(env, argv[6], &size) != napi_ok
+        || napi_get_named_property(env, argv[1], "buffer", &buf) != napi_ok
+        || napi_get_arraybuffer_info(env, buf, &data, &blen) != napi_ok || base > blen || size > blen - base) {
+      napi_throw_range_error(env, "ERANGE", "tap.start: [base, base + size) must lie inside memory.buffer");
+      return NULL;
+    }
+    rx = (uint8_t *)data + base; rxcap = size;
+  }
+  if ((!mem && !get_bytes(env, argv[1], &rx, &rxcap)) || !get_bytes(env, argv[2], &mp, &mlen)
       || napi_get_value_uint32(env, argv[3], &fmax) != napi_ok || fmax < 60 || fmax > rxcap || mlen < 4
       || ((uintptr_t)mp & 3) || napi_typeof(env, argv[4], &ty) != napi_ok || ty != napi_function) {
     napi_throw_error(env, "EINVAL", "tap.start(handle, rxBuf, meta: Uint32Array, frameMax <= rxBuf size, cb)");
@@ -420,6 +453,7 @@ static napi_value js_start(napi_env env, napi_callback_info info) {
   t->polling = 0;
   drop_refs(t);
   t->rx = rx; t->rxcap = rxcap; t->mp = (uint32_t *)mp; t->mcap = mlen / 4; t->frame_max = fmax;
+  t->mem = mem; t->mem_base = base; t->mem_size = size;
   napi_value res, rname;
   CHECK(napi_create_object(env, &res));
   CHECK(napi_create_string_utf8(env, "wasm-tcpip:tap", NAPI_AUTO_LENGTH, &rname));

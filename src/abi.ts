@@ -153,10 +153,13 @@ export const Cfg = {
   Ip6Queue: 46, // frames that may wait for IPv6 address resolution, whole stack (0..64; MTU + 30 bytes each); at most 3 per neighbor, the oldest replaced
   Ip6Secret: 47, // mixed into the RFC 7217 interface identifier hash (with the module's entropy key)
   Reasm6Slots: 48, // IPv6 packets reassembled at once (0..64; 0 = reassembly off: every fragment but an atomic one is dropped, `ipv6_frag_no_reasm`); each slot reserves 144 + `ReasmMaxBytes` + `ReasmMaxBytes` / 64 bytes (only with `Ip6Enable`). The fragmentable part of a packet may be `ReasmMaxBytes` long; a new packet when all are busy evicts the oldest (`ipv6_reasm_evicted`). Timeout 60 s (RFC 8200 §4.5)
+  RxStaging: 49, // bytes of the host staging region for `inputAt` (0..16 MiB; 0 = none: only `input` from `rxBuffer`). Taken from the pool at init; ignored by builds without WT_SCALE (the MCU builds)
+  CsumOffload: 50, // TCP/UDP checksum offload, like a NIC's or Linux's loopback (bits; default 0 = compute and verify every checksum): 1 = TX: TCP checksums (both families) and UDP-over-IPv4 checksums are left 0 for the link to fill in (a receiver that verifies drops such TCP segments, `tcp_bad_checksum`; UDP 0 means "no checksum", RFC 768, and is accepted); 2 = RX: received TCP checksums (both families) and UDP-over-IPv4 checksums are not verified, only while `LinkTrusted` is 1. IPv4 header, ICMP, IGMP, UDP-over-IPv6 checksums are always computed and verified. Builds without WT_SCALE (the MCU builds) ignore it: they always compute and verify
+  LinkTrusted: 51, // 1 = the host marks the link as trusted: every frame handed to `input`/`inputAt` comes from a sender in the same host that never put it on a wire (Linux's CHECKSUM_UNNECESSARY on lo and veth); `CsumOffload` bit 2 takes effect only then. Never set it for a TAP or any real device
 } as const;
 export type CfgName = keyof typeof Cfg;
 /** Number of config keys. */
-export const CFG_COUNT = 49;
+export const CFG_COUNT = 52;
 /** The value each key has when never set. */
 export const CFG_DEFAULTS: Readonly<Record<CfgName, number>> = {
   MacHi: 0x0200,
@@ -208,6 +211,9 @@ export const CFG_DEFAULTS: Readonly<Record<CfgName, number>> = {
   Ip6Queue: 2,
   Ip6Secret: 0,
   Reasm6Slots: 2,
+  RxStaging: 0,
+  CsumOffload: 0,
+  LinkTrusted: 0,
 };
 
 /** tcpSetOption option numbers. */
@@ -299,6 +305,7 @@ export const STAT_NAMES = [
   "eth_not_for_us", // unicast frame to another MAC
   "eth_unknown_type", // EtherType neither ARP nor IPv4
   "eth_too_long", // input length above MTU + 14
+  "rx_bad_frame_ref", // inputAt refused: a negative length or a frame not inside the staging region (nothing processed)
   "arp_rx", // ARP packets received
   "arp_truncated", // ARP packet too short
   "arp_bad_format", // not Ethernet/IPv4 request or reply, or a group, zero or our own sender MAC
@@ -564,7 +571,7 @@ export const STAT_NAMES = [
 ] as const;
 export type StatName = (typeof STAT_NAMES)[number];
 /** Number of counters; the module's statCount() returns the same. */
-export const STAT_COUNT = 268;
+export const STAT_COUNT = 269;
 
 /** Imports the module may ask for (module "env"); a host provides all of them. */
 export interface Imports {
@@ -585,6 +592,10 @@ export interface Exports {
   rxBuffer(): number;
   /** process the frame of `len` bytes at `rxBuffer()`. A `len` above MTU + 14 is dropped (`eth_too_long`); bad frames never trap, they are counted */
   input(len: number, now: number): void;
+  /** address of the host staging region (`RxStaging` bytes; 0 when none): the host keeps received frames there (its own layout, e.g. frames in flight on a link or a batch of reads) and hands each to `inputAt` without copying it again */
+  rxStaging(): number;
+  /** process the frame of `len` bytes at `ptr` inside the staging region (as `input`; the frame is read during the call only). 0; `-EINVAL` when `len` < 0 or [ptr, ptr + len) is not inside the staging region (counted, `rx_bad_frame_ref`); `-ESTATE` before `init`; `-ENOSYS` in builds without WT_SCALE (the MCU builds, where `rxStaging` is 0) */
+  inputAt(ptr: number, len: number, now: number): number;
   /** run ARP and TCP timers; ms until the next deadline, -1 for none */
   poll(now: number): number;
   /** advance the core's clock to `now` (ms, the clock `input`/`poll` get) without running timers; an earlier `now` is ignored; before `init` too. Hosts call it before an API call made outside `input`/`poll`, so timers that call arms start from the true time (the Node `Stack` and the C `wt_call` do it for every call) */
@@ -735,6 +746,8 @@ export const EXPORT_NAMES = [
   "init",
   "rxBuffer",
   "input",
+  "rxStaging",
+  "inputAt",
   "poll",
   "clock",
   "ping",

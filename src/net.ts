@@ -502,7 +502,8 @@ export class NetStack extends EventEmitter {
     if (drv.type === "emulated") {
       this.sim = drv.sim;
       this.tap = null;
-      this.stack = drv.sim.addHost({ ...base, link: drv.link, init: false });
+      // a 64 KiB staging region: a point-to-point link copies each frame once, sender -> receiver
+      this.stack = drv.sim.addHost({ ...base, link: drv.link, init: false, rxStaging: 65536 });
       this.pcap = opts.pcap ? new PcapWriter(opts.pcap, { clockUs: () => drv.sim.now() * 1000 }) : null;
       if (this.pcap) this.detachPcap = this.pcap.attach(drv.link, { epochMs: 0 });
     } else {

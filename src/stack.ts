@@ -8,6 +8,7 @@
 import { readFileSync } from "node:fs";
 import { randomFillSync } from "node:crypto";
 import { Prng } from "./prng.js";
+import { StagingRing } from "./links/staging.js";
 import {
   Cfg, DHCP_INFO_NAMES, HANDLE_LAYOUT, type DhcpInfoRaw, Err, ERR_NAMES, type Exports, IFACE_INFO_NAMES, type IfaceInfoRaw, type Imports,
   SNTP_INFO_NAMES, type SntpInfoRaw, IP6_ADDR_INFO_NAMES, IP6_NEIGHBOR_INFO_NAMES, IP6_INFO_NAMES, IP6_DNS_SERVER_INFO_NAMES, type Ip6InfoRaw, STAT_COUNT, STAT_NAMES, UDP_INFO_NAMES, type UdpInfo, UdpOpt,
@@ -275,6 +276,14 @@ export interface StackOptions {
   tx?: (frame: Uint8Array, stack: Stack) => void;
   /** Call configure()/init() now (default true). */
   init?: boolean;
+  /**
+   * Bytes of the staging region where links place received frames for `inputStaged` (one copy
+   * per frame: e.g. straight from the sender's memory). Default 0 = none (opt-in: every byte is
+   * reserved per Stack, and fleets hold thousands; createStack asks for 64 KiB on emulated links,
+   * TapLink for a batch). Cfg.RxStaging
+   * in `config` wins.
+   */
+  rxStaging?: number;
 }
 
 export type EventListener = (sock: number, kind: number, arg: number) => void;
@@ -310,6 +319,12 @@ export class Stack {
   private mtu = 1500;
   private prng: Prng | null;
   private ioLen = 65536;
+  /** Frames links placed in the core's staging region (null before init or without one). */
+  private staging: StagingRing | null = null;
+  private stagingBytes = 0;
+  private stagingClaimed = false;
+  private inited = false;
+  private initHooks: (() => void)[] | null = null; // (made on first use: fleets hold thousands of Stacks)
 
   constructor(opts: StackOptions = {}) {
     this.name = opts.name ?? opts.ip ?? "stack";
@@ -347,7 +362,7 @@ export class Stack {
    */
   private clocked(raw: CoreExports): CoreExports {
     if (typeof raw.clock !== "function") return raw; // a module built before the clock export
-    const own = new Set(["input", "poll", "clock", "ping", "rxBuffer", "ioBuffer", "statsPtr", "statCount"]);
+    const own = new Set(["input", "inputAt", "rxStaging", "poll", "clock", "ping", "rxBuffer", "ioBuffer", "statsPtr", "statCount"]);
     const out: Record<string, unknown> = {};
     let fed = -1;
     const sync = () => {
@@ -374,6 +389,9 @@ export class Stack {
     if (opts.gateway) this.configure("Gateway", ipToU32(opts.gateway));
     if (opts.mtu !== undefined) this.configure("Mtu", opts.mtu);
     for (const [k, v] of Object.entries(opts.config ?? {})) this.configure(k, v);
+    if (opts.config?.RxStaging === undefined && typeof this.exports.inputAt === "function") {
+      if (opts.rxStaging) this.configure("RxStaging", opts.rxStaging);
+    }
   }
 
   /** Set a config key by name (before init). Throws on unknown keys or refusal. */
@@ -384,6 +402,7 @@ export class Stack {
     if (r !== 0) throw new Error(`configure(${key}, ${value}) failed: ${ERR_NAMES[-r] ?? r}`);
     if (key === "Mtu") this.mtu = value;
     if (key === "IoBuf") this.ioLen = value;
+    if (key === "RxStaging") this.stagingBytes = value;
   }
 
   /** Reserve the pools and start the interface (sends a gratuitous ARP through tx). */
@@ -391,6 +410,13 @@ export class Stack {
     const r = this.exports.init();
     if (r !== 0) throw new Error(`init failed: ${ERR_NAMES[-r] ?? r}`);
     this.rxPtr = this.exports.rxBuffer();
+    // the host's records of the region only when there is one (a fleet's stacks have none)
+    const stagingBase = typeof this.exports.rxStaging === "function" ? this.exports.rxStaging() : 0;
+    if (stagingBase !== 0 && this.stagingBytes > 0) this.staging = new StagingRing(stagingBase, this.stagingBytes);
+    this.inited = true;
+    const hooks = this.initHooks;
+    this.initHooks = null;
+    for (const fn of hooks ?? []) fn();
     this.rxCap = typeof this.exports.ifaceRxCapacity === "function"
       ? this.exports.ifaceRxCapacity()
       : this.mtu + 14;
@@ -434,6 +460,91 @@ export class Stack {
     this.exports.input(len, this.nowMs());
     this.wake();
   }
+
+  /** Run `fn` once the stack is initialized (now if it is). Drivers attached before init use it. */
+  afterInit(fn: () => void): void {
+    if (this.inited) fn();
+    else (this.initHooks ??= []).push(fn);
+  }
+
+  /** init() has run. */
+  get isInitialized(): boolean { return this.inited; }
+
+  /** Bytes of the staging region this stack asks for (before init; see StackOptions.rxStaging). */
+  get stagingSize(): number { return this.stagingBytes; }
+
+  /**
+   * Give the whole staging region to one driver (e.g. a TAP reading batches straight into it):
+   * its address and size, or null (no region, not initialized, or claimed already). stageFrame
+   * then refuses every frame (links fall back to pooled copies).
+   */
+  claimStaging(): { base: number; size: number } | null {
+    const st = this.staging;
+    if (st === null || st.size === 0 || this.stagingClaimed || st.held > 0) return null;
+    this.stagingClaimed = true;
+    return { base: st.base, size: st.size };
+  }
+
+  /**
+   * The core processes the `len`-byte frame at `ptr` in place (it must lie in the staging region:
+   * claimStaging). As input(): deferred (copied) when it arrives while the core is mid-call.
+   */
+  inputInPlace(ptr: number, len: number): void {
+    if (this.inCallback > 0) {
+      if (this.rxView.length === 0) this.rxView = new Uint8Array(this.memory.buffer);
+      this.deferred.push(this.rxView.slice(ptr, ptr + len));
+      if (this.deferred.length === 1) queueMicrotask(this.drainLater);
+      return;
+    }
+    const r = this.exports.inputAt(ptr, len, this.nowMs());
+    if (r !== 0) throw new Error(`inputAt(${ptr}, ${len}): ${ERR_NAMES[-r] ?? r}`);
+    this.wake();
+  }
+
+  /**
+   * Copy one received frame (`frame`, e.g. a view of another stack's memory) into the staging
+   * region: a slot for inputStaged/releaseStaged, or -1 when there is no region or no room (then
+   * deliver it with input()). The frame's only copy until it is delivered.
+   */
+  stageFrame(frame: Uint8Array): number {
+    const st = this.staging;
+    if (st === null || st.size === 0 || this.stagingClaimed) return -1;
+    const slot = st.alloc(frame.length);
+    if (slot < 0) return -1;
+    if (this.rxView.length === 0) this.rxView = new Uint8Array(this.memory.buffer);
+    this.rxView.set(frame, st.addr(slot));
+    return slot;
+  }
+
+  /** The core processes the frame staged in `slot` in place (as input()), and the slot is released. */
+  inputStaged(slot: number): void {
+    const st = this.staging!;
+    if (this.inCallback > 0) {
+      // as input(): the core is mid-call; keep a copy for after it returns
+      if (this.rxView.length === 0) this.rxView = new Uint8Array(this.memory.buffer);
+      const a = st.addr(slot);
+      this.deferred.push(this.rxView.slice(a, a + st.length(slot)));
+      st.release(slot);
+      if (this.deferred.length === 1) queueMicrotask(this.drainLater);
+      return;
+    }
+    const r = this.exports.inputAt(st.addr(slot), st.length(slot), this.nowMs());
+    st.release(slot);
+    if (r !== 0) throw new Error(`inputAt: ${ERR_NAMES[-r] ?? r}`);
+    this.wake();
+  }
+
+  /** A view of a staged frame (valid until the slot is released or memory grows). */
+  stagedView(slot: number): Uint8Array {
+    const st = this.staging!;
+    return new Uint8Array(this.memory.buffer, st.addr(slot), st.length(slot));
+  }
+
+  /** Give back a staged frame's slot without delivering it. */
+  releaseStaged(slot: number): void { this.staging!.release(slot); }
+
+  /** Frames staged and not yet delivered or released. */
+  get stagedFrames(): number { return this.staging?.held ?? 0; }
 
   /** Run the core's timers now; returns ms until the next deadline (-1 = none) and records nextDeadline. */
   poll(): number {

@@ -5,6 +5,7 @@ import { swap16 } from "./be";
 import { count, Stat } from "../stats";
 import { sum16, finish } from "../checksum";
 import { addrSetV4, pseudoSumAddr } from "../ip/addr";
+import { rxCsumTrusted, txCsumOffloaded } from "./offload";
 
 export const TCP_PROTO: u8 = 6;
 
@@ -108,12 +109,13 @@ export const SACK_MAX: i32 = 4;
 
 /** True when the segment's checksum verifies, with the pseudo-header of the 16-byte addresses `src` and `dst`. */
 export function tcpChecksumOk(seg: usize, len: i32, src: usize, dst: usize): bool {
-  return (sum16(seg, len, pseudoSumAddr(src, dst, TCP_PROTO, <u32>len)) & 0xffff) == 0xffff;
+  return sum16(seg, len, pseudoSumAddr(src, dst, TCP_PROTO, <u32>len)) == 0xffff; // (sum16 is folded to 16 bits)
 }
 
 /** Compute and store the checksum of a `len`-byte segment at `seg` from `src` to `dst` (16-byte addresses). */
 export function tcpSetChecksum(seg: usize, len: i32, src: usize, dst: usize): void {
   store<u16>(seg + TCP_CSUM, 0);
+  if (txCsumOffloaded()) return; // left to the link (Cfg.CsumOffload bit 1)
   setTcpCsum(seg, finish(sum16(seg, len, pseudoSumAddr(src, dst, TCP_PROTO, <u32>len))));
 }
 
@@ -171,7 +173,7 @@ export function tcpParseAddr(seg: usize, len: i32, src: usize, dst: usize, opts:
   if (len < TCP_HDR_MIN) { count(Stat.TcpTruncated); return -1; }
   let off = tcpDataOffset(seg);
   if (off < TCP_HDR_MIN || off > len) { count(Stat.TcpBadOffset); return -1; }
-  if (!tcpChecksumOk(seg, len, src, dst)) { count(Stat.TcpBadChecksum); return -1; }
+  if (!rxCsumTrusted() && !tcpChecksumOk(seg, len, src, dst)) { count(Stat.TcpBadChecksum); return -1; }
   if (!tcpParseOptions(seg + TCP_HDR_MIN, seg + <usize>off, opts)) return -1;
   return off;
 }

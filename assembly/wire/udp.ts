@@ -3,6 +3,7 @@ import { swap16 } from "./be";
 import { count, Stat } from "../stats";
 import { sum16, pseudoSum, finish } from "../checksum";
 import { PROTO_UDP } from "./ipv4";
+import { rxCsumTrusted, txCsumOffloaded } from "./offload";
 
 export const UDP_HLEN: i32 = 8;
 export const UDP_SPORT: usize = 0;
@@ -24,7 +25,7 @@ export function udpParse(p: usize, len: i32, src: u32, dst: u32): i32 {
   if (len < UDP_HLEN) { count(Stat.UdpTruncated); return -1; }
   let ulen = udpLength(p);
   if (ulen < UDP_HLEN || ulen > len) { count(Stat.UdpBadLength); return -1; }
-  if (udpChecksum(p) != 0 && sum16(p, ulen, pseudoSum(src, dst, PROTO_UDP, <u32>ulen)) != 0xffff) {
+  if (udpChecksum(p) != 0 && !rxCsumTrusted() && sum16(p, ulen, pseudoSum(src, dst, PROTO_UDP, <u32>ulen)) != 0xffff) {
     count(Stat.UdpBadChecksum);
     return -1;
   }
@@ -33,14 +34,7 @@ export function udpParse(p: usize, len: i32, src: u32, dst: u32): i32 {
 
 /** Write a UDP header before `payloadLen` bytes already at p + 8, with its checksum; returns the datagram length. */
 export function udpEmit(p: usize, src: u32, dst: u32, sport: u16, dport: u16, payloadLen: i32): i32 {
-  let ulen = UDP_HLEN + payloadLen;
-  store<u16>(p + UDP_SPORT, swap16(sport));
-  store<u16>(p + UDP_DPORT, swap16(dport));
-  store<u16>(p + UDP_LEN, swap16(<u16>ulen));
-  store<u16>(p + UDP_CSUM, 0);
-  let c = finish(sum16(p, ulen, pseudoSum(src, dst, PROTO_UDP, <u32>ulen)));
-  store<u16>(p + UDP_CSUM, swap16(c == 0 ? 0xffff : c)); // 0 would mean "no checksum"
-  return ulen;
+  return udpEmitHeader(p, src, dst, sport, dport, p + <usize>UDP_HLEN, payloadLen);
 }
 
 /**
@@ -54,6 +48,7 @@ export function udpEmitHeader(h: usize, src: u32, dst: u32, sport: u16, dport: u
   store<u16>(h + UDP_DPORT, swap16(dport));
   store<u16>(h + UDP_LEN, swap16(<u16>ulen));
   store<u16>(h + UDP_CSUM, 0);
+  if (txCsumOffloaded()) return ulen; // left to the link (as udpEmit)
   let s = sum16(h, UDP_HLEN, pseudoSum(src, dst, PROTO_UDP, <u32>ulen));
   let c = finish(sum16(payload, payloadLen, s));
   store<u16>(h + UDP_CSUM, swap16(c == 0 ? 0xffff : c));

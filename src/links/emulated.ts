@@ -66,6 +66,16 @@ export interface LinkOptions {
   learning?: boolean;
   /** With learning: a learned entry not refreshed for this long (ms) is forgotten (default 300000, IEEE 802.1D). */
   agingMs?: number;
+  /**
+   * A loopback-like link, as Linux's lo and veth between namespaces: every Stack attached gets a
+   * 9000-byte MTU (jumbo frames) and checksum offload (Cfg.CsumOffload 3: TCP and UDP-over-IPv4
+   * checksums neither computed on send nor verified on receive; Cfg.LinkTrusted 1: the link is
+   * marked trusted, frames never leave the process). Stacks must be attached before init()
+   * (Sim.addHost and createStack do). Set at creation only; frames on it carry TCP checksums of 0,
+   * so a pcap of it shows them as bad. Default false: MTU as configured, every checksum computed
+   * and verified.
+   */
+  loopbackLike?: boolean;
 }
 
 /** Where the switch sends a frame: a port index, FLOOD, or FILTER (the destination sits on the sender's own port). */
@@ -180,8 +190,15 @@ export class EventQueue {
 // Link
 
 /** Frames a Link delivers in one queue event, in send order (pooled buffers, valid lengths). */
-interface Batch { at: number; seq: number; n: number; bufs: Uint8Array[]; lens: number[]; froms: number[]; run: () => void }
+interface Batch {
+  at: number; seq: number; n: number; bufs: Uint8Array[]; lens: number[]; froms: number[];
+  /** The receiver's staging slot holding the frame (bufs[k] unused), or -1: the frame is in bufs[k]. */
+  slots: number[];
+  run: () => void;
+}
 const EMPTY = new Uint8Array(0);
+/** The MTU of a loopbackLike link's stacks (jumbo frames, as veth/virtio commonly run). */
+export const LOOPBACK_LIKE_MTU = 9000;
 /** Frame deliveries (frames x ports) one batch may carry at most. */
 const BATCH_WORK = 256;
 
@@ -213,6 +230,8 @@ export class Link {
   sent = 0;
   dropped = 0;
   duplicated = 0;
+  /** Frames copied once, straight into the receiver's staging region (the rest went through pooled copies). */
+  staged = 0;
   /** Learning switch: frames forwarded to one port, frames flooded, frames filtered (destination on the sending port). */
   forwarded = 0;
   flooded = 0;
@@ -234,6 +253,12 @@ export class Link {
   attach(stack: Endpoint, opts: { vlan?: number } = {}): number {
     const idx = this.ports.length;
     const raw = stack instanceof Stack ? stack : null;
+    if (raw && this.opts.loopbackLike) {
+      if (raw.isInitialized) throw new Error("a loopback-like link configures its stacks (MTU, checksum offload): attach before init()");
+      raw.configure("Mtu", LOOPBACK_LIKE_MTU);
+      raw.configure("CsumOffload", 3);
+      raw.configure("LinkTrusted", 1);
+    }
     this.ports.push({ stack, raw, txView: null, busyUntil: 0, lastArrival: 0, vlan: opts.vlan ?? 1, detached: false });
     if (raw === null) this.endpoints++;
     if (raw) raw.attachRaw((ptr, len) => this.sendRaw(idx, raw, ptr, len));
@@ -260,14 +285,21 @@ export class Link {
     if (o.loss && this.rng.next() < o.loss) { this.dropped++; return; }
     const at = this.arrival(port, now, len);
     if (at < 0) { this.dropped++; return; }
-    let free = this.pool.get(len);
-    if (free === undefined) { free = []; this.pool.set(len, free); }
-    const buf = free.pop() ?? new Uint8Array(len);
     // the core transmits most frames from the same place: reuse the view of the last one (a view
     // of a buffer that memory growth detached has length 0)
     let v = port.txView;
     if (v === null || v.length !== len || v.byteOffset !== ptr) v = port.txView = new Uint8Array(stack.memory.buffer, ptr, len);
-    buf.set(v);
+    // a point-to-point link: the frame's one copy goes straight into the receiver's staging
+    // region (delivered from there by inputStaged); without room, into a pooled buffer
+    let buf: Uint8Array = EMPTY, slot = -1;
+    if (this.ports.length === 2 && !o.learning) slot = (this.ports[1 - from].raw as Stack).stageFrame(v);
+    if (slot >= 0) this.staged++;
+    else {
+      let free = this.pool.get(len);
+      if (free === undefined) { free = []; this.pool.set(len, free); }
+      buf = free.pop() ?? new Uint8Array(len);
+      buf.set(v);
+    }
     let b = this.open;
     // a batch is one queue event: bounded (frames x ports) so a real-time slice can stop between them
     if (b === null || b.at !== at || this.sim.events.lastSeq !== b.seq || b.n * this.ports.length >= BATCH_WORK) {
@@ -282,10 +314,11 @@ export class Link {
     b.bufs[k] = buf;
     b.lens[k] = len;
     b.froms[k] = from;
+    b.slots[k] = slot;
   }
 
   private newBatch(): Batch {
-    const b: Batch = { at: 0, seq: 0, n: 0, bufs: [], lens: [], froms: [], run: () => this.deliverBatch(b) };
+    const b: Batch = { at: 0, seq: 0, n: 0, bufs: [], lens: [], froms: [], slots: [], run: () => this.deliverBatch(b) };
     return b;
   }
 
@@ -384,8 +417,25 @@ export class Link {
   private deliverBatch(b: Batch): void {
     if (this.open === b) this.open = null; // frames sent from here on queue behind
     for (let k = 0; k < b.n; k++) {
-      const buf = b.bufs[k], len = b.lens[k], from = b.froms[k];
+      const len = b.lens[k], from = b.froms[k], slot = b.slots[k];
+      let buf = b.bufs[k];
       b.bufs[k] = EMPTY;
+      if (slot >= 0) {
+        const to = this.ports[1 - from], st = to.raw as Stack;
+        if (this.ports.length === 2 && !this.opts.learning) {
+          // still point to point: the receiver reads the frame where it lies
+          if (to.detached) st.releaseStaged(slot);
+          else st.inputStaged(slot);
+          continue;
+        }
+        // a port was attached (or the hub became a switch) while the frame was in flight: the
+        // general path, from a pooled copy
+        let free = this.pool.get(len);
+        if (free === undefined) { free = []; this.pool.set(len, free); }
+        buf = free.pop() ?? new Uint8Array(len);
+        buf.set(st.stagedView(slot));
+        st.releaseStaged(slot);
+      }
       this.fanOut(buf, len, from, false);
       this.pool.get(len)!.push(buf);
     }

@@ -38,6 +38,9 @@ export interface TapAddon {
   name(h: object): string;
   offload(h: object): boolean;
   start(h: object, rx: Uint8Array, meta: Uint32Array, frameMax: number, cb: (count: number, err: number) => void): void;
+  /** The same, reading into [base, base + size) of `memory` (checked against its buffer at every wakeup). */
+  start(h: object, memory: WebAssembly.Memory, meta: Uint32Array, frameMax: number, cb: (count: number, err: number) => void,
+    base: number, size: number): void;
   stop(h: object): void;
   write(h: object, src: ArrayBufferLike | ArrayBufferView, offset?: number, length?: number): number;
   /** flags: WB_GSO | WB_THIN_ACKS. Returns frames written (or thinned). */
@@ -136,6 +139,8 @@ export interface TapLinkStats {
   maxBatch: number;
   /** The device uses virtio-net headers (offload). */
   offload: boolean;
+  /** Frames are read straight into the stack's staging region (no copy in JS); false: into the link's buffer. */
+  inPlace: boolean;
   /** TCP super-frames received (and split) / written (merged from segments). */
   gsoIn: number;
   gsoOut: number;
@@ -158,6 +163,8 @@ export class TapLink {
   /** Last read error; reading has stopped when set. */
   lastError: Error | null = null;
   maxBatch = 0;
+  /** The stack's staging region the addon reads into (null: into this.rx, copied by stack.input). */
+  private inPlace: { base: number; size: number } | null = null;
 
   private readonly addon: TapAddon;
   private h: object | null;
@@ -240,8 +247,29 @@ export class TapLink {
       this.driver = new RealtimeDriver();
       this.driver.add(stack);
     }
-    this.addon.start(h, this.rx, this.meta, this.frameMax, (n, err) => this.onFrames(n, err));
+    // Without impairments the addon reads frames straight into the stack's staging region (no
+    // copy in JS; the core reads them where they land). It must hold a full batch: a stack not
+    // yet initialized is asked for one that does.
+    const want = this.rx.length;
+    if (!this.link && !stack.isInitialized && stack.stagingSize < want && stack.exports.inputAt !== undefined) stack.configure("RxStaging", want);
+    stack.afterInit(() => {
+      if (!this.h || this.stack !== stack) return;
+      const region = this.link ? null : this.claimRegion(stack);
+      this.inPlace = region;
+      if (region) this.addon.start(h, stack.memory, this.meta, this.frameMax, this.onFramesFn, region.base, region.size);
+      else this.addon.start(h, this.rx, this.meta, this.frameMax, this.onFramesFn);
+    });
   }
+
+  /** The stack's staging region when it is large enough for a batch (see the constructor's rx sizing). */
+  private claimRegion(stack: Stack): { base: number; size: number } | null {
+    const offload = this.addon.offload(this.handle());
+    const { segMax, hdrMax } = this.addon.limits;
+    if (stack.stagingSize < this.frameMax + (offload ? segMax * hdrMax : 0) + 2048) return null;
+    return stack.claimStaging();
+  }
+
+  private readonly onFramesFn = (n: number, err: number): void => this.onFrames(n, err);
 
   /**
    * Observe every frame in both directions (dropped and duplicated ones flagged), like
@@ -260,6 +288,11 @@ export class TapLink {
     if (!this.link) {
       this.setupImpairments();
       if (this.stack) this.wireStack(this.stack);
+      if (this.inPlace && this.h) {
+        // impaired frames are copied into the link's Sim: read into our own buffer from now on
+        this.inPlace = null;
+        this.addon.start(this.h, this.rx, this.meta, this.frameMax, this.onFramesFn);
+      }
     }
     this.link!.set(opts);
   }
@@ -274,7 +307,7 @@ export class TapLink {
       this.h ? this.addon.stats(this.h) : [0, 0, 0, 0, 0, 0, 0, 0];
     return { wakeups, framesIn, framesOut, writeErrors, maxBatch: this.maxBatch,
       dropped: this.link?.dropped ?? 0, duplicated: this.link?.duplicated ?? 0,
-      offload: this.h ? this.addon.offload(this.h) : false, gsoIn, gsoOut, rxBad, acksThinned, flushes: this.flushes };
+      offload: this.h ? this.addon.offload(this.h) : false, inPlace: this.inPlace !== null, gsoIn, gsoOut, rxBad, acksThinned, flushes: this.flushes };
   }
 
   /** Stop reading, detach the stack and close the device (a non-persistent TAP disappears). */
@@ -354,6 +387,23 @@ export class TapLink {
 
   private onFrames(n: number, err: number): void {
     if (n > this.maxBatch) this.maxBatch = n;
+    const region = this.inPlace;
+    if (region !== null && !this.link) {
+      // frames lie back to back in the stack's staging region: the core reads each in place
+      let at = region.base;
+      const stack = this.stack;
+      for (let i = 0; i < n && this.h && stack; i++) {
+        const len = this.meta[i];
+        if (this.observers.length) this.emit(0, new Uint8Array(stack.memory.buffer, at, len));
+        stack.inputInPlace(at, len);
+        at += len;
+      }
+      if (err < 0) {
+        this.lastError = Object.assign(new Error(`TAP ${this.name}: read failed (errno ${-err})`), { errno: err });
+        this.opts.onError?.(this.lastError);
+      }
+      return;
+    }
     let off = 0;
     for (let i = 0; i < n && this.h; i++) {
       const len = this.meta[i];
