@@ -144,9 +144,13 @@ export default async function firmwareSizes() {
     rows.push({ name: `firmware MCU config (${what}): linear memory (target: one 64 KiB page)`, ours: memory, reference: 65536, unit: "bytes", ratio: memory / 65536 });
     for (const [label, ram] of statics)
       rows.push({ name: `firmware ${label} RAM: static + linear memory`, ours: ram + memory, unit: "bytes" });
-    const lx106 = statics.find(([label]) => label.startsWith("lx106"))?.[2];
-    const ours = lx106 && ["stack", "runtime", "core"].reduce((s, p) => s + lx106[p].data + lx106[p].bss, 0);
-    rows.push(...esp32Rows({ memory, staticRam: ours }));
+    // The ESP32 rows: its default image runs the dual-stack module, CONFIG_WT_IPV6=n the IPv4-only one.
+    const ourStatic = (prefix) => {
+      const sums = statics.find(([label]) => label.startsWith(prefix))?.[2];
+      return sums && ["stack", "runtime", "core"].reduce((s, p) => s + sums[p].data + sums[p].bss, 0);
+    };
+    const memory4 = (await linearMemory(cfg)).memory;
+    rows.push(...esp32Rows({ memory, staticRam: ourStatic("lx106 (") }, { memory: memory4, staticRam: ourStatic("lx106 IPv4") }));
   } catch (err) {
     rows.push({ name: `firmware MCU config: ${err.message}`, ours: NaN, unit: "bytes" });
   }

@@ -235,7 +235,7 @@ function parseIp6Cidr(v: string): boolean {
   try { ip6ToBytes(m[1]); return true; } catch { return false; }
 }
 
-/** The createStack options of a command line (all but the link). IPv6 is on unless --no-ip6 (createStack's own default is off). */
+/** The createStack options of a command line (all but the link). IPv6 is on unless --no-ip6 (as createStack's own default). */
 export function cliStackOptions(a: NetArgs): Omit<CreateStackOptions, "link"> {
   return {
     ipv6: a.ip6 ? { addresses: a.ip6Addrs } : false, config: a.ip6 ? { Ip6Addrs: 7 } : undefined, // link-local, SLAAC and --ip6 addresses

@@ -93,7 +93,8 @@ export interface CreateStackOptions {
   /** Clock for a TAP stack (default: the real clock). Ignored for emulated links (the Sim's clock). */
   clock?: Clock;
   /**
-   * IPv6 (off by default): `true` or options. The link-local address forms at once (RFC 4862;
+   * IPv6: on by default in a build that has it (dual-stack, as node's; the mcu build has none and
+   * stays IPv4-only), `false` turns it off, options tune it. The link-local address forms at once (RFC 4862;
    * `eui64` for EUI-64 identifiers instead of RFC 7217 ones), SLAAC from router advertisements,
    * and `addresses` ("2001:db8::2/64") are added as static ones. `dad: false` skips duplicate
    * address detection (addresses usable at once; otherwise they wait about a second).
@@ -106,6 +107,12 @@ export interface Ipv6Options { eui64?: boolean; addresses?: string[]; dad?: bool
 
 /** "IPv6" for an address text with a colon, else "IPv4". */
 function familyOf(a: string | undefined | null): "IPv4" | "IPv6" { return a && a.includes(":") ? "IPv6" : "IPv4"; }
+
+/**
+ * How a dual-stack listener names an IPv4 peer or local address: IPv4-mapped (RFC 4291 §2.5.5.2),
+ * "::ffff:198.51.100.1", family "IPv6", as node:net reports them on a server listening on "::".
+ */
+function mapped4(a: string): string { return a.includes(":") ? a : `::ffff:${a}`; }
 
 /** An IPv6 literal without brackets or a zone ("[fe80::1%eth0]" -> "fe80::1"), or null when `h` is not one. */
 function okIpv4(a: string): boolean { try { ipToU32(a); return true; } catch { return false; } }
@@ -488,8 +495,9 @@ export class NetStack extends EventEmitter {
     this.prefix = prefix;
     this.sndBuf = opts.sndBuf ?? 128 * 1024;
     this.rcvBuf = opts.rcvBuf ?? 128 * 1024;
-    const v6: Ipv6Options | null = opts.ipv6 ? (opts.ipv6 === true ? {} : opts.ipv6) : null;
-    this.ipv6 = v6 !== null;
+    // IPv6 is on unless `ipv6: false` (dual-stack, like node's); a build without it (mcu) stays IPv4-only
+    // when nothing asked for IPv6, and refuses an explicit `ipv6` (below, once the module is loaded).
+    const v6: Ipv6Options | null = opts.ipv6 === false ? null : opts.ipv6 === undefined || opts.ipv6 === true ? {} : opts.ipv6;
     const v6Config: Record<string, number> = v6 ? { Ip6Enable: 1, Ip6Flags: v6.eui64 ? 1 : 0, ...(v6.dad === false ? { Ip6DadTransmits: 0 } : {}) } : {};
     const config: Record<string, number> = {
       MaxSockets: opts.maxSockets ?? 32, SndBuf: this.sndBuf, RcvBuf: this.rcvBuf, UdpQueueBytes: 65536, ...v6Config, ...(opts.config ?? {}),
@@ -519,6 +527,12 @@ export class NetStack extends EventEmitter {
       if (this.pcap) this.detachPcap = this.pcap.attach(this.tap);
       this.tap.attach(this.stack);
     }
+    // ip6Info before init: -ENOSYS from a build without IPv6 (WT_IPV6=0), -ESTATE from one with it
+    const built6 = this.stack.exports.ip6Info(0) !== -Err.ENOSYS;
+    if (v6 !== null && !built6 && opts.ipv6 !== undefined) {
+      throw new Error(`createStack: ipv6 asked for, but the ${opts.build ?? "node"} build has no IPv6 (give ipv6: false, or a build with it)`);
+    }
+    this.ipv6 = v6 !== null && built6;
     this.stack.onEvents((h, kind, arg) => this.onEvent(h, kind, arg));
     this.stack.init();
     this.resolver = new Lookup(this.stack, () => this.wake(), (who, on) => this.holdRaw(who, on));
@@ -1342,7 +1356,11 @@ export class Socket extends Duplex {
   attachAccepted(h: number, paused = false): void {
     this.attachHandle(h);
     const i = this.net.info(h);
-    if (i) { this.peer = { address: i.remoteAddress, port: i.remotePort }; this.localAddress = i.localAddress; }
+    if (i) {
+      const m = this.acceptedBy?.dualStack ? mapped4 : (a: string) => a; // node:net on "::": IPv4 peers as ::ffff:a.b.c.d
+      this.peer = { address: m(i.remoteAddress), port: i.remotePort };
+      this.localAddress = m(i.localAddress);
+    }
     if (paused) (this as unknown as { readableFlowing: boolean }).readableFlowing = false;
     else this.read(0);
   }
@@ -1783,6 +1801,9 @@ export class Server extends EventEmitter {
     return this;
   }
 
+  /** @internal Listening on "::" (or with no host on an IPv6 stack): IPv4 peers are named ::ffff:a.b.c.d. */
+  get dualStack(): boolean { return this.dual; }
+
   address(): { address: string; family: string; port: number } | null {
     if (!this.listening) return null;
     return this.dual ? { address: "::", family: "IPv6", port: this.port } : { address: this.net.address, family: "IPv4", port: this.port };
@@ -1845,9 +1866,11 @@ export class Server extends EventEmitter {
         const i = this.net.info(c);
         this.net.ex.tcpClose(c);
         this.net.wake();
+        const m = this.dual ? mapped4 : (a: string) => a;
+        const [la, ra] = i ? [m(i.localAddress), m(i.remoteAddress)] : ["", ""];
         this.emit("drop", i ? {
-          localAddress: i.localAddress, localPort: i.localPort, localFamily: familyOf(i.localAddress),
-          remoteAddress: i.remoteAddress, remotePort: i.remotePort, remoteFamily: familyOf(i.remoteAddress),
+          localAddress: la, localPort: i.localPort, localFamily: familyOf(la),
+          remoteAddress: ra, remotePort: i.remotePort, remoteFamily: familyOf(ra),
         } : undefined);
         continue;
       }

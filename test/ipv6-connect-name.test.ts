@@ -71,9 +71,9 @@ describe("DNS servers over IPv6 (node:dns setServers / getServers)", () => {
     expect(a.getServers()).toEqual([]);
   });
 
-  it("an IPv6 server on a stack without IPv6 is ENOSYS", () => {
+  it("an IPv6 server on a stack with ipv6: false is ENOSYS", () => {
     const sim = new Sim({ seed: 1 });
-    const n = createStack({ ip: `${A_IP}/24`, link: { type: "emulated", sim, link: sim.link({}) } });
+    const n = createStack({ ip: `${A_IP}/24`, link: { type: "emulated", sim, link: sim.link({}) }, ipv6: false });
     expect(() => n.setServers(["2001:db8::53"])).toThrow(expect.objectContaining({ code: "ENOSYS" }));
     n.setServers(["198.51.100.53"]);
     expect(n.getServers()).toEqual(["198.51.100.53"]);

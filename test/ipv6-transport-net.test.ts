@@ -16,7 +16,7 @@ function env(ipv6 = true) {
   const link = sim.link({ delayMs: 1 });
   const mk = (ip: string, ip6: string, mac: string, seed: number) => createStack({
     ip: `${ip}/24`, mac, seed, link: { type: "emulated", sim, link },
-    ipv6: ipv6 ? { eui64: true, dad: false, addresses: [`${ip6}/64`] } : undefined,
+    ipv6: ipv6 ? { eui64: true, dad: false, addresses: [`${ip6}/64`] } : false,
   });
   return { sim, a: mk(A_IP, A6, "02:00:00:00:00:01", 1), b: mk(B_IP, B6, "02:00:00:00:00:02", 2) };
 }
@@ -48,11 +48,12 @@ describe("net over IPv6 (createStack({ ipv6 }))", () => {
     server.close();
   });
 
-  it("the same dual-stack listener takes IPv4 clients, reported IPv4; link-local hosts work too ('[fe80::...]')", async () => {
+  it("the same dual-stack listener takes IPv4 clients, named ::ffff:a.b.c.d / IPv6 on its side as node:net does (test/compat); link-local hosts work too ('[fe80::...]')", async () => {
     const { a, b } = env();
     const { c, server, peer } = await echoOver(a, b, B_IP, "::");
     expect(c.remoteFamily).toBe("IPv4");
-    expect(peer).toEqual({ address: A_IP, family: "IPv4" });
+    expect(c.remoteAddress).toBe(B_IP);
+    expect(peer).toEqual({ address: `::ffff:${A_IP}`, family: "IPv6" });
     server.close();
     const r = await echoOver(a, b, `[${LL_B}]`);
     expect(r.c.remoteAddress).toBe(LL_B);
@@ -68,6 +69,11 @@ describe("net over IPv6 (createStack({ ipv6 }))", () => {
     expect(await a.until(() => got.closed, 10_000)).toBe(true);
     expect((got.error as { code?: string } | null)?.code).toBe("ECONNRESET");
     server.close();
+    // an IPv4 client of an IPv4-only listener: plain IPv4 names on both sides (no ::ffff:)
+    const r = await echoOver(a, b, B_IP, "0.0.0.0");
+    expect(r.peer).toEqual({ address: A_IP, family: "IPv4" });
+    expect(r.c.remoteAddress).toBe(B_IP);
+    r.server.close();
   });
 
   it("RFC 9293 §3.10.7.1: connecting to an IPv6 port nobody listens on is ECONNREFUSED", async () => {
@@ -106,12 +112,46 @@ describe("net over IPv6 (createStack({ ipv6 }))", () => {
     for (const s of [s6, c6, c4]) s.close();
   });
 
-  it("without the ipv6 option the stack stays IPv4-only: an IPv6 host is EADDRNOTAVAIL", async () => {
+  it("with ipv6: false the stack stays IPv4-only: an IPv6 host is EADDRNOTAVAIL", async () => {
     const { a } = env(false);
     expect(a.ipv6).toBe(false);
     const c = a.connect({ host: B6, port: 7 });
     const got = collect(c);
     expect(await a.until(() => got.closed, 1000)).toBe(true);
     expect((got.error as { code?: string } | null)?.code).toBe("EADDRNOTAVAIL");
+  });
+});
+
+describe("createStack's IPv6 default: dual-stack like node's when the build has IPv6", () => {
+  function plain(build?: "node" | "mcu", ipv6?: boolean) {
+    const sim = new Sim({ seed: 5 });
+    const link = sim.link({ delayMs: 1 });
+    const mk = (ip: string, mac: string, seed: number) => createStack({ ip: `${ip}/24`, mac, seed, link: { type: "emulated", sim, link }, build, ipv6 });
+    return { a: mk(A_IP, "02:00:00:00:00:01", 1), b: mk(B_IP, "02:00:00:00:00:02", 2) };
+  }
+
+  it("RFC 4862 §5.3: without an ipv6 option the node build forms a link-local address (after DAD) and serves IPv6 and IPv4 on listen(port)", async () => {
+    const { a, b } = plain();
+    expect(a.ipv6).toBe(true);
+    expect(await a.until(() => b.stack.ip6Addresses().some((x) => x.origin === "link-local" && x.state === "preferred"), 5000)).toBe(true);
+    const ll = b.stack.ip6Addresses().find((x) => x.origin === "link-local")!.address;
+    expect(ll.startsWith("fe80:")).toBe(true);
+    const six = await echoOver(a, b, `[${ll}]`);
+    expect(six.server.address()).toEqual({ address: "::", family: "IPv6", port: 7 });
+    expect(six.c.remoteAddress).toBe(ll);
+    expect(six.peer.family).toBe("IPv6");
+    six.server.close();
+    const four = await echoOver(a, b, B_IP);
+    expect(four.peer).toEqual({ address: `::ffff:${A_IP}`, family: "IPv6" });
+    four.server.close();
+  });
+
+  it("the mcu build (no IPv6 compiled in) stays IPv4-only without the option, and refuses an explicit ipv6: true", async () => {
+    const { a, b } = plain("mcu");
+    expect(a.ipv6).toBe(false);
+    const r = await echoOver(a, b, B_IP, "0.0.0.0");
+    expect(r.peer).toEqual({ address: A_IP, family: "IPv4" });
+    r.server.close();
+    expect(() => plain("mcu", true)).toThrow(/no IPv6/);
   });
 });

@@ -93,11 +93,12 @@ idf_version() {  # idf_version IDF_DIR -> X.Y.Z
     "$(sed -n 's/^#define ESP_IDF_VERSION_PATCH *\([0-9]*\).*/\1/p' "$h")"
 }
 
-# The wasm2c output the AOT engine compiles (core/wasm2c.mk's steps, as main/CMakeLists.txt).
-w2c=$work/w2c
-prepare_w2c() {
-  make -s -C "$root" -f firmware/core/wasm2c.mk ROOT="$root" CORE="$fw/core" B="$w2c" \
-    "$w2c/stack.c" "$w2c/stack.h" "$w2c/stack_depth.h" "$w2c/aot_exports.h" "$w2c/wasm-rt.h" "$w2c/stack.aot.wasm"
+# The wasm2c output the AOT engine compiles (core/wasm2c.mk's steps, as main/CMakeLists.txt):
+# the dual-stack module (CONFIG_WT_IPV6=y, the default) in $w2c, the IPv4-only one in $w2c4.
+w2c=$work/w2c w2c4=$work/w2c4
+prepare_w2c() {  # prepare_w2c DIR MODULE
+  make -s -C "$root" -f firmware/core/wasm2c.mk ROOT="$root" CORE="$fw/core" B="$1" WASM="$2" \
+    "$1/stack.c" "$1/stack.h" "$1/stack_depth.h" "$1/aot_exports.h" "$1/wasm-rt.h" "$1/stack.aot.wasm"
 }
 
 check_a() {
@@ -110,9 +111,11 @@ check_a() {
   sed 's/^extern struct _reent \*const _global_impure_ptr /extern struct _reent *_global_impure_ptr /' \
     "$newlib/sys/reent.h" > "$work/newlib43/sys/reent.h"
   [ ${#idfs[@]} -gt 0 ] || { notok "(a) no ESP-IDF tree given (--idf DIR)"; return; }
-  [ -f "$root/build/stack.mcu.wasm" ] || (cd "$root" && npm run --silent asbuild:mcu) || { notok "(a) build the module"; return; }
-  prepare_w2c || { notok "(a) wasm2c translation of the module"; return; }
-  ok "(a) module translated by wasm2c ($(wc -c < "$w2c/stack.aot.wasm") bytes reduced module)"
+  [ -f "$root/build/stack.mcu6.wasm" ] || (cd "$root" && npm run --silent asbuild:mcu6) || { notok "(a) build the dual-stack module"; return; }
+  [ -f "$root/build/stack.mcu.wasm" ] || (cd "$root" && npm run --silent asbuild:mcu) || { notok "(a) build the IPv4-only module"; return; }
+  prepare_w2c "$w2c" "$root/build/stack.mcu6.wasm" || { notok "(a) wasm2c translation of the dual-stack module"; return; }
+  prepare_w2c "$w2c4" "$root/build/stack.mcu.wasm" || { notok "(a) wasm2c translation of the IPv4-only module"; return; }
+  ok "(a) modules translated by wasm2c (dual-stack $(wc -c < "$w2c/stack.aot.wasm") bytes reduced, IPv4-only $(wc -c < "$w2c4/stack.aot.wasm"))"
   for idf in "${idfs[@]}"; do
     local ver inc extra_k=() extra_i=
     ver=$(idf_version "$idf")
@@ -131,24 +134,30 @@ check_a() {
       -I$here/main -I$fw/core"
     local preset engine cfg out
     # WAMR: the module in its partition (the default) or embedded in the application image.
-    for engine in AOT WAMR WAMR_EMBEDDED; do
-      for preset in $PRESETS; do
+    # AOT_IPV4: wasm2c with CONFIG_WT_IPV6 off (the IPv4-only module), on the Ethernet-Kit preset.
+    for engine in AOT WAMR WAMR_EMBEDDED AOT_IPV4; do
+      local presets=$PRESETS mod=$w2c
+      [ $engine = AOT_IPV4 ] && presets=ETHERNET_KIT mod=$w2c4
+      for preset in $presets; do
         cfg=$work/cfg-$ver-$preset-$engine
         mkdir -p "$cfg"
         local defs=(--defaults "$here/sdkconfig.defaults")
         [ "$preset" = QEMU ] && defs+=(--defaults "$here/sdkconfig.defaults.qemu")
         if ! out=$(/usr/bin/python3 "$here/check/sdkconfig.py" --idf "$idf" --version "$ver" --out "$cfg/sdkconfig.h" \
              "${extra_k[@]}" --projbuild "$here/main/Kconfig.projbuild" "${defs[@]}" \
-             --set "CONFIG_WT_BOARD_$preset=y" --set "CONFIG_WT_ENGINE_${engine%_EMBEDDED}=y" \
-             $([ $engine = WAMR_EMBEDDED ] && echo --set CONFIG_WT_WAMR_MODULE_PARTITION=n) 2>&1); then
+             --set "CONFIG_WT_BOARD_$preset=y" --set "CONFIG_WT_ENGINE_$(sed 's/_EMBEDDED$//; s/_IPV4$//' <<<"$engine")=y" \
+             $([ $engine = WAMR_EMBEDDED ] && echo --set CONFIG_WT_WAMR_MODULE_PARTITION=n) \
+             $([ $engine = AOT_IPV4 ] && echo --set CONFIG_WT_IPV6=n) 2>&1); then
           notok "(a) ESP-IDF $ver, $preset, $engine: sdkconfig"; sed 's/^/#   /' <<<"$out"; continue
         fi
         # main.c, then what this engine compiles (AOT: engine + translated stack + runtime).
         local files=("$here/main/main.c") f bad=0 log=$cfg/log
         if [ "$preset" = ETHERNET_KIT ]; then
           files+=("$fw/core/wt_core.c" "$fw/core/wt_app.c" "$fw/core/wt_services.c" "$fw/core/wt_ip6.c")
-          [ $engine = AOT ] && files+=("$fw/core/engine_aot.c" "$w2c/stack.c" /usr/share/wabt/wasm2c/wasm-rt-impl.c)
-          [ $engine != AOT ] && files+=("$here/main/engine_wamr.c")
+          case $engine in
+            AOT*) files+=("$fw/core/engine_aot.c" "$mod/stack.c" /usr/share/wabt/wasm2c/wasm-rt-impl.c) ;;
+            *) files+=("$here/main/engine_wamr.c") ;;
+          esac
         fi
         : > "$log"
         # The C library of this configuration: ESP-IDF 6 defaults to picolibc (Debian's
@@ -158,11 +167,11 @@ check_a() {
         for f in "${files[@]}"; do
           local per=
           case $f in
-            */stack.c) per="-w -include $w2c/stack_depth.h -DWT_W2C_UNCHECKED=0" ;;
+            */stack.c) per="-w -include $mod/stack_depth.h -DWT_W2C_UNCHECKED=0" ;;
             */wasm-rt-impl.c) per="-w -include $fw/core/wt_trap.h -isystem /usr/share/wabt/wasm2c -I$fw/qemu-xtensa/stubs" ;;
           esac
           # shellcheck disable=SC2086
-          $CC_X $flags -I"$cfg" -I"$w2c" $inc $extra_i -isystem "$WAMR_DIR/core/iwasm/include" $libc $per "$f" >>"$log" 2>&1 || bad=1
+          $CC_X $flags -I"$cfg" -I"$mod" $inc $extra_i -isystem "$WAMR_DIR/core/iwasm/include" $libc $per "$f" >>"$log" 2>&1 || bad=1
         done
         local names
         names=$(for f in "${files[@]}"; do basename "$f"; done | tr '\n' ' ')
@@ -197,7 +206,8 @@ check_b() {
     else notok "(b) WAMR engine refuses a module with an import of $name (exit $rc)"; sed 's/^/#   /' <<<"$out"; fi
   done
   # firmware/test/run-linux.sh's checks with this binary; its "interp" engine is WAMR here.
-  WT_LINUX_BIN="$here/linux/build/wasm-tcpip-linux" ENGINES=interp IP6=0 \
+  # The dual-stack module (esp32/linux/Makefile IPV6=1, as CONFIG_WT_IPV6): run-linux.sh's IPv6 phase too.
+  WT_LINUX_BIN="$here/linux/build/wasm-tcpip-linux" ENGINES=interp IP6=1 \
     ECHO_BYTES_interp=${ECHO_BYTES:-8388608} HTTP_BYTES_interp=${HTTP_BYTES:-8388608} \
     "$fw/test/run-linux.sh" 2>&1 | sed 's/linux interp/linux WAMR (engine_wamr.c)/' | tee "$work/b.log"
   grep -q '^# linux: 0 failed' "$work/b.log" || failures=$((failures + 1))

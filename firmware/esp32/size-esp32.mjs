@@ -2,7 +2,10 @@
 // firmware takes from the ESP32's data RAM with the wasm2c engine (the default), from this
 // project's defaults (main/Kconfig.projbuild, sdkconfig.defaults), the module's linear memory
 // measured by size.mjs and the static RAM of the same C code in the lx106 image (no ESP32
-// link is possible here: no Espressif toolchain). Figures, not tests; README "Memory" has the
+// link is possible here: no Espressif toolchain). The default image runs the dual-stack module
+// (CONFIG_WT_IPV6 = y: build/stack.mcu6.wasm, the lx106 image built the same way); `ipv4`
+// figures, when given, add the same rows for CONFIG_WT_IPV6 = n (build/stack.mcu.wasm, the
+// lx106 image of make IPV6=0). Figures, not tests; README "Memory" has the
 // table with its sources, and the WAMR engine's figures (which need WAMR, not in CI).
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -43,16 +46,21 @@ function sdkDefault(text, name) {
 /**
  * @param {{ memory: number, staticRam: number | undefined }} measured linear memory after init()
  *   with the MCU configuration, and .data + .bss of the translated stack, wasm2c runtime and
- *   portable core in the lx106 image (undefined when it was not built)
+ *   portable core in the lx106 image (undefined when it was not built): the dual-stack module
+ * @param {{ memory: number, staticRam: number | undefined }} [ipv4] the same for the IPv4-only module
  */
-export function esp32Rows({ memory, staticRam }) {
+export function esp32Rows(dual, ipv4) {
+  return [...ramRows(dual, "dual-stack module, the default"), ...(ipv4 ? ramRows(ipv4, "IPv4-only module, CONFIG_WT_IPV6=n") : [])];
+}
+
+function ramRows({ memory, staticRam }, module) {
   const kconfig = readFileSync(join(HERE, "main/Kconfig.projbuild"), "utf8");
   const sdk = readFileSync(join(HERE, "sdkconfig.defaults"), "utf8");
   const stack = kconfigDefault(kconfig, "WT_TASK_STACK");
   const queue = kconfigDefault(kconfig, "WT_RX_QUEUE_LEN") * FRAME;
   const buffers = sdkDefault(sdk, "ETH_DMA_RX_BUFFER_NUM") + sdkDefault(sdk, "ETH_DMA_TX_BUFFER_NUM");
   const dma = buffers * (sdkDefault(sdk, "ETH_DMA_BUFFER_SIZE") + DMA_DESCRIPTOR);
-  const label = "firmware ESP32 RAM (wasm2c engine, defaults)";
+  const label = `firmware ESP32 RAM (wasm2c engine, defaults, ${module})`;
   const items = [
     ["static RAM of the stack, runtime and core (as linked for lx106)", staticRam],
     ["interpreter pool: none", 0],

@@ -360,6 +360,54 @@ export const netCases: Case[] = [
     },
   },
   {
+    name: "dual-stack listener (\"::\", and no host): server.address() is ::/IPv6, an IPv4 peer is ::ffff:a.b.c.d/IPv6 on the accepted socket, plain IPv4 on the client",
+    async run(f, log) {
+      // our hosts' IPv4 addresses (node's loopback: 127.0.0.1 both ends) as one token: the shape is what must agree
+      const norm = (a: string | undefined) => a === undefined ? "undefined" : a.split(f.clientHost).join("IP4").split(f.serverHost).join("IP4");
+      for (const host of ["::", undefined]) {
+        let srvSock: AnySocket | null = null;
+        const srv = f.createServer({}, (s) => { srvSock = s; s.resume(); });
+        const port = await new Promise<number>((r) => host === undefined ? srv.listen(0, () => r(portOf(srv))) : srv.listen(0, host, () => r(portOf(srv))));
+        const sa = srv.address() as AddressInfo;
+        log.push(`listen ${host ?? "(no host)"}: server address ${sa.address} ${sa.family} ${sa.port === port}`);
+        const c = f.connect({ port });
+        await next(c, "connect", log);
+        await until(() => srvSock !== null, 2000, log);
+        const s = srvSock!;
+        const la = s.address() as AddressInfo;
+        log.push(`accepted remote ${norm(s.remoteAddress)} ${s.remoteFamily} ${s.remoteAddress === `::ffff:${f.clientHost}`} ${s.remotePort === c.localPort}`);
+        log.push(`accepted local ${norm(s.localAddress)} ${s.localFamily} ${s.localAddress === `::ffff:${f.serverHost}`} ${s.localPort === port}`);
+        log.push(`accepted address() ${norm(la.address)} ${la.family} ${la.port === port}`);
+        const ca = c.address() as AddressInfo;
+        log.push(`client remote ${norm(c.remoteAddress)} ${c.remoteFamily} local ${norm(c.localAddress)} ${c.localFamily} address() ${norm(ca.address)} ${ca.family}`);
+        c.end();
+        await closed(c);
+        await closeServer(srv);
+      }
+    },
+  },
+  {
+    name: "dual-stack listener past maxConnections: 'drop' names the IPv4 peer ::ffff:a.b.c.d, family IPv6",
+    async run(f, log) {
+      const norm = (a: string | undefined) => a === undefined ? "undefined" : a.split(f.clientHost).join("IP4").split(f.serverHost).join("IP4");
+      const held: AnySocket[] = [];
+      const srv = f.createServer({}, (s) => { held.push(s); s.resume(); });
+      srv.maxConnections = 1;
+      let port = 0;
+      srv.on("drop", (d?: { localAddress?: string; localPort?: number; localFamily?: string; remoteAddress?: string; remoteFamily?: string }) => {
+        log.push(`server drop remote ${norm(d?.remoteAddress)} ${d?.remoteFamily} ${d?.remoteAddress === `::ffff:${f.clientHost}`} local ${norm(d?.localAddress)} ${d?.localFamily} ${d?.localPort === port}`);
+      });
+      port = await new Promise<number>((r) => srv.listen(0, "::", () => r(portOf(srv))));
+      const c1 = f.connect({ port });
+      await until(() => held.length === 1, 2000, log);
+      const c2 = dial(f, log, "c2", port);
+      await closed(c2);
+      log.push(`server held=${held.length}`);
+      c1.destroy();
+      await closeServer(srv);
+    },
+  },
+  {
     name: "pauseOnConnect: nothing is read until resume(), then data and end",
     async run(f, log) {
       let srvSock: AnySocket | null = null;

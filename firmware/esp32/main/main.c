@@ -2,8 +2,11 @@
  * WAMR: CONFIG_WT_ENGINE_*) and the portable core's main loop. The on-chip EMAC (or, for
  * Espressif's QEMU, the OpenCores MAC) is driven by esp_eth; its receive callback only queues
  * frames to that task. lwIP and esp_netif are not attached to the interface: the module is
- * the TCP/IP stack. Board presets (Kconfig "Board") set the PHY and its pins. */
+ * the TCP/IP stack. Board presets (Kconfig "Board") set the PHY and its pins. IPv6 is on with the
+ * dual-stack module (CONFIG_WT_IPV6, the default): link-local and SLAAC addresses are logged as they
+ * become preferred ("ip6 preferred ..."); off, the IPv4-only module runs. */
 #include "wt_core.h"
+#include "wt_ip6.h"
 #include "wt_mcu_config.h"
 #include "wt_port.h"
 #include "wt_services.h"
@@ -168,6 +171,14 @@ static void eth_start(uint8_t mac_addr[6]) {
   ESP_ERROR_CHECK(esp_eth_driver_install(&config, &eth));
   ESP_ERROR_CHECK(esp_eth_update_input_path(eth, on_frame, NULL));
   ESP_ERROR_CHECK(esp_eth_ioctl(eth, ETH_CMD_G_MAC_ADDR, mac_addr));
+#if CONFIG_WT_IPV6 && CONFIG_ETH_USE_ESP32_EMAC && ESP_IDF_VERSION >= ESP_IDF_VERSION_VAL(5, 5, 0)
+  /* Up to ESP-IDF 5.4 the EMAC passes every multicast frame; from 5.5 it filters them unless told.
+   * IPv6 needs the all-nodes group (router advertisements), the solicited-node groups of our
+   * addresses (neighbor solicitations, DAD) and MLD: pass them all, as before, and let the
+   * module's own filter (McastFilter) decide. (OpenETH under QEMU runs promiscuous.) */
+  bool all_multicast = true;
+  ESP_ERROR_CHECK(esp_eth_ioctl(eth, ETH_CMD_S_ALL_MULTICAST, &all_multicast));
+#endif
   /* esp_eth_start posts ETHERNET_EVENT_START to the default event loop (and the driver posts
    * link events): without the loop it fails with ESP_ERR_INVALID_STATE. */
   ESP_ERROR_CHECK(esp_eth_start(eth));
@@ -231,15 +242,22 @@ static void stack_task(void *arg) {
 #define WT_APPLY(key, value) r |= wt_configure(key, value);
   WT_MCU_CONFIG(WT_APPLY)
 #undef WT_APPLY
+#if !CONFIG_WT_IPV6
+  r |= wt_configure(WT_CFG_IP6_ENABLE, 0);  /* (the IPv4-only module ignores it anyway) */
+#endif
   if (r != 0) wt_port_fatal("configure() refused a value");
   if (wt_init() != 0) wt_port_fatal("init() failed: pools do not fit (see README, memory)");
+#if CONFIG_WT_IPV6
+  /* Log the addresses as they change state; a module without IPv6 runs IPv4 only. */
+  if (wt_ip6_start(0) != 0) printf("ip6: not in this module (IPv4 only)\n");
+#endif
   if (wt_services_start(CONFIG_WT_ECHO_PORT, CONFIG_WT_DISCARD_PORT, CONFIG_WT_HTTP_PORT) != 0)
     wt_port_fatal("services did not start");
   uint32_t mem = 0;
   wt_engine_used()->memory(&mem);
-  printf("wasm-tcpip: engine %s, %s/%u on %02x:%02x:%02x:%02x:%02x:%02x, pools %d bytes, linear memory %u bytes,"
+  printf("wasm-tcpip: engine %s, %s, %s/%u on %02x:%02x:%02x:%02x:%02x:%02x, pools %d bytes, linear memory %u bytes,"
          " heap taken by the engine %u bytes, heap free %u (largest block %u)\nready\n",
-         wt_engine_used()->name, CONFIG_WT_IPV4_ADDR, (unsigned)prefix, mac[0], mac[1], mac[2], mac[3], mac[4], mac[5],
+         wt_engine_used()->name, wt_ip6_on() ? "IPv4 + IPv6" : "IPv4 only", CONFIG_WT_IPV4_ADDR, (unsigned)prefix, mac[0], mac[1], mac[2], mac[3], mac[4], mac[5],
          (int)wt_call(WT_FN_POOL_BYTES, 0, 0, 0), (unsigned)mem,
          (unsigned)(heap_before - heap_caps_get_free_size(MALLOC_CAP_8BIT)),
          (unsigned)heap_caps_get_free_size(MALLOC_CAP_8BIT), (unsigned)heap_caps_get_largest_free_block(MALLOC_CAP_8BIT));
