@@ -622,12 +622,15 @@ function commonBits(a: usize, b: usize): i32 {
 export function ip6Output(src: usize, dst: usize, nh: u8, len: i32): bool {
   if (!enabled || txBuf == 0) return false;
   tick();
-  if (src == 0) {
-    let idx = ip6Select(dst);
-    if (idx < 0) { count(Stat.Ipv6NoSource); return false; }
-    src = ptrOf(addr(idx - LADDR_V6_FIRST));
-  }
+  if (src == 0 && (src = sourceFor(dst)) == 0) return false;
   return emit(src, dst, nh, len, a6IsMulticast(dst) ? 1 : curHops);
+}
+
+/** RFC 6724 source for `dst` (ip6Select): our address's 16 bytes, or 0 (counted) when there is none. */
+function sourceFor(dst: usize): usize {
+  let idx = ip6Select(dst);
+  if (idx < 0) { count(Stat.Ipv6NoSource); return 0; }
+  return ptrOf(addr(idx - LADDR_V6_FIRST));
 }
 
 /** Copy bytes [off, off + n) of head (headLen bytes) followed by body to `out`. */
@@ -653,11 +656,7 @@ function gather(out: usize, head: usize, headLen: i32, body: usize, off: i32, n:
 export function ip6SendGather(src: usize, dst: usize, nh: u8, head: usize, headLen: i32, body: usize, bodyLen: i32): bool {
   if (!enabled || txBuf == 0) return false;
   tick();
-  if (src == 0) {
-    let idx = ip6Select(dst);
-    if (idx < 0) { count(Stat.Ipv6NoSource); return false; }
-    src = ptrOf(addr(idx - LADDR_V6_FIRST));
-  }
+  if (src == 0 && (src = sourceFor(dst)) == 0) return false;
   let hops: u8 = a6IsMulticast(dst) ? 1 : curHops;
   let total = headLen + bodyLen;
   let pay = icmpOut();
@@ -1344,11 +1343,7 @@ function sendError(ip: usize, plen: i32, type: u8, code: u8, param: u32, mcastOk
   let dst = ip + 24;
   let me: usize = 0;
   if (!a6IsMulticast(dst)) { let i = addrFind(dst); if (i >= 0 && usable(addr(i).state)) me = ptrOf(addr(i)); }
-  if (me == 0) {
-    let s = ip6Select(src);
-    if (s < 0) { count(Stat.Ipv6NoSource); return; }
-    me = ptrOf(addr(s - LADDR_V6_FIRST));
-  }
+  if (me == 0 && (me = sourceFor(src)) == 0) return;
   let quote = IPV6_HLEN + plen;
   let room = (IPV6_MIN_MTU < linkMtu ? IPV6_MIN_MTU : linkMtu) - IPV6_HLEN - ICMP6_HLEN;
   if (quote > room) quote = room;
@@ -1397,11 +1392,7 @@ function echoRequest(ip: usize, p: usize, len: i32, mcast: bool): void {
   if (addrIsZero(src)) { count(Stat.Ipv6BadSource); return; }
   let me: usize = 0;
   if (!mcast) me = ptrOf(addr(addrFind(ip + 24)));
-  else {
-    let s = ip6Select(src);
-    if (s < 0) { count(Stat.Ipv6NoSource); return; }
-    me = ptrOf(addr(s - LADDR_V6_FIRST));
-  }
+  else if ((me = sourceFor(src)) == 0) return;
   if (FEAT_FRAG6 && len > ip6PathMtu(src) - IPV6_HLEN) {
     // RFC 8200 §4.5: a reply over the path MTU (e.g. to a reassembled request) goes in fragments,
     // built in place in the request (the tx frame holds each fragment in turn)
