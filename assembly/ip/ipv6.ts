@@ -46,6 +46,7 @@ import { reasm6Init, reasm6On, reasm6Input, reasm6Expire, reasm6NextDeadline, re
 import { FEAT_FRAG6 } from "../features";
 import { GROUPS6, GROUP_INDEX, GROUP_JOIN, ip6OpsSetup } from "./ip6ops";
 import { mcastEvent } from "../igmp";
+import { fragEach } from "./frag";
 
 // ---------------------------------------------------------------------------
 // constants (RFC 4861 §10, RFC 4862 §5, RFC 3810 §9)
@@ -633,16 +634,6 @@ function sourceFor(dst: usize): usize {
   return ptrOf(addr(idx - LADDR_V6_FIRST));
 }
 
-/** Copy bytes [off, off + n) of head (headLen bytes) followed by body to `out`. */
-function gather(out: usize, head: usize, headLen: i32, body: usize, off: i32, n: i32): void {
-  let h = 0;
-  if (off < headLen) {
-    h = headLen - off < n ? headLen - off : n;
-    memory.copy(out, head + <usize>off, <usize>h);
-  }
-  if (n > h) memory.copy(out + <usize>h, body + <usize>(off + h - headLen), <usize>(n - h));
-}
-
 /**
  * Send head (headLen bytes, e.g. a transport header with its checksum done) followed by body
  * (bodyLen bytes) as the payload of one IPv6 packet next header `nh` from `src` (16 bytes; 0 =
@@ -670,22 +661,23 @@ export function ip6SendGather(src: usize, dst: usize, nh: u8, head: usize, headL
   addrCopy(fragDst, dst);
   let chunk = (mtu - IPV6_HLEN - 8) & ~7;
   if (!a6IsMulticast(dst) && !queueRoom(dst, (total + chunk - 1) / chunk)) return false;
-  let id = randomU32();
-  let off = 0;
-  while (off < total) {
-    let n = total - off;
-    let more = n > chunk;
-    if (more) n = chunk;
-    store<u8>(pay, nh);
-    store<u8>(pay, 0, 1);
-    store<u16>(pay, <u16>swap16(<u32>(off | (more ? 1 : 0))), 2);
-    store<u32>(pay, id, 4);
-    gather(pay + 8, head, headLen, body, off, n);
-    if (!emit(src, fragDst, NH_FRAGMENT, 8 + n, hops)) return false;
-    count(Stat.Ipv6FragTx);
-    off += n;
-  }
-  return true;
+  fragSrc = src; fragNh = nh; fragHops = hops; fragId = randomU32();
+  return fragEach(pay + 8, head, headLen, body, total, chunk, sendFrag, Stat.Ipv6FragTx);
+}
+
+let fragSrc: usize = 0;
+let fragNh: u8 = 0;
+let fragHops: u8 = 0;
+let fragId: u32 = 0;
+
+/** fragEach's send: the fragment header before the n bytes at offset off now at tx + 62 (ip6SendGather's datagram). */
+function sendFrag(off: i32, n: i32, more: bool): bool {
+  let pay = icmpOut();
+  store<u8>(pay, fragNh);
+  store<u8>(pay, 0, 1);
+  store<u16>(pay, <u16>swap16(<u32>(off | (more ? 1 : 0))), 2);
+  store<u32>(pay, fragId, 4);
+  return emit(fragSrc, fragDst, NH_FRAGMENT, 8 + n, fragHops);
 }
 
 /** ip6SendGather for ip/ip6ops.ts: 0, -EAGAIN (refused by queueRoom), -EHOSTUNREACH. */
