@@ -288,10 +288,10 @@ export function ip6Start(): void {
   reachable = randomReachable();
   store<u64>(tmpA, 0x80fe); // fe80::/64
   store<u64>(tmpA, 0, 8);
+  rsLeft = (flags & IP6F_NO_RS) != 0 ? 0 : MAX_RTR_SOLICITATIONS;
+  rsAt = netNow; // sent once the link-local address is usable (or has failed; addrUsable may delay it)
   let i = addrNew(tmpA, 64, A6_LINK_LOCAL, INF, INF);
   if (i >= 0) addrStartDad(i);
-  rsLeft = (flags & IP6F_NO_RS) != 0 ? 0 : MAX_RTR_SOLICITATIONS;
-  rsAt = netNow; // sent once the link-local address is usable (or has failed)
 }
 
 /**
