@@ -9,11 +9,10 @@
 // fragment). Only UDP and ICMP use this: TCP sizes its segments by the MSS and sends them whole
 // through ipSend (never fragmented). Fragments that wait for ARP take one ARP queue slot each.
 import { cfg, Cfg } from "../config";
-import { Stat } from "../stats";
+import { count, Stat } from "../stats";
 import { ipMtu, ipTxPayload, ipSend, ipSendFragFn, ipNewId } from "../netif";
 import { IPV4_HLEN, IP_FLAG_MF } from "../wire/ipv4";
 import { FEAT_FRAG } from "../features";
-import { fragEach } from "./frag";
 
 /** Largest IPv4 payload (65535 - a 20-byte header). */
 export const FRAG_MAX_BYTES: u32 = 65515;
@@ -33,6 +32,16 @@ export function ip4MaxPayload(): i32 {
   return fragMax > room ? fragMax : room;
 }
 
+/** Copy bytes [off, off + n) of head (headLen bytes) followed by body to `out`. */
+function gather(out: usize, head: usize, headLen: i32, body: usize, off: i32, n: i32): void {
+  let h = 0;
+  if (off < headLen) {
+    h = headLen - off < n ? headLen - off : n;
+    memory.copy(out, head + <usize>off, <usize>h);
+  }
+  memory.copy(out + <usize>h, body + <usize>(off + h - headLen), <usize>(n - h));
+}
+
 /**
  * Send head (headLen bytes, e.g. a transport header; not in the tx frame) followed by body
  * (bodyLen bytes; it may lie in the tx frame only when the whole fits the MTU) as the payload of
@@ -50,16 +59,17 @@ export function ip4SendGather(dst: u32, proto: u8, head: usize, headLen: i32, bo
     return ipSend(dst, proto, total);
   }
   if (!FEAT_FRAG || total > fragMax) return false; // a build without fragmentation: as FragMaxBytes 0
-  fragId = ipNewId();
-  fragDst = dst; fragProto = proto;
-  return fragEach(ipTxPayload, head, headLen, body, total, room & ~7, sendFrag, Stat.Ipv4FragTx);
-}
-
-let fragDst: u32 = 0;
-let fragProto: u8 = 0;
-let fragId: u16 = 0;
-
-/** fragEach's send: the fragment now at ipTxPayload (n bytes at offset off) of the datagram ip4SendGather sends. */
-function sendFrag(off: i32, n: i32, more: bool): bool {
-  return ipSendFragFn(fragDst, fragProto, n, fragId, (more ? IP_FLAG_MF : 0) | <u16>(off >> 3));
+  let chunk = room & ~7;
+  let id = ipNewId();
+  let off = 0;
+  while (off < total) {
+    let n = total - off;
+    let more = n > chunk;
+    if (more) n = chunk;
+    gather(ipTxPayload, head, headLen, body, off, n);
+    if (!ipSendFragFn(dst, proto, n, id, (more ? IP_FLAG_MF : 0) | <u16>(off >> 3))) return false;
+    count(Stat.Ipv4FragTx);
+    off += n;
+  }
+  return true;
 }

@@ -46,7 +46,6 @@ import { reasm6Init, reasm6On, reasm6Input, reasm6Expire, reasm6NextDeadline, re
 import { FEAT_FRAG6, FEAT_IP6_SHOULD } from "../features";
 import { GROUPS6, GROUP_INDEX, GROUP_JOIN, GROUP_CONFIRM, ip6OpsSetup } from "./ip6ops";
 import { mcastEvent } from "../igmp";
-import { fragEach } from "./frag";
 
 // ---------------------------------------------------------------------------
 // constants (RFC 4861 §10, RFC 4862 §5, RFC 3810 §9)
@@ -300,9 +299,9 @@ export function ip6Start(): void {
  * DAD, the first RS (RFC 4861 §6.3.7). 0 after the first call, or without IP6F_START_DELAY.
  */
 function startDelay(): u32 {
-  if (delayed) return 0;
+  if (!FEAT_IP6_SHOULD || delayed) return 0;
   delayed = true;
-  if (!FEAT_IP6_SHOULD || (flags & IP6F_START_DELAY) == 0) return 0;
+  if ((flags & IP6F_START_DELAY) == 0) return 0;
   return <u32>((<u64>randomU32() * <u64>(MAX_RTR_SOLICITATION_DELAY + 1)) >> 32);
 }
 
@@ -406,7 +405,7 @@ function addrStartDad(i: i32): void {
   e.state = A6_TENTATIVE;
   addrEvent(i, A6_TENTATIVE);
   e.dadLeft = dadTransmits;
-  let d = dadTransmits == 0 ? 0 : startDelay(); // RFC 4862 §5.4.2: the join and the NS wait for it
+  let d: u32 = FEAT_IP6_SHOULD && dadTransmits != 0 ? startDelay() : 0; // RFC 4862 §5.4.2: the join and the NS wait for it
   e.timer = clk + <u64>d;
   if (fresh) { e.mldLeft = MLD_ROBUSTNESS; mldSoon(d); }
   if (dadTransmits == 0) addrUsable(i);
@@ -430,7 +429,7 @@ function addrUsable(i: i32): void {
   netifSetAddr6(LADDR_V6_FIRST + i, ptrOf(e));
   addrEvent(i, e.state);
   // RFC 4861 §6.3.7: solicit routers once the link-local address can be the source
-  if (e.origin == A6_LINK_LOCAL && rsLeft > 0) rsAt = netNow + startDelay();
+  if (e.origin == A6_LINK_LOCAL && rsLeft > 0) rsAt = netNow + (FEAT_IP6_SHOULD ? startDelay() : 0);
 }
 
 /**
@@ -460,7 +459,7 @@ function dadFailed(i: i32): void {
   e.state = A6_DUPLICATE;
   e.mldLeft = 0;
   addrEvent(i, A6_DUPLICATE);
-  if (e.origin == A6_LINK_LOCAL && rsLeft > 0) rsAt = netNow + startDelay(); // solicit from ::
+  if (e.origin == A6_LINK_LOCAL && rsLeft > 0) rsAt = netNow + (FEAT_IP6_SHOULD ? startDelay() : 0); // solicit from ::
 }
 
 /** Forget address i: connections on it end (EADDRNOTAVAIL), its group is left. */
@@ -514,8 +513,13 @@ export function ip6AddrInfoWrite(i: i32, out: usize): i32 {
   store<u32>(out, secsLeft(e.validUntil), 12);
   store<u32>(out, secsLeft(e.prefUntil), 16);
   store<u32>(out, e.dadCount, 20);
-  for (let k = 0; k < 4; k++) store<u32>(out + <usize>(24 + 4 * k), bswap<u32>(load<u32>(ptrOf(e) + <usize>(4 * k))));
+  storeWords(out + 24, ptrOf(e));
   return 0;
+}
+
+/** An address as the info layouts' four big-endian u32 words (addr0..addr3) at out. */
+function storeWords(out: usize, a: usize): void {
+  for (let k: usize = 0; k < 16; k += 4) store<u32>(out + k, bswap<u32>(load<u32>(a + k)));
 }
 
 /** ABI ip6NeighborInfo: neighbor entry `i` at `out` (Ip6NeighborField); -EINVAL past the cache. */
@@ -529,7 +533,7 @@ export function ip6NeighborInfoWrite(i: i32, out: usize): i32 {
   store<u32>(out, n.router, 12);
   store<u32>(out, n.probes, 16);
   store<u32>(out, queuedFor(i), 20);
-  for (let k = 0; k < 4; k++) store<u32>(out + <usize>(24 + 4 * k), bswap<u32>(load<u32>(ptrOf(n) + <usize>(4 * k))));
+  storeWords(out + 24, ptrOf(n));
   return 0;
 }
 
@@ -564,7 +568,7 @@ export function ip6DnsServerInfoWrite(i: i32, out: usize): i32 {
   let live = d.until > clk;
   store<u32>(out, live ? 1 : 0);
   store<u32>(out, live ? secsLeft(d.until) : 0, 4);
-  for (let k = 0; k < 4; k++) store<u32>(out + <usize>(8 + 4 * k), live ? bswap<u32>(load<u32>(ptrOf(d) + <usize>(4 * k))) : 0);
+  storeWords(out + 8, live ? ptrOf(d) : unspecified);
   return 0;
 }
 
@@ -672,6 +676,16 @@ function sourceFor(dst: usize): usize {
   return ptrOf(addr(idx - LADDR_V6_FIRST));
 }
 
+/** Copy bytes [off, off + n) of head (headLen bytes) followed by body to `out`. */
+function gather(out: usize, head: usize, headLen: i32, body: usize, off: i32, n: i32): void {
+  let h = 0;
+  if (off < headLen) {
+    h = headLen - off < n ? headLen - off : n;
+    memory.copy(out, head + <usize>off, <usize>h);
+  }
+  if (n > h) memory.copy(out + <usize>h, body + <usize>(off + h - headLen), <usize>(n - h));
+}
+
 /**
  * Send head (headLen bytes, e.g. a transport header with its checksum done) followed by body
  * (bodyLen bytes) as the payload of one IPv6 packet next header `nh` from `src` (16 bytes; 0 =
@@ -699,23 +713,22 @@ export function ip6SendGather(src: usize, dst: usize, nh: u8, head: usize, headL
   addrCopy(fragDst, dst);
   let chunk = (mtu - IPV6_HLEN - 8) & ~7;
   if (!a6IsMulticast(dst) && !queueRoom(dst, (total + chunk - 1) / chunk)) return false;
-  fragSrc = src; fragNh = nh; fragHops = hops; fragId = randomU32();
-  return fragEach(pay + 8, head, headLen, body, total, chunk, sendFrag, Stat.Ipv6FragTx);
-}
-
-let fragSrc: usize = 0;
-let fragNh: u8 = 0;
-let fragHops: u8 = 0;
-let fragId: u32 = 0;
-
-/** fragEach's send: the fragment header before the n bytes at offset off now at tx + 62 (ip6SendGather's datagram). */
-function sendFrag(off: i32, n: i32, more: bool): bool {
-  let pay = icmpOut();
-  store<u8>(pay, fragNh);
-  store<u8>(pay, 0, 1);
-  store<u16>(pay, <u16>swap16(<u32>(off | (more ? 1 : 0))), 2);
-  store<u32>(pay, fragId, 4);
-  return emit(fragSrc, fragDst, NH_FRAGMENT, 8 + n, fragHops);
+  let id = randomU32();
+  let off = 0;
+  while (off < total) {
+    let n = total - off;
+    let more = n > chunk;
+    if (more) n = chunk;
+    store<u8>(pay, nh);
+    store<u8>(pay, 0, 1);
+    store<u16>(pay, <u16>swap16(<u32>(off | (more ? 1 : 0))), 2);
+    store<u32>(pay, id, 4);
+    gather(pay + 8, head, headLen, body, off, n);
+    if (!emit(src, fragDst, NH_FRAGMENT, 8 + n, hops)) return false;
+    count(Stat.Ipv6FragTx);
+    off += n;
+  }
+  return true;
 }
 
 /** ip6SendGather for ip/ip6ops.ts: 0, -EAGAIN (refused by queueRoom), -EHOSTUNREACH. */
@@ -796,7 +809,7 @@ let confirmD1: u64 = 0;
 function nbPending(): i32 {
   let n = nbAllocate();
   let e = nb(n);
-  e.a0 = load<u64>(tmpA); e.a1 = load<u64>(tmpA, 8);
+  addrCopy(ptrOf(e), tmpA);
   e.mac = 0; e.router = 0;
   e.state = NB_INCOMPLETE;
   e.probes = 0;
@@ -835,8 +848,13 @@ function emit(src: usize, dst: usize, nh: u8, len: i32, hops: u8): bool {
  * emit again (no call cycle: wasm2c needs no call-depth counter for the MCU module).
  */
 function emitMulticast(src: usize, dst: usize, nh: u8, len: i32, hops: u8): void {
+  emitMac(src, dst, nh, len, hops, a6GroupMac(dst));
+}
+
+/** Build the header and frame around the payload at tx + 54 and send it to link address `mac` (a leaf, as emitMulticast). */
+function emitMac(src: usize, dst: usize, nh: u8, len: i32, hops: u8, mac: u64): void {
   ipv6Emit(txBuf + <usize>ETH_HLEN, src, dst, nh, len, hops);
-  ethEmit(txBuf, a6GroupMac(dst), myMac, ETHERTYPE_IPV6);
+  ethEmit(txBuf, mac, myMac, ETHERTYPE_IPV6);
   count(Stat.Ipv6Tx);
   transmit(txBuf, ETH_HLEN + IPV6_HLEN + len);
 }
@@ -913,7 +931,7 @@ function nbSolicit(i: i32): void {
   if (s < 0) return; // no usable source yet: the timer retries
   let src = ptrOf(addr(s - LADDR_V6_FIRST));
   if (e.state == NB_INCOMPLETE) sendNs(tmpA, src);
-  else { addrCopy(tmpB, tmpA); sendNsUnicast(tmpB, src, e.mac); }
+  else { addrCopy(tmpB, tmpA); nsBuild(tmpB, src, tmpB, e.mac); } // PROBE: unicast to the cached address
 }
 
 /** Learn `mac` for neighbor `a` from an NS, RS, RA or redirect (§7.2.3, §6.3.4): STALE when new or changed. */
@@ -922,7 +940,7 @@ function nbLearn(a: usize, mac: u64, isRouter: bool): i32 {
   if (i < 0) {
     i = nbAllocate();
     let e = nb(i);
-    e.a0 = load<u64>(a); e.a1 = load<u64>(a, 8);
+    addrCopy(ptrOf(e), a);
     e.mac = mac; e.state = NB_STALE; e.probes = 0; e.router = isRouter ? 1 : 0;
     return i;
   }
@@ -995,17 +1013,7 @@ function dropQueued(n: i32): void {
 function sendNs(target: usize, src: usize): void {
   addrCopy(tmpB, target);
   a6SolicitedNode(tmpA, tmpB);
-  nsBuild(tmpB, src, tmpA);
-}
-
-function sendNsUnicast(target: usize, src: usize, mac: u64): void {
-  let len = nsWrite(target, src);
-  icmp6Finish(src, target, icmpOut(), len);
-  ipv6Emit(txBuf + <usize>ETH_HLEN, src, target, NH_ICMPV6, len, 255);
-  ethEmit(txBuf, mac, myMac, ETHERTYPE_IPV6);
-  count(Stat.NdNsTx);
-  count(Stat.Ipv6Tx);
-  transmit(txBuf, ETH_HLEN + IPV6_HLEN + len);
+  nsBuild(tmpB, src, tmpA, a6GroupMac(tmpA));
 }
 
 function nsWrite(target: usize, src: usize): i32 {
@@ -1019,12 +1027,12 @@ function nsWrite(target: usize, src: usize): i32 {
   return 32;
 }
 
-/** NS to the solicited-node group `dst` (always multicast: emitMulticast, not emit). */
-function nsBuild(target: usize, src: usize, dst: usize): void {
+/** NS for `target` to `dst` at link address `mac`: the solicited-node group, or the neighbor itself (PROBE); never through emit. */
+function nsBuild(target: usize, src: usize, dst: usize, mac: u64): void {
   let len = nsWrite(target, src);
   icmp6Finish(src, dst, icmpOut(), len);
   count(Stat.NdNsTx);
-  emitMulticast(src, dst, NH_ICMPV6, len, 255);
+  emitMac(src, dst, NH_ICMPV6, len, 255, mac);
 }
 
 /** NA for our address `target` to `dst` (ff02::1 answering DAD), with TLLA (§7.2.4). */
@@ -1042,13 +1050,19 @@ function sendNa(target: usize, dst: usize, solicited: bool): void {
   emit(target, tmpB, NH_ICMPV6, 32, 255);
 }
 
-/** RS to ff02::2 (§6.3.7): from the link-local address with SLLA, or from :: without. */
-function sendRs(): void {
+/** Our usable link-local address, or :: (the source of RS and MLD reports). */
+function llSource(): usize {
   let src = unspecified;
   for (let i = 0; i < addrCount; i++) {
     let e = addr(i);
     if (e.origin == A6_LINK_LOCAL && usable(e.state)) src = ptrOf(e);
   }
+  return src;
+}
+
+/** RS to ff02::2 (§6.3.7): from the link-local address with SLLA, or from :: without. */
+function sendRs(): void {
+  let src = llSource();
   let p = icmpOut();
   store<u64>(p, ND_RS);
   let len = 8;
@@ -1185,11 +1199,7 @@ function mldSend(changes: bool): void {
 
 /** Send the report of `n` records at p + 16 from our link-local address (:: until it is usable: RFC 3590). */
 function mldEmit(p: usize, n: i32): void {
-  let src = unspecified;
-  for (let i = 0; i < addrCount; i++) {
-    let e = addr(i);
-    if (e.origin == A6_LINK_LOCAL && usable(e.state)) src = ptrOf(e);
-  }
+  let src = llSource();
   let len = mldReportEmit(p, n);
   icmp6Finish(src, MLD_ALL_ROUTERS_V2, p + 8, len - 8);
   count(Stat.MldReportsTx);
@@ -1501,10 +1511,9 @@ export function ip6Ping(dst: usize, id: u16, seq: u16, len: i32): i32 {
   if (!enabled) return -Err.ENOSYS;
   tick();
   if (<u32>len > <u32>(linkMtu - IPV6_HLEN - ICMP6_HLEN) || addrIsZero(dst) || addrIsV4(dst)) return -Err.EINVAL;
-  let s = ip6Select(dst);
-  if (s < 0) return -Err.EADDRNOTAVAIL;
+  let me = sourceFor(dst);
+  if (me == 0) return -Err.EADDRNOTAVAIL;
   addrCopy(tmpB, dst);
-  let me = ptrOf(addr(s - LADDR_V6_FIRST));
   let o = icmpOut();
   store<u32>(o, ICMP6_ECHO_REQUEST);
   store<u32>(o + 4, (<u32>bswap<u16>(id)) | (<u32>bswap<u16>(seq) << 16));
@@ -1531,7 +1540,7 @@ function packetTooBig(p: usize, len: i32): void {
   }
   if (k < 0) k = 0;
   let m = pmtu(k);
-  m.a0 = load<u64>(qdst); m.a1 = load<u64>(qdst, 8);
+  addrCopy(ptrOf(m), qdst);
   m.mtu = mtu;
   m.until = netNow + PMTU_TIMEOUT_MS;
   if (load<u8>(q + 6) == NH_TCP && len >= ICMP6_HLEN + IPV6_HLEN + 8) tcpIcmpError(ICMP_TOO_BIG, qsrc, qdst, q + <usize>IPV6_HLEN, <i32>mtu);
@@ -1623,7 +1632,7 @@ function ndNa(ip: usize, p: usize, len: i32): void {
   let wasRouter = e.router != 0;
   e.router = (fl & NA_ROUTER) != 0 ? 1 : 0;
   if (wasRouter && e.router == 0) { // §7.2.5: no longer a router: off the default router list
-    for (let r = 0; r < ROUTERS; r++) if (addrEq(ptrOf(rtr(r)), target)) rtr(r).until = 0;
+    routerDrop(target);
   }
 }
 
@@ -1654,6 +1663,11 @@ function ndRedirect(ip: usize, p: usize, len: i32): void {
   else if (router) { let n = nbFind(target); if (n >= 0) nb(n).router = 1; }
 }
 
+/** Take router `a` off the default router list. */
+function routerDrop(a: usize): void {
+  for (let r = 0; r < ROUTERS; r++) if (addrEq(ptrOf(rtr(r)), a)) rtr(r).until = 0;
+}
+
 /** Router Advertisement (§6.1.2 validation, §6.3.4 processing, RFC 4862 §5.5.3 prefixes). */
 function ndRa(ip: usize, p: usize, len: i32): void {
   let src = ip + 8;
@@ -1677,7 +1691,7 @@ function ndRa(ip: usize, p: usize, len: i32): void {
     if (r < 0) count(Stat.NdRouterListFull);
     else {
       let x = rtr(r);
-      x.a0 = load<u64>(src); x.a1 = load<u64>(src, 8);
+      addrCopy(ptrOf(x), src);
       x.until = clk + <u64>life * 1000;
     }
   } else if (r >= 0) rtr(r).until = 0;
@@ -1718,7 +1732,7 @@ function rdnssOption(o: usize, units: i32): void {
       else continue;
     }
     let d = dns(k);
-    d.a0 = load<u64>(a); d.a1 = load<u64>(a, 8);
+    addrCopy(ptrOf(d), a);
     d.until = until;                          // a zero lifetime removes it now
   }
 }
@@ -1764,7 +1778,7 @@ function onLinkPrefix(prefix: usize, plen: i32, valid: u32): void {
   if (k < 0) for (let i = 0; i < PREFIXES; i++) if (pfx(i).until <= clk) { k = i; break; }
   if (k < 0) { count(Stat.NdPrefixListFull); return; }
   let x = pfx(k);
-  x.a0 = load<u64>(prefix); x.a1 = load<u64>(prefix, 8);
+  addrCopy(ptrOf(x), prefix);
   x.plen = <u32>plen;
   x.until = valid == 0xffffffff ? INF : clk + <u64>valid * 1000;
 }
@@ -1816,7 +1830,7 @@ export function ip6Poll(): i32 {
       if (e.state == NB_DELAY) { e.state = NB_PROBE; e.probes = 0; nbSolicit(i); }
       else if (e.probes >= (e.state == NB_INCOMPLETE ? MAX_MULTICAST_SOLICIT : MAX_UNICAST_SOLICIT)) {
         count(Stat.NdResolutionFailed);
-        if (e.router != 0) for (let r = 0; r < ROUTERS; r++) if (addrEq(ptrOf(rtr(r)), ptrOf(e))) rtr(r).until = 0;
+        if (e.router != 0) routerDrop(ptrOf(e));
         if (FEAT_IP6_SHOULD) for (let r = 0; r < REDIRECTS; r++) if (addrEq(redirect(r) + 16, ptrOf(e))) memory.fill(redirect(r), 0, 32); // §7.3.3
         nbFree(i);
         continue;

@@ -31,23 +31,29 @@ import { cfg, Cfg } from "../config";
 import { poolAlloc } from "../pool";
 import { count, Stat } from "../stats";
 import { checksumInto } from "../checksum";
+import { nearer } from "../netif";
 import {
   IPV4_HLEN, IP_FLAG_MF, IP_OFFSET_MASK, IP_VIHL, IP_TOTLEN, IP_FRAG, IP_CSUM, PROTO_TCP,
   ipFrag, ipId, ipProto, ipSrc, ipDst, ipTotalLen,
 } from "../wire/ipv4";
-import {
-  RSlot, RS_FIRST, RS_OK, RS_BAD_LAST, RS_DUPLICATE, rsAt, rsTake, rsPlace, rsComplete, rsExpired, rsNextDeadline, rsBitmapBytes,
-} from "./frag";
 
 export const REASM_MAX_SLOTS: u32 = 64;
 export const REASM_MAX_BYTES: u32 = 65515;
 export const REASM_MAX_TIMEOUT_MS: u32 = 120000;
 
-/** A slot: the shared header (ip/frag.ts), then the RFC 791 key. */
-@unmanaged class Slot extends RSlot {
+const F_FIRST: u8 = 1; // the offset-0 fragment arrived (the header is kept)
+const F_LAST: u8 = 2;  // the last fragment (no MF) arrived: `end` is known
+
+@unmanaged class Slot {
+  used: u32;
   src: u32;
   dst: u32;
-  id: u16; proto: u8; _k: u8;
+  id: u16; proto: u8; flags: u8;
+  deadline: u32;
+  end: u32;      // payload length, once the last fragment arrived
+  hi: u32;       // highest end received so far
+  have: u32;     // payload bytes received (no overlaps, so no double counting)
+  seq: u32;      // creation order: the oldest is evicted first
 }
 /** The IP header sits at SLOT_IP, the payload right after it (SLOT_DATA), the bitmap after the payload. */
 const SLOT_IP: usize = 44;
@@ -58,9 +64,12 @@ let nSlots: i32 = 0;
 let maxBytes: u32 = 0;
 let slotSize: usize = 0;
 let timeoutMs: u32 = 30000;
+let seqNext: u32 = 0;
 
-@inline function slotAt(i: i32): Slot { return changetype<Slot>(rsAt(base, slotSize, i)); }
+@inline function before(a: u32, b: u32): bool { return <i32>(a - b) < 0; }
+@inline function slotAt(i: i32): Slot { return changetype<Slot>(base + <usize>i * slotSize); }
 @inline function dataOf(s: Slot): usize { return changetype<usize>(s) + SLOT_DATA; }
+@inline function bitmapOf(s: Slot): usize { return changetype<usize>(s) + SLOT_DATA + <usize>maxBytes; }
 
 /** Reserve the slots (Cfg.ReasmSlots × (64 + ReasmMaxBytes + ReasmMaxBytes / 64)). False on a bad value. */
 export function reasm4Init(): bool {
@@ -71,10 +80,19 @@ export function reasm4Init(): bool {
   nSlots = <i32>n;
   maxBytes = (m + 7) & ~7;
   if (n == 0) return true;
-  slotSize = (SLOT_DATA + <usize>maxBytes + rsBitmapBytes(maxBytes) + 15) & ~<usize>15;
+  let bitmapBytes = ((maxBytes >> 3) + 7) >> 3;
+  slotSize = (SLOT_DATA + <usize>maxBytes + <usize>bitmapBytes + 15) & ~<usize>15;
   base = poolAlloc(<usize>n * slotSize);
   return base != 0;
 }
+
+@inline function bitGet(bm: usize, b: u32): bool { return (load<u8>(bm + <usize>(b >> 3)) & (<u8>1 << <u8>(b & 7))) != 0; }
+@inline function bitSet(bm: usize, b: u32): void {
+  let p = bm + <usize>(b >> 3);
+  store<u8>(p, load<u8>(p) | (<u8>1 << <u8>(b & 7)));
+}
+
+function slotFree(s: Slot): void { s.used = 0; }
 
 function slotFind(src: u32, dst: u32, id: u16, proto: u8): Slot | null {
   for (let i = 0; i < nSlots; i++) {
@@ -82,6 +100,18 @@ function slotFind(src: u32, dst: u32, id: u16, proto: u8): Slot | null {
     if (s.used != 0 && s.src == src && s.dst == dst && s.id == id && s.proto == proto) return s;
   }
   return null;
+}
+
+/** A free slot, or (counted) the oldest one. */
+function slotTake(now: u32): Slot {
+  let victim = slotAt(0);
+  for (let i = 0; i < nSlots; i++) {
+    let s = slotAt(i);
+    if (s.used == 0) return s;
+    if (before(s.seq, victim.seq)) victim = s;
+  }
+  count(Stat.Ipv4ReasmEvicted);
+  return victim;
 }
 
 /** The kept header of a datagram of `len` payload bytes: total length, then checksum. */
@@ -117,32 +147,53 @@ export function reasm4Input(p: usize, hlen: i32, now: u32): usize {
   let s = slotFind(src, dst, id, proto);
   if (end > maxBytes) {
     count(Stat.Ipv4FragTooBig);
-    if (s != null) s.used = 0;
+    if (s != null) slotFree(s);
     return 0;
   }
   if (s == null) {
-    s = changetype<Slot>(rsTake(base, nSlots, slotSize, Stat.Ipv4ReasmEvicted, now, timeoutMs, SLOT_DATA + <usize>maxBytes, rsBitmapBytes(maxBytes)));
-    s.src = src; s.dst = dst; s.id = id; s.proto = proto;
+    s = slotTake(now);
+    s.used = 1;
+    s.src = src; s.dst = dst; s.id = id; s.proto = proto; s.flags = 0;
+    s.deadline = now + timeoutMs;
+    s.end = 0; s.hi = 0; s.have = 0;
+    s.seq = seqNext++;
+    memory.fill(bitmapOf(s), 0, <usize>(((maxBytes >> 3) + 7) >> 3));
   }
-  let r = rsPlace(s, dataOf(s), dataOf(s) + <usize>maxBytes, p + <usize>hlen, off, len, mf);
-  if (r != RS_OK) {
-    if (r == RS_DUPLICATE) { count(Stat.Ipv4FragDuplicate); return 0; } // every byte already held, identical: ignored
-    count(r == RS_BAD_LAST ? Stat.Ipv4FragBadLast : Stat.Ipv4FragOverlap); // the end of the datagram, once known, is fixed
-    s.used = 0;
+  // the end of the datagram, once known, is fixed
+  let last = (s.flags & F_LAST) != 0;
+  if (!mf ? (last ? end != s.end : end < s.hi) : last && end > s.end) { count(Stat.Ipv4FragBadLast); slotFree(s); return 0; }
+  let b0 = off >> 3;
+  let b1 = (end + 7) >> 3;
+  let bm = bitmapOf(s);
+  let seen: u32 = 0;
+  for (let b = b0; b < b1; b++) if (bitGet(bm, b)) seen++;
+  let data = p + <usize>hlen;
+  if (seen != 0) {
+    if (seen == b1 - b0 && memory.compare(dataOf(s) + <usize>off, data, <usize>len) == 0) {
+      count(Stat.Ipv4FragDuplicate); // every byte already held, identical: ignored
+      return 0;
+    }
+    count(Stat.Ipv4FragOverlap);
+    slotFree(s);
     return 0;
   }
+  memory.copy(dataOf(s) + <usize>off, data, <usize>len);
+  for (let b = b0; b < b1; b++) bitSet(bm, b);
+  s.have += len;
+  if (end > s.hi) s.hi = end;
+  if (!mf) { s.flags |= F_LAST; s.end = end; }
   let ip = changetype<usize>(s) + SLOT_IP;
   if (off == 0) {
     // keep the first fragment's base header (for the result and for an ICMP Time Exceeded quote)
-    s.flags |= RS_FIRST;
+    s.flags |= F_FIRST;
     memory.copy(ip, p, <usize>IPV4_HLEN);
     store<u8>(ip + IP_VIHL, 0x45);
     finishHeader(ip, len);
   }
-  if (!rsComplete(s)) return 0;
+  if ((s.flags & (F_FIRST | F_LAST)) != (F_FIRST | F_LAST) || s.have != s.end) return 0;
   store<u16>(ip + IP_FRAG, 0);
   finishHeader(ip, s.end);
-  s.used = 0; // processed at once by the caller, before any other fragment can reuse it
+  slotFree(s); // processed at once by the caller, before any other fragment can reuse it
   count(Stat.Ipv4ReasmOk);
   return ip;
 }
@@ -153,15 +204,25 @@ export function reasm4Input(p: usize, hlen: i32, now: u32): usize {
  * for ICMP Time Exceeded, RFC 792), valid until the next call; 0 when there is none left.
  */
 export function reasm4Expire(now: u32): usize {
-  for (let s = rsExpired(base, nSlots, slotSize, now); s != null; s = rsExpired(base, nSlots, slotSize, now)) {
+  for (let i = 0; i < nSlots; i++) {
+    let s = slotAt(i);
+    if (s.used == 0 || before(now, s.deadline)) continue;
+    slotFree(s);
     count(Stat.Ipv4ReasmTimeout);
-    if ((s.flags & RS_FIRST) != 0) return changetype<usize>(s) + SLOT_IP;
+    if ((s.flags & F_FIRST) != 0) return changetype<usize>(s) + SLOT_IP;
   }
   return 0;
 }
 
 /** ms until the earliest reassembly deadline, -1 when none is pending. */
-export function reasm4NextDeadline(): i32 { return rsNextDeadline(base, nSlots, slotSize); }
+export function reasm4NextDeadline(): i32 {
+  let next: i32 = -1;
+  for (let i = 0; i < nSlots; i++) {
+    let s = slotAt(i);
+    if (s.used != 0) next = nearer(next, s.deadline);
+  }
+  return next;
+}
 
 /** End of the reassembly slots' memory (0 without slots). */
 export function reasm4RegionEnd(): usize { return nSlots == 0 ? 0 : base + <usize>nSlots * slotSize; }

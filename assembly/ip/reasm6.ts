@@ -22,24 +22,28 @@
 import { cfg, Cfg } from "../config";
 import { poolAlloc } from "../pool";
 import { count, Stat } from "../stats";
+import { nearer } from "../netif";
 import { swap16 } from "../wire/be";
 import { IPV6_HLEN, NH_FRAGMENT } from "../wire/ipv6";
-import {
-  RSlot, RS_FIRST, RS_OK, RS_BAD_LAST, RS_DUPLICATE, rsAt, rsTake, rsPlace, rsComplete, rsExpired, rsNextDeadline, rsBitmapBytes,
-} from "./frag";
 
 export const REASM6_MAX_SLOTS: u32 = 64;
 /** RFC 8200 §4.5: 60 seconds. */
 export const REASM6_TIMEOUT_MS: u32 = 60000;
 
+const F_FIRST: u8 = 1;  // the offset-0 fragment arrived (its header kept)
+const F_LAST: u8 = 2;   // the last fragment (M 0) arrived: `end` is known
 const F_DEAD: u8 = 4;   // abandoned for an overlap: later fragments dropped until the deadline
 
-/** A slot: the shared header (ip/frag.ts), then the RFC 8200 key. */
-@unmanaged class Slot6 extends RSlot {
+@unmanaged class Slot6 {
   s0: u64; s1: u64; d0: u64; d1: u64;
-  id: u32;
+  used: u32; id: u32;
+  deadline: u32;
+  end: u32;       // fragmentable part's length, once the last fragment arrived
+  hi: u32;        // highest end received so far
+  have: u32;      // bytes received (no overlaps: no double counting)
+  seq: u32;       // creation order: the oldest is evicted first
   firstLen: u32;  // bytes of the offset-0 fragment (the Time Exceeded quote)
-  nh: u8; _k: u8; _l: u16;
+  flags: u8; nh: u8; _p: u16;
 }
 // The first fragment's 40-byte header at SLOT_IP and its fragment header after it (together the
 // quote for Time Exceeded), the fragmentable part at SLOT_DATA, the bitmap after the data.
@@ -50,11 +54,15 @@ let base: usize = 0;
 let nSlots: i32 = 0;
 let maxBytes: u32 = 0;
 let slotSize: usize = 0;
+let seqNext: u32 = 0;
 /** The payload length of the packet reasm6Input or reasm6Expire returned. */
 export let reasm6Len: i32 = 0;
 
-@inline function slotAt(i: i32): Slot6 { return changetype<Slot6>(rsAt(base, slotSize, i)); }
+@inline function before(a: u32, b: u32): bool { return <i32>(a - b) < 0; }
+@inline function slotAt(i: i32): Slot6 { return changetype<Slot6>(base + <usize>i * slotSize); }
 @inline function dataOf(s: Slot6): usize { return changetype<usize>(s) + SLOT_DATA; }
+@inline function bitmapOf(s: Slot6): usize { return changetype<usize>(s) + SLOT_DATA + <usize>maxBytes; }
+@inline function bitmapBytes(): usize { return <usize>(((maxBytes >> 3) + 7) >> 3); }
 
 /** Reserve the slots (IPv6 on only). False on a bad value or out of memory. */
 export function reasm6Init(): bool {
@@ -64,13 +72,19 @@ export function reasm6Init(): bool {
   nSlots = <i32>n;
   maxBytes = (m + 7) & ~7;
   if (n == 0) return true;
-  slotSize = (SLOT_DATA + <usize>maxBytes + rsBitmapBytes(maxBytes) + 15) & ~<usize>15;
+  slotSize = (SLOT_DATA + <usize>maxBytes + bitmapBytes() + 15) & ~<usize>15;
   base = poolAlloc(<usize>n * slotSize);
   return base != 0;
 }
 
 /** Is reassembly on (Reasm6Slots > 0)? */
 export function reasm6On(): bool { return nSlots != 0; }
+
+@inline function bitGet(bm: usize, b: u32): bool { return (load<u8>(bm + <usize>(b >> 3)) & (<u8>1 << <u8>(b & 7))) != 0; }
+@inline function bitSet(bm: usize, b: u32): void {
+  let p = bm + <usize>(b >> 3);
+  store<u8>(p, load<u8>(p) | (<u8>1 << <u8>(b & 7)));
+}
 
 function slotFind(ip: usize, id: u32): Slot6 | null {
   let s0 = load<u64>(ip, 8), s1 = load<u64>(ip, 16), d0 = load<u64>(ip, 24), d1 = load<u64>(ip, 32);
@@ -79,6 +93,18 @@ function slotFind(ip: usize, id: u32): Slot6 | null {
     if (s.used != 0 && s.id == id && s.s0 == s0 && s.s1 == s1 && s.d0 == d0 && s.d1 == d1) return s;
   }
   return null;
+}
+
+/** A free slot, or (counted) the oldest one. */
+function slotTake(): Slot6 {
+  let victim = slotAt(0);
+  for (let i = 0; i < nSlots; i++) {
+    let s = slotAt(i);
+    if (s.used == 0) return s;
+    if (before(s.seq, victim.seq)) victim = s;
+  }
+  count(Stat.Ipv6ReasmEvicted);
+  return victim;
 }
 
 /**
@@ -104,23 +130,42 @@ export function reasm6Input(ip: usize, fh: i32, plen: i32, now: u32): usize {
     return 0;
   }
   if (s == null) {
-    s = changetype<Slot6>(rsTake(base, nSlots, slotSize, Stat.Ipv6ReasmEvicted, now, REASM6_TIMEOUT_MS, SLOT_DATA + <usize>maxBytes, rsBitmapBytes(maxBytes)));
+    s = slotTake();
+    s.used = 1;
     s.s0 = load<u64>(ip, 8); s.s1 = load<u64>(ip, 16); s.d0 = load<u64>(ip, 24); s.d1 = load<u64>(ip, 32);
-    s.id = id;
+    s.id = id; s.flags = 0;
+    s.deadline = now + REASM6_TIMEOUT_MS;
+    s.end = 0; s.hi = 0; s.have = 0;
+    s.seq = seqNext++;
+    memory.fill(bitmapOf(s), 0, bitmapBytes());
   }
-  let r = rsPlace(s, dataOf(s), dataOf(s) + <usize>maxBytes, h + 8, off, len, more);
-  if (r == RS_BAD_LAST) { count(Stat.Ipv6FragBadLast); s.used = 0; return 0; }
-  if (r == RS_DUPLICATE) { count(Stat.Ipv6FragDuplicate); return 0; }
-  if (r != RS_OK) {
+  let last = (s.flags & F_LAST) != 0;
+  if (!more ? (last ? end != s.end : end < s.hi) : last && end > s.end) { count(Stat.Ipv6FragBadLast); s.used = 0; return 0; }
+  let b0 = off >> 3;
+  let b1 = (end + 7) >> 3;
+  let bm = bitmapOf(s);
+  let seen: u32 = 0;
+  for (let b = b0; b < b1; b++) if (bitGet(bm, b)) seen++;
+  let data = h + 8;
+  if (seen != 0) {
+    if (seen == b1 - b0 && memory.compare(dataOf(s) + <usize>off, data, <usize>len) == 0) {
+      count(Stat.Ipv6FragDuplicate);
+      return 0;
+    }
     // RFC 5722 §4: abandon the packet, no ICMP; its later fragments are dropped until the deadline
     count(Stat.Ipv6FragOverlap);
     s.flags = F_DEAD;
     return 0;
   }
+  memory.copy(dataOf(s) + <usize>off, data, <usize>len);
+  for (let b = b0; b < b1; b++) bitSet(bm, b);
+  s.have += len;
+  if (end > s.hi) s.hi = end;
+  if (!more) { s.flags |= F_LAST; s.end = end; }
   let sip = changetype<usize>(s) + SLOT_IP;
   if (off == 0) {
     // the first fragment's header and fragment header: the result's header and the timeout's quote
-    s.flags |= RS_FIRST;
+    s.flags |= F_FIRST;
     s.nh = load<u8>(h);
     s.firstLen = len;
     memory.copy(sip, ip, <usize>IPV6_HLEN);
@@ -128,15 +173,15 @@ export function reasm6Input(ip: usize, fh: i32, plen: i32, now: u32): usize {
     store<u16>(sip, swap16(<u16>(8 + len)), 4);
     memory.copy(sip + <usize>IPV6_HLEN, h, 8);
   }
-  if (!rsComplete(s)) return 0;
-  let q = dataOf(s) - <usize>IPV6_HLEN;
-  memory.copy(q, sip, <usize>IPV6_HLEN); // overlaps the kept fragment header: no longer needed
-  store<u8>(q, s.nh, 6);
-  store<u16>(q, swap16(<u16>s.end), 4);
+  if ((s.flags & (F_FIRST | F_LAST)) != (F_FIRST | F_LAST) || s.have != s.end) return 0;
+  let r = dataOf(s) - <usize>IPV6_HLEN;
+  memory.copy(r, sip, <usize>IPV6_HLEN); // overlaps the kept fragment header: no longer needed
+  store<u8>(r, s.nh, 6);
+  store<u16>(r, swap16(<u16>s.end), 4);
   s.used = 0; // processed at once by the caller, before any other fragment can reuse it
   reasm6Len = <i32>s.end;
   count(Stat.Ipv6ReasmOk);
-  return q;
+  return r;
 }
 
 /**
@@ -145,11 +190,14 @@ export function reasm6Input(ip: usize, fh: i32, plen: i32, now: u32): usize {
  * whose offset-0 fragment had arrived, for Time Exceeded code 1; 0 when none is left.
  */
 export function reasm6Expire(now: u32): usize {
-  for (let s = rsExpired(base, nSlots, slotSize, now); s != null; s = rsExpired(base, nSlots, slotSize, now)) {
+  for (let i = 0; i < nSlots; i++) {
+    let s = slotAt(i);
+    if (s.used == 0 || before(now, s.deadline)) continue;
+    s.used = 0;
     if ((s.flags & F_DEAD) != 0) continue;
     count(Stat.Ipv6ReasmTimeout);
-    if ((s.flags & RS_FIRST) != 0) {
-      reasm6Len = <i32>(8 + changetype<Slot6>(s).firstLen);
+    if ((s.flags & F_FIRST) != 0) {
+      reasm6Len = <i32>(8 + s.firstLen);
       return changetype<usize>(s) + SLOT_IP;
     }
   }
@@ -157,7 +205,14 @@ export function reasm6Expire(now: u32): usize {
 }
 
 /** ms until the earliest reassembly deadline, -1 when none is pending. */
-export function reasm6NextDeadline(): i32 { return rsNextDeadline(base, nSlots, slotSize); }
+export function reasm6NextDeadline(): i32 {
+  let next: i32 = -1;
+  for (let i = 0; i < nSlots; i++) {
+    let s = slotAt(i);
+    if (s.used != 0) next = nearer(next, s.deadline);
+  }
+  return next;
+}
 
 /** End of the slots' memory (0 without slots). */
 export function reasm6RegionEnd(): usize { return nSlots == 0 ? 0 : base + <usize>nSlots * slotSize; }
