@@ -112,7 +112,7 @@ export const enum Cfg {
   DnsTimeoutMs = 39, // first retransmission timeout of a DNS query (100..60000)
   DnsTries = 40, // transmissions of a query in all, rotating through the servers (1..16), before ETIMEDOUT
   Ip6Enable = 41, // IPv6 on (1) or off (0, the default until the hosts' CLI and API carry it: 0x86DD frames are an unknown EtherType, no IPv6 pools, the `ip6*` exports `-ENOSYS`). Builds with `--use WT_IPV6=0` have no IPv6 at all
-  Ip6Flags = 42, // IPv6: bit 0 interface identifiers by EUI-64 from the MAC (RFC 4291 App. A) instead of RFC 7217 stable hashes, bit 1 no SLAAC (prefix A flags ignored), bit 2 no router solicitations
+  Ip6Flags = 42, // IPv6: bit 0 interface identifiers by EUI-64 from the MAC (RFC 4291 App. A) instead of RFC 7217 stable hashes, bit 1 no SLAAC (prefix A flags ignored), bit 2 no router solicitations, bit 3 a random start delay (RFC 4862 §5.4.2 / RFC 4861 §6.3.7 SHOULD: 0..1 s before the first DAD Neighbor Solicitation and its group join, or without DAD before the first Router Solicitation
   Ip6DadTransmits = 43, // RFC 4862 DupAddrDetectTransmits (0..10; 0 = addresses usable at once, no DAD)
   Ip6Addrs = 44, // IPv6 address table entries (1..7: link-local, SLAAC and static addresses)
   Ip6Neighbors = 45, // IPv6 neighbor cache entries (1..256)
@@ -556,7 +556,7 @@ export const enum Stat {
   NdNaTx = 221, // nd_na_tx: NA sent
   NdRsTx = 222, // nd_rs_tx: RS sent
   NdRsIgnored = 223, // nd_rs_ignored: RS received (a host ignores them)
-  NdRedirectIgnored = 224, // nd_redirect_ignored: valid redirect received (not acted on)
+  NdRedirectIgnored = 224, // nd_redirect_ignored: redirect received and not acted on, unchecked (builds without WT_IP6_SHOULD: the mcu6 module)
   NdNotForUs = 225, // nd_not_for_us: NS for a target that is not ours
   NdNaUnsolicited = 226, // nd_na_unsolicited: NA for a neighbor not in the cache (discarded)
   NdAddrConflict = 227, // nd_addr_conflict: NA from another node for an address we use
@@ -601,7 +601,11 @@ export const enum Stat {
   NdRdnssBad = 266, // nd_rdnss_bad: RDNSS option shorter than 24 bytes or with a bad address: ignored (RFC 8106 §5.1)
   NdRdnssReplaced = 267, // nd_rdnss_replaced: RDNSS table full: the entry expiring first replaced (RFC 8106 §5.3.1)
   Ipv6FragNoQueue = 268, // ipv6_frag_no_queue: fragmented datagram refused whole (-EAGAIN): its fragments would not all fit the queue of an unresolved next hop (Ip6Queue, at most 3 per neighbor); resolution started
-  COUNT = 269,
+  NdRedirectRx = 269, // nd_redirect_rx: valid redirect acted on: the destination's first hop set (§8.3)
+  NdRedirectBadSource = 270, // nd_redirect_bad_source: redirect not from a link-local address: dropped (§8.1)
+  NdRedirectBadTarget = 271, // nd_redirect_bad_target: redirect for a multicast destination, or whose target is neither link-local nor the destination: dropped (§8.1)
+  NdRedirectNotFirstHop = 272, // nd_redirect_not_first_hop: redirect not from the current first hop for its destination: dropped (§8.1)
+  COUNT = 273,
 }
 
 /** Cfg.COUNT u32 slots in static data holding every key's default: config.ts's values (a data segment, no code). */

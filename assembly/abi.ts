@@ -254,7 +254,7 @@ export function sntpInfo(out: usize): i32 {
 // IPv6 (assembly/ip/ipv6.ts; docs/abi.md "IPv6"). Addresses are 16 bytes at a pointer.
 import {
   ip6Start, ip6AddrAdd as a6Add, ip6AddrDel as a6Del, ip6AddrInfoWrite, ip6NeighborInfoWrite, ip6InfoWrite, ip6DnsServerInfoWrite,
-  ip6Ping as a6Ping, ip6PathMtu as a6Pmtu, ip6SetDns as a6SetDns,
+  ip6Ping as a6Ping, ip6PathMtu as a6Pmtu, ip6SetDns as a6SetDns, ip6SetSecret as a6SetSecret,
 } from "./ip/ipv6";
 import { tcpConnect6 as tConnect6, tcpAddrs as tAddrs } from "./sockets";
 import { udpConnect6 as uConnect6, udpSendTo6 as uSendTo6, udpRecvFrom6 as uRecvFrom6 } from "./udp";
@@ -339,4 +339,10 @@ export function ip6SetDns(index: i32, addr: usize): i32 {
 export function ip6PathMtu(dst: usize): i32 {
   let r = addr6Check(dst);
   return r != 0 ? r : a6Pmtu(dst);
+}
+
+/** RFC 7217 secret_key (16 bytes at `ptr`); before init it keys the link-local address too. */
+export function ip6SetSecret(ptr: usize): i32 {
+  if (!FEAT_IPV6) return -Err.ENOSYS;
+  return validRange(ptr, 16) ? a6SetSecret(ptr) : -Err.EINVAL;
 }

@@ -29,6 +29,12 @@ export const FEAT_FRAG6: bool = isDefined(WT_FRAG6) ? WT_FRAG6 != 0 : FEAT_FRAG;
 // IPv6 (ip/ipv6.ts: addresses, ND, ICMPv6, MLD): 0x86DD frames are then an unknown EtherType.
 // @ts-ignore
 export const FEAT_IPV6: bool = isDefined(WT_IPV6) ? WT_IPV6 != 0 : true;
+// IPv6 behaviour the RFCs mark SHOULD or MAY that the smallest dual-stack build (mcu6, `--use
+// WT_IP6_SHOULD=0`) leaves out to fit its budget: Redirect processing (RFC 4861 §8.3: valid
+// redirects are then counted nd_redirect_ignored), upper-layer reachability confirmation from TCP
+// (§7.3.1), and the random start delay (RFC 4862 §5.4.2 / RFC 4861 §6.3.7, Ip6Flags bit 3).
+// @ts-ignore
+export const FEAT_IP6_SHOULD: bool = isDefined(WT_IP6_SHOULD) ? WT_IP6_SHOULD != 0 : true;
 // O(1) TCP lookups and timers (issue 15, assembly/tcp/index.ts): a 4-tuple hash for connections and
 // TIME-WAIT entries, listeners by port, free lists and kept counts, bound-port counts, a timer heap.
 // Off in the MCU builds (`--use WT_SCALE=0`), where the pools hold a few entries and a scan of them

@@ -146,7 +146,7 @@ export const Cfg = {
   DnsTimeoutMs: 39, // first retransmission timeout of a DNS query (100..60000); doubled after each round through the servers
   DnsTries: 40, // transmissions of a query in all, rotating through the servers (1..16), before ETIMEDOUT
   Ip6Enable: 41, // IPv6 on (1) or off (0, the default until the hosts' CLI and API carry it: 0x86DD frames are an unknown EtherType, no IPv6 pools, the `ip6*` exports `-ENOSYS`). Builds with `--use WT_IPV6=0` have no IPv6 at all
-  Ip6Flags: 42, // IPv6: bit 0 interface identifiers by EUI-64 from the MAC (RFC 4291 App. A) instead of RFC 7217 stable hashes, bit 1 no SLAAC (prefix A flags ignored), bit 2 no router solicitations
+  Ip6Flags: 42, // IPv6: bit 0 interface identifiers by EUI-64 from the MAC (RFC 4291 App. A) instead of RFC 7217 stable hashes, bit 1 no SLAAC (prefix A flags ignored), bit 2 no router solicitations, bit 3 a random start delay (RFC 4862 §5.4.2 / RFC 4861 §6.3.7 SHOULD: 0..1 s before the first DAD Neighbor Solicitation and its group join, or without DAD before the first Router Solicitation; the stack's PRNG)
   Ip6DadTransmits: 43, // RFC 4862 DupAddrDetectTransmits (0..10; 0 = addresses usable at once, no DAD)
   Ip6Addrs: 44, // IPv6 address table entries (1..7: link-local, SLAAC and static addresses)
   Ip6Neighbors: 45, // IPv6 neighbor cache entries (1..256)
@@ -523,7 +523,7 @@ export const STAT_NAMES = [
   "nd_na_tx", // NA sent
   "nd_rs_tx", // RS sent
   "nd_rs_ignored", // RS received (a host ignores them)
-  "nd_redirect_ignored", // valid redirect received (not acted on)
+  "nd_redirect_ignored", // redirect received and not acted on, unchecked (builds without WT_IP6_SHOULD: the mcu6 module)
   "nd_not_for_us", // NS for a target that is not ours
   "nd_na_unsolicited", // NA for a neighbor not in the cache (discarded)
   "nd_addr_conflict", // NA from another node for an address we use
@@ -568,10 +568,14 @@ export const STAT_NAMES = [
   "nd_rdnss_bad", // RDNSS option shorter than 24 bytes or with a bad address: ignored (RFC 8106 §5.1)
   "nd_rdnss_replaced", // RDNSS table full: the entry expiring first replaced (RFC 8106 §5.3.1)
   "ipv6_frag_no_queue", // fragmented datagram refused whole (-EAGAIN): its fragments would not all fit the queue of an unresolved next hop (Ip6Queue, at most 3 per neighbor); resolution started
+  "nd_redirect_rx", // valid redirect acted on: the destination's first hop set (§8.3)
+  "nd_redirect_bad_source", // redirect not from a link-local address: dropped (§8.1)
+  "nd_redirect_bad_target", // redirect for a multicast destination, or whose target is neither link-local nor the destination: dropped (§8.1)
+  "nd_redirect_not_first_hop", // redirect not from the current first hop for its destination: dropped (§8.1)
 ] as const;
 export type StatName = (typeof STAT_NAMES)[number];
 /** Number of counters; the module's statCount() returns the same. */
-export const STAT_COUNT = 269;
+export const STAT_COUNT = 273;
 
 /** Imports the module may ask for (module "env"); a host provides all of them. */
 export interface Imports {
@@ -738,6 +742,8 @@ export interface Exports {
   sntpStop(): number;
   /** the sntpInfo fields (table below), one u32 each, at `out`; `-EINVAL` outside linear memory */
   sntpInfo(out: number): number;
+  /** RFC 7217's secret_key: the 16 bytes at `ptr` key the stable interface identifiers (all zero: the module's key from the host's entropy, new at every start). A host that keeps it across reboots gets the same stable-privacy addresses on every boot. Call it before `init` (the link-local address is formed at init); called later it applies to identifiers formed afterwards (new SLAAC prefixes, DAD retries), existing addresses keep theirs. 0, `-EINVAL` (memory), `-ENOSYS` (built without IPv6) */
+  ip6SetSecret(ptr: number): number;
 }
 
 /** Names of the exported functions, in declaration order. */
@@ -819,4 +825,5 @@ export const EXPORT_NAMES = [
   "sntpStart",
   "sntpStop",
   "sntpInfo",
+  "ip6SetSecret",
 ] as const satisfies readonly (keyof Exports)[];

@@ -56,6 +56,8 @@ export type TapDriver = { type: "tap" } & (
 );
 
 export interface CreateStackOptions {
+  /** RFC 7217 secret_key (16 bytes) for stable IPv6 addresses across restarts (with `ipv6`). */
+  ip6Secret?: Uint8Array;
   /**
    * "198.51.100.2/24" or "198.51.100.2" (then `prefix`, default 24); "dhcp" is the same as `dhcp: true`.
    */
@@ -504,7 +506,7 @@ export class NetStack extends EventEmitter {
     };
     const base = {
       name: opts.name ?? (dhcp ? "dhcp" : ipPart), ip: dhcp ? undefined : ipPart, prefix, mac: opts.mac ?? "02:00:00:00:00:02",
-      gateway: opts.gateway, mtu: opts.mtu, seed: opts.seed, build: opts.build, config, init: false,
+      gateway: opts.gateway, mtu: opts.mtu, seed: opts.seed, build: opts.build, config, init: false, ip6Secret: opts.ip6Secret,
     };
     const drv = opts.link;
     if (drv.type === "emulated") {

@@ -284,6 +284,8 @@ export interface StackOptions {
    * in `config` wins.
    */
   rxStaging?: number;
+  /** RFC 7217 secret_key (16 bytes, ip6SetSecret before init): the same stable IPv6 addresses on every start. */
+  ip6Secret?: Uint8Array;
 }
 
 export type EventListener = (sock: number, kind: number, arg: number) => void;
@@ -352,6 +354,7 @@ export class Stack {
     if (n !== STAT_COUNT) throw new Error(`${path}: ${n} counters, this host knows ${STAT_COUNT} (module and host built from different abi/abi.mjs)`);
     this.cfgKeys = { ...Cfg };
     this.applyConfig(opts);
+    if (opts.ip6Secret) this.ip6SetSecret(opts.ip6Secret);
     if (opts.init !== false) this.init();
   }
 
@@ -808,6 +811,18 @@ export class Stack {
 
   /** Remove our IPv6 address `a`; 0 or a negative Err. */
   ip6AddrDel(a: string): number { return this.exports.ip6AddrDel(this.putIo(ip6ToBytes(a))); }
+
+  /**
+   * ip6SetSecret: the RFC 7217 secret_key (16 bytes). Before init (the link-local address is formed
+   * at init) the bytes pass through the last 16 bytes of linear memory, which nothing uses until
+   * init reserves the pools; after init through the I/O region.
+   */
+  ip6SetSecret(secret: Uint8Array): number {
+    if (secret.length !== 16) throw new Error("ip6Secret: 16 bytes");
+    const at = this.rxPtr !== 0 ? this.ioRegion() : this.memory.buffer.byteLength - 16;
+    new Uint8Array(this.memory.buffer, at, 16).set(secret);
+    return this.exports.ip6SetSecret(at);
+  }
 
   /** The IPv6 address table (entries in use). */
   ip6Addresses(): Ip6Address[] {

@@ -43,14 +43,15 @@ import {
 } from "../wire/icmp6";
 import { mldReportEmit, MLD_ALL_ROUTERS_V2 } from "./mld";
 import { reasm6Init, reasm6On, reasm6Input, reasm6Expire, reasm6NextDeadline, reasm6RegionEnd, reasm6Len } from "./reasm6";
-import { FEAT_FRAG6 } from "../features";
-import { GROUPS6, GROUP_INDEX, GROUP_JOIN, ip6OpsSetup } from "./ip6ops";
+import { FEAT_FRAG6, FEAT_IP6_SHOULD } from "../features";
+import { GROUPS6, GROUP_INDEX, GROUP_JOIN, GROUP_CONFIRM, ip6OpsSetup } from "./ip6ops";
 import { mcastEvent } from "../igmp";
 
 // ---------------------------------------------------------------------------
 // constants (RFC 4861 §10, RFC 4862 §5, RFC 3810 §9)
 
 const MAX_RTR_SOLICITATIONS: i32 = 3;
+const MAX_RTR_SOLICITATION_DELAY: u32 = 1000;
 const RTR_SOLICITATION_INTERVAL: u32 = 4000;
 const MAX_MULTICAST_SOLICIT: u8 = 3;
 const MAX_UNICAST_SOLICIT: u8 = 3;
@@ -99,6 +100,7 @@ export const NB_PROBE: u8 = 5;
 export const IP6F_EUI64: u32 = 1;      // interface identifiers from the MAC (RFC 4291 App. A) instead of RFC 7217
 export const IP6F_NO_SLAAC: u32 = 2;   // ignore the A flag of prefix information
 export const IP6F_NO_RS: u32 = 4;      // send no router solicitations
+export const IP6F_START_DELAY: u32 = 8; // a random delay before the first DAD NS / RS (RFC 4862 §5.4.2, RFC 4861 §6.3.7 SHOULDs)
 
 @unmanaged class A6 {
   a0: u64; a1: u64;       // the address
@@ -129,6 +131,8 @@ export const IP6F_NO_RS: u32 = 4;      // send no router solicitations
 const ROUTERS: i32 = 2;
 const PREFIXES: i32 = 4;
 const PMTUS: i32 = 4;
+/** RFC 4861 §8.3 Redirects kept (the destination cache's overrides: destination, then its first hop). */
+const REDIRECTS: i32 = 2;
 /** RFC 8106 §5.3.1: at least three recursive DNS servers kept (entries like Rtr: address, until). */
 const RDNSS_N: i32 = 3;
 const NDOPT_RDNSS: u8 = 25;
@@ -136,13 +140,15 @@ const NDOPT_RDNSS: u8 = 25;
 export const DNS6_STATIC: i32 = 3;
 // The small tables and scratch live in the pool (one block reserved at init, inside the
 // interface's region), so that input and timers write nowhere but pools and counters.
-const SMALL_BYTES: usize = <usize>(ROUTERS * 24 + PREFIXES * 32 + PMTUS * 24 + RDNSS_N * 24 + DNS6_STATIC * 16 + GROUPS6 * 24 + 32);
+const SMALL_BYTES: usize = <usize>(ROUTERS * 24 + PREFIXES * 32 + PMTUS * 24 + RDNSS_N * 24 + DNS6_STATIC * 16 + GROUPS6 * 24 + 32 + (FEAT_IP6_SHOULD ? REDIRECTS * 32 : 0));
 let routers: usize = 0;
 let prefixes: usize = 0;
 let pmtus: usize = 0;
 let rdnss: usize = 0;
 let dnsStatic: usize = 0;
 let groups: usize = 0;
+let redirects: usize = 0;
+let redirectNext: i32 = 0;
 /** 16-byte scratch addresses. */
 let tmpA: usize = 0;
 let tmpB: usize = 0;
@@ -174,6 +180,8 @@ let baseReachable: u32 = REACHABLE_TIME;
 let reachable: u32 = REACHABLE_TIME;
 let retrans: u32 = RETRANS_TIMER;
 let rsLeft: i32 = 0;
+/** The random start delay was taken (once after start: RFC 4861 §6.3.7 needs no second one before the RS). */
+let delayed = false;
 let rsAt: u32 = 0;
 let mldAt: u32 = 0;           // next unsolicited report retransmission (mldPending != 0)
 let mldPending: bool = false;
@@ -204,6 +212,8 @@ function tick(): void {
 @inline function pfx(i: i32): Pfx { return changetype<Pfx>(prefixes + <usize>i * 32); }
 @inline function dns(i: i32): Rtr { return changetype<Rtr>(rdnss + <usize>i * 24); }
 @inline function group(i: i32): G6 { return changetype<G6>(groups + <usize>i * 24); }
+/** Redirect entry i: the destination's 16 bytes, then its first hop's (all zero: unused). */
+@inline function redirect(i: i32): usize { return redirects + (<usize>i << 5); }
 @inline function pmtu(i: i32): Pmtu { return changetype<Pmtu>(pmtus + <usize>i * 24); }
 @inline function ptrOf<T>(x: T): usize { return changetype<usize>(x); }
 
@@ -241,7 +251,8 @@ export function ip6Init(tx: usize, mac: u64, mtu: i32, join: (mac: u64) => i32, 
   groups = dnsStatic + <usize>(DNS6_STATIC * 16);
   tmpA = groups + <usize>(GROUPS6 * 24);
   tmpB = tmpA + 16;
-  ndOptsAt(tmpB + 16);
+  redirects = tmpB + 16;
+  ndOptsAt(redirects + (FEAT_IP6_SHOULD ? <usize>(REDIRECTS * 32) : 0));
   if (queueCount > 0) {
     queue = poolAlloc(<usize>queueCount * slotSize);
     if (queue == 0) return false;
@@ -276,10 +287,22 @@ export function ip6Start(): void {
   reachable = randomReachable();
   store<u64>(tmpA, 0x80fe); // fe80::/64
   store<u64>(tmpA, 0, 8);
+  rsLeft = (flags & IP6F_NO_RS) != 0 ? 0 : MAX_RTR_SOLICITATIONS;
+  rsAt = netNow; // sent once the link-local address is usable (or has failed; addrUsable may delay it)
   let i = addrNew(tmpA, 64, A6_LINK_LOCAL, INF, INF);
   if (i >= 0) addrStartDad(i);
-  rsLeft = (flags & IP6F_NO_RS) != 0 ? 0 : MAX_RTR_SOLICITATIONS;
-  rsAt = netNow; // sent once the link-local address is usable (or has failed)
+}
+
+/**
+ * The random delay (0..MAX_RTR_SOLICITATION_DELAY ms, the stack's PRNG) before the first message
+ * after start, whichever it is: the first DAD NS and its group join (RFC 4862 §5.4.2) or, without
+ * DAD, the first RS (RFC 4861 §6.3.7). 0 after the first call, or without IP6F_START_DELAY.
+ */
+function startDelay(): u32 {
+  if (!FEAT_IP6_SHOULD || delayed) return 0;
+  delayed = true;
+  if ((flags & IP6F_START_DELAY) == 0) return 0;
+  return <u32>((<u64>randomU32() * <u64>(MAX_RTR_SOLICITATION_DELAY + 1)) >> 32);
 }
 
 /** RFC 4861 §6.3.2: ReachableTime = BaseReachableTime x a random factor in [0.5, 1.5). */
@@ -301,7 +324,25 @@ function iid(prefix: u64, dadCount: u8): u64 {
     let e: u64 = ((m >> 24) << 40) | (<u64>0xfffe << 24) | (m & 0xffffff);
     return bswap<u64>(e);
   }
-  return sipHash(prefix ^ (<u64>secret << 32), myMac | (<u64>dadCount << 48) | (<u64>0x72 << 56));
+  let m0 = prefix ^ (<u64>secret << 32), m1 = myMac | (<u64>dadCount << 48) | (<u64>0x72 << 56);
+  return keyed ? sipHash(m0, m1, secretKey) : sipHash(m0, m1);
+}
+
+/** RFC 7217 §5 secret_key set by ip6SetSecret; unset (all zero), the module's per-boot SipHash key. */
+const secretKey: usize = memory.data(16, 8);
+let keyed = false;
+
+/**
+ * ABI ip6SetSecret: the 16 bytes at `k` become RFC 7217's secret_key (all zero: back to the
+ * module's key from the host's entropy, new at every start). Kept across reboots by the host, it
+ * gives the device the same stable addresses on every boot. Set before init (ip6Start forms the
+ * link-local address from it); set later it applies to the identifiers formed afterwards (new
+ * SLAAC prefixes, DAD retries): existing addresses keep theirs. Always 0.
+ */
+export function ip6SetSecret(k: usize): i32 {
+  memory.copy(secretKey, k, 16);
+  keyed = !addrIsZero(secretKey);
+  return 0;
 }
 
 /** A new entry for `prefix`'s first plen bits (at a) + an interface identifier; -1 (counted) when full. */
@@ -363,11 +404,12 @@ function addrStartDad(i: i32): void {
   filterJoin(a6GroupMac(tmpB));
   e.state = A6_TENTATIVE;
   addrEvent(i, A6_TENTATIVE);
-  if (fresh) { e.mldLeft = MLD_ROBUSTNESS; mldSoon(); }
   e.dadLeft = dadTransmits;
-  e.timer = clk;
+  let d: u32 = FEAT_IP6_SHOULD && dadTransmits != 0 ? startDelay() : 0; // RFC 4862 §5.4.2: the join and the NS wait for it
+  e.timer = clk + <u64>d;
+  if (fresh) { e.mldLeft = MLD_ROBUSTNESS; mldSoon(d); }
   if (dadTransmits == 0) addrUsable(i);
-  else dadStep(i);
+  else if (d == 0) dadStep(i);
 }
 
 /** Send the next DAD NS of address i, or finish DAD when none is left (RFC 4862 §5.4.2/§5.4.3). */
@@ -387,23 +429,19 @@ function addrUsable(i: i32): void {
   netifSetAddr6(LADDR_V6_FIRST + i, ptrOf(e));
   addrEvent(i, e.state);
   // RFC 4861 §6.3.7: solicit routers once the link-local address can be the source
-  if (e.origin == A6_LINK_LOCAL && rsLeft > 0) rsAt = netNow;
+  if (e.origin == A6_LINK_LOCAL && rsLeft > 0) rsAt = netNow + (FEAT_IP6_SHOULD ? startDelay() : 0);
 }
 
 /**
  * Address i leaves its solicited-node group: the MAC filter drops a reference and, when no other
- * address shares the group, an MLDv2 state change report says so (RFC 3810 §6.1: a
- * CHANGE_TO_INCLUDE_MODE record with no sources; sent once, not [Robustness] times).
+ * address shares the group, MLDv2 state change reports say so (mldLeave).
  */
 function groupLeave(i: i32): void {
   let e = addr(i);
   a6SolicitedNode(tmpB, ptrOf(e));
   filterLeave(a6GroupMac(tmpB));
   e.mldLeft = 0;
-  if (groupShared(i)) return;
-  let p = icmpOut();
-  mldAddRecord(p, 0, tmpB, MLD_TO_INCLUDE);
-  mldEmit(p, 1);
+  if (!groupShared(i)) mldLeave(tmpB);
 }
 
 /** Another node has address i (RFC 4862 §5.4.5): never used; RFC 7217 §6 tries another identifier. */
@@ -421,7 +459,7 @@ function dadFailed(i: i32): void {
   e.state = A6_DUPLICATE;
   e.mldLeft = 0;
   addrEvent(i, A6_DUPLICATE);
-  if (e.origin == A6_LINK_LOCAL && rsLeft > 0) rsAt = netNow; // solicit from ::
+  if (e.origin == A6_LINK_LOCAL && rsLeft > 0) rsAt = netNow + (FEAT_IP6_SHOULD ? startDelay() : 0); // solicit from ::
 }
 
 /** Forget address i: connections on it end (EADDRNOTAVAIL), its group is left. */
@@ -475,8 +513,13 @@ export function ip6AddrInfoWrite(i: i32, out: usize): i32 {
   store<u32>(out, secsLeft(e.validUntil), 12);
   store<u32>(out, secsLeft(e.prefUntil), 16);
   store<u32>(out, e.dadCount, 20);
-  for (let k = 0; k < 4; k++) store<u32>(out + <usize>(24 + 4 * k), bswap<u32>(load<u32>(ptrOf(e) + <usize>(4 * k))));
+  storeWords(out + 24, ptrOf(e));
   return 0;
+}
+
+/** An address as the info layouts' four big-endian u32 words (addr0..addr3) at out. */
+function storeWords(out: usize, a: usize): void {
+  for (let k: usize = 0; k < 16; k += 4) store<u32>(out + k, bswap<u32>(load<u32>(a + k)));
 }
 
 /** ABI ip6NeighborInfo: neighbor entry `i` at `out` (Ip6NeighborField); -EINVAL past the cache. */
@@ -490,7 +533,7 @@ export function ip6NeighborInfoWrite(i: i32, out: usize): i32 {
   store<u32>(out, n.router, 12);
   store<u32>(out, n.probes, 16);
   store<u32>(out, queuedFor(i), 20);
-  for (let k = 0; k < 4; k++) store<u32>(out + <usize>(24 + 4 * k), bswap<u32>(load<u32>(ptrOf(n) + <usize>(4 * k))));
+  storeWords(out + 24, ptrOf(n));
   return 0;
 }
 
@@ -525,7 +568,7 @@ export function ip6DnsServerInfoWrite(i: i32, out: usize): i32 {
   let live = d.until > clk;
   store<u32>(out, live ? 1 : 0);
   store<u32>(out, live ? secsLeft(d.until) : 0, 4);
-  for (let k = 0; k < 4; k++) store<u32>(out + <usize>(8 + 4 * k), live ? bswap<u32>(load<u32>(ptrOf(d) + <usize>(4 * k))) : 0);
+  storeWords(out + 8, live ? ptrOf(d) : unspecified);
   return 0;
 }
 
@@ -622,12 +665,15 @@ function commonBits(a: usize, b: usize): i32 {
 export function ip6Output(src: usize, dst: usize, nh: u8, len: i32): bool {
   if (!enabled || txBuf == 0) return false;
   tick();
-  if (src == 0) {
-    let idx = ip6Select(dst);
-    if (idx < 0) { count(Stat.Ipv6NoSource); return false; }
-    src = ptrOf(addr(idx - LADDR_V6_FIRST));
-  }
+  if (src == 0 && (src = sourceFor(dst)) == 0) return false;
   return emit(src, dst, nh, len, a6IsMulticast(dst) ? 1 : curHops);
+}
+
+/** RFC 6724 source for `dst` (ip6Select): our address's 16 bytes, or 0 (counted) when there is none. */
+function sourceFor(dst: usize): usize {
+  let idx = ip6Select(dst);
+  if (idx < 0) { count(Stat.Ipv6NoSource); return 0; }
+  return ptrOf(addr(idx - LADDR_V6_FIRST));
 }
 
 /** Copy bytes [off, off + n) of head (headLen bytes) followed by body to `out`. */
@@ -653,11 +699,7 @@ function gather(out: usize, head: usize, headLen: i32, body: usize, off: i32, n:
 export function ip6SendGather(src: usize, dst: usize, nh: u8, head: usize, headLen: i32, body: usize, bodyLen: i32): bool {
   if (!enabled || txBuf == 0) return false;
   tick();
-  if (src == 0) {
-    let idx = ip6Select(dst);
-    if (idx < 0) { count(Stat.Ipv6NoSource); return false; }
-    src = ptrOf(addr(idx - LADDR_V6_FIRST));
-  }
+  if (src == 0 && (src = sourceFor(dst)) == 0) return false;
   let hops: u8 = a6IsMulticast(dst) ? 1 : curHops;
   let total = headLen + bodyLen;
   let pay = icmpOut();
@@ -723,7 +765,9 @@ function queueRoom(dst: usize, n: i32): bool {
 /** RFC 4861 §5.2 next-hop determination into tmpA: on-link destinations directly, else the default router; false (counted) without one. */
 function nextHop(dst: usize): bool {
   let hop = dst;
-  if (!onLink(hop)) {
+  let k = FEAT_IP6_SHOULD ? redirectFind(dst) : -1;
+  if (k >= 0) hop = redirect(k) + 16; // §8.3: a redirect's first hop (the destination itself when on-link)
+  else if (!onLink(hop)) {
     let r = defaultRouter();
     if (r < 0) { count(Stat.Ipv6NoRoute); return false; }
     hop = ptrOf(rtr(r));
@@ -732,11 +776,40 @@ function nextHop(dst: usize): bool {
   return true;
 }
 
+/** The redirect entry for destination `dst`, or -1. */
+function redirectFind(dst: usize): i32 {
+  for (let i = 0; i < REDIRECTS; i++) if (addrEq(redirect(i), dst)) return i;
+  return -1;
+}
+
+/**
+ * RFC 4861 §7.3.1: forward progress (TCP: the peer at `dst` acknowledged new data) confirms the
+ * first hop towards it: its entry (not INCOMPLETE) becomes REACHABLE for ReachableTime, so NUD
+ * sends no probes. On TCP's ACK path: nothing is looked up while the entry confirmed last for the
+ * same destination is REACHABLE with more than half its time left.
+ */
+function nbConfirm(dst: usize): void {
+  if (confirmNb >= 0 && load<u64>(dst) == confirmD0 && load<u64>(dst, 8) == confirmD1) {
+    let c = nb(confirmNb);
+    if (c.state == NB_REACHABLE && before(netNow + (reachable >> 1), c.deadline)) return;
+  }
+  tick();
+  if (!nextHop(dst)) return;
+  let i = nbFind(tmpA);
+  if (i < 0 || nb(i).state == NB_INCOMPLETE) return;
+  let e = nb(i);
+  e.state = NB_REACHABLE; e.deadline = netNow + reachable; e.probes = 0;
+  confirmNb = i; confirmD0 = load<u64>(dst); confirmD1 = load<u64>(dst, 8);
+}
+let confirmNb: i32 = -1;
+let confirmD0: u64 = 0;
+let confirmD1: u64 = 0;
+
 /** A new INCOMPLETE neighbor entry for tmpA (no solicitation sent yet). */
 function nbPending(): i32 {
   let n = nbAllocate();
   let e = nb(n);
-  e.a0 = load<u64>(tmpA); e.a1 = load<u64>(tmpA, 8);
+  addrCopy(ptrOf(e), tmpA);
   e.mac = 0; e.router = 0;
   e.state = NB_INCOMPLETE;
   e.probes = 0;
@@ -775,8 +848,13 @@ function emit(src: usize, dst: usize, nh: u8, len: i32, hops: u8): bool {
  * emit again (no call cycle: wasm2c needs no call-depth counter for the MCU module).
  */
 function emitMulticast(src: usize, dst: usize, nh: u8, len: i32, hops: u8): void {
+  emitMac(src, dst, nh, len, hops, a6GroupMac(dst));
+}
+
+/** Build the header and frame around the payload at tx + 54 and send it to link address `mac` (a leaf, as emitMulticast). */
+function emitMac(src: usize, dst: usize, nh: u8, len: i32, hops: u8, mac: u64): void {
   ipv6Emit(txBuf + <usize>ETH_HLEN, src, dst, nh, len, hops);
-  ethEmit(txBuf, a6GroupMac(dst), myMac, ETHERTYPE_IPV6);
+  ethEmit(txBuf, mac, myMac, ETHERTYPE_IPV6);
   count(Stat.Ipv6Tx);
   transmit(txBuf, ETH_HLEN + IPV6_HLEN + len);
 }
@@ -853,7 +931,7 @@ function nbSolicit(i: i32): void {
   if (s < 0) return; // no usable source yet: the timer retries
   let src = ptrOf(addr(s - LADDR_V6_FIRST));
   if (e.state == NB_INCOMPLETE) sendNs(tmpA, src);
-  else { addrCopy(tmpB, tmpA); sendNsUnicast(tmpB, src, e.mac); }
+  else { addrCopy(tmpB, tmpA); nsBuild(tmpB, src, tmpB, e.mac); } // PROBE: unicast to the cached address
 }
 
 /** Learn `mac` for neighbor `a` from an NS, RS, RA or redirect (§7.2.3, §6.3.4): STALE when new or changed. */
@@ -862,7 +940,7 @@ function nbLearn(a: usize, mac: u64, isRouter: bool): i32 {
   if (i < 0) {
     i = nbAllocate();
     let e = nb(i);
-    e.a0 = load<u64>(a); e.a1 = load<u64>(a, 8);
+    addrCopy(ptrOf(e), a);
     e.mac = mac; e.state = NB_STALE; e.probes = 0; e.router = isRouter ? 1 : 0;
     return i;
   }
@@ -935,17 +1013,7 @@ function dropQueued(n: i32): void {
 function sendNs(target: usize, src: usize): void {
   addrCopy(tmpB, target);
   a6SolicitedNode(tmpA, tmpB);
-  nsBuild(tmpB, src, tmpA);
-}
-
-function sendNsUnicast(target: usize, src: usize, mac: u64): void {
-  let len = nsWrite(target, src);
-  icmp6Finish(src, target, icmpOut(), len);
-  ipv6Emit(txBuf + <usize>ETH_HLEN, src, target, NH_ICMPV6, len, 255);
-  ethEmit(txBuf, mac, myMac, ETHERTYPE_IPV6);
-  count(Stat.NdNsTx);
-  count(Stat.Ipv6Tx);
-  transmit(txBuf, ETH_HLEN + IPV6_HLEN + len);
+  nsBuild(tmpB, src, tmpA, a6GroupMac(tmpA));
 }
 
 function nsWrite(target: usize, src: usize): i32 {
@@ -959,12 +1027,12 @@ function nsWrite(target: usize, src: usize): i32 {
   return 32;
 }
 
-/** NS to the solicited-node group `dst` (always multicast: emitMulticast, not emit). */
-function nsBuild(target: usize, src: usize, dst: usize): void {
+/** NS for `target` to `dst` at link address `mac`: the solicited-node group, or the neighbor itself (PROBE); never through emit. */
+function nsBuild(target: usize, src: usize, dst: usize, mac: u64): void {
   let len = nsWrite(target, src);
   icmp6Finish(src, dst, icmpOut(), len);
   count(Stat.NdNsTx);
-  emitMulticast(src, dst, NH_ICMPV6, len, 255);
+  emitMac(src, dst, NH_ICMPV6, len, 255, mac);
 }
 
 /** NA for our address `target` to `dst` (ff02::1 answering DAD), with TLLA (§7.2.4). */
@@ -982,13 +1050,19 @@ function sendNa(target: usize, dst: usize, solicited: bool): void {
   emit(target, tmpB, NH_ICMPV6, 32, 255);
 }
 
-/** RS to ff02::2 (§6.3.7): from the link-local address with SLLA, or from :: without. */
-function sendRs(): void {
+/** Our usable link-local address, or :: (the source of RS and MLD reports). */
+function llSource(): usize {
   let src = unspecified;
   for (let i = 0; i < addrCount; i++) {
     let e = addr(i);
     if (e.origin == A6_LINK_LOCAL && usable(e.state)) src = ptrOf(e);
   }
+  return src;
+}
+
+/** RS to ff02::2 (§6.3.7): from the link-local address with SLLA, or from :: without. */
+function sendRs(): void {
+  let src = llSource();
   let p = icmpOut();
   store<u64>(p, ND_RS);
   let len = 8;
@@ -1030,6 +1104,7 @@ export function ip6GroupJoin(g: usize): i32 {
   if (!a6IsMulticast(g) || a6IsAllNodes(g)) return -Err.EINVAL;
   let k = ip6GroupIndex(g);
   if (k >= 0) { group(k).refs++; return k; }
+  for (let i = 0; i < GROUPS6; i++) if (addrEq(ptrOf(group(i)), g)) group(i).mldLeft = 0; // a leave still being reported: joined again
   for (let i = 0; i < GROUPS6; i++) {
     let e = group(i);
     if (e.refs != 0) continue;
@@ -1043,16 +1118,35 @@ export function ip6GroupJoin(g: usize): i32 {
   return -Err.ENOMEM;
 }
 
-/** Drop a reference to group entry `k`; the last one leaves the MAC filter and reports TO_INCLUDE {} once (RFC 3810 §6.1). */
+/** Drop a reference to group entry `k`; the last one leaves the MAC filter and reports it (mldLeave). */
 export function ip6GroupLeave(k: i32): void {
   if (groups == 0 || <u32>k >= <u32>GROUPS6) return;
   let e = group(k);
   if (e.refs == 0 || --e.refs != 0) return;
   filterLeave(a6GroupMac(ptrOf(e)));
   e.mldLeft = 0;
-  if (!reported(ptrOf(e))) return;
+  if (reported(ptrOf(e))) mldLeave(ptrOf(e));
+}
+
+/**
+ * RFC 3810 §6.1: leaving group g (16 bytes), a state change report with a TO_INCLUDE record and
+ * no sources now, and [Robustness Variable] - 1 more at random intervals within the Unsolicited
+ * Report Interval, as for a join: the group table keeps the group until then (an entry with no
+ * references and reports left; g's own entry when a socket group leaves, else a free one; with
+ * none free, the report goes once).
+ */
+function mldLeave(g: usize): void {
+  for (let i = 0; i < GROUPS6; i++) {
+    let e = group(i);
+    if (e.refs == 0 && (e.mldLeft == 0 || addrEq(ptrOf(e), g))) {
+      addrCopy(ptrOf(e), g);
+      e.mldLeft = <u32>MLD_ROBUSTNESS - 1;
+      mldLater();
+      break;
+    }
+  }
   let p = icmpOut();
-  mldAddRecord(p, 0, ptrOf(e), MLD_TO_INCLUDE);
+  mldAddRecord(p, 0, g, MLD_TO_INCLUDE);
   mldEmit(p, 1);
 }
 
@@ -1060,6 +1154,7 @@ export function ip6GroupLeave(k: i32): void {
 function groupOp(op: i32, arg: usize): i32 {
   if (op == GROUP_INDEX) return ip6GroupIndex(arg);
   if (op == GROUP_JOIN) return ip6GroupJoin(arg);
+  if (FEAT_IP6_SHOULD && op == GROUP_CONFIRM) { if (enabled) nbConfirm(arg); return 0; }
   ip6GroupLeave(<i32>arg);
   return 0;
 }
@@ -1067,8 +1162,13 @@ function groupOp(op: i32, arg: usize): i32 {
 // ---------------------------------------------------------------------------
 // MLDv2 (RFC 3810)
 
-function mldSoon(): void {
-  if (!mldPending) { mldPending = true; mldAt = netNow; }
+function mldSoon(delay: u32 = 0): void {
+  if (!mldPending) { mldPending = true; mldAt = netNow + delay; }
+}
+
+/** The next retransmission of state change reports: at a random time in (0, Unsolicited Report Interval] (RFC 3810 §6.1). */
+function mldLater(): void {
+  if (!mldPending) { mldPending = true; mldAt = netNow + 1 + randomU32() % MLD_URI_MS; }
 }
 
 /** Our reportable groups: the solicited-node group of each address (except duplicates), once each. */
@@ -1088,9 +1188,10 @@ function mldSend(changes: bool): void {
   }
   for (let i = 0; i < GROUPS6; i++) {
     let g = group(i);
-    if (g.refs == 0 || !reported(ptrOf(g))) continue;
+    let left = g.refs == 0; // a group left, its reports still going (mldLeave)
+    if (left ? !changes : !reported(ptrOf(g))) continue;
     if (changes) { if (g.mldLeft == 0) continue; g.mldLeft--; }
-    if (!mldAddRecord(p, n, ptrOf(g), changes ? MLD_TO_EXCLUDE : MLD_IS_EXCLUDE)) break;
+    if (!mldAddRecord(p, n, ptrOf(g), left ? MLD_TO_INCLUDE : changes ? MLD_TO_EXCLUDE : MLD_IS_EXCLUDE)) break;
     n++;
   }
   if (n != 0) mldEmit(p, n);
@@ -1098,11 +1199,7 @@ function mldSend(changes: bool): void {
 
 /** Send the report of `n` records at p + 16 from our link-local address (:: until it is usable: RFC 3590). */
 function mldEmit(p: usize, n: i32): void {
-  let src = unspecified;
-  for (let i = 0; i < addrCount; i++) {
-    let e = addr(i);
-    if (e.origin == A6_LINK_LOCAL && usable(e.state)) src = ptrOf(e);
-  }
+  let src = llSource();
   let len = mldReportEmit(p, n);
   icmp6Finish(src, MLD_ALL_ROUTERS_V2, p + 8, len - 8);
   count(Stat.MldReportsTx);
@@ -1344,11 +1441,7 @@ function sendError(ip: usize, plen: i32, type: u8, code: u8, param: u32, mcastOk
   let dst = ip + 24;
   let me: usize = 0;
   if (!a6IsMulticast(dst)) { let i = addrFind(dst); if (i >= 0 && usable(addr(i).state)) me = ptrOf(addr(i)); }
-  if (me == 0) {
-    let s = ip6Select(src);
-    if (s < 0) { count(Stat.Ipv6NoSource); return; }
-    me = ptrOf(addr(s - LADDR_V6_FIRST));
-  }
+  if (me == 0 && (me = sourceFor(src)) == 0) return;
   let quote = IPV6_HLEN + plen;
   let room = (IPV6_MIN_MTU < linkMtu ? IPV6_MIN_MTU : linkMtu) - IPV6_HLEN - ICMP6_HLEN;
   if (quote > room) quote = room;
@@ -1378,9 +1471,7 @@ function icmp6Input(ip: usize, p: usize, len: i32, mcast: bool, linkGroup: bool,
   else if (type == ND_NA) ndNa(ip, p, len);
   else if (type == ND_RA) ndRa(ip, p, len);
   else if (type == ND_RS) { if (ndCheck(ip, p, len, 8)) count(Stat.NdRsIgnored); } // a host (§6.2.6 is for routers)
-  else if (type == ND_REDIRECT) {
-    if (ndCheck(ip, p, len, 40) && a6IsLinkLocal(src) && ndOptions(p + 40, len - 40)) count(Stat.NdRedirectIgnored);
-  }
+  else if (type == ND_REDIRECT) ndRedirect(ip, p, len);
   else if (type == MLD_QUERY) mldQuery(ip, p, len);
   else if (type == MLD1_REPORT || type == MLD1_DONE || type == MLD2_REPORT) count(Stat.MldOtherRx);
   else if (type == ICMP6_PACKET_TOO_BIG) packetTooBig(p, len);
@@ -1397,11 +1488,7 @@ function echoRequest(ip: usize, p: usize, len: i32, mcast: bool): void {
   if (addrIsZero(src)) { count(Stat.Ipv6BadSource); return; }
   let me: usize = 0;
   if (!mcast) me = ptrOf(addr(addrFind(ip + 24)));
-  else {
-    let s = ip6Select(src);
-    if (s < 0) { count(Stat.Ipv6NoSource); return; }
-    me = ptrOf(addr(s - LADDR_V6_FIRST));
-  }
+  else if ((me = sourceFor(src)) == 0) return;
   if (FEAT_FRAG6 && len > ip6PathMtu(src) - IPV6_HLEN) {
     // RFC 8200 §4.5: a reply over the path MTU (e.g. to a reassembled request) goes in fragments,
     // built in place in the request (the tx frame holds each fragment in turn)
@@ -1424,10 +1511,9 @@ export function ip6Ping(dst: usize, id: u16, seq: u16, len: i32): i32 {
   if (!enabled) return -Err.ENOSYS;
   tick();
   if (<u32>len > <u32>(linkMtu - IPV6_HLEN - ICMP6_HLEN) || addrIsZero(dst) || addrIsV4(dst)) return -Err.EINVAL;
-  let s = ip6Select(dst);
-  if (s < 0) return -Err.EADDRNOTAVAIL;
+  let me = sourceFor(dst);
+  if (me == 0) return -Err.EADDRNOTAVAIL;
   addrCopy(tmpB, dst);
-  let me = ptrOf(addr(s - LADDR_V6_FIRST));
   let o = icmpOut();
   store<u32>(o, ICMP6_ECHO_REQUEST);
   store<u32>(o + 4, (<u32>bswap<u16>(id)) | (<u32>bswap<u16>(seq) << 16));
@@ -1454,7 +1540,7 @@ function packetTooBig(p: usize, len: i32): void {
   }
   if (k < 0) k = 0;
   let m = pmtu(k);
-  m.a0 = load<u64>(qdst); m.a1 = load<u64>(qdst, 8);
+  addrCopy(ptrOf(m), qdst);
   m.mtu = mtu;
   m.until = netNow + PMTU_TIMEOUT_MS;
   if (load<u8>(q + 6) == NH_TCP && len >= ICMP6_HLEN + IPV6_HLEN + 8) tcpIcmpError(ICMP_TOO_BIG, qsrc, qdst, q + <usize>IPV6_HLEN, <i32>mtu);
@@ -1546,8 +1632,40 @@ function ndNa(ip: usize, p: usize, len: i32): void {
   let wasRouter = e.router != 0;
   e.router = (fl & NA_ROUTER) != 0 ? 1 : 0;
   if (wasRouter && e.router == 0) { // §7.2.5: no longer a router: off the default router list
-    for (let r = 0; r < ROUTERS; r++) if (addrEq(ptrOf(rtr(r)), target)) rtr(r).until = 0;
+    routerDrop(target);
   }
+}
+
+/**
+ * Redirect (RFC 4861 §8.1 validation, §8.3 processing): from a link-local source with hop limit
+ * 255 and code 0, 40 bytes or more, a unicast destination, a target that is link-local (a better
+ * router) or the destination itself (on-link), valid options, and from the router we use for that
+ * destination now. It sets the destination's first hop (a small table, the oldest replaced; an
+ * entry is dropped when its first hop fails address resolution) and, with a Target Link-Layer
+ * Address option, the target's neighbor entry (STALE when new or changed, §8.3); a target other
+ * than the destination is a router. Builds without FEAT_IP6_SHOULD count every redirect nd_redirect_ignored.
+ */
+function ndRedirect(ip: usize, p: usize, len: i32): void {
+  if (!FEAT_IP6_SHOULD) { count(Stat.NdRedirectIgnored); return; } // never acted on: validity is moot
+  let src = ip + 8, target = p + 8, dst = p + 24;
+  if (!ndCheck(ip, p, len, 40)) return;
+  if (!a6IsLinkLocal(src)) { count(Stat.NdRedirectBadSource); return; }
+  if (a6IsMulticast(dst) || (!a6IsLinkLocal(target) && !addrEq(target, dst))) { count(Stat.NdRedirectBadTarget); return; }
+  if (!ndOptions(p + 40, len - 40)) return;
+  if (!nextHop(dst) || !addrEq(tmpA, src)) { count(Stat.NdRedirectNotFirstHop); return; }
+  count(Stat.NdRedirectRx);
+  let k = redirectFind(dst);
+  if (k < 0) { k = redirectNext; redirectNext = (k + 1) % REDIRECTS; }
+  addrCopy(redirect(k), dst);
+  addrCopy(redirect(k) + 16, target);
+  let router = !addrEq(target, dst);
+  if (ndHas(ndOpts.tlla)) nbLearn(target, ndMac(ndOpts.tlla), router);
+  else if (router) { let n = nbFind(target); if (n >= 0) nb(n).router = 1; }
+}
+
+/** Take router `a` off the default router list. */
+function routerDrop(a: usize): void {
+  for (let r = 0; r < ROUTERS; r++) if (addrEq(ptrOf(rtr(r)), a)) rtr(r).until = 0;
 }
 
 /** Router Advertisement (§6.1.2 validation, §6.3.4 processing, RFC 4862 §5.5.3 prefixes). */
@@ -1573,7 +1691,7 @@ function ndRa(ip: usize, p: usize, len: i32): void {
     if (r < 0) count(Stat.NdRouterListFull);
     else {
       let x = rtr(r);
-      x.a0 = load<u64>(src); x.a1 = load<u64>(src, 8);
+      addrCopy(ptrOf(x), src);
       x.until = clk + <u64>life * 1000;
     }
   } else if (r >= 0) rtr(r).until = 0;
@@ -1614,7 +1732,7 @@ function rdnssOption(o: usize, units: i32): void {
       else continue;
     }
     let d = dns(k);
-    d.a0 = load<u64>(a); d.a1 = load<u64>(a, 8);
+    addrCopy(ptrOf(d), a);
     d.until = until;                          // a zero lifetime removes it now
   }
 }
@@ -1660,7 +1778,7 @@ function onLinkPrefix(prefix: usize, plen: i32, valid: u32): void {
   if (k < 0) for (let i = 0; i < PREFIXES; i++) if (pfx(i).until <= clk) { k = i; break; }
   if (k < 0) { count(Stat.NdPrefixListFull); return; }
   let x = pfx(k);
-  x.a0 = load<u64>(prefix); x.a1 = load<u64>(prefix, 8);
+  addrCopy(ptrOf(x), prefix);
   x.plen = <u32>plen;
   x.until = valid == 0xffffffff ? INF : clk + <u64>valid * 1000;
 }
@@ -1712,7 +1830,8 @@ export function ip6Poll(): i32 {
       if (e.state == NB_DELAY) { e.state = NB_PROBE; e.probes = 0; nbSolicit(i); }
       else if (e.probes >= (e.state == NB_INCOMPLETE ? MAX_MULTICAST_SOLICIT : MAX_UNICAST_SOLICIT)) {
         count(Stat.NdResolutionFailed);
-        if (e.router != 0) for (let r = 0; r < ROUTERS; r++) if (addrEq(ptrOf(rtr(r)), ptrOf(e))) rtr(r).until = 0;
+        if (e.router != 0) routerDrop(ptrOf(e));
+        if (FEAT_IP6_SHOULD) for (let r = 0; r < REDIRECTS; r++) if (addrEq(redirect(r) + 16, ptrOf(e))) memory.fill(redirect(r), 0, 32); // §7.3.3
         nbFree(i);
         continue;
       } else nbSolicit(i);
@@ -1734,7 +1853,7 @@ export function ip6Poll(): i32 {
     mldPending = false;
     for (let i = 0; i < addrCount; i++) if (addr(i).mldLeft != 0) mldPending = true;
     for (let i = 0; i < GROUPS6; i++) if (group(i).mldLeft != 0) mldPending = true;
-    if (mldPending) mldAt = netNow + MLD_URI_MS;
+    if (mldPending) { mldPending = false; mldLater(); }
   }
   if (mldPending) next = nearer(next, mldAt);
   if (mldQueryDue) {

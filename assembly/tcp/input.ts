@@ -14,7 +14,8 @@ import {
   nextAcceptOrder, raddrOf, rcvCap, rcvWnd, rcvRing, ringAttach, ringCount, ringFreeCount, ringPut, setState, sndCap, sndDataSeq,
   tcbAlloc, tcbAt, tcbCount, tcbEvent, tcbFree, tcbFreeCount, tcbIndex, childSync, connIndexed, timerArmed,
 } from "./tcb";
-import { FEAT_IPV6, FEAT_SCALE } from "../features";
+import { FEAT_IPV6, FEAT_IP6_SHOULD, FEAT_SCALE } from "../features";
+import { ip6Confirm } from "../ip/ip6ops";
 import { chainHead, chainNext, childCountOf, conns, listeners, portKey, tupleKey } from "./index";
 import {
   ccSend, chooseRcvWscale, emit, oooBase, ourMss, reply, replyRst, restartRtx, scheduleAck, sendAck, tcpOutput,
@@ -676,6 +677,7 @@ function newAck(t: Tcb, ack: u32, o: TcpOptions): void {
   t.sndStart = (t.sndStart + dataAcked) % sndCap;
   t.sndLen -= dataAcked;
   t.sndUna = ack;
+  if (FEAT_IPV6 && FEAT_IP6_SHOULD && addrFamily(raddrOf(t)) != FAMILY_V4) ip6Confirm(raddrOf(t)); // RFC 4861 §7.3.1
   if (seqLt(t.sndNxt, ack)) t.sndNxt = ack;
   if (seqLt(t.highRxt, ack)) t.highRxt = ack;
   // RTT: timestamps (RFC 7323 §4.1) or one timed segment with Karn's rule (RFC 6298 §3)

@@ -26,18 +26,18 @@ function sipCompress(m: u64): void {
   v3 ^= m; sipRound(); sipRound(); v0 ^= m;
 }
 
-/** SipHash-2-4 of the 16-byte message (m0, m1) with the module's secret key. */
-export function sipHash(m0: u64, m1: u64): u64 {
-  sipInit();
+/** SipHash-2-4 of the 16-byte message (m0, m1) with the module's secret key (or the 16 bytes at k). */
+export function sipHash(m0: u64, m1: u64, k: usize = key): u64 {
+  sipInit(k);
   sipCompress(m0);
   sipCompress(m1);
   return sipFinish(16);
 }
 
 /** The state before the first word: the secret key mixed with SipHash's constants. */
-function sipInit(): void {
-  let k0 = load<u64>(key);
-  let k1 = load<u64>(key, 8);
+function sipInit(k: usize = key): void {
+  let k0 = load<u64>(k);
+  let k1 = load<u64>(k, 8);
   v0 = k0 ^ 0x736f6d6570736575;
   v1 = k1 ^ 0x646f72616e646f6d;
   v2 = k0 ^ 0x6c7967656e657261;

@@ -56,7 +56,8 @@
   X(WT_FN_IP6_ADDR_INFO, ip6AddrInfo, 2, 1) \
   X(WT_FN_TCP_ADDRS, tcpAddrs, 2, 1) \
   X(WT_FN_UDP_SEND_TO6, udpSendTo6, 5, 1) \
-  X(WT_FN_UDP_RECV_FROM6, udpRecvFrom6, 4, 1)
+  X(WT_FN_UDP_RECV_FROM6, udpRecvFrom6, 4, 1) \
+  X(WT_FN_IP6_SET_SECRET, ip6SetSecret, 1, 1)
 
 /* Exports the C core does not call (Node/test only, or not needed by a firmware yet):
  *   rxStaging()
@@ -759,7 +760,11 @@ enum {
   WT_STAT_ND_RDNSS_BAD = 266,
   WT_STAT_ND_RDNSS_REPLACED = 267,
   WT_STAT_IPV6_FRAG_NO_QUEUE = 268,
-  WT_STAT_COUNT = 269
+  WT_STAT_ND_REDIRECT_RX = 269,
+  WT_STAT_ND_REDIRECT_BAD_SOURCE = 270,
+  WT_STAT_ND_REDIRECT_BAD_TARGET = 271,
+  WT_STAT_ND_REDIRECT_NOT_FIRST_HOP = 272,
+  WT_STAT_COUNT = 273
 };
 
 /* Every counter: X(id, name). The module carries no names; wt_core.c builds its name table from
@@ -1033,7 +1038,11 @@ enum {
   X(WT_STAT_ND_RDNSS_RX, nd_rdnss_rx) \
   X(WT_STAT_ND_RDNSS_BAD, nd_rdnss_bad) \
   X(WT_STAT_ND_RDNSS_REPLACED, nd_rdnss_replaced) \
-  X(WT_STAT_IPV6_FRAG_NO_QUEUE, ipv6_frag_no_queue)
+  X(WT_STAT_IPV6_FRAG_NO_QUEUE, ipv6_frag_no_queue) \
+  X(WT_STAT_ND_REDIRECT_RX, nd_redirect_rx) \
+  X(WT_STAT_ND_REDIRECT_BAD_SOURCE, nd_redirect_bad_source) \
+  X(WT_STAT_ND_REDIRECT_BAD_TARGET, nd_redirect_bad_target) \
+  X(WT_STAT_ND_REDIRECT_NOT_FIRST_HOP, nd_redirect_not_first_hop)
 
 /* Export names and arities, indexed by wt_fn (defined in wt_core.c from WT_ABI_FUNCTIONS). */
 extern const char *const wt_fn_name[WT_FN_COUNT];

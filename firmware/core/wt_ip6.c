@@ -142,3 +142,31 @@ int wt_ip6_start(int verbose) {
 }
 
 int wt_ip6_on(void) { return s.on; }
+
+int wt_ip6_set_secret(const uint8_t key[16]) {
+  const wt_engine *e = wt_engine_used();
+  uint32_t cap = 0, size = 0, off;
+  if (!e || !wt_has(WT_FN_IP6_SET_SECRET)) return -WT_ENOSYS;
+  if (wt_io(&cap) && cap >= 16) off = wt_io_offset();
+  else {
+    if (!e->memory(&size) || size < 16) return -WT_ENOMEM;
+    off = size - 16;
+  }
+  uint8_t *p = wt_mem(off, 16);
+  if (!p) return -WT_EINVAL;
+  memcpy(p, key, 16);
+  return wt_call(WT_FN_IP6_SET_SECRET, (int32_t)off, 0, 0);
+}
+
+__attribute__((weak)) int wt_port_ip6_secret(uint8_t key[16]) {
+  (void)key;
+  return 0;
+}
+
+int wt_ip6_secret_load(void) {
+  uint8_t key[16];
+  if (!wt_port_ip6_secret(key)) return 0;
+  int r = wt_ip6_set_secret(key);
+  memset(key, 0, sizeof key);
+  return r < 0 ? r : 1;
+}

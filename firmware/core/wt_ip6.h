@@ -41,4 +41,18 @@ int wt_ip6_start(int verbose);
 /* Non-zero once wt_ip6_start found IPv6 on. */
 int wt_ip6_on(void);
 
+/* RFC 7217 secret_key (16 bytes) for the stable IPv6 addresses (ip6SetSecret): kept by the
+ * board across reboots, it gives the device the same addresses on every boot. Before wt_init
+ * (so that the link-local address formed at init uses it) the bytes pass through the top 16
+ * bytes of linear memory, which nothing uses until init reserves the pools; after it, through
+ * the I/O region (then only addresses formed later use it). 0 or -WT_E*. */
+int wt_ip6_set_secret(const uint8_t key[16]);
+/* The port's hook: fill key with the board's stored secret and return 1, or return 0 when it
+ * keeps none (the module's key from wt_port_entropy is used: new addresses every boot). A weak
+ * default returning 0 is linked when the port has none. */
+int wt_port_ip6_secret(uint8_t key[16]);
+/* Before wt_init: ask the port (wt_port_ip6_secret) and pass its secret on. 1 when one was set,
+ * 0 when the port keeps none, -WT_E* on failure. */
+int wt_ip6_secret_load(void);
+
 #endif

@@ -87,6 +87,27 @@ void wt_port_entropy(uint8_t *buf, uint32_t len) {
 
 void wt_port_puts(const char *s) { fputs(s, stdout); fflush(stdout); }
 
+/* The RFC 7217 secret (wt_ip6.h) in the file named by WT_IP6_SECRET_FILE: 16 bytes, made from
+ * getrandom and saved (mode 0600) on the first start, read on every later one, so the device
+ * keeps its stable IPv6 addresses across restarts. Without the variable: none (new each start). */
+int wt_port_ip6_secret(uint8_t key[16]) {
+  const char *path = getenv("WT_IP6_SECRET_FILE");
+  if (!path || !*path) return 0;
+  int fd = open(path, O_RDONLY);
+  if (fd >= 0) {
+    ssize_t n = read(fd, key, 16);
+    close(fd);
+    if (n == 16) return 1;
+    fprintf(stderr, "%s: not a 16-byte secret: ignored\n", path);
+    return 0;
+  }
+  wt_port_entropy(key, 16);
+  fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+  if (fd < 0 || write(fd, key, 16) != 16) fprintf(stderr, "%s: cannot save the IPv6 secret: %s\n", path, strerror(errno));
+  if (fd >= 0) close(fd);
+  return 1;
+}
+
 void wt_port_fatal(const char *why) {
   fprintf(stderr, "fatal: %s\n", why);
   exit(70);
@@ -107,7 +128,9 @@ static void usage(FILE *f) {
         "          services start once bound; SIGINT/SIGTERM release the lease\n"
         "  --echo PORT  RFC 862 echo on TCP and UDP (UDP datagrams up to --iobuf - 24 bytes; IPv4-only: - 12)\n"
         "  --iobuf N    the module's I/O region (default 16384)\n"
-        "  --no-ip6     IPv4 only (IPv6, with link-local and SLAAC addresses, is on when the module has it)\n", f);
+        "  --no-ip6     IPv4 only (IPv6, with link-local and SLAAC addresses, is on when the module has it)\n"
+        "  environment WT_IP6_SECRET_FILE=PATH  the RFC 7217 secret (16 bytes, made on the first start):\n"
+        "               the same stable IPv6 addresses on every start\n", f);
 }
 
 static int parse_uint(const char *s, uint32_t max, uint32_t *out) {
@@ -256,6 +279,10 @@ int main(int argc, char **argv) {
   for (unsigned i = 0; i < sizeof cfg / sizeof cfg[0]; i++) {
     int r = wt_configure(cfg[i].key, cfg[i].value);
     if (r) { fprintf(stderr, "configure(%d, %u) = %d\n", cfg[i].key, cfg[i].value, r); return 1; }
+  }
+  if (ip6) {
+    int sr = wt_ip6_secret_load(); /* before wt_init: the link-local address is formed there */
+    if (sr < 0 && sr != -WT_ENOSYS) { fprintf(stderr, "ip6SetSecret = %d\n", sr); return 1; }
   }
   int r = wt_init();
   if (r) { fprintf(stderr, "init() = %d\n", r); return 1; }
