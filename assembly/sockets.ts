@@ -313,7 +313,7 @@ function rcvConsume(t: Tcb, n: u32): void {
   // nearly used-up window reopening), as Linux does: while data flows, the ACKs it draws carry
   // the new edge, so an application reading each segment as it lands costs no extra ACK per segment.
   let st = t.state;
-  if (st == <u8>TcpState.ESTABLISHED || st == <u8>TcpState.FIN_WAIT_1 || st == <u8>TcpState.FIN_WAIT_2) {
+  if (<u32>st - <u32>TcpState.ESTABLISHED < 3) { // ESTABLISHED, FIN-WAIT-1 or FIN-WAIT-2 (TcpState numbers: RFC 793 order)
     let before = t.rcvAdv;
     updateRcvAdv(t);
     let edge = t.rcvAdv;
@@ -379,7 +379,7 @@ export function tcpShutdown(h: i32): i32 {
   if (st == <u8>TcpState.ESTABLISHED) {
     setFlag(t, F_FIN_QUEUED);
     setState(t, TcpState.FIN_WAIT_1);
-  } else if (st == <u8>TcpState.SYN_SENT || st == <u8>TcpState.SYN_RECEIVED) {
+  } else if (<u32>st - <u32>TcpState.SYN_SENT < 2) { // SYN-SENT or SYN-RECEIVED
     setFlag(t, F_FIN_QUEUED); // RFC 9293 §3.10.4: queued until ESTABLISHED, then FIN-WAIT-1
     return 0;
   } else if (st == <u8>TcpState.CLOSE_WAIT) {

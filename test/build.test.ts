@@ -8,7 +8,7 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { Cfg } from "../src/abi.js";
+import { Cfg, TcpState } from "../src/abi.js";
 
 const NODE = "build/stack.wasm";
 const MCU = "build/stack.mcu.wasm";
@@ -104,5 +104,14 @@ describe("MCU modules with and without IPv6 (WT_IPV6, issue 10)", () => {
     };
     expect(await run(MCU)).toBe(-24); // -ENOSYS
     expect(await run(MCU6)).toBe(0);
+  });
+});
+
+describe("TcpState numbering", () => {
+  it("follows RFC 793's order, which the core's range checks rely on (tcp/input.ts, output.ts, timers.ts, ifdown.ts, sockets.ts)", () => {
+    expect(Object.entries(TcpState).map(([k, v]) => [v, k])).toEqual([
+      [0, "CLOSED"], [1, "LISTEN"], [2, "SYN_SENT"], [3, "SYN_RECEIVED"], [4, "ESTABLISHED"], [5, "FIN_WAIT_1"],
+      [6, "FIN_WAIT_2"], [7, "CLOSE_WAIT"], [8, "CLOSING"], [9, "LAST_ACK"], [10, "TIME_WAIT"],
+    ]);
   });
 });

@@ -23,7 +23,7 @@ import { hostTx, hostEvent } from "../host";
 import { Err, EventKind } from "../errors";
 import { netNow, netifSetup6, netifSetAddr6, LADDR_V6_FIRST, LOCAL_ADDRS, nearer } from "../netif";
 import { addrIsZero, addrEq, addrCopy, addrIsV4 } from "./addr";
-import { sipHash, randomU32 } from "../tcp/isn";
+import { sipHash, sipKeyAt, randomU32 } from "../tcp/isn";
 import { tcpAddressGone } from "../tcp/ifdown";
 import { tcpInputAddr } from "../tcp/input";
 import { udpInput6, udpIcmp6Error } from "../udp";
@@ -325,7 +325,10 @@ function iid(prefix: u64, dadCount: u8): u64 {
     return bswap<u64>(e);
   }
   let m0 = prefix ^ (<u64>secret << 32), m1 = myMac | (<u64>dadCount << 48) | (<u64>0x72 << 56);
-  return keyed ? sipHash(m0, m1, secretKey) : sipHash(m0, m1);
+  sipKeyAt = keyed ? secretKey : 0;
+  let h = sipHash(m0, m1);
+  sipKeyAt = 0;
+  return h;
 }
 
 /** RFC 7217 §5 secret_key set by ip6SetSecret; unset (all zero), the module's per-boot SipHash key. */

@@ -25,7 +25,7 @@ export function tcpAddressGone(idx: i32): i32 {
     let t = tcbAt(i);
     if (t.flags == 0) continue;
     let st = t.state;
-    if (st == <u8>TcpState.CLOSED || st == <u8>TcpState.LISTEN || st == <u8>TcpState.TIME_WAIT) continue;
+    if (st <= <u8>TcpState.LISTEN || st == <u8>TcpState.TIME_WAIT) continue; // CLOSED, LISTEN, TIME-WAIT
     if (<i32>t.laddr != idx) continue;
     connClosed(t, Err.EADDRNOTAVAIL);
     aborted++;

@@ -64,7 +64,7 @@ export function findConn(laddr: i32, lport: u32, raddr: usize, rport: u32): Tcb 
     let t = tcbAt(i);
     if (t.flags == 0) continue;
     let s = t.state;
-    if (s == <u8>TcpState.CLOSED || s == <u8>TcpState.LISTEN) continue;
+    if (s <= <u8>TcpState.LISTEN) continue; // CLOSED or LISTEN (TcpState numbers: RFC 793 order)
     if (<u32>t.lport == lport && <u32>t.rport == rport && <i32>t.laddr == laddr && addrEq(raddrOf(t), raddr)) return t;
   }
   return null;
@@ -425,7 +425,7 @@ function consumeFin(t: Tcb): void {
   t.flags = (t.flags | F_FIN_RCVD | F_ACKNOW) & ~F_FIN_OOO;
   tcbEvent(t, EventKind.Readable, <i32>t.rcvLen);
   let s = t.state;
-  if (s == <u8>TcpState.SYN_RECEIVED || s == <u8>TcpState.ESTABLISHED) setState(t, TcpState.CLOSE_WAIT);
+  if (<u32>s - <u32>TcpState.SYN_RECEIVED < 2) setState(t, TcpState.CLOSE_WAIT); // SYN-RECEIVED or ESTABLISHED
   else if (s == <u8>TcpState.FIN_WAIT_1) {
     if (finAcked(t)) { sendAck(t); enterTimeWait(t); }
     else setState(t, TcpState.CLOSING);
@@ -597,7 +597,7 @@ function connInput(t: Tcb, s: TcpSeg): void {
   // tcpShutdown, which still reads): nobody will read it, so answer with RST and free the
   // connection (RFC 1122 §4.2.2.13, RFC 2525 §2.17; Linux's tcp_rcv_state_process does the same
   // in FIN-WAIT-1/2). The text as it arrived counts, also when a zero window stripped it above.
-  if (hasFlag(t, F_USER_CLOSED) && (st == <u8>TcpState.FIN_WAIT_1 || st == <u8>TcpState.FIN_WAIT_2) &&
+  if (hasFlag(t, F_USER_CLOSED) && <u32>st - <u32>TcpState.FIN_WAIT_1 < 2 /* FIN-WAIT-1 or -2 */ &&
       s.dlen > 0 && seqGt(s.seq + s.dlen, t.rcvNxt)) {
     count(Stat.TcpRstDataAfterClose);
     count(Stat.TcpConnsAborted);

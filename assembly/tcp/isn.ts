@@ -2,6 +2,7 @@
 // SYN cookies and per-connection timestamp offsets: SipHash-2-4 (Aumasson & Bernstein)
 // over two 64-bit words, keyed by 128 bits from the host's entropy source at init.
 import { hostEntropy } from "../host";
+import { FEAT_IPV6 } from "../features";
 
 const key: usize = memory.data(16, 16);
 let counter: u64 = 0;
@@ -26,16 +27,24 @@ function sipCompress(m: u64): void {
   v3 ^= m; sipRound(); sipRound(); v0 ^= m;
 }
 
-/** SipHash-2-4 of the 16-byte message (m0, m1) with the module's secret key (or the 16 bytes at k). */
-export function sipHash(m0: u64, m1: u64, k: usize = key): u64 {
-  sipInit(k);
+/**
+ * Another 16-byte key for the next hashes while non-zero (IPv6 builds: RFC 7217's secret_key);
+ * a global rather than a parameter so that the IPv4-only MCU build pays nothing for it.
+ */
+export let sipKeyAt: usize = 0;
+
+/** SipHash-2-4 of the 16-byte message (m0, m1) with the module's secret key (or the one at sipKeyAt). */
+export function sipHash(m0: u64, m1: u64): u64 {
+  sipInit();
   sipCompress(m0);
   sipCompress(m1);
   return sipFinish(16);
 }
 
 /** The state before the first word: the secret key mixed with SipHash's constants. */
-function sipInit(k: usize = key): void {
+function sipInit(): void {
+  let k = key;
+  if (FEAT_IPV6 && sipKeyAt != 0) k = sipKeyAt;
   let k0 = load<u64>(k);
   let k1 = load<u64>(k, 8);
   v0 = k0 ^ 0x736f6d6570736575;

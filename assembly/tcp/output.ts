@@ -209,19 +209,19 @@ export function sendAt(t: Tcb, seq: u32, maxLen: u32): u32 {
 
 /** Can this state carry new data or a FIN? */
 @inline function canSendData(s: u8): bool {
-  return s == <u8>TcpState.ESTABLISHED || s == <u8>TcpState.CLOSE_WAIT || s == <u8>TcpState.FIN_WAIT_1 ||
-    s == <u8>TcpState.CLOSING || s == <u8>TcpState.LAST_ACK;
+  // ESTABLISHED through LAST-ACK (TcpState numbers: RFC 793 order) but FIN-WAIT-2
+  return <u32>s - <u32>TcpState.ESTABLISHED <= <u32>(TcpState.LAST_ACK - TcpState.ESTABLISHED) && s != <u8>TcpState.FIN_WAIT_2;
 }
 
 /** Send whatever the windows, Nagle and SWS avoidance allow, plus a pending ACK. */
 export function tcpOutput(t: Tcb): void {
   let st = t.state;
-  if (st == <u8>TcpState.SYN_SENT || st == <u8>TcpState.SYN_RECEIVED) {
+  if (<u32>st - <u32>TcpState.SYN_SENT < 2) { // SYN-SENT or SYN-RECEIVED
     if (t.sndNxt == t.iss) sendSyn(t);
     else if (hasFlag(t, F_ACKNOW) && st == <u8>TcpState.SYN_RECEIVED) sendAck(t);
     return;
   }
-  if (st == <u8>TcpState.CLOSED || st == <u8>TcpState.LISTEN) return;
+  if (st <= <u8>TcpState.LISTEN) return; // CLOSED or LISTEN
   let sent = false;
   if (canSendData(st)) {
     let mss = effMss(t);

@@ -42,7 +42,7 @@ function timedOut(t: Tcb): u32 {
 
 function onRtxTimeout(t: Tcb): void {
   let st = t.state;
-  if (st == <u8>TcpState.SYN_SENT || st == <u8>TcpState.SYN_RECEIVED) {
+  if (<u32>st - <u32>TcpState.SYN_SENT < 2) { // SYN-SENT or SYN-RECEIVED
     if (timedOut(t) > cfg(Cfg.SynRetries)) {
       count(Stat.TcpRtoTimeouts);
       if (hasFlag(t, F_CHILD)) { connClosed(t, Err.OK); return; } // drop the half-open connection
