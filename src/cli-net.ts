@@ -238,7 +238,7 @@ function parseIp6Cidr(v: string): boolean {
 /** The createStack options of a command line (all but the link). IPv6 is on unless --no-ip6 (as createStack's own default). */
 export function cliStackOptions(a: NetArgs): Omit<CreateStackOptions, "link"> {
   return {
-    ipv6: a.ip6 ? { addresses: a.ip6Addrs } : false, config: a.ip6 ? { Ip6Addrs: 7 } : undefined, // link-local, SLAAC and --ip6 addresses
+    ipv6: a.ip6 ? { addresses: a.ip6Addrs, startDelay: true } : false, config: a.ip6 ? { Ip6Addrs: 7 } : undefined, // link-local, SLAAC and --ip6 addresses
     ...(a.dhcp ? { dhcp: a.hostname !== undefined ? { hostname: a.hostname } : true } : { ip: a.ip! }), gateway: a.gw, mac: a.mac, pcap: a.pcap, sndBuf: a.sndBuf, rcvBuf: a.rcvBuf,
   };
 }

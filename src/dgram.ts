@@ -36,7 +36,11 @@ export interface UdpSocketInfo {
   drops: number;
 }
 
-/** `udp6` sockets are dual-stack (IPv4 peers keep their dotted addresses, family IPv4) unless `ipv6Only`. */
+/**
+ * `udp6` sockets are dual-stack unless `ipv6Only`: as node's, an IPv4 sender is named IPv4-mapped
+ * ("::ffff:198.51.100.1", family IPv6, RFC 4291 §2.5.5.2) and a reply to that name goes out over IPv4;
+ * unlike node (EINVAL), a dotted IPv4 destination is accepted too.
+ */
 export interface SocketOptions { type: "udp4" | "udp6"; reuseAddr?: boolean; ipv6Only?: boolean }
 
 /** An IPv6 literal without brackets or a zone, or null when `a` is not one. */
@@ -261,7 +265,7 @@ export class Socket extends EventEmitter {
         const sport = new DataView(f.buffer, f.byteOffset, FROM6_BYTES).getUint32(FROM6_PORT, true);
         const mapped = b.subarray(0, 10).every((x) => x === 0) && b[10] === 0xff && b[11] === 0xff;
         rinfo = mapped
-          ? { address: `${b[12]}.${b[13]}.${b[14]}.${b[15]}`, family: "IPv4", port: sport, size: n }
+          ? { address: `::ffff:${b[12]}.${b[13]}.${b[14]}.${b[15]}`, family: "IPv6", port: sport, size: n }
           : { address: bytesToIp6(b, 0), family: "IPv6", port: sport, size: n };
       } else {
         const v = new DataView(this.net.stack.memory.buffer, io, 12);

@@ -105,7 +105,15 @@ export interface CreateStackOptions {
   ipv6?: boolean | Ipv6Options;
 }
 
-export interface Ipv6Options { eui64?: boolean; addresses?: string[]; dad?: boolean }
+export interface Ipv6Options {
+  eui64?: boolean; addresses?: string[]; dad?: boolean;
+  /**
+   * A random 0..1 s delay before the first DAD Neighbor Solicitation (or, without DAD, the first
+   * Router Solicitation): RFC 4862 §5.4.2 / RFC 4861 §6.3.7, so that hosts powered up together do not
+   * solicit at once. Off by default on emulated links (deterministic timing); `wasm-tcpip up` turns it on.
+   */
+  startDelay?: boolean;
+}
 
 /** "IPv6" for an address text with a colon, else "IPv4". */
 function familyOf(a: string | undefined | null): "IPv4" | "IPv6" { return a && a.includes(":") ? "IPv6" : "IPv4"; }
@@ -500,7 +508,7 @@ export class NetStack extends EventEmitter {
     // IPv6 is on unless `ipv6: false` (dual-stack, like node's); a build without it (mcu) stays IPv4-only
     // when nothing asked for IPv6, and refuses an explicit `ipv6` (below, once the module is loaded).
     const v6: Ipv6Options | null = opts.ipv6 === false ? null : opts.ipv6 === undefined || opts.ipv6 === true ? {} : opts.ipv6;
-    const v6Config: Record<string, number> = v6 ? { Ip6Enable: 1, Ip6Flags: v6.eui64 ? 1 : 0, ...(v6.dad === false ? { Ip6DadTransmits: 0 } : {}) } : {};
+    const v6Config: Record<string, number> = v6 ? { Ip6Enable: 1, Ip6Flags: (v6.eui64 ? 1 : 0) | (v6.startDelay ? 8 : 0), ...(v6.dad === false ? { Ip6DadTransmits: 0 } : {}) } : {};
     const config: Record<string, number> = {
       MaxSockets: opts.maxSockets ?? 32, SndBuf: this.sndBuf, RcvBuf: this.rcvBuf, UdpQueueBytes: 65536, ...v6Config, ...(opts.config ?? {}),
     };

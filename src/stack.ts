@@ -174,17 +174,25 @@ function wasmModule(path: string): WebAssembly.Module {
 
 
 /** The 16 bytes of an IPv6 address in text form ("2001:db8::1", "fe80::1"; no zone, no embedded IPv4). */
-export function ip6ToBytes(ip: string): Uint8Array {
+export function ip6ToBytes(text: string): Uint8Array {
+  let ip = text;
+  // RFC 4291 §2.2 (3): the low 32 bits may be written as dotted IPv4 ("::ffff:198.51.100.1")
+  const dotted = /:(\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})$/.exec(ip);
+  if (dotted) {
+    let v4: number;
+    try { v4 = ipToU32(dotted[1]); } catch { throw new Error(`bad IPv6 address ${text}`); }
+    ip = `${ip.slice(0, dotted.index + 1)}${(v4 >>> 16).toString(16)}:${(v4 & 0xffff).toString(16)}`;
+  }
   const halves = ip.split("::");
-  if (halves.length > 2) throw new Error(`bad IPv6 address ${ip}`);
+  if (halves.length > 2) throw new Error(`bad IPv6 address ${text}`);
   const words = (h: string) => (h === "" ? [] : h.split(":").map((w) => {
-    if (!/^[0-9a-fA-F]{1,4}$/.test(w)) throw new Error(`bad IPv6 address ${ip}`);
+    if (!/^[0-9a-fA-F]{1,4}$/.test(w)) throw new Error(`bad IPv6 address ${text}`);
     return parseInt(w, 16);
   }));
   const head = words(halves[0]);
   const tail = halves.length === 2 ? words(halves[1]) : [];
   const fill = 8 - head.length - tail.length;
-  if (fill < 0 || (halves.length === 1 && fill !== 0) || (halves.length === 2 && fill < 1)) throw new Error(`bad IPv6 address ${ip}`);
+  if (fill < 0 || (halves.length === 1 && fill !== 0) || (halves.length === 2 && fill < 1)) throw new Error(`bad IPv6 address ${text}`);
   const all = [...head, ...new Array(halves.length === 2 ? fill : 0).fill(0), ...tail];
   const b = new Uint8Array(16);
   all.forEach((w, i) => { b[2 * i] = w >> 8; b[2 * i + 1] = w & 255; });

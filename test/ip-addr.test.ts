@@ -103,3 +103,15 @@ for (const file of BUILDS) {
     });
   });
 }
+
+describe("ip6ToBytes / bytesToIp6 (src/stack.ts): RFC 4291 §2.2 text forms", () => {
+  it("RFC 4291 §2.2 (3): the low 32 bits in dotted IPv4 ('::ffff:198.51.100.1', '64:ff9b::203.0.113.5') parse; bad dotted parts are refused", async () => {
+    const { ip6ToBytes, bytesToIp6 } = await import("../src/stack.js");
+    expect(Array.from(ip6ToBytes("::ffff:198.51.100.1"))).toEqual([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 198, 51, 100, 1]);
+    expect(ip6ToBytes("::ffff:198.51.100.1")).toEqual(ip6ToBytes("::ffff:c633:6401"));
+    expect(bytesToIp6(ip6ToBytes("64:ff9b::203.0.113.5"), 0)).toBe(bytesToIp6(ip6ToBytes("64:ff9b::cb00:7105"), 0));
+    for (const bad of ["::ffff:198.51.100.256", "::ffff:1.2.3", "1.2.3.4", "::ffff:1.2.3.4:5", "1:2:3:4:5:6:7:1.2.3.4"]) {
+      expect(() => ip6ToBytes(bad), bad).toThrow(/bad IPv6 address/);
+    }
+  });
+});

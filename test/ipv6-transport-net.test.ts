@@ -84,7 +84,7 @@ describe("net over IPv6 (createStack({ ipv6 }))", () => {
     expect((got.error as { code?: string } | null)?.code).toBe("ECONNREFUSED");
   });
 
-  it("createSocket('udp6'): datagrams over IPv6 both ways and IPv4 on the same socket; address() family IPv6; udp4 sockets get no IPv6", async () => {
+  it("createSocket('udp6'): datagrams over IPv6 both ways and IPv4 on the same socket (its senders named ::ffff:a.b.c.d, as node's); address() family IPv6; udp4 sockets get no IPv6", async () => {
     const { a, b } = env();
     const s6 = b.createSocket("udp6");
     const got: [string, RemoteInfo][] = [];
@@ -95,13 +95,17 @@ describe("net over IPv6 (createStack({ ipv6 }))", () => {
     c6.on("message", (m, r) => replies.push([m.toString(), r]));
     c6.bind(4000);
     const c4 = a.createSocket("udp4");
+    const replies4: [string, RemoteInfo][] = [];
+    c4.on("message", (m, r) => replies4.push([m.toString(), r]));
     c4.bind(4001);
     await a.until(() => false, 10);
     c6.send("over six", 5353, B6);
     c4.send("over four", 5353, B_IP);
-    expect(await a.until(() => replies.length === 1 && got.length === 2, 5000)).toBe(true);
+    expect(await a.until(() => replies.length === 1 && replies4.length === 1 && got.length === 2, 5000)).toBe(true);
+    // node's udp6 names an IPv4 sender IPv4-mapped, family IPv6; the echo to that name goes back over IPv4
     expect(got.map(([m, r]) => [m, r.address, r.family, r.port])).toEqual(
-      expect.arrayContaining([["over six", A6, "IPv6", 4000], ["over four", A_IP, "IPv4", 4001]]));
+      expect.arrayContaining([["over six", A6, "IPv6", 4000], ["over four", `::ffff:${A_IP}`, "IPv6", 4001]]));
+    expect(replies4[0]).toEqual(["over four", { address: B_IP, family: "IPv4", port: 5353, size: 9 }]);
     expect(replies[0][1]).toMatchObject({ address: B6, family: "IPv6", port: 5353 });
     expect(s6.address()).toEqual({ address: "::", family: "IPv6", port: 5353 });
     // a udp4 socket on an IPv6 stack: IPv6 datagrams to its port are refused (port unreachable)
@@ -129,6 +133,28 @@ describe("createStack's IPv6 default: dual-stack like node's when the build has 
     const mk = (ip: string, mac: string, seed: number) => createStack({ ip: `${ip}/24`, mac, seed, link: { type: "emulated", sim, link }, build, ipv6 });
     return { a: mk(A_IP, "02:00:00:00:00:01", 1), b: mk(B_IP, "02:00:00:00:00:02", 2) };
   }
+
+  it("RFC 4862 §5.4.2 / RFC 4861 §6.3.7: ipv6 { startDelay: true } (as `wasm-tcpip up` sets) holds the first solicitation 0..1 s, differently per seed; without it the first goes at once", async () => {
+    /** The virtual time of the first IPv6 frame each of four stacks sends. */
+    const firstSends = async (startDelay: boolean) => {
+      const sim = new Sim({ seed: 5 });
+      const link = sim.link({ delayMs: 1 });
+      const first = new Map<number, number>();
+      link.tap((r) => { if (r.frame[12] === 0x86 && r.frame[13] === 0xdd && !first.has(r.from)) first.set(r.from, r.time); });
+      const stacks = [1, 2, 3, 4].map((i) => createStack({
+        ip: `198.51.100.${i}/24`, mac: `02:00:00:00:00:0${i}`, seed: 40 + i, link: { type: "emulated", sim, link }, ipv6: { startDelay },
+      }));
+      await stacks[0].until(() => first.size === 4, 5000);
+      return [...first.values()];
+    };
+    const delayed = await firstSends(true);
+    expect(delayed).toHaveLength(4);
+    for (const t of delayed) { expect(t).toBeGreaterThanOrEqual(0); expect(t).toBeLessThanOrEqual(1000); }
+    expect(new Set(delayed).size).toBeGreaterThan(1);
+    expect(Math.max(...delayed)).toBeGreaterThan(0);
+    const prompt = await firstSends(false);
+    expect(prompt).toEqual([0, 0, 0, 0]);
+  });
 
   it("RFC 4862 §5.3: without an ipv6 option the node build forms a link-local address (after DAD) and serves IPv6 and IPv4 on listen(port)", async () => {
     const { a, b } = plain();
