@@ -235,17 +235,22 @@ function parseIp6Cidr(v: string): boolean {
   try { ip6ToBytes(m[1]); return true; } catch { return false; }
 }
 
-/** The createStack options of a command line (all but the link). IPv6 is on unless --no-ip6 (as createStack's own default). */
-export function cliStackOptions(a: NetArgs): Omit<CreateStackOptions, "link"> {
+/**
+ * The createStack options of a command line (all but the link). IPv6 is on unless --no-ip6 (as
+ * createStack's own default). `up` brings an interface up as a device would, so its first
+ * solicitation waits 0..1 s (RFC 4862 §5.4.2 / RFC 4861 §6.3.7 SHOULD); the one-shot `get`,
+ * `resolve` and `time` do not add that second.
+ */
+export function cliStackOptions(a: NetArgs, cmd?: Cmd): Omit<CreateStackOptions, "link"> {
   return {
-    ipv6: a.ip6 ? { addresses: a.ip6Addrs, startDelay: true } : false, config: a.ip6 ? { Ip6Addrs: 7 } : undefined, // link-local, SLAAC and --ip6 addresses
+    ipv6: a.ip6 ? { addresses: a.ip6Addrs, ...(cmd === "up" ? { startDelay: true } : {}) } : false, config: a.ip6 ? { Ip6Addrs: 7 } : undefined, // link-local, SLAAC and --ip6 addresses
     ...(a.dhcp ? { dhcp: a.hostname !== undefined ? { hostname: a.hostname } : true } : { ip: a.ip! }), gateway: a.gw, mac: a.mac, pcap: a.pcap, sndBuf: a.sndBuf, rcvBuf: a.rcvBuf,
   };
 }
 
-function openStack(a: NetArgs): NetStack {
+function openStack(a: NetArgs, cmd: Cmd): NetStack {
   return createStack({
-    ...cliStackOptions(a),
+    ...cliStackOptions(a, cmd),
     link: {
       type: "tap", name: a.tap!, loss: a.loss, delayMs: a.delay, jitterMs: a.jitter, reorder: a.reorder,
       duplicate: a.duplicate, seed: a.seed,
@@ -325,7 +330,7 @@ export async function netCommand(cmd: Cmd, args: string[], io: NetCliIo): Promis
   }
   let net: NetStack;
   try {
-    net = openStack(a);
+    net = openStack(a, cmd);
     if (a.dns.length) net.setDns(a.dns);
   } catch (e) {
     io.err(`error: ${(e as Error).message}`);

@@ -137,6 +137,9 @@ describe("CLI IPv6: URLs and options", () => {
     expect(cliStackOptions(parseArgs("get", ["http://[2001:db8::1]/", ...base])).ipv6).toEqual({ addresses: [] });
     expect(cliStackOptions(parseArgs("up", [...base, "--ip6", "2001:db8::2/64", "--ip6=2001:db8:5::2/48"])).ipv6)
       .toEqual({ addresses: ["2001:db8::2/64", "2001:db8:5::2/48"] });
+    // RFC 4862 §5.4.2 / RFC 4861 §6.3.7: `up` (an interface coming up) delays its first solicitation; one-shot commands do not
+    expect(cliStackOptions(parseArgs("up", base), "up").ipv6).toEqual({ addresses: [], startDelay: true });
+    expect(cliStackOptions(parseArgs("get", ["http://[2001:db8::1]/", ...base]), "get").ipv6).toEqual({ addresses: [] });
     expect(cliStackOptions(parseArgs("up", [...base, "--no-ip6"])).ipv6).toBe(false);
     expect(parseArgs("resolve", ["x.test", ...base]).ip6).toBe(true); // RDNSS may give the server
   });
