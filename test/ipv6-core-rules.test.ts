@@ -1,44 +1,29 @@
 // IPv6 rules of issue 10's second round, on the emulated link with the virtual clock: the random
 // start delay (RFC 4862 §5.4.2, RFC 4861 §6.3.7), MLDv2 state change retransmissions for joins and
 // leaves (RFC 3810 §6.1), Redirects (RFC 4861 §8), upper-layer reachability confirmation (§7.3.1)
-// and the RFC 7217 secret_key (ip6SetSecret). Its own small rig (a seed per stack).
+// and the RFC 7217 secret_key (ip6SetSecret). The IPv6 harness with a seed per stack.
 import { describe, expect, it } from "vitest";
-import { harness } from "./iface-harness.js";
+import { EUI64, LL, NO_RS, ROUTER, ROUTER_MAC, h6 } from "./ipv6-harness.js";
 import { Sim } from "../src/links/emulated.js";
 import { createStack } from "../src/net.js";
 import { collect } from "./helpers/collect.js";
-import { frame6, icmp6, naBody, optLla, optPrefix, parse6, raBody, solicitedNode, u16be, type Ip6Opts, type Out6 } from "./ipv6-wire.js";
+import { naBody, optLla, optPrefix, raBody, solicitedNode, type Out6 } from "./ipv6-wire.js";
 import { ip6ToBytes } from "../src/stack.js";
 
-const OUR_MAC = "02:00:00:00:00:01";
-const PEER_MAC = "02:00:00:00:00:02";
-const ROUTER_MAC = "02:00:00:00:00:0a";
 const OTHER_MAC = "02:00:00:00:00:bb";
-const LL = "fe80::ff:fe00:1";
-const PEER = "fe80::2";
-const ROUTER = "fe80::1";
-const EUI64 = 1, NO_RS = 4, START_DELAY = 8;
+const START_DELAY = 8;
 
+/** The IPv6 harness (test/ipv6-harness.ts) with a seed per stack, and a clock stepped 1 ms at a time. */
 function rig(config: Record<string, number>, seed = 7, extra: { ip6Secret?: Uint8Array; mac?: string } = {}) {
-  const h = harness({ seed, config: { Ip6Enable: 1, ...config }, ...extra });
-  let taken = 0;
-  /** IPv6 frames sent since the last call. */
-  const out = (): Out6[] => {
-    const r = h.sent.slice(taken).map(parse6).filter((x): x is Out6 => x !== null);
-    taken = h.sent.length;
-    return r;
-  };
-  const icmp = (o: Partial<Ip6Opts> & { src: string; dst: string }, type: number, code: number, body: number[], mac = PEER_MAC) =>
-    h.rx(frame6(mac, OUR_MAC, { nh: 58, hops: 255, ...o }, icmp6(o.src, o.dst, type, code, body)));
-  const echo = (src: string, dst: string, seq: number, mac = PEER_MAC) =>
-    icmp({ src, dst, hops: 64 }, 128, 0, [0, 7, ...u16be(seq)], mac);
+  const h = h6(config, { seed, ...extra });
+  const { out } = h;
   /** Step the clock 1 ms at a time to `until`; the time of every frame sent, with the frame. */
   const run = (from: number, until: number): [number, Out6][] => {
     const seen: [number, Out6][] = [];
     for (let t = from; t <= until; t++) { h.at(t); for (const o of out()) seen.push([t, o]); }
     return seen;
   };
-  return { ...h, out, icmp, echo, run };
+  return { ...h, run };
 }
 
 describe("RFC 4862 §5.4.2 / RFC 4861 §6.3.7: the random start delay (Ip6Flags bit 3)", () => {
@@ -179,7 +164,7 @@ describe("RFC 4861 §8: Redirect", () => {
     return h;
   };
   const replyMac = (h: ReturnType<typeof rig>, seq: number) => {
-    h.echo(DST, SLAAC, seq, ROUTER_MAC);
+    h.echo(DST, SLAAC, seq, [], ROUTER_MAC);
     const r = h.out().filter((o) => o.type === 129 || o.type === 135);
     return r[0];
   };
@@ -192,7 +177,7 @@ describe("RFC 4861 §8: Redirect", () => {
     expect(replyMac(h, 2)).toMatchObject({ type: 129, dst: DST, dstMac: OTHER_MAC });
     expect(h.s.ip6Neighbors().find((n) => n.address === OTHER)).toMatchObject({ isRouter: true, mac: OTHER_MAC });
     // other destinations still go through the default router
-    h.echo("2001:db8:7::7", SLAAC, 3, ROUTER_MAC);
+    h.echo("2001:db8:7::7", SLAAC, 3, [], ROUTER_MAC);
     expect(h.out().find((o) => o.type === 129)).toMatchObject({ dstMac: ROUTER_MAC });
   });
 

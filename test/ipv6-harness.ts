@@ -13,8 +13,9 @@ export const PEER = "fe80::2";
 export const ROUTER = "fe80::1";
 export const EUI64 = 1, NO_SLAAC = 2, NO_RS = 4;
 
-export function h6(config: Record<string, number> = {}) {
-  const h = harness({ config: { Ip6Enable: 1, ...config } });
+/** `opts`: more harness options (a seed, ip6Secret, a MAC). */
+export function h6(config: Record<string, number> = {}, opts: Omit<Parameters<typeof harness>[0], "config"> = {}) {
+  const h = harness({ ...opts, config: { Ip6Enable: 1, ...config } });
   let taken = 0;
   /** IPv6 frames sent since the last call. */
   const out = (): Out6[] => {

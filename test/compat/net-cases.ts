@@ -12,6 +12,8 @@ export interface Case {
 
 const portOf = (srv: AnyServer) => (srv.address() as AddressInfo).port;
 const hostsOf = (f: Factory) => [f.serverHost, f.clientHost];
+/** Our hosts' IPv4 addresses (node's loopback: 127.0.0.1 both ends) as one token "IP4": the shape is what must agree. */
+const ip4Token = (f: Factory, a: string | undefined) => a === undefined ? "undefined" : a.split(f.clientHost).join("IP4").split(f.serverHost).join("IP4");
 
 function listen(srv: AnyServer, f: Factory): Promise<number> {
   return new Promise((r) => srv.listen(0, f.serverHost, () => r(portOf(srv))));
@@ -362,8 +364,7 @@ export const netCases: Case[] = [
   {
     name: "dual-stack listener (\"::\", and no host): server.address() is ::/IPv6, an IPv4 peer is ::ffff:a.b.c.d/IPv6 on the accepted socket, plain IPv4 on the client",
     async run(f, log) {
-      // our hosts' IPv4 addresses (node's loopback: 127.0.0.1 both ends) as one token: the shape is what must agree
-      const norm = (a: string | undefined) => a === undefined ? "undefined" : a.split(f.clientHost).join("IP4").split(f.serverHost).join("IP4");
+      const norm = (a: string | undefined) => ip4Token(f, a);
       for (const host of ["::", undefined]) {
         let srvSock: AnySocket | null = null;
         const srv = f.createServer({}, (s) => { srvSock = s; s.resume(); });
@@ -389,7 +390,7 @@ export const netCases: Case[] = [
   {
     name: "dual-stack listener past maxConnections: 'drop' names the IPv4 peer ::ffff:a.b.c.d, family IPv6",
     async run(f, log) {
-      const norm = (a: string | undefined) => a === undefined ? "undefined" : a.split(f.clientHost).join("IP4").split(f.serverHost).join("IP4");
+      const norm = (a: string | undefined) => ip4Token(f, a);
       const held: AnySocket[] = [];
       const srv = f.createServer({}, (s) => { held.push(s); s.resume(); });
       srv.maxConnections = 1;
