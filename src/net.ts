@@ -541,8 +541,12 @@ export class NetStack extends EventEmitter {
     if (drv.type === "emulated") {
       this.sim = drv.sim;
       this.tap = null;
-      // a 64 KiB staging region: a point-to-point link copies each frame once, sender -> receiver
-      this.stack = drv.sim.addHost({ ...base, link: drv.link, init: false, rxStaging: 65536 });
+      // a staging region: a point-to-point link copies each frame once, sender -> receiver. It holds
+      // a full receive window of frames (headers: < 1/8 of the payload down to MTU 576) and 16 KiB
+      // of other traffic; at 64 KiB, half a bulk transfer's frames found it full and took the
+      // general path (a pooled copy, then a second copy into the rx buffer).
+      const rxStaging = Math.min(this.rcvBuf + (this.rcvBuf >> 3) + 16384, 16 << 20); // Cfg.RxStaging: at most 16 MiB
+      this.stack = drv.sim.addHost({ ...base, link: drv.link, init: false, rxStaging });
       this.pcap = opts.pcap ? new PcapWriter(opts.pcap, { clockUs: () => drv.sim.now() * 1000 }) : null;
       if (this.pcap) this.detachPcap = this.pcap.attach(drv.link, { epochMs: 0 });
     } else {
