@@ -444,30 +444,52 @@ export class NetStack extends EventEmitter {
     if (n <= 0) return n;
     // One Buffer for what is readable (up to one I/O region's worth), both runs of a wrapped
     // ring (tcpPeek's `more`) included: fewer, larger 'data' chunks, as node:net reads 64 KiB.
-    const q = this.io >>> 2;
-    const u8 = this.mem8();
-    const total = Math.min(n + this.u32[q + 2], ioChunk(this.ioLen), READ_MAX);
-    const first = Math.min(n, total);
+    this.mem8(); // (renews the views if memory grew)
+    const total = Math.min(n + this.u32[(this.io >>> 2) + 2], ioChunk(this.ioLen), READ_MAX);
     const out = this.freshBuffer(total);
-    let ptr = this.u32[q];
-    out.set(first === n ? u8.subarray(ptr, ptr + n) : u8.subarray(ptr, ptr + first));
-    let r = ex.tcpConsume(h, first);
-    if (r < 0) throw new Error(`tcpConsume(${first}) after tcpPeek: ${codeOf(-r)}`); // cannot happen: first <= the peeked run
-    let got = first;
-    if (got < total) {
-      const m = ex.tcpPeek(h, this.io); // the run at the ring's start
-      if (m > 0) {
-        const k = Math.min(m, total - got);
-        const mem = this.mem8();
-        ptr = this.u32[q];
-        out.set(mem.subarray(ptr, ptr + k), got);
-        r = ex.tcpConsume(h, k);
-        if (r < 0) throw new Error(`tcpConsume(${k}) after tcpPeek: ${codeOf(-r)}`);
-        got += k;
-      }
-    }
+    const got = this.fromRing(h, n, out, total);
     this.lastChunk = got === total ? out : out.subarray(0, got);
     return got;
+  }
+
+  /**
+   * @internal Copy up to `target.length` received bytes on handle h into `target` (onread's
+   * buffer): straight from the receive ring with tcpPeek/tcpConsume, through the I/O region
+   * otherwise. The byte count, or what tcpRead returns (0 = EOF, a negative Err).
+   */
+  readInto(h: number, target: Uint8Array): number {
+    const ex = this.ex;
+    const want = Math.min(target.length, ioChunk(this.ioLen));
+    if (typeof ex.tcpPeek !== "function") {
+      const n = ex.tcpRead(h, this.io, want);
+      if (n > 0) target.set(this.mem8().subarray(this.io, this.io + n));
+      return n;
+    }
+    const n = ex.tcpPeek(h, this.io);
+    return n <= 0 ? n : this.fromRing(h, n, target, want);
+  }
+
+  /**
+   * Copy up to `max` bytes into `out` from handle h's receive ring, after a tcpPeek that returned
+   * `n` (> 0): the peeked run, then the run at the ring's start if the ring wraps; each consumed.
+   * Returns the bytes copied.
+   */
+  private fromRing(h: number, n: number, out: Uint8Array, max: number): number {
+    const ex = this.ex;
+    const q = this.io >>> 2;
+    let got = 0;
+    for (let run = n; ;) {
+      const k = Math.min(run, max - got);
+      const u8 = this.mem8(); // before u32: renews both views if memory grew
+      const ptr = this.u32[q];
+      out.set(u8.subarray(ptr, ptr + k), got);
+      const r = ex.tcpConsume(h, k);
+      if (r < 0) throw new Error(`tcpConsume(${k}) after tcpPeek: ${codeOf(-r)}`); // cannot happen: k <= the peeked run
+      got += k;
+      if (got >= max || k < run) return got;
+      run = ex.tcpPeek(h, this.io); // the run at the ring's start
+      if (run <= 0) return got;
+    }
   }
 
   /**
@@ -1138,8 +1160,6 @@ export class Socket extends Duplex {
   private onread: { buf: Uint8Array; gen: (() => Uint8Array) | null; cb: OnReadOptions["callback"] } | null = null;
   /** onread: the callback returned false (node's readStop); resume() reads again. */
   private onreadStopped = false;
-  /** onread: bytes taken from the core that did not fit the user's buffer yet. */
-  private onreadRest: Buffer | null = null;
 
   override pause(): this {
     // JSStreamSocket pauses the stream before it listens for 'data': check only then (pause() is hot under pipe())
@@ -1236,7 +1256,6 @@ export class Socket extends Duplex {
     this.pendingWrite = null;
     this.resetOnDestroy = false;
     this.onreadStopped = false;
-    this.onreadRest = null;
     this.peer = null;
     this.localAddress = undefined;
     this.localPort = undefined;
@@ -1611,23 +1630,15 @@ export class Socket extends Duplex {
     let ended = false;
     try {
       while (!this.onreadStopped && !this.destroyed) {
-        let chunk = this.onreadRest;
-        this.onreadRest = null;
-        if (chunk === null) {
-          const n = net.readChunk(this.handle);
-          if (n === 0) { this.eof = true; this.push(null); ended = true; break; }
-          if (n === -E_EAGAIN || n === -E_ENOTCONN) break;
-          if (n < 0) { this.destroy(netError(codeOf(-n), "read")); break; }
-          moved = true;
-          this.bytesRead += n;
-          this.touch();
-          chunk = net.lastChunk!;
-          net.lastChunk = null;
-        }
-        const k = Math.min(chunk.length, o.buf.length);
-        if (k === 0) { this.onreadRest = chunk; break; } // an empty user buffer: nothing can be delivered
-        o.buf.set(chunk.subarray(0, k));
-        if (k < chunk.length) this.onreadRest = chunk.subarray(k);
+        if (o.buf.length === 0) break; // an empty user buffer: nothing can be delivered
+        // straight from the receive ring into the user's buffer: what does not fit stays in the ring
+        const k = net.readInto(this.handle, o.buf);
+        if (k === 0) { this.eof = true; this.push(null); ended = true; break; }
+        if (k === -E_EAGAIN || k === -E_ENOTCONN) break;
+        if (k < 0) { this.destroy(netError(codeOf(-k), "read")); break; }
+        moved = true;
+        this.bytesRead += k;
+        this.touch();
         const buf = o.buf;
         if (o.gen) { const next = o.gen(); if (next instanceof Uint8Array) o.buf = next; }
         if (o.cb.call(this, k, buf) === false) this.onreadStopped = true;

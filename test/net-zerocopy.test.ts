@@ -1,6 +1,7 @@
 // The Node host's copies (issue 12): Socket writes go straight from the caller's Buffer into the
 // send ring (NetStack.writeChunk over tcpReserve/tcpCommit), reads straight from the receive ring
-// into Buffers the application owns (readChunk over tcpPeek/tcpConsume, NetStack.copyOut).
+// into Buffers the application owns (readChunk over tcpPeek/tcpConsume, NetStack.copyOut), and
+// with node's `onread` straight from the receive ring into the application's buffer (readInto).
 // Whatever the path, the bytes are intact, and a Buffer handed to the application is never
 // written again by later reads.
 import { describe, expect, it } from "vitest";
@@ -111,5 +112,34 @@ describe("net: one copy each way between Buffers and the rings", () => {
     expect(Buffer.concat(got).equals(second)).toBe(true);
     expect(copies.n).toBeGreaterThan(0);
     expect(srv!.bytesRead).toBe(first.length + second.length);
+  });
+
+  it("onread: bytes go straight from the receive ring into the application's buffer (no Buffer per read); what does not fit waits in the ring, intact across its wraps", async () => {
+    for (const [size, zeroCopy] of [[1000, true], [7, true], [70_000, true], [1000, false]] as const) {
+      const { a, b } = env(5000, 3000); // a receive ring (a's) that wraps at odd offsets under every buffer size
+      if (!zeroCopy) {
+        const ex = a.ex as unknown as Record<string, unknown>;
+        delete ex.tcpPeek; delete ex.tcpConsume;
+      }
+      const want = payload(150_000, size);
+      const buf = Buffer.alloc(size);
+      const parts: Buffer[] = [];
+      let maxN = 0, ended = false;
+      a.readChunk = () => { throw new Error("readChunk in onread mode"); }; // no Buffer of ours per read
+      const c = a.connect({ host: B_IP, port: 9, onread: { buffer: buf, callback(n: number, got: Uint8Array) {
+        expect(got).toBe(buf);
+        maxN = Math.max(maxN, n);
+        parts.push(Buffer.from(got.subarray(0, n)));
+        return true;
+      } } });
+      c.on("end", () => { ended = true; });
+      b.createServer((s: Socket) => { s.end(want); }).listen(9);
+      expect(await a.until(() => ended, 120_000)).toBe(true);
+      expect(Buffer.concat(parts).equals(want)).toBe(true);
+      // a buffer-full at a time; a large buffer takes all the ring held (two MSS-sized segments), its wrap included
+      if (size < 1448) expect(maxN).toBe(size);
+      else expect(maxN).toBe(2 * 1448);
+      expect(c.bytesRead).toBe(want.length);
+    }
   });
 });
