@@ -75,7 +75,7 @@ describe("inputAt: the core checks the frame reference it is given", () => {
     expect(() => s.init()).toThrow(/ENOMEM/);
   });
 
-  it("reserves no staging region unless asked (fleets of small stacks stay small); createStack on an emulated link asks for 64 KiB", async () => {
+  it("reserves no staging region unless asked (fleets of small stacks stay small); createStack on an emulated link asks for a receive window's worth of frames", async () => {
     const plain = new Stack({});
     expect(plain.stagingSize).toBe(0);
     expect((plain.exports as unknown as Raw).rxStaging()).toBe(0);
@@ -83,9 +83,12 @@ describe("inputAt: the core checks the frame reference it is given", () => {
     const sim = new Sim({ seed: 1 });
     const link = sim.link({});
     const n = createStack({ ip: "198.51.100.1/24", link: { type: "emulated", sim, link } });
-    expect(n.stack.stagingSize).toBe(65536);
+    expect(n.stack.stagingSize).toBe(128 * 1024 + 16 * 1024 + 16384); // rcvBuf (128 KiB) + 1/8 for headers + 16 KiB
     expect((n.stack.exports as unknown as Raw).rxStaging()).not.toBe(0);
     n.close();
+    const big = createStack({ ip: "198.51.100.2/24", link: { type: "emulated", sim, link }, rcvBuf: 64 << 20 });
+    expect(big.stack.stagingSize).toBe(16 << 20); // at most Cfg.RxStaging's 16 MiB
+    big.close();
   });
 });
 
