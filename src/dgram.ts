@@ -168,10 +168,12 @@ export class Socket extends EventEmitter {
     }
     const port = typeof args[0] === "number" ? args[0] : 0;
     const address = typeof args[1] === "string" ? args[1] : null;
-    // node:dgram: the outcome goes to the callback only (a failed send without one is not an 'error')
+    // node:dgram: the outcome goes to the callback only, (null, bytes) or (err) alone; a failed send
+    // without one is not an 'error'
     const done = (r: number) => {
-      const e = r < 0 ? this.err(r, "send", address ?? this.peer?.address, port || this.peer?.port) : null;
-      if (cb) process.nextTick(cb, e, r < 0 ? 0 : r);
+      if (!cb) return;
+      if (r >= 0) process.nextTick(cb, null, r);
+      else process.nextTick(cb as (e: Error) => void, this.err(r, "send", address ?? this.peer?.address, port || this.peer?.port));
     };
     if (this.closed) { done(-3); return; }
     if (this.handle === 0) { const r = this.doBind(0); if (r < 0) { done(r); return; } }
