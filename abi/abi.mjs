@@ -335,8 +335,12 @@ export const functions = [
     doc: "`tcpConnect` to the 16 bytes at `addr`: an IPv6 address (the source by RFC 6724: link-local towards a link-local peer, else a global one), or an IPv4-mapped one (::ffff:a.b.c.d, as `tcpConnect`). `-EINVAL` (::, multicast, port), `-EADDRNOTAVAIL` (no usable IPv6 address), else as `tcpConnect`",
   },
   {
+    name: "tcpBind6", section: "ipv6", params: [["h", "i32"], ["addr", "usize"], ["port", "i32"]], result: "i32",
+    doc: "`tcpBind` to one local address, the 16 bytes at `addr`: :: (every address of both families: what `tcpBind` does), ::ffff:0.0.0.0 (every IPv4 address, no IPv6), or one of our addresses (IPv6, or IPv4-mapped). A listener takes only segments to its address (a SYN to another of ours on the port gets a RST, as to a closed port); it keeps its address when the interface loses it. Ports are shared as on Linux: two sockets may bind one port when their addresses do not overlap (a wildcard overlaps every address of its families); a later `tcpConnect`/`tcpConnect6` sends from the bound address. `-EADDRNOTAVAIL` (not ours: tentative or duplicate addresses are not), `-EADDRINUSE` (an overlapping socket holds the port), `-ENOSYS` (built without IPv6: `tcpBind`, the host checking the address), else as `tcpBind`",
+  },
+  {
     name: "tcpAddrs", section: "ipv6", firmware: true, params: [["h", "i32"], ["out", "usize"]], result: "i32",
-    doc: "the connection's local address (16 bytes at `out`) and remote address (16 bytes at `out + 16`), IPv4 ones IPv4-mapped; :: for a socket that has none (unconnected, listener)",
+    doc: "the connection's local address (16 bytes at `out`) and remote address (16 bytes at `out + 16`), IPv4 ones IPv4-mapped; :: for a socket that has none (unconnected); a listener or a socket bound but not connected: the address it is bound to (`tcpBind6`: :: for every address, ::ffff:0.0.0.0 for every IPv4 one) and ::",
   },
   {
     name: "udpConnect6", section: "ipv6", params: [["h", "i32"], ["addr", "usize"], ["port", "i32"]], result: "i32",

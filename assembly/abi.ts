@@ -256,7 +256,7 @@ import {
   ip6Start, ip6AddrAdd as a6Add, ip6AddrDel as a6Del, ip6AddrInfoWrite, ip6NeighborInfoWrite, ip6InfoWrite, ip6DnsServerInfoWrite,
   ip6Ping as a6Ping, ip6PathMtu as a6Pmtu, ip6SetDns as a6SetDns, ip6SetSecret as a6SetSecret,
 } from "./ip/ipv6";
-import { tcpConnect6 as tConnect6, tcpAddrs as tAddrs } from "./sockets";
+import { tcpConnect6 as tConnect6, tcpBind6 as tBind6, tcpAddrs as tAddrs } from "./sockets";
 import { udpConnect6 as uConnect6, udpSendTo6 as uSendTo6, udpRecvFrom6 as uRecvFrom6 } from "./udp";
 
 /** -ENOSYS (built without IPv6), -ESTATE, -EINVAL when 16 bytes at `a` are outside memory, else 0. */
@@ -309,6 +309,11 @@ export function ip6Ping(dst: usize, id: i32, seq: i32, len: i32): i32 {
 export function tcpConnect6(h: i32, addr: usize, port: i32): i32 {
   let r = addr6Check(addr);
   return r != 0 ? r : tConnect6(h, addr, port);
+}
+/** tcpBind on one local address, the 16 bytes at `addr` (:: every address, ::ffff:0.0.0.0 every IPv4 one). */
+export function tcpBind6(h: i32, addr: usize, port: i32): i32 {
+  let r = addr6Check(addr);
+  return r != 0 ? r : tBind6(h, addr, port);
 }
 /** A connection's local and remote addresses, 16 bytes each at `out`. */
 export function tcpAddrs(h: i32, out: usize): i32 {

@@ -5,11 +5,11 @@ import { cfg, Cfg } from "./config";
 import { poolAlloc, validRange } from "./pool";
 import { count, Stat } from "./stats";
 import { Err } from "./errors";
-import { localAddrFor, localAddrFor6, localAddrPtr, netNow } from "./netif";
+import { localAddrFor, localAddrFor6, localAddrIndex, localAddrPtr, netNow } from "./netif";
 import { FAMILY_V4, addrCopy, addrEq, addrIsV4, addrIsZero, addrSetV4, addrV4 } from "./ip/addr";
 import {
   F_ACTIVE, F_BOUND, F_CHILD, F_FIN_QUEUED, F_FIN_RCVD, F_KEEPALIVE, F_NODELAY, F_T_KEEP,
-  F_USER_CLOSED, F_WR_FULL, Tcb, TcpState, hasFlag, setFlag, clearFlag, handleOf, raddrOf, rcvCap, rcvRing, ringGet, ringPut,
+  F_USER_CLOSED, F_WR_FULL, F_ADDR, Tcb, TcpState, hasFlag, bindAddrOf, bindCovers, bindWild, setFlag, clearFlag, handleOf, raddrOf, rcvCap, rcvRing, ringGet, ringPut,
   ringAttach, ringFreeCount, ringRelease, ringReleaseIfDone, setState, sndCap, sndRing, tcbAlloc, tcbAt, tcbCount, tcbFree, tcbFromHandle, tcbIndex,
   keepHeld, keepIdleMs, bindPort, childSync, connIndexed, listenerIndexed, timerArmed,
 } from "./tcp/tcb";
@@ -50,14 +50,29 @@ export function socketsInit(): bool {
 
 export function ioBuffer(): usize { return ioBuf; }
 
+// The local address of a bind (16 bytes): :: (every address: tcpBind, connect), except while tcpBind6 runs.
+const bindAddr: usize = memory.data(16, 16);
+
+/**
+ * Is `port` bound by a socket (IPv6 builds: by one whose local address overlaps bindAddr)?
+ * Addresses overlap as on Linux: when either covers the other (bindCovers), so sockets share a
+ * port only on distinct addresses, never an address and a wildcard over it. (The scale build
+ * counts sockets per port: it searches only a port some socket holds, when the bind names an address.)
+ */
 function portInUse(port: u32): bool {
-  if (FEAT_SCALE) return portBoundCount(port) != 0;
+  if (FEAT_SCALE && (!FEAT_IPV6 || portBoundCount(port) == 0 || addrIsZero(bindAddr))) return portBoundCount(port) != 0;
   let n = tcbCount();
   for (let i = 0; i < n; i++) {
     let t = tcbAt(i);
-    if (t.flags != 0 && hasFlag(t, F_BOUND) && <u32>t.lport == port) return true;
+    if (t.flags != 0 && hasFlag(t, F_BOUND) && <u32>t.lport == port && (!FEAT_IPV6 || addrsOverlap(t))) return true;
   }
   return false;
+}
+
+/** Does the local address of bound socket `t` (the one it is bound to, else its connection's) overlap bindAddr? */
+function addrsOverlap(t: Tcb): bool {
+  let l = hasFlag(t, F_ADDR) ? bindAddrOf(t) : localAddrPtr(<i32>t.laddr);
+  return bindCovers(l, bindAddr) || bindCovers(bindAddr, l);
 }
 
 // The remote address of a connect in progress (16 bytes): the ABI takes IPv4, TCP any family.
@@ -75,12 +90,25 @@ export function tcpOpen(): i32 {
   return handleOf(t);
 }
 
-/** Bind a local port; 0 picks a random free ephemeral port (RFC 6056 §3.3.1). */
+/**
+ * Bind a local port on the address at `a` (16 bytes): :: every address (as tcpBind), ::ffff:0.0.0.0
+ * every IPv4 address, or one of ours (IPv6 builds).
+ */
+export function tcpBind6(h: i32, a: usize, port: i32): i32 {
+  addrCopy(bindAddr, a);
+  let r = tcpBind(h, port);
+  memory.fill(bindAddr, 0, 16);
+  return r;
+}
+
+/** Bind a local port (on every address; on bindAddr in IPv6 builds); 0 picks a random free ephemeral port (RFC 6056 §3.3.1). */
 export function tcpBind(h: i32, port: i32): i32 {
   let t = tcbFromHandle(h);
   if (t == null) return -Err.EBADF;
   if (hasFlag(t, F_BOUND) || t.state != <u8>TcpState.CLOSED || hasFlag(t, F_ACTIVE)) return -Err.EINVAL;
   if (<u32>port > 65535) return -Err.EINVAL;
+  // (as Linux: an address not ours is refused after the socket's own errors; tentative ones are not ours yet)
+  if (FEAT_IPV6 && !bindWild(bindAddr) && localAddrIndex(bindAddr) < 0) return -Err.EADDRNOTAVAIL;
   let p = <u32>port;
   if (p == 0) {
     // RFC 6056 §3.3.1 (Algorithm 1): a random first candidate, then the next ones in turn, so a
@@ -101,6 +129,7 @@ export function tcpBind(h: i32, port: i32): i32 {
     return -Err.EADDRINUSE;
   }
   bindPort(t, p);
+  if (FEAT_IPV6) { addrCopy(bindAddrOf(t), bindAddr); setFlag(t, F_ADDR); }
   return 0;
 }
 
@@ -180,6 +209,10 @@ function connectTo(h: i32, ra: usize, port: i32): i32 {
   let v4 = !FEAT_IPV6 || addrIsV4(ra);
   if (v4 && (addrV4(ra) == 0 || addrV4(ra) == 0xffffffff) || port <= 0 || port > 65535) return -Err.EINVAL;
   let laddr = v4 ? localAddrFor(FAMILY_V4) : localAddrFor6(ra);
+  if (FEAT_IPV6 && hasFlag(t, F_ADDR)) { // bound to one address (tcpBind6): from it, as Linux sends (not of the peer's family: none)
+    let b = bindAddrOf(t);
+    if (!bindWild(b)) laddr = addrIsV4(b) == v4 ? localAddrIndex(b) : -1;
+  }
   if (laddr < 0) return -Err.EADDRNOTAVAIL; // no address of the family yet (or it was removed)
   if (t.ringSlot == 0 && ringFreeCount() == 0) return -Err.ENOMEM; // every ring pair is held by a connection
   let rport = <u32>port;
@@ -212,6 +245,7 @@ function connectTo(h: i32, ra: usize, port: i32): i32 {
   }
   ringAttach(t); // cannot fail: checked above
   addrCopy(raddrOf(t), ra);
+  if (FEAT_IPV6) clearFlag(t, F_ADDR); // (raddr is the peer's from now on)
   t.laddr = <u8>laddr;
   t.rport = <u16>rport;
   connIndexed(t);
@@ -506,7 +540,8 @@ export function tcpInfo(h: i32, out: usize): i32 {
     store<u32>(out + (i << 2), (load<u32>(changetype<usize>(t) + <usize>load<u8>(e)) << l) >> (l + <u32>load<u8>(e, 2)));
   }
   let ra = raddrOf(t);
-  store<u32>(out + ((<usize>TcpInfoField.remoteIp) << 2), addrIsV4(ra) ? addrV4(ra) : 0); // the ABI's tcpInfo is IPv4 (0 for an IPv6 peer)
+  // the ABI's tcpInfo is IPv4 (0 for an IPv6 peer; and for a socket bound by address, whose field holds that: F_ADDR)
+  store<u32>(out + ((<usize>TcpInfoField.remoteIp) << 2), addrIsV4(ra) && (!FEAT_IPV6 || !hasFlag(t, F_ADDR)) ? addrV4(ra) : 0);
   store<u32>(out + ((<usize>TcpInfoField.rcvWnd) << 2), t.rcvAdv - t.rcvNxt);
   return 0;
 }
@@ -572,10 +607,11 @@ export function tcpAddrs(h: i32, out: usize): i32 {
   let t = tcbFromHandle(h);
   if (t == null) return -Err.EBADF;
   if (!validRange(out, 32)) return -Err.EINVAL;
-  let st = t.state;
-  let set = st != <u8>TcpState.CLOSED && st != <u8>TcpState.LISTEN || hasFlag(t, F_ACTIVE);
-  if (set) addrCopy(out, localAddrPtr(<i32>t.laddr)); else memory.fill(out, 0, 16);
-  if (set) addrCopy(out + 16, raddrOf(t)); else memory.fill(out + 16, 0, 16);
+  // a connection (bound by a connect or an accept: its addresses stay after it ends), else a
+  // listener or an unconnected socket: the address it is bound to (F_ADDR; :: when unbound) and ::
+  let conn = (t.flags & (F_BOUND | F_ADDR)) == F_BOUND;
+  addrCopy(out, conn ? localAddrPtr(<i32>t.laddr) : raddrOf(t));
+  if (conn) addrCopy(out + 16, raddrOf(t)); else memory.fill(out + 16, 0, 16);
   return 0;
 }
 

@@ -728,7 +728,9 @@ export interface Exports {
   ip6PathMtu(dst: number): number;
   /** `tcpConnect` to the 16 bytes at `addr`: an IPv6 address (the source by RFC 6724: link-local towards a link-local peer, else a global one), or an IPv4-mapped one (::ffff:a.b.c.d, as `tcpConnect`). `-EINVAL` (::, multicast, port), `-EADDRNOTAVAIL` (no usable IPv6 address), else as `tcpConnect` */
   tcpConnect6(h: number, addr: number, port: number): number;
-  /** the connection's local address (16 bytes at `out`) and remote address (16 bytes at `out + 16`), IPv4 ones IPv4-mapped; :: for a socket that has none (unconnected, listener) */
+  /** `tcpBind` to one local address, the 16 bytes at `addr`: :: (every address of both families: what `tcpBind` does), ::ffff:0.0.0.0 (every IPv4 address, no IPv6), or one of our addresses (IPv6, or IPv4-mapped). A listener takes only segments to its address (a SYN to another of ours on the port gets a RST, as to a closed port); it keeps its address when the interface loses it. Ports are shared as on Linux: two sockets may bind one port when their addresses do not overlap (a wildcard overlaps every address of its families); a later `tcpConnect`/`tcpConnect6` sends from the bound address. `-EADDRNOTAVAIL` (not ours: tentative or duplicate addresses are not), `-EADDRINUSE` (an overlapping socket holds the port), `-ENOSYS` (built without IPv6: `tcpBind`, the host checking the address), else as `tcpBind` */
+  tcpBind6(h: number, addr: number, port: number): number;
+  /** the connection's local address (16 bytes at `out`) and remote address (16 bytes at `out + 16`), IPv4 ones IPv4-mapped; :: for a socket that has none (unconnected); a listener or a socket bound but not connected: the address it is bound to (`tcpBind6`: :: for every address, ::ffff:0.0.0.0 for every IPv4 one) and :: */
   tcpAddrs(h: number, out: number): number;
   /** `udpConnect` with the 16-byte address at `addr` (IPv4-mapped: as `udpConnect`; :: and port 0 dissolve the association) */
   udpConnect6(h: number, addr: number, port: number): number;
@@ -818,6 +820,7 @@ export const EXPORT_NAMES = [
   "ip6SetDns",
   "ip6PathMtu",
   "tcpConnect6",
+  "tcpBind6",
   "tcpAddrs",
   "udpConnect6",
   "udpSendTo6",

@@ -4,12 +4,14 @@
 // 'error' events, setBroadcast, addMembership/dropMembership (IGMPv2 in the core) and the
 // reuseAddr option. An ICMP error on a connected socket is an 'error' (ECONNREFUSED) like node's.
 // A bound socket keeps the process alive (on a real-time Sim or a TAP) unless unref()'d, as node's.
-// Not yet: setMulticastTTL/Loopback (TTL 1, no loopback), IPv6, the buffer-size options.
+// `createSocket("udp6")` is dual-stack (IPv4 peers named ::ffff:a.b.c.d). Not yet: setMulticastTTL/Loopback
+// (TTL 1, no loopback), bind(port, address) on one address (every address is bound), the buffer-size options.
 //
 // The core raises Readable on the socket's handle; NetStack routes events by handle and
 // calls onReadable() after the core has returned, which drains every queued datagram.
 import { EventEmitter } from "node:events";
 import { bytesToIp6, ERR_NAMES, ip6ToBytes, ipToU32, u32ToIp, UdpOpt } from "./stack.js";
+import { ip6Literal, isMapped } from "./addr-text.js";
 import type { NetStack, NetError } from "./net.js";
 import { Err, UDP_FROM6_NAMES, type Exports } from "./abi.js";
 
@@ -39,16 +41,10 @@ export interface UdpSocketInfo {
 /**
  * `udp6` sockets are dual-stack unless `ipv6Only`: as node's, an IPv4 sender is named IPv4-mapped
  * ("::ffff:198.51.100.1", family IPv6, RFC 4291 §2.5.5.2) and a reply to that name goes out over IPv4;
- * unlike node (EINVAL), a dotted IPv4 destination is accepted too.
+ * a dotted IPv4 destination is EINVAL (send, connect), as node's: IPv4 peers are named ::ffff:a.b.c.d.
  */
 export interface SocketOptions { type: "udp4" | "udp6"; reuseAddr?: boolean; ipv6Only?: boolean }
 
-/** An IPv6 literal without brackets or a zone, or null when `a` is not one. */
-function ip6Literal(a: string): string | null {
-  if (!a.includes(":")) return null;
-  const v = a.replace(/^\[|\]$/g, "").replace(/%.*$/, "");
-  try { ip6ToBytes(v); return v; } catch { return null; }
-}
 type SendCb = (err: Error | null, bytes: number) => void;
 
 /** @internal The pieces of NetStack a datagram socket uses. */
@@ -173,12 +169,12 @@ export class Socket extends EventEmitter {
     }
     const port = typeof args[0] === "number" ? args[0] : 0;
     const address = typeof args[1] === "string" ? args[1] : null;
+    // node:dgram: the outcome goes to the callback only, (null, bytes) or (err) alone; a failed send
+    // without one is not an 'error'
     const done = (r: number) => {
-      const e = r < 0 ? this.err(r, "send", address ?? this.peer?.address, port || this.peer?.port) : null;
-      process.nextTick(() => {
-        if (cb) cb(e, r < 0 ? 0 : r);
-        else if (e) this.emit("error", e);
-      });
+      if (!cb) return;
+      if (r >= 0) process.nextTick(cb, null, r);
+      else process.nextTick(cb as (e: Error) => void, this.err(r, "send", address ?? this.peer?.address, port || this.peer?.port));
     };
     if (this.closed) { done(-3); return; }
     if (this.handle === 0) { const r = this.doBind(0); if (r < 0) { done(r); return; } }
@@ -186,8 +182,9 @@ export class Socket extends EventEmitter {
     this.net.stack.bytes(this.net.io, data.length).set(data);
     const v6 = this.peer && port === 0 ? null : ip6Literal(address ?? "");
     let r: number;
+    // node: an IPv6 destination on a udp4 socket, or a dotted IPv4 one on a udp6 socket, is EINVAL
+    if ((v6 !== null) !== (this.family === 6) && address !== null && !(this.peer && port === 0)) { done(-Err.EINVAL); return; }
     if (v6 !== null) {
-      if (this.family !== 6) { done(-Err.EINVAL); return; } // an IPv6 destination on a udp4 socket
       const at = this.net.io + ((data.length + 7) & ~7);
       this.net.stack.bytes(at, 16).set(ip6ToBytes(v6));
       r = this.net.ex.udpSendTo6(this.handle, at, port, this.net.io, data.length);
@@ -199,17 +196,27 @@ export class Socket extends EventEmitter {
     done(r);
   }
 
-  /** Fix the peer; 'connect' follows (only its datagrams are received). */
-  connect(port: number, address?: string | (() => void), cb?: () => void): void {
+  /**
+   * Fix the peer; 'connect' follows (only its datagrams are received). A failure goes to `cb`, or
+   * without one is an 'error' (node:dgram); a dotted IPv4 peer of a udp6 socket is EINVAL, as node's.
+   */
+  connect(port: number, address?: string | ((err?: Error) => void), cb?: (err?: Error) => void): void {
     if (typeof address === "function") { cb = address; address = undefined; }
     const host = address ?? "127.0.0.1";
     if (cb) this.once("connect", cb);
-    if (this.handle === 0) { const r = this.doBind(0); if (r < 0) { process.nextTick(() => this.emit("error", this.err(r, "connect", host, port))); return; } }
-    const v6 = this.family === 6 ? ip6Literal(host) : null;
+    const fail = (r: number) => {
+      const e = this.err(r, "connect", host, port);
+      process.nextTick(() => {
+        if (cb) { this.removeListener("connect", cb); cb(e); } else this.emit("error", e);
+      });
+    };
+    if (this.handle === 0) { const r = this.doBind(0); if (r < 0) { fail(r); return; } }
+    const v6 = ip6Literal(host);
+    if ((v6 !== null) !== (this.family === 6)) { fail(-Err.EINVAL); return; }
     const r = v6 !== null
       ? this.net.ex.udpConnect6(this.handle, this.net.stack.putIo(ip6ToBytes(v6)), port)
       : this.net.ex.udpConnect(this.handle, ipToU32(host), port);
-    if (r < 0) { process.nextTick(() => this.emit("error", this.err(r, "connect", host, port))); return; }
+    if (r < 0) { fail(r); return; }
     this.peer = v6 !== null ? { address: v6, family: "IPv6", port } : { address: host, family: "IPv4", port };
     process.nextTick(() => this.emit("connect"));
   }
@@ -263,8 +270,7 @@ export class Socket extends EventEmitter {
         const f = this.net.stack.bytes(io, FROM6_BYTES);
         const b = f.subarray(FROM6_ADDR, FROM6_ADDR + 16);
         const sport = new DataView(f.buffer, f.byteOffset, FROM6_BYTES).getUint32(FROM6_PORT, true);
-        const mapped = b.subarray(0, 10).every((x) => x === 0) && b[10] === 0xff && b[11] === 0xff;
-        rinfo = mapped
+        rinfo = isMapped(b)
           ? { address: `::ffff:${b[12]}.${b[13]}.${b[14]}.${b[15]}`, family: "IPv6", port: sport, size: n }
           : { address: bytesToIp6(b, 0), family: "IPv6", port: sport, size: n };
       } else {

@@ -33,6 +33,7 @@ import { PcapWriter } from "./pcap.js";
 import { Lookup, type LookupAddress, type LookupAllCallback, type LookupOneCallback, type LookupOptions } from "./lookup.js";
 import { configureDhcp, DhcpTracker, type DhcpLease, type DhcpOptions } from "./dhcp.js";
 import { SntpQueries, type SntpQueryOptions, type SntpResult } from "./sntp.js";
+import { bindAddress, ip6Literal, isMapped } from "./addr-text.js";
 import { createSocket as createDgramSocket, Socket as DgramSocket, type RemoteInfo, type SocketOptions as DgramOptions, type UdpSocketInfo } from "./dgram.js";
 
 const INFO_FIELDS = TCP_INFO_NAMES.length;
@@ -124,20 +125,11 @@ function familyOf(a: string | undefined | null): "IPv4" | "IPv6" { return a && a
  */
 function mapped4(a: string): string { return a.includes(":") ? a : `::ffff:${a}`; }
 
-/** An IPv6 literal without brackets or a zone ("[fe80::1%eth0]" -> "fe80::1"), or null when `h` is not one. */
 function okIpv4(a: string): boolean { try { ipToU32(a); return true; } catch { return false; } }
-
-function ip6Literal(h: string): string | null {
-  if (!h.includes(":")) return null;
-  const a = h.replace(/^\[|\]$/g, "").replace(/%.*$/, "");
-  try { ip6ToBytes(a); return a; } catch { return null; }
-}
 
 /** 16 address bytes as text: IPv4-mapped ones dotted (their family stays IPv4), others RFC 5952. */
 function addrText(b: Uint8Array, off: number): string {
-  let mapped = b[off + 10] === 0xff && b[off + 11] === 0xff;
-  for (let i = 0; i < 10 && mapped; i++) if (b[off + i] !== 0) mapped = false;
-  return mapped ? `${b[off + 12]}.${b[off + 13]}.${b[off + 14]}.${b[off + 15]}` : bytesToIp6(b, off);
+  return isMapped(b.subarray(off, off + 16)) ? `${b[off + 12]}.${b[off + 13]}.${b[off + 14]}.${b[off + 15]}` : bytesToIp6(b, off);
 }
 
 // ---------------------------------------------------------------------------
@@ -170,12 +162,12 @@ export function netError(code: string, syscall: string, address?: string, port?:
 
 /**
  * node's uvExceptionWithHostPort (listen, bind): "listen EADDRINUSE: address already in use 1.2.3.4:80",
- * with libuv's text for the code.
+ * with libuv's text for the code (port 0: neither ":0" nor a `port` property, as node's).
  */
 export function uvNetError(code: string, syscall: string, address: string, port: number): NetError {
-  const e = netError(code, syscall, address, port);
+  const e = netError(code, syscall, address, port || undefined);
   const text = getSystemErrorMap().get(e.errno)?.[1];
-  if (text) e.message = `${syscall} ${code}: ${text} ${address}:${port}`;
+  if (text) e.message = `${syscall} ${code}: ${text} ${address}${port ? `:${port}` : ""}`;
   return e;
 }
 
@@ -1791,8 +1783,8 @@ export class Server extends EventEmitter {
   listening = false;
   private handle = 0;
   private port = 0;
-  /** Listening on "::" (IPv4 and IPv6), else IPv4 only. */
-  private dual = false;
+  /** The address listened on, as address() reports it. */
+  private bound: { address: string; family: "IPv4" | "IPv6" } = { address: "0.0.0.0", family: "IPv4" };
   private conns = new Set<Socket>();
   private opts: ServerOptions;
   /** Refuse (close) connections past this many open ones, with a 'drop' event (node:net); unset = no limit. */
@@ -1825,20 +1817,21 @@ export class Server extends EventEmitter {
     if (!Number.isInteger(port) || port < 0 || port > 65535) {
       throw Object.assign(new RangeError(`options.port should be >= 0 and < 65536. Received ${received(port)}.`), { code: "ERR_SOCKET_BAD_PORT" });
     }
-    // "::" (and no host on an IPv6 stack): dual-stack, as node:net; "0.0.0.0" or our IPv4 address: IPv4 only
-    this.dual = o.host === "::" || (o.host === undefined && net.ipv6);
-    if (o.host !== undefined && o.host !== "0.0.0.0" && o.host !== net.address && o.host !== "::") {
-      process.nextTick(() => this.emit("error", uvNetError("EADDRNOTAVAIL", "listen", String(o.host), port)));
-      return this;
-    }
-    const h = net.ex.tcpOpen();
-    let r = h < 0 ? h : net.ex.tcpBind(h, port);
+    // As node:net on Linux: no host is "::" (every address, both families) on a stack with IPv6, else
+    // "0.0.0.0" (every IPv4 address); an IP literal is that address of ours, and only segments to it
+    // reach the server (a SYN to another of ours on the port is answered as a closed port's: RST).
+    // A port is shared by servers on distinct addresses, never by an address and a wildcard over it.
+    const host = o.host ?? (net.ipv6 ? "::" : "0.0.0.0");
+    const b = bindAddress(host); // (names are not resolved: EADDRNOTAVAIL)
+    const h = b === null ? -Err.EADDRNOTAVAIL : net.ex.tcpOpen();
+    let r = h < 0 || b === null ? h : this.bindTo(h, b.bytes, port);
     if (r >= 0) r = net.ex.tcpListen(h, o.backlog ?? 511);
-    if (r < 0) {
+    if (r < 0 || b === null) {
       if (h > 0) net.ex.tcpClose(h);
-      process.nextTick(() => this.emit("error", uvNetError(codeOf(-r), "listen", o.host ?? "0.0.0.0", port)));
+      process.nextTick(() => this.emit("error", uvNetError(codeOf(-r), "listen", host, port)));
       return this;
     }
+    this.bound = { address: b.address, family: b.family };
     this.handle = h;
     this.port = net.info(h)?.localPort ?? port;
     this.listening = true;
@@ -1847,12 +1840,30 @@ export class Server extends EventEmitter {
     return this;
   }
 
-  /** @internal Listening on "::" (or with no host on an IPv6 stack): IPv4 peers are named ::ffff:a.b.c.d. */
-  get dualStack(): boolean { return this.dual; }
+  /**
+   * Bind handle `h` to the 16-byte address and `port` (tcpBind6). A module without IPv6 (-ENOSYS: the
+   * mcu build) has one address, IPv4: a server on it or on a wildcard is a tcpBind (every address)
+   * once the host has checked that the address is ours.
+   */
+  private bindTo(h: number, bytes: Uint8Array, port: number): number {
+    const ex = this.net.ex;
+    const r = typeof ex.tcpBind6 === "function" ? ex.tcpBind6(h, this.net.stack.putIo(bytes), port) : -Err.ENOSYS;
+    if (r !== -Err.ENOSYS) return r;
+    const v = new DataView(bytes.buffer, bytes.byteOffset, 16).getUint32(12);
+    const ours = bytes.every((x) => x === 0) || (isMapped(bytes) && (v === 0 || v === ipToU32(this.net.address)));
+    return ours ? ex.tcpBind(h, port) : -Err.EADDRNOTAVAIL;
+  }
 
+  /**
+   * @internal Listening on an IPv6 address ("::", and no host on an IPv6 stack, included): as node:net's
+   * AF_INET6 socket, IPv4 peers and local addresses are named ::ffff:a.b.c.d.
+   */
+  get dualStack(): boolean { return this.bound.family === "IPv6"; }
+
+  /** The address listened on (node:net: "::" / "0.0.0.0" for the wildcards) with its family, and the port. */
   address(): { address: string; family: string; port: number } | null {
     if (!this.listening) return null;
-    return this.dual ? { address: "::", family: "IPv6", port: this.port } : { address: this.net.address, family: "IPv4", port: this.port };
+    return { ...this.bound, port: this.port };
   }
 
   /** Stop accepting; 'close' once every accepted connection has closed (like node:net). */
@@ -1903,16 +1914,11 @@ export class Server extends EventEmitter {
       if (!this.listening) return;
       const c = this.net.ex.tcpAccept(this.handle);
       if (c < 0) return;
-      if (!this.dual && this.net.ipv6 && familyOf(this.net.info(c)?.remoteAddress) === "IPv6") {
-        this.net.ex.tcpAbort(c); // an IPv4-only server: the core's listeners are dual-stack, so refuse it here (RST)
-        this.net.wake();
-        continue;
-      }
       if (this.maxConnections !== undefined && this.maxConnections > 0 && this.conns.size >= this.maxConnections) {
         const i = this.net.info(c);
         this.net.ex.tcpClose(c);
         this.net.wake();
-        const m = this.dual ? mapped4 : (a: string) => a;
+        const m = this.dualStack ? mapped4 : (a: string) => a;
         const [la, ra] = i ? [m(i.localAddress), m(i.remoteAddress)] : ["", ""];
         this.emit("drop", i ? {
           localAddress: la, localPort: i.localPort, localFamily: familyOf(la),

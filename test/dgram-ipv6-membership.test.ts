@@ -32,7 +32,7 @@ describe("dgram addMembership / dropMembership with IPv6 groups", () => {
     s.bind(4000);
     await a.until(() => false, 50);
     s.send("six", 5000, G6);
-    s.send("four", 5000, G4);
+    s.send("four", 5000, `::ffff:${G4}`); // (a udp6 socket names IPv4 peers mapped: a dotted one is EINVAL, as node's)
     expect(await a.until(() => got.length === 2, 5000)).toBe(true);
     expect(got.map(([m, i]) => [m, i.family, i.port])).toEqual(expect.arrayContaining([["six", "IPv6", 4000], ["four", "IPv6", 4000]]));
     expect(got.find(([m]) => m === "six")![1].address).toMatch(/^fe80::/); // a link-local scope group: the link-local source

@@ -12,7 +12,7 @@ import {
   F_ACKNOW, F_CHILD, F_FIN_ACKED, F_SYN_ACKED, F_SYN_RTX, F_FIN_OOO, F_FIN_QUEUED, F_FIN_RCVD, F_KEEPALIVE, F_PERSIST, F_RTT, F_SACK,
   F_T_KEEP, F_T_RTX, F_TS, F_USER_CLOSED, F_WR_FULL, F_WSCALE, OOO_MAX, Tcb, TcpState, finAcked, hasFlag, setFlag, clearFlag, keepHeld, keepIdleMs,
   nextAcceptOrder, raddrOf, rcvCap, rcvWnd, rcvRing, ringAttach, ringCount, ringFreeCount, ringPut, setState, sndCap, sndDataSeq,
-  tcbAlloc, tcbAt, tcbCount, tcbEvent, tcbFree, tcbFreeCount, tcbIndex, childSync, connIndexed, timerArmed,
+  tcbAlloc, tcbAt, tcbCount, tcbEvent, tcbFree, tcbFreeCount, tcbIndex, childSync, connIndexed, timerArmed, bindAddrOf, bindCovers,
 } from "./tcb";
 import { FEAT_IPV6, FEAT_IP6_SHOULD, FEAT_SCALE } from "../features";
 import { ip6Confirm } from "../ip/ip6ops";
@@ -75,13 +75,17 @@ export function findConn(laddr: i32, lport: u32, raddr: usize, rport: u32): Tcb 
   return tupleHash(localAddrPtr(<i32>t.laddr), t.lport, raddrOf(t), t.rport, tweak);
 }
 
-function findListener(lport: u32): Tcb | null {
+/**
+ * The listener for a segment to our address `dst`, port `lport`: IPv6 builds match the address a
+ * listener is bound to (tcpBind6); binds never overlap (sockets.ts), so at most one matches.
+ */
+function findListener(lport: u32, dst: usize): Tcb | null {
   let n = tcbCount();
   let i = 0;
   if (FEAT_SCALE) i = chainHead(listeners, portKey(lport));
   for (; i >= 0 && i < n; i = FEAT_SCALE ? chainNext(listeners, i) : i + 1) {
     let t = tcbAt(i);
-    if (t.flags != 0 && t.state == <u8>TcpState.LISTEN && <u32>t.lport == lport) return t;
+    if (t.flags != 0 && t.state == <u8>TcpState.LISTEN && <u32>t.lport == lport && (!FEAT_IPV6 || bindCovers(bindAddrOf(t), dst))) return t;
   }
   return null;
 }
@@ -772,7 +776,7 @@ function tcpInput(s: TcpSeg, p: usize, len: i32): void {
   let segLen = s.dlen + ((flags & TH_SYN) ? 1 : 0) + ((flags & TH_FIN) ? 1 : 0);
   let e = laddr >= 0 ? twLookup(laddr, s.dport, segSrc(s), s.sport) : null;
   if (e != null && twInput(e, s, segLen)) return;
-  let l = laddr >= 0 ? findListener(s.dport) : null;
+  let l = laddr >= 0 ? findListener(s.dport, segDst(s)) : null;
   if (l != null) {
     listenInput(l, s);
     return;

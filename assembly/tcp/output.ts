@@ -4,9 +4,10 @@
 // ipTxPayloadFor(the peer's family); emit builds a connection's options and payload before it,
 // reply answers a received segment without a connection (RST, TIME-WAIT ACK). Congestion
 // control only does window arithmetic: what it asks for after an ACK is sent here (ccSend).
-import { ipMtu, ipSendTo, ipTxPayloadFor, localAddrPtr, netNow } from "../netif";
-import { addrFamily, ipHeaderBytes, tcpMssFor } from "../ip/addr";
+import { ipMtu, ipSendFrom6, ipSendTo, ipTxPayloadFor, localAddrPtr, netNow } from "../netif";
+import { addrFamily, addrIsV4, ipHeaderBytes, tcpMssFor } from "../ip/addr";
 import { cfg, Cfg } from "../config";
+import { FEAT_IPV6 } from "../features";
 import { count, Stat } from "../stats";
 import {
   TH_ACK, TH_FIN, TH_PSH, TH_RST, TH_SYN, TCP_HDR_MIN, TCP_PROTO, TcpSeg, segDst, segSrc, tcpEmitHeader, tcpOptMss,
@@ -60,7 +61,10 @@ function xmit(laddr: usize, raddr: usize, lport: u32, rport: u32, seq: u32, ack:
   tcpSetChecksum(p, hdr + <i32>len, laddr, raddr);
   count(Stat.TcpTx);
   if (flags & TH_RST) count(Stat.TcpRstTx);
-  ipSendTo(raddr, TCP_PROTO, hdr + <i32>len);
+  // IPv6: from `laddr`, the address the checksum covers (the connection's: with several addresses
+  // it need not be the one RFC 6724 would pick for the peer)
+  if (FEAT_IPV6 && !addrIsV4(raddr)) ipSendFrom6(laddr, raddr, TCP_PROTO, hdr + <i32>len);
+  else ipSendTo(raddr, TCP_PROTO, hdr + <i32>len);
 }
 
 /** Build and send one segment of the connection: `len` payload bytes from the send ring at `seq`. */

@@ -11,6 +11,7 @@ import { EventKind } from "../errors";
 import { count, Stat } from "../stats";
 import { HandleKind, HANDLE_SLOTS, handleEncode, handleEntry, handleNextGen } from "../handles";
 import { FEAT_SCALE } from "../features";
+import { addrEq, addrIsV4, addrIsZero } from "../ip/addr";
 import {
   CHILD_HALF, CHILD_NONE, CHILD_QUEUED, childSet, conns, listeners, portBound, portKey, portUnbound, slotGive,
   slotTake, slotsFree, tcbSlots, chainAdd, chainRemove, timerNote, timerSet, tupleKey, byAddrAdd, byAddrRemove,
@@ -46,6 +47,7 @@ export const F_INUSE: u32 = 1 << 20;
 export const F_FIN_OOO: u32 = 1 << 21;      // peer's FIN seen out of order at finRcvSeq
 export const F_FIN_ACKED: u32 = 1 << 22;   // our FIN has been acknowledged
 export const F_SYN_ACKED: u32 = 1 << 23;   // our SYN has been acknowledged (sndUna is past iss)
+export const F_ADDR: u32 = 1 << 24;        // IPv6 builds: bound, not connected; raddr holds the local address bound (bindAddrOf)
 
 @unmanaged export class Tcb {
   raddr: u64; raddr8: u64;        // remote address, 16 bytes (ip/addr.ts): use raddrOf(t)
@@ -91,6 +93,21 @@ export const F_SYN_ACKED: u32 = 1 << 23;   // our SYN has been acknowledged (snd
 
 /** The remote address of `t` (16 bytes, ip/addr.ts). */
 @inline export function raddrOf(t: Tcb): usize { return changetype<usize>(t) + offsetof<Tcb>("raddr"); }
+
+/**
+ * The local address a socket with F_ADDR (bound, a listener or not connected yet: it has no remote
+ * address, so the field holds this) is bound to: :: every address of both families, ::ffff:0.0.0.0
+ * every IPv4 one, otherwise one address (kept if the interface loses it, as Linux keeps it).
+ */
+@inline export function bindAddrOf(t: Tcb): usize { return raddrOf(t); }
+
+/** Is the address at `b` a wildcard to bind to: :: (both families) or ::ffff:0.0.0.0 (IPv4)? */
+export function bindWild(b: usize): bool { return addrIsZero(b) || addrIsV4(b) && load<u32>(b, 12) == 0; }
+
+/** Does binding to the address at `b` cover address `x`? (`x` itself, ::, or ::ffff:0.0.0.0 for IPv4 ones) */
+export function bindCovers(b: usize, x: usize): bool {
+  return addrEq(b, x) || bindWild(b) && (addrIsZero(b) || addrIsV4(x));
+}
 
 export const OOO_MAX: i32 = 6;
 export const SACKED_MAX: i32 = 4;

@@ -90,6 +90,7 @@
  *   ip6SetDns(index, addr)
  *   ip6PathMtu(dst)
  *   tcpConnect6(h, addr, port)
+ *   tcpBind6(h, addr, port)
  *   udpConnect6(h, addr, port)
  *   sntpStart(server, intervalS)
  *   sntpStop()
