@@ -1013,6 +1013,8 @@ export interface ConnectOptions {
   autoSelectFamily?: boolean;
   /** ms before the next address is tried (default 250, at least 10; node:net's). */
   autoSelectFamilyAttemptTimeout?: number;
+  /** Received bytes go into this buffer instead of 'data' events (node:net's; see OnReadOptions). */
+  onread?: OnReadOptions;
 }
 
 /**

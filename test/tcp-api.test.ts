@@ -231,6 +231,11 @@ describe("TCP socket API behaviour", () => {
   });
 });
 
+// The harness's I/O region (Cfg.IoBuf default); a fixed seed keeps the run deterministic (the fuzz
+// campaign, docs/fuzzing.md, is where seeds vary). FUZZ_SEED=N picks another for a local search.
+const IO_LEN = 65536;
+const FUZZ_SEED = Number(process.env.FUZZ_SEED ?? 20261130);
+
 describe("TCP API fuzz", () => {
   it("random call sequences with random arguments never trap (fast-check)", async () => {
     const fc = (await import("fast-check")).default;
@@ -243,11 +248,13 @@ describe("TCP API fuzz", () => {
       for (const [op, x, y, wait] of ops) {
         const h = handles.length && (x & 1) ? handles[Math.abs(x) % handles.length] : x;
         const host = y & 1 ? a : b;
-        // Anywhere from the first pool (the rx buffer) to past the end of memory. Not below it: that is
-        // the module's own static data (function objects, counter names), which no call can protect from
-        // a host that writes there through tcpRead/tcpInfo (a function object overwritten traps at its call).
-        const lo = host.x.rxBuffer();
-        const ptr = lo + Math.abs(y) % (mem() - lo + 100);
+        // Inside the I/O region (the memory the core lends its host), or past the end of memory
+        // (refused: -EINVAL). Not the module's static data nor its pools (TCBs, rings, the
+        // scale build's indexes, the ARP table): a host that writes there through tcpRead/tcpInfo
+        // overwrites the core's own state, which no call can tell from a good pointer (with such
+        // pointers 3 seeds in 600 trapped in tcp/index.ts or the ARP bitmap, none in a call's checks).
+        const io = host.x.ioBuffer();
+        const ptr = (y & 2) ? io + Math.abs(y >> 2) % (IO_LEN - 5000) : mem() + Math.abs(y >> 2) % 100;
         switch (op) {
           case 0: { const r = host.open(); if (r > 0) handles.push(r); break; }
           case 1: host.bind(h, y & 0xffff); break;
@@ -268,7 +275,7 @@ describe("TCP API fuzz", () => {
       }
       net.run(50);
       return true;
-    }), { numRuns: 200 });
+    }), { numRuns: 200, seed: FUZZ_SEED });
     net.run(200_000); // every timer may fire; nothing traps
     expect(a.stat("tcp_rx") + b.stat("tcp_rx")).toBeGreaterThan(0);
   });
