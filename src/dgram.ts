@@ -11,7 +11,7 @@
 // calls onReadable() after the core has returned, which drains every queued datagram.
 import { EventEmitter } from "node:events";
 import { bytesToIp6, ERR_NAMES, ip6ToBytes, ipToU32, u32ToIp, UdpOpt } from "./stack.js";
-import { ip6Literal, isMapped } from "./addr-text.js";
+import { bindAddress, ip6Literal, isMapped } from "./addr-text.js";
 import type { NetStack, NetError } from "./net.js";
 import { Err, UDP_FROM6_NAMES, type Exports } from "./abi.js";
 
@@ -68,6 +68,8 @@ export class Socket extends EventEmitter {
   handle = 0;
   private port = 0;
   private peer: AddressInfo | null = null;
+  /** The address given to bind() (node's text for it), null for the wildcard. */
+  private bound: string | null = null;
   private closed = false;
   /** @internal set by createSocket from `reuseAddr`. */
   reuseAddr = false;
@@ -128,15 +130,39 @@ export class Socket extends EventEmitter {
     if (typeof a === "function") cb = a;
     else if (typeof a === "object" && a !== null) { port = a.port ?? 0; cb = typeof b === "function" ? b : c; }
     else { port = a ?? 0; cb = typeof b === "function" ? b : c; }
+    const address = typeof a === "object" && a !== null ? a.address : typeof b === "string" ? b : undefined;
     if (cb) this.once("listening", cb);
-    const r = this.doBind(port);
-    if (r < 0) process.nextTick(() => this.emit("error", this.err(r, "bind", "0.0.0.0", port)));
+    const r = this.doBind(port, address);
+    if (r < 0) process.nextTick(() => this.emit("error", this.err(r, "bind", address ?? (this.family === 6 ? "::" : "0.0.0.0"), port || undefined)));
     return this;
   }
 
-  private doBind(port: number): number {
+  /**
+   * The address bind() was given, as node's address() reports it (null: the wildcard). It must be
+   * of the socket's family (udp6 takes ::ffff:a.b.c.d, not a.b.c.d; EINVAL otherwise, as node's)
+   * and ours (EADDRNOTAVAIL). Names are not resolved (EADDRNOTAVAIL). The core's UDP sockets
+   * take every address of their family: datagrams to our other addresses still reach this one.
+   */
+  private bindAddress(address: string | undefined): string | null | number {
+    if (address === undefined) return null;
+    const b = bindAddress(address);
+    if (b === null) return -Err.EADDRNOTAVAIL;
+    if ((b.family === "IPv4") !== (this.family === 4)) return -Err.EINVAL;
+    if (b.bytes.every((x) => x === 0)) return b.address; // ::
+    if (isMapped(b.bytes)) {
+      const v = new DataView(b.bytes.buffer, b.bytes.byteOffset, 16).getUint32(12);
+      return v === 0 || u32ToIp(v) === this.net.address ? b.address : -Err.EADDRNOTAVAIL;
+    }
+    const ours = this.net.ipv6 && this.net.stack.ip6Addresses().some((x) => x.address === b.address && (x.state === "preferred" || x.state === "deprecated"));
+    return ours ? b.address : -Err.EADDRNOTAVAIL;
+  }
+
+  private doBind(port: number, address?: string): number {
     if (this.closed) return -Err.EBADF;
     if (this.handle !== 0) return -Err.EINVAL; // bound already (node throws ERR_SOCKET_ALREADY_BOUND)
+    const bound = this.bindAddress(address);
+    if (typeof bound === "number") return bound;
+    this.bound = bound;
     const h = this.net.ex.udpOpen();
     if (h < 0) return h;
     if (this.reuseAddr) this.net.ex.udpSetOption(h, UdpOpt.ReuseAddr, 1);
@@ -233,7 +259,9 @@ export class Socket extends EventEmitter {
 
   address(): AddressInfo {
     if (this.handle === 0) throw Object.assign(new Error("getsockname EBADF"), { code: "EBADF" });
-    return this.family === 6 ? { address: "::", family: "IPv6", port: this.port } : { address: this.net.address, family: "IPv4", port: this.port };
+    if (this.family === 6) return { address: this.bound ?? "::", family: "IPv6", port: this.port };
+    // node: 0.0.0.0 until connect() picks the source address (ours), else the address bound to
+    return { address: this.peer !== null ? this.net.address : this.bound ?? "0.0.0.0", family: "IPv4", port: this.port };
   }
 
   close(cb?: () => void): this {

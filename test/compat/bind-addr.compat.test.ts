@@ -10,11 +10,12 @@ import { createStack } from "../../src/net.js";
 
 interface Udp {
   bind(port: number, cb?: () => void): unknown;
+  bind(port: number, address: string, cb?: () => void): unknown;
   send(msg: string, port: number, address: string, cb?: (e: Error | null, n: number) => void): void;
   connect(port: number, address: string, cb?: (e?: Error) => void): void;
   on(ev: "error", f: (e: Error) => void): unknown;
   on(ev: "message", f: (m: Buffer, r: { address: string; family: string }) => void): unknown;
-  address(): { port: number };
+  address(): { port: number; address: string; family: string };
   close(): unknown;
 }
 
@@ -146,6 +147,25 @@ const cases: Case[] = [
     async run(w, log) {
       for (const [host, port] of [["198.51.100.77", 47999], ["198.51.100.77", 0], ["2001:db8::99", 47999]] as const) {
         log.push(`${host} ${port}: ${await listen(w, w.server(), port, host, [])}`);
+      }
+    },
+  },
+  {
+    name: "dgram bind: address() is 0.0.0.0 / :: for the wildcard, the address given otherwise; EADDRNOTAVAIL for one not ours, EINVAL for the other family",
+    async run(w, log) {
+      const forms: [("udp4" | "udp6"), string | undefined, number][] = [
+        ["udp4", undefined, 0], ["udp6", undefined, 0], ["udp4", "0.0.0.0", 0], ["udp6", "::", 0], ["udp4", w.v4, 0], ["udp6", w.v6, 0],
+        ["udp4", "198.51.100.77", 0], ["udp4", "198.51.100.77", 47997], ["udp6", "2001:db8::99", 0], ["udp6", w.v4, 0], ["udp4", w.v6, 0],
+      ];
+      for (const [type, host, port] of forms) {
+        const s = w.udpServer(type); // (on the stack whose addresses v4 and v6 are)
+        const r = await new Promise<string>((resolve) => {
+          s.on("error", (e) => resolve(`error ${errText(w, e, [47997])}`));
+          const ok = () => { const a = s.address(); resolve(`${a.address} ${a.family} port>0 ${a.port > 0}`); };
+          if (host === undefined) s.bind(port, ok); else s.bind(port, host, ok);
+        });
+        log.push(norm(w, `${type} bind(${port}, ${host}): ${r}`, [47997]));
+        s.close(); // (our stack has a few UDP sockets)
       }
     },
   },
