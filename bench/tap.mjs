@@ -28,7 +28,7 @@ const run = promisify(execFile);
 const BYTES = 256 << 20;
 const BUF = 256 << 10;
 const ROUNDS = Math.max(1, Number(process.env.TAP_BENCH_ROUNDS ?? 2));
-// TAP_BENCH_ONLY=plain,lwip (any of offload, plain, lwip, fw, veth, module) runs only those stacks,
+// TAP_BENCH_ONLY=plain,lwip (any of offload, plain, thin, lwip, fw, veth, module) runs only those stacks,
 // TAP_BENCH_DIRS=in (or out) only that direction: single rows while working on one path.
 const ONLY = process.env.TAP_BENCH_ONLY ? new Set(process.env.TAP_BENCH_ONLY.split(",")) : null;
 const want = (k) => ONLY === null || ONLY.has(k);
@@ -157,15 +157,22 @@ async function overTap(tag, start, dirs = DIRS) {
 }
 
 /** Our stack in this process. */
-function ours(offload) {
-  return overTap(offload ? "o" : "p", async (dev) => {
+/**
+ * Ours in this process. `thinAcks` (the "thin" row, kernel -> us only): TapLink drops the pure ACKs a
+ * later ACK in the same write batch supersedes, as it does by default with offloads. Without them it
+ * is off by default: the ACKs sent become stretch ACKs (one per read batch, not one per two
+ * segments, RFC 5681 §4.2), which a board's one-frame-per-write MAC path does not do; the row shows
+ * what the ACK writes cost, not the default path.
+ */
+function ours(offload, thinAcks) {
+  return overTap(offload ? "o" : thinAcks ? "t" : "p", async (dev) => {
     const { createStack } = await import(pathToFileURL(join(ROOT, "dist/net.js")).href);
     const { discardServer, httpServer } = await import(pathToFileURL(join(ROOT, "dist/services.js")).href);
-    const net = createStack({ ip: `${OUR_IP}/24`, link: { type: "tap", name: dev, offload }, sndBuf: BUF, rcvBuf: BUF });
+    const net = createStack({ ip: `${OUR_IP}/24`, link: { type: "tap", name: dev, offload, thinAcks }, sndBuf: BUF, rcvBuf: BUF });
     discardServer(net, 9);
     httpServer(net, 80);
     return { pid: process.pid, stop: async () => net.close() };
-  });
+  }, thinAcks ? DIRS.filter((d) => d === "in") : DIRS);
 }
 
 /** A program that makes the TAP, serves discard 9 and HTTP 80, prints "ready", and stops on SIGTERM. */
@@ -254,16 +261,18 @@ export default async function tapBench() {
   }
   const lwip = want("lwip") ? lwipBuild() : { why: "not run (TAP_BENCH_ONLY)" };
   const fw = !want("fw") ? "not run (TAP_BENCH_ONLY)" : existsSync(FW_BIN) ? null : "firmware Linux port not built (make -C firmware)";
-  const runs = { off: [], plain: [], lwip: [], fw: [] };
+  const runs = { off: [], plain: [], thin: [], lwip: [], fw: [] };
+  const thin = want("thin") && DIRS.includes("in");
   for (let r = 0; r < ROUNDS; r++) {
     if (want("offload")) runs.off.push(await ours(true));
     if (want("plain")) runs.plain.push(await ours(false));
+    if (thin) runs.thin.push(await ours(false, true));
     if (lwip.bin) runs.lwip.push(await program("l", lwip.bin, []));
     if (!fw) runs.fw.push(await program("f", FW_BIN, FW_ARGS));
   }
   const ref = want("veth") ? await vethReference() : { gbps: NaN, how: "not run (TAP_BENCH_ONLY)" };
   const mod = fw || !want("module") ? null : await moduleTime(FW_ARGS);
-  const [o, plain, native, firm] = [runs.off, runs.plain, runs.lwip, runs.fw].map(summary);
+  const [o, plain, native, firm, thinned] = [runs.off, runs.plain, runs.lwip, runs.fw, runs.thin].map(summary);
   const mib = `${BYTES >> 20} MiB`;
   const vethUnit = `Gbit/s (ref: kernel<->kernel veth, ${ref.how})`;
   const veth = (name, v) => ({ name: `${name} (${mib})`, ours: v, reference: ref.gbps, unit: vethUnit, ratio: v / ref.gbps });
@@ -285,6 +294,7 @@ export default async function tapBench() {
       vsLwip("TCP kernel -> us over TAP, no offloads", plain, "kernelToUs", "in"),
       vsLwip("TCP us -> kernel over TAP, no offloads", plain, "usToKernel", "out"));
   }
+  if (thinned) rows.push(vsLwip("  the same, kernel -> us, TapLink thinAcks on (stretch ACKs: not the default without offloads)", thinned, "kernelToUs", "in"));
   if (fw) rows.push({ name: `TCP firmware Linux port over TAP (${fw})`, unit: "Gbit/s" });
   else rows.push(
     vsLwip("TCP kernel -> firmware Linux port (aot) over TAP", firm, "kernelToUs", "in"),
