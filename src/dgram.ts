@@ -4,8 +4,10 @@
 // 'error' events, setBroadcast, addMembership/dropMembership (IGMPv2 in the core) and the
 // reuseAddr option. An ICMP error on a connected socket is an 'error' (ECONNREFUSED) like node's.
 // A bound socket keeps the process alive (on a real-time Sim or a TAP) unless unref()'d, as node's.
-// `createSocket("udp6")` is dual-stack (IPv4 peers named ::ffff:a.b.c.d). Not yet: setMulticastTTL/Loopback
-// (TTL 1, no loopback), bind(port, address) on one address (every address is bound), the buffer-size options.
+// `createSocket("udp6")` is dual-stack (IPv4 peers named ::ffff:a.b.c.d). bind(port, address) checks the
+// address (ours, of the socket's family) and address() reports it. Not yet: delivery filtered by that
+// address (the core's socket takes every address of its family), setMulticastTTL/Loopback (TTL 1, no
+// loopback), the buffer-size options.
 //
 // The core raises Readable on the socket's handle; NetStack routes events by handle and
 // calls onReadable() after the core has returned, which drains every queued datagram.
