@@ -44,3 +44,24 @@ export function bindAddress(host: string): BindAddress | null {
   const address = isMapped(bytes) ? `::ffff:${bytes[12]}.${bytes[13]}.${bytes[14]}.${bytes[15]}` : bytesToIp6(bytes);
   return { bytes, address, family: "IPv6" };
 }
+
+/** What ownAddress needs of a stack: its IPv4 address and, with IPv6, its address table. */
+export interface AddressOwner {
+  readonly address: string;
+  readonly ipv6: boolean;
+  readonly stack: { ip6Addresses(): { address: string; state: string }[] };
+}
+
+/**
+ * Is the 16-byte bind address a wildcard (::, ::ffff:0.0.0.0) or one of `net`'s addresses (its IPv4
+ * one, mapped; an IPv6 one that is preferred or deprecated: tentative and duplicate ones are not ours)?
+ */
+export function ownAddress(b: Uint8Array, net: AddressOwner): boolean {
+  if (b.every((x) => x === 0)) return true;
+  if (isMapped(b)) {
+    const v = new DataView(b.buffer, b.byteOffset, 16).getUint32(12);
+    return v === 0 || v === ipToU32(net.address);
+  }
+  const text = bytesToIp6(b);
+  return net.ipv6 && net.stack.ip6Addresses().some((x) => x.address === text && (x.state === "preferred" || x.state === "deprecated"));
+}

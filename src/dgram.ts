@@ -13,7 +13,7 @@
 // calls onReadable() after the core has returned, which drains every queued datagram.
 import { EventEmitter } from "node:events";
 import { bytesToIp6, ERR_NAMES, ip6ToBytes, ipToU32, u32ToIp, UdpOpt } from "./stack.js";
-import { bindAddress, ip6Literal, isMapped } from "./addr-text.js";
+import { bindAddress, ip6Literal, isMapped, ownAddress } from "./addr-text.js";
 import type { NetStack, NetError } from "./net.js";
 import { Err, UDP_FROM6_NAMES, type Exports } from "./abi.js";
 
@@ -150,13 +150,7 @@ export class Socket extends EventEmitter {
     const b = bindAddress(address);
     if (b === null) return -Err.EADDRNOTAVAIL;
     if ((b.family === "IPv4") !== (this.family === 4)) return -Err.EINVAL;
-    if (b.bytes.every((x) => x === 0)) return b.address; // ::
-    if (isMapped(b.bytes)) {
-      const v = new DataView(b.bytes.buffer, b.bytes.byteOffset, 16).getUint32(12);
-      return v === 0 || u32ToIp(v) === this.net.address ? b.address : -Err.EADDRNOTAVAIL;
-    }
-    const ours = this.net.ipv6 && this.net.stack.ip6Addresses().some((x) => x.address === b.address && (x.state === "preferred" || x.state === "deprecated"));
-    return ours ? b.address : -Err.EADDRNOTAVAIL;
+    return ownAddress(b.bytes, this.net) ? b.address : -Err.EADDRNOTAVAIL;
   }
 
   private doBind(port: number, address?: string): number {

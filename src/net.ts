@@ -33,7 +33,7 @@ import { PcapWriter } from "./pcap.js";
 import { Lookup, type LookupAddress, type LookupAllCallback, type LookupOneCallback, type LookupOptions } from "./lookup.js";
 import { configureDhcp, DhcpTracker, type DhcpLease, type DhcpOptions } from "./dhcp.js";
 import { SntpQueries, type SntpQueryOptions, type SntpResult } from "./sntp.js";
-import { bindAddress, ip6Literal, isMapped } from "./addr-text.js";
+import { bindAddress, ip6Literal, isMapped, ownAddress } from "./addr-text.js";
 import { createSocket as createDgramSocket, Socket as DgramSocket, type RemoteInfo, type SocketOptions as DgramOptions, type UdpSocketInfo } from "./dgram.js";
 
 const INFO_FIELDS = TCP_INFO_NAMES.length;
@@ -1851,9 +1851,7 @@ export class Server extends EventEmitter {
     const ex = this.net.ex;
     const r = typeof ex.tcpBind6 === "function" ? ex.tcpBind6(h, this.net.stack.putIo(bytes), port) : -Err.ENOSYS;
     if (r !== -Err.ENOSYS) return r;
-    const v = new DataView(bytes.buffer, bytes.byteOffset, 16).getUint32(12);
-    const ours = bytes.every((x) => x === 0) || (isMapped(bytes) && (v === 0 || v === ipToU32(this.net.address)));
-    return ours ? ex.tcpBind(h, port) : -Err.EADDRNOTAVAIL;
+    return ownAddress(bytes, this.net) ? ex.tcpBind(h, port) : -Err.EADDRNOTAVAIL;
   }
 
   /**
