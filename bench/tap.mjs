@@ -5,16 +5,19 @@
 // TAP, the bench moves it into the namespace). Needs root, /dev/net/tun, the TAP addon and
 // dist/ (npm run build); otherwise prints why and skips. Stacks, each with 256 KiB buffers
 // (`wasm-tcpip up`'s default):
-//   - ours in this process (createStack, TapLink), with the TAP's offloads (virtio-net
-//     header: 64 KiB TSO super-frames in, merged segments out) beside the kernel's own TCP
-//     over veth (iperf3, else a python socket pair), and without them (one frame per
-//     syscall, as on a board's MAC) beside native lwIP;
+//   - ours with the TAP's offloads (virtio-net header: 64 KiB TSO super-frames in, merged
+//     segments out), in this process (createStack, TapLink), beside the kernel's own TCP over
+//     veth (iperf3, else a python socket pair);
+//   - ours without them (one frame per syscall, as on a board's MAC): the CLI as a user runs
+//     it, `wasm-tcpip up --no-offload --no-ip6` in its own process, beside native lwIP;
 //   - native lwIP (bench/lwip: NO_SYS, raw API, poll/read loop, 256 KiB window), built from
 //     $LWIP_SRC by bench/lwip/build.sh; without LWIP_SRC its rows say how to get it;
 //   - the firmware Linux port (firmware/linux/build/wasm-tcpip-linux, engine aot: the MCU
 //     module translated by wasm2c, bounds checks kept; `make -C firmware`), beside native lwIP.
 // The stacks alternate round by round (TAP_BENCH_ROUNDS, default 2); each figure is the best
-// round. The extra columns give the stack's process CPU time per full-size data frame over
+// round. Every stack first moves TAP_BENCH_WARM bytes (default 32 MiB) each way, unmeasured, so
+// the figures are a running stack's (a fresh Node process spends ~150 ms of CPU compiling its
+// hot JavaScript during its first transfer; the C references have nothing to warm). The extra columns give the stack's process CPU time per full-size data frame over
 // the transfer, user and system apart, ours and the reference's; the last two rows give the
 // translated module's own time per frame (bench/fw: a timed copy of the firmware port).
 import { execFile, execFileSync, spawn } from "node:child_process";
@@ -28,6 +31,7 @@ const run = promisify(execFile);
 const BYTES = 256 << 20;
 const BUF = 256 << 10;
 const ROUNDS = Math.max(1, Number(process.env.TAP_BENCH_ROUNDS ?? 2));
+const WARM = Math.max(0, Number(process.env.TAP_BENCH_WARM ?? 32 << 20));
 // TAP_BENCH_ONLY=plain,lwip (any of offload, plain, thin, lwip, fw, veth, module) runs only those stacks,
 // TAP_BENCH_DIRS=in (or out) only that direction: single rows while working on one path.
 const ONLY = process.env.TAP_BENCH_ONLY ? new Set(process.env.TAP_BENCH_ONLY.split(",")) : null;
@@ -37,6 +41,9 @@ const FRAMES = Math.ceil(BYTES / 1460); // full-size data frames per transfer (M
 const LWIP_BIN = join(ROOT, "bench", "out", "lwip-tap");
 const FW_BIN = join(ROOT, "firmware", "linux", "build", "wasm-tcpip-linux");
 const FW_ARGS = ["--engine", "aot", "--sndbuf", String(BUF), "--rcvbuf", String(BUF)];
+/** `wasm-tcpip up` without offloads, IPv4 only (as the references), the same buffers. */
+const UP_CMD = [process.execPath, join(ROOT, "bin", "wasm-tcpip"), "up", "--no-offload", "--no-ip6",
+  "--snd-buf", String(BUF), "--rcv-buf", String(BUF)];
 const KERNEL_IP = "198.51.100.1";
 const OUR_IP = "198.51.100.2";
 
@@ -136,6 +143,10 @@ async function overTap(tag, start, dirs = DIRS) {
     ip("netns", "exec", ns, "ip", "addr", "add", `${KERNEL_IP}/24`, "dev", dev);
     ip("netns", "exec", ns, "ip", "link", "set", dev, "up");
     await nsRun(ns, ["ping", "-c", "1", "-W", "2", OUR_IP]);
+    if (WARM > 0) { // unmeasured: the same first transfers for every stack
+      if (dirs.includes("in")) await nsRun(ns, ["python3", "-c", PY_SEND, OUR_IP, "9", String(WARM)]);
+      if (dirs.includes("out")) await nsRun(ns, ["curl", "-s", "-o", "/dev/null", `http://${OUR_IP}/bytes/${WARM}`]);
+    }
     let c0 = cpuNs(target.pid);
     if (dirs.includes("in")) {
       const { stdout: up } = await nsRun(ns, ["python3", "-c", PY_SEND, OUR_IP, "9", String(BYTES)]);
@@ -156,7 +167,6 @@ async function overTap(tag, start, dirs = DIRS) {
   }
 }
 
-/** Our stack in this process. */
 /**
  * Ours in this process. `thinAcks` (the "thin" row, kernel -> us only): TapLink drops the pure ACKs a
  * later ACK in the same write batch supersedes, as it does by default with offloads. Without them it
@@ -175,10 +185,11 @@ function ours(offload, thinAcks) {
   }, thinAcks ? DIRS.filter((d) => d === "in") : DIRS);
 }
 
-/** A program that makes the TAP, serves discard 9 and HTTP 80, prints "ready", and stops on SIGTERM. */
-function program(tag, bin, args, dirs) {
+/** A program (`cmd`: the executable and its first arguments) that makes the TAP, serves discard 9 and HTTP 80, prints "ready", and stops on SIGTERM. */
+function program(tag, cmd, args, dirs) {
+  const [bin, ...pre] = cmd;
   return overTap(tag, (dev) => new Promise((resolve, reject) => {
-    const child = spawn(bin, ["--tap", dev, "--ip", `${OUR_IP}/24`, "--discard", "9", "--http", "80", ...args],
+    const child = spawn(bin, [...pre, "--tap", dev, "--ip", `${OUR_IP}/24`, "--discard", "9", "--http", "80", ...args],
       { stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     const exited = new Promise((r) => child.once("exit", r));
@@ -192,7 +203,7 @@ function program(tag, bin, args, dirs) {
     const timer = setTimeout(() => { stop(); reject(new Error(`${bin} printed no "ready" in 10 s: ${out}`)); }, 10_000);
     const onData = (d) => {
       out += d;
-      if (/^ready$/m.test(out)) { clearTimeout(timer); resolve({ pid: child.pid, stop }); }
+      if (/^ready\b/m.test(out)) { clearTimeout(timer); resolve({ pid: child.pid, stop }); }
     };
     child.stdout.on("data", onData);
     child.stderr.on("data", (d) => { out += d; });
@@ -212,7 +223,7 @@ async function moduleTime(fwArgs) {
   const mhz = Number(/cpu MHz\s*:\s*([\d.]+)/.exec(readFileSync("/proc/cpuinfo", "utf8"))?.[1] ?? NaN);
   const out = {};
   for (const dir of ["in", "out"]) {
-    const r = await program("t", bin, fwArgs, [dir]);
+    const r = await program("t", [bin], fwArgs, [dir]);
     const clock = Number(/^timed clock ([\d.]+)$/m.exec(r.log)?.[1] ?? 0);
     // Per export: the mean of the calls that were not preempted, times all its calls; setup
     // exports (configure, init: once per process) are not per-frame work.
@@ -265,10 +276,10 @@ export default async function tapBench() {
   const thin = want("thin") && DIRS.includes("in");
   for (let r = 0; r < ROUNDS; r++) {
     if (want("offload")) runs.off.push(await ours(true));
-    if (want("plain")) runs.plain.push(await ours(false));
+    if (want("plain")) runs.plain.push(await program("p", UP_CMD, []));
     if (thin) runs.thin.push(await ours(false, true));
-    if (lwip.bin) runs.lwip.push(await program("l", lwip.bin, []));
-    if (!fw) runs.fw.push(await program("f", FW_BIN, FW_ARGS));
+    if (lwip.bin) runs.lwip.push(await program("l", [lwip.bin], []));
+    if (!fw) runs.fw.push(await program("f", [FW_BIN], FW_ARGS));
   }
   const ref = want("veth") ? await vethReference() : { gbps: NaN, how: "not run (TAP_BENCH_ONLY)" };
   const mod = fw || !want("module") ? null : await moduleTime(FW_ARGS);
@@ -291,10 +302,10 @@ export default async function tapBench() {
   if (o) rows.push(veth("TCP kernel -> our stack over TAP", o.kernelToUs), veth("TCP our stack -> kernel over TAP", o.usToKernel));
   if (plain) {
     rows.push(
-      vsLwip("TCP kernel -> us over TAP, no offloads", plain, "kernelToUs", "in"),
-      vsLwip("TCP us -> kernel over TAP, no offloads", plain, "usToKernel", "out"));
+      vsLwip("TCP kernel -> `wasm-tcpip up --no-offload` over TAP", plain, "kernelToUs", "in"),
+      vsLwip("TCP `wasm-tcpip up --no-offload` -> kernel over TAP", plain, "usToKernel", "out"));
   }
-  if (thinned) rows.push(vsLwip("  the same, kernel -> us, TapLink thinAcks on (stretch ACKs: not the default without offloads)", thinned, "kernelToUs", "in"));
+  if (thinned) rows.push(vsLwip("  kernel -> us without offloads, in this process, TapLink thinAcks on (stretch ACKs: not the default)", thinned, "kernelToUs", "in"));
   if (fw) rows.push({ name: `TCP firmware Linux port over TAP (${fw})`, unit: "Gbit/s" });
   else rows.push(
     vsLwip("TCP kernel -> firmware Linux port (aot) over TAP", firm, "kernelToUs", "in"),

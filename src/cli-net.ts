@@ -34,6 +34,9 @@ const COMMON_HELP = [
   "  --no-ip6             IPv6 off (IPv4 only)",
   "  --mac MAC            our MAC address (default 02:00:00:00:00:02)",
   "  --pcap FILE          write every frame in and out (libpcap)",
+  "  --no-offload         TAP offloads off: one plain frame per read and per write, no TSO,",
+  "                       GRO or checksum offload (a board's MAC path; default: on, 64 KiB",
+  "                       TCP super-frames to and from the kernel)",
   "  --snd-buf BYTES      TCP send ring per connection (default 262144)",
   "  --rcv-buf BYTES      TCP receive ring per connection (default 262144)",
   "impairments between the TAP and the stack (seeded):",
@@ -118,6 +121,8 @@ export type Cmd = "up" | "get" | "resolve" | "time";
 export interface NetArgs {
   dhcp: boolean; dns: string[]; name?: string; server?: string; hostname?: string;
   tap?: string; ip?: string; gw?: string; mac?: string; pcap?: string;
+  /** The TAP's virtio-net offloads (default true; --no-offload: plain frames, as on a board's MAC). */
+  offload: boolean;
   /** IPv6 on (default; --no-ip6 turns it off) and the static --ip6 addresses. */
   ip6: boolean; ip6Addrs: string[];
   echo?: number; discard?: number; http?: number; output?: string; url?: string; timeout: number;
@@ -131,7 +136,7 @@ const MS_FLAGS = ["--delay", "--jitter"] as const;
 
 /** A command's arguments, checked (UsageError: bad usage). */
 export function parseArgs(cmd: Cmd, args: string[]): NetArgs {
-  const out: NetArgs = { dhcp: false, dns: [], ip6: true, ip6Addrs: [], timeout: cmd === "resolve" || cmd === "time" ? 20 : 120, sndBuf: 256 * 1024, rcvBuf: 256 * 1024 };
+  const out: NetArgs = { dhcp: false, dns: [], ip6: true, ip6Addrs: [], offload: true, timeout: cmd === "resolve" || cmd === "time" ? 20 : 120, sndBuf: 256 * 1024, rcvBuf: 256 * 1024 };
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     const eq = a.startsWith("--") ? a.indexOf("=") : -1;
@@ -163,6 +168,9 @@ export function parseArgs(cmd: Cmd, args: string[]): NetArgs {
     } else if (flag === "--no-ip6") {
       if (inline !== undefined) throw new UsageError("--no-ip6 takes no value");
       out.ip6 = false;
+    } else if (flag === "--no-offload") {
+      if (inline !== undefined) throw new UsageError("--no-offload takes no value");
+      out.offload = false;
     } else if (flag === "--gw") {
       const v = value();
       try { ipToU32(v); } catch { throw new UsageError(`--gw wants an IPv4 address, got ${v}`); }
@@ -252,7 +260,7 @@ function openStack(a: NetArgs, cmd: Cmd): NetStack {
   return createStack({
     ...cliStackOptions(a, cmd),
     link: {
-      type: "tap", name: a.tap!, loss: a.loss, delayMs: a.delay, jitterMs: a.jitter, reorder: a.reorder,
+      type: "tap", name: a.tap!, offload: a.offload, loss: a.loss, delayMs: a.delay, jitterMs: a.jitter, reorder: a.reorder,
       duplicate: a.duplicate, seed: a.seed,
     },
   });
@@ -432,7 +440,7 @@ async function up(net: NetStack, a: NetArgs, io: NetCliIo): Promise<number> {
   const imp = [["loss", a.loss], ["delay", a.delay], ["jitter", a.jitter], ["reorder", a.reorder], ["duplicate", a.duplicate]]
     .filter(([, v]) => v !== undefined && v !== 0).map(([k, v]) => `${k}=${v}`);
   io.out(`wasm-tcpip up: ${net.tap!.name} ${a.dhcp ? "dhcp" : a.ip} mac ${a.mac ?? "02:00:00:00:00:02"}${a.gw ? ` gw ${a.gw}` : ""}` +
-    `${imp.length ? ` impairments ${imp.join(" ")} seed=${a.seed ?? 1}` : ""}${a.pcap ? ` pcap ${a.pcap}` : ""}`);
+    `${net.tap!.stats().offload ? "" : " offloads off"}${imp.length ? ` impairments ${imp.join(" ")} seed=${a.seed ?? 1}` : ""}${a.pcap ? ` pcap ${a.pcap}` : ""}`);
   const stopIp6 = a.ip6 ? watchIp6(net, io.out) : () => {};
   if (a.dhcp) {
     io.out("waiting for a DHCP lease");

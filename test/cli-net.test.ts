@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { main } from "../src/cli.js";
+import { parseArgs } from "../src/cli-net.js";
 
 async function run(argv: string[]) {
   const out: string[] = [], err: string[] = [];
@@ -28,7 +29,7 @@ describe("CLI up/get: usage", () => {
       expect(r.code).toBe(0);
       expect(r.err).toEqual([]);
       expect(r.out.split("\n")[0]).toMatch(new RegExp(`^usage: wasm-tcpip ${cmd} `));
-      for (const f of ["--tap NAME", "--ip A.B.C.D/LEN", "--dhcp", "--dns ADDR", "--gw ADDR", "--pcap FILE", "--loss P", "--delay MS", "--jitter MS", "--reorder P", "--duplicate P", "--seed N"]) {
+      for (const f of ["--tap NAME", "--ip A.B.C.D/LEN", "--dhcp", "--dns ADDR", "--gw ADDR", "--pcap FILE", "--loss P", "--delay MS", "--jitter MS", "--reorder P", "--duplicate P", "--seed N", "--no-offload"]) {
         expect(r.out).toContain(f);
       }
       if (cmd === "up") for (const f of ["--echo PORT", "--discard PORT", "--http PORT"]) expect(r.out).toContain(f);
@@ -67,6 +68,7 @@ describe("CLI up/get: usage", () => {
     [["up", "--tap", "wt0", "--ip", "198.51.100.2/24", "--bogus"], /unknown option --bogus/],
     [["up", "--tap", "wt0", "--ip", "198.51.100.2/24", "-o", "x"], /unknown option -o for up/],
     [["up", "--tap"], /--tap needs a value/],
+    [["up", "--tap", "wt0", "--ip", "198.51.100.2/24", "--no-offload=yes"], /--no-offload takes no value/],
     [["get", "--tap", "wt0", "--ip", "198.51.100.2/24"], /get needs a URL/],
     [["get", "https://example.com/", "--tap", "wt0", "--ip", "198.51.100.2/24"], /unsupported URL/],
     [["get", "http://bad_name/", "--tap", "wt0", "--ip", "198.51.100.2/24"], /unsupported URL/],
@@ -83,6 +85,17 @@ describe("CLI up/get: usage", () => {
       expect(r.out).toBe("");
     });
   }
+});
+
+describe("CLI options to the stack", () => {
+  it("TAP offloads are on by default; --no-offload turns them off for every command (the link's `offload` option)", () => {
+    const base = ["--tap", "wt0", "--ip", "198.51.100.2/24"];
+    expect(parseArgs("up", base).offload).toBe(true);
+    expect(parseArgs("up", [...base, "--no-offload"]).offload).toBe(false);
+    expect(parseArgs("get", ["http://198.51.100.1/", ...base, "--no-offload"]).offload).toBe(false);
+    expect(parseArgs("resolve", ["device.test", ...base, "--dns", "198.51.100.1", "--no-offload"]).offload).toBe(false);
+    expect(parseArgs("time", ["198.51.100.1", ...base, "--no-offload"]).offload).toBe(false);
+  });
 });
 
 describe("bin/wasm-tcpip", () => {

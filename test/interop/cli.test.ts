@@ -42,6 +42,18 @@ async function fileServer(ns: Netns): Promise<{ url: string; digest: string }> {
   return { url: `http://${KERNEL_IP}:8000/blob.bin`, digest: sha(blob) };
 }
 
+/** Send N bytes to host:port (discard), half-close, wait for the peer's FIN; print the bytes sent. */
+const PY_SEND_DISCARD = String.raw`
+import socket, sys
+n = int(sys.argv[3]); buf = bytes(65536); left = n
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=30)
+while left > 0:
+    left -= s.send(buf[:min(left, len(buf))])
+s.shutdown(socket.SHUT_WR)
+while s.recv(65536): pass
+print(n)
+`;
+
 /** Send each size (seeded random bytes) to host:port over UDP, up to 5 tries; print {size: echoed identical}. */
 const PY_UDP_ECHO_SIZES = String.raw`
 import socket, sys, json, random
@@ -74,6 +86,10 @@ describe.skipIf(skip)("CLI against the kernel", () => {
     expect(up.lines[1]).toBe("serving: echo tcp/7, echo udp/7, discard tcp/9, http tcp/80");
     const ping = await ns.run(["ping", "-c", "3", "-i", "0.1", OUR_IP], 10_000);
     expect(ping.stdout).toMatch(/3 received, 0% packet loss/);
+    // offloads on by default: the kernel hands the TAP TSO super-frames and leaves checksums to us
+    const features = (await ns.run(["ethtool", "-k", dev], 10_000)).stdout;
+    expect(features).toMatch(/^tcp-segmentation-offload: on$/m);
+    expect(features).toMatch(/^tx-checksumming: on$/m);
     const curl = await ns.run(["sh", "-c", `curl -sS http://${OUR_IP}/bytes/1048576 | sha256sum`], 30_000);
     expect(curl.stdout.split(" ")[0]).toBe(sha(patternBytes(1 << 20)));
     const status = await ns.run(["curl", "-sS", "-i", `http://${OUR_IP}/`], 10_000);
@@ -93,6 +109,24 @@ describe.skipIf(skip)("CLI against the kernel", () => {
     expect(up.lines.at(-1)).toMatch(/^done: \d+ http request\(s\), tcp conns opened=\d+ .* pcap \d+ frames$/);
     expect(statSync(pcap).size).toBeGreaterThan(1 << 20);
     expect(pcapProblems(pcap)).toEqual([]);
+  });
+
+  it("`wasm-tcpip up --no-offload`: the TAP offers the kernel no TSO or checksum offload (ethtool -k), so every frame is a plain one as on a board's MAC; 8 MiB discarded and 4 MiB served intact", async () => {
+    const ns = namespace();
+    const dev = persistentTap(ns);
+    const up = cli(ns, ["up", "--tap", dev, "--ip", `${OUR_IP}/24`, "--no-ip6", "--discard", "9", "--http", "80", "--no-offload"]);
+    await up.waitLine(/^ready/, 20_000);
+    expect(up.lines[0]).toBe(`wasm-tcpip up: ${dev} ${OUR_IP}/24 mac 02:00:00:00:00:02 offloads off`);
+    const features = (await ns.run(["ethtool", "-k", dev], 10_000)).stdout;
+    expect(features).toMatch(/^tcp-segmentation-offload: off$/m);
+    expect(features).toMatch(/^tx-checksumming: off$/m);
+    const send = await ns.run(["python3", "-c", PY_SEND_DISCARD, OUR_IP, "9", String(8 << 20)], 60_000);
+    expect(send.stdout.trim()).toBe(String(8 << 20));
+    const curl = await ns.run(["sh", "-c", `curl -sS http://${OUR_IP}/bytes/4194304 | sha256sum`], 60_000);
+    expect(curl.stdout.split(" ")[0]).toBe(sha(patternBytes(4 << 20)));
+    up.kill("SIGTERM");
+    expect(await up.exited).toBe(0);
+    expect(up.lines.at(-1)).toMatch(/^done: \d+ http request\(s\), tcp conns opened=\d+ /);
   });
 
   it("`wasm-tcpip up` with a busy TAP name or no rights fails with one line and exit code 1 (not a crash)", async () => {
