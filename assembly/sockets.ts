@@ -342,19 +342,22 @@ function rcvConsume(t: Tcb, n: u32): void {
   t.rcvStart = (t.rcvStart + n) % rcvCap;
   t.rcvLen -= n;
   ringReleaseIfDone(t);
-  // The edge may move once by min(RcvBuf/2, MSS) (receiver SWS avoidance, RFC 9293 §3.8.6.2.2);
-  // a pure window update is sent only when the window offered at least doubles (a closed or
-  // nearly used-up window reopening), as Linux does: while data flows, the ACKs it draws carry
-  // the new edge, so an application reading each segment as it lands costs no extra ACK per segment.
-  let st = t.state;
-  if (<u32>st - <u32>TcpState.ESTABLISHED < 3) { // ESTABLISHED, FIN-WAIT-1 or FIN-WAIT-2 (TcpState numbers: RFC 793 order)
+  // The edge may move once by min(RcvBuf/2, MSS) (receiver SWS avoidance, RFC 9293 §3.8.6.2.2).
+  // A pure window update goes out when the edge moves by at least the window still offered (the
+  // window doubles: a closed or nearly used-up one reopening, Linux's rule) or by 5840 bytes (four
+  // 1460-byte segments, lwIP's TCP_WND_UPDATE_THRESHOLD): an application that fell behind and
+  // catches up frees the sender at once instead of after the next data it draws an ACK for (a
+  // sender held at a fixed edge is window-limited, and whatever it sends then goes out in the
+  // context of the ACK that moves the edge). While data flows, the ACKs it draws carry the new edge
+  // every two segments, so an application reading each segment as it lands costs no extra ACK.
+  if (<u32>t.state - <u32>TcpState.ESTABLISHED < 3) { // ESTABLISHED, FIN-WAIT-1 or FIN-WAIT-2 (TcpState numbers: RFC 793 order)
     let before = t.rcvAdv;
     updateRcvAdv(t);
-    let edge = t.rcvAdv;
-    if (edge != before) {
-      t.rcvAdv = before; // let emit() advertise it (an offered window <= 0 counts as 0)
-      if (<i32>(edge - t.rcvNxt) >= <i32>(before - t.rcvNxt) << 1) sendAck(t);
-    }
+    let grew = <i32>(t.rcvAdv - before);
+    t.rcvAdv = before; // let emit() advertise it (an offered window <= 0 counts as 0)
+    let w = <i32>(before - t.rcvNxt);
+    if (w > 5840) w = 5840;
+    if (grew > 0 && grew >= w) sendAck(t);
   }
 }
 

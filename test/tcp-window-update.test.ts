@@ -1,8 +1,9 @@
 // When reading frees receive buffer space, a pure window update (an ACK sent only to move the
-// window's right edge) goes out when the window the peer knows at least doubles, as Linux does
-// (RFC 9293 §3.8.6.2.2 receiver SWS avoidance bounds how small a move may be advertised; RFC 5681
-// §4.2 asks an ACK for every second full-sized segment, not for every read). While data flows, the
-// ACKs it draws carry the new edge; a closed or nearly used-up window is reopened at once.
+// window's right edge) goes out when the edge moves by at least the window the peer knows (the
+// window doubles, as Linux does) or by 5840 bytes (lwIP's rule: an application catching up frees
+// the sender at once). RFC 9293 §3.8.6.2.2 receiver SWS avoidance bounds how small a move may be
+// advertised; RFC 5681 §4.2 asks an ACK for every second full-sized segment, not for every read.
+// While data flows, the ACKs it draws carry the new edge.
 import { describe, expect, it } from "vitest";
 import { ACK, bytes, connected } from "./helpers/tcp-harness.js";
 import { peerSend, peerToListener } from "./helpers/tcp-peer.js";
@@ -40,6 +41,26 @@ describe.each(BUILDS)("window updates on read (%s build)", (_name, build) => {
     expect(update.length).toBe(1); // at the read itself: no delayed-ACK wait, no persist probe needed
     expect(update[0].wnd).toBeGreaterThan(0);
     expect(net.segs(a).length).toBe(0);
+  });
+
+  it("RFC 9293 §3.8.6.2.2 (lwIP's TCP_WND_UPDATE_THRESHOLD): an application that fell 8 segments behind and catches up sends a window update at the read, though the window did not double", async () => {
+    const c = await connected({}, 80, { RcvBuf: 32768 }, build);
+    const { net, a, b } = c;
+    net.log = [];
+    expect(a.write(c.c, bytes(11_584, 4))).toBe(11_584); // 8 segments of 1448 (MSS less timestamps)
+    net.run(30); // B acknowledges every second segment; nothing is read, so its edge stays where it was
+    expect(b.info(c.s).recvQueued).toBe(11_584);
+    const left = b.info(c.s).rcvWnd;
+    expect(left).toBeGreaterThan(11_584); // more than half the ring still offered: no doubling at the read
+    expect(net.segs(b).filter((s) => s.payload.length === 0).length).toBe(4); // no delayed ACK pending
+    net.log = [];
+    let got = 0;
+    for (let r = b.read(c.s); r instanceof Uint8Array; r = b.read(c.s)) got += r.length;
+    expect(got).toBe(11_584);
+    net.run(0);
+    const update = net.segs(b).filter((s) => s.payload.length === 0);
+    expect(update.length).toBe(1); // at the read: the edge moved by 11,584 >= min(offered window, 5840)
+    expect(b.info(c.s).rcvWnd).toBeGreaterThan(left);
   });
 
   it("RFC 5681 §4.2: a lone segment's delayed ACK leaves after DelAckMs (40 ms by default), well before a sender's 200 ms minimum RTO", async () => {

@@ -42,9 +42,8 @@ export function updateRcvAdv(t: Tcb): void {
   if (!seqGt(edge, t.rcvAdv)) return;
   let threshold = rcvCap >> 1;
   if (<u32>t.rcvMss < threshold) threshold = <u32>t.rcvMss;
-  let offered = t.rcvAdv - t.rcvNxt;
-  if (seqLe(t.rcvAdv, t.rcvNxt)) offered = 0;
-  if (edge - t.rcvAdv >= threshold || offered == 0 && space > 0 && space >= threshold || space == rcvCap) {
+  // (threshold 0 passes the first test, so the second needs no space > 0; nothing offered: the edge is at or behind RCV.NXT)
+  if (edge - t.rcvAdv >= threshold || seqLe(t.rcvAdv, t.rcvNxt) && space >= threshold || space == rcvCap) {
     t.rcvAdv = edge;
   }
 }
