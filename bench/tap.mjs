@@ -17,9 +17,10 @@
 // The stacks alternate round by round (TAP_BENCH_ROUNDS, default 2); each figure is the best
 // round. Every stack first moves TAP_BENCH_WARM bytes (default 32 MiB) each way, unmeasured, so
 // the figures are a running stack's (a fresh Node process spends ~150 ms of CPU compiling its
-// hot JavaScript during its first transfer; the C references have nothing to warm). The extra columns give the stack's process CPU time per full-size data frame over
-// the transfer, user and system apart, ours and the reference's; the last two rows give the
-// translated module's own time per frame (bench/fw: a timed copy of the firmware port).
+// hot JavaScript during its first transfer; the C references have nothing to warm). The extra
+// columns give the stack's process CPU time per full-size data frame over the transfer, user and
+// system apart, ours and the reference's; the last two rows give the translated module's own time
+// per frame (bench/fw: a timed copy of the firmware port).
 import { execFile, execFileSync, spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
