@@ -189,6 +189,7 @@ function ours(offload, thinAcks) {
 /** A program (`cmd`: the executable and its first arguments) that makes the TAP, serves discard 9 and HTTP 80, prints "ready", and stops on SIGTERM. */
 function program(tag, cmd, args, dirs) {
   const [bin, ...pre] = cmd;
+  const what = cmd.slice(0, 3).join(" "); // for messages: `node .../wasm-tcpip up`, not `node`
   return overTap(tag, (dev) => new Promise((resolve, reject) => {
     const child = spawn(bin, [...pre, "--tap", dev, "--ip", `${OUR_IP}/24`, "--discard", "9", "--http", "80", ...args],
       { stdio: ["ignore", "pipe", "pipe"] });
@@ -201,14 +202,14 @@ function program(tag, cmd, args, dirs) {
       clearTimeout(t);
       return out;
     };
-    const timer = setTimeout(() => { stop(); reject(new Error(`${bin} printed no "ready" in 10 s: ${out}`)); }, 10_000);
+    const timer = setTimeout(() => { stop(); reject(new Error(`${what} printed no "ready" in 10 s: ${out}`)); }, 10_000);
     const onData = (d) => {
       out += d;
       if (/^ready\b/m.test(out)) { clearTimeout(timer); resolve({ pid: child.pid, stop }); }
     };
     child.stdout.on("data", onData);
     child.stderr.on("data", (d) => { out += d; });
-    child.once("exit", (code) => { clearTimeout(timer); reject(new Error(`${bin} exited (${code}) before "ready": ${out}`)); });
+    child.once("exit", (code) => { clearTimeout(timer); reject(new Error(`${what} exited (${code}) before "ready": ${out}`)); });
     child.once("error", (e) => { clearTimeout(timer); reject(e); });
   }), dirs);
 }

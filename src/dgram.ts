@@ -72,6 +72,8 @@ export class Socket extends EventEmitter {
   private peer: AddressInfo | null = null;
   /** The address given to bind() (node's text for it), null for the wildcard. */
   private bound: string | null = null;
+  /** node's text for "every address" of the socket's family. */
+  private get wildcard(): string { return this.family === 6 ? "::" : "0.0.0.0"; }
   private closed = false;
   /** @internal set by createSocket from `reuseAddr`. */
   reuseAddr = false;
@@ -135,7 +137,7 @@ export class Socket extends EventEmitter {
     const address = typeof a === "object" && a !== null ? a.address : typeof b === "string" ? b : undefined;
     if (cb) this.once("listening", cb);
     const r = this.doBind(port, address);
-    if (r < 0) process.nextTick(() => this.emit("error", this.err(r, "bind", address ?? (this.family === 6 ? "::" : "0.0.0.0"), port || undefined)));
+    if (r < 0) process.nextTick(() => this.emit("error", this.err(r, "bind", address ?? this.wildcard, port || undefined)));
     return this;
   }
 
@@ -255,9 +257,9 @@ export class Socket extends EventEmitter {
 
   address(): AddressInfo {
     if (this.handle === 0) throw Object.assign(new Error("getsockname EBADF"), { code: "EBADF" });
-    if (this.family === 6) return { address: this.bound ?? "::", family: "IPv6", port: this.port };
+    if (this.family === 6) return { address: this.bound ?? this.wildcard, family: "IPv6", port: this.port };
     // node: 0.0.0.0 until connect() picks the source address (ours), else the address bound to
-    return { address: this.peer !== null ? this.net.address : this.bound ?? "0.0.0.0", family: "IPv4", port: this.port };
+    return { address: this.peer !== null ? this.net.address : this.bound ?? this.wildcard, family: "IPv4", port: this.port };
   }
 
   close(cb?: () => void): this {
