@@ -75,6 +75,10 @@ export const functions = [
     doc: "process the frame of `len` bytes at `ptr` inside the staging region (as `input`; the frame is read during the call only). 0; `-EINVAL` when `len` < 0 or [ptr, ptr + len) is not inside the staging region (counted, `rx_bad_frame_ref`); `-ESTATE` before `init`; `-ENOSYS` in builds without WT_SCALE (the MCU builds, where `rxStaging` is 0)",
   },
   {
+    name: "ackBatch", section: "core", params: [["on", "i32"], ["now", "u32"]], result: "i32",
+    doc: "`on` = 1 starts a batch of received frames, 0 ends it (`now`: the clock, as `clock` takes it, for the timestamps the ACKs sent then carry). Within a batch the ACK a connection owes for every second full-sized segment in order (RFC 5681 §4.2) is held, with its ACK number and the timestamp it echoes; the end sends the held ACKs in order, each with the window the receive buffer has then. A host that reads frames in batches ends one after the application read what it delivered: the ACKs are the same, their windows include what those reads freed. Anything else a connection sends first sends its held ACKs; more than 256 held sends them all; `poll` ends a batch left open. Returns the ACKs sent (0 on start); `-ENOSYS` in builds without WT_SCALE (the MCU builds)",
+  },
+  {
     name: "poll", section: "core", firmware: true, params: [["now", "u32"]], result: "i32",
     doc: "run ARP and TCP timers; ms until the next deadline, -1 for none",
   },

@@ -25,6 +25,7 @@ export const ABI_VERSION: i32 = ABI_VERSION_NUMBER; // declared in abi/abi.mjs
 // Err, EventKind and Cfg are not exported as globals (ABI_VERSION 2): every host has them from
 // its generated binding, and 80 named globals were 1.8 KB of the MCU module.
 import { Err } from "./errors";
+import { ackBatch as tcpAckBatch } from "./tcp/output";
 
 let initialized = false;
 
@@ -103,8 +104,15 @@ export function inputAt(ptr: usize, len: i32, now: u32): i32 {
 }
 
 /** Run timers at time `now`; returns ms until the next deadline, -1 if none. */
+export function ackBatch(on: i32, now: u32): i32 {
+  if (!FEAT_SCALE) return -Err.ENOSYS;
+  if (initialized) ifaceClock(now);
+  return tcpAckBatch(on != 0);
+}
+
 export function poll(now: u32): i32 {
   if (!initialized) return -1;
+  if (FEAT_SCALE) tcpAckBatch(false); // a batch left open ends here: a held ACK waits no longer than the next poll
   let next = ifacePoll(now);
   if (FEAT_DHCP) {
     dhcpRun();

@@ -9,7 +9,7 @@ import { localAddrFor, localAddrFor6, localAddrIndex, localAddrPtr, netNow } fro
 import { FAMILY_V4, addrCopy, addrEq, addrIsV4, addrIsZero, addrSetV4, addrV4 } from "./ip/addr";
 import {
   F_ACTIVE, F_BOUND, F_CHILD, F_FIN_QUEUED, F_FIN_RCVD, F_KEEPALIVE, F_NODELAY, F_T_KEEP,
-  F_USER_CLOSED, F_WR_FULL, F_ADDR, Tcb, TcpState, hasFlag, bindAddrOf, bindCovers, bindWild, setFlag, clearFlag, handleOf, raddrOf, rcvCap, rcvRing, ringGet, ringPut,
+  F_USER_CLOSED, F_WR_FULL, F_ADDR, F_HELD, Tcb, TcpState, hasFlag, bindAddrOf, bindCovers, bindWild, setFlag, clearFlag, handleOf, raddrOf, rcvCap, rcvRing, ringGet, ringPut,
   ringAttach, ringFreeCount, ringRelease, ringReleaseIfDone, setState, sndCap, sndRing, tcbAlloc, tcbAt, tcbCount, tcbFree, tcbFromHandle, tcbIndex,
   keepHeld, keepIdleMs, bindPort, childSync, connIndexed, listenerIndexed, timerArmed,
 } from "./tcp/tcb";
@@ -355,9 +355,10 @@ function rcvConsume(t: Tcb, n: u32): void {
     updateRcvAdv(t);
     let grew = <i32>(t.rcvAdv - before);
     t.rcvAdv = before; // let emit() advertise it (an offered window <= 0 counts as 0)
-    let w = <i32>(before - t.rcvNxt);
-    if (w > 5840) w = 5840;
-    if (grew > 0 && grew >= w) sendAck(t);
+    // (ACKs held for the end of a read batch carry the new edge: no update of their own)
+    // (the edge grew, and by the window still offered or by 5840: bitwise, as the MCU build's size budget prefers)
+    let send = (grew > 0) & ((grew >= <i32>(before - t.rcvNxt)) | (grew >= 5840));
+    if (send && !(FEAT_SCALE && hasFlag(t, F_HELD))) sendAck(t);
   }
 }
 

@@ -513,6 +513,18 @@ export class Stack {
   }
 
   /**
+   * Start (`on`) or end a batch of received frames (the core's ackBatch, docs/abi.md): the ACKs TCP
+   * owes within it wait for its end and then go out with the window the receive buffers have. A
+   * link that delivers frames in batches ends one after the application has read what it delivered
+   * (a microtask queued after the frames' events). Returns the ACKs sent at the end; builds
+   * without WT_SCALE (the MCU builds) return -ENOSYS and send every ACK at once.
+   */
+  ackBatch(on: boolean): number {
+    const r = this.exports.ackBatch(on ? 1 : 0, this.nowMs());
+    return r;
+  }
+
+  /**
    * Copy one received frame (`frame`, e.g. a view of another stack's memory) into the staging
    * region: a slot for inputStaged/releaseStaged, or -1 when there is no region or no room (then
    * deliver it with input()). The frame's only copy until it is delivered.

@@ -7,7 +7,7 @@
 import { ipMtu, ipSendFrom6, ipSendTo, ipTxPayloadFor, localAddrPtr, netNow } from "../netif";
 import { addrFamily, addrIsV4, ipHeaderBytes, tcpMssFor } from "../ip/addr";
 import { cfg, Cfg } from "../config";
-import { FEAT_IPV6 } from "../features";
+import { FEAT_IPV6, FEAT_SCALE } from "../features";
 import { count, Stat } from "../stats";
 import {
   TH_ACK, TH_FIN, TH_PSH, TH_RST, TH_SYN, TCP_HDR_MIN, TCP_PROTO, TcpSeg, segDst, segSrc, tcpEmitHeader, tcpOptMss,
@@ -16,7 +16,8 @@ import {
 import { seqGt, seqLe, seqLt, seqMax, seqMin } from "./seq";
 import {
   F_ACKNOW, F_DELACK, F_FIN_QUEUED, F_NODELAY, F_PERSIST, F_RECOVERY, F_RTT, F_SACK, F_T_RTX, F_TS,
-  F_WSCALE, Tcb, TcpState, effMss, finSeq, hasFlag, setFlag, clearFlag, raddrOf, rcvCap, rcvSpace, rcvWnd, ringGet, sndCap, sndDataSeq, sndRing, timerArmed,
+  F_HELD, F_WSCALE, Tcb, TcpState, effMss, finSeq, handleOf, hasFlag, setFlag, clearFlag, raddrOf, rcvCap, rcvSpace, rcvWnd, ringGet, sndCap,
+  sndDataSeq, sndRing, tcbFromHandle, timerArmed,
 } from "./tcb";
 import { rangeEnd, rangeFind, rangeStart } from "./reassembly";
 import { pipe, sackHigh, sackHoleEnd, sackSkip } from "./sack";
@@ -68,6 +69,7 @@ function xmit(laddr: usize, raddr: usize, lport: u32, rport: u32, seq: u32, ack:
 
 /** Build and send one segment of the connection: `len` payload bytes from the send ring at `seq`. */
 export function emit(t: Tcb, seq: u32, len: u32, flags: u32): void {
+  if (FEAT_SCALE && hasFlag(t, F_HELD)) sendHeld(t); // its held ACKs first, in their order (before the tx buffer is written)
   let fam = addrFamily(raddrOf(t));
   let p = ipTxPayloadFor(fam);
   if (p == 0) return;
@@ -313,7 +315,10 @@ export function ourMss(family: i32): u16 {
 export function scheduleAck(t: Tcb): void {
   let delay = cfg(Cfg.DelAckMs);
   let full = <u32>t.rcvMss - (hasFlag(t, F_TS) ? 12 : 0);
-  if (delay == 0 || t.rcvNxt - t.lastAckSent >= (full << 1)) { setFlag(t, F_ACKNOW); return; }
+  if (delay == 0 || t.rcvNxt - t.lastAckSent >= (full << 1)) {
+    if (!(FEAT_SCALE && holdAck(t))) setFlag(t, F_ACKNOW);
+    return;
+  }
   if (!hasFlag(t, F_DELACK)) {
     setFlag(t, F_DELACK);
     t.delackDeadline = netNow + delay;
@@ -321,6 +326,87 @@ export function scheduleAck(t: Tcb): void {
   }
 }
 
+// ---------------------------------------------------------------------------
+// ACKs held for a batch of received frames (ackBatch; builds with WT_SCALE, whose hosts read frames
+// in batches). Within a batch, the ACK a connection owes for every second full-sized segment (RFC
+// 5681 §4.2) is recorded, not built: its ACK number, the timestamp it echoes (RFC 7323 §4.3, as if
+// it had gone out then) and the connection's handle. When the batch ends, after the host let the
+// application read what the batch delivered, each goes out in order with the window the receive
+// buffer then has. The ACKs are the same in number and sequence; only their windows are newer, so
+// the sender is not held at an edge the batch's own reads have already moved (a window-limited
+// sender sends whatever the next ACK allows from inside that ACK's receive path, on our time).
+// Anything else the connection sends first sends its held ACKs; a full table sends them all.
+
+const HELD_MAX: i32 = 256;
+/** The table of held ACKs: [handle, ack, tsEcr] u32 each (a function, so builds without WT_SCALE reserve no bytes). */
+function heldTable(): usize { return memory.data(HELD_MAX * 12, 4); }
+let heldCount: i32 = 0;
+let batching = false;
+
+/** Start (`on`) or end a batch; ending sends what is held. Returns the ACKs sent. */
+export function ackBatch(on: bool): i32 {
+  batching = on;
+  return on ? 0 : sendHeld(null);
+}
+
+/** Hold the ACK `t` owes now instead of asking for it: false when not batching (or out of order: SACK ACKs go at once). */
+function holdAck(t: Tcb): bool {
+  if (!batching || t.oooCount != 0) return false;
+  if (heldCount == HELD_MAX) sendHeld(null);
+  let e = heldTable() + <usize>heldCount * 12;
+  store<u32>(e, handleOf(t));
+  store<u32>(e, t.rcvNxt, 4);
+  store<u32>(e, t.tsRecent, 8);
+  heldCount++;
+  t.lastAckSent = t.rcvNxt; // counted as sent: the next two segments draw the next one, TS.Recent follows
+  clearFlag(t, F_DELACK);
+  setFlag(t, F_HELD);
+  return true;
+}
+
+/** Send the held ACKs of `t` (null: of every connection), oldest first; returns how many went out. */
+function sendHeld(only: Tcb | null): i32 {
+  let n = 0;
+  let keep = 0;
+  let held = heldTable();
+  for (let i = 0; i < heldCount; i++) {
+    let e = held + <usize>i * 12;
+    let h = load<u32>(e);
+    let t = tcbFromHandle(<i32>h);
+    if (only != null && t != only) { // another connection's: keep it, in order
+      if (keep != i) memory.copy(held + <usize>keep * 12, e, 12);
+      keep++;
+      continue;
+    }
+    if (t == null) continue; // freed since
+    clearFlag(t, F_HELD);
+    // a reset or aborted connection (CLOSED) sends nothing more; a closing one still ACKs
+    if (t.state < <u8>TcpState.ESTABLISHED) continue;
+    sendHeldAck(t, load<u32>(e, 4), load<u32>(e, 8));
+    n++;
+  }
+  heldCount = keep;
+  return n;
+}
+
+/**
+ * A bare ACK of `ack` echoing `tsEcr`, offering the space the buffer has now measured from `ack`:
+ * had the application read everything up to `ack` when the segment that drew it came (as one reading
+ * in the receive path would), it would have offered that much. The edge so moves on with every ACK,
+ * by what that ACK acknowledges, never beyond RCV.NXT plus the free space and never back.
+ */
+function sendHeldAck(t: Tcb, ack: u32, tsEcr: u32): void {
+  let p = ipTxPayloadFor(addrFamily(raddrOf(t)));
+  if (p == 0) return;
+  let olen = hasFlag(t, F_TS) ? tcpOptTs(p + TCP_HDR_MIN, tsNow(t), tsEcr) : 0;
+  let space = rcvSpace(t);
+  let maxWnd: u32 = <u32>0xffff << t.rcvWscale;
+  if (space > maxWnd) space = maxWnd;
+  let edge = ack + ((space >> t.rcvWscale) << t.rcvWscale);
+  if (seqGt(edge, t.rcvAdv)) t.rcvAdv = edge; // (moves by at least the segments it acknowledges: no SWS)
+  let wnd: u32 = <i32>(t.rcvAdv - ack) > 0 ? t.rcvAdv - ack : 0;
+  xmit(localAddrPtr(<i32>t.laddr), raddrOf(t), t.lport, t.rport, t.sndNxt, ack, TH_ACK, wnd >> t.rcvWscale, TCP_HDR_MIN + olen, 0);
+}
 
 /** RFC 6675 NextSeg + transmission loop: fill holes below the highest SACK while pipe < cwnd. */
 function sackRecoverySend(t: Tcb): void {

@@ -48,6 +48,7 @@ export const F_FIN_OOO: u32 = 1 << 21;      // peer's FIN seen out of order at f
 export const F_FIN_ACKED: u32 = 1 << 22;   // our FIN has been acknowledged
 export const F_SYN_ACKED: u32 = 1 << 23;   // our SYN has been acknowledged (sndUna is past iss)
 export const F_ADDR: u32 = 1 << 24;        // IPv6 builds: bound, not connected; raddr holds the local address bound (bindAddrOf)
+export const F_HELD: u32 = 1 << 25;        // builds with WT_SCALE: ACKs held for the end of a batch (output.ts ackBatch)
 
 @unmanaged export class Tcb {
   raddr: u64; raddr8: u64;        // remote address, 16 bytes (ip/addr.ts): use raddrOf(t)

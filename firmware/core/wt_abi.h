@@ -62,6 +62,7 @@
 /* Exports the C core does not call (Node/test only, or not needed by a firmware yet):
  *   rxStaging()
  *   inputAt(ptr, len, now)
+ *   ackBatch(on, now)
  *   ping(dst, id, seq, len, now)
  *   tcpSizes(out)
  *   tcpTimeWaitList(out, max)

@@ -16,6 +16,9 @@
 // ordinary segments before the stack or any observer sees them) and writeBatch merges
 // runs of our full-sized segments into super-frames (one syscall instead of ~44); it
 // also drops pure ACKs that a later ACK of the same batch supersedes (see native/tap.c).
+// Each read batch is also one of the core's ACK batches (ackBatch, docs/abi.md): the ACKs its
+// frames draw wait until the events they raise have let the application read, and then offer
+// the window those reads freed (the ACKs themselves are the same: one per two segments).
 // A syscall plus the kernel's per-packet work costs several us here, so this is what
 // moves throughput from ~1 to several Gbit/s. `offload: false` keeps one frame per syscall.
 //
@@ -148,6 +151,8 @@ export interface TapLinkStats {
   rxBad: number;
   /** Pure ACKs not written because a later one superseded them. */
   acksThinned: number;
+  /** ACKs the stack held for the end of a read batch (the core's ackBatch), then sent with the window the application's reads left. */
+  batchAcks: number;
   /** writeBatch calls (each one or more syscalls). */
   flushes: number;
   /** Frames the impairments dropped / duplicated (both directions). */
@@ -183,6 +188,11 @@ export class TapLink {
   /** The view stage() read the last frame through. */
   private txView: Uint8Array | null = null;
   private flushes = 0;
+  /** Read batches are ACK batches (until the stack's build says it has none). */
+  private batching = true;
+  /** The stack's ACK batch is open until endBatchLater runs. */
+  private batchOpen = false;
+  private batchAcks = 0;
   private stack: Stack | null = null;
   private driver: RealtimeDriver | null = null;
   private observers: ((rec: TapLinkRecord) => void)[] = [];
@@ -307,7 +317,7 @@ export class TapLink {
       this.h ? this.addon.stats(this.h) : [0, 0, 0, 0, 0, 0, 0, 0];
     return { wakeups, framesIn, framesOut, writeErrors, maxBatch: this.maxBatch,
       dropped: this.link?.dropped ?? 0, duplicated: this.link?.duplicated ?? 0,
-      offload: this.h ? this.addon.offload(this.h) : false, inPlace: this.inPlace !== null, gsoIn, gsoOut, rxBad, acksThinned, flushes: this.flushes };
+      offload: this.h ? this.addon.offload(this.h) : false, inPlace: this.inPlace !== null, gsoIn, gsoOut, rxBad, acksThinned, batchAcks: this.batchAcks, flushes: this.flushes };
   }
 
   /** Stop reading, detach the stack and close the device (a non-persistent TAP disappears). */
@@ -385,22 +395,47 @@ export class TapLink {
     this.txOff = 0;
   }
 
+  /** End the core's ACK batch (queued after the batch's events: the application has read what it delivered). */
+  private readonly endBatchLater = (): void => {
+    this.batchOpen = false;
+    const r = this.h && this.stack ? this.stack.ackBatch(false) : 0;
+    if (r > 0) this.batchAcks += r;
+  };
+
   private onFrames(n: number, err: number): void {
     if (n > this.maxBatch) this.maxBatch = n;
+    const stack = this.stack;
+    // One ACK batch per read batch (the core's ackBatch): the ACKs the frames draw wait until the
+    // events they raise have let the application read (the stack's event microtask, queued during
+    // input, runs before the one queued after it), then offer the window those reads freed.
+    const batch = this.batching && n > 0 && stack !== null && !this.link && !this.batchOpen;
+    if (batch) {
+      if (stack.ackBatch(true) < 0) this.batching = false; // a build without it (-ENOSYS): ACKs leave at once
+      else this.batchOpen = true;
+    }
+    try {
+      this.deliver(n);
+    } finally {
+      if (batch && this.batchOpen) queueMicrotask(this.endBatchLater);
+    }
+    if (err < 0) {
+      this.lastError = Object.assign(new Error(`TAP ${this.name}: read failed (errno ${-err})`), { errno: err });
+      this.opts.onError?.(this.lastError);
+    }
+  }
+
+  /** Hand the `n` frames a read batch left (in the stack's staging region or in this.rx) to the stack or the impaired link. */
+  private deliver(n: number): void {
     const region = this.inPlace;
+    const stack = this.stack;
     if (region !== null && !this.link) {
       // frames lie back to back in the stack's staging region: the core reads each in place
       let at = region.base;
-      const stack = this.stack;
       for (let i = 0; i < n && this.h && stack; i++) {
         const len = this.meta[i];
         if (this.observers.length) this.emit(0, new Uint8Array(stack.memory.buffer, at, len));
         stack.inputInPlace(at, len);
         at += len;
-      }
-      if (err < 0) {
-        this.lastError = Object.assign(new Error(`TAP ${this.name}: read failed (errno ${-err})`), { errno: err });
-        this.opts.onError?.(this.lastError);
       }
       return;
     }
@@ -414,14 +449,10 @@ export class TapLink {
         this.fromTap!(frame.slice());
       } else {
         this.emit(0, frame);
-        this.stack?.input(frame);
+        stack?.input(frame);
       }
     }
     if (this.link) this.pump();
-    if (err < 0) {
-      this.lastError = Object.assign(new Error(`TAP ${this.name}: read failed (errno ${-err})`), { errno: err });
-      this.opts.onError?.(this.lastError);
-    }
   }
 
   private setupImpairments(): void {
