@@ -504,10 +504,20 @@ describe.skipIf(reason !== null)("TAP offload (virtio-net header: checksum + TSO
       if (offload) expect(st.gsoIn).toBeGreaterThan(0); // the kernel did hand us super-frames
       else expect(st.gsoIn).toBe(0);
       expect(st.rxBad).toBe(0);
+      expect(st.batchAcks).toBeGreaterThan(0); // read batches are ACK batches
       net.close();
       const big = tsharkRows(file, ["frame.len"]).filter((r) => Number(r[0]) > 1514);
       expect(big).toEqual([]);
       expect(tsharkProblems(file)).toEqual([]);
+      // RFC 9293 §3.8.6.2.2: the right edge our ACKs offer (ACK number + scaled window), held to the
+      // end of a read batch or not, never moves back
+      const edges = tsharkRows(file, ["ip.src", "tcp.ack", "tcp.window_size", "tcp.len", "tcp.flags.syn"])
+        .filter((r) => r[0] === OUR_IP && r[3] === "0" && r[4] !== "1" && r[4] !== "True")
+        .map((r) => (Number(r[1]) + Number(r[2])) >>> 0);
+      expect(edges.length).toBeGreaterThan(1000);
+      // (RFC 7323 §2.4: with window scale 3, an ACK number off the 8-byte grain rounds the edge down by less than 8)
+      const back = edges.filter((e, i) => i > 0 && ((e - edges[i - 1]) | 0) <= -8);
+      expect(back).toEqual([]);
     }, 60_000);
 
     it(`${mode}: 8 MiB our stack -> kernel arrives intact${offload ? ", in TSO super-frames (far fewer writes than segments)" : ""}`, async () => {
