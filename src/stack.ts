@@ -514,14 +514,13 @@ export class Stack {
 
   /**
    * Start (`on`) or end a batch of received frames (the core's ackBatch, docs/abi.md): the ACKs TCP
-   * owes within it wait for its end and then go out with the window the receive buffers have. A
-   * link that delivers frames in batches ends one after the application has read what it delivered
-   * (a microtask queued after the frames' events). Returns the ACKs sent at the end; builds
-   * without WT_SCALE (the MCU builds) return -ENOSYS and send every ACK at once.
+   * owes within it wait for its end, then each offers the free space measured from its own ACK
+   * number. A link that delivers frames in batches ends one after the application has read what it
+   * delivered (a microtask queued after the frames' events). Returns the ACKs sent at the end;
+   * builds without WT_SCALE (the MCU builds) return -ENOSYS and send every ACK at once.
    */
   ackBatch(on: boolean): number {
-    const r = this.exports.ackBatch(on ? 1 : 0, this.nowMs());
-    return r;
+    return this.exports.ackBatch(on ? 1 : 0, this.nowMs());
   }
 
   /**
