@@ -103,13 +103,14 @@ export function inputAt(ptr: usize, len: i32, now: u32): i32 {
   return 0;
 }
 
-/** Run timers at time `now`; returns ms until the next deadline, -1 if none. */
+/** Start (`on` != 0) or end a batch of received frames (tcp/output.ts): ACKs sent at the end, -ENOSYS without WT_SCALE. */
 export function ackBatch(on: i32, now: u32): i32 {
   if (!FEAT_SCALE) return -Err.ENOSYS;
   if (initialized) ifaceClock(now);
   return tcpAckBatch(on != 0);
 }
 
+/** Run timers at time `now`; returns ms until the next deadline, -1 if none. */
 export function poll(now: u32): i32 {
   if (!initialized) return -1;
   if (FEAT_SCALE) tcpAckBatch(false); // a batch left open ends here: a held ACK waits no longer than the next poll

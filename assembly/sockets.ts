@@ -355,8 +355,8 @@ function rcvConsume(t: Tcb, n: u32): void {
     updateRcvAdv(t);
     let grew = <i32>(t.rcvAdv - before);
     t.rcvAdv = before; // let emit() advertise it (an offered window <= 0 counts as 0)
-    // (ACKs held for the end of a read batch carry the new edge: no update of their own)
-    // (the edge grew, and by the window still offered or by 5840: bitwise, as the MCU build's size budget prefers)
+    // The edge grew, by the window still offered or by 5840 (bitwise: the MCU build's size budget).
+    // ACKs held for the end of a read batch (output.ts ackBatch) carry the new edge: no update then.
     let send = (grew > 0) & ((grew >= <i32>(before - t.rcvNxt)) | (grew >= 5840));
     if (send && !(FEAT_SCALE && hasFlag(t, F_HELD))) sendAck(t);
   }

@@ -331,11 +331,13 @@ export function scheduleAck(t: Tcb): void {
 // in batches). Within a batch, the ACK a connection owes for every second full-sized segment (RFC
 // 5681 §4.2) is recorded, not built: its ACK number, the timestamp it echoes (RFC 7323 §4.3, as if
 // it had gone out then) and the connection's handle. When the batch ends, after the host let the
-// application read what the batch delivered, each goes out in order with the window the receive
-// buffer then has. The ACKs are the same in number and sequence; only their windows are newer, so
-// the sender is not held at an edge the batch's own reads have already moved (a window-limited
-// sender sends whatever the next ACK allows from inside that ACK's receive path, on our time).
-// Anything else the connection sends first sends its held ACKs; a full table sends them all.
+// application read what the batch delivered, each goes out in order offering the space then free,
+// measured from its own ACK number (sendHeldAck). The ACKs are the same in number and sequence;
+// only their windows differ: the edge moves on by what each acknowledges, as when the application
+// reads in the receive path, instead of staying where it was for the whole batch and then jumping
+// by the whole buffer (a sender held at a fixed edge sends the next window in one burst from inside
+// the ACK that moves it, on our CPU). Anything else the connection sends first sends its held ACKs;
+// a full table sends them all.
 
 const HELD_MAX: i32 = 256;
 /** The table of held ACKs: [handle, ack, tsEcr] u32 each (a function, so builds without WT_SCALE reserve no bytes). */
