@@ -39,6 +39,7 @@ import { createSocket as createDgramSocket, Socket as DgramSocket, type RemoteIn
 const INFO_FIELDS = TCP_INFO_NAMES.length;
 const E_EAGAIN = Err.EAGAIN;
 const E_ENOTCONN = Err.ENOTCONN;
+const READABLE = 1 << EventKind.Readable;
 
 // ---------------------------------------------------------------------------
 // Options
@@ -368,6 +369,9 @@ export class NetStack extends EventEmitter {
   /** Handles the user closed that the core still holds (FIN handshake in progress), for sockets(). */
   private closing = new Set<number>();
   private pend = new Map<number, Pending>();
+  /** The handle whose entry in `pend` the last event set (0: none since the last flush), and that entry. */
+  private lastH = 0;
+  private lastP: Pending | null = null;
   private stateQueue: StateChange[] = [];
   private flushScheduled = false;
   private detachPcap: (() => void) | null = null;
@@ -915,6 +919,8 @@ export class NetStack extends EventEmitter {
    */
   private onEvent(h: number, kind: number, arg: number): void {
     activity++;
+    // bulk data: one Readable per segment, for the connection whose entry is already pending
+    if (kind === EventKind.Readable && h === this.lastH) { this.lastP!.bits |= READABLE; return; }
     if (kind === EventKind.EchoReply) return;
     if (kind === EventKind.DhcpState) { this.onDhcpState(arg); return; }
     if (kind === EventKind.SntpSync) { this.onSntpSync(); return; }
@@ -928,6 +934,8 @@ export class NetStack extends EventEmitter {
     } else {
       let p = this.pend.get(h);
       if (!p) { p = { bits: 0, err: 0, free: -1 }; this.pend.set(h, p); }
+      this.lastH = h;
+      this.lastP = p;
       p.bits |= 1 << kind;
       if (kind === EventKind.Reset || kind === EventKind.Error) p.err = arg;
       if (kind === EventKind.Writable) p.free = arg;
@@ -969,6 +977,8 @@ export class NetStack extends EventEmitter {
     }
     const pend = this.pend;
     this.pend = new Map();
+    this.lastH = 0;
+    this.lastP = null;
     for (const [h, p] of pend) {
       const srv = this.servers.get(h);
       if (srv) { if (p.bits & (1 << EventKind.Accepted)) srv.acceptAll(); continue; }

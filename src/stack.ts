@@ -499,15 +499,16 @@ export class Stack {
   /**
    * The core processes the `len`-byte frame at `ptr` in place (it must lie in the staging region:
    * claimStaging). As input(): deferred (copied) when it arrives while the core is mid-call.
+   * `now`: its arrival time (default the stack's clock now; a link reading a batch passes one time for all).
    */
-  inputInPlace(ptr: number, len: number): void {
+  inputInPlace(ptr: number, len: number, now = this.nowMs()): void {
     if (this.inCallback > 0) {
       if (this.rxView.length === 0) this.rxView = new Uint8Array(this.memory.buffer);
       this.deferred.push(this.rxView.slice(ptr, ptr + len));
       if (this.deferred.length === 1) queueMicrotask(this.drainLater);
       return;
     }
-    const r = this.exports.inputAt(ptr, len, this.nowMs());
+    const r = this.exports.inputAt(ptr, len, now);
     if (r !== 0) throw new Error(`inputAt(${ptr}, ${len}): ${ERR_NAMES[-r] ?? r}`);
     this.wake();
   }

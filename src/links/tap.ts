@@ -429,12 +429,14 @@ export class TapLink {
     const region = this.inPlace;
     const stack = this.stack;
     if (region !== null && !this.link) {
-      // frames lie back to back in the stack's staging region: the core reads each in place
+      // frames lie back to back in the stack's staging region: the core reads each in place (one
+      // arrival time for the batch: it was read in one wakeup)
       let at = region.base;
+      const now = stack?.nowMs() ?? 0;
       for (let i = 0; i < n && this.h && stack; i++) {
         const len = this.meta[i];
         if (this.observers.length) this.emit(0, new Uint8Array(stack.memory.buffer, at, len));
-        stack.inputInPlace(at, len);
+        stack.inputInPlace(at, len, now);
         at += len;
       }
       return;
