@@ -14,13 +14,16 @@
 //     $LWIP_SRC by bench/lwip/build.sh; without LWIP_SRC its rows say how to get it;
 //   - the firmware Linux port (firmware/linux/build/wasm-tcpip-linux, engine aot: the MCU
 //     module translated by wasm2c, bounds checks kept; `make -C firmware`), beside native lwIP.
-// The stacks alternate round by round (TAP_BENCH_ROUNDS, default 2); each figure is the best
-// round. Every stack first moves TAP_BENCH_WARM bytes (default 32 MiB) each way, unmeasured, so
-// the figures are a running stack's (a fresh Node process spends ~150 ms of CPU compiling its
-// hot JavaScript during its first transfer; the C references have nothing to warm). The extra
-// columns give the stack's process CPU time per full-size data frame over the transfer, user and
-// system apart, ours and the reference's; the last two rows give the translated module's own time
-// per frame (bench/fw: a timed copy of the firmware port).
+// The stacks alternate round by round (TAP_BENCH_ROUNDS, default 5), one after the other within a
+// round; each figure is the median round, and a ratio to lwIP the median of the rounds' own ratios
+// (this machine's speed swings by tens of percent within minutes: the stacks of one round share
+// it, and the median drops the rounds a swing split). Every stack first moves TAP_BENCH_WARM
+// bytes (default 32 MiB) each way, unmeasured, so the figures are a running stack's (a fresh Node
+// process spends ~150 ms of CPU compiling its hot JavaScript during its first transfer; the C
+// references have nothing to warm). The extra columns give the stack's process CPU time per
+// full-size data frame over the transfer, user and system apart, ours and the reference's (medians
+// too); the last two rows give the translated module's own time per frame (bench/fw: a timed copy
+// of the firmware port).
 import { execFile, execFileSync, spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -31,7 +34,7 @@ import { ROOT } from "./lib.mjs";
 const run = promisify(execFile);
 const BYTES = 256 << 20;
 const BUF = 256 << 10;
-const ROUNDS = Math.max(1, Number(process.env.TAP_BENCH_ROUNDS ?? 2));
+const ROUNDS = Math.max(1, Number(process.env.TAP_BENCH_ROUNDS ?? 5));
 const WARM = Math.max(0, Number(process.env.TAP_BENCH_WARM ?? 32 << 20));
 // TAP_BENCH_ONLY=plain,lwip (any of offload, plain, thin, lwip, fw, veth, module) runs only those stacks,
 // TAP_BENCH_DIRS=in (or out) only that direction: single rows while working on one path.
@@ -259,12 +262,18 @@ function lwipBuild() {
   }
 }
 
-const best = (rounds, key, max = true) => rounds.reduce((b, r) => (max ? Math.max(b, r[key]) : Math.min(b, r[key])), max ? 0 : Infinity);
-const summary = (rounds) => rounds.length === 0 ? null : {
-  kernelToUs: best(rounds, "kernelToUs"), usToKernel: best(rounds, "usToKernel"),
-  inUser: best(rounds, "inUser", false), inSys: best(rounds, "inSys", false),
-  outUser: best(rounds, "outUser", false), outSys: best(rounds, "outSys", false),
+/** The middle value of the finite ones (the mean of the two middle ones for an even count); NaN for none. */
+const median = (xs) => {
+  const v = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  const n = v.length;
+  return n === 0 ? NaN : n % 2 ? v[(n - 1) / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 };
+const KEYS = ["kernelToUs", "usToKernel", "inUser", "inSys", "outUser", "outSys"];
+/** A stack's rounds: the median of each figure, and the rounds themselves (for paired ratios). */
+const summary = (rounds) => rounds.length === 0 ? null
+  : Object.assign({ rounds }, Object.fromEntries(KEYS.map((k) => [k, median(rounds.map((r) => r[k]))])));
+/** Median over the rounds of mine / theirs in the same round (the stacks of a round ran back to back). */
+const pairedRatio = (mine, theirs, key) => median(mine.rounds.map((r, i) => r[key] / theirs.rounds[i]?.[key]));
 
 export default async function tapBench() {
   const why = skipReason();
@@ -298,8 +307,14 @@ export default async function tapBench() {
   });
   const vsLwip = (name, mine, key, cpuKey) => native
     ? { name: `${name} (${mib})`, ours: mine?.[key], reference: native[key], unit: "Gbit/s (ref: native lwIP, same TAP)",
-        ratio: mine ? mine[key] / native[key] : undefined, cols: cpu(mine, native, cpuKey) }
+        ratio: mine ? pairedRatio(mine, native, key) : undefined, cols: cpu(mine, native, cpuKey) }
     : { name: `${name} (${mib}; ${lwip.why})`, ours: mine?.[key], unit: "Gbit/s", cols: cpu(mine, null, cpuKey) };
+  // the spread behind each paired median, round by round
+  for (const [what, mine] of [["up --no-offload", plain], ["thinAcks", thinned], ["firmware", firm]]) {
+    if (!mine || !native) continue;
+    const per = (key) => mine.rounds.map((r, i) => (r[key] / native.rounds[i]?.[key]).toFixed(2)).join(" ");
+    console.log(`bench tap: ${what} / lwIP by round: in ${per("kernelToUs")}` + (DIRS.includes("out") && what !== "thinAcks" ? `; out ${per("usToKernel")}` : ""));
+  }
   const rows = [];
   if (o) rows.push(veth("TCP kernel -> our stack over TAP", o.kernelToUs), veth("TCP our stack -> kernel over TAP", o.usToKernel));
   if (plain) {
