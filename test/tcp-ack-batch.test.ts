@@ -47,6 +47,17 @@ function readAll(c: PeerConn): number {
   return got;
 }
 
+/** A connection in an open batch after two full-sized segments: one ACK held, nothing sent. `start`: the first one's seq. */
+async function oneHeld(): Promise<{ c: PeerConn & { tsv: number }; start: number }> {
+  const c = await conn();
+  c.h.stack.ackBatch(true);
+  const start = c.pseq;
+  arrive(c, ACK, bytes(FULL, 1));
+  arrive(c, ACK, bytes(FULL, 2));
+  expect(sent(c)).toEqual([]);
+  return { c, start };
+}
+
 /** Segments the host sent since the log was cleared. */
 const sent = (c: PeerConn): Seg[] => c.net.segs(c.h);
 const pureAcks = (c: PeerConn): Seg[] => sent(c).filter((s) => s.payload.length === 0 && s.flags === ACK);
@@ -104,12 +115,7 @@ describe("ACK batches (ackBatch)", () => {
   });
 
   it("RFC 5681 §4.2 / RFC 2018: an out-of-order segment in a batch draws its duplicate ACK with a SACK block at once, after the ACK held before it", async () => {
-    const c = await conn();
-    c.h.stack.ackBatch(true);
-    const start = c.pseq;
-    arrive(c, ACK, bytes(FULL, 1));
-    arrive(c, ACK, bytes(FULL, 2));
-    expect(sent(c)).toEqual([]);
+    const { c, start } = await oneHeld();
     arrive(c, ACK, bytes(FULL, 4), (start + 3 * FULL) >>> 0); // the third is missing
     const out = sent(c);
     expect(out.length).toBe(2);
@@ -121,12 +127,7 @@ describe("ACK batches (ackBatch)", () => {
   });
 
   it("RFC 5681 §4.2: data the connection sends in a batch goes after its held ACK, and the batch's end adds no duplicate ACK", async () => {
-    const c = await conn();
-    c.h.stack.ackBatch(true);
-    const start = c.pseq;
-    arrive(c, ACK, bytes(FULL, 1));
-    arrive(c, ACK, bytes(FULL, 2));
-    expect(sent(c)).toEqual([]);
+    const { c, start } = await oneHeld();
     const io = c.h.x.ioBuffer();
     c.h.mem().set(bytes(100, 7), io);
     expect(c.h.x.tcpWrite(c.sock, io, 100)).toBe(100);
@@ -147,11 +148,7 @@ describe("ACK batches (ackBatch)", () => {
   });
 
   it("RFC 5681 §4.2: a poll ends a batch left open, so a held ACK waits no longer than the host's next poll", async () => {
-    const c = await conn();
-    c.h.stack.ackBatch(true);
-    arrive(c, ACK, bytes(FULL, 1));
-    arrive(c, ACK, bytes(FULL, 2));
-    expect(sent(c)).toEqual([]);
+    const { c } = await oneHeld();
     c.h.stack.poll();
     expect(pureAcks(c).length).toBe(1);
     expect(c.h.stack.ackBatch(false)).toBe(0); // nothing left

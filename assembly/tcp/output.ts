@@ -30,15 +30,20 @@ const sackScratch: usize = memory.data(4 * 8, 8);
 /** TSval we send: the ms clock plus a per-connection random offset (RFC 7323 §5.4). */
 @inline export function tsNow(t: Tcb): u32 { return netNow + t.tsOffset; }
 
+/** The receive space we may offer: the free ring bytes, at most what the window field carries, on the scale's grain. */
+function offerable(t: Tcb): u32 {
+  let space = rcvSpace(t);
+  let maxWnd: u32 = <u32>0xffff << t.rcvWscale;
+  if (space > maxWnd) space = maxWnd;
+  return (space >> t.rcvWscale) << t.rcvWscale;
+}
+
 /**
  * Receiver SWS avoidance (RFC 9293 §3.8.6.2.2): move the advertised right edge only
  * when it grows by at least min(RcvBuf / 2, MSS). Never shrinks it.
  */
 export function updateRcvAdv(t: Tcb): void {
-  let space = rcvSpace(t);
-  let maxWnd: u32 = <u32>0xffff << t.rcvWscale;
-  if (space > maxWnd) space = maxWnd;
-  space = (space >> t.rcvWscale) << t.rcvWscale;
+  let space = offerable(t);
   let edge = t.rcvNxt + space;
   if (!seqGt(edge, t.rcvAdv)) return;
   let threshold = rcvCap >> 1;
@@ -401,10 +406,7 @@ function sendHeldAck(t: Tcb, ack: u32, tsEcr: u32): void {
   let p = ipTxPayloadFor(addrFamily(raddrOf(t)));
   if (p == 0) return;
   let olen = hasFlag(t, F_TS) ? tcpOptTs(p + TCP_HDR_MIN, tsNow(t), tsEcr) : 0;
-  let space = rcvSpace(t);
-  let maxWnd: u32 = <u32>0xffff << t.rcvWscale;
-  if (space > maxWnd) space = maxWnd;
-  let edge = ack + ((space >> t.rcvWscale) << t.rcvWscale);
+  let edge = ack + offerable(t);
   if (seqGt(edge, t.rcvAdv)) t.rcvAdv = edge; // (moves by at least the segments it acknowledges: no SWS)
   let wnd: u32 = <i32>(t.rcvAdv - ack) > 0 ? t.rcvAdv - ack : 0;
   xmit(localAddrPtr(<i32>t.laddr), raddrOf(t), t.lport, t.rport, t.sndNxt, ack, TH_ACK, wnd >> t.rcvWscale, TCP_HDR_MIN + olen, 0);
