@@ -2,16 +2,18 @@
 // `Socket` from src/net.ts, dist/ must be built): two stacks in one process on an emulated
 // link without delay, 64 MiB sent in 64 KiB writes with Nagle off, the receiver consuming
 // 'data' events; beside node:net over the kernel's loopback moving the same bytes the same
-// way in the same run. Ours and the reference alternate round by round; each figure is the
-// best round. `node bench/api.mjs` runs it alone (API_BENCH_MIB=N changes the size,
+// way in the same run. Ours and the reference alternate round by round (API_BENCH_ROUNDS, default
+// 7): each figure is the median round, and each ratio the median of the rounds' own ratios (a
+// round's transfers run back to back, so a swing of the machine's speed cancels; the rounds'
+// ratios are printed), after one unmeasured round that lets the JIT compile the hot paths. `node bench/api.mjs` runs it alone (API_BENCH_MIB=N changes the size,
 // API_BENCH_ROUNDS=N the rounds). ours() and reference() take an optional probe called with
 // "start"/"end" around the timed part, for profiling only that (e.g. with node:inspector).
 import net from "node:net";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { ROOT } from "./lib.mjs";
+import { median, paired, ROOT } from "./lib.mjs";
 
-const ROUNDS = Number(process.env.API_BENCH_ROUNDS ?? 5);
+const ROUNDS = Number(process.env.API_BENCH_ROUNDS ?? 7);
 const TOTAL = Number(process.env.API_BENCH_MIB ?? 64) * 1024 * 1024;
 const WRITE = 64 * 1024;
 
@@ -90,20 +92,27 @@ export async function reference(probe) {
 export default async function apiBench() {
   // the issue's row (default MTU 1500, every checksum computed and verified) and a loopback-like
   // link (MTU 9000, checksum offload: what the kernel's lo does for node:net), rounds interleaved
-  // with node:net so that all three see the same minutes
-  let best = Infinity, bestLo = Infinity, bestRef = Infinity;
-  for (let r = 0; r < ROUNDS; r++) {
-    best = Math.min(best, await ours());
-    bestRef = Math.min(bestRef, await reference());
-    bestLo = Math.min(bestLo, await ours(undefined, { loopbackLike: true }));
-  }
+  // with node:net so that all three see the same minutes; the order within a round rotates so
+  // that none always runs first (after the other's garbage)
   const gbps = (s) => (TOTAL * 8) / s / 1e9;
+  const runs = { ours: [], ref: [], lo: [] };
+  const legs = [["ours", () => ours()], ["ref", () => reference()], ["lo", () => ours(undefined, { loopbackLike: true })]];
+  for (const [, run] of legs) await run(); // unmeasured: the JIT compiles the hot paths first
+  for (let r = 0; r < ROUNDS; r++) {
+    for (let k = 0; k < legs.length; k++) {
+      const [key, run] = legs[(r + k) % legs.length];
+      runs[key].push(gbps(await run()));
+    }
+  }
+  const plain = paired(runs.ours, runs.ref), lo = paired(runs.lo, runs.ref);
+  console.log(`bench api: ours / node:net by round: ${plain.per}; loopback-like / node:net: ${lo.per}`);
+  const tag = `[median of ${ROUNDS} paired rounds]`;
   return [{
-    name: `TCP bulk through the API: createStack + Socket, 2 stacks, emulated link (no delay), ${TOTAL >> 20} MiB, 64 KiB writes, Nagle off vs node:net loopback [best of ${ROUNDS}]`,
-    ours: gbps(best), reference: gbps(bestRef), unit: "Gbit/s", ratio: gbps(best) / gbps(bestRef),
+    name: `TCP bulk through the API: createStack + Socket, 2 stacks, emulated link (no delay), ${TOTAL >> 20} MiB, 64 KiB writes, Nagle off vs node:net loopback ${tag}`,
+    ours: median(runs.ours), reference: median(runs.ref), unit: "Gbit/s", ratio: plain.ratio,
   }, {
-    name: `API, loopback-like link (MTU 9000, checksum offload): the same transfer vs node:net loopback (lo: MTU 64 KiB, no checksums) [best of ${ROUNDS}]`,
-    ours: gbps(bestLo), reference: gbps(bestRef), unit: "Gbit/s", ratio: gbps(bestLo) / gbps(bestRef),
+    name: `API, loopback-like link (MTU 9000, checksum offload): the same transfer vs node:net loopback (lo: MTU 64 KiB, no checksums) ${tag}`,
+    ours: median(runs.lo), reference: median(runs.ref), unit: "Gbit/s", ratio: lo.ratio,
   }];
 }
 

@@ -69,3 +69,20 @@ export function timeInterleaved(cases, { runMs = 150, reps = 5 } = {}) {
   }
   return Object.fromEntries(cases.map((c, i) => [c.key, best[i]]));
 }
+
+/** The middle value of the finite ones (the mean of the two middle ones for an even count); NaN for none. */
+export const median = (xs) => {
+  const v = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  const n = v.length;
+  return n === 0 ? NaN : n % 2 ? v[(n - 1) / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+};
+
+/**
+ * Paired rounds: the ratio mine[i] / theirs[i] of each round (the two ran back to back, so a swing
+ * of the machine's speed cancels) and their median, the figure to report. `per` is the rounds'
+ * ratios to two decimals, for printing the spread behind the median.
+ */
+export function paired(mine, theirs) {
+  const ratios = mine.map((m, i) => m / theirs[i]);
+  return { ratio: median(ratios), ratios, per: ratios.map((x) => x.toFixed(2)).join(" ") };
+}

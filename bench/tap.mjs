@@ -29,7 +29,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { promisify } from "node:util";
-import { ROOT } from "./lib.mjs";
+import { median, paired, ROOT } from "./lib.mjs";
 
 const run = promisify(execFile);
 const BYTES = 256 << 20;
@@ -262,18 +262,12 @@ function lwipBuild() {
   }
 }
 
-/** The middle value of the finite ones (the mean of the two middle ones for an even count); NaN for none. */
-const median = (xs) => {
-  const v = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
-  const n = v.length;
-  return n === 0 ? NaN : n % 2 ? v[(n - 1) / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-};
 const KEYS = ["kernelToUs", "usToKernel", "inUser", "inSys", "outUser", "outSys"];
 /** A stack's rounds: the median of each figure, and the rounds themselves (for paired ratios). */
 const summary = (rounds) => rounds.length === 0 ? null
   : Object.assign({ rounds }, Object.fromEntries(KEYS.map((k) => [k, median(rounds.map((r) => r[k]))])));
-/** Median over the rounds of mine / theirs in the same round (the stacks of a round ran back to back). */
-const pairedRatio = (mine, theirs, key) => median(mine.rounds.map((r, i) => r[key] / theirs.rounds[i]?.[key]));
+/** The paired ratios of one figure: mine / theirs round by round, and their median (lib.mjs paired()). */
+const pairedBy = (mine, theirs, key) => paired(mine.rounds.map((r) => r[key]), theirs.rounds.map((r) => r?.[key]));
 
 export default async function tapBench() {
   const why = skipReason();
@@ -307,12 +301,12 @@ export default async function tapBench() {
   });
   const vsLwip = (name, mine, key, cpuKey) => native
     ? { name: `${name} (${mib})`, ours: mine?.[key], reference: native[key], unit: "Gbit/s (ref: native lwIP, same TAP)",
-        ratio: mine ? pairedRatio(mine, native, key) : undefined, cols: cpu(mine, native, cpuKey) }
+        ratio: mine ? pairedBy(mine, native, key).ratio : undefined, cols: cpu(mine, native, cpuKey) }
     : { name: `${name} (${mib}; ${lwip.why})`, ours: mine?.[key], unit: "Gbit/s", cols: cpu(mine, null, cpuKey) };
   // the spread behind each paired median, round by round
   for (const [what, mine] of [["up --no-offload", plain], ["thinAcks", thinned], ["firmware", firm]]) {
     if (!mine || !native) continue;
-    const per = (key) => mine.rounds.map((r, i) => (r[key] / native.rounds[i]?.[key]).toFixed(2)).join(" ");
+    const per = (key) => pairedBy(mine, native, key).per;
     console.log(`bench tap: ${what} / lwIP by round: in ${per("kernelToUs")}` + (DIRS.includes("out") && what !== "thinAcks" ? `; out ${per("usToKernel")}` : ""));
   }
   const rows = [];
