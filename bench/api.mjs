@@ -3,9 +3,9 @@
 // link without delay, 64 MiB sent in 64 KiB writes with Nagle off, the receiver consuming
 // 'data' events; beside node:net over the kernel's loopback moving the same bytes the same
 // way in the same run. Ours and the reference alternate round by round (API_BENCH_ROUNDS, default
-// 7): each figure is the median round, and each ratio the median of the rounds' own ratios (a
+// 15, about 0.2 s each): each figure is the median round, and each ratio the median of the rounds' own ratios (a
 // round's transfers run back to back, so a swing of the machine's speed cancels; the rounds'
-// ratios are printed), after one unmeasured round that lets the JIT compile the hot paths. `node bench/api.mjs` runs it alone (API_BENCH_MIB=N changes the size,
+// ratios are printed), after API_BENCH_WARM (default 5) unmeasured rounds. `node bench/api.mjs` runs it alone (API_BENCH_MIB=N changes the size,
 // API_BENCH_ROUNDS=N the rounds). ours() and reference() take an optional probe called with
 // "start"/"end" around the timed part, for profiling only that (e.g. with node:inspector).
 import net from "node:net";
@@ -13,7 +13,8 @@ import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { median, paired, ROOT } from "./lib.mjs";
 
-const ROUNDS = Number(process.env.API_BENCH_ROUNDS ?? 7);
+const ROUNDS = Number(process.env.API_BENCH_ROUNDS ?? 15);
+const WARM = Number(process.env.API_BENCH_WARM ?? 5);
 const TOTAL = Number(process.env.API_BENCH_MIB ?? 64) * 1024 * 1024;
 const WRITE = 64 * 1024;
 
@@ -97,7 +98,9 @@ export default async function apiBench() {
   const gbps = (s) => (TOTAL * 8) / s / 1e9;
   const runs = { ours: [], ref: [], lo: [] };
   const legs = [["ours", () => ours()], ["ref", () => reference()], ["lo", () => ours(undefined, { loopbackLike: true })]];
-  for (const [, run] of legs) await run(); // unmeasured: the JIT compiles the hot paths first
+  // unmeasured rounds first: both sides speed up over their first few transfers (the JIT, V8's
+  // tier-up of the wasm, the allocator's free lists), ours by up to 2x over the first five
+  for (let r = 0; r < WARM; r++) for (const [, run] of legs) await run();
   for (let r = 0; r < ROUNDS; r++) {
     for (let k = 0; k < legs.length; k++) {
       const [key, run] = legs[(r + k) % legs.length];
