@@ -2,12 +2,13 @@
 // `Socket` from src/net.ts, dist/ must be built): two stacks in one process on an emulated
 // link without delay, 64 MiB sent in 64 KiB writes with Nagle off, the receiver consuming
 // 'data' events; beside node:net over the kernel's loopback moving the same bytes the same
-// way in the same run. Ours and the reference alternate round by round (API_BENCH_ROUNDS, default
-// 15, about 0.2 s each): each figure is the median round, and each ratio the median of the rounds' own ratios (a
-// round's transfers run back to back, so a swing of the machine's speed cancels; the rounds'
-// ratios are printed), after API_BENCH_WARM (default 5) unmeasured rounds. `node bench/api.mjs` runs it alone (API_BENCH_MIB=N changes the size,
-// API_BENCH_ROUNDS=N the rounds). ours() and reference() take an optional probe called with
-// "start"/"end" around the timed part, for profiling only that (e.g. with node:inspector).
+// way in the same run. Ours and the reference alternate round by round (API_BENCH_ROUNDS,
+// default 15, about 0.2 s each), after API_BENCH_WARM (default 5) unmeasured rounds: each
+// figure is the median round, and each ratio the median of the rounds' own ratios (a round's
+// transfers run back to back, so a swing of the machine's speed cancels; the rounds' ratios
+// are printed). `node bench/api.mjs` runs it alone (API_BENCH_MIB=N changes the size).
+// ours() and reference() take an optional probe called with "start"/"end" around the timed
+// part, for profiling only that (e.g. with node:inspector).
 import net from "node:net";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
