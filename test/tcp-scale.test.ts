@@ -4,7 +4,7 @@
 // builds scan their few entries instead (WT_SCALE=0). Behaviour is the same: the existing suite runs
 // on both, and the cases here that fit the MCU's scan cost run on both too.
 import { describe, expect, it } from "vitest";
-import { ACK, Err, FIN, Host, Net, RawPeer, S, SYN, type Seg } from "./helpers/tcp-harness.js";
+import { ACK, Err, FIN, Host, Net, RawPeer, RST, S, SYN, type Seg } from "./helpers/tcp-harness.js";
 import { HOST_IP, PEER_IP } from "./helpers/tcp-peer.js";
 
 const NODE = "build/testing.wasm";
@@ -311,6 +311,61 @@ describe.each(BUILDS)("issue 15: a listener's close and a removed address reach 
     for (const s of socks) expect(h.close(s)).toBe(0);
     expect(tcbFree(h)).toBe(900 - 1);
   }, 60_000);
+});
+
+describe.each(BUILDS)("issue 12: the connection lookup's last-match hint (%s)", (_n, build) => {
+  // The node build tries the connection the previous segment matched before hashing the tuple
+  // (tcp/input.ts findConn); the hint is checked like a chain entry, so another connection's
+  // segment, or one for a connection whose slot another now holds, never lands on it. The MCU
+  // build scans: the same outcome.
+  it("segments alternating between two connections each land on their own; once a connection is aborted and its slot holds a new one (the hint), a segment on the old 4-tuple draws a RST and delivers nothing", async () => {
+    const { net, h, ps } = await setup({ MaxSockets: 8, SndBuf: 1024, RcvBuf: 1024, IoBuf: 4096 }, build);
+    const p = ps[0];
+    const l = h.open(); h.bind(l, 80); h.listen(l, 8);
+    const d = h.open(); h.bind(d, 81); h.listen(d, 8);
+    const { socks, who } = openPassive(net, h, ps, l, 2, 2);
+    const [a, b] = socks;
+    for (const s of socks) h.read(s); // the tags
+    const send = (i: number, t: number) => {
+      const w = who[i];
+      p.send(h, { sport: w.sport, dport: 80, seq: w.seq, ack: w.ack, flags: ACK, wnd: 65535, payload: tag(t) });
+      w.seq += 4;
+      net.run(3);
+    };
+    // alternate: every segment's lookup misses the connection the previous one matched
+    for (let k = 0; k < 6; k++) {
+      send(k % 2, 100 + k);
+      expect(untag(h.read(socks[k % 2]) as Uint8Array)).toBe(100 + k);
+      expect(h.read(socks[1 - (k % 2)])).toBe(-Err.EAGAIN);
+    }
+    send(0, 7); // a is the hint
+    expect(untag(h.read(a) as Uint8Array)).toBe(7);
+    expect(h.abort(a)).toBe(0); // (the handle is released: no close)
+    net.run(3);
+    // a new connection on port 81 takes a's slot; its ACK makes it the hint
+    p.take();
+    p.send(h, { sport: 5555, dport: 81, seq: 1, flags: SYN, opts: { mss: 1460 }, wnd: 65535 });
+    net.run(3);
+    const sa = p.take().find(isSynAck)!;
+    expect(sa).toBeDefined();
+    p.send(h, { sport: 5555, dport: 81, seq: 2, ack: sa.seq + 1, flags: ACK, wnd: 65535, payload: tag(8) });
+    net.run(3);
+    const e = h.accept(d);
+    expect(e & 0xffff).toBe(a & 0xffff);
+    expect(untag(h.read(e) as Uint8Array)).toBe(8);
+    // a's 4-tuple matches no connection now (nor, with port 80's listener closed, a listener)
+    expect(h.close(l)).toBe(0);
+    p.take();
+    const noSocket = h.stat("tcp_no_socket");
+    send(0, 9);
+    expect(h.stat("tcp_no_socket")).toBe(noSocket + 1);
+    expect(p.take().filter((x) => (x.flags & RST) !== 0).map((x) => x.dport)).toEqual([who[0].sport]);
+    expect(h.read(e)).toBe(-Err.EAGAIN);
+    expect(h.read(b)).toBe(-Err.EAGAIN);
+    // and b still gets its own
+    send(1, 10);
+    expect(untag(h.read(b) as Uint8Array)).toBe(10);
+  });
 });
 
 describe("issue 15: a TIME-WAIT table of 16,384 entries", () => {

@@ -55,17 +55,39 @@ function challengeAck(t: Tcb): void {
 
 // --- lookup ---
 
+/**
+ * The index of the connection findConn matched last (-1: none). Bulk data and its ACKs arrive in
+ * runs for one connection, so the node build (WT_SCALE) tries it before hashing the tuple. It is
+ * only a hint: the entry is checked exactly as the chain's are, and a live 4-tuple names at most
+ * one connection (a new one is made only when findConn and the TIME-WAIT table find none: connect's
+ * tupleInUse, listenInput), so the hint can only find the one the chain would.
+ */
+let lastConn: i32 = -1;
+
+/** `t` is a connection that is not CLOSED or LISTEN, of exactly this 4-tuple (the loop's test below). */
+function connIs(t: Tcb, laddr: i32, lport: u32, raddr: usize, rport: u32): bool {
+  return t.flags != 0 && t.state > <u8>TcpState.LISTEN
+    && <u32>t.lport == lport && <u32>t.rport == rport && <i32>t.laddr == laddr && addrEq(raddrOf(t), raddr);
+}
+
 /** The connection of a 4-tuple: local address index and port, remote address (16 bytes) and port. */
 export function findConn(laddr: i32, lport: u32, raddr: usize, rport: u32): Tcb | null {
   let n = tcbCount();
   let i = 0;
-  if (FEAT_SCALE) i = chainHead(conns, tupleKey(laddr, lport, raddr, rport));
+  if (FEAT_SCALE) {
+    i = lastConn;
+    if (i >= 0 && i < n && connIs(tcbAt(i), laddr, lport, raddr, rport)) return tcbAt(i);
+    i = chainHead(conns, tupleKey(laddr, lport, raddr, rport));
+  }
   for (; i >= 0 && i < n; i = FEAT_SCALE ? chainNext(conns, i) : i + 1) {
     let t = tcbAt(i);
     if (t.flags == 0) continue;
     let s = t.state;
     if (s <= <u8>TcpState.LISTEN) continue; // CLOSED or LISTEN (TcpState numbers: RFC 793 order)
-    if (<u32>t.lport == lport && <u32>t.rport == rport && <i32>t.laddr == laddr && addrEq(raddrOf(t), raddr)) return t;
+    if (<u32>t.lport == lport && <u32>t.rport == rport && <i32>t.laddr == laddr && addrEq(raddrOf(t), raddr)) {
+      if (FEAT_SCALE) lastConn = i;
+      return t;
+    }
   }
   return null;
 }
