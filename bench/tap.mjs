@@ -14,7 +14,7 @@
 //     $LWIP_SRC by bench/lwip/build.sh; without LWIP_SRC its rows say how to get it;
 //   - the firmware Linux port (firmware/linux/build/wasm-tcpip-linux, engine aot: the MCU
 //     module translated by wasm2c, bounds checks kept; `make -C firmware`), beside native lwIP.
-// The stacks alternate round by round (TAP_BENCH_ROUNDS, default 5), one after the other within a
+// The stacks alternate round by round (TAP_BENCH_ROUNDS, default 9), one after the other within a
 // round; each figure is the median round, and a ratio to lwIP the median of the rounds' own ratios
 // (this machine's speed swings by tens of percent within minutes: the stacks of one round share
 // it, and the median drops the rounds a swing split). Every stack first moves TAP_BENCH_WARM
@@ -34,7 +34,7 @@ import { median, paired, ROOT } from "./lib.mjs";
 const run = promisify(execFile);
 const BYTES = 256 << 20;
 const BUF = 256 << 10;
-const ROUNDS = Math.max(1, Number(process.env.TAP_BENCH_ROUNDS ?? 5));
+const ROUNDS = Math.max(1, Number(process.env.TAP_BENCH_ROUNDS ?? 9));
 const WARM = Math.max(0, Number(process.env.TAP_BENCH_WARM ?? 32 << 20));
 // TAP_BENCH_ONLY=plain,lwip (any of offload, plain, thin, lwip, fw, veth, module) runs only those stacks,
 // TAP_BENCH_DIRS=in (or out) only that direction: single rows while working on one path.
@@ -280,11 +280,15 @@ export default async function tapBench() {
   const runs = { off: [], plain: [], thin: [], lwip: [], fw: [] };
   const thin = want("thin") && DIRS.includes("in");
   for (let r = 0; r < ROUNDS; r++) {
-    if (want("offload")) runs.off.push(await ours(true));
-    if (want("plain")) runs.plain.push(await program("p", UP_CMD, []));
-    if (thin) runs.thin.push(await ours(false, true));
+    // native lwIP runs between the two stacks measured against it (`up` and the firmware port), so
+    // each is next to it in time; which of them goes first alternates round by round
+    const plainRun = async () => { if (want("plain")) runs.plain.push(await program("p", UP_CMD, [])); };
+    const fwRun = async () => { if (!fw) runs.fw.push(await program("f", [FW_BIN], FW_ARGS)); };
+    await (r % 2 ? fwRun() : plainRun());
     if (lwip.bin) runs.lwip.push(await program("l", [lwip.bin], []));
-    if (!fw) runs.fw.push(await program("f", [FW_BIN], FW_ARGS));
+    await (r % 2 ? plainRun() : fwRun());
+    if (thin) runs.thin.push(await ours(false, true));
+    if (want("offload")) runs.off.push(await ours(true));
   }
   const ref = want("veth") ? await vethReference() : { gbps: NaN, how: "not run (TAP_BENCH_ONLY)" };
   const mod = fw || !want("module") ? null : await moduleTime(FW_ARGS);
