@@ -99,8 +99,9 @@ export default async function apiBench() {
   const gbps = (s) => (TOTAL * 8) / s / 1e9;
   const runs = { ours: [], ref: [], lo: [] };
   const legs = [["ours", () => ours()], ["ref", () => reference()], ["lo", () => ours(undefined, { loopbackLike: true })]];
-  // unmeasured rounds first: both sides speed up over their first few transfers (the JIT, V8's
-  // tier-up of the wasm, the allocator's free lists), ours by up to 2x over the first five
+  // unmeasured rounds first: both sides speed up over their first few transfers in a process, ours
+  // by up to 2x over the first five (not the wasm's tier-up: --no-wasm-dynamic-tiering and
+  // --no-liftoff ramp the same; the first transfers also take most of the page faults)
   for (let r = 0; r < WARM; r++) for (const [, run] of legs) await run();
   for (let r = 0; r < ROUNDS; r++) {
     for (let k = 0; k < legs.length; k++) {

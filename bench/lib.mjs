@@ -84,5 +84,5 @@ export const median = (xs) => {
  */
 export function paired(mine, theirs) {
   const ratios = mine.map((m, i) => m / theirs[i]);
-  return { ratio: median(ratios), ratios, per: ratios.map((x) => x.toFixed(2)).join(" ") };
+  return { ratio: median(ratios), per: ratios.map((x) => x.toFixed(2)).join(" ") };
 }

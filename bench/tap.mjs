@@ -263,11 +263,12 @@ function lwipBuild() {
 }
 
 const KEYS = ["kernelToUs", "usToKernel", "inUser", "inSys", "outUser", "outSys"];
-/** A stack's rounds: the median of each figure, and the rounds themselves (for paired ratios). */
+/** A stack's rounds: the median of each figure, the rounds themselves, and its paired ratios to lwIP once made. */
 const summary = (rounds) => rounds.length === 0 ? null
-  : Object.assign({ rounds }, Object.fromEntries(KEYS.map((k) => [k, median(rounds.map((r) => r[k]))])));
-/** The paired ratios of one figure: mine / theirs round by round, and their median (lib.mjs paired()). */
-const pairedBy = (mine, theirs, key) => paired(mine.rounds.map((r) => r[key]), theirs.rounds.map((r) => r?.[key]));
+  : Object.assign({ rounds, pairs: {} }, Object.fromEntries(KEYS.map((k) => [k, median(rounds.map((r) => r[k]))])));
+/** The paired ratios of one figure to the reference's (lib.mjs paired()), made once per figure (the row and the printout both use them). */
+const pairedBy = (mine, theirs, key) =>
+  (mine.pairs[key] ??= paired(mine.rounds.map((r) => r[key]), theirs.rounds.map((r) => r?.[key])));
 
 export default async function tapBench() {
   const why = skipReason();

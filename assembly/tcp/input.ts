@@ -64,7 +64,11 @@ function challengeAck(t: Tcb): void {
  */
 let lastConn: i32 = -1;
 
-/** `t` is a connection that is not CLOSED or LISTEN, of exactly this 4-tuple (the loop's test below). */
+/**
+ * `t` is a connection that is not CLOSED or LISTEN, of exactly this 4-tuple: the test of findConn's
+ * loop, which keeps its own copy because the MCU builds (no hint) grow by 4 bytes, over budget,
+ * when the loop calls this instead.
+ */
 function connIs(t: Tcb, laddr: i32, lport: u32, raddr: usize, rport: u32): bool {
   return t.flags != 0 && t.state > <u8>TcpState.LISTEN
     && <u32>t.lport == lport && <u32>t.rport == rport && <i32>t.laddr == laddr && addrEq(raddrOf(t), raddr);
@@ -76,7 +80,10 @@ export function findConn(laddr: i32, lport: u32, raddr: usize, rport: u32): Tcb 
   let i = 0;
   if (FEAT_SCALE) {
     i = lastConn;
-    if (i >= 0 && i < n && connIs(tcbAt(i), laddr, lport, raddr, rport)) return tcbAt(i);
+    if (i >= 0 && i < n) {
+      let t = tcbAt(i);
+      if (connIs(t, laddr, lport, raddr, rport)) return t;
+    }
     i = chainHead(conns, tupleKey(laddr, lport, raddr, rport));
   }
   for (; i >= 0 && i < n; i = FEAT_SCALE ? chainNext(conns, i) : i + 1) {
