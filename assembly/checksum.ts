@@ -114,6 +114,73 @@ function sumSimdLE(ptr: usize, len: usize): u64 {
 }
 
 /**
+ * Copy `len` bytes from `src` to `dst` (not overlapping) and sum them in the same pass, as
+ * sumSimdLE sums (only compiled when SIMD is enabled): each 16-byte vector is loaded once, stored
+ * and added, instead of a copy and then a second pass over the copy.
+ */
+function copySumSimdLE(dst: usize, src: usize, len: usize): u64 {
+  let ones = i16x8.splat(1);
+  let flip = i16x8.splat(<i16>0x8000);
+  let total: u64 = <u64>(len & ~<usize>15) << 14;
+  while (len >= 64) {
+    // a lane of a0 or a1 gets 2 dots in [-65536, 65534] per 64 bytes: |lane| <= 2^29 after 4096 rounds
+    let rounds = len >> 6;
+    if (rounds > 4096) rounds = 4096;
+    let a0 = i32x4.splat(0);
+    let a1 = i32x4.splat(0);
+    let end = src + (rounds << 6);
+    do {
+      let v0 = v128.load(src), v1 = v128.load(src, 16), v2 = v128.load(src, 32), v3 = v128.load(src, 48);
+      v128.store(dst, v0); v128.store(dst, v1, 16); v128.store(dst, v2, 32); v128.store(dst, v3, 48);
+      a0 = i32x4.add(a0, i32x4.add(dot16(v0, flip, ones), dot16(v1, flip, ones)));
+      a1 = i32x4.add(a1, i32x4.add(dot16(v2, flip, ones), dot16(v3, flip, ones)));
+      src += 64;
+      dst += 64;
+    } while (src < end);
+    len -= rounds << 6;
+    total += lanes64(a0) + lanes64(a1);
+  }
+  if (len >= 16) {
+    let a = i32x4.splat(0); // at most 3 dots: no overflow
+    do {
+      let v = v128.load(src);
+      v128.store(dst, v);
+      a = i32x4.add(a, dot16(v, flip, ones));
+      src += 16;
+      dst += 16;
+      len -= 16;
+    } while (len >= 16);
+    total += lanes64(a);
+  }
+  memory.copy(dst, src, len);
+  return total + sumScalarLE(dst, len);
+}
+
+/**
+ * `memory.copy(dst, src, len)` and then `sum16(dst, len, initial)`, in one pass over the bytes
+ * with SIMD (the sender's payload: copied from the send ring into the frame and summed for the
+ * checksum); the two steps as written without. `src` and `dst` must not overlap.
+ */
+export function copySum16(dst: usize, src: usize, len: i32, initial: u32): u32 {
+  if (!ASC_FEATURE_SIMD) {
+    memory.copy(dst, src, <usize>len);
+    return sum16(dst, len, initial);
+  }
+  if (len <= 0) return fold64(<u64>initial);
+  let s = copySumSimdLE(dst, src, <usize>len);
+  return bswap16(fold64(add64(s, <u64>bswap16(fold64(<u64>initial)))));
+}
+
+/**
+ * The sum of two parts summed on their own (network semantic, folded): `a` of bytes starting at an
+ * even offset and `b` of bytes following them, where `aOdd` says the first part's length is odd
+ * (then b's bytes sit in the other halves of their 16-bit words: RFC 1071 §2(B), swap).
+ */
+export function sumJoin(a: u32, b: u32, aOdd: bool): u32 {
+  return fold64(<u64>a + <u64>(aOdd ? bswap16(b) : b));
+}
+
+/**
  * One's-complement sum of `len` bytes at `ptr`, added to `initial` (a previous
  * partial sum in network semantic). Returns the folded 16-bit sum in network
  * semantic (not complemented). Chaining is exact when the earlier parts had even length.

@@ -30,7 +30,7 @@ import { udpOpen, udpBind, udpSendTo, udpRecvFrom, udpClose, udpSendTo6, udpRecv
 import { ip6DnsServer } from "../ip/ipv6";
 import { addrEq, addrSetV4 } from "../ip/addr";
 import { randomU32 } from "../tcp/isn";
-import { FEAT_IPV6 } from "../features";
+import { FEAT_IPV6, FEAT_SCALE } from "../features";
 import { HandleKind, handleEncode, handleEntry, handleNextGen } from "../handles";
 import {
   DNS_HLEN, DNS_PORT, DNS_UDP_MAX, DNS_TYPE_A, DNS_TYPE_AAAA, DNS_TYPE_CNAME, DNS_CLASS_IN, DNS_RCODE_NOERROR,
@@ -245,6 +245,7 @@ export function dnsQueryFamily(namePtr: usize, nameLen: i32, family: i32): i32 {
   if (r < 0) { udpClose(s); return r; }
   q.sock = s;
   q.state = Q_INFLIGHT;
+  if (FEAT_SCALE) mayBeInFlight = true;
   transmit(q);
   return qHandle(q);
 }
@@ -371,12 +372,21 @@ function reply(q: DnsQ, n: i32, src: u32, sport: u32): Stat {
   return 0;
 }
 
+/**
+ * Builds with WT_SCALE: false once a dnsService found no query in flight, until the next starts.
+ * abi.ts runs dnsService after every received frame: the scan of the table is then skipped.
+ */
+let mayBeInFlight = false;
+
 /** Read the query sockets and run the retransmission timers; ms until the next deadline, -1 for none. */
 export function dnsService(): i32 {
+  if (FEAT_SCALE && !mayBeInFlight) return -1;
   let next: i32 = -1;
+  let left = false;
   for (let i = 0; i < nQ; i++) {
     let q = qAt(i);
     if (q.state != Q_INFLIGHT) continue;
+    if (FEAT_SCALE) left = true; // (still in flight, or finished below: scanned again next time)
     let done = false;
     while (!done) {
       let drop: Stat;
@@ -402,5 +412,6 @@ export function dnsService(): i32 {
     }
     next = nearer(next, q.deadline);
   }
+  if (FEAT_SCALE) mayBeInFlight = left;
   return next;
 }
