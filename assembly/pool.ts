@@ -2,7 +2,6 @@
 // allocator over linear memory. Nothing is ever freed and nothing is allocated after
 // init, so a board's memory use is known before flashing. The module never uses
 // `new` (the release build links no allocator at all; test/build.test.ts checks it).
-import { copySum16, sumJoin } from "./checksum";
 
 let top: usize = 0;
 let sealed = false;
@@ -49,19 +48,4 @@ export function ringCopy(ring: usize, cap: u32, pos: u32, mem: usize, len: u32, 
   let r = ring + pos, m2 = mem + first;
   memory.copy(put ? r : mem, put ? mem : r, first);
   memory.copy(put ? ring : m2, put ? m2 : ring, len - first);
-}
-
-/**
- * ringCopy that also returns the sum of the bytes copied (sum16's convention: folded, network
- * semantic, in stream order): one pass over them with SIMD (checksum.ts copySum16). The sender
- * sums its payload as it leaves the send ring, the receiver as it enters the receive ring.
- */
-export function ringCopySum(ring: usize, cap: u32, pos: u32, mem: usize, len: u32, put: bool): u32 {
-  pos %= cap;
-  let first = cap - pos;
-  if (first > len) first = len;
-  let r = ring + pos, m2 = mem + first;
-  let s = copySum16(put ? r : mem, put ? mem : r, <i32>first, 0);
-  if (first == len) return s;
-  return sumJoin(s, copySum16(put ? ring : m2, put ? m2 : ring, <i32>(len - first), 0), (first & 1) != 0);
 }

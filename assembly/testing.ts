@@ -1,8 +1,7 @@
 // Test-only entry: the whole ABI plus internals that tests exercise directly.
 // Built as build/testing.wasm (SIMD) and build/testing.mcu.wasm (no SIMD); never shipped.
 export * from "./abi";
-export { sum16, sum16Scalar, checksum, pseudoSum, pseudoSum6, incrementalUpdate, copySum16 } from "./checksum";
-export { ringCopySum } from "./pool";
+export { sum16, sum16Scalar, checksum, pseudoSum, pseudoSum6, incrementalUpdate } from "./checksum";
 export { dissect, dissectFieldCount, dissectFieldNames } from "./dissect";
 export { ifaceRxCapacity, ifaceTxBuffer, ifaceRegionEnd, arpLookup, arpQueued, testUdpSend } from "./iface";
 export { statsBase } from "./stats";

@@ -6,17 +6,12 @@ import { count, Stat } from "../stats";
 import { Err, EventKind } from "../errors";
 import { ipMtu, localAddrIndex, localAddrPtr, netNow, pathMtu } from "../netif";
 import { FAMILY_V4, addrCopy, addrEq, addrFamily, addrSetV4, tcpMssFor } from "../ip/addr";
-import {
-  TH_ACK, TH_FIN, TH_RST, TH_SYN, TCP_HDR_MIN, TcpOptions, TcpSeg, segDst, segSrc, tcpDataOffset, tcpDport, tcpFlags, tcpParseSeg,
-  tcpPayloadSummed, tcpSeq, tcpSport,
-} from "../wire/tcp";
-import { ringCopySum } from "../pool";
-import { rxCsumTrusted } from "../wire/offload";
+import { TH_ACK, TH_FIN, TH_RST, TH_SYN, TcpOptions, TcpSeg, segDst, segSrc, tcpParseSeg } from "../wire/tcp";
 import { seqGe, seqGt, seqLe, seqLt } from "./seq";
 import {
   F_ACKNOW, F_CHILD, F_FIN_ACKED, F_SYN_ACKED, F_SYN_RTX, F_FIN_OOO, F_FIN_QUEUED, F_FIN_RCVD, F_KEEPALIVE, F_PERSIST, F_RTT, F_SACK,
   F_T_KEEP, F_T_RTX, F_TS, F_USER_CLOSED, F_WR_FULL, F_WSCALE, OOO_MAX, Tcb, TcpState, finAcked, hasFlag, setFlag, clearFlag, keepHeld, keepIdleMs,
-  nextAcceptOrder, raddrOf, rcvCap, rcvSpace, rcvWnd, rcvRing, ringAttach, ringCount, ringFreeCount, ringPut, setState, sndCap, sndDataSeq,
+  nextAcceptOrder, raddrOf, rcvCap, rcvWnd, rcvRing, ringAttach, ringCount, ringFreeCount, ringPut, setState, sndCap, sndDataSeq,
   tcbAlloc, tcbAt, tcbCount, tcbEvent, tcbFree, tcbFreeCount, tcbIndex, childSync, connIndexed, timerArmed, bindAddrOf, bindCovers,
 } from "./tcb";
 import { FEAT_IPV6, FEAT_IP6_SHOULD, FEAT_SCALE } from "../features";
@@ -425,10 +420,7 @@ function synSentInput(t: Tcb, s: TcpSeg): void {
 function receiveData(t: Tcb, seq: u32, data: usize, len: u32): void {
   let ring = rcvRing(t);
   if (seq == t.rcvNxt) {
-    // (SIMD builds: placePayload put this segment's payload there already)
-    if (!ASC_FEATURE_SIMD || changetype<usize>(t) != placed || seq != placedSeq || len > placedLen) {
-      ringPut(ring, rcvCap, t.rcvStart + t.rcvLen, data, len);
-    }
+    ringPut(ring, rcvCap, t.rcvStart + t.rcvLen, data, len);
     t.rcvNxt += len;
     t.rcvLen += len;
     let filled = false;
@@ -792,54 +784,13 @@ export function tcpInputAddr(src: usize, dst: usize, p: usize, len: i32): void {
   tcpInput(s, p, len);
 }
 
-// --- the receive path's one pass over the payload (SIMD builds) ---
-// An in-order payload for an established connection is copied to its place in the receive ring
-// and summed in the same pass, before the segment is parsed; the parse then checks the checksum
-// with that sum and the header's (one pass over the bytes instead of a check and then a copy).
-// The bytes land in the ring's free space past the data it holds, which nothing reads until
-// receiveData counts them in, and only while the connection has no out-of-order data (kept in
-// that space): a segment that fails the check, or is not accepted, leaves only bytes in free
-// space. The header fields used here are read raw; the parse validates them as for any segment.
-
-/** The connection whose ring holds the placed payload (0: none), the sequence number and length it starts at. */
-let placed: usize = 0;
-let placedSeq: u32 = 0;
-let placedLen: u32 = 0;
-
-/**
- * Copy the payload of the segment (`len` bytes at `p`, endpoints in `s`) to its place in its
- * connection's receive ring when it is next in order and fits: its sum (sum16's convention), or
- * -1 (nothing copied: the parse sums the whole segment and receiveData copies as usual).
- */
-function placePayload(s: TcpSeg, p: usize, len: i32): i32 {
-  if (len <= TCP_HDR_MIN) return -1;
-  let off = tcpDataOffset(p);
-  if (off < TCP_HDR_MIN || off >= len || (tcpFlags(p) & (TH_SYN | TH_RST)) != 0) return -1;
-  let laddr = localAddrIndex(segDst(s));
-  if (laddr < 0) return -1;
-  let t = findConn(laddr, tcpDport(p), segSrc(s), tcpSport(p));
-  if (t == null || t.state != <u8>TcpState.ESTABLISHED || t.oooCount != 0 || tcpSeq(p) != t.rcvNxt) return -1;
-  let n = <u32>(len - off);
-  if (n > rcvSpace(t)) return -1;
-  placed = changetype<usize>(t);
-  placedSeq = t.rcvNxt;
-  placedLen = n;
-  return <i32>ringCopySum(rcvRing(t), rcvCap, t.rcvStart + t.rcvLen, p + <usize>off, n, true);
-}
-
 /**
  * `s` has its endpoints set; the segment is the `len` bytes at `p`. Validates, fills the
  * record once, then runs the state machine on it.
  */
 function tcpInput(s: TcpSeg, p: usize, len: i32): void {
   count(Stat.TcpRx);
-  if (ASC_FEATURE_SIMD) {
-    placed = 0;
-    if (!rxCsumTrusted()) tcpPayloadSummed(placePayload(s, p, len));
-    let ok = tcpParseSeg(p, len, s);
-    tcpPayloadSummed(-1);
-    if (!ok) return;
-  } else if (!tcpParseSeg(p, len, s)) return;
+  if (!tcpParseSeg(p, len, s)) return;
   if (s.sport == 0 || s.dport == 0) { count(Stat.TcpNoSocket); return; }
   let flags = s.flags;
   let laddr = localAddrIndex(segDst(s));

@@ -11,7 +11,7 @@ import { FEAT_IPV6, FEAT_SCALE } from "../features";
 import { count, Stat } from "../stats";
 import {
   TH_ACK, TH_FIN, TH_PSH, TH_RST, TH_SYN, TCP_HDR_MIN, TCP_PROTO, TcpSeg, segDst, segSrc, tcpEmitHeader, tcpOptMss,
-  tcpOptSack, tcpOptSackPerm, tcpOptTs, tcpOptWscale, tcpSetChecksum, tcpSetChecksumSummed,
+  tcpOptSack, tcpOptSackPerm, tcpOptTs, tcpOptWscale, tcpSetChecksum,
 } from "../wire/tcp";
 import { seqGt, seqLe, seqLt, seqMax, seqMin } from "./seq";
 import {
@@ -22,8 +22,6 @@ import {
 import { rangeEnd, rangeFind, rangeStart } from "./reassembly";
 import { pipe, sackHigh, sackHoleEnd, sackSkip } from "./sack";
 import { CcSend, ccRestartAfterIdle } from "./cc";
-import { ringCopySum } from "../pool";
-import { txCsumOffloaded } from "../wire/offload";
 
 const sackScratch: usize = memory.data(4 * 8, 8);
 
@@ -56,9 +54,6 @@ export function updateRcvAdv(t: Tcb): void {
   }
 }
 
-/** SIMD builds: the sum of the payload emit just copied into the segment it passes to xmit. */
-let txPayloadSum: u32 = 0;
-
 /**
  * The one exit: write the fixed header in front of the `hdr - 20` option bytes and `len`
  * payload bytes already at ipTxPayloadFor(family of raddr), checksum it with the
@@ -68,8 +63,7 @@ function xmit(laddr: usize, raddr: usize, lport: u32, rport: u32, seq: u32, ack:
               hdr: i32, len: u32): void {
   let p = ipTxPayloadFor(addrFamily(raddr));
   tcpEmitHeader(p, lport, rport, seq, ack, flags, wnd, hdr);
-  if (ASC_FEATURE_SIMD && len > 0 && !txCsumOffloaded()) tcpSetChecksumSummed(p, hdr, <i32>len, txPayloadSum, laddr, raddr);
-  else tcpSetChecksum(p, hdr + <i32>len, laddr, raddr);
+  tcpSetChecksum(p, hdr + <i32>len, laddr, raddr);
   count(Stat.TcpTx);
   if (flags & TH_RST) count(Stat.TcpRstTx);
   // IPv6: from `laddr`, the address the checksum covers (the connection's: with several addresses
@@ -113,10 +107,7 @@ export function emit(t: Tcb, seq: u32, len: u32, flags: u32): void {
   if (hdr + <i32>len > ipMtu - ipHeaderBytes(fam)) { count(Stat.TcpTxTooBig); return; } // never overrun the tx buffer
   let ack = (flags & TH_ACK) ? t.rcvNxt : 0;
   if (len > 0) {
-    let at = t.sndStart + (seq - sndDataSeq(t));
-    // with SIMD the payload is summed as it is copied (xmit adds the header and the pseudo-header)
-    if (ASC_FEATURE_SIMD && !txCsumOffloaded()) txPayloadSum = ringCopySum(sndRing(t), sndCap, at, p + <usize>hdr, len, false);
-    else ringGet(sndRing(t), sndCap, at, p + <usize>hdr, len);
+    ringGet(sndRing(t), sndCap, t.sndStart + (seq - sndDataSeq(t)), p + <usize>hdr, len);
     t.lastDataTx = netNow;
   }
   if (flags & TH_ACK) {

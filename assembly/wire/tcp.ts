@@ -119,16 +119,6 @@ export function tcpSetChecksum(seg: usize, len: i32, src: usize, dst: usize): vo
   setTcpCsum(seg, finish(sum16(seg, len, pseudoSumAddr(src, dst, TCP_PROTO, <u32>len))));
 }
 
-/**
- * tcpSetChecksum for a segment of a `hdr`-byte header and `len` payload bytes whose payload was
- * summed already, as it was copied in (`psum`, sum16's convention: pool.ts ringCopySum).
- */
-export function tcpSetChecksumSummed(seg: usize, hdr: i32, len: i32, psum: u32, src: usize, dst: usize): void {
-  store<u16>(seg + TCP_CSUM, 0);
-  if (txCsumOffloaded()) return;
-  setTcpCsum(seg, finish(sum16(seg, hdr, pseudoSumAddr(src, dst, TCP_PROTO, <u32>(hdr + len)) + psum)));
-}
-
 function clearOptions(o: TcpOptions): void {
   memory.fill(changetype<usize>(o), 0, offsetof<TcpOptions>());
   o.wscale = -1;
@@ -174,24 +164,6 @@ export function tcpParseOptions(p: usize, end: usize, o: TcpOptions): bool {
 }
 
 /**
- * SIMD builds: the sum of the segment's payload, taken as it was copied into the receive ring
- * before the segment was parsed (tcp/input.ts placePayload), or -1: tcpParseAddr then sums only
- * the header. Set for one parse by tcpPayloadSummed.
- */
-let rxPayloadSum: i32 = -1;
-
-/** The next tcpParseAddr's payload sum (-1: none, sum it there); SIMD builds only. */
-export function tcpPayloadSummed(sum: i32): void { rxPayloadSum = sum; }
-
-/** The checksum check of a `len`-byte segment with an `off`-byte header (a payload summed already counts in). */
-@inline function checksumOk(seg: usize, off: i32, len: i32, src: usize, dst: usize): bool {
-  if (ASC_FEATURE_SIMD && rxPayloadSum >= 0) {
-    return sum16(seg, off, pseudoSumAddr(src, dst, TCP_PROTO, <u32>len) + <u32>rxPayloadSum) == 0xffff;
-  }
-  return tcpChecksumOk(seg, len, src, dst);
-}
-
-/**
  * Validate a TCP segment of `len` bytes (the IP payload) at `seg` from `src` to `dst`
  * (16-byte addresses) and fill `opts`. Returns the header length, or -1 with one counter:
  * TcpTruncated (< 20 bytes), TcpBadOffset (data offset < 5 words or beyond the segment),
@@ -201,7 +173,7 @@ export function tcpParseAddr(seg: usize, len: i32, src: usize, dst: usize, opts:
   if (len < TCP_HDR_MIN) { count(Stat.TcpTruncated); return -1; }
   let off = tcpDataOffset(seg);
   if (off < TCP_HDR_MIN || off > len) { count(Stat.TcpBadOffset); return -1; }
-  if (!rxCsumTrusted() && !checksumOk(seg, off, len, src, dst)) { count(Stat.TcpBadChecksum); return -1; }
+  if (!rxCsumTrusted() && !tcpChecksumOk(seg, len, src, dst)) { count(Stat.TcpBadChecksum); return -1; }
   if (!tcpParseOptions(seg + TCP_HDR_MIN, seg + <usize>off, opts)) return -1;
   return off;
 }
