@@ -14,11 +14,16 @@
 //                                       land where the core reads them). Its buffer is looked up
 //                                       at each wakeup (growth detaches the old one) and the range
 //                                       checked against it.
+//                                       Plain frames (no offload) are read through io_uring when the
+//                                       kernel allows it (ring(handle)): a batch of reads into slots of
+//                                       frameMax + 1 bytes per system call; a frame longer than frameMax
+//                                       is then dropped and counted (rxBad).
 //   stop(handle)                        pause reading (start again with start)
 //   write(handle, src, offset, length)  -> bytes written or -errno (frame dropped)
 //   writeBatch(handle, src, meta, count, flags?) -> frames written or thinned (packed like rx)
 //   stats(handle)                       -> [wakeups, framesRead, framesWritten, writeErrors,
-//                                           gsoIn, gsoOut, rxBad, acksThinned]
+//                                           gsoIn, gsoOut, rxBad, acksThinned, ringCalls]
+//   ring(handle)                        -> true when plain frames go through io_uring (uring.h)
 //   close(handle)
 //   limits                              { segMax, hdrMax, vnetHdr }: buffer sizing for offload
 //   splitFrame(buf, len, gsoType, gsoSize, flags, csumStart, csumOffset, meta) -> frames
@@ -63,6 +68,7 @@
 #include <net/if.h>
 #include <linux/if_tun.h>
 #include <linux/virtio_net.h>
+#include "uring.h"
 
 typedef struct {
   int fd;
@@ -81,8 +87,14 @@ typedef struct {
   int vnet;        // frames on the fd carry a struct virtio_net_hdr
   struct txf *txf; uint32_t txf_cap;   // writeBatch's parsed frames (grown on demand)
   double wakeups, frames_in, frames_out, write_errors;
-  double gso_in, gso_out, rx_bad, acks_thinned;
+  double gso_in, gso_out, rx_bad, acks_thinned, ring_calls;
   char name[IFNAMSIZ];
+  // Plain frames (no offload): a batch of reads or writes in one io_uring_enter (uring.h);
+  // ring.fd < 0 without one. Reads go to slots of frame_max + 1 bytes, packed back to back
+  // afterwards (a frame longer than frame_max is dropped, rx_bad); `stash` holds a frame the
+  // ring's probe took at open (delivered first).
+  uring_t ring;
+  uint8_t *stash; int stash_len;
 } tap_t;
 
 #define VNET_HDR_LEN ((int)sizeof(struct virtio_net_hdr))
@@ -139,6 +151,8 @@ static int get_bytes(napi_env env, napi_value v, uint8_t **p, size_t *len) {
   }
   return 0;
 }
+
+#define STASH_CAP (65535 + 14 + 4 + 1)
 
 static void drop_refs(tap_t *t) {
   napi_ref *refs[] = { &t->cb, &t->rxbuf, &t->meta, &t->resource };
@@ -318,6 +332,36 @@ static void on_readable(uv_poll_t *h, int status, int events) {
       off += used;
     }
   } else {
+    if (t->stash_len > 0 && !err && n < t->mcap && t->rxcap - off >= (size_t)t->stash_len) {
+      memcpy(t->rx + off, t->stash, (size_t)t->stash_len);  // the frame the probe took at open
+      t->mp[n++] = (uint32_t)t->stash_len;
+      off += (size_t)t->stash_len;
+      t->stash_len = 0;
+    }
+    // io_uring: a batch of reads into slots in one call, the frames then packed back to back
+    size_t slot = t->frame_max + 1;
+    while (!err && t->ring.fd >= 0 && n < t->mcap && t->rxcap - off >= slot) {
+      uint8_t *bufs[URING_MAX]; uint32_t lens[URING_MAX]; int res[URING_MAX];
+      size_t k = (t->rxcap - off) / slot;
+      if (k > t->mcap - n) k = t->mcap - n;
+      if (k > URING_MAX) k = URING_MAX;
+      for (size_t i = 0; i < k; i++) { bufs[i] = t->rx + off + i * slot; lens[i] = (uint32_t)slot; }
+      if (uring_run(&t->ring, IORING_OP_READ, t->fd, bufs, lens, (unsigned)k, res) < 0) break;  // ring gone: read() below
+      t->ring_calls++;
+      int more = 1;
+      for (size_t i = 0; i < k; i++) {
+        if (res[i] < 0) {
+          more = 0;
+          if (res[i] != -EAGAIN && res[i] != -EINTR && !err) err = res[i];
+          continue;
+        }
+        if ((size_t)res[i] > t->frame_max) { t->rx_bad++; continue; }  // longer than frameMax (cut short at the slot): dropped
+        if (t->rx + off != bufs[i]) memmove(t->rx + off, bufs[i], (size_t)res[i]);
+        t->mp[n++] = (uint32_t)res[i];
+        off += (size_t)res[i];
+      }
+      if (!more) goto delivered;
+    }
     while (!err && n < t->mcap && t->rxcap - off >= t->frame_max) {
       ssize_t r = read(t->fd, t->rx + off, t->rxcap - off);
       if (r < 0) {
@@ -329,6 +373,7 @@ static void on_readable(uv_poll_t *h, int status, int events) {
       off += (size_t)r;
     }
   }
+delivered:
   t->frames_in += n;
   if (n == 0 && !err) { napi_close_handle_scope(env, scope); return; }
   if (err) { uv_poll_stop(&t->poll); t->polling = 0; }
@@ -345,7 +390,7 @@ static void on_readable(uv_poll_t *h, int status, int events) {
   napi_close_handle_scope(env, scope);
 }
 
-static void release(tap_t *t) { if (--t->refs == 0) { free(t->txf); free(t); } }
+static void release(tap_t *t) { if (--t->refs == 0) { free(t->txf); free(t->stash); free(t); } }
 
 static void on_poll_closed(uv_handle_t *h) { release(h->data); }
 
@@ -357,6 +402,7 @@ static void tap_close(napi_env env, tap_t *t) {
   t->polling = 0;
   drop_refs(t);
   if (t->poll_init) { t->poll_init = 0; uv_close((uv_handle_t *)&t->poll, on_poll_closed); }
+  uring_free(&t->ring);
   close(t->fd);
   t->fd = -1;
 }
@@ -399,6 +445,14 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   if (!t) { close(fd); return throw_errno(env, ENOMEM, "tap"); }
   t->fd = fd; t->env = env; t->refs = 1; t->vnet = offload;
   memcpy(t->name, ifr.ifr_name, IFNAMSIZ - 1);
+  t->ring.fd = -1;
+  // Plain frames move one per system call: batch them through io_uring unless the kernel
+  // refuses it or WASM_TCPIP_TAP_URING=0 (then the read()/write() loops, as with offload).
+  const char *ur = getenv("WASM_TCPIP_TAP_URING");
+  if (!offload && !(ur && strcmp(ur, "0") == 0) && (t->stash = malloc(STASH_CAP)) != NULL) {
+    int got = -EAGAIN;
+    if (uring_init(&t->ring, fd, t->stash, STASH_CAP, &got) == 0 && got > 0) t->stash_len = got;
+  }
   napi_value ext;
   if (napi_create_external(env, t, finalize, NULL, &ext) != napi_ok) { close(fd); free(t); return throw_errno(env, ENOMEM, "tap"); }
   return ext;
@@ -655,7 +709,22 @@ static napi_value js_write_batch(napi_env env, napi_callback_info info) {
   int gso = (flags & WB_GSO) && t->vnet, thin = flags & WB_THIN_ACKS;
   if (!gso && !thin) {
     off = 0;
-    for (uint32_t i = 0; i < count; i++) { if (write_one(t, p + off, lens[i]) >= 0) done++; off += lens[i]; }
+    uint32_t i = 0;
+    // io_uring: up to URING_MAX frames per call (plain frames only: no virtio-net header to add)
+    while (!t->vnet && t->ring.fd >= 0 && i < count) {
+      uint8_t *bufs[URING_MAX]; int res[URING_MAX];
+      unsigned k = count - i < URING_MAX ? count - i : URING_MAX;
+      size_t o = off;
+      for (unsigned j = 0; j < k; j++) { bufs[j] = p + o; o += lens[i + j]; }
+      if (uring_run(&t->ring, IORING_OP_WRITE, t->fd, bufs, lens + i, k, res) < 0) break;  // ring gone: write() below
+      t->ring_calls++;
+      for (unsigned j = 0; j < k; j++) {
+        if (res[j] >= 0) { t->frames_out++; done++; } else t->write_errors++;
+      }
+      i += k;
+      off = o;
+    }
+    for (; i < count; i++) { if (write_one(t, p + off, lens[i]) >= 0) done++; off += lens[i]; }
     CHECK(napi_create_uint32(env, done, &out));
     return out;
   }
@@ -705,14 +774,22 @@ static napi_value js_split_frame(napi_env env, napi_callback_info info) {
   return out;
 }
 
+static napi_value js_ring(napi_env env, napi_callback_info info) {
+  size_t argc = 1; napi_value argv[1], out;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  tap_t *t = get_tap(env, argv[0]); if (!t) return NULL;
+  CHECK(napi_get_boolean(env, t->ring.fd >= 0, &out));
+  return out;
+}
+
 static napi_value js_stats(napi_env env, napi_callback_info info) {
   size_t argc = 1; napi_value argv[1], arr, v;
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   tap_t *t = get_tap(env, argv[0]); if (!t) return NULL;
-  double vals[8] = { t->wakeups, t->frames_in, t->frames_out, t->write_errors,
-                     t->gso_in, t->gso_out, t->rx_bad, t->acks_thinned };
-  CHECK(napi_create_array_with_length(env, 8, &arr));
-  for (uint32_t i = 0; i < 8; i++) { napi_create_double(env, vals[i], &v); napi_set_element(env, arr, i, v); }
+  double vals[9] = { t->wakeups, t->frames_in, t->frames_out, t->write_errors,
+                     t->gso_in, t->gso_out, t->rx_bad, t->acks_thinned, t->ring_calls };
+  CHECK(napi_create_array_with_length(env, 9, &arr));
+  for (uint32_t i = 0; i < 9; i++) { napi_create_double(env, vals[i], &v); napi_set_element(env, arr, i, v); }
   return arr;
 }
 
@@ -731,7 +808,7 @@ static napi_value js_close(napi_env env, napi_callback_info info) {
 NAPI_MODULE_INIT() {
   struct { const char *name; napi_callback fn; } fns[] = {
     { "open", js_open }, { "name", js_name }, { "offload", js_offload }, { "start", js_start }, { "stop", js_stop },
-    { "write", js_write }, { "writeBatch", js_write_batch }, { "splitFrame", js_split_frame }, { "stats", js_stats }, { "close", js_close },
+    { "write", js_write }, { "writeBatch", js_write_batch }, { "splitFrame", js_split_frame }, { "stats", js_stats }, { "ring", js_ring }, { "close", js_close },
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value f;

@@ -405,6 +405,9 @@ export class Stack {
     }
   }
 
+  /** The longest Ethernet frame (no FCS) worth handing to the stack: the MTU + 14 header bytes + 4 for an 802.1Q tag. */
+  get maxFrame(): number { return this.mtu + 18; }
+
   /** Set a config key by name (before init). Throws on unknown keys or refusal. */
   configure(key: string, value: number): void {
     const id = this.cfgKeys[key];

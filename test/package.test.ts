@@ -31,7 +31,7 @@ describe("packaging: the tarball installs and works", () => {
   it("ships the compiled library, its types, the wasm modules, the CLI and the addon sources, and nothing built for this machine", () => {
     const pkg = join(app, "node_modules", "wasm-tcpip");
     for (const f of ["dist/index.js", "dist/index.d.ts", "dist/net.js", "dist/cli.js", "build/stack.wasm", "build/stack.mcu.wasm",
-      "bin/wasm-tcpip", "native/binding.gyp", "native/tap.c", "README.md", "docs/abi.md"]) {
+      "bin/wasm-tcpip", "native/binding.gyp", "native/tap.c", "native/uring.h", "README.md", "docs/abi.md"]) {
       expect(existsSync(join(pkg, f)), f).toBe(true);
     }
     expect(existsSync(join(pkg, "native", "build"))).toBe(false);

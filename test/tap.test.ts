@@ -476,13 +476,56 @@ describe.skipIf(reason !== null)("TAP offload (virtio-net header: checksum + TSO
     expect(tap.stats(h)[6]).toBe(0); // nothing dropped as malformed
   });
 
-  for (const offload of [true, false]) {
-    const mode = offload ? "offload" : "no offload";
+  it("io_uring reads are sized by frameMax: a longer frame is dropped and counted (rxBad); those around it arrive whole", async () => {
+    const tap = loadTapAddon();
+    const h = tap.open(tapName(), null, false);
+    const name = tap.name(h);
+    expect(tap.ring!(h)).toBe(true);
+    const { ns } = withNetns({ name, close: () => tap.close(h) });
+    ns.execSync(["ip", "link", "set", "dev", name, "mtu", "3000"]);
+    ns.execSync(["ip", "neigh", "replace", "198.51.100.3", "lladdr", "02:00:00:00:00:03", "dev", name, "nud", "permanent"]);
+    const rx = new Uint8Array(64 * 2048 + 65549);
+    const meta = new Uint32Array(64);
+    const frames: Uint8Array[] = [];
+    tap.start(h, rx, meta, 1518, (n) => { // a 1500-byte MTU stack's frameMax (TapLink: MTU + 18)
+      let off = 0;
+      for (let i = 0; i < n; i++) { frames.push(rx.slice(off, off + meta[i])); off += meta[i]; }
+    });
+    const send = (bytes: number, tag: string) =>
+      ns.execSync(["python3", "-c", `import socket\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\ns.sendto(b"${tag}"*${bytes / 4},("198.51.100.3",9))`]);
+    const udp = () => frames.filter((f) => decodeFrame(f).proto === "UDP");
+    send(1000, "aaaa");
+    send(2800, "bbbb"); // a 2,842-byte frame: cut short at the slot, dropped, counted
+    send(1472, "cccc"); // a 1,514-byte frame: fits
+    expect(await waitFor(() => udp().length >= 2, 5000)).toBe(true);
+    expect(udp().map((f) => Buffer.from(decodeFrame(f).payload!).toString())).toEqual(["aaaa".repeat(250), "cccc".repeat(368)]);
+    expect(tap.stats(h)[6]).toBe(1);
+  });
+
+  // Plain frames (no offload) go through io_uring by default (native/uring.h: the frames of one
+  // wakeup or one writeBatch in one system call); WASM_TCPIP_TAP_URING=0 at open keeps the
+  // read()/write() loops. Both must move the same bytes.
+  /** createStack with WASM_TCPIP_TAP_URING=0 in the environment while the TAP opens when `uring` is false. */
+  function tapStack(uring: boolean, opts: Parameters<typeof createStack>[0]) {
+    if (uring) return createStack(opts);
+    process.env.WASM_TCPIP_TAP_URING = "0";
+    try { return createStack(opts); } finally { delete process.env.WASM_TCPIP_TAP_URING; }
+  }
+  /** io_uring in use exactly when asked for (plain frames only), with many frames per system call. */
+  function expectRing(st: ReturnType<NonNullable<ReturnType<typeof createStack>["tap"]>["stats"]>, want: boolean, frames: number) {
+    expect(st.ring).toBe(want);
+    if (!want) { expect(st.ringCalls).toBe(0); return; }
+    expect(st.ringCalls).toBeGreaterThan(0);
+    expect(frames / st.ringCalls).toBeGreaterThan(4);
+  }
+
+  for (const [offload, uring] of [[true, false], [false, true], [false, false]] as const) {
+    const mode = offload ? "offload" : uring ? "no offload (io_uring)" : "no offload (read/write, WASM_TCPIP_TAP_URING=0)";
     it(`${mode}: 8 MiB kernel -> our stack arrives intact; every frame the stack sees is MTU-sized with valid checksums (tshark)`, async () => {
       const data = bulk(8 << 20);
-      const file = join(dir, `bulk-in-${offload}.pcap`);
+      const file = join(dir, `bulk-in-${offload}-${uring}.pcap`);
       const dev = tapName();
-      const net = createStack({ ip: `${OUR_IP}/24`, mac: OUR_MAC, seed: 42, sndBuf: 256 << 10, rcvBuf: 256 << 10, pcap: file,
+      const net = tapStack(uring, { ip: `${OUR_IP}/24`, mac: OUR_MAC, seed: 42, sndBuf: 256 << 10, rcvBuf: 256 << 10, pcap: file,
         link: { type: "tap", name: dev, offload } });
       cleanups.push(() => net.close());
       const { ns } = withNetns({ name: dev, close: () => net.close() });
@@ -505,6 +548,7 @@ describe.skipIf(reason !== null)("TAP offload (virtio-net header: checksum + TSO
       else expect(st.gsoIn).toBe(0);
       expect(st.rxBad).toBe(0);
       expect(st.batchAcks).toBeGreaterThan(0); // read batches are ACK batches
+      expectRing(st, uring, st.framesIn);
       net.close();
       const big = tsharkRows(file, ["frame.len"]).filter((r) => Number(r[0]) > 1514);
       expect(big).toEqual([]);
@@ -523,7 +567,7 @@ describe.skipIf(reason !== null)("TAP offload (virtio-net header: checksum + TSO
     it(`${mode}: 8 MiB our stack -> kernel arrives intact${offload ? ", in TSO super-frames (far fewer writes than segments)" : ""}`, async () => {
       const data = bulk(8 << 20);
       const dev = tapName();
-      const net = createStack({ ip: `${OUR_IP}/24`, mac: OUR_MAC, seed: 42, sndBuf: 256 << 10, rcvBuf: 256 << 10,
+      const net = tapStack(uring, { ip: `${OUR_IP}/24`, mac: OUR_MAC, seed: 42, sndBuf: 256 << 10, rcvBuf: 256 << 10,
         link: { type: "tap", name: dev, offload } });
       cleanups.push(() => net.close());
       const { ns } = withNetns({ name: dev, close: () => net.close() });
@@ -538,6 +582,7 @@ describe.skipIf(reason !== null)("TAP offload (virtio-net header: checksum + TSO
         expect(st.gsoOut * 4).toBeLessThan(st.framesOut); // most segments left merged
       } else expect(st.gsoOut).toBe(0);
       expect(st.writeErrors).toBe(0);
+      expectRing(st, uring, st.framesOut + st.framesIn);
     }, 60_000);
   }
 });

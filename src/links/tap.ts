@@ -48,8 +48,10 @@ export interface TapAddon {
   write(h: object, src: ArrayBufferLike | ArrayBufferView, offset?: number, length?: number): number;
   /** flags: WB_GSO | WB_THIN_ACKS. Returns frames written (or thinned). */
   writeBatch(h: object, src: ArrayBufferLike | ArrayBufferView, meta: Uint32Array, count: number, flags?: number): number;
-  /** [wakeups, framesIn, framesOut, writeErrors, gsoIn, gsoOut, rxBad, acksThinned] */
+  /** [wakeups, framesIn, framesOut, writeErrors, gsoIn, gsoOut, rxBad, acksThinned, ringCalls] */
   stats(h: object): number[];
+  /** Plain frames go through io_uring: a batch of reads or writes per system call (native/uring.h). */
+  ring?(h: object): boolean;
   close(h: object): void;
   /** For tests: the offload rx path (split a GSO_TCPV4 super-frame / complete a partial checksum) on buf. */
   splitFrame(buf: Uint8Array, len: number, gsoType: number, gsoSize: number, flags: number, csumStart: number, csumOffset: number, meta: Uint32Array): number;
@@ -147,7 +149,7 @@ export interface TapLinkStats {
   /** TCP super-frames received (and split) / written (merged from segments). */
   gsoIn: number;
   gsoOut: number;
-  /** Frames from the kernel the addon dropped as malformed (offload mode). */
+  /** Frames from the kernel the addon dropped as malformed (offload mode), or longer than the MTU its io_uring reads were sized for. */
   rxBad: number;
   /** Pure ACKs not written because a later one superseded them. */
   acksThinned: number;
@@ -155,6 +157,13 @@ export interface TapLinkStats {
   batchAcks: number;
   /** writeBatch calls (each one or more syscalls). */
   flushes: number;
+  /**
+   * Plain frames (no offload) are read and written through io_uring: the frames of one wakeup or
+   * one writeBatch in one system call (`ringCalls` of them so far), not one read()/write() each.
+   * False with offload, when the kernel refuses io_uring, or with WASM_TCPIP_TAP_URING=0.
+   */
+  ring: boolean;
+  ringCalls: number;
   /** Frames the impairments dropped / duplicated (both directions). */
   dropped: number;
   duplicated: number;
@@ -266,9 +275,19 @@ export class TapLink {
       if (!this.h || this.stack !== stack) return;
       const region = this.link ? null : this.claimRegion(stack);
       this.inPlace = region;
-      if (region) this.addon.start(h, stack.memory, this.meta, this.frameMax, this.onFramesFn, region.base, region.size);
-      else this.addon.start(h, this.rx, this.meta, this.frameMax, this.onFramesFn);
+      if (region) this.addon.start(h, stack.memory, this.meta, this.readMax(), this.onFramesFn, region.base, region.size);
+      else this.addon.start(h, this.rx, this.meta, this.readMax(), this.onFramesFn);
     });
+  }
+
+  /**
+   * frameMax for the addon's reads: with offload the kernel's super-frames (this.frameMax); plain
+   * frames no longer than the stack takes (its MTU + 18), which is what the addon sizes its io_uring
+   * read slots by (a longer frame is dropped there, counted rxBad; the stack would drop it too).
+   */
+  private readMax(): number {
+    const h = this.handle();
+    return this.addon.offload(h) || !this.stack ? this.frameMax : Math.min(this.frameMax, Math.max(60, this.stack.maxFrame));
   }
 
   /** The stack's staging region when it is large enough for a batch (see the constructor's rx sizing). */
@@ -301,7 +320,7 @@ export class TapLink {
       if (this.inPlace && this.h) {
         // impaired frames are copied into the link's Sim: read into our own buffer from now on
         this.inPlace = null;
-        this.addon.start(this.h, this.rx, this.meta, this.frameMax, this.onFramesFn);
+        this.addon.start(this.h, this.rx, this.meta, this.readMax(), this.onFramesFn);
       }
     }
     this.link!.set(opts);
@@ -313,11 +332,12 @@ export class TapLink {
   }
 
   stats(): TapLinkStats {
-    const [wakeups, framesIn, framesOut, writeErrors, gsoIn, gsoOut, rxBad, acksThinned] =
-      this.h ? this.addon.stats(this.h) : [0, 0, 0, 0, 0, 0, 0, 0];
+    const [wakeups, framesIn, framesOut, writeErrors, gsoIn, gsoOut, rxBad, acksThinned, ringCalls = 0] =
+      this.h ? this.addon.stats(this.h) : [0, 0, 0, 0, 0, 0, 0, 0, 0];
     return { wakeups, framesIn, framesOut, writeErrors, maxBatch: this.maxBatch,
       dropped: this.link?.dropped ?? 0, duplicated: this.link?.duplicated ?? 0,
-      offload: this.h ? this.addon.offload(this.h) : false, inPlace: this.inPlace !== null, gsoIn, gsoOut, rxBad, acksThinned, batchAcks: this.batchAcks, flushes: this.flushes };
+      offload: this.h ? this.addon.offload(this.h) : false, inPlace: this.inPlace !== null, gsoIn, gsoOut, rxBad, acksThinned, batchAcks: this.batchAcks, flushes: this.flushes,
+      ring: this.h ? this.addon.ring?.(this.h) ?? false : false, ringCalls };
   }
 
   /** Stop reading, detach the stack and close the device (a non-persistent TAP disappears). */
