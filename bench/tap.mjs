@@ -317,9 +317,12 @@ export default async function tapBench() {
   const rows = [];
   if (o) rows.push(veth("TCP kernel -> our stack over TAP", o.kernelToUs), veth("TCP our stack -> kernel over TAP", o.usToKernel));
   if (plain) {
+    // `up` says in its banner whether its plain frames go through io_uring (many per system call;
+    // lwIP's harness makes one read()/write() per frame)
+    const how = runs.plain.every((r) => /offloads off \(io_uring\)/.test(r.log ?? "")) ? " (io_uring)" : "";
     rows.push(
-      vsLwip("TCP kernel -> `wasm-tcpip up --no-offload` over TAP", plain, "kernelToUs", "in"),
-      vsLwip("TCP `wasm-tcpip up --no-offload` -> kernel over TAP", plain, "usToKernel", "out"));
+      vsLwip(`TCP kernel -> \`wasm-tcpip up --no-offload\`${how} over TAP`, plain, "kernelToUs", "in"),
+      vsLwip(`TCP \`wasm-tcpip up --no-offload\`${how} -> kernel over TAP`, plain, "usToKernel", "out"));
   }
   if (thinned) rows.push(vsLwip("  kernel -> us without offloads, in this process, TapLink thinAcks on (stretch ACKs: not the default)", thinned, "kernelToUs", "in"));
   if (fw) rows.push({ name: `TCP firmware Linux port over TAP (${fw})`, unit: "Gbit/s" });

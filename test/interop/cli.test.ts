@@ -116,7 +116,7 @@ describe.skipIf(skip)("CLI against the kernel", () => {
     const dev = persistentTap(ns);
     const up = cli(ns, ["up", "--tap", dev, "--ip", `${OUR_IP}/24`, "--no-ip6", "--discard", "9", "--http", "80", "--no-offload"]);
     await up.waitLine(/^ready/, 20_000);
-    expect(up.lines[0]).toBe(`wasm-tcpip up: ${dev} ${OUR_IP}/24 mac 02:00:00:00:00:02 offloads off`);
+    expect(up.lines[0]).toBe(`wasm-tcpip up: ${dev} ${OUR_IP}/24 mac 02:00:00:00:00:02 offloads off (io_uring)`); // plain frames batched (native/uring.h)
     const features = (await ns.run(["ethtool", "-k", dev], 10_000)).stdout;
     expect(features).toMatch(/^tcp-segmentation-offload: off$/m);
     expect(features).toMatch(/^tx-checksumming: off$/m);
