@@ -47,6 +47,21 @@ static void uring_free(uring_t *u) {
   u->fd = -1;
 }
 
+/** Fill the submission entry for position `pos` of the queue: a read or write of `len` bytes at `buf`, tagged `tag`. */
+static void uring_put(uring_t *u, unsigned pos, uint8_t op, int fd, uint8_t *buf, uint32_t len, unsigned tag) {
+  unsigned idx = pos & *u->sq_mask;
+  struct io_uring_sqe *s = &u->sqes[idx];
+  memset(s, 0, sizeof *s);
+  s->opcode = op;
+  s->fd = fd;
+  s->addr = (uint64_t)(uintptr_t)buf;
+  s->len = len;
+  s->off = (uint64_t)-1;     // the file's own position (a TAP has none)
+  s->rw_flags = RWF_NOWAIT;  // complete now: data or -EAGAIN, never armed to finish later
+  s->user_data = tag;
+  u->sq_array[idx] = idx;
+}
+
 /**
  * Run `n` (<= URING_MAX) requests of opcode `op` (IORING_OP_READ / IORING_OP_WRITE) on `fd`:
  * request i on bufs[i], lens[i] bytes; res[i] gets its result (bytes, or -errno). Returns 0,
@@ -54,20 +69,7 @@ static void uring_free(uring_t *u) {
  */
 static int uring_run(uring_t *u, uint8_t op, int fd, uint8_t *const *bufs, const uint32_t *lens, unsigned n, int *res) {
   unsigned tail = *u->sq_tail;  // only this thread writes it
-  for (unsigned i = 0; i < n; i++) {
-    unsigned idx = tail & *u->sq_mask;
-    struct io_uring_sqe *s = &u->sqes[idx];
-    memset(s, 0, sizeof *s);
-    s->opcode = op;
-    s->fd = fd;
-    s->addr = (uint64_t)(uintptr_t)bufs[i];
-    s->len = lens[i];
-    s->off = (uint64_t)-1;  // the file's own position (a TAP has none)
-    s->rw_flags = RWF_NOWAIT;  // complete now: data or -EAGAIN, never armed to finish later
-    s->user_data = i;
-    u->sq_array[idx] = idx;
-    tail++;
-  }
+  for (unsigned i = 0; i < n; i++) uring_put(u, tail++, op, fd, bufs[i], lens[i], i);
   __atomic_store_n(u->sq_tail, tail, __ATOMIC_RELEASE);
   unsigned got = 0;
   while (got < n) {
@@ -124,12 +126,7 @@ static int uring_init(uring_t *u, int fd, uint8_t *probe, uint32_t cap, int *got
   // The probe: submit one read and do NOT wait. Completed inside the call (a frame or -EAGAIN):
   // the ring is usable. Not completed (the kernel armed it to finish later): give the ring up;
   // closing it cancels the request (and `probe` outlives the descriptor anyway).
-  unsigned idx = *u->sq_tail & *u->sq_mask;
-  struct io_uring_sqe *s = &u->sqes[idx];
-  memset(s, 0, sizeof *s);
-  s->opcode = IORING_OP_READ; s->fd = fd; s->addr = (uint64_t)(uintptr_t)probe; s->len = cap; s->off = (uint64_t)-1;
-  s->rw_flags = RWF_NOWAIT;
-  u->sq_array[idx] = idx;
+  uring_put(u, *u->sq_tail, IORING_OP_READ, fd, probe, cap, 0);
   __atomic_store_n(u->sq_tail, *u->sq_tail + 1, __ATOMIC_RELEASE);
   long r;
   do r = syscall(__NR_io_uring_enter, rfd, 1, 0, IORING_ENTER_GETEVENTS, NULL, 0); while (r < 0 && errno == EINTR);

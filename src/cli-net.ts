@@ -440,8 +440,9 @@ async function up(net: NetStack, a: NetArgs, io: NetCliIo): Promise<number> {
   const daemon = setInterval(() => { /* held until the signal */ }, 1 << 30);
   const imp = [["loss", a.loss], ["delay", a.delay], ["jitter", a.jitter], ["reorder", a.reorder], ["duplicate", a.duplicate]]
     .filter(([, v]) => v !== undefined && v !== 0).map(([k, v]) => `${k}=${v}`);
+  const tap = net.tap!.stats();
   io.out(`wasm-tcpip up: ${net.tap!.name} ${a.dhcp ? "dhcp" : a.ip} mac ${a.mac ?? "02:00:00:00:00:02"}${a.gw ? ` gw ${a.gw}` : ""}` +
-    `${net.tap!.stats().offload ? "" : net.tap!.stats().ring ? " offloads off (io_uring)" : " offloads off"}${imp.length ? ` impairments ${imp.join(" ")} seed=${a.seed ?? 1}` : ""}${a.pcap ? ` pcap ${a.pcap}` : ""}`);
+    `${tap.offload ? "" : ` offloads off${tap.ring ? " (io_uring)" : ""}`}${imp.length ? ` impairments ${imp.join(" ")} seed=${a.seed ?? 1}` : ""}${a.pcap ? ` pcap ${a.pcap}` : ""}`);
   const stopIp6 = a.ip6 ? watchIp6(net, io.out) : () => {};
   if (a.dhcp) {
     io.out("waiting for a DHCP lease");

@@ -149,7 +149,7 @@ export interface TapLinkStats {
   /** TCP super-frames received (and split) / written (merged from segments). */
   gsoIn: number;
   gsoOut: number;
-  /** Frames from the kernel the addon dropped as malformed (offload mode), or longer than the MTU its io_uring reads were sized for. */
+  /** Frames from the kernel the addon dropped as malformed (offload mode), or longer than the frameMax its io_uring reads are sized by (plain frames). */
   rxBad: number;
   /** Pure ACKs not written because a later one superseded them. */
   acksThinned: number;
