@@ -6,7 +6,12 @@
 // default 15, about 0.2 s each), after API_BENCH_WARM (default 5) unmeasured rounds: each
 // figure is the median round, and each ratio the median of the rounds' own ratios (a round's
 // transfers run back to back, so a swing of the machine's speed cancels; the rounds' ratios
-// are printed). `node bench/api.mjs` runs it alone (API_BENCH_MIB=N changes the size).
+// are printed). A round is a server, a connection and a transfer on each side: ours on the two
+// stacks the process made for that kind of link at its first round (an application makes its
+// stack once, as the kernel behind node:net is booted once), and a third row on two stacks made
+// afresh for every round (how this bench measured until 2026-11-30: the creation's garbage then
+// lands in the timed transfers, ~10% of them). `node bench/api.mjs` runs it alone
+// (API_BENCH_MIB=N changes the size).
 // ours() and reference() take an optional probe called with "start"/"end" around the timed
 // part, for profiling only that (e.g. with node:inspector).
 import net from "node:net";
@@ -35,19 +40,39 @@ function pump(sock, chunk, done) {
 }
 
 /**
- * Seconds to move TOTAL bytes between two of our stacks through the Socket API. `probe`
- * (profiling aid) is called with "start" and "end" around the timed part; `linkOptions` are the
- * emulated link's (e.g. { loopbackLike: true }: MTU 9000 and checksum offload, as Linux's lo).
+ * Two of our stacks on one emulated link, and what a round needs to reach them. Made once per
+ * process and link kind (the reference's kernel is not booted per round either: a round is a
+ * server, a connection and a transfer on both sides), unless `fresh`.
  */
-export async function ours(probe, linkOptions = {}) {
+async function makePair(linkOptions) {
   const { createStack } = await import(dist("net.js"));
   const { Sim } = await import(dist("links/emulated.js"));
   const sim = new Sim({ seed: 1 });
   const link = sim.link(linkOptions);
   const a = createStack({ ip: "198.51.100.1/24", mac: "02:00:00:00:00:01", seed: 1, link: { type: "emulated", sim, link } });
   const b = createStack({ ip: "198.51.100.2/24", mac: "02:00:00:00:00:02", seed: 2, link: { type: "emulated", sim, link } });
+  return { a, b };
+}
+const pairs = new Map();
+
+/**
+ * Seconds to move TOTAL bytes between two of our stacks through the Socket API: a new server and
+ * connection on the process's pair of stacks for this kind of link (`fresh`: on two stacks made
+ * for this round alone, closed after it; their creation's garbage, 9 MiB of linear memory each,
+ * then falls into later rounds' collections). `probe` (profiling aid) is called with "start" and
+ * "end" around the timed part; `linkOptions` are the emulated link's (e.g. { loopbackLike: true }:
+ * MTU 9000 and checksum offload, as Linux's lo).
+ */
+export async function ours(probe, linkOptions = {}, fresh = false) {
+  const key = JSON.stringify(linkOptions);
+  let pair = fresh ? null : pairs.get(key);
+  if (!pair) {
+    pair = await makePair(linkOptions);
+    if (!fresh) pairs.set(key, pair);
+  }
+  const { a, b } = pair;
   let got = 0, srvSock = null;
-  b.createServer({ noDelay: true }, (s) => {
+  const srv = b.createServer({ noDelay: true }, (s) => {
     srvSock = s;
     s.on("data", (d) => { got += d.length; });
   }).listen(5001);
@@ -63,7 +88,11 @@ export async function ours(probe, linkOptions = {}) {
   const secs = (performance.now() - t0) / 1000;
   probe?.("end");
   if (!written || got !== TOTAL) throw new Error(`api bench: ${got} bytes for ${TOTAL}`);
-  a.close(); b.close();
+  if (fresh) { a.close(); b.close(); return secs; }
+  // as the reference: the client goes, the server closes; let the teardown run out
+  c.destroy(); srvSock.destroy(); srv.close();
+  const busy = (n) => n.sockets().some((i) => i.handle !== 0 && i.state !== "LISTEN"); // handle 0: a compact TIME-WAIT entry
+  if (!(await a.until(() => !busy(a) && !busy(b), 60_000))) throw new Error(`api bench: connections left after a round: ${JSON.stringify([...a.sockets(), ...b.sockets()])}`);
   return secs;
 }
 
@@ -94,11 +123,12 @@ export async function reference(probe) {
 export default async function apiBench() {
   // the issue's row (default MTU 1500, every checksum computed and verified) and a loopback-like
   // link (MTU 9000, checksum offload: what the kernel's lo does for node:net), rounds interleaved
-  // with node:net so that all three see the same minutes; the order within a round rotates so
+  // with node:net so that all see the same minutes; the order within a round rotates so
   // that none always runs first (after the other's garbage)
   const gbps = (s) => (TOTAL * 8) / s / 1e9;
-  const runs = { ours: [], ref: [], lo: [] };
-  const legs = [["ours", () => ours()], ["ref", () => reference()], ["lo", () => ours(undefined, { loopbackLike: true })]];
+  const runs = { ours: [], ref: [], lo: [], fresh: [] };
+  const legs = [["ours", () => ours()], ["ref", () => reference()], ["lo", () => ours(undefined, { loopbackLike: true })],
+    ["fresh", () => ours(undefined, {}, true)]];
   // unmeasured rounds first: both sides speed up over their first few transfers in a process, ours
   // by up to 2x over the first five (not the wasm's tier-up: --no-wasm-dynamic-tiering and
   // --no-liftoff ramp the same; the first transfers also take most of the page faults)
@@ -109,8 +139,8 @@ export default async function apiBench() {
       runs[key].push(gbps(await run()));
     }
   }
-  const plain = paired(runs.ours, runs.ref), lo = paired(runs.lo, runs.ref);
-  console.log(`bench api: ours / node:net by round: ${plain.per}; loopback-like / node:net: ${lo.per}`);
+  const plain = paired(runs.ours, runs.ref), lo = paired(runs.lo, runs.ref), fresh = paired(runs.fresh, runs.ref);
+  console.log(`bench api: ours / node:net by round: ${plain.per}; loopback-like / node:net: ${lo.per}; fresh stacks / node:net: ${fresh.per}`);
   const tag = `[median of ${ROUNDS} paired rounds]`;
   return [{
     name: `TCP bulk through the API: createStack + Socket, 2 stacks, emulated link (no delay), ${TOTAL >> 20} MiB, 64 KiB writes, Nagle off vs node:net loopback ${tag}`,
@@ -118,6 +148,9 @@ export default async function apiBench() {
   }, {
     name: `API, loopback-like link (MTU 9000, checksum offload): the same transfer vs node:net loopback (lo: MTU 64 KiB, no checksums) ${tag}`,
     ours: median(runs.lo), reference: median(runs.ref), unit: "Gbit/s", ratio: lo.ratio,
+  }, {
+    name: `API, two stacks created for every round (then closed): the first row's transfer vs node:net loopback ${tag}`,
+    ours: median(runs.fresh), reference: median(runs.ref), unit: "Gbit/s", ratio: fresh.ratio,
   }];
 }
 
