@@ -139,6 +139,8 @@ export default async function apiBench() {
       runs[key].push(gbps(await run()));
     }
   }
+  for (const { a, b } of pairs.values()) { a.close(); b.close(); } // (the later bench modules run in this process)
+  pairs.clear();
   const plain = paired(runs.ours, runs.ref), lo = paired(runs.lo, runs.ref), fresh = paired(runs.fresh, runs.ref);
   console.log(`bench api: ours / node:net by round: ${plain.per}; loopback-like / node:net: ${lo.per}; fresh stacks / node:net: ${fresh.per}`);
   const tag = `[median of ${ROUNDS} paired rounds]`;
