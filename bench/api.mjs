@@ -39,11 +39,7 @@ function pump(sock, chunk, done) {
   go();
 }
 
-/**
- * Two of our stacks on one emulated link, and what a round needs to reach them. Made once per
- * process and link kind (the reference's kernel is not booted per round either: a round is a
- * server, a connection and a transfer on both sides), unless `fresh`.
- */
+/** Two of our stacks on a new emulated link with `linkOptions` (ours() keeps one pair per kind of link). */
 async function makePair(linkOptions) {
   const { createStack } = await import(dist("net.js"));
   const { Sim } = await import(dist("links/emulated.js"));
